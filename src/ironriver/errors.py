@@ -1,0 +1,73 @@
+"""The one exception hierarchy. Every error says what was wrong and what to do.
+
+The CLI maps an `IronriverError` to a clean message and exit code; anything else is a bug.
+"""
+
+from __future__ import annotations
+
+
+class IronriverError(Exception):
+    """Root of every error ironriver raises on purpose."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message}\n  What to do: {self.hint}"
+        return self.message
+
+
+class ConfigError(IronriverError):
+    """A setting, principal file or command-line option is missing or wrong."""
+
+    exit_code = 2
+
+
+class ModelError(IronriverError):
+    """A schema, property or value does not fit the ironriver/FtM model."""
+
+
+class StoreError(IronriverError):
+    """The store cannot be opened, migrated or written."""
+
+
+class AccessDenied(IronriverError):
+    """The principal may not see or do this."""
+
+    exit_code = 3
+
+
+class NotFound(IronriverError):
+    """The requested entity, dataset or ledger does not exist (or is not visible)."""
+
+    exit_code = 4
+
+
+class IngestError(IronriverError):
+    """An input file or mapping was rejected; the store was left exactly as it was.
+
+    `report_path` points at the error report (row, column, reason) when one was written.
+    """
+
+    def __init__(self, message: str, hint: str | None = None, report_path: str | None = None):
+        super().__init__(message, hint)
+        self.report_path = report_path
+
+
+class AuditError(IronriverError):
+    """The audit chain is broken or cannot be written."""
+
+    exit_code = 5
+
+
+class WorldError(IronriverError):
+    """A synthetic world cannot be generated or read."""
+
+
+class StrategyError(IronriverError):
+    """A strategy scenario or calibration request is invalid."""

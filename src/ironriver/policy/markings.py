@@ -1,0 +1,122 @@
+"""Markings (TLP 2.0) and releasability: the one rule that decides who sees a fact.
+
+Every statement and every ledger row carries an *access label*: the agency and country that
+own it (from its dataset), its TLP 2.0 marking, and the set of countries and/or agencies it is
+releasable to. `can_see(principal, label)` is the only visibility rule in ironriver; the
+store, the ledgers, exports and sync feeds all filter with it.
+
+The rule (documented for users in docs/policy.md):
+
+- The owning agency always sees its own facts.
+- CLEAR: anyone.
+- GREEN: anyone in the community named by `releasable_to` (country or agency); an empty
+  `releasable_to` means the whole community.
+- AMBER: principals whose country or agency is named in `releasable_to`.
+- AMBER+STRICT: principals whose *agency* is named in `releasable_to` (a country is not
+  enough: TLP 2.0 limits AMBER+STRICT to the recipient organisation).
+- RED: only individual recipients named as `user:<name>` in `releasable_to`.
+
+Releasability tokens are upper-case country codes (`US`, `MX`), agency codes (`ATF`, `FGR`)
+or `user:<name>`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from ironriver.errors import ConfigError
+
+
+class Marking(StrEnum):
+    CLEAR = "CLEAR"
+    GREEN = "GREEN"
+    AMBER = "AMBER"
+    AMBER_STRICT = "AMBER+STRICT"
+    RED = "RED"
+
+    @classmethod
+    def parse(cls, value: str) -> Marking:
+        text = value.strip().upper().replace("TLP:", "").replace("_", "+").replace(" ", "")
+        if text == "WHITE":  # TLP 1.0 name for CLEAR
+            text = "CLEAR"
+        try:
+            return cls(text)
+        except ValueError:
+            names = ", ".join(m.value for m in cls)
+            raise ConfigError(
+                f"Unknown marking {value!r}.", hint=f"Use one of the TLP 2.0 markings: {names}."
+            ) from None
+
+
+def parse_releasable(values: Iterable[str] | str | None) -> frozenset[str]:
+    """Normalise a releasability list (`"US,MX"`, `["us", "ATF"]`) to upper-case tokens."""
+    if values is None:
+        return frozenset()
+    if isinstance(values, str):
+        values = values.replace(";", ",").replace("|", ",").split(",")
+    out: set[str] = set()
+    for value in values:
+        token = value.strip()
+        if not token:
+            continue
+        if token.lower().startswith("user:"):
+            out.add("user:" + token[5:].strip())
+        else:
+            out.add(token.upper())
+    return frozenset(out)
+
+
+def releasable_text(tokens: Iterable[str]) -> str:
+    """The canonical text form of a releasability set: sorted, comma-joined."""
+    return ",".join(sorted(tokens))
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is reading: a user in an agency of a country, with roles."""
+
+    name: str
+    agency: str
+    country: str
+    roles: frozenset[str] = field(default_factory=frozenset)
+    description: str = ""
+
+    @property
+    def tokens(self) -> frozenset[str]:
+        return frozenset({self.agency.upper(), self.country.upper(), f"user:{self.name}"})
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles or "admin" in self.roles
+
+
+@dataclass(frozen=True)
+class AccessLabel:
+    """Owner, marking and releasability of a fact. Small in number; statements refer to it."""
+
+    owner_agency: str
+    owner_country: str
+    marking: Marking
+    releasable_to: frozenset[str] = frozenset()
+
+    @property
+    def releasable_text(self) -> str:
+        return releasable_text(self.releasable_to)
+
+
+def can_see(principal: Principal, label: AccessLabel) -> bool:
+    """True when `principal` may see a fact carrying `label` (see the module docstring)."""
+    if principal.agency.upper() == label.owner_agency.upper():
+        return True
+    rel = label.releasable_to
+    marking = label.marking
+    if marking is Marking.CLEAR:
+        return True
+    if marking is Marking.GREEN:
+        return not rel or bool(rel & principal.tokens)
+    if marking is Marking.AMBER:
+        return principal.agency.upper() in rel or principal.country.upper() in rel
+    if marking is Marking.AMBER_STRICT:
+        return principal.agency.upper() in rel
+    return f"user:{principal.name}" in rel

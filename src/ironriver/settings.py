@@ -1,0 +1,66 @@
+"""One typed settings object, built once from `IRONRIVER_*` variables and flags.
+
+Nothing here is read at import time: call `Settings.from_env()` and pass the result on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+DEFAULT_DB = "ironriver.db"
+
+
+def _to_url(db: str) -> str:
+    """Accept a SQLAlchemy URL or a plain file path (taken as SQLite)."""
+    if "://" in db:
+        return db
+    return f"sqlite:///{Path(db).expanduser().absolute()}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the store lives and who is asking.
+
+    db_url: SQLAlchemy URL (`sqlite:///ironriver.db`, `postgresql+psycopg://...`).
+    ledger_dir: folder of the Parquet ledgers; by default beside the SQLite file, or
+        `./ironriver-ledgers` for a server database.
+    principals_file: YAML file declaring principals (see `ironriver.policy`).
+    principal: the name of the principal the CLI acts as (`--as`).
+    """
+
+    db_url: str
+    ledger_dir: Path
+    principals_file: Path | None = None
+    principal: str | None = None
+
+    @classmethod
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        db: str | None = None,
+        principal: str | None = None,
+        principals_file: str | None = None,
+    ) -> Settings:
+        env = os.environ if env is None else env
+        db_url = _to_url(db or env.get("IRONRIVER_DB") or DEFAULT_DB)
+        ledger_env = env.get("IRONRIVER_LEDGERS")
+        if ledger_env:
+            ledger_dir = Path(ledger_env)
+        elif db_url.startswith("sqlite:///"):
+            ledger_dir = Path(db_url[len("sqlite:///") :] + ".ledgers")
+        else:
+            ledger_dir = Path("ironriver-ledgers")
+        pfile = principals_file or env.get("IRONRIVER_PRINCIPALS")
+        return cls(
+            db_url=db_url,
+            ledger_dir=ledger_dir,
+            principals_file=Path(pfile) if pfile else None,
+            principal=principal or env.get("IRONRIVER_AS"),
+        )
+
+    def with_principal(self, name: str | None) -> Settings:
+        return replace(self, principal=name)
