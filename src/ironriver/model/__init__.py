@@ -1,0 +1,68 @@
+"""The ironriver data model: FollowTheMoney 4.x's schemata plus our own, loaded side by side.
+
+FtM's YAML files stay untouched; ours live in `model/schema/` (Individual, Firearm, Sale,
+Recovery, BorderCrossing, Phone). `get_model()` returns the merged model (built once per
+process); `write_model_dir()` writes a folder holding both sets, so FtM's own tools accept our
+entities: `FTM_MODEL_PATH=$(ironriver model-dir) ftm validate -i export.ftm.json`.
+
+Person names: FtM's `fatherName`/`motherName` mean patronymic/matronymic, not Spanish
+paternal/maternal surnames, so `Individual` (a Person) adds `paternalSurname` and
+`maternalSurname`; `firstName` holds the given names and `lastName` the full surname string.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from followthemoney import model as _ftm_model
+from followthemoney.model import Model
+
+OUR_SCHEMATA = ("Individual", "Firearm", "Sale", "Recovery", "BorderCrossing", "Phone")
+
+
+def schema_dir() -> Path:
+    """The folder holding ironriver's own schema YAML files."""
+    return Path(str(resources.files("ironriver.model") / "schema"))
+
+
+def ftm_schema_dir() -> Path:
+    return Path(_ftm_model.path)
+
+
+class _MergedModel(Model):
+    """An FtM `Model` read from FtM's folder and ours (later folders add schemata)."""
+
+    def __init__(self, paths: list[Path]) -> None:  # noqa: D107 - mirrors Model.__init__
+        self.path = str(paths[0])
+        self.schemata = {}
+        self.properties = set()
+        self.qnames = {}
+        for path in paths:
+            for dirpath, _, filenames in sorted(os.walk(path)):
+                for filename in sorted(filenames):
+                    if filename.endswith((".yaml", ".yml")):
+                        self._load(os.path.join(dirpath, filename))
+        self.generate()
+
+
+@cache
+def get_model() -> Any:
+    """The merged FtM + ironriver model (an `followthemoney.model.Model`)."""
+    return _MergedModel([ftm_schema_dir(), schema_dir()])
+
+
+def write_model_dir(target: Path) -> Path:
+    """Write FtM's schema files and ours into `target` (for `FTM_MODEL_PATH`)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for src_dir in (ftm_schema_dir(), schema_dir()):
+        for path in sorted(src_dir.glob("*.yaml")):
+            shutil.copyfile(path, target / path.name)
+    return target
+
+
+__all__ = ["OUR_SCHEMATA", "get_model", "schema_dir", "write_model_dir"]
