@@ -52,8 +52,15 @@ class _MergedModel(Model):
 
 @cache
 def get_model() -> Any:
-    """The merged FtM + ironriver model (an `followthemoney.model.Model`)."""
-    return _MergedModel([ftm_schema_dir(), schema_dir()])
+    """The merged FtM + ironriver model (an `followthemoney.model.Model`).
+
+    It also becomes FtM's process-wide `Model.instance()`, because FtM's own helpers
+    (`StatementEntity`, mappings, `model.common_schema`) look the model up there; FtM's
+    schemata are all still in it, so FtM code behaves as before.
+    """
+    merged = _MergedModel([ftm_schema_dir(), schema_dir()])
+    Model._instance = merged
+    return merged
 
 
 def write_model_dir(target: Path) -> Path:

@@ -1,0 +1,37 @@
+"""Policy: principals, TLP 2.0 markings, releasability, and `View`, the only read path."""
+
+from ironriver.policy.markings import (
+    AccessLabel,
+    Marking,
+    Principal,
+    can_see,
+    parse_releasable,
+    releasable_text,
+)
+from ironriver.policy.principals import (
+    DEFAULT_PRINCIPALS_YAML,
+    ROLES,
+    get_principal,
+    load_principals,
+    parse_principals,
+)
+from ironriver.policy.view import Counts, Neighbour, SearchHit, StatementRecord, View
+
+__all__ = [
+    "DEFAULT_PRINCIPALS_YAML",
+    "ROLES",
+    "AccessLabel",
+    "Counts",
+    "Marking",
+    "Neighbour",
+    "Principal",
+    "SearchHit",
+    "StatementRecord",
+    "View",
+    "can_see",
+    "get_principal",
+    "load_principals",
+    "parse_principals",
+    "parse_releasable",
+    "releasable_text",
+]

@@ -1,0 +1,347 @@
+"""`View(store, principal)`: the only way to read the store.
+
+A view holds exactly the statements its principal may see: those whose access label passes
+`can_see` and that are not retracted. Everything a view returns (entities, search hits,
+neighbours, counts, exports, ledger rows) is computed from those statements alone, so a
+hidden fact cannot leak by inference: an edge whose statements are hidden disappears, and a
+count or facet never includes it. Entity reads, searches and exports are audited with the
+reason the caller gives.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from followthemoney.dataset import Dataset
+from followthemoney.exc import InvalidData
+from followthemoney.statement import Statement
+from followthemoney.statement.entity import StatementEntity
+from sqlalchemy import ColumnElement, and_, func, select
+
+from ironriver.errors import NotFound
+from ironriver.model import get_model
+from ironriver.policy.markings import Principal, can_see
+from ironriver.store.ids import IDENTIFIER_TYPES, identifier_key, name_key
+from ironriver.store.tables import datasets, labels, statements
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from ironriver.store import Store
+
+_DATASET = Dataset({"name": "ironriver", "title": "ironriver view"})
+
+
+@dataclass(frozen=True)
+class StatementRecord:
+    """One visible statement with its provenance."""
+
+    id: str
+    entity_id: str
+    schema: str
+    prop: str
+    value: str
+    dataset: str
+    marking: str
+    releasable_to: str
+    owner_agency: str
+    legal_basis: str | None
+    source_ref: str | None
+    first_seen: str | None
+    last_seen: str | None
+    lang: str | None
+    original_value: str | None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    entity_id: str
+    schema: str
+    caption: str
+    matched: str
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """An entity adjacent to another through a visible entity-typed statement."""
+
+    prop: str
+    direction: str  # "out": the entity's property points at it; "in": it points at the entity
+    entity_id: str
+    schema: str | None
+    caption: str
+
+
+@dataclass(frozen=True)
+class Counts:
+    entities_by_schema: dict[str, int] = field(default_factory=dict)
+    statements_by_dataset: dict[str, int] = field(default_factory=dict)
+    entities_by_dataset: dict[str, int] = field(default_factory=dict)
+
+
+class View:
+    """What one principal may see of one store."""
+
+    def __init__(self, store: Store, principal: Principal, reason: str = "",
+                 audit: bool = True) -> None:
+        self.store = store
+        self.principal = principal
+        self.reason = reason
+        self.audit = audit
+        self.label_ids = sorted(r.id for r in store.labels() if can_see(principal, r.label))
+        self._dataset_names = {ds_id: info.name for ds_id, info in store.datasets()}
+        get_model()  # statements are assembled with the merged model
+
+    # -- the visibility predicate --------------------------------------------------------
+    def _visible(self) -> ColumnElement[bool]:
+        return and_(statements.c.label_id.in_(self.label_ids), statements.c.retracted.is_(False))
+
+    def _log(self, action: str, target: str, detail: dict[str, Any] | None = None) -> None:
+        if self.audit:
+            self.store.audit.append(self.principal.name, action, target, self.reason, detail,
+                                    agency=self.principal.agency)
+
+    def _stmt(self, row: Any) -> Statement:
+        return Statement(
+            entity_id=row.entity_id, prop=row.prop, schema=row.schema, value=row.value,
+            dataset=self._dataset_names.get(row.dataset_id, str(row.dataset_id)),
+            lang=row.lang, original_value=row.original_value, first_seen=row.first_seen,
+            last_seen=row.last_seen, origin=row.origin, id=row.id,
+        )
+
+    def _assemble(self, rows: Iterable[Any]) -> StatementEntity | None:
+        stmts = [self._stmt(r) for r in rows]
+        if not stmts:
+            return None
+        try:
+            return StatementEntity.from_statements(_DATASET, stmts)
+        except InvalidData:
+            # Visible statements disagree on schema; fall back to the most specific one seen.
+            model = get_model()
+            schema = max((model.get(s.schema) for s in stmts), key=lambda s: len(s.schemata))
+            fixed = [s.clone(schema=schema.name) for s in stmts if schema.get(s.prop)]
+            return StatementEntity.from_statements(_DATASET, fixed)
+
+    # -- entities ------------------------------------------------------------------------
+    def entity(self, entity_id: str) -> StatementEntity | None:
+        """The entity assembled from its visible statements, or None when none is visible."""
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                select(statements).where(statements.c.entity_id == entity_id, self._visible())
+            ).all()
+        self._log("read", entity_id)
+        return self._assemble(rows)
+
+    def require(self, entity_id: str) -> StatementEntity:
+        entity = self.entity(entity_id)
+        if entity is None:
+            raise NotFound(f"No entity {entity_id!r} is visible to you.",
+                           hint="Check the id, or search: ironriver search NAME")
+        return entity
+
+    def entities(self, entity_ids: Iterable[str]) -> dict[str, StatementEntity]:
+        ids = sorted(set(entity_ids))
+        out: dict[str, StatementEntity] = {}
+        with self.store.engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                rows = conn.execute(
+                    select(statements)
+                    .where(statements.c.entity_id.in_(chunk), self._visible())
+                    .order_by(statements.c.entity_id)
+                ).all()
+                for ent in self._group(rows):
+                    assert ent.id is not None
+                    out[ent.id] = ent
+        return out
+
+    def _group(self, rows: Iterable[Any]) -> Iterator[StatementEntity]:
+        current: list[Any] = []
+        for row in rows:
+            if current and current[0].entity_id != row.entity_id:
+                ent = self._assemble(current)
+                if ent is not None:
+                    yield ent
+                current = []
+            current.append(row)
+        if current:
+            ent = self._assemble(current)
+            if ent is not None:
+                yield ent
+
+    def statements(self, entity_id: str) -> list[StatementRecord]:
+        """The entity's visible statements, each with dataset, marking and source record."""
+        query = (
+            select(statements, datasets.c.name.label("dataset_name"), labels.c.marking,
+                   labels.c.releasable_to, labels.c.owner_agency)
+            .join(datasets, datasets.c.id == statements.c.dataset_id)
+            .join(labels, labels.c.id == statements.c.label_id)
+            .where(statements.c.entity_id == entity_id, self._visible())
+            .order_by(statements.c.prop, statements.c.value)
+        )
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        self._log("read-statements", entity_id)
+        return [
+            StatementRecord(r.id, r.entity_id, r.schema, r.prop, r.value, r.dataset_name,
+                            r.marking, r.releasable_to, r.owner_agency, r.legal_basis,
+                            r.source_ref, r.first_seen, r.last_seen, r.lang, r.original_value)
+            for r in rows
+        ]
+
+    # -- search --------------------------------------------------------------------------
+    def search(self, text: str, schema: str | None = None, limit: int = 20) -> list[SearchHit]:
+        """Entities with a visible name containing every word of `text` (accents and case
+        ignored), best (shortest) names first."""
+        tokens = [t for t in name_key(text).split(" ") if t]
+        if not tokens:
+            return []
+        cond = [statements.c.prop_type == "name", self._visible()]
+        cond += [statements.c.search_key.contains(t, autoescape=True) for t in tokens]
+        hits = self._hits(and_(*cond), schema, limit)
+        self._log("search", text, {"schema": schema, "hits": len(hits)})
+        return hits
+
+    def by_identifier(self, value: str, limit: int = 20) -> list[SearchHit]:
+        """Entities with a visible identifier (serial, plate, phone…) equal to `value`,
+        ignoring case, spaces and punctuation."""
+        key = identifier_key(value)
+        if not key:
+            return []
+        cond = and_(statements.c.search_key == key,
+                    statements.c.prop_type.in_(sorted(IDENTIFIER_TYPES)), self._visible())
+        hits = self._hits(cond, None, limit)
+        self._log("search-identifier", value, {"hits": len(hits)})
+        return hits
+
+    def _hits(self, cond: ColumnElement[bool], schema: str | None, limit: int) -> list[SearchHit]:
+        query = (
+            select(statements.c.entity_id, func.min(statements.c.value).label("matched"))
+            .where(cond)
+            .group_by(statements.c.entity_id)
+            .order_by(func.min(func.length(statements.c.value)), statements.c.entity_id)
+        )
+        model = get_model()
+        hits: list[SearchHit] = []
+        with self.store.engine.connect() as conn:
+            for row in conn.execute(query):
+                entity = self._assemble(
+                    conn.execute(
+                        select(statements).where(statements.c.entity_id == row.entity_id,
+                                                 self._visible())
+                    ).all()
+                )
+                if entity is None:
+                    continue
+                if schema is not None and not entity.schema.is_a(model.get(schema) or schema):
+                    continue
+                hits.append(SearchHit(row.entity_id, entity.schema.name, entity.caption,
+                                      row.matched))
+                if len(hits) >= limit:
+                    break
+        return hits
+
+    # -- graph ---------------------------------------------------------------------------
+    def neighbours(self, entity_id: str) -> list[Neighbour]:
+        """Entities linked to `entity_id` by visible entity-typed statements, both ways."""
+        with self.store.engine.connect() as conn:
+            out_rows = conn.execute(
+                select(statements.c.prop, statements.c.value).where(
+                    statements.c.entity_id == entity_id, statements.c.prop_type == "entity",
+                    self._visible())
+            ).all()
+            in_rows = conn.execute(
+                select(statements.c.prop, statements.c.entity_id).where(
+                    statements.c.value == entity_id, statements.c.prop_type == "entity",
+                    self._visible())
+            ).all()
+        pairs = {(r.prop, "out", r.value) for r in out_rows}
+        pairs |= {(r.prop, "in", r.entity_id) for r in in_rows}
+        found = self.entities(p[2] for p in pairs)
+        self._log("neighbours", entity_id, {"n": len(pairs)})
+        result = []
+        for prop, direction, other in sorted(pairs):
+            ent = found.get(other)
+            result.append(Neighbour(prop, direction, other,
+                                    ent.schema.name if ent is not None else None,
+                                    ent.caption if ent is not None else other))
+        return result
+
+    # -- aggregates ----------------------------------------------------------------------
+    def counts(self) -> Counts:
+        """Entities by schema and statements/entities by dataset, from visible statements."""
+        model = get_model()
+        by_schema: Counter[str] = Counter()
+        by_ds_stmts: Counter[str] = Counter()
+        by_ds_ents: Counter[str] = Counter()
+        cache: dict[frozenset[str], str] = {}
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                select(statements.c.dataset_id, func.count().label("n"),
+                       func.count(func.distinct(statements.c.entity_id)).label("e"))
+                .where(self._visible()).group_by(statements.c.dataset_id)
+            )
+            for r in rows:
+                name = self._dataset_names.get(r.dataset_id, str(r.dataset_id))
+                by_ds_stmts[name] += int(r.n)
+                by_ds_ents[name] += int(r.e)
+            rows = conn.execute(
+                select(statements.c.entity_id, statements.c.schema).where(self._visible())
+                .distinct().order_by(statements.c.entity_id)
+            )
+            current: str | None = None
+            schemata: set[str] = set()
+            for r in rows:
+                if r.entity_id != current:
+                    if current is not None:
+                        by_schema[_common(model, schemata, cache)] += 1
+                    current, schemata = r.entity_id, set()
+                schemata.add(r.schema)
+            if current is not None:
+                by_schema[_common(model, schemata, cache)] += 1
+        return Counts(dict(by_schema), dict(by_ds_stmts), dict(by_ds_ents))
+
+    # -- export --------------------------------------------------------------------------
+    def export(self, schema: str | None = None) -> Iterator[StatementEntity]:
+        """Every visible entity (optionally of one schema and its descendants), streamed."""
+        model = get_model()
+        target = model.get(schema) if schema else None
+        if schema and target is None:
+            raise NotFound(f"Unknown schema {schema!r}.")
+        self._log("export", schema or "*")
+        with self.store.engine.connect() as conn:
+            rows = conn.execution_options(yield_per=5000).execute(
+                select(statements).where(self._visible()).order_by(statements.c.entity_id)
+            )
+            for ent in self._group(rows):
+                if target is None or ent.schema.is_a(target):
+                    yield ent
+
+    # -- ledgers -------------------------------------------------------------------------
+    def ledger(self, name: str, con: duckdb.DuckDBPyConnection | None = None) -> Any:
+        """The rows of ledger `name` this principal may see, as a DuckDB relation."""
+        import duckdb
+
+        from ironriver.store.ledger import LedgerStore
+
+        con = con or duckdb.connect()
+        self._log("ledger", name)
+        return LedgerStore(self.store.ledger_dir).visible_relation(con, name, self.principal)
+
+
+def _common(model: Any, schemata: set[str], cache: dict[frozenset[str], str]) -> str:
+    key = frozenset(schemata)
+    if key not in cache:
+        names = sorted(key)
+        schema = model.get(names[0])
+        for name in names[1:]:
+            try:
+                schema = model.common_schema(schema, name)
+            except InvalidData:
+                other = model.get(name)
+                schema = other if len(other.schemata) > len(schema.schemata) else schema
+        cache[key] = schema.name
+    return cache[key]

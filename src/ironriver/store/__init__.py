@@ -1,0 +1,18 @@
+"""Statement store (SQLite or PostgreSQL), ledgers, datasets, judgements and the audit log.
+
+Read through `ironriver.policy.View` only; write through `Store.writer()`.
+"""
+
+from ironriver.store.audit import AuditEvent, AuditLog, VerifyResult
+from ironriver.store.store import DatasetInfo, LabelRow, Store, Writer, open_store
+
+__all__ = [
+    "AuditEvent",
+    "AuditLog",
+    "DatasetInfo",
+    "LabelRow",
+    "Store",
+    "VerifyResult",
+    "Writer",
+    "open_store",
+]

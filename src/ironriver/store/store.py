@@ -1,0 +1,319 @@
+"""The statement store: datasets, access labels, statements, judgements and the audit log.
+
+One code path for SQLite (default, WAL) and PostgreSQL, chosen by URL. Writes go through
+`Store.writer()`, one atomic transaction; reads go through `ironriver.policy.View`, never
+directly. The schema is created and upgraded by Alembic migrations when the store opens.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, func, insert, select, update
+from sqlalchemy.exc import OperationalError
+
+from ironriver.errors import ModelError, NotFound, StoreError
+from ironriver.model import get_model
+from ironriver.policy.markings import AccessLabel, Marking, parse_releasable, releasable_text
+from ironriver.settings import Settings
+from ironriver.store import dialect
+from ironriver.store.audit import AuditLog, install_guards
+from ironriver.store.ids import search_keys_arrow
+from ironriver.store.tables import datasets, labels, statements
+
+REQUIRED_COLUMNS = ("id", "entity_id", "schema", "prop", "value")
+OPTIONAL_COLUMNS = ("lang", "original_value", "origin", "first_seen", "last_seen", "source_ref")
+BATCH_ROWS = 200_000
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One agency collection: who owns it and how its facts are marked by default."""
+
+    name: str
+    agency: str
+    country: str
+    marking: Marking = Marking.AMBER
+    releasable_to: frozenset[str] = frozenset()
+    legal_basis: str = ""
+    title: str = ""
+
+    @property
+    def label(self) -> AccessLabel:
+        return AccessLabel(self.agency.upper(), self.country.upper(), self.marking,
+                           self.releasable_to)
+
+
+@dataclass(frozen=True)
+class LabelRow:
+    id: int
+    label: AccessLabel
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Store:
+    """A statement store bound to one database (and one ledger folder)."""
+
+    def __init__(self, engine: Engine, ledger_dir: Path) -> None:
+        self.engine = engine
+        self.ledger_dir = ledger_dir
+        self.audit = AuditLog(engine)
+
+    @property
+    def dialect(self) -> str:
+        return str(self.engine.dialect.name)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- datasets and labels ---------------------------------------------------------------
+    def ensure_dataset(self, info: DatasetInfo, conn: Connection | None = None) -> int:
+        """Create the dataset if it is new; return its id. An existing dataset keeps its
+        owner: re-declaring it with another agency is refused."""
+        if conn is None:
+            with self.engine.begin() as own:
+                return self.ensure_dataset(info, own)
+        row = conn.execute(select(datasets).where(datasets.c.name == info.name)).first()
+        if row is not None:
+            if row.agency.upper() != info.agency.upper():
+                raise StoreError(
+                    f"Dataset {info.name!r} belongs to {row.agency}, not {info.agency}.",
+                    hint="Use another dataset name, or ingest as the owning agency.",
+                )
+            return int(row.id)
+        result = conn.execute(
+            insert(datasets).values(
+                name=info.name, title=info.title or info.name, agency=info.agency.upper(),
+                country=info.country.upper(), marking=info.marking.value,
+                releasable_to=releasable_text(info.releasable_to),
+                legal_basis=info.legal_basis, created_at=_now(),
+            )
+        )
+        pk = result.inserted_primary_key
+        assert pk is not None
+        return int(pk[0])
+
+    def dataset(self, name: str) -> DatasetInfo:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(datasets).where(datasets.c.name == name)).first()
+        if row is None:
+            raise NotFound(f"No dataset named {name!r}.", hint="List them: ironriver datasets")
+        return _dataset_info(row)
+
+    def datasets(self) -> list[tuple[int, DatasetInfo]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(datasets).order_by(datasets.c.name)).all()
+        return [(int(r.id), _dataset_info(r)) for r in rows]
+
+    def labels(self) -> list[LabelRow]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(labels).order_by(labels.c.id)).all()
+        return [
+            LabelRow(
+                int(r.id),
+                AccessLabel(r.owner_agency, r.owner_country, Marking(r.marking),
+                            parse_releasable(r.releasable_to)),
+            )
+            for r in rows
+        ]
+
+    def label_id(self, label: AccessLabel, conn: Connection) -> int:
+        rel = releasable_text(label.releasable_to)
+        cond = (
+            (labels.c.owner_agency == label.owner_agency.upper())
+            & (labels.c.owner_country == label.owner_country.upper())
+            & (labels.c.marking == label.marking.value)
+            & (labels.c.releasable_to == rel)
+        )
+        found = conn.execute(select(labels.c.id).where(cond)).scalar()
+        if found is not None:
+            return int(found)
+        result = conn.execute(
+            insert(labels).values(
+                owner_agency=label.owner_agency.upper(),
+                owner_country=label.owner_country.upper(),
+                marking=label.marking.value,
+                releasable_to=rel,
+            )
+        )
+        pk = result.inserted_primary_key
+        assert pk is not None
+        return int(pk[0])
+
+    # -- writing ---------------------------------------------------------------------------
+    @contextmanager
+    def writer(self) -> Iterator[Writer]:
+        """One atomic write: everything added inside commits together or not at all."""
+        with self.engine.begin() as conn:
+            yield Writer(self, conn)
+
+    def statement_count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(statements)).scalar_one())
+
+
+class Writer:
+    """Adds statements inside one transaction (see `Store.writer`)."""
+
+    def __init__(self, store: Store, conn: Connection) -> None:
+        self.store = store
+        self.conn = conn
+        self._dataset_ids: dict[str, int] = {}
+        self._prop_types: dict[tuple[str, str], str] = {}
+
+    def ensure_dataset(self, info: DatasetInfo) -> int:
+        ds_id = self.store.ensure_dataset(info, self.conn)
+        self._dataset_ids[info.name] = ds_id
+        return ds_id
+
+    def _dataset_id(self, name: str) -> int:
+        if name not in self._dataset_ids:
+            found = self.conn.execute(
+                select(datasets.c.id).where(datasets.c.name == name)
+            ).scalar()
+            if found is None:
+                raise NotFound(
+                    f"Dataset {name!r} is not declared.",
+                    hint="Declare it first (Store.ensure_dataset or the mapping's dataset block).",
+                )
+            self._dataset_ids[name] = int(found)
+        return self._dataset_ids[name]
+
+    def _prop_type(self, schema: str, prop: str) -> str:
+        key = (schema, prop)
+        if key not in self._prop_types:
+            model = get_model()
+            sch = model.get(schema)
+            if sch is None:
+                raise ModelError(
+                    f"Unknown schema {schema!r}.",
+                    hint="Use an FtM schema or one of ironriver's (ironriver.model).",
+                )
+            prop_obj = sch.get(prop)
+            if prop_obj is None:
+                raise ModelError(
+                    f"Schema {schema} has no property {prop!r}.",
+                    hint=f"See the properties of {schema} with: ftm ref {schema}",
+                )
+            self._prop_types[key] = str(prop_obj.type.name)
+        return self._prop_types[key]
+
+    def add_statements(
+        self,
+        table: pa.Table,
+        dataset: str,
+        label: AccessLabel,
+        legal_basis: str | None = None,
+    ) -> int:
+        """Add an Arrow table of statements (see REQUIRED/OPTIONAL_COLUMNS); return how many
+        were new. Known statement ids are ignored, so adding the same table twice is a no-op."""
+        missing = [c for c in REQUIRED_COLUMNS if c not in table.column_names]
+        if missing:
+            raise StoreError(f"Statement table lacks columns {missing}.",
+                             hint=f"Provide {list(REQUIRED_COLUMNS)}.")
+        if table.num_rows == 0:
+            return 0
+        ds_id = self._dataset_id(dataset)
+        label_id = self.store.label_id(label, self.conn)
+        for col in REQUIRED_COLUMNS:
+            if table.column(col).null_count:
+                raise StoreError(f"Statement column {col!r} has empty values.",
+                                 hint="Every statement needs an id, entity, schema, prop, value.")
+        pairs = pc.binary_join_element_wise(
+            table.column("schema"), table.column("prop"), "\x1f"
+        ).combine_chunks().dictionary_encode()
+        types = [self._prop_type(*str(p).split("\x1f")) for p in pairs.dictionary.to_pylist()]
+        prop_types = pc.take(pa.array(types, pa.string()), pairs.indices)
+        table = table.append_column("prop_type", prop_types)
+        table = table.append_column(
+            "search_key", search_keys_arrow(prop_types, table.column("value").combine_chunks())
+        )
+        table = table.sort_by([("entity_id", "ascending"), ("id", "ascending")])
+        added = 0
+        for start in range(0, table.num_rows, BATCH_ROWS):
+            added += dialect.insert_statement_rows(
+                self.conn, _rows(table.slice(start, BATCH_ROWS), ds_id, label_id, legal_basis)
+            )
+        return added
+
+    def retract(self, statement_ids: Sequence[str]) -> int:
+        """Mark statements as retracted (a tombstone: they stay, hidden from every view)."""
+        total = 0
+        for start in range(0, len(statement_ids), 500):
+            chunk = list(statement_ids[start : start + 500])
+            result = self.conn.execute(
+                update(statements).where(statements.c.id.in_(chunk)).values(retracted=True)
+            )
+            total += int(result.rowcount)
+        return total
+
+
+def _rows(table: pa.Table, ds_id: int, label_id: int, legal_basis: str | None) -> list[tuple[Any, ...]]:
+    n = table.num_rows
+    cols: list[Any] = []
+    for name in dialect.STATEMENT_COLUMNS:
+        if name == "dataset_id":
+            cols.append(itertools.repeat(ds_id, n))
+        elif name == "label_id":
+            cols.append(itertools.repeat(label_id, n))
+        elif name == "legal_basis":
+            cols.append(itertools.repeat(legal_basis, n))
+        elif name == "retracted":
+            cols.append(itertools.repeat(False, n))
+        elif name in table.column_names:
+            cols.append(table.column(name).to_pylist())
+        else:
+            cols.append(itertools.repeat(None, n))
+    return list(zip(*cols, strict=False))
+
+
+def _dataset_info(row: Any) -> DatasetInfo:
+    return DatasetInfo(
+        name=row.name, agency=row.agency, country=row.country, marking=Marking(row.marking),
+        releasable_to=parse_releasable(row.releasable_to), legal_basis=row.legal_basis,
+        title=row.title,
+    )
+
+
+def _alembic_config(conn: Connection) -> Config:
+    cfg = Config()
+    cfg.set_main_option(
+        "script_location", str(resources.files("ironriver.store") / "migrations")
+    )
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+def open_store(settings: Settings | str, ledger_dir: Path | None = None) -> Store:
+    """Open (creating and migrating if needed) the store named by `settings` or a URL."""
+    if isinstance(settings, str):
+        settings = Settings.from_env({}, db=settings)
+    url = settings.db_url
+    try:
+        engine = create_engine(url, **dialect.engine_options(url))
+    except Exception as exc:  # noqa: BLE001 - bad URL or missing driver
+        raise StoreError(f"Cannot open store {url!r}: {exc}",
+                         hint="Use sqlite:///path.db or postgresql+psycopg://user@host/db.") from exc
+    dialect.configure_engine(engine)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "head")
+            install_guards(conn)
+    except OperationalError as exc:
+        raise StoreError(f"Cannot open store {url!r}: {exc.orig}",
+                         hint="Check the path or server, and that you may write there.") from exc
+    return Store(engine, ledger_dir or settings.ledger_dir)

@@ -1,0 +1,118 @@
+"""The statement store's tables (SQLAlchemy Core), shared by SQLite and PostgreSQL.
+
+Invariants:
+- `statements` is clustered on (entity_id, id): reading an entity is one range scan, and a
+  statement id (a content hash, see `ironriver.store.ids`) can be stored once only, so
+  ingesting the same file twice changes nothing.
+- Each statement refers to an access label (owner, marking, releasability); labels are few, so
+  a view filters statements by the set of label ids its principal may see.
+- `search_key` is filled for name, identifier and phone values only (normalised text) and is
+  the only indexed text besides references (`value` of entity-typed properties).
+- `audit_events` is append-only (enforced by triggers) and hash-chained.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("title", Text, nullable=False, default=""),
+    Column("agency", String(64), nullable=False),
+    Column("country", String(8), nullable=False),
+    Column("marking", String(16), nullable=False),
+    Column("releasable_to", Text, nullable=False, default=""),
+    Column("legal_basis", Text, nullable=False, default=""),
+    Column("created_at", String(32), nullable=False),
+)
+
+labels = Table(
+    "labels",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("owner_agency", String(64), nullable=False),
+    Column("owner_country", String(8), nullable=False),
+    Column("marking", String(16), nullable=False),
+    Column("releasable_to", Text, nullable=False),
+    UniqueConstraint("owner_agency", "owner_country", "marking", "releasable_to"),
+)
+
+statements = Table(
+    "statements",
+    metadata,
+    Column("entity_id", String(255), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("schema", String(64), nullable=False),
+    Column("prop", String(64), nullable=False),
+    Column("prop_type", String(32), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("search_key", Text, nullable=True),
+    Column("lang", String(16), nullable=True),
+    Column("original_value", Text, nullable=True),
+    Column("origin", Text, nullable=True),
+    Column("first_seen", String(32), nullable=True),
+    Column("last_seen", String(32), nullable=True),
+    Column("dataset_id", Integer, nullable=False),
+    Column("label_id", Integer, nullable=False),
+    Column("legal_basis", Text, nullable=True),
+    Column("source_ref", Text, nullable=True),
+    Column("retracted", Boolean, nullable=False, default=False),
+    sqlite_with_rowid=False,
+)
+Index(
+    "ix_statements_ref",
+    statements.c.value,
+    sqlite_where=statements.c.prop_type == "entity",
+    postgresql_where=statements.c.prop_type == "entity",
+)
+Index(
+    "ix_statements_search",
+    statements.c.search_key,
+    sqlite_where=statements.c.search_key.is_not(None),
+    postgresql_where=statements.c.search_key.is_not(None),
+)
+Index("ix_statements_dataset", statements.c.dataset_id, statements.c.schema)
+
+judgements = Table(
+    "judgements",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("left_id", String(255), nullable=False, index=True),
+    Column("right_id", String(255), nullable=False, index=True),
+    Column("judgement", String(16), nullable=False),
+    Column("score", String(32), nullable=True),
+    Column("reasons", Text, nullable=False, default=""),
+    Column("actor", String(128), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("superseded", Boolean, nullable=False, default=False),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", String(32), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("agency", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
