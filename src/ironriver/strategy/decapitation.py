@@ -1,0 +1,140 @@
+"""Decapitation: at a given week a group splits into k rival factions.
+
+A kingpin removal with a contested succession breaks a group into factions that fight each
+other (Jones 2013; Calderón et al. 2015; Lindo & Padilla-Romo 2018). In the model this is a
+change of the network, and therefore of the conflict matrix M, at the split week:
+
+- the parent keeps its row as faction 1; k - 1 new groups are appended, named
+  "<parent> f2", "<parent> f3", ...;
+- every faction inherits the parent's rivalries and alliances with third groups (so an ally
+  of the parent is now allied with every faction, and its alliance strength A_j, which
+  shelters it, grows accordingly);
+- factions are mutual rivals with weight `faction_rivalry_weight` and not allied;
+- the parent's members are divided by the given shares (equal by default). Members, deaths
+  so far and the other groups are unchanged: the split itself kills no one, the new
+  rivalry does, from the next week on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ironriver.errors import StrategyError
+from ironriver.strategy.network import CartelNetwork, Matrix
+from ironriver.strategy.parameters import FACTION_RIVALRY_WEIGHT
+
+SPLIT_PATTERN = re.compile(r"^(?P<group>.+?):(?P<k>\d+)@(?P<week>\d+)(?::(?P<shares>[0-9.,/]+))?$")
+
+
+@dataclass(frozen=True)
+class Split:
+    """Group `group` splits into `factions` factions `week` weeks after January 2022.
+
+    shares: fraction of the parent's members going to each faction (sums to 1); None means
+    equal shares. A network analysis (e.g. community detection on the group's own members)
+    can supply them.
+    """
+
+    group: str
+    factions: int
+    week: int
+    shares: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.factions < 2:
+            raise StrategyError(
+                f"A split needs at least 2 factions, got {self.factions}.",
+                hint="Write GROUP:K@WEEK with K >= 2, e.g. CJNG:3@26.",
+            )
+        if self.week < 0:
+            raise StrategyError("The split week must be 0 or later.", hint="e.g. CJNG:3@26.")
+        if self.shares is not None:
+            if len(self.shares) != self.factions or any(s <= 0 for s in self.shares):
+                raise StrategyError(
+                    f"Split of {self.group}: give {self.factions} positive shares.",
+                    hint="e.g. CJNG:3@26:0.5,0.3,0.2 (they are normalised to sum to 1).",
+                )
+
+    def fractions(self) -> np.ndarray:
+        """Shares normalised to sum to one."""
+        raw = np.ones(self.factions) if self.shares is None else np.array(self.shares, float)
+        out: np.ndarray = raw / raw.sum()
+        return out
+
+    @classmethod
+    def parse(cls, text: str) -> Split:
+        """Parse `GROUP:K@WEEK` or `GROUP:K@WEEK:s1,s2,...` (WEEK counted from January 2022)."""
+        match = SPLIT_PATTERN.match(text.strip())
+        if match is None:
+            raise StrategyError(
+                f"Cannot read the split {text!r}.",
+                hint="Write GROUP:K@WEEK, e.g. CJNG:3@26 (CJNG splits in 3 factions 26 weeks "
+                "after January 2022), optionally with shares: CJNG:2@0:0.7,0.3.",
+            )
+        shares = match["shares"]
+        parsed = None
+        if shares:
+            parsed = tuple(float(x) for x in re.split(r"[,/]", shares) if x)
+        return cls(match["group"], int(match["k"]), int(match["week"]), parsed)
+
+    def label(self) -> str:
+        return f"{self.group}:{self.factions}@{self.week}"
+
+
+def split_network(
+    network: CartelNetwork,
+    parent: int,
+    factions: int,
+    rivalry_weight: float = FACTION_RIVALRY_WEIGHT.value,
+) -> CartelNetwork:
+    """The network after group `parent` splits into `factions` factions (appended at the end)."""
+    n, extra = network.size, factions - 1
+    rivalry = _grow(network.rivalry, parent, extra)
+    alliance = _grow(network.alliance, parent, extra)
+    family = [parent, *range(n, n + extra)]
+    for a in family:
+        for b in family:
+            if a != b:
+                rivalry[a, b] = rivalry_weight
+                alliance[a, b] = 0.0
+    parent_row = network.nodes.iloc[parent]
+    new_rows = pd.DataFrame(
+        [
+            {
+                **parent_row.to_dict(),
+                "Node": f"{parent_row['Node']}-f{f}",
+                "Group": f"{parent_row['Group']} (faction {f})",
+                "ShortName": f"{parent_row['ShortName']} f{f}",
+                "parent": str(parent_row["ShortName"]),
+            }
+            for f in range(2, factions + 1)
+        ]
+    )
+    nodes = pd.concat([network.nodes, new_rows], ignore_index=True)
+    return CartelNetwork(nodes=nodes, rivalry=rivalry, alliance=alliance)
+
+
+def _grow(w: Matrix, parent: int, extra: int) -> Matrix:
+    """Append `extra` copies of the parent's row and column (the inherited relations)."""
+    n = w.shape[0]
+    out = np.zeros((n + extra, n + extra))
+    out[:n, :n] = w
+    out[n:, :n] = w[parent]
+    out[:n, n:] = w[:, parent][:, None]
+    return out
+
+
+def pad(network: CartelNetwork, size: int) -> Matrix:
+    """Conflict matrix of `network` padded with zeros to `size` groups.
+
+    The padding stands for factions that do not exist yet: they have no members, so their
+    rows and columns do not affect anyone.
+    """
+    m = network.conflict_matrix()
+    out = np.zeros((size, size))
+    out[: m.shape[0], : m.shape[1]] = m
+    return out

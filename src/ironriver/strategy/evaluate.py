@@ -1,0 +1,135 @@
+"""Headline numbers and the reproduction table: our model run beside the paper's figures.
+
+Every number here comes out of `simulate` with the published parameters; the paper's
+figures and the accepted ranges are data, not inputs to the model. "By January 2027" is
+model week 780, five model years after January 2022.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ironriver.strategy.scenarios import Scenario, get_scenario
+from ironriver.strategy.simulate import HISTORY_WEEKS, Simulation, simulate, week_of
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One reproduced quantity with the paper's value and the accepted range."""
+
+    quantity: str
+    paper: str
+    low: float
+    high: float
+
+
+HEADLINES: tuple[Headline, ...] = (
+    Headline("members, January 2022", "~175,000 (160-185k)", 168_780, 179_220),
+    Headline("recruits per week, mean 2012-2021", "350-370", 350, 370),
+    Headline("status quo: members, Jan 2027 vs Jan 2022 (%)", "about +26%", 20, 28),
+    Headline("status quo: deaths per week, Jan 2027 vs Jan 2022 (%)", "about +40%", 33, 42),
+    Headline("recruitment halved: members, Jan 2027 vs Jan 2022 (%)", "about -11%", -13, -7),
+    Headline(
+        "incapacitation doubled: members, Jan 2027 vs Jan 2022 (%)",
+        "cartels keep growing (> 0)",
+        0,
+        float("inf"),
+    ),
+)
+
+
+def change(sim: Simulation, column: str, year: int = 2027, base: int = 2022) -> float:
+    """Percent change of a weekly series between January of `base` and January of `year`."""
+    s = sim.series()[column]
+    return float(100 * (s.iloc[week_of(year)] / s.iloc[week_of(base)] - 1))
+
+
+def reproduction(years: int = 5) -> pd.DataFrame:
+    """The reproduction table: quantity, ours, paper, accepted range, within range."""
+    sims = {
+        name: simulate(name, years=years)
+        for name in ("status-quo", "half-recruitment", "double-incapacitation")
+    }
+    sq = sims["status-quo"].series()
+    ours = [
+        float(sq["members"].iloc[HISTORY_WEEKS]),
+        float(sq["recruits_per_week"].iloc[:HISTORY_WEEKS].mean()),
+        change(sims["status-quo"], "members"),
+        change(sims["status-quo"], "deaths_per_week"),
+        change(sims["half-recruitment"], "members"),
+        change(sims["double-incapacitation"], "members"),
+    ]
+    return pd.DataFrame(
+        {
+            "quantity": [h.quantity for h in HEADLINES],
+            "ours": ours,
+            "paper": [h.paper for h in HEADLINES],
+            "accepted": [_range(h) for h in HEADLINES],
+            "ok": [h.low <= v <= h.high for h, v in zip(HEADLINES, ours, strict=True)],
+        }
+    )
+
+
+def _range(h: Headline) -> str:
+    if h.high == float("inf"):
+        return f"> {h.low:g}"
+    return f"{h.low:g} to {h.high:g}"
+
+
+def compare(
+    scenarios: list[Scenario | str], years: int = 10, milestones: tuple[int, ...] = (5, 10)
+) -> pd.DataFrame:
+    """One row per scenario: members and deaths per week in 2022 and at each milestone."""
+    rows = []
+    for item in scenarios:
+        scenario = get_scenario(item) if isinstance(item, str) else item
+        sim = simulate(scenario, years=years)
+        series = sim.series()
+        row: dict[str, object] = {"scenario": scenario.name, "description": scenario.description}
+        row["members_2022"] = float(series["members"].iloc[HISTORY_WEEKS])
+        row["deaths_per_week_2022"] = float(series["deaths_per_week"].iloc[HISTORY_WEEKS])
+        for m in milestones:
+            if m > years:
+                continue
+            year = 2022 + m
+            row[f"members_{year}"] = float(series["members"].iloc[week_of(year)])
+            row[f"members_change_{year}_pct"] = change(sim, "members", year)
+            row[f"deaths_per_week_{year}"] = float(series["deaths_per_week"].iloc[week_of(year)])
+            row[f"deaths_change_{year}_pct"] = change(sim, "deaths_per_week", year)
+        deaths = series["deaths_per_week"].iloc[HISTORY_WEEKS:]
+        row["total_deaths_from_2022"] = float(deaths.iloc[:-1].sum())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def interdiction_sweep(
+    shares: tuple[float, ...] = (0.0, 0.1, 0.25, 0.5),
+    elasticities: tuple[float, ...] | None = None,
+    years: int = 5,
+) -> pd.DataFrame:
+    """Sensitivity of the interdiction lever: every (share, elasticity) pair, effect by 2027.
+
+    Lower lethality means fewer deaths but also fewer members killed, so membership grows
+    faster: the sweep reports both.
+    """
+    from ironriver.strategy.parameters import INTERDICTION_ELASTICITY_SWEEP
+
+    base = get_scenario("status-quo")
+    rows = []
+    year = 2022 + years
+    for e in elasticities or INTERDICTION_ELASTICITY_SWEEP:
+        for s in shares:
+            scenario = base.with_levers(interdiction=s, elasticity=e)
+            sim = simulate(scenario, years=years)
+            rows.append(
+                {
+                    "elasticity": e,
+                    "share_interdicted": s,
+                    "lethality_factor": scenario.lethality,
+                    f"members_change_{year}_pct": change(sim, "members", year),
+                    f"deaths_change_{year}_pct": change(sim, "deaths_per_week", year),
+                }
+            )
+    return pd.DataFrame(rows)

@@ -1,0 +1,140 @@
+"""The 150-group cartel network (CIDE BACRIM 2020) and the conflict matrix M built on it.
+
+The data ship inside the package (`data/cartel_network`, CC0, see SOURCE.txt there). Each
+alliance and rivalry is listed in both directions; like the authors we symmetrise by taking
+the larger weight of the two directions.
+
+Groups are held in *rank order*: rank 1 is the group with the largest total strength
+(rivalry weight + alliance weight), ties kept in file order (a stable sort, as R's `order`).
+Rank decides the initial size (1/rank power law), so the order is part of the model.
+
+Conflict matrix (Prieto-Curiel et al. 2023):
+
+    M_ij = (W_ij + 1) / (A_i + 1),  M_ii = 0
+
+with W the symmetrised rivalry weights and A_i the total alliance weight of group i. Every
+pair of groups is in some conflict (the +1); rivalries raise it, alliances of i shelter i.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from ironriver.errors import StrategyError
+
+Matrix = NDArray[np.float64]
+
+DATA_PACKAGE = "ironriver.strategy"
+DATA_DIR = ("data", "cartel_network")
+
+
+def read_data_file(name: str) -> pd.DataFrame:
+    """Read one shipped CSV, dropping the UTF-8 byte-order mark the files begin with."""
+    node = resources.files(DATA_PACKAGE)
+    for part in (*DATA_DIR, name):
+        node = node.joinpath(part)
+    try:
+        text = node.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError as exc:
+        raise StrategyError(
+            f"The packaged cartel network file {name} is missing.",
+            hint="Reinstall ironriver; the data ship in ironriver/strategy/data/cartel_network.",
+        ) from exc
+    return pd.read_csv(io.StringIO(text))
+
+
+@dataclass(frozen=True)
+class CartelNetwork:
+    """Groups in rank order with symmetric rivalry and alliance weights.
+
+    nodes: one row per group (Node, Group, State, ShortName, parent), rank order.
+    rivalry: symmetric weights W (0 = no declared rivalry), shape (n, n).
+    alliance: symmetric weights (0 = no alliance), shape (n, n).
+    """
+
+    nodes: pd.DataFrame
+    rivalry: Matrix
+    alliance: Matrix
+
+    @property
+    def size(self) -> int:
+        return len(self.nodes)
+
+    @property
+    def names(self) -> list[str]:
+        """Short names in rank order (the column labels of per-group outputs)."""
+        return [str(x) for x in self.nodes["ShortName"]]
+
+    def conflict_matrix(self) -> Matrix:
+        """M_ij = (W_ij + 1) / (A_i + 1) with a zero diagonal."""
+        strength = self.alliance.sum(axis=1)
+        m: Matrix = (self.rivalry + 1.0) / (strength[:, None] + 1.0)
+        np.fill_diagonal(m, 0.0)
+        return m
+
+    def initial_shares(self) -> NDArray[np.float64]:
+        """Share of all members in group of rank r: (1/r) / sum_k (1/k), over the 150 groups.
+
+        Factions created by a split start empty: they get members only when the split
+        happens, so their share here is zero.
+        """
+        original = (self.nodes["parent"] == "").to_numpy()
+        ranks = np.arange(1, int(original.sum()) + 1, dtype=np.float64)
+        weights = 1.0 / ranks
+        shares = np.zeros(self.size)
+        shares[original] = weights / weights.sum()
+        return shares
+
+    def index_of(self, group: str) -> int:
+        """Position of a group given by short name, full name or node id (case-insensitive)."""
+        key = group.strip().casefold()
+        for column in ("ShortName", "Node", "Group"):
+            matches = np.flatnonzero(self.nodes[column].astype(str).str.casefold() == key)
+            if matches.size:
+                return int(matches[0])
+        raise StrategyError(
+            f"No cartel group named {group!r}.",
+            hint="Use a short name such as CJNG or Sinaloa, a full name, or a node id "
+            "(N10025); `ironriver strategy run --help` lists examples.",
+        )
+
+
+def _symmetric(edges: pd.DataFrame, index: dict[str, int], n: int) -> Matrix:
+    w = np.zeros((n, n))
+    for a, b, weight in zip(edges["Node"], edges["RNode"], edges["weight"], strict=True):
+        i, j = index[str(a)], index[str(b)]
+        w[i, j] = max(w[i, j], float(weight))
+    return np.maximum(w, w.T)
+
+
+@cache
+def load_network() -> CartelNetwork:
+    """The 2020 network of 150 groups, 92 rival pairs and 91 allied pairs, in rank order."""
+    nodes = read_data_file("BACRIM2020_Nodes.csv")
+    index = {str(node): i for i, node in enumerate(nodes["Node"])}
+    n = len(nodes)
+    rivalry = _symmetric(read_data_file("BACRIM2020_Rivals.csv"), index, n)
+    alliance = _symmetric(read_data_file("BACRIM2020_Alliances.csv"), index, n)
+    strength = rivalry.sum(axis=1) + alliance.sum(axis=1)
+    order = np.argsort(-strength, kind="stable")
+    ranked = nodes.iloc[order].reset_index(drop=True)
+    ranked["strength"] = strength[order]
+    ranked["parent"] = ""
+    return CartelNetwork(
+        nodes=ranked,
+        rivalry=_frozen(rivalry[np.ix_(order, order)]),
+        alliance=_frozen(alliance[np.ix_(order, order)]),
+    )
+
+
+def _frozen(a: Matrix) -> Matrix:
+    """Read-only, so the cached network cannot be changed by a caller by accident."""
+    a.setflags(write=False)
+    return a

@@ -1,0 +1,127 @@
+"""Policy scenarios: what changes from January 2022 on.
+
+A scenario is four levers applied from January 2022 (week 520 of the model), after the
+common 2012-2021 history:
+
+- recruitment: multiplies rho (0.5 = recruitment halved, 0 = no recruitment);
+- incapacitation: multiplies eta (2 = twice as many arrests a week);
+- interdiction: share s of the southbound gun flow stopped, in [0, 1]. Assumption (not in
+  the paper): conflict lethality falls to theta * (1 - e * s), with e the interdiction
+  elasticity (default 0.35, see `parameters.INTERDICTION_ELASTICITY` and docs/strategy.md);
+- splits: decapitations, each a `Split` (group, k factions, week after January 2022).
+
+`Scenario.with_levers` applies command-line flags on top of a named scenario: the
+multipliers multiply, interdicted shares combine as successive filters
+(1 - (1 - a)(1 - b)), splits are added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ironriver.errors import StrategyError
+from ironriver.strategy.decapitation import Split
+from ironriver.strategy.parameters import FACTION_RIVALRY_WEIGHT, INTERDICTION_ELASTICITY
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Levers applied from January 2022."""
+
+    name: str
+    description: str
+    recruitment: float = 1.0
+    incapacitation: float = 1.0
+    interdiction: float = 0.0
+    elasticity: float = INTERDICTION_ELASTICITY.value
+    splits: tuple[Split, ...] = ()
+    faction_rivalry: float = FACTION_RIVALRY_WEIGHT.value
+
+    def __post_init__(self) -> None:
+        if self.recruitment < 0 or self.incapacitation < 0:
+            raise StrategyError(
+                f"Scenario {self.name}: multipliers must be 0 or more.",
+                hint="--recruitment 0.5 halves recruitment; --incapacitation 2 doubles arrests.",
+            )
+        if not 0.0 <= self.interdiction <= 1.0:
+            raise StrategyError(
+                f"Interdicted share must be between 0 and 1, got {self.interdiction}.",
+                hint="--interdiction 0.3 means 30% of southbound guns are stopped.",
+            )
+        if not 0.0 <= self.elasticity <= 1.0:
+            raise StrategyError(
+                f"Interdiction elasticity must be between 0 and 1, got {self.elasticity}.",
+                hint="It is the share of lethality removed if every gun were stopped.",
+            )
+
+    @property
+    def lethality(self) -> float:
+        """Factor on theta from arms interdiction: 1 - e * s."""
+        return 1.0 - self.elasticity * self.interdiction
+
+    def with_levers(
+        self,
+        recruitment: float = 1.0,
+        incapacitation: float = 1.0,
+        interdiction: float = 0.0,
+        elasticity: float | None = None,
+        splits: tuple[Split, ...] = (),
+        faction_rivalry: float | None = None,
+    ) -> Scenario:
+        """This scenario with extra levers on top (see the module docstring)."""
+        if not 0.0 <= interdiction <= 1.0:
+            raise StrategyError(
+                f"Interdicted share must be between 0 and 1, got {interdiction}.",
+                hint="--interdiction 0.3 means 30% of southbound guns are stopped.",
+            )
+        changed = (recruitment, incapacitation, interdiction) != (1.0, 1.0, 0.0) or splits
+        return replace(
+            self,
+            name=self.name + ("+levers" if changed else ""),
+            recruitment=self.recruitment * recruitment,
+            incapacitation=self.incapacitation * incapacitation,
+            interdiction=1.0 - (1.0 - self.interdiction) * (1.0 - interdiction),
+            elasticity=self.elasticity if elasticity is None else elasticity,
+            splits=self.splits + splits,
+            faction_rivalry=self.faction_rivalry if faction_rivalry is None else faction_rivalry,
+        )
+
+
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario("status-quo", "the 2012-2021 rates continue"),
+        Scenario("half-recruitment", "recruitment halved from January 2022", recruitment=0.5),
+        Scenario("double-incapacitation", "arrests doubled from January 2022", incapacitation=2.0),
+        Scenario("no-recruitment", "recruitment stopped from January 2022", recruitment=0.0),
+        Scenario(
+            "half-recruitment-double-incapacitation",
+            "recruitment halved and arrests doubled",
+            recruitment=0.5,
+            incapacitation=2.0,
+        ),
+        Scenario(
+            "interdiction-50",
+            "half of the southbound gun flow stopped (lethality x (1 - 0.35 x 0.5))",
+            interdiction=0.5,
+        ),
+        Scenario(
+            "decapitate-cjng",
+            "CJNG splits into 3 equal rival factions in January 2023",
+            splits=(Split("CJNG", 3, 52),),
+        ),
+    )
+}
+
+HEADLINE_SCENARIOS = ("status-quo", "half-recruitment", "double-incapacitation", "no-recruitment")
+
+
+def get_scenario(name: str) -> Scenario:
+    """The named scenario, or a StrategyError listing the names."""
+    try:
+        return SCENARIOS[name]
+    except KeyError:
+        raise StrategyError(
+            f"Unknown scenario {name!r}.",
+            hint="Choose one of: " + ", ".join(SCENARIOS),
+        ) from None
