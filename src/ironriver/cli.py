@@ -3,11 +3,15 @@ function and renders the result (a table for people, `--json` for programs)."""
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 
 import click
 
-from ironriver.errors import IronriverError
+from ironriver.cli_support import app_context, common_options, table
+from ironriver.errors import AccessDenied, IronriverError
+from ironriver.policy import DEFAULT_PRINCIPALS_YAML
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -15,16 +19,250 @@ from ironriver.errors import IronriverError
 def cli() -> None:
     """ironriver: link, trace, target, degrade, weigh.
 
-    Example: ironriver demo
+    \b
+    Example:
+      ironriver demo
+      ironriver --help
     """
+
+
+@cli.command()
+@common_options
+@click.option("--principals-out", type=click.Path(path_type=Path), default=Path("principals.yaml"),
+              show_default=True, help="Write a starter principals file here if none exists.")
+@click.pass_context
+def init(ctx: click.Context, principals_out: Path) -> None:
+    """Create (or upgrade) the store and a starter principals file.
+
+    \b
+    Example: ironriver init --db ironriver.db
+    """
+    app = app_context(ctx)
+    store = app.open_store()
+    if not principals_out.exists():
+        principals_out.write_text(DEFAULT_PRINCIPALS_YAML, encoding="utf-8")
+        click.echo(f"Wrote starter principals to {principals_out}")
+    click.echo(f"Store ready: {store.engine.url.render_as_string(hide_password=True)}")
+
+
+@cli.command()
+@common_options
+@click.pass_context
+def datasets(ctx: click.Context) -> None:
+    """List datasets with owner, marking and releasability.
+
+    \b
+    Example: ironriver datasets --as us-atf-analyst
+    """
+    app = app_context(ctx)
+    view = app.view()
+    counts = view.counts()
+    rows = []
+    for _id, info in view.store.datasets():
+        n = counts.statements_by_dataset.get(info.name, 0)
+        rows.append({"name": info.name, "agency": info.agency, "country": info.country,
+                     "marking": info.marking.value,
+                     "releasable_to": sorted(info.releasable_to), "visible_statements": n})
+    app.emit(rows, lambda: table([[r["name"], r["agency"], r["country"], r["marking"],
+                                   ",".join(r["releasable_to"]), r["visible_statements"]]
+                                  for r in rows],
+                                 ["dataset", "agency", "country", "marking", "releasable",
+                                  "visible"]))
+
+
+@cli.command()
+@common_options
+@click.pass_context
+def stats(ctx: click.Context) -> None:
+    """Counts by schema and dataset of what the principal may see.
+
+    \b
+    Example: ironriver stats --as mx-fgr-analista --json
+    """
+    app = app_context(ctx)
+    counts = app.view().counts()
+    data = {"principal": app.settings.principal, "entities_by_schema": counts.entities_by_schema,
+            "statements_by_dataset": counts.statements_by_dataset,
+            "entities_by_dataset": counts.entities_by_dataset}
+
+    def human() -> None:
+        table(sorted(counts.entities_by_schema.items()), ["schema", "entities"])
+        click.echo()
+        table(sorted(counts.statements_by_dataset.items()), ["dataset", "statements"])
+
+    app.emit(data, human)
+
+
+@cli.command()
+@common_options
+@click.argument("text")
+@click.option("--schema", default=None, help="Only entities of this schema.")
+@click.option("--identifier", is_flag=True, help="Search identifiers (serials, plates, phones).")
+@click.option("--reason", default="", help="Why you search (audited).")
+@click.option("--limit", default=20, show_default=True)
+@click.pass_context
+def search(ctx: click.Context, text: str, schema: str | None, identifier: bool, reason: str,
+           limit: int) -> None:
+    """Search visible entities by name or identifier.
+
+    \b
+    Example: ironriver search "jose perez" --as us-atf-analyst --reason "case 42"
+    """
+    app = app_context(ctx)
+    view = app.view(reason)
+    hits = view.by_identifier(text, limit) if identifier else view.search(text, schema, limit)
+    data = [h.__dict__ for h in hits]
+    app.emit(data, lambda: table([[h.entity_id, h.schema, h.caption] for h in hits],
+                                 ["id", "schema", "caption"]))
+
+
+@cli.command()
+@common_options
+@click.argument("entity_id")
+@click.option("--reason", default="", help="Why you read it (audited).")
+@click.pass_context
+def entity(ctx: click.Context, entity_id: str, reason: str) -> None:
+    """Show one entity, its statements with provenance, and its neighbours.
+
+    \b
+    Example: ironriver entity 3f2a... --as mx-fgr-analista
+    """
+    app = app_context(ctx)
+    view = app.view(reason)
+    ent = view.require(entity_id)
+    stmts = view.statements(entity_id)
+    neigh = view.neighbours(entity_id)
+    data = {"entity": ent.to_dict(), "statements": [s.__dict__ for s in stmts],
+            "neighbours": [n.__dict__ for n in neigh]}
+
+    def human() -> None:
+        click.echo(f"{ent.schema.name}: {ent.caption}  ({ent.id})")
+        table([[s.prop, s.value, s.dataset, s.marking, s.source_ref or ""] for s in stmts],
+              ["property", "value", "dataset", "marking", "source"])
+        if neigh:
+            click.echo()
+            table([[n.direction, n.prop, n.schema or "?", n.caption] for n in neigh],
+                  ["dir", "via", "schema", "entity"])
+
+    app.emit(data, human)
+
+
+@cli.command()
+@common_options
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=None,
+              help="Output file (default: standard output).")
+@click.option("--schema", default=None, help="Only this schema (and descendants).")
+@click.option("--reason", default="", help="Why you export (audited).")
+@click.pass_context
+def export(ctx: click.Context, out: Path | None, schema: str | None, reason: str) -> None:
+    """Export what the principal may see as FtM entity JSON Lines.
+
+    \b
+    Example: ironriver export --as us-atf-analyst -o us.ftm.jsonl --reason "partner share"
+    """
+    app = app_context(ctx)
+    principal = app.principal()
+    if not principal.has_role("export"):
+        raise AccessDenied(f"{principal.name} may not export.",
+                           hint="Ask an administrator for the 'export' role.")
+    view = app.view(reason)
+    handle = out.open("w", encoding="utf-8") if out else sys.stdout
+    n = 0
+    try:
+        for ent in view.export(schema):
+            handle.write(json.dumps(ent.to_dict(), ensure_ascii=False, sort_keys=True) + "\n")
+            n += 1
+    finally:
+        if out:
+            handle.close()
+    if out:
+        click.echo(f"Exported {n} entities to {out}", err=True)
+
+
+@cli.group()
+def audit() -> None:
+    """Read and verify the hash-chained audit log."""
+
+
+@audit.command("verify")
+@common_options
+@click.pass_context
+def audit_verify(ctx: click.Context) -> None:
+    """Check that no audit event was edited, removed or reordered.
+
+    \b
+    Example: ironriver audit verify --db ironriver.db
+    """
+    app = app_context(ctx)
+    result = app.open_store().audit.verify()
+    data = {"ok": result.ok, "events": result.events, "problems": list(result.problems)}
+
+    def human() -> None:
+        if result.ok:
+            click.echo(f"Audit log intact: {result.events} events.")
+        else:
+            click.echo(f"AUDIT LOG TAMPERED ({len(result.problems)} problems):")
+            for p in result.problems:
+                click.echo(f"  - {p}")
+
+    app.emit(data, human)
+    if not result.ok:
+        ctx.exit(5)
+
+
+@audit.command("log")
+@common_options
+@click.option("--limit", default=50, show_default=True)
+@click.option("--actor", default=None)
+@click.pass_context
+def audit_log(ctx: click.Context, limit: int, actor: str | None) -> None:
+    """Show audit events (needs the auditor role).
+
+    \b
+    Example: ironriver audit log --as auditor --limit 20
+    """
+    app = app_context(ctx)
+    principal = app.principal()
+    if not principal.has_role("auditor"):
+        raise AccessDenied(f"{principal.name} may not read the audit log.",
+                           hint="Ask for the 'auditor' role.")
+    events = list(app.open_store().audit.events(limit=limit, actor=actor))
+    data = [e.__dict__ for e in events]
+    app.emit(data, lambda: table([[e.seq, e.at, e.actor, e.action, e.target[:40], e.reason]
+                                  for e in events],
+                                 ["seq", "at", "actor", "action", "target", "reason"]))
+
+
+@cli.command("model-dir")
+@click.argument("target", type=click.Path(path_type=Path), default=Path(".ironriver-model"))
+def model_dir(target: Path) -> None:
+    """Write FtM's schemata plus ironriver's into TARGET and print its path.
+
+    \b
+    Example: FTM_MODEL_PATH=$(ironriver model-dir) ftm validate -i us.ftm.jsonl
+    """
+    from ironriver.model import write_model_dir
+
+    click.echo(str(write_model_dir(target).absolute()))
+
+
+def _register() -> None:
+    """Attach the capability command groups (each lives with its capability)."""
+
+
+_register()
 
 
 def main() -> None:
     try:
-        cli(standalone_mode=False)
+        rc = cli(standalone_mode=False)
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(1)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

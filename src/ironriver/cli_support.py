@@ -1,0 +1,115 @@
+"""Shared option bundle for every `ironriver` command: `--db`, `--as`, `--principals`,
+`--json`. Commands receive an `AppContext` and only call library functions through it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ironriver.policy import (
+    DEFAULT_PRINCIPALS_YAML,
+    Principal,
+    View,
+    get_principal,
+    load_principals,
+    parse_principals,
+)
+from ironriver.settings import Settings
+from ironriver.store import Store, open_store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    as_json: bool = False
+    _store: Store | None = field(default=None, repr=False)
+
+    def open_store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.settings)
+        return self._store
+
+    def principals(self) -> dict[str, Principal]:
+        if self.settings.principals_file is not None:
+            return load_principals(self.settings.principals_file)
+        local = Path("principals.yaml")
+        if local.exists():
+            return load_principals(local)
+        import yaml
+
+        return parse_principals(yaml.safe_load(DEFAULT_PRINCIPALS_YAML), "built-in principals")
+
+    def principal(self) -> Principal:
+        return get_principal(self.principals(), self.settings.principal)
+
+    def view(self, reason: str = "") -> View:
+        return View(self.open_store(), self.principal(), reason=reason)
+
+    def emit(self, data: Any, human: Callable[[], None]) -> None:
+        """Print `data` as JSON with --json, else call `human()` to print a table."""
+        if self.as_json:
+            click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        else:
+            human()
+
+
+def common_options(func: F) -> F:
+    """Add --db, --as, --principals and --json to a command and build the AppContext."""
+
+    def _set(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+        def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+            opts = ctx.meta.setdefault("ironriver.opts", {})
+            if value is not None and value is not False:
+                opts[name] = value
+            return value
+
+        return callback
+
+    options = [
+        click.option("--db", "db", default=None, expose_value=False, callback=_set("db"),
+                     help="Store URL or SQLite path (default: $IRONRIVER_DB or ironriver.db)."),
+        click.option("--as", "as_", default=None, expose_value=False, callback=_set("as"),
+                     help="Principal to act as (default: $IRONRIVER_AS)."),
+        click.option("--principals", default=None, expose_value=False,
+                     callback=_set("principals"), help="Principals YAML file."),
+        click.option("--json", "as_json", is_flag=True, default=False, expose_value=False,
+                     callback=_set("json"), help="Machine-readable JSON output."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def app_context(ctx: click.Context) -> AppContext:
+    """Build (once) the AppContext from the shared options of this command and its parents."""
+    found: dict[str, Any] = {}
+    node: click.Context | None = ctx
+    chain: list[click.Context] = []
+    while node is not None:
+        chain.append(node)
+        node = node.parent
+    for node in reversed(chain):
+        found.update(node.meta.get("ironriver.opts", {}))
+    settings = Settings.from_env(db=found.get("db"), principal=found.get("as"),
+                                 principals_file=found.get("principals"))
+    return AppContext(settings=settings, as_json=bool(found.get("json")))
+
+
+def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:
+    """Print a plain aligned table."""
+    text_rows = [[str(c) for c in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in text_rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+    click.echo("  ".join("-" * w for w in widths))
+    for row in text_rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))

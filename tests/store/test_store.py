@@ -1,0 +1,192 @@
+"""The store's behavioural suite: runs on SQLite and on PostgreSQL (see `store` fixture)."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from ironriver.errors import ModelError, StoreError
+from ironriver.policy import AccessLabel, Marking, Principal, View
+from ironriver.store import DatasetInfo, Store
+from ironriver.store.ids import statement_id
+
+US = DatasetInfo("us_atf_traces", "ATF", "US", Marking.AMBER, frozenset({"US"}))
+MX = DatasetInfo("mx_fgr_aseguramientos", "FGR", "MX", Marking.AMBER, frozenset({"MX", "US"}))
+ATF = Principal("a", "ATF", "US")
+FGR = Principal("f", "FGR", "MX")
+SEDENA = Principal("s", "SEDENA", "MX")
+
+
+def table(dataset: str, rows: list[tuple[str, str, str, str]]) -> pa.Table:
+    return pa.table(
+        {
+            "id": [statement_id(dataset, e, p, v) for e, _, p, v in rows],
+            "entity_id": [r[0] for r in rows],
+            "schema": [r[1] for r in rows],
+            "prop": [r[2] for r in rows],
+            "value": [r[3] for r in rows],
+            "source_ref": [f"file.csv:{i + 2}" for i in range(len(rows))],
+        }
+    )
+
+
+US_ROWS = [
+    ("p1", "Individual", "name", "José Luis Pérez López"),
+    ("p1", "Individual", "paternalSurname", "Pérez"),
+    ("g1", "Firearm", "serialNumber", "ABC123"),
+    ("g1", "Firearm", "make", "Glock"),
+    ("s1", "Sale", "buyer", "p1"),
+    ("s1", "Sale", "firearm", "g1"),
+    ("s1", "Sale", "date", "2024-03-01"),
+]
+MX_ROWS = [
+    ("r1", "Recovery", "firearm", "g1"),
+    ("r1", "Recovery", "date", "2024-09-12"),
+    ("g1", "Firearm", "serialNumber", "ABC123"),
+    ("g1", "Firearm", "caliber", "9mm"),
+    ("p2", "Individual", "name", "Juan Carlos Ramírez"),
+]
+
+
+def load(store: Store) -> None:
+    with store.writer() as w:
+        w.ensure_dataset(US)
+        w.ensure_dataset(MX)
+        w.add_statements(table(US.name, US_ROWS), US.name, US.label)
+        w.add_statements(table(MX.name, MX_ROWS), MX.name, MX.label)
+
+
+def test_add_is_idempotent(store: Store) -> None:
+    load(store)
+    before = store.statement_count()
+    assert before == len(US_ROWS) + len(MX_ROWS)
+    with store.writer() as w:
+        assert w.add_statements(table(US.name, US_ROWS), US.name, US.label) == 0
+    assert store.statement_count() == before
+
+
+def test_writer_is_atomic(store: Store) -> None:
+    load(store)
+    before = store.statement_count()
+    extra = [("p9", "Individual", "name", "Nadie"), ("p9", "Individual", "nonsense", "x")]
+    with pytest.raises(ModelError), store.writer() as w:
+        w.add_statements(table(US.name, extra[:1]), US.name, US.label)
+        w.add_statements(table(US.name, extra[1:]), US.name, US.label)
+    assert store.statement_count() == before
+
+
+def test_dataset_owner_cannot_change(store: Store) -> None:
+    store.ensure_dataset(US)
+    with pytest.raises(StoreError, match="belongs to ATF"):
+        store.ensure_dataset(DatasetInfo(US.name, "FGR", "MX"))
+
+
+def test_view_entity_merges_visible_sources(store: Store) -> None:
+    load(store)
+    atf = View(store, ATF).entity("g1")
+    assert atf is not None
+    assert set(atf.get("caliber")) == {"9mm"} and atf.get("make") == ["Glock"]
+    fgr = View(store, FGR).entity("g1")
+    assert fgr is not None
+    assert fgr.get("make") == [] and fgr.get("caliber") == ["9mm"]
+    assert View(store, SEDENA).entity("s1") is None
+
+
+def test_search_and_identifier(store: Store) -> None:
+    load(store)
+    view = View(store, ATF)
+    assert [h.entity_id for h in view.search("jose PEREZ")] == ["p1"]
+    assert [h.entity_id for h in view.search("ramirez", schema="Person")] == ["p2"]
+    assert [h.entity_id for h in view.by_identifier("abc-123")] == ["g1"]
+    assert View(store, SEDENA).search("perez") == []
+
+
+def test_neighbours_hide_hidden_edges(store: Store) -> None:
+    load(store)
+    atf = {(n.prop, n.direction, n.entity_id) for n in View(store, ATF).neighbours("g1")}
+    assert atf == {("firearm", "in", "s1"), ("firearm", "in", "r1")}
+    fgr = {(n.prop, n.direction, n.entity_id) for n in View(store, FGR).neighbours("g1")}
+    assert fgr == {("firearm", "in", "r1")}
+
+
+def test_counts_from_visible_only(store: Store) -> None:
+    load(store)
+    counts = View(store, FGR).counts()
+    assert counts.statements_by_dataset == {MX.name: len(MX_ROWS)}
+    assert counts.entities_by_schema == {"Recovery": 1, "Firearm": 1, "Individual": 1}
+
+
+def test_statements_carry_provenance(store: Store) -> None:
+    load(store)
+    recs = View(store, ATF).statements("g1")
+    by_ds = {(r.dataset, r.prop) for r in recs}
+    assert (US.name, "make") in by_ds and (MX.name, "caliber") in by_ds
+    assert all(r.source_ref and r.source_ref.startswith("file.csv:") for r in recs)
+    assert {r.marking for r in recs} == {"AMBER"}
+
+
+def test_retraction_hides_statement(store: Store) -> None:
+    load(store)
+    sid = statement_id(US.name, "g1", "make", "Glock")
+    with store.writer() as w:
+        assert w.retract([sid]) == 1
+    ent = View(store, ATF).entity("g1")
+    assert ent is not None and ent.get("make") == []
+
+
+def test_red_marking_only_named_user(store: Store) -> None:
+    secret = DatasetInfo("us_hsi_informants", "HSI", "US", Marking.RED, frozenset({"user:a"}))
+    with store.writer() as w:
+        w.ensure_dataset(secret)
+        w.add_statements(table(secret.name, [("x1", "Individual", "name", "Fuente Uno")]),
+                         secret.name, secret.label)
+    assert View(store, ATF).entity("x1") is not None
+    assert View(store, Principal("b", "ATF", "US")).entity("x1") is None
+    strict = AccessLabel("HSI", "US", Marking.AMBER_STRICT, frozenset({"ATF", "MX"}))
+    with store.writer() as w:
+        w.add_statements(table(secret.name, [("x2", "Individual", "name", "Dos")]),
+                         secret.name, strict)
+    assert View(store, Principal("b", "ATF", "US")).entity("x2") is not None
+    assert View(store, FGR).entity("x2") is None
+
+
+def test_audit_chain_detects_tampering(store: Store) -> None:
+    load(store)
+    view = View(store, ATF, reason="case 7")
+    view.entity("g1")
+    view.search("perez")
+    list(view.export())
+    result = store.audit.verify()
+    assert result.ok and result.events == 3
+    actions = [e.action for e in store.audit.events()]
+    assert actions == ["read", "search", "export"]
+    with pytest.raises(DBAPIError), store.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_events SET actor = 'mallory' WHERE seq = 2"))
+    _drop_guards(store)
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_events SET reason = 'nothing' WHERE seq = 2"))
+    problems = store.audit.verify().problems
+    assert any("event 2 was edited" in p for p in problems)
+
+
+def test_audit_detects_removed_and_reordered(store: Store) -> None:
+    for i in range(4):
+        store.audit.append("a", "read", f"e{i}", "why")
+    _drop_guards(store)
+    with store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_events WHERE seq = 2"))
+    assert any("missing" in p for p in store.audit.verify().problems)
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_events SET seq = 2 WHERE seq = 4"))
+    assert not store.audit.verify().ok
+
+
+def _drop_guards(store: Store) -> None:
+    with store.engine.begin() as conn:
+        if store.dialect == "sqlite":
+            conn.execute(text("DROP TRIGGER audit_no_update"))
+            conn.execute(text("DROP TRIGGER audit_no_delete"))
+        else:
+            conn.execute(text("DROP TRIGGER audit_no_change ON audit_events"))
