@@ -28,8 +28,13 @@ def cli() -> None:
 
 @cli.command()
 @common_options
-@click.option("--principals-out", type=click.Path(path_type=Path), default=Path("principals.yaml"),
-              show_default=True, help="Write a starter principals file here if none exists.")
+@click.option(
+    "--principals-out",
+    type=click.Path(path_type=Path),
+    default=Path("principals.yaml"),
+    show_default=True,
+    help="Write a starter principals file here if none exists.",
+)
 @click.pass_context
 def init(ctx: click.Context, principals_out: Path) -> None:
     """Create (or upgrade) the store and a starter principals file.
@@ -60,14 +65,33 @@ def datasets(ctx: click.Context) -> None:
     rows = []
     for _id, info in view.store.datasets():
         n = counts.statements_by_dataset.get(info.name, 0)
-        rows.append({"name": info.name, "agency": info.agency, "country": info.country,
-                     "marking": info.marking.value,
-                     "releasable_to": sorted(info.releasable_to), "visible_statements": n})
-    app.emit(rows, lambda: table([[r["name"], r["agency"], r["country"], r["marking"],
-                                   ",".join(r["releasable_to"]), r["visible_statements"]]
-                                  for r in rows],
-                                 ["dataset", "agency", "country", "marking", "releasable",
-                                  "visible"]))
+        rows.append(
+            {
+                "name": info.name,
+                "agency": info.agency,
+                "country": info.country,
+                "marking": info.marking.value,
+                "releasable_to": ",".join(sorted(info.releasable_to)),
+                "visible_statements": n,
+            }
+        )
+    app.emit(
+        rows,
+        lambda: table(
+            [
+                [
+                    r["name"],
+                    r["agency"],
+                    r["country"],
+                    r["marking"],
+                    r["releasable_to"],
+                    r["visible_statements"],
+                ]
+                for r in rows
+            ],
+            ["dataset", "agency", "country", "marking", "releasable", "visible"],
+        ),
+    )
 
 
 @cli.command()
@@ -81,9 +105,12 @@ def stats(ctx: click.Context) -> None:
     """
     app = app_context(ctx)
     counts = app.view().counts()
-    data = {"principal": app.settings.principal, "entities_by_schema": counts.entities_by_schema,
-            "statements_by_dataset": counts.statements_by_dataset,
-            "entities_by_dataset": counts.entities_by_dataset}
+    data = {
+        "principal": app.settings.principal,
+        "entities_by_schema": counts.entities_by_schema,
+        "statements_by_dataset": counts.statements_by_dataset,
+        "entities_by_dataset": counts.entities_by_dataset,
+    }
 
     def human() -> None:
         table(sorted(counts.entities_by_schema.items()), ["schema", "entities"])
@@ -101,8 +128,9 @@ def stats(ctx: click.Context) -> None:
 @click.option("--reason", default="", help="Why you search (audited).")
 @click.option("--limit", default=20, show_default=True)
 @click.pass_context
-def search(ctx: click.Context, text: str, schema: str | None, identifier: bool, reason: str,
-           limit: int) -> None:
+def search(
+    ctx: click.Context, text: str, schema: str | None, identifier: bool, reason: str, limit: int
+) -> None:
     """Search visible entities by name or identifier.
 
     \b
@@ -112,8 +140,12 @@ def search(ctx: click.Context, text: str, schema: str | None, identifier: bool, 
     view = app.view(reason)
     hits = view.by_identifier(text, limit) if identifier else view.search(text, schema, limit)
     data = [h.__dict__ for h in hits]
-    app.emit(data, lambda: table([[h.entity_id, h.schema, h.caption] for h in hits],
-                                 ["id", "schema", "caption"]))
+    app.emit(
+        data,
+        lambda: table(
+            [[h.entity_id, h.schema, h.caption] for h in hits], ["id", "schema", "caption"]
+        ),
+    )
 
 
 @cli.command()
@@ -132,25 +164,37 @@ def entity(ctx: click.Context, entity_id: str, reason: str) -> None:
     ent = view.require(entity_id)
     stmts = view.statements(entity_id)
     neigh = view.neighbours(entity_id)
-    data = {"entity": ent.to_dict(), "statements": [s.__dict__ for s in stmts],
-            "neighbours": [n.__dict__ for n in neigh]}
+    data = {
+        "entity": ent.to_dict(),
+        "statements": [s.__dict__ for s in stmts],
+        "neighbours": [n.__dict__ for n in neigh],
+    }
 
     def human() -> None:
         click.echo(f"{ent.schema.name}: {ent.caption}  ({ent.id})")
-        table([[s.prop, s.value, s.dataset, s.marking, s.source_ref or ""] for s in stmts],
-              ["property", "value", "dataset", "marking", "source"])
+        table(
+            [[s.prop, s.value, s.dataset, s.marking, s.source_ref or ""] for s in stmts],
+            ["property", "value", "dataset", "marking", "source"],
+        )
         if neigh:
             click.echo()
-            table([[n.direction, n.prop, n.schema or "?", n.caption] for n in neigh],
-                  ["dir", "via", "schema", "entity"])
+            table(
+                [[n.direction, n.prop, n.schema or "?", n.caption] for n in neigh],
+                ["dir", "via", "schema", "entity"],
+            )
 
     app.emit(data, human)
 
 
 @cli.command()
 @common_options
-@click.option("-o", "--out", type=click.Path(path_type=Path), default=None,
-              help="Output file (default: standard output).")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output file (default: standard output).",
+)
 @click.option("--schema", default=None, help="Only this schema (and descendants).")
 @click.option("--reason", default="", help="Why you export (audited).")
 @click.pass_context
@@ -163,8 +207,9 @@ def export(ctx: click.Context, out: Path | None, schema: str | None, reason: str
     app = app_context(ctx)
     principal = app.principal()
     if not principal.has_role("export"):
-        raise AccessDenied(f"{principal.name} may not export.",
-                           hint="Ask an administrator for the 'export' role.")
+        raise AccessDenied(
+            f"{principal.name} may not export.", hint="Ask an administrator for the 'export' role."
+        )
     view = app.view(reason)
     handle = out.open("w", encoding="utf-8") if out else sys.stdout
     n = 0
@@ -224,13 +269,18 @@ def audit_log(ctx: click.Context, limit: int, actor: str | None) -> None:
     app = app_context(ctx)
     principal = app.principal()
     if not principal.has_role("auditor"):
-        raise AccessDenied(f"{principal.name} may not read the audit log.",
-                           hint="Ask for the 'auditor' role.")
+        raise AccessDenied(
+            f"{principal.name} may not read the audit log.", hint="Ask for the 'auditor' role."
+        )
     events = list(app.open_store().audit.events(limit=limit, actor=actor))
     data = [e.__dict__ for e in events]
-    app.emit(data, lambda: table([[e.seq, e.at, e.actor, e.action, e.target[:40], e.reason]
-                                  for e in events],
-                                 ["seq", "at", "actor", "action", "target", "reason"]))
+    app.emit(
+        data,
+        lambda: table(
+            [[e.seq, e.at, e.actor, e.action, e.target[:40], e.reason] for e in events],
+            ["seq", "at", "actor", "action", "target", "reason"],
+        ),
+    )
 
 
 @cli.command("model-dir")

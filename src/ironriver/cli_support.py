@@ -73,14 +73,38 @@ def common_options(func: F) -> F:
         return callback
 
     options = [
-        click.option("--db", "db", default=None, expose_value=False, callback=_set("db"),
-                     help="Store URL or SQLite path (default: $IRONRIVER_DB or ironriver.db)."),
-        click.option("--as", "as_", default=None, expose_value=False, callback=_set("as"),
-                     help="Principal to act as (default: $IRONRIVER_AS)."),
-        click.option("--principals", default=None, expose_value=False,
-                     callback=_set("principals"), help="Principals YAML file."),
-        click.option("--json", "as_json", is_flag=True, default=False, expose_value=False,
-                     callback=_set("json"), help="Machine-readable JSON output."),
+        click.option(
+            "--db",
+            "db",
+            default=None,
+            expose_value=False,
+            callback=_set("db"),
+            help="Store URL or SQLite path (default: $IRONRIVER_DB or ironriver.db).",
+        ),
+        click.option(
+            "--as",
+            "as_",
+            default=None,
+            expose_value=False,
+            callback=_set("as"),
+            help="Principal to act as (default: $IRONRIVER_AS).",
+        ),
+        click.option(
+            "--principals",
+            default=None,
+            expose_value=False,
+            callback=_set("principals"),
+            help="Principals YAML file.",
+        ),
+        click.option(
+            "--json",
+            "as_json",
+            is_flag=True,
+            default=False,
+            expose_value=False,
+            callback=_set("json"),
+            help="Machine-readable JSON output.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -97,8 +121,9 @@ def app_context(ctx: click.Context) -> AppContext:
         node = node.parent
     for node in reversed(chain):
         found.update(node.meta.get("ironriver.opts", {}))
-    settings = Settings.from_env(db=found.get("db"), principal=found.get("as"),
-                                 principals_file=found.get("principals"))
+    settings = Settings.from_env(
+        db=found.get("db"), principal=found.get("as"), principals_file=found.get("principals")
+    )
     return AppContext(settings=settings, as_json=bool(found.get("json")))
 
 

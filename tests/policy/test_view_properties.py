@@ -26,15 +26,29 @@ from ironriver.store.ids import statement_id
 AGENCIES = {"ATF": "US", "CBP": "US", "FGR": "MX", "SEDENA": "MX"}
 TOKENS = ["US", "MX", "ATF", "CBP", "FGR", "SEDENA", "user:ana", "user:beto"]
 ENTITIES = {
-    "p1": "Individual", "p2": "Individual", "g1": "Firearm", "g2": "Firearm",
-    "s1": "Sale", "s2": "Sale", "r1": "Recovery",
+    "p1": "Individual",
+    "p2": "Individual",
+    "g1": "Firearm",
+    "g2": "Firearm",
+    "s1": "Sale",
+    "s2": "Sale",
+    "r1": "Recovery",
 }
 VALUES: dict[str, list[tuple[str, str]]] = {
-    "Individual": [("name", "José Pérez"), ("name", "Juan López"), ("name", "El Güero"),
-                   ("birthDate", "1990-01-02")],
+    "Individual": [
+        ("name", "José Pérez"),
+        ("name", "Juan López"),
+        ("name", "El Güero"),
+        ("birthDate", "1990-01-02"),
+    ],
     "Firearm": [("serialNumber", "ABC123"), ("serialNumber", "XYZ-9"), ("make", "Glock")],
-    "Sale": [("buyer", "p1"), ("buyer", "p2"), ("firearm", "g1"), ("firearm", "g2"),
-             ("date", "2024-01-05")],
+    "Sale": [
+        ("buyer", "p1"),
+        ("buyer", "p2"),
+        ("firearm", "g1"),
+        ("firearm", "g2"),
+        ("date", "2024-01-05"),
+    ],
     "Recovery": [("firearm", "g1"), ("firearm", "g2"), ("possessor", "p2")],
 }
 
@@ -68,8 +82,15 @@ def build(path: Path, facts: list[tuple[str, str, str, str, AccessLabel]]) -> St
             w.ensure_dataset(DatasetInfo(f"ds_{agency.lower()}", agency, country))
         for entity, schema, prop, value, label in facts:
             ds = f"ds_{label.owner_agency.lower()}"
-            t = pa.table({"id": [statement_id(ds, entity, prop, value)], "entity_id": [entity],
-                          "schema": [schema], "prop": [prop], "value": [value]})
+            t = pa.table(
+                {
+                    "id": [statement_id(ds, entity, prop, value)],
+                    "entity_id": [entity],
+                    "schema": [schema],
+                    "prop": [prop],
+                    "value": [value],
+                }
+            )
             w.add_statements(t, ds, label)
     return store
 
@@ -87,8 +108,11 @@ def snapshot(view: View) -> dict[str, Any]:
     for ident in ("abc123", "XYZ9"):
         out[f"ident:{ident}"] = [h.entity_id for h in view.by_identifier(ident)]
     counts = view.counts()
-    out["counts"] = (counts.entities_by_schema, counts.statements_by_dataset,
-                     counts.entities_by_dataset)
+    out["counts"] = (
+        counts.entities_by_schema,
+        counts.statements_by_dataset,
+        counts.entities_by_dataset,
+    )
     out["export"] = [(e.id, e.schema.name, e.properties) for e in view.export()]
     return out
 

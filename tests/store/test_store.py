@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pyarrow as pa
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -11,51 +10,7 @@ from ironriver.errors import ModelError, StoreError
 from ironriver.policy import AccessLabel, Marking, Principal, View
 from ironriver.store import DatasetInfo, Store
 from ironriver.store.ids import statement_id
-
-US = DatasetInfo("us_atf_traces", "ATF", "US", Marking.AMBER, frozenset({"US"}))
-MX = DatasetInfo("mx_fgr_aseguramientos", "FGR", "MX", Marking.AMBER, frozenset({"MX", "US"}))
-ATF = Principal("a", "ATF", "US")
-FGR = Principal("f", "FGR", "MX")
-SEDENA = Principal("s", "SEDENA", "MX")
-
-
-def table(dataset: str, rows: list[tuple[str, str, str, str]]) -> pa.Table:
-    return pa.table(
-        {
-            "id": [statement_id(dataset, e, p, v) for e, _, p, v in rows],
-            "entity_id": [r[0] for r in rows],
-            "schema": [r[1] for r in rows],
-            "prop": [r[2] for r in rows],
-            "value": [r[3] for r in rows],
-            "source_ref": [f"file.csv:{i + 2}" for i in range(len(rows))],
-        }
-    )
-
-
-US_ROWS = [
-    ("p1", "Individual", "name", "José Luis Pérez López"),
-    ("p1", "Individual", "paternalSurname", "Pérez"),
-    ("g1", "Firearm", "serialNumber", "ABC123"),
-    ("g1", "Firearm", "make", "Glock"),
-    ("s1", "Sale", "buyer", "p1"),
-    ("s1", "Sale", "firearm", "g1"),
-    ("s1", "Sale", "date", "2024-03-01"),
-]
-MX_ROWS = [
-    ("r1", "Recovery", "firearm", "g1"),
-    ("r1", "Recovery", "date", "2024-09-12"),
-    ("g1", "Firearm", "serialNumber", "ABC123"),
-    ("g1", "Firearm", "caliber", "9mm"),
-    ("p2", "Individual", "name", "Juan Carlos Ramírez"),
-]
-
-
-def load(store: Store) -> None:
-    with store.writer() as w:
-        w.ensure_dataset(US)
-        w.ensure_dataset(MX)
-        w.add_statements(table(US.name, US_ROWS), US.name, US.label)
-        w.add_statements(table(MX.name, MX_ROWS), MX.name, MX.label)
+from samples import ATF, FGR, MX, MX_ROWS, SEDENA, US, US_ROWS, load, table
 
 
 def test_add_is_idempotent(store: Store) -> None:
@@ -140,14 +95,18 @@ def test_red_marking_only_named_user(store: Store) -> None:
     secret = DatasetInfo("us_hsi_informants", "HSI", "US", Marking.RED, frozenset({"user:a"}))
     with store.writer() as w:
         w.ensure_dataset(secret)
-        w.add_statements(table(secret.name, [("x1", "Individual", "name", "Fuente Uno")]),
-                         secret.name, secret.label)
+        w.add_statements(
+            table(secret.name, [("x1", "Individual", "name", "Fuente Uno")]),
+            secret.name,
+            secret.label,
+        )
     assert View(store, ATF).entity("x1") is not None
     assert View(store, Principal("b", "ATF", "US")).entity("x1") is None
     strict = AccessLabel("HSI", "US", Marking.AMBER_STRICT, frozenset({"ATF", "MX"}))
     with store.writer() as w:
-        w.add_statements(table(secret.name, [("x2", "Individual", "name", "Dos")]),
-                         secret.name, strict)
+        w.add_statements(
+            table(secret.name, [("x2", "Individual", "name", "Dos")]), secret.name, strict
+        )
     assert View(store, Principal("b", "ATF", "US")).entity("x2") is not None
     assert View(store, FGR).entity("x2") is None
 

@@ -37,7 +37,7 @@ def ftm_schema_dir() -> Path:
 class _MergedModel(Model):
     """An FtM `Model` read from FtM's folder and ours (later folders add schemata)."""
 
-    def __init__(self, paths: list[Path]) -> None:  # noqa: D107 - mirrors Model.__init__
+    def __init__(self, paths: list[Path]) -> None:
         self.path = str(paths[0])
         self.schemata = {}
         self.properties = set()

@@ -85,8 +85,9 @@ class Counts:
 class View:
     """What one principal may see of one store."""
 
-    def __init__(self, store: Store, principal: Principal, reason: str = "",
-                 audit: bool = True) -> None:
+    def __init__(
+        self, store: Store, principal: Principal, reason: str = "", audit: bool = True
+    ) -> None:
         self.store = store
         self.principal = principal
         self.reason = reason
@@ -101,15 +102,28 @@ class View:
 
     def _log(self, action: str, target: str, detail: dict[str, Any] | None = None) -> None:
         if self.audit:
-            self.store.audit.append(self.principal.name, action, target, self.reason, detail,
-                                    agency=self.principal.agency)
+            self.store.audit.append(
+                self.principal.name,
+                action,
+                target,
+                self.reason,
+                detail,
+                agency=self.principal.agency,
+            )
 
     def _stmt(self, row: Any) -> Statement:
         return Statement(
-            entity_id=row.entity_id, prop=row.prop, schema=row.schema, value=row.value,
+            entity_id=row.entity_id,
+            prop=row.prop,
+            schema=row.schema,
+            value=row.value,
             dataset=self._dataset_names.get(row.dataset_id, str(row.dataset_id)),
-            lang=row.lang, original_value=row.original_value, first_seen=row.first_seen,
-            last_seen=row.last_seen, origin=row.origin, id=row.id,
+            lang=row.lang,
+            original_value=row.original_value,
+            first_seen=row.first_seen,
+            last_seen=row.last_seen,
+            origin=row.origin,
+            id=row.id,
         )
 
     def _assemble(self, rows: Iterable[Any]) -> StatementEntity | None:
@@ -138,8 +152,10 @@ class View:
     def require(self, entity_id: str) -> StatementEntity:
         entity = self.entity(entity_id)
         if entity is None:
-            raise NotFound(f"No entity {entity_id!r} is visible to you.",
-                           hint="Check the id, or search: ironriver search NAME")
+            raise NotFound(
+                f"No entity {entity_id!r} is visible to you.",
+                hint="Check the id, or search: ironriver search NAME",
+            )
         return entity
 
     def entities(self, entity_ids: Iterable[str]) -> dict[str, StatementEntity]:
@@ -175,8 +191,13 @@ class View:
     def statements(self, entity_id: str) -> list[StatementRecord]:
         """The entity's visible statements, each with dataset, marking and source record."""
         query = (
-            select(statements, datasets.c.name.label("dataset_name"), labels.c.marking,
-                   labels.c.releasable_to, labels.c.owner_agency)
+            select(
+                statements,
+                datasets.c.name.label("dataset_name"),
+                labels.c.marking,
+                labels.c.releasable_to,
+                labels.c.owner_agency,
+            )
             .join(datasets, datasets.c.id == statements.c.dataset_id)
             .join(labels, labels.c.id == statements.c.label_id)
             .where(statements.c.entity_id == entity_id, self._visible())
@@ -186,9 +207,23 @@ class View:
             rows = conn.execute(query).all()
         self._log("read-statements", entity_id)
         return [
-            StatementRecord(r.id, r.entity_id, r.schema, r.prop, r.value, r.dataset_name,
-                            r.marking, r.releasable_to, r.owner_agency, r.legal_basis,
-                            r.source_ref, r.first_seen, r.last_seen, r.lang, r.original_value)
+            StatementRecord(
+                r.id,
+                r.entity_id,
+                r.schema,
+                r.prop,
+                r.value,
+                r.dataset_name,
+                r.marking,
+                r.releasable_to,
+                r.owner_agency,
+                r.legal_basis,
+                r.source_ref,
+                r.first_seen,
+                r.last_seen,
+                r.lang,
+                r.original_value,
+            )
             for r in rows
         ]
 
@@ -211,8 +246,11 @@ class View:
         key = identifier_key(value)
         if not key:
             return []
-        cond = and_(statements.c.search_key == key,
-                    statements.c.prop_type.in_(sorted(IDENTIFIER_TYPES)), self._visible())
+        cond = and_(
+            statements.c.search_key == key,
+            statements.c.prop_type.in_(sorted(IDENTIFIER_TYPES)),
+            self._visible(),
+        )
         hits = self._hits(cond, None, limit)
         self._log("search-identifier", value, {"hits": len(hits)})
         return hits
@@ -230,16 +268,18 @@ class View:
             for row in conn.execute(query):
                 entity = self._assemble(
                     conn.execute(
-                        select(statements).where(statements.c.entity_id == row.entity_id,
-                                                 self._visible())
+                        select(statements).where(
+                            statements.c.entity_id == row.entity_id, self._visible()
+                        )
                     ).all()
                 )
                 if entity is None:
                     continue
                 if schema is not None and not entity.schema.is_a(model.get(schema) or schema):
                     continue
-                hits.append(SearchHit(row.entity_id, entity.schema.name, entity.caption,
-                                      row.matched))
+                hits.append(
+                    SearchHit(row.entity_id, entity.schema.name, entity.caption, row.matched)
+                )
                 if len(hits) >= limit:
                     break
         return hits
@@ -250,13 +290,17 @@ class View:
         with self.store.engine.connect() as conn:
             out_rows = conn.execute(
                 select(statements.c.prop, statements.c.value).where(
-                    statements.c.entity_id == entity_id, statements.c.prop_type == "entity",
-                    self._visible())
+                    statements.c.entity_id == entity_id,
+                    statements.c.prop_type == "entity",
+                    self._visible(),
+                )
             ).all()
             in_rows = conn.execute(
                 select(statements.c.prop, statements.c.entity_id).where(
-                    statements.c.value == entity_id, statements.c.prop_type == "entity",
-                    self._visible())
+                    statements.c.value == entity_id,
+                    statements.c.prop_type == "entity",
+                    self._visible(),
+                )
             ).all()
         pairs = {(r.prop, "out", r.value) for r in out_rows}
         pairs |= {(r.prop, "in", r.entity_id) for r in in_rows}
@@ -265,9 +309,15 @@ class View:
         result = []
         for prop, direction, other in sorted(pairs):
             ent = found.get(other)
-            result.append(Neighbour(prop, direction, other,
-                                    ent.schema.name if ent is not None else None,
-                                    ent.caption if ent is not None else other))
+            result.append(
+                Neighbour(
+                    prop,
+                    direction,
+                    other,
+                    ent.schema.name if ent is not None else None,
+                    ent.caption if ent is not None else other,
+                )
+            )
         return result
 
     # -- aggregates ----------------------------------------------------------------------
@@ -280,17 +330,23 @@ class View:
         cache: dict[frozenset[str], str] = {}
         with self.store.engine.connect() as conn:
             rows = conn.execute(
-                select(statements.c.dataset_id, func.count().label("n"),
-                       func.count(func.distinct(statements.c.entity_id)).label("e"))
-                .where(self._visible()).group_by(statements.c.dataset_id)
+                select(
+                    statements.c.dataset_id,
+                    func.count().label("n"),
+                    func.count(func.distinct(statements.c.entity_id)).label("e"),
+                )
+                .where(self._visible())
+                .group_by(statements.c.dataset_id)
             )
             for r in rows:
                 name = self._dataset_names.get(r.dataset_id, str(r.dataset_id))
                 by_ds_stmts[name] += int(r.n)
                 by_ds_ents[name] += int(r.e)
             rows = conn.execute(
-                select(statements.c.entity_id, statements.c.schema).where(self._visible())
-                .distinct().order_by(statements.c.entity_id)
+                select(statements.c.entity_id, statements.c.schema)
+                .where(self._visible())
+                .distinct()
+                .order_by(statements.c.entity_id)
             )
             current: str | None = None
             schemata: set[str] = set()

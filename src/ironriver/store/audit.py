@@ -45,8 +45,17 @@ class VerifyResult:
     problems: tuple[str, ...]
 
 
-def _digest(prev_hash: str, seq: int, at: str, actor: str, agency: str, action: str,
-            target: str, reason: str, detail: str) -> str:
+def _digest(
+    prev_hash: str,
+    seq: int,
+    at: str,
+    actor: str,
+    agency: str,
+    action: str,
+    target: str,
+    reason: str,
+    detail: str,
+) -> str:
     body = json.dumps(
         [seq, at, actor, agency, action, target, reason, detail],
         ensure_ascii=False,
@@ -103,8 +112,16 @@ class AuditLog:
                 return self._append(own, actor, action, target, reason, detail, agency)
         return self._append(conn, actor, action, target, reason, detail, agency)
 
-    def _append(self, conn: Connection, actor: str, action: str, target: str, reason: str,
-                detail: dict[str, Any] | None, agency: str) -> AuditEvent:
+    def _append(
+        self,
+        conn: Connection,
+        actor: str,
+        action: str,
+        target: str,
+        reason: str,
+        detail: dict[str, Any] | None,
+        agency: str,
+    ) -> AuditEvent:
         if conn.dialect.name == "postgresql":
             conn.execute(text("LOCK TABLE audit_events IN EXCLUSIVE MODE"))
         last = conn.execute(
@@ -119,12 +136,21 @@ class AuditLog:
         digest = _digest(prev, seq, at, actor, agency, action, target, reason, detail_text)
         conn.execute(
             insert(audit_events).values(
-                seq=seq, at=at, actor=actor, agency=agency, action=action, target=target,
-                reason=reason, detail=detail_text, prev_hash=prev, hash=digest,
+                seq=seq,
+                at=at,
+                actor=actor,
+                agency=agency,
+                action=action,
+                target=target,
+                reason=reason,
+                detail=detail_text,
+                prev_hash=prev,
+                hash=digest,
             )
         )
-        return AuditEvent(seq, at, actor, agency, action, target, reason, detail or {}, prev,
-                          digest)
+        return AuditEvent(
+            seq, at, actor, agency, action, target, reason, detail or {}, prev, digest
+        )
 
     def events(self, limit: int | None = None, actor: str | None = None) -> Iterator[AuditEvent]:
         query = select(audit_events).order_by(audit_events.c.seq)
@@ -135,8 +161,16 @@ class AuditLog:
         with self._engine.connect() as conn:
             for row in conn.execute(query):
                 yield AuditEvent(
-                    row.seq, row.at, row.actor, row.agency, row.action, row.target, row.reason,
-                    json.loads(row.detail), row.prev_hash, row.hash,
+                    row.seq,
+                    row.at,
+                    row.actor,
+                    row.agency,
+                    row.action,
+                    row.target,
+                    row.reason,
+                    json.loads(row.detail),
+                    row.prev_hash,
+                    row.hash,
                 )
 
     def count(self) -> int:
@@ -158,10 +192,21 @@ class AuditLog:
                         f"event {expected_seq} is missing (next event found is {row.seq})"
                     )
                 if row.prev_hash != prev:
-                    problems.append(f"event {row.seq} does not follow the event before it "
-                                    "(removed or reordered events)")
-                digest = _digest(row.prev_hash, row.seq, row.at, row.actor, row.agency,
-                                 row.action, row.target, row.reason, row.detail)
+                    problems.append(
+                        f"event {row.seq} does not follow the event before it "
+                        "(removed or reordered events)"
+                    )
+                digest = _digest(
+                    row.prev_hash,
+                    row.seq,
+                    row.at,
+                    row.actor,
+                    row.agency,
+                    row.action,
+                    row.target,
+                    row.reason,
+                    row.detail,
+                )
                 if digest != row.hash:
                     problems.append(f"event {row.seq} was edited (its hash does not match)")
                 prev = row.hash

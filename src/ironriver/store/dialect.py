@@ -89,5 +89,3 @@ def insert_statement_rows(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> 
             "ON CONFLICT DO NOTHING"
         )
         return int(cur.rowcount)
-
-

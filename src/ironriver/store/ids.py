@@ -55,7 +55,9 @@ def search_keys_arrow(prop_types: pa.Array, values: pa.Array) -> pa.Array:
     names = pc.utf8_trim_whitespace(
         pc.replace_substring_regex(folded, pattern=r"\s+", replacement=" ")
     )
-    idents = pc.utf8_upper(pc.replace_substring_regex(folded, pattern=r"[^0-9a-z?]", replacement=""))
+    idents = pc.utf8_upper(
+        pc.replace_substring_regex(folded, pattern=r"[^0-9a-z?]", replacement="")
+    )
     is_name = pc.is_in(prop_types, value_set=pa.array(sorted(NAME_TYPES)))
     is_ident = pc.is_in(prop_types, value_set=pa.array(sorted(IDENTIFIER_TYPES)))
     null = pa.nulls(len(values), pa.string())

@@ -51,8 +51,9 @@ class DatasetInfo:
 
     @property
     def label(self) -> AccessLabel:
-        return AccessLabel(self.agency.upper(), self.country.upper(), self.marking,
-                           self.releasable_to)
+        return AccessLabel(
+            self.agency.upper(), self.country.upper(), self.marking, self.releasable_to
+        )
 
 
 @dataclass(frozen=True)
@@ -97,10 +98,14 @@ class Store:
             return int(row.id)
         result = conn.execute(
             insert(datasets).values(
-                name=info.name, title=info.title or info.name, agency=info.agency.upper(),
-                country=info.country.upper(), marking=info.marking.value,
+                name=info.name,
+                title=info.title or info.name,
+                agency=info.agency.upper(),
+                country=info.country.upper(),
+                marking=info.marking.value,
                 releasable_to=releasable_text(info.releasable_to),
-                legal_basis=info.legal_basis, created_at=_now(),
+                legal_basis=info.legal_basis,
+                created_at=_now(),
             )
         )
         pk = result.inserted_primary_key
@@ -125,8 +130,12 @@ class Store:
         return [
             LabelRow(
                 int(r.id),
-                AccessLabel(r.owner_agency, r.owner_country, Marking(r.marking),
-                            parse_releasable(r.releasable_to)),
+                AccessLabel(
+                    r.owner_agency,
+                    r.owner_country,
+                    Marking(r.marking),
+                    parse_releasable(r.releasable_to),
+                ),
             )
             for r in rows
         ]
@@ -182,9 +191,7 @@ class Writer:
 
     def _dataset_id(self, name: str) -> int:
         if name not in self._dataset_ids:
-            found = self.conn.execute(
-                select(datasets.c.id).where(datasets.c.name == name)
-            ).scalar()
+            found = self.conn.execute(select(datasets.c.id).where(datasets.c.name == name)).scalar()
             if found is None:
                 raise NotFound(
                     f"Dataset {name!r} is not declared.",
@@ -223,19 +230,25 @@ class Writer:
         were new. Known statement ids are ignored, so adding the same table twice is a no-op."""
         missing = [c for c in REQUIRED_COLUMNS if c not in table.column_names]
         if missing:
-            raise StoreError(f"Statement table lacks columns {missing}.",
-                             hint=f"Provide {list(REQUIRED_COLUMNS)}.")
+            raise StoreError(
+                f"Statement table lacks columns {missing}.",
+                hint=f"Provide {list(REQUIRED_COLUMNS)}.",
+            )
         if table.num_rows == 0:
             return 0
         ds_id = self._dataset_id(dataset)
         label_id = self.store.label_id(label, self.conn)
         for col in REQUIRED_COLUMNS:
             if table.column(col).null_count:
-                raise StoreError(f"Statement column {col!r} has empty values.",
-                                 hint="Every statement needs an id, entity, schema, prop, value.")
-        pairs = pc.binary_join_element_wise(
-            table.column("schema"), table.column("prop"), "\x1f"
-        ).combine_chunks().dictionary_encode()
+                raise StoreError(
+                    f"Statement column {col!r} has empty values.",
+                    hint="Every statement needs an id, entity, schema, prop, value.",
+                )
+        pairs = (
+            pc.binary_join_element_wise(table.column("schema"), table.column("prop"), "\x1f")
+            .combine_chunks()
+            .dictionary_encode()
+        )
         types = [self._prop_type(*str(p).split("\x1f")) for p in pairs.dictionary.to_pylist()]
         prop_types = pc.take(pa.array(types, pa.string()), pairs.indices)
         table = table.append_column("prop_type", prop_types)
@@ -262,7 +275,9 @@ class Writer:
         return total
 
 
-def _rows(table: pa.Table, ds_id: int, label_id: int, legal_basis: str | None) -> list[tuple[Any, ...]]:
+def _rows(
+    table: pa.Table, ds_id: int, label_id: int, legal_basis: str | None
+) -> list[tuple[Any, ...]]:
     n = table.num_rows
     cols: list[Any] = []
     for name in dialect.STATEMENT_COLUMNS:
@@ -283,17 +298,19 @@ def _rows(table: pa.Table, ds_id: int, label_id: int, legal_basis: str | None) -
 
 def _dataset_info(row: Any) -> DatasetInfo:
     return DatasetInfo(
-        name=row.name, agency=row.agency, country=row.country, marking=Marking(row.marking),
-        releasable_to=parse_releasable(row.releasable_to), legal_basis=row.legal_basis,
+        name=row.name,
+        agency=row.agency,
+        country=row.country,
+        marking=Marking(row.marking),
+        releasable_to=parse_releasable(row.releasable_to),
+        legal_basis=row.legal_basis,
         title=row.title,
     )
 
 
 def _alembic_config(conn: Connection) -> Config:
     cfg = Config()
-    cfg.set_main_option(
-        "script_location", str(resources.files("ironriver.store") / "migrations")
-    )
+    cfg.set_main_option("script_location", str(resources.files("ironriver.store") / "migrations"))
     cfg.attributes["connection"] = conn
     return cfg
 
@@ -305,15 +322,19 @@ def open_store(settings: Settings | str, ledger_dir: Path | None = None) -> Stor
     url = settings.db_url
     try:
         engine = create_engine(url, **dialect.engine_options(url))
-    except Exception as exc:  # noqa: BLE001 - bad URL or missing driver
-        raise StoreError(f"Cannot open store {url!r}: {exc}",
-                         hint="Use sqlite:///path.db or postgresql+psycopg://user@host/db.") from exc
+    except Exception as exc:
+        raise StoreError(
+            f"Cannot open store {url!r}: {exc}",
+            hint="Use sqlite:///path.db or postgresql+psycopg://user@host/db.",
+        ) from exc
     dialect.configure_engine(engine)
     try:
         with engine.begin() as conn:
             command.upgrade(_alembic_config(conn), "head")
             install_guards(conn)
     except OperationalError as exc:
-        raise StoreError(f"Cannot open store {url!r}: {exc.orig}",
-                         hint="Check the path or server, and that you may write there.") from exc
+        raise StoreError(
+            f"Cannot open store {url!r}: {exc.orig}",
+            hint="Check the path or server, and that you may write there.",
+        ) from exc
     return Store(engine, ledger_dir or settings.ledger_dir)
