@@ -1,0 +1,21 @@
+"""Ingest: mapping files (CSV / JSON Lines → FtM statements or ledger rows) and FtM entity
+JSON Lines, validated in bulk with DuckDB and written atomically.
+
+    from ironriver.ingest import ingest_mapping
+    result = ingest_mapping(store, "sales.yaml", actor="alice", reason="monthly ATF load")
+
+See docs/mapping.md for the mapping format.
+"""
+
+from ironriver.ingest.entities import ingest_entities
+from ironriver.ingest.mapping import DatasetMapping, load_mapping
+from ironriver.ingest.pipeline import IngestResult, dataset_info, ingest_mapping
+
+__all__ = [
+    "DatasetMapping",
+    "IngestResult",
+    "dataset_info",
+    "ingest_entities",
+    "ingest_mapping",
+    "load_mapping",
+]

@@ -1,0 +1,319 @@
+"""Compile a query mapping into DuckDB SQL: entity ids, cleaned values, statements, ledger rows.
+
+Pipeline over the source table `src` (see `source.py`), as named steps:
+
+1. `cln`: `src` filtered by the query's filters, plus one column per entity (`e0`, `e1`, ...)
+   holding its id, and one per property value slot (`v0_1_0`, ...) holding the cleaned value.
+2. checks (`Check`): SQL conditions that reject a row (bad value, missing required value);
+   `validate.py` turns them into the `bad` table.
+3. statements: UNION ALL of one SELECT per slot, hashed into FtM statement ids.
+
+Entity ids are computed exactly as FtM's `EntityMapping.compute_key` with `key_prefix` set
+to the dataset name (what `ftm map` does): sha1 over the prefix, the `key_literal` and the
+sorted non-empty key values, so `ftm map --no-sign` emits the same ids. Statement ids are
+`Statement.make_key(dataset, entity_id, prop, value, external=False)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ironriver.ingest.clean import Cleaner
+from ironriver.ingest.mapping import EntitySpec, LedgerColumn, LedgerSpec, PropertySpec, QuerySpec
+from ironriver.ingest.sqltext import ident, literal
+from ironriver.model import get_model
+
+# FtM's Statement.from_entity also emits an `id` statement per entity; the store keeps
+# entities as their property statements only, so ingest leaves it out.
+ID_STATEMENTS = False
+
+
+@dataclass(frozen=True)
+class Check:
+    """Rows where `condition` holds are rejected with `reason` (column/value for the report)."""
+
+    condition: str
+    column: str
+    value: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One source of values for one property: a column, a literal, a template or a join."""
+
+    column: str  # name in `cln` holding the cleaned value, or a SQL literal when `constant`
+    raw: str  # SQL for the text before type cleaning (for reports and original_value)
+    label: str  # column name(s) shown in reports
+    prop: PropertySpec
+    constant: bool = False
+    split: str | None = None  # split the raw text, clean each part (FtM's `split`)
+
+
+class EntityCompiler:
+    """SQL for the entities of one query."""
+
+    def __init__(self, query: QuerySpec, dataset: str, cleaner: Cleaner) -> None:
+        self.query = query
+        self.dataset = dataset
+        self.cleaner = cleaner
+        self.index = {e.name: i for i, e in enumerate(query.entities)}
+        self.slots: dict[int, list[Slot]] = {}
+        self.columns: list[str] = []  # extra SELECT items of `cln`
+        self.checks: list[Check] = []
+        for i, entity in enumerate(query.entities):
+            self.columns.append(f"{self._entity_id(entity)} AS e{i}")
+            self.slots[i] = []
+            for j, prop in enumerate(entity.properties):
+                if prop.entity is None:
+                    self._add_slots(i, j, prop)
+        for i, entity in enumerate(query.entities):
+            self._add_required_checks(i, entity)
+
+    # -- step 1 -----------------------------------------------------------------------------
+    def _key(self, column: str) -> str:
+        return self.cleaner.sanitize(ident(column))
+
+    def _entity_id(self, entity: EntitySpec) -> str:
+        if entity.id_column is not None:
+            return self._key(entity.id_column)
+        prefix = literal(self.dataset + (entity.key_literal or ""))
+        keys = [self._key(k) for k in entity.keys]
+        if len(keys) == 1:
+            return f"(CASE WHEN {keys[0]} IS NOT NULL THEN sha1({prefix} || {keys[0]}) END)"
+        items = ", ".join(keys)
+        # DuckDB compares VARCHAR bytewise, as Python sorts the encoded key bytes.
+        joined = f"array_to_string(list_sort(list_filter([{items}], lambda x: x IS NOT NULL)), '')"
+        return f"(CASE WHEN coalesce({items}) IS NOT NULL THEN sha1({prefix} || {joined}) END)"
+
+    def _add_slots(self, i: int, j: int, prop: PropertySpec) -> None:
+        clean = self.cleaner
+        raws: list[tuple[str, str]] = []
+        if prop.template is not None:
+            parts = [literal(prop.template)]
+            expr = parts[0]
+            for ref in prop.refs:
+                expr = (
+                    f"replace({expr}, {literal('{{' + ref + '}}')}, coalesce({self._key(ref)}, ''))"
+                )
+            raws.append((f"trim({expr})", ", ".join(prop.refs)))
+        elif prop.join is not None:
+            items = [literal(x) for x in prop.literals] + [self._key(c) for c in prop.columns]
+            raws.append(
+                (f"concat_ws({literal(prop.join)}, {', '.join(items)})", ", ".join(prop.columns))
+            )
+        else:
+            for lit in prop.literals:
+                if prop.split is None:
+                    value = _clean_literal(prop, lit)
+                    if value is not None:
+                        self.slots[i].append(
+                            Slot(literal(value), literal(lit), "(literal)", prop, constant=True)
+                        )
+                else:
+                    raws.append((literal(lit), "(literal)"))
+            raws.extend((ident(c), c) for c in prop.columns)
+        for k, (raw, label) in enumerate(raws):
+            name = f"v{i}_{j}_{k}"
+            if prop.split is not None:
+                self.columns.append(f"{raw} AS {name}")
+                self.slots[i].append(Slot(name, name, label, prop, split=prop.split))
+                continue
+            self.columns.append(
+                f"{clean.value(raw, prop.type_name, prop.format, prop.fuzzy)} AS {name}"
+            )
+            self.slots[i].append(Slot(name, raw, label, prop))
+            reason = f"not a valid {prop.type_name}"
+            if prop.format:
+                reason += f" in the format {prop.format}"
+            self.checks.append(
+                Check(
+                    condition=f"e{i} IS NOT NULL AND {name} IS NULL AND {raw} IS NOT NULL "
+                    f"AND {clean.sanitize(raw)} IS NOT NULL",
+                    column=label,
+                    value=raw,
+                    reason=f"{reason} ({self.query.entities[i].name}.{prop.name})",
+                )
+            )
+
+    def _add_required_checks(self, i: int, entity: EntitySpec) -> None:
+        for prop in entity.properties:
+            if not prop.required:
+                continue
+            if prop.entity is not None:
+                present = f"e{self.index[prop.entity]} IS NOT NULL"
+            else:
+                slots = [s for s in self.slots[i] if s.prop is prop]
+                if any(s.constant for s in slots):
+                    continue
+                present = " OR ".join(f"{s.column} IS NOT NULL" for s in slots) or "FALSE"
+            label = ", ".join(prop.refs) or prop.entity or prop.name
+            self.checks.append(
+                Check(
+                    condition=f"e{i} IS NOT NULL AND NOT ({present})",
+                    column=label,
+                    value="NULL",
+                    reason=f"required value missing ({entity.name}.{prop.name})",
+                )
+            )
+
+    # -- step 3 -----------------------------------------------------------------------------
+    def _slot_selects(self, slot: Slot, entity_sql: str, schema: str, prop: str, cond: str) -> str:
+        out = f"{entity_sql} AS entity_id, {literal(schema)} AS schema, {literal(prop)} AS prop"
+        if slot.constant:
+            return f"SELECT _row, {out}, {slot.column} AS value, NULL AS original_value FROM cln WHERE {cond}"
+        if slot.split is not None:
+            value = self.cleaner.value(
+                "part", slot.prop.type_name, slot.prop.format, slot.prop.fuzzy
+            )
+            inner = (
+                f"SELECT _row, {out}, unnest(string_split({slot.column}, {literal(slot.split)})) AS part "
+                f"FROM cln WHERE {cond} AND {slot.column} IS NOT NULL"
+            )
+            return (
+                f"SELECT * FROM (SELECT _row, entity_id, schema, prop, {value} AS value, "
+                f"part AS original_value FROM ({inner})) WHERE value IS NOT NULL"
+            )
+        original = f"CASE WHEN {slot.raw} <> {slot.column} THEN {slot.raw} END"
+        return (
+            f"SELECT _row, {out}, {slot.column} AS value, {original} AS original_value "
+            f"FROM cln WHERE {cond} AND {slot.column} IS NOT NULL"
+        )
+
+    def _name_selects(self, d: int, entity_sql: str, schema: str, cond: str) -> list[str]:
+        """FtM's `inline_names`: a referring entity mentions the names of the one it points to."""
+        model = get_model()
+        out = []
+        for slot in self.slots[d]:
+            if slot.prop.type_name == "name":
+                out.append(self._slot_selects(slot, entity_sql, schema, "namesMentioned", cond))
+        target = self.query.entities[d]
+        target_schema = model.get(target.schema)
+        if target_schema.get("namesMentioned") is not None:
+            for prop in target.properties:
+                if prop.entity is not None:
+                    dd = self.index[prop.entity]
+                    out.extend(
+                        self._name_selects(dd, entity_sql, schema, f"{cond} AND e{dd} IS NOT NULL")
+                    )
+        return out
+
+    def statement_selects(self) -> list[str]:
+        """SELECTs of (_row, entity_id, schema, prop, value, original_value) over `cln`."""
+        model = get_model()
+        selects: list[str] = []
+        for i, entity in enumerate(self.query.entities):
+            schema = entity.schema
+            e = f"e{i}"
+            cond = f"{e} IS NOT NULL"
+            if ID_STATEMENTS:
+                selects.append(
+                    f"SELECT _row, {e} AS entity_id, {literal(schema)} AS schema, 'id' AS prop, "
+                    f"{e} AS value, NULL AS original_value FROM cln WHERE {cond}"
+                )
+            for slot in self.slots[i]:
+                selects.append(self._slot_selects(slot, e, schema, slot.prop.name, cond))
+            mentions = model.get(schema).get("namesMentioned") is not None
+            for prop in entity.properties:
+                if prop.entity is None:
+                    continue
+                d = self.index[prop.entity]
+                ref_cond = f"{cond} AND e{d} IS NOT NULL"
+                selects.append(
+                    f"SELECT _row, {e} AS entity_id, {literal(schema)} AS schema, "
+                    f"{literal(prop.name)} AS prop, e{d} AS value, NULL AS original_value "
+                    f"FROM cln WHERE {ref_cond}"
+                )
+                if mentions:
+                    selects.extend(self._name_selects(d, e, schema, ref_cond))
+        return selects
+
+
+def _clean_literal(prop: PropertySpec, value: str) -> str | None:
+    """FtM cleans literals with `clean_text` directly (no sanitising)."""
+    from followthemoney.types import registry
+
+    out: str | None = registry.get(prop.type_name).clean_text(
+        value, fuzzy=prop.fuzzy, format=prop.format, proxy=None
+    )
+    return out
+
+
+def filter_condition(query: QuerySpec, cleaner: Cleaner) -> str:
+    """FtM's `filters` / `filters_not` on sanitized values, as a WHERE condition."""
+    conds = ["TRUE"]
+    for column, values in query.source.filters:
+        items = ", ".join(literal(v) for v in values)
+        conds.append(f"{cleaner.sanitize(ident(column))} IN ({items})")
+    for column, values in query.source.filters_not:
+        items = ", ".join(literal(v) for v in values)
+        conds.append(f"coalesce({cleaner.sanitize(ident(column))} NOT IN ({items}), TRUE)")
+    return " AND ".join(conds)
+
+
+def statement_sql(selects: list[str], dataset: str, source_name: str) -> str:
+    """Hash, deduplicate (first record wins) and annotate the statements of one query."""
+    union = "\nUNION ALL\n".join(selects)
+    key = f"sha1({literal(dataset + '.')} || entity_id || '.' || prop || '.' || value)"
+    return (
+        f"SELECT id, entity_id, schema, prop, value, original_value, "
+        f"{literal(source_name + ':')} || CAST(_row AS VARCHAR) AS source_ref FROM ("
+        f"SELECT {key} AS id, *, row_number() OVER (PARTITION BY {key} ORDER BY _row) AS _n "
+        f"FROM ({union})) WHERE _n = 1"
+    )
+
+
+# -- ledgers ------------------------------------------------------------------------------
+
+
+def _ledger_expr(col: LedgerColumn, cleaner: Cleaner) -> str:
+    raw = ident(col.column)
+    text = f"nullif(trim({raw}), '')"
+    if col.type == "string":
+        return cleaner.sanitize(raw)
+    if col.type == "integer":
+        return f"try_cast({text} AS BIGINT)"
+    if col.type == "float":
+        return f"try_cast({text} AS DOUBLE)"
+    if col.type == "boolean":
+        return (
+            f"(CASE WHEN lower({text}) IN ('true', 't', 'yes', 'y', '1', 'si', 'sí') THEN TRUE "
+            f"WHEN lower({text}) IN ('false', 'f', 'no', 'n', '0') THEN FALSE END)"
+        )
+    if col.type == "date":
+        if col.format:
+            return f"CAST(try_strptime({text}, {literal(col.format)}) AS DATE)"
+        return f"try_cast({text} AS DATE)"
+    if col.format:
+        return f"try_strptime({text}, {literal(col.format)})"
+    return f"try_cast({text} AS TIMESTAMP)"
+
+
+def ledger_sql(ledger: LedgerSpec, cleaner: Cleaner, where: str) -> tuple[str, list[Check]]:
+    """SQL creating the typed ledger rows (`_row` plus one column per ledger column), checks."""
+    items = ", ".join(f"{_ledger_expr(c, cleaner)} AS {ident(c.name)}" for c in ledger.columns)
+    raws = ", ".join(f"{ident(c.column)} AS {ident('_raw_' + c.name)}" for c in ledger.columns)
+    sql = f"SELECT _row, {items}, {raws} FROM src WHERE {where}"
+    checks = []
+    for c in ledger.columns:
+        raw = ident("_raw_" + c.name)
+        present = f"nullif(trim({raw}), '') IS NOT NULL"
+        reason = f"not a valid {c.type}" + (f" in the format {c.format}" if c.format else "")
+        checks.append(
+            Check(
+                f"{ident(c.name)} IS NULL AND {present}",
+                c.column,
+                raw,
+                f"{reason} (ledger {ledger.name}.{c.name})",
+            )
+        )
+        if c.required:
+            checks.append(
+                Check(
+                    f"NOT ({present})",
+                    c.column,
+                    "NULL",
+                    f"required value missing (ledger {ledger.name}.{c.name})",
+                )
+            )
+    return sql, checks

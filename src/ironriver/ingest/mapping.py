@@ -1,0 +1,511 @@
+"""Mapping files: parse and validate them into typed specs (no data is read here).
+
+The format is FtM's mapping format plus a few keys of ours (documented in docs/mapping.md):
+the top-level key names the dataset; `agency`, `country`, `marking`, `releasable_to` and
+`legal_basis` give its access label; each query reads one CSV (`csv_url`) or JSON Lines
+(`jsonl_url`) file and maps it to FtM `entities`, to a typed `ledger`, or both. A file using
+only FtM's keys runs unchanged under `ftm map`.
+
+Invariant: a `DatasetMapping` returned by `load_mapping` names only schemata and properties
+that exist in `ironriver.model.get_model()`, entity references that resolve inside their
+query, and files that exist; everything else is an `IngestError` saying what to fix.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from ironriver.errors import ConfigError, IngestError
+from ironriver.model import get_model
+from ironriver.policy.markings import AccessLabel, Marking, parse_releasable
+
+LEDGER_TYPES = ("string", "integer", "float", "boolean", "date", "timestamp")
+LedgerType = Literal["string", "integer", "float", "boolean", "date", "timestamp"]
+SourceKind = Literal["csv", "jsonl"]
+_TEMPLATE_REF = re.compile("{{([^(}})]*)}}")  # the pattern FtM's PropertyMapping uses
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class PropertySpec:
+    """One property of an entity mapping (FtM's PropertyMapping keys)."""
+
+    name: str
+    type_name: str
+    columns: tuple[str, ...] = ()
+    literals: tuple[str, ...] = ()
+    template: str | None = None
+    entity: str | None = None
+    join: str | None = None
+    split: str | None = None
+    format: str | None = None
+    fuzzy: bool = False
+    required: bool = False
+
+    @property
+    def refs(self) -> tuple[str, ...]:
+        if self.template is not None:
+            return tuple(_TEMPLATE_REF.findall(self.template))
+        return self.columns
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    """One entity mapping: schema, how its id is made, and its properties."""
+
+    name: str
+    schema: str
+    keys: tuple[str, ...] = ()
+    key_literal: str | None = None
+    id_column: str | None = None
+    properties: tuple[PropertySpec, ...] = ()
+
+    @property
+    def refs(self) -> set[str]:
+        refs = set(self.keys)
+        if self.id_column:
+            refs.add(self.id_column)
+        for prop in self.properties:
+            refs.update(prop.refs)
+        return refs
+
+
+@dataclass(frozen=True)
+class LedgerColumn:
+    name: str
+    column: str
+    type: LedgerType = "string"
+    format: str | None = None
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class LedgerSpec:
+    name: str
+    columns: tuple[LedgerColumn, ...]
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """The file a query reads and how to read it."""
+
+    path: Path
+    kind: SourceKind = "csv"
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    filters_not: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+@dataclass(frozen=True)
+class QuerySpec:
+    source: SourceSpec
+    entities: tuple[EntitySpec, ...] = ()  # in dependency order (referenced ones first)
+    ledger: LedgerSpec | None = None
+
+    @property
+    def refs(self) -> list[str]:
+        """Every column the query reads, sorted."""
+        refs: set[str] = set()
+        for entity in self.entities:
+            refs.update(entity.refs)
+        if self.ledger is not None:
+            refs.update(col.column for col in self.ledger.columns)
+        refs.update(key for key, _ in self.source.filters)
+        refs.update(key for key, _ in self.source.filters_not)
+        return sorted(refs)
+
+
+@dataclass(frozen=True)
+class DatasetMapping:
+    """One dataset block of a mapping file."""
+
+    name: str
+    agency: str
+    country: str
+    marking: Marking
+    releasable_to: frozenset[str]
+    queries: tuple[QuerySpec, ...]
+    title: str = ""
+    legal_basis: str = ""
+    path: Path | None = None
+
+    @property
+    def label(self) -> AccessLabel:
+        return AccessLabel(
+            self.agency.upper(), self.country.upper(), self.marking, self.releasable_to
+        )
+
+
+def _fail(where: str, message: str, hint: str) -> IngestError:
+    return IngestError(f"Mapping error in {where}: {message}", hint=hint)
+
+
+def _as_list(data: dict[str, Any], *keys: str) -> list[Any]:
+    """FtM's `keys_values`: a key may hold one value or a list; empty values dropped."""
+    out: list[Any] = []
+    for key in keys:
+        value = data.get(key)
+        if value is None:
+            continue
+        values = value if isinstance(value, list | tuple) else [value]
+        out.extend(str(v) for v in values if v is not None and str(v).strip() != "")
+    return out
+
+
+def _filters(where: str, raw: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise _fail(
+            where, "filters must map column names to values.", "Write filters: {col: value}."
+        )
+    out = []
+    for key, value in raw.items():
+        values = value if isinstance(value, list) else [value]
+        out.append((str(key), tuple(str(v) for v in values)))
+    return tuple(out)
+
+
+def _source(where: str, data: dict[str, Any], base: Path) -> SourceSpec:
+    csv_urls = _as_list(data, "csv_url", "csv_urls")
+    jsonl_urls = _as_list(data, "jsonl_url", "jsonl_urls")
+    urls = [(u, "csv") for u in csv_urls] + [(u, "jsonl") for u in jsonl_urls]
+    if "database" in data:
+        raise _fail(
+            where,
+            "SQL database sources are not supported by ironriver ingest.",
+            "Export the table to CSV and use csv_url.",
+        )
+    if len(urls) != 1:
+        raise _fail(
+            where,
+            f"each query needs exactly one csv_url or jsonl_url, found {len(urls)}.",
+            "Split multi-file queries into one query per file.",
+        )
+    url, kind = urls[0]
+    if "://" in url:
+        raise _fail(
+            where,
+            f"remote source {url!r} is not supported.",
+            "Download the file and name it by a path relative to the mapping file.",
+        )
+    path = Path(url)
+    if not path.is_absolute():
+        path = base / path
+    if not path.exists():
+        raise IngestError(
+            f"Input file {path} does not exist (named in {where}).",
+            hint="Check csv_url/jsonl_url; relative paths start at the mapping file.",
+        )
+    encoding = str(data.get("encoding") or "utf-8")
+    try:
+        "".encode(encoding)
+    except LookupError:
+        raise _fail(
+            where,
+            f"unknown encoding {encoding!r}.",
+            "Use a Python codec name such as utf-8, latin-1 or cp1252.",
+        ) from None
+    delimiter = str(data.get("delimiter") or ",")
+    if len(delimiter) != 1:
+        raise _fail(
+            where, f"delimiter {delimiter!r} must be one character.", "Use e.g. ',' or ';'."
+        )
+    return SourceSpec(
+        path=path.resolve(),
+        kind="jsonl" if kind == "jsonl" else "csv",
+        encoding=encoding,
+        delimiter=delimiter,
+        filters=_filters(where, data.get("filters")),
+        filters_not=_filters(where, data.get("filters_not")),
+    )
+
+
+def _property(where: str, schema: Any, name: str, data: Any) -> PropertySpec:
+    prop = schema.get(name)
+    if prop is None:
+        raise _fail(
+            where,
+            f"schema {schema.name} has no property {name!r}.",
+            f"See its properties with: ftm ref {schema.name}",
+        )
+    if prop.stub:
+        raise _fail(
+            where,
+            f"property {name!r} is a reverse (stub) property.",
+            "Map the relation from the entity holding the forward property.",
+        )
+    if isinstance(data, str):
+        data = {"column": data}
+    if not isinstance(data, dict):
+        raise _fail(where, f"property {name!r} must be a mapping.", "Write {column: NAME}.")
+    spec = PropertySpec(
+        name=name,
+        type_name=str(prop.type.name),
+        columns=tuple(_as_list(data, "column", "columns")),
+        literals=tuple(_as_list(data, "literal", "literals")),
+        template=str(data["template"]) if data.get("template") is not None else None,
+        entity=str(data["entity"]) if data.get("entity") else None,
+        join=str(data["join"]) if data.get("join") is not None else None,
+        split=str(data["split"]) if data.get("split") is not None else None,
+        format=str(data["format"]) if data.get("format") else None,
+        fuzzy=bool(data.get("fuzzy", False)),
+        required=bool(data.get("required", False)),
+    )
+    if not (spec.columns or spec.literals or spec.template is not None or spec.entity):
+        raise _fail(
+            where,
+            f"property {name!r} names no column, literal, template or entity.",
+            "Add one of column/columns/literal/template/entity.",
+        )
+    if spec.entity and prop.type.name != "entity":
+        raise _fail(
+            where,
+            f"property {name!r} is not an entity reference.",
+            "Use column/literal for plain values.",
+        )
+    return spec
+
+
+def _entity(where: str, dataset: str, name: str, data: Any) -> EntitySpec:
+    model = get_model()
+    if not isinstance(data, dict):
+        raise _fail(
+            where, f"entity {name!r} must be a mapping.", "Write {schema: ..., keys: [...]}."
+        )
+    schema_name = data.get("schema")
+    schema = model.get(str(schema_name)) if schema_name else None
+    if schema is None:
+        raise _fail(
+            where,
+            f"entity {name!r} has unknown schema {schema_name!r}.",
+            "Use an FtM schema or one of ironriver's (Individual, Firearm, Sale, ...).",
+        )
+    keys = tuple(_as_list(data, "key", "keys"))
+    id_column = str(data["id_column"]) if data.get("id_column") else None
+    if not keys and id_column is None:
+        raise _fail(where, f"entity {name!r} has no keys.", "Add keys: [column, ...].")
+    if keys and id_column is not None:
+        raise _fail(where, f"entity {name!r} has both keys and id_column.", "Use one of them.")
+    props_raw = data.get("properties") or {}
+    if not isinstance(props_raw, dict):
+        raise _fail(
+            where,
+            f"properties of {name!r} must be a mapping.",
+            "Write properties: {prop: {column: ...}}.",
+        )
+    props = tuple(
+        _property(f"{where}, entity {name!r}", schema, str(p), d) for p, d in props_raw.items()
+    )
+    literal = data.get("key_literal")
+    return EntitySpec(
+        name=name,
+        schema=str(schema.name),
+        keys=keys,
+        key_literal=str(literal) if literal is not None else None,
+        id_column=id_column,
+        properties=props,
+    )
+
+
+def _order(where: str, entities: list[EntitySpec]) -> tuple[EntitySpec, ...]:
+    """Referenced entities first (as FtM's QueryMapping does); check reference ranges."""
+    model = get_model()
+    by_name = {e.name: e for e in entities}
+    for entity in entities:
+        schema = model.get(entity.schema)
+        for prop in entity.properties:
+            if prop.entity is None:
+                continue
+            target = by_name.get(prop.entity)
+            if target is None:
+                raise _fail(
+                    where,
+                    f"{entity.name}.{prop.name} refers to unknown entity {prop.entity!r}.",
+                    f"Define {prop.entity!r} in the same query.",
+                )
+            rng = schema.get(prop.name).range
+            if rng is None or not model.get(target.schema).is_a(rng):
+                raise _fail(
+                    where,
+                    f"{entity.name}.{prop.name} must be a {rng.name if rng else '?'}, "
+                    f"not {target.schema}.",
+                    "Point it at an entity of the right schema.",
+                )
+    ordered: list[EntitySpec] = []
+    pending = list(entities)
+    while pending:
+        for entity in pending:
+            deps = {p.entity for p in entity.properties if p.entity}
+            if deps <= {e.name for e in ordered}:
+                ordered.append(entity)
+                pending.remove(entity)
+                break
+        else:
+            raise _fail(where, "circular entity references.", "Remove the cycle between entities.")
+    return tuple(ordered)
+
+
+def _ledger(where: str, data: Any) -> LedgerSpec:
+    if not isinstance(data, dict) or not data.get("name"):
+        raise _fail(
+            where,
+            "a ledger needs a name and columns.",
+            "Write ledger: {name: ..., columns: {...}}.",
+        )
+    name = str(data["name"])
+    if not _NAME_RE.match(name):
+        raise _fail(
+            where,
+            f"ledger name {name!r} must be lower-case letters, digits and _.",
+            "Rename it, e.g. dealer_sales.",
+        )
+    cols_raw = data.get("columns")
+    if not isinstance(cols_raw, dict) or not cols_raw:
+        raise _fail(
+            where,
+            f"ledger {name!r} has no columns.",
+            "Add columns: {out_name: {column: ..., type: ...}}.",
+        )
+    cols = []
+    for out, spec in cols_raw.items():
+        out = str(out)
+        if not _NAME_RE.match(out):
+            raise _fail(
+                where,
+                f"ledger column {out!r} must be lower-case letters, digits and _.",
+                "Rename it (names starting with _ are reserved).",
+            )
+        if isinstance(spec, str):
+            spec = {"column": spec}
+        if not isinstance(spec, dict):
+            raise _fail(
+                where,
+                f"ledger column {out!r} must be a mapping.",
+                "Write {column: ..., type: ...}.",
+            )
+        typ = str(spec.get("type", "string"))
+        if typ not in LEDGER_TYPES:
+            raise _fail(
+                where,
+                f"ledger column {out!r} has unknown type {typ!r}.",
+                f"Use one of: {', '.join(LEDGER_TYPES)}.",
+            )
+        cols.append(
+            LedgerColumn(
+                name=out,
+                column=str(spec.get("column") or out),
+                type=typ,  # type: ignore[arg-type]  # checked against LEDGER_TYPES above
+                format=str(spec["format"]) if spec.get("format") else None,
+                required=bool(spec.get("required", False)),
+            )
+        )
+    return LedgerSpec(name=name, columns=tuple(cols))
+
+
+def _query(where: str, dataset: str, data: Any, base: Path) -> QuerySpec:
+    if not isinstance(data, dict):
+        raise _fail(where, "a query must be a mapping.", "See docs/mapping.md for the layout.")
+    source = _source(where, data, base)
+    ents_raw = data.get("entities") or {}
+    if not isinstance(ents_raw, dict):
+        raise _fail(where, "entities must be a mapping of names.", "Write entities: {name: {...}}.")
+    entities = [_entity(where, dataset, str(n), d) for n, d in ents_raw.items()]
+    ledger = _ledger(where, data["ledger"]) if data.get("ledger") is not None else None
+    if not entities and ledger is None:
+        raise _fail(where, "the query maps no entities and no ledger.", "Add entities: or ledger:.")
+    return QuerySpec(source=source, entities=_order(where, entities), ledger=ledger)
+
+
+def parse_mapping(config: Any, base: Path, origin: str = "mapping") -> list[DatasetMapping]:
+    """Validate a parsed mapping document (dataset name → block)."""
+    if not isinstance(config, dict) or not config:
+        raise IngestError(
+            f"{origin} is not a mapping of dataset names to blocks.",
+            hint="Start the file with `dataset_name:` (see docs/mapping.md).",
+        )
+    out = []
+    for name, block in config.items():
+        name = str(name)
+        where = f"{origin}, dataset {name!r}"
+        if not _NAME_RE.match(name):
+            raise _fail(
+                where,
+                "dataset names are lower-case letters, digits and _.",
+                "Rename it, e.g. us_atf_dealer_sales.",
+            )
+        if not isinstance(block, dict):
+            raise _fail(where, "the dataset block must be a mapping.", "See docs/mapping.md.")
+        for key in ("agency", "country", "marking"):
+            if not block.get(key):
+                raise _fail(
+                    where,
+                    f"missing {key!r}.",
+                    "Every dataset names its agency, country and TLP marking.",
+                )
+        try:
+            marking = Marking.parse(str(block["marking"]))
+        except ConfigError as exc:
+            raise _fail(where, exc.message, exc.hint or "") from None
+        queries_raw = _as_query_list(block)
+        if not queries_raw:
+            raise _fail(where, "no queries.", "Add queries: [{csv_url: ..., entities: ...}].")
+        queries = tuple(
+            _query(f"{where}, query {i + 1}", name, q, base) for i, q in enumerate(queries_raw)
+        )
+        out.append(
+            DatasetMapping(
+                name=name,
+                agency=str(block["agency"]).upper(),
+                country=str(block["country"]).upper(),
+                marking=marking,
+                releasable_to=parse_releasable(block.get("releasable_to")),
+                queries=queries,
+                title=str(block.get("title") or ""),
+                legal_basis=str(block.get("legal_basis") or ""),
+            )
+        )
+    return out
+
+
+def _as_query_list(block: dict[str, Any]) -> list[Any]:
+    out: list[Any] = []
+    for key in ("queries", "query"):
+        value = block.get(key)
+        if isinstance(value, list):
+            out.extend(value)
+        elif value is not None:
+            out.append(value)
+    return out
+
+
+def load_mapping(path: Path | str) -> list[DatasetMapping]:
+    """Read and validate a mapping YAML file; data files are resolved relative to it."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise IngestError(
+            f"Cannot read mapping {path}: {exc.strerror}.", hint="Check the path."
+        ) from None
+    try:
+        config = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise IngestError(
+            f"Mapping {path} is not valid YAML: {exc}",
+            hint="Fix the YAML syntax at the position shown.",
+        ) from None
+    mappings = parse_mapping(config, path.resolve().parent, origin=str(path))
+    return [_with_path(m, path) for m in mappings]
+
+
+def _with_path(mapping: DatasetMapping, path: Path) -> DatasetMapping:
+    from dataclasses import replace
+
+    return replace(mapping, path=path)

@@ -1,0 +1,251 @@
+"""`ingest_mapping`: run a mapping file into the store — validate everything, then write once.
+
+Order of work, so that bad input never half-writes:
+
+1. parse the mapping (`mapping.py`); for each query load its file into DuckDB (`source.py`),
+   compile (`compile.py`) and validate (`validate.py`) — no store access yet;
+2. if any record was rejected and `skip_invalid` is false: write the error report and raise
+   `IngestError` (store untouched);
+3. otherwise, inside one `store.writer()` transaction: declare the dataset, add every
+   query's statements in Arrow batches, write ledger part files under temporary names, and
+   append the audit event; any exception rolls the transaction back and deletes the
+   temporary ledger files; after the commit the ledger files are renamed into place.
+
+Re-ingesting the same file is a no-op: statement ids and ledger part names are content hashes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ironriver.errors import IngestError
+from ironriver.ingest.clean import Cleaner
+from ironriver.ingest.compile import (
+    EntityCompiler,
+    filter_condition,
+    ledger_sql,
+    statement_sql,
+)
+from ironriver.ingest.mapping import DatasetMapping, QuerySpec, load_mapping
+from ironriver.ingest.report import ErrorReport
+from ironriver.ingest.source import load_source
+from ironriver.ingest.validate import build_bad_table, check_sql, duplicate_check_sql
+from ironriver.store import DatasetInfo, Store
+from ironriver.store.ledger import LedgerStore, PendingPart
+
+DEFAULT_BATCH_ROWS = 500_000
+
+
+@dataclass
+class IngestResult:
+    """What an ingest did."""
+
+    datasets: list[str] = field(default_factory=list)
+    records: int = 0
+    rejected: int = 0
+    statements: int = 0  # statements produced (after de-duplication within the ingest)
+    statements_new: int = 0  # of which new to the store
+    ledger_rows: int = 0  # ledger rows produced
+    ledger_rows_new: int = 0
+    report_path: Path | None = None
+
+
+@dataclass
+class _Prepared:
+    """One query, validated, with its output waiting in DuckDB."""
+
+    mapping: DatasetMapping
+    query: QuerySpec
+    con: duckdb.DuckDBPyConnection
+    statements: bool
+    ledger: bool
+    records: int
+    rejected: int
+
+
+def dataset_info(mapping: DatasetMapping) -> DatasetInfo:
+    return DatasetInfo(
+        name=mapping.name,
+        agency=mapping.agency,
+        country=mapping.country,
+        marking=mapping.marking,
+        releasable_to=mapping.releasable_to,
+        legal_basis=mapping.legal_basis,
+        title=mapping.title,
+    )
+
+
+def _prepare(
+    mapping: DatasetMapping, query: QuerySpec, report: ErrorReport, skip_invalid: bool
+) -> _Prepared:
+    con = duckdb.connect(config={"preserve_insertion_order": True})
+    try:
+        refs = query.refs
+        records = load_source(con, query.source, refs)
+        cleaner = Cleaner(con)
+        where = filter_condition(query, cleaner)
+        checks = [duplicate_check_sql(refs)]
+        if query.entities:
+            comp = EntityCompiler(query, mapping.name, cleaner)
+            extra = ", ".join(comp.columns)
+            con.execute(f"CREATE TEMP TABLE cln AS SELECT *, {extra} FROM src WHERE {where}")
+            checks += [check_sql(c, "cln") for c in comp.checks]
+        if query.ledger is not None:
+            sql, lchecks = ledger_sql(query.ledger, cleaner, where)
+            con.execute(f"CREATE TEMP TABLE led AS {sql}")
+            checks += [check_sql(c, "led") for c in lchecks]
+        rejected = build_bad_table(con, checks)
+        if rejected:
+            bad = con.sql(
+                'SELECT _row, "column", value, reason FROM bad ORDER BY _row, "column"'
+            ).to_arrow_table()
+            report.add(query.source.path.name, bad)
+            if skip_invalid:
+                for table in ("cln", "led"):
+                    if (table == "cln" and query.entities) or (table == "led" and query.ledger):
+                        con.execute(f"DELETE FROM {table} WHERE _row IN (SELECT _row FROM bad)")
+        if query.entities:
+            sql = statement_sql(comp.statement_selects(), mapping.name, query.source.path.name)
+            con.execute(f"CREATE TEMP TABLE stmts AS {sql}")
+            con.execute("DROP TABLE cln")
+        con.execute("DROP TABLE src")
+        return _Prepared(
+            mapping, query, con, bool(query.entities), query.ledger is not None, records, rejected
+        )
+    except BaseException:
+        con.close()
+        raise
+
+
+def _batches(con: duckdb.DuckDBPyConnection, batch_rows: int) -> Iterator[pa.Table]:
+    reader = con.sql(
+        "SELECT id, entity_id, schema, prop, value, original_value, source_ref FROM stmts"
+    ).to_arrow_reader(batch_rows)
+    for batch in reader:
+        if batch.num_rows:
+            yield pa.Table.from_batches([batch])
+
+
+def default_report_path(mapping_path: Path) -> Path:
+    return mapping_path.with_name(mapping_path.name + ".errors.csv")
+
+
+def ingest_mapping(
+    store: Store,
+    mapping_path: Path | str,
+    *,
+    actor: str,
+    reason: str = "",
+    skip_invalid: bool = False,
+    report_path: Path | str | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+) -> IngestResult:
+    """Ingest every query of a mapping file atomically (see the module doc).
+
+    Raises `IngestError` (store untouched) when the mapping or a file is wrong, or when any
+    record is rejected and `skip_invalid` is false; the error names the report file.
+    """
+    mapping_path = Path(mapping_path)
+    mappings = load_mapping(mapping_path)
+    report_file = Path(report_path) if report_path else default_report_path(mapping_path)
+    report = ErrorReport()
+    result = IngestResult(datasets=[m.name for m in mappings])
+    with ExitStack() as stack:
+        prepared: list[_Prepared] = []
+        for mapping in mappings:
+            for query in mapping.queries:
+                prep = _prepare(mapping, query, report, skip_invalid)
+                stack.callback(prep.con.close)
+                prepared.append(prep)
+                result.records += prep.records
+                result.rejected += prep.rejected
+        if report.rows:
+            result.report_path = report.write(report_file)
+            if not skip_invalid:
+                raise IngestError(
+                    f"{result.rejected} of {result.records} records rejected, nothing was "
+                    f"ingested: {report.summary()}.",
+                    hint=f"See {report_file} (row, column, value, reason). Fix those rows or "
+                    "the mapping (e.g. a date format), then ingest again; or pass "
+                    "--skip-invalid to ingest the valid rows only.",
+                    report_path=str(report_file),
+                )
+        elif report_file.exists() and report_path is None:
+            report_file.unlink()  # a stale report from an earlier failed run
+        _write(store, prepared, result, batch_rows, actor, reason, mapping_path)
+    return result
+
+
+def _write(
+    store: Store,
+    prepared: list[_Prepared],
+    result: IngestResult,
+    batch_rows: int,
+    actor: str,
+    reason: str,
+    mapping_path: Path,
+) -> None:
+    ledgers = LedgerStore(store.ledger_dir)
+    parts: list[PendingPart] = []
+    try:
+        with store.writer() as w:
+            declared: set[str] = set()
+            for prep in prepared:
+                info = dataset_info(prep.mapping)
+                if info.name not in declared:
+                    w.ensure_dataset(info)
+                    declared.add(info.name)
+                if prep.statements:
+                    for table in _batches(prep.con, batch_rows):
+                        result.statements += table.num_rows
+                        result.statements_new += w.add_statements(
+                            table,
+                            dataset=info.name,
+                            label=prep.mapping.label,
+                            legal_basis=info.legal_basis or None,
+                        )
+                if prep.ledger and prep.query.ledger is not None:
+                    names = [f'"{c.name}"' for c in prep.query.ledger.columns]  # validated names
+                    rows = prep.con.sql(
+                        f"SELECT {', '.join(names)}, {_lit(prep.query.source.path.name + ':')} "
+                        "|| CAST(_row AS VARCHAR) AS _source_ref FROM led ORDER BY _row"
+                    ).to_arrow_table()
+                    part = ledgers.prepare(
+                        info.name, prep.query.ledger.name, prep.mapping.label, rows
+                    )
+                    parts.append(part)
+                    result.ledger_rows += rows.num_rows
+            detail: dict[str, Any] = {
+                "mapping": str(mapping_path),
+                "files": [p.query.source.path.name for p in prepared],
+                "records": result.records,
+                "rejected": result.rejected,
+                "statements": result.statements,
+                "statements_new": result.statements_new,
+                "ledger_rows": result.ledger_rows,
+            }
+            store.audit.append(
+                actor=actor,
+                action="ingest",
+                target=",".join(result.datasets),
+                reason=reason,
+                detail=detail,
+                conn=w.conn,
+            )
+    except BaseException:
+        for part in parts:
+            part.discard()
+        raise
+    for part in parts:
+        result.ledger_rows_new += part.commit()
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,72 @@
+"""Error reports: the rejected rows of an ingest as CSV (file, row, column, value, reason),
+and the one-paragraph message that tells the user what to fix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+REPORT_COLUMNS = ("file", "row", "column", "value", "reason")
+
+
+@dataclass
+class ErrorReport:
+    """Rejected rows collected over the queries of one ingest."""
+
+    tables: list[pa.Table] = field(default_factory=list)
+
+    def add(self, source: str, bad: pa.Table) -> None:
+        if bad.num_rows == 0:
+            return
+        files = pa.array([source] * bad.num_rows, pa.string())
+        self.tables.append(
+            pa.table(
+                {
+                    "file": files,
+                    "row": bad.column("_row").cast(pa.int64()),
+                    "column": bad.column("column").cast(pa.string()),
+                    "value": bad.column("value").cast(pa.string()),
+                    "reason": bad.column("reason").cast(pa.string()),
+                }
+            )
+        )
+
+    @property
+    def rows(self) -> int:
+        return sum(t.num_rows for t in self.tables)
+
+    def table(self) -> pa.Table:
+        if not self.tables:
+            return pa.table({c: pa.array([], pa.string()) for c in REPORT_COLUMNS})
+        return pa.concat_tables(self.tables).sort_by([("file", "ascending"), ("row", "ascending")])
+
+    def write(self, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        pacsv.write_csv(self.table(), tmp)
+        tmp.replace(path)
+        return path
+
+    def summary(self, limit: int = 5) -> str:
+        """`n × column: reason (first at row r)` for the most frequent problems."""
+        table = self.table()
+        groups: dict[tuple[str, str, str], list[int]] = {}
+        for file, row, column, reason in zip(
+            table.column("file").to_pylist(),
+            table.column("row").to_pylist(),
+            table.column("column").to_pylist(),
+            table.column("reason").to_pylist(),
+            strict=True,
+        ):
+            groups.setdefault((file, column, reason), []).append(row)
+        ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        parts = [
+            f"{len(rows)} × {file} {column}: {reason} (first at row {min(rows)})"
+            for (file, column, reason), rows in ranked[:limit]
+        ]
+        if len(ranked) > limit:
+            parts.append(f"... and {len(ranked) - limit} more kinds of problem")
+        return "; ".join(parts)
