@@ -56,9 +56,8 @@ def history_deaths(x: Array, network: CartelNetwork, weeks: int = HISTORY_WEEKS)
     p = x * SCALE
     rates = Rates(p[:, [0]], p[:, [1]], p[:, [2]], p[:, [3]])
     c0 = network.initial_shares()[None, :] * p[:, [4]]
-    m = network.conflict_matrix()
-    first = observe(c0, np.ascontiguousarray(m.T), rates).deaths
-    _, totals, _ = integrate(c0, m, rates, weeks - 1, keep_groups=False)
+    first = observe(c0, np.ascontiguousarray(network.conflict_matrix().T), rates).deaths
+    _, totals, _ = integrate(c0, network.conflict(), rates, weeks - 1, keep_groups=False)
     out: Array = np.vstack([first[None, :], totals[:, 1, :]]).T
     return out
 

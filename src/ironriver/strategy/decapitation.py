@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ironriver.errors import StrategyError
-from ironriver.strategy.network import CartelNetwork, Matrix
+from ironriver.strategy.network import CartelNetwork, Conflict, Matrix
 from ironriver.strategy.parameters import FACTION_RIVALRY_WEIGHT
 
 SPLIT_PATTERN = re.compile(r"^(?P<group>.+?):(?P<k>\d+)@(?P<week>\d+)(?::(?P<shares>[0-9.,/]+))?$")
@@ -128,13 +128,6 @@ def _grow(w: Matrix, parent: int, extra: int) -> Matrix:
     return out
 
 
-def pad(network: CartelNetwork, size: int) -> Matrix:
-    """Conflict matrix of `network` padded with zeros to `size` groups.
-
-    The padding stands for factions that do not exist yet: they have no members, so their
-    rows and columns do not affect anyone.
-    """
-    m = network.conflict_matrix()
-    out = np.zeros((size, size))
-    out[: m.shape[0], : m.shape[1]] = m
-    return out
+def pad(network: CartelNetwork, size: int) -> Conflict:
+    """Conflict of `network` among `size` groups (factions not yet split off have none)."""
+    return network.conflict().padded(size)

@@ -51,6 +51,36 @@ def read_data_file(name: str) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
+class Conflict:
+    """The conflict matrix in factored form: M = diag(shelter) (W + 1 1^T - I).
+
+    rivalry: symmetric rivalry weights W (n, n), zero diagonal.
+    shelter: 1 / (A_i + 1) per group (n,).
+    """
+
+    rivalry: Matrix
+    shelter: NDArray[np.float64]
+
+    def dense(self) -> Matrix:
+        """M_ij = shelter_i (W_ij + 1), M_ii = 0."""
+        m: Matrix = self.shelter[:, None] * (self.rivalry + 1.0)
+        np.fill_diagonal(m, 0.0)
+        return m
+
+    def padded(self, size: int) -> Conflict:
+        """The same conflict among `size` groups; the extra groups have no relations.
+
+        They stand for factions that do not exist yet: with no members they affect no one.
+        """
+        n = self.rivalry.shape[0]
+        w = np.zeros((size, size))
+        w[:n, :n] = self.rivalry
+        shelter = np.ones(size)
+        shelter[:n] = self.shelter
+        return Conflict(w, shelter)
+
+
+@dataclass(frozen=True)
 class CartelNetwork:
     """Groups in rank order with symmetric rivalry and alliance weights.
 
@@ -78,6 +108,10 @@ class CartelNetwork:
         m: Matrix = (self.rivalry + 1.0) / (strength[:, None] + 1.0)
         np.fill_diagonal(m, 0.0)
         return m
+
+    def conflict(self) -> Conflict:
+        """The conflict matrix in the factored form the integrator uses."""
+        return Conflict(np.array(self.rivalry), 1.0 / (self.alliance.sum(axis=1) + 1.0))
 
     def initial_shares(self) -> NDArray[np.float64]:
         """Share of all members in group of rank r: (1/r) / sum_k (1/k), over the 150 groups.

@@ -142,7 +142,7 @@ def run_batch(
     edges = [0, HISTORY_WEEKS, *bounds, HISTORY_WEEKS + years * WEEKS_PER_YEAR]
     totals_parts = []
     group_parts = []
-    first = observe(c, pad(stages[0], size), base)
+    first = observe(c, np.ascontiguousarray(pad(stages[0], size).dense().T), base)
     totals_parts.append(
         np.array([[first.members, first.deaths, first.recruits, first.incapacitated]])
     )

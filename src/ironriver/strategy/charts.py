@@ -1,0 +1,101 @@
+"""Charts: members and deaths over time (with Monte Carlo bands) and members by group.
+
+PNG or SVG by the file suffix; matplotlib with the Agg backend, so no display is needed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from ironriver.errors import StrategyError
+from ironriver.strategy.simulate import HISTORY_WEEKS, Simulation
+
+FORMATS = (".png", ".svg")
+
+
+def _check(path: Path) -> None:
+    if path.suffix.lower() not in FORMATS:
+        raise StrategyError(
+            f"Cannot draw a chart as {path.suffix or 'a file without suffix'}.",
+            hint="Name the chart file .png or .svg, e.g. --chart members.png",
+        )
+
+
+def scenario_chart(
+    sim: Simulation, path: Path, band: pd.DataFrame | None = None, top: int = 8
+) -> Path:
+    """Three panels: members, deaths per week (both with bands if given), members by group."""
+    _check(path)
+    series = sim.series()
+    fig, axes = plt.subplots(3, 1, figsize=(9, 11), sharex=True)
+    for ax, column, label in (
+        (axes[0], "members", "cartel members"),
+        (axes[1], "deaths_per_week", "deaths per week"),
+    ):
+        ax.plot(series["date"], series[column], color="tab:red", label=sim.scenario.name)
+        if band is not None:
+            ax.fill_between(
+                band["date"],
+                band[f"{column}_q05"],
+                band[f"{column}_q95"],
+                color="tab:red",
+                alpha=0.2,
+                label="5-95% Monte Carlo",
+            )
+        ax.axvline(series["date"].iloc[HISTORY_WEEKS], color="grey", linestyle="--")
+        ax.set_ylabel(label)
+        ax.legend(loc="upper left")
+    if sim.groups is not None:
+        groups = sim.by_group()
+        largest = groups.iloc[-1].sort_values(ascending=False).index[:top]
+        for name in largest:
+            axes[2].plot(groups.index, groups[name], label=name)
+        axes[2].set_yscale("log")
+        axes[2].set_ylabel("members (log)")
+        axes[2].legend(loc="upper left", fontsize="small", ncol=2)
+    axes[0].set_title(f"Scenario {sim.scenario.name}: {sim.scenario.description}")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def compare_chart(sims: list[Simulation], path: Path) -> Path:
+    """Members and deaths per week of several scenarios on shared axes."""
+    _check(path)
+    fig, axes = plt.subplots(2, 1, figsize=(9, 8), sharex=True)
+    for sim in sims:
+        series = sim.series()
+        axes[0].plot(series["date"], series["members"], label=sim.scenario.name)
+        axes[1].plot(series["date"], series["deaths_per_week"], label=sim.scenario.name)
+    axes[0].set_ylabel("cartel members")
+    axes[1].set_ylabel("deaths per week")
+    for ax in axes:
+        ax.axvline(sims[0].series()["date"].iloc[HISTORY_WEEKS], color="grey", linestyle="--")
+        ax.legend(loc="upper left", fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def calibration_chart(curve: pd.DataFrame, path: Path) -> Path:
+    """Target deaths per week 2012-2021 against the fitted and the paper's parameters."""
+    _check(path)
+    fig, ax = plt.subplots(figsize=(9, 4))
+    ax.plot(curve["date"], curve["target"], color="black", label="target: 0.1 x (hom. + missing)")
+    ax.plot(curve["date"], curve["fitted"], color="tab:blue", label="fitted")
+    ax.plot(curve["date"], curve["paper"], color="tab:orange", linestyle="--", label="paper")
+    ax.set_ylabel("deaths per week")
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

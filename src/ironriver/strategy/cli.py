@@ -1,0 +1,236 @@
+"""`ironriver strategy ...`: parse options, call one library function, render the result.
+
+Tables for people, `--json` for programs, `--chart PATH` (.png or .svg) for pictures.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+
+from ironriver.strategy.calibrate import calibrate as run_calibration
+from ironriver.strategy.decapitation import Split
+from ironriver.strategy.evaluate import compare as compare_scenarios
+from ironriver.strategy.evaluate import interdiction_sweep
+from ironriver.strategy.montecarlo import bands, monte_carlo
+from ironriver.strategy.parameters import INTERDICTION_ELASTICITY, all_parameters
+from ironriver.strategy.scenarios import HEADLINE_SCENARIOS, SCENARIOS, get_scenario
+from ironriver.strategy.simulate import Simulation, simulate, week_of
+
+SCENARIO_CHOICE = click.Choice(list(SCENARIOS))
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts: dates as YYYY-MM-DD, numbers as floats, NaN as null."""
+    out = []
+    for row in frame.to_dict(orient="records"):
+        clean: dict[str, Any] = {}
+        for key, value in row.items():
+            if isinstance(value, pd.Timestamp):
+                clean[str(key)] = value.strftime("%Y-%m-%d")
+            elif isinstance(value, float) and math.isnan(value):
+                clean[str(key)] = None
+            elif hasattr(value, "item"):
+                clean[str(key)] = value.item()
+            else:
+                clean[str(key)] = value
+        out.append(clean)
+    return out
+
+
+def _yearly(sim: Simulation) -> pd.DataFrame:
+    series = sim.series()
+    rows = [week_of(y) for y in range(2012, 2013 + sim.weeks // 52)]
+    table = series.iloc[rows].drop(columns=["week"]).copy()
+    table["date"] = table["date"].dt.strftime("%Y-%m-%d")
+    return table.round(1)
+
+
+@click.group("strategy")
+def strategy() -> None:
+    """Cartel dynamics: recruitment, incapacitation, arms interdiction, decapitation.
+
+    The Prieto-Curiel et al. (Science, 2023) model on the 150-group CIDE network, weekly
+    from January 2012; scenarios change the levers from January 2022.
+
+    Example: ironriver strategy run --scenario half-recruitment --years 5
+    """
+
+
+@strategy.command("run")
+@click.option("--scenario", "name", type=SCENARIO_CHOICE, default="status-quo", show_default=True)
+@click.option("--recruitment", type=float, default=1.0, help="Multiply recruitment (rho).")
+@click.option("--incapacitation", type=float, default=1.0, help="Multiply arrests (eta).")
+@click.option(
+    "--interdiction", type=float, default=0.0, help="Share of southbound guns stopped, 0-1."
+)
+@click.option(
+    "--elasticity",
+    type=float,
+    default=None,
+    help=f"Lethality removed per unit interdicted (default {INTERDICTION_ELASTICITY.value}).",
+)
+@click.option(
+    "--split",
+    "splits",
+    multiple=True,
+    help="Decapitation GROUP:K@WEEK[:s1,s2..] (WEEK after Jan 2022), e.g. CJNG:3@26.",
+)
+@click.option("--faction-rivalry", type=float, default=None, help="Rivalry between factions.")
+@click.option("--years", type=int, default=5, show_default=True, help="Years after 2022.")
+@click.option("--runs", type=int, default=0, help="Monte Carlo runs for bands (0 = none).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: {scenario, series, ...}.")
+@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def run(
+    name: str,
+    recruitment: float,
+    incapacitation: float,
+    interdiction: float,
+    elasticity: float | None,
+    splits: tuple[str, ...],
+    faction_rivalry: float | None,
+    years: int,
+    runs: int,
+    seed: int,
+    as_json: bool,
+    chart: Path | None,
+) -> None:
+    """Run one scenario; lever flags multiply on top of it from January 2022.
+
+    Example: ironriver strategy run --scenario status-quo --recruitment 0.5 --split CJNG:3@26
+    """
+    scenario = get_scenario(name).with_levers(
+        recruitment=recruitment,
+        incapacitation=incapacitation,
+        interdiction=interdiction,
+        elasticity=elasticity,
+        splits=tuple(Split.parse(s) for s in splits),
+        faction_rivalry=faction_rivalry,
+    )
+    sim = simulate(scenario, years=years)
+    band = bands(monte_carlo(scenario, years=years, runs=runs, seed=seed)) if runs else None
+    if chart is not None:
+        from ironriver.strategy.charts import scenario_chart
+
+        scenario_chart(sim, chart, band)
+    final = sim.by_group().iloc[-1].sort_values(ascending=False)
+    if as_json:
+        payload: dict[str, Any] = {
+            "scenario": {
+                "name": scenario.name,
+                "description": scenario.description,
+                "recruitment": scenario.recruitment,
+                "incapacitation": scenario.incapacitation,
+                "interdiction": scenario.interdiction,
+                "elasticity": scenario.elasticity,
+                "lethality_factor": scenario.lethality,
+                "splits": [s.label() for s in scenario.splits],
+            },
+            "years": years,
+            "series": _records(sim.series().drop(columns=["week"])),
+            "groups_final": {str(k): float(v) for k, v in final.items()},
+        }
+        if band is not None:
+            payload["bands"] = _records(band)
+        click.echo(json.dumps(payload))
+        return
+    click.echo(f"Scenario {scenario.name}: {scenario.description}")
+    click.echo(_yearly(sim).to_string(index=False))
+    click.echo("\nLargest groups at the end:")
+    click.echo(final.head(10).round(0).to_string())
+    if band is not None:
+        last = band.iloc[-1]
+        click.echo(
+            f"\nMonte Carlo ({runs} runs), last week, 5-95%: members "
+            f"{last['members_q05']:,.0f}-{last['members_q95']:,.0f}; deaths/week "
+            f"{last['deaths_per_week_q05']:.0f}-{last['deaths_per_week_q95']:.0f}"
+        )
+    if chart is not None:
+        click.echo(f"Chart written to {chart}")
+
+
+@strategy.command("compare")
+@click.option(
+    "--scenario",
+    "names",
+    type=SCENARIO_CHOICE,
+    multiple=True,
+    help="Scenarios to compare (default: the four of the paper).",
+)
+@click.option("--years", type=int, default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def compare(names: tuple[str, ...], years: int, as_json: bool, chart: Path | None) -> None:
+    """Members and deaths of several scenarios at 5 and 10 years.
+
+    Example: ironriver strategy compare --scenario status-quo --scenario no-recruitment
+    """
+    chosen = list(names or HEADLINE_SCENARIOS)
+    table = compare_scenarios(list(chosen), years=years)
+    if chart is not None:
+        from ironriver.strategy.charts import compare_chart
+
+        compare_chart([simulate(n, years=years) for n in chosen], chart)
+    if as_json:
+        click.echo(json.dumps({"years": years, "scenarios": _records(table)}))
+        return
+    shown = table.drop(columns=["description"]).set_index("scenario").T
+    click.echo(shown.round(1).to_string())
+    if chart is not None:
+        click.echo(f"Chart written to {chart}")
+
+
+@strategy.command("calibrate")
+@click.option("--max-evals", type=int, default=60, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def calibrate(max_evals: int, as_json: bool, chart: Path | None) -> None:
+    """Fit the five parameters to 2012-2021 deaths (bounded least squares).
+
+    Example: ironriver strategy calibrate --chart fit.png
+    """
+    result = run_calibration(max_nfev=max_evals)
+    if chart is not None:
+        from ironriver.strategy.charts import calibration_chart
+
+        calibration_chart(result.curve, chart)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "parameters": _records(result.table),
+                    "fit": result.fit,
+                    "paper_fit": result.paper_fit,
+                    "success": result.success,
+                    "message": result.message,
+                    "declared_parameters": [vars(p) for p in all_parameters()],
+                }
+            )
+        )
+        return
+    click.echo(result.table.to_string(index=False))
+    click.echo("\nFit to weekly deaths 2012-2021 (fitted | paper parameters):")
+    for key, value in result.fit.items():
+        click.echo(f"  {key:24s} {value:10.3f} | {result.paper_fit[key]:10.3f}")
+    click.echo(f"Optimiser: {result.message}")
+
+
+@strategy.command("sweep")
+@click.option("--years", type=int, default=5, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def sweep(years: int, as_json: bool) -> None:
+    """Sensitivity of arms interdiction: share interdicted x elasticity.
+
+    Example: ironriver strategy sweep --years 5
+    """
+    table = interdiction_sweep(years=years)
+    if as_json:
+        click.echo(json.dumps({"years": years, "sweep": _records(table)}))
+        return
+    click.echo(table.round(2).to_string(index=False))
