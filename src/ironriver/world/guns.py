@@ -31,6 +31,8 @@ import pandas as pd
 import yaml
 from numpy.typing import NDArray
 
+from ironriver.errors import WorldError
+
 __all__ = [
     "GUN_TYPES",
     "LEGIT_TYPE_TARGETS",
@@ -124,7 +126,10 @@ def _catalogue() -> pd.DataFrame:
     makers = _makers()
     unknown = sorted(set(raw["maker"]) - set(makers))
     if unknown:
-        raise ValueError(f"gun_models.csv names makers missing from gun_makers.yaml: {unknown}")
+        raise WorldError(
+            f"gun_models.csv names makers missing from gun_makers.yaml: {unknown}",
+            "add them to ironriver/world/data/gun_makers.yaml",
+        )
     maker_info = raw["maker"].map(makers)
     df = pd.DataFrame(
         {
@@ -150,7 +155,7 @@ def _catalogue() -> pd.DataFrame:
     )
     bad = sorted(set(df["type"]) - set(GUN_TYPES))
     if bad:
-        raise ValueError(f"gun_models.csv has unknown gun types {bad}; use {GUN_TYPES}")
+        raise WorldError(f"gun_models.csv has unknown gun types {bad}", f"use one of {GUN_TYPES}")
     legit = raw["weight_legit"].astype(float).to_numpy()
     trafficked = raw["weight_trafficked"].astype(float).to_numpy()
     types = df["type"].to_numpy()
@@ -218,7 +223,10 @@ def _serials(rng: np.random.Generator, patterns: NDArray[np.object_]) -> NDArray
             rows = todo[codes[todo] == code]
             out[rows] = _render(rng, str(uniques[code]), len(rows))
         todo = np.flatnonzero(pd.Series(out, dtype=object).duplicated(keep="first").to_numpy())
-    raise RuntimeError("could not draw unique serials; the serial patterns are too narrow")
+    raise WorldError(
+        "could not draw unique serials: the serial patterns are too narrow for this many guns",
+        "widen the maker's serial_formats in ironriver/world/data/gun_makers.yaml",
+    )
 
 
 def sample_guns(rng: np.random.Generator, n: int, mix: Mix) -> pd.DataFrame:
