@@ -1,0 +1,19 @@
+"""Ingest fixtures. Which to use when:
+
+- `sales_dir`: a tmp folder with `sales.csv` (4 good dealer-sale rows) and `sales.yaml`
+  (entities + ledger mapping); rewrite `sales.csv` with `write_csv` to test bad input.
+- `snapshot(store)`: every statement id plus the ledger files, to assert "store unchanged".
+- the store itself comes from the shared `sqlite_store` fixture (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sales_fixtures import make_sales_dir  # type: ignore[import-not-found]
+
+
+@pytest.fixture
+def sales_dir(tmp_path: Path) -> Path:
+    return make_sales_dir(tmp_path)

@@ -1,0 +1,72 @@
+"""ingest_entities: FtM entity JSON Lines in, statements with FtM's ids out; bad lines rejected."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from followthemoney.statement import Statement
+from sales_fixtures import snapshot  # type: ignore[import-not-found]
+
+from ironriver.errors import IngestError
+from ironriver.ingest import ingest_entities
+from ironriver.policy.markings import Marking
+from ironriver.store import DatasetInfo, Store
+
+INFO = DatasetInfo(
+    name="mx_fgr_export",
+    agency="FGR",
+    country="MX",
+    marking=Marking.AMBER,
+    releasable_to=frozenset({"MX"}),
+)
+GOOD = [
+    {
+        "id": "p1",
+        "schema": "Individual",
+        "properties": {"name": ["Ana Pérez"], "paternalSurname": ["Pérez"]},
+    },
+    {
+        "id": "g1",
+        "schema": "Firearm",
+        "properties": {"serialNumber": ["SN1"], "countryOfManufacture": ["Austria"]},
+    },
+]
+
+
+def _write(path: Path, items: list[object]) -> Path:
+    path.write_text("\n".join(json.dumps(i) for i in items) + "\n", encoding="utf-8")
+    return path
+
+
+def test_ingest_entities(sqlite_store: Store, tmp_path: Path) -> None:
+    path = _write(tmp_path / "e.jsonl", list(GOOD))
+    result = ingest_entities(sqlite_store, path, INFO, actor="a")
+    rows, _ = snapshot(sqlite_store)
+    assert result.statements_new == len(rows) == 4
+    key = Statement.make_key("mx_fgr_export", "g1", "countryOfManufacture", "at", False)
+    assert (key, "g1", "countryOfManufacture", "at") in rows
+    assert ingest_entities(sqlite_store, path, INFO, actor="a").statements_new == 0
+
+
+def test_bad_lines_leave_store_unchanged(sqlite_store: Store, tmp_path: Path) -> None:
+    ingest_entities(sqlite_store, _write(tmp_path / "ok.jsonl", list(GOOD)), INFO, actor="a")
+    before = snapshot(sqlite_store)
+    items: list[object] = [
+        {"id": "p2", "schema": "Individual", "properties": {"name": ["Bo"]}},
+        {"id": "x", "schema": "Spaceship", "properties": {}},
+        {"id": "p3", "schema": "Person", "properties": {"birthDate": ["yesterday"]}},
+    ]
+    path = _write(tmp_path / "bad.jsonl", items)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("{not json\n")
+    with pytest.raises(IngestError) as err:
+        ingest_entities(sqlite_store, path, INFO, actor="a")
+    assert snapshot(sqlite_store) == before
+    report = Path(str(err.value.report_path)).read_text(encoding="utf-8")
+    assert (
+        "unknown schema" in report and "not a valid date" in report and "not valid JSON" in report
+    )
+    result = ingest_entities(sqlite_store, path, INFO, actor="a", skip_invalid=True)
+    assert result.rejected == 3 and result.statements_new == 1

@@ -1,0 +1,213 @@
+"""ingest_mapping: good files, idempotence, and malformed files that must leave the store as it was."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import duckdb
+import pytest
+from sales_fixtures import ROWS, snapshot, write_csv  # type: ignore[import-not-found]
+
+from ironriver.errors import IngestError
+from ironriver.ingest import ingest_mapping, load_mapping
+from ironriver.policy.markings import Marking, Principal
+from ironriver.store import Store
+from ironriver.store.ledger import LedgerStore
+
+
+def _report(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _seed(store: Store, tmp_path: Path) -> None:
+    """Put something in the store first, so 'unchanged' is not just 'empty'."""
+    folder = tmp_path / "seed"
+    folder.mkdir()
+    write_csv(folder / "sales.csv", ROWS[:1])
+    from sales_fixtures import LEDGER_QUERY, MAPPING  # type: ignore[import-not-found]
+
+    (folder / "m.yaml").write_text(MAPPING + LEDGER_QUERY, encoding="utf-8")
+    ingest_mapping(store, folder / "m.yaml", actor="seed")
+
+
+def test_load_mapping(sales_dir: Path) -> None:
+    [m] = load_mapping(sales_dir / "sales.yaml")
+    assert m.name == "us_atf_dealer_sales"
+    assert m.marking is Marking.AMBER
+    assert m.releasable_to == frozenset({"US", "MX"})
+    assert [e.name for e in m.queries[0].entities] == ["buyer", "firearm", "sale"]
+    assert m.queries[1].ledger is not None
+
+
+def test_ingest_and_idempotent(sqlite_store: Store, sales_dir: Path) -> None:
+    result = ingest_mapping(sqlite_store, sales_dir / "sales.yaml", actor="alice", reason="test")
+    assert result.records == 8 and result.rejected == 0
+    assert result.statements == result.statements_new > 0
+    assert result.ledger_rows == result.ledger_rows_new == 4
+    before = snapshot(sqlite_store)
+    again = ingest_mapping(sqlite_store, sales_dir / "sales.yaml", actor="alice")
+    assert again.statements_new == 0 and again.ledger_rows_new == 0
+    assert snapshot(sqlite_store) == before
+    values = {(p, v) for _, _, p, v in before[0]}
+    assert ("date", "2023-01-06") in values  # 1/6/2023 with %m/%d/%Y
+    assert ("lastName", "López  Pérez") in values  # string: stripped, inner spaces kept
+    assert ("name", "Ana María López Pérez") in values  # name: spaces squashed
+    assert ("name", "John Smith") not in values and ("firstName", "'John'") in values
+    assert ("country", "us") in values
+    assert ("namesMentioned", "José Núñez") in values
+    events = list(sqlite_store.audit.events())
+    assert [e.action for e in events].count("ingest") == 2
+
+
+def test_ledger_rows_visible_through_policy(sqlite_store: Store, sales_dir: Path) -> None:
+    ingest_mapping(sqlite_store, sales_dir / "sales.yaml", actor="alice")
+    ledgers = LedgerStore(sqlite_store.ledger_dir)
+    con = duckdb.connect()
+    us = ledgers.visible_relation(con, "dealer_sales", Principal("a", "CBP", "US"))
+    rows = us.order("_source_ref").project("sale_date, serial, price, _source_ref").fetchall()
+    assert len(rows) == 4
+    assert str(rows[0][0]) == "2023-01-05" and rows[0][2] == 499.99
+    assert rows[3][2] is None and rows[0][3] == "sales.csv:1"
+    other = ledgers.visible_relation(con, "dealer_sales", Principal("b", "PN", "CO"))
+    assert other.aggregate("count(*)").fetchall() == [(0,)]
+
+
+def _assert_rejected(store: Store, mapping: Path, before: object) -> IngestError:
+    with pytest.raises(IngestError) as err:
+        ingest_mapping(store, mapping, actor="alice")
+    assert snapshot(store) == before
+    return err.value
+
+
+def test_wrong_encoding(sqlite_store: Store, sales_dir: Path, tmp_path: Path) -> None:
+    _seed(sqlite_store, tmp_path)
+    before = snapshot(sqlite_store)
+    text = (sales_dir / "sales.csv").read_text(encoding="utf-8")
+    (sales_dir / "sales.csv").write_bytes(text.encode("latin-1"))
+    err = _assert_rejected(sqlite_store, sales_dir / "sales.yaml", before)
+    assert "not valid utf-8" in err.message and "line 2" in err.message
+    assert err.hint is not None and "encoding: latin-1" in err.hint
+    # ... and with the encoding declared it goes in, same values as the UTF-8 file.
+    mapping = (sales_dir / "sales.yaml").read_text(encoding="utf-8")
+    fixed = mapping.replace("csv_url: sales.csv", "csv_url: sales.csv\n      encoding: latin-1")
+    (sales_dir / "sales.yaml").write_text(fixed, encoding="utf-8")
+    result = ingest_mapping(sqlite_store, sales_dir / "sales.yaml", actor="alice")
+    assert result.rejected == 0 and result.statements_new > 0
+
+
+def test_missing_column(sqlite_store: Store, sales_dir: Path, tmp_path: Path) -> None:
+    _seed(sqlite_store, tmp_path)
+    before = snapshot(sqlite_store)
+    header = ["txn", "sold", "ffl", "buyer", "first", "last", "dob", "serial", "make", "price"]
+    write_csv(sales_dir / "sales.csv", ROWS, header=header)
+    err = _assert_rejected(sqlite_store, sales_dir / "sales.yaml", before)
+    assert "buyer_id" in err.message and err.hint is not None and "buyer" in err.hint
+
+
+def test_bad_dates_reported(sqlite_store: Store, sales_dir: Path, tmp_path: Path) -> None:
+    _seed(sqlite_store, tmp_path)
+    before = snapshot(sqlite_store)
+    rows = [list(r) for r in ROWS]
+    rows[1][1] = "2023-01-06"
+    rows[3][1] = "13/45/2023"
+    write_csv(sales_dir / "sales.csv", rows)
+    err = _assert_rejected(sqlite_store, sales_dir / "sales.yaml", before)
+    assert err.report_path == str(sales_dir / "sales.yaml.errors.csv")
+    report = _report(Path(err.report_path))
+    sold = sorted({(r["row"], r["value"]) for r in report if r["column"] == "sold"})
+    assert sold == [("2", "2023-01-06"), ("4", "13/45/2023")]
+    assert all("%m/%d/%Y" in r["reason"] for r in report)
+    assert "2 of 8 records rejected" in err.message or "rejected" in err.message
+
+
+def test_duplicate_rows(sqlite_store: Store, sales_dir: Path, tmp_path: Path) -> None:
+    _seed(sqlite_store, tmp_path)
+    before = snapshot(sqlite_store)
+    write_csv(sales_dir / "sales.csv", [*ROWS, ROWS[2]])
+    err = _assert_rejected(sqlite_store, sales_dir / "sales.yaml", before)
+    report = _report(Path(str(err.report_path)))
+    assert {(r["row"], r["reason"]) for r in report} == {("5", "duplicate of row 3")}
+
+
+def test_required_value(sqlite_store: Store, sales_dir: Path, tmp_path: Path) -> None:
+    _seed(sqlite_store, tmp_path)
+    before = snapshot(sqlite_store)
+    rows = [list(r) for r in ROWS]
+    rows[2][7] = ""
+    write_csv(sales_dir / "sales.csv", rows)
+    err = _assert_rejected(sqlite_store, sales_dir / "sales.yaml", before)
+    report = _report(Path(str(err.report_path)))
+    assert {r["row"] for r in report} == {"3"}
+    assert all("required value missing" in r["reason"] for r in report)
+
+
+def test_skip_invalid_ingests_good_rows(
+    sqlite_store: Store, sales_dir: Path, tmp_path: Path
+) -> None:
+    rows = [list(r) for r in ROWS]
+    rows[3][1] = "not a date"
+    write_csv(sales_dir / "sales.csv", rows)
+    report = tmp_path / "report.csv"
+    result = ingest_mapping(
+        sqlite_store, sales_dir / "sales.yaml", actor="a", skip_invalid=True, report_path=report
+    )
+    assert result.rejected == 2 and result.ledger_rows == 3
+    assert {r["row"] for r in _report(report)} == {"4"}
+    values = {v for _, _, p, v in snapshot(sqlite_store)[0] if p == "transactionNumber"}
+    assert values == {"T1", "T2", "T3"}
+
+
+def test_crash_half_way_rolls_back(
+    sqlite_store: Store, sales_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _seed(sqlite_store, tmp_path)
+    before = snapshot(sqlite_store)
+    from ironriver.store.store import Writer
+
+    real = Writer.add_statements
+    calls = {"n": 0}
+
+    def flaky(self: Writer, *args: object, **kwargs: object) -> int:
+        calls["n"] += 1
+        if calls["n"] > 2:
+            raise OSError("disk on fire")
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Writer, "add_statements", flaky)
+    with pytest.raises(OSError):
+        ingest_mapping(sqlite_store, sales_dir / "sales.yaml", actor="a", batch_rows=5)
+    assert calls["n"] == 3
+    assert snapshot(sqlite_store) == before
+    assert not list(sqlite_store.ledger_dir.rglob(".tmp-*"))
+
+
+def test_jsonl_source(sqlite_store: Store, tmp_path: Path) -> None:
+    (tmp_path / "p.jsonl").write_text(
+        '{"id": "1", "name": "Ana Pérez", "born": "1990-02-03"}\n'
+        '{"id": 2, "name": " Bob ", "extra": [1, 2]}\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "p.yaml").write_text(
+        "mx_fgr_people:\n  agency: FGR\n  country: MX\n  marking: GREEN\n  queries:\n"
+        "    - jsonl_url: p.jsonl\n      entities:\n        p:\n          schema: Person\n"
+        "          keys: [id]\n          properties:\n            name: {column: name}\n"
+        "            birthDate: {column: born}\n",
+        encoding="utf-8",
+    )
+    result = ingest_mapping(sqlite_store, tmp_path / "p.yaml", actor="a")
+    values = {(p, v) for _, _, p, v in snapshot(sqlite_store)[0]}
+    assert result.records == 2
+    assert values == {("name", "Ana Pérez"), ("birthDate", "1990-02-03"), ("name", "Bob")}
+
+
+def test_mapping_errors_are_clear(tmp_path: Path) -> None:
+    (tmp_path / "x.csv").write_text("a\n1\n", encoding="utf-8")
+    bad = "ds:\n  agency: ATF\n  country: US\n  marking: AMBER\n  queries:\n    - csv_url: x.csv\n      entities:\n        e: {schema: Firearm, keys: [a], properties: {nope: {column: a}}}\n"
+    (tmp_path / "m.yaml").write_text(bad, encoding="utf-8")
+    with pytest.raises(IngestError, match="no property 'nope'"):
+        load_mapping(tmp_path / "m.yaml")
+    (tmp_path / "m.yaml").write_text(bad.replace("AMBER", "PURPLE"), encoding="utf-8")
+    with pytest.raises(IngestError, match="Unknown marking"):
+        load_mapping(tmp_path / "m.yaml")
