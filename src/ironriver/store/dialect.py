@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event
@@ -36,6 +36,7 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA page_size=16384")  # only takes effect on a new database file
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA cache_size=-262144")  # 256 MB page cache for bulk loads
@@ -56,36 +57,45 @@ def engine_options(url: str) -> dict[str, Any]:
     return {"pool_pre_ping": True}
 
 
-def insert_statement_rows(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> int:
-    """Insert statement rows (tuples in STATEMENT_COLUMNS order), ignoring known ids.
+def insert_statement_rows(
+    conn: Connection,
+    columns: Sequence[str],
+    rows: Iterable[tuple[Any, ...]],
+    constants: dict[str, int | None],
+) -> int:
+    """Insert statement rows, ignoring statement ids the store already holds.
 
-    Returns the number of rows actually added. SQLite: `INSERT OR IGNORE` through the driver's
-    executemany (rows pre-sorted by the clustered key); PostgreSQL: COPY into a temporary
-    table, then `INSERT ... ON CONFLICT DO NOTHING`.
+    `rows` are tuples in `columns` order; `constants` are integer (or NULL) columns that are
+    the same for every row (dataset, label, retracted) and are written as SQL literals rather
+    than bound per row. Returns the number of rows actually added. SQLite: `INSERT OR IGNORE`
+    through the driver's executemany (rows pre-sorted by the clustered key); PostgreSQL: COPY
+    into a temporary table, then `INSERT ... ON CONFLICT DO NOTHING`.
     """
-    if not rows:
-        return 0
-    cols = ", ".join(f'"{c}"' for c in STATEMENT_COLUMNS)  # fixed identifiers, not input
-    if conn.dialect.name == "sqlite":
-        marks = ", ".join("?" for _ in STATEMENT_COLUMNS)
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        before = raw.total_changes
-        raw.executemany(f"INSERT OR IGNORE INTO statements ({cols}) VALUES ({marks})", rows)
-        return int(raw.total_changes - before)
+    for name in (*columns, *constants):
+        if name not in STATEMENT_COLUMNS:  # identifiers below come from this fixed list only
+            raise ValueError(f"not a statement column: {name}")
+    literal = {k: "NULL" if v is None else str(int(v)) for k, v in constants.items()}
+    all_cols = ", ".join(f'"{c}"' for c in (*columns, *literal))
     raw = conn.connection.driver_connection
     assert raw is not None
+    if conn.dialect.name == "sqlite":
+        values = ", ".join(["?"] * len(columns) + list(literal.values()))
+        before = raw.total_changes
+        raw.executemany(f"INSERT OR IGNORE INTO statements ({all_cols}) VALUES ({values})", rows)
+        return int(raw.total_changes - before)
+    stage_cols = ", ".join(f'"{c}"' for c in columns)
+    select_cols = ", ".join([f'"{c}"' for c in columns] + list(literal.values()))
     with raw.cursor() as cur:
         cur.execute(
             "CREATE TEMP TABLE IF NOT EXISTS statements_stage "
             "(LIKE statements INCLUDING DEFAULTS) ON COMMIT DROP"
         )
         cur.execute("TRUNCATE statements_stage")
-        with cur.copy(f"COPY statements_stage ({cols}) FROM STDIN") as copy:
+        with cur.copy(f"COPY statements_stage ({stage_cols}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
         cur.execute(
-            f"INSERT INTO statements ({cols}) SELECT {cols} FROM statements_stage "
+            f"INSERT INTO statements ({all_cols}) SELECT {select_cols} FROM statements_stage "
             "ON CONFLICT DO NOTHING"
         )
         return int(cur.rowcount)

@@ -48,8 +48,18 @@ def search_key(prop_type: str, value: str) -> str | None:
 
 
 def search_keys_arrow(prop_types: pa.Array, values: pa.Array) -> pa.Array:
-    """Vectorised `search_key` over Arrow arrays (same result, no Python object per value)."""
-    folded = pc.utf8_normalize(values, form="NFD")
+    """Vectorised `search_key` over Arrow arrays (same result, no Python object per value).
+
+    Only name and identifier values are normalised; every other row gets null."""
+    is_name = pc.is_in(prop_types, value_set=pa.array(sorted(NAME_TYPES)))
+    is_ident = pc.is_in(prop_types, value_set=pa.array(sorted(IDENTIFIER_TYPES)))
+    wanted = pc.or_(is_name, is_ident)
+    result = pa.nulls(len(values), pa.string())
+    if not pc.any(wanted).as_py():
+        return result
+    sub = pc.filter(values, wanted)
+    sub_is_name = pc.filter(is_name, wanted)
+    folded = pc.utf8_normalize(sub, form="NFD")
     folded = pc.replace_substring_regex(folded, pattern=r"\p{Mn}", replacement="")
     folded = pc.utf8_lower(folded)
     names = pc.utf8_trim_whitespace(
@@ -58,7 +68,5 @@ def search_keys_arrow(prop_types: pa.Array, values: pa.Array) -> pa.Array:
     idents = pc.utf8_upper(
         pc.replace_substring_regex(folded, pattern=r"[^0-9a-z?]", replacement="")
     )
-    is_name = pc.is_in(prop_types, value_set=pa.array(sorted(NAME_TYPES)))
-    is_ident = pc.is_in(prop_types, value_set=pa.array(sorted(IDENTIFIER_TYPES)))
-    null = pa.nulls(len(values), pa.string())
-    return pc.if_else(is_name, names, pc.if_else(is_ident, idents, null))
+    keys = pc.if_else(sub_is_name, names, idents)
+    return pc.replace_with_mask(result, wanted, keys)

@@ -7,7 +7,6 @@ directly. The schema is created and upgraded by Alembic migrations when the stor
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -244,23 +243,44 @@ class Writer:
                     f"Statement column {col!r} has empty values.",
                     hint="Every statement needs an id, entity, schema, prop, value.",
                 )
-        pairs = (
-            pc.binary_join_element_wise(table.column("schema"), table.column("prop"), "\x1f")
-            .combine_chunks()
-            .dictionary_encode()
-        )
-        types = [self._prop_type(*str(p).split("\x1f")) for p in pairs.dictionary.to_pylist()]
-        prop_types = pc.take(pa.array(types, pa.string()), pairs.indices)
-        table = table.append_column("prop_type", prop_types)
+        # Property types: look up each distinct (schema, prop) once, then hash-join.
+        pairs = table.select(["schema", "prop"]).group_by(["schema", "prop"]).aggregate([])
+        types = [
+            self._prop_type(sch, prop)
+            for sch, prop in zip(
+                pairs.column("schema").to_pylist(), pairs.column("prop").to_pylist(), strict=True
+            )
+        ]
+        pairs = pairs.append_column("prop_type", pa.array(types, pa.string()))
+        table = table.join(pairs, keys=["schema", "prop"], join_type="inner")
         table = table.append_column(
-            "search_key", search_keys_arrow(prop_types, table.column("value").combine_chunks())
+            "search_key",
+            search_keys_arrow(
+                table.column("prop_type").combine_chunks(), table.column("value").combine_chunks()
+            ),
         )
-        table = table.sort_by([("entity_id", "ascending"), ("id", "ascending")])
+        # Clustered-key order makes the inserts near-sequential.
+        table = table.sort_by([("entity_id", "ascending")])
+        if legal_basis is not None:
+            table = table.append_column(
+                "legal_basis", pa.array([legal_basis] * table.num_rows, pa.string())
+            )
+        columns = [
+            c
+            for c in dialect.STATEMENT_COLUMNS
+            if c in table.column_names
+            and (c in REQUIRED_COLUMNS or table.column(c).null_count < table.num_rows)
+        ]
+        constants: dict[str, int | None] = {
+            "dataset_id": ds_id,
+            "label_id": label_id,
+            "retracted": 0,
+        }
         added = 0
         for start in range(0, table.num_rows, BATCH_ROWS):
-            added += dialect.insert_statement_rows(
-                self.conn, _rows(table.slice(start, BATCH_ROWS), ds_id, label_id, legal_basis)
-            )
+            part = table.slice(start, BATCH_ROWS)
+            rows = zip(*(part.column(c).to_pylist() for c in columns), strict=True)
+            added += dialect.insert_statement_rows(self.conn, columns, rows, constants)
         return added
 
     def retract(self, statement_ids: Sequence[str]) -> int:
@@ -273,27 +293,6 @@ class Writer:
             )
             total += int(result.rowcount)
         return total
-
-
-def _rows(
-    table: pa.Table, ds_id: int, label_id: int, legal_basis: str | None
-) -> list[tuple[Any, ...]]:
-    n = table.num_rows
-    cols: list[Any] = []
-    for name in dialect.STATEMENT_COLUMNS:
-        if name == "dataset_id":
-            cols.append(itertools.repeat(ds_id, n))
-        elif name == "label_id":
-            cols.append(itertools.repeat(label_id, n))
-        elif name == "legal_basis":
-            cols.append(itertools.repeat(legal_basis, n))
-        elif name == "retracted":
-            cols.append(itertools.repeat(False, n))
-        elif name in table.column_names:
-            cols.append(table.column(name).to_pylist())
-        else:
-            cols.append(itertools.repeat(None, n))
-    return list(zip(*cols, strict=False))
 
 
 def _dataset_info(row: Any) -> DatasetInfo:

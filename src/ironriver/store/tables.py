@@ -86,7 +86,6 @@ Index(
     sqlite_where=statements.c.search_key.is_not(None),
     postgresql_where=statements.c.search_key.is_not(None),
 )
-Index("ix_statements_dataset", statements.c.dataset_id, statements.c.schema)
 
 judgements = Table(
     "judgements",

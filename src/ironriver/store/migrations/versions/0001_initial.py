@@ -72,7 +72,6 @@ def upgrade() -> None:
         sqlite_where=sa.text("search_key IS NOT NULL"),
         postgresql_where=sa.text("search_key IS NOT NULL"),
     )
-    op.create_index("ix_statements_dataset", "statements", ["dataset_id", "schema"])
     op.create_table(
         "judgements",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
