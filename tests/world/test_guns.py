@@ -109,6 +109,13 @@ def test_serials_unique_for_narrow_formats() -> None:
     assert guns["serial"].is_unique
 
 
+def test_serials_avoid_taken() -> None:
+    first = sample_guns(np.random.default_rng(5), 20_000, "legit")
+    second = sample_guns(np.random.default_rng(5), 20_000, "legit", taken=first["serial"])
+    assert not set(first["serial"]) & set(second["serial"])
+    assert second["serial"].is_unique
+
+
 def test_trafficked_mix_matches_mexico_recoveries(trafficked: pd.DataFrame) -> None:
     types = trafficked["type"].value_counts(normalize=True)
     for t in TRAFFICKED_TYPE_TARGETS:

@@ -21,6 +21,7 @@ the same guns.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -211,8 +212,11 @@ def _render(rng: np.random.Generator, pattern: str, n: int) -> NDArray[np.object
     return np.ascontiguousarray(chars).view(f"<U{k}").ravel().astype(object)
 
 
-def _serials(rng: np.random.Generator, patterns: NDArray[np.object_]) -> NDArray[np.object_]:
-    """One serial per row from its pattern; duplicates are redrawn until all are unique."""
+def _serials(
+    rng: np.random.Generator, patterns: NDArray[np.object_], taken: pd.Index[Any] | None
+) -> NDArray[np.object_]:
+    """One serial per row from its pattern; duplicates (and serials in `taken`) are redrawn
+    until all are unique."""
     out = np.empty(len(patterns), dtype=object)
     codes, uniques = pd.factorize(pd.Series(patterns, dtype=object))
     todo = np.arange(len(patterns))
@@ -222,18 +226,31 @@ def _serials(rng: np.random.Generator, patterns: NDArray[np.object_]) -> NDArray
         for code in np.unique(codes[todo]):
             rows = todo[codes[todo] == code]
             out[rows] = _render(rng, str(uniques[code]), len(rows))
-        todo = np.flatnonzero(pd.Series(out, dtype=object).duplicated(keep="first").to_numpy())
+        drawn = pd.Series(out, dtype=object)
+        clash = drawn.duplicated(keep="first").to_numpy().copy()
+        if taken is not None and len(taken):
+            clash |= drawn.isin(taken).to_numpy()
+        todo = np.flatnonzero(clash)
     raise WorldError(
         "could not draw unique serials: the serial patterns are too narrow for this many guns",
         "widen the maker's serial_formats in ironriver/world/data/gun_makers.yaml",
     )
 
 
-def sample_guns(rng: np.random.Generator, n: int, mix: Mix) -> pd.DataFrame:
+def sample_guns(
+    rng: np.random.Generator,
+    n: int,
+    mix: Mix,
+    *,
+    taken: Iterable[str] | None = None,
+) -> pd.DataFrame:
     """Draw `n` guns from the catalogue with the given mix, each with a unique serial.
 
-    Returns the catalogue columns (without the weights) plus `serial`. For the "foreign"
-    mix the importer is blanked (these guns did not pass through a US importer).
+    Returns the catalogue columns (without the weights; `serial_format` holds the one
+    pattern used) plus `serial`. Serials are unique within the call and never equal to a
+    serial in `taken` (pass the serials of earlier calls to keep a whole world unique).
+    For the "foreign" mix the importer is blanked (these guns did not pass through a US
+    importer).
     """
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
@@ -255,7 +272,11 @@ def sample_guns(rng: np.random.Generator, n: int, mix: Mix) -> pd.DataFrame:
         options = np.array(str(fmt).split("|"), dtype=object)
         patterns[rows] = options[rng.integers(0, len(options), size=len(rows))]
     guns["serial_format"] = patterns
-    guns["serial"] = _serials(rng, patterns)
+    taken_index: pd.Index[Any] | None = None
+    if taken is not None:
+        values = taken if isinstance(taken, pd.Series | pd.Index | np.ndarray) else list(taken)
+        taken_index = pd.Index(np.asarray(values, dtype=object), dtype=object)
+    guns["serial"] = _serials(rng, patterns, taken_index)
     if mix == "foreign":
         guns["importer"] = ""
     return guns
