@@ -61,7 +61,7 @@ def insert_statement_rows(
     conn: Connection,
     columns: Sequence[str],
     rows: Iterable[tuple[Any, ...]],
-    constants: dict[str, int | None],
+    constants: dict[str, int | bool | None],
 ) -> int:
     """Insert statement rows, ignoring statement ids the store already holds.
 
@@ -74,7 +74,7 @@ def insert_statement_rows(
     for name in (*columns, *constants):
         if name not in STATEMENT_COLUMNS:  # identifiers below come from this fixed list only
             raise ValueError(f"not a statement column: {name}")
-    literal = {k: "NULL" if v is None else str(int(v)) for k, v in constants.items()}
+    literal = {k: _literal(v) for k, v in constants.items()}
     all_cols = ", ".join(f'"{c}"' for c in (*columns, *literal))
     raw = conn.connection.driver_connection
     assert raw is not None
@@ -86,11 +86,11 @@ def insert_statement_rows(
     stage_cols = ", ".join(f'"{c}"' for c in columns)
     select_cols = ", ".join([f'"{c}"' for c in columns] + list(literal.values()))
     with raw.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS statements_stage")
         cur.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS statements_stage "
-            "(LIKE statements INCLUDING DEFAULTS) ON COMMIT DROP"
+            f"CREATE TEMP TABLE statements_stage AS SELECT {stage_cols} FROM statements "
+            "WITH NO DATA"
         )
-        cur.execute("TRUNCATE statements_stage")
         with cur.copy(f"COPY statements_stage ({stage_cols}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
@@ -98,4 +98,15 @@ def insert_statement_rows(
             f"INSERT INTO statements ({all_cols}) SELECT {select_cols} FROM statements_stage "
             "ON CONFLICT DO NOTHING"
         )
-        return int(cur.rowcount)
+        added = int(cur.rowcount)
+        cur.execute("DROP TABLE statements_stage")
+        return added
+
+
+def _literal(value: int | bool | None) -> str:
+    """SQL literal for a constant column value (integers, booleans and NULL only)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    return str(int(value))

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, func, insert, select, update
@@ -271,10 +270,10 @@ class Writer:
             if c in table.column_names
             and (c in REQUIRED_COLUMNS or table.column(c).null_count < table.num_rows)
         ]
-        constants: dict[str, int | None] = {
+        constants: dict[str, int | bool | None] = {
             "dataset_id": ds_id,
             "label_id": label_id,
-            "retracted": 0,
+            "retracted": False,
         }
         added = 0
         for start in range(0, table.num_rows, BATCH_ROWS):
