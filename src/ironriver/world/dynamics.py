@@ -1,0 +1,297 @@
+"""Weekly membership dynamics: recruitment, arrests, killings, and an optional decapitation.
+
+Rates per CALIBRATION.md (Prieto-Curiel et al.): ~19,300 recruits, ~6,500 deaths and ~5,700
+incapacitations per year at scale 1, shared by size; recruits join a random cell of an
+organisation chosen by size. A decapitation at week W removes the largest organisation's
+leader. Then either a recognised successor (regional boss of the home region) takes over and
+violence stays flat (Jones 2013), or the regional bosses split the organisation into rival
+factions and killings in their territory rise by `decapitation_violence` (+80%, Lindo &
+Padilla-Romo 2018) for a year, and by 30% in rival organisations for six months.
+
+Invariant: a position row is one person holding one role in one organisation over
+[start_week, end_week); end_week = -1 means still held at the end of the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ironriver.world.config import WorldConfig
+from ironriver.world.organisations import Organisations
+
+LOSS_ROLES = ("member", "cell_leader")
+
+
+@dataclass
+class Dynamics:
+    positions: (
+        pd.DataFrame
+    )  # person_idx, org_id, role, cell_id, function, plaza_id, start_week, end_week, end_reason
+    events: pd.DataFrame  # week, kind, org_id, person_idx, plaza_id
+    violence: np.ndarray  # [weeks, orgs] multiplier on killings
+    n_persons: int
+    succession: str  # "", "successor" or "split"
+    target_org: str
+
+
+def simulate(cfg: WorldConfig, orgs: Organisations) -> Dynamics:
+    rng = cfg.rng("dynamics")
+    st = orgs.structure
+    org_ids = list(orgs.orgs["org_id"])
+    code = {o: i for i, o in enumerate(org_ids)}
+    p_org = st["org_id"].map(code).to_numpy(np.int64)
+    p_role = st["role"].to_numpy(object)
+    p_cell = st["cell_id"].to_numpy(object)
+    p_plaza = st["plaza_id"].to_numpy(object)
+    p_person = st["person_idx"].to_numpy(np.int64)
+    p_start = np.full(len(st), -1, np.int64)
+    p_end = np.full(len(st), -1, np.int64)
+    p_reason = np.full(len(st), "", object)
+    p_region = st["region"].to_numpy(np.int64)
+    n_persons = int(p_person.max()) + 1 if len(p_person) else 0
+    cells_by_org = [orgs.cells.loc[orgs.cells["org_id"] == o] for o in org_ids]
+    cell_arrays = [
+        (c["cell_id"].to_numpy(object), c["plaza_id"].to_numpy(object)) for c in cells_by_org
+    ]
+
+    extra: list[dict[str, np.ndarray]] = []
+    events: list[tuple[int, str, str, int, str]] = []
+    weeks = cfg.weeks
+    violence = np.ones((weeks, len(org_ids) + 16))
+    lam_death = cfg.per_week("deaths_per_year")
+    lam_arrest = cfg.per_week("arrests_per_year")
+    lam_recruit = cfg.per_week("recruits_per_year")
+    succession = ""
+    target = org_ids[int(np.argmax(orgs.orgs["members0"].to_numpy()))] if org_ids else ""
+
+    def cat(name: str, base: np.ndarray) -> np.ndarray:
+        parts = [base] + [e[name] for e in extra]
+        return np.concatenate(parts) if len(parts) > 1 else base
+
+    for w in range(weeks):
+        if cfg.decapitation_week is not None and w == cfg.decapitation_week and target:
+            arrays = {
+                k: cat(k, v)
+                for k, v in dict(
+                    org=p_org,
+                    role=p_role,
+                    cell=p_cell,
+                    plaza=p_plaza,
+                    person=p_person,
+                    start=p_start,
+                    end=p_end,
+                    reason=p_reason,
+                    region=p_region,
+                ).items()
+            }
+            succession, new, arrays = _decapitate(
+                cfg, rng, w, code[target], arrays, org_ids, orgs, violence, events
+            )
+            p_org, p_role, p_cell, p_plaza, p_person = (
+                arrays[k] for k in ("org", "role", "cell", "plaza", "person")
+            )
+            p_start, p_end, p_reason, p_region = (
+                arrays[k] for k in ("start", "end", "reason", "region")
+            )
+            extra = []
+            for fid in new:
+                code[fid] = len(org_ids)
+                org_ids.append(fid)
+                parent = cell_arrays[code[target]]
+                cell_arrays.append(parent)
+            if new:
+                # the split moved every cell to a faction; the parent recruits no more
+                cell_arrays[code[target]] = (np.array([], object), np.array([], object))
+        org_all = cat("org", p_org)
+        end_all = cat("end", p_end)
+        role_all = cat("role", p_role)
+        active = end_all == -1
+        eligible = np.flatnonzero(active & np.isin(role_all, LOSS_ROLES))
+        if len(eligible) == 0:
+            continue
+        mult = violence[w, org_all[eligible]]
+        n_d = min(int(rng.poisson(lam_death * mult.mean())), len(eligible))
+        dead = (
+            rng.choice(eligible, size=n_d, replace=False, p=mult / mult.sum())
+            if n_d
+            else eligible[:0]
+        )
+        rest = np.setdiff1d(eligible, dead)
+        n_a = min(int(rng.poisson(lam_arrest)), len(rest))
+        arrested = rng.choice(rest, size=n_a, replace=False) if n_a else rest[:0]
+        for idx, why in ((dead, "killed"), (arrested, "arrested")):
+            idx = np.sort(idx)
+            _set(extra, p_end, p_reason, idx, w, why)
+            person_all = cat("person", p_person)
+            plaza_all = cat("plaza", p_plaza)
+            for i in idx:
+                events.append((w, why, org_ids[org_all[i]], int(person_all[i]), str(plaza_all[i])))
+        # recruits, by organisation size, into a random cell of it
+        sizes = np.bincount(org_all[active], minlength=len(org_ids)).astype(float)
+        has_cells = np.array([len(c[0]) > 0 for c in cell_arrays], bool)
+        sizes[~has_cells] = 0
+        n_r = int(rng.poisson(lam_recruit)) if sizes.sum() > 0 else 0
+        if n_r:
+            o = np.sort(rng.choice(len(org_ids), size=n_r, p=sizes / sizes.sum()))
+            cell = np.empty(n_r, object)
+            plaza = np.empty(n_r, object)
+            u = rng.random(n_r)
+            for k in np.unique(o):
+                m = o == k
+                cids, pids = cell_arrays[k]
+                j = (u[m] * len(cids)).astype(np.int64)
+                cell[m], plaza[m] = cids[j], pids[j]
+            extra.append(
+                dict(
+                    org=o,
+                    role=np.full(n_r, "member", object),
+                    cell=cell,
+                    plaza=plaza,
+                    person=np.arange(n_persons, n_persons + n_r),
+                    start=np.full(n_r, w),
+                    end=np.full(n_r, -1),
+                    reason=np.full(n_r, "", object),
+                    region=np.zeros(n_r, np.int64),
+                )
+            )
+            n_persons += n_r
+    final = {
+        k: cat(k, v)
+        for k, v in dict(
+            org=p_org,
+            role=p_role,
+            cell=p_cell,
+            plaza=p_plaza,
+            person=p_person,
+            start=p_start,
+            end=p_end,
+            reason=p_reason,
+        ).items()
+    }
+    positions = pd.DataFrame(
+        {
+            "person_idx": final["person"],
+            "org_id": np.array(org_ids, object)[final["org"]],
+            "role": final["role"],
+            "cell_id": final["cell"],
+            "plaza_id": final["plaza"],
+            "start_week": final["start"],
+            "end_week": final["end"],
+            "end_reason": final["reason"],
+        }
+    )
+    fn = dict(zip(orgs.cells["cell_id"], orgs.cells["function"], strict=True))
+    positions["function"] = positions["cell_id"].map(fn).fillna("command")
+    ev = pd.DataFrame(events, columns=["week", "kind", "org_id", "person_idx", "plaza_id"])
+    return Dynamics(positions, ev, violence[:, : len(org_ids)], n_persons, succession, target)
+
+
+def _set(
+    extra: list[dict[str, np.ndarray]],
+    end: np.ndarray,
+    reason: np.ndarray,
+    idx: np.ndarray,
+    w: int,
+    why: str,
+) -> None:
+    """Close positions by global index across the base arrays and the appended chunks."""
+    off = 0
+    for arr_end, arr_reason in [(end, reason)] + [(e["end"], e["reason"]) for e in extra]:
+        n = len(arr_end)
+        local = idx[(idx >= off) & (idx < off + n)] - off
+        arr_end[local] = w
+        arr_reason[local] = why
+        off += n
+
+
+def _decapitate(
+    cfg: WorldConfig,
+    rng: np.random.Generator,
+    w: int,
+    t: int,
+    a: dict[str, np.ndarray],
+    org_ids: list[str],
+    orgs: Organisations,
+    violence: np.ndarray,
+    events: list[tuple[int, str, str, int, str]],
+) -> tuple[str, list[str], dict[str, np.ndarray]]:
+    active = a["end"] == -1
+    in_org = active & (a["org"] == t)
+    leader = np.flatnonzero(in_org & (a["role"] == "leader"))
+    bosses = np.flatnonzero(in_org & (a["role"] == "regional_boss"))
+    mode = cfg.succession
+    if mode == "random":
+        mode = "split" if rng.random() < 0.5 else "successor"
+    if len(bosses) < 2:
+        mode = "successor"
+    for i in leader:
+        a["end"][i], a["reason"][i] = w, "killed"
+        events.append((w, "decapitation", org_ids[t], int(a["person"][i]), ""))
+    weeks = violence.shape[0]
+    if mode == "successor" or len(bosses) == 0:
+        if len(bosses):
+            b = bosses[np.argmin(a["region"][bosses])]
+            a["end"][b], a["reason"][b] = w, "promoted"
+            new = {k: v[[b]].copy() for k, v in a.items()}
+            new["role"][:] = "leader"
+            new["start"][:] = w
+            new["end"][:] = -1
+            new["reason"][:] = ""
+            a = {k: np.concatenate([a[k], new[k]]) for k in a}
+            events.append((w, "succession", org_ids[t], int(a["person"][b]), ""))
+        violence[w:, t] *= cfg.value("decapitation_violence_successor")
+        return "successor", [], a
+    regions = np.unique(a["region"][bosses])
+    members = np.flatnonzero(in_org & (a["role"] != "leader"))
+    new_ids = [f"{org_ids[t]}-F{r}" for r in regions]
+    moved = {k: v[members].copy() for k, v in a.items()}
+    rmap = {r: len(org_ids) + k for k, r in enumerate(regions)}
+    moved["org"] = np.array([rmap.get(r, rmap[regions[0]]) for r in moved["region"]], np.int64)
+    moved["role"] = np.where(moved["role"] == "regional_boss", "leader", moved["role"]).astype(
+        object
+    )
+    moved["start"][:] = w
+    moved["end"][:] = -1
+    moved["reason"][:] = ""
+    a["end"][members] = w
+    a["reason"][members] = "split"
+    a = {k: np.concatenate([a[k], moved[k]]) for k in a}
+    hi = min(weeks, w + 52)
+    for k in range(len(regions)):
+        violence[w:hi, len(org_ids) + k] = cfg.value("decapitation_violence")
+    rivals = orgs.relations[
+        (orgs.relations["kind"] == "rivalry")
+        & ((orgs.relations["org_a"] == org_ids[t]) | (orgs.relations["org_b"] == org_ids[t]))
+    ]
+    for o in set(rivals["org_a"]) | set(rivals["org_b"]):
+        if o != org_ids[t] and o in org_ids:
+            violence[w : min(weeks, w + 26), org_ids.index(o)] *= 1.3
+    for nid in new_ids:
+        events.append((w, "split", nid, -1, ""))
+    _register_factions(orgs, org_ids[t], new_ids)
+    return "split", new_ids, a
+
+
+def _register_factions(orgs: Organisations, parent: str, new_ids: list[str]) -> None:
+    row = orgs.orgs.loc[orgs.orgs["org_id"] == parent].iloc[0]
+    add = pd.DataFrame(
+        {
+            "org_id": new_ids,
+            "name": [f"{row['name']} (facción {k + 1})" for k in range(len(new_ids))],
+            "short_name": [f"{row['short_name']} F{k + 1}" for k in range(len(new_ids))],
+            "state": row["state"],
+            "weight": 0.0,
+            "rank": 0,
+            "members0": 0,
+        }
+    )
+    add["parent_id"] = parent
+    orgs.orgs = pd.concat([orgs.orgs, add], ignore_index=True)
+    rel = [(a, b, "rivalry", 10.0) for i, a in enumerate(new_ids) for b in new_ids[i + 1 :]]
+    orgs.relations = pd.concat(
+        [orgs.relations, pd.DataFrame(rel, columns=["org_a", "org_b", "kind", "weight"])],
+        ignore_index=True,
+    )

@@ -1,0 +1,133 @@
+"""`generate_world(config) -> WorldPaths`: run the simulation, the sensors and the writers.
+
+Order matters only through data: organisations -> membership dynamics -> dealers -> rings
+-> sales -> trafficking trips -> crossings (streamed, CBP files written chunk by chunk) ->
+recoveries in Mexico -> persons -> every other agency's files -> truth Parquet. Each step
+draws from its own named random stream, so the same seed gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ironriver.errors import WorldError
+from ironriver.world import (
+    crossings,
+    dealers,
+    dynamics,
+    organisations,
+    people,
+    recoveries,
+    rings,
+    sales,
+)
+from ironriver.world.config import WorldConfig, WorldPaths
+
+
+@dataclass
+class World:
+    """Everything true about one world, held while the sensors write."""
+
+    cfg: WorldConfig
+    orgs: organisations.Organisations
+    dyn: dynamics.Dynamics
+    dealers: pd.DataFrame
+    rings: rings.Rings
+    sales: sales.Sales
+    port_df: pd.DataFrame
+    trips: crossings.Trips
+    pool: pd.DataFrame
+    pool_offset: np.ndarray
+    pool_size: np.ndarray
+    recoveries: recoveries.Recoveries | None = None
+    guns: pd.DataFrame = field(default_factory=pd.DataFrame)
+    all_sales: pd.DataFrame = field(default_factory=pd.DataFrame)
+    persons: pd.DataFrame = field(default_factory=pd.DataFrame)
+    multiple_sales: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sale_record_id: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
+    trip_crossing: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))
+    inspections: pd.DataFrame = field(default_factory=pd.DataFrame)
+    obliteration: pd.DataFrame = field(default_factory=pd.DataFrame)
+    record_frames: list[pd.DataFrame] = field(default_factory=list)
+    records_stream: Any = None  # ParquetStream of truth/records.parquet while sensors write
+
+
+def simulate(cfg: WorldConfig) -> World:
+    """The true world before any agency looks at it (crossings are streamed later)."""
+    orgs = organisations.build(cfg)
+    if len(orgs.orgs) == 0:
+        raise WorldError(
+            "No organisation is large enough at this scale.", hint="Use scale >= 0.001."
+        )
+    dyn = dynamics.simulate(cfg, orgs)
+    port_df = crossings.port_frame()
+    dealer_df = dealers.build(cfg)
+    ring_set = rings.build(cfg, orgs, dealer_df, port_df)
+    sale_set = sales.simulate(cfg, dealer_df, ring_set)
+    trips = crossings.plan_trips(cfg, ring_set, sale_set.guns)
+    pool, offset = crossings.vehicle_pool(cfg, port_df)
+    size = np.bincount(pool["port_idx"].to_numpy(), minlength=len(port_df))
+    world = World(cfg, orgs, dyn, dealer_df, ring_set, sale_set, port_df, trips, pool, offset, size)
+    world.recoveries = recoveries.simulate(
+        cfg, orgs, dyn, ring_set, sale_set.guns, trips, port_df, dealer_df, sale_set.n_buyers
+    )
+    _assemble(world)
+    return world
+
+
+def _assemble(world: World) -> None:
+    """Global ids: guns, sales (with buyer person ids) and the persons table."""
+    rec = world.recoveries
+    assert rec is not None
+    guns = pd.concat([world.sales.guns, rec.extra_guns], ignore_index=True)
+    guns.insert(0, "gun_id", np.array([f"G{i:08d}" for i in range(len(guns))], dtype=object))
+    world.guns = guns
+    stock = rec.stock_sales.copy()
+    stock["sale_idx"] = len(world.sales.sales) + np.arange(len(stock))
+    all_sales = pd.concat([world.sales.sales, stock], ignore_index=True)
+    ring_buyer = all_sales["buyer_kind"].to_numpy() == "ring"
+    bidx = all_sales["buyer_idx"].to_numpy()
+    buyer_id = np.where(
+        ring_buyer, people.person_ids("ring", bidx), people.person_ids("buyer", bidx)
+    )
+    all_sales["buyer_id"] = buyer_id
+    all_sales["sale_id"] = np.array([f"S{i:09d}" for i in all_sales["sale_idx"]], dtype=object)
+    world.all_sales = all_sales
+    # persons
+    cfg = world.cfg
+    members = people.build(cfg, "member", np.arange(world.dyn.n_persons), 0.8)
+    rm = world.rings.members
+    ring_state = world.rings.rings["state_idx"].to_numpy()[rm["ring_idx"].to_numpy()]
+    ring_people = people.build(cfg, "ring", rm["person_idx"].to_numpy(), 0.2, ring_state)
+    b = all_sales.loc[~ring_buyer, ["buyer_idx", "dealer_idx"]].drop_duplicates("buyer_idx")
+    b = b.sort_values("buyer_idx")
+    b_state = world.dealers["state_idx"].to_numpy()[b["dealer_idx"].to_numpy()]
+    buyers = people.build(cfg, "buyer", b["buyer_idx"].to_numpy(), 0.02, b_state)
+    world.persons = pd.concat([members, ring_people, buyers], ignore_index=True)
+
+
+def generate_world(config: WorldConfig) -> WorldPaths:
+    """Generate a world into `config.out` (replacing what is there) and return its paths."""
+    from ironriver.world import truth
+    from ironriver.world.sensors import atf, cbp, hsi, mexico
+    from ironriver.world.sensors.common import RECORD_SCHEMA
+    from ironriver.world.writer import ParquetStream
+
+    paths = WorldPaths(config.out)
+    for sub in (paths.agencies, paths.truth):
+        if sub.exists():
+            shutil.rmtree(sub)
+    paths.root.mkdir(parents=True, exist_ok=True)
+    world = simulate(config)
+    world.records_stream = ParquetStream(paths.truth / "records.parquet", RECORD_SCHEMA)
+    world.record_frames.extend(atf.write(world, paths))
+    world.record_frames.extend(cbp.write(world, paths))
+    world.record_frames.extend(hsi.write(world, paths))
+    world.record_frames.extend(mexico.write(world, paths))
+    truth.write(world, paths)
+    return paths

@@ -1,0 +1,66 @@
+"""The true persons of the world, with stable ids by kind.
+
+- `MXP…` cartel members (every position holder, recruits included), Mexican names, most
+  with a nickname;
+- `USP…` US ring members, border-state names, some with a nickname;
+- `BUY…` retail buyers who appear in a dealer record (legitimate, secondary, stock);
+- `DRV…` commuter drivers who appear in an inspection (the owner of a pool vehicle).
+
+Names come from `names.generate_people` (random combinations, never real persons). Only
+persons who appear in some record are materialised, so a scale-1 world does not name every
+commuter.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ironriver.world.config import WorldConfig
+from ironriver.world.names import assign_nicknames, generate_people
+from ironriver.world.places import US_STATES, us_city
+
+PREFIX = {"member": "MXP", "ring": "USP", "buyer": "BUY", "driver": "DRV"}
+
+
+def person_ids(kind: str, idx: np.ndarray) -> np.ndarray:
+    width = 8
+    p = PREFIX[kind]
+    return np.array([f"{p}{int(i):0{width}d}" for i in idx], dtype=object)
+
+
+def build(
+    cfg: WorldConfig,
+    kind: str,
+    idx: np.ndarray,
+    nickname_share: float,
+    us_state_idx: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Persons of one kind for the sorted unique indices `idx`."""
+    rng = cfg.rng(f"people:{kind}")
+    idx = np.unique(idx)
+    n = len(idx)
+    as_of = cfg.start64
+    pop = "mx" if kind == "member" else "us_border"
+    df = generate_people(rng, n, pop, as_of=as_of)  # type: ignore[arg-type]
+    nick = assign_nicknames(
+        rng, n, sex=df["sex"].to_numpy(), given_names=df["given_names"].to_numpy()
+    )
+    has = rng.random(n) < nickname_share
+    df["nickname"] = np.where(has, nick, "").astype(object)
+    df.insert(0, "person_id", person_ids(kind, idx))
+    df.insert(1, "kind", kind)
+    df["birth_date"] = df["birth_date"].to_numpy().astype("datetime64[D]")
+    if us_state_idx is not None:
+        st = np.asarray(us_state_idx)
+        df["us_state"] = np.array(list(US_STATES), dtype=object)[st]
+        df["city"] = us_city(rng, st)
+        df["id_number"] = np.array(
+            [f"{s}{v:08d}" for s, v in zip(df["us_state"], rng.integers(0, 10**8, n), strict=True)],
+            dtype=object,
+        )
+    else:
+        df["us_state"] = ""
+        df["city"] = ""
+        df["id_number"] = ""
+    return df

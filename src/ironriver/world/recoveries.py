@@ -1,0 +1,196 @@
+"""Guns recovered in Mexico: crime scenes, arrests and raids.
+
+Three sources fill each week's recoveries (`mexico_recoveries_per_year`, raised by the
+week's violence):
+
+- guns the simulated rings took south and that were not seized: each is recovered after an
+  exponential delay from its crossing (`recovery_mean_years`), if that falls in the run;
+- older US guns trafficked before the run (the stock that makes Mexico's time-to-crime long):
+  a first retail sale years earlier at a US dealer, drawn with the traffickers' state and
+  dealer preferences; they top the US-sourced share up to `us_origin_share`;
+- foreign-made guns that never passed through US commerce (`foreign_share`).
+
+Recovered guns are grouped into events (a crime scene holds one or two guns, an arrest a
+few, a raid up to a dozen or more), placed in a municipality of the possessing
+organisation's territory or of the crossing port's Mexican state, and attributed to an
+agency (SEDENA, FGR, Guardia Nacional, a state prosecutor).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ironriver.world import guns as gunlib
+from ironriver.world.config import WorldConfig
+from ironriver.world.crossings import Trips
+from ironriver.world.dealers import pick
+from ironriver.world.dynamics import Dynamics
+from ironriver.world.organisations import Organisations
+from ironriver.world.places import mx_municipality, trafficking_state_share
+from ironriver.world.rings import Rings
+
+CIRCUMSTANCES = np.array(["crime_scene", "arrest", "raid"])
+CIRCUMSTANCE_SHARE = np.array([0.45, 0.35, 0.20])
+EVENT_EXTRA = np.array([0.3, 1.0, 4.0])  # mean guns beyond the first, per circumstance
+AGENCIES = np.array(["SEDENA", "FGR", "GN", "FGE"])
+AGENCY_SHARE = np.array([0.5, 0.2, 0.2, 0.1])
+
+
+@dataclass
+class Recoveries:
+    recoveries: pd.DataFrame  # recovery_idx, event_idx, gun_idx, date, mx_state, municipality, circumstance, agency, possessor_idx, org_id, source
+    extra_guns: pd.DataFrame  # stock and foreign guns, gun_idx continuing the sales guns
+    stock_sales: pd.DataFrame  # first retail sales of stock guns (same columns as Sales.sales)
+
+
+def simulate(
+    cfg: WorldConfig,
+    orgs: Organisations,
+    dyn: Dynamics,
+    rings: Rings,
+    guns: pd.DataFrame,
+    trips: Trips,
+    port_df: pd.DataFrame,
+    dealer_df: pd.DataFrame,
+    n_buyers: int,
+) -> Recoveries:
+    rng = cfg.rng("recoveries")
+    days = cfg.weeks * 7
+    start = cfg.start64
+    # --- simulated trafficked guns that crossed and were not seized
+    t = trips.trips
+    gt = trips.gun_trip
+    crossed = np.flatnonzero(gt >= 0)
+    crossed = crossed[~t["seized"].to_numpy()[gt[crossed]]]
+    cross_day = (t["date"].to_numpy().astype("datetime64[D]")[gt[crossed]] - start).astype(np.int64)
+    delay = rng.exponential(cfg.value("recovery_mean_years") * 365.25, len(crossed)).astype(
+        np.int64
+    )
+    rec_day = cross_day + 1 + delay
+    hit = rec_day < days
+    sim_gun, sim_day = crossed[hit], rec_day[hit]
+    sim_port = t["port_idx"].to_numpy()[gt[sim_gun]]
+    sim_ring = t["ring_idx"].to_numpy()[gt[sim_gun]]
+
+    # --- weekly totals, raised by violence (size-weighted mean multiplier)
+    active_sizes = dyn.positions.groupby("org_id").size()
+    org_order = list(orgs.orgs["org_id"])
+    size_vec = np.array([active_sizes.get(o, 0) for o in org_order], float)
+    v = dyn.violence[:, : len(org_order)]
+    vmean = (v * size_vec).sum(axis=1) / max(1.0, size_vec.sum())
+    total_w = rng.poisson(cfg.per_week("mexico_recoveries_per_year") * vmean)
+    total = int(total_w.sum())
+    n_foreign = round(total * cfg.value("foreign_share"))
+    n_us = total - n_foreign
+    n_stock = max(0, n_us - len(sim_gun))
+    # stock and foreign recoveries follow the weekly totals
+    week_p = total_w / max(1, total)
+    st_week = rng.choice(cfg.weeks, size=n_stock, p=week_p) if n_stock else np.array([], np.int64)
+    fo_week = (
+        rng.choice(cfg.weeks, size=n_foreign, p=week_p) if n_foreign else np.array([], np.int64)
+    )
+    st_day = st_week * 7 + rng.integers(0, 7, n_stock)
+    fo_day = fo_week * 7 + rng.integers(0, 7, n_foreign)
+
+    # --- stock guns: a first retail sale years before the recovery
+    base = len(guns)
+    stock = gunlib.sample_guns(rng, n_stock, "trafficked")
+    ttc_years = rng.lognormal(np.log(cfg.value("stock_ttc_median_years")), 0.75, n_stock)
+    ttc_days = np.maximum(200, (ttc_years * 365.25).astype(np.int64))
+    sale_date = start + (st_day - ttc_days).astype("timedelta64[D]")
+    st_state = rng.choice(len(trafficking_state_share()), size=n_stock, p=trafficking_state_share())
+    stock_sales = pd.DataFrame(
+        {
+            "kind": "stock",
+            "dealer_idx": pick(rng, dealer_df, st_state, "traffic_weight"),
+            "buyer_kind": "buyer",
+            "buyer_idx": n_buyers + np.arange(n_stock),
+            "date": sale_date,
+            "ring_idx": -1,
+            "price": np.round(rng.lognormal(6.3, 0.45, n_stock), 2),
+            "gun_idx": base + np.arange(n_stock),
+        }
+    )
+    stock["origin"] = "stock"
+    foreign = gunlib.sample_guns(rng, n_foreign, "foreign")
+    foreign["origin"] = "foreign"
+    extra = pd.concat([stock, foreign], ignore_index=True)
+    extra["acquired_date"] = np.full(len(extra), np.datetime64("NaT"), "datetime64[D]")
+    extra["ring_idx"] = -1
+    extra["gun_idx"] = base + np.arange(len(extra))
+
+    # --- all recoveries
+    gun = np.concatenate(
+        [sim_gun, base + np.arange(n_stock), base + n_stock + np.arange(n_foreign)]
+    )
+    day = np.concatenate([sim_day, st_day, fo_day]).astype(np.int64)
+    source = np.concatenate(
+        [
+            np.full(len(sim_gun), "trafficked", object),
+            np.full(n_stock, "stock", object),
+            np.full(n_foreign, "foreign", object),
+        ]
+    )
+    n = len(gun)
+    # place: half of the simulated guns stay near the crossing port; the rest go where a
+    # member of an organisation is (the ring's own organisation for simulated guns)
+    pos = dyn.positions
+    active = pos[(pos["plaza_id"] != "")].reset_index(drop=True)
+    plaza_state = orgs.plazas.set_index("plaza_id")["mx_state"]
+    pick_m = rng.integers(0, len(active), n)
+    org = active["org_id"].to_numpy(object)[pick_m]
+    state = active["plaza_id"].map(plaza_state).to_numpy(object)[pick_m]
+    possessor = active["person_idx"].to_numpy()[pick_m]
+    k = len(sim_gun)
+    org[:k] = rings.rings["org_id"].to_numpy(object)[sim_ring]
+    near = rng.random(k) < 0.5
+    port_state = port_df["mx_state"].to_numpy(object)[sim_port]
+    state[:k] = np.where(near, port_state, state[:k])
+    o = np.lexsort((gun, state, day // 7))
+    gun, day, source, org, state, possessor = (
+        a[o] for a in (gun, day, source, org, state, possessor)
+    )
+    circ = rng.choice(3, size=n, p=CIRCUMSTANCE_SHARE)
+    # events: runs of guns in the same week and state, sized by circumstance
+    new_run = (
+        np.concatenate([[True], (day[1:] // 7 != day[:-1] // 7) | (state[1:] != state[:-1])])
+        if n
+        else np.array([], bool)
+    )
+    size = 1 + rng.poisson(EVENT_EXTRA[circ])
+    starts = np.zeros(n, bool)
+    i = 0
+    while i < n:
+        starts[i] = True
+        j = i + 1
+        lim = i + int(size[i])
+        while j < n and j < lim and not new_run[j]:
+            j += 1
+        i = j
+    event = np.cumsum(starts) - 1
+    head = np.flatnonzero(starts)
+    circ = circ[head][event]
+    day = day[head][event]
+    org = org[head][event]
+    possessor = np.where(circ == 0, -1, possessor[head][event])
+    agency = rng.choice(len(AGENCIES), size=len(head), p=AGENCY_SHARE)[event]
+    town = mx_municipality(rng, state[head])[event]
+    rec = pd.DataFrame(
+        {
+            "recovery_idx": np.arange(n),
+            "event_idx": event,
+            "gun_idx": gun,
+            "date": start + day.astype("timedelta64[D]"),
+            "mx_state": state,
+            "municipality": town,
+            "circumstance": CIRCUMSTANCES[circ].astype(object),
+            "agency": AGENCIES[agency].astype(object),
+            "possessor_idx": possessor,
+            "org_id": org,
+            "source": source,
+        }
+    )
+    return Recoveries(rec, extra, stock_sales)

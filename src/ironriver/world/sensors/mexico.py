@@ -1,0 +1,451 @@
+"""Mexican agencies: SEDENA and FGR recovery records, FGR arrests, CNI intelligence reports.
+
+Spanish column names, DD/MM/YYYY dates, Spanish gun terms. Recovered guns show their true
+condition: a share have serials filed off, partly ("?" for unreadable characters) or fully
+(empty); intact serials are sometimes misread (O/0, I/1, S/5, B/8). Makes and calibers are
+written many ways. Possessors are named the Mexican way (two surnames, alias), with the
+usual distortions. Organisations are named by full name, short name or without accents.
+Intelligence reports are short Spanish texts naming aliases, places and organisations.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ironriver.world import guns as gunlib
+from ironriver.world import noise, people
+from ironriver.world.places import MX_STATE_CODES, mx_municipality
+from ironriver.world.sensors.common import MX_FORM_NOISE, fmt_dates, lookup, noisy_names, records
+from ironriver.world.writer import write_csv, write_jsonl, write_yaml
+
+if TYPE_CHECKING:
+    from ironriver.world.config import WorldPaths
+    from ironriver.world.generate import World
+
+MX_DATE = "%d/%m/%Y"
+CIRC_ES = {"crime_scene": "escena del crimen", "arrest": "detención en flagrancia", "raid": "cateo"}
+STATUS_ES = {"intact": "íntegra", "partial": "parcialmente borrada", "obliterated": "borrada"}
+AGENCY_OF = {"SEDENA": "sedena", "GN": "sedena", "FGR": "fgr", "FGE": "fgr"}
+AGENCY_ES = {"SEDENA": "SEDENA", "GN": "Guardia Nacional", "FGR": "FGR", "FGE": "Fiscalía Estatal"}
+
+
+def org_variants(rng: np.random.Generator, names: np.ndarray, shorts: np.ndarray) -> np.ndarray:
+    """Organisation names as written: full, short, unaccented or upper case."""
+    k = rng.integers(0, 4, len(names))
+    out = np.where(k == 0, names, shorts).astype(object)
+    out[k == 2] = noise.drop_accents(out[k == 2])
+    out[k == 3] = np.array([str(s).upper() for s in out[k == 3]], dtype=object)
+    return out
+
+
+def write(world: World, paths: WorldPaths) -> list[pd.DataFrame]:
+    rng = world.cfg.rng("sensor:mexico")
+    rec = world.recoveries
+    assert rec is not None
+    r = rec.recoveries
+    guns = world.guns
+    g = guns.iloc[r["gun_idx"].to_numpy()].reset_index(drop=True)
+    tampered = world.cfg.value("tampered_share")
+    serial, status = noise.obliterate_serials(
+        rng, g["serial"].to_numpy(object), tampered, world.cfg.value("partial_share")
+    )
+    intact = status == "intact"
+    misread, _ = noise.serial_misread(rng, serial[intact], 0.03)
+    serial[intact] = misread
+    world.obliteration = pd.DataFrame(
+        {
+            "recovery_idx": r["recovery_idx"].to_numpy(),
+            "serial_observed": serial,
+            "serial_status": status,
+        }
+    )
+    make, _ = noise.make_variant(rng, g["maker"].to_numpy(object), 0.3)
+    caliber, _ = noise.caliber_variant(rng, g["caliber"].to_numpy(object), 0.3)
+    country = np.where(rng.random(len(g)) < 0.5, g["country"].to_numpy(object), "")
+    possessed = r["possessor_idx"].to_numpy() >= 0
+    pid = np.where(
+        possessed, people.person_ids("member", np.maximum(r["possessor_idx"].to_numpy(), 0)), ""
+    )
+    who = lookup(
+        world.persons, np.where(possessed, pid, people.person_ids("member", np.zeros(len(r), int)))
+    )
+    nm = noisy_names(rng, who, MX_FORM_NOISE)
+    for c in ("given_names", "paternal_surname", "maternal_surname", "nickname"):
+        nm.loc[~possessed, c] = ""
+    orgs = world.orgs.orgs.set_index("org_id")
+    org_named = org_variants(
+        rng,
+        r["org_id"].map(orgs["name"]).to_numpy(object),
+        r["org_id"].map(orgs["short_name"]).to_numpy(object),
+    )
+    org_named[rng.random(len(r)) < 0.4] = ""
+    state_code = r["mx_state"].map(MX_STATE_CODES).fillna("MX").to_numpy(object)
+    year = r["date"].to_numpy().astype("datetime64[Y]").astype(int) + 1970
+    folio = np.array(
+        [
+            f"{AGENCY_ES[a].split()[0].upper()[:4]}/{s}/{y}/{e:06d}"
+            for a, s, y, e in zip(r["agency"], state_code, year, r["event_idx"], strict=True)
+        ],
+        dtype=object,
+    )
+    item = r.groupby("event_idx").cumcount().to_numpy() + 1
+    frame = pd.DataFrame(
+        {
+            "FOLIO": folio,
+            "NUM_ARMA": item,
+            "FECHA": fmt_dates(r["date"].to_numpy(), MX_DATE),
+            "ESTADO": r["mx_state"].to_numpy(object),
+            "MUNICIPIO": r["municipality"].to_numpy(object),
+            "CIRCUNSTANCIA": r["circumstance"].map(CIRC_ES).to_numpy(object),
+            "DEPENDENCIA": r["agency"].map(AGENCY_ES).to_numpy(object),
+            "TIPO_ARMA": gunlib.spanish_type(
+                g["type"].to_numpy(object), g["platform"].to_numpy(object)
+            ),
+            "MARCA": make,
+            "MODELO": g["model"].to_numpy(object),
+            "CALIBRE": caliber,
+            "MATRICULA": serial,
+            "ESTADO_MATRICULA": pd.Series(status).map(STATUS_ES).to_numpy(object),
+            "PAIS_FABRICACION": country,
+            "PORTADOR_NOMBRE": nm["given_names"].to_numpy(object),
+            "PORTADOR_PATERNO": nm["paternal_surname"].to_numpy(object),
+            "PORTADOR_MATERNO": nm["maternal_surname"].to_numpy(object),
+            "PORTADOR_ALIAS": nm["nickname"].to_numpy(object),
+            "ORGANIZACION": org_named,
+        }
+    )
+    frame["PORTADOR"] = (
+        (
+            frame["PORTADOR_NOMBRE"]
+            + " "
+            + frame["PORTADOR_PATERNO"]
+            + " "
+            + frame["PORTADOR_MATERNO"]
+        )
+        .str.split()
+        .str.join(" ")
+    )
+    frame.loc[frame["PORTADOR"] == "", "PORTADOR"] = frame["PORTADOR_ALIAS"]
+    rec_id = (frame["FOLIO"] + "/" + frame["NUM_ARMA"].astype(str)).to_numpy(object)
+    recs = []
+    agency = r["agency"].map(AGENCY_OF).to_numpy(object)
+    for ag in ("fgr", "sedena"):
+        m = agency == ag
+        write_csv(frame[m], paths.agency(ag) / "aseguramientos_armas.csv")
+        recs.append(
+            records(f"mx_{ag}_aseguramientos", rec_id[m], pid[m], g["gun_id"].to_numpy(object)[m])
+        )
+    recs.append(_arrests(world, paths, rng))
+    recs.append(_intel(world, paths, rng))
+    write_yaml(_recovery_mapping("fgr") | _arrest_mapping(), paths.agency("fgr") / "mapping.yaml")
+    write_yaml(_recovery_mapping("sedena"), paths.agency("sedena") / "mapping.yaml")
+    write_yaml(_intel_mapping(), paths.agency("cni") / "mapping.yaml")
+    return recs
+
+
+def _arrests(world: World, paths: WorldPaths, rng: np.random.Generator) -> pd.DataFrame:
+    ev = world.dyn.events
+    a = ev[ev["kind"] == "arrested"].reset_index(drop=True)
+    pid = people.person_ids("member", a["person_idx"].to_numpy())
+    who = lookup(world.persons, pid)
+    nm = noisy_names(rng, who, MX_FORM_NOISE)
+    nm.loc[rng.random(len(a)) < 0.2, "nickname"] = ""
+    orgs = world.orgs.orgs.set_index("org_id")
+    plazas = world.orgs.plazas.set_index("plaza_id")
+    state = a["plaza_id"].map(plazas["mx_state"]).fillna("Ciudad de México").to_numpy(object)
+    town = mx_municipality(rng, state)
+    date = world.cfg.start64 + (a["week"].to_numpy() * 7 + rng.integers(0, 7, len(a))).astype(
+        "timedelta64[D]"
+    )
+    frame = pd.DataFrame(
+        {
+            "FOLIO": [f"FGR/DET/{i:07d}" for i in range(len(a))],
+            "FECHA": fmt_dates(date, MX_DATE),
+            "NOMBRE": nm["given_names"].to_numpy(object),
+            "APELLIDO_PATERNO": nm["paternal_surname"].to_numpy(object),
+            "APELLIDO_MATERNO": nm["maternal_surname"].to_numpy(object),
+            "ALIAS": nm["nickname"].to_numpy(object),
+            "FECHA_NACIMIENTO": fmt_dates(who["birth_date"].to_numpy(), MX_DATE),
+            "ORGANIZACION": org_variants(
+                rng,
+                a["org_id"].map(orgs["name"]).to_numpy(object),
+                a["org_id"].map(orgs["short_name"]).to_numpy(object),
+            ),
+            "ESTADO": state,
+            "MUNICIPIO": town,
+            "DEPENDENCIA": np.array(["FGR", "SEDENA", "Guardia Nacional"], dtype=object)[
+                rng.integers(0, 3, len(a))
+            ],
+            "DELITO": np.array(
+                [
+                    "delincuencia organizada",
+                    "portación de arma de uso exclusivo",
+                    "contra la salud",
+                    "homicidio",
+                ],
+                dtype=object,
+            )[rng.integers(0, 4, len(a))],
+        }
+    )
+    frame["NOMBRE_COMPLETO"] = (
+        (frame["NOMBRE"] + " " + frame["APELLIDO_PATERNO"] + " " + frame["APELLIDO_MATERNO"])
+        .str.split()
+        .str.join(" ")
+    )
+    frame.loc[frame["NOMBRE_COMPLETO"] == "", "NOMBRE_COMPLETO"] = frame["ALIAS"]
+    write_csv(frame, paths.agency("fgr") / "detenciones.csv")
+    return records("mx_fgr_detenciones", frame["FOLIO"].to_numpy(object), pid)
+
+
+TEMPLATES = {
+    "killed": "Se reporta el homicidio de un integrante de {org} en {town}, {state}. "
+    'Fuentes señalan a una célula al mando de alias "{alias}".',
+    "arrested": 'Elementos detuvieron en {town}, {state} a alias "{alias}", '
+    "presunto integrante de {org}.",
+    "decapitation": 'Abatido alias "{alias}", líder de {org}. Se prevé disputa por la sucesión.',
+    "succession": 'Alias "{alias}" asume el mando de {org} tras la caída de su líder.',
+    "plaza": 'Alias "{alias}" controla la plaza de {town}, {state}, para {org}.',
+}
+
+
+def _intel(world: World, paths: WorldPaths, rng: np.random.Generator) -> pd.DataFrame:
+    ev = world.dyn.events
+    keep = ev["kind"].isin(["decapitation", "succession"]) | (rng.random(len(ev)) < 0.25)
+    ev = ev[keep & (ev["person_idx"] >= 0)].reset_index(drop=True)
+    # plaza reports: each plaza boss is named once or twice a year
+    pos = world.dyn.positions
+    bosses = pos[(pos["role"] == "plaza_boss") & (pos["start_week"] < 0)]
+    n_rep = rng.poisson(1.5 * world.cfg.years, len(bosses))
+    b = bosses.loc[bosses.index.repeat(n_rep)].reset_index(drop=True)
+    plaza_ev = pd.DataFrame(
+        {
+            "week": rng.integers(0, world.cfg.weeks, len(b)),
+            "kind": "plaza",
+            "org_id": b["org_id"].to_numpy(object),
+            "person_idx": b["person_idx"].to_numpy(),
+            "plaza_id": b["plaza_id"].to_numpy(object),
+        }
+    )
+    ev = pd.concat([ev, plaza_ev], ignore_index=True).sort_values(
+        ["week", "kind", "person_idx"], ignore_index=True
+    )
+    pid = people.person_ids("member", ev["person_idx"].to_numpy())
+    who = lookup(world.persons, pid)
+    alias = who["nickname"].to_numpy(object).copy()
+    no_alias = alias == ""
+    alias[no_alias] = who["given_names"].to_numpy(object)[no_alias]
+    plazas = world.orgs.plazas.set_index("plaza_id")
+    state = ev["plaza_id"].map(plazas["mx_state"]).fillna("Ciudad de México").to_numpy(object)
+    town = ev["plaza_id"].map(plazas["municipality"]).fillna("").to_numpy(object)
+    town = np.where(town == "", mx_municipality(rng, state), town)
+    orgs = world.orgs.orgs.set_index("org_id")
+    org = org_variants(
+        rng,
+        ev["org_id"].map(orgs["name"]).to_numpy(object),
+        ev["org_id"].map(orgs["short_name"]).to_numpy(object),
+    )
+    text = [
+        TEMPLATES[k].format(org=o, town=t, state=s, alias=a)
+        for k, o, t, s, a in zip(ev["kind"], org, town, state, alias, strict=True)
+    ]
+    date = world.cfg.start64 + (ev["week"].to_numpy() * 7 + rng.integers(0, 7, len(ev))).astype(
+        "timedelta64[D]"
+    )
+    folio = [f"CNI-{i:07d}" for i in range(len(ev))]
+    dates = fmt_dates(date, MX_DATE)
+    rows = [
+        {
+            "FOLIO": f,
+            "FECHA": d,
+            "TEXTO": tx,
+            "ALIAS": a,
+            "ORGANIZACION": o,
+            "ESTADO": s,
+            "MUNICIPIO": t,
+        }
+        for f, d, tx, a, o, s, t in zip(folio, dates, text, alias, org, state, town, strict=True)
+    ]
+    write_jsonl(rows, paths.agency("cni") / "informes.jsonl")
+    return records("mx_cni_informes", np.array(folio, dtype=object), pid)
+
+
+def _recovery_mapping(agency: str) -> dict[str, Any]:
+    return {
+        f"mx_{agency}_aseguramientos": {
+            "title": "Armas aseguradas (registros de aseguramiento)",
+            "agency": agency.upper(),
+            "country": "MX",
+            "marking": "AMBER",
+            "releasable_to": ["MX", "US"],
+            "legal_basis": "Ley Federal de Armas de Fuego y Explosivos; Memorándum de entendimiento de rastreo (eTrace)",
+            "queries": [
+                {
+                    "csv_url": "aseguramientos_armas.csv",
+                    "entities": {
+                        "portador": {
+                            "schema": "Individual",
+                            "keys": [
+                                "FOLIO",
+                                "PORTADOR_NOMBRE",
+                                "PORTADOR_PATERNO",
+                                "PORTADOR_ALIAS",
+                            ],
+                            "properties": {
+                                "name": {"column": "PORTADOR"},
+                                "firstName": {"column": "PORTADOR_NOMBRE"},
+                                "paternalSurname": {"column": "PORTADOR_PATERNO"},
+                                "maternalSurname": {"column": "PORTADOR_MATERNO"},
+                                "alias": {"column": "PORTADOR_ALIAS"},
+                            },
+                        },
+                        "arma": {
+                            "schema": "Firearm",
+                            "keys": ["FOLIO", "NUM_ARMA"],
+                            "properties": {
+                                "serialNumber": {"column": "MATRICULA"},
+                                "serialStatus": {"column": "ESTADO_MATRICULA"},
+                                "make": {"column": "MARCA"},
+                                "model": {"column": "MODELO"},
+                                "caliber": {"column": "CALIBRE"},
+                                "weaponType": {"column": "TIPO_ARMA"},
+                                "countryOfManufacture": {"column": "PAIS_FABRICACION"},
+                            },
+                        },
+                        "aseguramiento": {
+                            "schema": "Recovery",
+                            "keys": ["FOLIO", "NUM_ARMA"],
+                            "properties": {
+                                "firearm": {"entity": "arma"},
+                                "possessor": {"entity": "portador"},
+                                "date": {"column": "FECHA", "format": MX_DATE},
+                                "caseNumber": {"column": "FOLIO"},
+                                "place": {"columns": ["MUNICIPIO", "ESTADO"], "join": ", "},
+                                "circumstance": {"column": "CIRCUNSTANCIA"},
+                                "recoveringAgency": {"column": "DEPENDENCIA"},
+                                "country": {"literal": "mx"},
+                            },
+                        },
+                        "organizacion": {
+                            "schema": "Organization",
+                            "keys": ["ORGANIZACION"],
+                            "properties": {"name": {"column": "ORGANIZACION"}},
+                        },
+                        "membresia": {
+                            "schema": "Membership",
+                            "keys": ["FOLIO", "PORTADOR_PATERNO", "PORTADOR_ALIAS", "ORGANIZACION"],
+                            "properties": {
+                                "member": {"entity": "portador"},
+                                "organization": {"entity": "organizacion"},
+                                "status": {"literal": "atribuida"},
+                            },
+                        },
+                    },
+                }
+            ],
+        }
+    }
+
+
+def _arrest_mapping() -> dict[str, Any]:
+    return {
+        "mx_fgr_detenciones": {
+            "title": "Detenciones (FGR)",
+            "agency": "FGR",
+            "country": "MX",
+            "marking": "AMBER",
+            "releasable_to": ["MX", "US"],
+            "legal_basis": "Código Nacional de Procedimientos Penales",
+            "queries": [
+                {
+                    "csv_url": "detenciones.csv",
+                    "entities": {
+                        "detenido": {
+                            "schema": "Individual",
+                            "keys": ["FOLIO"],
+                            "properties": {
+                                "name": {"column": "NOMBRE_COMPLETO"},
+                                "firstName": {"column": "NOMBRE"},
+                                "paternalSurname": {"column": "APELLIDO_PATERNO"},
+                                "maternalSurname": {"column": "APELLIDO_MATERNO"},
+                                "alias": {"column": "ALIAS"},
+                                "birthDate": {"column": "FECHA_NACIMIENTO", "format": MX_DATE},
+                            },
+                        },
+                        "organizacion": {
+                            "schema": "Organization",
+                            "keys": ["ORGANIZACION"],
+                            "properties": {"name": {"column": "ORGANIZACION"}},
+                        },
+                        "membresia": {
+                            "schema": "Membership",
+                            "keys": ["FOLIO", "ORGANIZACION"],
+                            "properties": {
+                                "member": {"entity": "detenido"},
+                                "organization": {"entity": "organizacion"},
+                                "status": {"literal": "presunta"},
+                            },
+                        },
+                        "detencion": {
+                            "schema": "Event",
+                            "keys": ["FOLIO"],
+                            "properties": {
+                                "name": {"template": "Detención {{FOLIO}}"},
+                                "date": {"column": "FECHA", "format": MX_DATE},
+                                "location": {"columns": ["MUNICIPIO", "ESTADO"], "join": ", "},
+                                "summary": {"column": "DELITO"},
+                                "involved": {"entity": "detenido"},
+                                "organizer": {"literal": "FGR"},
+                            },
+                        },
+                    },
+                }
+            ],
+        }
+    }
+
+
+def _intel_mapping() -> dict[str, Any]:
+    return {
+        "mx_cni_informes": {
+            "title": "Informes de inteligencia",
+            "agency": "CNI",
+            "country": "MX",
+            "marking": "AMBER+STRICT",
+            "releasable_to": ["CNI", "FGR", "SEDENA"],
+            "legal_basis": "Ley de Seguridad Nacional",
+            "queries": [
+                {
+                    "jsonl_url": "informes.jsonl",
+                    "entities": {
+                        "alias": {
+                            "schema": "Individual",
+                            "keys": ["ALIAS", "ORGANIZACION"],
+                            "properties": {
+                                "name": {"column": "ALIAS"},
+                                "alias": {"column": "ALIAS"},
+                            },
+                        },
+                        "organizacion": {
+                            "schema": "Organization",
+                            "keys": ["ORGANIZACION"],
+                            "properties": {"name": {"column": "ORGANIZACION"}},
+                        },
+                        "informe": {
+                            "schema": "Event",
+                            "keys": ["FOLIO"],
+                            "properties": {
+                                "name": {"column": "FOLIO"},
+                                "date": {"column": "FECHA", "format": MX_DATE},
+                                "description": {"column": "TEXTO"},
+                                "location": {"columns": ["MUNICIPIO", "ESTADO"], "join": ", "},
+                                "involved": {"entity": "alias"},
+                            },
+                        },
+                    },
+                }
+            ],
+        }
+    }
