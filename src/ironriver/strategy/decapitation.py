@@ -6,9 +6,10 @@ change of the network, and therefore of the conflict matrix M, at the split week
 
 - the parent keeps its row as faction 1; k - 1 new groups are appended, named
   "<parent> f2", "<parent> f3", ...;
-- every faction inherits the parent's rivalries and alliances with third groups (so an ally
-  of the parent is now allied with every faction, and its alliance strength A_j, which
-  shelters it, grows accordingly);
+- every faction inherits the parent's rivalries and alliances with third groups, and the
+  parent's alliance strength A_p (its shelter in M). A third group keeps its own A_j: its
+  alliance with the old group is counted once, not once per faction, otherwise a split
+  would shelter every ally of the parent and lower violence by construction;
 - factions are mutual rivals with weight `faction_rivalry_weight` and not allied;
 - the parent's members are divided by the given shares (equal by default). Members, deaths
   so far and the other groups are unchanged: the split itself kills no one, the new
@@ -115,7 +116,9 @@ def split_network(
         ]
     )
     nodes = pd.concat([network.nodes, new_rows], ignore_index=True)
-    return CartelNetwork(nodes=nodes, rivalry=rivalry, alliance=alliance)
+    old = network.alliance_strength()
+    strength = np.concatenate([old, np.full(extra, old[parent])])
+    return CartelNetwork(nodes=nodes, rivalry=rivalry, alliance=alliance, strength=strength)
 
 
 def _grow(w: Matrix, parent: int, extra: int) -> Matrix:

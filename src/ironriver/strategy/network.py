@@ -87,11 +87,22 @@ class CartelNetwork:
     nodes: one row per group (Node, Group, State, ShortName, parent), rank order.
     rivalry: symmetric weights W (0 = no declared rivalry), shape (n, n).
     alliance: symmetric weights (0 = no alliance), shape (n, n).
+    strength: total alliance weight A_i per group; None means the row sums of `alliance`.
+        A split sets it so that an ally of the split group keeps its own A_j (see
+        `decapitation`).
     """
 
     nodes: pd.DataFrame
     rivalry: Matrix
     alliance: Matrix
+    strength: NDArray[np.float64] | None = None
+
+    def alliance_strength(self) -> NDArray[np.float64]:
+        """A_i, the total alliance weight of each group (its shelter from conflict)."""
+        if self.strength is not None:
+            return self.strength
+        out: NDArray[np.float64] = self.alliance.sum(axis=1)
+        return out
 
     @property
     def size(self) -> int:
@@ -104,14 +115,14 @@ class CartelNetwork:
 
     def conflict_matrix(self) -> Matrix:
         """M_ij = (W_ij + 1) / (A_i + 1) with a zero diagonal."""
-        strength = self.alliance.sum(axis=1)
+        strength = self.alliance_strength()
         m: Matrix = (self.rivalry + 1.0) / (strength[:, None] + 1.0)
         np.fill_diagonal(m, 0.0)
         return m
 
     def conflict(self) -> Conflict:
         """The conflict matrix in the factored form the integrator uses."""
-        return Conflict(np.array(self.rivalry), 1.0 / (self.alliance.sum(axis=1) + 1.0))
+        return Conflict(np.array(self.rivalry), 1.0 / (self.alliance_strength() + 1.0))
 
     def initial_shares(self) -> NDArray[np.float64]:
         """Share of all members in group of rank r: (1/r) / sum_k (1/k), over the 150 groups.

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ironriver.errors import StrategyError
+from ironriver.strategy import simulate
+from ironriver.strategy.cli import strategy
+
+SERIES_KEYS = {"date", "members", "deaths_per_week", "recruits_per_week", "incapacitated_per_week"}
+
+
+def _json(runner: CliRunner, *args: str) -> dict[str, object]:
+    result = runner.invoke(strategy, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    data: dict[str, object] = json.loads(result.output)
+    return data
+
+
+def test_run_json_shape(runner: CliRunner) -> None:
+    data = _json(runner, "run", "--scenario", "status-quo", "--years", "5", "--json")
+    series = data["series"]
+    assert isinstance(series, list)
+    assert len(series) == 520 + 5 * 52 + 1
+    assert all(set(row) == SERIES_KEYS for row in series)
+    assert series[0]["date"] == "2012-01-01"
+    assert series[520]["date"] == "2022-01-01"
+    dates = [dt.date.fromisoformat(row["date"]) for row in series]
+    assert all(7 <= (b - a).days <= 9 for a, b in itertools.pairwise(dates))
+    assert all(isinstance(row["members"], float) for row in series)
+    assert series[520]["members"] == pytest.approx(174_000, rel=0.03)
+
+
+@pytest.mark.parametrize(
+    "name", ["status-quo", "half-recruitment", "double-incapacitation", "no-recruitment"]
+)
+def test_named_scenarios_run(runner: CliRunner, name: str) -> None:
+    result = runner.invoke(strategy, ["run", "--scenario", name, "--years", "1"])
+    assert result.exit_code == 0, result.output
+    assert "2023-01-01" in result.output
+    assert "Largest groups" in result.output
+
+
+def test_lever_flags_multiply_on_the_scenario(runner: CliRunner) -> None:
+    data = _json(runner, "run", "--recruitment", "0.5", "--years", "2", "--json")
+    expected = simulate("half-recruitment", years=2).series()
+    got = [row["members"] for row in data["series"]]  # type: ignore[union-attr]
+    assert got == pytest.approx(expected["members"].tolist(), rel=1e-12)
+    data = _json(
+        runner,
+        "run",
+        "--scenario",
+        "half-recruitment",
+        "--recruitment",
+        "0",
+        "--incapacitation",
+        "2",
+        "--interdiction",
+        "0.5",
+        "--split",
+        "CJNG:2@10",
+        "--years",
+        "1",
+        "--json",
+    )
+    scenario = data["scenario"]
+    assert scenario["recruitment"] == 0  # type: ignore[index]
+    assert scenario["incapacitation"] == 2  # type: ignore[index]
+    assert scenario["splits"] == ["CJNG:2@10"]  # type: ignore[index]
+    assert "CJNG f2" in data["groups_final"]  # type: ignore[operator]
+
+
+def test_run_with_monte_carlo_bands_and_charts(runner: CliRunner, tmp_path: Path) -> None:
+    png, svg = tmp_path / "run.png", tmp_path / "compare.svg"
+    data = _json(runner, "run", "--years", "1", "--runs", "20", "--json", "--chart", str(png))
+    bands = data["bands"]
+    assert isinstance(bands, list) and len(bands) == 520 + 52 + 1
+    assert bands[-1]["members_q05"] <= bands[-1]["members_q95"]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    result = runner.invoke(strategy, ["compare", "--years", "5", "--chart", str(svg)])
+    assert result.exit_code == 0, result.output
+    assert "<svg" in svg.read_text()
+    for name in ("status-quo", "half-recruitment", "double-incapacitation", "no-recruitment"):
+        assert name in result.output
+
+
+def test_compare_json(runner: CliRunner) -> None:
+    data = _json(
+        runner,
+        "compare",
+        "--scenario",
+        "status-quo",
+        "--scenario",
+        "no-recruitment",
+        "--years",
+        "5",
+        "--json",
+    )
+    rows = data["scenarios"]
+    assert [r["scenario"] for r in rows] == ["status-quo", "no-recruitment"]  # type: ignore[union-attr]
+    assert rows[1]["members_2027"] < rows[0]["members_2027"]  # type: ignore[index]
+
+
+def test_calibrate_json(runner: CliRunner, tmp_path: Path) -> None:
+    chart = tmp_path / "fit.png"
+    data = _json(runner, "calibrate", "--json", "--chart", str(chart))
+    names = [p["parameter"] for p in data["parameters"]]  # type: ignore[union-attr]
+    assert names == ["rho", "eta", "theta", "omega", "initial_members"]
+    assert data["fit"]["r2"] > 0.7  # type: ignore[index]
+    assert any(p["name"] == "interdiction_elasticity" for p in data["declared_parameters"])  # type: ignore[union-attr]
+    assert chart.exists()
+
+
+def test_sweep_json(runner: CliRunner) -> None:
+    data = _json(runner, "sweep", "--years", "2", "--json")
+    rows = data["sweep"]
+    assert len(rows) == 20  # type: ignore[arg-type]
+
+
+def test_bad_input_is_a_strategy_error(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(strategy, ["run", "--split", "CJNG-3", "--years", "1"])
+    assert isinstance(result.exception, StrategyError)
+    assert "GROUP:K@WEEK" in str(result.exception)
+    result = runner.invoke(strategy, ["run", "--split", "Nobody:2@1", "--years", "1"])
+    assert isinstance(result.exception, StrategyError)
+    result = runner.invoke(strategy, ["run", "--years", "1", "--chart", str(tmp_path / "x.gif")])
+    assert isinstance(result.exception, StrategyError)
+    result = runner.invoke(strategy, ["run", "--scenario", "peace"])
+    assert result.exit_code == 2
