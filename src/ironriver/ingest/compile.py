@@ -258,8 +258,8 @@ def statement_sql(selects: list[str], dataset: str, source_name: str) -> str:
     return (
         f"SELECT id, entity_id, schema, prop, value, original_value, "
         f"{literal(source_name + ':')} || CAST(_row AS VARCHAR) AS source_ref FROM ("
-        f"SELECT {key} AS id, *, row_number() OVER (PARTITION BY {key} ORDER BY _row) AS _n "
-        f"FROM ({union})) WHERE _n = 1"
+        f"SELECT *, row_number() OVER (PARTITION BY id ORDER BY _row) AS _n FROM ("
+        f"SELECT {key} AS id, * FROM ({union}))) WHERE _n = 1"
     )
 
 

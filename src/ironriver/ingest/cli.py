@@ -1,0 +1,135 @@
+"""`ironriver ingest`: a thin command over `ingest_mapping` / `ingest_entities`.
+
+The lead's CLI wires it with `cli.add_command(ingest_command)`; it uses the shared option
+bundle (`--db`, `--as`, `--principals`, `--json`) and records the acting principal as actor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from ironriver.cli_support import app_context, common_options
+from ironriver.errors import ConfigError
+from ironriver.ingest.entities import ingest_entities
+from ironriver.ingest.pipeline import IngestResult, ingest_mapping
+from ironriver.policy.markings import Marking, parse_releasable
+from ironriver.store import DatasetInfo
+
+
+@click.command("ingest")
+@common_options
+@click.argument(
+    "mapping", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--skip-invalid", is_flag=True, help="Ingest the valid rows; report the others.")
+@click.option(
+    "--report",
+    "report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Error report CSV (default: <input>.errors.csv).",
+)
+@click.option("--reason", default="", help="Why this data is loaded (audited).")
+@click.option(
+    "--entities",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Ingest an FtM entity JSON Lines file instead of a mapping.",
+)
+@click.option("--dataset", default=None, help="With --entities: the dataset name.")
+@click.option("--title", default="", help="With --entities: the dataset title.")
+@click.option("--agency", default=None, help="With --entities: owner agency (e.g. FGR).")
+@click.option("--country", default=None, help="With --entities: owner country (US or MX).")
+@click.option(
+    "--marking", default="AMBER", show_default=True, help="With --entities: TLP 2.0 marking."
+)
+@click.option("--releasable-to", default="", help="With --entities: e.g. US,MX.")
+@click.option("--legal-basis", default="", help="With --entities: the legal basis.")
+@click.pass_context
+def ingest_command(
+    ctx: click.Context,
+    mapping: Path | None,
+    skip_invalid: bool,
+    report: Path | None,
+    reason: str,
+    entities: Path | None,
+    dataset: str | None,
+    title: str,
+    agency: str | None,
+    country: str | None,
+    marking: str,
+    releasable_to: str,
+    legal_basis: str,
+) -> None:
+    """Ingest agency files through a mapping (CSV / JSON Lines → statements or a ledger),
+    or FtM entity JSON Lines. Nothing is written unless the whole input is valid (see
+    --skip-invalid); rejected rows go to an error report.
+
+    \b
+    Examples:
+      ironriver ingest sales.yaml --reason "ATF monthly load"
+      ironriver ingest --entities fgr.ftm.jsonl --dataset mx_fgr_export \\
+          --agency FGR --country MX --marking AMBER --releasable-to MX,US
+    """
+    app = app_context(ctx)
+    store = app.open_store()
+    actor = app.principal().name
+    if (mapping is None) == (entities is None):
+        raise ConfigError(
+            "Give either a MAPPING file or --entities FILE.",
+            hint="See `ironriver ingest --help` for both forms.",
+        )
+    if mapping is not None:
+        result = ingest_mapping(
+            store,
+            mapping,
+            actor=actor,
+            reason=reason,
+            skip_invalid=skip_invalid,
+            report_path=report,
+        )
+    else:
+        assert entities is not None
+        if not (dataset and agency and country):
+            raise ConfigError(
+                "--entities needs --dataset, --agency and --country.",
+                hint="e.g. --dataset mx_fgr_export --agency FGR --country MX",
+            )
+        info = DatasetInfo(
+            name=dataset,
+            agency=agency.upper(),
+            country=country.upper(),
+            marking=Marking.parse(marking),
+            releasable_to=parse_releasable(releasable_to),
+            legal_basis=legal_basis,
+            title=title,
+        )
+        result = ingest_entities(
+            store,
+            entities,
+            info,
+            actor=actor,
+            reason=reason,
+            skip_invalid=skip_invalid,
+            report_path=report,
+        )
+    app.emit(_as_dict(result), lambda: _human(result))
+
+
+def _as_dict(result: IngestResult) -> dict[str, object]:
+    data = asdict(result)
+    data["report_path"] = str(result.report_path) if result.report_path else None
+    return data
+
+
+def _human(result: IngestResult) -> None:
+    click.echo(
+        f"Ingested {', '.join(result.datasets)}: {result.records} records, "
+        f"{result.statements_new} new statements ({result.statements} produced), "
+        f"{result.ledger_rows_new} new ledger rows ({result.ledger_rows} produced)."
+    )
+    if result.rejected:
+        click.echo(f"Skipped {result.rejected} invalid records; see {result.report_path}", err=True)
