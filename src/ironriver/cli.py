@@ -14,7 +14,26 @@ from ironriver.errors import AccessDenied, IronriverError
 from ironriver.policy import DEFAULT_PRINCIPALS_YAML
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class UserError(click.ClickException):
+    """An `IronriverError` shown as a clean message with the error's own exit code."""
+
+    def __init__(self, error: IronriverError) -> None:
+        super().__init__(str(error))
+        self.exit_code = error.exit_code
+        self.error = error
+
+
+class IronriverGroup(click.Group):
+    """The top-level group: maps every `IronriverError` to a clean message and exit code."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except IronriverError as exc:
+            raise UserError(exc) from exc
+
+
+@click.group(cls=IronriverGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ironriver")
 def cli() -> None:
     """ironriver: link, trace, target, degrade, weigh.
@@ -298,6 +317,11 @@ def model_dir(target: Path) -> None:
 
 def _register() -> None:
     """Attach the capability command groups (each lives with its capability)."""
+    from ironriver.demo import demo_command
+    from ironriver.strategy.cli import strategy
+
+    cli.add_command(demo_command, "demo")
+    cli.add_command(strategy, "strategy")
 
 
 _register()
@@ -315,9 +339,6 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
-        sys.exit(exc.exit_code)
-    except IronriverError as exc:
-        click.echo(f"Error: {exc}", err=True)
         sys.exit(exc.exit_code)
 
 

@@ -1,0 +1,177 @@
+"""`ironriver demo`: generate a small synthetic world, ingest every agency's files, and show
+what a US principal and a Mexican principal each see (in their own language).
+
+The library function `run_demo` returns a `DemoReport`; the command only prints it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from ironriver.cli_support import app_context, common_options, table
+from ironriver.i18n import Lang, lang_for_country, t
+from ironriver.ingest import ingest_mapping
+from ironriver.policy import Principal, View
+from ironriver.store import Store, open_store
+from ironriver.store.ledger import LedgerStore
+from ironriver.world import WorldConfig, generate_world
+
+DEMO_PRINCIPALS = (
+    Principal("us-atf-analyst", "ATF", "US", frozenset({"analyst"})),
+    Principal("mx-fgr-analista", "FGR", "MX", frozenset({"analyst"})),
+)
+
+
+@dataclass
+class PrincipalView:
+    principal: Principal
+    lang: Lang
+    entities_by_schema: dict[str, int]
+    statements_by_dataset: dict[str, int]
+    ledger_rows: dict[str, int]
+    gun_id: str | None
+    gun_properties: list[tuple[str, str, str]]  # (property, value, dataset)
+
+
+@dataclass
+class DemoReport:
+    world: Path
+    db_url: str
+    ingested: list[tuple[str, int, int, int]] = field(default_factory=list)
+    views: list[PrincipalView] = field(default_factory=list)
+    audit_events: int = 0
+    audit_ok: bool = False
+
+
+def _pick_recovered_gun(store: Store) -> str | None:
+    """A firearm that a Mexican recovery record names, found through the FGR view."""
+    fgr = View(store, DEMO_PRINCIPALS[1], reason="demo", audit=False)
+    for ent in fgr.export("Recovery"):
+        for gun_id in ent.get("firearm"):
+            return str(gun_id)
+    return None
+
+
+def _principal_view(store: Store, principal: Principal, gun_id: str | None) -> PrincipalView:
+    view = View(store, principal, reason="demo: what each country sees")
+    counts = view.counts()
+    ledger_rows: dict[str, int] = {}
+    for info in LedgerStore(store.ledger_dir).ledgers():
+        if info.ledger not in ledger_rows:
+            rel = view.ledger(info.ledger)
+            ledger_rows[info.ledger] = int(rel.count("*").fetchall()[0][0])
+    props: list[tuple[str, str, str]] = []
+    if gun_id is not None:
+        props = [(s.prop, s.value, s.dataset) for s in view.statements(gun_id)]
+    return PrincipalView(
+        principal,
+        lang_for_country(principal.country),
+        counts.entities_by_schema,
+        counts.statements_by_dataset,
+        ledger_rows,
+        gun_id,
+        props,
+    )
+
+
+def run_demo(
+    workdir: Path, db_url: str | None = None, scale: float = 0.003, seed: int = 7, echo: bool = True
+) -> DemoReport:
+    """Generate, ingest and compare views; see the module docstring."""
+    say = click.echo if echo else (lambda *_a, **_k: None)
+    world_dir = workdir / "world"
+    say(t("demo.generating", scale=scale, seed=seed, path=world_dir))
+    paths = generate_world(WorldConfig(scale=scale, years=1, seed=seed, out=world_dir))
+    db_url = db_url or f"sqlite:///{(workdir / 'demo.db').absolute()}"
+    store = open_store(db_url, ledger_dir=workdir / "demo.ledgers")
+    report = DemoReport(paths.root, db_url)
+    mappings = paths.mappings()
+    say(t("demo.ingesting", n=len(mappings), db=db_url))
+    for mapping in mappings:
+        result = ingest_mapping(store, mapping, actor="demo-loader", reason="demo load")
+        names = ", ".join(result.datasets)
+        report.ingested.append((names, result.records, result.statements, result.ledger_rows))
+        say(
+            t(
+                "demo.ingested",
+                dataset=names,
+                records=result.records,
+                statements=result.statements,
+                ledger=result.ledger_rows,
+            )
+        )
+    gun_id = _pick_recovered_gun(store)
+    report.views = [_principal_view(store, p, gun_id) for p in DEMO_PRINCIPALS]
+    verify = store.audit.verify()
+    report.audit_events, report.audit_ok = verify.events, verify.ok
+    store.close()
+    return report
+
+
+def print_report(report: DemoReport) -> None:
+    click.echo()
+    click.echo(t("demo.title", "en"))
+    click.echo(t("demo.title", "es"))
+    for pv in report.views:
+        lang = pv.lang
+        p = pv.principal
+        click.echo()
+        click.echo("=" * 78)
+        click.echo(t("demo.sees", lang, name=p.name, agency=p.agency, country=p.country))
+        click.echo("=" * 78)
+        click.echo(t("demo.entities", lang))
+        table(
+            sorted(pv.entities_by_schema.items()), [t("col.schema", lang), t("col.entities", lang)]
+        )
+        click.echo()
+        click.echo(t("demo.datasets", lang))
+        table(
+            sorted(pv.statements_by_dataset.items()),
+            [t("col.dataset", lang), t("col.statements", lang)],
+        )
+        click.echo()
+        click.echo(t("demo.ledgers", lang))
+        table(sorted(pv.ledger_rows.items()), [t("col.ledger", lang), t("col.rows", lang)])
+        click.echo()
+        click.echo(f"{t('demo.gun', lang)}: {pv.gun_id}")
+        if pv.gun_properties:
+            table(
+                pv.gun_properties,
+                [t("col.property", lang), t("col.value", lang), t("col.dataset", lang)],
+            )
+        else:
+            click.echo(t("demo.hidden", lang))
+    click.echo()
+    click.echo(t("demo.audit", "en", events=report.audit_events, ok=report.audit_ok))
+    click.echo(t("demo.audit", "es", events=report.audit_events, ok=report.audit_ok))
+
+
+@click.command("demo")
+@common_options
+@click.option(
+    "--workdir",
+    type=click.Path(path_type=Path),
+    default=Path("ironriver-demo"),
+    show_default=True,
+    help="Folder for the generated world and the demo store.",
+)
+@click.option(
+    "--scale", default=0.003, show_default=True, help="World scale (1.0 = one real year)."
+)
+@click.option("--seed", default=7, show_default=True)
+@click.pass_context
+def demo_command(ctx: click.Context, workdir: Path, scale: float, seed: int) -> None:
+    """Generate a small world, ingest it, and print what each country's principal sees.
+
+    \b
+    Example: ironriver demo --workdir /tmp/demo --scale 0.003
+    """
+    app = app_context(ctx)
+    db = None
+    if "ironriver.opts" in ctx.meta and ctx.meta["ironriver.opts"].get("db"):
+        db = app.settings.db_url
+    workdir.mkdir(parents=True, exist_ok=True)
+    print_report(run_demo(workdir, db, scale=scale, seed=seed))

@@ -1,0 +1,91 @@
+"""The `ironriver` command end to end on a real SQLite store (click's CliRunner)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from ironriver.cli import cli
+from ironriver.i18n import MESSAGES
+from ironriver.store import open_store
+from samples import load
+
+
+def _store(tmp_path: Path) -> str:
+    db = tmp_path / "cli.db"
+    store = open_store(f"sqlite:///{db}")
+    load(store)
+    store.close()
+    return str(db)
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_init_writes_principals(tmp_path: Path) -> None:
+    code, out = run(
+        "init", "--db", str(tmp_path / "x.db"), "--principals-out", str(tmp_path / "p.yaml")
+    )
+    assert code == 0 and "Store ready" in out
+    assert "us-atf-analyst" in (tmp_path / "p.yaml").read_text()
+
+
+def test_stats_differ_by_principal(tmp_path: Path) -> None:
+    db = _store(tmp_path)
+    _, us = run("stats", "--db", db, "--as", "us-atf-analyst", "--json")
+    _, mx = run("stats", "--db", db, "--as", "mx-fgr-analista", "--json")
+    us_data, mx_data = json.loads(us), json.loads(mx)
+    assert us_data["statements_by_dataset"]["us_atf_traces"] == 7
+    assert "us_atf_traces" not in mx_data["statements_by_dataset"]
+    assert mx_data["entities_by_schema"]["Recovery"] == 1
+
+
+def test_search_entity_export(tmp_path: Path) -> None:
+    db = _store(tmp_path)
+    code, out = run("search", "perez lopez", "--db", db, "--as", "us-atf-analyst", "--json")
+    assert code == 0 and json.loads(out)[0]["entity_id"] == "p1"
+    code, out = run("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--json")
+    data = json.loads(out)
+    assert {n["entity_id"] for n in data["neighbours"]} == {"s1", "r1"}
+    target = tmp_path / "out.jsonl"
+    code, out = run("export", "--db", db, "--as", "mx-fgr-analista", "-o", str(target))
+    assert code == 0
+    ids = {json.loads(line)["id"] for line in target.read_text().splitlines()}
+    assert ids == {"g1", "r1", "p2"}
+    code, out = run("export", "--db", db, "--as", "us-cbp-officer")
+    assert code == 3 and "may not export" in out and "export' role" in out
+
+
+def test_audit_verify_and_tamper(tmp_path: Path) -> None:
+    db = _store(tmp_path)
+    run("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--reason", "case 1")
+    code, out = run("audit", "verify", "--db", db)
+    assert code == 0 and "intact" in out
+    code, out = run("audit", "log", "--db", db, "--as", "auditor", "--json")
+    events = json.loads(out)
+    assert any(e["reason"] == "case 1" and e["action"] == "read" for e in events)
+    store = open_store(f"sqlite:///{db}")
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER audit_no_update"))
+        conn.execute(text("UPDATE audit_events SET reason = 'nothing' WHERE action = 'read'"))
+    store.close()
+    code, out = run("audit", "verify", "--db", db)
+    assert code == 5 and "TAMPERED" in out
+
+
+def test_unknown_principal_is_a_clear_error(tmp_path: Path) -> None:
+    db = _store(tmp_path)
+    code, out = run("stats", "--db", db, "--as", "nobody")
+    assert code == 2
+    assert "Unknown principal 'nobody'" in out and "Known principals" in out
+
+
+def test_every_message_has_english_and_spanish() -> None:
+    for key, langs in MESSAGES.items():
+        assert set(langs) == {"en", "es"}, key
+        assert all(v.strip() for v in langs.values()), key
