@@ -132,3 +132,11 @@ def test_bad_input_is_a_strategy_error(runner: CliRunner, tmp_path: Path) -> Non
     assert isinstance(result.exception, StrategyError)
     result = runner.invoke(strategy, ["run", "--scenario", "peace"])
     assert result.exit_code == 2
+
+
+def test_reproduce_json(runner: CliRunner) -> None:
+    data = _json(runner, "reproduce", "--runs", "30", "--json")
+    rows = data["reproduction"]
+    assert all(r["ok"] for r in rows)  # type: ignore[union-attr]
+    assert len(data["horizon"]) == 4  # type: ignore[arg-type]
+    assert all(b["q05"] <= b["q50"] <= b["q95"] for b in data["bands"])  # type: ignore[union-attr]

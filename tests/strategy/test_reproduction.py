@@ -69,3 +69,14 @@ def test_monte_carlo_is_reproducible_by_seed() -> None:
     c = monte_carlo("status-quo", years=1, runs=5, seed=8).totals
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
+
+
+def test_paper_headlines_match_the_2027_average() -> None:
+    """Documented finding: the paper's 2027 figures match the 2027 mean (see docs)."""
+    from ironriver.strategy.evaluate import horizon_check
+
+    table = horizon_check().set_index(["scenario", "quantity"])["mean_2027_pct"]
+    assert table[("status-quo", "members")] == pytest.approx(26, abs=1.5)
+    assert table[("status-quo", "deaths_per_week")] == pytest.approx(40, abs=1.5)
+    assert table[("half-recruitment", "members")] == pytest.approx(-11, abs=1.5)
+    assert table[("double-incapacitation", "members")] > 0

@@ -16,7 +16,12 @@ import pandas as pd
 from ironriver.strategy.calibrate import calibrate as run_calibration
 from ironriver.strategy.decapitation import Split
 from ironriver.strategy.evaluate import compare as compare_scenarios
-from ironriver.strategy.evaluate import interdiction_sweep
+from ironriver.strategy.evaluate import (
+    headline_bands,
+    horizon_check,
+    interdiction_sweep,
+    reproduction,
+)
 from ironriver.strategy.montecarlo import bands, monte_carlo
 from ironriver.strategy.parameters import INTERDICTION_ELASTICITY, all_parameters
 from ironriver.strategy.scenarios import HEADLINE_SCENARIOS, SCENARIOS, get_scenario
@@ -234,3 +239,31 @@ def sweep(years: int, as_json: bool) -> None:
         click.echo(json.dumps({"years": years, "sweep": _records(table)}))
         return
     click.echo(table.round(2).to_string(index=False))
+
+
+@strategy.command("reproduce")
+@click.option("--runs", type=int, default=0, help="Also Monte Carlo bands (e.g. 1000).")
+@click.option("--json", "as_json", is_flag=True)
+def reproduce(runs: int, as_json: bool) -> None:
+    """The published headlines beside ours (the README table).
+
+    Example: ironriver strategy reproduce --runs 1000
+    """
+    table = reproduction()
+    horizon = horizon_check()
+    band = headline_bands(runs=runs) if runs else None
+    if as_json:
+        payload: dict[str, Any] = {
+            "reproduction": _records(table),
+            "horizon": _records(horizon),
+        }
+        if band is not None:
+            payload["bands"] = _records(band)
+        click.echo(json.dumps(payload))
+        return
+    click.echo(table.round(1).to_string(index=False))
+    click.echo("\nThe 2027 headlines on 1 January 2027 and averaged over 2027 (vs Jan 2022):")
+    click.echo(horizon.round(1).to_string(index=False))
+    if band is not None:
+        click.echo(f"\nMonte Carlo, {runs} runs (Poisson sizes, parameter ranges):")
+        click.echo(band.round(1).to_string(index=False))
