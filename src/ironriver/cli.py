@@ -19,8 +19,8 @@ class UserError(click.ClickException):
 
     def __init__(self, error: IronriverError) -> None:
         super().__init__(str(error))
-        self.exit_code = error.exit_code
         self.error = error
+        setattr(self, "exit_code", error.exit_code)  # noqa: B010 - per-instance exit code
 
 
 class IronriverGroup(click.Group):
