@@ -149,3 +149,14 @@ def _drop_guards(store: Store) -> None:
             conn.execute(text("DROP TRIGGER audit_no_delete"))
         else:
             conn.execute(text("DROP TRIGGER audit_no_change ON audit_events"))
+
+
+def test_audit_detects_truncated_tail(store: Store) -> None:
+    for i in range(3):
+        store.audit.append("a", "read", f"e{i}", "why")
+    assert store.audit.verify().ok
+    _drop_guards(store)
+    with store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_events WHERE seq = 3"))
+    problems = store.audit.verify().problems
+    assert any("removed from the end" in p for p in problems)

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text
 
 from ironriver.errors import AuditError
-from ironriver.store.tables import audit_events
+from ironriver.store.tables import audit_events, audit_head
 
 GENESIS = "0" * 64
 
@@ -148,6 +148,8 @@ class AuditLog:
                 hash=digest,
             )
         )
+        conn.execute(delete(audit_head))
+        conn.execute(insert(audit_head).values(id=1, seq=seq, hash=digest))
         return AuditEvent(
             seq, at, actor, agency, action, target, reason, detail or {}, prev, digest
         )
@@ -211,6 +213,14 @@ class AuditLog:
                     problems.append(f"event {row.seq} was edited (its hash does not match)")
                 prev = row.hash
                 expected_seq = row.seq + 1
+            head = conn.execute(select(audit_head.c.seq, audit_head.c.hash)).first()
+        if head is not None and (head.seq != expected_seq - 1 or head.hash != prev):
+            problems.append(
+                f"the newest event should be {head.seq}, but the chain ends at "
+                f"{expected_seq - 1} (events removed from the end)"
+            )
+        if head is None and n:
+            problems.append("the audit head record is missing")
         return VerifyResult(ok=not problems, events=n, problems=tuple(problems))
 
     def require_valid(self) -> VerifyResult:
