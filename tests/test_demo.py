@@ -1,0 +1,32 @@
+"""`ironriver demo` end to end: a real (tiny) world, real ingest, two countries' views."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ironriver.demo import print_report, run_demo
+
+
+@pytest.mark.slow
+def test_demo_shows_each_country_its_own_view(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = run_demo(tmp_path, scale=0.002, seed=3, echo=False)
+    us, mx = report.views
+    assert us.principal.country == "US" and mx.principal.country == "MX"
+    # ATF dealer records are releasable to the US only; CBP and Mexican records are shared.
+    assert us.ledger_rows["dealer_sales"] > 0
+    assert mx.ledger_rows["dealer_sales"] == 0
+    assert sum(mx.statements_by_dataset.values()) > 0
+    assert any(ds.startswith("mx_") for ds in us.statements_by_dataset)
+    # The recovered gun is visible to both, from Mexican records.
+    assert report.views[0].gun_id is not None
+    for view in report.views:
+        assert any(prop == "serialNumber" for prop, _v, _d in view.gun_properties)
+    assert report.audit_ok and report.audit_events > 0
+    print_report(report)
+    out = capsys.readouterr().out
+    assert "What us-atf-analyst (ATF, US) sees" in out
+    assert "Lo que ve mx-fgr-analista (FGR, MX)" in out
