@@ -1,33 +1,44 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ironriver.strategy import PAPER_PARAMETERS, CartelNetwork
-from ironriver.strategy.model import Rates, integrate, step
+from ironriver.strategy.model import Rates, integrate, observe, step
 
 
 def _c0(network: CartelNetwork, runs: int = 1) -> np.ndarray:
     return np.repeat(network.initial_shares()[None, :] * 115_000, runs, axis=0)
 
 
-def test_batched_sparse_path_matches_reference_step(network: CartelNetwork) -> None:
-    runs = 70  # > 64 with differing theta: the sparse path
+@pytest.mark.parametrize(
+    ("runs", "vary"),
+    [(1, False), (3, False), (3, True), (70, False)],
+    ids=["single", "dense-batch", "sparse-small", "sparse-large"],
+)
+def test_integrator_paths_match_reference_step(
+    network: CartelNetwork, runs: int, vary: bool
+) -> None:
     rates = Rates.from_parameters(PAPER_PARAMETERS, runs)
-    rates = Rates(
-        rates.rho, rates.eta, rates.theta * np.linspace(0.5, 1.5, runs)[:, None], rates.omega
-    )
-    final, totals, _ = integrate(
-        _c0(network, runs), network.conflict(), rates, 10, keep_groups=False
-    )
-    c = _c0(network, runs)
+    if vary or runs > 64:
+        factor = np.linspace(0.5, 1.5, runs)[:, None]
+        rates = Rates(rates.rho * factor, rates.eta, rates.theta * factor, rates.omega * factor)
+    c0 = _c0(network, runs)
+    final, totals, groups = integrate(c0, network.conflict(), rates, 10)
+    c = c0
     mt = np.ascontiguousarray(network.conflict_matrix().T)
     for _ in range(10):
         c = step(c, mt, rates)
     np.testing.assert_allclose(final, c, rtol=1e-10)
-    deaths = rates.theta[:, 0] * np.einsum("bi,bi->b", c, c @ mt)
-    np.testing.assert_allclose(totals[-1, 1], deaths, rtol=1e-10)
+    assert groups is not None
+    np.testing.assert_allclose(groups[-1], c, rtol=1e-10)
+    obs = observe(c, mt, rates)
+    np.testing.assert_allclose(totals[-1, 0], obs.members, rtol=1e-10)
+    np.testing.assert_allclose(totals[-1, 1], obs.deaths, rtol=1e-10)
+    np.testing.assert_allclose(totals[-1, 2], obs.recruits, rtol=1e-10)
+    np.testing.assert_allclose(totals[-1, 3], obs.incapacitated, rtol=1e-10)
 
 
 def test_weekly_step_is_converged(network: CartelNetwork) -> None:

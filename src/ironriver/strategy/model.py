@@ -113,6 +113,11 @@ class _Rate:
         n = conflict.rivalry.shape[0]
         self.tmp = np.empty((n, runs))
         self.deaths = np.empty(runs)
+        self.total = np.empty(runs)
+        # one run: the per-run scalars as Python floats save several numpy calls per stage
+        self.single = runs == 1
+        self.rho_f, self.eta_f = float(r.rho[0, 0]), float(r.eta[0, 0])
+        self.omega_f = float(r.omega[0, 0])
         if self.dense:
             k = float(r.theta[0, 0]) * conflict.dense() + float(r.omega[0, 0]) * np.eye(n)
             self.k = np.ascontiguousarray(k)
@@ -122,9 +127,18 @@ class _Rate:
             self.q = self.p - self.omega
 
     def __call__(self, x: Array, out: Array, deaths: bool = False) -> None:
+        tmp = self.tmp
+        if self.single and self.dense:
+            s = float(x.sum())
+            np.matmul(self.k, x, out=tmp)  # theta (M x) + omega x
+            if deaths:
+                self.total[0] = s
+                self.deaths[0] = float(np.vdot(x, tmp)) - self.omega_f * float(np.vdot(x, x))
+            np.subtract(self.rho_f - self.eta_f / max(s, 1e-12), tmp, out=out)
+            out *= x
+            return
         total = x.sum(axis=0, keepdims=True)
         base = self.rho - self.eta / np.maximum(total, 1e-12)
-        tmp = self.tmp
         if self.dense:
             np.matmul(self.k, x, out=tmp)  # theta (M x) + omega x
         else:
@@ -135,6 +149,7 @@ class _Rate:
             np.multiply(self.p, total, out=tmp)
             tmp += g  # theta (M x) + omega x
         if deaths:
+            self.total[:] = total[0]
             self.deaths[:] = np.einsum("ib,ib->b", x, tmp) - self.omega[0] * np.einsum(
                 "ib,ib->b", x, x
             )
@@ -187,11 +202,10 @@ def integrate(
             c += acc
             np.maximum(c, 0.0, out=c)
         rate(c, k, deaths=True)
-        total = c.sum(axis=0)
-        totals[week, 0] = total
+        totals[week, 0] = rate.total
         totals[week, 1] = rate.deaths
-        totals[week, 2] = rho * total
-        totals[week, 3] = np.where(total > 0, eta, 0.0)
         if groups is not None:
             groups[week] = c.T
+    totals[:, 2] = rho * totals[:, 0]
+    totals[:, 3] = np.where(totals[:, 0] > 0, eta, 0.0)
     return np.ascontiguousarray(c.T), totals, groups
