@@ -56,7 +56,9 @@ def scenario_chart(
         groups = sim.by_group()
         largest = groups.iloc[-1].sort_values(ascending=False).index[:top]
         for name in largest:
-            axes[2].plot(groups.index, groups[name], label=name)
+            members = groups[name]
+            # factions are empty before their split: leave those weeks out of the log plot
+            axes[2].plot(groups.index, members.where(members > 0), label=name)
         axes[2].set_yscale("log")
         axes[2].set_ylabel("members (log)")
         axes[2].legend(loc="upper left", fontsize="small", ncol=2)
