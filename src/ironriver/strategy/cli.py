@@ -91,7 +91,12 @@ def strategy() -> None:
 @click.option("--runs", type=int, default=0, help="Monte Carlo runs for bands (0 = none).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: {scenario, series, ...}.")
-@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--chart",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write a chart: .png or .svg.",
+)
 def run(
     name: str,
     recruitment: float,
@@ -170,7 +175,12 @@ def run(
 )
 @click.option("--years", type=int, default=10, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--chart",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write a chart: .png or .svg.",
+)
 def compare(names: tuple[str, ...], years: int, as_json: bool, chart: Path | None) -> None:
     """Members and deaths of several scenarios at 5 and 10 years.
 
@@ -194,7 +204,12 @@ def compare(names: tuple[str, ...], years: int, as_json: bool, chart: Path | Non
 @strategy.command("calibrate")
 @click.option("--max-evals", type=int, default=60, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--chart",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write a chart: .png or .svg.",
+)
 def calibrate(max_evals: int, as_json: bool, chart: Path | None) -> None:
     """Fit the five parameters to 2012-2021 deaths (bounded least squares).
 

@@ -146,8 +146,9 @@ class CartelNetwork:
                 return int(matches[0])
         raise StrategyError(
             f"No cartel group named {group!r}.",
-            hint="Use a short name such as CJNG or Sinaloa, a full name, or a node id "
-            "(N10025); `ironriver strategy run --help` lists examples.",
+            hint="Use a short name, a full name or a node id (N10025). Largest groups: "
+            + ", ".join(self.names[:8])
+            + ".",
         )
 
 
