@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import duckdb
+
 from ironriver.ingest.clean import Cleaner
 from ironriver.ingest.mapping import EntitySpec, LedgerColumn, LedgerSpec, PropertySpec, QuerySpec
 from ironriver.ingest.sqltext import ident, literal
@@ -198,21 +200,28 @@ class EntityCompiler:
                     )
         return out
 
-    def statement_selects(self) -> list[str]:
-        """SELECTs of (_row, entity_id, schema, prop, value, original_value) over `cln`."""
+    def statement_selects(self) -> list[tuple[int, str, str]]:
+        """(entity index, prop, SELECT of (_row, entity_id, schema, prop, value,
+        original_value) over `cln`) for every statement source."""
         model = get_model()
-        selects: list[str] = []
+        selects: list[tuple[int, str, str]] = []
         for i, entity in enumerate(self.query.entities):
             schema = entity.schema
             e = f"e{i}"
             cond = f"{e} IS NOT NULL"
             if ID_STATEMENTS:
                 selects.append(
-                    f"SELECT _row, {e} AS entity_id, {literal(schema)} AS schema, 'id' AS prop, "
-                    f"{e} AS value, NULL AS original_value FROM cln WHERE {cond}"
+                    (
+                        i,
+                        "id",
+                        f"SELECT _row, {e} AS entity_id, {literal(schema)} AS schema, 'id' AS prop, "
+                        f"{e} AS value, NULL AS original_value FROM cln WHERE {cond}",
+                    )
                 )
             for slot in self.slots[i]:
-                selects.append(self._slot_selects(slot, e, schema, slot.prop.name, cond))
+                selects.append(
+                    (i, slot.prop.name, self._slot_selects(slot, e, schema, slot.prop.name, cond))
+                )
             mentions = model.get(schema).get("namesMentioned") is not None
             for prop in entity.properties:
                 if prop.entity is None:
@@ -220,13 +229,69 @@ class EntityCompiler:
                 d = self.index[prop.entity]
                 ref_cond = f"{cond} AND e{d} IS NOT NULL"
                 selects.append(
-                    f"SELECT _row, {e} AS entity_id, {literal(schema)} AS schema, "
-                    f"{literal(prop.name)} AS prop, e{d} AS value, NULL AS original_value "
-                    f"FROM cln WHERE {ref_cond}"
+                    (
+                        i,
+                        prop.name,
+                        f"SELECT _row, {e} AS entity_id, {literal(schema)} AS schema, "
+                        f"{literal(prop.name)} AS prop, e{d} AS value, NULL AS original_value "
+                        f"FROM cln WHERE {ref_cond}",
+                    )
                 )
                 if mentions:
-                    selects.extend(self._name_selects(d, e, schema, ref_cond))
+                    for sql in self._name_selects(d, e, schema, ref_cond):
+                        selects.append((i, "namesMentioned", sql))
         return selects
+
+    def single_source(self, i: int) -> bool:
+        """True when one record yields at most one statement per (entity i, prop, value):
+        one SELECT per property, no `split`, and no other entity mapping of the query that
+        could make the same ids."""
+        props = [p for j, p, _ in self.statement_selects() if j == i]
+        if len(props) != len(set(props)) or any(s.split for s in self.slots[i]):
+            return False
+        mine = self.query.entities[i]
+        sig = (tuple(sorted(mine.keys)), mine.key_literal, mine.id_column)
+        others = [
+            (tuple(sorted(e.keys)), e.key_literal, e.id_column)
+            for j, e in enumerate(self.query.entities)
+            if j != i
+        ]
+        return sig not in others
+
+
+def build_statements(
+    con: duckdb.DuckDBPyConnection, comp: EntityCompiler, dataset: str, source_name: str
+) -> None:
+    """Create `stmts`: hashed statements of one query, each id once (first record wins).
+
+    The de-duplicating window is the costly step, so it only runs over the entities whose ids
+    repeat across records (checked on the data) or that can repeat a value within a record.
+    """
+    n = len(comp.query.entities)
+    counts = ", ".join(f"count(e{i}) = count(DISTINCT e{i})" for i in range(n))
+    flags = con.execute(f"SELECT {counts} FROM cln").fetchall()[0]
+    plain: list[str] = []
+    repeat: list[str] = []
+    for i, _, sql in comp.statement_selects():
+        (plain if flags[i] and comp.single_source(i) else repeat).append(sql)
+    key = f"sha1({literal(dataset + '.')} || entity_id || '.' || prop || '.' || value)"
+    ref = f"{literal(source_name + ':')} || CAST(_row AS VARCHAR)"
+    cols = "id, entity_id, schema, prop, value, original_value"
+    parts = []
+    if plain:
+        union = "\nUNION ALL\n".join(plain)
+        parts.append(
+            f"SELECT {key} AS id, entity_id, schema, prop, value, original_value, "
+            f"{ref} AS source_ref FROM ({union})"
+        )
+    if repeat:
+        union = "\nUNION ALL\n".join(repeat)
+        parts.append(
+            f"SELECT {cols}, {ref} AS source_ref FROM ("
+            f"SELECT *, row_number() OVER (PARTITION BY id ORDER BY _row) AS _n FROM ("
+            f"SELECT {key} AS id, * FROM ({union}))) WHERE _n = 1"
+        )
+    con.execute("CREATE TEMP TABLE stmts AS " + "\nUNION ALL\n".join(parts))
 
 
 def _clean_literal(prop: PropertySpec, value: str) -> str | None:
@@ -249,18 +314,6 @@ def filter_condition(query: QuerySpec, cleaner: Cleaner) -> str:
         items = ", ".join(literal(v) for v in values)
         conds.append(f"coalesce({cleaner.sanitize(ident(column))} NOT IN ({items}), TRUE)")
     return " AND ".join(conds)
-
-
-def statement_sql(selects: list[str], dataset: str, source_name: str) -> str:
-    """Hash, deduplicate (first record wins) and annotate the statements of one query."""
-    union = "\nUNION ALL\n".join(selects)
-    key = f"sha1({literal(dataset + '.')} || entity_id || '.' || prop || '.' || value)"
-    return (
-        f"SELECT id, entity_id, schema, prop, value, original_value, "
-        f"{literal(source_name + ':')} || CAST(_row AS VARCHAR) AS source_ref FROM ("
-        f"SELECT *, row_number() OVER (PARTITION BY id ORDER BY _row) AS _n FROM ("
-        f"SELECT {key} AS id, * FROM ({union}))) WHERE _n = 1"
-    )
 
 
 # -- ledgers ------------------------------------------------------------------------------

@@ -29,9 +29,9 @@ from ironriver.errors import IngestError
 from ironriver.ingest.clean import Cleaner
 from ironriver.ingest.compile import (
     EntityCompiler,
+    build_statements,
     filter_condition,
     ledger_sql,
-    statement_sql,
 )
 from ironriver.ingest.mapping import DatasetMapping, QuerySpec, load_mapping
 from ironriver.ingest.report import ErrorReport
@@ -112,8 +112,7 @@ def _prepare(
                     if (table == "cln" and query.entities) or (table == "led" and query.ledger):
                         con.execute(f"DELETE FROM {table} WHERE _row IN (SELECT _row FROM bad)")
         if query.entities:
-            sql = statement_sql(comp.statement_selects(), mapping.name, query.source.path.name)
-            con.execute(f"CREATE TEMP TABLE stmts AS {sql}")
+            build_statements(con, comp, mapping.name, query.source.path.name)
             con.execute("DROP TABLE cln")
         con.execute("DROP TABLE src")
         return _Prepared(
