@@ -1,22 +1,26 @@
 """Value cleaning as DuckDB SQL, identical in result to FtM's `type.clean_text(sanitize_text(v))`.
 
-FtM cleans each value in Python; the bulk path must not create a Python object per value, so
-each property type gets a vectorised SQL expression for the common case and falls back to
-FtM's own cleaning for the rest:
+FtM cleans each value in Python; the bulk path must not create a Python object per value.
+Cleaning runs in two steps, as in FtM:
 
-| type                                  | vectorised (SQL) when the value is printable ASCII | FtM fallback (Python, once per distinct value) |
-|---------------------------------------|-----------------------------------------------------|-----------------------------------------------|
-| string, text, number, html, identifier (no format) | `trim`, empty → NULL                  | values with non-ASCII or control characters (NFC, unsafe-character removal) |
-| name                                  | strip surrounding quotes, squash spaces, `trim`     | as above                                      |
-| date with a `format`                  | `strptime` → ISO prefix at the format's precision   | non-ASCII values; formats using directives other than %Y %m %d %H %M %S (e.g. %y, %b) |
-| date without a format                 | `YYYY`, `YYYY-MM`, `YYYY-MM-DD` checked by casting  | anything else (prefixdate's parser)           |
-| country, phone, email, url, entity, gender, language, address, identifier with format, ... | — | always (FtM's lookups, e.g. country names → codes, cannot be written as SQL) |
+1. `sanitize_columns` (FtM's CSV reader: `sanitize_text` = NFC, unsafe characters removed,
+   stripped, empty → NULL): printable-ASCII values are trimmed in SQL; every *distinct* other
+   value is sanitized once by FtM in Python and joined back (a small table).
+2. `value` (FtM's `type.clean_text` on the sanitized text), per type:
 
-The fallback is a DuckDB Arrow UDF: it receives a whole vector, cleans each *distinct* value
-once with FtM (cached for the run) and maps the results back with Arrow compute, so its cost
-grows with the number of distinct unusual values, not with rows. Phone numbers are cleaned
-without the country hint FtM takes from the entity's country property (a `format` on the
-phone property still gives the country).
+| type | vectorised (SQL) | FtM fallback (Arrow UDF, once per distinct value per vector) |
+|------|------------------|--------------------------------------------------------------|
+| string, text, number, html, identifier without format | the sanitized text itself | — |
+| name | strip surrounding quotes, squash spaces (any script) | values holding tabs, NBSP, Unicode spaces or zero-width marks |
+| date with `format` | `strptime` → ISO prefix at the format's precision | non-ASCII values; formats with directives other than %Y %m %d %H %M %S (e.g. %y, %b) |
+| date without format | `YYYY`, `YYYY-MM`, `YYYY-MM-DD`, validated by casting | anything else (prefixdate's parser) |
+| country, phone, email, url, entity, gender, language, address, identifier with format, ... | — | always (FtM's lookups, e.g. country names → codes, cannot be SQL) |
+
+The fallback UDF receives a whole vector, cleans each distinct value once with FtM (cached
+for the run) and maps the results back with Arrow compute, so its cost grows with distinct
+unusual values, not rows. Phones are cleaned without the country hint FtM takes from the
+entity's country property (a `format` on the phone property still gives the country).
+`tests/ingest/test_ingest_clean.py` checks the SQL against FtM value for value.
 """
 
 from __future__ import annotations
@@ -34,9 +38,15 @@ from followthemoney.util import sanitize_text
 from prefixdate import Precision
 from prefixdate.formats import format_precision
 
-from ironriver.ingest.sqltext import literal
+from ironriver.ingest.sqltext import ident, literal
 
 ASCII_OK = "[ -~]*"  # printable ASCII: nothing for NFC or unsafe-character removal to change
+# Characters that normality's squash_spaces/strip_quotes treat specially beyond ' ' (Unicode
+# whitespace and zero-width marks left after sanitizing); names holding any go to FtM.
+NAME_SPECIAL = (
+    "[\\x{00}-\\x{1f}\\x{7f}-\\x{a0}\\x{ad}\\x{a00}\\x{1680}\\x{2000}-\\x{200f}"
+    "\\x{2028}-\\x{202f}\\x{205f}-\\x{2064}\\x{3000}\\x{feff}]"
+)
 _FAST_DATE_DIRECTIVES = re.compile(r"%[YmdHMS%]")
 _PRECISION_FORMATS = {
     Precision.YEAR: "%Y",
@@ -60,11 +70,17 @@ def fast_date_format(fmt: str) -> bool:
 
 
 class Cleaner:
-    """Builds cleaning expressions for one DuckDB connection, registering fallbacks as needed."""
+    """Builds cleaning expressions for one DuckDB connection, registering fallbacks as needed.
+
+    Two steps, as FtM does them: `sanitize_columns` makes a table whose columns hold FtM's
+    `sanitize_text` of each source column (what FtM's CSV reader hands to a mapping); then
+    `value` is FtM's `type.clean_text` over such sanitized text.
+    """
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
         self._udfs: dict[tuple[str | None, str | None, bool], str] = {}
+        self._maps = 0
 
     def _udf(self, type_name: str | None, fmt: str | None = None, fuzzy: bool = False) -> str:
         key = (type_name, fmt, fuzzy)
@@ -82,45 +98,78 @@ class Cleaner:
         return self._udfs[key]
 
     def sanitize(self, raw: str) -> str:
-        """FtM `sanitize_text(raw)`: NFC, unsafe characters removed, stripped, empty → NULL."""
+        """FtM `sanitize_text(raw)` as a row expression (for rare, small inputs)."""
         return (
             f"(CASE WHEN regexp_full_match({raw}, '{ASCII_OK}') THEN nullif(trim({raw}), '') "
             f"ELSE {self._udf(None)}({raw}) END)"
         )
 
-    def value(self, raw: str, type_name: str, fmt: str | None = None, fuzzy: bool = False) -> str:
-        """FtM `type.clean_text(sanitize_text(raw), format=fmt, fuzzy=fuzzy)` as SQL."""
-        fast = self._fast(raw, type_name, fmt)
-        slow = f"{self._udf(type_name, fmt, fuzzy)}({raw})"
-        if fast is None:
-            return slow
-        return f"(CASE WHEN regexp_full_match({raw}, '{ASCII_OK}') THEN {fast} ELSE {slow} END)"
+    def sanitize_columns(
+        self, columns: list[str], source: str = "src", target: str = "san"
+    ) -> dict[str, str]:
+        """Create `target`: `source` plus one sanitized column per input column.
 
-    def _fast(self, raw: str, type_name: str, fmt: str | None) -> str | None:
-        text = f"nullif(trim({raw}), '')"
-        if type_name == "identifier" and fmt is None:
+        Printable-ASCII values are trimmed in SQL; every other distinct value is sanitized
+        once by FtM in Python and joined back. Returns {column: sanitized column name}.
+        """
+        names = {c: f"_s{i}" for i, c in enumerate(columns)}
+        selects = [f"{ident(source)}.*"]
+        joins = []
+        for col, out in names.items():
+            raw = f"{ident(source)}.{ident(col)}"
+            rows = self.con.execute(
+                f"SELECT DISTINCT {raw} FROM {ident(source)} WHERE {raw} IS NOT NULL "
+                f"AND NOT regexp_full_match({raw}, '{ASCII_OK}')"
+            ).fetchall()
+            fast = f"nullif(trim({raw}), '')"
+            if not rows:
+                selects.append(f"{fast} AS {out}")
+                continue
+            values = [str(r[0]) for r in rows]
+            mapping = pa.table(
+                {"raw": values, "clean": pa.array([sanitize_text(v) for v in values], pa.string())}
+            )
+            alias = f"_map{self._maps}"
+            self._maps += 1
+            self.con.register(alias, mapping)
+            joins.append(f"LEFT JOIN {alias} ON {raw} = {alias}.raw")
+            selects.append(
+                f"(CASE WHEN regexp_full_match({raw}, '{ASCII_OK}') THEN {fast} "
+                f"ELSE {alias}.clean END) AS {out}"
+            )
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {ident(target)} AS SELECT {', '.join(selects)} "
+            f"FROM {ident(source)} {' '.join(joins)}"
+        )
+        return names
+
+    def value(self, text: str, type_name: str, fmt: str | None = None, fuzzy: bool = False) -> str:
+        """FtM `type.clean_text(text, format=fmt, fuzzy=fuzzy)` of sanitized `text`, as SQL."""
+        slow = f"{self._udf(type_name, fmt, fuzzy)}({text})"
+        if (type_name == "identifier" and fmt is None) or (
+            fmt is None and type_name != "name" and _passthrough(type_name)
+        ):
             return text
         if type_name == "name":
-            unquoted = f"regexp_replace(trim({raw}), '^[\"''](.*)[\"'']$', '\\1')"
-            return f"nullif(trim(regexp_replace({unquoted}, ' +', ' ', 'g')), '')"
+            unquoted = f"regexp_replace({text}, '^[\"''](.*)[\"'']$', '\\1')"
+            fast = f"nullif(trim(regexp_replace({unquoted}, ' +', ' ', 'g')), '')"
+            return f"(CASE WHEN NOT regexp_matches({text}, '{NAME_SPECIAL}') THEN {fast} ELSE {slow} END)"
         if type_name == "date":
             if fmt is None:
-                return (
-                    f"(CASE WHEN regexp_full_match(trim({raw}), '[0-9]{{4}}') "
-                    f"AND trim({raw}) BETWEEN '0001' AND '9999' THEN trim({raw}) "
-                    f"WHEN regexp_full_match(trim({raw}), '[0-9]{{4}}-[0-9]{{2}}') "
-                    f"AND try_cast(trim({raw}) || '-01' AS DATE) IS NOT NULL THEN trim({raw}) "
-                    f"WHEN regexp_full_match(trim({raw}), '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
-                    f"AND try_cast(trim({raw}) AS DATE) IS NOT NULL THEN trim({raw}) END)"
+                fast = (
+                    f"(CASE WHEN regexp_full_match({text}, '[0-9]{{4}}') THEN {text} "
+                    f"WHEN regexp_full_match({text}, '[0-9]{{4}}-[0-9]{{2}}') "
+                    f"AND try_cast({text} || '-01' AS DATE) IS NOT NULL THEN {text} "
+                    f"WHEN regexp_full_match({text}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
+                    f"AND try_cast({text} AS DATE) IS NOT NULL THEN {text} END)"
                 )
-            if not fast_date_format(fmt):
-                return None
-            out = _PRECISION_FORMATS[format_precision(fmt)]
-            # FtM strptime()s the sanitized text, which is already stripped.
-            return f"strftime(try_strptime(trim({raw}), {literal(fmt)}), {literal(out)})"
-        if fmt is None and _passthrough(type_name):
-            return text
-        return None
+                simple = f"regexp_full_match({text}, '[0-9]{{4}}(-[0-9]{{2}}(-[0-9]{{2}})?)?')"
+                return f"(CASE WHEN {simple} THEN {fast} ELSE {slow} END)"
+            if fast_date_format(fmt):
+                out = _PRECISION_FORMATS[format_precision(fmt)]
+                fast = f"strftime(try_strptime({text}, {literal(fmt)}), {literal(out)})"
+                return f"(CASE WHEN regexp_full_match({text}, '{ASCII_OK}') THEN {fast} ELSE {slow} END)"
+        return slow
 
 
 def _python_cleaner(
@@ -131,10 +180,7 @@ def _python_cleaner(
     ptype = registry.get(type_name)
 
     def clean(value: str) -> str | None:
-        text = sanitize_text(value)
-        if text is None:
-            return None
-        out: str | None = ptype.clean_text(text, fuzzy=fuzzy, format=fmt, proxy=None)
+        out: str | None = ptype.clean_text(value, fuzzy=fuzzy, format=fmt, proxy=None)
         return out
 
     return clean

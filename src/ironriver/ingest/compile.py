@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
+from followthemoney.util import sanitize_text
 
 from ironriver.ingest.clean import Cleaner
 from ironriver.ingest.mapping import EntitySpec, LedgerColumn, LedgerSpec, PropertySpec, QuerySpec
@@ -55,8 +56,11 @@ class Slot:
 class EntityCompiler:
     """SQL for the entities of one query."""
 
-    def __init__(self, query: QuerySpec, dataset: str, cleaner: Cleaner) -> None:
+    def __init__(
+        self, query: QuerySpec, dataset: str, cleaner: Cleaner, scol: dict[str, str]
+    ) -> None:
         self.query = query
+        self.scol = scol  # source column -> its sanitized column in `san`
         self.dataset = dataset
         self.cleaner = cleaner
         self.index = {e.name: i for i, e in enumerate(query.entities)}
@@ -74,7 +78,7 @@ class EntityCompiler:
 
     # -- step 1 -----------------------------------------------------------------------------
     def _key(self, column: str) -> str:
-        return self.cleaner.sanitize(ident(column))
+        return ident(self.scol[column])
 
     def _entity_id(self, entity: EntitySpec) -> str:
         if entity.id_column is not None:
@@ -92,18 +96,16 @@ class EntityCompiler:
         clean = self.cleaner
         raws: list[tuple[str, str]] = []
         if prop.template is not None:
-            parts = [literal(prop.template)]
-            expr = parts[0]
+            expr = literal(sanitize_text(prop.template) or "")
             for ref in prop.refs:
                 expr = (
                     f"replace({expr}, {literal('{{' + ref + '}}')}, coalesce({self._key(ref)}, ''))"
                 )
-            raws.append((f"trim({expr})", ", ".join(prop.refs)))
+            raws.append((f"nullif(trim({expr}), '')", ", ".join(prop.refs)))
         elif prop.join is not None:
             items = [literal(x) for x in prop.literals] + [self._key(c) for c in prop.columns]
-            raws.append(
-                (f"concat_ws({literal(prop.join)}, {', '.join(items)})", ", ".join(prop.columns))
-            )
+            joined = f"nullif(concat_ws({literal(prop.join)}, {', '.join(items)}), '')"
+            raws.append((joined, ", ".join(prop.columns)))
         else:
             for lit in prop.literals:
                 if prop.split is None:
@@ -114,7 +116,7 @@ class EntityCompiler:
                         )
                 else:
                     raws.append((literal(lit), "(literal)"))
-            raws.extend((ident(c), c) for c in prop.columns)
+            raws.extend((self._key(c), c) for c in prop.columns)
         for k, (raw, label) in enumerate(raws):
             name = f"v{i}_{j}_{k}"
             if prop.split is not None:
@@ -130,8 +132,7 @@ class EntityCompiler:
                 reason += f" in the format {prop.format}"
             self.checks.append(
                 Check(
-                    condition=f"e{i} IS NOT NULL AND {name} IS NULL AND {raw} IS NOT NULL "
-                    f"AND {clean.sanitize(raw)} IS NOT NULL",
+                    condition=f"e{i} IS NOT NULL AND {name} IS NULL AND {raw} IS NOT NULL",
                     column=label,
                     value=raw,
                     reason=f"{reason} ({self.query.entities[i].name}.{prop.name})",
@@ -304,26 +305,25 @@ def _clean_literal(prop: PropertySpec, value: str) -> str | None:
     return out
 
 
-def filter_condition(query: QuerySpec, cleaner: Cleaner) -> str:
+def filter_condition(query: QuerySpec, scol: dict[str, str]) -> str:
     """FtM's `filters` / `filters_not` on sanitized values, as a WHERE condition."""
     conds = ["TRUE"]
     for column, values in query.source.filters:
         items = ", ".join(literal(v) for v in values)
-        conds.append(f"{cleaner.sanitize(ident(column))} IN ({items})")
+        conds.append(f"{ident(scol[column])} IN ({items})")
     for column, values in query.source.filters_not:
         items = ", ".join(literal(v) for v in values)
-        conds.append(f"coalesce({cleaner.sanitize(ident(column))} NOT IN ({items}), TRUE)")
+        conds.append(f"coalesce({ident(scol[column])} NOT IN ({items}), TRUE)")
     return " AND ".join(conds)
 
 
 # -- ledgers ------------------------------------------------------------------------------
 
 
-def _ledger_expr(col: LedgerColumn, cleaner: Cleaner) -> str:
-    raw = ident(col.column)
-    text = f"nullif(trim({raw}), '')"
+def _ledger_expr(col: LedgerColumn, scol: dict[str, str]) -> str:
+    text = ident(scol[col.column])  # sanitized: NFC, stripped, empty -> NULL
     if col.type == "string":
-        return cleaner.sanitize(raw)
+        return text
     if col.type == "integer":
         return f"try_cast({text} AS BIGINT)"
     if col.type == "float":
@@ -342,15 +342,17 @@ def _ledger_expr(col: LedgerColumn, cleaner: Cleaner) -> str:
     return f"try_cast({text} AS TIMESTAMP)"
 
 
-def ledger_sql(ledger: LedgerSpec, cleaner: Cleaner, where: str) -> tuple[str, list[Check]]:
+def ledger_sql(ledger: LedgerSpec, scol: dict[str, str], where: str) -> tuple[str, list[Check]]:
     """SQL creating the typed ledger rows (`_row` plus one column per ledger column), checks."""
-    items = ", ".join(f"{_ledger_expr(c, cleaner)} AS {ident(c.name)}" for c in ledger.columns)
-    raws = ", ".join(f"{ident(c.column)} AS {ident('_raw_' + c.name)}" for c in ledger.columns)
-    sql = f"SELECT _row, {items}, {raws} FROM src WHERE {where}"
+    items = ", ".join(f"{_ledger_expr(c, scol)} AS {ident(c.name)}" for c in ledger.columns)
+    raws = ", ".join(
+        f"{ident(scol[c.column])} AS {ident('_raw_' + c.name)}" for c in ledger.columns
+    )
+    sql = f"SELECT _row, {items}, {raws} FROM san WHERE {where}"
     checks = []
     for c in ledger.columns:
         raw = ident("_raw_" + c.name)
-        present = f"nullif(trim({raw}), '') IS NOT NULL"
+        present = f"{raw} IS NOT NULL"
         reason = f"not a valid {c.type}" + (f" in the format {c.format}" if c.format else "")
         checks.append(
             Check(

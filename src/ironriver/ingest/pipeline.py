@@ -90,15 +90,17 @@ def _prepare(
         refs = query.refs
         records = load_source(con, query.source, refs)
         cleaner = Cleaner(con)
-        where = filter_condition(query, cleaner)
-        checks = [duplicate_check_sql(refs)]
+        scol = cleaner.sanitize_columns(refs)
+        con.execute("DROP TABLE src")
+        where = filter_condition(query, scol)
+        checks = [duplicate_check_sql(refs, "san")]
         if query.entities:
-            comp = EntityCompiler(query, mapping.name, cleaner)
+            comp = EntityCompiler(query, mapping.name, cleaner, scol)
             extra = ", ".join(comp.columns)
-            con.execute(f"CREATE TEMP TABLE cln AS SELECT *, {extra} FROM src WHERE {where}")
+            con.execute(f"CREATE TEMP TABLE cln AS SELECT *, {extra} FROM san WHERE {where}")
             checks += [check_sql(c, "cln") for c in comp.checks]
         if query.ledger is not None:
-            sql, lchecks = ledger_sql(query.ledger, cleaner, where)
+            sql, lchecks = ledger_sql(query.ledger, scol, where)
             con.execute(f"CREATE TEMP TABLE led AS {sql}")
             checks += [check_sql(c, "led") for c in lchecks]
         rejected = build_bad_table(con, checks)
@@ -114,7 +116,7 @@ def _prepare(
         if query.entities:
             build_statements(con, comp, mapping.name, query.source.path.name)
             con.execute("DROP TABLE cln")
-        con.execute("DROP TABLE src")
+        con.execute("DROP TABLE san")
         return _Prepared(
             mapping, query, con, bool(query.entities), query.ledger is not None, records, rejected
         )
