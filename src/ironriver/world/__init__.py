@@ -11,6 +11,19 @@ record id). Same seed, same bytes.
 """
 
 from ironriver.world.config import RATES, Rate, WorldConfig, WorldPaths
+from ironriver.world.evaluate import measure, trace_outcomes
 from ironriver.world.generate import generate_world
+from ironriver.world.report import ReportRow, format_report, world_report
 
-__all__ = ["RATES", "Rate", "WorldConfig", "WorldPaths", "generate_world"]
+__all__ = [
+    "RATES",
+    "Rate",
+    "ReportRow",
+    "WorldConfig",
+    "WorldPaths",
+    "format_report",
+    "generate_world",
+    "measure",
+    "trace_outcomes",
+    "world_report",
+]

@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 
 from ironriver.errors import WorldError
+from ironriver.world.calibration import figure
 
 Succession = Literal["successor", "split", "random"]
 
@@ -33,65 +34,59 @@ class Rate:
     source: str
 
 
+def _fig(name: str, key: str, unit: str, description: str, factor: float = 1.0) -> Rate:
+    """A rate whose value is a published calibration figure (single source of truth)."""
+    f = figure(key)
+    return Rate(name, f.value * factor, unit, description, f"{f.source} [{key}]")
+
+
 _RATES = [
-    Rate(
+    _fig(
         "trafficked_guns_per_year",
-        135_000,
+        "flow.guns_per_year",
         "guns/year at scale 1",
         "southbound flow of US guns",
-        "McDougal & Campbell 2026; op-ed",
     ),
     Rate(
         "legit_sales_per_year",
         3_000_000,
         "sales/year at scale 1",
-        "retail firearm sales by the simulated dealers (border states ~2.6M, others ~0.4M)",
-        "assumption from NICS checks for AZ, CA, NM, TX",
+        "retail sales by the simulated dealers (border states ~2.2M, interior ~0.8M)",
+        "assumption from NICS background checks for AZ, CA, NM, TX",
     ),
-    Rate(
+    _fig(
         "border_state_dealers",
-        8_700,
+        "rules.swb_dealers_covered",
         "dealers at scale 1",
         "FFLs in AZ, CA, NM, TX covered by F 3310.12",
-        "CALIBRATION.md",
     ),
-    Rate(
-        "members_2022", 175_000, "persons at scale 1", "cartel members", "Prieto-Curiel et al. 2023"
-    ),
-    Rate(
+    _fig("members_2022", "cartels.members_2022", "persons at scale 1", "cartel members"),
+    _fig(
         "recruits_per_year",
-        19_300,
+        "cartels.recruits_per_week",
         "persons/year at scale 1",
         "recruitment",
-        "Prieto-Curiel et al. 2023",
+        factor=52.0,
     ),
-    Rate(
-        "deaths_per_year",
-        6_500,
-        "persons/year at scale 1",
-        "members killed",
-        "Prieto-Curiel et al. follow-up",
-    ),
-    Rate(
+    _fig("deaths_per_year", "cartels.deaths_per_year", "persons/year at scale 1", "members killed"),
+    _fig(
         "arrests_per_year",
-        5_700,
+        "cartels.incapacitations_per_year",
         "persons/year at scale 1",
         "members incapacitated",
-        "Prieto-Curiel et al. follow-up",
     ),
-    Rate(
+    _fig(
         "mexico_recoveries_per_year",
-        25_000,
+        "traces.mexico_requests_2024",
         "guns/year at scale 1",
         "guns recovered in Mexico and submitted for tracing",
-        "trace requests 2022-24 (sec.)",
     ),
     Rate(
         "outbound_inspection_rate",
         0.0075,
         "share of southbound vehicles",
         "random outbound inspections",
-        "assumption: yields ~0.9% of flow seized (1,171/135k)",
+        "assumption: with detection 0.9 it seizes ~0.7% of the flow (1,171 of ~135,000)",
     ),
     Rate("inspection_detection", 0.9, "probability", "an inspected load is found", "assumption"),
     Rate(
@@ -113,42 +108,53 @@ _RATES = [
         0.3,
         "share of trafficked guns",
         "trafficked guns bought first by an unrelated buyer (private sale, gun show)",
-        "NFCTA Vol. III: unlicensed dealing 41%",
+        "NFCTA Vol. III: unlicensed dealing in 41% of cases",
     ),
     Rate(
         "recovery_mean_years",
         10.0,
         "years",
-        "mean delay from crossing to recovery for a trafficked gun",
+        "mean delay from crossing to recovery for a trafficked gun (exponential)",
         "assumption",
     ),
-    Rate(
+    _fig(
         "foreign_share",
-        0.17,
+        "traces.foreign_made_share",
         "share of Mexico recoveries",
         "foreign-made guns that never passed through US commerce",
-        "GAO-16-223, GAO-21-322",
     ),
     Rate(
         "stock_ttc_median_years",
-        9.0,
+        17.0,
         "years",
-        "median time-to-crime of US guns trafficked before the run (lognormal, sigma 0.75)",
-        "chosen so the mean is ~12-15 years (ATF via press)",
+        "median time-to-crime of US guns trafficked before the run (lognormal, sigma 0.55)",
+        "chosen so Mexico's mean time-to-crime is ~15 years (ATF via press)",
     ),
     Rate(
+        "record_loss_years",
+        40.0,
+        "years",
+        "a first-sale record older than t years is lost with probability 1 - exp(-t / this)",
+        "assumption; yields ~36% of traces without a purchaser (press, 2024)",
+    ),
+    _fig(
         "tampered_share",
-        0.17,
+        "serial.tampered_share",
         "share of recovered guns",
         "serial filed off (partly or fully)",
-        "assumption; see calibration figure",
     ),
-    Rate(
+    _fig(
         "partial_share",
-        0.35,
+        "serial.partial_share",
         "share of tampered serials",
         "tampered serials still partly legible",
-        "assumption",
+    ),
+    Rate(
+        "incomplete_share",
+        0.095,
+        "share of recovered guns",
+        "recovery record too incomplete to trace (make or model missing)",
+        "assumption; with obliterated serials gives ~70% traced to the US (GAO)",
     ),
     Rate(
         "decapitation_violence",

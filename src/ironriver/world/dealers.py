@@ -110,8 +110,7 @@ def build(cfg: WorldConfig) -> pd.DataFrame:
         dtype=object,
     )
     volume = rng.lognormal(0.0, 1.0, n)
-    traffic = rng.pareto(0.9, n) + 0.02
-    traffic *= volume**0.3
+    traffic, favoured = _traffic_weight(state_idx, volume)
     return pd.DataFrame(
         {
             "dealer_id": [f"D{k:06d}" for k in range(n)],
@@ -122,10 +121,33 @@ def build(cfg: WorldConfig) -> pd.DataFrame:
             "city": city,
             "volume": volume,
             "traffic_weight": traffic,
-            "out_of_business": rng.random(n) < 0.04,
+            # the big dealers traffickers favour stay in business (records on file)
+            "out_of_business": (rng.random(n) < 0.04) & ~favoured,
+            "favoured": favoured,
             "wholesaler": np.array(WHOLESALERS, dtype=object)[rng.integers(0, len(WHOLESALERS), n)],
         }
     )
+
+
+HOT_DEALER_SHARE = 0.012  # ATF Commerce in Firearms (2000): 1.2% of dealers ...
+HOT_TRAFFIC_MASS = 0.8  # ... take this share of traffickers' purchases in their state (assumption)
+
+
+def _traffic_weight(state_idx: np.ndarray, volume: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Traffickers' dealer preference: in each state the largest 1.2% of dealers (at least
+    one) draw `HOT_TRAFFIC_MASS` of the purchases, the rest share the remainder by volume."""
+    out = np.zeros(len(volume))
+    hot_mask = np.zeros(len(volume), bool)
+    for s in np.unique(state_idx):
+        idx = np.flatnonzero(state_idx == s)
+        k = max(1, round(HOT_DEALER_SHARE * len(idx)))
+        order = idx[np.argsort(-volume[idx], kind="stable")]
+        hot, rest = order[:k], order[k:]
+        out[hot] = HOT_TRAFFIC_MASS / k
+        hot_mask[hot] = True
+        if len(rest):
+            out[rest] = (1 - HOT_TRAFFIC_MASS) * volume[rest] / volume[rest].sum()
+    return out, hot_mask
 
 
 def pick(

@@ -133,7 +133,8 @@ def simulate(cfg: WorldConfig, orgs: Organisations) -> Dynamics:
         sizes = np.bincount(org_all[active], minlength=len(org_ids)).astype(float)
         has_cells = np.array([len(c[0]) > 0 for c in cell_arrays], bool)
         sizes[~has_cells] = 0
-        n_r = int(rng.poisson(lam_recruit)) if sizes.sum() > 0 else 0
+        # recruits: an exact weekly rate (cumulative rounding), the paper's steady inflow
+        n_r = round(lam_recruit * (w + 1)) - round(lam_recruit * w) if sizes.sum() > 0 else 0
         if n_r:
             o = np.sort(rng.choice(len(org_ids), size=n_r, p=sizes / sizes.sum()))
             cell = np.empty(n_r, object)

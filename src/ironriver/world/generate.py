@@ -89,7 +89,10 @@ def _assemble(world: World) -> None:
     world.guns = guns
     stock = rec.stock_sales.copy()
     stock["sale_idx"] = len(world.sales.sales) + np.arange(len(stock))
-    all_sales = pd.concat([world.sales.sales, stock], ignore_index=True)
+    all_sales = pd.concat([world.sales.sales, stock.drop(columns="record_lost")], ignore_index=True)
+    all_sales["record_lost"] = np.concatenate(
+        [np.zeros(len(world.sales.sales), bool), stock["record_lost"].to_numpy(bool)]
+    )
     ring_buyer = all_sales["buyer_kind"].to_numpy() == "ring"
     bidx = all_sales["buyer_idx"].to_numpy()
     buyer_id = np.where(

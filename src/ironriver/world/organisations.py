@@ -113,7 +113,7 @@ def build(cfg: WorldConfig) -> Organisations:
     person = 0
     for org_id, state, n in zip(orgs["org_id"], orgs["state"], orgs["members0"], strict=True):
         home = state if state in MX_PLACES else "Ciudad de México"
-        n_regions = int(np.clip(round(n / 900), 1, 8))
+        n_regions = int(np.clip(round(n / 900), 2 if n >= 60 else 1, 8))
         n_plazas = int(np.clip(round(n / 120), 1, 60))
         states = [home, *rng.choice(sorted(MX_PLACES), size=n_regions - 1, replace=False)]
         # the leader

@@ -35,6 +35,7 @@ from ironriver.world.rings import Rings
 CIRCUMSTANCES = np.array(["crime_scene", "arrest", "raid"])
 CIRCUMSTANCE_SHARE = np.array([0.45, 0.35, 0.20])
 EVENT_EXTRA = np.array([0.3, 1.0, 4.0])  # mean guns beyond the first, per circumstance
+CORRIDOR_SHARE = 0.45  # stock guns recovered across from their source state (assumption)
 AGENCIES = np.array(["SEDENA", "FGR", "GN", "FGE"])
 AGENCY_SHARE = np.array([0.5, 0.2, 0.2, 0.1])
 
@@ -98,10 +99,14 @@ def simulate(
     # --- stock guns: a first retail sale years before the recovery
     base = len(guns)
     stock = gunlib.sample_guns(rng, n_stock, "trafficked")
-    ttc_years = rng.lognormal(np.log(cfg.value("stock_ttc_median_years")), 0.75, n_stock)
+    ttc_years = rng.lognormal(np.log(cfg.value("stock_ttc_median_years")), 0.55, n_stock)
     ttc_days = np.maximum(200, (ttc_years * 365.25).astype(np.int64))
     sale_date = start + (st_day - ttc_days).astype("timedelta64[D]")
-    st_state = rng.choice(len(trafficking_state_share()), size=n_stock, p=trafficking_state_share())
+    # the stock's source states complete the simulated guns' states to the published shares
+    sim_state = rings.rings["state_idx"].to_numpy()[sim_ring]
+    st_state = _complete(rng, trafficking_state_share(), sim_state, n_stock)
+    # older records are more often lost (dealer out of business, images only)
+    record_lost = rng.random(n_stock) < 1.0 - np.exp(-ttc_years / cfg.value("record_loss_years"))
     stock_sales = pd.DataFrame(
         {
             "kind": "stock",
@@ -112,6 +117,7 @@ def simulate(
             "ring_idx": -1,
             "price": np.round(rng.lognormal(6.3, 0.45, n_stock), 2),
             "gun_idx": base + np.arange(n_stock),
+            "record_lost": record_lost,
         }
     )
     stock["origin"] = "stock"
@@ -149,6 +155,12 @@ def simulate(
     near = rng.random(k) < 0.5
     port_state = port_df["mx_state"].to_numpy(object)[sim_port]
     state[:k] = np.where(near, port_state, state[:k])
+    # stock guns: a corridor share is recovered across the border from their source state
+    across = rng.random(n_stock) < CORRIDOR_SHARE
+    st_port = _port_for_state(rng, port_df, st_state)
+    state[k : k + n_stock] = np.where(
+        across, port_df["mx_state"].to_numpy(object)[st_port], state[k : k + n_stock]
+    )
     o = np.lexsort((gun, state, day // 7))
     gun, day, source, org, state, possessor = (
         a[o] for a in (gun, day, source, org, state, possessor)
@@ -194,3 +206,39 @@ def simulate(
         }
     )
     return Recoveries(rec, extra, stock_sales)
+
+
+def _complete(rng: np.random.Generator, share: np.ndarray, have: np.ndarray, n: int) -> np.ndarray:
+    """`n` state indices such that `have` plus them follow `share` as closely as possible."""
+    total = len(have) + n
+    target = share * total
+    need = np.maximum(0.0, target - np.bincount(have, minlength=len(share)))
+    if n == 0:
+        return np.zeros(0, np.int64)
+    if need.sum() == 0:
+        need = share.copy()
+    quota = need / need.sum() * n
+    counts = np.floor(quota).astype(np.int64)
+    rest = n - int(counts.sum())
+    counts[np.argsort(-(quota - counts), kind="stable")[:rest]] += 1
+    out: np.ndarray = rng.permutation(np.repeat(np.arange(len(share)), counts))
+    return out
+
+
+def _port_for_state(
+    rng: np.random.Generator, port_df: pd.DataFrame, state_idx: np.ndarray
+) -> np.ndarray:
+    """A crossing port for guns sourced in each US state, by port traffic share."""
+    from ironriver.world.places import US_STATES
+    from ironriver.world.rings import CROSSING_STATE
+
+    states = list(US_STATES)
+    out = np.zeros(len(state_idx), np.int64)
+    pstate = port_df["state_code"].to_numpy(object)
+    share = port_df["share"].to_numpy(float)
+    for s in np.unique(state_idx):
+        m = state_idx == s
+        cand = np.flatnonzero(pstate == CROSSING_STATE[states[s]])
+        w = share[cand] / share[cand].sum()
+        out[m] = cand[rng.choice(len(cand), size=int(m.sum()), p=w)]
+    return out

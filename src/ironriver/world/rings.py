@@ -20,7 +20,7 @@ from ironriver.world.config import WorldConfig
 from ironriver.world.organisations import Organisations
 from ironriver.world.places import US_STATES, mx_phone, trafficking_state_share, us_phone
 
-GUNS_PER_RING_YEAR = 60.0
+GUNS_PER_RING_YEAR = 25.0  # within NFCTA Vol. III guns per case (16-30)
 CROSSING_STATE = {
     "TX": "TX",
     "AZ": "AZ",

@@ -79,7 +79,7 @@ def simulate(cfg: WorldConfig, dealer_df: pd.DataFrame, rings: Rings) -> Sales:
 
     # ---- trafficked guns: acquisition week and ring
     r = rings.rings
-    n_traf = int(rng.poisson(cfg.value("trafficked_guns_per_year") * cfg.scale * cfg.years))
+    n_traf = round(cfg.value("trafficked_guns_per_year") * cfg.scale * cfg.years)
     w = r["weight"].to_numpy()
     ring = np.sort(rng.choice(len(r), size=n_traf, p=w / w.sum()))
     acq_day = rng.integers(0, days, n_traf)

@@ -52,6 +52,7 @@ def write(world: World, paths: WorldPaths) -> None:
             "date": s["date"],
             "ring_id": ring_id[s["ring_idx"].to_numpy()],
             "price": s["price"],
+            "record_lost": s["record_lost"],
         }
     )
     write_parquet(sales, t / "sales.parquet")
@@ -199,6 +200,7 @@ def write(world: World, paths: WorldPaths) -> None:
             "source": rr["source"],
             "serial_status": rr["serial_status"],
             "serial_observed": rr["serial_observed"],
+            "incomplete": rr["incomplete"],
         }
     )
     write_parquet(recov, t / "recoveries.parquet")

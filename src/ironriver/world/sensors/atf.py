@@ -119,7 +119,8 @@ def write(world: World, paths: WorldPaths) -> list[pd.DataFrame]:
             "PRICE_USD": sales["price"].to_numpy(float),
         }
     )
-    visible = ~d["out_of_business"].to_numpy(bool)
+    lost = sales["record_lost"].to_numpy(bool)
+    visible = ~d["out_of_business"].to_numpy(bool) & ~lost
     write_csv(frame[visible], out / "dealer_sales.csv")
     recs = [
         records(

@@ -56,14 +56,21 @@ def write(world: World, paths: WorldPaths) -> list[pd.DataFrame]:
         [pool["plate_state"].to_numpy(object), rv["plate_state"].to_numpy(object)]
     )
     truck_all = np.concatenate([pool["body"].to_numpy(object) == "truck", np.zeros(len(rv), bool)])
+    # each plate's likely misreading (O/0, I/1, S/5, B/8), chosen per read below
+    plate_alt, _ = noise.serial_misread(rng, plate_all, 1.0)
+    plate_arr = pa.array(plate_all, pa.string())
+    plate_alt_arr = pa.array(plate_alt, pa.string())
+    pstate_arr = pa.array(pstate_all, pa.string())
     trips = world.trips.trips
-    trip_driver = (
-        people.person_ids("ring", trips["driver_idx"].to_numpy())
-        if len(trips)
-        else np.array([], object)
-    )
+    trip_driver = pa.array(people.person_ids("ring", trips["driver_idx"].to_numpy()), pa.string())
     codes = port_df["code"].astype(str).to_numpy(object)
     names = port_df["port"].to_numpy(object)
+    codes_arr = pa.array(codes, pa.string())
+    names_arr = pa.array(names, pa.string())
+    width = int(port_df["lanes"].max()) + 1
+    cams = pa.array([f"{c}-OB-{lane:02d}" for c in codes for lane in range(width)], pa.string())
+    vclass = pa.array(["POV", "TRK"], pa.string())
+    constants = pa.array(["us_cbp_outbound_crossings", "us_cbp_plate_reads", ""], pa.string())
     world.trip_crossing = np.full(len(trips), -1, np.int64)
     xs = CsvStream(out / "outbound_crossings.csv")
     lpr = CsvStream(out / "plate_reads.csv")
@@ -78,74 +85,74 @@ def write(world: World, paths: WorldPaths) -> list[pd.DataFrame]:
         xid = _ids("X", ch.number, 10)
         read = rng.random(m) < read_rate
         rid = _ids("L", ch.number, 10)
-        rid_or_empty = pc.if_else(pa.array(read), rid, pa.scalar(""))
-        ts = pa.array(ch.ts.astype("datetime64[s]"))
-        ts_text = pc.strftime(ts, format=TS)
+        ts_text = pc.cast(pa.array(ch.ts.astype("datetime64[s]")), pa.string())
         xs.write(
             pa.table(
                 {
                     "CROSSING_ID": xid,
-                    "PORT_CODE": pa.array(codes[ch.port_idx], pa.string()),
-                    "PORT_NAME": pa.array(names[ch.port_idx], pa.string()),
+                    "PORT_CODE": codes_arr.take(ch.port_idx),
+                    "PORT_NAME": names_arr.take(ch.port_idx),
                     "LANE": pa.array(ch.lane, pa.int64()),
                     "CROSSING_DT": ts_text,
-                    "VEHICLE_CLASS": pa.array(np.where(truck_all[vrow], "TRK", "POV"), pa.string()),
-                    "LPR_READ_ID": rid_or_empty,
+                    "VEHICLE_CLASS": vclass.take(truck_all[vrow].astype(np.int8)),
+                    "LPR_READ_ID": pc.if_else(pa.array(read), rid, pa.scalar("")),
                 }
             )
         )
         r = np.flatnonzero(read)
-        plate = plate_all[vrow[r]]
-        bad = np.flatnonzero(rng.random(len(r)) < 0.02)
-        if len(bad):
-            plate[bad], _ = noise.serial_misread(rng, plate[bad], 1.0)
-        pstate = pstate_all[vrow[r]].copy()
-        pstate[rng.random(len(r)) < 0.05] = ""
+        vr = vrow[r]
+        bad = pa.array(rng.random(len(r)) < 0.02)
+        plate = pc.if_else(bad, plate_alt_arr.take(vr), plate_arr.take(vr))
+        pstate = pc.if_else(pa.array(rng.random(len(r)) < 0.05), pa.scalar(""), pstate_arr.take(vr))
         conf = np.round(0.7 + 0.3 * rng.random(len(r)), 2)
-        cam = [
-            f"{c}-OB-{lane:02d}" for c, lane in zip(codes[ch.port_idx[r]], ch.lane[r], strict=True)
-        ]
+        rr = pa.array(r, pa.int64())
         lpr.write(
             pa.table(
                 {
-                    "READ_ID": rid.take(pa.array(r, pa.int64())),
-                    "CAMERA_ID": pa.array(cam, pa.string()),
-                    "READ_DT": ts_text.take(pa.array(r, pa.int64())),
-                    "PLATE": pa.array(plate, pa.string()),
-                    "PLATE_STATE": pa.array(pstate, pa.string()),
+                    "READ_ID": rid.take(rr),
+                    "CAMERA_ID": cams.take(ch.port_idx[r] * width + ch.lane[r]),
+                    "READ_DT": ts_text.take(rr),
+                    "PLATE": plate,
+                    "PLATE_STATE": pstate,
                     "CONFIDENCE": pa.array(conf, pa.float64()),
                 }
             )
         )
-        vid = np.where(ch.vehicle >= 0, _vid_pool(ch.vehicle), _vid_ring(-ch.vehicle - 1))
-        pid = np.where(ch.vehicle >= 0, _drv(ch.vehicle), "")
-        if ring_rows.any():
-            pid[ring_rows] = trip_driver[ch.trip_idx[ring_rows]]
+        pool_rows = pa.array(ch.vehicle >= 0)
+        vid_arr = pc.if_else(
+            pool_rows, _ids("V", np.maximum(ch.vehicle, 0), 8), _ids("RV", -ch.vehicle - 1, 6)
+        )
+        pid_arr = pc.if_else(
+            pool_rows,
+            _ids("DRV", np.maximum(ch.vehicle, 0), 8),
+            trip_driver.take(np.maximum(ch.trip_idx, 0)) if len(trips) else pa.scalar(""),
+        )
+        empty = constants.take(np.full(m, 2))
         truth_stream.write(
             pa.table(
                 {
-                    "dataset": pa.array(
-                        np.full(m, "us_cbp_outbound_crossings", object), pa.string()
-                    ),
+                    "dataset": constants.take(np.zeros(m, np.int64)),
                     "record_id": xid,
-                    "person_id": pa.array(pid, pa.string()),
-                    "gun_id": pa.array(np.full(m, "", object), pa.string()),
-                    "vehicle_id": pa.array(vid, pa.string()),
+                    "person_id": pid_arr,
+                    "gun_id": empty,
+                    "vehicle_id": vid_arr,
                 }
             )
         )
         truth_stream.write(
             pa.table(
                 {
-                    "dataset": pa.array(np.full(len(r), "us_cbp_plate_reads", object), pa.string()),
-                    "record_id": rid.take(pa.array(r, pa.int64())),
-                    "person_id": pa.array(pid[r], pa.string()),
-                    "gun_id": pa.array(np.full(len(r), "", object), pa.string()),
-                    "vehicle_id": pa.array(vid[r], pa.string()),
+                    "dataset": constants.take(np.ones(len(r), np.int64)),
+                    "record_id": rid.take(rr),
+                    "person_id": pid_arr.take(rr),
+                    "gun_id": empty.take(rr),
+                    "vehicle_id": vid_arr.take(rr),
                 }
             )
         )
         i = np.flatnonzero(ch.inspected)
+        vid = np.asarray(vid_arr.take(pa.array(i, pa.int64())).to_pylist(), dtype=object)
+        pid = np.asarray(pid_arr.take(pa.array(i, pa.int64())).to_pylist(), dtype=object)
         inspected.append(
             pd.DataFrame(
                 {
@@ -154,8 +161,8 @@ def write(world: World, paths: WorldPaths) -> list[pd.DataFrame]:
                     "port_idx": ch.port_idx[i],
                     "lane": ch.lane[i],
                     "vrow": vrow[i],
-                    "vehicle_id": vid[i],
-                    "person_id": pid[i],
+                    "vehicle_id": vid,
+                    "person_id": pid,
                     "trip_idx": ch.trip_idx[i],
                     "seized": ch.seized[i],
                 }
@@ -167,18 +174,6 @@ def write(world: World, paths: WorldPaths) -> list[pd.DataFrame]:
     recs = _inspections(world, paths, insp, rng, plate_all, pstate_all, codes, names)
     write_yaml(_mapping(), out / "mapping.yaml")
     return recs
-
-
-def _vid_pool(v: np.ndarray) -> np.ndarray:
-    return np.char.add("V", np.char.zfill(v.astype(str), 8)).astype(object)
-
-
-def _vid_ring(v: np.ndarray) -> np.ndarray:
-    return np.char.add("RV", np.char.zfill(v.astype(str), 6)).astype(object)
-
-
-def _drv(v: np.ndarray) -> np.ndarray:
-    return np.char.add("DRV", np.char.zfill(v.astype(str), 8)).astype(object)
 
 
 def _inspections(

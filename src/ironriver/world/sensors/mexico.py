@@ -48,21 +48,29 @@ def write(world: World, paths: WorldPaths) -> list[pd.DataFrame]:
     r = rec.recoveries
     guns = world.guns
     g = guns.iloc[r["gun_idx"].to_numpy()].reset_index(drop=True)
-    tampered = world.cfg.value("tampered_share")
-    serial, status = noise.obliterate_serials(
-        rng, g["serial"].to_numpy(object), tampered, world.cfg.value("partial_share")
+    # exact shares (not Bernoulli) keep small worlds on their calibration figures
+    n = len(r)
+    serial = g["serial"].to_numpy(object).copy()
+    status = np.full(n, "intact", dtype=object)
+    tampered = np.sort(rng.permutation(n)[: round(n * world.cfg.value("tampered_share"))])
+    serial[tampered], status[tampered] = noise.obliterate_serials(
+        rng, serial[tampered], 1.0, world.cfg.value("partial_share")
     )
     intact = status == "intact"
     misread, _ = noise.serial_misread(rng, serial[intact], 0.03)
     serial[intact] = misread
+    make, _ = noise.make_variant(rng, g["maker"].to_numpy(object), 0.3)
+    incomplete = np.zeros(n, bool)
+    incomplete[rng.permutation(n)[: round(n * world.cfg.value("incomplete_share"))]] = True
+    make[incomplete] = ""
     world.obliteration = pd.DataFrame(
         {
             "recovery_idx": r["recovery_idx"].to_numpy(),
             "serial_observed": serial,
             "serial_status": status,
+            "incomplete": incomplete,
         }
     )
-    make, _ = noise.make_variant(rng, g["maker"].to_numpy(object), 0.3)
     caliber, _ = noise.caliber_variant(rng, g["caliber"].to_numpy(object), 0.3)
     country = np.where(rng.random(len(g)) < 0.5, g["country"].to_numpy(object), "")
     possessed = r["possessor_idx"].to_numpy() >= 0

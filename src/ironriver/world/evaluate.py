@@ -1,0 +1,233 @@
+"""Measure a generated world against the published figures it is calibrated to.
+
+`measure(root)` reads `truth/*.parquet` (and counts one port's crossings in the CBP file)
+and returns each figure's simulated value under the same key as `calibration.FIGURES`, plus
+a few world-only figures (`world.*`) whose tolerances are this project's documented
+assumptions. A trace here is what ATF's would conclude from the records: a recovery is
+*traced to the US* when its gun went through US commerce and its record is complete enough
+(serial not fully obliterated, make present); *with a purchaser* when the first retail sale
+record is still available and the serial is fully legible.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from ironriver.errors import WorldError
+
+BORDER = ("TX", "AZ", "CA", "NM")
+
+
+@dataclass(frozen=True)
+class WorldFigure:
+    """A figure only the world defines (no public source): value and accepted range."""
+
+    key: str
+    value: float
+    low: float
+    high: float
+    unit: str
+    description: str
+
+
+WORLD_FIGURES = (
+    WorldFigure(
+        "world.multiple_sale_straw_share",
+        0.45,
+        0.2,
+        0.7,
+        "share",
+        "Straw-purchased trafficked guns that appear on a multiple-sale report "
+        "(assumption: evasive rings keep it well below 1).",
+    ),
+    WorldFigure(
+        "world.multiple_sale_evasive_share",
+        0.05,
+        0.0,
+        0.2,
+        "share",
+        "Same, for rings that spread purchases (assumption).",
+    ),
+    WorldFigure(
+        "world.decapitation_violence_ratio",
+        1.8,
+        1.3,
+        2.5,
+        "ratio",
+        "Killings in the beheaded organisation's factions, 26 weeks after / before a "
+        "contested succession (Lindo & Padilla-Romo: +80%); ~1 with a successor.",
+    ),
+)
+
+
+def _read(root: Path, name: str) -> pd.DataFrame:
+    path = root / "truth" / f"{name}.parquet"
+    if not path.exists():
+        raise WorldError(
+            f"{path} is missing.", hint="Generate the world with `ironriver world generate`."
+        )
+    return pd.read_parquet(path)
+
+
+def trace_outcomes(root: Path) -> pd.DataFrame:
+    """One row per recovery: outcome (us_purchaser, us_no_purchaser, foreign, undetermined),
+    the gun's type and caliber, source state, dealer and time-to-crime in years."""
+    rec = _read(root, "recoveries")
+    guns = _read(root, "guns").set_index("gun_id")
+    dealers = _read(root, "dealers").set_index("dealer_id")
+    sales = _read(root, "sales")
+    lost_ids = set(sales.loc[sales["record_lost"], "sale_id"])
+    g = guns.loc[rec["gun_id"]]
+    origin = g["origin"].to_numpy(object)
+    us = origin != "foreign"
+    readable = (rec["serial_status"] != "obliterated").to_numpy() & ~rec["incomplete"].to_numpy(
+        bool
+    )
+    dealer = g["dealer_id"].to_numpy(object)
+    ooB = dealers["out_of_business"].reindex(dealer).fillna(False).to_numpy(bool)
+    lost = pd.Series(g["sale_id"].to_numpy(object)).isin(lost_ids).to_numpy()
+    purchaser = (rec["serial_status"] == "intact").to_numpy() & ~ooB & ~lost
+    outcome = np.where(
+        ~us,
+        "foreign",
+        np.where(~readable, "undetermined", np.where(purchaser, "us_purchaser", "us_no_purchaser")),
+    )
+    ttc = (rec["date"].to_numpy() - g["sale_date"].to_numpy()).astype("timedelta64[D]").astype(
+        float
+    ) / 365.25
+    del sales
+    return pd.DataFrame(
+        {
+            "recovery_id": rec["recovery_id"].to_numpy(),
+            "outcome": outcome,
+            "type": g["type"].to_numpy(object),
+            "caliber": g["caliber"].to_numpy(object),
+            "dealer_id": dealer,
+            "source_state": dealers["state"].reindex(dealer).fillna("").to_numpy(object),
+            "mx_state": rec["mx_state"].to_numpy(object),
+            "ttc_years": ttc,
+            "serial_status": rec["serial_status"].to_numpy(object),
+        }
+    )
+
+
+def measure(root: Path | str) -> dict[str, float]:
+    """Simulated value of every figure the world can speak to."""
+    root = Path(root)
+    meta = json.loads((root / "world.json").read_text(encoding="utf-8"))
+    scale, years = float(meta["scale"]), int(meta["years"])
+    out: dict[str, float] = {}
+    guns = _read(root, "guns")
+    trips = _read(root, "trips")
+    traf = int((guns["origin"] == "trafficked").sum())
+    out["flow.guns_per_year"] = traf / scale / years
+    crossed = float(trips.loc[trips["loaded"], "n_guns"].sum())
+    seized = float(trips.loc[trips["seized"], "n_guns"].sum())
+    out["cbp.outbound_seizure_share"] = seized / crossed if crossed else float("nan")
+
+    t = trace_outcomes(root)
+    traced = t["outcome"].isin(["us_purchaser", "us_no_purchaser"])
+    with_p = t[t["outcome"] == "us_purchaser"]
+    out["traces.us_sourced_share"] = float(traced.mean())
+    out["traces.foreign_made_share"] = float((t["outcome"] == "foreign").mean())
+    out["traces.no_purchaser_share"] = float(
+        (t["outcome"] == "us_no_purchaser").sum() / max(1, traced.sum())
+    )
+    out["traces.ttc_mexico_mean_years"] = float(with_p["ttc_years"].mean())
+    typ = t["type"]
+    out["mix.pistol_share"] = float((typ == "pistol").mean())
+    out["mix.rifle_share"] = float((typ == "rifle").mean())
+    out["mix.handgun_share_2017_22"] = float(typ.isin(["pistol", "revolver"]).mean())
+    out["mix.long_gun_share_2017_22"] = float(typ.isin(["rifle", "shotgun"]).mean())
+    cal = t["caliber"].astype(str)
+    out["mix.caliber_9mm_share"] = float(cal.str.match(r"^9\s?mm").mean())
+    out["mix.caliber_22_share"] = float(cal.str.match(r"^\.22(\s|$)").mean())
+    st = with_p["source_state"]
+    for s in ("tx", "az"):
+        out[f"source_state.{s}_share"] = float((st == s.upper()).mean())
+    out["source_state.ca_nm_share"] = float(st.isin(["CA", "NM"]).mean())
+    four = st[st.isin(BORDER)]
+    for s in BORDER:
+        out[f"source_state.border_share_{s.lower()}"] = float((four == s).mean())
+    out["source_state.az_sonora_corridor_share"] = float(
+        ((st == "AZ") & (with_p["mx_state"] == "Sonora")).mean()
+    )
+    tampered = t["serial_status"] != "intact"
+    out["serial.tampered_share"] = float(tampered.mean())
+    out["serial.partial_share"] = float(
+        (t["serial_status"] == "partial").sum() / max(1, tampered.sum())
+    )
+    dealers = _read(root, "dealers")
+    per_dealer = with_p["dealer_id"].value_counts()
+    top = max(1, round(0.012 * len(dealers)))
+    out["dealers.top_trace_share"] = float(per_dealer.iloc[:top].sum() / max(1, per_dealer.sum()))
+    sales = _read(root, "sales")
+    start = np.datetime64(meta["start"])
+    in_run = sales["date"].to_numpy() >= start
+    traf_sales = sales[in_run & sales["kind"].isin(["straw", "secondary"])]
+    rings = _read(root, "rings")
+    inv = rings.loc[rings["investigated"], "ring_id"]
+    per_ring = traf_sales[traf_sales["ring_id"].isin(inv)].groupby("ring_id").size()
+    out["cases.guns_per_case"] = float(per_ring.mean() / years) if len(per_ring) else float("nan")
+    # cartels
+    mem = _read(root, "memberships")
+    cartel = mem[mem["ring_id"] == ""]
+    at_start = cartel[cartel["start_week"] < 0]
+    members0 = at_start["person_id"].nunique()
+    out["cartels.members_2022"] = members0 / scale
+    largest = at_start.groupby("org_id")["person_id"].nunique().max()
+    out["cartels.cjng_share"] = float(largest / members0)
+    recruits = cartel[cartel["start_week"] >= 0]
+    recruits = recruits[~recruits["org_id"].str.contains("-F")]
+    out["cartels.recruits_per_week"] = recruits["person_id"].nunique() / (52 * years) / scale
+    ev = _read(root, "events")
+    out["cartels.death_rate_per_year"] = float((ev["kind"] == "killed").sum() / members0 / years)
+    out["cartels.incapacitation_rate_per_year"] = float(
+        (ev["kind"] == "arrested").sum() / members0 / years
+    )
+    out["cartels.loss_rate_per_year"] = (
+        out["cartels.death_rate_per_year"] + out["cartels.incapacitation_rate_per_year"]
+    )
+    # multiple-sale hits
+    ms_path = root / "truth" / "multiple_sales.parquet"
+    reported = set(pd.read_parquet(ms_path)["sale_id"]) if ms_path.exists() else set()
+    straw = sales[in_run & (sales["kind"] == "straw")].merge(
+        rings[["ring_id", "evasive"]], on="ring_id"
+    )
+    hit = straw["sale_id"].isin(reported)
+    out["world.multiple_sale_straw_share"] = float(hit[~straw["evasive"]].mean())
+    out["world.multiple_sale_evasive_share"] = float(hit[straw["evasive"]].mean())
+    if meta.get("decapitation_week") is not None and meta.get("succession"):
+        out["world.decapitation_violence_ratio"] = _violence_ratio(ev, meta)
+    # border volume at San Ysidro (southbound assumed = northbound)
+    csv = root / "agencies" / "cbp" / "outbound_crossings.csv"
+    if csv.exists():
+        con = duckdb.connect()
+        count = con.execute(
+            "SELECT count(*) FROM read_csv(?, header=true, all_varchar=true) WHERE PORT_NAME = 'San Ysidro'",
+            [str(csv)],
+        ).fetchone()
+        con.close()
+        out["border.san_ysidro_southbound_per_day"] = (
+            float(count[0] if count else 0) / (364 * years) / scale
+        )
+    return out
+
+
+def _violence_ratio(ev: pd.DataFrame, meta: dict[str, object]) -> float:
+    w = int(str(meta["decapitation_week"]))
+    org = str(meta["decapitated_org"])
+    k = ev[(ev["kind"] == "killed") & ev["org_id"].astype(str).str.startswith(org)]
+    before = ((k["week"] >= w - 26) & (k["week"] < w)).sum()
+    after = ((k["week"] >= w) & (k["week"] < w + 26)).sum()
+    span_before = min(26, w)
+    span_after = min(26, int(str(meta["weeks"])) - w)
+    if not (before and span_before and span_after):
+        return float("nan")
+    return float((after / span_after) / (before / span_before))

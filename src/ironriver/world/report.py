@@ -1,0 +1,73 @@
+"""`world_report(root)`: each calibration figure beside the world's value, with a verdict.
+
+Rows come from `calibration.FIGURES` (published figures, with tolerance ranges) and
+`evaluate.WORLD_FIGURES` (this project's documented assumptions) for every key that
+`evaluate.measure` can compute; the rest of the published figures are listed as "n/a" so a
+reader sees what the world does not claim to reproduce.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ironriver.world.calibration import FIGURES
+from ironriver.world.evaluate import WORLD_FIGURES, measure
+
+POINT_TOLERANCE = 0.05  # relative band around a published point figure (no range given)
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    key: str
+    description: str
+    unit: str
+    target: float
+    low: float
+    high: float
+    world: float | None
+    ok: bool | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def world_report(root: Path | str, *, include_unmeasured: bool = True) -> list[ReportRow]:
+    values = measure(root)
+    rows: list[ReportRow] = []
+    specs = [(f.key, f.description, f.unit, f.value, f.low, f.high) for f in FIGURES]
+    specs += [(f.key, f.description, f.unit, f.value, f.low, f.high) for f in WORLD_FIGURES]
+    for key, desc, unit, value, low, high in specs:
+        got = values.get(key)
+        if got is None or (isinstance(got, float) and math.isnan(got)):
+            if include_unmeasured:
+                rows.append(ReportRow(key, desc, unit, value, low, high, None, None))
+            continue
+        if low == high:  # a point figure: accept within POINT_TOLERANCE of it
+            low, high = low * (1 - POINT_TOLERANCE), high * (1 + POINT_TOLERANCE)
+        rows.append(ReportRow(key, desc, unit, value, low, high, got, low <= got <= high))
+    return rows
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "n/a"
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    return f"{x:.4g}"
+
+
+def format_report(rows: list[ReportRow]) -> str:
+    """A plain-text table: figure, target [low, high], world value, verdict."""
+    header = f"{'figure':44} {'target':>10} {'range':>23} {'world':>10}  ok"
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        rng = f"[{_fmt(r.low)}, {_fmt(r.high)}]"
+        verdict = "-" if r.ok is None else ("yes" if r.ok else "NO")
+        lines.append(f"{r.key:44} {_fmt(r.target):>10} {rng:>23} {_fmt(r.world):>10}  {verdict}")
+    measured = [r for r in rows if r.ok is not None]
+    passed = sum(1 for r in measured if r.ok)
+    lines.append(f"{passed} of {len(measured)} measured figures within range")
+    return "\n".join(lines)

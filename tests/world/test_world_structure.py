@@ -1,0 +1,54 @@
+"""What a world holds: agency files with their mappings, truth behind every record."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow.csv as pacsv
+
+from ironriver.ingest import load_mapping
+from ironriver.world import WorldPaths
+
+AGENCIES = {"atf", "cbp", "hsi", "fgr", "sedena", "cni"}
+
+
+def test_every_agency_has_a_valid_mapping(tiny_world: WorldPaths) -> None:
+    mappings = tiny_world.mappings()
+    assert {p.parent.name for p in mappings} == AGENCIES
+    datasets = [d.name for p in mappings for d in load_mapping(p)]
+    assert len(datasets) == len(set(datasets)) >= 10
+
+
+def test_mexican_files_speak_spanish(tiny_world: WorldPaths) -> None:
+    t = pacsv.read_csv(tiny_world.agency("sedena") / "aseguramientos_armas.csv").to_pandas()
+    assert {"FOLIO", "FECHA", "MATRICULA", "CALIBRE", "TIPO_ARMA"} <= set(t.columns)
+    assert t["FECHA"].str.match(r"^\d{2}/\d{2}/\d{4}$").all()
+    assert set(t["ESTADO_MATRICULA"]) <= {"íntegra", "parcialmente borrada", "borrada"}
+
+
+def test_records_map_to_truth(tiny_world: WorldPaths) -> None:
+    records = pd.read_parquet(tiny_world.truth / "records.parquet")
+    persons = set(pd.read_parquet(tiny_world.truth / "persons.parquet")["person_id"])
+    guns = set(pd.read_parquet(tiny_world.truth / "guns.parquet")["gun_id"])
+    assert records["record_id"].is_unique
+    named = records.loc[records["person_id"] != "", "person_id"]
+    # commuters that only pass plate readers are never named; everyone else is a person
+    named = named[
+        ~named.str.startswith("DRV") | records.loc[named.index, "dataset"].eq("us_cbp_inspections")
+    ]
+    assert set(named) <= persons
+    assert set(records.loc[records["gun_id"] != "", "gun_id"]) <= guns
+    sales = pacsv.read_csv(tiny_world.agency("atf") / "dealer_sales.csv").to_pandas()
+    ids = set(records.loc[records["dataset"] == "us_atf_dealer_sales", "record_id"])
+    assert set(sales["TXN_NO"]) == ids
+
+
+def test_chains_link_sale_crossing_recovery(tiny_world: WorldPaths) -> None:
+    chains = pd.read_parquet(tiny_world.truth / "chains.parquet")
+    crossed = chains[(chains["crossing_id"] != "") & (chains["recovery_id"] != "")]
+    assert len(crossed) > 0
+    assert (crossed["recovery_date"] > crossed["crossing_date"]).all()
+    assert (crossed["crossing_date"] > crossed["sale_date"]).all()
+    memberships = pd.read_parquet(tiny_world.truth / "memberships.parquet")
+    roles = set(memberships["role"])
+    assert {"leader", "regional_boss", "plaza_boss", "cell_leader", "member"} <= roles
+    assert {"coordinator", "recruiter", "straw_purchaser", "driver"} <= roles
