@@ -111,8 +111,15 @@ _RATES = [
         "NFCTA Vol. III: unlicensed dealing in 41% of cases",
     ),
     Rate(
+        "recovered_share",
+        0.16,
+        "share of trafficked guns",
+        "trafficked guns ever recovered in Mexico (~21,600 US-sourced recoveries / 135,000)",
+        "derived from traces.mexico_requests_2024 and flow.guns_per_year",
+    ),
+    Rate(
         "recovery_mean_years",
-        10.0,
+        12.0,
         "years",
         "mean delay from crossing to recovery for a trafficked gun (exponential)",
         "assumption",
@@ -125,7 +132,7 @@ _RATES = [
     ),
     Rate(
         "stock_ttc_median_years",
-        17.0,
+        14.5,
         "years",
         "median time-to-crime of US guns trafficked before the run (lognormal, sigma 0.55)",
         "chosen so Mexico's mean time-to-crime is ~15 years (ATF via press)",

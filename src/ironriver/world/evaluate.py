@@ -183,9 +183,8 @@ def measure(root: Path | str) -> dict[str, float]:
     out["cartels.members_2022"] = members0 / scale
     largest = at_start.groupby("org_id")["person_id"].nunique().max()
     out["cartels.cjng_share"] = float(largest / members0)
-    recruits = cartel[cartel["start_week"] >= 0]
-    recruits = recruits[~recruits["org_id"].str.contains("-F")]
-    out["cartels.recruits_per_week"] = recruits["person_id"].nunique() / (52 * years) / scale
+    first = cartel.groupby("person_id")["start_week"].min()
+    out["cartels.recruits_per_week"] = int((first >= 0).sum()) / (52 * years) / scale
     ev = _read(root, "events")
     out["cartels.death_rate_per_year"] = float((ev["kind"] == "killed").sum() / members0 / years)
     out["cartels.incapacitation_rate_per_year"] = float(

@@ -25,7 +25,7 @@ from ironriver.world.places import MX_PLACES, mx_municipality
 
 FUNCTIONS = np.array(["gunmen", "lookouts", "logistics", "finance", "arms_procurement"])
 FUNCTION_WEIGHTS = np.array([0.45, 0.25, 0.13, 0.05, 0.12])
-MIN_MEMBERS = 12
+MIN_MEMBERS = 3  # smaller groups are dropped (a leader, a regional and a plaza boss)
 
 
 def _read(name: str) -> list[dict[str, str]]:
