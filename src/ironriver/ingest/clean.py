@@ -107,7 +107,7 @@ class Cleaner:
     def sanitize_columns(
         self, columns: list[str], source: str = "src", target: str = "san"
     ) -> dict[str, str]:
-        """Create `target`: `source` plus one sanitized column per input column.
+        """Create the view `target`: `source` plus one sanitized column per input column.
 
         Printable-ASCII values are trimmed in SQL; every other distinct value is sanitized
         once by FtM in Python and joined back. Returns {column: sanitized column name}.
@@ -138,7 +138,7 @@ class Cleaner:
                 f"ELSE {alias}.clean END) AS {out}"
             )
         self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {ident(target)} AS SELECT {', '.join(selects)} "
+            f"CREATE OR REPLACE TEMP VIEW {ident(target)} AS SELECT {', '.join(selects)} "
             f"FROM {ident(source)} {' '.join(joins)}"
         )
         return names

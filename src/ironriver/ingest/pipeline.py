@@ -91,9 +91,8 @@ def _prepare(
         records = load_source(con, query.source, refs)
         cleaner = Cleaner(con)
         scol = cleaner.sanitize_columns(refs)
-        con.execute("DROP TABLE src")
         where = filter_condition(query, scol)
-        checks = [duplicate_check_sql(refs, "san")]
+        checks = [duplicate_check_sql(refs, "src")]
         if query.entities:
             comp = EntityCompiler(query, mapping.name, cleaner, scol)
             extra = ", ".join(comp.columns)
@@ -116,7 +115,8 @@ def _prepare(
         if query.entities:
             build_statements(con, comp, mapping.name, query.source.path.name)
             con.execute("DROP TABLE cln")
-        con.execute("DROP TABLE san")
+        con.execute("DROP VIEW san")
+        con.execute("DROP TABLE src")
         return _Prepared(
             mapping, query, con, bool(query.entities), query.ledger is not None, records, rejected
         )

@@ -24,11 +24,14 @@ from ironriver.ingest.sqltext import ident
 def duplicate_check_sql(refs: list[str], table: str = "src") -> str:
     """SELECT of (_row, column, value, reason) for records repeating an earlier one."""
     cols = ", ".join(ident(r) for r in refs) or "1"
+    src = ident(table)
+    # Only records whose row hash repeats go through the exact (costly) window.
+    candidates = f"hash({cols}) IN (SELECT hash({cols}) FROM {src} GROUP BY 1 HAVING count(*) > 1)"
     return (
         "SELECT _row, '(all columns)' AS \"column\", NULL AS value, "
         "'duplicate of row ' || CAST(_first AS VARCHAR) AS reason FROM ("
-        f"SELECT _row, min(_row) OVER (PARTITION BY {cols}) AS _first FROM {ident(table)}"
-        ") WHERE _row <> _first"
+        f"SELECT _row, min(_row) OVER (PARTITION BY {cols}) AS _first FROM {src} "
+        f"WHERE {candidates}) WHERE _row <> _first"
     )
 
 
