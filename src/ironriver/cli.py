@@ -318,10 +318,14 @@ def model_dir(target: Path) -> None:
 def _register() -> None:
     """Attach the capability command groups (each lives with its capability)."""
     from ironriver.demo import demo_command
+    from ironriver.ingest.cli import ingest_command
     from ironriver.strategy.cli import strategy
+    from ironriver.world.cli import world
 
     cli.add_command(demo_command, "demo")
+    cli.add_command(ingest_command, "ingest")
     cli.add_command(strategy, "strategy")
+    cli.add_command(world, "world")
 
 
 _register()
