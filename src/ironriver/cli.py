@@ -82,8 +82,7 @@ def datasets(ctx: click.Context) -> None:
     view = app.view()
     counts = view.counts()
     rows = []
-    for _id, info in view.store.datasets():
-        n = counts.statements_by_dataset.get(info.name, 0)
+    for info in view.datasets():
         rows.append(
             {
                 "name": info.name,
@@ -91,7 +90,7 @@ def datasets(ctx: click.Context) -> None:
                 "country": info.country,
                 "marking": info.marking.value,
                 "releasable_to": ",".join(sorted(info.releasable_to)),
-                "visible_statements": n,
+                "visible_statements": counts.statements_by_dataset.get(info.name, 0),
             }
         )
     app.emit(

@@ -160,3 +160,9 @@ def test_audit_detects_truncated_tail(store: Store) -> None:
         conn.execute(text("DELETE FROM audit_events WHERE seq = 3"))
     problems = store.audit.verify().problems
     assert any("removed from the end" in p for p in problems)
+
+
+def test_dataset_catalogue_hides_unreleasable(store: Store) -> None:
+    load(store)
+    assert {d.name for d in View(store, SEDENA).datasets()} == {MX.name}
+    assert {d.name for d in View(store, ATF).datasets()} == {US.name, MX.name}

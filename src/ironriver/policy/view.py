@@ -30,7 +30,10 @@ from ironriver.store.tables import datasets, labels, statements
 if TYPE_CHECKING:
     import duckdb
 
-    from ironriver.store import Store
+    from ironriver.store import DatasetInfo, Store
+
+# Name-typed properties that mention someone else's name rather than name the entity.
+NOT_SEARCHED = ("namesMentioned",)
 
 _DATASET = Dataset({"name": "ironriver", "title": "ironriver view"})
 
@@ -95,6 +98,16 @@ class View:
         self.label_ids = sorted(r.id for r in store.labels() if can_see(principal, r.label))
         self._dataset_names = {ds_id: info.name for ds_id, info in store.datasets()}
         get_model()  # statements are assembled with the merged model
+
+    def datasets(self) -> list[DatasetInfo]:
+        """Datasets this principal may know of: those whose own (default) label it may see,
+        or from which it sees at least one statement."""
+        counts = self.counts().statements_by_dataset
+        return [
+            info
+            for _id, info in self.store.datasets()
+            if can_see(self.principal, info.label) or counts.get(info.name)
+        ]
 
     # -- the visibility predicate --------------------------------------------------------
     def _visible(self) -> ColumnElement[bool]:
@@ -234,7 +247,11 @@ class View:
         tokens = [t for t in name_key(text).split(" ") if t]
         if not tokens:
             return []
-        cond = [statements.c.prop_type == "name", self._visible()]
+        cond = [
+            statements.c.prop_type == "name",
+            statements.c.prop.not_in(NOT_SEARCHED),
+            self._visible(),
+        ]
         cond += [statements.c.search_key.contains(t, autoescape=True) for t in tokens]
         hits = self._hits(and_(*cond), schema, limit)
         self._log("search", text, {"schema": schema, "hits": len(hits)})
