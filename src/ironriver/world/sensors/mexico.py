@@ -325,6 +325,8 @@ def _recovery_mapping(agency: str) -> dict[str, Any]:
                         "aseguramiento": {
                             "schema": "Recovery",
                             "keys": ["FOLIO", "NUM_ARMA"],
+                            # Same key columns as the gun: the literal keeps the ids apart.
+                            "key_literal": "aseguramiento",
                             "properties": {
                                 "firearm": {"entity": "arma"},
                                 "possessor": {"entity": "portador"},
@@ -399,6 +401,7 @@ def _arrest_mapping() -> dict[str, Any]:
                         "detencion": {
                             "schema": "Event",
                             "keys": ["FOLIO"],
+                            "key_literal": "detencion",
                             "properties": {
                                 "name": {"template": "Detención {{FOLIO}}"},
                                 "date": {"column": "FECHA", "format": MX_DATE},
