@@ -83,10 +83,10 @@ _RATES = [
     ),
     Rate(
         "outbound_inspection_rate",
-        0.0075,
+        0.0065,
         "share of southbound vehicles",
         "random outbound inspections",
-        "assumption: with detection 0.9 it seizes ~0.7% of the flow (1,171 of ~135,000)",
+        "assumption: with detection 0.9 it seizes ~0.6% of the flow (CBP: 1,171 of ~135,000)",
     ),
     Rate("inspection_detection", 0.9, "probability", "an inspected load is found", "assumption"),
     Rate(

@@ -84,7 +84,7 @@ def plan_trips(cfg: WorldConfig, rings: Rings, guns: pd.DataFrame) -> Trips:
     o = np.lexsort((gidx, acq, ring))
     gidx, ring, acq = gidx[o], ring[o], acq[o]
     n_r = len(rings.rings)
-    load = 3 + rng.poisson(9.0, n_r)
+    load = 2 + rng.poisson(4.0, n_r)  # "ant" loads of a few guns
     # running count within ring -> load number
     first = np.concatenate([[True], ring[1:] != ring[:-1]]) if len(ring) else np.array([], bool)
     start_pos = np.maximum.accumulate(np.where(first, np.arange(len(ring)), 0))

@@ -13,8 +13,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ironriver.world.calibration import figure
 from ironriver.world.config import WorldConfig
-from ironriver.world.places import BORDER_STATES, US_STATES, legit_state_share, us_city
+from ironriver.world.places import (
+    BORDER_STATES,
+    US_STATES,
+    legit_state_share,
+    trafficking_state_share,
+    us_city,
+)
 
 WHOLESALERS = [
     "Southwest Arms Distributors",
@@ -129,24 +136,44 @@ def build(cfg: WorldConfig) -> pd.DataFrame:
     )
 
 
-HOT_DEALER_SHARE = 0.012  # ATF Commerce in Firearms (2000): 1.2% of dealers ...
-HOT_TRAFFIC_MASS = 0.8  # ... take this share of traffickers' purchases in their state (assumption)
+# Share of traced guns bought through traffickers' dealer preference (stock and straw
+# purchases; secondary-market guns follow ordinary volume). Assumption, checked by the report.
+PREFERENCE_SHARE = 1.0
 
 
 def _traffic_weight(state_idx: np.ndarray, volume: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Traffickers' dealer preference: in each state the largest 1.2% of dealers (at least
-    one) draw `HOT_TRAFFIC_MASS` of the purchases, the rest share the remainder by volume."""
+    """Traffickers' dealer preference, reproducing ATF's concentration figure at any scale.
+
+    Exactly `dealers.top_dealer_share` (1.2%) of all dealers are *favoured*: allocated to
+    states by trafficking share (largest remainder), the largest dealers of their state.
+    In a state with favoured dealers they draw a mass `m` of traffickers' purchases, the rest
+    share `1 - m` by volume; `m` is set so favoured dealers source `dealers.top_trace_share`
+    (57.4%) of traces: m = 0.574 / (traffic share of states with favoured dealers).
+    """
+    share = trafficking_state_share()
+    n_states = len(share)
+    k_total = max(1, round(figure("dealers.top_dealer_share").value * len(volume)))
+    quota = share * k_total
+    k = np.floor(quota).astype(np.int64)
+    k[np.argsort(-(quota - k), kind="stable")[: k_total - int(k.sum())]] += 1
+    sizes = np.bincount(state_idx, minlength=n_states)
+    k = np.minimum(k, sizes)
+    covered = float(share[k > 0].sum())
+    mass = min(0.95, figure("dealers.top_trace_share").value / (covered * PREFERENCE_SHARE))
     out = np.zeros(len(volume))
     hot_mask = np.zeros(len(volume), bool)
-    for s in np.unique(state_idx):
+    for s in range(n_states):
         idx = np.flatnonzero(state_idx == s)
-        k = max(1, round(HOT_DEALER_SHARE * len(idx)))
+        if len(idx) == 0:
+            continue
         order = idx[np.argsort(-volume[idx], kind="stable")]
-        hot, rest = order[:k], order[k:]
-        out[hot] = HOT_TRAFFIC_MASS / k
-        hot_mask[hot] = True
+        hot, rest = order[: k[s]], order[k[s] :]
+        m = mass if k[s] > 0 else 0.0
+        if k[s] > 0:
+            out[hot] = m / k[s]
+            hot_mask[hot] = True
         if len(rest):
-            out[rest] = (1 - HOT_TRAFFIC_MASS) * volume[rest] / volume[rest].sum()
+            out[rest] = (1 - m) * volume[rest] / volume[rest].sum()
     return out, hot_mask
 
 

@@ -90,9 +90,9 @@ def trace_outcomes(root: Path) -> pd.DataFrame:
         bool
     )
     dealer = g["dealer_id"].to_numpy(object)
-    ooB = dealers["out_of_business"].reindex(dealer).fillna(False).to_numpy(bool)
+    closed = dealers["out_of_business"].reindex(dealer).fillna(False).to_numpy(bool)
     lost = pd.Series(g["sale_id"].to_numpy(object)).isin(lost_ids).to_numpy()
-    purchaser = (rec["serial_status"] == "intact").to_numpy() & ~ooB & ~lost
+    purchaser = (rec["serial_status"] == "intact").to_numpy() & ~closed & ~lost
     outcome = np.where(
         ~us,
         "foreign",
@@ -101,7 +101,6 @@ def trace_outcomes(root: Path) -> pd.DataFrame:
     ttc = (rec["date"].to_numpy() - g["sale_date"].to_numpy()).astype("timedelta64[D]").astype(
         float
     ) / 365.25
-    del sales
     return pd.DataFrame(
         {
             "recovery_id": rec["recovery_id"].to_numpy(),
@@ -208,6 +207,7 @@ def measure(root: Path | str) -> dict[str, float]:
     csv = root / "agencies" / "cbp" / "outbound_crossings.csv"
     if csv.exists():
         con = duckdb.connect()
+        con.execute("SET enable_progress_bar = false")
         count = con.execute(
             "SELECT count(*) FROM read_csv(?, header=true, all_varchar=true) WHERE PORT_NAME = 'San Ysidro'",
             [str(csv)],
