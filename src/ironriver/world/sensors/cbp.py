@@ -447,6 +447,7 @@ def _mapping() -> dict[str, Any]:
                         "seizure": {
                             "schema": "Recovery",
                             "keys": ["SEIZURE_NO", "ITEM_NO"],
+                            "key_literal": "seizure",
                             "properties": {
                                 "firearm": {"entity": "firearm"},
                                 "possessor": {"entity": "driver"},

@@ -197,6 +197,7 @@ def _mapping() -> dict[str, Any]:
                         "membership": {
                             "schema": "Membership",
                             "keys": ["CASE_NO", "SUBJECT_NO", "SUSPECTED_ORG"],
+                            "key_literal": "membership",
                             "properties": {
                                 "member": {"entity": "subject"},
                                 "organization": {"entity": "org"},
@@ -222,6 +223,7 @@ def _mapping() -> dict[str, Any]:
                         "link": {
                             "schema": "Associate",
                             "keys": ["CASE_NO", "FROM_SUBJECT", "TO_SUBJECT"],
+                            "key_literal": "link",
                             "properties": {
                                 "person": {"entity": "a"},
                                 "associate": {"entity": "b"},

@@ -137,6 +137,8 @@ def write(world: World, paths: WorldPaths) -> list[pd.DataFrame]:
         .str.join(" ")
     )
     frame.loc[frame["PORTADOR"] == "", "PORTADOR"] = frame["PORTADOR_ALIAS"]
+    frame["TIENE_PORTADOR"] = np.where(frame["PORTADOR"] != "", "SI", "NO")
+    frame["TIENE_ORGANIZACION"] = np.where(frame["ORGANIZACION"] != "", "SI", "NO")
     rec_id = (frame["FOLIO"] + "/" + frame["NUM_ARMA"].astype(str)).to_numpy(object)
     recs = []
     agency = r["agency"].map(AGENCY_OF).to_numpy(object)
@@ -281,6 +283,27 @@ def _intel(world: World, paths: WorldPaths, rng: np.random.Generator) -> pd.Data
 
 
 def _recovery_mapping(agency: str) -> dict[str, Any]:
+    """Every row gives a gun and its recovery; rows naming a possessor add the person, and
+    rows naming an organisation too add the attributed membership (filters keep crime-scene
+    rows without a possessor from creating empty persons)."""
+    portador = {
+        "schema": "Individual",
+        "keys": ["FOLIO", "PORTADOR_NOMBRE", "PORTADOR_PATERNO", "PORTADOR_ALIAS"],
+        "key_literal": "portador",
+        "properties": {
+            "name": {"column": "PORTADOR"},
+            "firstName": {"column": "PORTADOR_NOMBRE"},
+            "paternalSurname": {"column": "PORTADOR_PATERNO"},
+            "maternalSurname": {"column": "PORTADOR_MATERNO"},
+            "alias": {"column": "PORTADOR_ALIAS"},
+        },
+    }
+    # Same key columns as the gun: the literal keeps the ids apart.
+    recovery_keys = {
+        "schema": "Recovery",
+        "keys": ["FOLIO", "NUM_ARMA"],
+        "key_literal": "aseguramiento",
+    }
     return {
         f"mx_{agency}_aseguramientos": {
             "title": "Armas aseguradas (registros de aseguramiento)",
@@ -293,22 +316,6 @@ def _recovery_mapping(agency: str) -> dict[str, Any]:
                 {
                     "csv_url": "aseguramientos_armas.csv",
                     "entities": {
-                        "portador": {
-                            "schema": "Individual",
-                            "keys": [
-                                "FOLIO",
-                                "PORTADOR_NOMBRE",
-                                "PORTADOR_PATERNO",
-                                "PORTADOR_ALIAS",
-                            ],
-                            "properties": {
-                                "name": {"column": "PORTADOR"},
-                                "firstName": {"column": "PORTADOR_NOMBRE"},
-                                "paternalSurname": {"column": "PORTADOR_PATERNO"},
-                                "maternalSurname": {"column": "PORTADOR_MATERNO"},
-                                "alias": {"column": "PORTADOR_ALIAS"},
-                            },
-                        },
                         "arma": {
                             "schema": "Firearm",
                             "keys": ["FOLIO", "NUM_ARMA"],
@@ -323,13 +330,9 @@ def _recovery_mapping(agency: str) -> dict[str, Any]:
                             },
                         },
                         "aseguramiento": {
-                            "schema": "Recovery",
-                            "keys": ["FOLIO", "NUM_ARMA"],
-                            # Same key columns as the gun: the literal keeps the ids apart.
-                            "key_literal": "aseguramiento",
+                            **recovery_keys,
                             "properties": {
                                 "firearm": {"entity": "arma"},
-                                "possessor": {"entity": "portador"},
                                 "date": {"column": "FECHA", "format": MX_DATE},
                                 "caseNumber": {"column": "FOLIO"},
                                 "place": {"columns": ["MUNICIPIO", "ESTADO"], "join": ", "},
@@ -338,6 +341,24 @@ def _recovery_mapping(agency: str) -> dict[str, Any]:
                                 "country": {"literal": "mx"},
                             },
                         },
+                    },
+                },
+                {
+                    "csv_url": "aseguramientos_armas.csv",
+                    "filters": {"TIENE_PORTADOR": "SI"},
+                    "entities": {
+                        "portador": portador,
+                        "aseguramiento": {
+                            **recovery_keys,
+                            "properties": {"possessor": {"entity": "portador"}},
+                        },
+                    },
+                },
+                {
+                    "csv_url": "aseguramientos_armas.csv",
+                    "filters": {"TIENE_PORTADOR": "SI", "TIENE_ORGANIZACION": "SI"},
+                    "entities": {
+                        "portador": portador,
                         "organizacion": {
                             "schema": "Organization",
                             "keys": ["ORGANIZACION"],
@@ -345,7 +366,8 @@ def _recovery_mapping(agency: str) -> dict[str, Any]:
                         },
                         "membresia": {
                             "schema": "Membership",
-                            "keys": ["FOLIO", "PORTADOR_PATERNO", "PORTADOR_ALIAS", "ORGANIZACION"],
+                            "keys": ["FOLIO", "NUM_ARMA", "ORGANIZACION"],
+                            "key_literal": "membresia",
                             "properties": {
                                 "member": {"entity": "portador"},
                                 "organization": {"entity": "organizacion"},
@@ -353,7 +375,7 @@ def _recovery_mapping(agency: str) -> dict[str, Any]:
                             },
                         },
                     },
-                }
+                },
             ],
         }
     }
