@@ -97,13 +97,6 @@ class Cleaner:
             self._udfs[key] = name
         return self._udfs[key]
 
-    def sanitize(self, raw: str) -> str:
-        """FtM `sanitize_text(raw)` as a row expression (for rare, small inputs)."""
-        return (
-            f"(CASE WHEN regexp_full_match({raw}, '{ASCII_OK}') THEN nullif(trim({raw}), '') "
-            f"ELSE {self._udf(None)}({raw}) END)"
-        )
-
     def sanitize_columns(
         self, columns: list[str], source: str = "src", target: str = "san"
     ) -> dict[str, str]:
