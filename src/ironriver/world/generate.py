@@ -101,6 +101,9 @@ def _assemble(world: World) -> None:
     all_sales["buyer_id"] = buyer_id
     all_sales["sale_id"] = np.array([f"S{i:09d}" for i in all_sales["sale_idx"]], dtype=object)
     world.all_sales = all_sales
+    # the assembled tables replace the per-step ones (halves memory at scale 1)
+    world.sales.guns = world.sales.guns.iloc[:0]
+    world.sales.sales = world.sales.sales.iloc[:0]
     # persons
     cfg = world.cfg
     members = people.build(cfg, "member", np.arange(world.dyn.n_persons), 0.8)
