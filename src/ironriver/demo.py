@@ -47,11 +47,13 @@ class DemoReport:
 
 
 def _pick_recovered_gun(store: Store) -> str | None:
-    """A firearm that a Mexican recovery record names, found through the FGR view."""
+    """A firearm with a readable serial that a Mexican recovery record names (FGR's view)."""
     fgr = View(store, DEMO_PRINCIPALS[1], reason="demo", audit=False)
     for ent in fgr.export("Recovery"):
-        for gun_id in ent.get("firearm"):
-            return str(gun_id)
+        guns = fgr.entities(ent.get("firearm"))
+        for gun_id, gun in sorted(guns.items()):
+            if gun.get("serialNumber"):
+                return gun_id
     return None
 
 

@@ -110,7 +110,10 @@ def make_sales_dir(tmp_path: Path) -> Path:
 def snapshot(store: Store) -> tuple[list[tuple[str, ...]], list[str]]:
     with store.engine.connect() as conn:
         rows = conn.execute(
-            text("SELECT id, entity_id, prop, value FROM statements ORDER BY id")
+            text(
+                "SELECT s.id, s.entity_id, p.prop, s.value FROM statements s "
+                "JOIN props p ON p.id = s.prop_id ORDER BY s.id"
+            )
         ).fetchall()
     files = (
         sorted(str(p.relative_to(store.ledger_dir)) for p in store.ledger_dir.rglob("*"))

@@ -46,7 +46,10 @@ def _ours(store: Store) -> Entities:
 
     with store.engine.connect() as conn:
         rows = conn.execute(
-            text("SELECT entity_id, schema, prop, value FROM statements")
+            text(
+                "SELECT s.entity_id, p.schema, p.prop, s.value FROM statements s "
+                "JOIN props p ON p.id = s.prop_id"
+            )
         ).fetchall()
     entities: Entities = {}
     for entity_id, schema, prop, value in rows:

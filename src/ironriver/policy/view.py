@@ -24,8 +24,9 @@ from sqlalchemy import ColumnElement, and_, func, select
 from ironriver.errors import NotFound
 from ironriver.model import get_model
 from ironriver.policy.markings import Principal, can_see
-from ironriver.store.ids import IDENTIFIER_TYPES, identifier_key, name_key
-from ironriver.store.tables import datasets, labels, statements
+from ironriver.store.ids import identifier_key, name_key
+from ironriver.store.store import KIND_ENTITY, KIND_IDENTIFIER, KIND_NAME
+from ironriver.store.tables import datasets, labels, props, sources, statements
 
 if TYPE_CHECKING:
     import duckdb
@@ -97,6 +98,12 @@ class View:
         self.audit = audit
         self.label_ids = sorted(r.id for r in store.labels() if can_see(principal, r.label))
         self._dataset_names = {ds_id: info.name for ds_id, info in store.datasets()}
+        with store.engine.connect() as conn:
+            self._props = {
+                int(r.id): (str(r.schema), str(r.prop)) for r in conn.execute(select(props))
+            }
+            self._sources = {int(r.id): str(r.name) for r in conn.execute(select(sources))}
+        self._not_searched = [i for i, (_s, p) in self._props.items() if p in NOT_SEARCHED]
         get_model()  # statements are assembled with the merged model
 
     def datasets(self) -> list[DatasetInfo]:
@@ -125,10 +132,11 @@ class View:
             )
 
     def _stmt(self, row: Any) -> Statement:
+        schema, prop = self._props[row.prop_id]
         return Statement(
             entity_id=row.entity_id,
-            prop=row.prop,
-            schema=row.schema,
+            prop=prop,
+            schema=schema,
             value=row.value,
             dataset=self._dataset_names.get(row.dataset_id, str(row.dataset_id)),
             lang=row.lang,
@@ -214,24 +222,23 @@ class View:
             .join(datasets, datasets.c.id == statements.c.dataset_id)
             .join(labels, labels.c.id == statements.c.label_id)
             .where(statements.c.entity_id == entity_id, self._visible())
-            .order_by(statements.c.prop, statements.c.value)
         )
         with self.store.engine.connect() as conn:
             rows = conn.execute(query).all()
         self._log("read-statements", entity_id)
-        return [
+        records = [
             StatementRecord(
                 r.id,
                 r.entity_id,
-                r.schema,
-                r.prop,
+                self._props[r.prop_id][0],
+                self._props[r.prop_id][1],
                 r.value,
                 r.dataset_name,
                 r.marking,
                 r.releasable_to,
                 r.owner_agency,
                 r.legal_basis,
-                r.source_ref,
+                self._source_ref(r.source_id, r.source_row),
                 r.first_seen,
                 r.last_seen,
                 r.lang,
@@ -239,6 +246,19 @@ class View:
             )
             for r in rows
         ]
+        return sorted(records, key=lambda rec: (rec.prop, rec.value, rec.dataset))
+
+    def _source_ref(self, source_id: int | None, row: int | None) -> str | None:
+        if source_id is None:
+            return None
+        name = self._sources.get(source_id)
+        if name is None:  # a source registered after this view was made
+            with self.store.engine.connect() as conn:
+                found = conn.execute(
+                    select(sources.c.name).where(sources.c.id == source_id)
+                ).scalar()
+            name = self._sources[source_id] = str(found)
+        return name if row is None else f"{name}:{row}"
 
     # -- search --------------------------------------------------------------------------
     def search(self, text: str, schema: str | None = None, limit: int = 20) -> list[SearchHit]:
@@ -248,8 +268,8 @@ class View:
         if not tokens:
             return []
         cond = [
-            statements.c.prop_type == "name",
-            statements.c.prop.not_in(NOT_SEARCHED),
+            statements.c.kind == KIND_NAME,
+            statements.c.prop_id.not_in(self._not_searched),
             self._visible(),
         ]
         cond += [statements.c.search_key.contains(t, autoescape=True) for t in tokens]
@@ -265,7 +285,7 @@ class View:
             return []
         cond = and_(
             statements.c.search_key == key,
-            statements.c.prop_type.in_(sorted(IDENTIFIER_TYPES)),
+            statements.c.kind == KIND_IDENTIFIER,
             self._visible(),
         )
         hits = self._hits(cond, None, limit)
@@ -306,21 +326,21 @@ class View:
         """Entities linked to `entity_id` by visible entity-typed statements, both ways."""
         with self.store.engine.connect() as conn:
             out_rows = conn.execute(
-                select(statements.c.prop, statements.c.value).where(
+                select(statements.c.prop_id, statements.c.value).where(
                     statements.c.entity_id == entity_id,
-                    statements.c.prop_type == "entity",
+                    statements.c.kind == KIND_ENTITY,
                     self._visible(),
                 )
             ).all()
             in_rows = conn.execute(
-                select(statements.c.prop, statements.c.entity_id).where(
+                select(statements.c.prop_id, statements.c.entity_id).where(
                     statements.c.value == entity_id,
-                    statements.c.prop_type == "entity",
+                    statements.c.kind == KIND_ENTITY,
                     self._visible(),
                 )
             ).all()
-        pairs = {(r.prop, "out", r.value) for r in out_rows}
-        pairs |= {(r.prop, "in", r.entity_id) for r in in_rows}
+        pairs = {(self._props[r.prop_id][1], "out", r.value) for r in out_rows}
+        pairs |= {(self._props[r.prop_id][1], "in", r.entity_id) for r in in_rows}
         found = self.entities(p[2] for p in pairs)
         self._log("neighbours", entity_id, {"n": len(pairs)})
         result = []
@@ -360,7 +380,7 @@ class View:
                 by_ds_stmts[name] += int(r.n)
                 by_ds_ents[name] += int(r.e)
             rows = conn.execute(
-                select(statements.c.entity_id, statements.c.schema)
+                select(statements.c.entity_id, statements.c.prop_id)
                 .where(self._visible())
                 .distinct()
                 .order_by(statements.c.entity_id)
@@ -372,7 +392,7 @@ class View:
                     if current is not None:
                         by_schema[_common(model, schemata, cache)] += 1
                     current, schemata = r.entity_id, set()
-                schemata.add(r.schema)
+                schemata.add(self._props[r.prop_id][0])
             if current is not None:
                 by_schema[_common(model, schemata, cache)] += 1
         return Counts(dict(by_schema), dict(by_ds_stmts), dict(by_ds_ents))

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text
 
 from ironriver.errors import AuditError
+from ironriver.store.dialect import write_transaction
 from ironriver.store.tables import audit_events, audit_head
 
 GENESIS = "0" * 64
@@ -108,7 +109,7 @@ class AuditLog:
     ) -> AuditEvent:
         """Append one event; inside `conn`'s transaction when given (so it commits with it)."""
         if conn is None:
-            with self._engine.begin() as own:
+            with write_transaction(self._engine) as own:
                 return self._append(own, actor, action, target, reason, detail, agency)
         return self._append(conn, actor, action, target, reason, detail, agency)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event
@@ -10,9 +11,8 @@ from sqlalchemy import Connection, Engine, event
 STATEMENT_COLUMNS = (
     "entity_id",
     "id",
-    "schema",
-    "prop",
-    "prop_type",
+    "prop_id",
+    "kind",
     "value",
     "search_key",
     "lang",
@@ -22,10 +22,14 @@ STATEMENT_COLUMNS = (
     "last_seen",
     "dataset_id",
     "label_id",
+    "source_id",
+    "source_row",
     "legal_basis",
-    "source_ref",
     "retracted",
 )
+
+
+WRITE_OPTION = "ironriver_write"
 
 
 def configure_engine(engine: Engine) -> None:
@@ -46,9 +50,22 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        # pysqlite's own transaction handling is off (isolation_level=None below); BEGIN
-        # IMMEDIATE takes the write lock up front so concurrent writers queue, not deadlock.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # pysqlite's own transaction handling is off (isolation_level=None below). Writers
+        # (see `write_transaction`) take the write lock up front with BEGIN IMMEDIATE so they
+        # queue instead of deadlocking; readers use a deferred BEGIN and never block each other.
+        if conn.get_execution_options().get(WRITE_OPTION):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection in a write transaction: committed on exit, rolled back on error."""
+    with engine.connect() as conn:
+        conn.execution_options(**{WRITE_OPTION: True})
+        with conn.begin():
+            yield conn
 
 
 def engine_options(url: str) -> dict[str, Any]:

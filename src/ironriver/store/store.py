@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, func, insert, select, update
@@ -27,12 +28,20 @@ from ironriver.policy.markings import AccessLabel, Marking, parse_releasable, re
 from ironriver.settings import Settings
 from ironriver.store import dialect
 from ironriver.store.audit import AuditLog, install_guards
-from ironriver.store.ids import search_keys_arrow
-from ironriver.store.tables import datasets, labels, statements
+from ironriver.store.ids import IDENTIFIER_TYPES, NAME_TYPES, search_keys_arrow
+from ironriver.store.tables import (
+    SECONDARY_INDEXES,
+    datasets,
+    labels,
+    props,
+    sources,
+    statements,
+)
 
 REQUIRED_COLUMNS = ("id", "entity_id", "schema", "prop", "value")
 OPTIONAL_COLUMNS = ("lang", "original_value", "origin", "first_seen", "last_seen", "source_ref")
 BATCH_ROWS = 200_000
+BULK_MIN = 200_000  # statements; see Store.writer
 
 
 @dataclass(frozen=True)
@@ -84,7 +93,7 @@ class Store:
         """Create the dataset if it is new; return its id. An existing dataset keeps its
         owner: re-declaring it with another agency is refused."""
         if conn is None:
-            with self.engine.begin() as own:
+            with dialect.write_transaction(self.engine) as own:
                 return self.ensure_dataset(info, own)
         row = conn.execute(select(datasets).where(datasets.c.name == info.name)).first()
         if row is not None:
@@ -163,14 +172,41 @@ class Store:
 
     # -- writing ---------------------------------------------------------------------------
     @contextmanager
-    def writer(self) -> Iterator[Writer]:
-        """One atomic write: everything added inside commits together or not at all."""
-        with self.engine.begin() as conn:
+    def writer(self, expected_statements: int = 0) -> Iterator[Writer]:
+        """One atomic write: everything added inside commits together or not at all.
+
+        A bulk load (`expected_statements` at least `BULK_MIN` and at least the size of the
+        store) drops the two secondary indexes and rebuilds them before the commit, inside the
+        same transaction: building an index from sorted data is far cheaper than keeping it up
+        to date row by row.
+        """
+        with dialect.write_transaction(self.engine) as conn:
+            bulk = expected_statements >= BULK_MIN and not _has_rows(conn, expected_statements)
+            if bulk:
+                for index in SECONDARY_INDEXES:
+                    index.drop(conn)
             yield Writer(self, conn)
+            if bulk:
+                for index in SECONDARY_INDEXES:
+                    index.create(conn)
 
     def statement_count(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(statements)).scalar_one())
+
+
+KIND_OTHER, KIND_ENTITY, KIND_NAME, KIND_IDENTIFIER = 0, 1, 2, 3
+
+
+def kind_of(prop_type: str) -> int:
+    """Which secondary index a value of this FtM type belongs to (see tables.py)."""
+    if prop_type == "entity":
+        return KIND_ENTITY
+    if prop_type in NAME_TYPES:
+        return KIND_NAME
+    if prop_type in IDENTIFIER_TYPES:
+        return KIND_IDENTIFIER
+    return KIND_OTHER
 
 
 class Writer:
@@ -180,7 +216,8 @@ class Writer:
         self.store = store
         self.conn = conn
         self._dataset_ids: dict[str, int] = {}
-        self._prop_types: dict[tuple[str, str], str] = {}
+        self._props: dict[tuple[str, str], tuple[int, str]] = {}
+        self._sources: dict[str, int] = {}
 
     def ensure_dataset(self, info: DatasetInfo) -> int:
         ds_id = self.store.ensure_dataset(info, self.conn)
@@ -198,9 +235,10 @@ class Writer:
             self._dataset_ids[name] = int(found)
         return self._dataset_ids[name]
 
-    def _prop_type(self, schema: str, prop: str) -> str:
+    def _prop(self, schema: str, prop: str) -> tuple[int, str]:
+        """(props.id, FtM type name) of a schema's property, registering it when new."""
         key = (schema, prop)
-        if key not in self._prop_types:
+        if key not in self._props:
             model = get_model()
             sch = model.get(schema)
             if sch is None:
@@ -214,8 +252,72 @@ class Writer:
                     f"Schema {schema} has no property {prop!r}.",
                     hint=f"See the properties of {schema} with: ftm ref {schema}",
                 )
-            self._prop_types[key] = str(prop_obj.type.name)
-        return self._prop_types[key]
+            type_name = str(prop_obj.type.name)
+            cond = (props.c.schema == schema) & (props.c.prop == prop)
+            found = self.conn.execute(select(props.c.id).where(cond)).scalar()
+            if found is None:
+                result = self.conn.execute(
+                    insert(props).values(schema=schema, prop=prop, prop_type=type_name)
+                )
+                pk = result.inserted_primary_key
+                assert pk is not None
+                found = pk[0]
+            self._props[key] = (int(found), type_name)
+        return self._props[key]
+
+    def _source(self, name: str) -> int:
+        if name not in self._sources:
+            found = self.conn.execute(select(sources.c.id).where(sources.c.name == name)).scalar()
+            if found is None:
+                result = self.conn.execute(insert(sources).values(name=name))
+                pk = result.inserted_primary_key
+                assert pk is not None
+                found = pk[0]
+            self._sources[name] = int(found)
+        return self._sources[name]
+
+    def _encode_props(self, table: pa.Table) -> pa.Table:
+        """Replace schema/prop by prop_id and kind; add search keys."""
+        pairs = table.select(["schema", "prop"]).group_by(["schema", "prop"]).aggregate([])
+        ids: list[int] = []
+        kinds: list[int] = []
+        types: list[str] = []
+        for sch, prop in zip(
+            pairs.column("schema").to_pylist(), pairs.column("prop").to_pylist(), strict=True
+        ):
+            prop_id, type_name = self._prop(sch, prop)
+            ids.append(prop_id)
+            types.append(type_name)
+            kinds.append(kind_of(type_name))
+        pairs = pairs.append_column("prop_id", pa.array(ids, pa.int32()))
+        pairs = pairs.append_column("kind", pa.array(kinds, pa.int8()))
+        pairs = pairs.append_column("prop_type", pa.array(types, pa.string()))
+        table = table.join(pairs, keys=["schema", "prop"], join_type="inner")
+        table = table.append_column(
+            "search_key",
+            search_keys_arrow(
+                table.column("prop_type").combine_chunks(), table.column("value").combine_chunks()
+            ),
+        )
+        return table.drop_columns(["schema", "prop", "prop_type"])
+
+    def _encode_sources(self, table: pa.Table) -> pa.Table:
+        """Split `source_ref` ("file.csv:12") into source_id and source_row."""
+        if "source_ref" not in table.column_names:
+            return table
+        refs = table.column("source_ref").combine_chunks()
+        table = table.drop_columns(["source_ref"])
+        if refs.null_count == len(refs):
+            return table
+        parts = pc.extract_regex(refs, pattern=r"^(?P<file>.*):(?P<row>[0-9]+)$")
+        files = pc.if_else(pc.is_valid(parts), pc.struct_field(parts, "file"), refs)
+        rows = pc.cast(pc.struct_field(parts, "row"), pa.int64())
+        encoded = files.dictionary_encode()
+        ids = pa.array(
+            [self._source(str(name)) for name in encoded.dictionary.to_pylist()], pa.int32()
+        )
+        table = table.append_column("source_id", pc.take(ids, encoded.indices))
+        return table.append_column("source_row", rows)
 
     def add_statements(
         self,
@@ -225,7 +327,8 @@ class Writer:
         legal_basis: str | None = None,
     ) -> int:
         """Add an Arrow table of statements (see REQUIRED/OPTIONAL_COLUMNS); return how many
-        were new. Known statement ids are ignored, so adding the same table twice is a no-op."""
+        were new. Known statement ids are ignored, so adding the same table twice is a no-op.
+        `source_ref` ("file:row") is the source record of each statement."""
         missing = [c for c in REQUIRED_COLUMNS if c not in table.column_names]
         if missing:
             raise StoreError(
@@ -242,24 +345,9 @@ class Writer:
                     f"Statement column {col!r} has empty values.",
                     hint="Every statement needs an id, entity, schema, prop, value.",
                 )
-        # Property types: look up each distinct (schema, prop) once, then hash-join.
-        pairs = table.select(["schema", "prop"]).group_by(["schema", "prop"]).aggregate([])
-        types = [
-            self._prop_type(sch, prop)
-            for sch, prop in zip(
-                pairs.column("schema").to_pylist(), pairs.column("prop").to_pylist(), strict=True
-            )
-        ]
-        pairs = pairs.append_column("prop_type", pa.array(types, pa.string()))
-        table = table.join(pairs, keys=["schema", "prop"], join_type="inner")
-        table = table.append_column(
-            "search_key",
-            search_keys_arrow(
-                table.column("prop_type").combine_chunks(), table.column("value").combine_chunks()
-            ),
-        )
+        table = self._encode_sources(self._encode_props(table))
         # Clustered-key order makes the inserts near-sequential.
-        table = table.sort_by([("entity_id", "ascending")])
+        table = table.sort_by([("entity_id", "ascending"), ("id", "ascending")])
         if legal_basis is not None:
             table = table.append_column(
                 "legal_basis", pa.array([legal_basis] * table.num_rows, pa.string())
@@ -292,6 +380,12 @@ class Writer:
             )
             total += int(result.rowcount)
         return total
+
+
+def _has_rows(conn: Connection, n: int) -> bool:
+    """True when the store holds at least `n` statements (reads at most n index entries)."""
+    inner = select(statements.c.entity_id).limit(n).subquery()
+    return int(conn.execute(select(func.count()).select_from(inner)).scalar_one()) >= n
 
 
 def _dataset_info(row: Any) -> DatasetInfo:
@@ -327,7 +421,7 @@ def open_store(settings: Settings | str, ledger_dir: Path | None = None) -> Stor
         ) from exc
     dialect.configure_engine(engine)
     try:
-        with engine.begin() as conn:
+        with dialect.write_transaction(engine) as conn:
             command.upgrade(_alembic_config(conn), "head")
             install_guards(conn)
     except OperationalError as exc:

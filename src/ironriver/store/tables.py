@@ -4,10 +4,13 @@ Invariants:
 - `statements` is clustered on (entity_id, id): reading an entity is one range scan, and a
   statement id (a content hash, see `ironriver.store.ids`) can be stored once only, so
   ingesting the same file twice changes nothing.
+- Repeated texts are integer-coded: (schema, property, type) in `props`, source file names in
+  `sources`; a statement's source record is `sources.name:source_row`. Narrow rows are what
+  make bulk loads fast.
 - Each statement refers to an access label (owner, marking, releasability); labels are few, so
   a view filters statements by the set of label ids its principal may see.
 - `search_key` is filled for name, identifier and phone values only (normalised text) and is
-  the only indexed text besides references (`value` of entity-typed properties).
+  the only indexed text besides references (`value` where kind = 1, entity-typed).
 - `audit_events` is append-only (enforced by triggers) and hash-chained.
 """
 
@@ -19,6 +22,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -52,14 +56,31 @@ labels = Table(
     UniqueConstraint("owner_agency", "owner_country", "marking", "releasable_to"),
 )
 
+props = Table(
+    "props",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("schema", String(64), nullable=False),
+    Column("prop", String(64), nullable=False),
+    Column("prop_type", String(32), nullable=False),
+    UniqueConstraint("schema", "prop"),
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False, unique=True),
+)
+
+# kind: what a statement's value is, for the two secondary indexes (see KIND_* in store.py)
 statements = Table(
     "statements",
     metadata,
     Column("entity_id", String(255), primary_key=True),
     Column("id", String(64), primary_key=True),
-    Column("schema", String(64), nullable=False),
-    Column("prop", String(64), nullable=False),
-    Column("prop_type", String(32), nullable=False),
+    Column("prop_id", Integer, nullable=False),
+    Column("kind", SmallInteger, nullable=False),
     Column("value", Text, nullable=False),
     Column("search_key", Text, nullable=True),
     Column("lang", String(16), nullable=True),
@@ -69,23 +90,25 @@ statements = Table(
     Column("last_seen", String(32), nullable=True),
     Column("dataset_id", Integer, nullable=False),
     Column("label_id", Integer, nullable=False),
+    Column("source_id", Integer, nullable=True),
+    Column("source_row", Integer, nullable=True),
     Column("legal_basis", Text, nullable=True),
-    Column("source_ref", Text, nullable=True),
     Column("retracted", Boolean, nullable=False, default=False),
     sqlite_with_rowid=False,
 )
-Index(
+ix_statements_ref = Index(
     "ix_statements_ref",
     statements.c.value,
-    sqlite_where=statements.c.prop_type == "entity",
-    postgresql_where=statements.c.prop_type == "entity",
+    sqlite_where=statements.c.kind == 1,
+    postgresql_where=statements.c.kind == 1,
 )
-Index(
+ix_statements_search = Index(
     "ix_statements_search",
     statements.c.search_key,
     sqlite_where=statements.c.search_key.is_not(None),
     postgresql_where=statements.c.search_key.is_not(None),
 )
+SECONDARY_INDEXES = (ix_statements_ref, ix_statements_search)
 
 judgements = Table(
     "judgements",

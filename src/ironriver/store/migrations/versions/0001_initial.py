@@ -1,4 +1,4 @@
-"""Initial schema: datasets, labels, statements, judgements, audit events.
+"""Initial schema: datasets, labels, props, sources, statements, judgements, audit events.
 
 Revision ID: 0001
 Revises:
@@ -38,12 +38,24 @@ def upgrade() -> None:
         sa.UniqueConstraint("owner_agency", "owner_country", "marking", "releasable_to"),
     )
     op.create_table(
-        "statements",
-        sa.Column("entity_id", sa.String(255), primary_key=True),
-        sa.Column("id", sa.String(64), primary_key=True),
+        "props",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("schema", sa.String(64), nullable=False),
         sa.Column("prop", sa.String(64), nullable=False),
         sa.Column("prop_type", sa.String(32), nullable=False),
+        sa.UniqueConstraint("schema", "prop"),
+    )
+    op.create_table(
+        "sources",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("name", sa.Text, nullable=False, unique=True),
+    )
+    op.create_table(
+        "statements",
+        sa.Column("entity_id", sa.String(255), primary_key=True),
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("prop_id", sa.Integer, nullable=False),
+        sa.Column("kind", sa.SmallInteger, nullable=False),
         sa.Column("value", sa.Text, nullable=False),
         sa.Column("search_key", sa.Text, nullable=True),
         sa.Column("lang", sa.String(16), nullable=True),
@@ -53,8 +65,9 @@ def upgrade() -> None:
         sa.Column("last_seen", sa.String(32), nullable=True),
         sa.Column("dataset_id", sa.Integer, nullable=False),
         sa.Column("label_id", sa.Integer, nullable=False),
+        sa.Column("source_id", sa.Integer, nullable=True),
+        sa.Column("source_row", sa.Integer, nullable=True),
         sa.Column("legal_basis", sa.Text, nullable=True),
-        sa.Column("source_ref", sa.Text, nullable=True),
         sa.Column("retracted", sa.Boolean, nullable=False),
         sqlite_with_rowid=False,
     )
@@ -62,8 +75,8 @@ def upgrade() -> None:
         "ix_statements_ref",
         "statements",
         ["value"],
-        sqlite_where=sa.text("prop_type = 'entity'"),
-        postgresql_where=sa.text("prop_type = 'entity'"),
+        sqlite_where=sa.text("kind = 1"),
+        postgresql_where=sa.text("kind = 1"),
     )
     op.create_index(
         "ix_statements_search",
@@ -100,5 +113,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("audit_events", "judgements", "statements", "labels", "datasets"):
+    for table in (
+        "audit_events",
+        "judgements",
+        "statements",
+        "sources",
+        "props",
+        "labels",
+        "datasets",
+    ):
         op.drop_table(table)
