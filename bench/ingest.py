@@ -257,7 +257,8 @@ def main() -> None:
                 r[0]
                 for r in conn.execute(
                     text(
-                        "SELECT entity_id FROM statements WHERE prop = 'transactionNumber' LIMIT 200000"
+                        "SELECT s.entity_id FROM statements s JOIN props p ON p.id = s.prop_id "
+                        "WHERE p.prop = 'transactionNumber' LIMIT 200000"
                     )
                 )
             ]

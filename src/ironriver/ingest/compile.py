@@ -276,19 +276,19 @@ def build_statements(
     for i, _, sql in comp.statement_selects():
         (plain if flags[i] and comp.single_source(i) else repeat).append(sql)
     key = f"sha1({literal(dataset + '.')} || entity_id || '.' || prop || '.' || value)"
-    ref = f"{literal(source_name + ':')} || CAST(_row AS VARCHAR)"
+    ref = "_row"  # the source record's row number; the store keeps the file name once
     cols = "id, entity_id, schema, prop, value, original_value"
     parts = []
     if plain:
         union = "\nUNION ALL\n".join(plain)
         parts.append(
             f"SELECT {key} AS id, entity_id, schema, prop, value, original_value, "
-            f"{ref} AS source_ref FROM ({union})"
+            f"{ref} AS source_row FROM ({union})"
         )
     if repeat:
         union = "\nUNION ALL\n".join(repeat)
         parts.append(
-            f"SELECT {cols}, {ref} AS source_ref FROM ("
+            f"SELECT {cols}, {ref} AS source_row FROM ("
             f"SELECT *, row_number() OVER (PARTITION BY id ORDER BY _row) AS _n FROM ("
             f"SELECT {key} AS id, * FROM ({union}))) WHERE _n = 1"
         )

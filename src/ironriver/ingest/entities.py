@@ -129,7 +129,7 @@ def ingest_entities(
     table = pa.table(
         {c: pa.array([r[i] for r in unique], pa.string()) for i, c in enumerate(_COLUMNS)}
     )
-    with store.writer() as w:
+    with store.writer(expected_statements=table.num_rows) as w:
         w.ensure_dataset(dataset)
         result.statements = table.num_rows
         result.statements_new = w.add_statements(

@@ -16,10 +16,12 @@ Re-ingesting the same file is a no-op: statement ids and ledger part names are c
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Queue
 from typing import Any
 
 import duckdb
@@ -126,15 +128,40 @@ def _prepare(
 
 
 def _batches(con: duckdb.DuckDBPyConnection, batch_rows: int) -> Iterator[pa.Table]:
-    # Sorted by the store's clustered key (entity_id, id): consecutive batches touch
-    # consecutive B-tree pages (~12% faster on a 1M-row file into SQLite).
+    """Statement batches in the store's clustered-key order (entity_id, id), so consecutive
+    batches touch consecutive B-tree pages. A background thread reads the next batch from
+    DuckDB (which releases the GIL) while the store writes the current one."""
     reader = con.sql(
-        "SELECT id, entity_id, schema, prop, value, original_value, source_ref FROM stmts "
+        "SELECT id, entity_id, schema, prop, value, original_value, source_row FROM stmts "
         "ORDER BY entity_id, id"
     ).to_arrow_reader(batch_rows)
-    for batch in reader:
-        if batch.num_rows:
-            yield pa.Table.from_batches([batch])
+    queue: Queue[pa.RecordBatch | BaseException | None] = Queue(maxsize=2)
+
+    def produce() -> None:
+        try:
+            for batch in reader:
+                queue.put(batch)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            queue.put(exc)
+            return
+        queue.put(None)
+
+    thread = threading.Thread(target=produce, name="ingest-batches", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = queue.get()
+            if item is None:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            if item.num_rows:
+                yield pa.Table.from_batches([item])
+    finally:
+        while thread.is_alive():  # drain so the producer can finish
+            if queue.get() is None:
+                break
+        thread.join()
 
 
 def default_report_path(mapping_path: Path) -> Path:
@@ -198,8 +225,13 @@ def _write(
 ) -> None:
     ledgers = LedgerStore(store.ledger_dir)
     parts: list[PendingPart] = []
+    expected = sum(
+        int(p.con.sql("SELECT count(*) FROM stmts").fetchall()[0][0])
+        for p in prepared
+        if p.statements
+    )
     try:
-        with store.writer() as w:
+        with store.writer(expected_statements=expected) as w:
             declared: set[str] = set()
             for prep in prepared:
                 info = dataset_info(prep.mapping)
@@ -214,6 +246,8 @@ def _write(
                             dataset=info.name,
                             label=prep.mapping.label,
                             legal_basis=info.legal_basis or None,
+                            source=prep.query.source.path.name,
+                            presorted=True,
                         )
                 if prep.ledger and prep.query.ledger is not None:
                     names = [f'"{c.name}"' for c in prep.query.ledger.columns]  # validated names

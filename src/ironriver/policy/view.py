@@ -24,8 +24,13 @@ from sqlalchemy import ColumnElement, and_, func, select
 from ironriver.errors import NotFound
 from ironriver.model import get_model
 from ironriver.policy.markings import Principal, can_see
-from ironriver.store.ids import identifier_key, name_key
-from ironriver.store.store import KIND_ENTITY, KIND_IDENTIFIER, KIND_NAME
+from ironriver.store.ids import (
+    KIND_ENTITY,
+    KIND_IDENTIFIER,
+    KIND_NAME,
+    identifier_key,
+    name_key,
+)
 from ironriver.store.tables import datasets, labels, props, sources, statements
 
 if TYPE_CHECKING:

@@ -70,3 +70,18 @@ def search_keys_arrow(prop_types: pa.Array, values: pa.Array) -> pa.Array:
     )
     keys = pc.if_else(sub_is_name, names, idents)
     return pc.replace_with_mask(result, wanted, keys)
+
+
+# What a statement's value is, for the two secondary indexes (statements.kind).
+KIND_OTHER, KIND_ENTITY, KIND_NAME, KIND_IDENTIFIER = 0, 1, 2, 3
+
+
+def kind_of(prop_type: str) -> int:
+    """Which secondary index a value of this FtM type belongs to (see tables.py)."""
+    if prop_type == "entity":
+        return KIND_ENTITY
+    if prop_type in NAME_TYPES:
+        return KIND_NAME
+    if prop_type in IDENTIFIER_TYPES:
+        return KIND_IDENTIFIER
+    return KIND_OTHER

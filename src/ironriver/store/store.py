@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from alembic import command
@@ -28,7 +29,7 @@ from ironriver.policy.markings import AccessLabel, Marking, parse_releasable, re
 from ironriver.settings import Settings
 from ironriver.store import dialect
 from ironriver.store.audit import AuditLog, install_guards
-from ironriver.store.ids import IDENTIFIER_TYPES, NAME_TYPES, search_keys_arrow
+from ironriver.store.ids import kind_of, search_keys_arrow
 from ironriver.store.tables import (
     SECONDARY_INDEXES,
     datasets,
@@ -195,20 +196,6 @@ class Store:
             return int(conn.execute(select(func.count()).select_from(statements)).scalar_one())
 
 
-KIND_OTHER, KIND_ENTITY, KIND_NAME, KIND_IDENTIFIER = 0, 1, 2, 3
-
-
-def kind_of(prop_type: str) -> int:
-    """Which secondary index a value of this FtM type belongs to (see tables.py)."""
-    if prop_type == "entity":
-        return KIND_ENTITY
-    if prop_type in NAME_TYPES:
-        return KIND_NAME
-    if prop_type in IDENTIFIER_TYPES:
-        return KIND_IDENTIFIER
-    return KIND_OTHER
-
-
 class Writer:
     """Adds statements inside one transaction (see `Store.writer`)."""
 
@@ -277,29 +264,31 @@ class Writer:
         return self._sources[name]
 
     def _encode_props(self, table: pa.Table) -> pa.Table:
-        """Replace schema/prop by prop_id and kind; add search keys."""
-        pairs = table.select(["schema", "prop"]).group_by(["schema", "prop"]).aggregate([])
-        ids: list[int] = []
-        kinds: list[int] = []
-        types: list[str] = []
-        for sch, prop in zip(
-            pairs.column("schema").to_pylist(), pairs.column("prop").to_pylist(), strict=True
-        ):
-            prop_id, type_name = self._prop(sch, prop)
-            ids.append(prop_id)
-            types.append(type_name)
-            kinds.append(kind_of(type_name))
-        pairs = pairs.append_column("prop_id", pa.array(ids, pa.int32()))
-        pairs = pairs.append_column("kind", pa.array(kinds, pa.int8()))
-        pairs = pairs.append_column("prop_type", pa.array(types, pa.string()))
-        table = table.join(pairs, keys=["schema", "prop"], join_type="inner")
-        table = table.append_column(
-            "search_key",
-            search_keys_arrow(
-                table.column("prop_type").combine_chunks(), table.column("value").combine_chunks()
-            ),
+        """Replace schema/prop by prop_id and kind (row order kept); add search keys."""
+        schemas = table.column("schema").combine_chunks().dictionary_encode()
+        prop_names = table.column("prop").combine_chunks().dictionary_encode()
+        width = len(prop_names.dictionary)
+        code = pc.add(
+            pc.multiply(pc.cast(schemas.indices, pa.int64()), width),
+            pc.cast(prop_names.indices, pa.int64()),
         )
-        return table.drop_columns(["schema", "prop", "prop_type"])
+        schema_list = schemas.dictionary.to_pylist()
+        prop_list = prop_names.dictionary.to_pylist()
+        size = len(schema_list) * width
+        ids = np.zeros(size, dtype=np.int32)
+        kinds = np.zeros(size, dtype=np.int8)
+        type_names = [""] * size
+        for c in pc.unique(code).to_pylist():
+            prop_id, type_name = self._prop(schema_list[c // width], prop_list[c % width])
+            ids[c], kinds[c], type_names[c] = prop_id, kind_of(type_name), type_name
+        kind = pc.take(pa.array(kinds), code)
+        prop_types = pc.take(pa.array(type_names, pa.string()), code)
+        table = table.drop_columns(["schema", "prop"])
+        table = table.append_column("prop_id", pc.take(pa.array(ids), code))
+        table = table.append_column("kind", kind)
+        return table.append_column(
+            "search_key", search_keys_arrow(prop_types, table.column("value").combine_chunks())
+        )
 
     def _encode_sources(self, table: pa.Table) -> pa.Table:
         """Split `source_ref` ("file.csv:12") into source_id and source_row."""
@@ -325,10 +314,15 @@ class Writer:
         dataset: str,
         label: AccessLabel,
         legal_basis: str | None = None,
+        source: str | None = None,
+        presorted: bool = False,
     ) -> int:
         """Add an Arrow table of statements (see REQUIRED/OPTIONAL_COLUMNS); return how many
         were new. Known statement ids are ignored, so adding the same table twice is a no-op.
-        `source_ref` ("file:row") is the source record of each statement."""
+
+        Each statement's source record is either `source_ref` ("file.csv:12") per row, or the
+        file name `source` with an integer `source_row` column. `presorted` says the rows
+        already come in (entity_id, id) order (saves a sort)."""
         missing = [c for c in REQUIRED_COLUMNS if c not in table.column_names]
         if missing:
             raise StoreError(
@@ -346,8 +340,15 @@ class Writer:
                     hint="Every statement needs an id, entity, schema, prop, value.",
                 )
         table = self._encode_sources(self._encode_props(table))
-        # Clustered-key order makes the inserts near-sequential.
-        table = table.sort_by([("entity_id", "ascending"), ("id", "ascending")])
+        constants: dict[str, int | bool | None] = {
+            "dataset_id": ds_id,
+            "label_id": label_id,
+            "retracted": False,
+        }
+        if source is not None:
+            constants["source_id"] = self._source(source)
+        if not presorted:  # clustered-key order makes the inserts near-sequential
+            table = table.sort_by([("entity_id", "ascending"), ("id", "ascending")])
         if legal_basis is not None:
             table = table.append_column(
                 "legal_basis", pa.array([legal_basis] * table.num_rows, pa.string())
@@ -358,11 +359,6 @@ class Writer:
             if c in table.column_names
             and (c in REQUIRED_COLUMNS or table.column(c).null_count < table.num_rows)
         ]
-        constants: dict[str, int | bool | None] = {
-            "dataset_id": ds_id,
-            "label_id": label_id,
-            "retracted": False,
-        }
         added = 0
         for start in range(0, table.num_rows, BATCH_ROWS):
             part = table.slice(start, BATCH_ROWS)
