@@ -251,15 +251,18 @@ def _write(
                         )
                 if prep.ledger and prep.query.ledger is not None:
                     names = [f'"{c.name}"' for c in prep.query.ledger.columns]  # validated names
-                    rows = prep.con.sql(
+                    n_rows = int(prep.con.sql("SELECT count(*) FROM led").fetchall()[0][0])
+                    part = ledgers.prepare_query(
+                        prep.con,
                         f"SELECT {', '.join(names)}, {_lit(prep.query.source.path.name + ':')} "
-                        "|| CAST(_row AS VARCHAR) AS _source_ref FROM led ORDER BY _row"
-                    ).to_arrow_table()
-                    part = ledgers.prepare(
-                        info.name, prep.query.ledger.name, prep.mapping.label, rows
+                        "|| CAST(_row AS VARCHAR) AS _source_ref FROM led ORDER BY _row",
+                        info.name,
+                        prep.query.ledger.name,
+                        prep.mapping.label,
+                        n_rows,
                     )
                     parts.append(part)
-                    result.ledger_rows += rows.num_rows
+                    result.ledger_rows += n_rows
             detail: dict[str, Any] = {
                 "mapping": str(mapping_path),
                 "files": [p.query.source.path.name for p in prepared],
