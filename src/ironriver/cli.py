@@ -11,7 +11,7 @@ import click
 
 from ironriver.cli_support import app_context, common_options, table
 from ironriver.errors import AccessDenied, IronriverError
-from ironriver.policy import DEFAULT_PRINCIPALS_YAML
+from ironriver.policy import DEFAULT_PRINCIPALS_YAML, authorize_export
 
 
 class UserError(click.ClickException):
@@ -223,11 +223,7 @@ def export(ctx: click.Context, out: Path | None, schema: str | None, reason: str
     Example: ironriver export --as us-atf-analyst -o us.ftm.jsonl --reason "partner share"
     """
     app = app_context(ctx)
-    principal = app.principal()
-    if not principal.has_role("export"):
-        raise AccessDenied(
-            f"{principal.name} may not export.", hint="Ask an administrator for the 'export' role."
-        )
+    authorize_export(app.principal())
     view = app.view(reason)
     handle = out.open("w", encoding="utf-8") if out else sys.stdout
     n = 0

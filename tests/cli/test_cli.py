@@ -89,3 +89,27 @@ def test_every_message_has_english_and_spanish() -> None:
     for key, langs in MESSAGES.items():
         assert set(langs) == {"en", "es"}, key
         assert all(v.strip() for v in langs.values()), key
+
+
+def test_ingest_only_own_agency(tmp_path: Path) -> None:
+    csv = tmp_path / "guns.csv"
+    csv.write_text("serie,marca\nABC123,Glock\n", encoding="utf-8")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "mx_fgr_armas:\n  agency: FGR\n  country: MX\n  marking: AMBER\n"
+        "  releasable_to: [MX, US]\n  queries:\n  - csv_url: guns.csv\n    entities:\n"
+        "      arma:\n        schema: Firearm\n        keys: [serie]\n        properties:\n"
+        "          serialNumber: {column: serie}\n          make: {column: marca}\n",
+        encoding="utf-8",
+    )
+    db = str(tmp_path / "i.db")
+    code, out = run("ingest", str(mapping), "--db", db, "--as", "us-atf-analyst")
+    assert code == 3 and "belongs to FGR" in out
+    code, out = run("ingest", str(mapping), "--db", db, "--as", "mx-sedena-analista")
+    assert code == 3
+    code, out = run("ingest", str(mapping), "--db", db, "--as", "mx-fgr-analista")
+    assert code == 0, out
+    code, out = run("search", "abc123", "--identifier", "--db", db, "--as", "us-cbp-officer")
+    assert code == 0 and "ABC123" in out
+    code, out = run("ingest", str(mapping), "--db", db, "--as", "loader")
+    assert code == 0 and "0 new statements" in out

@@ -76,7 +76,8 @@ def ingest_command(
     """
     app = app_context(ctx)
     store = app.open_store()
-    actor = app.principal().name
+    principal = app.principal()
+    actor = principal.name
     if (mapping is None) == (entities is None):
         raise ConfigError(
             "Give either a MAPPING file or --entities FILE.",
@@ -90,6 +91,7 @@ def ingest_command(
             reason=reason,
             skip_invalid=skip_invalid,
             report_path=report,
+            principal=principal,
         )
     else:
         assert entities is not None
@@ -115,6 +117,7 @@ def ingest_command(
             reason=reason,
             skip_invalid=skip_invalid,
             report_path=report,
+            principal=principal,
         )
     app.emit(_as_dict(result), lambda: _human(result))
 

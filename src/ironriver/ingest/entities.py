@@ -20,6 +20,7 @@ from ironriver.ingest.pipeline import IngestResult
 from ironriver.ingest.report import ErrorReport
 from ironriver.ingest.source import check_encoding
 from ironriver.model import get_model
+from ironriver.policy import Principal, authorize_ingest
 from ironriver.policy.markings import AccessLabel
 from ironriver.store import DatasetInfo, Store
 
@@ -79,8 +80,12 @@ def ingest_entities(
     reason: str = "",
     skip_invalid: bool = False,
     report_path: Path | str | None = None,
+    principal: Principal | None = None,
 ) -> IngestResult:
-    """Ingest an FtM entity JSON Lines file into `dataset` atomically."""
+    """Ingest an FtM entity JSON Lines file into `dataset` atomically (with `principal`,
+    only if it may load that dataset: `authorize_ingest`)."""
+    if principal is not None:
+        authorize_ingest(principal, dataset.name, dataset.agency)
     path = Path(path)
     if not path.is_file():
         raise IngestError(f"Input file {path} does not exist.", hint="Check the path.")

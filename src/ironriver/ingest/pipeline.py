@@ -39,6 +39,7 @@ from ironriver.ingest.mapping import DatasetMapping, QuerySpec, load_mapping
 from ironriver.ingest.report import ErrorReport
 from ironriver.ingest.source import load_source
 from ironriver.ingest.validate import build_bad_table, check_sql, duplicate_check_sql
+from ironriver.policy import Principal, authorize_ingest
 from ironriver.store import DatasetInfo, Store
 from ironriver.store.ledger import LedgerStore, PendingPart
 
@@ -177,14 +178,21 @@ def ingest_mapping(
     skip_invalid: bool = False,
     report_path: Path | str | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
+    principal: Principal | None = None,
 ) -> IngestResult:
     """Ingest every query of a mapping file atomically (see the module doc).
+
+    With `principal`, each dataset must be one it may load (`authorize_ingest`: the ingest
+    role and its own agency's data), checked before any file is read.
 
     Raises `IngestError` (store untouched) when the mapping or a file is wrong, or when any
     record is rejected and `skip_invalid` is false; the error names the report file.
     """
     mapping_path = Path(mapping_path)
     mappings = load_mapping(mapping_path)
+    if principal is not None:
+        for mapping in mappings:
+            authorize_ingest(principal, mapping.name, mapping.agency)
     report_file = Path(report_path) if report_path else default_report_path(mapping_path)
     report = ErrorReport()
     result = IngestResult(datasets=[m.name for m in mappings])

@@ -15,6 +15,7 @@ from ironriver.policy.principals import (
     load_principals,
     parse_principals,
 )
+from ironriver.policy.rights import authorize_export, authorize_ingest
 from ironriver.policy.view import Counts, Neighbour, SearchHit, StatementRecord, View
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "SearchHit",
     "StatementRecord",
     "View",
+    "authorize_export",
+    "authorize_ingest",
     "can_see",
     "get_principal",
     "load_principals",

@@ -87,7 +87,7 @@ principals:
   - name: us-cbp-officer
     agency: CBP
     country: US
-    roles: [analyst]
+    roles: [analyst, ingest]
   - name: mx-fgr-analista
     agency: FGR
     country: MX
@@ -96,10 +96,23 @@ principals:
     agency: SEDENA
     country: MX
     roles: [analyst, ingest]
+  - name: us-hsi-agent
+    agency: HSI
+    country: US
+    roles: [analyst, ingest]
+  - name: mx-cni-analista
+    agency: CNI
+    country: MX
+    roles: [analyst, ingest]
   - name: auditor
     agency: OIG
     country: US
     roles: [auditor]
+  - name: loader
+    description: "Node administrator: may load any agency's files (reads like any OIG user)"
+    agency: OIG
+    country: US
+    roles: [admin]
 """
 
 

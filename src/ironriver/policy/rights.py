@@ -1,0 +1,32 @@
+"""What a principal may do besides reading: ingest and export.
+
+- Ingest: the `ingest` role, and only into datasets owned by the principal's own agency (an
+  agency speaks for its own records; `admin` may load any).
+- Export: the `export` role.
+"""
+
+from __future__ import annotations
+
+from ironriver.errors import AccessDenied
+from ironriver.policy.markings import Principal
+
+
+def authorize_ingest(principal: Principal, dataset: str, owner_agency: str) -> None:
+    """Raise `AccessDenied` unless `principal` may load data into `dataset`."""
+    if not principal.has_role("ingest"):
+        raise AccessDenied(
+            f"{principal.name} may not ingest.", hint="Ask an administrator for the 'ingest' role."
+        )
+    if "admin" not in principal.roles and principal.agency.upper() != owner_agency.upper():
+        raise AccessDenied(
+            f"{principal.name} ({principal.agency}) may not load {dataset!r}, which belongs "
+            f"to {owner_agency.upper()}.",
+            hint=f"Ingest it as a principal of {owner_agency.upper()}.",
+        )
+
+
+def authorize_export(principal: Principal) -> None:
+    if not principal.has_role("export"):
+        raise AccessDenied(
+            f"{principal.name} may not export.", hint="Ask an administrator for the 'export' role."
+        )
