@@ -81,34 +81,47 @@ def datasets(ctx: click.Context) -> None:
     app = app_context(ctx)
     view = app.view()
     counts = view.counts()
-    rows = []
-    for info in view.datasets():
-        rows.append(
-            {
-                "name": info.name,
-                "agency": info.agency,
-                "country": info.country,
-                "marking": info.marking.value,
-                "releasable_to": ",".join(sorted(info.releasable_to)),
-                "visible_statements": counts.statements_by_dataset.get(info.name, 0),
-            }
-        )
+    ledger_rows: dict[str, int] = {}
+    for (dataset, _ledger), n in view.ledger_counts().items():
+        ledger_rows[dataset] = ledger_rows.get(dataset, 0) + n
+    rows = [
+        {
+            "name": info.name,
+            "agency": info.agency,
+            "country": info.country,
+            "marking": info.marking.value,
+            "releasable_to": ",".join(sorted(info.releasable_to)),
+            "visible_statements": counts.statements_by_dataset.get(info.name, 0),
+            "visible_ledger_rows": ledger_rows.get(info.name, 0),
+        }
+        for info in view.datasets()
+    ]
     app.emit(
         rows,
         lambda: table(
-            [
-                [
-                    r["name"],
-                    r["agency"],
-                    r["country"],
-                    r["marking"],
-                    r["releasable_to"],
-                    r["visible_statements"],
-                ]
-                for r in rows
-            ],
-            ["dataset", "agency", "country", "marking", "releasable", "visible"],
+            [list(r.values()) for r in rows],
+            ["dataset", "agency", "country", "marking", "releasable", "statements", "ledger rows"],
         ),
+    )
+
+
+@cli.command()
+@common_options
+@click.pass_context
+def ledgers(ctx: click.Context) -> None:
+    """List the ledgers (high-volume records) with the rows the principal may see.
+
+    \b
+    Example: ironriver ledgers --as mx-fgr-analista
+    """
+    app = app_context(ctx)
+    counts = app.view().ledger_counts()
+    rows = [
+        {"dataset": d, "ledger": lg, "visible_rows": n} for (d, lg), n in sorted(counts.items())
+    ]
+    app.emit(
+        rows,
+        lambda: table([list(r.values()) for r in rows], ["dataset", "ledger", "visible rows"]),
     )
 
 

@@ -113,3 +113,32 @@ def test_ingest_only_own_agency(tmp_path: Path) -> None:
     assert code == 0 and "ABC123" in out
     code, out = run("ingest", str(mapping), "--db", db, "--as", "loader")
     assert code == 0 and "0 new statements" in out
+
+
+def test_ledgers_and_datasets_follow_releasability(tmp_path: Path) -> None:
+    (tmp_path / "sales.csv").write_text(
+        "txn,fecha,serial\nT1,01/02/2024,ABC1\nT2,03/02/2024,ABC2\n", encoding="utf-8"
+    )
+    mapping = tmp_path / "sales.yaml"
+    mapping.write_text(
+        "us_atf_sales:\n  agency: ATF\n  country: US\n  marking: AMBER\n"
+        "  releasable_to: [US]\n  queries:\n  - csv_url: sales.csv\n    ledger:\n"
+        "      name: dealer_sales\n      columns:\n"
+        "        txn: {column: txn, type: string, required: true}\n"
+        '        sold: {column: fecha, type: date, format: "%d/%m/%Y"}\n'
+        "        serial: {column: serial, type: string}\n",
+        encoding="utf-8",
+    )
+    db = str(tmp_path / "l.db")
+    code, out = run("ingest", str(mapping), "--db", db, "--as", "us-atf-analyst")
+    assert code == 0, out
+    _, us = run("ledgers", "--db", db, "--as", "us-cbp-officer", "--json")
+    assert json.loads(us) == [
+        {"dataset": "us_atf_sales", "ledger": "dealer_sales", "visible_rows": 2}
+    ]
+    _, mx = run("ledgers", "--db", db, "--as", "mx-fgr-analista", "--json")
+    assert json.loads(mx) == []
+    _, ds = run("datasets", "--db", db, "--as", "mx-fgr-analista", "--json")
+    assert json.loads(ds) == []
+    _, ds = run("datasets", "--db", db, "--as", "us-cbp-officer", "--json")
+    assert json.loads(ds)[0]["visible_ledger_rows"] == 2

@@ -113,12 +113,15 @@ class View:
 
     def datasets(self) -> list[DatasetInfo]:
         """Datasets this principal may know of: those whose own (default) label it may see,
-        or from which it sees at least one statement."""
+        or from which it sees at least one statement or ledger row."""
         counts = self.counts().statements_by_dataset
+        ledger_sets = {ds for ds, _ledger in self.ledger_counts()}
         return [
             info
             for _id, info in self.store.datasets()
-            if can_see(self.principal, info.label) or counts.get(info.name)
+            if can_see(self.principal, info.label)
+            or counts.get(info.name)
+            or info.name in ledger_sets
         ]
 
     # -- the visibility predicate --------------------------------------------------------
@@ -428,6 +431,24 @@ class View:
         con = con or duckdb.connect()
         self._log("ledger", name)
         return LedgerStore(self.store.ledger_dir).visible_relation(con, name, self.principal)
+
+    def ledger_counts(self) -> dict[tuple[str, str], int]:
+        """Visible rows per (dataset, ledger); ledgers with no visible row are left out."""
+        import duckdb
+
+        from ironriver.store.ledger import LedgerStore
+
+        out: dict[tuple[str, str], int] = {}
+        con = duckdb.connect()
+        try:
+            names = sorted({info.ledger for info in LedgerStore(self.store.ledger_dir).ledgers()})
+            for name in names:
+                rel = LedgerStore(self.store.ledger_dir).visible_relation(con, name, self.principal)
+                for dataset, rows in rel.aggregate("_dataset, count(*)").fetchall():
+                    out[(str(dataset), name)] = int(rows)
+        finally:
+            con.close()
+        return out
 
 
 def _common(model: Any, schemata: set[str], cache: dict[frozenset[str], str]) -> str:
