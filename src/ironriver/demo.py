@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
+import duckdb
 
 from ironriver.cli_support import app_context, common_options, table
 from ironriver.i18n import Lang, lang_for_country, t
 from ironriver.ingest import ingest_mapping
 from ironriver.policy import Principal, View
 from ironriver.store import Store, open_store
-from ironriver.store.ledger import LedgerStore
 from ironriver.world import WorldConfig, generate_world
 
 DEMO_PRINCIPALS = (
@@ -34,6 +34,7 @@ class PrincipalView:
     ledger_rows: dict[str, int]
     gun_id: str | None
     gun_properties: list[tuple[str, str, str]]  # (property, value, dataset)
+    gun_sales: list[tuple[str, str, str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -46,28 +47,48 @@ class DemoReport:
     audit_ok: bool = False
 
 
+def _sales_of(view: View, serial: str) -> list[tuple[str, str, str, str]]:
+    """Visible dealer sales of `serial`: (sale date, dealer, dealer state, buyer)."""
+    rel = view.ledger("dealer_sales").filter(
+        duckdb.ColumnExpression("serial") == duckdb.ConstantExpression(serial)
+    )
+    rows = rel.project(
+        "CAST(sale_date AS VARCHAR), dealer_name, dealer_state, "
+        "concat_ws(' ', buyer_first_name, buyer_last_name)"
+    ).fetchall()
+    return sorted((str(a), str(b), str(c), str(d)) for a, b, c, d in rows)
+
+
 def _pick_recovered_gun(store: Store) -> str | None:
-    """A firearm with a readable serial that a Mexican recovery record names (FGR's view)."""
+    """A gun named by a Mexican recovery record, with a readable serial; preferably one the
+    US dealer records also hold (a gun that traces to its first retail sale)."""
     fgr = View(store, DEMO_PRINCIPALS[1], reason="demo", audit=False)
+    atf = View(store, DEMO_PRINCIPALS[0], reason="demo", audit=False)
+    fallback: str | None = None
     for ent in fgr.export("Recovery"):
-        guns = fgr.entities(ent.get("firearm"))
-        for gun_id, gun in sorted(guns.items()):
-            if gun.get("serialNumber"):
+        for gun_id, gun in sorted(fgr.entities(ent.get("firearm")).items()):
+            serials = gun.get("serialNumber")
+            if not serials:
+                continue
+            fallback = fallback or gun_id
+            if _sales_of(atf, serials[0]):
                 return gun_id
-    return None
+    return fallback
 
 
 def _principal_view(store: Store, principal: Principal, gun_id: str | None) -> PrincipalView:
     view = View(store, principal, reason="demo: what each country sees")
     counts = view.counts()
     ledger_rows: dict[str, int] = {}
-    for info in LedgerStore(store.ledger_dir).ledgers():
-        if info.ledger not in ledger_rows:
-            rel = view.ledger(info.ledger)
-            ledger_rows[info.ledger] = int(rel.count("*").fetchall()[0][0])
+    for (_dataset, ledger), n in view.ledger_counts().items():
+        ledger_rows[ledger] = ledger_rows.get(ledger, 0) + n
     props: list[tuple[str, str, str]] = []
+    sales: list[tuple[str, str, str, str]] = []
     if gun_id is not None:
         props = [(s.prop, s.value, s.dataset) for s in view.statements(gun_id)]
+        serials = sorted({v for p, v, _d in props if p == "serialNumber"})
+        for serial in serials:
+            sales += _sales_of(view, serial)
     return PrincipalView(
         principal,
         lang_for_country(principal.country),
@@ -76,6 +97,7 @@ def _principal_view(store: Store, principal: Principal, gun_id: str | None) -> P
         ledger_rows,
         gun_id,
         props,
+        sales,
     )
 
 
@@ -143,6 +165,20 @@ def print_report(report: DemoReport) -> None:
             table(
                 pv.gun_properties,
                 [t("col.property", lang), t("col.value", lang), t("col.dataset", lang)],
+            )
+        else:
+            click.echo(t("demo.hidden", lang))
+        click.echo()
+        click.echo(t("demo.sales", lang))
+        if pv.gun_sales:
+            table(
+                pv.gun_sales,
+                [
+                    t("col.date", lang),
+                    t("col.dealer", lang),
+                    t("col.state", lang),
+                    t("col.buyer", lang),
+                ],
             )
         else:
             click.echo(t("demo.hidden", lang))

@@ -40,6 +40,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "A gun recovered in Mexico, as this principal sees it",
         "es": "Un arma asegurada en México, tal como la ve este usuario",
     },
+    "demo.sales": {
+        "en": "Its first retail sale in the US (ATF dealer records)",
+        "es": "Su primera venta al menudeo en EE. UU. (registros de armerías, ATF)",
+    },
+    "col.date": {"en": "date", "es": "fecha"},
+    "col.dealer": {"en": "dealer", "es": "armería"},
+    "col.state": {"en": "state", "es": "estado"},
+    "col.buyer": {"en": "buyer", "es": "comprador"},
     "demo.hidden": {"en": "(nothing visible)", "es": "(nada visible)"},
     "demo.audit": {
         "en": "Audit log: {events} events, chain intact: {ok}",
