@@ -89,6 +89,7 @@ def _prepare(
     mapping: DatasetMapping, query: QuerySpec, report: ErrorReport, skip_invalid: bool
 ) -> _Prepared:
     con = duckdb.connect(config={"preserve_insertion_order": True})
+    con.execute("SET enable_progress_bar = false")
     try:
         refs = query.refs
         records = load_source(con, query.source, refs)

@@ -428,7 +428,9 @@ class View:
 
         from ironriver.store.ledger import LedgerStore
 
-        con = con or duckdb.connect()
+        if con is None:
+            con = duckdb.connect()
+            con.execute("SET enable_progress_bar = false")
         self._log("ledger", name)
         return LedgerStore(self.store.ledger_dir).visible_relation(con, name, self.principal)
 
@@ -440,6 +442,7 @@ class View:
 
         out: dict[tuple[str, str], int] = {}
         con = duckdb.connect()
+        con.execute("SET enable_progress_bar = false")
         try:
             names = sorted({info.ledger for info in LedgerStore(self.store.ledger_dir).ledgers()})
             for name in names:
