@@ -3,7 +3,8 @@
 - `sales_dir`: a tmp folder with `sales.csv` (4 good dealer-sale rows) and `sales.yaml`
   (entities + ledger mapping); rewrite `sales.csv` with `write_csv` to test bad input.
 - `snapshot(store)`: every statement id plus the ledger files, to assert "store unchanged".
-- the store itself comes from the shared `sqlite_store` fixture (tests/conftest.py).
+- the store comes from the shared fixtures (tests/conftest.py): `store` runs a test on SQLite
+  and PostgreSQL, `sqlite_store` on SQLite only.
 """
 
 from __future__ import annotations

@@ -41,15 +41,15 @@ def test_load_mapping(sales_dir: Path) -> None:
     assert m.queries[1].ledger is not None
 
 
-def test_ingest_and_idempotent(sqlite_store: Store, sales_dir: Path) -> None:
-    result = ingest_mapping(sqlite_store, sales_dir / "sales.yaml", actor="alice", reason="test")
+def test_ingest_and_idempotent(store: Store, sales_dir: Path) -> None:
+    result = ingest_mapping(store, sales_dir / "sales.yaml", actor="alice", reason="test")
     assert result.records == 8 and result.rejected == 0
     assert result.statements == result.statements_new > 0
     assert result.ledger_rows == result.ledger_rows_new == 4
-    before = snapshot(sqlite_store)
-    again = ingest_mapping(sqlite_store, sales_dir / "sales.yaml", actor="alice")
+    before = snapshot(store)
+    again = ingest_mapping(store, sales_dir / "sales.yaml", actor="alice")
     assert again.statements_new == 0 and again.ledger_rows_new == 0
-    assert snapshot(sqlite_store) == before
+    assert snapshot(store) == before
     values = {(p, v) for _, _, p, v in before[0]}
     assert ("date", "2023-01-06") in values  # 1/6/2023 with %m/%d/%Y
     assert ("lastName", "López  Pérez") in values  # string: stripped, inner spaces kept
@@ -57,7 +57,7 @@ def test_ingest_and_idempotent(sqlite_store: Store, sales_dir: Path) -> None:
     assert ("name", "John Smith") not in values and ("firstName", "'John'") in values
     assert ("country", "us") in values
     assert ("namesMentioned", "José Núñez") in values
-    events = list(sqlite_store.audit.events())
+    events = list(store.audit.events())
     assert [e.action for e in events].count("ingest") == 2
 
 
@@ -106,14 +106,14 @@ def test_missing_column(sqlite_store: Store, sales_dir: Path, tmp_path: Path) ->
     assert "buyer_id" in err.message and err.hint is not None and "buyer" in err.hint
 
 
-def test_bad_dates_reported(sqlite_store: Store, sales_dir: Path, tmp_path: Path) -> None:
-    _seed(sqlite_store, tmp_path)
-    before = snapshot(sqlite_store)
+def test_bad_dates_reported(store: Store, sales_dir: Path, tmp_path: Path) -> None:
+    _seed(store, tmp_path)
+    before = snapshot(store)
     rows = [list(r) for r in ROWS]
     rows[1][1] = "2023-01-06"
     rows[3][1] = "13/45/2023"
     write_csv(sales_dir / "sales.csv", rows)
-    err = _assert_rejected(sqlite_store, sales_dir / "sales.yaml", before)
+    err = _assert_rejected(store, sales_dir / "sales.yaml", before)
     assert err.report_path == str(sales_dir / "sales.yaml.errors.csv")
     report = _report(Path(err.report_path))
     sold = sorted({(r["row"], r["value"]) for r in report if r["column"] == "sold"})
@@ -122,11 +122,11 @@ def test_bad_dates_reported(sqlite_store: Store, sales_dir: Path, tmp_path: Path
     assert "2 of 8 records rejected" in err.message or "rejected" in err.message
 
 
-def test_duplicate_rows(sqlite_store: Store, sales_dir: Path, tmp_path: Path) -> None:
-    _seed(sqlite_store, tmp_path)
-    before = snapshot(sqlite_store)
+def test_duplicate_rows(store: Store, sales_dir: Path, tmp_path: Path) -> None:
+    _seed(store, tmp_path)
+    before = snapshot(store)
     write_csv(sales_dir / "sales.csv", [*ROWS, ROWS[2]])
-    err = _assert_rejected(sqlite_store, sales_dir / "sales.yaml", before)
+    err = _assert_rejected(store, sales_dir / "sales.yaml", before)
     report = _report(Path(str(err.report_path)))
     assert {(r["row"], r["reason"]) for r in report} == {("5", "duplicate of row 3")}
 
@@ -160,10 +160,10 @@ def test_skip_invalid_ingests_good_rows(
 
 
 def test_crash_half_way_rolls_back(
-    sqlite_store: Store, sales_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: Store, sales_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _seed(sqlite_store, tmp_path)
-    before = snapshot(sqlite_store)
+    _seed(store, tmp_path)
+    before = snapshot(store)
     from ironriver.store.store import Writer
 
     real = Writer.add_statements
@@ -177,10 +177,10 @@ def test_crash_half_way_rolls_back(
 
     monkeypatch.setattr(Writer, "add_statements", flaky)
     with pytest.raises(OSError):
-        ingest_mapping(sqlite_store, sales_dir / "sales.yaml", actor="a", batch_rows=5)
+        ingest_mapping(store, sales_dir / "sales.yaml", actor="a", batch_rows=5)
     assert calls["n"] == 3
-    assert snapshot(sqlite_store) == before
-    assert not list(sqlite_store.ledger_dir.rglob(".tmp-*"))
+    assert snapshot(store) == before
+    assert not list(store.ledger_dir.rglob(".tmp-*"))
 
 
 def test_jsonl_source(sqlite_store: Store, tmp_path: Path) -> None:

@@ -166,3 +166,20 @@ def test_dataset_catalogue_hides_unreleasable(store: Store) -> None:
     load(store)
     assert {d.name for d in View(store, SEDENA).datasets()} == {MX.name}
     assert {d.name for d in View(store, ATF).datasets()} == {US.name, MX.name}
+
+
+def test_statement_legal_basis_defaults_to_dataset(store: Store) -> None:
+    info = DatasetInfo("mx_fgr_x", "FGR", "MX", Marking.AMBER, frozenset({"MX"}), "CNPP art. 251")
+    with store.writer() as w:
+        w.ensure_dataset(info)
+        w.add_statements(
+            table(info.name, [("q1", "Firearm", "serialNumber", "Q1")]), info.name, info.label
+        )
+        w.add_statements(
+            table(info.name, [("q1", "Firearm", "make", "Colt")]),
+            info.name,
+            info.label,
+            legal_basis="court order 7/2024",
+        )
+    recs = {r.prop: r.legal_basis for r in View(store, FGR).statements("q1")}
+    assert recs == {"serialNumber": "CNPP art. 251", "make": "court order 7/2024"}

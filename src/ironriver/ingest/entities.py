@@ -137,9 +137,7 @@ def ingest_entities(
     with store.writer(expected_statements=table.num_rows) as w:
         w.ensure_dataset(dataset)
         result.statements = table.num_rows
-        result.statements_new = w.add_statements(
-            table, dataset=dataset.name, label=label, legal_basis=dataset.legal_basis or None
-        )
+        result.statements_new = w.add_statements(table, dataset=dataset.name, label=label)
         store.audit.append(
             actor=actor,
             action="ingest",

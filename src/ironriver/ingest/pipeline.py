@@ -254,7 +254,6 @@ def _write(
                             table,
                             dataset=info.name,
                             label=prep.mapping.label,
-                            legal_basis=info.legal_basis or None,
                             source=prep.query.source.path.name,
                             presorted=True,
                         )

@@ -223,6 +223,7 @@ class View:
             select(
                 statements,
                 datasets.c.name.label("dataset_name"),
+                datasets.c.legal_basis.label("dataset_legal_basis"),
                 labels.c.marking,
                 labels.c.releasable_to,
                 labels.c.owner_agency,
@@ -245,7 +246,7 @@ class View:
                 r.marking,
                 r.releasable_to,
                 r.owner_agency,
-                r.legal_basis,
+                r.legal_basis or r.dataset_legal_basis or None,
                 self._source_ref(r.source_id, r.source_row),
                 r.first_seen,
                 r.last_seen,

@@ -320,7 +320,8 @@ class Writer:
         """Add an Arrow table of statements (see REQUIRED/OPTIONAL_COLUMNS); return how many
         were new. Known statement ids are ignored, so adding the same table twice is a no-op.
 
-        Each statement's source record is either `source_ref` ("file.csv:12") per row, or the
+        `legal_basis` is only for statements whose basis differs from their dataset's (the
+        dataset's own applies otherwise). Each statement's source record is either `source_ref` ("file.csv:12") per row, or the
         file name `source` with an integer `source_row` column. `presorted` says the rows
         already come in (entity_id, id) order (saves a sort)."""
         missing = [c for c in REQUIRED_COLUMNS if c not in table.column_names]
