@@ -388,22 +388,27 @@ class View:
                 name = self._dataset_names.get(r.dataset_id, str(r.dataset_id))
                 by_ds_stmts[name] += int(r.n)
                 by_ds_ents[name] += int(r.e)
-            rows = conn.execute(
-                select(statements.c.entity_id, statements.c.prop_id)
+            # Per entity, the set of schemata its visible statements carry, aggregated in SQL;
+            # then one row per distinct combination, resolved to a schema once in Python.
+            if conn.dialect.name == "postgresql":
+                combo = func.string_agg(func.distinct(props.c.schema), ",")
+            else:
+                combo = func.group_concat(func.distinct(props.c.schema))
+            per_entity = (
+                select(combo.label("schemata"))
+                .select_from(statements.join(props, props.c.id == statements.c.prop_id))
                 .where(self._visible())
-                .distinct()
-                .order_by(statements.c.entity_id)
+                .group_by(statements.c.entity_id)
+                .subquery()
             )
-            current: str | None = None
-            schemata: set[str] = set()
+            rows = conn.execute(
+                select(per_entity.c.schemata, func.count().label("n")).group_by(
+                    per_entity.c.schemata
+                )
+            )
             for r in rows:
-                if r.entity_id != current:
-                    if current is not None:
-                        by_schema[_common(model, schemata, cache)] += 1
-                    current, schemata = r.entity_id, set()
-                schemata.add(self._props[r.prop_id][0])
-            if current is not None:
-                by_schema[_common(model, schemata, cache)] += 1
+                schemata = set(str(r.schemata).split(","))
+                by_schema[_common(model, schemata, cache)] += int(r.n)
         return Counts(dict(by_schema), dict(by_ds_stmts), dict(by_ds_ents))
 
     # -- export --------------------------------------------------------------------------
