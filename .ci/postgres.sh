@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Install (from Debian packages) and start a local PostgreSQL server for the test suite.
+# Install (from Debian packages) and start a local PostgreSQL server for the test suite, on
+# its own data folder and port (default 55432, so a system cluster on 5432 never collides).
 # Idempotent: safe to run when the server is already installed or running.
 set -euo pipefail
-if ! command -v pg_ctlcluster >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+PORT="${IRONRIVER_PG_PORT:-55432}"
+if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
   apt-get install -y -qq postgresql >/dev/null
@@ -13,11 +15,12 @@ if [ ! -f "$PGDATA/PG_VERSION" ]; then
   rm -rf "$PGDATA"; mkdir -p "$PGDATA"; chown postgres:postgres "$PGDATA"
   su postgres -c "$PGBIN/initdb -D $PGDATA -A trust -U postgres" >/dev/null
 fi
-if ! su postgres -c "$PGBIN/pg_ctl -D $PGDATA status" >/dev/null 2>&1; then
-  mkdir -p /var/run/postgresql && chown postgres:postgres /var/run/postgresql
-  su postgres -c "$PGBIN/pg_ctl -D $PGDATA -l $PGDATA/server.log -o '-p 5432 -k /var/run/postgresql -c listen_addresses=127.0.0.1 -c fsync=off' -w start" >/dev/null
+mkdir -p /var/run/postgresql && chown postgres:postgres /var/run/postgresql
+if su postgres -c "$PGBIN/pg_ctl -D $PGDATA status" >/dev/null 2>&1; then
+  su postgres -c "$PGBIN/pg_ctl -D $PGDATA -m fast -w stop" >/dev/null
 fi
-psql_() { su postgres -c "psql -h 127.0.0.1 -p 5432 -U postgres -tAc \"$1\""; }
-[ "$(psql_ "SELECT 1 FROM pg_roles WHERE rolname='ironriver'")" = "1" ] || psql_ "CREATE ROLE ironriver LOGIN PASSWORD 'ironriver' SUPERUSER"
-[ "$(psql_ "SELECT 1 FROM pg_database WHERE datname='ironriver_test'")" = "1" ] || psql_ "CREATE DATABASE ironriver_test OWNER ironriver"
-echo "PostgreSQL ready on 127.0.0.1:5432"
+su postgres -c "$PGBIN/pg_ctl -D $PGDATA -l $PGDATA/server.log -o '-p $PORT -k /var/run/postgresql -c listen_addresses=127.0.0.1 -c fsync=off' -w start" >/dev/null
+psql_() { su postgres -c "psql -h 127.0.0.1 -p $PORT -U postgres -tAc \"$1\""; }
+[ "$(psql_ "SELECT 1 FROM pg_roles WHERE rolname='ironriver'")" = "1" ] || psql_ "CREATE ROLE ironriver LOGIN PASSWORD 'ironriver' SUPERUSER" >/dev/null
+[ "$(psql_ "SELECT 1 FROM pg_database WHERE datname='ironriver_test'")" = "1" ] || psql_ "CREATE DATABASE ironriver_test OWNER ironriver" >/dev/null
+echo "PostgreSQL ready on 127.0.0.1:$PORT"
