@@ -310,6 +310,60 @@ def audit_log(ctx: click.Context, limit: int, actor: str | None) -> None:
     )
 
 
+@cli.group("eval")
+def eval_group() -> None:
+    """Score a capability against ground truth or published science (exit 1 on a miss)."""
+
+
+@eval_group.command("world")
+@click.option(
+    "--world",
+    "world_dir",
+    type=click.Path(path_type=Path, exists=True),
+    required=True,
+    help="A folder made by `ironriver world generate`.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
+@click.pass_context
+def eval_world(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
+    """The world's figures beside CALIBRATION.md, with tolerances.
+
+    \b
+    Example: ironriver eval world --world w
+    """
+    from ironriver.world import format_report, world_report
+
+    rows = world_report(world_dir, include_unmeasured=False)
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in rows], indent=2))
+    else:
+        click.echo(format_report(rows))
+    missed = [r.key for r in rows if r.ok is False]
+    if missed:
+        click.echo(f"{len(missed)} figure(s) outside tolerance: {', '.join(missed)}", err=True)
+        ctx.exit(1)
+
+
+@eval_group.command("strategy")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
+@click.pass_context
+def eval_strategy(ctx: click.Context, as_json: bool) -> None:
+    """The cartel model's headlines beside Prieto-Curiel et al. (2023).
+
+    \b
+    Example: ironriver eval strategy
+    """
+    from ironriver.strategy.evaluate import reproduction
+
+    frame = reproduction()
+    if as_json:
+        click.echo(frame.to_json(orient="records", indent=2))
+    else:
+        click.echo(frame.to_string(index=False))
+    if not bool(frame["ok"].all()):
+        ctx.exit(1)
+
+
 @cli.command("model-dir")
 @click.argument("target", type=click.Path(path_type=Path), default=Path(".ironriver-model"))
 def model_dir(target: Path) -> None:

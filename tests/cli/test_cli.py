@@ -142,3 +142,24 @@ def test_ledgers_and_datasets_follow_releasability(tmp_path: Path) -> None:
     assert json.loads(ds) == []
     _, ds = run("datasets", "--db", db, "--as", "us-cbp-officer", "--json")
     assert json.loads(ds)[0]["visible_ledger_rows"] == 2
+
+
+def test_eval_strategy_reproduces_the_paper() -> None:
+    code, out = run("eval", "strategy", "--json")
+    assert code == 0
+    rows = json.loads(out)
+    assert len(rows) == 6 and all(r["ok"] for r in rows)
+
+
+def test_eval_world_fails_loudly_on_a_miss(tmp_path: Path) -> None:
+    # A tiny world is too small for every figure to land in tolerance: the command must say
+    # so with a non-zero exit, not pass silently.
+    code, _ = run(
+        "world", "generate", "--scale", "0.002", "--seed", "5", "--out", str(tmp_path / "w")
+    )
+    assert code == 0
+    code, out = run("eval", "world", "--world", str(tmp_path / "w"), "--json")
+    rows = json.loads(out.split("\n]")[0] + "\n]")
+    measured = [r for r in rows if r["ok"] is not None]
+    assert measured
+    assert code == (1 if any(r["ok"] is False for r in measured) else 0)
