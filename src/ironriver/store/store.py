@@ -176,13 +176,19 @@ class Store:
     def writer(self, expected_statements: int = 0) -> Iterator[Writer]:
         """One atomic write: everything added inside commits together or not at all.
 
-        A bulk load (`expected_statements` at least `BULK_MIN` and at least the size of the
-        store) drops the two secondary indexes and rebuilds them before the commit, inside the
+        On SQLite, a bulk load (`expected_statements` at least `BULK_MIN` and at least the
+        size of the store) drops the two secondary indexes and rebuilds them before the commit, inside the
         same transaction: building an index from sorted data is far cheaper than keeping it up
         to date row by row.
         """
         with dialect.write_transaction(self.engine) as conn:
-            bulk = expected_statements >= BULK_MIN and not _has_rows(conn, expected_statements)
+            # SQLite only: on PostgreSQL dropping an index takes an exclusive lock that would
+            # block every reader of a shared node for the whole load.
+            bulk = (
+                conn.dialect.name == "sqlite"
+                and expected_statements >= BULK_MIN
+                and not _has_rows(conn, expected_statements)
+            )
             if bulk:
                 for index in SECONDARY_INDEXES:
                     index.drop(conn)
