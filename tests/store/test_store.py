@@ -183,3 +183,20 @@ def test_statement_legal_basis_defaults_to_dataset(store: Store) -> None:
         )
     recs = {r.prop: r.legal_basis for r in View(store, FGR).statements("q1")}
     assert recs == {"serialNumber": "CNPP art. 251", "make": "court order 7/2024"}
+
+
+def test_bulk_load_rebuilds_indexes(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy import inspect
+
+    import ironriver.store.store as store_module
+
+    monkeypatch.setattr(store_module, "BULK_MIN", 3)
+    rows = US_ROWS + [(f"px{i}", "Individual", "name", f"Persona {i}") for i in range(5)]
+    with store.writer(expected_statements=len(rows)) as w:
+        w.ensure_dataset(US)
+        w.add_statements(table(US.name, rows), US.name, US.label)
+    names = {ix["name"] for ix in inspect(store.engine).get_indexes("statements")}
+    assert {"ix_statements_ref", "ix_statements_search"} <= names
+    view = View(store, ATF)
+    assert [h.entity_id for h in view.search("persona 3")] == ["px3"]
+    assert {n.entity_id for n in view.neighbours("g1")} == {"s1"}
