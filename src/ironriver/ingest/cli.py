@@ -16,6 +16,7 @@ from ironriver.errors import ConfigError
 from ironriver.ingest.entities import ingest_entities
 from ironriver.ingest.pipeline import IngestResult, ingest_mapping
 from ironriver.policy.markings import Marking, parse_releasable
+from ironriver.progress import stderr_progress
 from ironriver.store import DatasetInfo
 
 
@@ -92,6 +93,7 @@ def ingest_command(
             skip_invalid=skip_invalid,
             report_path=report,
             principal=principal,
+            progress=stderr_progress(),
         )
     else:
         assert entities is not None

@@ -40,6 +40,7 @@ from ironriver.ingest.report import ErrorReport
 from ironriver.ingest.source import load_source
 from ironriver.ingest.validate import build_bad_table, check_sql, duplicate_check_sql
 from ironriver.policy import Principal, authorize_ingest
+from ironriver.progress import Progress, no_progress
 from ironriver.store import DatasetInfo, Store
 from ironriver.store.ledger import LedgerStore, PendingPart
 
@@ -180,6 +181,7 @@ def ingest_mapping(
     report_path: Path | str | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     principal: Principal | None = None,
+    progress: Progress = no_progress,
 ) -> IngestResult:
     """Ingest every query of a mapping file atomically (see the module doc).
 
@@ -201,6 +203,7 @@ def ingest_mapping(
         prepared: list[_Prepared] = []
         for mapping in mappings:
             for query in mapping.queries:
+                progress(f"{mapping.name}: reading and validating {query.source.path.name}")
                 prep = _prepare(mapping, query, report, skip_invalid)
                 stack.callback(prep.con.close)
                 prepared.append(prep)
@@ -219,7 +222,7 @@ def ingest_mapping(
                 )
         elif report_file.exists() and report_path is None:
             report_file.unlink()  # a stale report from an earlier failed run
-        _write(store, prepared, result, batch_rows, actor, reason, mapping_path)
+        _write(store, prepared, result, batch_rows, actor, reason, mapping_path, progress)
     return result
 
 
@@ -231,6 +234,7 @@ def _write(
     actor: str,
     reason: str,
     mapping_path: Path,
+    progress: Progress = no_progress,
 ) -> None:
     ledgers = LedgerStore(store.ledger_dir)
     parts: list[PendingPart] = []
@@ -257,6 +261,7 @@ def _write(
                             source=prep.query.source.path.name,
                             presorted=True,
                         )
+                        progress(f"{info.name}: {result.statements:,} statements written")
                 if prep.ledger and prep.query.ledger is not None:
                     names = [f'"{c.name}"' for c in prep.query.ledger.columns]  # validated names
                     n_rows = int(prep.con.sql("SELECT count(*) FROM led").fetchall()[0][0])
@@ -271,6 +276,7 @@ def _write(
                     )
                     parts.append(part)
                     result.ledger_rows += n_rows
+                    progress(f"{info.name}: {n_rows:,} rows for ledger {prep.query.ledger.name}")
             detail: dict[str, Any] = {
                 "mapping": str(mapping_path),
                 "files": [p.query.source.path.name for p in prepared],
@@ -280,6 +286,7 @@ def _write(
                 "statements_new": result.statements_new,
                 "ledger_rows": result.ledger_rows,
             }
+            progress("indexing and committing")
             store.audit.append(
                 actor=actor,
                 action="ingest",

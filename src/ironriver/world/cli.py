@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from ironriver.progress import stderr_progress
 from ironriver.world.config import Succession, WorldConfig
 from ironriver.world.generate import generate_world
 from ironriver.world.report import format_report, world_report
@@ -94,7 +95,7 @@ def generate(
         decapitation_week=decapitation,
         succession=mode,
     )
-    paths = generate_world(cfg)
+    paths = generate_world(cfg, progress=stderr_progress())
     click.echo(f"world written to {paths.root} ({len(paths.mappings())} mapping files)")
 
 

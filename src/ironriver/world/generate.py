@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ironriver.errors import WorldError
+from ironriver.progress import Progress, no_progress
 from ironriver.world import (
     crossings,
     dealers,
@@ -117,8 +118,9 @@ def _assemble(world: World) -> None:
     world.persons = pd.concat([members, ring_people, buyers], ignore_index=True)
 
 
-def generate_world(config: WorldConfig) -> WorldPaths:
-    """Generate a world into `config.out` (replacing what is there) and return its paths."""
+def generate_world(config: WorldConfig, progress: Progress = no_progress) -> WorldPaths:
+    """Generate a world into `config.out` (replacing what is there) and return its paths;
+    `progress(message)` hears each step."""
     from ironriver.world import truth
     from ironriver.world.sensors import atf, cbp, hsi, mexico
     from ironriver.world.sensors.common import RECORD_SCHEMA
@@ -129,11 +131,13 @@ def generate_world(config: WorldConfig) -> WorldPaths:
         if sub.exists():
             shutil.rmtree(sub)
     paths.root.mkdir(parents=True, exist_ok=True)
+    progress(f"simulating the truth: scale {config.scale}, {config.years} year(s)")
     world = simulate(config)
     world.records_stream = ParquetStream(paths.truth / "records.parquet", RECORD_SCHEMA)
-    world.record_frames.extend(atf.write(world, paths))
-    world.record_frames.extend(cbp.write(world, paths))
-    world.record_frames.extend(hsi.write(world, paths))
-    world.record_frames.extend(mexico.write(world, paths))
+    for name, sensor in (("ATF", atf), ("CBP", cbp), ("HSI", hsi), ("FGR/SEDENA/CNI", mexico)):
+        progress(f"writing {name} records")
+        world.record_frames.extend(sensor.write(world, paths))
+    progress("writing truth")
     truth.write(world, paths)
+    progress(f"done: {paths.root}")
     return paths
