@@ -19,7 +19,7 @@ def test_cli_ingest_mapping(sales_dir: Path, tmp_path: Path) -> None:
         ["--db", str(db), "--as", "us-atf-analyst", "--json", str(sales_dir / "sales.yaml")],
     )
     assert ok.exit_code == 0, ok.output
-    data = json.loads(ok.output)
+    data = json.loads(ok.stdout)  # progress lines go to stderr
     assert data["ledger_rows_new"] == 4 and data["statements_new"] > 0
     rows = [list(r) for r in ROWS]
     rows[0][1] = "bad"
