@@ -20,7 +20,16 @@ NAME_TYPES = frozenset({"name"})
 IDENTIFIER_TYPES = frozenset({"identifier", "phone", "iban", "email", "checksum"})
 SEARCH_TYPES = NAME_TYPES | IDENTIFIER_TYPES
 
-_SPACES = re.compile(r"\s+")
+# Whitespace as Python's str.isspace() knows it, spelled out so that Python (queries) and RE2
+# (Arrow, bulk writes) collapse exactly the same characters.
+_WS_CHARS = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_SPACES = re.compile(f"[{_WS_CHARS}]+")
+_RE2_SPACES = (
+    r"[\t\n\x0b\x0c\r\x{1c}-\x{1f} \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}"
+    r"\x{202f}\x{205f}\x{3000}]+"
+)
 _NON_ALNUM = re.compile(r"[^0-9A-Za-z?]")
 
 
@@ -32,7 +41,9 @@ def statement_id(dataset: str, entity_id: str, prop: str, value: str) -> str:
 def name_key(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text)
     stripped = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
-    return _SPACES.sub(" ", stripped.lower()).strip()
+    # character by character, like Arrow's utf8_lower (no final-sigma context rule)
+    lowered = "".join(c.lower() for c in stripped)
+    return _SPACES.sub(" ", lowered).strip(" ")
 
 
 def identifier_key(text: str) -> str:
@@ -62,8 +73,8 @@ def search_keys_arrow(prop_types: pa.Array, values: pa.Array) -> pa.Array:
     folded = pc.utf8_normalize(sub, form="NFD")
     folded = pc.replace_substring_regex(folded, pattern=r"\p{Mn}", replacement="")
     folded = pc.utf8_lower(folded)
-    names = pc.utf8_trim_whitespace(
-        pc.replace_substring_regex(folded, pattern=r"\s+", replacement=" ")
+    names = pc.utf8_trim(
+        pc.replace_substring_regex(folded, pattern=_RE2_SPACES, replacement=" "), characters=" "
     )
     idents = pc.utf8_upper(
         pc.replace_substring_regex(folded, pattern=r"[^0-9a-z?]", replacement="")
