@@ -13,6 +13,7 @@ import click
 import duckdb
 
 from ironriver.cli_support import app_context, common_options, table
+from ironriver.errors import NotFound
 from ironriver.i18n import Lang, lang_for_country, t
 from ironriver.ingest import ingest_mapping
 from ironriver.policy import Principal, View
@@ -49,9 +50,11 @@ class DemoReport:
 
 def _sales_of(view: View, serial: str) -> list[tuple[str, str, str, str]]:
     """Visible dealer sales of `serial`: (sale date, dealer, dealer state, buyer)."""
-    rel = view.ledger("dealer_sales").filter(
-        duckdb.ColumnExpression("serial") == duckdb.ConstantExpression(serial)
-    )
+    try:
+        rel = view.ledger("dealer_sales")
+    except NotFound:  # none of the dealer records is releasable to this principal
+        return []
+    rel = rel.filter(duckdb.ColumnExpression("serial") == duckdb.ConstantExpression(serial))
     rows = rel.project(
         "CAST(sale_date AS VARCHAR), dealer_name, dealer_state, "
         "concat_ws(' ', buyer_first_name, buyer_last_name)"

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 from sales_fixtures import ROWS, snapshot, write_csv  # type: ignore[import-not-found]
 
-from ironriver.errors import IngestError
+from ironriver.errors import IngestError, NotFound
 from ironriver.ingest import ingest_mapping, load_mapping
 from ironriver.policy.markings import Marking, Principal
 from ironriver.store import Store
@@ -70,8 +70,9 @@ def test_ledger_rows_visible_through_policy(sqlite_store: Store, sales_dir: Path
     assert len(rows) == 4
     assert str(rows[0][0]) == "2023-01-05" and rows[0][2] == 499.99
     assert rows[3][2] is None and rows[0][3] == "sales.csv:1"
-    other = ledgers.visible_relation(con, "dealer_sales", Principal("b", "PN", "CO"))
-    assert other.aggregate("count(*)").fetchall() == [(0,)]
+    # Nothing visible: indistinguishable from a ledger that does not exist.
+    with pytest.raises(NotFound):
+        ledgers.visible_relation(con, "dealer_sales", Principal("b", "PN", "CO"))
 
 
 def _assert_rejected(store: Store, mapping: Path, before: object) -> IngestError:

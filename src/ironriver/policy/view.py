@@ -429,7 +429,8 @@ class View:
 
     # -- ledgers -------------------------------------------------------------------------
     def ledger(self, name: str, con: duckdb.DuckDBPyConnection | None = None) -> Any:
-        """The rows of ledger `name` this principal may see, as a DuckDB relation."""
+        """The rows of ledger `name` this principal may see, as a DuckDB relation. A ledger of
+        which nothing is visible raises `NotFound`, exactly like one that does not exist."""
         import duckdb
 
         from ironriver.store.ledger import LedgerStore
@@ -452,7 +453,12 @@ class View:
         try:
             names = sorted({info.ledger for info in LedgerStore(self.store.ledger_dir).ledgers()})
             for name in names:
-                rel = LedgerStore(self.store.ledger_dir).visible_relation(con, name, self.principal)
+                try:
+                    rel = LedgerStore(self.store.ledger_dir).visible_relation(
+                        con, name, self.principal
+                    )
+                except NotFound:  # nothing of it is visible
+                    continue
                 for dataset, rows in rel.aggregate("_dataset, count(*)").fetchall():
                     out[(str(dataset), name)] = int(rows)
         finally:

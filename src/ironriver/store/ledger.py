@@ -217,10 +217,10 @@ class LedgerStore:
                 keep_files.add(str(filename))
         keep = [p for p in paths if p in keep_files]
         if not keep:
-            # Same columns, no rows: the principal learns the ledger exists, nothing more.
-            return con.sql(
-                "SELECT * FROM read_parquet(?, union_by_name = true) WHERE FALSE",
-                params=[paths[:1]],
+            # Indistinguishable from a ledger that does not exist: the principal must not
+            # learn that records it may not see are there.
+            raise NotFound(
+                f"No ledger named {ledger!r}.", hint="List the ledgers with `ironriver ledgers`."
             )
         allowed = [list(t) for t in sorted(visible)]
         return con.sql(
