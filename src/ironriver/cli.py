@@ -79,22 +79,17 @@ def datasets(ctx: click.Context) -> None:
     Example: ironriver datasets --as us-atf-analyst
     """
     app = app_context(ctx)
-    view = app.view()
-    counts = view.counts()
-    ledger_rows: dict[str, int] = {}
-    for (dataset, _ledger), n in view.ledger_counts().items():
-        ledger_rows[dataset] = ledger_rows.get(dataset, 0) + n
     rows = [
         {
-            "name": info.name,
-            "agency": info.agency,
-            "country": info.country,
-            "marking": info.marking.value,
-            "releasable_to": ",".join(sorted(info.releasable_to)),
-            "visible_statements": counts.statements_by_dataset.get(info.name, 0),
-            "visible_ledger_rows": ledger_rows.get(info.name, 0),
+            "name": d.info.name,
+            "agency": d.info.agency,
+            "country": d.info.country,
+            "marking": d.info.marking.value,
+            "releasable_to": ",".join(sorted(d.info.releasable_to)),
+            "visible_statements": d.visible_statements,
+            "visible_ledger_rows": d.visible_ledger_rows,
         }
-        for info in view.datasets()
+        for d in app.view().datasets()
     ]
     app.emit(
         rows,

@@ -16,13 +16,21 @@ from ironriver.policy.principals import (
     parse_principals,
 )
 from ironriver.policy.rights import authorize_export, authorize_ingest
-from ironriver.policy.view import Counts, Neighbour, SearchHit, StatementRecord, View
+from ironriver.policy.view import (
+    Counts,
+    DatasetSummary,
+    Neighbour,
+    SearchHit,
+    StatementRecord,
+    View,
+)
 
 __all__ = [
     "DEFAULT_PRINCIPALS_YAML",
     "ROLES",
     "AccessLabel",
     "Counts",
+    "DatasetSummary",
     "Marking",
     "Neighbour",
     "Principal",

@@ -85,6 +85,15 @@ class Neighbour:
 
 
 @dataclass(frozen=True)
+class DatasetSummary:
+    """A dataset as one principal sees it."""
+
+    info: DatasetInfo
+    visible_statements: int
+    visible_ledger_rows: int
+
+
+@dataclass(frozen=True)
 class Counts:
     entities_by_schema: dict[str, int] = field(default_factory=dict)
     statements_by_dataset: dict[str, int] = field(default_factory=dict)
@@ -111,17 +120,19 @@ class View:
         self._not_searched = [i for i, (_s, p) in self._props.items() if p in NOT_SEARCHED]
         get_model()  # statements are assembled with the merged model
 
-    def datasets(self) -> list[DatasetInfo]:
-        """Datasets this principal may know of: those whose own (default) label it may see,
-        or from which it sees at least one statement or ledger row."""
-        counts = self.counts().statements_by_dataset
-        ledger_sets = {ds for ds, _ledger in self.ledger_counts()}
+    def datasets(self) -> list[DatasetSummary]:
+        """Datasets this principal may know of, with what it sees of each: those whose own
+        (default) label it may see, or from which it sees a statement or a ledger row."""
+        statements_by = self.counts().statements_by_dataset
+        ledger_by: dict[str, int] = {}
+        for (dataset, _ledger), n in self.ledger_counts().items():
+            ledger_by[dataset] = ledger_by.get(dataset, 0) + n
         return [
-            info
+            DatasetSummary(info, statements_by.get(info.name, 0), ledger_by.get(info.name, 0))
             for _id, info in self.store.datasets()
             if can_see(self.principal, info.label)
-            or counts.get(info.name)
-            or info.name in ledger_sets
+            or statements_by.get(info.name)
+            or ledger_by.get(info.name)
         ]
 
     # -- the visibility predicate --------------------------------------------------------
