@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text
 
-from ironriver.errors import AuditError
 from ironriver.store.dialect import write_transaction
 from ironriver.store.tables import audit_events, audit_head
 
@@ -223,12 +222,3 @@ class AuditLog:
         if head is None and n:
             problems.append("the audit head record is missing")
         return VerifyResult(ok=not problems, events=n, problems=tuple(problems))
-
-    def require_valid(self) -> VerifyResult:
-        result = self.verify()
-        if not result.ok:
-            raise AuditError(
-                "The audit log has been tampered with: " + "; ".join(result.problems[:5]),
-                hint="Restore the store from a backup and investigate who had write access.",
-            )
-        return result

@@ -22,11 +22,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -58,24 +58,15 @@ def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _content_hash(table: pa.Table, label: AccessLabel, dataset: str) -> str:
-    digest = hashlib.sha256()
-    digest.update(
-        "\x1f".join(
-            [
-                dataset,
-                label.owner_agency,
-                label.owner_country,
-                label.marking.value,
-                label.releasable_text,
-            ]
-        ).encode()
-    )
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as stream:
-        stream.write_table(table)
-    digest.update(memoryview(sink.getvalue()))
-    return digest.hexdigest()
+def _label_columns(dataset: str, label: AccessLabel) -> dict[str, str]:
+    """The hidden columns every row of a part carries: its dataset and access label."""
+    return {
+        "_dataset": dataset,
+        "_owner_agency": label.owner_agency.upper(),
+        "_owner_country": label.owner_country.upper(),
+        "_marking": label.marking.value,
+        "_releasable_to": label.releasable_text,
+    }
 
 
 class LedgerStore:
@@ -92,7 +83,8 @@ class LedgerStore:
     def prepare(
         self, dataset: str, ledger: str, label: AccessLabel, table: pa.Table
     ) -> PendingPart:
-        """Write the part file under a temporary name; `commit()` or `discard()` it."""
+        """Write an Arrow table as a part under a temporary name; `commit()` or `discard()`
+        it. (The same path as `prepare_query`, through an in-memory DuckDB.)"""
         for name in table.column_names:
             if name.startswith("_") and name != "_source_ref":
                 raise StoreError(
@@ -105,27 +97,12 @@ class LedgerStore:
         else:
             src = table.column("_source_ref").cast(pa.string())
             table = table.drop_columns(["_source_ref"]).append_column("_source_ref", src)
-        consts = {
-            "_dataset": dataset,
-            "_owner_agency": label.owner_agency.upper(),
-            "_owner_country": label.owner_country.upper(),
-            "_marking": label.marking.value,
-            "_releasable_to": label.releasable_text,
-        }
-        for name, value in consts.items():
-            arr = pa.DictionaryArray.from_arrays(
-                pa.array(np.zeros(n, dtype=np.int32)), pa.array([value], pa.string())
-            )
-            table = table.append_column(name, arr)
-        folder = self._dir(dataset, ledger)
-        digest = _content_hash(table, label, dataset)
-        final = folder / f"part-{digest[:32]}.parquet"
-        if final.exists():
-            return PendingPart(final, None, n, existed=True)
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".tmp-{digest[:32]}-{os.getpid()}.parquet"
-        pq.write_table(table, tmp, compression="zstd", row_group_size=1 << 20)
-        return PendingPart(final, tmp, n, existed=False)
+        con = duckdb.connect(config={"preserve_insertion_order": True})
+        try:
+            con.register("ledger_rows", table)
+            return self.prepare_query(con, "SELECT * FROM ledger_rows", dataset, ledger, label, n)
+        finally:
+            con.close()
 
     def prepare_query(
         self,
@@ -136,21 +113,15 @@ class LedgerStore:
         label: AccessLabel,
         rows: int,
     ) -> PendingPart:
-        """Like `prepare`, for rows that are already in DuckDB: `select_sql` (typed columns
-        plus `_source_ref`, in record order) is written to Parquet by DuckDB itself, in
-        parallel and without a round trip through Python. The part's name is a hash of the
-        file's bytes, the dataset and the label, so identical input gives the same part."""
+        """Write the rows of `select_sql` (typed columns plus `_source_ref`, in record order)
+        as a part under a temporary name: DuckDB writes the Parquet itself, in parallel and
+        without a round trip through Python. The part's name is a hash of the file's bytes,
+        the dataset and the label, so identical input gives the same part."""
         folder = self._dir(dataset, ledger)
         folder.mkdir(parents=True, exist_ok=True)
-        consts = {
-            "_dataset": dataset,
-            "_owner_agency": label.owner_agency.upper(),
-            "_owner_country": label.owner_country.upper(),
-            "_marking": label.marking.value,
-            "_releasable_to": label.releasable_text,
-        }
+        consts = _label_columns(dataset, label)
         extra = ", ".join(f"{_sql_text(v)} AS {k}" for k, v in consts.items())
-        tmp = folder / f".tmp-{os.getpid()}-{id(select_sql):x}.parquet"
+        tmp = folder / f".tmp-{os.getpid()}-{uuid.uuid4().hex}.parquet"
         con.execute(
             f"COPY (SELECT *, {extra} FROM ({select_sql})) TO {_sql_text(str(tmp))} "
             "(FORMAT parquet, COMPRESSION zstd)"  # default row groups: written in parallel
