@@ -212,3 +212,19 @@ def test_mapping_errors_are_clear(tmp_path: Path) -> None:
     (tmp_path / "m.yaml").write_text(bad.replace("AMBER", "PURPLE"), encoding="utf-8")
     with pytest.raises(IngestError, match="Unknown marking"):
         load_mapping(tmp_path / "m.yaml")
+
+
+def test_entities_that_would_share_ids_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("folio,serie\nF1,ABC\n", encoding="utf-8")
+    path = tmp_path / "m.yaml"
+    path.write_text(
+        "mx_fgr_x:\n  agency: FGR\n  country: MX\n  marking: AMBER\n  queries:\n"
+        "  - csv_url: a.csv\n    entities:\n"
+        "      arma: {schema: Firearm, keys: [folio], properties: {serialNumber: {column: serie}}}\n"
+        "      aseguramiento:\n        schema: Recovery\n        keys: [folio]\n"
+        "        properties: {firearm: {entity: arma}}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(IngestError, match="same id in every record") as err:
+        load_mapping(path)
+    assert err.value.hint is not None and "key_literal" in err.value.hint

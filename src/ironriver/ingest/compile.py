@@ -22,7 +22,14 @@ import duckdb
 from followthemoney.util import sanitize_text
 
 from ironriver.ingest.clean import Cleaner
-from ironriver.ingest.mapping import EntitySpec, LedgerColumn, LedgerSpec, PropertySpec, QuerySpec
+from ironriver.ingest.mapping import (
+    EntitySpec,
+    LedgerColumn,
+    LedgerSpec,
+    PropertySpec,
+    QuerySpec,
+    id_signature,
+)
 from ironriver.ingest.sqltext import ident, literal
 from ironriver.model import get_model
 
@@ -250,13 +257,8 @@ class EntityCompiler:
         props = [p for j, p, _ in self.statement_selects() if j == i]
         if len(props) != len(set(props)) or any(s.split for s in self.slots[i]):
             return False
-        mine = self.query.entities[i]
-        sig = (tuple(sorted(mine.keys)), mine.key_literal, mine.id_column)
-        others = [
-            (tuple(sorted(e.keys)), e.key_literal, e.id_column)
-            for j, e in enumerate(self.query.entities)
-            if j != i
-        ]
+        sig = id_signature(self.query.entities[i])
+        others = [id_signature(e) for j, e in enumerate(self.query.entities) if j != i]
         return sig not in others
 
 

@@ -314,6 +314,28 @@ def _entity(where: str, dataset: str, name: str, data: Any) -> EntitySpec:
     )
 
 
+def id_signature(entity: EntitySpec) -> tuple[tuple[str, ...], str | None, str | None]:
+    """What an entity's id is computed from: two entities with the same signature get the
+    same id for every record."""
+    return (tuple(sorted(entity.keys)), entity.key_literal, entity.id_column)
+
+
+def _check_distinct_ids(where: str, entities: list[EntitySpec]) -> None:
+    """Refuse two entities of different schemata whose ids would always coincide (FtM would
+    silently merge, say, a gun and its recovery into one entity)."""
+    seen: dict[tuple[tuple[str, ...], str | None, str | None], EntitySpec] = {}
+    for entity in entities:
+        other = seen.setdefault(id_signature(entity), entity)
+        if other is not entity and other.schema != entity.schema:
+            raise _fail(
+                where,
+                f"entities {other.name!r} ({other.schema}) and {entity.name!r} "
+                f"({entity.schema}) are keyed on the same columns, so they would get the "
+                "same id in every record.",
+                f"Give one of them a key_literal (e.g. key_literal: {entity.name}).",
+            )
+
+
 def _order(where: str, entities: list[EntitySpec]) -> tuple[EntitySpec, ...]:
     """Referenced entities first (as FtM's QueryMapping does); check reference ranges."""
     model = get_model()
@@ -338,6 +360,7 @@ def _order(where: str, entities: list[EntitySpec]) -> tuple[EntitySpec, ...]:
                     f"not {target.schema}.",
                     "Point it at an entity of the right schema.",
                 )
+    _check_distinct_ids(where, entities)
     ordered: list[EntitySpec] = []
     pending = list(entities)
     while pending:

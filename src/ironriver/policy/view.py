@@ -462,12 +462,11 @@ class View:
         con = duckdb.connect()
         con.execute("SET enable_progress_bar = false")
         try:
-            names = sorted({info.ledger for info in LedgerStore(self.store.ledger_dir).ledgers()})
+            ledgers = LedgerStore(self.store.ledger_dir)
+            names = sorted({info.ledger for info in ledgers.ledgers()})
             for name in names:
                 try:
-                    rel = LedgerStore(self.store.ledger_dir).visible_relation(
-                        con, name, self.principal
-                    )
+                    rel = ledgers.visible_relation(con, name, self.principal)
                 except NotFound:  # nothing of it is visible
                     continue
                 for dataset, rows in rel.aggregate("_dataset, count(*)").fetchall():
