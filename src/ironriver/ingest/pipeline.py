@@ -38,6 +38,7 @@ from ironriver.ingest.compile import (
 from ironriver.ingest.mapping import DatasetMapping, QuerySpec, load_mapping
 from ironriver.ingest.report import ErrorReport
 from ironriver.ingest.source import load_source
+from ironriver.ingest.sqltext import literal
 from ironriver.ingest.validate import build_bad_table, check_sql, duplicate_check_sql
 from ironriver.policy import Principal, authorize_ingest
 from ironriver.progress import Progress, no_progress
@@ -267,7 +268,7 @@ def _write(
                     n_rows = int(prep.con.sql("SELECT count(*) FROM led").fetchall()[0][0])
                     part = ledgers.prepare_query(
                         prep.con,
-                        f"SELECT {', '.join(names)}, {_lit(prep.query.source.path.name + ':')} "
+                        f"SELECT {', '.join(names)}, {literal(prep.query.source.path.name + ':')} "
                         "|| CAST(_row AS VARCHAR) AS _source_ref FROM led ORDER BY _row",
                         info.name,
                         prep.query.ledger.name,
@@ -301,7 +302,3 @@ def _write(
         raise
     for part in parts:
         result.ledger_rows_new += part.commit()
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

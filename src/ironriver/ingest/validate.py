@@ -18,7 +18,7 @@ from __future__ import annotations
 import duckdb
 
 from ironriver.ingest.compile import Check
-from ironriver.ingest.sqltext import ident
+from ironriver.ingest.sqltext import ident, literal
 
 
 def duplicate_check_sql(refs: list[str], table: str = "src") -> str:
@@ -37,13 +37,9 @@ def duplicate_check_sql(refs: list[str], table: str = "src") -> str:
 
 def check_sql(check: Check, table: str) -> str:
     return (
-        f'SELECT _row, {_lit(check.column)} AS "column", CAST({check.value} AS VARCHAR) AS value, '
-        f"{_lit(check.reason)} AS reason FROM {ident(table)} WHERE {check.condition}"
+        f'SELECT _row, {literal(check.column)} AS "column", CAST({check.value} AS VARCHAR) AS value, '
+        f"{literal(check.reason)} AS reason FROM {ident(table)} WHERE {check.condition}"
     )
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def build_bad_table(con: duckdb.DuckDBPyConnection, selects: list[str], table: str = "bad") -> int:
