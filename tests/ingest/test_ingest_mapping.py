@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import pyarrow as pa
 import pytest
 from sales_fixtures import ROWS, snapshot, write_csv  # type: ignore[import-not-found]
 
@@ -160,28 +163,47 @@ def test_skip_invalid_ingests_good_rows(
     assert values == {"T1", "T2", "T3"}
 
 
+@pytest.mark.parametrize("where", ["staging", "writing"])
 def test_crash_half_way_rolls_back(
-    store: Store, sales_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: Store, sales_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
+    """A crash while statements are staged (before the write transaction) or after they were
+    copied into it leaves the store as it was, and no side file or temporary ledger part."""
     _seed(store, tmp_path)
     before = snapshot(store)
+    from ironriver.ingest import pipeline
     from ironriver.store.store import Writer
 
-    real = Writer.add_statements
     calls = {"n": 0}
+    real_batches = pipeline._batches
 
-    def flaky(self: Writer, *args: object, **kwargs: object) -> int:
+    def flaky_batches(*args: Any, **kwargs: Any) -> Iterator[pa.Table]:
+        for batch in real_batches(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] > 2:
+                raise OSError("disk on fire")
+            yield batch
+
+    real_add = Writer.add_staged
+
+    def flaky_add(self: Writer, *args: Any, **kwargs: Any) -> int:
+        added = real_add(self, *args, **kwargs)
         calls["n"] += 1
-        if calls["n"] > 2:
-            raise OSError("disk on fire")
-        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+        assert added > 0  # the statements are in the transaction when it fails
+        raise OSError("disk on fire")
 
-    monkeypatch.setattr(Writer, "add_statements", flaky)
+    if where == "staging":
+        monkeypatch.setattr(pipeline, "_batches", flaky_batches)
+    else:
+        monkeypatch.setattr(Writer, "add_staged", flaky_add)
     with pytest.raises(OSError):
         ingest_mapping(store, sales_dir / "sales.yaml", actor="a", batch_rows=5)
-    assert calls["n"] == 3
+    assert calls["n"] == (3 if where == "staging" else 1)
     assert snapshot(store) == before
     assert not list(store.ledger_dir.rglob(".tmp-*"))
+    db = store.engine.url.database
+    if store.dialect == "sqlite" and db:
+        assert not list(Path(db).parent.glob(f".{Path(db).name}.stage-*"))
 
 
 def test_jsonl_source(sqlite_store: Store, tmp_path: Path) -> None:

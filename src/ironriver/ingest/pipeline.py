@@ -16,12 +16,11 @@ Re-ingesting the same file is a no-op: statement ids and ledger part names are c
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from queue import Queue
 from typing import Any
 
 import duckdb
@@ -131,41 +130,16 @@ def _prepare(
         raise
 
 
-def _batches(con: duckdb.DuckDBPyConnection, batch_rows: int) -> Iterator[pa.Table]:
+def _batches(con: duckdb.DuckDBPyConnection, batch_rows: int) -> Iterator[pa.RecordBatch]:
     """Statement batches in the store's clustered-key order (entity_id, id), so consecutive
-    batches touch consecutive B-tree pages. A background thread reads the next batch from
-    DuckDB (which releases the GIL) while the store writes the current one."""
+    batches touch consecutive B-tree pages."""
     reader = con.sql(
         "SELECT id, entity_id, schema, prop, value, original_value, source_row FROM stmts "
         "ORDER BY entity_id, id"
     ).to_arrow_reader(batch_rows)
-    queue: Queue[pa.RecordBatch | BaseException | None] = Queue(maxsize=2)
-
-    def produce() -> None:
-        try:
-            for batch in reader:
-                queue.put(batch)
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            queue.put(exc)
-            return
-        queue.put(None)
-
-    thread = threading.Thread(target=produce, name="ingest-batches", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = queue.get()
-            if item is None:
-                break
-            if isinstance(item, BaseException):
-                raise item
-            if item.num_rows:
-                yield pa.Table.from_batches([item])
-    finally:
-        while thread.is_alive():  # drain so the producer can finish
-            if queue.get() is None:
-                break
-        thread.join()
+    for batch in reader:
+        if batch.num_rows:
+            yield batch
 
 
 def default_report_path(mapping_path: Path) -> Path:
@@ -239,66 +213,73 @@ def _write(
 ) -> None:
     ledgers = LedgerStore(store.ledger_dir)
     parts: list[PendingPart] = []
-    expected = sum(
-        int(p.con.sql("SELECT count(*) FROM stmts").fetchall()[0][0])
+    counts = [
+        int(p.con.sql("SELECT count(*) FROM stmts").fetchall()[0][0]) if p.statements else 0
         for p in prepared
-        if p.statements
-    )
+    ]
+    result.statements = sum(counts)
     try:
-        with store.writer(expected_statements=expected) as w:
-            declared: set[str] = set()
-            for prep in prepared:
-                info = dataset_info(prep.mapping)
-                if info.name not in declared:
-                    w.ensure_dataset(info)
-                    declared.add(info.name)
-                if prep.statements:
-                    for table in _batches(prep.con, batch_rows):
-                        result.statements += table.num_rows
-                        result.statements_new += w.add_statements(
-                            table,
-                            dataset=info.name,
-                            label=prep.mapping.label,
-                            source=prep.query.source.path.name,
-                            presorted=True,
-                        )
-                        progress(f"{info.name}: {result.statements:,} statements written")
-                if prep.ledger and prep.query.ledger is not None:
-                    names = [f'"{c.name}"' for c in prep.query.ledger.columns]  # validated names
-                    n_rows = int(prep.con.sql("SELECT count(*) FROM led").fetchall()[0][0])
-                    part = ledgers.prepare_query(
-                        prep.con,
-                        f"SELECT {', '.join(names)}, {literal(prep.query.source.path.name + ':')} "
-                        "|| CAST(_row AS VARCHAR) AS _source_ref FROM led ORDER BY _row",
-                        info.name,
-                        prep.query.ledger.name,
+        with store.stage() as stage:
+            # the heavy part of the statement write, before the store's write lock is taken
+            for prep, count in zip(prepared, counts, strict=True):
+                if prep.statements and count:
+                    progress(f"{prep.mapping.name}: staging {count:,} statements")
+                    stage.add(
+                        prep.mapping.name,
                         prep.mapping.label,
-                        n_rows,
+                        prep.query.source.path.name,
+                        partial(_batches, prep.con, batch_rows),
                     )
-                    parts.append(part)
-                    result.ledger_rows += n_rows
-                    progress(f"{info.name}: {n_rows:,} rows for ledger {prep.query.ledger.name}")
-            detail: dict[str, Any] = {
-                "mapping": str(mapping_path),
-                "files": [p.query.source.path.name for p in prepared],
-                "records": result.records,
-                "rejected": result.rejected,
-                "statements": result.statements,
-                "statements_new": result.statements_new,
-                "ledger_rows": result.ledger_rows,
-            }
-            progress("indexing and committing")
-            store.audit.append(
-                actor=actor,
-                action="ingest",
-                target=",".join(result.datasets),
-                reason=reason,
-                detail=detail,
-                conn=w.conn,
-            )
+            with store.writer(expected_statements=result.statements, stage=stage) as w:
+                for prep in prepared:
+                    w.ensure_dataset(dataset_info(prep.mapping))
+                progress(f"writing {result.statements:,} statements")
+                result.statements_new = w.add_staged(stage)
+                for prep in prepared:
+                    if prep.ledger and prep.query.ledger is not None:
+                        parts.append(_ledger_part(ledgers, prep, result, progress))
+                detail: dict[str, Any] = {
+                    "mapping": str(mapping_path),
+                    "files": [p.query.source.path.name for p in prepared],
+                    "records": result.records,
+                    "rejected": result.rejected,
+                    "statements": result.statements,
+                    "statements_new": result.statements_new,
+                    "ledger_rows": result.ledger_rows,
+                }
+                progress("indexing and committing")
+                store.audit.append(
+                    actor=actor,
+                    action="ingest",
+                    target=",".join(result.datasets),
+                    reason=reason,
+                    detail=detail,
+                    conn=w.conn,
+                )
     except BaseException:
         for part in parts:
             part.discard()
         raise
     for part in parts:
         result.ledger_rows_new += part.commit()
+
+
+def _ledger_part(
+    ledgers: LedgerStore, prep: _Prepared, result: IngestResult, progress: Progress
+) -> PendingPart:
+    assert prep.query.ledger is not None
+    name = prep.mapping.name
+    columns = [f'"{c.name}"' for c in prep.query.ledger.columns]  # validated names
+    n_rows = int(prep.con.sql("SELECT count(*) FROM led").fetchall()[0][0])
+    part = ledgers.prepare_query(
+        prep.con,
+        f"SELECT {', '.join(columns)}, {literal(prep.query.source.path.name + ':')} "
+        "|| CAST(_row AS VARCHAR) AS _source_ref FROM led ORDER BY _row",
+        name,
+        prep.query.ledger.name,
+        prep.mapping.label,
+        n_rows,
+    )
+    result.ledger_rows += n_rows
+    progress(f"{name}: {n_rows:,} rows for ledger {prep.query.ledger.name}")
+    return part

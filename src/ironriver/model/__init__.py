@@ -19,8 +19,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import yaml
 from followthemoney import model as _ftm_model
+from followthemoney.exc import InvalidModel
 from followthemoney.model import Model
+from followthemoney.schema import Schema
+from followthemoney.util import const
+
+# libyaml's parser when PyYAML was built with it (its wheels are): loading FtM's ~80 schema
+# files with the pure-Python parser takes ~0.6 s, with libyaml ~0.1 s.
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 OUR_SCHEMATA = ("Individual", "Firearm", "Sale", "Recovery", "BorderCrossing", "Phone")
 
@@ -48,6 +56,16 @@ class _MergedModel(Model):
                     if filename.endswith((".yaml", ".yml")):
                         self._load(os.path.join(dirpath, filename))
         self.generate()
+
+    def _load(self, filepath: str) -> None:
+        # FtM's own `_load`, with the faster YAML parser (same result).
+        with open(filepath, encoding="utf-8") as fh:
+            data = yaml.load(fh, Loader=_YAML_LOADER)
+        if not isinstance(data, dict):
+            raise InvalidModel(f"Model file is not a mapping: {filepath}")
+        for name, config in data.items():
+            name = const(name)
+            self.schemata[name] = Schema(self, name, config)
 
 
 @cache

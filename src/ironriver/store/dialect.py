@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event
@@ -60,12 +61,27 @@ def configure_engine(engine: Engine) -> None:
 
 
 @contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A connection in a write transaction: committed on exit, rolled back on error."""
+def write_transaction(
+    engine: Engine, attach: dict[str, Path] | None = None
+) -> Iterator[Connection]:
+    """A connection in a write transaction: committed on exit, rolled back on error.
+
+    `attach` (SQLite only) names side database files to ATTACH for the transaction, under
+    the given aliases; SQLite refuses ATTACH inside a transaction, so it happens before BEGIN,
+    and DETACH after the commit or rollback."""
     with engine.connect() as conn:
         conn.execution_options(**{WRITE_OPTION: True})
-        with conn.begin():
-            yield conn
+        raw: Any = conn.connection.driver_connection
+        for alias, path in (attach or {}).items():
+            if not alias.isidentifier():
+                raise ValueError(f"not an alias: {alias}")
+            raw.execute(f"ATTACH DATABASE ? AS {alias}", (str(path),))
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            for alias in attach or {}:
+                raw.execute(f"DETACH DATABASE {alias}")
 
 
 def engine_options(url: str) -> dict[str, Any]:

@@ -30,6 +30,13 @@ from ironriver.settings import Settings
 from ironriver.store import dialect
 from ironriver.store.audit import AuditLog, install_guards
 from ironriver.store.ids import kind_of, search_keys_arrow
+from ironriver.store.staging import (
+    STAGE_ALIAS,
+    StagedTable,
+    StatementStage,
+    as_table,
+    prefetch,
+)
 from ironriver.store.tables import (
     SECONDARY_INDEXES,
     datasets,
@@ -172,16 +179,29 @@ class Store:
         return int(pk[0])
 
     # -- writing ---------------------------------------------------------------------------
+    def stage(self) -> StatementStage:
+        """A statement stage for a bulk write (see `ironriver.store.staging`): file-backed
+        next to a SQLite file store, deferred otherwise. Use it as a context manager around
+        `writer(stage=...)` so the side file is always removed."""
+        db = self.engine.url.database if self.dialect == "sqlite" else None
+        if not db or db == ":memory:" or db.startswith("file:"):
+            return StatementStage(None)
+        return StatementStage(Path(db).resolve())
+
     @contextmanager
-    def writer(self, expected_statements: int = 0) -> Iterator[Writer]:
+    def writer(
+        self, expected_statements: int = 0, stage: StatementStage | None = None
+    ) -> Iterator[Writer]:
         """One atomic write: everything added inside commits together or not at all.
 
         On SQLite, a bulk load (`expected_statements` at least `BULK_MIN` and at least the
         size of the store) drops the two secondary indexes and rebuilds them before the commit, inside the
         same transaction: building an index from sorted data is far cheaper than keeping it up
-        to date row by row.
+        to date row by row. With a file-backed `stage`, its side file is attached for
+        `Writer.add_staged`.
         """
-        with dialect.write_transaction(self.engine) as conn:
+        attach = {STAGE_ALIAS: stage.path} if stage is not None and stage.path else None
+        with dialect.write_transaction(self.engine, attach) as conn:
             # SQLite only: on PostgreSQL dropping an index takes an exclusive lock that would
             # block every reader of a shared node for the whole load.
             bulk = (
@@ -372,6 +392,52 @@ class Writer:
             rows = zip(*(part.column(c).to_pylist() for c in columns), strict=True)
             added += dialect.insert_statement_rows(self.conn, columns, rows, constants)
         return added
+
+    def add_staged(self, stage: StatementStage) -> int:
+        """Copy every staged table into the store (see `ironriver.store.staging`); return
+        how many statements were new. File-backed: one `INSERT OR IGNORE ... SELECT` per
+        staged table, run by SQLite in C; otherwise the batches go through `add_statements`."""
+        added = 0
+        for staged in stage.tables:
+            if staged.table is None:
+                for table in prefetch(staged.batches(), as_table):
+                    added += self.add_statements(
+                        table, staged.dataset, staged.label, source=staged.source, presorted=True
+                    )
+                continue
+            added += self._copy_staged(staged)
+        return added
+
+    def _copy_staged(self, staged: StagedTable) -> int:
+        assert staged.table is not None and staged.table.isidentifier()
+        ds_id = self._dataset_id(staged.dataset)
+        label_id = self.store.label_id(staged.label, self.conn)
+        source_id = self._source(staged.source) if staged.source is not None else None
+        whens = " ".join(
+            f"WHEN {code} THEN {self._prop(schema, prop)[0]}"
+            for code, (schema, prop) in enumerate(staged.props)
+        )
+        copied = [c for c in staged.columns if c != "pcode"]
+        for name in copied:  # identifiers below come from fixed lists only
+            if name not in dialect.STATEMENT_COLUMNS:
+                raise ValueError(f"not a statement column: {name}")
+        fixed = {
+            "prop_id": f"CASE pcode {whens} END",
+            "dataset_id": str(ds_id),
+            "label_id": str(label_id),
+            "source_id": "NULL" if source_id is None else str(source_id),
+            "retracted": "0",
+        }
+        targets = ", ".join([*(f'"{c}"' for c in copied), *fixed])
+        values = ", ".join([*(f'"{c}"' for c in copied), *fixed.values()])
+        raw = self.conn.connection.driver_connection
+        assert raw is not None
+        before = raw.total_changes
+        raw.execute(
+            f"INSERT OR IGNORE INTO statements ({targets}) "
+            f"SELECT {values} FROM {STAGE_ALIAS}.{staged.table}"
+        )
+        return int(raw.total_changes - before)
 
     def retract(self, statement_ids: Sequence[str]) -> int:
         """Mark statements as retracted (a tombstone: they stay, hidden from every view)."""
