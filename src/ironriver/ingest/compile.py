@@ -265,7 +265,8 @@ class EntityCompiler:
 def build_statements(
     con: duckdb.DuckDBPyConnection, comp: EntityCompiler, dataset: str, source_name: str
 ) -> None:
-    """Create `stmts`: hashed statements of one query, each id once (first record wins).
+    """Create the view `stmts`: hashed statements of one query, each id once (first record
+    wins). A view, not a table: the write streams it (sorted) straight into the store's stage.
 
     The de-duplicating window is the costly step, so it only runs over the entities whose ids
     repeat across records (checked on the data) or that can repeat a value within a record.
@@ -294,7 +295,7 @@ def build_statements(
             f"SELECT *, row_number() OVER (PARTITION BY id ORDER BY _row) AS _n FROM ("
             f"SELECT {key} AS id, * FROM ({union}))) WHERE _n = 1"
         )
-    con.execute("CREATE TEMP TABLE stmts AS " + "\nUNION ALL\n".join(parts))
+    con.execute("CREATE TEMP VIEW stmts AS " + "\nUNION ALL\n".join(parts))
 
 
 def _clean_literal(prop: PropertySpec, value: str) -> str | None:

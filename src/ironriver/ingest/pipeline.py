@@ -118,8 +118,7 @@ def _prepare(
                     if (table == "cln" and query.entities) or (table == "led" and query.ledger):
                         con.execute(f"DELETE FROM {table} WHERE _row IN (SELECT _row FROM bad)")
         if query.entities:
-            build_statements(con, comp, mapping.name, query.source.path.name)
-            con.execute("DROP TABLE cln")
+            build_statements(con, comp, mapping.name, query.source.path.name)  # reads cln
         con.execute("DROP VIEW san")
         con.execute("DROP TABLE src")
         return _Prepared(
@@ -213,23 +212,26 @@ def _write(
 ) -> None:
     ledgers = LedgerStore(store.ledger_dir)
     parts: list[PendingPart] = []
-    counts = [
-        int(p.con.sql("SELECT count(*) FROM stmts").fetchall()[0][0]) if p.statements else 0
-        for p in prepared
-    ]
-    result.statements = sum(counts)
     try:
         with store.stage() as stage:
             # the heavy part of the statement write, before the store's write lock is taken
-            for prep, count in zip(prepared, counts, strict=True):
-                if prep.statements and count:
-                    progress(f"{prep.mapping.name}: staging {count:,} statements")
+            for prep in prepared:
+                if prep.statements:
+                    progress(f"{prep.mapping.name}: staging statements")
                     stage.add(
                         prep.mapping.name,
                         prep.mapping.label,
                         prep.query.source.path.name,
                         partial(_batches, prep.con, batch_rows),
                     )
+            if stage.file_backed:
+                result.statements = sum(t.rows for t in stage.tables)
+            else:  # deferred: the rows are produced inside the transaction
+                result.statements = sum(
+                    int(p.con.sql("SELECT count(*) FROM stmts").fetchall()[0][0])
+                    for p in prepared
+                    if p.statements
+                )
             with store.writer(expected_statements=result.statements, stage=stage) as w:
                 for prep in prepared:
                     w.ensure_dataset(dataset_info(prep.mapping))
