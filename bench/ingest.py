@@ -6,10 +6,13 @@ separately to a `dealer_sales` ledger.
 
 - statements_per_s: statements produced and stored (SQLite store, indexed, committed) over the
   wall time of `ingest_mapping` on the 1M-row file into a fresh store.
-- speedup_vs_ftm_map: the peer is `ftm map --no-sign` (unsigned ids, which are the ids ours
-  equal) writing entity JSON to a file; both are timed on the same first 100,000 rows with
-  the same mapping; speedup = ftm's time / ours (ours includes storing and indexing; ftm's
-  only mapping and serialising). The default, signed `ftm map` is printed beside it.
+- speedup_vs_ftm_map: the peer is `ftm map --no-sign` (unsigned ids, exactly the ids ours
+  produce, so the same work) writing entity JSON to a file; both run on the same first
+  100,000 rows with the same mapping. The peer's time is its wall time minus its start-up
+  (the same command on a one-row copy of the file: interpreter, FtM import, model load), since
+  ours is timed inside a running process; speedup = peer / ours (ours includes storing and
+  indexing; the peer's only mapping and serialising). The default `ftm map` (which also signs
+  every id with an HMAC) is timed the same way and printed beside it.
 - ledger_rows_per_s: ledger ingest of the 1M-row file (validate, type, write Parquet).
 - view_entity_p50_ms: median of `View(store, principal).entity(id)` over 1,000 random sale
   ids in the 1M-row store, each read appending its audit event (the real read path); the
@@ -193,7 +196,17 @@ def fresh_store(name: str):  # type: ignore[no-untyped-def]
     return open_store(f"sqlite:///{db}", ledger_dir=WORK / f"{name}.db.ledgers")
 
 
-def time_ftm(mapping: Path, sign: bool = False) -> float:
+def time_ftm(mapping: Path, csv: Path, sign: bool = False) -> float:
+    """Wall time of the real `ftm map` on `mapping` (which reads `csv`), net of its start-up:
+    the best of two runs of the same command on a one-row copy of the file."""
+    one_csv = WORK / "sales_one_row.csv"
+    head(csv, one_csv, 1)
+    one = write_mapping(WORK / "graph_one_row.yaml", one_csv, ENTITIES)
+    startup = min(_run_ftm(one, sign) for _ in range(2))
+    return _run_ftm(mapping, sign) - startup
+
+
+def _run_ftm(mapping: Path, sign: bool) -> float:
     env = dict(os.environ)
     env.pop("FTM_MODEL_PATH", None)
     env["FTM_MODEL_PATH"] = str(write_model_dir(WORK / "model"))
@@ -224,21 +237,25 @@ def main() -> None:
     graph = write_mapping(WORK / "graph.yaml", csv, ENTITIES)
     ledger = write_mapping(WORK / "ledger.yaml", csv, LEDGER)
 
-    ftm_s = time_ftm(graph_small)
-    ftm_signed_s = time_ftm(graph_small, sign=True)
-    store = fresh_store("small")
-    start = time.perf_counter()
-    ingest_mapping(store, graph_small, actor="bench")
-    ours_small = time.perf_counter() - start
-    store.close()
+    ftm_s = time_ftm(graph_small, small)
+    ftm_signed_s = time_ftm(graph_small, small, sign=True)
+    runs = []
+    for _ in range(3):  # median of three: the machine is shared and noisy
+        store = fresh_store("small")
+        start = time.perf_counter()
+        ingest_mapping(store, graph_small, actor="bench")
+        runs.append(time.perf_counter() - start)
+        store.close()
+    ours_small = statistics.median(runs)
     print(
-        f"{ftm_rows} rows: ftm map (default, signed ids) {ftm_signed_s:.1f}s "
-        f"-> speedup {ftm_signed_s / ours_small:.1f}x",
+        f"{ftm_rows} rows: ftm map (default, signed ids) {ftm_signed_s:.2f}s net of start-up "
+        f"-> speedup {ftm_signed_s / ours_small:.2f}x",
         flush=True,
     )
     print(
-        f"{ftm_rows} rows: ftm map --no-sign {ftm_s:.1f}s ({ftm_rows / ftm_s:,.0f} rows/s), "
-        f"ironriver ingest {ours_small:.2f}s ({ftm_rows / ours_small:,.0f} rows/s)",
+        f"{ftm_rows} rows: ftm map --no-sign {ftm_s:.2f}s net of start-up "
+        f"({ftm_rows / ftm_s:,.0f} rows/s), ironriver ingest {ours_small:.2f}s "
+        f"({ftm_rows / ours_small:,.0f} rows/s) -> speedup {ftm_s / ours_small:.2f}x",
         flush=True,
     )
 
@@ -291,7 +308,7 @@ def main() -> None:
     store.close()
     print(
         f"ingest: statements_per_s={result.statements / graph_s:.0f} "
-        f"speedup_vs_ftm_map={ftm_s / ours_small:.1f} "
+        f"speedup_vs_ftm_map={ftm_s / ours_small:.2f} "
         f"ledger_rows_per_s={led.ledger_rows / ledger_s:.0f} view_entity_p50_ms={p50:.3f}"
     )
 

@@ -32,7 +32,7 @@ from typing import TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ironriver.errors import ModelError
+from ironriver.errors import ModelError, StoreError
 from ironriver.model import get_model
 from ironriver.policy.markings import AccessLabel
 from ironriver.store.ids import kind_of, search_keys_arrow
@@ -72,6 +72,23 @@ class StagedTable:
     columns: list[str] = field(default_factory=list)
 
 
+def prop_type(schema: str, prop: str) -> str:
+    """The FtM type name of a schema's property; `ModelError` when either is unknown."""
+    sch = get_model().get(schema)
+    if sch is None:
+        raise ModelError(
+            f"Unknown schema {schema!r}.",
+            hint="Use an FtM schema or one of ironriver's (ironriver.model).",
+        )
+    prop_obj = sch.get(prop)
+    if prop_obj is None:
+        raise ModelError(
+            f"Schema {schema} has no property {prop!r}.",
+            hint=f"See the properties of {schema} with: ftm ref {schema}",
+        )
+    return str(prop_obj.type.name)
+
+
 class PropCoder:
     """Encodes statement batches: (schema, prop) -> a stable small code, kind, search key."""
 
@@ -82,20 +99,8 @@ class PropCoder:
     def _code(self, schema: str, prop: str) -> int:
         key = (schema, prop)
         if key not in self.codes:
-            sch = get_model().get(schema)
-            if sch is None:
-                raise ModelError(
-                    f"Unknown schema {schema!r}.",
-                    hint="Use an FtM schema or one of ironriver's (ironriver.model).",
-                )
-            prop_obj = sch.get(prop)
-            if prop_obj is None:
-                raise ModelError(
-                    f"Schema {schema} has no property {prop!r}.",
-                    hint=f"See the properties of {schema} with: ftm ref {schema}",
-                )
             self.codes[key] = len(self.types)
-            self.types.append(str(prop_obj.type.name))
+            self.types.append(prop_type(schema, prop))
         return self.codes[key]
 
     @property
@@ -119,7 +124,7 @@ class PropCoder:
         out = out.append_column(
             "search_key", search_keys_arrow(types, out.column("value").combine_chunks())
         )
-        return out.select([c for c in STAGED_COLUMNS if c in out.column_names])
+        return out
 
 
 class StatementStage:
@@ -150,10 +155,22 @@ class StatementStage:
 
         assert self.path is not None and staged.table is not None
         coder = PropCoder()
+
         # a background thread pulls and encodes the next batch (DuckDB and Arrow release
         # the GIL) while ADBC writes the current one
-        batches = prefetch(staged.batches(), lambda item: coder.encode(as_table(item)))
-        first = next((b for b in batches if b.num_rows), None)
+        def encode(item: pa.Table | pa.RecordBatch) -> pa.Table:
+            table = as_table(item)
+            if "source_ref" in table.column_names or "legal_basis" in table.column_names:
+                raise StoreError(
+                    "A statement stage takes one source file (`source`) and a `source_row` "
+                    "column, and the dataset's legal basis.",
+                    hint="Use Writer.add_statements for per-row source refs or legal bases.",
+                )
+            table = coder.encode(table)
+            return table.select([c for c in STAGED_COLUMNS if c in table.column_names])
+
+        batches = prefetch((b for b in staged.batches() if b.num_rows), encode)
+        first = next(batches, None)
         if first is None:  # nothing to stage: the write step adds nothing either
             staged.table = None
             staged.batches = tuple
@@ -185,6 +202,8 @@ class StatementStage:
             if failures:
                 raise failures[0] from None
             raise
+        finally:
+            batches.close()  # stops the prefetch thread if ADBC gave up early
         staged.props = coder.props
         staged.columns = list(schema.names)
 

@@ -15,7 +15,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from alembic import command
@@ -23,19 +22,19 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 
-from ironriver.errors import ModelError, NotFound, StoreError
-from ironriver.model import get_model
+from ironriver.errors import NotFound, StoreError
 from ironriver.policy.markings import AccessLabel, Marking, parse_releasable, releasable_text
 from ironriver.settings import Settings
 from ironriver.store import dialect
 from ironriver.store.audit import AuditLog, install_guards
-from ironriver.store.ids import kind_of, search_keys_arrow
 from ironriver.store.staging import (
     STAGE_ALIAS,
+    PropCoder,
     StagedTable,
     StatementStage,
     as_table,
     prefetch,
+    prop_type,
 )
 from ironriver.store.tables import (
     SECONDARY_INDEXES,
@@ -229,7 +228,7 @@ class Writer:
         self.store = store
         self.conn = conn
         self._dataset_ids: dict[str, int] = {}
-        self._props: dict[tuple[str, str], tuple[int, str]] = {}
+        self._props: dict[tuple[str, str], int] = {}
         self._sources: dict[str, int] = {}
 
     def ensure_dataset(self, info: DatasetInfo) -> int:
@@ -248,24 +247,11 @@ class Writer:
             self._dataset_ids[name] = int(found)
         return self._dataset_ids[name]
 
-    def _prop(self, schema: str, prop: str) -> tuple[int, str]:
-        """(props.id, FtM type name) of a schema's property, registering it when new."""
+    def _prop(self, schema: str, prop: str) -> int:
+        """The props.id of a schema's property, registering it when new."""
         key = (schema, prop)
         if key not in self._props:
-            model = get_model()
-            sch = model.get(schema)
-            if sch is None:
-                raise ModelError(
-                    f"Unknown schema {schema!r}.",
-                    hint="Use an FtM schema or one of ironriver's (ironriver.model).",
-                )
-            prop_obj = sch.get(prop)
-            if prop_obj is None:
-                raise ModelError(
-                    f"Schema {schema} has no property {prop!r}.",
-                    hint=f"See the properties of {schema} with: ftm ref {schema}",
-                )
-            type_name = str(prop_obj.type.name)
+            type_name = prop_type(schema, prop)
             cond = (props.c.schema == schema) & (props.c.prop == prop)
             found = self.conn.execute(select(props.c.id).where(cond)).scalar()
             if found is None:
@@ -275,7 +261,7 @@ class Writer:
                 pk = result.inserted_primary_key
                 assert pk is not None
                 found = pk[0]
-            self._props[key] = (int(found), type_name)
+            self._props[key] = int(found)
         return self._props[key]
 
     def _source(self, name: str) -> int:
@@ -291,30 +277,11 @@ class Writer:
 
     def _encode_props(self, table: pa.Table) -> pa.Table:
         """Replace schema/prop by prop_id and kind (row order kept); add search keys."""
-        schemas = table.column("schema").combine_chunks().dictionary_encode()
-        prop_names = table.column("prop").combine_chunks().dictionary_encode()
-        width = len(prop_names.dictionary)
-        code = pc.add(
-            pc.multiply(pc.cast(schemas.indices, pa.int64()), width),
-            pc.cast(prop_names.indices, pa.int64()),
-        )
-        schema_list = schemas.dictionary.to_pylist()
-        prop_list = prop_names.dictionary.to_pylist()
-        size = len(schema_list) * width
-        ids = np.zeros(size, dtype=np.int32)
-        kinds = np.zeros(size, dtype=np.int8)
-        type_names = [""] * size
-        for c in pc.unique(code).to_pylist():
-            prop_id, type_name = self._prop(schema_list[c // width], prop_list[c % width])
-            ids[c], kinds[c], type_names[c] = prop_id, kind_of(type_name), type_name
-        kind = pc.take(pa.array(kinds), code)
-        prop_types = pc.take(pa.array(type_names, pa.string()), code)
-        table = table.drop_columns(["schema", "prop"])
-        table = table.append_column("prop_id", pc.take(pa.array(ids), code))
-        table = table.append_column("kind", kind)
-        return table.append_column(
-            "search_key", search_keys_arrow(prop_types, table.column("value").combine_chunks())
-        )
+        coder = PropCoder()
+        table = coder.encode(table)
+        ids = pa.array([self._prop(schema, prop) for schema, prop in coder.props], pa.int32())
+        prop_ids = pc.take(ids, table.column("pcode"))
+        return table.drop_columns(["pcode"]).append_column("prop_id", prop_ids)
 
     def _encode_sources(self, table: pa.Table) -> pa.Table:
         """Split `source_ref` ("file.csv:12") into source_id and source_row."""
@@ -414,7 +381,7 @@ class Writer:
         label_id = self.store.label_id(staged.label, self.conn)
         source_id = self._source(staged.source) if staged.source is not None else None
         whens = " ".join(
-            f"WHEN {code} THEN {self._prop(schema, prop)[0]}"
+            f"WHEN {code} THEN {self._prop(schema, prop)}"
             for code, (schema, prop) in enumerate(staged.props)
         )
         copied = [c for c in staged.columns if c != "pcode"]

@@ -1,0 +1,160 @@
+"""The bulk write path (`ironriver.store.staging`): staged statements land exactly as
+`Writer.add_statements` would write them, on every backend, and leave no side file behind."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from sqlalchemy import text
+
+from ironriver.errors import ModelError, StoreError
+from ironriver.policy import View
+from ironriver.store import Store, open_store
+from ironriver.store.ids import KIND_ENTITY, KIND_IDENTIFIER, KIND_NAME, KIND_OTHER
+from ironriver.store.staging import PropCoder, prefetch
+from samples import ATF, MX, MX_ROWS, US, US_ROWS, table
+
+
+def rows_table(dataset: str, rows: list[tuple[str, str, str, str]]) -> pa.Table:
+    """Statements as the ingest produces them: one source file, a row number each."""
+    t = table(dataset, rows).drop_columns(["source_ref"])
+    return t.append_column("source_row", pa.array(range(2, len(rows) + 2), pa.int64()))
+
+
+def dump(store: Store) -> list[tuple[object, ...]]:
+    with store.engine.connect() as conn:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                text(
+                    "SELECT s.entity_id, s.id, p.schema, p.prop, s.kind, s.value, s.search_key, "
+                    "d.name, l.marking, src.name, s.source_row, s.retracted FROM statements s "
+                    "JOIN props p ON p.id = s.prop_id JOIN datasets d ON d.id = s.dataset_id "
+                    "JOIN labels l ON l.id = s.label_id JOIN sources src ON src.id = s.source_id "
+                    "ORDER BY s.entity_id, s.id"
+                )
+            )
+        ]
+
+
+def stage_samples(store: Store, batch: int = 2) -> int:
+    """Stage the US and MX samples (in batches of `batch` rows) and write them."""
+    us, mx = rows_table(US.name, US_ROWS), rows_table(MX.name, MX_ROWS)
+    with store.stage() as stage:
+        stage.add(US.name, US.label, "us.csv", lambda: us.to_batches(batch))
+        stage.add(MX.name, MX.label, "mx.csv", lambda: iter([mx]))
+        with store.writer(stage=stage) as w:
+            w.ensure_dataset(US)
+            w.ensure_dataset(MX)
+            return w.add_staged(stage)
+
+
+def test_staged_equals_direct_write(store: Store, tmp_path: Path) -> None:
+    assert stage_samples(store) == len(US_ROWS) + len(MX_ROWS)
+    direct = open_store(f"sqlite:///{tmp_path / 'direct.db'}", ledger_dir=tmp_path / "l2")
+    with direct.writer() as w:
+        w.ensure_dataset(US)
+        w.ensure_dataset(MX)
+        w.add_statements(rows_table(US.name, US_ROWS), US.name, US.label, source="us.csv")
+        w.add_statements(rows_table(MX.name, MX_ROWS), MX.name, MX.label, source="mx.csv")
+    assert dump(store) == dump(direct)
+    direct.close()
+    # and the views read them: names searchable, references followed
+    view = View(store, ATF)
+    assert [h.entity_id for h in view.search("jose perez")] == ["p1"]
+    assert {n.entity_id for n in view.neighbours("g1")} == {"s1", "r1"}
+
+
+def test_staging_twice_adds_nothing(store: Store) -> None:
+    stage_samples(store)
+    assert stage_samples(store, batch=3) == 0
+
+
+def test_file_backed_on_sqlite_files_only(tmp_path: Path) -> None:
+    on_file = open_store(f"sqlite:///{tmp_path / 's.db'}", ledger_dir=tmp_path / "l")
+    in_memory = open_store("sqlite://", ledger_dir=tmp_path / "m")
+    with on_file.stage() as stage:
+        assert stage.file_backed and stage.path is not None
+        assert stage.path.parent == tmp_path.resolve()
+    with in_memory.stage() as stage:
+        assert not stage.file_backed
+    assert stage_samples(in_memory) == len(US_ROWS) + len(MX_ROWS)  # the deferred path
+    on_file.close()
+    in_memory.close()
+
+
+def test_side_file_removed_after_success_and_failure(sqlite_store: Store, tmp_path: Path) -> None:
+    stage_samples(sqlite_store)
+    assert not list(tmp_path.glob(".store.db.stage-*"))
+    before = dump(sqlite_store)
+    bad = rows_table(US.name, [("p9", "Individual", "nonsense", "x")])
+    with pytest.raises(ModelError, match="no property 'nonsense'"), sqlite_store.stage() as stage:
+        stage.add(US.name, US.label, "us.csv", lambda: iter([bad]))
+    assert not list(tmp_path.glob(".store.db.stage-*"))
+    assert dump(sqlite_store) == before
+
+
+def test_stage_refuses_per_row_source_refs(sqlite_store: Store) -> None:
+    with pytest.raises(StoreError, match="source_row"), sqlite_store.stage() as stage:
+        stage.add(US.name, US.label, None, lambda: iter([table(US.name, US_ROWS)]))
+
+
+def test_empty_stage_writes_nothing(store: Store) -> None:
+    with store.stage() as stage:
+        stage.add(US.name, US.label, "us.csv", lambda: iter([rows_table(US.name, [])]))
+        with store.writer(stage=stage) as w:
+            w.ensure_dataset(US)
+            assert w.add_staged(stage) == 0
+    assert store.statement_count() == 0
+
+
+def test_prop_coder_codes_kinds_and_search_keys() -> None:
+    coder = PropCoder()
+    out = coder.encode(rows_table(US.name, US_ROWS))
+    assert "schema" not in out.column_names and "prop" not in out.column_names
+    props = [coder.props[c] for c in out.column("pcode").to_pylist()]
+    assert props == [(s, p) for _, s, p, _ in US_ROWS]
+    kinds = dict(zip(props, out.column("kind").to_pylist(), strict=True))
+    assert kinds[("Individual", "name")] == KIND_NAME
+    assert kinds[("Firearm", "serialNumber")] == KIND_IDENTIFIER
+    assert kinds[("Sale", "buyer")] == KIND_ENTITY
+    assert kinds[("Sale", "date")] == KIND_OTHER
+    keys = dict(zip(props, out.column("search_key").to_pylist(), strict=True))
+    assert keys[("Individual", "name")] == "jose luis perez lopez"
+    assert keys[("Firearm", "serialNumber")] == "ABC123"
+    assert keys[("Sale", "date")] is None
+    # codes are stable across batches
+    again = coder.encode(rows_table(US.name, US_ROWS[::-1]))
+    assert again.column("pcode").to_pylist() == out.column("pcode").to_pylist()[::-1]
+    with pytest.raises(ModelError, match="Unknown schema"):
+        coder.encode(rows_table(US.name, [("x", "Nope", "name", "x")]))
+
+
+def test_prefetch_keeps_order_and_reraises() -> None:
+    assert list(prefetch(range(50), lambda x: x * 2)) == [x * 2 for x in range(50)]
+
+    def boom() -> Iterator[int]:
+        yield 1
+        raise OSError("disk on fire")
+
+    got: list[int] = []
+    with pytest.raises(OSError, match="disk on fire"):
+        for item in prefetch(boom(), lambda x: x):
+            got.append(item)
+    assert got == [1]
+
+
+def test_prefetch_stops_its_thread_when_abandoned() -> None:
+    before = threading.active_count()
+    items = prefetch(iter(range(10**9)), lambda x: x)
+    assert next(items) == 0
+    items.close()  # the consumer gives up early: the producer must not run on
+    deadline = time.monotonic() + 5
+    while threading.active_count() > before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert threading.active_count() == before
