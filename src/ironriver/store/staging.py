@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty, Queue
@@ -232,7 +232,9 @@ T = TypeVar("T")
 U = TypeVar("U")
 
 
-def prefetch(items: Iterable[T], transform: Callable[[T], U], depth: int = 2) -> Iterator[U]:
+def prefetch(
+    items: Iterable[T], transform: Callable[[T], U], depth: int = 2
+) -> Generator[U, None, None]:
     """`transform(item)` for each item, computed one step ahead in a background thread;
     an exception raised there is re-raised here, in the consumer."""
     queue: Queue[object] = Queue(maxsize=depth)
