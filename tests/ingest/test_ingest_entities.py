@@ -50,7 +50,10 @@ def test_ingest_entities(sqlite_store: Store, tmp_path: Path) -> None:
     assert ingest_entities(sqlite_store, path, INFO, actor="a").statements_new == 0
 
 
-def test_bad_lines_leave_store_unchanged(sqlite_store: Store, tmp_path: Path) -> None:
+def test_bad_lines_leave_store_unchanged(store: Store, tmp_path: Path) -> None:
+    """On SQLite the file is checked while staging, before the store is touched; on
+    PostgreSQL it is read inside the transaction, which the rejection rolls back."""
+    sqlite_store = store
     ingest_entities(sqlite_store, _write(tmp_path / "ok.jsonl", list(GOOD)), INFO, actor="a")
     before = snapshot(sqlite_store)
     items: list[object] = [
@@ -70,3 +73,27 @@ def test_bad_lines_leave_store_unchanged(sqlite_store: Store, tmp_path: Path) ->
     )
     result = ingest_entities(sqlite_store, path, INFO, actor="a", skip_invalid=True)
     assert result.rejected == 3 and result.statements_new == 1
+
+
+def test_large_export_in_chunks(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many chunks, entities in no particular order, one entity repeated: the store holds
+    each statement once, exactly FtM's statements."""
+    import ironriver.ingest.entities as entities
+
+    monkeypatch.setattr(entities, "CHUNK_STATEMENTS", 7)
+    items: list[object] = [
+        {"id": f"g{(i * 37) % 101}", "schema": "Firearm", "properties": {"serialNumber": [f"S{i}"]}}
+        for i in range(101)
+    ]
+    items.append(items[0])
+    path = _write(tmp_path / "big.jsonl", items)
+    result = ingest_entities(store, path, INFO, actor="a")
+    rows, _ = snapshot(store)
+    assert result.records == 102 and result.statements_new == len(rows) == 101
+    expected = {
+        (Statement.make_key(INFO.name, f"g{(i * 37) % 101}", "serialNumber", f"S{i}", False))
+        for i in range(101)
+    }
+    assert {r[0] for r in rows} == expected

@@ -5,11 +5,15 @@ is validated against `ironriver.model.get_model()` — schema known, properties 
 cleaned by their type — before anything is written; bad lines go to the error report with
 the line number and the store stays untouched (unless `skip_invalid`). Statements are made
 with FtM's `Statement.from_entity` (so ids equal FtM's) and written in one transaction.
+
+The file is read once, in chunks of `CHUNK_STATEMENTS` statements that go straight into the
+store's stage (`Store.stage`), so memory stays flat however large the export is.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -24,12 +28,15 @@ from ironriver.policy import Principal, authorize_ingest
 from ironriver.policy.markings import AccessLabel
 from ironriver.store import DatasetInfo, Store
 
-_COLUMNS = ("id", "entity_id", "schema", "prop", "value", "original_value", "source_ref")
+_COLUMNS = ("id", "entity_id", "schema", "prop", "value", "source_row")
+CHUNK_STATEMENTS = 100_000
+
+Row = tuple[str, str, str, str, str, int]
 
 
 def _entity_statements(
-    line: str, number: int, dataset: str, source: str
-) -> tuple[list[tuple[str | None, ...]], list[tuple[str, str, str]]]:
+    line: str, number: int, dataset: str
+) -> tuple[list[Row], list[tuple[str, str, str]]]:
     """(statement rows, problems as (column, value, reason)) for one line."""
     model = get_model()
     try:
@@ -61,13 +68,50 @@ def _entity_statements(
     proxy.id = str(data["id"])
     for name, values in props.items():
         proxy.add(name, values, quiet=True)
-    ref = f"{source}:{number}"
-    rows: list[tuple[str | None, ...]] = [
-        (s.id, s.entity_id, s.schema, s.prop, s.value, None, ref)
+    rows: list[Row] = [
+        (str(s.id), s.entity_id, s.schema, s.prop, s.value, number)
         for s in Statement.from_entity(proxy, dataset)
         if s.prop != BASE_ID
     ]
     return rows, []
+
+
+class _EntityFile:
+    """One pass over the file: statement batches out, problems and counts kept."""
+
+    def __init__(self, path: Path, dataset: str) -> None:
+        self.path = path
+        self.dataset = dataset
+        self.records = 0
+        self.produced = 0
+        self.bad: list[tuple[int, str, str, str]] = []
+
+    def batches(self) -> Iterator[pa.Table]:
+        self.records, self.produced, self.bad = 0, 0, []
+        rows: list[Row] = []
+        with self.path.open(encoding="utf-8") as fh:
+            for number, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                self.records += 1
+                got, problems = _entity_statements(line, number, self.dataset)
+                self.bad.extend((number, c, v, r) for c, v, r in problems)
+                rows.extend(got)
+                if len(rows) >= CHUNK_STATEMENTS:
+                    yield self._table(rows)
+                    rows = []
+        if rows:
+            yield self._table(rows)
+
+    def _table(self, rows: list[Row]) -> pa.Table:
+        self.produced += len(rows)
+        types = [pa.string()] * 5 + [pa.int64()]
+        return pa.table(
+            {
+                c: pa.array([r[i] for r in rows], t)
+                for i, (c, t) in enumerate(zip(_COLUMNS, types, strict=True))
+            }
+        )
 
 
 def ingest_entities(
@@ -92,19 +136,17 @@ def ingest_entities(
     check_encoding(path, "utf-8")
     label = label or dataset.label
     report_file = Path(report_path) if report_path else path.with_name(path.name + ".errors.csv")
-    rows: list[tuple[str | None, ...]] = []
-    bad: list[tuple[int, str, str, str]] = []
     result = IngestResult(datasets=[dataset.name])
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            result.records += 1
-            got, problems = _entity_statements(line, number, dataset.name, path.name)
-            rows.extend(got)
-            bad.extend((number, c, v, r) for c, v, r in problems)
-    report = ErrorReport()
-    if bad:
+    source = _EntityFile(path, dataset.name)
+
+    def check() -> None:
+        """Write the report of rejected lines; raise unless `skip_invalid`."""
+        result.records = source.records
+        result.statements = source.produced
+        if not source.bad:
+            return
+        bad = source.bad
+        report = ErrorReport()
         report.add(
             path.name,
             pa.table(
@@ -125,30 +167,29 @@ def ingest_entities(
                 hint=f"See {report_file}. Fix those lines, or pass --skip-invalid.",
                 report_path=str(report_file),
             )
-    seen: set[str | None] = set()
-    unique = []
-    for row in rows:
-        if row[0] not in seen:
-            seen.add(row[0])
-            unique.append(row)
-    table = pa.table(
-        {c: pa.array([r[i] for r in unique], pa.string()) for i, c in enumerate(_COLUMNS)}
-    )
-    with store.writer(expected_statements=table.num_rows) as w:
-        w.ensure_dataset(dataset)
-        result.statements = table.num_rows
-        result.statements_new = w.add_statements(table, dataset=dataset.name, label=label)
-        store.audit.append(
-            actor=actor,
-            action="ingest",
-            target=dataset.name,
-            reason=reason,
-            detail={
-                "entities_file": path.name,
-                "records": result.records,
-                "rejected": result.rejected,
-                "statements_new": result.statements_new,
-            },
-            conn=w.conn,
-        )
+
+    with store.stage() as stage:
+        # statements of valid lines only (a rejected line yields none); FtM exports are not
+        # sorted by entity, so the copy sorts them
+        stage.add(dataset.name, label, path.name, source.batches, presorted=False)
+        if stage.file_backed:
+            check()  # before the store is touched
+        with store.writer(expected_statements=source.produced, stage=stage) as w:
+            w.ensure_dataset(dataset)
+            result.statements_new = w.add_staged(stage)
+            if not stage.file_backed:
+                check()  # the file was read inside the transaction: raising rolls it back
+            store.audit.append(
+                actor=actor,
+                action="ingest",
+                target=dataset.name,
+                reason=reason,
+                detail={
+                    "entities_file": path.name,
+                    "records": result.records,
+                    "rejected": result.rejected,
+                    "statements_new": result.statements_new,
+                },
+                conn=w.conn,
+            )
     return result

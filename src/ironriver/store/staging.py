@@ -66,6 +66,7 @@ class StagedTable:
     label: AccessLabel
     source: str | None
     batches: Batches
+    presorted: bool = True  # rows come in the store's clustered order (entity_id, id)
     table: str | None = None  # the side file's table (SQLite), else None
     rows: int = 0
     props: list[tuple[str, str]] = field(default_factory=list)
@@ -141,10 +142,18 @@ class StatementStage:
     def file_backed(self) -> bool:
         return self.path is not None
 
-    def add(self, dataset: str, label: AccessLabel, source: str | None, batches: Batches) -> None:
+    def add(
+        self,
+        dataset: str,
+        label: AccessLabel,
+        source: str | None,
+        batches: Batches,
+        presorted: bool = True,
+    ) -> None:
         """Stage the statements `batches()` yields (columns: id, entity_id, schema, prop,
-        value, optional lang/original_value/origin/first_seen/last_seen, source_row)."""
-        staged = StagedTable(dataset, label, source, batches)
+        value, optional lang/original_value/origin/first_seen/last_seen, source_row).
+        `presorted`: the rows come in (entity_id, id) order (else the copy sorts them)."""
+        staged = StagedTable(dataset, label, source, batches, presorted)
         if self.path is not None:
             staged.table = f"s{len(self.tables)}"
             self._write(staged)

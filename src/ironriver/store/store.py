@@ -369,7 +369,11 @@ class Writer:
             if staged.table is None:
                 for table in prefetch(staged.batches(), as_table):
                     added += self.add_statements(
-                        table, staged.dataset, staged.label, source=staged.source, presorted=True
+                        table,
+                        staged.dataset,
+                        staged.label,
+                        source=staged.source,
+                        presorted=staged.presorted,
                     )
                 continue
             added += self._copy_staged(staged)
@@ -403,6 +407,7 @@ class Writer:
         raw.execute(
             f"INSERT OR IGNORE INTO statements ({targets}) "
             f"SELECT {values} FROM {STAGE_ALIAS}.{staged.table}"
+            + ("" if staged.presorted else " ORDER BY entity_id, id")
         )
         return int(raw.total_changes - before)
 
