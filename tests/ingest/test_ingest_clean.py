@@ -10,7 +10,7 @@ from followthemoney.util import sanitize_text
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ironriver.ingest.clean import Cleaner
+from ironriver.ingest.clean import Cleaner, sanitize_array, sanitized_name
 
 TRICKY = [
     " Ana  María ",
@@ -51,10 +51,21 @@ CASES = [
 ]
 
 
-def _run(values: list[str | None], type_name: str, fmt: str | None) -> list[str | None]:
+def _run(
+    values: list[str | None], type_name: str, fmt: str | None, held: bool = False
+) -> list[str | None]:
+    """Clean `values` through `Cleaner`; with `held`, the source holds the sanitized text
+    computed in Arrow (as CSV sources do), otherwise `Cleaner` sanitizes in SQL."""
     con = duckdb.connect()
-    con.register("raw", pa.table({"x": pa.array(values, pa.string())}))
-    con.execute("CREATE TEMP TABLE src AS SELECT row_number() OVER () AS _row, x FROM raw")
+    x = pa.array(values, pa.string())
+    if held:
+        rows = pa.array(range(1, len(values) + 1), pa.int64())
+        con.register(
+            "src", pa.table({"_row": rows, "x": x, sanitized_name("x"): sanitize_array(x)})
+        )
+    else:
+        con.register("raw", pa.table({"x": x}))
+        con.execute("CREATE TEMP TABLE src AS SELECT row_number() OVER () AS _row, x FROM raw")
     cleaner = Cleaner(con)
     scol = cleaner.sanitize_columns(["x"])
     expr = cleaner.value(f'"{scol["x"]}"', type_name, fmt)
@@ -69,10 +80,21 @@ def _ftm(value: str | None, type_name: str, fmt: str | None) -> str | None:
     return out
 
 
+@pytest.mark.parametrize("held", [False, True], ids=["sql", "arrow"])
 @pytest.mark.parametrize(("type_name", "fmt"), CASES)
-def test_tricky_values(type_name: str, fmt: str | None) -> None:
+def test_tricky_values(type_name: str, fmt: str | None, held: bool) -> None:
     values: list[str | None] = [*TRICKY, None]
-    assert _run(values, type_name, fmt) == [_ftm(v, type_name, fmt) for v in values]
+    assert _run(values, type_name, fmt, held) == [_ftm(v, type_name, fmt) for v in values]
+
+
+def test_sanitize_array_is_ftm_sanitize_text() -> None:
+    values: list[str | None] = [*TRICKY, None, " padded ", "plain", ""]
+    chunked = pa.chunked_array(
+        [pa.array(values[:7], pa.string()), pa.array(values[7:], pa.string())]
+    )
+    assert sanitize_array(chunked).to_pylist() == [sanitize_text(v) for v in values]
+    plain = pa.array(["a", "b c", None], pa.string())
+    assert sanitize_array(plain) is plain  # nothing to change: no copy
 
 
 @settings(max_examples=30, deadline=None)
@@ -80,4 +102,6 @@ def test_tricky_values(type_name: str, fmt: str | None) -> None:
 def test_random_names_and_strings(values: list[str]) -> None:
     values = [v.replace("\x00", "") for v in values]
     for type_name in ("name", "string"):
-        assert _run(list(values), type_name, None) == [_ftm(v, type_name, None) for v in values]
+        want = [_ftm(v, type_name, None) for v in values]
+        assert _run(list(values), type_name, None) == want
+        assert _run(list(values), type_name, None, held=True) == want

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -89,3 +90,36 @@ def test_principal_never_sees_hidden_rows(parts: list[AccessLabel], who: list[Pr
                     frozenset(rel_text.split(",")) if rel_text else frozenset(),
                 )
                 assert can_see(principal, shown)
+
+
+def test_part_bytes_do_not_depend_on_batches(tmp_path: Path) -> None:
+    """The part name hashes the file's bytes: DuckDB's batch sizes must not change them."""
+    from ironriver.store.ledger import ROW_GROUP_ROWS, _label_columns, _write_parquet
+
+    n = ROW_GROUP_ROWS + 1000
+    table = duckdb.sql(
+        f"SELECT i AS rid, 'v' || (i % 7) AS v, i * 0.5 AS x FROM range({n}) r(i)"
+    ).to_arrow_table()
+    consts = _label_columns("ds", AccessLabel("ATF", "US", Marking.AMBER, frozenset({"MX"})))
+    sizes = {}
+    for chunk in (999, 65_536, n):
+        path = tmp_path / f"{chunk}.parquet"
+        assert _write_parquet(table.to_reader(max_chunksize=chunk), consts, path) == n
+        sizes[chunk] = path.read_bytes()
+    assert len(set(sizes.values())) == 1
+    meta = pq.ParquetFile(tmp_path / "999.parquet").metadata
+    assert meta.num_row_groups == 2 and meta.row_group(0).num_rows == ROW_GROUP_ROWS
+
+
+def test_prepare_query_counts_rows_and_writes_empty_parts(tmp_path: Path) -> None:
+    store = LedgerStore(tmp_path)
+    label = AccessLabel("ATF", "US", Marking.AMBER, frozenset({"US"}))
+    con = duckdb.connect()
+    part = store.prepare_query(con, "SELECT range AS rid FROM range(5)", "ds", "lg", label)
+    assert part.rows == 5 and part.commit() == 5
+    empty = store.prepare_query(con, "SELECT 1 AS rid WHERE FALSE", "ds", "lg", label)
+    assert empty.rows == 0
+    empty.commit()
+    rel = store.visible_relation(con, "lg", Principal("a", "ATF", "US"))
+    assert sorted(r[0] for r in rel.project("rid").fetchall()) == [0, 1, 2, 3, 4]
+    assert rel.project("_marking, _releasable_to").distinct().fetchall() == [("AMBER", "US")]

@@ -4,8 +4,9 @@ FtM cleans each value in Python; the bulk path must not create a Python object p
 Cleaning runs in two steps, as in FtM:
 
 1. `sanitize_columns` (FtM's CSV reader: `sanitize_text` = NFC, unsafe characters removed,
-   stripped, empty → NULL): printable-ASCII values are trimmed in SQL; every *distinct* other
-   value is sanitized once by FtM in Python and joined back (a small table).
+   stripped, empty → NULL): printable-ASCII values are trimmed; every *distinct* other value
+   is sanitized once by FtM in Python. CSV sources do this in Arrow while reading
+   (`sanitize_array`); for other sources it is SQL plus a join to a small table.
 2. `value` (FtM's `type.clean_text` on the sanitized text), per type:
 
 | type | vectorised (SQL) | FtM fallback (Arrow UDF, once per distinct value per vector) |
@@ -69,6 +70,33 @@ def fast_date_format(fmt: str) -> bool:
     return "%" not in rest and format_precision(fmt) in _PRECISION_FORMATS
 
 
+SANITIZED_PREFIX = "__sanitized__:"  # column holding a source column's sanitized text
+
+
+def sanitized_name(column: str) -> str:
+    """The name of the column holding `column`'s sanitized text, when the source has it."""
+    return SANITIZED_PREFIX + column
+
+
+def sanitize_array(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """FtM's `sanitize_text` of every value, vectorised with Arrow (the same rule as
+    `Cleaner.sanitize_columns`): printable-ASCII values are stripped of spaces, empty → NULL;
+    every other distinct value is sanitized once by FtM. A column that needs neither is
+    returned as it is (no copy)."""
+    printable = pc.ascii_is_printable(values)
+    padded = pc.or_(pc.starts_with(values, " "), pc.ends_with(values, " "))
+    fast = pc.utf8_trim(values, " ") if pc.any(padded).as_py() else values
+    empty = pc.equal(fast, "")
+    if pc.any(empty).as_py():
+        fast = pc.if_else(empty, pa.scalar(None, pa.string()), fast)
+    special = pc.unique(pc.filter(values, pc.invert(printable)))
+    if not len(special):
+        return fast
+    clean = pa.array([sanitize_text(v) for v in special.to_pylist()], pa.string())
+    slow = pc.take(clean, pc.index_in(values, value_set=special))
+    return pc.if_else(printable, fast, slow)
+
+
 class Cleaner:
     """Builds cleaning expressions for one DuckDB connection, registering fallbacks as needed.
 
@@ -102,23 +130,33 @@ class Cleaner:
     ) -> dict[str, str]:
         """Create the view `target`: `source` plus one sanitized column per input column.
 
-        Printable-ASCII values are trimmed in SQL; every other distinct value is sanitized
-        once by FtM in Python and joined back. Returns {column: sanitized column name}.
+        A column whose sanitized text `source` already holds (`sanitized_name`, see
+        `source.py`) is only renamed. Otherwise printable-ASCII values are trimmed in SQL and
+        every other distinct value is sanitized once by FtM in Python and joined back; one
+        scan of `source` finds those values for all columns. Returns {column: sanitized
+        column name}.
         """
         names = {c: f"_s{i}" for i, c in enumerate(columns)}
-        selects = [f"{ident(source)}.*"]
+        present = [str(c) for c in self.con.table(source).columns]
+        held = [c for c in present if c.startswith(SANITIZED_PREFIX)]
+        src = ident(source)
+        star = f"{src}.*"
+        if held:
+            star += f" EXCLUDE ({', '.join(ident(c) for c in held)})"
+        selects = [star]
         joins = []
+        todo = [c for c in columns if sanitized_name(c) not in held]
+        special = self._special_values(source, todo)
         for col, out in names.items():
-            raw = f"{ident(source)}.{ident(col)}"
-            rows = self.con.execute(
-                f"SELECT DISTINCT {raw} FROM {ident(source)} WHERE {raw} IS NOT NULL "
-                f"AND NOT regexp_full_match({raw}, '{ASCII_OK}')"
-            ).fetchall()
+            raw = f"{src}.{ident(col)}"
+            if col not in todo:
+                selects.append(f"{src}.{ident(sanitized_name(col))} AS {out}")
+                continue
             fast = f"nullif(trim({raw}), '')"
-            if not rows:
+            values = special[col]
+            if not values:
                 selects.append(f"{fast} AS {out}")
                 continue
-            values = [str(r[0]) for r in rows]
             mapping = pa.table(
                 {"raw": values, "clean": pa.array([sanitize_text(v) for v in values], pa.string())}
             )
@@ -126,15 +164,31 @@ class Cleaner:
             self._maps += 1
             self.con.register(alias, mapping)
             joins.append(f"LEFT JOIN {alias} ON {raw} = {alias}.raw")
+            # a match means the value is one of the special ones
             selects.append(
-                f"(CASE WHEN regexp_full_match({raw}, '{ASCII_OK}') THEN {fast} "
-                f"ELSE {alias}.clean END) AS {out}"
+                f"(CASE WHEN {alias}.raw IS NOT NULL THEN {alias}.clean ELSE {fast} END) AS {out}"
             )
         self.con.execute(
             f"CREATE OR REPLACE TEMP VIEW {ident(target)} AS SELECT {', '.join(selects)} "
-            f"FROM {ident(source)} {' '.join(joins)}"
+            f"FROM {src} {' '.join(joins)}"
         )
         return names
+
+    def _special_values(self, source: str, columns: list[str]) -> dict[str, list[str]]:
+        """Per column, its distinct values that are not printable ASCII (one scan)."""
+        if not columns:
+            return {}
+        items = []
+        for col in columns:
+            raw = f"{ident(source)}.{ident(col)}"
+            items.append(
+                f"list(DISTINCT {raw}) FILTER (WHERE NOT regexp_full_match({raw}, '{ASCII_OK}'))"
+            )
+        row = self.con.execute(f"SELECT {', '.join(items)} FROM {ident(source)}").fetchall()[0]
+        return {
+            col: sorted(str(v) for v in (values or []))
+            for col, values in zip(columns, row, strict=True)
+        }
 
     def value(self, text: str, type_name: str, fmt: str | None = None, fuzzy: bool = False) -> str:
         """FtM `type.clean_text(text, format=fmt, fuzzy=fuzzy)` of sanitized `text`, as SQL."""

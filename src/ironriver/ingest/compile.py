@@ -346,25 +346,31 @@ def _ledger_expr(col: LedgerColumn, scol: dict[str, str]) -> str:
 
 
 def ledger_sql(ledger: LedgerSpec, scol: dict[str, str], where: str) -> tuple[str, list[Check]]:
-    """SQL creating the typed ledger rows (`_row` plus one column per ledger column), checks."""
-    items = ", ".join(f"{_ledger_expr(c, scol)} AS {ident(c.name)}" for c in ledger.columns)
-    raws = ", ".join(
-        f"{ident(scol[c.column])} AS {ident('_raw_' + c.name)}" for c in ledger.columns
-    )
-    sql = f"SELECT _row, {items}, {raws} FROM san WHERE {where}"
+    """SQL of the typed ledger rows (`_row` plus one column per ledger column) and their checks.
+
+    A typed column keeps its sanitized text beside it (`_raw_<name>`) for the report; a
+    string column is its sanitized text, so it needs no copy and cannot hold a bad value."""
+    items = [f"{_ledger_expr(c, scol)} AS {ident(c.name)}" for c in ledger.columns]
+    items += [
+        f"{ident(scol[c.column])} AS {ident('_raw_' + c.name)}"
+        for c in ledger.columns
+        if c.type != "string"
+    ]
+    sql = f"SELECT _row, {', '.join(items)} FROM san WHERE {where}"
     checks = []
     for c in ledger.columns:
-        raw = ident("_raw_" + c.name)
+        raw = ident(c.name if c.type == "string" else "_raw_" + c.name)
         present = f"{raw} IS NOT NULL"
-        reason = f"not a valid {c.type}" + (f" in the format {c.format}" if c.format else "")
-        checks.append(
-            Check(
-                f"{ident(c.name)} IS NULL AND {present}",
-                c.column,
-                raw,
-                f"{reason} (ledger {ledger.name}.{c.name})",
+        if c.type != "string":
+            reason = f"not a valid {c.type}" + (f" in the format {c.format}" if c.format else "")
+            checks.append(
+                Check(
+                    f"{ident(c.name)} IS NULL AND {present}",
+                    c.column,
+                    raw,
+                    f"{reason} (ledger {ledger.name}.{c.name})",
+                )
             )
-        )
         if c.required:
             checks.append(
                 Check(

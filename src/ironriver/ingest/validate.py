@@ -11,6 +11,9 @@ is rejected when any check holds for it:
 
 Structural problems (encoding, missing columns, unparseable lines) are whole-file errors
 raised earlier by `source.py`.
+
+`build_bad_table` evaluates all the checks on one table in a single scan of it (the table may
+be a view that types its values as it is read), then splits the few matching rows per check.
 """
 
 from __future__ import annotations
@@ -35,23 +38,79 @@ def duplicate_check_sql(refs: list[str], table: str = "src") -> str:
     )
 
 
-def check_sql(check: Check, table: str) -> str:
-    return (
-        f'SELECT _row, {literal(check.column)} AS "column", CAST({check.value} AS VARCHAR) AS value, '
-        f"{literal(check.reason)} AS reason FROM {ident(table)} WHERE {check.condition}"
+class CheckSelect(str):
+    """The SELECT of one check's rejected rows (a str, usable alone), remembering its check
+    and table so that `build_bad_table` can evaluate the checks of one table together."""
+
+    check: Check
+    table: str
+
+    def __new__(cls, check: Check, table: str) -> CheckSelect:
+        sql = (
+            f'SELECT _row, {literal(check.column)} AS "column", '
+            f"CAST({check.value} AS VARCHAR) AS value, {literal(check.reason)} AS reason "
+            f"FROM {ident(table)} WHERE {check.condition}"
+        )
+        self = super().__new__(cls, sql)
+        self.check = check
+        self.table = table
+        return self
+
+
+def check_sql(check: Check, table: str) -> CheckSelect:
+    """SELECT of (_row, column, value, reason) for the rows of `table` `check` rejects."""
+    return CheckSelect(check, table)
+
+
+def _fused(table: str, checks: list[Check], name: str) -> tuple[str, list[str]]:
+    """A CTE scanning `table` once for the rows any of `checks` rejects, and one SELECT per
+    check over it."""
+    flags = []
+    conds = []
+    for i, c in enumerate(checks):
+        flags.append(
+            f"coalesce({c.condition}, FALSE) AS _k{i}, CAST({c.value} AS VARCHAR) AS _v{i}"
+        )
+        conds.append(f"({c.condition})")
+    cte = (
+        f"{name} AS MATERIALIZED (SELECT _row, {', '.join(flags)} FROM {ident(table)} "
+        f"WHERE {' OR '.join(conds)})"
     )
+    selects = [
+        f'SELECT _row, {literal(c.column)} AS "column", _v{i} AS value, '
+        f"{literal(c.reason)} AS reason FROM {name} WHERE _k{i}"
+        for i, c in enumerate(checks)
+    ]
+    return cte, selects
 
 
 def build_bad_table(con: duckdb.DuckDBPyConnection, selects: list[str], table: str = "bad") -> int:
-    """Create `table` from the UNION of check SELECTs; return the number of rejected records."""
+    """Create `table` from the UNION of check SELECTs; return the number of rejected records.
+
+    `CheckSelect`s on the same table are evaluated in one scan of it (see module doc)."""
+    by_table: dict[str, list[Check]] = {}
+    plain: list[str] = []
+    for sql in selects:
+        if isinstance(sql, CheckSelect):
+            by_table.setdefault(sql.table, []).append(sql.check)
+        else:
+            plain.append(sql)
+    ctes: list[str] = []
+    parts: list[str] = []
+    for i, (name, checks) in enumerate(by_table.items()):
+        cte, fused = _fused(name, checks, f"_hits{i}")
+        ctes.append(cte)
+        parts.extend(fused)
+    parts.extend(plain)
     union = (
-        "\nUNION ALL\n".join(selects)
-        if selects
+        "\nUNION ALL\n".join(parts)
+        if parts
         else (
             'SELECT CAST(NULL AS BIGINT) AS _row, NULL AS "column", NULL AS value, '
             "NULL AS reason WHERE FALSE"
         )
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS {union}")
+    with_ = f"WITH {', '.join(ctes)}\n" if ctes else ""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS {with_}{union}")
     row = con.execute(f"SELECT count(DISTINCT _row) FROM {ident(table)}").fetchall()
     return int(row[0][0]) if row else 0

@@ -1,0 +1,86 @@
+"""load_source: CSV read through Arrow (or DuckDB's reader for odd files) into `src`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ironriver.errors import IngestError
+from ironriver.ingest.clean import sanitized_name
+from ironriver.ingest.mapping import SourceSpec
+from ironriver.ingest.source import check_encoding, drop_source, load_source
+
+
+def _load(
+    path: Path, refs: list[str], materialize: bool = True
+) -> tuple[duckdb.DuckDBPyConnection, list[tuple[object, ...]]]:
+    con = duckdb.connect(config={"preserve_insertion_order": True})
+    load_source(con, SourceSpec(path), refs, materialize=materialize)
+    cols = ", ".join(f'"{c}"' for c in ["_row", *refs])
+    return con, con.execute(f"SELECT {cols} FROM src ORDER BY _row").fetchall()
+
+
+@pytest.mark.parametrize("materialize", [True, False])
+def test_csv_values_rows_and_nulls(tmp_path: Path, materialize: bool) -> None:
+    path = tmp_path / "a.csv"
+    path.write_bytes(b'a,b,c\n1,,x\n\n"2","",y\n"multi\nline",3, z \n"say ""hi""",4,\xc3\xa9\n')
+    con, rows = _load(path, ["a", "b", "c"], materialize)
+    assert rows == [
+        (1, "1", None, "x"),
+        (2, "2", None, "y"),  # the blank line is no record; "" is NULL as an empty field
+        (3, "multi\nline", "3", " z "),
+        (4, 'say "hi"', "4", "é"),
+    ]
+    held = con.execute(f'SELECT "{sanitized_name("c")}" FROM src ORDER BY _row').fetchall()
+    assert [r[0] for r in held] == ["x", "y", "z", "é"]
+    kind = "VIEW" if not materialize else "LOCAL TEMPORARY"
+    assert con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = 'src'"
+    ).fetchall() == [(kind,)]
+    drop_source(con)
+    assert not con.execute(
+        "SELECT * FROM information_schema.tables WHERE table_name = 'src'"
+    ).fetchall()
+
+
+def test_unquoted_file_and_other_delimiter(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("a;b\n1;2\n3;4\n", encoding="utf-8")
+    con = duckdb.connect()
+    assert load_source(con, SourceSpec(path, delimiter=";"), ["b"]) == 2
+    assert con.execute("SELECT _row, b FROM src ORDER BY _row").fetchall() == [(1, "2"), (2, "4")]
+
+
+def test_repeated_header_names_go_through_duckdb(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("a,a,c\n1,2,3\n", encoding="utf-8")
+    _, rows = _load(path, ["a", "a_1"])  # DuckDB's names for the repeated column
+    assert rows == [(1, "1", "2")]
+
+
+def test_missing_column_lists_the_header(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(IngestError, match="lacks column") as err:
+        _load(path, ["a", "zz"])
+    assert err.value.hint is not None and "a, b" in err.value.hint
+
+
+def test_ragged_row_is_reported_by_line(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("a,b,c\n1,2,3\n4,5\n6,7,8\n", encoding="utf-8")
+    with pytest.raises(IngestError, match=r"Cannot parse a\.csv"):
+        _load(path, ["a"])
+
+
+def test_check_encoding_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_bytes("a\nJosé\n".encode() + b"Jos\xe9\n")
+    with pytest.raises(IngestError, match="line 3") as err:
+        check_encoding(path, "utf-8")
+    assert err.value.hint is not None and "latin-1" in err.value.hint
+    check_encoding(path, "latin-1")
+    (tmp_path / "empty.csv").write_bytes(b"")
+    check_encoding(tmp_path / "empty.csv", "utf-8")
