@@ -56,8 +56,11 @@ def test_unquoted_file_and_other_delimiter(tmp_path: Path) -> None:
 def test_repeated_header_names_go_through_duckdb(tmp_path: Path) -> None:
     path = tmp_path / "a.csv"
     path.write_text("a,a,c\n1,2,3\n", encoding="utf-8")
-    _, rows = _load(path, ["a", "a_1"])  # DuckDB's names for the repeated column
+    con, rows = _load(path, ["a", "a_1"])  # DuckDB's names for the repeated column
     assert rows == [(1, "1", "2")]
+    # every source holds its sanitized text, whichever reader read it
+    held = con.execute(f'SELECT "{sanitized_name("a_1")}" FROM src').fetchall()
+    assert held == [("2",)]
 
 
 def test_missing_column_lists_the_header(tmp_path: Path) -> None:

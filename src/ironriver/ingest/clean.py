@@ -78,6 +78,12 @@ def sanitized_name(column: str) -> str:
     return SANITIZED_PREFIX + column
 
 
+# Scalars for the kernels, built from buffers: converting Python values (`pa.scalar("")`, or
+# a bare "" passed to a kernel) makes pyarrow import pandas on first use, 0.2 s.
+_EMPTY = pa.Array.from_buffers(pa.string(), 1, [None, pa.py_buffer(bytes(8)), pa.py_buffer(b"")])[0]
+_NULL = pa.nulls(1, pa.string())[0]
+
+
 def sanitize_array(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """FtM's `sanitize_text` of every value, vectorised with Arrow (the same rule as
     `Cleaner.sanitize_columns`): printable-ASCII values are stripped of spaces, empty → NULL;
@@ -86,9 +92,9 @@ def sanitize_array(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedA
     printable = pc.ascii_is_printable(values)
     padded = pc.or_(pc.starts_with(values, " "), pc.ends_with(values, " "))
     fast = pc.utf8_trim(values, " ") if pc.any(padded).as_py() else values
-    empty = pc.equal(fast, "")
+    empty = pc.equal(fast, _EMPTY)
     if pc.any(empty).as_py():
-        fast = pc.if_else(empty, pa.scalar(None, pa.string()), fast)
+        fast = pc.if_else(empty, _NULL, fast)
     special = pc.unique(pc.filter(values, pc.invert(printable)))
     if not len(special):
         return fast

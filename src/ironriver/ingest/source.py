@@ -1,14 +1,14 @@
-"""Read a query's source file into DuckDB as a table of text columns, one row per record.
+"""Read a query's source file into DuckDB as a relation of text columns, one row per record.
 
-The relation `src` holds `_row` (the 1-based record number, header not counted) and every
-column the mapping reads, all VARCHAR (NULL when empty or absent). CSV files read through
-Arrow also hold, per column `c`, `sanitized_name(c)`: FtM's `sanitize_text` of its values,
-computed while the file is in memory (`clean.sanitize_array`); `Cleaner.sanitize_columns`
-uses it instead of computing it again. Nothing is typed here; `clean` and `compile` do that
-in SQL.
+The relation `src` holds `_row` (the 1-based record number, header not counted), every
+column `c` the mapping reads, as VARCHAR (NULL when empty or absent), and beside it
+`sanitized_name(c)`: FtM's `sanitize_text` of its values, computed in Arrow while the file is
+in memory (`clean.sanitize_array`; `Cleaner.sanitize_columns` then only renames it). Nothing
+is typed here; `clean` and `compile` do that in SQL.
 
-`src` is a temporary table, or with `materialize=False` a view over the Arrow table (no
-copy into DuckDB's storage); `drop_source` removes it either way.
+`src` is a temporary table, or with `materialize=False` a view over the Arrow table (no copy
+into DuckDB's storage); `drop_source` removes it either way. Either way a plain scan of it
+returns the records in file order.
 
 Checks made here, each an `IngestError` naming the file and what to fix:
 - encoding: the bytes must decode with the query's `encoding` (default utf-8). Invalid bytes
@@ -20,10 +20,9 @@ Checks made here, each an `IngestError` naming the file and what to fix:
 - structure: parser errors (ragged rows, unclosed quotes, bad JSON) are passed on with their
   line, as DuckDB's reader words them.
 
-CSV is parsed by Arrow (multi-threaded, several times faster than DuckDB's reader, and the
-per-column work that follows is vectorised there); files Arrow refuses, or whose header
-repeats or omits a column name, go through DuckDB's reader, which renames such columns and
-words the errors.
+CSV is parsed by Arrow (multi-threaded, several times faster than DuckDB's reader); files
+Arrow refuses, or whose header repeats or omits a column name, go through DuckDB's reader,
+which renames such columns and words the errors. JSON Lines go through DuckDB's reader.
 """
 
 from __future__ import annotations
@@ -48,6 +47,7 @@ from ironriver.ingest.sqltext import ident, literal
 
 _CHUNK = 1 << 24
 _HEADER_BLOCK = 1 << 20  # the header must fit in the first block Arrow reads
+_BATCH_ROWS = 122_880
 
 
 def _is_utf8(encoding: str) -> bool:
@@ -136,14 +136,28 @@ def load_source(
             path = transcode(path, spec.encoding, Path(tmp))
         try:
             if spec.kind == "csv":
-                return _load_csv(con, path, spec, refs, table, materialize)
-            return _load_jsonl(con, path, spec, refs, table)
+                data = _read_csv_arrow(path, spec, refs)
+                if data is None:
+                    data = _read_csv_duckdb(con, path, spec, refs)
+            else:
+                data = _read_jsonl(con, path, spec, refs)
         except duckdb.Error as exc:
             raise IngestError(
                 f"Cannot parse {spec.path.name}: {str(exc).splitlines()[0]}",
                 hint="Fix the line named above (a row with the wrong number of fields, an "
                 "unclosed quote or an invalid JSON line), then ingest again.",
             ) from None
+    data = _with_sanitized(data, refs)
+    if materialize:
+        name = f"_{table}_arrow"
+        con.register(name, data)
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS FROM {ident(name)}")
+        finally:
+            con.unregister(name)
+    else:
+        con.register(table, data)
+    return int(data.num_rows)
 
 
 def drop_source(con: duckdb.DuckDBPyConnection, table: str = "src") -> None:
@@ -162,29 +176,6 @@ def _missing(spec: SourceSpec, missing: list[str], present: list[str]) -> Ingest
         hint=f"The file has: {', '.join(present) or '(no columns)'}. Fix the mapping's "
         "column names or the file's header (names are case-sensitive).",
     )
-
-
-def _load_csv(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    spec: SourceSpec,
-    refs: list[str],
-    table: str,
-    materialize: bool,
-) -> int:
-    data = _read_csv_arrow(path, spec, refs)
-    if data is None:
-        return _load_csv_duckdb(con, path, spec, refs, table)
-    if materialize:
-        name = f"_{table}_arrow"
-        con.register(name, data)
-        try:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS FROM {ident(name)}")
-        finally:
-            con.unregister(name)
-    else:
-        con.register(table, data)
-    return int(data.num_rows)
 
 
 def _read_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Table | None:
@@ -227,18 +218,25 @@ def _read_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Table |
         pa.int64(), n, [None, pa.py_buffer(np.arange(1, n + 1, dtype=np.int64))]
     )
     # chunked as the text columns, so DuckDB scans whole record batches in parallel
-    lengths = [len(c) for c in raw.column(0).chunks] if raw.num_columns else [n]
+    lengths = [len(c) for c in raw.column(0).chunks] if raw.num_columns else []
     offsets = np.cumsum([0, *lengths[:-1]])
     row_chunks = [rows.slice(int(o), k) for o, k in zip(offsets, lengths, strict=True)]
-    columns: dict[str, pa.ChunkedArray | pa.Array] = {"_row": pa.chunked_array(row_chunks)}
+    columns = {"_row": pa.chunked_array(row_chunks or [rows], pa.int64())}
     for ref in refs:
         columns[ref] = raw.column(ref)
-    # Arrow's kernels release the GIL: sanitize the columns side by side.
-    with ThreadPoolExecutor(max_workers=min(len(refs), os.cpu_count() or 1) or 1) as pool:
-        clean = pool.map(sanitize_array, [raw.column(ref) for ref in refs])
-        for ref, values in zip(refs, clean, strict=True):
-            columns[sanitized_name(ref)] = values
     return pa.table(columns)
+
+
+def _with_sanitized(data: pa.Table, refs: list[str]) -> pa.Table:
+    """`data` plus `sanitized_name(c)` for every column `c` of `refs`."""
+    if not refs:
+        return data
+    # Arrow's kernels release the GIL: sanitize the columns side by side.
+    with ThreadPoolExecutor(max_workers=min(len(refs), os.cpu_count() or 1)) as pool:
+        clean = list(pool.map(sanitize_array, [data.column(ref) for ref in refs]))
+    for ref, values in zip(refs, clean, strict=True):
+        data = data.append_column(sanitized_name(ref), values)
+    return data
 
 
 def _has_quote(path: Path) -> bool:
@@ -257,29 +255,31 @@ def _csv_header(con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec) ->
     return [str(c) for c in rel.columns]
 
 
-def _load_csv_duckdb(
-    con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec, refs: list[str], table: str
-) -> int:
+def _read_csv_duckdb(
+    con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec, refs: list[str]
+) -> pa.Table:
     header = _csv_header(con, path, spec)
     missing = [r for r in refs if r not in header]
     if missing:
         raise _missing(spec, missing, header)
-    cols = ", ".join(f"CAST({ident(r)} AS VARCHAR) AS {ident(r)}" for r in refs)
-    # Parallel parse; the record number is then the table's rowid (insertion order is
+    cols = "".join(f", CAST({ident(r)} AS VARCHAR) AS {ident(r)}" for r in refs)
+    # Parallel parse into a table; the record number is then its rowid (insertion order is
     # preserved), which avoids a single-threaded row_number() window over the whole file.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS SELECT {cols} "
+        f"CREATE OR REPLACE TEMP TABLE _raw_csv AS SELECT 1 AS _one{cols} "
         f"FROM read_csv({literal(str(path))}, all_varchar = true, header = true, "
         f"delim = {literal(spec.delimiter)}, quote = '\"', escape = '\"')"
     )
-    con.execute(f"ALTER TABLE {ident(table)} ADD COLUMN _row BIGINT")
-    con.execute(f"UPDATE {ident(table)} SET _row = rowid + 1")
-    return _count(con, table)
+    names = "".join(f", {ident(r)}" for r in refs)
+    try:
+        return _arrow(con, f"SELECT CAST(rowid + 1 AS BIGINT) AS _row{names} FROM _raw_csv")
+    finally:
+        con.execute("DROP TABLE _raw_csv")
 
 
-def _load_jsonl(
-    con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec, refs: list[str], table: str
-) -> int:
+def _read_jsonl(
+    con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec, refs: list[str]
+) -> pa.Table:
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _raw_json AS SELECT CAST(row_number() OVER () AS BIGINT) "
         f"AS _row, json AS _doc FROM read_ndjson_objects({literal(str(path))})"
@@ -305,17 +305,16 @@ def _load_jsonl(
         f"json_extract_string(_doc, {literal(_json_path(r))}) AS {ident(r)}" for r in refs
     )
     sep = ", " if cols else ""
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS SELECT _row{sep}{cols} FROM _raw_json"
-    )
-    con.execute("DROP TABLE _raw_json")
-    return _count(con, table)
+    try:
+        return _arrow(con, f"SELECT _row{sep}{cols} FROM _raw_json")
+    finally:
+        con.execute("DROP TABLE _raw_json")
 
 
 def _json_path(key: str) -> str:
     return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    row = con.execute(f"SELECT count(*) FROM {ident(table)}").fetchall()
-    return int(row[0][0]) if row else 0
+def _arrow(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
+    """The result of `sql` as Arrow, in batches DuckDB can scan back in parallel."""
+    return con.sql(sql).to_arrow_table(_BATCH_ROWS)

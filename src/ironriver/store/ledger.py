@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from queue import Empty, Queue
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -41,6 +41,7 @@ from ironriver.policy.markings import AccessLabel, Marking, Principal, can_see, 
 LABEL_COLUMNS = ("_owner_agency", "_owner_country", "_marking", "_releasable_to")
 HIDDEN_COLUMNS = ("_dataset", *LABEL_COLUMNS, "_source_ref")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -226,24 +227,24 @@ _PARQUET_OPTIONS: dict[str, Any] = {
     "compression_level": 1,
     "use_dictionary": True,
     "dictionary_pagesize_limit": 64 << 10,
-    "write_statistics": True,
+    "write_statistics": True,  # per column, see _statistics
     "data_page_version": "1.0",
     "store_schema": False,  # plain Parquet: label columns read back as text everywhere
 }
 
 
-def _prefetch(reader: pa.RecordBatchReader, depth: int = 2) -> Iterator[pa.RecordBatch]:
-    """The batches of `reader`, read by a background thread (DuckDB releases the GIL) so
-    the next batch is computed while the current one is encoded."""
-    queue: Queue[pa.RecordBatch | BaseException | None] = Queue(maxsize=depth)
+def _prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
+    """`items`, produced by a background thread (DuckDB and Arrow release the GIL) so the
+    next ones are computed while the current one is encoded."""
+    queue: Queue[T | BaseException | None] = Queue(maxsize=depth)
     stop = threading.Event()
 
     def produce() -> None:
         try:
-            for batch in reader:
+            for item in items:
                 if stop.is_set():
                     return
-                queue.put(batch)
+                queue.put(item)
         except BaseException as exc:  # handed to the consumer, which re-raises it
             queue.put(exc)
             return
@@ -252,10 +253,10 @@ def _prefetch(reader: pa.RecordBatchReader, depth: int = 2) -> Iterator[pa.Recor
     thread = threading.Thread(target=produce, name="ledger-batches", daemon=True)
     thread.start()
     try:
-        while (item := queue.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
+        while (got := queue.get()) is not None:
+            if isinstance(got, BaseException):
+                raise got
+            yield got
     finally:
         stop.set()
         while thread.is_alive():  # unblock a producer waiting on a full queue
@@ -294,21 +295,37 @@ def _constant(value: str, n: int) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(indices, entry)
 
 
+def _labelled(groups: Iterable[pa.Table], consts: dict[str, str]) -> Iterator[pa.Table]:
+    for group in groups:
+        n = group.num_rows
+        for name, value in consts.items():
+            group = group.append_column(name, _constant(value, n))
+        yield group
+
+
 def _write_parquet(reader: pa.RecordBatchReader, consts: dict[str, str], path: Path) -> int:
     """Write the rows of `reader` plus the constant label columns to `path` (an empty file
-    with the columns when there are none); return the rows written."""
+    with the columns when there are none); return the rows written. A background thread
+    pulls the rows from DuckDB and assembles each row group; this one only encodes."""
     schema = reader.schema
     for name in consts:
         schema = schema.append(pa.field(name, pa.dictionary(pa.int32(), pa.string())))
+    options = dict(_PARQUET_OPTIONS)
+    options["write_statistics"] = [f.name for f in schema if _statistics(f.type)]
     rows = 0
-    with pq.ParquetWriter(path, schema, **_PARQUET_OPTIONS) as writer:
-        for group in _row_groups(_prefetch(reader), ROW_GROUP_ROWS):
-            n = group.num_rows
-            for name, value in consts.items():
-                group = group.append_column(name, _constant(value, n))
+    with pq.ParquetWriter(path, schema, **options) as writer:
+        groups = _labelled(_row_groups(reader, ROW_GROUP_ROWS), consts)
+        for group in _prefetch(groups):
             writer.write_table(group, row_group_size=ROW_GROUP_ROWS)
-            rows += n
+            rows += group.num_rows
     return rows
+
+
+def _statistics(kind: pa.DataType) -> bool:
+    """Whether a column gets min/max statistics: all but free text (whose min/max prunes
+    nothing unless the part is sorted by it, and costs a fifth of the write). The
+    dictionary-encoded label columns keep theirs."""
+    return not (pa.types.is_string(kind) or pa.types.is_large_string(kind))
 
 
 @dataclass
