@@ -47,6 +47,7 @@ from ironriver.ingest.sqltext import ident, literal
 
 _CHUNK = 1 << 24
 _HEADER_BLOCK = 1 << 20  # the header must fit in the first block Arrow reads
+_PARSE_BLOCK = 4 << 20  # Arrow parses blocks in parallel; ~36k-row batches for DuckDB
 _BATCH_ROWS = 122_880
 
 
@@ -210,7 +211,12 @@ def _read_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Table |
         null_values=[""],
     )
     try:
-        raw = pacsv.read_csv(path, parse_options=parse, convert_options=convert)
+        raw = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(block_size=_PARSE_BLOCK),
+            parse_options=parse,
+            convert_options=convert,
+        )
     except (pa.ArrowException, OSError):
         return None  # DuckDB's reader words the error (with the line)
     n = raw.num_rows
