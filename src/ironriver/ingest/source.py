@@ -150,6 +150,9 @@ def load_source(
             ) from None
     data = _with_sanitized(data, refs)
     if materialize:
+        # DuckDB's order-keeping insert is slow over small batches: hand it row groups
+        data = data.combine_chunks()
+        data = pa.Table.from_batches(data.to_batches(max_chunksize=_BATCH_ROWS), data.schema)
         name = f"_{table}_arrow"
         con.register(name, data)
         try:
