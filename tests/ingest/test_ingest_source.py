@@ -87,3 +87,12 @@ def test_check_encoding_names_the_line(tmp_path: Path) -> None:
     check_encoding(path, "latin-1")
     (tmp_path / "empty.csv").write_bytes(b"")
     check_encoding(tmp_path / "empty.csv", "utf-8")
+
+
+def test_encoding_error_comes_before_other_errors(tmp_path: Path) -> None:
+    """The check runs beside the parse; a bad byte is still what gets reported."""
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"a,b\n1,2\n3,\xe9\n")
+    for refs in (["a"], ["a", "zz"], ["b"]):  # parse fine, missing column, bad value read
+        with pytest.raises(IngestError, match=r"not valid utf-8: .* at line 3"):
+            _load(path, refs)

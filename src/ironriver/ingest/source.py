@@ -130,24 +130,23 @@ def load_source(
         raise IngestError(
             f"Input file {spec.path} does not exist.", hint="Check the mapping's csv_url."
         )
-    check_encoding(spec.path, spec.encoding)
-    with tempfile.TemporaryDirectory(prefix="ironriver-ingest-") as tmp:
-        path = spec.path
-        if not _is_utf8(spec.encoding):
-            path = transcode(path, spec.encoding, Path(tmp))
-        try:
-            if spec.kind == "csv":
-                data = _read_csv_arrow(path, spec, refs)
-                if data is None:
-                    data = _read_csv_duckdb(con, path, spec, refs)
-            else:
-                data = _read_jsonl(con, path, spec, refs)
-        except duckdb.Error as exc:
-            raise IngestError(
-                f"Cannot parse {spec.path.name}: {str(exc).splitlines()[0]}",
-                hint="Fix the line named above (a row with the wrong number of fields, an "
-                "unclosed quote or an invalid JSON line), then ingest again.",
-            ) from None
+    if _is_utf8(spec.encoding):
+        # Validate while parsing (both release the GIL). A file that is not UTF-8 is reported
+        # as such whatever the parse made of it, as when the check ran first.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            valid = pool.submit(_valid_utf8, spec.path)
+            try:
+                data = _read(con, spec.path, spec, refs)
+            except IngestError:
+                if not valid.result():
+                    check_encoding(spec.path, spec.encoding)
+                raise
+            if not valid.result():
+                check_encoding(spec.path, spec.encoding)
+    else:
+        check_encoding(spec.path, spec.encoding)
+        with tempfile.TemporaryDirectory(prefix="ironriver-ingest-") as tmp:
+            data = _read(con, transcode(spec.path, spec.encoding, Path(tmp)), spec, refs)
     data = _with_sanitized(data, refs)
     if materialize:
         # DuckDB's order-keeping insert is slow over small batches: hand it row groups
@@ -162,6 +161,23 @@ def load_source(
     else:
         con.register(table, data)
     return int(data.num_rows)
+
+
+def _read(
+    con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec, refs: list[str]
+) -> pa.Table:
+    """`_row` and the `refs` columns of the UTF-8 file at `path` (see module doc)."""
+    try:
+        if spec.kind == "csv":
+            data = _read_csv_arrow(path, spec, refs)
+            return data if data is not None else _read_csv_duckdb(con, path, spec, refs)
+        return _read_jsonl(con, path, spec, refs)
+    except duckdb.Error as exc:
+        raise IngestError(
+            f"Cannot parse {spec.path.name}: {str(exc).splitlines()[0]}",
+            hint="Fix the line named above (a row with the wrong number of fields, an "
+            "unclosed quote or an invalid JSON line), then ingest again.",
+        ) from None
 
 
 def drop_source(con: duckdb.DuckDBPyConnection, table: str = "src") -> None:
