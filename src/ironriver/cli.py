@@ -12,7 +12,11 @@ import click
 
 from ironriver.cli_support import app_context, common_options, table
 from ironriver.errors import AccessDenied, IronriverError
+from ironriver.logs import LEVELS, get_logger
+from ironriver.logs import configure as configure_logging
 from ironriver.policy import DEFAULT_PRINCIPALS_YAML, authorize_export
+
+log = get_logger(__name__)
 
 
 class UserError(click.ClickException):
@@ -53,19 +57,34 @@ class IronriverGroup(click.Group):
         try:
             return super().invoke(ctx)
         except IronriverError as exc:
+            log.warning(
+                "command.failed",
+                command=ctx.invoked_subcommand,
+                error=type(exc).__name__,
+                exit_code=exc.exit_code,
+            )
             raise UserError(exc) from exc
 
 
 @click.group(cls=IronriverGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ironriver")
-def cli() -> None:
+@click.option(
+    "--log-level",
+    type=click.Choice(LEVELS, case_sensitive=False),
+    default=None,
+    help="Log events at this level and above on stderr (default: $IRONRIVER_LOG_LEVEL or WARNING).",
+)
+@click.option("--log-json", is_flag=True, help="Log events as JSON lines.")
+def cli(log_level: str | None, log_json: bool) -> None:
     """ironriver: link, trace, target, degrade, weigh.
 
     \b
     Example:
       ironriver demo
       ironriver --help
+      ironriver --log-level info --log-json ingest sales.yaml
     """
+    configure_logging(log_level, "json" if log_json else None)
 
 
 @cli.command()

@@ -16,6 +16,7 @@ Re-ingesting the same file is a no-op: statement ids and ledger part names are c
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -39,12 +40,14 @@ from ironriver.ingest.report import ErrorReport
 from ironriver.ingest.source import load_source
 from ironriver.ingest.sqltext import literal
 from ironriver.ingest.validate import build_bad_table, check_sql, duplicate_check_sql
+from ironriver.logs import get_logger
 from ironriver.policy import Principal, authorize_ingest
 from ironriver.progress import Progress, no_progress
 from ironriver.store import DatasetInfo, Store
 from ironriver.store.ledger import LedgerStore, PendingPart
 
 DEFAULT_BATCH_ROWS = 500_000
+log = get_logger(__name__)
 
 
 @dataclass
@@ -178,13 +181,30 @@ def ingest_mapping(
         for mapping in mappings:
             for query in mapping.queries:
                 progress(f"{mapping.name}: reading and validating {query.source.path.name}")
+                started = time.perf_counter()
                 prep = _prepare(mapping, query, report, skip_invalid)
+                log.info(
+                    "ingest.prepared",
+                    dataset=mapping.name,
+                    file=query.source.path.name,
+                    records=prep.records,
+                    rejected=prep.rejected,
+                    seconds=round(time.perf_counter() - started, 3),
+                )
                 stack.callback(prep.con.close)
                 prepared.append(prep)
                 result.records += prep.records
                 result.rejected += prep.rejected
         if report.rows:
             result.report_path = report.write(report_file)
+            log.warning(
+                "ingest.rejected_records",
+                mapping=mapping_path.name,
+                rejected=result.rejected,
+                records=result.records,
+                report=str(report_file),
+                skip_invalid=skip_invalid,
+            )
             if not skip_invalid:
                 raise IngestError(
                     f"{result.rejected} of {result.records} records rejected, nothing was "
@@ -212,6 +232,7 @@ def _write(
 ) -> None:
     ledgers = LedgerStore(store.ledger_dir)
     parts: list[PendingPart] = []
+    started = time.perf_counter()
     try:
         with store.stage() as stage:
             # the heavy part of the statement write, before the store's write lock is taken
@@ -232,6 +253,14 @@ def _write(
                     for p in prepared
                     if p.statements
                 )
+            log.info(
+                "ingest.staged",
+                datasets=result.datasets,
+                statements=result.statements,
+                file_backed=stage.file_backed,
+                seconds=round(time.perf_counter() - started, 3),
+            )
+            started = time.perf_counter()
             with store.writer(expected_statements=result.statements, stage=stage) as w:
                 for prep in prepared:
                     w.ensure_dataset(dataset_info(prep.mapping))
@@ -264,6 +293,15 @@ def _write(
         raise
     for part in parts:
         result.ledger_rows_new += part.commit()
+    log.info(
+        "ingest.committed",
+        datasets=result.datasets,
+        statements=result.statements,
+        statements_new=result.statements_new,
+        ledger_rows=result.ledger_rows,
+        ledger_rows_new=result.ledger_rows_new,
+        seconds=round(time.perf_counter() - started, 3),
+    )
 
 
 def _ledger_part(

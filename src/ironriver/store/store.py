@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, create_engine, func, insert, select, 
 from sqlalchemy.exc import OperationalError
 
 from ironriver.errors import NotFound, StoreError
+from ironriver.logs import get_logger
 from ironriver.policy.markings import AccessLabel, Marking, parse_releasable, releasable_text
 from ironriver.settings import Settings
 from ironriver.store import dialect
@@ -49,6 +50,7 @@ REQUIRED_COLUMNS = ("id", "entity_id", "schema", "prop", "value")
 OPTIONAL_COLUMNS = ("lang", "original_value", "origin", "first_seen", "last_seen", "source_ref")
 BATCH_ROWS = 200_000
 BULK_MIN = 200_000  # statements; see Store.writer
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -470,4 +472,9 @@ def open_store(settings: Settings | str, ledger_dir: Path | None = None) -> Stor
             f"Cannot open store {url!r}: {exc.orig}",
             hint="Check the path or server, and that you may write there.",
         ) from exc
+    log.info(
+        "store.opened",
+        backend=engine.dialect.name,
+        url=engine.url.render_as_string(hide_password=True),
+    )
     return Store(engine, ledger_dir or settings.ledger_dir)

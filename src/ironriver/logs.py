@@ -1,0 +1,82 @@
+"""Structured logging: structlog over the standard library's `logging`, on stderr.
+
+Each event is a name (`ingest.staged`) with fields (`dataset=…`, `statements=…`,
+`seconds=…`), rendered as `key=value` text for people or as one JSON object per line for
+machines. Level and format come from `IRONRIVER_LOG_LEVEL` (default WARNING, so commands stay
+quiet) and `IRONRIVER_LOG_FORMAT` (`text` or `json`), or the CLI's `--log-level`/`--log-json`.
+
+Logs are operational, never a second copy of the data: they name datasets, files, counts and
+timings, but never a statement value, a search text or an entity's content (those reads are
+in the audit log, which is part of the store and tamper-evident).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any, TextIO
+
+import structlog
+
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_HANDLER_NAME = "ironriver"
+
+
+def configure(
+    level: str | None = None, fmt: str | None = None, stream: TextIO | None = None
+) -> None:
+    """Route ironriver's events to `stream` (stderr) at `level` in `fmt` (text or json).
+    Unset arguments come from the environment (see the module doc). Safe to call again."""
+    level = (level or os.environ.get("IRONRIVER_LOG_LEVEL") or "WARNING").upper()
+    fmt = (fmt or os.environ.get("IRONRIVER_LOG_FORMAT") or "text").lower()
+    if level not in LEVELS:
+        raise ValueError(f"log level must be one of {', '.join(LEVELS)}, not {level!r}")
+    if fmt not in ("text", "json"):
+        raise ValueError(f"log format must be text or json, not {fmt!r}")
+    renderer: Any = (
+        structlog.processors.JSONRenderer(sort_keys=True)
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        foreign_pre_chain=_shared_processors(),
+    )
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(formatter)
+    root = logging.getLogger("ironriver")
+    for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    root.propagate = False
+
+
+def _shared_processors() -> list[Any]:
+    return [
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+
+
+structlog.configure(
+    processors=[
+        structlog.stdlib.filter_by_level,
+        *_shared_processors(),
+        structlog.processors.format_exc_info,
+        structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+    ],
+    logger_factory=structlog.stdlib.LoggerFactory(),
+    wrapper_class=structlog.stdlib.BoundLogger,
+    cache_logger_on_first_use=True,
+)
+
+
+def get_logger(name: str) -> Any:
+    """A structlog logger under the `ironriver` logging tree (`get_logger(__name__)`)."""
+    if not name.startswith("ironriver"):
+        name = f"ironriver.{name}"
+    return structlog.stdlib.get_logger(name)
