@@ -5,8 +5,9 @@ Cleaning runs in two steps, as in FtM:
 
 1. `sanitize_columns` (FtM's CSV reader: `sanitize_text` = NFC, unsafe characters removed,
    stripped, empty → NULL): printable-ASCII values are trimmed; every *distinct* other value
-   is sanitized once by FtM in Python. CSV sources do this in Arrow while reading
-   (`sanitize_array`); for other sources it is SQL plus a join to a small table.
+   is sanitized once by FtM in Python. Sources read by `source.load_source` already hold
+   the result, computed in Arrow (`sanitize_array`); for any other table it is SQL plus a
+   join to a small table.
 2. `value` (FtM's `type.clean_text` on the sanitized text), per type:
 
 | type | vectorised (SQL) | FtM fallback (Arrow UDF, once per distinct value per vector) |

@@ -199,8 +199,8 @@ def _missing(spec: SourceSpec, missing: list[str], present: list[str]) -> Ingest
 
 
 def _read_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Table | None:
-    """`_row`, the `refs` columns as text and their sanitized text; None when the file is
-    one for DuckDB's reader (see module doc)."""
+    """`_row` and the `refs` columns as text, read by Arrow; None when the file is one for
+    DuckDB's reader (see module doc)."""
     parse = pacsv.ParseOptions(
         delimiter=spec.delimiter,
         quote_char='"',
@@ -265,6 +265,7 @@ def _with_sanitized(data: pa.Table, refs: list[str]) -> pa.Table:
 
 
 def _has_quote(path: Path) -> bool:
+    """Whether the file holds a quote character (a memchr over a memory map)."""
     with path.open("rb") as fh:
         if fh.seek(0, 2) == 0:
             return False
@@ -287,7 +288,8 @@ def _read_csv_duckdb(
     missing = [r for r in refs if r not in header]
     if missing:
         raise _missing(spec, missing, header)
-    cols = "".join(f", CAST({ident(r)} AS VARCHAR) AS {ident(r)}" for r in refs)
+    cols = "".join(f", CAST({ident(r)} AS VARCHAR) AS {ident(r)}" for r in refs)  # after _one,
+    # which keeps the SELECT valid when the mapping reads no column
     # Parallel parse into a table; the record number is then its rowid (insertion order is
     # preserved), which avoids a single-threaded row_number() window over the whole file.
     con.execute(
