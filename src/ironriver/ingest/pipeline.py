@@ -6,10 +6,12 @@ Order of work, so that bad input never half-writes:
    compile (`compile.py`) and validate (`validate.py`) — no store access yet;
 2. if any record was rejected and `skip_invalid` is false: write the error report and raise
    `IngestError` (store untouched);
-3. otherwise, inside one `store.writer()` transaction: declare the dataset, add every
-   query's statements in Arrow batches, write ledger part files under temporary names, and
-   append the audit event; any exception rolls the transaction back and deletes the
-   temporary ledger files; after the commit the ledger files are renamed into place.
+3. before the store's write lock is taken: stage every query's statements (`Store.stage`, a
+   side file written in C on SQLite) and write the ledger part files under temporary names;
+4. inside one `store.writer()` transaction: declare the datasets, copy the staged
+   statements in, append the audit event; any exception rolls the transaction back and
+   deletes the stage and the temporary ledger files; after the commit the ledger files are
+   renamed into place.
 
 Re-ingesting the same file is a no-op: statement ids and ledger part names are content hashes.
 """
@@ -37,7 +39,7 @@ from ironriver.ingest.compile import (
 )
 from ironriver.ingest.mapping import DatasetMapping, QuerySpec, load_mapping
 from ironriver.ingest.report import ErrorReport
-from ironriver.ingest.source import load_source
+from ironriver.ingest.source import drop_source, load_source
 from ironriver.ingest.sqltext import literal
 from ironriver.ingest.validate import build_bad_table, check_sql, duplicate_check_sql
 from ironriver.logs import get_logger
@@ -96,7 +98,8 @@ def _prepare(
     con.execute("SET enable_progress_bar = false")
     try:
         refs = query.refs
-        records = load_source(con, query.source, refs)
+        # a view over the Arrow table the file was read into: nothing copied into DuckDB
+        records = load_source(con, query.source, refs, materialize=False)
         cleaner = Cleaner(con)
         scol = cleaner.sanitize_columns(refs)
         where = filter_condition(query, scol)
@@ -108,7 +111,9 @@ def _prepare(
             checks += [check_sql(c, "cln") for c in comp.checks]
         if query.ledger is not None:
             sql, lchecks = ledger_sql(query.ledger, scol, where)
-            con.execute(f"CREATE TEMP TABLE led AS {sql}")
+            # a view: the checks type the rows in one scan, the write types them again as it
+            # streams them to Parquet; nothing is materialised
+            con.execute(f"CREATE TEMP VIEW led AS {sql}")
             checks += [check_sql(c, "led") for c in lchecks]
         rejected = build_bad_table(con, checks)
         if rejected:
@@ -116,14 +121,14 @@ def _prepare(
                 'SELECT _row, "column", value, reason FROM bad ORDER BY _row, "column"'
             ).to_arrow_table()
             report.add(query.source.path.name, bad)
-            if skip_invalid:
-                for table in ("cln", "led"):
-                    if (table == "cln" and query.entities) or (table == "led" and query.ledger):
-                        con.execute(f"DELETE FROM {table} WHERE _row IN (SELECT _row FROM bad)")
+            if skip_invalid and query.entities:
+                con.execute("DELETE FROM cln WHERE _row IN (SELECT _row FROM bad)")
+                # (the ledger write leaves out the rows of `bad` itself: `led` is a view)
         if query.entities:
             build_statements(con, comp, mapping.name, query.source.path.name)  # reads cln
-        con.execute("DROP VIEW san")
-        con.execute("DROP TABLE src")
+        if query.ledger is None:  # else `led`, a view over them, is read by _write
+            con.execute("DROP VIEW san")
+            drop_source(con)
         return _Prepared(
             mapping, query, con, bool(query.entities), query.ledger is not None, records, rejected
         )
@@ -253,6 +258,11 @@ def _write(
                     for p in prepared
                     if p.statements
                 )
+            # ledger parts too are written before the lock, under temporary names; they are
+            # renamed into place after the commit (or deleted if it fails)
+            for prep in prepared:
+                if prep.ledger and prep.query.ledger is not None:
+                    parts.append(_ledger_part(ledgers, prep, result, progress))
             log.info(
                 "ingest.staged",
                 datasets=result.datasets,
@@ -266,9 +276,6 @@ def _write(
                     w.ensure_dataset(dataset_info(prep.mapping))
                 progress(f"writing {result.statements:,} statements")
                 result.statements_new = w.add_staged(stage)
-                for prep in prepared:
-                    if prep.ledger and prep.query.ledger is not None:
-                        parts.append(_ledger_part(ledgers, prep, result, progress))
                 detail: dict[str, Any] = {
                     "mapping": str(mapping_path),
                     "files": [p.query.source.path.name for p in prepared],
@@ -310,16 +317,18 @@ def _ledger_part(
     assert prep.query.ledger is not None
     name = prep.mapping.name
     columns = [f'"{c.name}"' for c in prep.query.ledger.columns]  # validated names
-    n_rows = int(prep.con.sql("SELECT count(*) FROM led").fetchall()[0][0])
+    # `led` scans in record order; rejected rows (skip_invalid) are left out, and then
+    # sorted again as the anti-join need not keep the order
+    keep = " WHERE _row NOT IN (SELECT _row FROM bad) ORDER BY _row" if prep.rejected else ""
     part = ledgers.prepare_query(
         prep.con,
         f"SELECT {', '.join(columns)}, {literal(prep.query.source.path.name + ':')} "
-        "|| CAST(_row AS VARCHAR) AS _source_ref FROM led ORDER BY _row",
+        f"|| CAST(_row AS VARCHAR) AS _source_ref FROM led{keep}",
         name,
         prep.query.ledger.name,
         prep.mapping.label,
-        n_rows,
     )
+    n_rows = part.rows
     result.ledger_rows += n_rows
     progress(f"{name}: {n_rows:,} rows for ledger {prep.query.ledger.name}")
     return part
