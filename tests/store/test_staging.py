@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -16,7 +13,7 @@ from ironriver.errors import ModelError, StoreError
 from ironriver.policy import View
 from ironriver.store import Store, open_store
 from ironriver.store.ids import KIND_ENTITY, KIND_IDENTIFIER, KIND_NAME, KIND_OTHER
-from ironriver.store.staging import PropCoder, prefetch
+from ironriver.store.staging import PropCoder
 from samples import ATF, MX, MX_ROWS, US, US_ROWS, table
 
 
@@ -133,28 +130,3 @@ def test_prop_coder_codes_kinds_and_search_keys() -> None:
     assert again.column("pcode").to_pylist() == out.column("pcode").to_pylist()[::-1]
     with pytest.raises(ModelError, match="Unknown schema"):
         coder.encode(rows_table(US.name, [("x", "Nope", "name", "x")]))
-
-
-def test_prefetch_keeps_order_and_reraises() -> None:
-    assert list(prefetch(range(50), lambda x: x * 2)) == [x * 2 for x in range(50)]
-
-    def boom() -> Iterator[int]:
-        yield 1
-        raise OSError("disk on fire")
-
-    got: list[int] = []
-    with pytest.raises(OSError, match="disk on fire"):
-        for item in prefetch(boom(), lambda x: x):
-            got.append(item)
-    assert got == [1]
-
-
-def test_prefetch_stops_its_thread_when_abandoned() -> None:
-    before = threading.active_count()
-    items = prefetch(iter(range(10**9)), lambda x: x)
-    assert next(items) == 0
-    items.close()  # the consumer gives up early: the producer must not run on
-    deadline = time.monotonic() + 5
-    while threading.active_count() > before and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert threading.active_count() == before

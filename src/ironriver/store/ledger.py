@@ -23,13 +23,11 @@ import hashlib
 import os
 import re
 import struct
-import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from queue import Empty, Queue
-from typing import Any, TypeVar
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -37,11 +35,12 @@ import pyarrow.parquet as pq
 
 from ironriver.errors import NotFound, StoreError
 from ironriver.policy.markings import AccessLabel, Marking, Principal, can_see, parse_releasable
+from ironriver.prefetch import prefetch
 
 LABEL_COLUMNS = ("_owner_agency", "_owner_country", "_marking", "_releasable_to")
+
 HIDDEN_COLUMNS = ("_dataset", *LABEL_COLUMNS, "_source_ref")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -233,40 +232,6 @@ _PARQUET_OPTIONS: dict[str, Any] = {
 }
 
 
-def _prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
-    """`items`, produced by a background thread (DuckDB and Arrow release the GIL) so the
-    next ones are computed while the current one is encoded."""
-    queue: Queue[T | BaseException | None] = Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if stop.is_set():
-                    return
-                queue.put(item)
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            queue.put(exc)
-            return
-        queue.put(None)
-
-    thread = threading.Thread(target=produce, name="ledger-batches", daemon=True)
-    thread.start()
-    try:
-        while (got := queue.get()) is not None:
-            if isinstance(got, BaseException):
-                raise got
-            yield got
-    finally:
-        stop.set()
-        while thread.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                queue.get(timeout=0.05)
-            except Empty:
-                pass
-        thread.join()
-
-
 def _row_groups(batches: Iterable[pa.RecordBatch], size: int) -> Iterator[pa.Table]:
     """`batches` regrouped into tables of exactly `size` rows (the last one may be shorter)."""
     pending: list[pa.RecordBatch] = []
@@ -315,7 +280,7 @@ def _write_parquet(reader: pa.RecordBatchReader, consts: dict[str, str], path: P
     rows = 0
     with pq.ParquetWriter(path, schema, **options) as writer:
         groups = _labelled(_row_groups(reader, ROW_GROUP_ROWS), consts)
-        for group in _prefetch(groups):
+        for group in prefetch(groups):
             writer.write_table(group, row_group_size=ROW_GROUP_ROWS)
             rows += group.num_rows
     return rows

@@ -21,13 +21,10 @@ same file open in one process can lose each other's POSIX locks.
 from __future__ import annotations
 
 import os
-import threading
 import uuid
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from queue import Empty, Queue
-from typing import TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -35,6 +32,7 @@ import pyarrow.compute as pc
 from ironriver.errors import ModelError, StoreError
 from ironriver.model import get_model
 from ironriver.policy.markings import AccessLabel
+from ironriver.prefetch import prefetch
 from ironriver.store.ids import kind_of, search_keys_arrow
 
 STAGE_ALIAS = "ironriver_stage"
@@ -234,52 +232,3 @@ class StatementStage:
 
 def as_table(item: pa.Table | pa.RecordBatch) -> pa.Table:
     return item if isinstance(item, pa.Table) else pa.Table.from_batches([item])
-
-
-_DONE = object()
-T = TypeVar("T")
-U = TypeVar("U")
-
-
-def prefetch(
-    items: Iterable[T], transform: Callable[[T], U], depth: int = 2
-) -> Generator[U, None, None]:
-    """`transform(item)` for each item, computed one step ahead in a background thread;
-    an exception raised there is re-raised here, in the consumer."""
-    queue: Queue[object] = Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if stop.is_set():
-                    return
-                queue.put(transform(item))
-        except BaseException as exc:  # handed to the consumer
-            queue.put(_Failure(exc))
-            return
-        queue.put(_DONE)
-
-    thread = threading.Thread(target=produce, name="ironriver-prefetch", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = queue.get()
-            if item is _DONE:
-                return
-            if isinstance(item, _Failure):
-                raise item.exc
-            yield item  # type: ignore[misc]
-    finally:
-        stop.set()
-        while thread.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                queue.get(timeout=0.05)
-            except Empty:
-                pass
-        thread.join()
-
-
-@dataclass
-class _Failure:
-    exc: BaseException

@@ -25,6 +25,7 @@ from sqlalchemy.exc import OperationalError
 from ironriver.errors import NotFound, StoreError
 from ironriver.logs import get_logger
 from ironriver.policy.markings import AccessLabel, Marking, parse_releasable, releasable_text
+from ironriver.prefetch import prefetch
 from ironriver.settings import Settings
 from ironriver.store import dialect
 from ironriver.store.audit import AuditLog, install_guards
@@ -34,7 +35,6 @@ from ironriver.store.staging import (
     StagedTable,
     StatementStage,
     as_table,
-    prefetch,
     prop_type,
 )
 from ironriver.store.tables import (
