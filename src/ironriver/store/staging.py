@@ -33,24 +33,16 @@ from ironriver.errors import ModelError, StoreError
 from ironriver.model import get_model
 from ironriver.policy.markings import AccessLabel
 from ironriver.prefetch import prefetch
+from ironriver.store.dialect import STATEMENT_COLUMNS
 from ironriver.store.ids import kind_of, search_keys_arrow
 
 STAGE_ALIAS = "ironriver_stage"
 # columns a staged table may carry, in the store's column names; `pcode` is the index of the
 # statement's (schema, property) in `StagedTable.props`
-STAGED_COLUMNS = (
-    "entity_id",
-    "id",
-    "pcode",
-    "kind",
-    "value",
-    "search_key",
-    "lang",
-    "original_value",
-    "origin",
-    "first_seen",
-    "last_seen",
-    "source_row",
+# (the per-write constants - dataset, label, source file, legal basis - are not staged)
+_PER_WRITE = ("dataset_id", "label_id", "source_id", "legal_basis", "retracted")
+STAGED_COLUMNS = tuple(
+    "pcode" if c == "prop_id" else c for c in STATEMENT_COLUMNS if c not in _PER_WRITE
 )
 
 Batches = Callable[[], Iterable[pa.Table | pa.RecordBatch]]
