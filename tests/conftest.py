@@ -53,6 +53,16 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture
+def pg_url(request: pytest.FixtureRequest) -> str:
+    """The URL of an emptied PostgreSQL test database (skipped, loudly, without one)."""
+    if not PG_URL:
+        _skipped_pg.append(request.node.nodeid)
+        pytest.skip(f"PostgreSQL SKIPPED: {PG_SKIP}")
+    _reset_pg(PG_URL)
+    return PG_URL
+
+
+@pytest.fixture
 def sqlite_store(tmp_path: Path) -> Iterator[Store]:
     s = open_store(f"sqlite:///{tmp_path / 'store.db'}", ledger_dir=tmp_path / "ledgers")
     yield s

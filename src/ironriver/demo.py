@@ -6,6 +6,7 @@ The library function `run_demo` returns a `DemoReport`; the command only prints 
 
 from __future__ import annotations
 
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,14 +69,15 @@ def _pick_recovered_gun(store: Store) -> str | None:
     fgr = View(store, DEMO_PRINCIPALS[1], reason="demo", audit=False)
     atf = View(store, DEMO_PRINCIPALS[0], reason="demo", audit=False)
     fallback: str | None = None
-    for ent in fgr.export("Recovery"):
-        for gun_id, gun in sorted(fgr.entities(ent.get("firearm")).items()):
-            serials = gun.get("serialNumber")
-            if not serials:
-                continue
-            fallback = fallback or gun_id
-            if _sales_of(atf, serials[0]):
-                return gun_id
+    with closing(fgr.export("Recovery")) as recoveries:
+        for ent in recoveries:
+            for gun_id, gun in sorted(fgr.entities(ent.get("firearm")).items()):
+                serials = gun.get("serialNumber")
+                if not serials:
+                    continue
+                fallback = fallback or gun_id
+                if _sales_of(atf, serials[0]):
+                    return gun_id
     return fallback
 
 

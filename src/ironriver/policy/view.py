@@ -11,7 +11,7 @@ reason the caller gives.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -423,7 +423,7 @@ class View:
         return Counts(dict(by_schema), dict(by_ds_stmts), dict(by_ds_ents))
 
     # -- export --------------------------------------------------------------------------
-    def export(self, schema: str | None = None) -> Iterator[StatementEntity]:
+    def export(self, schema: str | None = None) -> Generator[StatementEntity, None, None]:
         """Every visible entity (optionally of one schema and its descendants), streamed."""
         model = get_model()
         target = model.get(schema) if schema else None
@@ -434,9 +434,12 @@ class View:
             rows = conn.execution_options(yield_per=5000).execute(
                 select(statements).where(self._visible()).order_by(statements.c.entity_id)
             )
-            for ent in self._group(rows):
-                if target is None or ent.schema.is_a(target):
-                    yield ent
+            try:
+                for ent in self._group(rows):
+                    if target is None or ent.schema.is_a(target):
+                        yield ent
+            finally:  # also when the caller stops early: PostgreSQL holds a server cursor
+                rows.close()
 
     # -- ledgers -------------------------------------------------------------------------
     def ledger(self, name: str, con: duckdb.DuckDBPyConnection | None = None) -> Any:
