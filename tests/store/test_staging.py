@@ -39,6 +39,13 @@ def dump(store: Store) -> list[tuple[object, ...]]:
         ]
 
 
+def lookups(store: Store) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    with store.engine.connect() as conn:
+        keys = conn.execute(text("SELECT * FROM statement_keys ORDER BY 1, 2, 3, 4")).all()
+        refs = conn.execute(text("SELECT * FROM statement_refs ORDER BY 1, 2, 3")).all()
+    return [tuple(r) for r in keys], [tuple(r) for r in refs]
+
+
 def stage_samples(store: Store, batch: int = 2) -> int:
     """Stage the US and MX samples (in batches of `batch` rows) and write them."""
     us, mx = rows_table(US.name, US_ROWS), rows_table(MX.name, MX_ROWS)
@@ -60,6 +67,8 @@ def test_staged_equals_direct_write(store: Store, tmp_path: Path) -> None:
         w.add_statements(rows_table(US.name, US_ROWS), US.name, US.label, source="us.csv")
         w.add_statements(rows_table(MX.name, MX_ROWS), MX.name, MX.label, source="mx.csv")
     assert dump(store) == dump(direct)
+    assert lookups(store) == lookups(direct)
+    assert ("in", "s1") in {(n.direction, n.entity_id) for n in View(store, ATF).neighbours("p1")}
     direct.close()
     # and the views read them: names searchable, references followed
     view = View(store, ATF)

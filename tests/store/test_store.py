@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 from ironriver.errors import ModelError, StoreError
 from ironriver.policy import AccessLabel, Marking, Principal, View
-from ironriver.store import DatasetInfo, Store
+from ironriver.store import DatasetInfo, Store, open_store
 from ironriver.store.ids import statement_id
 from samples import ATF, FGR, MX, MX_ROWS, SEDENA, US, US_ROWS, load, table
 
@@ -186,18 +188,85 @@ def test_statement_legal_basis_defaults_to_dataset(store: Store) -> None:
     assert recs == {"serialNumber": "CNPP art. 251", "make": "court order 7/2024"}
 
 
-def test_bulk_load_rebuilds_indexes(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    from sqlalchemy import inspect
+def test_lookup_tables_follow_writes(store: Store) -> None:
+    """Every write adds the words of names, identifier keys and references to the lookup
+    tables; search finds names by word prefixes, in any order."""
+    load(store)
+    with store.engine.connect() as conn:
+        keys = set(conn.execute(text("SELECT kind, key, entity_id FROM statement_keys")).all())
+        refs = set(conn.execute(text("SELECT value, entity_id FROM statement_refs")).all())
+    assert {(2, "jose", "p1"), (2, "lopez", "p1"), (3, "ABC123", "g1")} <= keys
+    assert {("p1", "s1"), ("g1", "s1"), ("g1", "r1")} <= refs
+    view = View(store, ATF)
+    assert [h.entity_id for h in view.search("lop jos")] == ["p1"]
+    assert [h.entity_id for h in view.search("rez")] == []  # words match from their start
+    assert [h.entity_id for h in view.search("p")] == ["p1"]  # Pérez, not Ramírez
+    assert [h.entity_id for h in view.search("RAM")] == ["p2"]
 
-    import ironriver.store.store as store_module
 
-    monkeypatch.setattr(store_module, "BULK_MIN", 3)
-    rows = US_ROWS + [(f"px{i}", "Individual", "name", f"Persona {i}") for i in range(5)]
-    with store.writer(expected_statements=len(rows)) as w:
+def test_mentioned_names_are_not_searched(store: Store) -> None:
+    """A sale's `namesMentioned` (its buyer's name, copied) finds the buyer, not the sale."""
+    rows = [
+        ("p7", "Individual", "name", "Rosa Quintero"),
+        ("s7", "Sale", "namesMentioned", "Rosa Quintero"),
+    ]
+    with store.writer() as w:
         w.ensure_dataset(US)
         w.add_statements(table(US.name, rows), US.name, US.label)
-    names = {ix["name"] for ix in inspect(store.engine).get_indexes("statements")}
-    assert {"ix_statements_ref", "ix_statements_search"} <= names
-    view = View(store, ATF)
-    assert [h.entity_id for h in view.search("persona 3")] == ["px3"]
-    assert {n.entity_id for n in view.neighbours("g1")} == {"s1"}
+    assert [h.entity_id for h in View(store, ATF).search("quintero")] == ["p7"]
+    with store.engine.connect() as conn:
+        owners = {r[0] for r in conn.execute(text("SELECT entity_id FROM statement_keys"))}
+    assert owners == {"p7"}
+
+
+def test_migration_0003_fills_lookup_tables(tmp_path: Path) -> None:
+    """A store written before the lookup tables existed (revision 0002) gets them filled."""
+    from alembic import command
+
+    from ironriver.store import dialect
+    from ironriver.store.store import _alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url, **dialect.engine_options(url))
+    dialect.configure_engine(engine)
+    with dialect.write_transaction(engine) as conn:
+        command.upgrade(_alembic_config(conn), "0002")
+        conn.execute(
+            text(
+                "INSERT INTO datasets (id, name, title, agency, country, marking, "
+                "releasable_to, legal_basis, created_at) VALUES "
+                "(1, 'us_atf_traces', 't', 'ATF', 'US', 'AMBER', 'US', '', '2026-01-01')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO labels (id, owner_agency, owner_country, marking, releasable_to) "
+                "VALUES (1, 'ATF', 'US', 'AMBER', 'US')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO props (id, schema, prop, prop_type) VALUES "
+                "(1, 'Individual', 'name', 'name'), (2, 'Firearm', 'serialNumber', "
+                "'identifier'), (3, 'Sale', 'buyer', 'entity')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO statements (entity_id, id, prop_id, kind, value, search_key, "
+                "dataset_id, label_id, retracted) VALUES "
+                "('p1', 'a', 1, 2, 'José Pérez', 'jose perez', 1, 1, 0), "
+                "('g1', 'b', 2, 3, 'ABC-123', 'ABC123', 1, 1, 0), "
+                "('s1', 'c', 3, 1, 'p1', NULL, 1, 1, 0)"
+            )
+        )
+    engine.dispose()
+    store = open_store(url, ledger_dir=tmp_path / "ledgers")  # upgrades to head
+    view = View(store, ATF, audit=False)
+    assert [h.entity_id for h in view.search("perez jo")] == ["p1"]
+    assert [h.entity_id for h in view.by_identifier("abc 123")] == ["g1"]
+    assert [(n.direction, n.entity_id) for n in view.neighbours("p1")] == [("in", "s1")]
+    with store.engine.connect() as conn:
+        names = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master"))}
+    assert "ix_statements_search" not in names and "ix_statements_ref" not in names
+    store.close()

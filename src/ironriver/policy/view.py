@@ -19,7 +19,7 @@ from followthemoney.dataset import Dataset
 from followthemoney.exc import InvalidData
 from followthemoney.statement import Statement
 from followthemoney.statement.entity import StatementEntity
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, Subquery, and_, func, intersect, select
 
 from ironriver.errors import NotFound
 from ironriver.model import get_model
@@ -28,18 +28,28 @@ from ironriver.store.ids import (
     KIND_ENTITY,
     KIND_IDENTIFIER,
     KIND_NAME,
+    NOT_SEARCHED,
     identifier_key,
     name_key,
 )
-from ironriver.store.tables import datasets, labels, props, sources, statements
+from ironriver.store.tables import (
+    datasets,
+    labels,
+    props,
+    sources,
+    statement_keys,
+    statement_refs,
+    statements,
+)
 
 if TYPE_CHECKING:
     import duckdb
 
     from ironriver.store import DatasetInfo, Store
 
-# Name-typed properties that mention someone else's name rather than name the entity.
-NOT_SEARCHED = ("namesMentioned",)
+# above every character: `key < word + _LAST_CHAR` bounds the keys starting with `word`
+# (keys compare as UTF-8 bytes: SQLite's default, the C collation on PostgreSQL)
+_LAST_CHAR = "\U0010ffff"
 
 _DATASET = Dataset({"name": "ironriver", "title": "ironriver view"})
 
@@ -282,18 +292,28 @@ class View:
 
     # -- search --------------------------------------------------------------------------
     def search(self, text: str, schema: str | None = None, limit: int = 20) -> list[SearchHit]:
-        """Entities with a visible name containing every word of `text` (accents and case
-        ignored), best (shortest) names first."""
-        tokens = [t for t in name_key(text).split(" ") if t]
+        """Entities with a visible name having a word that starts with each word of `text`
+        (accents and case ignored: "jose per" finds "José Pérez López"), best (shortest)
+        names first."""
+        tokens = sorted({t for t in name_key(text).split(" ") if t})
         if not tokens:
             return []
-        cond = [
-            statements.c.kind == KIND_NAME,
+        # statements having every word, each one a range of the keys' primary key
+        matched = intersect(
+            *(
+                select(statement_keys.c.entity_id, statement_keys.c.id).where(
+                    statement_keys.c.kind == KIND_NAME,
+                    statement_keys.c.key >= t,
+                    statement_keys.c.key < t + _LAST_CHAR,
+                )
+                for t in tokens
+            )
+        ).subquery()
+        cond = and_(
             statements.c.prop_id.not_in(self._not_searched),
             self._visible(),
-        ]
-        cond += [statements.c.search_key.contains(t, autoescape=True) for t in tokens]
-        hits = self._hits(and_(*cond), schema, limit)
+        )
+        hits = self._hits(cond, schema, limit, matched)
         self._log("search", text, {"schema": schema, "hits": len(hits)})
         return hits
 
@@ -303,18 +323,30 @@ class View:
         key = identifier_key(value)
         if not key:
             return []
-        cond = and_(
-            statements.c.search_key == key,
-            statements.c.kind == KIND_IDENTIFIER,
-            self._visible(),
+        matched = (
+            select(statement_keys.c.entity_id, statement_keys.c.id)
+            .where(statement_keys.c.kind == KIND_IDENTIFIER, statement_keys.c.key == key)
+            .subquery()
         )
-        hits = self._hits(cond, None, limit)
+        hits = self._hits(self._visible(), None, limit, matched)
         self._log("search-identifier", value, {"hits": len(hits)})
         return hits
 
-    def _hits(self, cond: ColumnElement[bool], schema: str | None, limit: int) -> list[SearchHit]:
+    def _hits(
+        self, cond: ColumnElement[bool], schema: str | None, limit: int, matched: Subquery
+    ) -> list[SearchHit]:
+        """Entities of the `matched` (entity_id, id) statements that meet `cond`."""
         query = (
             select(statements.c.entity_id, func.min(statements.c.value).label("matched"))
+            .select_from(
+                matched.join(
+                    statements,
+                    and_(
+                        statements.c.entity_id == matched.c.entity_id,
+                        statements.c.id == matched.c.id,
+                    ),
+                )
+            )
             .where(cond)
             .group_by(statements.c.entity_id)
             .order_by(func.min(func.length(statements.c.value)), statements.c.entity_id)
@@ -352,12 +384,19 @@ class View:
                     self._visible(),
                 )
             ).all()
+            refs = statement_refs
             in_rows = conn.execute(
-                select(statements.c.prop_id, statements.c.entity_id).where(
-                    statements.c.value == entity_id,
-                    statements.c.kind == KIND_ENTITY,
-                    self._visible(),
+                select(statements.c.prop_id, statements.c.entity_id)
+                .select_from(
+                    refs.join(
+                        statements,
+                        and_(
+                            statements.c.entity_id == refs.c.entity_id,
+                            statements.c.id == refs.c.id,
+                        ),
+                    )
                 )
+                .where(refs.c.value == entity_id, self._visible())
             ).all()
         pairs = {(self._props[r.prop_id][1], "out", r.value) for r in out_rows}
         pairs |= {(self._props[r.prop_id][1], "in", r.entity_id) for r in in_rows}

@@ -15,7 +15,6 @@ STATEMENT_COLUMNS = (
     "prop_id",
     "kind",
     "value",
-    "search_key",
     "lang",
     "original_value",
     "origin",
@@ -90,23 +89,36 @@ def engine_options(url: str) -> dict[str, Any]:
     return {"pool_pre_ping": True}
 
 
-def insert_statement_rows(
+KEY_COLUMNS = ("kind", "key", "entity_id", "id")
+REF_COLUMNS = ("value", "entity_id", "id")
+TABLE_COLUMNS = {
+    "statements": STATEMENT_COLUMNS,
+    "statement_keys": KEY_COLUMNS,
+    "statement_refs": REF_COLUMNS,
+}
+
+
+def insert_rows(
     conn: Connection,
+    table: str,
     columns: Sequence[str],
     rows: Iterable[tuple[Any, ...]],
-    constants: dict[str, int | bool | None],
+    constants: dict[str, int | bool | None] | None = None,
 ) -> int:
-    """Insert statement rows, ignoring statement ids the store already holds.
+    """Insert rows into `table` (statements or a lookup table), ignoring primary keys the
+    store already holds.
 
     `rows` are tuples in `columns` order; `constants` are integer (or NULL) columns that are
     the same for every row (dataset, label, retracted) and are written as SQL literals rather
     than bound per row. Returns the number of rows actually added. SQLite: `INSERT OR IGNORE`
-    through the driver's executemany (rows pre-sorted by the clustered key); PostgreSQL: COPY
+    through the driver's executemany (rows pre-sorted by the primary key); PostgreSQL: COPY
     into a temporary table, then `INSERT ... ON CONFLICT DO NOTHING`.
     """
+    constants = constants or {}
+    allowed = TABLE_COLUMNS[table]  # identifiers below come from these fixed lists only
     for name in (*columns, *constants):
-        if name not in STATEMENT_COLUMNS:  # identifiers below come from this fixed list only
-            raise ValueError(f"not a statement column: {name}")
+        if name not in allowed:
+            raise ValueError(f"not a column of {table}: {name}")
     literal = {k: _literal(v) for k, v in constants.items()}
     all_cols = ", ".join(f'"{c}"' for c in (*columns, *literal))
     raw = conn.connection.driver_connection
@@ -114,25 +126,23 @@ def insert_statement_rows(
     if conn.dialect.name == "sqlite":
         values = ", ".join(["?"] * len(columns) + list(literal.values()))
         before = raw.total_changes
-        raw.executemany(f"INSERT OR IGNORE INTO statements ({all_cols}) VALUES ({values})", rows)
+        raw.executemany(f"INSERT OR IGNORE INTO {table} ({all_cols}) VALUES ({values})", rows)
         return int(raw.total_changes - before)
     stage_cols = ", ".join(f'"{c}"' for c in columns)
     select_cols = ", ".join([f'"{c}"' for c in columns] + list(literal.values()))
+    stage = f"{table}_stage"
     with raw.cursor() as cur:
-        cur.execute("DROP TABLE IF EXISTS statements_stage")
-        cur.execute(
-            f"CREATE TEMP TABLE statements_stage AS SELECT {stage_cols} FROM statements "
-            "WITH NO DATA"
-        )
-        with cur.copy(f"COPY statements_stage ({stage_cols}) FROM STDIN") as copy:
+        cur.execute(f"DROP TABLE IF EXISTS {stage}")
+        cur.execute(f"CREATE TEMP TABLE {stage} AS SELECT {stage_cols} FROM {table} WITH NO DATA")
+        with cur.copy(f"COPY {stage} ({stage_cols}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
         cur.execute(
-            f"INSERT INTO statements ({all_cols}) SELECT {select_cols} FROM statements_stage "
+            f"INSERT INTO {table} ({all_cols}) SELECT {select_cols} FROM {stage} "
             "ON CONFLICT DO NOTHING"
         )
         added = int(cur.rowcount)
-        cur.execute("DROP TABLE statements_stage")
+        cur.execute(f"DROP TABLE {stage}")
         return added
 
 

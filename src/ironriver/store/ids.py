@@ -87,8 +87,15 @@ def search_keys_arrow(prop_types: pa.Array, values: pa.Array) -> pa.Array:
 KIND_OTHER, KIND_ENTITY, KIND_NAME, KIND_IDENTIFIER = 0, 1, 2, 3
 
 
-def kind_of(prop_type: str) -> int:
-    """Which secondary index a value of this FtM type belongs to (see tables.py)."""
+# Name-typed properties that mention someone else's name rather than name the entity: not
+# looked up by name search.
+NOT_SEARCHED = frozenset({"namesMentioned"})
+
+
+def kind_of(prop_type: str, prop: str | None = None) -> int:
+    """Which lookup table a value of this FtM type (of property `prop`) feeds (tables.py)."""
+    if prop in NOT_SEARCHED:
+        return KIND_OTHER
     if prop_type == "entity":
         return KIND_ENTITY
     if prop_type in NAME_TYPES:
@@ -96,3 +103,59 @@ def kind_of(prop_type: str) -> int:
     if prop_type in IDENTIFIER_TYPES:
         return KIND_IDENTIFIER
     return KIND_OTHER
+
+
+def name_words(key: str) -> list[str]:
+    """The distinct words of a name's search key (what `statement_keys` holds for it)."""
+    return sorted({w for w in key.split(" ") if w})
+
+
+KEY_SCHEMA = pa.schema(
+    [("kind", pa.int8()), ("key", pa.string()), ("entity_id", pa.string()), ("id", pa.string())]
+)
+REF_SCHEMA = pa.schema([("value", pa.string()), ("entity_id", pa.string()), ("id", pa.string())])
+
+
+def key_rows_arrow(table: pa.Table) -> pa.Table:
+    """`statement_keys` rows for statements with columns entity_id, id, kind, search_key:
+    each distinct word of a name (kind 2) and each whole identifier key (kind 3)."""
+    kind = table.column("kind")
+    keys = table.column("search_key")
+    names = table.filter(pc.and_(pc.equal(kind, KIND_NAME), pc.is_valid(keys)))
+    words = pc.split_pattern(names.column("search_key").combine_chunks(), " ")
+    parents = pc.list_parent_indices(words)
+    flat = pc.list_flatten(words)
+    name_rows = pa.table(
+        {
+            "kind": pa.array([KIND_NAME] * len(flat), pa.int8()),
+            "key": flat,
+            "entity_id": pc.take(names.column("entity_id"), parents),
+            "id": pc.take(names.column("id"), parents),
+        },
+        schema=KEY_SCHEMA,
+    )
+    idents = table.filter(pc.and_(pc.equal(kind, KIND_IDENTIFIER), pc.is_valid(keys)))
+    ident_rows = pa.table(
+        {
+            "kind": pa.array([KIND_IDENTIFIER] * idents.num_rows, pa.int8()),
+            "key": idents.column("search_key"),
+            "entity_id": idents.column("entity_id"),
+            "id": idents.column("id"),
+        },
+        schema=KEY_SCHEMA,
+    )
+    rows = pa.concat_tables([name_rows, ident_rows])
+    return rows.filter(pc.not_equal(rows.column("key"), ""))
+
+
+def ref_rows_arrow(table: pa.Table) -> pa.Table:
+    """`statement_refs` rows (referenced entity id, entity_id, id) of entity-typed values."""
+    refs = table.filter(pc.equal(table.column("kind"), KIND_ENTITY))
+    return pa.table(
+        {
+            "value": refs.column("value"),
+            "entity_id": refs.column("entity_id"),
+            "id": refs.column("id"),
+        },
+        schema=REF_SCHEMA,
+    )

@@ -20,11 +20,13 @@ same file open in one process can lose each other's POSIX locks.
 
 from __future__ import annotations
 
+import itertools
 import os
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -34,7 +36,7 @@ from ironriver.model import get_model
 from ironriver.policy.markings import AccessLabel
 from ironriver.prefetch import prefetch
 from ironriver.store.dialect import STATEMENT_COLUMNS
-from ironriver.store.ids import kind_of, search_keys_arrow
+from ironriver.store.ids import key_rows_arrow, kind_of, ref_rows_arrow, search_keys_arrow
 
 STAGE_ALIAS = "ironriver_stage"
 # columns a staged table may carry, in the store's column names; `pcode` is the index of the
@@ -86,12 +88,14 @@ class PropCoder:
     def __init__(self) -> None:
         self.codes: dict[tuple[str, str], int] = {}
         self.types: list[str] = []
+        self.names: list[str] = []
 
     def _code(self, schema: str, prop: str) -> int:
         key = (schema, prop)
         if key not in self.codes:
             self.codes[key] = len(self.types)
             self.types.append(prop_type(schema, prop))
+            self.names.append(prop)
         return self.codes[key]
 
     @property
@@ -107,7 +111,8 @@ class PropCoder:
         local = [self._code(*str(text).split("\x1f", 1)) for text in encoded.dictionary.to_pylist()]
         codes = pc.take(pa.array(local, pa.int32()), encoded.indices)
         kinds = pc.take(
-            pa.array([kind_of(self.types[c]) for c in local], pa.int8()), encoded.indices
+            pa.array([kind_of(self.types[c], self.names[c]) for c in local], pa.int8()),
+            encoded.indices,
         )
         types = pc.take(pa.array([self.types[c] for c in local], pa.string()), encoded.indices)
         out = batch.drop_columns(["schema", "prop"])
@@ -157,7 +162,8 @@ class StatementStage:
 
         # a background thread pulls and encodes the next batch (DuckDB and Arrow release
         # the GIL) while ADBC writes the current one
-        def encode(item: pa.Table | pa.RecordBatch) -> pa.Table:
+        def with_lookups(item: pa.Table | pa.RecordBatch) -> tuple[pa.Table, ...]:
+            """The statements to stage, and their lookup-table rows."""
             table = as_table(item)
             if "source_ref" in table.column_names or "legal_basis" in table.column_names:
                 raise StoreError(
@@ -166,27 +172,17 @@ class StatementStage:
                     hint="Use Writer.add_statements for per-row source refs or legal bases.",
                 )
             table = coder.encode(table)
-            return table.select([c for c in STAGED_COLUMNS if c in table.column_names])
+            staged_table = table.select([c for c in STAGED_COLUMNS if c in table.column_names])
+            return staged_table, key_rows_arrow(table), ref_rows_arrow(table)
 
-        batches = prefetch((b for b in staged.batches() if b.num_rows), encode)
+        batches = prefetch((b for b in staged.batches() if b.num_rows), with_lookups)
         first = next(batches, None)
         if first is None:  # nothing to stage: the write step adds nothing either
             staged.table = None
             staged.batches = tuple
             return
-        schema = first.schema
-        failures: list[BaseException] = []
-
-        def stream() -> Iterator[pa.RecordBatch]:
-            try:
-                yield from first.to_batches()
-                for table in batches:
-                    yield from table.cast(schema).to_batches()
-            except BaseException as exc:  # ADBC wraps it; re-raised as it was below
-                failures.append(exc)
-                raise
-
-        reader = pa.RecordBatchReader.from_batches(schema, stream())
+        schema = first[0].schema
+        names = (staged.table, f"{staged.table}_keys", f"{staged.table}_refs")
         try:
             with adbc.connect(str(self.path), autocommit=True) as conn:
                 cur = conn.cursor()
@@ -194,13 +190,16 @@ class StatementStage:
                     cur.execute(f"PRAGMA {pragma}")
                     cur.fetchall()
                 cur.execute("BEGIN")
-                staged.rows = int(cur.adbc_ingest(staged.table, reader, mode="create"))
+                mode: Literal["create", "append"] = "create"
+                for tables in itertools.chain([first], batches):
+                    staged.rows += tables[0].num_rows
+                    for name, data in zip(
+                        names, (tables[0].cast(schema), *tables[1:]), strict=True
+                    ):
+                        cur.adbc_ingest(name, data, mode=mode)
+                    mode = "append"
                 cur.execute("COMMIT")
                 cur.close()
-        except Exception:
-            if failures:
-                raise failures[0] from None
-            raise
         finally:
             batches.close()  # stops the prefetch thread if ADBC gave up early
         staged.props = coder.props

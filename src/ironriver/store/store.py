@@ -29,6 +29,7 @@ from ironriver.prefetch import prefetch
 from ironriver.settings import Settings
 from ironriver.store import dialect
 from ironriver.store.audit import AuditLog, install_guards
+from ironriver.store.ids import key_rows_arrow, ref_rows_arrow
 from ironriver.store.staging import (
     STAGE_ALIAS,
     PropCoder,
@@ -38,7 +39,6 @@ from ironriver.store.staging import (
     prop_type,
 )
 from ironriver.store.tables import (
-    SECONDARY_INDEXES,
     datasets,
     labels,
     props,
@@ -49,7 +49,6 @@ from ironriver.store.tables import (
 REQUIRED_COLUMNS = ("id", "entity_id", "schema", "prop", "value")
 OPTIONAL_COLUMNS = ("lang", "original_value", "origin", "first_seen", "last_seen", "source_ref")
 BATCH_ROWS = 200_000
-BULK_MIN = 200_000  # statements; see Store.writer
 log = get_logger(__name__)
 
 
@@ -195,28 +194,14 @@ class Store:
     ) -> Iterator[Writer]:
         """One atomic write: everything added inside commits together or not at all.
 
-        On SQLite, a bulk load (`expected_statements` at least `BULK_MIN` and at least the
-        size of the store) drops the two secondary indexes and rebuilds them before the commit, inside the
-        same transaction: building an index from sorted data is far cheaper than keeping it up
-        to date row by row. With a file-backed `stage`, its side file is attached for
-        `Writer.add_staged`.
+        With a file-backed `stage`, its side file is attached for `Writer.add_staged`.
+        (`expected_statements` is kept for callers; the lookup tables are filled in key
+        order, so no index needs dropping and rebuilding around a bulk load.)
         """
+        del expected_statements
         attach = {STAGE_ALIAS: stage.path} if stage is not None and stage.path else None
         with dialect.write_transaction(self.engine, attach) as conn:
-            # SQLite only: on PostgreSQL dropping an index takes an exclusive lock that would
-            # block every reader of a shared node for the whole load.
-            bulk = (
-                conn.dialect.name == "sqlite"
-                and expected_statements >= BULK_MIN
-                and not _has_rows(conn, expected_statements)
-            )
-            if bulk:
-                for index in SECONDARY_INDEXES:
-                    index.drop(conn)
             yield Writer(self, conn)
-            if bulk:
-                for index in SECONDARY_INDEXES:
-                    index.create(conn)
 
     def statement_count(self) -> int:
         with self.engine.connect() as conn:
@@ -359,8 +344,23 @@ class Writer:
         for start in range(0, table.num_rows, BATCH_ROWS):
             part = table.slice(start, BATCH_ROWS)
             rows = zip(*(part.column(c).to_pylist() for c in columns), strict=True)
-            added += dialect.insert_statement_rows(self.conn, columns, rows, constants)
+            added += dialect.insert_rows(self.conn, "statements", columns, rows, constants)
+        self._add_lookups(table)
         return added
+
+    def _add_lookups(self, table: pa.Table) -> None:
+        """The `statement_keys` and `statement_refs` rows of these statements, each table
+        in its own key order."""
+        for name, rows in (
+            ("statement_keys", key_rows_arrow(table)),
+            ("statement_refs", ref_rows_arrow(table)),
+        ):
+            if not rows.num_rows:
+                continue
+            rows = rows.sort_by([(c, "ascending") for c in rows.column_names])
+            columns = rows.column_names
+            data = zip(*(rows.column(c).to_pylist() for c in columns), strict=True)
+            dialect.insert_rows(self.conn, name, columns, data)
 
     def add_staged(self, stage: StatementStage) -> int:
         """Copy every staged table into the store (see `ironriver.store.staging`); return
@@ -411,7 +411,18 @@ class Writer:
             f"SELECT {values} FROM {STAGE_ALIAS}.{staged.table}"
             + ("" if staged.presorted else " ORDER BY entity_id, id")
         )
-        return int(raw.total_changes - before)
+        added = int(raw.total_changes - before)
+        # the lookup rows, staged beside the statements, each inserted in its key order
+        for name, columns in (
+            ("statement_keys", dialect.KEY_COLUMNS),
+            ("statement_refs", dialect.REF_COLUMNS),
+        ):
+            cols = ", ".join(f'"{c}"' for c in columns)
+            raw.execute(
+                f"INSERT OR IGNORE INTO {name} ({cols}) SELECT {cols} "
+                f"FROM {STAGE_ALIAS}.{staged.table}_{name.split('_')[1]} ORDER BY {cols}"
+            )
+        return added
 
     def retract(self, statement_ids: Sequence[str]) -> int:
         """Mark statements as retracted (a tombstone: they stay, hidden from every view)."""
@@ -423,12 +434,6 @@ class Writer:
             )
             total += int(result.rowcount)
         return total
-
-
-def _has_rows(conn: Connection, n: int) -> bool:
-    """True when the store holds at least `n` statements (reads at most n index entries)."""
-    inner = select(statements.c.entity_id).limit(n).subquery()
-    return int(conn.execute(select(func.count()).select_from(inner)).scalar_one()) >= n
 
 
 def _dataset_info(row: Any) -> DatasetInfo:

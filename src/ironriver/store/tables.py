@@ -9,8 +9,10 @@ Invariants:
   make bulk loads fast.
 - Each statement refers to an access label (owner, marking, releasability); labels are few, so
   a view filters statements by the set of label ids its principal may see.
-- `search_key` is filled for name, identifier and phone values only (normalised text) and is
-  the only indexed text besides references (`value` where kind = 1, entity-typed).
+- names (by their words), identifiers and entity references are looked up through the
+  `statement_keys` and `statement_refs` tables (see below), not through indexes on
+  `statements`; its `search_key` column is no longer written (stores written before
+  migration 0003 have it, which that migration reads).
 - `audit_events` is append-only (enforced by triggers) and hash-chained.
 """
 
@@ -19,7 +21,6 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
-    Index,
     Integer,
     MetaData,
     SmallInteger,
@@ -73,7 +74,7 @@ sources = Table(
     Column("name", Text, nullable=False, unique=True),
 )
 
-# kind: what a statement's value is, for the two secondary indexes (see KIND_* in store.py)
+# kind: what a statement's value is (KIND_* in ids.py): which lookup table it feeds
 statements = Table(
     "statements",
     metadata,
@@ -96,19 +97,31 @@ statements = Table(
     Column("retracted", Boolean, nullable=False, default=False),
     sqlite_with_rowid=False,
 )
-ix_statements_ref = Index(
-    "ix_statements_ref",
-    statements.c.value,
-    sqlite_where=statements.c.kind == 1,
-    postgresql_where=statements.c.kind == 1,
+# The two lookup tables replace secondary indexes on `statements`: rows are added in their
+# own key order (sorted), which keeps bulk and incremental loads cache-friendly, and a name is
+# found by its words rather than by scanning every name.
+# - statement_keys: one row per word of a name value (kind 2) and per identifier/phone value
+#   (kind 3, the whole normalised key); search joins back to `statements` for visibility.
+# - statement_refs: one row per entity-typed value (the referenced entity id), for inbound
+#   neighbours.
+statement_keys = Table(
+    "statement_keys",
+    metadata,
+    Column("kind", SmallInteger, primary_key=True),
+    # byte order on PostgreSQL too, so a word prefix is one index range
+    Column("key", Text().with_variant(Text(collation="C"), "postgresql"), primary_key=True),
+    Column("entity_id", String(255), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    sqlite_with_rowid=False,
 )
-ix_statements_search = Index(
-    "ix_statements_search",
-    statements.c.search_key,
-    sqlite_where=statements.c.search_key.is_not(None),
-    postgresql_where=statements.c.search_key.is_not(None),
+statement_refs = Table(
+    "statement_refs",
+    metadata,
+    Column("value", String(255), primary_key=True),
+    Column("entity_id", String(255), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    sqlite_with_rowid=False,
 )
-SECONDARY_INDEXES = (ix_statements_ref, ix_statements_search)
 
 judgements = Table(
     "judgements",
