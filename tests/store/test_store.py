@@ -219,14 +219,21 @@ def test_mentioned_names_are_not_searched(store: Store) -> None:
     assert owners == {"p7"}
 
 
-def test_migration_0003_fills_lookup_tables(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migration_0003_fills_lookup_tables(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
     """A store written before the lookup tables existed (revision 0002) gets them filled."""
     from alembic import command
+    from sqlalchemy import inspect
 
     from ironriver.store import dialect
     from ironriver.store.store import _alembic_config
 
-    url = f"sqlite:///{tmp_path / 'old.db'}"
+    if backend == "postgresql":
+        url = str(request.getfixturevalue("pg_url"))
+    else:
+        url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = create_engine(url, **dialect.engine_options(url))
     dialect.configure_engine(engine)
     with dialect.write_transaction(engine) as conn:
@@ -255,9 +262,9 @@ def test_migration_0003_fills_lookup_tables(tmp_path: Path) -> None:
             text(
                 "INSERT INTO statements (entity_id, id, prop_id, kind, value, search_key, "
                 "dataset_id, label_id, retracted) VALUES "
-                "('p1', 'a', 1, 2, 'José Pérez', 'jose perez', 1, 1, 0), "
-                "('g1', 'b', 2, 3, 'ABC-123', 'ABC123', 1, 1, 0), "
-                "('s1', 'c', 3, 1, 'p1', NULL, 1, 1, 0)"
+                "('p1', 'a', 1, 2, 'José Pérez', 'jose perez', 1, 1, FALSE), "
+                "('g1', 'b', 2, 3, 'ABC-123', 'ABC123', 1, 1, FALSE), "
+                "('s1', 'c', 3, 1, 'p1', NULL, 1, 1, FALSE)"
             )
         )
     engine.dispose()
@@ -266,7 +273,6 @@ def test_migration_0003_fills_lookup_tables(tmp_path: Path) -> None:
     assert [h.entity_id for h in view.search("perez jo")] == ["p1"]
     assert [h.entity_id for h in view.by_identifier("abc 123")] == ["g1"]
     assert [(n.direction, n.entity_id) for n in view.neighbours("p1")] == [("in", "s1")]
-    with store.engine.connect() as conn:
-        names = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master"))}
-    assert "ix_statements_search" not in names and "ix_statements_ref" not in names
+    indexes = {ix["name"] for ix in inspect(store.engine).get_indexes("statements")}
+    assert not indexes & {"ix_statements_search", "ix_statements_ref"}
     store.close()

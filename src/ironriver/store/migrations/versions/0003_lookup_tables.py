@@ -65,23 +65,26 @@ def upgrade() -> None:
         sa.column("entity_id"),
         sa.column("id"),
     )
-    rows = conn.execute(
+    # streamed in chunks, so memory stays flat on a large store (a statement's words are
+    # made distinct here, and no two statements share a key row, so chunks never collide)
+    result = conn.execute(
         sa.text(
             "SELECT entity_id, id, search_key FROM statements "
             f"WHERE kind = {_KIND_NAME} AND search_key IS NOT NULL"
-        )
-    ).all()
-    words = sorted(
-        {(word, r.entity_id, r.id) for r in rows for word in str(r.search_key).split(" ") if word}
+        ),
+        execution_options={"yield_per": _CHUNK},  # this statement only, not the connection
     )
-    for start in range(0, len(words), _CHUNK):
-        conn.execute(
-            keys.insert(),
-            [
-                {"kind": _KIND_NAME, "key": w, "entity_id": e, "id": i}
-                for w, e, i in words[start : start + _CHUNK]
-            ],
-        )
+    try:
+        for chunk in result.partitions():
+            rows = [
+                {"kind": _KIND_NAME, "key": word, "entity_id": r.entity_id, "id": r.id}
+                for r in chunk
+                for word in sorted({w for w in str(r.search_key).split(" ") if w})
+            ]
+            if rows:
+                conn.execute(keys.insert(), rows)
+    finally:
+        result.close()
     op.drop_index("ix_statements_ref", table_name="statements")
     op.drop_index("ix_statements_search", table_name="statements")
 
