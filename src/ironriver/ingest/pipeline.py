@@ -1,13 +1,16 @@
 """`ingest_mapping`: run a mapping file into the store — validate everything, then write once.
 
-Order of work, so that bad input never half-writes:
+Order of work, so that bad input never half-writes, and one file at a time so that memory
+holds one file's data, not all of them:
 
-1. parse the mapping (`mapping.py`); for each query load its file into DuckDB (`source.py`),
-   compile (`compile.py`) and validate (`validate.py`) — no store access yet;
-2. if any record was rejected and `skip_invalid` is false: write the error report and raise
-   `IngestError` (store untouched);
-3. before the store's write lock is taken: stage every query's statements (`Store.stage`, a
-   side file written in C on SQLite) and write the ledger part files under temporary names;
+1. parse the mapping (`mapping.py`);
+2. for each query: load its file (`source.py`), compile (`compile.py`) and validate
+   (`validate.py`); then, unless a record was rejected (without `skip_invalid`), do the heavy
+   part of its write before the store's write lock is taken: stage its statements
+   (`Store.stage`, a side file written in C on SQLite) and write its ledger part under a
+   temporary name; then free the file's data;
+3. if any record was rejected and `skip_invalid` is false: write the error report, delete
+   the stage and temporary parts, raise `IngestError` (store untouched);
 4. inside one `store.writer()` transaction: declare the datasets, copy the staged
    statements in, append the audit event; any exception rolls the transaction back and
    deletes the stage and the temporary ledger files; after the commit the ledger files are
@@ -47,6 +50,7 @@ from ironriver.policy import Principal, authorize_ingest
 from ironriver.progress import Progress, no_progress
 from ironriver.store import DatasetInfo, Store
 from ironriver.store.ledger import LedgerStore, PendingPart
+from ironriver.store.staging import StatementStage
 
 DEFAULT_BATCH_ROWS = 500_000
 log = get_logger(__name__)
@@ -181,111 +185,52 @@ def ingest_mapping(
     report_file = Path(report_path) if report_path else default_report_path(mapping_path)
     report = ErrorReport()
     result = IngestResult(datasets=[m.name for m in mappings])
-    with ExitStack() as stack:
-        prepared: list[_Prepared] = []
-        for mapping in mappings:
-            for query in mapping.queries:
-                progress(f"{mapping.name}: reading and validating {query.source.path.name}")
-                started = time.perf_counter()
-                prep = _prepare(mapping, query, report, skip_invalid)
-                log.info(
-                    "ingest.prepared",
-                    dataset=mapping.name,
-                    file=query.source.path.name,
-                    records=prep.records,
-                    rejected=prep.rejected,
-                    seconds=round(time.perf_counter() - started, 3),
-                )
-                stack.callback(prep.con.close)
-                prepared.append(prep)
-                result.records += prep.records
-                result.rejected += prep.rejected
-        if report.rows:
-            result.report_path = report.write(report_file)
-            log.warning(
-                "ingest.rejected_records",
-                mapping=mapping_path.name,
-                rejected=result.rejected,
-                records=result.records,
-                report=str(report_file),
-                skip_invalid=skip_invalid,
-            )
-            if not skip_invalid:
-                raise IngestError(
-                    f"{result.rejected} of {result.records} records rejected, nothing was "
-                    f"ingested: {report.summary()}.",
-                    hint=f"See {report_file} (row, column, value, reason). Fix those rows or "
-                    "the mapping (e.g. a date format), then ingest again; or pass "
-                    "--skip-invalid to ingest the valid rows only.",
-                    report_path=str(report_file),
-                )
-        elif report_file.exists() and report_path is None:
-            report_file.unlink()  # a stale report from an earlier failed run
-        _write(store, prepared, result, batch_rows, actor, reason, mapping_path, progress)
-    return result
-
-
-def _write(
-    store: Store,
-    prepared: list[_Prepared],
-    result: IngestResult,
-    batch_rows: int,
-    actor: str,
-    reason: str,
-    mapping_path: Path,
-    progress: Progress = no_progress,
-) -> None:
-    ledgers = LedgerStore(store.ledger_dir)
+    files: list[str] = []
     parts: list[PendingPart] = []
+    ledgers = LedgerStore(store.ledger_dir)
     started = time.perf_counter()
     try:
-        with store.stage() as stage:
-            # the heavy part of the statement write, before the store's write lock is taken
-            for prep in prepared:
-                if prep.statements:
-                    progress(f"{prep.mapping.name}: staging statements")
-                    stage.add(
-                        prep.mapping.name,
-                        prep.mapping.label,
-                        prep.query.source.path.name,
-                        partial(_batches, prep.con, batch_rows),
-                    )
-            if stage.file_backed:
-                result.statements = sum(t.rows for t in stage.tables)
-            else:  # deferred: the rows are produced inside the transaction
-                result.statements = sum(
-                    int(p.con.sql("SELECT count(*) FROM stmts").fetchall()[0][0])
-                    for p in prepared
-                    if p.statements
-                )
-            # ledger parts too are written before the lock, under temporary names; they are
-            # renamed into place after the commit (or deleted if it fails)
-            for prep in prepared:
-                if prep.ledger and prep.query.ledger is not None:
-                    parts.append(_ledger_part(ledgers, prep, result, progress))
+        with ExitStack() as stack:
+            stage = stack.enter_context(store.stage())
+            for mapping in mappings:
+                for query in mapping.queries:
+                    files.append(query.source.path.name)
+                    prep = _prepare_logged(mapping, query, report, skip_invalid, progress)
+                    result.records += prep.records
+                    result.rejected += prep.rejected
+                    try:
+                        if skip_invalid or not report.rows:  # else nothing will be written
+                            _stage_query(prep, stage, ledgers, parts, result, batch_rows, progress)
+                    finally:
+                        if stage.file_backed:  # staged: free this file's data before the next
+                            prep.con.close()
+                        else:  # deferred: the write reads it inside the transaction
+                            stack.callback(prep.con.close)
+            _check_rejections(report, report_file, report_path, result, skip_invalid, mapping_path)
             log.info(
                 "ingest.staged",
                 datasets=result.datasets,
                 statements=result.statements,
+                ledger_rows=result.ledger_rows,
                 file_backed=stage.file_backed,
                 seconds=round(time.perf_counter() - started, 3),
             )
             started = time.perf_counter()
             with store.writer(expected_statements=result.statements, stage=stage) as w:
-                for prep in prepared:
-                    w.ensure_dataset(dataset_info(prep.mapping))
+                for mapping in mappings:
+                    w.ensure_dataset(dataset_info(mapping))
                 progress(f"writing {result.statements:,} statements")
                 result.statements_new = w.add_staged(stage)
                 detail: dict[str, Any] = {
                     "mapping": str(mapping_path),
-                    "files": [p.query.source.path.name for p in prepared],
+                    "files": files,
                     "records": result.records,
                     "rejected": result.rejected,
                     "statements": result.statements,
                     "statements_new": result.statements_new,
                     "ledger_rows": result.ledger_rows,
                 }
-                progress("indexing and committing")
+                progress("committing")
                 store.audit.append(
                     actor=actor,
                     action="ingest",
@@ -309,6 +254,90 @@ def _write(
         ledger_rows_new=result.ledger_rows_new,
         seconds=round(time.perf_counter() - started, 3),
     )
+    return result
+
+
+def _prepare_logged(
+    mapping: DatasetMapping,
+    query: QuerySpec,
+    report: ErrorReport,
+    skip_invalid: bool,
+    progress: Progress,
+) -> _Prepared:
+    progress(f"{mapping.name}: reading and validating {query.source.path.name}")
+    started = time.perf_counter()
+    prep = _prepare(mapping, query, report, skip_invalid)
+    log.info(
+        "ingest.prepared",
+        dataset=mapping.name,
+        file=query.source.path.name,
+        records=prep.records,
+        rejected=prep.rejected,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    return prep
+
+
+def _stage_query(
+    prep: _Prepared,
+    stage: StatementStage,
+    ledgers: LedgerStore,
+    parts: list[PendingPart],
+    result: IngestResult,
+    batch_rows: int,
+    progress: Progress,
+) -> None:
+    """The heavy part of one file's write, before the store's write lock is taken: its
+    statements into the stage, its ledger rows into a part file under a temporary name
+    (renamed into place after the commit, deleted if anything fails)."""
+    if prep.statements:
+        progress(f"{prep.mapping.name}: staging statements")
+        before = len(stage.tables)
+        stage.add(
+            prep.mapping.name,
+            prep.mapping.label,
+            prep.query.source.path.name,
+            partial(_batches, prep.con, batch_rows),
+        )
+        if stage.file_backed:
+            result.statements += sum(t.rows for t in stage.tables[before:])
+        else:  # deferred: produced inside the transaction; counted here
+            result.statements += int(prep.con.sql("SELECT count(*) FROM stmts").fetchall()[0][0])
+    if prep.ledger and prep.query.ledger is not None:
+        parts.append(_ledger_part(ledgers, prep, result, progress))
+
+
+def _check_rejections(
+    report: ErrorReport,
+    report_file: Path,
+    report_path: Path | str | None,
+    result: IngestResult,
+    skip_invalid: bool,
+    mapping_path: Path,
+) -> None:
+    """Write the error report of rejected records; raise unless `skip_invalid`."""
+    if not report.rows:
+        if report_file.exists() and report_path is None:
+            report_file.unlink()  # a stale report from an earlier failed run
+        return
+    result.report_path = report.write(report_file)
+    log.warning(
+        "ingest.rejected_records",
+        mapping=mapping_path.name,
+        rejected=result.rejected,
+        records=result.records,
+        report=str(report_file),
+        skip_invalid=skip_invalid,
+    )
+    if not skip_invalid:
+        raise IngestError(
+            f"{result.rejected} of {result.records} records rejected, nothing was "
+            f"ingested: {report.summary()}.",
+            hint=f"See {report_file} (row, column, value, reason). Fix those rows or "
+            "the mapping (e.g. a date format), then ingest again; or pass "
+            "--skip-invalid to ingest the valid rows only.",
+            report_path=str(report_file),
+        )
 
 
 def _ledger_part(
