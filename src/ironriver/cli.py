@@ -57,7 +57,7 @@ class IronriverGroup(click.Group):
         try:
             return super().invoke(ctx)
         except IronriverError as exc:
-            log.warning(
+            log.info(  # the user sees the error itself; the log keeps the record
                 "command.failed",
                 command=ctx.invoked_subcommand,
                 error=type(exc).__name__,

@@ -276,3 +276,18 @@ def test_migration_0003_fills_lookup_tables(
     indexes = {ix["name"] for ix in inspect(store.engine).get_indexes("statements")}
     assert not indexes & {"ix_statements_search", "ix_statements_ref"}
     store.close()
+
+
+def test_busy_timeout_comes_from_the_environment(tmp_path: Path) -> None:
+    """Readers wait this long for a writer (an audited read is a small write)."""
+    from ironriver.errors import ConfigError
+    from ironriver.settings import Settings
+
+    settings = Settings.from_env({"IRONRIVER_BUSY_TIMEOUT": "2.5"}, db=str(tmp_path / "t.db"))
+    store = open_store(settings)
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 2500
+    store.close()
+    assert Settings.from_env({}, db="x.db").busy_timeout_s == 120.0
+    with pytest.raises(ConfigError, match="IRONRIVER_BUSY_TIMEOUT"):
+        Settings.from_env({"IRONRIVER_BUSY_TIMEOUT": "soon"}, db="x.db")

@@ -32,7 +32,7 @@ STATEMENT_COLUMNS = (
 WRITE_OPTION = "ironriver_write"
 
 
-def configure_engine(engine: Engine) -> None:
+def configure_engine(engine: Engine, busy_timeout_s: float = 120.0) -> None:
     """Per-connection settings: WAL, foreign-key and cache pragmas on SQLite."""
     if engine.dialect.name != "sqlite":
         return
@@ -45,7 +45,7 @@ def configure_engine(engine: Engine) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA cache_size=-262144")  # 256 MB page cache for bulk loads
         cur.execute("PRAGMA temp_store=MEMORY")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -467,7 +467,7 @@ def open_store(settings: Settings | str, ledger_dir: Path | None = None) -> Stor
             f"Cannot open store {url!r}: {exc}",
             hint="Use sqlite:///path.db or postgresql+psycopg://user@host/db.",
         ) from exc
-    dialect.configure_engine(engine)
+    dialect.configure_engine(engine, settings.busy_timeout_s)
     try:
         with dialect.write_transaction(engine) as conn:
             command.upgrade(_alembic_config(conn), "head")
