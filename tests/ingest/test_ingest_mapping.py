@@ -250,3 +250,26 @@ def test_entities_that_would_share_ids_are_refused(tmp_path: Path) -> None:
     with pytest.raises(IngestError, match="same id in every record") as err:
         load_mapping(path)
     assert err.value.hint is not None and "key_literal" in err.value.hint
+
+
+def test_ledger_parts_named_by_their_source_not_their_bytes(
+    sqlite_store: Store, sales_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Re-ingesting a file adds no ledger rows even when the Parquet writer's output changes
+    (a library upgrade); a changed file adds a part."""
+    import ironriver.store.ledger as ledger_module
+
+    first = ingest_mapping(sqlite_store, sales_dir / "sales.yaml", actor="a")
+    assert first.ledger_rows_new == len(ROWS)
+    parts = sorted(sqlite_store.ledger_dir.rglob("part-*.parquet"))
+    options = dict(ledger_module._PARQUET_OPTIONS, compression="gzip")
+    monkeypatch.setattr(ledger_module, "_PARQUET_OPTIONS", options)
+    again = ingest_mapping(sqlite_store, sales_dir / "sales.yaml", actor="a")
+    assert again.ledger_rows_new == 0 and again.ledger_rows == len(ROWS)
+    assert sorted(sqlite_store.ledger_dir.rglob("part-*.parquet")) == parts
+    rows = [list(r) for r in ROWS]
+    rows[0][0] = "T9"
+    write_csv(sales_dir / "sales.csv", rows)
+    changed = ingest_mapping(sqlite_store, sales_dir / "sales.yaml", actor="a")
+    assert changed.ledger_rows_new == len(ROWS)
+    assert len(list(sqlite_store.ledger_dir.rglob("part-*.parquet"))) == len(parts) + 1

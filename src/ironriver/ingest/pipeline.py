@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
@@ -42,7 +43,7 @@ from ironriver.ingest.compile import (
 )
 from ironriver.ingest.mapping import DatasetMapping, QuerySpec, load_mapping
 from ironriver.ingest.report import ErrorReport
-from ironriver.ingest.source import drop_source, load_source
+from ironriver.ingest.source import drop_source, file_digest, load_source
 from ironriver.ingest.sqltext import literal
 from ironriver.ingest.validate import build_bad_table, check_sql, duplicate_check_sql
 from ironriver.logs import get_logger
@@ -81,6 +82,7 @@ class _Prepared:
     ledger: bool
     records: int
     rejected: int
+    source_digest: str  # SHA-256 of the source file's bytes (names its ledger part)
 
 
 def dataset_info(mapping: DatasetMapping) -> DatasetInfo:
@@ -102,8 +104,12 @@ def _prepare(
     con.execute("SET enable_progress_bar = false")
     try:
         refs = query.refs
-        # a view over the Arrow table the file was read into: nothing copied into DuckDB
-        records = load_source(con, query.source, refs, materialize=False)
+        # the file's digest is computed beside the parse (hashlib releases the GIL)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            digest = pool.submit(file_digest, query.source.path)
+            # a view over the Arrow table the file was read into: nothing copied into DuckDB
+            records = load_source(con, query.source, refs, materialize=False)
+            source_digest = digest.result()
         cleaner = Cleaner(con)
         scol = cleaner.sanitize_columns(refs)
         where = filter_condition(query, scol)
@@ -134,7 +140,14 @@ def _prepare(
             con.execute("DROP VIEW san")
             drop_source(con)
         return _Prepared(
-            mapping, query, con, bool(query.entities), query.ledger is not None, records, rejected
+            mapping,
+            query,
+            con,
+            bool(query.entities),
+            query.ledger is not None,
+            records,
+            rejected,
+            source_digest,
         )
     except BaseException:
         con.close()
@@ -349,13 +362,22 @@ def _ledger_part(
     # `led` scans in record order; rejected rows (skip_invalid) are left out, and then
     # sorted again as the anti-join need not keep the order
     keep = " WHERE _row NOT IN (SELECT _row FROM bad) ORDER BY _row" if prep.rejected else ""
+    select_sql = (
+        f"SELECT {', '.join(columns)}, {literal(prep.query.source.path.name + ':')} "
+        f"|| CAST(_row AS VARCHAR) AS _source_ref FROM led{keep}"
+    )
+    # named by what it is made from (the file's bytes, the mapping's ledger, the records
+    # kept), not by the Parquet bytes, which change with the writer's version
+    identity = "\x1f".join(
+        [prep.source_digest, repr(prep.query.ledger), select_sql, str(prep.rejected)]
+    )
     part = ledgers.prepare_query(
         prep.con,
-        f"SELECT {', '.join(columns)}, {literal(prep.query.source.path.name + ':')} "
-        f"|| CAST(_row AS VARCHAR) AS _source_ref FROM led{keep}",
+        select_sql,
         name,
         prep.query.ledger.name,
         prep.mapping.label,
+        identity=identity,
     )
     n_rows = part.rows
     result.ledger_rows += n_rows

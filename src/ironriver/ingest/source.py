@@ -28,6 +28,7 @@ which renames such columns and words the errors. JSON Lines go through DuckDB's 
 from __future__ import annotations
 
 import codecs
+import hashlib
 import mmap
 import os
 import struct
@@ -49,6 +50,12 @@ _CHUNK = 1 << 24
 _HEADER_BLOCK = 1 << 20  # the header must fit in the first block Arrow reads
 _PARSE_BLOCK = 4 << 20  # Arrow parses blocks in parallel; ~36k-row batches for DuckDB
 _BATCH_ROWS = 122_880
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes, hex (hashlib reads it without holding the GIL)."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _is_utf8(encoding: str) -> bool:

@@ -117,16 +117,23 @@ class LedgerStore:
         ledger: str,
         label: AccessLabel,
         rows: int | None = None,
+        identity: str | None = None,
     ) -> PendingPart:
         """Write the rows of `select_sql` (typed columns plus `_source_ref`, in record order)
         as a part under a temporary name (`rows`: how many there are, counted while writing
         when not given). DuckDB computes the rows in parallel and hands them over as Arrow
         batches; Arrow's Parquet writer encodes them (a third of the CPU DuckDB's writer
         spends here) while DuckDB computes the next ones. The part's name is a hash of the
-        file's bytes, the dataset and the label, so identical input gives the same part."""
+        file's bytes, the dataset and the label, so identical input gives the same part; with
+        `identity` (what the rows were made from, e.g. the source file's digest and the
+        mapping), a hash of that instead, which a new Parquet writer version cannot change."""
         folder = self._dir(dataset, ledger)
         folder.mkdir(parents=True, exist_ok=True)
         consts = _label_columns(dataset, label)
+        if identity is not None:  # known before writing: an existing part is not rewritten
+            final = folder / f"part-{_part_digest(consts, identity)}.parquet"
+            if final.exists():
+                return PendingPart(final, None, pq.ParquetFile(final).metadata.num_rows, True)
         tmp = folder / f".tmp-{os.getpid()}-{uuid.uuid4().hex}.parquet"
         try:
             reader = con.sql(select_sql).to_arrow_reader(ROW_GROUP_ROWS)
@@ -134,11 +141,7 @@ class LedgerStore:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        digest = hashlib.sha256("\x1f".join(consts.values()).encode())
-        with tmp.open("rb") as fh:
-            while chunk := fh.read(1 << 22):
-                digest.update(chunk)
-        final = folder / f"part-{digest.hexdigest()[:32]}.parquet"
+        final = folder / f"part-{_part_digest(consts, identity, tmp)}.parquet"
         n = written if rows is None else rows
         if final.exists():
             tmp.unlink()
@@ -230,6 +233,19 @@ _PARQUET_OPTIONS: dict[str, Any] = {
     "data_page_version": "1.0",
     "store_schema": False,  # plain Parquet: label columns read back as text everywhere
 }
+
+
+def _part_digest(consts: dict[str, str], identity: str | None, path: Path | None = None) -> str:
+    """A part's name: a hash of its label columns and its `identity`, or else of the file."""
+    digest = hashlib.sha256("\x1f".join(consts.values()).encode())
+    if identity is not None:
+        digest.update(b"\x1e" + identity.encode())
+    else:
+        assert path is not None
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 22):
+                digest.update(chunk)
+    return digest.hexdigest()[:32]
 
 
 def _row_groups(batches: Iterable[pa.RecordBatch], size: int) -> Iterator[pa.Table]:
