@@ -8,7 +8,7 @@ from followthemoney.statement import Statement
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ironriver.store.ids import search_key, search_keys_arrow, statement_id
+from ironriver.store.ids import name_key, search_key, search_keys_arrow, statement_id
 
 TYPES = ["name", "identifier", "phone", "date", "string", "entity"]
 TEXT = st.text(
@@ -33,3 +33,42 @@ def test_examples() -> None:
     assert statement_id("mx_fgr", "e1", "name", "Juan") == Statement.make_key(
         "mx_fgr", "e1", "name", "Juan", external=False
     )
+
+
+@settings(max_examples=40, deadline=None)
+@given(names=st.lists(TEXT.filter(lambda t: name_key(t) != ""), min_size=1, max_size=4))
+def test_every_word_of_a_stored_name_finds_it(names: list[str]) -> None:
+    """Round trip through a real store: a name written by the bulk (Arrow) path is found by
+    searching any of its words, or a prefix of one, as the query side (Python) folds it."""
+    import tempfile
+    from pathlib import Path
+
+    from ironriver.policy import Marking, Principal, View
+    from ironriver.store import DatasetInfo, open_store
+    from ironriver.store.ids import name_words
+
+    info = DatasetInfo("ds_atf", "ATF", "US", Marking.AMBER, frozenset({"US"}))
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(f"sqlite:///{Path(tmp) / 's.db'}", ledger_dir=Path(tmp) / "l")
+        ids = [f"p{i}" for i in range(len(names))]
+        table = pa.table(
+            {
+                "id": [
+                    statement_id(info.name, e, "name", n) for e, n in zip(ids, names, strict=True)
+                ],
+                "entity_id": ids,
+                "schema": ["Individual"] * len(ids),
+                "prop": ["name"] * len(ids),
+                "value": names,
+            }
+        )
+        with store.writer() as w:
+            w.ensure_dataset(info)
+            w.add_statements(table, info.name, info.label)
+        view = View(store, Principal("a", "ATF", "US"), audit=False)
+        for entity, name in zip(ids, names, strict=True):
+            for word in name_words(name_key(name)):
+                for query in (word, word[: max(1, len(word) // 2)]):
+                    found = {h.entity_id for h in view.search(query, limit=100)}
+                    assert entity in found, (name, query)
+        store.close()
