@@ -174,7 +174,7 @@ def ingest_entities(
         stage.add(dataset.name, label, path.name, source.batches, presorted=False)
         if stage.file_backed:
             check()  # before the store is touched
-        with store.writer(expected_statements=source.produced, stage=stage) as w:
+        with store.writer(stage=stage) as w:
             w.ensure_dataset(dataset)
             result.statements_new = w.add_staged(stage)
             if not stage.file_backed:

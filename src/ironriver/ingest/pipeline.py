@@ -229,7 +229,7 @@ def ingest_mapping(
                 seconds=round(time.perf_counter() - started, 3),
             )
             started = time.perf_counter()
-            with store.writer(expected_statements=result.statements, stage=stage) as w:
+            with store.writer(stage=stage) as w:
                 for mapping in mappings:
                     w.ensure_dataset(dataset_info(mapping))
                 progress(f"writing {result.statements:,} statements")

@@ -3,10 +3,12 @@
 A bulk ingest first *stages* its statements, then copies them into the store inside one
 write transaction (`Writer.add_staged`):
 
-- SQLite (a file store): each batch is encoded (property codes, kinds, search keys) in Arrow
-  and written by the ADBC SQLite driver, in C, into a side database file next to the store
-  (no Python object per value). The write transaction then attaches that file and copies
-  every row with one `INSERT OR IGNORE ... SELECT`, which SQLite runs in C too. Python's
+- SQLite (a file store): each batch is encoded in Arrow (property codes, kinds, and the rows
+  of the lookup tables: name words, identifier keys, entity references) and written by the
+  ADBC SQLite driver, in C, into a side database file next to the store (no Python object
+  per value). The write transaction then attaches that file and copies the statements with
+  one `INSERT OR IGNORE ... SELECT`, and each lookup table's rows in their key order, which
+  SQLite runs in C too. Python's
   `sqlite3` binding every value of every row was the bulk path's largest cost (~60% of an
   ingest). The side file is written while the store is unlocked, so readers and other writers
   wait only for the copy; it is deleted afterwards, whatever happens.

@@ -189,16 +189,9 @@ class Store:
         return StatementStage(Path(db).resolve())
 
     @contextmanager
-    def writer(
-        self, expected_statements: int = 0, stage: StatementStage | None = None
-    ) -> Iterator[Writer]:
-        """One atomic write: everything added inside commits together or not at all.
-
-        With a file-backed `stage`, its side file is attached for `Writer.add_staged`.
-        (`expected_statements` is kept for callers; the lookup tables are filled in key
-        order, so no index needs dropping and rebuilding around a bulk load.)
-        """
-        del expected_statements
+    def writer(self, stage: StatementStage | None = None) -> Iterator[Writer]:
+        """One atomic write: everything added inside commits together or not at all. With a
+        file-backed `stage`, its side file is attached for `Writer.add_staged`."""
         attach = {STAGE_ALIAS: stage.path} if stage is not None and stage.path else None
         with dialect.write_transaction(self.engine, attach) as conn:
             yield Writer(self, conn)
