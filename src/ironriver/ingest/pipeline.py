@@ -82,7 +82,7 @@ class _Prepared:
     ledger: bool
     records: int
     rejected: int
-    source_digest: str  # SHA-256 of the source file's bytes (names its ledger part)
+    source_digest: str  # SHA-256 of the source file's bytes (names its ledger part), or ""
 
 
 def dataset_info(mapping: DatasetMapping) -> DatasetInfo:
@@ -104,12 +104,13 @@ def _prepare(
     con.execute("SET enable_progress_bar = false")
     try:
         refs = query.refs
-        # the file's digest is computed beside the parse (hashlib releases the GIL)
+        # a ledger part is named by its file's digest, computed beside the parse (hashlib
+        # releases the GIL); statements need none (their ids are content hashes)
         with ThreadPoolExecutor(max_workers=1) as pool:
-            digest = pool.submit(file_digest, query.source.path)
+            digest = pool.submit(file_digest, query.source.path) if query.ledger else None
             # a view over the Arrow table the file was read into: nothing copied into DuckDB
             records = load_source(con, query.source, refs, materialize=False)
-            source_digest = digest.result()
+            source_digest = digest.result() if digest is not None else ""
         cleaner = Cleaner(con)
         scol = cleaner.sanitize_columns(refs)
         where = filter_condition(query, scol)
@@ -368,6 +369,7 @@ def _ledger_part(
     )
     # named by what it is made from (the file's bytes, the mapping's ledger, the records
     # kept), not by the Parquet bytes, which change with the writer's version
+    assert prep.source_digest, "a ledger query's file digest is computed in _prepare"
     identity = "\x1f".join(
         [prep.source_digest, repr(prep.query.ledger), select_sql, str(prep.rejected)]
     )
