@@ -15,8 +15,8 @@ import pandas as pd
 
 from ironriver.strategy.calibrate import calibrate as run_calibration
 from ironriver.strategy.decapitation import Split
-from ironriver.strategy.evaluate import compare as compare_scenarios
 from ironriver.strategy.evaluate import (
+    compare_simulations,
     headline_bands,
     horizon_check,
     interdiction_sweep,
@@ -186,12 +186,12 @@ def compare(names: tuple[str, ...], years: int, as_json: bool, chart: Path | Non
 
     Example: ironriver strategy compare --scenario status-quo --scenario no-recruitment
     """
-    chosen = list(names or HEADLINE_SCENARIOS)
-    table = compare_scenarios(list(chosen), years=years)
+    sims = [simulate(n, years=years) for n in names or HEADLINE_SCENARIOS]
+    table = compare_simulations(sims, years=years)
     if chart is not None:
         from ironriver.strategy.charts import compare_chart
 
-        compare_chart([simulate(n, years=years) for n in chosen], chart)
+        compare_chart(sims, chart)
     if as_json:
         click.echo(json.dumps({"years": years, "scenarios": _records(table)}))
         return

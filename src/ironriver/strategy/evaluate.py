@@ -136,10 +136,20 @@ def compare(
     scenarios: list[Scenario | str], years: int = 10, milestones: tuple[int, ...] = (5, 10)
 ) -> pd.DataFrame:
     """One row per scenario: members and deaths per week in 2022 and at each milestone."""
+    sims = [
+        simulate(get_scenario(item) if isinstance(item, str) else item, years=years)
+        for item in scenarios
+    ]
+    return compare_simulations(sims, years, milestones)
+
+
+def compare_simulations(
+    sims: list[Simulation], years: int = 10, milestones: tuple[int, ...] = (5, 10)
+) -> pd.DataFrame:
+    """`compare` of runs already made (e.g. also drawn as a chart)."""
     rows = []
-    for item in scenarios:
-        scenario = get_scenario(item) if isinstance(item, str) else item
-        sim = simulate(scenario, years=years)
+    for sim in sims:
+        scenario = sim.scenario
         series = sim.series()
         row: dict[str, object] = {"scenario": scenario.name, "description": scenario.description}
         row["members_2022"] = float(series["members"].iloc[HISTORY_WEEKS])
