@@ -10,7 +10,7 @@ make, model, serial, type and caliber as the clerk typed them. Multiple-sale rep
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,7 @@ from ironriver.world.sales import flag_multiple_sales
 from ironriver.world.sensors.common import (
     US_FORM_NOISE,
     fmt_dates,
+    ledger_spec,
     lookup,
     noisy_names,
     records,
@@ -69,16 +70,6 @@ MS_COLUMNS = {
     "caliber": ("CALIBER", "string"),
 }
 US_DATE = "%m/%d/%Y"
-
-
-def ledger(name: str, columns: dict[str, tuple[str, str]]) -> dict[str, Any]:
-    cols: dict[str, Any] = {}
-    for out, (col, typ) in columns.items():
-        spec: dict[str, Any] = {"column": col, "type": typ}
-        if typ == "date":
-            spec["format"] = US_DATE
-        cols[out] = spec
-    return {"name": name, "columns": cols}
 
 
 def write(world: World, paths: WorldPaths) -> list[pd.DataFrame]:
@@ -180,7 +171,10 @@ def write(world: World, paths: WorldPaths) -> list[pd.DataFrame]:
                 "releasable_to": ["US"],
                 "legal_basis": "18 U.S.C. 923(g); trace requests under the Gun Control Act",
                 "queries": [
-                    {"csv_url": "dealer_sales.csv", "ledger": ledger("dealer_sales", SALES_COLUMNS)}
+                    {
+                        "csv_url": "dealer_sales.csv",
+                        "ledger": ledger_spec("dealer_sales", SALES_COLUMNS, US_DATE),
+                    }
                 ],
             },
             "us_atf_multiple_sales": {
@@ -193,7 +187,7 @@ def write(world: World, paths: WorldPaths) -> list[pd.DataFrame]:
                 "queries": [
                     {
                         "csv_url": "multiple_sales.csv",
-                        "ledger": ledger("multiple_sales", MS_COLUMNS),
+                        "ledger": ledger_spec("multiple_sales", MS_COLUMNS, US_DATE),
                     }
                 ],
             },

@@ -23,6 +23,7 @@ from ironriver.world import crossings, noise, people
 from ironriver.world.sensors.common import (
     US_FORM_NOISE,
     fmt_dates,
+    ledger_spec,
     lookup,
     noisy_names,
     records,
@@ -307,13 +308,6 @@ def _state_idx(plate_state: np.ndarray) -> np.ndarray:
     return np.array([states.index(s) if s in states else 0 for s in plate_state], dtype=np.int64)
 
 
-def _ledger(name: str, cols: dict[str, tuple[str, str, str | None]]) -> dict[str, Any]:
-    spec: dict[str, Any] = {}
-    for out, (col, typ, fmt) in cols.items():
-        spec[out] = {"column": col, "type": typ, **({"format": fmt} if fmt else {})}
-    return {"name": name, "columns": spec}
-
-
 def _mapping() -> dict[str, Any]:
     base = {
         "agency": "CBP",
@@ -329,7 +323,7 @@ def _mapping() -> dict[str, Any]:
             "queries": [
                 {
                     "csv_url": "outbound_crossings.csv",
-                    "ledger": _ledger(
+                    "ledger": ledger_spec(
                         "outbound_crossings",
                         {
                             "record_id": ("CROSSING_ID", "string", None),
@@ -350,7 +344,7 @@ def _mapping() -> dict[str, Any]:
             "queries": [
                 {
                     "csv_url": "plate_reads.csv",
-                    "ledger": _ledger(
+                    "ledger": ledger_spec(
                         "plate_reads",
                         {
                             "record_id": ("READ_ID", "string", None),
@@ -370,7 +364,7 @@ def _mapping() -> dict[str, Any]:
             "queries": [
                 {
                     "csv_url": "inspections.csv",
-                    "ledger": _ledger(
+                    "ledger": ledger_spec(
                         "inspections",
                         {
                             "record_id": ("INSPECTION_ID", "string", None),

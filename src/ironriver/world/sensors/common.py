@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -30,6 +33,20 @@ MX_FORM_NOISE = NameNoise(
     upper_case=0.6,
     nickname_only=0.03,
 )
+
+
+def ledger_spec(
+    name: str,
+    columns: Mapping[str, tuple[str, str] | tuple[str, str, str | None]],
+    date_format: str | None = None,
+) -> dict[str, Any]:
+    """A mapping's `ledger:` block. Each column is (file column, type) or (file column, type,
+    format); a date without its own format takes `date_format`."""
+    spec: dict[str, Any] = {}
+    for out, (col, typ, *rest) in columns.items():
+        fmt = rest[0] if rest else (date_format if typ == "date" else None)
+        spec[out] = {"column": col, "type": typ, **({"format": fmt} if fmt else {})}
+    return {"name": name, "columns": spec}
 
 
 def records(
