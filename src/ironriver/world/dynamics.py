@@ -71,24 +71,25 @@ def simulate(cfg: WorldConfig, orgs: Organisations) -> Dynamics:
         parts = [base] + [e[name] for e in extra]
         return np.concatenate(parts) if len(parts) > 1 else base
 
+    def people_so_far() -> dict[str, np.ndarray]:
+        """Every person's arrays: the base ones plus the recruits appended since."""
+        base = dict(
+            org=p_org,
+            role=p_role,
+            cell=p_cell,
+            plaza=p_plaza,
+            person=p_person,
+            start=p_start,
+            end=p_end,
+            reason=p_reason,
+            region=p_region,
+        )
+        return {k: cat(k, v) for k, v in base.items()}
+
     for w in range(weeks):
         if cfg.decapitation_week is not None and w == cfg.decapitation_week and target:
-            arrays = {
-                k: cat(k, v)
-                for k, v in dict(
-                    org=p_org,
-                    role=p_role,
-                    cell=p_cell,
-                    plaza=p_plaza,
-                    person=p_person,
-                    start=p_start,
-                    end=p_end,
-                    reason=p_reason,
-                    region=p_region,
-                ).items()
-            }
             succession, new, arrays = _decapitate(
-                cfg, rng, w, code[target], arrays, org_ids, orgs, violence, events
+                cfg, rng, w, code[target], people_so_far(), org_ids, orgs, violence, events
             )
             p_org, p_role, p_cell, p_plaza, p_person = (
                 arrays[k] for k in ("org", "role", "cell", "plaza", "person")
@@ -159,19 +160,7 @@ def simulate(cfg: WorldConfig, orgs: Organisations) -> Dynamics:
                 )
             )
             n_persons += n_r
-    final = {
-        k: cat(k, v)
-        for k, v in dict(
-            org=p_org,
-            role=p_role,
-            cell=p_cell,
-            plaza=p_plaza,
-            person=p_person,
-            start=p_start,
-            end=p_end,
-            reason=p_reason,
-        ).items()
-    }
+    final = people_so_far()
     positions = pd.DataFrame(
         {
             "person_idx": final["person"],
