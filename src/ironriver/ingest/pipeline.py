@@ -224,7 +224,7 @@ def ingest_mapping(
             log.info(
                 "ingest.staged",
                 datasets=result.datasets,
-                statements=result.statements,
+                statements=stage.rows,  # 0 when deferred: written inside the transaction
                 ledger_rows=result.ledger_rows,
                 file_backed=stage.file_backed,
                 seconds=round(time.perf_counter() - started, 3),
@@ -233,8 +233,9 @@ def ingest_mapping(
             with store.writer(stage=stage) as w:
                 for mapping in mappings:
                     w.ensure_dataset(dataset_info(mapping))
-                progress(f"writing {result.statements:,} statements")
+                progress(f"writing {stage.rows:,} statements" if stage.file_backed else "writing")
                 result.statements_new = w.add_staged(stage)
+                result.statements = stage.rows  # deferred stages count as they are written
                 detail: dict[str, Any] = {
                     "mapping": str(mapping_path),
                     "files": files,
@@ -306,17 +307,12 @@ def _stage_query(
     (renamed into place after the commit, deleted if anything fails)."""
     if prep.statements:
         progress(f"{prep.mapping.name}: staging statements")
-        before = len(stage.tables)
         stage.add(
             prep.mapping.name,
             prep.mapping.label,
             prep.query.source.path.name,
             partial(_batches, prep.con, batch_rows),
         )
-        if stage.file_backed:
-            result.statements += sum(t.rows for t in stage.tables[before:])
-        else:  # deferred: produced inside the transaction; counted here
-            result.statements += int(prep.con.sql("SELECT count(*) FROM stmts").fetchall()[0][0])
     if prep.ledger and prep.query.ledger is not None:
         parts.append(_ledger_part(ledgers, prep, result, progress))
 

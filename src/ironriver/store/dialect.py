@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, event
 
+from ironriver.store.ids import KEY_SCHEMA, REF_SCHEMA
+
 STATEMENT_COLUMNS = (
     "entity_id",
     "id",
@@ -89,12 +91,10 @@ def engine_options(url: str) -> dict[str, Any]:
     return {"pool_pre_ping": True}
 
 
-KEY_COLUMNS = ("kind", "key", "entity_id", "id")
-REF_COLUMNS = ("value", "entity_id", "id")
 TABLE_COLUMNS = {
     "statements": STATEMENT_COLUMNS,
-    "statement_keys": KEY_COLUMNS,
-    "statement_refs": REF_COLUMNS,
+    "statement_keys": tuple(KEY_SCHEMA.names),
+    "statement_refs": tuple(REF_SCHEMA.names),
 }
 
 

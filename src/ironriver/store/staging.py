@@ -51,6 +51,18 @@ STAGED_COLUMNS = tuple(
 
 Batches = Callable[[], Iterable[pa.Table | pa.RecordBatch]]
 
+# The lookup tables (tables.py) and how their rows are made from encoded statements; both
+# write paths (staged and `Writer.add_statements`) go through this.
+LOOKUPS: dict[str, Callable[[pa.Table], pa.Table]] = {
+    "statement_keys": key_rows_arrow,
+    "statement_refs": ref_rows_arrow,
+}
+
+
+def staged_lookup(table: str, lookup: str) -> str:
+    """The side file's table holding `lookup` rows for staged table `table`."""
+    return f"{table}_{lookup}"
+
 
 @dataclass
 class StagedTable:
@@ -136,6 +148,11 @@ class StatementStage:
         self.tables: list[StagedTable] = []
 
     @property
+    def rows(self) -> int:
+        """Statements staged so far (a deferred stage counts them as they are written)."""
+        return sum(t.rows for t in self.tables)
+
+    @property
     def file_backed(self) -> bool:
         return self.path is not None
 
@@ -175,7 +192,7 @@ class StatementStage:
                 )
             table = coder.encode(table)
             staged_table = table.select([c for c in STAGED_COLUMNS if c in table.column_names])
-            return staged_table, key_rows_arrow(table), ref_rows_arrow(table)
+            return staged_table, *(make(table) for make in LOOKUPS.values())
 
         batches = prefetch((b for b in staged.batches() if b.num_rows), with_lookups)
         first = next(batches, None)
@@ -184,7 +201,7 @@ class StatementStage:
             staged.batches = tuple
             return
         schema = first[0].schema
-        names = (staged.table, f"{staged.table}_keys", f"{staged.table}_refs")
+        names = (staged.table, *(staged_lookup(staged.table, name) for name in LOOKUPS))
         try:
             with adbc.connect(str(self.path), autocommit=True) as conn:
                 cur = conn.cursor()

@@ -29,14 +29,15 @@ from ironriver.prefetch import prefetch
 from ironriver.settings import Settings
 from ironriver.store import dialect
 from ironriver.store.audit import AuditLog, install_guards
-from ironriver.store.ids import key_rows_arrow, ref_rows_arrow
 from ironriver.store.staging import (
+    LOOKUPS,
     STAGE_ALIAS,
     PropCoder,
     StagedTable,
     StatementStage,
     as_table,
     prop_type,
+    staged_lookup,
 )
 from ironriver.store.tables import (
     datasets,
@@ -344,10 +345,8 @@ class Writer:
     def _add_lookups(self, table: pa.Table) -> None:
         """The `statement_keys` and `statement_refs` rows of these statements, each table
         in its own key order."""
-        for name, rows in (
-            ("statement_keys", key_rows_arrow(table)),
-            ("statement_refs", ref_rows_arrow(table)),
-        ):
+        for name, make in LOOKUPS.items():
+            rows = make(table)
             if not rows.num_rows:
                 continue
             rows = rows.sort_by([(c, "ascending") for c in rows.column_names])
@@ -363,6 +362,7 @@ class Writer:
         for staged in stage.tables:
             if staged.table is None:
                 for table in prefetch(staged.batches(), as_table):
+                    staged.rows += table.num_rows  # counted as they are written
                     added += self.add_statements(
                         table,
                         staged.dataset,
@@ -406,14 +406,11 @@ class Writer:
         )
         added = int(raw.total_changes - before)
         # the lookup rows, staged beside the statements, each inserted in its key order
-        for name, columns in (
-            ("statement_keys", dialect.KEY_COLUMNS),
-            ("statement_refs", dialect.REF_COLUMNS),
-        ):
-            cols = ", ".join(f'"{c}"' for c in columns)
+        for name in LOOKUPS:
+            cols = ", ".join(f'"{c}"' for c in dialect.TABLE_COLUMNS[name])
             raw.execute(
                 f"INSERT OR IGNORE INTO {name} ({cols}) SELECT {cols} "
-                f"FROM {STAGE_ALIAS}.{staged.table}_{name.split('_')[1]} ORDER BY {cols}"
+                f"FROM {STAGE_ALIAS}.{staged_lookup(staged.table, name)} ORDER BY {cols}"
             )
         return added
 
