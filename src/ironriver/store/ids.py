@@ -127,7 +127,7 @@ def key_rows_arrow(table: pa.Table) -> pa.Table:
     flat = pc.list_flatten(words)
     name_rows = pa.table(
         {
-            "kind": pa.array([KIND_NAME] * len(flat), pa.int8()),
+            "kind": pa.repeat(pa.scalar(KIND_NAME, pa.int8()), len(flat)),
             "key": flat,
             "entity_id": pc.take(names.column("entity_id"), parents),
             "id": pc.take(names.column("id"), parents),
@@ -137,7 +137,7 @@ def key_rows_arrow(table: pa.Table) -> pa.Table:
     idents = table.filter(pc.and_(pc.equal(kind, KIND_IDENTIFIER), pc.is_valid(keys)))
     ident_rows = pa.table(
         {
-            "kind": pa.array([KIND_IDENTIFIER] * idents.num_rows, pa.int8()),
+            "kind": pa.repeat(pa.scalar(KIND_IDENTIFIER, pa.int8()), idents.num_rows),
             "key": idents.column("search_key"),
             "entity_id": idents.column("entity_id"),
             "id": idents.column("id"),

@@ -326,7 +326,7 @@ class Writer:
             table = table.sort_by([("entity_id", "ascending"), ("id", "ascending")])
         if legal_basis is not None:
             table = table.append_column(
-                "legal_basis", pa.array([legal_basis] * table.num_rows, pa.string())
+                "legal_basis", pa.repeat(pa.scalar(legal_basis, pa.string()), table.num_rows)
             )
         columns = [
             c
