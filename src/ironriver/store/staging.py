@@ -210,13 +210,17 @@ class StatementStage:
                     cur.fetchall()
                 cur.execute("BEGIN")
                 mode: Literal["create", "append"] = "create"
+                lookups: list[list[pa.Table]] = [[] for _ in LOOKUPS]
                 for tables in itertools.chain([first], batches):
                     staged.rows += tables[0].num_rows
-                    for name, data in zip(
-                        names, (tables[0].cast(schema), *tables[1:]), strict=True
-                    ):
-                        cur.adbc_ingest(name, data, mode=mode)
+                    cur.adbc_ingest(names[0], tables[0].cast(schema), mode=mode)
                     mode = "append"
+                    for rows, part in zip(lookups, tables[1:], strict=True):
+                        rows.append(part)
+                # each lookup table in its key order, so that the copy into the store appends
+                # to its B-tree instead of sorting there, inside the write lock
+                for name, rows in zip(names[1:], lookups, strict=True):
+                    cur.adbc_ingest(name, sort_rows(pa.concat_tables(rows)), mode="create")
                 cur.execute("COMMIT")
                 cur.close()
         finally:
@@ -238,6 +242,20 @@ class StatementStage:
 
     def __exit__(self, *exc: object) -> None:
         self.remove()
+
+
+def sort_rows(table: pa.Table) -> pa.Table:
+    """`table` sorted by all its columns in order, as SQLite's BINARY collation compares them
+    (byte-wise UTF-8; DuckDB sorts strings the same way and in parallel)."""
+    import duckdb
+
+    if table.num_rows < 2:
+        return table
+    order = ", ".join(f'"{c}"' for c in table.column_names)
+    with duckdb.connect() as con:
+        con.register("rows_to_sort", table)
+        out: pa.Table = con.sql(f"SELECT * FROM rows_to_sort ORDER BY {order}").to_arrow_table()
+    return out.cast(table.schema)
 
 
 def as_table(item: pa.Table | pa.RecordBatch) -> pa.Table:

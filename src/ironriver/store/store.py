@@ -405,12 +405,13 @@ class Writer:
             + ("" if staged.presorted else " ORDER BY entity_id, id")
         )
         added = int(raw.total_changes - before)
-        # the lookup rows, staged beside the statements, each inserted in its key order
+        # the lookup rows, staged beside the statements already in their key order (a scan
+        # of the side table returns them in insertion order): appended without a sort
         for name in LOOKUPS:
             cols = ", ".join(f'"{c}"' for c in dialect.TABLE_COLUMNS[name])
             raw.execute(
                 f"INSERT OR IGNORE INTO {name} ({cols}) SELECT {cols} "
-                f"FROM {STAGE_ALIAS}.{staged_lookup(staged.table, name)} ORDER BY {cols}"
+                f"FROM {STAGE_ALIAS}.{staged_lookup(staged.table, name)}"
             )
         return added
 
