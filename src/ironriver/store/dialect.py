@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.csv as pacsv
 from sqlalchemy import Connection, Engine, event
 
 from ironriver.store.ids import KEY_SCHEMA, REF_SCHEMA
@@ -101,24 +103,26 @@ TABLE_COLUMNS = {
 def insert_rows(
     conn: Connection,
     table: str,
-    columns: Sequence[str],
-    rows: Iterable[tuple[Any, ...]],
+    rows: pa.Table,
     constants: dict[str, int | bool | None] | None = None,
 ) -> int:
-    """Insert rows into `table` (statements or a lookup table), ignoring primary keys the
-    store already holds.
+    """Insert `rows` (an Arrow table whose columns are columns of `table`, a statement or
+    lookup table) ignoring primary keys the store already holds; return how many were added.
 
-    `rows` are tuples in `columns` order; `constants` are integer (or NULL) columns that are
-    the same for every row (dataset, label, retracted) and are written as SQL literals rather
-    than bound per row. Returns the number of rows actually added. SQLite: `INSERT OR IGNORE`
-    through the driver's executemany (rows pre-sorted by the primary key); PostgreSQL: COPY
-    into a temporary table, then `INSERT ... ON CONFLICT DO NOTHING`.
+    `constants` are integer (or NULL) columns that are the same for every row (dataset, label,
+    retracted), written as SQL literals rather than sent per row. SQLite: `INSERT OR IGNORE`
+    through the driver's executemany (rows pre-sorted by the primary key). PostgreSQL: Arrow
+    writes the rows as CSV (in C++, no Python object per value), COPY loads them into a
+    temporary table, then `INSERT ... ON CONFLICT DO NOTHING`.
     """
     constants = constants or {}
+    columns = rows.column_names
     allowed = TABLE_COLUMNS[table]  # identifiers below come from these fixed lists only
     for name in (*columns, *constants):
         if name not in allowed:
             raise ValueError(f"not a column of {table}: {name}")
+    if not rows.num_rows:
+        return 0
     literal = {k: _literal(v) for k, v in constants.items()}
     all_cols = ", ".join(f'"{c}"' for c in (*columns, *literal))
     raw = conn.connection.driver_connection
@@ -126,7 +130,8 @@ def insert_rows(
     if conn.dialect.name == "sqlite":
         values = ", ".join(["?"] * len(columns) + list(literal.values()))
         before = raw.total_changes
-        raw.executemany(f"INSERT OR IGNORE INTO {table} ({all_cols}) VALUES ({values})", rows)
+        data = zip(*(rows.column(c).to_pylist() for c in columns), strict=True)
+        raw.executemany(f"INSERT OR IGNORE INTO {table} ({all_cols}) VALUES ({values})", data)
         return int(raw.total_changes - before)
     stage_cols = ", ".join(f'"{c}"' for c in columns)
     select_cols = ", ".join([f'"{c}"' for c in columns] + list(literal.values()))
@@ -134,9 +139,9 @@ def insert_rows(
     with raw.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {stage}")
         cur.execute(f"CREATE TEMP TABLE {stage} AS SELECT {stage_cols} FROM {table} WITH NO DATA")
-        with cur.copy(f"COPY {stage} ({stage_cols}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        with cur.copy(f"COPY {stage} ({stage_cols}) FROM STDIN (FORMAT csv)") as copy:
+            for chunk in _csv_chunks(rows):
+                copy.write(chunk)
         cur.execute(
             f"INSERT INTO {table} ({all_cols}) SELECT {select_cols} FROM {stage} "
             "ON CONFLICT DO NOTHING"
@@ -144,6 +149,16 @@ def insert_rows(
         added = int(cur.rowcount)
         cur.execute(f"DROP TABLE {stage}")
         return added
+
+
+def _csv_chunks(rows: pa.Table, chunk_rows: int = 100_000) -> Iterator[memoryview]:
+    """`rows` as PostgreSQL's CSV COPY format reads them: every string quoted (so an empty
+    string stays empty), NULL as an unquoted empty field, booleans as true/false, no header."""
+    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+    for start in range(0, rows.num_rows, chunk_rows):
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(rows.slice(start, chunk_rows), sink, options)
+        yield memoryview(sink.getvalue())
 
 
 def _literal(value: int | bool | None) -> str:

@@ -336,9 +336,8 @@ class Writer:
         ]
         added = 0
         for start in range(0, table.num_rows, BATCH_ROWS):
-            part = table.slice(start, BATCH_ROWS)
-            rows = zip(*(part.column(c).to_pylist() for c in columns), strict=True)
-            added += dialect.insert_rows(self.conn, "statements", columns, rows, constants)
+            part = table.slice(start, BATCH_ROWS).select(columns)
+            added += dialect.insert_rows(self.conn, "statements", part, constants)
         self._add_lookups(table)
         return added
 
@@ -350,9 +349,7 @@ class Writer:
             if not rows.num_rows:
                 continue
             rows = rows.sort_by([(c, "ascending") for c in rows.column_names])
-            columns = rows.column_names
-            data = zip(*(rows.column(c).to_pylist() for c in columns), strict=True)
-            dialect.insert_rows(self.conn, name, columns, data)
+            dialect.insert_rows(self.conn, name, rows)
 
     def add_staged(self, stage: StatementStage) -> int:
         """Copy every staged table into the store (see `ironriver.store.staging`); return
