@@ -109,6 +109,11 @@ def init(ctx: click.Context, principals_out: Path) -> None:
         principals_out.write_text(DEFAULT_PRINCIPALS_YAML, encoding="utf-8")
         click.echo(f"Wrote starter principals to {principals_out}")
     click.echo(f"Store ready: {store.engine.url.render_as_string(hide_password=True)}")
+    if store.audit.read_file is not None:
+        click.echo(
+            f"Read-audit log: {store.audit.read_file} (part of the store: back up, copy and "
+            "move it with the store file)"
+        )
 
 
 @cli.command()
@@ -290,25 +295,33 @@ def export(ctx: click.Context, out: Path | None, schema: str | None, reason: str
 
 @cli.group()
 def audit() -> None:
-    """Read and verify the hash-chained audit log."""
+    """Read and verify the hash-chained audit log: a writes chain (ingests and other data
+    changes, in the store) and a reads chain (reads, searches, exports; beside a SQLite
+    store, in its read-audit file STORE.read-audit.sqlite)."""
 
 
 @audit.command("verify")
 @common_options
 @click.pass_context
 def audit_verify(ctx: click.Context) -> None:
-    """Check that no audit event was edited, removed or reordered.
+    """Check that no audit event was edited, removed or reordered, in either chain.
 
     \b
     Example: ironriver audit verify --db ironriver.db
     """
     app = app_context(ctx)
     result = app.open_store().audit.verify()
-    data = {"ok": result.ok, "events": result.events, "problems": list(result.problems)}
+    data = {
+        "ok": result.ok,
+        "events": result.events,
+        "chains": result.chains,
+        "problems": list(result.problems),
+    }
 
     def human() -> None:
+        chains = ", ".join(f"{name} chain: {n}" for name, n in result.chains.items())
         if result.ok:
-            click.echo(f"Audit log intact: {result.events} events.")
+            click.echo(f"Audit log intact: {result.events} events ({chains}).")
         else:
             click.echo(f"AUDIT LOG TAMPERED ({len(result.problems)} problems):")
             for p in result.problems:
@@ -325,7 +338,8 @@ def audit_verify(ctx: click.Context) -> None:
 @click.option("--actor", default=None)
 @click.pass_context
 def audit_log(ctx: click.Context, limit: int, actor: str | None) -> None:
-    """Show audit events (needs the auditor role).
+    """Show audit events of both chains, oldest first, merged in time order; the `chain`
+    column says which chain each came from (needs the auditor role).
 
     \b
     Example: ironriver audit log --as auditor --limit 20
@@ -341,8 +355,38 @@ def audit_log(ctx: click.Context, limit: int, actor: str | None) -> None:
     app.emit(
         data,
         lambda: table(
-            [[e.seq, e.at, e.actor, e.action, e.target[:40], e.reason] for e in events],
-            ["seq", "at", "actor", "action", "target", "reason"],
+            [[e.chain, e.seq, e.at, e.actor, e.action, e.target[:40], e.reason] for e in events],
+            ["chain", "seq", "at", "actor", "action", "target", "reason"],
+        ),
+    )
+
+
+@audit.command("restart-reads")
+@common_options
+@click.option("--reason", required=True, help="Why the read-audit file is lost (audited).")
+@click.pass_context
+def audit_restart_reads(ctx: click.Context, reason: str) -> None:
+    """Record that a SQLite store's read-audit file is lost, and start a new one (needs the
+    admin role). Restore the file from a backup instead if you can: its events are gone.
+
+    \b
+    Example: ironriver audit restart-reads --db ironriver.db --as loader --reason "disk lost"
+    """
+    app = app_context(ctx)
+    principal = app.principal()
+    if not principal.has_role("admin"):
+        raise AccessDenied(
+            f"{principal.name} may not restart the read-audit log.",
+            hint="Ask for the 'admin' role.",
+        )
+    store = app.open_store()
+    event = store.audit.restart_reads(principal.name, reason)
+    data = {"event": event.__dict__, "read_file": str(store.audit.read_file)}
+    app.emit(
+        data,
+        lambda: click.echo(
+            f"New read-audit file {store.audit.read_file}; its loss is writes-chain event "
+            f"{event.seq}."
         ),
     )
 

@@ -32,6 +32,7 @@ def test_init_writes_principals(tmp_path: Path) -> None:
         "init", "--db", str(tmp_path / "x.db"), "--principals-out", str(tmp_path / "p.yaml")
     )
     assert code == 0 and "Store ready" in out
+    assert f"Read-audit log: {tmp_path / 'x.db.read-audit.sqlite'}" in out
     assert "us-atf-analyst" in (tmp_path / "p.yaml").read_text()
 
 
@@ -65,17 +66,39 @@ def test_audit_verify_and_tamper(tmp_path: Path) -> None:
     db = _store(tmp_path)
     run("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--reason", "case 1")
     code, out = run("audit", "verify", "--db", db)
-    assert code == 0 and "intact" in out
+    assert code == 0 and "intact" in out and "reads chain: 3" in out
+    code, out = run("audit", "verify", "--db", db, "--json")
+    assert json.loads(out)["chains"] == {"writes": 1, "reads": 3}  # read, statements, neighbours
     code, out = run("audit", "log", "--db", db, "--as", "auditor", "--json")
     events = json.loads(out)
-    assert any(e["reason"] == "case 1" and e["action"] == "read" for e in events)
+    assert any(
+        e["reason"] == "case 1" and e["action"] == "read" and e["chain"] == "reads" for e in events
+    )
+    assert [e["chain"] for e in events] == ["writes", "reads", "reads", "reads"]
+    code, out = run("audit", "log", "--db", db, "--as", "auditor")
+    assert code == 0 and out.splitlines()[0].split()[:2] == ["chain", "seq"]
     store = open_store(f"sqlite:///{db}")
-    with store.engine.begin() as conn:
-        conn.execute(text("DROP TRIGGER audit_no_update"))
-        conn.execute(text("UPDATE audit_events SET reason = 'nothing' WHERE action = 'read'"))
+    with store.audit.read_engine().begin() as conn:
+        conn.execute(text("DROP TRIGGER audit_read_no_update"))
+        conn.execute(text("UPDATE audit_read_events SET reason = 'nothing' WHERE action = 'read'"))
     store.close()
     code, out = run("audit", "verify", "--db", db)
-    assert code == 5 and "TAMPERED" in out
+    assert code == 5 and "TAMPERED" in out and "reads chain: event 1 was edited" in out
+
+
+def test_lost_read_audit_file_is_restarted_by_an_admin(tmp_path: Path) -> None:
+    db = _store(tmp_path)
+    Path(f"{db}.read-audit.sqlite").unlink()
+    code, out = run("entity", "g1", "--db", db, "--as", "us-atf-analyst")
+    assert code == 5 and "is missing" in out and "restart-reads" in out
+    code, out = run("audit", "verify", "--db", db)
+    assert code == 5 and "reads chain: the read-audit file" in out
+    code, out = run("audit", "restart-reads", "--db", db, "--as", "auditor", "--reason", "lost")
+    assert code == 3 and "'admin' role" in out
+    code, out = run("audit", "restart-reads", "--db", db, "--as", "loader", "--reason", "lost")
+    assert code == 0 and "New read-audit file" in out
+    assert run("entity", "g1", "--db", db, "--as", "us-atf-analyst")[0] == 0
+    assert run("audit", "verify", "--db", db)[0] == 0
 
 
 def test_unknown_principal_is_a_clear_error(tmp_path: Path) -> None:

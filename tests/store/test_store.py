@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 from ironriver.errors import ModelError, StoreError
 from ironriver.policy import AccessLabel, Marking, Principal, View
 from ironriver.store import DatasetInfo, Store, open_store
+from ironriver.store.audit import READS, WRITES
 from ironriver.store.ids import statement_id
 from samples import ATF, FGR, MX, MX_ROWS, SEDENA, US, US_ROWS, load, table
 
@@ -120,48 +121,77 @@ def test_audit_chain_detects_tampering(store: Store) -> None:
     view.search("perez")
     list(view.export())
     result = store.audit.verify()
-    assert result.ok and result.events == 3
-    actions = [e.action for e in store.audit.events()]
-    assert actions == ["read", "search", "export"]
-    with pytest.raises(DBAPIError), store.engine.begin() as conn:
-        conn.execute(text("UPDATE audit_events SET actor = 'mallory' WHERE seq = 2"))
+    assert result.ok and result.chains == {WRITES: 1, READS: 3}  # writes: read-chain-start
+    actions = [(e.chain, e.action) for e in store.audit.events()]
+    assert actions == [(WRITES, "read-chain-start")] + [
+        (READS, a) for a in ("read", "search", "export")
+    ]
+    engine = store.audit.read_engine()
+    with pytest.raises(DBAPIError), engine.begin() as conn:
+        conn.execute(text("UPDATE audit_read_events SET actor = 'mallory' WHERE seq = 2"))
     _drop_guards(store)
-    with store.engine.begin() as conn:
-        conn.execute(text("UPDATE audit_events SET reason = 'nothing' WHERE seq = 2"))
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_read_events SET reason = 'nothing' WHERE seq = 2"))
     problems = store.audit.verify().problems
-    assert any("event 2 was edited" in p for p in problems)
+    assert any("reads chain: event 2 was edited" in p for p in problems)
 
 
-def test_audit_detects_removed_and_reordered(store: Store) -> None:
-    for i in range(4):
-        store.audit.append("a", "read", f"e{i}", "why")
+# one action per chain: a read goes to the reads chain, an ingest to the writes chain
+CHAINS = [("read", READS, "audit_read_events"), ("ingest", WRITES, "audit_events")]
+
+
+def _chain_engine(store: Store, chain: str) -> Engine:
+    return store.audit.read_engine() if chain == READS else store.engine
+
+
+@pytest.mark.parametrize(("action", "chain", "events"), CHAINS)
+def test_audit_detects_removed_and_reordered(
+    store: Store, action: str, chain: str, events: str
+) -> None:
+    appended = [store.audit.append("a", action, f"e{i}", "why") for i in range(4)]
+    assert {e.chain for e in appended} == {chain}
+    assert store.audit.verify().ok
+    seqs = [e.seq for e in appended]
     _drop_guards(store)
-    with store.engine.begin() as conn:
-        conn.execute(text("DELETE FROM audit_events WHERE seq = 2"))
-    assert any("missing" in p for p in store.audit.verify().problems)
-    with store.engine.begin() as conn:
-        conn.execute(text("UPDATE audit_events SET seq = 2 WHERE seq = 4"))
-    assert not store.audit.verify().ok
+    engine = _chain_engine(store, chain)
+    with engine.begin() as conn:
+        conn.execute(text(f"DELETE FROM {events} WHERE seq = :s"), {"s": seqs[1]})
+    problems = store.audit.verify().problems
+    assert any(p.startswith(f"{chain} chain: event {seqs[1]} is missing") for p in problems)
+    with engine.begin() as conn:
+        conn.execute(
+            text(f"UPDATE {events} SET seq = :a WHERE seq = :b"), {"a": seqs[1], "b": seqs[3]}
+        )
+    problems = store.audit.verify().problems
+    assert problems and all(p.startswith(f"{chain} chain:") for p in problems)
 
 
 def _drop_guards(store: Store) -> None:
     with store.engine.begin() as conn:
         if store.dialect == "sqlite":
-            conn.execute(text("DROP TRIGGER audit_no_update"))
-            conn.execute(text("DROP TRIGGER audit_no_delete"))
+            for name in ("no_update", "no_delete", "read_no_update", "read_no_delete"):
+                conn.execute(text(f"DROP TRIGGER audit_{name}"))
         else:
             conn.execute(text("DROP TRIGGER audit_no_change ON audit_events"))
+            conn.execute(text("DROP TRIGGER audit_read_no_change ON audit_read_events"))
+    if store.audit.read_file is not None:  # the read-audit file beside a SQLite store
+        with store.audit.read_engine().begin() as conn:
+            conn.execute(text("DROP TRIGGER audit_read_no_update"))
+            conn.execute(text("DROP TRIGGER audit_read_no_delete"))
 
 
-def test_audit_detects_truncated_tail(store: Store) -> None:
-    for i in range(3):
-        store.audit.append("a", "read", f"e{i}", "why")
+@pytest.mark.parametrize(("action", "chain", "events"), CHAINS)
+def test_audit_detects_truncated_tail(store: Store, action: str, chain: str, events: str) -> None:
+    last = [store.audit.append("a", action, f"e{i}", "why") for i in range(3)][-1]
     assert store.audit.verify().ok
     _drop_guards(store)
-    with store.engine.begin() as conn:
-        conn.execute(text("DELETE FROM audit_events WHERE seq = 3"))
+    with _chain_engine(store, chain).begin() as conn:
+        conn.execute(text(f"DELETE FROM {events} WHERE seq = :s"), {"s": last.seq})
     problems = store.audit.verify().problems
-    assert any("removed from the end" in p for p in problems)
+    assert problems == (
+        f"{chain} chain: the newest event should be {last.seq}, but the chain ends at "
+        f"{last.seq - 1} (events removed from the end)",
+    )
 
 
 def test_dataset_catalogue_hides_unreleasable(store: Store) -> None:

@@ -1,27 +1,78 @@
 """The append-only, hash-chained audit log: who read, searched, exported or ingested what,
 when and why.
 
+Two chains of the same shape, one API (`AuditLog.append` routes by action):
+
+- the **writes** chain (`audit_events`, in the store) holds events that change data: ingests,
+  retractions, the start of a read chain, and any action not in `READ_ACTIONS`. They are
+  appended inside the transaction of the data they describe (`conn=`), so an event exists
+  exactly when its data does.
+- the **reads** chain (`audit_read_events`) holds the events of reads (`READ_ACTIONS`: entity
+  reads, searches, neighbours, exports, ledgers). Each is appended in its own short
+  transaction, which never waits for a data write: on a file-backed SQLite store the chain
+  lives in its own file beside the store, `<store file>.read-audit.sqlite`
+  (`read_audit_path`), which the ingest never writes, so a read does not queue behind an
+  ingest that holds the store's write lock for seconds. On PostgreSQL and in-memory SQLite
+  both chains live in the store itself (separate tables, so on PostgreSQL a read does not
+  wait at the writes chain's head either).
+
 Each event's hash is SHA-256 over the previous event's hash and the event's own canonical
-JSON (sequence number included), so `verify()` detects any edited, removed or reordered event.
-Triggers refuse UPDATE and DELETE on the table; the chain catches whoever goes around them.
-Audit is separate from logging: it is part of the store and travels with it.
+JSON (sequence number included), so `verify()` detects any edited, removed or reordered event
+in either chain; a head row per chain, written with each event, catches events removed from
+the end. Triggers refuse UPDATE and DELETE on both event tables; the chains catch whoever goes
+around them. The reads chain is anchored in the writes chain: when a store gets its reads
+chain (created, or upgraded to migration 0004) a `read-chain-start` event with a fresh chain
+id is appended to the writes chain, and the first read event chains from a genesis hash
+derived from that id. So a read-audit file that is deleted, emptied and recreated, or taken
+from another store, is reported by `verify()`; opening the store never recreates a missing
+read-audit file (reads then fail with a message saying what to do), and `restart_reads()`
+records its loss in the writes chain before starting a new one.
+
+The read-audit file gets the store's protections: WAL, the busy timeout, the append-only
+triggers; it is created with its schema in one transaction, marked with a SQLite
+`application_id` and a `user_version` (its schema version, checked on open). Backups and
+copies of a SQLite store take both files. Events written before migration 0004 stay in the
+writes chain, whatever their action. Audit is separate from logging: it is part of the
+store and travels with it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, text
+from sqlalchemy import Connection, Engine, Table, create_engine, delete, func, insert, select
+from sqlalchemy import text as sql
 
-from ironriver.store.dialect import write_transaction
-from ironriver.store.tables import audit_events, audit_head
+from ironriver.errors import AuditError, StoreError
+from ironriver.store.dialect import configure_engine, engine_options, write_transaction
+from ironriver.store.tables import audit_events, audit_head, audit_read_events, audit_read_head
 
 GENESIS = "0" * 64
+WRITES = "writes"
+READS = "reads"
+
+READ_ACTIONS = frozenset(
+    {"read", "read-statements", "search", "search-identifier", "neighbours", "export", "ledger"}
+)
+"""Actions that change no data (what `ironriver.policy.View` logs): their events go to the
+reads chain. Every other action changes data and goes to the writes chain."""
+
+READ_CHAIN_START = "read-chain-start"
+READ_FILE_SUFFIX = ".read-audit.sqlite"
+READ_CHAIN_REVISION = "0004"  # the migration that gave stores a reads chain
+
+_APPLICATION_ID = 0x49524155  # "IRAU": PRAGMA application_id of a read-audit file
+_READ_FILE_VERSION = 1  # PRAGMA user_version: the read-audit file's schema version
 
 
 @dataclass(frozen=True)
@@ -36,6 +87,7 @@ class AuditEvent:
     detail: dict[str, Any]
     prev_hash: str
     hash: str
+    chain: str = WRITES
 
 
 @dataclass(frozen=True)
@@ -43,6 +95,56 @@ class VerifyResult:
     ok: bool
     events: int
     problems: tuple[str, ...]
+    chains: dict[str, int] = field(default_factory=dict)  # events per chain
+
+
+@dataclass(frozen=True)
+class _Chain:
+    name: str
+    events: Table
+    head: Table
+    pg_lock: str  # serialises appends on PostgreSQL (SQLite writers are serial already)
+
+
+_WRITE_CHAIN = _Chain(WRITES, audit_events, audit_head, "LOCK TABLE audit_events IN EXCLUSIVE MODE")
+_READ_CHAIN = _Chain(
+    READS, audit_read_events, audit_read_head, "LOCK TABLE audit_read_events IN EXCLUSIVE MODE"
+)
+
+# the append-only triggers of each event table, as statements per backend
+_SQLITE_GUARDS = {
+    "audit_events": (
+        "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit_events "
+        "BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit_events "
+        "BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END",
+    ),
+    "audit_read_events": (
+        "CREATE TRIGGER IF NOT EXISTS audit_read_no_update BEFORE UPDATE ON audit_read_events "
+        "BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS audit_read_no_delete BEFORE DELETE ON audit_read_events "
+        "BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END",
+    ),
+}
+_PG_GUARDS = {
+    "audit_events": (
+        "DROP TRIGGER IF EXISTS audit_no_change ON audit_events",
+        "CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit_events "
+        "FOR EACH ROW EXECUTE FUNCTION audit_append_only()",
+    ),
+    "audit_read_events": (
+        "DROP TRIGGER IF EXISTS audit_read_no_change ON audit_read_events",
+        "CREATE TRIGGER audit_read_no_change BEFORE UPDATE OR DELETE ON audit_read_events "
+        "FOR EACH ROW EXECUTE FUNCTION audit_append_only()",
+    ),
+}
+_SQLITE_TRIGGERS = (
+    "audit_no_update",
+    "audit_no_delete",
+    "audit_read_no_update",
+    "audit_read_no_delete",
+)
+_PG_TRIGGERS = ("audit_no_change", "audit_read_no_change")
 
 
 def _digest(
@@ -64,37 +166,278 @@ def _digest(
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
-def install_guards(conn: Connection) -> None:
-    """Refuse UPDATE and DELETE on audit_events (SQLite and PostgreSQL)."""
+def read_genesis(chain_id: str) -> str:
+    """The hash the first event of the reads chain `chain_id` follows."""
+    return hashlib.sha256(f"ironriver read chain {chain_id}".encode()).hexdigest()
+
+
+def read_audit_path(engine: Engine) -> Path | None:
+    """Where a store's reads chain lives in a file of its own: beside a file-backed SQLite
+    store; None (the store itself) for PostgreSQL and in-memory SQLite."""
+    db = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not db or db == ":memory:" or db.startswith("file:"):
+        return None
+    path = Path(db).resolve()
+    return path.with_name(path.name + READ_FILE_SUFFIX)
+
+
+def install_guards(
+    conn: Connection, tables: tuple[str, ...] = ("audit_events", "audit_read_events")
+) -> None:
+    """Refuse UPDATE and DELETE on the audit event tables (SQLite and PostgreSQL)."""
     if conn.dialect.name == "sqlite":
-        for op in ("UPDATE", "DELETE"):
-            conn.execute(
-                text(
-                    f"CREATE TRIGGER IF NOT EXISTS audit_no_{op.lower()} BEFORE {op} ON "
-                    "audit_events BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END"
+        for table in tables:
+            for statement in _SQLITE_GUARDS[table]:
+                conn.execute(sql(statement))
+        return
+    conn.execute(
+        sql(
+            "CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger AS $$ "
+            "BEGIN RAISE EXCEPTION 'audit log is append-only'; END; $$ LANGUAGE plpgsql"
+        )
+    )
+    for table in tables:
+        for statement in _PG_GUARDS[table]:
+            conn.execute(sql(statement))
+
+
+def guards_installed(conn: Connection) -> bool:
+    """Whether the store's append-only triggers are all in place (a read, no lock taken)."""
+    if conn.dialect.name == "sqlite":
+        query = sql(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN (:a, :b, :c, :d)"
+        ).bindparams(**dict(zip("abcd", _SQLITE_TRIGGERS, strict=True)))
+        return int(conn.execute(query).scalar_one()) == len(_SQLITE_TRIGGERS)
+    query = sql(
+        "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgname IN (:a, :b)"
+    ).bindparams(a=_PG_TRIGGERS[0], b=_PG_TRIGGERS[1])
+    return int(conn.execute(query).scalar_one()) == len(_PG_TRIGGERS)
+
+
+def _append(
+    conn: Connection,
+    chain: _Chain,
+    genesis: Callable[[], str],
+    actor: str,
+    action: str,
+    target: str,
+    reason: str,
+    detail: dict[str, Any] | None,
+    agency: str,
+) -> AuditEvent:
+    if conn.dialect.name == "postgresql":
+        conn.execute(sql(chain.pg_lock))
+    last = conn.execute(
+        select(chain.events.c.seq, chain.events.c.hash).order_by(chain.events.c.seq.desc()).limit(1)
+    ).first()
+    seq = 1 if last is None else int(last.seq) + 1
+    prev = genesis() if last is None else str(last.hash)
+    at = datetime.now(UTC).isoformat(timespec="microseconds")
+    detail_text = json.dumps(detail or {}, sort_keys=True, ensure_ascii=False, default=str)
+    digest = _digest(prev, seq, at, actor, agency, action, target, reason, detail_text)
+    conn.execute(
+        insert(chain.events).values(
+            seq=seq,
+            at=at,
+            actor=actor,
+            agency=agency,
+            action=action,
+            target=target,
+            reason=reason,
+            detail=detail_text,
+            prev_hash=prev,
+            hash=digest,
+        )
+    )
+    conn.execute(delete(chain.head))
+    conn.execute(insert(chain.head).values(id=1, seq=seq, hash=digest))
+    return AuditEvent(
+        seq, at, actor, agency, action, target, reason, detail or {}, prev, digest, chain.name
+    )
+
+
+def _events(
+    conn: Connection, chain: _Chain, limit: int | None, actor: str | None
+) -> list[AuditEvent]:
+    query = select(chain.events).order_by(chain.events.c.seq)
+    if actor:
+        query = query.where(chain.events.c.actor == actor)
+    if limit:
+        query = query.limit(limit)
+    return [
+        AuditEvent(
+            row.seq,
+            row.at,
+            row.actor,
+            row.agency,
+            row.action,
+            row.target,
+            row.reason,
+            json.loads(row.detail),
+            row.prev_hash,
+            row.hash,
+            chain.name,
+        )
+        for row in conn.execute(query)
+    ]
+
+
+@dataclass
+class _ChainCheck:
+    events: int = 0
+    problems: list[str] = field(default_factory=list)
+    read_chain: dict[str, Any] | None = None  # the newest read-chain-start event's detail
+    read_chain_at: str = ""
+
+
+def _verify(conn: Connection, chain: _Chain, genesis: str) -> _ChainCheck:
+    """Recompute one chain: report edited, removed or reordered events, naming the chain."""
+    check = _ChainCheck()
+    problems = check.problems
+    name = f"{chain.name} chain"
+    prev = genesis
+    expected_seq = 1
+    for row in conn.execute(select(chain.events).order_by(chain.events.c.seq)):
+        check.events += 1
+        if row.seq != expected_seq:
+            problems.append(
+                f"{name}: event {expected_seq} is missing (next event found is {row.seq})"
+            )
+        if row.prev_hash != prev:
+            if check.events == 1 and row.seq == 1:
+                problems.append(
+                    f"{name}: event 1 does not start the chain the store recorded (the "
+                    "read-audit file was replaced, or belongs to another store)"
                 )
-            )
-    else:
-        conn.execute(
-            text(
-                "CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger AS $$ "
-                "BEGIN RAISE EXCEPTION 'audit log is append-only'; END; $$ LANGUAGE plpgsql"
-            )
+            else:
+                problems.append(
+                    f"{name}: event {row.seq} does not follow the event before it "
+                    "(removed or reordered events)"
+                )
+        digest = _digest(
+            row.prev_hash,
+            row.seq,
+            row.at,
+            row.actor,
+            row.agency,
+            row.action,
+            row.target,
+            row.reason,
+            row.detail,
         )
-        conn.execute(text("DROP TRIGGER IF EXISTS audit_no_change ON audit_events"))
-        conn.execute(
-            text(
-                "CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit_events "
-                "FOR EACH ROW EXECUTE FUNCTION audit_append_only()"
-            )
+        if digest != row.hash:
+            problems.append(f"{name}: event {row.seq} was edited (its hash does not match)")
+        if row.action == READ_CHAIN_START and chain is _WRITE_CHAIN:
+            try:
+                check.read_chain, check.read_chain_at = json.loads(row.detail), row.at
+            except ValueError:
+                check.read_chain = {}
+        prev = row.hash
+        expected_seq = row.seq + 1
+    head = conn.execute(select(chain.head.c.seq, chain.head.c.hash)).first()
+    if head is not None and (head.seq != expected_seq - 1 or head.hash != prev):
+        problems.append(
+            f"{name}: the newest event should be {head.seq}, but the chain ends at "
+            f"{expected_seq - 1} (events removed from the end)"
         )
+    if head is None and check.events:
+        problems.append(f"{name}: the audit head record is missing")
+    return check
+
+
+def _latest_read_chain(conn: Connection) -> dict[str, Any] | None:
+    """The detail of the newest read-chain-start event of the writes chain, if any."""
+    row = conn.execute(
+        select(audit_events.c.detail)
+        .where(audit_events.c.action == READ_CHAIN_START)
+        .order_by(audit_events.c.seq.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else dict(json.loads(row.detail))
+
+
+def _open_read_file(path: Path, busy_timeout_s: float, create: bool) -> Engine:
+    """An engine on a read-audit file, checked to be one (and of a schema version this code
+    knows); with `create`, an empty or missing file is given the schema first."""
+    if not create and not path.exists():
+        raise AuditError(f"The read-audit file {path} is missing.", hint=_MISSING_HINT)
+    url = f"sqlite:///{path}"
+    engine = create_engine(url, **engine_options(url))
+    configure_engine(engine, busy_timeout_s)
+    try:
+        with engine.connect() as conn:
+            app_id, version = _file_marks(conn)
+        if (app_id, version) == (0, 0) and create:
+            with write_transaction(engine) as conn:  # BEGIN IMMEDIATE: one creator wins
+                app_id, version = _file_marks(conn)
+                tables = conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar_one()
+                if (app_id, version) == (0, 0) and not tables:
+                    audit_read_events.create(conn)
+                    audit_read_head.create(conn)
+                    install_guards(conn, ("audit_read_events",))
+                    conn.exec_driver_sql(f"PRAGMA application_id = {_APPLICATION_ID}")
+                    conn.exec_driver_sql(f"PRAGMA user_version = {_READ_FILE_VERSION}")
+                    app_id, version = _APPLICATION_ID, _READ_FILE_VERSION
+        if app_id != _APPLICATION_ID:
+            raise StoreError(
+                f"{path} is not an ironriver read-audit file.",
+                hint=f"Move it away: a store's read-audit file is '<store file>{READ_FILE_SUFFIX}'.",
+            )
+        if version != _READ_FILE_VERSION:
+            raise StoreError(
+                f"The read-audit file {path} has schema version {version}; this ironriver "
+                f"knows version {_READ_FILE_VERSION}.",
+                hint="Upgrade ironriver to the version that wrote this store.",
+            )
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+def _file_marks(conn: Connection) -> tuple[int, int]:
+    app_id = int(conn.exec_driver_sql("PRAGMA application_id").scalar_one())
+    return app_id, int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
+
+
+_MISSING_HINT = (
+    "A SQLite store is two files: restore the read-audit file from the backup or copy this "
+    "store came from, beside the store file. If it is lost, record that with "
+    "`ironriver audit restart-reads --as ADMIN --reason WHY` and reads are audited again."
+)
 
 
 class AuditLog:
-    """Append to and verify the audit chain of one store."""
+    """Append to, list and verify the two audit chains of one store."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self, engine: Engine, read_file: Path | None = None, busy_timeout_s: float = 120.0
+    ) -> None:
         self._engine = engine
+        self.read_file = read_file
+        """The read-audit file beside a file-backed SQLite store; None when the reads chain
+        lives in the store itself (PostgreSQL, in-memory SQLite)."""
+        self._busy_timeout_s = busy_timeout_s
+        self._read_engine: Engine | None = None
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._read_engine is not None:
+                self._read_engine.dispose()
+                self._read_engine = None
+
+    def read_engine(self) -> Engine:
+        """The engine holding the reads chain: the read-audit file's, opened once per
+        `AuditLog` (not per read), or the store's own."""
+        if self.read_file is None:
+            return self._engine
+        with self._lock:
+            if self._read_engine is None:
+                self._read_engine = _open_read_file(
+                    self.read_file, self._busy_timeout_s, create=False
+                )
+            return self._read_engine
 
     def append(
         self,
@@ -106,119 +449,141 @@ class AuditLog:
         agency: str = "",
         conn: Connection | None = None,
     ) -> AuditEvent:
-        """Append one event; inside `conn`'s transaction when given (so it commits with it)."""
+        """Append one event. A read (`READ_ACTIONS`) goes to the reads chain in its own
+        transaction; any other action to the writes chain, inside `conn`'s transaction when
+        given (so it commits with the data it describes), else in its own."""
+        if action in READ_ACTIONS:
+            if conn is not None:
+                raise ValueError(
+                    f"'{action}' is a read: its event goes to the reads chain in its own "
+                    "transaction, not inside a data transaction (do not pass conn)"
+                )
+            with write_transaction(self.read_engine()) as own:
+                in_store = None if self.read_file is not None else own
+                return _append(
+                    own,
+                    _READ_CHAIN,
+                    lambda: self._read_genesis(in_store),
+                    actor,
+                    action,
+                    target,
+                    reason,
+                    detail,
+                    agency,
+                )
         if conn is None:
             with write_transaction(self._engine) as own:
-                return self._append(own, actor, action, target, reason, detail, agency)
-        return self._append(conn, actor, action, target, reason, detail, agency)
+                return self.append(actor, action, target, reason, detail, agency, own)
+        return _append(
+            conn, _WRITE_CHAIN, lambda: GENESIS, actor, action, target, reason, detail, agency
+        )
 
-    def _append(
-        self,
-        conn: Connection,
-        actor: str,
-        action: str,
-        target: str,
-        reason: str,
-        detail: dict[str, Any] | None,
-        agency: str,
-    ) -> AuditEvent:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("LOCK TABLE audit_events IN EXCLUSIVE MODE"))
-        last = conn.execute(
-            select(audit_events.c.seq, audit_events.c.hash)
-            .order_by(audit_events.c.seq.desc())
-            .limit(1)
-        ).first()
-        seq = 1 if last is None else int(last.seq) + 1
-        prev = GENESIS if last is None else str(last.hash)
-        at = datetime.now(UTC).isoformat(timespec="microseconds")
-        detail_text = json.dumps(detail or {}, sort_keys=True, ensure_ascii=False, default=str)
-        digest = _digest(prev, seq, at, actor, agency, action, target, reason, detail_text)
-        conn.execute(
-            insert(audit_events).values(
-                seq=seq,
-                at=at,
-                actor=actor,
-                agency=agency,
-                action=action,
-                target=target,
-                reason=reason,
-                detail=detail_text,
-                prev_hash=prev,
-                hash=digest,
+    def _read_genesis(self, conn: Connection | None) -> str:
+        """The genesis of the current reads chain (from the writes chain, in the store)."""
+        if conn is None:
+            with self._engine.connect() as own:
+                start = _latest_read_chain(own)
+        else:
+            start = _latest_read_chain(conn)
+        return read_genesis(str(start["chain_id"])) if start else GENESIS
+
+    def start_reads(self, conn: Connection, actor: str, reason: str) -> AuditEvent:
+        """Give the store a new reads chain, recorded by a read-chain-start event in the
+        writes chain, inside `conn`'s (the store's) write transaction. Beside a SQLite file
+        store the read-audit file is created (or adopted, if it exists and is empty: a
+        creation that did not commit). `open_store` calls this once, when it creates a store
+        or upgrades it to migration 0004."""
+        chain_id = uuid.uuid4().hex
+        detail: dict[str, Any] = {"chain_id": chain_id, "location": "store"}
+        previous = _latest_read_chain(conn)
+        if previous is not None:
+            detail["replaces"] = previous.get("chain_id")
+        if self.read_file is not None:
+            detail["location"] = self.read_file.name
+            engine = _open_read_file(self.read_file, self._busy_timeout_s, create=True)
+            with engine.connect() as read_conn:
+                held = read_conn.execute(
+                    select(func.count()).select_from(audit_read_events)
+                ).scalar_one()
+            if held:
+                engine.dispose()
+                raise StoreError(
+                    f"{self.read_file} already holds {held} read-audit events of another "
+                    "store (or of an earlier store of the same name).",
+                    hint="Move that file away (keep it if it is evidence) and open the store "
+                    "again.",
+                )
+            with self._lock:
+                if self._read_engine is not None:
+                    self._read_engine.dispose()
+                self._read_engine = engine
+        return self.append(actor, READ_CHAIN_START, detail["location"], reason, detail, conn=conn)
+
+    def restart_reads(self, actor: str, reason: str) -> AuditEvent:
+        """Record that a SQLite store's read-audit file is lost and start a new one. The
+        events it held are gone; the writes chain says when and by whom that was accepted."""
+        if self.read_file is None:
+            raise AuditError(
+                "This store keeps its reads chain inside the store: there is no read-audit "
+                "file to restart.",
+                hint="Run `ironriver audit verify` to check both chains.",
             )
-        )
-        conn.execute(delete(audit_head))
-        conn.execute(insert(audit_head).values(id=1, seq=seq, hash=digest))
-        return AuditEvent(
-            seq, at, actor, agency, action, target, reason, detail or {}, prev, digest
-        )
+        if self.read_file.exists():
+            raise AuditError(
+                f"The read-audit file {self.read_file} exists: there is nothing to restart.",
+                hint="Run `ironriver audit verify`; move the file away first only if it is "
+                "not this store's.",
+            )
+        if not reason:
+            raise AuditError("Say why the read-audit file is lost.", hint="Pass --reason.")
+        with write_transaction(self._engine) as conn:
+            return self.start_reads(conn, actor, reason)
 
     def events(self, limit: int | None = None, actor: str | None = None) -> Iterator[AuditEvent]:
-        query = select(audit_events).order_by(audit_events.c.seq)
-        if actor:
-            query = query.where(audit_events.c.actor == actor)
-        if limit:
-            query = query.limit(limit)
+        """Events of both chains, oldest first, merged by time (each says its `chain`).
+        A missing read-audit file lists the writes chain only (`verify` reports it)."""
         with self._engine.connect() as conn:
-            for row in conn.execute(query):
-                yield AuditEvent(
-                    row.seq,
-                    row.at,
-                    row.actor,
-                    row.agency,
-                    row.action,
-                    row.target,
-                    row.reason,
-                    json.loads(row.detail),
-                    row.prev_hash,
-                    row.hash,
-                )
+            writes = _events(conn, _WRITE_CHAIN, limit, actor)
+        reads: list[AuditEvent] = []
+        if self.read_file is None or self.read_file.exists():
+            with self.read_engine().connect() as conn:
+                reads = _events(conn, _READ_CHAIN, limit, actor)
+        merged = heapq.merge(writes, reads, key=lambda e: e.at)
+        yield from islice(merged, limit) if limit else merged
 
     def count(self) -> int:
+        """Events in both chains."""
         with self._engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(audit_events)).scalar_one())
+            n = int(conn.execute(select(func.count()).select_from(audit_events)).scalar_one())
+        if self.read_file is None or self.read_file.exists():
+            with self.read_engine().connect() as conn:
+                query = select(func.count()).select_from(audit_read_events)
+                n += int(conn.execute(query).scalar_one())
+        return n
 
     def verify(self) -> VerifyResult:
-        """Recompute the chain: report edited, removed or reordered events."""
-        problems: list[str] = []
-        prev = GENESIS
-        expected_seq = 1
-        n = 0
+        """Recompute both chains: report edited, removed or reordered events, naming the
+        chain, and a reads chain that is missing or is not the one the store recorded."""
         with self._engine.connect() as conn:
-            rows = conn.execute(select(audit_events).order_by(audit_events.c.seq))
-            for row in rows:
-                n += 1
-                if row.seq != expected_seq:
-                    problems.append(
-                        f"event {expected_seq} is missing (next event found is {row.seq})"
-                    )
-                if row.prev_hash != prev:
-                    problems.append(
-                        f"event {row.seq} does not follow the event before it "
-                        "(removed or reordered events)"
-                    )
-                digest = _digest(
-                    row.prev_hash,
-                    row.seq,
-                    row.at,
-                    row.actor,
-                    row.agency,
-                    row.action,
-                    row.target,
-                    row.reason,
-                    row.detail,
+            writes = _verify(conn, _WRITE_CHAIN, GENESIS)
+        start = writes.read_chain
+        genesis = read_genesis(str(start.get("chain_id"))) if start else GENESIS
+        problems = list(writes.problems)
+        reads = _ChainCheck()
+        if self.read_file is not None and not self.read_file.exists():
+            if start is not None:
+                problems.append(
+                    f"reads chain: the read-audit file {self.read_file} is missing (the "
+                    f"store started it at {writes.read_chain_at}); its events are lost "
+                    "unless it is restored"
                 )
-                if digest != row.hash:
-                    problems.append(f"event {row.seq} was edited (its hash does not match)")
-                prev = row.hash
-                expected_seq = row.seq + 1
-            head = conn.execute(select(audit_head.c.seq, audit_head.c.hash)).first()
-        if head is not None and (head.seq != expected_seq - 1 or head.hash != prev):
-            problems.append(
-                f"the newest event should be {head.seq}, but the chain ends at "
-                f"{expected_seq - 1} (events removed from the end)"
-            )
-        if head is None and n:
-            problems.append("the audit head record is missing")
-        return VerifyResult(ok=not problems, events=n, problems=tuple(problems))
+        else:
+            with self.read_engine().connect() as conn:
+                reads = _verify(conn, _READ_CHAIN, genesis)
+            problems += reads.problems
+        return VerifyResult(
+            ok=not problems,
+            events=writes.events + reads.events,
+            problems=tuple(problems),
+            chains={WRITES: writes.events, READS: reads.events},
+        )

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 
@@ -28,7 +31,13 @@ from ironriver.policy.markings import AccessLabel, Marking, parse_releasable, re
 from ironriver.prefetch import prefetch
 from ironriver.settings import Settings
 from ironriver.store import dialect
-from ironriver.store.audit import AuditLog, install_guards
+from ironriver.store.audit import (
+    READ_CHAIN_REVISION,
+    AuditLog,
+    guards_installed,
+    install_guards,
+    read_audit_path,
+)
 from ironriver.store.staging import (
     LOOKUPS,
     STAGE_ALIAS,
@@ -83,18 +92,20 @@ def _now() -> str:
 
 
 class Store:
-    """A statement store bound to one database (and one ledger folder)."""
+    """A statement store bound to one database (and one ledger folder). A file-backed
+    SQLite store has a second file beside it, its read-audit log (`audit.read_file`)."""
 
-    def __init__(self, engine: Engine, ledger_dir: Path) -> None:
+    def __init__(self, engine: Engine, ledger_dir: Path, audit: AuditLog | None = None) -> None:
         self.engine = engine
         self.ledger_dir = ledger_dir
-        self.audit = AuditLog(engine)
+        self.audit = audit or AuditLog(engine, read_audit_path(engine))
 
     @property
     def dialect(self) -> str:
         return str(self.engine.dialect.name)
 
     def close(self) -> None:
+        self.audit.close()
         self.engine.dispose()
 
     # -- datasets and labels ---------------------------------------------------------------
@@ -443,8 +454,26 @@ def _alembic_config(conn: Connection) -> Config:
     return cfg
 
 
+@cache
+def _head_revision() -> str | None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("ironriver.store") / "migrations"))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def _ready(conn: Connection) -> bool:
+    """Whether the schema is at the newest migration with its audit guards in place."""
+    current = MigrationContext.configure(conn).get_current_revision()
+    return current == _head_revision() and guards_installed(conn)
+
+
 def open_store(settings: Settings | str, ledger_dir: Path | None = None) -> Store:
-    """Open (creating and migrating if needed) the store named by `settings` or a URL."""
+    """Open (creating and migrating if needed) the store named by `settings` or a URL.
+
+    A store at the newest schema is opened with reads only, so opening does not wait for an
+    ingest holding the write lock; creating or upgrading it takes the write lock. A new
+    store, or one upgraded past migration 0004, gets its reads audit chain (and, beside a
+    SQLite file, its read-audit file: see `ironriver.store.audit`)."""
     if isinstance(settings, str):
         settings = Settings.from_env({}, db=settings)
     url = settings.db_url
@@ -456,18 +485,33 @@ def open_store(settings: Settings | str, ledger_dir: Path | None = None) -> Stor
             hint="Use sqlite:///path.db or postgresql+psycopg://user@host/db.",
         ) from exc
     dialect.configure_engine(engine, settings.busy_timeout_s)
+    audit = AuditLog(engine, read_audit_path(engine), settings.busy_timeout_s)
     try:
-        with dialect.write_transaction(engine) as conn:
-            command.upgrade(_alembic_config(conn), "head")
-            install_guards(conn)
+        with engine.connect() as conn:
+            ready = _ready(conn)
+        if not ready:
+            with dialect.write_transaction(engine) as conn:
+                before = MigrationContext.configure(conn).get_current_revision()
+                command.upgrade(_alembic_config(conn), "head")
+                install_guards(conn)
+                if before is None or before < READ_CHAIN_REVISION:
+                    reason = "new store" if before is None else f"upgrade from {before}"
+                    audit.start_reads(conn, "ironriver", reason)
     except OperationalError as exc:
+        audit.close()
+        engine.dispose()
         raise StoreError(
             f"Cannot open store {url!r}: {exc.orig}",
             hint="Check the path or server, and that you may write there.",
         ) from exc
+    except BaseException:
+        audit.close()
+        engine.dispose()
+        raise
     log.info(
         "store.opened",
         backend=engine.dialect.name,
         url=engine.url.render_as_string(hide_password=True),
+        read_audit=str(audit.read_file or "in the store"),
     )
-    return Store(engine, ledger_dir or settings.ledger_dir)
+    return Store(engine, ledger_dir or settings.ledger_dir, audit)

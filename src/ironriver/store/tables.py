@@ -13,7 +13,11 @@ Invariants:
   `statement_keys` and `statement_refs` tables (see below), not through indexes on
   `statements`; its `search_key` column is no longer written (stores written before
   migration 0003 have it, which that migration reads).
-- `audit_events` is append-only (enforced by triggers) and hash-chained.
+- The audit log is two hash chains of the same shape (see `ironriver.store.audit`):
+  `audit_events`/`audit_head` for events that change data, written in the data's own
+  transaction, and `audit_read_events`/`audit_read_head` for reads. Both are append-only
+  (enforced by triggers). On a file-backed SQLite store the read chain lives in its own file
+  beside the store, so these two tables stay empty in the store file itself.
 """
 
 from __future__ import annotations
@@ -137,25 +141,31 @@ judgements = Table(
     Column("superseded", Boolean, nullable=False, default=False),
 )
 
-audit_events = Table(
-    "audit_events",
-    metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=False),
-    Column("at", String(32), nullable=False),
-    Column("actor", String(128), nullable=False),
-    Column("agency", String(64), nullable=False),
-    Column("action", String(32), nullable=False),
-    Column("target", Text, nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("detail", Text, nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("hash", String(64), nullable=False),
-)
 
-audit_head = Table(
-    "audit_head",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("seq", Integer, nullable=False),
-    Column("hash", String(64), nullable=False),
-)
+def _audit_event_columns() -> list[Column[object]]:
+    return [
+        Column("seq", Integer, primary_key=True, autoincrement=False),
+        Column("at", String(32), nullable=False),
+        Column("actor", String(128), nullable=False),
+        Column("agency", String(64), nullable=False),
+        Column("action", String(32), nullable=False),
+        Column("target", Text, nullable=False),
+        Column("reason", Text, nullable=False),
+        Column("detail", Text, nullable=False),
+        Column("prev_hash", String(64), nullable=False),
+        Column("hash", String(64), nullable=False),
+    ]
+
+
+def _audit_head_columns() -> list[Column[object]]:
+    return [
+        Column("id", Integer, primary_key=True, autoincrement=False),
+        Column("seq", Integer, nullable=False),
+        Column("hash", String(64), nullable=False),
+    ]
+
+
+audit_events = Table("audit_events", metadata, *_audit_event_columns())
+audit_head = Table("audit_head", metadata, *_audit_head_columns())
+audit_read_events = Table("audit_read_events", metadata, *_audit_event_columns())
+audit_read_head = Table("audit_read_head", metadata, *_audit_head_columns())

@@ -1,0 +1,266 @@
+"""The two audit chains: reads audited beside the data, writes inside it.
+
+An audited read must not wait for a data write (an ingest holds a SQLite store's write lock
+for seconds), so on a file-backed SQLite store read events go to their own file and chain;
+data changes stay in the store, atomic with their data. Runs on both backends where the
+behaviour is the same; the file-specific tests use SQLite files.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from ironriver.errors import AuditError, NotFound, StoreError
+from ironriver.policy import View
+from ironriver.settings import Settings
+from ironriver.store import Store, dialect, open_store
+from ironriver.store.audit import (
+    _WRITE_CHAIN,
+    GENESIS,
+    READ_ACTIONS,
+    READ_CHAIN_START,
+    READS,
+    WRITES,
+    AuditLog,
+    _append,
+)
+from ironriver.store.store import _alembic_config
+from samples import ATF, US, load, table
+
+
+@pytest.fixture
+def quick_store(tmp_path: Path) -> Iterator[Store]:
+    """A SQLite file store whose connections give up on a lock after 1 s (not 120 s)."""
+    settings = Settings.from_env({"IRONRIVER_BUSY_TIMEOUT": "1"}, db=str(tmp_path / "s.db"))
+    store = open_store(settings, ledger_dir=tmp_path / "ledgers")
+    load(store)
+    yield store
+    store.close()
+
+
+def _hold_write_lock(db: Path) -> sqlite3.Connection:
+    """Another connection holding the store's write lock, as an ingest does while it copies
+    and commits."""
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    return other
+
+
+def test_audited_read_does_not_wait_for_a_data_write(quick_store: Store, tmp_path: Path) -> None:
+    store = quick_store
+    holder = _hold_write_lock(tmp_path / "s.db")
+    try:
+        # the lock is real: a writes-chain event (a data change) cannot get in meanwhile
+        with pytest.raises(OperationalError, match="database is locked"):
+            store.audit.append("loader", "ingest", US.name, "load")
+        view = View(store, ATF, reason="case 9")
+        entity = view.entity("g1")
+        hits = view.search("perez")
+        # a new process (each CLI command) opens the store without taking the write lock
+        settings = Settings.from_env({"IRONRIVER_BUSY_TIMEOUT": "1"}, db=str(tmp_path / "s.db"))
+        other = open_store(settings, ledger_dir=tmp_path / "ledgers")
+        assert View(other, ATF, reason="case 10").entity("p1") is not None
+        other.close()
+    finally:
+        holder.rollback()
+        holder.close()
+    assert entity is not None and [h.entity_id for h in hits] == ["p1"]
+    reads = [(e.action, e.target, e.reason) for e in store.audit.events() if e.chain == READS]
+    assert reads == [
+        ("read", "g1", "case 9"),
+        ("search", "perez", "case 9"),
+        ("read", "p1", "case 10"),
+    ]
+    result = store.audit.verify()
+    assert result.ok and result.chains == {WRITES: 1, READS: 3}
+
+
+def test_view_actions_are_all_reads(store: Store) -> None:
+    """Every audited View operation lands in the reads chain, and READ_ACTIONS names no
+    action the View does not log (a View action missing from it would block on ingests)."""
+    load(store)
+    view = View(store, ATF, reason="r")
+    view.entity("g1")
+    view.statements("g1")
+    view.search("perez")
+    view.by_identifier("ABC123")
+    view.neighbours("p1")
+    list(view.export())
+    with pytest.raises(NotFound):
+        view.ledger("no_such_ledger")
+    events = list(store.audit.events())
+    assert [e.action for e in events if e.chain == WRITES] == [READ_CHAIN_START]
+    assert {e.action for e in events if e.chain == READS} == READ_ACTIONS
+    assert store.audit.verify().ok
+
+
+def test_data_events_stay_atomic_with_their_data(store: Store) -> None:
+    with store.writer() as w:
+        w.ensure_dataset(US)
+        w.add_statements(table(US.name, [("p1", "Individual", "name", "Uno")]), US.name, US.label)
+        event = store.audit.append("loader", "ingest", US.name, "load", conn=w.conn)
+    assert event.chain == WRITES
+    with pytest.raises(RuntimeError), store.writer() as w:
+        w.add_statements(table(US.name, [("p2", "Individual", "name", "Dos")]), US.name, US.label)
+        store.audit.append("loader", "ingest", US.name, "load again", conn=w.conn)
+        raise RuntimeError("the ingest fails after its event was appended")
+    assert [e.reason for e in store.audit.events() if e.action == "ingest"] == ["load"]
+    assert store.statement_count() == 1
+    with pytest.raises(ValueError, match="is a read"), store.writer() as w:
+        store.audit.append("a", "read", "p1", conn=w.conn)
+    assert store.audit.verify().ok
+
+
+def test_listing_merges_both_chains_in_time_order(store: Store) -> None:
+    store.audit.append("a", "read", "e1")
+    store.audit.append("loader", "ingest", "ds")
+    store.audit.append("a", "search", "x")
+    events = list(store.audit.events())
+    assert [(e.chain, e.action) for e in events] == [
+        (WRITES, READ_CHAIN_START),
+        (READS, "read"),
+        (WRITES, "ingest"),
+        (READS, "search"),
+    ]
+    assert [e.at for e in events] == sorted(e.at for e in events)
+    assert [e.action for e in store.audit.events(limit=2)] == [READ_CHAIN_START, "read"]
+    assert [e.action for e in store.audit.events(actor="a")] == ["read", "search"]
+    assert store.audit.count() == 4
+
+
+def test_read_audit_file_is_protected(quick_store: Store, tmp_path: Path) -> None:
+    store = quick_store
+    path = store.audit.read_file
+    assert path == tmp_path / "s.db.read-audit.sqlite" and path.exists()
+    store.audit.append("a", "read", "g1", "why")
+    with store.audit.read_engine().connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 1000
+    with pytest.raises(DBAPIError, match="append-only"), store.audit.read_engine().begin() as c:
+        c.execute(text("DELETE FROM audit_read_events"))
+    # the store file's own read tables stay empty: reads went to the file
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM audit_read_events")).scalar() == 0
+
+
+def test_missing_read_audit_file_is_reported_not_recreated(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    store = open_store(str(db))
+    store.audit.append("a", "read", "g1", "before the loss")
+    path = store.audit.read_file
+    assert path is not None
+    store.close()
+    path.unlink()
+    store = open_store(str(db))
+    with pytest.raises(AuditError, match=r"read-audit file .* is missing") as info:
+        View(store, ATF, reason="r").entity("g1")
+    assert "restart-reads" in (info.value.hint or "")
+    assert not path.exists()  # opening and reading did not quietly start a new chain
+    problems = store.audit.verify().problems
+    assert len(problems) == 1 and problems[0].startswith("reads chain: the read-audit file")
+    with pytest.raises(AuditError, match="Say why"):
+        store.audit.restart_reads("loader", "")
+    event = store.audit.restart_reads("loader", "disk failure")
+    assert event.chain == WRITES and event.detail["replaces"]
+    View(store, ATF, reason="after").entity("g1")
+    assert store.audit.verify().ok
+    with pytest.raises(AuditError, match="nothing to restart"):
+        store.audit.restart_reads("loader", "again")
+    store.close()
+
+
+def test_replaced_read_audit_file_is_reported(tmp_path: Path) -> None:
+    stores = [open_store(str(tmp_path / f"{name}.db")) for name in ("a", "b")]
+    for s in stores:
+        s.audit.append("a", "read", "g1", "why")
+        assert s.audit.verify().ok
+    paths = [s.audit.read_file for s in stores]
+    for s in stores:
+        s.close()
+    assert paths[0] is not None and paths[1] is not None
+    paths[0].unlink()
+    paths[1].rename(paths[0])  # b's reads chain, self-consistent, put in a's place
+    store = open_store(str(tmp_path / "a.db"))
+    problems = store.audit.verify().problems
+    assert problems == (
+        "reads chain: event 1 does not start the chain the store recorded "
+        "(the read-audit file was replaced, or belongs to another store)",
+    )
+    store.close()
+
+
+def test_new_store_refuses_a_leftover_read_audit_file(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    store = open_store(str(db))
+    store.audit.append("a", "read", "g1", "why")
+    store.close()
+    db.unlink()  # the store file is deleted, its read-audit file left behind
+    with pytest.raises(StoreError, match="already holds 1 read-audit events"):
+        open_store(str(db))
+
+
+def test_foreign_or_newer_read_audit_file_is_refused(tmp_path: Path) -> None:
+    foreign = tmp_path / "x.db.read-audit.sqlite"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE notes (t TEXT)")
+    conn.close()
+    with pytest.raises(StoreError, match="is not an ironriver read-audit file"):
+        open_store(str(tmp_path / "x.db"))
+    store = open_store(str(tmp_path / "y.db"))
+    path = store.audit.read_file
+    assert path is not None
+    store.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 2")
+    conn.close()
+    store = open_store(str(tmp_path / "y.db"))
+    with pytest.raises(StoreError, match="schema version 2"):
+        store.audit.append("a", "read", "g1")
+    store.close()
+
+
+def test_in_memory_store_keeps_both_chains_inside(tmp_path: Path) -> None:
+    store = open_store("sqlite://", ledger_dir=tmp_path / "m")
+    assert store.audit.read_file is None
+    store.audit.append("a", "read", "g1")
+    assert store.audit.verify().chains == {WRITES: 1, READS: 1}
+    store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_upgrade_keeps_old_events_and_starts_the_reads_chain(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """A store from before the split (revision 0003) keeps its events, reads included, in
+    the writes chain; its new reads go to the reads chain."""
+    if backend == "postgresql":
+        url = str(request.getfixturevalue("pg_url"))
+    else:
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url, **dialect.engine_options(url))
+    dialect.configure_engine(engine)
+    with dialect.write_transaction(engine) as conn:
+        command.upgrade(_alembic_config(conn), "0003")
+        old = AuditLog(engine)  # what the code of 0003 wrote: every event in audit_events
+        old.append("loader", "ingest", "ds", conn=conn)
+    with engine.begin() as conn:  # a read appended by the old code, in the old table
+        _append(conn, _WRITE_CHAIN, lambda: GENESIS, "a", "read", "g1", "old", None, "")
+    engine.dispose()
+    store = open_store(url, ledger_dir=tmp_path / "ledgers")
+    store.audit.append("a", "read", "g1", "new")
+    events = [(e.chain, e.action, e.reason) for e in store.audit.events()]
+    assert events == [
+        (WRITES, "ingest", ""),
+        (WRITES, "read", "old"),
+        (WRITES, READ_CHAIN_START, "upgrade from 0003"),
+        (READS, "read", "new"),
+    ]
+    assert store.audit.verify().ok
+    store.close()
