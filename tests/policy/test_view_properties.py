@@ -19,6 +19,7 @@ import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ironriver.model import get_model
 from ironriver.policy import AccessLabel, Marking, Principal, View, can_see
 from ironriver.store import DatasetInfo, Store, open_store
 from ironriver.store.ids import statement_id
@@ -60,11 +61,19 @@ label_st = st.builds(
 )
 
 
+# A person's name may also come from an agency that only knows a LegalEntity: the entity's
+# schema then depends on which of its statements a principal sees.
+BROADER = {"Individual": "LegalEntity"}
+EXPORT_SCHEMATA = ("Individual", "Person", "LegalEntity", "Firearm", "Thing", "Interval")
+
+
 @st.composite
 def fact_st(draw: Any) -> tuple[str, str, str, str, AccessLabel]:
     entity = draw(st.sampled_from(sorted(ENTITIES)))
     schema = ENTITIES[entity]
     prop, value = draw(st.sampled_from(VALUES[schema]))
+    if prop == "name" and schema in BROADER and draw(st.booleans()):
+        schema = BROADER[schema]
     return entity, schema, prop, value, draw(label_st)
 
 
@@ -114,6 +123,8 @@ def snapshot(view: View) -> dict[str, Any]:
         counts.entities_by_dataset,
     )
     out["export"] = [(e.id, e.schema.name, e.properties) for e in view.export()]
+    for schema in EXPORT_SCHEMATA:
+        out[f"export:{schema}"] = [(e.id, e.schema.name) for e in view.export(schema)]
     return out
 
 
@@ -139,3 +150,9 @@ def test_view_equals_visible_statements_alone(
     assert got == expected
     tally = Counter(f"ds_{f[4].owner_agency.lower()}" for f in visible)
     assert got["counts"][1] == dict(tally)
+    # export(schema) is exactly the full export's entities of that schema or a descendant
+    model = get_model()
+    for schema in EXPORT_SCHEMATA:
+        assert got[f"export:{schema}"] == [
+            (eid, name) for eid, name, _ in got["export"] if model[name].is_a(schema)
+        ]
