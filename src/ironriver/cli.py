@@ -15,6 +15,7 @@ from ironriver.errors import AccessDenied, IronriverError
 from ironriver.logs import LEVELS, get_logger
 from ironriver.logs import configure as configure_logging
 from ironriver.policy import DEFAULT_PRINCIPALS_YAML, authorize_export
+from ironriver.policy import retract as retract_statements
 
 log = get_logger(__name__)
 
@@ -291,6 +292,50 @@ def export(ctx: click.Context, out: Path | None, schema: str | None, reason: str
             handle.close()
     if out:
         click.echo(f"Exported {n} entities to {out}", err=True)
+
+
+@cli.command()
+@common_options
+@click.argument("entity_id")
+@click.option(
+    "--statement",
+    "statement_ids",
+    multiple=True,
+    help="A statement id to retract (repeatable; see `ironriver entity ID --json`).",
+)
+@click.option("--prop", default=None, help="Retract the entity's statements of this property.")
+@click.option("--reason", required=True, help="Why the statements are withdrawn (audited).")
+@click.pass_context
+def retract(
+    ctx: click.Context,
+    entity_id: str,
+    statement_ids: tuple[str, ...],
+    prop: str | None,
+    reason: str,
+) -> None:
+    """Withdraw statements your agency made about an entity (a tombstone: hidden from every
+    view, kept for the audit trail). Without --statement or --prop: all of them.
+
+    \b
+    Example: ironriver retract 3f2a... --prop alias --as loader --reason "wrong person"
+    """
+    app = app_context(ctx)
+    principal = app.principal()  # an unknown principal fails before the store is opened
+    done = retract_statements(
+        app.open_store(),
+        principal,
+        entity_id,
+        reason=reason,
+        statement_ids=statement_ids,
+        prop=prop,
+    )
+    rows = [[s.id, s.prop, s.value, s.dataset] for s in done.statements]
+
+    def human() -> None:
+        click.echo(f"Retracted {len(rows)} statement(s) of {entity_id}:")
+        table(rows, ["statement", "property", "value", "dataset"])
+
+    app.emit({"entity_id": entity_id, "retracted": [s.__dict__ for s in done.statements]}, human)
 
 
 @cli.group()

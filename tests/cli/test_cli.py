@@ -186,3 +186,20 @@ def test_eval_world_fails_loudly_on_a_miss(tmp_path: Path) -> None:
     measured = [r for r in rows if r["ok"] is not None]
     assert measured
     assert code == (1 if any(r["ok"] is False for r in measured) else 0)
+
+
+def test_retract_hides_and_is_audited(tmp_path: Path) -> None:
+    db = _store(tmp_path)
+    args = ["retract", "g1", "--prop", "make", "--db", db]
+    code, out = run(*args, "--as", "us-atf-analyst")
+    assert code == 2 and "--reason" in out
+    code, out = run(*args, "--reason", "typo", "--as", "auditor")  # no ingest role
+    assert code == 3 and "may not ingest" in out
+    code, out = run(*args, "--reason", "typo", "--as", "mx-fgr-analista")  # cannot see it
+    assert code == 4 and "No statement of 'g1'" in out
+    code, out = run(*args, "--reason", "typo", "--as", "us-atf-analyst")  # ATF's own
+    assert code == 0 and "Retracted 1 statement(s) of g1" in out and "Glock" in out
+    _, out = run("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--json")
+    assert "make" not in json.loads(out)["entity"]["properties"]
+    code, out = run("audit", "log", "--db", db, "--as", "auditor", "--json")
+    assert [e["reason"] for e in json.loads(out) if e["action"] == "retract"] == ["typo"]

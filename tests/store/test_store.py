@@ -89,7 +89,8 @@ def test_retraction_hides_statement(store: Store) -> None:
     load(store)
     sid = statement_id(US.name, "g1", "make", "Glock")
     with store.writer() as w:
-        assert w.retract([sid]) == 1
+        assert w.retract([("g1", sid)]) == 1
+        assert w.retract([("g1", sid), ("g2", sid)]) == 0  # already retracted; unknown
     ent = View(store, ATF).entity("g1")
     assert ent is not None and ent.get("make") == []
 

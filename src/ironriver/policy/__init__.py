@@ -15,6 +15,7 @@ from ironriver.policy.principals import (
     load_principals,
     parse_principals,
 )
+from ironriver.policy.retract import Retraction, retract
 from ironriver.policy.rights import authorize_export, authorize_ingest
 from ironriver.policy.view import (
     Counts,
@@ -34,6 +35,7 @@ __all__ = [
     "Marking",
     "Neighbour",
     "Principal",
+    "Retraction",
     "SearchHit",
     "StatementRecord",
     "View",
@@ -45,4 +47,5 @@ __all__ = [
     "parse_principals",
     "parse_releasable",
     "releasable_text",
+    "retract",
 ]

@@ -7,7 +7,7 @@ directly. The schema is created and upgraded by Alembic migrations when the stor
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,7 +22,16 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import OperationalError
 
 from ironriver.errors import NotFound, StoreError
@@ -423,15 +432,23 @@ class Writer:
             )
         return added
 
-    def retract(self, statement_ids: Sequence[str]) -> int:
-        """Mark statements as retracted (a tombstone: they stay, hidden from every view)."""
-        total = 0
-        for start in range(0, len(statement_ids), 500):
-            chunk = list(statement_ids[start : start + 500])
-            result = self.conn.execute(
-                update(statements).where(statements.c.id.in_(chunk)).values(retracted=True)
+    def retract(self, refs: Iterable[tuple[str, str]]) -> int:
+        """Retract statements given as (entity_id, statement_id) pairs: a tombstone (the row
+        stays, hidden from every view; re-ingesting it does not bring it back). Each pair is
+        one primary-key lookup. Returns how many were visible before (already retracted or
+        unknown pairs count 0). Policy (who may retract what) is `ironriver.policy.retract`."""
+        query = (
+            update(statements)
+            .where(
+                statements.c.entity_id == bindparam("e"),
+                statements.c.id == bindparam("i"),
+                statements.c.retracted.is_(False),
             )
-            total += int(result.rowcount)
+            .values(retracted=True)
+        )
+        total = 0
+        for entity_id, statement_id in refs:
+            total += int(self.conn.execute(query, {"e": entity_id, "i": statement_id}).rowcount)
         return total
 
 

@@ -1,0 +1,95 @@
+"""Retraction: an agency withdraws statements it made (a record entered in error, a source
+burned, a court order). Nothing is deleted: each statement gets a tombstone, disappears from
+every view, and stays for the audit trail; re-ingesting the same record does not bring it
+back (its id, a content hash, is already taken). A correction is a new statement.
+
+Who may retract: a principal with the `ingest` role, and only statements of datasets owned
+by its own agency (`admin`: any), chosen among the statements it can see. Every retraction
+needs a reason and is one event in the store's writes audit chain, committed with the
+tombstones it describes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from ironriver.errors import ConfigError, NotFound
+from ironriver.policy.markings import Principal
+from ironriver.policy.rights import authorize_ingest
+from ironriver.policy.view import StatementRecord, View
+from ironriver.store import Store
+
+
+@dataclass(frozen=True)
+class Retraction:
+    entity_id: str
+    statements: tuple[StatementRecord, ...]  # what was retracted, as it read before
+
+
+def retract(
+    store: Store,
+    principal: Principal,
+    entity_id: str,
+    *,
+    reason: str,
+    statement_ids: Collection[str] = (),
+    prop: str | None = None,
+) -> Retraction:
+    """Retract the statements of `entity_id` that `principal` sees, narrowed to
+    `statement_ids` and/or property `prop` (neither: all of them that its agency owns).
+
+    Raises `ConfigError` without a reason or a selection, `NotFound` when a named statement
+    is not one the principal sees of this entity or nothing matches, and `AccessDenied` when
+    a chosen statement belongs to another agency's dataset (nothing is retracted then)."""
+    if not reason.strip():
+        raise ConfigError(
+            "A retraction needs a reason (it is audited).",
+            hint='Pass --reason "why these statements are withdrawn".',
+        )
+    view = View(store, principal, reason=reason)
+    visible = view.statements(entity_id)
+    wanted = set(statement_ids)
+    unknown = wanted - {s.id for s in visible}
+    if unknown:
+        raise NotFound(
+            f"{len(unknown)} statement id(s) are not statements of {entity_id!r} that you "
+            f"can see: {', '.join(sorted(unknown)[:5])}.",
+            hint=f"List them with: ironriver entity {entity_id} --json",
+        )
+    chosen = [
+        s for s in visible if (not wanted or s.id in wanted) and (prop is None or s.prop == prop)
+    ]
+    if not wanted and prop is None:  # "all of them": the ones this agency may retract
+        chosen = [s for s in chosen if _may_retract(principal, store, s)]
+    if not chosen:
+        raise NotFound(
+            f"No statement of {entity_id!r} that you can see and retract matches"
+            + (f" property {prop!r}" if prop else "")
+            + ".",
+            hint=f"See its statements and their datasets with: ironriver entity {entity_id}",
+        )
+    for s in chosen:  # all or nothing: refuse before writing anything
+        authorize_ingest(principal, s.dataset, store.dataset(s.dataset).agency)
+    with store.writer() as w:
+        w.retract((s.entity_id, s.id) for s in chosen)
+        store.audit.append(
+            principal.name,
+            "retract",
+            entity_id,
+            reason,
+            {
+                "statements": sorted(s.id for s in chosen),
+                "datasets": sorted({s.dataset for s in chosen}),
+                "props": sorted({s.prop for s in chosen}),
+            },
+            agency=principal.agency,
+            conn=w.conn,
+        )
+    return Retraction(entity_id, tuple(chosen))
+
+
+def _may_retract(principal: Principal, store: Store, record: StatementRecord) -> bool:
+    if "admin" in principal.roles:
+        return True
+    return store.dataset(record.dataset).agency.upper() == principal.agency.upper()
