@@ -166,7 +166,8 @@ class StatementStage:
     ) -> None:
         """Stage the statements `batches()` yields (columns: id, entity_id, schema, prop,
         value, optional lang/original_value/origin/first_seen/last_seen, source_row).
-        `presorted`: the rows come in (entity_id, id) order (else the copy sorts them)."""
+        `presorted`: the rows come in (entity_id, id) order (else they are sorted in the side
+        file, still before the write lock)."""
         staged = StagedTable(dataset, label, source, batches, presorted)
         if self.path is not None:
             staged.table = f"s{len(self.tables)}"
@@ -221,6 +222,15 @@ class StatementStage:
                 # to its B-tree instead of sorting there, inside the write lock
                 for name, rows in zip(names[1:], lookups, strict=True):
                     cur.adbc_ingest(name, sort_rows(pa.concat_tables(rows)), mode="create")
+                if not staged.presorted:  # likewise the statements (sorted here, in C)
+                    for sql in (
+                        f"CREATE TABLE {names[0]}_sorted AS SELECT * FROM {names[0]} "
+                        "ORDER BY entity_id, id",
+                        f"DROP TABLE {names[0]}",
+                        f"ALTER TABLE {names[0]}_sorted RENAME TO {names[0]}",
+                    ):
+                        cur.execute(sql)
+                    staged.presorted = True
                 cur.execute("COMMIT")
                 cur.close()
         finally:
