@@ -97,3 +97,71 @@ def test_large_export_in_chunks(
         for i in range(101)
     }
     assert {r[0] for r in rows} == expected
+
+
+VARIED: list[dict[str, object]] = [
+    {
+        "id": "p9",
+        "schema": "Individual",
+        "properties": {
+            "name": ["  José  Pérez ", "José  Pérez", "", "JOSÉ PÉREZ"],
+            "birthDate": ["1990-01-02", "1990-01", "1990"],
+            "nationality": ["Mexico", "mx", "United States"],
+            "phone": ["+52 55 1234 5678"],
+            "email": ["Ana@Example.org"],
+            "alias": "El Güero",
+            "weight": [72, 72.5],
+        },
+    },
+    {
+        "id": "o1",
+        "schema": "Organization",
+        "properties": {"name": ["Cártel X"], "country": ["MX"], "website": ["cartel.example"]},
+    },
+    {
+        "id": "m1",
+        "schema": "Membership",
+        "properties": {"member": ["p9"], "organization": [{"id": "o1"}], "role": ["jefe"]},
+    },
+    {
+        "id": "g9",
+        "schema": "Firearm",
+        "properties": {"serialNumber": ["ab-123"], "countryOfManufacture": ["Austria"]},
+    },
+]
+
+
+def test_statements_equal_ftm_proxy_statements(tmp_path: Path) -> None:
+    """Each value cleaned as FtM's EntityProxy.add cleans it, ids as FtM's make_key: the rows
+    equal `Statement.from_entity` of FtM's own proxy for the same line."""
+    from ironriver.ingest.entities import _entity_statements
+    from ironriver.model import get_model
+
+    model = get_model()
+    for number, item in enumerate(VARIED, start=1):
+        rows, problems = _entity_statements(json.dumps(item), number, "ds")
+        assert problems == []
+        proxy = model.get_proxy(item, cleaned=False)
+        expected = {
+            (s.id, s.entity_id, s.schema, s.prop, s.value, number)
+            for s in Statement.from_entity(proxy, "ds")
+            if s.prop != "id"
+        }
+        assert set(rows) == expected and len(rows) == len(expected), item["id"]
+
+
+def test_reverse_and_self_references_are_reported(tmp_path: Path) -> None:
+    from ironriver.ingest.entities import _entity_statements
+
+    rows, problems = _entity_statements(
+        json.dumps(
+            {"id": "o1", "schema": "Organization", "properties": {"membershipMember": ["m1"]}}
+        ),
+        1,
+        "ds",
+    )
+    assert rows == [] and "reverse property" in problems[0][2]
+    rows, problems = _entity_statements(
+        json.dumps({"id": "m1", "schema": "Membership", "properties": {"member": ["m1"]}}), 2, "ds"
+    )
+    assert rows == [] and "Self-relationship" in problems[0][2]

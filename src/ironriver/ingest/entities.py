@@ -1,10 +1,11 @@
 """Ingest FtM entity JSON Lines (the output of `ftm map`, `ftm export`, other FtM tools).
 
 Each line is one entity dict (`{"id": ..., "schema": ..., "properties": {...}}`). Every line
-is validated against `ironriver.model.get_model()` — schema known, properties known, values
-cleaned by their type — before anything is written; bad lines go to the error report with
-the line number and the store stays untouched (unless `skip_invalid`). Statements are made
-with FtM's `Statement.from_entity` (so ids equal FtM's) and written in one transaction.
+is validated against `ironriver.model.get_model()` — schema known, properties known and not
+reverse (stub) properties, values cleaned by their type as FtM's `EntityProxy.add` cleans them
+— before anything is written; bad lines go to the error report with the line number and the
+store stays untouched (unless `skip_invalid`). Empty values are dropped, as FtM drops them.
+Statement ids are FtM's (`Statement.make_key`); everything is written in one transaction.
 
 The file is read once, in chunks of `CHUNK_STATEMENTS` statements that go straight into the
 store's stage (`Store.stage`), so memory stays flat however large the export is.
@@ -14,10 +15,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from hashlib import sha1
 from pathlib import Path
 
 import pyarrow as pa
-from followthemoney.statement import BASE_ID, Statement
+from followthemoney.exc import InvalidData
+from followthemoney.value import string_list
 
 from ironriver.errors import IngestError
 from ironriver.ingest.pipeline import IngestResult
@@ -37,7 +40,11 @@ Row = tuple[str, str, str, str, str, int]
 def _entity_statements(
     line: str, number: int, dataset: str
 ) -> tuple[list[Row], list[tuple[str, str, str]]]:
-    """(statement rows, problems as (column, value, reason)) for one line."""
+    """(statement rows, problems as (column, value, reason)) for one line.
+
+    Each value is cleaned once, as `EntityProxy.add` cleans it (sanitised, then the type's
+    `clean_text` with the property's format and the entity as context), and the statement
+    ids are FtM's `Statement.make_key`, computed without building FtM objects per value."""
     model = get_model()
     try:
         data = json.loads(line)
@@ -53,25 +60,40 @@ def _entity_statements(
     props = data.get("properties") or {}
     if not isinstance(props, dict):
         return [], [("properties", str(props)[:80], "properties must be an object")]
+    proxy = model.make_entity(schema)
+    proxy.id = entity_id = str(data["id"])
     problems = []
     for name, values in props.items():
         prop = schema.get(name)
         if prop is None:
             problems.append((name, str(values)[:80], f"{schema.name} has no property {name!r}"))
             continue
-        for value in values if isinstance(values, list) else [values]:
-            if value is not None and prop.type.clean(value, proxy=None) is None:
-                problems.append((name, str(value)[:80], f"not a valid {prop.type.name}"))
+        if prop.stub:
+            problems.append((name, str(values)[:80], f"{name} is a reverse property"))
+            continue
+        for value in string_list(values, sanitize=True):
+            try:
+                clean = prop.type.clean_text(value, format=prop.format, proxy=proxy)
+            except InvalidData as exc:  # e.g. an entity referring to itself
+                problems.append((name, value[:80], str(exc)))
+                continue
+            if clean is None:
+                problems.append((name, value[:80], f"not a valid {prop.type.name}"))
+            elif proxy.unsafe_add(prop, clean, cleaned=True) is None:
+                problems.append((name, value[:80], f"over FtM's size limit for {name}"))
     if problems:
         return [], problems
-    proxy = model.make_entity(schema)
-    proxy.id = str(data["id"])
-    for name, values in props.items():
-        proxy.add(name, values, quiet=True)
+    prefix = f"{dataset}.{entity_id}."
     rows: list[Row] = [
-        (str(s.id), s.entity_id, s.schema, s.prop, s.value, number)
-        for s in Statement.from_entity(proxy, dataset)
-        if s.prop != BASE_ID
+        (
+            sha1(f"{prefix}{prop.name}.{value}".encode()).hexdigest(),
+            entity_id,
+            schema.name,
+            prop.name,
+            value,
+            number,
+        )
+        for prop, value in proxy.itervalues()
     ]
     return rows, []
 
