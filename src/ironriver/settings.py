@@ -13,6 +13,7 @@ from pathlib import Path
 from ironriver.errors import ConfigError
 
 DEFAULT_DB = "ironriver.db"
+DEFAULT_INGEST_MEMORY_MB = 2048
 
 
 def _to_url(db: str) -> str:
@@ -20,6 +21,22 @@ def _to_url(db: str) -> str:
     if "://" in db:
         return db
     return f"sqlite:///{Path(db).expanduser().absolute()}"
+
+
+def _ingest_memory_mb(value: str | None) -> int:
+    if not value:
+        return DEFAULT_INGEST_MEMORY_MB
+    try:
+        mb = int(value)
+    except ValueError:
+        mb = -1
+    if mb < 0:
+        raise ConfigError(
+            f"IRONRIVER_INGEST_MEMORY_MB must be a whole number of MiB (0 or more), not {value!r}.",
+            hint=f"e.g. IRONRIVER_INGEST_MEMORY_MB=4096, or unset it for the default "
+            f"({DEFAULT_INGEST_MEMORY_MB}).",
+        )
+    return mb
 
 
 @dataclass(frozen=True)
@@ -35,6 +52,11 @@ class Settings:
         (`IRONRIVER_BUSY_TIMEOUT`, seconds). Every audited read is a small write, so during
         a large ingest's write window (copy and commit: seconds per 100,000 rows) reads
         wait; the default covers a 1M-row ingest on a 2-core machine.
+    ingest_memory_mb: the memory an ingest may use for one source file
+        (`IRONRIVER_INGEST_MEMORY_MB`, MiB). A file is read whole into memory when that
+        needs no more (about 3 bytes per byte of file); a larger one is streamed into
+        DuckDB, which keeps this much less 512 (at least 128) in memory and spills the rest
+        to the system's temporary folder (`$TMPDIR`). 0 streams every file.
     """
 
     db_url: str
@@ -42,6 +64,7 @@ class Settings:
     principals_file: Path | None = None
     principal: str | None = None
     busy_timeout_s: float = 120.0
+    ingest_memory_mb: int = DEFAULT_INGEST_MEMORY_MB
 
     @classmethod
     def from_env(
@@ -76,6 +99,7 @@ class Settings:
             principals_file=Path(pfile) if pfile else None,
             principal=principal or env.get("IRONRIVER_AS"),
             busy_timeout_s=busy_timeout_s,
+            ingest_memory_mb=_ingest_memory_mb(env.get("IRONRIVER_INGEST_MEMORY_MB")),
         )
 
     def with_principal(self, name: str | None) -> Settings:

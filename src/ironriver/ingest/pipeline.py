@@ -43,12 +43,19 @@ from ironriver.ingest.compile import (
 )
 from ironriver.ingest.mapping import DatasetMapping, QuerySpec, load_mapping
 from ironriver.ingest.report import ErrorReport
-from ironriver.ingest.source import drop_source, file_digest, load_source
+from ironriver.ingest.source import (
+    connect,
+    drop_source,
+    file_digest,
+    fits_in_memory,
+    load_source,
+)
 from ironriver.ingest.sqltext import literal
 from ironriver.ingest.validate import build_bad_table, check_sql, duplicate_check_sql
 from ironriver.logs import get_logger
 from ironriver.policy import Principal, authorize_ingest
 from ironriver.progress import Progress, no_progress
+from ironriver.settings import Settings
 from ironriver.store import DatasetInfo, Store
 from ironriver.store.ledger import LedgerStore, PendingPart
 from ironriver.store.staging import StatementStage
@@ -98,9 +105,19 @@ def dataset_info(mapping: DatasetMapping) -> DatasetInfo:
 
 
 def _prepare(
-    mapping: DatasetMapping, query: QuerySpec, report: ErrorReport, skip_invalid: bool
+    mapping: DatasetMapping,
+    query: QuerySpec,
+    report: ErrorReport,
+    skip_invalid: bool,
+    memory_mb: int | None = None,
 ) -> _Prepared:
-    con = duckdb.connect(config={"preserve_insertion_order": True})
+    """Load, compile and validate one query (see the module doc). A file too large to read
+    whole within `memory_mb` (default: `Settings.from_env().ingest_memory_mb`) is streamed
+    into DuckDB, which then holds every later step to that budget, spilling to disk."""
+    if memory_mb is None:
+        memory_mb = Settings.from_env().ingest_memory_mb
+    stream = not fits_in_memory(query.source.path, memory_mb)
+    con = connect(memory_mb if stream else None)
     con.execute("SET enable_progress_bar = false")
     try:
         refs = query.refs
@@ -108,8 +125,9 @@ def _prepare(
         # releases the GIL); statements need none (their ids are content hashes)
         with ThreadPoolExecutor(max_workers=1) as pool:
             digest = pool.submit(file_digest, query.source.path) if query.ledger else None
-            # a view over the Arrow table the file was read into: nothing copied into DuckDB
-            records = load_source(con, query.source, refs, materialize=False)
+            # a view over the Arrow table the file was read into (nothing copied into
+            # DuckDB), or for a large file a table DuckDB may spill
+            records = load_source(con, query.source, refs, materialize=False, stream=stream)
             source_digest = digest.result() if digest is not None else ""
         cleaner = Cleaner(con)
         scol = cleaner.sanitize_columns(refs)

@@ -10,6 +10,17 @@ is typed here; `clean` and `compile` do that in SQL.
 into DuckDB's storage); `drop_source` removes it either way. Either way a plain scan of it
 returns the records in file order.
 
+Memory: the whole-file read peaks at about `READ_PEAK_FACTOR` times the file's size (the
+parsed columns, their sanitised copies, Arrow's parse buffers). A file for which that exceeds
+the ingest's memory budget (`fits_in_memory`) is instead read with `stream=True`: parsed,
+sanitised and appended to the table `src` batch by batch (Arrow's streaming CSV reader, or
+DuckDB's reader into a table that is then read back in batches), so only a few batches are
+ever in Python; such a file's connection (`connect(memory_mb)`) holds DuckDB to the budget,
+less what the rest of the process needs, and lets it spill its tables and operators to a
+temporary folder, which DuckDB creates on first use and deletes when the connection is
+closed. Both ways give the same `src`, row for
+row, and the same errors.
+
 Checks made here, each an `IngestError` naming the file and what to fix:
 - encoding: the bytes must decode with the query's `encoding` (default utf-8). Invalid bytes
   are reported with their line number and a suggestion of `encoding: latin-1` / `cp1252`.
@@ -29,10 +40,11 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import mmap
 import os
 import struct
 import tempfile
+import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -45,11 +57,55 @@ from ironriver.errors import IngestError
 from ironriver.ingest.clean import sanitize_array, sanitized_name
 from ironriver.ingest.mapping import SourceSpec
 from ironriver.ingest.sqltext import ident, literal
+from ironriver.prefetch import prefetch
 
 _CHUNK = 1 << 24
 _HEADER_BLOCK = 1 << 20  # the header must fit in the first block Arrow reads
 _PARSE_BLOCK = 4 << 20  # Arrow parses blocks in parallel; ~36k-row batches for DuckDB
+# Arrow's streaming CSV reader reads up to 32 blocks ahead: small blocks bound that, and
+# `_grouped` hands DuckDB several at once (its order-keeping insert is slow over small ones)
+_STREAM_BLOCK = 1 << 20
 _BATCH_ROWS = 122_880
+_STREAM_ROWS = 2 * _BATCH_ROWS  # rows per insert of a streamed file (at least)
+_MIB = 1 << 20
+
+READ_PEAK_FACTOR = 3
+"""Peak memory of the whole-file read, per byte of file: 1.8 GB for the 635 MB CBP crossings
+file of the scale-0.1 world (its parsed columns, their sanitised copies, parse buffers)."""
+PROCESS_RESERVE_MB = 512
+"""Of a streamed file's memory budget, what is left for the rest of the process rather than
+DuckDB (MiB): the interpreter and libraries (~170 MB), batches on their way into DuckDB and
+out of it to the Parquet writer or the statement stage (~300 MB)."""
+MIN_MEMORY_MB = 128
+"""The least memory DuckDB is given for a streamed file, whatever the budget (MiB): its
+operators need a few blocks per thread to run at all."""
+SPILL_PREFIX = "ironriver-ingest-"
+"""Name prefix of the temporary folders a streamed file's DuckDB spills to."""
+
+
+def fits_in_memory(path: Path, memory_mb: int) -> bool:
+    """Whether the whole-file read of `path` stays within `memory_mb` MiB (see module doc);
+    else `load_source` is to stream it (into a `connect(memory_mb)` connection)."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return True  # load_source reports the missing file
+    return size * READ_PEAK_FACTOR <= memory_mb * _MIB
+
+
+def connect(memory_mb: int | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection for one source file's work (records kept in insertion
+    order). With `memory_mb`, the process's budget for a streamed file, DuckDB holds at most
+    that less `PROCESS_RESERVE_MB` (and at least `MIN_MEMORY_MB`) and spills the rest to a
+    new folder in the system's temporary folder (`$TMPDIR`), which DuckDB creates on first
+    use and deletes, with its files, when the connection is closed."""
+    config: dict[str, str | bool | int | float | list[str]] = {"preserve_insertion_order": True}
+    if memory_mb is not None:
+        spill = Path(tempfile.gettempdir()) / f"{SPILL_PREFIX}{uuid.uuid4().hex}"
+        limit = max(memory_mb - PROCESS_RESERVE_MB, MIN_MEMORY_MB)
+        config["memory_limit"] = f"{limit}MiB"
+        config["temp_directory"] = str(spill)
+    return duckdb.connect(config=config)
 
 
 def file_digest(path: Path) -> str:
@@ -62,25 +118,43 @@ def _is_utf8(encoding: str) -> bool:
     return encoding.lower().replace("_", "-") in ("utf-8", "utf8")
 
 
-def _valid_utf8(path: Path) -> bool:
-    """True when the whole file is valid UTF-8, checked by Arrow's vectorised validator over
-    a memory map (no copy, no Python string)."""
-    with pa.memory_map(str(path)) as mm:
-        data = mm.read_buffer()
-        if not data.size:
-            return True
-        offsets = pa.py_buffer(struct.pack("=2q", 0, data.size))
-        text = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, data])
-        try:
-            text.validate(full=True)
-        except pa.ArrowInvalid:
-            return False
+def _utf8_buffer(data: pa.Buffer) -> bool:
+    """Whether `data` is valid UTF-8, by Arrow's vectorised validator (no copy)."""
+    if not data.size:
         return True
+    offsets = pa.py_buffer(struct.pack("=2q", 0, data.size))
+    text = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, data])
+    try:
+        text.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _valid_utf8(path: Path) -> bool:
+    """True when the whole file is valid UTF-8, checked over a memory map (no copy, no
+    Python string)."""
+    with pa.memory_map(str(path)) as mm:
+        return _utf8_buffer(mm.read_buffer())
+
+
+def _valid_utf8_blocks(path: Path) -> bool:
+    """`_valid_utf8` one block at a time, for a file too large to map whole: each block is
+    cut after its last newline, which no multi-byte character contains."""
+    rest = b""
+    with path.open("rb") as fh:
+        while block := fh.read(_CHUNK):
+            data = rest + block
+            cut = data.rfind(b"\n") + 1
+            if not _utf8_buffer(pa.py_buffer(memoryview(data)[:cut])):
+                return False
+            rest = data[cut:]
+    return _utf8_buffer(pa.py_buffer(rest))
 
 
 def check_encoding(path: Path, encoding: str) -> None:
     """Raise `IngestError` at the first byte sequence that is not valid `encoding`."""
-    if _is_utf8(encoding) and _valid_utf8(path):
+    if _is_utf8(encoding) and _valid_utf8_blocks(path):
         return
     # Invalid (or not UTF-8): find the first bad byte and its line with Python's decoder.
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
@@ -131,30 +205,48 @@ def load_source(
     table: str = "src",
     *,
     materialize: bool = True,
+    stream: bool = False,
 ) -> int:
-    """Create `table` (see module doc) and return its number of records."""
+    """Create `table` (see module doc) and return its number of records. With `stream`, the
+    file is never whole in memory and `table` is a table, whatever `materialize` says."""
     if not spec.path.is_file():
         raise IngestError(
             f"Input file {spec.path} does not exist.", hint="Check the mapping's csv_url."
         )
-    if _is_utf8(spec.encoding):
-        # Validate while parsing (both release the GIL). A file that is not UTF-8 is reported
-        # as such whatever the parse made of it, as when the check ran first.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            valid = pool.submit(_valid_utf8, spec.path)
-            try:
-                data = _read(con, spec.path, spec, refs)
-            except IngestError:
-                if not valid.result():
-                    check_encoding(spec.path, spec.encoding)
-                raise
+    if not _is_utf8(spec.encoding):
+        check_encoding(spec.path, spec.encoding)
+        with tempfile.TemporaryDirectory(prefix=SPILL_PREFIX) as tmp:
+            utf8 = transcode(spec.path, spec.encoding, Path(tmp))
+            return _load(con, utf8, spec, refs, table, materialize, stream)
+    # Validate while parsing (both release the GIL). A file that is not UTF-8 is reported as
+    # such whatever the parse made of it, as when the check ran first.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        valid = pool.submit(_valid_utf8_blocks if stream else _valid_utf8, spec.path)
+        try:
+            rows = _load(con, spec.path, spec, refs, table, materialize, stream)
+        except IngestError:
             if not valid.result():
                 check_encoding(spec.path, spec.encoding)
-    else:
-        check_encoding(spec.path, spec.encoding)
-        with tempfile.TemporaryDirectory(prefix="ironriver-ingest-") as tmp:
-            data = _read(con, transcode(spec.path, spec.encoding, Path(tmp)), spec, refs)
-    data = _with_sanitized(data, refs)
+            raise
+        if not valid.result():
+            drop_source(con, table)
+            check_encoding(spec.path, spec.encoding)
+    return rows
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    spec: SourceSpec,
+    refs: list[str],
+    table: str,
+    materialize: bool,
+    stream: bool,
+) -> int:
+    """`load_source` of the UTF-8 file at `path`."""
+    if stream:
+        return _load_streamed(con, path, spec, refs, table)
+    data = _with_sanitized(_read(con, path, spec, refs), refs)
     if materialize:
         # DuckDB's order-keeping insert is slow over small batches: hand it row groups
         data = data.combine_chunks()
@@ -174,11 +266,68 @@ def _read(
     con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec, refs: list[str]
 ) -> pa.Table:
     """`_row` and the `refs` columns of the UTF-8 file at `path` (see module doc)."""
+    if spec.kind == "csv":
+        data = _read_csv_arrow(path, spec, refs)
+        if data is not None:
+            return data
+    raw, sql = _raw_table(con, path, spec, refs)
+    try:
+        return _arrow(con, sql)
+    finally:
+        con.execute(f"DROP TABLE {raw}")
+
+
+def _load_streamed(
+    con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec, refs: list[str], table: str
+) -> int:
+    """`table` filled batch by batch from the UTF-8 file at `path`, by the same readers as
+    `_read` (see module doc)."""
+    if spec.kind == "csv":
+        batches = _stream_csv_arrow(path, spec, refs)
+        if batches is not None:
+            try:
+                return _append(con, table, batches, refs)
+            except (pa.ArrowException, OSError):
+                drop_source(con, table)  # DuckDB's reader words the error (with the line)
+    raw, sql = _raw_table(con, path, spec, refs)
+    reader = con.cursor()  # a second connection reads `raw` while `con` fills `table`
+    try:
+        return _append(con, table, reader.sql(sql).to_arrow_reader(_BATCH_ROWS), refs)
+    finally:
+        reader.close()
+        con.execute(f"DROP TABLE {raw}")
+
+
+def _append(
+    con: duckdb.DuckDBPyConnection, table: str, batches: pa.RecordBatchReader, refs: list[str]
+) -> int:
+    """Create `table` from `batches` plus their sanitised columns; return its rows. The next
+    batches are read and sanitised in the background while DuckDB stores the current one."""
+    name = f"_{table}_batch"
+    con.register(name, _with_sanitized(batches.schema.empty_table(), refs))
+    groups = prefetch(_grouped(batches, _STREAM_ROWS), lambda group: _with_sanitized(group, refs))
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS FROM {ident(name)}")
+        rows = 0
+        for data in groups:
+            con.register(name, data)
+            con.execute(f"INSERT INTO {ident(table)} FROM {ident(name)}")
+            rows += data.num_rows
+    finally:
+        groups.close()  # stops the background reader now, also when the insert failed
+        con.unregister(name)
+    return rows
+
+
+def _raw_table(
+    con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec, refs: list[str]
+) -> tuple[str, str]:
+    """Parse the file with DuckDB's reader into a table; return its name and the SELECT of
+    `_row` and the `refs` columns from it (the caller drops the table)."""
     try:
         if spec.kind == "csv":
-            data = _read_csv_arrow(path, spec, refs)
-            return data if data is not None else _read_csv_duckdb(con, path, spec, refs)
-        return _read_jsonl(con, path, spec, refs)
+            return "_raw_csv", _raw_csv(con, path, spec, refs)
+        return "_raw_json", _raw_jsonl(con, path, spec, refs)
     except duckdb.Error as exc:
         raise IngestError(
             f"Cannot parse {spec.path.name}: {str(exc).splitlines()[0]}",
@@ -205,9 +354,11 @@ def _missing(spec: SourceSpec, missing: list[str], present: list[str]) -> Ingest
     )
 
 
-def _read_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Table | None:
-    """`_row` and the `refs` columns as text, read by Arrow; None when the file is one for
-    DuckDB's reader (see module doc)."""
+def _csv_options(
+    path: Path, spec: SourceSpec, refs: list[str]
+) -> tuple[pacsv.ParseOptions, pacsv.ConvertOptions] | None:
+    """Arrow's options for reading `_row` and the `refs` columns as text, once the header is
+    checked; None when the file is one for DuckDB's reader (see module doc)."""
     parse = pacsv.ParseOptions(
         delimiter=spec.delimiter,
         quote_char='"',
@@ -236,6 +387,22 @@ def _read_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Table |
         quoted_strings_can_be_null=True,
         null_values=[""],
     )
+    return parse, convert
+
+
+def _row_numbers(start: int, n: int) -> pa.Array:
+    """start, start + 1, ... (n values), from a NumPy buffer (no Python int per row)."""
+    values = np.arange(start, start + n, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(values)])
+
+
+def _read_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Table | None:
+    """`_row` and the `refs` columns as text, read by Arrow; None when the file is one for
+    DuckDB's reader (see module doc)."""
+    options = _csv_options(path, spec, refs)
+    if options is None:
+        return None
+    parse, convert = options
     try:
         raw = pacsv.read_csv(
             path,
@@ -246,9 +413,7 @@ def _read_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Table |
     except (pa.ArrowException, OSError):
         return None  # DuckDB's reader words the error (with the line)
     n = raw.num_rows
-    rows = pa.Array.from_buffers(
-        pa.int64(), n, [None, pa.py_buffer(np.arange(1, n + 1, dtype=np.int64))]
-    )
+    rows = _row_numbers(1, n)
     # chunked as the text columns, so DuckDB scans whole record batches in parallel
     lengths = [len(c) for c in raw.column(0).chunks] if raw.num_columns else []
     offsets = np.cumsum([0, *lengths[:-1]])
@@ -257,6 +422,50 @@ def _read_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Table |
     for ref in refs:
         columns[ref] = raw.column(ref)
     return pa.table(columns)
+
+
+def _stream_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.RecordBatchReader | None:
+    """`_read_csv_arrow` as a stream of batches; reading it raises Arrow's error where the
+    file is one for DuckDB's reader (a ragged row, an unclosed quote)."""
+    options = _csv_options(path, spec, refs)
+    if options is None:
+        return None
+    parse, convert = options
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(use_threads=False, block_size=_STREAM_BLOCK),
+            parse_options=parse,
+            convert_options=convert,
+        )
+    except (pa.ArrowException, OSError):
+        return None
+    schema = pa.schema([("_row", pa.int64()), *((r, pa.string()) for r in refs)])
+
+    def numbered() -> Iterator[pa.RecordBatch]:
+        done = 0
+        with reader:
+            for batch in reader:
+                n = batch.num_rows
+                columns = [_row_numbers(done + 1, n), *(batch.column(r) for r in refs)]
+                done += n
+                yield pa.RecordBatch.from_arrays(columns, schema=schema)
+
+    return pa.RecordBatchReader.from_batches(schema, numbered())
+
+
+def _grouped(batches: pa.RecordBatchReader, rows: int) -> Iterator[pa.Table]:
+    """`batches` as tables of at least `rows` rows (the last may be shorter), not copied."""
+    pending: list[pa.RecordBatch] = []
+    held = 0
+    for batch in batches:
+        pending.append(batch)
+        held += batch.num_rows
+        if held >= rows:
+            yield pa.Table.from_batches(pending, batches.schema)
+            pending, held = [], 0
+    if pending:
+        yield pa.Table.from_batches(pending, batches.schema)
 
 
 def _with_sanitized(data: pa.Table, refs: list[str]) -> pa.Table:
@@ -272,12 +481,13 @@ def _with_sanitized(data: pa.Table, refs: list[str]) -> pa.Table:
 
 
 def _has_quote(path: Path) -> bool:
-    """Whether the file holds a quote character (a memchr over a memory map)."""
+    """Whether the file holds a quote character (a memchr per block; most files have one in
+    their first)."""
     with path.open("rb") as fh:
-        if fh.seek(0, 2) == 0:
-            return False
-        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            return mm.find(b'"') >= 0
+        while block := fh.read(_CHUNK):
+            if b'"' in block:
+                return True
+    return False
 
 
 def _csv_header(con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec) -> list[str]:
@@ -288,9 +498,7 @@ def _csv_header(con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec) ->
     return [str(c) for c in rel.columns]
 
 
-def _read_csv_duckdb(
-    con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec, refs: list[str]
-) -> pa.Table:
+def _raw_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec, refs: list[str]) -> str:
     header = _csv_header(con, path, spec)
     missing = [r for r in refs if r not in header]
     if missing:
@@ -299,23 +507,22 @@ def _read_csv_duckdb(
     # which keeps the SELECT valid when the mapping reads no column
     # Parallel parse into a table; the record number is then its rowid (insertion order is
     # preserved), which avoids a single-threaded row_number() window over the whole file.
+    # Not a TEMP table: `_load_streamed` reads it through a second connection.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _raw_csv AS SELECT 1 AS _one{cols} "
+        f"CREATE OR REPLACE TABLE _raw_csv AS SELECT 1 AS _one{cols} "
         f"FROM read_csv({literal(str(path))}, all_varchar = true, header = true, "
         f"delim = {literal(spec.delimiter)}, quote = '\"', escape = '\"')"
     )
     names = "".join(f", {ident(r)}" for r in refs)
-    try:
-        return _arrow(con, f"SELECT CAST(rowid + 1 AS BIGINT) AS _row{names} FROM _raw_csv")
-    finally:
-        con.execute("DROP TABLE _raw_csv")
+    return f"SELECT CAST(rowid + 1 AS BIGINT) AS _row{names} FROM _raw_csv"
 
 
-def _read_jsonl(
+def _raw_jsonl(
     con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec, refs: list[str]
-) -> pa.Table:
+) -> str:
+    # Not a TEMP table: `_load_streamed` reads it through a second connection.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _raw_json AS SELECT CAST(row_number() OVER () AS BIGINT) "
+        f"CREATE OR REPLACE TABLE _raw_json AS SELECT CAST(row_number() OVER () AS BIGINT) "
         f"AS _row, json AS _doc FROM read_ndjson_objects({literal(str(path))})"
     )
     bad = con.execute(
@@ -327,10 +534,9 @@ def _read_jsonl(
             hint="Each line of a JSON Lines file must be one {...} object.",
         )
     if refs:
-        present = con.execute(
-            "SELECT list_distinct(flatten(list(json_keys(_doc)))) FROM _raw_json"
-        ).fetchall()
-        keys = [str(k) for k in (present[0][0] if present and present[0][0] else [])]
+        # a DISTINCT (which DuckDB can spill), not a list of every record's keys
+        present = con.execute("SELECT DISTINCT unnest(json_keys(_doc)) FROM _raw_json").fetchall()
+        keys = [str(k[0]) for k in present]
         missing = [r for r in refs if r not in keys]
         if missing:
             raise _missing(spec, missing, sorted(keys))
@@ -339,10 +545,7 @@ def _read_jsonl(
         f"json_extract_string(_doc, {literal(_json_path(r))}) AS {ident(r)}" for r in refs
     )
     sep = ", " if cols else ""
-    try:
-        return _arrow(con, f"SELECT _row{sep}{cols} FROM _raw_json")
-    finally:
-        con.execute("DROP TABLE _raw_json")
+    return f"SELECT _row{sep}{cols} FROM _raw_json"
 
 
 def _json_path(key: str) -> str:
