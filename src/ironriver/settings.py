@@ -49,14 +49,15 @@ class Settings:
     principals_file: YAML file declaring principals (see `ironriver.policy`).
     principal: the name of the principal the CLI acts as (`--as`).
     busy_timeout_s: how long a SQLite connection waits for another writer
-        (`IRONRIVER_BUSY_TIMEOUT`, seconds). Every audited read is a small write, so during
-        a large ingest's write window (copy and commit: seconds per 100,000 rows) reads
-        wait; the default covers a 1M-row ingest on a 2-core machine.
+        (`IRONRIVER_BUSY_TIMEOUT`, seconds). Reads do not wait for writers (WAL, and their
+        audit events go to the read-audit file); writes (ingests, retractions) wait for each
+        other's write window (copy and commit: seconds per 100,000 rows); the default covers
+        a 1M-row ingest on a 2-core machine.
     ingest_memory_mb: the memory an ingest may use for one source file
         (`IRONRIVER_INGEST_MEMORY_MB`, MiB). A file is read whole into memory when that
         needs no more (about 3 bytes per byte of file); a larger one is streamed into
         DuckDB, which keeps this much less 512 (at least 128) in memory and spills the rest
-        to the system's temporary folder (`$TMPDIR`). 0 streams every file.
+        to a temporary folder beside the store's ledgers. 0 streams every file.
     """
 
     db_url: str

@@ -327,8 +327,10 @@ def test_spill_folder_removed_after_ingest(
     made: list[Path] = []
     real = pipeline.connect
 
-    def spilling(memory_mb: int | None = None) -> duckdb.DuckDBPyConnection:
-        con = real(memory_mb)
+    def spilling(
+        memory_mb: int | None = None, spill_root: Path | None = None
+    ) -> duckdb.DuckDBPyConnection:
+        con = real(memory_mb, spill_root)
         made.append(_spill(con))
         return con
 
@@ -338,6 +340,8 @@ def test_spill_folder_removed_after_ingest(
     assert made and ("error" in out) == (case in ("bad_dates", "ragged_row"))
     assert not any(folder.exists() for folder in made)
     assert not _spill_dirs(spill_root)
+    # beside the store (on its disk), never in $TMPDIR, which may be memory-backed
+    assert all(folder.is_relative_to(tmp_path / "run") for folder in made)
 
 
 def test_report_rows_name_the_streamed_records(
@@ -348,3 +352,23 @@ def test_report_rows_name_the_streamed_records(
     rows = list(csv.DictReader(out["report"].decode().splitlines()))
     # one per query of the mapping (statements, ledger), as the in-memory read reports it
     assert [(r["row"], r["reason"]) for r in rows] == [("5", "duplicate of row 3")] * 2
+
+
+def test_ingest_mapping_takes_the_budget_from_its_caller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`memory_mb` given to `ingest_mapping` wins over the environment's setting."""
+    monkeypatch.setenv("IRONRIVER_INGEST_MEMORY_MB", "100000")
+    budgets: list[int | None] = []
+    real = pipeline.connect
+
+    def spy(memory_mb: int | None = None, spill_root: Path | None = None) -> Any:
+        budgets.append(memory_mb)
+        return real(memory_mb, spill_root)
+
+    monkeypatch.setattr(pipeline, "connect", spy)
+    folder = make_sales_dir(tmp_path)
+    store = open_store(f"sqlite:///{tmp_path / 'store.db'}", ledger_dir=tmp_path / "ledgers")
+    ingest_mapping(store, folder / "sales.yaml", actor="t", memory_mb=0)
+    store.close()
+    assert budgets and all(b == 0 for b in budgets)  # every file streamed, on budget 0

@@ -94,6 +94,7 @@ def ingest_command(
             report_path=report,
             principal=principal,
             progress=stderr_progress(),
+            memory_mb=app.settings.ingest_memory_mb,
         )
     else:
         assert entities is not None

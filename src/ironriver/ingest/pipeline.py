@@ -110,14 +110,16 @@ def _prepare(
     report: ErrorReport,
     skip_invalid: bool,
     memory_mb: int | None = None,
+    spill_root: Path | None = None,
 ) -> _Prepared:
     """Load, compile and validate one query (see the module doc). A file too large to read
     whole within `memory_mb` (default: `Settings.from_env().ingest_memory_mb`) is streamed
-    into DuckDB, which then holds every later step to that budget, spilling to disk."""
+    into DuckDB, which then holds every later step to that budget, spilling to a folder in
+    `spill_root` (default `$TMPDIR`; `ingest_mapping` passes a folder beside the store)."""
     if memory_mb is None:
         memory_mb = Settings.from_env().ingest_memory_mb
     stream = not fits_in_memory(query.source.path, memory_mb)
-    con = connect(memory_mb if stream else None)
+    con = connect(memory_mb if stream else None, spill_root)
     con.execute("SET enable_progress_bar = false")
     try:
         refs = query.refs
@@ -200,11 +202,17 @@ def ingest_mapping(
     batch_rows: int = DEFAULT_BATCH_ROWS,
     principal: Principal | None = None,
     progress: Progress = no_progress,
+    memory_mb: int | None = None,
 ) -> IngestResult:
     """Ingest every query of a mapping file atomically (see the module doc).
 
     With `principal`, each dataset must be one it may load (`authorize_ingest`: the ingest
     role and its own agency's data), checked before any file is read.
+
+    `memory_mb` is the memory one source file may take (default: the
+    `IRONRIVER_INGEST_MEMORY_MB` setting); a larger file is streamed into DuckDB, which
+    spills to a temporary folder beside the store's ledgers (on disk, not `$TMPDIR`, which
+    may be memory-backed), removed afterwards.
 
     Raises `IngestError` (store untouched) when the mapping or a file is wrong, or when any
     record is rejected and `skip_invalid` is false; the error names the report file.
@@ -220,6 +228,9 @@ def ingest_mapping(
     files: list[str] = []
     parts: list[PendingPart] = []
     ledgers = LedgerStore(store.ledger_dir)
+    # a streamed file's DuckDB spills beside the store's data (the ledger folder's parent
+    # exists once the store is open), not to $TMPDIR, which may live in memory
+    spill_root = store.ledger_dir.resolve().parent
     started = time.perf_counter()
     try:
         with ExitStack() as stack:
@@ -227,7 +238,9 @@ def ingest_mapping(
             for mapping in mappings:
                 for query in mapping.queries:
                     files.append(query.source.path.name)
-                    prep = _prepare_logged(mapping, query, report, skip_invalid, progress)
+                    prep = _prepare_logged(
+                        mapping, query, report, skip_invalid, progress, memory_mb, spill_root
+                    )
                     result.records += prep.records
                     result.rejected += prep.rejected
                     try:
@@ -296,10 +309,12 @@ def _prepare_logged(
     report: ErrorReport,
     skip_invalid: bool,
     progress: Progress,
+    memory_mb: int | None,
+    spill_root: Path | None,
 ) -> _Prepared:
     progress(f"{mapping.name}: reading and validating {query.source.path.name}")
     started = time.perf_counter()
-    prep = _prepare(mapping, query, report, skip_invalid)
+    prep = _prepare(mapping, query, report, skip_invalid, memory_mb, spill_root)
     log.info(
         "ingest.prepared",
         dataset=mapping.name,

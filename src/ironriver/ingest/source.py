@@ -93,15 +93,20 @@ def fits_in_memory(path: Path, memory_mb: int) -> bool:
     return size * READ_PEAK_FACTOR <= memory_mb * _MIB
 
 
-def connect(memory_mb: int | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    memory_mb: int | None = None, spill_root: Path | None = None
+) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection for one source file's work (records kept in insertion
     order). With `memory_mb`, the process's budget for a streamed file, DuckDB holds at most
     that less `PROCESS_RESERVE_MB` (and at least `MIN_MEMORY_MB`) and spills the rest to a
-    new folder in the system's temporary folder (`$TMPDIR`), which DuckDB creates on first
-    use and deletes, with its files, when the connection is closed."""
+    new folder in `spill_root` (default: the system's temporary folder, `$TMPDIR`, which may
+    be memory-backed: an ingest passes a folder beside the store), which DuckDB creates on
+    first use and deletes, with its files, when the connection is closed."""
     config: dict[str, str | bool | int | float | list[str]] = {"preserve_insertion_order": True}
     if memory_mb is not None:
-        spill = Path(tempfile.gettempdir()) / f"{SPILL_PREFIX}{uuid.uuid4().hex}"
+        root = spill_root if spill_root is not None else Path(tempfile.gettempdir())
+        root.mkdir(parents=True, exist_ok=True)
+        spill = root / f"{SPILL_PREFIX}{uuid.uuid4().hex}"
         limit = max(memory_mb - PROCESS_RESERVE_MB, MIN_MEMORY_MB)
         config["memory_limit"] = f"{limit}MiB"
         config["temp_directory"] = str(spill)
