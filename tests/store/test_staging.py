@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -89,9 +90,56 @@ def test_file_backed_on_sqlite_files_only(tmp_path: Path) -> None:
         assert stage.path.parent == tmp_path.resolve()
     with in_memory.stage() as stage:
         assert not stage.file_backed
-    assert stage_samples(in_memory) == len(US_ROWS) + len(MX_ROWS)  # the deferred path
+    assert stage_samples(in_memory) == len(US_ROWS) + len(MX_ROWS)  # the Arrow stage
     on_file.close()
     in_memory.close()
+
+
+@pytest.fixture(params=["memory", "postgresql"])
+def arrow_staged(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A store whose stage is Arrow files (in-memory SQLite, PostgreSQL)."""
+    if request.param == "memory":
+        s = open_store("sqlite://", ledger_dir=tmp_path / "ledgers")
+    else:
+        s = open_store(str(request.getfixturevalue("pg_url")), ledger_dir=tmp_path / "ledgers")
+    yield s
+    s.close()
+
+
+def test_arrow_stage_is_written_before_the_transaction_and_removed(
+    arrow_staged: Store, tmp_path: Path
+) -> None:
+    """The producer is drained (rows counted) when staged, not inside the write; the
+    stage's files are gone after a success and after a failure."""
+    store = arrow_staged
+    pulled: list[int] = []
+
+    def batches() -> Iterator[pa.Table]:
+        for batch in rows_table(US.name, US_ROWS).to_batches(3):
+            pulled.append(batch.num_rows)
+            yield pa.Table.from_batches([batch])
+
+    with store.stage() as stage:
+        stage.add(US.name, US.label, "us.csv", batches)
+        assert sum(pulled) == stage.rows == len(US_ROWS)  # before any transaction
+        assert [p.parent for p in stage.arrow_files] == [tmp_path.resolve()]
+        with store.writer(stage=stage) as w:
+            w.ensure_dataset(US)
+            assert w.add_staged(stage) == len(US_ROWS)
+        assert sum(pulled) == len(US_ROWS)  # replayed from the file, not produced again
+    assert not list(tmp_path.glob(".ironriver-stage-*"))
+    assert [h.entity_id for h in View(store, ATF).search("jose perez")] == ["p1"]
+    bad = rows_table(US.name, [("p9", "Individual", "nonsense", "x")])
+    before = store.statement_count()
+    with pytest.raises(ModelError, match="no property 'nonsense'"), store.stage() as stage:
+        stage.add(US.name, US.label, "us.csv", lambda: iter([bad]))
+        assert stage.arrow_files
+        with store.writer(stage=stage) as w:
+            w.add_staged(stage)
+    assert not list(tmp_path.glob(".ironriver-stage-*"))
+    assert store.statement_count() == before
+    with pytest.raises(StoreError, match="source_row"), store.stage() as stage:
+        stage.add(US.name, US.label, None, lambda: iter([table(US.name, US_ROWS)]))
 
 
 def test_side_file_removed_after_success_and_failure(sqlite_store: Store, tmp_path: Path) -> None:

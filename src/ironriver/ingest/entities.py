@@ -194,13 +194,10 @@ def ingest_entities(
         # statements of valid lines only (a rejected line yields none); FtM exports are not
         # sorted by entity, so the copy sorts them
         stage.add(dataset.name, label, path.name, source.batches, presorted=False)
-        if stage.file_backed:
-            check()  # before the store is touched
+        check()  # the file is read: before the store is touched
         with store.writer(stage=stage) as w:
             w.ensure_dataset(dataset)
             result.statements_new = w.add_staged(stage)
-            if not stage.file_backed:
-                check()  # the file was read inside the transaction: raising rolls it back
             store.audit.append(
                 actor=actor,
                 action="ingest",

@@ -246,16 +246,13 @@ def ingest_mapping(
                     try:
                         if skip_invalid or not report.rows:  # else nothing will be written
                             _stage_query(prep, stage, ledgers, parts, result, batch_rows, progress)
-                    finally:
-                        if stage.file_backed:  # staged: free this file's data before the next
-                            prep.con.close()
-                        else:  # deferred: the write reads it inside the transaction
-                            stack.callback(prep.con.close)
+                    finally:  # staged: free this file's data before the next
+                        prep.con.close()
             _check_rejections(report, report_file, report_path, result, skip_invalid, mapping_path)
             log.info(
                 "ingest.staged",
                 datasets=result.datasets,
-                statements=stage.rows,  # 0 when deferred: written inside the transaction
+                statements=stage.rows,
                 ledger_rows=result.ledger_rows,
                 file_backed=stage.file_backed,
                 seconds=round(time.perf_counter() - started, 3),
@@ -264,9 +261,9 @@ def ingest_mapping(
             with store.writer(stage=stage) as w:
                 for mapping in mappings:
                     w.ensure_dataset(dataset_info(mapping))
-                progress(f"writing {stage.rows:,} statements" if stage.file_backed else "writing")
+                progress(f"writing {stage.rows:,} statements")
                 result.statements_new = w.add_staged(stage)
-                result.statements = stage.rows  # deferred stages count as they are written
+                result.statements = stage.rows
                 detail: dict[str, Any] = {
                     "mapping": str(mapping_path),
                     "files": files,

@@ -12,8 +12,10 @@ write transaction (`Writer.add_staged`):
   `sqlite3` binding every value of every row was the bulk path's largest cost (~60% of an
   ingest). The side file is written while the store is unlocked, so readers and other writers
   wait only for the copy; it is deleted afterwards, whatever happens.
-- PostgreSQL and in-memory SQLite: nothing is written early; the batches are produced again
-  inside the transaction and go through `Writer.add_statements` (COPY on PostgreSQL).
+- PostgreSQL and in-memory SQLite: the batches are written as they come to an Arrow IPC file
+  (beside the store's ledger folder), so the source file's DuckDB work and memory are done
+  with before the transaction; inside it the file is replayed, memory-mapped, through
+  `Writer.add_statements` (COPY on PostgreSQL).
 
 The side file is only ever open in one SQLite library at a time: ADBC (which bundles its own
 SQLite) writes and closes it before `sqlite3` attaches it, since two SQLite copies holding the
@@ -24,9 +26,11 @@ from __future__ import annotations
 
 import itertools
 import os
+import tempfile
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -139,21 +143,29 @@ class PropCoder:
 
 class StatementStage:
     """Staged statements for one bulk write (see the module doc). Use as a context manager:
-    the side file is removed on exit."""
+    the stage's files are removed on exit.
 
-    def __init__(self, db_path: Path | None) -> None:
+    `db_path` (a SQLite file store): one side SQLite file next to it. Otherwise (PostgreSQL,
+    in-memory SQLite) each staged table is an Arrow IPC file in `arrow_dir`, replayed in
+    batches inside the write transaction."""
+
+    def __init__(self, db_path: Path | None, arrow_dir: Path | None = None) -> None:
         self.path: Path | None = None
         if db_path is not None:
             self.path = db_path.with_name(f".{db_path.name}.stage-{uuid.uuid4().hex}.sqlite")
+        self.arrow_dir = arrow_dir
+        self._token = uuid.uuid4().hex
+        self.arrow_files: list[Path] = []
         self.tables: list[StagedTable] = []
 
     @property
     def rows(self) -> int:
-        """Statements staged so far (a deferred stage counts them as they are written)."""
+        """Statements staged so far (all of them are staged before the write)."""
         return sum(t.rows for t in self.tables)
 
     @property
     def file_backed(self) -> bool:
+        """Whether the stage is a SQLite side file (copied by SQL), not Arrow files."""
         return self.path is not None
 
     def add(
@@ -169,10 +181,37 @@ class StatementStage:
         `presorted`: the rows come in (entity_id, id) order (else they are sorted in the side
         file, still before the write lock)."""
         staged = StagedTable(dataset, label, source, batches, presorted)
+        self.tables.append(staged)  # (so that `remove` finds its files whatever happens)
         if self.path is not None:
-            staged.table = f"s{len(self.tables)}"
+            staged.table = f"s{len(self.tables) - 1}"
             self._write(staged)
-        self.tables.append(staged)
+        else:
+            self._write_arrow(staged)
+
+    def _write_arrow(self, staged: StagedTable) -> None:
+        """Write the batches to an Arrow IPC file and replace `staged.batches` by a replay of
+        it: the producer (a DuckDB connection holding a whole source file) is done with
+        before the write transaction starts, and the rows are counted."""
+        directory = self.arrow_dir if self.arrow_dir is not None else Path(tempfile.gettempdir())
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f".ironriver-stage-{self._token}-{len(self.arrow_files)}.arrow"
+        self.arrow_files.append(path)
+        writer: pa.ipc.RecordBatchFileWriter | None = None
+        schema: pa.Schema | None = None
+        try:
+            for item in staged.batches():
+                if not item.num_rows:
+                    continue
+                table = _checked(as_table(item))
+                if writer is None:
+                    schema = table.schema
+                    writer = pa.ipc.new_file(str(path), schema)
+                writer.write_table(table.cast(schema))
+                staged.rows += table.num_rows
+        finally:
+            if writer is not None:
+                writer.close()
+        staged.batches = partial(_replay, path) if writer is not None else tuple
 
     def _write(self, staged: StagedTable) -> None:
         import adbc_driver_sqlite.dbapi as adbc
@@ -184,13 +223,7 @@ class StatementStage:
         # the GIL) while ADBC writes the current one
         def with_lookups(item: pa.Table | pa.RecordBatch) -> tuple[pa.Table, ...]:
             """The statements to stage, and their lookup-table rows."""
-            table = as_table(item)
-            if "source_ref" in table.column_names or "legal_basis" in table.column_names:
-                raise StoreError(
-                    "A statement stage takes one source file (`source`) and a `source_row` "
-                    "column, and the dataset's legal basis.",
-                    hint="Use Writer.add_statements for per-row source refs or legal bases.",
-                )
+            table = _checked(as_table(item))
             table = coder.encode(table)
             staged_table = table.select([c for c in STAGED_COLUMNS if c in table.column_names])
             return staged_table, *(make(table) for make in LOOKUPS.values())
@@ -239,11 +272,10 @@ class StatementStage:
         staged.columns = list(schema.names)
 
     def remove(self) -> None:
-        if self.path is None:
-            return
-        for suffix in ("", "-journal", "-wal", "-shm"):
+        names = [f"{self.path}{s}" for s in ("", "-journal", "-wal", "-shm")] if self.path else []
+        for name in [*names, *map(str, self.arrow_files)]:
             try:
-                os.unlink(f"{self.path}{suffix}")
+                os.unlink(name)
             except FileNotFoundError:
                 pass
 
@@ -266,6 +298,24 @@ def sort_rows(table: pa.Table) -> pa.Table:
         con.register("rows_to_sort", table)
         out: pa.Table = con.sql(f"SELECT * FROM rows_to_sort ORDER BY {order}").to_arrow_table()
     return out.cast(table.schema)
+
+
+def _checked(table: pa.Table) -> pa.Table:
+    if "source_ref" in table.column_names or "legal_basis" in table.column_names:
+        raise StoreError(
+            "A statement stage takes one source file (`source`) and a `source_row` "
+            "column, and the dataset's legal basis.",
+            hint="Use Writer.add_statements for per-row source refs or legal bases.",
+        )
+    return table
+
+
+def _replay(path: Path) -> Iterator[pa.RecordBatch]:
+    """The batches of a staged Arrow IPC file, memory-mapped (nothing read twice)."""
+    with pa.memory_map(str(path)) as source:
+        reader = pa.ipc.open_file(source)
+        for i in range(reader.num_record_batches):
+            yield reader.get_batch(i)
 
 
 def as_table(item: pa.Table | pa.RecordBatch) -> pa.Table:

@@ -201,12 +201,12 @@ class Store:
 
     # -- writing ---------------------------------------------------------------------------
     def stage(self) -> StatementStage:
-        """A statement stage for a bulk write (see `ironriver.store.staging`): file-backed
-        next to a SQLite file store, deferred otherwise. Use it as a context manager around
-        `writer(stage=...)` so the side file is always removed."""
+        """A statement stage for a bulk write (see `ironriver.store.staging`): a side SQLite
+        file next to a SQLite file store, else Arrow files beside the ledger folder. Use it
+        as a context manager around `writer(stage=...)` so its files are always removed."""
         db = self.engine.url.database if self.dialect == "sqlite" else None
         if not db or db == ":memory:" or db.startswith("file:"):
-            return StatementStage(None)
+            return StatementStage(None, arrow_dir=self.ledger_dir.resolve().parent)
         return StatementStage(Path(db).resolve())
 
     @contextmanager
@@ -377,9 +377,8 @@ class Writer:
         staged table, run by SQLite in C; otherwise the batches go through `add_statements`."""
         added = 0
         for staged in stage.tables:
-            if staged.table is None:
+            if staged.table is None:  # an Arrow stage (rows counted when staged)
                 for table in prefetch(staged.batches(), as_table):
-                    staged.rows += table.num_rows  # counted as they are written
                     added += self.add_statements(
                         table,
                         staged.dataset,
