@@ -58,3 +58,53 @@ def test_cli_ingest_entities(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "1 new statements" in result.output
+
+
+def test_dry_run_checks_counts_and_writes_nothing(sales_dir: Path, tmp_path: Path) -> None:
+    """--dry-run reports exactly what an ingest would produce, opens no store, and fails on
+    the same bad records with the same report."""
+    db = tmp_path / "dry.db"
+    runner = CliRunner()
+    args = ["--db", str(db), "--as", "us-atf-analyst", "--json", str(sales_dir / "sales.yaml")]
+    dry = runner.invoke(ingest_command, ["--dry-run", *args])
+    assert dry.exit_code == 0, dry.output
+    checked = json.loads(dry.stdout)
+    assert checked["dry_run"] and checked["statements_new"] == checked["ledger_rows_new"] == 0
+    assert not db.exists()  # no store was created or opened
+    real = json.loads(runner.invoke(ingest_command, args).stdout)
+    for key in ("records", "rejected", "statements", "ledger_rows"):
+        assert checked[key] == real[key], key
+    rows = [list(r) for r in ROWS]
+    rows[0][1] = "bad"
+    write_csv(sales_dir / "sales.csv", rows)
+    report = sales_dir / "sales.yaml.errors.csv"
+    bad = runner.invoke(ingest_command, ["--dry-run", *args])
+    assert bad.exit_code != 0 and "sales.yaml.errors.csv" in str(bad.exception)
+    assert "bad" in report.read_text(encoding="utf-8")
+    skipped = runner.invoke(ingest_command, ["--dry-run", "--skip-invalid", *args])
+    assert skipped.exit_code == 0, skipped.output
+    counted = json.loads(skipped.stdout)
+    assert counted["ledger_rows"] == real["ledger_rows"] - 1  # the bad row is left out
+    args[1] = str(tmp_path / "other.db")
+    kept = json.loads(runner.invoke(ingest_command, ["--skip-invalid", *args]).stdout)
+    for key in ("records", "rejected", "statements", "ledger_rows"):
+        assert counted[key] == kept[key], key
+
+
+def test_dry_run_of_entities(tmp_path: Path) -> None:
+    path = tmp_path / "e.jsonl"
+    path.write_text(
+        '{"id": "g1", "schema": "Firearm", "properties": {"serialNumber": ["X1"]}}\n'
+        '{"id": "g2", "schema": "Spaceship", "properties": {}}\n',
+        encoding="utf-8",
+    )
+    args = [
+        *("--db", str(tmp_path / "e.db"), "--as", "mx-fgr-analista", "--entities", str(path)),
+        *("--dataset", "mx_fgr_export", "--agency", "FGR", "--country", "MX", "--dry-run"),
+    ]
+    bad = CliRunner().invoke(ingest_command, args)
+    assert bad.exit_code != 0 and "1 of 2 entities rejected" in str(bad.exception)
+    ok = CliRunner().invoke(ingest_command, [*args, "--skip-invalid"])
+    assert ok.exit_code == 0, ok.output
+    assert "2 records would give 1 statements" in ok.output and "Nothing was written" in ok.output
+    assert not (tmp_path / "e.db").exists()

@@ -7,13 +7,15 @@ JSON Lines, validated in bulk with DuckDB and written atomically.
 See docs/mapping.md for the mapping format.
 """
 
-from ironriver.ingest.entities import ingest_entities
+from ironriver.ingest.entities import check_entities, ingest_entities
 from ironriver.ingest.mapping import DatasetMapping, load_mapping
-from ironriver.ingest.pipeline import IngestResult, dataset_info, ingest_mapping
+from ironriver.ingest.pipeline import IngestResult, check_mapping, dataset_info, ingest_mapping
 
 __all__ = [
     "DatasetMapping",
     "IngestResult",
+    "check_entities",
+    "check_mapping",
     "dataset_info",
     "ingest_entities",
     "ingest_mapping",

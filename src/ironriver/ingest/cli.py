@@ -13,8 +13,8 @@ import click
 
 from ironriver.cli_support import app_context, common_options
 from ironriver.errors import ConfigError
-from ironriver.ingest.entities import ingest_entities
-from ironriver.ingest.pipeline import IngestResult, ingest_mapping
+from ironriver.ingest.entities import check_entities, ingest_entities
+from ironriver.ingest.pipeline import IngestResult, check_mapping, ingest_mapping
 from ironriver.policy.markings import Marking, parse_releasable
 from ironriver.progress import stderr_progress
 from ironriver.store import DatasetInfo
@@ -34,6 +34,11 @@ from ironriver.store import DatasetInfo
     help="Error report CSV (default: <input>.errors.csv).",
 )
 @click.option("--reason", default="", help="Why this data is loaded (audited).")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Check the mapping, files and every record, and report; write nothing.",
+)
 @click.option(
     "--entities",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -56,6 +61,7 @@ def ingest_command(
     skip_invalid: bool,
     report: Path | None,
     reason: str,
+    dry_run: bool,
     entities: Path | None,
     dataset: str | None,
     title: str,
@@ -71,12 +77,12 @@ def ingest_command(
 
     \b
     Examples:
+      ironriver ingest sales.yaml --dry-run            # check only: counts and error report
       ironriver ingest sales.yaml --reason "ATF monthly load"
       ironriver ingest --entities fgr.ftm.jsonl --dataset mx_fgr_export \\
           --agency FGR --country MX --marking AMBER --releasable-to MX,US
     """
     app = app_context(ctx)
-    store = app.open_store()
     principal = app.principal()
     actor = principal.name
     if (mapping is None) == (entities is None):
@@ -84,9 +90,17 @@ def ingest_command(
             "Give either a MAPPING file or --entities FILE.",
             hint="See `ironriver ingest --help` for both forms.",
         )
-    if mapping is not None:
+    if mapping is not None and dry_run:  # no store needed, none opened
+        result = check_mapping(
+            mapping,
+            skip_invalid=skip_invalid,
+            report_path=report,
+            principal=principal,
+            memory_mb=app.settings.ingest_memory_mb,
+        )
+    elif mapping is not None:
         result = ingest_mapping(
-            store,
+            app.open_store(),
             mapping,
             actor=actor,
             reason=reason,
@@ -112,16 +126,21 @@ def ingest_command(
             legal_basis=legal_basis,
             title=title,
         )
-        result = ingest_entities(
-            store,
-            entities,
-            info,
-            actor=actor,
-            reason=reason,
-            skip_invalid=skip_invalid,
-            report_path=report,
-            principal=principal,
-        )
+        if dry_run:
+            result = check_entities(
+                entities, info, skip_invalid=skip_invalid, report_path=report, principal=principal
+            )
+        else:
+            result = ingest_entities(
+                app.open_store(),
+                entities,
+                info,
+                actor=actor,
+                reason=reason,
+                skip_invalid=skip_invalid,
+                report_path=report,
+                principal=principal,
+            )
     app.emit(_as_dict(result), lambda: _human(result))
 
 
@@ -132,6 +151,18 @@ def _as_dict(result: IngestResult) -> dict[str, object]:
 
 
 def _human(result: IngestResult) -> None:
+    if result.dry_run:
+        click.echo(
+            f"Checked {', '.join(result.datasets)}: {result.records} records would give "
+            f"{result.statements} statements and {result.ledger_rows} ledger rows "
+            "(before de-duplication against the store). Nothing was written."
+        )
+        if result.rejected:
+            click.echo(
+                f"{result.rejected} invalid records would be skipped; see {result.report_path}",
+                err=True,
+            )
+        return
     click.echo(
         f"Ingested {', '.join(result.datasets)}: {result.records} records, "
         f"{result.statements_new} new statements ({result.statements} produced), "

@@ -150,51 +150,13 @@ def ingest_entities(
 ) -> IngestResult:
     """Ingest an FtM entity JSON Lines file into `dataset` atomically (with `principal`,
     only if it may load that dataset: `authorize_ingest`)."""
-    if principal is not None:
-        authorize_ingest(principal, dataset.name, dataset.agency)
-    path = Path(path)
-    if not path.is_file():
-        raise IngestError(f"Input file {path} does not exist.", hint="Check the path.")
-    check_encoding(path, "utf-8")
+    path, report_file, result, source = _open(path, dataset, report_path, principal)
     label = label or dataset.label
-    report_file = Path(report_path) if report_path else path.with_name(path.name + ".errors.csv")
-    result = IngestResult(datasets=[dataset.name])
-    source = _EntityFile(path, dataset.name)
-
-    def check() -> None:
-        """Write the report of rejected lines; raise unless `skip_invalid`."""
-        result.records = source.records
-        result.statements = source.produced
-        if not source.bad:
-            return
-        bad = source.bad
-        report = ErrorReport()
-        report.add(
-            path.name,
-            pa.table(
-                {
-                    "_row": [b[0] for b in bad],
-                    "column": [b[1] for b in bad],
-                    "value": [b[2] for b in bad],
-                    "reason": [b[3] for b in bad],
-                }
-            ),
-        )
-        result.rejected = len({b[0] for b in bad})
-        result.report_path = report.write(report_file)
-        if not skip_invalid:
-            raise IngestError(
-                f"{result.rejected} of {result.records} entities rejected, nothing was "
-                f"ingested: {report.summary()}.",
-                hint=f"See {report_file}. Fix those lines, or pass --skip-invalid.",
-                report_path=str(report_file),
-            )
-
     with store.stage() as stage:
         # statements of valid lines only (a rejected line yields none); FtM exports are not
-        # sorted by entity, so the copy sorts them
+        # sorted by entity, so the stage sorts them
         stage.add(dataset.name, label, path.name, source.batches, presorted=False)
-        check()  # the file is read: before the store is touched
+        _check(source, result, report_file, skip_invalid)  # before the store is touched
         with store.writer(stage=stage) as w:
             w.ensure_dataset(dataset)
             result.statements_new = w.add_staged(stage)
@@ -212,3 +174,71 @@ def ingest_entities(
                 conn=w.conn,
             )
     return result
+
+
+def check_entities(
+    path: Path | str,
+    dataset: DatasetInfo,
+    *,
+    skip_invalid: bool = False,
+    report_path: Path | str | None = None,
+    principal: Principal | None = None,
+) -> IngestResult:
+    """Everything `ingest_entities` checks, without a store: returns what it would produce
+    (`dry_run` set); rejected lines are reported and raise as they would there."""
+    path, report_file, result, source = _open(path, dataset, report_path, principal)
+    result.dry_run = True
+    for _batch in source.batches():
+        pass  # counted and checked as they are made
+    _check(source, result, report_file, skip_invalid)
+    return result
+
+
+def _open(
+    path: Path | str,
+    dataset: DatasetInfo,
+    report_path: Path | str | None,
+    principal: Principal | None,
+) -> tuple[Path, Path, IngestResult, _EntityFile]:
+    """Authorise, check the file is there and UTF-8; its report file, result and reader."""
+    if principal is not None:
+        authorize_ingest(principal, dataset.name, dataset.agency)
+    path = Path(path)
+    if not path.is_file():
+        raise IngestError(f"Input file {path} does not exist.", hint="Check the path.")
+    check_encoding(path, "utf-8")
+    report_file = Path(report_path) if report_path else path.with_name(path.name + ".errors.csv")
+    return path, report_file, IngestResult(datasets=[dataset.name]), _EntityFile(path, dataset.name)
+
+
+def _check(
+    source: _EntityFile, result: IngestResult, report_file: Path, skip_invalid: bool
+) -> None:
+    """Once the file is read: counts into `result`; rejected lines into the report, and
+    an `IngestError` unless `skip_invalid`."""
+    result.records = source.records
+    result.statements = source.produced
+    if not source.bad:
+        return
+    bad = source.bad
+    report = ErrorReport()
+    report.add(
+        source.path.name,
+        pa.table(
+            {
+                "_row": [b[0] for b in bad],
+                "column": [b[1] for b in bad],
+                "value": [b[2] for b in bad],
+                "reason": [b[3] for b in bad],
+            }
+        ),
+    )
+    result.rejected = len({b[0] for b in bad})
+    result.report_path = report.write(report_file)
+    if not skip_invalid:
+        raise IngestError(
+            f"{result.rejected} of {result.records} entities rejected, nothing was "
+            f"ingested: {report.summary()}.",
+            hint=f"See {report_file}. Fix those lines, or pass --skip-invalid.",
+            report_path=str(report_file),
+        )

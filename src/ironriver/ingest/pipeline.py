@@ -76,6 +76,7 @@ class IngestResult:
     ledger_rows: int = 0  # ledger rows produced
     ledger_rows_new: int = 0
     report_path: Path | None = None
+    dry_run: bool = False  # checked only: nothing was written (the *_new counts are 0)
 
 
 @dataclass
@@ -297,6 +298,51 @@ def ingest_mapping(
         ledger_rows_new=result.ledger_rows_new,
         seconds=round(time.perf_counter() - started, 3),
     )
+    return result
+
+
+def check_mapping(
+    mapping_path: Path | str,
+    *,
+    skip_invalid: bool = False,
+    report_path: Path | str | None = None,
+    principal: Principal | None = None,
+    memory_mb: int | None = None,
+    spill_root: Path | None = None,
+) -> IngestResult:
+    """Everything `ingest_mapping` checks, without a store: the mapping, each file, every
+    record; returns what an ingest would produce (`dry_run` set, the *_new counts 0).
+
+    Rejected records go to the error report and raise `IngestError` as an ingest would
+    (unless `skip_invalid`, which counts only the records an ingest would keep)."""
+    mapping_path = Path(mapping_path)
+    mappings = load_mapping(mapping_path)
+    if principal is not None:
+        for mapping in mappings:
+            authorize_ingest(principal, mapping.name, mapping.agency)
+    report_file = Path(report_path) if report_path else default_report_path(mapping_path)
+    report = ErrorReport()
+    result = IngestResult(datasets=[m.name for m in mappings], dry_run=True)
+    for mapping in mappings:
+        for query in mapping.queries:
+            prep = _prepare_logged(
+                mapping, query, report, skip_invalid, no_progress, memory_mb, spill_root
+            )
+            try:
+                result.records += prep.records
+                result.rejected += prep.rejected
+                if prep.statements:
+                    result.statements += int(
+                        prep.con.sql("SELECT count(*) FROM stmts").fetchall()[0][0]
+                    )
+                if prep.ledger:
+                    keep = " WHERE _row NOT IN (SELECT _row FROM bad)" if prep.rejected else ""
+                    result.ledger_rows += int(
+                        prep.con.sql(f"SELECT count(*) FROM led{keep}").fetchall()[0][0]
+                    )
+            finally:
+                prep.con.close()
+    _check_rejections(report, report_file, report_path, result, skip_invalid, mapping_path)
     return result
 
 
