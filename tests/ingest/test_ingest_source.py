@@ -96,3 +96,56 @@ def test_encoding_error_comes_before_other_errors(tmp_path: Path) -> None:
     for refs in (["a"], ["a", "zz"], ["b"]):  # parse fine, missing column, bad value read
         with pytest.raises(IngestError, match=r"not valid utf-8: .* at line 3"):
             _load(path, refs)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_headerless_file_with_null_markers(tmp_path: Path, stream: bool) -> None:
+    """A legacy export (OFAC's SDN CSV): no header line, latin-1, "-0- " meaning empty,
+    CRLF, and a DOS end-of-file mark (Ctrl-Z) as its last line. Every line is a record; the
+    mapping's names apply; markers are NULL once sanitised; the mark is no record."""
+    path = tmp_path / "sdn.csv"
+    path.write_bytes(
+        '36,"AEROCARIBBEAN AIRLINES",-0- ,"CUBA"\r\n'
+        '17671,"CÁRTEL DE JALISCO NUEVA GENERACIÓN",-0- ,"SDNTK"\r\n'
+        '99,"GUZMÁN, Joaquín","individual","SDNTK"\r\n\x1a'.encode("latin-1")
+    )
+    spec = SourceSpec(
+        path,
+        encoding="latin-1",
+        header=("ent_num", "name", "type", "program"),
+        null_values=("-0-",),
+    )
+    con = duckdb.connect(config={"preserve_insertion_order": True})
+    assert load_source(con, spec, ["ent_num", "name", "type"], stream=stream) == 3
+    typ, name = sanitized_name("type"), sanitized_name("name")
+    rows = con.execute(f'SELECT _row, ent_num, "{name}", "{typ}", type FROM src ORDER BY 1')
+    assert rows.fetchall() == [
+        (1, "36", "AEROCARIBBEAN AIRLINES", None, "-0- "),  # the raw text stays for reports
+        (2, "17671", "CÁRTEL DE JALISCO NUEVA GENERACIÓN", None, "-0- "),
+        (3, "99", "GUZMÁN, Joaquín", "individual", "individual"),
+    ]
+    with pytest.raises(IngestError, match="lacks column"):
+        load_source(duckdb.connect(), spec, ["Program"])
+    utf8 = SourceSpec(tmp_path / "u.csv", header=spec.header, null_values=spec.null_values)
+    utf8.path.write_bytes(path.read_bytes().decode("latin-1").encode("utf-8"))
+    assert load_source(duckdb.connect(), utf8, ["name"], stream=stream) == 3  # UTF-8 too
+
+
+def test_header_names_must_be_unique_and_ragged_lines_reported(tmp_path: Path) -> None:
+    from ironriver.ingest.mapping import load_mapping
+
+    (tmp_path / "x.csv").write_text("1,2\n3,4,5\n", encoding="utf-8")
+    mapping = tmp_path / "m.yaml"
+    body = (
+        "ds:\n  agency: ATF\n  country: US\n  marking: AMBER\n  queries:\n  - csv_url: x.csv\n"
+        "    header: [a, a]\n    entities:\n      g:\n        schema: Firearm\n"
+        "        keys: [a]\n        properties: {serialNumber: {column: a}}\n"
+    )
+    mapping.write_text(body, encoding="utf-8")
+    with pytest.raises(IngestError, match="header must name every column once"):
+        load_mapping(mapping)
+    mapping.write_text(body.replace("[a, a]", "[a, b]"), encoding="utf-8")
+    spec = load_mapping(mapping)[0].queries[0].source
+    assert spec.header == ("a", "b")
+    with pytest.raises(IngestError, match=r"Cannot parse x\.csv: .*Line: 2"):
+        load_source(duckdb.connect(), spec, ["a"])  # line 2 has three fields

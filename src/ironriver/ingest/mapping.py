@@ -100,6 +100,8 @@ class SourceSpec:
     delimiter: str = ","
     filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
     filters_not: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    header: tuple[str, ...] = ()  # a CSV without a header line: its column names
+    null_values: tuple[str, ...] = ()  # values that mean "no value" (after sanitising)
 
 
 @dataclass(frozen=True)
@@ -224,7 +226,34 @@ def _source(where: str, data: dict[str, Any], base: Path) -> SourceSpec:
         delimiter=delimiter,
         filters=_filters(where, data.get("filters")),
         filters_not=_filters(where, data.get("filters_not")),
+        header=_header(where, data.get("header"), kind),
+        null_values=_strings(where, "null_values", data.get("null_values")),
     )
+
+
+def _strings(where: str, key: str, raw: Any) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    values = raw if isinstance(raw, list) else [raw]
+    if not all(isinstance(v, str | int | float) for v in values):
+        raise _fail(where, f"{key} must be a list of strings.", f'Write {key}: ["-0-", "N/A"].')
+    return tuple(str(v) for v in values)
+
+
+def _header(where: str, raw: Any, kind: str) -> tuple[str, ...]:
+    """`header:` names the columns of a CSV file that has no header line."""
+    names = _strings(where, "header", raw)
+    if not names:
+        return ()
+    if kind != "csv":
+        raise _fail(where, "header is for CSV files only.", "JSON Lines records name their keys.")
+    if "" in names or len(set(names)) != len(names):
+        raise _fail(
+            where,
+            "header must name every column once, none empty.",
+            "List the file's columns in order, e.g. header: [id, name, type].",
+        )
+    return names
 
 
 def _property(where: str, schema: Any, name: str, data: Any) -> PropertySpec:

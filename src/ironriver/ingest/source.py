@@ -51,6 +51,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ironriver.errors import IngestError
@@ -189,18 +190,33 @@ def check_encoding(path: Path, encoding: str) -> None:
 
 
 def transcode(path: Path, encoding: str, workdir: Path) -> Path:
-    """Copy `path` to UTF-8 under `workdir` (the caller removes it)."""
+    """Copy `path` to UTF-8 under `workdir` (the caller removes it), without a final DOS
+    end-of-file mark (`_eof_mark`)."""
     target = workdir / (path.name + ".utf8")
-    with (
-        path.open("r", encoding=encoding, newline="") as src,
-        target.open("w", encoding="utf-8", newline="") as dst,
-    ):
-        while True:
-            text = src.read(_CHUNK)
-            if not text:
+    keep = path.stat().st_size - _eof_mark(path)
+    with path.open("rb") as raw, target.open("w", encoding="utf-8", newline="") as dst:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        while keep > 0:
+            block = raw.read(min(_CHUNK, keep))
+            if not block:
                 break
-            dst.write(text)
+            keep -= len(block)
+            dst.write(decoder.decode(block, final=keep <= 0))
     return target
+
+
+def _eof_mark(path: Path) -> int:
+    """How many bytes at the end of the file are a DOS end-of-file mark: Ctrl-Z (0x1A),
+    alone or followed by a line break, as legacy exports (e.g. OFAC's SDN CSV) end. It is
+    no record; 0 when the file does not end so."""
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        fh.seek(max(0, size - 3))
+        tail = fh.read()
+    for mark in (b"\x1a\r\n", b"\x1a\n", b"\x1a"):
+        if tail.endswith(mark):
+            return len(mark)
+    return 0
 
 
 def load_source(
@@ -218,7 +234,7 @@ def load_source(
         raise IngestError(
             f"Input file {spec.path} does not exist.", hint="Check the mapping's csv_url."
         )
-    if not _is_utf8(spec.encoding):
+    if not _is_utf8(spec.encoding) or _eof_mark(spec.path):
         check_encoding(spec.path, spec.encoding)
         with tempfile.TemporaryDirectory(prefix=SPILL_PREFIX) as tmp:
             utf8 = transcode(spec.path, spec.encoding, Path(tmp))
@@ -251,7 +267,7 @@ def _load(
     """`load_source` of the UTF-8 file at `path`."""
     if stream:
         return _load_streamed(con, path, spec, refs, table)
-    data = _with_sanitized(_read(con, path, spec, refs), refs)
+    data = _with_sanitized(_read(con, path, spec, refs), refs, spec.null_values)
     if materialize:
         # DuckDB's order-keeping insert is slow over small batches: hand it row groups
         data = data.combine_chunks()
@@ -291,26 +307,33 @@ def _load_streamed(
         batches = _stream_csv_arrow(path, spec, refs)
         if batches is not None:
             try:
-                return _append(con, table, batches, refs)
+                return _append(con, table, batches, refs, spec.null_values)
             except (pa.ArrowException, OSError):
                 drop_source(con, table)  # DuckDB's reader words the error (with the line)
     raw, sql = _raw_table(con, path, spec, refs)
     reader = con.cursor()  # a second connection reads `raw` while `con` fills `table`
     try:
-        return _append(con, table, reader.sql(sql).to_arrow_reader(_BATCH_ROWS), refs)
+        batches = reader.sql(sql).to_arrow_reader(_BATCH_ROWS)
+        return _append(con, table, batches, refs, spec.null_values)
     finally:
         reader.close()
         con.execute(f"DROP TABLE {raw}")
 
 
 def _append(
-    con: duckdb.DuckDBPyConnection, table: str, batches: pa.RecordBatchReader, refs: list[str]
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    batches: pa.RecordBatchReader,
+    refs: list[str],
+    null_values: tuple[str, ...] = (),
 ) -> int:
     """Create `table` from `batches` plus their sanitised columns; return its rows. The next
     batches are read and sanitised in the background while DuckDB stores the current one."""
     name = f"_{table}_batch"
-    con.register(name, _with_sanitized(batches.schema.empty_table(), refs))
-    groups = prefetch(_grouped(batches, _STREAM_ROWS), lambda group: _with_sanitized(group, refs))
+    con.register(name, _with_sanitized(batches.schema.empty_table(), refs, null_values))
+    groups = prefetch(
+        _grouped(batches, _STREAM_ROWS), lambda group: _with_sanitized(group, refs, null_values)
+    )
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS FROM {ident(name)}")
         rows = 0
@@ -371,15 +394,18 @@ def _csv_options(
         escape_char=False,
         newlines_in_values=_has_quote(path),  # only a quoted value can hold a newline
     )
-    try:
-        with pacsv.open_csv(
-            path,
-            read_options=pacsv.ReadOptions(use_threads=False, block_size=_HEADER_BLOCK),
-            parse_options=parse,
-        ) as head:
-            header = head.schema.names
-    except (pa.ArrowException, OSError):
-        return None
+    if spec.header:
+        header = list(spec.header)
+    else:
+        try:
+            with pacsv.open_csv(
+                path,
+                read_options=pacsv.ReadOptions(use_threads=False, block_size=_HEADER_BLOCK),
+                parse_options=parse,
+            ) as head:
+                header = head.schema.names
+        except (pa.ArrowException, OSError):
+            return None
     if len(set(header)) != len(header) or "" in header:
         return None  # DuckDB renames repeated or empty names (a, a_1, column2)
     missing = [r for r in refs if r not in header]
@@ -393,6 +419,12 @@ def _csv_options(
         null_values=[""],
     )
     return parse, convert
+
+
+def _names(spec: SourceSpec) -> list[str] | None:
+    """The column names Arrow is to use: the mapping's `header` for a file without a header
+    line (then every line is a record), else None (the file's first line)."""
+    return list(spec.header) if spec.header else None
 
 
 def _row_numbers(start: int, n: int) -> pa.Array:
@@ -411,7 +443,7 @@ def _read_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Table |
     try:
         raw = pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(block_size=_PARSE_BLOCK),
+            read_options=pacsv.ReadOptions(block_size=_PARSE_BLOCK, column_names=_names(spec)),
             parse_options=parse,
             convert_options=convert,
         )
@@ -439,7 +471,9 @@ def _stream_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Recor
     try:
         reader = pacsv.open_csv(
             path,
-            read_options=pacsv.ReadOptions(use_threads=False, block_size=_STREAM_BLOCK),
+            read_options=pacsv.ReadOptions(
+                use_threads=False, block_size=_STREAM_BLOCK, column_names=_names(spec)
+            ),
             parse_options=parse,
             convert_options=convert,
         )
@@ -473,14 +507,18 @@ def _grouped(batches: pa.RecordBatchReader, rows: int) -> Iterator[pa.Table]:
         yield pa.Table.from_batches(pending, batches.schema)
 
 
-def _with_sanitized(data: pa.Table, refs: list[str]) -> pa.Table:
-    """`data` plus `sanitized_name(c)` for every column `c` of `refs`."""
+def _with_sanitized(data: pa.Table, refs: list[str], null_values: tuple[str, ...] = ()) -> pa.Table:
+    """`data` plus `sanitized_name(c)` for every column `c` of `refs`, where a sanitised
+    value among `null_values` (the mapping's markers of "no value") is NULL."""
     if not refs:
         return data
     # Arrow's kernels release the GIL: sanitize the columns side by side.
     with ThreadPoolExecutor(max_workers=min(len(refs), os.cpu_count() or 1)) as pool:
         clean = list(pool.map(sanitize_array, [data.column(ref) for ref in refs]))
+    nulls = pa.array(null_values, pa.string())
     for ref, values in zip(refs, clean, strict=True):
+        if null_values:
+            values = pc.if_else(pc.is_in(values, value_set=nulls), None, values)
         data = data.append_column(sanitized_name(ref), values)
     return data
 
@@ -496,6 +534,8 @@ def _has_quote(path: Path) -> bool:
 
 
 def _csv_header(con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec) -> list[str]:
+    if spec.header:
+        return list(spec.header)
     rel = con.sql(
         f"SELECT * FROM read_csv({literal(str(path))}, all_varchar = true, header = true, "
         f"delim = {literal(spec.delimiter)}, quote = '\"', escape = '\"') LIMIT 0"
@@ -515,11 +555,21 @@ def _raw_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec, refs:
     # Not a TEMP table: `_load_streamed` reads it through a second connection.
     con.execute(
         f"CREATE OR REPLACE TABLE _raw_csv AS SELECT 1 AS _one{cols} "
-        f"FROM read_csv({literal(str(path))}, all_varchar = true, header = true, "
+        f"FROM read_csv({literal(str(path))}, all_varchar = true, {_duckdb_header(spec)}, "
         f"delim = {literal(spec.delimiter)}, quote = '\"', escape = '\"')"
     )
     names = "".join(f", {ident(r)}" for r in refs)
     return f"SELECT CAST(rowid + 1 AS BIGINT) AS _row{names} FROM _raw_csv"
+
+
+def _duckdb_header(spec: SourceSpec) -> str:
+    """read_csv's header options: the file's first line, or the mapping's `header` names."""
+    if not spec.header:
+        return "header = true"
+    # exactly these columns, all text, no sniffing: a line with more or fewer fields is an
+    # error naming its line (with `names` DuckDB would guess the columns and misread it)
+    columns = ", ".join(f"{literal(n)}: 'VARCHAR'" for n in spec.header)
+    return f"header = false, auto_detect = false, columns = {{{columns}}}"
 
 
 def _raw_jsonl(
