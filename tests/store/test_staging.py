@@ -187,3 +187,32 @@ def test_prop_coder_codes_kinds_and_search_keys() -> None:
     assert again.column("pcode").to_pylist() == out.column("pcode").to_pylist()[::-1]
     with pytest.raises(ModelError, match="Unknown schema"):
         coder.encode(rows_table(US.name, [("x", "Nope", "name", "x")]))
+
+
+def test_lookup_sorter_orders_as_sqlite_and_cleans_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lookup rows come back in SQLite's BINARY order (byte-wise UTF-8: 'Z' < 'a' < 'é'),
+    across parts, with a spilling memory limit, and leave no folder behind."""
+    import sqlite3
+
+    from ironriver.store.staging import LookupSorter
+
+    monkeypatch.setattr(LookupSorter, "SORT_MEMORY", "32MB")
+    words = ["é", "a", "Z", "ab", "", "zz", "É", "a b"] * 25_000
+    parts = [
+        pa.table({"key": words[i : i + 50_000], "n": list(range(i, i + 50_000))})
+        for i in range(0, len(words), 50_000)
+    ]
+    near = tmp_path / "side.sqlite"
+    with LookupSorter(near, 2) as sorter:
+        sorter.add([parts[0].slice(0, 0), parts[0]])  # an empty first part names the columns
+        for part in parts:
+            sorter.add([part, part.slice(0, 0)])
+        got = [(r["key"], r["n"]) for r in sorter.sorted(0).read_all().to_pylist()]
+        assert sorter.sorted(1).read_all().num_rows == len(parts[0])
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE t (key TEXT, n INTEGER)")
+    db.executemany("INSERT INTO t VALUES (?, ?)", [(w, i) for i, w in enumerate(words)])
+    assert got == db.execute("SELECT key, n FROM t ORDER BY key, n").fetchall()
+    assert [p.name for p in tmp_path.iterdir()] == []

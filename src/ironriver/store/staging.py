@@ -244,17 +244,16 @@ class StatementStage:
                     cur.fetchall()
                 cur.execute("BEGIN")
                 mode: Literal["create", "append"] = "create"
-                lookups: list[list[pa.Table]] = [[] for _ in LOOKUPS]
-                for tables in itertools.chain([first], batches):
-                    staged.rows += tables[0].num_rows
-                    cur.adbc_ingest(names[0], tables[0].cast(schema), mode=mode)
-                    mode = "append"
-                    for rows, part in zip(lookups, tables[1:], strict=True):
-                        rows.append(part)
-                # each lookup table in its key order, so that the copy into the store appends
-                # to its B-tree instead of sorting there, inside the write lock
-                for name, rows in zip(names[1:], lookups, strict=True):
-                    cur.adbc_ingest(name, sort_rows(pa.concat_tables(rows)), mode="create")
+                with LookupSorter(self.path, len(LOOKUPS)) as sorter:
+                    for tables in itertools.chain([first], batches):
+                        staged.rows += tables[0].num_rows
+                        cur.adbc_ingest(names[0], tables[0].cast(schema), mode=mode)
+                        mode = "append"
+                        sorter.add(tables[1:])
+                    # each lookup table in its key order, so that the copy into the store
+                    # appends to its B-tree instead of sorting there, inside the write lock
+                    for i, name in enumerate(names[1:]):
+                        cur.adbc_ingest(name, sorter.sorted(i), mode="create")
                 if not staged.presorted:  # likewise the statements (sorted here, in C)
                     for sql in (
                         f"CREATE TABLE {names[0]}_sorted AS SELECT * FROM {names[0]} "
@@ -286,18 +285,48 @@ class StatementStage:
         self.remove()
 
 
-def sort_rows(table: pa.Table) -> pa.Table:
-    """`table` sorted by all its columns in order, as SQLite's BINARY collation compares them
-    (byte-wise UTF-8; DuckDB sorts strings the same way and in parallel)."""
-    import duckdb
+class LookupSorter:
+    """Collects lookup rows in DuckDB tables and gives them back sorted by all their columns,
+    as SQLite's BINARY collation compares them (byte-wise UTF-8, which is DuckDB's default
+    too), in parallel and within `SORT_MEMORY`: past it DuckDB spills to a folder beside
+    `near` (removed on exit), so a huge file's lookups never need to fit in memory."""
 
-    if table.num_rows < 2:
-        return table
-    order = ", ".join(f'"{c}"' for c in table.column_names)
-    with duckdb.connect() as con:
-        con.register("rows_to_sort", table)
-        out: pa.Table = con.sql(f"SELECT * FROM rows_to_sort ORDER BY {order}").to_arrow_table()
-    return out.cast(table.schema)
+    SORT_MEMORY = "1GB"
+
+    def __init__(self, near: Path, tables: int) -> None:
+        import duckdb
+
+        spill = near.with_name(f".{near.name}.sort-{uuid.uuid4().hex}")
+        self.con = duckdb.connect(
+            config={"memory_limit": self.SORT_MEMORY, "temp_directory": str(spill)}
+        )
+        self.schemas: list[pa.Schema | None] = [None] * tables
+
+    def add(self, parts: Iterable[pa.Table]) -> None:
+        for i, part in enumerate(parts):
+            if self.schemas[i] is not None and not part.num_rows:
+                continue
+            self.con.register("lookup_part", part)
+            if self.schemas[i] is None:  # the first part, even empty, gives the columns
+                self.schemas[i] = part.schema
+                self.con.execute(f"CREATE TABLE lookup{i} AS FROM lookup_part")
+            else:
+                self.con.execute(f"INSERT INTO lookup{i} FROM lookup_part")
+            self.con.unregister("lookup_part")
+
+    def sorted(self, i: int) -> pa.RecordBatchReader:
+        """Table `i`'s rows in key order, streamed."""
+        schema = self.schemas[i]
+        assert schema is not None, "add() gives every table its columns"
+        order = ", ".join(f'"{c}"' for c in schema.names)
+        reader = self.con.sql(f"SELECT * FROM lookup{i} ORDER BY {order}").to_arrow_reader(500_000)
+        return pa.RecordBatchReader.from_batches(schema, (b.cast(schema) for b in reader))
+
+    def __enter__(self) -> LookupSorter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.con.close()
 
 
 def _checked(table: pa.Table) -> pa.Table:
