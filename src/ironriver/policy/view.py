@@ -19,7 +19,7 @@ from followthemoney.dataset import Dataset
 from followthemoney.exc import InvalidData
 from followthemoney.statement import Statement
 from followthemoney.statement.entity import StatementEntity
-from sqlalchemy import ColumnElement, Subquery, and_, func, intersect, select
+from sqlalchemy import ColumnElement, Subquery, Text, and_, cast, func, intersect, select
 
 from ironriver.errors import NotFound
 from ironriver.model import get_model
@@ -435,47 +435,42 @@ class View:
 
     # -- aggregates ----------------------------------------------------------------------
     def counts(self) -> Counts:
-        """Entities by schema and statements/entities by dataset, from visible statements."""
+        """Entities by schema and statements/entities by dataset, from visible statements.
+
+        One scan in entity order (the table's clustered key): per entity, its statements'
+        schemata and the dataset of each statement; then one row per distinct combination,
+        tallied here (few: entities of one kind from one source look alike)."""
         model = get_model()
         by_schema: Counter[str] = Counter()
         by_ds_stmts: Counter[str] = Counter()
         by_ds_ents: Counter[str] = Counter()
         cache: dict[frozenset[str], str] = {}
         with self.store.engine.connect() as conn:
-            rows = conn.execute(
-                select(
-                    statements.c.dataset_id,
-                    func.count().label("n"),
-                    func.count(func.distinct(statements.c.entity_id)).label("e"),
-                )
-                .where(self._visible())
-                .group_by(statements.c.dataset_id)
-            )
-            for r in rows:
-                name = self._dataset_names.get(r.dataset_id, str(r.dataset_id))
-                by_ds_stmts[name] += int(r.n)
-                by_ds_ents[name] += int(r.e)
-            # Per entity, the set of schemata its visible statements carry, aggregated in SQL;
-            # then one row per distinct combination, resolved to a schema once in Python.
             if conn.dialect.name == "postgresql":
-                combo = func.string_agg(func.distinct(props.c.schema), ",")
+                schemata = func.string_agg(func.distinct(props.c.schema), ",")
+                dsets = func.string_agg(cast(statements.c.dataset_id, Text), ",")
             else:
-                combo = func.group_concat(func.distinct(props.c.schema))
+                schemata = func.group_concat(func.distinct(props.c.schema))
+                dsets = func.group_concat(statements.c.dataset_id)
             per_entity = (
-                select(combo.label("schemata"))
+                select(schemata.label("schemata"), dsets.label("dsets"))
                 .select_from(statements.join(props, props.c.id == statements.c.prop_id))
                 .where(self._visible())
                 .group_by(statements.c.entity_id)
                 .subquery()
             )
             rows = conn.execute(
-                select(per_entity.c.schemata, func.count().label("n")).group_by(
-                    per_entity.c.schemata
+                select(per_entity.c.schemata, per_entity.c.dsets, func.count().label("n")).group_by(
+                    per_entity.c.schemata, per_entity.c.dsets
                 )
             )
             for r in rows:
-                schemata = set(str(r.schemata).split(","))
-                by_schema[_common(model, schemata, cache)] += int(r.n)
+                n = int(r.n)
+                by_schema[_common(model, set(str(r.schemata).split(",")), cache)] += n
+                for ds_id, k in Counter(str(r.dsets).split(",")).items():
+                    name = self._dataset_names.get(int(ds_id), ds_id)
+                    by_ds_stmts[name] += k * n
+                    by_ds_ents[name] += n
         return Counts(dict(by_schema), dict(by_ds_stmts), dict(by_ds_ents))
 
     # -- export --------------------------------------------------------------------------
