@@ -59,6 +59,7 @@ from ironriver.ingest.clean import sanitize_array, sanitized_name
 from ironriver.ingest.mapping import SourceSpec
 from ironriver.ingest.sqltext import ident, literal
 from ironriver.prefetch import prefetch
+from ironriver.scratch import owner_tag, sweep
 
 _CHUNK = 1 << 24
 _HEADER_BLOCK = 1 << 20  # the header must fit in the first block Arrow reads
@@ -107,7 +108,8 @@ def connect(
     if memory_mb is not None:
         root = spill_root if spill_root is not None else Path(tempfile.gettempdir())
         root.mkdir(parents=True, exist_ok=True)
-        spill = root / f"{SPILL_PREFIX}{uuid.uuid4().hex}"
+        sweep(root)  # spill folders of killed ingests
+        spill = root / f"{SPILL_PREFIX}{owner_tag()}-{uuid.uuid4().hex}"
         limit = max(memory_mb - PROCESS_RESERVE_MB, MIN_MEMORY_MB)
         config["memory_limit"] = f"{limit}MiB"
         config["temp_directory"] = str(spill)

@@ -41,6 +41,7 @@ from ironriver.errors import ModelError, StoreError
 from ironriver.model import get_model
 from ironriver.policy.markings import AccessLabel
 from ironriver.prefetch import prefetch
+from ironriver.scratch import owner_tag
 from ironriver.store.dialect import STATEMENT_COLUMNS
 from ironriver.store.ids import key_rows_arrow, kind_of, ref_rows_arrow, search_keys_arrow
 
@@ -152,9 +153,10 @@ class StatementStage:
     def __init__(self, db_path: Path | None, arrow_dir: Path | None = None) -> None:
         self.path: Path | None = None
         if db_path is not None:
-            self.path = db_path.with_name(f".{db_path.name}.stage-{uuid.uuid4().hex}.sqlite")
+            tag = f"{owner_tag()}-{uuid.uuid4().hex}"
+            self.path = db_path.with_name(f".{db_path.name}.stage-{tag}.sqlite")
         self.arrow_dir = arrow_dir
-        self._token = uuid.uuid4().hex
+        self._token = f"{owner_tag()}-{uuid.uuid4().hex}"
         self.arrow_files: list[Path] = []
         self.tables: list[StagedTable] = []
 

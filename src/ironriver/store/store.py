@@ -38,6 +38,7 @@ from ironriver.errors import NotFound, StoreError
 from ironriver.logs import get_logger
 from ironriver.policy.markings import AccessLabel, Marking, parse_releasable, releasable_text
 from ironriver.prefetch import prefetch
+from ironriver.scratch import sweep
 from ironriver.settings import Settings
 from ironriver.store import dialect
 from ironriver.store.audit import (
@@ -206,8 +207,12 @@ class Store:
         as a context manager around `writer(stage=...)` so its files are always removed."""
         db = self.engine.url.database if self.dialect == "sqlite" else None
         if not db or db == ":memory:" or db.startswith("file:"):
-            return StatementStage(None, arrow_dir=self.ledger_dir.resolve().parent)
-        return StatementStage(Path(db).resolve())
+            arrow_dir = self.ledger_dir.resolve().parent
+            sweep(arrow_dir)  # stage files of killed ingests
+            return StatementStage(None, arrow_dir=arrow_dir)
+        path = Path(db).resolve()
+        sweep(path.parent)
+        return StatementStage(path)
 
     @contextmanager
     def writer(self, stage: StatementStage | None = None) -> Iterator[Writer]:
