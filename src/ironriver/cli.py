@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from ironriver.cli_support import app_context, common_options, table
-from ironriver.errors import AccessDenied, IronriverError
+from ironriver.errors import AccessDenied, IronriverError, from_environment
 from ironriver.logs import LEVELS, get_logger
 from ironriver.logs import configure as configure_logging
 from ironriver.policy import DEFAULT_PRINCIPALS_YAML, authorize_export
@@ -65,6 +65,17 @@ class IronriverGroup(click.Group):
                 exit_code=exc.exit_code,
             )
             raise UserError(exc) from exc
+        except Exception as exc:  # a full disk (OSError, SQLite, DuckDB) is no bug
+            resource = from_environment(exc)
+            if resource is None:
+                raise  # a bug (or click's own exits): as it is
+            log.info(
+                "command.failed",
+                command=ctx.invoked_subcommand,
+                error=type(exc).__name__,
+                exit_code=resource.exit_code,
+            )
+            raise UserError(resource) from exc
 
 
 @click.group(cls=IronriverGroup, context_settings={"help_option_names": ["-h", "--help"]})

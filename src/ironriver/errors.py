@@ -71,3 +71,33 @@ class WorldError(IronriverError):
 
 class StrategyError(IronriverError):
     """A strategy scenario or calibration request is invalid."""
+
+
+class ResourceError(IronriverError):
+    """The machine ran out of something (disk space): nothing was half-written."""
+
+    exit_code = 6
+
+
+_NO_SPACE = ("no space left on device", "database or disk is full", "disk quota exceeded")
+
+
+def from_environment(exc: BaseException) -> ResourceError | None:
+    """A `ResourceError` for an exception the machine caused — a full disk, whether Python,
+    SQLite or DuckDB noticed it — else None (then it is a bug, shown as such)."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        where = f" writing {exc.filename}" if exc.filename else ""
+    elif any(text in str(exc).lower() for text in _NO_SPACE):
+        where = ""
+    else:
+        return None
+    return ResourceError(
+        f"The disk is full{where}: the write was abandoned and rolled back, so the store and "
+        "its ledgers are as they were.",
+        hint="Free disk space beside the store (a streamed ingest spills about 2.3x the size "
+        "of its largest file there, and SQLite writes the data twice: write-ahead log, then "
+        "the store), or lower IRONRIVER_INGEST_MEMORY_MB only if memory, not disk, is short; "
+        "then run the command again.",
+    )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
@@ -203,3 +205,47 @@ def test_retract_hides_and_is_audited(tmp_path: Path) -> None:
     assert "make" not in json.loads(out)["entity"]["properties"]
     code, out = run("audit", "log", "--db", db, "--as", "auditor", "--json")
     assert [e["reason"] for e in json.loads(out) if e["action"] == "retract"] == ["typo"]
+
+
+def test_full_disk_is_a_clear_error_and_nothing_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite runs out of room in the middle of an ingest's copy (a page limit stands in for
+    the disk): exit code 6, a message saying what to do, the store as it was."""
+    from sqlalchemy import event
+
+    import ironriver.store.dialect as dialect
+    from ironriver.world.cli import world
+
+    out = tmp_path / "w"
+    assert (
+        CliRunner()
+        .invoke(world, ["generate", "--scale", "0.002", "--seed", "3", "--out", str(out)])
+        .exit_code
+        == 0
+    )
+    db = _store(tmp_path)
+    store = open_store(f"sqlite:///{db}")
+    before, events = store.statement_count(), store.audit.count()
+    pages = store.engine.connect().exec_driver_sql("PRAGMA page_count").scalar_one()
+    store.close()
+    real = dialect.configure_engine
+
+    def tight(engine: Any, busy_timeout_s: float = 120.0) -> None:
+        real(engine, busy_timeout_s)
+
+        @event.listens_for(engine, "connect")
+        def _limit(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.execute(f"PRAGMA max_page_count={pages + 2}")
+
+    monkeypatch.setattr(dialect, "configure_engine", tight)
+    mapping = next(out.glob("agencies/sedena/mapping.yaml"))
+    code, output = run("ingest", str(mapping), "--db", db, "--as", "loader")
+    assert code == 6, output
+    assert "The disk is full" in output and "Free disk space" in output
+    monkeypatch.setattr(dialect, "configure_engine", real)
+    store = open_store(f"sqlite:///{db}")
+    assert store.statement_count() == before and store.audit.count() == events
+    assert store.audit.verify().ok
+    store.close()
+    assert not list(Path(db).parent.glob(".*.stage-*"))
