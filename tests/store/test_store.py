@@ -322,3 +322,21 @@ def test_busy_timeout_comes_from_the_environment(tmp_path: Path) -> None:
     assert Settings.from_env({}, db="x.db").busy_timeout_s == 120.0
     with pytest.raises(ConfigError, match="IRONRIVER_BUSY_TIMEOUT"):
         Settings.from_env({"IRONRIVER_BUSY_TIMEOUT": "soon"}, db="x.db")
+
+
+def test_open_refuses_a_foreign_file_and_a_newer_schema(tmp_path: Path) -> None:
+    foreign = tmp_path / "notes.db"
+    foreign.write_text("not a database\n" * 100, encoding="utf-8")
+    with pytest.raises(StoreError, match="file is not a database") as err:
+        open_store(f"sqlite:///{foreign}")
+    assert err.value.hint is not None and "--db" in err.value.hint
+    assert foreign.read_text(encoding="utf-8") == "not a database\n" * 100  # untouched
+    newer = tmp_path / "newer.db"
+    open_store(f"sqlite:///{newer}").close()
+    engine = create_engine(f"sqlite:///{newer}")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    engine.dispose()
+    with pytest.raises(StoreError, match="does not know") as err:
+        open_store(f"sqlite:///{newer}")
+    assert err.value.hint is not None and "upgrade ironriver" in err.value.hint

@@ -22,6 +22,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError as AlembicCommandError
 from sqlalchemy import (
     Connection,
     Engine,
@@ -32,7 +33,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 
 from ironriver.errors import NotFound, StoreError
 from ironriver.logs import get_logger
@@ -524,6 +525,22 @@ def open_store(settings: Settings | str, ledger_dir: Path | None = None) -> Stor
         raise StoreError(
             f"Cannot open store {url!r}: {exc.orig}",
             hint="Check the path or server, and that you may write there.",
+        ) from exc
+    except DatabaseError as exc:  # e.g. a file that is not a SQLite database
+        audit.close()
+        engine.dispose()
+        raise StoreError(
+            f"Cannot open store {url!r}: {exc.orig}",
+            hint="--db (or IRONRIVER_DB) must name an ironriver store, or a new path to "
+            "create one; this one exists but is not a database ironriver can read.",
+        ) from exc
+    except AlembicCommandError as exc:  # a revision this version does not know
+        audit.close()
+        engine.dispose()
+        raise StoreError(
+            f"Store {url!r} has a schema this version of ironriver does not know ({exc}).",
+            hint="It was written by a newer ironriver: upgrade ironriver to open it (stores "
+            "are migrated forward only).",
         ) from exc
     except BaseException:
         audit.close()
