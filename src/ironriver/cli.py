@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from ironriver.cli_support import app_context, common_options, table
-from ironriver.errors import AccessDenied, IronriverError, from_environment
+from ironriver.errors import AccessDenied, ConfigError, IronriverError, from_environment
 from ironriver.logs import LEVELS, get_logger
 from ironriver.logs import configure as configure_logging
 from ironriver.policy import DEFAULT_PRINCIPALS_YAML, authorize_export
@@ -292,15 +292,28 @@ def export(ctx: click.Context, out: Path | None, schema: str | None, reason: str
     app = app_context(ctx)
     authorize_export(app.principal())
     view = app.view(reason)
-    handle = out.open("w", encoding="utf-8") if out else sys.stdout
+    # to a file: written under a temporary name and renamed when complete, so a failed
+    # export never leaves a partial file that looks whole
+    part = out.with_name(f".{out.name}.part") if out else None
+    try:
+        handle = part.open("w", encoding="utf-8") if part else sys.stdout
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot write {out}: {exc.strerror}.",
+            hint="Give -o a path in a folder that exists and that you may write to.",
+        ) from exc
     n = 0
     try:
         for ent in view.export(schema):
             handle.write(json.dumps(ent.to_dict(), ensure_ascii=False, sort_keys=True) + "\n")
             n += 1
-    finally:
-        if out:
+        if part and out:
             handle.close()
+            part.replace(out)
+    finally:
+        if part:
+            handle.close()
+            part.unlink(missing_ok=True)
     if out:
         click.echo(f"Exported {n} entities to {out}", err=True)
 

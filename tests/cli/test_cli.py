@@ -249,3 +249,13 @@ def test_full_disk_is_a_clear_error_and_nothing_is_written(
     assert store.audit.verify().ok
     store.close()
     assert not list(Path(db).parent.glob(".*.stage-*"))
+
+
+def test_export_to_a_bad_path_is_clear_and_a_good_one_is_whole(tmp_path: Path) -> None:
+    db = _store(tmp_path)
+    code, out = run("export", "--db", db, "--as", "loader", "-o", str(tmp_path / "no" / "x.jsonl"))
+    assert code == 2 and "Cannot write" in out and "folder that exists" in out
+    target = tmp_path / "all.jsonl"
+    assert run("export", "--db", db, "--as", "loader", "-o", str(target))[0] == 0
+    assert len(target.read_text(encoding="utf-8").splitlines()) == 5  # p1, p2, g1, s1, r1
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
