@@ -11,7 +11,13 @@ from pathlib import Path
 import click
 
 from ironriver.cli_support import app_context, common_options, table
-from ironriver.errors import AccessDenied, ConfigError, IronriverError, from_environment
+from ironriver.errors import (
+    AccessDenied,
+    ConfigError,
+    IronriverError,
+    from_environment,
+    from_path_error,
+)
 from ironriver.logs import LEVELS, get_logger
 from ironriver.logs import configure as configure_logging
 from ironriver.policy import DEFAULT_PRINCIPALS_YAML, authorize_export
@@ -65,8 +71,8 @@ class IronriverGroup(click.Group):
                 exit_code=exc.exit_code,
             )
             raise UserError(exc) from exc
-        except Exception as exc:  # a full disk (OSError, SQLite, DuckDB) is no bug
-            resource = from_environment(exc)
+        except Exception as exc:  # a full disk or a bad path is no bug
+            resource = from_environment(exc) or from_path_error(exc)
             if resource is None:
                 raise  # a bug (or click's own exits): as it is
             log.info(

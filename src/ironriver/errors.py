@@ -101,3 +101,19 @@ def from_environment(exc: BaseException) -> ResourceError | None:
         "the store), or lower IRONRIVER_INGEST_MEMORY_MB only if memory, not disk, is short; "
         "then run the command again.",
     )
+
+
+def from_path_error(exc: BaseException) -> ConfigError | None:
+    """A `ConfigError` for a file or folder the user named that cannot be opened or made (a
+    missing folder, no permission, a folder where a file is wanted), else None."""
+    if not isinstance(
+        exc, FileNotFoundError | PermissionError | IsADirectoryError | NotADirectoryError
+    ):
+        return None
+    if exc.filename is None:
+        return None
+    return ConfigError(
+        f"Cannot use {exc.filename}: {exc.strerror}.",
+        hint="Check the path: its folder must exist and you must be allowed to read or "
+        "write there.",
+    )

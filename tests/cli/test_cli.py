@@ -259,3 +259,12 @@ def test_export_to_a_bad_path_is_clear_and_a_good_one_is_whole(tmp_path: Path) -
     assert run("export", "--db", db, "--as", "loader", "-o", str(target))[0] == 0
     assert len(target.read_text(encoding="utf-8").splitlines()) == 5  # p1, p2, g1, s1, r1
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
+
+
+def test_a_path_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
+    chart = tmp_path / "missing" / "x.png"
+    code, out = run(
+        "strategy", "run", "--scenario", "status-quo", "--years", "1", "--chart", str(chart)
+    )
+    assert code == 2, out
+    assert f"Cannot use {chart}: No such file or directory" in out and "folder must exist" in out
