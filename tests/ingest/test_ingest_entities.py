@@ -165,3 +165,10 @@ def test_reverse_and_self_references_are_reported(tmp_path: Path) -> None:
         json.dumps({"id": "m1", "schema": "Membership", "properties": {"member": ["m1"]}}), 2, "ds"
     )
     assert rows == [] and "Self-relationship" in problems[0][2]
+
+
+def test_byte_order_mark_is_no_json(sqlite_store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + _write(tmp_path / "x.jsonl", list(GOOD)).read_bytes())
+    result = ingest_entities(sqlite_store, path, INFO, actor="a")
+    assert result.rejected == 0 and result.statements_new == 4

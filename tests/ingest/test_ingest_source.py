@@ -149,3 +149,22 @@ def test_header_names_must_be_unique_and_ragged_lines_reported(tmp_path: Path) -
     assert spec.header == ("a", "b")
     with pytest.raises(IngestError, match=r"Cannot parse x\.csv: .*Line: 2"):
         load_source(duckdb.connect(), spec, ["a"])  # line 2 has three fields
+
+
+def test_windows_exports_byte_order_marks_and_utf16(tmp_path: Path) -> None:
+    """A UTF-8 byte-order mark (Excel's "CSV UTF-8") is no part of the first column name; a
+    UTF-16 file (Excel's "Unicode text", tab-separated) reads with `encoding: utf-16`, and
+    without it the error suggests exactly that."""
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbfserie,marca\r\nABC123,Glock\r\n")
+    con = duckdb.connect()
+    load_source(con, SourceSpec(path), ["serie"])
+    assert con.execute("SELECT _row, serie FROM src").fetchall() == [(1, "ABC123")]
+    wide = tmp_path / "unicode.txt"
+    wide.write_bytes("serie\tmarca\r\nÑ-77\tGlock\r\n".encode("utf-16"))
+    with pytest.raises(IngestError, match="not valid utf-8") as err:
+        load_source(duckdb.connect(), SourceSpec(wide), ["serie"])
+    assert err.value.hint is not None and "`encoding: utf-16`" in err.value.hint
+    con = duckdb.connect()
+    load_source(con, SourceSpec(wide, encoding="utf-16", delimiter="\t"), ["serie", "marca"])
+    assert con.execute("SELECT serie, marca FROM src").fetchall() == [("Ñ-77", "Glock")]

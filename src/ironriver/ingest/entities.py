@@ -111,7 +111,8 @@ class _EntityFile:
     def batches(self) -> Iterator[pa.Table]:
         self.records, self.produced, self.bad = 0, 0, []
         rows: list[Row] = []
-        with self.path.open(encoding="utf-8") as fh:
+        # utf-8-sig: a byte-order mark (as some Windows tools write) is no JSON
+        with self.path.open(encoding="utf-8-sig") as fh:
             for number, line in enumerate(fh, start=1):
                 if not line.strip():
                     continue

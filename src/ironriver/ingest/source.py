@@ -178,6 +178,8 @@ def check_encoding(path: Path, encoding: str) -> None:
                 line = lines + chunk.count(b"\n", 0, max(exc.start, 0)) + 1
                 bad = chunk[exc.start : exc.start + 4]
                 suggestion = "latin-1" if _is_utf8(encoding) else "utf-8"
+                if offset == 0 and chunk[:2] in (b"\xff\xfe", b"\xfe\xff"):
+                    suggestion = "utf-16"  # its byte-order mark: Excel's "Unicode text"
                 raise IngestError(
                     f"{path.name} is not valid {encoding}: byte(s) {bad!r} at line {line} "
                     f"(byte offset {offset + exc.start}).",
@@ -310,7 +312,7 @@ def _load_streamed(
         if batches is not None:
             try:
                 return _append(con, table, batches, refs, spec.null_values)
-            except (pa.ArrowException, OSError):
+            except (pa.ArrowException, OSError, UnicodeDecodeError):
                 drop_source(con, table)  # DuckDB's reader words the error (with the line)
     raw, sql = _raw_table(con, path, spec, refs)
     reader = con.cursor()  # a second connection reads `raw` while `con` fills `table`
@@ -406,7 +408,7 @@ def _csv_options(
                 parse_options=parse,
             ) as head:
                 header = head.schema.names
-        except (pa.ArrowException, OSError):
+        except (pa.ArrowException, OSError, UnicodeDecodeError):
             return None
     if len(set(header)) != len(header) or "" in header:
         return None  # DuckDB renames repeated or empty names (a, a_1, column2)
@@ -449,7 +451,7 @@ def _read_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Table |
             parse_options=parse,
             convert_options=convert,
         )
-    except (pa.ArrowException, OSError):
+    except (pa.ArrowException, OSError, UnicodeDecodeError):
         return None  # DuckDB's reader words the error (with the line)
     n = raw.num_rows
     rows = _row_numbers(1, n)
@@ -479,7 +481,7 @@ def _stream_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Recor
             parse_options=parse,
             convert_options=convert,
         )
-    except (pa.ArrowException, OSError):
+    except (pa.ArrowException, OSError, UnicodeDecodeError):
         return None
     schema = pa.schema([("_row", pa.int64()), *((r, pa.string()) for r in refs)])
 
