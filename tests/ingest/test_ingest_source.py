@@ -168,3 +168,14 @@ def test_windows_exports_byte_order_marks_and_utf16(tmp_path: Path) -> None:
     con = duckdb.connect()
     load_source(con, SourceSpec(wide, encoding="utf-16", delimiter="\t"), ["serie", "marca"])
     assert con.execute("SELECT serie, marca FROM src").fetchall() == [("Ñ-77", "Glock")]
+
+
+def test_a_file_with_another_delimiter_gets_a_hint(tmp_path: Path) -> None:
+    path = tmp_path / "semi.csv"
+    path.write_text("serie;marca\nABC7;Glock\n", encoding="utf-8")
+    with pytest.raises(IngestError, match="lacks column") as err:
+        load_source(duckdb.connect(), SourceSpec(path), ["serie"])
+    assert err.value.hint is not None and 'Set `delimiter: ";"`' in err.value.hint
+    con = duckdb.connect()
+    load_source(con, SourceSpec(path, delimiter=";"), ["serie"])
+    assert con.execute("SELECT serie FROM src").fetchall() == [("ABC7",)]

@@ -379,10 +379,21 @@ def drop_source(con: duckdb.DuckDBPyConnection, table: str = "src") -> None:
 
 
 def _missing(spec: SourceSpec, missing: list[str], present: list[str]) -> IngestError:
+    hint = (
+        f"The file has: {', '.join(present) or '(no columns)'}. Fix the mapping's "
+        "column names or the file's header (names are case-sensitive)."
+    )
+    if spec.kind == "csv" and len(present) == 1:  # one column: another delimiter?
+        found = [d for d in (";", "\t", "|") if d in present[0] and d != spec.delimiter]
+        if found:
+            shown = "\\t" if found[0] == "\t" else found[0]
+            hint = (
+                f'The header is one column holding "{shown}": the file looks '
+                f'{shown}-separated. Set `delimiter: "{shown}"` in the query.'
+            )
     return IngestError(
         f"{spec.path.name} lacks column(s) the mapping reads: {', '.join(missing)}.",
-        hint=f"The file has: {', '.join(present) or '(no columns)'}. Fix the mapping's "
-        "column names or the file's header (names are case-sensitive).",
+        hint=hint,
     )
 
 
