@@ -1,6 +1,6 @@
 """Large files: streamed into DuckDB (bounded memory) with the same outcome as the in-memory read.
 
-`IRONRIVER_INGEST_MEMORY_MB=0` streams every file, so the tiny fixtures take the large-file
+A budget of 0 (`ingest_mapping(memory_mb=0)`, `IRONRIVER_INGEST_MEMORY_MB=0` for the CLI) streams every file, so the tiny fixtures take the large-file
 path; each case is ingested both ways into fresh stores and everything observable is compared:
 the result, the statements, the ledger Parquet bytes, the error report, the error's words.
 """
@@ -110,7 +110,12 @@ CASES: dict[str, tuple[Callable[[Path], None], bool]] = {  # (edit the inputs, s
 }
 
 
-def _outcome(root: Path, edit: Callable[[Path], None], skip_invalid: bool) -> dict[str, Any]:
+def _outcome(
+    root: Path,
+    edit: Callable[[Path], None],
+    skip_invalid: bool,
+    memory_mb: int = DEFAULT_INGEST_MEMORY_MB,
+) -> dict[str, Any]:
     """Ingest the sales inputs, edited, into a fresh store under `root`; return all there is
     to see of it, with `root` replaced by `<root>`."""
     root.mkdir()
@@ -121,7 +126,12 @@ def _outcome(root: Path, edit: Callable[[Path], None], skip_invalid: bool) -> di
     out: dict[str, Any] = {}
     try:
         result = ingest_mapping(
-            store, folder / "sales.yaml", actor="t", skip_invalid=skip_invalid, report_path=report
+            store,
+            folder / "sales.yaml",
+            actor="t",
+            skip_invalid=skip_invalid,
+            report_path=report,
+            memory_mb=memory_mb,
         )
         out["result"] = asdict(result)
     except IngestError as err:
@@ -163,15 +173,13 @@ def streamed_calls(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_streamed_ingest_equals_in_memory(
-    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, streamed_calls: list[bool]
+    case: str, tmp_path: Path, streamed_calls: list[bool]
 ) -> None:
     edit, skip_invalid = CASES[case]
-    monkeypatch.setenv("IRONRIVER_INGEST_MEMORY_MB", str(DEFAULT_INGEST_MEMORY_MB))
     in_memory = _outcome(tmp_path / "a", edit, skip_invalid)
     assert streamed_calls and not any(streamed_calls)
     streamed_calls.clear()
-    monkeypatch.setenv("IRONRIVER_INGEST_MEMORY_MB", "0")
-    streamed = _outcome(tmp_path / "b", edit, skip_invalid)
+    streamed = _outcome(tmp_path / "b", edit, skip_invalid, memory_mb=0)
     assert streamed_calls and all(streamed_calls)
     assert streamed == in_memory
     # the cases are what they say: good ones write, bad ones are refused with a report
@@ -185,12 +193,11 @@ def test_streamed_ingest_equals_in_memory(
         assert "error" in in_memory and not in_memory["statements"]
 
 
-def test_errors_say_what_is_wrong(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_errors_say_what_is_wrong(tmp_path: Path) -> None:
     """The streamed path keeps the in-memory path's words (compared above); here, that
     those words are the useful ones."""
-    monkeypatch.setenv("IRONRIVER_INGEST_MEMORY_MB", "0")
     seen = {
-        case: _outcome(tmp_path / case, CASES[case][0], False)["error"]
+        case: _outcome(tmp_path / case, CASES[case][0], False, memory_mb=0)["error"]
         for case in ("not_utf8", "ragged_row", "missing_column", "bad_dates")
     }
     assert "not valid utf-8" in seen["not_utf8"][0] and "line 2" in seen["not_utf8"][0]
@@ -323,7 +330,6 @@ def test_spill_folder_removed_after_ingest(
     spill_root = tmp_path / "tmp"
     spill_root.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(spill_root))
-    monkeypatch.setenv("IRONRIVER_INGEST_MEMORY_MB", "0")
     made: list[Path] = []
     real = pipeline.connect
 
@@ -336,7 +342,7 @@ def test_spill_folder_removed_after_ingest(
 
     monkeypatch.setattr(pipeline, "connect", spilling)
     edit, skip_invalid = CASES[case]
-    out = _outcome(tmp_path / "run", edit, skip_invalid)
+    out = _outcome(tmp_path / "run", edit, skip_invalid, memory_mb=0)
     assert made and ("error" in out) == (case in ("bad_dates", "ragged_row"))
     assert not any(folder.exists() for folder in made)
     assert not _spill_dirs(spill_root)
@@ -344,11 +350,8 @@ def test_spill_folder_removed_after_ingest(
     assert all(folder.is_relative_to(tmp_path / "run") for folder in made)
 
 
-def test_report_rows_name_the_streamed_records(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("IRONRIVER_INGEST_MEMORY_MB", "0")
-    out = _outcome(tmp_path / "run", CASES["duplicates"][0], False)
+def test_report_rows_name_the_streamed_records(tmp_path: Path) -> None:
+    out = _outcome(tmp_path / "run", CASES["duplicates"][0], False, memory_mb=0)
     rows = list(csv.DictReader(out["report"].decode().splitlines()))
     # one per query of the mapping (statements, ledger), as the in-memory read reports it
     assert [(r["row"], r["reason"]) for r in rows] == [("5", "duplicate of row 3")] * 2
@@ -357,8 +360,8 @@ def test_report_rows_name_the_streamed_records(
 def test_ingest_mapping_takes_the_budget_from_its_caller(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`memory_mb` given to `ingest_mapping` wins over the environment's setting."""
-    monkeypatch.setenv("IRONRIVER_INGEST_MEMORY_MB", "100000")
+    """The budget is what the caller passes; the environment is read by `Settings` only."""
+    monkeypatch.setenv("IRONRIVER_INGEST_MEMORY_MB", "100000")  # ignored by the library
     budgets: list[int | None] = []
     real = pipeline.connect
 

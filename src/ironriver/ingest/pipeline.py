@@ -55,7 +55,7 @@ from ironriver.ingest.validate import build_bad_table, check_sql, duplicate_chec
 from ironriver.logs import get_logger
 from ironriver.policy import Principal, authorize_ingest
 from ironriver.progress import Progress, no_progress
-from ironriver.settings import Settings
+from ironriver.settings import DEFAULT_INGEST_MEMORY_MB
 from ironriver.store import DatasetInfo, Store
 from ironriver.store.ledger import LedgerStore, PendingPart
 from ironriver.store.staging import StatementStage
@@ -110,15 +110,13 @@ def _prepare(
     query: QuerySpec,
     report: ErrorReport,
     skip_invalid: bool,
-    memory_mb: int | None = None,
+    memory_mb: int = DEFAULT_INGEST_MEMORY_MB,
     spill_root: Path | None = None,
 ) -> _Prepared:
     """Load, compile and validate one query (see the module doc). A file too large to read
-    whole within `memory_mb` (default: `Settings.from_env().ingest_memory_mb`) is streamed
-    into DuckDB, which then holds every later step to that budget, spilling to a folder in
-    `spill_root` (default `$TMPDIR`; `ingest_mapping` passes a folder beside the store)."""
-    if memory_mb is None:
-        memory_mb = Settings.from_env().ingest_memory_mb
+    whole within `memory_mb` is streamed into DuckDB, which then holds every later step to
+    that budget, spilling to a folder in `spill_root` (default `$TMPDIR`; `ingest_mapping`
+    passes a folder beside the store)."""
     stream = not fits_in_memory(query.source.path, memory_mb)
     con = connect(memory_mb if stream else None, spill_root)
     con.execute("SET enable_progress_bar = false")
@@ -203,15 +201,15 @@ def ingest_mapping(
     batch_rows: int = DEFAULT_BATCH_ROWS,
     principal: Principal | None = None,
     progress: Progress = no_progress,
-    memory_mb: int | None = None,
+    memory_mb: int = DEFAULT_INGEST_MEMORY_MB,
 ) -> IngestResult:
     """Ingest every query of a mapping file atomically (see the module doc).
 
     With `principal`, each dataset must be one it may load (`authorize_ingest`: the ingest
     role and its own agency's data), checked before any file is read.
 
-    `memory_mb` is the memory one source file may take (default: the
-    `IRONRIVER_INGEST_MEMORY_MB` setting); a larger file is streamed into DuckDB, which
+    `memory_mb` is the memory one source file may take (`Settings.ingest_memory_mb`, which
+    the CLI passes; `IRONRIVER_INGEST_MEMORY_MB`); a larger file is streamed into DuckDB, which
     spills to a temporary folder beside the store's ledgers (on disk, not `$TMPDIR`, which
     may be memory-backed), removed afterwards.
 
@@ -307,7 +305,7 @@ def check_mapping(
     skip_invalid: bool = False,
     report_path: Path | str | None = None,
     principal: Principal | None = None,
-    memory_mb: int | None = None,
+    memory_mb: int = DEFAULT_INGEST_MEMORY_MB,
     spill_root: Path | None = None,
 ) -> IngestResult:
     """Everything `ingest_mapping` checks, without a store: the mapping, each file, every
@@ -352,7 +350,7 @@ def _prepare_logged(
     report: ErrorReport,
     skip_invalid: bool,
     progress: Progress,
-    memory_mb: int | None,
+    memory_mb: int,
     spill_root: Path | None,
 ) -> _Prepared:
     progress(f"{mapping.name}: reading and validating {query.source.path.name}")
