@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pyarrow as pa
 import pytest
@@ -10,6 +12,7 @@ from followthemoney.util import sanitize_text
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ironriver.errors import IngestError
 from ironriver.ingest.clean import Cleaner, sanitize_array, sanitized_name
 
 TRICKY = [
@@ -105,3 +108,57 @@ def test_random_names_and_strings(values: list[str]) -> None:
         want = [_ftm(v, type_name, None) for v in values]
         assert _run(list(values), type_name, None) == want
         assert _run(list(values), type_name, None, held=True) == want
+
+
+def test_spanish_month_names_in_entities_and_ledgers(tmp_path: Path) -> None:
+    """A format naming months (%b, %B) reads Mexican agencies' Spanish month names as well as
+    English ones, in entity properties (FtM's cleaning, then the translation) and in ledger
+    columns (DuckDB's strptime, after the translation); other dates are still rejected."""
+    from ironriver.ingest import ingest_mapping
+    from ironriver.policy import Principal, View
+    from ironriver.store import open_store
+
+    (tmp_path / "a.csv").write_text(
+        "folio,fecha,larga\n"
+        "F1,12-ENE-2024,5 de marzo de 2024\n"
+        "F2,03-abr-2023,1 de setiembre de 2023\n"
+        "F3,15-Mar-2022,20 de Diciembre de 2021\n"
+        "F4,01-DIC-2021,7 de mayo de 2020\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "m.yaml").write_text(
+        "mx_fgr_x:\n  agency: FGR\n  country: MX\n  marking: AMBER\n  queries:\n"
+        "  - csv_url: a.csv\n    entities:\n      e:\n        schema: Event\n"
+        "        keys: [folio]\n        properties:\n          name: {column: folio}\n"
+        '          date: {column: fecha, format: "%d-%b-%Y"}\n'
+        '          endDate: {column: larga, format: "%d de %B de %Y"}\n'
+        "    ledger:\n      name: eventos\n      columns:\n"
+        "        folio: {column: folio, type: string}\n"
+        '        fecha: {column: fecha, type: date, format: "%d-%b-%Y"}\n'
+        '        larga: {column: larga, type: date, format: "%d de %B de %Y"}\n',
+        encoding="utf-8",
+    )
+    store = open_store(f"sqlite:///{tmp_path / 's.db'}", ledger_dir=tmp_path / "ledgers")
+    result = ingest_mapping(store, tmp_path / "m.yaml", actor="t")
+    assert result.rejected == 0
+    view = View(store, Principal("f", "FGR", "MX"), audit=False)
+    dates = {e.get("name")[0]: (e.get("date"), e.get("endDate")) for e in view.export("Event")}
+    assert dates == {
+        "F1": (["2024-01-12"], ["2024-03-05"]),
+        "F2": (["2023-04-03"], ["2023-09-01"]),
+        "F3": (["2022-03-15"], ["2021-12-20"]),
+        "F4": (["2021-12-01"], ["2020-05-07"]),
+    }
+    rows = view.ledger("eventos").order("folio").fetchall()
+    assert [(r[0], str(r[1]), str(r[2])) for r in rows] == [
+        ("F1", "2024-01-12", "2024-03-05"),
+        ("F2", "2023-04-03", "2023-09-01"),
+        ("F3", "2022-03-15", "2021-12-20"),
+        ("F4", "2021-12-01", "2020-05-07"),
+    ]
+    store.close()
+    (tmp_path / "a.csv").write_text("folio,fecha,larga\nF5,12-XYZ-2024,5 de marzo de 2024\n")
+    store = open_store(f"sqlite:///{tmp_path / 's2.db'}", ledger_dir=tmp_path / "l2")
+    with pytest.raises(IngestError, match="rejected"):
+        ingest_mapping(store, tmp_path / "m.yaml", actor="t")
+    store.close()

@@ -226,15 +226,62 @@ class Cleaner:
         return slow
 
 
+# Spanish month names, as Mexican agencies write dates ("12-ENE-2024", "5 de marzo de
+# 2024"), in English for strptime's %b / %B (which read English only). A format naming months
+# reads both languages: the English and Spanish names that look alike (mar, may) mean the same.
+SPANISH_MONTHS = {
+    "enero": "January",
+    "febrero": "February",
+    "marzo": "March",
+    "abril": "April",
+    "mayo": "May",
+    "junio": "June",
+    "julio": "July",
+    "agosto": "August",
+    "septiembre": "September",
+    "setiembre": "September",
+    "octubre": "October",
+    "noviembre": "November",
+    "diciembre": "December",
+    "ene": "Jan",
+    "abr": "Apr",
+    "ago": "Aug",
+    "sept": "Sep",
+    "set": "Sep",
+    "dic": "Dec",
+}
+_SPANISH_MONTH = re.compile(r"\b(" + "|".join(SPANISH_MONTHS) + r")\b", re.IGNORECASE)
+
+
+def names_months(fmt: str | None) -> bool:
+    """Whether a date format reads month names (%b, %B), so also Spanish ones."""
+    return fmt is not None and ("%b" in fmt or "%B" in fmt)
+
+
+def english_months(text: str) -> str:
+    """`text` with Spanish month names in English (`SPANISH_MONTHS`)."""
+    return _SPANISH_MONTH.sub(lambda m: SPANISH_MONTHS[m.group(1).lower()], text)
+
+
+def english_months_sql(text: str) -> str:
+    """`english_months` as DuckDB SQL over the expression `text`."""
+    for spanish, english in SPANISH_MONTHS.items():
+        text = f"regexp_replace({text}, '\\b{spanish}\\b', '{english}', 'gi')"
+    return text
+
+
 def _python_cleaner(
     type_name: str | None, fmt: str | None, fuzzy: bool
 ) -> Callable[[str], str | None]:
     if type_name is None:
         return sanitize_text
     ptype = registry.get(type_name)
+    spanish = type_name == "date" and names_months(fmt)
 
     def clean(value: str) -> str | None:
         out: str | None = ptype.clean_text(value, fuzzy=fuzzy, format=fmt, proxy=None)
+        if out is None and spanish:  # FtM reads English month names only
+            out = ptype.clean_text(english_months(value), fuzzy=fuzzy, format=fmt, proxy=None)
         return out
 
     return clean

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import duckdb
 from followthemoney.util import sanitize_text
 
-from ironriver.ingest.clean import Cleaner
+from ironriver.ingest.clean import Cleaner, english_months_sql, names_months
 from ironriver.ingest.mapping import (
     EntitySpec,
     LedgerColumn,
@@ -336,6 +336,8 @@ def _ledger_expr(col: LedgerColumn, scol: dict[str, str]) -> str:
             f"(CASE WHEN lower({text}) IN ('true', 't', 'yes', 'y', '1', 'si', 'sí') THEN TRUE "
             f"WHEN lower({text}) IN ('false', 'f', 'no', 'n', '0') THEN FALSE END)"
         )
+    if names_months(col.format):  # Spanish month names too (clean.SPANISH_MONTHS)
+        text = english_months_sql(text)
     if col.type == "date":
         if col.format:
             return f"CAST(try_strptime({text}, {literal(col.format)}) AS DATE)"
