@@ -57,6 +57,9 @@ def test_search_entity_export(tmp_path: Path) -> None:
     assert {n["entity_id"] for n in data["neighbours"]} == {"s1", "r1"}
     target = tmp_path / "out.jsonl"
     code, out = run("export", "--db", db, "--as", "mx-fgr-analista", "-o", str(target))
+    assert code == 3 and "An export must say why" in out and not target.exists()
+    args = ("--as", "mx-fgr-analista", "--reason", "partner share", "-o", str(target))
+    code, out = run("export", "--db", db, *args)
     assert code == 0
     ids = {json.loads(line)["id"] for line in target.read_text().splitlines()}
     assert ids == {"g1", "r1", "p2"}
@@ -256,7 +259,7 @@ def test_export_to_a_bad_path_is_clear_and_a_good_one_is_whole(tmp_path: Path) -
     code, out = run("export", "--db", db, "--as", "loader", "-o", str(tmp_path / "no" / "x.jsonl"))
     assert code == 2 and "Cannot write" in out and "folder that exists" in out
     target = tmp_path / "all.jsonl"
-    assert run("export", "--db", db, "--as", "loader", "-o", str(target))[0] == 0
+    assert run("export", "--db", db, "--as", "loader", "--reason", "t", "-o", str(target))[0] == 0
     assert len(target.read_text(encoding="utf-8").splitlines()) == 5  # p1, p2, g1, s1, r1
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
 

@@ -45,7 +45,7 @@ def test_ftm_validate_accepts_our_export(sqlite_store: Store, tmp_path: Path) ->
     load(sqlite_store)
     out = tmp_path / "export.ftm.jsonl"
     with out.open("w", encoding="utf-8") as fh:
-        for ent in View(sqlite_store, ATF).export():
+        for ent in View(sqlite_store, ATF, reason="ftm validate").export():
             fh.write(json.dumps(ent.to_dict()) + "\n")
     exported = [json.loads(line) for line in out.read_text().splitlines()]
     assert {e["schema"] for e in exported} >= {"Individual", "Firearm", "Sale", "Recovery"}

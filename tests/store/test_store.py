@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from ironriver.errors import ModelError, StoreError
+from ironriver.errors import AccessDenied, ModelError, StoreError
 from ironriver.policy import AccessLabel, Marking, Principal, View
 from ironriver.store import DatasetInfo, Store, open_store
 from ironriver.store.audit import READS, WRITES
@@ -104,15 +104,41 @@ def test_red_marking_only_named_user(store: Store) -> None:
             secret.name,
             secret.label,
         )
-    assert View(store, ATF).entity("x1") is not None
+    assert View(store, ATF, reason="case 7").entity("x1") is not None
     assert View(store, Principal("b", "ATF", "US")).entity("x1") is None
     strict = AccessLabel("HSI", "US", Marking.AMBER_STRICT, frozenset({"ATF", "MX"}))
     with store.writer() as w:
         w.add_statements(
             table(secret.name, [("x2", "Individual", "name", "Dos")]), secret.name, strict
         )
-    assert View(store, Principal("b", "ATF", "US")).entity("x2") is not None
+    assert View(store, Principal("b", "ATF", "US"), reason="case 7").entity("x2") is not None
     assert View(store, FGR).entity("x2") is None
+
+
+def test_sensitive_reads_and_exports_must_say_why(store: Store) -> None:
+    """DESIGN: every sensitive read (AMBER+STRICT, RED) and every export is justified and
+    audited. Without a reason they are refused, and nothing is logged as read."""
+    load(store)
+    strict = AccessLabel("ATF", "US", Marking.AMBER_STRICT, frozenset({"ATF"}))
+    with store.writer() as w:
+        w.add_statements(table(US.name, [("x3", "Individual", "name", "Tres")]), US.name, strict)
+    reads = len(list(store.audit.events()))
+    plain = View(store, ATF)  # no reason
+    assert plain.entity("g1") is not None  # AMBER: the everyday level needs none
+    for refused in (
+        lambda: plain.entity("x3"),
+        lambda: plain.statements("x3"),
+        lambda: plain.search("tres"),
+        lambda: list(plain.export()),
+    ):
+        with pytest.raises(AccessDenied, match="say why"):
+            refused()
+    events = list(store.audit.events())[reads:]
+    assert [e.target for e in events] == ["g1"]  # the refused reads left no read event
+    why = View(store, ATF, reason="case 12")
+    assert why.entity("x3") is not None and [h.entity_id for h in why.search("tres")] == ["x3"]
+    assert [e.reason for e in list(store.audit.events())[-2:]] == ["case 12", "case 12"]
+    assert View(store, ATF, audit=False).entity("x3") is not None  # internal, unaudited reads
 
 
 def test_audit_chain_detects_tampering(store: Store) -> None:

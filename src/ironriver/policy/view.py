@@ -21,9 +21,9 @@ from followthemoney.statement import Statement
 from followthemoney.statement.entity import StatementEntity
 from sqlalchemy import ColumnElement, Subquery, Text, and_, cast, func, intersect, select
 
-from ironriver.errors import NotFound
+from ironriver.errors import AccessDenied, NotFound
 from ironriver.model import get_model
-from ironriver.policy.markings import Principal, can_see
+from ironriver.policy.markings import Marking, Principal, can_see
 from ironriver.store.ids import (
     KIND_ENTITY,
     KIND_IDENTIFIER,
@@ -64,7 +64,11 @@ _ROW = (
     statements.c.first_seen,
     statements.c.last_seen,
     statements.c.origin,
+    statements.c.label_id,
 )
+# Markings whose reads must say why (DESIGN: "every sensitive read and every export is
+# justified and audited"); AMBER and below are the everyday sharing levels.
+SENSITIVE = frozenset({Marking.AMBER_STRICT, Marking.RED})
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,9 @@ class View:
         self.principal = principal
         self.reason = reason
         self.audit = audit
-        self.label_ids = sorted(r.id for r in store.labels() if can_see(principal, r.label))
+        visible = [r for r in store.labels() if can_see(principal, r.label)]
+        self.label_ids = sorted(r.id for r in visible)
+        self._sensitive = {r.id: r.label.marking for r in visible if r.label.marking in SENSITIVE}
         self._dataset_names = {ds_id: info.name for ds_id, info in store.datasets()}
         with store.engine.connect() as conn:
             self._props = {
@@ -173,10 +179,24 @@ class View:
                 agency=self.principal.agency,
             )
 
+    def _justify(self, label_ids: Iterable[int], what: str) -> None:
+        """Refuse an audited read of AMBER+STRICT or RED statements that gives no reason."""
+        if not self.audit or self.reason.strip() or not self._sensitive:
+            return
+        found = sorted({str(self._sensitive[i]) for i in label_ids if i in self._sensitive})
+        if found:
+            raise AccessDenied(
+                f"{what} holds {' and '.join(found)} statements: reading them must say why "
+                "(the reason is audited).",
+                hint='Pass --reason "why you need it" (library: View(..., reason=...)).',
+            )
+
     def _stmt(self, row: Sequence[Any]) -> Statement:
         """A Statement from a row of `_ROW` (positional: attribute access on rows costs
         more than the rest of an export)."""
-        (entity_id, stmt_id, prop_id, value, dataset_id, lang, original, first, last, origin) = row
+        (entity_id, stmt_id, prop_id, value, dataset_id, lang, original, first, last, origin) = row[
+            :10
+        ]
         schema, prop = self._props[prop_id]
         return Statement(
             entity_id=entity_id,
@@ -193,9 +213,11 @@ class View:
         )
 
     def _assemble(self, rows: Iterable[Sequence[Any]]) -> StatementEntity | None:
-        stmts = [self._stmt(r) for r in rows]
-        if not stmts:
+        rows = list(rows)
+        if not rows:
             return None
+        self._justify((r[10] for r in rows), f"Entity {rows[0][0]!r}")
+        stmts = [self._stmt(r) for r in rows]
         try:
             return StatementEntity.from_statements(_DATASET, stmts)
         except InvalidData:
@@ -212,8 +234,9 @@ class View:
             rows = conn.execute(
                 select(*_ROW).where(statements.c.entity_id == entity_id, self._visible())
             ).all()
+        entity = self._assemble(rows)  # (refuses an unjustified sensitive read, unlogged)
         self._log("read", entity_id)
-        return self._assemble(rows)
+        return entity
 
     def require(self, entity_id: str) -> StatementEntity:
         entity = self.entity(entity_id)
@@ -272,6 +295,7 @@ class View:
         )
         with self.store.engine.connect() as conn:
             rows = conn.execute(query).all()
+        self._justify((r.label_id for r in rows), f"Entity {entity_id!r}")
         self._log("read-statements", entity_id)
         records = [
             StatementRecord(
@@ -480,6 +504,11 @@ class View:
         target = model.get(schema) if schema else None
         if schema and target is None:
             raise NotFound(f"Unknown schema {schema!r}.")
+        if self.audit and not self.reason.strip():
+            raise AccessDenied(
+                "An export must say why (the reason is audited).",
+                hint='Pass --reason "why and for whom" (library: View(..., reason=...)).',
+            )
         self._log("export", schema or "*")
         query = select(*_ROW).where(self._visible())
         if target is not None:
