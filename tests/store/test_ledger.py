@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from ironriver.errors import NotFound
 from ironriver.policy.markings import AccessLabel, Marking, Principal, can_see
+from ironriver.store import Store
 from ironriver.store.ledger import LedgerStore
 
 AGENCIES = ["ATF", "CBP", "HSI", "FGR", "SEDENA"]
@@ -123,3 +124,22 @@ def test_prepare_query_counts_rows_and_writes_empty_parts(tmp_path: Path) -> Non
     rel = store.visible_relation(con, "lg", Principal("a", "ATF", "US"))
     assert sorted(r[0] for r in rel.project("rid").fetchall()) == [0, 1, 2, 3, 4]
     assert rel.project("_marking, _releasable_to").distinct().fetchall() == [("AMBER", "US")]
+
+
+def test_sensitive_ledger_rows_need_a_reason(sqlite_store: Store) -> None:
+    from ironriver.errors import AccessDenied
+    from ironriver.policy import View
+
+    ledgers = LedgerStore(sqlite_store.ledger_dir)
+    table = pa.table({"serial": ["a"], "price": [1.0]})
+    ledgers.write("us_atf", "sales", AccessLabel("ATF", "US", Marking.AMBER, frozenset()), table)
+    atf = Principal("a", "ATF", "US")
+    assert View(sqlite_store, atf).ledger("sales").count("*").fetchall() == [(1,)]
+    strict = AccessLabel("HSI", "US", Marking.AMBER_STRICT, frozenset({"ATF"}))
+    ledgers.write("us_hsi", "sales", strict, pa.table({"serial": ["b"], "price": [2.0]}))
+    with pytest.raises(AccessDenied, match="AMBER\\+STRICT rows"):
+        View(sqlite_store, atf).ledger("sales")
+    rows = View(sqlite_store, atf, reason="case 9").ledger("sales").count("*").fetchall()
+    assert rows == [(2,)]
+    with pytest.raises(NotFound):  # nothing of it visible: as if there were no ledger
+        View(sqlite_store, Principal("f", "FGR", "MX")).ledger("sales")

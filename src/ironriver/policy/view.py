@@ -544,8 +544,23 @@ class View:
         if con is None:
             con = duckdb.connect()
             con.execute("SET enable_progress_bar = false")
+        try:
+            relation = LedgerStore(self.store.ledger_dir).visible_relation(
+                con, name, self.principal
+            )
+        except NotFound:
+            self._log("ledger", name)  # the attempt is audited, as a read of a missing entity
+            raise
+        if self.audit and not self.reason.strip():  # sensitive rows need a reason
+            found = {str(r[0]) for r in relation.project("_marking").distinct().fetchall()}
+            if found & set(SENSITIVE):
+                raise AccessDenied(
+                    f"Ledger {name!r} holds {' and '.join(sorted(found & set(SENSITIVE)))} "
+                    "rows: reading them must say why (the reason is audited).",
+                    hint='Pass --reason "why you need it" (library: View(..., reason=...)).',
+                )
         self._log("ledger", name)
-        return LedgerStore(self.store.ledger_dir).visible_relation(con, name, self.principal)
+        return relation
 
     def ledger_counts(self) -> dict[tuple[str, str], int]:
         """Visible rows per (dataset, ledger); ledgers with no visible row are left out."""
