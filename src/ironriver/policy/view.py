@@ -19,7 +19,18 @@ from followthemoney.dataset import Dataset
 from followthemoney.exc import InvalidData
 from followthemoney.statement import Statement
 from followthemoney.statement.entity import StatementEntity
-from sqlalchemy import ColumnElement, Subquery, Text, and_, cast, func, intersect, select
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    Subquery,
+    Text,
+    and_,
+    cast,
+    func,
+    intersect,
+    select,
+)
 
 from ironriver.errors import AccessDenied, NotFound
 from ironriver.model import get_model
@@ -66,6 +77,14 @@ _ROW = (
     statements.c.origin,
     statements.c.label_id,
 )
+
+
+def _statement_of(lookup: FromClause) -> ColumnElement[bool]:
+    """The join of a lookup row (a `statement_keys`/`statement_refs` row, or a subquery of
+    their `entity_id`, `id`) to its statement, where visibility is decided."""
+    return and_(statements.c.entity_id == lookup.c.entity_id, statements.c.id == lookup.c.id)
+
+
 # Markings whose reads must say why (DESIGN: "every sensitive read and every export is
 # justified and audited"); AMBER and below are the everyday sharing levels.
 SENSITIVE = frozenset({Marking.AMBER_STRICT, Marking.RED})
@@ -179,17 +198,29 @@ class View:
                 agency=self.principal.agency,
             )
 
+    @property
+    def _unjustified(self) -> bool:
+        """An audited read that gives no reason."""
+        return self.audit and not self.reason.strip()
+
     def _justify(self, label_ids: Iterable[int], what: str) -> None:
         """Refuse an audited read of AMBER+STRICT or RED statements that gives no reason."""
-        if not self.audit or self.reason.strip() or not self._sensitive:
-            return
-        found = sorted({str(self._sensitive[i]) for i in label_ids if i in self._sensitive})
-        if found:
+        if self._unjustified and self._sensitive:
+            markings = (self._sensitive[i] for i in label_ids if i in self._sensitive)
+            self._justify_markings(markings, what, "statements")
+
+    def _justify_markings(self, markings: Iterable[str], what: str, unit: str) -> None:
+        found = sorted({str(m) for m in markings} & set(SENSITIVE))
+        if self._unjustified and found:
             raise AccessDenied(
-                f"{what} holds {' and '.join(found)} statements: reading them must say why "
+                f"{what} holds {' and '.join(found)} {unit}: reading them must say why "
                 "(the reason is audited).",
                 hint='Pass --reason "why you need it" (library: View(..., reason=...)).',
             )
+
+    def _entity_rows(self, entity_id: str) -> Select[Any]:
+        """The `_ROW` columns of an entity's visible statements."""
+        return select(*_ROW).where(statements.c.entity_id == entity_id, self._visible())
 
     def _stmt(self, row: Sequence[Any]) -> Statement:
         """A Statement from a row of `_ROW` (positional: attribute access on rows costs
@@ -231,9 +262,7 @@ class View:
     def entity(self, entity_id: str) -> StatementEntity | None:
         """The entity assembled from its visible statements, or None when none is visible."""
         with self.store.engine.connect() as conn:
-            rows = conn.execute(
-                select(*_ROW).where(statements.c.entity_id == entity_id, self._visible())
-            ).all()
+            rows = conn.execute(self._entity_rows(entity_id)).all()
         entity = self._assemble(rows)  # (refuses an unjustified sensitive read, unlogged)
         self._log("read", entity_id)
         return entity
@@ -379,15 +408,7 @@ class View:
         """Entities of the `matched` (entity_id, id) statements that meet `cond`."""
         query = (
             select(statements.c.entity_id, func.min(statements.c.value).label("matched"))
-            .select_from(
-                matched.join(
-                    statements,
-                    and_(
-                        statements.c.entity_id == matched.c.entity_id,
-                        statements.c.id == matched.c.id,
-                    ),
-                )
-            )
+            .select_from(matched.join(statements, _statement_of(matched)))
             .where(cond)
             .group_by(statements.c.entity_id)
             .order_by(func.min(func.length(statements.c.value)), statements.c.entity_id)
@@ -396,13 +417,7 @@ class View:
         hits: list[SearchHit] = []
         with self.store.engine.connect() as conn:
             for row in conn.execute(query):
-                entity = self._assemble(
-                    conn.execute(
-                        select(*_ROW).where(
-                            statements.c.entity_id == row.entity_id, self._visible()
-                        )
-                    ).all()
-                )
+                entity = self._assemble(conn.execute(self._entity_rows(row.entity_id)).all())
                 if entity is None:
                     continue
                 if schema is not None and not entity.schema.is_a(model.get(schema) or schema):
@@ -428,15 +443,7 @@ class View:
             refs = statement_refs
             in_rows = conn.execute(
                 select(statements.c.prop_id, statements.c.entity_id)
-                .select_from(
-                    refs.join(
-                        statements,
-                        and_(
-                            statements.c.entity_id == refs.c.entity_id,
-                            statements.c.id == refs.c.id,
-                        ),
-                    )
-                )
+                .select_from(refs.join(statements, _statement_of(refs)))
                 .where(refs.c.value == entity_id, self._visible())
             ).all()
         pairs = {(self._props[r.prop_id][1], "out", r.value) for r in out_rows}
@@ -504,7 +511,7 @@ class View:
         target = model.get(schema) if schema else None
         if schema and target is None:
             raise NotFound(f"Unknown schema {schema!r}.")
-        if self.audit and not self.reason.strip():
+        if self._unjustified:
             raise AccessDenied(
                 "An export must say why (the reason is audited).",
                 hint='Pass --reason "why and for whom" (library: View(..., reason=...)).',
@@ -551,14 +558,9 @@ class View:
         except NotFound:
             self._log("ledger", name)  # the attempt is audited, as a read of a missing entity
             raise
-        if self.audit and not self.reason.strip():  # sensitive rows need a reason
-            found = {str(r[0]) for r in relation.project("_marking").distinct().fetchall()}
-            if found & set(SENSITIVE):
-                raise AccessDenied(
-                    f"Ledger {name!r} holds {' and '.join(sorted(found & set(SENSITIVE)))} "
-                    "rows: reading them must say why (the reason is audited).",
-                    hint='Pass --reason "why you need it" (library: View(..., reason=...)).',
-                )
+        if self._unjustified:  # sensitive rows need a reason
+            found = [r[0] for r in relation.project("_marking").distinct().fetchall()]
+            self._justify_markings(found, f"Ledger {name!r}", "rows")
         self._log("ledger", name)
         return relation
 
