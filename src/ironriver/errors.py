@@ -5,6 +5,8 @@ The CLI maps an `IronriverError` to a clean message and exit code; anything else
 
 from __future__ import annotations
 
+import errno
+
 
 class IronriverError(Exception):
     """Root of every error ironriver raises on purpose."""
@@ -85,8 +87,6 @@ _NO_SPACE = ("no space left on device", "database or disk is full", "disk quota 
 def from_environment(exc: BaseException) -> ResourceError | None:
     """A `ResourceError` for an exception the machine caused — a full disk, whether Python,
     SQLite or DuckDB noticed it — else None (then it is a bug, shown as such)."""
-    import errno
-
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         where = f" writing {exc.filename}" if exc.filename else ""
     elif any(text in str(exc).lower() for text in _NO_SPACE):

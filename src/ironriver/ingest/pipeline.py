@@ -217,11 +217,7 @@ def ingest_mapping(
     record is rejected and `skip_invalid` is false; the error names the report file.
     """
     mapping_path = Path(mapping_path)
-    mappings = load_mapping(mapping_path)
-    if principal is not None:
-        for mapping in mappings:
-            authorize_ingest(principal, mapping.name, mapping.agency)
-    report_file = Path(report_path) if report_path else default_report_path(mapping_path)
+    mappings, report_file = _start(mapping_path, report_path, principal)
     report = ErrorReport()
     result = IngestResult(datasets=[m.name for m in mappings])
     files: list[str] = []
@@ -299,6 +295,18 @@ def ingest_mapping(
     return result
 
 
+def _start(
+    mapping_path: Path, report_path: Path | str | None, principal: Principal | None
+) -> tuple[list[DatasetMapping], Path]:
+    """The mapping file's datasets, each one `principal` may load (checked before any file
+    is read), and where the error report goes."""
+    mappings = load_mapping(mapping_path)
+    if principal is not None:
+        for mapping in mappings:
+            authorize_ingest(principal, mapping.name, mapping.agency)
+    return mappings, Path(report_path) if report_path else default_report_path(mapping_path)
+
+
 def check_mapping(
     mapping_path: Path | str,
     *,
@@ -314,11 +322,7 @@ def check_mapping(
     Rejected records go to the error report and raise `IngestError` as an ingest would
     (unless `skip_invalid`, which counts only the records an ingest would keep)."""
     mapping_path = Path(mapping_path)
-    mappings = load_mapping(mapping_path)
-    if principal is not None:
-        for mapping in mappings:
-            authorize_ingest(principal, mapping.name, mapping.agency)
-    report_file = Path(report_path) if report_path else default_report_path(mapping_path)
+    mappings, report_file = _start(mapping_path, report_path, principal)
     report = ErrorReport()
     result = IngestResult(datasets=[m.name for m in mappings], dry_run=True)
     for mapping in mappings:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ironriver.errors import ConfigError, NotFound
 from ironriver.policy.markings import Principal
-from ironriver.policy.rights import authorize_ingest
+from ironriver.policy.rights import authorize_ingest, speaks_for
 from ironriver.policy.view import StatementRecord, View
 from ironriver.store import Store
 
@@ -60,8 +60,9 @@ def retract(
     chosen = [
         s for s in visible if (not wanted or s.id in wanted) and (prop is None or s.prop == prop)
     ]
+    owner = {name: store.dataset(name).agency for name in {s.dataset for s in chosen}}
     if not wanted and prop is None:  # "all of them": the ones this agency may retract
-        chosen = [s for s in chosen if _may_retract(principal, store, s)]
+        chosen = [s for s in chosen if speaks_for(principal, owner[s.dataset])]
     if not chosen:
         raise NotFound(
             f"No statement of {entity_id!r} that you can see and retract matches"
@@ -70,7 +71,7 @@ def retract(
             hint=f"See its statements and their datasets with: ironriver entity {entity_id}",
         )
     for s in chosen:  # all or nothing: refuse before writing anything
-        authorize_ingest(principal, s.dataset, store.dataset(s.dataset).agency)
+        authorize_ingest(principal, s.dataset, owner[s.dataset])
     with store.writer() as w:
         w.retract((s.entity_id, s.id) for s in chosen)
         store.audit.append(
@@ -87,9 +88,3 @@ def retract(
             conn=w.conn,
         )
     return Retraction(entity_id, tuple(chosen))
-
-
-def _may_retract(principal: Principal, store: Store, record: StatementRecord) -> bool:
-    if "admin" in principal.roles:
-        return True
-    return store.dataset(record.dataset).agency.upper() == principal.agency.upper()

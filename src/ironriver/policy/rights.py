@@ -11,13 +11,19 @@ from ironriver.errors import AccessDenied
 from ironriver.policy.markings import Principal
 
 
+def speaks_for(principal: Principal, owner_agency: str) -> bool:
+    """Whether `principal` may write for the agency owning a dataset: its own agency's, or
+    any as `admin` (the `ingest` role is checked apart)."""
+    return "admin" in principal.roles or principal.agency.upper() == owner_agency.upper()
+
+
 def authorize_ingest(principal: Principal, dataset: str, owner_agency: str) -> None:
     """Raise `AccessDenied` unless `principal` may load data into `dataset`."""
     if not principal.has_role("ingest"):
         raise AccessDenied(
             f"{principal.name} may not ingest.", hint="Ask an administrator for the 'ingest' role."
         )
-    if "admin" not in principal.roles and principal.agency.upper() != owner_agency.upper():
+    if not speaks_for(principal, owner_agency):
         raise AccessDenied(
             f"{principal.name} ({principal.agency}) may not load {dataset!r}, which belongs "
             f"to {owner_agency.upper()}.",
