@@ -46,3 +46,19 @@ def test_sweep_removes_only_dead_local_owners(tmp_path: Path) -> None:
 def test_stage_names_carry_the_owner(sqlite_store: Store) -> None:
     with sqlite_store.stage() as stage:
         assert stage.path is not None and f".stage-{owner_tag()}-" in stage.path.name
+
+
+def test_replacing_writes_whole_or_not_at_all(tmp_path: Path) -> None:
+    import pytest
+
+    from ironriver.scratch import replacing
+
+    target = tmp_path / "out.txt"
+    with replacing(target) as tmp:
+        tmp.write_text("whole", encoding="utf-8")
+        assert not target.exists()
+    assert target.read_text(encoding="utf-8") == "whole"
+    with pytest.raises(RuntimeError), replacing(target) as tmp:
+        tmp.write_text("half", encoding="utf-8")
+        raise RuntimeError("failed half-way")
+    assert target.read_text(encoding="utf-8") == "whole" and sorted(tmp_path.iterdir()) == [target]

@@ -6,7 +6,9 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+from contextlib import ExitStack
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -22,6 +24,7 @@ from ironriver.logs import LEVELS, get_logger
 from ironriver.logs import configure as configure_logging
 from ironriver.policy import DEFAULT_PRINCIPALS_YAML, authorize_export
 from ironriver.policy import retract as retract_statements
+from ironriver.scratch import replacing
 
 log = get_logger(__name__)
 
@@ -298,28 +301,22 @@ def export(ctx: click.Context, out: Path | None, schema: str | None, reason: str
     app = app_context(ctx)
     authorize_export(app.principal())
     view = app.view(reason)
-    # to a file: written under a temporary name and renamed when complete, so a failed
-    # export never leaves a partial file that looks whole
-    part = out.with_name(f".{out.name}.part") if out else None
-    try:
-        handle = part.open("w", encoding="utf-8") if part else sys.stdout
-    except OSError as exc:
-        raise ConfigError(
-            f"Cannot write {out}: {exc.strerror}.",
-            hint="Give -o a path in a folder that exists and that you may write to.",
-        ) from exc
-    n = 0
-    try:
+    with ExitStack() as stack:
+        handle: TextIO = sys.stdout
+        if out:  # written whole or not at all (`replacing`)
+            try:
+                handle = stack.enter_context(
+                    stack.enter_context(replacing(out)).open("w", encoding="utf-8")
+                )
+            except OSError as exc:
+                raise ConfigError(
+                    f"Cannot write {out}: {exc.strerror}.",
+                    hint="Give -o a path in a folder that exists and that you may write to.",
+                ) from exc
+        n = 0
         for ent in view.export(schema):
             handle.write(json.dumps(ent.to_dict(), ensure_ascii=False, sort_keys=True) + "\n")
             n += 1
-        if part and out:
-            handle.close()
-            part.replace(out)
-    finally:
-        if part:
-            handle.close()
-            part.unlink(missing_ok=True)
     if out:
         click.echo(f"Exported {n} entities to {out}", err=True)
 

@@ -1,5 +1,6 @@
 """Scratch files and folders of a running write (statement stages, sort and spill folders),
-named after their owner process so that a later run can remove those a killed process left.
+named after their owner process so that a later run can remove those a killed process left;
+and `replacing(path)`, for a file that must appear whole or not at all.
 
 Every scratch name holds `owner_tag()`: this host's name (letters, digits and `_` only) and
 the process id, as `<host>.<pid>`. `sweep(directory)` removes the scratch entries of that
@@ -14,6 +15,8 @@ import os
 import re
 import shutil
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ironriver.logs import get_logger
@@ -69,3 +72,15 @@ def sweep(directory: Path) -> int:
     if removed:
         log.info("scratch.swept", directory=str(directory), removed=removed)
     return removed
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A temporary path beside `path` to write to: renamed to `path` when the block ends
+    normally, removed when it raises, so `path` is never half-written."""
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        yield tmp
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -9,6 +9,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from ironriver.scratch import replacing
+
 REPORT_COLUMNS = ("file", "row", "column", "value", "reason")
 
 
@@ -45,9 +47,8 @@ class ErrorReport:
 
     def write(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        pacsv.write_csv(self.table(), tmp)
-        tmp.replace(path)
+        with replacing(path) as tmp:
+            pacsv.write_csv(self.table(), tmp)
         return path
 
     def summary(self, limit: int = 5) -> str:
