@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from ironriver.errors import ConfigError
@@ -102,6 +102,3 @@ class Settings:
             busy_timeout_s=busy_timeout_s,
             ingest_memory_mb=_ingest_memory_mb(env.get("IRONRIVER_INGEST_MEMORY_MB")),
         )
-
-    def with_principal(self, name: str | None) -> Settings:
-        return replace(self, principal=name)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -228,8 +227,7 @@ def ingest_mapping(
     spill_root = store.ledger_dir.resolve().parent
     started = time.perf_counter()
     try:
-        with ExitStack() as stack:
-            stage = stack.enter_context(store.stage())
+        with store.stage() as stage:
             for mapping in mappings:
                 for query in mapping.queries:
                     files.append(query.source.path.name)

@@ -58,11 +58,6 @@ def _check_name(kind: str, name: str) -> None:
         )
 
 
-def _sql_text(value: str) -> str:
-    """A SQL string literal (quotes doubled)."""
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _label_columns(dataset: str, label: AccessLabel) -> dict[str, str]:
     """The hidden columns every row of a part carries: its dataset and access label."""
     return {
