@@ -13,12 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ironriver.errors import ConfigError, NotFound
 from ironriver.policy.markings import Principal
 from ironriver.policy.rights import authorize_ingest, speaks_for
 from ironriver.policy.view import StatementRecord, View
-from ironriver.store import Store
+
+if TYPE_CHECKING:  # (ironriver.store imports ironriver.policy: no cycle at run time)
+    from ironriver.store import Store
 
 
 @dataclass(frozen=True)
