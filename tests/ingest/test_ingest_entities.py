@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from followthemoney.statement import Statement
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sales_fixtures import snapshot  # type: ignore[import-not-found]
 
 from ironriver.errors import IngestError
@@ -82,7 +84,7 @@ def test_large_export_in_chunks(
     each statement once, exactly FtM's statements."""
     import ironriver.ingest.entities as entities
 
-    monkeypatch.setattr(entities, "CHUNK_STATEMENTS", 7)
+    monkeypatch.setattr(entities, "CHUNK_LINES", 7)
     items: list[object] = [
         {"id": f"g{(i * 37) % 101}", "schema": "Firearm", "properties": {"serialNumber": [f"S{i}"]}}
         for i in range(101)
@@ -172,3 +174,197 @@ def test_byte_order_mark_is_no_json(sqlite_store: Store, tmp_path: Path) -> None
     path.write_bytes(b"\xef\xbb\xbf" + _write(tmp_path / "x.jsonl", list(GOOD)).read_bytes())
     result = ingest_entities(sqlite_store, path, INFO, actor="a")
     assert result.rejected == 0 and result.statements_new == 4
+
+
+# -- the bulk path (DuckDB) against the per-line path (FtM's own cleaning) ----------------
+
+PLAIN: list[dict[str, object]] = [
+    {
+        "id": "p10",
+        "schema": "Person",
+        "properties": {
+            "name": ["  Ana   María  ", "'Quoted'", "Ana María", "José\u00a0Núñez", ""],
+            "firstName": "Ana",
+            "birthDate": ["1990-01-02", "1990-01", "1990", "2023-02-30"[:7]],
+            "nationality": ["Mexico", "mx", "méxico"],
+            "country": ["us"],
+            "phone": ["+52 55 1234 5678", "+1 202 555 0143"],
+            "email": ["Ana@Example.org"],
+            "website": ["example.org/x"],
+            "notes": ["a\tb  c", "x" * 500],
+            "idNumber": ["AB-12 3"],
+            "gender": ["female"],
+        },
+        "referents": [],
+        "datasets": ["x"],
+    },
+    {
+        "id": "o-2.x",
+        "schema": "Organization",
+        "properties": {
+            "name": ["Cártel  X"],
+            "jurisdiction": ["MX"],
+            "leiCode": ["529900T8BM49AURSDO55"],
+        },
+    },
+    {
+        "id": "m2",
+        "schema": "Membership",
+        "properties": {"member": ["p10"], "organization": ["o-2.x"]},
+    },
+    {"id": "e1", "schema": "Person", "properties": {}},
+    {"id": "e2", "schema": "Person"},
+    {"id": "e3", "schema": "Person", "properties": None},
+    {"id": "g10", "schema": "Firearm", "properties": {"serialNumber": ["ab-123", None]}},
+]
+DOUBTFUL: list[str] = [
+    '{"id": "d1", "schema": "Person", "properties": {"weight": [72]}}',  # a number
+    '{"id": "d2", "schema": "Membership", "properties": {"member": [{"id": "p1"}]}}',
+    '{"id": "d3", "schema": "Person", "properties": {"name": ["A"], "name": ["B"]}}',
+    '{"id": "d4", "id": "d5", "schema": "Person", "properties": {"name": ["A"]}}',
+    '{"id": "d6", "schema": "Person", "properties": {"name": ["A"],}}',  # Python rejects
+    '{"id": "d7", "schema": "Spaceship", "properties": {}}',
+    '{"id": "d8", "schema": "Person", "properties": {"wingspan": ["3"]}}',
+    '{"id": "d9", "schema": "Organization", "properties": {"membershipMember": ["m1"]}}',
+    '{"id": "d10", "schema": "Person", "properties": {"birthDate": ["yesterday"]}}',
+    '{"id": "d11", "schema": "Membership", "properties": {"member": ["d11"]}}',
+    '{"id": "d12", "schema": "Person", "properties": {"name": "\\"id\\""}}',
+    '{"id": "d13", "schema": "Person", "properties": {"name": ["A"]}} x',
+    '{"id": 14, "schema": "Person", "properties": {"name": ["A"]}}',
+    '{"id": "", "schema": "Person", "properties": {"name": ["A"]}}',
+    '{"id": "d15", "schema": "Person", "properties": ["name"]}',
+    '{"id": "d16", "schema": "Person", "properties": {"name": [["A", "B"]]}}',
+    '{"id": "d17", "schema": "Person", "properties": {"name": [NaN]}}',
+    '\t{"id": "d18", "schema": "Person", "properties": {"name": ["A"]}}',
+    '["not", "an", "object"]',
+    '{"id": "d19", "schema": "Person", "properties": {"phone": ["12"]}}',
+]
+
+
+def _both_paths(path: Path, dataset: str = "ds") -> tuple[set[tuple[object, ...]], list[object]]:
+    """(statement rows, problems) of the whole file (bulk path with per-line fallback)."""
+    from ironriver.ingest.entities import _EntityFile
+
+    source = _EntityFile(path, dataset)
+    rows = {tuple(r.values()) for b in source.batches() for r in b.to_pylist()}
+    return rows, sorted(source.bad)
+
+
+def _line_path(
+    lines: list[str], dataset: str = "ds"
+) -> tuple[set[tuple[object, ...]], list[object]]:
+    """The same from the per-line path alone, line by line."""
+    from ironriver.ingest.entities import _entity_statements
+
+    rows: set[tuple[object, ...]] = set()
+    bad: list[object] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        got, problems = _entity_statements(line, number, dataset)
+        rows |= set(got)
+        bad.extend((number, c, v, r) for c, v, r in problems)
+    return rows, sorted(bad)  # type: ignore[type-var]
+
+
+def test_bulk_path_takes_plain_lines_and_equals_ftm(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from ironriver.ingest.clean import Cleaner
+    from ironriver.ingest.entities import _bulk_statements, _connect
+    from ironriver.model import get_model
+
+    lines = [json.dumps(item) for item in PLAIN]
+    con = _connect(None, None)
+    table = pa.table({"n": pa.array(range(1, len(lines) + 1), pa.int64()), "line": lines})
+    doubt = _bulk_statements(con, Cleaner(con), table, "ds")
+    assert doubt == []  # every line was the bulk path's
+    got = con.execute("FROM stmts_out").fetchall()
+    model = get_model()
+    expected = {
+        (s.id, s.entity_id, s.schema, s.prop, s.value, number)
+        for number, item in enumerate(PLAIN, start=1)
+        for s in Statement.from_entity(model.get_proxy(item, cleaned=False), "ds")
+        if s.prop != "id"
+    }
+    assert set(got) == expected and len(got) == len(expected)
+
+
+def test_doubtful_lines_get_the_line_paths_answer(tmp_path: Path) -> None:
+    """Each line the bulk path cannot be sure of goes to the per-line path: rows and problems
+    equal that path's alone, among plain lines and blank ones, across chunks."""
+    import ironriver.ingest.entities as entities
+
+    lines: list[str] = []
+    for i, odd in enumerate(DOUBTFUL):
+        lines += [json.dumps(PLAIN[i % len(PLAIN)]), odd, "" if i % 3 else "   "]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    expected = _line_path(lines)
+    assert len(expected[1]) == 11  # 11 of them are wrong, the others fine (d1, d2, d12...)
+    assert _both_paths(path) == expected
+    old = entities.CHUNK_LINES
+    try:
+        entities.CHUNK_LINES = 4
+        assert _both_paths(path) == expected
+    finally:
+        entities.CHUNK_LINES = old
+
+
+_SCHEMATA = ["Person", "Organization", "Membership", "Firearm", "Sale", "Phone", "Address"]
+_VALUES = [
+    "Ana María",
+    "  'José'  ",
+    "e\u0301",
+    "1990-01-02",
+    "02/01/1990",
+    "1990-13",
+    "Mexico",
+    "mx",
+    "zz",
+    "+52 55 1234 5678",
+    "a@b.org",
+    "p1",
+    "p1 x",
+    "AB-12",
+    "",
+    " ",
+    "true",
+    "a\u200bb",
+]
+
+
+@st.composite
+def _entity_lines(draw: st.DrawFn) -> str:
+    from ironriver.model import get_model
+
+    schema_name = draw(st.sampled_from(_SCHEMATA))
+    schema = get_model().get(schema_name)
+    assert schema is not None
+    names = [*sorted(schema.properties), "noSuchProperty"]
+    value = st.one_of(st.sampled_from(_VALUES), st.text(max_size=12))
+    props = draw(
+        st.dictionaries(
+            st.sampled_from(names),
+            st.one_of(
+                st.lists(value, max_size=3),
+                value,
+                st.just(None),
+                st.lists(st.one_of(value, st.integers(0, 9), st.none()), max_size=2),
+            ),
+            max_size=4,
+        )
+    )
+    entity_id = draw(st.sampled_from(["p1", "x.2", "e-3"]))
+    return json.dumps({"id": entity_id, "schema": schema_name, "properties": props})
+
+
+@given(st.lists(_entity_lines(), min_size=1, max_size=12))
+@settings(max_examples=80, deadline=None)
+def test_random_lines_bulk_equals_line_path(lines: list[str]) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "e.jsonl"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        assert _both_paths(path) == _line_path(lines)

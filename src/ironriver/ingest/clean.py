@@ -16,7 +16,8 @@ Cleaning runs in two steps, as in FtM:
 | name | strip surrounding quotes, squash spaces (any script) | values holding tabs, NBSP, Unicode spaces or zero-width marks |
 | date with `format` | `strptime` → ISO prefix at the format's precision | non-ASCII values; formats with directives other than %Y %m %d %H %M %S (e.g. %y, %b) |
 | date without format | `YYYY`, `YYYY-MM`, `YYYY-MM-DD`, validated by casting | anything else (prefixdate's parser) |
-| country, phone, email, url, entity, gender, language, address, identifier with format, ... | — | always (FtM's lookups, e.g. country names → codes, cannot be SQL) |
+| entity | FtM's id pattern (the self-reference check is the caller's) | — |
+| country, phone, email, url, gender, language, address, identifier with format, ... | — | always (FtM's lookups, e.g. country names → codes, cannot be SQL) |
 
 The fallback UDF receives a whole vector, cleans each distinct value once with FtM (cached
 for the run) and maps the results back with Arrow compute, so its cost grows with distinct
@@ -49,6 +50,7 @@ NAME_SPECIAL = (
     "[\\x{00}-\\x{1f}\\x{7f}-\\x{a0}\\x{ad}\\x{a00}\\x{1680}\\x{2000}-\\x{200f}"
     "\\x{2028}-\\x{202f}\\x{205f}-\\x{2064}\\x{3000}\\x{feff}]"
 )
+ENTITY_ID = "[0-9a-zA-Z]([0-9a-zA-Z.-]*[0-9a-zA-Z])?"  # FtM EntityType.REGEX_RAW
 _FAST_DATE_DIRECTIVES = re.compile(r"%[YmdHMS%]")
 _PRECISION_FORMATS = {
     Precision.YEAR: "%Y",
@@ -208,6 +210,10 @@ class Cleaner:
             unquoted = f"regexp_replace({text}, '^[\"''](.*)[\"'']$', '\\1')"
             fast = f"nullif(trim(regexp_replace({unquoted}, ' +', ' ', 'g')), '')"
             return f"(CASE WHEN NOT regexp_matches({text}, '{NAME_SPECIAL}') THEN {fast} ELSE {slow} END)"
+        if type_name == "entity" and fmt is None:
+            # FtM's EntityType.REGEX (`re.match` with ^...$; sanitized text has no trailing
+            # newline for `$` to skip); the self-reference check needs the entity, callers do it
+            return f"(CASE WHEN regexp_full_match({text}, '{ENTITY_ID}') THEN {text} END)"
         if type_name == "date":
             if fmt is None:
                 fast = (

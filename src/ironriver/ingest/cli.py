@@ -128,7 +128,12 @@ def ingest_command(
         )
         if dry_run:
             result = check_entities(
-                entities, info, skip_invalid=skip_invalid, report_path=report, principal=principal
+                entities,
+                info,
+                skip_invalid=skip_invalid,
+                report_path=report,
+                principal=principal,
+                memory_mb=app.settings.ingest_memory_mb,
             )
         else:
             result = ingest_entities(
@@ -140,6 +145,7 @@ def ingest_command(
                 skip_invalid=skip_invalid,
                 report_path=report,
                 principal=principal,
+                memory_mb=app.settings.ingest_memory_mb,
             )
     app.emit(_as_dict(result), lambda: _human(result))
 

@@ -7,32 +7,51 @@ reverse (stub) properties, values cleaned by their type as FtM's `EntityProxy.ad
 store stays untouched (unless `skip_invalid`). Empty values are dropped, as FtM drops them.
 Statement ids are FtM's (`Statement.make_key`); everything is written in one transaction.
 
-The file is read once, in chunks of `CHUNK_STATEMENTS` statements that go straight into the
-store's stage (`Store.stage`), so memory stays flat however large the export is.
+The file is read once, in chunks of `CHUNK_LINES` lines whose statements go straight into
+the store's stage (`Store.stage`), so memory stays flat however large the export is.
+
+Each chunk is cleaned in bulk by DuckDB (`_bulk_statements`: JSON parsed there, values
+sanitized and cleaned by `Cleaner`'s SQL, ids hashed there; no Python object per value). A
+line the bulk path cannot be sure of — not plain JSON of the usual shape (an id and a schema
+as strings, properties as an object of strings or lists of strings, no repeated keys), or
+holding anything FtM would reject or treat specially (an unknown schema or property, a
+reverse property, a value its type rejects, a reference to itself, values near FtM's size
+cap) — goes to the per-line path (`_entity_statements`, FtM's own cleaning with the entity
+as context), which reports exactly what is wrong. Both give FtM's statements for a good line
+(`tests/ingest/test_ingest_entities.py` compares them).
 """
 
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from collections.abc import Iterator
 from hashlib import sha1
+from itertools import islice
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 from followthemoney.exc import InvalidData
+from followthemoney.util import PROP_VALUE_MAX
 from followthemoney.value import string_list
 
 from ironriver.errors import IngestError
+from ironriver.ingest.clean import Cleaner
 from ironriver.ingest.pipeline import IngestResult
 from ironriver.ingest.report import ErrorReport
-from ironriver.ingest.source import check_encoding
+from ironriver.ingest.source import check_encoding, connect
+from ironriver.ingest.sqltext import literal
 from ironriver.model import get_model
 from ironriver.policy import Principal, authorize_ingest
 from ironriver.policy.markings import AccessLabel
+from ironriver.settings import DEFAULT_INGEST_MEMORY_MB
 from ironriver.store import DatasetInfo, Store
 
 _COLUMNS = ("id", "entity_id", "schema", "prop", "value", "source_row")
-CHUNK_STATEMENTS = 100_000
+_TYPES = (pa.string(),) * 5 + (pa.int64(),)
+CHUNK_LINES = 100_000
+BATCH_ROWS = 500_000  # statements per batch handed to the stage
 
 Row = tuple[str, str, str, str, str, int]
 
@@ -98,41 +117,219 @@ def _entity_statements(
     return rows, []
 
 
+def _model_table() -> pa.Table:
+    """Every (schema, property) of the model, with the property's type, format, and whether
+    it is a reverse (stub) property."""
+    rows = [
+        (schema.name, prop.name, prop.type.name, prop.format, prop.stub)
+        for schema in get_model().schemata.values()
+        for prop in schema.properties.values()
+    ]
+    names = ("schema", "prop", "type", "fmt", "stub")
+    types = (pa.string(),) * 4 + (pa.bool_(),)
+    return pa.table(
+        {
+            n: pa.array([r[i] for r in rows], t)
+            for i, (n, t) in enumerate(zip(names, types, strict=True))
+        }
+    )
+
+
+# The lines the bulk path takes: plain JSON objects of the usual shape (see the module doc).
+# Anything else — including JSON that DuckDB reads more leniently than Python (a trailing
+# comma) — is left to the per-line path. Two steps, because DuckDB may evaluate a filter's
+# terms in any order and the JSON functions fail on invalid JSON: first the valid objects,
+# then their parts. A repeated "id", "schema" or "properties" (Python's JSON keeps the last,
+# DuckDB's the first) is caught by counting the key's text, quotes included: a value that
+# holds exactly that text only sends its line to the per-line path.
+_VALID_OBJECTS = """
+    CREATE OR REPLACE TEMP TABLE obj AS
+    SELECT n, json_extract(line, ['$.id', '$.schema', '$.properties']) AS x,
+           strlen(line) - strlen(replace(line, '"id"', '')) = 4
+           AND strlen(line) - strlen(replace(line, '"schema"', '')) = 8
+           AND strlen(line) - strlen(replace(line, '"properties"', '')) IN (0, 12) AS once
+    FROM chunk
+    WHERE json_valid(line) AND starts_with(ltrim(line, ' '), '{')
+      AND NOT regexp_matches(line, ',\\s*[\\]}]')
+"""
+_PLAIN_OBJECTS = """
+    CREATE OR REPLACE TEMP TABLE ent AS
+    SELECT n, x[1]->>'$' AS entity_id, x[2]->>'$' AS schema, x[3] AS props FROM obj
+    WHERE once AND json_type(x[1]) = 'VARCHAR' AND x[1]->>'$' <> ''
+      AND json_type(x[2]) = 'VARCHAR' AND x[2]->>'$' IN (SELECT schema FROM model_props)
+      AND coalesce(json_type(x[3]), 'NULL') IN ('OBJECT', 'NULL')
+"""
+
+
+def _bulk_statements(
+    con: duckdb.DuckDBPyConnection, cleaner: Cleaner, lines: pa.Table, dataset: str
+) -> list[int]:
+    """Adds the statements of the chunk's lines the bulk path is sure of to the table
+    `stmts_out`; returns the numbers of the other lines.
+
+    `lines` has columns n (line number) and line (without its line break); `con` is one of
+    `_connect`."""
+    con.register("chunk", lines)
+    try:
+        return _bulk_registered(con, cleaner, dataset)
+    finally:
+        con.unregister("chunk")
+
+
+def _bulk_registered(con: duckdb.DuckDBPyConnection, cleaner: Cleaner, dataset: str) -> list[int]:
+    con.execute(_VALID_OBJECTS)
+    con.execute(_PLAIN_OBJECTS)
+    # one row per raw value: a property's value is a string or a list of strings (nulls
+    # dropped, as FtM drops them); any other JSON marks the line for the per-line path, as
+    # does a repeated property name (no map)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE pm AS
+        SELECT n, entity_id, schema, TRY_CAST(props AS MAP(VARCHAR, JSON)) AS m
+        FROM ent WHERE json_type(props) = 'OBJECT'
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE kv AS
+        SELECT n, entity_id, schema, e.key AS prop, e.value AS v
+        FROM (SELECT n, entity_id, schema, unnest(map_entries(m)) AS e FROM pm)
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE raw AS
+        SELECT n, entity_id, schema, prop, el,
+               CASE WHEN json_type(el) = 'VARCHAR' THEN el->>'$' END AS raw
+        FROM (SELECT n, entity_id, schema, prop,
+                     unnest(CASE WHEN json_type(v) = 'ARRAY' THEN CAST(v AS JSON[])
+                                 ELSE [v] END) AS el
+              FROM kv WHERE v IS NOT NULL)
+        WHERE el IS NOT NULL
+    """)
+    cleaner.sanitize_columns(["raw"], source="raw", target="san")
+    types = con.execute(
+        "SELECT DISTINCT m.type, m.fmt FROM san JOIN model_props m USING (schema, prop) "
+        "WHERE NOT m.stub"
+    ).fetchall()
+    clean = (
+        "CASE "
+        + " ".join(
+            f"WHEN m.type = {literal(t)} AND m.fmt IS NOT DISTINCT FROM "
+            f"{literal(f) if f is not None else 'NULL'} THEN {cleaner.value('_s0', t, f)}"
+            for t, f in types
+        )
+        + " END"
+        if types
+        else "NULL"
+    )
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE val AS
+        SELECT s.n, s.entity_id, s.schema, s.prop, s.el, s._s0, m.type, m.stub,
+               {clean} AS value
+        FROM san s LEFT JOIN model_props m USING (schema, prop)
+    """)
+    # a line is the per-line path's if it names a property its schema lacks or a reverse one
+    # (even with no value), if any of its values is not a string, is rejected by its type, refers to its own entity,
+    # or if its values come near FtM's size cap (which depends on their order)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE doubt AS
+        SELECT n FROM chunk WHERE n NOT IN (SELECT n FROM ent)
+        UNION
+        SELECT n FROM pm WHERE m IS NULL
+        UNION
+        SELECT n FROM kv LEFT JOIN model_props m USING (schema, prop)
+        WHERE m.type IS NULL OR m.stub
+        UNION
+        SELECT n FROM val
+        WHERE json_type(el) <> 'VARCHAR' OR type IS NULL OR stub
+           OR (_s0 IS NOT NULL AND value IS NULL)
+           OR (type = 'entity' AND value = entity_id)
+        UNION
+        SELECT n FROM val GROUP BY n HAVING sum(strlen(coalesce(value, ''))) >= {PROP_VALUE_MAX}
+    """)
+    con.execute(f"""
+        INSERT INTO stmts_out
+        SELECT sha1({literal(dataset + ".")} || entity_id || '.' || prop || '.' || value),
+               entity_id, schema, prop, value, n
+        FROM (SELECT DISTINCT n, entity_id, schema, prop, value FROM val
+              WHERE value IS NOT NULL AND n NOT IN (SELECT n FROM doubt))
+    """)
+    return [int(r[0]) for r in con.execute("SELECT n FROM doubt ORDER BY n").fetchall()]
+
+
+def _connect(memory_mb: int | None, spill_root: Path | None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection holding the model's properties and an empty `stmts_out`."""
+    con = connect(memory_mb, spill_root)
+    try:
+        con.register("model_props", _model_table())
+        con.execute(
+            "CREATE TEMP TABLE stmts_out (id VARCHAR, entity_id VARCHAR, schema VARCHAR, "
+            "prop VARCHAR, value VARCHAR, source_row BIGINT)"
+        )
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
 class _EntityFile:
     """One pass over the file: statement batches out, problems and counts kept."""
 
-    def __init__(self, path: Path, dataset: str) -> None:
+    def __init__(
+        self,
+        path: Path,
+        dataset: str,
+        memory_mb: int | None = None,
+        spill_root: Path | None = None,
+    ) -> None:
         self.path = path
         self.dataset = dataset
+        self.memory_mb = memory_mb
+        self.spill_root = spill_root
         self.records = 0
         self.produced = 0
         self.bad: list[tuple[int, str, str, str]] = []
 
-    def batches(self) -> Iterator[pa.Table]:
-        self.records, self.produced, self.bad = 0, 0, []
-        rows: list[Row] = []
+    def _chunks(self) -> Iterator[tuple[list[int], list[str]]]:
+        """(line numbers, lines) of up to `CHUNK_LINES` non-blank lines at a time."""
         # utf-8-sig: a byte-order mark (as some Windows tools write) is no JSON
         with self.path.open(encoding="utf-8-sig") as fh:
-            for number, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                self.records += 1
-                got, problems = _entity_statements(line, number, self.dataset)
-                self.bad.extend((number, c, v, r) for c, v, r in problems)
-                rows.extend(got)
-                if len(rows) >= CHUNK_STATEMENTS:
-                    yield self._table(rows)
-                    rows = []
-        if rows:
-            yield self._table(rows)
+            numbered = (
+                (n, line.removesuffix("\n")) for n, line in enumerate(fh, start=1) if line.strip()
+            )
+            while chunk := list(islice(numbered, CHUNK_LINES)):
+                yield [n for n, _ in chunk], [line for _, line in chunk]
 
-    def _table(self, rows: list[Row]) -> pa.Table:
-        self.produced += len(rows)
-        types = [pa.string()] * 5 + [pa.int64()]
+    def batches(self) -> Iterator[pa.Table]:
+        """The file's statements in the store's order (entity_id, id): all lines are read
+        and cleaned into DuckDB (which spills beyond `memory_mb`), then streamed sorted."""
+        self.records, self.produced, self.bad = 0, 0, []
+        con = _connect(self.memory_mb, self.spill_root)
+        try:
+            cleaner = Cleaner(con)
+            for numbers, lines in self._chunks():
+                self.records += len(lines)
+                table = pa.table({"n": pa.array(numbers, pa.int64()), "line": lines})
+                rows: list[Row] = []
+                for number in _bulk_statements(con, cleaner, table, self.dataset):
+                    line = lines[bisect_left(numbers, number)]
+                    got, problems = _entity_statements(line, number, self.dataset)
+                    self.bad.extend((number, c, v, r) for c, v, r in problems)
+                    rows.extend(got)
+                if rows:
+                    con.register("line_rows", self._table(rows))
+                    con.execute("INSERT INTO stmts_out FROM line_rows")
+                    con.unregister("line_rows")
+            self.produced = int(con.execute("SELECT count(*) FROM stmts_out").fetchall()[0][0])
+            reader = con.sql("FROM stmts_out ORDER BY entity_id, id").to_arrow_reader(BATCH_ROWS)
+            for batch in reader:
+                if batch.num_rows:
+                    yield pa.Table.from_batches([batch])
+        finally:
+            con.close()
+
+    @staticmethod
+    def _table(rows: list[Row]) -> pa.Table:
         return pa.table(
             {
                 c: pa.array([r[i] for r in rows], t)
-                for i, (c, t) in enumerate(zip(_COLUMNS, types, strict=True))
+                for i, (c, t) in enumerate(zip(_COLUMNS, _TYPES, strict=True))
             }
         )
 
@@ -148,15 +345,24 @@ def ingest_entities(
     skip_invalid: bool = False,
     report_path: Path | str | None = None,
     principal: Principal | None = None,
+    memory_mb: int = DEFAULT_INGEST_MEMORY_MB,
 ) -> IngestResult:
     """Ingest an FtM entity JSON Lines file into `dataset` atomically (with `principal`,
-    only if it may load that dataset: `authorize_ingest`)."""
-    path, report_file, result, source = _open(path, dataset, report_path, principal)
+    only if it may load that dataset: `authorize_ingest`).
+
+    `memory_mb` bounds the memory of the file's statements while they are cleaned and
+    sorted (`Settings.ingest_memory_mb`, which the CLI passes); beyond it DuckDB spills to a
+    temporary folder beside the store's data, removed afterwards."""
+    # (the ledger folder's parent exists once the store is open; not $TMPDIR, which may
+    # live in memory)
+    spill_root = store.ledger_dir.resolve().parent
+    path, report_file, result, source = _open(
+        path, dataset, report_path, principal, memory_mb, spill_root
+    )
     label = label or dataset.label
     with store.stage() as stage:
-        # statements of valid lines only (a rejected line yields none); FtM exports are not
-        # sorted by entity, so the stage sorts them
-        stage.add(dataset.name, label, path.name, source.batches, presorted=False)
+        # statements of valid lines only (a rejected line yields none), sorted
+        stage.add(dataset.name, label, path.name, source.batches)
         _check(source, result, report_file, skip_invalid)  # before the store is touched
         with store.writer(stage=stage) as w:
             w.ensure_dataset(dataset)
@@ -184,10 +390,14 @@ def check_entities(
     skip_invalid: bool = False,
     report_path: Path | str | None = None,
     principal: Principal | None = None,
+    memory_mb: int = DEFAULT_INGEST_MEMORY_MB,
+    spill_root: Path | None = None,
 ) -> IngestResult:
     """Everything `ingest_entities` checks, without a store: returns what it would produce
     (`dry_run` set); rejected lines are reported and raise as they would there."""
-    path, report_file, result, source = _open(path, dataset, report_path, principal)
+    path, report_file, result, source = _open(
+        path, dataset, report_path, principal, memory_mb, spill_root
+    )
     result.dry_run = True
     for _batch in source.batches():
         pass  # counted and checked as they are made
@@ -200,6 +410,8 @@ def _open(
     dataset: DatasetInfo,
     report_path: Path | str | None,
     principal: Principal | None,
+    memory_mb: int,
+    spill_root: Path | None,
 ) -> tuple[Path, Path, IngestResult, _EntityFile]:
     """Authorise, check the file is there and UTF-8; its report file, result and reader."""
     if principal is not None:
@@ -209,7 +421,8 @@ def _open(
         raise IngestError(f"Input file {path} does not exist.", hint="Check the path.")
     check_encoding(path, "utf-8")
     report_file = Path(report_path) if report_path else path.with_name(path.name + ".errors.csv")
-    return path, report_file, IngestResult(datasets=[dataset.name]), _EntityFile(path, dataset.name)
+    source = _EntityFile(path, dataset.name, memory_mb, spill_root)
+    return path, report_file, IngestResult(datasets=[dataset.name]), source
 
 
 def _check(
