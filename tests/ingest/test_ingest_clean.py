@@ -41,6 +41,11 @@ TRICKY = [
     "5-12-345",
     "'",
     "''",
+    "a.b-c9",
+    "-x",
+    "x-",
+    "a b",
+    "é1",
 ]
 CASES = [
     ("name", None),
@@ -51,6 +56,7 @@ CASES = [
     ("date", None),
     ("date", "%d.%m.%y"),
     ("country", None),
+    ("entity", None),
 ]
 
 
