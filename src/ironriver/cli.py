@@ -376,7 +376,9 @@ def audit() -> None:
 @common_options
 @click.pass_context
 def audit_verify(ctx: click.Context) -> None:
-    """Check that no audit event was edited, removed or reordered, in either chain.
+    """Check that no audit event was edited, removed or reordered, in either chain, and that
+    the reads chain still holds every read the writes chain anchored (reads after the newest
+    anchor are not covered yet: see `audit checkpoint`). Writes nothing.
 
     \b
     Example: ironriver audit verify --db ironriver.db
@@ -387,6 +389,7 @@ def audit_verify(ctx: click.Context) -> None:
         "ok": result.ok,
         "events": result.events,
         "chains": result.chains,
+        "anchored": result.anchored,
         "problems": list(result.problems),
     }
 
@@ -394,6 +397,14 @@ def audit_verify(ctx: click.Context) -> None:
         chains = ", ".join(f"{name} chain: {n}" for name, n in result.chains.items())
         if result.ok:
             click.echo(f"Audit log intact: {result.events} events ({chains}).")
+            reads, anchored = result.chains.get("reads", 0), result.anchored
+            click.echo(f"Reads anchored in the writes chain: {anchored} of {reads}.")
+            if reads > anchored:
+                click.echo(
+                    f"  The {reads - anchored} newest are not yet (their removal would go "
+                    "unnoticed): the next ingest, retraction or `ironriver audit checkpoint` "
+                    "anchors them."
+                )
         else:
             click.echo(f"AUDIT LOG TAMPERED ({len(result.problems)} problems):")
             for p in result.problems:
@@ -459,6 +470,36 @@ def audit_restart_reads(ctx: click.Context, reason: str) -> None:
         lambda: click.echo(
             f"New read-audit file {store.audit.read_file}; its loss is writes-chain event "
             f"{event.seq}."
+        ),
+    )
+
+
+@audit.command("checkpoint")
+@common_options
+@click.option("--reason", default="", help="Why now (recorded; e.g. 'nightly').")
+@click.pass_context
+def audit_checkpoint(ctx: click.Context, reason: str) -> None:
+    """Anchor the reads chain in the writes chain now, so that `audit verify` detects the
+    removal of any read up to here (needs the auditor role). Ingests and retractions anchor
+    too; run this from cron (e.g. nightly) to cover the hours between them. On SQLite it
+    waits for a running ingest to commit.
+
+    \b
+    Example: ironriver audit checkpoint --db ironriver.db --as auditor --reason nightly
+    """
+    app = app_context(ctx)
+    principal = app.principal()
+    if not principal.has_role("auditor"):
+        raise AccessDenied(
+            f"{principal.name} may not checkpoint the audit log.",
+            hint="Ask for the 'auditor' role.",
+        )
+    event = app.open_store().audit.checkpoint(principal.name, reason, principal.agency)
+    app.emit(
+        event.__dict__,
+        lambda: click.echo(
+            f"Reads chain anchored at read event {(event.read_anchor or {}).get('seq')} by "
+            f"writes-chain event {event.seq}."
         ),
     )
 

@@ -106,6 +106,24 @@ def test_lost_read_audit_file_is_restarted_by_an_admin(tmp_path: Path) -> None:
     assert run("audit", "verify", "--db", db)[0] == 0
 
 
+def test_audit_checkpoint_anchors_the_reads(tmp_path: Path) -> None:
+    db = _store(tmp_path)
+    run("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--reason", "case 1")
+    code, out = run("audit", "verify", "--db", db)
+    assert code == 0 and "Reads anchored in the writes chain: 0 of 3." in out
+    assert "The 3 newest are not yet" in out and "audit checkpoint" in out
+    code, out = run("audit", "checkpoint", "--db", db, "--as", "us-atf-analyst")
+    assert code == 3 and "'auditor' role" in out
+    code, out = run("audit", "checkpoint", "--db", db, "--as", "auditor", "--reason", "nightly")
+    assert (
+        code == 0 and out.strip() == "Reads chain anchored at read event 3 by writes-chain event 2."
+    )
+    code, out = run("audit", "verify", "--db", db, "--json")
+    assert json.loads(out)["anchored"] == 3
+    code, out = run("audit", "verify", "--db", db)
+    assert "Reads anchored in the writes chain: 3 of 3." in out and "newest" not in out
+
+
 def test_unknown_principal_is_a_clear_error(tmp_path: Path) -> None:
     db = _store(tmp_path)
     code, out = run("stats", "--db", db, "--as", "nobody")

@@ -28,7 +28,6 @@ from ironriver.store.audit import (
     READ_CHAIN_START,
     READS,
     WRITES,
-    AuditLog,
     _append,
 )
 from ironriver.store.store import _alembic_config
@@ -248,8 +247,8 @@ def test_upgrade_keeps_old_events_and_starts_the_reads_chain(
     dialect.configure_engine(engine)
     with dialect.write_transaction(engine) as conn:
         command.upgrade(_alembic_config(conn), "0003")
-        old = AuditLog(engine)  # what the code of 0003 wrote: every event in audit_events
-        old.append("loader", "ingest", "ds", conn=conn)
+        # what the code of 0003 wrote: every event in audit_events, none with an anchor
+        _append(conn, _WRITE_CHAIN, lambda: GENESIS, "loader", "ingest", "ds", "", None, "")
     with engine.begin() as conn:  # a read appended by the old code, in the old table
         _append(conn, _WRITE_CHAIN, lambda: GENESIS, "a", "read", "g1", "old", None, "")
     engine.dispose()

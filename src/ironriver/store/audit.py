@@ -18,15 +18,42 @@ Two chains of the same shape, one API (`AuditLog.append` routes by action):
 
 Each event's hash is SHA-256 over the previous event's hash and the event's own canonical
 JSON (sequence number included), so `verify()` detects any edited, removed or reordered event
-in either chain; a head row per chain, written with each event, catches events removed from
+within either chain; a head row per chain, written with each event, catches events removed from
 the end. Triggers refuse UPDATE and DELETE on both event tables; the chains catch whoever goes
-around them. The reads chain is anchored in the writes chain: when a store gets its reads
-chain (created, or upgraded to migration 0004) a `read-chain-start` event with a fresh chain
-id is appended to the writes chain, and the first read event chains from a genesis hash
-derived from that id. So a read-audit file that is deleted, emptied and recreated, or taken
-from another store, is reported by `verify()`; opening the store never recreates a missing
-read-audit file (reads then fail with a message saying what to do), and `restart_reads()`
-records its loss in the writes chain before starting a new one.
+around them. A chain cannot catch a copy of itself, though: an older backup of the read-audit
+file, or one whose newest events were cut off and its head row rewritten to match, is a valid
+chain. So the reads chain is **anchored** in the writes chain:
+
+- at its start: when a store gets its reads chain (created, or upgraded to migration 0004) a
+  `read-chain-start` event with a fresh chain id is appended to the writes chain, and the first
+  read event chains from a genesis hash derived from that id. A read-audit file that is
+  deleted, emptied and recreated, or taken from another store, is reported by `verify()`;
+  opening the store never recreates a missing read-audit file (reads then fail with a message
+  saying what to do), and `restart_reads()` records its loss in the writes chain before
+  starting a new one.
+- at its head, regularly: every other writes-chain event (ingests, retractions) records the
+  seq and hash of the reads chain's newest event at that moment (seq 0: no read yet) in its
+  `detail`, under `read_anchor` (`ANCHOR_KEY`; hashed with the event, so it cannot be edited
+  either), and `checkpoint()` appends a `read-chain-checkpoint` event that records just that
+  (`ironriver audit checkpoint`, e.g. nightly from cron). `verify()` checks every anchor after
+  the newest read-chain-start (anchors of a chain lost before a restart-reads are not held
+  against its successor): a reads chain that ends before an anchored seq, or holds another
+  event there, was cut short or replaced by an earlier copy, and is reported. Events written
+  before anchors existed have none and verify as they always did.
+
+What anchors do not cover: read events after the newest anchor can still be removed (or the
+file rolled back to just before them) without `verify()` noticing, until the next ingest,
+retraction or checkpoint anchors them. `VerifyResult.anchored` says where that window starts.
+
+Anchoring never makes a write wait on reads, and cannot deadlock: beside a SQLite file store
+the head is read on the read-audit file's own engine, as a WAL snapshot (a reader waits for no
+writer; at most `ANCHOR_WAIT_S` should the file be locked otherwise), and the reads side never
+waits for the store's write lock in return; in the store (PostgreSQL, in-memory SQLite) it is a
+plain SELECT inside the write's own transaction, which a read append's table lock does not
+block. If the read-audit file cannot be read then (missing, not a read-audit file, locked),
+the write goes ahead exactly as without anchors and its anchor records `unavailable`
+(`missing` or `unreadable`) instead of a head; `checkpoint()` refuses instead.
+How anchors are recorded, read and checked: `ironriver.store.anchors`.
 
 The read-audit file gets the store's protections: WAL, the busy timeout, the append-only
 triggers; it is created with its schema in one transaction, marked with a SQLite
@@ -52,8 +79,18 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, create_engine, delete, func, insert, select
 from sqlalchemy import text as sql
+from sqlalchemy.exc import DBAPIError
 
 from ironriver.errors import AuditError, StoreError
+from ironriver.logs import get_logger
+from ironriver.store.anchors import (
+    ANCHOR_KEY,
+    Anchor,
+    check_anchors,
+    file_head,
+    parse_anchor,
+    read_head,
+)
 from ironriver.store.dialect import configure_engine, engine_options, write_transaction
 from ironriver.store.tables import audit_events, audit_head, audit_read_events, audit_read_head
 
@@ -68,6 +105,7 @@ READ_ACTIONS = frozenset(
 reads chain. Every other action changes data and goes to the writes chain."""
 
 READ_CHAIN_START = "read-chain-start"
+READ_CHAIN_CHECKPOINT = "read-chain-checkpoint"  # a writes-chain event that only anchors
 READ_FILE_SUFFIX = ".read-audit.sqlite"
 READ_CHAIN_REVISION = "0004"  # the migration that gave stores a reads chain
 
@@ -89,6 +127,12 @@ class AuditEvent:
     hash: str
     chain: str = WRITES
 
+    @property
+    def read_anchor(self) -> dict[str, Any] | None:
+        """The reads chain's head this writes-chain event recorded (`ANCHOR_KEY`), if any."""
+        value = self.detail.get(ANCHOR_KEY)
+        return value if isinstance(value, dict) else None
+
 
 @dataclass(frozen=True)
 class VerifyResult:
@@ -96,6 +140,9 @@ class VerifyResult:
     events: int
     problems: tuple[str, ...]
     chains: dict[str, int] = field(default_factory=dict)  # events per chain
+    anchored: int = 0
+    """The newest read event (seq) of the current reads chain that the writes chain anchors:
+    removing reads up to it is detected; reads after it are not protected yet."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +192,8 @@ _SQLITE_TRIGGERS = (
     "audit_read_no_delete",
 )
 _PG_TRIGGERS = ("audit_no_change", "audit_read_no_change")
+
+log = get_logger(__name__)
 
 
 def _digest(
@@ -224,9 +273,16 @@ def _append(
     reason: str,
     detail: dict[str, Any] | None,
     agency: str,
+    anchor: Callable[[Connection], dict[str, Any] | None] | None = None,
 ) -> AuditEvent:
     if conn.dialect.name == "postgresql":
         conn.execute(sql(chain.pg_lock))
+    # The anchor is read under the chain's lock: anchors then follow the chain's order, and
+    # every PostgreSQL writer takes the writes chain's lock before touching the reads table,
+    # as a schema upgrade (install_guards) does, so the two cannot deadlock.
+    head = None if anchor is None else anchor(conn)
+    if head is not None:
+        detail = {**(detail or {}), ANCHOR_KEY: head}
     last = conn.execute(
         select(chain.events.c.seq, chain.events.c.hash).order_by(chain.events.c.seq.desc()).limit(1)
     ).first()
@@ -288,10 +344,16 @@ class _ChainCheck:
     problems: list[str] = field(default_factory=list)
     read_chain: dict[str, Any] | None = None  # the newest read-chain-start event's detail
     read_chain_at: str = ""
+    anchors: list[Anchor] = field(default_factory=list)  # writes: since the newest start
+    hashes: dict[int, str] = field(default_factory=dict)  # reads chain: of the anchored seqs
+    last: int = 0  # the seq the chain ends at
 
 
-def _verify(conn: Connection, chain: _Chain, genesis: str) -> _ChainCheck:
-    """Recompute one chain: report edited, removed or reordered events, naming the chain."""
+def _verify(
+    conn: Connection, chain: _Chain, genesis: str, anchored: frozenset[int] = frozenset()
+) -> _ChainCheck:
+    """Recompute one chain: report edited, removed or reordered events, naming the chain.
+    Collects the writes chain's anchors, and the reads chain's hashes at `anchored` seqs."""
     check = _ChainCheck()
     problems = check.problems
     name = f"{chain.name} chain"
@@ -332,6 +394,14 @@ def _verify(conn: Connection, chain: _Chain, genesis: str) -> _ChainCheck:
                 check.read_chain, check.read_chain_at = json.loads(row.detail), row.at
             except ValueError:
                 check.read_chain = {}
+            check.anchors.clear()  # earlier anchors were of the chain this one replaces
+        elif chain is _WRITE_CHAIN and ANCHOR_KEY in row.detail and digest == row.hash:
+            # an edited event's anchor is no evidence (the edit is reported above)
+            anchor = parse_anchor(row.seq, row.at, row.detail)
+            if anchor is not None:
+                check.anchors.append(anchor)
+        if row.seq in anchored:
+            check.hashes[row.seq] = row.hash
         prev = row.hash
         expected_seq = row.seq + 1
     head = conn.execute(select(chain.head.c.seq, chain.head.c.hash)).first()
@@ -342,6 +412,7 @@ def _verify(conn: Connection, chain: _Chain, genesis: str) -> _ChainCheck:
         )
     if head is None and check.events:
         problems.append(f"{name}: the audit head record is missing")
+    check.last = expected_seq - 1
     return check
 
 
@@ -451,7 +522,8 @@ class AuditLog:
     ) -> AuditEvent:
         """Append one event. A read (`READ_ACTIONS`) goes to the reads chain in its own
         transaction; any other action to the writes chain, inside `conn`'s transaction when
-        given (so it commits with the data it describes), else in its own."""
+        given (so it commits with the data it describes), else in its own, with the reads
+        chain's head recorded in its `detail` under `ANCHOR_KEY` (see the module doc)."""
         if action in READ_ACTIONS:
             if conn is not None:
                 raise ValueError(
@@ -471,12 +543,73 @@ class AuditLog:
                     detail,
                     agency,
                 )
+        if detail and ANCHOR_KEY in detail:
+            raise ValueError(f"'{ANCHOR_KEY}' is reserved in an event's detail (its anchor)")
         if conn is None:
             with write_transaction(self._engine) as own:
                 return self.append(actor, action, target, reason, detail, agency, own)
+        # a read-chain-start begins a new reads chain: there is no head of it to anchor yet
+        anchor = None if action == READ_CHAIN_START else self._anchor
         return _append(
-            conn, _WRITE_CHAIN, lambda: GENESIS, actor, action, target, reason, detail, agency
+            conn,
+            _WRITE_CHAIN,
+            lambda: GENESIS,
+            actor,
+            action,
+            target,
+            reason,
+            detail,
+            agency,
+            anchor,
         )
+
+    def checkpoint(self, actor: str, reason: str = "", agency: str = "") -> AuditEvent:
+        """Anchor the reads chain in the writes chain now: append a `read-chain-checkpoint`
+        event recording the reads chain's head, so `verify()` detects the removal of any read
+        up to it. Ingests and retractions anchor too; this covers the quiet hours between
+        them (run it from cron). It is a write: on SQLite it waits for a running ingest.
+        Raises AuditError, writing nothing, when the reads chain cannot be read."""
+
+        def available(conn: Connection) -> dict[str, Any]:
+            anchor = self._anchor(conn)
+            if "unavailable" in anchor:
+                raise AuditError(
+                    f"Cannot anchor the reads chain: its file {self.read_file} is "
+                    f"{anchor['unavailable']}.",
+                    hint=_MISSING_HINT,
+                )
+            return anchor
+
+        where = self.read_file.name if self.read_file is not None else "store"
+        with write_transaction(self._engine) as conn:
+            return _append(
+                conn,
+                _WRITE_CHAIN,
+                lambda: GENESIS,
+                actor,
+                READ_CHAIN_CHECKPOINT,
+                where,
+                reason,
+                None,
+                agency,
+                available,
+            )
+
+    def _anchor(self, conn: Connection) -> dict[str, Any]:
+        """What a writes-chain event appended in `conn`'s transaction records of the reads
+        chain: its newest event's seq and hash (`{"seq": 0}`: no read yet), or why it could
+        not be read at once (see `ironriver.store.anchors`)."""
+        if self.read_file is None:
+            head = read_head(conn)
+        else:
+            try:
+                head = file_head(self.read_engine(), self._busy_timeout_s)
+            except AuditError:
+                return {"unavailable": "missing"}
+            except (StoreError, DBAPIError) as exc:
+                log.warning("audit.anchor_unavailable", read_file=str(self.read_file), error=exc)
+                return {"unavailable": "unreadable"}
+        return {"seq": 0} if head is None else {"seq": head[0], "hash": head[1]}
 
     def _read_genesis(self, conn: Connection | None) -> str:
         """The genesis of the current reads chain (from the writes chain, in the store)."""
@@ -563,11 +696,14 @@ class AuditLog:
 
     def verify(self) -> VerifyResult:
         """Recompute both chains: report edited, removed or reordered events, naming the
-        chain, and a reads chain that is missing or is not the one the store recorded."""
+        chain; a reads chain that is missing or is not the one the store recorded; and one
+        that is shorter than, or disagrees with, what the writes chain anchored of it.
+        Read-only: it takes no write lock (anchor with `checkpoint()`)."""
         with self._engine.connect() as conn:
             writes = _verify(conn, _WRITE_CHAIN, GENESIS)
         start = writes.read_chain
         genesis = read_genesis(str(start.get("chain_id"))) if start else GENESIS
+        anchors = writes.anchors
         problems = list(writes.problems)
         reads = _ChainCheck()
         if self.read_file is not None and not self.read_file.exists():
@@ -579,11 +715,12 @@ class AuditLog:
                 )
         else:
             with self.read_engine().connect() as conn:
-                reads = _verify(conn, _READ_CHAIN, genesis)
-            problems += reads.problems
+                reads = _verify(conn, _READ_CHAIN, genesis, frozenset(a.seq for a in anchors))
+            problems += reads.problems + check_anchors(anchors, reads.last, reads.hashes)
         return VerifyResult(
             ok=not problems,
             events=writes.events + reads.events,
             problems=tuple(problems),
             chains={WRITES: writes.events, READS: reads.events},
+            anchored=max((a.seq for a in anchors), default=0),
         )
