@@ -280,7 +280,8 @@ def test_mentioned_names_are_not_searched(store: Store) -> None:
 def test_migration_0003_fills_lookup_tables(
     tmp_path: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:
-    """A store written before the lookup tables existed (revision 0002) gets them filled."""
+    """A store written before the lookup tables existed (revision 0002) gets them filled
+    (0003), and ranked by name length (0005)."""
     from alembic import command
     from sqlalchemy import inspect
 
@@ -332,6 +333,9 @@ def test_migration_0003_fills_lookup_tables(
     assert [(n.direction, n.entity_id) for n in view.neighbours("p1")] == [("in", "s1")]
     indexes = {ix["name"] for ix in inspect(store.engine).get_indexes("statements")}
     assert not indexes & {"ix_statements_search", "ix_statements_ref"}
+    with store.engine.connect() as conn:  # 0005: each key row ranked by its name's length
+        ranks = conn.execute(text("SELECT kind, rank, key FROM statement_keys ORDER BY 3")).all()
+    assert [tuple(r) for r in ranks] == [(3, 0, "ABC123"), (2, 10, "jose"), (2, 10, "perez")]
     store.close()
 
 

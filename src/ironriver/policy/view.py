@@ -21,6 +21,7 @@ from followthemoney.statement import Statement
 from followthemoney.statement.entity import StatementEntity
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     FromClause,
     Select,
     Subquery,
@@ -61,6 +62,8 @@ if TYPE_CHECKING:
 # above every character: `key < word + _LAST_CHAR` bounds the keys starting with `word`
 # (keys compare as UTF-8 bytes: SQLite's default, the C collation on PostgreSQL)
 _LAST_CHAR = "\U0010ffff"
+_CHECK_BATCH = 400  # search candidates checked per query
+_MAX_RANK_STEP = 64  # name lengths read at once by a search, at most
 
 _DATASET = Dataset({"name": "ironriver", "title": "ironriver view"})
 # the statement columns an entity is assembled from, in the order `View._stmt` unpacks them
@@ -77,6 +80,13 @@ _ROW = (
     statements.c.origin,
     statements.c.label_id,
 )
+
+
+def _has_words(value: str, tokens: list[str]) -> bool:
+    """Whether the name `value` has a word starting with each of `tokens` (the test the
+    `statement_keys` ranges make: its search key's words, compared as text)."""
+    words = name_key(value).split(" ")
+    return all(any(w.startswith(t) for w in words) for t in tokens)
 
 
 def _statement_of(lookup: FromClause) -> ColumnElement[bool]:
@@ -364,28 +374,118 @@ class View:
     def search(self, text: str, schema: str | None = None, limit: int = 20) -> list[SearchHit]:
         """Entities with a visible name having a word that starts with each word of `text`
         (accents and case ignored: "jose per" finds "José Pérez López"), best (shortest)
-        names first."""
+        names first, ties by entity id; `matched` is the least such name of the entity.
+
+        The words of names are keyed by the length of their name (`statement_keys.rank`), so
+        candidates are read one name length at a time, shortest first
+        (`_name_candidates`), and the search stops as soon as it has `limit` hits: its cost
+        follows the hits, not the number of names sharing a prefix. Each candidate is then
+        checked on its statement (visible and searchable)."""
         tokens = sorted({t for t in name_key(text).split(" ") if t})
         if not tokens:
             return []
-        # statements having every word, each one a range of the keys' primary key
-        matched = intersect(
-            *(
-                select(statement_keys.c.entity_id, statement_keys.c.id).where(
-                    statement_keys.c.kind == KIND_NAME,
-                    statement_keys.c.key >= t,
-                    statement_keys.c.key < t + _LAST_CHAR,
-                )
-                for t in tokens
-            )
-        ).subquery()
-        cond = and_(
-            statements.c.prop_id.not_in(self._not_searched),
-            self._visible(),
-        )
-        hits = self._hits(cond, schema, limit, matched)
+        model = get_model()
+        wanted = model.get(schema) if schema is not None else None
+        hits: list[SearchHit] = []
+        seen: set[str] = set()
+        with self.store.engine.connect() as conn:
+            for candidates in self._name_candidates(conn, tokens):
+                for entity_id, value in self._searchable(conn, candidates, tokens):
+                    if entity_id in seen:
+                        continue
+                    seen.add(entity_id)
+                    entity = self._assemble(conn.execute(self._entity_rows(entity_id)).all())
+                    if entity is None:
+                        continue
+                    if schema is not None and not entity.schema.is_a(wanted or schema):
+                        continue
+                    matched = self._least_match(conn, entity_id, tokens) or value
+                    hits.append(SearchHit(entity_id, entity.schema.name, entity.caption, matched))
+                    if len(hits) >= limit:
+                        break
+                if len(hits) >= limit:
+                    break
         self._log("search", text, {"schema": schema, "hits": len(hits)})
         return hits
+
+    def _name_candidates(
+        self, conn: Connection, tokens: list[str]
+    ) -> Iterator[list[tuple[str, str]]]:
+        """(entity_id, id) of the name statements having a word starting with each of
+        `tokens`, one sorted list per name length, shortest first.
+
+        Lengths are read in groups, one query each (the tokens' `statement_keys` ranges
+        intersected in SQL: a word and its name share one length): one length at a time
+        while they hold candidates (a common word stops early); across lengths without any
+        the group doubles (a rare word takes few queries)."""
+        k = statement_keys
+        bounds = conn.execute(
+            select(
+                select(func.min(k.c.rank)).where(k.c.kind == KIND_NAME).scalar_subquery(),
+                select(func.max(k.c.rank)).where(k.c.kind == KIND_NAME).scalar_subquery(),
+            )
+        ).one()
+        if bounds[0] is None:
+            return
+        low, high = int(bounds[0]), int(bounds[1])
+        step = 1
+        while low <= high:
+            ranks = list(range(low, min(low + step, high + 1)))
+            selects = [
+                select(k.c.rank, k.c.entity_id, k.c.id).where(
+                    k.c.kind == KIND_NAME,
+                    k.c.rank.in_(ranks),
+                    k.c.key >= token,
+                    k.c.key < token + _LAST_CHAR,
+                )
+                for token in tokens
+            ]
+            query = intersect(*selects) if len(selects) > 1 else selects[0]
+            by_rank: dict[int, list[tuple[str, str]]] = {}
+            for rank, entity_id, stmt_id in conn.execute(query):
+                by_rank.setdefault(int(rank), []).append((entity_id, stmt_id))
+            for rank in sorted(by_rank):
+                yield sorted(set(by_rank[rank]))
+            low += step
+            step = 1 if by_rank else min(step * 2, _MAX_RANK_STEP)
+
+    def _searchable(
+        self, conn: Connection, candidates: list[tuple[str, str]], tokens: list[str]
+    ) -> Iterator[tuple[str, str]]:
+        """(entity_id, value) of the `candidates` (sorted (entity_id, id) pairs) whose
+        statement is visible, searchable and has a word starting with each of `tokens`, in
+        the candidates' order."""
+        for start in range(0, len(candidates), _CHECK_BATCH):
+            batch = candidates[start : start + _CHECK_BATCH]
+            # by entity id, the clustered key's prefix (a row-value IN list is a full scan
+            # on SQLite); the entity's other names are dropped below
+            rows = conn.execute(
+                select(statements.c.entity_id, statements.c.id, statements.c.value).where(
+                    statements.c.entity_id.in_(sorted({e for e, _ in batch})),
+                    statements.c.kind == KIND_NAME,
+                    statements.c.prop_id.not_in(self._not_searched),
+                    self._visible(),
+                )
+            ).all()
+            values = {(r[0], r[1]): str(r[2]) for r in rows}
+            for pair in batch:
+                value = values.get(pair)
+                if value is not None and _has_words(value, tokens):
+                    yield pair[0], value
+
+    def _least_match(self, conn: Connection, entity_id: str, tokens: list[str]) -> str | None:
+        """The least (in text order) visible, searchable name of the entity matching every
+        word of `tokens`."""
+        rows = conn.execute(
+            select(statements.c.value).where(
+                statements.c.entity_id == entity_id,
+                statements.c.kind == KIND_NAME,
+                statements.c.prop_id.not_in(self._not_searched),
+                self._visible(),
+            )
+        ).all()
+        names = [str(r[0]) for r in rows if _has_words(str(r[0]), tokens)]
+        return min(names) if names else None
 
     def by_identifier(self, value: str, limit: int = 20) -> list[SearchHit]:
         """Entities with a visible identifier (serial, plate, phone…) equal to `value`,

@@ -111,23 +111,32 @@ def name_words(key: str) -> list[str]:
 
 
 KEY_SCHEMA = pa.schema(
-    [("kind", pa.int8()), ("key", pa.string()), ("entity_id", pa.string()), ("id", pa.string())]
+    [
+        ("kind", pa.int8()),
+        ("rank", pa.int32()),
+        ("key", pa.string()),
+        ("entity_id", pa.string()),
+        ("id", pa.string()),
+    ]
 )
 REF_SCHEMA = pa.schema([("value", pa.string()), ("entity_id", pa.string()), ("id", pa.string())])
 
 
 def key_rows_arrow(table: pa.Table) -> pa.Table:
-    """`statement_keys` rows for statements with columns entity_id, id, kind, search_key:
-    each distinct word of a name (kind 2) and each whole identifier key (kind 3)."""
+    """`statement_keys` rows for statements with columns entity_id, id, kind, value,
+    search_key: each distinct word of a name (kind 2, ranked by the name's length) and each
+    whole identifier key (kind 3, rank 0)."""
     kind = table.column("kind")
     keys = table.column("search_key")
     names = table.filter(pc.and_(pc.equal(kind, KIND_NAME), pc.is_valid(keys)))
     words = pc.split_pattern(names.column("search_key").combine_chunks(), " ")
     parents = pc.list_parent_indices(words)
     flat = pc.list_flatten(words)
+    lengths = pc.utf8_length(names.column("value").combine_chunks()).cast(pa.int32())
     name_rows = pa.table(
         {
             "kind": pa.repeat(pa.scalar(KIND_NAME, pa.int8()), len(flat)),
+            "rank": pc.take(lengths, parents),
             "key": flat,
             "entity_id": pc.take(names.column("entity_id"), parents),
             "id": pc.take(names.column("id"), parents),
@@ -138,6 +147,7 @@ def key_rows_arrow(table: pa.Table) -> pa.Table:
     ident_rows = pa.table(
         {
             "kind": pa.repeat(pa.scalar(KIND_IDENTIFIER, pa.int8()), idents.num_rows),
+            "rank": pa.repeat(pa.scalar(0, pa.int32()), idents.num_rows),
             "key": idents.column("search_key"),
             "entity_id": idents.column("entity_id"),
             "id": idents.column("id"),

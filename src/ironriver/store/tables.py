@@ -112,6 +112,9 @@ statement_keys = Table(
     "statement_keys",
     metadata,
     Column("kind", SmallInteger, primary_key=True),
+    # the length of the name the word comes from (0 for identifier keys): a word's rows come
+    # shortest name first, so a search ranked by name length stops early (migration 0005)
+    Column("rank", Integer, primary_key=True),
     # byte order on PostgreSQL too, so a word prefix is one index range
     Column("key", Text().with_variant(Text(collation="C"), "postgresql"), primary_key=True),
     Column("entity_id", String(255), primary_key=True),

@@ -1,0 +1,125 @@
+"""Name search, ranked by name length through `statement_keys.rank`, equals a brute-force
+ranking of the principal's visible names: entities with a visible, searchable name having a
+word that starts with each query word, shortest such name first, ties by entity id, `matched`
+the least such name. Many names of many lengths, some hidden, some retracted, some of a
+property that is never searched; small candidate batches so every boundary is crossed."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+import ironriver.policy.view as view_module
+from ironriver.policy import AccessLabel, Marking, Principal, View, can_see
+from ironriver.store import DatasetInfo, Store
+from ironriver.store.ids import NOT_SEARCHED, name_key, statement_id
+
+FIRST = ["José", "Josefina", "Juan", "Ana", "María José", "Jo", "Guadalupe", "J.", "Ángel"]
+LAST = ["García", "Garza", "Gómez", "Pérez", "López de la O", "Jones", "Núñez", "G"]
+LABELS = [
+    AccessLabel("ATF", "US", Marking.AMBER, frozenset({"US", "MX"})),
+    AccessLabel("FGR", "MX", Marking.AMBER, frozenset({"MX"})),  # hidden from ATF
+    AccessLabel("CBP", "US", Marking.GREEN, frozenset()),
+]
+VIEWER = Principal("ana", "ATF", "US")
+QUERIES = ["j", "jo", "jose", "g", "ga", "garcia", "jose g", "j g", "ang", "de la", "zz", "o"]
+
+
+def _facts(seed: int) -> list[tuple[str, str, str, str, AccessLabel]]:
+    rng = random.Random(seed)
+    facts = []
+    for _ in range(160):
+        entity = f"e{rng.randrange(120):03d}"
+        if entity >= "e100":  # names mentioned in an article are never searched
+            schema, prop = "Article", rng.choice(["name", "namesMentioned", "namesMentioned"])
+        else:
+            schema = "Individual" if entity < "e070" else "Organization"
+            prop = rng.choice(["name", "name", "alias"])
+            if schema == "Individual" and rng.random() < 0.2:
+                prop = "paternalSurname"
+        value = f"{rng.choice(FIRST)} {rng.choice(LAST)}" + " x" * rng.randrange(3)
+        facts.append((entity, schema, prop, value, rng.choice(LABELS)))
+    return facts
+
+
+def _sid(fact: tuple[str, str, str, str, AccessLabel]) -> str:
+    entity, _schema, prop, value, label = fact
+    return statement_id(f"ds_{label.owner_agency.lower()}", entity, prop, value)
+
+
+def _build(store: Store, facts: list[tuple[str, str, str, str, AccessLabel]]) -> set[str]:
+    """Write the facts, retract every 11th; returns the retracted statement ids."""
+    with store.writer() as w:
+        for label in LABELS:
+            agency = label.owner_agency
+            w.ensure_dataset(DatasetInfo(f"ds_{agency.lower()}", agency, label.owner_country))
+        for entity, schema, prop, value, label in facts:
+            t = pa.table(
+                {
+                    "id": [_sid((entity, schema, prop, value, label))],
+                    "entity_id": [entity],
+                    "schema": [schema],
+                    "prop": [prop],
+                    "value": [value],
+                }
+            )
+            w.add_statements(t, f"ds_{label.owner_agency.lower()}", label)
+        gone = [(f[0], _sid(f)) for f in facts[::11]]
+        w.retract(gone)
+    return {sid for _, sid in gone}
+
+
+def _expected(
+    facts: list[tuple[str, str, str, str, AccessLabel]], retracted: set[str], query: str, limit: int
+) -> list[tuple[str, str]]:
+    tokens = {t for t in name_key(query).split(" ") if t}
+    best: dict[str, tuple[int, str]] = {}
+    for fact in facts:
+        entity, _schema, prop, value, label = fact
+        if _sid(fact) in retracted or prop in NOT_SEARCHED or not can_see(VIEWER, label):
+            continue
+        words = name_key(value).split(" ")
+        if not all(any(w.startswith(t) for w in words) for t in tokens):
+            continue
+        length, least = best.get(entity, (len(value), value))
+        best[entity] = (min(length, len(value)), min(least, value))
+    ranked = sorted(best, key=lambda e: (best[e][0], e))
+    return [(e, best[e][1]) for e in ranked[:limit]]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_ranked_search_equals_brute_force(
+    store: Store, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(view_module, "_CHECK_BATCH", 3)
+    facts = _facts(seed)
+    retracted = _build(store, facts)
+    view = View(store, VIEWER, audit=False)
+    for query in QUERIES:
+        for limit in (1, 4, 25, 500):
+            got = [(h.entity_id, h.matched) for h in view.search(query, limit=limit)]
+            assert got == _expected(facts, retracted, query, limit), (query, limit)
+
+
+def test_schema_filter_skips_without_losing_order(sqlite_store: Store) -> None:
+    facts = _facts(3)
+    retracted = _build(sqlite_store, facts)
+    view = View(sqlite_store, VIEWER, audit=False)
+    everyone = _expected(facts, retracted, "j", 500)
+    people = [e for e, _ in everyone if e < "e070"]
+    assert people and len(people) < len(everyone)
+    got = [h.entity_id for h in view.search("j", schema="Person", limit=500)]
+    assert got == people
+    assert [h.entity_id for h in view.search("j", schema="Person", limit=3)] == people[:3]
+
+
+def test_lookup_rows_carry_the_name_length(sqlite_store: Store, tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    _build(sqlite_store, [("p1", "Individual", "name", "José  García", LABELS[0])])
+    with sqlite_store.engine.connect() as conn:
+        rows = conn.execute(text("SELECT kind, rank, key FROM statement_keys ORDER BY key")).all()
+    assert [tuple(r) for r in rows] == [(2, 12, "garcia"), (2, 12, "jose")]
