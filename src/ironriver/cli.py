@@ -14,7 +14,6 @@ import click
 
 from ironriver.cli_support import app_context, common_options, table
 from ironriver.errors import (
-    AccessDenied,
     ConfigError,
     IronriverError,
     from_environment,
@@ -22,7 +21,7 @@ from ironriver.errors import (
 )
 from ironriver.logs import LEVELS, get_logger
 from ironriver.logs import configure as configure_logging
-from ironriver.policy import DEFAULT_PRINCIPALS_YAML, authorize_export
+from ironriver.policy import DEFAULT_PRINCIPALS_YAML, authorize_export, require_role
 from ironriver.policy import retract as retract_statements
 from ironriver.scratch import replacing
 
@@ -429,10 +428,7 @@ def audit_log(ctx: click.Context, limit: int, actor: str | None) -> None:
     """
     app = app_context(ctx)
     principal = app.principal()
-    if not principal.has_role("auditor"):
-        raise AccessDenied(
-            f"{principal.name} may not read the audit log.", hint="Ask for the 'auditor' role."
-        )
+    require_role(principal, "auditor", "read the audit log")
     events = list(app.open_store().audit.events(limit=limit, actor=actor))
     data = [e.__dict__ for e in events]
     app.emit(
@@ -457,11 +453,7 @@ def audit_restart_reads(ctx: click.Context, reason: str) -> None:
     """
     app = app_context(ctx)
     principal = app.principal()
-    if not principal.has_role("admin"):
-        raise AccessDenied(
-            f"{principal.name} may not restart the read-audit log.",
-            hint="Ask for the 'admin' role.",
-        )
+    require_role(principal, "admin", "restart the read-audit log")
     store = app.open_store()
     event = store.audit.restart_reads(principal.name, reason)
     data = {"event": event.__dict__, "read_file": str(store.audit.read_file)}
@@ -489,11 +481,7 @@ def audit_checkpoint(ctx: click.Context, reason: str) -> None:
     """
     app = app_context(ctx)
     principal = app.principal()
-    if not principal.has_role("auditor"):
-        raise AccessDenied(
-            f"{principal.name} may not checkpoint the audit log.",
-            hint="Ask for the 'auditor' role.",
-        )
+    require_role(principal, "auditor", "checkpoint the audit log")
     event = app.open_store().audit.checkpoint(principal.name, reason, principal.agency)
     app.emit(
         event.__dict__,

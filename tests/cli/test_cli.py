@@ -82,6 +82,8 @@ def test_audit_verify_and_tamper(tmp_path: Path) -> None:
     assert [e["chain"] for e in events] == ["writes", "reads", "reads", "reads"]
     code, out = run("audit", "log", "--db", db, "--as", "auditor")
     assert code == 0 and out.splitlines()[0].split()[:2] == ["chain", "seq"]
+    code, out = run("audit", "log", "--db", db, "--as", "us-atf-analyst")
+    assert code == 3 and "may not read the audit log" in out and "'auditor' role" in out
     store = open_store(f"sqlite:///{db}")
     with store.audit.read_engine().begin() as conn:
         conn.execute(text("DROP TRIGGER audit_read_no_update"))

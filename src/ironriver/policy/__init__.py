@@ -16,7 +16,7 @@ from ironriver.policy.principals import (
     parse_principals,
 )
 from ironriver.policy.retract import Retraction, retract
-from ironriver.policy.rights import authorize_export, authorize_ingest
+from ironriver.policy.rights import authorize_export, authorize_ingest, require_role
 from ironriver.policy.view import (
     Counts,
     DatasetSummary,
@@ -47,5 +47,6 @@ __all__ = [
     "parse_principals",
     "parse_releasable",
     "releasable_text",
+    "require_role",
     "retract",
 ]

@@ -1,8 +1,10 @@
-"""What a principal may do besides reading: ingest and export.
+"""What a principal may do besides reading: ingest, export, and the audit log's upkeep.
 
 - Ingest: the `ingest` role, and only into datasets owned by the principal's own agency (an
   agency speaks for its own records; `admin` may load any).
 - Export: the `export` role.
+- Anything else a role gates (reading or anchoring the audit log: `auditor`; restarting the
+  read-audit log: `admin`): `require_role`.
 """
 
 from __future__ import annotations
@@ -31,8 +33,14 @@ def authorize_ingest(principal: Principal, dataset: str, owner_agency: str) -> N
         )
 
 
-def authorize_export(principal: Principal) -> None:
-    if not principal.has_role("export"):
+def require_role(principal: Principal, role: str, action: str) -> None:
+    """Raise `AccessDenied` ("NAME may not ACTION.") unless `principal` has `role`."""
+    if not principal.has_role(role):
         raise AccessDenied(
-            f"{principal.name} may not export.", hint="Ask an administrator for the 'export' role."
+            f"{principal.name} may not {action}.",
+            hint=f"Ask an administrator for the '{role}' role.",
         )
+
+
+def authorize_export(principal: Principal) -> None:
+    require_role(principal, "export", "export")
