@@ -57,7 +57,10 @@ def test_cli_ingest_entities(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "1 new statements" in result.output
+    assert "1 new statements" in result.stdout
+    # progress on stderr: the lines read, what is staged, written, committed
+    assert "e.jsonl: 1 entities read and checked" in result.stderr
+    assert "staging 1 statements" in result.stderr and "committing" in result.stderr
 
 
 def test_dry_run_checks_counts_and_writes_nothing(sales_dir: Path, tmp_path: Path) -> None:

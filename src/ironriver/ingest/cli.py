@@ -146,6 +146,7 @@ def ingest_command(
                 report_path=report,
                 principal=principal,
                 memory_mb=app.settings.ingest_memory_mb,
+                progress=stderr_progress(),
             )
     app.emit(_as_dict(result), lambda: _human(result))
 

@@ -45,6 +45,7 @@ from ironriver.ingest.sqltext import literal
 from ironriver.model import get_model
 from ironriver.policy import Principal, authorize_ingest
 from ironriver.policy.markings import AccessLabel
+from ironriver.progress import Progress, no_progress
 from ironriver.settings import DEFAULT_INGEST_MEMORY_MB
 from ironriver.store import DatasetInfo, Store
 
@@ -277,11 +278,13 @@ class _EntityFile:
         dataset: str,
         memory_mb: int | None = None,
         spill_root: Path | None = None,
+        progress: Progress = no_progress,
     ) -> None:
         self.path = path
         self.dataset = dataset
         self.memory_mb = memory_mb
         self.spill_root = spill_root
+        self.progress = progress
         self.records = 0
         self.produced = 0
         self.bad: list[tuple[int, str, str, str]] = []
@@ -316,7 +319,9 @@ class _EntityFile:
                     con.register("line_rows", self._table(rows))
                     con.execute("INSERT INTO stmts_out FROM line_rows")
                     con.unregister("line_rows")
+                self.progress(f"{self.path.name}: {self.records:,} entities read and checked")
             self.produced = int(con.execute("SELECT count(*) FROM stmts_out").fetchall()[0][0])
+            self.progress(f"{self.path.name}: staging {self.produced:,} statements")
             reader = con.sql("FROM stmts_out ORDER BY entity_id, id").to_arrow_reader(BATCH_ROWS)
             for batch in reader:
                 if batch.num_rows:
@@ -346,6 +351,7 @@ def ingest_entities(
     report_path: Path | str | None = None,
     principal: Principal | None = None,
     memory_mb: int = DEFAULT_INGEST_MEMORY_MB,
+    progress: Progress = no_progress,
 ) -> IngestResult:
     """Ingest an FtM entity JSON Lines file into `dataset` atomically (with `principal`,
     only if it may load that dataset: `authorize_ingest`).
@@ -357,7 +363,7 @@ def ingest_entities(
     # live in memory)
     spill_root = store.ledger_dir.resolve().parent
     path, report_file, result, source = _open(
-        path, dataset, report_path, principal, memory_mb, spill_root
+        path, dataset, report_path, principal, memory_mb, spill_root, progress
     )
     label = label or dataset.label
     with store.stage() as stage:
@@ -366,7 +372,9 @@ def ingest_entities(
         _check(source, result, report_file, skip_invalid)  # before the store is touched
         with store.writer(stage=stage) as w:
             w.ensure_dataset(dataset)
+            progress(f"writing {stage.rows:,} statements")
             result.statements_new = w.add_staged(stage)
+            progress("committing")
             store.audit.append(
                 actor=actor,
                 action="ingest",
@@ -396,7 +404,7 @@ def check_entities(
     """Everything `ingest_entities` checks, without a store: returns what it would produce
     (`dry_run` set); rejected lines are reported and raise as they would there."""
     path, report_file, result, source = _open(
-        path, dataset, report_path, principal, memory_mb, spill_root
+        path, dataset, report_path, principal, memory_mb, spill_root, no_progress
     )
     result.dry_run = True
     for _batch in source.batches():
@@ -412,6 +420,7 @@ def _open(
     principal: Principal | None,
     memory_mb: int,
     spill_root: Path | None,
+    progress: Progress,
 ) -> tuple[Path, Path, IngestResult, _EntityFile]:
     """Authorise, check the file is there and UTF-8; its report file, result and reader."""
     if principal is not None:
@@ -421,7 +430,7 @@ def _open(
         raise IngestError(f"Input file {path} does not exist.", hint="Check the path.")
     check_encoding(path, "utf-8")
     report_file = Path(report_path) if report_path else path.with_name(path.name + ".errors.csv")
-    source = _EntityFile(path, dataset.name, memory_mb, spill_root)
+    source = _EntityFile(path, dataset.name, memory_mb, spill_root, progress)
     return path, report_file, IngestResult(datasets=[dataset.name]), source
 
 
