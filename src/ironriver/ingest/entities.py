@@ -226,8 +226,9 @@ def _bulk_registered(con: duckdb.DuckDBPyConnection, cleaner: Cleaner, dataset: 
         FROM san s LEFT JOIN model_props m USING (schema, prop)
     """)
     # a line is the per-line path's if it names a property its schema lacks or a reverse one
-    # (even with no value), if any of its values is not a string, is rejected by its type, refers to its own entity,
-    # or if its values come near FtM's size cap (which depends on their order)
+    # (even with no value), if any of its values is not a string, is rejected by its type or
+    # refers to its own entity, or if its values come near FtM's size cap (which depends on
+    # their order)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE doubt AS
         SELECT n FROM chunk WHERE n NOT IN (SELECT n FROM ent)
