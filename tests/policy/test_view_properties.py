@@ -122,6 +122,9 @@ def snapshot(view: View) -> dict[str, Any]:
         counts.statements_by_dataset,
         counts.entities_by_dataset,
     )
+    out["datasets"] = sorted((d.info.name, d.visible_statements) for d in view.datasets())
+    # the datasets' statement counts (their own scan) agree with the counts
+    assert {n: k for n, k in out["datasets"] if k} == counts.statements_by_dataset
     out["export"] = [(e.id, e.schema.name, e.properties) for e in view.export()]
     for schema in EXPORT_SCHEMATA:
         out[f"export:{schema}"] = [(e.id, e.schema.name) for e in view.export(schema)]
