@@ -20,7 +20,8 @@ separately to a `dealer_sales` ledger.
   unaudited median is printed beside it.
 
 Also printed: 100,000 new rows (another seed, distinct ids) ingested into the 1M-row store,
-the everyday case of a new file into a large store.
+the everyday case of a new file into a large store; and name searches on that store (medians
+of 3; no peer: a regression check for the ranked search).
 
 Env: BENCH_ROWS (default 1000000), BENCH_FTM_ROWS (default 100000).
 """
@@ -331,6 +332,18 @@ def main() -> None:
             flush=True,
         )
         p50 = medians[True]
+        # name search on the big store (ranked by name length, stops at its hits): common
+        # and rare prefixes, one and two words, no match
+        searcher = View(store, Principal("bench", "CBP", "US"), reason="bench", audit=False)
+        timings = []
+        for query in ("j", "jose", "garcia", "jose garcia", "zz"):
+            runs = []
+            for _ in range(3):
+                t0 = time.perf_counter()
+                searcher.search(query)
+                runs.append((time.perf_counter() - t0) * 1000)
+            timings.append(f"{query!r} {statistics.median(runs):.1f}")
+        print(f"View.search (20 hits) median ms: {', '.join(timings)}", flush=True)
     except ImportError:
         pass
     store.close()
