@@ -42,6 +42,7 @@ from ironriver.store.ids import (
     KIND_NAME,
     NOT_SEARCHED,
     identifier_key,
+    kind_of,
     name_key,
 )
 from ironriver.store.tables import (
@@ -171,9 +172,12 @@ class View:
         self._sensitive = {r.id: r.label.marking for r in visible if r.label.marking in SENSITIVE}
         self._dataset_names = {ds_id: info.name for ds_id, info in store.datasets()}
         with store.engine.connect() as conn:
-            self._props = {
-                int(r.id): (str(r.schema), str(r.prop)) for r in conn.execute(select(props))
-            }
+            prop_rows = conn.execute(select(props)).all()
+            self._props = {int(r.id): (str(r.schema), str(r.prop)) for r in prop_rows}
+            # the properties whose values a name search reads (a statement's `kind`)
+            self._searched_names = frozenset(
+                int(r.id) for r in prop_rows if kind_of(str(r.prop_type), str(r.prop)) == KIND_NAME
+            )
             self._sources = {int(r.id): str(r.name) for r in conn.execute(select(sources))}
         self._not_searched = [i for i, (_s, p) in self._props.items() if p in NOT_SEARCHED]
         get_model()  # statements are assembled with the merged model
@@ -404,16 +408,17 @@ class View:
         seen: set[str] = set()
         with self.store.engine.connect() as conn:
             for candidates in self._name_candidates(conn, tokens):
-                for entity_id, value in self._searchable(conn, candidates, tokens):
+                for entity_id, value in self._searchable(conn, candidates):
                     if entity_id in seen:
                         continue
                     seen.add(entity_id)
-                    entity = self._assemble(conn.execute(self._entity_rows(entity_id)).all())
+                    rows = conn.execute(self._entity_rows(entity_id)).all()
+                    entity = self._assemble(rows)
                     if entity is None:
                         continue
                     if schema is not None and not entity.schema.is_a(wanted or schema):
                         continue
-                    matched = self._least_match(conn, entity_id, tokens) or value
+                    matched = self._least_match(rows, tokens) or value
                     hits.append(SearchHit(entity_id, entity.schema.name, entity.caption, matched))
                     if len(hits) >= limit:
                         break
@@ -464,11 +469,11 @@ class View:
             step = 1 if by_rank else min(step * 2, _MAX_RANK_STEP)
 
     def _searchable(
-        self, conn: Connection, candidates: list[tuple[str, str]], tokens: list[str]
+        self, conn: Connection, candidates: list[tuple[str, str]]
     ) -> Iterator[tuple[str, str]]:
         """(entity_id, value) of the `candidates` (sorted (entity_id, id) pairs) whose
-        statement is visible, searchable and has a word starting with each of `tokens`, in
-        the candidates' order."""
+        statement is visible and searchable, in the candidates' order (that it has the query
+        words, its `statement_keys` rows said)."""
         for start in range(0, len(candidates), _CHECK_BATCH):
             batch = candidates[start : start + _CHECK_BATCH]
             # by entity id, the clustered key's prefix (a row-value IN list is a full scan
@@ -484,21 +489,17 @@ class View:
             values = {(r[0], r[1]): str(r[2]) for r in rows}
             for pair in batch:
                 value = values.get(pair)
-                if value is not None and _has_words(value, tokens):
+                if value is not None:
                     yield pair[0], value
 
-    def _least_match(self, conn: Connection, entity_id: str, tokens: list[str]) -> str | None:
-        """The least (in text order) visible, searchable name of the entity matching every
-        word of `tokens`."""
-        rows = conn.execute(
-            select(statements.c.value).where(
-                statements.c.entity_id == entity_id,
-                statements.c.kind == KIND_NAME,
-                statements.c.prop_id.not_in(self._not_searched),
-                self._visible(),
-            )
-        ).all()
-        names = [str(r[0]) for r in rows if _has_words(str(r[0]), tokens)]
+    def _least_match(self, rows: Sequence[Sequence[Any]], tokens: list[str]) -> str | None:
+        """The least (in text order) of an entity's visible, searchable names (its `_ROW`
+        rows) matching every word of `tokens`."""
+        names = [
+            str(r[3])
+            for r in rows
+            if r[2] in self._searched_names and _has_words(str(r[3]), tokens)
+        ]
         return min(names) if names else None
 
     def by_identifier(self, value: str, limit: int = 20) -> list[SearchHit]:
