@@ -303,25 +303,9 @@ class _EntityFile:
     def batches(self) -> Iterator[pa.Table]:
         """The file's statements in the store's order (entity_id, id): all lines are read
         and cleaned into DuckDB (which spills beyond `memory_mb`), then streamed sorted."""
-        self.records, self.produced, self.bad = 0, 0, []
         con = _connect(self.memory_mb, self.spill_root)
         try:
-            cleaner = Cleaner(con)
-            for numbers, lines in self._chunks():
-                self.records += len(lines)
-                table = pa.table({"n": pa.array(numbers, pa.int64()), "line": lines})
-                rows: list[Row] = []
-                for number in _bulk_statements(con, cleaner, table, self.dataset):
-                    line = lines[bisect_left(numbers, number)]
-                    got, problems = _entity_statements(line, number, self.dataset)
-                    self.bad.extend((number, c, v, r) for c, v, r in problems)
-                    rows.extend(got)
-                if rows:
-                    con.register("line_rows", self._table(rows))
-                    con.execute("INSERT INTO stmts_out FROM line_rows")
-                    con.unregister("line_rows")
-                self.progress(f"{self.path.name}: {self.records:,} entities read and checked")
-            self.produced = int(con.execute("SELECT count(*) FROM stmts_out").fetchall()[0][0])
+            self._read(con)
             self.progress(f"{self.path.name}: staging {self.produced:,} statements")
             reader = con.sql("FROM stmts_out ORDER BY entity_id, id").to_arrow_reader(BATCH_ROWS)
             for batch in reader:
@@ -329,6 +313,36 @@ class _EntityFile:
                     yield pa.Table.from_batches([batch])
         finally:
             con.close()
+
+    def check(self) -> None:
+        """Read and check every line, counting statements and problems (nothing sorted or
+        kept: what a dry run needs)."""
+        con = _connect(self.memory_mb, self.spill_root)
+        try:
+            self._read(con)
+        finally:
+            con.close()
+
+    def _read(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Every line's statements into `stmts_out` of `con` (a `_connect` connection); the
+        counts and problems into this object."""
+        self.records, self.produced, self.bad = 0, 0, []
+        cleaner = Cleaner(con)
+        for numbers, lines in self._chunks():
+            self.records += len(lines)
+            table = pa.table({"n": pa.array(numbers, pa.int64()), "line": lines})
+            rows: list[Row] = []
+            for number in _bulk_statements(con, cleaner, table, self.dataset):
+                line = lines[bisect_left(numbers, number)]
+                got, problems = _entity_statements(line, number, self.dataset)
+                self.bad.extend((number, c, v, r) for c, v, r in problems)
+                rows.extend(got)
+            if rows:
+                con.register("line_rows", self._table(rows))
+                con.execute("INSERT INTO stmts_out FROM line_rows")
+                con.unregister("line_rows")
+            self.progress(f"{self.path.name}: {self.records:,} entities read and checked")
+        self.produced = int(con.execute("SELECT count(*) FROM stmts_out").fetchall()[0][0])
 
     @staticmethod
     def _table(rows: list[Row]) -> pa.Table:
@@ -408,8 +422,7 @@ def check_entities(
         path, dataset, report_path, principal, memory_mb, spill_root, no_progress
     )
     result.dry_run = True
-    for _batch in source.batches():
-        pass  # counted and checked as they are made
+    source.check()
     _check(source, result, report_file, skip_invalid)
     return result
 
