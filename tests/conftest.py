@@ -19,6 +19,7 @@ import pytest
 import yaml
 from sqlalchemy import create_engine, text
 
+from ironriver.i18n import LANG_ENV, set_lang
 from ironriver.policy import DEFAULT_PRINCIPALS_YAML, Principal, parse_principals
 from ironriver.store import Store, open_store
 
@@ -28,6 +29,16 @@ PG_SKIP = os.environ.get(
     "IRONRIVER_TEST_PG_URL is not set (run `bash .ci/postgres.sh` and export it)",
 )
 _skipped_pg: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test starts in English (a CLI run as a Mexican principal switches the language
+    of the process; so would $IRONRIVER_LANG)."""
+    monkeypatch.delenv(LANG_ENV, raising=False)
+    set_lang(None)
+    yield
+    set_lang(None)
 
 
 def _reset_pg(url: str) -> None:

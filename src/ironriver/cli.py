@@ -19,6 +19,7 @@ from ironriver.errors import (
     from_environment,
     from_path_error,
 )
+from ironriver.i18n import LANGS, current_lang, localize_help, msg, parse_lang, set_lang, t
 from ironriver.logs import LEVELS, get_logger
 from ironriver.logs import configure as configure_logging
 from ironriver.policy import DEFAULT_PRINCIPALS_YAML, authorize_export, require_role
@@ -32,7 +33,7 @@ class UserError(click.ClickException):
     """An `IronriverError` shown as a clean message with the error's own exit code."""
 
     def __init__(self, error: IronriverError) -> None:
-        super().__init__(str(error))
+        super().__init__(error.render())  # in the reader's language
         self.error = error
         setattr(self, "exit_code", error.exit_code)  # noqa: B010 - per-instance exit code
 
@@ -59,6 +60,7 @@ class IronriverGroup(click.Group):
             module_name, attr = LAZY_COMMANDS[cmd_name].split(":")
             command = getattr(importlib.import_module(module_name), attr)
             assert isinstance(command, click.Command)
+            localize_help(command, current_lang())
             self.add_command(command, cmd_name)
         return super().get_command(ctx, cmd_name)
 
@@ -95,6 +97,16 @@ class IronriverGroup(click.Group):
     help="Log events at this level and above on stderr (default: $IRONRIVER_LOG_LEVEL or WARNING).",
 )
 @click.option("--log-json", is_flag=True, help="Log events as JSON lines.")
+@click.option(
+    "--lang",
+    type=click.Choice(LANGS, case_sensitive=False),
+    default=None,
+    is_eager=True,
+    expose_value=False,
+    callback=lambda ctx, _param, value: _choose_lang(ctx, value),
+    help="Language of messages, tables and help: en or es (default: $IRONRIVER_LANG, "
+    "else the principal's: Spanish for Mexican agencies).",
+)
 def cli(log_level: str | None, log_json: bool) -> None:
     """ironriver: link, trace, target, degrade, weigh.
 
@@ -105,6 +117,13 @@ def cli(log_level: str | None, log_json: bool) -> None:
       ironriver --log-level info --log-json ingest sales.yaml
     """
     configure_logging(log_level, "json" if log_json else None)
+
+
+def _choose_lang(ctx: click.Context, value: str | None) -> None:
+    """`--lang`, else `$IRONRIVER_LANG` (until a principal's own language applies: see
+    `AppContext.principal`); the help texts follow at once."""
+    set_lang(parse_lang(value))
+    localize_help(ctx.command, current_lang())
 
 
 @cli.command()
@@ -127,12 +146,15 @@ def init(ctx: click.Context, principals_out: Path) -> None:
     store = app.open_store()
     if not principals_out.exists():
         principals_out.write_text(DEFAULT_PRINCIPALS_YAML, encoding="utf-8")
-        click.echo(f"Wrote starter principals to {principals_out}")
-    click.echo(f"Store ready: {store.engine.url.render_as_string(hide_password=True)}")
+        click.echo(t("Wrote starter principals to {path}", path=principals_out))
+    click.echo(t("Store ready: {url}", url=store.engine.url.render_as_string(hide_password=True)))
     if store.audit.read_file is not None:
         click.echo(
-            f"Read-audit log: {store.audit.read_file} (part of the store: back up, copy and "
-            "move it with the store file)"
+            t(
+                "Read-audit log: {path} (part of the store: back up, copy and move it with "
+                "the store file)",
+                path=store.audit.read_file,
+            )
         )
 
 
@@ -162,7 +184,15 @@ def datasets(ctx: click.Context) -> None:
         rows,
         lambda: table(
             [list(r.values()) for r in rows],
-            ["dataset", "agency", "country", "marking", "releasable", "statements", "ledger rows"],
+            [
+                t("dataset"),
+                t("agency"),
+                t("country"),
+                t("marking"),
+                t("releasable"),
+                t("statements"),
+                t("ledger rows"),
+            ],
         ),
     )
 
@@ -183,7 +213,9 @@ def ledgers(ctx: click.Context) -> None:
     ]
     app.emit(
         rows,
-        lambda: table([list(r.values()) for r in rows], ["dataset", "ledger", "visible rows"]),
+        lambda: table(
+            [list(r.values()) for r in rows], [t("dataset"), t("ledger"), t("visible rows")]
+        ),
     )
 
 
@@ -206,9 +238,9 @@ def stats(ctx: click.Context) -> None:
     }
 
     def human() -> None:
-        table(sorted(counts.entities_by_schema.items()), ["schema", "entities"])
+        table(sorted(counts.entities_by_schema.items()), [t("schema"), t("entities")])
         click.echo()
-        table(sorted(counts.statements_by_dataset.items()), ["dataset", "statements"])
+        table(sorted(counts.statements_by_dataset.items()), [t("dataset"), t("statements")])
 
     app.emit(data, human)
 
@@ -236,7 +268,8 @@ def search(
     app.emit(
         data,
         lambda: table(
-            [[h.entity_id, h.schema, h.caption] for h in hits], ["id", "schema", "caption"]
+            [[h.entity_id, h.schema, h.caption, h.matched or ""] for h in hits],
+            [t("id"), t("schema"), t("caption"), t("matched")],
         ),
     )
 
@@ -267,13 +300,21 @@ def entity(ctx: click.Context, entity_id: str, reason: str) -> None:
         click.echo(f"{ent.schema.name}: {ent.caption}  ({ent.id})")
         table(
             [[s.prop, s.value, s.dataset, s.marking, s.source_ref or ""] for s in stmts],
-            ["property", "value", "dataset", "marking", "source"],
+            [t("property"), t("value"), t("dataset"), t("marking"), t("source")],
         )
         if neigh:
             click.echo()
             table(
-                [[n.direction, n.prop, n.schema or "?", n.caption] for n in neigh],
-                ["dir", "via", "schema", "entity"],
+                [
+                    [
+                        t("in") if n.direction == "in" else t("out"),
+                        n.prop,
+                        n.schema or "?",
+                        n.caption,
+                    ]
+                    for n in neigh
+                ],
+                [t("direction"), t("via"), t("schema"), t("entity")],
             )
 
     app.emit(data, human)
@@ -309,15 +350,15 @@ def export(ctx: click.Context, out: Path | None, schema: str | None, reason: str
                 )
             except OSError as exc:
                 raise ConfigError(
-                    f"Cannot write {out}: {exc.strerror}.",
-                    hint="Give -o a path in a folder that exists and that you may write to.",
+                    msg("Cannot write {path}: {problem}.", path=out, problem=exc.strerror),
+                    hint=msg("Give -o a path in a folder that exists and that you may write to."),
                 ) from exc
         n = 0
         for ent in view.export(schema):
             handle.write(json.dumps(ent.to_dict(), ensure_ascii=False, sort_keys=True) + "\n")
             n += 1
     if out:
-        click.echo(f"Exported {n} entities to {out}", err=True)
+        click.echo(t("Exported {n} entities to {path}", n=n, path=out), err=True)
 
 
 @cli.command()
@@ -358,8 +399,8 @@ def retract(
     rows = [[s.id, s.prop, s.value, s.dataset] for s in done.statements]
 
     def human() -> None:
-        click.echo(f"Retracted {len(rows)} statement(s) of {entity_id}:")
-        table(rows, ["statement", "property", "value", "dataset"])
+        click.echo(t("Retracted {n} statement(s) of {entity}:", n=len(rows), entity=entity_id))
+        table(rows, [t("statement"), t("property"), t("value"), t("dataset")])
 
     app.emit({"entity_id": entity_id, "retracted": [s.__dict__ for s in done.statements]}, human)
 
@@ -393,19 +434,30 @@ def audit_verify(ctx: click.Context) -> None:
     }
 
     def human() -> None:
-        chains = ", ".join(f"{name} chain: {n}" for name, n in result.chains.items())
+        names = {"writes": t("writes chain"), "reads": t("reads chain")}
+        chains = ", ".join(f"{names.get(name, name)}: {n}" for name, n in result.chains.items())
         if result.ok:
-            click.echo(f"Audit log intact: {result.events} events ({chains}).")
+            click.echo(
+                t("Audit log intact: {n} events ({chains}).", n=result.events, chains=chains)
+            )
             reads, anchored = result.chains.get("reads", 0), result.anchored
-            click.echo(f"Reads anchored in the writes chain: {anchored} of {reads}.")
+            click.echo(
+                t(
+                    "Reads anchored in the writes chain: {anchored} of {reads}.",
+                    anchored=anchored,
+                    reads=reads,
+                )
+            )
             if reads > anchored:
                 click.echo(
-                    f"  The {reads - anchored} newest are not yet (their removal would go "
-                    "unnoticed): the next ingest, retraction or `ironriver audit checkpoint` "
-                    "anchors them."
+                    t(
+                        "  The {n} newest are not yet (their removal would go unnoticed): the "
+                        "next ingest, retraction or `ironriver audit checkpoint` anchors them.",
+                        n=reads - anchored,
+                    )
                 )
         else:
-            click.echo(f"AUDIT LOG TAMPERED ({len(result.problems)} problems):")
+            click.echo(t("AUDIT LOG TAMPERED ({n} problems):", n=len(result.problems)))
             for p in result.problems:
                 click.echo(f"  - {p}")
 
@@ -435,7 +487,7 @@ def audit_log(ctx: click.Context, limit: int, actor: str | None) -> None:
         data,
         lambda: table(
             [[e.chain, e.seq, e.at, e.actor, e.action, e.target[:40], e.reason] for e in events],
-            ["chain", "seq", "at", "actor", "action", "target", "reason"],
+            [t("chain"), t("seq"), t("at"), t("actor"), t("action"), t("target"), t("reason")],
         ),
     )
 
@@ -460,8 +512,11 @@ def audit_restart_reads(ctx: click.Context, reason: str) -> None:
     app.emit(
         data,
         lambda: click.echo(
-            f"New read-audit file {store.audit.read_file}; its loss is writes-chain event "
-            f"{event.seq}."
+            t(
+                "New read-audit file {path}; its loss is writes-chain event {seq}.",
+                path=store.audit.read_file,
+                seq=event.seq,
+            )
         ),
     )
 
@@ -486,8 +541,11 @@ def audit_checkpoint(ctx: click.Context, reason: str) -> None:
     app.emit(
         event.__dict__,
         lambda: click.echo(
-            f"Reads chain anchored at read event {(event.read_anchor or {}).get('seq')} by "
-            f"writes-chain event {event.seq}."
+            t(
+                "Reads chain anchored at read event {read} by writes-chain event {seq}.",
+                read=(event.read_anchor or {}).get("seq"),
+                seq=event.seq,
+            )
         ),
     )
 
@@ -522,7 +580,10 @@ def eval_world(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
         click.echo(format_report(rows))
     missed = [r.key for r in rows if r.ok is False]
     if missed:
-        click.echo(f"{len(missed)} figure(s) outside tolerance: {', '.join(missed)}", err=True)
+        click.echo(
+            t("{n} figure(s) outside tolerance: {keys}", n=len(missed), keys=", ".join(missed)),
+            err=True,
+        )
         ctx.exit(1)
 
 
@@ -560,12 +621,13 @@ def model_dir(target: Path) -> None:
 
 
 def main() -> None:
+    localize_help(cli, current_lang())  # `--help` may come before `--lang` is read
     try:
         rc = cli(standalone_mode=False)
         if isinstance(rc, int) and rc:
             sys.exit(rc)
     except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+        click.echo(t("Aborted."), err=True)
         sys.exit(1)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
+from ironriver.i18n import Lang, explicit_lang, lang_for_country, parse_lang, set_lang
 from ironriver.policy import (
     DEFAULT_PRINCIPALS_YAML,
     Principal,
@@ -47,7 +48,12 @@ class AppContext:
         return parse_principals(yaml.safe_load(DEFAULT_PRINCIPALS_YAML), "built-in principals")
 
     def principal(self) -> Principal:
-        return get_principal(self.principals(), self.settings.principal)
+        """The principal of `--as`; messages from here on are in its language unless
+        `--lang` or `$IRONRIVER_LANG` chose one."""
+        principal = get_principal(self.principals(), self.settings.principal)
+        if explicit_lang() is None:
+            set_lang(principal_lang(principal))
+        return principal
 
     def view(self, reason: str = "") -> View:
         return View(self.open_store(), self.principal(), reason=reason)
@@ -58,6 +64,11 @@ class AppContext:
             click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
         else:
             human()
+
+
+def principal_lang(principal: Principal) -> Lang:
+    """A principal's language: its own `lang:`, else Spanish for Mexican agencies."""
+    return parse_lang(principal.lang) or lang_for_country(principal.country)
 
 
 def common_options(func: F) -> F:

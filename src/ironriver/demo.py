@@ -13,9 +13,9 @@ from pathlib import Path
 import click
 import duckdb
 
-from ironriver.cli_support import app_context, common_options, table
+from ironriver.cli_support import app_context, common_options, principal_lang, table
 from ironriver.errors import NotFound
-from ironriver.i18n import Lang, lang_for_country, t
+from ironriver.i18n import Lang, t
 from ironriver.ingest import ingest_mapping
 from ironriver.policy import Principal, View
 from ironriver.store import Store, open_store
@@ -96,7 +96,7 @@ def _principal_view(store: Store, principal: Principal, gun_id: str | None) -> P
             sales += _sales_of(view, serial)
     return PrincipalView(
         principal,
-        lang_for_country(principal.country),
+        principal_lang(principal),
         counts.entities_by_schema,
         counts.statements_by_dataset,
         ledger_rows,
@@ -112,20 +112,27 @@ def run_demo(
     """Generate, ingest and compare views; see the module docstring."""
     say = click.echo if echo else (lambda *_a, **_k: None)
     world_dir = workdir / "world"
-    say(t("demo.generating", scale=scale, seed=seed, path=world_dir))
+    say(
+        t(
+            "Generating a synthetic world (scale {scale}, seed {seed}) in {path}",
+            scale=scale,
+            seed=seed,
+            path=world_dir,
+        )
+    )
     paths = generate_world(WorldConfig(scale=scale, years=1, seed=seed, out=world_dir))
     db_url = db_url or f"sqlite:///{(workdir / 'demo.db').absolute()}"
-    store = open_store(db_url, ledger_dir=workdir / "demo.ledgers")
+    store = open_store(db_url, ledger_dir=workdir / "Visible ledger rows")
     report = DemoReport(paths.root, db_url)
     mappings = paths.mappings()
-    say(t("demo.ingesting", n=len(mappings), db=db_url))
+    say(t("Ingesting {n} agency mappings into {db}", n=len(mappings), db=db_url))
     for mapping in mappings:
         result = ingest_mapping(store, mapping, actor="demo-loader", reason="demo load")
         names = ", ".join(result.datasets)
         report.ingested.append((names, result.records, result.statements, result.ledger_rows))
         say(
             t(
-                "demo.ingested",
+                "  {dataset}: {records} records -> {statements} statements, {ledger} ledger rows",
                 dataset=names,
                 records=result.records,
                 statements=result.statements,
@@ -142,54 +149,76 @@ def run_demo(
 
 def print_report(report: DemoReport) -> None:
     click.echo()
-    click.echo(t("demo.title", "en"))
-    click.echo(t("demo.title", "es"))
+    click.echo(t("ironriver demo: one synthetic binational world, two countries' views", "en"))
+    click.echo(t("ironriver demo: one synthetic binational world, two countries' views", "es"))
     for pv in report.views:
         lang = pv.lang
         p = pv.principal
         click.echo()
         click.echo("=" * 78)
-        click.echo(t("demo.sees", lang, name=p.name, agency=p.agency, country=p.country))
-        click.echo("=" * 78)
-        click.echo(t("demo.entities", lang))
-        table(
-            sorted(pv.entities_by_schema.items()), [t("col.schema", lang), t("col.entities", lang)]
+        click.echo(
+            t(
+                "What {name} ({agency}, {country}) sees",
+                lang,
+                name=p.name,
+                agency=p.agency,
+                country=p.country,
+            )
         )
+        click.echo("=" * 78)
+        click.echo(t("Entities by schema", lang))
+        table(sorted(pv.entities_by_schema.items()), [t("schema", lang), t("entities", lang)])
         click.echo()
-        click.echo(t("demo.datasets", lang))
+        click.echo(t("Visible statements by dataset", lang))
         table(
             sorted(pv.statements_by_dataset.items()),
-            [t("col.dataset", lang), t("col.statements", lang)],
+            [t("dataset", lang), t("statements", lang)],
         )
         click.echo()
-        click.echo(t("demo.ledgers", lang))
-        table(sorted(pv.ledger_rows.items()), [t("col.ledger", lang), t("col.rows", lang)])
+        click.echo(t("Visible ledger rows", lang))
+        table(sorted(pv.ledger_rows.items()), [t("ledger", lang), t("rows", lang)])
         click.echo()
-        click.echo(f"{t('demo.gun', lang)}: {pv.gun_id}")
+        click.echo(
+            f"{t('A gun recovered in Mexico, as this principal sees it', lang)}: {pv.gun_id}"
+        )
         if pv.gun_properties:
             table(
                 pv.gun_properties,
-                [t("col.property", lang), t("col.value", lang), t("col.dataset", lang)],
+                [t("property", lang), t("value", lang), t("dataset", lang)],
             )
         else:
-            click.echo(t("demo.hidden", lang))
+            click.echo(t("(nothing visible)", lang))
         click.echo()
-        click.echo(t("demo.sales", lang))
+        click.echo(t("Its first retail sale in the US (ATF dealer records)", lang))
         if pv.gun_sales:
             table(
                 pv.gun_sales,
                 [
-                    t("col.date", lang),
-                    t("col.dealer", lang),
-                    t("col.state", lang),
-                    t("col.buyer", lang),
+                    t("date", lang),
+                    t("dealer", lang),
+                    t("state", lang),
+                    t("buyer", lang),
                 ],
             )
         else:
-            click.echo(t("demo.hidden", lang))
+            click.echo(t("(nothing visible)", lang))
     click.echo()
-    click.echo(t("demo.audit", "en", events=report.audit_events, ok=report.audit_ok))
-    click.echo(t("demo.audit", "es", events=report.audit_events, ok=report.audit_ok))
+    click.echo(
+        t(
+            "Audit log: {events} events, chain intact: {ok}",
+            "en",
+            events=report.audit_events,
+            ok=report.audit_ok,
+        )
+    )
+    click.echo(
+        t(
+            "Audit log: {events} events, chain intact: {ok}",
+            "es",
+            events=report.audit_events,
+            ok=report.audit_ok,
+        )
+    )
 
 
 @click.command("demo")

@@ -1,11 +1,15 @@
 """The one exception hierarchy. Every error says what was wrong and what to do.
 
-The CLI maps an `IronriverError` to a clean message and exit code; anything else is a bug.
+The CLI maps an `IronriverError` to a clean message and exit code, in the reader's language
+(`render`); anything else is a bug. Messages and hints are `msg(...)` templates (see
+`ironriver.i18n`); `message`/`hint`/`str()` give the English text.
 """
 
 from __future__ import annotations
 
 import errno
+
+from ironriver.i18n import Lang, Msg, msg, render, t
 
 
 class IronriverError(Exception):
@@ -13,15 +17,23 @@ class IronriverError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
+    def __init__(self, message: str | Msg, hint: str | Msg | None = None) -> None:
+        super().__init__(str(message))
+        self.text = message
+        self.hint_text = hint
+        self.message = str(message)
+        self.hint = str(hint) if hint is not None else None
+
+    def render(self, lang: Lang | None = None) -> str:
+        """The message and what to do, in `lang` (default: the current language)."""
+        text = render(self.text, lang)
+        if self.hint_text:
+            hint = render(self.hint_text, lang)
+            return t("{message}\n  What to do: {hint}", lang, message=text, hint=hint)
+        return text
 
     def __str__(self) -> str:
-        if self.hint:
-            return f"{self.message}\n  What to do: {self.hint}"
-        return self.message
+        return self.render("en")
 
 
 class ConfigError(IronriverError):
@@ -88,18 +100,23 @@ def from_environment(exc: BaseException) -> ResourceError | None:
     """A `ResourceError` for an exception the machine caused — a full disk, whether Python,
     SQLite or DuckDB noticed it — else None (then it is a bug, shown as such)."""
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        where = f" writing {exc.filename}" if exc.filename else ""
+        where = str(exc.filename) if exc.filename else ""
     elif any(text in str(exc).lower() for text in _NO_SPACE):
         where = ""
     else:
         return None
     return ResourceError(
-        f"The disk is full{where}: the write was abandoned and rolled back, so the store and "
-        "its ledgers are as they were.",
-        hint="Free disk space beside the store (a streamed ingest spills about 2.3x the size "
-        "of its largest file there, and SQLite writes the data twice: write-ahead log, then "
-        "the store), or lower IRONRIVER_INGEST_MEMORY_MB only if memory, not disk, is short; "
-        "then run the command again.",
+        msg(
+            "The disk is full{where}: the write was abandoned and rolled back, so the store "
+            "and its ledgers are as they were.",
+            where=msg(" writing {path}", path=where) if where else "",
+        ),
+        hint=msg(
+            "Free disk space beside the store (a streamed ingest spills about 2.3x the size "
+            "of its largest file there, and SQLite writes the data twice: write-ahead log, "
+            "then the store), or lower IRONRIVER_INGEST_MEMORY_MB only if memory, not disk, "
+            "is short; then run the command again."
+        ),
     )
 
 
@@ -113,7 +130,8 @@ def from_path_error(exc: BaseException) -> ConfigError | None:
     if exc.filename is None:
         return None
     return ConfigError(
-        f"Cannot use {exc.filename}: {exc.strerror}.",
-        hint="Check the path: its folder must exist and you must be allowed to read or "
-        "write there.",
+        msg("Cannot use {path}: {problem}.", path=exc.filename, problem=exc.strerror),
+        hint=msg(
+            "Check the path: its folder must exist and you must be allowed to read or write there."
+        ),
     )

@@ -1,73 +1,179 @@
-"""Text shown to users, in English and Spanish. `t(key, lang)` picks one; every key has both.
+"""Text shown to users, in English and Spanish.
 
-A test checks that no key lacks a language.
+Messages are written in English where they arise, marked for translation, and translated
+from gettext catalogs, one per area of the code (`ironriver/locale/es/LC_MESSAGES/*.po`; any
+PO editor or a text editor will do):
+
+- `t(template, lang, **fields)`: the text now, in `lang` (default: the current language);
+- `msg(template, **fields)`: a `Msg`, rendered later in the reader's language. Errors are
+  raised deep in the library, long before the command line knows who will read them;
+  `IronriverError` keeps its `Msg` and `render(lang)` translates it.
+- `use_lang(lang)` / `current_lang()`: the language the command line (later the API) speaks.
+
+Templates are `str.format` strings; a field whose value is a `Msg` is rendered in the same
+language. Data values (names, file names, column names) are fields and never translated.
+`tests/test_i18n.py` extracts every template marked with `t(...)` or `msg(...)` (Babel's
+extractor) and fails when one has no Spanish translation with exactly the same fields, when
+a template is not a literal, or when a catalog keeps a template the code no longer uses.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import inspect
+import os
+import string
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Literal, cast
+
+import click
 
 Lang = Literal["en", "es"]
+LANGS: tuple[Lang, ...] = ("en", "es")
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+LANG_ENV = "IRONRIVER_LANG"
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "demo.title": {
-        "en": "ironriver demo: one synthetic binational world, two countries' views",
-        "es": "demostración de ironriver: un mundo binacional sintético, dos vistas nacionales",
-    },
-    "demo.generating": {
-        "en": "Generating a synthetic world (scale {scale}, seed {seed}) in {path}",
-        "es": "Generando un mundo sintético (escala {scale}, semilla {seed}) en {path}",
-    },
-    "demo.ingesting": {
-        "en": "Ingesting {n} agency mappings into {db}",
-        "es": "Cargando {n} mapeos de agencias en {db}",
-    },
-    "demo.ingested": {
-        "en": "  {dataset}: {records} records -> {statements} statements, {ledger} ledger rows",
-        "es": "  {dataset}: {records} registros -> {statements} afirmaciones, {ledger} filas de libro",
-    },
-    "demo.sees": {
-        "en": "What {name} ({agency}, {country}) sees",
-        "es": "Lo que ve {name} ({agency}, {country})",
-    },
-    "demo.entities": {"en": "Entities by schema", "es": "Entidades por esquema"},
-    "demo.datasets": {
-        "en": "Visible statements by dataset",
-        "es": "Afirmaciones visibles por conjunto",
-    },
-    "demo.ledgers": {"en": "Visible ledger rows", "es": "Filas visibles de libros de registro"},
-    "demo.gun": {
-        "en": "A gun recovered in Mexico, as this principal sees it",
-        "es": "Un arma asegurada en México, tal como la ve este usuario",
-    },
-    "demo.sales": {
-        "en": "Its first retail sale in the US (ATF dealer records)",
-        "es": "Su primera venta al menudeo en EE. UU. (registros de armerías, ATF)",
-    },
-    "col.date": {"en": "date", "es": "fecha"},
-    "col.dealer": {"en": "dealer", "es": "armería"},
-    "col.state": {"en": "state", "es": "estado"},
-    "col.buyer": {"en": "buyer", "es": "comprador"},
-    "demo.hidden": {"en": "(nothing visible)", "es": "(nada visible)"},
-    "demo.audit": {
-        "en": "Audit log: {events} events, chain intact: {ok}",
-        "es": "Bitácora de auditoría: {events} eventos, cadena íntegra: {ok}",
-    },
-    "col.schema": {"en": "schema", "es": "esquema"},
-    "col.entities": {"en": "entities", "es": "entidades"},
-    "col.dataset": {"en": "dataset", "es": "conjunto"},
-    "col.statements": {"en": "statements", "es": "afirmaciones"},
-    "col.ledger": {"en": "ledger", "es": "libro"},
-    "col.rows": {"en": "rows", "es": "filas"},
-    "col.property": {"en": "property", "es": "propiedad"},
-    "col.value": {"en": "value", "es": "valor"},
-}
+_current: ContextVar[Lang | None] = ContextVar("ironriver_lang", default=None)
 
 
-def t(key: str, lang: Lang = "en", **fields: object) -> str:
-    """The message `key` in `lang`, with `{fields}` filled in."""
-    return MESSAGES[key][lang].format(**fields)
+@dataclass(frozen=True)
+class Msg:
+    """A message to be rendered in the reader's language: an English template and its
+    fields. `str(m)` is the English text."""
+
+    template: str
+    fields: Mapping[str, object] = field(default_factory=dict)
+
+    def render(self, lang: Lang | None = None) -> str:
+        lang = lang or current_lang()
+        values = {k: v.render(lang) if isinstance(v, Msg) else v for k, v in self.fields.items()}
+        return translate(self.template, lang).format(**values)
+
+    def __str__(self) -> str:
+        return self.render("en")
+
+
+def msg(template: str, **fields: object) -> Msg:
+    """Mark `template` for translation; render it later (see the module doc)."""
+    return Msg(template, fields)
+
+
+def t(template: str, lang: Lang | None = None, **fields: object) -> str:
+    """`template` in `lang` (default: the current language), with `{fields}` filled in."""
+    return Msg(template, fields).render(lang)
+
+
+def render(text: str | Msg | None, lang: Lang | None = None) -> str:
+    """A message or an untranslated text (a data value) as the reader sees it."""
+    if text is None:
+        return ""
+    return text.render(lang) if isinstance(text, Msg) else text
+
+
+def translate(template: str, lang: Lang) -> str:
+    """The catalog's translation of `template`, or the template itself (English, or a
+    template the catalog lacks: a test keeps that from shipping)."""
+    if lang == "en":
+        return template
+    return catalog(lang).get(template, template)
+
+
+@cache
+def catalog(lang: Lang) -> dict[str, str]:
+    """Every translated template of `lang`: the union of its `.po` files (fuzzy and empty
+    entries left out, as gettext does)."""
+    from babel.messages.pofile import read_po
+
+    out: dict[str, str] = {}
+    folder = LOCALE_DIR / lang / "LC_MESSAGES"
+    for path in sorted(folder.glob("*.po")):
+        with path.open("rb") as fh:
+            for message in read_po(fh, locale=lang):
+                if (
+                    isinstance(message.id, str)
+                    and message.id
+                    and isinstance(message.string, str)
+                    and message.string
+                    and not message.fuzzy
+                ):
+                    out[message.id] = message.string
+    return out
+
+
+def fields_of(template: str) -> set[str]:
+    """The `str.format` field names a template uses."""
+    return {name for _text, name, _spec, _conv in string.Formatter().parse(template) if name}
+
+
+def parse_lang(value: str | None) -> Lang | None:
+    """`en`/`es` (also `es_MX`, `es-MX.UTF-8`, `EN`...), else None."""
+    if not value:
+        return None
+    code = value.strip().lower().replace("-", "_").split("_")[0].split(".")[0]
+    return cast(Lang, code) if code in LANGS else None
 
 
 def lang_for_country(country: str) -> Lang:
     return "es" if country.upper() == "MX" else "en"
+
+
+def current_lang() -> Lang:
+    """The language set by `use_lang`, else `$IRONRIVER_LANG`, else English."""
+    return explicit_lang() or "en"
+
+
+def explicit_lang() -> Lang | None:
+    """The language chosen on purpose (`use_lang`/`set_lang`, `$IRONRIVER_LANG`), if any."""
+    return _current.get() or parse_lang(os.environ.get(LANG_ENV))
+
+
+def set_lang(lang: Lang | None) -> None:
+    """Set the current language (None: back to `$IRONRIVER_LANG`/English)."""
+    _current.set(lang)
+
+
+def help_template(text: str) -> tuple[str, str]:
+    """A command-line help text's translatable prose (its paragraphs, each on one line, as
+    click rewraps them anyway) and its tail, kept as written: a `\\b` block (examples)."""
+    prose, marker, tail = inspect.cleandoc(text).partition("\b")
+    paragraphs = [" ".join(p.split()) for p in prose.split("\n\n") if p.strip()]
+    return "\n\n".join(paragraphs), marker + tail
+
+
+def translate_help(text: str, lang: Lang) -> str:
+    prose, tail = help_template(text)
+    if not tail:
+        return translate(prose, lang)
+    tail = tail.replace("Example:", translate("Example:", lang), 1)
+    return f"{translate(prose, lang)}\n\n{tail}" if prose else tail
+
+
+def localize_help(command: click.Command, lang: Lang) -> None:
+    """Show `command`'s help (and its options' and subcommands') in `lang`. The English
+    texts are kept on the objects, so switching back (tests run many commands in one
+    process) restores them."""
+    originals: dict[str, str | None] = command.__dict__.setdefault(
+        "_ironriver_help", {"help": command.help, "short_help": command.short_help}
+    )
+    for attr, text in originals.items():
+        setattr(command, attr, translate_help(text, lang) if text else text)
+    for param in command.params:
+        original = param.__dict__.setdefault("_ironriver_help", getattr(param, "help", None))
+        if original:
+            setattr(param, "help", translate_help(original, lang))  # noqa: B010
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            localize_help(sub, lang)
+
+
+@contextmanager
+def use_lang(lang: Lang | None) -> Iterator[None]:
+    token = _current.set(lang)
+    try:
+        yield
+    finally:
+        _current.reset(token)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ironriver.errors import ConfigError
+from ironriver.i18n import msg
 
 
 class Marking(StrEnum):
@@ -46,7 +47,8 @@ class Marking(StrEnum):
         except ValueError:
             names = ", ".join(m.value for m in cls)
             raise ConfigError(
-                f"Unknown marking {value!r}.", hint=f"Use one of the TLP 2.0 markings: {names}."
+                msg("Unknown marking {value!r}.", value=value),
+                hint=msg("Use one of the TLP 2.0 markings: {names}.", names=names),
             ) from None
 
 
@@ -82,6 +84,7 @@ class Principal:
     country: str
     roles: frozenset[str] = field(default_factory=frozenset)
     description: str = ""
+    lang: str = ""  # language of messages ("en"/"es"); "" = by country (MX: Spanish)
 
     @property
     def tokens(self) -> frozenset[str]:

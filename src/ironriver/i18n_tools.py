@@ -1,0 +1,194 @@
+"""Keep the Spanish catalogs complete: find every text a user reads, and what lacks Spanish.
+
+Texts come from two places:
+- templates marked in the code with `t(...)` or `msg(...)` (found in the syntax tree);
+- the command line's help: every command's and option's help text, read from the `ironriver`
+  command tree itself (so nothing needs marking twice).
+
+`python -m ironriver.i18n_tools missing` prints a PO entry, with an empty translation and the
+places it comes from, for every text no catalog translates yet: paste them into the
+catalog of their area (`src/ironriver/locale/es/LC_MESSAGES/<area>.po`) and translate.
+`python -m ironriver.i18n_tools check` exits 1 on any problem (what `tests/test_i18n.py`
+asserts): a missing translation, a translation whose `{fields}` differ from its template's, a
+template that is not a literal string, a catalog entry nothing uses any more, or one text
+translated differently in two catalogs.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from ironriver.i18n import LOCALE_DIR, Lang, fields_of, help_template
+
+PACKAGE = Path(__file__).resolve().parent
+KEYWORDS = ("t", "msg")
+
+
+@dataclass
+class Texts:
+    """Every user-facing text, with where it comes from."""
+
+    places: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    not_literal: list[str] = field(default_factory=list)  # places of t()/msg() with no literal
+
+
+def code_texts(root: Path = PACKAGE) -> Texts:
+    """Templates marked with `t(...)`/`msg(...)` in the package's Python files: calls of
+    those names in modules that import them from `ironriver.i18n` (a local variable `t`
+    elsewhere is no template)."""
+    texts = Texts()
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root.parent)
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        marked = _imported_markers(tree)
+        if path.name == "i18n.py":
+            marked = set(KEYWORDS)
+        if not marked:
+            continue
+        for node in ast.walk(tree):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in marked
+            ):
+                continue
+            first = node.args[0] if node.args else None
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                texts.places[first.value].append(f"{rel}:{node.lineno}")
+            elif path.name != "i18n.py":  # i18n's own helpers pass templates through
+                texts.not_literal.append(f"{rel}:{node.lineno}")
+    return texts
+
+
+def _imported_markers(tree: ast.Module) -> set[str]:
+    """The marker names (`t`, `msg`) a module imports from `ironriver.i18n`."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "ironriver.i18n":
+            names |= {a.asname or a.name for a in node.names if a.name in KEYWORDS}
+    return names
+
+
+def help_texts(texts: Texts | None = None) -> Texts:
+    """The help of every command and option of the `ironriver` command tree."""
+    from ironriver.cli import LAZY_COMMANDS, cli
+
+    texts = texts or Texts()
+    ctx = click.Context(cli)
+    for name in LAZY_COMMANDS:  # load the lazily imported groups
+        cli.get_command(ctx, name)
+
+    def add(text: str | None, place: str) -> None:
+        prose, tail = help_template(text or "")
+        if prose:
+            texts.places[prose].append(place)
+        if "Example:" in tail:
+            texts.places["Example:"].append(place)
+
+    def walk(cmd: click.Command, path: str) -> None:
+        original = cmd.__dict__.get("_ironriver_help", {})  # English, if localized before
+        add(original.get("help", cmd.help), f"help of `{path}`")
+        add(original.get("short_help", cmd.short_help), f"short help of `{path}`")
+        for param in cmd.params:
+            text = param.__dict__.get("_ironriver_help", getattr(param, "help", None))
+            add(text, f"help of `{path} {param.opts[-1]}`")
+        if isinstance(cmd, click.Group):
+            for sub_name, sub in sorted(cmd.commands.items()):
+                walk(sub, f"{path} {sub_name}")
+
+    walk(cli, "ironriver")
+    return texts
+
+
+def all_texts() -> Texts:
+    return help_texts(code_texts())
+
+
+def catalogs(lang: Lang = "es") -> dict[str, dict[str, str]]:
+    """Each catalog file's translations (name -> {template: translation}), fuzzy and empty
+    entries included as '' (so that they count as missing)."""
+    from babel.messages.pofile import read_po
+
+    out: dict[str, dict[str, str]] = {}
+    for path in sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as fh:
+            entries = {}
+            for message in read_po(fh, locale=lang):
+                if isinstance(message.id, str) and message.id:
+                    ok = isinstance(message.string, str) and not message.fuzzy
+                    entries[message.id] = str(message.string) if ok else ""
+            out[path.name] = entries
+    return out
+
+
+def problems(lang: Lang = "es") -> list[str]:
+    texts = all_texts()
+    cats = catalogs(lang)
+    found: list[str] = [
+        f"not a literal template (cannot be translated): {p}" for p in texts.not_literal
+    ]
+    merged: dict[str, tuple[str, str]] = {}
+    for name, entries in cats.items():
+        for template, translation in entries.items():
+            if template in merged and translation and merged[template][1] != translation:
+                found.append(
+                    f"{template!r} is translated differently in {merged[template][0]} and {name}"
+                )
+            if translation:
+                merged[template] = (name, translation)
+            if template not in texts.places:
+                found.append(f"{name}: {template!r} is used nowhere any more (remove it)")
+    for template, places in sorted(texts.places.items()):
+        if template not in merged:
+            found.append(f"no {lang} translation of {template!r} ({', '.join(places[:3])})")
+            continue
+        name, translation = merged[template]
+        if fields_of(template) != fields_of(translation):
+            found.append(
+                f"{name}: the fields of {template!r} {sorted(fields_of(template))} differ "
+                f"from its translation's {sorted(fields_of(translation))}"
+            )
+    return found
+
+
+def missing_entries(lang: Lang = "es") -> str:
+    """PO entries (empty translations) for the texts no catalog translates."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    texts = all_texts()
+    have = {t for entries in catalogs(lang).values() for t, s in entries.items() if s}
+    cat = Catalog(locale=lang)
+    for template, places in sorted(texts.places.items()):
+        if template not in have:
+            cat.add(template, "", auto_comments=places[:5])
+    import io
+
+    buf = io.BytesIO()
+    write_po(buf, cat, omit_header=True, width=100)
+    return buf.getvalue().decode("utf-8")
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "check"
+    if command == "missing":
+        sys.stdout.write(missing_entries())
+        return 0
+    if command == "check":
+        found = problems()
+        for line in found:
+            print(line)
+        print(f"{len(found)} problem(s)")
+        return 1 if found else 0
+    print("usage: python -m ironriver.i18n_tools [check|missing]", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,167 @@
+"""English and Spanish: the catalogs are complete, and the command line speaks the reader's
+language (chosen by --lang, $IRONRIVER_LANG or the principal) in tables, messages, errors
+and help."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ironriver.cli import cli
+from ironriver.errors import ConfigError
+from ironriver.i18n import (
+    LANG_ENV,
+    Msg,
+    catalog,
+    current_lang,
+    help_template,
+    msg,
+    parse_lang,
+    t,
+    use_lang,
+)
+from ironriver.i18n_tools import code_texts, problems
+from ironriver.policy import parse_principals
+from ironriver.store import open_store
+from samples import load
+
+
+def test_every_text_has_spanish_with_the_same_fields() -> None:
+    found = problems("es")
+    assert found == [], "\n".join(found[:40]) + (
+        "\n(python -m ironriver.i18n_tools missing prints stub entries)" if found else ""
+    )
+
+
+def test_the_extractor_sees_marked_texts_and_flags_non_literals(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "a.py").write_text(
+        "from ironriver.i18n import msg, t\n"
+        "def f(x, template):\n"
+        "    print(t('Hello {name}', name=x))\n"
+        "    raise ValueError(msg('Two ' 'parts {n}', n=1))\n"
+        "    t(template)\n",
+        encoding="utf-8",
+    )
+    # a module with a local `t` (a table) that never imports the marker: not a template
+    (pkg / "b.py").write_text("def g(t):\n    return t('column')\n", encoding="utf-8")
+    texts = code_texts(pkg)
+    assert set(texts.places) == {"Hello {name}", "Two parts {n}"}
+    assert texts.not_literal == ["pkg/a.py:5"]
+
+
+def test_msg_renders_late_in_the_readers_language() -> None:
+    inner = msg("Store ready: {url}", url="sqlite:///x.db")
+    outer = msg("{message}\n  What to do: {hint}", message=inner, hint="data value")
+    assert str(outer) == "Store ready: sqlite:///x.db\n  What to do: data value"
+    assert outer.render("es") == "Almacén listo: sqlite:///x.db\n  Qué hacer: data value"
+    with use_lang("es"):
+        assert current_lang() == "es"
+        assert t("dataset") == "conjunto de datos"
+    assert t("dataset") == "dataset"
+    # a text no catalog has (a data value passed as a template) stays as it is
+    assert Msg("no such template").render("es") == "no such template"
+    assert catalog("es")["Store ready: {url}"] == "Almacén listo: {url}"
+
+
+def test_errors_keep_english_and_render_spanish() -> None:
+    err = ConfigError(
+        msg("Cannot write {path}: {problem}.", path="/x/y", problem="No such file"),
+        hint=msg("Give -o a path in a folder that exists and that you may write to."),
+    )
+    assert err.message == "Cannot write /x/y: No such file." and str(err).startswith("Cannot")
+    assert err.render("es") == (
+        "No se puede escribir /x/y: No such file.\n  Qué hacer: Dé a -o una ruta en una "
+        "carpeta que exista y en la que usted pueda escribir."
+    )
+    plain = ConfigError("a plain text", hint="a plain hint")  # untranslated data: as is
+    assert plain.render("es") == "a plain text\n  Qué hacer: a plain hint"
+
+
+@pytest.mark.parametrize(
+    ("value", "lang"),
+    [("es", "es"), ("ES", "es"), ("es_MX.UTF-8", "es"), ("es-MX", "es"), ("en", "en")],
+)
+def test_parse_lang(value: str, lang: str) -> None:
+    assert parse_lang(value) == lang
+
+
+def test_parse_lang_rejects_others() -> None:
+    assert parse_lang("fr") is None and parse_lang("") is None and parse_lang(None) is None
+
+
+def test_principal_language_from_yaml() -> None:
+    data = {
+        "principals": [
+            {"name": "a", "agency": "CBP", "country": "US", "lang": "es"},
+            {"name": "b", "agency": "FGR", "country": "MX"},
+        ]
+    }
+    got = parse_principals(data)
+    assert got["a"].lang == "es" and got["b"].lang == ""
+    data["principals"][0]["lang"] = "fr"
+    with pytest.raises(ConfigError, match="unknown language 'fr'") as info:
+        parse_principals(data)
+    assert "idioma" in info.value.render("es")
+
+
+def _db(tmp_path: Path) -> str:
+    store = open_store(f"sqlite:///{tmp_path / 'cli.db'}")
+    load(store)
+    store.close()
+    return str(tmp_path / "cli.db")
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_the_principal_chooses_the_language_unless_told(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    _, mx = _run("datasets", "--db", db, "--as", "mx-fgr-analista")
+    assert mx.splitlines()[0].split()[:3] == ["conjunto", "de", "datos"]
+    _, us = _run("datasets", "--db", db, "--as", "us-atf-analyst")
+    assert us.splitlines()[0].split()[:2] == ["dataset", "agency"]
+    _, forced = _run("--lang", "en", "datasets", "--db", db, "--as", "mx-fgr-analista")
+    assert forced.splitlines()[0].split()[:2] == ["dataset", "agency"]
+    _, env = _run("datasets", "--db", db, "--as", "us-atf-analyst", env={LANG_ENV: "es"})
+    assert env.splitlines()[0].startswith("conjunto de datos")
+    # JSON stays the same for programs, whatever the language
+    _, j_mx = _run("datasets", "--db", db, "--as", "mx-fgr-analista", "--json")
+    _, j_en = _run("--lang", "en", "datasets", "--db", db, "--as", "mx-fgr-analista", "--json")
+    assert j_mx == j_en
+
+
+def test_errors_in_spanish_with_their_exit_code(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    target = tmp_path / "missing-folder" / "out.jsonl"
+    args = ("export", "--db", db, "--as", "mx-fgr-analista", "--reason", "r", "-o", str(target))
+    code, out = _run(*args)
+    assert code == 2
+    assert f"No se puede usar {target.parent}" in out or "No se puede escribir" in out
+    assert "Qué hacer:" in out and "What to do" not in out
+    code, out = _run("--lang", "en", *args)
+    assert code == 2 and "What to do:" in out
+
+
+def test_help_in_spanish_and_back(tmp_path: Path) -> None:
+    _, es = _run("--lang", "es", "search", "--help")
+    assert "Busca entidades visibles por nombre o identificador." in es
+    assert "Por qué busca (auditado)." in es and "Ejemplo:" in es
+    _, en = _run("search", "--help")  # the same process, English again
+    assert "Search visible entities by name or identifier." in en and "Busca" not in en
+    # lazily loaded groups too
+    _, world = _run("--lang", "es", "--help")
+    assert "ironriver: vincular, rastrear, focalizar, degradar, sopesar." in world
+
+
+def test_help_template_keeps_examples_as_written() -> None:
+    prose, tail = help_template(
+        "Search visible entities\n    by name.\n\n    \b\n    Example: ironriver search x\n"
+    )
+    assert prose == "Search visible entities by name."
+    assert tail == "\b\nExample: ironriver search x"
