@@ -68,7 +68,9 @@ class IngestError(IronriverError):
     `report_path` points at the error report (row, column, reason) when one was written.
     """
 
-    def __init__(self, message: str, hint: str | None = None, report_path: str | None = None):
+    def __init__(
+        self, message: str | Msg, hint: str | Msg | None = None, report_path: str | None = None
+    ) -> None:
         super().__init__(message, hint)
         self.report_path = report_path
 

@@ -28,7 +28,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Literal, cast
+from typing import Literal
 
 import click
 
@@ -114,7 +114,10 @@ def parse_lang(value: str | None) -> Lang | None:
     if not value:
         return None
     code = value.strip().lower().replace("-", "_").split("_")[0].split(".")[0]
-    return cast(Lang, code) if code in LANGS else None
+    for lang in LANGS:
+        if code == lang:
+            return lang
+    return None
 
 
 def lang_for_country(country: str) -> Lang:
