@@ -8,7 +8,7 @@ import json
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TextIO
+from typing import IO, Any, TextIO
 
 import click
 
@@ -36,6 +36,9 @@ class UserError(click.ClickException):
         super().__init__(error.render())  # in the reader's language
         self.error = error
         setattr(self, "exit_code", error.exit_code)  # noqa: B010 - per-instance exit code
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(t("Error: {message}", message=self.format_message()), file=file, err=True)
 
 
 # Capability command groups, imported only when used: `ironriver search` should not pay for

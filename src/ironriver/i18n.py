@@ -22,7 +22,7 @@ from __future__ import annotations
 import inspect
 import os
 import string
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -155,10 +155,41 @@ def translate_help(text: str, lang: Lang) -> str:
     return f"{translate(prose, lang)}\n\n{tail}" if prose else tail
 
 
+class LocalizedHelpFormatter(click.HelpFormatter):
+    """Click's help layout with its own words (headings, the usage prefix, the help option)
+    in the current language."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, t("Usage: ") if prefix is None else prefix)
+
+    def section(self, name: str) -> Iterator[None]:  # type: ignore[override]
+        headings = {"Options": t("Options"), "Commands": t("Commands")}
+        return super().section(headings.get(name, name))  # type: ignore[return-value]
+
+    def write_dl(
+        self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2
+    ) -> None:
+        own = {"Show this message and exit.": t("Show this message and exit.")}
+        marks = {"[default: ": t("[default: "), "[required]": t("[required]")}
+
+        def local(text: str) -> str:
+            text = own.get(text, text)
+            for english, translated in marks.items():
+                text = text.replace(english, translated)
+            return text
+
+        super().write_dl([(term, local(text)) for term, text in rows], col_max, col_spacing)
+
+
+class LocalizedContext(click.Context):
+    formatter_class = LocalizedHelpFormatter
+
+
 def localize_help(command: click.Command, lang: Lang) -> None:
     """Show `command`'s help (and its options' and subcommands') in `lang`. The English
     texts are kept on the objects, so switching back (tests run many commands in one
     process) restores them."""
+    command.context_class = LocalizedContext
     originals: dict[str, str | None] = command.__dict__.setdefault(
         "_ironriver_help", {"help": command.help, "short_help": command.short_help}
     )
