@@ -19,7 +19,16 @@ from ironriver.errors import (
     from_environment,
     from_path_error,
 )
-from ironriver.i18n import LANGS, current_lang, localize_help, msg, parse_lang, set_lang, t
+from ironriver.i18n import (
+    LANGS,
+    current_lang,
+    localize_help,
+    msg,
+    parse_lang,
+    render,
+    set_lang,
+    t,
+)
 from ironriver.logs import LEVELS, get_logger
 from ironriver.logs import configure as configure_logging
 from ironriver.policy import DEFAULT_PRINCIPALS_YAML, authorize_export, require_role
@@ -462,7 +471,7 @@ def audit_verify(ctx: click.Context) -> None:
         else:
             click.echo(t("AUDIT LOG TAMPERED ({n} problems):", n=len(result.problems)))
             for p in result.problems:
-                click.echo(f"  - {p}")
+                click.echo(f"  - {render(p)}")
 
     app.emit(data, human)
     if not result.ok:
@@ -483,7 +492,7 @@ def audit_log(ctx: click.Context, limit: int, actor: str | None) -> None:
     """
     app = app_context(ctx)
     principal = app.principal()
-    require_role(principal, "auditor", "read the audit log")
+    require_role(principal, "auditor", msg("read the audit log"))
     events = list(app.open_store().audit.events(limit=limit, actor=actor))
     data = [e.__dict__ for e in events]
     app.emit(
@@ -508,7 +517,7 @@ def audit_restart_reads(ctx: click.Context, reason: str) -> None:
     """
     app = app_context(ctx)
     principal = app.principal()
-    require_role(principal, "admin", "restart the read-audit log")
+    require_role(principal, "admin", msg("restart the read-audit log"))
     store = app.open_store()
     event = store.audit.restart_reads(principal.name, reason)
     data = {"event": event.__dict__, "read_file": str(store.audit.read_file)}
@@ -539,7 +548,7 @@ def audit_checkpoint(ctx: click.Context, reason: str) -> None:
     """
     app = app_context(ctx)
     principal = app.principal()
-    require_role(principal, "auditor", "checkpoint the audit log")
+    require_role(principal, "auditor", msg("checkpoint the audit log"))
     event = app.open_store().audit.checkpoint(principal.name, reason, principal.agency)
     app.emit(
         event.__dict__,
@@ -605,7 +614,9 @@ def eval_strategy(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         click.echo(frame.to_json(orient="records", indent=2))
     else:
-        click.echo(frame.to_string(index=False))
+        from ironriver.strategy.cli import shown_reproduction
+
+        click.echo(shown_reproduction(frame).to_string(index=False))
     if not bool(frame["ok"].all()):
         ctx.exit(1)
 

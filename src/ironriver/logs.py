@@ -19,8 +19,15 @@ from typing import Any, TextIO
 
 import structlog
 
+from ironriver.errors import ConfigError
+from ironriver.i18n import msg
+
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _HANDLER_NAME = "ironriver"
+
+
+class LogSettingError(ConfigError, ValueError):
+    """An unknown log level or format (a `ValueError` too, as it always was)."""
 
 
 def configure(
@@ -31,9 +38,19 @@ def configure(
     level = (level or os.environ.get("IRONRIVER_LOG_LEVEL") or "WARNING").upper()
     fmt = (fmt or os.environ.get("IRONRIVER_LOG_FORMAT") or "text").lower()
     if level not in LEVELS:
-        raise ValueError(f"log level must be one of {', '.join(LEVELS)}, not {level!r}")
+        raise LogSettingError(
+            msg(
+                "log level must be one of {levels}, not {level!r}",
+                levels=", ".join(LEVELS),
+                level=level,
+            ),
+            hint=msg("Set IRONRIVER_LOG_LEVEL (or --log-level) to one of them, or unset it."),
+        )
     if fmt not in ("text", "json"):
-        raise ValueError(f"log format must be text or json, not {fmt!r}")
+        raise LogSettingError(
+            msg("log format must be text or json, not {format!r}", format=fmt),
+            hint=msg("Set IRONRIVER_LOG_FORMAT to text or json, or unset it."),
+        )
     renderer: Any = (
         structlog.processors.JSONRenderer(sort_keys=True)
         if fmt == "json"

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ironriver.errors import ConfigError
+from ironriver.i18n import msg
 
 DEFAULT_DB = "ironriver.db"
 DEFAULT_INGEST_MEMORY_MB = 2048
+DEFAULT_BUSY_TIMEOUT_S = 120
 
 
 def _to_url(db: str) -> str:
@@ -32,9 +34,15 @@ def _ingest_memory_mb(value: str | None) -> int:
         mb = -1
     if mb < 0:
         raise ConfigError(
-            f"IRONRIVER_INGEST_MEMORY_MB must be a whole number of MiB (0 or more), not {value!r}.",
-            hint=f"e.g. IRONRIVER_INGEST_MEMORY_MB=4096, or unset it for the default "
-            f"({DEFAULT_INGEST_MEMORY_MB}).",
+            msg(
+                "IRONRIVER_INGEST_MEMORY_MB must be a whole number of MiB (0 or more), not "
+                "{value!r}.",
+                value=value,
+            ),
+            hint=msg(
+                "e.g. IRONRIVER_INGEST_MEMORY_MB=4096, or unset it for the default ({default}).",
+                default=DEFAULT_INGEST_MEMORY_MB,
+            ),
         )
     return mb
 
@@ -64,7 +72,7 @@ class Settings:
     ledger_dir: Path
     principals_file: Path | None = None
     principal: str | None = None
-    busy_timeout_s: float = 120.0
+    busy_timeout_s: float = float(DEFAULT_BUSY_TIMEOUT_S)
     ingest_memory_mb: int = DEFAULT_INGEST_MEMORY_MB
 
     @classmethod
@@ -88,11 +96,17 @@ class Settings:
         pfile = principals_file or env.get("IRONRIVER_PRINCIPALS")
         busy = env.get("IRONRIVER_BUSY_TIMEOUT")
         try:
-            busy_timeout_s = float(busy) if busy else 120.0
+            busy_timeout_s = float(busy) if busy else float(DEFAULT_BUSY_TIMEOUT_S)
         except ValueError:
             raise ConfigError(
-                f"IRONRIVER_BUSY_TIMEOUT must be a number of seconds, not {busy!r}.",
-                hint="e.g. IRONRIVER_BUSY_TIMEOUT=300, or unset it for the default (120).",
+                msg(
+                    "IRONRIVER_BUSY_TIMEOUT must be a number of seconds, not {value!r}.",
+                    value=busy,
+                ),
+                hint=msg(
+                    "e.g. IRONRIVER_BUSY_TIMEOUT=300, or unset it for the default ({default}).",
+                    default=DEFAULT_BUSY_TIMEOUT_S,
+                ),
             ) from None
         return cls(
             db_url=db_url,

@@ -56,7 +56,9 @@ def test_search_entity_export(tmp_path: Path) -> None:
     assert {n["entity_id"] for n in data["neighbours"]} == {"s1", "r1"}
     target = tmp_path / "out.jsonl"
     code, out = run("export", "--db", db, "--as", "mx-fgr-analista", "-o", str(target))
-    assert code == 3 and "An export must say why" in out and not target.exists()
+    # a Mexican principal reads its errors in Spanish
+    assert code == 3 and "Toda exportación debe indicar su motivo" in out
+    assert not target.exists()
     args = ("--as", "mx-fgr-analista", "--reason", "partner share", "-o", str(target))
     code, out = run("export", "--db", db, *args)
     assert code == 0
@@ -214,7 +216,7 @@ def test_retract_hides_and_is_audited(tmp_path: Path) -> None:
     code, out = run(*args, "--reason", "typo", "--as", "auditor")  # no ingest role
     assert code == 3 and "may not ingest" in out
     code, out = run(*args, "--reason", "typo", "--as", "mx-fgr-analista")  # cannot see it
-    assert code == 4 and "No statement of 'g1'" in out
+    assert code == 4 and "Ninguna afirmación de 'g1'" in out
     code, out = run(*args, "--reason", "typo", "--as", "us-atf-analyst")  # ATF's own
     assert code == 0 and "Retracted 1 statement(s) of g1" in out and "Glock" in out
     _, out = run("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--json")

@@ -162,7 +162,7 @@ def test_missing_read_audit_file_is_reported_not_recreated(tmp_path: Path) -> No
         View(store, ATF, reason="r").entity("g1")
     assert "restart-reads" in (info.value.hint or "")
     assert not path.exists()  # opening and reading did not quietly start a new chain
-    problems = store.audit.verify().problems
+    problems = tuple(str(p) for p in store.audit.verify().problems)
     assert len(problems) == 1 and problems[0].startswith("reads chain: the read-audit file")
     with pytest.raises(AuditError, match="Say why"):
         store.audit.restart_reads("loader", "")
@@ -187,7 +187,7 @@ def test_replaced_read_audit_file_is_reported(tmp_path: Path) -> None:
     paths[0].unlink()
     paths[1].rename(paths[0])  # b's reads chain, self-consistent, put in a's place
     store = open_store(str(tmp_path / "a.db"))
-    problems = store.audit.verify().problems
+    problems = tuple(str(p) for p in store.audit.verify().problems)
     assert problems == (
         "reads chain: event 1 does not start the chain the store recorded "
         "(the read-audit file was replaced, or belongs to another store)",

@@ -159,7 +159,7 @@ def test_audit_chain_detects_tampering(store: Store) -> None:
     _drop_guards(store)
     with engine.begin() as conn:
         conn.execute(text("UPDATE audit_read_events SET reason = 'nothing' WHERE seq = 2"))
-    problems = store.audit.verify().problems
+    problems = tuple(str(p) for p in store.audit.verify().problems)
     assert any("reads chain: event 2 was edited" in p for p in problems)
 
 
@@ -183,13 +183,13 @@ def test_audit_detects_removed_and_reordered(
     engine = _chain_engine(store, chain)
     with engine.begin() as conn:
         conn.execute(text(f"DELETE FROM {events} WHERE seq = :s"), {"s": seqs[1]})
-    problems = store.audit.verify().problems
+    problems = tuple(str(p) for p in store.audit.verify().problems)
     assert any(p.startswith(f"{chain} chain: event {seqs[1]} is missing") for p in problems)
     with engine.begin() as conn:
         conn.execute(
             text(f"UPDATE {events} SET seq = :a WHERE seq = :b"), {"a": seqs[1], "b": seqs[3]}
         )
-    problems = store.audit.verify().problems
+    problems = tuple(str(p) for p in store.audit.verify().problems)
     assert problems and all(p.startswith(f"{chain} chain:") for p in problems)
 
 
@@ -214,7 +214,7 @@ def test_audit_detects_truncated_tail(store: Store, action: str, chain: str, eve
     _drop_guards(store)
     with _chain_engine(store, chain).begin() as conn:
         conn.execute(text(f"DELETE FROM {events} WHERE seq = :s"), {"s": last.seq})
-    problems = store.audit.verify().problems
+    problems = tuple(str(p) for p in store.audit.verify().problems)
     assert problems == (
         f"{chain} chain: the newest event should be {last.seq}, but the chain ends at "
         f"{last.seq - 1} (events removed from the end)",

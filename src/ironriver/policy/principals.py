@@ -10,6 +10,7 @@ principals:
     agency: FGR
     country: MX
     roles: [analyst]
+    lang: es        # optional: en or es (default: Spanish for MX, English otherwise)
 ```
 Roles: `analyst` (read, search), `ingest` (write datasets of the own agency), `export`
 (bulk export), `auditor` (read the audit log), `admin` (all).
@@ -23,57 +24,93 @@ from typing import Any
 import yaml
 
 from ironriver.errors import ConfigError
+from ironriver.i18n import Msg, msg, parse_lang
 from ironriver.policy.markings import Principal
 
 ROLES = frozenset({"analyst", "ingest", "export", "auditor", "admin"})
+_PRINCIPALS_FILE = msg("principals file")  # what errors call a document given without a name
 
 
-def parse_principals(data: Any, source: str = "principals file") -> dict[str, Principal]:
+def parse_principals(data: Any, source: str | Msg = _PRINCIPALS_FILE) -> dict[str, Principal]:
+    """The principals of a parsed YAML document; `source` (its file name) names it in errors."""
     if not isinstance(data, dict) or not isinstance(data.get("principals"), list):
         raise ConfigError(
-            f"{source} must hold a 'principals:' list.",
-            hint="See `ironriver.policy.principals` for the format.",
+            msg("{source} must hold a 'principals:' list.", source=source),
+            hint=msg("See `ironriver.policy.principals` for the format."),
         )
     out: dict[str, Principal] = {}
     for i, item in enumerate(data["principals"], start=1):
         if not isinstance(item, dict):
-            raise ConfigError(f"{source}: principal #{i} is not a mapping.")
+            raise ConfigError(msg("{source}: principal #{i} is not a mapping.", source=source, i=i))
         missing = [k for k in ("name", "agency", "country") if not item.get(k)]
         if missing:
             raise ConfigError(
-                f"{source}: principal #{i} lacks {', '.join(missing)}.",
-                hint="Each principal needs name, agency and country.",
+                msg(
+                    "{source}: principal #{i} lacks {fields}.",
+                    source=source,
+                    i=i,
+                    fields=", ".join(missing),
+                ),
+                hint=msg("Each principal needs name, agency and country."),
             )
         roles = frozenset(str(r) for r in item.get("roles", ["analyst"]))
         unknown = roles - ROLES
         if unknown:
             raise ConfigError(
-                f"{source}: principal {item['name']!r} has unknown roles {sorted(unknown)}.",
-                hint=f"Use roles from {sorted(ROLES)}.",
+                msg(
+                    "{source}: principal {name!r} has unknown roles {roles}.",
+                    source=source,
+                    name=item["name"],
+                    roles=sorted(unknown),
+                ),
+                hint=msg("Use roles from {roles}.", roles=sorted(ROLES)),
             )
         name = str(item["name"])
         if name in out:
-            raise ConfigError(f"{source}: principal {name!r} is declared twice.")
+            raise ConfigError(
+                msg("{source}: principal {name!r} is declared twice.", source=source, name=name)
+            )
         out[name] = Principal(
             name=name,
             agency=str(item["agency"]).upper(),
             country=str(item["country"]).upper(),
             roles=roles,
             description=str(item.get("description", "")),
+            lang=_lang(item.get("lang"), source, name),
         )
     return out
+
+
+def _lang(value: Any, source: str | Msg, name: str) -> str:
+    """A principal's optional `lang:` (en or es)."""
+    if value is None or value == "":
+        return ""
+    lang = parse_lang(str(value))
+    if lang is None:
+        raise ConfigError(
+            msg(
+                "{source}: principal {name} has an unknown language {value}.",
+                source=source,
+                name=repr(name),
+                value=repr(value),
+            ),
+            hint=msg("Use lang: en or lang: es (or leave it out: Spanish for Mexican agencies)."),
+        )
+    return lang
 
 
 def load_principals(path: Path) -> dict[str, Principal]:
     if not path.exists():
         raise ConfigError(
-            f"Principals file {path} does not exist.",
-            hint="Create it (see `ironriver init`) or pass --principals.",
+            msg("Principals file {path} does not exist.", path=path),
+            hint=msg("Create it (see `ironriver init`) or pass --principals."),
         )
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ConfigError(f"Principals file {path} is not valid YAML: {exc}") from exc
+        raise ConfigError(
+            msg("Principals file {path} is not valid YAML: {error}", path=path, error=exc)
+        ) from exc
     return parse_principals(data, str(path))
 
 
@@ -118,10 +155,12 @@ principals:
 
 def get_principal(principals: dict[str, Principal], name: str | None) -> Principal:
     if not name:
-        raise ConfigError("No principal given.", hint="Pass --as NAME (or set IRONRIVER_AS).")
+        raise ConfigError(
+            msg("No principal given."), hint=msg("Pass --as NAME (or set IRONRIVER_AS).")
+        )
     if name not in principals:
         raise ConfigError(
-            f"Unknown principal {name!r}.",
-            hint=f"Known principals: {', '.join(sorted(principals))}.",
+            msg("Unknown principal {name!r}.", name=name),
+            hint=msg("Known principals: {names}.", names=", ".join(sorted(principals))),
         )
     return principals[name]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ironriver.errors import ConfigError, NotFound
+from ironriver.i18n import msg
 from ironriver.policy.markings import Principal
 from ironriver.policy.rights import authorize_ingest, speaks_for
 from ironriver.policy.view import StatementRecord, View
@@ -47,8 +48,8 @@ def retract(
     a chosen statement belongs to another agency's dataset (nothing is retracted then)."""
     if not reason.strip():
         raise ConfigError(
-            "A retraction needs a reason (it is audited).",
-            hint='Pass --reason "why these statements are withdrawn".',
+            msg("A retraction needs a reason (it is audited)."),
+            hint=msg('Pass --reason "why these statements are withdrawn".'),
         )
     view = View(store, principal, reason=reason)
     visible = view.statements(entity_id)
@@ -56,9 +57,13 @@ def retract(
     unknown = wanted - {s.id for s in visible}
     if unknown:
         raise NotFound(
-            f"{len(unknown)} statement id(s) are not statements of {entity_id!r} that you "
-            f"can see: {', '.join(sorted(unknown)[:5])}.",
-            hint=f"List them with: ironriver entity {entity_id} --json",
+            msg(
+                "{n} statement id(s) are not statements of {entity_id!r} that you can see: {ids}.",
+                n=len(unknown),
+                entity_id=entity_id,
+                ids=", ".join(sorted(unknown)[:5]),
+            ),
+            hint=msg("List them with: ironriver entity {entity_id} --json", entity_id=entity_id),
         )
     chosen = [
         s for s in visible if (not wanted or s.id in wanted) and (prop is None or s.prop == prop)
@@ -68,10 +73,21 @@ def retract(
         chosen = [s for s in chosen if speaks_for(principal, owner[s.dataset])]
     if not chosen:
         raise NotFound(
-            f"No statement of {entity_id!r} that you can see and retract matches"
-            + (f" property {prop!r}" if prop else "")
-            + ".",
-            hint=f"See its statements and their datasets with: ironriver entity {entity_id}",
+            msg(
+                "No statement of {entity_id!r} that you can see and retract matches property "
+                "{prop!r}.",
+                entity_id=entity_id,
+                prop=prop,
+            )
+            if prop
+            else msg(
+                "No statement of {entity_id!r} that you can see and retract matches.",
+                entity_id=entity_id,
+            ),
+            hint=msg(
+                "See its statements and their datasets with: ironriver entity {entity_id}",
+                entity_id=entity_id,
+            ),
         )
     for s in chosen:  # all or nothing: refuse before writing anything
         authorize_ingest(principal, s.dataset, owner[s.dataset])

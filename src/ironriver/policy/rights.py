@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from ironriver.errors import AccessDenied
+from ironriver.i18n import Msg, msg
 from ironriver.policy.markings import Principal
 
 
@@ -23,24 +24,35 @@ def authorize_ingest(principal: Principal, dataset: str, owner_agency: str) -> N
     """Raise `AccessDenied` unless `principal` may load data into `dataset`."""
     if not principal.has_role("ingest"):
         raise AccessDenied(
-            f"{principal.name} may not ingest.", hint="Ask an administrator for the 'ingest' role."
+            msg("{name} may not ingest.", name=principal.name),
+            hint=msg("Ask an administrator for the {role!r} role.", role="ingest"),
         )
     if not speaks_for(principal, owner_agency):
         raise AccessDenied(
-            f"{principal.name} ({principal.agency}) may not load {dataset!r}, which belongs "
-            f"to {owner_agency.upper()}.",
-            hint=f"Ingest it as a principal of {owner_agency.upper()}.",
+            msg(
+                "{name} ({agency}) may not load {dataset!r}, which belongs to {owner}.",
+                name=principal.name,
+                agency=principal.agency,
+                dataset=dataset,
+                owner=owner_agency.upper(),
+            ),
+            hint=msg("Ingest it as a principal of {owner}.", owner=owner_agency.upper()),
         )
 
 
-def require_role(principal: Principal, role: str, action: str) -> None:
-    """Raise `AccessDenied` ("NAME may not ACTION.") unless `principal` has `role`."""
+def require_role(principal: Principal, role: str, action: str | Msg) -> None:
+    """Raise `AccessDenied` ("NAME may not ACTION.") unless `principal` has `role`. `action`
+    is a verb phrase, `msg("read the audit log")`, so that it is translated with the rest."""
     if not principal.has_role(role):
         raise AccessDenied(
-            f"{principal.name} may not {action}.",
-            hint=f"Ask an administrator for the '{role}' role.",
+            msg("{name} may not {action}.", name=principal.name, action=action),
+            hint=msg("Ask an administrator for the {role!r} role.", role=role),
         )
 
 
 def authorize_export(principal: Principal) -> None:
-    require_role(principal, "export", "export")
+    if not principal.has_role("export"):
+        raise AccessDenied(
+            msg("{name} may not export.", name=principal.name),
+            hint=msg("Ask an administrator for the {role!r} role.", role="export"),
+        )

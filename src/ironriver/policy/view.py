@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 
 from ironriver.errors import AccessDenied, NotFound
+from ironriver.i18n import Msg, msg
 from ironriver.model import get_model
 from ironriver.policy.markings import Marking, Principal, can_see
 from ironriver.store.ids import (
@@ -231,20 +232,38 @@ class View:
         """An audited read that gives no reason."""
         return self.audit and not self.reason.strip()
 
-    def _justify(self, label_ids: Iterable[int], what: str) -> None:
+    def _justify(self, label_ids: Iterable[int], entity_id: str) -> None:
         """Refuse an audited read of AMBER+STRICT or RED statements that gives no reason."""
         if self._unjustified and self._sensitive:
             markings = (self._sensitive[i] for i in label_ids if i in self._sensitive)
-            self._justify_markings(markings, what, "statements")
+            found = _sensitive_text(markings)
+            if found is not None:
+                self._refuse(
+                    msg(
+                        "Entity {entity_id!r} holds {markings} statements: reading them must "
+                        "say why (the reason is audited).",
+                        entity_id=entity_id,
+                        markings=found,
+                    )
+                )
 
-    def _justify_markings(self, markings: Iterable[str], what: str, unit: str) -> None:
-        found = sorted({str(m) for m in markings} & set(SENSITIVE))
-        if self._unjustified and found:
-            raise AccessDenied(
-                f"{what} holds {' and '.join(found)} {unit}: reading them must say why "
-                "(the reason is audited).",
-                hint='Pass --reason "why you need it" (library: View(..., reason=...)).',
+    def _justify_ledger(self, markings: Iterable[str], name: str) -> None:
+        """Refuse an audited read of AMBER+STRICT or RED ledger rows that gives no reason."""
+        found = _sensitive_text(markings)
+        if self._unjustified and found is not None:
+            self._refuse(
+                msg(
+                    "Ledger {name!r} holds {markings} rows: reading them must say why (the "
+                    "reason is audited).",
+                    name=name,
+                    markings=found,
+                )
             )
+
+    def _refuse(self, text: Msg) -> None:
+        raise AccessDenied(
+            text, hint=msg('Pass --reason "why you need it" (library: View(..., reason=...)).')
+        )
 
     def _entity_rows(self, entity_id: str) -> Select[Any]:
         """The `_ROW` columns of an entity's visible statements."""
@@ -275,7 +294,7 @@ class View:
         rows = list(rows)
         if not rows:
             return None
-        self._justify((r[10] for r in rows), f"Entity {rows[0][0]!r}")
+        self._justify((r[10] for r in rows), rows[0][0])
         stmts = [self._stmt(r) for r in rows]
         try:
             return StatementEntity.from_statements(_DATASET, stmts)
@@ -299,8 +318,8 @@ class View:
         entity = self.entity(entity_id)
         if entity is None:
             raise NotFound(
-                f"No entity {entity_id!r} is visible to you.",
-                hint="Check the id, or search: ironriver search NAME",
+                msg("No entity {entity_id!r} is visible to you.", entity_id=entity_id),
+                hint=msg("Check the id, or search: ironriver search NAME"),
             )
         return entity
 
@@ -352,7 +371,7 @@ class View:
         )
         with self.store.engine.connect() as conn:
             rows = conn.execute(query).all()
-        self._justify((r.label_id for r in rows), f"Entity {entity_id!r}")
+        self._justify((r.label_id for r in rows), entity_id)
         self._log("read-statements", entity_id)
         records = [
             StatementRecord(
@@ -625,11 +644,11 @@ class View:
         model = get_model()
         target = model.get(schema) if schema else None
         if schema and target is None:
-            raise NotFound(f"Unknown schema {schema!r}.")
+            raise NotFound(msg("Unknown schema {schema!r}.", schema=schema))
         if self._unjustified:
             raise AccessDenied(
-                "An export must say why (the reason is audited).",
-                hint='Pass --reason "why and for whom" (library: View(..., reason=...)).',
+                msg("An export must say why (the reason is audited)."),
+                hint=msg('Pass --reason "why and for whom" (library: View(..., reason=...)).'),
             )
         self._log("export", schema or "*")
         query = select(*_ROW).where(self._visible())
@@ -675,7 +694,7 @@ class View:
             raise
         if self._unjustified:  # sensitive rows need a reason
             found = [r[0] for r in relation.project("_marking").distinct().fetchall()]
-            self._justify_markings(found, f"Ledger {name!r}", "rows")
+            self._justify_ledger(found, name)
         self._log("ledger", name)
         return relation
 
@@ -701,6 +720,17 @@ class View:
         finally:
             con.close()
         return out
+
+
+def _sensitive_text(markings: Iterable[str]) -> str | Msg | None:
+    """The AMBER+STRICT and RED markings among `markings`, as a phrase ("AMBER+STRICT and
+    RED"), or None when there is none."""
+    found = sorted({str(m) for m in markings} & set(SENSITIVE))
+    if not found:
+        return None
+    if len(found) == 1:
+        return found[0]
+    return msg("{first} and {second}", first=found[0], second=found[1])
 
 
 def _common(model: Any, schemata: set[str], cache: dict[frozenset[str], str]) -> str:

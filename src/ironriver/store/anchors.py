@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, select
 
+from ironriver.i18n import Msg, msg
 from ironriver.store.tables import audit_read_events
 
 ANCHOR_KEY = "read_anchor"
@@ -81,30 +82,44 @@ def parse_anchor(seq: int, at: str, detail: str) -> Anchor | None:
     return Anchor(seq, at, value["seq"], str(value.get("hash", "")))
 
 
-def check_anchors(anchors: list[Anchor], last: int, hashes: dict[int, str]) -> list[str]:
+def check_anchors(anchors: list[Anchor], last: int, hashes: dict[int, str]) -> list[Msg]:
     """What `anchors` (those of the current reads chain) say about it, which ends at `last`
     and has `hashes` at the anchored seqs: one that ends before an anchored event was cut
     short or rolled back to an earlier copy; one that holds another event at an anchored seq
     was rewritten, or replaced by an earlier copy written to since. One problem per kind,
     naming the anchor that shows it best, so fifty anchored ingests do not make fifty lines."""
-    problems = []
+    problems: list[Msg] = []
     beyond = [a for a in anchors if a.seq > last]
     if beyond:
         newest = max(beyond, key=lambda a: (a.seq, a.event))
-        more = f"; {len(beyond) - 1} more anchors lie beyond its end" if len(beyond) > 1 else ""
         problems.append(
-            f"reads chain: the read-audit file is older than the store: read events after "
-            f"seq {last} were removed or the file was replaced by an earlier copy "
-            f"(writes-chain event {newest.event}, at {newest.at}, recorded read event "
-            f"{newest.seq}{more})"
+            msg(
+                "reads chain: the read-audit file is older than the store: read events after "
+                "seq {last} were removed or the file was replaced by an earlier copy "
+                "(writes-chain event {event}, at {at}, recorded read event {seq}{more})",
+                last=last,
+                event=newest.event,
+                at=newest.at,
+                seq=newest.seq,
+                more=msg("; {n} more anchors lie beyond its end", n=len(beyond) - 1)
+                if len(beyond) > 1
+                else "",
+            )
         )
     differ = [a for a in anchors if 0 < a.seq <= last and hashes.get(a.seq) != a.hash]
     if differ:
         first = min(differ, key=lambda a: (a.seq, a.event))
-        more = f"; {len(differ) - 1} more anchors disagree too" if len(differ) > 1 else ""
         problems.append(
-            f"reads chain: event {first.seq} is not the one writes-chain event {first.event} "
-            f"(at {first.at}) recorded: read events up to it were rewritten, or the file was "
-            f"replaced by an earlier copy that has been appended to since{more}"
+            msg(
+                "reads chain: event {seq} is not the one writes-chain event {event} (at {at}) "
+                "recorded: read events up to it were rewritten, or the file was replaced by "
+                "an earlier copy that has been appended to since{more}",
+                seq=first.seq,
+                event=first.event,
+                at=first.at,
+                more=msg("; {n} more anchors disagree too", n=len(differ) - 1)
+                if len(differ) > 1
+                else "",
+            )
         )
     return problems

@@ -82,6 +82,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.exc import DBAPIError
 
 from ironriver.errors import AuditError, StoreError
+from ironriver.i18n import Msg, msg
 from ironriver.logs import get_logger
 from ironriver.store.anchors import (
     ANCHOR_KEY,
@@ -138,7 +139,8 @@ class AuditEvent:
 class VerifyResult:
     ok: bool
     events: int
-    problems: tuple[str, ...]
+    problems: tuple[Msg, ...]
+    """What is wrong, one finding each: `str(p)` is English, `p.render(lang)` translates."""
     chains: dict[str, int] = field(default_factory=dict)  # events per chain
     anchored: int = 0
     """The newest read event (seq) of the current reads chain that the writes chain anchors:
@@ -341,7 +343,7 @@ def _events(
 @dataclass
 class _ChainCheck:
     events: int = 0
-    problems: list[str] = field(default_factory=list)
+    problems: list[Msg] = field(default_factory=list)
     read_chain: dict[str, Any] | None = None  # the newest read-chain-start event's detail
     read_chain_at: str = ""
     anchors: list[Anchor] = field(default_factory=list)  # writes: since the newest start
@@ -356,25 +358,37 @@ def _verify(
     Collects the writes chain's anchors, and the reads chain's hashes at `anchored` seqs."""
     check = _ChainCheck()
     problems = check.problems
-    name = f"{chain.name} chain"
+    name = msg("writes chain") if chain is _WRITE_CHAIN else msg("reads chain")
     prev = genesis
     expected_seq = 1
     for row in conn.execute(select(chain.events).order_by(chain.events.c.seq)):
         check.events += 1
         if row.seq != expected_seq:
             problems.append(
-                f"{name}: event {expected_seq} is missing (next event found is {row.seq})"
+                msg(
+                    "{chain}: event {seq} is missing (next event found is {found})",
+                    chain=name,
+                    seq=expected_seq,
+                    found=row.seq,
+                )
             )
         if row.prev_hash != prev:
             if check.events == 1 and row.seq == 1:
                 problems.append(
-                    f"{name}: event 1 does not start the chain the store recorded (the "
-                    "read-audit file was replaced, or belongs to another store)"
+                    msg(
+                        "{chain}: event 1 does not start the chain the store recorded (the "
+                        "read-audit file was replaced, or belongs to another store)",
+                        chain=name,
+                    )
                 )
             else:
                 problems.append(
-                    f"{name}: event {row.seq} does not follow the event before it "
-                    "(removed or reordered events)"
+                    msg(
+                        "{chain}: event {seq} does not follow the event before it (removed "
+                        "or reordered events)",
+                        chain=name,
+                        seq=row.seq,
+                    )
                 )
         digest = _digest(
             row.prev_hash,
@@ -388,7 +402,13 @@ def _verify(
             row.detail,
         )
         if digest != row.hash:
-            problems.append(f"{name}: event {row.seq} was edited (its hash does not match)")
+            problems.append(
+                msg(
+                    "{chain}: event {seq} was edited (its hash does not match)",
+                    chain=name,
+                    seq=row.seq,
+                )
+            )
         if row.action == READ_CHAIN_START and chain is _WRITE_CHAIN:
             try:
                 check.read_chain, check.read_chain_at = json.loads(row.detail), row.at
@@ -407,11 +427,16 @@ def _verify(
     head = conn.execute(select(chain.head.c.seq, chain.head.c.hash)).first()
     if head is not None and (head.seq != expected_seq - 1 or head.hash != prev):
         problems.append(
-            f"{name}: the newest event should be {head.seq}, but the chain ends at "
-            f"{expected_seq - 1} (events removed from the end)"
+            msg(
+                "{chain}: the newest event should be {head}, but the chain ends at {last} "
+                "(events removed from the end)",
+                chain=name,
+                head=head.seq,
+                last=expected_seq - 1,
+            )
         )
     if head is None and check.events:
-        problems.append(f"{name}: the audit head record is missing")
+        problems.append(msg("{chain}: the audit head record is missing", chain=name))
     check.last = expected_seq - 1
     return check
 
@@ -431,7 +456,9 @@ def _open_read_file(path: Path, busy_timeout_s: float, create: bool) -> Engine:
     """An engine on a read-audit file, checked to be one (and of a schema version this code
     knows); with `create`, an empty or missing file is given the schema first."""
     if not create and not path.exists():
-        raise AuditError(f"The read-audit file {path} is missing.", hint=_MISSING_HINT)
+        raise AuditError(
+            msg("The read-audit file {path} is missing.", path=path), hint=_MISSING_HINT
+        )
     url = f"sqlite:///{path}"
     engine = create_engine(url, **engine_options(url))
     configure_engine(engine, busy_timeout_s)
@@ -451,14 +478,22 @@ def _open_read_file(path: Path, busy_timeout_s: float, create: bool) -> Engine:
                     app_id, version = _APPLICATION_ID, _READ_FILE_VERSION
         if app_id != _APPLICATION_ID:
             raise StoreError(
-                f"{path} is not an ironriver read-audit file.",
-                hint=f"Move it away: a store's read-audit file is '<store file>{READ_FILE_SUFFIX}'.",
+                msg("{path} is not an ironriver read-audit file.", path=path),
+                hint=msg(
+                    "Move it away: a store's read-audit file is '<store file>{suffix}'.",
+                    suffix=READ_FILE_SUFFIX,
+                ),
             )
         if version != _READ_FILE_VERSION:
             raise StoreError(
-                f"The read-audit file {path} has schema version {version}; this ironriver "
-                f"knows version {_READ_FILE_VERSION}.",
-                hint="Upgrade ironriver to the version that wrote this store.",
+                msg(
+                    "The read-audit file {path} has schema version {version}; this ironriver "
+                    "knows version {known}.",
+                    path=path,
+                    version=version,
+                    known=_READ_FILE_VERSION,
+                ),
+                hint=msg("Upgrade ironriver to the version that wrote this store."),
             )
     except BaseException:
         engine.dispose()
@@ -471,7 +506,7 @@ def _file_marks(conn: Connection) -> tuple[int, int]:
     return app_id, int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
 
 
-_MISSING_HINT = (
+_MISSING_HINT = msg(
     "A SQLite store is two files: restore the read-audit file from the backup or copy this "
     "store came from, beside the store file. If it is lost, record that with "
     "`ironriver audit restart-reads --as ADMIN --reason WHY` and reads are audited again."
@@ -574,8 +609,15 @@ class AuditLog:
             anchor = self._anchor(conn)
             if "unavailable" in anchor:
                 raise AuditError(
-                    f"Cannot anchor the reads chain: its file {self.read_file} is "
-                    f"{anchor['unavailable']}.",
+                    msg(
+                        "Cannot anchor the reads chain: its file {path} is missing.",
+                        path=self.read_file,
+                    )
+                    if anchor["unavailable"] == "missing"
+                    else msg(
+                        "Cannot anchor the reads chain: its file {path} is unreadable.",
+                        path=self.read_file,
+                    ),
                     hint=_MISSING_HINT,
                 )
             return anchor
@@ -641,10 +683,15 @@ class AuditLog:
             if held:
                 engine.dispose()
                 raise StoreError(
-                    f"{self.read_file} already holds {held} read-audit events of another "
-                    "store (or of an earlier store of the same name).",
-                    hint="Move that file away (keep it if it is evidence) and open the store "
-                    "again.",
+                    msg(
+                        "{path} already holds {n} read-audit events of another store (or of "
+                        "an earlier store of the same name).",
+                        path=self.read_file,
+                        n=held,
+                    ),
+                    hint=msg(
+                        "Move that file away (keep it if it is evidence) and open the store again."
+                    ),
                 )
             with self._lock:
                 if self._read_engine is not None:
@@ -657,18 +704,27 @@ class AuditLog:
         events it held are gone; the writes chain says when and by whom that was accepted."""
         if self.read_file is None:
             raise AuditError(
-                "This store keeps its reads chain inside the store: there is no read-audit "
-                "file to restart.",
-                hint="Run `ironriver audit verify` to check both chains.",
+                msg(
+                    "This store keeps its reads chain inside the store: there is no "
+                    "read-audit file to restart."
+                ),
+                hint=msg("Run `ironriver audit verify` to check both chains."),
             )
         if self.read_file.exists():
             raise AuditError(
-                f"The read-audit file {self.read_file} exists: there is nothing to restart.",
-                hint="Run `ironriver audit verify`; move the file away first only if it is "
-                "not this store's.",
+                msg(
+                    "The read-audit file {path} exists: there is nothing to restart.",
+                    path=self.read_file,
+                ),
+                hint=msg(
+                    "Run `ironriver audit verify`; move the file away first only if it is "
+                    "not this store's."
+                ),
             )
         if not reason:
-            raise AuditError("Say why the read-audit file is lost.", hint="Pass --reason.")
+            raise AuditError(
+                msg("Say why the read-audit file is lost."), hint=msg("Pass --reason.")
+            )
         with write_transaction(self._engine) as conn:
             return self.start_reads(conn, actor, reason)
 
@@ -709,9 +765,12 @@ class AuditLog:
         if self.read_file is not None and not self.read_file.exists():
             if start is not None:
                 problems.append(
-                    f"reads chain: the read-audit file {self.read_file} is missing (the "
-                    f"store started it at {writes.read_chain_at}); its events are lost "
-                    "unless it is restored"
+                    msg(
+                        "reads chain: the read-audit file {path} is missing (the store "
+                        "started it at {at}); its events are lost unless it is restored",
+                        path=self.read_file,
+                        at=writes.read_chain_at,
+                    )
                 )
         else:
             with self.read_engine().connect() as conn:

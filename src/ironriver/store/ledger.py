@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ironriver.errors import NotFound, StoreError
+from ironriver.i18n import msg
 from ironriver.policy.markings import AccessLabel, Marking, Principal, can_see, parse_releasable
 from ironriver.prefetch import prefetch
 
@@ -54,7 +55,10 @@ class LedgerInfo:
 def _check_name(kind: str, name: str) -> None:
     if not _NAME_RE.match(name):
         raise StoreError(
-            f"Invalid {kind} name {name!r}.", hint="Use lower-case letters, digits and underscores."
+            msg("Invalid dataset name {name!r}.", name=name)
+            if kind == "dataset"
+            else msg("Invalid ledger name {name!r}.", name=name),
+            hint=msg("Use lower-case letters, digits and underscores."),
         )
 
 
@@ -88,8 +92,8 @@ class LedgerStore:
         for name in table.column_names:
             if name.startswith("_") and name != "_source_ref":
                 raise StoreError(
-                    f"Ledger column {name!r} is reserved.",
-                    hint="Column names starting with _ are ledger metadata.",
+                    msg("Ledger column {name!r} is reserved.", name=name),
+                    hint=msg("Column names starting with _ are ledger metadata."),
                 )
         n = table.num_rows
         if "_source_ref" not in table.column_names:
@@ -172,9 +176,7 @@ class LedgerStore:
         """The rows of `ledger` (over all datasets) that `principal` may see."""
         files = self.files(ledger)
         if not files:
-            raise NotFound(
-                f"No ledger named {ledger!r}.", hint="List the ledgers with `ironriver ledgers`."
-            )
+            raise _no_ledger(ledger)
         paths = [str(p) for p in files]
         labels = con.execute(
             "SELECT DISTINCT filename, _owner_agency, _owner_country, _marking, _releasable_to "
@@ -197,9 +199,7 @@ class LedgerStore:
         if not keep:
             # Indistinguishable from a ledger that does not exist: the principal must not
             # learn that records it may not see are there.
-            raise NotFound(
-                f"No ledger named {ledger!r}.", hint="List the ledgers with `ironriver ledgers`."
-            )
+            raise _no_ledger(ledger)
         allowed = [list(t) for t in sorted(visible)]
         return con.sql(
             "SELECT * FROM read_parquet(?, union_by_name = true) "
@@ -207,6 +207,13 @@ class LedgerStore:
             "coalesce(_releasable_to, '')])",
             params=[keep, allowed],
         )
+
+
+def _no_ledger(ledger: str) -> NotFound:
+    return NotFound(
+        msg("No ledger named {name!r}.", name=ledger),
+        hint=msg("List the ledgers with `ironriver ledgers`."),
+    )
 
 
 # Parquet layout of a part. Pinned, because a part's name hashes the file's bytes: the same

@@ -38,6 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ironriver.errors import ModelError, StoreError
+from ironriver.i18n import msg
 from ironriver.model import get_model
 from ironriver.policy.markings import AccessLabel
 from ironriver.prefetch import prefetch
@@ -89,14 +90,14 @@ def prop_type(schema: str, prop: str) -> str:
     sch = get_model().get(schema)
     if sch is None:
         raise ModelError(
-            f"Unknown schema {schema!r}.",
-            hint="Use an FtM schema or one of ironriver's (ironriver.model).",
+            msg("Unknown schema {schema!r}.", schema=schema),
+            hint=msg("Use an FtM schema or one of ironriver's (ironriver.model)."),
         )
     prop_obj = sch.get(prop)
     if prop_obj is None:
         raise ModelError(
-            f"Schema {schema} has no property {prop!r}.",
-            hint=f"See the properties of {schema} with: ftm ref {schema}",
+            msg("Schema {schema} has no property {prop!r}.", schema=schema, prop=prop),
+            hint=msg("See the properties of {schema} with: ftm ref {schema}", schema=schema),
         )
     return str(prop_obj.type.name)
 
@@ -334,9 +335,11 @@ class LookupSorter:
 def _checked(table: pa.Table) -> pa.Table:
     if "source_ref" in table.column_names or "legal_basis" in table.column_names:
         raise StoreError(
-            "A statement stage takes one source file (`source`) and a `source_row` "
-            "column, and the dataset's legal basis.",
-            hint="Use Writer.add_statements for per-row source refs or legal bases.",
+            msg(
+                "A statement stage takes one source file (`source`) and a `source_row` "
+                "column, and the dataset's legal basis."
+            ),
+            hint=msg("Use Writer.add_statements for per-row source refs or legal bases."),
         )
     return table
 

@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from ironriver.errors import NotFound, StoreError
+from ironriver.i18n import msg
 from ironriver.logs import get_logger
 from ironriver.policy.markings import AccessLabel, Marking, parse_releasable, releasable_text
 from ironriver.prefetch import prefetch
@@ -130,8 +131,13 @@ class Store:
         if row is not None:
             if row.agency.upper() != info.agency.upper():
                 raise StoreError(
-                    f"Dataset {info.name!r} belongs to {row.agency}, not {info.agency}.",
-                    hint="Use another dataset name, or ingest as the owning agency.",
+                    msg(
+                        "Dataset {dataset!r} belongs to {owner}, not {agency}.",
+                        dataset=info.name,
+                        owner=row.agency,
+                        agency=info.agency,
+                    ),
+                    hint=msg("Use another dataset name, or ingest as the owning agency."),
                 )
             return int(row.id)
         result = conn.execute(
@@ -154,7 +160,10 @@ class Store:
         with self.engine.connect() as conn:
             row = conn.execute(select(datasets).where(datasets.c.name == name)).first()
         if row is None:
-            raise NotFound(f"No dataset named {name!r}.", hint="List them: ironriver datasets")
+            raise NotFound(
+                msg("No dataset named {name!r}.", name=name),
+                hint=msg("List them: ironriver datasets"),
+            )
         return _dataset_info(row)
 
     def datasets(self) -> list[tuple[int, DatasetInfo]]:
@@ -248,8 +257,10 @@ class Writer:
             found = self.conn.execute(select(datasets.c.id).where(datasets.c.name == name)).scalar()
             if found is None:
                 raise NotFound(
-                    f"Dataset {name!r} is not declared.",
-                    hint="Declare it first (Store.ensure_dataset or the mapping's dataset block).",
+                    msg("Dataset {name!r} is not declared.", name=name),
+                    hint=msg(
+                        "Declare it first (Store.ensure_dataset or the mapping's dataset block)."
+                    ),
                 )
             self._dataset_ids[name] = int(found)
         return self._dataset_ids[name]
@@ -327,8 +338,8 @@ class Writer:
         missing = [c for c in REQUIRED_COLUMNS if c not in table.column_names]
         if missing:
             raise StoreError(
-                f"Statement table lacks columns {missing}.",
-                hint=f"Provide {list(REQUIRED_COLUMNS)}.",
+                msg("Statement table lacks columns {columns}.", columns=missing),
+                hint=msg("Provide {columns}.", columns=list(REQUIRED_COLUMNS)),
             )
         if table.num_rows == 0:
             return 0
@@ -337,8 +348,8 @@ class Writer:
         for col in REQUIRED_COLUMNS:
             if table.column(col).null_count:
                 raise StoreError(
-                    f"Statement column {col!r} has empty values.",
-                    hint="Every statement needs an id, entity, schema, prop, value.",
+                    msg("Statement column {column!r} has empty values.", column=col),
+                    hint=msg("Every statement needs an id, entity, schema, prop, value."),
                 )
         table = self._encode_sources(self._encode_props(table))
         constants: dict[str, int | bool | None] = {
@@ -503,8 +514,8 @@ def open_store(settings: Settings | str, ledger_dir: Path | None = None) -> Stor
         engine = create_engine(url, **dialect.engine_options(url))
     except Exception as exc:
         raise StoreError(
-            f"Cannot open store {url!r}: {exc}",
-            hint="Use sqlite:///path.db or postgresql+psycopg://user@host/db.",
+            msg("Cannot open store {url!r}: {error}", url=url, error=exc),
+            hint=msg("Use sqlite:///path.db or postgresql+psycopg://user@host/db."),
         ) from exc
     dialect.configure_engine(engine, settings.busy_timeout_s)
     audit = AuditLog(engine, read_audit_path(engine), settings.busy_timeout_s)
@@ -523,24 +534,32 @@ def open_store(settings: Settings | str, ledger_dir: Path | None = None) -> Stor
         audit.close()
         engine.dispose()
         raise StoreError(
-            f"Cannot open store {url!r}: {exc.orig}",
-            hint="Check the path or server, and that you may write there.",
+            msg("Cannot open store {url!r}: {error}", url=url, error=exc.orig),
+            hint=msg("Check the path or server, and that you may write there."),
         ) from exc
     except DatabaseError as exc:  # e.g. a file that is not a SQLite database
         audit.close()
         engine.dispose()
         raise StoreError(
-            f"Cannot open store {url!r}: {exc.orig}",
-            hint="--db (or IRONRIVER_DB) must name an ironriver store, or a new path to "
-            "create one; this one exists but is not a database ironriver can read.",
+            msg("Cannot open store {url!r}: {error}", url=url, error=exc.orig),
+            hint=msg(
+                "--db (or IRONRIVER_DB) must name an ironriver store, or a new path to "
+                "create one; this one exists but is not a database ironriver can read."
+            ),
         ) from exc
     except AlembicCommandError as exc:  # a revision this version does not know
         audit.close()
         engine.dispose()
         raise StoreError(
-            f"Store {url!r} has a schema this version of ironriver does not know ({exc}).",
-            hint="It was written by a newer ironriver: upgrade ironriver to open it (stores "
-            "are migrated forward only).",
+            msg(
+                "Store {url!r} has a schema this version of ironriver does not know ({error}).",
+                url=url,
+                error=exc,
+            ),
+            hint=msg(
+                "It was written by a newer ironriver: upgrade ironriver to open it (stores "
+                "are migrated forward only)."
+            ),
         ) from exc
     except BaseException:
         audit.close()

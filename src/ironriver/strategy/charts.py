@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from ironriver.errors import StrategyError
+from ironriver.i18n import msg, t
 from ironriver.strategy.simulate import HISTORY_WEEKS, Simulation
 
 FORMATS = (".png", ".svg")
@@ -23,8 +24,12 @@ FORMATS = (".png", ".svg")
 def _check(path: Path) -> None:
     if path.suffix.lower() not in FORMATS:
         raise StrategyError(
-            f"Cannot draw a chart as {path.suffix or 'a file without suffix'}.",
-            hint="Name the chart file .png or .svg, e.g. --chart members.png",
+            msg("Cannot draw a chart as {suffix}.", suffix=path.suffix)
+            if path.suffix
+            else msg("Cannot draw a chart as a file without suffix."),
+            hint=msg(
+                "Name the chart file .png or .svg, e.g. {example}", example="--chart members.png"
+            ),
         )
 
 
@@ -36,8 +41,8 @@ def scenario_chart(
     series = sim.series()
     fig, axes = plt.subplots(3, 1, figsize=(9, 11), sharex=True)
     for ax, column, label in (
-        (axes[0], "members", "cartel members"),
-        (axes[1], "deaths_per_week", "deaths per week"),
+        (axes[0], "members", t("cartel members")),
+        (axes[1], "deaths_per_week", t("deaths per week")),
     ):
         ax.plot(series["date"], series[column], color="tab:red", label=sim.scenario.name)
         if band is not None:
@@ -47,7 +52,7 @@ def scenario_chart(
                 band[f"{column}_q95"],
                 color="tab:red",
                 alpha=0.2,
-                label="5-95% Monte Carlo",
+                label=t("5-95% Monte Carlo"),
             )
         ax.axvline(series["date"].iloc[HISTORY_WEEKS], color="grey", linestyle="--")
         ax.set_ylabel(label)
@@ -60,9 +65,15 @@ def scenario_chart(
             # factions are empty before their split: leave those weeks out of the log plot
             axes[2].plot(groups.index, members.where(members > 0), label=name)
         axes[2].set_yscale("log")
-        axes[2].set_ylabel("members (log)")
+        axes[2].set_ylabel(t("members (log)"))
         axes[2].legend(loc="upper left", fontsize="small", ncol=2)
-    axes[0].set_title(f"Scenario {sim.scenario.name}: {sim.scenario.description}")
+    axes[0].set_title(
+        t(
+            "Scenario {name}: {description}",
+            name=sim.scenario.name,
+            description=sim.scenario.description_in(),
+        )
+    )
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -77,8 +88,8 @@ def compare_chart(sims: list[Simulation], path: Path) -> Path:
         series = sim.series()
         axes[0].plot(series["date"], series["members"], label=sim.scenario.name)
         axes[1].plot(series["date"], series["deaths_per_week"], label=sim.scenario.name)
-    axes[0].set_ylabel("cartel members")
-    axes[1].set_ylabel("deaths per week")
+    axes[0].set_ylabel(t("cartel members"))
+    axes[1].set_ylabel(t("deaths per week"))
     for ax in axes:
         ax.axvline(sims[0].series()["date"].iloc[HISTORY_WEEKS], color="grey", linestyle="--")
         ax.legend(loc="upper left", fontsize="small")
@@ -92,10 +103,11 @@ def calibration_chart(curve: pd.DataFrame, path: Path) -> Path:
     """Target deaths per week 2012-2021 against the fitted and the paper's parameters."""
     _check(path)
     fig, ax = plt.subplots(figsize=(9, 4))
-    ax.plot(curve["date"], curve["target"], color="black", label="target: 0.1 x (hom. + missing)")
-    ax.plot(curve["date"], curve["fitted"], color="tab:blue", label="fitted")
-    ax.plot(curve["date"], curve["paper"], color="tab:orange", linestyle="--", label="paper")
-    ax.set_ylabel("deaths per week")
+    target = t("target: 0.1 x (hom. + missing)")
+    ax.plot(curve["date"], curve["target"], color="black", label=target)
+    ax.plot(curve["date"], curve["fitted"], color="tab:blue", label=t("fitted"))
+    ax.plot(curve["date"], curve["paper"], color="tab:orange", linestyle="--", label=t("paper"))
+    ax.set_ylabel(t("deaths per week"))
     ax.legend(loc="upper left")
     fig.tight_layout()
     fig.savefig(path)

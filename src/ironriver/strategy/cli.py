@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 import pandas as pd
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
+from ironriver.i18n import Msg, current_lang, msg, render, t, translate
 from ironriver.strategy.calibrate import calibrate as run_calibration
 from ironriver.strategy.decapitation import Split
 from ironriver.strategy.evaluate import (
+    HEADLINES,
     compare_simulations,
     headline_bands,
     horizon_check,
@@ -48,6 +53,95 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+# Table columns as a reader sees them (JSON keeps the column names, which are the English).
+HEADINGS: dict[str, Msg] = {
+    "date": msg("date"),
+    "members": msg("members"),
+    "deaths_per_week": msg("deaths_per_week"),
+    "recruits_per_week": msg("recruits_per_week"),
+    "incapacitated_per_week": msg("incapacitated_per_week"),
+    "scenario": msg("scenario"),
+    "total_deaths_from_2022": msg("total_deaths_from_2022"),
+    "parameter": msg("parameter"),
+    "fitted": msg("fitted"),
+    "paper": msg("paper"),
+    "lower": msg("lower"),
+    "upper": msg("upper"),
+    "at_bound": msg("at_bound"),
+    "elasticity": msg("elasticity"),
+    "share_interdicted": msg("share_interdicted"),
+    "lethality_factor": msg("lethality_factor"),
+    "quantity": msg("quantity"),
+    "ours": msg("ours"),
+    "accepted": msg("accepted"),
+    "ok": msg("ok"),
+    "january_2027_pct": msg("january_2027_pct"),
+    "mean_2027_pct": msg("mean_2027_pct"),
+    "rmse_deaths_per_week": msg("rmse_deaths_per_week"),
+    "r2": msg("r2"),
+    "mape_percent": msg("mape_percent"),
+    "bias_deaths_per_week": msg("bias_deaths_per_week"),
+}
+YEAR_HEADINGS: tuple[tuple[re.Pattern[str], Callable[[str], Msg]], ...] = (
+    (re.compile(r"members_(\d{4})"), lambda y: msg("members_{year}", year=y)),
+    (re.compile(r"deaths_per_week_(\d{4})"), lambda y: msg("deaths_per_week_{year}", year=y)),
+    (
+        re.compile(r"members_change_(\d{4})_pct"),
+        lambda y: msg("members_change_{year}_pct", year=y),
+    ),
+    (
+        re.compile(r"deaths_change_(\d{4})_pct"),
+        lambda y: msg("deaths_change_{year}_pct", year=y),
+    ),
+)
+
+
+def heading(column: object) -> str:
+    """A column name (or a row label naming a column) in the current language."""
+    name = str(column)
+    if name in HEADINGS:
+        return HEADINGS[name].render()
+    for pattern, label in YEAR_HEADINGS:
+        match = pattern.fullmatch(name)
+        if match:
+            return label(match[1]).render()
+    return name
+
+
+def _cell(value: object) -> object:
+    """A table cell as a reader sees it: yes/no, a column name as its heading, a text the
+    library marked for translation (descriptions, quantities) translated; data as it is."""
+    if isinstance(value, bool):
+        return t("True") if value else t("False")
+    if isinstance(value, str):
+        return heading(value) if value in HEADINGS else translate(value, current_lang())
+    return value
+
+
+def shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` for a person: headings and texts in the current language (numbers as they
+    are). English leaves it unchanged: the column names are the English headings."""
+    if current_lang() == "en":
+        return frame
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if is_bool_dtype(values) or not is_numeric_dtype(values):
+            out[column] = values.map(_cell)
+    out.columns = pd.Index([heading(c) for c in out.columns])
+    return out
+
+
+def shown_reproduction(table: pd.DataFrame) -> pd.DataFrame:
+    """`reproduction()`'s table for a person: its texts (one row per headline) translated."""
+    texts = table.assign(
+        quantity=[render(h.label) for h in HEADLINES],
+        paper=[render(h.paper_text) for h in HEADLINES],
+        accepted=[render(h.accepted()) for h in HEADLINES],
+    )
+    return shown(texts)
+
+
 def _yearly(sim: Simulation) -> pd.DataFrame:
     series = sim.series()
     rows = [week_of(y) for y in range(2012, 2013 + sim.weeks // 52)]
@@ -63,6 +157,7 @@ def strategy() -> None:
     The Prieto-Curiel et al. (Science, 2023) model on the 150-group CIDE network, weekly
     from January 2012; scenarios change the levers from January 2022.
 
+    \b
     Example: ironriver strategy run --scenario half-recruitment --years 5
     """
 
@@ -113,6 +208,7 @@ def run(
 ) -> None:
     """Run one scenario; lever flags multiply on top of it from January 2022.
 
+    \b
     Example: ironriver strategy run --scenario status-quo --recruitment 0.5 --split CJNG:3@26
     """
     scenario = get_scenario(name).with_levers(
@@ -150,19 +246,32 @@ def run(
             payload["bands"] = _records(band)
         click.echo(json.dumps(payload))
         return
-    click.echo(f"Scenario {scenario.name}: {scenario.description}")
-    click.echo(_yearly(sim).to_string(index=False))
-    click.echo("\nLargest groups at the end:")
+    click.echo(
+        t(
+            "Scenario {name}: {description}",
+            name=scenario.name,
+            description=scenario.description_in(),
+        )
+    )
+    click.echo(shown(_yearly(sim)).to_string(index=False))
+    click.echo("\n" + t("Largest groups at the end:"))
     click.echo(final.head(10).round(0).to_string())
     if band is not None:
         last = band.iloc[-1]
         click.echo(
-            f"\nMonte Carlo ({runs} runs), last week, 5-95%: members "
-            f"{last['members_q05']:,.0f}-{last['members_q95']:,.0f}; deaths/week "
-            f"{last['deaths_per_week_q05']:.0f}-{last['deaths_per_week_q95']:.0f}"
+            "\n"
+            + t(
+                "Monte Carlo ({runs} runs), last week, 5-95%: members {members_low:,.0f}-"
+                "{members_high:,.0f}; deaths/week {deaths_low:.0f}-{deaths_high:.0f}",
+                runs=runs,
+                members_low=last["members_q05"],
+                members_high=last["members_q95"],
+                deaths_low=last["deaths_per_week_q05"],
+                deaths_high=last["deaths_per_week_q95"],
+            )
         )
     if chart is not None:
-        click.echo(f"Chart written to {chart}")
+        click.echo(t("Chart written to {path}", path=chart))
 
 
 @strategy.command("compare")
@@ -184,6 +293,7 @@ def run(
 def compare(names: tuple[str, ...], years: int, as_json: bool, chart: Path | None) -> None:
     """Members and deaths of several scenarios at 5 and 10 years.
 
+    \b
     Example: ironriver strategy compare --scenario status-quo --scenario no-recruitment
     """
     sims = [simulate(n, years=years) for n in names or HEADLINE_SCENARIOS]
@@ -195,10 +305,12 @@ def compare(names: tuple[str, ...], years: int, as_json: bool, chart: Path | Non
     if as_json:
         click.echo(json.dumps({"years": years, "scenarios": _records(table)}))
         return
-    shown = table.drop(columns=["description"]).set_index("scenario").T
-    click.echo(shown.round(1).to_string())
+    wide = table.drop(columns=["description"]).set_index("scenario").T.round(1)
+    wide.index = pd.Index([heading(c) for c in wide.index])
+    wide.columns.name = heading("scenario")
+    click.echo(wide.to_string())
     if chart is not None:
-        click.echo(f"Chart written to {chart}")
+        click.echo(t("Chart written to {path}", path=chart))
 
 
 @strategy.command("calibrate")
@@ -213,6 +325,7 @@ def compare(names: tuple[str, ...], years: int, as_json: bool, chart: Path | Non
 def calibrate(max_evals: int, as_json: bool, chart: Path | None) -> None:
     """Fit the five parameters to 2012-2021 deaths (bounded least squares).
 
+    \b
     Example: ironriver strategy calibrate --chart fit.png
     """
     result = run_calibration(max_nfev=max_evals)
@@ -234,11 +347,11 @@ def calibrate(max_evals: int, as_json: bool, chart: Path | None) -> None:
             )
         )
         return
-    click.echo(result.table.to_string(index=False))
-    click.echo("\nFit to weekly deaths 2012-2021 (fitted | paper parameters):")
+    click.echo(shown(result.table).to_string(index=False))
+    click.echo("\n" + t("Fit to weekly deaths 2012-2021 (fitted | paper parameters):"))
     for key, value in result.fit.items():
-        click.echo(f"  {key:24s} {value:10.3f} | {result.paper_fit[key]:10.3f}")
-    click.echo(f"Optimiser: {result.message}")
+        click.echo(f"  {heading(key):24s} {value:10.3f} | {result.paper_fit[key]:10.3f}")
+    click.echo(t("Optimiser: {message}", message=result.message))
 
 
 @strategy.command("sweep")
@@ -247,13 +360,14 @@ def calibrate(max_evals: int, as_json: bool, chart: Path | None) -> None:
 def sweep(years: int, as_json: bool) -> None:
     """Sensitivity of arms interdiction: share interdicted x elasticity.
 
+    \b
     Example: ironriver strategy sweep --years 5
     """
     table = interdiction_sweep(years=years)
     if as_json:
         click.echo(json.dumps({"years": years, "sweep": _records(table)}))
         return
-    click.echo(table.round(2).to_string(index=False))
+    click.echo(shown(table.round(2)).to_string(index=False))
 
 
 @strategy.command("reproduce")
@@ -262,6 +376,7 @@ def sweep(years: int, as_json: bool) -> None:
 def reproduce(runs: int, as_json: bool) -> None:
     """The published headlines beside ours (the README table).
 
+    \b
     Example: ironriver strategy reproduce --runs 1000
     """
     table = reproduction()
@@ -276,9 +391,13 @@ def reproduce(runs: int, as_json: bool) -> None:
             payload["bands"] = _records(band)
         click.echo(json.dumps(payload))
         return
-    click.echo(table.round(1).to_string(index=False))
-    click.echo("\nThe 2027 headlines on 1 January 2027 and averaged over 2027 (vs Jan 2022):")
-    click.echo(horizon.round(1).to_string(index=False))
+    click.echo(shown_reproduction(table.round(1)).to_string(index=False))
+    click.echo(
+        "\n" + t("The 2027 headlines on 1 January 2027 and averaged over 2027 (vs Jan 2022):")
+    )
+    click.echo(shown(horizon.round(1)).to_string(index=False))
     if band is not None:
-        click.echo(f"\nMonte Carlo, {runs} runs (Poisson sizes, parameter ranges):")
-        click.echo(band.round(1).to_string(index=False))
+        click.echo(
+            "\n" + t("Monte Carlo, {runs} runs (Poisson sizes, parameter ranges):", runs=runs)
+        )
+        click.echo(shown(band.round(1)).to_string(index=False))

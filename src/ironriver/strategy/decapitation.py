@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ironriver.errors import StrategyError
+from ironriver.i18n import msg
 from ironriver.strategy.network import CartelNetwork, Conflict, Matrix
 from ironriver.strategy.parameters import FACTION_RIVALRY_WEIGHT
 
@@ -48,16 +49,26 @@ class Split:
     def __post_init__(self) -> None:
         if self.factions < 2:
             raise StrategyError(
-                f"A split needs at least 2 factions, got {self.factions}.",
-                hint="Write GROUP:K@WEEK with K >= 2, e.g. CJNG:3@26.",
+                msg("A split needs at least 2 factions, got {factions}.", factions=self.factions),
+                hint=msg("Write GROUP:K@WEEK with K >= 2, e.g. {example}.", example="CJNG:3@26"),
             )
         if self.week < 0:
-            raise StrategyError("The split week must be 0 or later.", hint="e.g. CJNG:3@26.")
+            raise StrategyError(
+                msg("The split week must be 0 or later."),
+                hint=msg("e.g. {example}.", example="CJNG:3@26"),
+            )
         if self.shares is not None:
             if len(self.shares) != self.factions or any(s <= 0 for s in self.shares):
                 raise StrategyError(
-                    f"Split of {self.group}: give {self.factions} positive shares.",
-                    hint="e.g. CJNG:3@26:0.5,0.3,0.2 (they are normalised to sum to 1).",
+                    msg(
+                        "Split of {group}: give {factions} positive shares.",
+                        group=self.group,
+                        factions=self.factions,
+                    ),
+                    hint=msg(
+                        "e.g. {example} (they are normalised to sum to 1).",
+                        example="CJNG:3@26:0.5,0.3,0.2",
+                    ),
                 )
 
     def fractions(self) -> np.ndarray:
@@ -72,9 +83,11 @@ class Split:
         match = SPLIT_PATTERN.match(text.strip())
         if match is None:
             raise StrategyError(
-                f"Cannot read the split {text!r}.",
-                hint="Write GROUP:K@WEEK, e.g. CJNG:3@26 (CJNG splits in 3 factions 26 weeks "
-                "after January 2022), optionally with shares: CJNG:2@0:0.7,0.3.",
+                msg("Cannot read the split {text!r}.", text=text),
+                hint=msg(
+                    "Write GROUP:K@WEEK, e.g. CJNG:3@26 (CJNG splits in 3 factions 26 weeks "
+                    "after January 2022), optionally with shares: CJNG:2@0:0.7,0.3."
+                ),
             )
         shares = match["shares"]
         parsed = None

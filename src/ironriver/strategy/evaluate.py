@@ -12,29 +12,58 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ironriver.i18n import Msg, msg
 from ironriver.strategy.scenarios import Scenario, get_scenario
 from ironriver.strategy.simulate import HISTORY_WEEKS, Simulation, simulate, week_of
 
 
 @dataclass(frozen=True)
 class Headline:
-    """One reproduced quantity with the paper's value and the accepted range."""
+    """One reproduced quantity with the paper's value and the accepted range. The texts
+    are messages: the tables hold their English (`quantity`, `paper`), a reader sees them
+    translated (`table_texts`)."""
 
-    quantity: str
-    paper: str
+    label: Msg
+    paper_text: Msg | str  # a str: no words to translate
     low: float
     high: float
 
+    @property
+    def quantity(self) -> str:
+        return str(self.label)
+
+    @property
+    def paper(self) -> str:
+        return str(self.paper_text)
+
+    def accepted(self) -> Msg:
+        """The accepted range as text."""
+        if self.high == float("inf"):
+            return msg("> {low:g}", low=self.low)
+        return msg("{low:g} to {high:g}", low=self.low, high=self.high)
+
 
 HEADLINES: tuple[Headline, ...] = (
-    Headline("members, January 2022", "~175,000 (160-185k)", 168_780, 179_220),
-    Headline("recruits per week, mean 2012-2021", "350-370", 350, 370),
-    Headline("status quo: members, Jan 2027 vs Jan 2022 (%)", "about +26%", 20, 28),
-    Headline("status quo: deaths per week, Jan 2027 vs Jan 2022 (%)", "about +40%", 33, 42),
-    Headline("recruitment halved: members, Jan 2027 vs Jan 2022 (%)", "about -11%", -13, -7),
+    Headline(msg("members, January 2022"), msg("~175,000 (160-185k)"), 168_780, 179_220),
+    Headline(msg("recruits per week, mean 2012-2021"), "350-370", 350, 370),
     Headline(
-        "incapacitation doubled: members, Jan 2027 vs Jan 2022 (%)",
-        "cartels keep growing (> 0)",
+        msg("status quo: members, Jan 2027 vs Jan 2022 (%)"), msg("about +{pct}%", pct=26), 20, 28
+    ),
+    Headline(
+        msg("status quo: deaths per week, Jan 2027 vs Jan 2022 (%)"),
+        msg("about +{pct}%", pct=40),
+        33,
+        42,
+    ),
+    Headline(
+        msg("recruitment halved: members, Jan 2027 vs Jan 2022 (%)"),
+        msg("about {pct}%", pct=-11),
+        -13,
+        -7,
+    ),
+    Headline(
+        msg("incapacitation doubled: members, Jan 2027 vs Jan 2022 (%)"),
+        msg("cartels keep growing (> 0)"),
         0,
         float("inf"),
     ),
@@ -67,7 +96,7 @@ def reproduction(years: int = 5) -> pd.DataFrame:
             "quantity": [h.quantity for h in HEADLINES],
             "ours": ours,
             "paper": [h.paper for h in HEADLINES],
-            "accepted": [_range(h) for h in HEADLINES],
+            "accepted": [str(h.accepted()) for h in HEADLINES],
             "ok": [h.low <= v <= h.high for h, v in zip(HEADLINES, ours, strict=True)],
         }
     )
@@ -86,7 +115,7 @@ def horizon_check() -> pd.DataFrame:
         ("status-quo", "members", "+26%"),
         ("status-quo", "deaths_per_week", "+40%"),
         ("half-recruitment", "members", "-11%"),
-        ("double-incapacitation", "members", "keeps growing"),
+        ("double-incapacitation", "members", str(msg("keeps growing"))),
     ):
         series = simulate(name, years=6).series()[column]
         base = series.iloc[HISTORY_WEEKS]
@@ -109,14 +138,21 @@ def headline_bands(runs: int = 1000, seed: int = 0) -> pd.DataFrame:
     jan22, jan27 = HISTORY_WEEKS, week_of(2027)
     rows = []
     for name in ("status-quo", "half-recruitment", "double-incapacitation"):
-        t = monte_carlo(name, years=5, runs=runs, seed=seed).totals
-        values = {
-            "members, January 2022": t[jan22, 0],
-            "recruits per week, mean 2012-2021": t[:jan22, 2].mean(axis=0),
-            "members, Jan 2027 vs Jan 2022 (%)": 100 * (t[jan27, 0] / t[jan22, 0] - 1),
-            "deaths per week, Jan 2027 vs Jan 2022 (%)": 100 * (t[jan27, 1] / t[jan22, 1] - 1),
-        }
-        for quantity, v in values.items():
+        totals = monte_carlo(name, years=5, runs=runs, seed=seed).totals
+        values = (
+            (msg("members, January 2022"), totals[jan22, 0]),
+            (msg("recruits per week, mean 2012-2021"), totals[:jan22, 2].mean(axis=0)),
+            (
+                msg("members, Jan 2027 vs Jan 2022 (%)"),
+                100 * (totals[jan27, 0] / totals[jan22, 0] - 1),
+            ),
+            (
+                msg("deaths per week, Jan 2027 vs Jan 2022 (%)"),
+                100 * (totals[jan27, 1] / totals[jan22, 1] - 1),
+            ),
+        )
+        for label, v in values:
+            quantity = str(label)  # English in the table, translated when shown
             if name != "status-quo" and "2027" not in quantity:
                 continue
             q05, q50, q95 = (float(x) for x in np.quantile(v, (0.05, 0.5, 0.95)))
@@ -124,12 +160,6 @@ def headline_bands(runs: int = 1000, seed: int = 0) -> pd.DataFrame:
                 {"scenario": name, "quantity": quantity, "q05": q05, "q50": q50, "q95": q95}
             )
     return pd.DataFrame(rows)
-
-
-def _range(h: Headline) -> str:
-    if h.high == float("inf"):
-        return f"> {h.low:g}"
-    return f"{h.low:g} to {h.high:g}"
 
 
 def compare(

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ironriver.errors import StrategyError
+from ironriver.i18n import msg
 from ironriver.strategy.model import Rates
 from ironriver.strategy.network import CartelNetwork, load_network
 from ironriver.strategy.parameters import MONTE_CARLO_SPREAD, PAPER_PARAMETERS, ModelParameters
@@ -51,7 +52,10 @@ def monte_carlo(
 ) -> Simulation:
     """`runs` runs of the scenario with random initial sizes and rates (totals only)."""
     if runs < 1:
-        raise StrategyError("Monte Carlo needs at least one run.", hint="e.g. --runs 1000")
+        raise StrategyError(
+            msg("Monte Carlo needs at least one run."),
+            hint=msg("e.g. {example}", example="--runs 1000"),
+        )
     if isinstance(scenario, str):
         scenario = get_scenario(scenario)
     network = network or load_network()

@@ -28,6 +28,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from ironriver.errors import StrategyError
+from ironriver.i18n import msg
 
 Matrix = NDArray[np.float64]
 
@@ -44,8 +45,11 @@ def read_data_file(name: str) -> pd.DataFrame:
         text = node.read_bytes().decode("utf-8-sig")
     except FileNotFoundError as exc:
         raise StrategyError(
-            f"The packaged cartel network file {name} is missing.",
-            hint="Reinstall ironriver; the data ship in ironriver/strategy/data/cartel_network.",
+            msg("The packaged cartel network file {name} is missing.", name=name),
+            hint=msg(
+                "Reinstall ironriver; the data ship in {path}.",
+                path="ironriver/strategy/data/cartel_network",
+            ),
         ) from exc
     return pd.read_csv(io.StringIO(text))
 
@@ -145,10 +149,12 @@ class CartelNetwork:
             if matches.size:
                 return int(matches[0])
         raise StrategyError(
-            f"No cartel group named {group!r}.",
-            hint="Use a short name, a full name or a node id (N10025). Largest groups: "
-            + ", ".join(self.names[:8])
-            + ".",
+            msg("No cartel group named {group!r}.", group=group),
+            hint=msg(
+                "Use a short name, a full name or a node id ({example}). Largest groups: {names}.",
+                example="N10025",
+                names=", ".join(self.names[:8]),
+            ),
         )
 
 

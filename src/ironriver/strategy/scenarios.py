@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ironriver.errors import StrategyError
+from ironriver.i18n import Lang, current_lang, msg, translate
 from ironriver.strategy.decapitation import Split
 from ironriver.strategy.parameters import FACTION_RIVALRY_WEIGHT, INTERDICTION_ELASTICITY
 
@@ -40,19 +41,32 @@ class Scenario:
     def __post_init__(self) -> None:
         if self.recruitment < 0 or self.incapacitation < 0:
             raise StrategyError(
-                f"Scenario {self.name}: multipliers must be 0 or more.",
-                hint="--recruitment 0.5 halves recruitment; --incapacitation 2 doubles arrests.",
+                msg("Scenario {name}: multipliers must be 0 or more.", name=self.name),
+                hint=msg(
+                    "--recruitment 0.5 halves recruitment; --incapacitation 2 doubles arrests."
+                ),
             )
         if not 0.0 <= self.interdiction <= 1.0:
             raise StrategyError(
-                f"Interdicted share must be between 0 and 1, got {self.interdiction}.",
-                hint="--interdiction 0.3 means 30% of southbound guns are stopped.",
+                msg(
+                    "Interdicted share must be between 0 and 1, got {share}.",
+                    share=self.interdiction,
+                ),
+                hint=msg("--interdiction 0.3 means 30% of southbound guns are stopped."),
             )
         if not 0.0 <= self.elasticity <= 1.0:
             raise StrategyError(
-                f"Interdiction elasticity must be between 0 and 1, got {self.elasticity}.",
-                hint="It is the share of lethality removed if every gun were stopped.",
+                msg(
+                    "Interdiction elasticity must be between 0 and 1, got {elasticity}.",
+                    elasticity=self.elasticity,
+                ),
+                hint=msg("It is the share of lethality removed if every gun were stopped."),
             )
+
+    def description_in(self, lang: Lang | None = None) -> str:
+        """The description in `lang` (default: the current language): the built-in
+        scenarios' are translated, a description written elsewhere is shown as it is."""
+        return translate(self.description, lang or current_lang())
 
     @property
     def lethality(self) -> float:
@@ -71,8 +85,8 @@ class Scenario:
         """This scenario with extra levers on top (see the module docstring)."""
         if not 0.0 <= interdiction <= 1.0:
             raise StrategyError(
-                f"Interdicted share must be between 0 and 1, got {interdiction}.",
-                hint="--interdiction 0.3 means 30% of southbound guns are stopped.",
+                msg("Interdicted share must be between 0 and 1, got {share}.", share=interdiction),
+                hint=msg("--interdiction 0.3 means 30% of southbound guns are stopped."),
             )
         changed = (recruitment, incapacitation, interdiction) != (1.0, 1.0, 0.0) or splits
         return replace(
@@ -87,27 +101,36 @@ class Scenario:
         )
 
 
+# Descriptions are kept in English and marked for translation: `Scenario.description_in`.
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
-        Scenario("status-quo", "the 2012-2021 rates continue"),
-        Scenario("half-recruitment", "recruitment halved from January 2022", recruitment=0.5),
-        Scenario("double-incapacitation", "arrests doubled from January 2022", incapacitation=2.0),
-        Scenario("no-recruitment", "recruitment stopped from January 2022", recruitment=0.0),
+        Scenario("status-quo", str(msg("the 2012-2021 rates continue"))),
+        Scenario(
+            "half-recruitment", str(msg("recruitment halved from January 2022")), recruitment=0.5
+        ),
+        Scenario(
+            "double-incapacitation",
+            str(msg("arrests doubled from January 2022")),
+            incapacitation=2.0,
+        ),
+        Scenario(
+            "no-recruitment", str(msg("recruitment stopped from January 2022")), recruitment=0.0
+        ),
         Scenario(
             "half-recruitment-double-incapacitation",
-            "recruitment halved and arrests doubled",
+            str(msg("recruitment halved and arrests doubled")),
             recruitment=0.5,
             incapacitation=2.0,
         ),
         Scenario(
             "interdiction-50",
-            "half of the southbound gun flow stopped (lethality x (1 - 0.35 x 0.5))",
+            str(msg("half of the southbound gun flow stopped (lethality x (1 - 0.35 x 0.5))")),
             interdiction=0.5,
         ),
         Scenario(
             "decapitate-cjng",
-            "CJNG splits into 3 equal rival factions in January 2023",
+            str(msg("CJNG splits into 3 equal rival factions in January 2023")),
             splits=(Split("CJNG", 3, 52),),
         ),
     )
@@ -122,6 +145,6 @@ def get_scenario(name: str) -> Scenario:
         return SCENARIOS[name]
     except KeyError:
         raise StrategyError(
-            f"Unknown scenario {name!r}.",
-            hint="Choose one of: " + ", ".join(SCENARIOS),
+            msg("Unknown scenario {name!r}.", name=name),
+            hint=msg("Choose one of: {names}", names=", ".join(SCENARIOS)),
         ) from None

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ironriver.errors import StrategyError
+from ironriver.i18n import msg
 from ironriver.strategy.decapitation import pad, split_network
 from ironriver.strategy.model import Array, Rates, integrate, observe
 from ironriver.strategy.network import CartelNetwork, load_network
@@ -84,8 +85,12 @@ class Simulation:
         """Members per group per week (columns: short names in rank order, factions last)."""
         if self.groups is None:
             raise StrategyError(
-                "This simulation kept totals only.",
-                hint="Use simulate() (not monte_carlo()) for members by group.",
+                msg("This simulation kept totals only."),
+                hint=msg(
+                    "Use {simulate} (not {monte_carlo}) for members by group.",
+                    simulate="simulate()",
+                    monte_carlo="monte_carlo()",
+                ),
             )
         return pd.DataFrame(
             self.groups[:, run, :],
@@ -101,14 +106,16 @@ class Simulation:
 def _check_years(years: int, scenario: Scenario) -> None:
     if not 1 <= years <= MAX_YEARS:
         raise StrategyError(
-            f"--years must be between 1 and {MAX_YEARS}, got {years}.",
-            hint="The paper looks 5 to 10 years ahead; --years 5 stops in January 2027.",
+            msg("--years must be between 1 and {max}, got {years}.", max=MAX_YEARS, years=years),
+            hint=msg("The paper looks 5 to 10 years ahead; --years 5 stops in January 2027."),
         )
     late = [s for s in scenario.splits if s.week > years * WEEKS_PER_YEAR]
     if late:
         raise StrategyError(
-            f"The split {late[0].label()} happens after the end of the run.",
-            hint=f"Use a week between 0 and {years * WEEKS_PER_YEAR}, or more --years.",
+            msg("The split {split} happens after the end of the run.", split=late[0].label()),
+            hint=msg(
+                "Use a week between 0 and {last}, or more --years.", last=years * WEEKS_PER_YEAR
+            ),
         )
 
 

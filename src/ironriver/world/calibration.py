@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ironriver.errors import WorldError
+from ironriver.i18n import msg
 
 __all__ = ["FIGURES", "Figure", "figure", "figures_under"]
 
@@ -34,8 +35,14 @@ class Figure:
     def __post_init__(self) -> None:
         if not self.low <= self.value <= self.high:
             raise WorldError(
-                f"figure {self.key}: value {self.value} outside [{self.low}, {self.high}]",
-                "fix the figure's range in ironriver/world/calibration.py",
+                msg(
+                    "figure {key}: value {value} outside [{low}, {high}]",
+                    key=self.key,
+                    value=self.value,
+                    low=self.low,
+                    high=self.high,
+                ),
+                msg("fix the figure's range in {path}", path="ironriver/world/calibration.py"),
             )
 
     def accepts(self, observed: float) -> bool:
@@ -256,7 +263,10 @@ FIGURES: tuple[Figure, ...] = (
 
 _BY_KEY = {f.key: f for f in FIGURES}
 if len(_BY_KEY) != len(FIGURES):
-    raise WorldError("duplicate calibration figure keys", "make each Figure.key unique")
+    raise WorldError(
+        msg("duplicate calibration figure keys"),
+        msg("make each {field} unique", field="Figure.key"),
+    )
 
 
 def figure(key: str) -> Figure:
@@ -267,8 +277,8 @@ def figure(key: str) -> Figure:
         area = key.split(".")[0]
         close = [k for k in _BY_KEY if k.startswith(area + ".")] or sorted(_BY_KEY)[:10]
         raise WorldError(
-            f"unknown calibration figure {key!r}",
-            f"use one of: {', '.join(close)}",
+            msg("unknown calibration figure {key!r}", key=key),
+            msg("use one of: {keys}", keys=", ".join(close)),
         ) from None
 
 

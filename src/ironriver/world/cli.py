@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from ironriver.i18n import t
 from ironriver.progress import stderr_progress
 from ironriver.world.config import Succession, WorldConfig
 from ironriver.world.generate import generate_world
@@ -96,7 +97,13 @@ def generate(
         succession=mode,
     )
     paths = generate_world(cfg, progress=stderr_progress())
-    click.echo(f"world written to {paths.root} ({len(paths.mappings())} mapping files)")
+    click.echo(
+        t(
+            "world written to {path} ({n} mapping files)",
+            path=paths.root,
+            n=len(paths.mappings()),
+        )
+    )
 
 
 @world.command("report")

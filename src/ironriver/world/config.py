@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 
 from ironriver.errors import WorldError
+from ironriver.i18n import msg
 from ironriver.world.calibration import figure
 
 Succession = Literal["successor", "split", "random"]
@@ -200,13 +201,22 @@ class WorldConfig:
 
     def __post_init__(self) -> None:
         if not 0 < self.scale <= 10:
-            raise WorldError(f"Scale {self.scale} is out of range.", hint="Use 0 < scale <= 10.")
+            raise WorldError(
+                msg("Scale {scale} is out of range.", scale=self.scale),
+                hint=msg("Use 0 < scale <= 10."),
+            )
         if not 1 <= self.years <= 20:
-            raise WorldError(f"Years {self.years} is out of range.", hint="Use 1 to 20 years.")
+            raise WorldError(
+                msg("Years {years} is out of range.", years=self.years),
+                hint=msg("Use 1 to 20 years."),
+            )
         if self.decapitation_week is not None and not 0 <= self.decapitation_week < self.weeks:
             raise WorldError(
-                f"Decapitation week {self.decapitation_week} is outside the simulation.",
-                hint=f"Use a week from 0 to {self.weeks - 1}.",
+                msg(
+                    "Decapitation week {week} is outside the simulation.",
+                    week=self.decapitation_week,
+                ),
+                hint=msg("Use a week from 0 to {last}.", last=self.weeks - 1),
             )
 
     @property

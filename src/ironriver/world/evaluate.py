@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ironriver.errors import WorldError
+from ironriver.i18n import msg
 
 BORDER = ("TX", "AZ", "CA", "NM")
 
@@ -70,7 +71,8 @@ def _read(root: Path, name: str) -> pd.DataFrame:
     path = root / "truth" / f"{name}.parquet"
     if not path.exists():
         raise WorldError(
-            f"{path} is missing.", hint="Generate the world with `ironriver world generate`."
+            msg("{path} is missing.", path=path),
+            hint=msg("Generate the world with {command}.", command="`ironriver world generate`"),
         )
     return pd.read_parquet(path)
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ironriver.errors import WorldError
+from ironriver.i18n import msg
 from ironriver.progress import Progress, no_progress
 from ironriver.world import (
     crossings,
@@ -63,7 +64,7 @@ def simulate(cfg: WorldConfig) -> World:
     orgs = organisations.build(cfg)
     if len(orgs.orgs) == 0:
         raise WorldError(
-            "No organisation is large enough at this scale.", hint="Use scale >= 0.001."
+            msg("No organisation is large enough at this scale."), hint=msg("Use scale >= 0.001.")
         )
     dyn = dynamics.simulate(cfg, orgs)
     port_df = crossings.port_frame()
@@ -131,13 +132,19 @@ def generate_world(config: WorldConfig, progress: Progress = no_progress) -> Wor
         if sub.exists():
             shutil.rmtree(sub)
     paths.root.mkdir(parents=True, exist_ok=True)
-    progress(f"simulating the truth: scale {config.scale}, {config.years} year(s)")
+    progress(
+        msg(
+            "simulating the truth: scale {scale}, {years} year(s)",
+            scale=config.scale,
+            years=config.years,
+        )
+    )
     world = simulate(config)
     world.records_stream = ParquetStream(paths.truth / "records.parquet", RECORD_SCHEMA)
     for name, sensor in (("ATF", atf), ("CBP", cbp), ("HSI", hsi), ("FGR/SEDENA/CNI", mexico)):
-        progress(f"writing {name} records")
+        progress(msg("writing {agency} records", agency=name))
         world.record_frames.extend(sensor.write(world, paths))
-    progress("writing truth")
+    progress(msg("writing truth"))
     truth.write(world, paths)
-    progress(f"done: {paths.root}")
+    progress(msg("done: {path}", path=paths.root))
     return paths

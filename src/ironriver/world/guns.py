@@ -33,6 +33,7 @@ import yaml
 from numpy.typing import NDArray
 
 from ironriver.errors import WorldError
+from ironriver.i18n import msg
 
 __all__ = [
     "GUN_TYPES",
@@ -128,8 +129,13 @@ def _catalogue() -> pd.DataFrame:
     unknown = sorted(set(raw["maker"]) - set(makers))
     if unknown:
         raise WorldError(
-            f"gun_models.csv names makers missing from gun_makers.yaml: {unknown}",
-            "add them to ironriver/world/data/gun_makers.yaml",
+            msg(
+                "{models} names makers missing from {makers}: {unknown}",
+                models="gun_models.csv",
+                makers="gun_makers.yaml",
+                unknown=unknown,
+            ),
+            msg("add them to {path}", path="ironriver/world/data/gun_makers.yaml"),
         )
     maker_info = raw["maker"].map(makers)
     df = pd.DataFrame(
@@ -156,7 +162,10 @@ def _catalogue() -> pd.DataFrame:
     )
     bad = sorted(set(df["type"]) - set(GUN_TYPES))
     if bad:
-        raise WorldError(f"gun_models.csv has unknown gun types {bad}", f"use one of {GUN_TYPES}")
+        raise WorldError(
+            msg("{file} has unknown gun types {bad}", file="gun_models.csv", bad=bad),
+            msg("use one of {types}", types=GUN_TYPES),
+        )
     legit = raw["weight_legit"].astype(float).to_numpy()
     trafficked = raw["weight_trafficked"].astype(float).to_numpy()
     types = df["type"].to_numpy()
@@ -232,8 +241,12 @@ def _serials(
             clash |= drawn.isin(taken).to_numpy()
         todo = np.flatnonzero(clash)
     raise WorldError(
-        "could not draw unique serials: the serial patterns are too narrow for this many guns",
-        "widen the maker's serial_formats in ironriver/world/data/gun_makers.yaml",
+        msg("could not draw unique serials: the serial patterns are too narrow for this many guns"),
+        msg(
+            "widen the maker's {field} in {path}",
+            field="serial_formats",
+            path="ironriver/world/data/gun_makers.yaml",
+        ),
     )
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ironriver.errors import WorldError
+from ironriver.i18n import msg
 
 __all__ = [
     "MEASURES",
@@ -71,8 +72,8 @@ def _ports() -> pd.DataFrame:
     if df["mx_city"].isna().any():
         missing = df.loc[df["mx_city"].isna(), "port"].tolist()
         raise WorldError(
-            f"port_counterparts.csv lacks ports {missing}",
-            "add their Mexican city, state and lanes to ironriver/world/data",
+            msg("{file} lacks ports {missing}", file="port_counterparts.csv", missing=missing),
+            msg("add their Mexican city, state and lanes to {path}", path="ironriver/world/data"),
         )
     personal = df["Personal Vehicles"].astype(np.int64)
     out = pd.DataFrame(

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ironriver.i18n import t
 from ironriver.world.calibration import FIGURES
 from ironriver.world.evaluate import WORLD_FIGURES, measure
 
@@ -53,21 +54,30 @@ def world_report(root: Path | str, *, include_unmeasured: bool = True) -> list[R
 
 def _fmt(x: float | None) -> str:
     if x is None:
-        return "n/a"
+        return t("n/a")
     if abs(x) >= 100:
         return f"{x:,.0f}"
     return f"{x:.4g}"
 
 
 def format_report(rows: list[ReportRow]) -> str:
-    """A plain-text table: figure, target [low, high], world value, verdict."""
-    header = f"{'figure':44} {'target':>10} {'range':>23} {'world':>10}  ok"
+    """A plain-text table: figure, target [low, high], world value, verdict (in the current
+    language; figure keys are data and stay as they are)."""
+    # the headings as one text: "target" here is a target value (not a statement's target)
+    figure, target, span, world, ok = t("figure|target|range|world|ok").split("|")
+    header = f"{figure:44} {target:>10} {span:>23} {world:>10}  {ok}"
     lines = [header, "-" * len(header)]
     for r in rows:
         rng = f"[{_fmt(r.low)}, {_fmt(r.high)}]"
-        verdict = "-" if r.ok is None else ("yes" if r.ok else "NO")
+        verdict = "-" if r.ok is None else (t("yes") if r.ok else t("NO"))
         lines.append(f"{r.key:44} {_fmt(r.target):>10} {rng:>23} {_fmt(r.world):>10}  {verdict}")
     measured = [r for r in rows if r.ok is not None]
     passed = sum(1 for r in measured if r.ok)
-    lines.append(f"{passed} of {len(measured)} measured figures within range")
+    lines.append(
+        t(
+            "{passed} of {total} measured figures within range",
+            passed=passed,
+            total=len(measured),
+        )
+    )
     return "\n".join(lines)
