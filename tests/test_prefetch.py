@@ -34,3 +34,11 @@ def test_prefetch_stops_its_thread_when_abandoned() -> None:
     while threading.active_count() > before and time.monotonic() < deadline:
         time.sleep(0.01)
     assert threading.active_count() == before
+
+
+def test_the_producer_sees_the_consumers_language() -> None:
+    from ironriver.i18n import t, use_lang
+
+    with use_lang("es"):
+        assert list(prefetch(["dataset"], lambda s: t(s))) == ["conjunto de datos"]
+    assert list(prefetch(["dataset"], lambda s: t(s))) == ["dataset"]

@@ -8,6 +8,7 @@ consumer that stops early stops the producer.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
@@ -51,7 +52,11 @@ def prefetch(
             return
         queue.put(_DONE)
 
-    thread = threading.Thread(target=produce, name="ironriver-prefetch", daemon=True)
+    # the producer sees the consumer's context (e.g. the reader's language for messages)
+    context = contextvars.copy_context()
+    thread = threading.Thread(
+        target=context.run, args=(produce,), name="ironriver-prefetch", daemon=True
+    )
     thread.start()
     try:
         while True:

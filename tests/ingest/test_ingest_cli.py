@@ -57,10 +57,12 @@ def test_cli_ingest_entities(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "1 new statements" in result.stdout
+    # a Mexican agency's principal reads Spanish (the file is read in the stage's thread)
+    assert "1 afirmaciones nuevas" in result.stdout
     # progress on stderr: the lines read, what is staged, written, committed
-    assert "e.jsonl: 1 entities read and checked" in result.stderr
-    assert "staging 1 statements" in result.stderr and "committing" in result.stderr
+    assert "e.jsonl: 1 entidades leídas y revisadas" in result.stderr
+    assert "preparando 1 afirmaciones" in result.stderr
+    assert "confirmando la escritura" in result.stderr
 
 
 def test_dry_run_checks_counts_and_writes_nothing(sales_dir: Path, tmp_path: Path) -> None:
@@ -105,9 +107,10 @@ def test_dry_run_of_entities(tmp_path: Path) -> None:
         *("--db", str(tmp_path / "e.db"), "--as", "mx-fgr-analista", "--entities", str(path)),
         *("--dataset", "mx_fgr_export", "--agency", "FGR", "--country", "MX", "--dry-run"),
     ]
-    bad = CliRunner().invoke(ingest_command, args)
-    assert bad.exit_code != 0 and "1 of 2 entities rejected" in str(bad.exception)
-    ok = CliRunner().invoke(ingest_command, [*args, "--skip-invalid"])
+    # English chosen on purpose, over the Mexican principal's Spanish
+    ok = CliRunner(env={"IRONRIVER_LANG": "en"}).invoke(ingest_command, [*args, "--skip-invalid"])
     assert ok.exit_code == 0, ok.output
     assert "2 records would give 1 statements" in ok.output and "Nothing was written" in ok.output
+    bad = CliRunner().invoke(ingest_command, args)
+    assert bad.exit_code != 0 and "1 of 2 entities rejected" in str(bad.exception)
     assert not (tmp_path / "e.db").exists()

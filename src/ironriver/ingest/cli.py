@@ -2,6 +2,8 @@
 
 The lead's CLI wires it with `cli.add_command(ingest_command)`; it uses the shared option
 bundle (`--db`, `--as`, `--principals`, `--json`) and records the acting principal as actor.
+Its help texts are English here and translated by the lead's CLI (`i18n.localize_help`, from
+`locale/es/LC_MESSAGES/ingest.po`); what it prints goes through `t(...)`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import click
 
 from ironriver.cli_support import app_context, common_options
 from ironriver.errors import ConfigError
+from ironriver.i18n import msg, t
 from ironriver.ingest.entities import check_entities, ingest_entities
 from ironriver.ingest.pipeline import IngestResult, check_mapping, ingest_mapping
 from ironriver.policy.markings import Marking, parse_releasable
@@ -87,8 +90,8 @@ def ingest_command(
     actor = principal.name
     if (mapping is None) == (entities is None):
         raise ConfigError(
-            "Give either a MAPPING file or --entities FILE.",
-            hint="See `ironriver ingest --help` for both forms.",
+            msg("Give either a MAPPING file or --entities FILE."),
+            hint=msg("See {command} for both forms.", command="`ironriver ingest --help`"),
         )
     if mapping is not None and dry_run:  # no store needed, none opened
         result = check_mapping(
@@ -114,8 +117,10 @@ def ingest_command(
         assert entities is not None
         if not (dataset and agency and country):
             raise ConfigError(
-                "--entities needs --dataset, --agency and --country.",
-                hint="e.g. --dataset mx_fgr_export --agency FGR --country MX",
+                msg("--entities needs --dataset, --agency and --country."),
+                hint=msg(
+                    "e.g. {example}", example="--dataset mx_fgr_export --agency FGR --country MX"
+                ),
             )
         info = DatasetInfo(
             name=dataset,
@@ -158,22 +163,48 @@ def _as_dict(result: IngestResult) -> dict[str, object]:
 
 
 def _human(result: IngestResult) -> None:
+    datasets = ", ".join(result.datasets)
     if result.dry_run:
         click.echo(
-            f"Checked {', '.join(result.datasets)}: {result.records} records would give "
-            f"{result.statements} statements and {result.ledger_rows} ledger rows "
-            "(before de-duplication against the store). Nothing was written."
+            t(
+                "Checked {datasets}: {records} records would give {statements} statements "
+                "and {ledger_rows} ledger rows (before de-duplication against the store). "
+                "Nothing was written.",
+                datasets=datasets,
+                records=result.records,
+                statements=result.statements,
+                ledger_rows=result.ledger_rows,
+            )
         )
         if result.rejected:
             click.echo(
-                f"{result.rejected} invalid records would be skipped; see {result.report_path}",
+                t(
+                    "{rejected} invalid records would be skipped; see {report}",
+                    rejected=result.rejected,
+                    report=result.report_path,
+                ),
                 err=True,
             )
         return
     click.echo(
-        f"Ingested {', '.join(result.datasets)}: {result.records} records, "
-        f"{result.statements_new} new statements ({result.statements} produced), "
-        f"{result.ledger_rows_new} new ledger rows ({result.ledger_rows} produced)."
+        t(
+            "Ingested {datasets}: {records} records, {statements_new} new statements "
+            "({statements} produced), {ledger_rows_new} new ledger rows ({ledger_rows} "
+            "produced).",
+            datasets=datasets,
+            records=result.records,
+            statements_new=result.statements_new,
+            statements=result.statements,
+            ledger_rows_new=result.ledger_rows_new,
+            ledger_rows=result.ledger_rows,
+        )
     )
     if result.rejected:
-        click.echo(f"Skipped {result.rejected} invalid records; see {result.report_path}", err=True)
+        click.echo(
+            t(
+                "Skipped {rejected} invalid records; see {report}",
+                rejected=result.rejected,
+                report=result.report_path,
+            ),
+            err=True,
+        )

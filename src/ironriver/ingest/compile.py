@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import duckdb
 from followthemoney.util import sanitize_text
 
+from ironriver.i18n import t
 from ironriver.ingest.clean import Cleaner, english_months_sql, names_months
 from ironriver.ingest.mapping import (
     EntitySpec,
@@ -40,7 +41,10 @@ ID_STATEMENTS = False
 
 @dataclass(frozen=True)
 class Check:
-    """Rows where `condition` holds are rejected with `reason` (column/value for the report)."""
+    """Rows where `condition` holds are rejected with `reason` (column/value for the report).
+
+    `reason` is read by whoever fixes the file: it is rendered in the current language when
+    the check is built (`invalid_reason`, `missing_reason`)."""
 
     condition: str
     column: str
@@ -114,15 +118,16 @@ class EntityCompiler:
             joined = f"nullif(concat_ws({literal(prop.join)}, {', '.join(items)}), '')"
             raws.append((joined, ", ".join(prop.columns)))
         else:
+            shown = t("(literal)")  # the report's column for a value written in the mapping
             for lit in prop.literals:
                 if prop.split is None:
                     value = _clean_literal(prop, lit)
                     if value is not None:
                         self.slots[i].append(
-                            Slot(literal(value), literal(lit), "(literal)", prop, constant=True)
+                            Slot(literal(value), literal(lit), shown, prop, constant=True)
                         )
                 else:
-                    raws.append((literal(lit), "(literal)"))
+                    raws.append((literal(lit), shown))
             raws.extend((self._key(c), c) for c in prop.columns)
         for k, (raw, label) in enumerate(raws):
             name = f"v{i}_{j}_{k}"
@@ -134,15 +139,13 @@ class EntityCompiler:
                 f"{clean.value(raw, prop.type_name, prop.format, prop.fuzzy)} AS {name}"
             )
             self.slots[i].append(Slot(name, raw, label, prop))
-            reason = f"not a valid {prop.type_name}"
-            if prop.format:
-                reason += f" in the format {prop.format}"
+            place = f"{self.query.entities[i].name}.{prop.name}"
             self.checks.append(
                 Check(
                     condition=f"e{i} IS NOT NULL AND {name} IS NULL AND {raw} IS NOT NULL",
                     column=label,
                     value=raw,
-                    reason=f"{reason} ({self.query.entities[i].name}.{prop.name})",
+                    reason=invalid_reason(prop.type_name, prop.format, place),
                 )
             )
 
@@ -163,7 +166,7 @@ class EntityCompiler:
                     condition=f"e{i} IS NOT NULL AND NOT ({present})",
                     column=label,
                     value="NULL",
-                    reason=f"required value missing ({entity.name}.{prop.name})",
+                    reason=missing_reason(f"{entity.name}.{prop.name}"),
                 )
             )
 
@@ -298,6 +301,24 @@ def build_statements(
     con.execute("CREATE TEMP VIEW stmts AS " + "\nUNION ALL\n".join(parts))
 
 
+def invalid_reason(type_name: str, fmt: str | None, place: str) -> str:
+    """The report's reason for a value that does not clean to its type, in the current
+    language (`place`: the entity's property or ledger column it was meant for)."""
+    if fmt:
+        return t(
+            "not a valid {type} in the format {format} ({place})",
+            type=type_name,
+            format=fmt,
+            place=place,
+        )
+    return t("not a valid {type} ({place})", type=type_name, place=place)
+
+
+def missing_reason(place: str) -> str:
+    """The report's reason for a required value that is missing, in the current language."""
+    return t("required value missing ({place})", place=place)
+
+
 def _clean_literal(prop: PropertySpec, value: str) -> str | None:
     """FtM cleans literals with `clean_text` directly (no sanitising)."""
     from followthemoney.types import registry
@@ -363,23 +384,16 @@ def ledger_sql(ledger: LedgerSpec, scol: dict[str, str], where: str) -> tuple[st
     for c in ledger.columns:
         raw = ident(c.name if c.type == "string" else "_raw_" + c.name)
         present = f"{raw} IS NOT NULL"
+        place = t("ledger {column}", column=f"{ledger.name}.{c.name}")
         if c.type != "string":
-            reason = f"not a valid {c.type}" + (f" in the format {c.format}" if c.format else "")
             checks.append(
                 Check(
                     f"{ident(c.name)} IS NULL AND {present}",
                     c.column,
                     raw,
-                    f"{reason} (ledger {ledger.name}.{c.name})",
+                    invalid_reason(c.type, c.format, place),
                 )
             )
         if c.required:
-            checks.append(
-                Check(
-                    f"NOT ({present})",
-                    c.column,
-                    "NULL",
-                    f"required value missing (ledger {ledger.name}.{c.name})",
-                )
-            )
+            checks.append(Check(f"NOT ({present})", c.column, "NULL", missing_reason(place)))
     return sql, checks

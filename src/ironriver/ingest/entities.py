@@ -37,6 +37,7 @@ from followthemoney.util import PROP_VALUE_MAX
 from followthemoney.value import string_list
 
 from ironriver.errors import IngestError
+from ironriver.i18n import Lang, current_lang, msg, t
 from ironriver.ingest.clean import Cleaner
 from ironriver.ingest.pipeline import IngestResult
 from ironriver.ingest.report import ErrorReport
@@ -58,38 +59,43 @@ Row = tuple[str, str, str, str, str, int]
 
 
 def _entity_statements(
-    line: str, number: int, dataset: str
+    line: str, number: int, dataset: str, lang: Lang | None = None
 ) -> tuple[list[Row], list[tuple[str, str, str]]]:
-    """(statement rows, problems as (column, value, reason)) for one line.
+    """(statement rows, problems as (column, value, reason)) for one line; the reasons are
+    in `lang` (default: the current language).
 
     Each value is cleaned once, as `EntityProxy.add` cleans it (sanitised, then the type's
     `clean_text` with the property's format and the entity as context), and the statement
     ids are FtM's `Statement.make_key`, computed without building FtM objects per value."""
     model = get_model()
+    lang = lang or current_lang()
     try:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
-        return [], [("(line)", line[:80], f"not valid JSON: {exc.msg}")]
+        reason = t("not valid JSON: {error}", lang, error=exc.msg)
+        return [], [(t("(line)", lang), line[:80], reason)]
     if not isinstance(data, dict):
-        return [], [("(line)", line[:80], "not a JSON object")]
+        return [], [(t("(line)", lang), line[:80], t("not a JSON object", lang))]
     schema = model.get(str(data.get("schema")))
     if schema is None:
-        return [], [("schema", str(data.get("schema")), "unknown schema")]
+        return [], [("schema", str(data.get("schema")), t("unknown schema", lang))]
     if not data.get("id"):
-        return [], [("id", "", "entity has no id")]
+        return [], [("id", "", t("entity has no id", lang))]
     props = data.get("properties") or {}
     if not isinstance(props, dict):
-        return [], [("properties", str(props)[:80], "properties must be an object")]
+        return [], [("properties", str(props)[:80], t("properties must be an object", lang))]
     proxy = model.make_entity(schema)
     proxy.id = entity_id = str(data["id"])
     problems = []
     for name, values in props.items():
         prop = schema.get(name)
         if prop is None:
-            problems.append((name, str(values)[:80], f"{schema.name} has no property {name!r}"))
+            reason = t("{schema} has no property {name!r}", lang, schema=schema.name, name=name)
+            problems.append((name, str(values)[:80], reason))
             continue
         if prop.stub:
-            problems.append((name, str(values)[:80], f"{name} is a reverse property"))
+            reason = t("{name} is a reverse property", lang, name=name)
+            problems.append((name, str(values)[:80], reason))
             continue
         for value in string_list(values, sanitize=True):
             try:
@@ -98,9 +104,11 @@ def _entity_statements(
                 problems.append((name, value[:80], str(exc)))
                 continue
             if clean is None:
-                problems.append((name, value[:80], f"not a valid {prop.type.name}"))
+                reason = t("not a valid {type}", lang, type=prop.type.name)
+                problems.append((name, value[:80], reason))
             elif proxy.unsafe_add(prop, clean, cleaned=True) is None:
-                problems.append((name, value[:80], f"over FtM's size limit for {name}"))
+                reason = t("over FtM's size limit for {name}", lang, name=name)
+                problems.append((name, value[:80], reason))
     if problems:
         return [], problems
     prefix = f"{dataset}.{entity_id}."
@@ -286,6 +294,9 @@ class _EntityFile:
         self.memory_mb = memory_mb
         self.spill_root = spill_root
         self.progress = progress
+        # the reader's language: the file may be read in another thread (the stage's
+        # prefetch), which does not see the caller's `use_lang`
+        self.lang = current_lang()
         self.records = 0
         self.produced = 0
         self.bad: list[tuple[int, str, str, str]] = []
@@ -306,7 +317,14 @@ class _EntityFile:
         con = _connect(self.memory_mb, self.spill_root)
         try:
             self._read(con)
-            self.progress(f"{self.path.name}: staging {self.produced:,} statements")
+            self.progress(
+                t(
+                    "{file}: staging {count:,} statements",
+                    self.lang,
+                    file=self.path.name,
+                    count=self.produced,
+                )
+            )
             reader = con.sql("FROM stmts_out ORDER BY entity_id, id").to_arrow_reader(BATCH_ROWS)
             for batch in reader:
                 if batch.num_rows:
@@ -334,14 +352,21 @@ class _EntityFile:
             rows: list[Row] = []
             for number in _bulk_statements(con, cleaner, table, self.dataset):
                 line = lines[bisect_left(numbers, number)]
-                got, problems = _entity_statements(line, number, self.dataset)
+                got, problems = _entity_statements(line, number, self.dataset, self.lang)
                 self.bad.extend((number, c, v, r) for c, v, r in problems)
                 rows.extend(got)
             if rows:
                 con.register("line_rows", self._table(rows))
                 con.execute("INSERT INTO stmts_out FROM line_rows")
                 con.unregister("line_rows")
-            self.progress(f"{self.path.name}: {self.records:,} entities read and checked")
+            self.progress(
+                t(
+                    "{file}: {count:,} entities read and checked",
+                    self.lang,
+                    file=self.path.name,
+                    count=self.records,
+                )
+            )
         self.produced = int(con.execute("SELECT count(*) FROM stmts_out").fetchall()[0][0])
 
     @staticmethod
@@ -387,9 +412,9 @@ def ingest_entities(
         _check(source, result, report_file, skip_invalid)  # before the store is touched
         with store.writer(stage=stage) as w:
             w.ensure_dataset(dataset)
-            progress(f"writing {stage.rows:,} statements")
+            progress(t("writing {count:,} statements", count=stage.rows))
             result.statements_new = w.add_staged(stage)
-            progress("committing")
+            progress(t("committing"))
             store.audit.append(
                 actor=actor,
                 action="ingest",
@@ -441,7 +466,9 @@ def _open(
         authorize_ingest(principal, dataset.name, dataset.agency)
     path = Path(path)
     if not path.is_file():
-        raise IngestError(f"Input file {path} does not exist.", hint="Check the path.")
+        raise IngestError(
+            msg("Input file {path} does not exist.", path=path), hint=msg("Check the path.")
+        )
     check_encoding(path, "utf-8")
     report_file = Path(report_path) if report_path else path.with_name(path.name + ".errors.csv")
     source = _EntityFile(path, dataset.name, memory_mb, spill_root, progress)
@@ -474,8 +501,12 @@ def _check(
     result.report_path = report.write(report_file)
     if not skip_invalid:
         raise IngestError(
-            f"{result.rejected} of {result.records} entities rejected, nothing was "
-            f"ingested: {report.summary()}.",
-            hint=f"See {report_file}. Fix those lines, or pass --skip-invalid.",
+            msg(
+                "{rejected} of {records} entities rejected, nothing was ingested: {summary}.",
+                rejected=result.rejected,
+                records=result.records,
+                summary=report.summary(),
+            ),
+            hint=msg("See {report}. Fix those lines, or pass --skip-invalid.", report=report_file),
             report_path=str(report_file),
         )

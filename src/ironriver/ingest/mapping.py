@@ -21,6 +21,7 @@ from typing import Any, Literal
 import yaml
 
 from ironriver.errors import ConfigError, IngestError
+from ironriver.i18n import Msg, msg
 from ironriver.model import get_model
 from ironriver.policy.markings import AccessLabel, Marking, parse_releasable
 
@@ -144,8 +145,13 @@ class DatasetMapping:
         )
 
 
-def _fail(where: str, message: str, hint: str) -> IngestError:
-    return IngestError(f"Mapping error in {where}: {message}", hint=hint)
+Where = str | Msg  # a place in a mapping file ("sales.yaml, dataset 'x', query 1")
+
+
+def _fail(where: Where, message: str | Msg, hint: str | Msg | None) -> IngestError:
+    return IngestError(
+        msg("Mapping error in {where}: {message}", where=where, message=message), hint=hint
+    )
 
 
 def _as_list(data: dict[str, Any], *keys: str) -> list[Any]:
@@ -160,12 +166,14 @@ def _as_list(data: dict[str, Any], *keys: str) -> list[Any]:
     return out
 
 
-def _filters(where: str, raw: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _filters(where: Where, raw: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
     if raw is None:
         return ()
     if not isinstance(raw, dict):
         raise _fail(
-            where, "filters must map column names to values.", "Write filters: {col: value}."
+            where,
+            msg("filters must map column names to values."),
+            msg("Write {example}.", example="filters: {col: value}"),
         )
     out = []
     for key, value in raw.items():
@@ -174,36 +182,36 @@ def _filters(where: str, raw: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(out)
 
 
-def _source(where: str, data: dict[str, Any], base: Path) -> SourceSpec:
+def _source(where: Where, data: dict[str, Any], base: Path) -> SourceSpec:
     csv_urls = _as_list(data, "csv_url", "csv_urls")
     jsonl_urls = _as_list(data, "jsonl_url", "jsonl_urls")
     urls = [(u, "csv") for u in csv_urls] + [(u, "jsonl") for u in jsonl_urls]
     if "database" in data:
         raise _fail(
             where,
-            "SQL database sources are not supported by ironriver ingest.",
-            "Export the table to CSV and use csv_url.",
+            msg("SQL database sources are not supported by ironriver ingest."),
+            msg("Export the table to CSV and use csv_url."),
         )
     if len(urls) != 1:
         raise _fail(
             where,
-            f"each query needs exactly one csv_url or jsonl_url, found {len(urls)}.",
-            "Split multi-file queries into one query per file.",
+            msg("each query needs exactly one csv_url or jsonl_url, found {n}.", n=len(urls)),
+            msg("Split multi-file queries into one query per file."),
         )
     url, kind = urls[0]
     if "://" in url:
         raise _fail(
             where,
-            f"remote source {url!r} is not supported.",
-            "Download the file and name it by a path relative to the mapping file.",
+            msg("remote source {url!r} is not supported.", url=url),
+            msg("Download the file and name it by a path relative to the mapping file."),
         )
     path = Path(url)
     if not path.is_absolute():
         path = base / path
     if not path.exists():
         raise IngestError(
-            f"Input file {path} does not exist (named in {where}).",
-            hint="Check csv_url/jsonl_url; relative paths start at the mapping file.",
+            msg("Input file {path} does not exist (named in {where}).", path=path, where=where),
+            hint=msg("Check csv_url/jsonl_url; relative paths start at the mapping file."),
         )
     encoding = str(data.get("encoding") or "utf-8")
     try:
@@ -211,13 +219,15 @@ def _source(where: str, data: dict[str, Any], base: Path) -> SourceSpec:
     except LookupError:
         raise _fail(
             where,
-            f"unknown encoding {encoding!r}.",
-            "Use a Python codec name such as utf-8, latin-1 or cp1252.",
+            msg("unknown encoding {encoding!r}.", encoding=encoding),
+            msg("Use a Python codec name such as utf-8, latin-1 or cp1252."),
         ) from None
     delimiter = str(data.get("delimiter") or ",")
     if len(delimiter) != 1:
         raise _fail(
-            where, f"delimiter {delimiter!r} must be one character.", "Use e.g. ',' or ';'."
+            where,
+            msg("delimiter {delimiter!r} must be one character.", delimiter=delimiter),
+            msg("Use e.g. ',' or ';'."),
         )
     return SourceSpec(
         path=path.resolve(),
@@ -231,49 +241,64 @@ def _source(where: str, data: dict[str, Any], base: Path) -> SourceSpec:
     )
 
 
-def _strings(where: str, key: str, raw: Any) -> tuple[str, ...]:
+def _strings(where: Where, key: str, raw: Any) -> tuple[str, ...]:
     if raw is None:
         return ()
     values = raw if isinstance(raw, list) else [raw]
     if not all(isinstance(v, str | int | float) for v in values):
-        raise _fail(where, f"{key} must be a list of strings.", f'Write {key}: ["-0-", "N/A"].')
+        raise _fail(
+            where,
+            msg("{key} must be a list of strings.", key=key),
+            msg("Write {example}.", example=f'{key}: ["-0-", "N/A"]'),
+        )
     return tuple(str(v) for v in values)
 
 
-def _header(where: str, raw: Any, kind: str) -> tuple[str, ...]:
+def _header(where: Where, raw: Any, kind: str) -> tuple[str, ...]:
     """`header:` names the columns of a CSV file that has no header line."""
     names = _strings(where, "header", raw)
     if not names:
         return ()
     if kind != "csv":
-        raise _fail(where, "header is for CSV files only.", "JSON Lines records name their keys.")
+        raise _fail(
+            where,
+            msg("header is for CSV files only."),
+            msg("JSON Lines records name their keys."),
+        )
     if "" in names or len(set(names)) != len(names):
         raise _fail(
             where,
-            "header must name every column once, none empty.",
-            "List the file's columns in order, e.g. header: [id, name, type].",
+            msg("header must name every column once, none empty."),
+            msg(
+                "List the file's columns in order, e.g. {example}.",
+                example="header: [id, name, type]",
+            ),
         )
     return names
 
 
-def _property(where: str, schema: Any, name: str, data: Any) -> PropertySpec:
+def _property(where: Where, schema: Any, name: str, data: Any) -> PropertySpec:
     prop = schema.get(name)
     if prop is None:
         raise _fail(
             where,
-            f"schema {schema.name} has no property {name!r}.",
-            f"See its properties with: ftm ref {schema.name}",
+            msg("schema {schema} has no property {name!r}.", schema=schema.name, name=name),
+            msg("See its properties with: {command}", command=f"ftm ref {schema.name}"),
         )
     if prop.stub:
         raise _fail(
             where,
-            f"property {name!r} is a reverse (stub) property.",
-            "Map the relation from the entity holding the forward property.",
+            msg("property {name!r} is a reverse (stub) property.", name=name),
+            msg("Map the relation from the entity holding the forward property."),
         )
     if isinstance(data, str):
         data = {"column": data}
     if not isinstance(data, dict):
-        raise _fail(where, f"property {name!r} must be a mapping.", "Write {column: NAME}.")
+        raise _fail(
+            where,
+            msg("property {name!r} must be a mapping.", name=name),
+            msg("Write {example}.", example="{column: NAME}"),
+        )
     spec = PropertySpec(
         name=name,
         type_name=str(prop.type.name),
@@ -290,47 +315,61 @@ def _property(where: str, schema: Any, name: str, data: Any) -> PropertySpec:
     if not (spec.columns or spec.literals or spec.template is not None or spec.entity):
         raise _fail(
             where,
-            f"property {name!r} names no column, literal, template or entity.",
-            "Add one of column/columns/literal/template/entity.",
+            msg("property {name!r} names no column, literal, template or entity.", name=name),
+            msg("Add one of {keys}.", keys="column/columns/literal/template/entity"),
         )
     if spec.entity and prop.type.name != "entity":
         raise _fail(
             where,
-            f"property {name!r} is not an entity reference.",
-            "Use column/literal for plain values.",
+            msg("property {name!r} is not an entity reference.", name=name),
+            msg("Use column/literal for plain values."),
         )
     return spec
 
 
-def _entity(where: str, dataset: str, name: str, data: Any) -> EntitySpec:
+def _entity(where: Where, dataset: str, name: str, data: Any) -> EntitySpec:
     model = get_model()
     if not isinstance(data, dict):
         raise _fail(
-            where, f"entity {name!r} must be a mapping.", "Write {schema: ..., keys: [...]}."
+            where,
+            msg("entity {name!r} must be a mapping.", name=name),
+            msg("Write {example}.", example="{schema: ..., keys: [...]}"),
         )
     schema_name = data.get("schema")
     schema = model.get(str(schema_name)) if schema_name else None
     if schema is None:
         raise _fail(
             where,
-            f"entity {name!r} has unknown schema {schema_name!r}.",
-            "Use an FtM schema or one of ironriver's (Individual, Firearm, Sale, ...).",
+            msg("entity {name!r} has unknown schema {schema!r}.", name=name, schema=schema_name),
+            msg(
+                "Use an FtM schema or one of ironriver's ({examples}).",
+                examples="Individual, Firearm, Sale, ...",
+            ),
         )
     keys = tuple(_as_list(data, "key", "keys"))
     id_column = str(data["id_column"]) if data.get("id_column") else None
     if not keys and id_column is None:
-        raise _fail(where, f"entity {name!r} has no keys.", "Add keys: [column, ...].")
+        raise _fail(
+            where,
+            msg("entity {name!r} has no keys.", name=name),
+            msg("Add {example}.", example="keys: [column, ...]"),
+        )
     if keys and id_column is not None:
-        raise _fail(where, f"entity {name!r} has both keys and id_column.", "Use one of them.")
+        raise _fail(
+            where,
+            msg("entity {name!r} has both keys and id_column.", name=name),
+            msg("Use one of them."),
+        )
     props_raw = data.get("properties") or {}
     if not isinstance(props_raw, dict):
         raise _fail(
             where,
-            f"properties of {name!r} must be a mapping.",
-            "Write properties: {prop: {column: ...}}.",
+            msg("properties of {name!r} must be a mapping.", name=name),
+            msg("Write {example}.", example="properties: {prop: {column: ...}}"),
         )
     props = tuple(
-        _property(f"{where}, entity {name!r}", schema, str(p), d) for p, d in props_raw.items()
+        _property(msg("{where}, entity {name!r}", where=where, name=name), schema, str(p), d)
+        for p, d in props_raw.items()
     )
     literal = data.get("key_literal")
     return EntitySpec(
@@ -349,7 +388,7 @@ def id_signature(entity: EntitySpec) -> tuple[tuple[str, ...], str | None, str |
     return (tuple(sorted(entity.keys)), entity.key_literal, entity.id_column)
 
 
-def _check_distinct_ids(where: str, entities: list[EntitySpec]) -> None:
+def _check_distinct_ids(where: Where, entities: list[EntitySpec]) -> None:
     """Refuse two entities of different schemata whose ids would always coincide (FtM would
     silently merge, say, a gun and its recovery into one entity)."""
     seen: dict[tuple[tuple[str, ...], str | None, str | None], EntitySpec] = {}
@@ -358,14 +397,22 @@ def _check_distinct_ids(where: str, entities: list[EntitySpec]) -> None:
         if other is not entity and other.schema != entity.schema:
             raise _fail(
                 where,
-                f"entities {other.name!r} ({other.schema}) and {entity.name!r} "
-                f"({entity.schema}) are keyed on the same columns, so they would get the "
-                "same id in every record.",
-                f"Give one of them a key_literal (e.g. key_literal: {entity.name}).",
+                msg(
+                    "entities {first!r} ({first_schema}) and {second!r} ({second_schema}) are "
+                    "keyed on the same columns, so they would get the same id in every record.",
+                    first=other.name,
+                    first_schema=other.schema,
+                    second=entity.name,
+                    second_schema=entity.schema,
+                ),
+                msg(
+                    "Give one of them a key_literal (e.g. {example}).",
+                    example=f"key_literal: {entity.name}",
+                ),
             )
 
 
-def _order(where: str, entities: list[EntitySpec]) -> tuple[EntitySpec, ...]:
+def _order(where: Where, entities: list[EntitySpec]) -> tuple[EntitySpec, ...]:
     """Referenced entities first (as FtM's QueryMapping does); check reference ranges."""
     model = get_model()
     by_name = {e.name: e for e in entities}
@@ -378,16 +425,24 @@ def _order(where: str, entities: list[EntitySpec]) -> tuple[EntitySpec, ...]:
             if target is None:
                 raise _fail(
                     where,
-                    f"{entity.name}.{prop.name} refers to unknown entity {prop.entity!r}.",
-                    f"Define {prop.entity!r} in the same query.",
+                    msg(
+                        "{prop} refers to unknown entity {target!r}.",
+                        prop=f"{entity.name}.{prop.name}",
+                        target=prop.entity,
+                    ),
+                    msg("Define {target!r} in the same query.", target=prop.entity),
                 )
             rng = schema.get(prop.name).range
             if rng is None or not model.get(target.schema).is_a(rng):
                 raise _fail(
                     where,
-                    f"{entity.name}.{prop.name} must be a {rng.name if rng else '?'}, "
-                    f"not {target.schema}.",
-                    "Point it at an entity of the right schema.",
+                    msg(
+                        "{prop} must be a {expected}, not {schema}.",
+                        prop=f"{entity.name}.{prop.name}",
+                        expected=rng.name if rng else "?",
+                        schema=target.schema,
+                    ),
+                    msg("Point it at an entity of the right schema."),
                 )
     _check_distinct_ids(where, entities)
     ordered: list[EntitySpec] = []
@@ -400,30 +455,34 @@ def _order(where: str, entities: list[EntitySpec]) -> tuple[EntitySpec, ...]:
                 pending.remove(entity)
                 break
         else:
-            raise _fail(where, "circular entity references.", "Remove the cycle between entities.")
+            raise _fail(
+                where,
+                msg("circular entity references."),
+                msg("Remove the cycle between entities."),
+            )
     return tuple(ordered)
 
 
-def _ledger(where: str, data: Any) -> LedgerSpec:
+def _ledger(where: Where, data: Any) -> LedgerSpec:
     if not isinstance(data, dict) or not data.get("name"):
         raise _fail(
             where,
-            "a ledger needs a name and columns.",
-            "Write ledger: {name: ..., columns: {...}}.",
+            msg("a ledger needs a name and columns."),
+            msg("Write {example}.", example="ledger: {name: ..., columns: {...}}"),
         )
     name = str(data["name"])
     if not _NAME_RE.match(name):
         raise _fail(
             where,
-            f"ledger name {name!r} must be lower-case letters, digits and _.",
-            "Rename it, e.g. dealer_sales.",
+            msg("ledger name {name!r} must be lower-case letters, digits and _.", name=name),
+            msg("Rename it, e.g. {example}.", example="dealer_sales"),
         )
     cols_raw = data.get("columns")
     if not isinstance(cols_raw, dict) or not cols_raw:
         raise _fail(
             where,
-            f"ledger {name!r} has no columns.",
-            "Add columns: {out_name: {column: ..., type: ...}}.",
+            msg("ledger {name!r} has no columns.", name=name),
+            msg("Add {example}.", example="columns: {out_name: {column: ..., type: ...}}"),
         )
     cols = []
     for out, spec in cols_raw.items():
@@ -431,23 +490,23 @@ def _ledger(where: str, data: Any) -> LedgerSpec:
         if not _NAME_RE.match(out):
             raise _fail(
                 where,
-                f"ledger column {out!r} must be lower-case letters, digits and _.",
-                "Rename it (names starting with _ are reserved).",
+                msg("ledger column {name!r} must be lower-case letters, digits and _.", name=out),
+                msg("Rename it (names starting with _ are reserved)."),
             )
         if isinstance(spec, str):
             spec = {"column": spec}
         if not isinstance(spec, dict):
             raise _fail(
                 where,
-                f"ledger column {out!r} must be a mapping.",
-                "Write {column: ..., type: ...}.",
+                msg("ledger column {name!r} must be a mapping.", name=out),
+                msg("Write {example}.", example="{column: ..., type: ...}"),
             )
         typ = str(spec.get("type", "string"))
         if typ not in LEDGER_TYPES:
             raise _fail(
                 where,
-                f"ledger column {out!r} has unknown type {typ!r}.",
-                f"Use one of: {', '.join(LEDGER_TYPES)}.",
+                msg("ledger column {name!r} has unknown type {type!r}.", name=out, type=typ),
+                msg("Use one of: {types}.", types=", ".join(LEDGER_TYPES)),
             )
         cols.append(
             LedgerColumn(
@@ -461,55 +520,82 @@ def _ledger(where: str, data: Any) -> LedgerSpec:
     return LedgerSpec(name=name, columns=tuple(cols))
 
 
-def _query(where: str, dataset: str, data: Any, base: Path) -> QuerySpec:
+def _query(where: Where, dataset: str, data: Any, base: Path) -> QuerySpec:
     if not isinstance(data, dict):
-        raise _fail(where, "a query must be a mapping.", "See docs/mapping.md for the layout.")
+        raise _fail(
+            where,
+            msg("a query must be a mapping."),
+            msg("See {doc} for the layout.", doc="docs/mapping.md"),
+        )
     source = _source(where, data, base)
     ents_raw = data.get("entities") or {}
     if not isinstance(ents_raw, dict):
-        raise _fail(where, "entities must be a mapping of names.", "Write entities: {name: {...}}.")
+        raise _fail(
+            where,
+            msg("entities must be a mapping of names."),
+            msg("Write {example}.", example="entities: {name: {...}}"),
+        )
     entities = [_entity(where, dataset, str(n), d) for n, d in ents_raw.items()]
     ledger = _ledger(where, data["ledger"]) if data.get("ledger") is not None else None
     if not entities and ledger is None:
-        raise _fail(where, "the query maps no entities and no ledger.", "Add entities: or ledger:.")
+        raise _fail(
+            where,
+            msg("the query maps no entities and no ledger."),
+            msg("Add {first} or {second}.", first="entities:", second="ledger:"),
+        )
     return QuerySpec(source=source, entities=_order(where, entities), ledger=ledger)
 
 
-def parse_mapping(config: Any, base: Path, origin: str = "mapping") -> list[DatasetMapping]:
-    """Validate a parsed mapping document (dataset name → block)."""
+def parse_mapping(config: Any, base: Path, origin: str | Msg | None = None) -> list[DatasetMapping]:
+    """Validate a parsed mapping document (dataset name → block); `origin` names it in
+    errors (default: "mapping")."""
+    origin = origin if origin is not None else msg("mapping")
     if not isinstance(config, dict) or not config:
         raise IngestError(
-            f"{origin} is not a mapping of dataset names to blocks.",
-            hint="Start the file with `dataset_name:` (see docs/mapping.md).",
+            msg("{origin} is not a mapping of dataset names to blocks.", origin=origin),
+            hint=msg(
+                "Start the file with {example} (see {doc}).",
+                example="`dataset_name:`",
+                doc="docs/mapping.md",
+            ),
         )
     out = []
     for name, block in config.items():
         name = str(name)
-        where = f"{origin}, dataset {name!r}"
+        where = msg("{origin}, dataset {name!r}", origin=origin, name=name)
         if not _NAME_RE.match(name):
             raise _fail(
                 where,
-                "dataset names are lower-case letters, digits and _.",
-                "Rename it, e.g. us_atf_dealer_sales.",
+                msg("dataset names are lower-case letters, digits and _."),
+                msg("Rename it, e.g. {example}.", example="us_atf_dealer_sales"),
             )
         if not isinstance(block, dict):
-            raise _fail(where, "the dataset block must be a mapping.", "See docs/mapping.md.")
+            raise _fail(
+                where,
+                msg("the dataset block must be a mapping."),
+                msg("See {doc}.", doc="docs/mapping.md"),
+            )
         for key in ("agency", "country", "marking"):
             if not block.get(key):
                 raise _fail(
                     where,
-                    f"missing {key!r}.",
-                    "Every dataset names its agency, country and TLP marking.",
+                    msg("missing {key!r}.", key=key),
+                    msg("Every dataset names its agency, country and TLP marking."),
                 )
         try:
             marking = Marking.parse(str(block["marking"]))
         except ConfigError as exc:
-            raise _fail(where, exc.message, exc.hint or "") from None
+            raise _fail(where, exc.text, exc.hint_text) from None
         queries_raw = _as_query_list(block)
         if not queries_raw:
-            raise _fail(where, "no queries.", "Add queries: [{csv_url: ..., entities: ...}].")
+            raise _fail(
+                where,
+                msg("no queries."),
+                msg("Add {example}.", example="queries: [{csv_url: ..., entities: ...}]"),
+            )
         queries = tuple(
-            _query(f"{where}, query {i + 1}", name, q, base) for i, q in enumerate(queries_raw)
+            _query(msg("{where}, query {number}", where=where, number=i + 1), name, q, base)
+            for i, q in enumerate(queries_raw)
         )
         out.append(
             DatasetMapping(
@@ -544,14 +630,15 @@ def load_mapping(path: Path | str) -> list[DatasetMapping]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise IngestError(
-            f"Cannot read mapping {path}: {exc.strerror}.", hint="Check the path."
+            msg("Cannot read mapping {path}: {problem}.", path=path, problem=exc.strerror),
+            hint=msg("Check the path."),
         ) from None
     try:
         config = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise IngestError(
-            f"Mapping {path} is not valid YAML: {exc}",
-            hint="Fix the YAML syntax at the position shown.",
+            msg("Mapping {path} is not valid YAML: {error}", path=path, error=str(exc)),
+            hint=msg("Fix the YAML syntax at the position shown."),
         ) from None
     mappings = parse_mapping(config, path.resolve().parent, origin=str(path))
     return [_with_path(m, path) for m in mappings]

@@ -33,6 +33,7 @@ import duckdb
 import pyarrow as pa
 
 from ironriver.errors import IngestError
+from ironriver.i18n import msg, t
 from ironriver.ingest.clean import Cleaner
 from ironriver.ingest.compile import (
     EntityCompiler,
@@ -254,7 +255,7 @@ def ingest_mapping(
             with store.writer(stage=stage) as w:
                 for mapping in mappings:
                     w.ensure_dataset(dataset_info(mapping))
-                progress(f"writing {stage.rows:,} statements")
+                progress(t("writing {count:,} statements", count=stage.rows))
                 result.statements_new = w.add_staged(stage)
                 result.statements = stage.rows
                 detail: dict[str, Any] = {
@@ -266,7 +267,7 @@ def ingest_mapping(
                     "statements_new": result.statements_new,
                     "ledger_rows": result.ledger_rows,
                 }
-                progress("committing")
+                progress(t("committing"))
                 store.audit.append(
                     actor=actor,
                     action="ingest",
@@ -355,7 +356,13 @@ def _prepare_logged(
     memory_mb: int,
     spill_root: Path | None,
 ) -> _Prepared:
-    progress(f"{mapping.name}: reading and validating {query.source.path.name}")
+    progress(
+        t(
+            "{dataset}: reading and validating {file}",
+            dataset=mapping.name,
+            file=query.source.path.name,
+        )
+    )
     started = time.perf_counter()
     prep = _prepare(mapping, query, report, skip_invalid, memory_mb, spill_root)
     log.info(
@@ -382,7 +389,7 @@ def _stage_query(
     statements into the stage, its ledger rows into a part file under a temporary name
     (renamed into place after the commit, deleted if anything fails)."""
     if prep.statements:
-        progress(f"{prep.mapping.name}: staging statements")
+        progress(t("{dataset}: staging statements", dataset=prep.mapping.name))
         stage.add(
             prep.mapping.name,
             prep.mapping.label,
@@ -417,11 +424,19 @@ def _check_rejections(
     )
     if not skip_invalid:
         raise IngestError(
-            f"{result.rejected} of {result.records} records rejected, nothing was "
-            f"ingested: {report.summary()}.",
-            hint=f"See {report_file} (row, column, value, reason). Fix those rows or "
-            "the mapping (e.g. a date format), then ingest again; or pass "
-            "--skip-invalid to ingest the valid rows only.",
+            msg(
+                "{rejected} of {records} records rejected, nothing was ingested: {summary}.",
+                rejected=result.rejected,
+                records=result.records,
+                summary=report.summary(),
+            ),
+            hint=msg(
+                "See {report} ({columns}). Fix those rows or the mapping (e.g. a date "
+                "format), then ingest again; or pass --skip-invalid to ingest the valid "
+                "rows only.",
+                report=report_file,
+                columns="row, column, value, reason",
+            ),
             report_path=str(report_file),
         )
 
@@ -455,5 +470,12 @@ def _ledger_part(
     )
     n_rows = part.rows
     result.ledger_rows += n_rows
-    progress(f"{name}: {n_rows:,} rows for ledger {prep.query.ledger.name}")
+    progress(
+        t(
+            "{dataset}: {count:,} rows for ledger {ledger}",
+            dataset=name,
+            count=n_rows,
+            ledger=prep.query.ledger.name,
+        )
+    )
     return part

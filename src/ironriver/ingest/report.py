@@ -1,5 +1,8 @@
 """Error reports: the rejected rows of an ingest as CSV (file, row, column, value, reason),
-and the one-paragraph message that tells the user what to fix."""
+and the one-paragraph message that tells the user what to fix.
+
+The CSV's header stays English (programs read it); its reasons are in the language they
+were rendered in when the checks were built (`compile.invalid_reason`, ...)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from ironriver.i18n import Msg, msg
 from ironriver.scratch import replacing
 
 REPORT_COLUMNS = ("file", "row", "column", "value", "reason")
@@ -51,7 +55,7 @@ class ErrorReport:
             pacsv.write_csv(self.table(), tmp)
         return path
 
-    def summary(self, limit: int = 5) -> str:
+    def summary(self, limit: int = 5) -> Msg:
         """`n × column: reason (first at row r)` for the most frequent problems."""
         table = self.table()
         groups: dict[tuple[str, str, str], list[int]] = {}
@@ -65,9 +69,27 @@ class ErrorReport:
             groups.setdefault((file, column, reason), []).append(row)
         ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         parts = [
-            f"{len(rows)} × {file} {column}: {reason} (first at row {min(rows)})"
+            msg(
+                "{count} × {file} {column}: {reason} (first at row {row})",
+                count=len(rows),
+                file=file,
+                column=column,
+                reason=reason,
+                row=min(rows),
+            )
             for (file, column, reason), rows in ranked[:limit]
         ]
         if len(ranked) > limit:
-            parts.append(f"... and {len(ranked) - limit} more kinds of problem")
-        return "; ".join(parts)
+            parts.append(msg("... and {count} more kinds of problem", count=len(ranked) - limit))
+        return _joined(parts)
+
+
+def _joined(parts: list[Msg]) -> Msg:
+    """`parts` separated by "; ", as one message (each part rendered in the reader's
+    language)."""
+    if not parts:
+        return Msg("")
+    out = parts[-1]
+    for part in reversed(parts[:-1]):
+        out = msg("{first}; {rest}", first=part, rest=out)
+    return out

@@ -55,6 +55,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ironriver.errors import IngestError
+from ironriver.i18n import Msg, msg
 from ironriver.ingest.clean import sanitize_array, sanitized_name
 from ironriver.ingest.mapping import SourceSpec
 from ironriver.ingest.sqltext import ident, literal
@@ -181,11 +182,21 @@ def check_encoding(path: Path, encoding: str) -> None:
                 if offset == 0 and chunk[:2] in (b"\xff\xfe", b"\xfe\xff"):
                     suggestion = "utf-16"  # its byte-order mark: Excel's "Unicode text"
                 raise IngestError(
-                    f"{path.name} is not valid {encoding}: byte(s) {bad!r} at line {line} "
-                    f"(byte offset {offset + exc.start}).",
-                    hint=f"Set the file's real encoding in the mapping query, e.g. "
-                    f"`encoding: {suggestion}` (or cp1252 for Windows exports), or re-save "
-                    f"the file as {encoding}.",
+                    msg(
+                        "{file} is not valid {encoding}: byte(s) {bytes!r} at line {line} "
+                        "(byte offset {offset}).",
+                        file=path.name,
+                        encoding=encoding,
+                        bytes=bad,
+                        line=line,
+                        offset=offset + exc.start,
+                    ),
+                    hint=msg(
+                        "Set the file's real encoding in the mapping query, e.g. {example} "
+                        "(or cp1252 for Windows exports), or re-save the file as {encoding}.",
+                        example=f"`encoding: {suggestion}`",
+                        encoding=encoding,
+                    ),
                 ) from None
             if final:
                 return
@@ -236,7 +247,8 @@ def load_source(
     file is never whole in memory and `table` is a table, whatever `materialize` says."""
     if not spec.path.is_file():
         raise IngestError(
-            f"Input file {spec.path} does not exist.", hint="Check the mapping's csv_url."
+            msg("Input file {path} does not exist.", path=spec.path),
+            hint=msg("Check the mapping's csv_url."),
         )
     if not _is_utf8(spec.encoding) or _eof_mark(spec.path):
         check_encoding(spec.path, spec.encoding)
@@ -362,9 +374,13 @@ def _raw_table(
         return "_raw_json", _raw_jsonl(con, path, spec, refs)
     except duckdb.Error as exc:
         raise IngestError(
-            f"Cannot parse {spec.path.name}: {str(exc).splitlines()[0]}",
-            hint="Fix the line named above (a row with the wrong number of fields, an "
-            "unclosed quote or an invalid JSON line), then ingest again.",
+            msg(
+                "Cannot parse {file}: {error}", file=spec.path.name, error=str(exc).splitlines()[0]
+            ),
+            hint=msg(
+                "Fix the line named above (a row with the wrong number of fields, an "
+                "unclosed quote or an invalid JSON line), then ingest again."
+            ),
         ) from None
 
 
@@ -379,20 +395,27 @@ def drop_source(con: duckdb.DuckDBPyConnection, table: str = "src") -> None:
 
 
 def _missing(spec: SourceSpec, missing: list[str], present: list[str]) -> IngestError:
-    hint = (
-        f"The file has: {', '.join(present) or '(no columns)'}. Fix the mapping's "
-        "column names or the file's header (names are case-sensitive)."
+    hint: Msg = msg(
+        "The file has: {columns}. Fix the mapping's column names or the file's header "
+        "(names are case-sensitive).",
+        columns=", ".join(present) or msg("(no columns)"),
     )
     if spec.kind == "csv" and len(present) == 1:  # one column: another delimiter?
         found = [d for d in (";", "\t", "|") if d in present[0] and d != spec.delimiter]
         if found:
             shown = "\\t" if found[0] == "\t" else found[0]
-            hint = (
-                f'The header is one column holding "{shown}": the file looks '
-                f'{shown}-separated. Set `delimiter: "{shown}"` in the query.'
+            hint = msg(
+                'The header is one column holding "{shown}": the file looks '
+                "{shown}-separated. Set {example} in the query.",
+                shown=shown,
+                example=f'`delimiter: "{shown}"`',
             )
     return IngestError(
-        f"{spec.path.name} lacks column(s) the mapping reads: {', '.join(missing)}.",
+        msg(
+            "{file} lacks column(s) the mapping reads: {columns}.",
+            file=spec.path.name,
+            columns=", ".join(missing),
+        ),
         hint=hint,
     )
 
@@ -600,8 +623,14 @@ def _raw_jsonl(
     ).fetchall()
     if bad and bad[0][0] is not None:
         raise IngestError(
-            f"{spec.path.name}: record {bad[0][0]} is not a JSON object.",
-            hint="Each line of a JSON Lines file must be one {...} object.",
+            msg(
+                "{file}: record {number} is not a JSON object.",
+                file=spec.path.name,
+                number=bad[0][0],
+            ),
+            hint=msg(
+                "Each line of a JSON Lines file must be one {example} object.", example="{...}"
+            ),
         )
     if refs:
         # a DISTINCT (which DuckDB can spill), not a list of every record's keys

@@ -20,19 +20,26 @@ from __future__ import annotations
 
 import duckdb
 
+from ironriver.i18n import t
 from ironriver.ingest.compile import Check
 from ironriver.ingest.sqltext import ident, literal
 
+_ROW = "\x00"  # stands for the row number in a translated template (never in a template)
+
 
 def duplicate_check_sql(refs: list[str], table: str = "src") -> str:
-    """SELECT of (_row, column, value, reason) for records repeating an earlier one."""
+    """SELECT of (_row, column, value, reason) for records repeating an earlier one; the
+    reason is in the current language (the row number of the first is joined in by SQL)."""
     cols = ", ".join(ident(r) for r in refs) or "1"
     src = ident(table)
     # Only records whose row hash repeats go through the exact (costly) window.
     candidates = f"hash({cols}) IN (SELECT hash({cols}) FROM {src} GROUP BY 1 HAVING count(*) > 1)"
+    before, _, after = t("duplicate of row {row}", row=_ROW).partition(_ROW)
+    reason = f"{literal(before)} || CAST(_first AS VARCHAR) || {literal(after)}"
+    column = literal(t("(all columns)"))
     return (
-        "SELECT _row, '(all columns)' AS \"column\", NULL AS value, "
-        "'duplicate of row ' || CAST(_first AS VARCHAR) AS reason FROM ("
+        f'SELECT _row, {column} AS "column", NULL AS value, '
+        f"{reason} AS reason FROM ("
         f"SELECT _row, min(_row) OVER (PARTITION BY {cols}) AS _first FROM {src} "
         f"WHERE {candidates}) WHERE _row <> _first"
     )

@@ -1,0 +1,174 @@
+"""Ingest speaks the reader's language: errors render in Spanish (`err.render("es")`) and stay
+English in `str(err)`; the error report's reasons are in the language current when the
+checks are built; the CSV header stays English (programs read it)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sales_fixtures import ROWS, write_csv  # type: ignore[import-not-found]
+
+from ironriver.errors import ConfigError, IngestError
+from ironriver.i18n import use_lang
+from ironriver.ingest import check_entities, check_mapping, ingest_entities
+from ironriver.ingest.cli import ingest_command
+from ironriver.policy.markings import Marking
+from ironriver.store import DatasetInfo, Store
+
+
+def _report(path: str | None) -> list[dict[str, str]]:
+    assert path is not None
+    with Path(path).open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _bad_rows(sales_dir: Path) -> None:
+    """Row 2: a date not in the mapping's format; row 5 repeats row 3."""
+    rows = [list(r) for r in ROWS]
+    rows[1][1] = "2023-01-06"
+    write_csv(sales_dir / "sales.csv", [*rows, rows[2]])
+
+
+def test_mapping_error_in_both_languages(sales_dir: Path) -> None:
+    mapping = sales_dir / "sales.yaml"
+    mapping.write_text(
+        mapping.read_text(encoding="utf-8").replace("schema: Firearm", "schema: Gun"),
+        encoding="utf-8",
+    )
+    with pytest.raises(IngestError) as info:
+        check_mapping(mapping)
+    err = info.value
+    assert str(err).startswith(f"Mapping error in {mapping}, dataset 'us_atf_dealer_sales'")
+    assert "entity 'firearm' has unknown schema 'Gun'." in err.message
+    assert err.hint is not None and "Use an FtM schema" in err.hint
+    spanish = err.render("es")
+    assert spanish.startswith(
+        f"Error de mapeo en {mapping}, conjunto de datos 'us_atf_dealer_sales', consulta 1: "
+        "la entidad 'firearm' tiene un esquema desconocido: 'Gun'."
+    )
+    assert "Use un esquema de FtM o uno de los de ironriver (Individual" in spanish
+    assert "Use an FtM" not in spanish
+
+
+def test_passed_on_error_keeps_its_translation(sales_dir: Path) -> None:
+    """A policy error inside a mapping (a bad marking) is translated as its own raiser
+    wrote it."""
+    mapping = sales_dir / "sales.yaml"
+    mapping.write_text(
+        mapping.read_text(encoding="utf-8").replace("marking: AMBER", "marking: PURPLE"),
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as inner:
+        Marking.parse("PURPLE")
+    with pytest.raises(IngestError) as info:
+        check_mapping(mapping)
+    err = info.value
+    assert inner.value.message in err.message
+    assert err.render("es").startswith("Error de mapeo en ")
+    assert inner.value.render("es").split("\n")[0] in err.render("es")
+
+
+def test_rejected_records_in_both_languages(sales_dir: Path) -> None:
+    _bad_rows(sales_dir)
+    with pytest.raises(IngestError) as info:
+        check_mapping(sales_dir / "sales.yaml")
+    err = info.value
+    assert str(err).startswith("4 of 10 records rejected, nothing was ingested: ")
+    assert "(first at row 2)" in err.message and "What to do: See " in str(err)
+    spanish = err.render("es")
+    assert spanish.startswith("Se rechazaron 4 de 10 registros; no se cargó nada: ")
+    assert "(la primera en la fila 2)" in spanish and "Vea " in spanish
+    # the reasons were built in English (the language then current), the CSV stays English
+    report = _report(err.report_path)
+    assert list(report[0]) == ["file", "row", "column", "value", "reason"]
+    assert ("5", "(all columns)", "duplicate of row 3") in {
+        (r["row"], r["column"], r["reason"]) for r in report
+    }
+
+
+def test_report_reasons_in_spanish(sales_dir: Path) -> None:
+    _bad_rows(sales_dir)
+    with use_lang("es"), pytest.raises(IngestError) as info:
+        check_mapping(sales_dir / "sales.yaml")
+    report = _report(info.value.report_path)
+    assert list(report[0]) == ["file", "row", "column", "value", "reason"]
+    reasons = {(r["row"], r["column"], r["reason"]) for r in report}
+    assert ("5", "(todas las columnas)", "duplicado de la fila 3") in reasons
+    assert (
+        "2",
+        "sold",
+        "no es un valor válido de tipo date en el formato %m/%d/%Y (sale.date)",
+    ) in reasons
+    assert (
+        "2",
+        "sold",
+        "no es un valor válido de tipo date en el formato %m/%d/%Y "
+        "(libro de registro dealer_sales.sale_date)",
+    ) in reasons
+    # the message, rendered in the current language, says the same in Spanish
+    with use_lang("es"):
+        text = info.value.render()
+    assert "sold: no es un valor válido de tipo date" in text
+    assert "(la primera en la fila 2)" in text
+
+
+def test_required_value_reason_in_spanish(sales_dir: Path) -> None:
+    rows = [list(r) for r in ROWS]
+    rows[2][7] = ""  # serial: required by the firearm and by the ledger
+    write_csv(sales_dir / "sales.csv", rows)
+    with use_lang("es"), pytest.raises(IngestError) as info:
+        check_mapping(sales_dir / "sales.yaml")
+    reasons = {r["reason"] for r in _report(info.value.report_path)}
+    assert "falta un valor obligatorio (firearm.serialNumber)" in reasons
+    assert "falta un valor obligatorio (libro de registro dealer_sales.serial)" in reasons
+
+
+def _entities_file(tmp_path: Path) -> Path:
+    path = tmp_path / "e.jsonl"
+    path.write_text(
+        '{"id": "g1", "schema": "Firearm", "properties": {"serialNumber": ["X1"]}}\n'
+        '{"id": "g2", "schema": "Gun", "properties": {}}\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+INFO = DatasetInfo(
+    name="mx_fgr_export",
+    agency="FGR",
+    country="MX",
+    marking=Marking.AMBER,
+    releasable_to=frozenset({"MX"}),
+)
+
+
+def test_entity_reasons_in_spanish(sqlite_store: Store, tmp_path: Path) -> None:
+    """The entity file is read in the stage's background thread: its reasons are still in
+    the caller's language."""
+    path = _entities_file(tmp_path)
+    with use_lang("es"), pytest.raises(IngestError) as info:
+        ingest_entities(sqlite_store, path, INFO, actor="t")
+    assert [r["reason"] for r in _report(info.value.report_path)] == ["esquema desconocido"]
+    assert str(info.value).startswith("1 of 2 entities rejected, nothing was ingested: ")
+    assert info.value.render("es").startswith("Se rechazaron 1 de 2 entidades; no se cargó nada")
+    with pytest.raises(IngestError) as english:
+        check_entities(path, INFO)
+    assert [r["reason"] for r in _report(english.value.report_path)] == ["unknown schema"]
+
+
+def test_cli_dry_run_in_spanish(sales_dir: Path) -> None:
+    result = CliRunner().invoke(
+        ingest_command, ["--as", "us-atf-analyst", "--dry-run", str(sales_dir / "sales.yaml")]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Checked us_atf_dealer_sales: 8 records would give ")
+    with use_lang("es"):
+        result = CliRunner().invoke(
+            ingest_command, ["--as", "us-atf-analyst", "--dry-run", str(sales_dir / "sales.yaml")]
+        )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Revisión de us_atf_dealer_sales: 8 registros darían ")
+    assert "No se escribió nada." in result.stdout
