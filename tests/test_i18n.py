@@ -167,3 +167,11 @@ def test_help_template_keeps_examples_as_written() -> None:
     )
     assert prose == "Search visible entities by name."
     assert tail == "\b\nExample: ironriver search x"
+
+
+def test_as_sets_the_language_even_where_no_principal_is_needed(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    _, out = _run("audit", "verify", "--db", db, "--as", "mx-fgr-analista")
+    assert out.startswith("Bitácora de auditoría íntegra")
+    _, out = _run("audit", "verify", "--db", db, "--as", "no-such-principal")
+    assert out.startswith("Audit log intact")

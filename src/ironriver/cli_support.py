@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from ironriver.errors import IronriverError
 from ironriver.i18n import Lang, explicit_lang, lang_for_country, parse_lang, set_lang
 from ironriver.policy import (
     DEFAULT_PRINCIPALS_YAML,
@@ -135,7 +137,13 @@ def app_context(ctx: click.Context) -> AppContext:
     settings = Settings.from_env(
         db=found.get("db"), principal=found.get("as"), principals_file=found.get("principals")
     )
-    return AppContext(settings=settings, as_json=bool(found.get("json")))
+    app = AppContext(settings=settings, as_json=bool(found.get("json")))
+    if settings.principal and explicit_lang() is None:
+        # speak the principal's language even in commands that need no principal (`audit
+        # verify`); a wrong name is reported by the commands that use it
+        with suppress(IronriverError):
+            app.principal()
+    return app
 
 
 def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:

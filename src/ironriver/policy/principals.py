@@ -116,6 +116,9 @@ def load_principals(path: Path) -> dict[str, Principal]:
 
 DEFAULT_PRINCIPALS_YAML = """\
 # Who may read this store. Pass with --principals FILE or IRONRIVER_PRINCIPALS.
+# Quién puede leer este almacén. Páselo con --principals ARCHIVO o IRONRIVER_PRINCIPALS.
+# Optional per principal / opcional por usuario: lang: en | es (default / predeterminado:
+# Spanish for MX agencies, English otherwise / español para agencias de MX, inglés si no).
 principals:
   - name: us-atf-analyst
     agency: ATF
