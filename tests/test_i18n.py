@@ -175,3 +175,13 @@ def test_as_sets_the_language_even_where_no_principal_is_needed(tmp_path: Path) 
     assert out.startswith("Bitácora de auditoría íntegra")
     _, out = _run("audit", "verify", "--db", db, "--as", "no-such-principal")
     assert out.startswith("Audit log intact")
+
+
+def test_tables_show_labels_in_the_readers_language(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    _, mx = _run("entity", "g1", "--db", db, "--as", "mx-fgr-analista")
+    assert mx.startswith("Arma de fuego: ") and "Número de serie" in mx
+    _, us = _run("entity", "g1", "--db", db, "--as", "us-atf-analyst")
+    assert us.startswith("Firearm: ") and "Serial number" in us
+    _, js = _run("entity", "g1", "--db", db, "--as", "mx-fgr-analista", "--json")
+    assert '"serialNumber"' in js and "Número de serie" not in js  # programs get names

@@ -31,6 +31,7 @@ from ironriver.i18n import (
 )
 from ironriver.logs import LEVELS, get_logger
 from ironriver.logs import configure as configure_logging
+from ironriver.model.labels import prop_label, schema_label
 from ironriver.policy import DEFAULT_PRINCIPALS_YAML, authorize_export, require_role
 from ironriver.policy import retract as retract_statements
 from ironriver.scratch import replacing
@@ -250,7 +251,10 @@ def stats(ctx: click.Context) -> None:
     }
 
     def human() -> None:
-        table(sorted(counts.entities_by_schema.items()), [t("schema"), t("entities")])
+        table(
+            sorted((schema_label(k), n) for k, n in counts.entities_by_schema.items()),
+            [t("schema"), t("entities")],
+        )
         click.echo()
         table(sorted(counts.statements_by_dataset.items()), [t("dataset"), t("statements")])
 
@@ -280,7 +284,7 @@ def search(
     app.emit(
         data,
         lambda: table(
-            [[h.entity_id, h.schema, h.caption, h.matched or ""] for h in hits],
+            [[h.entity_id, schema_label(h.schema), h.caption, h.matched or ""] for h in hits],
             [t("id"), t("schema"), t("caption"), t("matched")],
         ),
     )
@@ -309,9 +313,12 @@ def entity(ctx: click.Context, entity_id: str, reason: str) -> None:
     }
 
     def human() -> None:
-        click.echo(f"{ent.schema.name}: {ent.caption}  ({ent.id})")
+        click.echo(f"{schema_label(ent.schema.name)}: {ent.caption}  ({ent.id})")
         table(
-            [[s.prop, s.value, s.dataset, s.marking, s.source_ref or ""] for s in stmts],
+            [
+                [prop_label(s.schema, s.prop), s.value, s.dataset, s.marking, s.source_ref or ""]
+                for s in stmts
+            ],
             [t("property"), t("value"), t("dataset"), t("marking"), t("source")],
         )
         if neigh:
@@ -320,8 +327,10 @@ def entity(ctx: click.Context, entity_id: str, reason: str) -> None:
                 [
                     [
                         t("in") if n.direction == "in" else t("out"),
-                        n.prop,
-                        n.schema or "?",
+                        prop_label(
+                            (n.schema or "") if n.direction == "in" else ent.schema.name, n.prop
+                        ),
+                        schema_label(n.schema) if n.schema else "?",
                         n.caption,
                     ]
                     for n in neigh

@@ -17,6 +17,7 @@ from ironriver.cli_support import app_context, common_options, principal_lang, t
 from ironriver.errors import NotFound
 from ironriver.i18n import Lang, t
 from ironriver.ingest import ingest_mapping
+from ironriver.model.labels import prop_label, schema_label
 from ironriver.policy import Principal, View
 from ironriver.store import Store, open_store
 from ironriver.world import WorldConfig, generate_world
@@ -167,7 +168,10 @@ def print_report(report: DemoReport) -> None:
         )
         click.echo("=" * 78)
         click.echo(t("Entities by schema", lang))
-        table(sorted(pv.entities_by_schema.items()), [t("schema", lang), t("entities", lang)])
+        table(
+            sorted((schema_label(k, lang), n) for k, n in pv.entities_by_schema.items()),
+            [t("schema", lang), t("entities", lang)],
+        )
         click.echo()
         click.echo(t("Visible statements by dataset", lang))
         table(
@@ -183,7 +187,7 @@ def print_report(report: DemoReport) -> None:
         )
         if pv.gun_properties:
             table(
-                pv.gun_properties,
+                [(prop_label("Firearm", p, lang), v, d) for p, v, d in pv.gun_properties],
                 [t("property", lang), t("value", lang), t("dataset", lang)],
             )
         else:

@@ -1,7 +1,9 @@
 """Keep the Spanish catalogs complete: find every text a user reads, and what lacks Spanish.
 
-Texts come from two places:
+Texts come from three places:
 - templates marked in the code with `t(...)` or `msg(...)` (found in the syntax tree);
+- the labels, plurals and descriptions of ironriver's own schemata (`model/schema/*.yaml`;
+  FtM's catalogs translate FtM's own);
 - the command line's help: every command's and option's help text, read from the `ironriver`
   command tree itself (so nothing needs marking twice).
 
@@ -106,8 +108,20 @@ def help_texts(texts: Texts | None = None) -> Texts:
     return texts
 
 
+def model_texts(texts: Texts | None = None) -> Texts:
+    """Labels, plurals and descriptions of ironriver's own schemata (FtM translates its own)."""
+    from ironriver.model import schema_dir
+    from ironriver.model.labels import ftm_translates, yaml_texts
+
+    texts = texts or Texts()
+    for text, place in yaml_texts(schema_dir()):
+        if not ftm_translates(text, "es"):  # else FtM's own catalog is used
+            texts.places[text].append(place)
+    return texts
+
+
 def all_texts() -> Texts:
-    return help_texts(code_texts())
+    return model_texts(help_texts(code_texts()))
 
 
 def catalogs(lang: Lang = "es") -> dict[str, dict[str, str]]:

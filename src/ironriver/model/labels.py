@@ -1,0 +1,87 @@
+"""Schema and property labels in the reader's language.
+
+FtM translates its own schemata's labels (its `followthemoney` catalogs: "Person" ->
+"Persona"); ironriver's schemata (`model/schema/*.yaml`) are translated by our catalog
+(`locale/es/LC_MESSAGES/model.po`; `ironriver.i18n_tools` collects their labels and
+descriptions from the YAML). Tables for people show labels; `--json` keeps the names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ironriver.i18n import Lang, current_lang, translate
+
+# the keys of our schema YAML whose texts people read
+_TEXT_KEYS = ("label", "plural", "description")
+
+
+@cache
+def _ftm_translation(lang: Lang) -> Any:
+    """FtM's own catalog for `lang` (a gettext translation; English: the texts as they are)."""
+    from gettext import NullTranslations, translation
+
+    from followthemoney.util import i18n_path
+
+    if lang == "en":
+        return NullTranslations()
+    return translation("followthemoney", i18n_path, [lang], fallback=True)
+
+
+def ftm_translates(english: str, lang: Lang) -> bool:
+    """Whether FtM's own catalog has `english` in `lang`."""
+    return str(_ftm_translation(lang).gettext(english)) != english
+
+
+def _text(english: str, lang: Lang) -> str:
+    """FtM's translation of `english`, else ours (our schemata), else `english`."""
+    english = english.strip()
+    if lang == "en" or not english:
+        return english
+    theirs = str(_ftm_translation(lang).gettext(english))
+    return theirs if theirs != english else translate(english, lang)
+
+
+def schema_label(name: str, lang: Lang | None = None) -> str:
+    """The label of schema `name` (the name itself for an unknown schema)."""
+    from ironriver.model import get_model
+
+    schema = get_model().get(name)
+    if schema is None:
+        return name
+    return _text(str(schema._label), lang or current_lang())
+
+
+def prop_label(schema: str, prop: str, lang: Lang | None = None) -> str:
+    """The label of property `prop` of `schema` (the name itself when either is unknown)."""
+    from ironriver.model import get_model
+
+    sch = get_model().get(schema)
+    found = sch.get(prop) if sch is not None else None
+    if found is None:
+        return prop
+    return _text(str(found._label), lang or current_lang())
+
+
+def yaml_texts(folder: Path) -> Iterator[tuple[str, str]]:
+    """(text, place) for every label, plural and description in our schema YAML files."""
+    for path in sorted(folder.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for name, schema in data.items():
+            place = f"ironriver/model/schema/{path.name}: {name}"
+            for key in _TEXT_KEYS:
+                if schema.get(key):
+                    yield str(schema[key]).strip(), place
+            for prop_name, prop in (schema.get("properties") or {}).items():
+                for key in _TEXT_KEYS:
+                    if prop.get(key):
+                        yield str(prop[key]).strip(), f"{place}.{prop_name}"
+                reverse = prop.get("reverse") or {}
+                for key in _TEXT_KEYS:
+                    if reverse.get(key):
+                        yield str(reverse[key]).strip(), f"{place}.{prop_name} (reverse)"
