@@ -37,7 +37,7 @@ from followthemoney.util import PROP_VALUE_MAX
 from followthemoney.value import string_list
 
 from ironriver.errors import IngestError
-from ironriver.i18n import Lang, current_lang, msg, t
+from ironriver.i18n import msg, t
 from ironriver.ingest.clean import Cleaner
 from ironriver.ingest.pipeline import IngestResult
 from ironriver.ingest.report import ErrorReport
@@ -59,42 +59,42 @@ Row = tuple[str, str, str, str, str, int]
 
 
 def _entity_statements(
-    line: str, number: int, dataset: str, lang: Lang | None = None
+    line: str, number: int, dataset: str
 ) -> tuple[list[Row], list[tuple[str, str, str]]]:
     """(statement rows, problems as (column, value, reason)) for one line; the reasons are
-    in `lang` (default: the current language).
+    in the current language (also in the stage's prefetch thread, which runs in the
+    caller's context).
 
     Each value is cleaned once, as `EntityProxy.add` cleans it (sanitised, then the type's
     `clean_text` with the property's format and the entity as context), and the statement
     ids are FtM's `Statement.make_key`, computed without building FtM objects per value."""
     model = get_model()
-    lang = lang or current_lang()
     try:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
-        reason = t("not valid JSON: {error}", lang, error=exc.msg)
-        return [], [(t("(line)", lang), line[:80], reason)]
+        reason = t("not valid JSON: {error}", error=exc.msg)
+        return [], [(t("(line)"), line[:80], reason)]
     if not isinstance(data, dict):
-        return [], [(t("(line)", lang), line[:80], t("not a JSON object", lang))]
+        return [], [(t("(line)"), line[:80], t("not a JSON object"))]
     schema = model.get(str(data.get("schema")))
     if schema is None:
-        return [], [("schema", str(data.get("schema")), t("unknown schema", lang))]
+        return [], [("schema", str(data.get("schema")), t("unknown schema"))]
     if not data.get("id"):
-        return [], [("id", "", t("entity has no id", lang))]
+        return [], [("id", "", t("entity has no id"))]
     props = data.get("properties") or {}
     if not isinstance(props, dict):
-        return [], [("properties", str(props)[:80], t("properties must be an object", lang))]
+        return [], [("properties", str(props)[:80], t("properties must be an object"))]
     proxy = model.make_entity(schema)
     proxy.id = entity_id = str(data["id"])
     problems = []
     for name, values in props.items():
         prop = schema.get(name)
         if prop is None:
-            reason = t("{schema} has no property {name!r}", lang, schema=schema.name, name=name)
+            reason = t("{schema} has no property {name!r}", schema=schema.name, name=name)
             problems.append((name, str(values)[:80], reason))
             continue
         if prop.stub:
-            reason = t("{name} is a reverse property", lang, name=name)
+            reason = t("{name} is a reverse property", name=name)
             problems.append((name, str(values)[:80], reason))
             continue
         for value in string_list(values, sanitize=True):
@@ -104,10 +104,10 @@ def _entity_statements(
                 problems.append((name, value[:80], str(exc)))
                 continue
             if clean is None:
-                reason = t("not a valid {type}", lang, type=prop.type.name)
+                reason = t("not a valid {type}", type=prop.type.name)
                 problems.append((name, value[:80], reason))
             elif proxy.unsafe_add(prop, clean, cleaned=True) is None:
-                reason = t("over FtM's size limit for {name}", lang, name=name)
+                reason = t("over FtM's size limit for {name}", name=name)
                 problems.append((name, value[:80], reason))
     if problems:
         return [], problems
@@ -294,9 +294,6 @@ class _EntityFile:
         self.memory_mb = memory_mb
         self.spill_root = spill_root
         self.progress = progress
-        # the reader's language: the file may be read in another thread (the stage's
-        # prefetch), which does not see the caller's `use_lang`
-        self.lang = current_lang()
         self.records = 0
         self.produced = 0
         self.bad: list[tuple[int, str, str, str]] = []
@@ -320,7 +317,6 @@ class _EntityFile:
             self.progress(
                 t(
                     "{file}: staging {count:,} statements",
-                    self.lang,
                     file=self.path.name,
                     count=self.produced,
                 )
@@ -352,7 +348,7 @@ class _EntityFile:
             rows: list[Row] = []
             for number in _bulk_statements(con, cleaner, table, self.dataset):
                 line = lines[bisect_left(numbers, number)]
-                got, problems = _entity_statements(line, number, self.dataset, self.lang)
+                got, problems = _entity_statements(line, number, self.dataset)
                 self.bad.extend((number, c, v, r) for c, v, r in problems)
                 rows.extend(got)
             if rows:
@@ -362,7 +358,6 @@ class _EntityFile:
             self.progress(
                 t(
                     "{file}: {count:,} entities read and checked",
-                    self.lang,
                     file=self.path.name,
                     count=self.records,
                 )
