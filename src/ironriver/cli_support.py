@@ -33,6 +33,7 @@ class AppContext:
     settings: Settings
     as_json: bool = False
     _store: Store | None = field(default=None, repr=False)
+    _principals: dict[str, Principal] | None = field(default=None, repr=False)
 
     def open_store(self) -> Store:
         if self._store is None:
@@ -40,6 +41,12 @@ class AppContext:
         return self._store
 
     def principals(self) -> dict[str, Principal]:
+        """The principals file's principals (read once per command)."""
+        if self._principals is None:
+            self._principals = self._load_principals()
+        return self._principals
+
+    def _load_principals(self) -> dict[str, Principal]:
         if self.settings.principals_file is not None:
             return load_principals(self.settings.principals_file)
         local = Path("principals.yaml")
