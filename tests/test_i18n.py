@@ -185,3 +185,11 @@ def test_tables_show_labels_in_the_readers_language(tmp_path: Path) -> None:
     assert us.startswith("Firearm: ") and "Serial number" in us
     _, js = _run("entity", "g1", "--db", db, "--as", "mx-fgr-analista", "--json")
     assert '"serialNumber"' in js and "Número de serie" not in js  # programs get names
+
+
+def test_joined_messages_render_part_by_part() -> None:
+    from ironriver.i18n import joined
+
+    both = joined([msg("Store ready: {url}", url="x"), msg("(nothing visible)")])
+    assert str(both) == "Store ready: x; (nothing visible)"
+    assert both.render("es") == "Almacén listo: x; (nada visible)"

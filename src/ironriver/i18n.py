@@ -57,6 +57,21 @@ class Msg:
         return self.render("en")
 
 
+@dataclass(frozen=True)
+class _Joined(Msg):
+    parts: tuple[Msg, ...] = ()
+    sep: str = "; "
+
+    def render(self, lang: Lang | None = None) -> str:
+        return self.sep.join(part.render(lang) for part in self.parts)
+
+
+def joined(parts: Iterable[Msg], sep: str = "; ") -> Msg:
+    """`parts` one after the other, separated by `sep`, as one message (each part rendered
+    in the reader's language)."""
+    return _Joined("", {}, tuple(parts), sep)
+
+
 def msg(template: str, **fields: object) -> Msg:
     """Mark `template` for translation; render it later (see the module doc)."""
     return Msg(template, fields)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from ironriver.i18n import Msg, msg
+from ironriver.i18n import Msg, joined, msg
 from ironriver.scratch import replacing
 
 REPORT_COLUMNS = ("file", "row", "column", "value", "reason")
@@ -81,15 +81,4 @@ class ErrorReport:
         ]
         if len(ranked) > limit:
             parts.append(msg("... and {count} more kinds of problem", count=len(ranked) - limit))
-        return _joined(parts)
-
-
-def _joined(parts: list[Msg]) -> Msg:
-    """`parts` separated by "; ", as one message (each part rendered in the reader's
-    language)."""
-    if not parts:
-        return Msg("")
-    out = parts[-1]
-    for part in reversed(parts[:-1]):
-        out = msg("{first}; {rest}", first=part, rest=out)
-    return out
+        return joined(parts)
