@@ -8,6 +8,8 @@ PO editor or a text editor will do):
 - `msg(template, **fields)`: a `Msg`, rendered later in the reader's language. Errors are
   raised deep in the library, long before the command line knows who will read them;
   `IronriverError` keeps its `Msg` and `render(lang)` translates it.
+- `marked(template)`: the template itself, marked (texts kept as English data and
+  translated where shown, with `translate`);
 - `use_lang(lang)` / `current_lang()`: the language the command line (later the API) speaks.
 
 Templates are `str.format` strings; a field whose value is a `Msg` is rendered in the same
@@ -75,6 +77,12 @@ def joined(parts: Iterable[Msg], sep: str = "; ") -> Msg:
 def msg(template: str, **fields: object) -> Msg:
     """Mark `template` for translation; render it later (see the module doc)."""
     return Msg(template, fields)
+
+
+def marked(template: str) -> str:
+    """`template` itself, marked for translation (gettext's `N_`): for English texts kept as
+    data and translated where they are shown (`translate(text, lang)`)."""
+    return template
 
 
 def t(template: str, lang: Lang | None = None, **fields: object) -> str:

@@ -1,7 +1,7 @@
 """Keep the Spanish catalogs complete: find every text a user reads, and what lacks Spanish.
 
 Texts come from three places:
-- templates marked in the code with `t(...)` or `msg(...)` (found in the syntax tree);
+- templates marked in the code with `t(...)`, `msg(...)` or `marked(...)` (found in the syntax tree);
 - the labels, plurals and descriptions of ironriver's own schemata (`model/schema/*.yaml`;
   FtM's catalogs translate FtM's own);
 - the command line's help: every command's and option's help text, read from the `ironriver`
@@ -29,7 +29,7 @@ import click
 from ironriver.i18n import LOCALE_DIR, Lang, fields_of, help_template
 
 PACKAGE = Path(__file__).resolve().parent
-KEYWORDS = ("t", "msg")
+KEYWORDS = ("t", "msg", "marked")
 
 
 @dataclass

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ironriver.i18n import Msg, msg
+from ironriver.i18n import Msg, marked, msg
 from ironriver.strategy.scenarios import Scenario, get_scenario
 from ironriver.strategy.simulate import HISTORY_WEEKS, Simulation, simulate, week_of
 
@@ -115,7 +115,7 @@ def horizon_check() -> pd.DataFrame:
         ("status-quo", "members", "+26%"),
         ("status-quo", "deaths_per_week", "+40%"),
         ("half-recruitment", "members", "-11%"),
-        ("double-incapacitation", "members", str(msg("keeps growing"))),
+        ("double-incapacitation", "members", marked("keeps growing")),
     ):
         series = simulate(name, years=6).series()[column]
         base = series.iloc[HISTORY_WEEKS]

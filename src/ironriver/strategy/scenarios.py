@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ironriver.errors import StrategyError
-from ironriver.i18n import Lang, current_lang, msg, translate
+from ironriver.i18n import Lang, current_lang, marked, msg, translate
 from ironriver.strategy.decapitation import Split
 from ironriver.strategy.parameters import FACTION_RIVALRY_WEIGHT, INTERDICTION_ELASTICITY
 
@@ -101,36 +101,36 @@ class Scenario:
         )
 
 
-# Descriptions are kept in English and marked for translation: `Scenario.description_in`.
+# Descriptions are kept in English, marked for translation: `Scenario.description_in`.
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
-        Scenario("status-quo", str(msg("the 2012-2021 rates continue"))),
+        Scenario("status-quo", marked("the 2012-2021 rates continue")),
         Scenario(
-            "half-recruitment", str(msg("recruitment halved from January 2022")), recruitment=0.5
+            "half-recruitment", marked("recruitment halved from January 2022"), recruitment=0.5
         ),
         Scenario(
             "double-incapacitation",
-            str(msg("arrests doubled from January 2022")),
+            marked("arrests doubled from January 2022"),
             incapacitation=2.0,
         ),
         Scenario(
-            "no-recruitment", str(msg("recruitment stopped from January 2022")), recruitment=0.0
+            "no-recruitment", marked("recruitment stopped from January 2022"), recruitment=0.0
         ),
         Scenario(
             "half-recruitment-double-incapacitation",
-            str(msg("recruitment halved and arrests doubled")),
+            marked("recruitment halved and arrests doubled"),
             recruitment=0.5,
             incapacitation=2.0,
         ),
         Scenario(
             "interdiction-50",
-            str(msg("half of the southbound gun flow stopped (lethality x (1 - 0.35 x 0.5))")),
+            marked("half of the southbound gun flow stopped (lethality x (1 - 0.35 x 0.5))"),
             interdiction=0.5,
         ),
         Scenario(
             "decapitate-cjng",
-            str(msg("CJNG splits into 3 equal rival factions in January 2023")),
+            marked("CJNG splits into 3 equal rival factions in January 2023"),
             splits=(Split("CJNG", 3, 52),),
         ),
     )
