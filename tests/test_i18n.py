@@ -193,3 +193,20 @@ def test_joined_messages_render_part_by_part() -> None:
     both = joined([msg("Store ready: {url}", url="x"), msg("(nothing visible)")])
     assert str(both) == "Store ready: x; (nothing visible)"
     assert both.render("es") == "Almacén listo: x; (nada visible)"
+
+
+def test_a_context_tells_apart_one_english_text_meaning_two_things(tmp_path: Path) -> None:
+    from ironriver.i18n import catalog_key, pt
+
+    assert t("target", "es") == "objeto"  # an audit event's target
+    assert pt("calibration table", "target", "es") == "objetivo"  # a figure's target value
+    assert pt("calibration table", "target", "en") == "target"
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "a.py").write_text(
+        "from ironriver.i18n import pt\nx = pt('place', 'word')\ny = pt(x, 'word')\n",
+        encoding="utf-8",
+    )
+    texts = code_texts(pkg)
+    assert set(texts.places) == {catalog_key("word", "place")}
+    assert texts.not_literal == ["pkg/a.py:3"]

@@ -5,6 +5,7 @@ from gettext catalogs, one per area of the code (`ironriver/locale/es/LC_MESSAGE
 PO editor or a text editor will do):
 
 - `t(template, lang, **fields)`: the text now, in `lang` (default: the current language);
+  `pt(context, template, ...)` when one English text means two things (gettext's msgctxt);
 - `msg(template, **fields)`: a `Msg`, rendered later in the reader's language. Errors are
   raised deep in the library, long before the command line knows who will read them;
   `IronriverError` keeps its `Msg` and `render(lang)` translates it.
@@ -49,11 +50,12 @@ class Msg:
 
     template: str
     fields: Mapping[str, object] = field(default_factory=dict)
+    context: str = ""  # gettext's msgctxt: tells apart one English text meaning two things
 
     def render(self, lang: Lang | None = None) -> str:
         lang = lang or current_lang()
         values = {k: v.render(lang) if isinstance(v, Msg) else v for k, v in self.fields.items()}
-        return translate(self.template, lang).format(**values)
+        return translate(self.template, lang, self.context).format(**values)
 
     def __str__(self) -> str:
         return self.render("en")
@@ -71,7 +73,7 @@ class _Joined(Msg):
 def joined(parts: Iterable[Msg], sep: str = "; ") -> Msg:
     """`parts` one after the other, separated by `sep`, as one message (each part rendered
     in the reader's language)."""
-    return _Joined("", {}, tuple(parts), sep)
+    return _Joined("", parts=tuple(parts), sep=sep)
 
 
 def msg(template: str, **fields: object) -> Msg:
@@ -90,6 +92,17 @@ def t(template: str, lang: Lang | None = None, **fields: object) -> str:
     return Msg(template, fields).render(lang)
 
 
+def pt(context: str, template: str, lang: Lang | None = None, **fields: object) -> str:
+    """`t` for an English text that means different things in different places (gettext's
+    `pgettext`): `context` names the place ("calibration table")."""
+    return Msg(template, fields, context).render(lang)
+
+
+def catalog_key(template: str, context: str = "") -> str:
+    """How a catalog keys a template: gettext's "context\x04template" when it has one."""
+    return f"{context}\x04{template}" if context else template
+
+
 def render(text: str | Msg | None, lang: Lang | None = None) -> str:
     """A message or an untranslated text (a data value) as the reader sees it."""
     if text is None:
@@ -97,12 +110,12 @@ def render(text: str | Msg | None, lang: Lang | None = None) -> str:
     return text.render(lang) if isinstance(text, Msg) else text
 
 
-def translate(template: str, lang: Lang) -> str:
-    """The catalog's translation of `template`, or the template itself (English, or a
-    template the catalog lacks: a test keeps that from shipping)."""
+def translate(template: str, lang: Lang, context: str = "") -> str:
+    """The catalog's translation of `template` (in `context`), or the template itself
+    (English, or a template the catalog lacks: a test keeps that from shipping)."""
     if lang == "en":
         return template
-    return catalog(lang).get(template, template)
+    return catalog(lang).get(catalog_key(template, context), template)
 
 
 @cache
@@ -123,7 +136,7 @@ def catalog(lang: Lang) -> dict[str, str]:
                     and message.string
                     and not message.fuzzy
                 ):
-                    out[message.id] = message.string
+                    out[catalog_key(message.id, message.context or "")] = message.string
     return out
 
 

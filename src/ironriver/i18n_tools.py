@@ -26,10 +26,10 @@ from pathlib import Path
 
 import click
 
-from ironriver.i18n import LOCALE_DIR, Lang, fields_of, help_template
+from ironriver.i18n import LOCALE_DIR, Lang, catalog_key, fields_of, help_template
 
 PACKAGE = Path(__file__).resolve().parent
-KEYWORDS = ("t", "msg", "marked")
+KEYWORDS = ("t", "msg", "marked", "pt")
 
 
 @dataclass
@@ -60,9 +60,14 @@ def code_texts(root: Path = PACKAGE) -> Texts:
                 and node.func.id in marked
             ):
                 continue
-            first = node.args[0] if node.args else None
-            if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                texts.places[first.value].append(f"{rel}:{node.lineno}")
+            # pt(context, template, ...); the others (template, ...)
+            literals = node.args[: 2 if node.func.id == "pt" else 1]
+            if literals and all(
+                isinstance(a, ast.Constant) and isinstance(a.value, str) for a in literals
+            ):
+                values = [str(a.value) for a in literals]  # type: ignore[attr-defined]
+                key = catalog_key(values[-1], values[0] if len(values) == 2 else "")
+                texts.places[key].append(f"{rel}:{node.lineno}")
             elif path.name != "i18n.py":  # i18n's own helpers pass templates through
                 texts.not_literal.append(f"{rel}:{node.lineno}")
     return texts
@@ -136,7 +141,8 @@ def catalogs(lang: Lang = "es") -> dict[str, dict[str, str]]:
             for message in read_po(fh, locale=lang):
                 if isinstance(message.id, str) and message.id:
                     ok = isinstance(message.string, str) and not message.fuzzy
-                    entries[message.id] = str(message.string) if ok else ""
+                    key = catalog_key(message.id, message.context or "")
+                    entries[key] = str(message.string) if ok else ""
             out[path.name] = entries
     return out
 
@@ -163,9 +169,10 @@ def problems(lang: Lang = "es") -> list[str]:
             found.append(f"no {lang} translation of {template!r} ({', '.join(places[:3])})")
             continue
         name, translation = merged[template]
-        if fields_of(template) != fields_of(translation):
+        english = template.rpartition("\x04")[2]  # without its context
+        if fields_of(english) != fields_of(translation):
             found.append(
-                f"{name}: the fields of {template!r} {sorted(fields_of(template))} differ "
+                f"{name}: the fields of {template!r} {sorted(fields_of(english))} differ "
                 f"from its translation's {sorted(fields_of(translation))}"
             )
     return found
@@ -179,9 +186,10 @@ def missing_entries(lang: Lang = "es") -> str:
     texts = all_texts()
     have = {t for entries in catalogs(lang).values() for t, s in entries.items() if s}
     cat = Catalog(locale=lang)
-    for template, places in sorted(texts.places.items()):
-        if template not in have:
-            cat.add(template, "", auto_comments=places[:5])
+    for key, places in sorted(texts.places.items()):
+        if key not in have:
+            context, _, template = key.rpartition("\x04")
+            cat.add(template, "", auto_comments=places[:5], context=context or None)
     import io
 
     buf = io.BytesIO()

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ironriver.i18n import t
+from ironriver.i18n import pt, t
 from ironriver.world.calibration import FIGURES
 from ironriver.world.evaluate import WORLD_FIGURES, measure
 
@@ -63,8 +63,14 @@ def _fmt(x: float | None) -> str:
 def format_report(rows: list[ReportRow]) -> str:
     """A plain-text table: figure, target [low, high], world value, verdict (in the current
     language; figure keys are data and stay as they are)."""
-    # the headings as one text: "target" here is a target value (not a statement's target)
-    figure, target, span, world, ok = t("figure|target|range|world|ok").split("|")
+    # "target" here is a target value, not an audit event's target: a context of its own
+    figure, target, span, world, ok = (
+        pt("calibration table", "figure"),
+        pt("calibration table", "target"),
+        pt("calibration table", "range"),
+        pt("calibration table", "world"),
+        pt("calibration table", "ok"),
+    )
     header = f"{figure:44} {target:>10} {span:>23} {world:>10}  {ok}"
     lines = [header, "-" * len(header)]
     for r in rows:
