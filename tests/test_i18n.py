@@ -10,13 +10,13 @@ import pytest
 from click.testing import CliRunner
 
 from ironriver.cli import cli
+from ironriver.cli_i18n import help_template
 from ironriver.errors import ConfigError
 from ironriver.i18n import (
     LANG_ENV,
     Msg,
     catalog,
     current_lang,
-    help_template,
     msg,
     parse_lang,
     t,

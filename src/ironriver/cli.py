@@ -12,6 +12,7 @@ from typing import IO, Any, TextIO
 
 import click
 
+from ironriver.cli_i18n import localize_help
 from ironriver.cli_support import app_context, common_options, table
 from ironriver.errors import (
     ConfigError,
@@ -22,7 +23,6 @@ from ironriver.errors import (
 from ironriver.i18n import (
     LANGS,
     current_lang,
-    localize_help,
     msg,
     parse_lang,
     render,

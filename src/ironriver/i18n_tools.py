@@ -26,7 +26,8 @@ from pathlib import Path
 
 import click
 
-from ironriver.i18n import LOCALE_DIR, Lang, catalog_key, fields_of, help_template
+from ironriver.cli_i18n import help_template
+from ironriver.i18n import LOCALE_DIR, Lang, catalog_key, fields_of
 
 PACKAGE = Path(__file__).resolve().parent
 KEYWORDS = ("t", "msg", "marked", "pt")

@@ -1,8 +1,8 @@
 """`ironriver ingest`: a thin command over `ingest_mapping` / `ingest_entities`.
 
-The lead's CLI wires it with `cli.add_command(ingest_command)`; it uses the shared option
+The top-level CLI wires it with `cli.add_command(ingest_command)`; it uses the shared option
 bundle (`--db`, `--as`, `--principals`, `--json`) and records the acting principal as actor.
-Its help texts are English here and translated by the lead's CLI (`i18n.localize_help`, from
+Its help texts are English here and translated by the top-level CLI (`cli_i18n.localize_help`, from
 `locale/es/LC_MESSAGES/ingest.po`); what it prints goes through `t(...)`.
 """
 
