@@ -7,7 +7,17 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from ironriver.store import Store
+from ironriver.policy.markings import Marking
+from ironriver.store import DatasetInfo, Store
+
+# the dataset an FtM entity file is imported into (tests of `ingest_entities`)
+FGR_EXPORT = DatasetInfo(
+    name="mx_fgr_export",
+    agency="FGR",
+    country="MX",
+    marking=Marking.AMBER,
+    releasable_to=frozenset({"MX"}),
+)
 
 HEADER = ["txn", "sold", "ffl", "buyer_id", "first", "last", "dob", "serial", "make", "price"]
 ROWS = [

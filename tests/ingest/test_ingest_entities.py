@@ -9,20 +9,13 @@ import pytest
 from followthemoney.statement import Statement
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sales_fixtures import FGR_EXPORT as INFO  # type: ignore[import-not-found]
 from sales_fixtures import snapshot  # type: ignore[import-not-found]
 
 from ironriver.errors import IngestError
 from ironriver.ingest import ingest_entities
-from ironriver.policy.markings import Marking
-from ironriver.store import DatasetInfo, Store
+from ironriver.store import Store
 
-INFO = DatasetInfo(
-    name="mx_fgr_export",
-    agency="FGR",
-    country="MX",
-    marking=Marking.AMBER,
-    releasable_to=frozenset({"MX"}),
-)
 GOOD = [
     {
         "id": "p1",

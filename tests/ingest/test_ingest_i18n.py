@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sales_fixtures import FGR_EXPORT as INFO  # type: ignore[import-not-found]
 from sales_fixtures import ROWS, write_csv  # type: ignore[import-not-found]
 
 from ironriver.errors import ConfigError, IngestError
@@ -16,7 +17,7 @@ from ironriver.i18n import use_lang
 from ironriver.ingest import check_entities, check_mapping, ingest_entities
 from ironriver.ingest.cli import ingest_command
 from ironriver.policy.markings import Marking
-from ironriver.store import DatasetInfo, Store
+from ironriver.store import Store
 
 
 def _report(path: str | None) -> list[dict[str, str]]:
@@ -134,15 +135,6 @@ def _entities_file(tmp_path: Path) -> Path:
         encoding="utf-8",
     )
     return path
-
-
-INFO = DatasetInfo(
-    name="mx_fgr_export",
-    agency="FGR",
-    country="MX",
-    marking=Marking.AMBER,
-    releasable_to=frozenset({"MX"}),
-)
 
 
 def test_entity_reasons_in_spanish(sqlite_store: Store, tmp_path: Path) -> None:
