@@ -156,9 +156,30 @@ def test_help_in_spanish_and_back(tmp_path: Path) -> None:
     assert "Muestra este mensaje y sale." in es and "[predeterminado: 20]" in es
     _, en = _run("search", "--help")  # the same process, English again
     assert "Search visible entities by name or identifier." in en and "Busca" not in en
+    # click keeps each command's help option in the language of its first use
+    assert "Show this message and exit." in en and en.startswith("Usage: ")
     # lazily loaded groups too
     _, world = _run("--lang", "es", "--help")
     assert "ironriver: vincular, rastrear, focalizar, degradar, sopesar." in world
+
+
+def test_click_errors_in_the_readers_language() -> None:
+    code, es = _run("--lang", "es", "stats", "--bogus")
+    assert code == 2
+    assert "Error: No existe la opción '--bogus'." in es
+    assert "Pruebe 'cli stats --help' para ver la ayuda." in es and "Try" not in es
+    _, typo = _run("--lang", "es", "serch")
+    assert "No existe el comando 'serch'. ¿Quiso decir 'search'?" in typo
+    _, missing = _run("search", env={LANG_ENV: "es"})
+    assert "Error: Falta el argumento 'TEXT'." in missing
+    _, choice = _run("--lang", "es", "--log-level", "loud", "datasets")
+    assert "Valor no válido para '--log-level'" in choice
+    assert "no es una de estas opciones" in choice
+    # one plural form each way, chosen as in English
+    _, extra = _run("--lang", "es", "stats", "a", "b")
+    assert "Se recibieron argumentos adicionales inesperados (a b)" in extra
+    code, en = _run("stats", "--bogus")  # the same process, English again
+    assert code == 2 and "Error: No such option '--bogus'." in en
 
 
 def test_help_template_keeps_examples_as_written() -> None:
@@ -210,3 +231,14 @@ def test_a_context_tells_apart_one_english_text_meaning_two_things(tmp_path: Pat
     texts = code_texts(pkg)
     assert set(texts.places) == {catalog_key("word", "place")}
     assert texts.not_literal == ["pkg/a.py:3"]
+
+
+def test_value_types_read_as_words_in_both_languages() -> None:
+    from ironriver.model.labels import type_label
+
+    assert type_label("phone", "en") == "phone number"
+    assert type_label("phone", "es") == "número de teléfono"  # FtM's own catalog
+    assert type_label("url", "es") == "URL"  # an acronym keeps its case
+    assert type_label("integer", "es") == "número entero"  # a ledger column type: ours
+    assert type_label("timestamp", "en") == "date and time"
+    assert type_label("no-such-type", "es") == "no-such-type"

@@ -12,7 +12,7 @@ from typing import IO, Any, TextIO
 
 import click
 
-from ironriver.cli_i18n import localize_help
+from ironriver.cli_i18n import localize_help, speak_click
 from ironriver.cli_support import app_context, common_options, table
 from ironriver.errors import (
     ConfigError,
@@ -37,6 +37,8 @@ from ironriver.policy import retract as retract_statements
 from ironriver.scratch import replacing
 
 log = get_logger(__name__)
+
+speak_click()  # click's own errors and help words in the reader's language
 
 
 class UserError(click.ClickException):

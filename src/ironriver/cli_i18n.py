@@ -1,15 +1,58 @@
-"""The command line's help in the reader's language: every command's and option's help
-text, and click's own words (usage prefix, headings, the help option, `[default: ...]`),
-translated from the catalogs of `ironriver.i18n`."""
+"""The command line in the reader's language: every command's and option's help text, and
+click's own words (usage prefix, headings, `[default: ...]`, and its errors: "No such
+option", "Missing argument", "Invalid value for ..."), translated from the catalogs of
+`ironriver.i18n`.
+
+Click marks its own texts for gettext (each of its modules imports `gettext as _` and
+`ngettext`); `speak_click()` points those names at our catalogs (`click.po`) in the current
+language, so click's errors and help words need no rewriting after the fact."""
 
 from __future__ import annotations
 
+import importlib
 import inspect
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 import click
 
-from ironriver.i18n import Lang, t, translate
+from ironriver.i18n import LANGS, Lang, current_lang, t, translate
+
+# click's modules that mark texts (`_winconsole` is Windows-only)
+CLICK_MODULES = (
+    "click._termui_impl",
+    "click.core",
+    "click.decorators",
+    "click.exceptions",
+    "click.formatting",
+    "click.parser",
+    "click.shell_completion",
+    "click.termui",
+    "click.types",
+    "click.utils",
+)
+HELP_OPTION = "Show this message and exit."
+
+
+def click_gettext(message: str) -> str:
+    """Click's `_`: `message` in the current language."""
+    return translate(message, current_lang())
+
+
+def click_ngettext(singular: str, plural: str, n: int) -> str:
+    """Click's `ngettext`. Spanish chooses its form as English does (one, or other), so each
+    form is a plain entry of the catalog."""
+    return translate(singular if n == 1 else plural, current_lang())
+
+
+def speak_click() -> None:
+    """Make click's own texts follow the current language (idempotent; English stays
+    click's English)."""
+    for name in CLICK_MODULES:
+        module = importlib.import_module(name)
+        if hasattr(module, "_"):
+            module._ = click_gettext  # type: ignore[attr-defined]
+        if hasattr(module, "ngettext"):
+            module.ngettext = click_ngettext  # type: ignore[attr-defined]
 
 
 def help_template(text: str) -> tuple[str, str]:
@@ -29,29 +72,18 @@ def translate_help(text: str, lang: Lang) -> str:
 
 
 class LocalizedHelpFormatter(click.HelpFormatter):
-    """Click's help layout with its own words (headings, the usage prefix, the help option)
-    in the current language."""
-
-    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
-        super().write_usage(prog, args, t("Usage: ") if prefix is None else prefix)
-
-    def section(self, name: str) -> Iterator[None]:  # type: ignore[override]
-        headings = {"Options": t("Options"), "Commands": t("Commands")}
-        return super().section(headings.get(name, name))  # type: ignore[return-value]
+    """Click's help layout. Its words come translated through `speak_click`, except the
+    help option's: click builds that option once per command and keeps it, in the language
+    of its first use (a test process switches languages)."""
 
     def write_dl(
         self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2
     ) -> None:
-        own = {"Show this message and exit.": t("Show this message and exit.")}
-        marks = {"[default: ": t("[default: "), "[required]": t("[required]")}
-
-        def local(text: str) -> str:
-            text = own.get(text, text)
-            for english, translated in marks.items():
-                text = text.replace(english, translated)
-            return text
-
-        super().write_dl([(term, local(text)) for term, text in rows], col_max, col_spacing)
+        own = t("Show this message and exit.")
+        stale = {translate(HELP_OPTION, lang) for lang in LANGS}
+        super().write_dl(
+            [(term, own if text in stale else text) for term, text in rows], col_max, col_spacing
+        )
 
 
 class LocalizedContext(click.Context):

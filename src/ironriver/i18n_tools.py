@@ -5,7 +5,9 @@ Texts come from three places:
 - the labels, plurals and descriptions of ironriver's own schemata (`model/schema/*.yaml`;
   FtM's catalogs translate FtM's own);
 - the command line's help: every command's and option's help text, read from the `ironriver`
-  command tree itself (so nothing needs marking twice).
+  command tree itself (so nothing needs marking twice);
+- click's own texts (its errors and help words, marked `_(...)`/`ngettext(...)` in its source,
+  read from the installed click: a click upgrade with new texts fails the check).
 
 `python -m ironriver.i18n_tools missing` prints a PO entry, with an empty translation and the
 places it comes from, for every text no catalog translates yet: paste them into the
@@ -126,8 +128,33 @@ def model_texts(texts: Texts | None = None) -> Texts:
     return texts
 
 
+def click_texts(texts: Texts | None = None) -> Texts:
+    """The texts click marks for gettext in its own modules (both forms of an `ngettext`),
+    plus "required", which it translates through a variable."""
+    from ironriver.cli_i18n import CLICK_MODULES
+
+    texts = texts or Texts()
+    folder = Path(click.__file__).resolve().parent
+    for module in CLICK_MODULES:
+        path = folder / f"{module.rpartition('.')[2]}.py"
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        for node in ast.walk(tree):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("_", "ngettext")
+            ):
+                continue
+            forms = node.args[: 2 if node.func.id == "ngettext" else 1]
+            for arg in forms:
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    texts.places[arg.value].append(f"click/{path.name}:{node.lineno}")
+    texts.places["required"].append("click/core.py (get_help_extra)")
+    return texts
+
+
 def all_texts() -> Texts:
-    return model_texts(help_texts(code_texts()))
+    return click_texts(model_texts(help_texts(code_texts())))
 
 
 def catalogs(lang: Lang = "es") -> dict[str, dict[str, str]]:

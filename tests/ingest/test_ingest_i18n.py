@@ -101,18 +101,18 @@ def test_report_reasons_in_spanish(sales_dir: Path) -> None:
     assert (
         "2",
         "sold",
-        "no es un valor válido de tipo date en el formato %m/%d/%Y (sale.date)",
+        "no es un valor válido de tipo fecha en el formato %m/%d/%Y (sale.date)",
     ) in reasons
     assert (
         "2",
         "sold",
-        "no es un valor válido de tipo date en el formato %m/%d/%Y "
+        "no es un valor válido de tipo fecha en el formato %m/%d/%Y "
         "(libro de registro dealer_sales.sale_date)",
     ) in reasons
     # the message, rendered in the current language, says the same in Spanish
     with use_lang("es"):
         text = info.value.render()
-    assert "sold: no es un valor válido de tipo date" in text
+    assert "sold: no es un valor válido de tipo fecha" in text
     assert "(la primera en la fila 2)" in text
 
 

@@ -33,6 +33,7 @@ from ironriver.ingest.mapping import (
 )
 from ironriver.ingest.sqltext import ident, literal
 from ironriver.model import get_model
+from ironriver.model.labels import type_label
 
 # FtM's Statement.from_entity also emits an `id` statement per entity; the store keeps
 # entities as their property statements only, so ingest leaves it out.
@@ -304,14 +305,15 @@ def build_statements(
 def invalid_reason(type_name: str, fmt: str | None, place: str) -> str:
     """The report's reason for a value that does not clean to its type, in the current
     language (`place`: the entity's property or ledger column it was meant for)."""
+    kind = type_label(type_name)
     if fmt:
         return t(
             "not a valid {type} in the format {format} ({place})",
-            type=type_name,
+            type=kind,
             format=fmt,
             place=place,
         )
-    return t("not a valid {type} ({place})", type=type_name, place=place)
+    return t("not a valid {type} ({place})", type=kind, place=place)
 
 
 def missing_reason(place: str) -> str:

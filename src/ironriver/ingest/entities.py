@@ -44,6 +44,7 @@ from ironriver.ingest.report import ErrorReport
 from ironriver.ingest.source import check_encoding, connect
 from ironriver.ingest.sqltext import literal
 from ironriver.model import get_model
+from ironriver.model.labels import type_label
 from ironriver.policy import Principal, authorize_ingest
 from ironriver.policy.markings import AccessLabel
 from ironriver.progress import Progress, no_progress
@@ -104,7 +105,7 @@ def _entity_statements(
                 problems.append((name, value[:80], str(exc)))
                 continue
             if clean is None:
-                reason = t("not a valid {type}", type=prop.type.name)
+                reason = t("not a valid {type}", type=type_label(prop.type.name))
                 problems.append((name, value[:80], reason))
             elif proxy.unsafe_add(prop, clean, cleaned=True) is None:
                 reason = t("over FtM's size limit for {name}", name=name)

@@ -15,10 +15,21 @@ from typing import Any
 
 import yaml
 
-from ironriver.i18n import Lang, current_lang, translate
+from ironriver.i18n import Lang, current_lang, marked, translate
 
 # the keys of our schema YAML whose texts people read
 _TEXT_KEYS = ("label", "plural", "description")
+
+# a ledger column's types (`ingest.mapping.LEDGER_TYPES`) as a reader says them; FtM's property
+# types have their own labels
+_LEDGER_TYPE_LABELS = {
+    "string": marked("text"),
+    "integer": marked("whole number"),
+    "float": marked("decimal number"),
+    "boolean": marked("yes/no value"),
+    "date": marked("date"),
+    "timestamp": marked("date and time"),
+}
 
 
 @cache
@@ -66,6 +77,22 @@ def prop_label(schema: str, prop: str, lang: Lang | None = None) -> str:
     if found is None:
         return prop
     return _text(str(found._label), lang or current_lang())
+
+
+def type_label(name: str, lang: Lang | None = None) -> str:
+    """A value type as a reader says it inside a sentence ("not a valid {type}"): an FtM
+    property type by FtM's label ("phone number", "número de teléfono"), a ledger column type
+    by ours; lowercase unless it is an acronym ("URL"). Unknown names come back as they are."""
+    from followthemoney.types import registry
+
+    lang = lang or current_lang()
+    if name in _LEDGER_TYPE_LABELS:
+        return translate(_LEDGER_TYPE_LABELS[name], lang)
+    ftm_type = next((kind for kind in registry.types if kind.name == name), None)
+    if ftm_type is None:
+        return name
+    label = _text(str(ftm_type.label), lang)  # the English text (FtM marks it with N_)
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
 
 
 def yaml_texts(folder: Path) -> Iterator[tuple[str, str]]:
