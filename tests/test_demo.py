@@ -33,6 +33,10 @@ def test_demo_shows_each_country_its_own_view(
     out = capsys.readouterr().out
     assert "What us-atf-analyst (ATF, US) sees" in out
     assert "Lo que ve mx-fgr-analista (FGR, MX)" in out
+    n = report.audit_events
+    assert f"Audit log: {n} events, hash chain intact." in out
+    assert f"Bitácora de auditoría: {n} eventos, cadena de hashes íntegra." in out
+    assert "True" not in out  # no untranslated Python value where a reader expects words
 
 
 @pytest.mark.slow

@@ -207,22 +207,18 @@ def print_report(report: DemoReport) -> None:
         else:
             click.echo(t("(nothing visible)", lang))
     click.echo()
-    click.echo(
-        t(
-            "Audit log: {events} events, chain intact: {ok}",
-            "en",
-            events=report.audit_events,
-            ok=report.audit_ok,
-        )
-    )
-    click.echo(
-        t(
-            "Audit log: {events} events, chain intact: {ok}",
-            "es",
-            events=report.audit_events,
-            ok=report.audit_ok,
-        )
-    )
+    for lang in ("en", "es"):
+        if report.audit_ok:
+            line = t(
+                "Audit log: {events} events, hash chain intact.", lang, events=report.audit_events
+            )
+        else:
+            line = t(
+                "Audit log: {events} events, hash chain BROKEN (run `ironriver audit verify`).",
+                lang,
+                events=report.audit_events,
+            )
+        click.echo(line)
 
 
 @click.command("demo")
