@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from ironriver.cli import cli
 from ironriver.demo import print_report, run_demo
 
 
@@ -37,6 +40,13 @@ def test_demo_shows_each_country_its_own_view(
     assert f"Audit log: {n} events, hash chain intact." in out
     assert f"Bitácora de auditoría: {n} eventos, cadena de hashes íntegra." in out
     assert "True" not in out  # no untranslated Python value where a reader expects words
+    # the demo's store is there to explore with the CLI afterwards, ledgers included
+    assert "Explore it as us-atf-analyst: ironriver search" in out
+    assert "Explórelo como mx-fgr-analista: ironriver search" in out
+    args = ["ledgers", "--db", str(tmp_path / "demo.db"), "--as", "us-atf-analyst", "--json"]
+    listed = CliRunner().invoke(cli, args, catch_exceptions=False)
+    seen = {row["ledger"]: row["visible_rows"] for row in json.loads(listed.output)}
+    assert seen == us.ledger_rows
 
 
 @pytest.mark.slow

@@ -123,7 +123,10 @@ def run_demo(
     )
     paths = generate_world(WorldConfig(scale=scale, years=1, seed=seed, out=world_dir))
     db_url = db_url or f"sqlite:///{(workdir / 'demo.db').absolute()}"
-    store = open_store(db_url, ledger_dir=workdir / "Visible ledger rows")
+    # a SQLite store's ledgers go where the CLI looks for them (beside the file), so the
+    # demo's store can be explored afterwards: `ironriver ledgers --db .../demo.db`
+    sqlite = db_url.startswith("sqlite:///")
+    store = open_store(db_url, ledger_dir=None if sqlite else workdir / "demo.ledgers")
     report = DemoReport(paths.root, db_url)
     mappings = paths.mappings()
     say(t("Ingesting {n} agency mappings into {db}", n=len(mappings), db=db_url))
@@ -219,6 +222,19 @@ def print_report(report: DemoReport) -> None:
                 events=report.audit_events,
             )
         click.echo(line)
+    # the store stays: where to go from here, as each principal
+    db = report.db_url.removeprefix("sqlite:///")
+    click.echo()
+    for pv in report.views:
+        click.echo(
+            t(
+                'Explore it as {name}: ironriver search "garcia" --db {db} --as {name} '
+                '--reason "demo" (also: entity ID, ledgers, stats, export)',
+                pv.lang,
+                name=pv.principal.name,
+                db=db,
+            )
+        )
 
 
 @click.command("demo")
