@@ -316,11 +316,16 @@ def entity(ctx: click.Context, entity_id: str, reason: str) -> None:
 
     def human() -> None:
         click.echo(f"{schema_label(ent.schema.name)}: {ent.caption}  ({ent.id})")
+        # as a reader takes in an entity: its schema's featured properties first (a person's
+        # name, then surnames and birth date), then the others by their label
+        featured = {name: i for i, name in enumerate(ent.schema.featured)}
+        label = {s.prop: prop_label(s.schema, s.prop) for s in stmts}
+        ordered = sorted(
+            stmts,
+            key=lambda s: (featured.get(s.prop, len(featured)), label[s.prop].casefold(), s.value),
+        )
         table(
-            [
-                [prop_label(s.schema, s.prop), s.value, s.dataset, s.marking, s.source_ref or ""]
-                for s in stmts
-            ],
+            [[label[s.prop], s.value, s.dataset, s.marking, s.source_ref or ""] for s in ordered],
             [t("property"), t("value"), t("dataset"), t("marking"), t("source")],
         )
         if neigh:

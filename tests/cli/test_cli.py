@@ -94,6 +94,16 @@ def test_audit_verify_and_tamper(tmp_path: Path) -> None:
     assert code == 5 and "TAMPERED" in out and "reads chain: event 1 was edited" in out
 
 
+def test_entity_table_reads_featured_properties_first(tmp_path: Path) -> None:
+    db = _store(tmp_path)
+    code, out = run("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--reason", "r")
+    assert code == 0
+    statements = out.split("\n\n")[0].splitlines()[3:]  # the neighbours' table follows
+    rows = [line.split()[0] for line in statements]
+    # Firearm's featured order: serial number, make, then caliber (model is not stated)
+    assert rows == ["Serial", "Serial", "Make", "Caliber"]  # stated by two agencies
+
+
 def test_lost_read_audit_file_is_restarted_by_an_admin(tmp_path: Path) -> None:
     db = _store(tmp_path)
     Path(f"{db}.read-audit.sqlite").unlink()
