@@ -39,18 +39,37 @@ def test_the_extractor_sees_marked_texts_and_flags_non_literals(tmp_path: Path) 
     pkg = tmp_path / "pkg"
     pkg.mkdir()
     (pkg / "a.py").write_text(
-        "from ironriver.i18n import msg, t\n"
+        "from ironriver.i18n import msg, nt, t\n"
         "def f(x, template):\n"
         "    print(t('Hello {name}', name=x))\n"
         "    raise ValueError(msg('Two ' 'parts {n}', n=1))\n"
-        "    t(template)\n",
+        "    t(template)\n"
+        "    nt('{n} cat', '{n} cats', x)\n",
         encoding="utf-8",
     )
     # a module with a local `t` (a table) that never imports the marker: not a template
     (pkg / "b.py").write_text("def g(t):\n    return t('column')\n", encoding="utf-8")
     texts = code_texts(pkg)
-    assert set(texts.places) == {"Hello {name}", "Two parts {n}"}
+    assert set(texts.places) == {"Hello {name}", "Two parts {n}", "{n} cat", "{n} cats"}
     assert texts.not_literal == ["pkg/a.py:5"]
+
+
+def test_a_count_chooses_its_form_in_both_languages() -> None:
+    from ironriver.i18n import nmsg, nt
+
+    one, two = "AUDIT LOG TAMPERED ({n} problem):", "AUDIT LOG TAMPERED ({n} problems):"
+    assert nt(one, two, 1, "en") == "AUDIT LOG TAMPERED (1 problem):"
+    assert nt(one, two, 0, "en") == "AUDIT LOG TAMPERED (0 problems):"
+    assert nt(one, two, 1, "es") == "BITÁCORA DE AUDITORÍA ALTERADA (1 problema):"
+    assert nt(one, two, 3, "es") == "BITÁCORA DE AUDITORÍA ALTERADA (3 problemas):"
+    late = nmsg(
+        "Skipped {rejected} invalid record; see {report}",
+        "Skipped {rejected} invalid records; see {report}",
+        1,
+        rejected=1,
+        report="r.csv",
+    )
+    assert late.render("es") == "Se omitió 1 registro inválido; vea r.csv"
 
 
 def test_msg_renders_late_in_the_readers_language() -> None:

@@ -24,6 +24,7 @@ from ironriver.i18n import (
     LANGS,
     current_lang,
     msg,
+    nt,
     parse_lang,
     render,
     set_lang,
@@ -386,7 +387,10 @@ def export(ctx: click.Context, out: Path | None, schema: str | None, reason: str
             handle.write(json.dumps(ent.to_dict(), ensure_ascii=False, sort_keys=True) + "\n")
             n += 1
     if out:
-        click.echo(t("Exported {n} entities to {path}", n=n, path=out), err=True)
+        click.echo(
+            nt("Exported {n} entity to {path}", "Exported {n} entities to {path}", n, path=out),
+            err=True,
+        )
 
 
 @cli.command()
@@ -427,7 +431,14 @@ def retract(
     rows = [[s.id, s.prop, s.value, s.dataset] for s in done.statements]
 
     def human() -> None:
-        click.echo(t("Retracted {n} statement(s) of {entity}:", n=len(rows), entity=entity_id))
+        click.echo(
+            nt(
+                "Retracted {n} statement of {entity}:",
+                "Retracted {n} statements of {entity}:",
+                len(rows),
+                entity=entity_id,
+            )
+        )
         table(rows, [t("statement"), t("property"), t("value"), t("dataset")])
 
     app.emit({"entity_id": entity_id, "retracted": [s.__dict__ for s in done.statements]}, human)
@@ -485,7 +496,13 @@ def audit_verify(ctx: click.Context) -> None:
                     )
                 )
         else:
-            click.echo(t("AUDIT LOG TAMPERED ({n} problems):", n=len(result.problems)))
+            click.echo(
+                nt(
+                    "AUDIT LOG TAMPERED ({n} problem):",
+                    "AUDIT LOG TAMPERED ({n} problems):",
+                    len(result.problems),
+                )
+            )
             for p in result.problems:
                 click.echo(f"  - {render(p)}")
 
@@ -609,7 +626,12 @@ def eval_world(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
     missed = [r.key for r in rows if r.ok is False]
     if missed:
         click.echo(
-            t("{n} figure(s) outside tolerance: {keys}", n=len(missed), keys=", ".join(missed)),
+            nt(
+                "{n} figure outside tolerance: {keys}",
+                "{n} figures outside tolerance: {keys}",
+                len(missed),
+                keys=", ".join(missed),
+            ),
             err=True,
         )
         ctx.exit(1)

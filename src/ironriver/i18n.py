@@ -9,6 +9,9 @@ PO editor or a text editor will do):
 - `msg(template, **fields)`: a `Msg`, rendered later in the reader's language. Errors are
   raised deep in the library, long before the command line knows who will read them;
   `IronriverError` keeps its `Msg` and `render(lang)` translates it.
+- `nt(singular, plural, n, ...)` / `nmsg(...)`: a text about `n` things ("1 problem",
+  "2 problems"); each form is a plain catalog entry, as Spanish chooses its form the way
+  English does (one, or other);
 - `marked(template)`: the template itself, marked (texts kept as English data and
   translated where shown, with `translate`);
 - `use_lang(lang)` / `current_lang()`: the language the command line (later the API) speaks.
@@ -76,6 +79,18 @@ def joined(parts: Iterable[Msg], sep: str = "; ") -> Msg:
 def msg(template: str, **fields: object) -> Msg:
     """Mark `template` for translation; render it later (see the module doc)."""
     return Msg(template, fields)
+
+
+def nmsg(singular: str, plural: str, n: int, **fields: object) -> Msg:
+    """`msg` for a text about `n` things: `singular` when n == 1, else `plural` (both are
+    templates; `n` is a field of both unless given otherwise)."""
+    fields.setdefault("n", n)
+    return Msg(singular if n == 1 else plural, fields)
+
+
+def nt(singular: str, plural: str, n: int, lang: Lang | None = None, **fields: object) -> str:
+    """`t` for a text about `n` things (see `nmsg`)."""
+    return nmsg(singular, plural, n, **fields).render(lang)
 
 
 def marked(template: str) -> str:

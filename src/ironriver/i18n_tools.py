@@ -32,7 +32,8 @@ from ironriver.cli_i18n import help_template
 from ironriver.i18n import LOCALE_DIR, Lang, catalog_key, fields_of
 
 PACKAGE = Path(__file__).resolve().parent
-KEYWORDS = ("t", "msg", "marked", "pt")
+KEYWORDS = ("t", "msg", "marked", "pt", "nt", "nmsg")
+PLURAL = ("nt", "nmsg")  # (singular, plural, n, ...): two templates
 
 
 @dataclass
@@ -63,14 +64,20 @@ def code_texts(root: Path = PACKAGE) -> Texts:
                 and node.func.id in marked
             ):
                 continue
-            # pt(context, template, ...); the others (template, ...)
-            literals = node.args[: 2 if node.func.id == "pt" else 1]
+            # pt(context, template, ...); nt/nmsg(singular, plural, n, ...): two templates;
+            # the others (template, ...)
+            plural = node.func.id in PLURAL
+            literals = node.args[: 2 if node.func.id == "pt" or plural else 1]
             if literals and all(
                 isinstance(a, ast.Constant) and isinstance(a.value, str) for a in literals
             ):
                 values = [str(a.value) for a in literals]  # type: ignore[attr-defined]
-                key = catalog_key(values[-1], values[0] if len(values) == 2 else "")
-                texts.places[key].append(f"{rel}:{node.lineno}")
+                if plural:
+                    keys = values
+                else:
+                    keys = [catalog_key(values[-1], values[0] if len(values) == 2 else "")]
+                for key in keys:
+                    texts.places[key].append(f"{rel}:{node.lineno}")
             elif path.name != "i18n.py":  # i18n's own helpers pass templates through
                 texts.not_literal.append(f"{rel}:{node.lineno}")
     return texts

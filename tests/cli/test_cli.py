@@ -228,7 +228,7 @@ def test_retract_hides_and_is_audited(tmp_path: Path) -> None:
     code, out = run(*args, "--reason", "typo", "--as", "mx-fgr-analista")  # cannot see it
     assert code == 4 and "Ninguna afirmación de 'g1'" in out
     code, out = run(*args, "--reason", "typo", "--as", "us-atf-analyst")  # ATF's own
-    assert code == 0 and "Retracted 1 statement(s) of g1" in out and "Glock" in out
+    assert code == 0 and "Retracted 1 statement of g1" in out and "Glock" in out
     _, out = run("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--json")
     assert "make" not in json.loads(out)["entity"]["properties"]
     code, out = run("audit", "log", "--db", db, "--as", "auditor", "--json")

@@ -77,7 +77,9 @@ def test_bad_requests_are_clear_errors(store: Store) -> None:
     load(store)
     with pytest.raises(ConfigError, match="needs a reason"):
         retract(store, ATF_LOADER, "g1", reason=" ")
-    with pytest.raises(NotFound, match="not statements of 'g1' that you can see"):
+    with pytest.raises(
+        NotFound, match="1 statement id is not a statement of 'g1' that you can see"
+    ):
         retract(store, ATF_LOADER, "g1", reason="x", statement_ids=["nope"])
     with pytest.raises(NotFound, match="matches property 'alias'"):
         retract(store, ATF_LOADER, "g1", reason="x", prop="alias")

@@ -15,7 +15,7 @@ import click
 
 from ironriver.cli_support import app_context, common_options
 from ironriver.errors import ConfigError
-from ironriver.i18n import msg, t
+from ironriver.i18n import msg, nt, t
 from ironriver.ingest.entities import check_entities, ingest_entities
 from ironriver.ingest.pipeline import IngestResult, check_mapping, ingest_mapping
 from ironriver.policy.markings import Marking, parse_releasable
@@ -178,8 +178,10 @@ def _human(result: IngestResult) -> None:
         )
         if result.rejected:
             click.echo(
-                t(
+                nt(
+                    "{rejected} invalid record would be skipped; see {report}",
                     "{rejected} invalid records would be skipped; see {report}",
+                    result.rejected,
                     rejected=result.rejected,
                     report=result.report_path,
                 ),
@@ -201,8 +203,10 @@ def _human(result: IngestResult) -> None:
     )
     if result.rejected:
         click.echo(
-            t(
+            nt(
+                "Skipped {rejected} invalid record; see {report}",
                 "Skipped {rejected} invalid records; see {report}",
+                result.rejected,
                 rejected=result.rejected,
                 report=result.report_path,
             ),

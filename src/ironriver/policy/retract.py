@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ironriver.errors import ConfigError, NotFound
-from ironriver.i18n import msg
+from ironriver.i18n import msg, nmsg
 from ironriver.policy.markings import Principal
 from ironriver.policy.rights import authorize_ingest, speaks_for
 from ironriver.policy.view import StatementRecord, View
@@ -57,9 +57,10 @@ def retract(
     unknown = wanted - {s.id for s in visible}
     if unknown:
         raise NotFound(
-            msg(
-                "{n} statement id(s) are not statements of {entity_id!r} that you can see: {ids}.",
-                n=len(unknown),
+            nmsg(
+                "{n} statement id is not a statement of {entity_id!r} that you can see: {ids}.",
+                "{n} statement ids are not statements of {entity_id!r} that you can see: {ids}.",
+                len(unknown),
                 entity_id=entity_id,
                 ids=", ".join(sorted(unknown)[:5]),
             ),
