@@ -47,17 +47,24 @@ def test_ingest_events_have_counts_not_values(
         assert value not in text  # names, serials, dates stay out of the logs
 
 
-def test_rejections_are_logged_as_warnings(
+def test_rejections_are_logged_as_warnings_when_the_ingest_goes_on(
     sqlite_store: Store, sales_dir: Path, log_stream: io.StringIO
 ) -> None:
     rows = [list(r) for r in ROWS]
     rows[1][1] = "not a date"
     write_csv(sales_dir / "sales.csv", rows)
+    # stopped: the error tells the user; the event is for the log only (info, not warning)
     with pytest.raises(IngestError):
         ingest_mapping(sqlite_store, sales_dir / "sales.yaml", actor="a")
-    (warning,) = [e for e in events(log_stream) if e["level"] == "warning"]
+    (stopped,) = [e for e in events(log_stream) if e["event"] == "ingest.rejected_records"]
     # the mapping reads sales.csv twice (entities, ledger): the bad row counts in each
+    assert stopped["level"] == "info" and stopped["rejected"] == 2
+    assert not [e for e in events(log_stream) if e["level"] == "warning"]
+    # skipped: rows were dropped and the ingest went on, which an operator must hear of
+    ingest_mapping(sqlite_store, sales_dir / "sales.yaml", actor="a", skip_invalid=True)
+    (warning,) = [e for e in events(log_stream) if e["level"] == "warning"]
     assert warning["event"] == "ingest.rejected_records" and warning["rejected"] == 2
+    assert warning["skip_invalid"] is True
     assert "not a date" not in log_stream.getvalue()
 
 

@@ -414,7 +414,9 @@ def _check_rejections(
             report_file.unlink()  # a stale report from an earlier failed run
         return
     result.report_path = report.write(report_file)
-    log.warning(
+    # a warning when rows are dropped and the ingest goes on; when it stops, the error says
+    # it all on the terminal, and the event is for the log (info)
+    (log.warning if skip_invalid else log.info)(
         "ingest.rejected_records",
         mapping=mapping_path.name,
         rejected=result.rejected,
