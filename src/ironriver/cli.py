@@ -33,7 +33,7 @@ from ironriver.i18n import (
 from ironriver.logs import LEVELS, get_logger
 from ironriver.logs import configure as configure_logging
 from ironriver.model.labels import prop_label, schema_label
-from ironriver.policy import DEFAULT_PRINCIPALS_YAML, authorize_export, require_role
+from ironriver.policy import DEFAULT_PRINCIPALS_YAML, authorize_export, entity_dict, require_role
 from ironriver.policy import retract as retract_statements
 from ironriver.scratch import replacing
 
@@ -310,7 +310,7 @@ def entity(ctx: click.Context, entity_id: str, reason: str) -> None:
     stmts = view.statements(entity_id)
     neigh = view.neighbours(entity_id)
     data = {
-        "entity": ent.to_dict(),
+        "entity": entity_dict(ent),
         "statements": [s.__dict__ for s in stmts],
         "neighbours": [n.__dict__ for n in neigh],
     }
@@ -384,7 +384,7 @@ def export(ctx: click.Context, out: Path | None, schema: str | None, reason: str
                 ) from exc
         n = 0
         for ent in view.export(schema):
-            handle.write(json.dumps(ent.to_dict(), ensure_ascii=False, sort_keys=True) + "\n")
+            handle.write(json.dumps(entity_dict(ent), ensure_ascii=False, sort_keys=True) + "\n")
             n += 1
     if out:
         click.echo(

@@ -94,6 +94,40 @@ def test_audit_verify_and_tamper(tmp_path: Path) -> None:
     assert code == 5 and "TAMPERED" in out and "reads chain: event 1 was edited" in out
 
 
+def test_exports_are_byte_identical_across_processes(tmp_path: Path) -> None:
+    """FtM builds an entity's lists from sets, whose order follows the process's string hash
+    seed: the export sorts them, so the same visible statements give the same bytes."""
+    import os
+    import subprocess
+    import sys
+
+    from ironriver.policy.markings import Marking
+    from ironriver.store import DatasetInfo
+    from samples import table
+
+    db = _store(tmp_path)
+    many = DatasetInfo("us_hsi_cases", "HSI", "US", Marking.AMBER, frozenset({"US", "MX"}))
+    aliases = [("p9", "Individual", "alias", a) for a in ("El Güero", "Chapo", "Z-40", "Tío")]
+    rows = [("p9", "Individual", "name", "Ramón Núñez"), *aliases]
+    store = open_store(f"sqlite:///{db}")
+    with store.writer() as w:
+        w.ensure_dataset(many)
+        w.add_statements(table(many.name, rows), many.name, many.label)
+    store.close()
+    outputs = []
+    for seed in ("1", "2", "3"):
+        out = tmp_path / f"export-{seed}.jsonl"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        args = ["export", "--db", db, "--as", "us-atf-analyst", "-o", str(out), "--reason", "r"]
+        subprocess.run(
+            [sys.executable, "-m", "ironriver.cli", *args], env=env, check=True, capture_output=True
+        )
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1] == outputs[2]
+    p9 = next(json.loads(line) for line in outputs[0].splitlines() if b'"p9"' in line)
+    assert p9["properties"]["alias"] == sorted(a[3] for a in aliases)
+
+
 def test_entity_table_reads_featured_properties_first(tmp_path: Path) -> None:
     db = _store(tmp_path)
     code, out = run("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--reason", "r")

@@ -24,6 +24,7 @@ from ironriver.policy.view import (
     SearchHit,
     StatementRecord,
     View,
+    entity_dict,
 )
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "authorize_export",
     "authorize_ingest",
     "can_see",
+    "entity_dict",
     "get_principal",
     "load_principals",
     "parse_principals",

@@ -722,6 +722,19 @@ class View:
         return out
 
 
+def entity_dict(entity: StatementEntity) -> dict[str, Any]:
+    """FtM's dict of `entity` (`to_dict()`), with every list sorted: FtM builds them from
+    sets, whose order changes from one process to the next, so two exports of the same
+    visible statements would differ in their bytes. Sorted, they are equal (diffable,
+    hashable, signable)."""
+    data = entity.to_dict()
+    data["properties"] = {prop: sorted(values) for prop, values in data["properties"].items()}
+    for key in ("referents", "datasets", "origin"):
+        if key in data:
+            data[key] = sorted(data[key])
+    return data
+
+
 def _sensitive_text(markings: Iterable[str]) -> str | Msg | None:
     """The AMBER+STRICT and RED markings among `markings`, as a phrase ("AMBER+STRICT and
     RED"), or None when there is none."""
