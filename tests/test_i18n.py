@@ -168,13 +168,13 @@ def test_errors_in_spanish_with_their_exit_code(tmp_path: Path) -> None:
 
 def test_help_in_spanish_and_back(tmp_path: Path) -> None:
     _, es = _run("--lang", "es", "search", "--help")
-    assert "Busca entidades visibles por nombre o identificador." in es
+    assert "Busca entidades visibles por nombre o identificador:" in es
     assert "Por qué busca (auditado)." in es and "Ejemplo:" in es
     # click's own words too: usage prefix, headings, the help option, defaults
     assert es.startswith("Uso: ") and "Opciones:" in es
     assert "Muestra este mensaje y sale." in es and "[predeterminado: 20]" in es
     _, en = _run("search", "--help")  # the same process, English again
-    assert "Search visible entities by name or identifier." in en and "Busca" not in en
+    assert "Search visible entities by name or identifier:" in en and "Busca" not in en
     # click keeps each command's help option in the language of its first use
     assert "Show this message and exit." in en and en.startswith("Usage: ")
     # lazily loaded groups too

@@ -268,21 +268,32 @@ def stats(ctx: click.Context) -> None:
 @common_options
 @click.argument("text")
 @click.option("--schema", default=None, help="Only entities of this schema.")
-@click.option("--identifier", is_flag=True, help="Search identifiers (serials, plates, phones).")
+@click.option(
+    "--identifier",
+    is_flag=True,
+    help="Only identifiers (serials, plates, phones), not names.",
+)
 @click.option("--reason", default="", help="Why you search (audited).")
 @click.option("--limit", default=20, show_default=True)
 @click.pass_context
 def search(
     ctx: click.Context, text: str, schema: str | None, identifier: bool, reason: str, limit: int
 ) -> None:
-    """Search visible entities by name or identifier.
+    """Search visible entities by name or identifier: an identifier equal to TEXT (a serial,
+    a plate, a phone, ignoring case and punctuation) comes first, then names with words
+    starting with each word of TEXT.
 
     \b
     Example: ironriver search "jose perez" --as us-atf-analyst --reason "case 42"
+             ironriver search BER535120 --as mx-fgr-analista --reason "caso 7"
     """
     app = app_context(ctx)
     view = app.view(reason)
-    hits = view.by_identifier(text, limit) if identifier else view.search(text, schema, limit)
+    hits = view.by_identifier(text, limit, schema)
+    if not identifier:  # one box for both, as an analyst types
+        seen = {h.entity_id for h in hits}
+        names = [h for h in view.search(text, schema, limit) if h.entity_id not in seen]
+        hits = (hits + names)[:limit]
     data = [h.__dict__ for h in hits]
     app.emit(
         data,

@@ -128,6 +128,20 @@ def test_exports_are_byte_identical_across_processes(tmp_path: Path) -> None:
     assert p9["properties"]["alias"] == sorted(a[3] for a in aliases)
 
 
+def test_one_search_box_finds_identifiers_first_then_names(tmp_path: Path) -> None:
+    db = _store(tmp_path)
+    args = ("--db", db, "--as", "us-atf-analyst", "--reason", "r", "--json")
+    _, out = run("search", "abc-123", *args)  # a serial as typed: case and dashes ignored
+    hits = json.loads(out)
+    assert [h["entity_id"] for h in hits] == ["g1"] and hits[0]["matched"] == "ABC123"
+    _, out = run("search", "perez lopez", *args)  # names as before
+    assert json.loads(out)[0]["entity_id"] == "p1"
+    _, out = run("search", "ABC123", "--schema", "Sale", *args)  # the schema filter holds
+    assert json.loads(out) == []
+    _, out = run("search", "perez", "--identifier", *args)  # identifiers only
+    assert json.loads(out) == []
+
+
 def test_entity_table_reads_featured_properties_first(tmp_path: Path) -> None:
     db = _store(tmp_path)
     code, out = run("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--reason", "r")

@@ -521,9 +521,11 @@ class View:
         ]
         return min(names) if names else None
 
-    def by_identifier(self, value: str, limit: int = 20) -> list[SearchHit]:
-        """Entities with a visible identifier (serial, plate, phone…) equal to `value`,
-        ignoring case, spaces and punctuation."""
+    def by_identifier(
+        self, value: str, limit: int = 20, schema: str | None = None
+    ) -> list[SearchHit]:
+        """Entities (optionally of `schema`) with a visible identifier (serial, plate,
+        phone…) equal to `value`, ignoring case, spaces and punctuation."""
         key = identifier_key(value)
         if not key:
             return []
@@ -532,8 +534,8 @@ class View:
             .where(statement_keys.c.kind == KIND_IDENTIFIER, statement_keys.c.key == key)
             .subquery()
         )
-        hits = self._hits(self._visible(), None, limit, matched)
-        self._log("search-identifier", value, {"hits": len(hits)})
+        hits = self._hits(self._visible(), schema, limit, matched)
+        self._log("search-identifier", value, {"schema": schema, "hits": len(hits)})
         return hits
 
     def _hits(
