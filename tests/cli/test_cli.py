@@ -214,6 +214,7 @@ def test_ingest_only_own_agency(tmp_path: Path) -> None:
     assert code == 0 and "ABC123" in out
     code, out = run("ingest", str(mapping), "--db", db, "--as", "loader")
     assert code == 0 and "0 new statements" in out
+    assert "ledger rows" not in out  # the mapping gives no ledger rows: not mentioned
 
 
 def test_ledgers_and_datasets_follow_releasability(tmp_path: Path) -> None:
@@ -233,6 +234,7 @@ def test_ledgers_and_datasets_follow_releasability(tmp_path: Path) -> None:
     db = str(tmp_path / "l.db")
     code, out = run("ingest", str(mapping), "--db", db, "--as", "us-atf-analyst")
     assert code == 0, out
+    assert "2 records, 2 new ledger rows (2 produced)." in out and "statements" not in out
     _, us = run("ledgers", "--db", db, "--as", "us-cbp-officer", "--json")
     assert json.loads(us) == [
         {"dataset": "us_atf_sales", "ledger": "dealer_sales", "visible_rows": 2}

@@ -15,7 +15,7 @@ import click
 
 from ironriver.cli_support import app_context, common_options
 from ironriver.errors import ConfigError
-from ironriver.i18n import msg, nt, t
+from ironriver.i18n import joined, msg, nt, t
 from ironriver.ingest.entities import check_entities, ingest_entities
 from ironriver.ingest.pipeline import IngestResult, check_mapping, ingest_mapping
 from ironriver.policy.markings import Marking, parse_releasable
@@ -188,17 +188,30 @@ def _human(result: IngestResult) -> None:
                 err=True,
             )
         return
+    # what the file gave: statements, ledger rows or both (a part it did not give is left out)
+    parts = []
+    if result.statements or not result.ledger_rows:
+        parts.append(
+            msg(
+                "{new:,} new statements ({produced:,} produced)",
+                new=result.statements_new,
+                produced=result.statements,
+            )
+        )
+    if result.ledger_rows:
+        parts.append(
+            msg(
+                "{new:,} new ledger rows ({produced:,} produced)",
+                new=result.ledger_rows_new,
+                produced=result.ledger_rows,
+            )
+        )
     click.echo(
         t(
-            "Ingested {datasets}: {records} records, {statements_new} new statements "
-            "({statements} produced), {ledger_rows_new} new ledger rows ({ledger_rows} "
-            "produced).",
+            "Ingested {datasets}: {records:,} records, {parts}.",
             datasets=datasets,
             records=result.records,
-            statements_new=result.statements_new,
-            statements=result.statements,
-            ledger_rows_new=result.ledger_rows_new,
-            ledger_rows=result.ledger_rows,
+            parts=joined(parts, ", "),
         )
     )
     if result.rejected:
