@@ -255,7 +255,8 @@ def ingest_mapping(
             with store.writer(stage=stage) as w:
                 for mapping in mappings:
                     w.ensure_dataset(dataset_info(mapping))
-                progress(t("writing {count:,} statements", count=stage.rows))
+                if stage.rows:  # a ledger-only mapping writes none
+                    progress(t("writing {count:,} statements", count=stage.rows))
                 result.statements_new = w.add_staged(stage)
                 result.statements = stage.rows
                 detail: dict[str, Any] = {
