@@ -6,6 +6,9 @@ The library function `run_demo` returns a `DemoReport`; the command only prints 
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -223,18 +226,39 @@ def print_report(report: DemoReport) -> None:
             )
         click.echo(line)
     # the store stays: where to go from here, as each principal
-    db = report.db_url.removeprefix("sqlite:///")
+    db = report.db_url
+    if db.startswith("sqlite:///"):
+        db = _short(db.removeprefix("sqlite:///"))
     click.echo()
     for pv in report.views:
         click.echo(
             t(
-                'Explore it as {name}: ironriver search "garcia" --db {db} --as {name} '
+                'Explore it as {name}: {command} search "garcia" --db {db} --as {name} '
                 '--reason "demo" (also: entity ID, ledgers, stats, export)',
                 pv.lang,
                 name=pv.principal.name,
+                command=_command(),
                 db=db,
             )
         )
+
+
+def _command() -> str:
+    """How the reader runs ironriver from here: `ironriver` when that is the one on PATH,
+    else the path of the running one (`make demo` runs `.venv/bin/ironriver`)."""
+    running = Path(sys.argv[0])
+    if running.name != "ironriver":  # `python -m`, tests
+        return "ironriver"
+    found = shutil.which("ironriver")
+    if found is not None and Path(found).resolve() == running.resolve():
+        return "ironriver"
+    return _short(str(running))
+
+
+def _short(path: str) -> str:
+    """`path` relative to the working folder when it lies inside it, else as it is."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
 
 
 @click.command("demo")
