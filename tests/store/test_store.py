@@ -276,6 +276,32 @@ def test_mentioned_names_are_not_searched(store: Store) -> None:
     assert owners == {"p7"}
 
 
+def test_a_view_reads_what_is_ingested_after_it_was_made(store: Store) -> None:
+    """A long-lived view (a server's, an analysis running beside ingests) met properties
+    and datasets it did not know: reading an entity failed (KeyError) and a new dataset's
+    statements were labelled with its number, not its name. Labels made after the view are
+    not its to see (a view per request sees them)."""
+    load(store)
+    view = View(store, ATF, reason="r")
+    assert "model" not in view.require("g1").properties
+    # a new dataset under the label the view already knows (ATF, AMBER, releasable to US)
+    more = DatasetInfo("us_atf_multiple_sales", "ATF", "US", Marking.AMBER, frozenset({"US"}))
+    rows = [("g1", "Firearm", "model", "G19"), ("p8", "Individual", "alias", "El Sobrino")]
+    # and one under a label made now (HSI's), which this view does not know
+    hsi = DatasetInfo("us_hsi_cases", "HSI", "US", Marking.AMBER, frozenset({"US"}))
+    with store.writer() as w:
+        for info, facts in ((more, rows), (hsi, [("g1", "Firearm", "caliber", ".40")])):
+            w.ensure_dataset(info)
+            w.add_statements(table(info.name, facts), info.name, info.label)
+    gun = view.require("g1")  # the same view: a new property, a new dataset name
+    assert gun.properties["model"] == ["G19"] and more.name in gun.datasets
+    assert {s.dataset for s in view.statements("g1")} == {more.name, US.name, MX.name}
+    assert [h.entity_id for h in view.search("sobrino")] == ["p8"]  # a new name property
+    assert view.counts().statements_by_dataset[more.name] == 2
+    assert ".40" not in gun.properties.get("caliber", [])
+    assert ".40" in View(store, ATF, reason="r").require("g1").properties["caliber"]
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_migration_0003_fills_lookup_tables(
     tmp_path: Path, backend: str, request: pytest.FixtureRequest

@@ -173,15 +173,46 @@ class View:
         self._sensitive = {r.id: r.label.marking for r in visible if r.label.marking in SENSITIVE}
         self._dataset_names = {ds_id: info.name for ds_id, info in store.datasets()}
         with store.engine.connect() as conn:
-            prop_rows = conn.execute(select(props)).all()
-            self._props = {int(r.id): (str(r.schema), str(r.prop)) for r in prop_rows}
-            # the properties whose values a name search reads (a statement's `kind`)
-            self._searched_names = frozenset(
-                int(r.id) for r in prop_rows if kind_of(str(r.prop_type), str(r.prop)) == KIND_NAME
-            )
+            self._load_props(conn)
             self._sources = {int(r.id): str(r.name) for r in conn.execute(select(sources))}
-        self._not_searched = [i for i, (_s, p) in self._props.items() if p in NOT_SEARCHED]
         get_model()  # statements are assembled with the merged model
+
+    # A view reads the store as it is at each call; the small tables it keeps in memory
+    # (properties, dataset names) are read again when an ingest made after the view added
+    # to them (a long-lived view must neither fail nor mislabel on new data). Its label ids
+    # stay those of its making: statements under a label made later are not visible to it
+    # (make a view per request; making one is a few small queries).
+    def _load_props(self, conn: Connection) -> None:
+        prop_rows = conn.execute(select(props)).all()
+        self._props = {int(r.id): (str(r.schema), str(r.prop)) for r in prop_rows}
+        # the properties whose values a name search reads (a statement's `kind`)
+        self._searched_names = frozenset(
+            int(r.id) for r in prop_rows if kind_of(str(r.prop_type), str(r.prop)) == KIND_NAME
+        )
+        self._not_searched = [i for i, (_s, p) in self._props.items() if p in NOT_SEARCHED]
+
+    def _prop(self, prop_id: int) -> tuple[str, str]:
+        """(schema, property) of a statement's `prop_id`."""
+        found = self._props.get(prop_id)
+        if found is None:  # registered after this view was made
+            with self.store.engine.connect() as conn:
+                self._load_props(conn)
+            found = self._props[prop_id]
+        return found
+
+    def _current_props(self, conn: Connection) -> None:
+        """Read the properties again if an ingest registered one since (before a search,
+        whose SQL names the properties it leaves out)."""
+        newest = conn.execute(select(func.max(props.c.id))).scalar()
+        if newest is not None and int(newest) not in self._props:
+            self._load_props(conn)
+
+    def _dataset_name(self, dataset_id: int) -> str:
+        name = self._dataset_names.get(dataset_id)
+        if name is None:  # made after this view
+            self._dataset_names = {i: info.name for i, info in self.store.datasets()}
+            name = self._dataset_names.get(dataset_id, str(dataset_id))
+        return name
 
     def datasets(self) -> list[DatasetSummary]:
         """Datasets this principal may know of, with what it sees of each: those whose own
@@ -207,10 +238,7 @@ class View:
             .group_by(statements.c.dataset_id)
         )
         with self.store.engine.connect() as conn:
-            return {
-                self._dataset_names.get(int(ds_id), str(ds_id)): int(n)
-                for ds_id, n in conn.execute(query)
-            }
+            return {self._dataset_name(int(ds_id)): int(n) for ds_id, n in conn.execute(query)}
 
     # -- the visibility predicate --------------------------------------------------------
     def _visible(self) -> ColumnElement[bool]:
@@ -275,13 +303,13 @@ class View:
         (entity_id, stmt_id, prop_id, value, dataset_id, lang, original, first, last, origin) = row[
             :10
         ]
-        schema, prop = self._props[prop_id]
+        schema, prop = self._prop(prop_id)
         return Statement(
             entity_id=entity_id,
             prop=prop,
             schema=schema,
             value=value,
-            dataset=self._dataset_names.get(dataset_id, str(dataset_id)),
+            dataset=self._dataset_name(dataset_id),
             lang=lang,
             original_value=original,
             first_seen=first,
@@ -377,8 +405,7 @@ class View:
             StatementRecord(
                 r.id,
                 r.entity_id,
-                self._props[r.prop_id][0],
-                self._props[r.prop_id][1],
+                *self._prop(r.prop_id),
                 r.value,
                 r.dataset_name,
                 r.marking,
@@ -426,6 +453,7 @@ class View:
         hits: list[SearchHit] = []
         seen: set[str] = set()
         with self.store.engine.connect() as conn:
+            self._current_props(conn)
             for candidates in self._name_candidates(conn, tokens):
                 for entity_id, value in self._searchable(conn, candidates):
                     if entity_id in seen:
@@ -582,8 +610,8 @@ class View:
                 .select_from(refs.join(statements, _statement_of(refs)))
                 .where(refs.c.value == entity_id, self._visible())
             ).all()
-        pairs = {(self._props[r.prop_id][1], "out", r.value) for r in out_rows}
-        pairs |= {(self._props[r.prop_id][1], "in", r.entity_id) for r in in_rows}
+        pairs = {(self._prop(r.prop_id)[1], "out", r.value) for r in out_rows}
+        pairs |= {(self._prop(r.prop_id)[1], "in", r.entity_id) for r in in_rows}
         found = self.entities(p[2] for p in pairs)
         self._log("neighbours", entity_id, {"n": len(pairs)})
         result = []
@@ -635,7 +663,7 @@ class View:
                 n = int(r.n)
                 by_schema[_common(model, set(str(r.schemata).split(",")), cache)] += n
                 for ds_id, k in Counter(str(r.dsets).split(",")).items():
-                    name = self._dataset_names.get(int(ds_id), ds_id)
+                    name = self._dataset_name(int(ds_id))
                     by_ds_stmts[name] += k * n
                     by_ds_ents[name] += n
         return Counts(dict(by_schema), dict(by_ds_stmts), dict(by_ds_ents))
