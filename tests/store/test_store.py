@@ -276,6 +276,42 @@ def test_mentioned_names_are_not_searched(store: Store) -> None:
     assert owners == {"p7"}
 
 
+def test_concurrent_writers_register_the_same_label_and_property(store: Store) -> None:
+    """Two ingests at once, each meeting the same new label and property: on PostgreSQL the
+    second failed on the unique key the first was inserting (UniqueViolation); now it reads
+    the first's row back. (On SQLite the second waits for the write lock.)"""
+    import threading
+    import time
+
+    first = DatasetInfo("ds_first", "ATF", "US", Marking.AMBER, frozenset({"US"}))
+    second = DatasetInfo("ds_second", "ATF", "US", Marking.AMBER, frozenset({"US"}))
+    inside = threading.Event()
+    errors: list[BaseException] = []
+
+    def ingest(info: DatasetInfo, hold: float) -> None:
+        try:
+            with store.writer() as w:
+                w.ensure_dataset(info)
+                rows = [(f"g_{info.name}", "Firearm", "caliber", "9mm")]
+                w.add_statements(table(info.name, rows), info.name, info.label)
+                inside.set()
+                time.sleep(hold)  # still uncommitted while the other one starts
+        except BaseException as exc:  # reported below, with the thread's name
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ingest, args=(first, 0.5))]
+    threads[0].start()
+    assert inside.wait(10)
+    threads.append(threading.Thread(target=ingest, args=(second, 0.0)))
+    threads[1].start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    view = View(store, ATF, reason="r")
+    assert view.counts().statements_by_dataset == {"ds_first": 1, "ds_second": 1}
+    assert len({r.id for r in store.labels()}) == 1
+
+
 def test_a_view_reads_what_is_ingested_after_it_was_made(store: Store) -> None:
     """A long-lived view (a server's, an analysis running beside ingests) met properties
     and datasets it did not know: reading an entity failed (KeyError) and a new dataset's

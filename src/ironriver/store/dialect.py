@@ -9,7 +9,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import ColumnElement, Connection, Engine, Table, event, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ironriver.store.ids import KEY_SCHEMA, REF_SCHEMA
 
@@ -34,6 +35,25 @@ STATEMENT_COLUMNS = (
 
 
 WRITE_OPTION = "ironriver_write"
+
+
+def get_or_create(
+    conn: Connection, table: Table, where: ColumnElement[bool], values: dict[str, Any]
+) -> int:
+    """The id of `table`'s row matching `where` (one of its unique keys), inserting
+    `values` when there is none. Two writers may register the same row at once (two
+    ingests of a PostgreSQL node meeting a new property or label): the insert skips a
+    conflict, and the row the other writer committed is read back, instead of one ingest
+    failing on the unique key. (SQLite writers take the write lock up front, so there they
+    never meet.)"""
+    found = conn.execute(select(table.c.id).where(where)).scalar()
+    if found is not None:
+        return int(found)
+    module = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(module.insert(table).values(**values).on_conflict_do_nothing())
+    found = conn.execute(select(table.c.id).where(where)).scalar()
+    assert found is not None, f"{table.name}: inserted or committed by another writer"
+    return int(found)
 
 
 def configure_engine(engine: Engine, busy_timeout_s: float = 120.0) -> None:

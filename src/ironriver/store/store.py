@@ -29,7 +29,6 @@ from sqlalchemy import (
     bindparam,
     create_engine,
     func,
-    insert,
     select,
     update,
 )
@@ -140,21 +139,23 @@ class Store:
                     hint=msg("Use another dataset name, or ingest as the owning agency."),
                 )
             return int(row.id)
-        result = conn.execute(
-            insert(datasets).values(
-                name=info.name,
-                title=info.title or info.name,
-                agency=info.agency.upper(),
-                country=info.country.upper(),
-                marking=info.marking.value,
-                releasable_to=releasable_text(info.releasable_to),
-                legal_basis=info.legal_basis,
-                created_at=_now(),
-            )
+        dialect.get_or_create(
+            conn,
+            datasets,
+            datasets.c.name == info.name,
+            {
+                "name": info.name,
+                "title": info.title or info.name,
+                "agency": info.agency.upper(),
+                "country": info.country.upper(),
+                "marking": info.marking.value,
+                "releasable_to": releasable_text(info.releasable_to),
+                "legal_basis": info.legal_basis,
+                "created_at": _now(),
+            },
         )
-        pk = result.inserted_primary_key
-        assert pk is not None
-        return int(pk[0])
+        # read back through the owner check: another writer may have declared it meanwhile
+        return self.ensure_dataset(info, conn)
 
     def dataset(self, name: str) -> DatasetInfo:
         with self.engine.connect() as conn:
@@ -195,20 +196,17 @@ class Store:
             & (labels.c.marking == label.marking.value)
             & (labels.c.releasable_to == rel)
         )
-        found = conn.execute(select(labels.c.id).where(cond)).scalar()
-        if found is not None:
-            return int(found)
-        result = conn.execute(
-            insert(labels).values(
-                owner_agency=label.owner_agency.upper(),
-                owner_country=label.owner_country.upper(),
-                marking=label.marking.value,
-                releasable_to=rel,
-            )
+        return dialect.get_or_create(
+            conn,
+            labels,
+            cond,
+            {
+                "owner_agency": label.owner_agency.upper(),
+                "owner_country": label.owner_country.upper(),
+                "marking": label.marking.value,
+                "releasable_to": rel,
+            },
         )
-        pk = result.inserted_primary_key
-        assert pk is not None
-        return int(pk[0])
 
     # -- writing ---------------------------------------------------------------------------
     def stage(self) -> StatementStage:
@@ -269,28 +267,16 @@ class Writer:
         """The props.id of a schema's property, registering it when new."""
         key = (schema, prop)
         if key not in self._props:
-            type_name = prop_type(schema, prop)
             cond = (props.c.schema == schema) & (props.c.prop == prop)
-            found = self.conn.execute(select(props.c.id).where(cond)).scalar()
-            if found is None:
-                result = self.conn.execute(
-                    insert(props).values(schema=schema, prop=prop, prop_type=type_name)
-                )
-                pk = result.inserted_primary_key
-                assert pk is not None
-                found = pk[0]
-            self._props[key] = int(found)
+            values = {"schema": schema, "prop": prop, "prop_type": prop_type(schema, prop)}
+            self._props[key] = dialect.get_or_create(self.conn, props, cond, values)
         return self._props[key]
 
     def _source(self, name: str) -> int:
         if name not in self._sources:
-            found = self.conn.execute(select(sources.c.id).where(sources.c.name == name)).scalar()
-            if found is None:
-                result = self.conn.execute(insert(sources).values(name=name))
-                pk = result.inserted_primary_key
-                assert pk is not None
-                found = pk[0]
-            self._sources[name] = int(found)
+            self._sources[name] = dialect.get_or_create(
+                self.conn, sources, sources.c.name == name, {"name": name}
+            )
         return self._sources[name]
 
     def _encode_props(self, table: pa.Table) -> pa.Table:
