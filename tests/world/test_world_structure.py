@@ -18,6 +18,19 @@ def test_every_agency_has_a_valid_mapping(tiny_world: WorldPaths) -> None:
     assert len(datasets) == len(set(datasets)) >= 10
 
 
+def test_references_point_at_entities_the_mapping_makes(tiny_world: WorldPaths) -> None:
+    """An entity-typed property (a sale's buyer, an arrest's organizer) holds another
+    entity's id: a literal or a column there refers to no entity (the FGR arrests once named
+    their organizer with the literal "FGR", a dangling edge in every view)."""
+    for path in tiny_world.mappings():
+        for dataset in load_mapping(path):
+            for query in dataset.queries:
+                for entity in query.entities:
+                    for prop in entity.properties:
+                        if prop.type_name == "entity":
+                            assert prop.entity, f"{dataset.name}.{entity.name}.{prop.name}"
+
+
 def test_mexican_files_speak_spanish(tiny_world: WorldPaths) -> None:
     t = pacsv.read_csv(tiny_world.agency("sedena") / "aseguramientos_armas.csv").to_pandas()
     assert {"FOLIO", "FECHA", "MATRICULA", "CALIBRE", "TIPO_ARMA"} <= set(t.columns)

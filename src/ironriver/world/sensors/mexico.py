@@ -420,6 +420,14 @@ def _arrest_mapping() -> dict[str, Any]:
                                 "status": {"literal": "presunta"},
                             },
                         },
+                        # the arresting authority (an entity: `organizer` refers to one;
+                        # a literal "FGR" there was a reference to no entity)
+                        "dependencia": {
+                            "schema": "Organization",
+                            "keys": ["DEPENDENCIA"],
+                            "key_literal": "dependencia",
+                            "properties": {"name": {"column": "DEPENDENCIA"}},
+                        },
                         "detencion": {
                             "schema": "Event",
                             "keys": ["FOLIO"],
@@ -430,7 +438,7 @@ def _arrest_mapping() -> dict[str, Any]:
                                 "location": {"columns": ["MUNICIPIO", "ESTADO"], "join": ", "},
                                 "summary": {"column": "DELITO"},
                                 "involved": {"entity": "detenido"},
-                                "organizer": {"literal": "FGR"},
+                                "organizer": {"entity": "dependencia"},
                             },
                         },
                     },
