@@ -308,8 +308,16 @@ def search(
 @common_options
 @click.argument("entity_id")
 @click.option("--reason", default="", help="Why you read it (audited).")
+@click.option(
+    "--neighbours",
+    "max_neighbours",
+    default=50,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Show at most this many neighbours (an organization may have thousands).",
+)
 @click.pass_context
-def entity(ctx: click.Context, entity_id: str, reason: str) -> None:
+def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int) -> None:
     """Show one entity, its statements with provenance, and its neighbours.
 
     \b
@@ -319,11 +327,13 @@ def entity(ctx: click.Context, entity_id: str, reason: str) -> None:
     view = app.view(reason)
     ent = view.require(entity_id)
     stmts = view.statements(entity_id)
-    neigh = view.neighbours(entity_id)
+    neigh = view.neighbours(entity_id, limit=max_neighbours)
+    total = view.neighbour_count(entity_id) if len(neigh) == max_neighbours else len(neigh)
     data = {
         "entity": entity_dict(ent),
         "statements": [s.__dict__ for s in stmts],
         "neighbours": [n.__dict__ for n in neigh],
+        "neighbours_total": total,
     }
 
     def human() -> None:
@@ -355,6 +365,14 @@ def entity(ctx: click.Context, entity_id: str, reason: str) -> None:
                     for n in neigh
                 ],
                 [t("direction"), t("via"), t("schema"), t("entity")],
+            )
+        if total > len(neigh):
+            click.echo(
+                t(
+                    "{shown:,} of {total:,} neighbours shown; more with --neighbours {total}.",
+                    shown=len(neigh),
+                    total=total,
+                )
             )
 
     app.emit(data, human)

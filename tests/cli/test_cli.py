@@ -142,6 +142,19 @@ def test_one_search_box_finds_identifiers_first_then_names(tmp_path: Path) -> No
     assert json.loads(out) == []
 
 
+def test_entity_shows_a_page_of_neighbours_and_says_how_many(tmp_path: Path) -> None:
+    db = _store(tmp_path)
+    args = ("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--reason", "r")
+    _, out = run(*args, "--json")
+    everything = json.loads(out)
+    assert everything["neighbours_total"] == len(everything["neighbours"]) == 2
+    code, out = run(*args, "--neighbours", "1")
+    assert code == 0 and "1 of 2 neighbours shown; more with --neighbours 2." in out
+    _, out = run(*args, "--neighbours", "1", "--json")
+    page = json.loads(out)
+    assert page["neighbours"] == everything["neighbours"][:1] and page["neighbours_total"] == 2
+
+
 def test_entity_table_reads_featured_properties_first(tmp_path: Path) -> None:
     db = _store(tmp_path)
     code, out = run("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--reason", "r")

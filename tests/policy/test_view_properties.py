@@ -112,6 +112,8 @@ def snapshot(view: View) -> dict[str, Any]:
         out[f"neighbours:{entity}"] = sorted(
             (n.prop, n.direction, n.entity_id, n.schema, n.caption) for n in view.neighbours(entity)
         )
+        out[f"neighbour_count:{entity}"] = view.neighbour_count(entity)
+        out[f"neighbours1:{entity}"] = [n.entity_id for n in view.neighbours(entity, limit=1)]
     for query in ("perez", "juan", "güero", "jose perez", "x"):
         out[f"search:{query}"] = [(h.entity_id, h.caption) for h in view.search(query)]
     for ident in ("abc123", "XYZ9"):
@@ -151,6 +153,11 @@ def test_view_equals_visible_statements_alone(
         full.close()
         alone.close()
     assert got == expected
+    for entity in ENTITIES:  # the count and the first page agree with the whole list
+        assert got[f"neighbour_count:{entity}"] == len(got[f"neighbours:{entity}"])
+        assert (
+            got[f"neighbours1:{entity}"] == [e for _p, _d, e, *_ in got[f"neighbours:{entity}"]][:1]
+        )
     tally = Counter(f"ds_{f[4].owner_agency.lower()}" for f in visible)
     assert got["counts"][1] == dict(tally)
     # export(schema) is exactly the full export's entities of that schema or a descendant

@@ -594,8 +594,35 @@ class View:
         return hits
 
     # -- graph ---------------------------------------------------------------------------
-    def neighbours(self, entity_id: str) -> list[Neighbour]:
-        """Entities linked to `entity_id` by visible entity-typed statements, both ways."""
+    def neighbours(self, entity_id: str, limit: int | None = None) -> list[Neighbour]:
+        """Entities linked to `entity_id` by visible entity-typed statements, both ways, in
+        (property, direction, entity id) order; the first `limit` of them (a cartel's
+        organization entity may have thousands of memberships: `neighbour_count` says how
+        many there are)."""
+        pairs = self._neighbour_pairs(entity_id)
+        chosen = pairs if limit is None else pairs[: max(limit, 0)]
+        found = self.entities(p[2] for p in chosen)
+        self._log("neighbours", entity_id, {"n": len(pairs), "shown": len(chosen)})
+        result = []
+        for prop, direction, other in chosen:
+            ent = found.get(other)
+            result.append(
+                Neighbour(
+                    prop,
+                    direction,
+                    other,
+                    ent.schema.name if ent is not None else None,
+                    ent.caption if ent is not None else other,
+                )
+            )
+        return result
+
+    def neighbour_count(self, entity_id: str) -> int:
+        """How many (property, direction, entity) links `neighbours` has for `entity_id`
+        (nothing is read of the linked entities; not audited as a read of them)."""
+        return len(self._neighbour_pairs(entity_id))
+
+    def _neighbour_pairs(self, entity_id: str) -> list[tuple[str, str, str]]:
         with self.store.engine.connect() as conn:
             out_rows = conn.execute(
                 select(statements.c.prop_id, statements.c.value).where(
@@ -612,21 +639,7 @@ class View:
             ).all()
         pairs = {(self._prop(r.prop_id)[1], "out", r.value) for r in out_rows}
         pairs |= {(self._prop(r.prop_id)[1], "in", r.entity_id) for r in in_rows}
-        found = self.entities(p[2] for p in pairs)
-        self._log("neighbours", entity_id, {"n": len(pairs)})
-        result = []
-        for prop, direction, other in sorted(pairs):
-            ent = found.get(other)
-            result.append(
-                Neighbour(
-                    prop,
-                    direction,
-                    other,
-                    ent.schema.name if ent is not None else None,
-                    ent.caption if ent is not None else other,
-                )
-            )
-        return result
+        return sorted(pairs)
 
     # -- aggregates ----------------------------------------------------------------------
     def counts(self) -> Counts:
