@@ -312,6 +312,59 @@ def test_concurrent_writers_register_the_same_label_and_property(store: Store) -
     assert len({r.id for r in store.labels()}) == 1
 
 
+def _tally(store: Store) -> dict[tuple[int, int], int]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(text("SELECT dataset_id, label_id, n FROM statement_tally"))
+        return {(int(d), int(lb)): int(n) for d, lb, n in rows if n}
+
+
+def _scan(store: Store) -> dict[tuple[int, int], int]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT dataset_id, label_id, count(*) FROM statements WHERE NOT retracted "
+                "GROUP BY dataset_id, label_id"
+            )
+        )
+        return {(int(d), int(lb)): int(n) for d, lb, n in rows}
+
+
+def test_the_statement_tally_follows_every_write(store: Store, tmp_path: Path) -> None:
+    """Statements per (dataset, label), kept by each write and retraction, equal a scan:
+    small writes, the same again (a no-op), a bulk ingest (the staged copy on SQLite),
+    its re-ingest, and a retraction."""
+    from ironriver.ingest import ingest_mapping
+
+    load(store)
+    assert _tally(store) == _scan(store) and sum(_tally(store).values()) > 0
+    load(store)
+    assert _tally(store) == _scan(store)
+    (tmp_path / "s.csv").write_text(
+        "txn,name\nT1,Ana Ruiz\nT2,Luis Soto\nT3,Ana Ruiz\n", encoding="utf-8"
+    )
+    mapping = tmp_path / "s.yaml"
+    mapping.write_text(
+        "us_atf_more:\n  title: t\n  agency: ATF\n  country: US\n  marking: GREEN\n"
+        "  releasable_to: [US, MX]\n  queries:\n  - csv_url: s.csv\n    entities:\n"
+        "      buyer:\n        schema: Individual\n        keys: [txn]\n"
+        "        properties:\n          name: {column: name}\n",
+        encoding="utf-8",
+    )
+    for _ in range(2):
+        ingest_mapping(store, mapping, actor="t")
+        assert _tally(store) == _scan(store)
+    view = View(store, ATF, reason="r")
+    assert {d.info.name: d.visible_statements for d in view.datasets()}["us_atf_more"] == 3
+    with store.writer() as w:
+        refs = [(s.entity_id, s.id) for s in view.statements("g1")]
+        assert w.retract(refs) == len(refs) > 0
+        assert w.retract(refs) == 0  # already retracted: nothing changes twice
+    assert _tally(store) == _scan(store)
+    assert view.counts().statements_by_dataset == {
+        d.info.name: d.visible_statements for d in view.datasets() if d.visible_statements
+    }
+
+
 def test_a_view_reads_what_is_ingested_after_it_was_made(store: Store) -> None:
     """A long-lived view (a server's, an analysis running beside ingests) met properties
     and datasets it did not know: reading an entity failed (KeyError) and a new dataset's
@@ -398,6 +451,7 @@ def test_migration_0003_fills_lookup_tables(
     with store.engine.connect() as conn:  # 0005: each key row ranked by its name's length
         ranks = conn.execute(text("SELECT kind, rank, key FROM statement_keys ORDER BY 3")).all()
     assert [tuple(r) for r in ranks] == [(3, 0, "ABC123"), (2, 10, "jose"), (2, 10, "perez")]
+    assert _tally(store) == _scan(store) == {(1, 1): 3}  # 0006: filled from the statements
     store.close()
 
 

@@ -37,6 +37,22 @@ STATEMENT_COLUMNS = (
 WRITE_OPTION = "ironriver_write"
 
 
+def add_to_tally(conn: Connection, table: Table, counts: dict[tuple[int, int], int]) -> None:
+    """Add `counts` ((dataset_id, label_id) -> change) to `statement_tally`'s `n` (an upsert;
+    concurrent writers add under the row's lock)."""
+    module = postgresql if conn.dialect.name == "postgresql" else sqlite
+    for (dataset_id, label_id), delta in counts.items():
+        if not delta:
+            continue
+        stmt = module.insert(table).values(dataset_id=dataset_id, label_id=label_id, n=delta)
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[table.c.dataset_id, table.c.label_id],
+                set_={"n": table.c.n + stmt.excluded.n},
+            )
+        )
+
+
 def get_or_create(
     conn: Connection, table: Table, where: ColumnElement[bool], values: dict[str, Any]
 ) -> int:

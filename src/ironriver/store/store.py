@@ -7,6 +7,7 @@ directly. The schema is created and upgraded by Alembic migrations when the stor
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -64,6 +65,7 @@ from ironriver.store.tables import (
     labels,
     props,
     sources,
+    statement_tally,
     statements,
 )
 
@@ -362,6 +364,7 @@ class Writer:
             part = table.slice(start, BATCH_ROWS).select(columns)
             added += dialect.insert_rows(self.conn, "statements", part, constants)
         self._add_lookups(table)
+        dialect.add_to_tally(self.conn, statement_tally, {(ds_id, label_id): added})
         return added
 
     def _add_lookups(self, table: pa.Table) -> None:
@@ -424,6 +427,7 @@ class Writer:
             + ("" if staged.presorted else " ORDER BY entity_id, id")
         )
         added = int(raw.total_changes - before)
+        dialect.add_to_tally(self.conn, statement_tally, {(ds_id, label_id): added})
         # the lookup rows, staged beside the statements already in their key order (a scan
         # of the side table returns them in insertion order): appended without a sort
         for name in LOOKUPS:
@@ -447,11 +451,14 @@ class Writer:
                 statements.c.retracted.is_(False),
             )
             .values(retracted=True)
+            .returning(statements.c.dataset_id, statements.c.label_id)
         )
-        total = 0
+        gone: Counter[tuple[int, int]] = Counter()
         for entity_id, statement_id in refs:
-            total += int(self.conn.execute(query, {"e": entity_id, "i": statement_id}).rowcount)
-        return total
+            for ds_id, label_id in self.conn.execute(query, {"e": entity_id, "i": statement_id}):
+                gone[(int(ds_id), int(label_id))] += 1
+        dialect.add_to_tally(self.conn, statement_tally, {k: -n for k, n in gone.items()})
+        return sum(gone.values())
 
 
 def _dataset_info(row: Any) -> DatasetInfo:

@@ -13,6 +13,9 @@ Invariants:
   `statement_keys` and `statement_refs` tables (see below), not through indexes on
   `statements`; its `search_key` column is no longer written (stores written before
   migration 0003 have it, which that migration reads).
+- `statement_tally` keeps the number of non-retracted statements per (dataset, label),
+  updated in the transaction of every write and retraction (migration 0006): a view's
+  statements per dataset is a sum over its visible labels, not a scan of `statements`.
 - The audit log is two hash chains of the same shape (see `ironriver.store.audit`):
   `audit_events`/`audit_head` for events that change data, written in the data's own
   transaction, and `audit_read_events`/`audit_read_head` for reads. Both are append-only
@@ -23,6 +26,7 @@ Invariants:
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Integer,
@@ -128,6 +132,14 @@ statement_refs = Table(
     Column("entity_id", String(255), primary_key=True),
     Column("id", String(64), primary_key=True),
     sqlite_with_rowid=False,
+)
+
+statement_tally = Table(
+    "statement_tally",
+    metadata,
+    Column("dataset_id", Integer, primary_key=True),
+    Column("label_id", Integer, primary_key=True),
+    Column("n", BigInteger, nullable=False),
 )
 
 judgements = Table(
