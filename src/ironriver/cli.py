@@ -7,6 +7,7 @@ import importlib
 import json
 import sys
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, TextIO
 
@@ -36,6 +37,7 @@ from ironriver.model.labels import prop_label, schema_label
 from ironriver.policy import DEFAULT_PRINCIPALS_YAML, authorize_export, entity_dict, require_role
 from ironriver.policy import retract as retract_statements
 from ironriver.scratch import replacing
+from ironriver.store import EventFilter
 
 log = get_logger(__name__)
 
@@ -542,28 +544,85 @@ def audit_verify(ctx: click.Context) -> None:
 
 @audit.command("log")
 @common_options
-@click.option("--limit", default=50, show_default=True)
-@click.option("--actor", default=None)
+@click.option(
+    "--limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Show the newest this many matching events (in time order).",
+)
+@click.option("--actor", default=None, help="Only this principal's events.")
+@click.option("--agency", default=None, help="Only events of this agency's principals.")
+@click.option("--action", default=None, help="Only this action (read, search, export, ingest…).")
+@click.option("--target", default=None, help="Only events about this entity id or dataset.")
+@click.option("--since", default=None, help="Only events at or after this date or time (UTC).")
+@click.option("--until", default=None, help="Only events before this date or time (UTC).")
 @click.pass_context
-def audit_log(ctx: click.Context, limit: int, actor: str | None) -> None:
-    """Show audit events of both chains, oldest first, merged in time order; the `chain`
-    column says which chain each came from (needs the auditor role).
+def audit_log(
+    ctx: click.Context,
+    limit: int,
+    actor: str | None,
+    agency: str | None,
+    action: str | None,
+    target: str | None,
+    since: str | None,
+    until: str | None,
+) -> None:
+    """Show audit events of both chains, the newest matching ones, in time order; the
+    `chain` column says which chain each came from (needs the auditor role).
 
     \b
-    Example: ironriver audit log --as auditor --limit 20
+    Example: ironriver audit log --as auditor --action read --target 3f2a...
+             ironriver audit log --as auditor --actor us-atf-analyst --since 2026-11-01
     """
     app = app_context(ctx)
     principal = app.principal()
     require_role(principal, "auditor", msg("read the audit log"))
-    events = list(app.open_store().audit.events(limit=limit, actor=actor))
+    where = EventFilter(
+        actor=actor,
+        agency=agency.upper() if agency else None,
+        action=action,
+        target=target,
+        since=_iso_time(since, "--since"),
+        until=_iso_time(until, "--until"),
+    )
+    events = list(app.open_store().audit.events(limit=limit, where=where, newest=True))
     data = [e.__dict__ for e in events]
+    chains = {"writes": t("writes"), "reads": t("reads")}
     app.emit(
         data,
         lambda: table(
-            [[e.chain, e.seq, e.at, e.actor, e.action, e.target[:40], e.reason] for e in events],
+            [
+                [
+                    chains.get(e.chain, e.chain),
+                    e.seq,
+                    e.at,
+                    e.actor,
+                    e.action,
+                    e.target[:40],
+                    e.reason,
+                ]
+                for e in events
+            ],
             [t("chain"), t("seq"), t("at"), t("actor"), t("action"), t("target"), t("reason")],
         ),
     )
+
+
+def _iso_time(value: str | None, option: str) -> str | None:
+    """An ISO date or time as the audit log's UTC timestamps compare with it."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ConfigError(
+            msg("{option} {value!r} is not a date or time.", option=option, value=value),
+            hint=msg("Write it as 2026-11-29 or 2026-11-29T14:30 (UTC)."),
+        ) from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed.isoformat()
 
 
 @audit.command("restart-reads")

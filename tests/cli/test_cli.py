@@ -68,6 +68,33 @@ def test_search_entity_export(tmp_path: Path) -> None:
     assert code == 3 and "may not export" in out and "export' role" in out
 
 
+def test_audit_log_answers_an_auditors_questions(tmp_path: Path) -> None:
+    """Who read this entity, what did this user do, since when: the newest matching events."""
+    db = _store(tmp_path)
+    run("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--reason", "case 1")
+    run("search", "perez", "--db", db, "--as", "mx-fgr-analista", "--reason", "caso 2")
+    run("entity", "p1", "--db", db, "--as", "mx-fgr-analista", "--reason", "caso 2")
+
+    def log(*args: str) -> list[dict[str, Any]]:
+        code, out = run("audit", "log", "--db", db, "--as", "auditor", "--json", *args)
+        assert code == 0, out
+        return list(json.loads(out))
+
+    who = log("--action", "read", "--target", "g1")
+    assert [(e["actor"], e["reason"]) for e in who] == [("us-atf-analyst", "case 1")]
+    mine = log("--actor", "mx-fgr-analista")
+    # its search (names and identifiers) and its attempt to read p1, hidden from it
+    assert {e["action"] for e in mine} == {"search", "search-identifier", "read"}
+    assert {e["agency"] for e in log("--agency", "fgr")} == {"FGR"}
+    everything = log()
+    newest = log("--limit", "2")  # the newest two, in time order
+    assert newest == everything[-2:] and newest[0]["at"] <= newest[1]["at"]
+    assert log("--since", "2000-01-01") == everything
+    assert log("--until", "2000-01-01") == []
+    code, out = run("audit", "log", "--db", db, "--as", "auditor", "--since", "last week")
+    assert code == 2 and "--since 'last week' is not a date or time" in out
+
+
 def test_audit_verify_and_tamper(tmp_path: Path) -> None:
     db = _store(tmp_path)
     run("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--reason", "case 1")

@@ -3,13 +3,14 @@
 Read through `ironriver.policy.View` only; write through `Store.writer()`.
 """
 
-from ironriver.store.audit import AuditEvent, AuditLog, VerifyResult
+from ironriver.store.audit import AuditEvent, AuditLog, EventFilter, VerifyResult
 from ironriver.store.store import DatasetInfo, LabelRow, Store, Writer, open_store
 
 __all__ = [
     "AuditEvent",
     "AuditLog",
     "DatasetInfo",
+    "EventFilter",
     "LabelRow",
     "Store",
     "VerifyResult",

@@ -71,9 +71,8 @@ import json
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -314,14 +313,45 @@ def _append(
     )
 
 
+@dataclass(frozen=True)
+class EventFilter:
+    """Which audit events to list: each given field must match (`since` inclusive, `until`
+    exclusive: ISO dates or times, compared with the events' UTC ISO timestamps)."""
+
+    actor: str | None = None
+    agency: str | None = None
+    action: str | None = None
+    target: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+
 def _events(
-    conn: Connection, chain: _Chain, limit: int | None, actor: str | None
+    conn: Connection,
+    chain: _Chain,
+    limit: int | None,
+    where: EventFilter,
+    newest: bool = False,
 ) -> list[AuditEvent]:
-    query = select(chain.events).order_by(chain.events.c.seq)
-    if actor:
-        query = query.where(chain.events.c.actor == actor)
+    c = chain.events.c
+    query = select(chain.events).order_by(c.seq.desc() if newest else c.seq)
+    for column, value in (
+        (c.actor, where.actor),
+        (c.agency, where.agency),
+        (c.action, where.action),
+        (c.target, where.target),
+    ):
+        if value:
+            query = query.where(column == value)
+    if where.since:
+        query = query.where(c.at >= where.since)
+    if where.until:
+        query = query.where(c.at < where.until)
     if limit:
         query = query.limit(limit)
+    rows = list(conn.execute(query))
+    if newest:
+        rows.reverse()
     return [
         AuditEvent(
             row.seq,
@@ -336,7 +366,7 @@ def _events(
             row.hash,
             chain.name,
         )
-        for row in conn.execute(query)
+        for row in rows
     ]
 
 
@@ -728,17 +758,30 @@ class AuditLog:
         with write_transaction(self._engine) as conn:
             return self.start_reads(conn, actor, reason)
 
-    def events(self, limit: int | None = None, actor: str | None = None) -> Iterator[AuditEvent]:
-        """Events of both chains, oldest first, merged by time (each says its `chain`).
-        A missing read-audit file lists the writes chain only (`verify` reports it)."""
+    def events(
+        self,
+        limit: int | None = None,
+        actor: str | None = None,
+        where: EventFilter | None = None,
+        newest: bool = False,
+    ) -> Iterator[AuditEvent]:
+        """Events of both chains matching `where` (and `actor`), merged by time, oldest
+        first (each says its `chain`); with `limit`, the first `limit` of them, or with
+        `newest` the last `limit` (what an auditor asks first: the most recent). A missing
+        read-audit file lists the writes chain only (`verify` reports it)."""
+        where = where or EventFilter()
+        if actor:
+            where = replace(where, actor=actor)
         with self._engine.connect() as conn:
-            writes = _events(conn, _WRITE_CHAIN, limit, actor)
+            writes = _events(conn, _WRITE_CHAIN, limit, where, newest)
         reads: list[AuditEvent] = []
         if self.read_file is None or self.read_file.exists():
             with self.read_engine().connect() as conn:
-                reads = _events(conn, _READ_CHAIN, limit, actor)
-        merged = heapq.merge(writes, reads, key=lambda e: e.at)
-        yield from islice(merged, limit) if limit else merged
+                reads = _events(conn, _READ_CHAIN, limit, where, newest)
+        merged = list(heapq.merge(writes, reads, key=lambda e: e.at))
+        if limit:
+            merged = merged[-limit:] if newest else merged[:limit]
+        yield from merged
 
     def count(self) -> int:
         """Events in both chains."""
