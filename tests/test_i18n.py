@@ -201,6 +201,31 @@ def test_click_errors_in_the_readers_language() -> None:
     assert code == 2 and "Error: No such option '--bogus'." in en
 
 
+def test_every_option_says_what_it_does() -> None:
+    """`--help` explains every option (and so, through the catalogs, in Spanish too)."""
+    import click
+
+    from ironriver.cli import LAZY_COMMANDS
+
+    ctx = click.Context(cli)
+    for name in LAZY_COMMANDS:
+        cli.get_command(ctx, name)
+    silent: list[str] = []
+
+    def walk(cmd: click.Command, path: str) -> None:
+        silent.extend(
+            f"{path} {p.opts[-1]}"
+            for p in cmd.params
+            if isinstance(p, click.Option) and not p.hidden and not p.help
+        )
+        if isinstance(cmd, click.Group):
+            for sub_name, sub in cmd.commands.items():
+                walk(sub, f"{path} {sub_name}")
+
+    walk(cli, "ironriver")
+    assert silent == []
+
+
 def test_help_template_keeps_examples_as_written() -> None:
     prose, tail = help_template(
         "Search visible entities\n    by name.\n\n    \b\n    Example: ironriver search x\n"

@@ -276,7 +276,9 @@ def stats(ctx: click.Context) -> None:
     help="Only identifiers (serials, plates, phones), not names.",
 )
 @click.option("--reason", default="", help="Why you search (audited).")
-@click.option("--limit", default=20, show_default=True)
+@click.option(
+    "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="Hits at most."
+)
 @click.pass_context
 def search(
     ctx: click.Context, text: str, schema: str | None, identifier: bool, reason: str, limit: int

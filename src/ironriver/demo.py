@@ -273,7 +273,9 @@ def _short(path: str) -> str:
 @click.option(
     "--scale", default=0.003, show_default=True, help="World scale (1.0 = one real year)."
 )
-@click.option("--seed", default=7, show_default=True)
+@click.option(
+    "--seed", default=7, show_default=True, help="The world's seed (same seed, same world)."
+)
 @click.pass_context
 def demo_command(ctx: click.Context, workdir: Path, scale: float, seed: int) -> None:
     """Generate a small world, ingest it, and print what each country's principal sees.

@@ -163,7 +163,14 @@ def strategy() -> None:
 
 
 @strategy.command("run")
-@click.option("--scenario", "name", type=SCENARIO_CHOICE, default="status-quo", show_default=True)
+@click.option(
+    "--scenario",
+    "name",
+    type=SCENARIO_CHOICE,
+    default="status-quo",
+    show_default=True,
+    help="A named scenario; the options below change it.",
+)
 @click.option("--recruitment", type=float, default=1.0, help="Multiply recruitment (rho).")
 @click.option("--incapacitation", type=float, default=1.0, help="Multiply arrests (eta).")
 @click.option(
@@ -184,7 +191,7 @@ def strategy() -> None:
 @click.option("--faction-rivalry", type=float, default=None, help="Rivalry between factions.")
 @click.option("--years", type=int, default=5, show_default=True, help="Years after 2022.")
 @click.option("--runs", type=int, default=0, help="Monte Carlo runs for bands (0 = none).")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Monte Carlo seed.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: {scenario, series, ...}.")
 @click.option(
     "--chart",
@@ -282,8 +289,8 @@ def run(
     multiple=True,
     help="Scenarios to compare (default: the four of the paper).",
 )
-@click.option("--years", type=int, default=10, show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--years", type=int, default=10, show_default=True, help="Years after 2022.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
 @click.option(
     "--chart",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -314,8 +321,10 @@ def compare(names: tuple[str, ...], years: int, as_json: bool, chart: Path | Non
 
 
 @strategy.command("calibrate")
-@click.option("--max-evals", type=int, default=60, show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--max-evals", type=int, default=60, show_default=True, help="Model runs the fit may use."
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
 @click.option(
     "--chart",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -355,8 +364,8 @@ def calibrate(max_evals: int, as_json: bool, chart: Path | None) -> None:
 
 
 @strategy.command("sweep")
-@click.option("--years", type=int, default=5, show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--years", type=int, default=5, show_default=True, help="Years after 2022.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
 def sweep(years: int, as_json: bool) -> None:
     """Sensitivity of arms interdiction: share interdicted x elasticity.
 
@@ -372,7 +381,7 @@ def sweep(years: int, as_json: bool) -> None:
 
 @strategy.command("reproduce")
 @click.option("--runs", type=int, default=0, help="Also Monte Carlo bands (e.g. 1000).")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
 def reproduce(runs: int, as_json: bool) -> None:
     """The published headlines beside ours (the README table).
 
