@@ -172,7 +172,7 @@ def test_help_in_spanish_and_back(tmp_path: Path) -> None:
     assert "Por qué busca (auditado)." in es and "Ejemplo:" in es
     # click's own words too: usage prefix, headings, the help option, defaults
     assert es.startswith("Uso: ") and "Opciones:" in es
-    assert "Muestra este mensaje y sale." in es and "[predeterminado: 20]" in es
+    assert "Muestra este mensaje y sale." in es and "[predeterminado: 20; x>=1]" in es
     _, en = _run("search", "--help")  # the same process, English again
     assert "Search visible entities by name or identifier:" in en and "Busca" not in en
     # click keeps each command's help option in the language of its first use
