@@ -22,6 +22,7 @@ from ironriver.i18n import Lang, t
 from ironriver.ingest import ingest_mapping
 from ironriver.model.labels import prop_label, schema_label
 from ironriver.policy import Principal, View
+from ironriver.settings import shown_url
 from ironriver.store import Store, open_store
 from ironriver.world import WorldConfig, generate_world
 
@@ -132,7 +133,7 @@ def run_demo(
     store = open_store(db_url, ledger_dir=None if sqlite else workdir / "demo.ledgers")
     report = DemoReport(paths.root, db_url)
     mappings = paths.mappings()
-    say(t("Ingesting {n} agency mappings into {db}", n=len(mappings), db=db_url))
+    say(t("Ingesting {n} agency mappings into {db}", n=len(mappings), db=shown_url(db_url)))
     for mapping in mappings:
         result = ingest_mapping(store, mapping, actor="demo-loader", reason="demo load")
         names = ", ".join(result.datasets)
@@ -226,7 +227,7 @@ def print_report(report: DemoReport) -> None:
             )
         click.echo(line)
     # the store stays: where to go from here, as each principal
-    db = report.db_url
+    db = shown_url(report.db_url)
     if db.startswith("sqlite:///"):
         db = _short(db.removeprefix("sqlite:///"))
     click.echo()

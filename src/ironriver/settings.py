@@ -6,6 +6,7 @@ Nothing here is read at import time: call `Settings.from_env()` and pass the res
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,17 @@ def _to_url(db: str) -> str:
     if "://" in db:
         return db
     return f"sqlite:///{Path(db).expanduser().absolute()}"
+
+
+def shown_url(url: str) -> str:
+    """`url` as it may be printed or logged: its password masked
+    (`postgresql+psycopg://analyst:***@host/db`)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy reads: mask what looks like user:password@
+        return re.sub(r"(//[^/:@]*:)[^@/]*@", r"\1***@", url)
 
 
 def _ingest_memory_mb(value: str | None) -> int:

@@ -455,6 +455,14 @@ def test_migration_0003_fills_lookup_tables(
     store.close()
 
 
+def test_a_store_that_cannot_open_never_shows_its_password(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://analyst:s3cret-pw@127.0.0.1:9/nowhere"  # port 9: refused
+    with pytest.raises(StoreError) as info:
+        open_store(url, ledger_dir=tmp_path / "l")
+    text_shown = f"{info.value.message} {info.value.render('es')}"
+    assert "s3cret-pw" not in text_shown and "analyst:***@127.0.0.1" in text_shown
+
+
 def test_busy_timeout_comes_from_the_environment(tmp_path: Path) -> None:
     """Readers wait this long for a writer (an audited read is a small write)."""
     from ironriver.errors import ConfigError

@@ -41,7 +41,7 @@ from ironriver.logs import get_logger
 from ironriver.policy.markings import AccessLabel, Marking, parse_releasable, releasable_text
 from ironriver.prefetch import prefetch
 from ironriver.scratch import sweep
-from ironriver.settings import Settings
+from ironriver.settings import Settings, shown_url
 from ironriver.store import dialect
 from ironriver.store.audit import (
     READ_CHAIN_REVISION,
@@ -503,11 +503,12 @@ def open_store(settings: Settings | str, ledger_dir: Path | None = None) -> Stor
     if isinstance(settings, str):
         settings = Settings.from_env({}, db=settings)
     url = settings.db_url
+    shown = shown_url(url)  # what messages print: never the password
     try:
         engine = create_engine(url, **dialect.engine_options(url))
     except Exception as exc:
         raise StoreError(
-            msg("Cannot open store {url!r}: {error}", url=url, error=exc),
+            msg("Cannot open store {url!r}: {error}", url=shown, error=exc),
             hint=msg("Use sqlite:///path.db or postgresql+psycopg://user@host/db."),
         ) from exc
     dialect.configure_engine(engine, settings.busy_timeout_s)
@@ -527,14 +528,14 @@ def open_store(settings: Settings | str, ledger_dir: Path | None = None) -> Stor
         audit.close()
         engine.dispose()
         raise StoreError(
-            msg("Cannot open store {url!r}: {error}", url=url, error=exc.orig),
+            msg("Cannot open store {url!r}: {error}", url=shown, error=exc.orig),
             hint=msg("Check the path or server, and that you may write there."),
         ) from exc
     except DatabaseError as exc:  # e.g. a file that is not a SQLite database
         audit.close()
         engine.dispose()
         raise StoreError(
-            msg("Cannot open store {url!r}: {error}", url=url, error=exc.orig),
+            msg("Cannot open store {url!r}: {error}", url=shown, error=exc.orig),
             hint=msg(
                 "--db (or IRONRIVER_DB) must name an ironriver store, or a new path to "
                 "create one; this one exists but is not a database ironriver can read."
@@ -546,7 +547,7 @@ def open_store(settings: Settings | str, ledger_dir: Path | None = None) -> Stor
         raise StoreError(
             msg(
                 "Store {url!r} has a schema this version of ironriver does not know ({error}).",
-                url=url,
+                url=shown,
                 error=exc,
             ),
             hint=msg(
