@@ -33,6 +33,7 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m bench ingest
+	$(BIN)/python -m bench reads
 	$(BIN)/python -m bench world
 	$(BIN)/python -m bench strategy
 

@@ -127,6 +127,9 @@ def snapshot(view: View) -> dict[str, Any]:
     out["datasets"] = sorted((d.info.name, d.visible_statements) for d in view.datasets())
     # the datasets' statement counts (their own scan) agree with the counts
     assert {n: k for n, k in out["datasets"] if k} == counts.statements_by_dataset
+    table = view.table()
+    out["table"] = table.drop_columns(["source_ref"]).to_pylist()  # (sources differ: A, B)
+    out["table:names"] = view.table(types=["name"]).column("value").to_pylist()
     out["export"] = [(e.id, e.schema.name, e.properties) for e in view.export()]
     for schema in EXPORT_SCHEMATA:
         out[f"export:{schema}"] = [(e.id, e.schema.name) for e in view.export(schema)]
@@ -158,6 +161,13 @@ def test_view_equals_visible_statements_alone(
         assert (
             got[f"neighbours1:{entity}"] == [e for _p, _d, e, *_ in got[f"neighbours:{entity}"]][:1]
         )
+    # the bulk table holds exactly the visible facts
+    assert sorted(
+        (r["entity_id"], r["prop"], r["value"], r["dataset"], r["marking"]) for r in got["table"]
+    ) == sorted(
+        (e, p, v, f"ds_{label.owner_agency.lower()}", label.marking.value)
+        for e, _s, p, v, label in visible
+    )
     tally = Counter(f"ds_{f[4].owner_agency.lower()}" for f in visible)
     assert got["counts"][1] == dict(tally)
     # export(schema) is exactly the full export's entities of that schema or a descendant

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from ironriver.errors import AccessDenied, ModelError, StoreError
+from ironriver.errors import AccessDenied, ModelError, NotFound, StoreError
 from ironriver.policy import AccessLabel, Marking, Principal, View
 from ironriver.store import DatasetInfo, Store, open_store
 from ironriver.store.audit import READS, WRITES
@@ -310,6 +310,40 @@ def test_concurrent_writers_register_the_same_label_and_property(store: Store) -
     view = View(store, ATF, reason="r")
     assert view.counts().statements_by_dataset == {"ds_first": 1, "ds_second": 1}
     assert len({r.id for r in store.labels()}) == 1
+
+
+def test_view_table_is_every_visible_statement_in_bulk(store: Store) -> None:
+    """The bulk read (ADBC in C on a SQLite file, rows on PostgreSQL) equals the view's
+    statements one entity at a time; filters by schema and property type; says why."""
+    load(store)
+    view = View(store, FGR, reason="network analysis")
+    got = view.table()
+    assert got.column_names[:6] == ["entity_id", "id", "schema", "prop", "prop_type", "value"]
+    expected = sorted(
+        (s.entity_id, s.id, s.schema, s.prop, s.value, s.dataset, s.marking, s.source_ref)
+        for entity in {r[0] for r in US_ROWS + MX_ROWS}
+        for s in view.statements(entity)
+    )
+    rows = got.to_pylist()
+    keys = ("entity_id", "id", "schema", "prop", "value", "dataset", "marking", "source_ref")
+    assert [tuple(r[k] for k in keys) for r in rows] == expected  # in (entity_id, id) order
+    assert all(r["dataset"] == MX.name for r in rows)  # FGR sees no ATF statement
+    edges = view.table(types=["entity"])
+    assert set(edges.column("prop_type").to_pylist()) == {"entity"} and edges.num_rows > 0
+    people = view.table(schemata=["Person"])  # and its descendants: our Individual
+    assert set(people.column("schema").to_pylist()) == {"Individual"}
+    both = view.table(schemata=["Person", "Firearm"], types=["name", "identifier"])
+    assert both.num_rows > 0 and {(r["schema"], r["prop_type"]) for r in both.to_pylist()} <= {
+        ("Individual", "name"),
+        ("Firearm", "identifier"),
+    }
+    assert view.table(schemata=["Vessel"]).num_rows == 0
+    with pytest.raises(NotFound, match="Unknown property types"):
+        view.table(types=["colour"])
+    with pytest.raises(AccessDenied, match="must say why"):
+        View(store, FGR).table()
+    (event,) = [e for e in store.audit.events() if e.action == "read-table"][-1:]
+    assert event.reason == "network analysis" and event.detail["schemata"] == ["Vessel"]
 
 
 def _tally(store: Store) -> dict[tuple[int, int], int]:

@@ -19,6 +19,7 @@ from followthemoney.dataset import Dataset
 from followthemoney.exc import InvalidData
 from followthemoney.statement import Statement
 from followthemoney.statement.entity import StatementEntity
+from followthemoney.types import registry
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -59,6 +60,7 @@ from ironriver.store.tables import (
 
 if TYPE_CHECKING:
     import duckdb
+    import pyarrow as pa
 
     from ironriver.store import DatasetInfo, Store
 
@@ -172,6 +174,7 @@ class View:
         visible = [r for r in store.labels() if can_see(principal, r.label)]
         self.label_ids = sorted(r.id for r in visible)
         self._sensitive = {r.id: r.label.marking for r in visible if r.label.marking in SENSITIVE}
+        self._markings = {r.id: r.label.marking.value for r in visible}
         self._dataset_names = {ds_id: info.name for ds_id, info in store.datasets()}
         with store.engine.connect() as conn:
             self._load_props(conn)
@@ -186,6 +189,7 @@ class View:
     def _load_props(self, conn: Connection) -> None:
         prop_rows = conn.execute(select(props)).all()
         self._props = {int(r.id): (str(r.schema), str(r.prop)) for r in prop_rows}
+        self._prop_types = {int(r.id): str(r.prop_type) for r in prop_rows}
         # the properties whose values a name search reads (a statement's `kind`)
         self._searched_names = frozenset(
             int(r.id) for r in prop_rows if kind_of(str(r.prop_type), str(r.prop)) == KIND_NAME
@@ -682,6 +686,71 @@ class View:
                     by_ds_stmts[name] += k * n
                     by_ds_ents[name] += n
         return Counts(dict(by_schema), dict(by_ds_stmts), dict(by_ds_ents))
+
+    # -- bulk read -----------------------------------------------------------------------
+    def table(
+        self, schemata: Iterable[str] | None = None, types: Iterable[str] | None = None
+    ) -> pa.Table:
+        """Every visible statement as one Arrow table (`ironriver.policy.table`), for
+        analytics: optionally only statements whose schema is one of `schemata` or a
+        descendant, and/or whose property has one of the FtM `types` ("name", "entity",
+        "identifier", "date"...). A bulk read of what the principal may see, so, like an
+        export, it must say why (audited as one `read-table` event)."""
+        from ironriver.policy.table import RAW_SCHEMA, decode
+        from ironriver.store.bulk import read_table
+
+        model = get_model()
+        wanted = sorted(set(schemata or ()))
+        for name in wanted:
+            if model.get(name) is None:
+                raise NotFound(msg("Unknown schema {schema!r}.", schema=name))
+        kinds = sorted(set(types or ()))
+        unknown = [k for k in kinds if k not in {t.name for t in registry.types}]
+        if unknown:
+            raise NotFound(
+                msg("Unknown property types {types}.", types=", ".join(unknown)),
+                hint=msg(
+                    "Use FtM's type names: {names}.",
+                    names=", ".join(sorted(t.name for t in registry.types)),
+                ),
+            )
+        if self._unjustified:
+            raise AccessDenied(
+                msg("A bulk read of what you may see must say why (the reason is audited)."),
+                hint=msg('Pass --reason "why and for whom" (library: View(..., reason=...)).'),
+            )
+        with self.store.engine.connect() as conn:  # what ingests added since the view
+            self._load_props(conn)
+            self._sources = {int(r.id): str(r.name) for r in conn.execute(select(sources))}
+        self._dataset_names = {i: info.name for i, info in self.store.datasets()}
+        query = select(
+            *_ROW[:2],
+            statements.c.prop_id,
+            statements.c.value,
+            statements.c.dataset_id,
+            statements.c.label_id,
+            statements.c.lang,
+            statements.c.original_value,
+            statements.c.first_seen,
+            statements.c.last_seen,
+            statements.c.origin,
+            statements.c.source_id,
+            statements.c.source_row,
+        ).where(self._visible())
+        if wanted or kinds:
+            chosen = [
+                i
+                for i, (schema, _p) in self._props.items()
+                if (not wanted or any(model[schema].is_a(w) for w in wanted))
+                and (not kinds or self._prop_types[i] in kinds)
+            ]
+            query = query.where(statements.c.prop_id.in_(chosen))
+        raw = read_table(self.store.engine, query.order_by(*_ROW[:2]), RAW_SCHEMA)
+        props_ = {i: (*sp, self._prop_types[i]) for i, sp in self._props.items()}
+        result = decode(raw, props_, self._dataset_names, self._markings, self._sources)
+        detail = {"schemata": wanted, "types": kinds, "rows": result.num_rows}
+        self._log("read-table", ",".join(wanted + kinds) or "*", detail)
+        return result
 
     # -- export --------------------------------------------------------------------------
     def export(self, schema: str | None = None) -> Generator[StatementEntity, None, None]:

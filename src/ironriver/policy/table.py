@@ -1,0 +1,95 @@
+"""A view's statements as one Arrow table (`View.table`), for analytics over the graph:
+entity resolution (names, dates, identifiers of people), network analysis (the entity-typed
+values are the edges), tracing. Read in bulk (`ironriver.store.bulk`), decoded from the
+store's integer codes with Arrow kernels: no Python object per statement, where `export`
+assembles an FtM entity per entity.
+
+Columns (`TABLE_SCHEMA`), one row per visible statement, in (entity_id, id) order:
+entity_id, id, schema, prop, prop_type (FtM's property type: name, identifier, entity,
+date...), value, dataset, marking (its TLP marking), lang, original_value, first_seen,
+last_seen, origin, source_ref ("file.csv:12" or null).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+TABLE_SCHEMA = pa.schema(
+    [
+        ("entity_id", pa.string()),
+        ("id", pa.string()),
+        ("schema", pa.string()),
+        ("prop", pa.string()),
+        ("prop_type", pa.string()),
+        ("value", pa.string()),
+        ("dataset", pa.string()),
+        ("marking", pa.string()),
+        ("lang", pa.string()),
+        ("original_value", pa.string()),
+        ("first_seen", pa.string()),
+        ("last_seen", pa.string()),
+        ("origin", pa.string()),
+        ("source_ref", pa.string()),
+    ]
+)
+
+# what the store holds (the SELECT of `View.table`, in this order)
+RAW_SCHEMA = pa.schema(
+    [
+        ("entity_id", pa.string()),
+        ("id", pa.string()),
+        ("prop_id", pa.int64()),
+        ("value", pa.string()),
+        ("dataset_id", pa.int64()),
+        ("label_id", pa.int64()),
+        ("lang", pa.string()),
+        ("original_value", pa.string()),
+        ("first_seen", pa.string()),
+        ("last_seen", pa.string()),
+        ("origin", pa.string()),
+        ("source_id", pa.int64()),
+        ("source_row", pa.int64()),
+    ]
+)
+
+
+def decode(
+    raw: pa.Table,
+    props: dict[int, tuple[str, str, str]],
+    datasets: dict[int, str],
+    markings: dict[int, str],
+    sources: dict[int, str],
+) -> pa.Table:
+    """`raw` (`RAW_SCHEMA`) with its codes replaced by their texts (`TABLE_SCHEMA`):
+    `props` id -> (schema, prop, prop_type), then dataset names, markings, source names."""
+    prop_ids = raw.column("prop_id")
+
+    def lookup(codes: pa.ChunkedArray, names: dict[int, str]) -> pa.ChunkedArray:
+        size = max(names, default=0) + 1
+        texts = pa.array([names.get(i) for i in range(size)], pa.string())
+        return pc.take(texts, codes)
+
+    part = {k: {i: p[n] for i, p in props.items()} for n, k in enumerate(("s", "p", "t"))}
+    source = lookup(raw.column("source_id"), sources)
+    rows = pc.cast(raw.column("source_row"), pa.string())
+    columns = {
+        "entity_id": raw.column("entity_id"),
+        "id": raw.column("id"),
+        "schema": lookup(prop_ids, part["s"]),
+        "prop": lookup(prop_ids, part["p"]),
+        "prop_type": lookup(prop_ids, part["t"]),
+        "value": raw.column("value"),
+        "dataset": lookup(raw.column("dataset_id"), datasets),
+        "marking": lookup(raw.column("label_id"), markings),
+        "lang": raw.column("lang"),
+        "original_value": raw.column("original_value"),
+        "first_seen": raw.column("first_seen"),
+        "last_seen": raw.column("last_seen"),
+        "origin": raw.column("origin"),
+        # "file.csv:12", the file alone without a row, null without a source
+        "source_ref": pc.if_else(
+            pc.is_null(rows), source, pc.binary_join_element_wise(source, rows, ":")
+        ),
+    }
+    return pa.table([columns[f.name] for f in TABLE_SCHEMA], schema=TABLE_SCHEMA)

@@ -1,0 +1,71 @@
+"""A query's rows as one Arrow table, in bulk (for analytics over a view: `View.table`).
+
+A file-backed SQLite store is read by the ADBC SQLite driver, in C, with no Python object
+per value: ~1.2 s for 1.27M statements of 13 columns, where SQLAlchemy's rows take ~4 s
+before a value is even converted. The driver infers each column's Arrow type from the rows
+of a batch (SQLite declares none it must keep), so the whole result is read as one batch:
+a column whose first thousand rows are empty is not taken for an integer and then refused
+at its first text. Other stores (PostgreSQL, in-memory SQLite) go row by row through
+SQLAlchemy, converted to Arrow a chunk at a time.
+"""
+
+from __future__ import annotations
+
+from itertools import islice
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import Engine, Select
+
+_ONE_BATCH = str(1 << 30)  # rows per ADBC batch (its limit is below 2**31): the whole result
+_CHUNK_ROWS = 50_000
+
+
+def read_table(engine: Engine, query: Select[Any], schema: pa.Schema) -> pa.Table:
+    """The rows of `query` (its columns, in order, are `schema`'s fields) as a table of
+    `schema`. Only literal values of plain types may be bound in `query` (ints, texts,
+    booleans): the SQLite path renders them into the SQL text."""
+    path = _sqlite_file(engine)
+    if path is not None:
+        return _read_adbc(path, query, engine, schema)
+    chunks = []
+    with engine.connect() as conn:
+        rows = conn.execution_options(yield_per=_CHUNK_ROWS).execute(query)
+        try:
+            while chunk := list(islice(rows, _CHUNK_ROWS)):
+                columns = list(zip(*chunk, strict=True))
+                chunks.append(
+                    pa.table(
+                        [
+                            pa.array(col, type=f.type)
+                            for col, f in zip(columns, schema, strict=True)
+                        ],
+                        schema=schema,
+                    )
+                )
+        finally:
+            rows.close()
+    return pa.concat_tables(chunks) if chunks else schema.empty_table()
+
+
+def _sqlite_file(engine: Engine) -> str | None:
+    db = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not db or db == ":memory:" or db.startswith("file:"):
+        return None
+    return db
+
+
+def _read_adbc(path: str, query: Select[Any], engine: Engine, schema: pa.Schema) -> pa.Table:
+    import adbc_driver_sqlite.dbapi as adbc
+
+    sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    with adbc.connect(path) as conn:
+        cur = conn.cursor()
+        try:
+            cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": _ONE_BATCH})
+            cur.execute(sql)
+            table = cur.fetch_arrow_table()
+        finally:
+            cur.close()
+    # columns empty in every row come typed as integers: cast to the declared types
+    return pa.table([table.column(i).cast(f.type) for i, f in enumerate(schema)], schema=schema)
