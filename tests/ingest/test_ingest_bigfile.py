@@ -76,8 +76,15 @@ def _ragged(folder: Path) -> None:
 
 
 def _repeated_header(folder: Path) -> None:
-    """A repeated column name: read by DuckDB's reader (which renames it `price_1`)."""
+    """A repeated column name the mapping reads: refused (which one would it be?)."""
     write_csv(folder / "sales.csv", [[*r, "x"] for r in ROWS], header=[*HEADER, "price"])
+
+
+def _repeated_unread_header(folder: Path) -> None:
+    """A repeated column name the mapping does not read: read by DuckDB's reader (which
+    renames the second `notes_1`)."""
+    rows = [[*r, "x", "y"] for r in ROWS]
+    write_csv(folder / "sales.csv", rows, header=[*HEADER, "notes", "notes"])
 
 
 def _jsonl(folder: Path) -> None:
@@ -105,6 +112,7 @@ CASES: dict[str, tuple[Callable[[Path], None], bool]] = {  # (edit the inputs, s
     "not_utf8": (_latin1, False),
     "latin1_declared": (_latin1_declared, False),
     "repeated_header": (_repeated_header, False),
+    "repeated_unread_header": (_repeated_unread_header, False),
     "header_only": (lambda f: write_csv(f / "sales.csv", []), False),
     "jsonl": (_jsonl, True),
 }
@@ -183,7 +191,7 @@ def test_streamed_ingest_equals_in_memory(
     assert streamed_calls and all(streamed_calls)
     assert streamed == in_memory
     # the cases are what they say: good ones write, bad ones are refused with a report
-    if case in ("good", "latin1_declared", "repeated_header", "unsafe_text"):
+    if case in ("good", "latin1_declared", "repeated_unread_header", "unsafe_text"):
         assert "error" not in in_memory and in_memory["statements"] and in_memory["ledger_bytes"]
     elif case in ("bad_dates_skipped", "jsonl"):
         assert in_memory["result"]["rejected"] > 0 and in_memory["statements"]
@@ -198,8 +206,9 @@ def test_errors_say_what_is_wrong(tmp_path: Path) -> None:
     those words are the useful ones."""
     seen = {
         case: _outcome(tmp_path / case, CASES[case][0], False, memory_mb=0)["error"]
-        for case in ("not_utf8", "ragged_row", "missing_column", "bad_dates")
+        for case in ("not_utf8", "ragged_row", "missing_column", "bad_dates", "repeated_header")
     }
+    assert "names price more than once (columns 10, 11)" in seen["repeated_header"][0]
     assert "not valid utf-8" in seen["not_utf8"][0] and "line 2" in seen["not_utf8"][0]
     assert "encoding: latin-1" in seen["not_utf8"][1]
     assert seen["ragged_row"][0].startswith("Cannot parse sales.csv")

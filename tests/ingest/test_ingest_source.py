@@ -56,11 +56,30 @@ def test_unquoted_file_and_other_delimiter(tmp_path: Path) -> None:
 def test_repeated_header_names_go_through_duckdb(tmp_path: Path) -> None:
     path = tmp_path / "a.csv"
     path.write_text("a,a,c\n1,2,3\n", encoding="utf-8")
-    con, rows = _load(path, ["a", "a_1"])  # DuckDB's names for the repeated column
-    assert rows == [(1, "1", "2")]
+    # a mapping reading the repeated name could not tell which column it meant
+    with pytest.raises(IngestError, match=r"names a more than once \(columns 1, 2\)"):
+        _load(path, ["a", "c"])
+    con, rows = _load(path, ["a_1", "c"])  # DuckDB's name for the second one
+    assert rows == [(1, "2", "3")]
     # every source holds its sanitized text, whichever reader read it
     held = con.execute(f'SELECT "{sanitized_name("a_1")}" FROM src').fetchall()
     assert held == [("2",)]
+
+
+def test_an_empty_file_and_an_unclosed_quote_are_named(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"\xef\xbb\xbf\n")  # a byte-order mark and a newline: nothing else
+    with pytest.raises(IngestError, match=r"a\.csv is empty: no header, no records"):
+        _load(path, ["a"])
+    path.write_text("a,b\n", encoding="utf-8")  # a header and no records: zero rows
+    assert _load(path, ["a"])[1] == []
+    # Arrow would read line 5 into line 4's value, silently; a value may span lines by right
+    path.write_text('a,b\n1,"multi\nline"\n2,"open\n3,x\n', encoding="utf-8")
+    for stream in (False, True):
+        with pytest.raises(IngestError, match="the quote opened on line 4 is never closed"):
+            load_source(duckdb.connect(), SourceSpec(path), ["a", "b"], stream=stream)
+    path.write_text('a,b\n1,"multi\nline"\n2,"last\nvalue"\n', encoding="utf-8")
+    assert _load(path, ["a", "b"])[1][-1] == (2, "2", "last\nvalue")
 
 
 def test_missing_column_lists_the_header(tmp_path: Path) -> None:

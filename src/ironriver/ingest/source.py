@@ -250,6 +250,11 @@ def load_source(
             msg("Input file {path} does not exist.", path=spec.path),
             hint=msg("Check the mapping's csv_url."),
         )
+    if spec.kind == "csv" and not spec.header and _is_blank(spec.path):  # not even a header
+        raise IngestError(
+            msg("{file} is empty: no header, no records.", file=spec.path.name),
+            hint=msg("Check the export that made it (a failed or cut-short download?)."),
+        )
     if not _is_utf8(spec.encoding) or _eof_mark(spec.path):
         check_encoding(spec.path, spec.encoding)
         with tempfile.TemporaryDirectory(prefix=SPILL_PREFIX) as tmp:
@@ -373,6 +378,9 @@ def _raw_table(
             return "_raw_csv", _raw_csv(con, path, spec, refs)
         return "_raw_json", _raw_jsonl(con, path, spec, refs)
     except duckdb.Error as exc:
+        line = _unclosed_quote(path) if spec.kind == "csv" else None
+        if line is not None:  # DuckDB says only that it could not read the file's shape
+            raise _unclosed_quote_error(spec, line) from None
         raise IngestError(
             msg(
                 "Cannot parse {file}: {error}", file=spec.path.name, error=str(exc).splitlines()[0]
@@ -382,6 +390,49 @@ def _raw_table(
                 "unclosed quote or an invalid JSON line), then ingest again."
             ),
         ) from None
+
+
+def _unclosed_quote_error(spec: SourceSpec, line: int) -> IngestError:
+    return IngestError(
+        msg(
+            "Cannot parse {file}: the quote opened on line {line} is never closed.",
+            file=spec.path.name,
+            line=line,
+        ),
+        hint=msg(
+            'Close it, or double a quote that is part of a value ("" inside a quoted value), '
+            "then ingest again."
+        ),
+    )
+
+
+def _check_last_record(path: Path, spec: SourceSpec, last: pa.Table, refs: list[str]) -> None:
+    """A quote that is never closed makes Arrow read every later line into the last record's
+    value, silently: when that record spans lines, find out whether a quote is left open
+    (a scan of the file, only then: a value may also span lines by right)."""
+    values = last.select(refs).to_pylist()[-1:] if last.num_rows else []
+    if any("\n" in v for row in values for v in row.values() if isinstance(v, str)):
+        line = _unclosed_quote(path)
+        if line is not None:
+            raise _unclosed_quote_error(spec, line)
+
+
+def _is_blank(path: Path) -> bool:
+    """Whether the file holds nothing but white space (and a byte-order mark)."""
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    return not head.lstrip(b"\xef\xbb\xbf").strip() and path.stat().st_size <= len(head)
+
+
+def _unclosed_quote(path: Path) -> int | None:
+    """The line on which a CSV quote opens that the file never closes, if one does (a
+    doubled quote inside a quoted value counts twice, so the parity holds)."""
+    open_line = None
+    with path.open("rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            if line.count(b'"') % 2:
+                open_line = number if open_line is None else None
+    return open_line
 
 
 def drop_source(con: duckdb.DuckDBPyConnection, table: str = "src") -> None:
@@ -444,6 +495,19 @@ def _csv_options(
                 header = head.schema.names
         except (pa.ArrowException, OSError, UnicodeDecodeError):
             return None
+    twice = sorted({r for r in refs if header.count(r) > 1})
+    if twice:
+        places = [i + 1 for i, name in enumerate(header) if name == twice[0]]
+        raise IngestError(
+            msg(
+                "{file}'s header names {column} more than once (columns {places}): the "
+                "mapping cannot tell which one it reads.",
+                file=spec.path.name,
+                column=twice[0],
+                places=", ".join(str(p) for p in places),
+            ),
+            hint=msg("Rename all but one of them in the file's first line."),
+        )
     if len(set(header)) != len(header) or "" in header:
         return None  # DuckDB renames repeated or empty names (a, a_1, column2)
     missing = [r for r in refs if r not in header]
@@ -487,6 +551,8 @@ def _read_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Table |
         )
     except (pa.ArrowException, OSError, UnicodeDecodeError):
         return None  # DuckDB's reader words the error (with the line)
+    if parse.newlines_in_values:
+        _check_last_record(path, spec, raw.slice(raw.num_rows - 1) if raw.num_rows else raw, refs)
     n = raw.num_rows
     rows = _row_numbers(1, n)
     # chunked as the text columns, so DuckDB scans whole record batches in parallel
@@ -521,12 +587,18 @@ def _stream_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Recor
 
     def numbered() -> Iterator[pa.RecordBatch]:
         done = 0
+        last = None
         with reader:
             for batch in reader:
                 n = batch.num_rows
                 columns = [_row_numbers(done + 1, n), *(batch.column(r) for r in refs)]
                 done += n
+                if n:
+                    last = batch
                 yield pa.RecordBatch.from_arrays(columns, schema=schema)
+        if last is not None and parse.newlines_in_values:
+            tail = pa.Table.from_batches([last.slice(last.num_rows - 1)])
+            _check_last_record(path, spec, tail, refs)
 
     return pa.RecordBatchReader.from_batches(schema, numbered())
 
