@@ -88,6 +88,11 @@ def test_missing_column_lists_the_header(tmp_path: Path) -> None:
     with pytest.raises(IngestError, match="lacks column") as err:
         _load(path, ["a", "zz"])
     assert err.value.hint is not None and "a, b" in err.value.hint
+    # the same name but for a trailing space or case: the hint names both, quoted
+    path.write_text("FOLIO ,Nombre\n1,2\n", encoding="utf-8")
+    with pytest.raises(IngestError, match="lacks column") as err:
+        _load(path, ["FOLIO"])
+    assert "has 'FOLIO ' where the mapping reads 'FOLIO'" in str(err.value.hint)
 
 
 def test_ragged_row_is_reported_by_line(tmp_path: Path) -> None:

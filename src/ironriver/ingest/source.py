@@ -451,7 +451,21 @@ def _missing(spec: SourceSpec, missing: list[str], present: list[str]) -> Ingest
         "(names are case-sensitive).",
         columns=", ".join(present) or msg("(no columns)"),
     )
-    if spec.kind == "csv" and len(present) == 1:  # one column: another delimiter?
+    near = [
+        (ref, name)
+        for ref in missing
+        for name in present
+        if name != ref and name.strip().casefold() == ref.strip().casefold()
+    ]
+    if near:  # the same name but for spaces or case: say which, quoted so spaces show
+        ref, name = near[0]
+        hint = msg(
+            "The file's header has {name} where the mapping reads {ref} (they differ in "
+            "spaces or case): write one like the other.",
+            name=repr(name),
+            ref=repr(ref),
+        )
+    elif spec.kind == "csv" and len(present) == 1:  # one column: another delimiter?
         found = [d for d in (";", "\t", "|") if d in present[0] and d != spec.delimiter]
         if found:
             shown = "\\t" if found[0] == "\t" else found[0]
