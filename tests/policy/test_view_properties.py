@@ -118,6 +118,9 @@ def snapshot(view: View) -> dict[str, Any]:
         out[f"search:{query}"] = [(h.entity_id, h.caption) for h in view.search(query)]
     for ident in ("abc123", "XYZ9"):
         out[f"ident:{ident}"] = [h.entity_id for h in view.by_identifier(ident)]
+        out[f"ident:{ident}:Sale"] = [h.entity_id for h in view.by_identifier(ident, 20, "Sale")]
+    for query in ("perez", "güero"):
+        out[f"search:{query}:Person"] = [h.entity_id for h in view.search(query, "Person")]
     counts = view.counts()
     out["counts"] = (
         counts.entities_by_schema,
@@ -156,6 +159,8 @@ def test_view_equals_visible_statements_alone(
         full.close()
         alone.close()
     assert got == expected
+    for ident in ("abc123", "XYZ9"):  # serials are firearms': no sale has one
+        assert got[f"ident:{ident}:Sale"] == []
     for entity in ENTITIES:  # the count and the first page agree with the whole list
         assert got[f"neighbour_count:{entity}"] == len(got[f"neighbours:{entity}"])
         assert (
