@@ -4,7 +4,9 @@ values are the edges), tracing. Read in bulk (`ironriver.store.bulk`), decoded f
 store's integer codes with Arrow kernels: no Python object per statement, where `export`
 assembles an FtM entity per entity.
 
-Columns (`TABLE_SCHEMA`), one row per visible statement, in (entity_id, id) order:
+Columns (`TABLE_SCHEMA`; schema, prop, prop_type, dataset and marking dictionary-coded), one
+row per visible statement, in (entity_id, id) order; held in memory (~170 bytes a statement:
+filter by schema or type on a large store):
 entity_id, id, schema, prop, prop_type (FtM's property type: name, identifier, entity,
 date...), value, dataset, marking (its TLP marking), lang, original_value, first_seen,
 last_seen, origin, source_ref ("file.csv:12" or null).
@@ -15,16 +17,18 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
+_CODED = pa.dictionary(pa.int32(), pa.string())  # few distinct texts: kept as codes
+
 TABLE_SCHEMA = pa.schema(
     [
         ("entity_id", pa.string()),
         ("id", pa.string()),
-        ("schema", pa.string()),
-        ("prop", pa.string()),
-        ("prop_type", pa.string()),
+        ("schema", _CODED),
+        ("prop", _CODED),
+        ("prop_type", _CODED),
         ("value", pa.string()),
-        ("dataset", pa.string()),
-        ("marking", pa.string()),
+        ("dataset", _CODED),
+        ("marking", _CODED),
         ("lang", pa.string()),
         ("original_value", pa.string()),
         ("first_seen", pa.string()),
@@ -65,10 +69,22 @@ def decode(
     `props` id -> (schema, prop, prop_type), then dataset names, markings, source names."""
     prop_ids = raw.column("prop_id")
 
+    def texts(names: dict[int, str]) -> pa.Array:
+        return pa.array([names.get(i) for i in range(max(names, default=0) + 1)], pa.string())
+
+    def coded(codes: pa.ChunkedArray, names: dict[int, str]) -> pa.ChunkedArray:
+        """The store's codes as a dictionary column (its texts once, not per row)."""
+        dictionary = texts(names)
+        return pa.chunked_array(
+            [
+                pa.DictionaryArray.from_arrays(chunk.cast(pa.int32()), dictionary)
+                for chunk in codes.chunks
+            ],
+            _CODED,
+        )
+
     def lookup(codes: pa.ChunkedArray, names: dict[int, str]) -> pa.ChunkedArray:
-        size = max(names, default=0) + 1
-        texts = pa.array([names.get(i) for i in range(size)], pa.string())
-        return pc.take(texts, codes)
+        return pc.take(texts(names), codes)
 
     part = {k: {i: p[n] for i, p in props.items()} for n, k in enumerate(("s", "p", "t"))}
     source = lookup(raw.column("source_id"), sources)
@@ -76,12 +92,12 @@ def decode(
     columns = {
         "entity_id": raw.column("entity_id"),
         "id": raw.column("id"),
-        "schema": lookup(prop_ids, part["s"]),
-        "prop": lookup(prop_ids, part["p"]),
-        "prop_type": lookup(prop_ids, part["t"]),
+        "schema": coded(prop_ids, part["s"]),
+        "prop": coded(prop_ids, part["p"]),
+        "prop_type": coded(prop_ids, part["t"]),
         "value": raw.column("value"),
-        "dataset": lookup(raw.column("dataset_id"), datasets),
-        "marking": lookup(raw.column("label_id"), markings),
+        "dataset": coded(raw.column("dataset_id"), datasets),
+        "marking": coded(raw.column("label_id"), markings),
         "lang": raw.column("lang"),
         "original_value": raw.column("original_value"),
         "first_seen": raw.column("first_seen"),
