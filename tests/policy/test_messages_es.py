@@ -46,6 +46,9 @@ def test_config_error_renders_in_spanish() -> None:
     err = info.value
     assert err.message == "Unknown principal 'b'." and err.hint == "Known principals: a."
     assert err.render("es") == "Usuario desconocido: 'b'.\n  Qué hacer: Usuarios conocidos: a."
+    with pytest.raises(ConfigError) as info:  # a file that declares nobody says so
+        get_principal(parse_principals({"principals": []}), "b")
+    assert "declares none" in str(info.value.hint) and "declara ninguno" in info.value.render("es")
     with pytest.raises(ConfigError) as info:
         parse_principals({"principals": ["x"]})
     assert str(info.value) == "principals file: principal #1 is not a mapping."

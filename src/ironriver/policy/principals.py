@@ -164,6 +164,13 @@ def get_principal(principals: dict[str, Principal], name: str | None) -> Princip
     if name not in principals:
         raise ConfigError(
             msg("Unknown principal {name!r}.", name=name),
-            hint=msg("Known principals: {names}.", names=", ".join(sorted(principals))),
+            hint=(
+                msg("Known principals: {names}.", names=", ".join(sorted(principals)))
+                if principals
+                else msg(
+                    "The principals file declares none: add them (`ironriver init` writes a "
+                    "starter file when there is none)."
+                )
+            ),
         )
     return principals[name]
