@@ -316,8 +316,13 @@ def test_view_table_is_every_visible_statement_in_bulk(store: Store) -> None:
     """The bulk read (ADBC in C on a SQLite file, rows on PostgreSQL) equals the view's
     statements one entity at a time; filters by schema and property type; says why."""
     load(store)
+    tricky = [("g1", "Firearm", "notes", 'say "hi", ok\nline 2'), ("g1", "Firearm", "model", "Ñ∅")]
+    with store.writer() as w:  # texts a CSV or a type guess could mangle
+        w.add_statements(table(MX.name, tricky), MX.name, MX.label)
     view = View(store, FGR, reason="network analysis")
     got = view.table()
+    values = set(got.column("value").to_pylist())
+    assert {'say "hi", ok\nline 2', "Ñ∅"} <= values
     assert got.column_names[:6] == ["entity_id", "id", "schema", "prop", "prop_type", "value"]
     expected = sorted(
         (s.entity_id, s.id, s.schema, s.prop, s.value, s.dataset, s.marking, s.source_ref)
