@@ -91,7 +91,12 @@ from ironriver.store.anchors import (
     parse_anchor,
     read_head,
 )
-from ironriver.store.dialect import configure_engine, engine_options, write_transaction
+from ironriver.store.dialect import (
+    configure_engine,
+    engine_options,
+    sqlite_file,
+    write_transaction,
+)
 from ironriver.store.tables import audit_events, audit_head, audit_read_events, audit_read_head
 
 GENESIS = "0" * 64
@@ -224,8 +229,8 @@ def read_genesis(chain_id: str) -> str:
 def read_audit_path(engine: Engine) -> Path | None:
     """Where a store's reads chain lives in a file of its own: beside a file-backed SQLite
     store; None (the store itself) for PostgreSQL and in-memory SQLite."""
-    db = engine.url.database if engine.dialect.name == "sqlite" else None
-    if not db or db == ":memory:" or db.startswith("file:"):
+    db = sqlite_file(engine)
+    if db is None:
         return None
     path = Path(db).resolve()
     return path.with_name(path.name + READ_FILE_SUFFIX)

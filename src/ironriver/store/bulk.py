@@ -19,6 +19,8 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy import Engine, Select
 
+from ironriver.store.dialect import sqlite_file
+
 _ONE_BATCH = str(1 << 30)  # rows per ADBC batch (its limit is below 2**31): the whole result
 _CHUNK_ROWS = 50_000
 
@@ -26,8 +28,8 @@ _CHUNK_ROWS = 50_000
 def read_table(engine: Engine, query: Select[Any], schema: pa.Schema) -> pa.Table:
     """The rows of `query` (its columns, in order, are `schema`'s fields) as a table of
     `schema`. Only literal values of plain types may be bound in `query` (ints, texts,
-    booleans): the SQLite path renders them into the SQL text."""
-    path = _sqlite_file(engine)
+    booleans): the SQLite and PostgreSQL paths render them into the SQL text."""
+    path = sqlite_file(engine)
     if path is not None:
         return _read_adbc(path, query, engine, schema)
     if engine.dialect.name == "postgresql":
@@ -50,13 +52,6 @@ def read_table(engine: Engine, query: Select[Any], schema: pa.Schema) -> pa.Tabl
         finally:
             rows.close()
     return pa.concat_tables(chunks) if chunks else schema.empty_table()
-
-
-def _sqlite_file(engine: Engine) -> str | None:
-    db = engine.url.database if engine.dialect.name == "sqlite" else None
-    if not db or db == ":memory:" or db.startswith("file:"):
-        return None
-    return db
 
 
 def _read_adbc(path: str, query: Select[Any], engine: Engine, schema: pa.Schema) -> pa.Table:

@@ -37,6 +37,14 @@ STATEMENT_COLUMNS = (
 WRITE_OPTION = "ironriver_write"
 
 
+def sqlite_file(engine: Engine) -> str | None:
+    """The file of a file-backed SQLite store; None for PostgreSQL and in-memory SQLite."""
+    db = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not db or db == ":memory:" or db.startswith("file:"):
+        return None
+    return db
+
+
 def add_to_tally(conn: Connection, table: Table, counts: dict[tuple[int, int], int]) -> None:
     """Add `counts` ((dataset_id, label_id) -> change) to `statement_tally`'s `n` (an upsert;
     concurrent writers add under the row's lock)."""

@@ -215,8 +215,8 @@ class Store:
         """A statement stage for a bulk write (see `ironriver.store.staging`): a side SQLite
         file next to a SQLite file store, else Arrow files beside the ledger folder. Use it
         as a context manager around `writer(stage=...)` so its files are always removed."""
-        db = self.engine.url.database if self.dialect == "sqlite" else None
-        if not db or db == ":memory:" or db.startswith("file:"):
+        db = dialect.sqlite_file(self.engine)
+        if db is None:
             arrow_dir = self.ledger_dir.resolve().parent
             sweep(arrow_dir)  # stage files of killed ingests
             return StatementStage(None, arrow_dir=arrow_dir)
