@@ -36,6 +36,7 @@ from ironriver.logs import configure as configure_logging
 from ironriver.model.labels import prop_label, schema_label
 from ironriver.policy import DEFAULT_PRINCIPALS_YAML, authorize_export, entity_dict, require_role
 from ironriver.policy import retract as retract_statements
+from ironriver.policy.table import write_statements
 from ironriver.scratch import replacing
 from ironriver.store import EventFilter
 
@@ -392,38 +393,69 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
     help="Output file (default: standard output).",
 )
 @click.option("--schema", default=None, help="Only this schema (and descendants).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["ftm", "statements", "parquet"]),
+    default="ftm",
+    show_default=True,
+    help="ftm: FtM entity JSON Lines; statements: FtM's statement CSV (read by ftm and "
+    "nomenklatura), with each statement's marking and source; parquet: those statements "
+    "as Parquet.",
+)
 @click.option("--reason", default="", help="Why you export (audited).")
 @click.pass_context
-def export(ctx: click.Context, out: Path | None, schema: str | None, reason: str) -> None:
-    """Export what the principal may see as FtM entity JSON Lines.
+def export(ctx: click.Context, out: Path | None, schema: str | None, fmt: str, reason: str) -> None:
+    """Export what the principal may see as FtM entity JSON Lines (or its statements).
 
     \b
     Example: ironriver export --as us-atf-analyst -o us.ftm.jsonl --reason "partner share"
+             ironriver export --format statements -o us.csv --as us-atf-analyst --reason "r"
     """
     app = app_context(ctx)
     authorize_export(app.principal())
+    if fmt == "parquet" and out is None:
+        raise ConfigError(
+            msg("Parquet goes to a file, not to the terminal."),
+            hint=msg("Pass -o FILE.parquet."),
+        )
     view = app.view(reason)
     with ExitStack() as stack:
-        handle: TextIO = sys.stdout
+        target: Path | None = None
         if out:  # written whole or not at all (`replacing`)
+            target = stack.enter_context(replacing(out))
             try:
-                handle = stack.enter_context(
-                    stack.enter_context(replacing(out)).open("w", encoding="utf-8")
-                )
+                target.open("wb").close()
             except OSError as exc:
                 raise ConfigError(
                     msg("Cannot write {path}: {problem}.", path=out, problem=exc.strerror),
                     hint=msg("Give -o a path in a folder that exists and that you may write to."),
                 ) from exc
-        n = 0
-        for ent in view.export(schema):
-            handle.write(json.dumps(entity_dict(ent), ensure_ascii=False, sort_keys=True) + "\n")
-            n += 1
+        if fmt != "ftm":
+            table = view.export_table(schema)
+            write_statements(table, str(target) if target else sys.stdout.buffer, fmt)
+            n = table.num_rows
+            done = nt(
+                "Exported {n} statement to {path}",
+                "Exported {n} statements to {path}",
+                n,
+                path=out,
+            )
+        else:
+            handle: TextIO = sys.stdout
+            if target is not None:
+                handle = stack.enter_context(target.open("w", encoding="utf-8"))
+            n = 0
+            for ent in view.export(schema):
+                handle.write(
+                    json.dumps(entity_dict(ent), ensure_ascii=False, sort_keys=True) + "\n"
+                )
+                n += 1
+            done = nt(
+                "Exported {n} entity to {path}", "Exported {n} entities to {path}", n, path=out
+            )
     if out:
-        click.echo(
-            nt("Exported {n} entity to {path}", "Exported {n} entities to {path}", n, path=out),
-            err=True,
-        )
+        click.echo(done, err=True)
 
 
 @cli.command()

@@ -182,6 +182,49 @@ def test_entity_shows_a_page_of_neighbours_and_says_how_many(tmp_path: Path) -> 
     assert page["neighbours"] == everything["neighbours"][:1] and page["neighbours_total"] == 2
 
 
+def test_statement_exports_are_read_back_by_ftm(tmp_path: Path) -> None:
+    """`--format statements` is FtM's statement CSV: FtM reads it back into the entities
+    the entity export holds; `--format parquet` holds the same statements."""
+    import io
+
+    import pyarrow.parquet as pq
+    from followthemoney.dataset import Dataset
+    from followthemoney.statement import StatementEntity
+    from followthemoney.statement.serialize import read_csv_statements
+
+    from ironriver.model import get_model
+
+    get_model()
+    db = _store(tmp_path)
+    args = ("--db", db, "--as", "us-atf-analyst", "--reason", "partner share")
+    for fmt, name in (("ftm", "e.jsonl"), ("statements", "s.csv"), ("parquet", "s.parquet")):
+        code, out = run("export", "--format", fmt, "-o", str(tmp_path / name), *args)
+        assert code == 0, out
+    assert "Exported 12 statements to" in out
+    entities = {
+        e["id"]: e["properties"]
+        for e in map(json.loads, (tmp_path / "e.jsonl").read_text().splitlines())
+    }
+    # (in memory: FtM's reader leaves its text wrapper around the file open)
+    read = list(read_csv_statements(io.BytesIO((tmp_path / "s.csv").read_bytes())))
+    by_entity: dict[str, list[Any]] = {}
+    for stmt in read:
+        by_entity.setdefault(stmt.entity_id, []).append(stmt)
+    dataset = Dataset({"name": "partner", "title": "partner"})
+    rebuilt = {
+        eid: {
+            p: sorted(v) for p, v in StatementEntity.from_statements(dataset, s).properties.items()
+        }
+        for eid, s in by_entity.items()
+    }
+    assert rebuilt == entities
+    parquet = pq.read_table(tmp_path / "s.parquet")
+    assert sorted(parquet.column("id").to_pylist()) == sorted(s.id for s in read)
+    assert set(parquet.column("marking").to_pylist()) == {"AMBER"}
+    code, out = run("export", "--format", "parquet", *args)  # not to a terminal
+    assert code == 2 and "Pass -o FILE.parquet" in out
+
+
 def test_entity_table_reads_featured_properties_first(tmp_path: Path) -> None:
     db = _store(tmp_path)
     code, out = run("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--reason", "r")

@@ -14,6 +14,8 @@ last_seen, origin, source_ref ("file.csv:12" or null).
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -109,3 +111,50 @@ def decode(
         ),
     }
     return pa.table([columns[f.name] for f in TABLE_SCHEMA], schema=TABLE_SCHEMA)
+
+
+# FtM's statement CSV (`followthemoney.statement.serialize.CSV_COLUMNS`, read back by
+# `read_csv_statements`, `ftm` and nomenklatura), then what FtM has no column for
+FTM_CSV_COLUMNS = (
+    "canonical_id",
+    "entity_id",
+    "prop",
+    "prop_type",
+    "schema",
+    "value",
+    "dataset",
+    "origin",
+    "lang",
+    "original_value",
+    "external",
+    "first_seen",
+    "last_seen",
+    "id",
+)
+EXTRA_COLUMNS = ("marking", "source_ref")
+
+
+def write_statements(table: pa.Table, sink: str | Any, fmt: str) -> None:
+    """Write `table` (`TABLE_SCHEMA`) to `sink` (a path or a binary file): "statements",
+    FtM's statement CSV (every value quoted, as FtM writes it; an empty field is none) with
+    each statement's marking and source after FtM's columns; "parquet", the table itself."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    plain = pa.table(
+        [
+            col.cast(pa.string()) if pa.types.is_dictionary(col.type) else col
+            for col in table.columns
+        ],
+        names=table.column_names,
+    )
+    if fmt == "parquet":
+        pq.write_table(plain, sink, compression="zstd")
+        return
+    n = plain.num_rows
+    columns = {name: plain.column(name) for name in plain.column_names}
+    columns["canonical_id"] = plain.column("entity_id")
+    columns["external"] = pa.repeat(pa.scalar("f", pa.string()), n)
+    names = [*FTM_CSV_COLUMNS, *EXTRA_COLUMNS]
+    out = pa.table([columns[c] for c in names], names=names)
+    pacsv.write_csv(out, sink, pacsv.WriteOptions(quoting_style="all_valid"))

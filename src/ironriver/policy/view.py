@@ -696,6 +696,16 @@ class View:
         descendant, and/or whose property has one of the FtM `types` ("name", "entity",
         "identifier", "date"...). A bulk read of what the principal may see, so, like an
         export, it must say why (audited as one `read-table` event)."""
+        return self._table(schemata, types, "read-table")
+
+    def export_table(self, schema: str | None = None) -> pa.Table:
+        """`table` for an export of statements (of `schema` and its descendants): the same
+        rows, audited as an `export` (who may export is `policy.authorize_export`)."""
+        return self._table([schema] if schema else None, None, "export")
+
+    def _table(
+        self, schemata: Iterable[str] | None, types: Iterable[str] | None, action: str
+    ) -> pa.Table:
         from ironriver.policy.table import RAW_SCHEMA, decode
         from ironriver.store.bulk import read_table
 
@@ -749,7 +759,7 @@ class View:
         props_ = {i: (*sp, self._prop_types[i]) for i, sp in self._props.items()}
         result = decode(raw, props_, self._dataset_names, self._markings, self._sources)
         detail = {"schemata": wanted, "types": kinds, "rows": result.num_rows}
-        self._log("read-table", ",".join(wanted + kinds) or "*", detail)
+        self._log(action, ",".join(wanted + kinds) or "*", detail)
         return result
 
     # -- export --------------------------------------------------------------------------
