@@ -324,13 +324,14 @@ def test_view_table_is_every_visible_statement_in_bulk(store: Store) -> None:
     values = set(got.column("value").to_pylist())
     assert {'say "hi", ok\nline 2', "Ñ∅"} <= values
     assert got.column_names[:6] == ["entity_id", "id", "schema", "prop", "prop_type", "value"]
+    keys = ("entity_id", "id", "schema", "prop", "value", "dataset", "marking", "source_ref")
+    keys += ("releasable_to", "owner_agency")
     expected = sorted(
-        (s.entity_id, s.id, s.schema, s.prop, s.value, s.dataset, s.marking, s.source_ref)
+        tuple(getattr(s, k) for k in keys)
         for entity in {r[0] for r in US_ROWS + MX_ROWS}
         for s in view.statements(entity)
     )
     rows = got.to_pylist()
-    keys = ("entity_id", "id", "schema", "prop", "value", "dataset", "marking", "source_ref")
     assert [tuple(r[k] for k in keys) for r in rows] == expected  # in (entity_id, id) order
     assert all(r["dataset"] == MX.name for r in rows)  # FGR sees no ATF statement
     edges = view.table(types=["entity"])

@@ -8,7 +8,8 @@ Columns (`TABLE_SCHEMA`; schema, prop, prop_type, dataset and marking dictionary
 row per visible statement, in (entity_id, id) order; held in memory (~170 bytes a statement:
 filter by schema or type on a large store):
 entity_id, id, schema, prop, prop_type (FtM's property type: name, identifier, entity,
-date...), value, dataset, marking (its TLP marking), lang, original_value, first_seen,
+date...), value, dataset, marking (its TLP marking), releasable_to and owner_agency (the
+rest of its access label: whom a recipient may share it with), lang, original_value, first_seen,
 last_seen, origin, source_ref ("file.csv:12" or null).
 """
 
@@ -31,6 +32,8 @@ TABLE_SCHEMA = pa.schema(
         ("value", pa.string()),
         ("dataset", _CODED),
         ("marking", _CODED),
+        ("releasable_to", _CODED),
+        ("owner_agency", _CODED),
         ("lang", pa.string()),
         ("original_value", pa.string()),
         ("first_seen", pa.string()),
@@ -64,11 +67,12 @@ def decode(
     raw: pa.Table,
     props: dict[int, tuple[str, str, str]],
     datasets: dict[int, str],
-    markings: dict[int, str],
+    labels: dict[int, tuple[str, str, str]],
     sources: dict[int, str],
 ) -> pa.Table:
     """`raw` (`RAW_SCHEMA`) with its codes replaced by their texts (`TABLE_SCHEMA`):
-    `props` id -> (schema, prop, prop_type), then dataset names, markings, source names."""
+    `props` id -> (schema, prop, prop_type), dataset names, `labels` id -> (marking,
+    releasable_to, owner_agency), source names."""
     prop_ids = raw.column("prop_id")
 
     def texts(names: dict[int, str]) -> pa.Array:
@@ -99,7 +103,9 @@ def decode(
         "prop_type": coded(prop_ids, part["t"]),
         "value": raw.column("value"),
         "dataset": coded(raw.column("dataset_id"), datasets),
-        "marking": coded(raw.column("label_id"), markings),
+        "marking": coded(raw.column("label_id"), {i: v[0] for i, v in labels.items()}),
+        "releasable_to": coded(raw.column("label_id"), {i: v[1] for i, v in labels.items()}),
+        "owner_agency": coded(raw.column("label_id"), {i: v[2] for i, v in labels.items()}),
         "lang": raw.column("lang"),
         "original_value": raw.column("original_value"),
         "first_seen": raw.column("first_seen"),
@@ -131,13 +137,14 @@ FTM_CSV_COLUMNS = (
     "last_seen",
     "id",
 )
-EXTRA_COLUMNS = ("marking", "source_ref")
+EXTRA_COLUMNS = ("marking", "releasable_to", "owner_agency", "source_ref")
 
 
 def write_statements(table: pa.Table, sink: str | Any, fmt: str) -> None:
     """Write `table` (`TABLE_SCHEMA`) to `sink` (a path or a binary file): "statements",
     FtM's statement CSV (every value quoted, as FtM writes it; an empty field is none) with
-    each statement's marking and source after FtM's columns; "parquet", the table itself."""
+    each statement's access label (marking, releasability, owner) and source after FtM's
+    columns; "parquet", the table itself."""
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 

@@ -37,7 +37,7 @@ from sqlalchemy import (
 from ironriver.errors import AccessDenied, NotFound
 from ironriver.i18n import Msg, msg
 from ironriver.model import get_model
-from ironriver.policy.markings import Marking, Principal, can_see
+from ironriver.policy.markings import Marking, Principal, can_see, releasable_text
 from ironriver.store.ids import (
     KIND_ENTITY,
     KIND_IDENTIFIER,
@@ -174,7 +174,14 @@ class View:
         visible = [r for r in store.labels() if can_see(principal, r.label)]
         self.label_ids = sorted(r.id for r in visible)
         self._sensitive = {r.id: r.label.marking for r in visible if r.label.marking in SENSITIVE}
-        self._markings = {r.id: r.label.marking.value for r in visible}
+        self._labels = {
+            r.id: (
+                r.label.marking.value,
+                releasable_text(r.label.releasable_to),
+                r.label.owner_agency,
+            )
+            for r in visible
+        }
         self._dataset_names = {ds_id: info.name for ds_id, info in store.datasets()}
         with store.engine.connect() as conn:
             self._load_props(conn)
@@ -757,7 +764,7 @@ class View:
             query = query.where(statements.c.prop_id.in_(chosen))
         raw = read_table(self.store.engine, query.order_by(*_ROW[:2]), RAW_SCHEMA)
         props_ = {i: (*sp, self._prop_types[i]) for i, sp in self._props.items()}
-        result = decode(raw, props_, self._dataset_names, self._markings, self._sources)
+        result = decode(raw, props_, self._dataset_names, self._labels, self._sources)
         detail = {"schemata": wanted, "types": kinds, "rows": result.num_rows}
         self._log(action, ",".join(wanted + kinds) or "*", detail)
         return result
