@@ -248,7 +248,11 @@ def stats(ctx: click.Context) -> None:
     Example: ironriver stats --as mx-fgr-analista --json
     """
     app = app_context(ctx)
-    counts = app.view().counts()
+    view = app.view()
+    total = view.statement_count()
+    if total >= 1_000_000:  # a scan of every visible statement: say so before it starts
+        click.echo(t("Counting entities over {n:,} visible statements…", n=total), err=True)
+    counts = view.counts()
     data = {
         "principal": app.settings.principal,
         "entities_by_schema": counts.entities_by_schema,

@@ -130,6 +130,7 @@ def snapshot(view: View) -> dict[str, Any]:
     out["datasets"] = sorted((d.info.name, d.visible_statements) for d in view.datasets())
     # the datasets' statement counts (their own scan) agree with the counts
     assert {n: k for n, k in out["datasets"] if k} == counts.statements_by_dataset
+    assert view.statement_count() == sum(counts.statements_by_dataset.values())
     table = view.table()
     out["table"] = table.drop_columns(["source_ref"]).to_pylist()  # (sources differ: A, B)
     out["table:names"] = view.table(types=["name"]).column("value").to_pylist()

@@ -241,6 +241,10 @@ class View:
             or ledger_by.get(info.name)
         ]
 
+    def statement_count(self) -> int:
+        """How many statements this principal sees (from the tally: no scan)."""
+        return sum(self._statements_by_dataset().values())
+
     def _statements_by_dataset(self) -> dict[str, int]:
         """Visible statements per dataset (`counts().statements_by_dataset`), summed from
         the tally of non-retracted statements per (dataset, label) over the visible labels:
