@@ -1,6 +1,6 @@
 """A view's statements as one Arrow table (`View.table`), for analytics over the graph:
 entity resolution (names, dates, identifiers of people), network analysis (the entity-typed
-values are the edges), tracing. Read in bulk (`ironriver.store.bulk`), decoded from the
+values are the edges), tracing. Read in bulk (`ironriver.store.dialect.read_table`), decoded from the
 store's integer codes with Arrow kernels: no Python object per statement, where `export`
 assembles an FtM entity per entity.
 

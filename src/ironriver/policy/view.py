@@ -718,7 +718,7 @@ class View:
         self, schemata: Iterable[str] | None, types: Iterable[str] | None, action: str
     ) -> pa.Table:
         from ironriver.policy.table import RAW_SCHEMA, decode
-        from ironriver.store.bulk import read_table
+        from ironriver.store.dialect import read_table
 
         model = get_model()
         wanted = sorted(set(schemata or ()))
