@@ -20,6 +20,7 @@ from ironriver.errors import (
     IronriverError,
     from_environment,
     from_path_error,
+    from_store_error,
 )
 from ironriver.i18n import (
     LANGS,
@@ -95,7 +96,7 @@ class IronriverGroup(click.Group):
             )
             raise UserError(exc) from exc
         except Exception as exc:  # a full disk or a bad path is no bug
-            resource = from_environment(exc) or from_path_error(exc)
+            resource = from_environment(exc) or from_store_error(exc) or from_path_error(exc)
             if resource is None:
                 raise  # a bug (or click's own exits): as it is
             log.info(
@@ -546,7 +547,12 @@ def audit_verify(ctx: click.Context) -> None:
         chains = ", ".join(f"{names.get(name, name)}: {n}" for name, n in result.chains.items())
         if result.ok:
             click.echo(
-                t("Audit log intact: {n} events ({chains}).", n=result.events, chains=chains)
+                nt(
+                    "Audit log intact: {n} event ({chains}).",
+                    "Audit log intact: {n} events ({chains}).",
+                    result.events,
+                    chains=chains,
+                )
             )
             reads, anchored = result.chains.get("reads", 0), result.anchored
             click.echo(

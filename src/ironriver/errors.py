@@ -122,6 +122,52 @@ def from_environment(exc: BaseException) -> ResourceError | None:
     )
 
 
+_LOST = (
+    "connection is lost",
+    "server closed the connection",
+    "terminating connection",
+    "connection refused",
+    "could not connect",
+    "connection timed out",
+    "ssl syscall error",
+)
+
+
+def from_store_error(exc: BaseException) -> StoreError | None:
+    """A `StoreError` for the store's database going away or staying locked mid-command (a
+    PostgreSQL restart, a network cut, a SQLite writer holding the lock past the busy
+    timeout), else None. Either way its transaction was rolled back: nothing of the
+    command was written."""
+    from sqlalchemy.exc import OperationalError
+
+    if not isinstance(exc, OperationalError):
+        return None
+    text = str(exc.orig).lower()
+    if "database is locked" in text:
+        return StoreError(
+            msg(
+                "The store stayed locked by another writer past the busy timeout: nothing of "
+                "this command was written."
+            ),
+            hint=msg(
+                "Wait for the other ingest or retraction to finish (or raise "
+                "IRONRIVER_BUSY_TIMEOUT, in seconds), then run the command again."
+            ),
+        )
+    if exc.connection_invalidated or any(part in text for part in _LOST):
+        return StoreError(
+            msg(
+                "The connection to the store's database was lost ({error}): the server rolls "
+                "back an unfinished transaction, so nothing of this command was written.",
+                error=str(exc.orig).strip().splitlines()[0],
+            ),
+            hint=msg(
+                "Check that the database server is up (was it restarted?), then run the command again."
+            ),
+        )
+    return None
+
+
 def from_path_error(exc: BaseException) -> ConfigError | None:
     """A `ConfigError` for a file or folder the user named that cannot be opened or made (a
     missing folder, no permission, a folder where a file is wanted), else None."""

@@ -225,6 +225,37 @@ def test_statement_exports_are_read_back_by_ftm(tmp_path: Path) -> None:
     assert code == 2 and "Pass -o FILE.parquet" in out
 
 
+def test_a_locked_store_and_a_lost_connection_are_clear_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer holding the SQLite store past the busy timeout, or a database server
+    gone mid-command, was a traceback: now a store error (exit 1) saying nothing was written."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from ironriver.errors import from_store_error
+
+    db = _store(tmp_path)
+    holder = sqlite3.connect(db, timeout=0)
+    holder.execute("BEGIN IMMEDIATE")  # another writer, mid-transaction
+    try:
+        monkeypatch.setenv("IRONRIVER_BUSY_TIMEOUT", "0.2")
+        code, out = run(
+            "retract", "g1", "--prop", "make", "--db", db, "--as", "loader", "--reason", "r"
+        )
+    finally:
+        holder.rollback()
+        holder.close()
+    assert code == 1 and "stayed locked by another writer" in out and "Traceback" not in out
+    assert "IRONRIVER_BUSY_TIMEOUT" in out
+    lost = OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
+    found = from_store_error(lost)
+    assert found is not None and "connection to the store's database was lost" in found.message
+    assert from_store_error(OperationalError("x", {}, Exception("no such table: t"))) is None
+    assert from_store_error(ValueError("database is locked")) is None  # only the store's errors
+
+
 def test_entity_table_reads_featured_properties_first(tmp_path: Path) -> None:
     db = _store(tmp_path)
     code, out = run("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--reason", "r")
