@@ -27,3 +27,22 @@ def test_generate_and_report(tmp_path: Path) -> None:
 def test_bad_scale_is_a_clean_error(tmp_path: Path) -> None:
     res = CliRunner().invoke(world, ["generate", "--scale", "0", "--out", str(tmp_path / "x")])
     assert res.exit_code != 0
+
+
+def test_generate_replaces_a_world_but_never_other_folders(tmp_path: Path) -> None:
+    """`--out` pointed at a folder with its own `truth/` (not a world's) deleted it."""
+    from ironriver.cli import cli
+
+    folder = tmp_path / "mine"
+    (folder / "truth").mkdir(parents=True)
+    (folder / "truth" / "notes.txt").write_text("keep", encoding="utf-8")
+    args = ["world", "generate", "--scale", "0.001", "--seed", "2", "--out", str(folder)]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code != 0 and "no ironriver world wrote" in res.output
+    assert (folder / "truth" / "notes.txt").read_text(encoding="utf-8") == "keep"
+    world_dir = tmp_path / "w"
+    args[-1] = str(world_dir)
+    for _ in range(2):  # a world written before is replaced
+        res = CliRunner().invoke(cli, args)
+        assert res.exit_code == 0, res.output
+    assert (world_dir / "truth" / "chains.parquet").exists()

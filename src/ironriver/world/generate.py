@@ -128,9 +128,20 @@ def generate_world(config: WorldConfig, progress: Progress = no_progress) -> Wor
     from ironriver.world.writer import ParquetStream
 
     paths = WorldPaths(config.out)
-    for sub in (paths.agencies, paths.truth):
-        if sub.exists():
-            shutil.rmtree(sub)
+    olds = [sub for sub in (paths.agencies, paths.truth) if sub.exists()]
+    if olds and not (paths.root / "world.json").exists():
+        # not a world this command wrote: its folders are not ours to delete
+        raise WorldError(
+            msg(
+                "{path} already holds {folders} that no ironriver world wrote (it has no "
+                "world.json): nothing was replaced.",
+                path=paths.root,
+                folders=", ".join(f"{sub.name}/" for sub in olds),
+            ),
+            hint=msg("Choose another --out folder (a new or empty one)."),
+        )
+    for sub in olds:  # a world written before: replaced
+        shutil.rmtree(sub)
     paths.root.mkdir(parents=True, exist_ok=True)
     progress(
         msg(
