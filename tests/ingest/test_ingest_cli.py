@@ -112,5 +112,5 @@ def test_dry_run_of_entities(tmp_path: Path) -> None:
     assert ok.exit_code == 0, ok.output
     assert "2 records would give 1 statements" in ok.output and "Nothing was written" in ok.output
     bad = CliRunner().invoke(ingest_command, args)
-    assert bad.exit_code != 0 and "1 of 2 entities rejected" in str(bad.exception)
+    assert bad.exit_code != 0 and "1 entity of 2 rejected" in str(bad.exception)
     assert not (tmp_path / "e.db").exists()

@@ -144,8 +144,8 @@ def test_entity_reasons_in_spanish(sqlite_store: Store, tmp_path: Path) -> None:
     with use_lang("es"), pytest.raises(IngestError) as info:
         ingest_entities(sqlite_store, path, INFO, actor="t")
     assert [r["reason"] for r in _report(info.value.report_path)] == ["esquema desconocido"]
-    assert str(info.value).startswith("1 of 2 entities rejected, nothing was ingested: ")
-    assert info.value.render("es").startswith("Se rechazaron 1 de 2 entidades; no se cargó nada")
+    assert str(info.value).startswith("1 entity of 2 rejected, nothing was ingested: ")
+    assert info.value.render("es").startswith("Se rechazó 1 de 2 entidades; no se cargó nada")
     with pytest.raises(IngestError) as english:
         check_entities(path, INFO)
     assert [r["reason"] for r in _report(english.value.report_path)] == ["unknown schema"]

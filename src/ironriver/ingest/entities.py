@@ -37,7 +37,7 @@ from followthemoney.util import PROP_VALUE_MAX
 from followthemoney.value import string_list
 
 from ironriver.errors import IngestError
-from ironriver.i18n import msg, t
+from ironriver.i18n import msg, nmsg, t
 from ironriver.ingest.clean import Cleaner
 from ironriver.ingest.pipeline import IngestResult
 from ironriver.ingest.report import ErrorReport
@@ -497,8 +497,10 @@ def _check(
     result.report_path = report.write(report_file)
     if not skip_invalid:
         raise IngestError(
-            msg(
+            nmsg(
+                "{rejected} entity of {records} rejected, nothing was ingested: {summary}.",
                 "{rejected} of {records} entities rejected, nothing was ingested: {summary}.",
+                result.rejected,
                 rejected=result.rejected,
                 records=result.records,
                 summary=report.summary(),

@@ -33,7 +33,7 @@ import duckdb
 import pyarrow as pa
 
 from ironriver.errors import IngestError
-from ironriver.i18n import msg, t
+from ironriver.i18n import msg, nmsg, t
 from ironriver.ingest.clean import Cleaner
 from ironriver.ingest.compile import (
     EntityCompiler,
@@ -427,8 +427,10 @@ def _check_rejections(
     )
     if not skip_invalid:
         raise IngestError(
-            msg(
+            nmsg(
+                "{rejected} record of {records} rejected, nothing was ingested: {summary}.",
                 "{rejected} of {records} records rejected, nothing was ingested: {summary}.",
+                result.rejected,
                 rejected=result.rejected,
                 records=result.records,
                 summary=report.summary(),
