@@ -78,7 +78,7 @@ def test_rejected_records_in_both_languages(sales_dir: Path) -> None:
         check_mapping(sales_dir / "sales.yaml")
     err = info.value
     assert str(err).startswith("4 of 10 records rejected, nothing was ingested: ")
-    assert "(first at row 2)" in err.message and "What to do: See " in str(err)
+    assert "(first at row 2)" in err.message and "What to do: " in str(err) and " See " in str(err)
     spanish = err.render("es")
     assert spanish.startswith("Se rechazaron 4 de 10 registros; no se cargó nada: ")
     assert "(la primera en la fila 2)" in spanish and "Vea " in spanish

@@ -51,6 +51,7 @@ class Check:
     column: str
     value: str
     reason: str
+    date_format: str | None = None  # a date check's declared format (to suggest another)
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ class EntityCompiler:
                     column=label,
                     value=raw,
                     reason=invalid_reason(prop.type_name, prop.format, place),
+                    date_format=prop.format if prop.type_name == "date" else None,
                 )
             )
 
@@ -394,6 +396,7 @@ def ledger_sql(ledger: LedgerSpec, scol: dict[str, str], where: str) -> tuple[st
                     c.column,
                     raw,
                     invalid_reason(c.type, c.format, place),
+                    date_format=c.format if c.type in ("date", "timestamp") else None,
                 )
             )
         if c.required:

@@ -33,16 +33,17 @@ import duckdb
 import pyarrow as pa
 
 from ironriver.errors import IngestError
-from ironriver.i18n import msg, nmsg, t
+from ironriver.i18n import joined, msg, nmsg, t
 from ironriver.ingest.clean import Cleaner
 from ironriver.ingest.compile import (
+    Check,
     EntityCompiler,
     build_statements,
     filter_condition,
     ledger_sql,
 )
 from ironriver.ingest.mapping import DatasetMapping, QuerySpec, load_mapping
-from ironriver.ingest.report import ErrorReport
+from ironriver.ingest.report import ErrorReport, date_format_hint
 from ironriver.ingest.source import (
     connect,
     drop_source,
@@ -151,6 +152,7 @@ def _prepare(
                 'SELECT _row, "column", value, reason FROM bad ORDER BY _row, "column"'
             ).to_arrow_table()
             report.add(query.source.path.name, bad)
+            _suggest_date_formats(con, checks, report, records)
             if skip_invalid and query.entities:
                 con.execute("DELETE FROM cln WHERE _row IN (SELECT _row FROM bad)")
                 # (the ledger write leaves out the rows of `bad` itself: `led` is a view)
@@ -172,6 +174,29 @@ def _prepare(
     except BaseException:
         con.close()
         raise
+
+
+def _suggest_date_formats(
+    con: duckdb.DuckDBPyConnection, checks: list[str], report: ErrorReport, records: int
+) -> None:
+    """For each date check rejecting a tenth of the records or more (fewer are typos, not a
+    file written in another layout), a hint when a sample of its rejected values all read
+    in another layout (`report.date_format_hint`)."""
+    seen = {str(h.fields.get("column")) for h in report.hints}
+    for sql in checks:
+        check = getattr(sql, "check", None)
+        if not isinstance(check, Check) or not check.date_format or check.column in seen:
+            continue
+        where = '"column" = ? AND reason = ?'
+        params = [check.column, check.reason]
+        count = con.execute(f"SELECT count(*) FROM bad WHERE {where}", params).fetchall()
+        if not count or int(count[0][0]) * 10 < records:
+            continue
+        rows = con.execute(f"SELECT value FROM bad WHERE {where} LIMIT 50", params).fetchall()
+        hint = date_format_hint(check.column, check.date_format, [str(r[0]) for r in rows])
+        if hint is not None:
+            report.hints.append(hint)
+            seen.add(check.column)
 
 
 def _batches(con: duckdb.DuckDBPyConnection, batch_rows: int) -> Iterator[pa.RecordBatch]:
@@ -435,12 +460,18 @@ def _check_rejections(
                 records=result.records,
                 summary=report.summary(),
             ),
-            hint=msg(
-                "See {report} ({columns}). Fix those rows or the mapping (e.g. a date "
-                "format), then ingest again; or pass --skip-invalid to ingest the valid "
-                "rows only.",
-                report=report_file,
-                columns="row, column, value, reason",
+            hint=joined(
+                [
+                    *report.hints,
+                    msg(
+                        "See {report} ({columns}). Fix those rows or the mapping (e.g. a date "
+                        "format), then ingest again; or pass --skip-invalid to ingest the "
+                        "valid rows only.",
+                        report=report_file,
+                        columns="row, column, value, reason",
+                    ),
+                ],
+                " ",
             ),
             report_path=str(report_file),
         )

@@ -23,6 +23,7 @@ class ErrorReport:
     """Rejected rows collected over the queries of one ingest."""
 
     tables: list[pa.Table] = field(default_factory=list)
+    hints: list[Msg] = field(default_factory=list)  # what the rejections suggest, if anything
 
     def add(self, source: str, bad: pa.Table) -> None:
         if bad.num_rows == 0:
@@ -82,3 +83,46 @@ class ErrorReport:
         if len(ranked) > limit:
             parts.append(msg("... and {count} more kinds of problem", count=len(ranked) - limit))
         return joined(parts)
+
+
+# the date layouts agencies write, US and Mexican orders alike (tried in this order)
+DATE_FORMATS = (
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%Y-%m-%d",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%d.%m.%Y",
+    "%Y/%m/%d",
+    "%Y%m%d",
+    "%d/%m/%y",
+    "%m/%d/%y",
+)
+
+
+def date_format_hint(column: str, declared: str, values: list[str]) -> Msg | None:
+    """When every rejected value of a date `column` reads in one other layout (a file of
+    US month-first dates mapped as Mexican day-first ones, or the reverse), a hint naming
+    it; else None."""
+    from datetime import datetime
+
+    values = [v.strip() for v in values if v and v.strip()]
+    if not values:
+        return None
+    for fmt in DATE_FORMATS:
+        if fmt == declared:
+            continue
+        try:
+            for value in values:
+                datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        return msg(
+            "The rejected dates of {column} read as {format} (e.g. {example}), not {declared}: "
+            "set that format in the mapping if the whole file is written so.",
+            column=column,
+            format=fmt,
+            example=repr(values[0]),
+            declared=declared,
+        )
+    return None
