@@ -39,6 +39,7 @@ from ironriver.policy import DEFAULT_PRINCIPALS_YAML, authorize_export, entity_d
 from ironriver.policy import retract as retract_statements
 from ironriver.policy.table import write_statements
 from ironriver.scratch import replacing
+from ironriver.settings import shown_url
 from ironriver.store import EventFilter
 
 log = get_logger(__name__)
@@ -167,7 +168,7 @@ def init(ctx: click.Context, principals_out: Path) -> None:
     if not principals_out.exists():
         principals_out.write_text(DEFAULT_PRINCIPALS_YAML, encoding="utf-8")
         click.echo(t("Wrote starter principals to {path}", path=principals_out))
-    click.echo(t("Store ready: {url}", url=store.engine.url.render_as_string(hide_password=True)))
+    click.echo(t("Store ready: {url}", url=shown_url(app.settings.db_url)))
     if store.audit.read_file is not None:
         click.echo(
             t(
@@ -337,8 +338,7 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
     view = app.view(reason)
     ent = view.require(entity_id)
     stmts = view.statements(entity_id)
-    neigh = view.neighbours(entity_id, limit=max_neighbours)
-    total = view.neighbour_count(entity_id) if len(neigh) == max_neighbours else len(neigh)
+    neigh, total = view.neighbour_page(entity_id, limit=max_neighbours)
     data = {
         "entity": entity_dict(ent),
         "statements": [s.__dict__ for s in stmts],

@@ -36,7 +36,6 @@ from ironriver.errors import IngestError
 from ironriver.i18n import joined, msg, nmsg, t
 from ironriver.ingest.clean import Cleaner
 from ironriver.ingest.compile import (
-    Check,
     EntityCompiler,
     build_statements,
     filter_condition,
@@ -52,7 +51,12 @@ from ironriver.ingest.source import (
     load_source,
 )
 from ironriver.ingest.sqltext import literal
-from ironriver.ingest.validate import build_bad_table, check_sql, duplicate_check_sql
+from ironriver.ingest.validate import (
+    CheckSelect,
+    build_bad_table,
+    check_sql,
+    duplicate_check_sql,
+)
 from ironriver.logs import get_logger
 from ironriver.policy import Principal, authorize_ingest
 from ironriver.progress import Progress, no_progress
@@ -184,8 +188,10 @@ def _suggest_date_formats(
     in another layout (`report.date_format_hint`)."""
     seen = {str(h.fields.get("column")) for h in report.hints}
     for sql in checks:
-        check = getattr(sql, "check", None)
-        if not isinstance(check, Check) or not check.date_format or check.column in seen:
+        if not isinstance(sql, CheckSelect):  # the duplicate check: no format to suggest
+            continue
+        check = sql.check
+        if not check.date_format or check.column in seen:
             continue
         where = '"column" = ? AND reason = ?'
         params = [check.column, check.reason]

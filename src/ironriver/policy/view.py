@@ -182,10 +182,7 @@ class View:
             )
             for r in visible
         }
-        self._dataset_names = {ds_id: info.name for ds_id, info in store.datasets()}
-        with store.engine.connect() as conn:
-            self._load_props(conn)
-            self._sources = {int(r.id): str(r.name) for r in conn.execute(select(sources))}
+        self._load_catalog()
         get_model()  # statements are assembled with the merged model
 
     # A view reads the store as it is at each call; the small tables it keeps in memory
@@ -193,6 +190,14 @@ class View:
     # to them (a long-lived view must neither fail nor mislabel on new data). Its label ids
     # stay those of its making: statements under a label made later are not visible to it
     # (make a view per request; making one is a few small queries).
+    def _load_catalog(self) -> None:
+        """Read the small code tables a view decodes statements with (properties, dataset
+        and source names): at its making, and again before a bulk read."""
+        self._dataset_names = {i: info.name for i, info in self.store.datasets()}
+        with self.store.engine.connect() as conn:
+            self._load_props(conn)
+            self._sources = {int(r.id): str(r.name) for r in conn.execute(select(sources))}
+
     def _load_props(self, conn: Connection) -> None:
         prop_rows = conn.execute(select(props)).all()
         self._props = {int(r.id): (str(r.schema), str(r.prop)) for r in prop_rows}
@@ -222,7 +227,7 @@ class View:
     def _dataset_name(self, dataset_id: int) -> str:
         name = self._dataset_names.get(dataset_id)
         if name is None:  # made after this view
-            self._dataset_names = {i: info.name for i, info in self.store.datasets()}
+            self._load_catalog()
             name = self._dataset_names.get(dataset_id, str(dataset_id))
         return name
 
@@ -442,13 +447,9 @@ class View:
     def _source_ref(self, source_id: int | None, row: int | None) -> str | None:
         if source_id is None:
             return None
-        name = self._sources.get(source_id)
-        if name is None:  # a source registered after this view was made
-            with self.store.engine.connect() as conn:
-                found = conn.execute(
-                    select(sources.c.name).where(sources.c.id == source_id)
-                ).scalar()
-            name = self._sources[source_id] = str(found)
+        if source_id not in self._sources:  # a source registered after this view was made
+            self._load_catalog()
+        name = self._sources.get(source_id, str(source_id))
         return name if row is None else f"{name}:{row}"
 
     # -- search --------------------------------------------------------------------------
@@ -616,6 +617,12 @@ class View:
         (property, direction, entity id) order; the first `limit` of them (a cartel's
         organization entity may have thousands of memberships: `neighbour_count` says how
         many there are)."""
+        return self.neighbour_page(entity_id, limit)[0]
+
+    def neighbour_page(
+        self, entity_id: str, limit: int | None = None
+    ) -> tuple[list[Neighbour], int]:
+        """`neighbours` and, from the same reading of the links, how many there are."""
         pairs = self._neighbour_pairs(entity_id)
         chosen = pairs if limit is None else pairs[: max(limit, 0)]
         found = self.entities(p[2] for p in chosen)
@@ -632,7 +639,7 @@ class View:
                     ent.caption if ent is not None else other,
                 )
             )
-        return result
+        return result, len(pairs)
 
     def neighbour_count(self, entity_id: str) -> int:
         """How many (property, direction, entity) links `neighbours` has for `entity_id`
@@ -740,10 +747,7 @@ class View:
                 msg("A bulk read of what you may see must say why (the reason is audited)."),
                 hint=msg('Pass --reason "why and for whom" (library: View(..., reason=...)).'),
             )
-        with self.store.engine.connect() as conn:  # what ingests added since the view
-            self._load_props(conn)
-            self._sources = {int(r.id): str(r.name) for r in conn.execute(select(sources))}
-        self._dataset_names = {i: info.name for i, info in self.store.datasets()}
+        self._load_catalog()  # what ingests added since the view was made
         query = select(
             *_ROW[:2],
             statements.c.prop_id,

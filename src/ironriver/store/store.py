@@ -562,7 +562,7 @@ def open_store(settings: Settings | str, ledger_dir: Path | None = None) -> Stor
     log.info(
         "store.opened",
         backend=engine.dialect.name,
-        url=engine.url.render_as_string(hide_password=True),
+        url=shown,
         read_audit=str(audit.read_file or "in the store"),
     )
     return Store(engine, ledger_dir or settings.ledger_dir, audit)
