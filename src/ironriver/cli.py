@@ -805,12 +805,34 @@ def model_dir(target: Path) -> None:
 
 
 def main() -> None:
+    try:
+        _main()
+    except BaseException as exc:
+        if not _interrupted(exc):
+            raise
+        # every write is one transaction or a file renamed into place once whole, and an
+        # interrupt during an ingest's commit waits for its ledger parts (HeldInterrupts)
+        click.echo("", err=True)
+        click.echo(
+            t(
+                "Interrupted. Nothing was half-written: what had begun to be written either "
+                "finished whole or left the store and files as they were. Running the command "
+                "again is safe."
+            ),
+            err=True,
+        )
+        sys.exit(130)  # 128 + SIGINT, as shells report it
+
+
+def _main() -> None:
     localize_help(cli, current_lang())  # `--help` may come before `--lang` is read
     try:
         rc = cli(standalone_mode=False)
         if isinstance(rc, int) and rc:
             sys.exit(rc)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if _interrupted(exc):
+            raise
         click.echo(t("Aborted."), err=True)
         sys.exit(1)
     except click.exceptions.Exit as exc:
@@ -818,6 +840,30 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether `exc` comes from Ctrl-C (SIGINT): a KeyboardInterrupt, click's Abort made of
+    one, an error raised while handling one (ADBC's SIGINT handler tries to cancel its
+    statement and raises the driver's "not implemented" from the KeyboardInterrupt), or
+    DuckDB's own error for a query the signal stopped (we never interrupt queries
+    ourselves)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt) or _duckdb_interrupt(current):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _duckdb_interrupt(exc: BaseException) -> bool:
+    duckdb = sys.modules.get("duckdb")
+    if duckdb is not None and isinstance(exc, duckdb.InterruptException):
+        return True
+    # a query DuckDB runs for a registered Arrow object reports it as a bare RuntimeError
+    return type(exc) is RuntimeError and str(exc) == "Query interrupted"
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Scratch files and folders of a running write (statement stages, sort and spill folders),
 named after their owner process so that a later run can remove those a killed process left;
-and `replacing(path)`, for a file that must appear whole or not at all.
+`replacing(path)`, for a file that must appear whole or not at all; and `HeldInterrupts`, which
+holds Ctrl-C back over the few steps that must finish once a commit is made.
 
 Every scratch name holds `owner_tag()`: this host's name (letters, digits and `_` only) and
 the process id, as `<host>.<pid>`. `sweep(directory)` removes the scratch entries of that
@@ -14,10 +15,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from ironriver.logs import get_logger
 
@@ -84,3 +89,37 @@ def replacing(path: Path) -> Iterator[Path]:
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+class HeldInterrupts:
+    """Ctrl-C (SIGINT) held back between `hold()` and `release()`: for the steps after a
+    commit that must finish with it (renaming an ingest's ledger parts into place), so an
+    interrupt cannot leave a committed ingest without its parts. `release()` restores the
+    handler and says whether an interrupt came meanwhile (the caller raises it then). Only
+    the main thread receives signals; elsewhere, and when SIGINT is ignored, this does
+    nothing."""
+
+    def __init__(self) -> None:
+        self._previous: Any = None
+        self._held = False
+        self.caught = False
+
+    def hold(self) -> None:
+        if self._held or threading.current_thread() is not threading.main_thread():
+            return
+        previous = signal.getsignal(signal.SIGINT)
+        if previous == signal.SIG_IGN:
+            return
+        self._previous = signal.default_int_handler if previous is None else previous
+        signal.signal(signal.SIGINT, self._catch)
+        self._held = True
+
+    def _catch(self, signum: int, frame: FrameType | None) -> None:
+        self.caught = True
+        log.info("ingest.interrupt_held")
+
+    def release(self) -> bool:
+        if self._held:
+            signal.signal(signal.SIGINT, self._previous)
+            self._held = False
+        return self.caught

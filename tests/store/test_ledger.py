@@ -46,7 +46,28 @@ def test_write_is_idempotent_and_listed(tmp_path: Path) -> None:
     assert store.write("us_atf", "sales", label, table) == 0
     [info] = store.ledgers()
     assert (info.dataset, info.ledger, info.rows, info.files) == ("us_atf", "sales", 2, 1)
-    assert not list(tmp_path.rglob(".tmp-*"))
+    assert not list(tmp_path.rglob(".ironriver-stage-*"))
+
+
+def test_a_killed_ingests_half_part_is_swept_by_the_next_write(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from ironriver.scratch import _host, owner_tag
+
+    store = LedgerStore(tmp_path)
+    label = AccessLabel("ATF", "US", Marking.AMBER, frozenset({"US"}))
+    folder = tmp_path / "us_atf" / "sales"
+    folder.mkdir(parents=True)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    orphan = folder / f".ironriver-stage-{_host()}.{dead.pid}-abc.parquet"
+    orphan.write_bytes(b"PAR1 half-written")
+    running = folder / f".ironriver-stage-{owner_tag()}-def.parquet"  # a live writer's
+    running.write_bytes(b"PAR1 being written")
+    assert store.write("us_atf", "sales", label, pa.table({"serial": ["a"]})) == 1
+    assert not orphan.exists() and running.exists()
+    assert [info.rows for info in store.ledgers()] == [1]  # scratch files are never parts
 
 
 def test_unknown_ledger(tmp_path: Path) -> None:

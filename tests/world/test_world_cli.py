@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from ironriver.world.cli import world
@@ -46,3 +47,33 @@ def test_generate_replaces_a_world_but_never_other_folders(tmp_path: Path) -> No
         res = CliRunner().invoke(cli, args)
         assert res.exit_code == 0, res.output
     assert (world_dir / "truth" / "chains.parquet").exists()
+
+
+def test_a_run_that_fails_half_way_leaves_the_old_world_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The world is written aside and swapped in at the end: an interrupt (here raised by
+    the CBP writer, after ATF's records are written) replaces nothing and leaves no
+    scratch."""
+    from ironriver.world.config import WorldConfig
+    from ironriver.world.generate import generate_world
+    from ironriver.world.sensors import cbp
+
+    out = tmp_path / "w"
+    generate_world(WorldConfig(scale=0.001, seed=2, out=out))
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert any(p.parts[0] == "agencies" for p in before)
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cbp, "write", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        generate_world(WorldConfig(scale=0.001, seed=3, out=out))
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    assert [p.name for p in out.iterdir()] and not list(out.glob(".ironriver-stage-*"))
+    monkeypatch.undo()
+    generate_world(WorldConfig(scale=0.001, seed=3, out=out))  # and a whole run replaces it
+    assert json.loads((out / "world.json").read_text(encoding="utf-8"))["seed"] == 3
+    assert not list(out.glob(".ironriver-stage-*"))

@@ -60,6 +60,7 @@ from ironriver.ingest.validate import (
 from ironriver.logs import get_logger
 from ironriver.policy import Principal, authorize_ingest
 from ironriver.progress import Progress, no_progress
+from ironriver.scratch import HeldInterrupts
 from ironriver.settings import DEFAULT_INGEST_MEMORY_MB
 from ironriver.store import DatasetInfo, Store
 from ironriver.store.ledger import LedgerStore, PendingPart
@@ -258,6 +259,7 @@ def ingest_mapping(
     # exists once the store is open), not to $TMPDIR, which may live in memory
     spill_root = store.ledger_dir.resolve().parent
     started = time.perf_counter()
+    held = HeldInterrupts()
     try:
         with store.stage() as stage:
             for mapping in mappings:
@@ -308,12 +310,16 @@ def ingest_mapping(
                     detail=detail,
                     conn=w.conn,
                 )
+                held.hold()  # from the commit until the ledger parts are in place
     except BaseException:
+        held.release()
         for part in parts:
             part.discard()
         raise
     for part in parts:
         result.ledger_rows_new += part.commit()
+    if held.release():
+        raise KeyboardInterrupt  # came during the commit, which finished whole
     log.info(
         "ingest.committed",
         datasets=result.datasets,

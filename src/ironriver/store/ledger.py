@@ -8,7 +8,8 @@ holding the typed columns plus these hidden columns:
 - `_source_ref`: `<file>:<row>` of the source record (NULL when the caller gave none).
 
 Invariants:
-- A part file appears atomically (written to a temporary name, then renamed) and its name is
+- A part file appears atomically (written to a scratch name, then renamed; the scratch file
+  of a killed ingest is removed by the next write to its folder) and its name is
   a hash of its content and label, so writing the same rows twice is a no-op.
 - Reads go through `visible_relation`, which keeps only rows whose label passes
   `ironriver.policy.markings.can_see` — the one visibility rule, applied in Python to the
@@ -20,7 +21,6 @@ Invariants:
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import struct
 import uuid
@@ -37,6 +37,7 @@ from ironriver.errors import NotFound, StoreError
 from ironriver.i18n import msg
 from ironriver.policy.markings import AccessLabel, Marking, Principal, can_see, parse_releasable
 from ironriver.prefetch import prefetch
+from ironriver.scratch import owner_tag, sweep
 
 LABEL_COLUMNS = ("_owner_agency", "_owner_country", "_marking", "_releasable_to")
 
@@ -133,7 +134,8 @@ class LedgerStore:
             final = folder / f"part-{_part_digest(consts, identity)}.parquet"
             if final.exists():
                 return PendingPart(final, None, pq.ParquetFile(final).metadata.num_rows, True)
-        tmp = folder / f".tmp-{os.getpid()}-{uuid.uuid4().hex}.parquet"
+        sweep(folder)  # parts a killed ingest left half-written
+        tmp = folder / f".ironriver-stage-{owner_tag()}-{uuid.uuid4().hex}.parquet"
         try:
             reader = con.sql(select_sql).to_arrow_reader(ROW_GROUP_ROWS)
             written = _write_parquet(reader, consts, tmp)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ import pandas as pd
 from ironriver.errors import WorldError
 from ironriver.i18n import msg
 from ironriver.progress import Progress, no_progress
+from ironriver.scratch import HeldInterrupts, owner_tag, sweep
 from ironriver.world import (
     crossings,
     dealers,
@@ -119,6 +121,35 @@ def _assemble(world: World) -> None:
     world.persons = pd.concat([members, ring_people, buyers], ignore_index=True)
 
 
+def _swap_in(staged: WorldPaths, paths: WorldPaths, old: Path) -> None:
+    """Move the world at `paths` (if any) into `old` and the one at `staged` into its place,
+    with Ctrl-C held back meanwhile (a few renames), so the folder never holds half of each."""
+    names = ("world.json", "agencies", "truth")
+    held = HeldInterrupts()
+    held.hold()
+    moved_old: list[str] = []
+    moved_new: list[str] = []
+    try:
+        old.mkdir()
+        for name in names:
+            if (paths.root / name).exists():
+                (paths.root / name).rename(old / name)
+                moved_old.append(name)
+        for name in names:
+            (staged.root / name).rename(paths.root / name)
+            moved_new.append(name)
+    except BaseException:  # a rename failed: put the old world back
+        for name in moved_new:
+            (paths.root / name).rename(staged.root / name)
+        for name in moved_old:
+            (old / name).rename(paths.root / name)
+        raise
+    finally:
+        caught = held.release()
+    if caught:
+        raise KeyboardInterrupt
+
+
 def generate_world(config: WorldConfig, progress: Progress = no_progress) -> WorldPaths:
     """Generate a world into `config.out` (replacing what is there) and return its paths;
     `progress(message)` hears each step."""
@@ -140,22 +171,29 @@ def generate_world(config: WorldConfig, progress: Progress = no_progress) -> Wor
             ),
             hint=msg("Choose another --out folder (a new or empty one)."),
         )
-    for sub in olds:  # a world written before: replaced
-        shutil.rmtree(sub)
+    # written aside, then swapped in: an interrupted or failed run leaves the old world whole
     paths.root.mkdir(parents=True, exist_ok=True)
-    progress(
-        msg(
-            "simulating the truth: scale {scale}, {years} year(s)",
-            scale=config.scale,
-            years=config.years,
+    sweep(paths.root)  # what a killed run left
+    scratch = paths.root / f".ironriver-stage-{owner_tag()}-world"
+    staged = WorldPaths(scratch / "new")
+    try:
+        staged.root.mkdir(parents=True)
+        progress(
+            msg(
+                "simulating the truth: scale {scale}, {years} year(s)",
+                scale=config.scale,
+                years=config.years,
+            )
         )
-    )
-    world = simulate(config)
-    world.records_stream = ParquetStream(paths.truth / "records.parquet", RECORD_SCHEMA)
-    for name, sensor in (("ATF", atf), ("CBP", cbp), ("HSI", hsi), ("FGR/SEDENA/CNI", mexico)):
-        progress(msg("writing {agency} records", agency=name))
-        world.record_frames.extend(sensor.write(world, paths))
-    progress(msg("writing truth"))
-    truth.write(world, paths)
+        world = simulate(config)
+        world.records_stream = ParquetStream(staged.truth / "records.parquet", RECORD_SCHEMA)
+        for name, sensor in (("ATF", atf), ("CBP", cbp), ("HSI", hsi), ("FGR/SEDENA/CNI", mexico)):
+            progress(msg("writing {agency} records", agency=name))
+            world.record_frames.extend(sensor.write(world, staged))
+        progress(msg("writing truth"))
+        truth.write(world, staged)
+        _swap_in(staged, paths, scratch / "old")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     progress(msg("done: {path}", path=paths.root))
     return paths

@@ -1,0 +1,166 @@
+"""Ctrl-C (SIGINT) on a real `ironriver ingest` process: a clean message in the reader's
+language and exit code 130, no traceback, and the store exactly as before (no statements, no
+ledger part, an intact audit chain, no scratch files left). An interrupt that comes while an
+ingest commits waits until its ledger parts are in place."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+
+from ironriver.ingest import ingest_mapping
+from ironriver.scratch import HeldInterrupts
+from ironriver.store import open_store
+from ironriver.store.ledger import LedgerStore, PendingPart
+
+ROWS = 60_000
+MAPPING = """us_atf_dealer_sales:
+  title: "Dealer sales (synthetic)"
+  agency: ATF
+  country: US
+  marking: AMBER
+  releasable_to: [US, MX]
+  queries:
+  - csv_url: sales.csv
+    entities:
+      buyer:
+        schema: Individual
+        keys: [buyer]
+        properties:
+          name: {column: buyer}
+      firearm:
+        schema: Firearm
+        keys: [serial]
+        properties:
+          serialNumber: {column: serial}
+      sale:
+        schema: Sale
+        keys: [txn]
+        properties:
+          transactionNumber: {column: txn}
+          buyer: {entity: buyer}
+          firearm: {entity: firearm}
+  - csv_url: sales.csv
+    ledger:
+      name: dealer_sales
+      columns:
+        txn: {column: txn, type: string, required: true}
+        serial: {column: serial, type: string}
+"""
+
+
+def _world(tmp_path: Path, rows: int = ROWS) -> Path:
+    n = range(rows)
+    pacsv.write_csv(
+        pa.table(
+            {
+                "txn": [f"T{i:08d}" for i in n],
+                "buyer": [f"Buyer {i % 7919} Example" for i in n],
+                "serial": [f"SN{i:09d}" for i in n],
+            }
+        ),
+        tmp_path / "sales.csv",
+    )
+    mapping = tmp_path / "sales.yaml"
+    mapping.write_text(MAPPING, encoding="utf-8")
+    return mapping
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("IRONRIVER_")}
+
+
+def _ironriver(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "ironriver", *args],
+        cwd=tmp_path,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _run(tmp_path: Path, *args: str) -> int:
+    command = [sys.executable, "-m", "ironriver", *args]
+    return subprocess.run(command, cwd=tmp_path, env=_env(), capture_output=True).returncode
+
+
+@pytest.mark.parametrize(
+    ("lang", "when", "says"),
+    [
+        ("en", "staging statements", "Interrupted. Nothing was half-written"),
+        ("es", "escribiendo", "Interrumpido. Nada quedó escrito a medias"),
+    ],
+)
+def test_ctrl_c_during_an_ingest_leaves_the_store_as_it_was(
+    tmp_path: Path, lang: str, when: str, says: str
+) -> None:
+    mapping = _world(tmp_path)
+    assert _run(tmp_path, "init", "--db", "s.db") == 0
+    proc = _ironriver(
+        tmp_path, "--lang", lang, "ingest", str(mapping), "--db", "s.db", "--as", "us-atf-analyst"
+    )
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:  # progress lines, until the phase to interrupt
+        seen.append(line)
+        if when in line:
+            proc.send_signal(signal.SIGINT)
+            break
+    _, err = proc.communicate(timeout=120)
+    err = "".join(seen) + err
+    assert proc.returncode == 130, err
+    assert says in err and "Traceback" not in err, err
+
+    with sqlite3.connect(tmp_path / "s.db") as con:
+        assert con.execute("SELECT count(*) FROM statements").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM datasets").fetchone() == (0,)
+    assert LedgerStore(tmp_path / "s.db.ledgers").ledgers() == []
+    assert _run(tmp_path, "audit", "verify", "--db", "s.db") == 0
+    leftovers = [p.name for p in tmp_path.rglob("*") if "stage" in p.name or "ingest-" in p.name]
+    assert leftovers == []
+
+
+def test_an_interrupt_during_the_commit_waits_for_the_ledger_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGINT arriving once the store has committed (here: as the first part is renamed into
+    place) is held until every part is in place, then raised: the ingest is whole."""
+    mapping = _world(tmp_path, rows=2_000)
+    store = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    real_commit = PendingPart.commit
+
+    def commit_under_interrupt(part: PendingPart) -> int:
+        os.kill(os.getpid(), signal.SIGINT)
+        return real_commit(part)
+
+    monkeypatch.setattr(PendingPart, "commit", commit_under_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_mapping(store, mapping, actor="test")
+    [ledger] = LedgerStore(store.ledger_dir).ledgers()
+    assert ledger.rows == 2_000
+    assert store.audit.verify().ok
+    [event] = [e for e in store.audit.events() if e.action == "ingest"]
+    assert event.detail["ledger_rows"] == 2_000
+    store.close()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_held_interrupts_restore_the_handler_and_report() -> None:
+    held = HeldInterrupts()
+    held.hold()
+    os.kill(os.getpid(), signal.SIGINT)  # would raise KeyboardInterrupt here if not held
+    assert held.release() is True
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    quiet = HeldInterrupts()
+    quiet.hold()
+    assert quiet.release() is False
