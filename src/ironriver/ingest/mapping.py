@@ -2,9 +2,9 @@
 
 The format is FtM's mapping format plus a few keys of ours (documented in docs/mapping.md):
 the top-level key names the dataset; `agency`, `country`, `marking`, `releasable_to` and
-`legal_basis` give its access label; each query reads one CSV (`csv_url`) or JSON Lines
-(`jsonl_url`) file and maps it to FtM `entities`, to a typed `ledger`, or both. A file using
-only FtM's keys runs unchanged under `ftm map`.
+`legal_basis` give its access label; each query reads one CSV (`csv_url`), JSON Lines
+(`jsonl_url`) or spreadsheet (`xlsx_url`, one sheet) file and maps it to FtM `entities`, to a
+typed `ledger`, or both. A file using only FtM's keys runs unchanged under `ftm map`.
 
 Invariant: a `DatasetMapping` returned by `load_mapping` names only schemata and properties
 that exist in `ironriver.model.get_model()`, entity references that resolve inside their
@@ -14,7 +14,7 @@ query, and files that exist; everything else is an `IngestError` saying what to 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,7 +27,7 @@ from ironriver.policy.markings import AccessLabel, Marking, parse_releasable
 
 LEDGER_TYPES = ("string", "integer", "float", "boolean", "date", "timestamp")
 LedgerType = Literal["string", "integer", "float", "boolean", "date", "timestamp"]
-SourceKind = Literal["csv", "jsonl"]
+SourceKind = Literal["csv", "jsonl", "xlsx"]
 _TEMPLATE_REF = re.compile("{{([^(}})]*)}}")  # the pattern FtM's PropertyMapping uses
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -103,6 +103,11 @@ class SourceSpec:
     filters_not: tuple[tuple[str, tuple[str, ...]], ...] = ()
     header: tuple[str, ...] = ()  # a CSV without a header line: its column names
     null_values: tuple[str, ...] = ()  # values that mean "no value" (after sanitising)
+    sheet: str | int | None = None  # a spreadsheet's sheet: its name, or 1-based position
+    header_row: int = 1  # a spreadsheet's header row (1-based, as the program shows it)
+    # the date format the mapping gives each column it reads as a date: a spreadsheet's date
+    # cells are written in it, so typed and text cells go through one date parser
+    date_formats: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -185,7 +190,12 @@ def _filters(where: Where, raw: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
 def _source(where: Where, data: dict[str, Any], base: Path) -> SourceSpec:
     csv_urls = _as_list(data, "csv_url", "csv_urls")
     jsonl_urls = _as_list(data, "jsonl_url", "jsonl_urls")
-    urls = [(u, "csv") for u in csv_urls] + [(u, "jsonl") for u in jsonl_urls]
+    xlsx_urls = _as_list(data, "xlsx_url", "xlsx_urls")
+    urls = (
+        [(u, "csv") for u in csv_urls]
+        + [(u, "jsonl") for u in jsonl_urls]
+        + [(u, "xlsx") for u in xlsx_urls]
+    )
     if "database" in data:
         raise _fail(
             where,
@@ -195,7 +205,10 @@ def _source(where: Where, data: dict[str, Any], base: Path) -> SourceSpec:
     if len(urls) != 1:
         raise _fail(
             where,
-            msg("each query needs exactly one csv_url or jsonl_url, found {n}.", n=len(urls)),
+            msg(
+                "each query needs exactly one csv_url, jsonl_url or xlsx_url, found {n}.",
+                n=len(urls),
+            ),
             msg("Split multi-file queries into one query per file."),
         )
     url, kind = urls[0]
@@ -211,7 +224,7 @@ def _source(where: Where, data: dict[str, Any], base: Path) -> SourceSpec:
     if not path.exists():
         raise IngestError(
             msg("Input file {path} does not exist (named in {where}).", path=path, where=where),
-            hint=msg("Check csv_url/jsonl_url; relative paths start at the mapping file."),
+            hint=msg("Check csv_url/jsonl_url/xlsx_url; relative paths start at the mapping file."),
         )
     encoding = str(data.get("encoding") or "utf-8")
     try:
@@ -229,16 +242,48 @@ def _source(where: Where, data: dict[str, Any], base: Path) -> SourceSpec:
             msg("delimiter {delimiter!r} must be one character.", delimiter=delimiter),
             msg("Use e.g. ',' or ';'."),
         )
+    sheet, header_row = _sheet(where, data, kind)
     return SourceSpec(
         path=path.resolve(),
-        kind="jsonl" if kind == "jsonl" else "csv",
+        kind="jsonl" if kind == "jsonl" else "xlsx" if kind == "xlsx" else "csv",
         encoding=encoding,
         delimiter=delimiter,
         filters=_filters(where, data.get("filters")),
         filters_not=_filters(where, data.get("filters_not")),
         header=_header(where, data.get("header"), kind),
         null_values=_strings(where, "null_values", data.get("null_values")),
+        sheet=sheet,
+        header_row=header_row,
     )
+
+
+def _sheet(where: Where, data: dict[str, Any], kind: str) -> tuple[str | int | None, int]:
+    """A spreadsheet query's `sheet` (a name, or a 1-based position; default the first) and
+    `header_row` (the 1-based row of its column names; default 1)."""
+    sheet, header_row = data.get("sheet"), data.get("header_row", 1)
+    if kind != "xlsx":
+        if sheet is not None or "header_row" in data:
+            raise _fail(
+                where,
+                msg("sheet and header_row are for spreadsheets (xlsx_url) only."),
+                msg("Remove them, or read the spreadsheet with xlsx_url."),
+            )
+        return None, 1
+    if isinstance(sheet, bool) or not (
+        sheet is None or isinstance(sheet, str) or (isinstance(sheet, int) and sheet >= 1)
+    ):
+        raise _fail(
+            where,
+            msg("sheet must be a sheet's name or its position (1 for the first)."),
+            msg("Write {example}.", example='sheet: "Hoja1"'),
+        )
+    if isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1:
+        raise _fail(
+            where,
+            msg("header_row must be the number of the row holding the column names (1 or more)."),
+            msg("Write {example} when a title fills the first rows.", example="header_row: 3"),
+        )
+    return sheet, header_row
 
 
 def _strings(where: Where, key: str, raw: Any) -> tuple[str, ...]:
@@ -543,7 +588,24 @@ def _query(where: Where, dataset: str, data: Any, base: Path) -> QuerySpec:
             msg("the query maps no entities and no ledger."),
             msg("Add {first} or {second}.", first="entities:", second="ledger:"),
         )
+    source = replace(source, date_formats=_date_formats(entities, ledger))
     return QuerySpec(source=source, entities=_order(where, entities), ledger=ledger)
+
+
+def _date_formats(
+    entities: list[EntitySpec], ledger: LedgerSpec | None
+) -> tuple[tuple[str, str], ...]:
+    """Each column read as a date with a `format`, and that format (the first one given)."""
+    found: dict[str, str] = {}
+    for entity in entities:
+        for prop in entity.properties:
+            if prop.type_name == "date" and prop.format:
+                for column in prop.columns:
+                    found.setdefault(column, prop.format)
+    for col in ledger.columns if ledger is not None else ():
+        if col.type in ("date", "timestamp") and col.format:
+            found.setdefault(col.column, col.format)
+    return tuple(sorted(found.items()))
 
 
 def parse_mapping(config: Any, base: Path, origin: str | Msg | None = None) -> list[DatasetMapping]:

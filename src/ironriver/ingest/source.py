@@ -34,6 +34,14 @@ Checks made here, each an `IngestError` naming the file and what to fix:
 CSV is parsed by Arrow (multi-threaded, several times faster than DuckDB's reader); files
 Arrow refuses, or whose header repeats or omits a column name, go through DuckDB's reader,
 which renames such columns and words the errors. JSON Lines go through DuckDB's reader.
+
+Spreadsheets (.xlsx, .xlsm, .xlsb, .xls, .ods; one sheet per query) are read by fastexcel
+(calamine, in Rust) whole, every cell as text: a sheet holds at most 1,048,576 rows, so
+`stream` does not apply. Cells typed as numbers read without a trailing ".0"; cells typed as
+dates are written in the date `format` the mapping gives their column (else ISO 8601), so
+that they and dates typed as text go through the same parser; time-only cells read as
+HH:MM:SS. Rows with no value in any column the mapping reads are skipped, as blank CSV lines
+are.
 """
 
 from __future__ import annotations
@@ -58,6 +66,7 @@ from ironriver.errors import IngestError
 from ironriver.i18n import Msg, msg
 from ironriver.ingest.clean import sanitize_array, sanitized_name
 from ironriver.ingest.mapping import SourceSpec
+from ironriver.ingest.sheets import open_sheet
 from ironriver.ingest.sqltext import ident, literal
 from ironriver.prefetch import prefetch
 from ironriver.scratch import owner_tag, sweep
@@ -250,6 +259,8 @@ def load_source(
             msg("Input file {path} does not exist.", path=spec.path),
             hint=msg("Check the mapping's csv_url."),
         )
+    if spec.kind == "xlsx":  # text encoding is the format's own; read whole (module doc)
+        return _load(con, spec.path, spec, refs, table, materialize or stream, False)
     if spec.kind == "csv" and not spec.header and _is_blank(spec.path):  # not even a header
         raise IngestError(
             msg("{file} is empty: no header, no records.", file=spec.path.name),
@@ -308,6 +319,10 @@ def _read(
     con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec, refs: list[str]
 ) -> pa.Table:
     """`_row` and the `refs` columns of the UTF-8 file at `path` (see module doc)."""
+    if spec.kind == "xlsx":
+        sheet = open_sheet(path, spec)
+        _check_header(spec, sheet.header, refs)
+        return sheet.read(refs)
     if spec.kind == "csv":
         data = _read_csv_arrow(path, spec, refs)
         if data is not None:
@@ -445,7 +460,9 @@ def drop_source(con: duckdb.DuckDBPyConnection, table: str = "src") -> None:
         con.execute(f"DROP {kind} {ident(table)}")
 
 
-def _missing(spec: SourceSpec, missing: list[str], present: list[str]) -> IngestError:
+def _missing(
+    spec: SourceSpec, missing: list[str], present: list[str], none_found: bool = False
+) -> IngestError:
     hint: Msg = msg(
         "The file has: {columns}. Fix the mapping's column names or the file's header "
         "(names are case-sensitive).",
@@ -465,6 +482,12 @@ def _missing(spec: SourceSpec, missing: list[str], present: list[str]) -> Ingest
             name=repr(name),
             ref=repr(ref),
         )
+    elif spec.kind == "xlsx" and none_found:  # the wrong row read as the header
+        hint = msg(
+            "None of them is in row {row} of the sheet, read as its header: set the query's "
+            "header_row to the row holding the column names (is there a title above them?).",
+            row=spec.header_row,
+        )
     elif spec.kind == "csv" and len(present) == 1:  # one column: another delimiter?
         found = [d for d in (";", "\t", "|") if d in present[0] and d != spec.delimiter]
         if found:
@@ -483,6 +506,31 @@ def _missing(spec: SourceSpec, missing: list[str], present: list[str]) -> Ingest
         ),
         hint=hint,
     )
+
+
+def _check_header(spec: SourceSpec, header: list[str], refs: list[str]) -> None:
+    """Every column the mapping reads is in `header`, once (else an `IngestError`)."""
+    _check_twice(spec, header, refs)
+    missing = [r for r in refs if r not in header]
+    if missing:
+        none_found = len(missing) == len(set(refs))
+        raise _missing(spec, missing, [h for h in header if h], none_found)
+
+
+def _check_twice(spec: SourceSpec, header: list[str], refs: list[str]) -> None:
+    twice = sorted({r for r in refs if header.count(r) > 1})
+    if twice:
+        places = [i + 1 for i, name in enumerate(header) if name == twice[0]]
+        raise IngestError(
+            msg(
+                "{file}'s header names {column} more than once (columns {places}): the "
+                "mapping cannot tell which one it reads.",
+                file=spec.path.name,
+                column=twice[0],
+                places=", ".join(str(p) for p in places),
+            ),
+            hint=msg("Rename all but one of them in the file's first line."),
+        )
 
 
 def _csv_options(
@@ -509,24 +557,10 @@ def _csv_options(
                 header = head.schema.names
         except (pa.ArrowException, OSError, UnicodeDecodeError):
             return None
-    twice = sorted({r for r in refs if header.count(r) > 1})
-    if twice:
-        places = [i + 1 for i, name in enumerate(header) if name == twice[0]]
-        raise IngestError(
-            msg(
-                "{file}'s header names {column} more than once (columns {places}): the "
-                "mapping cannot tell which one it reads.",
-                file=spec.path.name,
-                column=twice[0],
-                places=", ".join(str(p) for p in places),
-            ),
-            hint=msg("Rename all but one of them in the file's first line."),
-        )
     if len(set(header)) != len(header) or "" in header:
+        _check_twice(spec, header, refs)
         return None  # DuckDB renames repeated or empty names (a, a_1, column2)
-    missing = [r for r in refs if r not in header]
-    if missing:
-        raise _missing(spec, missing, header)
+    _check_header(spec, header, refs)
     convert = pacsv.ConvertOptions(
         include_columns=refs,
         column_types={r: pa.string() for r in refs},

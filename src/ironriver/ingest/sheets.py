@@ -1,0 +1,175 @@
+"""Spreadsheet sources: one sheet of an .xlsx, .xlsm, .xlsb, .xls or .ods workbook as text
+columns, read by fastexcel (calamine, in Rust) into Arrow.
+
+Rows are numbered as the spreadsheet program shows them (`header_row` is 1-based; the first
+record under it is row `header_row + 1`), so an error report's row is the row to open.
+Every cell is read as text, as from a CSV file, with three rules for typed cells:
+- numbers read as the program shows them without a number format (12345, not 12345.0);
+- dates are written in the date `format` the mapping gives their column, or else as ISO 8601
+  (2024-01-31, or 2024-01-31T13:45:00 with a time): a column mixing typed dates and dates
+  typed as text then goes through one parser, and a text date in another layout is still
+  caught by it;
+- a time without a date (a cell formatted as time only) reads as HH:MM:SS.
+Rows with no value in any column the mapping reads are skipped, as blank CSV lines are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ironriver.errors import IngestError
+from ironriver.i18n import msg
+from ironriver.ingest.mapping import SourceSpec
+
+SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
+# how fastexcel writes a date-typed cell as text; a time-only cell is one on Excel's day 0
+_STAMP = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
+_DAY_ZERO = "1899-12-31 "
+
+
+@dataclass
+class Sheet:
+    """An opened sheet: its name and its header row's cells with their column positions."""
+
+    path: Path
+    name: str
+    header_row: int  # 1-based
+    header: list[str]  # the header row's cells as written ("" for an empty one)
+    positions: list[int]  # each header cell's column (0 for A)
+    date_formats: dict[str, str]  # the mapping's date format of a column, if any
+    reader: Any
+
+    def read(self, refs: list[str]) -> pa.Table:
+        """`_row` (the sheet's row number) and the `refs` columns as text (NULL when empty);
+        every ref must be in `header`, once."""
+        columns = [self.positions[self.header.index(ref)] for ref in refs]
+        if not columns:  # a query that reads no column still has its records
+            columns = self.positions[:1]
+        data = self.reader.load_sheet(
+            self.name,
+            header_row=None,
+            skip_rows=self.header_row,  # 0-based: the row after the header
+            use_columns=columns,
+            dtypes=dict.fromkeys(columns, "string"),
+            skip_whitespace_tail_rows=True,
+            eager=True,
+        )
+        n = data.num_rows
+        rows = pa.array(np.arange(self.header_row + 1, self.header_row + 1 + n, dtype=np.int64))
+        out = {"_row": rows}
+        for i, ref in enumerate(refs):
+            text = data.column(i).cast(pa.string())
+            out[ref] = _typed_dates(text, self.date_formats.get(ref))
+        table = pa.table(out)
+        if not refs:
+            return table
+        blank = pc.is_null(table.column(refs[0]))  # no value in any column read: skipped
+        for ref in refs[1:]:
+            blank = pc.and_(blank, pc.is_null(table.column(ref)))
+        return table.filter(pc.invert(blank))
+
+
+def open_sheet(path: Path, spec: SourceSpec) -> Sheet:
+    """Open the query's sheet and read its header row; an `IngestError` saying what to fix
+    when the file is not a workbook, the sheet does not exist or is empty."""
+    import fastexcel  # imported on first use: most ingests read no spreadsheet
+
+    try:
+        reader = fastexcel.read_excel(str(path))
+    except fastexcel.FastExcelError as exc:
+        raise IngestError(
+            msg(
+                "Cannot read {file} as a spreadsheet: {error}",
+                file=path.name,
+                error=str(exc).splitlines()[0],
+            ),
+            hint=msg(
+                "xlsx_url reads .xlsx, .xlsm, .xlsb, .xls and .ods workbooks: check that the "
+                "file opens in a spreadsheet program (a CSV file goes in csv_url) and is not "
+                "password-protected."
+            ),
+        ) from None
+    name = _sheet_name(path, list(reader.sheet_names), spec.sheet)
+    head = reader.load_sheet(
+        name, header_row=None, skip_rows=spec.header_row - 1, n_rows=1, dtypes="string"
+    )
+    infos = head.available_columns()
+    cells = head.to_arrow() if infos else None
+    if cells is None or cells.num_rows == 0:
+        raise IngestError(
+            msg(
+                "Sheet {sheet} of {file} has no row {row}: it is empty or shorter.",
+                sheet=repr(name),
+                file=path.name,
+                row=spec.header_row,
+            ),
+            hint=msg(
+                "Set the query's header_row to the row holding the column names, or sheet to "
+                "the sheet holding the records."
+            ),
+        )
+    header = [cells.column(i)[0].as_py() or "" for i in range(cells.num_columns)]
+    sheet = Sheet(
+        path=path,
+        name=name,
+        header_row=spec.header_row,
+        header=[str(h) for h in header],
+        positions=[int(info.absolute_index) for info in infos],
+        date_formats=dict(spec.date_formats),
+        reader=reader,
+    )
+    return sheet
+
+
+def _sheet_name(path: Path, names: list[str], wanted: str | int | None) -> str:
+    if not names:
+        raise IngestError(
+            msg("{file} holds no sheet.", file=path.name),
+            hint=msg("Check the export that made it."),
+        )
+    if wanted is None:
+        return names[0]
+    if isinstance(wanted, int) and 1 <= wanted <= len(names):
+        return names[wanted - 1]
+    if isinstance(wanted, str) and wanted in names:
+        return wanted
+    raise IngestError(
+        msg(
+            "{file} has no sheet {sheet}; its sheets are: {sheets}.",
+            file=path.name,
+            sheet=repr(wanted),
+            sheets=", ".join(repr(n) for n in names),
+        ),
+        hint=msg("Set the query's sheet to one of them (a name, or 1 for the first)."),
+    )
+
+
+def _typed_dates(values: pa.Array, fmt: str | None) -> pa.Array:
+    """`values` with the text of date-typed cells rewritten (module doc)."""
+    typed = pc.match_substring_regex(values, _STAMP)
+    if not pc.any(typed).as_py():
+        return values
+    stamps = pc.strptime(
+        pc.if_else(typed, values, pa.scalar(None, pa.string())),
+        format="%Y-%m-%d %H:%M:%S",
+        unit="s",
+        error_is_null=True,
+    )
+    if fmt is not None:
+        text = pc.strftime(stamps, format=fmt)
+    else:
+        midnight = pc.ends_with(values, " 00:00:00")
+        text = pc.if_else(
+            midnight,
+            pc.strftime(stamps, format="%Y-%m-%d"),
+            pc.strftime(stamps, format="%Y-%m-%dT%H:%M:%S"),
+        )
+    time_only = pc.starts_with(values, _DAY_ZERO)
+    text = pc.if_else(time_only, pc.utf8_slice_codeunits(values, len(_DAY_ZERO)), text)
+    return pc.if_else(typed, text, values)
