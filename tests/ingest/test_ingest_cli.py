@@ -58,10 +58,10 @@ def test_cli_ingest_entities(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     # a Mexican agency's principal reads Spanish (the file is read in the stage's thread)
-    assert "1 afirmaciones nuevas" in result.stdout
+    assert "1 afirmación nueva" in result.stdout
     # progress on stderr: the lines read, what is staged, written, committed
-    assert "e.jsonl: 1 entidades leídas y revisadas" in result.stderr
-    assert "preparando 1 afirmaciones" in result.stderr
+    assert "e.jsonl: 1 entidad leída y revisada" in result.stderr
+    assert "preparando 1 afirmación" in result.stderr
     assert "confirmando la escritura" in result.stderr
 
 
@@ -110,7 +110,9 @@ def test_dry_run_of_entities(tmp_path: Path) -> None:
     # English chosen on purpose, over the Mexican principal's Spanish
     ok = CliRunner(env={"IRONRIVER_LANG": "en"}).invoke(ingest_command, [*args, "--skip-invalid"])
     assert ok.exit_code == 0, ok.output
-    assert "2 records would give 1 statements" in ok.output and "Nothing was written" in ok.output
+    assert (
+        "2 records would give 1 statement and" in ok.output and "Nothing was written" in ok.output
+    )
     bad = CliRunner().invoke(ingest_command, args)
     assert bad.exit_code != 0 and "1 entity of 2 rejected" in str(bad.exception)
     assert not (tmp_path / "e.db").exists()

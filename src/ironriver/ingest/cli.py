@@ -15,7 +15,7 @@ import click
 
 from ironriver.cli_support import app_context, common_options
 from ironriver.errors import ConfigError
-from ironriver.i18n import joined, msg, nt, t
+from ironriver.i18n import Msg, joined, msg, nmsg, nt, t
 from ironriver.ingest.entities import check_entities, ingest_entities
 from ironriver.ingest.pipeline import IngestResult, check_mapping, ingest_mapping
 from ironriver.policy.markings import Marking, parse_releasable
@@ -162,18 +162,21 @@ def _as_dict(result: IngestResult) -> dict[str, object]:
     return data
 
 
+def _records(n: int) -> Msg:
+    return nmsg("{n:,} record", "{n:,} records", n)
+
+
 def _human(result: IngestResult) -> None:
     datasets = ", ".join(result.datasets)
     if result.dry_run:
         click.echo(
             t(
-                "Checked {datasets}: {records} records would give {statements} statements "
-                "and {ledger_rows} ledger rows (before de-duplication against the store). "
-                "Nothing was written.",
+                "Checked {datasets}: {records} would give {statements} and {ledger_rows} "
+                "(before de-duplication against the store). Nothing was written.",
                 datasets=datasets,
-                records=result.records,
-                statements=result.statements,
-                ledger_rows=result.ledger_rows,
+                records=_records(result.records),
+                statements=nmsg("{n:,} statement", "{n:,} statements", result.statements),
+                ledger_rows=nmsg("{n:,} ledger row", "{n:,} ledger rows", result.ledger_rows),
             )
         )
         if result.rejected:
@@ -192,25 +195,29 @@ def _human(result: IngestResult) -> None:
     parts = []
     if result.statements or not result.ledger_rows:
         parts.append(
-            msg(
+            nmsg(
+                "{new:,} new statement ({produced:,} produced)",
                 "{new:,} new statements ({produced:,} produced)",
+                result.statements_new,
                 new=result.statements_new,
                 produced=result.statements,
             )
         )
     if result.ledger_rows:
         parts.append(
-            msg(
+            nmsg(
+                "{new:,} new ledger row ({produced:,} produced)",
                 "{new:,} new ledger rows ({produced:,} produced)",
+                result.ledger_rows_new,
                 new=result.ledger_rows_new,
                 produced=result.ledger_rows,
             )
         )
     click.echo(
         t(
-            "Ingested {datasets}: {records:,} records, {parts}.",
+            "Ingested {datasets}: {records}, {parts}.",
             datasets=datasets,
-            records=result.records,
+            records=_records(result.records),
             parts=joined(parts, ", "),
         )
     )

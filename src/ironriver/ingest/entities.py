@@ -37,9 +37,9 @@ from followthemoney.util import PROP_VALUE_MAX
 from followthemoney.value import string_list
 
 from ironriver.errors import IngestError
-from ironriver.i18n import msg, nmsg, t
+from ironriver.i18n import msg, nmsg, nt, t
 from ironriver.ingest.clean import Cleaner
-from ironriver.ingest.pipeline import IngestResult
+from ironriver.ingest.pipeline import IngestResult, writing_message
 from ironriver.ingest.report import ErrorReport
 from ironriver.ingest.source import check_encoding, connect
 from ironriver.ingest.sqltext import literal
@@ -316,8 +316,10 @@ class _EntityFile:
         try:
             self._read(con)
             self.progress(
-                t(
+                nt(
+                    "{file}: staging {count:,} statement",
                     "{file}: staging {count:,} statements",
+                    self.produced,
                     file=self.path.name,
                     count=self.produced,
                 )
@@ -357,8 +359,10 @@ class _EntityFile:
                 con.execute("INSERT INTO stmts_out FROM line_rows")
                 con.unregister("line_rows")
             self.progress(
-                t(
+                nt(
+                    "{file}: {count:,} entity read and checked",
                     "{file}: {count:,} entities read and checked",
+                    self.records,
                     file=self.path.name,
                     count=self.records,
                 )
@@ -408,7 +412,7 @@ def ingest_entities(
         _check(source, result, report_file, skip_invalid)  # before the store is touched
         with store.writer(stage=stage) as w:
             w.ensure_dataset(dataset)
-            progress(t("writing {count:,} statements", count=stage.rows))
+            progress(writing_message(stage.rows))
             result.statements_new = w.add_staged(stage)
             progress(t("committing"))
             store.audit.append(

@@ -33,7 +33,7 @@ import duckdb
 import pyarrow as pa
 
 from ironriver.errors import IngestError
-from ironriver.i18n import joined, msg, nmsg, t
+from ironriver.i18n import joined, msg, nmsg, nt, t
 from ironriver.ingest.clean import Cleaner
 from ironriver.ingest.compile import (
     EntityCompiler,
@@ -289,7 +289,7 @@ def ingest_mapping(
                 for mapping in mappings:
                     w.ensure_dataset(dataset_info(mapping))
                 if stage.rows:  # a ledger-only mapping writes none
-                    progress(t("writing {count:,} statements", count=stage.rows))
+                    progress(writing_message(stage.rows))
                 result.statements_new = w.add_staged(stage)
                 result.statements = stage.rows
                 detail: dict[str, Any] = {
@@ -519,11 +519,20 @@ def _ledger_part(
     n_rows = part.rows
     result.ledger_rows += n_rows
     progress(
-        t(
+        nt(
+            "{dataset}: {count:,} row for ledger {ledger}",
             "{dataset}: {count:,} rows for ledger {ledger}",
+            n_rows,
             dataset=name,
             count=n_rows,
             ledger=prep.query.ledger.name,
         )
     )
     return part
+
+
+def writing_message(statements: int) -> str:
+    """The progress line of the copy into the store, in the current language."""
+    return nt(
+        "writing {count:,} statement", "writing {count:,} statements", statements, count=statements
+    )
