@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,7 +39,7 @@ from ironriver.model.labels import prop_label, schema_label
 from ironriver.policy import DEFAULT_PRINCIPALS_YAML, authorize_export, entity_dict, require_role
 from ironriver.policy import retract as retract_statements
 from ironriver.policy.table import write_statements
-from ironriver.scratch import replacing
+from ironriver.scratch import Terminated, replacing, terminate_like_interrupt
 from ironriver.settings import shown_url
 from ironriver.store import EventFilter
 
@@ -805,6 +806,7 @@ def model_dir(target: Path) -> None:
 
 
 def main() -> None:
+    terminate_like_interrupt()  # SIGTERM cleans up as Ctrl-C does
     try:
         _main()
     except BaseException as exc:
@@ -821,7 +823,7 @@ def main() -> None:
             ),
             err=True,
         )
-        sys.exit(130)  # 128 + SIGINT, as shells report it
+        sys.exit(143 if _terminated(exc) else 130)  # 128 + the signal, as shells report it
 
 
 def _main() -> None:
@@ -843,19 +845,26 @@ def _main() -> None:
 
 
 def _interrupted(exc: BaseException) -> bool:
-    """Whether `exc` comes from Ctrl-C (SIGINT): a KeyboardInterrupt, click's Abort made of
-    one, an error raised while handling one (ADBC's SIGINT handler tries to cancel its
-    statement and raises the driver's "not implemented" from the KeyboardInterrupt), or
-    DuckDB's own error for a query the signal stopped (we never interrupt queries
-    ourselves)."""
+    """Whether `exc` comes from Ctrl-C (SIGINT) or SIGTERM: a KeyboardInterrupt (`Terminated`
+    for SIGTERM), click's Abort made of one, an error raised while handling one (ADBC's
+    SIGINT handler tries to cancel its statement and raises the driver's "not implemented"
+    from the KeyboardInterrupt), or DuckDB's own error for a query the signal stopped (we
+    never interrupt queries ourselves)."""
+    return any(isinstance(e, KeyboardInterrupt) or _duckdb_interrupt(e) for e in _causes(exc))
+
+
+def _terminated(exc: BaseException) -> bool:
+    return any(isinstance(e, Terminated) for e in _causes(exc))
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """`exc`, then what it was raised from or while handling, and so on."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
-        if isinstance(current, KeyboardInterrupt) or _duckdb_interrupt(current):
-            return True
+        yield current
         seen.add(id(current))
         current = current.__cause__ or current.__context__
-    return False
 
 
 def _duckdb_interrupt(exc: BaseException) -> bool:

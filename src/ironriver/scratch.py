@@ -1,7 +1,7 @@
 """Scratch files and folders of a running write (statement stages, sort and spill folders),
 named after their owner process so that a later run can remove those a killed process left;
 `replacing(path)`, for a file that must appear whole or not at all; and `HeldInterrupts`, which
-holds Ctrl-C back over the few steps that must finish once a commit is made.
+holds Ctrl-C and SIGTERM back over the few steps that must finish once a commit is made.
 
 Every scratch name holds `owner_tag()`: this host's name (letters, digits and `_` only) and
 the process id, as `<host>.<pid>`. `sweep(directory)` removes the scratch entries of that
@@ -91,35 +91,58 @@ def replacing(path: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a service manager or `kill` stopping the command), raised like Ctrl-C's
+    KeyboardInterrupt so that the same clean-up runs (see `terminate_like_interrupt`)."""
+
+
+def terminate_like_interrupt() -> None:
+    """Make SIGTERM raise `Terminated` in the main thread, as SIGINT raises KeyboardInterrupt
+    (the command line does this; a library caller keeps its own handlers)."""
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        raise Terminated
+
+    signal.signal(signal.SIGTERM, terminate)
+
+
+_HELD = (signal.SIGINT, signal.SIGTERM)
+
+
 class HeldInterrupts:
-    """Ctrl-C (SIGINT) held back between `hold()` and `release()`: for the steps after a
-    commit that must finish with it (renaming an ingest's ledger parts into place), so an
-    interrupt cannot leave a committed ingest without its parts. `release()` restores the
-    handler and says whether an interrupt came meanwhile (the caller raises it then). Only
-    the main thread receives signals; elsewhere, and when SIGINT is ignored, this does
-    nothing."""
+    """SIGINT (Ctrl-C) and SIGTERM held back between `hold()` and `release()`: for the steps
+    after a commit that must finish with it (renaming an ingest's ledger parts into place),
+    so a signal cannot leave a committed ingest without its parts. `release()` restores the
+    handlers and then delivers what came meanwhile, to them: Ctrl-C raises KeyboardInterrupt,
+    a SIGTERM does what it did before (`Terminated` under the command line, else the process
+    ends). Only the main thread receives signals; elsewhere this does nothing, and an ignored
+    signal stays ignored."""
 
     def __init__(self) -> None:
-        self._previous: Any = None
-        self._held = False
-        self.caught = False
+        self._previous: dict[int, Any] = {}
+        self.caught: list[int] = []
 
     def hold(self) -> None:
-        if self._held or threading.current_thread() is not threading.main_thread():
+        if self._previous or threading.current_thread() is not threading.main_thread():
             return
-        previous = signal.getsignal(signal.SIGINT)
-        if previous == signal.SIG_IGN:
-            return
-        self._previous = signal.default_int_handler if previous is None else previous
-        signal.signal(signal.SIGINT, self._catch)
-        self._held = True
+        for signum in _HELD:
+            previous = signal.getsignal(signum)
+            if previous == signal.SIG_IGN:
+                continue
+            if previous is None:  # set outside Python: the default is the safe guess
+                previous = signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
+            self._previous[signum] = previous
+            signal.signal(signum, self._catch)
 
     def _catch(self, signum: int, frame: FrameType | None) -> None:
-        self.caught = True
-        log.info("ingest.interrupt_held")
+        if signum not in self.caught:
+            self.caught.append(signum)
+        log.info("ingest.signal_held", signal=signal.Signals(signum).name)
 
-    def release(self) -> bool:
-        if self._held:
-            signal.signal(signal.SIGINT, self._previous)
-            self._held = False
-        return self.caught
+    def release(self) -> None:
+        previous, self._previous = self._previous, {}
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        caught, self.caught = self.caught, []
+        for signum in sorted(caught, key=_HELD.index, reverse=True):  # SIGTERM first: if
+            signal.raise_signal(signum)  # its handler raises, the Ctrl-C is moot

@@ -1,7 +1,7 @@
-"""Ctrl-C (SIGINT) on a real `ironriver ingest` process: a clean message in the reader's
-language and exit code 130, no traceback, and the store exactly as before (no statements, no
-ledger part, an intact audit chain, no scratch files left). An interrupt that comes while an
-ingest commits waits until its ledger parts are in place."""
+"""Ctrl-C (SIGINT) or SIGTERM on a real `ironriver ingest` process: a clean message in the
+reader's language and exit code 130 (143 for SIGTERM), no traceback, and the store exactly as
+before (no statements, no ledger part, an intact audit chain, no scratch files left). A signal
+that comes while an ingest commits waits until its ledger parts are in place."""
 
 from __future__ import annotations
 
@@ -95,14 +95,15 @@ def _run(tmp_path: Path, *args: str) -> int:
 
 
 @pytest.mark.parametrize(
-    ("lang", "when", "says"),
+    ("lang", "when", "signum", "code", "says"),
     [
-        ("en", "staging statements", "Interrupted. Nothing was half-written"),
-        ("es", "escribiendo", "Interrumpido. Nada quedó escrito a medias"),
+        ("en", "staging statements", signal.SIGINT, 130, "Interrupted. Nothing was half-written"),
+        ("es", "escribiendo", signal.SIGINT, 130, "Interrumpido. Nada quedó escrito a medias"),
+        ("en", "writing", signal.SIGTERM, 143, "Interrupted. Nothing was half-written"),
     ],
 )
-def test_ctrl_c_during_an_ingest_leaves_the_store_as_it_was(
-    tmp_path: Path, lang: str, when: str, says: str
+def test_ctrl_c_or_sigterm_during_an_ingest_leaves_the_store_as_it_was(
+    tmp_path: Path, lang: str, when: str, signum: int, code: int, says: str
 ) -> None:
     mapping = _world(tmp_path)
     assert _run(tmp_path, "init", "--db", "s.db") == 0
@@ -114,11 +115,11 @@ def test_ctrl_c_during_an_ingest_leaves_the_store_as_it_was(
     for line in proc.stderr:  # progress lines, until the phase to interrupt
         seen.append(line)
         if when in line:
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(signum)
             break
     _, err = proc.communicate(timeout=120)
     err = "".join(seen) + err
-    assert proc.returncode == 130, err
+    assert proc.returncode == code, err
     assert says in err and "Traceback" not in err, err
 
     with sqlite3.connect(tmp_path / "s.db") as con:
@@ -155,12 +156,22 @@ def test_an_interrupt_during_the_commit_waits_for_the_ledger_parts(
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def test_held_interrupts_restore_the_handler_and_report() -> None:
-    held = HeldInterrupts()
-    held.hold()
-    os.kill(os.getpid(), signal.SIGINT)  # would raise KeyboardInterrupt here if not held
-    assert held.release() is True
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    quiet = HeldInterrupts()
-    quiet.hold()
-    assert quiet.release() is False
+def test_held_signals_are_delivered_on_release_to_the_handlers_before() -> None:
+    heard: list[int] = []
+    before = signal.signal(signal.SIGTERM, lambda signum, frame: heard.append(signum))
+    try:
+        held = HeldInterrupts()
+        held.hold()
+        os.kill(os.getpid(), signal.SIGINT)  # would raise KeyboardInterrupt here if not held
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert heard == []
+        with pytest.raises(KeyboardInterrupt):
+            held.release()
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        assert heard == [signal.SIGTERM]
+        quiet = HeldInterrupts()
+        quiet.hold()
+        quiet.release()  # nothing came: nothing delivered
+        assert heard == [signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGTERM, before)

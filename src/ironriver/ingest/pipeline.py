@@ -310,16 +310,15 @@ def ingest_mapping(
                     detail=detail,
                     conn=w.conn,
                 )
-                held.hold()  # from the commit until the ledger parts are in place
+                held.hold()  # signals wait from the commit until the ledger parts are in place
     except BaseException:
-        held.release()
         for part in parts:
             part.discard()
+        held.release()
         raise
     for part in parts:
         result.ledger_rows_new += part.commit()
-    if held.release():
-        raise KeyboardInterrupt  # came during the commit, which finished whole
+    held.release()  # a signal that came during the commit acts now: the ingest is whole
     log.info(
         "ingest.committed",
         datasets=result.datasets,

@@ -123,7 +123,8 @@ def _assemble(world: World) -> None:
 
 def _swap_in(staged: WorldPaths, paths: WorldPaths, old: Path) -> None:
     """Move the world at `paths` (if any) into `old` and the one at `staged` into its place,
-    with Ctrl-C held back meanwhile (a few renames), so the folder never holds half of each."""
+    with Ctrl-C and SIGTERM held back meanwhile (a few renames), so the folder never holds
+    half of each."""
     names = ("world.json", "agencies", "truth")
     held = HeldInterrupts()
     held.hold()
@@ -145,9 +146,7 @@ def _swap_in(staged: WorldPaths, paths: WorldPaths, old: Path) -> None:
             (old / name).rename(paths.root / name)
         raise
     finally:
-        caught = held.release()
-    if caught:
-        raise KeyboardInterrupt
+        held.release()
 
 
 def generate_world(config: WorldConfig, progress: Progress = no_progress) -> WorldPaths:
