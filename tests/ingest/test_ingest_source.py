@@ -203,3 +203,20 @@ def test_a_file_with_another_delimiter_gets_a_hint(tmp_path: Path) -> None:
     con = duckdb.connect()
     load_source(con, SourceSpec(path, delimiter=";"), ["serie"])
     assert con.execute("SELECT serie FROM src").fetchall() == [("ABC7",)]
+
+
+def test_a_long_field_reads_and_a_record_past_the_limit_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 5 MB narrative passes Arrow's parse block and DuckDB's default line size (2 MB):
+    it is read whole; past `MAX_RECORD_BYTES` the error says so."""
+    from ironriver.ingest import source
+
+    narrative = "hechos " * 750_000  # 5.25 MB
+    path = tmp_path / "a.csv"
+    path.write_text(f"folio,hechos\nF1,{narrative}\nF2,corto\n", encoding="utf-8")
+    _, rows = _load(path, ["folio", "hechos"])
+    assert rows == [(1, "F1", narrative), (2, "F2", "corto")]
+    monkeypatch.setattr(source, "MAX_RECORD_BYTES", 4 << 20)
+    with pytest.raises(IngestError, match="a record is longer than 4 MiB"):
+        _load(path, ["folio", "hechos"])

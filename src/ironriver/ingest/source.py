@@ -91,6 +91,9 @@ out of it to the Parquet writer or the statement stage (~300 MB)."""
 MIN_MEMORY_MB = 128
 """The least memory DuckDB is given for a streamed file, whatever the budget (MiB): its
 operators need a few blocks per thread to run at all."""
+MAX_RECORD_BYTES = 128 * _MIB
+"""The longest CSV record read (DuckDB's reader takes 2 MB by default, which a long narrative
+field can pass; Arrow's reader hands such a file over to it)."""
 SPILL_PREFIX = "ironriver-ingest-"
 """Name prefix of the temporary folders a streamed file's DuckDB spills to."""
 
@@ -396,6 +399,18 @@ def _raw_table(
         line = _unclosed_quote(path) if spec.kind == "csv" else None
         if line is not None:  # DuckDB says only that it could not read the file's shape
             raise _unclosed_quote_error(spec, line) from None
+        if "Maximum line size" in str(exc):
+            raise IngestError(
+                msg(
+                    "Cannot parse {file}: a record is longer than {limit} MiB.",
+                    file=spec.path.name,
+                    limit=MAX_RECORD_BYTES // _MIB,
+                ),
+                hint=msg(
+                    "Look for a binary file saved as text or a broken export; a field that "
+                    "long must be cut or sent as a file of its own."
+                ),
+            ) from None
         raise IngestError(
             msg(
                 "Cannot parse {file}: {error}", file=spec.path.name, error=str(exc).splitlines()[0]
@@ -696,7 +711,8 @@ def _csv_header(con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec) ->
         return list(spec.header)
     rel = con.sql(
         f"SELECT * FROM read_csv({literal(str(path))}, all_varchar = true, header = true, "
-        f"delim = {literal(spec.delimiter)}, quote = '\"', escape = '\"') LIMIT 0"
+        f"delim = {literal(spec.delimiter)}, quote = '\"', escape = '\"', "
+        f"max_line_size = {MAX_RECORD_BYTES}) LIMIT 0"
     )
     return [str(c) for c in rel.columns]
 
@@ -714,7 +730,8 @@ def _raw_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec, refs:
     con.execute(
         f"CREATE OR REPLACE TABLE _raw_csv AS SELECT 1 AS _one{cols} "
         f"FROM read_csv({literal(str(path))}, all_varchar = true, {_duckdb_header(spec)}, "
-        f"delim = {literal(spec.delimiter)}, quote = '\"', escape = '\"')"
+        f"delim = {literal(spec.delimiter)}, quote = '\"', escape = '\"', "
+        f"max_line_size = {MAX_RECORD_BYTES})"
     )
     names = "".join(f", {ident(r)}" for r in refs)
     return f"SELECT CAST(rowid + 1 AS BIGINT) AS _row{names} FROM _raw_csv"
