@@ -183,3 +183,18 @@ def test_sheet_keys_are_for_spreadsheets_only(tmp_path: Path) -> None:
     with pytest.raises(IngestError, match="for spreadsheets"):
         ingest_mapping(store, mapping, actor="test")
     store.close()
+
+
+def test_a_header_read_twice_is_named_by_the_sheets_column_letters(tmp_path: Path) -> None:
+    import duckdb
+
+    from ironriver.ingest.sheets import _letters
+
+    assert [_letters(p) for p in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
+    path = _write_sheet(
+        tmp_path / "a.xlsx", [["A-1", "x", "y"]], header=["FOLIO", "SERIE", "FOLIO"]
+    )
+    spec = SourceSpec(path, kind="xlsx", sheet="Ventas", header_row=3)
+    with pytest.raises(IngestError, match=r"names FOLIO more than once \(columns A, C\)"):
+        load_source(duckdb.connect(), spec, ["FOLIO", "SERIE"])
+    assert load_source(duckdb.connect(), spec, ["SERIE"]) == 1  # a repeat not read is fine

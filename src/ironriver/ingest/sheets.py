@@ -45,6 +45,11 @@ class Sheet:
     date_formats: dict[str, str]  # the mapping's date format of a column, if any
     reader: Any
 
+    @property
+    def letters(self) -> list[str]:
+        """The header cells' column letters (A, B, ..., AA), as the program shows them."""
+        return [_letters(position) for position in self.positions]
+
     def read(self, refs: list[str]) -> pa.Table:
         """`_row` (the sheet's row number) and the `refs` columns as text (NULL when empty);
         every ref must be in `header`, once."""
@@ -148,6 +153,16 @@ def _sheet_name(path: Path, names: list[str], wanted: str | int | None) -> str:
         ),
         hint=msg("Set the query's sheet to one of them (a name, or 1 for the first)."),
     )
+
+
+def _letters(position: int) -> str:
+    """A column's letters from its 0-based position: 0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    n = position + 1
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 def _typed_dates(values: pa.Array, fmt: str | None) -> pa.Array:

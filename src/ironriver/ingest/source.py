@@ -324,7 +324,7 @@ def _read(
     """`_row` and the `refs` columns of the UTF-8 file at `path` (see module doc)."""
     if spec.kind == "xlsx":
         sheet = open_sheet(path, spec)
-        _check_header(spec, sheet.header, refs)
+        _check_header(spec, sheet.header, refs, sheet.letters)
         return sheet.read(refs)
     if spec.kind == "csv":
         data = _read_csv_arrow(path, spec, refs)
@@ -523,26 +523,32 @@ def _missing(
     )
 
 
-def _check_header(spec: SourceSpec, header: list[str], refs: list[str]) -> None:
-    """Every column the mapping reads is in `header`, once (else an `IngestError`)."""
-    _check_twice(spec, header, refs)
+def _check_header(
+    spec: SourceSpec, header: list[str], refs: list[str], places: list[str] | None = None
+) -> None:
+    """Every column the mapping reads is in `header`, once (else an `IngestError`); `places`
+    names the header's columns in errors (default 1, 2, ...)."""
+    _check_twice(spec, header, refs, places)
     missing = [r for r in refs if r not in header]
     if missing:
         none_found = len(missing) == len(set(refs))
         raise _missing(spec, missing, [h for h in header if h], none_found)
 
 
-def _check_twice(spec: SourceSpec, header: list[str], refs: list[str]) -> None:
+def _check_twice(
+    spec: SourceSpec, header: list[str], refs: list[str], places: list[str] | None = None
+) -> None:
     twice = sorted({r for r in refs if header.count(r) > 1})
     if twice:
-        places = [i + 1 for i, name in enumerate(header) if name == twice[0]]
+        names = places or [str(i + 1) for i in range(len(header))]
+        found = [names[i] for i, name in enumerate(header) if name == twice[0]]
         raise IngestError(
             msg(
                 "{file}'s header names {column} more than once (columns {places}): the "
                 "mapping cannot tell which one it reads.",
                 file=spec.path.name,
                 column=twice[0],
-                places=", ".join(str(p) for p in places),
+                places=", ".join(found),
             ),
             hint=msg("Rename all but one of them in the file's first line."),
         )
