@@ -74,8 +74,8 @@ def ingest_command(
     releasable_to: str,
     legal_basis: str,
 ) -> None:
-    """Ingest agency files through a mapping (CSV / JSON Lines → statements or a ledger),
-    or FtM entity JSON Lines. Nothing is written unless the whole input is valid (see
+    """Ingest agency files through a mapping (CSV / JSON Lines / spreadsheets → statements or
+    a ledger), or FtM entity JSON Lines. Nothing is written unless the whole input is valid (see
     --skip-invalid); rejected rows go to an error report.
 
     \b
