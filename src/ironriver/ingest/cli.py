@@ -16,10 +16,12 @@ import click
 from ironriver.cli_support import app_context, common_options
 from ironriver.errors import ConfigError
 from ironriver.i18n import Msg, joined, msg, nmsg, nt, t
+from ironriver.ingest.draft import SAMPLE_ROWS, draft_file, render_yaml
 from ironriver.ingest.entities import check_entities, ingest_entities
 from ironriver.ingest.pipeline import IngestResult, check_mapping, ingest_mapping
 from ironriver.policy.markings import Marking, parse_releasable
 from ironriver.progress import stderr_progress
+from ironriver.scratch import replacing
 from ironriver.store import DatasetInfo
 
 
@@ -232,3 +234,86 @@ def _human(result: IngestResult) -> None:
             ),
             err=True,
         )
+
+
+@click.group("mapping")
+def mapping_group() -> None:
+    """Mapping files: draft one for a new agency file.
+
+    \b
+    Example:
+      ironriver mapping draft aseguramientos.xlsx --agency FGR --country MX -o fgr.yaml
+    """
+
+
+@mapping_group.command("draft")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dataset", default="", help="Dataset name (default: country_agency_file).")
+@click.option("--agency", default="", help="Owner agency (e.g. FGR); left empty if not given.")
+@click.option("--country", default="", help="Owner country (US or MX); also the date order.")
+@click.option("--marking", default="AMBER", show_default=True, help="TLP 2.0 marking.")
+@click.option("--releasable-to", default="", help="Countries or agencies, e.g. US,MX.")
+@click.option("--sheet", default=None, help="A spreadsheet's sheet: name or position (1 = first).")
+@click.option(
+    "--header-row",
+    type=click.IntRange(min=1),
+    default=None,
+    help="A spreadsheet's header row (default: guessed).",
+)
+@click.option(
+    "--rows",
+    type=click.IntRange(min=1),
+    default=SAMPLE_ROWS,
+    show_default=True,
+    help="How many records to sample.",
+)
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the mapping to this new file (default: standard output).",
+)
+def draft_command(
+    file: Path,
+    dataset: str,
+    agency: str,
+    country: str,
+    marking: str,
+    releasable_to: str,
+    sheet: str | None,
+    header_row: int | None,
+    rows: int,
+    out: Path | None,
+) -> None:
+    """Draft a mapping for a new agency file (CSV, JSON Lines or a spreadsheet) from a sample
+    of its records: how to read it, and a typed ledger of every column, dates with their
+    layout. Lines marked CHECK are guesses to confirm; the entities are yours to add.
+
+    \b
+    Examples:
+      ironriver mapping draft ventas.csv --agency ATF --country US --releasable-to US,MX
+      ironriver mapping draft aseguramientos.xlsx --agency FGR --country MX -o fgr.yaml
+    """
+    if out is not None and out.exists():
+        raise ConfigError(
+            msg("{path} already exists: a draft never replaces a file.", path=out),
+            hint=msg("Choose another --out, or remove that file first."),
+        )
+    where = int(sheet) if sheet is not None and sheet.isdigit() else sheet
+    draft = draft_file(file, country=country, sheet=where, header_row=header_row, rows=rows)
+    text = render_yaml(
+        draft,
+        dataset=dataset,
+        agency=agency,
+        country=country,
+        marking=marking,
+        releasable_to=sorted(parse_releasable(releasable_to)) if releasable_to else None,
+        out=out,
+    )
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    with replacing(out) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    click.echo(t("Wrote a draft mapping to {path}.", path=out), err=True)

@@ -1,0 +1,406 @@
+"""A first mapping for a new agency file, guessed from a sample of its records
+(`ironriver mapping draft FILE`).
+
+Onboarding a file is mostly reading it: its encoding and delimiter, the sheet and the row
+holding the column names, and for every column whether it holds dates, and in which order
+(31/01/2024 or 01/31/2024). The draft does that reading and writes a mapping with a typed
+ledger of every column, which ingests as it is once the dataset's owner and marking are
+filled in; the FtM entities, which need the analyst's judgement (which columns make a person,
+which a firearm), are left to write (docs/mapping.md).
+
+Guesses, from up to `SAMPLE_ROWS` records:
+- encoding: UTF-8 when the sample decodes as UTF-8, else cp1252 (Windows exports), else
+  latin-1; delimiter: the most frequent of , ; tab | in the header line.
+- a sheet's header row: the first of its first rows holding at least 60% as many values as
+  the fullest of them (a title or a logo row above the header holds one or two).
+- a column's type: `date` or `timestamp` when one format reads every sampled value (a
+  spreadsheet's date cells read in any); when both day-first and month-first read them all
+  (every day is 12 or less) the owner country's order is taken (day-first for MX) and the
+  column is flagged; `integer` for whole numbers of at most 9 digits without leading zeros,
+  and `float` for decimal numbers, unless the header names an identifier or a designation
+  (folio, serial, phone, calibre...); `boolean` for true/false, yes/no, sí/no; else
+  `string`. A header name the file repeats is left out, flagged (ingest could not tell
+  the columns apart).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+from ironriver.errors import IngestError
+from ironriver.i18n import Msg, msg, t
+from ironriver.ingest.mapping import LedgerType, SourceKind, SourceSpec
+from ironriver.ingest.sheets import SUFFIXES, open_sheet
+
+SAMPLE_ROWS = 1000
+_SAMPLE_BYTES = 4 << 20
+_HEADER_SCAN_ROWS = 30
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%m-%d-%Y", "%Y/%m/%d", "%d.%m.%Y")
+TIMESTAMP_FORMATS = (
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+)
+_DAY_FIRST = {"%d/%m/%Y": "%m/%d/%Y", "%d-%m-%Y": "%m-%d-%Y"}  # and the month-first twin
+_DAY_FIRST.update(
+    {
+        f"{d} {hms}": f"{m} {hms}"
+        for d, m in list(_DAY_FIRST.items())
+        for hms in ("%H:%M:%S", "%H:%M")
+    }
+)
+# a spreadsheet's date cells are read with this format, so the guess knows them
+_TYPED = "@@typed-date@@"  # (not a control character: str.strip() removes those)
+_TYPED_FORMAT = _TYPED + "%Y-%m-%dT%H:%M:%S"
+_INTEGER = re.compile(r"^[+-]?[1-9]\d{0,8}$|^0$")
+_FLOAT = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+)$")
+_BOOLEANS = {"true", "false", "yes", "no", "sí", "si", "t", "f", "y", "n"}
+_IDENTIFIER = re.compile(
+    r"(^|_)(id|folio|serial|serie|numero|num|no|nro|placa|plate|vin|curp|rfc|phone|telefono|"
+    r"tel|codigo|code|clave|licen[cs]e|licencia|ffl|txn|zip|cp|postal|calibre|caliber|"
+    r"calibro|modelo|model)(_|$)"
+)
+
+
+@dataclass(frozen=True)
+class ColumnGuess:
+    """One column of the file and what the draft makes of it."""
+
+    header: str  # as the file names it
+    name: str  # the ledger column's name
+    type: LedgerType
+    format: str | None = None
+    example: str | None = None  # a sampled value, as the file has it
+    flag: Msg | None = None  # what to check
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What the sample showed: how to read the file, and its columns."""
+
+    path: Path
+    kind: SourceKind
+    sampled: int
+    columns: list[ColumnGuess]
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    sheet: str | None = None
+    header_row: int = 1
+    flags: list[Msg] = field(default_factory=list)
+
+
+def draft_file(
+    path: Path,
+    country: str = "",
+    sheet: str | int | None = None,
+    header_row: int | None = None,
+    rows: int = SAMPLE_ROWS,
+) -> Draft:
+    """Read a sample of `path` (CSV, JSON Lines or a spreadsheet, by its suffix) and guess
+    how to map it (module doc); `country` (US or MX) settles ambiguous date orders."""
+    if not path.is_file():
+        raise IngestError(
+            msg("Input file {path} does not exist.", path=path),
+            hint=msg("Name the agency file to draft a mapping for."),
+        )
+    suffix = path.suffix.lower()
+    if suffix in SUFFIXES:
+        draft, samples = _sample_sheet(path, sheet, header_row, rows)
+    elif suffix in (".jsonl", ".ndjson"):
+        draft, samples = _sample_jsonl(path, rows)
+    else:
+        draft, samples = _sample_csv(path, rows)
+    names = _names([c.header for c in draft.columns])
+    columns = [
+        _guess(column.header, name, values, country.upper())
+        for column, name, values in zip(draft.columns, names, samples, strict=True)
+    ]
+    return replace(draft, columns=columns)
+
+
+def _sample_csv(path: Path, rows: int) -> tuple[Draft, list[list[str]]]:
+    with path.open("rb") as fh:
+        head = fh.read(_SAMPLE_BYTES)
+        whole = not fh.read(1)
+    if not whole:  # a record cut by the sample's end is not read
+        head = head[: head.rfind(b"\n") + 1] or head
+    encoding = "utf-8"
+    for encoding in ("utf-8", "cp1252", "latin-1"):
+        try:
+            text = codecs.decode(head, encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    text = text.removeprefix("\ufeff")
+    first = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t", "|"), key=first.count)
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = next(records, [])
+    if not header:
+        raise IngestError(
+            msg("{file} is empty: no header, no records.", file=path.name),
+            hint=msg("Check the export that made it (a failed or cut-short download?)."),
+        )
+    samples: list[list[str]] = [[] for _ in header]
+    taken = 0
+    for record in records:
+        if taken >= rows:
+            break
+        if not any(v.strip() for v in record):
+            continue
+        taken += 1
+        for i, value in enumerate(record[: len(header)]):
+            samples[i].append(value)
+    columns = [ColumnGuess(h, "", "string") for h in header]
+    return Draft(path, "csv", taken, columns, encoding=encoding, delimiter=delimiter), samples
+
+
+def _sample_jsonl(path: Path, rows: int) -> tuple[Draft, list[list[str]]]:
+    keys: dict[str, list[str]] = {}
+    taken = 0
+    with path.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            if taken >= rows:
+                break
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise IngestError(
+                    msg(
+                        "Cannot parse {file}: line {line} is not JSON ({error}).",
+                        file=path.name,
+                        line=number,
+                        error=exc.msg,
+                    ),
+                    hint=msg("Each line of a JSON Lines file is one JSON object."),
+                ) from None
+            if not isinstance(record, dict):
+                continue
+            taken += 1
+            for key, value in record.items():
+                if isinstance(value, dict | list):
+                    continue  # nested values are not columns
+                seen = keys.setdefault(str(key), [])
+                if value is not None:
+                    seen.append(value if isinstance(value, str) else json.dumps(value))
+    columns = [ColumnGuess(k, "", "string") for k in keys]
+    return Draft(path, "jsonl", taken, columns), list(keys.values())
+
+
+def _sample_sheet(
+    path: Path, sheet: str | int | None, header_row: int | None, rows: int
+) -> tuple[Draft, list[list[str]]]:
+    spec = SourceSpec(path, kind="xlsx", sheet=sheet)
+    opened = open_sheet(path, spec)  # names the sheet, or says what is wrong
+    if header_row is None:
+        header_row = _header_row(opened.reader, opened.name)
+    spec = replace(spec, sheet=opened.name, header_row=header_row)
+    opened = open_sheet(path, spec)
+    header = opened.header
+    refs = sorted({h for h in header if h and header.count(h) == 1})
+    opened.date_formats = dict.fromkeys(refs, _TYPED_FORMAT)
+    table = opened.read(refs).slice(0, rows)
+    samples = []
+    for h in header:
+        values = table.column(h).drop_null().to_pylist() if h in refs else []
+        samples.append([str(v) for v in values])
+    columns = [ColumnGuess(h, "", "string") for h in header]
+    draft = Draft(path, "xlsx", table.num_rows, columns, sheet=opened.name, header_row=header_row)
+    return draft, samples
+
+
+def _header_row(reader: object, sheet: str) -> int:
+    """The 1-based row of a sheet's column names (module doc)."""
+    top = reader.load_sheet(  # type: ignore[attr-defined]
+        sheet, header_row=None, n_rows=_HEADER_SCAN_ROWS, dtypes="string", eager=True
+    )
+    counts = [0] * top.num_rows
+    for column in top.columns:
+        for i, value in enumerate(column.to_pylist()):
+            if value is not None and str(value).strip():
+                counts[i] += 1
+    fullest = max(counts, default=0)
+    for i, n in enumerate(counts):
+        if n >= max(2, 0.6 * fullest) or (fullest == 1 and n == 1):
+            return i + 1
+    return 1
+
+
+def _names(headers: list[str]) -> list[str]:
+    """Ledger column names from headers: ASCII lower-case words joined by _, unique."""
+    out: list[str] = []
+    for i, header in enumerate(headers):
+        plain = unicodedata.normalize("NFKD", header).encode("ascii", "ignore").decode()
+        name = re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_") or f"column_{i + 1}"
+        if not name[0].isalpha():
+            name = f"c_{name}"
+        base, n = name, 2
+        while name in out:
+            name, n = f"{base}_{n}", n + 1
+        out.append(name)
+    return out
+
+
+def _guess(header: str, name: str, raw: list[str], country: str) -> ColumnGuess:
+    values = [v.strip() for v in raw if v.strip()]
+    typed = [v for v in values if v.startswith(_TYPED)]
+    texts = [v for v in values if not v.startswith(_TYPED)]
+    example = texts[0] if texts else (typed[0].removeprefix(_TYPED) if typed else None)
+    guess = ColumnGuess(header, name, "string", example=example)
+    if not values:
+        return replace(guess, flag=msg("no value in the sample: typed as text"))
+    if typed:  # date cells: any layout reads them; the dates typed as text choose it
+        with_time = any(not v.endswith("T00:00:00") for v in typed)
+        if not texts:
+            fmt = TIMESTAMP_FORMATS[0] if with_time else DATE_FORMATS[0]
+            return replace(guess, type="timestamp" if with_time else "date", format=fmt)
+        formats = _formats(texts, (TIMESTAMP_FORMATS if with_time else ()) + DATE_FORMATS)
+        if not formats:
+            mixed = msg("date cells mixed with text in no one date layout: typed as text")
+            return replace(guess, flag=mixed)
+        fmt, flag = _order(formats, country)
+        if "%H" in fmt:
+            return replace(guess, type="timestamp", format=fmt, flag=flag)
+        if with_time and flag is None:
+            flag = msg("some date cells have a time, which the dates typed as text lack")
+        return replace(guess, type="date", format=fmt, flag=flag)
+    for kind, candidates in (("date", DATE_FORMATS), ("timestamp", TIMESTAMP_FORMATS)):
+        formats = _formats(values, candidates)
+        if formats:
+            fmt, flag = _order(formats, country)
+            return replace(guess, type=kind, format=fmt, flag=flag)  # type: ignore[arg-type]
+    if all(v.lower() in _BOOLEANS for v in values):
+        return replace(guess, type="boolean")
+    if all(_INTEGER.match(v) for v in values) and not _IDENTIFIER.search(name):
+        return replace(guess, type="integer")
+    if (
+        all(_FLOAT.match(v) for v in values)
+        and any("." in v for v in values)
+        and not _IDENTIFIER.search(name)
+    ):
+        return replace(guess, type="float")
+    return guess
+
+
+def _formats(values: list[str], candidates: tuple[str, ...]) -> list[str]:
+    """The candidate formats that read every value."""
+    found = []
+    for fmt in candidates:
+        try:
+            for value in values:
+                datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        found.append(fmt)
+    return found
+
+
+def _order(formats: list[str], country: str) -> tuple[str, Msg | None]:
+    """One format among those that read every value, and a flag when the day-first and the
+    month-first layouts both do (every sampled day is 12 or less)."""
+    for day_first, month_first in _DAY_FIRST.items():
+        if day_first in formats and month_first in formats:
+            fmt = day_first if country == "MX" else month_first
+            return fmt, msg(
+                "every sampled day is 12 or less: is it day-first or month-first? {format} "
+                "was chosen by the owner country",
+                format=fmt,
+            )
+    return formats[0], None
+
+
+def render_yaml(
+    draft: Draft,
+    dataset: str = "",
+    agency: str = "",
+    country: str = "",
+    marking: str = "AMBER",
+    releasable_to: list[str] | None = None,
+    out: Path | None = None,
+) -> str:
+    """The mapping file of `draft`: every column in a typed ledger; the dataset's owner and
+    access label from the arguments, left empty (which ingest refuses) when not given. `out`
+    is where the mapping will be written (the file is named relative to it); by default
+    beside the file."""
+    stem = _names([draft.path.stem])[0]
+    mark = t("CHECK")
+    where = os.path.relpath(draft.path.resolve(), out.resolve().parent) if out else draft.path.name
+    if not dataset:
+        dataset = "_".join(p for p in (country.lower(), agency.lower(), stem) if p)
+        dataset = _names([dataset])[0]
+    lines = [
+        "# "
+        + t(
+            "Draft mapping for {file}, from {n:,} sampled records.",
+            file=draft.path.name,
+            n=draft.sampled,
+        ),
+        "# " + t("Check every line marked {mark}, fill in what is empty, then run:", mark=mark),
+        f"#   ironriver ingest {out.name if out else stem + '.yaml'} --dry-run",
+        f"{json.dumps(dataset)}:",
+        f"  title: {json.dumps(draft.path.stem, ensure_ascii=False)}",
+        f"  agency: {json.dumps(agency.upper()) if agency else ''}",
+        f"  country: {json.dumps(country.upper()) if country else ''}",
+        f"  marking: {json.dumps(marking.upper())}",
+        f"  releasable_to: {json.dumps(releasable_to or [])}",
+        "  queries:",
+    ]
+    url = {"csv": "csv_url", "jsonl": "jsonl_url", "xlsx": "xlsx_url"}[draft.kind]
+    lines.append(f"  - {url}: {json.dumps(where, ensure_ascii=False)}")
+    if draft.kind == "csv":
+        if draft.encoding != "utf-8":
+            lines.append(f"    encoding: {draft.encoding}")
+        if draft.delimiter != ",":
+            lines.append(f"    delimiter: {json.dumps(draft.delimiter)}")
+    if draft.kind == "xlsx":
+        lines.append(f"    sheet: {json.dumps(draft.sheet, ensure_ascii=False)}")
+        if draft.header_row != 1:
+            lines.append(f"    header_row: {draft.header_row}")
+    lines += [
+        "    # " + t("entities: map records to FtM entities here (see docs/mapping.md)"),
+        "    ledger:",
+        f"      name: {json.dumps(stem)}",
+        "      columns:",
+    ]
+    headers = [c.header for c in draft.columns]
+    flagged: set[str] = set()
+    for column in draft.columns:
+        if not column.header or column.header in flagged:
+            continue  # a column without a name cannot be read
+        if headers.count(column.header) > 1:
+            flagged.add(column.header)
+            repeated = t(
+                "{column} names more than one column: rename them in the file to map them",
+                column=json.dumps(column.header, ensure_ascii=False),
+            )
+            lines.append(f"        # {mark}: {repeated}")
+            continue
+        spec = {"column": column.header, "type": column.type}
+        if column.format:
+            spec["format"] = column.format
+        # keys quoted: YAML reads a bare `no:` or `on:` as a boolean
+        line = f"        {json.dumps(column.name)}: " + json.dumps(spec, ensure_ascii=False)
+        notes = []
+        if column.example is not None:
+            notes.append(
+                t("e.g. {example}", example=json.dumps(column.example, ensure_ascii=False))
+            )
+        if column.flag is not None:
+            notes.append(f"{mark}: {column.flag.render()}")
+        lines.append(line + ("  # " + "; ".join(notes) if notes else ""))
+    return "\n".join(lines) + "\n"

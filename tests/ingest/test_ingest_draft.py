@@ -1,0 +1,153 @@
+"""`ironriver mapping draft`: a mapping guessed from a sample of a new agency file reads the
+file right (encoding, delimiter, sheet, header row, date layouts) and ingests as written."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import xlsxwriter
+import yaml
+from click.testing import CliRunner
+from sales_fixtures import make_sales_dir  # type: ignore[import-not-found]
+
+from ironriver.cli import cli
+from ironriver.ingest import ingest_mapping
+from ironriver.ingest.draft import draft_file, render_yaml
+from ironriver.store import open_store
+
+
+def _ingest_draft(folder: Path, text: str, tmp_path: Path) -> list[dict[str, object]]:
+    mapping = folder / "draft.yaml"
+    mapping.write_text(text, encoding="utf-8")
+    store = open_store(f"sqlite:///{tmp_path / 'draft.db'}")
+    result = ingest_mapping(store, mapping, actor="test")
+    assert result.rejected == 0
+    rows = pq.read_table(sorted(store.ledger_dir.rglob("part-*.parquet"))).to_pylist()
+    store.close()
+    return rows
+
+
+def test_a_draft_of_a_us_csv_types_its_columns_and_ingests(tmp_path: Path) -> None:
+    folder = make_sales_dir(tmp_path)
+    draft = draft_file(folder / "sales.csv", country="US")
+    guessed = {c.name: (c.type, c.format) for c in draft.columns}
+    assert guessed["sold"] == ("date", "%m/%d/%Y")
+    assert guessed["price"] == ("float", None)
+    assert guessed["txn"] == ("string", None) and guessed["ffl"] == ("string", None)
+    assert guessed["dob"] == ("string", None)  # "1985" beside "1990-02-03": one layout reads none
+    [sold] = [c for c in draft.columns if c.name == "sold"]
+    assert sold.flag is not None and "day-first or month-first" in sold.flag.render("en")
+    text = render_yaml(draft, agency="ATF", country="US", releasable_to=["MX", "US"])
+    assert yaml.safe_load(text)["us_atf_sales"]["queries"][0]["csv_url"] == "sales.csv"
+    rows = _ingest_draft(folder, text, tmp_path)
+    assert sorted(str(r["sold"]) for r in rows) == [
+        "2023-01-05",
+        "2023-01-06",
+        "2023-02-07",
+        "2023-03-09",
+    ]
+    assert sorted(r["price"] for r in rows if r["price"] is not None) == [350.0, 499.99, 899.0]
+
+
+def test_a_draft_reads_a_windows_semicolon_export_with_mexican_dates(tmp_path: Path) -> None:
+    path = tmp_path / "aseguramientos.csv"
+    lines = [
+        "FOLIO;FECHA DE ASEGURAMIENTO;CANTIDAD;APELLIDO PATERNO;¿ARMA LARGA?",
+        "000123;31/01/2024;2;Núñez;Sí",
+        "000124;05/02/2024;15;Peña;No",
+    ]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+    draft = draft_file(path, country="MX")
+    assert (draft.encoding, draft.delimiter) == ("cp1252", ";")
+    guessed = {c.name: (c.type, c.format, c.flag) for c in draft.columns}
+    assert guessed == {
+        "folio": ("string", None, None),  # leading zeros: an identifier
+        "fecha_de_aseguramiento": ("date", "%d/%m/%Y", None),  # 31: day-first, no doubt
+        "cantidad": ("integer", None, None),
+        "apellido_paterno": ("string", None, None),
+        "arma_larga": ("boolean", None, None),
+    }
+    text = render_yaml(draft, agency="FGR", country="MX", releasable_to=["MX"])
+    rows = _ingest_draft(tmp_path, text, tmp_path)
+    assert [
+        (r["folio"], str(r["fecha_de_aseguramiento"]), r["apellido_paterno"]) for r in rows
+    ] == [
+        ("000123", "2024-01-31", "Núñez"),
+        ("000124", "2024-02-05", "Peña"),
+    ]
+    assert [r["arma_larga"] for r in rows] == [True, False]
+
+
+def test_a_draft_finds_a_sheets_header_under_its_title(tmp_path: Path) -> None:
+    path = tmp_path / "decomisos.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    book.add_worksheet("Portada")
+    sheet = book.add_worksheet("Decomisos")
+    day_first = book.add_format({"num_format": "dd/mm/yyyy"})
+    sheet.write(0, 0, "SECRETARÍA DE LA DEFENSA NACIONAL")
+    sheet.write(1, 0, "Decomisos de armas, enero 2024")
+    sheet.write_row(3, 0, ["No.", "Fecha", "Serie", "Calibre", "Estado"])
+    records = [
+        (1, datetime(2024, 1, 3), "ABC123", ".38", "Sinaloa"),
+        (2, "09/01/2024", "00451", "9", "Sonora"),  # a date typed as text, day-first
+        (3, datetime(2024, 1, 30), "XZ-9", "7.62", "Chihuahua"),
+    ]
+    for r, record in enumerate(records, start=4):
+        for c, value in enumerate(record):
+            if isinstance(value, datetime):
+                sheet.write_datetime(r, c, value, day_first)
+            else:
+                sheet.write(r, c, value)
+    book.close()
+    draft = draft_file(path, country="MX", sheet=2)
+    assert (draft.sheet, draft.header_row, draft.sampled) == ("Decomisos", 4, 3)
+    guessed = {c.name: (c.type, c.format) for c in draft.columns}
+    assert guessed["fecha"] == ("date", "%d/%m/%Y")
+    assert guessed["calibre"] == ("string", None)  # a designation, not a number
+    assert guessed["serie"] == ("string", None)
+    rows = _ingest_draft(tmp_path, render_yaml(draft, agency="SEDENA", country="MX"), tmp_path)
+    assert [r["fecha"] for r in rows] == [date(2024, 1, 3), date(2024, 1, 9), date(2024, 1, 30)]
+    assert [r["calibre"] for r in rows] == [".38", "9", "7.62"]
+
+
+def test_a_draft_of_json_lines_reads_the_top_level_keys(tmp_path: Path) -> None:
+    path = tmp_path / "cruces.jsonl"
+    records = [
+        {"plate": "ABC1234", "at": "2024-03-01T08:15:00", "lane": 3, "meta": {"x": 1}},
+        {"plate": "XYZ9876", "at": "2024-03-01T09:40:00", "lane": 4, "secondary": True},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    draft = draft_file(path, country="US")
+    guessed = {c.name: (c.type, c.format) for c in draft.columns}
+    assert guessed == {
+        "plate": ("string", None),
+        "at": ("timestamp", "%Y-%m-%dT%H:%M:%S"),
+        "lane": ("integer", None),
+        "secondary": ("boolean", None),
+    }
+
+
+def test_the_draft_command_speaks_the_readers_language_and_never_replaces_a_file(
+    tmp_path: Path,
+) -> None:
+    folder = make_sales_dir(tmp_path)
+    out = folder / "sales.draft.yaml"
+    args = ["--lang", "es", "mapping", "draft", str(folder / "sales.csv"), "--country", "US"]
+    result = CliRunner().invoke(cli, [*args, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert "# Borrador de mapeo para sales.csv" in text and "REVISAR" in text
+    assert yaml.safe_load(text)["us_sales"]["agency"] is None  # left for the analyst
+    again = CliRunner().invoke(cli, [*args, "-o", str(out)])
+    assert again.exit_code == 2 and "ya existe" in again.output
+    assert out.read_text(encoding="utf-8") == text
+
+
+@pytest.mark.parametrize("name", ["missing.csv"])
+def test_a_missing_file_is_a_clear_error(tmp_path: Path, name: str) -> None:
+    result = CliRunner().invoke(cli, ["mapping", "draft", str(tmp_path / name)])
+    assert result.exit_code == 2 and "does not exist" in result.output
