@@ -151,3 +151,16 @@ def test_the_draft_command_speaks_the_readers_language_and_never_replaces_a_file
 def test_a_missing_file_is_a_clear_error(tmp_path: Path, name: str) -> None:
     result = CliRunner().invoke(cli, ["mapping", "draft", str(tmp_path / name)])
     assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_a_typo_does_not_make_a_date_column_text_but_is_flagged(tmp_path: Path) -> None:
+    path = tmp_path / "detenciones.csv"
+    dates = [f"{d:02d}/{m:02d}/2024" for m in (1, 2, 3) for d in range(1, 29)]
+    lines = ["FOLIO,FECHA", *(f"F{i},{v}" for i, v in enumerate(dates)), "F99,3O/03/2024"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    [_, fecha] = draft_file(path, country="US").columns  # days past 12: day-first anyway
+    assert (fecha.type, fecha.format) == ("date", "%d/%m/%Y")
+    assert fecha.flag is not None
+    assert fecha.flag.render("en") == (
+        '1 sampled value does not read as %d/%m/%Y ("3O/03/2024"): ingest will reject it'
+    )

@@ -13,8 +13,8 @@ Guesses, from up to `SAMPLE_ROWS` records:
   latin-1; delimiter: the most frequent of , ; tab | in the header line.
 - a sheet's header row: the first of its first rows holding at least 60% as many values as
   the fullest of them (a title or a logo row above the header holds one or two).
-- a column's type: `date` or `timestamp` when one format reads every sampled value (a
-  spreadsheet's date cells read in any); when both day-first and month-first read them all
+- a column's type: `date` or `timestamp` when one format reads 95% or more of the sampled
+  values (a spreadsheet's date cells read in any), flagged when it misses some; when both day-first and month-first read them all
   (every day is 12 or less) the owner country's order is taken (day-first for MX) and the
   column is flagged; `integer` for whole numbers of at most 9 digits without leading zeros,
   and `float` for decimal numbers, unless the header names an identifier or a designation
@@ -37,11 +37,13 @@ from datetime import datetime
 from pathlib import Path
 
 from ironriver.errors import IngestError
-from ironriver.i18n import Msg, msg, t
+from ironriver.i18n import Msg, msg, nmsg, t
 from ironriver.ingest.mapping import LedgerType, SourceKind, SourceSpec
 from ironriver.ingest.sheets import SUFFIXES, open_sheet
 
 SAMPLE_ROWS = 1000
+DATE_SHARE = 0.95
+"""The share of a column's sampled values one date layout must read for a date column."""
 _SAMPLE_BYTES = 4 << 20
 _HEADER_SCAN_ROWS = 30
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%m-%d-%Y", "%Y/%m/%d", "%d.%m.%Y")
@@ -269,20 +271,22 @@ def _guess(header: str, name: str, raw: list[str], country: str) -> ColumnGuess:
         if not texts:
             fmt = TIMESTAMP_FORMATS[0] if with_time else DATE_FORMATS[0]
             return replace(guess, type="timestamp" if with_time else "date", format=fmt)
-        formats = _formats(texts, (TIMESTAMP_FORMATS if with_time else ()) + DATE_FORMATS)
+        formats, missed = _formats(texts, (TIMESTAMP_FORMATS if with_time else ()) + DATE_FORMATS)
         if not formats:
             mixed = msg("date cells mixed with text in no one date layout: typed as text")
             return replace(guess, flag=mixed)
         fmt, flag = _order(formats, country)
+        flag = flag or _missed(fmt, missed)
         if "%H" in fmt:
             return replace(guess, type="timestamp", format=fmt, flag=flag)
         if with_time and flag is None:
             flag = msg("some date cells have a time, which the dates typed as text lack")
         return replace(guess, type="date", format=fmt, flag=flag)
     for kind, candidates in (("date", DATE_FORMATS), ("timestamp", TIMESTAMP_FORMATS)):
-        formats = _formats(values, candidates)
+        formats, missed = _formats(values, candidates)
         if formats:
             fmt, flag = _order(formats, country)
+            flag = flag or _missed(fmt, missed)
             return replace(guess, type=kind, format=fmt, flag=flag)  # type: ignore[arg-type]
     if all(v.lower() in _BOOLEANS for v in values):
         return replace(guess, type="boolean")
@@ -297,17 +301,38 @@ def _guess(header: str, name: str, raw: list[str], country: str) -> ColumnGuess:
     return guess
 
 
-def _formats(values: list[str], candidates: tuple[str, ...]) -> list[str]:
-    """The candidate formats that read every value."""
-    found = []
+def _formats(values: list[str], candidates: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """The candidate formats that read the most values, if they read at least `DATE_SHARE`
+    of them (a typo or two does not make a date column text), and the values they miss."""
+    best: list[str] = []
+    missed: list[str] = values
     for fmt in candidates:
-        try:
-            for value in values:
+        misses = []
+        for value in values:
+            try:
                 datetime.strptime(value, fmt)
-        except ValueError:
-            continue
-        found.append(fmt)
-    return found
+            except ValueError:
+                misses.append(value)
+                if len(misses) > (1 - DATE_SHARE) * len(values):
+                    break
+        else:
+            if len(misses) < len(missed) or not best:
+                best, missed = [fmt], misses
+            elif len(misses) == len(missed):
+                best.append(fmt)
+    return best, (missed if best else [])
+
+
+def _missed(fmt: str, missed: list[str]) -> Msg | None:
+    if not missed:
+        return None
+    return nmsg(
+        "{n} sampled value does not read as {format} ({example}): ingest will reject it",
+        "{n} sampled values do not read as {format} (e.g. {example}): ingest will reject them",
+        len(missed),
+        format=fmt,
+        example=json.dumps(missed[0], ensure_ascii=False),
+    )
 
 
 def _order(formats: list[str], country: str) -> tuple[str, Msg | None]:
