@@ -771,6 +771,48 @@ def eval_world(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
         ctx.exit(1)
 
 
+@eval_group.command("drafts")
+@click.option(
+    "--world",
+    "world_dir",
+    type=click.Path(path_type=Path, exists=True),
+    required=True,
+    help="A folder made by `ironriver world generate`.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
+@click.pass_context
+def eval_drafts(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
+    """`mapping draft` beside the agencies' own mappings: the layout of every date column.
+
+    \b
+    Example: ironriver eval drafts --world w
+    """
+    from ironriver.ingest.evaluate import draft_agreement
+
+    checks = draft_agreement(world_dir)
+    if as_json:
+        click.echo(json.dumps([c.as_dict() for c in checks], indent=2))
+    else:
+        headers = [t("file"), t("column"), t("mapping"), t("draft"), t("agrees")]
+        shown = {True: t("yes"), False: t("NO"), None: t("no value")}
+        rows = [[c.file, c.column, c.expected, c.drafted, shown[c.ok]] for c in checks]
+        table(rows, headers)
+    judged = [c for c in checks if c.ok is not None]
+    agree = sum(1 for c in judged if c.ok)
+    click.echo(
+        t(
+            "{agree} of {n} date columns drafted as their mapping reads them ({empty} with no "
+            "value in the sample)",
+            agree=agree,
+            n=len(judged),
+            empty=len(checks) - len(judged),
+        ),
+        err=True,
+    )
+    if agree < len(judged) or not judged:
+        ctx.exit(1)
+
+
 @eval_group.command("strategy")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
 @click.pass_context

@@ -87,6 +87,7 @@ class ColumnGuess:
     format: str | None = None
     example: str | None = None  # a sampled value, as the file has it
     flag: Msg | None = None  # what to check
+    values: int = 0  # how many sampled records have a value in it
 
 
 @dataclass(frozen=True)
@@ -263,7 +264,7 @@ def _guess(header: str, name: str, raw: list[str], country: str) -> ColumnGuess:
     typed = [v for v in values if v.startswith(_TYPED)]
     texts = [v for v in values if not v.startswith(_TYPED)]
     example = texts[0] if texts else (typed[0].removeprefix(_TYPED) if typed else None)
-    guess = ColumnGuess(header, name, "string", example=example)
+    guess = ColumnGuess(header, name, "string", example=example, values=len(values))
     if not values:
         return replace(guess, flag=msg("no value in the sample: typed as text"))
     if typed:  # date cells: any layout reads them; the dates typed as text choose it
