@@ -300,7 +300,12 @@ def search(
     Example: ironriver search "jose perez" --as us-atf-analyst --reason "case 42"
              ironriver search BER535120 --as mx-fgr-analista --reason "caso 7"
     """
-    app = app_context(ctx)
+    app = app_context(ctx)  # (reads the principal, and so the reader's language)
+    if not text.strip():
+        raise ConfigError(
+            msg("Nothing to search for: TEXT is empty."),
+            hint=msg("Give a name or an identifier, e.g. {example}.", example='"jose perez"'),
+        )
     view = app.view(reason)
     hits = view.by_identifier(text, limit, schema)
     if not identifier:  # one box for both, as an analyst types
@@ -308,13 +313,17 @@ def search(
         names = [h for h in view.search(text, schema, limit) if h.entity_id not in seen]
         hits = (hits + names)[:limit]
     data = [h.__dict__ for h in hits]
-    app.emit(
-        data,
-        lambda: table(
+
+    def shown() -> None:
+        if not hits:  # say so, rather than print an empty table
+            click.echo(t("No match among the entities you may see."), err=True)
+            return
+        table(
             [[h.entity_id, schema_label(h.schema), h.caption, h.matched or ""] for h in hits],
             [t("id"), t("schema"), t("caption"), t("matched")],
-        ),
-    )
+        )
+
+    app.emit(data, shown)
 
 
 @cli.command()

@@ -169,6 +169,26 @@ def test_one_search_box_finds_identifiers_first_then_names(tmp_path: Path) -> No
     assert json.loads(out) == []
 
 
+def test_a_search_without_hits_says_so_and_an_empty_one_is_refused(tmp_path: Path) -> None:
+    db = _store(tmp_path)
+    args = ("--db", db, "--as", "us-atf-analyst", "--reason", "r")
+    result = CliRunner().invoke(cli, ["search", "zzzz", *args])
+    assert result.exit_code == 0 and result.stdout == ""
+    assert "No match among the entities you may see." in result.stderr
+
+    def events() -> int:
+        store = open_store(f"sqlite:///{db}")
+        try:
+            return len(list(store.audit.events()))
+        finally:
+            store.close()
+
+    before = events()
+    result = CliRunner().invoke(cli, ["search", "  ", *args])
+    assert result.exit_code == 2 and "Nothing to search for" in result.output
+    assert events() == before  # refused before any read, so nothing audited
+
+
 def test_entity_shows_a_page_of_neighbours_and_says_how_many(tmp_path: Path) -> None:
     db = _store(tmp_path)
     args = ("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--reason", "r")
