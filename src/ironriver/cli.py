@@ -181,6 +181,14 @@ def init(ctx: click.Context, principals_out: Path) -> None:
         )
 
 
+def _table_or_say(rows: list[list[Any]], headers: list[str], empty: str) -> None:
+    """A table of `rows`, or when there are none, `empty` on stderr (not a bare header)."""
+    if rows:
+        table(rows, headers)
+    else:
+        click.echo(empty, err=True)
+
+
 @cli.command()
 @common_options
 @click.pass_context
@@ -205,7 +213,7 @@ def datasets(ctx: click.Context) -> None:
     ]
     app.emit(
         rows,
-        lambda: table(
+        lambda: _table_or_say(
             [list(r.values()) for r in rows],
             [
                 t("dataset"),
@@ -216,6 +224,7 @@ def datasets(ctx: click.Context) -> None:
                 t("statements"),
                 t("ledger rows"),
             ],
+            t("No dataset is visible to you."),
         ),
     )
 
@@ -236,8 +245,10 @@ def ledgers(ctx: click.Context) -> None:
     ]
     app.emit(
         rows,
-        lambda: table(
-            [list(r.values()) for r in rows], [t("dataset"), t("ledger"), t("visible rows")]
+        lambda: _table_or_say(
+            [list(r.values()) for r in rows],
+            [t("dataset"), t("ledger"), t("visible rows")],
+            t("No ledger is visible to you."),
         ),
     )
 
@@ -265,6 +276,9 @@ def stats(ctx: click.Context) -> None:
     }
 
     def human() -> None:
+        if not counts.statements_by_dataset:
+            click.echo(t("Nothing is visible to you yet: no statement you may see."), err=True)
+            return
         table(
             sorted((schema_label(k), n) for k, n in counts.entities_by_schema.items()),
             [t("schema"), t("entities")],
@@ -314,16 +328,14 @@ def search(
         hits = (hits + names)[:limit]
     data = [h.__dict__ for h in hits]
 
-    def shown() -> None:
-        if not hits:  # say so, rather than print an empty table
-            click.echo(t("No match among the entities you may see."), err=True)
-            return
-        table(
+    app.emit(
+        data,
+        lambda: _table_or_say(
             [[h.entity_id, schema_label(h.schema), h.caption, h.matched or ""] for h in hits],
             [t("id"), t("schema"), t("caption"), t("matched")],
-        )
-
-    app.emit(data, shown)
+            t("No match among the entities you may see."),
+        ),
+    )
 
 
 @cli.command()

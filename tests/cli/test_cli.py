@@ -480,3 +480,20 @@ def test_a_path_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
     )
     assert code == 2, out
     assert f"Cannot use {chart}: No such file or directory" in out and "folder must exist" in out
+
+
+def test_an_empty_view_says_so_in_the_readers_language(tmp_path: Path) -> None:
+    db = str(tmp_path / "empty.db")
+    open_store(f"sqlite:///{db}").close()
+    said = {}
+    for command in ("datasets", "ledgers", "stats"):
+        result = CliRunner().invoke(cli, [command, "--db", db, "--as", "mx-fgr-analista"])
+        assert result.exit_code == 0 and result.stdout == "", result.output
+        said[command] = result.stderr.strip()
+    assert said == {
+        "datasets": "Ningún conjunto de datos es visible para usted.",
+        "ledgers": "Ningún libro de registro es visible para usted.",
+        "stats": "Todavía no hay nada visible para usted: ninguna afirmación que pueda ver.",
+    }
+    result = CliRunner().invoke(cli, ["datasets", "--db", db, "--as", "mx-fgr-analista", "--json"])
+    assert json.loads(result.stdout) == []  # programs still get their (empty) JSON
