@@ -803,16 +803,25 @@ def eval_world(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
 @click.pass_context
 def eval_drafts(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
-    """`mapping draft` beside the agencies' own mappings: the layout of every date column.
+    """`mapping draft` beside the agencies' own mappings: the layout of every date column,
+    and the entities suggested from the column names (precision and recall; a miss below
+    the floors exits 1).
 
     \b
     Example: ironriver eval drafts --world w
     """
-    from ironriver.ingest.evaluate import draft_agreement
+    from ironriver.ingest.evaluate import (
+        ENTITY_PRECISION_FLOOR,
+        ENTITY_RECALL_FLOOR,
+        draft_agreement,
+        entity_agreement,
+    )
 
     checks = draft_agreement(world_dir)
+    score = entity_agreement(world_dir)
     if as_json:
-        click.echo(json.dumps([c.as_dict() for c in checks], indent=2))
+        data = {"dates": [c.as_dict() for c in checks], "entities": score.as_dict()}
+        click.echo(json.dumps(data, indent=2))
     else:
         headers = [t("file"), t("column"), t("mapping"), t("draft"), t("agrees")]
         shown = {True: t("yes"), False: t("NO"), None: t("no value")}
@@ -830,7 +839,25 @@ def eval_drafts(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
         ),
         err=True,
     )
-    if agree < len(judged) or not judged:
+    click.echo(
+        t(
+            "Entities from column names: precision {precision:.2f} ({agreed} of {suggested} "
+            "suggested column-property pairs are the mappings'), recall {recall:.2f} ({agreed} "
+            "of their {mapped}).",
+            precision=score.precision,
+            recall=score.recall,
+            agreed=score.agreed,
+            suggested=score.suggested,
+            mapped=score.mapped,
+        ),
+        err=True,
+    )
+    for missed in score.missed:
+        click.echo(t("  not suggested: {pair}", pair=missed), err=True)
+    for extra in score.extra:
+        click.echo(t("  not in the mappings: {pair}", pair=extra), err=True)
+    entities_ok = score.precision >= ENTITY_PRECISION_FLOOR and score.recall >= ENTITY_RECALL_FLOOR
+    if agree < len(judged) or not judged or not entities_ok:
         ctx.exit(1)
 
 

@@ -164,3 +164,75 @@ def test_a_typo_does_not_make_a_date_column_text_but_is_flagged(tmp_path: Path) 
     assert fecha.flag.render("en") == (
         '1 sampled value does not read as %d/%m/%Y ("3O/03/2024"): ingest will reject it'
     )
+
+
+def test_drafts_of_real_public_files_read_their_dates(tmp_path: Path) -> None:
+    """The BTS border-crossing files (examples/bts_border_crossings, public domain): a US
+    12-hour clock with AM/PM, and month names with no day. Drafted and ingested whole."""
+    import shutil
+
+    real = Path(__file__).resolve().parents[2] / "examples" / "bts_border_crossings"
+    expected = {
+        "all_ports_2018.csv": (
+            "timestamp",
+            "%m/%d/%Y %I:%M:%S %p",
+            "2018-01-01",
+            "2018-12-01",
+            9534,
+        ),
+        "san_ysidro_1996_2021.csv": ("date", "%b %Y", "1996-01-01", "2021-12-01", 3285),
+    }
+    for name, (kind, fmt, first, last, rows) in expected.items():
+        folder = tmp_path / name.split(".")[0]
+        folder.mkdir()
+        shutil.copy(real / name, folder / name)
+        draft = draft_file(folder / name, country="US")
+        [when] = [c for c in draft.columns if c.header == "Date"]
+        assert (when.type, when.format) == (kind, fmt), name
+        text = render_yaml(draft, agency="CBP", country="US", releasable_to=["US"])
+        dates = sorted(str(r["date"])[:10] for r in _ingest_draft(folder, text, folder))
+        assert (dates[0], dates[-1], len(dates)) == (first, last, rows)
+
+
+def test_entities_are_suggested_from_spanish_and_english_column_names(tmp_path: Path) -> None:
+    path = tmp_path / "revisiones.csv"
+    header = [
+        "FOLIO", "CONDUCTOR_NOMBRE", "CONDUCTOR_PATERNO", "CONDUCTOR_MATERNO",
+        "CONDUCTOR_FECHA_DE_NACIMIENTO", "PLACAS", "ARMA_MARCA", "ARMA_CALIBRE",
+        "NUMERO_DE_SERIE", "TELEFONO", "PORT_NAME", "ESTADO",
+    ]  # fmt: skip
+    row = [
+        "R-1", "Ana", "López", "Pérez", "03/02/1990", "ABC123", "Glock", "9mm", "XK1",
+        "5512345678", "San Ysidro", "BC",
+    ]  # fmt: skip
+    path.write_text(",".join(header) + "\n" + ",".join(row) + "\n", encoding="utf-8")
+    draft = draft_file(path, country="MX")
+    text = render_yaml(draft, agency="FGR", country="MX", releasable_to=["MX"])
+    entities = yaml.safe_load(text)["mx_fgr_revisiones"]["queries"][0]["entities"]
+    assert {name: e["schema"] for name, e in entities.items()} == {
+        "conductor": "Individual",
+        "vehicle": "Vehicle",
+        "firearm": "Firearm",  # ARMA_MARCA, ARMA_CALIBRE and NUMERO_DE_SERIE: one firearm
+        "phone": "Phone",
+    }
+    assert entities["firearm"]["properties"] == {
+        "make": {"column": "ARMA_MARCA"},
+        "caliber": {"column": "ARMA_CALIBRE"},
+        "serialNumber": {"column": "NUMERO_DE_SERIE"},
+    }
+    assert entities["phone"]["properties"] == {"number": {"column": "TELEFONO", "format": "MX"}}
+    person = entities["conductor"]["properties"]
+    assert person["paternalSurname"] == {"column": "CONDUCTOR_PATERNO"}
+    assert person["maternalSurname"] == {"column": "CONDUCTOR_MATERNO"}
+    assert person["birthDate"] == {"column": "CONDUCTOR_FECHA_DE_NACIMIENTO", "format": "%d/%m/%Y"}
+    assert person["name"] == {
+        "columns": ["CONDUCTOR_NOMBRE", "CONDUCTOR_PATERNO", "CONDUCTOR_MATERNO"],
+        "join": " ",
+    }
+    assert entities["vehicle"]["properties"] == {"registrationNumber": {"column": "PLACAS"}}
+    assert "PORT_NAME" not in text.split("ledger:")[0]  # a port's name is no person's
+    store = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    (tmp_path / "draft.yaml").write_text(text, encoding="utf-8")
+    result = ingest_mapping(store, tmp_path / "draft.yaml", actor="test")
+    assert (result.rejected, result.statements) == (0, 10)  # 5 + 1 + 3 + 1
+    store.close()

@@ -1,14 +1,19 @@
 """`mapping draft` against the world's hand-written mappings (`ironriver eval drafts`): for
 every column an agency's mapping reads as a date, the draft of that agency's file (from a
 sample of its records) types it as a date with the same layout, US month-first and Mexican
-day-first alike."""
+day-first alike; the entities it suggests from column names are the mappings' own."""
 
 from __future__ import annotations
 
 from click.testing import CliRunner
 
 from ironriver.cli import cli
-from ironriver.ingest.evaluate import draft_agreement
+from ironriver.ingest.evaluate import (
+    ENTITY_PRECISION_FLOOR,
+    ENTITY_RECALL_FLOOR,
+    draft_agreement,
+    entity_agreement,
+)
 from ironriver.world import WorldPaths
 
 
@@ -28,3 +33,13 @@ def test_drafts_read_every_date_column_as_the_agencies_mappings_do(
     result = CliRunner().invoke(cli, ["eval", "drafts", "--world", str(tiny_world.root)])
     assert result.exit_code == 0, result.output
     assert f"{len(judged)} of {len(judged)} date columns" in result.output
+
+
+def test_entities_suggested_from_column_names_are_the_mappings_own(
+    tiny_world: WorldPaths,
+) -> None:
+    score = entity_agreement(tiny_world.root)
+    assert score.mapped >= 40  # persons, firearms, vehicles, phones, organizations
+    assert score.precision >= ENTITY_PRECISION_FLOOR, score.extra
+    assert score.recall >= ENTITY_RECALL_FLOOR, score.missed
+    assert score.agreed == score.suggested - len(score.extra)

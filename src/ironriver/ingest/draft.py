@@ -38,31 +38,40 @@ from pathlib import Path
 
 from ironriver.errors import IngestError
 from ironriver.i18n import Msg, msg, nmsg, t
+from ironriver.ingest.clean import english_months, names_months
 from ironriver.ingest.mapping import LedgerType, SourceKind, SourceSpec
 from ironriver.ingest.sheets import SUFFIXES, open_sheet
+from ironriver.ingest.suggest import suggest
 
 SAMPLE_ROWS = 1000
 DATE_SHARE = 0.95
 """The share of a column's sampled values one date layout must read for a date column."""
 _SAMPLE_BYTES = 4 << 20
 _HEADER_SCAN_ROWS = 30
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%m-%d-%Y", "%Y/%m/%d", "%d.%m.%Y")
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%Y/%m/%d",
+    "%d.%m.%Y",
+    "%d/%b/%Y",  # 31/ene/2024 (Spanish month names read too)
+    "%d %b %Y",
+    "%d de %B de %Y",  # 31 de enero de 2024
+    "%b %Y",  # Dec 2021: a month
+    "%B %Y",
+    "%m/%Y",
+    "%Y-%m",
+)
+_CLOCKS = ("%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p")  # 24-hour, then AM/PM
 TIMESTAMP_FORMATS = (
     "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%d/%m/%Y %H:%M:%S",
-    "%d/%m/%Y %H:%M",
-    "%m/%d/%Y %H:%M:%S",
-    "%m/%d/%Y %H:%M",
+    *(f"{day} {clock}" for day in ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y") for clock in _CLOCKS),
 )
 _DAY_FIRST = {"%d/%m/%Y": "%m/%d/%Y", "%d-%m-%Y": "%m-%d-%Y"}  # and the month-first twin
 _DAY_FIRST.update(
-    {
-        f"{d} {hms}": f"{m} {hms}"
-        for d, m in list(_DAY_FIRST.items())
-        for hms in ("%H:%M:%S", "%H:%M")
-    }
+    {f"{d} {clock}": f"{m} {clock}" for d, m in list(_DAY_FIRST.items()) for clock in _CLOCKS}
 )
 # a spreadsheet's date cells are read with this format, so the guess knows them
 _TYPED = "@@typed-date@@"  # (not a control character: str.strip() removes those)
@@ -311,7 +320,7 @@ def _formats(values: list[str], candidates: tuple[str, ...]) -> tuple[list[str],
         misses = []
         for value in values:
             try:
-                datetime.strptime(value, fmt)
+                datetime.strptime(english_months(value) if names_months(fmt) else value, fmt)
             except ValueError:
                 misses.append(value)
                 if len(misses) > (1 - DATE_SHARE) * len(values):
@@ -397,8 +406,8 @@ def render_yaml(
         lines.append(f"    sheet: {json.dumps(draft.sheet, ensure_ascii=False)}")
         if draft.header_row != 1:
             lines.append(f"    header_row: {draft.header_row}")
+    lines += _entity_lines(draft, mark, country.upper())
     lines += [
-        "    # " + t("entities: map records to FtM entities here (see docs/mapping.md)"),
         "    ledger:",
         f"      name: {json.dumps(stem)}",
         "      columns:",
@@ -430,3 +439,32 @@ def render_yaml(
             notes.append(f"{mark}: {column.flag.render()}")
         lines.append(line + ("  # " + "; ".join(notes) if notes else ""))
     return "\n".join(lines) + "\n"
+
+
+def _entity_lines(draft: Draft, mark: str, country: str) -> list[str]:
+    """The `entities:` block the column names suggest (`suggest`), or a pointer to the docs;
+    phone numbers without their international prefix are read as `country`'s."""
+    suggestions = suggest([c.header for c in draft.columns])
+    if not suggestions:
+        return ["    # " + t("entities: map records to FtM entities here (see docs/mapping.md)")]
+    formats = {c.header: c.format for c in draft.columns if c.type in ("date", "timestamp")}
+    note = t("suggested from the column names: keep, fix or remove (see docs/mapping.md)")
+    lines = [f"    entities:  # {mark}: {note}"]
+    for entity in suggestions:
+        lines += [
+            f"      {json.dumps(entity.name)}:",
+            f"        schema: {json.dumps(entity.schema)}",
+            f"        keys: {json.dumps(entity.keys, ensure_ascii=False)}",
+            "        properties:",
+        ]
+        for prop, column in entity.properties.items():
+            spec = {"column": column}
+            if formats.get(column):
+                spec["format"] = str(formats[column])
+            elif entity.schema == "Phone" and prop == "number" and country:
+                spec["format"] = country
+            lines.append(f"          {json.dumps(prop)}: {json.dumps(spec, ensure_ascii=False)}")
+        if entity.name_from:
+            spec_name = {"columns": entity.name_from, "join": " "}
+            lines.append(f'          "name": {json.dumps(spec_name, ensure_ascii=False)}')
+    return lines

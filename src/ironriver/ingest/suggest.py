@@ -1,0 +1,187 @@
+"""FtM entities suggested from a file's column names, for `mapping draft`.
+
+The things agencies' records name again and again have the same few column names in English
+and Spanish: a person's names (with the paternal and maternal surnames apart), birth date
+and alias; a firearm's serial, make, model, calibre and type; a vehicle's plate; a phone
+number; an organization's name. A header is read as words (`DRIVER_LAST` -> driver, last);
+its last words name the property, the words before them whose thing it is: `PORTADOR_PATERNO`
+is the paternal surname of the "portador", `FIREARM_MAKE` the make of the firearm, `MARCA`
+alone the make of the file's one firearm (a file names at most one firearm and one vehicle;
+people are told apart by their prefixes). Columns of one thing make one entity, keyed by its
+identifying columns. Events (a sale, a seizure, a crossing) are left to the analyst: which
+record is which event is not in the column names.
+
+Only the words below are read, so a column named otherwise gets no suggestion rather than a
+wrong one; `ironriver eval drafts` scores the suggestions against the world's own mappings.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+# role words (the header's last words) -> (schema, property); the schema None takes it from
+# the header's prefix or the file (make, model, type: a firearm's or a vehicle's)
+_ROLES: dict[tuple[str, ...], tuple[str | None, str]] = {
+    ("apellido", "paterno"): ("Individual", "paternalSurname"),
+    ("primer", "apellido"): ("Individual", "paternalSurname"),
+    ("paterno",): ("Individual", "paternalSurname"),
+    ("apellido", "materno"): ("Individual", "maternalSurname"),
+    ("segundo", "apellido"): ("Individual", "maternalSurname"),
+    ("materno",): ("Individual", "maternalSurname"),
+    ("nombre", "completo"): ("Individual", "name"),
+    ("full", "name"): ("Individual", "name"),
+    ("first", "name"): ("Individual", "firstName"),
+    ("given", "name"): ("Individual", "firstName"),
+    ("given", "names"): ("Individual", "firstName"),
+    ("first",): ("Individual", "firstName"),
+    ("nombres",): ("Individual", "firstName"),
+    ("nombre",): ("Individual", "firstName"),
+    ("last", "name"): ("Individual", "lastName"),
+    ("last",): ("Individual", "lastName"),
+    ("surname",): ("Individual", "lastName"),
+    ("apellidos",): ("Individual", "lastName"),
+    ("fecha", "de", "nacimiento"): ("Individual", "birthDate"),
+    ("fecha", "nacimiento"): ("Individual", "birthDate"),
+    ("date", "of", "birth"): ("Individual", "birthDate"),
+    ("birth", "date"): ("Individual", "birthDate"),
+    ("dob",): ("Individual", "birthDate"),
+    ("alias",): ("Individual", "alias"),
+    ("apodo",): ("Individual", "alias"),
+    ("name",): ("Individual", "name"),
+    ("estado", "matricula"): ("Firearm", "serialStatus"),
+    ("serial", "status"): ("Firearm", "serialStatus"),
+    ("numero", "de", "serie"): ("Firearm", "serialNumber"),
+    ("numero", "serie"): ("Firearm", "serialNumber"),
+    ("serial", "number"): ("Firearm", "serialNumber"),
+    ("serial",): ("Firearm", "serialNumber"),
+    ("serie",): ("Firearm", "serialNumber"),
+    ("matricula",): ("Firearm", "serialNumber"),
+    ("calibre",): ("Firearm", "caliber"),
+    ("caliber",): ("Firearm", "caliber"),
+    ("tipo", "arma"): ("Firearm", "weaponType"),
+    ("tipo", "de", "arma"): ("Firearm", "weaponType"),
+    ("weapon", "type"): ("Firearm", "weaponType"),
+    ("pais", "fabricacion"): ("Firearm", "countryOfManufacture"),
+    ("pais", "de", "fabricacion"): ("Firearm", "countryOfManufacture"),
+    ("country", "of", "manufacture"): ("Firearm", "countryOfManufacture"),
+    ("marca",): (None, "make"),
+    ("make",): (None, "make"),
+    ("modelo",): (None, "model"),
+    ("model",): (None, "model"),
+    ("tipo",): (None, "type"),
+    ("type",): (None, "type"),
+    ("placa",): ("Vehicle", "registrationNumber"),
+    ("placas",): ("Vehicle", "registrationNumber"),
+    ("plate",): ("Vehicle", "registrationNumber"),
+    ("plate", "number"): ("Vehicle", "registrationNumber"),
+    ("telefono",): ("Phone", "number"),
+    ("phone",): ("Phone", "number"),
+    ("celular",): ("Phone", "number"),
+    ("imei",): ("Phone", "imei"),
+    ("organizacion",): ("Organization", "name"),
+    ("organization",): ("Organization", "name"),
+    ("cartel",): ("Organization", "name"),
+}
+_BY_LENGTH = sorted(_ROLES, key=len, reverse=True)
+# whose thing it is: words before the role that name a person, a firearm or a vehicle
+_PEOPLE = {
+    "driver", "conductor", "portador", "detenido", "buyer", "purchaser", "comprador",
+    "subject", "sujeto", "owner", "propietario", "victim", "victima", "passenger",
+    "pasajero", "person", "persona", "suspect", "sospechoso", "imputado", "holder",
+}  # fmt: skip
+_THINGS = {
+    "firearm": "Firearm", "arma": "Firearm", "weapon": "Firearm", "gun": "Firearm",
+    "vehicle": "Vehicle", "vehiculo": "Vehicle", "auto": "Vehicle", "car": "Vehicle",
+}  # fmt: skip
+# which properties a thing's entity is keyed by (its identifying columns)
+_KEYS = {
+    "Individual": ("firstName", "paternalSurname", "maternalSurname", "lastName", "name",
+                   "birthDate", "alias"),
+    "Firearm": ("serialNumber", "make", "model"),
+    "Vehicle": ("registrationNumber",),
+    "Phone": ("number", "imei"),
+    "Organization": ("name",),
+}  # fmt: skip
+_NAME_PARTS = ("firstName", "paternalSurname", "maternalSurname", "lastName")
+
+
+@dataclass
+class Suggestion:
+    """One suggested entity: its name in the mapping, schema, keys and properties."""
+
+    name: str
+    schema: str
+    properties: dict[str, str] = field(default_factory=dict)  # property -> column
+    keys: list[str] = field(default_factory=list)
+    name_from: list[str] = field(default_factory=list)  # columns joined into `name`
+
+
+def words(header: str) -> tuple[str, ...]:
+    """A header as lower-case ASCII words: "FECHA DE NACIMIENTO" -> (fecha, de, nacimiento)."""
+    plain = unicodedata.normalize("NFKD", header).encode("ascii", "ignore").decode().lower()
+    return tuple(w for w in re.split(r"[^a-z0-9]+", plain) if w)
+
+
+def _role(header: str) -> tuple[str, str | None, str] | None:
+    """(owner, schema, property) of a header, or None: owner is the prefix ("" for none)."""
+    found = words(header)
+    if len(found) == 1 and found[0] in _PEOPLE:  # "PORTADOR": the holder's full name
+        return found[0], "Individual", "name"
+    for role in _BY_LENGTH:
+        if found[-len(role) :] == role:
+            prefix = found[: -len(role)]
+            schema, prop = _ROLES[role]
+            owner = "_".join(prefix)
+            if not prefix:
+                return "", schema, prop
+            if len(prefix) == 1 and prefix[0] in _THINGS:
+                thing = _THINGS[prefix[0]]
+                if schema in (None, thing):
+                    return prefix[0], thing, prop
+                return None
+            if len(prefix) == 1 and prefix[0] in _PEOPLE and schema in ("Individual", "Phone"):
+                return owner, schema, prop
+            return None  # PORT_NAME, ESTADO_X: not a thing of ours
+    return None
+
+
+def suggest(headers: list[str]) -> list[Suggestion]:
+    """The entities the column names suggest (module doc), in the file's column order."""
+    roles = [(h, _role(h)) for h in headers if h and headers.count(h) == 1]
+    # make/model/type alone: the file's firearm if it names one, else its vehicle
+    plain_things = {s for _, r in roles if r and not r[0] and r[1] in ("Firearm", "Vehicle")
+                    for s in [r[1]]}  # fmt: skip
+    default_thing = "Firearm" if "Firearm" in plain_things or not plain_things else "Vehicle"
+    entities: dict[tuple[str, str], Suggestion] = {}
+    for header, role in roles:
+        if role is None:
+            continue
+        owner, schema, prop = role
+        schema = schema or default_thing
+        if prop == "type" and schema == "Firearm":
+            prop = "weaponType"
+        if schema == "Vehicle" and prop not in ("registrationNumber", "model", "type"):
+            continue  # FtM's Vehicle has no make
+        if schema in ("Firearm", "Vehicle"):  # ARMA_MARCA and SERIE: one firearm
+            name = schema.lower()
+        elif schema == "Phone" and owner:
+            name = f"{owner}_phone"
+        else:
+            name = owner or {"Individual": "person"}.get(schema, schema.lower())
+        entity = entities.setdefault((name, schema), Suggestion(name, schema))
+        entity.properties.setdefault(prop, header)
+    out = []
+    for entity in entities.values():
+        props = entity.properties
+        if entity.schema == "Individual":
+            parts = [p for p in _NAME_PARTS if p in props]
+            if parts == ["firstName"] and words(props["firstName"])[-1] in ("nombre", "nombres"):
+                props["name"] = props.pop("firstName")  # NOMBRE alone: the whole name
+            elif "name" not in props and parts:
+                entity.name_from = [props[p] for p in parts]
+        entity.keys = [props[p] for p in _KEYS[entity.schema] if p in props]
+        if entity.keys:
+            out.append(entity)
+    return out
