@@ -32,7 +32,7 @@ import json
 import os
 import re
 import unicodedata
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -111,7 +111,6 @@ class Draft:
     delimiter: str = ","
     sheet: str | None = None
     header_row: int = 1
-    flags: list[Msg] = field(default_factory=list)
 
 
 def draft_file(
