@@ -236,3 +236,18 @@ def test_entities_are_suggested_from_spanish_and_english_column_names(tmp_path: 
     result = ingest_mapping(store, tmp_path / "draft.yaml", actor="test")
     assert (result.rejected, result.statements) == (0, 10)  # 5 + 1 + 3 + 1
     store.close()
+
+
+def test_a_draft_skips_a_title_above_a_csv_header(tmp_path: Path) -> None:
+    path = tmp_path / "aseguramientos.csv"
+    path.write_text(
+        "FISCALÍA GENERAL DE LA REPÚBLICA\nAseguramientos de armas, enero 2024\n\n"
+        "FOLIO;FECHA;MARCA;CALIBRE\nA1;31/01/2024;Glock;9mm\nA2;15/01/2024;Colt;.38\n",
+        encoding="utf-8",
+    )
+    draft = draft_file(path, country="MX")
+    assert (draft.delimiter, draft.header_row, draft.sampled) == (";", 4, 2)
+    text = render_yaml(draft, agency="FGR", country="MX", releasable_to=["MX"])
+    assert "header_row: 4" in text
+    rows = _ingest_draft(tmp_path, text, tmp_path)
+    assert sorted(str(r["fecha"]) for r in rows) == ["2024-01-15", "2024-01-31"]

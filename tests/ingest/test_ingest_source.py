@@ -220,3 +220,28 @@ def test_a_long_field_reads_and_a_record_past_the_limit_is_named(
     monkeypatch.setattr(source, "MAX_RECORD_BYTES", 4 << 20)
     with pytest.raises(IngestError, match="a record is longer than 4 MiB"):
         _load(path, ["folio", "hechos"])
+
+
+@pytest.mark.parametrize("reader", ["arrow", "duckdb", "streamed"])
+def test_a_title_above_a_csv_header_is_skipped_with_header_row(tmp_path: Path, reader: str) -> None:
+    """Agency exports often open with a title: `header_row` names the header's line (blank
+    lines count, as the file shows them). Every reader gives the same records."""
+    path = tmp_path / "a.csv"
+    # a repeated column the mapping does not read sends the file to DuckDB's reader
+    extra = ",NOTA,NOTA" if reader == "duckdb" else ""
+    path.write_text(
+        'REPORTE DE ASEGURAMIENTOS 2024\n\n"Generado el 01/02/2024, FGR"\n'
+        f"FOLIO,FECHA{extra}\nA1,01/01/2024{',x,y' if extra else ''}\n"
+        f"A2,02/01/2024{',x,y' if extra else ''}\n",
+        encoding="utf-8",
+    )
+    spec = SourceSpec(path, header_row=4)
+    con = duckdb.connect()
+    assert load_source(con, spec, ["FECHA", "FOLIO"], stream=reader == "streamed") == 2
+    assert con.execute("SELECT _row, FOLIO, FECHA FROM src ORDER BY _row").fetchall() == [
+        (1, "A1", "01/01/2024"),
+        (2, "A2", "02/01/2024"),
+    ]
+    with pytest.raises(IngestError, match="above line 4 look like a title") as caught:
+        load_source(duckdb.connect(), SourceSpec(path), ["FECHA", "FOLIO"])
+    assert "header_row: 4" in str(caught.value.hint_text)

@@ -10,7 +10,8 @@ which a firearm), are left to write (docs/mapping.md).
 
 Guesses, from up to `SAMPLE_ROWS` records:
 - encoding: UTF-8 when the sample decodes as UTF-8, else cp1252 (Windows exports), else
-  latin-1; delimiter: the most frequent of , ; tab | in the header line.
+  latin-1; delimiter: of , ; tab |, the one that splits the most of the first lines into the
+  same number of fields; header row: the first line split so (a title above it is skipped).
 - a sheet's header row: the first of its first rows holding at least 60% as many values as
   the fullest of them (a title or a logo row above the header holds one or two).
 - a column's type: `date` or `timestamp` when one format reads 95% or more of the sampled
@@ -41,6 +42,7 @@ from ironriver.i18n import Msg, msg, nmsg, t
 from ironriver.ingest.clean import english_months, names_months
 from ironriver.ingest.mapping import LedgerType, SourceKind, SourceSpec
 from ironriver.ingest.sheets import SUFFIXES, open_sheet
+from ironriver.ingest.source import csv_layout
 from ironriver.ingest.suggest import suggest
 
 SAMPLE_ROWS = 1000
@@ -156,9 +158,10 @@ def _sample_csv(path: Path, rows: int) -> tuple[Draft, list[list[str]]]:
         except UnicodeDecodeError:
             continue
     text = text.removeprefix("\ufeff")
-    first = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t", "|"), key=first.count)
+    delimiter, header_row = csv_layout(text.splitlines()[:_HEADER_SCAN_ROWS])
     records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    for _ in range(header_row - 1):  # a title above the header
+        next(records, None)
     header = next(records, [])
     if not header:
         raise IngestError(
@@ -176,7 +179,8 @@ def _sample_csv(path: Path, rows: int) -> tuple[Draft, list[list[str]]]:
         for i, value in enumerate(record[: len(header)]):
             samples[i].append(value)
     columns = [ColumnGuess(h, "", "string") for h in header]
-    return Draft(path, "csv", taken, columns, encoding=encoding, delimiter=delimiter), samples
+    draft = Draft(path, "csv", taken, columns, encoding, delimiter, header_row=header_row)
+    return draft, samples
 
 
 def _sample_jsonl(path: Path, rows: int) -> tuple[Draft, list[list[str]]]:
@@ -403,8 +407,8 @@ def render_yaml(
             lines.append(f"    delimiter: {json.dumps(draft.delimiter)}")
     if draft.kind == "xlsx":
         lines.append(f"    sheet: {json.dumps(draft.sheet, ensure_ascii=False)}")
-        if draft.header_row != 1:
-            lines.append(f"    header_row: {draft.header_row}")
+    if draft.header_row != 1:
+        lines.append(f"    header_row: {draft.header_row}")
     lines += _entity_lines(draft, mark, country.upper())
     lines += [
         "    ledger:",

@@ -104,7 +104,7 @@ class SourceSpec:
     header: tuple[str, ...] = ()  # a CSV without a header line: its column names
     null_values: tuple[str, ...] = ()  # values that mean "no value" (after sanitising)
     sheet: str | int | None = None  # a spreadsheet's sheet: its name, or 1-based position
-    header_row: int = 1  # a spreadsheet's header row (1-based, as the program shows it)
+    header_row: int = 1  # the header's row (1-based): a spreadsheet's, or a CSV file's line
     # the date format the mapping gives each column it reads as a date: a spreadsheet's date
     # cells are written in it, so typed and text cells go through one date parser
     date_formats: tuple[tuple[str, str], ...] = ()
@@ -258,17 +258,22 @@ def _source(where: Where, data: dict[str, Any], base: Path) -> SourceSpec:
 
 
 def _sheet(where: Where, data: dict[str, Any], kind: str) -> tuple[str | int | None, int]:
-    """A spreadsheet query's `sheet` (a name, or a 1-based position; default the first) and
-    `header_row` (the 1-based row of its column names; default 1)."""
+    """A spreadsheet query's `sheet` (a name, or a 1-based position; default the first) and a
+    spreadsheet's or CSV file's `header_row` (the 1-based row of the column names, under a
+    title; default 1)."""
     sheet, header_row = data.get("sheet"), data.get("header_row", 1)
-    if kind != "xlsx":
-        if sheet is not None or "header_row" in data:
-            raise _fail(
-                where,
-                msg("sheet and header_row are for spreadsheets (xlsx_url) only."),
-                msg("Remove them, or read the spreadsheet with xlsx_url."),
-            )
-        return None, 1
+    if sheet is not None and kind != "xlsx":
+        raise _fail(
+            where,
+            msg("sheet is for spreadsheets (xlsx_url) only."),
+            msg("Remove it, or read the spreadsheet with xlsx_url."),
+        )
+    if "header_row" in data and kind == "jsonl":
+        raise _fail(
+            where,
+            msg("header_row is for CSV files and spreadsheets."),
+            msg("Remove it: JSON Lines records name their keys."),
+        )
     if isinstance(sheet, bool) or not (
         sheet is None or isinstance(sheet, str) or (isinstance(sheet, int) and sheet >= 1)
     ):
@@ -282,6 +287,12 @@ def _sheet(where: Where, data: dict[str, Any], kind: str) -> tuple[str | int | N
             where,
             msg("header_row must be the number of the row holding the column names (1 or more)."),
             msg("Write {example} when a title fills the first rows.", example="header_row: 3"),
+        )
+    if header_row != 1 and data.get("header"):
+        raise _fail(
+            where,
+            msg("header_row and header exclude each other."),
+            msg("header names the columns of a file without a header line: keep one of them."),
         )
     return sheet, header_row
 

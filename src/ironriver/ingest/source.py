@@ -47,11 +47,13 @@ are.
 from __future__ import annotations
 
 import codecs
+import csv
 import hashlib
 import os
 import struct
 import tempfile
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -94,6 +96,7 @@ operators need a few blocks per thread to run at all."""
 MAX_RECORD_BYTES = 128 * _MIB
 """The longest CSV record read (DuckDB's reader takes 2 MB by default, which a long narrative
 field can pass; Arrow's reader hands such a file over to it)."""
+_TITLE_SCAN_LINES = 30  # the lines read to tell a title from the header
 SPILL_PREFIX = "ironriver-ingest-"
 """Name prefix of the temporary folders a streamed file's DuckDB spills to."""
 
@@ -399,6 +402,17 @@ def _raw_table(
         line = _unclosed_quote(path) if spec.kind == "csv" else None
         if line is not None:  # DuckDB says only that it could not read the file's shape
             raise _unclosed_quote_error(spec, line) from None
+        row = _title_above(path, spec) if spec.kind == "csv" else None
+        if row is not None:
+            raise IngestError(
+                msg(
+                    "Cannot parse {file}: its lines above line {row} look like a title, not "
+                    "the header and records.",
+                    file=spec.path.name,
+                    row=row,
+                ),
+                hint=msg("Set {example} in the query.", example=f"`header_row: {row}`"),
+            ) from None
         if "Maximum line size" in str(exc):
             raise IngestError(
                 msg(
@@ -497,22 +511,20 @@ def _missing(
             name=repr(name),
             ref=repr(ref),
         )
-    elif spec.kind == "xlsx" and none_found:  # the wrong row read as the header
+    elif spec.kind == "csv" and len(present) == 1 and _other_delimiter(spec, present[0]):
+        shown = _other_delimiter(spec, present[0])
         hint = msg(
-            "None of them is in row {row} of the sheet, read as its header: set the query's "
-            "header_row to the row holding the column names (is there a title above them?).",
+            'The header is one column holding "{shown}": the file looks '
+            "{shown}-separated. Set {example} in the query.",
+            shown=shown,
+            example=f'`delimiter: "{shown}"`',
+        )
+    elif none_found and spec.kind in ("csv", "xlsx") and not spec.header:  # a title above?
+        hint = msg(
+            "None of them is in row {row}, read as the header: set the query's header_row "
+            "to the row holding the column names (is there a title above them?).",
             row=spec.header_row,
         )
-    elif spec.kind == "csv" and len(present) == 1:  # one column: another delimiter?
-        found = [d for d in (";", "\t", "|") if d in present[0] and d != spec.delimiter]
-        if found:
-            shown = "\\t" if found[0] == "\t" else found[0]
-            hint = msg(
-                'The header is one column holding "{shown}": the file looks '
-                "{shown}-separated. Set {example} in the query.",
-                shown=shown,
-                example=f'`delimiter: "{shown}"`',
-            )
     return IngestError(
         msg(
             "{file} lacks column(s) the mapping reads: {columns}.",
@@ -521,6 +533,43 @@ def _missing(
         ),
         hint=hint,
     )
+
+
+def _other_delimiter(spec: SourceSpec, header: str) -> str:
+    """The delimiter a one-column header holds instead of the query's ("" if none), shown
+    as written in a mapping (a tab as \\t)."""
+    found = [d for d in (";", "\t", "|") if d in header and d != spec.delimiter]
+    return ("\\t" if found[0] == "\t" else found[0]) if found else ""
+
+
+def csv_layout(lines: list[str]) -> tuple[str, int]:
+    """A CSV file's delimiter and header row from its first lines: the delimiter that splits
+    the most lines into the same number (2 or more) of fields, and the first line split so;
+    the lines above it are a title."""
+    best = (",", 1, 0)
+    for delimiter in (",", ";", "\t", "|"):
+        counts = [
+            len(next(csv.reader([line], delimiter=delimiter))) if line.strip() else 0
+            for line in lines
+        ]
+        wide = [n for n in counts if n >= 2]
+        if not wide:
+            continue
+        fields, agreeing = Counter(wide).most_common(1)[0]
+        if agreeing > best[2]:
+            best = (delimiter, counts.index(fields) + 1, agreeing)
+    return best[0], best[1]
+
+
+def _title_above(path: Path, spec: SourceSpec) -> int | None:
+    """The header's line when the file's first lines are a title above it (`csv_layout`,
+    with the query's delimiter), if that is below the query's `header_row`."""
+    if spec.header:
+        return None
+    with path.open("rb") as fh:
+        head = fh.read(_HEADER_BLOCK).decode("utf-8", "replace")
+    delimiter, row = csv_layout(head.splitlines()[:_TITLE_SCAN_LINES])
+    return row if delimiter == spec.delimiter and row > spec.header_row else None
 
 
 def _check_header(
@@ -572,7 +621,9 @@ def _csv_options(
         try:
             with pacsv.open_csv(
                 path,
-                read_options=pacsv.ReadOptions(use_threads=False, block_size=_HEADER_BLOCK),
+                read_options=pacsv.ReadOptions(
+                    use_threads=False, block_size=_HEADER_BLOCK, skip_rows=spec.header_row - 1
+                ),
                 parse_options=parse,
             ) as head:
                 header = head.schema.names
@@ -614,7 +665,11 @@ def _read_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Table |
     try:
         raw = pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(block_size=_PARSE_BLOCK, column_names=_names(spec)),
+            read_options=pacsv.ReadOptions(
+                block_size=_PARSE_BLOCK,
+                column_names=_names(spec),
+                skip_rows=spec.header_row - 1,
+            ),
             parse_options=parse,
             convert_options=convert,
         )
@@ -645,7 +700,10 @@ def _stream_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Recor
         reader = pacsv.open_csv(
             path,
             read_options=pacsv.ReadOptions(
-                use_threads=False, block_size=_STREAM_BLOCK, column_names=_names(spec)
+                use_threads=False,
+                block_size=_STREAM_BLOCK,
+                column_names=_names(spec),
+                skip_rows=spec.header_row - 1,
             ),
             parse_options=parse,
             convert_options=convert,
@@ -716,9 +774,9 @@ def _csv_header(con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec) ->
     if spec.header:
         return list(spec.header)
     rel = con.sql(
-        f"SELECT * FROM read_csv({literal(str(path))}, all_varchar = true, header = true, "
-        f"delim = {literal(spec.delimiter)}, quote = '\"', escape = '\"', "
-        f"max_line_size = {MAX_RECORD_BYTES}) LIMIT 0"
+        f"SELECT * FROM read_csv({literal(str(path))}, all_varchar = true, "
+        f"{_duckdb_header(spec)}, delim = {literal(spec.delimiter)}, quote = '\"', "
+        f"escape = '\"', max_line_size = {MAX_RECORD_BYTES}) LIMIT 0"
     )
     return [str(c) for c in rel.columns]
 
@@ -727,7 +785,7 @@ def _raw_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec, refs:
     header = _csv_header(con, path, spec)
     missing = [r for r in refs if r not in header]
     if missing:
-        raise _missing(spec, missing, header)
+        raise _missing(spec, missing, header, len(missing) == len(set(refs)))
     cols = "".join(f", CAST({ident(r)} AS VARCHAR) AS {ident(r)}" for r in refs)  # after _one,
     # which keeps the SELECT valid when the mapping reads no column
     # Parallel parse into a table; the record number is then its rowid (insertion order is
@@ -744,9 +802,10 @@ def _raw_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec, refs:
 
 
 def _duckdb_header(spec: SourceSpec) -> str:
-    """read_csv's header options: the file's first line, or the mapping's `header` names."""
+    """read_csv's header options: the file's first line (or its `header_row`th, under a
+    title), or the mapping's `header` names."""
     if not spec.header:
-        return "header = true"
+        return f"header = true, skip = {spec.header_row - 1}"
     # exactly these columns, all text, no sniffing: a line with more or fewer fields is an
     # error naming its line (with `names` DuckDB would guess the columns and misread it)
     columns = ", ".join(f"{literal(n)}: 'VARCHAR'" for n in spec.header)
