@@ -392,8 +392,10 @@ def render_yaml(
         f"#   ironriver ingest {out.name if out else stem + '.yaml'} --dry-run",
         f"{json.dumps(dataset)}:",
         f"  title: {json.dumps(draft.path.stem, ensure_ascii=False)}",
-        f"  agency: {json.dumps(agency.upper()) if agency else ''}",
-        f"  country: {json.dumps(country.upper()) if country else ''}",
+        f"  agency: {json.dumps(agency.upper())}"
+        if agency
+        else f"  agency:  # {mark}: FGR, ATF...",
+        f"  country: {json.dumps(country.upper())}" if country else f"  country:  # {mark}: MX, US",
         f"  marking: {json.dumps(marking.upper())}",
         f"  releasable_to: {json.dumps(releasable_to or [])}",
         "  queries:",
