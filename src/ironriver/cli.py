@@ -920,7 +920,7 @@ def main() -> None:
 def _main() -> None:
     localize_help(cli, current_lang())  # `--help` may come before `--lang` is read
     try:
-        rc = cli(standalone_mode=False)
+        rc = cli(standalone_mode=False, prog_name="ironriver")
         if isinstance(rc, int) and rc:
             sys.exit(rc)
     except click.exceptions.Abort as exc:
