@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from sales_fixtures import make_sales_dir  # type: ignore[import-not-found]
 
 from ironriver.cli import cli
+from ironriver.errors import IngestError
 from ironriver.ingest import ingest_mapping
 from ironriver.ingest.draft import draft_file, render_yaml
 from ironriver.store import open_store
@@ -251,3 +252,22 @@ def test_a_draft_skips_a_title_above_a_csv_header(tmp_path: Path) -> None:
     assert "header_row: 4" in text
     rows = _ingest_draft(tmp_path, text, tmp_path)
     assert sorted(str(r["fecha"]) for r in rows) == ["2024-01-15", "2024-01-31"]
+
+
+def test_a_unicode_text_export_is_drafted_and_a_binary_file_refused(tmp_path: Path) -> None:
+    """Excel's "Unicode text" export is UTF-16 with tabs: read as such. Bytes that are not
+    text are refused rather than drafted as garbage columns."""
+    path = tmp_path / "detenidos.txt"
+    path.write_bytes("FOLIO\tNOMBRE\r\nA1\tJosé Núñez\r\n".encode("utf-16"))
+    draft = draft_file(path, country="MX")
+    assert (draft.encoding, draft.delimiter, [c.header for c in draft.columns]) == (
+        "utf-16",
+        "\t",
+        ["FOLIO", "NOMBRE"],
+    )
+    rows = _ingest_draft(tmp_path, render_yaml(draft, agency="FGR", country="MX"), tmp_path)
+    assert [r["nombre"] for r in rows] == ["José Núñez"]
+    binary = tmp_path / "foto.csv"
+    binary.write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(IngestError, match="does not look like a text"):
+        draft_file(binary)

@@ -150,8 +150,20 @@ def _sample_csv(path: Path, rows: int) -> tuple[Draft, list[list[str]]]:
         whole = not fh.read(1)
     if not whole:  # a record cut by the sample's end is not read
         head = head[: head.rfind(b"\n") + 1] or head
+    utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))  # Excel's "Unicode text"
+    if not utf16 and _binary(head):
+        raise IngestError(
+            msg(
+                "{file} does not look like a text (CSV) file: it holds binary bytes.",
+                file=path.name,
+            ),
+            hint=msg(
+                "Draft a spreadsheet under its own suffix (.xlsx, .xls, .ods), or export the "
+                "data as CSV first."
+            ),
+        )
     encoding = "utf-8"
-    for encoding in ("utf-8", "cp1252", "latin-1"):
+    for encoding in ("utf-16",) if utf16 else ("utf-8", "cp1252", "latin-1"):
         try:
             text = codecs.decode(head, encoding)
             break
@@ -181,6 +193,15 @@ def _sample_csv(path: Path, rows: int) -> tuple[Draft, list[list[str]]]:
     columns = [ColumnGuess(h, "", "string") for h in header]
     draft = Draft(path, "csv", taken, columns, encoding, delimiter, header_row=header_row)
     return draft, samples
+
+
+def _binary(head: bytes) -> bool:
+    """Whether bytes are not text: a NUL, or more than 1% control characters other than tab,
+    line feed, carriage return and form feed."""
+    if b"\x00" in head:
+        return True
+    controls = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 12, 13))
+    return controls > 0.01 * max(len(head), 1)
 
 
 def _sample_jsonl(path: Path, rows: int) -> tuple[Draft, list[list[str]]]:
