@@ -116,3 +116,34 @@ def test_dry_run_of_entities(tmp_path: Path) -> None:
     bad = CliRunner().invoke(ingest_command, args)
     assert bad.exit_code != 0 and "1 entity of 2 rejected" in str(bad.exception)
     assert not (tmp_path / "e.db").exists()
+
+
+def test_several_mappings_in_one_command_each_in_its_transaction(
+    sales_dir: Path, tmp_path: Path
+) -> None:
+    """`ironriver ingest a.yaml b.yaml`: each mapping committed in turn; a failure stops the
+    run, names what was ingested before it, and leaves that in the store."""
+    from ironriver.cli import cli
+    from ironriver.store import open_store
+
+    db = str(tmp_path / "many.db")
+    graph, both = str(sales_dir / "graph.yaml"), str(sales_dir / "sales.yaml")
+    args = ["ingest", "--db", db, "--as", "us-atf-analyst"]
+    ok = CliRunner().invoke(cli, [*args, "--json", graph, both])
+    assert ok.exit_code == 0, ok.output
+    first, second = json.loads(ok.stdout)  # one result per mapping
+    assert first["statements_new"] > 0 and second["statements_new"] == 0  # same statements
+    assert second["ledger_rows_new"] == 4
+    broken = sales_dir / "broken.yaml"
+    broken.write_text((sales_dir / "graph.yaml").read_text().replace("sales.csv", "nope.csv"))
+    fresh = str(tmp_path / "fresh.db")
+    bad = CliRunner().invoke(
+        cli, ["ingest", "--db", fresh, "--as", "us-atf-analyst", graph, str(broken)]
+    )
+    assert bad.exit_code == 1
+    assert f"Ingested before {broken} failed: {graph}." in bad.stderr
+    store = open_store(f"sqlite:///{fresh}")
+    assert [info.name for _, info in store.datasets()] == ["us_atf_dealer_sales"]  # stayed
+    store.close()
+    reported = CliRunner().invoke(cli, [*args, "--report", "r.csv", graph, both])
+    assert reported.exit_code == 2 and "--report names one error report" in reported.output

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import click
 
-from ironriver.cli_support import app_context, common_options
-from ironriver.errors import ConfigError
+from ironriver.cli_support import AppContext, app_context, common_options
+from ironriver.errors import ConfigError, IronriverError
 from ironriver.i18n import Msg, joined, msg, nmsg, nt, t
 from ironriver.ingest.draft import SAMPLE_ROWS, draft_file, render_yaml
 from ironriver.ingest.entities import check_entities, ingest_entities
@@ -28,7 +28,10 @@ from ironriver.store import DatasetInfo
 @click.command("ingest")
 @common_options
 @click.argument(
-    "mapping", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+    "mappings",
+    metavar="[MAPPING]...",
+    nargs=-1,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
 )
 @click.option("--skip-invalid", is_flag=True, help="Ingest the valid rows; report the others.")
 @click.option(
@@ -62,7 +65,7 @@ from ironriver.store import DatasetInfo
 @click.pass_context
 def ingest_command(
     ctx: click.Context,
-    mapping: Path | None,
+    mappings: tuple[Path, ...],
     skip_invalid: bool,
     report: Path | None,
     reason: str,
@@ -84,78 +87,122 @@ def ingest_command(
     Examples:
       ironriver ingest sales.yaml --dry-run            # check only: counts and error report
       ironriver ingest sales.yaml --reason "ATF monthly load"
+      ironriver ingest w/agencies/*/mapping.yaml --as loader  # each its own transaction
       ironriver ingest --entities fgr.ftm.jsonl --dataset mx_fgr_export \\
           --agency FGR --country MX --marking AMBER --releasable-to MX,US
     """
     app = app_context(ctx)
     principal = app.principal()
     actor = principal.name
-    if (mapping is None) == (entities is None):
+    if bool(mappings) == (entities is not None):
         raise ConfigError(
             msg("Give either a MAPPING file or --entities FILE."),
             hint=msg("See {command} for both forms.", command="`ironriver ingest --help`"),
         )
-    if mapping is not None and dry_run:  # no store needed, none opened
-        result = check_mapping(
-            mapping,
+    if len(mappings) > 1 and report is not None:
+        raise ConfigError(
+            msg("--report names one error report: give it with one MAPPING."),
+            hint=msg("Leave --report out: each mapping's report goes beside it."),
+        )
+    if mappings:
+        _ingest_each(app, mappings, dry_run, skip_invalid, report, reason)
+        return
+    assert entities is not None  # the --entities form
+    if not (dataset and agency and country):
+        raise ConfigError(
+            msg("--entities needs --dataset, --agency and --country."),
+            hint=msg("e.g. {example}", example="--dataset mx_fgr_export --agency FGR --country MX"),
+        )
+    info = DatasetInfo(
+        name=dataset,
+        agency=agency.upper(),
+        country=country.upper(),
+        marking=Marking.parse(marking),
+        releasable_to=parse_releasable(releasable_to),
+        legal_basis=legal_basis,
+        title=title,
+    )
+    if dry_run:
+        result = check_entities(
+            entities,
+            info,
             skip_invalid=skip_invalid,
             report_path=report,
             principal=principal,
             memory_mb=app.settings.ingest_memory_mb,
         )
-    elif mapping is not None:
-        result = ingest_mapping(
+    else:
+        result = ingest_entities(
             app.open_store(),
-            mapping,
+            entities,
+            info,
             actor=actor,
             reason=reason,
             skip_invalid=skip_invalid,
             report_path=report,
             principal=principal,
-            progress=stderr_progress(),
             memory_mb=app.settings.ingest_memory_mb,
+            progress=stderr_progress(),
         )
-    else:
-        assert entities is not None
-        if not (dataset and agency and country):
-            raise ConfigError(
-                msg("--entities needs --dataset, --agency and --country."),
-                hint=msg(
-                    "e.g. {example}", example="--dataset mx_fgr_export --agency FGR --country MX"
-                ),
-            )
-        info = DatasetInfo(
-            name=dataset,
-            agency=agency.upper(),
-            country=country.upper(),
-            marking=Marking.parse(marking),
-            releasable_to=parse_releasable(releasable_to),
-            legal_basis=legal_basis,
-            title=title,
-        )
-        if dry_run:
-            result = check_entities(
-                entities,
-                info,
-                skip_invalid=skip_invalid,
-                report_path=report,
-                principal=principal,
-                memory_mb=app.settings.ingest_memory_mb,
-            )
-        else:
-            result = ingest_entities(
-                app.open_store(),
-                entities,
-                info,
-                actor=actor,
-                reason=reason,
-                skip_invalid=skip_invalid,
-                report_path=report,
-                principal=principal,
-                memory_mb=app.settings.ingest_memory_mb,
-                progress=stderr_progress(),
-            )
     app.emit(_as_dict(result), lambda: _human(result))
+
+
+def _ingest_each(
+    app: AppContext,
+    mappings: tuple[Path, ...],
+    dry_run: bool,
+    skip_invalid: bool,
+    report: Path | None,
+    reason: str,
+) -> None:
+    """Check or ingest each mapping in turn, each in its own transaction; stop at the first
+    that fails, saying which were ingested before it (running the command again is safe:
+    what is in the store is not added twice). --json prints one result, or a list of them
+    when several mappings were given."""
+    principal = app.principal()
+    store = None if dry_run else app.open_store()
+    results: list[IngestResult] = []
+    for mapping in mappings:
+        try:
+            if store is None:  # a dry run needs no store, and opens none
+                result = check_mapping(
+                    mapping,
+                    skip_invalid=skip_invalid,
+                    report_path=report,
+                    principal=principal,
+                    memory_mb=app.settings.ingest_memory_mb,
+                )
+            else:
+                result = ingest_mapping(
+                    store,
+                    mapping,
+                    actor=principal.name,
+                    reason=reason,
+                    skip_invalid=skip_invalid,
+                    report_path=report,
+                    principal=principal,
+                    progress=stderr_progress(),
+                    memory_mb=app.settings.ingest_memory_mb,
+                )
+        except (IronriverError, KeyboardInterrupt):
+            if results and store is not None:
+                done = ", ".join(str(m) for m in mappings[: len(results)])
+                click.echo(
+                    t(
+                        "Ingested before {mapping} failed: {done}. Running the command again "
+                        "is safe: what is in the store is not added twice.",
+                        mapping=mapping,
+                        done=done,
+                    ),
+                    err=True,
+                )
+            raise
+        results.append(result)
+        if not app.as_json:
+            _human(result)
+    if app.as_json:
+        data = [_as_dict(r) for r in results]
+        app.emit(data[0] if len(data) == 1 else data, lambda: None)
 
 
 def _as_dict(result: IngestResult) -> dict[str, object]:
