@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
@@ -755,16 +755,23 @@ def eval_group() -> None:
     """Score a capability against ground truth or published science (exit 1 on a miss)."""
 
 
+def _world_options(command: Callable[..., None]) -> Callable[..., None]:
+    """`--world DIR` and `--json` of an evaluation on a generated world (and the context)."""
+    command = click.pass_context(command)
+    command = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")(
+        command
+    )
+    return click.option(
+        "--world",
+        "world_dir",
+        type=click.Path(path_type=Path, exists=True),
+        required=True,
+        help="A folder made by `ironriver world generate`.",
+    )(command)
+
+
 @eval_group.command("world")
-@click.option(
-    "--world",
-    "world_dir",
-    type=click.Path(path_type=Path, exists=True),
-    required=True,
-    help="A folder made by `ironriver world generate`.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
-@click.pass_context
+@_world_options
 def eval_world(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
     """The world's figures beside CALIBRATION.md, with tolerances.
 
@@ -793,15 +800,7 @@ def eval_world(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
 
 
 @eval_group.command("drafts")
-@click.option(
-    "--world",
-    "world_dir",
-    type=click.Path(path_type=Path, exists=True),
-    required=True,
-    help="A folder made by `ironriver world generate`.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
-@click.pass_context
+@_world_options
 def eval_drafts(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
     """`mapping draft` beside the agencies' own mappings: the layout of every date column,
     and the entities suggested from the column names (precision and recall; a miss below
