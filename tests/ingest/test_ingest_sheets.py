@@ -198,3 +198,35 @@ def test_a_header_read_twice_is_named_by_the_sheets_column_letters(tmp_path: Pat
     with pytest.raises(IngestError, match=r"names FOLIO more than once \(columns A, C\)"):
         load_source(duckdb.connect(), spec, ["FOLIO", "SERIE"])
     assert load_source(duckdb.connect(), spec, ["SERIE"]) == 1  # a repeat not read is fine
+
+
+def test_two_readings_of_one_file_into_one_ledger_keep_both(tmp_path: Path) -> None:
+    """Two queries of one file into one ledger, by different filters or from two sheets of
+    a workbook, made parts of one name: the second one's rows were silently dropped."""
+    book = xlsxwriter.Workbook(str(tmp_path / "meses.xlsx"))
+    for month, rows in (("Enero", [["E1", "a"], ["E2", "b"]]), ("Febrero", [["F1", "a"]])):
+        sheet = book.add_worksheet(month)
+        sheet.write_row(0, 0, ["FOLIO", "TIPO"])
+        for r, row in enumerate(rows, start=1):
+            sheet.write_row(r, 0, row)
+    book.close()
+    ledger = "    ledger:\n      name: folios\n      columns:\n        folio: {column: FOLIO}\n"
+    queries = [
+        "  - xlsx_url: meses.xlsx\n    sheet: Enero\n    filters: {TIPO: a}\n",
+        "  - xlsx_url: meses.xlsx\n    sheet: Enero\n    filters: {TIPO: b}\n",
+        "  - xlsx_url: meses.xlsx\n    sheet: Febrero\n",
+    ]
+    mapping = tmp_path / "meses.yaml"
+    mapping.write_text(
+        "mx_fgr_folios:\n  agency: FGR\n  country: MX\n  marking: AMBER\n  queries:\n"
+        + "".join(q + ledger for q in queries),
+        encoding="utf-8",
+    )
+    store = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    result = ingest_mapping(store, mapping, actor="test")
+    assert (result.ledger_rows, result.ledger_rows_new) == (3, 3)
+    folios = pq.read_table(sorted(store.ledger_dir.rglob("part-*.parquet"))).column("folio")
+    assert sorted(folios.to_pylist()) == ["E1", "E2", "F1"]
+    again = ingest_mapping(store, mapping, actor="test")
+    assert again.ledger_rows_new == 0  # and each reading is still idempotent
+    store.close()

@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,7 @@ from ironriver.ingest.compile import (
     filter_condition,
     ledger_sql,
 )
-from ironriver.ingest.mapping import DatasetMapping, QuerySpec, load_mapping
+from ironriver.ingest.mapping import DatasetMapping, QuerySpec, SourceSpec, load_mapping
 from ironriver.ingest.report import ErrorReport, date_format_hint
 from ironriver.ingest.source import (
     connect,
@@ -501,12 +501,13 @@ def _ledger_part(
         f"SELECT {', '.join(columns)}, {literal(prep.query.source.path.name + ':')} "
         f"|| CAST(_row AS VARCHAR) AS _source_ref FROM led{keep}"
     )
-    # named by what it is made from (the file's bytes, the mapping's ledger, the records
-    # kept), not by the Parquet bytes, which change with the writer's version
+    # named by what it is made from (the file's bytes, how the query reads them, the
+    # mapping's ledger, the records kept), not by the Parquet bytes, which change with the
+    # writer's version
     assert prep.source_digest, "a ledger query's file digest is computed in _prepare"
-    identity = "\x1f".join(
-        [prep.source_digest, repr(prep.query.ledger), select_sql, str(prep.rejected)]
-    )
+    parts = [prep.source_digest, repr(prep.query.ledger), select_sql, str(prep.rejected)]
+    reading = _reading(prep.query.source)
+    identity = "\x1f".join([*parts, reading] if reading else parts)
     part = ledgers.prepare_query(
         prep.con,
         select_sql,
@@ -528,6 +529,22 @@ def _ledger_part(
         )
     )
     return part
+
+
+def _reading(source: SourceSpec) -> str:
+    """How a query reads its file, where it differs from the defaults (its filters, sheet,
+    header row, encoding...): two queries of one file into one ledger, e.g. by different
+    filters or from two sheets, make different parts. "" for a plain read, whose parts keep
+    the names they had before this was part of them."""
+    default = SourceSpec(source.path)
+    changed = {
+        f.name: getattr(source, f.name)
+        for f in fields(SourceSpec)
+        # (date_formats come from the ledger's columns, already in the name)
+        if f.name not in ("path", "date_formats")
+        and getattr(source, f.name) != getattr(default, f.name)
+    }
+    return repr(sorted(changed.items())) if changed else ""
 
 
 def writing_message(statements: int) -> str:
