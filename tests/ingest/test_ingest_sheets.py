@@ -140,7 +140,9 @@ def test_a_bad_value_is_reported_at_its_sheet_row(tmp_path: Path) -> None:
         ingest_mapping(store, folder / "sheet.yaml", actor="test")
     with (folder / "sheet.yaml.errors.csv").open(encoding="utf-8") as fh:
         report = list(csv.DictReader(fh))
-    assert {(r["file"], r["row"], r["column"]) for r in report} == {("sales.xlsx", "6", "sold")}
+    assert {(r["file"], r["row"], r["column"]) for r in report} == {
+        ("sales.xlsx[Ventas]", "6", "sold")  # the sheet named, and its row
+    }
     assert snapshot(store) == ([], [])
     store.close()
 
@@ -225,8 +227,13 @@ def test_two_readings_of_one_file_into_one_ledger_keep_both(tmp_path: Path) -> N
     store = open_store(f"sqlite:///{tmp_path / 's.db'}")
     result = ingest_mapping(store, mapping, actor="test")
     assert (result.ledger_rows, result.ledger_rows_new) == (3, 3)
-    folios = pq.read_table(sorted(store.ledger_dir.rglob("part-*.parquet"))).column("folio")
-    assert sorted(folios.to_pylist()) == ["E1", "E2", "F1"]
+    table = pq.read_table(sorted(store.ledger_dir.rglob("part-*.parquet")))
+    refs = zip(table["folio"].to_pylist(), table["_source_ref"].to_pylist(), strict=True)
+    assert sorted(refs) == [
+        ("E1", "meses.xlsx[Enero]:2"),  # provenance names the sheet and its row
+        ("E2", "meses.xlsx[Enero]:3"),
+        ("F1", "meses.xlsx[Febrero]:2"),
+    ]
     again = ingest_mapping(store, mapping, actor="test")
     assert again.ledger_rows_new == 0  # and each reading is still idempotent
     store.close()

@@ -109,6 +109,14 @@ class SourceSpec:
     # cells are written in it, so typed and text cells go through one date parser
     date_formats: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def label(self) -> str:
+        """The source as provenance and error reports name it: the file's name, and a
+        spreadsheet's sheet when the query names one (meses.xlsx[Enero])."""
+        if self.kind == "xlsx" and self.sheet is not None:
+            return f"{self.path.name}[{self.sheet}]"
+        return self.path.name
+
 
 @dataclass(frozen=True)
 class QuerySpec:

@@ -156,13 +156,13 @@ def _prepare(
             bad = con.sql(
                 'SELECT _row, "column", value, reason FROM bad ORDER BY _row, "column"'
             ).to_arrow_table()
-            report.add(query.source.path.name, bad)
+            report.add(query.source.label, bad)
             _suggest_date_formats(con, checks, report, records)
             if skip_invalid and query.entities:
                 con.execute("DELETE FROM cln WHERE _row IN (SELECT _row FROM bad)")
                 # (the ledger write leaves out the rows of `bad` itself: `led` is a view)
         if query.entities:
-            build_statements(con, comp, mapping.name, query.source.path.name)  # reads cln
+            build_statements(con, comp, mapping.name, query.source.label)  # reads cln
         if query.ledger is None:  # else `led`, a view over them, is read by _write
             con.execute("DROP VIEW san")
             drop_source(con)
@@ -264,7 +264,7 @@ def ingest_mapping(
         with store.stage() as stage:
             for mapping in mappings:
                 for query in mapping.queries:
-                    files.append(query.source.path.name)
+                    files.append(query.source.label)
                     prep = _prepare_logged(
                         mapping, query, report, skip_invalid, progress, memory_mb, spill_root
                     )
@@ -397,7 +397,7 @@ def _prepare_logged(
         t(
             "{dataset}: reading and validating {file}",
             dataset=mapping.name,
-            file=query.source.path.name,
+            file=query.source.label,
         )
     )
     started = time.perf_counter()
@@ -405,7 +405,7 @@ def _prepare_logged(
     log.info(
         "ingest.prepared",
         dataset=mapping.name,
-        file=query.source.path.name,
+        file=query.source.label,
         records=prep.records,
         rejected=prep.rejected,
         seconds=round(time.perf_counter() - started, 3),
@@ -430,7 +430,7 @@ def _stage_query(
         stage.add(
             prep.mapping.name,
             prep.mapping.label,
-            prep.query.source.path.name,
+            prep.query.source.label,
             partial(_batches, prep.con, batch_rows),
         )
     if prep.ledger and prep.query.ledger is not None:
@@ -498,7 +498,7 @@ def _ledger_part(
     # sorted again as the anti-join need not keep the order
     keep = " WHERE _row NOT IN (SELECT _row FROM bad) ORDER BY _row" if prep.rejected else ""
     select_sql = (
-        f"SELECT {', '.join(columns)}, {literal(prep.query.source.path.name + ':')} "
+        f"SELECT {', '.join(columns)}, {literal(prep.query.source.label + ':')} "
         f"|| CAST(_row AS VARCHAR) AS _source_ref FROM led{keep}"
     )
     # named by what it is made from (the file's bytes, how the query reads them, the
