@@ -9,6 +9,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from sales_fixtures import ROWS, snapshot, write_csv  # type: ignore[import-not-found]
 
@@ -273,3 +274,37 @@ def test_ledger_parts_named_by_their_source_not_their_bytes(
     changed = ingest_mapping(sqlite_store, sales_dir / "sales.yaml", actor="a")
     assert changed.ledger_rows_new == len(ROWS)
     assert len(list(sqlite_store.ledger_dir.rglob("part-*.parquet"))) == len(parts) + 1
+
+
+def test_ledger_numbers_are_read_strictly(sqlite_store: Store, tmp_path: Path) -> None:
+    """DuckDB's casts would round '12.5' into the integer 13, read '0x1F' as 31 and '1_000'
+    as 1000, and take 'inf' and 'nan' for numbers: a ledger rejects them, with a reason."""
+    (tmp_path / "n.csv").write_text(
+        "id,qty,price\n1,12,12.5\n2,12.5,1e3\n3,0x1F,inf\n4,1_000,nan\n5,-3,1_000.5\n6,+7,0x10\n",
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "n.yaml"
+    mapping.write_text(
+        "us_atf_n:\n  agency: ATF\n  country: US\n  marking: AMBER\n  queries:\n"
+        "  - csv_url: n.csv\n    ledger:\n      name: n\n      columns:\n"
+        "        id: {column: id}\n        qty: {column: qty, type: integer}\n"
+        "        price: {column: price, type: float}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(IngestError):
+        ingest_mapping(sqlite_store, mapping, actor="t")
+    with (tmp_path / "n.yaml.errors.csv").open(encoding="utf-8") as fh:
+        bad = {(r["row"], r["column"]) for r in csv.DictReader(fh)}
+    assert bad == {
+        ("2", "qty"),
+        ("3", "qty"),
+        ("3", "price"),
+        ("4", "qty"),
+        ("4", "price"),
+        ("5", "price"),
+        ("6", "price"),
+    }
+    result = ingest_mapping(sqlite_store, mapping, actor="t", skip_invalid=True)
+    assert result.ledger_rows == 1  # only the first row is clean
+    rows = pq.read_table(sorted(sqlite_store.ledger_dir.rglob("part-*.parquet"))).to_pylist()
+    assert [(r["qty"], r["price"]) for r in rows] == [(12, 12.5)]

@@ -352,10 +352,15 @@ def _ledger_expr(col: LedgerColumn, scol: dict[str, str]) -> str:
     text = ident(scol[col.column])  # sanitized: NFC, stripped, empty -> NULL
     if col.type == "string":
         return text
+    # DuckDB's casts are lenient where a record must not be: '12.5' -> 13, '0x1F' -> 31,
+    # '1_000' -> 1000, 'inf' and 'nan' are doubles. Such text is rejected (NULL, reported).
     if col.type == "integer":
-        return f"try_cast({text} AS BIGINT)"
+        whole = f"regexp_full_match({text}, '[+-]?[0-9]+')"
+        return f"CASE WHEN {whole} THEN try_cast({text} AS BIGINT) END"
     if col.type == "float":
-        return f"try_cast({text} AS DOUBLE)"
+        number = f"try_cast({text} AS DOUBLE)"
+        plain = " AND ".join(f"NOT contains({text}, '{c}')" for c in ("_", "x", "X"))
+        return f"CASE WHEN isfinite({number}) AND {plain} THEN {number} END"
     if col.type == "boolean":
         return (
             f"(CASE WHEN lower({text}) IN ('true', 't', 'yes', 'y', '1', 'si', 'sí') THEN TRUE "
