@@ -308,3 +308,40 @@ def test_ledger_numbers_are_read_strictly(sqlite_store: Store, tmp_path: Path) -
     assert result.ledger_rows == 1  # only the first row is clean
     rows = pq.read_table(sorted(sqlite_store.ledger_dir.rglob("part-*.parquet"))).to_pylist()
     assert [(r["qty"], r["price"]) for r in rows] == [(12, 12.5)]
+
+
+def test_ledger_dates_without_a_format_are_iso_and_offsets_are_honoured(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """Without a format a date column reads ISO dates only: DuckDB's cast took '99999-01-01'
+    for a date and '-2024-01-01' for 2025 BC. A timestamp's offset was dropped (10:00+02:00
+    read as 10:00); it is now stored in UTC."""
+    (tmp_path / "d.csv").write_text(
+        "id,day,at\n"
+        "1,2024-01-05,2024-01-05T10:00:00+02:00\n"
+        "2,2024-1-6,2024-01-05 10:00:00\n"
+        "3,2024/01/07,2024-01-05T10:00:00Z\n"
+        "4,99999-01-01,2024-01-05T10:00:00-0500\n"
+        "5,-2024-01-01,2024-01-05 junk\n",
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "d.yaml"
+    mapping.write_text(
+        "us_atf_d:\n  agency: ATF\n  country: US\n  marking: AMBER\n  queries:\n"
+        "  - csv_url: d.csv\n    ledger:\n      name: d\n      columns:\n"
+        "        id: {column: id}\n        day: {column: day, type: date}\n"
+        "        at: {column: at, type: timestamp}\n",
+        encoding="utf-8",
+    )
+    result = ingest_mapping(sqlite_store, mapping, actor="t", skip_invalid=True)
+    with (tmp_path / "d.yaml.errors.csv").open(encoding="utf-8") as fh:
+        bad = {(r["row"], r["column"]) for r in csv.DictReader(fh)}
+    assert bad == {("4", "day"), ("5", "day"), ("5", "at")}
+    assert result.ledger_rows == 3
+    rows = pq.read_table(sorted(sqlite_store.ledger_dir.rglob("part-*.parquet"))).to_pylist()
+    got = sorted((r["id"], str(r["day"]), str(r["at"])) for r in rows)
+    assert got == [
+        ("1", "2024-01-05", "2024-01-05 08:00:00"),  # +02:00 -> UTC
+        ("2", "2024-01-06", "2024-01-05 10:00:00"),  # no offset: as written
+        ("3", "2024-01-07", "2024-01-05 10:00:00"),  # Z is UTC
+    ]

@@ -371,10 +371,23 @@ def _ledger_expr(col: LedgerColumn, scol: dict[str, str]) -> str:
     if col.type == "date":
         if col.format:
             return f"CAST(try_strptime({text}, {literal(col.format)}) AS DATE)"
-        return f"try_cast({text} AS DATE)"
+        return f"CASE WHEN {_iso(text)} THEN try_cast({text} AS DATE) END"
     if col.format:
         return f"try_strptime({text}, {literal(col.format)})"
-    return f"try_cast({text} AS TIMESTAMP)"
+    # an offset (Z, +02:00) is honoured: stored in UTC (a plain cast would drop it)
+    offset = f"regexp_matches({text}, '(Z|[+-][0-9]{{2}}:?[0-9]{{2}})$')"
+    return (
+        f"CASE WHEN NOT {_iso(text)} THEN NULL "
+        f"WHEN {offset} THEN timezone('UTC', try_cast({text} AS TIMESTAMPTZ)) "
+        f"ELSE try_cast({text} AS TIMESTAMP) END"
+    )
+
+
+def _iso(text: str) -> str:
+    """SQL: `text` is an ISO date with a four-digit year, maybe with a time. Without it
+    DuckDB's cast takes '99999-01-01' for a date and '-2024-01-01' for 2025 BC."""
+    day = "[0-9]{4}[-/][0-9]{1,2}[-/][0-9]{1,2}"
+    return f"regexp_full_match({text}, '{day}([ T][0-9:.]+(Z|[+-][0-9:]+)?)?')"
 
 
 def ledger_sql(ledger: LedgerSpec, scol: dict[str, str], where: str) -> tuple[str, list[Check]]:
