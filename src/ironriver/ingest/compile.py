@@ -358,9 +358,8 @@ def _ledger_expr(col: LedgerColumn, scol: dict[str, str]) -> str:
         whole = f"regexp_full_match({text}, '[+-]?[0-9]+')"
         return f"CASE WHEN {whole} THEN try_cast({text} AS BIGINT) END"
     if col.type == "float":
-        number = f"try_cast({text} AS DOUBLE)"
-        plain = " AND ".join(f"NOT contains({text}, '{c}')" for c in ("_", "x", "X"))
-        return f"CASE WHEN isfinite({number}) AND {plain} THEN {number} END"
+        number = f"try_cast({text} AS DOUBLE)"  # (refuses hexadecimal itself)
+        return f"CASE WHEN isfinite({number}) AND NOT contains({text}, '_') THEN {number} END"
     if col.type == "boolean":
         return (
             f"(CASE WHEN lower({text}) IN ('true', 't', 'yes', 'y', '1', 'si', 'sí') THEN TRUE "
