@@ -55,6 +55,10 @@ def speak_click() -> None:
             module.ngettext = click_ngettext  # type: ignore[attr-defined]
 
 
+EXAMPLE_WORDS = ("Examples:", "Example:")
+"""The headings of a help text's examples block, translated (longest first)."""
+
+
 def help_template(text: str) -> tuple[str, str]:
     """A command-line help text's translatable prose (its paragraphs, each on one line, as
     click rewraps them anyway) and its tail, kept as written: a `\\b` block (examples)."""
@@ -67,7 +71,8 @@ def translate_help(text: str, lang: Lang) -> str:
     prose, tail = help_template(text)
     if not tail:
         return translate(prose, lang)
-    tail = tail.replace("Example:", translate("Example:", lang), 1)
+    for word in EXAMPLE_WORDS:  # the examples' heading; the commands stay as written
+        tail = tail.replace(word, translate(word, lang), 1)
     return f"{translate(prose, lang)}\n\n{tail}" if prose else tail
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import click
 
-from ironriver.cli_i18n import help_template
+from ironriver.cli_i18n import EXAMPLE_WORDS, help_template
 from ironriver.i18n import LOCALE_DIR, Lang, catalog_key, fields_of
 
 PACKAGE = Path(__file__).resolve().parent
@@ -105,8 +105,10 @@ def help_texts(texts: Texts | None = None) -> Texts:
         prose, tail = help_template(text or "")
         if prose:
             texts.places[prose].append(place)
-        if "Example:" in tail:
-            texts.places["Example:"].append(place)
+        for word in EXAMPLE_WORDS:
+            if word in tail:
+                texts.places[word].append(place)
+                break
 
     def walk(cmd: click.Command, path: str) -> None:
         original = cmd.__dict__.get("_ironriver_help", {})  # English, if localized before

@@ -305,7 +305,7 @@ def mapping_group() -> None:
     "--header-row",
     type=click.IntRange(min=1),
     default=None,
-    help="A spreadsheet's header row (default: guessed).",
+    help="The row of the column names, under a title (default: guessed).",
 )
 @click.option(
     "--rows",
@@ -334,8 +334,8 @@ def draft_command(
     out: Path | None,
 ) -> None:
     """Draft a mapping for a new agency file (CSV, JSON Lines or a spreadsheet) from a sample
-    of its records: how to read it, and a typed ledger of every column, dates with their
-    layout. Lines marked CHECK are guesses to confirm; the entities are yours to add.
+    of its records: how to read it, a typed ledger of every column (dates with their layout)
+    and the entities its column names suggest. Lines marked CHECK are guesses to confirm.
 
     \b
     Examples:
