@@ -18,7 +18,7 @@ import shutil
 import signal
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -118,9 +118,10 @@ class HeldInterrupts:
     ends). Only the main thread receives signals; elsewhere this does nothing, and an ignored
     signal stays ignored."""
 
-    def __init__(self) -> None:
+    def __init__(self, notice: Callable[[], None] | None = None) -> None:
         self._previous: dict[int, Any] = {}
         self.caught: list[int] = []
+        self._notice = notice  # called once, at the first signal held (to say why we wait)
 
     def hold(self) -> None:
         if self._previous or threading.current_thread() is not threading.main_thread():
@@ -135,6 +136,8 @@ class HeldInterrupts:
             signal.signal(signum, self._catch)
 
     def _catch(self, signum: int, frame: FrameType | None) -> None:
+        if not self.caught and self._notice is not None:
+            self._notice()
         if signum not in self.caught:
             self.caught.append(signum)
         log.info("ingest.signal_held", signal=signal.Signals(signum).name)

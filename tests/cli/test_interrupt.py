@@ -145,8 +145,10 @@ def test_an_interrupt_during_the_commit_waits_for_the_ledger_parts(
         return real_commit(part)
 
     monkeypatch.setattr(PendingPart, "commit", commit_under_interrupt)
+    said: list[object] = []
     with pytest.raises(KeyboardInterrupt):
-        ingest_mapping(store, mapping, actor="test")
+        ingest_mapping(store, mapping, actor="test", progress=said.append)
+    assert said[-1] == "stopping once the commit is done…"  # why Ctrl-C seems to wait
     [ledger] = LedgerStore(store.ledger_dir).ledgers()
     assert ledger.rows == 2_000
     assert store.audit.verify().ok

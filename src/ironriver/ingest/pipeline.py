@@ -259,7 +259,8 @@ def ingest_mapping(
     # exists once the store is open), not to $TMPDIR, which may live in memory
     spill_root = store.ledger_dir.resolve().parent
     started = time.perf_counter()
-    held = HeldInterrupts()
+    # a signal during the commit waits for it (and the ledger parts): say so
+    held = HeldInterrupts(lambda: progress(t("stopping once the commit is done…")))
     try:
         with store.stage() as stage:
             for mapping in mappings:
