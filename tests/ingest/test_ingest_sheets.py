@@ -237,3 +237,23 @@ def test_two_readings_of_one_file_into_one_ledger_keep_both(tmp_path: Path) -> N
     again = ingest_mapping(store, mapping, actor="test")
     assert again.ledger_rows_new == 0  # and each reading is still idempotent
     store.close()
+
+
+def test_without_a_sheet_the_first_visible_one_is_read(tmp_path: Path) -> None:
+    """A workbook whose first sheet is a hidden lookup table: a query naming no sheet reads
+    the first one the program shows."""
+    import duckdb
+
+    path = tmp_path / "oculta.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    lookup = book.add_worksheet("Catalogo")
+    lookup.write_row(0, 0, ["CLAVE", "DESCRIPCION"])
+    lookup.hide()
+    data = book.add_worksheet("Datos")
+    data.write_row(0, 0, ["FOLIO"])
+    data.write_row(1, 0, ["A-1"])
+    data.activate()
+    book.close()
+    con = duckdb.connect()
+    assert load_source(con, SourceSpec(path, kind="xlsx"), ["FOLIO"]) == 1
+    assert con.execute("SELECT _row, FOLIO FROM src").fetchall() == [(2, "A-1")]

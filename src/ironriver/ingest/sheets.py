@@ -1,7 +1,8 @@
 """Spreadsheet sources: one sheet of an .xlsx, .xlsm, .xlsb, .xls or .ods workbook as text
 columns, read by fastexcel (calamine, in Rust) into Arrow.
 
-Rows are numbered as the spreadsheet program shows them (`header_row` is 1-based; the first
+A query reads the sheet it names, else the first visible one. Rows are numbered as the
+spreadsheet program shows them (`header_row` is 1-based; the first
 record under it is row `header_row + 1`), so an error report's row is the row to open.
 Every cell is read as text, as from a CSV file, with three rules for typed cells:
 - numbers read as the program shows them without a number format (12345, not 12345.0);
@@ -35,7 +36,8 @@ _DAY_ZERO = "1899-12-31 "
 
 @dataclass
 class Sheet:
-    """An opened sheet: its name and its header row's cells with their column positions."""
+    """An opened sheet: its name, its header row's cells with their column positions, and
+    every cell from the header row down, as text (the sheet is parsed once)."""
 
     path: Path
     name: str
@@ -43,6 +45,7 @@ class Sheet:
     header: list[str]  # the header row's cells as written ("" for an empty one)
     positions: list[int]  # each header cell's column (0 for A)
     date_formats: dict[str, str]  # the mapping's date format of a column, if any
+    cells: pa.Table  # the header row, then the records; one text column per header cell
     reader: Any
 
     @property
@@ -53,23 +56,12 @@ class Sheet:
     def read(self, refs: list[str]) -> pa.Table:
         """`_row` (the sheet's row number) and the `refs` columns as text (NULL when empty);
         every ref must be in `header`, once."""
-        columns = [self.positions[self.header.index(ref)] for ref in refs]
-        if not columns:  # a query that reads no column still has its records
-            columns = self.positions[:1]
-        data = self.reader.load_sheet(
-            self.name,
-            header_row=None,
-            skip_rows=self.header_row,  # 0-based: the row after the header
-            use_columns=columns,
-            dtypes=dict.fromkeys(columns, "string"),
-            skip_whitespace_tail_rows=True,
-            eager=True,
-        )
+        data = self.cells.slice(1)
         n = data.num_rows
         rows = pa.array(np.arange(self.header_row + 1, self.header_row + 1 + n, dtype=np.int64))
         out = {"_row": rows}
-        for i, ref in enumerate(refs):
-            text = data.column(i).cast(pa.string())
+        for ref in refs:
+            text = data.column(self.header.index(ref)).cast(pa.string())
             out[ref] = _typed_dates(text, self.date_formats.get(ref))
         table = pa.table(out)
         if not refs:
@@ -81,12 +73,15 @@ class Sheet:
 
 
 def open_sheet(path: Path, spec: SourceSpec) -> Sheet:
-    """Open the query's sheet and read its header row; an `IngestError` saying what to fix
-    when the file is not a workbook, the sheet does not exist or is empty."""
+    """Open the query's sheet and read it; an `IngestError` saying what to fix when the file
+    is not a workbook, the sheet does not exist or is empty."""
     import fastexcel  # imported on first use: most ingests read no spreadsheet
 
     try:
         reader = fastexcel.read_excel(str(path))
+        name, loaded = _pick(path, reader, spec)
+        infos = loaded.available_columns()
+        cells = loaded.to_arrow() if infos else None
     except fastexcel.FastExcelError as exc:
         raise IngestError(
             msg(
@@ -100,12 +95,6 @@ def open_sheet(path: Path, spec: SourceSpec) -> Sheet:
                 "password-protected."
             ),
         ) from None
-    name = _sheet_name(path, list(reader.sheet_names), spec.sheet)
-    head = reader.load_sheet(
-        name, header_row=None, skip_rows=spec.header_row - 1, n_rows=1, dtypes="string"
-    )
-    infos = head.available_columns()
-    cells = head.to_arrow() if infos else None
     if cells is None or cells.num_rows == 0:
         raise IngestError(
             msg(
@@ -119,31 +108,53 @@ def open_sheet(path: Path, spec: SourceSpec) -> Sheet:
                 "the sheet holding the records."
             ),
         )
+    if not isinstance(cells, pa.Table):  # a record batch
+        cells = pa.Table.from_batches([cells])
     header = [cells.column(i)[0].as_py() or "" for i in range(cells.num_columns)]
-    sheet = Sheet(
+    return Sheet(
         path=path,
         name=name,
         header_row=spec.header_row,
         header=[str(h) for h in header],
         positions=[int(info.absolute_index) for info in infos],
         date_formats=dict(spec.date_formats),
+        cells=cells,
         reader=reader,
     )
-    return sheet
 
 
-def _sheet_name(path: Path, names: list[str], wanted: str | int | None) -> str:
+def _load(reader: Any, name: str, header_row: int) -> Any:
+    """A sheet from its header row down, every cell as text (fastexcel parses the whole
+    sheet whatever is asked of it, so it is asked once)."""
+    return reader.load_sheet(
+        name,
+        header_row=None,
+        skip_rows=header_row - 1,
+        dtypes="string",
+        skip_whitespace_tail_rows=True,
+    )
+
+
+def _pick(path: Path, reader: Any, spec: SourceSpec) -> tuple[str, Any]:
+    """The sheet a query reads, loaded: the one it names (by name or 1-based position),
+    else the first the program shows (a hidden lookup sheet before it is passed over)."""
+    names = list(reader.sheet_names)
     if not names:
         raise IngestError(
             msg("{file} holds no sheet.", file=path.name),
             hint=msg("Check the export that made it."),
         )
+    wanted = spec.sheet
     if wanted is None:
-        return names[0]
+        for name in names:
+            loaded = _load(reader, name, spec.header_row)
+            if loaded.visible == "visible":
+                return name, loaded
+        return names[0], _load(reader, names[0], spec.header_row)
     if isinstance(wanted, int) and 1 <= wanted <= len(names):
-        return names[wanted - 1]
+        return names[wanted - 1], _load(reader, names[wanted - 1], spec.header_row)
     if isinstance(wanted, str) and wanted in names:
-        return wanted
+        return wanted, _load(reader, wanted, spec.header_row)
     raise IngestError(
         msg(
             "{file} has no sheet {sheet}; its sheets are: {sheets}.",
