@@ -464,8 +464,8 @@ def export(ctx: click.Context, out: Path | None, schema: str | None, fmt: str, r
             write_statements(table, str(target) if target else sys.stdout.buffer, fmt)
             n = table.num_rows
             done = nt(
-                "Exported {n} statement to {path}",
-                "Exported {n} statements to {path}",
+                "Exported {n:,} statement to {path}",
+                "Exported {n:,} statements to {path}",
                 n,
                 path=out,
             )
@@ -480,7 +480,7 @@ def export(ctx: click.Context, out: Path | None, schema: str | None, fmt: str, r
                 )
                 n += 1
             done = nt(
-                "Exported {n} entity to {path}", "Exported {n} entities to {path}", n, path=out
+                "Exported {n:,} entity to {path}", "Exported {n:,} entities to {path}", n, path=out
             )
     if out:
         click.echo(done, err=True)
@@ -571,8 +571,8 @@ def audit_verify(ctx: click.Context) -> None:
         if result.ok:
             click.echo(
                 nt(
-                    "Audit log intact: {n} event ({chains}).",
-                    "Audit log intact: {n} events ({chains}).",
+                    "Audit log intact: {n:,} event ({chains}).",
+                    "Audit log intact: {n:,} events ({chains}).",
                     result.events,
                     chains=chains,
                 )
