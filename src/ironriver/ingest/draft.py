@@ -37,6 +37,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+import pyarrow as pa
+
 from ironriver.errors import IngestError
 from ironriver.i18n import Msg, msg, nmsg, t
 from ironriver.ingest.clean import english_months, names_months
@@ -170,7 +172,7 @@ def _sample_csv(path: Path, rows: int) -> tuple[Draft, list[list[str]]]:
         except UnicodeDecodeError:
             continue
     text = text.removeprefix("\ufeff")
-    delimiter, header_row = csv_layout(text.splitlines()[:_HEADER_SCAN_ROWS])
+    delimiter, header_row = csv_layout(text.split("\n", _HEADER_SCAN_ROWS)[:_HEADER_SCAN_ROWS])
     records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     for _ in range(header_row - 1):  # a title above the header
         next(records, None)
@@ -241,12 +243,12 @@ def _sample_jsonl(path: Path, rows: int) -> tuple[Draft, list[list[str]]]:
 def _sample_sheet(
     path: Path, sheet: str | int | None, header_row: int | None, rows: int
 ) -> tuple[Draft, list[list[str]]]:
-    spec = SourceSpec(path, kind="xlsx", sheet=sheet)
+    # parsed once (fastexcel parses a whole sheet for any request): from row 1 when the
+    # header row is to be found, then read from it
+    spec = SourceSpec(path, kind="xlsx", sheet=sheet, header_row=header_row or 1)
     opened = open_sheet(path, spec)  # names the sheet, or says what is wrong
     if header_row is None:
-        header_row = _header_row(opened.reader, opened.name)
-    spec = replace(spec, sheet=opened.name, header_row=header_row)
-    opened = open_sheet(path, spec)
+        opened = opened.below(_header_row(opened.cells.slice(0, _HEADER_SCAN_ROWS)))
     header = opened.header
     refs = sorted({h for h in header if h and header.count(h) == 1})
     opened.date_formats = dict.fromkeys(refs, _TYPED_FORMAT)
@@ -256,15 +258,14 @@ def _sample_sheet(
         values = table.column(h).drop_null().to_pylist() if h in refs else []
         samples.append([str(v) for v in values])
     columns = [ColumnGuess(h, "", "string") for h in header]
-    draft = Draft(path, "xlsx", table.num_rows, columns, sheet=opened.name, header_row=header_row)
+    draft = Draft(
+        path, "xlsx", table.num_rows, columns, sheet=opened.name, header_row=opened.header_row
+    )
     return draft, samples
 
 
-def _header_row(reader: object, sheet: str) -> int:
-    """The 1-based row of a sheet's column names (module doc)."""
-    top = reader.load_sheet(  # type: ignore[attr-defined]
-        sheet, header_row=None, n_rows=_HEADER_SCAN_ROWS, dtypes="string", eager=True
-    )
+def _header_row(top: pa.Table) -> int:
+    """The 1-based row of a sheet's column names among its first rows `top` (module doc)."""
     counts = [0] * top.num_rows
     for column in top.columns:
         for i, value in enumerate(column.to_pylist()):

@@ -46,12 +46,17 @@ class Sheet:
     positions: list[int]  # each header cell's column (0 for A)
     date_formats: dict[str, str]  # the mapping's date format of a column, if any
     cells: pa.Table  # the header row, then the records; one text column per header cell
-    reader: Any
 
     @property
     def letters(self) -> list[str]:
         """The header cells' column letters (A, B, ..., AA), as the program shows them."""
         return [_letters(position) for position in self.positions]
+
+    def below(self, header_row: int) -> Sheet:
+        """The same sheet with its header on row `header_row` (at or below this one's): the
+        rows above dropped, without parsing the sheet again."""
+        cells = self.cells.slice(header_row - self.header_row)
+        return _sheet(self.path, self.name, header_row, self.positions, cells, self.date_formats)
 
     def read(self, refs: list[str]) -> pa.Table:
         """`_row` (the sheet's row number) and the `refs` columns as text (NULL when empty);
@@ -95,32 +100,37 @@ def open_sheet(path: Path, spec: SourceSpec) -> Sheet:
                 "password-protected."
             ),
         ) from None
+    if cells is not None and not isinstance(cells, pa.Table):  # a record batch
+        cells = pa.Table.from_batches([cells])
+    positions = [int(info.absolute_index) for info in infos]
+    return _sheet(path, name, spec.header_row, positions, cells, dict(spec.date_formats))
+
+
+def _sheet(
+    path: Path,
+    name: str,
+    header_row: int,
+    positions: list[int],
+    cells: pa.Table | None,
+    date_formats: dict[str, str],
+) -> Sheet:
+    """A `Sheet` from its cells (the header row first), or the error for a sheet that has
+    no such row."""
     if cells is None or cells.num_rows == 0:
         raise IngestError(
             msg(
                 "Sheet {sheet} of {file} has no row {row}: it is empty or shorter.",
                 sheet=repr(name),
                 file=path.name,
-                row=spec.header_row,
+                row=header_row,
             ),
             hint=msg(
                 "Set the query's header_row to the row holding the column names, or sheet to "
                 "the sheet holding the records."
             ),
         )
-    if not isinstance(cells, pa.Table):  # a record batch
-        cells = pa.Table.from_batches([cells])
-    header = [cells.column(i)[0].as_py() or "" for i in range(cells.num_columns)]
-    return Sheet(
-        path=path,
-        name=name,
-        header_row=spec.header_row,
-        header=[str(h) for h in header],
-        positions=[int(info.absolute_index) for info in infos],
-        date_formats=dict(spec.date_formats),
-        cells=cells,
-        reader=reader,
-    )
+    header = [str(cells.column(i)[0].as_py() or "") for i in range(cells.num_columns)]
+    return Sheet(path, name, header_row, header, positions, date_formats, cells)
 
 
 def _load(reader: Any, name: str, header_row: int) -> Any:
