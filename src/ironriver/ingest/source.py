@@ -511,8 +511,7 @@ def _missing(
             name=repr(name),
             ref=repr(ref),
         )
-    elif spec.kind == "csv" and len(present) == 1 and _other_delimiter(spec, present[0]):
-        shown = _other_delimiter(spec, present[0])
+    elif spec.kind == "csv" and len(present) == 1 and (shown := _other_delimiter(spec, present[0])):
         hint = msg(
             'The header is one column holding "{shown}": the file looks '
             "{shown}-separated. Set {example} in the query.",
@@ -782,10 +781,7 @@ def _csv_header(con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec) ->
 
 
 def _raw_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec, refs: list[str]) -> str:
-    header = _csv_header(con, path, spec)
-    missing = [r for r in refs if r not in header]
-    if missing:
-        raise _missing(spec, missing, header, len(missing) == len(set(refs)))
+    _check_header(spec, _csv_header(con, path, spec), refs)
     cols = "".join(f", CAST({ident(r)} AS VARCHAR) AS {ident(r)}" for r in refs)  # after _one,
     # which keeps the SELECT valid when the mapping reads no column
     # Parallel parse into a table; the record number is then its rowid (insertion order is
