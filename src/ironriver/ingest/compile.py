@@ -268,9 +268,7 @@ class EntityCompiler:
         return sig not in others
 
 
-def build_statements(
-    con: duckdb.DuckDBPyConnection, comp: EntityCompiler, dataset: str, source_name: str
-) -> None:
+def build_statements(con: duckdb.DuckDBPyConnection, comp: EntityCompiler, dataset: str) -> None:
     """Create the view `stmts`: hashed statements of one query, each id once (first record
     wins). A view, not a table: the write streams it (sorted) straight into the store's stage.
 

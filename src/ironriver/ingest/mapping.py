@@ -199,11 +199,12 @@ def _source(where: Where, data: dict[str, Any], base: Path) -> SourceSpec:
     csv_urls = _as_list(data, "csv_url", "csv_urls")
     jsonl_urls = _as_list(data, "jsonl_url", "jsonl_urls")
     xlsx_urls = _as_list(data, "xlsx_url", "xlsx_urls")
-    urls = (
-        [(u, "csv") for u in csv_urls]
-        + [(u, "jsonl") for u in jsonl_urls]
-        + [(u, "xlsx") for u in xlsx_urls]
-    )
+    kinds: tuple[SourceKind, ...] = ("csv", "jsonl", "xlsx")
+    urls = [
+        (u, k)
+        for k, found in zip(kinds, (csv_urls, jsonl_urls, xlsx_urls), strict=True)
+        for u in found
+    ]
     if "database" in data:
         raise _fail(
             where,
@@ -253,7 +254,7 @@ def _source(where: Where, data: dict[str, Any], base: Path) -> SourceSpec:
     sheet, header_row = _sheet(where, data, kind)
     return SourceSpec(
         path=path.resolve(),
-        kind="jsonl" if kind == "jsonl" else "xlsx" if kind == "xlsx" else "csv",
+        kind=kind,
         encoding=encoding,
         delimiter=delimiter,
         filters=_filters(where, data.get("filters")),

@@ -162,7 +162,7 @@ def _prepare(
                 con.execute("DELETE FROM cln WHERE _row IN (SELECT _row FROM bad)")
                 # (the ledger write leaves out the rows of `bad` itself: `led` is a view)
         if query.entities:
-            build_statements(con, comp, mapping.name, query.source.label)  # reads cln
+            build_statements(con, comp, mapping.name)  # reads cln
         if query.ledger is None:  # else `led`, a view over them, is read by _write
             con.execute("DROP VIEW san")
             drop_source(con)
