@@ -809,30 +809,23 @@ def eval_drafts(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
     \b
     Example: ironriver eval drafts --world w
     """
-    from ironriver.ingest.evaluate import (
-        ENTITY_PRECISION_FLOOR,
-        ENTITY_RECALL_FLOOR,
-        draft_agreement,
-        entity_agreement,
-    )
+    from ironriver.ingest.evaluate import evaluate_drafts
 
-    checks = draft_agreement(world_dir)
-    score = entity_agreement(world_dir)
+    result = evaluate_drafts(world_dir)
+    checks, score = result.dates, result.entities
     if as_json:
-        data = {"dates": [c.as_dict() for c in checks], "entities": score.as_dict()}
-        click.echo(json.dumps(data, indent=2))
+        click.echo(json.dumps(result.as_dict(), indent=2))
     else:
         headers = [t("file"), t("column"), t("mapping"), t("draft"), t("agrees")]
         shown = {True: t("yes"), False: t("NO"), None: t("no value")}
         rows = [[c.file, c.column, c.expected, c.drafted, shown[c.ok]] for c in checks]
         table(rows, headers)
-    judged = [c for c in checks if c.ok is not None]
-    agree = sum(1 for c in judged if c.ok)
+    judged = result.dates_judged
     click.echo(
         t(
             "{agree} of {n} date columns drafted as their mapping reads them ({empty} with no "
             "value in the sample)",
-            agree=agree,
+            agree=sum(1 for c in judged if c.ok),
             n=len(judged),
             empty=len(checks) - len(judged),
         ),
@@ -855,8 +848,7 @@ def eval_drafts(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
         click.echo(t("  not suggested: {pair}", pair=missed), err=True)
     for extra in score.extra:
         click.echo(t("  not in the mappings: {pair}", pair=extra), err=True)
-    entities_ok = score.precision >= ENTITY_PRECISION_FLOOR and score.recall >= ENTITY_RECALL_FLOOR
-    if agree < len(judged) or not judged or not entities_ok:
+    if not result.ok:
         ctx.exit(1)
 
 

@@ -34,26 +34,6 @@ class DraftCheck:
         return asdict(self)
 
 
-def draft_agreement(world: Path, rows: int = SAMPLE_ROWS) -> list[DraftCheck]:
-    """Every dated column of the world's agency files, with the draft's guess for it."""
-    checks = []
-    for mapping_path in WorldPaths(Path(world)).mappings():
-        for dataset in load_mapping(mapping_path):
-            for query in dataset.queries:
-                formats = dict(query.source.date_formats)
-                if not formats:
-                    continue
-                draft = draft_file(query.source.path, country=dataset.country, rows=rows)
-                guessed = {c.header: c for c in draft.columns}
-                for column, fmt in sorted(formats.items()):
-                    expected = f"{'timestamp' if '%H' in fmt else 'date'} {fmt}"
-                    guess = guessed.get(column)
-                    drafted = f"{guess.type} {guess.format or ''}".strip() if guess else ""
-                    ok = None if guess is not None and not guess.values else drafted == expected
-                    checks.append(DraftCheck(query.source.path.name, column, expected, drafted, ok))
-    return checks
-
-
 SCORED_SCHEMATA = ("Individual", "Firearm", "Vehicle", "Phone", "Organization")
 """The things `suggest` names (events are the analyst's to map)."""
 ENTITY_PRECISION_FLOOR = 0.95
@@ -86,35 +66,92 @@ class EntityScore:
         return {**asdict(self), "precision": self.precision, "recall": self.recall}
 
 
-def entity_agreement(world: Path) -> EntityScore:
-    """`suggest` scored against the world's mappings (`EntityScore`): a pair is one column
-    read into one property of one schema; a join of several columns is not scored."""
+@dataclass(frozen=True)
+class DraftEvaluation:
+    """The drafts of a world's agency files beside the agencies' own mappings."""
+
+    dates: list[DraftCheck]
+    entities: EntityScore
+
+    @property
+    def dates_judged(self) -> list[DraftCheck]:
+        """The date checks with a sampled value to judge by."""
+        return [c for c in self.dates if c.ok is not None]
+
+    @property
+    def ok(self) -> bool:
+        """Every judged date column agrees (and there is one), and the suggested entities
+        are at or above the floors."""
+        judged = self.dates_judged
+        return (
+            bool(judged)
+            and all(c.ok for c in judged)
+            and self.entities.precision >= ENTITY_PRECISION_FLOOR
+            and self.entities.recall >= ENTITY_RECALL_FLOOR
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        return {"dates": [c.as_dict() for c in self.dates], "entities": self.entities.as_dict()}
+
+
+def evaluate_drafts(world: Path, rows: int = SAMPLE_ROWS) -> DraftEvaluation:
+    """Draft each of the world's agency files once and score it (module doc): its dated
+    columns against the layouts the mappings give them, and the entities `suggest` makes of
+    its column names against the (column, Schema.property) pairs the mappings map. A pair is
+    one column read into one property of one schema of `SCORED_SCHEMATA`; a join of several
+    columns is not scored."""
+    countries: dict[Path, str] = {}
+    formats: dict[Path, dict[str, str]] = {}
     mapped: dict[Path, set[tuple[str, str]]] = {}
     for mapping_path in WorldPaths(Path(world)).mappings():
         for dataset in load_mapping(mapping_path):
             for query in dataset.queries:
-                pairs = mapped.setdefault(query.source.path, set())
+                path = query.source.path
+                countries.setdefault(path, dataset.country)
+                formats.setdefault(path, {}).update(query.source.date_formats)
+                pairs = mapped.setdefault(path, set())
                 for entity in query.entities:
                     if entity.schema not in SCORED_SCHEMATA:
                         continue
                     for prop in entity.properties:
                         if len(prop.columns) == 1 and prop.entity is None:
                             pairs.add((prop.columns[0], f"{entity.schema}.{prop.name}"))
+    checks: list[DraftCheck] = []
     suggested = agreed = total = 0
     missed: list[str] = []
     extra: list[str] = []
-    for path, expected in sorted(mapped.items()):
-        if not expected:
+    for path in sorted(countries):
+        if not formats[path] and not mapped[path]:
             continue
-        draft = draft_file(path, rows=100)
-        drafted = {
+        draft = draft_file(path, country=countries[path], rows=rows)
+        guessed = {c.header: c for c in draft.columns}
+        for column, fmt in sorted(formats[path].items()):
+            expected = f"{'timestamp' if '%H' in fmt else 'date'} {fmt}"
+            guess = guessed.get(column)
+            drafted = f"{guess.type} {guess.format or ''}".strip() if guess else ""
+            ok = None if guess is not None and not guess.values else drafted == expected
+            checks.append(DraftCheck(path.name, column, expected, drafted, ok))
+        expected_pairs = mapped[path]
+        if not expected_pairs:
+            continue
+        drafted_pairs = {
             (column, f"{s.schema}.{prop}")
             for s in suggest([c.header for c in draft.columns])
             for prop, column in s.properties.items()
         }
-        suggested += len(drafted)
-        total += len(expected)
-        agreed += len(drafted & expected)
-        missed += [f"{path.name}:{c} {p}" for c, p in sorted(expected - drafted)]
-        extra += [f"{path.name}:{c} {p}" for c, p in sorted(drafted - expected)]
-    return EntityScore(suggested, total, agreed, missed, extra)
+        suggested += len(drafted_pairs)
+        total += len(expected_pairs)
+        agreed += len(drafted_pairs & expected_pairs)
+        missed += [f"{path.name}:{c} {p}" for c, p in sorted(expected_pairs - drafted_pairs)]
+        extra += [f"{path.name}:{c} {p}" for c, p in sorted(drafted_pairs - expected_pairs)]
+    return DraftEvaluation(checks, EntityScore(suggested, total, agreed, missed, extra))
+
+
+def draft_agreement(world: Path, rows: int = SAMPLE_ROWS) -> list[DraftCheck]:
+    """Every dated column of the world's agency files, with the draft's guess for it."""
+    return evaluate_drafts(world, rows).dates
+
+
+def entity_agreement(world: Path) -> EntityScore:
+    """`suggest` scored against the world's mappings (`evaluate_drafts`)."""
+    return evaluate_drafts(world).entities
