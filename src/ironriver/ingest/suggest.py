@@ -133,17 +133,15 @@ def _role(header: str) -> tuple[str, str | None, str] | None:
         if found[-len(role) :] == role:
             prefix = found[: -len(role)]
             schema, prop = _ROLES[role]
-            owner = "_".join(prefix)
             if not prefix:
                 return "", schema, prop
-            if len(prefix) == 1 and prefix[0] in _THINGS:
-                thing = _THINGS[prefix[0]]
-                if schema in (None, thing):
-                    return prefix[0], thing, prop
-                return None
-            if len(prefix) == 1 and prefix[0] in _PEOPLE and schema in ("Individual", "Phone"):
+            owner = prefix[0] if len(prefix) == 1 else ""
+            thing = _THINGS.get(owner)
+            if thing is not None and schema in (None, thing):
+                return owner, thing, prop
+            if owner in _PEOPLE and schema in ("Individual", "Phone"):
                 return owner, schema, prop
-            return None  # PORT_NAME, ESTADO_X: not a thing of ours
+            return None  # PORT_NAME, ESTADO_X, ARMA_PLACA: not a thing of ours
     return None
 
 
@@ -151,8 +149,7 @@ def suggest(headers: list[str]) -> list[Suggestion]:
     """The entities the column names suggest (module doc), in the file's column order."""
     roles = [(h, _role(h)) for h in headers if h and headers.count(h) == 1]
     # make/model/type alone: the file's firearm if it names one, else its vehicle
-    plain_things = {s for _, r in roles if r and not r[0] and r[1] in ("Firearm", "Vehicle")
-                    for s in [r[1]]}  # fmt: skip
+    plain_things = {r[1] for _, r in roles if r and not r[0] and r[1] in ("Firearm", "Vehicle")}
     default_thing = "Firearm" if "Firearm" in plain_things or not plain_things else "Vehicle"
     entities: dict[tuple[str, str], Suggestion] = {}
     for header, role in roles:
