@@ -320,12 +320,7 @@ def search(
             msg("Nothing to search for: TEXT is empty."),
             hint=msg("Give a name or an identifier, e.g. {example}.", example='"jose perez"'),
         )
-    view = app.view(reason)
-    hits = view.by_identifier(text, limit, schema)
-    if not identifier:  # one box for both, as an analyst types
-        seen = {h.entity_id for h in hits}
-        names = [h for h in view.search(text, schema, limit) if h.entity_id not in seen]
-        hits = (hits + names)[:limit]
+    hits = app.view(reason).find(text, schema, limit, identifiers_only=identifier)
     data = [h.__dict__ for h in hits]
 
     app.emit(

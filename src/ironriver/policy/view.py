@@ -453,6 +453,23 @@ class View:
         return name if row is None else f"{name}:{row}"
 
     # -- search --------------------------------------------------------------------------
+    def find(
+        self,
+        text: str,
+        schema: str | None = None,
+        limit: int = 20,
+        identifiers_only: bool = False,
+    ) -> list[SearchHit]:
+        """One search box, as an analyst types into it: entities with an identifier equal to
+        `text` first (`by_identifier`), then those whose names match it (`search`), each
+        entity once, at most `limit`."""
+        hits = self.by_identifier(text, limit, schema)
+        if identifiers_only:
+            return hits
+        seen = {h.entity_id for h in hits}
+        names = [h for h in self.search(text, schema, limit) if h.entity_id not in seen]
+        return (hits + names)[:limit]
+
     def search(self, text: str, schema: str | None = None, limit: int = 20) -> list[SearchHit]:
         """Entities with a visible name having a word that starts with each word of `text`
         (accents and case ignored: "jose per" finds "José Pérez López"), best (shortest)
