@@ -197,8 +197,9 @@ def test_a_header_read_twice_is_named_by_the_sheets_column_letters(tmp_path: Pat
         tmp_path / "a.xlsx", [["A-1", "x", "y"]], header=["FOLIO", "SERIE", "FOLIO"]
     )
     spec = SourceSpec(path, kind="xlsx", sheet="Ventas", header_row=3)
-    with pytest.raises(IngestError, match=r"names FOLIO more than once \(columns A, C\)"):
+    with pytest.raises(IngestError, match=r"names FOLIO more than once \(columns A, C\)") as e:
         load_source(duckdb.connect(), spec, ["FOLIO", "SERIE"])
+    assert str(e.value.hint) == "Rename all but one of them in the sheet's header, row 3."
     assert load_source(duckdb.connect(), spec, ["SERIE"]) == 1  # a repeat not read is fine
 
 

@@ -57,8 +57,14 @@ def test_repeated_header_names_go_through_duckdb(tmp_path: Path) -> None:
     path = tmp_path / "a.csv"
     path.write_text("a,a,c\n1,2,3\n", encoding="utf-8")
     # a mapping reading the repeated name could not tell which column it meant
-    with pytest.raises(IngestError, match=r"names a more than once \(columns 1, 2\)"):
+    with pytest.raises(IngestError, match=r"names a more than once \(columns 1, 2\)") as e:
         _load(path, ["a", "c"])
+    assert str(e.value.hint) == "Rename all but one of them in the file's header, line 1."
+    titled = tmp_path / "titled.csv"
+    titled.write_text("Ventas de enero\n\na,a,c\n1,2,3\n", encoding="utf-8")
+    with pytest.raises(IngestError) as e:
+        load_source(duckdb.connect(), SourceSpec(titled, header_row=3), ["a", "c"])
+    assert str(e.value.hint) == "Rename all but one of them in the file's header, line 3."
     con, rows = _load(path, ["a_1", "c"])  # DuckDB's name for the second one
     assert rows == [(1, "2", "3")]
     # every source holds its sanitized text, whichever reader read it

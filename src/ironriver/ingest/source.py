@@ -598,7 +598,17 @@ def _check_twice(
                 column=twice[0],
                 places=", ".join(found),
             ),
-            hint=msg("Rename all but one of them in the file's first line."),
+            hint=(
+                msg(
+                    "Rename all but one of them in the sheet's header, row {row}.",
+                    row=spec.header_row,
+                )
+                if places
+                else msg(
+                    "Rename all but one of them in the file's header, line {line}.",
+                    line=spec.header_row,
+                )
+            ),
         )
 
 
