@@ -77,10 +77,10 @@ def test_rejected_records_in_both_languages(sales_dir: Path) -> None:
     with pytest.raises(IngestError) as info:
         check_mapping(sales_dir / "sales.yaml")
     err = info.value
-    assert str(err).startswith("4 of 10 records rejected, nothing was ingested: ")
+    assert str(err).startswith("2 of 5 records rejected, nothing was ingested: ")
     assert "(first at row 2)" in err.message and "What to do: " in str(err) and " See " in str(err)
     spanish = err.render("es")
-    assert spanish.startswith("Se rechazaron 4 de 10 registros; no se cargó nada: ")
+    assert spanish.startswith("Se rechazaron 2 de 5 registros; no se cargó nada: ")
     assert "(la primera en la fila 2)" in spanish and "Vea " in spanish
     # the reasons were built in English (the language then current), the CSV stays English
     report = _report(err.report_path)
@@ -156,11 +156,11 @@ def test_cli_dry_run_in_spanish(sales_dir: Path) -> None:
         ingest_command, ["--as", "us-atf-analyst", "--dry-run", str(sales_dir / "sales.yaml")]
     )
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("Checked us_atf_dealer_sales: 8 records would give ")
+    assert result.stdout.startswith("Checked us_atf_dealer_sales: 4 records would give ")
     with use_lang("es"):
         result = CliRunner().invoke(
             ingest_command, ["--as", "us-atf-analyst", "--dry-run", str(sales_dir / "sales.yaml")]
         )
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("Revisión de us_atf_dealer_sales: 8 registros → ")
+    assert result.stdout.startswith("Revisión de us_atf_dealer_sales: 4 registros → ")
     assert "No se escribió nada." in result.stdout

@@ -31,6 +31,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ironriver.errors import IngestError
 from ironriver.i18n import joined, msg, nmsg, nt, t
@@ -97,6 +98,28 @@ class _Prepared:
     records: int
     rejected: int
     source_digest: str  # SHA-256 of the source file's bytes (names its ledger part), or ""
+    rejected_rows: pa.Array  # the distinct rows (`_row`) of the `rejected` records
+
+
+@dataclass
+class _Tally:
+    """An ingest's records and rejected records, each counted once however many of its
+    queries read the file (two queries of one file, e.g. by different filters, read its
+    records once each but the file holds them once)."""
+
+    records: dict[tuple[str, str | None, int], int] = field(default_factory=dict)
+    rejected: dict[tuple[str, str | None, int], list[pa.Array]] = field(default_factory=dict)
+
+    def add(self, prep: _Prepared, result: IngestResult) -> None:
+        """Count `prep`'s file (once) and rejected rows into `result`."""
+        source = prep.query.source
+        key = (str(source.path.resolve()), source.sheet, source.header_row)
+        self.records[key] = max(self.records.get(key, 0), prep.records)
+        self.rejected.setdefault(key, []).append(prep.rejected_rows)
+        result.records = sum(self.records.values())
+        result.rejected = sum(
+            len(pc.unique(pa.chunked_array(rows, pa.int64()))) for rows in self.rejected.values()
+        )
 
 
 def dataset_info(mapping: DatasetMapping) -> DatasetInfo:
@@ -152,11 +175,13 @@ def _prepare(
             con.execute(f"CREATE TEMP VIEW led AS {sql}")
             checks += [check_sql(c, "led") for c in lchecks]
         rejected = build_bad_table(con, checks)
+        rejected_rows = pa.array([], pa.int64())
         if rejected:
             bad = con.sql(
                 'SELECT _row, "column", value, reason FROM bad ORDER BY _row, "column"'
             ).to_arrow_table()
             report.add(query.source.label, bad)
+            rejected_rows = pc.unique(bad.column("_row")).cast(pa.int64())
             _suggest_date_formats(con, checks, report, records)
             if skip_invalid and query.entities:
                 con.execute("DELETE FROM cln WHERE _row IN (SELECT _row FROM bad)")
@@ -175,6 +200,7 @@ def _prepare(
             records,
             rejected,
             source_digest,
+            rejected_rows,
         )
     except BaseException:
         con.close()
@@ -252,6 +278,7 @@ def ingest_mapping(
     mappings, report_file = _start(mapping_path, report_path, principal)
     report = ErrorReport()
     result = IngestResult(datasets=[m.name for m in mappings])
+    tally = _Tally()
     files: list[str] = []
     parts: list[PendingPart] = []
     ledgers = LedgerStore(store.ledger_dir)
@@ -269,8 +296,7 @@ def ingest_mapping(
                     prep = _prepare_logged(
                         mapping, query, report, skip_invalid, progress, memory_mb, spill_root
                     )
-                    result.records += prep.records
-                    result.rejected += prep.rejected
+                    tally.add(prep, result)
                     try:
                         if skip_invalid or not report.rows:  # else nothing will be written
                             _stage_query(prep, stage, ledgers, parts, result, batch_rows, progress)
@@ -362,14 +388,14 @@ def check_mapping(
     mappings, report_file = _start(mapping_path, report_path, principal)
     report = ErrorReport()
     result = IngestResult(datasets=[m.name for m in mappings], dry_run=True)
+    tally = _Tally()
     for mapping in mappings:
         for query in mapping.queries:
             prep = _prepare_logged(
                 mapping, query, report, skip_invalid, no_progress, memory_mb, spill_root
             )
             try:
-                result.records += prep.records
-                result.rejected += prep.rejected
+                tally.add(prep, result)
                 if prep.statements:
                     result.statements += int(
                         prep.con.sql("SELECT count(*) FROM stmts").fetchall()[0][0]
