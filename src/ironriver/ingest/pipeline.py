@@ -107,8 +107,8 @@ class _Tally:
     queries read the file (two queries of one file, e.g. by different filters, read its
     records once each but the file holds them once)."""
 
-    records: dict[tuple[str, str | None, int], int] = field(default_factory=dict)
-    rejected: dict[tuple[str, str | None, int], list[pa.Array]] = field(default_factory=dict)
+    records: dict[tuple[str, str | int | None, int], int] = field(default_factory=dict)
+    rejected: dict[tuple[str, str | int | None, int], list[pa.Array]] = field(default_factory=dict)
 
     def add(self, prep: _Prepared, result: IngestResult) -> None:
         """Count `prep`'s file (once) and rejected rows into `result`."""
