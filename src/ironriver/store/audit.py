@@ -76,7 +76,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, create_engine, delete, func, insert, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    create_engine,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy import text as sql
 from sqlalchemy.exc import DBAPIError
 
@@ -157,11 +167,20 @@ class _Chain:
     events: Table
     head: Table
     pg_lock: str  # serialises appends on PostgreSQL (SQLite writers are serial already)
+    # whether an append serialises on the head row (`SELECT ... FOR UPDATE`) once the chain
+    # has one, instead of `pg_lock`: the reads chain, appended to by every audited read, so
+    # its lock is held for two round trips instead of five (the writes chain's lock is held
+    # for a whole ingest anyway, and its anchor must be read under it)
+    row_locked: bool = False
 
 
 _WRITE_CHAIN = _Chain(WRITES, audit_events, audit_head, "LOCK TABLE audit_events IN EXCLUSIVE MODE")
 _READ_CHAIN = _Chain(
-    READS, audit_read_events, audit_read_head, "LOCK TABLE audit_read_events IN EXCLUSIVE MODE"
+    READS,
+    audit_read_events,
+    audit_read_head,
+    "LOCK TABLE audit_read_events IN EXCLUSIVE MODE",
+    row_locked=True,
 )
 
 # the append-only triggers of each event table, as statements per backend
@@ -281,38 +300,53 @@ def _append(
     agency: str,
     anchor: Callable[[Connection], dict[str, Any] | None] | None = None,
 ) -> AuditEvent:
-    if conn.dialect.name == "postgresql":
-        conn.execute(sql(chain.pg_lock))
-    # The anchor is read under the chain's lock: anchors then follow the chain's order, and
-    # every PostgreSQL writer takes the writes chain's lock before touching the reads table,
-    # as a schema upgrade (install_guards) does, so the two cannot deadlock.
-    head = None if anchor is None else anchor(conn)
-    if head is not None:
-        detail = {**(detail or {}), ANCHOR_KEY: head}
-    last = conn.execute(
-        select(chain.events.c.seq, chain.events.c.hash).order_by(chain.events.c.seq.desc()).limit(1)
-    ).first()
+    pg = conn.dialect.name == "postgresql"
+    last = None
+    if chain.row_locked:
+        # the head row, locked until commit: the next appender waits here, then reads the
+        # head this one wrote (READ COMMITTED re-reads a row it waited for)
+        last = conn.execute(select(chain.head.c.seq, chain.head.c.hash).with_for_update()).first()
+    had_head = last is not None
+    if last is None:
+        if pg:
+            conn.execute(sql(chain.pg_lock))
+        # The anchor is read under the chain's lock: anchors then follow the chain's order,
+        # and every PostgreSQL writer takes the writes chain's lock before touching the reads
+        # table, as a schema upgrade (install_guards) does, so the two cannot deadlock.
+        head = None if anchor is None else anchor(conn)
+        if head is not None:
+            detail = {**(detail or {}), ANCHOR_KEY: head}
+        last = conn.execute(
+            select(chain.events.c.seq, chain.events.c.hash)
+            .order_by(chain.events.c.seq.desc())
+            .limit(1)
+        ).first()
     seq = 1 if last is None else int(last.seq) + 1
     prev = genesis() if last is None else str(last.hash)
     at = datetime.now(UTC).isoformat(timespec="microseconds")
     detail_text = json.dumps(detail or {}, sort_keys=True, ensure_ascii=False, default=str)
     digest = _digest(prev, seq, at, actor, agency, action, target, reason, detail_text)
-    conn.execute(
-        insert(chain.events).values(
-            seq=seq,
-            at=at,
-            actor=actor,
-            agency=agency,
-            action=action,
-            target=target,
-            reason=reason,
-            detail=detail_text,
-            prev_hash=prev,
-            hash=digest,
-        )
+    event = insert(chain.events).values(
+        seq=seq,
+        at=at,
+        actor=actor,
+        agency=agency,
+        action=action,
+        target=target,
+        reason=reason,
+        detail=detail_text,
+        prev_hash=prev,
+        hash=digest,
     )
-    conn.execute(delete(chain.head))
-    conn.execute(insert(chain.head).values(id=1, seq=seq, hash=digest))
+    if had_head and pg:  # one round trip: the event and the head in one statement
+        conn.execute(update(chain.head).values(seq=seq, hash=digest).add_cte(event.cte()))
+    elif had_head:
+        conn.execute(event)
+        conn.execute(update(chain.head).values(seq=seq, hash=digest))
+    else:
+        conn.execute(event)
+        conn.execute(delete(chain.head))
+        conn.execute(insert(chain.head).values(id=1, seq=seq, hash=digest))
     return AuditEvent(
         seq, at, actor, agency, action, target, reason, detail or {}, prev, digest, chain.name
     )
