@@ -8,6 +8,7 @@ behaviour is the same; the file-specific tests use SQLite files.
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -145,7 +146,7 @@ def test_concurrent_audited_reads_form_one_unbroken_chain(store: Store) -> None:
     reads_chain = [e for e in store.audit.events() if e.chain == READS]
     assert len(reads_chain) == 60
     assert [e.seq for e in reads_chain] == list(range(1, 61))
-    assert all(b.prev_hash == a.hash for a, b in zip(reads_chain, reads_chain[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(reads_chain))
     assert {e.reason for e in reads_chain} == {f"thread {n}" for n in range(4)}
     assert store.audit.verify().ok
 

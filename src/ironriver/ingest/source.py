@@ -33,7 +33,11 @@ Checks made here, each an `IngestError` naming the file and what to fix:
 
 CSV is parsed by Arrow (multi-threaded, several times faster than DuckDB's reader); files
 Arrow refuses, or whose header repeats or omits a column name, go through DuckDB's reader,
-which renames such columns and words the errors. JSON Lines go through DuckDB's reader.
+told the query's dialect and the header's columns by position (nothing sniffed: no column
+renamed, no comment mark guessed), whose errors are then said plainly with their line.
+Arrow reads a value that opens with a quote up to the next quote, across lines: when a file
+has more lines than header and records, a strict parse checks that no stray quote merged
+records. JSON Lines go through DuckDB's reader; a bad line is named by Python's parser.
 
 Spreadsheets (.xlsx, .xlsm, .xlsb, .xls, .ods; one sheet per query) are read by fastexcel
 (calamine, in Rust) whole, every cell as text: a sheet holds at most 1,048,576 rows, so
@@ -49,7 +53,9 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import json
 import os
+import re
 import struct
 import tempfile
 import uuid
@@ -404,15 +410,13 @@ def _raw_table(
             raise _unclosed_quote_error(spec, line) from None
         row = _title_above(path, spec) if spec.kind == "csv" else None
         if row is not None:
-            raise IngestError(
-                msg(
-                    "Cannot parse {file}: its lines above line {row} look like a title, not "
-                    "the header and records.",
-                    file=spec.path.name,
-                    row=row,
-                ),
-                hint=msg("Set {example} in the query.", example=f"`header_row: {row}`"),
-            ) from None
+            raise _title_error(spec, row) from None
+        if spec.kind == "csv":
+            shaped = _csv_line_error(spec, str(exc))
+        else:
+            shaped = _jsonl_line_error(path, spec)
+        if shaped is not None:
+            raise shaped from None
         if "Maximum line size" in str(exc):
             raise IngestError(
                 msg(
@@ -436,6 +440,101 @@ def _raw_table(
         ) from None
 
 
+def _csv_line_error(spec: SourceSpec, error: str) -> IngestError | None:
+    """DuckDB's error about one line of a CSV file, said plainly; None for another error."""
+    line = re.search(r"CSV Error on Line: (\d+)", error)
+    if line is None:
+        return None
+    number = int(line.group(1))
+    original = re.search(r"Original Line: (.*)", error)
+    text = original.group(1) if original else ""
+    fields = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", error)
+    if fields is not None and not text.strip():
+        return IngestError(
+            msg(
+                "Cannot parse {file}: line {line} holds only spaces or tabs.",
+                file=spec.path.name,
+                line=number,
+            ),
+            hint=msg("Delete that line (empty lines are skipped), then ingest again."),
+        )
+    if fields is not None:
+        expected, found = int(fields.group(1)), int(fields.group(2))
+        return IngestError(
+            msg(
+                "Cannot parse {file}: line {line} has {found} fields where the header has "
+                "{expected}: {text}",
+                file=spec.path.name,
+                line=number,
+                found=found,
+                expected=expected,
+                text=text[:200],
+            ),
+            hint=msg(
+                "Quote a value that holds the delimiter ({delimiter}), or fix the line. If "
+                "every record has one more field than the header (a delimiter ending each "
+                "line?), give that column a name in the header.",
+                delimiter=repr(spec.delimiter),
+            ),
+        )
+    if "unterminated quote" in error:
+        return IngestError(
+            msg(
+                "Cannot parse {file}: line {line} has a quote inside a value that is not "
+                "quoted as a whole: {text}",
+                file=spec.path.name,
+                line=number,
+                text=text[:200],
+            ),
+            hint=msg(
+                'Quote the whole value and double the quotes inside it ("Ruger ""LCP"""), '
+                "then ingest again."
+            ),
+        )
+    return None
+
+
+def _jsonl_line_error(path: Path, spec: SourceSpec) -> IngestError | None:
+    """The first line of a JSON Lines file that is not one JSON document, found by Python's
+    parser (DuckDB's error names the line after it); None if every line parses."""
+    with path.open(encoding="utf-8-sig", errors="replace") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                json.loads(line)
+            except ValueError as exc:
+                problem = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+                return IngestError(
+                    msg(
+                        "Cannot parse {file}: line {line} is not one JSON document ({problem}): "
+                        "{text}",
+                        file=spec.path.name,
+                        line=number,
+                        problem=problem,
+                        text=line.strip()[:200],
+                    ),
+                    hint=msg(
+                        "Each line of a JSON Lines file must be one {example} object: fix that "
+                        "line, then ingest again.",
+                        example="{...}",
+                    ),
+                )
+    return None
+
+
+def _title_error(spec: SourceSpec, row: int) -> IngestError:
+    return IngestError(
+        msg(
+            "Cannot parse {file}: its lines above line {row} look like a title, not the "
+            "header and records.",
+            file=spec.path.name,
+            row=row,
+        ),
+        hint=msg("Set {example} in the query.", example=f"`header_row: {row}`"),
+    )
+
+
 def _unclosed_quote_error(spec: SourceSpec, line: int) -> IngestError:
     return IngestError(
         msg(
@@ -448,6 +547,56 @@ def _unclosed_quote_error(spec: SourceSpec, line: int) -> IngestError:
             "then ingest again."
         ),
     )
+
+
+def _check_records_are_lines(path: Path, spec: SourceSpec, records: int) -> None:
+    """Arrow reads a value opening with a quote up to the next quote, across lines and
+    whatever follows that quote: a stray quote (an inch mark: `"16 barrel`) silently makes
+    the records after it part of one value. Each record is a line unless a value spans
+    lines (or blank lines are skipped): when the file has more lines than its header and
+    records, a strict parse checks that every quoted value ends at the end of its field,
+    naming the line of the first that does not."""
+    lines = _count_lines(path)
+    if records + (0 if spec.header else spec.header_row) >= lines:
+        return
+    csv.field_size_limit(MAX_RECORD_BYTES)
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+        reader = csv.reader(
+            fh, delimiter=spec.delimiter, quotechar='"', doublequote=True, strict=True
+        )
+        start = 1
+        try:
+            for _ in reader:
+                start = reader.line_num + 1
+        except csv.Error:
+            if reader.line_num == start and _unclosed_quote(path) is not None:
+                raise _unclosed_quote_error(spec, start) from None
+            raise IngestError(
+                msg(
+                    "Cannot parse {file}: the quoted value opened on line {start} ends on "
+                    "line {end} with more text after its closing quote, so the lines between "
+                    "would be read as one value.",
+                    file=spec.path.name,
+                    start=start,
+                    end=reader.line_num,
+                ),
+                hint=msg(
+                    'A quote that is part of a value (an inch mark: 16") must be doubled '
+                    'inside a quoted value ("16"" barrel"), or the value must not start with '
+                    "one. Fix the line, then ingest again."
+                ),
+            ) from None
+
+
+def _count_lines(path: Path) -> int:
+    """The file's lines (a last line without a line break counts), by a memchr per block."""
+    lines = 0
+    last = b"\n"
+    with path.open("rb") as fh:
+        while block := fh.read(_CHUNK):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return lines + (last != b"\n")
 
 
 def _check_last_record(path: Path, spec: SourceSpec, last: pa.Table, refs: list[str]) -> None:
@@ -567,8 +716,16 @@ def _title_above(path: Path, spec: SourceSpec) -> int | None:
         return None
     with path.open("rb") as fh:
         head = fh.read(_HEADER_BLOCK).decode("utf-8", "replace")
-    delimiter, row = csv_layout(head.splitlines()[:_TITLE_SCAN_LINES])
-    return row if delimiter == spec.delimiter and row > spec.header_row else None
+    lines = head.splitlines()[:_TITLE_SCAN_LINES]
+    delimiter, row = csv_layout(lines)
+    if delimiter != spec.delimiter or row <= spec.header_row:
+        return None
+    # a title's lines hold a value or two (or none); a line with most of the records'
+    # fields is no title but a header short of a name (records ending in a delimiter?)
+    width = len(next(csv.reader([lines[row - 1]], delimiter=delimiter), []))
+    above = [next(csv.reader([line], delimiter=delimiter), []) for line in lines[: row - 1]]
+    most = max(1, width // 2)
+    return row if all(sum(1 for v in f if v.strip()) <= most for f in above) else None
 
 
 def _check_header(
@@ -686,6 +843,7 @@ def _read_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Table |
         return None  # DuckDB's reader words the error (with the line)
     if parse.newlines_in_values:
         _check_last_record(path, spec, raw.slice(raw.num_rows - 1) if raw.num_rows else raw, refs)
+        _check_records_are_lines(path, spec, raw.num_rows)
     n = raw.num_rows
     rows = _row_numbers(1, n)
     # chunked as the text columns, so DuckDB scans whole record batches in parallel
@@ -735,6 +893,7 @@ def _stream_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Recor
         if last is not None and parse.newlines_in_values:
             tail = pa.Table.from_batches([last.slice(last.num_rows - 1)])
             _check_last_record(path, spec, tail, refs)
+            _check_records_are_lines(path, spec, done)
 
     return pa.RecordBatchReader.from_batches(schema, numbered())
 
@@ -779,43 +938,52 @@ def _has_quote(path: Path) -> bool:
     return False
 
 
-def _csv_header(con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec) -> list[str]:
+def _csv_header(path: Path, spec: SourceSpec) -> list[str]:
+    """The column names: the mapping's `header`, else the file's header line (its
+    `header_row`th; blank lines count), parsed as the readers parse a record."""
     if spec.header:
         return list(spec.header)
-    rel = con.sql(
-        f"SELECT * FROM read_csv({literal(str(path))}, all_varchar = true, "
-        f"{_duckdb_header(spec)}, delim = {literal(spec.delimiter)}, quote = '\"', "
-        f"escape = '\"', max_line_size = {MAX_RECORD_BYTES}) LIMIT 0"
-    )
-    return [str(c) for c in rel.columns]
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+        for _ in range(spec.header_row - 1):
+            if not fh.readline():
+                return []
+        reader = csv.reader(fh, delimiter=spec.delimiter, quotechar='"', doublequote=True)
+        try:
+            return next(reader, [])
+        except csv.Error:
+            return []
 
 
 def _raw_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec, refs: list[str]) -> str:
-    _check_header(spec, _csv_header(con, path, spec), refs)
-    cols = "".join(f", CAST({ident(r)} AS VARCHAR) AS {ident(r)}" for r in refs)  # after _one,
-    # which keeps the SELECT valid when the mapping reads no column
+    header = _csv_header(path, spec)
+    try:
+        _check_header(spec, header, refs)
+    except IngestError:
+        row = _title_above(path, spec)
+        if row is not None and not all(r in header for r in refs):
+            raise _title_error(spec, row) from None
+        raise
+    # Positional column names and the query's dialect, nothing sniffed: the header's names
+    # are the file's own (DuckDB would rename a repeated or empty one, so that `a_1` could
+    # read the second `a`, or another column literally named `a_1`), no character is taken
+    # for a comment mark (its sniffer may take `#`, dropping records), and a line with more
+    # or fewer fields than the header is an error naming its line.
+    cols = "".join(
+        f", CAST(c{header.index(r)} AS VARCHAR) AS {ident(r)}" for r in refs
+    )  # after _one, which keeps the SELECT valid when the mapping reads no column
+    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(max(len(header), 1)))
+    lines = "header = false" if spec.header else f"header = true, skip = {spec.header_row - 1}"
     # Parallel parse into a table; the record number is then its rowid (insertion order is
     # preserved), which avoids a single-threaded row_number() window over the whole file.
     # Not a TEMP table: `_load_streamed` reads it through a second connection.
     con.execute(
         f"CREATE OR REPLACE TABLE _raw_csv AS SELECT 1 AS _one{cols} "
-        f"FROM read_csv({literal(str(path))}, all_varchar = true, {_duckdb_header(spec)}, "
-        f"delim = {literal(spec.delimiter)}, quote = '\"', escape = '\"', "
-        f"max_line_size = {MAX_RECORD_BYTES})"
+        f"FROM read_csv({literal(str(path))}, auto_detect = false, {lines}, "
+        f"columns = {{{columns}}}, delim = {literal(spec.delimiter)}, quote = '\"', "
+        f"escape = '\"', max_line_size = {MAX_RECORD_BYTES})"
     )
     names = "".join(f", {ident(r)}" for r in refs)
     return f"SELECT CAST(rowid + 1 AS BIGINT) AS _row{names} FROM _raw_csv"
-
-
-def _duckdb_header(spec: SourceSpec) -> str:
-    """read_csv's header options: the file's first line (or its `header_row`th, under a
-    title), or the mapping's `header` names."""
-    if not spec.header:
-        return f"header = true, skip = {spec.header_row - 1}"
-    # exactly these columns, all text, no sniffing: a line with more or fewer fields is an
-    # error naming its line (with `names` DuckDB would guess the columns and misread it)
-    columns = ", ".join(f"{literal(n)}: 'VARCHAR'" for n in spec.header)
-    return f"header = false, auto_detect = false, columns = {{{columns}}}"
 
 
 def _raw_jsonl(
