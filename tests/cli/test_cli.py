@@ -408,7 +408,10 @@ def test_retract_hides_and_is_audited(tmp_path: Path) -> None:
     code, out = run(*args, "--as", "us-atf-analyst")
     assert code == 2 and "--reason" in out
     code, out = run(*args, "--reason", "typo", "--as", "auditor")  # no ingest role
-    assert code == 3 and "may not ingest" in out
+    assert code == 3 and "auditor may not retract statements" in out
+    for command in (["search", "glock", "--reason", "audit"], ["datasets"], ["stats"]):
+        code, out = run(*command, "--db", db, "--as", "auditor")  # no analyst role: no data
+        assert code == 3 and "auditor may not read the store" in out
     code, out = run(*args, "--reason", "typo", "--as", "mx-fgr-analista")  # cannot see it
     assert code == 4 and "Ninguna afirmación de 'g1'" in out
     code, out = run(*args, "--reason", "typo", "--as", "us-atf-analyst")  # ATF's own

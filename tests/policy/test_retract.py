@@ -18,7 +18,21 @@ ADMIN = Principal("root", "OIG", "US", frozenset({"admin"}))
 
 
 def _props(store: Store, principal: Principal, entity_id: str) -> set[tuple[str, str]]:
-    return {(s.dataset, s.prop) for s in View(store, principal, audit=False).statements(entity_id)}
+    role = "analyst" if principal.has_role("analyst") else "ingest"  # a loader: retracting
+    view = View(store, principal, audit=False, role=role)
+    return {(s.dataset, s.prop) for s in view.statements(entity_id)}
+
+
+def test_reading_takes_the_analyst_role(store: Store) -> None:
+    """An ingest-only principal (a loader) reads nothing but what a retraction of its own
+    must choose from; nor does an auditor read data."""
+    load(store)
+    auditor = Principal("oig", "OIG", "US", frozenset({"auditor"}))
+    for who in (ATF_LOADER, auditor, Principal("nobody", "ATF", "US", frozenset())):
+        with pytest.raises(AccessDenied, match=f"{who.name} may not read the store"):
+            View(store, who, reason="r")
+    assert View(store, ATF, reason="r").entity("g1") is not None  # analyst (the default)
+    assert View(store, ADMIN, reason="r").entity("g1") is not None  # admin: every role
 
 
 def test_own_statement_is_hidden_from_every_view(store: Store) -> None:
@@ -27,7 +41,8 @@ def test_own_statement_is_hidden_from_every_view(store: Store) -> None:
     done = retract(store, ATF_LOADER, "g1", reason="wrong make", statement_ids=[make])
     assert [s.id for s in done.statements] == [make]
     for who in (ATF, ATF_LOADER, ADMIN):
-        view = View(store, who, audit=False)
+        # (an ingest-only principal reads only for a retraction: its view is made so)
+        view = View(store, who, audit=False, role="ingest" if who is ATF_LOADER else "analyst")
         entity = view.entity("g1")
         assert entity is not None and entity.get("make") == []
         assert (US.name, "make") not in _props(store, who, "g1")
@@ -83,8 +98,8 @@ def test_bad_requests_are_clear_errors(store: Store) -> None:
         retract(store, ATF_LOADER, "g1", reason="x", statement_ids=["nope"])
     with pytest.raises(NotFound, match="matches property 'alias'"):
         retract(store, ATF_LOADER, "g1", reason="x", prop="alias")
-    with pytest.raises(AccessDenied, match="may not ingest"):
-        retract(store, ATF, "g1", reason="x", prop="make")
+    with pytest.raises(AccessDenied, match="a may not retract statements"):
+        retract(store, ATF, "g1", reason="x", prop="make")  # an analyst, not a loader
     hidden = statement_id(US.name, "s1", "date", "2024-03-01")  # FGR cannot see US statements
     with pytest.raises(NotFound):
         retract(store, FGR_LOADER, "s1", reason="x", statement_ids=[hidden])
@@ -92,3 +107,13 @@ def test_bad_requests_are_clear_errors(store: Store) -> None:
     with pytest.raises(NotFound):  # already retracted: not visible any more
         retract(store, ATF_LOADER, "g1", reason="again", prop="make")
     assert [e.action for e in store.audit.events()].count("retract") == 1
+
+
+def test_a_property_retracts_the_agencys_own_statements_of_it(store: Store) -> None:
+    """Both agencies hold g1's serial number: FGR retracting the property withdraws its own
+    statement and leaves ATF's (it is not refused for seeing ATF's)."""
+    load(store)
+    done = retract(store, FGR_LOADER, "g1", reason="misread serial", prop="serialNumber")
+    assert [(s.dataset, s.prop) for s in done.statements] == [(MX.name, "serialNumber")]
+    assert (US.name, "serialNumber") in _props(store, ATF, "g1")
+    assert (MX.name, "serialNumber") not in _props(store, FGR, "g1")

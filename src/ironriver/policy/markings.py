@@ -77,12 +77,13 @@ def releasable_text(tokens: Iterable[str]) -> str:
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is reading: a user in an agency of a country, with roles."""
+    """Who is reading: a user in an agency of a country, with roles (by default `analyst`,
+    as in a principals file that names none)."""
 
     name: str
     agency: str
     country: str
-    roles: frozenset[str] = field(default_factory=frozenset)
+    roles: frozenset[str] = field(default_factory=lambda: frozenset({"analyst"}))
     description: str = ""
     lang: str = ""  # language of messages ("en"/"es"); "" = by country (MX: Spanish)
 

@@ -4,7 +4,9 @@ every view, and stays for the audit trail; re-ingesting the same record does not
 back (its id, a content hash, is already taken). A correction is a new statement.
 
 Who may retract: a principal with the `ingest` role, and only statements of datasets owned
-by its own agency (`admin`: any), chosen among the statements it can see. Every retraction
+by its own agency (`admin`: any), chosen among the statements it can see: all of an
+entity's, or those of one property (of those, its agency's), or named by id (all its
+agency's, else nothing is retracted). Every retraction
 needs a reason and is one event in the store's writes audit chain, committed with the
 tombstones it describes.
 """
@@ -15,10 +17,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ironriver.errors import ConfigError, NotFound
+from ironriver.errors import AccessDenied, ConfigError, NotFound
 from ironriver.i18n import msg, nmsg
 from ironriver.policy.markings import Principal
-from ironriver.policy.rights import authorize_ingest, speaks_for
+from ironriver.policy.rights import require_role, speaks_for
 from ironriver.policy.view import StatementRecord, View
 
 if TYPE_CHECKING:  # (ironriver.store imports ironriver.policy: no cycle at run time)
@@ -46,12 +48,14 @@ def retract(
     Raises `ConfigError` without a reason or a selection, `NotFound` when a named statement
     is not one the principal sees of this entity or nothing matches, and `AccessDenied` when
     a chosen statement belongs to another agency's dataset (nothing is retracted then)."""
+    require_role(principal, "ingest", msg("retract statements"))
     if not reason.strip():
         raise ConfigError(
             msg("A retraction needs a reason (it is audited)."),
             hint=msg('Pass --reason "why these statements are withdrawn".'),
         )
-    view = View(store, principal, reason=reason)
+    # the statements to choose from are read as the retraction's role allows
+    view = View(store, principal, reason=reason, role="ingest")
     visible = view.statements(entity_id)
     wanted = set(statement_ids)
     unknown = wanted - {s.id for s in visible}
@@ -70,7 +74,7 @@ def retract(
         s for s in visible if (not wanted or s.id in wanted) and (prop is None or s.prop == prop)
     ]
     owner = {name: store.dataset(name).agency for name in {s.dataset for s in chosen}}
-    if not wanted and prop is None:  # "all of them": the ones this agency may retract
+    if not wanted:  # all of them, or all of a property: the ones this agency may retract
         chosen = [s for s in chosen if speaks_for(principal, owner[s.dataset])]
     if not chosen:
         raise NotFound(
@@ -90,8 +94,23 @@ def retract(
                 entity_id=entity_id,
             ),
         )
-    for s in chosen:  # all or nothing: refuse before writing anything
-        authorize_ingest(principal, s.dataset, owner[s.dataset])
+    for s in chosen:  # named statements: all or nothing, refused before writing anything
+        if not speaks_for(principal, owner[s.dataset]):
+            raise AccessDenied(
+                msg(
+                    "{name} ({agency}) may not retract statements of {dataset!r}, which "
+                    "belongs to {owner}.",
+                    name=principal.name,
+                    agency=principal.agency,
+                    dataset=s.dataset,
+                    owner=owner[s.dataset],
+                ),
+                hint=msg(
+                    "Only {owner} (or an administrator) may retract them: name only your "
+                    "agency's statements.",
+                    owner=owner[s.dataset],
+                ),
+            )
     with store.writer() as w:
         w.retract((s.entity_id, s.id) for s in chosen)
         store.audit.append(

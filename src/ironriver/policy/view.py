@@ -38,6 +38,7 @@ from ironriver.errors import AccessDenied, NotFound
 from ironriver.i18n import Msg, msg
 from ironriver.model import get_model
 from ironriver.policy.markings import Marking, Principal, can_see, releasable_text
+from ironriver.policy.rights import require_role
 from ironriver.store.ids import (
     KIND_ENTITY,
     KIND_IDENTIFIER,
@@ -165,8 +166,18 @@ class View:
     """What one principal may see of one store."""
 
     def __init__(
-        self, store: Store, principal: Principal, reason: str = "", audit: bool = True
+        self,
+        store: Store,
+        principal: Principal,
+        reason: str = "",
+        audit: bool = True,
+        *,
+        role: str = "analyst",
     ) -> None:
+        """A view for `principal`, who must have `role`: `analyst` (reads and searches), or
+        the role of the work the view serves (a retraction reads as `ingest`); else
+        `AccessDenied`."""
+        require_role(principal, role, msg("read the store"))
         self.store = store
         self.principal = principal
         self.reason = reason
