@@ -360,9 +360,10 @@ class View:
         try:
             return StatementEntity.from_statements(_DATASET, stmts)
         except InvalidData:
-            # Visible statements disagree on schema; fall back to the most specific one seen.
+            # Visible statements disagree on schema (two agencies typed one id differently):
+            # the schema `counts` gives it, whatever order the rows came in
             model = get_model()
-            schema = max((model.get(s.schema) for s in stmts), key=lambda s: len(s.schemata))
+            schema = model.get(_common(model, {s.schema for s in stmts}, _COMMON))
             fixed = [s.clone(schema=schema.name) for s in stmts if schema.get(s.prop)]
             return StatementEntity.from_statements(_DATASET, fixed)
 
@@ -913,7 +914,13 @@ def _sensitive_text(markings: Iterable[str]) -> str | Msg | None:
     return msg("{first} and {second}", first=found[0], second=found[1])
 
 
+_COMMON: dict[frozenset[str], str] = {}  # `_common`'s answers (few: the schema combinations)
+
+
 def _common(model: Any, schemata: set[str], cache: dict[frozenset[str], str]) -> str:
+    """The schema of an entity whose visible statements have `schemata`: their common
+    schema, or where two cannot be one (Firearm, Sale), the more specific, the first by
+    name on a tie; the same for a set whatever order its statements are read in."""
     key = frozenset(schemata)
     if key not in cache:
         names = sorted(key)
