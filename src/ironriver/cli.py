@@ -528,8 +528,24 @@ def retract(
             )
         )
         table(rows, [t("statement"), t("property"), t("value"), t("dataset")])
+        if done.mentions:
+            click.echo(
+                nt(
+                    "and {n} copy of those names in a referring entity's namesMentioned.",
+                    "and {n} copies of those names in referring entities' namesMentioned.",
+                    len(done.mentions),
+                    n=len(done.mentions),
+                )
+            )
 
-    app.emit({"entity_id": entity_id, "retracted": [s.__dict__ for s in done.statements]}, human)
+    app.emit(
+        {
+            "entity_id": entity_id,
+            "retracted": [s.__dict__ for s in done.statements],
+            "mentions": [{"entity_id": e, "id": i} for e, i in done.mentions],
+        },
+        human,
+    )
 
 
 @cli.group()

@@ -117,3 +117,45 @@ def test_a_property_retracts_the_agencys_own_statements_of_it(store: Store) -> N
     assert [(s.dataset, s.prop) for s in done.statements] == [(MX.name, "serialNumber")]
     assert (US.name, "serialNumber") in _props(store, ATF, "g1")
     assert (MX.name, "serialNumber") not in _props(store, FGR, "g1")
+
+
+def test_a_retracted_name_takes_its_copies_in_names_mentioned(store: Store) -> None:
+    """An ingest copies a buyer's name into the sale's namesMentioned (FtM's inline names):
+    retracting the name, or the reference that copied it, withdraws the copy too; the same
+    name mentioned in another dataset stays."""
+    load(store)
+    name = "José Luis Pérez López"
+    with store.writer() as w:
+        mention = [("s1", "Sale", "namesMentioned", name), ("s2", "Sale", "buyer", "p1")]
+        w.add_statements(table(US.name, mention), US.name, US.label)
+        w.add_statements(
+            table(US.name, [("s2", "Sale", "namesMentioned", name)]), US.name, US.label
+        )
+        w.add_statements(
+            table(MX.name, [("r1", "Recovery", "namesMentioned", name)]), MX.name, MX.label
+        )
+    done = retract(store, ATF_LOADER, "p1", reason="wrong person", prop="name")
+    assert sorted(done.mentions) == sorted(
+        [("s1", statement_id(US.name, "s1", "namesMentioned", name)),
+         ("s2", statement_id(US.name, "s2", "namesMentioned", name))]
+    )  # fmt: skip
+    view = View(store, ATF, audit=False)
+    for sale in ("s1", "s2"):
+        entity = view.entity(sale)
+        assert entity is not None and entity.get("namesMentioned") == []
+    assert (MX.name, "namesMentioned") in _props(store, FGR, "r1")  # FGR's own record
+    event = [e for e in store.audit.events() if e.action == "retract"][-1]
+    assert len(event.detail["mentions"]) == 2
+
+
+def test_a_retracted_reference_takes_the_names_it_copied(store: Store) -> None:
+    load(store)
+    name = "José Luis Pérez López"
+    with store.writer() as w:
+        copied = [("s1", "Sale", "namesMentioned", name)]
+        w.add_statements(table(US.name, copied), US.name, US.label)
+    done = retract(store, ATF_LOADER, "s1", reason="not this buyer", prop="buyer")
+    assert [m[0] for m in done.mentions] == ["s1"]
+    entity = View(store, ATF, audit=False).entity("s1")
+    assert entity is not None and entity.get("namesMentioned") == [] and entity.get("buyer") == []
+    assert View(store, ATF, audit=False).entity("p1") is not None  # the buyer stays

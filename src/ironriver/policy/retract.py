@@ -8,7 +8,9 @@ by its own agency (`admin`: any), chosen among the statements it can see: all of
 entity's, or those of one property (of those, its agency's), or named by id (all its
 agency's, else nothing is retracted). Every retraction
 needs a reason and is one event in the store's writes audit chain, committed with the
-tombstones it describes.
+tombstones it describes. The copies an ingest made of a retracted name (or of the names
+behind a retracted reference) into referring entities' `namesMentioned` go with it: a
+withdrawn name must not stay readable on the sale that mentioned it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ if TYPE_CHECKING:  # (ironriver.store imports ironriver.policy: no cycle at run 
 class Retraction:
     entity_id: str
     statements: tuple[StatementRecord, ...]  # what was retracted, as it read before
+    # the names an ingest copied from them into referring entities' namesMentioned
+    # ((entity id, statement id) pairs), withdrawn with them
+    mentions: tuple[tuple[str, str], ...] = ()
 
 
 def retract(
@@ -111,8 +116,10 @@ def retract(
                     owner=owner[s.dataset],
                 ),
             )
+    chosen_ids = {(s.entity_id, s.id) for s in chosen}
+    mentions = [m for m in view.copied_mentions(chosen) if m not in chosen_ids]
     with store.writer() as w:
-        w.retract((s.entity_id, s.id) for s in chosen)
+        w.retract([*sorted(chosen_ids), *mentions])
         store.audit.append(
             principal.name,
             "retract",
@@ -122,8 +129,9 @@ def retract(
                 "statements": sorted(s.id for s in chosen),
                 "datasets": sorted({s.dataset for s in chosen}),
                 "props": sorted({s.prop for s in chosen}),
+                "mentions": [f"{e}/{i}" for e, i in mentions],
             },
             agency=principal.agency,
             conn=w.conn,
         )
-    return Retraction(entity_id, tuple(chosen))
+    return Retraction(entity_id, tuple(chosen), tuple(mentions))
