@@ -531,10 +531,10 @@ def retract(
         if done.mentions:
             click.echo(
                 nt(
-                    "and {n} copy of those names in a referring entity's namesMentioned.",
-                    "and {n} copies of those names in referring entities' namesMentioned.",
+                    "and {count} copy of those names in a referring entity's namesMentioned.",
+                    "and {count} copies of those names in referring entities' namesMentioned.",
                     len(done.mentions),
-                    n=len(done.mentions),
+                    count=len(done.mentions),
                 )
             )
 
