@@ -31,6 +31,9 @@ TRICKY = [
     "01/05/2023",
     "1/5/2023",
     "13/45/2023",
+    "1/5/23",  # DuckDB's %Y reads 1-3 digits: the year 23; Python's takes four
+    "1/5/023",
+    "01/05/0023",  # four digits: the year 23 for Python too
     "2023-02-30",
     "2023-02",
     "2023",

@@ -310,6 +310,42 @@ def test_ledger_numbers_are_read_strictly(sqlite_store: Store, tmp_path: Path) -
     assert [(r["qty"], r["price"]) for r in rows] == [(12, 12.5)]
 
 
+def test_a_four_digit_year_format_rejects_a_shorter_year(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """DuckDB's strptime reads %Y from one to four digits: '05/01/23' under %d/%m/%Y was
+    stored as the year 23 (0023-01-05) in ledger dates and timestamps. Python's %Y (FtM's,
+    `ftm map`'s) takes exactly four digits, so the record is rejected; '0023' is still 23."""
+    (tmp_path / "y.csv").write_text(
+        "id,day,at\n"
+        "1,05/01/23,05/01/23 10:30\n"
+        "2,05/01/023,05/01/2023 10:30\n"
+        "3,05/01/2023,05/01/2023 10:30\n"
+        "4,05/01/0023,05/01/0123 10:30\n",
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "y.yaml"
+    mapping.write_text(
+        "us_atf_y:\n  agency: ATF\n  country: US\n  marking: AMBER\n  queries:\n"
+        "  - csv_url: y.csv\n    ledger:\n      name: y\n      columns:\n"
+        "        id: {column: id}\n"
+        '        day: {column: day, type: date, format: "%d/%m/%Y"}\n'
+        '        at: {column: at, type: timestamp, format: "%d/%m/%Y %H:%M"}\n',
+        encoding="utf-8",
+    )
+    result = ingest_mapping(sqlite_store, mapping, actor="t", skip_invalid=True)
+    with (tmp_path / "y.yaml.errors.csv").open(encoding="utf-8") as fh:
+        bad = {(r["row"], r["column"]) for r in csv.DictReader(fh)}
+    assert bad == {("1", "day"), ("1", "at"), ("2", "day")}
+    assert result.ledger_rows == 2
+    rows = pq.read_table(sorted(sqlite_store.ledger_dir.rglob("part-*.parquet"))).to_pylist()
+    got = sorted((r["id"], str(r["day"]), str(r["at"])) for r in rows)
+    assert got == [
+        ("3", "2023-01-05", "2023-01-05 10:30:00"),
+        ("4", "0023-01-05", "0123-01-05 10:30:00"),
+    ]
+
+
 def test_ledger_dates_without_a_format_are_iso_and_offsets_are_honoured(
     sqlite_store: Store, tmp_path: Path
 ) -> None:

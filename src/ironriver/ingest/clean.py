@@ -14,7 +14,7 @@ Cleaning runs in two steps, as in FtM:
 |------|------------------|--------------------------------------------------------------|
 | string, text, number, html, identifier without format | the sanitized text itself | — |
 | name | strip surrounding quotes, squash spaces (any script) | values holding tabs, NBSP, Unicode spaces or zero-width marks |
-| date with `format` | `strptime` → ISO prefix at the format's precision | non-ASCII values; formats with directives other than %Y %m %d %H %M %S (e.g. %y, %b) |
+| date with `format` | `strptime` → ISO prefix at the format's precision | non-ASCII values; years before 1000 (DuckDB's %Y also reads 1-3 digits); formats with directives other than %Y %m %d %H %M %S (e.g. %y, %b) |
 | date without format | `YYYY`, `YYYY-MM`, `YYYY-MM-DD`, validated by casting | anything else (prefixdate's parser) |
 | entity | FtM's id pattern (the self-reference check is the caller's) | — |
 | country, phone, email, url, gender, language, address, identifier with format, ... | — | always (FtM's lookups, e.g. country names → codes, cannot be SQL) |
@@ -68,9 +68,36 @@ def _passthrough(type_name: str) -> bool:
 
 
 def fast_date_format(fmt: str) -> bool:
-    """True when DuckDB's strptime reads `fmt` exactly as Python's does."""
+    """True when DuckDB's strptime reads `fmt` as Python's does (but for %Y: `four_digit_year`)."""
     rest = _FAST_DATE_DIRECTIVES.sub("", fmt)
     return "%" not in rest and format_precision(fmt) in _PRECISION_FORMATS
+
+
+_DIRECTIVE_SPLIT = re.compile(r"(%.)")  # a format's directives and literal text, in order
+_YEAR_1000 = "TIMESTAMP '1000-01-01'"
+
+
+def four_digit_year(parsed: str, text: str, fmt: str) -> str:
+    """SQL: `parsed` (DuckDB's `try_strptime(text, fmt)`), or NULL when a %Y of `fmt` was not
+    written with four digits.
+
+    DuckDB's %Y reads one to four digits, so '05/01/23' under '%d/%m/%Y' is the year 23;
+    Python's (FtM's, `ftm map`'s) takes exactly four, and '0023' is the year 23. A year from
+    1000 on has four digits: one comparison. An earlier one (rare) is read again with the
+    zeros a four-digit year writes before it as literal text of the format, and must give
+    the same value ('0023' read as '00%Y' is 23 again; '23' does not read). Where digits follow
+    %Y directly ('%Y%m%d'), a year before 1000 does not read again and is rejected."""
+    parts = _DIRECTIVE_SPLIT.split(fmt)
+    if "%Y" not in parts:
+        return parsed
+    branches = [f"WHEN {parsed} >= {_YEAR_1000} THEN {parsed}"]
+    for zeros, since in (("0", "0100"), ("00", "0010"), ("000", "0001")):
+        padded = "".join(zeros + part if part == "%Y" else part for part in parts)
+        branches.append(
+            f"WHEN {parsed} >= TIMESTAMP '{since}-01-01' "
+            f"AND try_strptime({text}, {literal(padded)}) = {parsed} THEN {parsed}"
+        )
+    return f"(CASE {' '.join(branches)} END)"
 
 
 SANITIZED_PREFIX = "__sanitized__:"  # column holding a source column's sanitized text
@@ -227,8 +254,13 @@ class Cleaner:
                 return f"(CASE WHEN {simple} THEN {fast} ELSE {slow} END)"
             if fast_date_format(fmt):
                 out = _PRECISION_FORMATS[format_precision(fmt)]
-                fast = f"strftime(try_strptime({text}, {literal(fmt)}), {literal(out)})"
-                return f"(CASE WHEN regexp_full_match({text}, '{ASCII_OK}') THEN {fast} ELSE {slow} END)"
+                parsed = f"try_strptime({text}, {literal(fmt)})"
+                # a year before 1000 goes to FtM, which rejects one not written with four
+                # digits (DuckDB's %Y reads '23' as the year 23: `four_digit_year`)
+                ok = f"coalesce({parsed} >= {_YEAR_1000}, TRUE)"
+                fast = f"strftime({parsed}, {literal(out)})"
+                ascii_ok = f"regexp_full_match({text}, '{ASCII_OK}')"
+                return f"(CASE WHEN {ascii_ok} AND {ok} THEN {fast} ELSE {slow} END)"
         return slow
 
 

@@ -22,7 +22,7 @@ import duckdb
 from followthemoney.util import sanitize_text
 
 from ironriver.i18n import t
-from ironriver.ingest.clean import Cleaner, english_months_sql, names_months
+from ironriver.ingest.clean import Cleaner, english_months_sql, four_digit_year, names_months
 from ironriver.ingest.mapping import (
     EntitySpec,
     LedgerColumn,
@@ -365,12 +365,11 @@ def _ledger_expr(col: LedgerColumn, scol: dict[str, str]) -> str:
         )
     if names_months(col.format):  # Spanish month names too (clean.SPANISH_MONTHS)
         text = english_months_sql(text)
-    if col.type == "date":
-        if col.format:
-            return f"CAST(try_strptime({text}, {literal(col.format)}) AS DATE)"
-        return f"CASE WHEN {_iso(text)} THEN try_cast({text} AS DATE) END"
     if col.format:
-        return f"try_strptime({text}, {literal(col.format)})"
+        parsed = four_digit_year(f"try_strptime({text}, {literal(col.format)})", text, col.format)
+        return f"CAST({parsed} AS DATE)" if col.type == "date" else parsed
+    if col.type == "date":
+        return f"CASE WHEN {_iso(text)} THEN try_cast({text} AS DATE) END"
     # an offset (Z, +02:00) is honoured: stored in UTC (a plain cast would drop it)
     offset = f"regexp_matches({text}, '(Z|[+-][0-9]{{2}}:?[0-9]{{2}})$')"
     return (
