@@ -351,14 +351,18 @@ def test_ledger_dates_without_a_format_are_iso_and_offsets_are_honoured(
 ) -> None:
     """Without a format a date column reads ISO dates only: DuckDB's cast took '99999-01-01'
     for a date and '-2024-01-01' for 2025 BC. A timestamp's offset was dropped (10:00+02:00
-    read as 10:00); it is now stored in UTC."""
+    read as 10:00; later still 10:00-05, hours only as PostgreSQL writes them); it is now
+    stored in UTC."""
     (tmp_path / "d.csv").write_text(
         "id,day,at\n"
         "1,2024-01-05,2024-01-05T10:00:00+02:00\n"
         "2,2024-1-6,2024-01-05 10:00:00\n"
         "3,2024/01/07,2024-01-05T10:00:00Z\n"
         "4,99999-01-01,2024-01-05T10:00:00-0500\n"
-        "5,-2024-01-01,2024-01-05 junk\n",
+        "5,-2024-01-01,2024-01-05 junk\n"
+        "6,2024-01-08,2024-01-05 10:00:00-05\n"  # hours only, as PostgreSQL writes it
+        "7,2024-01-09,2024-01-05T10:00:00.5+05\n"
+        "8,2024-01-10,2024-01-05\n",  # a date: its '-05' is no offset
         encoding="utf-8",
     )
     mapping = tmp_path / "d.yaml"
@@ -373,11 +377,14 @@ def test_ledger_dates_without_a_format_are_iso_and_offsets_are_honoured(
     with (tmp_path / "d.yaml.errors.csv").open(encoding="utf-8") as fh:
         bad = {(r["row"], r["column"]) for r in csv.DictReader(fh)}
     assert bad == {("4", "day"), ("5", "day"), ("5", "at")}
-    assert result.ledger_rows == 3
+    assert result.ledger_rows == 6
     rows = pq.read_table(sorted(sqlite_store.ledger_dir.rglob("part-*.parquet"))).to_pylist()
     got = sorted((r["id"], str(r["day"]), str(r["at"])) for r in rows)
     assert got == [
         ("1", "2024-01-05", "2024-01-05 08:00:00"),  # +02:00 -> UTC
         ("2", "2024-01-06", "2024-01-05 10:00:00"),  # no offset: as written
         ("3", "2024-01-07", "2024-01-05 10:00:00"),  # Z is UTC
+        ("6", "2024-01-08", "2024-01-05 15:00:00"),  # -05 -> UTC
+        ("7", "2024-01-09", "2024-01-05 05:00:00.500000"),  # +05 -> UTC
+        ("8", "2024-01-10", "2024-01-05 00:00:00"),
     ]

@@ -370,8 +370,9 @@ def _ledger_expr(col: LedgerColumn, scol: dict[str, str]) -> str:
         return f"CAST({parsed} AS DATE)" if col.type == "date" else parsed
     if col.type == "date":
         return f"CASE WHEN {_iso(text)} THEN try_cast({text} AS DATE) END"
-    # an offset (Z, +02:00) is honoured: stored in UTC (a plain cast would drop it)
-    offset = f"regexp_matches({text}, '(Z|[+-][0-9]{{2}}:?[0-9]{{2}})$')"
+    # an offset after the time (Z, +02:00, +0200, -05 as PostgreSQL writes it) is honoured:
+    # stored in UTC (a plain cast would drop it). After the time: a date's own '-31' is none.
+    offset = f"regexp_matches({text}, '[ T][0-9:.]+(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$')"
     return (
         f"CASE WHEN NOT {_iso(text)} THEN NULL "
         f"WHEN {offset} THEN timezone('UTC', try_cast({text} AS TIMESTAMPTZ)) "
