@@ -130,6 +130,29 @@ def test_sheet_cells_read_as_text_with_the_sheets_row_numbers(tmp_path: Path) ->
     ]
 
 
+def test_a_date_cell_with_a_fraction_of_a_second_is_a_date_cell(tmp_path: Path) -> None:
+    """fastexcel writes such a cell '2024-01-31 13:45:30.500', which was not taken for a date
+    cell: its text was left as it was, and a mapping's format rejected it."""
+    import duckdb
+
+    stamps = [datetime(2024, 1, 31, 13, 45, 30), datetime(2024, 1, 31, 13, 45, 30, 500000)]
+    path = _write_sheet(
+        tmp_path / "a.xlsx", [["A-1", stamps[0]], ["A-2", stamps[1]]], header=["FOLIO", "HORA"]
+    )
+    con = duckdb.connect()
+
+    def read(fmt: str | None) -> list[str]:
+        formats = (("HORA", fmt),) if fmt else ()
+        spec = SourceSpec(path, kind="xlsx", sheet=2, header_row=3, date_formats=formats)
+        load_source(con, spec, ["HORA"])
+        return [r[0] for r in con.execute("SELECT HORA FROM src ORDER BY _row").fetchall()]
+
+    assert read(None) == ["2024-01-31T13:45:30", "2024-01-31T13:45:30.500"]
+    # as Python's strftime writes the cell's datetime: %S whole seconds, %f microseconds
+    for fmt in ("%d/%m/%Y %H:%M:%S", "%Y%m%d %H:%M:%S.%f", "%f%%f"):
+        assert read(fmt) == [s.strftime(fmt) for s in stamps]
+
+
 def test_a_bad_value_is_reported_at_its_sheet_row(tmp_path: Path) -> None:
     folder = _sheet_dir(tmp_path)
     rows = [_typed(r) for r in ROWS]

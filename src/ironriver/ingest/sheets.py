@@ -7,7 +7,8 @@ record under it is row `header_row + 1`), so an error report's row is the row to
 Every cell is read as text, as from a CSV file, with three rules for typed cells:
 - numbers read as the program shows them without a number format (12345, not 12345.0);
 - dates are written in the date `format` the mapping gives their column, or else as ISO 8601
-  (2024-01-31, or 2024-01-31T13:45:00 with a time): a column mixing typed dates and dates
+  (2024-01-31, 2024-01-31T13:45:00 with a time, 2024-01-31T13:45:30.500 with a fraction of a
+  second, which a format without %f leaves out): a column mixing typed dates and dates
   typed as text then goes through one parser, and a text date in another layout is still
   caught by it;
 - a time without a date (a cell formatted as time only) reads as HH:MM:SS.
@@ -16,6 +17,7 @@ Rows with no value in any column the mapping reads are skipped, as blank CSV lin
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,7 @@ from ironriver.ingest.mapping import SourceSpec
 
 SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 # how fastexcel writes a date-typed cell as text; a time-only cell is one on Excel's day 0
-_STAMP = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
+_STAMP = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?$"
 _DAY_ZERO = "1899-12-31 "
 
 
@@ -145,6 +147,9 @@ def _load(reader: Any, name: str, header_row: int) -> Any:
     )
 
 
+_NULL_TEXT = pa.scalar(None, pa.string())
+
+
 def _pick(path: Path, reader: Any, spec: SourceSpec) -> tuple[str, Any]:
     """The sheet a query reads, loaded: the one it names (by name or 1-based position),
     else the first the program shows (a hidden lookup sheet before it is passed over)."""
@@ -192,20 +197,42 @@ def _typed_dates(values: pa.Array, fmt: str | None) -> pa.Array:
     if not pc.any(typed).as_py():
         return values
     stamps = pc.strptime(
-        pc.if_else(typed, values, pa.scalar(None, pa.string())),
+        pc.if_else(typed, pc.utf8_slice_codeunits(values, 0, 19), _NULL_TEXT),
         format="%Y-%m-%d %H:%M:%S",
         unit="s",
         error_is_null=True,
     )
+    typed = pc.and_(typed, pc.is_valid(stamps))  # (text like '2024-13-45 10:00:00' stays)
     if fmt is not None:
-        text = pc.strftime(stamps, format=fmt)
-    else:
+        # the fraction of a second, as %f writes it: 6 digits ('.5' -> '500000')
+        fraction = pc.utf8_slice_codeunits(pc.utf8_rpad(values, 26, "0"), 20, 26)
+        text = _strftime(stamps, fraction, fmt)
+    else:  # ISO 8601: the stamp with T, the fraction of a second as fastexcel writes it
         midnight = pc.ends_with(values, " 00:00:00")
         text = pc.if_else(
             midnight,
-            pc.strftime(stamps, format="%Y-%m-%d"),
-            pc.strftime(stamps, format="%Y-%m-%dT%H:%M:%S"),
+            pc.utf8_slice_codeunits(values, 0, 10),
+            pc.replace_substring(values, " ", "T", max_replacements=1),
         )
     time_only = pc.starts_with(values, _DAY_ZERO)
     text = pc.if_else(time_only, pc.utf8_slice_codeunits(values, len(_DAY_ZERO)), text)
     return pc.if_else(typed, text, values)
+
+
+def _strftime(seconds: pa.Array, fraction: pa.Array, fmt: str) -> pa.Array:
+    """Whole-second `seconds` written in `fmt`, with `fraction` (six digits) for its %f:
+    Arrow's strftime knows no %f (and its %S of a finer timestamp writes the fraction)."""
+    parts: list[pa.Array] = []
+    piece = ""
+    for token in [*re.split(r"(%.)", fmt), "%f"]:  # a last %f flushes the last piece
+        if token != "%f":
+            piece += token
+            continue
+        if piece:
+            parts.append(pc.strftime(seconds, format=piece))
+        parts.append(fraction)
+        piece = ""
+    parts.pop()
+    if len(parts) == 1:
+        return parts[0]
+    return pc.binary_join_element_wise(*parts, "")
