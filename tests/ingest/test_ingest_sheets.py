@@ -153,6 +153,36 @@ def test_a_date_cell_with_a_fraction_of_a_second_is_a_date_cell(tmp_path: Path) 
         assert read(fmt) == [s.strftime(fmt) for s in stamps]
 
 
+def test_number_cells_read_as_the_shortest_text_of_their_number(tmp_path: Path) -> None:
+    """fastexcel's text of a number has nine decimals at most: 1e-10 read '0',
+    0.000123456789 '0.000123457', 98765432.12 '98765432.120000005'. A number now reads as a
+    text that reads back to it, as in a CSV export; text cells that spell numbers are kept
+    as they are written, in a column of numbers or of both."""
+    import duckdb
+
+    numbers = [98765432.12, -99.1332081234, 0.000123456789, 1e-10, 12345.0, 3e-7, 2024]
+    texts = ["007", "12.50", "0.0000001", "12345678901234567", "1e5"]
+    path = _write_sheet(
+        tmp_path / "a.xlsx",
+        [[v, v if i % 2 else str(i)] for i, v in enumerate(numbers)]
+        + [[t, t] for t in texts]
+        + [["", datetime(2024, 1, 31)]],
+        header=["NUM", "MIXTA"],
+    )
+    con = duckdb.connect()
+    spec = SourceSpec(path, kind="xlsx", sheet=2, header_row=3)
+    load_source(con, spec, ["NUM", "MIXTA"])
+    got = con.execute("SELECT NUM, MIXTA FROM src ORDER BY _row").fetchall()
+    shown = ["98765432.12", "-99.1332081234", "0.000123456789", "1e-10", "12345", "0.0000003"]
+    assert [r[0] for r in got] == [*shown, "2024", *texts, None]
+    assert [r[1] for r in got] == [
+        *(v if i % 2 else str(i) for i, v in enumerate([*shown, "2024"])),
+        *texts,
+        "2024-01-31",
+    ]
+    assert [float(v) for v in shown] == numbers[:-1]
+
+
 def test_a_bad_value_is_reported_at_its_sheet_row(tmp_path: Path) -> None:
     folder = _sheet_dir(tmp_path)
     rows = [_typed(r) for r in ROWS]

@@ -5,7 +5,11 @@ A query reads the sheet it names, else the first visible one. Rows are numbered 
 spreadsheet program shows them (`header_row` is 1-based; the first
 record under it is row `header_row + 1`), so an error report's row is the row to open.
 Every cell is read as text, as from a CSV file, with three rules for typed cells:
-- numbers read as the program shows them without a number format (12345, not 12345.0);
+- numbers read as a text that reads back to the same number, the shortest without an
+  exponent (12345, not 12345.0; 98765432.12; 0.0000003), else the shortest (1e-10):
+  fastexcel's own text of a number has nine decimals at most (1e-10 was '0', 98765432.12
+  was '98765432.120000005'), so columns holding numbers are read a second time as numbers
+  (`_exact_numbers`);
 - dates are written in the date `format` the mapping gives their column, or else as ISO 8601
   (2024-01-31, 2024-01-31T13:45:00 with a time, 2024-01-31T13:45:30.500 with a fraction of a
   second, which a format without %f leaves out): a column mixing typed dates and dates
@@ -34,6 +38,8 @@ SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 # how fastexcel writes a date-typed cell as text; a time-only cell is one on Excel's day 0
 _STAMP = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?$"
 _DAY_ZERO = "1899-12-31 "
+# how fastexcel writes a number cell as text: nine decimals, trailing zeros dropped ('-0')
+_NUMBER = r"^-?(0|[1-9][0-9]*)(\.[0-9]{0,8}[1-9])?$"
 
 
 @dataclass
@@ -105,6 +111,8 @@ def open_sheet(path: Path, spec: SourceSpec) -> Sheet:
     if cells is not None and not isinstance(cells, pa.Table):  # a record batch
         cells = pa.Table.from_batches([cells])
     positions = [int(info.absolute_index) for info in infos]
+    if cells is not None:
+        cells = _exact_numbers(reader, name, spec.header_row, positions, cells)
     return _sheet(path, name, spec.header_row, positions, cells, dict(spec.date_formats))
 
 
@@ -135,19 +143,71 @@ def _sheet(
     return Sheet(path, name, header_row, header, positions, date_formats, cells)
 
 
-def _load(reader: Any, name: str, header_row: int) -> Any:
-    """A sheet from its header row down, every cell as text (fastexcel parses the whole
-    sheet whatever is asked of it, so it is asked once)."""
+def _load(
+    reader: Any, name: str, header_row: int, dtypes: str = "string", columns: Any = None
+) -> Any:
+    """A sheet from its header row down, every cell as text, or as `dtypes` (fastexcel
+    parses the whole sheet whatever is asked of it, so it is asked once for text)."""
     return reader.load_sheet(
         name,
         header_row=None,
         skip_rows=header_row - 1,
-        dtypes="string",
+        dtypes=dtypes,
+        use_columns=columns,
         skip_whitespace_tail_rows=True,
     )
 
 
+def _exact_numbers(
+    reader: Any, name: str, header_row: int, positions: list[int], cells: pa.Table
+) -> pa.Table:
+    """`cells` with the text of number cells that fastexcel rounded, or wrote with more digits
+    than the number needs, replaced by the shortest text of the number.
+
+    The columns with a cell written like a number are read again as numbers (a second parse
+    of the sheet, only when it holds numbers). A text cell reads as the number its text
+    spells ('007' as 7, '0.0000001' as 1e-7), so a cell whose text does not read back to its
+    number is a number cell fastexcel rounded (1e-10 written '0'); one whose text does is
+    left as written unless the shortest text is shorter and has no exponent
+    ('98765432.120000005' for 98765432.12; but '0.000000001' stays, not '1e-9')."""
+    looks = [pc.match_substring_regex(column, _NUMBER) for column in cells.columns]
+    wanted = [i for i, match in enumerate(looks) if pc.any(match).as_py()]
+    if not wanted:
+        return cells
+    import fastexcel
+
+    try:
+        loaded = _load(reader, name, header_row, "float", [positions[i] for i in wanted])
+        numbers = loaded.to_arrow()
+    except fastexcel.FastExcelError:  # (it read as text): keep fastexcel's text
+        return cells
+    if numbers.num_rows != cells.num_rows:  # not the same rows: keep fastexcel's text
+        return cells
+    columns = list(cells.columns)
+    for i, number in zip(wanted, numbers.columns, strict=True):
+        text, match = columns[i], looks[i]
+        shortest = _shortest(number)
+        rounded = pc.not_equal(pc.cast(pc.if_else(match, text, _NULL_TEXT), pa.float64()), number)
+        longer = pc.and_(
+            pc.less(pc.utf8_length(shortest), pc.utf8_length(text)),
+            pc.invert(pc.match_substring(shortest, "e")),
+        )
+        replace = pc.fill_null(pc.and_(match, pc.or_(rounded, longer)), False)
+        columns[i] = pc.if_else(replace, shortest, text)
+    return pa.table(columns, names=cells.column_names)
+
+
 _NULL_TEXT = pa.scalar(None, pa.string())
+_NULL_NUMBER = pa.scalar(None, pa.float64())
+
+
+def _shortest(numbers: pa.Array) -> pa.Array:
+    """The shortest text that reads back to each number (Arrow's, as Python's `repr`), a
+    whole number without a point or an exponent up to 10^18 (1234567890123456, not
+    1.234567890123456e+15)."""
+    whole = pc.and_(pc.equal(numbers, pc.floor(numbers)), pc.less(pc.abs(numbers), pa.scalar(1e18)))
+    integers = pc.cast(pc.if_else(whole, numbers, _NULL_NUMBER), pa.int64())
+    return pc.if_else(whole, pc.cast(integers, pa.string()), pc.cast(numbers, pa.string()))
 
 
 def _pick(path: Path, reader: Any, spec: SourceSpec) -> tuple[str, Any]:
