@@ -72,3 +72,26 @@ def test_every_word_of_a_stored_name_finds_it(names: list[str]) -> None:
                     found = {h.entity_id for h in view.search(query, limit=100)}
                     assert entity in found, (name, query)
         store.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(names=st.lists(TEXT, min_size=1, max_size=20))
+def test_arrow_and_python_name_words_agree(names: list[str]) -> None:
+    """The words a bulk write keys a name by (Arrow) are the ones a search splits it into
+    (Python): spaces, then hyphens, apostrophes and other non-letters."""
+    from ironriver.store.ids import _words_arrow, name_words
+
+    keys = [name_key(n) for n in names]
+    parents, words = _words_arrow(pa.array(keys, pa.string()))
+    found: list[set[str]] = [set() for _ in keys]
+    for parent, word in zip(parents.to_pylist(), words.to_pylist(), strict=True):
+        found[parent].add(word)
+    assert found == [set(name_words(k)) for k in keys]
+
+
+def test_compound_names_are_split_into_words() -> None:
+    from ironriver.store.ids import name_words, query_words
+
+    assert name_words(name_key("José Pérez-López")) == ["jose", "lopez", "perez", "perezlopez"]
+    assert name_words(name_key("Zoë O’Brien")) == ["brien", "o", "obrien", "zoe"]
+    assert query_words("o'brien") == ["brien", "o"] and query_words("OBRIEN") == ["obrien"]

@@ -48,6 +48,8 @@ from ironriver.store.ids import (
     identifier_key,
     kind_of,
     name_key,
+    name_words,
+    query_words,
 )
 from ironriver.store.tables import (
     datasets,
@@ -92,7 +94,7 @@ _ROW = (
 def _has_words(value: str, tokens: list[str]) -> bool:
     """Whether the name `value` has a word starting with each of `tokens` (the test the
     `statement_keys` ranges make: its search key's words, compared as text)."""
-    words = name_key(value).split(" ")
+    words = name_words(name_key(value))
     return all(any(w.startswith(t) for w in words) for t in tokens)
 
 
@@ -493,7 +495,7 @@ class View:
         (`_name_candidates`), and the search stops as soon as it has `limit` hits: its cost
         follows the hits, not the number of names sharing a prefix. Each candidate is then
         checked on its statement (visible and searchable)."""
-        tokens = sorted({t for t in name_key(text).split(" ") if t})
+        tokens = query_words(text)
         if not tokens:
             return []
         model = get_model()

@@ -105,9 +105,30 @@ def kind_of(prop_type: str, prop: str | None = None) -> int:
     return KIND_OTHER
 
 
+# What splits a name's words besides spaces: any character but a letter or a digit (a
+# hyphen, an apostrophe, a dot), as Python's re and RE2 (Arrow) each spell it
+_WORD_BREAK = re.compile(r"[\W_]+")
+_RE2_WORD_BREAK = r"[^\pL\pN]+"
+
+
 def name_words(key: str) -> list[str]:
-    """The distinct words of a name's search key (what `statement_keys` holds for it)."""
-    return sorted({w for w in key.split(" ") if w})
+    """The distinct words of a name's search key (what `statement_keys` holds for it): its
+    space-separated parts, each split again at hyphens, apostrophes and other non-letters,
+    and such a part also whole without them ("perez-lopez" -> lopez, perez, perezlopez;
+    "o'brien" -> brien, o, obrien)."""
+    words: set[str] = set()
+    for chunk in key.split(" "):
+        parts = [p for p in _WORD_BREAK.split(chunk) if p]
+        words.update(parts)
+        if len(parts) > 1:
+            words.add("".join(parts))
+    return sorted(words)
+
+
+def query_words(text: str) -> list[str]:
+    """The words a name search looks for in `text`: split as names are (`name_words`),
+    without the joined forms ("perez-lopez" looks for perez and lopez)."""
+    return sorted({p for p in _WORD_BREAK.split(name_key(text)) if p})
 
 
 KEY_SCHEMA = pa.schema(
@@ -129,9 +150,7 @@ def key_rows_arrow(table: pa.Table) -> pa.Table:
     kind = table.column("kind")
     keys = table.column("search_key")
     names = table.filter(pc.and_(pc.equal(kind, KIND_NAME), pc.is_valid(keys)))
-    words = pc.split_pattern(names.column("search_key").combine_chunks(), " ")
-    parents = pc.list_parent_indices(words)
-    flat = pc.list_flatten(words)
+    parents, flat = _words_arrow(names.column("search_key").combine_chunks())
     lengths = pc.utf8_length(names.column("value").combine_chunks()).cast(pa.int32())
     name_rows = pa.table(
         {
@@ -156,6 +175,31 @@ def key_rows_arrow(table: pa.Table) -> pa.Table:
     )
     rows = pa.concat_tables([name_rows, ident_rows])
     return rows.filter(pc.not_equal(rows.column("key"), ""))
+
+
+def _words_arrow(keys: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """`name_words` of each of `keys`, flattened: (index of the key, word); a word may come
+    twice for one key (the store's lookup writes ignore repeats)."""
+    chunks = pc.split_pattern(keys, " ")
+    parents = pc.list_parent_indices(chunks)
+    flat = pc.list_flatten(chunks)
+    broken = pc.match_substring_regex(flat, _RE2_WORD_BREAK)
+    if not pc.any(broken).as_py():  # most names: words between spaces only
+        keep = pc.not_equal(flat, "")
+        return pc.filter(parents, keep), pc.filter(flat, keep)
+    whole = pc.invert(broken)
+    inner = pc.filter(flat, broken)
+    inner_parents = pc.filter(parents, broken)
+    parts = pc.split_pattern_regex(inner, _RE2_WORD_BREAK)
+    part_parents = pc.take(inner_parents, pc.list_parent_indices(parts))
+    joined = pc.replace_substring_regex(inner, _RE2_WORD_BREAK, "")
+    # (a part alone equals its joined form: a repeat the writes ignore)
+    all_parents = pa.concat_arrays(
+        [pc.filter(parents, whole), part_parents.cast(parents.type), inner_parents]
+    )
+    words = pa.concat_arrays([pc.filter(flat, whole), pc.list_flatten(parts), joined])
+    keep = pc.not_equal(words, "")
+    return pc.filter(all_parents, keep), pc.filter(words, keep)
 
 
 def ref_rows_arrow(table: pa.Table) -> pa.Table:
