@@ -332,3 +332,22 @@ def test_a_bad_json_line_is_named(tmp_path: Path, stream: bool) -> None:
         'Cannot parse a.jsonl: line 4 is not one JSON document (Extra data): {"id": "4"} '
         '{"id": "4b"}'
     )
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_record_with_no_value_read_is_skipped_as_a_blank_line(
+    tmp_path: Path, stream: bool
+) -> None:
+    """`,,` in a CSV file or `{}` in JSON Lines is no record, as an empty spreadsheet row is
+    not: two of them were two records, duplicates of each other, rejecting the ingest."""
+    csv_path = tmp_path / "a.csv"
+    csv_path.write_text("id,name,note\n1,Ana,\n,,x\n,,\n2,Bo,\n", encoding="utf-8")
+    con = duckdb.connect()
+    assert load_source(con, SourceSpec(csv_path), ["id", "name"], stream=stream) == 2
+    assert con.execute("SELECT _row, id FROM src ORDER BY _row").fetchall() == [(1, "1"), (4, "2")]
+    jsonl = tmp_path / "a.jsonl"
+    jsonl.write_text('{"id": "1"}\n{}\n{"id": null}\n{"id": "2"}\n', encoding="utf-8")
+    con = duckdb.connect()
+    spec = SourceSpec(jsonl, kind="jsonl")
+    assert load_source(con, spec, ["id"], stream=stream) == 2
+    assert con.execute("SELECT _row, id FROM src ORDER BY _row").fetchall() == [(1, "1"), (4, "2")]

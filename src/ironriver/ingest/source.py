@@ -44,8 +44,11 @@ Spreadsheets (.xlsx, .xlsm, .xlsb, .xls, .ods; one sheet per query) are read by 
 `stream` does not apply. Cells typed as numbers read without a trailing ".0"; cells typed as
 dates are written in the date `format` the mapping gives their column (else ISO 8601), so
 that they and dates typed as text go through the same parser; time-only cells read as
-HH:MM:SS. Rows with no value in any column the mapping reads are skipped, as blank CSV lines
-are.
+HH:MM:SS.
+
+In every format, a record with no value in any column the mapping reads (`,,,`, an empty
+sheet row, `{}`) is skipped, as a blank line is: it is no record, neither counted nor
+checked for duplicates, and its `_row` number is left unused.
 """
 
 from __future__ import annotations
@@ -914,9 +917,16 @@ def _grouped(batches: pa.RecordBatchReader, rows: int) -> Iterator[pa.Table]:
 
 def _with_sanitized(data: pa.Table, refs: list[str], null_values: tuple[str, ...] = ()) -> pa.Table:
     """`data` plus `sanitized_name(c)` for every column `c` of `refs`, where a sanitised
-    value among `null_values` (the mapping's markers of "no value") is NULL."""
+    value among `null_values` (the mapping's markers of "no value") is NULL; without its
+    rows that have no value in any column of `refs` (`,,,` reads as a blank line does, as a
+    spreadsheet's empty row: no record)."""
     if not refs:
         return data
+    blank = pc.is_null(data.column(refs[0]))  # no value in any column read: no record
+    for ref in refs[1:]:
+        blank = pc.and_(blank, pc.is_null(data.column(ref)))
+    if pc.any(blank).as_py():
+        data = data.filter(pc.invert(blank))
     # Arrow's kernels release the GIL: sanitize the columns side by side.
     with ThreadPoolExecutor(max_workers=min(len(refs), os.cpu_count() or 1)) as pool:
         clean = list(pool.map(sanitize_array, [data.column(ref) for ref in refs]))
