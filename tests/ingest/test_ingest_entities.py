@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,9 @@ from hypothesis import strategies as st
 from sales_fixtures import FGR_EXPORT as INFO  # type: ignore[import-not-found]
 from sales_fixtures import snapshot  # type: ignore[import-not-found]
 
-from ironriver.errors import IngestError
+from ironriver.errors import IngestError, StoreError
 from ironriver.ingest import ingest_entities
+from ironriver.policy.markings import Marking
 from ironriver.store import Store
 
 GOOD = [
@@ -43,6 +45,18 @@ def test_ingest_entities(sqlite_store: Store, tmp_path: Path) -> None:
     key = Statement.make_key("mx_fgr_export", "g1", "countryOfManufacture", "at", False)
     assert (key, "g1", "countryOfManufacture", "at") in rows
     assert ingest_entities(sqlite_store, path, INFO, actor="a").statements_new == 0
+
+
+def test_entities_under_another_marking_are_refused(sqlite_store: Store, tmp_path: Path) -> None:
+    """The same file again with another marking would add nothing (statement ids leave the
+    label out) and say nothing: refused, the store unchanged."""
+    path = _write(tmp_path / "e.jsonl", list(GOOD))
+    ingest_entities(sqlite_store, path, INFO, actor="a")
+    before = snapshot(sqlite_store)
+    with pytest.raises(StoreError, match="is stored as marking: AMBER, releasable_to: \\[MX\\]"):
+        ingest_entities(sqlite_store, path, replace(INFO, marking=Marking.RED), actor="a")
+    assert snapshot(sqlite_store) == before
+    assert sqlite_store.dataset(INFO.name).marking is Marking.AMBER
 
 
 def test_bad_lines_leave_store_unchanged(store: Store, tmp_path: Path) -> None:

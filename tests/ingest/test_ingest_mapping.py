@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 from sales_fixtures import ROWS, snapshot, write_csv  # type: ignore[import-not-found]
 
-from ironriver.errors import IngestError, NotFound
-from ironriver.ingest import ingest_mapping, load_mapping
+from ironriver.errors import IngestError, NotFound, StoreError
+from ironriver.ingest import check_mapping, ingest_mapping, load_mapping
 from ironriver.policy.markings import Marking, Principal
 from ironriver.store import Store
 from ironriver.store.ledger import LedgerStore
@@ -63,6 +63,49 @@ def test_ingest_and_idempotent(store: Store, sales_dir: Path) -> None:
     assert ("namesMentioned", "José Núñez") in values
     events = list(store.audit.events())
     assert [e.action for e in events].count("ingest") == 2
+
+
+def test_remarking_a_stored_dataset_is_refused(
+    store: Store, sales_dir: Path, tmp_path: Path
+) -> None:
+    """Statement ids leave the label out, ledger part names do not: an ingest under another
+    marking used to keep the stored statements as they were and add every ledger row a second
+    time. It is refused before anything is read or written; the dry run, store-less, passes."""
+    ingest_mapping(store, sales_dir / "sales.yaml", actor="alice")
+    before = snapshot(store)
+    events = len(list(store.audit.events()))
+    mapping = (sales_dir / "sales.yaml").read_text(encoding="utf-8")
+    stored = "marking: AMBER, releasable_to: [MX, US]"
+    changes = {
+        "marking: RED, releasable_to: []": mapping.replace(
+            "marking: AMBER", "marking: RED"
+        ).replace("releasable_to: [US, MX]", "releasable_to: []"),
+        "releasable_to: [US]": mapping.replace("releasable_to: [US, MX]", "releasable_to: [US]"),
+        "legal_basis: 'court order 7'": mapping.replace(
+            '"Gun Control Act, 18 USC 923(g)"', '"court order 7"'
+        ),
+    }
+    remarked = sales_dir / "remarked.yaml"
+    for declared, text in changes.items():
+        remarked.write_text(text, encoding="utf-8")
+        with pytest.raises(StoreError) as err:
+            ingest_mapping(store, remarked, actor="alice")
+        assert "'us_atf_dealer_sales' is stored as" in err.value.message
+        assert stored in err.value.message and declared in err.value.message
+        assert err.value.hint is not None and "new dataset name" in err.value.hint
+        assert snapshot(store) == before
+        assert len(list(store.audit.events())) == events
+        assert not (sales_dir / "remarked.yaml.errors.csv").exists()
+        assert check_mapping(remarked).ledger_rows == 4  # the dry run cannot know the store
+    assert store.dataset("us_atf_dealer_sales").marking is Marking.AMBER
+    # under a new dataset name the new marking goes in
+    renamed = changes["marking: RED, releasable_to: []"].replace(
+        "us_atf_dealer_sales:", "us_atf_dealer_sales_red:"
+    )
+    remarked.write_text(renamed, encoding="utf-8")
+    result = ingest_mapping(store, remarked, actor="alice")
+    assert result.statements_new > 0 and result.ledger_rows_new == 4
+    assert store.dataset("us_atf_dealer_sales_red").marking is Marking.RED
 
 
 def test_ledger_rows_visible_through_policy(sqlite_store: Store, sales_dir: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,31 @@ def test_dataset_owner_cannot_change(store: Store) -> None:
     store.ensure_dataset(US)
     with pytest.raises(StoreError, match="belongs to ATF"):
         store.ensure_dataset(DatasetInfo(US.name, "FGR", "MX"))
+
+
+def test_dataset_label_cannot_change(store: Store) -> None:
+    """Statement ids leave the label out: a re-declaration under another label would keep
+    the stored statements as they were, so it is refused (an ingest never re-marks)."""
+    ds_id = store.ensure_dataset(US)
+    assert store.ensure_dataset(US) == ds_id  # the same declaration: idempotent
+    assert store.ensure_dataset(replace(US, title="another title")) == ds_id
+    changes = [
+        replace(US, marking=Marking.RED, releasable_to=frozenset()),
+        replace(US, releasable_to=frozenset({"US", "MX"})),
+        replace(US, country="MX"),
+        replace(US, legal_basis="18 USC 923(g)"),
+    ]
+    for changed in changes:
+        store.check_dataset(replace(US, title="x"))  # nothing to refuse
+        with pytest.raises(StoreError) as err:
+            store.check_dataset(changed)
+        assert f"Dataset {US.name!r} is stored as" in err.value.message
+        assert "marking: AMBER, releasable_to: [US]" in err.value.message
+        assert err.value.hint is not None and "new dataset name" in err.value.hint
+        with pytest.raises(StoreError, match="is stored as"), store.writer() as w:
+            w.ensure_dataset(changed)
+    assert store.dataset(US.name) == replace(US, title=US.name)
+    store.check_dataset(MX)  # a new dataset passes
 
 
 def test_view_entity_merges_visible_sources(store: Store) -> None:

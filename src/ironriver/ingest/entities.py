@@ -405,6 +405,7 @@ def ingest_entities(
     path, report_file, result, source = _open(
         path, dataset, report_path, principal, memory_mb, spill_root, progress
     )
+    store.check_dataset(dataset)  # a stored dataset keeps its owner and label: before the read
     label = label or dataset.label
     with store.stage() as stage:
         # statements of valid lines only (a rejected line yields none), sorted

@@ -272,10 +272,14 @@ def ingest_mapping(
     may be memory-backed), removed afterwards.
 
     Raises `IngestError` (store untouched) when the mapping or a file is wrong, or when any
-    record is rejected and `skip_invalid` is false; the error names the report file.
+    record is rejected and `skip_invalid` is false; the error names the report file. Raises
+    `StoreError` before any file is read when a dataset is already stored with another owner,
+    marking, releasability or legal basis (`Store.ensure_dataset`: an ingest never re-marks).
     """
     mapping_path = Path(mapping_path)
     mappings, report_file = _start(mapping_path, report_path, principal)
+    for mapping in mappings:  # a stored dataset keeps its owner and label: before any read
+        store.check_dataset(dataset_info(mapping))
     report = ErrorReport()
     result = IngestResult(datasets=[m.name for m in mappings])
     tally = _Tally()

@@ -124,22 +124,14 @@ class Store:
     # -- datasets and labels ---------------------------------------------------------------
     def ensure_dataset(self, info: DatasetInfo, conn: Connection | None = None) -> int:
         """Create the dataset if it is new; return its id. An existing dataset keeps its
-        owner: re-declaring it with another agency is refused."""
+        owner and its access label: re-declaring it with another agency, or with another
+        country, marking, releasability or legal basis, is refused (`check_dataset`)."""
         if conn is None:
             with dialect.write_transaction(self.engine) as own:
                 return self.ensure_dataset(info, own)
         row = conn.execute(select(datasets).where(datasets.c.name == info.name)).first()
         if row is not None:
-            if row.agency.upper() != info.agency.upper():
-                raise StoreError(
-                    msg(
-                        "Dataset {dataset!r} belongs to {owner}, not {agency}.",
-                        dataset=info.name,
-                        owner=row.agency,
-                        agency=info.agency,
-                    ),
-                    hint=msg("Use another dataset name, or ingest as the owning agency."),
-                )
+            _check_declaration(row, info)
             return int(row.id)
         dialect.get_or_create(
             conn,
@@ -156,8 +148,18 @@ class Store:
                 "created_at": _now(),
             },
         )
-        # read back through the owner check: another writer may have declared it meanwhile
+        # read back through the checks: another writer may have declared it meanwhile
         return self.ensure_dataset(info, conn)
+
+    def check_dataset(self, info: DatasetInfo) -> None:
+        """Raise the `StoreError` `ensure_dataset` would raise for `info` (another owner, or
+        another label or legal basis than the stored dataset's), reading only: an ingest
+        calls it before it reads any file, and `ensure_dataset` checks again in its write
+        transaction. A new dataset passes."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(datasets).where(datasets.c.name == info.name)).first()
+        if row is not None:
+            _check_declaration(row, info)
 
     def dataset(self, name: str) -> DatasetInfo:
         with self.engine.connect() as conn:
@@ -459,6 +461,62 @@ class Writer:
                 gone[(int(ds_id), int(label_id))] += 1
         dialect.add_to_tally(self.conn, statement_tally, {k: -n for k, n in gone.items()})
         return sum(gone.values())
+
+
+def _check_declaration(row: Any, info: DatasetInfo) -> None:
+    """Refuse to declare the stored dataset `row` again as `info` when the owner, the access
+    label (country, marking, releasability) or the legal basis differ. Statement ids are
+    content hashes without the label, so a re-ingest under another label would keep the
+    stored statements under their old label while the ledger gained a second copy of every
+    row under the new one; and a new statement would show the dataset's stored legal basis,
+    not the one declared. Re-marking stored data is not an ingest's job."""
+    if row.agency.upper() != info.agency.upper():
+        raise StoreError(
+            msg(
+                "Dataset {dataset!r} belongs to {owner}, not {agency}.",
+                dataset=info.name,
+                owner=row.agency,
+                agency=info.agency,
+            ),
+            hint=msg("Use another dataset name, or ingest as the owning agency."),
+        )
+    stored = _dataset_info(row)
+    country = stored.country.upper() != info.country.upper()
+    basis = stored.legal_basis != info.legal_basis
+    if not (
+        country
+        or basis
+        or stored.marking != info.marking
+        or stored.releasable_to != info.releasable_to
+    ):
+        return
+    raise StoreError(
+        msg(
+            "Dataset {dataset!r} is stored as {stored}; this ingest declares it {declared}. "
+            "Nothing was written.",
+            dataset=info.name,
+            stored=_declared_text(stored, country, basis),
+            declared=_declared_text(info, country, basis),
+        ),
+        hint=msg(
+            "An ingest never re-marks stored data (no ironriver command does). To add to this "
+            "dataset, declare it with the stored values; to keep the new ones, ingest under a "
+            "new dataset name; to re-mark the stored data, ask the store's administrator."
+        ),
+    )
+
+
+def _declared_text(info: DatasetInfo, country: bool, basis: bool) -> str:
+    """A dataset's label as a mapping declares it (`marking: RED, releasable_to: [US]`), with
+    its country and legal basis when they are what differs: data, not translated."""
+    parts = [f"country: {info.country.upper()}"] if country else []
+    parts += [
+        f"marking: {info.marking.value}",
+        f"releasable_to: [{', '.join(sorted(info.releasable_to))}]",
+    ]
+    if basis:
+        parts.append(f"legal_basis: {info.legal_basis!r}")
+    return ", ".join(parts)
 
 
 def _dataset_info(row: Any) -> DatasetInfo:
