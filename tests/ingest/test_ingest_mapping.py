@@ -179,6 +179,32 @@ def test_duplicate_rows(store: Store, sales_dir: Path, tmp_path: Path) -> None:
     assert {(r["row"], r["reason"]) for r in report} == {("5", "duplicate of row 3")}
 
 
+def test_duplicates_are_looked_for_among_the_filtered_records(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """A record the query's filters leave out is never read: it neither is nor makes a
+    duplicate. Among the records kept, duplicates are rejected with the file's row numbers."""
+    (tmp_path / "a.csv").write_text(
+        "id,state,void\n1,TX,\n2,CA,\n2,CA,\n3,TX,yes\n3,TX,yes\n", encoding="utf-8"
+    )
+    (tmp_path / "m.yaml").write_text(
+        "us_t:\n  agency: ATF\n  country: US\n  marking: AMBER\n  queries:\n"
+        "  - csv_url: a.csv\n    filters: {state: TX}\n    filters_not: {void: 'yes'}\n"
+        "    ledger:\n      name: l\n      columns:\n        id: id\n",
+        encoding="utf-8",
+    )
+    assert check_mapping(tmp_path / "m.yaml").ledger_rows == 1
+    result = ingest_mapping(sqlite_store, tmp_path / "m.yaml", actor="alice")
+    assert result.rejected == 0 and result.ledger_rows_new == 1
+    # a duplicate among the kept records is still one, reported at its row in the file
+    with (tmp_path / "a.csv").open("a", encoding="utf-8") as fh:
+        fh.write("2,CA,\n1,TX,\n")
+    with pytest.raises(IngestError) as err:
+        check_mapping(tmp_path / "m.yaml")
+    report = _report(Path(str(err.value.report_path)))
+    assert [(r["row"], r["reason"]) for r in report] == [("7", "duplicate of row 1")]
+
+
 def test_required_value(sqlite_store: Store, sales_dir: Path, tmp_path: Path) -> None:
     _seed(sqlite_store, tmp_path)
     before = snapshot(sqlite_store)

@@ -162,7 +162,12 @@ def _prepare(
         cleaner = Cleaner(con)
         scol = cleaner.sanitize_columns(refs)
         where = filter_condition(query, scol)
-        checks = [duplicate_check_sql(refs, "src")]
+        # duplicates among the records the filters keep (they read the sanitized columns of
+        # `san`); without filters, over `src`, which spares the sanitizing joins
+        filtered = bool(query.source.filters or query.source.filters_not)
+        checks = [
+            duplicate_check_sql(refs, "san", where) if filtered else duplicate_check_sql(refs)
+        ]
         if query.entities:
             comp = EntityCompiler(query, mapping.name, cleaner, scol)
             extra = ", ".join(comp.columns)

@@ -4,7 +4,8 @@
 is rejected when any check holds for it:
 
 - duplicate: the record repeats an earlier record in every column the mapping reads
-  (the first occurrence is kept; the later ones are rejected, pointing at the first);
+  (the first occurrence is kept; the later ones are rejected, pointing at the first); only
+  the records the query's `filters` keep are compared;
 - bad value: a non-empty value that does not clean to its property or ledger type
   (e.g. a date that does not match its `format`);
 - required: a property or ledger column marked `required: true` has no value.
@@ -27,13 +28,18 @@ from ironriver.ingest.sqltext import ident, literal
 _ROW = "\x00"  # stands for the row number in a translated template (never in a template)
 
 
-def duplicate_check_sql(refs: list[str], table: str = "src") -> str:
-    """SELECT of (_row, column, value, reason) for records repeating an earlier one; the
-    reason is in the current language (the row number of the first is joined in by SQL)."""
+def duplicate_check_sql(refs: list[str], table: str = "src", where: str = "TRUE") -> str:
+    """SELECT of (_row, column, value, reason) for records of `table` repeating an earlier
+    one, among the records `where` keeps (a query's `filters`: a record it leaves out is
+    never read, so it neither is nor makes a duplicate); the reason is in the current
+    language (the row number of the first is joined in by SQL)."""
     cols = ", ".join(ident(r) for r in refs) or "1"
     src = ident(table)
     # Only records whose row hash repeats go through the exact (costly) window.
-    candidates = f"hash({cols}) IN (SELECT hash({cols}) FROM {src} GROUP BY 1 HAVING count(*) > 1)"
+    candidates = (
+        f"hash({cols}) IN (SELECT hash({cols}) FROM {src} WHERE {where} "
+        "GROUP BY 1 HAVING count(*) > 1)"
+    )
     before, _, after = t("duplicate of row {row}", row=_ROW).partition(_ROW)
     reason = f"{literal(before)} || CAST(_first AS VARCHAR) || {literal(after)}"
     column = literal(t("(all columns)"))
@@ -41,7 +47,7 @@ def duplicate_check_sql(refs: list[str], table: str = "src") -> str:
         f'SELECT _row, {column} AS "column", NULL AS value, '
         f"{reason} AS reason FROM ("
         f"SELECT _row, min(_row) OVER (PARTITION BY {cols}) AS _first FROM {src} "
-        f"WHERE {candidates}) WHERE _row <> _first"
+        f"WHERE ({where}) AND {candidates}) WHERE _row <> _first"
     )
 
 
