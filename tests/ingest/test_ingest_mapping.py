@@ -306,6 +306,52 @@ def test_mapping_errors_are_clear(tmp_path: Path) -> None:
         load_mapping(tmp_path / "m.yaml")
 
 
+@pytest.mark.parametrize(
+    ("line", "place", "value"),
+    [
+        ("filters: {active: yes}", "filters.active", "true"),
+        ("filters: {code: 007}", "filters.code", "7"),
+        ("filters: {rate: 1.10}", "filters.rate", "1.1"),
+        ("filters: {code: ['008', 7]}", "filters.code", "7"),  # each value of a list
+        ("filters_not: {active: off}", "filters_not.active", "false"),
+        ("filters: {active: }", "filters.active", "null"),
+        ("null_values: [N/A, no]", "null_values", "false"),
+    ],
+)
+def test_filter_values_yaml_reads_as_other_than_text_are_refused(
+    tmp_path: Path, line: str, place: str, value: str
+) -> None:
+    """Unquoted, YAML reads `yes` as true, `007` as 7, `1.10` as 1.1: as text ('True', '7')
+    such a filter equalled no value of the file, and the ingest kept nothing, silently. The
+    mapping is refused at load (so the dry run says it too); quoted values work."""
+    (tmp_path / "a.csv").write_text(
+        "id,active,code,rate\n1,yes,007,1.10\n2,no,008,2.0\n", encoding="utf-8"
+    )
+    mapping = (
+        "us_t:\n  agency: ATF\n  country: US\n  marking: AMBER\n  queries:\n"
+        "  - csv_url: a.csv\n    {line}\n    ledger:\n      name: l\n      columns:\n"
+        "        id: id\n"
+    )
+    (tmp_path / "m.yaml").write_text(mapping.format(line=line), encoding="utf-8")
+    with pytest.raises(IngestError) as err:
+        check_mapping(tmp_path / "m.yaml")
+    assert f"{place}: YAML read the value {value} as " in err.value.message
+    assert "query 1" in err.value.message
+    assert err.value.hint is not None and "Quote it" in err.value.hint
+    assert "YAML leyó el valor" in err.value.render("es")
+    quoted = {
+        "filters: {active: 'yes'}": 1,
+        "filters: {code: '007'}": 1,
+        "filters: {rate: '1.10'}": 1,
+        "filters: {code: ['008', '7']}": 1,
+        "filters_not: {active: 'no'}": 1,
+        "null_values: ['N/A', 'no']": 2,
+    }
+    for text, rows in quoted.items():
+        (tmp_path / "m.yaml").write_text(mapping.format(line=text), encoding="utf-8")
+        assert check_mapping(tmp_path / "m.yaml").ledger_rows == rows, text
+
+
 def test_entities_that_would_share_ids_are_refused(tmp_path: Path) -> None:
     (tmp_path / "a.csv").write_text("folio,serie\nF1,ABC\n", encoding="utf-8")
     path = tmp_path / "m.yaml"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -179,7 +180,8 @@ def _as_list(data: dict[str, Any], *keys: str) -> list[Any]:
     return out
 
 
-def _filters(where: Where, raw: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _filters(where: Where, kind: str, raw: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """FtM's `filters` / `filters_not` (`kind`): {column: a value or a list of values}."""
     if raw is None:
         return ()
     if not isinstance(raw, dict):
@@ -191,8 +193,46 @@ def _filters(where: Where, raw: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
     out = []
     for key, value in raw.items():
         values = value if isinstance(value, list) else [value]
-        out.append((str(key), tuple(str(v) for v in values)))
+        column = str(key)
+        out.append((column, tuple(_text(where, f"{kind}.{column}", v, column) for v in values)))
     return tuple(out)
+
+
+def _text(where: Where, place: str, value: Any, column: str | None = None) -> str:
+    """A value compared with a file's text (a filter's, a null marker), as the mapping wrote
+    it. Unquoted, YAML makes some values something else: `yes`/`no`/`on`/`off` booleans,
+    `007` the number 7, `1.10` 1.1, `2024-01-31` a date, an empty value null; their text
+    (`True`, `7`) would equal no value of the file, and the query would silently keep, or
+    drop, nothing. Any value that is not text is refused (what was written is lost once
+    YAML has read it, even for `7`); quoting it keeps it as written."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        kind, shown, sample = msg("a boolean"), "true" if value else "false", "yes"
+    elif isinstance(value, int | float):
+        kind, shown, sample = msg("a number"), str(value), "007"
+    elif isinstance(value, date):
+        kind, shown, sample = msg("a date"), value.isoformat(), "2024-01-31"
+    elif value is None:
+        kind, shown, sample = msg("empty"), "null", "N/A"
+    else:
+        kind, shown, sample = msg("a list or a mapping"), str(value), "yes"
+    example = f"{column}: '{sample}'" if column is not None else f"{place}: ['-0-', 'N/A']"
+    raise _fail(
+        where,
+        msg(
+            "{place}: YAML read the value {value} as {kind}, not as text, so it would never "
+            "equal a value in the file.",
+            place=place,
+            value=shown,
+            kind=kind,
+        ),
+        msg(
+            "Quote it, written as in the file (e.g. {example}). Unquoted, YAML reads yes, no, "
+            "on and off as booleans, 007 as 7, 1.10 as 1.1 and an empty value as null.",
+            example=example,
+        ),
+    )
 
 
 def _source(where: Where, data: dict[str, Any], base: Path) -> SourceSpec:
@@ -257,10 +297,10 @@ def _source(where: Where, data: dict[str, Any], base: Path) -> SourceSpec:
         kind=kind,
         encoding=encoding,
         delimiter=delimiter,
-        filters=_filters(where, data.get("filters")),
-        filters_not=_filters(where, data.get("filters_not")),
+        filters=_filters(where, "filters", data.get("filters")),
+        filters_not=_filters(where, "filters_not", data.get("filters_not")),
         header=_header(where, data.get("header"), kind),
-        null_values=_strings(where, "null_values", data.get("null_values")),
+        null_values=_null_values(where, data.get("null_values")),
         sheet=sheet,
         header_row=header_row,
     )
@@ -317,6 +357,14 @@ def _strings(where: Where, key: str, raw: Any) -> tuple[str, ...]:
             msg("Write {example}.", example=f'{key}: ["-0-", "N/A"]'),
         )
     return tuple(str(v) for v in values)
+
+
+def _null_values(where: Where, raw: Any) -> tuple[str, ...]:
+    """`null_values:` one marker or a list of them, each text (see `_text`)."""
+    if raw is None:
+        return ()
+    values = raw if isinstance(raw, list) else [raw]
+    return tuple(_text(where, "null_values", v) for v in values)
 
 
 def _header(where: Where, raw: Any, kind: str) -> tuple[str, ...]:
