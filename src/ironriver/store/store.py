@@ -471,14 +471,18 @@ def _check_declaration(row: Any, info: DatasetInfo) -> None:
     row under the new one; and a new statement would show the dataset's stored legal basis,
     not the one declared. Re-marking stored data is not an ingest's job."""
     if row.agency.upper() != info.agency.upper():
+        # (not naming the owner: the dataset may be one the ingesting agency cannot see)
         raise StoreError(
             msg(
-                "Dataset {dataset!r} belongs to {owner}, not {agency}.",
+                "Dataset name {dataset!r} is another agency's: {agency} cannot ingest into it.",
                 dataset=info.name,
-                owner=row.agency,
                 agency=info.agency,
             ),
-            hint=msg("Use another dataset name, or ingest as the owning agency."),
+            hint=msg(
+                "Use another dataset name (names are shared by every agency of the store: "
+                "start it with your agency's, e.g. {example}).",
+                example=f"{info.agency.lower()}_{info.name}",
+            ),
         )
     stored = _dataset_info(row)
     country = stored.country.upper() != info.country.upper()
