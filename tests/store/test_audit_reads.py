@@ -92,7 +92,9 @@ def test_view_actions_are_all_reads(store: Store) -> None:
     view.search("perez")
     view.by_identifier("ABC123")
     view.neighbours("p1")
+    view.table(types=["name"])
     list(view.export())
+    view.export_table()
     with pytest.raises(NotFound):
         view.ledger("no_such_ledger")
     events = list(store.audit.events())
@@ -206,6 +208,27 @@ def test_missing_read_audit_file_is_reported_not_recreated(tmp_path: Path) -> No
     assert store.audit.verify().ok
     with pytest.raises(AuditError, match="nothing to restart"):
         store.audit.restart_reads("loader", "again")
+    store.close()
+
+
+def test_bulk_table_read_fails_like_any_read_without_its_read_audit_file(
+    tmp_path: Path,
+) -> None:
+    """`View.table()` is a read like `entity()`: without the read-audit file it is refused
+    (it used to be audited in the writes chain, so it read everything regardless)."""
+    db = tmp_path / "s.db"
+    store = open_store(str(db))
+    load(store)
+    path = store.audit.read_file
+    assert path is not None
+    store.close()
+    path.unlink()
+    store = open_store(str(db))
+    view = View(store, ATF, reason="analytics")
+    for read in (lambda: view.entity("g1"), view.table, view.export_table):
+        with pytest.raises(AuditError, match=r"read-audit file .* is missing"):
+            read()
+    assert [e.action for e in store.audit.events()] == [READ_CHAIN_START]
     store.close()
 
 

@@ -8,7 +8,7 @@ Two chains of the same shape, one API (`AuditLog.append` routes by action):
   appended inside the transaction of the data they describe (`conn=`), so an event exists
   exactly when its data does.
 - the **reads** chain (`audit_read_events`) holds the events of reads (`READ_ACTIONS`: entity
-  reads, searches, neighbours, exports, ledgers). Each is appended in its own short
+  reads, searches, neighbours, bulk table reads, exports, ledgers). Each is appended in its own short
   transaction, which never waits for a data write: on a file-backed SQLite store the chain
   lives in its own file beside the store, `<store file>.read-audit.sqlite`
   (`read_audit_path`), which the ingest never writes, so a read does not queue behind an
@@ -114,7 +114,16 @@ WRITES = "writes"
 READS = "reads"
 
 READ_ACTIONS = frozenset(
-    {"read", "read-statements", "search", "search-identifier", "neighbours", "export", "ledger"}
+    {
+        "read",
+        "read-statements",
+        "search",
+        "search-identifier",
+        "neighbours",
+        "read-table",
+        "export",
+        "ledger",
+    }
 )
 """Actions that change no data (what `ironriver.policy.View` logs): their events go to the
 reads chain. Every other action changes data and goes to the writes chain."""
