@@ -718,7 +718,7 @@ def audit_restart_reads(ctx: click.Context, reason: str) -> None:
     principal = app.principal()
     require_role(principal, "admin", msg("restart the read-audit log"))
     store = app.open_store()
-    event = store.audit.restart_reads(principal.name, reason)
+    event = store.audit.restart_reads(principal.name, reason, principal.agency)
     data = {"event": event.__dict__, "read_file": str(store.audit.read_file)}
     app.emit(
         data,

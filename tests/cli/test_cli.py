@@ -297,6 +297,9 @@ def test_lost_read_audit_file_is_restarted_by_an_admin(tmp_path: Path) -> None:
     assert code == 3 and "'admin' role" in out
     code, out = run("audit", "restart-reads", "--db", db, "--as", "loader", "--reason", "lost")
     assert code == 0 and "New read-audit file" in out
+    args = ("--as", "auditor", "--json", "--agency", "OIG", "--action", "read-chain-start")
+    code, out = run("audit", "log", "--db", db, *args)
+    assert [(e["actor"], e["agency"]) for e in json.loads(out)] == [("loader", "OIG")]
     assert run("entity", "g1", "--db", db, "--as", "us-atf-analyst")[0] == 0
     assert run("audit", "verify", "--db", db)[0] == 0
 

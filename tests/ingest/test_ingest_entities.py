@@ -15,8 +15,9 @@ from sales_fixtures import snapshot  # type: ignore[import-not-found]
 
 from ironriver.errors import IngestError, StoreError
 from ironriver.ingest import ingest_entities
+from ironriver.policy import Principal
 from ironriver.policy.markings import Marking
-from ironriver.store import Store
+from ironriver.store import EventFilter, Store
 
 GOOD = [
     {
@@ -57,6 +58,14 @@ def test_entities_under_another_marking_are_refused(sqlite_store: Store, tmp_pat
         ingest_entities(sqlite_store, path, replace(INFO, marking=Marking.RED), actor="a")
     assert snapshot(sqlite_store) == before
     assert sqlite_store.dataset(INFO.name).marking is Marking.AMBER
+
+
+def test_ingest_event_names_the_ingesting_agency(store: Store, tmp_path: Path) -> None:
+    path = _write(tmp_path / "e.jsonl", list(GOOD))
+    loader = Principal("fgr-carga", "FGR", "MX", frozenset({"ingest"}))
+    ingest_entities(store, path, INFO, actor=loader.name, principal=loader)
+    [event] = store.audit.events(where=EventFilter(agency="FGR"))
+    assert (event.action, event.actor, event.target) == ("ingest", "fgr-carga", INFO.name)
 
 
 def test_bad_lines_leave_store_unchanged(store: Store, tmp_path: Path) -> None:

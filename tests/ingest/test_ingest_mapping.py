@@ -16,7 +16,7 @@ from sales_fixtures import ROWS, snapshot, write_csv  # type: ignore[import-not-
 from ironriver.errors import IngestError, NotFound, StoreError
 from ironriver.ingest import check_mapping, ingest_mapping, load_mapping
 from ironriver.policy.markings import Marking, Principal
-from ironriver.store import Store
+from ironriver.store import EventFilter, Store
 from ironriver.store.ledger import LedgerStore
 
 
@@ -106,6 +106,19 @@ def test_remarking_a_stored_dataset_is_refused(
     result = ingest_mapping(store, remarked, actor="alice")
     assert result.statements_new > 0 and result.ledger_rows_new == 4
     assert store.dataset("us_atf_dealer_sales_red").marking is Marking.RED
+
+
+def test_ingest_event_names_the_ingesting_agency(store: Store, sales_dir: Path) -> None:
+    """`audit log --agency ATF` lists ATF's ingests: the event carries the principal's
+    agency (it was written with none); a library ingest without a principal has none."""
+    loader = Principal("atf-loader", "ATF", "US", frozenset({"ingest"}))
+    ingest_mapping(store, sales_dir / "sales.yaml", actor=loader.name, principal=loader)
+    ingest_mapping(store, sales_dir / "sales.yaml", actor="script")
+    events = [e for e in store.audit.events() if e.action == "ingest"]
+    assert [(e.actor, e.agency) for e in events] == [("atf-loader", "ATF"), ("script", "")]
+    listed = list(store.audit.events(where=EventFilter(agency="ATF")))
+    assert [(e.action, e.actor) for e in listed] == [("ingest", "atf-loader")]
+    assert store.audit.verify().ok
 
 
 def test_ledger_rows_visible_through_policy(sqlite_store: Store, sales_dir: Path) -> None:

@@ -427,6 +427,7 @@ def ingest_entities(
                     "rejected": result.rejected,
                     "statements_new": result.statements_new,
                 },
+                agency=principal.agency if principal is not None else "",
                 conn=w.conn,
             )
     return result

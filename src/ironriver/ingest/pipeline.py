@@ -344,6 +344,7 @@ def ingest_mapping(
                     target=",".join(result.datasets),
                     reason=reason,
                     detail=detail,
+                    agency=principal.agency if principal is not None else "",
                     conn=w.conn,
                 )
                 held.hold()  # signals wait from the commit until the ledger parts are in place

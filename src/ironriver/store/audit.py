@@ -740,7 +740,9 @@ class AuditLog:
             start = _latest_read_chain(conn)
         return read_genesis(str(start["chain_id"])) if start else GENESIS
 
-    def start_reads(self, conn: Connection, actor: str, reason: str) -> AuditEvent:
+    def start_reads(
+        self, conn: Connection, actor: str, reason: str, agency: str = ""
+    ) -> AuditEvent:
         """Give the store a new reads chain, recorded by a read-chain-start event in the
         writes chain, inside `conn`'s (the store's) write transaction. Beside a SQLite file
         store the read-audit file is created (or adopted, if it exists and is empty: a
@@ -775,9 +777,10 @@ class AuditLog:
                 if self._read_engine is not None:
                     self._read_engine.dispose()
                 self._read_engine = engine
-        return self.append(actor, READ_CHAIN_START, detail["location"], reason, detail, conn=conn)
+        location = detail["location"]
+        return self.append(actor, READ_CHAIN_START, location, reason, detail, agency, conn)
 
-    def restart_reads(self, actor: str, reason: str) -> AuditEvent:
+    def restart_reads(self, actor: str, reason: str, agency: str = "") -> AuditEvent:
         """Record that a SQLite store's read-audit file is lost and start a new one. The
         events it held are gone; the writes chain says when and by whom that was accepted."""
         if self.read_file is None:
@@ -804,7 +807,7 @@ class AuditLog:
                 msg("Say why the read-audit file is lost."), hint=msg("Pass --reason.")
             )
         with write_transaction(self._engine) as conn:
-            return self.start_reads(conn, actor, reason)
+            return self.start_reads(conn, actor, reason, agency)
 
     def events(
         self,
