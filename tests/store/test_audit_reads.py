@@ -29,6 +29,7 @@ from ironriver.store.audit import (
     READ_CHAIN_START,
     READS,
     WRITES,
+    EventFilter,
     _append,
 )
 from ironriver.store.store import _alembic_config
@@ -88,6 +89,7 @@ def test_view_actions_are_all_reads(store: Store) -> None:
     load(store)
     view = View(store, ATF, reason="r")
     view.entity("g1")
+    view.entities(["g1", "p1"])
     view.statements("g1")
     view.search("perez")
     view.by_identifier("ABC123")
@@ -100,6 +102,33 @@ def test_view_actions_are_all_reads(store: Store) -> None:
     events = list(store.audit.events())
     assert [e.action for e in events if e.chain == WRITES] == [READ_CHAIN_START]
     assert {e.action for e in events if e.chain == READS} == READ_ACTIONS
+    assert store.audit.verify().ok
+
+
+def test_reading_several_entities_is_one_audited_read(store: Store) -> None:
+    """`View.entities(ids)` returns whole entities, so it is audited like `entity()`: one
+    event per call, naming the ids (all of them in its detail)."""
+    load(store)
+    view = View(store, ATF, reason="case 4")
+    found = view.entities(["p1", "g1", "nobody", "p1"])
+    assert sorted(found) == ["g1", "p1"]
+    many = [f"x{i:02}" for i in range(25)]
+    view.entities(many)
+    view.entities(["g1"])
+    assert view.entities([]) == {}  # nothing asked, nothing read: no event
+    view.neighbours("g1")  # reads its neighbours' captions: audited as `neighbours` only
+    reads = [e for e in store.audit.events() if e.chain == READS]
+    assert [(e.action, e.target) for e in reads] == [
+        ("read-entities", "g1,nobody,p1"),
+        ("read-entities", ",".join(many[:10]) + " (+15)"),
+        ("read-entities", "g1"),
+        ("neighbours", "g1"),
+    ]
+    assert reads[0].detail == {"ids": ["g1", "nobody", "p1"], "found": 2}
+    assert reads[1].detail == {"ids": many, "found": 0}
+    assert {(e.actor, e.agency, e.reason) for e in reads} == {("a", "ATF", "case 4")}
+    # "who read g1": a read of g1 alone is found by its target, as an entity() read is
+    assert [e.seq for e in store.audit.events(where=EventFilter(target="g1"))] == [3, 4]
     assert store.audit.verify().ok
 
 

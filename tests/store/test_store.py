@@ -155,6 +155,7 @@ def test_sensitive_reads_and_exports_must_say_why(store: Store) -> None:
     for refused in (
         lambda: plain.entity("x3"),
         lambda: plain.statements("x3"),
+        lambda: plain.entities(["g1", "x3"]),
         lambda: plain.search("tres"),
         lambda: list(plain.export()),
     ):

@@ -73,6 +73,9 @@ if TYPE_CHECKING:
 _LAST_CHAR = "\U0010ffff"
 _CHECK_BATCH = 400  # search candidates checked per query
 _MAX_RANK_STEP = 64  # name lengths read at once by a search, at most
+# ids an audited read of several entities names in its event's target (the column `audit
+# log` shows and filters on); its detail lists them all
+_TARGET_IDS = 10
 
 _DATASET = Dataset({"name": "ironriver", "title": "ironriver view"})
 # the statement columns an entity is assembled from, in the order `View._stmt` unpacks them
@@ -389,7 +392,19 @@ class View:
         return entity
 
     def entities(self, entity_ids: Iterable[str]) -> dict[str, StatementEntity]:
+        """The visible entities among `entity_ids`, by id (an id with no visible statement
+        is left out). Audited, as `entity()` is, with one `read-entities` event per call
+        (none for no ids): its target names the ids (`_ids_target`), its detail lists every
+        id asked for and how many were found. Sensitive entities need a reason as in
+        `entity()`: without one the whole call is refused, unlogged, before anything is shown."""
         ids = sorted(set(entity_ids))
+        out = self._entities(ids)
+        if ids:
+            self._log("read-entities", _ids_target(ids), {"ids": ids, "found": len(out)})
+        return out
+
+    def _entities(self, ids: list[str]) -> dict[str, StatementEntity]:
+        """`entities` of sorted, distinct `ids`, unaudited (for reads audited otherwise)."""
         out: dict[str, StatementEntity] = {}
         with self.store.engine.connect() as conn:
             for start in range(0, len(ids), 500):
@@ -657,7 +672,8 @@ class View:
         """`neighbours` and, from the same reading of the links, how many there are."""
         pairs = self._neighbour_pairs(entity_id)
         chosen = pairs if limit is None else pairs[: max(limit, 0)]
-        found = self.entities(p[2] for p in chosen)
+        # the linked entities' schema and caption are part of this audited neighbours read
+        found = self._entities(sorted({p[2] for p in chosen}))
         self._log("neighbours", entity_id, {"n": len(pairs), "shown": len(chosen)})
         result = []
         for prop, direction, other in chosen:
@@ -979,6 +995,15 @@ def entity_dict(entity: StatementEntity) -> dict[str, Any]:
         if key in data:
             data[key] = sorted(data[key])
     return data
+
+
+def _ids_target(ids: Sequence[str]) -> str:
+    """The audit target of a read of `ids` (sorted): the id itself for one, so that
+    `audit log --target ID` finds it like an `entity()` read; the first `_TARGET_IDS` ids,
+    comma-separated, and how many more, for many."""
+    shown = ",".join(ids[:_TARGET_IDS])
+    more = len(ids) - _TARGET_IDS
+    return f"{shown} (+{more})" if more > 0 else shown
 
 
 def _sensitive_text(markings: Iterable[str]) -> str | Msg | None:

@@ -116,6 +116,7 @@ READS = "reads"
 READ_ACTIONS = frozenset(
     {
         "read",
+        "read-entities",
         "read-statements",
         "search",
         "search-identifier",
