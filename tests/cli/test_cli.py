@@ -304,6 +304,20 @@ def test_lost_read_audit_file_is_restarted_by_an_admin(tmp_path: Path) -> None:
     assert run("audit", "verify", "--db", db)[0] == 0
 
 
+def test_verify_reports_a_read_audit_file_tampered_with(tmp_path: Path) -> None:
+    """A dropped table of the read-audit file is tampering (exit 5), not a traceback."""
+    import sqlite3
+
+    db = _store(tmp_path)
+    run("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--reason", "case 1")
+    with sqlite3.connect(f"{db}.read-audit.sqlite") as conn:
+        conn.execute("DROP TABLE audit_read_head")
+    conn.close()
+    code, out = run("audit", "verify", "--db", db)
+    assert code == 5 and "AUDIT LOG TAMPERED (1 problem):" in out
+    assert "has no audit_read_head table (it was dropped)" in out
+
+
 def test_audit_checkpoint_anchors_the_reads(tmp_path: Path) -> None:
     db = _store(tmp_path)
     run("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--reason", "case 1")

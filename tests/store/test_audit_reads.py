@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -278,6 +278,74 @@ def test_replaced_read_audit_file_is_reported(tmp_path: Path) -> None:
         "reads chain: event 1 does not start the chain the store recorded "
         "(the read-audit file was replaced, or belongs to another store)",
     )
+    store.close()
+
+
+def _garble(path: Path) -> None:
+    for stale in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+        stale.unlink(missing_ok=True)
+    path.write_bytes(b"not a database " * 500)
+
+
+def _sql(*statements: str) -> Callable[[Path], None]:
+    def run(path: Path) -> None:
+        with sqlite3.connect(path) as conn:
+            for statement in statements:
+                conn.execute(statement)
+        conn.close()
+
+    return run
+
+
+@pytest.mark.parametrize(
+    ("tamper", "expected"),
+    [
+        (
+            _sql("DROP TABLE audit_read_head"),
+            ["has no audit_read_head table (it was dropped)"],
+        ),
+        (
+            _sql("DROP TABLE audit_read_events"),
+            [
+                "has no audit_read_events table (it was dropped); its events are lost",
+                "read events after seq 0 were removed",  # the anchor of the 2 reads says so
+            ],
+        ),
+        (
+            _sql("PRAGMA application_id = 0"),
+            ["is not marked as a read-audit file (its application_id was changed"],
+        ),
+        (
+            _sql("DROP TABLE audit_read_events", "CREATE TABLE audit_read_events (x TEXT)"),
+            ["cannot be read as a reads chain (no such column: audit_read_events.seq)"],
+        ),
+        (_garble, ["cannot be read (file is not a database): it was overwritten"]),
+    ],
+    ids=["head-dropped", "events-dropped", "unmarked", "other-columns", "overwritten"],
+)
+def test_a_read_audit_file_tampered_with_is_reported_not_raised(
+    tmp_path: Path, tamper: Callable[[Path], None], expected: list[str]
+) -> None:
+    """Dropping a table of the read-audit file, or unmarking or overwriting it, removes its
+    reads: `verify` reports it (it was a traceback or a store error); listing the log is
+    a clear error (it was a traceback)."""
+    db = tmp_path / "s.db"
+    store = open_store(str(db))
+    store.audit.append("a", "read", "g1", "why")
+    store.audit.append("a", "read", "p1", "why")
+    store.audit.checkpoint("auditor")
+    path = store.audit.read_file
+    assert path is not None
+    store.close()
+    tamper(path)
+    store = open_store(str(db))
+    result = store.audit.verify()
+    assert not result.ok and len(result.problems) == len(expected)
+    for problem, part in zip(result.problems, expected, strict=True):
+        assert str(problem).startswith("reads chain: ") and part in str(problem)
+    if "head" not in str(result.problems[0]):
+        with pytest.raises((AuditError, StoreError), match="read-audit file"):
+            list(store.audit.events())
     store.close()
 
 

@@ -71,6 +71,7 @@ import json
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -431,10 +432,15 @@ class _ChainCheck:
 
 
 def _verify(
-    conn: Connection, chain: _Chain, genesis: str, anchored: frozenset[int] = frozenset()
+    conn: Connection,
+    chain: _Chain,
+    genesis: str,
+    anchored: frozenset[int] = frozenset(),
+    has_head: bool = True,
 ) -> _ChainCheck:
     """Recompute one chain: report edited, removed or reordered events, naming the chain.
-    Collects the writes chain's anchors, and the reads chain's hashes at `anchored` seqs."""
+    Collects the writes chain's anchors, and the reads chain's hashes at `anchored` seqs.
+    `has_head`: whether the chain's head table exists (its loss is reported by the caller)."""
     check = _ChainCheck()
     problems = check.problems
     name = msg("writes chain") if chain is _WRITE_CHAIN else msg("reads chain")
@@ -503,7 +509,7 @@ def _verify(
             check.hashes[row.seq] = row.hash
         prev = row.hash
         expected_seq = row.seq + 1
-    head = conn.execute(select(chain.head.c.seq, chain.head.c.hash)).first()
+    head = conn.execute(select(chain.head.c.seq, chain.head.c.hash)).first() if has_head else None
     if head is not None and (head.seq != expected_seq - 1 or head.hash != prev):
         problems.append(
             msg(
@@ -514,7 +520,7 @@ def _verify(
                 last=expected_seq - 1,
             )
         )
-    if head is None and check.events:
+    if head is None and check.events and has_head:
         problems.append(msg("{chain}: the audit head record is missing", chain=name))
     check.last = expected_seq - 1
     return check
@@ -542,8 +548,18 @@ def _open_read_file(path: Path, busy_timeout_s: float, create: bool) -> Engine:
     engine = create_engine(url, **engine_options(url))
     configure_engine(engine, busy_timeout_s)
     try:
-        with engine.connect() as conn:
-            app_id, version = _file_marks(conn)
+        try:
+            with engine.connect() as conn:
+                app_id, version = _file_marks(conn)
+        except DBAPIError as exc:  # e.g. overwritten: "file is not a database"
+            raise StoreError(
+                msg(
+                    "{path} cannot be read as a read-audit file ({error}).",
+                    path=path,
+                    error=exc.orig,
+                ),
+                hint=_DAMAGED_HINT,
+            ) from exc
         if (app_id, version) == (0, 0) and create:
             with write_transaction(engine) as conn:  # BEGIN IMMEDIATE: one creator wins
                 app_id, version = _file_marks(conn)
@@ -584,6 +600,48 @@ def _file_marks(conn: Connection) -> tuple[int, int]:
     app_id = int(conn.exec_driver_sql("PRAGMA application_id").scalar_one())
     return app_id, int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
 
+
+def _read_file_damage(path: Path, busy_timeout_s: float) -> tuple[Msg | None, frozenset[str]]:
+    """What `verify()` finds wrong with the read-audit file's structure before reading its
+    chain: not a SQLite database, or not marked as a read-audit file (None: marked as one),
+    and the names of the tables it holds. Opened as it is, with no pragma that writes."""
+    url = f"sqlite:///{path}"
+    engine = create_engine(url, **engine_options(url))
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+            app_id, _version = _file_marks(conn)
+            names = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")
+            tables = frozenset(str(name) for (name,) in names)
+    except DBAPIError as exc:
+        return (
+            msg(
+                "reads chain: the read-audit file {path} cannot be read ({error}): it was "
+                "overwritten or replaced; its events are lost unless it is restored",
+                path=path,
+                error=exc.orig,
+            ),
+            frozenset(),
+        )
+    finally:
+        engine.dispose()
+    if app_id != _APPLICATION_ID:
+        return (
+            msg(
+                "reads chain: {path} is not marked as a read-audit file (its application_id "
+                "was changed, or another file was put in its place); its events cannot be "
+                "checked",
+                path=path,
+            ),
+            tables,
+        )
+    return None, tables
+
+
+_DAMAGED_HINT = msg(
+    "Run `ironriver audit verify` to see what is wrong with it, and restore it from the "
+    "backup or copy this store came from."
+)
 
 _MISSING_HINT = msg(
     "A SQLite store is two files: restore the read-audit file from the backup or copy this "
@@ -828,26 +886,88 @@ class AuditLog:
             writes = _events(conn, _WRITE_CHAIN, limit, where, newest)
         reads: list[AuditEvent] = []
         if self.read_file is None or self.read_file.exists():
-            with self.read_engine().connect() as conn:
+            with self._reading() as conn:
                 reads = _events(conn, _READ_CHAIN, limit, where, newest)
         merged = list(heapq.merge(writes, reads, key=lambda e: e.at))
         if limit:
             merged = merged[-limit:] if newest else merged[:limit]
         yield from merged
 
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """A connection to list the reads chain on; a read-audit file whose tables were
+        dropped or altered is an AuditError pointing to `verify`, not a traceback."""
+        with self.read_engine().connect() as conn:
+            try:
+                yield conn
+            except DBAPIError as exc:
+                if self.read_file is None:
+                    raise
+                raise AuditError(
+                    msg(
+                        "The read-audit file {path} cannot be read ({error}).",
+                        path=self.read_file,
+                        error=exc.orig,
+                    ),
+                    hint=_DAMAGED_HINT,
+                ) from exc
+
     def count(self) -> int:
         """Events in both chains."""
         with self._engine.connect() as conn:
             n = int(conn.execute(select(func.count()).select_from(audit_events)).scalar_one())
         if self.read_file is None or self.read_file.exists():
-            with self.read_engine().connect() as conn:
+            with self._reading() as conn:
                 query = select(func.count()).select_from(audit_read_events)
                 n += int(conn.execute(query).scalar_one())
         return n
 
+    def _verify_reads(
+        self, genesis: str, anchored: frozenset[int]
+    ) -> tuple[_ChainCheck | None, list[Msg]]:
+        """The reads chain recomputed (None: it cannot be read at all), and what is wrong
+        with the read-audit file that holds it: a file that is not one, or that lost one of
+        its tables, was tampered with, and is reported as such rather than raised."""
+        if self.read_file is None:
+            with self._engine.connect() as conn:
+                return _verify(conn, _READ_CHAIN, genesis, anchored), []
+        damage, tables = _read_file_damage(self.read_file, self._busy_timeout_s)
+        if damage is not None:
+            return None, [damage]
+        problems = [
+            msg(
+                "reads chain: the read-audit file {path} has no {table} table (it was "
+                "dropped){lost}",
+                path=self.read_file,
+                table=table.name,
+                lost=msg("; its events are lost unless the file is restored")
+                if table is audit_read_events
+                else "",
+            )
+            for table in (audit_read_events, audit_read_head)
+            if table.name not in tables
+        ]
+        if audit_read_events.name not in tables:
+            return _ChainCheck(), problems  # an empty chain: anchors say what it lost
+        try:
+            with self.read_engine().connect() as conn:
+                has_head = audit_read_head.name in tables
+                return _verify(conn, _READ_CHAIN, genesis, anchored, has_head), problems
+        except DBAPIError as exc:  # e.g. a table replaced by one of other columns
+            problems.append(
+                msg(
+                    "reads chain: the read-audit file {path} cannot be read as a reads "
+                    "chain ({error})",
+                    path=self.read_file,
+                    error=exc.orig,
+                )
+            )
+            return None, problems
+
     def verify(self) -> VerifyResult:
         """Recompute both chains: report edited, removed or reordered events, naming the
-        chain; a reads chain that is missing or is not the one the store recorded; and one
+        chain; a reads chain that is missing or is not the one the store recorded (a
+        read-audit file overwritten, unmarked or missing a table included); and one
         that is shorter than, or disagrees with, what the writes chain anchored of it.
         Read-only: it takes no write lock (anchor with `checkpoint()`)."""
         with self._engine.connect() as conn:
@@ -868,9 +988,11 @@ class AuditLog:
                     )
                 )
         else:
-            with self.read_engine().connect() as conn:
-                reads = _verify(conn, _READ_CHAIN, genesis, frozenset(a.seq for a in anchors))
-            problems += reads.problems + check_anchors(anchors, reads.last, reads.hashes)
+            checked, found = self._verify_reads(genesis, frozenset(a.seq for a in anchors))
+            problems += found
+            if checked is not None:
+                reads = checked
+                problems += reads.problems + check_anchors(anchors, reads.last, reads.hashes)
         return VerifyResult(
             ok=not problems,
             events=writes.events + reads.events,
