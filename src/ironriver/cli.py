@@ -709,7 +709,8 @@ def _iso_time(value: str | None, option: str) -> str | None:
 @click.pass_context
 def audit_restart_reads(ctx: click.Context, reason: str) -> None:
     """Record that a SQLite store's read-audit file is lost, and start a new one (needs the
-    admin role). Restore the file from a backup instead if you can: its events are gone.
+    admin role). Restore the file from a backup instead if you can: its events are gone, and
+    `audit verify` reports the loss (who, when, how many anchored reads) from then on.
 
     \b
     Example: ironriver audit restart-reads --db ironriver.db --as loader --reason "disk lost"

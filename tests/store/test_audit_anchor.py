@@ -13,6 +13,7 @@ import shutil
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +34,7 @@ from ironriver.store.audit import (
     READ_CHAIN_START,
     READS,
     _append,
+    _open_read_file,
 )
 from samples import US, load, table
 
@@ -220,7 +222,11 @@ def test_older_copy_without_a_later_anchor_goes_unnoticed(tmp_path: Path) -> Non
     store.close()
 
 
-def test_restart_reads_leaves_the_old_chains_anchors_behind(tmp_path: Path) -> None:
+def test_restart_reads_is_reported_with_the_anchored_reads_it_abandoned(
+    tmp_path: Path,
+) -> None:
+    """A legitimate restart (the read-audit file was lost) stays a problem: reads were lost,
+    and verify cannot tell it from a forged one. The new chain is checked on its own."""
     db = tmp_path / "s.db"
     store = open_store(str(db))
     path = store.audit.read_file
@@ -230,14 +236,78 @@ def test_restart_reads_leaves_the_old_chains_anchors_behind(tmp_path: Path) -> N
     store.close()
     path.unlink()
     store = open_store(str(db))
-    store.audit.restart_reads("loader", "disk failure")
+    restart = store.audit.restart_reads("loader", "disk failure", "OIG")
     result = store.audit.verify()  # the new chain is empty, and is not held to read 3
-    assert result.ok and result.anchored == 0 and result.chains[READS] == 0
+    assert result.anchored == 0 and result.chains[READS] == 0
+    [problem] = result.problems
+    assert str(problem).startswith(
+        f"reads chain: writes-chain event {restart.seq} (at {restart.at}, by loader: "
+        "'disk failure') started a new reads chain, abandoning the one started at "
+    )
+    assert "and its 3 anchored reads, which can no longer be checked" in str(problem)
     _reads(store, 1)
     event = store.audit.checkpoint("auditor")
     assert event.read_anchor is not None and event.read_anchor["seq"] == 1
-    assert store.audit.verify().anchored == 1
+    result = store.audit.verify()
+    assert result.anchored == 1 and result.problems == (problem,)
     store.close()
+
+
+def _forge_restart(store: Store) -> None:
+    """What an intruder who can write the store does to erase anchored reads with INSERTs
+    alone: append a read-chain-start to the writes chain (an unkeyed SHA-256 chain anyone
+    can extend) and put an empty reads chain in place of the old one."""
+    detail = {"chain_id": uuid.uuid4().hex, "location": "store"}
+    with store.writer() as w:
+        _append(
+            w.conn,
+            _WRITE_CHAIN,
+            lambda: GENESIS,
+            "ironriver",
+            READ_CHAIN_START,
+            "store",
+            "upgrade",
+            detail,
+            "",
+        )
+    path = store.audit.read_file
+    if path is None:  # in the store: emptied (TRUNCATE goes around the row triggers)
+        with store.engine.begin() as conn:
+            conn.execute(text("TRUNCATE audit_read_events, audit_read_head"))
+        return
+    store.audit.close()
+    for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        stale.unlink(missing_ok=True)
+    _open_read_file(path, 5, create=True).dispose()  # a fresh, empty read-audit file
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_forged_restart_does_not_erase_anchored_reads_unnoticed(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    if backend == "postgresql":
+        url = str(request.getfixturevalue("pg_url"))
+    else:
+        url = f"sqlite:///{tmp_path / 's.db'}"
+    store = open_store(url, ledger_dir=tmp_path / "ledgers")
+    _reads(store, 3)
+    store.audit.checkpoint("auditor", "nightly")  # anchors the 3 reads
+    assert store.audit.verify().ok
+    _forge_restart(store)
+    result = store.audit.verify()  # was: ok, 0 reads, nothing anchored
+    assert not result.ok and result.chains[READS] == 0
+    [problem] = result.problems
+    assert "by ironriver: 'upgrade') started a new reads chain" in str(problem)
+    assert "its 3 anchored reads, which can no longer be checked" in str(problem)
+    store.close()
+
+
+def test_a_fresh_store_s_first_reads_chain_abandons_nothing(kinds: Store) -> None:
+    assert [e.action for e in kinds.audit.events()] == [READ_CHAIN_START]
+    _reads(kinds, 2)
+    _ingest(kinds)
+    result = kinds.audit.verify()
+    assert result.ok and result.anchored == 2
 
 
 def test_write_goes_ahead_when_the_reads_chain_cannot_be_read(tmp_path: Path) -> None:

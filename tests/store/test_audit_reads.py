@@ -234,7 +234,14 @@ def test_missing_read_audit_file_is_reported_not_recreated(tmp_path: Path) -> No
     event = store.audit.restart_reads("loader", "disk failure")
     assert event.chain == WRITES and event.detail["replaces"]
     View(store, ATF, reason="after").entity("g1")
-    assert store.audit.verify().ok
+    # the new chain verifies; the loss stays reported (it is what an auditor must see)
+    result = store.audit.verify()
+    assert result.chains[READS] == 1 and [str(p) for p in result.problems] == [
+        f"reads chain: writes-chain event {event.seq} (at {event.at}, by loader: 'disk "
+        f"failure') started a new reads chain, abandoning the one started at "
+        f"{next(store.audit.events()).at}, none of whose reads was anchored: any it held "
+        "were lost with its read-audit file, or the restart was forged to erase them"
+    ]
     with pytest.raises(AuditError, match="nothing to restart"):
         store.audit.restart_reads("loader", "again")
     store.close()

@@ -16,6 +16,12 @@ Invariants:
   a reads chain that ends before an anchor, or holds another event at its seq, lost events.
 - Reading the head never waits for a read being appended: a WAL snapshot read on a file of
   its own (bounded by `ANCHOR_WAIT_S` all the same), or a plain SELECT in the store.
+- A `read-chain-start` after the first abandons the reads chain before it (`Restart`): a
+  store holds one reads chain at a time, so that chain's events are gone from it and its
+  anchors can no longer be checked. Such a restart is legitimate only when the read-audit
+  file was lost (`AuditLog.restart_reads`), and the hash chain is unkeyed, so one written by
+  whoever can write the store verifies like a real one: `check_restarts` reports every
+  restart (who, when, how many anchored reads it abandoned) rather than forgive it.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, select
 
-from ironriver.i18n import Msg, msg
+from ironriver.i18n import Msg, msg, nmsg
 from ironriver.store.tables import audit_read_events
 
 ANCHOR_KEY = "read_anchor"
@@ -47,6 +53,18 @@ class Anchor:
     at: str
     seq: int  # of the reads chain's newest event then
     hash: str
+
+
+@dataclass(frozen=True)
+class Restart:
+    """A writes-chain `read-chain-start` that abandoned an earlier reads chain."""
+
+    event: int  # the read-chain-start's seq
+    at: str
+    actor: str
+    reason: str
+    started: str  # when the abandoned chain was started
+    anchored: int  # the newest read of the abandoned chain an anchor recorded (0: none)
 
 
 def read_head(conn: Connection) -> tuple[int, str] | None:
@@ -122,4 +140,47 @@ def check_anchors(anchors: list[Anchor], last: int, hashes: dict[int, str]) -> l
                 else "",
             )
         )
+    return problems
+
+
+def check_restarts(restarts: list[Restart]) -> list[Msg]:
+    """What each restart of the reads chain says: the reads of the chain it abandoned are
+    gone from the store, those anchored and any after them, whether the read-audit file was
+    lost (`restart-reads` records that) or the restart was forged to erase them; `verify`
+    cannot tell the two apart, so it reports both, one problem per restart."""
+    problems: list[Msg] = []
+    for r in restarts:
+        if r.anchored:
+            problems.append(
+                nmsg(
+                    "reads chain: writes-chain event {event} (at {at}, by {actor}: {reason!r}) "
+                    "started a new reads chain, abandoning the one started at {started} and "
+                    "its {n} anchored read, which can no longer be checked: it was lost with "
+                    "that chain's read-audit file, or the restart was forged to erase it",
+                    "reads chain: writes-chain event {event} (at {at}, by {actor}: {reason!r}) "
+                    "started a new reads chain, abandoning the one started at {started} and "
+                    "its {n} anchored reads, which can no longer be checked: they were lost "
+                    "with that chain's read-audit file, or the restart was forged to erase them",
+                    r.anchored,
+                    event=r.event,
+                    at=r.at,
+                    actor=r.actor,
+                    reason=r.reason,
+                    started=r.started,
+                )
+            )
+        else:
+            problems.append(
+                msg(
+                    "reads chain: writes-chain event {event} (at {at}, by {actor}: {reason!r}) "
+                    "started a new reads chain, abandoning the one started at {started}, none "
+                    "of whose reads was anchored: any it held were lost with its read-audit "
+                    "file, or the restart was forged to erase them",
+                    event=r.event,
+                    at=r.at,
+                    actor=r.actor,
+                    reason=r.reason,
+                    started=r.started,
+                )
+            )
     return problems

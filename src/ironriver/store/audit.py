@@ -30,14 +30,16 @@ chain. So the reads chain is **anchored** in the writes chain:
   deleted, emptied and recreated, or taken from another store, is reported by `verify()`;
   opening the store never recreates a missing read-audit file (reads then fail with a message
   saying what to do), and `restart_reads()` records its loss in the writes chain before
-  starting a new one.
+  starting a new one. `verify()` reports every such restart from then on (who, when, and how
+  many anchored reads of the abandoned chain can no longer be checked): reads were lost, and
+  an unkeyed chain cannot tell a restart recorded by an admin from one forged to erase reads.
 - at its head, regularly: every other writes-chain event (ingests, retractions) records the
   seq and hash of the reads chain's newest event at that moment (seq 0: no read yet) in its
   `detail`, under `read_anchor` (`ANCHOR_KEY`; hashed with the event, so it cannot be edited
   either), and `checkpoint()` appends a `read-chain-checkpoint` event that records just that
   (`ironriver audit checkpoint`, e.g. nightly from cron). `verify()` checks every anchor after
-  the newest read-chain-start (anchors of a chain lost before a restart-reads are not held
-  against its successor): a reads chain that ends before an anchored seq, or holds another
+  the newest read-chain-start (anchors of a chain abandoned by a restart are not held
+  against its successor; the restart itself is reported): a reads chain that ends before an anchored seq, or holds another
   event there, was cut short or replaced by an earlier copy, and is reported. Events written
   before anchors existed have none and verify as they always did.
 
@@ -97,7 +99,9 @@ from ironriver.logs import get_logger
 from ironriver.store.anchors import (
     ANCHOR_KEY,
     Anchor,
+    Restart,
     check_anchors,
+    check_restarts,
     file_head,
     parse_anchor,
     read_head,
@@ -427,6 +431,7 @@ class _ChainCheck:
     read_chain: dict[str, Any] | None = None  # the newest read-chain-start event's detail
     read_chain_at: str = ""
     anchors: list[Anchor] = field(default_factory=list)  # writes: since the newest start
+    restarts: list[Restart] = field(default_factory=list)  # writes: starts after the first
     hashes: dict[int, str] = field(default_factory=dict)  # reads chain: of the anchored seqs
     last: int = 0  # the seq the chain ends at
 
@@ -495,11 +500,17 @@ def _verify(
                 )
             )
         if row.action == READ_CHAIN_START and chain is _WRITE_CHAIN:
+            if check.read_chain is not None:  # a chain before this one is abandoned
+                newest = max((a.seq for a in check.anchors), default=0)
+                restart = Restart(
+                    row.seq, row.at, row.actor, row.reason, check.read_chain_at, newest
+                )
+                check.restarts.append(restart)
             try:
                 check.read_chain, check.read_chain_at = json.loads(row.detail), row.at
             except ValueError:
                 check.read_chain = {}
-            check.anchors.clear()  # earlier anchors were of the chain this one replaces
+            check.anchors.clear()  # earlier anchors were of the chain this one abandons
         elif chain is _WRITE_CHAIN and ANCHOR_KEY in row.detail and digest == row.hash:
             # an edited event's anchor is no evidence (the edit is reported above)
             anchor = parse_anchor(row.seq, row.at, row.detail)
@@ -841,7 +852,8 @@ class AuditLog:
 
     def restart_reads(self, actor: str, reason: str, agency: str = "") -> AuditEvent:
         """Record that a SQLite store's read-audit file is lost and start a new one. The
-        events it held are gone; the writes chain says when and by whom that was accepted."""
+        events it held are gone; the writes chain says when and by whom that was accepted,
+        and `verify()` reports it from then on (the loss is what an auditor must see)."""
         if self.read_file is None:
             raise AuditError(
                 msg(
@@ -975,7 +987,7 @@ class AuditLog:
         start = writes.read_chain
         genesis = read_genesis(str(start.get("chain_id"))) if start else GENESIS
         anchors = writes.anchors
-        problems = list(writes.problems)
+        problems = writes.problems + check_restarts(writes.restarts)
         reads = _ChainCheck()
         if self.read_file is not None and not self.read_file.exists():
             if start is not None:
