@@ -187,6 +187,9 @@ class _Chain:
     # its lock is held for two round trips instead of five (the writes chain's lock is held
     # for a whole ingest anyway, and its anchor must be read under it)
     row_locked: bool = False
+    # (so a row-locked chain's `pg_lock` locks its head table: an appender that found no
+    # head row must wait for one holding that row before it deletes it, instead of holding
+    # the events table that appender waits for to insert its event: a deadlock)
 
 
 _WRITE_CHAIN = _Chain(WRITES, audit_events, audit_head, "LOCK TABLE audit_events IN EXCLUSIVE MODE")
@@ -194,7 +197,7 @@ _READ_CHAIN = _Chain(
     READS,
     audit_read_events,
     audit_read_head,
-    "LOCK TABLE audit_read_events IN EXCLUSIVE MODE",
+    "LOCK TABLE audit_read_head IN EXCLUSIVE MODE",
     row_locked=True,
 )
 
