@@ -187,9 +187,10 @@ class _Chain:
     # its lock is held for two round trips instead of five (the writes chain's lock is held
     # for a whole ingest anyway, and its anchor must be read under it)
     row_locked: bool = False
-    # (so a row-locked chain's `pg_lock` locks its head table: an appender that found no
-    # head row must wait for one holding that row before it deletes it, instead of holding
-    # the events table that appender waits for to insert its event: a deadlock)
+    # (a row-locked chain's `pg_lock`, for its first appends, before it has a head row, is
+    # an advisory lock: every appender already holds a row-share lock on the head table from
+    # its `FOR UPDATE`, which a table lock would wait for, each appender for the other's: a
+    # deadlock)
 
 
 _WRITE_CHAIN = _Chain(WRITES, audit_events, audit_head, "LOCK TABLE audit_events IN EXCLUSIVE MODE")
@@ -197,7 +198,7 @@ _READ_CHAIN = _Chain(
     READS,
     audit_read_events,
     audit_read_head,
-    "LOCK TABLE audit_read_head IN EXCLUSIVE MODE",
+    "SELECT pg_advisory_xact_lock(hashtext('ironriver.audit_read_head'))",
     row_locked=True,
 )
 
@@ -324,10 +325,14 @@ def _append(
         # the head row, locked until commit: the next appender waits here, then reads the
         # head this one wrote (READ COMMITTED re-reads a row it waited for)
         last = conn.execute(select(chain.head.c.seq, chain.head.c.hash).with_for_update()).first()
+    if last is None and pg:
+        conn.execute(sql(chain.pg_lock))
+        if chain.row_locked:  # another first append may have made the head row meanwhile
+            last = conn.execute(
+                select(chain.head.c.seq, chain.head.c.hash).with_for_update()
+            ).first()
     had_head = last is not None
     if last is None:
-        if pg:
-            conn.execute(sql(chain.pg_lock))
         # The anchor is read under the chain's lock: anchors then follow the chain's order,
         # and every PostgreSQL writer takes the writes chain's lock before touching the reads
         # table, as a schema upgrade (install_guards) does, so the two cannot deadlock.
