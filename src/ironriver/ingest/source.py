@@ -552,14 +552,16 @@ def _unclosed_quote_error(spec: SourceSpec, line: int) -> IngestError:
     )
 
 
-def _check_records_are_lines(path: Path, spec: SourceSpec, records: int) -> None:
+def _check_records_are_lines(
+    path: Path, spec: SourceSpec, records: int, lines: int | None = None
+) -> None:
     """Arrow reads a value opening with a quote up to the next quote, across lines and
     whatever follows that quote: a stray quote (an inch mark: `"16 barrel`) silently makes
     the records after it part of one value. Each record is a line unless a value spans
     lines (or blank lines are skipped): when the file has more lines than its header and
     records, a strict parse checks that every quoted value ends at the end of its field,
-    naming the line of the first that does not."""
-    lines = _count_lines(path)
+    naming the line of the first that does not. `lines`: the file's, when counted already."""
+    lines = _count_lines(path) if lines is None else lines
     if records + (0 if spec.header else spec.header_row) >= lines:
         return
     csv.field_size_limit(MAX_RECORD_BYTES)
@@ -831,22 +833,27 @@ def _read_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Table |
     if options is None:
         return None
     parse, convert = options
-    try:
-        raw = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(
-                block_size=_PARSE_BLOCK,
-                column_names=_names(spec),
-                skip_rows=spec.header_row - 1,
-            ),
-            parse_options=parse,
-            convert_options=convert,
-        )
-    except (pa.ArrowException, OSError, UnicodeDecodeError):
-        return None  # DuckDB's reader words the error (with the line)
-    if parse.newlines_in_values:
-        _check_last_record(path, spec, raw.slice(raw.num_rows - 1) if raw.num_rows else raw, refs)
-        _check_records_are_lines(path, spec, raw.num_rows)
+    # lines are counted while Arrow parses (which releases the GIL) where a value may span
+    # lines, for `_check_records_are_lines`
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        lines = pool.submit(_count_lines, path) if parse.newlines_in_values else None
+        try:
+            raw = pacsv.read_csv(
+                path,
+                read_options=pacsv.ReadOptions(
+                    block_size=_PARSE_BLOCK,
+                    column_names=_names(spec),
+                    skip_rows=spec.header_row - 1,
+                ),
+                parse_options=parse,
+                convert_options=convert,
+            )
+        except (pa.ArrowException, OSError, UnicodeDecodeError):
+            return None  # DuckDB's reader words the error (with the line)
+        if lines is not None:
+            last = raw.slice(raw.num_rows - 1) if raw.num_rows else raw
+            _check_last_record(path, spec, last, refs)
+            _check_records_are_lines(path, spec, raw.num_rows, lines.result())
     n = raw.num_rows
     rows = _row_numbers(1, n)
     # chunked as the text columns, so DuckDB scans whole record batches in parallel
