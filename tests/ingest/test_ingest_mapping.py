@@ -329,6 +329,7 @@ def test_mapping_errors_are_clear(tmp_path: Path) -> None:
         ("filters_not: {active: off}", "filters_not.active", "false"),
         ("filters: {active: }", "filters.active", "null"),
         ("null_values: [N/A, no]", "null_values", "false"),
+        ("filters: {yes: 'x'}", "filters", "true"),  # a column name YAML read as a boolean
     ],
 )
 def test_filter_values_yaml_reads_as_other_than_text_are_refused(
@@ -363,6 +364,18 @@ def test_filter_values_yaml_reads_as_other_than_text_are_refused(
     for text, rows in quoted.items():
         (tmp_path / "m.yaml").write_text(mapping.format(line=text), encoding="utf-8")
         assert check_mapping(tmp_path / "m.yaml").ledger_rows == rows, text
+
+
+def test_a_filter_listing_no_value_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("id,state\n1,TX\n", encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(
+        "us_t:\n  agency: ATF\n  country: US\n  marking: AMBER\n  queries:\n"
+        "  - csv_url: a.csv\n    filters: {state: []}\n    ledger:\n      name: l\n"
+        "      columns:\n        id: id\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(IngestError, match=r"filters\.state lists no value"):
+        load_mapping(tmp_path / "m.yaml")
 
 
 def test_entities_that_would_share_ids_are_refused(tmp_path: Path) -> None:

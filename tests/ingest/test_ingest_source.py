@@ -351,3 +351,11 @@ def test_a_record_with_no_value_read_is_skipped_as_a_blank_line(
     spec = SourceSpec(jsonl, kind="jsonl")
     assert load_source(con, spec, ["id"], stream=stream) == 2
     assert con.execute("SELECT _row, id FROM src ORDER BY _row").fetchall() == [(1, "1"), (4, "2")]
+
+
+def test_a_json_record_naming_a_key_twice_is_refused(tmp_path: Path) -> None:
+    """DuckDB keeps the first value, Python and jq the last: neither is safe to guess."""
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"id": "1"}\n{"id": "2", "name": "A", "id": "3"}\n', encoding="utf-8")
+    with pytest.raises(IngestError, match="record 2 names 'id' more than once"):
+        load_source(duckdb.connect(), SourceSpec(path, kind="jsonl"), ["name"])

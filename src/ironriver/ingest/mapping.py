@@ -193,7 +193,16 @@ def _filters(where: Where, kind: str, raw: Any) -> tuple[tuple[str, tuple[str, .
     out = []
     for key, value in raw.items():
         values = value if isinstance(value, list) else [value]
-        column = str(key)
+        column = _text(where, kind, key) if not isinstance(key, str) else key  # `yes:` too
+        if not values:
+            raise _fail(
+                where,
+                msg(
+                    "{place} lists no value: the query would keep no record.",
+                    place=f"{kind}.{column}",
+                ),
+                msg("Give it the values to keep (or drop), or remove it."),
+            )
         out.append((column, tuple(_text(where, f"{kind}.{column}", v, column) for v in values)))
     return tuple(out)
 

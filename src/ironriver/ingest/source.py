@@ -1025,6 +1025,23 @@ def _raw_jsonl(
                 "Each line of a JSON Lines file must be one {example} object.", example="{...}"
             ),
         )
+    twice = con.execute(
+        "SELECT _row, keys FROM (SELECT _row, json_keys(_doc) AS keys FROM _raw_json) "
+        "WHERE len(keys) <> len(list_distinct(keys)) ORDER BY _row LIMIT 1"
+    ).fetchall()
+    if twice:
+        number, keys = twice[0]
+        repeated = sorted({k for k in keys if keys.count(k) > 1})
+        raise IngestError(
+            msg(
+                "{file}: record {number} names {key} more than once: which value is meant is "
+                "not known (readers differ: some keep the first, most the last).",
+                file=spec.path.name,
+                number=number,
+                key=repr(repeated[0]),
+            ),
+            hint=msg("Fix the export that wrote it, so that each key is written once."),
+        )
     if refs:
         # a DISTINCT (which DuckDB can spill), not a list of every record's keys
         present = con.execute("SELECT DISTINCT unnest(json_keys(_doc)) FROM _raw_json").fetchall()
