@@ -529,3 +529,72 @@ def test_ledger_dates_without_a_format_are_iso_and_offsets_are_honoured(
         ("7", "2024-01-09", "2024-01-05 05:00:00.500000"),  # +05 -> UTC
         ("8", "2024-01-10", "2024-01-05 00:00:00"),
     ]
+
+
+def _keyed(tmp_path: Path, rows: list[str], name: str = "week.csv") -> Path:
+    (tmp_path / name).write_text("folio,fecha,monto\n" + "".join(r + "\n" for r in rows))
+    path = tmp_path / "keyed.yaml"
+    path.write_text(
+        "us_cbp_x:\n  agency: CBP\n  country: US\n  marking: AMBER\n  releasable_to: [US]\n"
+        f"  queries:\n  - csv_url: {name}\n    ledger:\n      name: crossings\n"
+        "      key: folio\n      columns:\n        folio: folio\n"
+        "        fecha: {column: fecha, type: date}\n        monto: {column: monto, type: float}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _ledger(store: Store) -> list[tuple[object, ...]]:
+    con = duckdb.connect()
+    rel = LedgerStore(store.ledger_dir).visible_relation(
+        con, "crossings", Principal("a", "CBP", "US")
+    )
+    return rel.order("folio").project("folio, CAST(fecha AS VARCHAR), monto").fetchall()
+
+
+def test_a_keyed_ledger_takes_each_record_of_cumulative_exports_once(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """Agencies send cumulative exports (all of the year so far, every week): with a `key`,
+    a record the ledger holds is not appended again (without one every export would add
+    every earlier row once more); a record whose values changed is a rejected record, not
+    a silent second version."""
+    first = ingest_mapping(
+        sqlite_store, _keyed(tmp_path, ["A1,2024-01-01,10", "A2,2024-01-02,20"]), actor="loader"
+    )
+    assert (first.ledger_rows, first.ledger_rows_new) == (2, 2)
+    rows = ["A1,2024-01-01,10", "A2,2024-01-02,20", "A3,2024-01-08,30"]
+    second = ingest_mapping(sqlite_store, _keyed(tmp_path, rows, "week2.csv"), actor="loader")
+    assert (second.ledger_rows, second.ledger_rows_new) == (3, 1)
+    again = ingest_mapping(sqlite_store, _keyed(tmp_path, rows, "week2b.csv"), actor="loader")
+    assert (again.ledger_rows, again.ledger_rows_new) == (3, 0)
+    assert _ledger(sqlite_store) == [
+        ("A1", "2024-01-01", 10.0),
+        ("A2", "2024-01-02", 20.0),
+        ("A3", "2024-01-08", 30.0),
+    ]
+    # a stored record with other values, and a key repeated within the file
+    changed = ["A2,2024-01-02,25", "A4,2024-01-09,40", "A4,2024-01-09,41", ",2024-01-10,50"]
+    before = snapshot(sqlite_store)
+    with pytest.raises(IngestError) as err:
+        ingest_mapping(sqlite_store, _keyed(tmp_path, changed, "week3.csv"), actor="loader")
+    assert "2 of 4 records rejected" in err.value.message
+    assert "key already stored with other values" in err.value.message
+    assert "key repeats row 2's with other values" in err.value.message
+    assert snapshot(sqlite_store) == before
+    # (a record with no key has none to repeat: it is appended)
+    kept = ingest_mapping(
+        sqlite_store,
+        _keyed(tmp_path, changed, "week3.csv"),
+        actor="loader",
+        skip_invalid=True,
+    )
+    assert (kept.ledger_rows, kept.ledger_rows_new) == (2, 2)
+    assert [r[0] for r in _ledger(sqlite_store)] == ["A1", "A2", "A3", "A4", None]
+
+
+def test_a_ledger_key_must_name_its_columns(tmp_path: Path) -> None:
+    path = _keyed(tmp_path, ["A1,2024-01-01,10"])
+    path.write_text(path.read_text().replace("key: folio", "key: [folio, hora]"))
+    with pytest.raises(IngestError, match=r"key \['folio', 'hora'\] must name columns"):
+        load_mapping(path)

@@ -90,6 +90,9 @@ class LedgerColumn:
 class LedgerSpec:
     name: str
     columns: tuple[LedgerColumn, ...]
+    # the columns naming a record (e.g. a sale's record number): a row whose key the
+    # ledger already holds is not appended again (an agency's cumulative exports)
+    key: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -639,7 +642,21 @@ def _ledger(where: Where, data: Any) -> LedgerSpec:
                 required=bool(spec.get("required", False)),
             )
         )
-    return LedgerSpec(name=name, columns=tuple(cols))
+    raw_key = data.get("key") or []
+    key = [raw_key] if isinstance(raw_key, str) else raw_key
+    names = [c.name for c in cols]
+    if not isinstance(key, list) or any(not isinstance(k, str) or k not in names for k in key):
+        raise _fail(
+            where,
+            msg(
+                "ledger {name!r}: key {key} must name columns of the ledger ({columns}).",
+                name=name,
+                key=repr(raw_key),
+                columns=", ".join(names),
+            ),
+            msg("Write {example}.", example="key: [record_id]"),
+        )
+    return LedgerSpec(name=name, columns=tuple(cols), key=tuple(dict.fromkeys(key)))
 
 
 def _query(where: Where, dataset: str, data: Any, base: Path) -> QuerySpec:

@@ -51,12 +51,13 @@ from ironriver.ingest.source import (
     fits_in_memory,
     load_source,
 )
-from ironriver.ingest.sqltext import literal
+from ironriver.ingest.sqltext import ident, literal
 from ironriver.ingest.validate import (
     CheckSelect,
     build_bad_table,
     check_sql,
     duplicate_check_sql,
+    key_conflict_sql,
 )
 from ironriver.logs import get_logger
 from ironriver.policy import Principal, authorize_ingest
@@ -141,11 +142,13 @@ def _prepare(
     skip_invalid: bool,
     memory_mb: int = DEFAULT_INGEST_MEMORY_MB,
     spill_root: Path | None = None,
+    stored: list[Path] | None = None,
 ) -> _Prepared:
     """Load, compile and validate one query (see the module doc). A file too large to read
     whole within `memory_mb` is streamed into DuckDB, which then holds every later step to
     that budget, spilling to a folder in `spill_root` (default `$TMPDIR`; `ingest_mapping`
-    passes a folder beside the store)."""
+    passes a folder beside the store). `stored`: the part files its ledger already has in
+    the store, for a ledger with a `key` (a dry run has no store: none)."""
     stream = not fits_in_memory(query.source.path, memory_mb)
     con = connect(memory_mb if stream else None, spill_root)
     con.execute("SET enable_progress_bar = false")
@@ -179,6 +182,9 @@ def _prepare(
             # streams them to Parquet; nothing is materialised
             con.execute(f"CREATE TEMP VIEW led AS {sql}")
             checks += [check_sql(c, "led") for c in lchecks]
+            if query.ledger.key:
+                names = [c.name for c in query.ledger.columns]
+                checks += key_conflict_sql(names, list(query.ledger.key), stored or [])
         rejected = build_bad_table(con, checks)
         rejected_rows = pa.array([], pa.int64())
         if rejected:
@@ -302,8 +308,20 @@ def ingest_mapping(
             for mapping in mappings:
                 for query in mapping.queries:
                     files.append(query.source.label)
+                    stored = (
+                        ledgers.parts(mapping.name, query.ledger.name)
+                        if query.ledger is not None and query.ledger.key
+                        else []
+                    )
                     prep = _prepare_logged(
-                        mapping, query, report, skip_invalid, progress, memory_mb, spill_root
+                        mapping,
+                        query,
+                        report,
+                        skip_invalid,
+                        progress,
+                        memory_mb,
+                        spill_root,
+                        stored,
                     )
                     tally.add(prep, result)
                     try:
@@ -429,6 +447,7 @@ def _prepare_logged(
     progress: Progress,
     memory_mb: int,
     spill_root: Path | None,
+    stored: list[Path] | None = None,
 ) -> _Prepared:
     progress(
         t(
@@ -438,7 +457,7 @@ def _prepare_logged(
         )
     )
     started = time.perf_counter()
-    prep = _prepare(mapping, query, report, skip_invalid, memory_mb, spill_root)
+    prep = _prepare(mapping, query, report, skip_invalid, memory_mb, spill_root, stored)
     log.info(
         "ingest.prepared",
         dataset=mapping.name,
@@ -534,9 +553,14 @@ def _ledger_part(
     # `led` scans in record order; rejected rows (skip_invalid) are left out, and then
     # sorted again as the anti-join need not keep the order
     keep = " WHERE _row NOT IN (SELECT _row FROM bad) ORDER BY _row" if prep.rejected else ""
+    rows = f"led{keep}"
+    key = prep.query.ledger.key
+    if key:
+        kept = "_row NOT IN (SELECT _row FROM bad)" if prep.rejected else "TRUE"
+        rows = _new_keys(ledgers, prep, kept, result)
     select_sql = (
         f"SELECT {', '.join(columns)}, {literal(prep.query.source.label + ':')} "
-        f"|| CAST(_row AS VARCHAR) AS _source_ref FROM led{keep}"
+        f"|| CAST(_row AS VARCHAR) AS _source_ref FROM {rows}"
     )
     # named by what it is made from (the file's bytes, how the query reads them, the
     # mapping's ledger, the records kept), not by the Parquet bytes, which change with the
@@ -545,16 +569,20 @@ def _ledger_part(
     parts = [prep.source_digest, repr(prep.query.ledger), select_sql, str(prep.rejected)]
     reading = _reading(prep.query.source)
     identity = "\x1f".join([*parts, reading] if reading else parts)
-    part = ledgers.prepare_query(
-        prep.con,
-        select_sql,
-        name,
-        prep.query.ledger.name,
-        prep.mapping.label,
-        identity=identity,
-    )
+    if key and not int(prep.con.sql(f"SELECT count(*) FROM ({select_sql})").fetchall()[0][0]):
+        part = PendingPart(Path(), None, 0, existed=True)  # every record is stored already
+    else:
+        part = ledgers.prepare_query(
+            prep.con,
+            select_sql,
+            name,
+            prep.query.ledger.name,
+            prep.mapping.label,
+            identity=identity,
+        )
     n_rows = part.rows
-    result.ledger_rows += n_rows
+    if not key:  # (with a key, the file's rows were counted by _new_keys)
+        result.ledger_rows += n_rows
     progress(
         nt(
             "{dataset}: {count:,} row for ledger {ledger}",
@@ -566,6 +594,33 @@ def _ledger_part(
         )
     )
     return part
+
+
+def _new_keys(ledgers: LedgerStore, prep: _Prepared, kept: str, result: IngestResult) -> str:
+    """A FROM clause (in record order) of the rows of `led` that `kept` (a condition) keeps
+    and that a ledger with a `key` lacks: the first of each key in the file, and only if the
+    ledger holds no row of that key (its rows of those keys are the same ones:
+    `validate.key_conflict_sql` rejected the others). Rows with an empty key column have no
+    key and are all kept. Counts the file's rows into `result.ledger_rows` (those appended
+    are its `ledger_rows_new`)."""
+    assert prep.query.ledger is not None
+    key = [ident(k) for k in prep.query.ledger.key]
+    unnamed = " OR ".join(f"{k} IS NULL" for k in key)
+    first = (
+        f"(SELECT * FROM led WHERE {kept} QUALIFY {unnamed} OR "
+        f"row_number() OVER (PARTITION BY {', '.join(key)} ORDER BY _row) = 1)"
+    )
+    count = f"SELECT count(*) FROM led WHERE {kept}"
+    result.ledger_rows += int(prep.con.sql(count).fetchall()[0][0])
+    stored = ledgers.parts(prep.mapping.name, prep.query.ledger.name)
+    if not stored:
+        return f"{first} ORDER BY _row"
+    files = "[" + ", ".join(literal(str(p)) for p in stored) + "]"
+    same = " AND ".join(f"o.{k} = n.{k}" for k in key)
+    return (
+        f"{first} n WHERE NOT EXISTS (SELECT 1 FROM read_parquet({files}, union_by_name = true) o "
+        f"WHERE {same}) ORDER BY _row"
+    )
 
 
 def _reading(source: SourceSpec) -> str:

@@ -19,6 +19,8 @@ be a view that types its values as it is read), then splits the few matching row
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 
 from ironriver.i18n import t
@@ -127,3 +129,39 @@ def build_bad_table(con: duckdb.DuckDBPyConnection, selects: list[str], table: s
     con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS {with_}{union}")
     row = con.execute(f"SELECT count(DISTINCT _row) FROM {ident(table)}").fetchall()
     return int(row[0][0]) if row else 0
+
+
+def key_conflict_sql(
+    columns: list[str], key: list[str], stored: list[Path], table: str = "led"
+) -> list[str]:
+    """SELECTs of (_row, column, value, reason) for ledger rows of `table` whose `key` (a
+    ledger's record key) repeats with other values: an earlier row's of the file, or a row
+    the ledger's `stored` parts already hold (rows are kept as first stored; a record
+    whose values changed is not a repeat to skip but a conflict to report). Rows with a
+    key column empty have no key."""
+    keys = ", ".join(ident(k) for k in key)
+    named = " AND ".join(f"{ident(k)} IS NOT NULL" for k in key)
+    shown = " || '/' || ".join(f"CAST({ident(k)} AS VARCHAR)" for k in key)
+    column = literal(", ".join(key))
+    cols = ", ".join(ident(c) for c in columns)
+    before, _, after = t("key repeats row {row}'s with other values", row=_ROW).partition(_ROW)
+    reason = f"{literal(before)} || CAST(_first AS VARCHAR) || {literal(after)}"
+    selects = [
+        f'SELECT _row, {column} AS "column", {shown} AS value, {reason} AS reason FROM ('
+        f"SELECT _row, {keys}, min(_row) OVER (PARTITION BY {keys}) AS _first, "
+        f"count(DISTINCT hash({cols})) OVER (PARTITION BY {keys}) AS _versions "
+        f"FROM {ident(table)} WHERE {named}) WHERE _versions > 1 AND _row <> _first"
+    ]
+    if stored:
+        files = "[" + ", ".join(literal(str(p)) for p in stored) + "]"
+        old = f"read_parquet({files}, union_by_name = true)"
+        same = " AND ".join(f"o.{ident(k)} = n.{ident(k)}" for k in key)
+        differs = " OR ".join(f"o.{ident(c)} IS DISTINCT FROM n.{ident(c)}" for c in columns)
+        stored_reason = literal(t("key already stored with other values"))
+        nshown = " || '/' || ".join(f"CAST(n.{ident(k)} AS VARCHAR)" for k in key)
+        selects.append(
+            f'SELECT n._row, {column} AS "column", {nshown} AS value, {stored_reason} AS reason '
+            f"FROM {ident(table)} n WHERE EXISTS (SELECT 1 FROM {old} o WHERE {same} AND "
+            f"({differs}))"
+        )
+    return selects

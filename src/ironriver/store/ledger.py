@@ -154,6 +154,11 @@ class LedgerStore:
         part = self.prepare(dataset, ledger, label, table)
         return part.commit()
 
+    def parts(self, dataset: str, ledger: str) -> list[Path]:
+        """The part files of one dataset's ledger (in place: committed)."""
+        folder = self._dir(dataset, ledger)
+        return sorted(folder.glob("part-*.parquet")) if folder.exists() else []
+
     def files(self, ledger: str) -> list[Path]:
         _check_name("ledger", ledger)
         if not self.root.exists():
