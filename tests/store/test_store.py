@@ -378,6 +378,16 @@ def test_view_table_is_every_visible_statement_in_bulk(store: Store) -> None:
         View(store, FGR).table()
     (event,) = [e for e in store.audit.events() if e.action == "read-table"][-1:]
     assert event.reason == "network analysis" and event.detail["schemata"] == ["Vessel"]
+    # coded columns hold each text once (one schema of many properties): grouping and
+    # pandas' categories see one Firearm, not one per property
+    for name in ("schema", "prop_type", "dataset", "marking", "owner_agency"):
+        dictionary = got.column(name).chunk(0).dictionary.to_pylist()
+        assert len(dictionary) == len(set(dictionary)) and None not in dictionary, name
+    grouped = got.group_by("schema").aggregate([("id", "count")]).to_pylist()
+    by_schema = {r["schema"]: r["id_count"] for r in grouped}
+    assert len(grouped) == len(by_schema)  # one group per schema
+    assert by_schema["Firearm"] == sum(1 for r in rows if r["schema"] == "Firearm") > 2
+    assert len(got.to_pandas()) == got.num_rows  # (null categories made pandas refuse it)
 
 
 def _tally(store: Store) -> dict[tuple[int, int], int]:

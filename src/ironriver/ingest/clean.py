@@ -250,7 +250,8 @@ class Cleaner:
                     f"WHEN regexp_full_match({text}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
                     f"AND try_cast({text} AS DATE) IS NOT NULL THEN {text} END)"
                 )
-                simple = f"regexp_full_match({text}, '[0-9]{{4}}(-[0-9]{{2}}(-[0-9]{{2}})?)?')"
+                # years 1000-2999, as FtM's date type takes them (others go to FtM: none)
+                simple = f"regexp_full_match({text}, '[12][0-9]{{3}}(-[0-9]{{2}}(-[0-9]{{2}})?)?')"
                 return f"(CASE WHEN {simple} THEN {fast} ELSE {slow} END)"
             if fast_date_format(fmt):
                 out = _PRECISION_FORMATS[format_precision(fmt)]

@@ -79,11 +79,19 @@ def decode(
         return pa.array([names.get(i) for i in range(max(names, default=0) + 1)], pa.string())
 
     def coded(codes: pa.ChunkedArray, names: dict[int, str]) -> pa.ChunkedArray:
-        """The store's codes as a dictionary column (its texts once, not per row)."""
-        dictionary = texts(names)
+        """The store's codes as a dictionary column: each distinct text once in the
+        dictionary (several codes may share one: a schema of many properties, a marking of
+        many labels), so that grouping by it, or pandas' categories, see one value."""
+        distinct = sorted(set(names.values()))
+        index = {text: i for i, text in enumerate(distinct)}
+        dictionary = pa.array(distinct, pa.string())
+        remap = pa.array(
+            [index.get(names[i]) if i in names else None for i in range(max(names, default=0) + 1)],
+            pa.int32(),
+        )
         return pa.chunked_array(
             [
-                pa.DictionaryArray.from_arrays(chunk.cast(pa.int32()), dictionary)
+                pa.DictionaryArray.from_arrays(pc.take(remap, chunk), dictionary)
                 for chunk in codes.chunks
             ],
             _CODED,
