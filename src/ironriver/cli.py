@@ -166,7 +166,7 @@ def init(ctx: click.Context, principals_out: Path) -> None:
     Example: ironriver init --db ironriver.db
     """
     app = app_context(ctx)
-    store = app.open_store()
+    store = app.open_store(create=True)
     if not principals_out.exists():
         principals_out.write_text(DEFAULT_PRINCIPALS_YAML, encoding="utf-8")
         click.echo(t("Wrote starter principals to {path}", path=principals_out))

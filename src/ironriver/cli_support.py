@@ -35,9 +35,11 @@ class AppContext:
     _store: Store | None = field(default=None, repr=False)
     _principals: dict[str, Principal] | None = field(default=None, repr=False)
 
-    def open_store(self) -> Store:
+    def open_store(self, create: bool = False) -> Store:
+        """The command's store; `create` (init, ingest): made if missing, else a missing
+        store is an error (a mistyped --db must not leave an empty store behind)."""
         if self._store is None:
-            self._store = open_store(self.settings)
+            self._store = open_store(self.settings, create=create)
         return self._store
 
     def principals(self) -> dict[str, Principal]:

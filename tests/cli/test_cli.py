@@ -28,6 +28,28 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def test_reading_commands_never_make_a_store(tmp_path: Path) -> None:
+    """A mistyped --db is an error, not a new empty store; another application's SQLite
+    database is refused by every command, init and ingest included, and left as it was."""
+    import sqlite3
+
+    typo = tmp_path / "typo.db"
+    for command in (["stats"], ["datasets"], ["audit", "verify"], ["search", "x", "--reason", "r"]):
+        code, out = run(*command, "--db", str(typo), "--as", "us-atf-analyst")
+        assert code == 2 and "There is no ironriver store at" in out, command
+    assert not typo.exists() and not list(tmp_path.iterdir())
+    app = tmp_path / "app.db"
+    with sqlite3.connect(app) as con:
+        con.execute("CREATE TABLE customers (id INTEGER)")
+    before = app.read_bytes()
+    for command in (["stats"], ["init"], ["audit", "verify"]):
+        code, out = run(*command, "--db", str(app), "--as", "us-atf-analyst")
+        assert code == 1 and "is a database of another application" in out, command
+        assert "customers" in out
+    assert app.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.db"]
+
+
 def test_init_writes_principals(tmp_path: Path) -> None:
     code, out = run(
         "init", "--db", str(tmp_path / "x.db"), "--principals-out", str(tmp_path / "p.yaml")

@@ -133,7 +133,7 @@ def ingest_command(
         )
     else:
         result = ingest_entities(
-            app.open_store(),
+            app.open_store(create=True),
             entities,
             info,
             actor=actor,
@@ -160,7 +160,7 @@ def _ingest_each(
     what is in the store is not added twice). --json prints one result, or a list of them
     when several mappings were given."""
     principal = app.principal()
-    store = None if dry_run else app.open_store()
+    store = None if dry_run else app.open_store(create=True)
     results: list[IngestResult] = []
     for mapping in mappings:
         try:

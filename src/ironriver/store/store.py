@@ -33,9 +33,10 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DatabaseError, OperationalError
 
-from ironriver.errors import NotFound, StoreError
+from ironriver.errors import ConfigError, NotFound, StoreError
 from ironriver.i18n import msg
 from ironriver.logs import get_logger
 from ironriver.policy.markings import AccessLabel, Marking, parse_releasable, releasable_text
@@ -535,6 +536,38 @@ def _dataset_info(row: Any) -> DatasetInfo:
     )
 
 
+def _check_is_store(conn: Connection, shown: str, create: bool) -> None:
+    """Refuse a database with no ironriver schema that holds other tables (another
+    application's), and, unless `create`, one with nothing in it (`open_store`)."""
+    if MigrationContext.configure(conn).get_current_revision() is not None:
+        return
+    tables = sa_inspect(conn).get_table_names()
+    if tables:
+        raise StoreError(
+            msg(
+                "{url!r} is a database of another application (it holds tables such as "
+                "{tables}), not an ironriver store: nothing was written.",
+                url=shown,
+                tables=", ".join(sorted(tables)[:3]),
+            ),
+            hint=msg(
+                "Check --db (or IRONRIVER_DB): name an ironriver store, or a new path for "
+                "ironriver init to create one."
+            ),
+        )
+    if not create:
+        raise _no_store(shown)
+
+
+def _no_store(shown: str) -> ConfigError:
+    return ConfigError(
+        msg("There is no ironriver store at {url!r}.", url=shown),
+        hint=msg(
+            "Check --db (or IRONRIVER_DB), or create the store first: ironriver init --db ..."
+        ),
+    )
+
+
 def _alembic_config(conn: Connection) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("ironriver.store") / "migrations"))
@@ -555,8 +588,15 @@ def _ready(conn: Connection) -> bool:
     return current == _head_revision() and guards_installed(conn)
 
 
-def open_store(settings: Settings | str, ledger_dir: Path | None = None) -> Store:
+def open_store(
+    settings: Settings | str, ledger_dir: Path | None = None, *, create: bool = True
+) -> Store:
     """Open (creating and migrating if needed) the store named by `settings` or a URL.
+
+    With `create=False` (what reading commands pass) a missing store is a `ConfigError`
+    instead of a new one: a mistyped `--db` must not leave an empty store behind. Either way
+    a database holding other tables and no ironriver schema (another application's) is
+    refused, never turned into a store.
 
     A store at the newest schema is opened with reads only, so opening does not wait for an
     ingest holding the write lock; creating or upgrading it takes the write lock. A new
@@ -573,6 +613,21 @@ def open_store(settings: Settings | str, ledger_dir: Path | None = None) -> Stor
             msg("Cannot open store {url!r}: {error}", url=shown, error=exc),
             hint=msg("Use sqlite:///path.db or postgresql+psycopg://user@host/db."),
         ) from exc
+    db_file = dialect.sqlite_file(engine)
+    if not create and db_file is not None and not Path(db_file).exists():
+        engine.dispose()
+        raise _no_store(shown)
+    try:
+        # before the engine is configured: its settings would switch another application's
+        # database to WAL mode just by looking at it
+        with engine.connect() as conn:
+            _check_is_store(conn, shown, create)
+    except (ConfigError, StoreError):
+        engine.dispose()
+        raise
+    except DatabaseError:
+        pass  # (not a database at all: said below, where it is opened for real)
+    engine.dispose()  # that connection was not configured: no later read may reuse it
     dialect.configure_engine(engine, settings.busy_timeout_s)
     audit = AuditLog(engine, read_audit_path(engine), settings.busy_timeout_s)
     try:
