@@ -19,7 +19,7 @@ def test_cli_ingest_mapping(sales_dir: Path, tmp_path: Path) -> None:
         ["--db", str(db), "--as", "us-atf-analyst", "--json", str(sales_dir / "sales.yaml")],
     )
     assert ok.exit_code == 0, ok.output
-    data = json.loads(ok.stdout)  # progress lines go to stderr
+    [data] = json.loads(ok.stdout)  # a list, one per mapping; progress lines go to stderr
     assert data["ledger_rows_new"] == 4 and data["statements_new"] > 0
     rows = [list(r) for r in ROWS]
     rows[0][1] = "bad"
@@ -73,10 +73,10 @@ def test_dry_run_checks_counts_and_writes_nothing(sales_dir: Path, tmp_path: Pat
     args = ["--db", str(db), "--as", "us-atf-analyst", "--json", str(sales_dir / "sales.yaml")]
     dry = runner.invoke(ingest_command, ["--dry-run", *args])
     assert dry.exit_code == 0, dry.output
-    checked = json.loads(dry.stdout)
+    [checked] = json.loads(dry.stdout)
     assert checked["dry_run"] and checked["statements_new"] == checked["ledger_rows_new"] == 0
     assert not db.exists()  # no store was created or opened
-    real = json.loads(runner.invoke(ingest_command, args).stdout)
+    [real] = json.loads(runner.invoke(ingest_command, args).stdout)
     for key in ("records", "rejected", "statements", "ledger_rows"):
         assert checked[key] == real[key], key
     rows = [list(r) for r in ROWS]
@@ -88,10 +88,10 @@ def test_dry_run_checks_counts_and_writes_nothing(sales_dir: Path, tmp_path: Pat
     assert "bad" in report.read_text(encoding="utf-8")
     skipped = runner.invoke(ingest_command, ["--dry-run", "--skip-invalid", *args])
     assert skipped.exit_code == 0, skipped.output
-    counted = json.loads(skipped.stdout)
+    [counted] = json.loads(skipped.stdout)
     assert counted["ledger_rows"] == real["ledger_rows"] - 1  # the bad row is left out
     args[1] = str(tmp_path / "other.db")
-    kept = json.loads(runner.invoke(ingest_command, ["--skip-invalid", *args]).stdout)
+    [kept] = json.loads(runner.invoke(ingest_command, ["--skip-invalid", *args]).stdout)
     for key in ("records", "rejected", "statements", "ledger_rows"):
         assert counted[key] == kept[key], key
 

@@ -144,7 +144,7 @@ def ingest_command(
             memory_mb=app.settings.ingest_memory_mb,
             progress=stderr_progress(),
         )
-    app.emit(_as_dict(result), lambda: _human(result))
+    app.emit([_as_dict(result)], lambda: _human(result))
 
 
 def _ingest_each(
@@ -157,8 +157,8 @@ def _ingest_each(
 ) -> None:
     """Check or ingest each mapping in turn, each in its own transaction; stop at the first
     that fails, saying which were ingested before it (running the command again is safe:
-    what is in the store is not added twice). --json prints one result, or a list of them
-    when several mappings were given."""
+    what is in the store is not added twice). --json prints a list of the results, one per
+    mapping, however many were given (a glob may match one file or several)."""
     principal = app.principal()
     store = None if dry_run else app.open_store(create=True)
     results: list[IngestResult] = []
@@ -202,7 +202,7 @@ def _ingest_each(
             _human(result)
     if app.as_json:
         data = [_as_dict(r) for r in results]
-        app.emit(data[0] if len(data) == 1 else data, lambda: None)
+        app.emit(data, lambda: None)
 
 
 def _as_dict(result: IngestResult) -> dict[str, object]:
