@@ -50,6 +50,17 @@ def test_reading_commands_never_make_a_store(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["app.db"]
 
 
+def test_an_unknown_schema_is_an_error_not_no_match(tmp_path: Path) -> None:
+    db = _store(tmp_path)
+    for schema in ("person", "Persona"):  # a typo must not read as "no such person"
+        code, out = run("search", "perez", "--schema", schema, "--db", db, "--as", "us-atf-analyst")
+        assert code == 4 and f"Unknown schema '{schema}'" in out
+    code, out = run(
+        "search", "perez", "--schema", "Person", "--db", db, "--as", "us-atf-analyst", "--json"
+    )
+    assert code == 0 and [h["entity_id"] for h in json.loads(out)] == ["p1"]
+
+
 def test_init_writes_principals(tmp_path: Path) -> None:
     code, out = run(
         "init", "--db", str(tmp_path / "x.db"), "--principals-out", str(tmp_path / "p.yaml")

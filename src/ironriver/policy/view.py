@@ -510,11 +510,10 @@ class View:
         (`_name_candidates`), and the search stops as soon as it has `limit` hits: its cost
         follows the hits, not the number of names sharing a prefix. Each candidate is then
         checked on its statement (visible and searchable)."""
+        wanted = _known_schema(schema)
         tokens = query_words(text)
         if not tokens:
             return []
-        model = get_model()
-        wanted = model.get(schema) if schema is not None else None
         hits: list[SearchHit] = []
         seen: set[str] = set()
         with self.store.engine.connect() as conn:
@@ -528,7 +527,7 @@ class View:
                     entity = self._assemble(rows)
                     if entity is None:
                         continue
-                    if schema is not None and not entity.schema.is_a(wanted or schema):
+                    if wanted is not None and not entity.schema.is_a(wanted):
                         continue
                     matched = self._least_match(rows, tokens) or value
                     hits.append(SearchHit(entity_id, entity.schema.name, entity.caption, matched))
@@ -619,6 +618,7 @@ class View:
     ) -> list[SearchHit]:
         """Entities (optionally of `schema`) with a visible identifier (serial, plate,
         phone…) equal to `value`, ignoring case, spaces and punctuation."""
+        _known_schema(schema)
         key = identifier_key(value)
         if not key:
             return []
@@ -642,14 +642,14 @@ class View:
             .group_by(statements.c.entity_id)
             .order_by(func.min(func.length(statements.c.value)), statements.c.entity_id)
         )
-        model = get_model()
+        wanted = _known_schema(schema)
         hits: list[SearchHit] = []
         with self.store.engine.connect() as conn:
             for row in conn.execute(query):
                 entity = self._assemble(conn.execute(self._entity_rows(row.entity_id)).all())
                 if entity is None:
                     continue
-                if schema is not None and not entity.schema.is_a(model.get(schema) or schema):
+                if wanted is not None and not entity.schema.is_a(wanted):
                     continue
                 hits.append(
                     SearchHit(row.entity_id, entity.schema.name, entity.caption, row.matched)
@@ -1015,6 +1015,20 @@ def _sensitive_text(markings: Iterable[str]) -> str | Msg | None:
     if len(found) == 1:
         return found[0]
     return msg("{first} and {second}", first=found[0], second=found[1])
+
+
+def _known_schema(schema: str | None) -> Any:
+    """The model's schema named `schema` (None for None), or `NotFound`: a mistyped schema
+    must not read as "no such entity"."""
+    if schema is None:
+        return None
+    found = get_model().get(schema)
+    if found is None:
+        raise NotFound(
+            msg("Unknown schema {schema!r}.", schema=schema),
+            hint=msg("Schema names are FtM's, capitalised: Person, Firearm, Vehicle..."),
+        )
+    return found
 
 
 _COMMON: dict[frozenset[str], str] = {}  # `_common`'s answers (few: the schema combinations)
