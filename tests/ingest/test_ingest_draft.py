@@ -252,6 +252,16 @@ def test_a_draft_skips_a_title_above_a_csv_header(tmp_path: Path) -> None:
     assert "header_row: 4" in text
     rows = _ingest_draft(tmp_path, text, tmp_path)
     assert sorted(str(r["fecha"]) for r in rows) == ["2024-01-15", "2024-01-31"]
+    # a header row the user gives is taken as given (--header-row; it was ignored for CSV):
+    # a title of as many fields as the header is taken for the header by the guess
+    path.write_text(
+        "REPORTE;FGR;ENERO;2024\nFOLIO;FECHA;MARCA;CALIBRE\nA1;31/01/2024;Glock;9mm\n",
+        encoding="utf-8",
+    )
+    assert draft_file(path, country="MX").header_row == 1
+    given = draft_file(path, country="MX", header_row=2)
+    assert (given.delimiter, given.header_row, given.sampled) == (";", 2, 1)
+    assert [c.header for c in given.columns] == ["FOLIO", "FECHA", "MARCA", "CALIBRE"]
 
 
 def test_a_unicode_text_export_is_drafted_and_a_binary_file_refused(tmp_path: Path) -> None:

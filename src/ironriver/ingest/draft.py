@@ -137,7 +137,7 @@ def draft_file(
     elif suffix in (".jsonl", ".ndjson"):
         draft, samples = _sample_jsonl(path, rows)
     else:
-        draft, samples = _sample_csv(path, rows)
+        draft, samples = _sample_csv(path, rows, header_row)
     names = _names([c.header for c in draft.columns])
     columns = [
         _guess(column.header, name, values, country.upper())
@@ -146,7 +146,11 @@ def draft_file(
     return replace(draft, columns=columns)
 
 
-def _sample_csv(path: Path, rows: int) -> tuple[Draft, list[list[str]]]:
+def _sample_csv(
+    path: Path, rows: int, header_row: int | None = None
+) -> tuple[Draft, list[list[str]]]:
+    """A CSV file's layout and sample; `header_row`: the header's line, when the user knows
+    it (else found under a title)."""
     with path.open("rb") as fh:
         head = fh.read(_SAMPLE_BYTES)
         whole = not fh.read(1)
@@ -172,7 +176,11 @@ def _sample_csv(path: Path, rows: int) -> tuple[Draft, list[list[str]]]:
         except UnicodeDecodeError:
             continue
     text = text.removeprefix("\ufeff")
-    delimiter, header_row = csv_layout(text.split("\n", _HEADER_SCAN_ROWS)[:_HEADER_SCAN_ROWS])
+    lines = text.split("\n", _HEADER_SCAN_ROWS)[:_HEADER_SCAN_ROWS]
+    if header_row is None:
+        delimiter, header_row = csv_layout(lines)
+    else:  # the delimiter from the header down (a title may hold commas)
+        delimiter = csv_layout(lines[header_row - 1 :])[0]
     records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     for _ in range(header_row - 1):  # a title above the header
         next(records, None)
