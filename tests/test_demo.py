@@ -47,6 +47,12 @@ def test_demo_shows_each_country_its_own_view(
     listed = CliRunner().invoke(cli, args, catch_exceptions=False)
     seen = {row["ledger"]: row["visible_rows"] for row in json.loads(listed.output)}
     assert seen == us.ledger_rows
+    # the ingest lines count what was stored: their sum is the store's statements
+    from ironriver.store import open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'demo.db'}", create=False)
+    assert sum(row[2] for row in report.ingested) == store.statement_count()
+    store.close()
 
 
 @pytest.mark.slow
