@@ -168,18 +168,39 @@ def from_store_error(exc: BaseException) -> StoreError | None:
     return None
 
 
+# the errors of a path the user named: missing, forbidden, a file where a folder is wanted or
+# the reverse, too long, a read-only file system (a full disk is `from_environment`'s)
+_PATH_ERRNOS = frozenset(
+    {
+        errno.ENOENT,
+        errno.EACCES,
+        errno.EPERM,
+        errno.EEXIST,
+        errno.EISDIR,
+        errno.ENOTDIR,
+        errno.ENOTEMPTY,
+        errno.ENAMETOOLONG,
+        errno.ELOOP,
+        errno.EROFS,
+    }
+)
+
+
 def from_path_error(exc: BaseException) -> ConfigError | None:
     """A `ConfigError` for a file or folder the user named that cannot be opened or made (a
-    missing folder, no permission, a folder where a file is wanted), else None."""
-    if not isinstance(
-        exc, FileNotFoundError | PermissionError | IsADirectoryError | NotADirectoryError
-    ):
+    missing folder, no permission, a file where a folder is wanted or the reverse), else
+    None."""
+    if not isinstance(exc, OSError) or exc.errno not in _PATH_ERRNOS or exc.filename is None:
         return None
-    if exc.filename is None:
-        return None
-    return ConfigError(
-        msg("Cannot use {path}: {problem}.", path=exc.filename, problem=exc.strerror),
-        hint=msg(
+    if exc.errno in (errno.EEXIST, errno.ENOTDIR):
+        hint = msg(
+            "Check the path: a file stands where a folder is wanted; give another path or "
+            "move that file away."
+        )
+    else:
+        hint = msg(
             "Check the path: its folder must exist and you must be allowed to read or write there."
-        ),
+        )
+    return ConfigError(
+        msg("Cannot use {path}: {problem}.", path=exc.filename, problem=exc.strerror), hint=hint
     )
