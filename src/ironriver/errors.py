@@ -197,6 +197,8 @@ def from_path_error(exc: BaseException) -> ConfigError | None:
             "Check the path: a file stands where a folder is wanted; give another path or "
             "move that file away."
         )
+    elif exc.errno == errno.EISDIR:
+        hint = msg("Check the path: a folder stands where a file is wanted; name a file.")
     else:
         hint = msg(
             "Check the path: its folder must exist and you must be allowed to read or write there."

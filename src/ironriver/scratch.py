@@ -12,6 +12,7 @@ orphan a little longer.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -82,11 +83,20 @@ def sweep(directory: Path) -> int:
 @contextmanager
 def replacing(path: Path) -> Iterator[Path]:
     """A temporary path beside `path` to write to: renamed to `path` when the block ends
-    normally, removed when it raises, so `path` is never half-written."""
+    normally, removed when it raises, so `path` is never half-written.
+
+    A folder at `path` is refused at once (IsADirectoryError), before any work; an OSError
+    about the temporary path names `path` instead, as the user knows no other."""
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     tmp = path.with_name(f".{path.name}.part")
     try:
         yield tmp
         tmp.replace(path)
+    except OSError as exc:
+        if exc.filename not in (str(tmp), tmp):
+            raise
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc  # its subclass, by errno
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -25,3 +25,25 @@ def test_an_output_folder_that_is_a_file_is_a_clean_error(tmp_path: Path) -> Non
         code, out = run(*args)
         assert code == 2, out
         assert f"Cannot use {afile}" in out and "a file stands where a folder is wanted" in out
+
+
+def test_an_export_to_a_folder_is_refused_before_it_runs(tmp_path: Path) -> None:
+    """Nothing is exported nor audited, and the error names the folder, not a scratch file."""
+    db = str(tmp_path / "s.db")
+    out = tmp_path / "out"
+    out.mkdir()
+    code, text = run(
+        "export", "--db", db, "--as", "mx-fgr-analista", "--reason", "r", "-o", str(out)
+    )
+    assert code == 2 and f"Cannot use {out}: " in text and "a folder stands where" in text
+    assert ".part" not in text and list(out.iterdir()) == []
+    code, text = run("audit", "log", "--db", db, "--as", "auditor", "--action", "export")
+    assert code == 0 and "mx-fgr-analista" not in text
+
+
+def test_an_output_file_in_a_missing_folder_is_named_as_given(tmp_path: Path) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text("nombre,serie\nJuan,A1\n", encoding="utf-8")
+    target = tmp_path / "nodir" / "x.yaml"
+    code, out = run("mapping", "draft", str(data), "-o", str(target))
+    assert code == 2 and f"Cannot use {target}: " in out and ".part" not in out
