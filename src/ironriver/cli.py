@@ -15,7 +15,7 @@ from typing import IO, Any, TextIO
 import click
 
 from ironriver.cli_i18n import localize_help, speak_click
-from ironriver.cli_support import app_context, common_options, table
+from ironriver.cli_support import app_context, common_options, table, undecodable_argument
 from ironriver.errors import (
     ConfigError,
     IronriverError,
@@ -86,6 +86,14 @@ class IronriverGroup(click.Group):
             localize_help(command, current_lang())
             self.add_command(command, cmd_name)
         return super().get_command(ctx, cmd_name)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        given = list(args)
+        rest = super().parse_args(ctx, args)  # --lang first, for the error's language
+        error = undecodable_argument(ctx, given)
+        if error is not None:
+            raise UserError(error)
+        return rest
 
     def invoke(self, ctx: click.Context) -> object:
         try:

@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 
 import click
 
-from ironriver.errors import IronriverError
-from ironriver.i18n import Lang, explicit_lang, lang_for_country, parse_lang, set_lang
+from ironriver.errors import ConfigError, IronriverError
+from ironriver.i18n import Lang, Msg, explicit_lang, lang_for_country, msg, parse_lang, set_lang
 from ironriver.policy import (
     DEFAULT_PRINCIPALS_YAML,
     Principal,
@@ -166,3 +166,64 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:
     click.echo("  ".join("-" * w for w in widths))
     for row in text_rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+
+
+def undecodable_argument(ctx: click.Context, args: Sequence[str]) -> ConfigError | None:
+    """A `ConfigError` naming the first of `args` that is not UTF-8 text, else None.
+
+    The OS hands Python undecodable bytes (a Latin-1 terminal typing "García") as lone
+    surrogates, which no store, log or audit event can hold: refused before the command
+    runs, so nothing is written. `ctx` is the top-level group's: its subcommands' options
+    tell an option's value from an argument."""
+    bad = next((i for i, arg in enumerate(args) if not _utf8(arg)), None)
+    if bad is None:
+        return None
+    name, value = _named(ctx, args, bad)
+    shown = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return ConfigError(
+        msg('{name} is not UTF-8 text: "{value}".', name=name, value=shown),
+        hint=msg(
+            "Set the terminal to UTF-8 (e.g. LANG=es_MX.UTF-8) and type it again; a file "
+            "whose name is not UTF-8 must be renamed first."
+        ),
+    )
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _named(ctx: click.Context, args: Sequence[str], at: int) -> tuple[str | Msg, str]:
+    """How to name `args[at]` to the user, and its value: `--opt` for an option's value
+    (`--opt VALUE` or `--opt=VALUE`), else "An argument"."""
+    arg = args[at]
+    if arg.startswith("--") and "=" in arg:
+        name, _, value = arg.partition("=")
+        return name, value
+    valued = _valued_options(ctx, args[:at])
+    if at > 0 and args[at - 1] in valued:
+        return args[at - 1], arg
+    return msg("An argument"), arg
+
+
+def _valued_options(ctx: click.Context, args: Sequence[str]) -> set[str]:
+    """The options that take a value, of the top-level group and the subcommands `args`
+    name."""
+    command: click.Command | None = ctx.command
+    valued: set[str] = set()
+    for arg in [None, *args]:
+        if arg is not None:
+            if not isinstance(command, click.Group):
+                break
+            sub = command.get_command(ctx, arg)
+            if sub is None:
+                continue  # an option or its value
+            command = sub
+        for param in command.params if command is not None else ():
+            if isinstance(param, click.Option) and not param.is_flag and not param.count:
+                valued.update(param.opts, param.secondary_opts)
+    return valued

@@ -47,3 +47,26 @@ def test_an_output_file_in_a_missing_folder_is_named_as_given(tmp_path: Path) ->
     target = tmp_path / "nodir" / "x.yaml"
     code, out = run("mapping", "draft", str(data), "-o", str(target))
     assert code == 2 and f"Cannot use {target}: " in out and ".part" not in out
+
+
+def test_an_argument_that_is_not_utf8_is_refused_before_anything_is_written(
+    tmp_path: Path,
+) -> None:
+    """Bytes a Latin-1 terminal sends ("García") reach Python as lone surrogates."""
+    garcia = b"Garc\xeda".decode("utf-8", "surrogateescape")
+    db = str(tmp_path / "s.db")
+    assert run("init", "--db", db, "--principals-out", str(tmp_path / "p.yaml"))[0] == 0
+    cases = {
+        "An argument": ("entity", garcia, "--db", db, "--as", "loader"),
+        "--reason": ("search", "x", f"--reason=caso {garcia}", "--db", db, "--as", "loader"),
+        "--actor": ("audit", "log", "--actor", garcia, "--db", db, "--as", "auditor"),
+        "--db": ("stats", "--db", str(tmp_path / f"{garcia}.db"), "--as", "loader"),
+    }
+    for name, args in cases.items():
+        code, out = run(*args)
+        assert code == 2, out
+        assert f"{name} is not UTF-8 text: " in out and "Garc\\xeda" in out
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("Garc")]  # no store made
+    # a flag's neighbour is an argument, not the flag's value
+    code, out = run("search", "--identifier", garcia, "--db", db)
+    assert code == 2 and "An argument is not UTF-8 text" in out
