@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from ironriver.cli import cli
@@ -70,3 +71,27 @@ def test_an_argument_that_is_not_utf8_is_refused_before_anything_is_written(
     # a flag's neighbour is an argument, not the flag's value
     code, out = run("search", "--identifier", garcia, "--db", db)
     assert code == 2 and "An argument is not UTF-8 text" in out
+
+
+def test_a_principals_or_mapping_file_not_in_utf8_is_a_clean_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file saved as Latin-1 on a Windows machine ("Dirección")."""
+    monkeypatch.chdir(tmp_path)
+    principals = tmp_path / "principals.yaml"
+    principals.write_bytes(
+        b"principals:\n  - name: a\n    description: Direcci\xf3n\n"
+        b"    agency: FGR\n    country: MX\n    roles: [analyst]\n"
+    )
+    code, out = run("datasets", "--db", str(tmp_path / "s.db"), "--as", "a")
+    assert code == 2 and "Principals file principals.yaml is not UTF-8 text (byte 0xf3" in out
+    principals.unlink()
+    (tmp_path / "d.csv").write_text("A\nx\n", encoding="utf-8")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_bytes(
+        b'mx_x:\n  title: "Direcci\xf3n"\n  agency: FGR\n  country: MX\n  marking: AMBER\n'
+        b"  queries:\n  - csv_url: d.csv\n    entities:\n      p:\n        schema: Person\n"
+        b"        keys: [A]\n        properties:\n          name: {column: A}\n"
+    )
+    code, out = run("ingest", str(mapping), "--dry-run", "--as", "loader")
+    assert code == 1 and f"Mapping {mapping} is not UTF-8 text (byte 0xf3" in out

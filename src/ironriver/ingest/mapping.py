@@ -789,6 +789,16 @@ def load_mapping(path: Path | str) -> list[DatasetMapping]:
             msg("Cannot read mapping {path}: {problem}.", path=path, problem=exc.strerror),
             hint=msg("Check the path."),
         ) from None
+    except UnicodeDecodeError as exc:
+        raise IngestError(
+            msg(
+                "Mapping {path} is not UTF-8 text (byte {byte} at position {at}).",
+                path=path,
+                byte=f"0x{exc.object[exc.start]:02x}",
+                at=exc.start,
+            ),
+            hint=msg("Save it as UTF-8 (an editor's \"Save as\" offers the encoding)."),
+        ) from None
     try:
         config = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -107,6 +107,16 @@ def load_principals(path: Path) -> dict[str, Principal]:
         )
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            msg(
+                "Principals file {path} is not UTF-8 text (byte {byte} at position {at}).",
+                path=path,
+                byte=f"0x{exc.object[exc.start]:02x}",
+                at=exc.start,
+            ),
+            hint=msg("Save it as UTF-8 (an editor's \"Save as\" offers the encoding)."),
+        ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(
             msg("Principals file {path} is not valid YAML: {error}", path=path, error=exc)
