@@ -95,3 +95,16 @@ def test_a_principals_or_mapping_file_not_in_utf8_is_a_clean_error(
     )
     code, out = run("ingest", str(mapping), "--dry-run", "--as", "loader")
     assert code == 1 and f"Mapping {mapping} is not UTF-8 text (byte 0xf3" in out
+
+
+def test_a_single_role_without_brackets_is_one_role(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`roles: auditor` (a YAML string, not a list) was read letter by letter."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "principals.yaml").write_text(
+        "principals:\n  - name: a\n    agency: FGR\n    country: MX\n    roles: auditor\n",
+        encoding="utf-8",
+    )
+    code, out = run("audit", "log", "--db", str(tmp_path / "s.db"), "--as", "a")
+    assert code == 0, out

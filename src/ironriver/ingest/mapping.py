@@ -797,7 +797,7 @@ def load_mapping(path: Path | str) -> list[DatasetMapping]:
                 byte=f"0x{exc.object[exc.start]:02x}",
                 at=exc.start,
             ),
-            hint=msg("Save it as UTF-8 (an editor's \"Save as\" offers the encoding)."),
+            hint=msg('Save it as UTF-8 (an editor\'s "Save as" offers the encoding).'),
         ) from None
     try:
         config = yaml.safe_load(text)

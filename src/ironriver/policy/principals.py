@@ -13,7 +13,8 @@ principals:
     lang: es        # optional: en or es (default: Spanish for MX, English otherwise)
 ```
 Roles: `analyst` (read, search), `ingest` (write datasets of the own agency), `export`
-(bulk export), `auditor` (read the audit log), `admin` (all).
+(bulk export), `auditor` (read the audit log), `admin` (all). A single role may be written
+without brackets (`roles: auditor`).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def parse_principals(data: Any, source: str | Msg = _PRINCIPALS_FILE) -> dict[st
                 ),
                 hint=msg("Each principal needs name, agency and country."),
             )
-        roles = frozenset(str(r) for r in item.get("roles", ["analyst"]))
+        roles = _roles(item.get("roles", ["analyst"]))
         unknown = roles - ROLES
         if unknown:
             raise ConfigError(
@@ -79,6 +80,16 @@ def parse_principals(data: Any, source: str | Msg = _PRINCIPALS_FILE) -> dict[st
             lang=_lang(item.get("lang"), source, name),
         )
     return out
+
+
+def _roles(value: Any) -> frozenset[str]:
+    """A principal's `roles:`, a list or a single role (`roles: analyst`, which would
+    otherwise be read letter by letter)."""
+    if isinstance(value, str):
+        return frozenset({value.strip()})
+    if isinstance(value, list | tuple | set):
+        return frozenset(str(role) for role in value)
+    return frozenset({str(value)})
 
 
 def _lang(value: Any, source: str | Msg, name: str) -> str:
@@ -115,7 +126,7 @@ def load_principals(path: Path) -> dict[str, Principal]:
                 byte=f"0x{exc.object[exc.start]:02x}",
                 at=exc.start,
             ),
-            hint=msg("Save it as UTF-8 (an editor's \"Save as\" offers the encoding)."),
+            hint=msg('Save it as UTF-8 (an editor\'s "Save as" offers the encoding).'),
         ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(
