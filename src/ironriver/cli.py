@@ -404,8 +404,10 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
             )
         if total > len(neigh):
             click.echo(
-                t(
+                nt(
+                    "{shown:,} of {total:,} neighbour shown; more with --neighbours {total}.",
                     "{shown:,} of {total:,} neighbours shown; more with --neighbours {total}.",
+                    total,
                     shown=len(neigh),
                     total=total,
                 )
@@ -606,10 +608,12 @@ def audit_verify(ctx: click.Context) -> None:
             )
             if reads > anchored:
                 click.echo(
-                    t(
+                    nt(
+                        "  The newest is not yet (its removal would go unnoticed): the next "
+                        "ingest, retraction or `ironriver audit checkpoint` anchors it.",
                         "  The {n} newest are not yet (their removal would go unnoticed): the "
                         "next ingest, retraction or `ironriver audit checkpoint` anchors them.",
-                        n=reads - anchored,
+                        reads - anchored,
                     )
                 )
         else:

@@ -9,6 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from ironriver.cli import cli
+from ironriver.store import open_store
+from samples import load
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -108,3 +110,21 @@ def test_a_single_role_without_brackets_is_one_role(
     )
     code, out = run("audit", "log", "--db", str(tmp_path / "s.db"), "--as", "a")
     assert code == 0, out
+
+
+def test_counts_of_one_read_in_the_singular(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    store = open_store(f"sqlite:///{db}")
+    load(store)
+    store.close()
+    as_us = ("--db", str(db), "--as", "us-atf-analyst")
+    assert run("audit", "checkpoint", "--db", str(db), "--as", "auditor")[0] == 0
+    run("search", "nobody", "--identifier", *as_us)  # one read after the newest anchor
+    _, out = run("audit", "verify", "--db", str(db))
+    assert "The newest is not yet (its removal" in out and "The 1 newest" not in out
+    _, out = run("--lang", "es", "audit", "verify", "--db", str(db))
+    assert "La más reciente aún no" in out
+    _, out = run("entity", "p1", *as_us, "--neighbours", "0")  # p1 has one neighbour
+    assert "0 of 1 neighbour shown; more with --neighbours 1." in out
+    _, out = run("--lang", "es", "entity", "p1", *as_us, "--neighbours", "0")
+    assert "Se muestran 0 de 1 vecino; vea más" in out
