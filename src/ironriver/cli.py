@@ -441,6 +441,10 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
 def export(ctx: click.Context, out: Path | None, schema: str | None, fmt: str, reason: str) -> None:
     """Export what the principal may see as FtM entity JSON Lines (or its statements).
 
+    With -o, --json prints the summary as JSON (the number of entities or statements, the
+    format and the path); without -o the export itself goes to standard output, JSON Lines or
+    CSV as --format says, and --json changes nothing.
+
     \b
     Example: ironriver export --as us-atf-analyst -o us.ftm.jsonl --reason "partner share"
              ironriver export --format statements -o us.csv --as us-atf-analyst --reason "r"
@@ -488,7 +492,8 @@ def export(ctx: click.Context, out: Path | None, schema: str | None, fmt: str, r
                 "Exported {n:,} entity to {path}", "Exported {n:,} entities to {path}", n, path=out
             )
     if out:
-        click.echo(done, err=True)
+        unit = "entities" if fmt == "ftm" else "statements"
+        app.emit({unit: n, "format": fmt, "path": str(out)}, lambda: click.echo(done, err=True))
 
 
 @cli.command()

@@ -3,6 +3,7 @@ files — with a clean message and exit code, never a traceback or a half-made f
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,17 @@ def test_counts_of_one_read_in_the_singular(tmp_path: Path) -> None:
     assert "0 of 1 neighbour shown; more with --neighbours 1." in out
     _, out = run("--lang", "es", "entity", "p1", *as_us, "--neighbours", "0")
     assert "Se muestran 0 de 1 vecino; vea más" in out
+
+
+def test_export_json_prints_the_summary_as_json(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    store = open_store(f"sqlite:///{db}")
+    load(store)
+    store.close()
+    target = tmp_path / "out.jsonl"
+    args = ("--db", str(db), "--as", "mx-fgr-analista", "--reason", "r", "-o", str(target))
+    result = CliRunner().invoke(cli, ["export", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"entities": 3, "format": "ftm", "path": str(target)}
+    _, out = run("export", "--help")
+    assert "--json changes nothing" in " ".join(out.split())
