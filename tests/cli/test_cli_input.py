@@ -34,6 +34,7 @@ def test_an_output_folder_that_is_a_file_is_a_clean_error(tmp_path: Path) -> Non
 def test_an_export_to_a_folder_is_refused_before_it_runs(tmp_path: Path) -> None:
     """Nothing is exported nor audited, and the error names the folder, not a scratch file."""
     db = str(tmp_path / "s.db")
+    open_store(db).close()
     out = tmp_path / "out"
     out.mkdir()
     code, text = run(
@@ -86,6 +87,7 @@ def test_a_principals_or_mapping_file_not_in_utf8_is_a_clean_error(
         b"principals:\n  - name: a\n    description: Direcci\xf3n\n"
         b"    agency: FGR\n    country: MX\n    roles: [analyst]\n"
     )
+    open_store(str(tmp_path / "s.db")).close()
     code, out = run("datasets", "--db", str(tmp_path / "s.db"), "--as", "a")
     assert code == 2 and "Principals file principals.yaml is not UTF-8 text (byte 0xf3" in out
     principals.unlink()
@@ -109,6 +111,7 @@ def test_a_single_role_without_brackets_is_one_role(
         "principals:\n  - name: a\n    agency: FGR\n    country: MX\n    roles: auditor\n",
         encoding="utf-8",
     )
+    open_store(str(tmp_path / "s.db")).close()
     code, out = run("audit", "log", "--db", str(tmp_path / "s.db"), "--as", "a")
     assert code == 0, out
 
