@@ -54,6 +54,12 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def is_dead_scratch(path: Path) -> bool:
+    """Whether `path` is a scratch entry of a dead process of this host."""
+    found = _SCRATCH.search(path.name)
+    return found is not None and found.group(1) == _host() and not _alive(int(found.group(2)))
+
+
 def sweep(directory: Path) -> int:
     """Remove the scratch entries in `directory` left by dead processes of this host; return
     how many were removed (0 when the folder does not exist)."""

@@ -17,7 +17,7 @@ from ironriver.errors import IngestError, NotFound, StoreError
 from ironriver.ingest import check_mapping, ingest_mapping, load_mapping
 from ironriver.policy.markings import Marking, Principal
 from ironriver.store import EventFilter, Store
-from ironriver.store.ledger import LedgerStore
+from ironriver.store.ledger import LedgerStore, PendingPart
 
 
 def _report(path: Path) -> list[dict[str, str]]:
@@ -598,3 +598,40 @@ def test_a_ledger_key_must_name_its_columns(tmp_path: Path) -> None:
     path.write_text(path.read_text().replace("key: folio", "key: [folio, hora]"))
     with pytest.raises(IngestError, match=r"key \['folio', 'hora'\] must name columns"):
         load_mapping(path)
+
+
+def test_ledger_parts_of_a_committed_ingest_killed_before_their_rename_are_recovered(
+    sqlite_store: Store, sales_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process killed (SIGKILL, power loss) between its ingest's commit and the renames of
+    its ledger parts left them under their scratch names: statements and audit event in
+    the store, the ledger without the rows, and the next write to that ledger swept them
+    away. The commit is the ingest's truth: the next process to open the store renames the
+    parts its audit event names into place."""
+    import subprocess
+    import sys
+
+    import ironriver.store.ledger as ledger_module
+    from ironriver.scratch import owner_tag
+    from ironriver.store import open_store
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a process id that is no longer alive: the "killed" ingest's
+    host = owner_tag().rsplit(".", 1)[0]
+    monkeypatch.setattr(ledger_module, "owner_tag", lambda: f"{host}.{gone.pid}")
+    monkeypatch.setattr(PendingPart, "commit", lambda self: 0)  # killed before the renames
+    result = ingest_mapping(sqlite_store, sales_dir / "sales.yaml", actor="alice")
+    assert result.statements_new > 0 and result.ledger_rows == 4
+    scratch = list(sqlite_store.ledger_dir.glob("*/*/.ironriver-stage-*.parquet"))
+    assert len(scratch) == 1 and not list(sqlite_store.ledger_dir.glob("*/*/part-*.parquet"))
+    monkeypatch.undo()
+    reopened = open_store(str(sqlite_store.engine.url), ledger_dir=sqlite_store.ledger_dir)
+    assert not list(reopened.ledger_dir.glob("*/*/.ironriver-stage-*.parquet"))
+    con = duckdb.connect()
+    rel = LedgerStore(reopened.ledger_dir).visible_relation(
+        con, "dealer_sales", Principal("a", "CBP", "US")
+    )
+    assert len(rel.fetchall()) == 4  # the committed ingest's rows, in place
+    again = ingest_mapping(reopened, sales_dir / "sales.yaml", actor="alice")
+    assert again.ledger_rows_new == 0  # and not added twice by a re-run
+    reopened.close()

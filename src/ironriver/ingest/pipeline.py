@@ -65,7 +65,7 @@ from ironriver.progress import Progress, no_progress
 from ironriver.scratch import HeldInterrupts
 from ironriver.settings import DEFAULT_INGEST_MEMORY_MB
 from ironriver.store import DatasetInfo, Store
-from ironriver.store.ledger import LedgerStore, PendingPart
+from ironriver.store.ledger import PARTS_KEY, LedgerStore, PendingPart
 from ironriver.store.staging import StatementStage
 
 DEFAULT_BATCH_ROWS = 500_000
@@ -297,6 +297,7 @@ def ingest_mapping(
     files: list[str] = []
     parts: list[PendingPart] = []
     ledgers = LedgerStore(store.ledger_dir)
+    store.recover()  # before a ledger write sweeps a killed ingest's committed parts away
     # a streamed file's DuckDB spills beside the store's data (the ledger folder's parent
     # exists once the store is open), not to $TMPDIR, which may live in memory
     spill_root = store.ledger_dir.resolve().parent
@@ -355,6 +356,10 @@ def ingest_mapping(
                     "statements_new": result.statements_new,
                     "ledger_rows": result.ledger_rows,
                 }
+                pending = [p.pending_names(ledgers.root) for p in parts if p.tmp is not None]
+                if pending:  # a process killed between the commit and the renames: the
+                    # next one to open the store renames them (`recover_parts`)
+                    detail[PARTS_KEY] = pending
                 progress(t("committing"))
                 store.audit.append(
                     actor=actor,

@@ -24,7 +24,7 @@ import hashlib
 import re
 import struct
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,14 +35,18 @@ import pyarrow.parquet as pq
 
 from ironriver.errors import NotFound, StoreError
 from ironriver.i18n import msg
+from ironriver.logs import get_logger
 from ironriver.policy.markings import AccessLabel, Marking, Principal, can_see, parse_releasable
 from ironriver.prefetch import prefetch
-from ironriver.scratch import owner_tag, sweep
+from ironriver.scratch import is_dead_scratch, owner_tag, sweep
 
 LABEL_COLUMNS = ("_owner_agency", "_owner_country", "_marking", "_releasable_to")
 
 HIDDEN_COLUMNS = ("_dataset", *LABEL_COLUMNS, "_source_ref")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -327,6 +331,12 @@ class PendingPart:
     rows: int
     existed: bool
 
+    def pending_names(self, root: Path) -> list[str]:
+        """[scratch name, final name] under the ledger root `root`, as an ingest's audit
+        event records them (see `recover_parts`)."""
+        assert self.tmp is not None
+        return [str(self.tmp.relative_to(root)), str(self.final.relative_to(root))]
+
     def commit(self) -> int:
         if self.tmp is None:
             return 0
@@ -341,3 +351,43 @@ class PendingPart:
         if self.tmp is not None:
             self.tmp.unlink(missing_ok=True)
             self.tmp = None
+
+
+PARTS_KEY = "ledger_parts"
+"""In an ingest's audit event detail: its ledger parts as [scratch name, final name] pairs
+under the ledger root, renamed into place after the commit."""
+
+
+def recover_parts(root: Path, committed: Callable[[], Iterable[dict[str, Any]]]) -> int:
+    """Rename into place the ledger parts a process killed between its ingest's commit and
+    the renames left under their scratch names (the commit is the ingest's truth: its
+    statements and audit event are in the store, its ledger rows must be too); return how
+    many. `committed` lists the details of the store's ingest events (read only when a dead
+    process's scratch part is found: most calls are one glob). A scratch part no committed
+    ingest names is left for `sweep`."""
+    if not root.exists():
+        return 0
+    dead = [p for p in root.glob("*/*/.ironriver-stage-*.parquet") if is_dead_scratch(p)]
+    if not dead:
+        return 0
+    named: dict[str, str] = {}
+    for detail in committed():
+        for pair in detail.get(PARTS_KEY) or []:
+            named[str(pair[0])] = str(pair[1])
+    moved = 0
+    for part in dead:
+        final = named.get(str(part.relative_to(root)))
+        if final is None:
+            continue
+        target = root / final
+        try:
+            if target.exists():  # an identical ingest placed it meanwhile
+                part.unlink()
+            else:
+                part.replace(target)
+                moved += 1
+        except FileNotFoundError:
+            continue  # another process recovered it first
+    if moved:
+        log.warning("ledger.parts_recovered", parts=moved, root=str(root))
+    return moved

@@ -213,6 +213,23 @@ class Store:
             },
         )
 
+    # -- recovery --------------------------------------------------------------------------
+    def recover(self) -> None:
+        """After a process was killed outright: rename into place the ledger parts of an
+        ingest it had committed (`ledger.recover_parts`; its statements and audit event are
+        in the store, so its ledger rows must be too), then remove the scratch files it left
+        (statement stages beside the store, parts no committed ingest names)."""
+        from ironriver.store.audit import EventFilter
+        from ironriver.store.ledger import recover_parts
+
+        def committed() -> list[dict[str, Any]]:
+            where = EventFilter(action="ingest")
+            return [e.detail for e in self.audit.events(where=where) if e.chain == "writes"]
+
+        recover_parts(self.ledger_dir, committed)
+        db = dialect.sqlite_file(self.engine)
+        sweep(Path(db).resolve().parent if db else self.ledger_dir.resolve().parent)
+
     # -- writing ---------------------------------------------------------------------------
     def stage(self) -> StatementStage:
         """A statement stage for a bulk write (see `ironriver.store.staging`): a side SQLite
@@ -682,4 +699,6 @@ def open_store(
         url=shown,
         read_audit=str(audit.read_file or "in the store"),
     )
-    return Store(engine, ledger_dir or settings.ledger_dir, audit)
+    store = Store(engine, ledger_dir or settings.ledger_dir, audit)
+    store.recover()  # what a killed process left (one glob and one listing when nothing)
+    return store
