@@ -461,3 +461,39 @@ def test_upgrade_splits_compound_names_into_words(
     with store.engine.connect() as conn:
         assert "perez-lopez" not in {str(r.key) for r in conn.execute(statement_keys.select())}
     store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_processes_opening_a_new_store_at_once_all_open_it(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """Several processes (here threads, each its own engine) opening a store that does not
+    exist yet: one creates it, the others wait and open it; one reads chain is started
+    (on PostgreSQL all but one failed on a duplicate catalog entry)."""
+    import threading
+
+    if backend == "postgresql":
+        url = str(request.getfixturevalue("pg_url"))
+    else:
+        url = f"sqlite:///{tmp_path / 'new.db'}"
+    errors: list[BaseException] = []
+    stores: list[Store] = []
+    start = threading.Barrier(5)
+
+    def open_it() -> None:
+        try:
+            start.wait()
+            stores.append(open_store(url, ledger_dir=tmp_path / "ledgers"))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors and len(stores) == 5
+    starts = [e for e in stores[0].audit.events() if e.action == READ_CHAIN_START]
+    assert len(starts) == 1 and stores[0].audit.verify().ok
+    for store in stores:
+        store.close()

@@ -576,6 +576,9 @@ def _check_is_store(conn: Connection, shown: str, create: bool) -> None:
         raise _no_store(shown)
 
 
+_MIGRATING = "ironriver.migrate"  # PostgreSQL advisory lock key text: a store's migration
+
+
 def _no_store(shown: str) -> ConfigError:
     return ConfigError(
         msg("There is no ironriver store at {url!r}.", url=shown),
@@ -652,12 +655,17 @@ def open_store(
             ready = _ready(conn)
         if not ready:
             with dialect.write_transaction(engine) as conn:
-                before = MigrationContext.configure(conn).get_current_revision()
-                command.upgrade(_alembic_config(conn), "head")
-                install_guards(conn)
-                if before is None or before < READ_CHAIN_REVISION:
-                    reason = "new store" if before is None else f"upgrade from {before}"
-                    audit.start_reads(conn, "ironriver", reason)
+                if conn.dialect.name == "postgresql":
+                    # processes opening a new (or older) store at once migrate it one at a
+                    # time: the others then find it ready (SQLite's BEGIN IMMEDIATE does it)
+                    conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(_MIGRATING))))
+                if conn.dialect.name != "postgresql" or not _ready(conn):
+                    before = MigrationContext.configure(conn).get_current_revision()
+                    command.upgrade(_alembic_config(conn), "head")
+                    install_guards(conn)
+                    if before is None or before < READ_CHAIN_REVISION:
+                        reason = "new store" if before is None else f"upgrade from {before}"
+                        audit.start_reads(conn, "ironriver", reason)
     except OperationalError as exc:
         audit.close()
         engine.dispose()
@@ -693,6 +701,12 @@ def open_store(
         audit.close()
         engine.dispose()
         raise
+    return _opened(engine, settings, ledger_dir, audit, shown)
+
+
+def _opened(
+    engine: Engine, settings: Settings, ledger_dir: Path | None, audit: AuditLog, shown: str
+) -> Store:
     log.info(
         "store.opened",
         backend=engine.dialect.name,
