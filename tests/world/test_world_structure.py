@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pyarrow.csv as pacsv
+import pytest
 
+from ironriver.errors import WorldError
 from ironriver.ingest import load_mapping
-from ironriver.world import WorldPaths
+from ironriver.world import WorldConfig, WorldPaths, generate_world
 
 AGENCIES = {"atf", "cbp", "hsi", "fgr", "sedena", "cni"}
 
@@ -65,3 +69,18 @@ def test_chains_link_sale_crossing_recovery(tiny_world: WorldPaths) -> None:
     roles = set(memberships["role"])
     assert {"leader", "regional_boss", "plaza_boss", "cell_leader", "member"} <= roles
     assert {"coordinator", "recruiter", "straw_purchaser", "driver"} <= roles
+
+
+def test_a_world_with_no_hsi_case_is_written(tmp_path: Path) -> None:
+    # scale 0.002, seed 0: no investigated ring, so HSI has no case (np.char.zfill failed)
+    paths = generate_world(WorldConfig(scale=0.002, years=1, seed=0, out=tmp_path / "w"))
+    subjects = pd.read_csv(paths.agency("hsi") / "case_subjects.csv")
+    assert subjects.empty and "CASE_NO" in subjects.columns
+    assert (paths.agency("hsi") / "mapping.yaml").exists()
+    assert (paths.truth / "records.parquet").exists()
+
+
+def test_a_world_too_small_for_an_arms_cell_is_a_clean_error(tmp_path: Path) -> None:
+    # scale 0.0005, seed 4: every organisation keeps one cell and none buys arms
+    with pytest.raises(WorldError, match="no organisation has an arms-procurement cell"):
+        generate_world(WorldConfig(scale=0.0005, years=1, seed=4, out=tmp_path / "w"))

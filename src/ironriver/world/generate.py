@@ -68,6 +68,17 @@ def simulate(cfg: WorldConfig) -> World:
         raise WorldError(
             msg("No organisation is large enough at this scale."), hint=msg("Use scale >= 0.001.")
         )
+    if not (orgs.cells["function"] == "arms_procurement").any():
+        # below about 0.001 an organisation may keep one cell, which need not buy arms
+        raise WorldError(
+            msg(
+                "At scale {scale} (seed {seed}) no organisation has an arms-procurement cell, "
+                "so there is no trafficking ring to simulate.",
+                scale=cfg.scale,
+                seed=cfg.seed,
+            ),
+            hint=msg("Use scale >= 0.001."),
+        )
     dyn = dynamics.simulate(cfg, orgs)
     port_df = crossings.port_frame()
     dealer_df = dealers.build(cfg)

@@ -131,8 +131,9 @@ def write(world: World, paths: WorldPaths) -> list[pd.DataFrame]:
         links, columns=["CASE_NO", "FROM_SUBJECT", "TO_SUBJECT", "LINK_TYPE", "CONTACTS"]
     )
     write_csv(lk, out / "case_links.csv")
-    vid = np.where(has_v, np.char.add("RV", np.char.zfill(np.maximum(vrow, 0).astype(str), 6)), "")
-    vtruth = pd.Series(vid.astype(object), index=case_no + "/" + subject_no)
+    # formatted per row: np.char.zfill fails on an empty array (a tiny world with no HSI case)
+    vid = np.array([f"RV{v:06d}" if v >= 0 else "" for v in vrow], dtype=object)
+    vtruth = pd.Series(vid, index=case_no + "/" + subject_no)
     write_yaml(_mapping(), out / "mapping.yaml")
     return [
         records(
