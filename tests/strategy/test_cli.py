@@ -140,3 +140,20 @@ def test_reproduce_json(runner: CliRunner) -> None:
     assert all(r["ok"] for r in rows)  # type: ignore[union-attr]
     assert len(data["horizon"]) == 4  # type: ignore[arg-type]
     assert all(b["q05"] <= b["q50"] <= b["q95"] for b in data["bands"])  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("flag", ["--recruitment", "--incapacitation", "--faction-rivalry"])
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_non_finite_levers_are_refused(runner: CliRunner, flag: str, value: str) -> None:
+    result = runner.invoke(strategy, ["run", flag, value, "--years", "1", "--json"])
+    assert isinstance(result.exception, StrategyError), result.output
+    assert "NaN" not in result.output
+
+
+def test_json_output_never_holds_nan_or_infinity() -> None:
+    from ironriver.strategy.cli import _json_text
+
+    assert json.loads(_json_text({"x": 1.5, "y": None})) == {"x": 1.5, "y": None}
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        with pytest.raises(StrategyError, match="not a finite number"):
+            _json_text({"groups_final": {"CJNG": bad}})

@@ -119,3 +119,23 @@ def test_compare_table() -> None:
     sq, half = table.iloc[0], table.iloc[1]
     assert half["members_2027"] < sq["members_2027"]
     assert half["total_deaths_from_2022"] < sq["total_deaths_from_2022"]
+
+
+@pytest.mark.parametrize(
+    "levers",
+    [
+        {"recruitment": float("nan")},
+        {"recruitment": float("inf")},
+        {"incapacitation": float("nan")},
+        {"incapacitation": -1.0},
+        {"interdiction": float("nan")},
+        {"elasticity": float("nan")},
+        {"faction_rivalry": float("nan")},
+        {"faction_rivalry": float("inf")},
+        {"faction_rivalry": -1.0},
+    ],
+)
+def test_non_finite_or_negative_levers_are_refused(levers: dict[str, float]) -> None:
+    # NaN passed the `< 0` check and ran a NaN model (a NaN table, `NaN` in --json)
+    with pytest.raises(StrategyError):
+        get_scenario("status-quo").with_levers(**levers)  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ import click
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
+from ironriver.errors import StrategyError
 from ironriver.i18n import Msg, current_lang, msg, render, t, translate
 from ironriver.strategy.calibrate import calibrate as run_calibration
 from ironriver.strategy.decapitation import Split
@@ -51,6 +52,21 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
                 clean[str(key)] = value
         out.append(clean)
     return out
+
+
+def _json_text(payload: dict[str, Any]) -> str:
+    """`payload` as strict JSON: NaN and infinity are not JSON (Python would print them as
+    bare `NaN`/`Infinity` tokens that other parsers refuse), so they are an error here."""
+    try:
+        return json.dumps(payload, allow_nan=False)
+    except ValueError:
+        raise StrategyError(
+            msg(
+                "The result holds a value that is not a finite number (NaN or infinity), "
+                "which JSON cannot carry: nothing was printed."
+            ),
+            hint=msg("Check the lever values; run without --json to see the table."),
+        ) from None
 
 
 # Table columns as a reader sees them (JSON keeps the column names, which are the English).
@@ -251,7 +267,7 @@ def run(
         }
         if band is not None:
             payload["bands"] = _records(band)
-        click.echo(json.dumps(payload))
+        click.echo(_json_text(payload))
         return
     click.echo(
         t(
@@ -310,7 +326,7 @@ def compare(names: tuple[str, ...], years: int, as_json: bool, chart: Path | Non
 
         compare_chart(sims, chart)
     if as_json:
-        click.echo(json.dumps({"years": years, "scenarios": _records(table)}))
+        click.echo(_json_text({"years": years, "scenarios": _records(table)}))
         return
     wide = table.drop(columns=["description"]).set_index("scenario").T.round(1)
     wide.index = pd.Index([heading(c) for c in wide.index])
@@ -344,7 +360,7 @@ def calibrate(max_evals: int, as_json: bool, chart: Path | None) -> None:
         calibration_chart(result.curve, chart)
     if as_json:
         click.echo(
-            json.dumps(
+            _json_text(
                 {
                     "parameters": _records(result.table),
                     "fit": result.fit,
@@ -374,7 +390,7 @@ def sweep(years: int, as_json: bool) -> None:
     """
     table = interdiction_sweep(years=years)
     if as_json:
-        click.echo(json.dumps({"years": years, "sweep": _records(table)}))
+        click.echo(_json_text({"years": years, "sweep": _records(table)}))
         return
     click.echo(shown(table.round(2)).to_string(index=False))
 
@@ -398,7 +414,7 @@ def reproduce(runs: int, as_json: bool) -> None:
         }
         if band is not None:
             payload["bands"] = _records(band)
-        click.echo(json.dumps(payload))
+        click.echo(_json_text(payload))
         return
     click.echo(shown_reproduction(table.round(1)).to_string(index=False))
     click.echo(

@@ -17,6 +17,7 @@ multipliers multiply, interdicted shares combine as successive filters
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from ironriver.errors import StrategyError
@@ -39,12 +40,21 @@ class Scenario:
     faction_rivalry: float = FACTION_RIVALRY_WEIGHT.value
 
     def __post_init__(self) -> None:
-        if self.recruitment < 0 or self.incapacitation < 0:
+        # `not x >= 0` rather than `x < 0`: NaN compares false either way and must be refused
+        if not (0 <= self.recruitment < math.inf and 0 <= self.incapacitation < math.inf):
             raise StrategyError(
-                msg("Scenario {name}: multipliers must be 0 or more.", name=self.name),
+                msg("Scenario {name}: multipliers must be numbers, 0 or more.", name=self.name),
                 hint=msg(
                     "--recruitment 0.5 halves recruitment; --incapacitation 2 doubles arrests."
                 ),
+            )
+        if not 0 <= self.faction_rivalry < math.inf:
+            raise StrategyError(
+                msg(
+                    "Faction rivalry must be a number, 0 or more, got {rivalry}.",
+                    rivalry=self.faction_rivalry,
+                ),
+                hint=msg("The rivalry weights of the network run from 1 to 13 (the default)."),
             )
         if not 0.0 <= self.interdiction <= 1.0:
             raise StrategyError(
