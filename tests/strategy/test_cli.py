@@ -157,3 +157,14 @@ def test_json_output_never_holds_nan_or_infinity() -> None:
     for bad in (float("nan"), float("inf"), -float("inf")):
         with pytest.raises(StrategyError, match="not a finite number"):
             _json_text({"groups_final": {"CJNG": bad}})
+
+
+def test_run_header_describes_the_levers_run(runner: CliRunner) -> None:
+    result = runner.invoke(strategy, ["run", "--recruitment", "0.5", "--years", "1"])
+    header = result.output.splitlines()[0]
+    assert header.startswith("Scenario status-quo+levers: modified (recruitment x0.5)")
+    assert "rates continue" not in header
+    data = _json(runner, "run", "--scenario", "interdiction-50", "--elasticity", "1", "--json")
+    scenario = data["scenario"]
+    assert scenario["changed"] == ["elasticity 1"]  # type: ignore[index]
+    assert "lethality x0.5" in scenario["description"]  # type: ignore[index]

@@ -139,3 +139,21 @@ def test_non_finite_or_negative_levers_are_refused(levers: dict[str, float]) -> 
     # NaN passed the `< 0` check and ran a NaN model (a NaN table, `NaN` in --json)
     with pytest.raises(StrategyError):
         get_scenario("status-quo").with_levers(**levers)  # type: ignore[arg-type]
+
+
+def test_a_scenario_changed_by_levers_says_what_was_run() -> None:
+    base = get_scenario("interdiction-50")
+    assert base.with_levers() == base
+    assert base.with_levers(elasticity=base.elasticity) == base
+    s = base.with_levers(elasticity=1.0)
+    # the elasticity used to leave the name and the "(1 - 0.35 x 0.5)" description as they were
+    assert s.name == "interdiction-50+levers"
+    text = s.description_in("en")
+    assert "elasticity 1" in text and "lethality x0.5" in text and "0.35" not in text
+    assert "elasticidad 1" in s.description_in("es")
+    rivalry = get_scenario("decapitate-cjng").with_levers(faction_rivalry=5.0)
+    assert rivalry.name == "decapitate-cjng+levers"
+    assert "faction rivalry 5" in rivalry.description_in("en")
+    twice = s.with_levers(recruitment=0.5)
+    assert twice.name == "interdiction-50+levers"
+    assert "(elasticity 1, recruitment x0.5)" in twice.description_in("en")

@@ -253,7 +253,8 @@ def run(
         payload: dict[str, Any] = {
             "scenario": {
                 "name": scenario.name,
-                "description": scenario.description,
+                "description": scenario.description_in("en"),
+                "changed": [str(change) for change in scenario.changes],
                 "recruitment": scenario.recruitment,
                 "incapacitation": scenario.incapacitation,
                 "interdiction": scenario.interdiction,

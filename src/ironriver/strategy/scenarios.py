@@ -12,7 +12,9 @@ common 2012-2021 history:
 
 `Scenario.with_levers` applies command-line flags on top of a named scenario: the
 multipliers multiply, interdicted shares combine as successive filters
-(1 - (1 - a)(1 - b)), splits are added.
+(1 - (1 - a)(1 - b)), splits are added. A scenario so changed is named `<name>+levers` and
+keeps its changes in words (`changes`): its description is those changes and the levers in
+effect, not the named scenario's.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import math
 from dataclasses import dataclass, replace
 
 from ironriver.errors import StrategyError
-from ironriver.i18n import Lang, current_lang, marked, msg, translate
+from ironriver.i18n import Lang, Msg, current_lang, joined, marked, msg, translate
 from ironriver.strategy.decapitation import Split
 from ironriver.strategy.parameters import FACTION_RIVALRY_WEIGHT, INTERDICTION_ELASTICITY
 
@@ -38,6 +40,8 @@ class Scenario:
     elasticity: float = INTERDICTION_ELASTICITY.value
     splits: tuple[Split, ...] = ()
     faction_rivalry: float = FACTION_RIVALRY_WEIGHT.value
+    #: what `with_levers` changed from the named scenario, in words (empty: run as named)
+    changes: tuple[Msg, ...] = ()
 
     def __post_init__(self) -> None:
         # `not x >= 0` rather than `x < 0`: NaN compares false either way and must be refused
@@ -75,8 +79,41 @@ class Scenario:
 
     def description_in(self, lang: Lang | None = None) -> str:
         """The description in `lang` (default: the current language): the built-in
-        scenarios' are translated, a description written elsewhere is shown as it is."""
-        return translate(self.description, lang or current_lang())
+        scenarios' are translated, a description written elsewhere is shown as it is.
+
+        A scenario changed by `with_levers` is described by its changes and the levers in
+        effect: the named scenario's own description may state a lever the flags changed
+        (interdiction-50's elasticity 0.35)."""
+        lang = lang or current_lang()
+        if not self.changes:
+            return translate(self.description, lang)
+        return msg(
+            "modified ({changes}); in effect: {levers}",
+            changes=joined(self.changes, ", "),
+            levers=self.levers_in_effect(),
+        ).render(lang)
+
+    def levers_in_effect(self) -> Msg:
+        """Every lever this scenario applies from January 2022, in words."""
+        levers = [
+            msg(
+                "recruitment x{recruitment:g}, arrests x{incapacitation:g}, {share:.0%} of "
+                "southbound guns stopped (lethality x{lethality:.3g})",
+                recruitment=self.recruitment,
+                incapacitation=self.incapacitation,
+                share=self.interdiction,
+                lethality=self.lethality,
+            )
+        ]
+        if self.splits:
+            levers.append(
+                msg(
+                    "splits {splits} (faction rivalry {rivalry:g})",
+                    splits=" ".join(s.label() for s in self.splits),
+                    rivalry=self.faction_rivalry,
+                )
+            )
+        return joined(levers, ", ")
 
     @property
     def lethality(self) -> float:
@@ -98,10 +135,24 @@ class Scenario:
                 msg("Interdicted share must be between 0 and 1, got {share}.", share=interdiction),
                 hint=msg("--interdiction 0.3 means 30% of southbound guns are stopped."),
             )
-        changed = (recruitment, incapacitation, interdiction) != (1.0, 1.0, 0.0) or splits
+        changes = []
+        if recruitment != 1.0:
+            changes.append(msg("recruitment x{factor:g}", factor=recruitment))
+        if incapacitation != 1.0:
+            changes.append(msg("arrests x{factor:g}", factor=incapacitation))
+        if interdiction != 0.0:
+            changes.append(
+                msg("another {share:.0%} of southbound guns stopped", share=interdiction)
+            )
+        if elasticity is not None and elasticity != self.elasticity:
+            changes.append(msg("elasticity {elasticity:g}", elasticity=elasticity))
+        changes.extend(msg("split {split}", split=s.label()) for s in splits)
+        if faction_rivalry is not None and faction_rivalry != self.faction_rivalry:
+            changes.append(msg("faction rivalry {rivalry:g}", rivalry=faction_rivalry))
         return replace(
             self,
-            name=self.name + ("+levers" if changed else ""),
+            name=self.name + ("+levers" if changes and not self.changes else ""),
+            changes=self.changes + tuple(changes),
             recruitment=self.recruitment * recruitment,
             incapacitation=self.incapacitation * incapacitation,
             interdiction=1.0 - (1.0 - self.interdiction) * (1.0 - interdiction),
