@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
+from ironriver.errors import StrategyError
 from ironriver.strategy import PAPER_PARAMETERS, calibrate
 from ironriver.strategy.calibrate import LOWER, SCALE, UPPER, weekly_target
+from ironriver.strategy.cli import strategy
 
 
 def test_target_is_a_tenth_of_homicides_and_missing() -> None:
@@ -28,3 +31,12 @@ def test_calibration_fits_deaths_within_bounds() -> None:
     assert result.parameters.theta == pytest.approx(PAPER_PARAMETERS.theta, rel=0.1)
     assert result.parameters.rho == pytest.approx(PAPER_PARAMETERS.rho, rel=0.1)
     assert len(result.curve) == 520
+
+
+@pytest.mark.parametrize("runs", [0, -3])
+def test_a_fit_without_model_runs_is_refused(runs: int) -> None:
+    # SciPy's least_squares raised its own ValueError (a traceback from the command line)
+    with pytest.raises(StrategyError, match="at least 1 model run"):
+        calibrate(max_nfev=runs)
+    result = CliRunner().invoke(strategy, ["calibrate", "--max-evals", str(runs)])
+    assert result.exit_code == 2 and "--max-evals" in result.output

@@ -339,7 +339,11 @@ def compare(names: tuple[str, ...], years: int, as_json: bool, chart: Path | Non
 
 @strategy.command("calibrate")
 @click.option(
-    "--max-evals", type=int, default=60, show_default=True, help="Model runs the fit may use."
+    "--max-evals",
+    type=click.IntRange(min=1),
+    default=60,
+    show_default=True,
+    help="Model runs the fit may use.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
 @click.option(
