@@ -85,8 +85,18 @@ class WorldError(IronriverError):
     """A synthetic world cannot be generated or read."""
 
 
+class WorldOptionError(WorldError, ConfigError):
+    """A world setting (scale, years, decapitation week) is out of range: a wrong option,
+    so a configuration error (exit 2), not a failed generation."""
+
+
 class StrategyError(IronriverError):
     """A strategy scenario or calibration request is invalid."""
+
+
+class StrategyOptionError(StrategyError, ConfigError):
+    """A lever, scenario name, split, horizon or run count is wrong: a wrong option, so a
+    configuration error (exit 2); a `StrategyError` all the same."""
 
 
 class ResourceError(IronriverError):

@@ -552,3 +552,29 @@ def test_an_empty_view_says_so_in_the_readers_language(tmp_path: Path) -> None:
     }
     result = CliRunner().invoke(cli, ["datasets", "--db", db, "--as", "mx-fgr-analista", "--json"])
     assert json.loads(result.stdout) == []  # programs still get their (empty) JSON
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["world", "generate", "--scale", "0"],
+        ["world", "generate", "--years", "0"],
+        ["world", "generate", "--scale", "0.01", "--decapitation", "9999"],
+        ["strategy", "run", "--years", "0"],
+        ["strategy", "run", "--interdiction", "2"],
+        ["strategy", "run", "--recruitment", "-1"],
+        ["strategy", "run", "--split", "bogus"],
+        ["strategy", "run", "--split", "Nobody:2@1", "--years", "1"],
+        ["strategy", "run", "--split", "CJNG:3@999", "--years", "1"],
+        ["strategy", "run", "--runs", "-1", "--years", "1"],
+        ["strategy", "run", "--years", "1", "--chart", "{tmp}/x.gif"],
+    ],
+)
+def test_a_wrong_option_value_exits_2(args: list[str], tmp_path: Path) -> None:
+    # these exited 1 (a rejected input), where `search --limit 0` exits 2 (configuration)
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    if args[0] == "world":
+        args += ["--out", str(tmp_path / "w")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert "Error" in result.output and "Traceback" not in result.output

@@ -24,7 +24,7 @@ import pandas as pd
 from scipy.interpolate import CubicSpline
 from scipy.optimize import least_squares
 
-from ironriver.errors import StrategyError
+from ironriver.errors import StrategyOptionError
 from ironriver.i18n import msg
 from ironriver.strategy.model import Array, Rates, integrate, observe
 from ironriver.strategy.network import CartelNetwork, load_network, read_data_file
@@ -93,7 +93,7 @@ def fit_quality(model: Array, target: Array) -> dict[str, float]:
 def calibrate(network: CartelNetwork | None = None, max_nfev: int = 60) -> Calibration:
     """Fit (rho, eta, theta, omega, initial members) to weekly deaths 2012-2021."""
     if max_nfev < 1:
-        raise StrategyError(
+        raise StrategyOptionError(
             msg("The fit needs at least 1 model run, got {runs}.", runs=max_nfev),
             hint=msg("Use --max-evals 1 or more (the default is 60)."),
         )

@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from ironriver.errors import StrategyError
+from ironriver.errors import StrategyOptionError
 from ironriver.i18n import msg, t
 from ironriver.strategy.simulate import HISTORY_WEEKS, Simulation
 
@@ -23,7 +23,7 @@ FORMATS = (".png", ".svg")
 
 def _check(path: Path) -> None:
     if path.suffix.lower() not in FORMATS:
-        raise StrategyError(
+        raise StrategyOptionError(
             msg("Cannot draw a chart as {suffix}.", suffix=path.suffix)
             if path.suffix
             else msg("Cannot draw a chart as a file without suffix."),

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ironriver.errors import StrategyError
+from ironriver.errors import StrategyOptionError
 from ironriver.i18n import msg
 from ironriver.strategy.network import CartelNetwork, Conflict, Matrix
 from ironriver.strategy.parameters import FACTION_RIVALRY_WEIGHT
@@ -48,18 +48,18 @@ class Split:
 
     def __post_init__(self) -> None:
         if self.factions < 2:
-            raise StrategyError(
+            raise StrategyOptionError(
                 msg("A split needs at least 2 factions, got {factions}.", factions=self.factions),
                 hint=msg("Write GROUP:K@WEEK with K >= 2, e.g. {example}.", example="CJNG:3@26"),
             )
         if self.week < 0:
-            raise StrategyError(
+            raise StrategyOptionError(
                 msg("The split week must be 0 or later."),
                 hint=msg("e.g. {example}.", example="CJNG:3@26"),
             )
         if self.shares is not None:
             if len(self.shares) != self.factions or any(s <= 0 for s in self.shares):
-                raise StrategyError(
+                raise StrategyOptionError(
                     msg(
                         "Split of {group}: give {factions} positive shares.",
                         group=self.group,
@@ -82,7 +82,7 @@ class Split:
         """Parse `GROUP:K@WEEK` or `GROUP:K@WEEK:s1,s2,...` (WEEK counted from January 2022)."""
         match = SPLIT_PATTERN.match(text.strip())
         if match is None:
-            raise StrategyError(
+            raise StrategyOptionError(
                 msg("Cannot read the split {text!r}.", text=text),
                 hint=msg(
                     "Write GROUP:K@WEEK, e.g. CJNG:3@26 (CJNG splits in 3 factions 26 weeks "

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ironriver.errors import StrategyError
+from ironriver.errors import StrategyOptionError
 from ironriver.i18n import msg
 from ironriver.strategy.model import Rates
 from ironriver.strategy.network import CartelNetwork, load_network
@@ -52,7 +52,7 @@ def monte_carlo(
 ) -> Simulation:
     """`runs` runs of the scenario with random initial sizes and rates (totals only)."""
     if runs < 1:
-        raise StrategyError(
+        raise StrategyOptionError(
             msg("Monte Carlo needs at least one run."),
             hint=msg("e.g. {example}", example="--runs 1000"),
         )

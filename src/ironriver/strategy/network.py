@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from ironriver.errors import StrategyError
+from ironriver.errors import StrategyError, StrategyOptionError
 from ironriver.i18n import msg
 
 Matrix = NDArray[np.float64]
@@ -148,7 +148,7 @@ class CartelNetwork:
             matches = np.flatnonzero(self.nodes[column].astype(str).str.casefold() == key)
             if matches.size:
                 return int(matches[0])
-        raise StrategyError(
+        raise StrategyOptionError(
             msg("No cartel group named {group!r}.", group=group),
             hint=msg(
                 "Use a short name, a full name or a node id ({example}). Largest groups: {names}.",

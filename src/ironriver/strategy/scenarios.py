@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from ironriver.errors import StrategyError
+from ironriver.errors import StrategyOptionError
 from ironriver.i18n import Lang, Msg, current_lang, joined, marked, msg, translate
 from ironriver.strategy.decapitation import Split
 from ironriver.strategy.parameters import FACTION_RIVALRY_WEIGHT, INTERDICTION_ELASTICITY
@@ -46,14 +46,14 @@ class Scenario:
     def __post_init__(self) -> None:
         # `not x >= 0` rather than `x < 0`: NaN compares false either way and must be refused
         if not (0 <= self.recruitment < math.inf and 0 <= self.incapacitation < math.inf):
-            raise StrategyError(
+            raise StrategyOptionError(
                 msg("Scenario {name}: multipliers must be numbers, 0 or more.", name=self.name),
                 hint=msg(
                     "--recruitment 0.5 halves recruitment; --incapacitation 2 doubles arrests."
                 ),
             )
         if not 0 <= self.faction_rivalry < math.inf:
-            raise StrategyError(
+            raise StrategyOptionError(
                 msg(
                     "Faction rivalry must be a number, 0 or more, got {rivalry}.",
                     rivalry=self.faction_rivalry,
@@ -61,7 +61,7 @@ class Scenario:
                 hint=msg("The rivalry weights of the network run from 1 to 13 (the default)."),
             )
         if not 0.0 <= self.interdiction <= 1.0:
-            raise StrategyError(
+            raise StrategyOptionError(
                 msg(
                     "Interdicted share must be between 0 and 1, got {share}.",
                     share=self.interdiction,
@@ -69,7 +69,7 @@ class Scenario:
                 hint=msg("--interdiction 0.3 means 30% of southbound guns are stopped."),
             )
         if not 0.0 <= self.elasticity <= 1.0:
-            raise StrategyError(
+            raise StrategyOptionError(
                 msg(
                     "Interdiction elasticity must be between 0 and 1, got {elasticity}.",
                     elasticity=self.elasticity,
@@ -131,7 +131,7 @@ class Scenario:
     ) -> Scenario:
         """This scenario with extra levers on top (see the module docstring)."""
         if not 0.0 <= interdiction <= 1.0:
-            raise StrategyError(
+            raise StrategyOptionError(
                 msg("Interdicted share must be between 0 and 1, got {share}.", share=interdiction),
                 hint=msg("--interdiction 0.3 means 30% of southbound guns are stopped."),
             )
@@ -205,7 +205,7 @@ def get_scenario(name: str) -> Scenario:
     try:
         return SCENARIOS[name]
     except KeyError:
-        raise StrategyError(
+        raise StrategyOptionError(
             msg("Unknown scenario {name!r}.", name=name),
             hint=msg("Choose one of: {names}", names=", ".join(SCENARIOS)),
         ) from None

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ironriver.errors import StrategyError
+from ironriver.errors import StrategyError, StrategyOptionError
 from ironriver.i18n import msg
 from ironriver.strategy.decapitation import pad, split_network
 from ironriver.strategy.model import Array, Rates, integrate, observe
@@ -105,13 +105,13 @@ class Simulation:
 
 def _check_years(years: int, scenario: Scenario) -> None:
     if not 1 <= years <= MAX_YEARS:
-        raise StrategyError(
+        raise StrategyOptionError(
             msg("--years must be between 1 and {max}, got {years}.", max=MAX_YEARS, years=years),
             hint=msg("The paper looks 5 to 10 years ahead; --years 5 stops in January 2027."),
         )
     late = [s for s in scenario.splits if s.week > years * WEEKS_PER_YEAR]
     if late:
-        raise StrategyError(
+        raise StrategyOptionError(
             msg("The split {split} happens after the end of the run.", split=late[0].label()),
             hint=msg(
                 "Use a week between 0 and {last}, or more --years.", last=years * WEEKS_PER_YEAR

@@ -17,7 +17,7 @@ from typing import Literal
 
 import numpy as np
 
-from ironriver.errors import WorldError
+from ironriver.errors import WorldOptionError
 from ironriver.i18n import msg
 from ironriver.world.calibration import figure
 
@@ -201,17 +201,17 @@ class WorldConfig:
 
     def __post_init__(self) -> None:
         if not 0 < self.scale <= 10:
-            raise WorldError(
+            raise WorldOptionError(
                 msg("Scale {scale} is out of range.", scale=self.scale),
                 hint=msg("Use 0 < scale <= 10."),
             )
         if not 1 <= self.years <= 20:
-            raise WorldError(
+            raise WorldOptionError(
                 msg("Years {years} is out of range.", years=self.years),
                 hint=msg("Use 1 to 20 years."),
             )
         if self.decapitation_week is not None and not 0 <= self.decapitation_week < self.weeks:
-            raise WorldError(
+            raise WorldOptionError(
                 msg(
                     "Decapitation week {week} is outside the simulation.",
                     week=self.decapitation_week,
