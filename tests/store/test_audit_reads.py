@@ -497,3 +497,27 @@ def test_processes_opening_a_new_store_at_once_all_open_it(
     assert len(starts) == 1 and stores[0].audit.verify().ok
     for store in stores:
         store.close()
+
+
+def test_a_read_audit_file_that_cannot_be_read_now_is_no_tampering(
+    quick_store: Store, tmp_path: Path
+) -> None:
+    """Locked (or on a full disk, or unreadable by permissions) is an error saying so, not
+    a verdict of tampering (verify said the file had been overwritten or replaced)."""
+    from ironriver.store.audit import _read_file_damage
+
+    quick_store.audit.append("a", "read", "g1")
+    path = quick_store.audit.read_file
+    assert path is not None
+    quick_store.audit.close()  # (its pooled connection to the file)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StoreError, match="this says nothing about its integrity"):
+            _read_file_damage(path, 0.05)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert _read_file_damage(path, 0.05)[0] is None  # readable again: nothing wrong
+    assert quick_store.audit.verify().ok

@@ -70,6 +70,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import json
+import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -633,6 +634,20 @@ def _read_file_damage(path: Path, busy_timeout_s: float) -> tuple[Msg | None, fr
             names = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")
             tables = frozenset(str(name) for (name,) in names)
     except DBAPIError as exc:
+        if isinstance(exc.orig, sqlite3.OperationalError):  # locked, disk full, I/O: no
+            # verdict on the file (a file not a database is a DatabaseError, handled below)
+            raise StoreError(
+                msg(
+                    "Cannot read the read-audit file {path} ({error}): this says nothing "
+                    "about its integrity.",
+                    path=path,
+                    error=exc.orig,
+                ),
+                hint=msg(
+                    "Free disk space, check the file's permissions, or wait for the process "
+                    "holding it; then run ironriver audit verify again."
+                ),
+            ) from exc
         return (
             msg(
                 "reads chain: the read-audit file {path} cannot be read ({error}): it was "
