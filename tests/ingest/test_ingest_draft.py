@@ -281,3 +281,16 @@ def test_a_unicode_text_export_is_drafted_and_a_binary_file_refused(tmp_path: Pa
     binary.write_bytes(bytes(range(256)) * 8)
     with pytest.raises(IngestError, match="does not look like a text"):
         draft_file(binary)
+
+
+def test_a_draft_refuses_an_unknown_marking(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from ironriver.cli import cli
+
+    path = tmp_path / "d.csv"
+    path.write_text("nombre,serie\nJuan,A1\n", encoding="utf-8")
+    bad = CliRunner().invoke(cli, ["mapping", "draft", str(path), "--marking", "BOGUS"])
+    assert bad.exit_code == 2 and "BOGUS" in bad.output
+    ok = CliRunner().invoke(cli, ["mapping", "draft", str(path), "--marking", "amber+strict"])
+    assert ok.exit_code == 0 and 'marking: "AMBER+STRICT"' in ok.output

@@ -298,7 +298,13 @@ def mapping_group() -> None:
 @click.option("--dataset", default="", help="Dataset name (default: country_agency_file).")
 @click.option("--agency", default="", help="Owner agency (e.g. FGR); left empty if not given.")
 @click.option("--country", default="", help="Owner country (US or MX); also the date order.")
-@click.option("--marking", default="AMBER", show_default=True, help="TLP 2.0 marking.")
+@click.option(
+    "--marking",
+    type=click.Choice([m.value for m in Marking], case_sensitive=False),
+    default="AMBER",
+    show_default=True,
+    help="TLP 2.0 marking.",
+)
 @click.option("--releasable-to", default="", help="Countries or agencies, e.g. US,MX.")
 @click.option("--sheet", default=None, help="A spreadsheet's sheet: name or position (1 = first).")
 @click.option(
