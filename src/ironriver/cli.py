@@ -684,6 +684,9 @@ def audit_log(
     events = list(app.open_store().audit.events(limit=limit, where=where, newest=True))
     data = [e.__dict__ for e in events]
     chains = {"writes": t("writes"), "reads": t("reads")}
+    if not events:
+        app.emit(data, lambda: click.echo(t("No audit event matches.")))
+        return
     app.emit(
         data,
         lambda: table(

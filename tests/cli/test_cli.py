@@ -126,6 +126,8 @@ def test_audit_log_answers_an_auditors_questions(tmp_path: Path) -> None:
     assert log("--until", "2000-01-01") == []
     code, out = run("audit", "log", "--db", db, "--as", "auditor", "--since", "last week")
     assert code == 2 and "--since 'last week' is not a date or time" in out
+    code, out = run("audit", "log", "--db", db, "--as", "auditor", "--until", "2000-01-01")
+    assert code == 0 and out == "No audit event matches.\n"  # not a bare header
 
 
 def test_audit_verify_and_tamper(tmp_path: Path) -> None:
