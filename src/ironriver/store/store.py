@@ -637,22 +637,23 @@ def open_store(
     if not create and db_file is not None and not Path(db_file).exists():
         engine.dispose()
         raise _no_store(shown)
+    ready = False
     try:
-        # before the engine is configured: its settings would switch another application's
-        # database to WAL mode just by looking at it
+        # reads only, before the engine is configured: its settings would switch another
+        # application's database to WAL mode just by looking at it
         with engine.connect() as conn:
-            _check_is_store(conn, shown, create)
+            ready = _ready(conn)
+            if not ready:
+                _check_is_store(conn, shown, create)
     except (ConfigError, StoreError):
         engine.dispose()
         raise
     except DatabaseError:
-        pass  # (not a database at all: said below, where it is opened for real)
+        pass  # (unreadable, or not a database at all: said below, where it is written)
     engine.dispose()  # that connection was not configured: no later read may reuse it
     dialect.configure_engine(engine, settings.busy_timeout_s)
     audit = AuditLog(engine, read_audit_path(engine), settings.busy_timeout_s)
     try:
-        with engine.connect() as conn:
-            ready = _ready(conn)
         if not ready:
             with dialect.write_transaction(engine) as conn:
                 if conn.dialect.name == "postgresql":
