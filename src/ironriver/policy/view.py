@@ -853,8 +853,7 @@ class View:
         model = get_model()
         wanted = sorted(set(schemata or ()))
         for name in wanted:
-            if model.get(name) is None:
-                raise NotFound(msg("Unknown schema {schema!r}.", schema=name))
+            _known_schema(name)
         kinds = sorted(set(types or ()))
         unknown = [k for k in kinds if k not in {t.name for t in registry.types}]
         if unknown:
@@ -903,10 +902,7 @@ class View:
     # -- export --------------------------------------------------------------------------
     def export(self, schema: str | None = None) -> Generator[StatementEntity, None, None]:
         """Every visible entity (optionally of one schema and its descendants), streamed."""
-        model = get_model()
-        target = model.get(schema) if schema else None
-        if schema and target is None:
-            raise NotFound(msg("Unknown schema {schema!r}.", schema=schema))
+        target = _known_schema(schema or None)
         if self._unjustified:
             raise AccessDenied(
                 msg("An export must say why (the reason is audited)."),
@@ -918,7 +914,7 @@ class View:
             # An entity's schema is one of its statements' schemata (the most specific), so
             # only entities with a visible statement of the schema or a descendant can be
             # one: those are selected in SQL, the rest is never assembled.
-            names = [s.name for s in model.schemata.values() if s.is_a(target)]
+            names = [s.name for s in get_model().schemata.values() if s.is_a(target)]
             of_schema = (
                 select(statements.c.entity_id)
                 .join(props, props.c.id == statements.c.prop_id)
