@@ -196,6 +196,15 @@ _PATH_ERRNOS = frozenset(
 )
 
 
+def bad_byte(exc: UnicodeDecodeError) -> dict[str, object]:
+    """The fields `byte` (0xf3) and `at` (its position) of a file that is not UTF-8, for
+    the messages that say so."""
+    return {"byte": f"0x{exc.object[exc.start]:02x}", "at": exc.start}
+
+
+SAVE_AS_UTF8 = msg('Save it as UTF-8 (an editor\'s "Save as" offers the encoding).')
+
+
 def from_path_error(exc: BaseException) -> ConfigError | None:
     """A `ConfigError` for a file or folder the user named that cannot be opened or made (a
     missing folder, no permission, a file where a folder is wanted or the reverse), else

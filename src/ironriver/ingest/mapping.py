@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import yaml
 
-from ironriver.errors import ConfigError, IngestError
+from ironriver.errors import SAVE_AS_UTF8, ConfigError, IngestError, bad_byte
 from ironriver.i18n import Msg, msg
 from ironriver.model import get_model
 from ironriver.policy.markings import AccessLabel, Marking, parse_releasable
@@ -794,10 +794,9 @@ def load_mapping(path: Path | str) -> list[DatasetMapping]:
             msg(
                 "Mapping {path} is not UTF-8 text (byte {byte} at position {at}).",
                 path=path,
-                byte=f"0x{exc.object[exc.start]:02x}",
-                at=exc.start,
+                **bad_byte(exc),
             ),
-            hint=msg('Save it as UTF-8 (an editor\'s "Save as" offers the encoding).'),
+            hint=SAVE_AS_UTF8,
         ) from None
     try:
         config = yaml.safe_load(text)

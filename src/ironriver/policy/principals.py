@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from ironriver.errors import ConfigError
+from ironriver.errors import SAVE_AS_UTF8, ConfigError, bad_byte
 from ironriver.i18n import Msg, msg, parse_lang
 from ironriver.policy.markings import Principal
 
@@ -123,10 +123,9 @@ def load_principals(path: Path) -> dict[str, Principal]:
             msg(
                 "Principals file {path} is not UTF-8 text (byte {byte} at position {at}).",
                 path=path,
-                byte=f"0x{exc.object[exc.start]:02x}",
-                at=exc.start,
+                **bad_byte(exc),
             ),
-            hint=msg('Save it as UTF-8 (an editor\'s "Save as" offers the encoding).'),
+            hint=SAVE_AS_UTF8,
         ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(
