@@ -219,12 +219,12 @@ class Store:
         ingest it had committed (`ledger.recover_parts`; its statements and audit event are
         in the store, so its ledger rows must be too), then remove the scratch files it left
         (statement stages beside the store, parts no committed ingest names)."""
-        from ironriver.store.audit import EventFilter
+        from ironriver.store.audit import WRITES, EventFilter
         from ironriver.store.ledger import recover_parts
 
         def committed() -> list[dict[str, Any]]:
             where = EventFilter(action="ingest")
-            return [e.detail for e in self.audit.events(where=where) if e.chain == "writes"]
+            return [e.detail for e in self.audit.events(where=where) if e.chain == WRITES]
 
         recover_parts(self.ledger_dir, committed)
         db = dialect.sqlite_file(self.engine)
