@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from sales_fixtures import ROWS, snapshot, write_csv  # type: ignore[import-not-
 from ironriver.errors import IngestError, NotFound, StoreError
 from ironriver.ingest import check_mapping, ingest_mapping, load_mapping
 from ironriver.policy.markings import Marking, Principal
-from ironriver.store import EventFilter, Store
+from ironriver.store import EventFilter, Store, open_store
 from ironriver.store.ledger import LedgerStore, PendingPart
 
 
@@ -591,6 +592,64 @@ def test_a_keyed_ledger_takes_each_record_of_cumulative_exports_once(
     )
     assert (kept.ledger_rows, kept.ledger_rows_new) == (2, 2)
     assert [r[0] for r in _ledger(sqlite_store)] == ["A1", "A2", "A3", "A4", None]
+
+
+def test_two_ingests_of_overlapping_exports_at_once_append_a_new_key_once(
+    tmp_path: Path,
+) -> None:
+    """Two processes ingest overlapping cumulative exports at the same moment: the first
+    has found key A2 missing and written its part, but not committed; the second waits
+    for it (the ledger's key lock) instead of finding A2 missing too, and appends only
+    what the first did not. (Without the lock both appended A2.)"""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    first_store = open_store(url, ledger_dir=tmp_path / "ledgers")
+    second_store = open_store(url, ledger_dir=tmp_path / "ledgers")
+    ingest_mapping(first_store, _keyed(tmp_path, ["A1,2024-01-01,10"]), actor="loader")
+    week2 = _keyed(tmp_path, ["A1,2024-01-01,10", "A2,2024-01-02,20"], "week2.csv")
+    # a second mapping file (the same ledger) reading the next week's export
+    week3 = tmp_path / "keyed3.yaml"
+    week3.write_text(week2.read_text().replace("week2.csv", "week3.csv"), encoding="utf-8")
+    (tmp_path / "week3.csv").write_text(
+        "folio,fecha,monto\nA2,2024-01-02,20\nA3,2024-01-03,30\n", encoding="utf-8"
+    )
+    staged = threading.Event()  # the first ingest wrote its part, not yet committed
+    go_on = threading.Event()  # the second is waiting for the first (or has finished)
+    waited: list[str] = []
+
+    def first_progress(text: str) -> None:
+        if " for ledger " in text:
+            staged.set()
+            go_on.wait(timeout=30)
+
+    def second_progress(text: str) -> None:
+        if "waiting for another ingest" in text:
+            waited.append(text)
+            go_on.set()
+
+    results: dict[str, Any] = {}
+    first = threading.Thread(
+        target=lambda: results.update(
+            first=ingest_mapping(first_store, week2, actor="a", progress=first_progress)
+        )
+    )
+    first.start()
+    assert staged.wait(timeout=30)
+    second = threading.Thread(
+        target=lambda: results.update(
+            second=ingest_mapping(second_store, week3, actor="b", progress=second_progress)
+        )
+    )
+    second.start()
+    second.join(timeout=5)  # with the lock, it is still waiting for the first
+    go_on.set()
+    first.join(timeout=60)
+    second.join(timeout=60)
+    assert [r[0] for r in _ledger(first_store)] == ["A1", "A2", "A3"]
+    assert results["first"].ledger_rows_new == 1  # A2
+    assert results["second"].ledger_rows_new == 1  # A3 only: A2 was stored by the first
+    assert waited == ["us_cbp_x: waiting for another ingest into ledger crossings…"]
+    first_store.close()
+    second_store.close()
 
 
 def test_a_ledger_key_must_name_its_columns(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field, fields
 from functools import partial
 from pathlib import Path
@@ -304,7 +305,17 @@ def ingest_mapping(
     started = time.perf_counter()
     # a signal during the commit waits for it (and the ledger parts): say so
     held = HeldInterrupts(lambda: progress(t("stopping once the commit is done…")))
+    # a keyed ledger's lock, from reading its stored keys until this ingest's part is in
+    # place: another ingest of an overlapping export would append the same new keys
+    locks = ExitStack()
     try:
+        for dataset, ledger in _keyed_ledgers(mappings):
+            waiting = t(
+                "{dataset}: waiting for another ingest into ledger {ledger}…",
+                dataset=dataset,
+                ledger=ledger,
+            )
+            locks.enter_context(ledgers.key_lock(dataset, ledger, partial(progress, waiting)))
         with store.stage() as stage:
             for mapping in mappings:
                 for query in mapping.queries:
@@ -374,10 +385,14 @@ def ingest_mapping(
     except BaseException:
         for part in parts:
             part.discard()
+        locks.close()
         held.release()
         raise
-    for part in parts:
-        result.ledger_rows_new += part.commit()
+    try:
+        for part in parts:
+            result.ledger_rows_new += part.commit()
+    finally:
+        locks.close()
     held.release()  # a signal that came during the commit acts now: the ingest is whole
     log.info(
         "ingest.committed",
@@ -389,6 +404,19 @@ def ingest_mapping(
         seconds=round(time.perf_counter() - started, 3),
     )
     return result
+
+
+def _keyed_ledgers(mappings: list[DatasetMapping]) -> list[tuple[str, str]]:
+    """The (dataset, ledger) pairs of the ledgers with a `key` that `mappings` write, in
+    one order for every ingest (so two ingests take their locks without deadlock)."""
+    return sorted(
+        {
+            (m.name, q.ledger.name)
+            for m in mappings
+            for q in m.queries
+            if q.ledger is not None and q.ledger.key
+        }
+    )
 
 
 def _start(

@@ -20,11 +20,13 @@ Invariants:
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import re
 import struct
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,8 @@ LABEL_COLUMNS = ("_owner_agency", "_owner_country", "_marking", "_releasable_to"
 
 HIDDEN_COLUMNS = ("_dataset", *LABEL_COLUMNS, "_source_ref")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+KEY_LOCK = ".ironriver-keys.lock"
+"""The lock file of a keyed ledger's folder (`LedgerStore.key_lock`)."""
 
 
 log = get_logger(__name__)
@@ -152,6 +156,29 @@ class LedgerStore:
             tmp.unlink()
             return PendingPart(final, None, n, existed=True)
         return PendingPart(final, tmp, n, existed=False)
+
+    @contextmanager
+    def key_lock(
+        self, dataset: str, ledger: str, waiting: Callable[[], None] = lambda: None
+    ) -> Iterator[None]:
+        """Hold one keyed ledger's lock (an exclusive `flock` on a file in its folder), which
+        an ingest into it holds from reading the stored parts' keys until its own part is in
+        place: two ingests of overlapping cumulative exports would otherwise both find a new
+        key missing and both append it. `waiting` is called once if another process holds
+        it. The kernel drops the lock of a killed process. (Ledgers live on a node's own
+        disk, so a lock of this host is the right scope.)"""
+        folder = self._dir(dataset, ledger)
+        folder.mkdir(parents=True, exist_ok=True)
+        with (folder / KEY_LOCK).open("a+b") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                waiting()
+                fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     def write(self, dataset: str, ledger: str, label: AccessLabel, table: pa.Table) -> int:
         """Append `table` as one part file; return the rows added (0 when already present)."""
