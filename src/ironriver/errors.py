@@ -164,6 +164,18 @@ def from_store_error(exc: BaseException) -> StoreError | None:
                 "IRONRIVER_BUSY_TIMEOUT, in seconds), then run the command again."
             ),
         )
+    if "readonly database" in text or "read-only file system" in text:
+        return StoreError(
+            msg(
+                "The store is read-only (a read-only file system or file): this command "
+                "writes to it (an ingest, a retraction, or the audit event of a read), so "
+                "nothing of it was done."
+            ),
+            hint=msg(
+                "Run it on a writable store. A read-only copy still answers `ironriver audit "
+                "verify`, `stats`, `datasets` and `audit log`, which write nothing."
+            ),
+        )
     if exc.connection_invalidated or any(part in text for part in _LOST):
         return StoreError(
             msg(

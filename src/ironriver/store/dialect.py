@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from sqlalchemy import ColumnElement, Connection, Engine, Select, Table, event, select
+from sqlalchemy import ColumnElement, Connection, Engine, Select, Table, event, make_url, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ironriver.errors import StoreError
+from ironriver.i18n import msg
 from ironriver.store.ids import KEY_SCHEMA, REF_SCHEMA
 
 STATEMENT_COLUMNS = (
@@ -133,9 +139,46 @@ def write_transaction(
 
 
 def engine_options(url: str) -> dict[str, Any]:
+    """`create_engine`'s options for `url`. A SQLite file on a read-only file system (a
+    backup's read-only mount, a snapshot) is opened immutable: WAL mode would otherwise need
+    to create its `-shm` file beside it, and every command, `audit verify` included, would
+    fail to open it. Such a file cannot change under the reader, which is what immutable
+    promises; a WAL file left beside it (a copy taken while the store was written) would be
+    ignored, so that copy is refused. Writes to it fail as writes to a read-only store."""
     if url.startswith("sqlite"):
+        path = make_url(url).database
+        if path and path != ":memory:" and not path.startswith("file:"):
+            if _on_read_only_media(Path(path)):
+                return {"creator": partial(_connect_immutable, Path(path))}
         return {"connect_args": {"isolation_level": None, "check_same_thread": False}}
     return {"pool_pre_ping": True}
+
+
+def _on_read_only_media(path: Path) -> bool:
+    """Whether `path` is an existing file on a file system mounted read-only."""
+    try:
+        return path.is_file() and bool(os.statvfs(path.parent).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _connect_immutable(path: Path) -> sqlite3.Connection:
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size:
+        raise StoreError(
+            msg(
+                "{path} is on a read-only file system, with a write-ahead log ({wal}) whose "
+                "changes a read-only open cannot apply.",
+                path=str(path),
+                wal=wal.name,
+            ),
+            hint=msg(
+                "Copy both files to a writable folder and open the copy there, or take the "
+                "backup again from a store closed by every process."
+            ),
+        )
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro&immutable=1"
+    return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
 
 
 TABLE_COLUMNS = {
