@@ -22,6 +22,7 @@ from ironriver.errors import (
     from_environment,
     from_path_error,
     from_store_error,
+    os_problem,
 )
 from ironriver.i18n import (
     LANGS,
@@ -465,7 +466,7 @@ def export(ctx: click.Context, out: Path | None, schema: str | None, fmt: str, r
                 target.open("wb").close()
             except OSError as exc:
                 raise ConfigError(
-                    msg("Cannot write {path}: {problem}.", path=out, problem=exc.strerror),
+                    msg("Cannot write {path}: {problem}.", path=out, problem=os_problem(exc)),
                     hint=msg("Give -o a path in a folder that exists and that you may write to."),
                 ) from exc
         if fmt != "ftm":

@@ -217,6 +217,29 @@ def bad_byte(exc: UnicodeDecodeError) -> dict[str, object]:
 SAVE_AS_UTF8 = msg('Save it as UTF-8 (an editor\'s "Save as" offers the encoding).')
 
 
+_PROBLEMS = {
+    errno.ENOENT: msg("No such file or directory"),
+    errno.EACCES: msg("Permission denied"),
+    errno.EPERM: msg("Operation not permitted"),
+    errno.EEXIST: msg("File exists"),
+    errno.EISDIR: msg("Is a directory"),
+    errno.ENOTDIR: msg("Not a directory"),
+    errno.ENOTEMPTY: msg("Directory not empty"),
+    errno.ENAMETOOLONG: msg("File name too long"),
+    errno.ELOOP: msg("Too many levels of symbolic links"),
+    errno.EROFS: msg("Read-only file system"),
+    errno.ENOSPC: msg("No space left on device"),
+}
+
+
+def os_problem(exc: OSError) -> Msg | str:
+    """What went wrong with a file, in the reader's language: the system's own text
+    (`strerror`) is English whatever the language, so the common ones are ours."""
+    if exc.errno in _PROBLEMS:
+        return _PROBLEMS[exc.errno]
+    return exc.strerror or str(exc)
+
+
 def from_path_error(exc: BaseException) -> ConfigError | None:
     """A `ConfigError` for a file or folder the user named that cannot be opened or made (a
     missing folder, no permission, a file where a folder is wanted or the reverse), else
@@ -235,5 +258,5 @@ def from_path_error(exc: BaseException) -> ConfigError | None:
             "Check the path: its folder must exist and you must be allowed to read or write there."
         )
     return ConfigError(
-        msg("Cannot use {path}: {problem}.", path=exc.filename, problem=exc.strerror), hint=hint
+        msg("Cannot use {path}: {problem}.", path=exc.filename, problem=os_problem(exc)), hint=hint
     )

@@ -537,6 +537,13 @@ def test_a_path_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
     )
     assert code == 2, out
     assert f"Cannot use {chart}: No such file or directory" in out and "folder must exist" in out
+    # in Spanish, the system's own (English) text of the problem is translated too
+    code, out = run(
+        "--lang", "es", "strategy", "run", "--scenario", "status-quo", "--years", "1",
+        "--chart", str(chart),
+    )  # fmt: skip
+    assert code == 2, out
+    assert f"No se puede usar {chart}: No existe el archivo o la carpeta." in out, out
 
 
 def test_an_empty_view_says_so_in_the_readers_language(tmp_path: Path) -> None:

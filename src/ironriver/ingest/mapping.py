@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import yaml
 
-from ironriver.errors import SAVE_AS_UTF8, ConfigError, IngestError, bad_byte
+from ironriver.errors import SAVE_AS_UTF8, ConfigError, IngestError, bad_byte, os_problem
 from ironriver.i18n import Msg, msg
 from ironriver.model import get_model
 from ironriver.policy.markings import AccessLabel, Marking, parse_releasable
@@ -786,7 +786,7 @@ def load_mapping(path: Path | str) -> list[DatasetMapping]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise IngestError(
-            msg("Cannot read mapping {path}: {problem}.", path=path, problem=exc.strerror),
+            msg("Cannot read mapping {path}: {problem}.", path=path, problem=os_problem(exc)),
             hint=msg("Check the path."),
         ) from None
     except UnicodeDecodeError as exc:
