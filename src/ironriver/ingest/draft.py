@@ -42,9 +42,9 @@ import pyarrow as pa
 from ironriver.errors import IngestError
 from ironriver.i18n import Msg, msg, nmsg, t
 from ironriver.ingest.clean import english_months, names_months
+from ironriver.ingest.header import csv_layout
 from ironriver.ingest.mapping import LedgerType, SourceKind, SourceSpec
 from ironriver.ingest.sheets import SUFFIXES, open_sheet
-from ironriver.ingest.source import csv_layout
 from ironriver.ingest.suggest import suggest
 
 SAMPLE_ROWS = 1000

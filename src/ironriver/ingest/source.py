@@ -30,6 +30,8 @@ Checks made here, each an `IngestError` naming the file and what to fix:
   (JSON Lines).
 - structure: parser errors (ragged rows, unclosed quotes, bad JSON) are passed on with their
   line, as DuckDB's reader words them.
+The header checks are in `header.py`; the plain wording of a file a reader cannot parse, and
+the checks for quotes that merge records, in `malformed.py`.
 
 CSV is parsed by Arrow (multi-threaded, several times faster than DuckDB's reader); files
 Arrow refuses, or whose header repeats or omits a column name, go through DuckDB's reader,
@@ -54,15 +56,11 @@ checked for duplicates, and its `_row` number is left unused.
 from __future__ import annotations
 
 import codecs
-import csv
 import hashlib
-import json
 import os
-import re
 import struct
 import tempfile
 import uuid
-from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -74,8 +72,18 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ironriver.errors import IngestError
-from ironriver.i18n import Msg, msg
+from ironriver.i18n import msg
 from ironriver.ingest.clean import sanitize_array, sanitized_name
+from ironriver.ingest.header import (
+    HEADER_BLOCK,
+    check_header,
+    check_twice,
+    csv_header,
+    missing_error,
+    title_above,
+    title_error,
+)
+from ironriver.ingest.malformed import check_last_record, check_records_are_lines, reader_error
 from ironriver.ingest.mapping import SourceSpec
 from ironriver.ingest.sheets import open_sheet
 from ironriver.ingest.sqltext import ident, literal
@@ -83,7 +91,6 @@ from ironriver.prefetch import prefetch
 from ironriver.scratch import owner_tag, sweep
 
 _CHUNK = 1 << 24
-_HEADER_BLOCK = 1 << 20  # the header must fit in the first block Arrow reads
 _PARSE_BLOCK = 4 << 20  # Arrow parses blocks in parallel; ~36k-row batches for DuckDB
 # Arrow's streaming CSV reader reads up to 32 blocks ahead: small blocks bound that, and
 # `_grouped` hands DuckDB several at once (its order-keeping insert is slow over small ones)
@@ -105,7 +112,6 @@ operators need a few blocks per thread to run at all."""
 MAX_RECORD_BYTES = 128 * _MIB
 """The longest CSV record read (DuckDB's reader takes 2 MB by default, which a long narrative
 field can pass; Arrow's reader hands such a file over to it)."""
-_TITLE_SCAN_LINES = 30  # the lines read to tell a title from the header
 SPILL_PREFIX = "ironriver-ingest-"
 """Name prefix of the temporary folders a streamed file's DuckDB spills to."""
 
@@ -336,7 +342,7 @@ def _read(
     """`_row` and the `refs` columns of the UTF-8 file at `path` (see module doc)."""
     if spec.kind == "xlsx":
         sheet = open_sheet(path, spec)
-        _check_header(spec, sheet.header, refs, sheet.letters)
+        check_header(spec, sheet.header, refs, sheet.letters)
         return sheet.read(refs)
     if spec.kind == "csv":
         data = _read_csv_arrow(path, spec, refs)
@@ -408,189 +414,7 @@ def _raw_table(
             return "_raw_csv", _raw_csv(con, path, spec, refs)
         return "_raw_json", _raw_jsonl(con, path, spec, refs)
     except duckdb.Error as exc:
-        line = _unclosed_quote(path) if spec.kind == "csv" else None
-        if line is not None:  # DuckDB says only that it could not read the file's shape
-            raise _unclosed_quote_error(spec, line) from None
-        row = _title_above(path, spec) if spec.kind == "csv" else None
-        if row is not None:
-            raise _title_error(spec, row) from None
-        if spec.kind == "csv":
-            shaped = _csv_line_error(spec, str(exc))
-        else:
-            shaped = _jsonl_line_error(path, spec)
-        if shaped is not None:
-            raise shaped from None
-        if "Maximum line size" in str(exc):
-            raise IngestError(
-                msg(
-                    "Cannot parse {file}: a record is longer than {limit} MiB.",
-                    file=spec.path.name,
-                    limit=MAX_RECORD_BYTES // _MIB,
-                ),
-                hint=msg(
-                    "Look for a binary file saved as text or a broken export; a field that "
-                    "long must be cut or sent as a file of its own."
-                ),
-            ) from None
-        raise IngestError(
-            msg(
-                "Cannot parse {file}: {error}", file=spec.path.name, error=str(exc).splitlines()[0]
-            ),
-            hint=msg(
-                "Fix the line named above (a row with the wrong number of fields, an "
-                "unclosed quote or an invalid JSON line), then ingest again."
-            ),
-        ) from None
-
-
-def _csv_line_error(spec: SourceSpec, error: str) -> IngestError | None:
-    """DuckDB's error about one line of a CSV file, said plainly; None for another error."""
-    line = re.search(r"CSV Error on Line: (\d+)", error)
-    if line is None:
-        return None
-    number = int(line.group(1))
-    original = re.search(r"Original Line: (.*)", error)
-    text = original.group(1) if original else ""
-    fields = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", error)
-    if fields is not None and not text.strip():
-        return IngestError(
-            msg(
-                "Cannot parse {file}: line {line} holds only spaces or tabs.",
-                file=spec.path.name,
-                line=number,
-            ),
-            hint=msg("Delete that line (empty lines are skipped), then ingest again."),
-        )
-    if fields is not None:
-        expected, found = int(fields.group(1)), int(fields.group(2))
-        return IngestError(
-            msg(
-                "Cannot parse {file}: line {line} has {found} fields where the header has "
-                "{expected}: {text}",
-                file=spec.path.name,
-                line=number,
-                found=found,
-                expected=expected,
-                text=text[:200],
-            ),
-            hint=msg(
-                "Quote a value that holds the delimiter ({delimiter}), or fix the line. If "
-                "every record has one more field than the header (a delimiter ending each "
-                "line?), give that column a name in the header.",
-                delimiter=repr(spec.delimiter),
-            ),
-        )
-    if "unterminated quote" in error:
-        return IngestError(
-            msg(
-                "Cannot parse {file}: line {line} has a quote inside a value that is not "
-                "quoted as a whole: {text}",
-                file=spec.path.name,
-                line=number,
-                text=text[:200],
-            ),
-            hint=msg(
-                'Quote the whole value and double the quotes inside it ("Ruger ""LCP"""), '
-                "then ingest again."
-            ),
-        )
-    return None
-
-
-def _jsonl_line_error(path: Path, spec: SourceSpec) -> IngestError | None:
-    """The first line of a JSON Lines file that is not one JSON document, found by Python's
-    parser (DuckDB's error names the line after it); None if every line parses."""
-    with path.open(encoding="utf-8-sig", errors="replace") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                json.loads(line)
-            except ValueError as exc:
-                problem = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-                return IngestError(
-                    msg(
-                        "Cannot parse {file}: line {line} is not one JSON document ({problem}): "
-                        "{text}",
-                        file=spec.path.name,
-                        line=number,
-                        problem=problem,
-                        text=line.strip()[:200],
-                    ),
-                    hint=msg(
-                        "Each line of a JSON Lines file must be one {example} object: fix that "
-                        "line, then ingest again.",
-                        example="{...}",
-                    ),
-                )
-    return None
-
-
-def _title_error(spec: SourceSpec, row: int) -> IngestError:
-    return IngestError(
-        msg(
-            "Cannot parse {file}: its lines above line {row} look like a title, not the "
-            "header and records.",
-            file=spec.path.name,
-            row=row,
-        ),
-        hint=msg("Set {example} in the query.", example=f"`header_row: {row}`"),
-    )
-
-
-def _unclosed_quote_error(spec: SourceSpec, line: int) -> IngestError:
-    return IngestError(
-        msg(
-            "Cannot parse {file}: the quote opened on line {line} is never closed.",
-            file=spec.path.name,
-            line=line,
-        ),
-        hint=msg(
-            'Close it, or double a quote that is part of a value ("" inside a quoted value), '
-            "then ingest again."
-        ),
-    )
-
-
-def _check_records_are_lines(
-    path: Path, spec: SourceSpec, records: int, lines: int | None = None
-) -> None:
-    """Arrow reads a value opening with a quote up to the next quote, across lines and
-    whatever follows that quote: a stray quote (an inch mark: `"16 barrel`) silently makes
-    the records after it part of one value. Each record is a line unless a value spans
-    lines (or blank lines are skipped): when the file has more lines than its header and
-    records, a strict parse checks that every quoted value ends at the end of its field,
-    naming the line of the first that does not. `lines`: the file's, when counted already."""
-    lines = _count_lines(path) if lines is None else lines
-    if records + (0 if spec.header else spec.header_row) >= lines:
-        return
-    csv.field_size_limit(MAX_RECORD_BYTES)
-    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
-        reader = csv.reader(
-            fh, delimiter=spec.delimiter, quotechar='"', doublequote=True, strict=True
-        )
-        start = 1
-        try:
-            for _ in reader:
-                start = reader.line_num + 1
-        except csv.Error:
-            if reader.line_num == start and _unclosed_quote(path) is not None:
-                raise _unclosed_quote_error(spec, start) from None
-            raise IngestError(
-                msg(
-                    "Cannot parse {file}: the quoted value opened on line {start} ends on "
-                    "line {end} with more text after its closing quote, so the lines between "
-                    "would be read as one value.",
-                    file=spec.path.name,
-                    start=start,
-                    end=reader.line_num,
-                ),
-                hint=msg(
-                    'A quote that is part of a value (an inch mark: 16") must be doubled '
-                    'inside a quoted value ("16"" barrel"), or the value must not start with '
-                    "one. Fix the line, then ingest again."
-                ),
-            ) from None
+        raise reader_error(path, spec, str(exc), MAX_RECORD_BYTES) from None
 
 
 def _count_lines(path: Path) -> int:
@@ -604,33 +428,11 @@ def _count_lines(path: Path) -> int:
     return lines + (last != b"\n")
 
 
-def _check_last_record(path: Path, spec: SourceSpec, last: pa.Table, refs: list[str]) -> None:
-    """A quote that is never closed makes Arrow read every later line into the last record's
-    value, silently: when that record spans lines, find out whether a quote is left open
-    (a scan of the file, only then: a value may also span lines by right)."""
-    values = last.select(refs).to_pylist()[-1:] if last.num_rows else []
-    if any("\n" in v for row in values for v in row.values() if isinstance(v, str)):
-        line = _unclosed_quote(path)
-        if line is not None:
-            raise _unclosed_quote_error(spec, line)
-
-
 def _is_blank(path: Path) -> bool:
     """Whether the file holds nothing but white space (and a byte-order mark)."""
     with path.open("rb") as fh:
         head = fh.read(4096)
     return not head.lstrip(b"\xef\xbb\xbf").strip() and path.stat().st_size <= len(head)
-
-
-def _unclosed_quote(path: Path) -> int | None:
-    """The line on which a CSV quote opens that the file never closes, if one does (a
-    doubled quote inside a quoted value counts twice, so the parity holds)."""
-    open_line = None
-    with path.open("rb") as fh:
-        for number, line in enumerate(fh, start=1):
-            if line.count(b'"') % 2:
-                open_line = number if open_line is None else None
-    return open_line
 
 
 def drop_source(con: duckdb.DuckDBPyConnection, table: str = "src") -> None:
@@ -641,137 +443,6 @@ def drop_source(con: duckdb.DuckDBPyConnection, table: str = "src") -> None:
     if rows:
         kind = "VIEW" if rows[0][0] == "VIEW" else "TABLE"
         con.execute(f"DROP {kind} {ident(table)}")
-
-
-def _missing(
-    spec: SourceSpec, missing: list[str], present: list[str], none_found: bool = False
-) -> IngestError:
-    hint: Msg = msg(
-        "The file has: {columns}. Fix the mapping's column names or the file's header "
-        "(names are case-sensitive).",
-        columns=", ".join(present) or msg("(no columns)"),
-    )
-    near = [
-        (ref, name)
-        for ref in missing
-        for name in present
-        if name != ref and name.strip().casefold() == ref.strip().casefold()
-    ]
-    if near:  # the same name but for spaces or case: say which, quoted so spaces show
-        ref, name = near[0]
-        hint = msg(
-            "The file's header has {name} where the mapping reads {ref} (they differ in "
-            "spaces or case): write one like the other.",
-            name=repr(name),
-            ref=repr(ref),
-        )
-    elif spec.kind == "csv" and len(present) == 1 and (shown := _other_delimiter(spec, present[0])):
-        hint = msg(
-            'The header is one column holding "{shown}": the file looks '
-            "{shown}-separated. Set {example} in the query.",
-            shown=shown,
-            example=f'`delimiter: "{shown}"`',
-        )
-    elif none_found and spec.kind in ("csv", "xlsx") and not spec.header:  # a title above?
-        hint = msg(
-            "None of them is in row {row}, read as the header: set the query's header_row "
-            "to the row holding the column names (is there a title above them?).",
-            row=spec.header_row,
-        )
-    return IngestError(
-        msg(
-            "{file} lacks column(s) the mapping reads: {columns}.",
-            file=spec.path.name,
-            columns=", ".join(missing),
-        ),
-        hint=hint,
-    )
-
-
-def _other_delimiter(spec: SourceSpec, header: str) -> str:
-    """The delimiter a one-column header holds instead of the query's ("" if none), shown
-    as written in a mapping (a tab as \\t)."""
-    found = [d for d in (";", "\t", "|") if d in header and d != spec.delimiter]
-    return ("\\t" if found[0] == "\t" else found[0]) if found else ""
-
-
-def csv_layout(lines: list[str]) -> tuple[str, int]:
-    """A CSV file's delimiter and header row from its first lines: the delimiter that splits
-    the most lines into the same number (2 or more) of fields, and the first line split so;
-    the lines above it are a title."""
-    best = (",", 1, 0)
-    for delimiter in (",", ";", "\t", "|"):
-        counts = [
-            len(next(csv.reader([line], delimiter=delimiter))) if line.strip() else 0
-            for line in lines
-        ]
-        wide = [n for n in counts if n >= 2]
-        if not wide:
-            continue
-        fields, agreeing = Counter(wide).most_common(1)[0]
-        if agreeing > best[2]:
-            best = (delimiter, counts.index(fields) + 1, agreeing)
-    return best[0], best[1]
-
-
-def _title_above(path: Path, spec: SourceSpec) -> int | None:
-    """The header's line when the file's first lines are a title above it (`csv_layout`,
-    with the query's delimiter), if that is below the query's `header_row`."""
-    if spec.header:
-        return None
-    with path.open("rb") as fh:
-        head = fh.read(_HEADER_BLOCK).decode("utf-8", "replace")
-    lines = head.splitlines()[:_TITLE_SCAN_LINES]
-    delimiter, row = csv_layout(lines)
-    if delimiter != spec.delimiter or row <= spec.header_row:
-        return None
-    # a title's lines hold a value or two (or none); a line with most of the records'
-    # fields is no title but a header short of a name (records ending in a delimiter?)
-    width = len(next(csv.reader([lines[row - 1]], delimiter=delimiter), []))
-    above = [next(csv.reader([line], delimiter=delimiter), []) for line in lines[: row - 1]]
-    most = max(1, width // 2)
-    return row if all(sum(1 for v in f if v.strip()) <= most for f in above) else None
-
-
-def _check_header(
-    spec: SourceSpec, header: list[str], refs: list[str], places: list[str] | None = None
-) -> None:
-    """Every column the mapping reads is in `header`, once (else an `IngestError`); `places`
-    names the header's columns in errors (default 1, 2, ...)."""
-    _check_twice(spec, header, refs, places)
-    missing = [r for r in refs if r not in header]
-    if missing:
-        none_found = len(missing) == len(set(refs))
-        raise _missing(spec, missing, [h for h in header if h], none_found)
-
-
-def _check_twice(
-    spec: SourceSpec, header: list[str], refs: list[str], places: list[str] | None = None
-) -> None:
-    twice = sorted({r for r in refs if header.count(r) > 1})
-    if twice:
-        names = places or [str(i + 1) for i in range(len(header))]
-        found = [names[i] for i, name in enumerate(header) if name == twice[0]]
-        raise IngestError(
-            msg(
-                "{file}'s header names {column} more than once (columns {places}): the "
-                "mapping cannot tell which one it reads.",
-                file=spec.path.name,
-                column=twice[0],
-                places=", ".join(found),
-            ),
-            hint=(
-                msg(
-                    "Rename all but one of them in the sheet's header, row {row}.",
-                    row=spec.header_row,
-                )
-                if places
-                else msg(
-                    "Rename all but one of them in the file's header, line {line}.",
-                    line=spec.header_row,
-                )
-            ),
-        )
 
 
 def _csv_options(
@@ -793,7 +464,7 @@ def _csv_options(
             with pacsv.open_csv(
                 path,
                 read_options=pacsv.ReadOptions(
-                    use_threads=False, block_size=_HEADER_BLOCK, skip_rows=spec.header_row - 1
+                    use_threads=False, block_size=HEADER_BLOCK, skip_rows=spec.header_row - 1
                 ),
                 parse_options=parse,
             ) as head:
@@ -801,9 +472,9 @@ def _csv_options(
         except (pa.ArrowException, OSError, UnicodeDecodeError):
             return None
     if len(set(header)) != len(header) or "" in header:
-        _check_twice(spec, header, refs)
+        check_twice(spec, header, refs)
         return None  # DuckDB renames repeated or empty names (a, a_1, column2)
-    _check_header(spec, header, refs)
+    check_header(spec, header, refs)
     convert = pacsv.ConvertOptions(
         include_columns=refs,
         column_types={r: pa.string() for r in refs},
@@ -834,7 +505,7 @@ def _read_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Table |
         return None
     parse, convert = options
     # lines are counted while Arrow parses (which releases the GIL) where a value may span
-    # lines, for `_check_records_are_lines`
+    # lines, for `check_records_are_lines`
     with ThreadPoolExecutor(max_workers=1) as pool:
         lines = pool.submit(_count_lines, path) if parse.newlines_in_values else None
         try:
@@ -852,8 +523,8 @@ def _read_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Table |
             return None  # DuckDB's reader words the error (with the line)
         if lines is not None:
             last = raw.slice(raw.num_rows - 1) if raw.num_rows else raw
-            _check_last_record(path, spec, last, refs)
-            _check_records_are_lines(path, spec, raw.num_rows, lines.result())
+            check_last_record(path, spec, last, refs)
+            check_records_are_lines(path, spec, raw.num_rows, lines.result(), MAX_RECORD_BYTES)
     n = raw.num_rows
     rows = _row_numbers(1, n)
     # chunked as the text columns, so DuckDB scans whole record batches in parallel
@@ -902,8 +573,8 @@ def _stream_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Recor
                 yield pa.RecordBatch.from_arrays(columns, schema=schema)
         if last is not None and parse.newlines_in_values:
             tail = pa.Table.from_batches([last.slice(last.num_rows - 1)])
-            _check_last_record(path, spec, tail, refs)
-            _check_records_are_lines(path, spec, done)
+            check_last_record(path, spec, tail, refs)
+            check_records_are_lines(path, spec, done, _count_lines(path), MAX_RECORD_BYTES)
 
     return pa.RecordBatchReader.from_batches(schema, numbered())
 
@@ -955,30 +626,14 @@ def _has_quote(path: Path) -> bool:
     return False
 
 
-def _csv_header(path: Path, spec: SourceSpec) -> list[str]:
-    """The column names: the mapping's `header`, else the file's header line (its
-    `header_row`th; blank lines count), parsed as the readers parse a record."""
-    if spec.header:
-        return list(spec.header)
-    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
-        for _ in range(spec.header_row - 1):
-            if not fh.readline():
-                return []
-        reader = csv.reader(fh, delimiter=spec.delimiter, quotechar='"', doublequote=True)
-        try:
-            return next(reader, [])
-        except csv.Error:
-            return []
-
-
 def _raw_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec, refs: list[str]) -> str:
-    header = _csv_header(path, spec)
+    header = csv_header(path, spec)
     try:
-        _check_header(spec, header, refs)
+        check_header(spec, header, refs)
     except IngestError:
-        row = _title_above(path, spec)
+        row = title_above(path, spec)
         if row is not None and not all(r in header for r in refs):
-            raise _title_error(spec, row) from None
+            raise title_error(spec, row) from None
         raise
     # Positional column names and the query's dialect, nothing sniffed: the header's names
     # are the file's own (DuckDB would rename a repeated or empty one, so that `a_1` could
@@ -1048,7 +703,7 @@ def _raw_jsonl(
         keys = [str(k[0]) for k in present]
         missing = [r for r in refs if r not in keys]
         if missing:
-            raise _missing(spec, missing, sorted(keys))
+            raise missing_error(spec, missing, sorted(keys))
     # json_extract_string gives text for scalars and JSON text for arrays/objects.
     cols = ", ".join(
         f"json_extract_string(_doc, {literal(_json_path(r))}) AS {ident(r)}" for r in refs

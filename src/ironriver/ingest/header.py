@@ -1,0 +1,188 @@
+"""The header of a source file: where a CSV file's header is and what it names, and whether
+it names what the mapping reads.
+
+- `csv_layout`: a CSV file's delimiter and header row, guessed from its first lines (the
+  lines above the header are a title); `draft` proposes a query from it, and a file whose
+  parse fails is checked with it for a title above its `header_row` (`title_above`).
+- `csv_header`: the header line as the readers parse a record.
+- `check_header`: every column the mapping reads is in the header (a CSV file's, a sheet's),
+  once; `missing_error` says which are not (a JSON Lines file's keys too), and why when it
+  can tell (a name differing in spaces or case, another delimiter, a title above).
+
+Each problem is an `IngestError` naming the file and what to fix.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+from ironriver.errors import IngestError
+from ironriver.i18n import Msg, msg
+from ironriver.ingest.mapping import SourceSpec
+
+HEADER_BLOCK = 1 << 20  # the header must fit in the first block Arrow reads
+_TITLE_SCAN_LINES = 30  # the lines read to tell a title from the header
+
+
+def csv_layout(lines: list[str]) -> tuple[str, int]:
+    """A CSV file's delimiter and header row from its first lines: the delimiter that splits
+    the most lines into the same number (2 or more) of fields, and the first line split so;
+    the lines above it are a title."""
+    best = (",", 1, 0)
+    for delimiter in (",", ";", "\t", "|"):
+        counts = [
+            len(next(csv.reader([line], delimiter=delimiter))) if line.strip() else 0
+            for line in lines
+        ]
+        wide = [n for n in counts if n >= 2]
+        if not wide:
+            continue
+        fields, agreeing = Counter(wide).most_common(1)[0]
+        if agreeing > best[2]:
+            best = (delimiter, counts.index(fields) + 1, agreeing)
+    return best[0], best[1]
+
+
+def title_above(path: Path, spec: SourceSpec) -> int | None:
+    """The header's line when the file's first lines are a title above it (`csv_layout`,
+    with the query's delimiter), if that is below the query's `header_row`."""
+    if spec.header:
+        return None
+    with path.open("rb") as fh:
+        head = fh.read(HEADER_BLOCK).decode("utf-8", "replace")
+    lines = head.splitlines()[:_TITLE_SCAN_LINES]
+    delimiter, row = csv_layout(lines)
+    if delimiter != spec.delimiter or row <= spec.header_row:
+        return None
+    # a title's lines hold a value or two (or none); a line with most of the records'
+    # fields is no title but a header short of a name (records ending in a delimiter?)
+    width = len(next(csv.reader([lines[row - 1]], delimiter=delimiter), []))
+    above = [next(csv.reader([line], delimiter=delimiter), []) for line in lines[: row - 1]]
+    most = max(1, width // 2)
+    return row if all(sum(1 for v in f if v.strip()) <= most for f in above) else None
+
+
+def title_error(spec: SourceSpec, row: int) -> IngestError:
+    """The error of a file whose lines above line `row` are a title (`title_above`)."""
+    return IngestError(
+        msg(
+            "Cannot parse {file}: its lines above line {row} look like a title, not the "
+            "header and records.",
+            file=spec.path.name,
+            row=row,
+        ),
+        hint=msg("Set {example} in the query.", example=f"`header_row: {row}`"),
+    )
+
+
+def csv_header(path: Path, spec: SourceSpec) -> list[str]:
+    """The column names: the mapping's `header`, else the file's header line (its
+    `header_row`th; blank lines count), parsed as the readers parse a record."""
+    if spec.header:
+        return list(spec.header)
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+        for _ in range(spec.header_row - 1):
+            if not fh.readline():
+                return []
+        reader = csv.reader(fh, delimiter=spec.delimiter, quotechar='"', doublequote=True)
+        try:
+            return next(reader, [])
+        except csv.Error:
+            return []
+
+
+def check_header(
+    spec: SourceSpec, header: list[str], refs: list[str], places: list[str] | None = None
+) -> None:
+    """Every column the mapping reads is in `header`, once (else an `IngestError`); `places`
+    names the header's columns in errors (default 1, 2, ...)."""
+    check_twice(spec, header, refs, places)
+    missing = [r for r in refs if r not in header]
+    if missing:
+        none_found = len(missing) == len(set(refs))
+        raise missing_error(spec, missing, [h for h in header if h], none_found)
+
+
+def check_twice(
+    spec: SourceSpec, header: list[str], refs: list[str], places: list[str] | None = None
+) -> None:
+    """No column the mapping reads is named twice in `header` (else an `IngestError`)."""
+    twice = sorted({r for r in refs if header.count(r) > 1})
+    if twice:
+        names = places or [str(i + 1) for i in range(len(header))]
+        found = [names[i] for i, name in enumerate(header) if name == twice[0]]
+        raise IngestError(
+            msg(
+                "{file}'s header names {column} more than once (columns {places}): the "
+                "mapping cannot tell which one it reads.",
+                file=spec.path.name,
+                column=twice[0],
+                places=", ".join(found),
+            ),
+            hint=(
+                msg(
+                    "Rename all but one of them in the sheet's header, row {row}.",
+                    row=spec.header_row,
+                )
+                if places
+                else msg(
+                    "Rename all but one of them in the file's header, line {line}.",
+                    line=spec.header_row,
+                )
+            ),
+        )
+
+
+def missing_error(
+    spec: SourceSpec, missing: list[str], present: list[str], none_found: bool = False
+) -> IngestError:
+    """The error of a file that lacks the `missing` columns, given the ones `present`."""
+    hint: Msg = msg(
+        "The file has: {columns}. Fix the mapping's column names or the file's header "
+        "(names are case-sensitive).",
+        columns=", ".join(present) or msg("(no columns)"),
+    )
+    near = [
+        (ref, name)
+        for ref in missing
+        for name in present
+        if name != ref and name.strip().casefold() == ref.strip().casefold()
+    ]
+    if near:  # the same name but for spaces or case: say which, quoted so spaces show
+        ref, name = near[0]
+        hint = msg(
+            "The file's header has {name} where the mapping reads {ref} (they differ in "
+            "spaces or case): write one like the other.",
+            name=repr(name),
+            ref=repr(ref),
+        )
+    elif spec.kind == "csv" and len(present) == 1 and (shown := _other_delimiter(spec, present[0])):
+        hint = msg(
+            'The header is one column holding "{shown}": the file looks '
+            "{shown}-separated. Set {example} in the query.",
+            shown=shown,
+            example=f'`delimiter: "{shown}"`',
+        )
+    elif none_found and spec.kind in ("csv", "xlsx") and not spec.header:  # a title above?
+        hint = msg(
+            "None of them is in row {row}, read as the header: set the query's header_row "
+            "to the row holding the column names (is there a title above them?).",
+            row=spec.header_row,
+        )
+    return IngestError(
+        msg(
+            "{file} lacks column(s) the mapping reads: {columns}.",
+            file=spec.path.name,
+            columns=", ".join(missing),
+        ),
+        hint=hint,
+    )
+
+
+def _other_delimiter(spec: SourceSpec, header: str) -> str:
+    """The delimiter a one-column header holds instead of the query's ("" if none), shown
+    as written in a mapping (a tab as \\t)."""
+    found = [d for d in (";", "\t", "|") if d in header and d != spec.delimiter]
+    return ("\\t" if found[0] == "\t" else found[0]) if found else ""

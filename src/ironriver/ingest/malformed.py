@@ -1,0 +1,226 @@
+"""What is wrong with a CSV or JSON Lines file that its reader cannot parse, said plainly,
+each an `IngestError` naming the file, the line and what to fix.
+
+- `reader_error`: DuckDB's reader failed (`source` hands such a file to it when Arrow
+  refused it): a quote never closed, a title above the header (`header.title_above`), a line
+  with the wrong number of fields or a stray quote, a JSON Lines line that is not one JSON
+  document (named by Python's parser: DuckDB names the line after it), a record past the
+  longest read; else DuckDB's own first line.
+- `check_records_are_lines`, `check_last_record`: Arrow read the file, but a value opening
+  with a quote is read up to the next quote, across lines: a stray quote, or one never
+  closed, silently merges records, which these find (only where the file's lines say a
+  value may span lines).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pyarrow as pa
+
+from ironriver.errors import IngestError
+from ironriver.i18n import msg
+from ironriver.ingest.header import title_above, title_error
+from ironriver.ingest.mapping import SourceSpec
+
+_MIB = 1 << 20
+
+
+def reader_error(path: Path, spec: SourceSpec, error: str, max_record_bytes: int) -> IngestError:
+    """DuckDB's reader's `error` about the file at `path`, said plainly (see the module doc);
+    `max_record_bytes`: the longest record the reader was told to read."""
+    line = _unclosed_quote(path) if spec.kind == "csv" else None
+    if line is not None:  # DuckDB says only that it could not read the file's shape
+        return _unclosed_quote_error(spec, line)
+    row = title_above(path, spec) if spec.kind == "csv" else None
+    if row is not None:
+        return title_error(spec, row)
+    if spec.kind == "csv":
+        shaped = _csv_line_error(spec, error)
+    else:
+        shaped = _jsonl_line_error(path, spec)
+    if shaped is not None:
+        return shaped
+    if "Maximum line size" in error:
+        return IngestError(
+            msg(
+                "Cannot parse {file}: a record is longer than {limit} MiB.",
+                file=spec.path.name,
+                limit=max_record_bytes // _MIB,
+            ),
+            hint=msg(
+                "Look for a binary file saved as text or a broken export; a field that "
+                "long must be cut or sent as a file of its own."
+            ),
+        )
+    return IngestError(
+        msg("Cannot parse {file}: {error}", file=spec.path.name, error=error.splitlines()[0]),
+        hint=msg(
+            "Fix the line named above (a row with the wrong number of fields, an "
+            "unclosed quote or an invalid JSON line), then ingest again."
+        ),
+    )
+
+
+def _csv_line_error(spec: SourceSpec, error: str) -> IngestError | None:
+    """DuckDB's error about one line of a CSV file, said plainly; None for another error."""
+    line = re.search(r"CSV Error on Line: (\d+)", error)
+    if line is None:
+        return None
+    number = int(line.group(1))
+    original = re.search(r"Original Line: (.*)", error)
+    text = original.group(1) if original else ""
+    fields = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", error)
+    if fields is not None and not text.strip():
+        return IngestError(
+            msg(
+                "Cannot parse {file}: line {line} holds only spaces or tabs.",
+                file=spec.path.name,
+                line=number,
+            ),
+            hint=msg("Delete that line (empty lines are skipped), then ingest again."),
+        )
+    if fields is not None:
+        expected, found = int(fields.group(1)), int(fields.group(2))
+        return IngestError(
+            msg(
+                "Cannot parse {file}: line {line} has {found} fields where the header has "
+                "{expected}: {text}",
+                file=spec.path.name,
+                line=number,
+                found=found,
+                expected=expected,
+                text=text[:200],
+            ),
+            hint=msg(
+                "Quote a value that holds the delimiter ({delimiter}), or fix the line. If "
+                "every record has one more field than the header (a delimiter ending each "
+                "line?), give that column a name in the header.",
+                delimiter=repr(spec.delimiter),
+            ),
+        )
+    if "unterminated quote" in error:
+        return IngestError(
+            msg(
+                "Cannot parse {file}: line {line} has a quote inside a value that is not "
+                "quoted as a whole: {text}",
+                file=spec.path.name,
+                line=number,
+                text=text[:200],
+            ),
+            hint=msg(
+                'Quote the whole value and double the quotes inside it ("Ruger ""LCP"""), '
+                "then ingest again."
+            ),
+        )
+    return None
+
+
+def _jsonl_line_error(path: Path, spec: SourceSpec) -> IngestError | None:
+    """The first line of a JSON Lines file that is not one JSON document, found by Python's
+    parser (DuckDB's error names the line after it); None if every line parses."""
+    with path.open(encoding="utf-8-sig", errors="replace") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                json.loads(line)
+            except ValueError as exc:
+                problem = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+                return IngestError(
+                    msg(
+                        "Cannot parse {file}: line {line} is not one JSON document ({problem}): "
+                        "{text}",
+                        file=spec.path.name,
+                        line=number,
+                        problem=problem,
+                        text=line.strip()[:200],
+                    ),
+                    hint=msg(
+                        "Each line of a JSON Lines file must be one {example} object: fix that "
+                        "line, then ingest again.",
+                        example="{...}",
+                    ),
+                )
+    return None
+
+
+def check_records_are_lines(
+    path: Path, spec: SourceSpec, records: int, lines: int, max_record_bytes: int
+) -> None:
+    """Arrow reads a value opening with a quote up to the next quote, across lines and
+    whatever follows that quote: a stray quote (an inch mark: `"16 barrel`) silently makes
+    the records after it part of one value. Each record is a line unless a value spans
+    lines (or blank lines are skipped): when the file has more lines than its header and
+    records, a strict parse checks that every quoted value ends at the end of its field,
+    naming the line of the first that does not. `lines`: the file's; `max_record_bytes`: the
+    longest record read."""
+    if records + (0 if spec.header else spec.header_row) >= lines:
+        return
+    csv.field_size_limit(max_record_bytes)
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+        reader = csv.reader(
+            fh, delimiter=spec.delimiter, quotechar='"', doublequote=True, strict=True
+        )
+        start = 1
+        try:
+            for _ in reader:
+                start = reader.line_num + 1
+        except csv.Error:
+            if reader.line_num == start and _unclosed_quote(path) is not None:
+                raise _unclosed_quote_error(spec, start) from None
+            raise IngestError(
+                msg(
+                    "Cannot parse {file}: the quoted value opened on line {start} ends on "
+                    "line {end} with more text after its closing quote, so the lines between "
+                    "would be read as one value.",
+                    file=spec.path.name,
+                    start=start,
+                    end=reader.line_num,
+                ),
+                hint=msg(
+                    'A quote that is part of a value (an inch mark: 16") must be doubled '
+                    'inside a quoted value ("16"" barrel"), or the value must not start with '
+                    "one. Fix the line, then ingest again."
+                ),
+            ) from None
+
+
+def check_last_record(path: Path, spec: SourceSpec, last: pa.Table, refs: list[str]) -> None:
+    """A quote that is never closed makes Arrow read every later line into the last record's
+    value, silently: when that record spans lines, find out whether a quote is left open
+    (a scan of the file, only then: a value may also span lines by right)."""
+    values = last.select(refs).to_pylist()[-1:] if last.num_rows else []
+    if any("\n" in v for row in values for v in row.values() if isinstance(v, str)):
+        line = _unclosed_quote(path)
+        if line is not None:
+            raise _unclosed_quote_error(spec, line)
+
+
+def _unclosed_quote(path: Path) -> int | None:
+    """The line on which a CSV quote opens that the file never closes, if one does (a
+    doubled quote inside a quoted value counts twice, so the parity holds)."""
+    open_line = None
+    with path.open("rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            if line.count(b'"') % 2:
+                open_line = number if open_line is None else None
+    return open_line
+
+
+def _unclosed_quote_error(spec: SourceSpec, line: int) -> IngestError:
+    """The error of a file whose quote opened on `line` is never closed."""
+    return IngestError(
+        msg(
+            "Cannot parse {file}: the quote opened on line {line} is never closed.",
+            file=spec.path.name,
+            line=line,
+        ),
+        hint=msg(
+            'Close it, or double a quote that is part of a value ("" inside a quoted value), '
+            "then ingest again."
+        ),
+    )
