@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-import ironriver.policy.view as view_module
+import ironriver.policy.search as search_module
 from ironriver.policy import AccessLabel, Marking, Principal, View, can_see
 from ironriver.store import DatasetInfo, Store
 from ironriver.store.ids import NOT_SEARCHED, name_key, statement_id
@@ -94,7 +94,7 @@ def _expected(
 def test_ranked_search_equals_brute_force(
     store: Store, seed: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(view_module, "_CHECK_BATCH", 3)
+    monkeypatch.setattr(search_module, "_CHECK_BATCH", 3)
     facts = _facts(seed)
     retracted = _build(store, facts)
     view = View(store, VIEWER, audit=False)

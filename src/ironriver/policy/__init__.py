@@ -17,11 +17,11 @@ from ironriver.policy.principals import (
 )
 from ironriver.policy.retract import Retraction, retract
 from ironriver.policy.rights import authorize_export, authorize_ingest, require_role
+from ironriver.policy.search import SearchHit
 from ironriver.policy.view import (
     Counts,
     DatasetSummary,
     Neighbour,
-    SearchHit,
     StatementRecord,
     View,
     entity_dict,

@@ -6,6 +6,9 @@ neighbours, counts, exports, ledger rows) is computed from those statements alon
 hidden fact cannot leak by inference: an edge whose statements are hidden disappears, and a
 count or facet never includes it. Entity reads, searches and exports are audited with the
 reason the caller gives.
+
+The searches are in `search.py` (`SearchMixin`, which `View` inherits); the schemata a view
+names and resolves in `schemata.py`.
 """
 
 from __future__ import annotations
@@ -23,14 +26,11 @@ from followthemoney.types import registry
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    FromClause,
     Select,
-    Subquery,
     Text,
     and_,
     cast,
     func,
-    intersect,
     or_,
     select,
 )
@@ -40,23 +40,19 @@ from ironriver.i18n import Msg, msg
 from ironriver.model import get_model
 from ironriver.policy.markings import Marking, Principal, can_see, releasable_text
 from ironriver.policy.rights import require_role
+from ironriver.policy.schemata import entity_schema, known_schema
+from ironriver.policy.search import SearchMixin, statement_of
 from ironriver.store.ids import (
     KIND_ENTITY,
-    KIND_IDENTIFIER,
     KIND_NAME,
     NOT_SEARCHED,
-    identifier_key,
     kind_of,
-    name_key,
-    name_words,
-    query_words,
 )
 from ironriver.store.tables import (
     datasets,
     labels,
     props,
     sources,
-    statement_keys,
     statement_refs,
     statement_tally,
     statements,
@@ -68,16 +64,12 @@ if TYPE_CHECKING:
 
     from ironriver.store import DatasetInfo, Store
 
-# above every character: `key < word + _LAST_CHAR` bounds the keys starting with `word`
-# (keys compare as UTF-8 bytes: SQLite's default, the C collation on PostgreSQL)
-_LAST_CHAR = "\U0010ffff"
-_CHECK_BATCH = 400  # search candidates checked per query
-_MAX_RANK_STEP = 64  # name lengths read at once by a search, at most
 # ids an audited read of several entities names in its event's target (the column `audit
 # log` shows and filters on); its detail lists them all
 _TARGET_IDS = 10
 
 _DATASET = Dataset({"name": "ironriver", "title": "ironriver view"})
+_COMMON: dict[frozenset[str], str] = {}  # `entity_schema`'s answers (few: the schema combinations)
 # the statement columns an entity is assembled from, in the order `View._stmt` unpacks them
 _ROW = (
     statements.c.entity_id,
@@ -92,19 +84,6 @@ _ROW = (
     statements.c.origin,
     statements.c.label_id,
 )
-
-
-def _has_words(value: str, tokens: list[str]) -> bool:
-    """Whether the name `value` has a word starting with each of `tokens` (the test the
-    `statement_keys` ranges make: its search key's words, compared as text)."""
-    words = name_words(name_key(value))
-    return all(any(w.startswith(t) for w in words) for t in tokens)
-
-
-def _statement_of(lookup: FromClause) -> ColumnElement[bool]:
-    """The join of a lookup row (a `statement_keys`/`statement_refs` row, or a subquery of
-    their `entity_id`, `id`) to its statement, where visibility is decided."""
-    return and_(statements.c.entity_id == lookup.c.entity_id, statements.c.id == lookup.c.id)
 
 
 # Markings whose reads must say why (DESIGN: "every sensitive read and every export is
@@ -134,14 +113,6 @@ class StatementRecord:
 
 
 @dataclass(frozen=True)
-class SearchHit:
-    entity_id: str
-    schema: str
-    caption: str
-    matched: str
-
-
-@dataclass(frozen=True)
 class Neighbour:
     """An entity adjacent to another through a visible entity-typed statement."""
 
@@ -168,8 +139,8 @@ class Counts:
     entities_by_dataset: dict[str, int] = field(default_factory=dict)
 
 
-class View:
-    """What one principal may see of one store."""
+class View(SearchMixin):
+    """What one principal may see of one store (its searches: `SearchMixin`)."""
 
     def __init__(
         self,
@@ -369,7 +340,7 @@ class View:
             # Visible statements disagree on schema (two agencies typed one id differently):
             # the schema `counts` gives it, whatever order the rows came in
             model = get_model()
-            schema = model.get(_common(model, {s.schema for s in stmts}, _COMMON))
+            schema = model.get(entity_schema(model, {s.schema for s in stmts}, _COMMON))
             fixed = [s.clone(schema=schema.name) for s in stmts if schema.get(s.prop)]
             return StatementEntity.from_statements(_DATASET, fixed)
 
@@ -482,182 +453,6 @@ class View:
         name = self._sources.get(source_id, str(source_id))
         return name if row is None else f"{name}:{row}"
 
-    # -- search --------------------------------------------------------------------------
-    def find(
-        self,
-        text: str,
-        schema: str | None = None,
-        limit: int = 20,
-        identifiers_only: bool = False,
-    ) -> list[SearchHit]:
-        """One search box, as an analyst types into it: entities with an identifier equal to
-        `text` first (`by_identifier`), then those whose names match it (`search`), each
-        entity once, at most `limit`."""
-        hits = self.by_identifier(text, limit, schema)
-        if identifiers_only:
-            return hits
-        seen = {h.entity_id for h in hits}
-        names = [h for h in self.search(text, schema, limit) if h.entity_id not in seen]
-        return (hits + names)[:limit]
-
-    def search(self, text: str, schema: str | None = None, limit: int = 20) -> list[SearchHit]:
-        """Entities with a visible name having a word that starts with each word of `text`
-        (accents and case ignored: "jose per" finds "José Pérez López"), best (shortest)
-        names first, ties by entity id; `matched` is the least such name of the entity.
-
-        The words of names are keyed by the length of their name (`statement_keys.rank`), so
-        candidates are read one name length at a time, shortest first
-        (`_name_candidates`), and the search stops as soon as it has `limit` hits: its cost
-        follows the hits, not the number of names sharing a prefix. Each candidate is then
-        checked on its statement (visible and searchable)."""
-        wanted = _known_schema(schema)
-        tokens = query_words(text)
-        if not tokens:
-            return []
-        hits: list[SearchHit] = []
-        seen: set[str] = set()
-        with self.store.engine.connect() as conn:
-            self._current_props(conn)
-            for candidates in self._name_candidates(conn, tokens):
-                for entity_id, value in self._searchable(conn, candidates):
-                    if entity_id in seen:
-                        continue
-                    seen.add(entity_id)
-                    rows = conn.execute(self._entity_rows(entity_id)).all()
-                    entity = self._assemble(rows)
-                    if entity is None:
-                        continue
-                    if wanted is not None and not entity.schema.is_a(wanted):
-                        continue
-                    matched = self._least_match(rows, tokens) or value
-                    hits.append(SearchHit(entity_id, entity.schema.name, entity.caption, matched))
-                    if len(hits) >= limit:
-                        break
-                if len(hits) >= limit:
-                    break
-        self._log("search", text, {"schema": schema, "hits": len(hits)})
-        return hits
-
-    def _name_candidates(
-        self, conn: Connection, tokens: list[str]
-    ) -> Iterator[list[tuple[str, str]]]:
-        """(entity_id, id) of the name statements having a word starting with each of
-        `tokens`, one sorted list per name length, shortest first.
-
-        Lengths are read in groups, one query each (the tokens' `statement_keys` ranges
-        intersected in SQL: a word and its name share one length): one length at a time
-        while they hold candidates (a common word stops early); across lengths without any
-        the group doubles (a rare word takes few queries)."""
-        k = statement_keys
-        bounds = conn.execute(
-            select(
-                select(func.min(k.c.rank)).where(k.c.kind == KIND_NAME).scalar_subquery(),
-                select(func.max(k.c.rank)).where(k.c.kind == KIND_NAME).scalar_subquery(),
-            )
-        ).one()
-        if bounds[0] is None:
-            return
-        low, high = int(bounds[0]), int(bounds[1])
-        step = 1
-        while low <= high:
-            ranks = list(range(low, min(low + step, high + 1)))
-            selects = [
-                select(k.c.rank, k.c.entity_id, k.c.id).where(
-                    k.c.kind == KIND_NAME,
-                    k.c.rank.in_(ranks),
-                    k.c.key >= token,
-                    k.c.key < token + _LAST_CHAR,
-                )
-                for token in tokens
-            ]
-            query = intersect(*selects) if len(selects) > 1 else selects[0]
-            by_rank: dict[int, list[tuple[str, str]]] = {}
-            for rank, entity_id, stmt_id in conn.execute(query):
-                by_rank.setdefault(int(rank), []).append((entity_id, stmt_id))
-            for rank in sorted(by_rank):
-                yield sorted(set(by_rank[rank]))
-            low += step
-            step = 1 if by_rank else min(step * 2, _MAX_RANK_STEP)
-
-    def _searchable(
-        self, conn: Connection, candidates: list[tuple[str, str]]
-    ) -> Iterator[tuple[str, str]]:
-        """(entity_id, value) of the `candidates` (sorted (entity_id, id) pairs) whose
-        statement is visible and searchable, in the candidates' order (that it has the query
-        words, its `statement_keys` rows said)."""
-        for start in range(0, len(candidates), _CHECK_BATCH):
-            batch = candidates[start : start + _CHECK_BATCH]
-            # by entity id, the clustered key's prefix (a row-value IN list is a full scan
-            # on SQLite); the entity's other names are dropped below
-            rows = conn.execute(
-                select(statements.c.entity_id, statements.c.id, statements.c.value).where(
-                    statements.c.entity_id.in_(sorted({e for e, _ in batch})),
-                    statements.c.kind == KIND_NAME,
-                    statements.c.prop_id.not_in(self._not_searched),
-                    self._visible(),
-                )
-            ).all()
-            values = {(r[0], r[1]): str(r[2]) for r in rows}
-            for pair in batch:
-                value = values.get(pair)
-                if value is not None:
-                    yield pair[0], value
-
-    def _least_match(self, rows: Sequence[Sequence[Any]], tokens: list[str]) -> str | None:
-        """The least (in text order) of an entity's visible, searchable names (its `_ROW`
-        rows) matching every word of `tokens`."""
-        names = [
-            str(r[3])
-            for r in rows
-            if r[2] in self._searched_names and _has_words(str(r[3]), tokens)
-        ]
-        return min(names) if names else None
-
-    def by_identifier(
-        self, value: str, limit: int = 20, schema: str | None = None
-    ) -> list[SearchHit]:
-        """Entities (optionally of `schema`) with a visible identifier (serial, plate,
-        phone…) equal to `value`, ignoring case, spaces and punctuation."""
-        _known_schema(schema)
-        key = identifier_key(value)
-        if not key:
-            return []
-        matched = (
-            select(statement_keys.c.entity_id, statement_keys.c.id)
-            .where(statement_keys.c.kind == KIND_IDENTIFIER, statement_keys.c.key == key)
-            .subquery()
-        )
-        hits = self._hits(self._visible(), schema, limit, matched)
-        self._log("search-identifier", value, {"schema": schema, "hits": len(hits)})
-        return hits
-
-    def _hits(
-        self, cond: ColumnElement[bool], schema: str | None, limit: int, matched: Subquery
-    ) -> list[SearchHit]:
-        """Entities of the `matched` (entity_id, id) statements that meet `cond`."""
-        query = (
-            select(statements.c.entity_id, func.min(statements.c.value).label("matched"))
-            .select_from(matched.join(statements, _statement_of(matched)))
-            .where(cond)
-            .group_by(statements.c.entity_id)
-            .order_by(func.min(func.length(statements.c.value)), statements.c.entity_id)
-        )
-        wanted = _known_schema(schema)
-        hits: list[SearchHit] = []
-        with self.store.engine.connect() as conn:
-            for row in conn.execute(query):
-                entity = self._assemble(conn.execute(self._entity_rows(row.entity_id)).all())
-                if entity is None:
-                    continue
-                if wanted is not None and not entity.schema.is_a(wanted):
-                    continue
-                hits.append(
-                    SearchHit(row.entity_id, entity.schema.name, entity.caption, row.matched)
-                )
-                if len(hits) >= limit:
-                    break
-        return hits
-
     # -- graph ---------------------------------------------------------------------------
     def neighbours(self, entity_id: str, limit: int | None = None) -> list[Neighbour]:
         """Entities linked to `entity_id` by visible entity-typed statements, both ways, in
@@ -706,7 +501,7 @@ class View:
             refs = statement_refs
             in_rows = conn.execute(
                 select(statements.c.prop_id, statements.c.entity_id)
-                .select_from(refs.join(statements, _statement_of(refs)))
+                .select_from(refs.join(statements, statement_of(refs)))
                 .where(refs.c.value == entity_id, self._visible())
             ).all()
         pairs = {(self._prop(r.prop_id)[1], "out", r.value) for r in out_rows}
@@ -779,7 +574,7 @@ class View:
         for _ in range(hops):
             rows = conn.execute(
                 select(statements.c.entity_id)
-                .select_from(statement_refs.join(statements, _statement_of(statement_refs)))
+                .select_from(statement_refs.join(statements, statement_of(statement_refs)))
                 .where(statement_refs.c.value.in_(sorted(frontier)), self._visible())
             ).all()
             frontier = {str(r.entity_id) for r in rows} - found - {entity_id}
@@ -821,7 +616,7 @@ class View:
             )
             for r in rows:
                 n = int(r.n)
-                by_schema[_common(model, set(str(r.schemata).split(",")), cache)] += n
+                by_schema[entity_schema(model, set(str(r.schemata).split(",")), cache)] += n
                 for ds_id, k in Counter(str(r.dsets).split(",")).items():
                     name = self._dataset_name(int(ds_id))
                     by_ds_stmts[name] += k * n
@@ -853,7 +648,7 @@ class View:
         model = get_model()
         wanted = sorted(set(schemata or ()))
         for name in wanted:
-            _known_schema(name)
+            known_schema(name)
         kinds = sorted(set(types or ()))
         unknown = [k for k in kinds if k not in {t.name for t in registry.types}]
         if unknown:
@@ -902,7 +697,7 @@ class View:
     # -- export --------------------------------------------------------------------------
     def export(self, schema: str | None = None) -> Generator[StatementEntity, None, None]:
         """Every visible entity (optionally of one schema and its descendants), streamed."""
-        target = _known_schema(schema or None)
+        target = known_schema(schema or None)
         if self._unjustified:
             raise AccessDenied(
                 msg("An export must say why (the reason is audited)."),
@@ -1011,38 +806,3 @@ def _sensitive_text(markings: Iterable[str]) -> str | Msg | None:
     if len(found) == 1:
         return found[0]
     return msg("{first} and {second}", first=found[0], second=found[1])
-
-
-def _known_schema(schema: str | None) -> Any:
-    """The model's schema named `schema` (None for None), or `NotFound`: a mistyped schema
-    must not read as "no such entity"."""
-    if schema is None:
-        return None
-    found = get_model().get(schema)
-    if found is None:
-        raise NotFound(
-            msg("Unknown schema {schema!r}.", schema=schema),
-            hint=msg("Schema names are FtM's, capitalised: Person, Firearm, Vehicle..."),
-        )
-    return found
-
-
-_COMMON: dict[frozenset[str], str] = {}  # `_common`'s answers (few: the schema combinations)
-
-
-def _common(model: Any, schemata: set[str], cache: dict[frozenset[str], str]) -> str:
-    """The schema of an entity whose visible statements have `schemata`: their common
-    schema, or where two cannot be one (Firearm, Sale), the more specific, the first by
-    name on a tie; the same for a set whatever order its statements are read in."""
-    key = frozenset(schemata)
-    if key not in cache:
-        names = sorted(key)
-        schema = model.get(names[0])
-        for name in names[1:]:
-            try:
-                schema = model.common_schema(schema, name)
-            except InvalidData:
-                other = model.get(name)
-                schema = other if len(other.schemata) > len(schema.schemata) else schema
-        cache[key] = schema.name
-    return cache[key]

@@ -1,0 +1,46 @@
+"""The FtM schemata a view names and resolves: `known_schema`, the schema a caller names (a
+search's, a table's or an export's filter), where a typo is an error rather than "no match";
+and `entity_schema`, an entity's one schema from its visible statements' (which may
+disagree: two agencies may type one id differently)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from followthemoney.exc import InvalidData
+
+from ironriver.errors import NotFound
+from ironriver.i18n import msg
+from ironriver.model import get_model
+
+
+def known_schema(schema: str | None) -> Any:
+    """The model's schema named `schema` (None for None), or `NotFound`: a mistyped schema
+    must not read as "no such entity"."""
+    if schema is None:
+        return None
+    found = get_model().get(schema)
+    if found is None:
+        raise NotFound(
+            msg("Unknown schema {schema!r}.", schema=schema),
+            hint=msg("Schema names are FtM's, capitalised: Person, Firearm, Vehicle..."),
+        )
+    return found
+
+
+def entity_schema(model: Any, schemata: set[str], cache: dict[frozenset[str], str]) -> str:
+    """The schema of an entity whose visible statements have `schemata`: their common
+    schema, or where two cannot be one (Firearm, Sale), the more specific, the first by
+    name on a tie; the same for a set whatever order its statements are read in."""
+    key = frozenset(schemata)
+    if key not in cache:
+        names = sorted(key)
+        schema = model.get(names[0])
+        for name in names[1:]:
+            try:
+                schema = model.common_schema(schema, name)
+            except InvalidData:
+                other = model.get(name)
+                schema = other if len(other.schemata) > len(schema.schemata) else schema
+        cache[key] = schema.name
+    return cache[key]

@@ -1,0 +1,262 @@
+"""Search through a `View`: entities by the words of their names (`View.search`), by an
+identifier (`View.by_identifier`), or both, as one search box (`View.find`).
+
+`SearchMixin` holds these methods and `View` inherits them, so a search sees exactly what its
+view sees: candidates come from the `statement_keys` lookup rows (a name's words, an
+identifier's key), each is checked on its statement (visible, and of a property searched),
+and hits are assembled as `View.entity` assembles an entity (a sensitive one needs a
+reason). Names are ranked shortest first and read one name length at a time, so a search's
+cost follows its hits, not the number of names sharing a prefix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    FromClause,
+    Select,
+    Subquery,
+    and_,
+    func,
+    intersect,
+    select,
+)
+
+from ironriver.policy.schemata import known_schema
+from ironriver.store.ids import (
+    KIND_IDENTIFIER,
+    KIND_NAME,
+    identifier_key,
+    name_key,
+    name_words,
+    query_words,
+)
+from ironriver.store.tables import statement_keys, statements
+
+if TYPE_CHECKING:
+    from followthemoney.statement.entity import StatementEntity
+
+    from ironriver.store import Store
+
+# above every character: `key < word + _LAST_CHAR` bounds the keys starting with `word`
+# (keys compare as UTF-8 bytes: SQLite's default, the C collation on PostgreSQL)
+_LAST_CHAR = "\U0010ffff"
+_CHECK_BATCH = 400  # search candidates checked per query
+_MAX_RANK_STEP = 64  # name lengths read at once by a search, at most
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    entity_id: str
+    schema: str
+    caption: str
+    matched: str
+
+
+def statement_of(lookup: FromClause) -> ColumnElement[bool]:
+    """The join of a lookup row (a `statement_keys`/`statement_refs` row, or a subquery of
+    their `entity_id`, `id`) to its statement, where visibility is decided (a search's
+    lookups, and the view's of references)."""
+    return and_(statements.c.entity_id == lookup.c.entity_id, statements.c.id == lookup.c.id)
+
+
+def _has_words(value: str, tokens: list[str]) -> bool:
+    """Whether the name `value` has a word starting with each of `tokens` (the test the
+    `statement_keys` ranges make: its search key's words, compared as text)."""
+    words = name_words(name_key(value))
+    return all(any(w.startswith(t) for w in words) for t in tokens)
+
+
+class SearchMixin:
+    """The searches of `View`, which inherits them (see the module doc)."""
+
+    if TYPE_CHECKING:  # the view's own, which a search reads through
+        store: Store
+        _searched_names: frozenset[int]
+        _not_searched: list[int]
+
+        def _current_props(self, conn: Connection) -> None: ...
+        def _visible(self) -> ColumnElement[bool]: ...
+        def _entity_rows(self, entity_id: str) -> Select[Any]: ...
+        def _assemble(self, rows: Iterable[Sequence[Any]]) -> StatementEntity | None: ...
+        def _log(self, action: str, target: str, detail: dict[str, Any] | None = None) -> None: ...
+
+    def find(
+        self,
+        text: str,
+        schema: str | None = None,
+        limit: int = 20,
+        identifiers_only: bool = False,
+    ) -> list[SearchHit]:
+        """One search box, as an analyst types into it: entities with an identifier equal to
+        `text` first (`by_identifier`), then those whose names match it (`search`), each
+        entity once, at most `limit`."""
+        hits = self.by_identifier(text, limit, schema)
+        if identifiers_only:
+            return hits
+        seen = {h.entity_id for h in hits}
+        names = [h for h in self.search(text, schema, limit) if h.entity_id not in seen]
+        return (hits + names)[:limit]
+
+    def search(self, text: str, schema: str | None = None, limit: int = 20) -> list[SearchHit]:
+        """Entities with a visible name having a word that starts with each word of `text`
+        (accents and case ignored: "jose per" finds "José Pérez López"), best (shortest)
+        names first, ties by entity id; `matched` is the least such name of the entity.
+
+        The words of names are keyed by the length of their name (`statement_keys.rank`), so
+        candidates are read one name length at a time, shortest first
+        (`_name_candidates`), and the search stops as soon as it has `limit` hits: its cost
+        follows the hits, not the number of names sharing a prefix. Each candidate is then
+        checked on its statement (visible and searchable)."""
+        wanted = known_schema(schema)
+        tokens = query_words(text)
+        if not tokens:
+            return []
+        hits: list[SearchHit] = []
+        seen: set[str] = set()
+        with self.store.engine.connect() as conn:
+            self._current_props(conn)
+            for candidates in self._name_candidates(conn, tokens):
+                for entity_id, value in self._searchable(conn, candidates):
+                    if entity_id in seen:
+                        continue
+                    seen.add(entity_id)
+                    rows = conn.execute(self._entity_rows(entity_id)).all()
+                    entity = self._assemble(rows)
+                    if entity is None:
+                        continue
+                    if wanted is not None and not entity.schema.is_a(wanted):
+                        continue
+                    matched = self._least_match(rows, tokens) or value
+                    hits.append(SearchHit(entity_id, entity.schema.name, entity.caption, matched))
+                    if len(hits) >= limit:
+                        break
+                if len(hits) >= limit:
+                    break
+        self._log("search", text, {"schema": schema, "hits": len(hits)})
+        return hits
+
+    def _name_candidates(
+        self, conn: Connection, tokens: list[str]
+    ) -> Iterator[list[tuple[str, str]]]:
+        """(entity_id, id) of the name statements having a word starting with each of
+        `tokens`, one sorted list per name length, shortest first.
+
+        Lengths are read in groups, one query each (the tokens' `statement_keys` ranges
+        intersected in SQL: a word and its name share one length): one length at a time
+        while they hold candidates (a common word stops early); across lengths without any
+        the group doubles (a rare word takes few queries)."""
+        k = statement_keys
+        bounds = conn.execute(
+            select(
+                select(func.min(k.c.rank)).where(k.c.kind == KIND_NAME).scalar_subquery(),
+                select(func.max(k.c.rank)).where(k.c.kind == KIND_NAME).scalar_subquery(),
+            )
+        ).one()
+        if bounds[0] is None:
+            return
+        low, high = int(bounds[0]), int(bounds[1])
+        step = 1
+        while low <= high:
+            ranks = list(range(low, min(low + step, high + 1)))
+            selects = [
+                select(k.c.rank, k.c.entity_id, k.c.id).where(
+                    k.c.kind == KIND_NAME,
+                    k.c.rank.in_(ranks),
+                    k.c.key >= token,
+                    k.c.key < token + _LAST_CHAR,
+                )
+                for token in tokens
+            ]
+            query = intersect(*selects) if len(selects) > 1 else selects[0]
+            by_rank: dict[int, list[tuple[str, str]]] = {}
+            for rank, entity_id, stmt_id in conn.execute(query):
+                by_rank.setdefault(int(rank), []).append((entity_id, stmt_id))
+            for rank in sorted(by_rank):
+                yield sorted(set(by_rank[rank]))
+            low += step
+            step = 1 if by_rank else min(step * 2, _MAX_RANK_STEP)
+
+    def _searchable(
+        self, conn: Connection, candidates: list[tuple[str, str]]
+    ) -> Iterator[tuple[str, str]]:
+        """(entity_id, value) of the `candidates` (sorted (entity_id, id) pairs) whose
+        statement is visible and searchable, in the candidates' order (that it has the query
+        words, its `statement_keys` rows said)."""
+        for start in range(0, len(candidates), _CHECK_BATCH):
+            batch = candidates[start : start + _CHECK_BATCH]
+            # by entity id, the clustered key's prefix (a row-value IN list is a full scan
+            # on SQLite); the entity's other names are dropped below
+            rows = conn.execute(
+                select(statements.c.entity_id, statements.c.id, statements.c.value).where(
+                    statements.c.entity_id.in_(sorted({e for e, _ in batch})),
+                    statements.c.kind == KIND_NAME,
+                    statements.c.prop_id.not_in(self._not_searched),
+                    self._visible(),
+                )
+            ).all()
+            values = {(r[0], r[1]): str(r[2]) for r in rows}
+            for pair in batch:
+                value = values.get(pair)
+                if value is not None:
+                    yield pair[0], value
+
+    def _least_match(self, rows: Sequence[Sequence[Any]], tokens: list[str]) -> str | None:
+        """The least (in text order) of an entity's visible, searchable names (its `_ROW`
+        rows) matching every word of `tokens`."""
+        names = [
+            str(r[3])
+            for r in rows
+            if r[2] in self._searched_names and _has_words(str(r[3]), tokens)
+        ]
+        return min(names) if names else None
+
+    def by_identifier(
+        self, value: str, limit: int = 20, schema: str | None = None
+    ) -> list[SearchHit]:
+        """Entities (optionally of `schema`) with a visible identifier (serial, plate,
+        phone…) equal to `value`, ignoring case, spaces and punctuation."""
+        known_schema(schema)
+        key = identifier_key(value)
+        if not key:
+            return []
+        matched = (
+            select(statement_keys.c.entity_id, statement_keys.c.id)
+            .where(statement_keys.c.kind == KIND_IDENTIFIER, statement_keys.c.key == key)
+            .subquery()
+        )
+        hits = self._hits(self._visible(), schema, limit, matched)
+        self._log("search-identifier", value, {"schema": schema, "hits": len(hits)})
+        return hits
+
+    def _hits(
+        self, cond: ColumnElement[bool], schema: str | None, limit: int, matched: Subquery
+    ) -> list[SearchHit]:
+        """Entities of the `matched` (entity_id, id) statements that meet `cond`."""
+        query = (
+            select(statements.c.entity_id, func.min(statements.c.value).label("matched"))
+            .select_from(matched.join(statements, statement_of(matched)))
+            .where(cond)
+            .group_by(statements.c.entity_id)
+            .order_by(func.min(func.length(statements.c.value)), statements.c.entity_id)
+        )
+        wanted = known_schema(schema)
+        hits: list[SearchHit] = []
+        with self.store.engine.connect() as conn:
+            for row in conn.execute(query):
+                entity = self._assemble(conn.execute(self._entity_rows(row.entity_id)).all())
+                if entity is None:
+                    continue
+                if wanted is not None and not entity.schema.is_a(wanted):
+                    continue
+                hits.append(
+                    SearchHit(row.entity_id, entity.schema.name, entity.caption, row.matched)
+                )
+                if len(hits) >= limit:
+                    break
+        return hits
