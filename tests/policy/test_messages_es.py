@@ -8,7 +8,7 @@ from sqlalchemy import text
 from ironriver.errors import AccessDenied, ConfigError, NotFound
 from ironriver.policy import Principal, View, authorize_ingest, get_principal, parse_principals
 from ironriver.store import Store
-from ironriver.store.audit import VerifyResult
+from ironriver.store.audit_verify import VerifyResult
 
 ANALYST = Principal("mx-analista", "FGR", "MX", frozenset({"analyst"}))
 

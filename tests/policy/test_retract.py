@@ -8,7 +8,7 @@ import pytest
 from ironriver.errors import AccessDenied, ConfigError, NotFound
 from ironriver.policy import Principal, View, retract
 from ironriver.store import Store
-from ironriver.store.audit import WRITES
+from ironriver.store.audit_chain import WRITES
 from ironriver.store.ids import statement_id
 from samples import ATF, FGR, MX, MX_ROWS, US, load, table
 

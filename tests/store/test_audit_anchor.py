@@ -27,15 +27,8 @@ from ironriver.policy import Principal, retract
 from ironriver.settings import Settings
 from ironriver.store import AuditEvent, Store, open_store
 from ironriver.store.anchors import ANCHOR_KEY
-from ironriver.store.audit import (
-    _WRITE_CHAIN,
-    GENESIS,
-    READ_CHAIN_CHECKPOINT,
-    READ_CHAIN_START,
-    READS,
-    _append,
-    _open_read_file,
-)
+from ironriver.store.audit import READ_CHAIN_CHECKPOINT, _append, _open_read_file
+from ironriver.store.audit_chain import GENESIS, READ_CHAIN_START, READS, WRITE_CHAIN
 from samples import US, load, table
 
 ATF_LOADER = Principal("atf-loader", "ATF", "US", frozenset({"ingest"}))
@@ -261,7 +254,7 @@ def _forge_restart(store: Store) -> None:
     with store.writer() as w:
         _append(
             w.conn,
-            _WRITE_CHAIN,
+            WRITE_CHAIN,
             lambda: GENESIS,
             "ironriver",
             READ_CHAIN_START,
@@ -404,7 +397,7 @@ def test_events_from_before_anchors_still_verify(kinds: Store) -> None:
     store = kinds
     _reads(store, 2)
     with store.writer() as w:
-        _append(w.conn, _WRITE_CHAIN, lambda: GENESIS, "loader", "ingest", US.name, "", None, "")
+        _append(w.conn, WRITE_CHAIN, lambda: GENESIS, "loader", "ingest", US.name, "", None, "")
     result = store.audit.verify()
     assert result.ok and result.anchored == 0
     _ingest(store)

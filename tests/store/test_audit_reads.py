@@ -22,16 +22,8 @@ from ironriver.errors import AuditError, NotFound, StoreError
 from ironriver.policy import View
 from ironriver.settings import Settings
 from ironriver.store import Store, dialect, open_store
-from ironriver.store.audit import (
-    _WRITE_CHAIN,
-    GENESIS,
-    READ_ACTIONS,
-    READ_CHAIN_START,
-    READS,
-    WRITES,
-    EventFilter,
-    _append,
-)
+from ironriver.store.audit import READ_ACTIONS, EventFilter, _append
+from ironriver.store.audit_chain import GENESIS, READ_CHAIN_START, READS, WRITE_CHAIN, WRITES
 from ironriver.store.store import _alembic_config
 from samples import ATF, US, load, table
 
@@ -409,9 +401,9 @@ def test_upgrade_keeps_old_events_and_starts_the_reads_chain(
     with dialect.write_transaction(engine) as conn:
         command.upgrade(_alembic_config(conn), "0003")
         # what the code of 0003 wrote: every event in audit_events, none with an anchor
-        _append(conn, _WRITE_CHAIN, lambda: GENESIS, "loader", "ingest", "ds", "", None, "")
+        _append(conn, WRITE_CHAIN, lambda: GENESIS, "loader", "ingest", "ds", "", None, "")
     with engine.begin() as conn:  # a read appended by the old code, in the old table
-        _append(conn, _WRITE_CHAIN, lambda: GENESIS, "a", "read", "g1", "old", None, "")
+        _append(conn, WRITE_CHAIN, lambda: GENESIS, "a", "read", "g1", "old", None, "")
     engine.dispose()
     store = open_store(url, ledger_dir=tmp_path / "ledgers")
     store.audit.append("a", "read", "g1", "new")
@@ -504,7 +496,7 @@ def test_a_read_audit_file_that_cannot_be_read_now_is_no_tampering(
 ) -> None:
     """Locked (or on a full disk, or unreadable by permissions) is an error saying so, not
     a verdict of tampering (verify said the file had been overwritten or replaced)."""
-    from ironriver.store.audit import _read_file_damage
+    from ironriver.store.audit_verify import _read_file_damage
 
     quick_store.audit.append("a", "read", "g1")
     path = quick_store.audit.read_file

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from ironriver.errors import AccessDenied, ModelError, NotFound, StoreError
 from ironriver.policy import AccessLabel, Marking, Principal, View
 from ironriver.store import DatasetInfo, Store, open_store
-from ironriver.store.audit import READS, WRITES
+from ironriver.store.audit_chain import READS, WRITES
 from ironriver.store.ids import statement_id
 from samples import ATF, FGR, MX, MX_ROWS, SEDENA, US, US_ROWS, load, table
 

@@ -3,7 +3,8 @@
 Read through `ironriver.policy.View` only; write through `Store.writer()`.
 """
 
-from ironriver.store.audit import AuditEvent, AuditLog, EventFilter, VerifyResult
+from ironriver.store.audit import AuditEvent, AuditLog, EventFilter
+from ironriver.store.audit_verify import VerifyResult
 from ironriver.store.store import DatasetInfo, LabelRow, Store, Writer, open_store
 
 __all__ = [

@@ -55,7 +55,9 @@ plain SELECT inside the write's own transaction, which a read append's table loc
 block. If the read-audit file cannot be read then (missing, not a read-audit file, locked),
 the write goes ahead exactly as without anchors and its anchor records `unavailable`
 (`missing` or `unreadable`) instead of a head; `checkpoint()` refuses instead.
-How anchors are recorded, read and checked: `ironriver.store.anchors`.
+How anchors are recorded, read and checked: `ironriver.store.anchors`. What the two chains
+share (their tables, the hash, where each starts): `ironriver.store.audit_chain`; how
+`verify()` checks them: `ironriver.store.audit_verify`.
 
 The read-audit file gets the store's protections: WAL, the busy timeout, the append-only
 triggers; it is created with its schema in one transaction, marked with a SQLite
@@ -67,15 +69,13 @@ store and travels with it.
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import json
-import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -83,7 +83,6 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
-    Table,
     create_engine,
     delete,
     func,
@@ -95,29 +94,30 @@ from sqlalchemy import text as sql
 from sqlalchemy.exc import DBAPIError
 
 from ironriver.errors import AuditError, StoreError
-from ironriver.i18n import Msg, msg
+from ironriver.i18n import msg
 from ironriver.logs import get_logger
-from ironriver.store.anchors import (
-    ANCHOR_KEY,
-    Anchor,
-    Restart,
-    check_anchors,
-    check_restarts,
-    file_head,
-    parse_anchor,
-    read_head,
+from ironriver.store.anchors import ANCHOR_KEY, file_head, read_head
+from ironriver.store.audit_chain import (
+    APPLICATION_ID,
+    GENESIS,
+    READ_CHAIN,
+    READ_CHAIN_START,
+    READ_FILE_VERSION,
+    WRITE_CHAIN,
+    WRITES,
+    Chain,
+    event_digest,
+    file_marks,
+    read_genesis,
 )
+from ironriver.store.audit_verify import VerifyResult, verify_chains
 from ironriver.store.dialect import (
     configure_engine,
     engine_options,
     sqlite_file,
     write_transaction,
 )
-from ironriver.store.tables import audit_events, audit_head, audit_read_events, audit_read_head
-
-GENESIS = "0" * 64
-WRITES = "writes"
-READS = "reads"
+from ironriver.store.tables import audit_events, audit_read_events, audit_read_head
 
 READ_ACTIONS = frozenset(
     {
@@ -135,13 +135,9 @@ READ_ACTIONS = frozenset(
 """Actions that change no data (what `ironriver.policy.View` logs): their events go to the
 reads chain. Every other action changes data and goes to the writes chain."""
 
-READ_CHAIN_START = "read-chain-start"
 READ_CHAIN_CHECKPOINT = "read-chain-checkpoint"  # a writes-chain event that only anchors
 READ_FILE_SUFFIX = ".read-audit.sqlite"
 READ_CHAIN_REVISION = "0004"  # the migration that gave stores a reads chain
-
-_APPLICATION_ID = 0x49524155  # "IRAU": PRAGMA application_id of a read-audit file
-_READ_FILE_VERSION = 1  # PRAGMA user_version: the read-audit file's schema version
 
 
 @dataclass(frozen=True)
@@ -164,44 +160,6 @@ class AuditEvent:
         value = self.detail.get(ANCHOR_KEY)
         return value if isinstance(value, dict) else None
 
-
-@dataclass(frozen=True)
-class VerifyResult:
-    ok: bool
-    events: int
-    problems: tuple[Msg, ...]
-    """What is wrong, one finding each: `str(p)` is English, `p.render(lang)` translates."""
-    chains: dict[str, int] = field(default_factory=dict)  # events per chain
-    anchored: int = 0
-    """The newest read event (seq) of the current reads chain that the writes chain anchors:
-    removing reads up to it is detected; reads after it are not protected yet."""
-
-
-@dataclass(frozen=True)
-class _Chain:
-    name: str
-    events: Table
-    head: Table
-    pg_lock: str  # serialises appends on PostgreSQL (SQLite writers are serial already)
-    # whether an append serialises on the head row (`SELECT ... FOR UPDATE`) once the chain
-    # has one, instead of `pg_lock`: the reads chain, appended to by every audited read, so
-    # its lock is held for two round trips instead of five (the writes chain's lock is held
-    # for a whole ingest anyway, and its anchor must be read under it)
-    row_locked: bool = False
-    # (a row-locked chain's `pg_lock`, for its first appends, before it has a head row, is
-    # an advisory lock: every appender already holds a row-share lock on the head table from
-    # its `FOR UPDATE`, which a table lock would wait for, each appender for the other's: a
-    # deadlock)
-
-
-_WRITE_CHAIN = _Chain(WRITES, audit_events, audit_head, "LOCK TABLE audit_events IN EXCLUSIVE MODE")
-_READ_CHAIN = _Chain(
-    READS,
-    audit_read_events,
-    audit_read_head,
-    "SELECT pg_advisory_xact_lock(hashtext('ironriver.audit_read_head'))",
-    row_locked=True,
-)
 
 # the append-only triggers of each event table, as statements per backend
 _SQLITE_GUARDS = {
@@ -239,30 +197,6 @@ _SQLITE_TRIGGERS = (
 _PG_TRIGGERS = ("audit_no_change", "audit_read_no_change")
 
 log = get_logger(__name__)
-
-
-def _digest(
-    prev_hash: str,
-    seq: int,
-    at: str,
-    actor: str,
-    agency: str,
-    action: str,
-    target: str,
-    reason: str,
-    detail: str,
-) -> str:
-    body = json.dumps(
-        [seq, at, actor, agency, action, target, reason, detail],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
-
-
-def read_genesis(chain_id: str) -> str:
-    """The hash the first event of the reads chain `chain_id` follows."""
-    return hashlib.sha256(f"ironriver read chain {chain_id}".encode()).hexdigest()
 
 
 def read_audit_path(engine: Engine) -> Path | None:
@@ -310,7 +244,7 @@ def guards_installed(conn: Connection) -> bool:
 
 def _append(
     conn: Connection,
-    chain: _Chain,
+    chain: Chain,
     genesis: Callable[[], str],
     actor: str,
     action: str,
@@ -349,7 +283,7 @@ def _append(
     prev = genesis() if last is None else str(last.hash)
     at = datetime.now(UTC).isoformat(timespec="microseconds")
     detail_text = json.dumps(detail or {}, sort_keys=True, ensure_ascii=False, default=str)
-    digest = _digest(prev, seq, at, actor, agency, action, target, reason, detail_text)
+    digest = event_digest(prev, seq, at, actor, agency, action, target, reason, detail_text)
     event = insert(chain.events).values(
         seq=seq,
         at=at,
@@ -391,7 +325,7 @@ class EventFilter:
 
 def _events(
     conn: Connection,
-    chain: _Chain,
+    chain: Chain,
     limit: int | None,
     where: EventFilter,
     newest: bool = False,
@@ -433,119 +367,6 @@ def _events(
     ]
 
 
-@dataclass
-class _ChainCheck:
-    events: int = 0
-    problems: list[Msg] = field(default_factory=list)
-    read_chain: dict[str, Any] | None = None  # the newest read-chain-start event's detail
-    read_chain_at: str = ""
-    anchors: list[Anchor] = field(default_factory=list)  # writes: since the newest start
-    restarts: list[Restart] = field(default_factory=list)  # writes: starts after the first
-    hashes: dict[int, str] = field(default_factory=dict)  # reads chain: of the anchored seqs
-    last: int = 0  # the seq the chain ends at
-
-
-def _verify(
-    conn: Connection,
-    chain: _Chain,
-    genesis: str,
-    anchored: frozenset[int] = frozenset(),
-    has_head: bool = True,
-) -> _ChainCheck:
-    """Recompute one chain: report edited, removed or reordered events, naming the chain.
-    Collects the writes chain's anchors, and the reads chain's hashes at `anchored` seqs.
-    `has_head`: whether the chain's head table exists (its loss is reported by the caller)."""
-    check = _ChainCheck()
-    problems = check.problems
-    name = msg("writes chain") if chain is _WRITE_CHAIN else msg("reads chain")
-    prev = genesis
-    expected_seq = 1
-    for row in conn.execute(select(chain.events).order_by(chain.events.c.seq)):
-        check.events += 1
-        if row.seq != expected_seq:
-            problems.append(
-                msg(
-                    "{chain}: event {seq} is missing (next event found is {found})",
-                    chain=name,
-                    seq=expected_seq,
-                    found=row.seq,
-                )
-            )
-        if row.prev_hash != prev:
-            if check.events == 1 and row.seq == 1:
-                problems.append(
-                    msg(
-                        "{chain}: event 1 does not start the chain the store recorded (the "
-                        "read-audit file was replaced, or belongs to another store)",
-                        chain=name,
-                    )
-                )
-            else:
-                problems.append(
-                    msg(
-                        "{chain}: event {seq} does not follow the event before it (removed "
-                        "or reordered events)",
-                        chain=name,
-                        seq=row.seq,
-                    )
-                )
-        digest = _digest(
-            row.prev_hash,
-            row.seq,
-            row.at,
-            row.actor,
-            row.agency,
-            row.action,
-            row.target,
-            row.reason,
-            row.detail,
-        )
-        if digest != row.hash:
-            problems.append(
-                msg(
-                    "{chain}: event {seq} was edited (its hash does not match)",
-                    chain=name,
-                    seq=row.seq,
-                )
-            )
-        if row.action == READ_CHAIN_START and chain is _WRITE_CHAIN:
-            if check.read_chain is not None:  # a chain before this one is abandoned
-                newest = max((a.seq for a in check.anchors), default=0)
-                restart = Restart(
-                    row.seq, row.at, row.actor, row.reason, check.read_chain_at, newest
-                )
-                check.restarts.append(restart)
-            try:
-                check.read_chain, check.read_chain_at = json.loads(row.detail), row.at
-            except ValueError:
-                check.read_chain = {}
-            check.anchors.clear()  # earlier anchors were of the chain this one abandons
-        elif chain is _WRITE_CHAIN and ANCHOR_KEY in row.detail and digest == row.hash:
-            # an edited event's anchor is no evidence (the edit is reported above)
-            anchor = parse_anchor(row.seq, row.at, row.detail)
-            if anchor is not None:
-                check.anchors.append(anchor)
-        if row.seq in anchored:
-            check.hashes[row.seq] = row.hash
-        prev = row.hash
-        expected_seq = row.seq + 1
-    head = conn.execute(select(chain.head.c.seq, chain.head.c.hash)).first() if has_head else None
-    if head is not None and (head.seq != expected_seq - 1 or head.hash != prev):
-        problems.append(
-            msg(
-                "{chain}: the newest event should be {head}, but the chain ends at {last} "
-                "(events removed from the end)",
-                chain=name,
-                head=head.seq,
-                last=expected_seq - 1,
-            )
-        )
-    if head is None and check.events and has_head:
-        problems.append(msg("{chain}: the audit head record is missing", chain=name))
-    check.last = expected_seq - 1
-    return check
-
-
 def _latest_read_chain(conn: Connection) -> dict[str, Any] | None:
     """The detail of the newest read-chain-start event of the writes chain, if any."""
     row = conn.execute(
@@ -570,7 +391,7 @@ def _open_read_file(path: Path, busy_timeout_s: float, create: bool) -> Engine:
     try:
         try:
             with engine.connect() as conn:
-                app_id, version = _file_marks(conn)
+                app_id, version = file_marks(conn)
         except DBAPIError as exc:  # e.g. overwritten: "file is not a database"
             raise StoreError(
                 msg(
@@ -582,16 +403,16 @@ def _open_read_file(path: Path, busy_timeout_s: float, create: bool) -> Engine:
             ) from exc
         if (app_id, version) == (0, 0) and create:
             with write_transaction(engine) as conn:  # BEGIN IMMEDIATE: one creator wins
-                app_id, version = _file_marks(conn)
+                app_id, version = file_marks(conn)
                 tables = conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar_one()
                 if (app_id, version) == (0, 0) and not tables:
                     audit_read_events.create(conn)
                     audit_read_head.create(conn)
                     install_guards(conn, ("audit_read_events",))
-                    conn.exec_driver_sql(f"PRAGMA application_id = {_APPLICATION_ID}")
-                    conn.exec_driver_sql(f"PRAGMA user_version = {_READ_FILE_VERSION}")
-                    app_id, version = _APPLICATION_ID, _READ_FILE_VERSION
-        if app_id != _APPLICATION_ID:
+                    conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+                    conn.exec_driver_sql(f"PRAGMA user_version = {READ_FILE_VERSION}")
+                    app_id, version = APPLICATION_ID, READ_FILE_VERSION
+        if app_id != APPLICATION_ID:
             raise StoreError(
                 msg("{path} is not an ironriver read-audit file.", path=path),
                 hint=msg(
@@ -599,14 +420,14 @@ def _open_read_file(path: Path, busy_timeout_s: float, create: bool) -> Engine:
                     suffix=READ_FILE_SUFFIX,
                 ),
             )
-        if version != _READ_FILE_VERSION:
+        if version != READ_FILE_VERSION:
             raise StoreError(
                 msg(
                     "The read-audit file {path} has schema version {version}; this ironriver "
                     "knows version {known}.",
                     path=path,
                     version=version,
-                    known=_READ_FILE_VERSION,
+                    known=READ_FILE_VERSION,
                 ),
                 hint=msg("Upgrade ironriver to the version that wrote this store."),
             )
@@ -614,62 +435,6 @@ def _open_read_file(path: Path, busy_timeout_s: float, create: bool) -> Engine:
         engine.dispose()
         raise
     return engine
-
-
-def _file_marks(conn: Connection) -> tuple[int, int]:
-    app_id = int(conn.exec_driver_sql("PRAGMA application_id").scalar_one())
-    return app_id, int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
-
-
-def _read_file_damage(path: Path, busy_timeout_s: float) -> tuple[Msg | None, frozenset[str]]:
-    """What `verify()` finds wrong with the read-audit file's structure before reading its
-    chain: not a SQLite database, or not marked as a read-audit file (None: marked as one),
-    and the names of the tables it holds. Opened as it is, with no pragma that writes."""
-    url = f"sqlite:///{path}"
-    engine = create_engine(url, **engine_options(url))
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-            app_id, _version = _file_marks(conn)
-            names = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")
-            tables = frozenset(str(name) for (name,) in names)
-    except DBAPIError as exc:
-        if isinstance(exc.orig, sqlite3.OperationalError):  # locked, disk full, I/O: no
-            # verdict on the file (a file not a database is a DatabaseError, handled below)
-            raise StoreError(
-                msg(
-                    "Cannot read the read-audit file {path} ({error}): this says nothing "
-                    "about its integrity.",
-                    path=path,
-                    error=exc.orig,
-                ),
-                hint=msg(
-                    "Free disk space, check the file's permissions, or wait for the process "
-                    "holding it; then run ironriver audit verify again."
-                ),
-            ) from exc
-        return (
-            msg(
-                "reads chain: the read-audit file {path} cannot be read ({error}): it was "
-                "overwritten or replaced; its events are lost unless it is restored",
-                path=path,
-                error=exc.orig,
-            ),
-            frozenset(),
-        )
-    finally:
-        engine.dispose()
-    if app_id != _APPLICATION_ID:
-        return (
-            msg(
-                "reads chain: {path} is not marked as a read-audit file (its application_id "
-                "was changed, or another file was put in its place); its events cannot be "
-                "checked",
-                path=path,
-            ),
-            tables,
-        )
-    return None, tables
 
 
 _DAMAGED_HINT = msg(
@@ -740,7 +505,7 @@ class AuditLog:
                 in_store = None if self.read_file is not None else own
                 return _append(
                     own,
-                    _READ_CHAIN,
+                    READ_CHAIN,
                     lambda: self._read_genesis(in_store),
                     actor,
                     action,
@@ -758,7 +523,7 @@ class AuditLog:
         anchor = None if action == READ_CHAIN_START else self._anchor
         return _append(
             conn,
-            _WRITE_CHAIN,
+            WRITE_CHAIN,
             lambda: GENESIS,
             actor,
             action,
@@ -797,7 +562,7 @@ class AuditLog:
         with write_transaction(self._engine) as conn:
             return _append(
                 conn,
-                _WRITE_CHAIN,
+                WRITE_CHAIN,
                 lambda: GENESIS,
                 actor,
                 READ_CHAIN_CHECKPOINT,
@@ -918,11 +683,11 @@ class AuditLog:
         if actor:
             where = replace(where, actor=actor)
         with self._engine.connect() as conn:
-            writes = _events(conn, _WRITE_CHAIN, limit, where, newest)
+            writes = _events(conn, WRITE_CHAIN, limit, where, newest)
         reads: list[AuditEvent] = []
         if self.read_file is None or self.read_file.exists():
             with self._reading() as conn:
-                reads = _events(conn, _READ_CHAIN, limit, where, newest)
+                reads = _events(conn, READ_CHAIN, limit, where, newest)
         merged = list(heapq.merge(writes, reads, key=lambda e: e.at))
         if limit:
             merged = merged[-limit:] if newest else merged[:limit]
@@ -957,81 +722,10 @@ class AuditLog:
                 n += int(conn.execute(query).scalar_one())
         return n
 
-    def _verify_reads(
-        self, genesis: str, anchored: frozenset[int]
-    ) -> tuple[_ChainCheck | None, list[Msg]]:
-        """The reads chain recomputed (None: it cannot be read at all), and what is wrong
-        with the read-audit file that holds it: a file that is not one, or that lost one of
-        its tables, was tampered with, and is reported as such rather than raised."""
-        if self.read_file is None:
-            with self._engine.connect() as conn:
-                return _verify(conn, _READ_CHAIN, genesis, anchored), []
-        damage, tables = _read_file_damage(self.read_file, self._busy_timeout_s)
-        if damage is not None:
-            return None, [damage]
-        problems = [
-            msg(
-                "reads chain: the read-audit file {path} has no {table} table (it was "
-                "dropped){lost}",
-                path=self.read_file,
-                table=table.name,
-                lost=msg("; its events are lost unless the file is restored")
-                if table is audit_read_events
-                else "",
-            )
-            for table in (audit_read_events, audit_read_head)
-            if table.name not in tables
-        ]
-        if audit_read_events.name not in tables:
-            return _ChainCheck(), problems  # an empty chain: anchors say what it lost
-        try:
-            with self.read_engine().connect() as conn:
-                has_head = audit_read_head.name in tables
-                return _verify(conn, _READ_CHAIN, genesis, anchored, has_head), problems
-        except DBAPIError as exc:  # e.g. a table replaced by one of other columns
-            problems.append(
-                msg(
-                    "reads chain: the read-audit file {path} cannot be read as a reads "
-                    "chain ({error})",
-                    path=self.read_file,
-                    error=exc.orig,
-                )
-            )
-            return None, problems
-
     def verify(self) -> VerifyResult:
         """Recompute both chains: report edited, removed or reordered events, naming the
         chain; a reads chain that is missing or is not the one the store recorded (a
         read-audit file overwritten, unmarked or missing a table included); and one
         that is shorter than, or disagrees with, what the writes chain anchored of it.
         Read-only: it takes no write lock (anchor with `checkpoint()`)."""
-        with self._engine.connect() as conn:
-            writes = _verify(conn, _WRITE_CHAIN, GENESIS)
-        start = writes.read_chain
-        genesis = read_genesis(str(start.get("chain_id"))) if start else GENESIS
-        anchors = writes.anchors
-        problems = writes.problems + check_restarts(writes.restarts)
-        reads = _ChainCheck()
-        if self.read_file is not None and not self.read_file.exists():
-            if start is not None:
-                problems.append(
-                    msg(
-                        "reads chain: the read-audit file {path} is missing (the store "
-                        "started it at {at}); its events are lost unless it is restored",
-                        path=self.read_file,
-                        at=writes.read_chain_at,
-                    )
-                )
-        else:
-            checked, found = self._verify_reads(genesis, frozenset(a.seq for a in anchors))
-            problems += found
-            if checked is not None:
-                reads = checked
-                problems += reads.problems + check_anchors(anchors, reads.last, reads.hashes)
-        return VerifyResult(
-            ok=not problems,
-            events=writes.events + reads.events,
-            problems=tuple(problems),
-            chains={WRITES: writes.events, READS: reads.events},
-            anchored=max((a.seq for a in anchors), default=0),
-        )
+        return verify_chains(self._engine, self.read_file, self.read_engine, self._busy_timeout_s)

@@ -219,7 +219,8 @@ class Store:
         ingest it had committed (`ledger.recover_parts`; its statements and audit event are
         in the store, so its ledger rows must be too), then remove the scratch files it left
         (statement stages beside the store, parts no committed ingest names)."""
-        from ironriver.store.audit import WRITES, EventFilter
+        from ironriver.store.audit import EventFilter
+        from ironriver.store.audit_chain import WRITES
         from ironriver.store.ledger import recover_parts
 
         def committed() -> list[dict[str, Any]]:

@@ -1,0 +1,87 @@
+"""What the two audit chains share (see `ironriver.store.audit`), and what appending to them
+(`audit`) and verifying them (`audit_verify`) both build on: each chain's tables and how its
+appends serialise (`Chain`: `WRITE_CHAIN`, `READ_CHAIN`), how an event is hashed onto the one
+before it (`event_digest`), the hash each chain starts from (`GENESIS`; a reads chain's
+`read_genesis`, from the id its `READ_CHAIN_START` event gave it), and the marks of a
+read-audit file (`file_marks`)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Table
+
+from ironriver.store.tables import audit_events, audit_head, audit_read_events, audit_read_head
+
+GENESIS = "0" * 64
+WRITES = "writes"
+READS = "reads"
+
+READ_CHAIN_START = "read-chain-start"
+
+APPLICATION_ID = 0x49524155  # "IRAU": PRAGMA application_id of a read-audit file
+READ_FILE_VERSION = 1  # PRAGMA user_version: the read-audit file's schema version
+
+
+@dataclass(frozen=True)
+class Chain:
+    """One chain: its events and head tables, and how appends to it serialise."""
+
+    name: str
+    events: Table
+    head: Table
+    pg_lock: str  # serialises appends on PostgreSQL (SQLite writers are serial already)
+    # whether an append serialises on the head row (`SELECT ... FOR UPDATE`) once the chain
+    # has one, instead of `pg_lock`: the reads chain, appended to by every audited read, so
+    # its lock is held for two round trips instead of five (the writes chain's lock is held
+    # for a whole ingest anyway, and its anchor must be read under it)
+    row_locked: bool = False
+    # (a row-locked chain's `pg_lock`, for its first appends, before it has a head row, is
+    # an advisory lock: every appender already holds a row-share lock on the head table from
+    # its `FOR UPDATE`, which a table lock would wait for, each appender for the other's: a
+    # deadlock)
+
+
+WRITE_CHAIN = Chain(WRITES, audit_events, audit_head, "LOCK TABLE audit_events IN EXCLUSIVE MODE")
+READ_CHAIN = Chain(
+    READS,
+    audit_read_events,
+    audit_read_head,
+    "SELECT pg_advisory_xact_lock(hashtext('ironriver.audit_read_head'))",
+    row_locked=True,
+)
+
+
+def event_digest(
+    prev_hash: str,
+    seq: int,
+    at: str,
+    actor: str,
+    agency: str,
+    action: str,
+    target: str,
+    reason: str,
+    detail: str,
+) -> str:
+    """An event's hash: SHA-256 over the previous event's hash and the event's canonical
+    JSON, its sequence number included (`detail` as the JSON text stored)."""
+    body = json.dumps(
+        [seq, at, actor, agency, action, target, reason, detail],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def read_genesis(chain_id: str) -> str:
+    """The hash the first event of the reads chain `chain_id` follows."""
+    return hashlib.sha256(f"ironriver read chain {chain_id}".encode()).hexdigest()
+
+
+def file_marks(conn: Connection) -> tuple[int, int]:
+    """A SQLite file's `application_id` and `user_version`: a read-audit file's are
+    `APPLICATION_ID` and `READ_FILE_VERSION` (0, 0: a new, empty file)."""
+    app_id = int(conn.exec_driver_sql("PRAGMA application_id").scalar_one())
+    return app_id, int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())

@@ -1,0 +1,318 @@
+"""Verifying the two audit chains (`AuditLog.verify`, `ironriver audit verify`): each chain's
+events recomputed (edited, removed or reordered events, an event 1 that does not start the
+chain the store recorded, events cut from the end); the read-audit file checked as a file
+before its chain is read (overwritten, unmarked, a table dropped or replaced: reported as
+tampering, not raised); and the reads chain held against what the writes chain says of it:
+its restarts (`anchors.check_restarts`) and its anchors (`anchors.check_anchors`), counted
+from the newest read-chain-start. Read-only: nothing here takes a write lock.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, select
+from sqlalchemy.exc import DBAPIError
+
+from ironriver.errors import StoreError
+from ironriver.i18n import Msg, msg
+from ironriver.store.anchors import (
+    ANCHOR_KEY,
+    Anchor,
+    Restart,
+    check_anchors,
+    check_restarts,
+    parse_anchor,
+)
+from ironriver.store.audit_chain import (
+    APPLICATION_ID,
+    GENESIS,
+    READ_CHAIN,
+    READ_CHAIN_START,
+    READS,
+    WRITE_CHAIN,
+    WRITES,
+    Chain,
+    event_digest,
+    file_marks,
+    read_genesis,
+)
+from ironriver.store.dialect import engine_options
+from ironriver.store.tables import audit_read_events, audit_read_head
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    events: int
+    problems: tuple[Msg, ...]
+    """What is wrong, one finding each: `str(p)` is English, `p.render(lang)` translates."""
+    chains: dict[str, int] = field(default_factory=dict)  # events per chain
+    anchored: int = 0
+    """The newest read event (seq) of the current reads chain that the writes chain anchors:
+    removing reads up to it is detected; reads after it are not protected yet."""
+
+
+def verify_chains(
+    engine: Engine,
+    read_file: Path | None,
+    read_engine: Callable[[], Engine],
+    busy_timeout_s: float,
+) -> VerifyResult:
+    """`AuditLog.verify` of the store on `engine`, whose reads chain is in the store itself or,
+    with `read_file`, in that file beside it (whose engine `read_engine` gives, asked for only
+    once the file is found sound)."""
+    with engine.connect() as conn:
+        writes = _verify_chain(conn, WRITE_CHAIN, GENESIS)
+    start = writes.read_chain
+    genesis = read_genesis(str(start.get("chain_id"))) if start else GENESIS
+    anchors = writes.anchors
+    problems = writes.problems + check_restarts(writes.restarts)
+    reads = _ChainCheck()
+    if read_file is not None and not read_file.exists():
+        if start is not None:
+            problems.append(
+                msg(
+                    "reads chain: the read-audit file {path} is missing (the store "
+                    "started it at {at}); its events are lost unless it is restored",
+                    path=read_file,
+                    at=writes.read_chain_at,
+                )
+            )
+    else:
+        checked, found = _verify_reads(
+            engine,
+            read_file,
+            read_engine,
+            busy_timeout_s,
+            genesis,
+            frozenset(a.seq for a in anchors),
+        )
+        problems += found
+        if checked is not None:
+            reads = checked
+            problems += reads.problems + check_anchors(anchors, reads.last, reads.hashes)
+    return VerifyResult(
+        ok=not problems,
+        events=writes.events + reads.events,
+        problems=tuple(problems),
+        chains={WRITES: writes.events, READS: reads.events},
+        anchored=max((a.seq for a in anchors), default=0),
+    )
+
+
+def _verify_reads(
+    engine: Engine,
+    read_file: Path | None,
+    read_engine: Callable[[], Engine],
+    busy_timeout_s: float,
+    genesis: str,
+    anchored: frozenset[int],
+) -> tuple[_ChainCheck | None, list[Msg]]:
+    """The reads chain recomputed (None: it cannot be read at all), and what is wrong
+    with the read-audit file that holds it: a file that is not one, or that lost one of
+    its tables, was tampered with, and is reported as such rather than raised."""
+    if read_file is None:
+        with engine.connect() as conn:
+            return _verify_chain(conn, READ_CHAIN, genesis, anchored), []
+    damage, tables = _read_file_damage(read_file, busy_timeout_s)
+    if damage is not None:
+        return None, [damage]
+    problems = [
+        msg(
+            "reads chain: the read-audit file {path} has no {table} table (it was dropped){lost}",
+            path=read_file,
+            table=table.name,
+            lost=msg("; its events are lost unless the file is restored")
+            if table is audit_read_events
+            else "",
+        )
+        for table in (audit_read_events, audit_read_head)
+        if table.name not in tables
+    ]
+    if audit_read_events.name not in tables:
+        return _ChainCheck(), problems  # an empty chain: anchors say what it lost
+    try:
+        with read_engine().connect() as conn:
+            has_head = audit_read_head.name in tables
+            return _verify_chain(conn, READ_CHAIN, genesis, anchored, has_head), problems
+    except DBAPIError as exc:  # e.g. a table replaced by one of other columns
+        problems.append(
+            msg(
+                "reads chain: the read-audit file {path} cannot be read as a reads chain ({error})",
+                path=read_file,
+                error=exc.orig,
+            )
+        )
+        return None, problems
+
+
+@dataclass
+class _ChainCheck:
+    """What recomputing one chain found, and what it collected for the checks across chains."""
+
+    events: int = 0
+    problems: list[Msg] = field(default_factory=list)
+    read_chain: dict[str, Any] | None = None  # the newest read-chain-start event's detail
+    read_chain_at: str = ""
+    anchors: list[Anchor] = field(default_factory=list)  # writes: since the newest start
+    restarts: list[Restart] = field(default_factory=list)  # writes: starts after the first
+    hashes: dict[int, str] = field(default_factory=dict)  # reads chain: of the anchored seqs
+    last: int = 0  # the seq the chain ends at
+
+
+def _verify_chain(
+    conn: Connection,
+    chain: Chain,
+    genesis: str,
+    anchored: frozenset[int] = frozenset(),
+    has_head: bool = True,
+) -> _ChainCheck:
+    """Recompute one chain: report edited, removed or reordered events, naming the chain.
+    Collects the writes chain's anchors, and the reads chain's hashes at `anchored` seqs.
+    `has_head`: whether the chain's head table exists (its loss is reported by the caller)."""
+    check = _ChainCheck()
+    problems = check.problems
+    name = msg("writes chain") if chain is WRITE_CHAIN else msg("reads chain")
+    prev = genesis
+    expected_seq = 1
+    for row in conn.execute(select(chain.events).order_by(chain.events.c.seq)):
+        check.events += 1
+        if row.seq != expected_seq:
+            problems.append(
+                msg(
+                    "{chain}: event {seq} is missing (next event found is {found})",
+                    chain=name,
+                    seq=expected_seq,
+                    found=row.seq,
+                )
+            )
+        if row.prev_hash != prev:
+            if check.events == 1 and row.seq == 1:
+                problems.append(
+                    msg(
+                        "{chain}: event 1 does not start the chain the store recorded (the "
+                        "read-audit file was replaced, or belongs to another store)",
+                        chain=name,
+                    )
+                )
+            else:
+                problems.append(
+                    msg(
+                        "{chain}: event {seq} does not follow the event before it (removed "
+                        "or reordered events)",
+                        chain=name,
+                        seq=row.seq,
+                    )
+                )
+        digest = event_digest(
+            row.prev_hash,
+            row.seq,
+            row.at,
+            row.actor,
+            row.agency,
+            row.action,
+            row.target,
+            row.reason,
+            row.detail,
+        )
+        if digest != row.hash:
+            problems.append(
+                msg(
+                    "{chain}: event {seq} was edited (its hash does not match)",
+                    chain=name,
+                    seq=row.seq,
+                )
+            )
+        if row.action == READ_CHAIN_START and chain is WRITE_CHAIN:
+            if check.read_chain is not None:  # a chain before this one is abandoned
+                newest = max((a.seq for a in check.anchors), default=0)
+                restart = Restart(
+                    row.seq, row.at, row.actor, row.reason, check.read_chain_at, newest
+                )
+                check.restarts.append(restart)
+            try:
+                check.read_chain, check.read_chain_at = json.loads(row.detail), row.at
+            except ValueError:
+                check.read_chain = {}
+            check.anchors.clear()  # earlier anchors were of the chain this one abandons
+        elif chain is WRITE_CHAIN and ANCHOR_KEY in row.detail and digest == row.hash:
+            # an edited event's anchor is no evidence (the edit is reported above)
+            anchor = parse_anchor(row.seq, row.at, row.detail)
+            if anchor is not None:
+                check.anchors.append(anchor)
+        if row.seq in anchored:
+            check.hashes[row.seq] = row.hash
+        prev = row.hash
+        expected_seq = row.seq + 1
+    head = conn.execute(select(chain.head.c.seq, chain.head.c.hash)).first() if has_head else None
+    if head is not None and (head.seq != expected_seq - 1 or head.hash != prev):
+        problems.append(
+            msg(
+                "{chain}: the newest event should be {head}, but the chain ends at {last} "
+                "(events removed from the end)",
+                chain=name,
+                head=head.seq,
+                last=expected_seq - 1,
+            )
+        )
+    if head is None and check.events and has_head:
+        problems.append(msg("{chain}: the audit head record is missing", chain=name))
+    check.last = expected_seq - 1
+    return check
+
+
+def _read_file_damage(path: Path, busy_timeout_s: float) -> tuple[Msg | None, frozenset[str]]:
+    """What `verify()` finds wrong with the read-audit file's structure before reading its
+    chain: not a SQLite database, or not marked as a read-audit file (None: marked as one),
+    and the names of the tables it holds. Opened as it is, with no pragma that writes."""
+    url = f"sqlite:///{path}"
+    engine = create_engine(url, **engine_options(url))
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+            app_id, _version = file_marks(conn)
+            names = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")
+            tables = frozenset(str(name) for (name,) in names)
+    except DBAPIError as exc:
+        if isinstance(exc.orig, sqlite3.OperationalError):  # locked, disk full, I/O: no
+            # verdict on the file (a file not a database is a DatabaseError, handled below)
+            raise StoreError(
+                msg(
+                    "Cannot read the read-audit file {path} ({error}): this says nothing "
+                    "about its integrity.",
+                    path=path,
+                    error=exc.orig,
+                ),
+                hint=msg(
+                    "Free disk space, check the file's permissions, or wait for the process "
+                    "holding it; then run ironriver audit verify again."
+                ),
+            ) from exc
+        return (
+            msg(
+                "reads chain: the read-audit file {path} cannot be read ({error}): it was "
+                "overwritten or replaced; its events are lost unless it is restored",
+                path=path,
+                error=exc.orig,
+            ),
+            frozenset(),
+        )
+    finally:
+        engine.dispose()
+    if app_id != APPLICATION_ID:
+        return (
+            msg(
+                "reads chain: {path} is not marked as a read-audit file (its application_id "
+                "was changed, or another file was put in its place); its events cannot be "
+                "checked",
+                path=path,
+            ),
+            tables,
+        )
+    return None, tables
