@@ -1,5 +1,6 @@
 """The `ironriver` command: one click group; each command opens the store, calls one library
-function and renders the result (a table for people, `--json` for programs)."""
+function and renders the result (a table for people, `--json` for programs). The `audit`
+commands are in `cli_audit.py`; the capability groups in `LAZY_COMMANDS`, in their packages."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, TextIO
 
 import click
 
+from ironriver.cli_audit import audit
 from ironriver.cli_i18n import localize_help, speak_click
 from ironriver.cli_support import app_context, common_options, table, undecodable_argument
 from ironriver.errors import (
@@ -30,19 +31,17 @@ from ironriver.i18n import (
     msg,
     nt,
     parse_lang,
-    render,
     set_lang,
     t,
 )
 from ironriver.logs import LEVELS, get_logger
 from ironriver.logs import configure as configure_logging
 from ironriver.model.labels import prop_label, schema_label
-from ironriver.policy import DEFAULT_PRINCIPALS_YAML, authorize_export, entity_dict, require_role
+from ironriver.policy import DEFAULT_PRINCIPALS_YAML, authorize_export, entity_dict
 from ironriver.policy import retract as retract_statements
 from ironriver.policy.table import write_statements
 from ironriver.scratch import Terminated, replacing, terminate_like_interrupt
 from ironriver.settings import shown_url
-from ironriver.store import EventFilter
 
 log = get_logger(__name__)
 
@@ -564,223 +563,7 @@ def retract(
     )
 
 
-@cli.group()
-def audit() -> None:
-    """Read and verify the hash-chained audit log: a writes chain (ingests and other data
-    changes, in the store) and a reads chain (reads, searches, exports; beside a SQLite
-    store, in its read-audit file STORE.read-audit.sqlite)."""
-
-
-@audit.command("verify")
-@common_options
-@click.pass_context
-def audit_verify(ctx: click.Context) -> None:
-    """Check that no audit event was edited, removed or reordered, in either chain, and that
-    the reads chain still holds every read the writes chain anchored (reads after the newest
-    anchor are not covered yet: see `audit checkpoint`). Writes nothing.
-
-    \b
-    Example: ironriver audit verify --db ironriver.db
-    """
-    app = app_context(ctx)
-    result = app.open_store().audit.verify()
-    data = {
-        "ok": result.ok,
-        "events": result.events,
-        "chains": result.chains,
-        "anchored": result.anchored,
-        "problems": list(result.problems),
-    }
-
-    def human() -> None:
-        names = {"writes": t("writes chain"), "reads": t("reads chain")}
-        chains = ", ".join(f"{names.get(name, name)}: {n}" for name, n in result.chains.items())
-        if result.ok:
-            click.echo(
-                nt(
-                    "Audit log intact: {n:,} event ({chains}).",
-                    "Audit log intact: {n:,} events ({chains}).",
-                    result.events,
-                    chains=chains,
-                )
-            )
-            reads, anchored = result.chains.get("reads", 0), result.anchored
-            click.echo(
-                t(
-                    "Reads anchored in the writes chain: {anchored} of {reads}.",
-                    anchored=anchored,
-                    reads=reads,
-                )
-            )
-            if reads > anchored:
-                click.echo(
-                    nt(
-                        "  The newest is not yet (its removal would go unnoticed): the next "
-                        "ingest, retraction or `ironriver audit checkpoint` anchors it.",
-                        "  The {n} newest are not yet (their removal would go unnoticed): the "
-                        "next ingest, retraction or `ironriver audit checkpoint` anchors them.",
-                        reads - anchored,
-                    )
-                )
-        else:
-            click.echo(
-                nt(
-                    "AUDIT LOG TAMPERED ({n} problem):",
-                    "AUDIT LOG TAMPERED ({n} problems):",
-                    len(result.problems),
-                )
-            )
-            for p in result.problems:
-                click.echo(f"  - {render(p)}")
-
-    app.emit(data, human)
-    if not result.ok:
-        ctx.exit(5)
-
-
-@audit.command("log")
-@common_options
-@click.option(
-    "--limit",
-    default=50,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Show the newest this many matching events (in time order).",
-)
-@click.option("--actor", default=None, help="Only this principal's events.")
-@click.option("--agency", default=None, help="Only events of this agency's principals.")
-@click.option("--action", default=None, help="Only this action (read, search, export, ingest…).")
-@click.option("--target", default=None, help="Only events about this entity id or dataset.")
-@click.option("--since", default=None, help="Only events at or after this date or time (UTC).")
-@click.option("--until", default=None, help="Only events before this date or time (UTC).")
-@click.pass_context
-def audit_log(
-    ctx: click.Context,
-    limit: int,
-    actor: str | None,
-    agency: str | None,
-    action: str | None,
-    target: str | None,
-    since: str | None,
-    until: str | None,
-) -> None:
-    """Show audit events of both chains, the newest matching ones, in time order; the
-    `chain` column says which chain each came from (needs the auditor role).
-
-    \b
-    Example: ironriver audit log --as auditor --action read --target 3f2a...
-             ironriver audit log --as auditor --actor us-atf-analyst --since 2026-11-01
-    """
-    app = app_context(ctx)
-    principal = app.principal()
-    require_role(principal, "auditor", msg("read the audit log"))
-    where = EventFilter(
-        actor=actor,
-        agency=agency.upper() if agency else None,
-        action=action,
-        target=target,
-        since=_iso_time(since, "--since"),
-        until=_iso_time(until, "--until"),
-    )
-    events = list(app.open_store().audit.events(limit=limit, where=where, newest=True))
-    data = [e.__dict__ for e in events]
-    chains = {"writes": t("writes"), "reads": t("reads")}
-    if not events:
-        app.emit(data, lambda: click.echo(t("No audit event matches.")))
-        return
-    app.emit(
-        data,
-        lambda: table(
-            [
-                [
-                    chains.get(e.chain, e.chain),
-                    e.seq,
-                    e.at,
-                    e.actor,
-                    e.action,
-                    e.target[:40],
-                    e.reason,
-                ]
-                for e in events
-            ],
-            [t("chain"), t("seq"), t("at"), t("actor"), t("action"), t("target"), t("reason")],
-        ),
-    )
-
-
-def _iso_time(value: str | None, option: str) -> str | None:
-    """An ISO date or time as the audit log's UTC timestamps compare with it."""
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ConfigError(
-            msg("{option} {value!r} is not a date or time.", option=option, value=value),
-            hint=msg("Write it as 2026-11-29 or 2026-11-29T14:30 (UTC)."),
-        ) from None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-    return parsed.isoformat()
-
-
-@audit.command("restart-reads")
-@common_options
-@click.option("--reason", required=True, help="Why the read-audit file is lost (audited).")
-@click.pass_context
-def audit_restart_reads(ctx: click.Context, reason: str) -> None:
-    """Record that a SQLite store's read-audit file is lost, and start a new one (needs the
-    admin role). Restore the file from a backup instead if you can: its events are gone, and
-    `audit verify` reports the loss (who, when, how many anchored reads) from then on.
-
-    \b
-    Example: ironriver audit restart-reads --db ironriver.db --as loader --reason "disk lost"
-    """
-    app = app_context(ctx)
-    principal = app.principal()
-    require_role(principal, "admin", msg("restart the read-audit log"))
-    store = app.open_store()
-    event = store.audit.restart_reads(principal.name, reason, principal.agency)
-    data = {"event": event.__dict__, "read_file": str(store.audit.read_file)}
-    app.emit(
-        data,
-        lambda: click.echo(
-            t(
-                "New read-audit file {path}; its loss is writes-chain event {seq}.",
-                path=store.audit.read_file,
-                seq=event.seq,
-            )
-        ),
-    )
-
-
-@audit.command("checkpoint")
-@common_options
-@click.option("--reason", default="", help="Why now (recorded; e.g. 'nightly').")
-@click.pass_context
-def audit_checkpoint(ctx: click.Context, reason: str) -> None:
-    """Anchor the reads chain in the writes chain now, so that `audit verify` detects the
-    removal of any read up to here (needs the auditor role). Ingests and retractions anchor
-    too; run this from cron (e.g. nightly) to cover the hours between them. On SQLite it
-    waits for a running ingest to commit.
-
-    \b
-    Example: ironriver audit checkpoint --db ironriver.db --as auditor --reason nightly
-    """
-    app = app_context(ctx)
-    principal = app.principal()
-    require_role(principal, "auditor", msg("checkpoint the audit log"))
-    event = app.open_store().audit.checkpoint(principal.name, reason, principal.agency)
-    app.emit(
-        event.__dict__,
-        lambda: click.echo(
-            t(
-                "Reads chain anchored at read event {read} by writes-chain event {seq}.",
-                read=(event.read_anchor or {}).get("seq"),
-                seq=event.seq,
-            )
-        ),
-    )
+cli.add_command(audit)
 
 
 @cli.group("eval")
