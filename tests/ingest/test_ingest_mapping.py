@@ -532,6 +532,24 @@ def test_ledger_dates_without_a_format_are_iso_and_offsets_are_honoured(
     ]
 
 
+def test_a_ledger_part_keeps_its_name_across_releases(sqlite_store: Store, tmp_path: Path) -> None:
+    """A part is named by what made it, so the same file again adds nothing, also after an
+    upgrade. The name below is the one the release before ledger keys (ddb227b) wrote for
+    this file and mapping: when adding `key` changed it, re-ingesting a file after
+    upgrading appended every row again."""
+    (tmp_path / "s.csv").write_text("folio,serial\nF1,SN1\nF2,SN2\nF3,SN3\n", encoding="utf-8")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "us_atf_sales:\n  agency: ATF\n  country: US\n  marking: AMBER\n  releasable_to: [US]\n"
+        "  queries:\n    - csv_url: s.csv\n      ledger:\n        name: dealer_sales\n"
+        "        columns: {folio: folio, serial: serial}\n",
+        encoding="utf-8",
+    )
+    assert ingest_mapping(sqlite_store, mapping, actor="loader").ledger_rows_new == 3
+    parts = sorted(p.name for p in sqlite_store.ledger_dir.rglob("part-*.parquet"))
+    assert parts == ["part-dae7ed80f01ca619fa354b1a8d68b902.parquet"]
+
+
 def _keyed(tmp_path: Path, rows: list[str], name: str = "week.csv") -> Path:
     (tmp_path / name).write_text("folio,fecha,monto\n" + "".join(r + "\n" for r in rows))
     path = tmp_path / "keyed.yaml"

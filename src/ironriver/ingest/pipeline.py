@@ -43,7 +43,13 @@ from ironriver.ingest.compile import (
     filter_condition,
     ledger_sql,
 )
-from ironriver.ingest.mapping import DatasetMapping, QuerySpec, SourceSpec, load_mapping
+from ironriver.ingest.mapping import (
+    DatasetMapping,
+    LedgerSpec,
+    QuerySpec,
+    SourceSpec,
+    load_mapping,
+)
 from ironriver.ingest.report import ErrorReport, date_format_hint
 from ironriver.ingest.source import (
     connect,
@@ -599,7 +605,7 @@ def _ledger_part(
     # mapping's ledger, the records kept), not by the Parquet bytes, which change with the
     # writer's version
     assert prep.source_digest, "a ledger query's file digest is computed in _prepare"
-    parts = [prep.source_digest, repr(prep.query.ledger), select_sql, str(prep.rejected)]
+    parts = [prep.source_digest, ledger_identity(prep.query.ledger), select_sql, str(prep.rejected)]
     reading = _reading(prep.query.source)
     identity = "\x1f".join([*parts, reading] if reading else parts)
     if key and not int(prep.con.sql(f"SELECT count(*) FROM ({select_sql})").fetchall()[0][0]):
@@ -627,6 +633,23 @@ def _ledger_part(
         )
     )
     return part
+
+
+def ledger_identity(spec: LedgerSpec) -> str:
+    """How a ledger's mapping enters the name of the parts it writes: frozen, as a part's
+    name must not change with ironriver's version (the same file again adds nothing, also
+    after an upgrade). It is the text `repr(spec)` gave before `key` was added, and with a
+    key the text it gives since; a field added later must be written here only when it is
+    not its default, so that parts written before keep their names."""
+    columns = ", ".join(
+        f"LedgerColumn(name={c.name!r}, column={c.column!r}, type={c.type!r}, "
+        f"format={c.format!r}, required={c.required!r})"
+        for c in spec.columns
+    )
+    if len(spec.columns) == 1:
+        columns += ","  # (a tuple of one)
+    key = f", key={spec.key!r}" if spec.key else ""
+    return f"LedgerSpec(name={spec.name!r}, columns=({columns}){key})"
 
 
 def _new_keys(ledgers: LedgerStore, prep: _Prepared, kept: str, result: IngestResult) -> str:
