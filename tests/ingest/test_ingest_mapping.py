@@ -612,6 +612,38 @@ def test_a_keyed_ledger_takes_each_record_of_cumulative_exports_once(
     assert [r[0] for r in _ledger(sqlite_store)] == ["A1", "A2", "A3", "A4", None]
 
 
+def test_a_keyed_ledger_takes_a_mapping_that_gained_a_column(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """The agency adds `price` to its weekly export: the stored parts have no such column,
+    and comparing it with them was a DuckDB binder error (a traceback). A column added since
+    is compared only with the parts that hold it."""
+    path = _keyed(tmp_path, ["A1,2024-01-01,10", "A2,2024-01-02,20"])
+    mapping = path.read_text(encoding="utf-8")
+    path.write_text(mapping.replace("        monto: {column: monto, type: float}\n", ""))
+    assert ingest_mapping(sqlite_store, path, actor="loader").ledger_rows_new == 2
+    path.write_text(mapping, encoding="utf-8")  # the mapping reads monto again
+    week2 = ["A1,2024-01-01,10", "A2,2024-01-02,20", "A3,2024-01-03,30"]
+    second = ingest_mapping(sqlite_store, _keyed(tmp_path, week2, "w2.csv"), actor="loader")
+    assert (second.ledger_rows, second.ledger_rows_new) == (3, 1)
+    # A1's monto was not stored (no conflict to see); A3's was, with 30
+    week3 = ["A1,2024-01-01,11", "A3,2024-01-03,31"]
+    with pytest.raises(IngestError) as err:
+        ingest_mapping(sqlite_store, _keyed(tmp_path, week3, "w3.csv"), actor="loader")
+    assert "1 record of 2 rejected" in err.value.message
+    [bad] = _report(tmp_path / "keyed.yaml.errors.csv")
+    assert (bad["row"], bad["value"], bad["reason"]) == (
+        "2",
+        "A3",
+        "key already stored with other values",
+    )
+    assert _ledger(sqlite_store) == [
+        ("A1", "2024-01-01", None),
+        ("A2", "2024-01-02", None),
+        ("A3", "2024-01-03", 30.0),
+    ]
+
+
 def test_two_ingests_of_overlapping_exports_at_once_append_a_new_key_once(
     tmp_path: Path,
 ) -> None:

@@ -164,3 +164,33 @@ def test_sensitive_ledger_rows_need_a_reason(sqlite_store: Store) -> None:
     assert rows == [(2,)]
     with pytest.raises(NotFound):  # nothing of it visible: as if there were no ledger
         View(sqlite_store, Principal("f", "FGR", "MX")).ledger("sales")
+
+
+def test_parts_disagreeing_on_a_columns_type_are_read_as_text(tmp_path: Path) -> None:
+    """CBP's `crossings.week` is an integer, SSPC's a date: a principal who may see both
+    parts read a DuckDB conversion error (one agency's part made every other's rows
+    unreadable); it now reads both, that column as text. One who sees one part keeps its
+    type. A ledger column named `filename` (DuckDB's name for a part's file, which the
+    label read asked for) used to break every ledger read too."""
+    store = LedgerStore(tmp_path)
+    both = frozenset({"US", "MX"})
+    store.write(
+        "us_cbp_crossings",
+        "crossings",
+        AccessLabel("CBP", "US", Marking.AMBER, both),
+        pa.table({"folio": ["C1"], "week": [202401], "filename": ["scan1.pdf"]}),
+    )
+    store.write(
+        "mx_sspc_cruces",
+        "crossings",
+        AccessLabel("SSPC", "MX", Marking.AMBER, frozenset({"MX"})),
+        pa.table({"folio": ["S1"], "week": pa.array([19730], pa.date32())}),
+    )
+    con = duckdb.connect()
+    mx = store.visible_relation(con, "crossings", Principal("ana", "SSPC", "MX"))
+    assert sorted(mx.project("folio, week, filename").fetchall()) == [
+        ("C1", "202401", "scan1.pdf"),
+        ("S1", "2024-01-08", None),
+    ]
+    us = store.visible_relation(con, "crossings", Principal("bob", "CBP", "US"))
+    assert us.project("folio, week").fetchall() == [("C1", 202401)]

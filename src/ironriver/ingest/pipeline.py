@@ -65,6 +65,7 @@ from ironriver.ingest.validate import (
     check_sql,
     duplicate_check_sql,
     key_conflict_sql,
+    stored_keys,
 )
 from ironriver.logs import get_logger
 from ironriver.policy import Principal, authorize_ingest
@@ -190,8 +191,8 @@ def _prepare(
             con.execute(f"CREATE TEMP VIEW led AS {sql}")
             checks += [check_sql(c, "led") for c in lchecks]
             if query.ledger.key:
-                names = [c.name for c in query.ledger.columns]
-                checks += key_conflict_sql(names, list(query.ledger.key), stored or [])
+                types = {c.name: c.type for c in query.ledger.columns}
+                checks += key_conflict_sql(types, list(query.ledger.key), stored or [])
         rejected = build_bad_table(con, checks)
         rejected_rows = pa.array([], pa.int64())
         if rejected:
@@ -669,13 +670,13 @@ def _new_keys(ledgers: LedgerStore, prep: _Prepared, kept: str, result: IngestRe
     count = f"SELECT count(*) FROM led WHERE {kept}"
     result.ledger_rows += int(prep.con.sql(count).fetchall()[0][0])
     stored = ledgers.parts(prep.mapping.name, prep.query.ledger.name)
-    if not stored:
+    types = {c.name: c.type for c in prep.query.ledger.columns}
+    old = stored_keys(stored, types, list(prep.query.ledger.key))
+    if old is None:  # no part holds a key yet
         return f"{first} ORDER BY _row"
-    files = "[" + ", ".join(literal(str(p)) for p in stored) + "]"
-    same = " AND ".join(f"o.{k} = n.{k}" for k in key)
     return (
-        f"{first} n WHERE NOT EXISTS (SELECT 1 FROM read_parquet({files}, union_by_name = true) o "
-        f"WHERE {same}) ORDER BY _row"
+        f"{first} n WHERE NOT EXISTS (SELECT 1 FROM {old.source} o "
+        f"WHERE {old.same(list(prep.query.ledger.key))}) ORDER BY _row"
     )
 
 

@@ -19,13 +19,18 @@ be a view that types its values as it is read), then splits the few matching row
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ironriver.i18n import t
 from ironriver.ingest.compile import Check
 from ironriver.ingest.sqltext import ident, literal
+from ironriver.store.ledger import PART_COLUMN, column_types, parts_sql
 
 _ROW = "\x00"  # stands for the row number in a translated template (never in a template)
 
@@ -131,19 +136,80 @@ def build_bad_table(con: duckdb.DuckDBPyConnection, selects: list[str], table: s
     return int(row[0][0]) if row else 0
 
 
+_ARROW_TYPES = {
+    "string": pa.string(),
+    "integer": pa.int64(),
+    "float": pa.float64(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us"),
+}
+
+
+@dataclass(frozen=True)
+class StoredKeys:
+    """How a file's ledger rows (`n`) are compared with the rows a keyed ledger's parts
+    already hold (`o`), when the mapping changed since they were written: a column the
+    parts lack (added since) is not compared, in the parts that lack it; a column stored
+    with another type (a mapping that changed it) is compared as text."""
+
+    source: str  # FROM item over the stored parts, with `_part` naming each row's file
+    pairs: dict[str, tuple[str, str]]  # column -> (stored value over o, new value over n)
+    only_in: dict[str, list[str]]  # column -> the parts holding it, when not all do
+
+    def same(self, key: list[str]) -> str:
+        return " AND ".join("{} = {}".format(*self.pairs[k]) for k in key)
+
+    def differs(self) -> str:
+        out = []
+        for c, (old, new) in self.pairs.items():
+            test = f"{old} IS DISTINCT FROM {new}"
+            if c in self.only_in:
+                files = ", ".join(literal(p) for p in self.only_in[c])
+                test = f"(o.{PART_COLUMN} IN ({files}) AND {test})"
+            out.append(test)
+        return " OR ".join(out) or "FALSE"
+
+
+def stored_keys(stored: list[Path], types: Mapping[str, str], key: list[str]) -> StoredKeys | None:
+    """`StoredKeys` for a ledger whose columns are `types` (name -> ledger type) and whose
+    parts are `stored`; None when no part holds every key column (none holds a key)."""
+    if not stored:
+        return None
+    held = column_types(stored)
+    if any(k not in held for k in key):
+        return None
+    pairs: dict[str, tuple[str, str]] = {}
+    only_in: dict[str, list[str]] = {}
+    text = []
+    for c, kind in types.items():
+        if c not in held:
+            continue  # added since: no stored value to differ from
+        col = ident(c)
+        if held[c] == {_ARROW_TYPES[kind]}:
+            pairs[c] = (f"o.{col}", f"n.{col}")
+        else:
+            text.append(c)
+            pairs[c] = (f"o.{col}", f"CAST(n.{col} AS VARCHAR)")
+        having = [str(p) for p in stored if c in pq.read_schema(p).names]
+        if len(having) < len(stored):
+            only_in[c] = having
+    return StoredKeys(parts_sql(stored, text, part_column=True), pairs, only_in)
+
+
 def key_conflict_sql(
-    columns: list[str], key: list[str], stored: list[Path], table: str = "led"
+    types: Mapping[str, str], key: list[str], stored: list[Path], table: str = "led"
 ) -> list[str]:
-    """SELECTs of (_row, column, value, reason) for ledger rows of `table` whose `key` (a
-    ledger's record key) repeats with other values: an earlier row's of the file, or a row
-    the ledger's `stored` parts already hold (rows are kept as first stored; a record
-    whose values changed is not a repeat to skip but a conflict to report). Rows with a
-    key column empty have no key."""
+    """SELECTs of (_row, column, value, reason) for ledger rows of `table` (columns `types`:
+    name -> ledger type) whose `key` (a ledger's record key) repeats with other values: an
+    earlier row's of the file, or a row the ledger's `stored` parts already hold (rows are
+    kept as first stored; a record whose values changed is not a repeat to skip but a
+    conflict to report). Rows with a key column empty have no key."""
     keys = ", ".join(ident(k) for k in key)
     named = " AND ".join(f"{ident(k)} IS NOT NULL" for k in key)
     shown = " || '/' || ".join(f"CAST({ident(k)} AS VARCHAR)" for k in key)
     column = literal(", ".join(key))
-    cols = ", ".join(ident(c) for c in columns)
+    cols = ", ".join(ident(c) for c in types)
     before, _, after = t("key repeats row {row}'s with other values", row=_ROW).partition(_ROW)
     reason = f"{literal(before)} || CAST(_first AS VARCHAR) || {literal(after)}"
     selects = [
@@ -152,16 +218,13 @@ def key_conflict_sql(
         f"count(DISTINCT hash({cols})) OVER (PARTITION BY {keys}) AS _versions "
         f"FROM {ident(table)} WHERE {named}) WHERE _versions > 1 AND _row <> _first"
     ]
-    if stored:
-        files = "[" + ", ".join(literal(str(p)) for p in stored) + "]"
-        old = f"read_parquet({files}, union_by_name = true)"
-        same = " AND ".join(f"o.{ident(k)} = n.{ident(k)}" for k in key)
-        differs = " OR ".join(f"o.{ident(c)} IS DISTINCT FROM n.{ident(c)}" for c in columns)
+    old = stored_keys(stored, types, key)
+    if old is not None:
         stored_reason = literal(t("key already stored with other values"))
         nshown = " || '/' || ".join(f"CAST(n.{ident(k)} AS VARCHAR)" for k in key)
         selects.append(
             f'SELECT n._row, {column} AS "column", {nshown} AS value, {stored_reason} AS reason '
-            f"FROM {ident(table)} n WHERE EXISTS (SELECT 1 FROM {old} o WHERE {same} AND "
-            f"({differs}))"
+            f"FROM {ident(table)} n WHERE EXISTS (SELECT 1 FROM {old.source} o WHERE "
+            f"{old.same(key)} AND ({old.differs()}))"
         )
     return selects

@@ -46,6 +46,9 @@ LABEL_COLUMNS = ("_owner_agency", "_owner_country", "_marking", "_releasable_to"
 
 HIDDEN_COLUMNS = ("_dataset", *LABEL_COLUMNS, "_source_ref")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+PART_COLUMN = "_part"
+"""The column DuckDB adds to name each row's part file, when asked (`filename = '_part'`):
+a ledger column may be called `filename`, not `_part` (a leading `_` is reserved)."""
 KEY_LOCK = ".ironriver-keys.lock"
 """The lock file of a keyed ledger's folder (`LedgerStore.key_lock`)."""
 
@@ -217,8 +220,9 @@ class LedgerStore:
             raise _no_ledger(ledger)
         paths = [str(p) for p in files]
         labels = con.execute(
-            "SELECT DISTINCT filename, _owner_agency, _owner_country, _marking, _releasable_to "
-            "FROM read_parquet(?, filename = true, union_by_name = true)",
+            f"SELECT DISTINCT {PART_COLUMN}, _owner_agency, _owner_country, _marking, "
+            f"_releasable_to FROM read_parquet(?, filename = '{PART_COLUMN}', "
+            "union_by_name = true)",
             [paths],
         ).fetchall()
         visible: set[tuple[str, str, str, str]] = set()
@@ -240,11 +244,67 @@ class LedgerStore:
             raise _no_ledger(ledger)
         allowed = [list(t) for t in sorted(visible)]
         return con.sql(
-            "SELECT * FROM read_parquet(?, union_by_name = true) "
+            f"SELECT * FROM {parts_sql([Path(p) for p in keep])} "
             "WHERE list_contains(?, [_owner_agency, _owner_country, _marking, "
             "coalesce(_releasable_to, '')])",
-            params=[keep, allowed],
+            params=[allowed],
         )
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _same_kind(types: set[pa.DataType]) -> bool:
+    """Whether DuckDB reads columns of these types as one (numbers as a number, dates and
+    times as a timestamp): else a column is read as text."""
+    kinds = (pa.types.is_integer, pa.types.is_floating, pa.types.is_temporal)
+    return len(types) == 1 or any(
+        all(kind(t) for t in types) for kind in (lambda t: kinds[0](t) or kinds[1](t), kinds[2])
+    )
+
+
+def column_types(paths: Iterable[Path]) -> dict[str, set[pa.DataType]]:
+    """The types each column has in the parts `paths` (from their footers: no rows read);
+    a column a part lacks is absent from that part's set."""
+    out: dict[str, set[pa.DataType]] = {}
+    for path in paths:
+        for f in pq.read_schema(path):
+            if not pa.types.is_null(f.type):
+                out.setdefault(f.name, set()).add(f.type)
+    return out
+
+
+def parts_sql(paths: list[Path], text: Iterable[str] = (), part_column: bool = False) -> str:
+    """A FROM item reading the parts `paths` as one table, columns matched by name (a part
+    lacking a column gives NULL there). A column whose parts disagree on its type (one
+    dataset's `week` an integer, another's a date, or a mapping that changed it) is read as
+    text in every part, as are the columns `text` names: DuckDB would pick one of the types
+    and fail at the first value that is not of it, so one agency's part would make the rows
+    of every other unreadable. With `part_column`, `_part` (PART_COLUMN) names each row's
+    file."""
+    types = column_types(paths)
+    as_text = {c for c, kinds in types.items() if not _same_kind(kinds)} | set(text)
+    # one read per set of parts that agree on those columns' types (most often: one)
+    groups: dict[tuple[tuple[str, str], ...], list[Path]] = {}
+    for path in paths:
+        schema = pq.read_schema(path)
+        these = tuple(sorted((c, str(schema.field(c).type)) for c in as_text if c in schema.names))
+        groups.setdefault(these, []).append(path)
+    selects = []
+    for these, group in groups.items():
+        cast = [c for c, _type in these]
+        files = "[" + ", ".join(_quoted(str(p)) for p in group) + "]"
+        named = f", filename = '{PART_COLUMN}'" if part_column else ""
+        source = f"read_parquet({files}, union_by_name = true{named})"
+        if cast:
+            replaced = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in cast)
+            selects.append(f"SELECT * REPLACE ({replaced}) FROM {source}")
+        else:
+            selects.append(f"SELECT * FROM {source}")
+    if len(selects) == 1 and not next(iter(groups)):
+        return selects[0].removeprefix("SELECT * FROM ")
+    return "(" + " UNION ALL BY NAME ".join(selects) + ")"
 
 
 def _no_ledger(ledger: str) -> NotFound:
