@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -40,7 +41,7 @@ from ironriver.model.labels import prop_label, schema_label
 from ironriver.policy import DEFAULT_PRINCIPALS_YAML, authorize_export, entity_dict
 from ironriver.policy import retract as retract_statements
 from ironriver.policy.table import write_statements
-from ironriver.scratch import Terminated, replacing, terminate_like_interrupt
+from ironriver.scratch import InterruptSignals, Terminated, replacing
 from ironriver.settings import shown_url
 
 log = get_logger(__name__)
@@ -704,11 +705,13 @@ def model_dir(target: Path) -> None:
 
 
 def main() -> None:
-    terminate_like_interrupt()  # SIGTERM cleans up as Ctrl-C does
+    signals = InterruptSignals()
+    signals.install()  # SIGTERM cleans up as Ctrl-C does
     try:
-        _main()
+        _main(signals)
     except BaseException as exc:
-        if not _interrupted(exc):
+        signum = _stopped_by(exc, signals)
+        if signum is None:
             raise
         # every write is one transaction or a file renamed into place once whole, and an
         # interrupt during an ingest's commit waits for its ledger parts (HeldInterrupts)
@@ -721,38 +724,50 @@ def main() -> None:
             ),
             err=True,
         )
-        sys.exit(143 if _terminated(exc) else 130)  # 128 + the signal, as shells report it
+        sys.exit(128 + signum)  # 130 for Ctrl-C, 143 for SIGTERM, as shells report them
 
 
-def _main() -> None:
+def _main(signals: InterruptSignals) -> None:
     localize_help(cli, current_lang())  # `--help` may come before `--lang` is read
     try:
         rc = cli(standalone_mode=False, prog_name="ironriver")
         if isinstance(rc, int) and rc:
             sys.exit(rc)
     except click.exceptions.Abort as exc:
-        if _interrupted(exc):
+        if signals.received is not None or _interrupted(exc):
             raise
         click.echo(t("Aborted."), err=True)
         sys.exit(1)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
+        if signals.received is not None:
+            raise  # the signal's exception, reported as an error on its way here
         exc.show()
         sys.exit(exc.exit_code)
 
 
+def _stopped_by(exc: BaseException, signals: InterruptSignals) -> int | None:
+    """The signal that stopped the command with `exc`, else None (`exc` goes on as it is):
+    the one our handler heard, whatever error came of it, else one the exception shows (a
+    handler of a library's own ran instead of ours). A command that ended well after all
+    ended well."""
+    if isinstance(exc, SystemExit) and not exc.code:
+        return None
+    if signals.received is not None:
+        return signals.received
+    if any(isinstance(e, Terminated) for e in _causes(exc)):
+        return signal.SIGTERM
+    return signal.SIGINT if _interrupted(exc) else None
+
+
 def _interrupted(exc: BaseException) -> bool:
-    """Whether `exc` comes from Ctrl-C (SIGINT) or SIGTERM: a KeyboardInterrupt (`Terminated`
+    """Whether `exc` shows Ctrl-C (SIGINT) or SIGTERM: a KeyboardInterrupt (`Terminated`
     for SIGTERM), click's Abort made of one, an error raised while handling one (ADBC's
     SIGINT handler tries to cancel its statement and raises the driver's "not implemented"
     from the KeyboardInterrupt), or DuckDB's own error for a query the signal stopped (we
     never interrupt queries ourselves)."""
     return any(isinstance(e, KeyboardInterrupt) or _duckdb_interrupt(e) for e in _causes(exc))
-
-
-def _terminated(exc: BaseException) -> bool:
-    return any(isinstance(e, Terminated) for e in _causes(exc))
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:

@@ -1,7 +1,9 @@
 """Scratch files and folders of a running write (statement stages, sort and spill folders),
 named after their owner process so that a later run can remove those a killed process left;
-`replacing(path)`, for a file that must appear whole or not at all; and `HeldInterrupts`, which
-holds Ctrl-C and SIGTERM back over the few steps that must finish once a commit is made.
+`replacing(path)`, for a file that must appear whole or not at all; `InterruptSignals`, which
+makes SIGTERM stop the command line as Ctrl-C does and remembers which came; and
+`HeldInterrupts`, which holds both back over the few steps that must finish once a commit is
+made.
 
 Every scratch name holds `owner_tag()`: this host's name (letters, digits and `_` only) and
 the process id, as `<host>.<pid>`. `sweep(directory)` removes the scratch entries of that
@@ -107,22 +109,35 @@ def replacing(path: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+_HELD = (signal.SIGINT, signal.SIGTERM)
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM (a service manager or `kill` stopping the command), raised like Ctrl-C's
-    KeyboardInterrupt so that the same clean-up runs (see `terminate_like_interrupt`)."""
+    KeyboardInterrupt so that the same clean-up runs (see `InterruptSignals`)."""
 
 
-def terminate_like_interrupt() -> None:
-    """Make SIGTERM raise `Terminated` in the main thread, as SIGINT raises KeyboardInterrupt
-    (the command line does this; a library caller keeps its own handlers)."""
+class InterruptSignals:
+    """Ctrl-C (SIGINT) raises KeyboardInterrupt and SIGTERM `Terminated` in the main thread
+    once `install()`ed (the command line does this; a library caller keeps its own
+    handlers), and `received` keeps the first of them that came.
 
-    def terminate(signum: int, frame: FrameType | None) -> None:
-        raise Terminated
+    The exception alone cannot tell: a library between the handler and the command may report
+    it as an error of its own, dropping it. ADBC pulling rows from a Python generator raises an
+    OperationalError that only names it; DuckDB ends a query a signal stopped with a bare
+    "Query interrupted", whichever signal it was."""
 
-    signal.signal(signal.SIGTERM, terminate)
+    def __init__(self) -> None:
+        self.received: int | None = None
 
+    def install(self) -> None:
+        for signum in _HELD:
+            signal.signal(signum, self._raise)
 
-_HELD = (signal.SIGINT, signal.SIGTERM)
+    def _raise(self, signum: int, frame: FrameType | None) -> None:
+        if self.received is None:
+            self.received = signum
+        raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
 
 
 class HeldInterrupts:

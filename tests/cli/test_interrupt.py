@@ -177,3 +177,70 @@ def test_held_signals_are_delivered_on_release_to_the_handlers_before() -> None:
         assert heard == [signal.SIGTERM]
     finally:
         signal.signal(signal.SIGTERM, before)
+
+
+# Runs `ironriver` with the sorted lookup rows of the staging step replaced by a stream that
+# sends the process a signal from inside it, where ADBC pulls rows from a Python generator
+# (`where == "adbc"`: ADBC reports the handler's exception as an OperationalError of its own,
+# naming it but without a cause), or on the way there, reported as DuckDB reports a query a
+# signal stopped (`"duckdb"`: a bare "Query interrupted", which does not say which signal;
+# DuckDB itself notices a signal too unreliably to be the test).
+SIGNALLED_STAGING = """
+import os, signal, sys
+import pyarrow as pa
+from ironriver.store import staging
+from ironriver.cli import main
+
+where, signum = sys.argv[1], int(sys.argv[2])
+real = staging.LookupSorter.sorted
+
+def signalled(self, i):
+    if where == "duckdb":
+        try:
+            os.kill(os.getpid(), signum)
+        except KeyboardInterrupt:
+            pass  # DuckDB's error comes instead, with no cause or context
+        raise RuntimeError("Query interrupted")
+    reader = real(self, i)
+
+    def batches():
+        os.kill(os.getpid(), signum)
+        yield from reader
+
+    return pa.RecordBatchReader.from_batches(reader.schema, batches())
+
+staging.LookupSorter.sorted = signalled
+sys.argv[:3] = ["ironriver"]
+main()
+"""
+
+
+@pytest.mark.parametrize(
+    ("where", "signum", "code"),
+    [
+        ("adbc", signal.SIGTERM, 143),
+        ("adbc", signal.SIGINT, 130),
+        ("duckdb", signal.SIGTERM, 143),
+    ],
+)
+def test_a_signal_a_library_reports_as_its_own_error_still_ends_cleanly(
+    tmp_path: Path, where: str, signum: int, code: int
+) -> None:
+    """The signal the handler heard decides: one clean message, 143 for SIGTERM (130 for
+    Ctrl-C), no traceback, the store as it was."""
+    mapping = _world(tmp_path, rows=2_000)
+    assert _run(tmp_path, "init", "--db", "s.db") == 0
+    command = [sys.executable, "-c", SIGNALLED_STAGING, where, str(int(signum))]
+    args = ["ingest", str(mapping), "--db", "s.db", "--as", "us-atf-analyst"]
+    done = subprocess.run(
+        [*command, *args], cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == code, done.stderr
+    assert "Interrupted. Nothing was half-written" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and "Error" not in done.stderr, done.stderr
+    with sqlite3.connect(tmp_path / "s.db") as con:
+        assert con.execute("SELECT count(*) FROM statements").fetchone() == (0,)
+    assert LedgerStore(tmp_path / "s.db.ledgers").ledgers() == []
+    assert _run(tmp_path, "audit", "verify", "--db", "s.db") == 0
+    leftovers = [p.name for p in tmp_path.rglob("*") if "stage" in p.name or "ingest-" in p.name]
+    assert leftovers == []
