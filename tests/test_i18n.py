@@ -4,6 +4,9 @@ and help."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -286,3 +289,35 @@ def test_value_types_read_as_words_in_both_languages() -> None:
     assert type_label("integer", "es") == "número entero"  # a ledger column type: ours
     assert type_label("timestamp", "en") == "date and time"
     assert type_label("no-such-type", "es") == "no-such-type"
+
+
+def test_clicks_words_built_with_the_command_tree_follow_lang() -> None:
+    """Click asks for some of its words once, as the command tree is built (at import): the
+    version message, `Path`'s metavar (PATH / RUTA). They follow `--lang` all the same, in
+    one process, lazily loaded groups included."""
+    _, es = _run("--lang", "es", "--version")
+    assert ", versión " in es
+    _, es = _run("--lang", "es", "export", "--help")
+    assert "--out RUTA" in es and "PATH" not in es
+    _, es = _run("--lang", "es", "world", "generate", "--help")
+    assert "--out RUTA" in es and "PATH" not in es
+    for command in (["export"], ["world", "generate"]):  # the same process, English again
+        _, en = _run("--lang", "en", *command, "--help")
+        assert "--out PATH" in en and "RUTA" not in en
+    _, en = _run("--lang", "en", "--version")
+    assert ", version " in en
+
+
+def test_lang_wins_over_the_language_the_command_line_was_imported_in(tmp_path: Path) -> None:
+    def run(*args: str) -> str:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("IRONRIVER_")}
+        env[LANG_ENV] = "es"
+        command = [sys.executable, "-m", "ironriver", "--lang", "en", *args]
+        done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert run("--version").startswith("ironriver, version ")
+    assert "Show the version and exit." in run("--help")
+    out = run("export", "--help")
+    assert "--out PATH" in out and "RUTA" not in out and "Output file" in out

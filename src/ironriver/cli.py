@@ -121,7 +121,9 @@ class IronriverGroup(click.Group):
 
 
 @click.group(cls=IronriverGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="ironriver")
+# the help given (click's own would be in the language at import, as click cleans it up into
+# a plain string); the message is click's, in the language of the moment (`ClickText`)
+@click.version_option(package_name="ironriver", help="Show the version and exit.")
 @click.option(
     "--log-level",
     type=click.Choice(LEVELS, case_sensitive=False),

@@ -5,13 +5,19 @@ option", "Missing argument", "Invalid value for ..."), translated from the catal
 
 Click marks its own texts for gettext (each of its modules imports `gettext as _` and
 `ngettext`); `speak_click()` points those names at our catalogs (`click.po`) in the current
-language, so click's errors and help words need no rewriting after the fact."""
+language, so click's errors and help words need no rewriting after the fact. Click asks for
+some of them once, as the command tree is built (at import, before `--lang` is read): the
+version message, `Path`'s metavar words (PATH, FILE). Those come back as `ClickText`, which
+keeps its English: `localize_help` puts the words in the reader's language with the rest of
+the help, and the message is put in it as it is formatted. (An option's help click gives is
+a plain string by then: give it yourself, as `--version`'s is.)"""
 
 from __future__ import annotations
 
 import importlib
 import inspect
 from collections.abc import Iterable
+from typing import Any
 
 import click
 
@@ -33,15 +39,32 @@ CLICK_MODULES = (
 HELP_OPTION = "Show this message and exit."
 
 
+class ClickText(str):
+    """One of click's texts in the language of the moment click asked for it, keeping its
+    English (`english`): one asked for as the command tree is built can be shown later in
+    another language (`localize_help`), and formatting it with `%` (click's version message)
+    uses the language of the moment it is formatted."""
+
+    english: str
+
+    def __new__(cls, english: str, lang: Lang) -> ClickText:
+        text = super().__new__(cls, translate(english, lang))
+        text.english = english
+        return text
+
+    def __mod__(self, values: Any) -> str:
+        return str(translate(self.english, current_lang()) % values)
+
+
 def click_gettext(message: str) -> str:
     """Click's `_`: `message` in the current language."""
-    return translate(message, current_lang())
+    return ClickText(message, current_lang())
 
 
 def click_ngettext(singular: str, plural: str, n: int) -> str:
     """Click's `ngettext`. Spanish chooses its form as English does (one, or other), so each
     form is a plain entry of the catalog."""
-    return translate(singular if n == 1 else plural, current_lang())
+    return ClickText(singular if n == 1 else plural, current_lang())
 
 
 def speak_click() -> None:
@@ -109,6 +132,9 @@ def localize_help(command: click.Command, lang: Lang) -> None:
         original = param.__dict__.setdefault("_ironriver_help", getattr(param, "help", None))
         if original:
             setattr(param, "help", translate_help(original, lang))  # noqa: B010
+        name = getattr(param.type, "name", None)  # `Path`'s: the metavar, PATH or RUTA
+        if isinstance(name, ClickText):
+            param.type.name = ClickText(name.english, lang)
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             localize_help(sub, lang)
