@@ -321,3 +321,23 @@ def test_lang_wins_over_the_language_the_command_line_was_imported_in(tmp_path: 
     assert "Show the version and exit." in run("--help")
     out = run("export", "--help")
     assert "--out PATH" in out and "RUTA" not in out and "Output file" in out
+
+
+def test_an_entity_with_no_name_is_captioned_in_the_readers_language(tmp_path: Path) -> None:
+    """FtM captions an entity with no name by its schema's English label ("Membership")."""
+    from samples import MX, table
+
+    db = _db(tmp_path)
+    store = open_store(f"sqlite:///{db}")
+    rows = [("m1", "Membership", "member", "p2"), ("m1", "Membership", "organization", "o1")]
+    with store.writer() as w:
+        w.add_statements(table(MX.name, rows), MX.name, MX.label)
+    store.close()
+    args = ("--db", db, "--as", "mx-fgr-analista", "--reason", "r")
+    _, membership = _run("--lang", "es", "entity", "m1", *args)
+    assert membership.startswith("Membresía: Membresía  (m1)"), membership
+    _, person = _run("--lang", "es", "entity", "p2", *args)
+    [row] = [line for line in person.splitlines() if line.startswith("entrante")]
+    assert row.split()[-1] == "Membresía" and "Membership" not in person, person
+    _, english = _run("--lang", "en", "entity", "m1", *args)
+    assert english.startswith("Membership: Membership  (m1)")

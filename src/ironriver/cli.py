@@ -37,7 +37,7 @@ from ironriver.i18n import (
 )
 from ironriver.logs import LEVELS, get_logger
 from ironriver.logs import configure as configure_logging
-from ironriver.model.labels import prop_label, schema_label
+from ironriver.model.labels import prop_label, schema_label, shown_caption
 from ironriver.policy import DEFAULT_PRINCIPALS_YAML, authorize_export, entity_dict
 from ironriver.policy import retract as retract_statements
 from ironriver.policy.table import write_statements
@@ -337,7 +337,15 @@ def search(
     app.emit(
         data,
         lambda: _table_or_say(
-            [[h.entity_id, schema_label(h.schema), h.caption, h.matched or ""] for h in hits],
+            [
+                [
+                    h.entity_id,
+                    schema_label(h.schema),
+                    shown_caption(h.caption, h.schema),
+                    h.matched or "",
+                ]
+                for h in hits
+            ],
             [t("id"), t("schema"), t("caption"), t("matched")],
             t("No match among the entities you may see."),
         ),
@@ -376,7 +384,8 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
     }
 
     def human() -> None:
-        click.echo(f"{schema_label(ent.schema.name)}: {ent.caption}  ({ent.id})")
+        caption = shown_caption(ent.caption, ent.schema.name)
+        click.echo(f"{schema_label(ent.schema.name)}: {caption}  ({ent.id})")
         # as a reader takes in an entity: its schema's featured properties first (a person's
         # name, then surnames and birth date), then the others by their label
         featured = {name: i for i, name in enumerate(ent.schema.featured)}
@@ -399,7 +408,7 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
                             (n.schema or "") if n.direction == "in" else ent.schema.name, n.prop
                         ),
                         schema_label(n.schema) if n.schema else "?",
-                        n.caption,
+                        shown_caption(n.caption, n.schema),
                     ]
                     for n in neigh
                 ],

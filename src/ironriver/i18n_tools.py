@@ -3,7 +3,7 @@
 Texts come from three places:
 - templates marked in the code with `t(...)`, `msg(...)` or `marked(...)` (found in the syntax tree);
 - the labels, plurals and descriptions of ironriver's own schemata (`model/schema/*.yaml`;
-  FtM's catalogs translate FtM's own);
+  FtM's catalogs translate FtM's own), and FtM's own labels its Spanish catalog lacks;
 - the command line's help: every command's and option's help text, read from the `ironriver`
   command tree itself (so nothing needs marking twice);
 - click's own texts (its errors and help words, marked `_(...)`/`ngettext(...)` in its source,
@@ -126,13 +126,14 @@ def help_texts(texts: Texts | None = None) -> Texts:
 
 
 def model_texts(texts: Texts | None = None) -> Texts:
-    """Labels, plurals and descriptions of ironriver's own schemata (FtM translates its own)."""
+    """Labels, plurals and descriptions of ironriver's own schemata, and the labels of FtM's
+    own that FtM's catalog does not translate (it translates the others)."""
     from ironriver.model import schema_dir
-    from ironriver.model.labels import ftm_translates, yaml_texts
+    from ironriver.model.labels import ftm_label_texts, ftm_translates, yaml_texts
 
     texts = texts or Texts()
-    for text, place in yaml_texts(schema_dir()):
-        if not ftm_translates(text, "es"):  # else FtM's own catalog is used
+    for text, place in [*yaml_texts(schema_dir()), *ftm_label_texts()]:
+        if text and not ftm_translates(text, "es"):  # else FtM's own catalog is used
             texts.places[text].append(place)
     return texts
 

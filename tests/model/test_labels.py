@@ -4,7 +4,13 @@ ours for ironriver's."""
 from __future__ import annotations
 
 from ironriver.i18n import use_lang
-from ironriver.model.labels import ftm_translates, prop_label, schema_label
+from ironriver.model.labels import (
+    ftm_translates,
+    prop_label,
+    schema_label,
+    shown_caption,
+    type_label,
+)
 
 
 def test_ftm_schemata_use_ftms_catalog() -> None:
@@ -26,3 +32,20 @@ def test_english_and_unknown_names() -> None:
     assert prop_label("Sale", "dealerLicense", "en") == "Dealer licence (FFL)"
     assert schema_label("NoSuchSchema", "es") == "NoSuchSchema"
     assert prop_label("Firearm", "noSuchProp", "es") == "noSuchProp"
+
+
+def test_ftm_labels_its_catalog_lacks_come_from_ours() -> None:
+    assert not ftm_translates("Bank account", "es")
+    assert schema_label("BankAccount", "es") == "Cuenta bancaria"
+    assert prop_label("Person", "eyeColor", "es") == "Color de ojos"
+    assert type_label("ip", "es") == "dirección IP"
+
+
+def test_a_caption_standing_in_for_a_name_is_the_readers_label() -> None:
+    """FtM's caption of an entity with no name is its schema's English label."""
+    assert shown_caption("Membership", "Membership", "es") == "Membresía"  # FtM's catalog
+    assert shown_caption("Recovery", "Recovery", "es") == "Aseguramiento"  # ours
+    assert shown_caption("Bank account", "BankAccount", "es") == "Cuenta bancaria"
+    assert shown_caption("Membership", "Membership", "en") == "Membership"
+    assert shown_caption("Juan Pérez", "Person", "es") == "Juan Pérez"  # a name: data
+    assert shown_caption("r1", None, "es") == "r1"  # (a neighbour not visible)

@@ -3,7 +3,12 @@
 FtM translates its own schemata's labels (its `followthemoney` catalogs: "Person" ->
 "Persona"); ironriver's schemata (`model/schema/*.yaml`) are translated by our catalog
 (`locale/es/LC_MESSAGES/model.po`; `ironriver.i18n_tools` collects their labels and
-descriptions from the YAML). Tables for people show labels; `--json` keeps the names.
+descriptions from the YAML), and so are FtM's labels its Spanish catalog leaves out ("Bank
+account"; `ftm.po`, collected by `ftm_label_texts`). Tables for people show labels;
+`--json` keeps the names.
+
+An entity with no name (nor other caption property) has FtM's English label of its schema as
+its caption ("Membership"): `shown_caption` puts that one in the reader's language.
 """
 
 from __future__ import annotations
@@ -79,6 +84,18 @@ def prop_label(schema: str, prop: str, lang: Lang | None = None) -> str:
     return _text(str(found._label), lang or current_lang())
 
 
+def shown_caption(caption: str, schema: str | None, lang: Lang | None = None) -> str:
+    """An entity's caption as a reader sees it: FtM's stand-in for a missing name, its
+    schema's English label, as `schema_label` says it; a name stays as it is (a name that is
+    the English label itself shows as the label too: it says the same)."""
+    from ironriver.model import get_model
+
+    found = get_model().get(schema) if schema else None
+    if found is None or caption != found._label:
+        return caption
+    return schema_label(found.name, lang)
+
+
 def type_label(name: str, lang: Lang | None = None) -> str:
     """A value type as a reader says it inside a sentence ("not a valid {type}"): an FtM
     property type by FtM's label ("phone number", "número de teléfono"), a ledger column type
@@ -93,6 +110,21 @@ def type_label(name: str, lang: Lang | None = None) -> str:
         return name
     label = _text(str(ftm_type.label), lang)  # the English text (FtM marks it with N_)
     return label if label[1:2].isupper() else label[:1].lower() + label[1:]
+
+
+def ftm_label_texts() -> Iterator[tuple[str, str]]:
+    """(text, place) for every label of FtM's own model a reader may see: its schemata's, their
+    properties' (reverse ones included) and its property types'."""
+    from followthemoney import model
+    from followthemoney.types import registry
+
+    for schema in sorted(model.schemata.values(), key=lambda s: s.name):
+        yield str(schema._label).strip(), f"followthemoney: {schema.name}"
+        for prop in sorted(schema.properties.values(), key=lambda p: p.name):
+            if prop.schema is schema:  # (not each schema that inherits it)
+                yield str(prop._label).strip(), f"followthemoney: {schema.name}.{prop.name}"
+    for kind in sorted(registry.types, key=lambda k: k.name):
+        yield str(kind.label).strip(), f"followthemoney: type {kind.name}"
 
 
 def yaml_texts(folder: Path) -> Iterator[tuple[str, str]]:
