@@ -147,3 +147,25 @@ def test_several_mappings_in_one_command_each_in_its_transaction(
     store.close()
     reported = CliRunner().invoke(cli, [*args, "--report", "r.csv", graph, both])
     assert reported.exit_code == 2 and "--report names one error report" in reported.output
+
+
+def test_entities_with_an_unknown_owner_country_are_refused(tmp_path: Path) -> None:
+    """--country is checked as a mapping file's `country:` is: a usage error (exit 2)
+    before anything is read or a store is made."""
+    from ironriver.cli import cli
+
+    path = tmp_path / "e.jsonl"
+    path.write_text('{"id": "g1", "schema": "Firearm", "properties": {}}\n', encoding="utf-8")
+    db = tmp_path / "e.db"
+    args = ["--lang", "en", "ingest", "--db", str(db), "--as", "mx-fgr-analista"]
+    args += ["--entities", str(path), "--dataset", "mx_fgr_export", "--agency", "FGR"]
+    runner = CliRunner()
+    bad = runner.invoke(cli, [*args, "--country", "XX"])
+    assert bad.exit_code == 2, bad.output
+    assert "Error: Unknown country code 'XX'." in bad.output
+    assert "a two-letter ISO 3166-1 country code, e.g. MX or US" in bad.output
+    named = runner.invoke(cli, [*args, "--country", "Mexico"])
+    assert named.exit_code == 2 and "Use its code: MX." in named.output, named.output
+    assert not db.exists()
+    ok = runner.invoke(cli, [*args, "--country", "mx", "--json"])
+    assert ok.exit_code == 0, ok.output

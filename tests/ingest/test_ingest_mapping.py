@@ -318,6 +318,9 @@ def test_mapping_errors_are_clear(tmp_path: Path) -> None:
     (tmp_path / "m.yaml").write_text(bad.replace("AMBER", "PURPLE"), encoding="utf-8")
     with pytest.raises(IngestError, match="Unknown marking"):
         load_mapping(tmp_path / "m.yaml")
+    (tmp_path / "m.yaml").write_text(bad.replace("US", "XX"), encoding="utf-8")
+    with pytest.raises(IngestError, match="dataset 'ds': Unknown country code 'XX'"):
+        load_mapping(tmp_path / "m.yaml")
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from ironriver.i18n import Msg, joined, msg, nmsg, nt, t
 from ironriver.ingest.draft import SAMPLE_ROWS, draft_file, render_yaml
 from ironriver.ingest.entities import check_entities, ingest_entities
 from ironriver.ingest.pipeline import IngestResult, check_mapping, ingest_mapping
-from ironriver.policy.markings import Marking, parse_releasable
+from ironriver.policy.markings import Marking, parse_country, parse_releasable
 from ironriver.progress import stderr_progress
 from ironriver.scratch import replacing
 from ironriver.store import DatasetInfo
@@ -116,7 +116,7 @@ def ingest_command(
     info = DatasetInfo(
         name=dataset,
         agency=agency.upper(),
-        country=country.upper(),
+        country=parse_country(country),
         marking=Marking.parse(marking),
         releasable_to=parse_releasable(releasable_to),
         legal_basis=legal_basis,

@@ -24,7 +24,7 @@ import yaml
 from ironriver.errors import SAVE_AS_UTF8, ConfigError, IngestError, bad_byte, os_problem
 from ironriver.i18n import Msg, msg
 from ironriver.model import get_model
-from ironriver.policy.markings import AccessLabel, Marking, parse_releasable
+from ironriver.policy.markings import AccessLabel, Marking, parse_country, parse_releasable
 
 LEDGER_TYPES = ("string", "integer", "float", "boolean", "date", "timestamp")
 LedgerType = Literal["string", "integer", "float", "boolean", "date", "timestamp"]
@@ -740,6 +740,7 @@ def parse_mapping(config: Any, base: Path, origin: str | Msg | None = None) -> l
                 )
         try:
             marking = Marking.parse(str(block["marking"]))
+            country = parse_country(str(block["country"]))
         except ConfigError as exc:
             raise _fail(where, exc.text, exc.hint_text) from None
         queries_raw = _as_query_list(block)
@@ -757,7 +758,7 @@ def parse_mapping(config: Any, base: Path, origin: str | Msg | None = None) -> l
             DatasetMapping(
                 name=name,
                 agency=str(block["agency"]).upper(),
-                country=str(block["country"]).upper(),
+                country=country,
                 marking=marking,
                 releasable_to=parse_releasable(block.get("releasable_to")),
                 queries=queries,

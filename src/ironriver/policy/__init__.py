@@ -5,6 +5,7 @@ from ironriver.policy.markings import (
     Marking,
     Principal,
     can_see,
+    parse_country,
     parse_releasable,
     releasable_text,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "entity_dict",
     "get_principal",
     "load_principals",
+    "parse_country",
     "parse_principals",
     "parse_releasable",
     "releasable_text",

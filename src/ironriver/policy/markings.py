@@ -70,6 +70,24 @@ def parse_releasable(values: Iterable[str] | str | None) -> frozenset[str]:
     return frozenset(out)
 
 
+def parse_country(value: str) -> str:
+    """A dataset owner's country as labels keep it: its upper-case code (`MX`), one FtM's
+    country type knows (ISO 3166-1 and a few of its own); `ConfigError` for anything else, a
+    country's name included (the hint gives its code)."""
+    from followthemoney.types import registry
+
+    code = value.strip()
+    if registry.country.validate(code):
+        return code.upper()
+    meant = registry.country.clean(code)  # a name: "Mexico" -> "mx"
+    raise ConfigError(
+        msg("Unknown country code {value!r}.", value=value),
+        hint=msg("Use its code: {code}.", code=meant.upper())
+        if meant
+        else msg("Use a two-letter ISO 3166-1 country code, e.g. MX or US."),
+    )
+
+
 def releasable_text(tokens: Iterable[str]) -> str:
     """The canonical text form of a releasability set: sorted, comma-joined."""
     return ",".join(sorted(tokens))
