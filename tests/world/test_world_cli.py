@@ -77,3 +77,22 @@ def test_a_run_that_fails_half_way_leaves_the_old_world_whole(
     generate_world(WorldConfig(scale=0.001, seed=3, out=out))  # and a whole run replaces it
     assert json.loads((out / "world.json").read_text(encoding="utf-8"))["seed"] == 3
     assert not list(out.glob(".ironriver-stage-*"))
+
+
+@pytest.mark.parametrize(
+    ("scale", "seed", "says"),
+    [
+        ("0.00001", "0", "No organisation is large enough at this scale."),
+        ("0.0005", "4", "no organisation has an arms-procurement cell"),
+    ],
+)
+def test_a_scale_too_small_is_a_usage_error(
+    tmp_path: Path, scale: str, seed: str, says: str
+) -> None:
+    """Exit 2, as for a scale out of range: the option's value is wrong."""
+    from ironriver.cli import cli
+
+    args = ["--lang", "en", "world", "generate", "--scale", scale, "--seed", seed]
+    res = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "w")])
+    assert res.exit_code == 2, res.output
+    assert says in res.output and "What to do: Use scale >= 0.001." in res.output

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ironriver.errors import WorldError
+from ironriver.errors import WorldError, WorldOptionError
 from ironriver.i18n import msg
 from ironriver.progress import Progress, no_progress
 from ironriver.scratch import HeldInterrupts, owner_tag, sweep
@@ -64,13 +64,14 @@ class World:
 def simulate(cfg: WorldConfig) -> World:
     """The true world before any agency looks at it (crossings are streamed later)."""
     orgs = organisations.build(cfg)
+    # too small a world is a wrong --scale: a usage error (exit 2), as one out of range is
     if len(orgs.orgs) == 0:
-        raise WorldError(
+        raise WorldOptionError(
             msg("No organisation is large enough at this scale."), hint=msg("Use scale >= 0.001.")
         )
     if not (orgs.cells["function"] == "arms_procurement").any():
         # below about 0.001 an organisation may keep one cell, which need not buy arms
-        raise WorldError(
+        raise WorldOptionError(
             msg(
                 "At scale {scale} (seed {seed}) no organisation has an arms-procurement cell, "
                 "so there is no trafficking ring to simulate.",
