@@ -21,6 +21,7 @@ the same guns.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -41,6 +42,7 @@ __all__ = [
     "TRAFFICKED_CALIBER_TARGETS",
     "TRAFFICKED_TYPE_TARGETS",
     "Target",
+    "bore_over_22",
     "catalogue",
     "is_long_gun",
     "sample_guns",
@@ -293,6 +295,37 @@ def sample_guns(
     if mix == "foreign":
         guns["importer"] = ""
     return guns
+
+
+_GAUGE = re.compile(r"^\d+\s*(?:gauge|ga)\b")
+_NUMBER = re.compile(r"^(\.?)(\d+)(?:\.(\d+))?(\s*mm)?")
+
+
+def bore_over_22(caliber: str) -> bool:
+    """Whether a calibre is "greater than .22" as the F 3310.12 demand letter means it.
+
+    The letter leaves out the .22 rimfire class and smaller (.22 LR, .22 WMR, .22 Short,
+    .17 HMR) and names .223/5.56 as included. An inch designation (".223 Rem", "22 LR",
+    ".30-30 Win") counts by its figure: .223, .224 Valkyrie, .30 are over .22; .22 LR is
+    not. A metric one ("5.56x45mm", "9mm", "6.5 Creedmoor") counts from 5.45 mm up: the
+    centrefire cartridges that share the .22 bullet's diameter (5.45, 5.56, 5.7 mm) are the
+    ones the letter names; 5.6x15mmR, the European name of .22 LR, is left out. Shotgun
+    gauges are bores far over .22. Raises ValueError for a spelling it cannot read, so that
+    a catalogue entry is never silently left off the report."""
+    text = caliber.strip().lower()
+    if _GAUGE.match(text):
+        return True
+    m = _NUMBER.match(text)
+    if m is None:
+        raise ValueError(f"unreadable calibre {caliber!r}")
+    dot, whole, frac, mm = m.groups()
+    if dot:  # ".223 Rem": an inch figure
+        return int(whole) / 10 ** len(whole) > 0.22
+    if frac is None and mm is None:  # "22 LR", "300 Blackout": an inch figure without its dot
+        return int(whole) / 10 ** len(whole) > 0.22
+    if text.replace(" ", "").startswith("5.6x15"):
+        return False
+    return float(f"{whole}.{frac or 0}") >= 5.45
 
 
 def is_long_gun(gun_type: Any) -> Any:

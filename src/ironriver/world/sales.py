@@ -180,13 +180,15 @@ def is_handgun(types: np.ndarray) -> np.ndarray:
 
 
 def is_3310_12_rifle(guns: pd.DataFrame) -> np.ndarray:
-    cal = guns["caliber"].astype(str).str.lower()
-    small = cal.str.startswith(".22") | cal.str.startswith("22") | cal.str.startswith(".17")
+    """Semi-automatic rifles with a detachable magazine and a calibre over .22 (.223/5.56
+    included, .22 rimfire left out: `guns.bore_over_22`), the guns F 3310.12 counts."""
+    cal = guns["caliber"].astype(str)
+    over = {c: gunlib.bore_over_22(c) for c in pd.unique(cal)}
     out: np.ndarray = (
         (guns["type"].to_numpy() == "rifle")
         & guns["semi_auto"].to_numpy(bool)
         & guns["detachable_mag"].to_numpy(bool)
-        & ~small.to_numpy()
+        & cal.map(over).to_numpy(bool)
     )
     return out
 
