@@ -30,7 +30,9 @@ from ironriver.world import (
     rings,
     sales,
 )
+from ironriver.world import guns as gunlib
 from ironriver.world.config import WorldConfig, WorldPaths
+from ironriver.world.names import NAME_PARAMETERS
 
 
 @dataclass
@@ -117,20 +119,58 @@ def _assemble(world: World) -> None:
     all_sales["buyer_id"] = buyer_id
     all_sales["sale_id"] = np.array([f"S{i:09d}" for i in all_sales["sale_idx"]], dtype=object)
     world.all_sales = all_sales
+    # no gun sold before its model came to market (stock and secondary sales go back decades)
+    sold = np.full(len(guns), np.datetime64("NaT"), "datetime64[D]")
+    sold[all_sales["gun_idx"].to_numpy()] = all_sales["date"].to_numpy().astype("datetime64[D]")
+    world.guns = guns = gunlib.on_the_market(world.cfg.rng("guns:on-the-market"), guns, sold)
     # the assembled tables replace the per-step ones (halves memory at scale 1)
     world.sales.guns = world.sales.guns.iloc[:0]
     world.sales.sales = world.sales.sales.iloc[:0]
     # persons
     cfg = world.cfg
     members = people.build(cfg, "member", np.arange(world.dyn.n_persons), 0.8)
+    # a buyer is of age at the first purchase: 18, or 21 if any purchase is a handgun
+    first = _first_purchases(all_sales, sales.is_handgun(guns["type"].to_numpy()))
     rm = world.rings.members
     ring_state = world.rings.rings["state_idx"].to_numpy()[rm["ring_idx"].to_numpy()]
-    ring_people = people.build(cfg, "ring", rm["person_idx"].to_numpy(), 0.2, ring_state)
-    b = all_sales.loc[~ring_buyer, ["buyer_idx", "dealer_idx"]].drop_duplicates("buyer_idx")
-    b = b.sort_values("buyer_idx")
+    straw = first[first["buyer_kind"] == "ring"].set_index("buyer_idx")
+    r_idx = rm["person_idx"].to_numpy()
+    ring_people = people.build(
+        cfg,
+        "ring",
+        r_idx,
+        0.2,
+        ring_state,
+        as_of=straw["date"].reindex(r_idx).fillna(pd.Timestamp(cfg.start64)).to_numpy(),
+        min_age=straw["min_age"].reindex(r_idx).fillna(0.0).to_numpy(),
+    )
+    b = first[first["buyer_kind"] != "ring"]
     b_state = world.dealers["state_idx"].to_numpy()[b["dealer_idx"].to_numpy()]
-    buyers = people.build(cfg, "buyer", b["buyer_idx"].to_numpy(), 0.02, b_state)
+    buyers = people.build(
+        cfg,
+        "buyer",
+        b["buyer_idx"].to_numpy(),
+        0.02,
+        b_state,
+        as_of=b["date"].to_numpy(),
+        min_age=b["min_age"].to_numpy(),
+    )
     world.persons = pd.concat([members, ring_people, buyers], ignore_index=True)
+
+
+def _first_purchases(all_sales: pd.DataFrame, handgun: np.ndarray) -> pd.DataFrame:
+    """One row per buyer (buyer_kind, buyer_idx, sorted): the dealer and date of the first
+    purchase, and the youngest age the law allows at it (`min_age`: 21 if the buyer ever buys
+    a handgun, else 18)."""
+    s = all_sales[["buyer_kind", "buyer_idx", "dealer_idx", "date"]].assign(
+        handgun=handgun[all_sales["gun_idx"].to_numpy()]
+    )
+    s = s.sort_values(["buyer_kind", "buyer_idx", "date"], kind="stable")
+    first = s.drop_duplicates(["buyer_kind", "buyer_idx"]).reset_index(drop=True)
+    any_handgun = s.groupby(["buyer_kind", "buyer_idx"], sort=True)["handgun"].any().to_numpy()
+    ages = NAME_PARAMETERS["handgun_age_min"].value, NAME_PARAMETERS["age_min"].value
+    first["min_age"] = np.where(any_handgun, *ages)
+    return first.drop(columns="handgun")
 
 
 def _swap_in(staged: WorldPaths, paths: WorldPaths, old: Path) -> None:

@@ -45,6 +45,7 @@ __all__ = [
     "bore_over_22",
     "catalogue",
     "is_long_gun",
+    "on_the_market",
     "sample_guns",
     "serial_regex",
     "spanish_description",
@@ -160,6 +161,7 @@ def _catalogue() -> pd.DataFrame:
                 raw["serial_format"],
                 maker_info.map(lambda m: "|".join(m["serial_formats"])),
             ).astype(object),
+            "introduced": raw["introduced"].astype(np.int64),
         }
     )
     bad = sorted(set(df["type"]) - set(GUN_TYPES))
@@ -191,6 +193,8 @@ def catalogue() -> pd.DataFrame:
     spelling, e.g. "9mm", ".223 Rem", "7.62x39mm"), semi_auto, detachable_mag, platform
     ("AR", "AK" or ""), country (of manufacture), importer ("" for US-made or not imported
     through the US), serial_format ("|"-separated patterns, "#" digit, "@" letter),
+    introduced (the year the model came to the US market: approximate, from makers'
+    announcements and reviews, public knowledge; `on_the_market` keeps sales after it),
     weight_legit, weight_trafficked, weight_foreign (each sums to 1).
     """
     return _catalogue().copy()
@@ -276,7 +280,7 @@ def sample_guns(
     p = cat[column].to_numpy(dtype=np.float64)
     idx = rng.choice(len(cat), size=n, p=p / p.sum())
     guns = (
-        cat.drop(columns=["weight_legit", "weight_trafficked", "weight_foreign"])
+        cat.drop(columns=["weight_legit", "weight_trafficked", "weight_foreign", "introduced"])
         .iloc[idx]
         .reset_index(drop=True)
     )
@@ -319,13 +323,87 @@ def bore_over_22(caliber: str) -> bool:
     if m is None:
         raise ValueError(f"unreadable calibre {caliber!r}")
     dot, whole, frac, mm = m.groups()
-    if dot:  # ".223 Rem": an inch figure
-        return int(whole) / 10 ** len(whole) > 0.22
-    if frac is None and mm is None:  # "22 LR", "300 Blackout": an inch figure without its dot
-        return int(whole) / 10 ** len(whole) > 0.22
+    if dot or (frac is None and mm is None):  # ".223 Rem"; "22 LR", "300 Blackout" (no dot)
+        return bool(int(whole) / 10 ** len(whole) > 0.22)
     if text.replace(" ", "").startswith("5.6x15"):
         return False
     return float(f"{whole}.{frac or 0}") >= 5.45
+
+
+_MODEL_COLUMNS = [
+    "maker",
+    "model",
+    "type",
+    "caliber",
+    "semi_auto",
+    "detachable_mag",
+    "platform",
+    "country",
+    "importer",
+]
+
+
+def on_the_market(
+    rng: np.random.Generator, guns: pd.DataFrame, sold: NDArray[np.datetime64]
+) -> pd.DataFrame:
+    """`guns` (as `sample_guns` draws them, plus an `origin` column: "legit", "foreign" or
+    another, trafficked, origin) with every gun sold before its model came to market
+    (`sold[i]`; NaT: no US sale) redrawn among the models on sale that year.
+
+    The stand-in keeps what the calibration counts: a model of the same type and calibre if
+    one was on sale, else of the same type and calibre group (9mm, .22 LR, other), else of
+    the same type, else any; each drawn by its weight in the gun's mix. A redrawn gun gets a
+    serial of its new maker's format, unique in `guns`. Returns a new frame; rows keep
+    their order and index."""
+    cat = _catalogue()
+    key = pd.MultiIndex.from_frame(cat[["maker", "model"]])
+    row = key.get_indexer(pd.MultiIndex.from_frame(guns[["maker", "model"]]))
+    if (row < 0).any():
+        raise ValueError("guns hold models that are not in the catalogue")
+    year = pd.DatetimeIndex(np.asarray(sold, dtype="datetime64[D]")).year.to_numpy(float)
+    early = np.flatnonzero(np.nan_to_num(year, nan=1e9) < cat["introduced"].to_numpy()[row])
+    out = guns.copy()
+    if len(early) == 0:
+        return out
+    origin = guns["origin"].to_numpy(object)[early] if "origin" in guns else None
+    column = np.where(
+        origin == "legit",
+        "weight_legit",
+        np.where(origin == "foreign", "weight_foreign", "weight_trafficked"),
+    )
+    group = np.where(cat["caliber"].isin(["9mm", ".22 LR"]), cat["caliber"], "other")
+    ctype, ccal = cat["type"].to_numpy(object), cat["caliber"].to_numpy(object)
+    intro = cat["introduced"].to_numpy()
+    new_row = np.empty(len(early), np.int64)
+    combos = pd.DataFrame({"row": row[early], "year": year[early], "column": column})
+    groups: dict[Any, Any] = combos.groupby(["row", "year", "column"], sort=True).indices
+    for (r, y, col), members in groups.items():
+        on_sale = intro <= y
+        tiers = (
+            on_sale & (ctype == ctype[r]) & (ccal == ccal[r]),
+            on_sale & (ctype == ctype[r]) & (group == group[r]),
+            on_sale & (ctype == ctype[r]),
+            on_sale,
+        )
+        pick = next((t for t in tiers if t.any()), np.ones(len(cat), bool))
+        w = np.where(pick, cat[col].to_numpy(np.float64), 0.0)
+        w = w if w.sum() > 0 else pick.astype(np.float64)
+        new_row[members] = rng.choice(len(cat), size=len(members), p=w / w.sum())
+    at = guns.index[early]
+    for name in _MODEL_COLUMNS:
+        out.loc[at, name] = cat[name].to_numpy()[new_row]
+    patterns = np.empty(len(early), dtype=object)
+    for k, fmt in enumerate(cat["serial_format"].to_numpy(object)[new_row]):
+        options = str(fmt).split("|")
+        patterns[k] = options[int(rng.integers(0, len(options)))]
+    out.loc[at, "serial_format"] = patterns
+    keep = np.ones(len(guns), bool)
+    keep[early] = False
+    taken = pd.Index(guns["serial"].to_numpy(object)[keep], dtype=object)
+    out.loc[at, "serial"] = _serials(rng, patterns, taken)
+    if origin is not None:  # foreign-made guns that never passed through a US importer
+        out.loc[at[origin == "foreign"], "importer"] = ""
+    return out
 
 
 def is_long_gun(gun_type: Any) -> Any:

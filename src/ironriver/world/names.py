@@ -119,6 +119,13 @@ NAME_PARAMETERS: dict[str, Parameter] = {
             "Federal minimum age to buy a long gun from a dealer is 18 (21 for handguns).",
         ),
         Parameter(
+            "handgun_age_min",
+            21.0,
+            "years",
+            "Minimum age of a handgun buyer at a dealer (pistols, revolvers) at the sale.",
+            "18 U.S.C. 922(b)(1): a licensed dealer sells a handgun only to a buyer of 21+.",
+        ),
+        Parameter(
             "age_gamma_shape",
             2.0,
             "shape",
@@ -263,12 +270,17 @@ def _anglo_given(rng: np.random.Generator, male: NDArray[np.bool_]) -> NDArray[n
     ).astype(object)
 
 
-def _birth_dates(rng: np.random.Generator, n: int, as_of: np.datetime64) -> NDArray[np.datetime64]:
-    age_years = _param("age_min") + rng.gamma(
-        _param("age_gamma_shape"), _param("age_gamma_scale"), size=n
-    )
+def _birth_dates(
+    rng: np.random.Generator,
+    n: int,
+    as_of: np.datetime64 | NDArray[np.datetime64],
+    min_age: float | NDArray[np.floating[Any]] | None = None,
+) -> NDArray[np.datetime64]:
+    low = _param("age_min") if min_age is None else np.maximum(_param("age_min"), min_age)
+    age_years = low + rng.gamma(_param("age_gamma_shape"), _param("age_gamma_scale"), size=n)
     age_years = np.minimum(age_years, _param("age_max"))
-    age_days = np.floor(age_years * 365.25).astype(np.int64)
+    # rounded up: N * 365.25 days, rounded up, hold N whole years, so no one is a day short
+    age_days = np.ceil(age_years * 365.25).astype(np.int64)
     day = np.asarray(as_of).astype("datetime64[D]")
     out: NDArray[np.datetime64] = day - age_days.astype("timedelta64[D]")
     return out
@@ -279,7 +291,8 @@ def generate_people(
     n: int,
     population: Population,
     *,
-    as_of: np.datetime64 = DEFAULT_AS_OF,
+    as_of: np.datetime64 | NDArray[np.datetime64] = DEFAULT_AS_OF,
+    min_age: float | NDArray[np.floating[Any]] | None = None,
 ) -> pd.DataFrame:
     """Generate `n` fictitious adults.
 
@@ -289,7 +302,8 @@ def generate_people(
     for most), the rest Anglo persons with one surname (maternal empty).
 
     Columns: given_names, paternal_surname, maternal_surname, sex ("M"/"F"), birth_date
-    (whole days, ages 18-85 at `as_of`; pandas stores it as datetime64[s] because it has
+    (whole days, ages 18-85 at `as_of`, one date or one per person; `min_age`, one figure or
+    one per person, raises the youngest age, e.g. 21 for a handgun buyer; pandas stores it as datetime64[s] because it has
     no day resolution, `.to_numpy().astype("datetime64[D]")` gives days), nickname ("" for
     everyone; see `assign_nicknames`).
     """
@@ -323,7 +337,7 @@ def generate_people(
             "paternal_surname": pd.Series(paternal, dtype=object),
             "maternal_surname": pd.Series(maternal, dtype=object),
             "sex": pd.Series(np.where(male, "M", "F"), dtype=object),
-            "birth_date": _birth_dates(rng, n, as_of),
+            "birth_date": _birth_dates(rng, n, as_of, min_age),
             "nickname": pd.Series(np.full(n, "", dtype=object), dtype=object),
         }
     )

@@ -3,7 +3,8 @@
 - `MXP…` cartel members (every position holder, recruits included), Mexican names, most
   with a nickname;
 - `USP…` US ring members, border-state names, some with a nickname;
-- `BUY…` retail buyers who appear in a dealer record (legitimate, secondary, stock);
+- `BUY…` retail buyers who appear in a dealer record (legitimate, secondary, stock), of age
+  at their first purchase (21 if they buy a handgun, else 18);
 - `DRV…` commuter drivers who appear in an inspection (the owner of a pool vehicle).
 
 Names come from `names.generate_people` (random combinations, never real persons). Only
@@ -35,14 +36,21 @@ def build(
     idx: np.ndarray,
     nickname_share: float,
     us_state_idx: np.ndarray | None = None,
+    *,
+    as_of: np.ndarray | None = None,
+    min_age: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Persons of one kind for the sorted unique indices `idx`."""
+    """Persons of one kind for the sorted unique indices `idx`.
+
+    Everyone is an adult at the run's start, or, where `as_of` gives a date per person (a
+    buyer's first purchase), at that date, of at least `min_age` (per person: 21 for one
+    who buys a handgun from a dealer, 18 for a long gun, 18 U.S.C. 922(b)(1))."""
     rng = cfg.rng(f"people:{kind}")
     idx = np.unique(idx)
     n = len(idx)
-    as_of = cfg.start64
+    when = cfg.start64 if as_of is None else np.asarray(as_of, "datetime64[D]")
     pop = "mx" if kind == "member" else "us_border"
-    df = generate_people(rng, n, pop, as_of=as_of)  # type: ignore[arg-type]
+    df = generate_people(rng, n, pop, as_of=when, min_age=min_age)  # type: ignore[arg-type]
     nick = assign_nicknames(
         rng, n, sex=df["sex"].to_numpy(), given_names=df["given_names"].to_numpy()
     )
