@@ -189,17 +189,14 @@ def _inspections(
 ) -> list[pd.DataFrame]:
     cfg = world.cfg
     out = paths.agency(AGENCY)
-    # commuter drivers seen at inspections become persons of the world
-    commuter = insp["trip_idx"].to_numpy() < 0
-    vrow = insp["vrow"].to_numpy()
+    # every commuter vehicle's driver (its owner, DRV + pool row) is a person of the world: the
+    # crossings, plate reads and vehicles name them all, so the truth must hold them all
+    pool_idx = np.arange(len(world.pool))
     drivers = people.build(
-        cfg,
-        "driver",
-        vrow[commuter],
-        0.0,
-        _state_idx(world.pool["plate_state"].to_numpy(object)[np.unique(vrow[commuter])]),
+        cfg, "driver", pool_idx, 0.0, _state_idx(world.pool["plate_state"].to_numpy(object))
     )
     world.persons = pd.concat([world.persons, drivers], ignore_index=True)
+    vrow = insp["vrow"].to_numpy()
     who = lookup(world.persons, insp["person_id"].to_numpy(object))
     nm = noisy_names(rng, who, US_FORM_NOISE)
     veh = (
@@ -304,8 +301,8 @@ def _state_idx(plate_state: np.ndarray) -> np.ndarray:
     """US state index for a plate state; Mexican plates get the nearest border state (TX)."""
     from ironriver.world.places import US_STATES
 
-    states = list(US_STATES)
-    return np.array([states.index(s) if s in states else 0 for s in plate_state], dtype=np.int64)
+    idx = pd.Index(list(US_STATES)).get_indexer(pd.Index(plate_state))
+    return np.where(idx < 0, 0, idx).astype(np.int64)
 
 
 def _mapping() -> dict[str, Any]:
