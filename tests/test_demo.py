@@ -19,9 +19,12 @@ def test_demo_shows_each_country_its_own_view(
     report = run_demo(tmp_path, scale=0.002, seed=3, echo=False)
     us, mx = report.views
     assert us.principal.country == "US" and mx.principal.country == "MX"
-    # ATF dealer records are releasable to the US only; CBP and Mexican records are shared.
+    # US-person records in bulk (4473 sales, multiple-sale reports, every crossing and plate
+    # read, inspections) are releasable to the US only; seizures and Mexican records are shared.
     assert us.ledger_rows["dealer_sales"] > 0
-    assert "dealer_sales" not in mx.ledger_rows  # not even its existence
+    us_only = {"dealer_sales", "multiple_sales", "outbound_crossings", "plate_reads", "inspections"}
+    assert us_only <= set(us.ledger_rows)
+    assert not us_only & set(mx.ledger_rows)  # not even their existence
     assert sum(mx.statements_by_dataset.values()) > 0
     assert any(ds.startswith("mx_") for ds in us.statements_by_dataset)
     # The recovered gun is visible to both, from Mexican records.

@@ -85,3 +85,30 @@ def test_a_world_too_small_for_an_arms_cell_is_a_clean_error(tmp_path: Path) -> 
     # scale 0.0005, seed 4: every organisation keeps one cell and none buys arms
     with pytest.raises(WorldError, match="no organisation has an arms-procurement cell"):
         generate_world(WorldConfig(scale=0.0005, years=1, seed=4, out=tmp_path / "w"))
+
+
+# docs/policy.md, "What the world's agencies release to whom"
+US_RELEASES = {
+    "us_atf_dealer_sales": {"US"},
+    "us_atf_multiple_sales": {"US"},
+    "us_cbp_outbound_crossings": {"US"},
+    "us_cbp_plate_reads": {"US"},
+    "us_cbp_inspections": {"US"},
+    "us_cbp_seizures": {"US", "MX"},
+}
+
+
+def test_us_person_identity_reaches_mexico_by_one_rule(tiny_world: WorldPaths) -> None:
+    """Form 4473 identity and every traveller's crossings stay in the US; a seizure is shared.
+    The multiple-sale reports repeated the buyer names and birth dates of dealer_sales (US
+    only) to Mexico, and every crossing and plate read of every traveller went to MX."""
+    datasets = {d.name: d for p in tiny_world.mappings() for d in load_mapping(p)}
+    us = {name: set(d.releasable_to) for name, d in datasets.items() if d.country == "US"}
+    assert {k: v for k, v in us.items() if k in US_RELEASES} == US_RELEASES
+    # any US file with a purchaser's birth date is released as the 4473 records are
+    for name, d in datasets.items():
+        for query in d.queries:
+            if d.country == "US" and query.source.kind == "csv":
+                header = pacsv.read_csv(query.source.path).column_names
+                if {"BUYER_DOB", "PURCHASER_DOB"} & set(header):
+                    assert us[name] == US_RELEASES["us_atf_dealer_sales"], name

@@ -182,7 +182,8 @@ def write(world: World, paths: WorldPaths) -> list[pd.DataFrame]:
                 "agency": "ATF",
                 "country": "US",
                 "marking": "AMBER",
-                "releasable_to": ["US", "MX"],
+                # the same buyers' 4473 identity as dealer_sales: US only (docs/policy.md)
+                "releasable_to": ["US"],
                 "legal_basis": "18 U.S.C. 923(g)(3)(A); 27 CFR 478.126a; F 3310.12 demand letter (2011)",
                 "queries": [
                     {

@@ -310,7 +310,9 @@ def _mapping() -> dict[str, Any]:
         "agency": "CBP",
         "country": "US",
         "marking": "AMBER",
-        "releasable_to": ["US", "MX"],
+        # every traveller's crossing, plate read and inspection stays in the US; a seizure of
+        # guns bound for Mexico is case information shared with Mexico (docs/policy.md)
+        "releasable_to": ["US"],
         "legal_basis": "19 U.S.C. 1581, 1582; 31 U.S.C. 5317 (outbound enforcement)",
     }
     return {
@@ -387,6 +389,7 @@ def _mapping() -> dict[str, Any]:
         "us_cbp_seizures": {
             "title": "Outbound seizure reports (firearms)",
             **base,
+            "releasable_to": ["US", "MX"],
             "queries": [
                 {
                     "csv_url": "seizures.csv",
