@@ -39,6 +39,9 @@ def test_demo_shows_each_country_its_own_view(
     out = capsys.readouterr().out
     assert "What us-atf-analyst (ATF, US) sees" in out
     assert "Lo que ve mx-fgr-analista (FGR, MX)" in out
+    mx_part = out[out.index("Lo que ve mx-fgr-analista") :]
+    ledgers = mx_part[mx_part.index("Filas visibles de libros de registro") :]
+    assert ledgers.splitlines()[1] == "(nada visible)"  # not an empty table
     n = report.audit_events
     assert f"Audit log: {n} events, hash chain intact." in out
     assert f"Bitácora de auditoría: {n} eventos, cadena de hashes íntegra." in out

@@ -190,7 +190,10 @@ def print_report(report: DemoReport) -> None:
         )
         click.echo()
         click.echo(t("Visible ledger rows", lang))
-        table(sorted(pv.ledger_rows.items()), [t("ledger", lang), t("rows", lang)])
+        if pv.ledger_rows:
+            table(sorted(pv.ledger_rows.items()), [t("ledger", lang), t("rows", lang)])
+        else:  # Mexico: every US ledger holds US-person records in bulk (docs/policy.md)
+            click.echo(t("(nothing visible)", lang))
         click.echo()
         click.echo(
             f"{t('A gun recovered in Mexico, as this principal sees it', lang)}: {pv.gun_id}"
