@@ -4,6 +4,11 @@ Groups come from the BACRIM 2020 network (150 groups, alliances, rivalries; CC0,
 `data/cartel_network`). Initial sizes follow Prieto-Curiel et al. (2023): members split by
 1/rank, rank by total alliance + rivalry weight, 175,000 members at scale 1 (CJNG ~17.9%).
 
+Groups the network names after a person (a personal name, or one person's alias: "Célula
+liderada por ...", "El Chepe") get a neutral synthetic label (`NEUTRAL_LABEL`) in everything
+the world writes: generated records never attribute synthetic members, arrests or plazas to
+a real individual. The shipped network files stay as published.
+
 Each organisation with enough members has a leader, regional bosses, plaza bosses (each
 plaza a municipality), and cells of 6-15 by function (gunmen, lookouts, logistics, finance,
 arms procurement). Membership changes over time live in `dynamics.py`; this module builds
@@ -26,6 +31,22 @@ from ironriver.world.places import MX_PLACES, mx_municipality
 FUNCTIONS = np.array(["gunmen", "lookouts", "logistics", "finance", "arms_procurement"])
 FUNCTION_WEIGHTS = np.array([0.45, 0.25, 0.13, 0.05, 0.12])
 MIN_MEMBERS = 3  # smaller groups are dropped (a leader, a regional and a plaza boss)
+
+
+# BACRIM 2020 nodes named after an individual (full or partial personal name, or the alias of
+# one person); organisation names of public record (CJNG, Los Zetas, family cartels such as
+# the Arellano Félix) keep their names.
+PERSON_NAMED = frozenset(
+    {
+        "N10002", "N10016", "N10033", "N10034", "N10036", "N10039", "N10040", "N10041",
+        "N10042", "N10043", "N10044", "N10045", "N10046", "N10047", "N10048", "N10049",
+        "N10050", "N10051", "N10052", "N10053", "N10054", "N10056", "N10062", "N10064",
+        "N10065", "N10067", "N10068", "N10071", "N10074", "N10077", "N10078", "N10082",
+        "N10135", "N10140", "N10141", "N10142",
+    }
+)  # fmt: skip
+NEUTRAL_LABEL = "Grupo delictivo {number}"
+NEUTRAL_SHORT = "GD-{number}"
 
 
 def _read(name: str) -> list[dict[str, str]]:
@@ -53,6 +74,10 @@ def load_network() -> tuple[pd.DataFrame, pd.DataFrame]:
             "state": [n["State"] for n in nodes],
         }
     )
+    named = orgs["org_id"].isin(PERSON_NAMED)
+    number = orgs["org_id"].str.lstrip("N")
+    orgs.loc[named, "name"] = [NEUTRAL_LABEL.format(number=k) for k in number[named]]
+    orgs.loc[named, "short_name"] = [NEUTRAL_SHORT.format(number=k) for k in number[named]]
     rel = []
     for kind, fname in (
         ("alliance", "BACRIM2020_Alliances.csv"),
