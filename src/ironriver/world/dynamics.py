@@ -21,6 +21,7 @@ import pandas as pd
 
 from ironriver.world.config import WorldConfig
 from ironriver.world.organisations import Organisations
+from ironriver.world.places import MX_PLACES, mx_municipality
 
 LOSS_ROLES = ("member", "cell_leader")
 
@@ -30,7 +31,8 @@ class Dynamics:
     positions: (
         pd.DataFrame
     )  # person_idx, org_id, role, cell_id, function, plaza_id, start_week, end_week, end_reason
-    events: pd.DataFrame  # week, kind, org_id, person_idx, plaza_id
+    # week, kind, org_id, person_idx, plaza_id; date, mx_state, municipality (place_events)
+    events: pd.DataFrame
     violence: np.ndarray  # [weeks, orgs] multiplier on killings
     n_persons: int
     succession: str  # "", "successor" or "split"
@@ -177,6 +179,25 @@ def simulate(cfg: WorldConfig, orgs: Organisations) -> Dynamics:
     positions["function"] = positions["cell_id"].map(fn).fillna("command")
     ev = pd.DataFrame(events, columns=["week", "kind", "org_id", "person_idx", "plaza_id"])
     return Dynamics(positions, ev, violence[:, : len(org_ids)], n_persons, succession, target)
+
+
+def place_events(cfg: WorldConfig, orgs: Organisations, dyn: Dynamics) -> None:
+    """Give every event one true day and place, which every agency's record of it follows:
+    a day of its week, and the municipality of its plaza (else a town of the organisation's
+    home state)."""
+    rng = cfg.rng("events")
+    ev = dyn.events
+    plazas = orgs.plazas.set_index("plaza_id")
+    home = orgs.orgs.set_index("org_id")["state"]
+    state = ev["plaza_id"].map(plazas["mx_state"])
+    state = state.fillna(ev["org_id"].map(home)).fillna("Ciudad de México").to_numpy(object)
+    state = np.where(pd.Series(state).isin(list(MX_PLACES)), state, "Ciudad de México")
+    town = ev["plaza_id"].map(plazas["municipality"]).fillna("").to_numpy(object)
+    town = np.where(town == "", mx_municipality(rng, state), town)
+    day = ev["week"].to_numpy(np.int64) * 7 + rng.integers(0, 7, len(ev))
+    ev["date"] = cfg.start64 + day.astype("timedelta64[D]")
+    ev["mx_state"] = state.astype(object)
+    ev["municipality"] = town.astype(object)
 
 
 def _set(

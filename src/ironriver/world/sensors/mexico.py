@@ -17,7 +17,7 @@ import pandas as pd
 
 from ironriver.world import guns as gunlib
 from ironriver.world import noise, people
-from ironriver.world.places import MX_STATE_CODES, mx_municipality
+from ironriver.world.places import MX_STATE_CODES
 from ironriver.world.sensors.common import MX_FORM_NOISE, fmt_dates, lookup, noisy_names, records
 from ironriver.world.writer import write_csv, write_jsonl, write_yaml
 
@@ -164,12 +164,10 @@ def _arrests(world: World, paths: WorldPaths, rng: np.random.Generator) -> pd.Da
     nm = noisy_names(rng, who, MX_FORM_NOISE)
     nm.loc[rng.random(len(a)) < 0.2, "nickname"] = ""
     orgs = world.orgs.orgs.set_index("org_id")
-    plazas = world.orgs.plazas.set_index("plaza_id")
-    state = a["plaza_id"].map(plazas["mx_state"]).fillna("Ciudad de México").to_numpy(object)
-    town = mx_municipality(rng, state)
-    date = world.cfg.start64 + (a["week"].to_numpy() * 7 + rng.integers(0, 7, len(a))).astype(
-        "timedelta64[D]"
-    )
+    # the arrest's true day and place (the CNI reports of it say the same)
+    state = a["mx_state"].to_numpy(object)
+    town = a["municipality"].to_numpy(object)
+    date = a["date"].to_numpy()
     frame = pd.DataFrame(
         {
             "FOLIO": [f"FGR/DET/{i:07d}" for i in range(len(a))],
@@ -225,18 +223,30 @@ def _intel(world: World, paths: WorldPaths, rng: np.random.Generator) -> pd.Data
     ev = world.dyn.events
     keep = ev["kind"].isin(["decapitation", "succession"]) | (rng.random(len(ev)) < 0.25)
     ev = ev[keep & (ev["person_idx"] >= 0)].reset_index(drop=True)
-    # plaza reports: each plaza boss is named once or twice a year
+    # plaza reports: each plaza boss is named once or twice a year, while holding the plaza
+    # (for the organisation or faction that holds it then)
     pos = world.dyn.positions
-    bosses = pos[(pos["role"] == "plaza_boss") & (pos["start_week"] < 0)]
-    n_rep = rng.poisson(1.5 * world.cfg.years, len(bosses))
+    bosses = pos[pos["role"] == "plaza_boss"]
+    weeks = world.cfg.weeks
+    first = np.maximum(bosses["start_week"].to_numpy(np.int64), 0)
+    last = np.where(bosses["end_week"] == -1, weeks, bosses["end_week"]).astype(np.int64)
+    span = np.maximum(last - first, 0)
+    n_rep = rng.poisson(1.5 * world.cfg.years * span / weeks)
     b = bosses.loc[bosses.index.repeat(n_rep)].reset_index(drop=True)
+    b_first, b_span = np.repeat(first, n_rep), np.repeat(span, n_rep)
+    b_week = b_first + (rng.random(len(b)) * b_span).astype(np.int64)
+    plazas = world.orgs.plazas.set_index("plaza_id")
     plaza_ev = pd.DataFrame(
         {
-            "week": rng.integers(0, world.cfg.weeks, len(b)),
+            "week": b_week,
             "kind": "plaza",
             "org_id": b["org_id"].to_numpy(object),
             "person_idx": b["person_idx"].to_numpy(),
             "plaza_id": b["plaza_id"].to_numpy(object),
+            "date": world.cfg.start64
+            + (b_week * 7 + rng.integers(0, 7, len(b))).astype("timedelta64[D]"),
+            "mx_state": b["plaza_id"].map(plazas["mx_state"]).to_numpy(object),
+            "municipality": b["plaza_id"].map(plazas["municipality"]).to_numpy(object),
         }
     )
     ev = pd.concat([ev, plaza_ev], ignore_index=True).sort_values(
@@ -247,10 +257,9 @@ def _intel(world: World, paths: WorldPaths, rng: np.random.Generator) -> pd.Data
     alias = who["nickname"].to_numpy(object).copy()
     no_alias = alias == ""
     alias[no_alias] = who["given_names"].to_numpy(object)[no_alias]
-    plazas = world.orgs.plazas.set_index("plaza_id")
-    state = ev["plaza_id"].map(plazas["mx_state"]).fillna("Ciudad de México").to_numpy(object)
-    town = ev["plaza_id"].map(plazas["municipality"]).fillna("").to_numpy(object)
-    town = np.where(town == "", mx_municipality(rng, state), town)
+    # each event's true day and place (an arrest's FGR record says the same)
+    state = ev["mx_state"].to_numpy(object)
+    town = ev["municipality"].to_numpy(object)
     orgs = world.orgs.orgs.set_index("org_id")
     org = org_variants(
         rng,
@@ -261,9 +270,7 @@ def _intel(world: World, paths: WorldPaths, rng: np.random.Generator) -> pd.Data
         TEMPLATES[k].format(org=o, town=t, state=s, alias=a)
         for k, o, t, s, a in zip(ev["kind"], org, town, state, alias, strict=True)
     ]
-    date = world.cfg.start64 + (ev["week"].to_numpy() * 7 + rng.integers(0, 7, len(ev))).astype(
-        "timedelta64[D]"
-    )
+    date = ev["date"].to_numpy()
     folio = [f"CNI-{i:07d}" for i in range(len(ev))]
     dates = fmt_dates(date, MX_DATE)
     rows = [

@@ -1,0 +1,37 @@
+"""Mexican agencies' records tell one story: what FGR and CNI write about an event follows
+the event's one true day and place."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ironriver.world import WorldPaths
+
+
+def _cni(world: WorldPaths) -> pd.DataFrame:
+    rows = pd.read_json(world.agency("cni") / "informes.jsonl", lines=True, dtype=str)
+    rec = pd.read_parquet(world.truth / "records.parquet")
+    return rows.merge(
+        rec[rec["dataset"] == "mx_cni_informes"], left_on="FOLIO", right_on="record_id"
+    )
+
+
+def test_an_arrest_has_one_day_and_place(world_005: WorldPaths) -> None:
+    rec = pd.read_parquet(world_005.truth / "records.parquet")
+    ev = pd.read_parquet(world_005.truth / "events.parquet")
+    arrests = ev[ev["kind"] == "arrested"].set_index("person_id")
+    assert arrests.index.is_unique
+    det = pd.read_csv(world_005.agency("fgr") / "detenciones.csv", dtype=str, keep_default_na=False)
+    det = det.merge(
+        rec[rec["dataset"] == "mx_fgr_detenciones"], left_on="FOLIO", right_on="record_id"
+    )
+    truth = arrests.loc[det["person_id"]]
+    assert (det["FECHA"].to_numpy() == truth["date"].dt.strftime("%d/%m/%Y").to_numpy()).all()
+    assert (det["MUNICIPIO"].to_numpy() == truth["municipality"].to_numpy()).all()
+    assert (det["ESTADO"].to_numpy() == truth["mx_state"].to_numpy()).all()
+    cni = _cni(world_005)
+    cni = cni[cni["TEXTO"].str.startswith("Elementos detuvieron")]
+    both = det.merge(cni, on="person_id", suffixes=("_fgr", "_cni"))
+    assert len(both) >= 20
+    assert (both["FECHA_fgr"] == both["FECHA_cni"]).all()
+    assert (both["MUNICIPIO_fgr"] == both["MUNICIPIO_cni"]).all()
