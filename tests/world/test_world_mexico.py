@@ -1,5 +1,5 @@
 """Mexican agencies' records tell one story: what FGR and CNI write about an event follows
-the event's one true day and place."""
+the event's one true day and place, and a CNI report names each person in their true part."""
 
 from __future__ import annotations
 
@@ -35,3 +35,13 @@ def test_an_arrest_has_one_day_and_place(world_005: WorldPaths) -> None:
     assert len(both) >= 20
     assert (both["FECHA_fgr"] == both["FECHA_cni"]).all()
     assert (both["MUNICIPIO_fgr"] == both["MUNICIPIO_cni"]).all()
+
+
+def test_a_killing_report_names_the_victim_as_victim(world_005: WorldPaths) -> None:
+    ev = pd.read_parquet(world_005.truth / "events.parquet")
+    killed = set(ev.loc[ev["kind"] == "killed", "person_id"])
+    cni = _cni(world_005)
+    k = cni[cni["person_id"].isin(killed) & cni["TEXTO"].str.contains("homicidio")]
+    assert len(k) >= 20
+    assert not k["TEXTO"].str.contains("al mando").any()
+    assert k.apply(lambda r: f'homicidio de alias "{r["ALIAS"]}"' in r["TEXTO"], axis=1).all()

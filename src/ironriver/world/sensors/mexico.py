@@ -209,8 +209,8 @@ def _arrests(world: World, paths: WorldPaths, rng: np.random.Generator) -> pd.Da
 
 
 TEMPLATES = {
-    "killed": "Se reporta el homicidio de un integrante de {org} en {town}, {state}. "
-    'Fuentes señalan a una célula al mando de alias "{alias}".',
+    "killed": 'Se reporta el homicidio de alias "{alias}", integrante de {org}, en {town}, '
+    "{state}.",
     "arrested": 'Elementos detuvieron en {town}, {state} a alias "{alias}", '
     "presunto integrante de {org}.",
     "decapitation": 'Abatido alias "{alias}", líder de {org}. Se prevé disputa por la sucesión.',
