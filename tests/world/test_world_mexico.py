@@ -3,9 +3,14 @@ the event's one true day and place, and a CNI report names each person in their 
 
 from __future__ import annotations
 
-import pandas as pd
+import re
 
-from ironriver.world import WorldPaths
+import pandas as pd
+from sqlalchemy import text
+
+from ironriver.ingest import ingest_mapping
+from ironriver.store import Store
+from ironriver.world import WorldPaths, noise
 
 
 def _cni(world: WorldPaths) -> pd.DataFrame:
@@ -45,3 +50,40 @@ def test_a_killing_report_names_the_victim_as_victim(world_005: WorldPaths) -> N
     assert len(k) >= 20
     assert not k["TEXTO"].str.contains("al mando").any()
     assert k.apply(lambda r: f'homicidio de alias "{r["ALIAS"]}"' in r["TEXTO"], axis=1).all()
+
+
+ENGLISH = re.compile(
+    r"\b(?:gauge|long rifle|special|magnum|united|republic|turkey|brazil|germany)\b"
+)
+
+
+def test_recovery_files_write_spanish_gun_terms(world_005: WorldPaths, sqlite_store: Store) -> None:
+    for agency in ("fgr", "sedena"):
+        t = pd.read_csv(
+            world_005.agency(agency) / "aseguramientos_armas.csv", dtype=str, keep_default_na=False
+        )
+        assert not t["CALIBRE"].str.lower().str.contains(ENGLISH).any()
+        assert not t["PAIS_FABRICACION"].str.lower().str.contains(ENGLISH).any()
+        assert t["PAIS_FABRICACION"].isin(["Estados Unidos", "ESTADOS UNIDOS"]).any()
+        assert t["CALIBRE"].str.startswith(("cal. ", "calibre ")).mean() > 0.5
+    # the world's own mapping still reads every country name as a country
+    result = ingest_mapping(sqlite_store, world_005.agency("sedena") / "mapping.yaml", actor="t")
+    assert result.rejected == 0
+    with sqlite_store.engine.connect() as conn:
+        values = conn.execute(
+            text(
+                "SELECT DISTINCT s.value FROM statements s JOIN props p ON p.id = s.prop_id "
+                "WHERE p.prop = 'countryOfManufacture'"
+            )
+        ).scalars()
+        countries = set(values)
+    written = pd.read_csv(world_005.agency("sedena") / "aseguramientos_armas.csv", dtype=str)
+    assert "us" in countries
+    assert (
+        len(countries)
+        == written["PAIS_FABRICACION"]
+        .dropna()
+        .str.upper()
+        .map(lambda c: noise.drop_accents([c])[0].replace(" DE AMERICA", ""))
+        .nunique()
+    )

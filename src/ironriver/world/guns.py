@@ -457,6 +457,22 @@ spanish_terms: dict[str, dict[str, str]] = {
         "Heckler & Koch": "HECKLER & KOCH",
     },
     "action": {"semi": "semiautomático", "manual": "de repetición"},
+    "country": {
+        "Argentina": "Argentina",
+        "Austria": "Austria",
+        "Belgium": "Bélgica",
+        "Brazil": "Brasil",
+        "China": "China",
+        "Croatia": "Croacia",
+        "Czech Republic": "República Checa",
+        "Germany": "Alemania",
+        "Italy": "Italia",
+        "Philippines": "Filipinas",
+        "Romania": "Rumania",
+        "Serbia": "Serbia",
+        "Turkey": "Turquía",
+        "United States": "Estados Unidos",
+    },
 }
 """How Mexican FGR/SEDENA records write gun terms (Spanish), keyed by canonical value."""
 

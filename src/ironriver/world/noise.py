@@ -35,6 +35,7 @@ __all__ = [
     "SERIAL_CONFUSIONS",
     "NameNoise",
     "caliber_variant",
+    "country_variant",
     "drop_accents",
     "drop_values",
     "format_dates",
@@ -322,9 +323,34 @@ def make_variant(rng: np.random.Generator, makes: Values, rate: float) -> Result
     return _variant(rng, makes, rate, MAKE_VARIANTS)
 
 
-def caliber_variant(rng: np.random.Generator, calibers: Values, rate: float) -> Result:
-    """Spell a canonical caliber another way ("9mm"→"9 mm"/"9x19", ".223 Rem"→"5.56")."""
-    return _variant(rng, calibers, rate, CALIBER_VARIANTS)
+def caliber_variant(
+    rng: np.random.Generator,
+    calibers: Values,
+    rate: float,
+    table: dict[str, tuple[str, ...]] = CALIBER_VARIANTS,
+) -> Result:
+    """Spell a canonical caliber another way ("9mm"→"9 mm"/"9x19", ".223 Rem"→"5.56");
+    `table` gives each canonical caliber's spellings (default `CALIBER_VARIANTS`)."""
+    return _variant(rng, calibers, rate, table)
+
+
+def country_variant(rng: np.random.Generator, countries: Values, rate: float) -> Result:
+    """Write a Spanish country name another way: capitals ("ESTADOS UNIDOS"), accents
+    dropped ("Turquia"), the long form ("Estados Unidos de América"). Every spelling is one
+    FtM's country type reads (an abbreviation such as "EUA" it does not)."""
+    out = _as_object(countries)
+    eligible = np.fromiter((isinstance(v, str) and v != "" for v in out), bool, len(out))
+    mask = _draw(rng, eligible, rate)
+    kind = rng.integers(0, 3, len(out))
+    for i in np.flatnonzero(mask):
+        v = str(out[i])
+        if kind[i] == 0:
+            out[i] = v.upper()
+        elif kind[i] == 1 or v != "Estados Unidos":
+            out[i] = str(drop_accents(np.array([v], dtype=object))[0])
+        else:
+            out[i] = "Estados Unidos de América"
+    return out, mask
 
 
 def format_dates(dates: Values, style: Literal["iso", "us", "mx"]) -> NDArray[np.object_]:

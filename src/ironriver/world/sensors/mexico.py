@@ -10,6 +10,7 @@ Intelligence reports are short Spanish texts naming aliases, places and organisa
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,6 +31,13 @@ CIRC_ES = {"crime_scene": "escena del crimen", "arrest": "detención en flagranc
 STATUS_ES = {"intact": "íntegra", "partial": "parcialmente borrada", "obliterated": "borrada"}
 AGENCY_OF = {"SEDENA": "sedena", "GN": "sedena", "FGR": "fgr", "FGE": "fgr"}
 AGENCY_ES = {"SEDENA": "SEDENA", "GN": "Guardia Nacional", "FGR": "FGR", "FGE": "Fiscalía Estatal"}
+# Other spellings of a caliber in Mexican records: the numeric ones of CALIBER_VARIANTS
+# ("9 mm", ".38", "cal. 12"), none with English words ("12 GA", ".22 Long Rifle", "38 SPL").
+_ENGLISH_CALIBER_WORDS = re.compile(r"gauge|Long Rifle|L\.R\.|\bGA\b|\dga\b|Spl|SPL|Special")
+MX_CALIBER_VARIANTS = {
+    canonical: tuple(v for v in spellings if not _ENGLISH_CALIBER_WORDS.search(v))
+    for canonical, spellings in noise.CALIBER_VARIANTS.items()
+}
 
 
 def org_variants(rng: np.random.Generator, names: np.ndarray, shorts: np.ndarray) -> np.ndarray:
@@ -71,8 +79,16 @@ def write(world: World, paths: WorldPaths) -> list[pd.DataFrame]:
             "incomplete": incomplete,
         }
     )
-    caliber, _ = noise.caliber_variant(rng, g["caliber"].to_numpy(object), 0.3)
-    country = np.where(rng.random(len(g)) < 0.5, g["country"].to_numpy(object), "")
+    # Spanish terms ("calibre 12", "cal. .38 especial", "Estados Unidos"), some written
+    # another way (numeric caliber spellings; capitals or no accents for the country)
+    caliber, varied = noise.caliber_variant(
+        rng, g["caliber"].to_numpy(object), 0.3, MX_CALIBER_VARIANTS
+    )
+    spanish = g["caliber"].map(gunlib.spanish_terms["caliber"]).fillna(g["caliber"])
+    caliber[~varied] = spanish.to_numpy(object)[~varied]
+    country_es = g["country"].map(gunlib.spanish_terms["country"]).fillna(g["country"])
+    country, _ = noise.country_variant(rng, country_es.to_numpy(object), 0.2)
+    country = np.where(rng.random(len(g)) < 0.5, country, "")
     possessed = r["possessor_idx"].to_numpy() >= 0
     pid = np.where(
         possessed, people.person_ids("member", np.maximum(r["possessor_idx"].to_numpy(), 0)), ""
