@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+import pytest
 
-from ironriver.world import WorldConfig, generate_world
+from ironriver.world import WorldConfig, WorldPaths, generate_world
 from ironriver.world.dynamics import Dynamics, simulate
 from ironriver.world.organisations import build
 
@@ -60,3 +62,45 @@ def test_generated_world_records_the_decapitation(tmp_path: Path) -> None:
     intel = (paths.agency("cni") / "informes.jsonl").read_text(encoding="utf-8")
     assert "Abatido alias" in intel
     assert np.isfinite(float(meta["scale"]))
+
+
+@pytest.fixture(scope="module")
+def split_world(tmp_path_factory: pytest.TempPathFactory) -> WorldPaths:
+    out = tmp_path_factory.mktemp("split_world")
+    cfg = WorldConfig(
+        scale=0.01, years=1, seed=7, out=out, decapitation_week=10, succession="split"
+    )
+    return generate_world(cfg)
+
+
+def _truth(world: WorldPaths, name: str) -> pd.DataFrame:
+    return pd.read_parquet(world.truth / f"{name}.parquet")
+
+
+def test_split_gives_each_cell_to_one_faction(split_world: WorldPaths) -> None:
+    meta = json.loads((split_world.root / "world.json").read_text(encoding="utf-8"))
+    parent, week = meta["decapitated_org"], meta["decapitation_week"]
+    m = _truth(split_world, "memberships")
+    cartel = m[(m["ring_id"] == "") & m["cell_id"].str.startswith(parent + "-C")]
+    after = cartel[(cartel["end_week"] == -1) | (cartel["end_week"] > week)]
+    after = after[after["start_week"] >= week]
+    assert after["org_id"].str.startswith(parent + "-F").all()
+    assert (after.groupby("cell_id")["org_id"].nunique() == 1).all()
+    assert after["org_id"].nunique() >= 2
+    # rings follow their cell: with the parent until the split, with the faction after
+    rings = _truth(split_world, "rings")
+    assert not (rings["org_id"] == parent).any()
+    moved = rings[rings["org_id"].str.startswith(parent + "-F")]
+    assert len(moved)
+    ring_mem = m[m["ring_id"].isin(moved["ring_id"])]
+    assert set(ring_mem["org_id"]) == {parent} | set(moved["org_id"])
+    assert set(ring_mem.loc[ring_mem["org_id"] == parent, "end_week"]) == {week}
+    faction = ring_mem[ring_mem["org_id"] != parent]
+    assert set(faction["start_week"]) == {week} and set(faction["end_week"]) == {-1}
+    # what the agencies date after the split names a faction, never the dissolved parent
+    ev = _truth(split_world, "events")
+    later = ev[(ev["week"] > week) & ev["kind"].isin(["killed", "arrested"])]
+    assert not (later["org_id"] == parent).any()
+    hsi = pd.read_csv(split_world.agency("hsi") / "case_subjects.csv", dtype=str)
+    orgs = _truth(split_world, "organisations").set_index("org_id")
+    assert orgs.loc[parent, "short_name"] not in set(hsi["SUSPECTED_ORG"])

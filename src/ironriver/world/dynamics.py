@@ -14,7 +14,9 @@ Invariant: a position row is one person holding one role in one organisation ove
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +39,17 @@ class Dynamics:
     n_persons: int
     succession: str  # "", "successor" or "split"
     target_org: str
+    cell_org0: pd.Series  # cell_id -> the organisation holding it at week 0
+    cell_moves: pd.DataFrame  # cells that changed hands (a split): cell_id, org_id, week
+
+    def cell_org(self, cells: Any, weeks: Any) -> np.ndarray:
+        """The organisation holding each cell in each week (-1 or later: at the end)."""
+        cells = np.asarray(cells, dtype=object)
+        weeks = np.asarray(weeks)
+        out: np.ndarray = pd.Series(cells).map(self.cell_org0).to_numpy(object)
+        for cell, org, week in self.cell_moves.sort_values("week").itertuples(index=False):
+            out[(cells == cell) & ((weeks >= week) | (weeks < 0))] = org
+        return out
 
 
 def simulate(cfg: WorldConfig, orgs: Organisations) -> Dynamics:
@@ -55,9 +68,17 @@ def simulate(cfg: WorldConfig, orgs: Organisations) -> Dynamics:
     p_region = st["region"].to_numpy(np.int64)
     n_persons = int(p_person.max()) + 1 if len(p_person) else 0
     cells_by_org = [orgs.cells.loc[orgs.cells["org_id"] == o] for o in org_ids]
+    plaza_region = orgs.plazas.set_index("plaza_id")["region"]
+    # each organisation's cells: ids, plazas and regions (a cell's members share its region)
     cell_arrays = [
-        (c["cell_id"].to_numpy(object), c["plaza_id"].to_numpy(object)) for c in cells_by_org
+        (
+            c["cell_id"].to_numpy(object),
+            c["plaza_id"].to_numpy(object),
+            c["plaza_id"].map(plaza_region).to_numpy(np.int64),
+        )
+        for c in cells_by_org
     ]
+    moves: list[tuple[str, str, int]] = []
 
     extra: list[dict[str, np.ndarray]] = []
     events: list[tuple[int, str, str, int, str]] = []
@@ -90,7 +111,7 @@ def simulate(cfg: WorldConfig, orgs: Organisations) -> Dynamics:
 
     for w in range(weeks):
         if cfg.decapitation_week is not None and w == cfg.decapitation_week and target:
-            succession, new, arrays = _decapitate(
+            succession, new, arrays, faction_of = _decapitate(
                 cfg, rng, w, code[target], people_so_far(), org_ids, orgs, violence, events
             )
             p_org, p_role, p_cell, p_plaza, p_person = (
@@ -100,14 +121,20 @@ def simulate(cfg: WorldConfig, orgs: Organisations) -> Dynamics:
                 arrays[k] for k in ("start", "end", "reason", "region")
             )
             extra = []
+            parent = cell_arrays[code[target]]
             for fid in new:
                 code[fid] = len(org_ids)
                 org_ids.append(fid)
-                parent = cell_arrays[code[target]]
-                cell_arrays.append(parent)
+            # each cell goes, with its members, to the faction of its region
+            holder = np.array([faction_of(r) for r in parent[2]], np.int64)
+            for k, fid in enumerate(new):
+                mine = holder == k
+                cell_arrays.append((parent[0][mine], parent[1][mine], parent[2][mine]))
+                moves += [(str(c), fid, w) for c in parent[0][mine]]
             if new:
                 # the split moved every cell to a faction; the parent recruits no more
-                cell_arrays[code[target]] = (np.array([], object), np.array([], object))
+                empty = np.array([], object)
+                cell_arrays[code[target]] = (empty, empty, np.array([], np.int64))
         org_all = cat("org", p_org)
         end_all = cat("end", p_end)
         role_all = cat("role", p_role)
@@ -142,12 +169,13 @@ def simulate(cfg: WorldConfig, orgs: Organisations) -> Dynamics:
             o = np.sort(rng.choice(len(org_ids), size=n_r, p=sizes / sizes.sum()))
             cell = np.empty(n_r, object)
             plaza = np.empty(n_r, object)
+            region = np.zeros(n_r, np.int64)
             u = rng.random(n_r)
             for k in np.unique(o):
                 m = o == k
-                cids, pids = cell_arrays[k]
+                cids, pids, regs = cell_arrays[k]
                 j = (u[m] * len(cids)).astype(np.int64)
-                cell[m], plaza[m] = cids[j], pids[j]
+                cell[m], plaza[m], region[m] = cids[j], pids[j], regs[j]
             extra.append(
                 dict(
                     org=o,
@@ -158,7 +186,7 @@ def simulate(cfg: WorldConfig, orgs: Organisations) -> Dynamics:
                     start=np.full(n_r, w),
                     end=np.full(n_r, -1),
                     reason=np.full(n_r, "", object),
-                    region=np.zeros(n_r, np.int64),
+                    region=region,
                 )
             )
             n_persons += n_r
@@ -178,7 +206,18 @@ def simulate(cfg: WorldConfig, orgs: Organisations) -> Dynamics:
     fn = dict(zip(orgs.cells["cell_id"], orgs.cells["function"], strict=True))
     positions["function"] = positions["cell_id"].map(fn).fillna("command")
     ev = pd.DataFrame(events, columns=["week", "kind", "org_id", "person_idx", "plaza_id"])
-    return Dynamics(positions, ev, violence[:, : len(org_ids)], n_persons, succession, target)
+    cell_moves = pd.DataFrame(moves, columns=["cell_id", "org_id", "week"])
+    cell_org0 = pd.Series(orgs.cells["org_id"].to_numpy(object), index=orgs.cells["cell_id"])
+    return Dynamics(
+        positions,
+        ev,
+        violence[:, : len(org_ids)],
+        n_persons,
+        succession,
+        target,
+        cell_org0,
+        cell_moves,
+    )
 
 
 def place_events(cfg: WorldConfig, orgs: Organisations, dyn: Dynamics) -> None:
@@ -228,7 +267,10 @@ def _decapitate(
     orgs: Organisations,
     violence: np.ndarray,
     events: list[tuple[int, str, str, int, str]],
-) -> tuple[str, list[str], dict[str, np.ndarray]]:
+) -> tuple[str, list[str], dict[str, np.ndarray], Callable[[int], int]]:
+    """Remove organisation `t`'s leader at week `w`; then a successor, or a split into one
+    faction per regional boss. Returns the outcome, the factions' ids, every person's arrays
+    and which faction (0, 1...) takes a region's members and cells."""
     active = a["end"] == -1
     in_org = active & (a["org"] == t)
     leader = np.flatnonzero(in_org & (a["role"] == "leader"))
@@ -254,13 +296,17 @@ def _decapitate(
             a = {k: np.concatenate([a[k], new[k]]) for k in a}
             events.append((w, "succession", org_ids[t], int(a["person"][b]), ""))
         violence[w:, t] *= cfg.value("decapitation_violence_successor")
-        return "successor", [], a
+        return "successor", [], a, lambda region: 0
     regions = np.unique(a["region"][bosses])
     members = np.flatnonzero(in_org & (a["role"] != "leader"))
     new_ids = [f"{org_ids[t]}-F{r}" for r in regions]
     moved = {k: v[members].copy() for k, v in a.items()}
-    rmap = {r: len(org_ids) + k for k, r in enumerate(regions)}
-    moved["org"] = np.array([rmap.get(r, rmap[regions[0]]) for r in moved["region"]], np.int64)
+    faction = {int(r): k for k, r in enumerate(regions)}
+
+    def faction_of(region: int) -> int:
+        return faction.get(int(region), 0)
+
+    moved["org"] = np.array([len(org_ids) + faction_of(r) for r in moved["region"]], np.int64)
     moved["role"] = np.where(moved["role"] == "regional_boss", "leader", moved["role"]).astype(
         object
     )
@@ -283,7 +329,7 @@ def _decapitate(
     for nid in new_ids:
         events.append((w, "split", nid, -1, ""))
     _register_factions(orgs, org_ids[t], new_ids)
-    return "split", new_ids, a
+    return "split", new_ids, a, faction_of
 
 
 def _register_factions(orgs: Organisations, parent: str, new_ids: list[str]) -> None:

@@ -87,6 +87,8 @@ def simulate(cfg: WorldConfig) -> World:
     port_df = crossings.port_frame()
     dealer_df = dealers.build(cfg)
     ring_set = rings.build(cfg, orgs, dealer_df, port_df)
+    # a ring follows its cell: after a split, to the faction that holds it (at the end)
+    ring_set.rings["org_id"] = dyn.cell_org(ring_set.rings["cell_id"].to_numpy(object), -1)
     sale_set = sales.simulate(cfg, dealer_df, ring_set)
     trips = crossings.plan_trips(cfg, ring_set, sale_set.guns)
     pool, offset = crossings.vehicle_pool(cfg, port_df)

@@ -156,7 +156,8 @@ def simulate(
     state = active["plaza_id"].map(plaza_state).to_numpy(object)[pick_m]
     possessor = active["person_idx"].to_numpy()[pick_m]
     k = len(sim_gun)
-    org[:k] = rings.rings["org_id"].to_numpy(object)[sim_ring]
+    # the organisation holding the ring's cell on the recovery date
+    org[:k] = dyn.cell_org(rings.rings["cell_id"].to_numpy(object)[sim_ring], sim_day // 7)
     near = rng.random(k) < 0.5
     port_state = port_df["mx_state"].to_numpy(object)[sim_port]
     state[:k] = np.where(near, port_state, state[:k])

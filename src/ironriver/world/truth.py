@@ -134,6 +134,17 @@ def write(world: World, paths: WorldPaths) -> None:
             "end_reason": "",
         }
     )
+    # a ring whose cell went to a faction in a split: with the parent before, the faction after
+    moves = world.dyn.cell_moves.set_index("cell_id")
+    moved = ring_mem["cell_id"].isin(moves.index).to_numpy()
+    if moved.any():
+        before = ring_mem[moved].copy()
+        before["org_id"] = before["cell_id"].map(world.dyn.cell_org0).to_numpy(object)
+        before["end_week"] = before["cell_id"].map(moves["week"]).to_numpy(np.int64)
+        before["end_reason"] = "split"
+        after = ring_mem[moved].copy()
+        after["start_week"] = after["cell_id"].map(moves["week"]).to_numpy(np.int64)
+        ring_mem = pd.concat([ring_mem[~moved], before, after]).sort_index(kind="stable")
     write_parquet(pd.concat([mem, ring_mem], ignore_index=True), t / "memberships.parquet")
     write_parquet(world.orgs.orgs, t / "organisations.parquet")
     write_parquet(world.orgs.relations, t / "relations.parquet")
