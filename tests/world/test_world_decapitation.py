@@ -104,3 +104,12 @@ def test_split_gives_each_cell_to_one_faction(split_world: WorldPaths) -> None:
     hsi = pd.read_csv(split_world.agency("hsi") / "case_subjects.csv", dtype=str)
     orgs = _truth(split_world, "organisations").set_index("org_id")
     assert orgs.loc[parent, "short_name"] not in set(hsi["SUSPECTED_ORG"])
+
+
+def test_recoveries_after_a_split_name_a_faction(split_world: WorldPaths) -> None:
+    meta = json.loads((split_world.root / "world.json").read_text(encoding="utf-8"))
+    parent, week = meta["decapitated_org"], meta["decapitation_week"]
+    r = _truth(split_world, "recoveries")
+    after = r[r["date"] >= pd.Timestamp(meta["start"]) + pd.Timedelta(weeks=week)]
+    assert after["org_id"].str.startswith(parent + "-F").sum() > 10
+    assert not (after["org_id"] == parent).any()

@@ -146,19 +146,23 @@ def simulate(
         ]
     )
     n = len(gun)
-    # place: half of the simulated guns stay near the crossing port; the rest go where a
-    # member of an organisation is (the ring's own organisation for simulated guns)
+    # who held it: a member of an organisation on the recovery date (alive, free, already
+    # recruited), of the ring's organisation for simulated guns (the one holding the ring's
+    # cell then); the place: half of the simulated guns stay near the crossing port, the
+    # rest are recovered in the holder's plaza
     pos = dyn.positions
-    active = pos[(pos["plaza_id"] != "")].reset_index(drop=True)
+    holders = pos[pos["plaza_id"] != ""].reset_index(drop=True)
     plaza_state = orgs.plazas.set_index("plaza_id")["mx_state"]
-    pick_m = rng.integers(0, len(active), n)
-    org = active["org_id"].to_numpy(object)[pick_m]
-    state = active["plaza_id"].map(plaza_state).to_numpy(object)[pick_m]
-    possessor = active["person_idx"].to_numpy()[pick_m]
+    week = day // 7
     k = len(sim_gun)
-    # the organisation holding the ring's cell on the recovery date
-    org[:k] = dyn.cell_org(rings.rings["cell_id"].to_numpy(object)[sim_ring], sim_day // 7)
-    near = rng.random(k) < 0.5
+    want = np.full(n, "", dtype=object)
+    want[:k] = dyn.cell_org(rings.rings["cell_id"].to_numpy(object)[sim_ring], week[:k])
+    pick_m = _holder(holders, week, want, rng.random(n))
+    held = pick_m >= 0
+    org = np.where(held, holders["org_id"].to_numpy(object)[np.maximum(pick_m, 0)], want)
+    state = holders["plaza_id"].map(plaza_state).to_numpy(object)[np.maximum(pick_m, 0)]
+    possessor = np.where(held, holders["person_idx"].to_numpy()[np.maximum(pick_m, 0)], -1)
+    near = (rng.random(k) < 0.5) | ~held[:k]
     port_state = port_df["mx_state"].to_numpy(object)[sim_port]
     state[:k] = np.where(near, port_state, state[:k])
     # stock guns: a corridor share is recovered across the border from their source state
@@ -212,6 +216,29 @@ def simulate(
         }
     )
     return Recoveries(rec, extra, stock_sales)
+
+
+def _holder(holders: pd.DataFrame, week: np.ndarray, want: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """For each recovery, the row of a position held in its `week` (of organisation `want`
+    unless ""), chosen by `u` in [0, 1); -1 when that organisation has nobody then."""
+    org = holders["org_id"].to_numpy(object)
+    start = holders["start_week"].to_numpy(np.int64)
+    end = holders["end_week"].to_numpy(np.int64)
+    out = np.full(len(week), -1, np.int64)
+    for w in np.unique(week):
+        rows = np.flatnonzero(week == w)
+        live = np.flatnonzero((start <= w) & ((end == -1) | (end > w)))
+        live = live[np.argsort(org[live], kind="stable")]
+        live_org = org[live].astype(str)
+        anyone = want[rows] == ""
+        pick = (u[rows] * len(live)).astype(np.int64)
+        out[rows[anyone]] = live[pick[anyone]] if len(live) else -1
+        mine = rows[~anyone]
+        lo = np.searchsorted(live_org, want[mine].astype(str), side="left")
+        hi = np.searchsorted(live_org, want[mine].astype(str), side="right")
+        at = lo + (u[mine] * (hi - lo)).astype(np.int64)
+        out[mine] = np.where(hi > lo, live[np.minimum(at, len(live) - 1)], -1)
+    return out
 
 
 def _complete(rng: np.random.Generator, share: np.ndarray, have: np.ndarray, n: int) -> np.ndarray:
