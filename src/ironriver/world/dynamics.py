@@ -228,10 +228,10 @@ def place_events(cfg: WorldConfig, orgs: Organisations, dyn: Dynamics) -> None:
     ev = dyn.events
     plazas = orgs.plazas.set_index("plaza_id")
     home = orgs.orgs.set_index("org_id")["state"]
-    state = ev["plaza_id"].map(plazas["mx_state"])
-    state = state.fillna(ev["org_id"].map(home)).fillna("Ciudad de México").to_numpy(object)
-    state = np.where(pd.Series(state).isin(list(MX_PLACES)), state, "Ciudad de México")
-    town = ev["plaza_id"].map(plazas["municipality"]).fillna("").to_numpy(object)
+    where = ev["plaza_id"].map(plazas["mx_state"]).fillna(ev["org_id"].map(home))
+    known = where.isin(list(MX_PLACES)).to_numpy(bool)
+    state: np.ndarray = np.where(known, where.to_numpy(object), "Ciudad de México")
+    town: np.ndarray = ev["plaza_id"].map(plazas["municipality"]).fillna("").to_numpy(object)
     town = np.where(town == "", mx_municipality(rng, state), town)
     day = ev["week"].to_numpy(np.int64) * 7 + rng.integers(0, 7, len(ev))
     ev["date"] = cfg.start64 + day.astype("timedelta64[D]")
