@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 
 from ironriver.world import WorldConfig, WorldPaths, generate_world
-from ironriver.world.dynamics import Dynamics, simulate
+from ironriver.world.calibration import figure
+from ironriver.world.dynamics import Dynamics, place_events, simulate
+from ironriver.world.evaluate import kingpin_effects, measure
 from ironriver.world.organisations import build
 
 WEEK = 26
@@ -39,7 +41,45 @@ def test_split_creates_rival_factions_and_violence() -> None:
     leaders = active[active["org_id"].isin(factions) & (active["role"] == "leader")]
     assert set(leaders["org_id"]) == set(factions)
     assert (d.events["kind"] == "decapitation").sum() == 1
-    assert _ratio(d) > 1.4
+    # the capture happened in the organisation's home plaza
+    capture = d.events.loc[d.events["kind"] == "decapitation", "plaza_id"].iloc[0]
+    assert capture == d.target_org + "-PZ000"
+
+
+def test_split_raises_killings_where_the_kingpin_literature_says() -> None:
+    """Lindo & Padilla-Romo (2018): +80% in the municipality of the capture for a year,
+    +30% for six months elsewhere in the cartel's territory; nothing about rivals."""
+    cfg = WorldConfig(scale=0.05, years=1, seed=7, decapitation_week=10, succession="split")
+    orgs = build(cfg)
+    d = simulate(cfg, orgs)
+    place = list(zip(d.municipalities["mx_state"], d.municipalities["municipality"], strict=True))
+    plazas = orgs.plazas
+    home = plazas[plazas["plaza_id"] == d.target_org + "-PZ000"].iloc[0]
+    capture = place.index((home["mx_state"], home["municipality"]))
+    own = plazas[plazas["org_id"] == d.target_org]
+    territory = {place.index(p) for p in zip(own["mx_state"], own["municipality"], strict=True)}
+    rest = sorted(territory - {capture})
+    assert rest
+    others = sorted(set(range(len(place))) - territory)
+    v = d.violence
+    assert (v[:10] == 1.0).all()
+    assert (v[10:, capture] == 1.8).all()  # the run ends within the year
+    assert (v[10:36, rest] == 1.3).all() and (v[36:, rest] == 1.0).all()
+    assert (v[:, others] == 1.0).all()  # rivals' own municipalities included
+
+
+def test_kingpin_figures_measure_what_the_literature_measures() -> None:
+    """Measured as the paper does (killings in the municipality, against the span before and
+    net of the other municipalities), the world gives its +80% / +30% at scale 1."""
+    cfg = WorldConfig(scale=1.0, years=2, seed=1, decapitation_week=52, succession="split")
+    orgs = build(cfg)
+    d = simulate(cfg, orgs)
+    place_events(cfg, orgs, d)
+    local, territory = kingpin_effects(d.events, orgs.plazas, d.target_org, 52, cfg.weeks)
+    assert figure("cartels.kingpin_homicide_local").low <= local
+    assert local <= figure("cartels.kingpin_homicide_local").high
+    assert figure("cartels.kingpin_homicide_territory").low <= territory
+    assert territory <= figure("cartels.kingpin_homicide_territory").high
 
 
 def test_successor_keeps_violence_flat() -> None:
@@ -101,6 +141,9 @@ def test_split_gives_each_cell_to_one_faction(split_world: WorldPaths) -> None:
     ev = _truth(split_world, "events")
     later = ev[(ev["week"] > week) & ev["kind"].isin(["killed", "arrested"])]
     assert not (later["org_id"] == parent).any()
+    values = measure(split_world.root)
+    assert {"cartels.kingpin_homicide_local", "cartels.kingpin_homicide_territory"} <= set(values)
+    assert "world.successor_homicide_local" not in values
     hsi = pd.read_csv(split_world.agency("hsi") / "case_subjects.csv", dtype=str)
     orgs = _truth(split_world, "organisations").set_index("org_id")
     assert orgs.loc[parent, "short_name"] not in set(hsi["SUSPECTED_ORG"])

@@ -241,10 +241,12 @@ FIGURES: tuple[Figure, ...] = (
     _f("cartels.kingpin_violence_6m", 0.365, None, None, "relative increase",
        "Calderón et al., J. Conflict Resolution 2015",
        "Drug-related violence in the same municipality, 6 months after a kingpin removal."),
-    _f("cartels.kingpin_homicide_local", 0.80, None, None, "relative increase",
+    # the ranges are this project's allowance for the few killings one capture's
+    # municipalities hold in a world (measured in evaluate.kingpin_effects)
+    _f("cartels.kingpin_homicide_local", 0.80, 0.3, 1.5, "relative increase",
        "Lindo & Padilla-Romo, J. Health Economics 2018",
        "Homicide rate in the municipality for >= 12 months after a kingpin capture."),
-    _f("cartels.kingpin_homicide_territory", 0.30, None, None, "relative increase",
+    _f("cartels.kingpin_homicide_territory", 0.30, 0.0, 0.7, "relative increase",
        "Lindo & Padilla-Romo, J. Health Economics 2018",
        "Homicide rate elsewhere in the cartel's territory for 6 months."),
     _f("cartels.groups_2007", 5, None, None, "groups", "Atuesta & Pérez-Dávila 2018",

@@ -168,14 +168,37 @@ _RATES = [
         "decapitation_violence",
         1.8,
         "multiplier",
-        "killings in the beheaded organisation's territory after a contested succession",
-        "Lindo & Padilla-Romo 2018 (+80%)",
+        "killings in the municipality of the capture (the organisation's home plaza) after "
+        "a contested succession",
+        "Lindo & Padilla-Romo 2018 (homicide rate +80% in the municipality)",
+    ),
+    Rate(
+        "decapitation_local_weeks",
+        52.0,
+        "weeks",
+        "how long killings stay raised in the municipality of the capture",
+        "Lindo & Padilla-Romo 2018 (at least 12 months)",
+    ),
+    Rate(
+        "decapitation_violence_territory",
+        1.3,
+        "multiplier",
+        "killings in the other municipalities of the organisation's territory after a "
+        "contested succession",
+        "Lindo & Padilla-Romo 2018 (+30% elsewhere in the cartel's territory)",
+    ),
+    Rate(
+        "decapitation_territory_weeks",
+        26.0,
+        "weeks",
+        "how long killings stay raised elsewhere in the organisation's territory",
+        "Lindo & Padilla-Romo 2018 (6 months)",
     ),
     Rate(
         "decapitation_violence_successor",
         1.0,
         "multiplier",
-        "killings after a recognised successor takes over",
+        "killings in the organisation's territory after a recognised successor takes over",
         "Jones 2013",
     ),
 ]

@@ -5,8 +5,12 @@ incapacitations per year at scale 1, shared by size; recruits join a random cell
 organisation chosen by size. A decapitation at week W removes the largest organisation's
 leader. Then either a recognised successor (regional boss of the home region) takes over and
 violence stays flat (Jones 2013), or the regional bosses split the organisation into rival
-factions and killings in their territory rise by `decapitation_violence` (+80%, Lindo &
-Padilla-Romo 2018) for a year, and by 30% in rival organisations for six months.
+factions, and killings rise as Lindo & Padilla-Romo (2018) measured homicides after a
+kingpin capture: by `decapitation_violence` (+80%) for `decapitation_local_weeks` (a year)
+in the municipality of the capture (the organisation's home plaza), and by
+`decapitation_violence_territory` (+30%) for `decapitation_territory_weeks` (six months)
+in the other municipalities of its territory. The rise is in the municipality, so it falls
+on whoever is killed there, whatever their organisation; nothing else changes elsewhere.
 
 Invariant: a position row is one person holding one role in one organisation over
 [start_week, end_week); end_week = -1 means still held at the end of the run.
@@ -35,7 +39,9 @@ class Dynamics:
     )  # person_idx, org_id, role, cell_id, function, plaza_id, start_week, end_week, end_reason
     # week, kind, org_id, person_idx, plaza_id; date, mx_state, municipality (place_events)
     events: pd.DataFrame
-    violence: np.ndarray  # [weeks, orgs] multiplier on killings
+    violence: np.ndarray  # [weeks, municipalities + 1] multiplier on killings (last: no plaza)
+    municipalities: pd.DataFrame  # mx_state, municipality: the columns of `violence`
+    weekly_violence: np.ndarray  # [weeks] mean multiplier over those who could be killed
     n_persons: int
     succession: str  # "", "successor" or "split"
     target_org: str
@@ -66,6 +72,12 @@ def simulate(cfg: WorldConfig, orgs: Organisations) -> Dynamics:
     p_end = np.full(len(st), -1, np.int64)
     p_reason = np.full(len(st), "", object)
     p_region = st["region"].to_numpy(np.int64)
+    # killings rise by municipality: each plaza's, and one column for people without plaza
+    munis = orgs.plazas[["mx_state", "municipality"]].drop_duplicates(ignore_index=True)
+    muni_code = orgs.plazas.merge(munis.reset_index(), on=["mx_state", "municipality"])
+    plaza_muni = pd.Series(muni_code["index"].to_numpy(np.int64), index=muni_code["plaza_id"])
+    no_plaza = len(munis)
+    p_muni = st["plaza_id"].map(plaza_muni).fillna(no_plaza).to_numpy(np.int64)
     n_persons = int(p_person.max()) + 1 if len(p_person) else 0
     cells_by_org = [orgs.cells.loc[orgs.cells["org_id"] == o] for o in org_ids]
     plaza_region = orgs.plazas.set_index("plaza_id")["region"]
@@ -75,6 +87,7 @@ def simulate(cfg: WorldConfig, orgs: Organisations) -> Dynamics:
             c["cell_id"].to_numpy(object),
             c["plaza_id"].to_numpy(object),
             c["plaza_id"].map(plaza_region).to_numpy(np.int64),
+            c["plaza_id"].map(plaza_muni).to_numpy(np.int64),
         )
         for c in cells_by_org
     ]
@@ -83,7 +96,8 @@ def simulate(cfg: WorldConfig, orgs: Organisations) -> Dynamics:
     extra: list[dict[str, np.ndarray]] = []
     events: list[tuple[int, str, str, int, str]] = []
     weeks = cfg.weeks
-    violence = np.ones((weeks, len(org_ids) + 16))
+    violence = np.ones((weeks, no_plaza + 1))
+    weekly_violence = np.ones(weeks)
     lam_death = cfg.per_week("deaths_per_year")
     lam_arrest = cfg.per_week("arrests_per_year")
     lam_recruit = cfg.per_week("recruits_per_year")
@@ -106,20 +120,22 @@ def simulate(cfg: WorldConfig, orgs: Organisations) -> Dynamics:
             end=p_end,
             reason=p_reason,
             region=p_region,
+            muni=p_muni,
         )
         return {k: cat(k, v) for k, v in base.items()}
 
     for w in range(weeks):
         if cfg.decapitation_week is not None and w == cfg.decapitation_week and target:
             succession, new, arrays, faction_of = _decapitate(
-                cfg, rng, w, code[target], people_so_far(), org_ids, orgs, violence, events
+                cfg, rng, w, code[target], people_so_far(), org_ids, orgs, events
             )
             p_org, p_role, p_cell, p_plaza, p_person = (
                 arrays[k] for k in ("org", "role", "cell", "plaza", "person")
             )
-            p_start, p_end, p_reason, p_region = (
-                arrays[k] for k in ("start", "end", "reason", "region")
+            p_start, p_end, p_reason, p_region, p_muni = (
+                arrays[k] for k in ("start", "end", "reason", "region", "muni")
             )
+            _kingpin_violence(cfg, w, target, succession, orgs, plaza_muni, violence)
             extra = []
             parent = cell_arrays[code[target]]
             for fid in new:
@@ -129,12 +145,13 @@ def simulate(cfg: WorldConfig, orgs: Organisations) -> Dynamics:
             holder = np.array([faction_of(r) for r in parent[2]], np.int64)
             for k, fid in enumerate(new):
                 mine = holder == k
-                cell_arrays.append((parent[0][mine], parent[1][mine], parent[2][mine]))
+                cell_arrays.append(tuple(part[mine] for part in parent))
                 moves += [(str(c), fid, w) for c in parent[0][mine]]
             if new:
                 # the split moved every cell to a faction; the parent recruits no more
                 empty = np.array([], object)
-                cell_arrays[code[target]] = (empty, empty, np.array([], np.int64))
+                none = np.array([], np.int64)
+                cell_arrays[code[target]] = (empty, empty, none, none)
         org_all = cat("org", p_org)
         end_all = cat("end", p_end)
         role_all = cat("role", p_role)
@@ -142,7 +159,8 @@ def simulate(cfg: WorldConfig, orgs: Organisations) -> Dynamics:
         eligible = np.flatnonzero(active & np.isin(role_all, LOSS_ROLES))
         if len(eligible) == 0:
             continue
-        mult = violence[w, org_all[eligible]]
+        mult = violence[w, cat("muni", p_muni)[eligible]]
+        weekly_violence[w] = mult.mean()
         n_d = min(int(rng.poisson(lam_death * mult.mean())), len(eligible))
         dead = (
             rng.choice(eligible, size=n_d, replace=False, p=mult / mult.sum())
@@ -170,12 +188,13 @@ def simulate(cfg: WorldConfig, orgs: Organisations) -> Dynamics:
             cell = np.empty(n_r, object)
             plaza = np.empty(n_r, object)
             region = np.zeros(n_r, np.int64)
+            muni = np.zeros(n_r, np.int64)
             u = rng.random(n_r)
             for k in np.unique(o):
                 m = o == k
-                cids, pids, regs = cell_arrays[k]
+                cids, pids, regs, mids = cell_arrays[k]
                 j = (u[m] * len(cids)).astype(np.int64)
-                cell[m], plaza[m], region[m] = cids[j], pids[j], regs[j]
+                cell[m], plaza[m], region[m], muni[m] = cids[j], pids[j], regs[j], mids[j]
             extra.append(
                 dict(
                     org=o,
@@ -187,6 +206,7 @@ def simulate(cfg: WorldConfig, orgs: Organisations) -> Dynamics:
                     end=np.full(n_r, -1),
                     reason=np.full(n_r, "", object),
                     region=region,
+                    muni=muni,
                 )
             )
             n_persons += n_r
@@ -211,7 +231,9 @@ def simulate(cfg: WorldConfig, orgs: Organisations) -> Dynamics:
     return Dynamics(
         positions,
         ev,
-        violence[:, : len(org_ids)],
+        violence,
+        munis,
+        weekly_violence,
         n_persons,
         succession,
         target,
@@ -265,7 +287,6 @@ def _decapitate(
     a: dict[str, np.ndarray],
     org_ids: list[str],
     orgs: Organisations,
-    violence: np.ndarray,
     events: list[tuple[int, str, str, int, str]],
 ) -> tuple[str, list[str], dict[str, np.ndarray], Callable[[int], int]]:
     """Remove organisation `t`'s leader at week `w`; then a successor, or a split into one
@@ -280,10 +301,11 @@ def _decapitate(
         mode = "split" if rng.random() < 0.5 else "successor"
     if len(bosses) < 2:
         mode = "successor"
+    home = orgs.plazas.loc[orgs.plazas["org_id"] == org_ids[t], "plaza_id"]
+    capture = str(home.iloc[0]) if len(home) else ""  # the home plaza (region 0)
     for i in leader:
         a["end"][i], a["reason"][i] = w, "killed"
-        events.append((w, "decapitation", org_ids[t], int(a["person"][i]), ""))
-    weeks = violence.shape[0]
+        events.append((w, "decapitation", org_ids[t], int(a["person"][i]), capture))
     if mode == "successor" or len(bosses) == 0:
         if len(bosses):
             b = bosses[np.argmin(a["region"][bosses])]
@@ -295,7 +317,6 @@ def _decapitate(
             new["reason"][:] = ""
             a = {k: np.concatenate([a[k], new[k]]) for k in a}
             events.append((w, "succession", org_ids[t], int(a["person"][b]), ""))
-        violence[w:, t] *= cfg.value("decapitation_violence_successor")
         return "successor", [], a, lambda region: 0
     regions = np.unique(a["region"][bosses])
     members = np.flatnonzero(in_org & (a["role"] != "leader"))
@@ -316,20 +337,38 @@ def _decapitate(
     a["end"][members] = w
     a["reason"][members] = "split"
     a = {k: np.concatenate([a[k], moved[k]]) for k in a}
-    hi = min(weeks, w + 52)
-    for k in range(len(regions)):
-        violence[w:hi, len(org_ids) + k] = cfg.value("decapitation_violence")
-    rivals = orgs.relations[
-        (orgs.relations["kind"] == "rivalry")
-        & ((orgs.relations["org_a"] == org_ids[t]) | (orgs.relations["org_b"] == org_ids[t]))
-    ]
-    for o in set(rivals["org_a"]) | set(rivals["org_b"]):
-        if o != org_ids[t] and o in org_ids:
-            violence[w : min(weeks, w + 26), org_ids.index(o)] *= 1.3
     for nid in new_ids:
         events.append((w, "split", nid, -1, ""))
     _register_factions(orgs, org_ids[t], new_ids)
     return "split", new_ids, a, faction_of
+
+
+def _kingpin_violence(
+    cfg: WorldConfig,
+    w: int,
+    org: str,
+    succession: str,
+    orgs: Organisations,
+    plaza_muni: pd.Series,
+    violence: np.ndarray,
+) -> None:
+    """Raise killings after a contested succession in `org`, as Lindo & Padilla-Romo (2018)
+    measured homicides after a kingpin capture: in the municipality of the capture (the
+    organisation's home plaza), and for a shorter time elsewhere in its territory. After a
+    recognised successor, `decapitation_violence_successor` (1: no change, Jones 2013)."""
+    plazas = orgs.plazas.loc[orgs.plazas["org_id"] == org, "plaza_id"]
+    if not len(plazas):
+        return
+    territory = np.unique(plazas.map(plaza_muni).to_numpy(np.int64))
+    if succession != "split":
+        violence[w:, territory] *= cfg.value("decapitation_violence_successor")
+        return
+    capture = int(plaza_muni[plazas.iloc[0]])
+    elsewhere = territory[territory != capture]
+    local_end = w + round(cfg.value("decapitation_local_weeks"))
+    territory_end = w + round(cfg.value("decapitation_territory_weeks"))
+    violence[w:territory_end, elsewhere] *= cfg.value("decapitation_violence_territory")
+    violence[w:local_end, capture] *= cfg.value("decapitation_violence")
 
 
 def _register_factions(orgs: Organisations, parent: str, new_ids: list[str]) -> None:

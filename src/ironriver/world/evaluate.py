@@ -56,13 +56,14 @@ WORLD_FIGURES = (
         "Same, for rings that spread purchases (assumption).",
     ),
     WorldFigure(
-        "world.decapitation_violence_ratio",
-        1.8,
-        1.3,
-        2.5,
-        "ratio",
-        "Killings in the beheaded organisation's factions, 26 weeks after / before a "
-        "contested succession (Lindo & Padilla-Romo: +80%); ~1 with a successor.",
+        "world.successor_homicide_local",
+        0.0,
+        -0.5,
+        0.5,
+        "relative increase",
+        "Killings in the municipality of the capture for a year after a decapitation with a "
+        "recognised successor, as cartels.kingpin_homicide_local measures them (Jones 2013: "
+        "no added violence); the range allows for the few killings of one municipality.",
     ),
 )
 
@@ -204,7 +205,18 @@ def measure(root: Path | str) -> dict[str, float]:
     out["world.multiple_sale_straw_share"] = float(hit[~straw["evasive"]].mean())
     out["world.multiple_sale_evasive_share"] = float(hit[straw["evasive"]].mean())
     if meta.get("decapitation_week") is not None and meta.get("succession"):
-        out["world.decapitation_violence_ratio"] = _violence_ratio(ev, meta)
+        local, territory = kingpin_effects(
+            ev,
+            _read(root, "plazas"),
+            str(meta["decapitated_org"]),
+            int(str(meta["decapitation_week"])),
+            int(str(meta["weeks"])),
+        )
+        if meta["succession"] == "split":
+            out["cartels.kingpin_homicide_local"] = local
+            out["cartels.kingpin_homicide_territory"] = territory
+        else:
+            out["world.successor_homicide_local"] = local
     # border volume at San Ysidro (southbound assumed = northbound)
     csv = root / "agencies" / "cbp" / "outbound_crossings.csv"
     if csv.exists():
@@ -221,14 +233,36 @@ def measure(root: Path | str) -> dict[str, float]:
     return out
 
 
-def _violence_ratio(ev: pd.DataFrame, meta: dict[str, object]) -> float:
-    w = int(str(meta["decapitation_week"]))
-    org = str(meta["decapitated_org"])
-    k = ev[(ev["kind"] == "killed") & ev["org_id"].astype(str).str.startswith(org)]
-    before = ((k["week"] >= w - 26) & (k["week"] < w)).sum()
-    after = ((k["week"] >= w) & (k["week"] < w + 26)).sum()
-    span_before = min(26, w)
-    span_after = min(26, int(str(meta["weeks"])) - w)
-    if not (before and span_before and span_after):
-        return float("nan")
-    return float((after / span_after) / (before / span_before))
+def kingpin_effects(
+    events: pd.DataFrame, plazas: pd.DataFrame, org: str, week: int, weeks: int
+) -> tuple[float, float]:
+    """What Lindo & Padilla-Romo (2018) measure after a kingpin capture, in a world's truth:
+    the relative increase of killings (of anyone) in the municipality of the capture over the
+    year after it, and in the other municipalities of the organisation's territory over the
+    six months after it, each against the same span before the capture (up to a year) and
+    net of the change in every other municipality (the controls). NaN when a span is empty
+    or holds no killing."""
+    where = events["mx_state"].astype(str) + "|" + events["municipality"].astype(str)
+    decap = events["kind"] == "decapitation"
+    if not decap.any():
+        return float("nan"), float("nan")
+    capture = str(where[decap].iloc[0])
+    own = plazas[plazas["org_id"] == org]
+    territory = set(own["mx_state"].astype(str) + "|" + own["municipality"].astype(str))
+    territory.discard(capture)
+    killed = events["kind"] == "killed"
+    wk = events["week"].to_numpy()
+    start = max(0, week - 52)
+
+    def change(place: pd.Series, span: int) -> float:
+        end = min(weeks, week + span)
+        before = (killed & place & (wk >= start) & (wk < week)).sum() / max(1, week - start)
+        after = (killed & place & (wk >= week) & (wk < end)).sum() / max(1, end - week)
+        return float(after / before) if before and end > week else float("nan")
+
+    control = ~where.isin(territory | {capture})
+    base = change(control, 52)
+    local = change(where == capture, 52) / base - 1.0
+    base = change(control, 26)
+    rest = change(where.isin(territory), 26) / base - 1.0
+    return local, rest

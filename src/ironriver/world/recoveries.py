@@ -81,13 +81,8 @@ def simulate(
     sim_port = t["port_idx"].to_numpy()[gt[sim_gun]]
     sim_ring = t["ring_idx"].to_numpy()[gt[sim_gun]]
 
-    # --- weekly totals, raised by violence (size-weighted mean multiplier)
-    active_sizes = dyn.positions.groupby("org_id").size()
-    org_order = list(orgs.orgs["org_id"])
-    size_vec = np.array([active_sizes.get(o, 0) for o in org_order], float)
-    v = dyn.violence[:, : len(org_order)]
-    vmean = (v * size_vec).sum(axis=1) / max(1.0, size_vec.sum())
-    total_w = rng.poisson(cfg.per_week("mexico_recoveries_per_year") * vmean)
+    # --- weekly totals, raised by violence (the week's mean multiplier on killings)
+    total_w = rng.poisson(cfg.per_week("mexico_recoveries_per_year") * dyn.weekly_violence)
     total = int(total_w.sum())
     n_foreign = round(total * cfg.value("foreign_share"))
     n_us = total - n_foreign
