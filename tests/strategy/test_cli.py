@@ -168,3 +168,24 @@ def test_run_header_describes_the_levers_run(runner: CliRunner) -> None:
     scenario = data["scenario"]
     assert scenario["changed"] == ["elasticity 1"]  # type: ignore[index]
     assert "lethality x0.5" in scenario["description"]  # type: ignore[index]
+
+
+def test_groups_final_keeps_every_group(runner: CliRunner) -> None:
+    data = _json(runner, "run", "--years", "1", "--json")
+    final = data["groups_final"]
+    assert isinstance(final, dict) and isinstance(data["series"], list)
+    assert len(final) == 150
+    assert sum(final.values()) == pytest.approx(data["series"][-1]["members"], rel=1e-9)
+
+
+def test_an_ambiguous_split_group_is_refused(runner: CliRunner) -> None:
+    from ironriver.cli import cli
+
+    args = ["strategy", "run", "--years", "1", "--split", "Tequileros:2@0"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert "N10010" in result.output and "N10129" in result.output
+    assert "Traceback" not in result.output
+    ok = runner.invoke(strategy, ["run", "--years", "1", "--split", "N10129:2@0", "--json"])
+    assert ok.exit_code == 0, ok.output
+    assert "Tequileros (N10129) f2" in json.loads(ok.output)["groups_final"]

@@ -50,3 +50,13 @@ def test_group_lookup(network: CartelNetwork) -> None:
     assert network.index_of("cjng") == network.index_of("N10025") == 0
     with pytest.raises(StrategyError, match="No cartel group"):
         network.index_of("Nobody")
+
+
+def test_groups_sharing_a_short_name_stay_apart(network: CartelNetwork) -> None:
+    # N10010 "Cártel de Los Tequileros" and N10129 "Los Tequileros" are both "Tequileros"
+    assert len(set(network.names)) == network.size == 150
+    both = [n for n in network.names if n.startswith("Tequileros")]
+    assert sorted(both) == ["Tequileros (N10010)", "Tequileros (N10129)"]
+    assert network.index_of("tequileros (n10129)") == network.index_of("N10129")
+    with pytest.raises(StrategyError, match=r"names 2 cartel groups: .*N10010.*N10129"):
+        network.index_of("Tequileros")

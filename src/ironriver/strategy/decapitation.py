@@ -116,16 +116,19 @@ def split_network(
                 rivalry[a, b] = rivalry_weight
                 alliance[a, b] = 0.0
     parent_row = network.nodes.iloc[parent]
+    parent_name = network.names[parent]  # unique, unlike the short name
+    # A group split twice numbers its new factions on: CJNG f2, f3, then f4, ...
+    first = 2 + int((network.nodes["parent"] == parent_name).sum())
     new_rows = pd.DataFrame(
         [
             {
                 **parent_row.to_dict(),
                 "Node": f"{parent_row['Node']}-f{f}",
                 "Group": f"{parent_row['Group']} (faction {f})",
-                "ShortName": f"{parent_row['ShortName']} f{f}",
-                "parent": str(parent_row["ShortName"]),
+                "ShortName": f"{parent_name} f{f}",
+                "parent": parent_name,
             }
-            for f in range(2, factions + 1)
+            for f in range(first, first + extra)
         ]
     )
     nodes = pd.concat([network.nodes, new_rows], ignore_index=True)

@@ -19,6 +19,7 @@ pair of groups is in some conflict (the +1); rivalries raise it, alliances of i 
 from __future__ import annotations
 
 import io
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -114,8 +115,18 @@ class CartelNetwork:
 
     @property
     def names(self) -> list[str]:
-        """Short names in rank order (the column labels of per-group outputs)."""
-        return [str(x) for x in self.nodes["ShortName"]]
+        """Display names in rank order, unique (the column labels of per-group outputs).
+
+        A group's short name, or "short name (node id)" when several groups share it: the
+        2020 network has two "Tequileros" (N10010 and N10129), and per-group outputs keyed by
+        the short name alone would merge them.
+        """
+        shorts = [str(x) for x in self.nodes["ShortName"]]
+        counts = Counter(shorts)
+        return [
+            f"{short} ({node})" if counts[short] > 1 else short
+            for short, node in zip(shorts, self.nodes["Node"], strict=True)
+        ]
 
     def conflict_matrix(self) -> Matrix:
         """M_ij = (W_ij + 1) / (A_i + 1) with a zero diagonal."""
@@ -142,12 +153,35 @@ class CartelNetwork:
         return shares
 
     def index_of(self, group: str) -> int:
-        """Position of a group given by short name, full name or node id (case-insensitive)."""
+        """Position of a group given by display name, short name, full name or node id
+        (case-insensitive). A name several groups share is an error listing them."""
         key = group.strip().casefold()
-        for column in ("ShortName", "Node", "Group"):
-            matches = np.flatnonzero(self.nodes[column].astype(str).str.casefold() == key)
-            if matches.size:
+        columns = (
+            pd.Series(self.names),
+            self.nodes["ShortName"],
+            self.nodes["Node"],
+            self.nodes["Group"],
+        )
+        for column in columns:
+            matches = np.flatnonzero(column.astype(str).str.casefold().to_numpy() == key)
+            if matches.size == 1:
                 return int(matches[0])
+            if matches.size > 1:
+                raise StrategyOptionError(
+                    msg(
+                        "{group!r} names {count} cartel groups: {candidates}.",
+                        group=group,
+                        count=int(matches.size),
+                        candidates="; ".join(
+                            f"{self.nodes['Node'].iloc[i]} ({self.nodes['Group'].iloc[i]})"
+                            for i in matches
+                        ),
+                    ),
+                    hint=msg(
+                        "Name one of them by its node id, e.g. {example}.",
+                        example=str(self.nodes["Node"].iloc[matches[0]]),
+                    ),
+                )
         raise StrategyOptionError(
             msg("No cartel group named {group!r}.", group=group),
             hint=msg(
