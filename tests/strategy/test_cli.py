@@ -189,3 +189,24 @@ def test_an_ambiguous_split_group_is_refused(runner: CliRunner) -> None:
     ok = runner.invoke(strategy, ["run", "--years", "1", "--split", "N10129:2@0", "--json"])
     assert ok.exit_code == 0, ok.output
     assert "Tequileros (N10129) f2" in json.loads(ok.output)["groups_final"]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--split", "CJNG:2@0:0..5,1"], "Cannot read the shares"),
+        (["--split", "CJNG:2@0:."], "Cannot read the shares"),
+        (["--split", "CJNG:100000@0"], "2 to 20 factions"),
+        (["--runs", "100000000"], "1 to 10000 runs"),
+        (["--runs", "-5"], "1 to 10000 runs"),
+    ],
+)
+def test_out_of_range_split_and_runs_are_clean_errors(
+    runner: CliRunner, args: list[str], says: str
+) -> None:
+    from ironriver.cli import cli
+
+    result = runner.invoke(cli, ["strategy", "run", "--years", "1", *args])
+    assert result.exit_code == 2, result.output
+    assert says in result.output
+    assert "What to do:" in result.output

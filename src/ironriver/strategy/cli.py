@@ -206,7 +206,9 @@ def strategy() -> None:
 )
 @click.option("--faction-rivalry", type=float, default=None, help="Rivalry between factions.")
 @click.option("--years", type=int, default=5, show_default=True, help="Years after 2022.")
-@click.option("--runs", type=int, default=0, help="Monte Carlo runs for bands (0 = none).")
+@click.option(
+    "--runs", type=int, default=0, help="Monte Carlo runs for bands (0 = none, at most 10000)."
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Monte Carlo seed.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: {scenario, series, ...}.")
 @click.option(

@@ -18,6 +18,7 @@ change of the network, and therefore of the conflict matrix M, at the split week
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -28,6 +29,11 @@ from ironriver.errors import StrategyOptionError
 from ironriver.i18n import msg
 from ironriver.strategy.network import CartelNetwork, Conflict, Matrix
 from ironriver.strategy.parameters import FACTION_RIVALRY_WEIGHT
+
+#: At most this many factions per split: a contested succession breaks a group into a
+#: handful of factions, and each faction is a row and a column of the conflict matrix, so
+#: 100,000 would need tens of GiB. A bound of the tool, not an estimate.
+MAX_FACTIONS = 20
 
 SPLIT_PATTERN = re.compile(r"^(?P<group>.+?):(?P<k>\d+)@(?P<week>\d+)(?::(?P<shares>[0-9.,/]+))?$")
 
@@ -47,10 +53,18 @@ class Split:
     shares: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
-        if self.factions < 2:
+        if not 2 <= self.factions <= MAX_FACTIONS:
             raise StrategyOptionError(
-                msg("A split needs at least 2 factions, got {factions}.", factions=self.factions),
-                hint=msg("Write GROUP:K@WEEK with K >= 2, e.g. {example}.", example="CJNG:3@26"),
+                msg(
+                    "A split needs 2 to {max} factions, got {factions}.",
+                    max=MAX_FACTIONS,
+                    factions=self.factions,
+                ),
+                hint=msg(
+                    "Write GROUP:K@WEEK with K from 2 to {max}, e.g. {example}.",
+                    max=MAX_FACTIONS,
+                    example="CJNG:3@26",
+                ),
             )
         if self.week < 0:
             raise StrategyOptionError(
@@ -58,7 +72,7 @@ class Split:
                 hint=msg("e.g. {example}.", example="CJNG:3@26"),
             )
         if self.shares is not None:
-            if len(self.shares) != self.factions or any(s <= 0 for s in self.shares):
+            if len(self.shares) != self.factions or not all(0 < s < math.inf for s in self.shares):
                 raise StrategyOptionError(
                     msg(
                         "Split of {group}: give {factions} positive shares.",
@@ -92,7 +106,16 @@ class Split:
         shares = match["shares"]
         parsed = None
         if shares:
-            parsed = tuple(float(x) for x in re.split(r"[,/]", shares) if x)
+            try:
+                parsed = tuple(float(x) for x in re.split(r"[,/]", shares) if x)
+            except ValueError:
+                raise StrategyOptionError(
+                    msg("Cannot read the shares of the split {text!r}.", text=text),
+                    hint=msg(
+                        "Give one positive number per faction, separated by commas, e.g. {example}.",
+                        example="CJNG:3@26:0.5,0.3,0.2",
+                    ),
+                ) from None
         return cls(match["group"], int(match["k"]), int(match["week"]), parsed)
 
     def label(self) -> str:
