@@ -210,3 +210,22 @@ def test_out_of_range_split_and_runs_are_clean_errors(
     assert result.exit_code == 2, result.output
     assert says in result.output
     assert "What to do:" in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--recruitment", "600"],
+        ["--recruitment", "1e308"],
+        ["--incapacitation", "1e308"],
+        ["--faction-rivalry", "1e6", "--split", "CJNG:2@0"],
+    ],
+)
+def test_levers_beyond_the_accurate_range_are_refused(runner: CliRunner, args: list[str]) -> None:
+    # recruitment x600 gave 0 members (LSODA: 349M), 1e308 a NaN table with exit 0
+    from ironriver.cli import cli
+
+    result = runner.invoke(cli, ["strategy", "run", "--years", "1", *args])
+    assert result.exit_code == 2, result.output
+    assert "NaN" not in result.output and "nan" not in result.output
+    assert "What to do:" in result.output

@@ -31,6 +31,13 @@ from ironriver.strategy.parameters import ModelParameters
 
 Array = NDArray[np.float64]
 
+#: The weekly step is used while a week's arrests take at most this share of a run's members
+#: (eta / S); below eta / NEAR_EXTINCTION members the week is cut into shorter steps.
+NEAR_EXTINCTION = 0.05
+#: A run whose members would reach zero within this many weeks after the end of the current
+#: week is set to zero at its end (without it, steps would shrink without end near zero).
+EXTINCTION_SLACK = 0.01
+
 
 @dataclass(frozen=True)
 class Rates:
@@ -186,21 +193,19 @@ def integrate(
     # k always holds dC/dt at the current state: the rate computed to observe the end of
     # one week is the first Runge-Kutta stage of the next.
     rate(c, k)
+    # rate.total holds the members of each run at the start of the week (set by the
+    # observation at the end of the previous one); one float compare for a single run
+    rate.total[:] = c.sum(axis=0)
+    threshold = eta / NEAR_EXTINCTION
+    first_threshold = float(threshold[0])
     for week in range(weeks):
-        for sub in range(substeps):
-            if sub:
-                rate(c, k)
-            np.copyto(acc, k)  # k1
-            for weight, frac in ((2.0, 0.5), (2.0, 0.5), (1.0, 1.0)):
-                np.multiply(k, frac * h, out=stage)
-                stage += c
-                rate(stage, k)  # k2, k3, k4
-                acc += k
-                if weight == 2.0:
-                    acc += k
-            acc *= h / 6.0
-            c += acc
-            np.maximum(c, 0.0, out=c)
+        if rate.total[0] < first_threshold if runs == 1 else bool(np.any(rate.total < threshold)):
+            _week_near_extinction(c, k, acc, stage, rate, rho, eta)
+        else:
+            for sub in range(substeps):
+                if sub:
+                    rate(c, k)
+                _rk4(c, k, acc, stage, rate, h)
         rate(c, k, deaths=True)
         totals[week, 0] = rate.total
         totals[week, 1] = rate.deaths
@@ -209,3 +214,57 @@ def integrate(
     totals[:, 2] = rho * totals[:, 0]
     totals[:, 3] = np.where(totals[:, 0] > 0, eta, 0.0)
     return np.ascontiguousarray(c.T), totals, groups
+
+
+def _rk4(c: Array, k: Array, acc: Array, stage: Array, rate: _Rate, h: float) -> None:
+    """One Runge-Kutta step of h weeks in place; k holds dC/dt at c on entry."""
+    np.copyto(acc, k)  # k1
+    for weight, frac in ((2.0, 0.5), (2.0, 0.5), (1.0, 1.0)):
+        np.multiply(k, frac * h, out=stage)
+        stage += c
+        rate(stage, k)  # k2, k3, k4
+        acc += k
+        if weight == 2.0:
+            acc += k
+    acc *= h / 6.0
+    c += acc
+    np.maximum(c, 0.0, out=c)
+
+
+def extinction_time(total: Array, rho: Array, eta: Array) -> Array:
+    """Weeks until members reach zero under S' = rho S - eta alone (inf: never).
+
+    The full model only removes more members (conflict, saturation), so a run is extinct
+    by then at the latest: S(t) = eta/rho - (eta/rho - S) e^(rho t) reaches 0 at
+    t = -ln(1 - rho S / eta) / rho (S / eta when rho = 0).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = rho * total / eta
+        t = np.where(rho > 0, -np.log1p(-np.minimum(x, 1.0)) / rho, total / eta)
+    out: Array = np.where((eta > 0) & (x < 1.0), t, np.inf)
+    return out
+
+
+def _week_near_extinction(
+    c: Array, k: Array, acc: Array, stage: Array, rate: _Rate, rho: Array, eta: Array
+) -> None:
+    """One week for a batch in which some run has fewer than eta / NEAR_EXTINCTION members.
+
+    Near zero members, arrests eta C_i / S take a share eta / S of each group a week that
+    grows without bound: the model reaches zero in finite time, and a fixed weekly step
+    would overshoot (to 1e14 members, or NaN). Here the week is cut into steps in which at
+    most NEAR_EXTINCTION of any run is arrested, and a run whose `extinction_time` falls
+    within the week (plus EXTINCTION_SLACK) is set to zero: it is extinct by the week's end.
+    """
+    left = 1.0
+    while left > 0.0:
+        total = c.sum(axis=0)
+        extinct = extinction_time(total, rho, eta) <= left + EXTINCTION_SLACK
+        c[:, extinct] = 0.0
+        alive = (total > 0) & ~extinct & (eta > 0)
+        if not alive.any():
+            return
+        h = min(left, NEAR_EXTINCTION * float(np.min(total[alive] / eta[alive])))
+        rate(c, k)
+        _rk4(c, k, acc, stage, rate, h)
+        left -= h

@@ -120,6 +120,32 @@ FACTION_RIVALRY_WEIGHT = Parameter(
     "assumption; Jones 2013; Lindo & Padilla-Romo 2018 (+80% homicides after a capture)",
 )
 
+#: Largest lever values accepted. The weekly Runge-Kutta step was checked against SciPy's
+#: LSODA (rtol 1e-9) on the same equations over 50 years from January 2022: at these bounds
+#: members differ by less than 1e-7 of January 2022's every week (tests/strategy/test_model.py).
+#: Beyond recruitment x10 the weekly step is too coarse (x100: 0.7%; x300 wrong).
+MAX_RECRUITMENT = Parameter(
+    "max_recruitment",
+    10.0,
+    "multiplier of rho",
+    "largest --recruitment accepted: where the weekly step stays accurate",
+    "numerical check against scipy.integrate.solve_ivp (LSODA); see docs/strategy.md",
+)
+MAX_INCAPACITATION = Parameter(
+    "max_incapacitation",
+    1000.0,
+    "multiplier of eta",
+    "largest --incapacitation accepted (at x1000 all groups are gone within 2 weeks)",
+    "numerical check against scipy.integrate.solve_ivp (LSODA); see docs/strategy.md",
+)
+MAX_FACTION_RIVALRY = Parameter(
+    "max_faction_rivalry",
+    1000.0,
+    "rivalry weight",
+    "largest --faction-rivalry accepted (the 2020 network's strongest rivalry is 13)",
+    "numerical check against scipy.integrate.solve_ivp (LSODA); see docs/strategy.md",
+)
+
 #: Monte Carlo: each rate is drawn uniformly within +- this relative half-width.
 MONTE_CARLO_SPREAD: dict[str, Parameter] = {
     "rho": Parameter(
@@ -169,6 +195,9 @@ def all_parameters() -> tuple[Parameter, ...]:
         *MODEL_PARAMETERS,
         INTERDICTION_ELASTICITY,
         FACTION_RIVALRY_WEIGHT,
+        MAX_RECRUITMENT,
+        MAX_INCAPACITATION,
+        MAX_FACTION_RIVALRY,
         DEATH_SHARE,
         *MONTE_CARLO_SPREAD.values(),
     )

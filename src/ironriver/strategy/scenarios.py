@@ -19,13 +19,18 @@ effect, not the named scenario's.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 from ironriver.errors import StrategyOptionError
 from ironriver.i18n import Lang, Msg, current_lang, joined, marked, msg, translate
 from ironriver.strategy.decapitation import Split
-from ironriver.strategy.parameters import FACTION_RIVALRY_WEIGHT, INTERDICTION_ELASTICITY
+from ironriver.strategy.parameters import (
+    FACTION_RIVALRY_WEIGHT,
+    INTERDICTION_ELASTICITY,
+    MAX_FACTION_RIVALRY,
+    MAX_INCAPACITATION,
+    MAX_RECRUITMENT,
+)
 
 
 @dataclass(frozen=True)
@@ -45,17 +50,32 @@ class Scenario:
 
     def __post_init__(self) -> None:
         # `not x >= 0` rather than `x < 0`: NaN compares false either way and must be refused
-        if not (0 <= self.recruitment < math.inf and 0 <= self.incapacitation < math.inf):
+        # `not 0 <= x <= max` rather than `x < 0 or x > max`: NaN compares false either way
+        # and must be refused. The bounds are where the weekly step is accurate (parameters).
+        if not (
+            0 <= self.recruitment <= MAX_RECRUITMENT.value
+            and 0 <= self.incapacitation <= MAX_INCAPACITATION.value
+        ):
             raise StrategyOptionError(
-                msg("Scenario {name}: multipliers must be numbers, 0 or more.", name=self.name),
+                msg(
+                    "Scenario {name}: recruitment must be x0 to x{max_recruitment:g} and "
+                    "arrests x0 to x{max_incapacitation:g}, got x{recruitment:g} and "
+                    "x{incapacitation:g}.",
+                    name=self.name,
+                    max_recruitment=MAX_RECRUITMENT.value,
+                    max_incapacitation=MAX_INCAPACITATION.value,
+                    recruitment=self.recruitment,
+                    incapacitation=self.incapacitation,
+                ),
                 hint=msg(
                     "--recruitment 0.5 halves recruitment; --incapacitation 2 doubles arrests."
                 ),
             )
-        if not 0 <= self.faction_rivalry < math.inf:
+        if not 0 <= self.faction_rivalry <= MAX_FACTION_RIVALRY.value:
             raise StrategyOptionError(
                 msg(
-                    "Faction rivalry must be a number, 0 or more, got {rivalry}.",
+                    "Faction rivalry must be between 0 and {max:g}, got {rivalry}.",
+                    max=MAX_FACTION_RIVALRY.value,
                     rivalry=self.faction_rivalry,
                 ),
                 hint=msg("The rivalry weights of the network run from 1 to 13 (the default)."),

@@ -175,9 +175,19 @@ def run_batch(
             totals_parts.append(totals)
             if groups is not None:
                 group_parts.append(groups)
+    totals = np.concatenate(totals_parts)
+    if not np.all(np.isfinite(totals)):
+        # the lever bounds keep the weekly step accurate; this guards the bounds themselves
+        raise StrategyError(
+            msg(
+                "The model gave a value that is not a finite number (NaN or infinity): the "
+                "run was stopped."
+            ),
+            hint=msg("Report the command and its options; smaller lever values should run."),
+        )
     return Simulation(
         scenario=scenario,
-        totals=np.concatenate(totals_parts),
+        totals=totals,
         groups=np.concatenate(group_parts) if keep_groups else None,
         network=stages[-1],
     )
