@@ -229,3 +229,42 @@ def test_levers_beyond_the_accurate_range_are_refused(runner: CliRunner, args: l
     assert result.exit_code == 2, result.output
     assert "NaN" not in result.output and "nan" not in result.output
     assert "What to do:" in result.output
+
+
+def test_charts_are_byte_stable(runner: CliRunner, tmp_path: Path) -> None:
+    # matplotlib stamps the SVG with the current date and random element ids by default
+    for suffix in ("svg", "png"):
+        outputs = []
+        for n in (1, 2):
+            path = tmp_path / f"run{n}.{suffix}"
+            args = ["run", "--years", "1", "--split", "CJNG:2@10", "--chart", str(path)]
+            result = runner.invoke(strategy, args, catch_exceptions=False)
+            assert result.exit_code == 0, result.output
+            outputs.append(path.read_bytes())
+        assert outputs[0] == outputs[1], suffix
+        assert b"<dc:date>" not in outputs[0]
+
+
+def test_a_long_chart_title_fits_the_figure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import matplotlib.pyplot as plt
+
+    from ironriver.strategy import Split, charts, get_scenario
+
+    spans = []
+    close = plt.close
+
+    def measure(fig: object = None) -> None:
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        box = fig.axes[0].title.get_window_extent(renderer)  # type: ignore[attr-defined]
+        spans.append((box.x0, box.x1, fig.bbox.width))  # type: ignore[attr-defined]
+        close(fig)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(plt, "close", measure)
+    scenario = get_scenario("status-quo").with_levers(
+        recruitment=0.5, interdiction=0.3, splits=(Split("CJNG", 3, 52),)
+    )
+    charts.scenario_chart(simulate(scenario, years=2), tmp_path / "c.png")
+    x0, x1, width = spans[-1]
+    assert 0 <= x0 and x1 <= width

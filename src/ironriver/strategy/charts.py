@@ -1,10 +1,13 @@
 """Charts: members and deaths over time (with Monte Carlo bands) and members by group.
 
 PNG or SVG by the file suffix; matplotlib with the Agg backend, so no display is needed.
+The same input gives the same bytes: no date stamp, and SVG element ids drawn from a fixed
+salt instead of a random one.
 """
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -13,12 +16,15 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 
 from ironriver.errors import StrategyOptionError
 from ironriver.i18n import msg, t
 from ironriver.strategy.simulate import HISTORY_WEEKS, Simulation
 
 FORMATS = (".png", ".svg")
+#: Characters per title line: a 9-inch-wide figure holds about 90 at the title's size.
+TITLE_WIDTH = 80
 
 
 def _check(path: Path) -> None:
@@ -31,6 +37,13 @@ def _check(path: Path) -> None:
                 "Name the chart file .png or .svg, e.g. {example}", example="--chart members.png"
             ),
         )
+
+
+def _save(fig: Figure, path: Path) -> None:
+    """Write `fig` reproducibly (see the module docstring) and close it."""
+    with matplotlib.rc_context({"svg.hashsalt": "ironriver"}):
+        fig.savefig(path, metadata={"Date": None})
+    plt.close(fig)
 
 
 def scenario_chart(
@@ -67,16 +80,15 @@ def scenario_chart(
         axes[2].set_yscale("log")
         axes[2].set_ylabel(t("members (log)"))
         axes[2].legend(loc="upper left", fontsize="small", ncol=2)
-    axes[0].set_title(
-        t(
-            "Scenario {name}: {description}",
-            name=sim.scenario.name,
-            description=sim.scenario.description_in(),
-        )
+    title = t(
+        "Scenario {name}: {description}",
+        name=sim.scenario.name,
+        description=sim.scenario.description_in(),
     )
+    # a scenario changed by lever flags is described at length: wrap rather than clip
+    axes[0].set_title(textwrap.fill(title, TITLE_WIDTH))
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _save(fig, path)
     return path
 
 
@@ -94,8 +106,7 @@ def compare_chart(sims: list[Simulation], path: Path) -> Path:
         ax.axvline(sims[0].series()["date"].iloc[HISTORY_WEEKS], color="grey", linestyle="--")
         ax.legend(loc="upper left", fontsize="small")
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _save(fig, path)
     return path
 
 
@@ -110,6 +121,5 @@ def calibration_chart(curve: pd.DataFrame, path: Path) -> Path:
     ax.set_ylabel(t("deaths per week"))
     ax.legend(loc="upper left")
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _save(fig, path)
     return path
