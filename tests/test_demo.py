@@ -77,3 +77,47 @@ def test_demo_same_on_postgresql(tmp_path: Path, pg_url: str) -> None:
         assert sorted(pg_view.gun_properties) == sorted(lite_view.gun_properties)
         assert sorted(pg_view.gun_sales) == sorted(lite_view.gun_sales)
     assert on_pg.audit_ok and on_pg.audit_events == on_sqlite.audit_events
+
+
+@pytest.mark.slow
+def test_a_second_demo_starts_a_fresh_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Record numbers restart in every world and are entity keys: a second world ingested
+    into the first one's store merged unrelated people (one Individual, two birth dates)."""
+    from ironriver.i18n import use_lang
+    from ironriver.store import open_store
+
+    run_demo(tmp_path, scale=0.002, seed=3, echo=False)
+    second = run_demo(tmp_path, scale=0.002, seed=4, echo=False)
+    store = open_store(f"sqlite:///{tmp_path / 'demo.db'}", create=False)
+    try:
+        assert store.statement_count() == sum(row[2] for row in second.ingested)
+    finally:
+        store.close()
+    # a store given with --db must be empty: this one holds the seed-4 world
+    args = ["demo", "--workdir", str(tmp_path / "w"), "--db", str(tmp_path / "demo.db")]
+    refused = CliRunner().invoke(cli, args)
+    assert refused.exit_code == 2, refused.output
+    assert "already holds" in refused.output and "Traceback" not in refused.output
+    # --lang (docs/i18n.md: it comes before the principal's language) applies to both views
+    with use_lang("es"):
+        print_report(second)
+    out = capsys.readouterr().out
+    assert "Lo que ve us-atf-analyst (ATF, US)" in out
+    assert "What " not in out and "Audit log" not in out
+    with use_lang("en"):
+        print_report(second)
+    out = capsys.readouterr().out
+    assert "What mx-fgr-analista (FGR, MX) sees" in out
+    assert "Lo que ve" not in out and "Bitácora" not in out
+
+
+@pytest.mark.parametrize("option", [["--json"], ["--as", "no-such-principal"]])
+def test_demo_offers_no_options_it_would_ignore(option: list[str]) -> None:
+    # --json printed tables and --as was neither used nor checked; --db read $IRONRIVER_DB
+    result = CliRunner().invoke(cli, ["demo", *option])
+    assert result.exit_code == 2
+    assert "No such option" in result.output
+    help_text = CliRunner().invoke(cli, ["demo", "--help"]).output
+    assert "IRONRIVER_DB" not in help_text

@@ -1,5 +1,11 @@
 """`ironriver demo`: generate a small synthetic world, ingest every agency's files, and show
-what a US principal and a Mexican principal each see (in their own language).
+what a US principal and a Mexican principal each see (in their own language, unless
+`--lang` or `$IRONRIVER_LANG` chooses one for both).
+
+One demo, one world, one store: record numbers restart in every generated world and are
+entity keys, so two worlds in one store would merge unrelated people. The default store
+(`WORKDIR/demo.db`) is therefore made afresh on every run, and a store given with `--db`
+must be empty.
 
 The library function `run_demo` returns a `DemoReport`; the command only prints it.
 """
@@ -16,13 +22,13 @@ from pathlib import Path
 import click
 import duckdb
 
-from ironriver.cli_support import app_context, common_options, principal_lang, table
-from ironriver.errors import NotFound
-from ironriver.i18n import Lang, t
+from ironriver.cli_support import principal_lang, table
+from ironriver.errors import ConfigError, NotFound
+from ironriver.i18n import Lang, explicit_lang, msg, t
 from ironriver.ingest import ingest_mapping
 from ironriver.model.labels import prop_label, schema_label
 from ironriver.policy import Principal, View
-from ironriver.settings import shown_url
+from ironriver.settings import shown_url, to_url
 from ironriver.store import Store, open_store
 from ironriver.world import WorldConfig, generate_world
 
@@ -52,6 +58,22 @@ class DemoReport:
     views: list[PrincipalView] = field(default_factory=list)
     audit_events: int = 0
     audit_ok: bool = False
+
+
+DEMO_DB = "demo.db"
+#: What a SQLite store keeps beside its file (SQLite's own journals, ironriver's ledgers and
+#: read-audit file): all of it belongs to the demo's store and goes with it.
+STORE_SIDE_FILES = ("", "-wal", "-shm", "-journal", ".read-audit.sqlite", ".ledgers")
+
+
+def _remove_store(path: Path) -> None:
+    """Remove the demo store a previous run left at `path` (see the module docstring)."""
+    for suffix in STORE_SIDE_FILES:
+        old = path.with_name(path.name + suffix)
+        if old.is_dir():
+            shutil.rmtree(old)
+        elif old.exists():
+            old.unlink()
 
 
 def _sales_of(view: View, serial: str) -> list[tuple[str, str, str, str]]:
@@ -117,53 +139,75 @@ def run_demo(
     """Generate, ingest and compare views; see the module docstring."""
     say = click.echo if echo else (lambda *_a, **_k: None)
     world_dir = workdir / "world"
-    say(
-        t(
-            "Generating a synthetic world (scale {scale}, seed {seed}) in {path}",
-            scale=scale,
-            seed=seed,
-            path=world_dir,
-        )
-    )
-    paths = generate_world(WorldConfig(scale=scale, years=1, seed=seed, out=world_dir))
-    db_url = db_url or f"sqlite:///{(workdir / 'demo.db').absolute()}"
+    if db_url is None:
+        _remove_store(workdir / DEMO_DB)
+        db_url = f"sqlite:///{(workdir / DEMO_DB).absolute()}"
     # a SQLite store's ledgers go where the CLI looks for them (beside the file), so the
     # demo's store can be explored afterwards: `ironriver ledgers --db .../demo.db`
     sqlite = db_url.startswith("sqlite:///")
     store = open_store(db_url, ledger_dir=None if sqlite else workdir / "demo.ledgers")
-    report = DemoReport(paths.root, db_url)
-    mappings = paths.mappings()
-    say(t("Ingesting {n} agency mappings into {db}", n=len(mappings), db=shown_url(db_url)))
-    for mapping in mappings:
-        result = ingest_mapping(store, mapping, actor="demo-loader", reason="demo load")
-        names = ", ".join(result.datasets)
-        # what was stored (new to the store), as the views below count it: statements two
-        # queries of one mapping both produce are stored once
-        stored = result.statements_new
-        report.ingested.append((names, result.records, stored, result.ledger_rows_new))
+    held = store.statement_count()
+    if held:
+        store.close()
+        raise ConfigError(
+            msg(
+                "The store {db} already holds {n} statements; the demo needs an empty one.",
+                db=shown_url(db_url),
+                n=held,
+            ),
+            hint=msg(
+                "Leave out --db (the demo then makes a fresh store in its --workdir) or give "
+                "a new, empty store."
+            ),
+        )
+    try:
         say(
             t(
-                "  {dataset}: {records} records -> {statements} statements, {ledger} ledger rows",
-                dataset=names,
-                records=result.records,
-                statements=stored,
-                ledger=result.ledger_rows_new,
+                "Generating a synthetic world (scale {scale}, seed {seed}) in {path}",
+                scale=scale,
+                seed=seed,
+                path=world_dir,
             )
         )
-    gun_id = _pick_recovered_gun(store)
-    report.views = [_principal_view(store, p, gun_id) for p in DEMO_PRINCIPALS]
-    verify = store.audit.verify()
-    report.audit_events, report.audit_ok = verify.events, verify.ok
-    store.close()
+        paths = generate_world(WorldConfig(scale=scale, years=1, seed=seed, out=world_dir))
+        report = DemoReport(paths.root, db_url)
+        mappings = paths.mappings()
+        say(t("Ingesting {n} agency mappings into {db}", n=len(mappings), db=shown_url(db_url)))
+        for mapping in mappings:
+            result = ingest_mapping(store, mapping, actor="demo-loader", reason="demo load")
+            names = ", ".join(result.datasets)
+            # what was stored (new to the store), as the views below count it: statements two
+            # queries of one mapping both produce are stored once
+            stored = result.statements_new
+            report.ingested.append((names, result.records, stored, result.ledger_rows_new))
+            say(
+                t(
+                    "  {dataset}: {records} records -> {statements} statements, {ledger} ledger rows",
+                    dataset=names,
+                    records=result.records,
+                    statements=stored,
+                    ledger=result.ledger_rows_new,
+                )
+            )
+        gun_id = _pick_recovered_gun(store)
+        report.views = [_principal_view(store, p, gun_id) for p in DEMO_PRINCIPALS]
+        verify = store.audit.verify()
+        report.audit_events, report.audit_ok = verify.events, verify.ok
+    finally:
+        store.close()
     return report
 
 
 def print_report(report: DemoReport) -> None:
+    """Each principal's view in its own language, unless one was chosen (`--lang`,
+    `$IRONRIVER_LANG`: docs/i18n.md); the lines for both in both languages, or the chosen one."""
+    chosen = explicit_lang()
+    both: tuple[Lang, ...] = (chosen,) if chosen else ("en", "es")
     click.echo()
-    click.echo(t("ironriver demo: one synthetic binational world, two countries' views", "en"))
-    click.echo(t("ironriver demo: one synthetic binational world, two countries' views", "es"))
+    for lang in both:
+        click.echo(t("ironriver demo: one synthetic binational world, two countries' views", lang))
     for pv in report.views:
-        lang = pv.lang
+        lang = chosen or pv.lang
         p = pv.principal
         click.echo()
         click.echo("=" * 78)
@@ -220,7 +264,7 @@ def print_report(report: DemoReport) -> None:
         else:
             click.echo(t("(nothing visible)", lang))
     click.echo()
-    for lang in ("en", "es"):
+    for lang in both:
         if report.audit_ok:
             line = t(
                 "Audit log: {events} events, hash chain intact.", lang, events=report.audit_events
@@ -242,7 +286,7 @@ def print_report(report: DemoReport) -> None:
             t(
                 'Explore it as {name}: {command} search "garcia" --db {db} --as {name} '
                 '--reason "demo" (also: entity ID, ledgers, stats, export)',
-                pv.lang,
+                chosen or pv.lang,
                 name=pv.principal.name,
                 command=_command(),
                 db=db,
@@ -269,13 +313,17 @@ def _short(path: str) -> str:
 
 
 @click.command("demo")
-@common_options
 @click.option(
     "--workdir",
     type=click.Path(path_type=Path),
     default=Path("ironriver-demo"),
     show_default=True,
-    help="Folder for the generated world and the demo store.",
+    help="Folder for the generated world and the demo store (both made afresh each run).",
+)
+@click.option(
+    "--db",
+    default=None,
+    help="Put the demo in this store instead (URL or SQLite path); it must be empty.",
 )
 @click.option(
     "--scale", default=0.003, show_default=True, help="World scale (1.0 = one real year)."
@@ -283,16 +331,11 @@ def _short(path: str) -> str:
 @click.option(
     "--seed", default=7, show_default=True, help="The world's seed (same seed, same world)."
 )
-@click.pass_context
-def demo_command(ctx: click.Context, workdir: Path, scale: float, seed: int) -> None:
+def demo_command(workdir: Path, db: str | None, scale: float, seed: int) -> None:
     """Generate a small world, ingest it, and print what each country's principal sees.
 
     \b
     Example: ironriver demo --workdir /tmp/demo --scale 0.003
     """
-    app = app_context(ctx)
-    db = None
-    if "ironriver.opts" in ctx.meta and ctx.meta["ironriver.opts"].get("db"):
-        db = app.settings.db_url
     workdir.mkdir(parents=True, exist_ok=True)
-    print_report(run_demo(workdir, db, scale=scale, seed=seed))
+    print_report(run_demo(workdir, to_url(db) if db else None, scale=scale, seed=seed))

@@ -19,7 +19,7 @@ DEFAULT_INGEST_MEMORY_MB = 2048
 DEFAULT_BUSY_TIMEOUT_S = 120
 
 
-def _to_url(db: str) -> str:
+def to_url(db: str) -> str:
     """Accept a SQLAlchemy URL or a plain file path (taken as SQLite)."""
     if "://" in db:
         return db
@@ -97,7 +97,7 @@ class Settings:
         principals_file: str | None = None,
     ) -> Settings:
         env = os.environ if env is None else env
-        db_url = _to_url(db or env.get("IRONRIVER_DB") or DEFAULT_DB)
+        db_url = to_url(db or env.get("IRONRIVER_DB") or DEFAULT_DB)
         ledger_env = env.get("IRONRIVER_LEDGERS")
         if ledger_env:
             ledger_dir = Path(ledger_env)
