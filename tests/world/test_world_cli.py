@@ -96,3 +96,15 @@ def test_a_scale_too_small_is_a_usage_error(
     res = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "w")])
     assert res.exit_code == 2, res.output
     assert says in res.output and "What to do: Use scale >= 0.001." in res.output
+
+
+def test_a_succession_without_a_decapitation_is_refused(tmp_path: Path) -> None:
+    """`--succession split` alone was silently ignored (a world with no decapitation)."""
+    from ironriver.cli import cli
+
+    out = tmp_path / "x"
+    args = ["world", "generate", "--scale", "0.01", "--succession", "split", "--out", str(out)]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 2, res.output
+    assert "--succession split needs --decapitation" in res.output
+    assert "--decapitation 26" in res.output and not out.exists()

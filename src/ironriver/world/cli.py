@@ -12,7 +12,8 @@ from pathlib import Path
 
 import click
 
-from ironriver.i18n import t
+from ironriver.errors import WorldOptionError
+from ironriver.i18n import msg, t
 from ironriver.progress import stderr_progress
 from ironriver.world.config import Succession, WorldConfig
 from ironriver.world.generate import generate_world
@@ -56,9 +57,9 @@ def world() -> None:
 @click.option(
     "--succession",
     type=click.Choice(["random", "successor", "split"]),
-    default="random",
-    show_default=True,
-    help="After a decapitation: a recognised successor, a split into factions, or chance.",
+    default=None,
+    help="After --decapitation: a recognised successor, a split into factions, or chance "
+    "(random, the default).",
 )
 @click.option(
     "--start",
@@ -73,7 +74,7 @@ def generate(
     seed: int,
     out: Path,
     decapitation: int | None,
-    succession: str,
+    succession: str | None,
     start: object,
 ) -> None:
     """Generate a world into OUT.
@@ -81,6 +82,14 @@ def generate(
     \b
     Example: ironriver world generate --scale 0.05 --years 2 --seed 1 --out w --decapitation 30
     """
+    if succession is not None and decapitation is None:
+        raise WorldOptionError(
+            msg(
+                "--succession {mode} needs --decapitation: there is no succession without one.",
+                mode=succession,
+            ),
+            hint=msg("Add --decapitation WEEK, e.g. {example}.", example="--decapitation 26"),
+        )
     start_date = start.date() if isinstance(start, datetime) else date(2024, 1, 1)
     mode: Succession = (
         "split"
