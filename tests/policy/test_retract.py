@@ -3,13 +3,19 @@ from every view, nothing is half-done, and each retraction is one writes-chain a
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from alembic import command
+from sqlalchemy import text
 
 from ironriver.errors import AccessDenied, ConfigError, NotFound
 from ironriver.policy import Principal, View, retract
-from ironriver.store import Store
+from ironriver.store import Store, dialect, open_store
 from ironriver.store.audit_chain import WRITES
 from ironriver.store.ids import statement_id
+from ironriver.store.store import _alembic_config
+from ironriver.store.tables import statement_tally
 from samples import ATF, FGR, MX, MX_ROWS, US, load, table
 
 ATF_LOADER = Principal("atf-loader", "ATF", "US", frozenset({"ingest"}))
@@ -159,3 +165,60 @@ def test_a_retracted_reference_takes_the_names_it_copied(store: Store) -> None:
     entity = View(store, ATF, audit=False).entity("s1")
     assert entity is not None and entity.get("namesMentioned") == [] and entity.get("buyer") == []
     assert View(store, ATF, audit=False).entity("p1") is not None  # the buyer stays
+
+
+def test_upgrade_withdraws_the_copies_of_names_retracted_before_it(
+    store: Store, tmp_path: Path
+) -> None:
+    """Migration 0008: a name (or a reference) retracted by the code before retraction took
+    the namesMentioned copies leaves them readable; upgrading withdraws them, as a
+    retraction now does, keeps the statement tally right, and records one retract event."""
+    load(store)
+    name = "José Luis Pérez López"
+    with store.writer() as w:
+        mention = [("s1", "Sale", "namesMentioned", name), ("s2", "Sale", "buyer", "p3"),
+                   ("s2", "Sale", "date", "2024-05-01")]  # fmt: skip
+        w.add_statements(table(US.name, mention), US.name, US.label)
+        others = [("p3", "Person", "name", "Ana Secreta"), ("s2", "Sale", "namesMentioned",
+                  "Ana Secreta"), ("s3", "Sale", "namesMentioned", name)]  # fmt: skip
+        w.add_statements(table(US.name, others), US.name, US.label)
+        w.add_statements(
+            table(MX.name, [("r1", "Recovery", "namesMentioned", name)]), MX.name, MX.label
+        )
+    url = store.engine.url.render_as_string(hide_password=False)
+    with dialect.write_transaction(store.engine) as conn:
+        command.downgrade(_alembic_config(conn), "0007")
+    with store.writer() as w:  # what a retraction before 0008's code did: the named only
+        w.retract(
+            [("p1", statement_id(US.name, "p1", "name", name)),
+             ("s2", statement_id(US.name, "s2", "buyer", "p3"))]
+        )  # fmt: skip
+    store.close()
+    store = open_store(url, ledger_dir=tmp_path / "ledgers")  # upgrades to 0008
+    view = View(store, ATF, audit=False)
+    for sale in ("s1", "s2"):
+        entity = view.entity(sale)
+        assert entity is not None and entity.get("namesMentioned") == [], sale
+    s3 = view.entity("s3")  # refers to no one: not a copy of the retracted name
+    assert s3 is not None and s3.get("namesMentioned") == [name]
+    assert (MX.name, "namesMentioned") in _props(store, FGR, "r1")  # another dataset's
+    with store.engine.connect() as conn:
+        tally = {(r.dataset_id, r.label_id): r.n for r in conn.execute(statement_tally.select())}
+        scan = conn.execute(
+            text(
+                "SELECT dataset_id, label_id, count(*) AS n FROM statements "
+                "WHERE NOT retracted GROUP BY dataset_id, label_id"
+            )
+        ).all()
+    assert tally == {(r.dataset_id, r.label_id): r.n for r in scan}
+    event = [e for e in store.audit.events() if e.action == "retract"][-1]
+    assert event.chain == WRITES and event.actor == "ironriver"
+    assert sorted(event.detail["mentions"]) == sorted(
+        [f"s1/{statement_id(US.name, 's1', 'namesMentioned', name)}",
+         f"s2/{statement_id(US.name, 's2', 'namesMentioned', 'Ana Secreta')}"]
+    )  # fmt: skip
+    assert store.audit.verify().ok
+    store.close()
+    store = open_store(url, ledger_dir=tmp_path / "ledgers")  # at the head: nothing again
+    assert [e.action for e in store.audit.events()].count("retract") == 1
+    store.close()

@@ -577,6 +577,8 @@ def _check_is_store(conn: Connection, shown: str, create: bool) -> None:
         raise _no_store(shown)
 
 
+# what migration 0008 withdrew, left in the Alembic config's attributes (`WITHDRAWN` there)
+WITHDRAWN_MENTIONS = "withdrawn_mentions"
 _MIGRATING = "ironriver.migrate"  # PostgreSQL advisory lock key text: a store's migration
 
 
@@ -663,11 +665,13 @@ def open_store(
                     conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(_MIGRATING))))
                 if conn.dialect.name != "postgresql" or not _ready(conn):
                     before = MigrationContext.configure(conn).get_current_revision()
-                    command.upgrade(_alembic_config(conn), "head")
+                    config = _alembic_config(conn)
+                    command.upgrade(config, "head")
                     install_guards(conn)
                     if before is None or before < READ_CHAIN_REVISION:
                         reason = "new store" if before is None else f"upgrade from {before}"
                         audit.start_reads(conn, "ironriver", reason)
+                    _record_withdrawn_mentions(audit, conn, config)
     except OperationalError as exc:
         audit.close()
         engine.dispose()
@@ -704,6 +708,22 @@ def open_store(
         engine.dispose()
         raise
     return _opened(engine, settings, ledger_dir, audit, shown)
+
+
+def _record_withdrawn_mentions(audit: AuditLog, conn: Connection, config: Config) -> None:
+    """Record the `namesMentioned` copies migration 0008 withdrew (of names retracted
+    before retraction took them) as one `retract` event, committed with their tombstones."""
+    withdrawn: list[tuple[str, str]] = config.attributes.get(WITHDRAWN_MENTIONS) or []
+    if not withdrawn:
+        return
+    audit.append(
+        "ironriver",
+        "retract",
+        withdrawn[0][0] if len({e for e, _ in withdrawn}) == 1 else "namesMentioned",
+        "migration 0008: the copies of names retracted before retraction withdrew them",
+        {"statements": [], "mentions": [f"{e}/{i}" for e, i in withdrawn]},
+        conn=conn,
+    )
 
 
 def _opened(
