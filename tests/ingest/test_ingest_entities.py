@@ -254,6 +254,12 @@ DOUBTFUL: list[str] = [
     '\t{"id": "d18", "schema": "Person", "properties": {"name": ["A"]}}',
     '["not", "an", "object"]',
     '{"id": "d19", "schema": "Person", "properties": {"phone": ["12"]}}',
+    # a key repeated in an escaped spelling ("\\u0069d" is "id"): Python keeps the last
+    '{"\\u0069d": "evil", "id": "d20", "schema": "Person", "properties": {"name": ["A"]}}',
+    '{"id": "d21", "schem\\u0061": "Company", "schema": "Person", "properties": {"name": ["A"]}}',
+    '{"id": "d22", "schema": "Person", "properties": {"name": ["A"]}, '
+    '"propertie\\u0073": {"name": ["B"]}}',
+    '{"id": "d23", "schema": "Person", "properties": {"name": ["A"], "n\\u0061me": ["B"]}}',
 ]
 
 
@@ -384,3 +390,35 @@ def test_random_lines_bulk_equals_line_path(lines: list[str]) -> None:
         path = Path(tmp) / "e.jsonl"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         assert _both_paths(path) == _line_path(lines)
+
+
+def test_keys_spelled_with_escapes_are_read_as_ftm_reads_them(tmp_path: Path) -> None:
+    """A key repeated in an escaped spelling ({"\\u0069d": "evil", "id": "p1"}) is the
+    same key to JSON: the entity is FtM's (the last one), not the bulk path's first; a value
+    with escapes (json.dumps writes "Jos\\u00e9") stays on the bulk path."""
+    import pyarrow as pa
+
+    from ironriver.ingest.clean import Cleaner
+    from ironriver.ingest.entities import _bulk_statements, _connect
+    from ironriver.model import get_model
+
+    plain = {"id": "v1", "schema": "Person", "properties": {"name": ["José", "a\\\\b: c"]}}
+    lines = [*DOUBTFUL[-4:], json.dumps(plain)]
+    path = tmp_path / "escaped.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rows, bad = _both_paths(path)
+    assert bad == []
+    model = get_model()
+    expected = {
+        (s.id, s.entity_id, s.schema, s.prop, s.value, number)
+        for number, line in enumerate(lines, start=1)
+        for s in Statement.from_entity(model.get_proxy(json.loads(line), cleaned=False), "ds")
+        if s.prop != "id"
+    }
+    assert rows == expected
+    assert {(r[1], r[2]) for r in rows} == {("d20", "Person"), ("d21", "Person"),
+                                            ("d22", "Person"), ("d23", "Person"),
+                                            ("v1", "Person")}  # fmt: skip
+    con = _connect(None, None)
+    table = pa.table({"n": pa.array(range(1, 6), pa.int64()), "line": lines})
+    assert _bulk_statements(con, Cleaner(con), table, "ds") == [1, 2, 3, 4]

@@ -13,7 +13,8 @@ the store's stage (`Store.stage`), so memory stays flat however large the export
 Each chunk is cleaned in bulk by DuckDB (`_bulk_statements`: JSON parsed there, values
 sanitized and cleaned by `Cleaner`'s SQL, ids hashed there; no Python object per value). A
 line the bulk path cannot be sure of — not plain JSON of the usual shape (an id and a schema
-as strings, properties as an object of strings or lists of strings, no repeated keys), or
+as strings, properties as an object of strings or lists of strings, no repeated keys, no
+escapes in keys), or
 holding anything FtM would reject or treat specially (an unknown schema or property, a
 reverse property, a value its type rejects, a reference to itself, values near FtM's size
 cap) — goes to the per-line path (`_entity_statements`, FtM's own cleaning with the entity
@@ -151,17 +152,23 @@ def _model_table() -> pa.Table:
 # terms in any order and the JSON functions fail on invalid JSON: first the valid objects,
 # then their parts. A repeated "id", "schema" or "properties" (Python's JSON keeps the last,
 # DuckDB's the first) is caught by counting the key's text, quotes included: a value that
-# holds exactly that text only sends its line to the per-line path.
+# holds exactly that text only sends its line to the per-line path. That text can be
+# spelled with escapes too ("\u0069d" is "id"), so a line with an escape in any key (a
+# string followed by a colon, `_ESCAPED_KEY`) goes to the per-line path as well: keys are
+# plain ASCII names in what FtM tools write, so only such odd lines take it.
+_ESCAPED_KEY = r'"(?:[^"\\]|\\.)*\\(?:[^"\\]|\\.)*"\s*:'
 _VALID_OBJECTS = """
     CREATE OR REPLACE TEMP TABLE obj AS
     SELECT n, json_extract(line, ['$.id', '$.schema', '$.properties']) AS x,
            strlen(line) - strlen(replace(line, '"id"', '')) = 4
            AND strlen(line) - strlen(replace(line, '"schema"', '')) = 8
-           AND strlen(line) - strlen(replace(line, '"properties"', '')) IN (0, 12) AS once
+           AND strlen(line) - strlen(replace(line, '"properties"', '')) IN (0, 12)
+           AND NOT (contains(line, '\\') AND regexp_matches(line, :escaped_key))
+           AS once
     FROM chunk
     WHERE json_valid(line) AND starts_with(ltrim(line, ' '), '{')
       AND NOT regexp_matches(line, ',\\s*[\\]}]')
-"""
+""".replace(":escaped_key", literal(_ESCAPED_KEY))
 _PLAIN_OBJECTS = """
     CREATE OR REPLACE TEMP TABLE ent AS
     SELECT n, x[1]->>'$' AS entity_id, x[2]->>'$' AS schema, x[3] AS props FROM obj
