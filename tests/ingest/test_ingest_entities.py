@@ -17,7 +17,7 @@ from ironriver.errors import IngestError, StoreError
 from ironriver.ingest import ingest_entities
 from ironriver.policy import Principal
 from ironriver.policy.markings import Marking
-from ironriver.store import EventFilter, Store
+from ironriver.store import MAX_ID_LENGTH, EventFilter, Store
 
 GOOD = [
     {
@@ -422,3 +422,25 @@ def test_keys_spelled_with_escapes_are_read_as_ftm_reads_them(tmp_path: Path) ->
     con = _connect(None, None)
     table = pa.table({"n": pa.array(range(1, 6), pa.int64()), "line": lines})
     assert _bulk_statements(con, Cleaner(con), table, "ds") == [1, 2, 3, 4]
+
+
+def test_ids_and_references_longer_than_ftms_limit_are_reported(
+    store: Store, tmp_path: Path
+) -> None:
+    """An entity id or a reference longer than FtM's 200 characters goes to the error
+    report on every backend alike (PostgreSQL's VARCHAR(255) raised a traceback on one
+    longer than 255, SQLite kept it); 200 is still taken."""
+    longest, too_long = "a" * MAX_ID_LENGTH, "nk-" + "a" * 260
+    items: list[object] = [
+        {"id": longest, "schema": "Person", "properties": {"name": ["Kept"]}},
+        {"id": too_long, "schema": "Person", "properties": {"name": ["Long Id"]}},
+        {"id": "m1", "schema": "Membership", "properties": {"member": ["b" * 201]}},
+    ]
+    path = _write(tmp_path / "long.jsonl", items)
+    with pytest.raises(IngestError) as err:
+        ingest_entities(store, path, INFO, actor="a")
+    report = Path(str(err.value.report_path)).read_text(encoding="utf-8")
+    assert report.count("longer than 200 characters, FtM's limit for an entity id") == 2
+    result = ingest_entities(store, path, INFO, actor="a", skip_invalid=True)
+    assert result.rejected == 2 and result.statements_new == 1
+    assert {e for _, e, _, _ in snapshot(store)[0]} == {longest}

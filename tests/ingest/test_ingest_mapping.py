@@ -747,3 +747,30 @@ def test_ledger_parts_of_a_committed_ingest_killed_before_their_rename_are_recov
     again = ingest_mapping(reopened, sales_dir / "sales.yaml", actor="alice")
     assert again.ledger_rows_new == 0  # and not added twice by a re-run
     reopened.close()
+
+
+def test_ids_longer_than_ftms_limit_are_reported(store: Store, tmp_path: Path) -> None:
+    """An id_column or a reference column longer than FtM's 200 characters rejects its row
+    with that reason on every backend alike (PostgreSQL raised a traceback past 255)."""
+    (tmp_path / "p.csv").write_text(
+        f"bid,name,txn,ref\n{'a' * 200},Kept,T1,b1\n{'a' * 256},Long,T2,b1\nb2,Ref,T3,{'c' * 201}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "m.yaml").write_text(
+        "us_atf_long:\n  agency: ATF\n  country: US\n  marking: AMBER\n  queries:\n"
+        "    - csv_url: p.csv\n      entities:\n"
+        "        buyer: {schema: Person, id_column: bid, properties: {name: {column: name}}}\n"
+        "        sale: {schema: Sale, keys: [txn], properties: {buyer: {column: ref}}}\n",
+        encoding="utf-8",
+    )
+    report = tmp_path / "bad.csv"
+    result = ingest_mapping(
+        store, tmp_path / "m.yaml", actor="a", skip_invalid=True, report_path=report
+    )
+    assert result.rejected == 2
+    reasons = {r["row"]: r["reason"] for r in _report(report)}
+    assert set(reasons) == {"2", "3"}  # (records are numbered from the first data line)
+    assert all("longer than 200 characters, FtM's limit" in r for r in reasons.values())
+    assert "buyer.id_column" in reasons["2"] and "sale.buyer" in reasons["3"]
+    ids = {e for _, e, _, _ in snapshot(store)[0]}
+    assert "a" * 200 in ids and max(len(e) for e in ids) == 200

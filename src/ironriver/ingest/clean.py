@@ -16,7 +16,7 @@ Cleaning runs in two steps, as in FtM:
 | name | strip surrounding quotes, squash spaces (any script) | values holding tabs, NBSP, Unicode spaces or zero-width marks |
 | date with `format` | `strptime` → ISO prefix at the format's precision | non-ASCII values; years before 1000 (DuckDB's %Y also reads 1-3 digits); formats with directives other than %Y %m %d %H %M %S (e.g. %y, %b) |
 | date without format | `YYYY`, `YYYY-MM`, `YYYY-MM-DD`, validated by casting | anything else (prefixdate's parser) |
-| entity | FtM's id pattern (the self-reference check is the caller's) | — |
+| entity | FtM's id pattern, at most `MAX_ID_LENGTH` (FtM's 200) characters (the self-reference check is the caller's) | — |
 | country, phone, email, url, gender, language, address, identifier with format, ... | — | always (FtM's lookups, e.g. country names → codes, cannot be SQL) |
 
 The fallback UDF receives a whole vector, cleans each distinct value once with FtM (cached
@@ -42,6 +42,7 @@ from prefixdate import Precision
 from prefixdate.formats import format_precision
 
 from ironriver.ingest.sqltext import ident, literal
+from ironriver.store import MAX_ID_LENGTH
 
 ASCII_OK = "[ -~]*"  # printable ASCII: nothing for NFC or unsafe-character removal to change
 # Characters that normality's squash_spaces/strip_quotes treat specially beyond ' ' (Unicode
@@ -240,7 +241,11 @@ class Cleaner:
         if type_name == "entity" and fmt is None:
             # FtM's EntityType.REGEX (`re.match` with ^...$; sanitized text has no trailing
             # newline for `$` to skip); the self-reference check needs the entity, callers do it
-            return f"(CASE WHEN regexp_full_match({text}, '{ENTITY_ID}') THEN {text} END)"
+            # longer than FtM's bound for ids: not stored (`ids.MAX_ID_LENGTH`)
+            return (
+                f"(CASE WHEN regexp_full_match({text}, '{ENTITY_ID}') "
+                f"AND length({text}) <= {MAX_ID_LENGTH} THEN {text} END)"
+            )
         if type_name == "date":
             if fmt is None:
                 fast = (

@@ -34,6 +34,7 @@ from ironriver.ingest.mapping import (
 from ironriver.ingest.sqltext import ident, literal
 from ironriver.model import get_model
 from ironriver.model.labels import type_label
+from ironriver.store import MAX_ID_LENGTH
 
 # FtM's Statement.from_entity also emits an `id` statement per entity; the store keeps
 # entities as their property statements only, so ingest leaves it out.
@@ -88,6 +89,15 @@ class EntityCompiler:
                     self._add_slots(i, j, prop)
         for i, entity in enumerate(query.entities):
             self._add_required_checks(i, entity)
+            if entity.id_column is not None:  # (a computed id is a 40-character hash)
+                self.checks.append(
+                    Check(
+                        condition=f"length(e{i}) > {MAX_ID_LENGTH}",
+                        column=entity.id_column,
+                        value=self._key(entity.id_column),
+                        reason=long_id_reason(f"{entity.name}.id_column"),
+                    )
+                )
 
     # -- step 1 -----------------------------------------------------------------------------
     def _key(self, column: str) -> str:
@@ -142,9 +152,16 @@ class EntityCompiler:
             )
             self.slots[i].append(Slot(name, raw, label, prop))
             place = f"{self.query.entities[i].name}.{prop.name}"
+            invalid = f"e{i} IS NOT NULL AND {name} IS NULL AND {raw} IS NOT NULL"
+            if prop.type_name == "entity":  # a reference too long does not clean: say why
+                too_long = f"length({raw}) > {MAX_ID_LENGTH}"
+                self.checks.append(
+                    Check(f"{invalid} AND {too_long}", label, raw, long_id_reason(place))
+                )
+                invalid = f"{invalid} AND NOT {too_long}"
             self.checks.append(
                 Check(
-                    condition=f"e{i} IS NOT NULL AND {name} IS NULL AND {raw} IS NOT NULL",
+                    condition=invalid,
                     column=label,
                     value=raw,
                     reason=invalid_reason(prop.type_name, prop.format, place),
@@ -314,6 +331,17 @@ def invalid_reason(type_name: str, fmt: str | None, place: str) -> str:
             place=place,
         )
     return t("not a valid {type} ({place})", type=kind, place=place)
+
+
+def long_id_reason(place: str) -> str:
+    """The report's reason for an entity id longer than a store takes, in the current
+    language."""
+    return t(
+        "entity id longer than {n} characters, FtM's limit for an entity id ({place}): "
+        "shorten it (or hash it)",
+        n=MAX_ID_LENGTH,
+        place=place,
+    )
 
 
 def missing_reason(place: str) -> str:

@@ -50,7 +50,7 @@ from ironriver.policy import Principal, authorize_ingest
 from ironriver.policy.markings import AccessLabel
 from ironriver.progress import Progress, no_progress
 from ironriver.settings import DEFAULT_INGEST_MEMORY_MB
-from ironriver.store import DatasetInfo, Store
+from ironriver.store import MAX_ID_LENGTH, DatasetInfo, Store
 
 _COLUMNS = ("id", "entity_id", "schema", "prop", "value", "source_row")
 _TYPES = (pa.string(),) * 5 + (pa.int64(),)
@@ -58,6 +58,15 @@ CHUNK_LINES = 100_000
 BATCH_ROWS = 500_000  # statements per batch handed to the stage
 
 Row = tuple[str, str, str, str, str, int]
+
+
+def _long_id_reason() -> str:
+    """The report's reason for an entity id or reference longer than a store takes, in the
+    current language."""
+    return t(
+        "longer than {n} characters, FtM's limit for an entity id: shorten it (or hash it)",
+        n=MAX_ID_LENGTH,
+    )
 
 
 def _entity_statements(
@@ -86,6 +95,8 @@ def _entity_statements(
     props = data.get("properties") or {}
     if not isinstance(props, dict):
         return [], [("properties", str(props)[:80], t("properties must be an object"))]
+    if len(str(data["id"])) > MAX_ID_LENGTH:
+        return [], [("id", str(data["id"])[:80], _long_id_reason())]
     proxy = model.make_entity(schema)
     proxy.id = entity_id = str(data["id"])
     problems = []
@@ -105,7 +116,9 @@ def _entity_statements(
             except InvalidData as exc:  # e.g. an entity referring to itself
                 problems.append((name, value[:80], str(exc)))
                 continue
-            if clean is None:
+            if clean is not None and prop.type.name == "entity" and len(clean) > MAX_ID_LENGTH:
+                problems.append((name, value[:80], _long_id_reason()))
+            elif clean is None:
                 reason = t("not a valid {type}", type=type_label(prop.type.name))
                 problems.append((name, value[:80], reason))
             elif proxy.unsafe_add(prop, clean, cleaned=True) is None:
@@ -173,9 +186,10 @@ _PLAIN_OBJECTS = """
     CREATE OR REPLACE TEMP TABLE ent AS
     SELECT n, x[1]->>'$' AS entity_id, x[2]->>'$' AS schema, x[3] AS props FROM obj
     WHERE once AND json_type(x[1]) = 'VARCHAR' AND x[1]->>'$' <> ''
+      AND length(x[1]->>'$') <= :max_id
       AND json_type(x[2]) = 'VARCHAR' AND x[2]->>'$' IN (SELECT schema FROM model_props)
       AND coalesce(json_type(x[3]), 'NULL') IN ('OBJECT', 'NULL')
-"""
+""".replace(":max_id", str(MAX_ID_LENGTH))
 
 
 def _bulk_statements(

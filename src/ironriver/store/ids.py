@@ -15,6 +15,13 @@ import unicodedata
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from followthemoney.util import ENTITY_ID_LEN
+
+# The longest entity id (and reference) a store takes: FtM's own bound for entity ids
+# (`ENTITY_ID_LEN`, its entity type's `max_length`), below the columns' 255 characters, so
+# an ingest refuses a longer one on every backend alike (PostgreSQL's VARCHAR(255) would
+# raise, SQLite would keep it).
+MAX_ID_LENGTH: int = ENTITY_ID_LEN
 
 NAME_TYPES = frozenset({"name"})
 IDENTIFIER_TYPES = frozenset({"identifier", "phone", "iban", "email", "checksum"})
