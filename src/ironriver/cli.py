@@ -8,6 +8,7 @@ import importlib
 import json
 import signal
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -38,7 +39,12 @@ from ironriver.i18n import (
 from ironriver.logs import LEVELS, get_logger
 from ironriver.logs import configure as configure_logging
 from ironriver.model.labels import prop_label, schema_label, shown_caption
-from ironriver.policy import DEFAULT_PRINCIPALS_YAML, authorize_export, entity_dict
+from ironriver.policy import (
+    DEFAULT_PRINCIPALS_YAML,
+    SchemaConflict,
+    authorize_export,
+    entity_dict,
+)
 from ironriver.policy import retract as retract_statements
 from ironriver.policy.table import write_statements
 from ironriver.scratch import InterruptSignals, Terminated, replacing
@@ -376,16 +382,29 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
     ent = view.require(entity_id)
     stmts = view.statements(entity_id)
     neigh, total = view.neighbour_page(entity_id, limit=max_neighbours)
-    data = {
+    conflict = view.schema_conflicts.get(entity_id)
+    data: dict[str, Any] = {
         "entity": entity_dict(ent),
         "statements": [s.__dict__ for s in stmts],
         "neighbours": [n.__dict__ for n in neigh],
         "neighbours_total": total,
     }
+    if conflict is not None:
+        data["schema_conflict"] = _conflict_dict(conflict)
 
     def human() -> None:
         caption = shown_caption(ent.caption, ent.schema.name)
         click.echo(f"{schema_label(ent.schema.name)}: {caption}  ({ent.id})")
+        if conflict is not None:
+            click.echo(
+                t(
+                    "Its statements are of schemata that cannot be one entity ({schemata}): "
+                    "shown as {schema}, whose entity lacks {props} (listed below).",
+                    schemata=", ".join(schema_label(s) for s in conflict.schemata),
+                    schema=schema_label(conflict.schema),
+                    props=_left_out(conflict),
+                )
+            )
         # as a reader takes in an entity: its schema's featured properties first (a person's
         # name, then surnames and birth date), then the others by their label
         featured = {name: i for i, name in enumerate(ent.schema.featured)}
@@ -503,9 +522,64 @@ def export(ctx: click.Context, out: Path | None, schema: str | None, fmt: str, r
             done = nt(
                 "Exported {n:,} entity to {path}", "Exported {n:,} entities to {path}", n, path=out
             )
+    conflicts = sorted(view.schema_conflicts.values(), key=lambda c: c.entity_id)
+    if conflicts and not (out and app.as_json):  # (stderr: standard output may be the export)
+        click.echo(_conflicts_text(conflicts), err=True)
     if out:
         unit = "entities" if fmt == "ftm" else "statements"
-        app.emit({unit: n, "format": fmt, "path": str(out)}, lambda: click.echo(done, err=True))
+        summary: dict[str, Any] = {unit: n, "format": fmt, "path": str(out)}
+        if conflicts:
+            summary["schema_conflicts"] = [_conflict_dict(c) for c in conflicts]
+        app.emit(summary, lambda: click.echo(done, err=True))
+
+
+def _conflict_dict(conflict: SchemaConflict) -> dict[str, Any]:
+    return {
+        "entity_id": conflict.entity_id,
+        "schema": conflict.schema,
+        "schemata": list(conflict.schemata),
+        "left_out": [{"id": s.id, "prop": s.prop, "schema": s.schema} for s in conflict.dropped],
+    }
+
+
+def _left_out(conflict: SchemaConflict) -> str:
+    """The properties left out, as their labels in the reader's language, each with how many
+    statements."""
+    counts = Counter(prop_label(s.schema, s.prop) for s in conflict.dropped)
+    return ", ".join(f"{label} ({counts[label]})" for label in sorted(counts))
+
+
+def _conflicts_text(conflicts: list[SchemaConflict]) -> str:
+    """What an FtM export left out: the statements of entities whose schemata could not be
+    one, of properties the schema they were exported as lacks."""
+    lines = [
+        nt(
+            "{n:,} entity has statements of schemata that cannot be one entity: its FtM "
+            "entity leaves out the statements of properties its schema lacks.",
+            "{n:,} entities have statements of schemata that cannot be one entity: their FtM "
+            "entities leave out the statements of properties their schema lacks.",
+            len(conflicts),
+        )
+    ]
+    lines += [
+        t(
+            "  {entity}: exported as {schema} (its statements: {schemata}); left out: {props}",
+            entity=c.entity_id,
+            schema=c.schema,
+            schemata=", ".join(c.schemata),
+            props=_left_out(c),
+        )
+        for c in conflicts[:10]
+    ]
+    if len(conflicts) > 10:
+        lines.append(t("  ... and {n:,} more (--json lists them all)", n=len(conflicts) - 10))
+    lines.append(
+        t(
+            "Every statement is in: ironriver export --format statements. To fix the data, "
+            "retract the statements typed wrongly (ironriver retract ID --prop NAME)."
+        )
+    )
+    return "\n".join(lines)
 
 
 @cli.command()

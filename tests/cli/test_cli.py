@@ -587,3 +587,36 @@ def test_a_wrong_option_value_exits_2(args: list[str], tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2, result.output
     assert "Error" in result.output and "Traceback" not in result.output
+
+
+def test_export_reports_statements_a_conflicting_schema_lacks(tmp_path: Path) -> None:
+    """An id typed Person by one line and Company by another: its FtM entity (a Company)
+    cannot hold the birth date; the export says so (summary and --json), `entity` too, and
+    the statement export keeps it."""
+    db = tmp_path / "c.db"
+    lines = [
+        {"id": "p1", "schema": "Person", "properties": {"name": ["Pat"], "birthDate": ["1990"]}},
+        {"id": "p1", "schema": "Company", "properties": {"name": ["Pat Inc"]}},
+    ]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    owner = ("--agency", "ATF", "--country", "US", "--marking", "AMBER")
+    code, out = run("ingest", "--db", str(db), "--entities", str(src), "--dataset", "us_atf_c",
+                    *owner, "--as", "loader", "--reason", "r")  # fmt: skip
+    assert code == 0, out
+    args = ("--db", str(db), "--as", "us-atf-analyst", "--reason", "r")
+    code, out = run("export", *args, "-o", str(tmp_path / "o.jsonl"))
+    assert code == 0
+    assert "1 entity has statements of schemata that cannot be one entity" in out
+    assert (
+        "p1: exported as Company (its statements: Company, Person); left out: Birth date (1)" in out
+    )
+    code, out = run("export", *args, "-o", str(tmp_path / "o2.jsonl"), "--json")
+    [conflict] = json.loads(out)["schema_conflicts"]
+    assert conflict["entity_id"] == "p1" and [s["prop"] for s in conflict["left_out"]] == [
+        "birthDate"
+    ]
+    code, out = run("entity", "p1", *args)
+    assert "shown as Company, whose entity lacks Birth date (1)" in out and "1990" in out
+    code, out = run("export", *args, "--format", "statements", "-o", str(tmp_path / "s.csv"))
+    assert code == 0 and "3 statements" in out

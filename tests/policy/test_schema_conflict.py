@@ -43,3 +43,32 @@ def test_a_conflicting_schema_is_the_same_in_every_operation(store: Store) -> No
         "p1": "Individual",
     }
     assert view.counts().entities_by_schema == {"Firearm": 2, "Individual": 1, "Sale": 1}
+
+
+def test_statements_a_conflicting_schema_lacks_are_reported_not_lost(store: Store) -> None:
+    """Person and Company have no common schema: the entity is assembled as Company, whose
+    FtM entity cannot hold a birth date; the view names what it left out (the export's
+    summary reports it), and the statements stay in the statement export."""
+    with store.writer() as w:
+        w.ensure_dataset(US)
+        person = [("p1", "Person", "name", "Pat"), ("p1", "Person", "birthDate", "1990")]
+        company = [("p1", "Company", "name", "Pat Inc"), ("p1", "Company", "taxNumber", "R1")]
+        w.add_statements(table(US.name, person + company), US.name, US.label)
+        w.add_statements(table(US.name, [("p2", "Person", "name", "Ana")]), US.name, US.label)
+    view = View(store, ATF, reason="r")
+    exported = {e.id: e for e in view.export()}
+    assert (
+        exported["p1"].schema.name == "Company"
+        and "birthDate" not in exported["p1"].to_dict()["properties"]
+    )
+    [conflict] = view.schema_conflicts.values()
+    assert (conflict.entity_id, conflict.schema, conflict.schemata) == (
+        "p1",
+        "Company",
+        ("Company", "Person"),
+    )
+    assert [(s.prop, s.value) for s in conflict.dropped] == [("birthDate", "1990")]
+    assert View(store, ATF, reason="r").export_table().num_rows == 5  # every statement
+    again = View(store, ATF, audit=False)
+    assert again.entity("p1") is not None and set(again.schema_conflicts) == {"p1"}
+    assert again.entity("p2") is not None and set(again.schema_conflicts) == {"p1"}

@@ -133,6 +133,20 @@ class DatasetSummary:
 
 
 @dataclass(frozen=True)
+class SchemaConflict:
+    """An entity whose visible statements name schemata that cannot be one entity (Person
+    and Company: FtM has no schema that is both). It is assembled as `schema` (the more
+    specific, `entity_schema`), which lacks the properties of the statements in `dropped`:
+    they are not in its FtM entity (an export says so), yet stay visible as statements
+    (`View.statements`, `export --format statements`)."""
+
+    entity_id: str
+    schema: str
+    schemata: tuple[str, ...]
+    dropped: tuple[Statement, ...]
+
+
+@dataclass(frozen=True)
 class Counts:
     entities_by_schema: dict[str, int] = field(default_factory=dict)
     statements_by_dataset: dict[str, int] = field(default_factory=dict)
@@ -172,6 +186,9 @@ class View(SearchMixin):
         }
         self._load_catalog()
         get_model()  # statements are assembled with the merged model
+        # the entities assembled so far whose statements' schemata could not be one, by id:
+        # what their FtM entities lack (an export reports them)
+        self.schema_conflicts: dict[str, SchemaConflict] = {}
 
     # A view reads the store as it is at each call; the small tables it keeps in memory
     # (properties, dataset names) are read again when an ingest made after the view added
@@ -340,8 +357,15 @@ class View(SearchMixin):
             # Visible statements disagree on schema (two agencies typed one id differently):
             # the schema `counts` gives it, whatever order the rows came in
             model = get_model()
-            schema = model.get(entity_schema(model, {s.schema for s in stmts}, _COMMON))
+            schemata = {s.schema for s in stmts}
+            schema = model.get(entity_schema(model, schemata, _COMMON))
             fixed = [s.clone(schema=schema.name) for s in stmts if schema.get(s.prop)]
+            dropped = tuple(s for s in stmts if not schema.get(s.prop))
+            if dropped:
+                entity_id = str(rows[0][0])
+                self.schema_conflicts[entity_id] = SchemaConflict(
+                    entity_id, schema.name, tuple(sorted(schemata)), dropped
+                )
             return StatementEntity.from_statements(_DATASET, fixed)
 
     # -- entities ------------------------------------------------------------------------
