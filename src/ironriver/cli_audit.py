@@ -38,7 +38,7 @@ def audit_verify(ctx: click.Context) -> None:
     Example: ironriver audit verify --db ironriver.db
     """
     app = app_context(ctx)
-    result = app.open_store().audit.verify()
+    result = app.open_store(migrate=False).audit.verify()
     data = {
         "ok": result.ok,
         "events": result.events,

@@ -35,11 +35,13 @@ class AppContext:
     _store: Store | None = field(default=None, repr=False)
     _principals: dict[str, Principal] | None = field(default=None, repr=False)
 
-    def open_store(self, create: bool = False) -> Store:
+    def open_store(self, create: bool = False, migrate: bool = True) -> Store:
         """The command's store; `create` (init, ingest): made if missing, else a missing
-        store is an error (a mistyped --db must not leave an empty store behind)."""
+        store is an error (a mistyped --db must not leave an empty store behind);
+        `migrate=False` (audit verify, which writes nothing): an older store is not
+        upgraded (`ironriver.store.open_store`)."""
         if self._store is None:
-            self._store = open_store(self.settings, create=create)
+            self._store = open_store(self.settings, create=create, migrate=migrate)
         return self._store
 
     def principals(self) -> dict[str, Principal]:

@@ -18,6 +18,7 @@ from alembic import command
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from conftest import _reset_pg
 from ironriver.errors import AuditError, NotFound, StoreError
 from ironriver.policy import View
 from ironriver.settings import Settings
@@ -513,3 +514,64 @@ def test_a_read_audit_file_that_cannot_be_read_now_is_no_tampering(
         holder.close()
     assert _read_file_damage(path, 0.05)[0] is None  # readable again: nothing wrong
     assert quick_store.audit.verify().ok
+
+
+def _state(url: str, path: Path | None) -> tuple[object, ...]:
+    """What an open that writes would change: the schema, the events, the file's bytes and
+    the files beside it."""
+    import hashlib
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        events = conn.execute(text("SELECT count(*) FROM audit_events")).scalar()
+    engine.dispose()
+    if path is None:
+        return revision, events
+    files = sorted(p.name for p in path.parent.iterdir() if not p.name.endswith(("-wal", "-shm")))
+    return revision, events, hashlib.sha256(path.read_bytes()).hexdigest(), files
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_verify_neither_upgrades_nor_writes_an_older_store(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """`open_store(migrate=False)` (audit verify) opens a store of an older schema whose
+    chains have today's form (0004 on) as it is, and verifies it; an older one (0003) is
+    refused with what to do. Either way nothing is written (verify upgraded the store,
+    appended a read-chain-start and made a read-audit file)."""
+    path = None if backend == "postgresql" else tmp_path / "store" / "old.db"
+    if path is None:
+        url = str(request.getfixturevalue("pg_url"))
+    else:
+        path.parent.mkdir()
+        url = f"sqlite:///{path}"
+    store = open_store(url, ledger_dir=tmp_path / "ledgers")
+    load(store)
+    store.audit.append("a", "read", "g1")
+    with dialect.write_transaction(store.engine) as conn:
+        command.downgrade(_alembic_config(conn), "0006")
+    store.close()
+    before = _state(url, path)
+    store = open_store(url, ledger_dir=tmp_path / "ledgers", create=False, migrate=False)
+    result = store.audit.verify()
+    store.close()
+    assert result.ok and result.chains == {WRITES: 1, READS: 1}
+    assert _state(url, path) == before and before[0] == "0006"
+
+    if path is None:
+        _reset_pg(url)
+    else:
+        path = tmp_path / "older" / "old.db"
+        path.parent.mkdir()
+        url = f"sqlite:///{path}"
+    engine = create_engine(url, **dialect.engine_options(url))
+    dialect.configure_engine(engine)
+    with dialect.write_transaction(engine) as conn:
+        command.upgrade(_alembic_config(conn), "0003")
+        _append(conn, WRITE_CHAIN, lambda: GENESIS, "loader", "ingest", "ds", "", None, "")
+    engine.dispose()
+    before = _state(url, path)
+    with pytest.raises(StoreError, match="of schema 0003, from before the reads audit chain"):
+        open_store(url, ledger_dir=tmp_path / "ledgers", create=False, migrate=False)
+    assert _state(url, path) == before

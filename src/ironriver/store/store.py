@@ -612,7 +612,11 @@ def _ready(conn: Connection) -> bool:
 
 
 def open_store(
-    settings: Settings | str, ledger_dir: Path | None = None, *, create: bool = True
+    settings: Settings | str,
+    ledger_dir: Path | None = None,
+    *,
+    create: bool = True,
+    migrate: bool = True,
 ) -> Store:
     """Open (creating and migrating if needed) the store named by `settings` or a URL.
 
@@ -624,7 +628,12 @@ def open_store(
     A store at the newest schema is opened with reads only, so opening does not wait for an
     ingest holding the write lock; creating or upgrading it takes the write lock. A new
     store, or one upgraded past migration 0004, gets its reads audit chain (and, beside a
-    SQLite file, its read-audit file: see `ironriver.store.audit`)."""
+    SQLite file, its read-audit file: see `ironriver.store.audit`).
+
+    With `migrate=False` (what `audit verify` passes: it writes nothing, and may run on a
+    backup) an older store is opened as it is, not upgraded: its audit chains have had
+    today's form since migration 0004, so it can be verified; one older than that is a
+    `StoreError` saying what to do, and the file is left as it was."""
     if isinstance(settings, str):
         settings = Settings.from_env({}, db=settings)
     url = settings.db_url
@@ -648,11 +657,17 @@ def open_store(
             ready = _ready(conn)
             if not ready:
                 _check_is_store(conn, shown, create)
+                if not migrate:
+                    _check_unmigrated(MigrationContext.configure(conn), shown)
+                    ready = True  # opened as it is
     except (ConfigError, StoreError):
         engine.dispose()
         raise
-    except DatabaseError:
-        pass  # (unreadable, or not a database at all: said below, where it is written)
+    except DatabaseError as exc:
+        if not migrate:
+            engine.dispose()
+            raise _not_a_database(shown, exc) from exc
+        # (else unreadable, or not a database at all: said below, where it is written)
     engine.dispose()  # that connection was not configured: no later read may reuse it
     dialect.configure_engine(engine, settings.busy_timeout_s)
     audit = AuditLog(engine, read_audit_path(engine), settings.busy_timeout_s)
@@ -682,13 +697,7 @@ def open_store(
     except DatabaseError as exc:  # e.g. a file that is not a SQLite database
         audit.close()
         engine.dispose()
-        raise StoreError(
-            msg("Cannot open store {url!r}: {error}", url=shown, error=exc.orig),
-            hint=msg(
-                "--db (or IRONRIVER_DB) must name an ironriver store, or a new path to "
-                "create one; this one exists but is not a database ironriver can read."
-            ),
-        ) from exc
+        raise _not_a_database(shown, exc) from exc
     except AlembicCommandError as exc:  # a revision this version does not know
         audit.close()
         engine.dispose()
@@ -708,6 +717,60 @@ def open_store(
         engine.dispose()
         raise
     return _opened(engine, settings, ledger_dir, audit, shown)
+
+
+def _not_a_database(shown: str, exc: DatabaseError) -> StoreError:
+    return StoreError(
+        msg("Cannot open store {url!r}: {error}", url=shown, error=exc.orig),
+        hint=msg(
+            "--db (or IRONRIVER_DB) must name an ironriver store, or a new path to "
+            "create one; this one exists but is not a database ironriver can read."
+        ),
+    )
+
+
+@cache
+def _known_revisions() -> frozenset[str]:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("ironriver.store") / "migrations"))
+    return frozenset(s.revision for s in ScriptDirectory.from_config(cfg).walk_revisions())
+
+
+def _check_unmigrated(context: MigrationContext, shown: str) -> None:
+    """Refuse to open, without upgrading it, a store whose audit chains are not of today's
+    form (before migration 0004) or whose schema this version does not know (newer)."""
+    revision = context.get_current_revision()
+    if revision is None:  # (an empty database: `_check_is_store` refused it or will create)
+        return
+    if revision not in _known_revisions():
+        raise StoreError(
+            msg(
+                "Store {url!r} has a schema this version of ironriver does not know ({error}).",
+                url=shown,
+                error=revision,
+            ),
+            hint=msg(
+                "It was written by a newer ironriver: upgrade ironriver to open it (stores "
+                "are migrated forward only)."
+            ),
+        )
+    if revision < READ_CHAIN_REVISION:
+        raise StoreError(
+            msg(
+                "Store {url!r} is of schema {revision}, from before the reads audit chain "
+                "(migration {first}); audit verify writes nothing, so it does not upgrade it, "
+                "and the store was left as it is.",
+                url=shown,
+                revision=revision,
+                first=READ_CHAIN_REVISION,
+            ),
+            hint=msg(
+                "Verify it with the ironriver release that wrote it; or verify an upgraded "
+                "copy: copy the store, open the copy with this version (e.g. ironriver "
+                "datasets --db COPY --as YOU, which upgrades it and keeps every event), then run "
+                "ironriver audit verify --db COPY."
+            ),
+        )
 
 
 def _record_withdrawn_mentions(audit: AuditLog, conn: Connection, config: Config) -> None:
