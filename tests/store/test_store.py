@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DBAPIError
 
 from ironriver.errors import AccessDenied, ModelError, NotFound, StoreError
@@ -572,3 +573,47 @@ def test_open_refuses_a_foreign_file_and_a_newer_schema(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="does not know") as err:
         open_store(f"sqlite:///{newer}")
     assert err.value.hint is not None and "upgrade ironriver" in err.value.hint
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_pre_release_store_is_refused_with_what_to_do(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """A store made before migration 0001 was rewritten (afef528) is stamped 0002 but holds
+    the old statements table: opening it is a clear refusal saying to re-create it, not
+    "no such column: kind" with a hint about paths and permissions; nothing is written."""
+    from alembic import command
+
+    from ironriver.store import dialect
+    from ironriver.store.store import _alembic_config
+
+    if backend == "postgresql":
+        url = str(request.getfixturevalue("pg_url"))
+    else:
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url, **dialect.engine_options(url))
+    dialect.configure_engine(engine)
+    with dialect.write_transaction(engine) as conn:
+        command.upgrade(_alembic_config(conn), "0002")
+        conn.execute(text("DROP TABLE statements"))
+        conn.execute(  # (the pre-release table: properties as text, no kind)
+            text(
+                "CREATE TABLE statements (entity_id VARCHAR(255), id VARCHAR(64), "
+                "schema VARCHAR(64), prop VARCHAR(64), prop_type VARCHAR(32), value TEXT, "
+                "dataset_id INTEGER, label_id INTEGER, retracted BOOLEAN, "
+                "PRIMARY KEY (entity_id, id))"
+            )
+        )
+    with engine.connect() as conn:
+        tables = sorted(sa_inspect(conn).get_table_names())
+    engine.dispose()
+    for migrate in (True, False):
+        with pytest.raises(StoreError) as err:
+            open_store(url, ledger_dir=tmp_path / "ledgers", migrate=migrate)
+        assert "is a pre-release store" in str(err.value)
+        assert "Re-create it from its source files" in str(err.value.hint)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert sorted(sa_inspect(conn).get_table_names()) == tables
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+    engine.dispose()

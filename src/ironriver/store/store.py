@@ -657,6 +657,7 @@ def open_store(
             ready = _ready(conn)
             if not ready:
                 _check_is_store(conn, shown, create)
+                _check_not_pre_release(conn, shown)
                 if not migrate:
                     _check_unmigrated(MigrationContext.configure(conn), shown)
                     ready = True  # opened as it is
@@ -717,6 +718,33 @@ def open_store(
         engine.dispose()
         raise
     return _opened(engine, settings, ledger_dir, audit, shown)
+
+
+def _check_not_pre_release(conn: Connection, shown: str) -> None:
+    """Refuse a store made by the code before its first release (before commit afef528),
+    whose migration 0001 was then rewritten in place (integer-coded properties and
+    sources): it is stamped 0001 or 0002 but has the old `statements` table, which no
+    migration can take forward ("no such column: kind" half-way through 0003)."""
+    revision = MigrationContext.configure(conn).get_current_revision()
+    if revision not in ("0001", "0002"):
+        return
+    columns = {c["name"] for c in sa_inspect(conn).get_columns("statements")}
+    if "prop_id" in columns:
+        return
+    raise StoreError(
+        msg(
+            "Store {url!r} is a pre-release store: it was made by an ironriver from before "
+            "its first release (schema {revision} of that time, which differs from today's), "
+            "and this version can neither open nor upgrade it. Nothing was written.",
+            url=shown,
+            revision=revision,
+        ),
+        hint=msg(
+            "Re-create it from its source files: ironriver init --db NEW, then ingest the same "
+            "mappings and entity files into it (statement ids are content hashes: the same "
+            "data gets the same ids). Keep the old file for its audit log."
+        ),
+    )
 
 
 def _not_a_database(shown: str, exc: DatabaseError) -> StoreError:
