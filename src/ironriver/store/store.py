@@ -658,15 +658,16 @@ def open_store(
             if not ready:
                 _check_is_store(conn, shown, create)
                 _check_not_pre_release(conn, shown)
-                if not migrate:
-                    _check_unmigrated(MigrationContext.configure(conn), shown)
-                    ready = True  # opened as it is
+                if not migrate:  # opened as it is (an empty one: created, if `create`)
+                    ready = _check_unmigrated(MigrationContext.configure(conn), shown)
     except (ConfigError, StoreError):
         engine.dispose()
         raise
     except DatabaseError as exc:
-        if not migrate:
+        if not migrate:  # (nothing below may write: said here)
             engine.dispose()
+            if isinstance(exc, OperationalError):
+                raise _cannot_open(shown, exc) from exc
             raise _not_a_database(shown, exc) from exc
         # (else unreadable, or not a database at all: said below, where it is written)
     engine.dispose()  # that connection was not configured: no later read may reuse it
@@ -691,10 +692,7 @@ def open_store(
     except OperationalError as exc:
         audit.close()
         engine.dispose()
-        raise StoreError(
-            msg("Cannot open store {url!r}: {error}", url=shown, error=exc.orig),
-            hint=msg("Check the path or server, and that you may write there."),
-        ) from exc
+        raise _cannot_open(shown, exc) from exc
     except DatabaseError as exc:  # e.g. a file that is not a SQLite database
         audit.close()
         engine.dispose()
@@ -747,6 +745,13 @@ def _check_not_pre_release(conn: Connection, shown: str) -> None:
     )
 
 
+def _cannot_open(shown: str, exc: OperationalError) -> StoreError:
+    return StoreError(
+        msg("Cannot open store {url!r}: {error}", url=shown, error=exc.orig),
+        hint=msg("Check the path or server, and that you may write there."),
+    )
+
+
 def _not_a_database(shown: str, exc: DatabaseError) -> StoreError:
     return StoreError(
         msg("Cannot open store {url!r}: {error}", url=shown, error=exc.orig),
@@ -764,12 +769,14 @@ def _known_revisions() -> frozenset[str]:
     return frozenset(s.revision for s in ScriptDirectory.from_config(cfg).walk_revisions())
 
 
-def _check_unmigrated(context: MigrationContext, shown: str) -> None:
-    """Refuse to open, without upgrading it, a store whose audit chains are not of today's
-    form (before migration 0004) or whose schema this version does not know (newer)."""
+def _check_unmigrated(context: MigrationContext, shown: str) -> bool:
+    """Whether a store can be opened as it is, without upgrading it: yes at a known schema
+    from migration 0004 on (its audit chains have today's form); no for an empty database
+    (`_check_is_store` refused it, or it is to be created). Refuses one whose chains are
+    older (before 0004) or whose schema this version does not know (newer)."""
     revision = context.get_current_revision()
-    if revision is None:  # (an empty database: `_check_is_store` refused it or will create)
-        return
+    if revision is None:
+        return False
     if revision not in _known_revisions():
         raise StoreError(
             msg(
@@ -799,6 +806,7 @@ def _check_unmigrated(context: MigrationContext, shown: str) -> None:
                 "ironriver audit verify --db COPY."
             ),
         )
+    return True
 
 
 def _record_withdrawn_mentions(audit: AuditLog, conn: Connection, config: Config) -> None:
