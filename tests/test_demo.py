@@ -121,3 +121,10 @@ def test_demo_offers_no_options_it_would_ignore(option: list[str]) -> None:
     assert "No such option" in result.output
     help_text = CliRunner().invoke(cli, ["demo", "--help"]).output
     assert "IRONRIVER_DB" not in help_text
+
+
+def test_the_demo_makes_its_workdir(tmp_path: Path) -> None:
+    """The store is opened before the world is generated: a workdir that did not exist yet
+    failed with 'unable to open database file'."""
+    report = run_demo(tmp_path / "new" / "dir", scale=0.002, seed=5, echo=False)
+    assert (tmp_path / "new" / "dir" / "demo.db").exists() and report.audit_ok

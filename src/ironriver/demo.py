@@ -139,6 +139,7 @@ def run_demo(
     """Generate, ingest and compare views; see the module docstring."""
     say = click.echo if echo else (lambda *_a, **_k: None)
     world_dir = workdir / "world"
+    workdir.mkdir(parents=True, exist_ok=True)  # (the store is opened before the world is made)
     if db_url is None:
         _remove_store(workdir / DEMO_DB)
         db_url = f"sqlite:///{(workdir / DEMO_DB).absolute()}"
