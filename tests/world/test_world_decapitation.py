@@ -156,3 +156,26 @@ def test_recoveries_after_a_split_name_a_faction(split_world: WorldPaths) -> Non
     after = r[r["date"] >= pd.Timestamp(meta["start"]) + pd.Timedelta(weeks=week)]
     assert after["org_id"].str.startswith(parent + "-F").sum() > 10
     assert not (after["org_id"] == parent).any()
+
+
+def test_kingpin_figures_of_a_capture_in_the_last_week_are_not_measurable() -> None:
+    """A capture in a world's last week leaves a one-week span after it, in which the
+    control municipalities may have no killing: `world report` crashed dividing by it
+    (ZeroDivisionError); the figures are NaN ("n/a") instead."""
+    events = pd.DataFrame(
+        {
+            "mx_state": ["Jalisco", "Jalisco", "Sonora", "Jalisco"],
+            "municipality": ["Guadalajara", "Zapopan", "Hermosillo", "Guadalajara"],
+            "kind": ["killed", "killed", "killed", "decapitation"],
+            "week": [3, 4, 5, 51],
+        }
+    )
+    plazas = pd.DataFrame(
+        {
+            "org_id": ["O1", "O1"],
+            "mx_state": ["Jalisco"] * 2,
+            "municipality": ["Guadalajara", "Zapopan"],
+        }
+    )
+    local, territory = kingpin_effects(events, plazas, "O1", week=51, weeks=52)
+    assert np.isnan(local) and np.isnan(territory)

@@ -241,7 +241,7 @@ def kingpin_effects(
     year after it, and in the other municipalities of the organisation's territory over the
     six months after it, each against the same span before the capture (up to a year) and
     net of the change in every other municipality (the controls). NaN when a span is empty
-    or holds no killing."""
+    or holds no killing (a capture in a world's first or last week: not measurable)."""
     where = events["mx_state"].astype(str) + "|" + events["municipality"].astype(str)
     decap = events["kind"] == "decapitation"
     if not decap.any():
@@ -260,9 +260,9 @@ def kingpin_effects(
         after = (killed & place & (wk >= week) & (wk < end)).sum() / max(1, end - week)
         return float(after / before) if before and end > week else float("nan")
 
+    def net(place: pd.Series, span: int) -> float:
+        base = change(control, span)  # 0 when the controls had no killing after (a short span)
+        return change(place, span) / base - 1.0 if base > 0 else float("nan")
+
     control = ~where.isin(territory | {capture})
-    base = change(control, 52)
-    local = change(where == capture, 52) / base - 1.0
-    base = change(control, 26)
-    rest = change(where.isin(territory), 26) / base - 1.0
-    return local, rest
+    return net(where == capture, 52), net(where.isin(territory), 26)
