@@ -294,3 +294,18 @@ def test_a_draft_refuses_an_unknown_marking(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "BOGUS" in bad.output
     ok = CliRunner().invoke(cli, ["mapping", "draft", str(path), "--marking", "amber+strict"])
     assert ok.exit_code == 0 and 'marking: "AMBER+STRICT"' in ok.output
+
+
+def test_a_draft_refuses_an_unknown_country(tmp_path: Path) -> None:
+    """The draft would write `country: XX`, which the ingest then refuses: said at once."""
+    from click.testing import CliRunner
+
+    from ironriver.cli import cli
+
+    path = tmp_path / "d.csv"
+    path.write_text("nombre,fecha\nJuan,03/04/2024\n", encoding="utf-8")
+    bad = CliRunner().invoke(cli, ["mapping", "draft", str(path), "--country", "Mexico"])
+    assert bad.exit_code == 2 and "Unknown country code 'Mexico'" in bad.output
+    assert "Use its code: MX." in bad.output
+    ok = CliRunner().invoke(cli, ["mapping", "draft", str(path), "--country", "mx"])
+    assert ok.exit_code == 0 and 'country: "MX"' in ok.output, ok.output

@@ -353,6 +353,8 @@ def draft_command(
             msg("{path} already exists: a draft never replaces a file.", path=out),
             hint=msg("Choose another --out, or remove that file first."),
         )
+    if country:  # (a draft may leave it to fill in: CHECK)
+        country = parse_country(country)
     where = int(sheet) if sheet is not None and sheet.isdigit() else sheet
     draft = draft_file(file, country=country, sheet=where, header_row=header_row, rows=rows)
     text = render_yaml(
