@@ -179,3 +179,20 @@ def test_kingpin_figures_of_a_capture_in_the_last_week_are_not_measurable() -> N
     )
     local, territory = kingpin_effects(events, plazas, "O1", week=51, weeks=52)
     assert np.isnan(local) and np.isnan(territory)
+
+
+def test_a_capture_in_the_first_week_is_reported_not_measurable(tmp_path: Path) -> None:
+    """With no week before the capture its figures cannot be measured: `world report` and
+    `eval world` left them out silently (one figure fewer, and passed); they are now rows
+    saying so, counted apart."""
+    from ironriver.world import format_report, world_report
+
+    cfg = WorldConfig(
+        scale=0.003, years=1, seed=2, out=tmp_path, decapitation_week=0, succession="split"
+    )
+    generate_world(cfg)
+    rows = {r.key: r for r in world_report(tmp_path, include_unmeasured=False)}
+    for key in ("cartels.kingpin_homicide_local", "cartels.kingpin_homicide_territory"):
+        assert rows[key].unmeasurable and rows[key].world is None and rows[key].ok is None
+    text = format_report(list(rows.values()))
+    assert "2 figures this world sets out to measure are not measurable in it" in text

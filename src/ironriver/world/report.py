@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ironriver.i18n import pt, t
+from ironriver.i18n import nt, pt, t
 from ironriver.world.calibration import FIGURES
 from ironriver.world.evaluate import WORLD_FIGURES, measure
 
@@ -30,6 +30,9 @@ class ReportRow:
     high: float
     world: float | None
     ok: bool | None
+    # a figure this world sets out to measure (e.g. a decapitation's, in a world with one)
+    # whose spans or events are too few here (a capture in its first or last weeks)
+    unmeasurable: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -42,7 +45,10 @@ def world_report(root: Path | str, *, include_unmeasured: bool = True) -> list[R
     specs += [(f.key, f.description, f.unit, f.value, f.low, f.high) for f in WORLD_FIGURES]
     for key, desc, unit, value, low, high in specs:
         got = values.get(key)
-        if got is None or (isinstance(got, float) and math.isnan(got)):
+        if got is not None and math.isnan(got):  # measured, but not measurable here: said
+            rows.append(ReportRow(key, desc, unit, value, low, high, None, None, True))
+            continue
+        if got is None:
             if include_unmeasured:
                 rows.append(ReportRow(key, desc, unit, value, low, high, None, None))
             continue
@@ -75,7 +81,11 @@ def format_report(rows: list[ReportRow]) -> str:
     lines = [header, "-" * len(header)]
     for r in rows:
         rng = f"[{_fmt(r.low)}, {_fmt(r.high)}]"
-        verdict = "-" if r.ok is None else (t("yes") if r.ok else t("NO"))
+        verdict = (
+            t("not measurable")
+            if r.unmeasurable
+            else ("-" if r.ok is None else (t("yes") if r.ok else t("NO")))
+        )
         lines.append(f"{r.key:44} {_fmt(r.target):>10} {rng:>23} {_fmt(r.world):>10}  {verdict}")
     measured = [r for r in rows if r.ok is not None]
     passed = sum(1 for r in measured if r.ok)
@@ -86,4 +96,16 @@ def format_report(rows: list[ReportRow]) -> str:
             total=len(measured),
         )
     )
+    unmeasurable = sum(1 for r in rows if r.unmeasurable)
+    if unmeasurable:
+        lines.append(
+            nt(
+                "{count} figure this world sets out to measure is not measurable in it (too few "
+                "weeks or events, as a capture in its first or last weeks leaves): not counted.",
+                "{count} figures this world sets out to measure are not measurable in it (too few "
+                "weeks or events, as a capture in its first or last weeks leaves): not counted.",
+                unmeasurable,
+                count=unmeasurable,
+            )
+        )
     return "\n".join(lines)
