@@ -108,6 +108,7 @@ class _Prepared:
     rejected: int
     source_digest: str  # SHA-256 of the source file's bytes (names its ledger part), or ""
     rejected_rows: pa.Array  # the distinct rows (`_row`) of the `rejected` records
+    stored: list[Path]  # a keyed ledger's parts as the checks read them (its lock held)
 
 
 @dataclass
@@ -220,6 +221,7 @@ def _prepare(
             rejected,
             source_digest,
             rejected_rows,
+            stored or [],
         )
     except BaseException:
         con.close()
@@ -597,7 +599,7 @@ def _ledger_part(
     key = prep.query.ledger.key
     if key:
         kept = "_row NOT IN (SELECT _row FROM bad)" if prep.rejected else "TRUE"
-        rows = _new_keys(ledgers, prep, kept, result)
+        rows = _new_keys(prep, kept, result)
     select_sql = (
         f"SELECT {', '.join(columns)}, {literal(prep.query.source.label + ':')} "
         f"|| CAST(_row AS VARCHAR) AS _source_ref FROM {rows}"
@@ -653,7 +655,7 @@ def ledger_identity(spec: LedgerSpec) -> str:
     return f"LedgerSpec(name={spec.name!r}, columns=({columns}){key})"
 
 
-def _new_keys(ledgers: LedgerStore, prep: _Prepared, kept: str, result: IngestResult) -> str:
+def _new_keys(prep: _Prepared, kept: str, result: IngestResult) -> str:
     """A FROM clause (in record order) of the rows of `led` that `kept` (a condition) keeps
     and that a ledger with a `key` lacks: the first of each key in the file, and only if the
     ledger holds no row of that key (its rows of those keys are the same ones:
@@ -669,9 +671,8 @@ def _new_keys(ledgers: LedgerStore, prep: _Prepared, kept: str, result: IngestRe
     )
     count = f"SELECT count(*) FROM led WHERE {kept}"
     result.ledger_rows += int(prep.con.sql(count).fetchall()[0][0])
-    stored = ledgers.parts(prep.mapping.name, prep.query.ledger.name)
     types = {c.name: c.type for c in prep.query.ledger.columns}
-    old = stored_keys(stored, types, list(prep.query.ledger.key))
+    old = stored_keys(prep.stored, types, list(prep.query.ledger.key))
     if old is None:  # no part holds a key yet
         return f"{first} ORDER BY _row"
     return (

@@ -25,12 +25,11 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from ironriver.i18n import t
 from ironriver.ingest.compile import Check
 from ironriver.ingest.sqltext import ident, literal
-from ironriver.store.ledger import PART_COLUMN, column_types, parts_sql
+from ironriver.store.ledger import PART_COLUMN, column_types, part_schemas, parts_sql
 
 _ROW = "\x00"  # stands for the row number in a translated template (never in a template)
 
@@ -176,7 +175,8 @@ def stored_keys(stored: list[Path], types: Mapping[str, str], key: list[str]) ->
     parts are `stored`; None when no part holds every key column (none holds a key)."""
     if not stored:
         return None
-    held = column_types(stored)
+    schemas = part_schemas(stored)
+    held = column_types(schemas)
     if any(k not in held for k in key):
         return None
     pairs: dict[str, tuple[str, str]] = {}
@@ -191,10 +191,10 @@ def stored_keys(stored: list[Path], types: Mapping[str, str], key: list[str]) ->
         else:
             text.append(c)
             pairs[c] = (f"o.{col}", f"CAST(n.{col} AS VARCHAR)")
-        having = [str(p) for p in stored if c in pq.read_schema(p).names]
+        having = [str(p) for p, schema in schemas.items() if c in schema.names]
         if len(having) < len(stored):
             only_in[c] = having
-    return StoredKeys(parts_sql(stored, text, part_column=True), pairs, only_in)
+    return StoredKeys(parts_sql(schemas, text, part_column=True), pairs, only_in)
 
 
 def key_conflict_sql(

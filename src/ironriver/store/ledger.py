@@ -25,7 +25,7 @@ import hashlib
 import re
 import struct
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -244,7 +244,7 @@ class LedgerStore:
             raise _no_ledger(ledger)
         allowed = [list(t) for t in sorted(visible)]
         return con.sql(
-            f"SELECT * FROM {parts_sql([Path(p) for p in keep])} "
+            f"SELECT * FROM {parts_sql(part_schemas(Path(p) for p in keep))} "
             "WHERE list_contains(?, [_owner_agency, _owner_country, _marking, "
             "coalesce(_releasable_to, '')])",
             params=[allowed],
@@ -258,52 +258,54 @@ def _quoted(text: str) -> str:
 def _same_kind(types: set[pa.DataType]) -> bool:
     """Whether DuckDB reads columns of these types as one (numbers as a number, dates and
     times as a timestamp): else a column is read as text."""
-    kinds = (pa.types.is_integer, pa.types.is_floating, pa.types.is_temporal)
-    return len(types) == 1 or any(
-        all(kind(t) for t in types) for kind in (lambda t: kinds[0](t) or kinds[1](t), kinds[2])
-    )
+    numbers = all(pa.types.is_integer(t) or pa.types.is_floating(t) for t in types)
+    return len(types) == 1 or numbers or all(pa.types.is_temporal(t) for t in types)
 
 
-def column_types(paths: Iterable[Path]) -> dict[str, set[pa.DataType]]:
-    """The types each column has in the parts `paths` (from their footers: no rows read);
-    a column a part lacks is absent from that part's set."""
+def part_schemas(paths: Iterable[Path]) -> dict[Path, pa.Schema]:
+    """Each part's schema, from its footer (no rows read)."""
+    return {path: pq.read_schema(path) for path in paths}
+
+
+def column_types(schemas: Mapping[Path, pa.Schema]) -> dict[str, set[pa.DataType]]:
+    """The types each column has in the parts of `schemas` (`part_schemas`); a column a
+    part lacks is absent from that part's set."""
     out: dict[str, set[pa.DataType]] = {}
-    for path in paths:
-        for f in pq.read_schema(path):
+    for schema in schemas.values():
+        for f in schema:
             if not pa.types.is_null(f.type):
                 out.setdefault(f.name, set()).add(f.type)
     return out
 
 
-def parts_sql(paths: list[Path], text: Iterable[str] = (), part_column: bool = False) -> str:
-    """A FROM item reading the parts `paths` as one table, columns matched by name (a part
-    lacking a column gives NULL there). A column whose parts disagree on its type (one
-    dataset's `week` an integer, another's a date, or a mapping that changed it) is read as
-    text in every part, as are the columns `text` names: DuckDB would pick one of the types
-    and fail at the first value that is not of it, so one agency's part would make the rows
-    of every other unreadable. With `part_column`, `_part` (PART_COLUMN) names each row's
-    file."""
-    types = column_types(paths)
+def parts_sql(
+    schemas: Mapping[Path, pa.Schema], text: Iterable[str] = (), part_column: bool = False
+) -> str:
+    """A FROM item reading the parts of `schemas` (`part_schemas`) as one table, columns
+    matched by name (a part lacking a column gives NULL there). A column whose parts
+    disagree on its type (one dataset's `week` an integer, another's a date, or a mapping
+    that changed it) is read as text in every part, as are the columns `text` names: DuckDB
+    would pick one of the types and fail at the first value that is not of it, so one
+    agency's part would make the rows of every other unreadable. With `part_column`,
+    `_part` (PART_COLUMN) names each row's file."""
+    types = column_types(schemas)
     as_text = {c for c, kinds in types.items() if not _same_kind(kinds)} | set(text)
     # one read per set of parts that agree on those columns' types (most often: one)
     groups: dict[tuple[tuple[str, str], ...], list[Path]] = {}
-    for path in paths:
-        schema = pq.read_schema(path)
+    for path, schema in schemas.items():
         these = tuple(sorted((c, str(schema.field(c).type)) for c in as_text if c in schema.names))
         groups.setdefault(these, []).append(path)
+    named = f", filename = '{PART_COLUMN}'" if part_column else ""
     selects = []
     for these, group in groups.items():
-        cast = [c for c, _type in these]
         files = "[" + ", ".join(_quoted(str(p)) for p in group) + "]"
-        named = f", filename = '{PART_COLUMN}'" if part_column else ""
         source = f"read_parquet({files}, union_by_name = true{named})"
-        if cast:
-            replaced = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in cast)
-            selects.append(f"SELECT * REPLACE ({replaced}) FROM {source}")
-        else:
-            selects.append(f"SELECT * FROM {source}")
-    if len(selects) == 1 and not next(iter(groups)):
-        return selects[0].removeprefix("SELECT * FROM ")
+        if len(groups) == 1 and not these:
+            return source  # the usual case: one read, nothing cast
+        replaced = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c, _type in these)
+        selects.append(
+            f"SELECT * REPLACE ({replaced}) FROM {source}" if these else f"SELECT * FROM {source}"
+        )
     return "(" + " UNION ALL BY NAME ".join(selects) + ")"
 
 
