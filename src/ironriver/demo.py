@@ -28,8 +28,10 @@ from ironriver.i18n import Lang, explicit_lang, msg, t
 from ironriver.ingest import ingest_mapping
 from ironriver.model.labels import prop_label, schema_label
 from ironriver.policy import Principal, View
-from ironriver.settings import shown_url, to_url
+from ironriver.settings import LEDGERS_SUFFIX, shown_url, to_url
 from ironriver.store import Store, open_store
+from ironriver.store.audit import READ_FILE_SUFFIX
+from ironriver.store.dialect import SQLITE_FILES
 from ironriver.world import WorldConfig, generate_world
 
 DEMO_PRINCIPALS = (
@@ -63,7 +65,7 @@ class DemoReport:
 DEMO_DB = "demo.db"
 #: What a SQLite store keeps beside its file (SQLite's own journals, ironriver's ledgers and
 #: read-audit file): all of it belongs to the demo's store and goes with it.
-STORE_SIDE_FILES = ("", "-wal", "-shm", "-journal", ".read-audit.sqlite", ".ledgers")
+STORE_SIDE_FILES = (*SQLITE_FILES, READ_FILE_SUFFIX, LEDGERS_SUFFIX)
 
 
 def _remove_store(path: Path) -> None:
@@ -338,5 +340,4 @@ def demo_command(workdir: Path, db: str | None, scale: float, seed: int) -> None
     \b
     Example: ironriver demo --workdir /tmp/demo --scale 0.003
     """
-    workdir.mkdir(parents=True, exist_ok=True)
     print_report(run_demo(workdir, to_url(db) if db else None, scale=scale, seed=seed))

@@ -190,24 +190,6 @@ def from_store_error(exc: BaseException) -> StoreError | None:
     return None
 
 
-# the errors of a path the user named: missing, forbidden, a file where a folder is wanted or
-# the reverse, too long, a read-only file system (a full disk is `from_environment`'s)
-_PATH_ERRNOS = frozenset(
-    {
-        errno.ENOENT,
-        errno.EACCES,
-        errno.EPERM,
-        errno.EEXIST,
-        errno.EISDIR,
-        errno.ENOTDIR,
-        errno.ENOTEMPTY,
-        errno.ENAMETOOLONG,
-        errno.ELOOP,
-        errno.EROFS,
-    }
-)
-
-
 def bad_byte(exc: UnicodeDecodeError) -> dict[str, object]:
     """The fields `byte` (0xf3) and `at` (its position) of a file that is not UTF-8, for
     the messages that say so."""
@@ -230,6 +212,11 @@ _PROBLEMS = {
     errno.EROFS: msg("Read-only file system"),
     errno.ENOSPC: msg("No space left on device"),
 }
+
+
+# the errors of a path the user named: missing, forbidden, a file where a folder is wanted or
+# the reverse, too long, a read-only file system (a full disk is `from_environment`'s)
+_PATH_ERRNOS = frozenset(_PROBLEMS) - {errno.ENOSPC}
 
 
 def os_problem(exc: OSError) -> Msg | str:

@@ -69,11 +69,9 @@ def sweep(directory: Path) -> int:
         entries = list(directory.iterdir())
     except OSError:
         return 0
-    host = _host()
     removed = 0
     for entry in entries:
-        found = _SCRATCH.search(entry.name)
-        if found is None or found.group(1) != host or _alive(int(found.group(2))):
+        if not is_dead_scratch(entry):
             continue
         try:
             if entry.is_dir() and not entry.is_symlink():

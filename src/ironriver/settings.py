@@ -14,6 +14,9 @@ from pathlib import Path
 from ironriver.errors import ConfigError
 from ironriver.i18n import msg
 
+LEDGERS_SUFFIX = ".ledgers"
+"""A SQLite store's ledger folder is its file's path plus this, by default."""
+
 DEFAULT_DB = "ironriver.db"
 DEFAULT_INGEST_MEMORY_MB = 2048
 DEFAULT_BUSY_TIMEOUT_S = 120
@@ -102,7 +105,7 @@ class Settings:
         if ledger_env:
             ledger_dir = Path(ledger_env)
         elif db_url.startswith("sqlite:///"):
-            ledger_dir = Path(db_url[len("sqlite:///") :] + ".ledgers")
+            ledger_dir = Path(db_url[len("sqlite:///") :] + LEDGERS_SUFFIX)
         else:
             ledger_dir = Path("ironriver-ledgers")
         pfile = principals_file or env.get("IRONRIVER_PRINCIPALS")

@@ -615,6 +615,24 @@ def test_a_keyed_ledger_takes_each_record_of_cumulative_exports_once(
     assert [r[0] for r in _ledger(sqlite_store)] == ["A1", "A2", "A3", "A4", None]
 
 
+def test_two_queries_into_one_keyed_ledger_append_a_key_once(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """Two files of one mapping into one keyed ledger (two weeks' exports at once): the
+    second query read only the committed parts, not the first's part, pending in the same
+    ingest, and A2 was appended twice."""
+    path = _keyed(tmp_path, ["A1,2024-01-01,10", "A2,2024-01-02,20"], "a.csv")
+    (tmp_path / "b.csv").write_text(
+        "folio,fecha,monto\nA2,2024-01-02,20\nA3,2024-01-03,30\n", encoding="utf-8"
+    )
+    text = path.read_text(encoding="utf-8")
+    query = text[text.index("  - csv_url: a.csv") :]
+    path.write_text(text + query.replace("a.csv", "b.csv"), encoding="utf-8")
+    result = ingest_mapping(sqlite_store, path, actor="loader")
+    assert (result.ledger_rows, result.ledger_rows_new) == (4, 3)
+    assert [r[0] for r in _ledger(sqlite_store)] == ["A1", "A2", "A3"]
+
+
 def test_a_keyed_ledger_takes_a_mapping_that_gained_a_column(
     sqlite_store: Store, tmp_path: Path
 ) -> None:

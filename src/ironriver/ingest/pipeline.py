@@ -61,6 +61,7 @@ from ironriver.ingest.source import (
 from ironriver.ingest.sqltext import ident, literal
 from ironriver.ingest.validate import (
     CheckSelect,
+    StoredKeys,
     build_bad_table,
     check_sql,
     duplicate_check_sql,
@@ -108,7 +109,7 @@ class _Prepared:
     rejected: int
     source_digest: str  # SHA-256 of the source file's bytes (names its ledger part), or ""
     rejected_rows: pa.Array  # the distinct rows (`_row`) of the `rejected` records
-    stored: list[Path]  # a keyed ledger's parts as the checks read them (its lock held)
+    old_keys: StoredKeys | None  # a keyed ledger's stored parts, as its checks read them
 
 
 @dataclass
@@ -180,6 +181,7 @@ def _prepare(
         checks = [
             duplicate_check_sql(refs, "san", where) if filtered else duplicate_check_sql(refs)
         ]
+        old_keys = None  # a keyed ledger's stored parts (StoredKeys)
         if query.entities:
             comp = EntityCompiler(query, mapping.name, cleaner, scol)
             extra = ", ".join(comp.columns)
@@ -193,7 +195,8 @@ def _prepare(
             checks += [check_sql(c, "led") for c in lchecks]
             if query.ledger.key:
                 types = {c.name: c.type for c in query.ledger.columns}
-                checks += key_conflict_sql(types, list(query.ledger.key), stored or [])
+                old_keys = stored_keys(stored or [], types, list(query.ledger.key))
+                checks += key_conflict_sql(types, list(query.ledger.key), old_keys)
         rejected = build_bad_table(con, checks)
         rejected_rows = pa.array([], pa.int64())
         if rejected:
@@ -221,7 +224,7 @@ def _prepare(
             rejected,
             source_digest,
             rejected_rows,
-            stored or [],
+            old_keys,
         )
     except BaseException:
         con.close()
@@ -330,7 +333,7 @@ def ingest_mapping(
                 for query in mapping.queries:
                     files.append(query.source.label)
                     stored = (
-                        ledgers.parts(mapping.name, query.ledger.name)
+                        _stored_parts(ledgers, mapping.name, query.ledger.name, parts)
                         if query.ledger is not None and query.ledger.key
                         else []
                     )
@@ -413,6 +416,21 @@ def ingest_mapping(
         seconds=round(time.perf_counter() - started, 3),
     )
     return result
+
+
+def _stored_parts(
+    ledgers: LedgerStore, dataset: str, ledger: str, pending: list[PendingPart]
+) -> list[Path]:
+    """The parts a keyed ledger holds for this ingest's next query: its committed parts,
+    and those this ingest's earlier queries wrote into it, not yet committed (two queries
+    into one keyed ledger must not both append a key)."""
+    own = [
+        p.tmp
+        for p in pending
+        if p.tmp is not None
+        and (p.final.parent.parent.name, p.final.parent.name) == (dataset, ledger)
+    ]
+    return ledgers.parts(dataset, ledger) + own
 
 
 def _keyed_ledgers(mappings: list[DatasetMapping]) -> list[tuple[str, str]]:
@@ -671,8 +689,7 @@ def _new_keys(prep: _Prepared, kept: str, result: IngestResult) -> str:
     )
     count = f"SELECT count(*) FROM led WHERE {kept}"
     result.ledger_rows += int(prep.con.sql(count).fetchall()[0][0])
-    types = {c.name: c.type for c in prep.query.ledger.columns}
-    old = stored_keys(prep.stored, types, list(prep.query.ledger.key))
+    old = prep.old_keys
     if old is None:  # no part holds a key yet
         return f"{first} ORDER BY _row"
     return (

@@ -198,11 +198,11 @@ def stored_keys(stored: list[Path], types: Mapping[str, str], key: list[str]) ->
 
 
 def key_conflict_sql(
-    types: Mapping[str, str], key: list[str], stored: list[Path], table: str = "led"
+    types: Mapping[str, str], key: list[str], old: StoredKeys | None, table: str = "led"
 ) -> list[str]:
     """SELECTs of (_row, column, value, reason) for ledger rows of `table` (columns `types`:
     name -> ledger type) whose `key` (a ledger's record key) repeats with other values: an
-    earlier row's of the file, or a row the ledger's `stored` parts already hold (rows are
+    earlier row's of the file, or a row the ledger's stored parts (`old`) hold (rows are
     kept as first stored; a record whose values changed is not a repeat to skip but a
     conflict to report). Rows with a key column empty have no key."""
     keys = ", ".join(ident(k) for k in key)
@@ -218,7 +218,6 @@ def key_conflict_sql(
         f"count(DISTINCT hash({cols})) OVER (PARTITION BY {keys}) AS _versions "
         f"FROM {ident(table)} WHERE {named}) WHERE _versions > 1 AND _row <> _first"
     ]
-    old = stored_keys(stored, types, key)
     if old is not None:
         stored_reason = literal(t("key already stored with other values"))
         nshown = " || '/' || ".join(f"CAST(n.{ident(k)} AS VARCHAR)" for k in key)

@@ -693,6 +693,12 @@ class AuditLog:
             merged = merged[-limit:] if newest else merged[:limit]
         yield from merged
 
+    def write_events(self, where: EventFilter) -> list[AuditEvent]:
+        """Events of the writes chain matching `where`, oldest first (the read-audit file
+        is not opened: ingests and retractions are never there)."""
+        with self._engine.connect() as conn:
+            return _events(conn, WRITE_CHAIN, None, where)
+
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
         """A connection to list the reads chain on; a read-audit file whose tables were

@@ -42,6 +42,8 @@ STATEMENT_COLUMNS = (
 
 
 WRITE_OPTION = "ironriver_write"
+SQLITE_FILES = ("", "-journal", "-wal", "-shm")
+"""A SQLite database file's suffixes: itself, then SQLite's journals beside it."""
 
 
 def sqlite_file(engine: Engine) -> str | None:

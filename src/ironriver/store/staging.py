@@ -43,7 +43,7 @@ from ironriver.model import get_model
 from ironriver.policy.markings import AccessLabel
 from ironriver.prefetch import prefetch
 from ironriver.scratch import owner_tag
-from ironriver.store.dialect import STATEMENT_COLUMNS
+from ironriver.store.dialect import SQLITE_FILES, STATEMENT_COLUMNS
 from ironriver.store.ids import key_rows_arrow, kind_of, ref_rows_arrow, search_keys_arrow
 
 STAGE_ALIAS = "ironriver_stage"
@@ -274,7 +274,7 @@ class StatementStage:
         staged.columns = list(schema.names)
 
     def remove(self) -> None:
-        names = [f"{self.path}{s}" for s in ("", "-journal", "-wal", "-shm")] if self.path else []
+        names = [f"{self.path}{s}" for s in SQLITE_FILES] if self.path else []
         for name in [*names, *map(str, self.arrow_files)]:
             try:
                 os.unlink(name)

@@ -220,12 +220,10 @@ class Store:
         in the store, so its ledger rows must be too), then remove the scratch files it left
         (statement stages beside the store, parts no committed ingest names)."""
         from ironriver.store.audit import EventFilter
-        from ironriver.store.audit_chain import WRITES
         from ironriver.store.ledger import recover_parts
 
         def committed() -> list[dict[str, Any]]:
-            where = EventFilter(action="ingest")
-            return [e.detail for e in self.audit.events(where=where) if e.chain == WRITES]
+            return [e.detail for e in self.audit.write_events(EventFilter(action="ingest"))]
 
         recover_parts(self.ledger_dir, committed)
         db = dialect.sqlite_file(self.engine)
@@ -715,7 +713,7 @@ def open_store(
         audit.close()
         engine.dispose()
         raise
-    return _opened(engine, settings, ledger_dir, audit, shown)
+    return _opened(engine, settings, ledger_dir, audit, shown, recover=migrate)
 
 
 def _check_not_pre_release(conn: Connection, shown: str) -> None:
@@ -826,7 +824,12 @@ def _record_withdrawn_mentions(audit: AuditLog, conn: Connection, config: Config
 
 
 def _opened(
-    engine: Engine, settings: Settings, ledger_dir: Path | None, audit: AuditLog, shown: str
+    engine: Engine,
+    settings: Settings,
+    ledger_dir: Path | None,
+    audit: AuditLog,
+    shown: str,
+    recover: bool = True,
 ) -> Store:
     log.info(
         "store.opened",
@@ -835,5 +838,6 @@ def _opened(
         read_audit=str(audit.read_file or "in the store"),
     )
     store = Store(engine, ledger_dir or settings.ledger_dir, audit)
-    store.recover()  # what a killed process left (one glob and one listing when nothing)
+    if recover:  # (not for `audit verify`, which writes nothing, a backup's files included)
+        store.recover()  # what a killed process left (one glob and one listing when nothing)
     return store

@@ -33,6 +33,15 @@ from ironriver.strategy.parameters import (
 )
 
 
+def _check_share(share: float) -> None:
+    """An interdicted share is 0 to 1 (NaN refused: it compares false)."""
+    if not 0.0 <= share <= 1.0:
+        raise StrategyOptionError(
+            msg("Interdicted share must be between 0 and 1, got {share}.", share=share),
+            hint=msg("--interdiction 0.3 means 30% of southbound guns are stopped."),
+        )
+
+
 @dataclass(frozen=True)
 class Scenario:
     """Levers applied from January 2022."""
@@ -49,7 +58,6 @@ class Scenario:
     changes: tuple[Msg, ...] = ()
 
     def __post_init__(self) -> None:
-        # `not x >= 0` rather than `x < 0`: NaN compares false either way and must be refused
         # `not 0 <= x <= max` rather than `x < 0 or x > max`: NaN compares false either way
         # and must be refused. The bounds are where the weekly step is accurate (parameters).
         if not (
@@ -80,14 +88,7 @@ class Scenario:
                 ),
                 hint=msg("The rivalry weights of the network run from 1 to 13 (the default)."),
             )
-        if not 0.0 <= self.interdiction <= 1.0:
-            raise StrategyOptionError(
-                msg(
-                    "Interdicted share must be between 0 and 1, got {share}.",
-                    share=self.interdiction,
-                ),
-                hint=msg("--interdiction 0.3 means 30% of southbound guns are stopped."),
-            )
+        _check_share(self.interdiction)
         if not 0.0 <= self.elasticity <= 1.0:
             raise StrategyOptionError(
                 msg(
@@ -150,11 +151,7 @@ class Scenario:
         faction_rivalry: float | None = None,
     ) -> Scenario:
         """This scenario with extra levers on top (see the module docstring)."""
-        if not 0.0 <= interdiction <= 1.0:
-            raise StrategyOptionError(
-                msg("Interdicted share must be between 0 and 1, got {share}.", share=interdiction),
-                hint=msg("--interdiction 0.3 means 30% of southbound guns are stopped."),
-            )
+        _check_share(interdiction)  # before it is combined, which could hide a bad value
         changes = []
         if recruitment != 1.0:
             changes.append(msg("recruitment x{factor:g}", factor=recruitment))
