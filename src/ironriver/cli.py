@@ -390,7 +390,7 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
         "neighbours_total": total,
     }
     if conflict is not None:
-        data["schema_conflict"] = _conflict_dict(conflict)
+        data["schema_conflict"] = conflict.as_dict()
 
     def human() -> None:
         caption = shown_caption(ent.caption, ent.schema.name)
@@ -529,17 +529,8 @@ def export(ctx: click.Context, out: Path | None, schema: str | None, fmt: str, r
         unit = "entities" if fmt == "ftm" else "statements"
         summary: dict[str, Any] = {unit: n, "format": fmt, "path": str(out)}
         if conflicts:
-            summary["schema_conflicts"] = [_conflict_dict(c) for c in conflicts]
+            summary["schema_conflicts"] = [c.as_dict() for c in conflicts]
         app.emit(summary, lambda: click.echo(done, err=True))
-
-
-def _conflict_dict(conflict: SchemaConflict) -> dict[str, Any]:
-    return {
-        "entity_id": conflict.entity_id,
-        "schema": conflict.schema,
-        "schemata": list(conflict.schemata),
-        "left_out": [{"id": s.id, "prop": s.prop, "schema": s.schema} for s in conflict.dropped],
-    }
 
 
 def _left_out(conflict: SchemaConflict) -> str:

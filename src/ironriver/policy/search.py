@@ -221,7 +221,7 @@ class SearchMixin:
     ) -> list[SearchHit]:
         """Entities (optionally of `schema`) with a visible identifier (serial, plate,
         phone…) equal to `value`, ignoring case, spaces and punctuation."""
-        known_schema(schema)
+        wanted = known_schema(schema)  # (an unknown schema is an error even with no key)
         key = identifier_key(value)
         if not key:
             return []
@@ -230,22 +230,20 @@ class SearchMixin:
             .where(statement_keys.c.kind == KIND_IDENTIFIER, statement_keys.c.key == key)
             .subquery()
         )
-        hits = self._hits(self._visible(), schema, limit, matched)
+        hits = self._hits(wanted, limit, matched)
         self._log("search-identifier", value, {"schema": schema, "hits": len(hits)})
         return hits
 
-    def _hits(
-        self, cond: ColumnElement[bool], schema: str | None, limit: int, matched: Subquery
-    ) -> list[SearchHit]:
-        """Entities of the `matched` (entity_id, id) statements that meet `cond`."""
+    def _hits(self, wanted: Any, limit: int, matched: Subquery) -> list[SearchHit]:
+        """Visible entities (of the schema `wanted`, if not None) of the `matched`
+        (entity_id, id) statements visible to the view."""
         query = (
             select(statements.c.entity_id, func.min(statements.c.value).label("matched"))
             .select_from(matched.join(statements, statement_of(matched)))
-            .where(cond)
+            .where(self._visible())
             .group_by(statements.c.entity_id)
             .order_by(func.min(func.length(statements.c.value)), statements.c.entity_id)
         )
-        wanted = known_schema(schema)
         hits: list[SearchHit] = []
         with self.store.engine.connect() as conn:
             for row in conn.execute(query):

@@ -145,6 +145,15 @@ class SchemaConflict:
     schemata: tuple[str, ...]
     dropped: tuple[Statement, ...]
 
+    def as_dict(self) -> dict[str, Any]:
+        """For `--json` and summaries: the dropped statements by id, property and schema."""
+        return {
+            "entity_id": self.entity_id,
+            "schema": self.schema,
+            "schemata": list(self.schemata),
+            "left_out": [{"id": s.id, "prop": s.prop, "schema": s.schema} for s in self.dropped],
+        }
+
 
 @dataclass(frozen=True)
 class Counts:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ironriver.world.config import WorldConfig
+from ironriver.world.config import WorldConfig, week_dates
 from ironriver.world.organisations import Organisations
 from ironriver.world.places import MX_PLACES, mx_municipality
 
@@ -255,8 +255,7 @@ def place_events(cfg: WorldConfig, orgs: Organisations, dyn: Dynamics) -> None:
     state: np.ndarray = np.where(known, where.to_numpy(object), "Ciudad de México")
     town: np.ndarray = ev["plaza_id"].map(plazas["municipality"]).fillna("").to_numpy(object)
     town = np.where(town == "", mx_municipality(rng, state), town)
-    day = ev["week"].to_numpy(np.int64) * 7 + rng.integers(0, 7, len(ev))
-    ev["date"] = cfg.start64 + day.astype("timedelta64[D]")
+    ev["date"] = week_dates(cfg, ev["week"].to_numpy(np.int64), rng.integers(0, 7, len(ev)))
     ev["mx_state"] = state.astype(object)
     ev["municipality"] = town.astype(object)
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 from ironriver.world import guns as gunlib
 from ironriver.world import noise, people
+from ironriver.world.config import week_dates
 from ironriver.world.places import MX_STATE_CODES
 from ironriver.world.sensors.common import MX_FORM_NOISE, fmt_dates, lookup, noisy_names, records
 from ironriver.world.writer import write_csv, write_jsonl, write_yaml
@@ -259,8 +260,7 @@ def _intel(world: World, paths: WorldPaths, rng: np.random.Generator) -> pd.Data
             "org_id": b["org_id"].to_numpy(object),
             "person_idx": b["person_idx"].to_numpy(),
             "plaza_id": b["plaza_id"].to_numpy(object),
-            "date": world.cfg.start64
-            + (b_week * 7 + rng.integers(0, 7, len(b))).astype("timedelta64[D]"),
+            "date": week_dates(world.cfg, b_week, rng.integers(0, 7, len(b))),
             "mx_state": b["plaza_id"].map(plazas["mx_state"]).to_numpy(object),
             "municipality": b["plaza_id"].map(plazas["municipality"]).to_numpy(object),
         }
