@@ -629,17 +629,12 @@ def _ledger_part(
     parts = [prep.source_digest, ledger_identity(prep.query.ledger), select_sql, str(prep.rejected)]
     reading = _reading(prep.query.source)
     identity = "\x1f".join([*parts, reading] if reading else parts)
-    if key and not int(prep.con.sql(f"SELECT count(*) FROM ({select_sql})").fetchall()[0][0]):
-        part = PendingPart(Path(), None, 0, existed=True)  # every record is stored already
-    else:
-        part = ledgers.prepare_query(
-            prep.con,
-            select_sql,
-            name,
-            prep.query.ledger.name,
-            prep.mapping.label,
-            identity=identity,
-        )
+    part = ledgers.prepare_query(
+        prep.con, select_sql, name, prep.query.ledger.name, prep.mapping.label, identity=identity
+    )
+    if key and not part.rows:  # every record is stored already: no empty part
+        part.discard()
+        part = PendingPart(Path(), None, 0, existed=True)
     n_rows = part.rows
     if not key:  # (with a key, the file's rows were counted by _new_keys)
         result.ledger_rows += n_rows
