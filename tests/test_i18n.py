@@ -185,6 +185,20 @@ def test_help_in_spanish_and_back(tmp_path: Path) -> None:
     assert "ironriver: vincular, rastrear, focalizar, degradar, sopesar." in world
 
 
+def test_help_before_lang_is_in_that_language() -> None:
+    """Click runs eager options in the order given: `--help --lang es` must not answer in
+    English because `--help` came first."""
+    _, es = _run("--help", "--lang", "es")
+    assert es.startswith("Uso: ") and "vincular, rastrear" in es
+    _, es_eq = _run("--log-level", "info", "-h", "--lang=ES")
+    assert es_eq.startswith("Uso: ")
+    _, en = _run("--help", "--lang", "en", env={LANG_ENV: "es"})
+    assert en.startswith("Usage: ") and "link, trace" in en
+    # a value that names no language is click's to refuse, not ours to guess
+    code, bad = _run("--lang", "xx", "--help")
+    assert code == 2 and "'--lang'" in bad
+
+
 def test_click_errors_in_the_readers_language() -> None:
     code, es = _run("--lang", "es", "stats", "--bogus")
     assert code == 2

@@ -96,6 +96,9 @@ class IronriverGroup(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         given = list(args)
+        early = _lang_given(given)  # `--help --lang es`: click runs eager options in order
+        if early is not None:
+            _choose_lang(ctx, early)
         rest = super().parse_args(ctx, args)  # --lang first, for the error's language
         error = undecodable_argument(ctx, given)
         if error is not None:
@@ -157,6 +160,24 @@ def cli(log_level: str | None, log_json: bool) -> None:
       ironriver --log-level info --log-json ingest sales.yaml
     """
     configure_logging(log_level, "json" if log_json else None)
+
+
+def _lang_given(args: list[str]) -> str | None:
+    """The group's `--lang` among `args` (before the command's name), if it names one of
+    `LANGS`; anything else is left to click, which says what is wrong with it."""
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] != "--":
+        option, has_value, value = args[i].partition("=")
+        if option in _VALUE_OPTIONS and not has_value:
+            value = args[i + 1] if i + 1 < len(args) else ""
+            i += 1
+        if option == "--lang" and value.lower() in LANGS:
+            return value.lower()
+        i += 1
+    return None
+
+
+_VALUE_OPTIONS = ("--lang", "--log-level")  # the group's options that take a value
 
 
 def _choose_lang(ctx: click.Context, value: str | None) -> None:
