@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sales_fixtures import snapshot  # type: ignore[import-not-found]
 
 from ironriver.ingest import ingest_mapping
@@ -65,3 +66,80 @@ def test_same_entities_as_ftm_map(sqlite_store: Store, sales_dir: Path, tmp_path
     ours = _ours(sqlite_store)
     assert len(theirs) == 4 + 4 + 3  # sales, firearms, buyers
     assert ours == theirs
+
+
+# Small files where the two once disagreed, each with the FtM rule it holds to.
+PARITY_CASES = {
+    # the model's own format for an identifier property (FtM: `format or prop.format`)
+    "model-format": (
+        "id,iban,bic\n1,DE89 3704 0044 0532 0130 00,deutdeff500\n",
+        "{schema: BankAccount, keys: [id], properties: {iban: {column: iban}, bic: {column: bic}}}",
+    ),
+    # an unknown day or month written as 00 is a date at a coarser precision
+    "zero-day-month": (
+        "id,n,dob\n1,Juan,1980-00-00\n2,Ana,1975-03-00\n3,Luz,2024-00\n",
+        "{schema: Person, keys: [id], properties: {name: {column: n}, birthDate: {column: dob}}}",
+    ),
+    # what DuckDB's strptime does not read, Python's does
+    "strptime-padding": (
+        "id,n,dob\n1,Juan,1/ 5/2023\n2,Ana,1/5/2023\n",
+        "{schema: Person, keys: [id], properties: {name: {column: n}, "
+        "birthDate: {column: dob, format: '%m/%d/%Y'}}}",
+    ),
+    "strptime-no-zero": (
+        "id,n,dob\n1,Juan,5012023\n",
+        "{schema: Person, keys: [id], properties: {name: {column: n}, "
+        "birthDate: {column: dob, format: '%d%m%Y'}}}",
+    ),
+    # a template is stripped of all Python white space, not only spaces
+    "template-strip": (
+        "id,a,b\n1,x,\n2,p,q\n",
+        "{schema: Person, keys: [id], properties: {name: {column: a}, "
+        'notes: {template: "{{a}}\\n{{b}}\\t"}}}',
+    ),
+    # a key_literal that YAML reads as a number or a time is hashed as FtM writes it
+    "key-literal-float": (
+        "id,n\n1,Juan\n",
+        "{schema: Person, keys: [id], key_literal: 1.0, properties: {name: {column: n}}}",
+    ),
+    "key-literal-time": (
+        "id,n\n1,Juan\n",
+        "{schema: Person, keys: [id], key_literal: 2024-01-31 10:00:00, "
+        "properties: {name: {column: n}}}",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PARITY_CASES))
+def test_same_values_as_ftm_map(case: str, sqlite_store: Store, tmp_path: Path) -> None:
+    csv_text, entity = PARITY_CASES[case]
+    folder = tmp_path / "case"
+    folder.mkdir()
+    (folder / "data.csv").write_text(csv_text, encoding="utf-8")
+    mapping = folder / "m.yaml"
+    mapping.write_text(
+        "parity:\n  agency: ATF\n  country: US\n  marking: CLEAR\n  queries:\n"
+        f"    - csv_url: data.csv\n      entities:\n        p: {entity}\n",
+        encoding="utf-8",
+    )
+    ingest_mapping(sqlite_store, mapping, actor="t")
+    theirs = _ftm_map(mapping, tmp_path)
+    assert theirs  # (ftm map read the file)
+    assert _ours(sqlite_store) == theirs
+
+
+def test_entities_without_values_ingest_nothing(sqlite_store: Store, tmp_path: Path) -> None:
+    """An entity mapping with keys only states nothing: the ingest succeeds and stores no
+    statement (FtM's `ftm map` writes an entity with an id and no properties)."""
+    folder = tmp_path / "case"
+    folder.mkdir()
+    (folder / "data.csv").write_text("pid\n1\n", encoding="utf-8")
+    mapping = folder / "m.yaml"
+    mapping.write_text(
+        "keysonly:\n  agency: ATF\n  country: US\n  marking: CLEAR\n  queries:\n"
+        "    - csv_url: data.csv\n      entities:\n        p: {schema: Person, keys: [pid]}\n",
+        encoding="utf-8",
+    )
+    result = ingest_mapping(sqlite_store, mapping, actor="t")
+    assert result.records == 1 and result.statements == 0
+    assert _ours(sqlite_store) == {}

@@ -14,15 +14,15 @@ Cleaning runs in two steps, as in FtM:
 |------|------------------|--------------------------------------------------------------|
 | string, text, number, html, identifier without format | the sanitized text itself | — |
 | name | strip surrounding quotes, squash spaces (any script) | values holding tabs, NBSP, Unicode spaces or zero-width marks |
-| date with `format` | `strptime` → ISO prefix at the format's precision | non-ASCII values; years before 1000 (DuckDB's %Y also reads 1-3 digits); formats with directives other than %Y %m %d %H %M %S (e.g. %y, %b) |
-| date without format | `YYYY`, `YYYY-MM`, `YYYY-MM-DD`, validated by casting | anything else (prefixdate's parser) |
+| date with `format` | `strptime` → ISO prefix at the format's precision | what DuckDB does not read (Python's strptime also reads '1/ 5/2023', '5012023' as %d%m%Y); non-ASCII values; years before 1000 (DuckDB's %Y also reads 1-3 digits); formats with directives other than %Y %m %d %H %M %S (e.g. %y, %b) |
+| date without format | `YYYY`, `YYYY-MM`, `YYYY-MM-DD`, validated by casting | anything else (prefixdate's parser), and what does not cast ('1975-03-00' → '1975-03') |
 | entity | FtM's id pattern, at most `MAX_ID_LENGTH` (FtM's 200) characters (the self-reference check is the caller's) | — |
 | country, phone, email, url, gender, language, address, identifier with format, ... | — | always (FtM's lookups, e.g. country names → codes, cannot be SQL) |
 
 The fallback UDF receives a whole vector, cleans each distinct value once with FtM (cached
 for the run) and maps the results back with Arrow compute, so its cost grows with distinct
-unusual values, not rows. Phones are cleaned without the country hint FtM takes from the
-entity's country property (a `format` on the phone property still gives the country).
+unusual values, not rows. Phones are cleaned as FtM's mapping cleans them (FtM 4.11 takes no
+country hint from the entity there; a `format` on the phone property gives the country).
 `tests/ingest/test_ingest_clean.py` checks the SQL against FtM value for value.
 """
 
@@ -255,9 +255,11 @@ class Cleaner:
                     f"WHEN regexp_full_match({text}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
                     f"AND try_cast({text} AS DATE) IS NOT NULL THEN {text} END)"
                 )
-                # years 1000-2999, as FtM's date type takes them (others go to FtM: none)
+                # years 1000-2999, as FtM's date type takes them (others go to FtM: none); a
+                # date that does not cast goes to FtM too, which shortens '1975-03-00' (an
+                # unknown day, as agencies write it) to '1975-03' and rejects '2024-13-01'
                 simple = f"regexp_full_match({text}, '[12][0-9]{{3}}(-[0-9]{{2}}(-[0-9]{{2}})?)?')"
-                return f"(CASE WHEN {simple} THEN {fast} ELSE {slow} END)"
+                return f"(CASE WHEN {simple} THEN coalesce({fast}, {slow}) ELSE {slow} END)"
             if fast_date_format(fmt):
                 out = _PRECISION_FORMATS[format_precision(fmt)]
                 parsed = f"try_strptime({text}, {literal(fmt)})"
@@ -266,7 +268,13 @@ class Cleaner:
                 ok = f"coalesce({parsed} >= {_YEAR_1000}, TRUE)"
                 fast = f"strftime({parsed}, {literal(out)})"
                 ascii_ok = f"regexp_full_match({text}, '{ASCII_OK}')"
-                return f"(CASE WHEN {ascii_ok} AND {ok} THEN {fast} ELSE {slow} END)"
+                # what DuckDB does not read goes to Python's strptime, which also reads
+                # numbers padded with a space ('1/ 5/2023') or without their zero
+                # ('5012023' as %d%m%Y)
+                return (
+                    f"(CASE WHEN {ascii_ok} AND {ok} THEN coalesce({fast}, {slow}) "
+                    f"ELSE {slow} END)"
+                )
         return slow
 
 

@@ -39,6 +39,8 @@ from ironriver.store import MAX_ID_LENGTH
 # FtM's Statement.from_entity also emits an `id` statement per entity; the store keeps
 # entities as their property statements only, so ingest leaves it out.
 ID_STATEMENTS = False
+# what Python's `str.strip()` removes (`str.isspace`)
+PY_WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,10 @@ class EntityCompiler:
                 expr = (
                     f"replace({expr}, {literal('{{' + ref + '}}')}, coalesce({self._key(ref)}, ''))"
                 )
-            raws.append((f"nullif(trim({expr}), '')", ", ".join(prop.refs)))
+            # FtM strips the filled-in template with Python's `str.strip()`
+            raws.append(
+                (f"nullif(trim({expr}, {literal(PY_WHITESPACE)}), '')", ", ".join(prop.refs))
+            )
         elif prop.join is not None:
             items = [literal(x) for x in prop.literals] + [self._key(c) for c in prop.columns]
             joined = f"nullif(concat_ws({literal(prop.join)}, {', '.join(items)}), '')"
@@ -315,6 +320,12 @@ def build_statements(con: duckdb.DuckDBPyConnection, comp: EntityCompiler, datas
             f"SELECT {cols}, {ref} AS source_row FROM ("
             f"SELECT *, row_number() OVER (PARTITION BY id ORDER BY _row) AS _n FROM ("
             f"SELECT {key} AS id, * FROM ({union}))) WHERE _n = 1"
+        )
+    if not parts:  # no entity of the query has a value to state (e.g. keys only)
+        parts.append(
+            "SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS entity_id, NULL::VARCHAR AS schema, "
+            "NULL::VARCHAR AS prop, NULL::VARCHAR AS value, NULL::VARCHAR AS original_value, "
+            "NULL::BIGINT AS source_row WHERE FALSE"
         )
     con.execute("CREATE TEMP VIEW stmts AS " + "\nUNION ALL\n".join(parts))
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from normality import stringify
 
 from ironriver.errors import SAVE_AS_UTF8, ConfigError, IngestError, bad_byte, os_problem
 from ironriver.i18n import Msg, msg
@@ -433,7 +434,8 @@ def _property(where: Where, schema: Any, name: str, data: Any) -> PropertySpec:
         entity=str(data["entity"]) if data.get("entity") else None,
         join=str(data["join"]) if data.get("join") is not None else None,
         split=str(data["split"]) if data.get("split") is not None else None,
-        format=str(data["format"]) if data.get("format") else None,
+        # the model's own format (iban, bic, lei, ...) unless the mapping gives one, as FtM
+        format=str(data["format"]) if data.get("format") else prop.format,
         fuzzy=bool(data.get("fuzzy", False)),
         required=bool(data.get("required", False)),
     )
@@ -501,7 +503,8 @@ def _entity(where: Where, dataset: str, name: str, data: Any) -> EntitySpec:
         name=name,
         schema=str(schema.name),
         keys=keys,
-        key_literal=str(literal) if literal is not None else None,
+        # as FtM hashes it: normality's text of the YAML value (1.0 -> "1", a date in ISO)
+        key_literal=stringify(literal),
         id_column=id_column,
         properties=props,
     )
