@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from sales_fixtures import snapshot  # type: ignore[import-not-found]
 
+from ironriver.errors import IngestError
+from ironriver.i18n import use_lang
 from ironriver.ingest import ingest_mapping
 from ironriver.model import write_model_dir
 from ironriver.store import Store
@@ -143,3 +145,45 @@ def test_entities_without_values_ingest_nothing(sqlite_store: Store, tmp_path: P
     result = ingest_mapping(sqlite_store, mapping, actor="t")
     assert result.records == 1 and result.statements == 0
     assert _ours(sqlite_store) == {}
+
+
+def test_entities_of_unmergeable_schemata_never_share_an_id(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """Empty key columns can give a Person and an Ownership one id: `ftm map` writes both
+    under it; ironriver rejects the record with what to change, in the reader's language."""
+    folder = tmp_path / "case"
+    folder.mkdir()
+    (folder / "data.csv").write_text("pid,cid,n\n1,10,Juan\n2,,Ana\n", encoding="utf-8")
+    mapping = folder / "m.yaml"
+    mapping.write_text(
+        "sameid:\n  agency: ATF\n  country: US\n  marking: CLEAR\n  queries:\n"
+        "    - csv_url: data.csv\n      entities:\n"
+        "        person: {schema: Person, keys: [pid], properties: {name: {column: n}}}\n"
+        "        own: {schema: Ownership, keys: [pid, cid], properties: "
+        "{owner: {entity: person}, role: {literal: socio}}}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(IngestError):
+        ingest_mapping(sqlite_store, mapping, actor="t")
+    assert _ours(sqlite_store) == {}
+    with use_lang("es"):
+        result = ingest_mapping(sqlite_store, mapping, actor="t", skip_invalid=True)
+    assert result.records == 2 and result.rejected == 1
+    assert result.report_path is not None
+    report = result.report_path.read_text(encoding="utf-8")
+    assert "las entidades person y own obtienen el mismo id" in report
+    assert '"pid, cid"' in report
+    schemata = {schema for schema, _ in _ours(sqlite_store).values()}
+    assert schemata == {"Person", "Ownership"}
+    # a LegalEntity and a Person on one id are one Person, as FtM merges them
+    merged = folder / "merged.yaml"
+    merged.write_text(
+        mapping.read_text(encoding="utf-8")
+        .replace("sameid:", "merged:")
+        .replace("schema: Ownership", "schema: LegalEntity")
+        .replace("{owner: {entity: person}, role: {literal: socio}}", "{name: {column: n}}"),
+        encoding="utf-8",
+    )
+    result = ingest_mapping(sqlite_store, merged, actor="t")
+    assert result.rejected == 0 and result.records == 2

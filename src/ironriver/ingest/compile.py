@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
+from followthemoney.exc import InvalidData
 from followthemoney.util import sanitize_text
 
 from ironriver.i18n import t
@@ -89,6 +90,7 @@ class EntityCompiler:
             for j, prop in enumerate(entity.properties):
                 if prop.entity is None:
                     self._add_slots(i, j, prop)
+        self._add_same_id_checks()
         for i, entity in enumerate(query.entities):
             self._add_required_checks(i, entity)
             if entity.id_column is not None:  # (a computed id is a 40-character hash)
@@ -173,6 +175,38 @@ class EntityCompiler:
                     date_format=prop.format if prop.type_name == "date" else None,
                 )
             )
+
+    def _add_same_id_checks(self) -> None:
+        """A record where two entities of schemata that cannot merge (Person and Ownership)
+        get one id, as their key columns left empty make them: FtM's `ftm map` writes both
+        under the id, and they would be stored as one entity of a schema neither has."""
+        model = get_model()
+        entities = self.query.entities
+        for i, a in enumerate(entities):
+            for j in range(i + 1, len(entities)):
+                b = entities[j]
+                try:
+                    model.common_schema(a.schema, b.schema)
+                    continue  # one entity of the more specific schema, as FtM merges them
+                except InvalidData:
+                    pass
+                columns = dict.fromkeys(
+                    [*a.keys, *b.keys, *(e.id_column for e in (a, b) if e.id_column)]
+                )
+                self.checks.append(
+                    Check(
+                        condition=f"e{i} IS NOT NULL AND e{i} = e{j}",
+                        column=", ".join(c for c in columns if c),
+                        value=f"e{i}",
+                        reason=t(
+                            "entities {a} and {b} get the same id (their key columns are "
+                            "empty in this record): give one of them a key_literal, or keys "
+                            "that tell them apart",
+                            a=a.name,
+                            b=b.name,
+                        ),
+                    )
+                )
 
     def _add_required_checks(self, i: int, entity: EntitySpec) -> None:
         for prop in entity.properties:
