@@ -9,6 +9,7 @@ import pytest
 
 from ironriver.errors import IngestError
 from ironriver.ingest.clean import sanitized_name
+from ironriver.ingest.malformed import _bare_carriage_return
 from ironriver.ingest.mapping import SourceSpec
 from ironriver.ingest.source import check_encoding, drop_source, load_source
 
@@ -106,6 +107,25 @@ def test_an_empty_file_and_an_unclosed_quote_are_named(tmp_path: Path) -> None:
             load_source(duckdb.connect(), SourceSpec(path), ["a", "b"], stream=stream)
     path.write_text('a,b\n1,"multi\nline"\n2,"last\nvalue"\n', encoding="utf-8")
     assert _load(path, ["a", "b"])[1][-1] == (2, "2", "last\nvalue")
+
+
+def test_a_lone_carriage_return_is_named(tmp_path: Path) -> None:
+    """A carriage return with no line feed after it, in a file of LF lines, loses DuckDB's
+    parser ("state machine reached an invalid state"): the error names its line."""
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"id,c0\nr1,CR\rLF\nr2,ok\n")
+    for stream in (False, True):
+        with pytest.raises(IngestError, match=r"line 2 holds a carriage return \(\\r\)"):
+            load_source(duckdb.connect(), SourceSpec(path), ["id", "c0"], stream=stream)
+    # found across the blocks the file is scanned in; CRLF line ends are not one
+    big = tmp_path / "big.csv"
+    block = 1 << 20
+    big.write_bytes(b"a\r\n" + b"x" * (block - 4) + b"\r" + b"y\n" + b"z\rw\n")
+    assert _bare_carriage_return(big) == 2
+    big.write_bytes(b"a\r\n" + b"x" * (block - 4) + b"\r\n" + b"z\rw\n")
+    assert _bare_carriage_return(big) == 3
+    big.write_bytes(b"a\r\nb\r\n")
+    assert _bare_carriage_return(big) is None
 
 
 def test_missing_column_lists_the_header(tmp_path: Path) -> None:

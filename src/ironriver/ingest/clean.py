@@ -272,8 +272,7 @@ class Cleaner:
                 # numbers padded with a space ('1/ 5/2023') or without their zero
                 # ('5012023' as %d%m%Y)
                 return (
-                    f"(CASE WHEN {ascii_ok} AND {ok} THEN coalesce({fast}, {slow}) "
-                    f"ELSE {slow} END)"
+                    f"(CASE WHEN {ascii_ok} AND {ok} THEN coalesce({fast}, {slow}) ELSE {slow} END)"
                 )
         return slow
 

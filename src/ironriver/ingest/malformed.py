@@ -56,13 +56,46 @@ def reader_error(path: Path, spec: SourceSpec, error: str, max_record_bytes: int
                 "long must be cut or sent as a file of its own."
             ),
         )
+    line = _bare_carriage_return(path) if spec.kind == "csv" else None
+    if line is not None:  # DuckDB says only that its state machine got lost
+        return IngestError(
+            msg(
+                "Cannot parse {file}: line {line} holds a carriage return (\\r) on its own, "
+                "inside a value: the file mixes line endings.",
+                file=spec.path.name,
+                line=line,
+            ),
+            hint=msg(
+                "Save the file with one kind of line ending (LF or CRLF), or quote the value "
+                "that holds it, then ingest again."
+            ),
+        )
     return IngestError(
         msg("Cannot parse {file}: {error}", file=spec.path.name, error=error.splitlines()[0]),
         hint=msg(
-            "Fix the line named above (a row with the wrong number of fields, an "
-            "unclosed quote or an invalid JSON line), then ingest again."
+            "Look for a row with the wrong number of fields, an unclosed quote or an invalid "
+            "JSON line, fix it, then ingest again."
         ),
     )
+
+
+def _bare_carriage_return(path: Path) -> int | None:
+    """The line (counted by line feeds) of the file's first carriage return that no line
+    feed follows and that is not the file's last byte, if any (read in blocks: an error
+    path only)."""
+    line, previous = 1, b""
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            data = previous + block
+            at = 0
+            while (found := data.find(b"\r", at, len(data) - 1)) >= 0:
+                if data[found + 1 : found + 2] != b"\n":
+                    return line + data.count(b"\n", 0, found)
+                at = found + 1
+            tail = len(data) - 1  # the last byte waits for the next block
+            line += data.count(b"\n", 0, tail)
+            previous = data[tail:]
+    return None
 
 
 def _csv_line_error(spec: SourceSpec, error: str) -> IngestError | None:
