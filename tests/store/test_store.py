@@ -162,6 +162,12 @@ def test_sensitive_reads_and_exports_must_say_why(store: Store) -> None:
     ):
         with pytest.raises(AccessDenied, match="say why"):
             refused()
+    # a refused search (or neighbour) tells no id: nothing audited has shown it
+    with pytest.raises(AccessDenied, match="A result holds AMBER\\+STRICT") as hit:
+        plain.search("tres")
+    assert "x3" not in str(hit.value)
+    with pytest.raises(AccessDenied, match="Entity 'x3' holds"):  # the reader named it
+        plain.entity("x3")
     events = list(store.audit.events())[reads:]
     assert [e.target for e in events] == ["g1"]  # the refused reads left no read event
     why = View(store, ATF, reason="case 12")

@@ -83,7 +83,9 @@ class SearchMixin:
         def _current_props(self, conn: Connection) -> None: ...
         def _visible(self) -> ColumnElement[bool]: ...
         def _entity_rows(self, entity_id: str) -> Select[Any]: ...
-        def _assemble(self, rows: Iterable[Sequence[Any]]) -> StatementEntity | None: ...
+        def _assemble(
+            self, rows: Iterable[Sequence[Any]], named: bool = True
+        ) -> StatementEntity | None: ...
         def _log(self, action: str, target: str, detail: dict[str, Any] | None = None) -> None: ...
 
     def find(
@@ -127,7 +129,7 @@ class SearchMixin:
                         continue
                     seen.add(entity_id)
                     rows = conn.execute(self._entity_rows(entity_id)).all()
-                    entity = self._assemble(rows)
+                    entity = self._assemble(rows, named=False)
                     if entity is None:
                         continue
                     if wanted is not None and not entity.schema.is_a(wanted):
@@ -247,7 +249,8 @@ class SearchMixin:
         hits: list[SearchHit] = []
         with self.store.engine.connect() as conn:
             for row in conn.execute(query):
-                entity = self._assemble(conn.execute(self._entity_rows(row.entity_id)).all())
+                rows = conn.execute(self._entity_rows(row.entity_id)).all()
+                entity = self._assemble(rows, named=False)
                 if entity is None:
                     continue
                 if wanted is not None and not entity.schema.is_a(wanted):

@@ -296,20 +296,31 @@ class View(SearchMixin):
         """An audited read that gives no reason."""
         return self.audit and not self.reason.strip()
 
-    def _justify(self, label_ids: Iterable[int], entity_id: str) -> None:
-        """Refuse an audited read of AMBER+STRICT or RED statements that gives no reason."""
+    def _justify(self, label_ids: Iterable[int], entity_id: str | None) -> None:
+        """Refuse an audited read of AMBER+STRICT or RED statements that gives no reason.
+        `entity_id`: the entity the reader named, else None (a search hit, a neighbour: the
+        refusal must not tell an id that nothing audited has shown)."""
         if self._unjustified and self._sensitive:
             markings = (self._sensitive[i] for i in label_ids if i in self._sensitive)
             found = _sensitive_text(markings)
-            if found is not None:
+            if found is None:
+                return
+            if entity_id is None:
                 self._refuse(
                     msg(
-                        "Entity {entity_id!r} holds {markings} statements: reading them must "
-                        "say why (the reason is audited).",
-                        entity_id=entity_id,
+                        "A result holds {markings} statements: reading it must say why (the "
+                        "reason is audited).",
                         markings=found,
                     )
                 )
+            self._refuse(
+                msg(
+                    "Entity {entity_id!r} holds {markings} statements: reading them must "
+                    "say why (the reason is audited).",
+                    entity_id=entity_id,
+                    markings=found,
+                )
+            )
 
     def _justify_ledger(self, markings: Iterable[str], name: str) -> None:
         """Refuse an audited read of AMBER+STRICT or RED ledger rows that gives no reason."""
@@ -354,11 +365,14 @@ class View(SearchMixin):
             id=stmt_id,
         )
 
-    def _assemble(self, rows: Iterable[Sequence[Any]]) -> StatementEntity | None:
+    def _assemble(
+        self, rows: Iterable[Sequence[Any]], named: bool = True
+    ) -> StatementEntity | None:
+        """The entity of `rows`; `named`: the reader named its id (see `_justify`)."""
         rows = list(rows)
         if not rows:
             return None
-        self._justify((r[10] for r in rows), rows[0][0])
+        self._justify((r[10] for r in rows), rows[0][0] if named else None)
         stmts = [self._stmt(r) for r in rows]
         try:
             return StatementEntity.from_statements(_DATASET, stmts)
@@ -407,8 +421,9 @@ class View(SearchMixin):
             self._log("read-entities", _ids_target(ids), {"ids": ids, "found": len(out)})
         return out
 
-    def _entities(self, ids: list[str]) -> dict[str, StatementEntity]:
-        """`entities` of sorted, distinct `ids`, unaudited (for reads audited otherwise)."""
+    def _entities(self, ids: list[str], named: bool = True) -> dict[str, StatementEntity]:
+        """`entities` of sorted, distinct `ids`, unaudited (for reads audited otherwise);
+        `named`: the reader named them (see `_justify`)."""
         out: dict[str, StatementEntity] = {}
         with self.store.engine.connect() as conn:
             for start in range(0, len(ids), 500):
@@ -418,23 +433,25 @@ class View(SearchMixin):
                     .where(statements.c.entity_id.in_(chunk), self._visible())
                     .order_by(statements.c.entity_id)
                 ).all()
-                for ent in self._group(rows):
+                for ent in self._group(rows, named):
                     assert ent.id is not None
                     out[ent.id] = ent
         return out
 
-    def _group(self, rows: Iterable[Sequence[Any]]) -> Iterator[StatementEntity]:
+    def _group(
+        self, rows: Iterable[Sequence[Any]], named: bool = True
+    ) -> Iterator[StatementEntity]:
         """Entities of `_ROW` rows ordered by entity id."""
         current: list[Sequence[Any]] = []
         for row in rows:
             if current and current[0][0] != row[0]:
-                ent = self._assemble(current)
+                ent = self._assemble(current, named)
                 if ent is not None:
                     yield ent
                 current = []
             current.append(row)
         if current:
-            ent = self._assemble(current)
+            ent = self._assemble(current, named)
             if ent is not None:
                 yield ent
 
@@ -501,7 +518,7 @@ class View(SearchMixin):
         pairs = self._neighbour_pairs(entity_id)
         chosen = pairs if limit is None else pairs[: max(limit, 0)]
         # the linked entities' schema and caption are part of this audited neighbours read
-        found = self._entities(sorted({p[2] for p in chosen}))
+        found = self._entities(sorted({p[2] for p in chosen}), named=False)
         self._log("neighbours", entity_id, {"n": len(pairs), "shown": len(chosen)})
         result = []
         for prop, direction, other in chosen:
