@@ -395,7 +395,9 @@ def test_random_lines_bulk_equals_line_path(lines: list[str]) -> None:
 def test_keys_spelled_with_escapes_are_read_as_ftm_reads_them(tmp_path: Path) -> None:
     """A key repeated in an escaped spelling ({"\\u0069d": "evil", "id": "p1"}) is the
     same key to JSON: the entity is FtM's (the last one), not the bulk path's first; a value
-    with escapes (json.dumps writes "Jos\\u00e9") stays on the bulk path."""
+    with escapes (json.dumps writes "Jos\\u00e9"), keys spelled with escapes but not repeated,
+    and a repeated key FtM ignores stay on the bulk path, or go to the per-line path (the
+    repeat), with FtM's statements either way."""
     import pyarrow as pa
 
     from ironriver.ingest.clean import Cleaner
@@ -403,7 +405,14 @@ def test_keys_spelled_with_escapes_are_read_as_ftm_reads_them(tmp_path: Path) ->
     from ironriver.model import get_model
 
     plain = {"id": "v1", "schema": "Person", "properties": {"name": ["José", "a\\\\b: c"]}}
-    lines = [*DOUBTFUL[-4:], json.dumps(plain)]
+    lines = [
+        *DOUBTFUL[-4:],
+        json.dumps(plain),
+        '{"\\u0069d": "v2", "schem\\u0061": "Person", "propertie\\u0073": {"n\\u0061me": ["Eve"]}}',
+        '{"id": "v3", "schema": "Person", "properties": {"name": ["\\"id\\": \\"x\\""]}}',
+        '{"id": "v4", "datasets": ["a"], "schema": "Person", "properties": {"name": ["Kay"]}, '
+        '"datasets": ["b"]}',
+    ]
     path = tmp_path / "escaped.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     rows, bad = _both_paths(path)
@@ -418,10 +427,11 @@ def test_keys_spelled_with_escapes_are_read_as_ftm_reads_them(tmp_path: Path) ->
     assert rows == expected
     assert {(r[1], r[2]) for r in rows} == {("d20", "Person"), ("d21", "Person"),
                                             ("d22", "Person"), ("d23", "Person"),
-                                            ("v1", "Person")}  # fmt: skip
+                                            ("v1", "Person"), ("v2", "Person"),
+                                            ("v3", "Person"), ("v4", "Person")}  # fmt: skip
     con = _connect(None, None)
-    table = pa.table({"n": pa.array(range(1, 6), pa.int64()), "line": lines})
-    assert _bulk_statements(con, Cleaner(con), table, "ds") == [1, 2, 3, 4]
+    table = pa.table({"n": pa.array(range(1, 9), pa.int64()), "line": lines})
+    assert _bulk_statements(con, Cleaner(con), table, "ds") == [1, 2, 3, 4, 8]
 
 
 def test_ids_and_references_longer_than_ftms_limit_are_reported(

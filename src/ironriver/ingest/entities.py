@@ -13,12 +13,12 @@ the store's stage (`Store.stage`), so memory stays flat however large the export
 Each chunk is cleaned in bulk by DuckDB (`_bulk_statements`: JSON parsed there, values
 sanitized and cleaned by `Cleaner`'s SQL, ids hashed there; no Python object per value). A
 line the bulk path cannot be sure of — not plain JSON of the usual shape (an id and a schema
-as strings, properties as an object of strings or lists of strings, no repeated keys, no
-escapes in keys), or
-holding anything FtM would reject or treat specially (an unknown schema or property, a
-reverse property, a value its type rejects, a reference to itself, values near FtM's size
-cap) — goes to the per-line path (`_entity_statements`, FtM's own cleaning with the entity
-as context), which reports exactly what is wrong. Both give FtM's statements for a good line
+as strings, properties as an object of strings or lists of strings, no repeated keys, a key
+spelled with escapes being the same key), or holding anything FtM would reject or treat
+specially (an unknown schema or property, a reverse property, a value its type rejects, a
+reference to itself, values near FtM's size cap) — goes to the per-line path
+(`_entity_statements`, FtM's own cleaning with the entity as context), which reports exactly
+what is wrong. Both give FtM's statements for a good line
 (`tests/ingest/test_ingest_entities.py` compares them).
 """
 
@@ -163,25 +163,18 @@ def _model_table() -> pa.Table:
 # Anything else — including JSON that DuckDB reads more leniently than Python (a trailing
 # comma) — is left to the per-line path. Two steps, because DuckDB may evaluate a filter's
 # terms in any order and the JSON functions fail on invalid JSON: first the valid objects,
-# then their parts. A repeated "id", "schema" or "properties" (Python's JSON keeps the last,
-# DuckDB's the first) is caught by counting the key's text, quotes included: a value that
-# holds exactly that text only sends its line to the per-line path. That text can be
-# spelled with escapes too ("\u0069d" is "id"), so a line with an escape in any key (a
-# string followed by a colon, `_ESCAPED_KEY`) goes to the per-line path as well: keys are
-# plain ASCII names in what FtM tools write, so only such odd lines take it.
-_ESCAPED_KEY = r'"(?:[^"\\]|\\.)*\\(?:[^"\\]|\\.)*"\s*:'
+# then their parts. A line that repeats a top-level key goes to the per-line path (Python's
+# JSON keeps the last, DuckDB's the first): `json_keys` gives the keys decoded, so a
+# spelling with escapes ("\u0069d" is "id") counts as the same key; a repeated property
+# name is caught later, by the cast of the properties to a map (whose keys are decoded too).
 _VALID_OBJECTS = """
     CREATE OR REPLACE TEMP TABLE obj AS
     SELECT n, json_extract(line, ['$.id', '$.schema', '$.properties']) AS x,
-           strlen(line) - strlen(replace(line, '"id"', '')) = 4
-           AND strlen(line) - strlen(replace(line, '"schema"', '')) = 8
-           AND strlen(line) - strlen(replace(line, '"properties"', '')) IN (0, 12)
-           AND NOT (contains(line, '\\') AND regexp_matches(line, :escaped_key))
-           AS once
+           len(json_keys(line)) = len(list_distinct(json_keys(line))) AS once
     FROM chunk
     WHERE json_valid(line) AND starts_with(ltrim(line, ' '), '{')
       AND NOT regexp_matches(line, ',\\s*[\\]}]')
-""".replace(":escaped_key", literal(_ESCAPED_KEY))
+"""
 _PLAIN_OBJECTS = """
     CREATE OR REPLACE TEMP TABLE ent AS
     SELECT n, x[1]->>'$' AS entity_id, x[2]->>'$' AS schema, x[3] AS props FROM obj
