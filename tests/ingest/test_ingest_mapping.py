@@ -767,6 +767,33 @@ def test_ledger_parts_of_a_committed_ingest_killed_before_their_rename_are_recov
     reopened.close()
 
 
+def test_a_keyed_ingest_reads_the_keys_of_a_killed_ingests_committed_part(
+    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ingest killed after its commit, before its part's rename, while this store was
+    open: the next keyed ingest through this store puts that part in place before it reads
+    the stored keys, so the keys it holds are not appended a second time."""
+    import subprocess
+    import sys
+
+    import ironriver.store.ledger as ledger_module
+    from ironriver.scratch import owner_tag
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    host = owner_tag().rsplit(".", 1)[0]
+    with monkeypatch.context() as killed:
+        killed.setattr(ledger_module, "owner_tag", lambda: f"{host}.{gone.pid}")
+        killed.setattr(PendingPart, "commit", lambda self: 0)  # killed before the rename
+        rows = ["A1,2024-01-01,10", "A2,2024-01-02,20"]
+        ingest_mapping(sqlite_store, _keyed(tmp_path, rows), actor="loader")
+    rows = ["A1,2024-01-01,10", "A2,2024-01-02,20", "A3,2024-01-08,30"]
+    week2 = ingest_mapping(sqlite_store, _keyed(tmp_path, rows, "week2.csv"), actor="loader")
+    assert (week2.ledger_rows, week2.ledger_rows_new) == (3, 1)
+    assert [r[0] for r in _ledger(sqlite_store)] == ["A1", "A2", "A3"]
+    assert not list(sqlite_store.ledger_dir.glob("*/*/.ironriver-stage-*.parquet"))
+
+
 def test_ids_longer_than_ftms_limit_are_reported(store: Store, tmp_path: Path) -> None:
     """An id_column or a reference column longer than FtM's 200 characters rejects its row
     with that reason on every backend alike (PostgreSQL raised a traceback past 255)."""

@@ -70,6 +70,45 @@ def test_a_killed_ingests_half_part_is_swept_by_the_next_write(tmp_path: Path) -
     assert [info.rows for info in store.ledgers()] == [1]  # scratch files are never parts
 
 
+def test_a_killed_ingests_committed_part_is_put_in_place_not_swept(tmp_path: Path) -> None:
+    """A part whose ingest committed but was killed before the rename is named by that
+    ingest's audit event: the next write into its folder, by a process that opened the store
+    before the kill, renames it into place instead of sweeping it away (the commit is the
+    ingest's truth), and so does `parts` (what a keyed ledger's ingest reads the stored keys
+    from); a dead scratch part no event names is still swept."""
+    import subprocess
+    import sys
+
+    from ironriver.scratch import _host
+    from ironriver.store.ledger import PARTS_KEY
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    details: list[dict[str, object]] = []
+
+    def killed(ledger: str, name: str) -> Path:
+        """A committed part of the killed ingest, under its scratch name."""
+        folder = tmp_path / "us_atf" / ledger
+        folder.mkdir(parents=True, exist_ok=True)
+        scratch = folder / f".ironriver-stage-{_host()}.{dead.pid}-{name}.parquet"
+        pq.write_table(pa.table({"serial": [name]}), scratch)
+        final = folder / f"part-{name}.parquet"
+        pair = [str(p.relative_to(tmp_path)) for p in (scratch, final)]
+        details.append({PARTS_KEY: [pair]})
+        return final
+
+    sales, crossings = killed("sales", "s1"), killed("crossings", "c1")
+    orphan = tmp_path / "us_atf" / "sales" / f".ironriver-stage-{_host()}.{dead.pid}-x.parquet"
+    orphan.write_bytes(b"PAR1 half-written")
+    store = LedgerStore(tmp_path, lambda: details)
+    label = AccessLabel("ATF", "US", Marking.AMBER, frozenset({"US"}))
+    assert store.write("us_atf", "sales", label, pa.table({"serial": ["next"]})) == 1
+    assert pq.read_table(sales).column("serial").to_pylist() == ["s1"]
+    assert not orphan.exists()
+    assert store.parts("us_atf", "crossings") == [crossings]
+    assert list(crossings.parent.iterdir()) == [crossings]
+
+
 def test_unknown_ledger(tmp_path: Path) -> None:
     with pytest.raises(NotFound):
         LedgerStore(tmp_path).visible_relation(

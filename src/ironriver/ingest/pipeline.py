@@ -73,7 +73,7 @@ from ironriver.policy import Principal, authorize_ingest
 from ironriver.progress import Progress, no_progress
 from ironriver.scratch import HeldInterrupts
 from ironriver.settings import DEFAULT_INGEST_MEMORY_MB
-from ironriver.store import DatasetInfo, Store
+from ironriver.store import DatasetInfo, EventFilter, Store
 from ironriver.store.ledger import PARTS_KEY, LedgerStore, PendingPart
 from ironriver.store.staging import StatementStage
 
@@ -309,8 +309,9 @@ def ingest_mapping(
     tally = _Tally()
     files: list[str] = []
     parts: list[PendingPart] = []
-    ledgers = LedgerStore(store.ledger_dir)
-    store.recover()  # before a ledger write sweeps a killed ingest's committed parts away
+    # (a write into a ledger folder renames the parts a killed ingest committed there into
+    # place before it sweeps that folder: this store may have been opened before it died)
+    ledgers = LedgerStore(store.ledger_dir, partial(_ingest_details, store))
     # a streamed file's DuckDB spills beside the store's data (the ledger folder's parent
     # exists once the store is open), not to $TMPDIR, which may live in memory
     spill_root = store.ledger_dir.resolve().parent
@@ -381,7 +382,7 @@ def ingest_mapping(
                 }
                 pending = [p.pending_names(ledgers.root) for p in parts if p.tmp is not None]
                 if pending:  # a process killed between the commit and the renames: the
-                    # next one to open the store renames them (`recover_parts`)
+                    # next one to open the store or write there renames them (`recover_parts`)
                     detail[PARTS_KEY] = pending
                 progress(t("committing"))
                 store.audit.append(
@@ -416,6 +417,11 @@ def ingest_mapping(
         seconds=round(time.perf_counter() - started, 3),
     )
     return result
+
+
+def _ingest_details(store: Store) -> list[dict[str, Any]]:
+    """The details of `store`'s ingest events, which name their ledger parts (`PARTS_KEY`)."""
+    return [e.detail for e in store.audit.write_events(EventFilter(action="ingest"))]
 
 
 def _stored_parts(

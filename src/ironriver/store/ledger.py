@@ -9,8 +9,9 @@ holding the typed columns plus these hidden columns:
 
 Invariants:
 - A part file appears atomically (written to a scratch name, then renamed; the scratch file
-  of a killed ingest is removed by the next write to its folder) and its name is
-  a hash of its content and label, so writing the same rows twice is a no-op.
+  of a killed ingest is removed by the next write to its folder, or renamed into place if
+  the ingest had committed: `recover_parts`) and its name is a hash of its content and
+  label, so writing the same rows twice is a no-op.
 - Reads go through `visible_relation`, which keeps only rows whose label passes
   `ironriver.policy.markings.can_see` — the one visibility rule, applied in Python to the
   few distinct labels, never re-implemented in SQL. Files holding no visible label are not
@@ -86,10 +87,19 @@ def _label_columns(dataset: str, label: AccessLabel) -> dict[str, str]:
 
 
 class LedgerStore:
-    """Parquet ledgers under `root` (see module doc)."""
+    """Parquet ledgers under `root` (see module doc).
 
-    def __init__(self, root: Path) -> None:
+    `committed` lists the details of the store's ingest events (see `recover_parts`): a
+    write renames into place the parts they name in its folder before it sweeps the scratch
+    files killed ingests left there, so that a part committed by a process killed before its
+    rename is not removed by a process that opened the store earlier. Without it (ledgers
+    with no store), scratch parts are only swept."""
+
+    def __init__(
+        self, root: Path, committed: Callable[[], Iterable[dict[str, Any]]] = lambda: ()
+    ) -> None:
         self.root = Path(root)
+        self.committed = committed
 
     def _dir(self, dataset: str, ledger: str) -> Path:
         _check_name("dataset", dataset)
@@ -140,12 +150,13 @@ class LedgerStore:
         mapping), a hash of that instead, which a new Parquet writer version cannot change."""
         folder = self._dir(dataset, ledger)
         folder.mkdir(parents=True, exist_ok=True)
+        recover_parts(self.root, self.committed, folder)  # parts a killed ingest committed
         consts = _label_columns(dataset, label)
         if identity is not None:  # known before writing: an existing part is not rewritten
             final = folder / f"part-{_part_digest(consts, identity)}.parquet"
             if final.exists():
                 return PendingPart(final, None, pq.ParquetFile(final).metadata.num_rows, True)
-        sweep(folder)  # parts a killed ingest left half-written
+        sweep(folder)  # parts a killed ingest left half-written (not committed)
         tmp = folder / f".ironriver-stage-{owner_tag()}-{uuid.uuid4().hex}.parquet"
         try:
             reader = con.sql(select_sql).to_arrow_reader(ROW_GROUP_ROWS)
@@ -189,9 +200,14 @@ class LedgerStore:
         return part.commit()
 
     def parts(self, dataset: str, ledger: str) -> list[Path]:
-        """The part files of one dataset's ledger (in place: committed)."""
+        """The part files of one dataset's ledger (in place: committed), those a killed
+        ingest committed included (renamed into place first: a keyed ledger's ingest reads
+        its stored keys from these)."""
         folder = self._dir(dataset, ledger)
-        return sorted(folder.glob("part-*.parquet")) if folder.exists() else []
+        if not folder.exists():
+            return []
+        recover_parts(self.root, self.committed, folder)
+        return sorted(folder.glob("part-*.parquet"))
 
     def files(self, ledger: str) -> list[Path]:
         _check_name("ledger", ledger)
@@ -442,21 +458,26 @@ class PendingPart:
             self.tmp = None
 
 
+_SCRATCH_PART = ".ironriver-stage-*.parquet"  # a part's scratch name (`prepare_query`)
 PARTS_KEY = "ledger_parts"
 """In an ingest's audit event detail: its ledger parts as [scratch name, final name] pairs
 under the ledger root, renamed into place after the commit."""
 
 
-def recover_parts(root: Path, committed: Callable[[], Iterable[dict[str, Any]]]) -> int:
+def recover_parts(
+    root: Path, committed: Callable[[], Iterable[dict[str, Any]]], folder: Path | None = None
+) -> int:
     """Rename into place the ledger parts a process killed between its ingest's commit and
     the renames left under their scratch names (the commit is the ingest's truth: its
     statements and audit event are in the store, its ledger rows must be too); return how
     many. `committed` lists the details of the store's ingest events (read only when a dead
-    process's scratch part is found: most calls are one glob). A scratch part no committed
-    ingest names is left for `sweep`."""
+    process's scratch part is found: most calls are one glob). With `folder` (one ledger's,
+    under `root`), only the parts in it. A scratch part no committed ingest names is left
+    for `sweep`."""
     if not root.exists():
         return 0
-    dead = [p for p in root.glob("*/*/.ironriver-stage-*.parquet") if is_dead_scratch(p)]
+    found = folder.glob(_SCRATCH_PART) if folder is not None else root.glob(f"*/*/{_SCRATCH_PART}")
+    dead = [p for p in found if is_dead_scratch(p)]
     if not dead:
         return 0
     named: dict[str, str] = {}
