@@ -41,7 +41,7 @@ from followthemoney.util import sanitize_text
 from prefixdate import Precision
 from prefixdate.formats import format_precision
 
-from ironriver.ingest.sqltext import ident, literal
+from ironriver.sqltext import ident, literal
 from ironriver.store import MAX_ID_LENGTH
 
 ASCII_OK = "[ -~]*"  # printable ASCII: nothing for NFC or unsafe-character removal to change

@@ -32,9 +32,9 @@ from ironriver.ingest.mapping import (
     QuerySpec,
     id_signature,
 )
-from ironriver.ingest.sqltext import ident, literal
 from ironriver.model import get_model
 from ironriver.model.labels import type_label
+from ironriver.sqltext import ident, literal
 from ironriver.store import MAX_ID_LENGTH
 
 # FtM's Statement.from_entity also emits an `id` statement per entity; the store keeps

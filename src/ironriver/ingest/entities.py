@@ -43,13 +43,13 @@ from ironriver.ingest.clean import Cleaner
 from ironriver.ingest.pipeline import IngestResult, writing_message
 from ironriver.ingest.report import ErrorReport
 from ironriver.ingest.source import check_encoding, connect
-from ironriver.ingest.sqltext import literal
 from ironriver.model import get_model
 from ironriver.model.labels import type_label
 from ironriver.policy import Principal, authorize_ingest
 from ironriver.policy.markings import AccessLabel
 from ironriver.progress import Progress, no_progress
 from ironriver.settings import DEFAULT_INGEST_MEMORY_MB
+from ironriver.sqltext import literal
 from ironriver.store import MAX_ID_LENGTH, DatasetInfo, Store
 
 _COLUMNS = ("id", "entity_id", "schema", "prop", "value", "source_row")

@@ -58,7 +58,6 @@ from ironriver.ingest.source import (
     fits_in_memory,
     load_source,
 )
-from ironriver.ingest.sqltext import ident, literal
 from ironriver.ingest.validate import (
     CheckSelect,
     StoredKeys,
@@ -73,6 +72,7 @@ from ironriver.policy import Principal, authorize_ingest
 from ironriver.progress import Progress, no_progress
 from ironriver.scratch import HeldInterrupts
 from ironriver.settings import DEFAULT_INGEST_MEMORY_MB
+from ironriver.sqltext import ident, literal
 from ironriver.store import DatasetInfo, EventFilter, Store
 from ironriver.store.ledger import PARTS_KEY, LedgerStore, PendingPart
 from ironriver.store.staging import StatementStage

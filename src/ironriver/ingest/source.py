@@ -86,9 +86,9 @@ from ironriver.ingest.header import (
 from ironriver.ingest.malformed import check_last_record, check_records_are_lines, reader_error
 from ironriver.ingest.mapping import SourceSpec
 from ironriver.ingest.sheets import open_sheet
-from ironriver.ingest.sqltext import ident, literal
 from ironriver.prefetch import prefetch
 from ironriver.scratch import owner_tag, sweep
+from ironriver.sqltext import ident, literal
 
 _CHUNK = 1 << 24
 _PARSE_BLOCK = 4 << 20  # Arrow parses blocks in parallel; ~36k-row batches for DuckDB

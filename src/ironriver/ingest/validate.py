@@ -28,7 +28,7 @@ import pyarrow as pa
 
 from ironriver.i18n import t
 from ironriver.ingest.compile import Check
-from ironriver.ingest.sqltext import ident, literal
+from ironriver.sqltext import ident, literal
 from ironriver.store.ledger import PART_COLUMN, column_types, part_schemas, parts_sql
 
 _ROW = "\x00"  # stands for the row number in a translated template (never in a template)

@@ -42,6 +42,7 @@ from ironriver.logs import get_logger
 from ironriver.policy.markings import AccessLabel, Marking, Principal, can_see, parse_releasable
 from ironriver.prefetch import prefetch
 from ironriver.scratch import is_dead_scratch, owner_tag, sweep
+from ironriver.sqltext import ident, literal
 
 LABEL_COLUMNS = ("_owner_agency", "_owner_country", "_marking", "_releasable_to")
 
@@ -267,10 +268,6 @@ class LedgerStore:
         )
 
 
-def _quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _same_kind(types: set[pa.DataType]) -> bool:
     """Whether DuckDB reads columns of these types as one (numbers as a number, dates and
     times as a timestamp): else a column is read as text."""
@@ -314,11 +311,11 @@ def parts_sql(
     named = f", filename = '{PART_COLUMN}'" if part_column else ""
     selects = []
     for these, group in groups.items():
-        files = "[" + ", ".join(_quoted(str(p)) for p in group) + "]"
+        files = "[" + ", ".join(literal(str(p)) for p in group) + "]"
         source = f"read_parquet({files}, union_by_name = true{named})"
         if len(groups) == 1 and not these:
             return source  # the usual case: one read, nothing cast
-        replaced = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c, _type in these)
+        replaced = ", ".join(f"CAST({ident(c)} AS VARCHAR) AS {ident(c)}" for c, _type in these)
         selects.append(
             f"SELECT * REPLACE ({replaced}) FROM {source}" if these else f"SELECT * FROM {source}"
         )

@@ -1,8 +1,10 @@
-"""Quoting for the DuckDB SQL that ingest generates: the one place text becomes SQL.
+"""Quoting for the DuckDB SQL that ironriver generates (ingest, ledger reads): the one place
+text becomes SQL.
 
-Column names come from agency files and literals from mapping files, so every identifier
-goes through `ident` and every string literal through `literal`; nothing else is pasted
-into generated SQL.
+Column names come from agency files, literals from mapping files and file paths from the
+disk, so every identifier goes through `ident` and every string literal through `literal`;
+nothing else is pasted into generated SQL. (A top-level module, so that `store` and
+`ingest` share it without one importing the other.)
 """
 
 from __future__ import annotations
