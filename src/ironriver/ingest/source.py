@@ -61,8 +61,9 @@ import os
 import struct
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -463,9 +464,7 @@ def _csv_options(
         try:
             with pacsv.open_csv(
                 path,
-                read_options=pacsv.ReadOptions(
-                    use_threads=False, block_size=HEADER_BLOCK, skip_rows=spec.header_row - 1
-                ),
+                read_options=_read_options(spec, HEADER_BLOCK, use_threads=False),
                 parse_options=parse,
             ) as head:
                 header = head.schema.names
@@ -485,10 +484,32 @@ def _csv_options(
     return parse, convert
 
 
-def _names(spec: SourceSpec) -> list[str] | None:
-    """The column names Arrow is to use: the mapping's `header` for a file without a header
-    line (then every line is a record), else None (the file's first line)."""
-    return list(spec.header) if spec.header else None
+def _read_options(spec: SourceSpec, block_size: int, use_threads: bool = True) -> pacsv.ReadOptions:
+    """How Arrow reads the file: `block_size` bytes at a time, from its header row on, with
+    the mapping's `header` as the column names for a file without a header line (then every
+    line is a record), else the names on the file's first line."""
+    return pacsv.ReadOptions(
+        use_threads=use_threads,
+        block_size=block_size,
+        column_names=list(spec.header) if spec.header else None,
+        skip_rows=spec.header_row - 1,
+    )
+
+
+def _check_tail(
+    path: Path,
+    spec: SourceSpec,
+    refs: list[str],
+    last: pa.Table,
+    records: int,
+    lines: Callable[[], int],
+) -> None:
+    """Once Arrow has read a file where a value may span lines: that no quote was left open
+    (`check_last_record`, on `last`, whose last row is the file's last record) and that the
+    records are lines (`check_records_are_lines`, given `records` and the file's `lines`,
+    counted meanwhile)."""
+    check_last_record(path, spec, last.slice(max(last.num_rows - 1, 0)), refs)
+    check_records_are_lines(path, spec, records, lines(), MAX_RECORD_BYTES)
 
 
 def _row_numbers(start: int, n: int) -> pa.Array:
@@ -511,20 +532,14 @@ def _read_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Table |
         try:
             raw = pacsv.read_csv(
                 path,
-                read_options=pacsv.ReadOptions(
-                    block_size=_PARSE_BLOCK,
-                    column_names=_names(spec),
-                    skip_rows=spec.header_row - 1,
-                ),
+                read_options=_read_options(spec, _PARSE_BLOCK),
                 parse_options=parse,
                 convert_options=convert,
             )
         except (pa.ArrowException, OSError, UnicodeDecodeError):
             return None  # DuckDB's reader words the error (with the line)
         if lines is not None:
-            last = raw.slice(raw.num_rows - 1) if raw.num_rows else raw
-            check_last_record(path, spec, last, refs)
-            check_records_are_lines(path, spec, raw.num_rows, lines.result(), MAX_RECORD_BYTES)
+            _check_tail(path, spec, refs, raw, raw.num_rows, lines.result)
     n = raw.num_rows
     rows = _row_numbers(1, n)
     # chunked as the text columns, so DuckDB scans whole record batches in parallel
@@ -547,12 +562,7 @@ def _stream_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Recor
     try:
         reader = pacsv.open_csv(
             path,
-            read_options=pacsv.ReadOptions(
-                use_threads=False,
-                block_size=_STREAM_BLOCK,
-                column_names=_names(spec),
-                skip_rows=spec.header_row - 1,
-            ),
+            read_options=_read_options(spec, _STREAM_BLOCK, use_threads=False),
             parse_options=parse,
             convert_options=convert,
         )
@@ -572,9 +582,8 @@ def _stream_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Recor
                     last = batch
                 yield pa.RecordBatch.from_arrays(columns, schema=schema)
         if last is not None and parse.newlines_in_values:
-            tail = pa.Table.from_batches([last.slice(last.num_rows - 1)])
-            check_last_record(path, spec, tail, refs)
-            check_records_are_lines(path, spec, done, _count_lines(path), MAX_RECORD_BYTES)
+            last_table = pa.Table.from_batches([last])
+            _check_tail(path, spec, refs, last_table, done, partial(_count_lines, path))
 
     return pa.RecordBatchReader.from_batches(schema, numbered())
 
