@@ -794,6 +794,29 @@ def test_a_keyed_ingest_reads_the_keys_of_a_killed_ingests_committed_part(
     assert not list(sqlite_store.ledger_dir.glob("*/*/.ironriver-stage-*.parquet"))
 
 
+def test_a_rename_failing_after_the_commit_releases_the_locks_and_the_signals(
+    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ledger part's rename that fails once the store has committed (a full disk, a
+    permission) raises, with the keyed ledger's lock released and the signals held over the
+    commit restored: Ctrl-C kept being caught and dropped in the caller's process."""
+    import signal
+
+    def failing_commit(part: PendingPart) -> int:
+        raise PermissionError("no rename")
+
+    before = signal.getsignal(signal.SIGINT)
+    monkeypatch.setattr(PendingPart, "commit", failing_commit)
+    with pytest.raises(PermissionError):
+        ingest_mapping(sqlite_store, _keyed(tmp_path, ["A1,2024-01-01,10"]), actor="loader")
+    assert signal.getsignal(signal.SIGINT) is before
+    waited: list[str] = []
+    with LedgerStore(sqlite_store.ledger_dir).key_lock(
+        "us_cbp_x", "crossings", lambda: waited.append("x")
+    ):
+        assert waited == []  # free at once
+
+
 def test_ids_longer_than_ftms_limit_are_reported(store: Store, tmp_path: Path) -> None:
     """An id_column or a reference column longer than FtM's 200 characters rejects its row
     with that reason on every backend alike (PostgreSQL raised a traceback past 255)."""

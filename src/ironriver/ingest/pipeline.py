@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, fields
 from functools import partial
 from pathlib import Path
@@ -318,18 +318,19 @@ def ingest_mapping(
     started = time.perf_counter()
     # a signal during the commit waits for it (and the ledger parts): say so
     held = HeldInterrupts(lambda: progress(t("stopping once the commit is done…")))
-    # a keyed ledger's lock, from reading its stored keys until this ingest's part is in
-    # place: another ingest of an overlapping export would append the same new keys
-    locks = ExitStack()
-    try:
+    # on every path, the keyed ledgers' locks are released, then held signals act
+    with ExitStack() as cleanup:
+        cleanup.callback(held.release)  # a signal that came during the commit acts now
+        # a keyed ledger's lock, from reading its stored keys until this ingest's part is in
+        # place: another ingest of an overlapping export would append the same new keys
         for dataset, ledger in _keyed_ledgers(mappings):
             waiting = t(
                 "{dataset}: waiting for another ingest into ledger {ledger}…",
                 dataset=dataset,
                 ledger=ledger,
             )
-            locks.enter_context(ledgers.key_lock(dataset, ledger, partial(progress, waiting)))
-        with store.stage() as stage:
+            cleanup.enter_context(ledgers.key_lock(dataset, ledger, partial(progress, waiting)))
+        with _discarded_on_error(parts), store.stage() as stage:
             for mapping in mappings:
                 for query in mapping.queries:
                     files.append(query.source.label)
@@ -395,18 +396,8 @@ def ingest_mapping(
                     conn=w.conn,
                 )
                 held.hold()  # signals wait from the commit until the ledger parts are in place
-    except BaseException:
-        for part in parts:
-            part.discard()
-        locks.close()
-        held.release()
-        raise
-    try:
-        for part in parts:
+        for part in parts:  # committed: the ingest is whole once they are in place
             result.ledger_rows_new += part.commit()
-    finally:
-        locks.close()
-    held.release()  # a signal that came during the commit acts now: the ingest is whole
     log.info(
         "ingest.committed",
         datasets=result.datasets,
@@ -417,6 +408,19 @@ def ingest_mapping(
         seconds=round(time.perf_counter() - started, 3),
     )
     return result
+
+
+@contextmanager
+def _discarded_on_error(parts: list[PendingPart]) -> Iterator[None]:
+    """Discard the ledger parts written meanwhile into `parts` if the block raises: before
+    the commit, no part of the ingest may appear. (Not after it: the audit event names the
+    parts, and `recover_parts` puts in place those whose rename did not happen.)"""
+    try:
+        yield
+    except BaseException:
+        for part in parts:
+            part.discard()
+        raise
 
 
 def _ingest_details(store: Store) -> list[dict[str, Any]]:
