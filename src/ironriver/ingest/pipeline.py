@@ -636,7 +636,12 @@ def _ledger_part(
     # mapping's ledger, the records kept), not by the Parquet bytes, which change with the
     # writer's version
     assert prep.source_digest, "a ledger query's file digest is computed in _prepare"
-    parts = [prep.source_digest, ledger_identity(prep.query.ledger), select_sql, str(prep.rejected)]
+    parts = [
+        prep.source_digest,
+        _ledger_identity(prep.query.ledger),
+        select_sql,
+        str(prep.rejected),
+    ]
     reading = _reading(prep.query.source)
     identity = "\x1f".join([*parts, reading] if reading else parts)
     part = ledgers.prepare_query(
@@ -661,7 +666,7 @@ def _ledger_part(
     return part
 
 
-def ledger_identity(spec: LedgerSpec) -> str:
+def _ledger_identity(spec: LedgerSpec) -> str:
     """How a ledger's mapping enters the name of the parts it writes: frozen, as a part's
     name must not change with ironriver's version (the same file again adds nothing, also
     after an upgrade). It is the text `repr(spec)` gave before `key` was added, and with a
