@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DBAPIError
 
@@ -474,6 +474,39 @@ def test_a_view_reads_what_is_ingested_after_it_was_made(store: Store) -> None:
     assert view.counts().statements_by_dataset[more.name] == 2
     assert ".40" not in gun.properties.get("caliber", [])
     assert ".40" in View(store, ATF, reason="r").require("g1").properties["caliber"]
+
+
+def test_open_reads_an_older_store_revision_once_per_connection(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opening a store that is not at the newest schema reads its revision once before the
+    write lock and once under it (another process may have migrated it in between), not
+    once per check; a store at the newest schema, once."""
+    from alembic import command
+
+    from ironriver.store import dialect
+    from ironriver.store import store as store_module
+
+    url = store.engine.url.render_as_string(hide_password=False)
+    load(store)
+    with dialect.write_transaction(store.engine) as conn:
+        command.downgrade(store_module._alembic_config(conn), "0006")
+    store.close()
+    reads: list[str | None] = []
+    read = store_module._revision
+
+    def counted(conn: Connection) -> str | None:
+        reads.append(read(conn))
+        return reads[-1]
+
+    monkeypatch.setattr(store_module, "_revision", counted)
+    open_store(url, ledger_dir=store.ledger_dir).close()
+    assert reads == ["0006", "0006"]
+    reads.clear()
+    reopened = open_store(url, ledger_dir=store.ledger_dir, create=False)
+    assert reads == [store_module._head_revision()]
+    assert len(View(reopened, ATF, audit=False).search("perez")) > 0
+    reopened.close()
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

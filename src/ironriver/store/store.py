@@ -552,10 +552,10 @@ def _dataset_info(row: Any) -> DatasetInfo:
     )
 
 
-def _check_is_store(conn: Connection, shown: str, create: bool) -> None:
-    """Refuse a database with no ironriver schema that holds other tables (another
-    application's), and, unless `create`, one with nothing in it (`open_store`)."""
-    if MigrationContext.configure(conn).get_current_revision() is not None:
+def _check_is_store(conn: Connection, revision: str | None, shown: str, create: bool) -> None:
+    """Refuse a database with no ironriver schema (`revision` None) that holds other tables
+    (another application's), and, unless `create`, one with nothing in it (`open_store`)."""
+    if revision is not None:
         return
     tables = sa_inspect(conn).get_table_names()
     if tables:
@@ -589,24 +589,38 @@ def _no_store(shown: str) -> ConfigError:
     )
 
 
-def _alembic_config(conn: Connection) -> Config:
+def _alembic_config(conn: Connection | None = None) -> Config:
+    """The Alembic configuration of the store's migrations; with `conn`, the connection
+    `migrations/env.py` runs them on (one configuration per migrating open: its attributes
+    carry the connection in and `WITHDRAWN_MENTIONS` out)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("ironriver.store") / "migrations"))
-    cfg.attributes["connection"] = conn
+    if conn is not None:
+        cfg.attributes["connection"] = conn
     return cfg
 
 
 @cache
+def _scripts() -> ScriptDirectory:
+    """The migration scripts, read once per process (`_head_revision`, `_check_unmigrated`;
+    `command.upgrade` reads its own from the configuration it is given)."""
+    return ScriptDirectory.from_config(_alembic_config())
+
+
 def _head_revision() -> str | None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(resources.files("ironriver.store") / "migrations"))
-    return ScriptDirectory.from_config(cfg).get_current_head()
+    return _scripts().get_current_head()
 
 
-def _ready(conn: Connection) -> bool:
-    """Whether the schema is at the newest migration with its audit guards in place."""
-    current = MigrationContext.configure(conn).get_current_revision()
-    return current == _head_revision() and guards_installed(conn)
+def _revision(conn: Connection) -> str | None:
+    """The store's schema revision (None: no ironriver schema). Read once per connection an
+    open uses: the read before the write lock may be stale once it is taken."""
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def _ready(conn: Connection, revision: str | None) -> bool:
+    """Whether the schema (at `revision`, `_revision(conn)`) is at the newest migration with
+    its audit guards in place."""
+    return revision == _head_revision() and guards_installed(conn)
 
 
 def open_store(
@@ -652,12 +666,13 @@ def open_store(
         # reads only, before the engine is configured: its settings would switch another
         # application's database to WAL mode just by looking at it
         with engine.connect() as conn:
-            ready = _ready(conn)
+            revision = _revision(conn)
+            ready = _ready(conn, revision)
             if not ready:
-                _check_is_store(conn, shown, create)
-                _check_not_pre_release(conn, shown)
+                _check_is_store(conn, revision, shown, create)
+                _check_not_pre_release(conn, revision, shown)
                 if not migrate:  # opened as it is (an empty one: created, if `create`)
-                    ready = _check_unmigrated(MigrationContext.configure(conn), shown)
+                    ready = _check_unmigrated(revision, shown)
     except (ConfigError, StoreError):
         engine.dispose()
         raise
@@ -678,8 +693,8 @@ def open_store(
                     # processes opening a new (or older) store at once migrate it one at a
                     # time: the others then find it ready (SQLite's BEGIN IMMEDIATE does it)
                     conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(_MIGRATING))))
-                if conn.dialect.name != "postgresql" or not _ready(conn):
-                    before = MigrationContext.configure(conn).get_current_revision()
+                before = _revision(conn)  # (another process may have migrated it since)
+                if conn.dialect.name != "postgresql" or not _ready(conn, before):
                     config = _alembic_config(conn)
                     command.upgrade(config, "head")
                     install_guards(conn)
@@ -716,12 +731,11 @@ def open_store(
     return _opened(engine, settings, ledger_dir, audit, shown, recover=migrate)
 
 
-def _check_not_pre_release(conn: Connection, shown: str) -> None:
+def _check_not_pre_release(conn: Connection, revision: str | None, shown: str) -> None:
     """Refuse a store made by the code before its first release (before commit afef528),
     whose migration 0001 was then rewritten in place (integer-coded properties and
-    sources): it is stamped 0001 or 0002 but has the old `statements` table, which no
-    migration can take forward ("no such column: kind" half-way through 0003)."""
-    revision = MigrationContext.configure(conn).get_current_revision()
+    sources): it is stamped 0001 or 0002 (`revision`) but has the old `statements` table,
+    which no migration can take forward ("no such column: kind" half-way through 0003)."""
     if revision not in ("0001", "0002"):
         return
     columns = {c["name"] for c in sa_inspect(conn).get_columns("statements")}
@@ -760,22 +774,14 @@ def _not_a_database(shown: str, exc: DatabaseError) -> StoreError:
     )
 
 
-@cache
-def _known_revisions() -> frozenset[str]:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(resources.files("ironriver.store") / "migrations"))
-    return frozenset(s.revision for s in ScriptDirectory.from_config(cfg).walk_revisions())
-
-
-def _check_unmigrated(context: MigrationContext, shown: str) -> bool:
-    """Whether a store can be opened as it is, without upgrading it: yes at a known schema
-    from migration 0004 on (its audit chains have today's form); no for an empty database
-    (`_check_is_store` refused it, or it is to be created). Refuses one whose chains are
-    older (before 0004) or whose schema this version does not know (newer)."""
-    revision = context.get_current_revision()
+def _check_unmigrated(revision: str | None, shown: str) -> bool:
+    """Whether a store at `revision` can be opened as it is, without upgrading it: yes at a
+    known schema from migration 0004 on (its audit chains have today's form); no for an
+    empty database (`_check_is_store` refused it, or it is to be created). Refuses one whose
+    chains are older (before 0004) or whose schema this version does not know (newer)."""
     if revision is None:
         return False
-    if revision not in _known_revisions():
+    if revision not in {s.revision for s in _scripts().walk_revisions()}:
         raise StoreError(
             msg(
                 "Store {url!r} has a schema this version of ironriver does not know ({error}).",
