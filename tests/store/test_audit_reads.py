@@ -12,6 +12,7 @@ import itertools
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -23,7 +24,7 @@ from ironriver.errors import AuditError, NotFound, StoreError
 from ironriver.policy import View
 from ironriver.settings import Settings
 from ironriver.store import Store, dialect, open_store
-from ironriver.store.audit import READ_ACTIONS, EventFilter, _append
+from ironriver.store.audit import READ_ACTIONS, READ_FILE_SUFFIX, AuditLog, EventFilter, _append
 from ironriver.store.audit_chain import GENESIS, READ_CHAIN_START, READS, WRITE_CHAIN, WRITES
 from ironriver.store.store import _alembic_config
 from samples import ATF, US, load, table
@@ -497,23 +498,47 @@ def test_a_read_audit_file_that_cannot_be_read_now_is_no_tampering(
 ) -> None:
     """Locked (or on a full disk, or unreadable by permissions) is an error saying so, not
     a verdict of tampering (verify said the file had been overwritten or replaced)."""
-    from ironriver.store.audit_verify import _read_file_damage
-
     quick_store.audit.append("a", "read", "g1")
     path = quick_store.audit.read_file
     assert path is not None
     quick_store.audit.close()  # (its pooled connection to the file)
+    impatient = AuditLog(quick_store.engine, path, busy_timeout_s=0.05)
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("PRAGMA locking_mode = EXCLUSIVE")
     holder.execute("BEGIN EXCLUSIVE")
     try:
         with pytest.raises(StoreError, match="this says nothing about its integrity"):
-            _read_file_damage(path, 0.05)
+            impatient.verify()
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    assert _read_file_damage(path, 0.05)[0] is None  # readable again: nothing wrong
+    assert impatient.verify().ok  # readable again: nothing wrong
     assert quick_store.audit.verify().ok
+
+
+def test_verify_opens_the_read_audit_file_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`verify` checks the read-audit file as a file and recomputes its chain on one
+    connection (it opened the file twice: for the check, then as the log's read engine)."""
+    db = tmp_path / "s.db"
+    store = open_store(str(db))
+    store.audit.append("a", "read", "g1", "why")
+    store.close()
+    store = open_store(str(db))
+    opened: list[str] = []
+    connect = sqlite3.dbapi2.connect  # (what SQLAlchemy's pysqlite dialect calls)
+
+    def counted(database: str, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+        opened.append(str(database))
+        return connect(database, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite3.dbapi2, "connect", counted)
+    result = store.audit.verify()
+    monkeypatch.undo()
+    store.close()
+    assert result.ok and result.chains == {WRITES: 1, READS: 1}
+    assert [Path(name).name for name in opened if name != str(db)] == [f"s.db{READ_FILE_SUFFIX}"]
 
 
 def _state(url: str, path: Path | None) -> tuple[object, ...]:

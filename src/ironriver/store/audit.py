@@ -106,6 +106,7 @@ from ironriver.store.audit_chain import (
     WRITE_CHAIN,
     WRITES,
     Chain,
+    check_file_version,
     event_digest,
     file_marks,
     read_genesis,
@@ -420,17 +421,7 @@ def _open_read_file(path: Path, busy_timeout_s: float, create: bool) -> Engine:
                     suffix=READ_FILE_SUFFIX,
                 ),
             )
-        if version != READ_FILE_VERSION:
-            raise StoreError(
-                msg(
-                    "The read-audit file {path} has schema version {version}; this ironriver "
-                    "knows version {known}.",
-                    path=path,
-                    version=version,
-                    known=READ_FILE_VERSION,
-                ),
-                hint=msg("Upgrade ironriver to the version that wrote this store."),
-            )
+        check_file_version(path, version)
     except BaseException:
         engine.dispose()
         raise
@@ -734,4 +725,4 @@ class AuditLog:
         read-audit file overwritten, unmarked or missing a table included); and one
         that is shorter than, or disagrees with, what the writes chain anchored of it.
         Read-only: it takes no write lock (anchor with `checkpoint()`)."""
-        return verify_chains(self._engine, self.read_file, self.read_engine, self._busy_timeout_s)
+        return verify_chains(self._engine, self.read_file, self._busy_timeout_s)

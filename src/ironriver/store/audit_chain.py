@@ -3,16 +3,19 @@
 appends serialise (`Chain`: `WRITE_CHAIN`, `READ_CHAIN`), how an event is hashed onto the one
 before it (`event_digest`), the hash each chain starts from (`GENESIS`; a reads chain's
 `read_genesis`, from the id its `READ_CHAIN_START` event gave it), and the marks of a
-read-audit file (`file_marks`)."""
+read-audit file (`file_marks`, `check_file_version`)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Connection, Table
 
+from ironriver.errors import StoreError
+from ironriver.i18n import msg
 from ironriver.store.tables import audit_events, audit_head, audit_read_events, audit_read_head
 
 GENESIS = "0" * 64
@@ -85,3 +88,19 @@ def file_marks(conn: Connection) -> tuple[int, int]:
     `APPLICATION_ID` and `READ_FILE_VERSION` (0, 0: a new, empty file)."""
     app_id = int(conn.exec_driver_sql("PRAGMA application_id").scalar_one())
     return app_id, int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
+
+
+def check_file_version(path: Path, version: int) -> None:
+    """Refuse the read-audit file `path` of schema `version` (its `file_marks`) unless it is
+    `READ_FILE_VERSION`: one written by a newer ironriver."""
+    if version != READ_FILE_VERSION:
+        raise StoreError(
+            msg(
+                "The read-audit file {path} has schema version {version}; this ironriver "
+                "knows version {known}.",
+                path=path,
+                version=version,
+                known=READ_FILE_VERSION,
+            ),
+            hint=msg("Upgrade ironriver to the version that wrote this store."),
+        )

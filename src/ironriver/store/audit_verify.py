@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from ironriver.store.audit_chain import (
     WRITE_CHAIN,
     WRITES,
     Chain,
+    check_file_version,
     event_digest,
     file_marks,
     read_genesis,
@@ -58,15 +58,9 @@ class VerifyResult:
     removing reads up to it is detected; reads after it are not protected yet."""
 
 
-def verify_chains(
-    engine: Engine,
-    read_file: Path | None,
-    read_engine: Callable[[], Engine],
-    busy_timeout_s: float,
-) -> VerifyResult:
+def verify_chains(engine: Engine, read_file: Path | None, busy_timeout_s: float) -> VerifyResult:
     """`AuditLog.verify` of the store on `engine`, whose reads chain is in the store itself or,
-    with `read_file`, in that file beside it (whose engine `read_engine` gives, asked for only
-    once the file is found sound)."""
+    with `read_file`, in that file beside it."""
     with engine.connect() as conn:
         writes = _verify_chain(conn, WRITE_CHAIN, GENESIS)
     start = writes.read_chain
@@ -85,15 +79,14 @@ def verify_chains(
                 )
             )
     else:
-        checked, found = _verify_reads(
-            engine,
-            read_file,
-            read_engine,
-            busy_timeout_s,
-            genesis,
-            frozenset(a.seq for a in anchors),
-        )
-        problems += found
+        anchored = frozenset(a.seq for a in anchors)
+        checked: _ChainCheck | None
+        if read_file is None:
+            with engine.connect() as conn:
+                checked = _verify_chain(conn, READ_CHAIN, genesis, anchored)
+        else:
+            checked, found = _verify_read_file(read_file, busy_timeout_s, genesis, anchored)
+            problems += found
         if checked is not None:
             reads = checked
             problems += reads.problems + check_anchors(anchors, reads.last, reads.hashes)
@@ -106,27 +99,47 @@ def verify_chains(
     )
 
 
-def _verify_reads(
-    engine: Engine,
-    read_file: Path | None,
-    read_engine: Callable[[], Engine],
-    busy_timeout_s: float,
-    genesis: str,
-    anchored: frozenset[int],
+def _verify_read_file(
+    path: Path, busy_timeout_s: float, genesis: str, anchored: frozenset[int]
 ) -> tuple[_ChainCheck | None, list[Msg]]:
-    """The reads chain recomputed (None: it cannot be read at all), and what is wrong
-    with the read-audit file that holds it: a file that is not one, or that lost one of
-    its tables, was tampered with, and is reported as such rather than raised."""
-    if read_file is None:
+    """The reads chain in the read-audit file `path` recomputed (None: it cannot be read at
+    all), and what is wrong with the file. The file is opened once, as it is (no pragma that
+    writes), and read in one transaction: its marks, tables and chain are of one moment."""
+    url = f"sqlite:///{path}"
+    engine = create_engine(url, **engine_options(url))
+    try:
         with engine.connect() as conn:
-            return _verify_chain(conn, READ_CHAIN, genesis, anchored), []
-    damage, tables = _read_file_damage(read_file, busy_timeout_s)
-    if damage is not None:
-        return None, [damage]
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+            conn.exec_driver_sql("BEGIN")  # deferred: no lock but a reader's
+            return _verify_file_chain(conn, path, genesis, anchored)
+    except DBAPIError as exc:  # opening or first reading it: not a database, or locked
+        return None, [_unreadable(path, exc)]
+    finally:
+        engine.dispose()
+
+
+def _verify_file_chain(
+    conn: Connection, path: Path, genesis: str, anchored: frozenset[int]
+) -> tuple[_ChainCheck | None, list[Msg]]:
+    """`_verify_read_file` on `conn`, once the file is open: one that is not marked as a
+    read-audit file, or that lost one of its tables, was tampered with, and is reported as
+    such rather than raised; one of a schema version this code does not know is refused."""
+    app_id, version = file_marks(conn)
+    names = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")
+    tables = frozenset(str(name) for (name,) in names)
+    if app_id != APPLICATION_ID:
+        return None, [
+            msg(
+                "reads chain: {path} is not marked as a read-audit file (its application_id "
+                "was changed, or another file was put in its place); its events cannot be "
+                "checked",
+                path=path,
+            )
+        ]
     problems = [
         msg(
             "reads chain: the read-audit file {path} has no {table} table (it was dropped){lost}",
-            path=read_file,
+            path=path,
             table=table.name,
             lost=msg("; its events are lost unless the file is restored")
             if table is audit_read_events
@@ -137,15 +150,15 @@ def _verify_reads(
     ]
     if audit_read_events.name not in tables:
         return _ChainCheck(), problems  # an empty chain: anchors say what it lost
+    check_file_version(path, version)
     try:
-        with read_engine().connect() as conn:
-            has_head = audit_read_head.name in tables
-            return _verify_chain(conn, READ_CHAIN, genesis, anchored, has_head), problems
+        has_head = audit_read_head.name in tables
+        return _verify_chain(conn, READ_CHAIN, genesis, anchored, has_head), problems
     except DBAPIError as exc:  # e.g. a table replaced by one of other columns
         problems.append(
             msg(
                 "reads chain: the read-audit file {path} cannot be read as a reads chain ({error})",
-                path=read_file,
+                path=path,
                 error=exc.orig,
             )
         )
@@ -267,52 +280,26 @@ def _verify_chain(
     return check
 
 
-def _read_file_damage(path: Path, busy_timeout_s: float) -> tuple[Msg | None, frozenset[str]]:
-    """What `verify()` finds wrong with the read-audit file's structure before reading its
-    chain: not a SQLite database, or not marked as a read-audit file (None: marked as one),
-    and the names of the tables it holds. Opened as it is, with no pragma that writes."""
-    url = f"sqlite:///{path}"
-    engine = create_engine(url, **engine_options(url))
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-            app_id, _version = file_marks(conn)
-            names = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")
-            tables = frozenset(str(name) for (name,) in names)
-    except DBAPIError as exc:
-        if isinstance(exc.orig, sqlite3.OperationalError):  # locked, disk full, I/O: no
-            # verdict on the file (a file not a database is a DatabaseError, handled below)
-            raise StoreError(
-                msg(
-                    "Cannot read the read-audit file {path} ({error}): this says nothing "
-                    "about its integrity.",
-                    path=path,
-                    error=exc.orig,
-                ),
-                hint=msg(
-                    "Free disk space, check the file's permissions, or wait for the process "
-                    "holding it; then run ironriver audit verify again."
-                ),
-            ) from exc
-        return (
+def _unreadable(path: Path, exc: DBAPIError) -> Msg:
+    """What `verify()` reports of a read-audit file that cannot be opened or read as a SQLite
+    database: overwritten or replaced. Locked, a full disk or an I/O error says nothing
+    about the file: a `StoreError` (a file not a database is a DatabaseError)."""
+    if isinstance(exc.orig, sqlite3.OperationalError):
+        raise StoreError(
             msg(
-                "reads chain: the read-audit file {path} cannot be read ({error}): it was "
-                "overwritten or replaced; its events are lost unless it is restored",
+                "Cannot read the read-audit file {path} ({error}): this says nothing "
+                "about its integrity.",
                 path=path,
                 error=exc.orig,
             ),
-            frozenset(),
-        )
-    finally:
-        engine.dispose()
-    if app_id != APPLICATION_ID:
-        return (
-            msg(
-                "reads chain: {path} is not marked as a read-audit file (its application_id "
-                "was changed, or another file was put in its place); its events cannot be "
-                "checked",
-                path=path,
+            hint=msg(
+                "Free disk space, check the file's permissions, or wait for the process "
+                "holding it; then run ironriver audit verify again."
             ),
-            tables,
-        )
-    return None, tables
+        ) from exc
+    return msg(
+        "reads chain: the read-audit file {path} cannot be read ({error}): it was "
+        "overwritten or replaced; its events are lost unless it is restored",
+        path=path,
+        error=exc.orig,
+    )
