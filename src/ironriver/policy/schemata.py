@@ -5,6 +5,7 @@ disagree: two agencies may type one id differently)."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from followthemoney.exc import InvalidData
@@ -28,19 +29,19 @@ def known_schema(schema: str | None) -> Any:
     return found
 
 
-def entity_schema(model: Any, schemata: set[str], cache: dict[frozenset[str], str]) -> str:
+@cache
+def entity_schema(schemata: frozenset[str]) -> str:
     """The schema of an entity whose visible statements have `schemata`: their common
     schema, or where two cannot be one (Firearm, Sale), the more specific, the first by
-    name on a tie; the same for a set whatever order its statements are read in."""
-    key = frozenset(schemata)
-    if key not in cache:
-        names = sorted(key)
-        schema = model.get(names[0])
-        for name in names[1:]:
-            try:
-                schema = model.common_schema(schema, name)
-            except InvalidData:
-                other = model.get(name)
-                schema = other if len(other.schemata) > len(schema.schemata) else schema
-        cache[key] = schema.name
-    return cache[key]
+    name on a tie; the same for a set whatever order its statements are read in. Cached:
+    few combinations occur (entities of one kind from one source look alike)."""
+    model = get_model()
+    names = sorted(schemata)
+    schema = model.get(names[0])
+    for name in names[1:]:
+        try:
+            schema = model.common_schema(schema, name)
+        except InvalidData:
+            other = model.get(name)
+            schema = other if len(other.schemata) > len(schema.schemata) else schema
+    return str(schema.name)

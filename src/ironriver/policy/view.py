@@ -69,7 +69,6 @@ if TYPE_CHECKING:
 _TARGET_IDS = 10
 
 _DATASET = Dataset({"name": "ironriver", "title": "ironriver view"})
-_COMMON: dict[frozenset[str], str] = {}  # `entity_schema`'s answers (few: the schema combinations)
 # the statement columns an entity is assembled from, in the order `View._stmt` unpacks them
 _ROW = (
     statements.c.entity_id,
@@ -381,7 +380,7 @@ class View(SearchMixin):
             # the schema `counts` gives it, whatever order the rows came in
             model = get_model()
             schemata = {s.schema for s in stmts}
-            schema = model.get(entity_schema(model, schemata, _COMMON))
+            schema = model.get(entity_schema(frozenset(schemata)))
             fixed = [s.clone(schema=schema.name) for s in stmts if schema.get(s.prop)]
             dropped = tuple(s for s in stmts if not schema.get(s.prop))
             if dropped:
@@ -640,11 +639,9 @@ class View(SearchMixin):
         One scan in entity order (the table's clustered key): per entity, its statements'
         schemata and the dataset of each statement; then one row per distinct combination,
         tallied here (few: entities of one kind from one source look alike)."""
-        model = get_model()
         by_schema: Counter[str] = Counter()
         by_ds_stmts: Counter[str] = Counter()
         by_ds_ents: Counter[str] = Counter()
-        cache: dict[frozenset[str], str] = {}
         with self.store.engine.connect() as conn:
             if conn.dialect.name == "postgresql":
                 schemata = func.string_agg(func.distinct(props.c.schema), ",")
@@ -666,7 +663,7 @@ class View(SearchMixin):
             )
             for r in rows:
                 n = int(r.n)
-                by_schema[entity_schema(model, set(str(r.schemata).split(",")), cache)] += n
+                by_schema[entity_schema(frozenset(str(r.schemata).split(",")))] += n
                 for ds_id, k in Counter(str(r.dsets).split(",")).items():
                     name = self._dataset_name(int(ds_id))
                     by_ds_stmts[name] += k * n
