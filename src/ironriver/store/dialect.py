@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from functools import partial
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, TypedDict
 from urllib.parse import quote
 
 import pyarrow as pa
@@ -140,6 +140,17 @@ def write_transaction(
                 raw.execute(f"DETACH DATABASE {alias}")
 
 
+class _SQLiteConnect(TypedDict):
+    isolation_level: None
+    check_same_thread: bool
+
+
+_SQLITE_CONNECT: Final = _SQLiteConnect(isolation_level=None, check_same_thread=False)
+"""`sqlite3.connect`'s options for every SQLite connection (typed, so the call that passes
+them itself is checked): pysqlite's own transaction handling off (`configure_engine` issues
+BEGIN), and a connection usable from the thread the pool hands it to."""
+
+
 def engine_options(url: str) -> dict[str, Any]:
     """`create_engine`'s options for `url`. A SQLite file on a read-only file system (a
     backup's read-only mount, a snapshot) is opened immutable: WAL mode would otherwise need
@@ -152,7 +163,7 @@ def engine_options(url: str) -> dict[str, Any]:
         if path and path != ":memory:" and not path.startswith("file:"):
             if _on_read_only_media(Path(path)):
                 return {"creator": partial(_connect_immutable, Path(path))}
-        return {"connect_args": {"isolation_level": None, "check_same_thread": False}}
+        return {"connect_args": dict(_SQLITE_CONNECT)}  # (a copy: the engine owns it)
     return {"pool_pre_ping": True}
 
 
@@ -180,7 +191,7 @@ def _connect_immutable(path: Path) -> sqlite3.Connection:
             ),
         )
     uri = f"file:{quote(str(path.resolve()))}?mode=ro&immutable=1"
-    return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    return sqlite3.connect(uri, uri=True, **_SQLITE_CONNECT)
 
 
 TABLE_COLUMNS = {
