@@ -100,6 +100,9 @@ def _copies(conn: sa.Connection) -> list[tuple[str, str]]:
     entity_ids = [r.id for r in types if r.prop_type == "entity"]
     if not mention_ids:
         return []
+    # one scan of `statements` (no index on `retracted`), once per store: the whole
+    # upgrade opening a SQLite store of 1.28M statements took 0.84 s, of 12M 3.7 s (none
+    # retracted; 1.0 s and 2.8 s on the 1.28M with 100 and 1,000 retracted names)
     retracted = conn.execute(
         sa.select(_s.entity_id, _s.prop_id, _s.value, _s.dataset_id).where(
             _s.retracted.is_(True), _s.prop_id.in_(name_ids + entity_ids)
