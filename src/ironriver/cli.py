@@ -205,18 +205,30 @@ def init(ctx: click.Context, principals_out: Path) -> None:
     """
     app = app_context(ctx)
     store = app.open_store(create=True)
-    if not principals_out.exists():
+    wrote = not principals_out.exists()
+    if wrote:
         principals_out.write_text(DEFAULT_PRINCIPALS_YAML, encoding="utf-8")
-        click.echo(t("Wrote starter principals to {path}", path=principals_out))
-    click.echo(t("Store ready: {url}", url=shown_url(app.settings.db_url)))
-    if store.audit.read_file is not None:
-        click.echo(
-            t(
-                "Read-audit log: {path} (part of the store: back up, copy and move it with "
-                "the store file)",
-                path=store.audit.read_file,
+    read_file = store.audit.read_file
+
+    def human() -> None:
+        if wrote:
+            click.echo(t("Wrote starter principals to {path}", path=principals_out))
+        click.echo(t("Store ready: {url}", url=shown_url(app.settings.db_url)))
+        if read_file is not None:
+            click.echo(
+                t(
+                    "Read-audit log: {path} (part of the store: back up, copy and move it "
+                    "with the store file)",
+                    path=read_file,
+                )
             )
-        )
+
+    data = {
+        "store": shown_url(app.settings.db_url),
+        "principals_written": str(principals_out) if wrote else None,
+        "read_audit_file": str(read_file) if read_file is not None else None,
+    }
+    app.emit(data, human)
 
 
 def _table_or_say(rows: list[list[Any]], headers: list[str], empty: str) -> None:
@@ -503,7 +515,7 @@ def export(ctx: click.Context, out: Path | None, schema: str | None, fmt: str, r
     """
     app = app_context(ctx)
     authorize_export(app.principal())
-    if fmt == "parquet" and out is None:
+    if fmt == "parquet" and out is None and _to_terminal():  # (a pipe or a file takes it)
         raise ConfigError(
             msg("Parquet goes to a file, not to the terminal."),
             hint=msg("Pass -o FILE.parquet."),
@@ -552,6 +564,11 @@ def export(ctx: click.Context, out: Path | None, schema: str | None, fmt: str, r
         if conflicts:
             summary["schema_conflicts"] = [c.as_dict() for c in conflicts]
         app.emit(summary, lambda: click.echo(done, err=True))
+
+
+def _to_terminal() -> bool:
+    """Whether standard output is a terminal (not a pipe or a file)."""
+    return sys.stdout.isatty()
 
 
 def _left_out(conflict: SchemaConflict) -> str:

@@ -237,11 +237,14 @@ def test_entity_shows_a_page_of_neighbours_and_says_how_many(tmp_path: Path) -> 
     assert page["neighbours"] == everything["neighbours"][:1] and page["neighbours_total"] == 2
 
 
-def test_statement_exports_are_read_back_by_ftm(tmp_path: Path) -> None:
+def test_statement_exports_are_read_back_by_ftm(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`--format statements` is FtM's statement CSV: FtM reads it back into the entities
     the entity export holds; `--format parquet` holds the same statements."""
     import io
 
+    import pyarrow as pa
     import pyarrow.parquet as pq
     from followthemoney.dataset import Dataset
     from followthemoney.statement import StatementEntity
@@ -276,8 +279,33 @@ def test_statement_exports_are_read_back_by_ftm(tmp_path: Path) -> None:
     parquet = pq.read_table(tmp_path / "s.parquet")
     assert sorted(parquet.column("id").to_pylist()) == sorted(s.id for s in read)
     assert set(parquet.column("marking").to_pylist()) == {"AMBER"}
-    code, out = run("export", "--format", "parquet", *args)  # not to a terminal
+    # standard output redirected to a file or a pipe takes Parquet; a terminal does not
+    piped = CliRunner().invoke(cli, ["export", "--format", "parquet", *args])
+    assert piped.exit_code == 0, piped.output
+    assert pq.read_table(pa.BufferReader(piped.stdout_bytes)).equals(parquet)
+    monkeypatch.setattr("ironriver.cli._to_terminal", lambda: True)
+    code, out = run("export", "--format", "parquet", *args)
     assert code == 2 and "Pass -o FILE.parquet" in out
+
+
+def test_init_prints_json(tmp_path: Path) -> None:
+    code, out = run(
+        "init",
+        "--db",
+        str(tmp_path / "x.db"),
+        "--principals-out",
+        str(tmp_path / "p.yaml"),
+        "--json",
+    )
+    assert code == 0
+    assert json.loads(out) == {
+        "store": f"sqlite:///{tmp_path / 'x.db'}",
+        "principals_written": str(tmp_path / "p.yaml"),
+        "read_audit_file": str(tmp_path / "x.db.read-audit.sqlite"),
+    }
+    again = ("--db", str(tmp_path / "x.db"), "--principals-out", str(tmp_path / "p.yaml"))
+    code, out = run("init", *again, "--json")  # the file is there: not written again
+    assert code == 0 and json.loads(out)["principals_written"] is None
 
 
 def test_a_locked_store_and_a_lost_connection_are_clear_errors(

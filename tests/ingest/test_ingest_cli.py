@@ -74,8 +74,13 @@ def test_dry_run_checks_counts_and_writes_nothing(sales_dir: Path, tmp_path: Pat
     dry = runner.invoke(ingest_command, ["--dry-run", *args])
     assert dry.exit_code == 0, dry.output
     [checked] = json.loads(dry.stdout)
-    assert checked["dry_run"] and checked["statements_new"] == checked["ledger_rows_new"] == 0
-    assert not db.exists()  # no store was created or opened
+    # no store was created or opened, so what is new to it is not known
+    assert checked["dry_run"] and checked["statements_new"] is checked["ledger_rows_new"] is None
+    assert not db.exists()
+    # without --as a dry run checks the files only (what the docs and drafts tell one to run)
+    anyone = runner.invoke(ingest_command, ["--dry-run", *args[:2], *args[4:]])
+    assert anyone.exit_code == 0, anyone.output
+    assert json.loads(anyone.stdout) == [checked]
     [real] = json.loads(runner.invoke(ingest_command, args).stdout)
     for key in ("records", "rejected", "statements", "ledger_rows"):
         assert checked[key] == real[key], key
@@ -94,6 +99,13 @@ def test_dry_run_checks_counts_and_writes_nothing(sales_dir: Path, tmp_path: Pat
     [kept] = json.loads(runner.invoke(ingest_command, ["--skip-invalid", *args]).stdout)
     for key in ("records", "rejected", "statements", "ledger_rows"):
         assert counted[key] == kept[key], key
+    # the summary counts the records ingested, not the ones skipped
+    args[1] = str(tmp_path / "third.db")
+    human = runner.invoke(ingest_command, ["--skip-invalid", *[a for a in args if a != "--json"]])
+    assert human.exit_code == 0, human.output
+    assert (
+        f"{len(ROWS) - 1} records," in human.stdout and "Skipped 1 invalid record" in human.stderr
+    )
 
 
 def test_dry_run_of_entities(tmp_path: Path) -> None:
@@ -110,9 +122,7 @@ def test_dry_run_of_entities(tmp_path: Path) -> None:
     # English chosen on purpose, over the Mexican principal's Spanish
     ok = CliRunner(env={"IRONRIVER_LANG": "en"}).invoke(ingest_command, [*args, "--skip-invalid"])
     assert ok.exit_code == 0, ok.output
-    assert (
-        "2 records would give 1 statement and" in ok.output and "Nothing was written" in ok.output
-    )
+    assert "1 record would give 1 statement and" in ok.output and "Nothing was written" in ok.output
     bad = CliRunner().invoke(ingest_command, args)
     assert bad.exit_code != 0 and "1 entity of 2 rejected" in str(bad.exception)
     assert not (tmp_path / "e.db").exists()

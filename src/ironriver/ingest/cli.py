@@ -19,7 +19,7 @@ from ironriver.i18n import Msg, joined, msg, nmsg, nt, t
 from ironriver.ingest.draft import SAMPLE_ROWS, draft_file, render_yaml
 from ironriver.ingest.entities import check_entities, ingest_entities
 from ironriver.ingest.pipeline import IngestResult, check_mapping, ingest_mapping
-from ironriver.policy.markings import Marking, parse_country, parse_releasable
+from ironriver.policy.markings import Marking, Principal, parse_country, parse_releasable
 from ironriver.progress import stderr_progress
 from ironriver.scratch import replacing
 from ironriver.store import DatasetInfo
@@ -92,8 +92,8 @@ def ingest_command(
           --agency FGR --country MX --marking AMBER --releasable-to MX,US
     """
     app = app_context(ctx)
-    principal = app.principal()
-    actor = principal.name
+    # a dry run without --as checks the files only; with it, also that it may load them
+    principal = None if dry_run and not app.settings.principal else app.principal()
     if bool(mappings) == (entities is not None):
         raise ConfigError(
             msg("Give either a MAPPING file or --entities FILE."),
@@ -105,7 +105,7 @@ def ingest_command(
             hint=msg("Leave --report out: each mapping's report goes beside it."),
         )
     if mappings:
-        _ingest_each(app, mappings, dry_run, skip_invalid, report, reason)
+        _ingest_each(app, principal, mappings, dry_run, skip_invalid, report, reason)
         return
     assert entities is not None  # the --entities form
     if not (dataset and agency and country):
@@ -132,11 +132,12 @@ def ingest_command(
             memory_mb=app.settings.ingest_memory_mb,
         )
     else:
+        assert principal is not None  # (only a dry run goes without one)
         result = ingest_entities(
             app.open_store(create=True),
             entities,
             info,
-            actor=actor,
+            actor=principal.name,
             reason=reason,
             skip_invalid=skip_invalid,
             report_path=report,
@@ -149,6 +150,7 @@ def ingest_command(
 
 def _ingest_each(
     app: AppContext,
+    principal: Principal | None,
     mappings: tuple[Path, ...],
     dry_run: bool,
     skip_invalid: bool,
@@ -158,8 +160,8 @@ def _ingest_each(
     """Check or ingest each mapping in turn, each in its own transaction; stop at the first
     that fails, saying which were ingested before it (running the command again is safe:
     what is in the store is not added twice). --json prints a list of the results, one per
-    mapping, however many were given (a glob may match one file or several)."""
-    principal = app.principal()
+    mapping, however many were given (a glob may match one file or several). `principal`:
+    the acting principal (None: a dry run without --as, which checks the files only)."""
     store = None if dry_run else app.open_store(create=True)
     results: list[IngestResult] = []
     for mapping in mappings:
@@ -173,6 +175,7 @@ def _ingest_each(
                     memory_mb=app.settings.ingest_memory_mb,
                 )
             else:
+                assert principal is not None  # (only a dry run goes without one)
                 result = ingest_mapping(
                     store,
                     mapping,
@@ -208,6 +211,8 @@ def _ingest_each(
 def _as_dict(result: IngestResult) -> dict[str, object]:
     data = asdict(result)
     data["report_path"] = str(result.report_path) if result.report_path else None
+    if result.dry_run:  # a dry run opens no store: what is new to it is not known
+        data["statements_new"] = data["ledger_rows_new"] = None
     return data
 
 
@@ -223,7 +228,7 @@ def _human(result: IngestResult) -> None:
                 "Checked {datasets}: {records} would give {statements} and {ledger_rows} "
                 "(before de-duplication against the store). Nothing was written.",
                 datasets=datasets,
-                records=_records(result.records),
+                records=_records(result.records - result.rejected),
                 statements=nmsg("{n:,} statement", "{n:,} statements", result.statements),
                 ledger_rows=nmsg("{n:,} ledger row", "{n:,} ledger rows", result.ledger_rows),
             )
@@ -266,7 +271,7 @@ def _human(result: IngestResult) -> None:
         t(
             "Ingested {datasets}: {records}, {parts}.",
             datasets=datasets,
-            records=_records(result.records),
+            records=_records(result.records - result.rejected),
             parts=joined(parts, ", "),
         )
     )
