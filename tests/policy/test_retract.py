@@ -104,6 +104,12 @@ def test_bad_requests_are_clear_errors(store: Store) -> None:
         retract(store, ATF_LOADER, "g1", reason="x", statement_ids=["nope"])
     with pytest.raises(NotFound, match="matches property 'alias'"):
         retract(store, ATF_LOADER, "g1", reason="x", prop="alias")
+    with pytest.raises(ConfigError, match="'bogusProp' is not a property of Firearm"):
+        retract(store, ATF_LOADER, "g1", reason="x", prop="bogusProp")  # a typo, not "none"
+    # statements it sees, all another agency's: refused as such, not "nothing matches"
+    assert {d for d, p in _props(store, ATF, "g1") if p == "caliber"} == {MX.name}
+    with pytest.raises(AccessDenied, match=r"may not retract these statements of 'g1'.*FGR"):
+        retract(store, ATF_LOADER, "g1", reason="x", prop="caliber")
     with pytest.raises(AccessDenied, match="a may not retract statements"):
         retract(store, ATF, "g1", reason="x", prop="make")  # an analyst, not a loader
     hidden = statement_id(US.name, "s1", "date", "2024-03-01")  # FGR cannot see US statements

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from ironriver.errors import AccessDenied, ConfigError, NotFound
 from ironriver.i18n import msg, nmsg
+from ironriver.model import get_model
 from ironriver.policy.markings import Principal
 from ironriver.policy.rights import require_role, speaks_for
 from ironriver.policy.view import StatementRecord, View
@@ -75,12 +76,31 @@ def retract(
             ),
             hint=msg("List them with: ironriver entity {entity_id} --json", entity_id=entity_id),
         )
+    if prop is not None and visible:
+        _check_prop(prop, {s.schema for s in visible})
     chosen = [
         s for s in visible if (not wanted or s.id in wanted) and (prop is None or s.prop == prop)
     ]
     owner = {name: store.dataset(name).agency for name in {s.dataset for s in chosen}}
     if not wanted:  # all of them, or all of a property: the ones this agency may retract
+        theirs = chosen
         chosen = [s for s in chosen if speaks_for(principal, owner[s.dataset])]
+        if theirs and not chosen:  # there are some, all of other agencies: refused, not absent
+            owners = ", ".join(sorted({owner[s.dataset] for s in theirs}))
+            raise AccessDenied(
+                msg(
+                    "{name} ({agency}) may not retract these statements of {entity_id!r}: "
+                    "they belong to {owners}.",
+                    name=principal.name,
+                    agency=principal.agency,
+                    entity_id=entity_id,
+                    owners=owners,
+                ),
+                hint=msg(
+                    "Only the owning agency (or an administrator) may retract them; ask {owners}.",
+                    owners=owners,
+                ),
+            )
     if not chosen:
         raise NotFound(
             msg(
@@ -135,3 +155,17 @@ def retract(
             conn=w.conn,
         )
     return Retraction(entity_id, tuple(chosen), tuple(mentions))
+
+
+def _check_prop(prop: str, schemata: set[str]) -> None:
+    """Refuse a property that none of the entity's schemata has (a typo, not "no match")."""
+    model = get_model()
+    if not any(model.get(name) is not None and model.get(name).get(prop) for name in schemata):
+        raise ConfigError(
+            msg(
+                "{prop!r} is not a property of {schemata}.",
+                prop=prop,
+                schemata=", ".join(sorted(schemata)),
+            ),
+            hint=msg("See its properties with: {command}", command=f"ftm ref {min(schemata)}"),
+        )
