@@ -18,7 +18,13 @@ import click
 
 from ironriver.cli_audit import audit
 from ironriver.cli_i18n import localize_help, speak_click
-from ironriver.cli_support import app_context, common_options, table, undecodable_argument
+from ironriver.cli_support import (
+    JSON_OUTPUT,
+    app_context,
+    common_options,
+    table,
+    undecodable_argument,
+)
 from ironriver.errors import (
     ConfigError,
     IronriverError,
@@ -33,6 +39,7 @@ from ironriver.i18n import (
     msg,
     nt,
     parse_lang,
+    render,
     set_lang,
     t,
 )
@@ -65,6 +72,15 @@ class UserError(click.ClickException):
 
     def show(self, file: IO[Any] | None = None) -> None:
         click.echo(t("Error: {message}", message=self.format_message()), file=file, err=True)
+        if JSON_OUTPUT.get():  # for programs: the same error, on standard output
+            error = self.error
+            data = {
+                "kind": type(error).__name__,
+                "exit_code": error.exit_code,
+                "message": render(error.text),
+                "hint": render(error.hint_text) if error.hint_text else None,
+            }
+            click.echo(json.dumps({"error": data}, ensure_ascii=False, indent=2))
 
 
 # Capability command groups, imported only when used: `ironriver search` should not pay for
@@ -95,6 +111,7 @@ class IronriverGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        JSON_OUTPUT.set(False)  # until this command's --json says otherwise
         given = list(args)
         early = _lang_given(given)  # `--help --lang es`: click runs eager options in order
         if early is not None:

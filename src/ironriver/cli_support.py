@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from contextlib import suppress
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -92,6 +93,8 @@ def common_options(func: F) -> F:
             opts = ctx.meta.setdefault("ironriver.opts", {})
             if value is not None and value is not False:
                 opts[name] = value
+                if name == "json":  # an error, too, is then printed as JSON
+                    JSON_OUTPUT.set(True)
             return value
 
         return callback
@@ -133,6 +136,11 @@ def common_options(func: F) -> F:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+# Whether the command was asked for JSON (`--json`): its error is then also one JSON document
+# on standard output, `{"error": {"kind", "exit_code", "message", "hint"}}`.
+JSON_OUTPUT: ContextVar[bool] = ContextVar("ironriver_json_output", default=False)
 
 
 def app_context(ctx: click.Context) -> AppContext:

@@ -648,3 +648,19 @@ def test_export_reports_statements_a_conflicting_schema_lacks(tmp_path: Path) ->
     assert "shown as Company, whose entity lacks Birth date (1)" in out and "1990" in out
     code, out = run("export", *args, "--format", "statements", "-o", str(tmp_path / "s.csv"))
     assert code == 0 and "3 statements" in out
+
+
+def test_errors_under_json_are_json_on_stdout(tmp_path: Path) -> None:
+    """With --json a program reads the error too: one JSON document on standard output
+    (kind, exit code, message, what to do), the person's text on standard error."""
+    db = _store(tmp_path)
+    args = ["entity", "nope", "--db", db, "--as", "us-atf-analyst", "--reason", "r"]
+    result = CliRunner().invoke(cli, [*args, "--json"], catch_exceptions=False)
+    assert result.exit_code == 4
+    error = json.loads(result.stdout)["error"]
+    assert error["kind"] == "NotFound" and error["exit_code"] == 4
+    assert "nope" in error["message"] and error["message"] in result.stderr
+    plain = CliRunner().invoke(cli, args, catch_exceptions=False)  # the same process after
+    assert plain.exit_code == 4 and plain.stdout == "" and "nope" in plain.stderr
+    spanish = CliRunner().invoke(cli, ["--lang", "es", *args, "--json"])
+    assert json.loads(spanish.stdout)["error"]["message"].startswith("No ")
