@@ -337,9 +337,10 @@ def stats(ctx: click.Context) -> None:
     counts = view.counts()
     data = {
         "principal": app.settings.principal,
-        "entities_by_schema": counts.entities_by_schema,
-        "statements_by_dataset": counts.statements_by_dataset,
-        "entities_by_dataset": counts.entities_by_dataset,
+        # keys sorted: the same document from SQLite and PostgreSQL (their GROUP BY orders differ)
+        "entities_by_schema": dict(sorted(counts.entities_by_schema.items())),
+        "statements_by_dataset": dict(sorted(counts.statements_by_dataset.items())),
+        "entities_by_dataset": dict(sorted(counts.entities_by_dataset.items())),
     }
 
     def human() -> None:
