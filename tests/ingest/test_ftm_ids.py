@@ -99,6 +99,12 @@ PARITY_CASES = {
         "{schema: Person, keys: [id], properties: {name: {column: a}, "
         'notes: {template: "{{a}}\\n{{b}}\\t"}}}',
     ),
+    # a quoted value after the delimiter and spaces: FtM's csv reader skips the spaces and
+    # reads the quotes (`skipinitialspace`); one holding the delimiter too
+    "space-before-quote": (
+        'id,n,note\n1,Juan, "El Jefe"\n2,Ana,  "Dos ""x"""\n3,Luz,x "y"\n4,Sol, "a, b"\n',
+        "{schema: Person, keys: [note], properties: {name: {column: n}, notes: {column: note}}}",
+    ),
     # a key_literal that YAML reads as a number or a time is hashed as FtM writes it
     "key-literal-float": (
         "id,n\n1,Juan\n",

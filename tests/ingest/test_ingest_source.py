@@ -109,6 +109,18 @@ def test_an_empty_file_and_an_unclosed_quote_are_named(tmp_path: Path) -> None:
     assert _load(path, ["a", "b"])[1][-1] == (2, "2", "last\nvalue")
 
 
+def test_a_quoted_value_after_a_space_is_read_as_ftm_reads_it(tmp_path: Path) -> None:
+    """`a, "b"`: Python's csv module (FtM's reader, `skipinitialspace`) reads `b`; Arrow
+    would keep the quotes. Both readers, whole and streamed, read it as FtM does."""
+    path = tmp_path / "a.csv"
+    path.write_text('a,b\n1, "El Jefe"\n2,  "x ""y"""\n3,x "y"\n', encoding="utf-8")
+    for stream in (False, True):
+        con = duckdb.connect()
+        load_source(con, SourceSpec(path), ["a", "b"], stream=stream)
+        got = con.sql(f'SELECT "{sanitized_name("b")}" FROM src ORDER BY _row').fetchall()
+        assert [v for (v,) in got] == ["El Jefe", 'x "y"', 'x "y"'], stream
+
+
 def test_a_lone_carriage_return_is_named(tmp_path: Path) -> None:
     """A carriage return with no line feed after it, in a file of LF lines, loses DuckDB's
     parser ("state machine reached an invalid state"): the error names its line."""

@@ -115,13 +115,33 @@ _EMPTY = pa.Array.from_buffers(pa.string(), 1, [None, pa.py_buffer(bytes(8)), pa
 _NULL = pa.nulls(1, pa.string())[0]
 
 
-def sanitize_array(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+# a CSV value written after the delimiter and a space, quoted: `a, "b, c"` (Python's csv
+# module as FtM reads CSV, `skipinitialspace`, reads it as `b, c`; Arrow keeps the quotes)
+_SPACED_QUOTED = r'^ +"(?:[^"]|"")*"$'
+
+
+def _unquoted(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """`values` with each `_SPACED_QUOTED` one read as its quoted text (`""` a quote)."""
+    spaced = pc.match_substring_regex(values, _SPACED_QUOTED)
+    if not pc.any(spaced).as_py():
+        return values
+    inner = pc.replace_substring_regex(values, r'^ +"(.*)"$', r"\1")
+    return pc.if_else(spaced, pc.replace_substring(inner, '""', '"'), values)
+
+
+def sanitize_array(
+    values: pa.Array | pa.ChunkedArray, unquote: bool = False
+) -> pa.Array | pa.ChunkedArray:
     """FtM's `sanitize_text` of every value, vectorised with Arrow (the same rule as
     `Cleaner.sanitize_columns`): printable-ASCII values are stripped of spaces, empty → NULL;
     every other distinct value is sanitized once by FtM. A column that needs neither is
     returned as it is (no copy)."""
+    lead = pc.starts_with(values, " ")
+    if unquote and pc.any(lead).as_py():  # `unquote`: CSV text (see `_SPACED_QUOTED`)
+        values = _unquoted(values)
+        lead = pc.starts_with(values, " ")
     printable = pc.ascii_is_printable(values)
-    padded = pc.or_(pc.starts_with(values, " "), pc.ends_with(values, " "))
+    padded = pc.or_(lead, pc.ends_with(values, " "))
     fast = pc.utf8_trim(values, " ") if pc.any(padded).as_py() else values
     empty = pc.equal(fast, _EMPTY)
     if pc.any(empty).as_py():

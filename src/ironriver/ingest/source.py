@@ -321,7 +321,9 @@ def _load(
     """`load_source` of the UTF-8 file at `path`."""
     if stream:
         return _load_streamed(con, path, spec, refs, table)
-    data = _with_sanitized(_read(con, path, spec, refs), refs, spec.null_values)
+    data = _with_sanitized(
+        _read(con, path, spec, refs), refs, spec.null_values, unquote=spec.kind == "csv"
+    )
     if materialize:
         # DuckDB's order-keeping insert is slow over small batches: hand it row groups
         data = data.combine_chunks()
@@ -365,14 +367,14 @@ def _load_streamed(
         batches = _stream_csv_arrow(path, spec, refs)
         if batches is not None:
             try:
-                return _append(con, table, batches, refs, spec.null_values)
+                return _append(con, table, batches, refs, spec)
             except (pa.ArrowException, OSError, UnicodeDecodeError):
                 drop_source(con, table)  # DuckDB's reader words the error (with the line)
     raw, sql = _raw_table(con, path, spec, refs)
     reader = con.cursor()  # a second connection reads `raw` while `con` fills `table`
     try:
         batches = reader.sql(sql).to_arrow_reader(_BATCH_ROWS)
-        return _append(con, table, batches, refs, spec.null_values)
+        return _append(con, table, batches, refs, spec)
     finally:
         reader.close()
         con.execute(f"DROP TABLE {raw}")
@@ -383,15 +385,17 @@ def _append(
     table: str,
     batches: pa.RecordBatchReader,
     refs: list[str],
-    null_values: tuple[str, ...] = (),
+    spec: SourceSpec,
 ) -> int:
-    """Create `table` from `batches` plus their sanitised columns; return its rows. The next
-    batches are read and sanitised in the background while DuckDB stores the current one."""
+    """Create `table` from `batches` of the file of `spec` plus their sanitised columns;
+    return its rows. The next batches are read and sanitised in the background while DuckDB
+    stores the current one."""
     name = f"_{table}_batch"
-    con.register(name, _with_sanitized(batches.schema.empty_table(), refs, null_values))
-    groups = prefetch(
-        _grouped(batches, _STREAM_ROWS), lambda group: _with_sanitized(group, refs, null_values)
+    sanitized = partial(
+        _with_sanitized, refs=refs, null_values=spec.null_values, unquote=spec.kind == "csv"
     )
+    con.register(name, sanitized(batches.schema.empty_table()))
+    groups = prefetch(_grouped(batches, _STREAM_ROWS), sanitized)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS FROM {ident(name)}")
         rows = 0
@@ -602,11 +606,14 @@ def _grouped(batches: pa.RecordBatchReader, rows: int) -> Iterator[pa.Table]:
         yield pa.Table.from_batches(pending, batches.schema)
 
 
-def _with_sanitized(data: pa.Table, refs: list[str], null_values: tuple[str, ...] = ()) -> pa.Table:
+def _with_sanitized(
+    data: pa.Table, refs: list[str], null_values: tuple[str, ...] = (), unquote: bool = False
+) -> pa.Table:
     """`data` plus `sanitized_name(c)` for every column `c` of `refs`, where a sanitised
     value among `null_values` (the mapping's markers of "no value") is NULL; without its
     rows that have no value in any column of `refs` (`,,,` reads as a blank line does, as a
-    spreadsheet's empty row: no record)."""
+    spreadsheet's empty row: no record). `unquote`: the text is a CSV file's (see
+    `clean.sanitize_array`)."""
     if not refs:
         return data
     blank = pc.is_null(data.column(refs[0]))  # no value in any column read: no record
@@ -616,7 +623,9 @@ def _with_sanitized(data: pa.Table, refs: list[str], null_values: tuple[str, ...
         data = data.filter(pc.invert(blank))
     # Arrow's kernels release the GIL: sanitize the columns side by side.
     with ThreadPoolExecutor(max_workers=min(len(refs), os.cpu_count() or 1)) as pool:
-        clean = list(pool.map(sanitize_array, [data.column(ref) for ref in refs]))
+        clean = list(
+            pool.map(partial(sanitize_array, unquote=unquote), [data.column(ref) for ref in refs])
+        )
     nulls = pa.array(null_values, pa.string())
     for ref, values in zip(refs, clean, strict=True):
         if null_values:
