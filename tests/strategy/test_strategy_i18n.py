@@ -58,3 +58,44 @@ def test_tables_show_spanish_headings_and_texts() -> None:
         assert table.iloc[0].tolist() == ["status-quo", "integrantes, enero de 2022", 1.0, "Sí"]
         assert heading("deaths_change_2032_pct") == "cambio muertes 2032 (%)"
         assert get_scenario("status-quo").description_in() == "continúan las tasas de 2012-2021"
+
+
+def test_the_optimisers_outcome_is_ours_in_both_languages(runner: CliRunner) -> None:
+    """SciPy's termination text is English only: tables say how the fit ended in our words;
+    --json keeps SciPy's text and status."""
+    import json
+
+    es = runner.invoke(cli, ["--lang", "es", "strategy", "calibrate", "--max-evals", "1"])
+    assert es.exit_code == 0, es.output
+    assert "Optimizador: se detuvo al llegar al límite de corridas del modelo" in es.output
+    assert "function evaluations" not in es.output
+    en = runner.invoke(cli, ["strategy", "calibrate", "--max-evals", "1"])
+    assert "Optimiser: stopped at the limit of model runs before converging" in en.output
+    data = json.loads(
+        runner.invoke(cli, ["strategy", "calibrate", "--max-evals", "1", "--json"]).output
+    )
+    assert data["status"] == 0
+    assert data["message"] == "The maximum number of function evaluations is exceeded."
+
+
+def test_every_optimiser_status_has_our_words() -> None:
+    from ironriver.strategy.calibrate import OUTCOMES
+
+    assert sorted(OUTCOMES) == [0, 1, 2, 3, 4]
+    assert OUTCOMES[2].render("es") == "convergió: el ajuste dejó de mejorar (ftol)"
+
+
+def test_a_scenario_changed_by_levers_reads_as_words(runner: CliRunner) -> None:
+    import json
+
+    changed = get_scenario("status-quo").with_levers(recruitment=0.5)
+    assert changed.name == "status-quo+levers"
+    assert changed.label_in("en") == "status-quo with levers"
+    assert changed.label_in("es") == "status-quo con palancas"
+    assert get_scenario("status-quo").label_in("es") == "status-quo"
+    args = ["strategy", "run", "--years", "1", "--recruitment", "0.5"]
+    es = runner.invoke(cli, ["--lang", "es", *args])
+    assert es.output.startswith("Escenario status-quo con palancas: modificado")
+    assert "+levers" not in es.output
+    data = json.loads(runner.invoke(cli, [*args, "--json"]).output)
+    assert data["scenario"]["name"] == "status-quo+levers"

@@ -25,7 +25,7 @@ from scipy.interpolate import CubicSpline
 from scipy.optimize import least_squares
 
 from ironriver.errors import StrategyOptionError
-from ironriver.i18n import msg
+from ironriver.i18n import Msg, msg
 from ironriver.strategy.model import Array, Rates, integrate, observe
 from ironriver.strategy.network import CartelNetwork, load_network, read_data_file
 from ironriver.strategy.parameters import DEATH_SHARE, PAPER_PARAMETERS, ModelParameters
@@ -74,7 +74,22 @@ class Calibration:
     paper_fit: dict[str, float]
     curve: pd.DataFrame  # week, date, target, fitted, paper
     success: bool
-    message: str
+    message: str  # SciPy's own text (English), kept for --json and logs
+    status: int  # SciPy's status: 0 stopped at max_nfev, 1-4 converged
+
+    def outcome(self) -> Msg:
+        """How the fit ended, in our words (SciPy's `message` is English only)."""
+        return OUTCOMES.get(self.status) or msg("stopped: {message}", message=self.message)
+
+
+#: `least_squares`'s statuses (its `TERMINATION_MESSAGES`) in our words.
+OUTCOMES: dict[int, Msg] = {
+    0: msg("stopped at the limit of model runs before converging (raise --max-evals to go on)"),
+    1: msg("converged: the gradient is near zero (gtol)"),
+    2: msg("converged: the fit stopped improving (ftol)"),
+    3: msg("converged: the parameters stopped changing (xtol)"),
+    4: msg("converged: the fit stopped improving and the parameters stopped changing (ftol, xtol)"),
+}
 
 
 def fit_quality(model: Array, target: Array) -> dict[str, float]:
@@ -156,4 +171,5 @@ def calibrate(network: CartelNetwork | None = None, max_nfev: int = 60) -> Calib
         curve=curve,
         success=bool(result.success),
         message=str(result.message),
+        status=int(result.status),
     )

@@ -57,7 +57,7 @@ def scenario_chart(
         (axes[0], "members", t("cartel members")),
         (axes[1], "deaths_per_week", t("deaths per week")),
     ):
-        ax.plot(series["date"], series[column], color="tab:red", label=sim.scenario.name)
+        ax.plot(series["date"], series[column], color="tab:red", label=sim.scenario.label_in())
         if band is not None:
             ax.fill_between(
                 band["date"],
@@ -82,7 +82,7 @@ def scenario_chart(
         axes[2].legend(loc="upper left", fontsize="small", ncol=2)
     title = t(
         "Scenario {name}: {description}",
-        name=sim.scenario.name,
+        name=sim.scenario.label_in(),
         description=sim.scenario.description_in(),
     )
     # a scenario changed by lever flags is described at length: wrap rather than clip
@@ -98,8 +98,8 @@ def compare_chart(sims: list[Simulation], path: Path) -> Path:
     fig, axes = plt.subplots(2, 1, figsize=(9, 8), sharex=True)
     for sim in sims:
         series = sim.series()
-        axes[0].plot(series["date"], series["members"], label=sim.scenario.name)
-        axes[1].plot(series["date"], series["deaths_per_week"], label=sim.scenario.name)
+        axes[0].plot(series["date"], series["members"], label=sim.scenario.label_in())
+        axes[1].plot(series["date"], series["deaths_per_week"], label=sim.scenario.label_in())
     axes[0].set_ylabel(t("cartel members"))
     axes[1].set_ylabel(t("deaths per week"))
     for ax in axes:

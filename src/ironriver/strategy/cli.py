@@ -275,7 +275,7 @@ def run(
     click.echo(
         t(
             "Scenario {name}: {description}",
-            name=scenario.name,
+            name=scenario.label_in(),
             description=scenario.description_in(),
         )
     )
@@ -374,6 +374,7 @@ def calibrate(max_evals: int, as_json: bool, chart: Path | None) -> None:
                     "paper_fit": result.paper_fit,
                     "success": result.success,
                     "message": result.message,
+                    "status": result.status,
                     "declared_parameters": [vars(p) for p in all_parameters()],
                 }
             )
@@ -383,7 +384,7 @@ def calibrate(max_evals: int, as_json: bool, chart: Path | None) -> None:
     click.echo("\n" + t("Fit to weekly deaths 2012-2021 (fitted | paper parameters):"))
     for key, value in result.fit.items():
         click.echo(f"  {heading(key):24s} {value:10.3f} | {result.paper_fit[key]:10.3f}")
-    click.echo(t("Optimiser: {message}", message=result.message))
+    click.echo(t("Optimiser: {outcome}", outcome=result.outcome()))
 
 
 @strategy.command("sweep")

@@ -12,9 +12,10 @@ common 2012-2021 history:
 
 `Scenario.with_levers` applies command-line flags on top of a named scenario: the
 multipliers multiply, interdicted shares combine as successive filters
-(1 - (1 - a)(1 - b)), splits are added. A scenario so changed is named `<name>+levers` and
-keeps its changes in words (`changes`): its description is those changes and the levers in
-effect, not the named scenario's.
+(1 - (1 - a)(1 - b)), splits are added. A scenario so changed is named `<name>+levers` (the
+name `--json` writes; people read `label_in`: "status-quo with levers", "status-quo con
+palancas") and keeps its changes in words (`changes`): its description is those changes and
+the levers in effect, not the named scenario's.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ from ironriver.strategy.parameters import (
     MAX_INCAPACITATION,
     MAX_RECRUITMENT,
 )
+
+#: The suffix of a scenario changed by lever flags (`Scenario.with_levers`).
+LEVERS_SUFFIX = "+levers"
 
 
 def _check_share(share: float) -> None:
@@ -97,6 +101,14 @@ class Scenario:
                 ),
                 hint=msg("It is the share of lethality removed if every gun were stopped."),
             )
+
+    def label_in(self, lang: Lang | None = None) -> str:
+        """The name as a reader sees it: a named scenario's own name (what `--scenario`
+        takes), one changed by lever flags in words ("status-quo with levers")."""
+        if self.changes and self.name.endswith(LEVERS_SUFFIX):
+            base = self.name.removesuffix(LEVERS_SUFFIX)
+            return msg("{name} with levers", name=base).render(lang or current_lang())
+        return self.name
 
     def description_in(self, lang: Lang | None = None) -> str:
         """The description in `lang` (default: the current language): the built-in
@@ -168,7 +180,7 @@ class Scenario:
             changes.append(msg("faction rivalry {rivalry:g}", rivalry=faction_rivalry))
         return replace(
             self,
-            name=self.name + ("+levers" if changes and not self.changes else ""),
+            name=self.name + (LEVERS_SUFFIX if changes and not self.changes else ""),
             changes=self.changes + tuple(changes),
             recruitment=self.recruitment * recruitment,
             incapacitation=self.incapacitation * incapacitation,
