@@ -388,3 +388,15 @@ def test_the_glossary_holds_in_every_catalog() -> None:
     ]
     assert hint.startswith("Una carga nunca cambia la marca TLP de datos ya almacenados")
     assert "cargue con un nombre de conjunto de datos nuevo" in hint
+
+
+def test_world_generate_counts_its_years_without_a_parenthesised_plural() -> None:
+    from ironriver.i18n import nt
+
+    one = "simulating the truth: scale {scale}, {years} year"
+    many = "simulating the truth: scale {scale}, {years} years"
+    assert nt(one, many, 1, "en", scale=0.01, years=1).endswith("0.01, 1 year")
+    assert nt(one, many, 1, "es", scale=0.01, years=1).endswith("escala 0.01, 1 año")
+    assert nt(one, many, 3, "es", scale=0.01, years=3).endswith("escala 0.01, 3 años")
+    source = Path(__file__).parents[1] / "src" / "ironriver" / "world" / "generate.py"
+    assert "year(s)" not in source.read_text(encoding="utf-8")

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ironriver.errors import WorldError, WorldOptionError
-from ironriver.i18n import msg
+from ironriver.i18n import msg, nmsg
 from ironriver.progress import Progress, no_progress
 from ironriver.scratch import HeldInterrupts, owner_tag, sweep
 from ironriver.world import (
@@ -233,8 +233,10 @@ def generate_world(config: WorldConfig, progress: Progress = no_progress) -> Wor
     try:
         staged.root.mkdir(parents=True)
         progress(
-            msg(
-                "simulating the truth: scale {scale}, {years} year(s)",
+            nmsg(
+                "simulating the truth: scale {scale}, {years} year",
+                "simulating the truth: scale {scale}, {years} years",
+                config.years,
                 scale=config.scale,
                 years=config.years,
             )
