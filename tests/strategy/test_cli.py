@@ -162,7 +162,7 @@ def test_json_output_never_holds_nan_or_infinity() -> None:
 def test_run_header_describes_the_levers_run(runner: CliRunner) -> None:
     result = runner.invoke(strategy, ["run", "--recruitment", "0.5", "--years", "1"])
     header = result.output.splitlines()[0]
-    assert header.startswith("Scenario status-quo+levers: modified (recruitment x0.5)")
+    assert header.startswith("Scenario status-quo with levers: modified (recruitment x0.5)")
     assert "rates continue" not in header
     data = _json(runner, "run", "--scenario", "interdiction-50", "--elasticity", "1", "--json")
     scenario = data["scenario"]

@@ -42,7 +42,7 @@ def test_strategy_help_in_spanish(runner: CliRunner) -> None:
     assert "Cartel dynamics" in english.output
 
 
-def test_tables_show_spanish_headings_and_texts() -> None:
+def test_tables_show_headings_and_texts_in_words_in_both_languages() -> None:
     frame = pd.DataFrame(
         {
             "scenario": ["status-quo"],
@@ -51,13 +51,66 @@ def test_tables_show_spanish_headings_and_texts() -> None:
             "ok": [True],
         }
     )
-    assert shown(frame) is frame  # English: the column names are the headings
+    english = shown(frame)
+    assert list(english.columns) == ["scenario", "quantity", "members 2027", "in range"]
+    assert english.iloc[0].tolist() == ["status-quo", "members, January 2022", 1.0, "yes"]
+    assert list(frame.columns)[-1] == "ok"  # the frame itself (what --json writes) is kept
     with use_lang("es"):
         table = shown(frame)
         assert list(table.columns) == ["escenario", "cantidad", "integrantes 2027", "en rango"]
-        assert table.iloc[0].tolist() == ["status-quo", "integrantes, enero de 2022", 1.0, "Sí"]
-        assert heading("deaths_change_2032_pct") == "cambio muertes 2032 (%)"
+        assert table.iloc[0].tolist() == ["status-quo", "integrantes, enero de 2022", 1.0, "sí"]
+        assert heading("deaths_change_2032_pct") == "cambio en muertes 2032 (%)"
         assert get_scenario("status-quo").description_in() == "continúan las tasas de 2012-2021"
+    for key, word in (
+        ("members_change_2027_pct", "members change 2027 (%)"),
+        ("january_2027_pct", "January 2027 (%)"),
+        ("share_interdicted", "share interdicted"),
+        ("rmse_deaths_per_week", "RMSE deaths/week"),
+    ):
+        assert heading(key) == word
+
+
+def test_yes_no_is_one_style_per_language() -> None:
+    from ironriver.model.labels import yes_no
+
+    assert [yes_no(True, "en"), yes_no(False, "en")] == ["yes", "no"]
+    assert [yes_no(True, "es"), yes_no(False, "es")] == ["sí", "no"]
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_strategy_tables_say_yes_no_and_words_not_machine_keys(
+    runner: CliRunner, lang: str
+) -> None:
+    out = runner.invoke(cli, ["--lang", lang, "strategy", "reproduce"]).output
+    yes, ours = ("yes", "this model") if lang == "en" else ("sí", "este modelo")
+    assert f" {yes}\n" in out and ours in out
+    for machine in ("True", "Sí", "nuestro", "january_2027_pct", "deaths_per_week"):
+        assert machine not in out
+    calibration = runner.invoke(
+        cli, ["--lang", lang, "strategy", "calibrate", "--max-evals", "1"]
+    ).output
+    assert (" no\n" in calibration) and "False" not in calibration and " No\n" not in calibration
+    sweep = runner.invoke(cli, ["--lang", lang, "strategy", "sweep", "--years", "1"]).output
+    assert "share_interdicted" not in sweep and "members_change_2023_pct" not in sweep
+    compare = runner.invoke(cli, ["--lang", lang, "strategy", "compare", "--years", "5"]).output
+    assert "members_change_2027_pct" not in compare
+
+
+def test_counts_of_people_print_as_whole_numbers(runner: CliRunner) -> None:
+    import re
+
+    run = runner.invoke(cli, ["strategy", "run", "--years", "1"]).output
+    groups = run.split("Largest groups at the end:")[1]
+    assert re.search(r"^CJNG +\d+$", groups, re.MULTILINE), groups
+    assert re.search(r"^2022-01-01 +\d+ +\d+\.\d", run, re.MULTILINE), run
+    compare = runner.invoke(cli, ["strategy", "compare", "--years", "5"]).output
+    row = next(line for line in compare.splitlines() if line.startswith("members 2027"))
+    assert all(cell.isdigit() for cell in row.split()[2:]), row
+    rates = next(line for line in compare.splitlines() if line.startswith("deaths/week 2027"))
+    assert "." in rates  # a rate keeps its decimal
+    out = runner.invoke(cli, ["strategy", "reproduce"]).output
+    members = next(line for line in out.splitlines() if "members, January 2022" in line)
+    assert re.search(r"January 2022 +\d+ ", members), members
 
 
 def test_the_optimisers_outcome_is_ours_in_both_languages(runner: CliRunner) -> None:

@@ -9,6 +9,8 @@ account"; `ftm.po`, collected by `ftm_label_texts`). Tables for people show labe
 
 An entity with no name (nor other caption property) has FtM's English label of its schema as
 its caption ("Membership"): `shown_caption` puts that one in the reader's language.
+
+A yes/no cell of a table reads "yes"/"no" ("sí"/"no"), never Python's `True`: `yes_no`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from ironriver.i18n import Lang, current_lang, marked, translate
+from ironriver.i18n import Lang, current_lang, marked, t, translate
 
 # the keys of our schema YAML whose texts people read
 _TEXT_KEYS = ("label", "plural", "description")
@@ -110,6 +112,12 @@ def type_label(name: str, lang: Lang | None = None) -> str:
         return name
     label = _text(str(ftm_type.label), lang)  # the English text (FtM marks it with N_)
     return label if label[1:2].isupper() else label[:1].lower() + label[1:]
+
+
+def yes_no(value: bool, lang: Lang | None = None) -> str:
+    """A yes/no value as a table shows it, one style in each language: "yes"/"no",
+    "sí"/"no" (lowercase, like any other cell)."""
+    return t("yes", lang) if value else t("no", lang)
 
 
 def ftm_label_texts() -> Iterator[tuple[str, str]]:

@@ -18,6 +18,7 @@ from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from ironriver.errors import StrategyError
 from ironriver.i18n import Msg, current_lang, msg, render, t, translate
+from ironriver.model.labels import yes_no
 from ironriver.strategy.calibrate import calibrate as run_calibration
 from ironriver.strategy.decapitation import Split
 from ironriver.strategy.evaluate import (
@@ -69,45 +70,46 @@ def _json_text(payload: dict[str, Any]) -> str:
         ) from None
 
 
-# Table columns as a reader sees them (JSON keeps the column names, which are the English).
+# Table columns as a reader sees them, in words (JSON keeps the column names).
 HEADINGS: dict[str, Msg] = {
     "date": msg("date"),
     "members": msg("members"),
-    "deaths_per_week": msg("deaths_per_week"),
-    "recruits_per_week": msg("recruits_per_week"),
-    "incapacitated_per_week": msg("incapacitated_per_week"),
+    "deaths_per_week": msg("deaths/week"),
+    "recruits_per_week": msg("recruits/week"),
+    "incapacitated_per_week": msg("incapacitated/week"),
     "scenario": msg("scenario"),
-    "total_deaths_from_2022": msg("total_deaths_from_2022"),
+    "total_deaths_from_2022": msg("total deaths from 2022"),
     "parameter": msg("parameter"),
     "fitted": msg("fitted"),
     "paper": msg("paper"),
     "lower": msg("lower"),
     "upper": msg("upper"),
-    "at_bound": msg("at_bound"),
+    "initial_members": msg("initial members"),
+    "at_bound": msg("at bound"),
     "elasticity": msg("elasticity"),
-    "share_interdicted": msg("share_interdicted"),
-    "lethality_factor": msg("lethality_factor"),
+    "share_interdicted": msg("share interdicted"),
+    "lethality_factor": msg("lethality factor"),
     "quantity": msg("quantity"),
-    "ours": msg("ours"),
-    "accepted": msg("accepted"),
-    "ok": msg("ok"),
-    "january_2027_pct": msg("january_2027_pct"),
-    "mean_2027_pct": msg("mean_2027_pct"),
-    "rmse_deaths_per_week": msg("rmse_deaths_per_week"),
-    "r2": msg("r2"),
-    "mape_percent": msg("mape_percent"),
-    "bias_deaths_per_week": msg("bias_deaths_per_week"),
+    "ours": msg("this model"),
+    "accepted": msg("accepted range"),
+    "ok": msg("in range"),
+    "january_2027_pct": msg("January 2027 (%)"),
+    "mean_2027_pct": msg("mean 2027 (%)"),
+    "rmse_deaths_per_week": msg("RMSE deaths/week"),
+    "r2": msg("R²"),
+    "mape_percent": msg("MAPE (%)"),
+    "bias_deaths_per_week": msg("bias deaths/week"),
 }
 YEAR_HEADINGS: tuple[tuple[re.Pattern[str], Callable[[str], Msg]], ...] = (
-    (re.compile(r"members_(\d{4})"), lambda y: msg("members_{year}", year=y)),
-    (re.compile(r"deaths_per_week_(\d{4})"), lambda y: msg("deaths_per_week_{year}", year=y)),
+    (re.compile(r"members_(\d{4})"), lambda y: msg("members {year}", year=y)),
+    (re.compile(r"deaths_per_week_(\d{4})"), lambda y: msg("deaths/week {year}", year=y)),
     (
         re.compile(r"members_change_(\d{4})_pct"),
-        lambda y: msg("members_change_{year}_pct", year=y),
+        lambda y: msg("members change {year} (%)", year=y),
     ),
     (
         re.compile(r"deaths_change_(\d{4})_pct"),
-        lambda y: msg("deaths_change_{year}_pct", year=y),
+        lambda y: msg("deaths change {year} (%)", year=y),
     ),
 )
 
@@ -125,31 +127,63 @@ def heading(column: object) -> str:
 
 
 def _cell(value: object) -> object:
-    """A table cell as a reader sees it: yes/no, a column name as its heading, a text the
-    library marked for translation (descriptions, quantities) translated; data as it is."""
+    """A table cell as a reader sees it: yes/no (`yes_no`), a column name as its heading, a
+    text the library marked for translation (descriptions, quantities) translated; data as it
+    is."""
     if isinstance(value, bool):
-        return t("True") if value else t("False")
+        return yes_no(value)
     if isinstance(value, str):
         return heading(value) if value in HEADINGS else translate(value, current_lang())
     return value
 
 
 def shown(frame: pd.DataFrame) -> pd.DataFrame:
-    """`frame` for a person: headings and texts in the current language (numbers as they
-    are). English leaves it unchanged: the column names are the English headings."""
-    if current_lang() == "en":
-        return frame
+    """`frame` for a person: headings and texts in the current language, in words (numbers
+    as they are; `--json` keeps the column names)."""
     out = frame.copy()
     for column in out.columns:
         values = out[column]
         if is_bool_dtype(values) or not is_numeric_dtype(values):
-            out[column] = values.map(_cell)
+            # (not `map`: it would make floats again of whole counts in a mixed column)
+            out[column] = pd.Series([_cell(v) for v in values], index=out.index, dtype=object)
     out.columns = pd.Index([heading(c) for c in out.columns])
+    return out
+
+
+#: Columns that count people (members, deaths in all): shown as whole numbers.
+COUNT_COLUMNS = re.compile(r"members(_\d{4})?|total_deaths_from_2022")
+
+
+def _whole(value: object) -> object:
+    """A count as a whole number (a model count is an expected value: 24458.3 people read as
+    24458); NaN as it is."""
+    if isinstance(value, float) and math.isnan(value):
+        return value
+    return round(float(value))  # type: ignore[arg-type]
+
+
+def whole_counts(frame: pd.DataFrame, rows: pd.Series | None = None) -> pd.DataFrame:
+    """`frame` with its counts of people as whole numbers: the columns named as counts
+    (`COUNT_COLUMNS`), and when `rows` (a boolean mask) is given, every number of those rows
+    (a table whose rows are quantities, e.g. a transposed one)."""
+    out = frame.copy()
+    for column in out.columns:
+        if COUNT_COLUMNS.fullmatch(str(column)):
+            out[column] = out[column].map(_whole).astype(object)
+    if rows is not None and rows.any():
+        for column in out.columns:
+            if is_numeric_dtype(out[column]) and not is_bool_dtype(out[column]):
+                out[column] = pd.Series(
+                    [_whole(v) if r else v for v, r in zip(out[column], rows, strict=True)],
+                    index=out.index,
+                    dtype=object,
+                )
     return out
 
 
 def shown_reproduction(table: pd.DataFrame) -> pd.DataFrame:
     """`reproduction()`'s table for a person: its texts (one row per headline) translated."""
+    table = whole_counts(table, pd.Series([h.count for h in HEADLINES], index=table.index))
     texts = table.assign(
         quantity=[render(h.label) for h in HEADLINES],
         paper=[render(h.paper_text) for h in HEADLINES],
@@ -163,7 +197,7 @@ def _yearly(sim: Simulation) -> pd.DataFrame:
     rows = [week_of(y) for y in range(2012, 2013 + sim.weeks // 52)]
     table = series.iloc[rows].drop(columns=["week"]).copy()
     table["date"] = table["date"].dt.strftime("%Y-%m-%d")
-    return table.round(1)
+    return whole_counts(table.round(1))
 
 
 @click.group("strategy")
@@ -281,7 +315,7 @@ def run(
     )
     click.echo(shown(_yearly(sim)).to_string(index=False))
     click.echo("\n" + t("Largest groups at the end:"))
-    click.echo(final.head(10).round(0).to_string())
+    click.echo(final.head(10).round(0).astype(int).to_string())
     if band is not None:
         last = band.iloc[-1]
         click.echo(
@@ -332,6 +366,8 @@ def compare(names: tuple[str, ...], years: int, as_json: bool, chart: Path | Non
         click.echo(_json_text({"years": years, "scenarios": _records(table)}))
         return
     wide = table.drop(columns=["description"]).set_index("scenario").T.round(1)
+    counts = pd.Series([bool(COUNT_COLUMNS.fullmatch(r)) for r in wide.index], index=wide.index)
+    wide = whole_counts(wide, counts)
     wide.index = pd.Index([heading(c) for c in wide.index])
     wide.columns.name = heading("scenario")
     click.echo(wide.to_string())
@@ -433,4 +469,5 @@ def reproduce(runs: int, as_json: bool) -> None:
         click.echo(
             "\n" + t("Monte Carlo, {runs} runs (Poisson sizes, parameter ranges):", runs=runs)
         )
-        click.echo(shown(band.round(1)).to_string(index=False))
+        members = band["quantity"] == str(HEADLINES[0].label)  # members, January 2022
+        click.echo(shown(whole_counts(band.round(1), members)).to_string(index=False))

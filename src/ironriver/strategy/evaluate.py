@@ -27,6 +27,7 @@ class Headline:
     paper_text: Msg | str  # a str: no words to translate
     low: float
     high: float
+    count: bool = False  # a count of people (shown as a whole number)
 
     @property
     def quantity(self) -> str:
@@ -44,7 +45,9 @@ class Headline:
 
 
 HEADLINES: tuple[Headline, ...] = (
-    Headline(msg("members, January 2022"), msg("~175,000 (160-185k)"), 168_780, 179_220),
+    Headline(
+        msg("members, January 2022"), msg("~175,000 (160-185k)"), 168_780, 179_220, count=True
+    ),
     Headline(msg("recruits per week, mean 2012-2021"), "350-370", 350, 370),
     Headline(
         msg("status quo: members, Jan 2027 vs Jan 2022 (%)"), msg("about +{pct}%", pct=26), 20, 28
