@@ -400,3 +400,26 @@ def test_world_generate_counts_its_years_without_a_parenthesised_plural() -> Non
     assert nt(one, many, 3, "es", scale=0.01, years=3).endswith("escala 0.01, 3 años")
     source = Path(__file__).parents[1] / "src" / "ironriver" / "world" / "generate.py"
     assert "year(s)" not in source.read_text(encoding="utf-8")
+
+
+def test_clicks_path_errors_say_their_subject_with_its_article() -> None:
+    """Click's "File 'x' does not exist." reads "El archivo 'x' no existe." (not "Archivo 'x'
+    no existe."), "La ruta ...", "El directorio ..."; English stays click's."""
+    _, es = _run("--lang", "es", "ingest", "/no/such/mapping.yaml")
+    assert "El archivo '/no/such/mapping.yaml' no existe." in es
+    _, world = _run("--lang", "es", "eval", "world", "--world", "/no/such/world")
+    assert "La ruta '/no/such/world' no existe." in world
+    _, folder = _run("--lang", "es", "world", "report", "/no/such/world")
+    assert "El directorio '/no/such/world' no existe." in folder
+    _, en = _run("ingest", "/no/such/mapping.yaml")
+    assert "File '/no/such/mapping.yaml' does not exist." in en
+
+
+def test_first_name_reads_nombres_not_ftms_primer_nombre() -> None:
+    from ironriver.model.labels import ftm_translates, prop_label
+
+    assert ftm_translates("First name", "es")  # FtM's own catalog says "Primer nombre"...
+    assert prop_label("Person", "firstName", "es") == "Nombre(s)"  # ...we say this
+    assert prop_label("Individual", "firstName", "es") == "Nombre(s)"
+    assert prop_label("Person", "firstName", "en") == "First name"
+    assert prop_label("Person", "lastName", "es") == "Apellido"  # the others stay FtM's

@@ -21,7 +21,7 @@ from typing import Any
 
 import click
 
-from ironriver.i18n import LANGS, Lang, current_lang, t, translate
+from ironriver.i18n import LANGS, Lang, current_lang, marked, t, translate
 
 # click's modules that mark texts (`_winconsole` is Windows-only)
 CLICK_MODULES = (
@@ -37,6 +37,25 @@ CLICK_MODULES = (
     "click.utils",
 )
 HELP_OPTION = "Show this message and exit."
+
+# Click's `Path` errors start with the kind of path, title-cased ("File 'x' does not exist.");
+# Spanish says it with its article ("El archivo 'x' no existe.", "La ruta 'x' no existe."), so
+# that subject is a text of its own.
+PATH_SUBJECTS = {
+    "file": marked("File"),
+    "directory": marked("Directory"),
+    "path": marked("Path"),
+}
+PATH_MESSAGE = "{name} {filename!r} "  # how click's `Path` errors start
+
+
+def _path_subject(name: str) -> str:
+    """A `Path` error's `{name}` (click's "file", "directory" or "path", title-cased, in the
+    language click asked for it) as the subject of the sentence in the current language."""
+    for kind, subject in PATH_SUBJECTS.items():
+        if any(name.lower() == translate(kind, lang).lower() for lang in LANGS):
+            return translate(subject, current_lang())
+    return name
 
 
 class ClickText(str):
@@ -54,6 +73,12 @@ class ClickText(str):
 
     def __mod__(self, values: Any) -> str:
         return str(translate(self.english, current_lang()) % values)
+
+    def format(self, *args: object, **kwargs: object) -> str:
+        name = kwargs.get("name")
+        if self.english.startswith(PATH_MESSAGE) and isinstance(name, str):
+            kwargs["name"] = _path_subject(name)
+        return super().format(*args, **kwargs)
 
 
 def click_gettext(message: str) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from ironriver.i18n import Lang, current_lang, marked, t, translate
+from ironriver.i18n import Lang, current_lang, marked, pt, t, translate
 
 # the keys of our schema YAML whose texts people read
 _TEXT_KEYS = ("label", "plural", "description")
@@ -56,11 +56,22 @@ def ftm_translates(english: str, lang: Lang) -> bool:
     return str(_ftm_translation(lang).gettext(english)) != english
 
 
+def _instead_of_ftm(lang: Lang) -> dict[str, str]:
+    """FtM labels that FtM's own catalog translates but a Mexican reader says otherwise
+    (`ftm.po`, gettext context "instead of FtM's"): FtM's "Primer nombre" for firstName,
+    which holds every given name, is "Nombre(s)"."""
+    return {"First name": pt("instead of FtM's", "First name", lang)}
+
+
 def _text(english: str, lang: Lang) -> str:
-    """FtM's translation of `english`, else ours (our schemata), else `english`."""
+    """Our word for one of FtM's labels where we have one (`_instead_of_ftm`), else FtM's
+    translation of `english`, else ours (our schemata), else `english`."""
     english = english.strip()
     if lang == "en" or not english:
         return english
+    ours = _instead_of_ftm(lang).get(english)
+    if ours is not None:
+        return ours
     theirs = str(_ftm_translation(lang).gettext(english))
     return theirs if theirs != english else translate(english, lang)
 
