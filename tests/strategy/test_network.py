@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 from ironriver.errors import StrategyError
 from ironriver.strategy import CartelNetwork
@@ -60,3 +64,40 @@ def test_groups_sharing_a_short_name_stay_apart(network: CartelNetwork) -> None:
     assert network.index_of("tequileros (n10129)") == network.index_of("N10129")
     with pytest.raises(StrategyError, match=r"names 2 cartel groups: .*N10010.*N10129"):
         network.index_of("Tequileros")
+
+
+def test_groups_named_after_a_person_carry_the_worlds_neutral_label(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """No table, JSON or chart of the strategy model prints a real person's name from the
+    CIDE/BACRIM network: those groups carry the synthetic world's neutral labels; names of
+    organisations of public record stay."""
+    from ironriver.cli import cli
+    from ironriver.strategy.network import load_network, read_data_file
+    from ironriver.world.organisations import PERSON_NAMED
+    from ironriver.world.organisations import load_network as world_network
+
+    raw = read_data_file("BACRIM2020_Nodes.csv")
+    person = raw[raw["Node"].isin(PERSON_NAMED)]
+    real = set(person["Group"]) | set(person["ShortName"])
+    assert "Francisco Javier Arvizo Márquez, Jaguar" in real  # the shipped file as published
+    nodes = load_network().nodes.set_index("Node")
+    assert nodes.loc["N10056", "ShortName"] == "GD-10056"
+    assert nodes.loc["N10056", "Group"] == "Grupo delictivo 10056"
+    orgs = world_network()[0].set_index("org_id")
+    assert (nodes["Group"] == orgs.loc[nodes.index, "name"]).all()  # the world's own labels
+    assert not real & (set(nodes["Group"]) | set(nodes["ShortName"]))
+
+    chart = tmp_path / "run.svg"
+    args = ["strategy", "run", "--years", "1", "--split", "GD-10056:2@0"]
+    data = json.loads(runner.invoke(cli, [*args, "--json"]).output)
+    final = data["groups_final"]
+    assert {"CJNG", "Sinaloa", "GD-10056", "GD-10056 f2", "GD-10036"} <= set(final)
+    assert not real & set(final)
+    table = runner.invoke(cli, [*args, "--chart", str(chart)]).output
+    svg = chart.read_text(encoding="utf-8")
+    for name in real:
+        if len(name) >= 8:  # (short ones, "H", "Cano", are parts of other words)
+            assert name not in table and name not in svg
+            assert name not in json.dumps(data, ensure_ascii=False)
+    assert "CJNG" in table and "<!-- CJNG -->" in svg  # (the SVG keeps each text as a comment)

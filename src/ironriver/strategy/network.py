@@ -14,6 +14,13 @@ Conflict matrix (Prieto-Curiel et al. 2023):
 
 with W the symmetrised rivalry weights and A_i the total alliance weight of group i. Every
 pair of groups is in some conflict (the +1); rivalries raise it, alliances of i shelter i.
+
+Groups the network names after a person (a personal name, or one person's alias) carry the
+neutral label the synthetic world gives them ("Grupo delictivo 10056", "GD-10056": the world's
+`organisations.load_network` decides and labels; `neutral_names`) in everything this module
+holds, so no table, JSON or chart of the strategy model prints a real individual's name;
+organisation names of public record (CJNG, Sinaloa, ...) stay. The shipped files stay as
+published.
 """
 
 from __future__ import annotations
@@ -200,10 +207,25 @@ def _symmetric(edges: pd.DataFrame, index: dict[str, int], n: int) -> Matrix:
     return np.maximum(w, w.T)
 
 
+def neutral_names(nodes: pd.DataFrame) -> pd.DataFrame:
+    """`nodes` (Node, Group, ShortName, ...) with the names the synthetic world uses: a group
+    named after a person gets its neutral label (`ironriver.world.organisations`, which
+    decides which groups those are), every other group keeps its name."""
+    from ironriver.world.organisations import load_network as world_network
+
+    orgs = world_network()[0].set_index("org_id")
+    out = nodes.copy()
+    ids = out["Node"].astype(str)
+    out["Group"] = ids.map(orgs["name"]).fillna(out["Group"])
+    out["ShortName"] = ids.map(orgs["short_name"]).fillna(out["ShortName"])
+    return out
+
+
 @cache
 def load_network() -> CartelNetwork:
-    """The 2020 network of 150 groups, 92 rival pairs and 91 allied pairs, in rank order."""
-    nodes = read_data_file("BACRIM2020_Nodes.csv")
+    """The 2020 network of 150 groups, 92 rival pairs and 91 allied pairs, in rank order
+    (groups named after a person under a neutral label: `neutral_names`)."""
+    nodes = neutral_names(read_data_file("BACRIM2020_Nodes.csv"))
     index = {str(node): i for i, node in enumerate(nodes["Node"])}
     n = len(nodes)
     rivalry = _symmetric(read_data_file("BACRIM2020_Rivals.csv"), index, n)
