@@ -15,7 +15,8 @@ from ironriver.model.labels import (
 
 def test_ftm_schemata_use_ftms_catalog() -> None:
     assert schema_label("Person", "es") == "Persona"
-    assert prop_label("Individual", "firstName", "es") == "Primer nombre"  # inherited
+    assert prop_label("Individual", "lastName", "es") == "Apellido"  # inherited
+    assert prop_label("Individual", "firstName", "es") == "Nombre(s)"  # ours, not FtM's
     assert ftm_translates("Person", "es") and not ftm_translates("Firearm", "es")
 
 
