@@ -152,3 +152,8 @@ def test_a_scenario_changed_by_levers_reads_as_words(runner: CliRunner) -> None:
     assert "+levers" not in es.output
     data = json.loads(runner.invoke(cli, [*args, "--json"]).output)
     assert data["scenario"]["name"] == "status-quo+levers"
+
+
+def test_eval_strategy_prints_one_decimal_and_whole_counts(runner: CliRunner) -> None:
+    out = runner.invoke(cli, ["eval", "strategy"]).output
+    assert "358.8 " in out and "173837 " in out and "358.75" not in out

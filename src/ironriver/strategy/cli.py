@@ -182,8 +182,10 @@ def whole_counts(frame: pd.DataFrame, rows: pd.Series | None = None) -> pd.DataF
 
 
 def shown_reproduction(table: pd.DataFrame) -> pd.DataFrame:
-    """`reproduction()`'s table for a person: its texts (one row per headline) translated."""
-    table = whole_counts(table, pd.Series([h.count for h in HEADLINES], index=table.index))
+    """`reproduction()`'s table for a person: its texts (one row per headline) translated,
+    numbers to one decimal, counts whole."""
+    counts = pd.Series([h.count for h in HEADLINES], index=table.index)
+    table = whole_counts(table.round(1), counts)
     texts = table.assign(
         quantity=[render(h.label) for h in HEADLINES],
         paper=[render(h.paper_text) for h in HEADLINES],
@@ -460,7 +462,7 @@ def reproduce(runs: int, as_json: bool) -> None:
             payload["bands"] = _records(band)
         click.echo(_json_text(payload))
         return
-    click.echo(shown_reproduction(table.round(1)).to_string(index=False))
+    click.echo(shown_reproduction(table).to_string(index=False))
     click.echo(
         "\n" + t("The 2027 headlines on 1 January 2027 and averaged over 2027 (vs Jan 2022):")
     )
