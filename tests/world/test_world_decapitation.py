@@ -12,7 +12,7 @@ import pytest
 
 from ironriver.world import WorldConfig, WorldPaths, generate_world
 from ironriver.world.calibration import figure
-from ironriver.world.dynamics import Dynamics, place_events, simulate
+from ironriver.world.dynamics import Dynamics, simulate
 from ironriver.world.evaluate import kingpin_effects, measure
 from ironriver.world.organisations import build
 
@@ -68,13 +68,30 @@ def test_split_raises_killings_where_the_kingpin_literature_says() -> None:
     assert (v[:, others] == 1.0).all()  # rivals' own municipalities included
 
 
+def test_simulate_places_every_event_where_the_violence_rose() -> None:
+    """Placing events was a second step every caller of `simulate` had to remember, and the
+    capture plaza was chosen once for the event and again for the violence: `simulate` now
+    returns every event placed, the capture where the killings rise."""
+    cfg = WorldConfig(scale=0.01, years=1, seed=7, decapitation_week=10, succession="split")
+    d = simulate(cfg, build(cfg))
+    ev = d.events
+    assert {"date", "mx_state", "municipality"} <= set(ev.columns)
+    assert len(ev) > 50 and ev[["date", "mx_state", "municipality"]].notna().all().all()
+    assert (ev["municipality"] != "").all()
+    start = pd.Timestamp(cfg.start64)
+    days = (pd.to_datetime(ev["date"]) - start).dt.days.to_numpy()
+    assert ((days >= 7 * ev["week"]) & (days < 7 * ev["week"] + 7)).all()
+    capture = ev[ev["kind"] == "decapitation"].iloc[0]
+    place = list(zip(d.municipalities["mx_state"], d.municipalities["municipality"], strict=True))
+    assert d.violence[10, place.index((capture["mx_state"], capture["municipality"]))] == 1.8
+
+
 def test_kingpin_figures_measure_what_the_literature_measures() -> None:
     """Measured as the paper does (killings in the municipality, against the span before and
     net of the other municipalities), the world gives its +80% / +30% at scale 1."""
     cfg = WorldConfig(scale=1.0, years=2, seed=1, decapitation_week=52, succession="split")
     orgs = build(cfg)
     d = simulate(cfg, orgs)
-    place_events(cfg, orgs, d)
     local, territory = kingpin_effects(d.events, orgs.plazas, d.target_org, 52, cfg.weeks)
     assert figure("cartels.kingpin_homicide_local").low <= local
     assert local <= figure("cartels.kingpin_homicide_local").high

@@ -13,7 +13,9 @@ in the other municipalities of its territory. The rise is in the municipality, s
 on whoever is killed there, whatever their organisation; nothing else changes elsewhere.
 
 Invariant: a position row is one person holding one role in one organisation over
-[start_week, end_week); end_week = -1 means still held at the end of the run.
+[start_week, end_week); end_week = -1 means still held at the end of the run. Every event
+leaves `simulate` placed: one true day and municipality, which every agency's record of it
+follows (so no caller can forget to place them).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class Dynamics:
     positions: (
         pd.DataFrame
     )  # person_idx, org_id, role, cell_id, function, plaza_id, start_week, end_week, end_reason
-    # week, kind, org_id, person_idx, plaza_id; date, mx_state, municipality (place_events)
+    # week, kind, org_id, person_idx, plaza_id, date, mx_state, municipality
     events: pd.DataFrame
     violence: np.ndarray  # [weeks, municipalities + 1] multiplier on killings (last: no plaza)
     municipalities: pd.DataFrame  # mx_state, municipality: the columns of `violence`
@@ -59,6 +61,8 @@ class Dynamics:
 
 
 def simulate(cfg: WorldConfig, orgs: Organisations) -> Dynamics:
+    """Run the weekly dynamics over `orgs` (to which a split adds its factions) and place
+    every event on its true day and municipality."""
     rng = cfg.rng("dynamics")
     st = orgs.structure
     org_ids = list(orgs.orgs["org_id"])
@@ -103,6 +107,7 @@ def simulate(cfg: WorldConfig, orgs: Organisations) -> Dynamics:
     lam_recruit = cfg.per_week("recruits_per_year")
     succession = ""
     target = org_ids[int(np.argmax(orgs.orgs["members0"].to_numpy()))] if org_ids else ""
+    capture = capture_plaza(orgs, target)
 
     def cat(name: str, base: np.ndarray) -> np.ndarray:
         parts = [base] + [e[name] for e in extra]
@@ -127,7 +132,7 @@ def simulate(cfg: WorldConfig, orgs: Organisations) -> Dynamics:
     for w in range(weeks):
         if cfg.decapitation_week is not None and w == cfg.decapitation_week and target:
             succession, new, arrays, faction_of = _decapitate(
-                cfg, rng, w, code[target], people_so_far(), org_ids, orgs, events
+                cfg, rng, w, code[target], capture, people_so_far(), org_ids, orgs, events
             )
             p_org, p_role, p_cell, p_plaza, p_person = (
                 arrays[k] for k in ("org", "role", "cell", "plaza", "person")
@@ -135,7 +140,7 @@ def simulate(cfg: WorldConfig, orgs: Organisations) -> Dynamics:
             p_start, p_end, p_reason, p_region, p_muni = (
                 arrays[k] for k in ("start", "end", "reason", "region", "muni")
             )
-            _kingpin_violence(cfg, w, target, succession, orgs, plaza_muni, violence)
+            _kingpin_violence(cfg, w, target, capture, succession, orgs, plaza_muni, violence)
             extra = []
             parent = cell_arrays[code[target]]
             for fid in new:
@@ -228,6 +233,7 @@ def simulate(cfg: WorldConfig, orgs: Organisations) -> Dynamics:
     ev = pd.DataFrame(events, columns=["week", "kind", "org_id", "person_idx", "plaza_id"])
     cell_moves = pd.DataFrame(moves, columns=["cell_id", "org_id", "week"])
     cell_org0 = pd.Series(orgs.cells["org_id"].to_numpy(object), index=orgs.cells["cell_id"])
+    _place_events(cfg, orgs, ev)
     return Dynamics(
         positions,
         ev,
@@ -242,12 +248,18 @@ def simulate(cfg: WorldConfig, orgs: Organisations) -> Dynamics:
     )
 
 
-def place_events(cfg: WorldConfig, orgs: Organisations, dyn: Dynamics) -> None:
+def capture_plaza(orgs: Organisations, org: str) -> str:
+    """Where a decapitation of `org` happens: its home plaza (the first, of region 0), or ""
+    when it holds none. The capture event and the violence after it both use this one."""
+    home = orgs.plazas.loc[orgs.plazas["org_id"] == org, "plaza_id"]
+    return str(home.iloc[0]) if len(home) else ""
+
+
+def _place_events(cfg: WorldConfig, orgs: Organisations, ev: pd.DataFrame) -> None:
     """Give every event one true day and place, which every agency's record of it follows:
     a day of its week, and the municipality of its plaza (else a town of the organisation's
     home state)."""
     rng = cfg.rng("events")
-    ev = dyn.events
     plazas = orgs.plazas.set_index("plaza_id")
     home = orgs.orgs.set_index("org_id")["state"]
     where = ev["plaza_id"].map(plazas["mx_state"]).fillna(ev["org_id"].map(home))
@@ -283,13 +295,14 @@ def _decapitate(
     rng: np.random.Generator,
     w: int,
     t: int,
+    capture: str,
     a: dict[str, np.ndarray],
     org_ids: list[str],
     orgs: Organisations,
     events: list[tuple[int, str, str, int, str]],
 ) -> tuple[str, list[str], dict[str, np.ndarray], Callable[[int], int]]:
-    """Remove organisation `t`'s leader at week `w`; then a successor, or a split into one
-    faction per regional boss. Returns the outcome, the factions' ids, every person's arrays
+    """Remove organisation `t`'s leader at week `w` (captured at plaza `capture`); then a
+    successor, or a split into one faction per regional boss. Returns the outcome, the factions' ids, every person's arrays
     and which faction (0, 1...) takes a region's members and cells."""
     active = a["end"] == -1
     in_org = active & (a["org"] == t)
@@ -300,8 +313,6 @@ def _decapitate(
         mode = "split" if rng.random() < 0.5 else "successor"
     if len(bosses) < 2:
         mode = "successor"
-    home = orgs.plazas.loc[orgs.plazas["org_id"] == org_ids[t], "plaza_id"]
-    capture = str(home.iloc[0]) if len(home) else ""  # the home plaza (region 0)
     for i in leader:
         a["end"][i], a["reason"][i] = w, "killed"
         events.append((w, "decapitation", org_ids[t], int(a["person"][i]), capture))
@@ -346,14 +357,15 @@ def _kingpin_violence(
     cfg: WorldConfig,
     w: int,
     org: str,
+    capture: str,
     succession: str,
     orgs: Organisations,
     plaza_muni: pd.Series,
     violence: np.ndarray,
 ) -> None:
     """Raise killings after a contested succession in `org`, as Lindo & Padilla-Romo (2018)
-    measured homicides after a kingpin capture: in the municipality of the capture (the
-    organisation's home plaza), and for a shorter time elsewhere in its territory. After a
+    measured homicides after a kingpin capture: in the municipality of the `capture` plaza,
+    and for a shorter time elsewhere in its territory. After a
     recognised successor, `decapitation_violence_successor` (1: no change, Jones 2013)."""
     plazas = orgs.plazas.loc[orgs.plazas["org_id"] == org, "plaza_id"]
     if not len(plazas):
@@ -362,12 +374,12 @@ def _kingpin_violence(
     if succession != "split":
         violence[w:, territory] *= cfg.value("decapitation_violence_successor")
         return
-    capture = int(plaza_muni[plazas.iloc[0]])
-    elsewhere = territory[territory != capture]
+    local = int(plaza_muni[capture])
+    elsewhere = territory[territory != local]
     local_end = w + round(cfg.value("decapitation_local_weeks"))
     territory_end = w + round(cfg.value("decapitation_territory_weeks"))
     violence[w:territory_end, elsewhere] *= cfg.value("decapitation_violence_territory")
-    violence[w:local_end, capture] *= cfg.value("decapitation_violence")
+    violence[w:local_end, local] *= cfg.value("decapitation_violence")
 
 
 def _register_factions(orgs: Organisations, parent: str, new_ids: list[str]) -> None:

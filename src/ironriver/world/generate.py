@@ -83,7 +83,6 @@ def simulate(cfg: WorldConfig) -> World:
             hint=msg("Use scale >= 0.001."),
         )
     dyn = dynamics.simulate(cfg, orgs)
-    dynamics.place_events(cfg, orgs, dyn)
     port_df = crossings.port_frame()
     dealer_df = dealers.build(cfg)
     ring_set = rings.build(cfg, orgs, dealer_df, port_df)
