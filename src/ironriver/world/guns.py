@@ -14,15 +14,17 @@ Two sampling mixes:
 - `foreign`: foreign-made models reaching Mexico without passing through the US (the
   ~16-17% of recoveries that are not US-sourced); their importer is blanked on sampling.
 
-Invariants: `sample_guns` serials are unique within one call; same generator state gives
-the same guns.
+Invariants: no two guns of one maker share a serial, within one `sample_guns` call and, when
+each call passes the guns drawn before it as `taken`, across a whole world (a real maker never
+marks two guns alike, 27 CFR 478.92; two makers may, so a trace keys on make, model and
+serial). Same generator state gives the same guns.
 """
 
 from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -227,11 +229,31 @@ def _render(rng: np.random.Generator, pattern: str, n: int) -> NDArray[np.object
     return np.ascontiguousarray(chars).view(f"<U{k}").ravel().astype(object)
 
 
+def _serial_keys(makers: Any, serials: Any) -> pd.Index[Any]:
+    """What a serial is unique by: maker and serial, one string per gun."""
+    maker = pd.Series(np.asarray(makers, dtype=object), dtype=object)
+    serial = pd.Series(np.asarray(serials, dtype=object), dtype=object)
+    keys: pd.Index[Any] = pd.Index((maker + "\x1f" + serial).to_numpy(object), dtype=object)
+    return keys
+
+
+def _taken_keys(guns: Sequence[pd.DataFrame]) -> pd.Index[Any] | None:
+    frames = [g for g in guns if len(g)]
+    if not frames:
+        return None
+    keys = [_serial_keys(g["maker"], g["serial"]).to_numpy(object) for g in frames]
+    taken: pd.Index[Any] = pd.Index(np.concatenate(keys), dtype=object)
+    return taken
+
+
 def _serials(
-    rng: np.random.Generator, patterns: NDArray[np.object_], taken: pd.Index[Any] | None
+    rng: np.random.Generator,
+    patterns: NDArray[np.object_],
+    makers: NDArray[np.object_],
+    taken: pd.Index[Any] | None,
 ) -> NDArray[np.object_]:
-    """One serial per row from its pattern; duplicates (and serials in `taken`) are redrawn
-    until all are unique."""
+    """One serial per row from its pattern; a serial its maker already used (in this draw or
+    in `taken`, from `_serial_keys`) is redrawn until none is."""
     out = np.empty(len(patterns), dtype=object)
     codes, uniques = pd.factorize(pd.Series(patterns, dtype=object))
     todo = np.arange(len(patterns))
@@ -241,10 +263,10 @@ def _serials(
         for code in np.unique(codes[todo]):
             rows = todo[codes[todo] == code]
             out[rows] = _render(rng, str(uniques[code]), len(rows))
-        drawn = pd.Series(out, dtype=object)
-        clash = drawn.duplicated(keep="first").to_numpy().copy()
+        drawn = _serial_keys(makers, out)
+        clash = drawn.duplicated(keep="first").copy()
         if taken is not None and len(taken):
-            clash |= drawn.isin(taken).to_numpy()
+            clash |= drawn.isin(taken)
         todo = np.flatnonzero(clash)
     raise WorldError(
         msg("could not draw unique serials: the serial patterns are too narrow for this many guns"),
@@ -261,13 +283,15 @@ def sample_guns(
     n: int,
     mix: Mix,
     *,
-    taken: Iterable[str] | None = None,
+    taken: Sequence[pd.DataFrame] = (),
 ) -> pd.DataFrame:
-    """Draw `n` guns from the catalogue with the given mix, each with a unique serial.
+    """Draw `n` guns from the catalogue with the given mix, each with a serial its maker
+    uses once.
 
     Returns the catalogue columns (without the weights; `serial_format` holds the one
-    pattern used) plus `serial`. Serials are unique within the call and never equal to a
-    serial in `taken` (pass the serials of earlier calls to keep a whole world unique).
+    pattern used) plus `serial`. No two guns of one maker share a serial, within the call
+    or with a gun in `taken` (frames with `maker` and `serial`: pass every gun the world
+    drew before, so that its serials are unique by maker across the whole world).
     For the "foreign" mix the importer is blanked (these guns did not pass through a US
     importer).
     """
@@ -291,11 +315,8 @@ def sample_guns(
         options = np.array(str(fmt).split("|"), dtype=object)
         patterns[rows] = options[rng.integers(0, len(options), size=len(rows))]
     guns["serial_format"] = patterns
-    taken_index: pd.Index[Any] | None = None
-    if taken is not None:
-        values = taken if isinstance(taken, pd.Series | pd.Index | np.ndarray) else list(taken)
-        taken_index = pd.Index(np.asarray(values, dtype=object), dtype=object)
-    guns["serial"] = _serials(rng, patterns, taken_index)
+    makers = guns["maker"].to_numpy(dtype=object)
+    guns["serial"] = _serials(rng, patterns, makers, _taken_keys(taken))
     if mix == "foreign":
         guns["importer"] = ""
     return guns
@@ -353,7 +374,7 @@ def on_the_market(
     The stand-in keeps what the calibration counts: a model of the same type and calibre if
     one was on sale, else of the same type and calibre group (9mm, .22 LR, other), else of
     the same type, else any; each drawn by its weight in the gun's mix. A redrawn gun gets a
-    serial of its new maker's format, unique in `guns`. Returns a new frame; rows keep
+    serial of its new maker's format, which no other gun of that maker in `guns` has. Returns a new frame; rows keep
     their order and index."""
     cat = _catalogue()
     key = pd.MultiIndex.from_frame(cat[["maker", "model"]])
@@ -399,8 +420,11 @@ def on_the_market(
     out.loc[at, "serial_format"] = patterns
     keep = np.ones(len(guns), bool)
     keep[early] = False
-    taken = pd.Index(guns["serial"].to_numpy(object)[keep], dtype=object)
-    out.loc[at, "serial"] = _serials(rng, patterns, taken)
+    taken = _serial_keys(
+        guns["maker"].to_numpy(object)[keep], guns["serial"].to_numpy(object)[keep]
+    )
+    makers = out.loc[at, "maker"].to_numpy(object)
+    out.loc[at, "serial"] = _serials(rng, patterns, makers, taken)
     if origin is not None:  # foreign-made guns that never passed through a US importer
         out.loc[at[origin == "foreign"], "importer"] = ""
     return out

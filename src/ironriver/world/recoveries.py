@@ -98,7 +98,7 @@ def simulate(
 
     # --- stock guns: a first retail sale years before the recovery
     base = len(guns)
-    stock = gunlib.sample_guns(rng, n_stock, "trafficked")
+    stock = gunlib.sample_guns(rng, n_stock, "trafficked", taken=[guns])
     ttc_years = rng.lognormal(np.log(cfg.value("stock_ttc_median_years")), 0.55, n_stock)
     ttc_days = np.maximum(200, (ttc_years * 365.25).astype(np.int64))
     sale_date = start + (st_day - ttc_days).astype("timedelta64[D]")
@@ -121,7 +121,7 @@ def simulate(
         }
     )
     stock["origin"] = "stock"
-    foreign = gunlib.sample_guns(rng, n_foreign, "foreign")
+    foreign = gunlib.sample_guns(rng, n_foreign, "foreign", taken=[guns, stock])
     foreign["origin"] = "foreign"
     extra = pd.concat([stock, foreign], ignore_index=True)
     extra["acquired_date"] = np.full(len(extra), np.datetime64("NaT"), "datetime64[D]")

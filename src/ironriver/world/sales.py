@@ -85,7 +85,7 @@ def simulate(cfg: WorldConfig, dealer_df: pd.DataFrame, rings: Rings) -> Sales:
     acq_day = rng.integers(0, days, n_traf)
     order = np.lexsort((acq_day, ring))
     ring, acq_day = ring[order], acq_day[order]
-    traf_guns = gunlib.sample_guns(rng, n_traf, "trafficked")
+    traf_guns = gunlib.sample_guns(rng, n_traf, "trafficked", taken=[legit_guns])
     secondary = rng.random(n_traf) < cfg.value("secondary_market_share")
     straw = ~secondary
     evasive = r["evasive"].to_numpy()[ring]
