@@ -91,6 +91,14 @@ _RATES = [
     ),
     Rate("inspection_detection", 0.9, "probability", "an inspected load is found", "assumption"),
     Rate(
+        "mx_plate_home_state_share",
+        0.9,
+        "share of Mexican-plated commuter vehicles",
+        "registered (and their owners living) in the Mexican state across from their port; "
+        "the rest in another northern or western state",
+        "assumption: commuters live in the twin city (Tijuana for San Ysidro, Juárez for El Paso)",
+    ),
+    Rate(
         "lpr_read_rate",
         0.97,
         "probability",

@@ -143,7 +143,9 @@ def plan_trips(cfg: WorldConfig, rings: Rings, guns: pd.DataFrame) -> Trips:
 
 
 def vehicle_pool(cfg: WorldConfig, port_df: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """Commuter vehicles per port: returns (vehicles, start offset of each port's pool)."""
+    """Commuter vehicles per port: returns (vehicles, start offset of each port's pool).
+    Mexican plates are mostly of the state across the port (`mx_plate_home_state_share`),
+    and their owners live there (`people.build(mx_state=...)`)."""
     rng = cfg.rng("vehicle_pool")
     annual = (port_df["annual_personal_vehicles"] + port_df["annual_trucks"]).to_numpy(float)
     size = np.maximum(20, annual * cfg.scale / CROSSINGS_PER_VEHICLE_YEAR).astype(np.int64)
@@ -155,6 +157,10 @@ def vehicle_pool(cfg: WorldConfig, port_df: pd.DataFrame) -> tuple[pd.DataFrame,
     country = np.where(rng.random(n) < 0.6, "MX", "US").astype(object)
     us_state = port_df["state_code"].to_numpy(object)[port_of]
     v = vehicles.sample(rng, n, country, us_state, truck)
+    # a Mexican-plated commuter mostly comes from the twin city across the port
+    home = (country == "MX") & (rng.random(n) < cfg.value("mx_plate_home_state_share"))
+    twin = port_df["mx_state_code"].to_numpy(object)[port_of]
+    v["plate_state"] = np.where(home, twin, v["plate_state"].to_numpy(object)).astype(object)
     v.insert(0, "port_idx", port_of)
     return v, offset
 

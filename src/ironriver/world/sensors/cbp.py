@@ -192,8 +192,15 @@ def _inspections(
     # every commuter vehicle's driver (its owner, DRV + pool row) is a person of the world: the
     # crossings, plate reads and vehicles name them all, so the truth must hold them all
     pool_idx = np.arange(len(world.pool))
+    plate_state = world.pool["plate_state"].to_numpy(object)
+    mexican = world.pool["plate_country"].to_numpy(object) == "MX"
     drivers = people.build(
-        cfg, "driver", pool_idx, 0.0, _state_idx(world.pool["plate_state"].to_numpy(object))
+        cfg,
+        "driver",
+        pool_idx,
+        0.0,
+        _state_idx(np.where(mexican, "", plate_state)),
+        mx_state=np.where(mexican, plate_state, "").astype(object),
     )
     world.persons = pd.concat([world.persons, drivers], ignore_index=True)
     vrow = insp["vrow"].to_numpy()
@@ -298,7 +305,8 @@ def _inspections(
 
 
 def _state_idx(plate_state: np.ndarray) -> np.ndarray:
-    """US state index for a plate state; Mexican plates get the nearest border state (TX)."""
+    """US state index for a US plate state (0 for none: a Mexican plate's owner lives in
+    Mexico, `people.build(mx_state=...)`)."""
     from ironriver.world.places import US_STATES
 
     idx = pd.Index(list(US_STATES)).get_indexer(pd.Index(plate_state))
