@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pandas as pd
+import yaml
 from sqlalchemy import text
 
 from ironriver.ingest import ingest_mapping
@@ -87,3 +88,36 @@ def test_recovery_files_write_spanish_gun_terms(world_005: WorldPaths, sqlite_st
         .map(lambda c: noise.drop_accents([c])[0].replace(" DE AMERICA", ""))
         .nunique()
     )
+
+
+def test_mexican_mappings_name_organisations_and_people_one_way(tiny_world: WorldPaths) -> None:
+    """FGR, SEDENA and CNI declare an organisation, a membership and a person's one-field
+    name the same way (one helper each in sensors/mexico.py, where each was written out two
+    or three times): the same organisation entity; a membership from the record's person
+    to it; the full name is the given names and both surnames, else the alias alone."""
+    orgs, memberships = [], []
+    for agency in ("fgr", "sedena", "cni"):
+        mapping = yaml.safe_load((tiny_world.agency(agency) / "mapping.yaml").read_text("utf-8"))
+        for name, dataset in mapping.items():
+            assert dataset["country"] == "MX" and list(dataset)[-1] == "queries", name
+            for query in dataset["queries"]:
+                entities = query["entities"]
+                orgs += [e for k, e in entities.items() if k == "organizacion"]
+                memberships += [e for e in entities.values() if e["schema"] == "Membership"]
+    assert len(orgs) == 4 and all(o == orgs[0] for o in orgs)
+    assert orgs[0]["keys"] == ["ORGANIZACION"]
+    assert len(memberships) == 3
+    for m in memberships:
+        assert m["properties"]["organization"] == {"entity": "organizacion"}
+        assert "ORGANIZACION" in m["keys"]
+    files = (
+        ("fgr/aseguramientos_armas.csv", "PORTADOR", "PORTADOR_NOMBRE", "PORTADOR_PATERNO",
+         "PORTADOR_MATERNO", "PORTADOR_ALIAS"),
+        ("fgr/detenciones.csv", "NOMBRE_COMPLETO", "NOMBRE", "APELLIDO_PATERNO",
+         "APELLIDO_MATERNO", "ALIAS"),
+    )  # fmt: skip
+    for path, full, given, paternal, maternal, alias in files:
+        t = pd.read_csv(tiny_world.root / "agencies" / path, dtype=str, keep_default_na=False)
+        parts = t[[given, paternal, maternal]].agg(" ".join, axis=1).str.split().str.join(" ")
+        assert (t[full] == parts.where(parts != "", t[alias])).all(), path
+        assert (t[full] != "").any()

@@ -58,6 +58,13 @@ _NFCTA3 = "ATF NFCTA Vol. III (sec.)"
 _NFCTA4 = "ATF NFCTA Vol. IV (sec.)"
 _PRIETO = "Prieto-Curiel, Campedelli & Hope, Science 381:1312 (2023)"
 _ASSUMED = "Assumption of this project (no public figure found); documented default"
+_SURGE_2009 = "ICE/CBP releases (2009)"
+_THE_TRACE = "The Trace, 2024"
+_LINDO = "Lindo & Padilla-Romo, J. Health Economics 2018"
+_DHS_OIG = "DHS OIG, Aug 2023"
+_ATUESTA = "Atuesta & Pérez-Dávila 2018"
+_COMMERCE = "ATF Commerce in Firearms (2000)"
+_NETWORK = "shared/data/cartel_network (2020)"
 
 # NFCTA Vol. IV source-state counts of Mexico recoveries, 2022-23.
 _STATE_COUNTS = {"TX": 7825, "AZ": 3969, "CA": 1575, "NM": 492}
@@ -98,20 +105,20 @@ FIGURES: tuple[Figure, ...] = (
     _f("dealers.border_dependent_share", 0.467, 0.394, 0.527, "share", _MCDOUGAL_2014,
        "Share of border-region US dealers partly dependent on Mexican demand."),
     _f("dealers.top_dealer_share", 0.012, None, None, "share",
-       "ATF Commerce in Firearms (2000)",
+       _COMMERCE,
        "Share of dealers that account for `dealers.top_trace_share` of traces."),
     _f("dealers.top_trace_share", 0.574, 0.50, 0.65, "share",
-       "ATF Commerce in Firearms (2000)",
+       _COMMERCE,
        "Share of traces going back to the top 1.2% of dealers (concentration)."),
     # --- Outbound interdiction ----------------------------------------------------------
-    _f("cbp.outbound_guns_2019", 173, None, None, "guns/year", "The Trace, 2024",
+    _f("cbp.outbound_guns_2019", 173, None, None, "guns/year", _THE_TRACE,
        "Guns CBP intercepted heading south, 2019."),
-    _f("cbp.outbound_guns_2023", 1_171, None, None, "guns/year", "The Trace, 2024",
+    _f("cbp.outbound_guns_2023", 1_171, None, None, "guns/year", _THE_TRACE,
        "Guns CBP intercepted heading south, 2023."),
-    _f("cbp.outbound_guns_fy2018_22", 2_306, None, None, "guns (5 years)", "DHS OIG, Aug 2023",
+    _f("cbp.outbound_guns_fy2018_22", 2_306, None, None, "guns (5 years)", _DHS_OIG,
        "Firearms seized in CBP outbound operations FY2018-22 (~460/year)."),
     _f("cbp.outbound_currency_fy2018_22", 58e6, None, None, "USD (5 years)",
-       "DHS OIG, Aug 2023", "Currency seized in CBP outbound operations FY2018-22."),
+       _DHS_OIG, "Currency seized in CBP outbound operations FY2018-22."),
     _f("cbp.outbound_seizure_share", 1_171 / 135_000, 0.0, 0.01, "share",
        "The Trace 2024 / McDougal & Campbell 2026 (derived)",
        "Share of the southbound flow seized at the border: below 1%."),
@@ -121,11 +128,11 @@ FIGURES: tuple[Figure, ...] = (
        "Mexican customs, SANDAG (2009)",
        "Southbound vehicles per day at San Ysidro; supports southbound ~ northbound."),
     _f("border.surge_weapon_increase", 0.5, 0.4, 0.6, "relative increase",
-       "ICE/CBP releases (2009)",
+       _SURGE_2009,
        "Outbound inspection surge: ~600 weapons in 6 months, +50% seizures."),
-    _f("border.surge_weapons_6_months", 600, None, None, "guns", "ICE/CBP releases (2009)",
+    _f("border.surge_weapons_6_months", 600, None, None, "guns", _SURGE_2009,
        "Weapons seized during the 2009 outbound surge, 6 months."),
-    _f("border.surge_cash", 40e6, None, None, "USD", "ICE/CBP releases (2009)",
+    _f("border.surge_cash", 40e6, None, None, "USD", _SURGE_2009,
        "Cash seized during the 2009 outbound surge."),
     # --- Traces -------------------------------------------------------------------------
     _f("traces.mexico_requests_2017", 16_133, None, None, "traces/year", "press (sec.)",
@@ -232,11 +239,11 @@ FIGURES: tuple[Figure, ...] = (
        "CJNG share of cartel members, 2022."),
     _f("cartels.sinaloa_share", 0.089, None, None, "share of members", _PRIETO,
        "Sinaloa share of cartel members, 2022."),
-    _f("cartels.groups", 150, None, None, "groups", "shared/data/cartel_network (2020)",
+    _f("cartels.groups", 150, None, None, "groups", _NETWORK,
        "Cartels in the network."),
-    _f("cartels.rival_pairs", 92, None, None, "pairs", "shared/data/cartel_network (2020)",
+    _f("cartels.rival_pairs", 92, None, None, "pairs", _NETWORK,
        "Rival pairs."),
-    _f("cartels.allied_pairs", 91, None, None, "pairs", "shared/data/cartel_network (2020)",
+    _f("cartels.allied_pairs", 91, None, None, "pairs", _NETWORK,
        "Allied pairs."),
     _f("cartels.kingpin_violence_6m", 0.365, None, None, "relative increase",
        "Calderón et al., J. Conflict Resolution 2015",
@@ -244,14 +251,14 @@ FIGURES: tuple[Figure, ...] = (
     # the ranges are this project's allowance for the few killings one capture's
     # municipalities hold in a world (measured in evaluate.kingpin_effects)
     _f("cartels.kingpin_homicide_local", 0.80, 0.3, 1.5, "relative increase",
-       "Lindo & Padilla-Romo, J. Health Economics 2018",
+       _LINDO,
        "Homicide rate in the municipality for >= 12 months after a kingpin capture."),
     _f("cartels.kingpin_homicide_territory", 0.30, 0.0, 0.7, "relative increase",
-       "Lindo & Padilla-Romo, J. Health Economics 2018",
+       _LINDO,
        "Homicide rate elsewhere in the cartel's territory for 6 months."),
-    _f("cartels.groups_2007", 5, None, None, "groups", "Atuesta & Pérez-Dávila 2018",
+    _f("cartels.groups_2007", 5, None, None, "groups", _ATUESTA,
        "Visible groups in 2007 (fragmentation)."),
-    _f("cartels.groups_2011", 80, None, None, "groups", "Atuesta & Pérez-Dávila 2018",
+    _f("cartels.groups_2011", 80, None, None, "groups", _ATUESTA,
        "Visible groups in 2011 (fragmentation)."),
     _f("cartels.model_rho", 2.527474e-3, None, None, "1/week", _PRIETO,
        "Recruitment rate rho of the cartel-size model."),

@@ -50,6 +50,24 @@ def org_variants(rng: np.random.Generator, names: np.ndarray, shorts: np.ndarray
     return out
 
 
+def _org_written(rng: np.random.Generator, world: World, org_id: pd.Series) -> np.ndarray:
+    """How a Mexican record names each organisation of `org_id` (`org_variants`)."""
+    orgs = world.orgs.orgs.set_index("org_id")
+    return org_variants(
+        rng,
+        org_id.map(orgs["name"]).to_numpy(object),
+        org_id.map(orgs["short_name"]).to_numpy(object),
+    )
+
+
+def _full_name(
+    given: pd.Series, paternal: pd.Series, maternal: pd.Series, alias: pd.Series
+) -> pd.Series:
+    """A person's name as one field: given names and both surnames, else the alias alone."""
+    full = (given + " " + paternal + " " + maternal).str.split().str.join(" ")
+    return full.where(full != "", alias)
+
+
 def write(world: World, paths: WorldPaths) -> list[pd.DataFrame]:
     rng = world.cfg.rng("sensor:mexico")
     rec = world.recoveries
@@ -100,12 +118,7 @@ def write(world: World, paths: WorldPaths) -> list[pd.DataFrame]:
     nm = noisy_names(rng, who, MX_FORM_NOISE)
     for c in ("given_names", "paternal_surname", "maternal_surname", "nickname"):
         nm.loc[~possessed, c] = ""
-    orgs = world.orgs.orgs.set_index("org_id")
-    org_named = org_variants(
-        rng,
-        r["org_id"].map(orgs["name"]).to_numpy(object),
-        r["org_id"].map(orgs["short_name"]).to_numpy(object),
-    )
+    org_named = _org_written(rng, world, r["org_id"])
     org_named[rng.random(len(r)) < 0.4] = ""
     state_code = r["mx_state"].map(MX_STATE_CODES).fillna("MX").to_numpy(object)
     year = r["date"].to_numpy().astype("datetime64[Y]").astype(int) + 1970
@@ -142,18 +155,12 @@ def write(world: World, paths: WorldPaths) -> list[pd.DataFrame]:
             "ORGANIZACION": org_named,
         }
     )
-    frame["PORTADOR"] = (
-        (
-            frame["PORTADOR_NOMBRE"]
-            + " "
-            + frame["PORTADOR_PATERNO"]
-            + " "
-            + frame["PORTADOR_MATERNO"]
-        )
-        .str.split()
-        .str.join(" ")
+    frame["PORTADOR"] = _full_name(
+        frame["PORTADOR_NOMBRE"],
+        frame["PORTADOR_PATERNO"],
+        frame["PORTADOR_MATERNO"],
+        frame["PORTADOR_ALIAS"],
     )
-    frame.loc[frame["PORTADOR"] == "", "PORTADOR"] = frame["PORTADOR_ALIAS"]
     frame["TIENE_PORTADOR"] = np.where(frame["PORTADOR"] != "", "SI", "NO")
     frame["TIENE_ORGANIZACION"] = np.where(frame["ORGANIZACION"] != "", "SI", "NO")
     rec_id = (frame["FOLIO"] + "/" + frame["NUM_ARMA"].astype(str)).to_numpy(object)
@@ -180,7 +187,6 @@ def _arrests(world: World, paths: WorldPaths, rng: np.random.Generator) -> pd.Da
     who = lookup(world.persons, pid)
     nm = noisy_names(rng, who, MX_FORM_NOISE)
     nm.loc[rng.random(len(a)) < 0.2, "nickname"] = ""
-    orgs = world.orgs.orgs.set_index("org_id")
     # the arrest's true day and place (the CNI reports of it say the same)
     state = a["mx_state"].to_numpy(object)
     town = a["municipality"].to_numpy(object)
@@ -194,11 +200,7 @@ def _arrests(world: World, paths: WorldPaths, rng: np.random.Generator) -> pd.Da
             "APELLIDO_MATERNO": nm["maternal_surname"].to_numpy(object),
             "ALIAS": nm["nickname"].to_numpy(object),
             "FECHA_NACIMIENTO": fmt_dates(who["birth_date"].to_numpy(), MX_DATE),
-            "ORGANIZACION": org_variants(
-                rng,
-                a["org_id"].map(orgs["name"]).to_numpy(object),
-                a["org_id"].map(orgs["short_name"]).to_numpy(object),
-            ),
+            "ORGANIZACION": _org_written(rng, world, a["org_id"]),
             "ESTADO": state,
             "MUNICIPIO": town,
             "DEPENDENCIA": np.array(["FGR", "SEDENA", "Guardia Nacional"], dtype=object)[
@@ -215,12 +217,9 @@ def _arrests(world: World, paths: WorldPaths, rng: np.random.Generator) -> pd.Da
             )[rng.integers(0, 4, len(a))],
         }
     )
-    frame["NOMBRE_COMPLETO"] = (
-        (frame["NOMBRE"] + " " + frame["APELLIDO_PATERNO"] + " " + frame["APELLIDO_MATERNO"])
-        .str.split()
-        .str.join(" ")
+    frame["NOMBRE_COMPLETO"] = _full_name(
+        frame["NOMBRE"], frame["APELLIDO_PATERNO"], frame["APELLIDO_MATERNO"], frame["ALIAS"]
     )
-    frame.loc[frame["NOMBRE_COMPLETO"] == "", "NOMBRE_COMPLETO"] = frame["ALIAS"]
     write_csv(frame, paths.agency("fgr") / "detenciones.csv")
     return records("mx_fgr_detenciones", frame["FOLIO"].to_numpy(object), pid)
 
@@ -276,12 +275,7 @@ def _intel(world: World, paths: WorldPaths, rng: np.random.Generator) -> pd.Data
     # each event's true day and place (an arrest's FGR record says the same)
     state = ev["mx_state"].to_numpy(object)
     town = ev["municipality"].to_numpy(object)
-    orgs = world.orgs.orgs.set_index("org_id")
-    org = org_variants(
-        rng,
-        ev["org_id"].map(orgs["name"]).to_numpy(object),
-        ev["org_id"].map(orgs["short_name"]).to_numpy(object),
-    )
+    org = _org_written(rng, world, ev["org_id"])
     text = [
         TEMPLATES[k].format(org=o, town=t, state=s, alias=a)
         for k, o, t, s, a in zip(ev["kind"], org, town, state, alias, strict=True)
@@ -303,6 +297,51 @@ def _intel(world: World, paths: WorldPaths, rng: np.random.Generator) -> pd.Data
     ]
     write_jsonl(rows, paths.agency("cni") / "informes.jsonl")
     return records("mx_cni_informes", np.array(folio, dtype=object), pid)
+
+
+def _dataset(
+    title: str,
+    agency: str,
+    marking: str,
+    releasable_to: list[str],
+    legal_basis: str,
+    queries: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """One Mexican agency's dataset in a mapping."""
+    return {
+        "title": title,
+        "agency": agency,
+        "country": "MX",
+        "marking": marking,
+        "releasable_to": releasable_to,
+        "legal_basis": legal_basis,
+        "queries": queries,
+    }
+
+
+def _organisation() -> dict[str, Any]:
+    """The organisation a record names (ORGANIZACION), one entity per name as written."""
+    return {
+        "schema": "Organization",
+        "keys": ["ORGANIZACION"],
+        "properties": {"name": {"column": "ORGANIZACION"}},
+    }
+
+
+def _membership(
+    keys: list[str], member: str, status: str, key_literal: str | None = None
+) -> dict[str, Any]:
+    """`member` (an entity of the query) in the record's organisation (`_organisation`), as
+    the record states it (`status`: attributed, presumed)."""
+    out: dict[str, Any] = {"schema": "Membership", "keys": keys}
+    if key_literal is not None:
+        out["key_literal"] = key_literal
+    out["properties"] = {
+        "member": {"entity": member},
+        "organization": {"entity": "organizacion"},
+        "status": {"literal": status},
+    }
+    return out
 
 
 def _recovery_mapping(agency: str) -> dict[str, Any]:
@@ -328,14 +367,13 @@ def _recovery_mapping(agency: str) -> dict[str, Any]:
         "key_literal": "aseguramiento",
     }
     return {
-        f"mx_{agency}_aseguramientos": {
-            "title": "Armas aseguradas (registros de aseguramiento)",
-            "agency": agency.upper(),
-            "country": "MX",
-            "marking": "AMBER",
-            "releasable_to": ["MX", "US"],
-            "legal_basis": "Ley Federal de Armas de Fuego y Explosivos; Memorándum de entendimiento de rastreo (eTrace)",
-            "queries": [
+        f"mx_{agency}_aseguramientos": _dataset(
+            "Armas aseguradas (registros de aseguramiento)",
+            agency.upper(),
+            "AMBER",
+            ["MX", "US"],
+            "Ley Federal de Armas de Fuego y Explosivos; Memorándum de entendimiento de rastreo (eTrace)",
+            [
                 {
                     "csv_url": "aseguramientos_armas.csv",
                     "entities": {
@@ -382,38 +420,29 @@ def _recovery_mapping(agency: str) -> dict[str, Any]:
                     "filters": {"TIENE_PORTADOR": "SI", "TIENE_ORGANIZACION": "SI"},
                     "entities": {
                         "portador": portador,
-                        "organizacion": {
-                            "schema": "Organization",
-                            "keys": ["ORGANIZACION"],
-                            "properties": {"name": {"column": "ORGANIZACION"}},
-                        },
-                        "membresia": {
-                            "schema": "Membership",
-                            "keys": ["FOLIO", "NUM_ARMA", "ORGANIZACION"],
-                            "key_literal": "membresia",
-                            "properties": {
-                                "member": {"entity": "portador"},
-                                "organization": {"entity": "organizacion"},
-                                "status": {"literal": "atribuida"},
-                            },
-                        },
+                        "organizacion": _organisation(),
+                        "membresia": _membership(
+                            ["FOLIO", "NUM_ARMA", "ORGANIZACION"],
+                            "portador",
+                            "atribuida",
+                            key_literal="membresia",
+                        ),
                     },
                 },
             ],
-        }
+        )
     }
 
 
 def _arrest_mapping() -> dict[str, Any]:
     return {
-        "mx_fgr_detenciones": {
-            "title": "Detenciones (FGR)",
-            "agency": "FGR",
-            "country": "MX",
-            "marking": "AMBER",
-            "releasable_to": ["MX", "US"],
-            "legal_basis": "Código Nacional de Procedimientos Penales",
-            "queries": [
+        "mx_fgr_detenciones": _dataset(
+            "Detenciones (FGR)",
+            "FGR",
+            "AMBER",
+            ["MX", "US"],
+            "Código Nacional de Procedimientos Penales",
+            [
                 {
                     "csv_url": "detenciones.csv",
                     "entities": {
@@ -429,20 +458,8 @@ def _arrest_mapping() -> dict[str, Any]:
                                 "birthDate": {"column": "FECHA_NACIMIENTO", "format": MX_DATE},
                             },
                         },
-                        "organizacion": {
-                            "schema": "Organization",
-                            "keys": ["ORGANIZACION"],
-                            "properties": {"name": {"column": "ORGANIZACION"}},
-                        },
-                        "membresia": {
-                            "schema": "Membership",
-                            "keys": ["FOLIO", "ORGANIZACION"],
-                            "properties": {
-                                "member": {"entity": "detenido"},
-                                "organization": {"entity": "organizacion"},
-                                "status": {"literal": "presunta"},
-                            },
-                        },
+                        "organizacion": _organisation(),
+                        "membresia": _membership(["FOLIO", "ORGANIZACION"], "detenido", "presunta"),
                         # the arresting authority (an entity: `organizer` refers to one;
                         # a literal "FGR" there was a reference to no entity)
                         "dependencia": {
@@ -467,20 +484,19 @@ def _arrest_mapping() -> dict[str, Any]:
                     },
                 }
             ],
-        }
+        )
     }
 
 
 def _intel_mapping() -> dict[str, Any]:
     return {
-        "mx_cni_informes": {
-            "title": "Informes de inteligencia",
-            "agency": "CNI",
-            "country": "MX",
-            "marking": "AMBER+STRICT",
-            "releasable_to": ["CNI", "FGR", "SEDENA"],
-            "legal_basis": "Ley de Seguridad Nacional",
-            "queries": [
+        "mx_cni_informes": _dataset(
+            "Informes de inteligencia",
+            "CNI",
+            "AMBER+STRICT",
+            ["CNI", "FGR", "SEDENA"],
+            "Ley de Seguridad Nacional",
+            [
                 {
                     "jsonl_url": "informes.jsonl",
                     "entities": {
@@ -492,11 +508,7 @@ def _intel_mapping() -> dict[str, Any]:
                                 "alias": {"column": "ALIAS"},
                             },
                         },
-                        "organizacion": {
-                            "schema": "Organization",
-                            "keys": ["ORGANIZACION"],
-                            "properties": {"name": {"column": "ORGANIZACION"}},
-                        },
+                        "organizacion": _organisation(),
                         "informe": {
                             "schema": "Event",
                             "keys": ["FOLIO"],
@@ -511,5 +523,5 @@ def _intel_mapping() -> dict[str, Any]:
                     },
                 }
             ],
-        }
+        )
     }
