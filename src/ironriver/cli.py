@@ -45,7 +45,7 @@ from ironriver.i18n import (
 )
 from ironriver.logs import LEVELS, get_logger
 from ironriver.logs import configure as configure_logging
-from ironriver.model.labels import prop_label, schema_label, shown_caption
+from ironriver.model.labels import prop_label, schema_label, shown_caption, yes_no
 from ironriver.policy import (
     DEFAULT_PRINCIPALS_YAML,
     SchemaConflict,
@@ -766,8 +766,16 @@ def eval_drafts(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
         click.echo(json.dumps(result.as_dict(), indent=2))
     else:
         headers = [t("file"), t("column"), t("mapping"), t("draft"), t("agrees")]
-        shown = {True: t("yes"), False: t("NO"), None: t("no value")}
-        rows = [[c.file, c.column, c.expected, c.drafted, shown[c.ok]] for c in checks]
+        rows = [
+            [
+                c.file,
+                c.column,
+                c.expected,
+                c.drafted,
+                t("no value") if c.ok is None else yes_no(c.ok),
+            ]
+            for c in checks
+        ]
         table(rows, headers)
     judged = result.dates_judged
     click.echo(

@@ -204,7 +204,7 @@ def test_a_bad_value_is_reported_at_its_sheet_row(tmp_path: Path) -> None:
     ("change", "says", "hint"),
     [
         ("sheet: Ventas", "has no sheet 'Sales'; its sheets are: 'Portada', 'Ventas'", "sheet"),
-        ("header_row: 3", "lacks column(s) the mapping reads", "set the query's header_row"),
+        ("header_row: 3", "lacks columns the mapping reads", "set the query's header_row"),
         ("xlsx_url: sales.xlsx", "Cannot read sales.csv as a spreadsheet", "csv_url"),
     ],
 )

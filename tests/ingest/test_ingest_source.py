@@ -73,7 +73,7 @@ def test_repeated_header_names_go_through_duckdb(tmp_path: Path) -> None:
     assert held == [("3",)]
     # the header's own names, not DuckDB's renamings of the repeated or empty ones (a_1,
     # column1), which another column may hold by right
-    with pytest.raises(IngestError, match="lacks column"):
+    with pytest.raises(IngestError, match=r"lacks (a column|columns)"):
         _load(path, ["a_1"])
     path.write_text("a,a,a_1,,column1\n1,2,3,4,5\n", encoding="utf-8")
     assert _load(path, ["a_1", "column1"])[1] == [(1, "3", "5")]
@@ -143,12 +143,12 @@ def test_a_lone_carriage_return_is_named(tmp_path: Path) -> None:
 def test_missing_column_lists_the_header(tmp_path: Path) -> None:
     path = tmp_path / "a.csv"
     path.write_text("a,b\n1,2\n", encoding="utf-8")
-    with pytest.raises(IngestError, match="lacks column") as err:
+    with pytest.raises(IngestError, match=r"lacks (a column|columns)") as err:
         _load(path, ["a", "zz"])
     assert err.value.hint is not None and "a, b" in err.value.hint
     # the same name but for a trailing space or case: the hint names both, quoted
     path.write_text("FOLIO ,Nombre\n1,2\n", encoding="utf-8")
-    with pytest.raises(IngestError, match="lacks column") as err:
+    with pytest.raises(IngestError, match=r"lacks (a column|columns)") as err:
         _load(path, ["FOLIO"])
     assert "has 'FOLIO ' where the mapping reads 'FOLIO'" in str(err.value.hint)
 
@@ -206,7 +206,7 @@ def test_headerless_file_with_null_markers(tmp_path: Path, stream: bool) -> None
         (2, "17671", "CÁRTEL DE JALISCO NUEVA GENERACIÓN", None, "-0- "),
         (3, "99", "GUZMÁN, Joaquín", "individual", "individual"),
     ]
-    with pytest.raises(IngestError, match="lacks column"):
+    with pytest.raises(IngestError, match=r"lacks (a column|columns)"):
         load_source(duckdb.connect(), spec, ["Program"])
     utf8 = SourceSpec(tmp_path / "u.csv", header=spec.header, null_values=spec.null_values)
     utf8.path.write_bytes(path.read_bytes().decode("latin-1").encode("utf-8"))
@@ -301,7 +301,7 @@ def test_windows_exports_byte_order_marks_and_utf16(tmp_path: Path) -> None:
 def test_a_file_with_another_delimiter_gets_a_hint(tmp_path: Path) -> None:
     path = tmp_path / "semi.csv"
     path.write_text("serie;marca\nABC7;Glock\n", encoding="utf-8")
-    with pytest.raises(IngestError, match="lacks column") as err:
+    with pytest.raises(IngestError, match=r"lacks (a column|columns)") as err:
         load_source(duckdb.connect(), SourceSpec(path), ["serie"])
     assert err.value.hint is not None and 'Set `delimiter: ";"`' in err.value.hint
     con = duckdb.connect()

@@ -41,6 +41,6 @@ def test_report_in_spanish() -> None:
         spanish = format_report(rows)
     lines = spanish.splitlines()
     assert lines[0].split()[:4] == ["cifra", "objetivo", "rango", "mundo"]
-    assert lines[2].endswith("sí") and lines[3].endswith("NO")
+    assert lines[2].endswith("sí") and lines[3].endswith("no")
     assert "n/d" in lines[4]
     assert lines[-1] == "1 de 2 cifras medidas dentro del rango"

@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 from ironriver.errors import IngestError
-from ironriver.i18n import Msg, msg
+from ironriver.i18n import Msg, msg, nmsg
 from ironriver.ingest.mapping import SourceSpec
 
 HEADER_BLOCK = 1 << 20  # the header must fit in the first block Arrow reads
@@ -172,8 +172,10 @@ def missing_error(
             row=spec.header_row,
         )
     return IngestError(
-        msg(
-            "{file} lacks column(s) the mapping reads: {columns}.",
+        nmsg(
+            "{file} lacks a column the mapping reads: {columns}.",
+            "{file} lacks columns the mapping reads: {columns}.",
+            len(missing),
             file=spec.path.name,
             columns=", ".join(missing),
         ),

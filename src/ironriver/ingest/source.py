@@ -73,7 +73,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ironriver.errors import IngestError
-from ironriver.i18n import msg
+from ironriver.i18n import msg, nmsg
 from ironriver.ingest.clean import sanitize_array, sanitized_name
 from ironriver.ingest.header import (
     HEADER_BLOCK,
@@ -213,9 +213,12 @@ def check_encoding(path: Path, encoding: str) -> None:
                 if offset == 0 and chunk[:2] in (b"\xff\xfe", b"\xfe\xff"):
                     suggestion = "utf-16"  # its byte-order mark: Excel's "Unicode text"
                 raise IngestError(
-                    msg(
-                        "{file} is not valid {encoding}: byte(s) {bytes!r} at line {line} "
+                    nmsg(
+                        "{file} is not valid {encoding}: byte {bytes!r} at line {line} "
                         "(byte offset {offset}).",
+                        "{file} is not valid {encoding}: bytes {bytes!r} at line {line} "
+                        "(byte offset {offset}).",
+                        len(bad),
                         file=path.name,
                         encoding=encoding,
                         bytes=bad,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ironriver.i18n import nt, pt, t
+from ironriver.model.labels import yes_no
 from ironriver.world.calibration import FIGURES
 from ironriver.world.evaluate import WORLD_FIGURES, measure
 
@@ -81,11 +82,7 @@ def format_report(rows: list[ReportRow]) -> str:
     lines = [header, "-" * len(header)]
     for r in rows:
         rng = f"[{_fmt(r.low)}, {_fmt(r.high)}]"
-        verdict = (
-            t("not measurable")
-            if r.unmeasurable
-            else ("-" if r.ok is None else (t("yes") if r.ok else t("NO")))
-        )
+        verdict = t("not measurable") if r.unmeasurable else ("-" if r.ok is None else yes_no(r.ok))
         lines.append(f"{r.key:44} {_fmt(r.target):>10} {rng:>23} {_fmt(r.world):>10}  {verdict}")
     measured = [r for r in rows if r.ok is not None]
     passed = sum(1 for r in measured if r.ok)
@@ -101,9 +98,11 @@ def format_report(rows: list[ReportRow]) -> str:
         lines.append(
             nt(
                 "{count} figure this world sets out to measure is not measurable in it (too few "
-                "weeks or events, as a capture in its first or last weeks leaves): not counted.",
-                "{count} figures this world sets out to measure are not measurable in it (too few "
-                "weeks or events, as a capture in its first or last weeks leaves): not counted.",
+                "weeks or killings: a capture in its first or last weeks, or a small world "
+                "with no killing where it measures): not counted.",
+                "{count} figures this world sets out to measure are not measurable in it (too "
+                "few weeks or killings: a capture in its first or last weeks, or a small world "
+                "with no killing where it measures): not counted.",
                 unmeasurable,
                 count=unmeasurable,
             )
