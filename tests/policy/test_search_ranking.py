@@ -1,7 +1,7 @@
 """Name search, ranked by name length through `statement_keys.rank`, equals a brute-force
 ranking of the principal's visible names: entities with a visible, searchable name having a
 word that starts with each query word, shortest such name first, ties by entity id, `matched`
-the least such name. Many names of many lengths, some hidden, some retracted, some of a
+that shortest name (the least in text order among equals). Many names of many lengths, some hidden, some retracted, some of a
 property that is never searched; small candidate batches so every boundary is crossed."""
 
 from __future__ import annotations
@@ -84,8 +84,7 @@ def _expected(
         words = name_key(value).split(" ")
         if not all(any(w.startswith(t) for w in words) for t in tokens):
             continue
-        length, least = best.get(entity, (len(value), value))
-        best[entity] = (min(length, len(value)), min(least, value))
+        best[entity] = min(best.get(entity, (len(value), value)), (len(value), value))
     ranked = sorted(best, key=lambda e: (best[e][0], e))
     return [(e, best[e][1]) for e in ranked[:limit]]
 

@@ -108,7 +108,8 @@ class SearchMixin:
     def search(self, text: str, schema: str | None = None, limit: int = 20) -> list[SearchHit]:
         """Entities with a visible name having a word that starts with each word of `text`
         (accents and case ignored: "jose per" finds "José Pérez López"), best (shortest)
-        names first, ties by entity id; `matched` is the least such name of the entity.
+        names first, ties by entity id; `matched` is the entity's name that ranked it (its
+        shortest such name, the least in text order among equals).
 
         The words of names are keyed by the length of their name (`statement_keys.rank`), so
         candidates are read one name length at a time, shortest first
@@ -209,14 +210,14 @@ class SearchMixin:
                     yield pair[0], value
 
     def _least_match(self, rows: Sequence[Sequence[Any]], tokens: list[str]) -> str | None:
-        """The least (in text order) of an entity's visible, searchable names (its `_ROW`
-        rows) matching every word of `tokens`."""
+        """The shortest (then least in text order) of an entity's visible, searchable names
+        (its `_ROW` rows) matching every word of `tokens`: the one its rank came from."""
         names = [
             str(r[3])
             for r in rows
             if r[2] in self._searched_names and _has_words(str(r[3]), tokens)
         ]
-        return min(names) if names else None
+        return min(names, key=lambda name: (len(name), name)) if names else None
 
     def by_identifier(
         self, value: str, limit: int = 20, schema: str | None = None
