@@ -248,6 +248,11 @@ def init(ctx: click.Context, principals_out: Path) -> None:
     app.emit(data, human)
 
 
+def _count(n: object) -> str:
+    """A count as tables show it: thousands separated (151,686), as messages write them."""
+    return f"{n:,}" if isinstance(n, int) else str(n)
+
+
 def _table_or_say(rows: list[list[Any]], headers: list[str], empty: str) -> None:
     """A table of `rows`, or when there are none, `empty` on stderr (not a bare header)."""
     if rows:
@@ -281,7 +286,7 @@ def datasets(ctx: click.Context) -> None:
     app.emit(
         rows,
         lambda: _table_or_say(
-            [list(r.values()) for r in rows],
+            [[*list(r.values())[:5], *map(_count, list(r.values())[5:])] for r in rows],
             [
                 t("dataset"),
                 t("agency"),
@@ -313,7 +318,7 @@ def ledgers(ctx: click.Context) -> None:
     app.emit(
         rows,
         lambda: _table_or_say(
-            [list(r.values()) for r in rows],
+            [[r["dataset"], r["ledger"], _count(r["visible_rows"])] for r in rows],
             [t("dataset"), t("ledger"), t("visible rows")],
             t("No ledger is visible to you."),
         ),
@@ -348,11 +353,19 @@ def stats(ctx: click.Context) -> None:
             click.echo(t("Nothing is visible to you yet: no statement you may see."), err=True)
             return
         table(
-            sorted((schema_label(k), n) for k, n in counts.entities_by_schema.items()),
+            [
+                (label, _count(n))
+                for label, n in sorted(
+                    (schema_label(k), n) for k, n in counts.entities_by_schema.items()
+                )
+            ],
             [t("schema"), t("entities")],
         )
         click.echo()
-        table(sorted(counts.statements_by_dataset.items()), [t("dataset"), t("statements")])
+        table(
+            [(d, _count(n)) for d, n in sorted(counts.statements_by_dataset.items())],
+            [t("dataset"), t("statements")],
+        )
 
     app.emit(data, human)
 

@@ -185,7 +185,8 @@ def run_demo(
             report.ingested.append((names, result.records, stored, result.ledger_rows_new))
             say(
                 t(
-                    "  {dataset}: {records} records -> {statements} statements, {ledger} ledger rows",
+                    "  {dataset}: {records:,} records -> {statements:,} statements, "
+                    "{ledger:,} ledger rows",
                     dataset=names,
                     records=result.records,
                     statements=stored,

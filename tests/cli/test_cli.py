@@ -684,3 +684,17 @@ def test_stats_json_is_one_document_whatever_the_backends_order(
     monkeypatch.setattr(View, "counts", reversed_counts)
     _, after = run("stats", "--db", db, "--as", "us-atf-analyst", "--json")
     assert after == before and len(json.loads(after)["entities_by_schema"]) > 1
+
+
+def test_tables_separate_thousands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counts in tables are written as messages write them (151,686), not 151686."""
+    from ironriver.policy.view import Counts, View
+
+    db = _store(tmp_path)
+    monkeypatch.setattr(
+        View,
+        "counts",
+        lambda self: Counts({"Person": 151686}, {"us_atf_traces": 1234567}, {"x": 1}),
+    )
+    code, out = run("stats", "--db", db, "--as", "us-atf-analyst")
+    assert code == 0 and "151,686" in out and "1,234,567" in out
