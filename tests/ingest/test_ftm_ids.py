@@ -118,18 +118,26 @@ PARITY_CASES = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(PARITY_CASES))
-def test_same_values_as_ftm_map(case: str, sqlite_store: Store, tmp_path: Path) -> None:
-    csv_text, entity = PARITY_CASES[case]
+def _mapping(tmp_path: Path, dataset: str, csv_text: str, *entities: str) -> Path:
+    """A folder holding `data.csv` and the mapping `m.yaml` of one ATF query whose entities
+    are `entities` (YAML lines `name: {...}`); returns the mapping's path."""
     folder = tmp_path / "case"
     folder.mkdir()
     (folder / "data.csv").write_text(csv_text, encoding="utf-8")
     mapping = folder / "m.yaml"
+    lines = "".join(f"        {e}\n" for e in entities)
     mapping.write_text(
-        "parity:\n  agency: ATF\n  country: US\n  marking: CLEAR\n  queries:\n"
-        f"    - csv_url: data.csv\n      entities:\n        p: {entity}\n",
+        f"{dataset}:\n  agency: ATF\n  country: US\n  marking: CLEAR\n  queries:\n"
+        f"    - csv_url: data.csv\n      entities:\n{lines}",
         encoding="utf-8",
     )
+    return mapping
+
+
+@pytest.mark.parametrize("case", sorted(PARITY_CASES))
+def test_same_values_as_ftm_map(case: str, sqlite_store: Store, tmp_path: Path) -> None:
+    csv_text, entity = PARITY_CASES[case]
+    mapping = _mapping(tmp_path, "parity", csv_text, f"p: {entity}")
     ingest_mapping(sqlite_store, mapping, actor="t")
     theirs = _ftm_map(mapping, tmp_path)
     assert theirs  # (ftm map read the file)
@@ -139,15 +147,7 @@ def test_same_values_as_ftm_map(case: str, sqlite_store: Store, tmp_path: Path) 
 def test_entities_without_values_ingest_nothing(sqlite_store: Store, tmp_path: Path) -> None:
     """An entity mapping with keys only states nothing: the ingest succeeds and stores no
     statement (FtM's `ftm map` writes an entity with an id and no properties)."""
-    folder = tmp_path / "case"
-    folder.mkdir()
-    (folder / "data.csv").write_text("pid\n1\n", encoding="utf-8")
-    mapping = folder / "m.yaml"
-    mapping.write_text(
-        "keysonly:\n  agency: ATF\n  country: US\n  marking: CLEAR\n  queries:\n"
-        "    - csv_url: data.csv\n      entities:\n        p: {schema: Person, keys: [pid]}\n",
-        encoding="utf-8",
-    )
+    mapping = _mapping(tmp_path, "keysonly", "pid\n1\n", "p: {schema: Person, keys: [pid]}")
     result = ingest_mapping(sqlite_store, mapping, actor="t")
     assert result.records == 1 and result.statements == 0
     assert _ours(sqlite_store) == {}
@@ -158,17 +158,13 @@ def test_entities_of_unmergeable_schemata_never_share_an_id(
 ) -> None:
     """Empty key columns can give a Person and an Ownership one id: `ftm map` writes both
     under it; ironriver rejects the record with what to change, in the reader's language."""
-    folder = tmp_path / "case"
-    folder.mkdir()
-    (folder / "data.csv").write_text("pid,cid,n\n1,10,Juan\n2,,Ana\n", encoding="utf-8")
-    mapping = folder / "m.yaml"
-    mapping.write_text(
-        "sameid:\n  agency: ATF\n  country: US\n  marking: CLEAR\n  queries:\n"
-        "    - csv_url: data.csv\n      entities:\n"
-        "        person: {schema: Person, keys: [pid], properties: {name: {column: n}}}\n"
-        "        own: {schema: Ownership, keys: [pid, cid], properties: "
-        "{owner: {entity: person}, role: {literal: socio}}}\n",
-        encoding="utf-8",
+    mapping = _mapping(
+        tmp_path,
+        "sameid",
+        "pid,cid,n\n1,10,Juan\n2,,Ana\n",
+        "person: {schema: Person, keys: [pid], properties: {name: {column: n}}}",
+        "own: {schema: Ownership, keys: [pid, cid], properties: "
+        "{owner: {entity: person}, role: {literal: socio}}}",
     )
     with pytest.raises(IngestError):
         ingest_mapping(sqlite_store, mapping, actor="t")
@@ -183,7 +179,7 @@ def test_entities_of_unmergeable_schemata_never_share_an_id(
     schemata = {schema for schema, _ in _ours(sqlite_store).values()}
     assert schemata == {"Person", "Ownership"}
     # a LegalEntity and a Person on one id are one Person, as FtM merges them
-    merged = folder / "merged.yaml"
+    merged = mapping.with_name("merged.yaml")
     merged.write_text(
         mapping.read_text(encoding="utf-8")
         .replace("sameid:", "merged:")
