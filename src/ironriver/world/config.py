@@ -91,11 +91,30 @@ _RATES = [
     ),
     Rate("inspection_detection", 0.9, "probability", "an inspected load is found", "assumption"),
     Rate(
+        "mx_plate_share",
+        0.6,
+        "share of commuter vehicles",
+        "Mexican-plated among the vehicles that cross southbound again and again (commuters)",
+        "assumption: no published southbound plate mix (CBP does not count outbound traffic)",
+    ),
+    Rate(
+        "ring_mx_plate_share",
+        0.6,
+        "share of ring vehicles (drivers)",
+        "Mexican-plated among trafficking rings' vehicles, each driven by its owner, a Mexican "
+        "resident; drawn after ring membership, never deciding it",
+        "assumption: no figure for the couriers' residence in CALIBRATION.md or shared data; "
+        "public reporting on southbound gun smuggling names both US and Mexican nationals, "
+        "with no share. "
+        "Set equal to mx_plate_share, so plate country (a proxy for residence) tells ring "
+        "vehicles from commuters little better than chance (docs/world.md, Known gaps)",
+    ),
+    Rate(
         "mx_plate_home_state_share",
         0.9,
-        "share of Mexican-plated commuter vehicles",
-        "registered (and their owners living) in the Mexican state across from their port; "
-        "the rest in another northern or western state",
+        "share of Mexican-plated vehicles",
+        "registered (and their owners living) in the Mexican state across from their port (a "
+        "ring vehicle's: one of the ring's ports); the rest in another northern or western state",
         "assumption: commuters live in the twin city (Tijuana for San Ysidro, Juárez for El Paso)",
     ),
     Rate(

@@ -154,13 +154,12 @@ def vehicle_pool(cfg: WorldConfig, port_df: pd.DataFrame) -> tuple[pd.DataFrame,
     port_of = np.repeat(np.arange(len(port_df)), size)
     truck_share = (port_df["annual_trucks"] / annual.clip(1)).to_numpy()
     truck = rng.random(n) < truck_share[port_of]
-    country = np.where(rng.random(n) < 0.6, "MX", "US").astype(object)
+    country = np.where(rng.random(n) < cfg.value("mx_plate_share"), "MX", "US").astype(object)
     us_state = port_df["state_code"].to_numpy(object)[port_of]
     v = vehicles.sample(rng, n, country, us_state, truck)
     # a Mexican-plated commuter mostly comes from the twin city across the port
-    home = (country == "MX") & (rng.random(n) < cfg.value("mx_plate_home_state_share"))
     twin = port_df["mx_state_code"].to_numpy(object)[port_of]
-    v["plate_state"] = np.where(home, twin, v["plate_state"].to_numpy(object)).astype(object)
+    vehicles.home_plates(rng, v, twin, cfg.value("mx_plate_home_state_share"))
     v.insert(0, "port_idx", port_of)
     return v, offset
 

@@ -143,6 +143,7 @@ def _assemble(world: World) -> None:
         r_idx,
         0.2,
         ring_state,
+        mx_state=rm["mx_state"].to_numpy(object),
         as_of=straw["date"].reindex(r_idx).fillna(pd.Timestamp(cfg.start64)).to_numpy(),
         min_age=straw["min_age"].reindex(r_idx).fillna(0.0).to_numpy(),
     )

@@ -2,7 +2,9 @@
 
 - `MXP…` cartel members (every position holder, recruits included), Mexican names, most
   with a nickname;
-- `USP…` US ring members, border-state names, some with a nickname;
+- `USP…` members of US trafficking rings, some with a nickname: living in the ring's US
+  state (border-state names), except the drivers of Mexican-plated ring vehicles, who, like
+  those commuters, live in the plate's Mexican state (`rings.build`);
 - `BUY…` retail buyers who appear in a dealer record (legitimate, secondary, stock), of age
   at their first purchase (21 if they buy a handgun, else 18);
 - `DRV…` commuter drivers, one per commuter vehicle (its owner), all of them: every

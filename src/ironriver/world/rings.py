@@ -1,7 +1,12 @@
 """US trafficking rings, each tied to an organisation's arms-procurement cell.
 
 A ring has a coordinator (in contact with the cell leader in Mexico), a recruiter, straw
-purchasers and drivers, each with a phone; drivers have vehicles. A ring works from one US
+purchasers and drivers, each with a phone; drivers have vehicles. Coordinators, recruiters
+and straw purchasers live in the ring's US state (a straw purchaser buys as a resident of the
+dealer's state). A driver owns the vehicle he drives: Mexican-plated for `ring_mx_plate_share`
+of the drivers, chosen at random after membership, and then a Mexican resident of the plate's
+state (mostly the one across a port of the ring) with a Mexican phone, as Mexican-plated
+commuters are; US-plated in the ring's state otherwise. A ring works from one US
 state (shares in `places.US_STATES`, after CALIBRATION.md source states), buys at a few
 favourite dealers there and crosses at one to three ports of the nearest border state.
 Some rings are *evasive*: they buy one handgun per visit and spread visits so no dealer sees
@@ -41,7 +46,7 @@ class Rings:
     rings: (
         pd.DataFrame
     )  # ring_id, org_id, cell_id, cell_leader_idx, state, state_idx, evasive, weight, ports
-    members: pd.DataFrame  # ring_id, role, person_idx (US person index), phone, vehicle_idx
+    members: pd.DataFrame  # ring_id, role, person_idx, phone, vehicle_idx, mx_state (or "")
     vehicles: (
         pd.DataFrame
     )  # vehicle_idx, ring_id, owner person_idx, make, model, color, year, plate...
@@ -112,12 +117,22 @@ def build(
         }
     )
     drivers = np.flatnonzero(role == "driver")
+    # residence is drawn from a stream of its own, after membership: it decides nothing
+    home = cfg.rng("rings:residence")
+    country = vehicles.plate_countries(home, len(drivers), cfg.value("ring_mx_plate_share"))
     veh = vehicles.sample(
         rng,
         len(drivers),
-        np.full(len(drivers), "US", dtype=object),
+        country,
         np.array(states, dtype=object)[state_idx[ring_idx[drivers]]],
     )
+    mexican = country == "MX"
+    twin = port_df["mx_state_code"].to_numpy(object)[_a_port(home, ring_ports, ring_idx[drivers])]
+    vehicles.home_plates(home, veh, twin, cfg.value("mx_plate_home_state_share"))
+    members.loc[drivers[mexican], "phone"] = mx_phone(home, int(mexican.sum()))
+    mx_state = np.full(m, "", dtype=object)
+    mx_state[drivers[mexican]] = veh["plate_state"].to_numpy(object)[mexican]
+    members["mx_state"] = mx_state
     veh.insert(0, "vehicle_idx", np.arange(len(drivers)))
     veh.insert(1, "ring_id", members["ring_id"].to_numpy(object)[drivers])
     veh.insert(2, "owner_idx", drivers)
@@ -139,3 +154,10 @@ def build(
     leaders = np.unique(rings["cell_leader_idx"].to_numpy())
     cell_phones = pd.DataFrame({"cell_leader_idx": leaders, "phone": mx_phone(rng, len(leaders))})
     return Rings(rings, members, veh, prefs, cell_phones)
+
+
+def _a_port(rng: np.random.Generator, ring_ports: list[str], ring: np.ndarray) -> np.ndarray:
+    """One of its ring's ports (port_df row) per entry of `ring`, at random."""
+    ports = [ring_ports[r].split("|") for r in ring]
+    pick = (rng.random(len(ports)) * np.array([len(p) for p in ports])).astype(np.int64)
+    return np.array([int(p[k]) for p, k in zip(ports, pick, strict=True)], dtype=np.int64)

@@ -1,4 +1,10 @@
-"""Vehicles: make, model, colour, model year and plates for ring and commuter vehicles."""
+"""Vehicles: make, model, colour, model year and plates for ring and commuter vehicles.
+
+Ring and commuter vehicles get their plates the same way: a plate country drawn at a
+declared share (`mx_plate_share`, `ring_mx_plate_share`), and a Mexican plate mostly of the
+state across the vehicle's port (`mx_plate_home_state_share`). Plate country never decides
+what a vehicle does: it is drawn after ring membership, which alone decides who carries loads.
+"""
 
 from __future__ import annotations
 
@@ -62,3 +68,19 @@ def sample(
             "plate_country": country.astype(object),
         }
     )
+
+
+def plate_countries(rng: np.random.Generator, n: int, share: float) -> np.ndarray:
+    """Plate country ("US"/"MX") of `n` vehicles, exactly `round(share * n)` of them Mexican,
+    chosen at random: a small set (a world's ring vehicles) holds the declared share itself,
+    not a draw around it, so its plate mix cannot drift away from the commuters' by chance."""
+    country = np.full(n, "US", dtype=object)
+    country[rng.permutation(n)[: round(share * n)]] = "MX"
+    return country
+
+
+def home_plates(rng: np.random.Generator, v: pd.DataFrame, twin: np.ndarray, share: float) -> None:
+    """Register `share` of the Mexican-plated vehicles of `v` in `twin` (per vehicle: the
+    Mexican state across its port), in place; the rest keep the state `sample` drew."""
+    home = (v["plate_country"].to_numpy(object) == "MX") & (rng.random(len(v)) < share)
+    v["plate_state"] = np.where(home, twin, v["plate_state"].to_numpy(object)).astype(object)

@@ -69,7 +69,9 @@ def write(world: World, paths: WorldPaths) -> list[pd.DataFrame]:
             "ALIAS": nm["nickname"].to_numpy(object),
             "PHONE": m["phone"].to_numpy(object),
             "CITY": who["city"].to_numpy(object),
-            "STATE": who["us_state"].to_numpy(object),
+            # a Mexican-resident driver's state is a Mexican state's name ("Tijuana, Baja
+            # California")
+            "STATE": np.where(who["country"] == "MX", who["mx_state"], who["us_state"]),
             "PLATE": plate,
             "VEHICLE_MAKE": vmake,
             "VEHICLE_MODEL": vmodel,
