@@ -143,16 +143,34 @@ _LOST = (
 )
 
 
+# PostgreSQL's SQLSTATEs of a transaction it cancelled for another's sake: a deadlock, a
+# serialization failure
+_CONFLICTS = ("40P01", "40001")
+
+
 def from_store_error(exc: BaseException) -> StoreError | None:
-    """A `StoreError` for the store's database going away or staying locked mid-command (a
-    PostgreSQL restart, a network cut, a SQLite writer holding the lock past the busy
-    timeout), else None. Either way its transaction was rolled back: nothing of the
-    command was written."""
+    """A `StoreError` for the store's database going away, staying locked or cancelling the
+    write mid-command (a PostgreSQL restart, a network cut, a SQLite writer holding the
+    lock past the busy timeout, a deadlock with another write), else None. Either way its
+    transaction was rolled back: nothing of the command was written."""
     from sqlalchemy.exc import OperationalError
 
     if not isinstance(exc, OperationalError):
         return None
     text = str(exc.orig).lower()
+    if getattr(exc.orig, "sqlstate", None) in _CONFLICTS:
+        return StoreError(
+            msg(
+                "Another write to the store conflicted with this one ({error}), and the "
+                "database server cancelled this one: its transaction was rolled back, so "
+                "nothing of this command was written.",
+                error=str(exc.orig).strip().splitlines()[0],
+            ),
+            hint=msg(
+                "Run the command again (once the other write has finished, if it still "
+                "conflicts): what was not written is written then, and nothing twice."
+            ),
+        )
     if "database is locked" in text:
         return StoreError(
             msg(

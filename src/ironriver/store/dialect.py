@@ -14,7 +14,17 @@ from urllib.parse import quote
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from sqlalchemy import ColumnElement, Connection, Engine, Select, Table, event, make_url, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    Table,
+    event,
+    make_url,
+    select,
+    tuple_,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ironriver.errors import StoreError
@@ -75,7 +85,7 @@ def get_or_create(
 ) -> int:
     """The id of `table`'s row matching `where` (one of its unique keys), inserting
     `values` when there is none. Two writers may register the same row at once (two
-    ingests of a PostgreSQL node meeting a new property or label): the insert skips a
+    ingests of a PostgreSQL node declaring the same new dataset): the insert skips a
     conflict, and the row the other writer committed is read back, instead of one ingest
     failing on the unique key. (SQLite writers take the write lock up front, so there they
     never meet.)"""
@@ -87,6 +97,39 @@ def get_or_create(
     found = conn.execute(select(table.c.id).where(where)).scalar()
     assert found is not None, f"{table.name}: inserted or committed by another writer"
     return int(found)
+
+
+Key = tuple[Any, ...]
+
+
+def register(
+    conn: Connection, table: Table, keys: tuple[str, ...], rows: list[dict[str, Any]]
+) -> dict[Key, int]:
+    """The ids of a dictionary table's rows (`props`, `labels`, `sources`), by their values
+    of `keys` (a unique key of `table`), inserting those of `rows` it lacks: one query when
+    all are there, three when some are new (inserted in key order, a conflict with another
+    writer skipped and its row read back). Writers on PostgreSQL call it on a connection of
+    its own, committed at once (`Writer`): see `Writer.dictionary`."""
+    wanted = {tuple(row[k] for k in keys): row for row in rows}
+    found = _registered(conn, table, keys, list(wanted))
+    missing = sorted(set(wanted) - set(found))
+    if missing:
+        module = postgresql if conn.dialect.name == "postgresql" else sqlite
+        insert = module.insert(table).values([wanted[k] for k in missing])
+        conn.execute(insert.on_conflict_do_nothing())
+        found.update(_registered(conn, table, keys, missing))
+    assert len(found) == len(wanted), f"{table.name}: inserted or committed by another writer"
+    return found
+
+
+def _registered(
+    conn: Connection, table: Table, keys: tuple[str, ...], wanted: list[Key]
+) -> dict[Key, int]:
+    if not wanted:
+        return {}
+    columns = [table.c[k] for k in keys]
+    query = select(table.c.id, *columns).where(tuple_(*columns).in_(wanted))
+    return {tuple(row[1:]): int(row[0]) for row in conn.execute(query)}
 
 
 def configure_engine(engine: Engine, busy_timeout_s: float = 120.0) -> None:

@@ -193,26 +193,6 @@ class Store:
             for r in rows
         ]
 
-    def label_id(self, label: AccessLabel, conn: Connection) -> int:
-        rel = releasable_text(label.releasable_to)
-        cond = (
-            (labels.c.owner_agency == label.owner_agency.upper())
-            & (labels.c.owner_country == label.owner_country.upper())
-            & (labels.c.marking == label.marking.value)
-            & (labels.c.releasable_to == rel)
-        )
-        return dialect.get_or_create(
-            conn,
-            labels,
-            cond,
-            {
-                "owner_agency": label.owner_agency.upper(),
-                "owner_country": label.owner_country.upper(),
-                "marking": label.marking.value,
-                "releasable_to": rel,
-            },
-        )
-
     # -- recovery --------------------------------------------------------------------------
     def recover(self) -> None:
         """After a process was killed outright: rename into place the ledger parts of an
@@ -249,7 +229,9 @@ class Store:
         file-backed `stage`, its side file is attached for `Writer.add_staged`."""
         attach = {STAGE_ALIAS: stage.path} if stage is not None and stage.path else None
         with dialect.write_transaction(self.engine, attach) as conn:
-            yield Writer(self, conn)
+            writer = Writer(self, conn)
+            yield writer
+            writer.flush_tally()
 
     def statement_count(self) -> int:
         with self.engine.connect() as conn:
@@ -265,6 +247,8 @@ class Writer:
         self._dataset_ids: dict[str, int] = {}
         self._props: dict[tuple[str, str], int] = {}
         self._sources: dict[str, int] = {}
+        self._labels: dict[AccessLabel, int] = {}
+        self._tally: Counter[tuple[int, int]] = Counter()
 
     def ensure_dataset(self, info: DatasetInfo) -> int:
         ds_id = self.store.ensure_dataset(info, self.conn)
@@ -284,27 +268,62 @@ class Writer:
             self._dataset_ids[name] = int(found)
         return self._dataset_ids[name]
 
-    def _prop(self, schema: str, prop: str) -> int:
-        """The props.id of a schema's property, registering it when new."""
-        key = (schema, prop)
-        if key not in self._props:
-            cond = (props.c.schema == schema) & (props.c.prop == prop)
-            values = {"schema": schema, "prop": prop, "prop_type": prop_type(schema, prop)}
-            self._props[key] = dialect.get_or_create(self.conn, props, cond, values)
-        return self._props[key]
+    @contextmanager
+    def dictionary(self) -> Iterator[Connection]:
+        """The connection that registers dictionary rows (`props`, `labels`, `sources`).
 
-    def _source(self, name: str) -> int:
-        if name not in self._sources:
-            self._sources[name] = dialect.get_or_create(
-                self.conn, sources, sources.c.name == name, {"name": name}
-            )
-        return self._sources[name]
+        PostgreSQL: a connection of its own, committed at once. Inserted in the write's long
+        transaction, a new row stayed locked until its commit, so two ingests meeting the
+        same two new properties in opposite orders each waited for the other's (a deadlock,
+        which PostgreSQL ended by failing one of them). Committed at once, these rows lock
+        nothing the write holds. One that no statement uses (its ingest then failed) is
+        harmless: nothing lists or counts dictionary rows, a view reads them only through
+        the statements it may see. SQLite: the write's own transaction (its writers take
+        turns, and a second connection would wait for this one's write lock)."""
+        if self.conn.dialect.name != "postgresql":
+            yield self.conn
+            return
+        with self.store.engine.begin() as own:
+            yield own
+
+    def _prop_ids(self, pairs: list[tuple[str, str]]) -> list[int]:
+        """The props.id of each (schema, property), registering the new ones."""
+        new = [pair for pair in dict.fromkeys(pairs) if pair not in self._props]
+        if new:
+            rows = [{"schema": s, "prop": p, "prop_type": prop_type(s, p)} for s, p in new]
+            with self.dictionary() as conn:
+                found = dialect.register(conn, props, ("schema", "prop"), rows)
+            self._props.update({(str(s), str(p)): i for (s, p), i in found.items()})
+        return [self._props[pair] for pair in pairs]
+
+    def _source_ids(self, names: list[str]) -> list[int]:
+        """The sources.id of each source file name, registering the new ones."""
+        new = [name for name in dict.fromkeys(names) if name not in self._sources]
+        if new:
+            with self.dictionary() as conn:
+                found = dialect.register(conn, sources, ("name",), [{"name": n} for n in new])
+            self._sources.update({str(n): i for (n,), i in found.items()})
+        return [self._sources[name] for name in names]
+
+    def _label_id(self, label: AccessLabel) -> int:
+        """The labels.id of an access label, registering it when new."""
+        if label not in self._labels:
+            row = {
+                "owner_agency": label.owner_agency.upper(),
+                "owner_country": label.owner_country.upper(),
+                "marking": label.marking.value,
+                "releasable_to": releasable_text(label.releasable_to),
+            }
+            with self.dictionary() as conn:
+                [label_id] = dialect.register(conn, labels, tuple(row), [row]).values()
+            self._labels[label] = label_id
+        return self._labels[label]
 
     def _encode_props(self, table: pa.Table) -> pa.Table:
         """Replace schema/prop by prop_id and kind (row order kept); add search keys."""
         coder = PropCoder()
         table = coder.encode(table)
-        ids = pa.array([self._prop(schema, prop) for schema, prop in coder.props], pa.int32())
+        ids = pa.array(self._prop_ids(coder.props), pa.int32())
         prop_ids = pc.take(ids, table.column("pcode"))
         return table.drop_columns(["pcode"]).append_column("prop_id", prop_ids)
 
@@ -320,11 +339,20 @@ class Writer:
         files = pc.if_else(pc.is_valid(parts), pc.struct_field(parts, "file"), refs)
         rows = pc.cast(pc.struct_field(parts, "row"), pa.int64())
         encoded = files.dictionary_encode()
-        ids = pa.array(
-            [self._source(str(name)) for name in encoded.dictionary.to_pylist()], pa.int32()
-        )
+        names = [str(name) for name in encoded.dictionary.to_pylist()]
+        ids = pa.array(self._source_ids(names), pa.int32())
         table = table.append_column("source_id", pc.take(ids, encoded.indices))
         return table.append_column("source_row", rows)
+
+    def flush_tally(self) -> None:
+        """Add the statements this write added or retracted to `statement_tally`
+        (`Store.writer` calls it last, before the commit). Once per (dataset, label), in
+        key order, at the end: each row is locked until the commit, so a write that
+        updated it after its first batch made a second write into the same dataset wait
+        there, and if that one had meanwhile added statements the first met in its next
+        batch, each waited for the other (a deadlock on PostgreSQL)."""
+        dialect.add_to_tally(self.conn, statement_tally, dict(sorted(self._tally.items())))
+        self._tally.clear()
 
     def add_statements(
         self,
@@ -351,7 +379,7 @@ class Writer:
         if table.num_rows == 0:
             return 0
         ds_id = self._dataset_id(dataset)
-        label_id = self.store.label_id(label, self.conn)
+        label_id = self._label_id(label)
         for col in REQUIRED_COLUMNS:
             if table.column(col).null_count:
                 raise StoreError(
@@ -365,7 +393,7 @@ class Writer:
             "retracted": False,
         }
         if source is not None:
-            constants["source_id"] = self._source(source)
+            [constants["source_id"]] = self._source_ids([source])
         if not presorted:  # clustered-key order makes the inserts near-sequential
             table = table.sort_by([("entity_id", "ascending"), ("id", "ascending")])
         if legal_basis is not None:
@@ -383,7 +411,7 @@ class Writer:
             part = table.slice(start, BATCH_ROWS).select(columns)
             added += dialect.insert_rows(self.conn, "statements", part, constants)
         self._add_lookups(table)
-        dialect.add_to_tally(self.conn, statement_tally, {(ds_id, label_id): added})
+        self._tally[(ds_id, label_id)] += added
         return added
 
     def _add_lookups(self, table: pa.Table) -> None:
@@ -418,11 +446,11 @@ class Writer:
     def _copy_staged(self, staged: StagedTable) -> int:
         assert staged.table is not None and staged.table.isidentifier()
         ds_id = self._dataset_id(staged.dataset)
-        label_id = self.store.label_id(staged.label, self.conn)
-        source_id = self._source(staged.source) if staged.source is not None else None
+        label_id = self._label_id(staged.label)
+        source_id = self._source_ids([staged.source])[0] if staged.source is not None else None
         whens = " ".join(
-            f"WHEN {code} THEN {self._prop(schema, prop)}"
-            for code, (schema, prop) in enumerate(staged.props)
+            f"WHEN {code} THEN {prop_id}"
+            for code, prop_id in enumerate(self._prop_ids(staged.props))
         )
         copied = [c for c in staged.columns if c != "pcode"]
         for name in copied:  # identifiers below come from fixed lists only
@@ -446,7 +474,7 @@ class Writer:
             + ("" if staged.presorted else " ORDER BY entity_id, id")
         )
         added = int(raw.total_changes - before)
-        dialect.add_to_tally(self.conn, statement_tally, {(ds_id, label_id): added})
+        self._tally[(ds_id, label_id)] += added
         # the lookup rows, staged beside the statements already in their key order (a scan
         # of the side table returns them in insertion order): appended without a sort
         for name in LOOKUPS:
@@ -476,7 +504,7 @@ class Writer:
         for entity_id, statement_id in refs:
             for ds_id, label_id in self.conn.execute(query, {"e": entity_id, "i": statement_id}):
                 gone[(int(ds_id), int(label_id))] += 1
-        dialect.add_to_tally(self.conn, statement_tally, {k: -n for k, n in gone.items()})
+        self._tally.subtract(gone)
         return sum(gone.values())
 
 
