@@ -67,8 +67,13 @@ class Settings:
     """Where the store lives and who is asking.
 
     db_url: SQLAlchemy URL (`sqlite:///ironriver.db`, `postgresql+psycopg://...`).
-    ledger_dir: folder of the Parquet ledgers; by default beside the SQLite file, or
-        `./ironriver-ledgers` for a server database.
+    ledger_dir: folder of the Parquet ledgers: `IRONRIVER_LEDGERS` (`ledger_dir_given`);
+        else beside the SQLite file (`store.db.ledgers`: move the two together); for a
+        server database, the folder its store recorded, whatever the current folder, and
+        for a new one `./ironriver-ledgers` made absolute, which the store then records
+        (`ironriver.store.ledger_folder`). A given folder is recorded by a server store, so
+        later commands find it without the variable.
+    ledger_dir_given: whether `ledger_dir` was given (`IRONRIVER_LEDGERS`), not a default.
     principals_file: YAML file declaring principals (see `ironriver.policy`).
     principal: the name of the principal the CLI acts as (`--as`).
     busy_timeout_s: how long a SQLite connection waits for another writer
@@ -85,6 +90,7 @@ class Settings:
 
     db_url: str
     ledger_dir: Path
+    ledger_dir_given: bool = False
     principals_file: Path | None = None
     principal: str | None = None
     busy_timeout_s: float = float(DEFAULT_BUSY_TIMEOUT_S)
@@ -107,7 +113,7 @@ class Settings:
         elif db_url.startswith("sqlite:///"):
             ledger_dir = Path(db_url[len("sqlite:///") :] + LEDGERS_SUFFIX)
         else:
-            ledger_dir = Path("ironriver-ledgers")
+            ledger_dir = Path("ironriver-ledgers")  # (a server store's record wins: see above)
         pfile = principals_file or env.get("IRONRIVER_PRINCIPALS")
         busy = env.get("IRONRIVER_BUSY_TIMEOUT")
         try:
@@ -126,6 +132,7 @@ class Settings:
         return cls(
             db_url=db_url,
             ledger_dir=ledger_dir,
+            ledger_dir_given=bool(ledger_env),
             principals_file=Path(pfile) if pfile else None,
             principal=principal or env.get("IRONRIVER_AS"),
             busy_timeout_s=busy_timeout_s,

@@ -51,6 +51,7 @@ from ironriver.store.audit import (
     install_guards,
     read_audit_path,
 )
+from ironriver.store.ledger_folder import SETTINGS_REVISION, ledger_folder
 from ironriver.store.staging import (
     LOOKUPS,
     STAGE_ALIAS,
@@ -690,6 +691,8 @@ def open_store(
         engine.dispose()
         raise _no_store(shown)
     ready = False
+    revision: str | None = None
+    unmigrated = False  # opened as it is, at an older schema (`migrate=False`)
     try:
         # reads only, before the engine is configured: its settings would switch another
         # application's database to WAL mode just by looking at it
@@ -700,7 +703,7 @@ def open_store(
                 _check_is_store(conn, revision, shown, create)
                 _check_not_pre_release(conn, revision, shown)
                 if not migrate:  # opened as it is (an empty one: created, if `create`)
-                    ready = _check_unmigrated(revision, shown)
+                    ready = unmigrated = _check_unmigrated(revision, shown)
     except (ConfigError, StoreError):
         engine.dispose()
         raise
@@ -756,7 +759,9 @@ def open_store(
         audit.close()
         engine.dispose()
         raise
-    return _opened(engine, settings, ledger_dir, audit, shown, recover=migrate)
+    # (an older store opened as it is has no `store_settings` table before 0009)
+    recordable = not unmigrated or (revision or "") >= SETTINGS_REVISION
+    return _opened(engine, settings, ledger_dir, audit, shown, migrate, recordable)
 
 
 def _check_not_pre_release(conn: Connection, revision: str | None, shown: str) -> None:
@@ -863,15 +868,29 @@ def _opened(
     ledger_dir: Path | None,
     audit: AuditLog,
     shown: str,
-    recover: bool = True,
+    recover: bool,
+    recordable: bool,
 ) -> Store:
+    """The open store, its ledger folder bound (`ledger_folder`: with `recover`, this open
+    may write, and may record it; `recordable`, the store can hold a record)."""
+    if ledger_dir is None and settings.ledger_dir_given:
+        ledger_dir = settings.ledger_dir
+    try:
+        folder = ledger_folder(
+            engine, ledger_dir, settings.ledger_dir, write=recover, recorded=recordable
+        )
+    except BaseException:
+        audit.close()
+        engine.dispose()
+        raise
     log.info(
         "store.opened",
         backend=engine.dialect.name,
         url=shown,
         read_audit=str(audit.read_file or "in the store"),
+        ledgers=str(folder),
     )
-    store = Store(engine, ledger_dir or settings.ledger_dir, audit)
+    store = Store(engine, folder, audit)
     if recover:  # (not for `audit verify`, which writes nothing, a backup's files included)
         store.recover()  # what a killed process left (one glob and one listing when nothing)
     return store

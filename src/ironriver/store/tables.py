@@ -142,6 +142,15 @@ statement_tally = Table(
     Column("n", BigInteger, nullable=False),
 )
 
+# what a store records about itself, by name (migration 0009): `ledger_dir`, the absolute
+# ledger folder of a server database (`ironriver.store.ledger_folder`)
+store_settings = Table(
+    "store_settings",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
 judgements = Table(
     "judgements",
     metadata,

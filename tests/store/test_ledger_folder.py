@@ -1,0 +1,179 @@
+"""A store's ledger folder: beside a SQLite file; recorded by a server database's store
+(`ironriver.store.ledger_folder`), so that every command finds it from any folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from ironriver.store import open_store
+
+CBP = "us-cbp-officer"
+
+
+@pytest.fixture(autouse=True)
+def _no_ledger_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("IRONRIVER_LEDGERS", "IRONRIVER_DB", "IRONRIVER_AS", "IRONRIVER_PRINCIPALS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def run(*args: str) -> tuple[int, str]:
+    """The exit code and standard output (a JSON document with --json) of a command, run
+    in a process of its own in the current folder (as a person runs it: the CLI leaves its
+    store's connections to the process's end)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "ironriver", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        timeout=300,
+    )
+    return done.returncode, done.stdout if done.returncode == 0 else done.stdout + done.stderr
+
+
+def _keyed(folder: Path, name: str, rows: list[str]) -> Path:
+    """A mapping of one CSV file (`name`) into the keyed ledger `crossings` (key: folio)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text("folio,monto\n" + "".join(f"{r}\n" for r in rows), "utf-8")
+    path = folder / f"{name}.yaml"
+    path.write_text(
+        "us_cbp_x:\n  agency: CBP\n  country: US\n  marking: AMBER\n  releasable_to: [US]\n"
+        f"  queries:\n  - csv_url: {name}\n    ledger:\n      name: crossings\n"
+        "      key: folio\n      columns:\n        folio: folio\n"
+        "        monto: {column: monto, type: float}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _ingest(mapping: Path, db: str) -> dict[str, object]:
+    code, out = run("ingest", str(mapping), "--db", db, "--as", "loader", "--json")
+    assert code == 0, out
+    document = json.loads(out)
+    return dict(document[0] if isinstance(document, list) else document)
+
+
+def _recorded(url: str) -> list[tuple[str, str]]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT name, value FROM store_settings")).all()
+    engine.dispose()
+    return [(str(n), str(v)) for n, v in rows]
+
+
+def test_a_server_store_finds_its_ledgers_from_any_folder(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PostgreSQL store's ledgers went to `./ironriver-ledgers` of wherever the command
+    ran: from another folder the same store showed no ledgers, and a keyed ledger appended
+    again the keys it held. The store now records the folder its first open made absolute."""
+    here, elsewhere = tmp_path / "a", tmp_path / "b"
+    monkeypatch.chdir(tmp_path)
+    first = _ingest(_keyed(here, "week1.csv", ["A1,10", "A2,20"]), pg_url)
+    assert first["ledger_rows_new"] == 2
+    folder = tmp_path / "ironriver-ledgers"
+    assert _recorded(pg_url) == [("ledger_dir", str(folder))]
+    assert list(folder.rglob("part-*.parquet"))
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    code, out = run("ledgers", "--db", pg_url, "--as", CBP, "--json")
+    assert code == 0 and json.loads(out) == [
+        {"dataset": "us_cbp_x", "ledger": "crossings", "visible_rows": 2}
+    ]
+    code, out = run("datasets", "--db", pg_url, "--as", CBP, "--json")
+    [dataset] = [d for d in json.loads(out) if d["name"] == "us_cbp_x"]
+    assert code == 0 and dataset["visible_ledger_rows"] == 2
+    again = _ingest(_keyed(elsewhere, "week2.csv", ["A1,10", "A2,20", "A3,30"]), pg_url)
+    assert (again["ledger_rows"], again["ledger_rows_new"]) == (3, 1)
+    assert not (elsewhere / "ironriver-ledgers").exists()
+    assert len(list(folder.rglob("part-*.parquet"))) == 2
+
+
+def test_a_given_ledger_folder_wins_and_is_recorded(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """IRONRIVER_LEDGERS (or `open_store(ledger_dir=...)`) is the folder, recorded for the
+    commands run without it; an open that writes nothing (`audit verify`) records nothing."""
+    monkeypatch.chdir(tmp_path)
+    open_store(pg_url).close()  # a new store: ./ironriver-ledgers, made absolute
+    assert _recorded(pg_url) == [("ledger_dir", str(tmp_path / "ironriver-ledgers"))]
+    moved = tmp_path / "srv" / "ledgers"
+    monkeypatch.setenv("IRONRIVER_LEDGERS", str(moved))
+    code, out = run("audit", "verify", "--db", pg_url)
+    assert code == 0, out
+    assert _recorded(pg_url) == [("ledger_dir", str(tmp_path / "ironriver-ledgers"))]
+    assert _ingest(_keyed(tmp_path, "w.csv", ["A1,10"]), pg_url)["ledger_rows_new"] == 1
+    assert _recorded(pg_url) == [("ledger_dir", str(moved))]
+    assert list(moved.rglob("part-*.parquet"))
+    monkeypatch.delenv("IRONRIVER_LEDGERS")
+    store = open_store(pg_url, create=False)
+    assert store.ledger_dir == moved
+    store.close()
+
+
+def test_a_sqlite_stores_ledgers_stay_beside_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SQLite store records no folder: its ledgers are beside its file, so moving the two
+    together keeps them, whatever the current folder."""
+    db = tmp_path / "s.db"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert _ingest(_keyed(tmp_path, "w.csv", ["A1,10"]), str(db))["ledger_rows_new"] == 1
+    assert list((tmp_path / "s.db.ledgers").rglob("part-*.parquet"))
+    assert _recorded(f"sqlite:///{db}") == []
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    for path in tmp_path.glob("s.db*"):
+        path.rename(moved / path.name)
+    store = open_store(str(moved / "s.db"), create=False)
+    assert store.ledger_dir == moved / "s.db.ledgers"
+    store.close()
+    code, out = run("ledgers", "--db", str(moved / "s.db"), "--as", CBP, "--json")
+    assert code == 0 and json.loads(out)[0]["visible_rows"] == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migration_0009_and_an_older_store_audit_verify_opens_as_it_is(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store of 0008 (before `store_settings`): `audit verify` opens it as it is, writing
+    nothing (no table made, no folder recorded); any other open upgrades it, and a server
+    store then records its folder."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from ironriver.store import dialect
+    from ironriver.store.store import _alembic_config
+
+    monkeypatch.chdir(tmp_path)
+    if backend == "postgresql":
+        url = str(request.getfixturevalue("pg_url"))
+    else:
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+    open_store(url, ledger_dir=tmp_path / "given").close()
+    engine = create_engine(url, **dialect.engine_options(url))
+    dialect.configure_engine(engine)
+    with dialect.write_transaction(engine) as conn:
+        command.downgrade(_alembic_config(conn), "0008")
+    assert "store_settings" not in inspect(engine).get_table_names()
+    engine.dispose()
+    code, out = run("audit", "verify", "--db", url)
+    assert code == 0, out
+    engine = create_engine(url, **dialect.engine_options(url))
+    assert "store_settings" not in inspect(engine).get_table_names()
+    engine.dispose()
+    store = open_store(url, create=False)  # upgrades it
+    assert store.ledger_dir == (
+        tmp_path / "ironriver-ledgers" if backend == "postgresql" else tmp_path / "old.db.ledgers"
+    )
+    store.close()
+    expected = [("ledger_dir", str(tmp_path / "ironriver-ledgers"))]
+    assert _recorded(url) == (expected if backend == "postgresql" else [])
