@@ -4,7 +4,8 @@ and what a write the database cancelled says. (SQLite writers take turns: BEGIN 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -151,3 +152,29 @@ def test_a_write_the_database_cancelled_is_a_clean_error(error: str, sqlstate: s
     assert "no se escribió nada de este comando" in spanish and "de nuevo" in spanish
     other = psycopg.errors.UniqueViolation("duplicate key")
     assert from_store_error(OperationalError("x", {}, other)) is None
+
+
+def test_the_cli_says_so_and_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the hunt saw: the ingest cancelled by a deadlock printed a traceback."""
+    from contextlib import contextmanager
+
+    import psycopg.errors
+    from click.testing import CliRunner
+
+    from ironriver.cli import cli
+
+    @contextmanager
+    def cancelled(self: Store, stage: object = None) -> Iterator[Writer]:
+        orig = psycopg.errors.DeadlockDetected("deadlock detected")
+        raise OperationalError("INSERT INTO props ...", {}, orig)
+        yield  # (a generator: what `Store.writer` is)
+
+    monkeypatch.setattr(Store, "writer", cancelled)
+    entities = tmp_path / "e.jsonl"
+    entities.write_text('{"id": "p1", "schema": "Person", "properties": {"name": ["Ana"]}}\n')
+    args = ["ingest", "--entities", str(entities), "--dataset", "mx_fgr_e", "--agency", "FGR"]
+    args += ["--country", "MX", "--db", str(tmp_path / "s.db"), "--as", "loader"]
+    for lang, said in (("en", "nothing of this command was written"), ("es", "no se escribió")):
+        result = CliRunner().invoke(cli, ["--lang", lang, *args])
+        assert result.exit_code == 1 and said in result.output, result.output
+        assert "Traceback" not in result.output
