@@ -17,7 +17,7 @@ from sales_fixtures import ROWS, snapshot, write_csv  # type: ignore[import-not-
 from ironriver.errors import IngestError, NotFound, StoreError
 from ironriver.ingest import check_mapping, ingest_mapping, load_mapping
 from ironriver.policy.markings import Marking, Principal
-from ironriver.store import EventFilter, Store, open_store
+from ironriver.store import DatasetInfo, EventFilter, Store, open_store
 from ironriver.store.ledger import LedgerStore, PendingPart
 
 
@@ -842,3 +842,25 @@ def test_ids_longer_than_ftms_limit_are_reported(store: Store, tmp_path: Path) -
     assert "buyer.id_column" in reasons["2"] and "sale.buyer" in reasons["3"]
     ids = {e for _, e, _, _ in snapshot(store)[0]}
     assert "a" * 200 in ids and max(len(e) for e in ids) == 200
+
+
+def test_datasets_are_declared_in_name_order(
+    sqlite_store: Store, sales_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two ingests declaring the same new datasets take their rows' locks in one order
+    (name order, not the mapping's): on PostgreSQL opposite orders could deadlock."""
+    from ironriver.store.store import Writer
+
+    text = (sales_dir / "graph.yaml").read_text(encoding="utf-8")
+    second = text.replace("us_atf_dealer_sales:", "us_atf_a_second:", 1)
+    (sales_dir / "two.yaml").write_text(text + "\n" + second, encoding="utf-8")
+    declared: list[str] = []
+    ensure = Writer.ensure_dataset
+
+    def recording(self: Writer, info: DatasetInfo) -> int:
+        declared.append(info.name)
+        return ensure(self, info)
+
+    monkeypatch.setattr(Writer, "ensure_dataset", recording)
+    ingest_mapping(sqlite_store, sales_dir / "two.yaml", actor="t")
+    assert declared == ["us_atf_a_second", "us_atf_dealer_sales"]

@@ -366,7 +366,9 @@ def ingest_mapping(
             )
             started = time.perf_counter()
             with store.writer(stage=stage) as w:
-                for mapping in mappings:
+                # in name order: two ingests declaring the same new datasets take their rows'
+                # locks in one order (in the mapping's, PostgreSQL could deadlock them)
+                for mapping in sorted(mappings, key=lambda m: m.name):
                     w.ensure_dataset(dataset_info(mapping))
                 if stage.rows:  # a ledger-only mapping writes none
                     progress(writing_message(stage.rows))
