@@ -43,6 +43,9 @@ class AppContext:
         upgraded (`ironriver.store.open_store`)."""
         if self._store is None:
             self._store = open_store(self.settings, create=create, migrate=migrate)
+            ctx = click.get_current_context(silent=True)
+            if ctx is not None:  # closed with the command (its connections, its files)
+                ctx.call_on_close(self._store.close)
         return self._store
 
     def principals(self) -> dict[str, Principal]:
