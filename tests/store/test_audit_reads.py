@@ -458,6 +458,50 @@ def test_upgrade_splits_compound_names_into_words(
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_upgrade_folds_letters_a_reader_types_in_latin(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """Revision 0010 folds compatibility forms and ß, Ł, Æ...: a store written before it (its
+    rows made again by the downgrade) finds "Straße" by "strasse" and a full-width serial by
+    its ASCII spelling after the upgrade, as a store written after it does."""
+    from ironriver.store.tables import statement_keys
+
+    if backend == "postgresql":
+        url = str(request.getfixturevalue("pg_url"))
+    else:
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+    store = open_store(url, ledger_dir=tmp_path / "ledgers")
+    load(store)
+    rows = [
+        ("p7", "Individual", "name", "Hans Straße"),
+        ("p8", "Person", "name", "ŁÓDŹ Ærø"),
+        ("g7", "Firearm", "serialNumber", "ＸＹＺ９８７"),
+    ]
+    with store.writer() as w:
+        w.add_statements(table(US.name, rows), US.name, US.label)
+
+    def found(view: View) -> tuple[list[str], list[str], list[str]]:
+        return (
+            [h.entity_id for h in view.search("strasse")],
+            [h.entity_id for h in view.search("lodz aero")],
+            [h.entity_id for h in view.by_identifier("xyz-987")],
+        )
+
+    assert found(View(store, ATF, audit=False)) == (["p7"], ["p8"], ["g7"])
+    with dialect.write_transaction(store.engine) as conn:
+        command.downgrade(_alembic_config(conn), "0009")
+        keys = {str(r.key) for r in conn.execute(statement_keys.select())}
+    store.close()
+    assert {"straße", "łodz", "ærø"} <= keys and not {"strasse", "XYZ987"} & keys
+    store = open_store(url, ledger_dir=tmp_path / "ledgers")  # upgrades again
+    assert found(View(store, ATF, audit=False)) == (["p7"], ["p8"], ["g7"])
+    with store.engine.connect() as conn:
+        keys = {str(r.key) for r in conn.execute(statement_keys.select())}
+    assert {"strasse", "lodz", "aero", "XYZ987"} <= keys and "straße" not in keys
+    store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_processes_opening_a_new_store_at_once_all_open_it(
     tmp_path: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:

@@ -12,7 +12,9 @@ from ironriver.store.ids import name_key, search_key, search_keys_arrow, stateme
 
 TYPES = ["name", "identifier", "phone", "date", "string", "entity"]
 TEXT = st.text(
-    alphabet=st.sampled_from(list("abcXYZ019 -./?ÁéíÑñüÜ'\t\n\x1f\x85\u00a0\u2003\u3000\u200bİßΣ")),
+    alphabet=st.sampled_from(
+        list("abcXYZ019 -./?ÁéíÑñüÜ'\t\n\x1f\x85\u00a0\u2003\u3000\u200bİßΣẞıŁłÆøŒﬁ１ｆ²")
+    ),
     min_size=0,
     max_size=20,
 )
@@ -93,5 +95,17 @@ def test_compound_names_are_split_into_words() -> None:
     from ironriver.store.ids import name_words, query_words
 
     assert name_words(name_key("José Pérez-López")) == ["jose", "lopez", "perez", "perezlopez"]
+    # letters and forms a reader types in Latin: ligatures, full width, ß, Ł, Æ, dotless ı
+    for stored, typed in [
+        ("Straße", "strasse"),
+        ("Işık", "isik"),
+        ("Œuvre ﬁnance", "oeuvre finance"),
+        ("１２３ ｆｕｌｌ", "123 full"),
+        ("ŁÓDŹ", "lodz"),
+        ("Ærø", "aero"),
+    ]:
+        assert name_key(stored) == typed, stored
+        assert search_keys_arrow(pa.array(["name"]), pa.array([stored])).to_pylist() == [typed]
+    assert search_key("identifier", "ＡＢＣ－１２３") == "ABC123"
     assert name_words(name_key("Zoë O’Brien")) == ["brien", "o", "obrien", "zoe"]
     assert query_words("o'brien") == ["brien", "o"] and query_words("OBRIEN") == ["obrien"]

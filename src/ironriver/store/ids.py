@@ -3,8 +3,11 @@
 Statement ids follow FollowTheMoney (`Statement.make_key`): the SHA-1 of
 `"{dataset}.{entity_id}.{prop}.{value}"`, so the same fact from the same dataset always has
 the same id. Search keys are computed identically in Python (queries) and in Arrow (bulk
-writes): NFD-decompose, drop combining marks, lower-case, collapse whitespace; identifiers
-and phones additionally drop everything but letters and digits and are upper-cased.
+writes): NFKC (ligatures, full-width and other compatibility forms: "ﬁ" -> "fi", "１２３" ->
+"123"), the letters that neither form decomposes spelled in Latin letters (`FOLDS`: "ß" ->
+"ss", "Ł" -> "L", "Æ" -> "AE"...), NFD-decompose, drop combining marks, lower-case, collapse
+whitespace; identifiers and phones additionally drop everything but letters and digits and
+are upper-cased.
 """
 
 from __future__ import annotations
@@ -38,6 +41,27 @@ _RE2_SPACES = (
     r"\x{202f}\x{205f}\x{3000}]+"
 )
 _NON_ALNUM = re.compile(r"[^0-9A-Za-z?]")
+# Letters no Unicode normal form turns into Latin ones, as a reader types them: "strasse"
+# finds "Straße", "lodz" finds "Łódź", "aero" finds "Ærø", "isik" finds "Işık".
+FOLDS = {
+    "ß": "ss",
+    "ẞ": "SS",
+    "ı": "i",
+    "Ł": "L",
+    "ł": "l",
+    "Æ": "AE",
+    "æ": "ae",
+    "Ø": "O",
+    "ø": "o",
+    "Œ": "OE",
+    "œ": "oe",
+    "Đ": "D",
+    "đ": "d",
+    "Þ": "TH",
+    "þ": "th",
+}
+_FOLD_TABLE = str.maketrans(FOLDS)
+_RE2_FOLDS = "[" + "".join(FOLDS) + "]"
 
 
 def statement_id(dataset: str, entity_id: str, prop: str, value: str) -> str:
@@ -46,6 +70,8 @@ def statement_id(dataset: str, entity_id: str, prop: str, value: str) -> str:
 
 
 def name_key(text: str) -> str:
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text).translate(_FOLD_TABLE)
     decomposed = unicodedata.normalize("NFD", text)
     stripped = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
     # character by character, like Arrow's utf8_lower (no final-sigma context rule)
@@ -77,6 +103,13 @@ def search_keys_arrow(prop_types: pa.Array, values: pa.Array) -> pa.Array:
         return result
     sub = pc.filter(values, wanted)
     sub_is_name = pc.filter(is_name, wanted)
+    wide = pc.invert(pc.string_is_ascii(sub))
+    if pc.any(wide).as_py():  # (`name_key`: NFKC and `FOLDS` for values outside ASCII)
+        odd = pc.utf8_normalize(pc.filter(sub, wide), form="NFKC")
+        if pc.any(pc.match_substring_regex(odd, _RE2_FOLDS)).as_py():
+            for letter, latin in FOLDS.items():
+                odd = pc.replace_substring(odd, letter, latin)
+        sub = pc.replace_with_mask(sub, wide, odd)
     folded = pc.utf8_normalize(sub, form="NFD")
     folded = pc.replace_substring_regex(folded, pattern=r"\p{Mn}", replacement="")
     folded = pc.utf8_lower(folded)
