@@ -81,7 +81,11 @@ def decode(
     def coded(codes: pa.ChunkedArray, names: dict[int, str]) -> pa.ChunkedArray:
         """The store's codes as a dictionary column: each distinct text once in the
         dictionary (several codes may share one: a schema of many properties, a marking of
-        many labels), so that grouping by it, or pandas' categories, see one value."""
+        many labels), so that grouping by it, or pandas' categories, see one value. Only
+        the texts of the codes present are in it: a dictionary of every dataset, property
+        or label of the store would name what the reader may not see."""
+        present = pc.unique(codes).drop_null().to_pylist()
+        names = {i: names[i] for i in present if i in names}
         distinct = sorted(set(names.values()))
         index = {text: i for i, text in enumerate(distinct)}
         dictionary = pa.array(distinct, pa.string())
