@@ -8,6 +8,7 @@ The CLI maps an `IronriverError` to a clean message and exit code, in the reader
 from __future__ import annotations
 
 import errno
+import json
 
 from ironriver.i18n import Lang, Msg, msg, render, t
 
@@ -235,6 +236,29 @@ _PROBLEMS = {
 # the errors of a path the user named: missing, forbidden, a file where a folder is wanted or
 # the reverse, too long, a read-only file system (a full disk is `from_environment`'s)
 _PATH_ERRNOS = frozenset(_PROBLEMS) - {errno.ENOSPC}
+
+
+# Python's own texts of a JSON syntax error (`json.JSONDecodeError.msg`), English whatever
+# the language: the common ones are ours
+_JSON_PROBLEMS = {
+    "Expecting value": msg("a value was expected"),
+    "Extra data": msg("more text after the JSON document"),
+    "Expecting property name enclosed in double quotes": msg(
+        "a property name in double quotes was expected"
+    ),
+    "Expecting ':' delimiter": msg("a ':' was expected"),
+    "Expecting ',' delimiter": msg("a ',' was expected"),
+    "Unterminated string starting at": msg("a text is never closed"),
+    "Invalid control character at": msg("a control character inside a text"),
+    "Invalid \\escape": msg("an invalid \\ escape"),
+    "Invalid \\uXXXX escape": msg("an invalid \\u escape"),
+}
+
+
+def json_problem(exc: ValueError) -> Msg | str:
+    """What is wrong with a JSON document, in the reader's language (see `os_problem`)."""
+    problem = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+    return _JSON_PROBLEMS.get(problem, problem)
 
 
 def os_problem(exc: OSError) -> Msg | str:

@@ -14,6 +14,7 @@ from sales_fixtures import FGR_EXPORT as INFO  # type: ignore[import-not-found]
 from sales_fixtures import snapshot  # type: ignore[import-not-found]
 
 from ironriver.errors import IngestError, StoreError
+from ironriver.i18n import use_lang
 from ironriver.ingest import ingest_entities
 from ironriver.policy import Principal
 from ironriver.policy.markings import Marking
@@ -89,6 +90,13 @@ def test_bad_lines_leave_store_unchanged(store: Store, tmp_path: Path) -> None:
     assert (
         "unknown schema" in report and "not a valid date" in report and "not valid JSON" in report
     )
+    # Python's own text of the JSON error is English: the report says it in its language
+    assert "a property name in double quotes was expected" in report
+    with use_lang("es"), pytest.raises(IngestError) as err:
+        ingest_entities(sqlite_store, path, INFO, actor="a")
+    spanish = Path(str(err.value.report_path)).read_text(encoding="utf-8")
+    assert "se esperaba un nombre de propiedad entre comillas dobles" in spanish
+    assert "Expecting" not in spanish
     result = ingest_entities(sqlite_store, path, INFO, actor="a", skip_invalid=True)
     assert result.rejected == 3 and result.statements_new == 1
 

@@ -361,8 +361,8 @@ def test_a_bad_json_line_is_named(tmp_path: Path, stream: bool) -> None:
     with pytest.raises(IngestError) as caught:
         load_source(duckdb.connect(), spec, ["id"], stream=stream)
     assert caught.value.message == (
-        'Cannot parse a.jsonl: line 4 is not one JSON document (Extra data): {"id": "4"} '
-        '{"id": "4b"}'
+        "Cannot parse a.jsonl: line 4 is not one JSON document (more text after the JSON "
+        'document): {"id": "4"} {"id": "4b"}'
     )
 
 

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ironriver.errors import IngestError
+from ironriver.errors import IngestError, json_problem
 from ironriver.i18n import Msg, msg, nmsg, t
 from ironriver.ingest.clean import english_months, names_months
 from ironriver.ingest.header import csv_layout
@@ -231,7 +231,7 @@ def _sample_jsonl(path: Path, rows: int) -> tuple[Draft, list[list[str]]]:
                         "Cannot parse {file}: line {line} is not JSON ({error}).",
                         file=path.name,
                         line=number,
-                        error=exc.msg,
+                        error=json_problem(exc),
                     ),
                     hint=msg("Each line of a JSON Lines file is one JSON object."),
                 ) from None

@@ -37,7 +37,7 @@ from followthemoney.exc import InvalidData
 from followthemoney.util import PROP_VALUE_MAX
 from followthemoney.value import string_list
 
-from ironriver.errors import IngestError
+from ironriver.errors import IngestError, json_problem
 from ironriver.i18n import msg, nmsg, nt, t
 from ironriver.ingest.clean import Cleaner
 from ironriver.ingest.pipeline import IngestResult, writing_message
@@ -83,7 +83,7 @@ def _entity_statements(
     try:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
-        reason = t("not valid JSON: {error}", error=exc.msg)
+        reason = t("not valid JSON: {error}", error=json_problem(exc))
         return [], [(t("(line)"), line[:80], reason)]
     if not isinstance(data, dict):
         return [], [(t("(line)"), line[:80], t("not a JSON object"))]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ironriver.errors import IngestError
+from ironriver.errors import IngestError, json_problem
 from ironriver.i18n import msg
 from ironriver.ingest.header import title_above, title_error
 from ironriver.ingest.mapping import SourceSpec
@@ -162,7 +162,7 @@ def _jsonl_line_error(path: Path, spec: SourceSpec) -> IngestError | None:
             try:
                 json.loads(line)
             except ValueError as exc:
-                problem = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+                problem = json_problem(exc)
                 return IngestError(
                     msg(
                         "Cannot parse {file}: line {line} is not one JSON document ({problem}): "
