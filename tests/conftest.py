@@ -73,6 +73,14 @@ def pg_url(request: pytest.FixtureRequest) -> str:
     return PG_URL
 
 
+def backend_url(backend: str, path: Path, request: pytest.FixtureRequest) -> str:
+    """The store URL of a test parametrized by `backend`: an emptied PostgreSQL test
+    database (skipped, loudly, without one), else a SQLite file at `path`."""
+    if backend == "postgresql":
+        return str(request.getfixturevalue("pg_url"))
+    return f"sqlite:///{path}"
+
+
 @pytest.fixture
 def sqlite_store(tmp_path: Path) -> Iterator[Store]:
     s = open_store(f"sqlite:///{tmp_path / 'store.db'}", ledger_dir=tmp_path / "ledgers")

@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
+from conftest import backend_url
 from ironriver.errors import AuditError
 from ironriver.policy import Principal, retract
 from ironriver.settings import Settings
@@ -278,10 +279,7 @@ def _forge_restart(store: Store) -> None:
 def test_a_forged_restart_does_not_erase_anchored_reads_unnoticed(
     tmp_path: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:
-    if backend == "postgresql":
-        url = str(request.getfixturevalue("pg_url"))
-    else:
-        url = f"sqlite:///{tmp_path / 's.db'}"
+    url = backend_url(backend, tmp_path / "s.db", request)
     store = open_store(url, ledger_dir=tmp_path / "ledgers")
     _reads(store, 3)
     store.audit.checkpoint("auditor", "nightly")  # anchors the 3 reads
@@ -369,10 +367,7 @@ def test_anchoring_does_not_wait_for_a_read_being_appended(
 ) -> None:
     """A write reads the reads chain's head while a read append holds its lock: a WAL reader,
     or a plain SELECT, does not wait for that lock, so neither does the write."""
-    if backend == "postgresql":
-        url = str(request.getfixturevalue("pg_url"))
-    else:
-        url = f"sqlite:///{tmp_path / 's.db'}"
+    url = backend_url(backend, tmp_path / "s.db", request)
     settings = Settings.from_env({"IRONRIVER_BUSY_TIMEOUT": "5"}, db=url)
     store = open_store(settings, ledger_dir=tmp_path / "ledgers")
     _reads(store, 2)

@@ -19,7 +19,7 @@ from alembic import command
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from conftest import _reset_pg
+from conftest import _reset_pg, backend_url
 from ironriver.errors import AuditError, NotFound, StoreError
 from ironriver.policy import View
 from ironriver.settings import Settings
@@ -394,10 +394,7 @@ def test_upgrade_keeps_old_events_and_starts_the_reads_chain(
 ) -> None:
     """A store from before the split (revision 0003) keeps its events, reads included, in
     the writes chain; its new reads go to the reads chain."""
-    if backend == "postgresql":
-        url = str(request.getfixturevalue("pg_url"))
-    else:
-        url = f"sqlite:///{tmp_path / 'old.db'}"
+    url = backend_url(backend, tmp_path / "old.db", request)
     engine = create_engine(url, **dialect.engine_options(url))
     dialect.configure_engine(engine)
     with dialect.write_transaction(engine) as conn:
@@ -429,10 +426,7 @@ def test_upgrade_splits_compound_names_into_words(
     the upgrade, as a store written after it does."""
     from ironriver.store.tables import statement_keys
 
-    if backend == "postgresql":
-        url = str(request.getfixturevalue("pg_url"))
-    else:
-        url = f"sqlite:///{tmp_path / 'old.db'}"
+    url = backend_url(backend, tmp_path / "old.db", request)
     store = open_store(url, ledger_dir=tmp_path / "ledgers")
     load(store)
     names = [("p7", "Individual", "name", "María Pérez-López"), ("p8", "Person", "name", "O'Brien")]
@@ -466,10 +460,7 @@ def test_upgrade_folds_letters_a_reader_types_in_latin(
     its ASCII spelling after the upgrade, as a store written after it does."""
     from ironriver.store.tables import statement_keys
 
-    if backend == "postgresql":
-        url = str(request.getfixturevalue("pg_url"))
-    else:
-        url = f"sqlite:///{tmp_path / 'old.db'}"
+    url = backend_url(backend, tmp_path / "old.db", request)
     store = open_store(url, ledger_dir=tmp_path / "ledgers")
     load(store)
     rows = [
@@ -510,10 +501,7 @@ def test_processes_opening_a_new_store_at_once_all_open_it(
     (on PostgreSQL all but one failed on a duplicate catalog entry)."""
     import threading
 
-    if backend == "postgresql":
-        url = str(request.getfixturevalue("pg_url"))
-    else:
-        url = f"sqlite:///{tmp_path / 'new.db'}"
+    url = backend_url(backend, tmp_path / "new.db", request)
     errors: list[BaseException] = []
     stores: list[Store] = []
     start = threading.Barrier(5)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from conftest import backend_url
 from ironriver.store import open_store
 
 CBP = "us-cbp-officer"
@@ -154,10 +155,7 @@ def test_migration_0009_and_an_older_store_audit_verify_opens_as_it_is(
     from ironriver.store.store import _alembic_config
 
     monkeypatch.chdir(tmp_path)
-    if backend == "postgresql":
-        url = str(request.getfixturevalue("pg_url"))
-    else:
-        url = f"sqlite:///{tmp_path / 'old.db'}"
+    url = backend_url(backend, tmp_path / "old.db", request)
     open_store(url, ledger_dir=tmp_path / "given").close()
     engine = create_engine(url, **dialect.engine_options(url))
     dialect.configure_engine(engine)

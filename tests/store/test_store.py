@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DBAPIError
 
+from conftest import backend_url
 from ironriver.errors import AccessDenied, ModelError, NotFound, StoreError
 from ironriver.policy import AccessLabel, Marking, Principal, View
 from ironriver.store import DatasetInfo, Store, open_store
@@ -523,10 +524,7 @@ def test_migration_0003_fills_lookup_tables(
     from ironriver.store import dialect
     from ironriver.store.store import _alembic_config
 
-    if backend == "postgresql":
-        url = str(request.getfixturevalue("pg_url"))
-    else:
-        url = f"sqlite:///{tmp_path / 'old.db'}"
+    url = backend_url(backend, tmp_path / "old.db", request)
     engine = create_engine(url, **dialect.engine_options(url))
     dialect.configure_engine(engine)
     with dialect.write_transaction(engine) as conn:
@@ -628,10 +626,7 @@ def test_a_pre_release_store_is_refused_with_what_to_do(
     from ironriver.store import dialect
     from ironriver.store.store import _alembic_config
 
-    if backend == "postgresql":
-        url = str(request.getfixturevalue("pg_url"))
-    else:
-        url = f"sqlite:///{tmp_path / 'old.db'}"
+    url = backend_url(backend, tmp_path / "old.db", request)
     engine = create_engine(url, **dialect.engine_options(url))
     dialect.configure_engine(engine)
     with dialect.write_transaction(engine) as conn:
