@@ -286,7 +286,14 @@ def datasets(ctx: click.Context) -> None:
     app.emit(
         rows,
         lambda: _table_or_say(
-            [[*list(r.values())[:5], *map(_count, list(r.values())[5:])] for r in rows],
+            [
+                [
+                    *(r[k] for k in ("name", "agency", "country", "marking", "releasable_to")),
+                    _count(r["visible_statements"]),
+                    _count(r["visible_ledger_rows"]),
+                ]
+                for r in rows
+            ],
             [
                 t("dataset"),
                 t("agency"),

@@ -23,6 +23,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -37,6 +38,7 @@ log = get_logger(__name__)
 _SCRATCH = re.compile(r"(?:\.stage-|ironriver-stage-|ironriver-ingest-)(\w+)\.(\d+)-")
 
 
+@cache
 def _host() -> str:
     return re.sub(r"\W", "_", socket.gethostname()) or "host"
 

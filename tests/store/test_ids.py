@@ -8,7 +8,13 @@ from followthemoney.statement import Statement
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ironriver.store.ids import name_key, search_key, search_keys_arrow, statement_id
+from ironriver.store.ids import (
+    WHITESPACE,
+    name_key,
+    search_key,
+    search_keys_arrow,
+    statement_id,
+)
 
 TYPES = ["name", "identifier", "phone", "date", "string", "entity"]
 TEXT = st.text(
@@ -31,6 +37,8 @@ def test_examples() -> None:
     assert search_key("name", "  José  PÉREZ ") == "jose perez"
     assert search_key("identifier", "ab-1?2") == "AB1?2"
     assert search_key("date", "2024-01-01") is None
+    # the spelled-out white space is Python's own (queries, bulk writes and templates agree)
+    assert WHITESPACE == "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
     # Our statement ids are FtM's own statement keys.
     assert statement_id("mx_fgr", "e1", "name", "Juan") == Statement.make_key(
         "mx_fgr", "e1", "name", "Juan", external=False

@@ -228,7 +228,7 @@ def _human(result: IngestResult) -> None:
                 "Checked {datasets}: {records} would give {statements} and {ledger_rows} "
                 "(before de-duplication against the store). Nothing was written.",
                 datasets=datasets,
-                records=_records(result.records - result.rejected),
+                records=_records(result.kept),
                 statements=nmsg("{n:,} statement", "{n:,} statements", result.statements),
                 ledger_rows=nmsg("{n:,} ledger row", "{n:,} ledger rows", result.ledger_rows),
             )
@@ -271,7 +271,7 @@ def _human(result: IngestResult) -> None:
         t(
             "Ingested {datasets}: {records}, {parts}.",
             datasets=datasets,
-            records=_records(result.records - result.rejected),
+            records=_records(result.kept),
             parts=joined(parts, ", "),
         )
     )

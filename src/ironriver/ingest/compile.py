@@ -36,12 +36,11 @@ from ironriver.model import get_model
 from ironriver.model.labels import type_label
 from ironriver.sqltext import ident, literal
 from ironriver.store import MAX_ID_LENGTH
+from ironriver.store.ids import WHITESPACE
 
 # FtM's Statement.from_entity also emits an `id` statement per entity; the store keeps
 # entities as their property statements only, so ingest leaves it out.
 ID_STATEMENTS = False
-# what Python's `str.strip()` removes (`str.isspace`)
-PY_WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 
 
 @dataclass(frozen=True)
@@ -129,9 +128,7 @@ class EntityCompiler:
                     f"replace({expr}, {literal('{{' + ref + '}}')}, coalesce({self._key(ref)}, ''))"
                 )
             # FtM strips the filled-in template with Python's `str.strip()`
-            raws.append(
-                (f"nullif(trim({expr}, {literal(PY_WHITESPACE)}), '')", ", ".join(prop.refs))
-            )
+            raws.append((f"nullif(trim({expr}, {literal(WHITESPACE)}), '')", ", ".join(prop.refs)))
         elif prop.join is not None:
             items = [literal(x) for x in prop.literals] + [self._key(c) for c in prop.columns]
             joined = f"nullif(concat_ws({literal(prop.join)}, {', '.join(items)}), '')"

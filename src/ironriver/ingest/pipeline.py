@@ -73,7 +73,7 @@ from ironriver.progress import Progress, no_progress
 from ironriver.scratch import HeldInterrupts
 from ironriver.settings import DEFAULT_INGEST_MEMORY_MB
 from ironriver.sqltext import ident, literal
-from ironriver.store import DatasetInfo, EventFilter, Store
+from ironriver.store import DatasetInfo, Store
 from ironriver.store.ledger import PARTS_KEY, LedgerStore, PendingPart
 from ironriver.store.staging import StatementStage
 
@@ -94,6 +94,11 @@ class IngestResult:
     ledger_rows_new: int = 0
     report_path: Path | None = None
     dry_run: bool = False  # checked only: nothing was written (the *_new counts are 0)
+
+    @property
+    def kept(self) -> int:
+        """The records ingested (or, in a dry run, that would be): all but the rejected."""
+        return self.records - self.rejected
 
 
 @dataclass
@@ -311,7 +316,7 @@ def ingest_mapping(
     parts: list[PendingPart] = []
     # (a write into a ledger folder renames the parts a killed ingest committed there into
     # place before it sweeps that folder: this store may have been opened before it died)
-    ledgers = LedgerStore(store.ledger_dir, partial(_ingest_details, store))
+    ledgers = LedgerStore(store.ledger_dir, store.ingest_details)
     # a streamed file's DuckDB spills beside the store's data (the ledger folder's parent
     # exists once the store is open), not to $TMPDIR, which may live in memory
     spill_root = store.ledger_dir.resolve().parent
@@ -423,11 +428,6 @@ def _discarded_on_error(parts: list[PendingPart]) -> Iterator[None]:
         for part in parts:
             part.discard()
         raise
-
-
-def _ingest_details(store: Store) -> list[dict[str, Any]]:
-    """The details of `store`'s ingest events, which name their ledger parts (`PARTS_KEY`)."""
-    return [e.detail for e in store.audit.write_events(EventFilter(action="ingest"))]
 
 
 def _stored_parts(

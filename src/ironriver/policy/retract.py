@@ -160,7 +160,7 @@ def retract(
 def _check_prop(prop: str, schemata: set[str]) -> None:
     """Refuse a property that none of the entity's schemata has (a typo, not "no match")."""
     model = get_model()
-    if not any(model.get(name) is not None and model.get(name).get(prop) for name in schemata):
+    if not any((schema := model.get(name)) is not None and schema.get(prop) for name in schemata):
         raise ConfigError(
             msg(
                 "{prop!r} is not a property of {schemata}.",

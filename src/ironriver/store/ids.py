@@ -31,11 +31,12 @@ IDENTIFIER_TYPES = frozenset({"identifier", "phone", "iban", "email", "checksum"
 SEARCH_TYPES = NAME_TYPES | IDENTIFIER_TYPES
 
 # Whitespace as Python's str.isspace() knows it, spelled out so that Python (queries) and RE2
-# (Arrow, bulk writes) collapse exactly the same characters.
-_WS_CHARS = (
-    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# (Arrow, bulk writes) collapse exactly the same characters (and what `str.strip()` removes).
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
-_SPACES = re.compile(f"[{_WS_CHARS}]+")
+_SPACES = re.compile(f"[{re.escape(WHITESPACE)}]+")
 _RE2_SPACES = (
     r"[\t\n\x0b\x0c\r\x{1c}-\x{1f} \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}"
     r"\x{202f}\x{205f}\x{3000}]+"

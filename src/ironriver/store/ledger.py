@@ -101,6 +101,14 @@ class LedgerStore:
     ) -> None:
         self.root = Path(root)
         self.committed = committed
+        self._recovered: set[Path] = set()
+
+    def _recover(self, folder: Path) -> None:
+        """Rename into place the parts a killed ingest committed in `folder`, once per
+        folder for this `LedgerStore` (a keyed ingest reads the parts, then writes)."""
+        if folder not in self._recovered:
+            recover_parts(self.root, self.committed, folder)
+            self._recovered.add(folder)
 
     def _dir(self, dataset: str, ledger: str) -> Path:
         _check_name("dataset", dataset)
@@ -151,7 +159,7 @@ class LedgerStore:
         mapping), a hash of that instead, which a new Parquet writer version cannot change."""
         folder = self._dir(dataset, ledger)
         folder.mkdir(parents=True, exist_ok=True)
-        recover_parts(self.root, self.committed, folder)  # parts a killed ingest committed
+        self._recover(folder)  # parts a killed ingest committed
         consts = _label_columns(dataset, label)
         if identity is not None:  # known before writing: an existing part is not rewritten
             final = folder / f"part-{_part_digest(consts, identity)}.parquet"
@@ -207,7 +215,7 @@ class LedgerStore:
         folder = self._dir(dataset, ledger)
         if not folder.exists():
             return []
-        recover_parts(self.root, self.committed, folder)
+        self._recover(folder)
         return sorted(folder.glob("part-*.parquet"))
 
     def files(self, ledger: str) -> list[Path]:

@@ -123,6 +123,13 @@ class Store:
         self.audit.close()
         self.engine.dispose()
 
+    def ingest_details(self) -> list[dict[str, Any]]:
+        """The details of the store's ingest events, which name their ledger parts
+        (`ledger.recover_parts`)."""
+        from ironriver.store.audit import EventFilter
+
+        return [e.detail for e in self.audit.write_events(EventFilter(action="ingest"))]
+
     # -- datasets and labels ---------------------------------------------------------------
     def ensure_dataset(self, info: DatasetInfo, conn: Connection | None = None) -> int:
         """Create the dataset if it is new; return its id. An existing dataset keeps its
@@ -200,13 +207,9 @@ class Store:
         ingest it had committed (`ledger.recover_parts`; its statements and audit event are
         in the store, so its ledger rows must be too), then remove the scratch files it left
         (statement stages beside the store, parts no committed ingest names)."""
-        from ironriver.store.audit import EventFilter
         from ironriver.store.ledger import recover_parts
 
-        def committed() -> list[dict[str, Any]]:
-            return [e.detail for e in self.audit.write_events(EventFilter(action="ingest"))]
-
-        recover_parts(self.ledger_dir, committed)
+        recover_parts(self.ledger_dir, self.ingest_details)
         db = dialect.sqlite_file(self.engine)
         sweep(Path(db).resolve().parent if db else self.ledger_dir.resolve().parent)
 

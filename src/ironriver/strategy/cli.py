@@ -471,5 +471,5 @@ def reproduce(runs: int, as_json: bool) -> None:
         click.echo(
             "\n" + t("Monte Carlo, {runs} runs (Poisson sizes, parameter ranges):", runs=runs)
         )
-        members = band["quantity"] == str(HEADLINES[0].label)  # members, January 2022
-        click.echo(shown(whole_counts(band.round(1), members)).to_string(index=False))
+        counts = band["quantity"].isin({str(h.label) for h in HEADLINES if h.count})
+        click.echo(shown(whole_counts(band.round(1), counts)).to_string(index=False))
