@@ -29,6 +29,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -284,8 +285,20 @@ def _same_kind(types: set[pa.DataType]) -> bool:
 
 
 def part_schemas(paths: Iterable[Path]) -> dict[Path, pa.Schema]:
-    """Each part's schema, from its footer (no rows read)."""
-    return {path: pq.read_schema(path) for path in paths}
+    """Each part's schema, from its footer (no rows read), each footer read once per
+    process while the file stays as it is (every ledger read and keyed ingest asks)."""
+    out = {}
+    for path in paths:
+        stat = path.stat()
+        out[path] = _footer_schema(str(path), stat.st_mtime_ns, stat.st_size)
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _footer_schema(path: str, _mtime_ns: int, _size: int) -> pa.Schema:
+    """The schema in the footer of the Parquet file at `path` (its modification time and
+    size are the cache's key: a file replaced under the same name is read again)."""
+    return pq.read_schema(path)
 
 
 def column_types(schemas: Mapping[Path, pa.Schema]) -> dict[str, set[pa.DataType]]:

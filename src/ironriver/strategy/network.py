@@ -211,14 +211,9 @@ def neutral_names(nodes: pd.DataFrame) -> pd.DataFrame:
     """`nodes` (Node, Group, ShortName, ...) with the names the synthetic world uses: a group
     named after a person gets its neutral label (`ironriver.world.organisations`, which
     decides which groups those are), every other group keeps its name."""
-    from ironriver.world.organisations import load_network as world_network
+    from ironriver.world.organisations import neutral_labels
 
-    orgs = world_network()[0].set_index("org_id")
-    out = nodes.copy()
-    ids = out["Node"].astype(str)
-    out["Group"] = ids.map(orgs["name"]).fillna(out["Group"])
-    out["ShortName"] = ids.map(orgs["short_name"]).fillna(out["ShortName"])
-    return out
+    return neutral_labels(nodes, "Node", "Group", "ShortName")
 
 
 @cache

@@ -64,6 +64,19 @@ class Organisations:
     plazas: pd.DataFrame  # plaza_id, org_id, mx_state, municipality, boss_idx, region
 
 
+def neutral_labels(frame: pd.DataFrame, ids: str, name: str, short: str) -> pd.DataFrame:
+    """`frame` with its groups named after a person (`PERSON_NAMED`, by the node id in
+    column `ids`) given neutral labels in its `name` and `short` columns; others as they
+    are."""
+    out = frame.copy()
+    node = out[ids].astype(str)
+    named = node.isin(PERSON_NAMED)
+    number = node.str.lstrip("N")
+    out.loc[named, name] = [NEUTRAL_LABEL.format(number=k) for k in number[named]]
+    out.loc[named, short] = [NEUTRAL_SHORT.format(number=k) for k in number[named]]
+    return out
+
+
 def load_network() -> tuple[pd.DataFrame, pd.DataFrame]:
     nodes = _read("BACRIM2020_Nodes.csv")
     orgs = pd.DataFrame(
@@ -74,10 +87,7 @@ def load_network() -> tuple[pd.DataFrame, pd.DataFrame]:
             "state": [n["State"] for n in nodes],
         }
     )
-    named = orgs["org_id"].isin(PERSON_NAMED)
-    number = orgs["org_id"].str.lstrip("N")
-    orgs.loc[named, "name"] = [NEUTRAL_LABEL.format(number=k) for k in number[named]]
-    orgs.loc[named, "short_name"] = [NEUTRAL_SHORT.format(number=k) for k in number[named]]
+    orgs = neutral_labels(orgs, "org_id", "name", "short_name")
     rel = []
     for kind, fname in (
         ("alliance", "BACRIM2020_Alliances.csv"),
