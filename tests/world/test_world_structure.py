@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +21,14 @@ def test_every_agency_has_a_valid_mapping(tiny_world: WorldPaths) -> None:
     assert {p.parent.name for p in mappings} == AGENCIES
     datasets = [d.name for p in mappings for d in load_mapping(p)]
     assert len(datasets) == len(set(datasets)) >= 10
+
+
+def test_mappings_are_plain_yaml_an_analyst_can_read(tiny_world: WorldPaths) -> None:
+    # An analyst copies a world's mapping to start their own: YAML anchors and aliases
+    # (`&id001` / `*id001`, PyYAML's output for a list used twice) are legal but unreadable.
+    for path in tiny_world.mappings():
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"[&*]id\d{3}", text), path
 
 
 def test_references_point_at_entities_the_mapping_makes(tiny_world: WorldPaths) -> None:

@@ -90,8 +90,19 @@ def write_jsonl(records: Iterable[Mapping[str, Any]], path: Path) -> Path:
     return path
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """Writes a value used twice (a shared releasability list) in full each time: anchors
+    and aliases (`&id001`, `*id001`) are valid YAML but not what an analyst copying a
+    world's mapping expects to read."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def write_yaml(data: Mapping[str, Any], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="\n") as fh:
-        yaml.safe_dump(dict(data), fh, sort_keys=False, allow_unicode=True, width=100)
+        yaml.dump(
+            dict(data), fh, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True, width=100
+        )
     return path
