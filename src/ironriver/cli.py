@@ -349,10 +349,10 @@ def stats(ctx: click.Context) -> None:
     counts = view.counts()
     data = {
         "principal": app.settings.principal,
-        # keys sorted: the same document from SQLite and PostgreSQL (their GROUP BY orders differ)
-        "entities_by_schema": dict(sorted(counts.entities_by_schema.items())),
-        "statements_by_dataset": dict(sorted(counts.statements_by_dataset.items())),
-        "entities_by_dataset": dict(sorted(counts.entities_by_dataset.items())),
+        # View.counts gives each in name order, so SQLite and PostgreSQL print one document
+        "entities_by_schema": counts.entities_by_schema,
+        "statements_by_dataset": counts.statements_by_dataset,
+        "entities_by_dataset": counts.entities_by_dataset,
     }
 
     def human() -> None:
@@ -370,7 +370,7 @@ def stats(ctx: click.Context) -> None:
         )
         click.echo()
         table(
-            [(d, _count(n)) for d, n in sorted(counts.statements_by_dataset.items())],
+            [(d, _count(n)) for d, n in counts.statements_by_dataset.items()],
             [t("dataset"), t("statements")],
         )
 

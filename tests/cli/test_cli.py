@@ -666,26 +666,6 @@ def test_errors_under_json_are_json_on_stdout(tmp_path: Path) -> None:
     assert json.loads(spanish.stdout)["error"]["message"].startswith("No ")
 
 
-def test_stats_json_is_one_document_whatever_the_backends_order(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """PostgreSQL's GROUP BY gives the counts in another order than SQLite's: the JSON keys
-    are sorted, so both print the same document."""
-    from ironriver.policy.view import Counts, View
-
-    db = _store(tmp_path)
-    _, before = run("stats", "--db", db, "--as", "us-atf-analyst", "--json")
-    counts = View.counts
-
-    def reversed_counts(self: View) -> Counts:
-        real = counts(self)
-        return Counts(*(dict(reversed(d.items())) for d in vars(real).values()))
-
-    monkeypatch.setattr(View, "counts", reversed_counts)
-    _, after = run("stats", "--db", db, "--as", "us-atf-analyst", "--json")
-    assert after == before and len(json.loads(after)["entities_by_schema"]) > 1
-
-
 def test_tables_separate_thousands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Counts in tables are written as messages write them (151,686), not 151686."""
     from ironriver.policy.view import Counts, View

@@ -634,7 +634,8 @@ class View(SearchMixin):
 
     # -- aggregates ----------------------------------------------------------------------
     def counts(self) -> Counts:
-        """Entities by schema and statements/entities by dataset, from visible statements.
+        """Entities by schema and statements/entities by dataset, from visible statements,
+        each in name order.
 
         One scan in entity order (the table's clustered key): per entity, its statements'
         schemata and the dataset of each statement; then one row per distinct combination,
@@ -668,7 +669,8 @@ class View(SearchMixin):
                     name = self._dataset_name(int(ds_id))
                     by_ds_stmts[name] += k * n
                     by_ds_ents[name] += n
-        return Counts(dict(by_schema), dict(by_ds_stmts), dict(by_ds_ents))
+        # in name order: the backends' GROUP BY orders differ, callers should not see it
+        return Counts(*(dict(sorted(c.items())) for c in (by_schema, by_ds_stmts, by_ds_ents)))
 
     # -- bulk read -----------------------------------------------------------------------
     def table(
