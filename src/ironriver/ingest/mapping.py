@@ -22,6 +22,7 @@ from typing import Any, Literal
 import yaml
 from normality import stringify
 
+from ironriver import yamltext
 from ironriver.errors import SAVE_AS_UTF8, ConfigError, IngestError, bad_byte, os_problem
 from ironriver.i18n import Msg, msg
 from ironriver.model import get_model
@@ -803,10 +804,12 @@ def load_mapping(path: Path | str) -> list[DatasetMapping]:
             hint=SAVE_AS_UTF8,
         ) from None
     try:
-        config = yaml.safe_load(text)
+        config = yamltext.load(text)
     except yaml.YAMLError as exc:
         raise IngestError(
-            msg("Mapping {path} is not valid YAML: {error}", path=path, error=str(exc)),
+            msg(
+                "Mapping {path} is not valid YAML: {error}", path=path, error=yamltext.problem(exc)
+            ),
             hint=msg("Fix the YAML syntax at the position shown."),
         ) from None
     mappings = parse_mapping(config, path.resolve().parent, origin=str(path))

@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from ironriver import yamltext
 from ironriver.errors import SAVE_AS_UTF8, ConfigError, bad_byte
 from ironriver.i18n import Msg, msg, parse_lang
 from ironriver.policy.markings import Principal
@@ -117,7 +118,7 @@ def load_principals(path: Path) -> dict[str, Principal]:
             hint=msg("Create it (see `ironriver init`) or pass --principals."),
         )
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamltext.load(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
         raise ConfigError(
             msg(
@@ -129,8 +130,13 @@ def load_principals(path: Path) -> dict[str, Principal]:
         ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(
-            msg("Principals file {path} is not valid YAML: {error}", path=path, error=exc)
-        ) from exc
+            msg(
+                "Principals file {path} is not valid YAML: {error}",
+                path=path,
+                error=yamltext.problem(exc),
+            ),
+            hint=msg("Fix the YAML syntax at the position shown."),
+        ) from None
     return parse_principals(data, str(path))
 
 
