@@ -87,3 +87,17 @@ def test_yaml_errors_say_where_and_what(text: str, english: str, spanish: str) -
     assert not isinstance(problem, str)
     assert english in problem.render("en") and spanish in problem.render("es")
     assert "^" in problem.render("en")  # the line, with a caret under the place
+
+
+def test_a_principal_key_misspelt_is_named(tmp_path: Path) -> None:
+    # `role:` for `roles:` would silently leave the loader an analyst without its role
+    path = tmp_path / "principals.yaml"
+    path.write_text(
+        "principals:\n  - {name: loader, agency: OIG, country: US, role: [admin]}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_principals(path)
+    assert "principal #1 has an unknown key 'role'" in err.value.render("en")
+    assert "Did you mean roles?" in err.value.render("en")
+    assert "¿Quiso decir roles?" in err.value.render("es")

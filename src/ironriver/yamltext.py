@@ -10,7 +10,9 @@ merges: that is what it is for.
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import yaml
@@ -50,6 +52,16 @@ def load(text: str) -> Any:
     """The YAML document in `text`; `yaml.YAMLError` (see `problem`) if it is not one or
     repeats a key."""
     return yaml.load(text, Loader=_StrictLoader)
+
+
+def unknown_key(keys: Iterable[Any], known: frozenset[str]) -> tuple[str, str | None] | None:
+    """The first of `keys` not in `known` and the known key nearest to it (a typo's
+    likely meaning: `filter` -> `filters`, `releasable-to` -> `releasable_to`), or None."""
+    for key in keys:
+        if str(key) not in known:
+            near = difflib.get_close_matches(str(key).replace("-", "_").lower(), known, n=1)
+            return str(key), (near[0] if near else None)
+    return None
 
 
 _FIXED: dict[str, Msg] = {

@@ -173,6 +173,44 @@ def _fail(where: Where, message: str | Msg, hint: str | Msg | None) -> IngestErr
     )
 
 
+# The keys each place of a mapping may hold. FtM ignores any other key; here a typo
+# (`filter:` for `filters:`, `releasable-to:`) would silently change what is ingested or who
+# may read it, so an unknown key is an error that suggests the nearest known one.
+_DATASET_KEYS = frozenset(
+    {"agency", "country", "marking", "releasable_to", "legal_basis", "title", "queries", "query"}
+    # FtM/Aleph dataset metadata, accepted and not used
+    | {"label", "summary", "description", "category", "info_url", "data_url", "publisher"}
+    | {"publisher_url", "countries", "languages", "frequency", "prefix"}
+)
+_QUERY_KEYS = frozenset(
+    {"csv_url", "csv_urls", "jsonl_url", "jsonl_urls", "xlsx_url", "xlsx_urls"}
+    | {"encoding", "delimiter", "header", "header_row", "sheet", "null_values"}
+    | {"filters", "filters_not", "entities", "ledger"}
+    | {"database", "table", "tables", "joins"}  # FtM's SQL sources: refused by name below
+)
+_ENTITY_KEYS = frozenset({"schema", "key", "keys", "key_literal", "id_column", "properties"})
+_PROPERTY_KEYS = frozenset(
+    {"column", "columns", "literal", "literals", "template", "entity"}
+    | {"join", "split", "format", "fuzzy", "required"}
+)
+_LEDGER_KEYS = frozenset({"name", "columns", "key"})
+_LEDGER_COLUMN_KEYS = frozenset({"column", "type", "format", "required"})
+
+
+def _known_keys(where: Where, data: dict[Any, Any], known: frozenset[str]) -> None:
+    """Refuse a key of `data` that is not in `known`, suggesting the nearest known one."""
+    found = yamltext.unknown_key(data, known)
+    if found is not None:
+        key, near = found
+        raise _fail(
+            where,
+            msg("unknown key {key!r} (it would be ignored).", key=key),
+            msg("Did you mean {key}?", key=near)
+            if near
+            else msg("Remove it, or use one of: {keys}.", keys=", ".join(sorted(known))),
+        )
+
+
 def _as_list(data: dict[str, Any], *keys: str) -> list[Any]:
     """FtM's `keys_values`: a key may hold one value or a list; empty values dropped."""
     out: list[Any] = []
@@ -426,6 +464,7 @@ def _property(where: Where, schema: Any, name: str, data: Any) -> PropertySpec:
             msg("property {name!r} must be a mapping.", name=name),
             msg("Write {example}.", example="{column: NAME}"),
         )
+    _known_keys(msg("{where}, property {name!r}", where=where, name=name), data, _PROPERTY_KEYS)
     spec = PropertySpec(
         name=name,
         type_name=str(prop.type.name),
@@ -463,6 +502,7 @@ def _entity(where: Where, dataset: str, name: str, data: Any) -> EntitySpec:
             msg("entity {name!r} must be a mapping.", name=name),
             msg("Write {example}.", example="{schema: ..., keys: [...]}"),
         )
+    _known_keys(msg("{where}, entity {name!r}", where=where, name=name), data, _ENTITY_KEYS)
     schema_name = data.get("schema")
     schema = model.get(str(schema_name)) if schema_name else None
     if schema is None:
@@ -599,6 +639,7 @@ def _ledger(where: Where, data: Any) -> LedgerSpec:
             msg("a ledger needs a name and columns."),
             msg("Write {example}.", example="ledger: {name: ..., columns: {...}}"),
         )
+    _known_keys(where, data, _LEDGER_KEYS)
     name = str(data["name"])
     if not _NAME_RE.match(name):
         raise _fail(
@@ -630,6 +671,9 @@ def _ledger(where: Where, data: Any) -> LedgerSpec:
                 msg("ledger column {name!r} must be a mapping.", name=out),
                 msg("Write {example}.", example="{column: ..., type: ...}"),
             )
+        _known_keys(
+            msg("{where}, ledger column {name!r}", where=where, name=out), spec, _LEDGER_COLUMN_KEYS
+        )
         typ = str(spec.get("type", "string"))
         if typ not in LEDGER_TYPES:
             raise _fail(
@@ -670,6 +714,7 @@ def _query(where: Where, dataset: str, data: Any, base: Path) -> QuerySpec:
             msg("a query must be a mapping."),
             msg("See {doc} for the layout.", doc="docs/mapping.md"),
         )
+    _known_keys(where, data, _QUERY_KEYS)
     source = _source(where, data, base)
     ents_raw = data.get("entities") or {}
     if not isinstance(ents_raw, dict):
@@ -735,6 +780,7 @@ def parse_mapping(config: Any, base: Path, origin: str | Msg | None = None) -> l
                 msg("the dataset block must be a mapping."),
                 msg("See {doc}.", doc="docs/mapping.md"),
             )
+        _known_keys(where, block, _DATASET_KEYS)
         for key in ("agency", "country", "marking"):
             if not block.get(key):
                 raise _fail(

@@ -33,6 +33,9 @@ ROLES = frozenset({"analyst", "ingest", "export", "auditor", "admin"})
 _PRINCIPALS_FILE = msg("principals file")  # what errors call a document given without a name
 
 
+_PRINCIPAL_KEYS = frozenset({"name", "agency", "country", "roles", "description", "lang"})
+
+
 def parse_principals(data: Any, source: str | Msg = _PRINCIPALS_FILE) -> dict[str, Principal]:
     """The principals of a parsed YAML document; `source` (its file name) names it in errors."""
     if not isinstance(data, dict) or not isinstance(data.get("principals"), list):
@@ -44,6 +47,22 @@ def parse_principals(data: Any, source: str | Msg = _PRINCIPALS_FILE) -> dict[st
     for i, item in enumerate(data["principals"], start=1):
         if not isinstance(item, dict):
             raise ConfigError(msg("{source}: principal #{i} is not a mapping.", source=source, i=i))
+        found = yamltext.unknown_key(item, _PRINCIPAL_KEYS)
+        if found is not None:  # `role:` for `roles:` would leave a loader without its role
+            key, near = found
+            raise ConfigError(
+                msg(
+                    "{source}: principal #{i} has an unknown key {key!r} (it would be ignored).",
+                    source=source,
+                    i=i,
+                    key=key,
+                ),
+                hint=msg("Did you mean {key}?", key=near)
+                if near
+                else msg(
+                    "Remove it, or use one of: {keys}.", keys=", ".join(sorted(_PRINCIPAL_KEYS))
+                ),
+            )
         missing = [k for k in ("name", "agency", "country") if not item.get(k)]
         if missing:
             raise ConfigError(

@@ -1,0 +1,93 @@
+"""A mapping key ironriver does not know is an error with the nearest known key: FtM ignores
+it, and a typo would silently change what is ingested (`filter:`), the ids (`keyliteral:`)
+or who may read the data (`releasable-to:`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ironriver.errors import IngestError
+from ironriver.ingest import load_mapping
+
+BASE = """\
+us_atf_sales:
+  agency: ATF
+  country: US
+  marking: AMBER
+  releasable_to: [MX]
+  queries:
+    - csv_url: sales.csv
+      filters: {active: 'yes'}
+      entities:
+        buyer:
+          schema: Person
+          keys: [id]
+          properties:
+            name: {column: name}
+      ledger:
+        name: sales
+        columns:
+          id: {column: id, type: string}
+        key: [id]
+"""
+
+
+def _mapping(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "sales.csv").write_text("id,name,active\n1,Ana,yes\n", encoding="utf-8")
+    path = tmp_path / "mapping.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_base_mapping_loads(tmp_path: Path) -> None:
+    (dataset,) = load_mapping(_mapping(tmp_path, BASE))
+    assert dataset.releasable_to and dataset.queries[0].source.filters
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where", "suggestion"),
+    [
+        (
+            "  releasable_to: [MX]",
+            "  releasable-to: [MX]",
+            "dataset 'us_atf_sales'",
+            "releasable_to",
+        ),
+        ("      filters: {", "      filter: {", "query 1", "filters"),
+        (
+            "          keys: [id]",
+            "          keys: [id]\n          keyliteral: x",
+            "entity 'buyer'",
+            "key_literal",
+        ),
+        ("name: {column: name}", "name: {colum: name, column: name}", "property 'name'", "column"),
+        ("        key: [id]", "        keys: [id]", "query 1", "key"),
+        ("{column: id, type: string}", "{column: id, typ: string}", "ledger column 'id'", "type"),
+    ],
+)
+def test_a_misspelt_key_is_named_with_the_nearest_known_one(
+    tmp_path: Path, old: str, new: str, where: str, suggestion: str
+) -> None:
+    assert old in BASE
+    with pytest.raises(IngestError) as err:
+        load_mapping(_mapping(tmp_path, BASE.replace(old, new)))
+    english = err.value.render("en")
+    assert where in english and "(it would be ignored)" in english
+    assert f"Did you mean {suggestion}?" in english
+    assert f"¿Quiso decir {suggestion}?" in err.value.render("es")
+
+
+def test_aleph_dataset_metadata_is_accepted(tmp_path: Path) -> None:
+    text = BASE.replace(
+        "  marking: AMBER\n", "  marking: AMBER\n  label: Sales\n  category: leak\n"
+    )
+    (dataset,) = load_mapping(_mapping(tmp_path, text))
+    assert dataset.name == "us_atf_sales"
+
+
+def test_a_key_far_from_any_lists_the_known_ones(tmp_path: Path) -> None:
+    text = BASE.replace("          keys: [id]", "          keys: [id]\n          zzz: 1")
+    with pytest.raises(IngestError, match="use one of: id_column, key, key_literal, keys"):
+        load_mapping(_mapping(tmp_path, text))
