@@ -19,7 +19,7 @@ from ironriver.i18n import Msg, joined, msg, nmsg, nt, t
 from ironriver.ingest.draft import SAMPLE_ROWS, draft_file, render_yaml
 from ironriver.ingest.entities import check_entities, ingest_entities
 from ironriver.ingest.pipeline import IngestResult, check_mapping, ingest_mapping
-from ironriver.policy.markings import Marking, Principal, parse_country, parse_releasable
+from ironriver.policy.markings import Marking, Principal, parse_country, parse_releasable_input
 from ironriver.progress import stderr_progress
 from ironriver.scratch import replacing
 from ironriver.store import DatasetInfo
@@ -118,7 +118,7 @@ def ingest_command(
         agency=agency.upper(),
         country=parse_country(country),
         marking=Marking.parse(marking),
-        releasable_to=parse_releasable(releasable_to),
+        releasable_to=parse_releasable_input(releasable_to),
         legal_basis=legal_basis,
         title=title,
     )
@@ -368,7 +368,7 @@ def draft_command(
         agency=agency,
         country=country,
         marking=marking,
-        releasable_to=sorted(parse_releasable(releasable_to)) if releasable_to else None,
+        releasable_to=sorted(parse_releasable_input(releasable_to)) if releasable_to else None,
         out=out,
     )
     if out is None:

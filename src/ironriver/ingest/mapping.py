@@ -26,7 +26,12 @@ from ironriver import yamltext
 from ironriver.errors import SAVE_AS_UTF8, ConfigError, IngestError, bad_byte, os_problem
 from ironriver.i18n import Msg, msg
 from ironriver.model import get_model
-from ironriver.policy.markings import AccessLabel, Marking, parse_country, parse_releasable
+from ironriver.policy.markings import (
+    AccessLabel,
+    Marking,
+    parse_country,
+    parse_releasable_input,
+)
 
 LEDGER_TYPES = ("string", "integer", "float", "boolean", "date", "timestamp")
 LedgerType = Literal["string", "integer", "float", "boolean", "date", "timestamp"]
@@ -791,6 +796,7 @@ def parse_mapping(config: Any, base: Path, origin: str | Msg | None = None) -> l
         try:
             marking = Marking.parse(str(block["marking"]))
             country = parse_country(str(block["country"]))
+            releasable_to = parse_releasable_input(block.get("releasable_to"))
         except ConfigError as exc:
             raise _fail(where, exc.text, exc.hint_text) from None
         queries_raw = _as_query_list(block)
@@ -810,7 +816,7 @@ def parse_mapping(config: Any, base: Path, origin: str | Msg | None = None) -> l
                 agency=str(block["agency"]).upper(),
                 country=country,
                 marking=marking,
-                releasable_to=parse_releasable(block.get("releasable_to")),
+                releasable_to=releasable_to,
                 queries=queries,
                 title=str(block.get("title") or ""),
                 legal_basis=str(block.get("legal_basis") or ""),

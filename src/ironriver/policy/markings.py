@@ -22,6 +22,7 @@ or `user:<name>`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -68,6 +69,44 @@ def parse_releasable(values: Iterable[str] | str | None) -> frozenset[str]:
         else:
             out.add(token.upper())
     return frozenset(out)
+
+
+def parse_releasable_input(values: Iterable[object] | str | None) -> frozenset[str]:
+    """`parse_releasable` for what a user wrote (a mapping's `releasable_to`, a command's
+    `--releasable-to`), refusing what would silently share with nobody: each entry is split
+    at , ; | (`["MX, US"]` is MX and US, not one agency called "MX, US"); an entry holding a
+    space, or a country's name instead of its code ("Mexico"), or `user:` without a name, is
+    a `ConfigError` saying what to write. (Stored labels go through `parse_releasable`.)"""
+    from followthemoney.types import registry
+
+    if values is None:
+        return frozenset()
+    items = [values] if isinstance(values, str) else list(values)
+    tokens = [t.strip() for item in items for t in re.split(r"[,;|]", str(item))]
+    for token in filter(None, tokens):
+        if token.lower().startswith("user:"):
+            if not token[5:].strip():
+                raise ConfigError(
+                    msg("Releasability entry {value!r} names no user.", value=token),
+                    hint=msg("Write {example}.", example="user:NAME"),
+                )
+            continue
+        meant = registry.country.clean(token) if len(token) > 3 else None
+        if meant:  # a name FtM's country type knows ("Mexico", "United States")
+            raise ConfigError(
+                msg("Releasability entry {value!r} is a country's name.", value=token),
+                hint=msg("Use its code: {code}.", code=meant.upper()),
+            )
+        if any(c.isspace() for c in token):
+            raise ConfigError(
+                msg("Releasability entry {value!r} holds a space.", value=token),
+                hint=msg(
+                    "Give one country code, agency or user:NAME per entry, separated by "
+                    "commas, e.g. {example}.",
+                    example="MX,US,FGR",
+                ),
+            )
+    return parse_releasable(tokens)
 
 
 def parse_country(value: str) -> str:
