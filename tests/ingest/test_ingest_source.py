@@ -171,6 +171,36 @@ def test_check_encoding_names_the_line(tmp_path: Path) -> None:
     check_encoding(tmp_path / "empty.csv", "utf-8")
 
 
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252", "ISO-8859-15"])
+def test_a_utf8_file_said_to_be_latin1_is_refused(tmp_path: Path, encoding: str) -> None:
+    """Read as latin-1 every byte is a letter: the file loaded without a word and stored
+    "JosÃ© PÃ©rez", a name no search or match finds."""
+    path = tmp_path / "a.csv"
+    path.write_text("id,name\n1,Ana\n2,José Pérez\n", encoding="utf-8")
+    con = duckdb.connect()
+    with pytest.raises(IngestError) as err:
+        load_source(con, SourceSpec(path, encoding=encoding), ["id", "name"])
+    text = err.value.render("en")
+    assert f"a.csv is UTF-8 text, not {encoding}" in text
+    assert "line 3 '2,José Pérez' would be stored as '2,JosÃ© PÃ©rez'" in text
+    assert f"Remove `encoding: {encoding}`" in text
+    assert "es texto UTF-8" in err.value.render("es")
+    assert not con.execute("SELECT * FROM duckdb_tables() WHERE table_name = 'src'").fetchall()
+
+
+def test_a_real_latin1_or_ascii_file_loads_as_said(tmp_path: Path) -> None:
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("id,name\n1,José Pérez\n".encode("latin-1"))
+    ascii_only = tmp_path / "ascii.csv"
+    ascii_only.write_bytes(b"id,name\n1,Jose Perez\n")
+    for path in (latin, ascii_only):
+        con = duckdb.connect()
+        load_source(con, SourceSpec(path, encoding="cp1252"), ["id", "name"])
+        assert con.execute("SELECT name FROM src").fetchall()[0][0] in ("José Pérez", "Jose Perez")
+    # a UTF codec (here UTF-8 with an optional byte-order mark) is never this error
+    check_encoding(ascii_only, "utf-8-sig")
+
+
 def test_encoding_error_comes_before_other_errors(tmp_path: Path) -> None:
     """The check runs beside the parse; a bad byte is still what gets reported."""
     path = tmp_path / "a.csv"

@@ -193,9 +193,14 @@ def _valid_utf8_blocks(path: Path) -> bool:
 
 
 def check_encoding(path: Path, encoding: str) -> None:
-    """Raise `IngestError` at the first byte sequence that is not valid `encoding`."""
-    if _is_utf8(encoding) and _valid_utf8_blocks(path):
-        return
+    """Raise `IngestError` at the first byte sequence that is not valid `encoding`, or when a
+    file said to be in a legacy encoding (latin-1, cp1252, ...) is UTF-8 text with accents
+    (`check_not_utf8`)."""
+    if _is_utf8(encoding):
+        if _valid_utf8_blocks(path):
+            return
+    elif not codecs.lookup(encoding).name.startswith("utf"):
+        check_not_utf8(path, encoding)
     # Invalid (or not UTF-8): find the first bad byte and its line with Python's decoder.
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     offset = 0
@@ -236,6 +241,40 @@ def check_encoding(path: Path, encoding: str) -> None:
                 return
             lines += chunk.count(b"\n")
             offset += len(chunk)
+
+
+def check_not_utf8(path: Path, encoding: str) -> None:
+    """Raise `IngestError` when `path`, said to be in `encoding` (a legacy one), is valid
+    UTF-8 holding letters outside ASCII. Read as latin-1, every byte is a letter, so such a
+    file loads without a word and stores "JosÃ© PÃ©rez" for "José Pérez": names that match
+    nothing. A latin-1 or cp1252 file is almost never valid UTF-8 once it holds an accent (an
+    accented letter would have to be followed by one of a few symbols, e.g. "Ã©"), so the
+    first line with one is shown both ways."""
+    if not _valid_utf8_blocks(path):
+        return
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if raw.isascii():
+                continue
+            line = raw.rstrip(b"\r\n")
+            right = line.decode("utf-8")[:80]
+            wrong = line.decode(encoding, errors="replace")[: len(right) + 20]
+            raise IngestError(
+                msg(
+                    "{file} is UTF-8 text, not {encoding}: read as {encoding}, line {line} "
+                    "{right!r} would be stored as {wrong!r}.",
+                    file=path.name,
+                    encoding=encoding,
+                    line=number,
+                    right=right,
+                    wrong=wrong,
+                ),
+                hint=msg(
+                    "Remove {example} from the mapping query (UTF-8 is the default), or "
+                    "set the encoding the file really has.",
+                    example=f"`encoding: {encoding}`",
+                ),
+            )
 
 
 def transcode(path: Path, encoding: str, workdir: Path) -> Path:
