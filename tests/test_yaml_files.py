@@ -101,3 +101,19 @@ def test_a_principal_key_misspelt_is_named(tmp_path: Path) -> None:
     assert "principal #1 has an unknown key 'role'" in err.value.render("en")
     assert "Did you mean roles?" in err.value.render("en")
     assert "¿Quiso decir roles?" in err.value.render("es")
+
+
+def test_a_principal_country_is_a_code(tmp_path: Path) -> None:
+    # "Mexico" was kept as the country MEXICO: nothing released to MX reached that analyst
+    path = tmp_path / "principals.yaml"
+    path.write_text(
+        "principals:\n  - {name: ana, agency: FGR, country: Mexico}\n"
+        "  - {name: bo, agency: ATF, country: us}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_principals(path)
+    assert "principal 'ana': Unknown country code 'Mexico'" in err.value.render("en")
+    assert "Use its code: MX." in err.value.render("en")
+    path.write_text("principals:\n  - {name: bo, agency: ATF, country: us}\n", encoding="utf-8")
+    assert load_principals(path)["bo"].country == "US"

@@ -27,7 +27,7 @@ import yaml
 from ironriver import yamltext
 from ironriver.errors import SAVE_AS_UTF8, ConfigError, bad_byte
 from ironriver.i18n import Msg, msg, parse_lang
-from ironriver.policy.markings import Principal
+from ironriver.policy.markings import Principal, parse_country
 
 ROLES = frozenset({"analyst", "ingest", "export", "auditor", "admin"})
 _PRINCIPALS_FILE = msg("principals file")  # what errors call a document given without a name
@@ -91,10 +91,22 @@ def parse_principals(data: Any, source: str | Msg = _PRINCIPALS_FILE) -> dict[st
             raise ConfigError(
                 msg("{source}: principal {name!r} is declared twice.", source=source, name=name)
             )
+        try:  # "Mexico" would be a country nothing is released to
+            country = parse_country(str(item["country"]))
+        except ConfigError as exc:
+            raise ConfigError(
+                msg(
+                    "{source}: principal {name!r}: {error}",
+                    source=source,
+                    name=name,
+                    error=exc.text,
+                ),
+                hint=exc.hint_text,
+            ) from None
         out[name] = Principal(
             name=name,
             agency=str(item["agency"]).upper(),
-            country=str(item["country"]).upper(),
+            country=country,
             roles=roles,
             description=str(item.get("description", "")),
             lang=_lang(item.get("lang"), source, name),
