@@ -1,0 +1,73 @@
+"""Guards on the statement store found missing by mutation testing, on a real SQLite file
+store: a retraction is a tombstone that no re-ingest, staged (the bulk path) or direct,
+brings back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from sqlalchemy import text
+
+from ironriver.policy import View
+from ironriver.store import Store, open_store
+from ironriver.store.ids import statement_id
+from samples import ATF, US, US_ROWS, table
+
+SERIAL = ("g1", "Firearm", "serialNumber", "ABC123")
+
+
+@pytest.fixture
+def file_store(tmp_path: Path) -> Iterator[Store]:
+    store = open_store(f"sqlite:///{tmp_path / 'store.db'}", ledger_dir=tmp_path / "ledgers")
+    yield store
+    store.close()
+
+
+def _staged_rows() -> pa.Table:
+    """The US sample as the ingest stages it: one source file, a row number each."""
+    t = table(US.name, US_ROWS).drop_columns(["source_ref"])
+    return t.append_column("source_row", pa.array(range(2, len(US_ROWS) + 2), pa.int64()))
+
+
+def _stage_us(store: Store) -> int:
+    rows = _staged_rows()
+    with store.stage() as stage:
+        stage.add(US.name, US.label, "us.csv", lambda: iter([rows]))
+        assert stage.file_backed  # the SQLite bulk path: INSERT ... SELECT from the side file
+        with store.writer(stage=stage) as w:
+            w.ensure_dataset(US)
+            return w.add_staged(stage)
+
+
+def _retracted(store: Store, sid: str) -> bool:
+    with store.engine.connect() as conn:
+        query = text("SELECT retracted FROM statements WHERE id = :i")
+        return bool(conn.execute(query, {"i": sid}).scalar_one())
+
+
+def test_a_staged_reingest_does_not_bring_a_retracted_statement_back(file_store: Store) -> None:
+    assert _stage_us(file_store) == len(US_ROWS)
+    sid = statement_id(US.name, SERIAL[0], SERIAL[2], SERIAL[3])
+    with file_store.writer() as w:
+        assert w.retract([(SERIAL[0], sid)]) == 1
+    assert View(file_store, ATF, audit=False).by_identifier("abc-123") == []
+    assert _stage_us(file_store) == 0  # the same file again: nothing new
+    assert _retracted(file_store, sid)
+    assert View(file_store, ATF, audit=False).by_identifier("abc-123") == []
+    assert file_store.statement_count() == len(US_ROWS)  # the tombstone stays, once
+
+
+def test_a_direct_reingest_does_not_bring_a_retracted_statement_back(file_store: Store) -> None:
+    with file_store.writer() as w:
+        w.ensure_dataset(US)
+        assert w.add_statements(table(US.name, US_ROWS), US.name, US.label) == len(US_ROWS)
+    sid = statement_id(US.name, SERIAL[0], SERIAL[2], SERIAL[3])
+    with file_store.writer() as w:
+        assert w.retract([(SERIAL[0], sid)]) == 1
+    with file_store.writer() as w:
+        assert w.add_statements(table(US.name, US_ROWS), US.name, US.label) == 0
+    assert _retracted(file_store, sid)
