@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from ironriver.errors import StoreError
 from ironriver.policy.markings import AccessLabel, Marking, Principal
 from ironriver.store.ledger import PARTS_KEY, LedgerStore, recover_parts
 
@@ -105,3 +106,26 @@ def test_recovery_leaves_a_live_writers_committed_part_to_it(tmp_path: Path) -> 
     assert pending.tmp is not None and pending.tmp.exists() and not pending.final.exists()
     assert pending.commit() == 2
     assert _rids(store, Principal("a", "ATF", "US")) == [1, 2]
+
+
+def test_a_label_spelled_in_lower_case_is_the_same_label(tmp_path: Path) -> None:
+    """Agencies and countries are upper-cased in a part's label columns, as in the store:
+    the same rows declared as `atf`/`us` and as `ATF`/`US` are one part, not twice the rows."""
+    store = LedgerStore(tmp_path)
+    rows = pa.table({"rid": [1, 2]})
+    lower = AccessLabel("atf", "us", Marking.AMBER, frozenset({"US"}))
+    assert store.write("us_atf", "crossings", lower, rows) == 2
+    assert store.write("us_atf", "crossings", US_ONLY, rows) == 0
+    rel = store.visible_relation(duckdb.connect(), "crossings", Principal("a", "ATF", "US"))
+    assert rel.project("_owner_agency, _owner_country").distinct().fetchall() == [("ATF", "US")]
+
+
+@pytest.mark.parametrize("column", ["_marking", "_releasable_to", "_owner_agency", "_part"])
+def test_a_table_cannot_bring_its_own_label_columns(tmp_path: Path, column: str) -> None:
+    """A column named like the hidden label columns (or `_part`) would stand beside the
+    part's real label: refused, and nothing is written."""
+    store = LedgerStore(tmp_path)
+    rows = pa.table({"rid": [1], column: ["CLEAR"]})
+    with pytest.raises(StoreError, match=f"Ledger column '{column}' is reserved"):
+        store.write("us_atf", "crossings", US_ONLY, rows)
+    assert store.parts("us_atf", "crossings") == []
