@@ -1,10 +1,11 @@
 """Verifying the two audit chains (`AuditLog.verify`, `ironriver audit verify`): each chain's
 events recomputed (edited, removed or reordered events, an event 1 that does not start the
-chain the store recorded, events cut from the end); the read-audit file checked as a file
-before its chain is read (overwritten, unmarked, a table dropped or replaced: reported as
-tampering, not raised); and the reads chain held against what the writes chain says of it:
-its restarts (`anchors.check_restarts`) and its anchors (`anchors.check_anchors`), counted
-from the newest read-chain-start. Read-only: nothing here takes a write lock.
+chain the store recorded, events cut from the end, a writes chain emptied whole); the
+read-audit file checked as a file before its chain is read (overwritten, unmarked, a table
+dropped or replaced: reported as tampering, not raised); and the reads chain held against
+what the writes chain says of it: its restarts (`anchors.check_restarts`) and its anchors
+(`anchors.check_anchors`), counted from the newest read-chain-start. Read-only: nothing here
+takes a write lock.
 """
 
 from __future__ import annotations
@@ -67,6 +68,14 @@ def verify_chains(engine: Engine, read_file: Path | None, busy_timeout_s: float)
     genesis = read_genesis(str(start.get("chain_id"))) if start else GENESIS
     anchors = writes.anchors
     problems = writes.problems + check_restarts(writes.restarts)
+    if not writes.events:  # (`audit verify` opens no store older than migration 0004)
+        problems.append(
+            msg(
+                "writes chain: it holds no events, though every store records a "
+                "read-chain-start event in it when it is created or upgraded: its events "
+                "were removed"
+            )
+        )
     reads = _ChainCheck()
     if read_file is not None and not read_file.exists():
         if start is not None:
