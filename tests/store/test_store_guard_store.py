@@ -12,7 +12,8 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import text
 
-from ironriver.policy import View
+from ironriver.errors import StoreError
+from ironriver.policy import AccessLabel, View
 from ironriver.store import Store, open_store
 from ironriver.store.ids import statement_id
 from samples import ATF, US, US_ROWS, table
@@ -71,3 +72,24 @@ def test_a_direct_reingest_does_not_bring_a_retracted_statement_back(file_store:
     with file_store.writer() as w:
         assert w.add_statements(table(US.name, US_ROWS), US.name, US.label) == 0
     assert _retracted(file_store, sid)
+
+
+def test_a_stage_refuses_per_row_legal_bases(file_store: Store) -> None:
+    """A stage copies the dataset's legal basis, not a column of its own: a table that
+    brings one is refused, rather than its bases silently replaced by the dataset's."""
+    rows = _staged_rows()
+    rows = rows.append_column("legal_basis", pa.array(["warrant 7"] * rows.num_rows))
+    with pytest.raises(StoreError, match="legal basis"), file_store.stage() as stage:
+        stage.add(US.name, US.label, "us.csv", lambda: iter([rows]))
+    assert file_store.statement_count() == 0
+
+
+def test_a_label_spelled_in_lower_case_is_the_stores_label(file_store: Store) -> None:
+    """Agencies and countries are upper-cased when a label is registered, as a dataset's
+    are: statements written under `atf`/`us` carry the one label `ATF`/`US`."""
+    lower = AccessLabel("atf", "us", US.marking, US.releasable_to)
+    with file_store.writer() as w:
+        w.ensure_dataset(US)
+        w.add_statements(table(US.name, US_ROWS[:2]), US.name, lower)
+        w.add_statements(table(US.name, US_ROWS[2:]), US.name, US.label)
+    assert [row.label for row in file_store.labels()] == [US.label]
