@@ -6,6 +6,7 @@ brings back.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -14,7 +15,7 @@ from sqlalchemy import text
 
 from ironriver.errors import StoreError
 from ironriver.policy import AccessLabel, View
-from ironriver.store import Store, open_store
+from ironriver.store import DatasetInfo, Store, open_store
 from ironriver.store.ids import statement_id
 from samples import ATF, US, US_ROWS, table
 
@@ -93,3 +94,16 @@ def test_a_label_spelled_in_lower_case_is_the_stores_label(file_store: Store) ->
         w.add_statements(table(US.name, US_ROWS[:2]), US.name, lower)
         w.add_statements(table(US.name, US_ROWS[2:]), US.name, US.label)
     assert [row.label for row in file_store.labels()] == [US.label]
+
+
+def test_a_dataset_declared_in_lower_case_is_stored_as_the_store_spells_it(
+    file_store: Store,
+) -> None:
+    """The catalogue names a dataset's owner as the store spells agencies and countries:
+    upper-cased, whatever the mapping's spelling; the same declaration is accepted again."""
+    lower = DatasetInfo("us_atf_x", "atf", "us", US.marking, US.releasable_to)
+    first = file_store.ensure_dataset(lower)
+    assert file_store.ensure_dataset(replace(lower, agency="ATF", country="US")) == first
+    stored = file_store.dataset("us_atf_x")
+    assert (stored.agency, stored.country) == ("ATF", "US")
+    assert stored.label == replace(lower, agency="ATF", country="US").label
