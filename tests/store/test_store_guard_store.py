@@ -107,3 +107,18 @@ def test_a_dataset_declared_in_lower_case_is_stored_as_the_store_spells_it(
     stored = file_store.dataset("us_atf_x")
     assert (stored.agency, stored.country) == ("ATF", "US")
     assert stored.label == replace(lower, agency="ATF", country="US").label
+
+
+@pytest.mark.parametrize("column", ["entity_id", "value"])
+def test_a_statement_with_an_empty_required_column_is_refused(
+    file_store: Store, column: str
+) -> None:
+    rows = table(US.name, US_ROWS)
+    values = rows.column(column).to_pylist()
+    values[1] = None
+    rows = rows.set_column(rows.schema.get_field_index(column), column, pa.array(values))
+    with pytest.raises(StoreError, match=f"Statement column '{column}' has empty values"):
+        with file_store.writer() as w:
+            w.ensure_dataset(US)
+            w.add_statements(rows, US.name, US.label)
+    assert file_store.statement_count() == 0
