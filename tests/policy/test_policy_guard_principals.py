@@ -1,0 +1,89 @@
+"""Guard: a principals file grants exactly the roles and identity it writes, and what
+reading or writing those roles allows (`View`, ingest, export, retraction) follows them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from ironriver.errors import AccessDenied, ConfigError
+from ironriver.policy import (
+    DEFAULT_PRINCIPALS_YAML,
+    Principal,
+    View,
+    authorize_export,
+    authorize_ingest,
+    parse_principals,
+    require_role,
+)
+from ironriver.store import Store
+
+
+def _one(**item: Any) -> Principal:
+    return parse_principals({"principals": [item]})[str(item["name"])]
+
+
+def test_roles_are_exactly_those_written() -> None:
+    assert _one(name="a", agency="atf", country="us").roles == frozenset({"analyst"})
+    assert _one(name="a", agency="ATF", country="US", roles="auditor").roles == frozenset(
+        {"auditor"}
+    )
+    assert _one(name="a", agency="ATF", country="US", roles=["ingest", "export"]).roles == (
+        frozenset({"ingest", "export"})
+    )
+    with pytest.raises(ConfigError, match="unknown roles \\['superuser'\\]"):
+        _one(name="a", agency="ATF", country="US", roles=["analyst", "superuser"])
+
+
+def test_identity_is_normalised_and_complete() -> None:
+    p = _one(name="a", agency="atf", country="us")
+    assert (p.agency, p.country) == ("ATF", "US")
+    for missing in ({"agency": ""}, {"country": ""}, {"name": ""}):
+        item = {"name": "a", "agency": "ATF", "country": "US", **missing}
+        with pytest.raises(ConfigError, match="lacks"):
+            parse_principals({"principals": [item]})
+
+
+def test_a_name_declared_twice_is_refused() -> None:
+    """Two entries of one name could give it another agency's reading rights."""
+    data = {
+        "principals": [
+            {"name": "a", "agency": "ATF", "country": "US"},
+            {"name": "a", "agency": "FGR", "country": "MX", "roles": ["admin"]},
+        ]
+    }
+    with pytest.raises(ConfigError, match="declared twice"):
+        parse_principals(data)
+
+
+def test_the_default_file_grants_what_it_says() -> None:
+    got = parse_principals(yaml.safe_load(DEFAULT_PRINCIPALS_YAML))
+    assert got["auditor"].roles == frozenset({"auditor"})
+    assert not got["auditor"].has_role("analyst")
+    assert got["loader"].has_role("ingest") and got["loader"].has_role("export")
+    assert not got["us-cbp-officer"].has_role("export")
+
+
+def test_roles_gate_each_action(sqlite_store: Store) -> None:
+    analyst = Principal("an", "ATF", "US")
+    exporter = Principal("ex", "ATF", "US", frozenset({"analyst", "export"}))
+    loader = Principal("lo", "ATF", "US", frozenset({"ingest"}))
+    admin = Principal("ad", "OIG", "US", frozenset({"admin"}))
+    with pytest.raises(AccessDenied, match="an may not export"):
+        authorize_export(analyst)
+    authorize_export(exporter)
+    authorize_export(admin)
+    with pytest.raises(AccessDenied, match="ex may not ingest"):
+        authorize_ingest(exporter, "us_atf", "ATF")
+    authorize_ingest(loader, "us_atf", "atf")  # its own agency's dataset
+    with pytest.raises(AccessDenied, match="which belongs to FGR"):
+        authorize_ingest(loader, "mx_fgr", "FGR")
+    authorize_ingest(admin, "mx_fgr", "FGR")  # admin: any agency's
+    with pytest.raises(AccessDenied, match="lo may not read the audit log"):
+        require_role(loader, "auditor", "read the audit log")
+    require_role(admin, "auditor", "read the audit log")
+    with pytest.raises(AccessDenied, match="lo may not read the store"):
+        View(sqlite_store, loader)
+    View(sqlite_store, loader, role="ingest")
