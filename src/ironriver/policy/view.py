@@ -594,10 +594,13 @@ class View(SearchMixin):
                             )
                         )
                 elif prop.type.name == "entity":
+                    # the target's names the principal sees: which copies go must not
+                    # depend on (and so tell) a name it may not see
                     names = select(statements.c.value).where(
                         statements.c.entity_id == s.value,
                         statements.c.dataset_id == dataset,
                         statements.c.prop_id.in_(name_ids),
+                        self._visible(),
                     )
                     conditions.append(
                         and_(
