@@ -1,0 +1,81 @@
+"""Guard: neighbours come from visible statements only, and a refused neighbours read (a
+sensitive neighbour, no reason given) tells no id the reader has not been shown."""
+
+from __future__ import annotations
+
+import pytest
+
+from ironriver.errors import AccessDenied
+from ironriver.policy import AccessLabel, Marking, Principal, View
+from ironriver.store import DatasetInfo, Store
+from samples import table
+
+US = DatasetInfo("us_atf_n", "ATF", "US", Marking.AMBER, frozenset({"US"}))
+FGR_DS = DatasetInfo("mx_fgr_n", "FGR", "MX", Marking.AMBER_STRICT, frozenset({"FGR"}))
+STRICT = AccessLabel("ATF", "US", Marking.AMBER_STRICT, frozenset({"ATF"}))
+ATF = Principal("atf", "ATF", "US")
+CBP = Principal("cbp", "CBP", "US")
+
+
+def _load(store: Store) -> None:
+    with store.writer() as w:
+        w.ensure_dataset(US)
+        w.ensure_dataset(FGR_DS)
+        w.add_statements(
+            table(
+                US.name,
+                [
+                    ("p1", "Individual", "name", "Ana Ruiz"),
+                    ("s1", "Sale", "buyer", "p1"),
+                ],
+            ),
+            US.name,
+            US.label,
+        )
+        # FGR's sale of p1 and its link from p1 (hidden from ATF and CBP)
+        w.add_statements(
+            table(
+                FGR_DS.name,
+                [
+                    ("s2", "Sale", "buyer", "p1"),
+                    ("s2", "Sale", "date", "2024-01-01"),
+                    ("p1", "Individual", "associates", "s9"),
+                ],
+            ),
+            FGR_DS.name,
+            FGR_DS.label,
+        )
+        # ATF's own AMBER+STRICT sale of p1 (visible to ATF only, sensitive)
+        w.add_statements(table(US.name, [("s3", "Sale", "buyer", "p1")]), US.name, STRICT)
+
+
+def test_hidden_links_are_not_neighbours_either_way(sqlite_store: Store) -> None:
+    _load(sqlite_store)
+    cbp = View(sqlite_store, CBP, reason="guard")
+    assert [(n.prop, n.direction, n.entity_id) for n in cbp.neighbours("p1")] == [
+        ("buyer", "in", "s1")
+    ]
+    assert cbp.neighbour_count("p1") == 1
+    assert cbp.neighbours("s2") == []  # its buyer link is FGR's, hidden
+    atf = View(sqlite_store, ATF, reason="guard")
+    assert [(n.prop, n.direction, n.entity_id, n.schema) for n in atf.neighbours("p1")] == [
+        ("buyer", "in", "s1", "Sale"),
+        ("buyer", "in", "s3", "Sale"),
+    ]
+
+
+def test_a_refused_neighbours_read_names_no_unseen_id(sqlite_store: Store) -> None:
+    _load(sqlite_store)
+    plain = View(sqlite_store, ATF)  # audited, no reason
+    with pytest.raises(AccessDenied, match="A result holds AMBER\\+STRICT") as refused:
+        plain.neighbours("p1")
+    assert "s3" not in str(refused.value)
+    reads = [e for e in sqlite_store.audit.events() if e.action == "neighbours"]
+    assert reads == []  # refused before anything was shown or logged
+    # with a reason, the read is shown and audited
+    why = View(sqlite_store, ATF, reason="case 1")
+    assert {n.entity_id for n in why.neighbours("p1")} == {"s1", "s3"}
+    events = [e for e in sqlite_store.audit.events() if e.action == "neighbours"]
+    assert [(e.target, e.reason, e.detail) for e in events] == [
+        ("p1", "case 1", {"n": 2, "shown": 2})
+    ]
