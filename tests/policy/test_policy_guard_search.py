@@ -1,0 +1,83 @@
+"""Guard: the search box (`View.find`) and identifier search as a reader meets them: each
+entity once, at most `limit`, identifiers only when asked; `matched` is one of the entity's
+visible, searchable names, never another property's text or a hidden statement's value."""
+
+from __future__ import annotations
+
+from ironriver.policy import Marking, Principal, View
+from ironriver.store import DatasetInfo, Store
+from samples import table
+
+US = DatasetInfo("us_atf_s", "ATF", "US", Marking.AMBER, frozenset({"US"}))
+FGR_DS = DatasetInfo("mx_fgr_s", "FGR", "MX", Marking.AMBER, frozenset({"FGR"}))
+ATF = Principal("atf", "ATF", "US")
+
+
+def _load(store: Store) -> None:
+    with store.writer() as w:
+        w.ensure_dataset(US)
+        w.ensure_dataset(FGR_DS)
+        w.add_statements(
+            table(
+                US.name,
+                [
+                    # a firearm named by its serial: found both ways, shown once
+                    ("g1", "Firearm", "serialNumber", "KX100"),
+                    ("g1", "Firearm", "name", "KX100"),
+                    ("g2", "Firearm", "serialNumber", "KX-100"),
+                    ("g3", "Firearm", "serialNumber", "kx 100"),
+                    ("g4", "Firearm", "name", "KX100 Custom"),  # by its name only
+                    # a person whose position (not a name) holds a query word
+                    ("p1", "Individual", "name", "Ana María Ruiz"),
+                    ("p1", "Individual", "position", "Ana"),
+                    ("p2", "Individual", "name", "Ana Bel"),
+                ],
+            ),
+            US.name,
+            US.label,
+        )
+        # FGR's shorter name of p1 and identifier of p2: hidden from ATF
+        w.add_statements(
+            table(
+                FGR_DS.name,
+                [
+                    ("p1", "Individual", "alias", "Ana R"),
+                    ("p2", "Individual", "idNumber", "KX100"),
+                ],
+            ),
+            FGR_DS.name,
+            FGR_DS.label,
+        )
+
+
+def test_find_shows_each_entity_once_within_the_limit(sqlite_store: Store) -> None:
+    _load(sqlite_store)
+    view = View(sqlite_store, ATF, reason="guard")
+    # identifiers first, then names; g1 (both) once
+    assert [h.entity_id for h in view.find("KX100")] == ["g1", "g2", "g3", "g4"]
+    assert [h.entity_id for h in view.find("KX100", limit=3)] == ["g1", "g2", "g3"]
+    assert [h.entity_id for h in view.find("KX100", limit=2)] == ["g1", "g2"]
+    assert [h.entity_id for h in view.find("ana", limit=1)] == ["p2"]
+    assert [h.entity_id for h in view.find("ana")] == ["p2", "p1"]
+    # identifiers only: no name hits, even where no identifier matches
+    assert view.find("ana", identifiers_only=True) == []
+    assert [h.entity_id for h in view.find("KX100", identifiers_only=True)] == ["g1", "g2", "g3"]
+
+
+def test_identifier_search_keeps_its_limit(sqlite_store: Store) -> None:
+    _load(sqlite_store)
+    view = View(sqlite_store, ATF, reason="guard")
+    assert [h.entity_id for h in view.by_identifier("kx100", limit=1)] == ["g1"]
+    assert [h.entity_id for h in view.by_identifier("kx100", limit=2)] == ["g1", "g2"]
+    # p2's identifier is FGR's: not a hit, nor its value shown
+    assert [h.entity_id for h in view.by_identifier("kx100")] == ["g1", "g2", "g3"]
+
+
+def test_matched_is_a_visible_searchable_name(sqlite_store: Store) -> None:
+    _load(sqlite_store)
+    view = View(sqlite_store, ATF, reason="guard")
+    hits = {h.entity_id: h.matched for h in view.search("ana")}
+    assert hits == {"p1": "Ana María Ruiz", "p2": "Ana Bel"}
+    assert [(h.entity_id, h.matched) for h in view.search("ana r")] == [("p1", "Ana María Ruiz")]
+    fgr = View(sqlite_store, Principal("fgr", "FGR", "MX"), reason="guard")
+    assert [(h.entity_id, h.matched) for h in fgr.search("ana r")] == [("p1", "Ana R")]
