@@ -62,6 +62,11 @@ def test_hidden_links_are_not_neighbours_either_way(sqlite_store: Store) -> None
         ("buyer", "in", "s1", "Sale"),
         ("buyer", "in", "s3", "Sale"),
     ]
+    # a page is the first `limit` links; the count is of them all
+    assert [n.entity_id for n in atf.neighbours("p1", limit=1)] == ["s1"]
+    assert atf.neighbours("p1", limit=0) == []
+    page, total = atf.neighbour_page("p1", limit=1)
+    assert [n.entity_id for n in page] == ["s1"] and total == 2
 
 
 def test_a_refused_neighbours_read_names_no_unseen_id(sqlite_store: Store) -> None:
