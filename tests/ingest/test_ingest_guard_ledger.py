@@ -1,0 +1,73 @@
+"""Guards found by mutation testing of ledger ingest (`validate`, `pipeline`, `compile`):
+each test fails if one check is skipped or weakened."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import duckdb
+
+from ironriver.ingest import ingest_mapping
+from ironriver.policy.markings import Principal
+from ironriver.store import Store
+from ironriver.store.ledger import LedgerStore
+
+HEAD = "us_cbp_x:\n  agency: CBP\n  country: US\n  marking: AMBER\n  releasable_to: [US]\n"
+
+
+def _report(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _mapping(tmp_path: Path, csv_name: str, columns: str, key: str | None = None) -> Path:
+    path = tmp_path / "m.yaml"
+    keyed = f"      key: {key}\n" if key else ""
+    path.write_text(
+        f"{HEAD}  queries:\n  - csv_url: {csv_name}\n    ledger:\n      name: crossings\n"
+        f"{keyed}      columns:\n{columns}",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _rows(store: Store, order: str) -> list[tuple[object, ...]]:
+    rel = LedgerStore(store.ledger_dir).visible_relation(
+        duckdb.connect(), "crossings", Principal("a", "CBP", "US")
+    )
+    return [tuple(r) for r in rel.order(order).project("folio, monto").fetchall()]
+
+
+def test_records_with_an_empty_key_never_conflict(sqlite_store: Store, tmp_path: Path) -> None:
+    """A record whose key column is empty has no key: two such records with different
+    values are not one key 'repeated with other values', and both are appended."""
+    (tmp_path / "w.csv").write_text("folio,monto\nA1,10\n,20\n,30\nA2,40\n", encoding="utf-8")
+    cols = "        folio: folio\n        monto: {column: monto, type: float}\n"
+    path = _mapping(tmp_path, "w.csv", cols, key="folio")
+    result = ingest_mapping(sqlite_store, path, actor="loader")
+    assert (result.rejected, result.ledger_rows, result.ledger_rows_new) == (0, 4, 4)
+    assert _rows(sqlite_store, "monto") == [
+        ("A1", 10.0),
+        (None, 20.0),
+        (None, 30.0),
+        ("A2", 40.0),
+    ]
+
+
+def test_a_key_added_to_a_ledger_whose_parts_lack_its_column(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """A ledger first written without a key, whose mapping then gains a column and makes
+    it the key: no stored part holds the key, so every record of the file is new (not a
+    crash comparing a key column the parts do not have)."""
+    (tmp_path / "a.csv").write_text("folio,ref,monto\nA1,R1,10\nA2,R2,20\n", encoding="utf-8")
+    plain = "        folio: folio\n        monto: {column: monto, type: float}\n"
+    path = _mapping(tmp_path, "a.csv", plain)
+    assert ingest_mapping(sqlite_store, path, actor="loader").ledger_rows_new == 2
+    (tmp_path / "b.csv").write_text("folio,ref,monto\nA1,R1,10\nA3,R3,30\n", encoding="utf-8")
+    path = _mapping(tmp_path, "b.csv", plain + "        ref: ref\n", key="ref")
+    result = ingest_mapping(sqlite_store, path, actor="loader")
+    assert (result.rejected, result.ledger_rows, result.ledger_rows_new) == (0, 2, 2)
+    again = ingest_mapping(sqlite_store, path, actor="loader")  # now the parts hold `ref`
+    assert (again.ledger_rows, again.ledger_rows_new) == (2, 0)
