@@ -114,3 +114,33 @@ def test_a_dry_run_with_skip_invalid_counts_the_ledger_rows_an_ingest_would_keep
     )
     assert (result.rejected, result.ledger_rows, result.ledger_rows_new) == (2, 2, 2)
     assert [r["row"] for r in _report(tmp_path / "r.csv")] == ["2", "4"]
+
+
+def test_the_report_lists_rejections_in_row_order_across_queries(
+    sqlite_store: Store, sales_dir: Path
+) -> None:
+    """sales.yaml reads sales.csv twice (entities, then a ledger): the report lists each
+    bad row's problems together, in the file's row order, not query after query."""
+    from sales_fixtures import ROWS, write_csv  # type: ignore[import-not-found]
+
+    rows = [list(r) for r in ROWS]
+    rows[1][1] = "2023-01-06"
+    rows[3][1] = "13/45/2023"
+    write_csv(sales_dir / "sales.csv", rows)
+    with pytest.raises(IngestError) as err:
+        ingest_mapping(sqlite_store, sales_dir / "sales.yaml", actor="alice")
+    assert "2 of 4 records rejected" in err.value.message
+    # each kind of problem names the first row it was found at
+    assert "(first at row 2)" in err.value.message
+    assert "(first at row 4)" not in err.value.message
+    report = _report(Path(str(err.value.report_path)))
+    assert [(r["file"], r["row"], r["column"]) for r in report] == [
+        ("sales.csv", "2", "sold"),
+        ("sales.csv", "2", "sold"),
+        ("sales.csv", "4", "sold"),
+        ("sales.csv", "4", "sold"),
+    ]
+    assert {r["reason"] for r in report if r["row"] == "2"} == {
+        "not a valid date in the format %m/%d/%Y (sale.date)",
+        "not a valid date in the format %m/%d/%Y (ledger dealer_sales.sale_date)",
+    }

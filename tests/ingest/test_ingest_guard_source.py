@@ -31,3 +31,25 @@ def test_a_json_lines_file_lacking_a_mapped_key_is_refused(tmp_path: Path, strea
     assert load_source(con, spec, ["id", "born"], stream=stream) == 2
     rows = con.execute("SELECT _row, id, born FROM src ORDER BY _row").fetchall()
     assert rows == [(1, "1", None), (2, "2", "1990")]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_quote_left_open_in_the_last_record_is_named(tmp_path: Path, stream: bool) -> None:
+    """Arrow reads a quote the last record never closes up to the end of the file: the
+    record's value silently holds a line break and whatever follows. It is the last record
+    that is looked at (the first here spans no line), and the error names the quote's line,
+    also when the open quote swallowed further records."""
+    path = tmp_path / "a.csv"
+    for text in ('a,b\n1,x\n2,"open\n', 'a,b\n1,x\n2,"open\n3,y\n'):
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(IngestError) as caught:
+            load_source(duckdb.connect(), SourceSpec(path), ["a", "b"], stream=stream)
+        assert (
+            caught.value.message
+            == "Cannot parse a.csv: the quote opened on line 3 is never closed."
+        )
+    # a value may span lines by right: the same file with the quote closed reads
+    path.write_text('a,b\n1,x\n2,"open\n"\n', encoding="utf-8")
+    con = duckdb.connect()
+    assert load_source(con, SourceSpec(path), ["a", "b"], stream=stream) == 2
+    assert con.execute("SELECT b FROM src ORDER BY _row").fetchall() == [("x",), ("open\n",)]

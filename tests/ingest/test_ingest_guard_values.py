@@ -90,3 +90,66 @@ def test_a_statement_several_records_make_keeps_its_first_record(
             )
         ).fetchall()
     assert [tuple(r) for r in rows] == [("birthDate", 1), ("firstName", 1), ("lastName", 1)]
+
+
+def test_a_value_cleaning_changed_keeps_its_original_text(
+    sqlite_store: Store, sales_dir: Path
+) -> None:
+    """A date written 1/6/2023 is stored as 2023-01-06 with the text the file held beside
+    it (what an analyst checks against the source); a value cleaning left alone has none."""
+    ingest_mapping(sqlite_store, sales_dir / "graph.yaml", actor="a")
+    with sqlite_store.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT p.prop, s.value, s.original_value FROM statements s "
+                "JOIN props p ON p.id = s.prop_id WHERE p.prop IN ('date', 'serialNumber') "
+                "ORDER BY s.value"
+            )
+        ).fetchall()
+    assert [tuple(r) for r in rows] == [
+        ("date", "2023-01-05", "01/05/2023"),
+        ("date", "2023-01-06", "1/6/2023"),
+        ("date", "2023-02-07", "02/07/2023"),
+        ("date", "2023-03-09", "03/09/2023"),
+        ("serialNumber", "SN001", None),
+        ("serialNumber", "SN002", None),
+        ("serialNumber", "SN003", None),
+        ("serialNumber", "SN004", None),
+    ]
+
+
+def test_a_required_reference_to_an_entity_without_a_key_rejects_the_record(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """`buyer: {entity: buyer, required: true}`: a sale whose buyer's key column is empty
+    has no buyer to point at, and is rejected as missing its required value."""
+    (tmp_path / "p.csv").write_text("txn,bid\nT1,B1\nT2,\n", encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(
+        HEAD + "    - csv_url: p.csv\n      entities:\n"
+        "        buyer: {schema: Person, keys: [bid]}\n"
+        "        sale:\n          schema: Sale\n          keys: [txn]\n          properties:\n"
+        "            transactionNumber: {column: txn}\n"
+        "            buyer: {entity: buyer, required: true}\n",
+        encoding="utf-8",
+    )
+    report = tmp_path / "bad.csv"
+    result = ingest_mapping(
+        sqlite_store, tmp_path / "m.yaml", actor="a", skip_invalid=True, report_path=report
+    )
+    assert (result.records, result.rejected) == (2, 1)
+    [bad] = _report(report)
+    assert (bad["row"], bad["column"]) == ("2", "buyer")
+    assert "required value missing (sale.buyer)" in bad["reason"]
+    numbers = {v for _, _, p, v in snapshot(sqlite_store)[0] if p == "transactionNumber"}
+    assert numbers == {"T1"}
+
+
+def test_a_date_hint_never_proposes_the_declared_format() -> None:
+    """The hint names another layout the rejected dates read in; dates that read in the
+    declared one were rejected for another reason, and get no hint (not 'read as %d/%m/%Y,
+    not %d/%m/%Y')."""
+    from ironriver.ingest.report import date_format_hint
+
+    assert date_format_hint("FECHA", "%d/%m/%Y", ["13/01/2024", "25/12/2023"]) is None
+    hint = date_format_hint("FECHA", "%m/%d/%Y", ["13/01/2024", "25/12/2023"])
+    assert hint is not None and "read as %d/%m/%Y" in str(hint)
