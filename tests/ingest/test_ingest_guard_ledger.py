@@ -71,3 +71,21 @@ def test_a_key_added_to_a_ledger_whose_parts_lack_its_column(
     assert (result.rejected, result.ledger_rows, result.ledger_rows_new) == (0, 2, 2)
     again = ingest_mapping(sqlite_store, path, actor="loader")  # now the parts hold `ref`
     assert (again.ledger_rows, again.ledger_rows_new) == (2, 0)
+
+
+def test_a_ledger_date_format_naming_months_reads_spanish_ones(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """Mexican agencies write `12-ENE-2024`: a ledger date whose format names months (%b)
+    reads Spanish month names as well as English ones."""
+    (tmp_path / "w.csv").write_text(
+        "folio,fecha\nA1,12-ENE-2024\nA2,05-dic-2023\nA3,01-Mar-2024\n", encoding="utf-8"
+    )
+    cols = '        folio: folio\n        fecha: {column: fecha, type: date, format: "%d-%b-%Y"}\n'
+    result = ingest_mapping(sqlite_store, _mapping(tmp_path, "w.csv", cols), actor="loader")
+    assert (result.rejected, result.ledger_rows_new) == (0, 3)
+    rel = LedgerStore(sqlite_store.ledger_dir).visible_relation(
+        duckdb.connect(), "crossings", Principal("a", "CBP", "US")
+    )
+    got = rel.order("folio").project("folio, CAST(fecha AS VARCHAR)").fetchall()
+    assert got == [("A1", "2024-01-12"), ("A2", "2023-12-05"), ("A3", "2024-03-01")]

@@ -1,0 +1,68 @@
+"""Guards found by mutation testing of `entities`: a file that is not UTF-8 is a clear
+error, and a line with several problems is one rejected entity."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from sales_fixtures import FGR_EXPORT as INFO  # type: ignore[import-not-found]
+from sales_fixtures import snapshot  # type: ignore[import-not-found]
+
+from ironriver.errors import IngestError
+from ironriver.ingest import ingest_entities
+from ironriver.store import Store
+
+GOOD = {"id": "p1", "schema": "Person", "properties": {"name": ["Ana"]}}
+
+
+def test_an_entity_file_not_in_utf8_is_refused_with_its_line(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """A Latin-1 export is named as such, with the line of its first bad byte, before
+    anything is read into the store (not a decoding traceback half-way through)."""
+    ingest_entities(sqlite_store, _lines(tmp_path / "seed.jsonl", [GOOD]), INFO, actor="a")
+    before = snapshot(sqlite_store)
+    path = tmp_path / "e.jsonl"
+    item = {"id": "p2", "schema": "Person", "properties": {"name": ["José"]}}
+    text = json.dumps(item, ensure_ascii=False)
+    path.write_bytes((json.dumps(GOOD) + "\n" + text + "\n").encode("latin-1"))
+    with pytest.raises(IngestError) as caught:
+        ingest_entities(sqlite_store, path, INFO, actor="a")
+    assert caught.value.message.startswith("e.jsonl is not valid utf-8: byte")
+    assert "at line 2" in caught.value.message
+    assert snapshot(sqlite_store) == before
+
+
+def test_a_line_with_two_problems_is_one_rejected_entity(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """The count of rejected entities counts lines, not problems: a line with a bad date
+    and an unknown property is one entity rejected, reported twice."""
+    bad = {
+        "id": "p2",
+        "schema": "Person",
+        "properties": {"birthDate": ["not a date"], "nope": ["x"]},
+    }
+    other = {"id": "p3", "schema": "Person", "properties": {"name": ["Bo"]}}
+    path = _lines(tmp_path / "e.jsonl", [GOOD, bad, other])
+    with pytest.raises(IngestError) as caught:
+        ingest_entities(sqlite_store, path, INFO, actor="a")
+    assert caught.value.message.startswith("1 entity of 3 rejected, nothing was ingested")
+    report = tmp_path / "r.csv"
+    result = ingest_entities(
+        sqlite_store, path, INFO, actor="a", skip_invalid=True, report_path=report
+    )
+    assert (result.records, result.rejected) == (3, 1)
+    with report.open(encoding="utf-8") as fh:
+        rows = sorted((r["row"], r["column"]) for r in csv.DictReader(fh))
+    assert rows == [("2", "birthDate"), ("2", "nope")]
+    names = {v for _, _, p, v in snapshot(sqlite_store)[0] if p == "name"}
+    assert names == {"Ana", "Bo"}
+
+
+def _lines(path: Path, items: list[object]) -> Path:
+    path.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
+    return path
