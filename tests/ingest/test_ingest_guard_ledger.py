@@ -7,7 +7,9 @@ import csv
 from pathlib import Path
 
 import duckdb
+import pytest
 
+from ironriver.errors import IngestError
 from ironriver.ingest import ingest_mapping
 from ironriver.policy.markings import Principal
 from ironriver.store import Store
@@ -89,3 +91,57 @@ def test_a_ledger_date_format_naming_months_reads_spanish_ones(
     )
     got = rel.order("folio").project("folio, CAST(fecha AS VARCHAR)").fetchall()
     assert got == [("A1", "2024-01-12"), ("A2", "2023-12-05"), ("A3", "2024-03-01")]
+
+
+def test_a_key_column_whose_type_the_mapping_changed_is_compared_as_text(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """`monto` was stored as an integer; the mapping now reads it as text. A record of a
+    stored key whose monto is no number ('diez') is a conflict to report, not a failed cast
+    of the stored value; the same key and value again is no conflict."""
+    (tmp_path / "a.csv").write_text("folio,monto\nA1,10\n", encoding="utf-8")
+    path = _mapping(
+        tmp_path,
+        "a.csv",
+        "        folio: folio\n        monto: {column: monto, type: integer}\n",
+        "folio",
+    )
+    assert ingest_mapping(sqlite_store, path, actor="loader").ledger_rows_new == 1
+    (tmp_path / "b.csv").write_text("folio,monto\nA1,diez\nA2,20\n", encoding="utf-8")
+    path = _mapping(tmp_path, "b.csv", "        folio: folio\n        monto: monto\n", "folio")
+    with pytest.raises(IngestError) as err:
+        ingest_mapping(sqlite_store, path, actor="loader")
+    assert "1 record of 2 rejected" in err.value.message
+    [bad] = _report(tmp_path / "m.yaml.errors.csv")
+    assert (bad["row"], bad["value"], bad["reason"]) == (
+        "1",
+        "A1",
+        "key already stored with other values",
+    )
+    (tmp_path / "b.csv").write_text("folio,monto\nA1,10\nA2,20\n", encoding="utf-8")
+    result = ingest_mapping(sqlite_store, path, actor="loader")
+    assert (result.rejected, result.ledger_rows, result.ledger_rows_new) == (0, 2, 1)
+
+
+def test_a_ledger_boolean_reads_spanish_yes(sqlite_store: Store, tmp_path: Path) -> None:
+    """Mexican exports write sí/si for yes: a ledger boolean reads them as true (and
+    rejects what is neither yes nor no)."""
+    (tmp_path / "w.csv").write_text(
+        "folio,armado\nA1,sí\nA2,SI\nA3,no\nA4,quizá\n", encoding="utf-8"
+    )
+    cols = "        folio: folio\n        armado: {column: armado, type: boolean}\n"
+    report = tmp_path / "r.csv"
+    result = ingest_mapping(
+        sqlite_store,
+        _mapping(tmp_path, "w.csv", cols),
+        actor="loader",
+        skip_invalid=True,
+        report_path=report,
+    )
+    assert (result.rejected, result.ledger_rows_new) == (1, 3)
+    assert [(r["row"], r["value"]) for r in _report(report)] == [("4", "quizá")]
+    rel = LedgerStore(sqlite_store.ledger_dir).visible_relation(
+        duckdb.connect(), "crossings", Principal("a", "CBP", "US")
+    )
+    got = rel.order("folio").project("folio, armado").fetchall()
+    assert got == [("A1", True), ("A2", True), ("A3", False)]

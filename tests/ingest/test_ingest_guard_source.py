@@ -53,3 +53,17 @@ def test_a_quote_left_open_in_the_last_record_is_named(tmp_path: Path, stream: b
     con = duckdb.connect()
     assert load_source(con, SourceSpec(path), ["a", "b"], stream=stream) == 2
     assert con.execute("SELECT b FROM src ORDER BY _row").fetchall() == [("x",), ("open\n",)]
+
+
+def test_a_header_name_differing_only_in_case_is_pointed_out(tmp_path: Path) -> None:
+    """`Folio` in the header where the mapping reads `folio`: the hint says which name
+    differs and how, not just the header's list."""
+    path = tmp_path / "a.csv"
+    path.write_text("Folio,monto\nA1,10\n", encoding="utf-8")
+    with pytest.raises(IngestError) as caught:
+        load_source(duckdb.connect(), SourceSpec(path), ["folio", "monto"])
+    assert caught.value.message == "a.csv lacks a column the mapping reads: folio."
+    assert caught.value.hint == (
+        "The file's header has 'Folio' where the mapping reads 'folio' (they differ in "
+        "spaces or case): write one like the other."
+    )
