@@ -123,6 +123,38 @@ def test_a_key_column_whose_type_the_mapping_changed_is_compared_as_text(
     assert (result.rejected, result.ledger_rows, result.ledger_rows_new) == (0, 2, 1)
 
 
+def test_a_value_whose_type_the_mapping_changed_is_the_same_value(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """`monto` was stored as text ('10', '10.50'); the mapping now reads it as a float. The
+    same records again are no conflict: 10.0 is the stored '10', though its text is '10.0'
+    (they were compared as texts and refused). A value that did change still is one."""
+    (tmp_path / "a.csv").write_text("folio,monto\nA1,10\nA2,10.50\n", encoding="utf-8")
+    path = _mapping(tmp_path, "a.csv", "        folio: folio\n        monto: monto\n", "folio")
+    assert ingest_mapping(sqlite_store, path, actor="loader").ledger_rows_new == 2
+    floats = "        folio: folio\n        monto: {column: monto, type: float}\n"
+    (tmp_path / "b.csv").write_text("folio,monto\nA1,10\nA2,10.5\nA3,7\n", encoding="utf-8")
+    result = ingest_mapping(sqlite_store, _mapping(tmp_path, "b.csv", floats, "folio"), actor="l")
+    assert (result.rejected, result.ledger_rows, result.ledger_rows_new) == (0, 3, 1)
+    (tmp_path / "c.csv").write_text("folio,monto\nA1,11\n", encoding="utf-8")
+    with pytest.raises(IngestError, match="1 record of 1 rejected"):
+        ingest_mapping(sqlite_store, _mapping(tmp_path, "c.csv", floats, "folio"), actor="l")
+
+
+def test_a_key_whose_type_the_mapping_changed_is_the_same_key(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """The key itself stored as text ('7') and now read as a float (7.0, whose text is
+    '7.0'): the record is already stored, not a new key appended a second time."""
+    (tmp_path / "a.csv").write_text("folio,monto\n7,x\n", encoding="utf-8")
+    path = _mapping(tmp_path, "a.csv", "        folio: folio\n        monto: monto\n", "folio")
+    assert ingest_mapping(sqlite_store, path, actor="loader").ledger_rows_new == 1
+    cols = "        folio: {column: folio, type: float}\n        monto: monto\n"
+    (tmp_path / "b.csv").write_text("folio,monto\n7,x\n8,y\n", encoding="utf-8")
+    result = ingest_mapping(sqlite_store, _mapping(tmp_path, "b.csv", cols, "folio"), actor="l")
+    assert (result.rejected, result.ledger_rows, result.ledger_rows_new) == (0, 2, 1)
+
+
 def test_a_ledger_boolean_reads_spanish_yes(sqlite_store: Store, tmp_path: Path) -> None:
     """Mexican exports write sí/si for yes: a ledger boolean reads them as true (and
     rejects what is neither yes nor no)."""

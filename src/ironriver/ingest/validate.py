@@ -20,7 +20,7 @@ be a view that types its values as it is read), then splits the few matching row
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -143,6 +143,14 @@ _ARROW_TYPES = {
     "date": pa.date32(),
     "timestamp": pa.timestamp("us"),
 }
+_SQL_TYPES = {  # DuckDB's, for the same ledger types
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "float": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+}
 
 
 @dataclass(frozen=True)
@@ -150,19 +158,35 @@ class StoredKeys:
     """How a file's ledger rows (`n`) are compared with the rows a keyed ledger's parts
     already hold (`o`), when the mapping changed since they were written: a column the
     parts lack (added since) is not compared, in the parts that lack it; a column stored
-    with another type (a mapping that changed it) is compared as text."""
+    with another type (a mapping that changed it) is read as text and is the same value when
+    the texts are equal or the stored text, cast to the new type, equals the new value (a
+    stored text '10' and a new float 10.0 are one value; their texts '10' and '10.0' are
+    not)."""
 
     source: str  # FROM item over the stored parts, with `_part` naming each row's file
     pairs: dict[str, tuple[str, str]]  # column -> (stored value over o, new value over n)
     only_in: dict[str, list[str]]  # column -> the parts holding it, when not all do
+    # column stored with another type -> (its SQL type now, its new value over n, typed)
+    retyped: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def _distinct(self, c: str) -> str:
+        old, new = self.pairs[c]
+        test = f"{old} IS DISTINCT FROM {new}"
+        if c in self.retyped:
+            kind, typed = self.retyped[c]
+            test = f"({test} AND try_cast({old} AS {kind}) IS DISTINCT FROM {typed})"
+        return test
 
     def same(self, key: list[str]) -> str:
-        return " AND ".join("{} = {}".format(*self.pairs[k]) for k in key)
+        return " AND ".join(
+            f"NOT {self._distinct(k)}" if k in self.retyped else "{} = {}".format(*self.pairs[k])
+            for k in key
+        )
 
     def differs(self) -> str:
         out = []
-        for c, (old, new) in self.pairs.items():
-            test = f"{old} IS DISTINCT FROM {new}"
+        for c in self.pairs:
+            test = self._distinct(c)
             if c in self.only_in:
                 files = ", ".join(literal(p) for p in self.only_in[c])
                 test = f"(o.{PART_COLUMN} IN ({files}) AND {test})"
@@ -181,6 +205,7 @@ def stored_keys(stored: list[Path], types: Mapping[str, str], key: list[str]) ->
         return None
     pairs: dict[str, tuple[str, str]] = {}
     only_in: dict[str, list[str]] = {}
+    retyped: dict[str, tuple[str, str]] = {}
     text = []
     for c, kind in types.items():
         if c not in held:
@@ -191,10 +216,11 @@ def stored_keys(stored: list[Path], types: Mapping[str, str], key: list[str]) ->
         else:
             text.append(c)
             pairs[c] = (f"o.{col}", f"CAST(n.{col} AS VARCHAR)")
+            retyped[c] = (_SQL_TYPES[kind], f"n.{col}")
         having = [str(p) for p, schema in schemas.items() if c in schema.names]
         if len(having) < len(stored):
             only_in[c] = having
-    return StoredKeys(parts_sql(schemas, text, part_column=True), pairs, only_in)
+    return StoredKeys(parts_sql(schemas, text, part_column=True), pairs, only_in, retyped)
 
 
 def key_conflict_sql(
