@@ -15,7 +15,7 @@ import click
 
 from ironriver.cli_support import AppContext, app_context, common_options
 from ironriver.errors import ConfigError, IronriverError
-from ironriver.i18n import Msg, joined, msg, nmsg, nt, t
+from ironriver.i18n import Msg, joined, msg, nmsg, nt, render, t
 from ironriver.ingest.draft import SAMPLE_ROWS, draft_file, render_yaml
 from ironriver.ingest.entities import check_entities, ingest_entities
 from ironriver.ingest.pipeline import IngestResult, check_mapping, ingest_mapping
@@ -211,6 +211,7 @@ def _ingest_each(
 def _as_dict(result: IngestResult) -> dict[str, object]:
     data = asdict(result)
     data["report_path"] = str(result.report_path) if result.report_path else None
+    data["notes"] = [render(note, "en") for note in result.notes]  # data: English
     if result.dry_run:  # a dry run opens no store: what is new to it is not known
         data["statements_new"] = data["ledger_rows_new"] = None
     return data
@@ -221,6 +222,8 @@ def _records(n: int) -> Msg:
 
 
 def _human(result: IngestResult) -> None:
+    for note in result.notes:  # before the summary, which a note qualifies
+        click.echo(t("Note: {note}", note=note), err=True)
     datasets = ", ".join(result.datasets)
     if result.dry_run:
         click.echo(

@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ironriver.errors import IngestError
-from ironriver.i18n import joined, msg, nmsg, nt, t
+from ironriver.i18n import Msg, joined, msg, nmsg, nt, t
 from ironriver.ingest.clean import Cleaner
 from ironriver.ingest.compile import (
     EntityCompiler,
@@ -94,6 +94,8 @@ class IngestResult:
     ledger_rows_new: int = 0
     report_path: Path | None = None
     dry_run: bool = False  # checked only: nothing was written (the *_new counts are 0)
+    # what the reader should know though nothing failed (a query whose filters kept nothing)
+    notes: list[Msg] = field(default_factory=list)
 
     @property
     def kept(self) -> int:
@@ -115,6 +117,7 @@ class _Prepared:
     source_digest: str  # SHA-256 of the source file's bytes (names its ledger part), or ""
     rejected_rows: pa.Array  # the distinct rows (`_row`) of the `rejected` records
     old_keys: StoredKeys | None  # a keyed ledger's stored parts, as its checks read them
+    notes: list[Msg] = field(default_factory=list)  # see IngestResult.notes
 
 
 @dataclass
@@ -132,6 +135,7 @@ class _Tally:
         key = (str(source.path.resolve()), source.sheet, source.header_row)
         self.records[key] = max(self.records.get(key, 0), prep.records)
         self.rejected.setdefault(key, []).append(prep.rejected_rows)
+        result.notes.extend(prep.notes)
         result.records = sum(self.records.values())
         result.rejected = sum(
             len(pc.unique(pa.chunked_array(rows, pa.int64()))) for rows in self.rejected.values()
@@ -186,6 +190,7 @@ def _prepare(
         checks = [
             duplicate_check_sql(refs, "san", where) if filtered else duplicate_check_sql(refs)
         ]
+        notes = _filtered_out(con, query, where, records) if filtered else []
         old_keys = None  # a keyed ledger's stored parts (StoredKeys)
         if query.entities:
             comp = EntityCompiler(query, mapping.name, cleaner, scol)
@@ -230,10 +235,36 @@ def _prepare(
             source_digest,
             rejected_rows,
             old_keys,
+            notes,
         )
     except BaseException:
         con.close()
         raise
+
+
+def _filtered_out(
+    con: duckdb.DuckDBPyConnection, query: QuerySpec, where: str, records: int
+) -> list[Msg]:
+    """A note when a query's filters keep none of its file's records: `ftm map` says
+    nothing then, and an ingest of nothing looked like success (a filter value spelled
+    otherwise than in the file, `activo` for `ACTIVO`, is the usual cause)."""
+    if not records:
+        return []
+    kept = con.execute(f"SELECT count(*) FROM san WHERE {where}").fetchall()[0][0]
+    if kept:
+        return []
+    return [
+        nmsg(
+            "{file}: the query's filters kept none of its {n:,} record, so nothing was read "
+            "from it. Filter values are compared with the file's text exactly (after "
+            "trimming): check their spelling and case.",
+            "{file}: the query's filters kept none of its {n:,} records, so nothing was read "
+            "from it. Filter values are compared with the file's text exactly (after "
+            "trimming): check their spelling and case.",
+            records,
+            file=query.source.label,
+        )
+    ]
 
 
 def _suggest_date_formats(
