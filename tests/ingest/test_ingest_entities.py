@@ -462,3 +462,28 @@ def test_ids_and_references_longer_than_ftms_limit_are_reported(
     result = ingest_entities(store, path, INFO, actor="a", skip_invalid=True)
     assert result.rejected == 2 and result.statements_new == 1
     assert {e for _, e, _, _ in snapshot(store)[0]} == {longest}
+
+
+def test_entities_with_no_property_are_noted_not_silently_dropped(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """An id-only entity (what `ftm map` writes for a keys-only entity, or a line whose
+    properties are misspelt as "props") gives no statement: the result says how many."""
+    from ironriver.i18n import render
+
+    path = tmp_path / "e.jsonl"
+    lines = [
+        {"id": "p1", "schema": "Person", "properties": {"name": ["Ana"]}},
+        {"id": "p2", "schema": "Person", "props": {"name": ["Bea"]}},
+        {"id": "p3", "schema": "Person"},
+        {"id": "p4", "schema": "Persn", "properties": {"name": ["Cy"]}},  # rejected
+        {"id": "p1", "schema": "Person", "properties": {"alias": ["La Ana"]}},
+    ]
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    result = ingest_entities(sqlite_store, path, INFO, actor="a", skip_invalid=True)
+    assert (result.records, result.rejected, result.statements) == (5, 1, 2)
+    [note] = result.notes
+    assert render(note, "en").startswith("e.jsonl: 2 entities have no properties")
+    assert "2 entidades no tienen propiedades" in render(note, "es")
+    path.write_text(json.dumps(lines[0]) + "\n", encoding="utf-8")
+    assert ingest_entities(sqlite_store, path, INFO, actor="a").notes == []

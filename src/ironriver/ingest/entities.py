@@ -311,6 +311,7 @@ class _EntityFile:
         self.progress = progress
         self.records = 0
         self.produced = 0
+        self.empty = 0  # entities with no property (stored as nothing: see `_check`)
         self.bad: list[tuple[int, str, str, str]] = []
 
     def _chunks(self) -> Iterator[tuple[list[int], list[str]]]:
@@ -381,7 +382,12 @@ class _EntityFile:
                     count=self.records,
                 )
             )
-        self.produced = int(con.execute("SELECT count(*) FROM stmts_out").fetchall()[0][0])
+        produced, lines = con.execute(
+            "SELECT count(*), count(DISTINCT source_row) FROM stmts_out"
+        ).fetchall()[0]
+        self.produced = int(produced)
+        # lines neither rejected nor giving a statement: entities with no property
+        self.empty = self.records - len({b[0] for b in self.bad}) - int(lines)
 
     @staticmethod
     def _table(rows: list[Row]) -> pa.Table:
@@ -498,6 +504,19 @@ def _check(
     an `IngestError` unless `skip_invalid`."""
     result.records = source.records
     result.statements = source.produced
+    if source.empty:
+        result.notes.append(
+            nmsg(
+                "{file}: {n:,} entity has no properties, so it was not stored (an entity is "
+                "kept as its statements; FtM writes such an id-only entity for a mapping's "
+                "keys-only entity).",
+                "{file}: {n:,} entities have no properties, so they were not stored (an "
+                "entity is kept as its statements; FtM writes such an id-only entity for a "
+                "mapping's keys-only entity).",
+                source.empty,
+                file=source.path.name,
+            )
+        )
     if not source.bad:
         return
     bad = source.bad
