@@ -34,7 +34,10 @@ def test_a_remarked_dataset_is_refused_before_its_files_are_read(
     before = snapshot(sqlite_store)
     mapping = (sales_dir / "sales.yaml").read_text(encoding="utf-8")
     (sales_dir / "red.yaml").write_text(
-        mapping.replace("marking: AMBER", "marking: RED"), encoding="utf-8"
+        mapping.replace("marking: AMBER", "marking: RED").replace(
+            "releasable_to: [US, MX]", "releasable_to: [user:ana]"
+        ),
+        encoding="utf-8",
     )
     (sales_dir / "sales.csv").write_bytes(b"txn,sold\nT1,\xff\n")  # neither UTF-8 nor complete
     with pytest.raises(StoreError, match="'us_atf_dealer_sales' is stored as"):

@@ -9,7 +9,7 @@ import pytest
 
 from ironriver.errors import ConfigError, IngestError
 from ironriver.ingest import load_mapping
-from ironriver.policy.markings import parse_releasable_input
+from ironriver.policy.markings import Marking, check_releasable, parse_releasable_input
 
 
 @pytest.mark.parametrize(
@@ -55,3 +55,37 @@ def test_a_mapping_says_where(tmp_path: Path) -> None:
     with pytest.raises(IngestError) as err:
         load_mapping(path)
     assert "m.yml, dataset 'ds': Releasability entry 'Mexico'" in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("marking", "written", "ignored"),
+    [
+        (Marking.RED, "user:ana,MX", "MX would be ignored"),
+        (Marking.AMBER, "MX,user:ana", "user:ana would be ignored"),
+        (Marking.AMBER_STRICT, "FGR,user:ana", "user:ana would be ignored"),
+    ],
+)
+def test_entries_the_marking_ignores_are_refused(
+    marking: Marking, written: str, ignored: str
+) -> None:
+    """`can_see` reads RED's user: entries only, AMBER's countries and agencies only: an entry
+    of the other kind shared with nobody without a word."""
+    tokens = parse_releasable_input(written)
+    with pytest.raises(ConfigError, match=ignored):
+        check_releasable(marking, tokens)
+    for fine in (Marking.GREEN, Marking.CLEAR):
+        check_releasable(fine, tokens)
+    check_releasable(marking, frozenset(t for t in tokens if ignored.split()[0] != t))
+
+
+def test_an_ingest_of_entities_checks_it_too(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from ironriver.cli import cli
+
+    path = tmp_path / "e.jsonl"
+    path.write_text('{"id": "p1", "schema": "Person", "properties": {"name": ["A"]}}\n')
+    args = ["ingest", "--entities", str(path), "--dataset", "mx_x", "--agency", "FGR"]
+    args += ["--country", "MX", "--marking", "RED", "--releasable-to", "US", "--dry-run"]
+    out = CliRunner().invoke(cli, args)
+    assert out.exit_code != 0 and "Marking RED is read only by the users named" in out.output

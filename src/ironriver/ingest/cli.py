@@ -19,7 +19,13 @@ from ironriver.i18n import Msg, joined, msg, nmsg, nt, render, t
 from ironriver.ingest.draft import SAMPLE_ROWS, draft_file, render_yaml
 from ironriver.ingest.entities import check_entities, ingest_entities
 from ironriver.ingest.pipeline import IngestResult, check_mapping, ingest_mapping
-from ironriver.policy.markings import Marking, Principal, parse_country, parse_releasable_input
+from ironriver.policy.markings import (
+    Marking,
+    Principal,
+    check_releasable,
+    parse_country,
+    parse_releasable_input,
+)
 from ironriver.progress import stderr_progress
 from ironriver.scratch import replacing
 from ironriver.store import DatasetInfo
@@ -122,6 +128,7 @@ def ingest_command(
         legal_basis=legal_basis,
         title=title,
     )
+    check_releasable(info.marking, info.releasable_to)
     if dry_run:
         result = check_entities(
             entities,

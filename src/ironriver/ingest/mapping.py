@@ -29,6 +29,7 @@ from ironriver.model import get_model
 from ironriver.policy.markings import (
     AccessLabel,
     Marking,
+    check_releasable,
     parse_country,
     parse_releasable_input,
 )
@@ -797,6 +798,7 @@ def parse_mapping(config: Any, base: Path, origin: str | Msg | None = None) -> l
             marking = Marking.parse(str(block["marking"]))
             country = parse_country(str(block["country"]))
             releasable_to = parse_releasable_input(block.get("releasable_to"))
+            check_releasable(marking, releasable_to)
         except ConfigError as exc:
             raise _fail(where, exc.text, exc.hint_text) from None
         queries_raw = _as_query_list(block)

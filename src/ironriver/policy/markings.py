@@ -109,6 +109,36 @@ def parse_releasable_input(values: Iterable[object] | str | None) -> frozenset[s
     return parse_releasable(tokens)
 
 
+def check_releasable(marking: Marking, tokens: frozenset[str]) -> None:
+    """Refuse releasability entries that `can_see` ignores under `marking`, so that what a
+    user wrote shares with whom it says: RED is read by named users only (`user:NAME`), and
+    AMBER and AMBER+STRICT by countries and agencies only."""
+    users = sorted(t for t in tokens if t.startswith("user:"))
+    others = sorted(t for t in tokens if not t.startswith("user:"))
+    if marking is Marking.RED and others:
+        raise ConfigError(
+            msg(
+                "Marking RED is read only by the users named as user:NAME: {ignored} would "
+                "be ignored.",
+                ignored=", ".join(others),
+            ),
+            hint=msg(
+                "Name the recipients as user:NAME, or choose AMBER to release to a country "
+                "or agency."
+            ),
+        )
+    if marking in (Marking.AMBER, Marking.AMBER_STRICT) and users:
+        raise ConfigError(
+            msg(
+                "Marking {marking} is released to countries and agencies, not to named "
+                "users: {ignored} would be ignored.",
+                marking=marking.value,
+                ignored=", ".join(users),
+            ),
+            hint=msg("Choose RED to release to named users, or name their agency."),
+        )
+
+
 def parse_country(value: str) -> str:
     """A dataset owner's country as labels keep it: its upper-case code (`MX`), one FtM's
     country type knows (ISO 3166-1 and a few of its own); `ConfigError` for anything else, a
