@@ -2,6 +2,7 @@
 # Install (from Debian packages) and start a local PostgreSQL server for the test suite, on
 # its own data folder and port (default 55432, so a system cluster on 5432 never collides).
 # Idempotent: safe to run when the server is already installed or running.
+# The test database is byte-ordered (C.UTF-8), whatever the machine's locale: see README.
 set -euo pipefail
 PORT="${IRONRIVER_PG_PORT:-55432}"
 if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
@@ -22,5 +23,5 @@ fi
 su postgres -c "$PGBIN/pg_ctl -D $PGDATA -l $PGDATA/server.log -o '-p $PORT -k /var/run/postgresql -c listen_addresses=127.0.0.1 -c fsync=off' -w start" >/dev/null
 psql_() { su postgres -c "psql -h 127.0.0.1 -p $PORT -U postgres -tAc \"$1\""; }
 [ "$(psql_ "SELECT 1 FROM pg_roles WHERE rolname='ironriver'")" = "1" ] || psql_ "CREATE ROLE ironriver LOGIN PASSWORD 'ironriver' SUPERUSER" >/dev/null
-[ "$(psql_ "SELECT 1 FROM pg_database WHERE datname='ironriver_test'")" = "1" ] || psql_ "CREATE DATABASE ironriver_test OWNER ironriver" >/dev/null
+[ "$(psql_ "SELECT 1 FROM pg_database WHERE datname='ironriver_test'")" = "1" ] || psql_ "CREATE DATABASE ironriver_test OWNER ironriver TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C.UTF-8'" >/dev/null
 echo "PostgreSQL ready on 127.0.0.1:$PORT"

@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 
 from ironriver.policy.schemata import known_schema
+from ironriver.store.dialect import bytewise
 from ironriver.store.ids import (
     KIND_IDENTIFIER,
     KIND_NAME,
@@ -240,12 +241,17 @@ class SearchMixin:
     def _hits(self, wanted: Any, limit: int, matched: Subquery) -> list[SearchHit]:
         """Visible entities (of the schema `wanted`, if not None) of the `matched`
         (entity_id, id) statements visible to the view."""
+        engine = self.store.engine
+        value = bytewise(statements.c.value, engine)
         query = (
-            select(statements.c.entity_id, func.min(statements.c.value).label("matched"))
+            select(statements.c.entity_id, func.min(value).label("matched"))
             .select_from(matched.join(statements, statement_of(matched)))
             .where(self._visible())
             .group_by(statements.c.entity_id)
-            .order_by(func.min(func.length(statements.c.value)), statements.c.entity_id)
+            .order_by(
+                func.min(func.length(statements.c.value)),
+                bytewise(statements.c.entity_id, engine),
+            )
         )
         hits: list[SearchHit] = []
         with self.store.engine.connect() as conn:

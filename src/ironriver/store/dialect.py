@@ -56,6 +56,14 @@ SQLITE_FILES = ("", "-journal", "-wal", "-shm")
 """A SQLite database file's suffixes: itself, then SQLite's journals beside it."""
 
 
+def bytewise(column: ColumnElement[str], engine: Engine) -> ColumnElement[str]:
+    """`column` compared in byte order (code point order), as SQLite and Python compare
+    text. PostgreSQL compares by the database's collation (`en_US.UTF-8` sorts `a1` before
+    `B1`; byte order the other way), which would make an order or a `min()` that a user
+    sees differ by backend and by how the server was set up."""
+    return column.collate("C") if engine.dialect.name == "postgresql" else column
+
+
 def sqlite_file(engine: Engine) -> str | None:
     """The file of a file-backed SQLite store; None for PostgreSQL and in-memory SQLite."""
     db = engine.url.database if engine.dialect.name == "sqlite" else None
