@@ -155,6 +155,24 @@ def test_a_key_whose_type_the_mapping_changed_is_the_same_key(
     assert (result.rejected, result.ledger_rows, result.ledger_rows_new) == (0, 2, 1)
 
 
+def test_a_retyped_column_is_read_by_the_ingests_own_parser(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """A stored text is read as the new type as a record would be: '12.5' is no whole
+    number (DuckDB's cast rounds it to 13, which made a changed value look unchanged), and
+    an empty key equals no stored empty key (such records are always appended)."""
+    (tmp_path / "a.csv").write_text("folio,monto\nK1,12.5\n,1\n", encoding="utf-8")
+    path = _mapping(tmp_path, "a.csv", "        folio: folio\n        monto: monto\n", "folio")
+    assert ingest_mapping(sqlite_store, path, actor="loader").ledger_rows_new == 2
+    ints = "        folio: folio\n        monto: {column: monto, type: integer}\n"
+    (tmp_path / "b.csv").write_text("folio,monto\nK1,13\n", encoding="utf-8")
+    with pytest.raises(IngestError, match="1 record of 1 rejected"):
+        ingest_mapping(sqlite_store, _mapping(tmp_path, "b.csv", ints, "folio"), actor="l")
+    (tmp_path / "c.csv").write_text("folio,monto\n,1\n", encoding="utf-8")
+    result = ingest_mapping(sqlite_store, _mapping(tmp_path, "c.csv", ints, "folio"), actor="l")
+    assert (result.rejected, result.ledger_rows_new) == (0, 1)
+
+
 def test_a_ledger_boolean_reads_spanish_yes(sqlite_store: Store, tmp_path: Path) -> None:
     """Mexican exports write sí/si for yes: a ledger boolean reads them as true (and
     rejects what is neither yes nor no)."""

@@ -417,7 +417,12 @@ def filter_condition(query: QuerySpec, scol: dict[str, str]) -> str:
 
 
 def _ledger_expr(col: LedgerColumn, scol: dict[str, str]) -> str:
-    text = ident(scol[col.column])  # sanitized: NFC, stripped, empty -> NULL
+    return ledger_value_sql(col, ident(scol[col.column]))  # sanitized: NFC, stripped, empty -> NULL
+
+
+def ledger_value_sql(col: LedgerColumn, text: str) -> str:
+    """SQL of `col`'s typed value read from the SQL text expression `text` (sanitized text:
+    NULL when empty); NULL when the text is not a value of the column's type."""
     if col.type == "string":
         return text
     # DuckDB's casts are lenient where a record must not be: '12.5' -> 13, '0x1F' -> 31,

@@ -205,7 +205,7 @@ def _prepare(
             checks += [check_sql(c, "led") for c in lchecks]
             if query.ledger.key:
                 types = {c.name: c.type for c in query.ledger.columns}
-                old_keys = stored_keys(stored or [], types, list(query.ledger.key))
+                old_keys = stored_keys(stored or [], query.ledger.columns, list(query.ledger.key))
                 checks += key_conflict_sql(types, list(query.ledger.key), old_keys)
         rejected = build_bad_table(con, checks)
         rejected_rows = pa.array([], pa.int64())

@@ -19,15 +19,16 @@ be a view that types its values as it is read), then splits the few matching row
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from ironriver.i18n import t
-from ironriver.ingest.compile import Check
+from ironriver.ingest.compile import Check, ledger_value_sql
+from ironriver.ingest.mapping import LedgerColumn
 from ironriver.sqltext import ident, literal
 from ironriver.store.ledger import PART_COLUMN, column_types, part_schemas, parts_sql
 
@@ -143,14 +144,6 @@ _ARROW_TYPES = {
     "date": pa.date32(),
     "timestamp": pa.timestamp("us"),
 }
-_SQL_TYPES = {  # DuckDB's, for the same ledger types
-    "string": "VARCHAR",
-    "integer": "BIGINT",
-    "float": "DOUBLE",
-    "boolean": "BOOLEAN",
-    "date": "DATE",
-    "timestamp": "TIMESTAMP",
-}
 
 
 @dataclass(frozen=True)
@@ -158,35 +151,21 @@ class StoredKeys:
     """How a file's ledger rows (`n`) are compared with the rows a keyed ledger's parts
     already hold (`o`), when the mapping changed since they were written: a column the
     parts lack (added since) is not compared, in the parts that lack it; a column stored
-    with another type (a mapping that changed it) is read as text and is the same value when
-    the texts are equal or the stored text, cast to the new type, equals the new value (a
-    stored text '10' and a new float 10.0 are one value; their texts '10' and '10.0' are
-    not)."""
+    with another type (a mapping that changed it) is read as text and then as the column's
+    type now, by the ingest's own parser (a stored text '10' is the new float 10.0), and
+    compared with `=` (a hash join; an empty value equals nothing)."""
 
     source: str  # FROM item over the stored parts, with `_part` naming each row's file
     pairs: dict[str, tuple[str, str]]  # column -> (stored value over o, new value over n)
     only_in: dict[str, list[str]]  # column -> the parts holding it, when not all do
-    # column stored with another type -> (its SQL type now, its new value over n, typed)
-    retyped: dict[str, tuple[str, str]] = field(default_factory=dict)
-
-    def _distinct(self, c: str) -> str:
-        old, new = self.pairs[c]
-        test = f"{old} IS DISTINCT FROM {new}"
-        if c in self.retyped:
-            kind, typed = self.retyped[c]
-            test = f"({test} AND try_cast({old} AS {kind}) IS DISTINCT FROM {typed})"
-        return test
 
     def same(self, key: list[str]) -> str:
-        return " AND ".join(
-            f"NOT {self._distinct(k)}" if k in self.retyped else "{} = {}".format(*self.pairs[k])
-            for k in key
-        )
+        return " AND ".join("{} = {}".format(*self.pairs[k]) for k in key)
 
     def differs(self) -> str:
         out = []
-        for c in self.pairs:
-            test = self._distinct(c)
+        for c, (old, new) in self.pairs.items():
+            test = f"{old} IS DISTINCT FROM {new}"
             if c in self.only_in:
                 files = ", ".join(literal(p) for p in self.only_in[c])
                 test = f"(o.{PART_COLUMN} IN ({files}) AND {test})"
@@ -194,9 +173,11 @@ class StoredKeys:
         return " OR ".join(out) or "FALSE"
 
 
-def stored_keys(stored: list[Path], types: Mapping[str, str], key: list[str]) -> StoredKeys | None:
-    """`StoredKeys` for a ledger whose columns are `types` (name -> ledger type) and whose
-    parts are `stored`; None when no part holds every key column (none holds a key)."""
+def stored_keys(
+    stored: list[Path], columns: Sequence[LedgerColumn], key: list[str]
+) -> StoredKeys | None:
+    """`StoredKeys` for a ledger of `columns` whose parts are `stored`; None when no part
+    holds every key column (none holds a key)."""
     if not stored:
         return None
     schemas = part_schemas(stored)
@@ -205,22 +186,21 @@ def stored_keys(stored: list[Path], types: Mapping[str, str], key: list[str]) ->
         return None
     pairs: dict[str, tuple[str, str]] = {}
     only_in: dict[str, list[str]] = {}
-    retyped: dict[str, tuple[str, str]] = {}
     text = []
-    for c, kind in types.items():
+    for spec in columns:
+        c, kind = spec.name, spec.type
         if c not in held:
             continue  # added since: no stored value to differ from
         col = ident(c)
         if held[c] == {_ARROW_TYPES[kind]}:
             pairs[c] = (f"o.{col}", f"n.{col}")
         else:
-            text.append(c)
-            pairs[c] = (f"o.{col}", f"CAST(n.{col} AS VARCHAR)")
-            retyped[c] = (_SQL_TYPES[kind], f"n.{col}")
+            text.append(c)  # read as text, then as the type the mapping gives it now
+            pairs[c] = (ledger_value_sql(spec, f"o.{col}"), f"n.{col}")
         having = [str(p) for p, schema in schemas.items() if c in schema.names]
         if len(having) < len(stored):
             only_in[c] = having
-    return StoredKeys(parts_sql(schemas, text, part_column=True), pairs, only_in, retyped)
+    return StoredKeys(parts_sql(schemas, text, part_column=True), pairs, only_in)
 
 
 def key_conflict_sql(
