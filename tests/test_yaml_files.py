@@ -117,3 +117,14 @@ def test_a_principal_country_is_a_code(tmp_path: Path) -> None:
     assert "Use its code: MX." in err.value.render("en")
     path.write_text("principals:\n  - {name: bo, agency: ATF, country: us}\n", encoding="utf-8")
     assert load_principals(path)["bo"].country == "US"
+
+
+def test_a_country_yaml_reads_as_a_boolean_is_named(tmp_path: Path) -> None:
+    # `country: NO` (Norway) is YAML's false: it was reported as "missing 'country'"
+    path = tmp_path / "principals.yaml"
+    path.write_text("principals:\n  - {name: ana, agency: POL, country: NO}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_principals(path)
+    text = err.value.render("en")
+    assert "country: YAML read the value as the boolean false" in text
+    assert "country: 'NO'" in text

@@ -64,6 +64,22 @@ def unknown_key(keys: Iterable[Any], known: frozenset[str]) -> tuple[str, str | 
     return None
 
 
+def not_text(value: object) -> Msg | None:
+    """What YAML made of a value that should be text (a country code, an agency, a marking),
+    or None if it is text. Unquoted, `NO` (Norway) and `no`, `yes`, `on`, `off` are booleans,
+    `~` and an empty value are null, `840` a number."""
+    if isinstance(value, str):
+        return None
+    if isinstance(value, bool):
+        shown = "true" if value else "false"
+        return msg("the boolean {value} (YAML reads NO, no, yes, on and off so)", value=shown)
+    if value is None:
+        return msg("empty (YAML reads ~ and a missing value so)")
+    if isinstance(value, int | float):
+        return msg("the number {value}", value=value)
+    return msg("{value!r}, which is no text", value=value)
+
+
 _FIXED: dict[str, Msg] = {
     "mapping values are not allowed here": msg(
         "a ':' where no key may start (put a text holding ': ' in quotes, or check the indentation)"
@@ -107,8 +123,11 @@ def problem(exc: yaml.YAMLError) -> Msg | str:
     if not isinstance(exc, yaml.MarkedYAMLError) or exc.problem_mark is None:
         return str(exc)
     mark = exc.problem_mark
+    context = exc.context or ""
+    if exc.context_mark is not None and ("quoted scalar" in context or "flow" in context):
+        mark = exc.context_mark  # where the quote, [ or { that is never closed opens
     raw = exc.problem or ""
-    text: Msg | str = raw
+    text: Msg | str = f"{exc.context}: {raw}" if exc.context else raw  # (PyYAML's English)
     if raw in _FIXED:
         text = _FIXED[raw]
     else:

@@ -38,7 +38,10 @@ def test_filters_that_keep_nothing_are_noted(sqlite_store: Store, tmp_path: Path
     result = ingest_mapping(sqlite_store, _mapping(tmp_path, "activo"), actor="loader")
     assert (result.records, result.statements) == (3, 0)
     [note] = result.notes
-    assert "armas.csv: the query's filters kept none of its 3 records" in render(note, "en")
+    assert render(note, "en").startswith(
+        "mx_fgr_x: the filters of the query reading armas.csv (filters estado = activo) kept "
+        "none of its 3 records, so none was ingested."
+    )
     assert "no conservaron ninguno de sus 3 registros" in render(note, "es")
     assert check_mapping(_mapping(tmp_path, "activo")).notes == [note]  # the dry run too
 

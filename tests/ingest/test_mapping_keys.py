@@ -91,3 +91,10 @@ def test_a_key_far_from_any_lists_the_known_ones(tmp_path: Path) -> None:
     text = BASE.replace("          keys: [id]", "          keys: [id]\n          zzz: 1")
     with pytest.raises(IngestError, match="use one of: id_column, key, key_literal, keys"):
         load_mapping(_mapping(tmp_path, text))
+
+
+def test_ftms_sql_keys_are_refused_not_ignored(tmp_path: Path) -> None:
+    # `tables:` beside a csv_url would have been ignored: the whole file read instead
+    text = BASE.replace("      filters: {active: 'yes'}\n", "      tables: [sales]\n")
+    with pytest.raises(IngestError, match="SQL database sources are not supported"):
+        load_mapping(_mapping(tmp_path, text))

@@ -89,3 +89,14 @@ def test_an_ingest_of_entities_checks_it_too(tmp_path: Path) -> None:
     args += ["--country", "MX", "--marking", "RED", "--releasable-to", "US", "--dry-run"]
     out = CliRunner().invoke(cli, args)
     assert out.exit_code != 0 and "Marking RED is read only by the users named" in out.output
+
+
+@pytest.mark.parametrize("entry", [False, None, 840])
+def test_an_entry_yaml_did_not_read_as_text_is_refused(entry: object) -> None:
+    # `[NO, US]`: Norway was the agency FALSE; `~` the agency NONE; 840 a traceback
+    with pytest.raises(ConfigError, match=r"A releasability entry is .*, not text"):
+        parse_releasable_input([entry, "US"])  # type: ignore[list-item]
+
+
+def test_a_subdivision_code_is_a_code_not_a_name() -> None:
+    assert parse_releasable_input(["GB-SCT"]) == {"GB-SCT"}

@@ -303,7 +303,7 @@ def _source(where: Where, data: dict[str, Any], base: Path) -> SourceSpec:
         for k, found in zip(kinds, (csv_urls, jsonl_urls, xlsx_urls), strict=True)
         for u in found
     ]
-    if "database" in data:
+    if any(k in data for k in ("database", "table", "tables", "joins")):  # FtM's SQL keys
         raise _fail(
             where,
             msg("SQL database sources are not supported by ironriver ingest."),
@@ -787,6 +787,14 @@ def parse_mapping(config: Any, base: Path, origin: str | Msg | None = None) -> l
                 msg("See {doc}.", doc="docs/mapping.md"),
             )
         _known_keys(where, block, _DATASET_KEYS)
+        for key in ("agency", "country", "marking"):
+            what = yamltext.not_text(block[key]) if block.get(key) is not None else None
+            if what is not None:  # `country: NO` is the boolean false
+                raise _fail(
+                    where,
+                    msg("{key}: YAML read the value as {what}, not as text.", key=key, what=what),
+                    msg("Quote it as written, e.g. {example}.", example=f"{key}: 'NO'"),
+                )
         for key in ("agency", "country", "marking"):
             if not block.get(key):
                 raise _fail(

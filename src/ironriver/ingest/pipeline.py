@@ -190,7 +190,7 @@ def _prepare(
         checks = [
             duplicate_check_sql(refs, "san", where) if filtered else duplicate_check_sql(refs)
         ]
-        notes = _filtered_out(con, query, where, records) if filtered else []
+        notes = _filtered_out(con, mapping.name, query, where, records) if filtered else []
         old_keys = None  # a keyed ledger's stored parts (StoredKeys)
         if query.entities:
             comp = EntityCompiler(query, mapping.name, cleaner, scol)
@@ -243,7 +243,7 @@ def _prepare(
 
 
 def _filtered_out(
-    con: duckdb.DuckDBPyConnection, query: QuerySpec, where: str, records: int
+    con: duckdb.DuckDBPyConnection, dataset: str, query: QuerySpec, where: str, records: int
 ) -> list[Msg]:
     """A note when a query's filters keep none of its file's records: `ftm map` says
     nothing then, and an ingest of nothing looked like success (a filter value spelled
@@ -253,16 +253,26 @@ def _filtered_out(
     kept = con.execute(f"SELECT count(*) FROM san WHERE {where}").fetchall()[0][0]
     if kept:
         return []
+    filters = "; ".join(
+        f"{kind} {column} = {' | '.join(values)}"
+        for kind, pairs in (
+            ("filters", query.source.filters),
+            ("filters_not", query.source.filters_not),
+        )
+        for column, values in pairs
+    )
     return [
         nmsg(
-            "{file}: the query's filters kept none of its {n:,} record, so nothing was read "
-            "from it. Filter values are compared with the file's text exactly (after "
-            "trimming): check their spelling and case.",
-            "{file}: the query's filters kept none of its {n:,} records, so nothing was read "
-            "from it. Filter values are compared with the file's text exactly (after "
-            "trimming): check their spelling and case.",
+            "{dataset}: the filters of the query reading {file} ({filters}) kept none of its "
+            "{n:,} record, so none was ingested. Filter values are compared with the file's "
+            "text exactly (after trimming): check their spelling and case.",
+            "{dataset}: the filters of the query reading {file} ({filters}) kept none of its "
+            "{n:,} records, so none was ingested. Filter values are compared with the file's "
+            "text exactly (after trimming): check their spelling and case.",
             records,
+            dataset=dataset,
             file=query.source.label,
+            filters=filters,
         )
     ]
 

@@ -24,6 +24,8 @@ row, and the same errors.
 Checks made here, each an `IngestError` naming the file and what to fix:
 - encoding: the bytes must decode with the query's `encoding` (default utf-8). Invalid bytes
   are reported with their line number and a suggestion of `encoding: latin-1` / `cp1252`.
+  A file said to be in a legacy encoding (latin-1, cp1252) that is UTF-8 text with accents
+  is refused (`check_not_utf8`: read as latin-1 it would load silently as mojibake).
   Files in another encoding are transcoded to a temporary UTF-8 copy first (the readers
   take UTF-8 only).
 - columns: every column the mapping reads must be in the header (CSV) or in some record
@@ -249,15 +251,22 @@ def check_not_utf8(path: Path, encoding: str) -> None:
     file loads without a word and stores "JosÃ© PÃ©rez" for "José Pérez": names that match
     nothing. A latin-1 or cp1252 file is almost never valid UTF-8 once it holds an accent (an
     accented letter would have to be followed by one of a few symbols, e.g. "Ã©"), so the
-    first line with one is shown both ways."""
-    if not _valid_utf8_blocks(path):
-        return
+    first line with one is shown both ways. Blocks are scanned in C (`bytes.isascii`); only
+    the block holding the first non-ASCII byte is split into lines."""
+    before = 0  # line breaks before the current block
     with path.open("rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            if raw.isascii():
+        while block := fh.read(_CHUNK):
+            if block.isascii():
+                before += block.count(b"\n")
                 continue
-            line = raw.rstrip(b"\r\n")
-            right = line.decode("utf-8")[:80]
+            if not _valid_utf8_blocks(path):
+                return
+            first = next(i for i, byte in enumerate(block) if byte > 0x7F)
+            start = block.rfind(b"\n", 0, first) + 1
+            end = block.find(b"\n", first)
+            line = block[start : end if end >= 0 else len(block)].rstrip(b"\r")
+            line = line[max(0, first - start - 40) : first - start + 120]  # a CR-only file
+            right = line.decode("utf-8", errors="replace")[:80]
             wrong = line.decode(encoding, errors="replace")[: len(right) + 20]
             raise IngestError(
                 msg(
@@ -265,7 +274,7 @@ def check_not_utf8(path: Path, encoding: str) -> None:
                     "{right!r} would be stored as {wrong!r}.",
                     file=path.name,
                     encoding=encoding,
-                    line=number,
+                    line=before + block.count(b"\n", 0, first) + 1,
                     right=right,
                     wrong=wrong,
                 ),

@@ -29,6 +29,7 @@ from enum import StrEnum
 
 from ironriver.errors import ConfigError
 from ironriver.i18n import msg
+from ironriver.yamltext import not_text
 
 
 class Marking(StrEnum):
@@ -82,6 +83,13 @@ def parse_releasable_input(values: Iterable[object] | str | None) -> frozenset[s
     if values is None:
         return frozenset()
     items = [values] if isinstance(values, str) else list(values)
+    for item in items:
+        what = not_text(item)
+        if what is not None:  # `[NO, US]`: Norway would have been the agency FALSE
+            raise ConfigError(
+                msg("A releasability entry is {what}, not text.", what=what),
+                hint=msg("Quote it as written, e.g. {example}.", example="['NO', 'US']"),
+            )
     tokens = [t.strip() for item in items for t in re.split(r"[,;|]", str(item))]
     for token in filter(None, tokens):
         if token.lower().startswith("user:"):
@@ -90,6 +98,8 @@ def parse_releasable_input(values: Iterable[object] | str | None) -> frozenset[s
                     msg("Releasability entry {value!r} names no user.", value=token),
                     hint=msg("Write {example}.", example="user:NAME"),
                 )
+            continue
+        if registry.country.validate(token):  # a code (GB-SCT), whatever its length
             continue
         meant = registry.country.clean(token) if len(token) > 3 else None
         if meant:  # a name FtM's country type knows ("Mexico", "United States")

@@ -63,6 +63,20 @@ def parse_principals(data: Any, source: str | Msg = _PRINCIPALS_FILE) -> dict[st
                     "Remove it, or use one of: {keys}.", keys=", ".join(sorted(_PRINCIPAL_KEYS))
                 ),
             )
+        for key in ("name", "agency", "country"):
+            what = yamltext.not_text(item[key]) if item.get(key) is not None else None
+            if what is not None:  # `country: NO` is the boolean false
+                raise ConfigError(
+                    msg(
+                        "{source}: principal #{i}: {key}: YAML read the value as {what}, not "
+                        "as text.",
+                        source=source,
+                        i=i,
+                        key=key,
+                        what=what,
+                    ),
+                    hint=msg("Quote it as written, e.g. {example}.", example=f"{key}: 'NO'"),
+                )
         missing = [k for k in ("name", "agency", "country") if not item.get(k)]
         if missing:
             raise ConfigError(
