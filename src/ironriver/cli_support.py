@@ -14,7 +14,16 @@ from typing import Any, TypeVar
 import click
 
 from ironriver.errors import ConfigError, IronriverError
-from ironriver.i18n import Lang, Msg, explicit_lang, lang_for_country, msg, parse_lang, set_lang
+from ironriver.i18n import (
+    Lang,
+    Msg,
+    explicit_lang,
+    lang_for_country,
+    msg,
+    parse_lang,
+    set_lang,
+    t,
+)
 from ironriver.policy import (
     DEFAULT_PRINCIPALS_YAML,
     Principal,
@@ -62,6 +71,15 @@ class AppContext:
             return load_principals(local)
         import yaml
 
+        # said every time: from a folder without the store's principals file, these would
+        # silently stand in for it (a principal removed there would still act from here)
+        click.echo(
+            t(
+                "No principals file (--principals, $IRONRIVER_PRINCIPALS or ./principals.yaml): "
+                "using the built-in demo principals, any of which anyone may act as."
+            ),
+            err=True,
+        )
         return parse_principals(yaml.safe_load(DEFAULT_PRINCIPALS_YAML), "built-in principals")
 
     def principal(self) -> Principal:

@@ -1,0 +1,31 @@
+"""Which principals a command acts under is never silent: the built-in demo principals are
+used only when no principals file is found, and then every command says so (from a folder
+without the store's file, they would stand in for it: a principal removed there would still
+act from here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ironriver.cli import cli
+
+
+def test_the_built_in_principals_are_announced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("IRONRIVER_PRINCIPALS", raising=False)
+    db = str(tmp_path / "s.db")
+    assert CliRunner().invoke(cli, ["init", "--db", db]).exit_code == 0
+    (tmp_path / "principals.yaml").unlink()  # (init wrote the starter file here)
+    result = CliRunner().invoke(cli, ["stats", "--db", db, "--as", "us-atf-analyst"])
+    assert result.exit_code == 0
+    assert "using the built-in demo principals" in result.stderr
+    (tmp_path / "principals.yaml").write_text(
+        "principals:\n  - {name: us-atf-analyst, agency: ATF, country: US}\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(cli, ["stats", "--db", db, "--as", "us-atf-analyst"])
+    assert result.exit_code == 0 and "built-in" not in result.stderr
