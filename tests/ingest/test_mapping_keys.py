@@ -98,3 +98,37 @@ def test_ftms_sql_keys_are_refused_not_ignored(tmp_path: Path) -> None:
     text = BASE.replace("      filters: {active: 'yes'}\n", "      tables: [sales]\n")
     with pytest.raises(IngestError, match="SQL database sources are not supported"):
         load_mapping(_mapping(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        # YAML reads these as something else: Norway as false, 0012 as the number 10
+        ("name: {column: name}", "nationality: {literal: NO}", "literal: YAML read the value"),
+        ("name: {column: name}", "idNumber: {literal: 0012}", "the number 10"),
+        ("name: {column: name}", "name: {column: name, required: 'no'}", "required must be"),
+        ("name: {column: name}", "name: {column: name, fuzzy: 'no'}", "fuzzy must be"),
+        ("name: {column: name}", "alias: {column: name, split: [';']}", "split must be text"),
+        ("{column: id, type: string}", "{column: id, required: 'yes'}", "required must be"),
+    ],
+)
+def test_option_values_of_the_wrong_kind_are_refused(
+    tmp_path: Path, old: str, new: str, says: str
+) -> None:
+    """Each was read silently: no nationality, idNumber "10", every record rejected for a
+    `required: 'no'` column, "Méjico" cleaned fuzzily, an alias never split."""
+    assert old in BASE
+    with pytest.raises(IngestError, match=says):
+        load_mapping(_mapping(tmp_path, BASE.replace(old, new)))
+
+
+def test_clear_with_releasability_is_refused(tmp_path: Path) -> None:
+    # `marking: CLEAR, releasable_to: [ATF]` meant ATF only; CLEAR is everyone's
+    text = BASE.replace("marking: AMBER", "marking: CLEAR").replace("[MX]", "[ATF]")
+    with pytest.raises(IngestError, match="Marking CLEAR is read by everyone"):
+        load_mapping(_mapping(tmp_path, text))
+
+
+def test_an_agency_is_trimmed(tmp_path: Path) -> None:
+    (dataset,) = load_mapping(_mapping(tmp_path, BASE.replace("agency: ATF", "agency: 'ATF '")))
+    assert dataset.agency == "ATF"

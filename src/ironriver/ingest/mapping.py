@@ -256,6 +256,31 @@ def _filters(where: Where, kind: str, raw: Any) -> tuple[tuple[str, tuple[str, .
     return tuple(out)
 
 
+def _flag(where: Where, data: dict[str, Any], key: str) -> bool:
+    """A yes/no option (`required`, `fuzzy`; default no): YAML's true or false only. Any
+    other value was true (`required: "no"` rejected every record without the column)."""
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise _fail(
+            where,
+            msg("{key} must be true or false, not {value!r}.", key=key, value=value),
+            msg("Write {example}.", example=f"{key}: true"),
+        )
+    return value
+
+
+def _literal_text(where: Where, key: str, value: Any) -> None:
+    """Refuse a `literal` YAML did not read as text: `NO` (Norway) is false, `0012` the number
+    10, `1.10` 1.1, `on` true; stored as their text, they would be other values, silently."""
+    what = yamltext.not_text(value)
+    if what is not None:
+        raise _fail(
+            where,
+            msg("{key}: YAML read the value as {what}, not as text.", key=key, what=what),
+            msg("Quote it as written, e.g. {example}.", example=f"{key}: 'NO'"),
+        )
+
+
 def _text(where: Where, place: str, value: Any, column: str | None = None) -> str:
     """A value compared with a file's text (a filter's, a null marker), as the mapping wrote
     it. Unquoted, YAML makes some values something else: `yes`/`no`/`on`/`off` booleans,
@@ -470,7 +495,19 @@ def _property(where: Where, schema: Any, name: str, data: Any) -> PropertySpec:
             msg("property {name!r} must be a mapping.", name=name),
             msg("Write {example}.", example="{column: NAME}"),
         )
-    _known_keys(msg("{where}, property {name!r}", where=where, name=name), data, _PROPERTY_KEYS)
+    here = msg("{where}, property {name!r}", where=where, name=name)
+    _known_keys(here, data, _PROPERTY_KEYS)
+    for key in ("literal", "literals"):  # `literal: NO` is false, `0012` the number 10
+        raw = data.get(key)
+        for value in raw if isinstance(raw, list) else [] if raw is None else [raw]:
+            _literal_text(here, key, value)
+    for key in ("split", "join"):  # `split: [";"]` was the text "[';']"
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise _fail(
+                here,
+                msg("{key} must be text, not {value!r}.", key=key, value=data[key]),
+                msg("Write {example}.", example=f"{key}: ';'"),
+            )
     spec = PropertySpec(
         name=name,
         type_name=str(prop.type.name),
@@ -482,8 +519,8 @@ def _property(where: Where, schema: Any, name: str, data: Any) -> PropertySpec:
         split=str(data["split"]) if data.get("split") is not None else None,
         # the model's own format (iban, bic, lei, ...) unless the mapping gives one, as FtM
         format=str(data["format"]) if data.get("format") else prop.format,
-        fuzzy=bool(data.get("fuzzy", False)),
-        required=bool(data.get("required", False)),
+        fuzzy=_flag(here, data, "fuzzy"),
+        required=_flag(here, data, "required"),
     )
     if not (spec.columns or spec.literals or spec.template is not None or spec.entity):
         raise _fail(
@@ -693,7 +730,7 @@ def _ledger(where: Where, data: Any) -> LedgerSpec:
                 column=str(spec.get("column") or out),
                 type=typ,  # type: ignore[arg-type]  # checked against LEDGER_TYPES above
                 format=str(spec["format"]) if spec.get("format") else None,
-                required=bool(spec.get("required", False)),
+                required=_flag(where, spec, "required"),
             )
         )
     raw_key = data.get("key") or []
@@ -823,7 +860,7 @@ def parse_mapping(config: Any, base: Path, origin: str | Msg | None = None) -> l
         out.append(
             DatasetMapping(
                 name=name,
-                agency=str(block["agency"]).upper(),
+                agency=str(block["agency"]).strip().upper(),  # "ATF " is ATF
                 country=country,
                 marking=marking,
                 releasable_to=releasable_to,

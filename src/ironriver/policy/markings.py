@@ -123,6 +123,17 @@ def check_releasable(marking: Marking, tokens: frozenset[str]) -> None:
     """Refuse releasability entries that `can_see` ignores under `marking`, so that what a
     user wrote shares with whom it says: RED is read by named users only (`user:NAME`), and
     AMBER and AMBER+STRICT by countries and agencies only."""
+    if marking is Marking.CLEAR and tokens:  # CLEAR is everyone's: `[ATF]` meant ATF only
+        raise ConfigError(
+            msg(
+                "Marking CLEAR is read by everyone: releasable_to {ignored} would be ignored.",
+                ignored=", ".join(sorted(tokens)),
+            ),
+            hint=msg(
+                "Choose GREEN or AMBER to release to {ignored} only, or remove releasable_to.",
+                ignored=", ".join(sorted(tokens)),
+            ),
+        )
     users = sorted(t for t in tokens if t.startswith("user:"))
     others = sorted(t for t in tokens if not t.startswith("user:"))
     if marking is Marking.RED and others:

@@ -119,7 +119,7 @@ def parse_principals(data: Any, source: str | Msg = _PRINCIPALS_FILE) -> dict[st
             ) from None
         out[name] = Principal(
             name=name,
-            agency=str(item["agency"]).upper(),
+            agency=str(item["agency"]).strip().upper(),  # "ATF " is ATF
             country=country,
             roles=roles,
             description=str(item.get("description", "")),
