@@ -45,13 +45,24 @@ class AppContext:
     _store: Store | None = field(default=None, repr=False)
     _principals: dict[str, Principal] | None = field(default=None, repr=False)
 
-    def open_store(self, create: bool = False, migrate: bool = True) -> Store:
+    def open_store(
+        self, create: bool = False, migrate: bool = True, announce: bool = False
+    ) -> Store:
         """The command's store; `create` (init, ingest): made if missing, else a missing
         store is an error (a mistyped --db must not leave an empty store behind);
         `migrate=False` (audit verify, which writes nothing): an older store is not
-        upgraded (`ironriver.store.open_store`)."""
+        upgraded (`ironriver.store.open_store`); `announce`: say when a SQLite store is
+        made (an ingest into a mistyped --db)."""
         if self._store is None:
+            url = self.settings.db_url
+            path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+            new = path is not None and not path.exists()
             self._store = open_store(self.settings, create=create, migrate=migrate)
+            if announce and new:  # `announce` (ingest): a mistyped --db makes a store; say so
+                click.echo(
+                    t("Created a new store at {path}: there was none (check --db).", path=path),
+                    err=True,
+                )
             ctx = click.get_current_context(silent=True)
             if ctx is not None:  # closed with the command (its connections, its files)
                 ctx.call_on_close(self._store.close)

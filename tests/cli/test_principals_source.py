@@ -29,3 +29,19 @@ def test_the_built_in_principals_are_announced(
     )
     result = CliRunner().invoke(cli, ["stats", "--db", db, "--as", "us-atf-analyst"])
     assert result.exit_code == 0 and "built-in" not in result.stderr
+
+
+def test_an_ingest_into_a_new_store_says_it_made_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mistyped --db on an ingest made an empty store there without a word."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "e.jsonl").write_text(
+        '{"id": "p1", "schema": "Person", "properties": {"name": ["A"]}}\n', encoding="utf-8"
+    )
+    args = ["ingest", "--entities", "e.jsonl", "--dataset", "us_x", "--agency", "ATF"]
+    args += ["--country", "US", "--marking", "AMBER", "--as", "us-atf-analyst"]
+    first = CliRunner().invoke(cli, [*args, "--db", str(tmp_path / "typo.db")])
+    assert first.exit_code == 0 and "Created a new store at" in first.stderr
+    again = CliRunner().invoke(cli, [*args, "--db", str(tmp_path / "typo.db")])
+    assert again.exit_code == 0 and "Created a new store" not in again.stderr

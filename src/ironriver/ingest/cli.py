@@ -141,7 +141,7 @@ def ingest_command(
     else:
         assert principal is not None  # (only a dry run goes without one)
         result = ingest_entities(
-            app.open_store(create=True),
+            app.open_store(create=True, announce=True),
             entities,
             info,
             actor=principal.name,
@@ -169,7 +169,7 @@ def _ingest_each(
     what is in the store is not added twice). --json prints a list of the results, one per
     mapping, however many were given (a glob may match one file or several). `principal`:
     the acting principal (None: a dry run without --as, which checks the files only)."""
-    store = None if dry_run else app.open_store(create=True)
+    store = None if dry_run else app.open_store(create=True, announce=True)
     results: list[IngestResult] = []
     for mapping in mappings:
         try:
