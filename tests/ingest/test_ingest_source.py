@@ -421,3 +421,15 @@ def test_a_json_record_naming_a_key_twice_is_refused(tmp_path: Path) -> None:
     path.write_text('{"id": "1"}\n{"id": "2", "name": "A", "id": "3"}\n', encoding="utf-8")
     with pytest.raises(IngestError, match="record 2 names 'id' more than once"):
         load_source(duckdb.connect(), SourceSpec(path, kind="jsonl"), ["name"])
+
+
+def test_header_given_for_a_file_with_its_header_line_is_refused(tmp_path: Path) -> None:
+    """`header:` is for files that start with data; on a file whose first line is that
+    header, the names were ingested as a record."""
+    path = tmp_path / "a.csv"
+    path.write_text("id,First\n1,Ana\n", encoding="utf-8")
+    with pytest.raises(IngestError, match=r"starts with its header line \(id, First\)"):
+        load_source(duckdb.connect(), SourceSpec(path, header=("id", "first")), ["id", "first"])
+    path.write_text("1,Ana\n2,Bea\n", encoding="utf-8")
+    con = duckdb.connect()
+    assert load_source(con, SourceSpec(path, header=("id", "first")), ["id", "first"]) == 2

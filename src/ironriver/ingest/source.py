@@ -286,6 +286,28 @@ def check_not_utf8(path: Path, encoding: str) -> None:
             )
 
 
+def check_no_header_line(spec: SourceSpec) -> None:
+    """Raise `IngestError` when a CSV file read with the mapping's `header` (for files that
+    start with data) starts with that header itself: its names would be ingested as a
+    record (a Person named "first")."""
+    import csv
+
+    with spec.path.open(encoding=spec.encoding, errors="replace", newline="") as fh:
+        first = next(csv.reader(fh, delimiter=spec.delimiter), [])
+    names = [v.strip().lstrip("\ufeff").casefold() for v in first]
+    if names and names == [h.strip().casefold() for h in spec.header]:
+        raise IngestError(
+            msg(
+                "{file} starts with its header line ({names}), but the mapping gives "
+                "`header:`, which is for files that start with data: the names would be "
+                "ingested as a record.",
+                file=spec.path.name,
+                names=", ".join(first),
+            ),
+            hint=msg("Remove `header:` from the mapping query."),
+        )
+
+
 def transcode(path: Path, encoding: str, workdir: Path) -> Path:
     """Copy `path` to UTF-8 under `workdir` (the caller removes it), without a final DOS
     end-of-file mark (`_eof_mark`)."""
@@ -334,6 +356,8 @@ def load_source(
         )
     if spec.kind == "xlsx":  # text encoding is the format's own; read whole (module doc)
         return _load(con, spec.path, spec, refs, table, materialize or stream, False)
+    if spec.kind == "csv" and spec.header:
+        check_no_header_line(spec)
     if spec.kind == "csv" and not spec.header and _is_blank(spec.path):  # not even a header
         raise IngestError(
             msg("{file} is empty: no header, no records.", file=spec.path.name),
