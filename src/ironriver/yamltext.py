@@ -54,14 +54,32 @@ def load(text: str) -> Any:
     return yaml.load(text, Loader=_StrictLoader)
 
 
-def unknown_key(keys: Iterable[Any], known: frozenset[str]) -> tuple[str, str | None] | None:
-    """The first of `keys` not in `known` and the known key nearest to it (a typo's
-    likely meaning: `filter` -> `filters`, `releasable-to` -> `releasable_to`), or None."""
+def unknown_key(keys: Iterable[Any], known: frozenset[str]) -> tuple[str, Msg] | None:
+    """The first of `keys` not in `known` and what to do: the known key nearest to it (a
+    typo's likely meaning: `filter` -> `filters`, `releasable-to` -> `releasable_to`), else
+    the known keys; None when every key is known."""
     for key in keys:
         if str(key) not in known:
             near = difflib.get_close_matches(str(key).replace("-", "_").lower(), known, n=1)
-            return str(key), (near[0] if near else None)
+            hint = (
+                msg("Did you mean {key}?", key=near[0])
+                if near
+                else msg("Remove it, or use one of: {keys}.", keys=", ".join(sorted(known)))
+            )
+            return str(key), hint
     return None
+
+
+def text_problem(key: str, value: object) -> tuple[Msg, Msg] | None:
+    """(what is wrong, what to do) when YAML did not read `key`'s `value` as text (see
+    `not_text`), else None."""
+    what = not_text(value)
+    if what is None:
+        return None
+    return (
+        msg("{key}: YAML read the value as {what}, not as text.", key=key, what=what),
+        msg("Quote it as written, e.g. {example}.", example=f"{key}: 'NO'"),
+    )
 
 
 def not_text(value: object) -> Msg | None:

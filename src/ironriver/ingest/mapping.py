@@ -207,14 +207,8 @@ def _known_keys(where: Where, data: dict[Any, Any], known: frozenset[str]) -> No
     """Refuse a key of `data` that is not in `known`, suggesting the nearest known one."""
     found = yamltext.unknown_key(data, known)
     if found is not None:
-        key, near = found
-        raise _fail(
-            where,
-            msg("unknown key {key!r} (it would be ignored).", key=key),
-            msg("Did you mean {key}?", key=near)
-            if near
-            else msg("Remove it, or use one of: {keys}.", keys=", ".join(sorted(known))),
-        )
+        key, hint = found
+        raise _fail(where, msg("unknown key {key!r} (it would be ignored).", key=key), hint)
 
 
 def _as_list(data: dict[str, Any], *keys: str) -> list[Any]:
@@ -269,16 +263,13 @@ def _flag(where: Where, data: dict[str, Any], key: str) -> bool:
     return value
 
 
-def _literal_text(where: Where, key: str, value: Any) -> None:
-    """Refuse a `literal` YAML did not read as text: `NO` (Norway) is false, `0012` the number
-    10, `1.10` 1.1, `on` true; stored as their text, they would be other values, silently."""
-    what = yamltext.not_text(value)
-    if what is not None:
-        raise _fail(
-            where,
-            msg("{key}: YAML read the value as {what}, not as text.", key=key, what=what),
-            msg("Quote it as written, e.g. {example}.", example=f"{key}: 'NO'"),
-        )
+def _yaml_text(where: Where, key: str, value: Any) -> None:
+    """Refuse a value YAML did not read as text where text is meant: `literal: NO` (Norway)
+    is false, `0012` the number 10, `country: NO` false; as their text, they would be other
+    values, silently."""
+    problem = yamltext.text_problem(key, value)
+    if problem is not None:
+        raise _fail(where, *problem)
 
 
 def _text(where: Where, place: str, value: Any, column: str | None = None) -> str:
@@ -500,7 +491,7 @@ def _property(where: Where, schema: Any, name: str, data: Any) -> PropertySpec:
     for key in ("literal", "literals"):  # `literal: NO` is false, `0012` the number 10
         raw = data.get(key)
         for value in raw if isinstance(raw, list) else [] if raw is None else [raw]:
-            _literal_text(here, key, value)
+            _yaml_text(here, key, value)
     for key in ("split", "join"):  # `split: [";"]` was the text "[';']"
         if data.get(key) is not None and not isinstance(data[key], str):
             raise _fail(
@@ -825,13 +816,8 @@ def parse_mapping(config: Any, base: Path, origin: str | Msg | None = None) -> l
             )
         _known_keys(where, block, _DATASET_KEYS)
         for key in ("agency", "country", "marking"):
-            what = yamltext.not_text(block[key]) if block.get(key) is not None else None
-            if what is not None:  # `country: NO` is the boolean false
-                raise _fail(
-                    where,
-                    msg("{key}: YAML read the value as {what}, not as text.", key=key, what=what),
-                    msg("Quote it as written, e.g. {example}.", example=f"{key}: 'NO'"),
-                )
+            if block.get(key) is not None:  # `country: NO` is the boolean false
+                _yaml_text(where, key, block[key])
         for key in ("agency", "country", "marking"):
             if not block.get(key):
                 raise _fail(

@@ -49,7 +49,7 @@ def parse_principals(data: Any, source: str | Msg = _PRINCIPALS_FILE) -> dict[st
             raise ConfigError(msg("{source}: principal #{i} is not a mapping.", source=source, i=i))
         found = yamltext.unknown_key(item, _PRINCIPAL_KEYS)
         if found is not None:  # `role:` for `roles:` would leave a loader without its role
-            key, near = found
+            key, hint = found
             raise ConfigError(
                 msg(
                     "{source}: principal #{i} has an unknown key {key!r} (it would be ignored).",
@@ -57,25 +57,15 @@ def parse_principals(data: Any, source: str | Msg = _PRINCIPALS_FILE) -> dict[st
                     i=i,
                     key=key,
                 ),
-                hint=msg("Did you mean {key}?", key=near)
-                if near
-                else msg(
-                    "Remove it, or use one of: {keys}.", keys=", ".join(sorted(_PRINCIPAL_KEYS))
-                ),
+                hint=hint,
             )
-        for key in ("name", "agency", "country"):
-            what = yamltext.not_text(item[key]) if item.get(key) is not None else None
-            if what is not None:  # `country: NO` is the boolean false
+        for key in ("name", "agency", "country"):  # `country: NO` is the boolean false
+            problem = yamltext.text_problem(key, item[key]) if item.get(key) is not None else None
+            if problem is not None:
+                error, hint = problem
                 raise ConfigError(
-                    msg(
-                        "{source}: principal #{i}: {key}: YAML read the value as {what}, not "
-                        "as text.",
-                        source=source,
-                        i=i,
-                        key=key,
-                        what=what,
-                    ),
-                    hint=msg("Quote it as written, e.g. {example}.", example=f"{key}: 'NO'"),
+                    msg("{source}: principal #{i}: {error}", source=source, i=i, error=error),
+                    hint=hint,
                 )
         missing = [k for k in ("name", "agency", "country") if not item.get(k)]
         if missing:
