@@ -3,17 +3,20 @@ and what a write the database cancelled says. (SQLite writers take turns: BEGIN 
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from ironriver.errors import from_store_error
 from ironriver.policy import AccessLabel, Marking, View
 from ironriver.store import DatasetInfo, Store, Writer, open_store
+from ironriver.store.dialect import configure_engine
 from samples import ATF, table
 
 ONE = DatasetInfo("us_atf_one", "ATF", "US", Marking.AMBER, frozenset({"US"}))
@@ -178,3 +181,30 @@ def test_the_cli_says_so_and_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyP
         result = CliRunner().invoke(cli, ["--lang", lang, *args])
         assert result.exit_code == 1 and said in result.output, result.output
         assert "Traceback" not in result.output
+
+
+def test_a_connection_switching_a_new_file_to_wal_waits_for_a_writer(tmp_path: Path) -> None:
+    """A new file is in rollback-journal mode until a first connection switches it to WAL.
+    A connection switching it while another holds a write transaction there got "database
+    is locked" at once (SQLite skips the busy handler for that upgrade): several processes
+    opening a new store together failed now and then. It now waits for the writer."""
+    path = tmp_path / "new.db"
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("CREATE TABLE t (a)")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO t VALUES (1)")
+    commit = threading.Timer(0.3, lambda: writer.execute("COMMIT"))
+    engine = create_engine(f"sqlite:///{path}")
+    configure_engine(engine, busy_timeout_s=10)
+    started = time.monotonic()
+    commit.start()
+    try:
+        with engine.connect() as conn:
+            mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar_one()
+            rows = conn.exec_driver_sql("SELECT count(*) FROM t").scalar_one()
+    finally:
+        commit.join()
+        engine.dispose()
+        writer.close()
+    assert (mode, rows) == ("wal", 1)  # it waited for the commit, then switched
+    assert time.monotonic() - started >= 0.25

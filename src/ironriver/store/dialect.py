@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -140,6 +141,25 @@ def _registered(
     return {tuple(row[1:]): int(row[0]) for row in conn.execute(query)}
 
 
+def _switch_to_wal(cur: Any, busy_timeout_s: float) -> None:
+    """`PRAGMA journal_mode=WAL`, retried while the file is locked. Switching a new file to
+    WAL upgrades a read lock to an exclusive one, and SQLite answers BUSY at once there
+    (its busy handler would risk a deadlock), so several processes opening a new store
+    together failed now and then with "database is locked". Once the file is in WAL mode
+    (the first switch stays in the file) the pragma takes no lock."""
+    deadline = time.monotonic() + busy_timeout_s
+    pause = 0.001
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
+
+
 def configure_engine(engine: Engine, busy_timeout_s: float = 120.0) -> None:
     """Per-connection settings: WAL, foreign-key and cache pragmas on SQLite."""
     if engine.dialect.name != "sqlite":
@@ -148,12 +168,12 @@ def configure_engine(engine: Engine, busy_timeout_s: float = 120.0) -> None:
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         cur.execute("PRAGMA page_size=16384")  # only takes effect on a new database file
-        cur.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cur, busy_timeout_s)
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA cache_size=-262144")  # 256 MB page cache for bulk loads
         cur.execute("PRAGMA temp_store=MEMORY")
-        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         cur.close()
 
     @event.listens_for(engine, "begin")
