@@ -421,3 +421,20 @@ def test_first_name_reads_nombres_not_ftms_primer_nombre() -> None:
     assert prop_label("Individual", "firstName", "es") == "Nombre(s)"
     assert prop_label("Person", "firstName", "en") == "First name"
     assert prop_label("Person", "lastName", "es") == "Apellido"  # the others stay FtM's
+
+
+def test_path_words_of_a_command_module_imported_before_the_cli_follow_lang() -> None:
+    """A command module imported before `ironriver.cli` (a library user, a test file) builds
+    its `Path` options while click's `_` is still click's own: their metavar was a plain
+    "path" that stayed PATH in Spanish help."""
+    script = (
+        "import ironriver.world.cli\n"
+        "from click.testing import CliRunner\n"
+        "from ironriver.cli import cli\n"
+        "print(CliRunner().invoke(cli, ['--lang', 'es', 'world', 'generate', '--help']).output)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IRONRIVER_")}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    assert "--out RUTA" in done.stdout and "PATH" not in done.stdout

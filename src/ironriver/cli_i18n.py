@@ -160,6 +160,10 @@ def localize_help(command: click.Command, lang: Lang) -> None:
         name = getattr(param.type, "name", None)  # `Path`'s: the metavar, PATH or RUTA
         if isinstance(name, ClickText):
             param.type.name = ClickText(name.english, lang)
+        elif isinstance(param.type, click.Path) and name in PATH_SUBJECTS:
+            # built before `speak_click` (a command module imported before `ironriver.cli`):
+            # click's English word, a plain string
+            param.type.name = ClickText(name, lang)
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             localize_help(sub, lang)
