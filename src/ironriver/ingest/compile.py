@@ -205,6 +205,28 @@ class EntityCompiler:
                     )
                 )
 
+    def id_overlaps(self) -> list[tuple[int, int]]:
+        """The pairs (i, j) of entity mappings whose ids are computed otherwise (other key
+        columns or key_literal, or id_column against keys) and whose schemata merge: in a
+        record where their ids coincide (`buyer_id` = `seller_id`) they are one entity,
+        silently, as in `ftm map`. Pairs computed alike (FtM's way of giving one entity
+        properties from two mappings) are left out, and so are pairs that cannot merge
+        (`_add_same_id_checks` rejects those records)."""
+        model = get_model()
+        entities = self.query.entities
+        pairs = []
+        for i, a in enumerate(entities):
+            for j in range(i + 1, len(entities)):
+                b = entities[j]
+                if _id_spec(a) == _id_spec(b):
+                    continue
+                try:
+                    model.common_schema(a.schema, b.schema)
+                except InvalidData:
+                    continue
+                pairs.append((i, j))
+        return pairs
+
     def _add_required_checks(self, i: int, entity: EntitySpec) -> None:
         for prop in entity.properties:
             if not prop.required:
@@ -319,6 +341,14 @@ class EntityCompiler:
         sig = id_signature(self.query.entities[i])
         others = [id_signature(e) for j, e in enumerate(self.query.entities) if j != i]
         return sig not in others
+
+
+def _id_spec(entity: EntitySpec) -> tuple[str, ...]:
+    """What `EntityCompiler._entity_id` computes an entity's id from: its id column as it
+    is (a key_literal is ignored then), or the dataset, its key_literal and its sorted keys."""
+    if entity.id_column is not None:
+        return ("id_column", entity.id_column)
+    return ("keys", entity.key_literal or "", *sorted(entity.keys))
 
 
 def build_statements(con: duckdb.DuckDBPyConnection, comp: EntityCompiler, dataset: str) -> None:

@@ -118,6 +118,8 @@ class _Prepared:
     rejected_rows: pa.Array  # the distinct rows (`_row`) of the `rejected` records
     old_keys: StoredKeys | None  # a keyed ledger's stored parts, as its checks read them
     notes: list[Msg] = field(default_factory=list)  # see IngestResult.notes
+    # the entities (indexes) whose `id_column` ids in `cln` are all short numbers
+    numbered: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -190,7 +192,7 @@ def _prepare(
         checks = [
             duplicate_check_sql(refs, "san", where) if filtered else duplicate_check_sql(refs)
         ]
-        notes = _filtered_out(con, mapping.name, query, where, records) if filtered else []
+        notes = _filter_notes(con, mapping.name, query, scol, where, records) if filtered else []
         old_keys = None  # a keyed ledger's stored parts (StoredKeys)
         if query.entities:
             comp = EntityCompiler(query, mapping.name, cleaner, scol)
@@ -219,7 +221,10 @@ def _prepare(
             if skip_invalid and query.entities:
                 con.execute("DELETE FROM cln WHERE _row IN (SELECT _row FROM bad)")
                 # (the ledger write leaves out the rows of `bad` itself: `led` is a view)
+        numbered: list[int] = []  # entities whose id_column ids look like row numbers
         if query.entities:
+            more, numbered = _entity_notes(con, comp, mapping.name)
+            notes += more
             build_statements(con, comp, mapping.name)  # reads cln
         if query.ledger is None:  # else `led`, a view over them, is read by _write
             con.execute("DROP VIEW san")
@@ -236,45 +241,204 @@ def _prepare(
             rejected_rows,
             old_keys,
             notes,
+            numbered,
         )
     except BaseException:
         con.close()
         raise
 
 
-def _filtered_out(
-    con: duckdb.DuckDBPyConnection, dataset: str, query: QuerySpec, where: str, records: int
+def _filter_notes(
+    con: duckdb.DuckDBPyConnection,
+    dataset: str,
+    query: QuerySpec,
+    scol: dict[str, str],
+    where: str,
+    records: int,
 ) -> list[Msg]:
-    """A note when a query's filters keep none of its file's records: `ftm map` says
-    nothing then, and an ingest of nothing looked like success (a filter value spelled
-    otherwise than in the file, `activo` for `ACTIVO`, is the usual cause)."""
+    """Notes on a query's filters, from one scan of the whole file (`san`). A filter value
+    spelled otherwise than in the file (`activo` for `ACTIVO`) is the usual cause of each,
+    and `ftm map` says nothing of any:
+
+    - the filters keep none of the file's records: an ingest of nothing looked like success;
+    - a `filters_not` value no record has (`CANCELLED` where the file says `Cancelado`)
+      leaves nothing out, and the reader believes those records were;
+    - values of a `filters` column with several that no record has (`[ACTIVE, activo]`):
+      those records are missing. (A single value that matches nothing keeps nothing, the
+      first note; so does every value when that note is given.)"""
     if not records:
         return []
-    kept = con.execute(f"SELECT count(*) FROM san WHERE {where}").fetchall()[0][0]
-    if kept:
-        return []
-    filters = "; ".join(
-        f"{kind} {column} = {' | '.join(values)}"
-        for kind, pairs in (
-            ("filters", query.source.filters),
-            ("filters_not", query.source.filters_not),
-        )
+    source = query.source
+    probes = [
+        (kind, column, value)
+        for kind, pairs in (("filters", source.filters), ("filters_not", source.filters_not))
         for column, values in pairs
-    )
-    return [
-        nmsg(
-            "{dataset}: the filters of the query reading {file} ({filters}) kept none of its "
-            "{n:,} record, so none was ingested. Filter values are compared with the file's "
-            "text exactly (after trimming): check their spelling and case.",
-            "{dataset}: the filters of the query reading {file} ({filters}) kept none of its "
-            "{n:,} records, so none was ingested. Filter values are compared with the file's "
-            "text exactly (after trimming): check their spelling and case.",
-            records,
-            dataset=dataset,
-            file=query.source.label,
-            filters=filters,
-        )
+        if kind == "filters_not" or len(values) > 1
+        for value in dict.fromkeys(values)
     ]
+    counts = [f"count(*) FILTER (WHERE {where})"] + [
+        f"count(*) FILTER (WHERE {ident(scol[column])} = {literal(value)})"
+        for _, column, value in probes
+    ]
+    kept, *found = con.execute(f"SELECT {', '.join(counts)} FROM san").fetchall()[0]
+    notes = []
+    if not kept:
+        filters = "; ".join(
+            f"{kind} {column} = {' | '.join(values)}"
+            for kind, pairs in (("filters", source.filters), ("filters_not", source.filters_not))
+            for column, values in pairs
+        )
+        notes.append(
+            nmsg(
+                "{dataset}: the filters of the query reading {file} ({filters}) kept none of its "
+                "{n:,} record, so none was ingested. Filter values are compared with the file's "
+                "text exactly (after trimming): check their spelling and case.",
+                "{dataset}: the filters of the query reading {file} ({filters}) kept none of its "
+                "{n:,} records, so none was ingested. Filter values are compared with the file's "
+                "text exactly (after trimming): check their spelling and case.",
+                records,
+                dataset=dataset,
+                file=source.label,
+                filters=filters,
+            )
+        )
+    unmatched: dict[str, list[str]] = {}  # a `filters` column: its values no record has
+    for (kind, column, value), n in zip(probes, found, strict=True):
+        if n:
+            continue
+        if kind == "filters":
+            if kept:
+                unmatched.setdefault(column, []).append(value)
+            continue
+        notes.append(
+            msg(
+                "{dataset}: filters_not {column} = {value} of the query reading {file} matches "
+                "none of the file's records, so it left none out. Filter values are compared "
+                "with the file's text exactly (after trimming): check its spelling and case.",
+                dataset=dataset,
+                column=column,
+                value=value,
+                file=source.label,
+            )
+        )
+    for column, values in unmatched.items():
+        notes.append(
+            nmsg(
+                "{dataset}: of the values of filters {column} of the query reading {file}, "
+                "{values} matches none of the file's records. "
+                "Filter values are compared with the file's text exactly (after trimming): "
+                "check its spelling and case.",
+                "{dataset}: of the values of filters {column} of the query reading {file}, "
+                "{values} match none of the file's records. "
+                "Filter values are compared with the file's text exactly (after trimming): "
+                "check their spelling and case.",
+                len(values),
+                dataset=dataset,
+                column=column,
+                values=" | ".join(values),
+                file=source.label,
+            )
+        )
+    return notes
+
+
+def _entity_notes(
+    con: duckdb.DuckDBPyConnection, comp: EntityCompiler, dataset: str
+) -> tuple[list[Msg], list[int]]:
+    """Notes on the ids of a query's entities in the records it keeps (`cln`), from one
+    scan, made only when there is something to count; `ftm map` merges silently in both:
+
+    - two entity mappings whose ids are computed otherwise (`EntityCompiler.id_overlaps`)
+      get one id in some records (a sale's `buyer` keyed on `buyer_id` and `seller` on
+      `seller_id`, both 1): there they are one entity;
+    - an entity whose `id_column` ids are all numbers of at most 9 digits (row or sequence
+      numbers): ids are global, so another dataset's record 1 would be the same entity.
+
+    Returns the notes and the indexes of the entities of the second kind (the ingest looks
+    their ids up in the store: `_held_elsewhere`)."""
+    entities = comp.query.entities
+    pairs = comp.id_overlaps()
+    columned = [i for i, e in enumerate(entities) if e.id_column is not None]
+    if not pairs and not columned:
+        return [], []
+    counts = [f"count(*) FILTER (WHERE e{i} = e{j})" for i, j in pairs]
+    for i in columned:
+        counts += [f"count(e{i})", f"count(*) FILTER (WHERE {_numbered(f'e{i}')})"]
+    row = con.execute(f"SELECT {', '.join(counts)} FROM cln").fetchall()[0]
+    file = comp.query.source.label
+    notes = []
+    for (i, j), n in zip(pairs, row, strict=False):
+        if n:
+            notes.append(
+                nmsg(
+                    "{dataset}: entity mappings {a} and {b} of the query reading {file} compute "
+                    "their ids from different keys, but in {n:,} record both got the same id, "
+                    "so there they are one entity. If they are different entities, give each a "
+                    "distinct key_literal, or keys that identify them.",
+                    "{dataset}: entity mappings {a} and {b} of the query reading {file} compute "
+                    "their ids from different keys, but in {n:,} records both got the same id, "
+                    "so there they are one entity. If they are different entities, give each a "
+                    "distinct key_literal, or keys that identify them.",
+                    n,
+                    dataset=dataset,
+                    a=entities[i].name,
+                    b=entities[j].name,
+                    file=file,
+                )
+            )
+    numbered = []
+    for k, i in enumerate(columned):
+        ids, numbers = row[len(pairs) + 2 * k : len(pairs) + 2 * k + 2]
+        if ids and ids == numbers:
+            numbered.append(i)
+            notes.append(
+                msg(
+                    "{dataset}: entity mapping {entity} of the query reading {file} takes its "
+                    "ids from column {column} as they are, and all are numbers of at most 9 "
+                    "digits, as row or sequence numbers are. Entity ids are global across "
+                    "datasets: another dataset's record with the same number would be merged "
+                    "with it. Use keys: instead of id_column (hashed with the dataset's name "
+                    "and key_literal), or prefix the ids.",
+                    dataset=dataset,
+                    entity=entities[i].name,
+                    file=file,
+                    column=entities[i].id_column,
+                )
+            )
+    return notes, numbered
+
+
+def _numbered(column: str) -> str:
+    """SQL: the id in `column` is a number of at most 9 digits (a row or sequence number,
+    which another agency's file is as likely to hold)."""
+    return f"regexp_full_match({column}, '[0-9]{{1,9}}')"
+
+
+def _held_elsewhere(store: Store, prep: _Prepared) -> list[Msg]:
+    """For each entity of `prep.numbered`: a note when some of its ids are already entities
+    of another dataset in the store, which this ingest merges them with (one lookup by the
+    statements' key per chunk of ids: `Store.held_elsewhere`)."""
+    notes = []
+    for i in prep.numbered:
+        entity = prep.query.entities[i]
+        ids = prep.con.execute(f"SELECT DISTINCT e{i} FROM cln WHERE e{i} IS NOT NULL ORDER BY 1")
+        held = store.held_elsewhere([str(r[0]) for r in ids.fetchall()], prep.mapping.name)
+        if not held:
+            continue
+        notes.append(
+            msg(
+                "{dataset}: ids of entity mapping {entity} (column {column} of {file}) are "
+                "already entities of other datasets in the store, so these records are merged "
+                "with them (dataset: shared ids): {held}. Unless they are the same entities, "
+                "use keys: instead of id_column, or prefix the ids.",
+                dataset=prep.mapping.name,
+                entity=entity.name,
+                column=entity.id_column,
+                file=prep.query.source.label,
+                held=", ".join(f"{name}: {n:,}" for name, n in sorted(held.items())),
+            )
+        )
+    return notes
 
 
 def _suggest_date_formats(
@@ -398,6 +562,7 @@ def ingest_mapping(
                     tally.add(prep, result)
                     try:
                         if skip_invalid or not report.rows:  # else nothing will be written
+                            result.notes.extend(_held_elsewhere(store, prep))
                             _stage_query(prep, stage, ledgers, parts, result, batch_rows, progress)
                     finally:  # staged: free this file's data before the next
                         prep.con.close()
