@@ -217,24 +217,70 @@ def test_id_column_ids_like_row_numbers_are_noted(tmp_path: Path) -> None:
     assert check_mapping(_people(tmp_path, "mx_fgr_c", long)).notes == []
 
 
+FGR_LOADER = Principal("fgr-carga", "FGR", "MX", frozenset({"ingest"}))
+HELD = (
+    "{dataset}: ids of entity mapping persona (column pid of {dataset}.csv) are already "
+    "entities of other datasets you may see, so these records are merged with them "
+    "(dataset: shared ids): {held}. Unless they are the same entities, use keys: instead of "
+    "id_column, or prefix the ids."
+)
+
+
 def test_id_column_ids_held_by_another_dataset_are_noted(store: Store, tmp_path: Path) -> None:
-    first = _people(tmp_path, "mx_fgr_a", [("1", "Ana"), ("2", "Eva"), ("7", "Sol")])
-    assert len(ingest_mapping(store, first, actor="loader").notes) == 1
-    again = ingest_mapping(store, first, actor="loader")  # its own ids: only the first note
-    assert [render(n, "en") for n in again.notes] == [NUMBERED.format(dataset="mx_fgr_a")]
-    other = [("1", "Luis"), ("2", "Raúl"), ("3", "Noé")]
-    second = ingest_mapping(store, _people(tmp_path, "mx_fgr_b", other), actor="loader")
-    assert [render(n, "en") for n in second.notes] == [
+    def load(dataset: str, rows: list[tuple[str, str]]) -> list[str]:
+        path = _people(tmp_path, dataset, rows)
+        result = ingest_mapping(store, path, actor=FGR_LOADER.name, principal=FGR_LOADER)
+        return [render(n, "en") for n in result.notes]
+
+    first = [("1", "Ana"), ("2", "Eva"), ("7", "Sol")]
+    assert load("mx_fgr_a", first) == [NUMBERED.format(dataset="mx_fgr_a")]
+    # its own ids again: only the first note
+    assert load("mx_fgr_a", first) == [NUMBERED.format(dataset="mx_fgr_a")]
+    second = load("mx_fgr_b", [("1", "Luis"), ("2", "Raúl"), ("3", "Noé")])
+    assert second == [
         NUMBERED.format(dataset="mx_fgr_b"),
-        "mx_fgr_b: ids of entity mapping persona (column pid of mx_fgr_b.csv) are already "
-        "entities of other datasets in the store, so these records are merged with them "
-        "(dataset: shared ids): mx_fgr_a: 2. Unless they are the same entities, use keys: "
-        "instead of id_column, or prefix the ids.",
+        HELD.format(dataset="mx_fgr_b", held="mx_fgr_a: 2"),
     ]
-    assert "ya son entidades de otros conjuntos" in render(second.notes[1], "es")
-    third = [("2", "Iker"), ("3", "Noé"), ("9", "Leo")]
-    notes = ingest_mapping(store, _people(tmp_path, "mx_fgr_c", third), actor="loader").notes
-    assert "(dataset: shared ids): mx_fgr_a: 1, mx_fgr_b: 2." in render(notes[1], "en")
+    es = ingest_mapping(
+        store, _people(tmp_path, "mx_fgr_b", [("1", "Luis")]), actor="x", principal=FGR_LOADER
+    )
+    assert "ya son entidades de otros conjuntos" in render(es.notes[1], "es")
+    third = load("mx_fgr_c", [("2", "Iker"), ("3", "Noé"), ("9", "Leo")])
+    assert HELD.format(dataset="mx_fgr_c", held="mx_fgr_a: 1, mx_fgr_b: 2") in third
+    # without a principal (a library caller), nothing is looked up: the first note only
+    fourth = ingest_mapping(store, _people(tmp_path, "mx_fgr_d", [("1", "Eva")]), actor="x")
+    assert [render(n, "en") for n in fourth.notes] == [NUMBERED.format(dataset="mx_fgr_d")]
+
+
+def test_ids_held_by_a_dataset_the_loader_may_not_see_are_not_told(
+    store: Store, tmp_path: Path
+) -> None:
+    """Another agency's entities are merged all the same (ids are global), but the note
+    may only speak of what the loader may see: naming the hidden dataset, or counting its
+    ids, would tell the loader which of its ids another agency holds."""
+    hidden = _people(tmp_path, "us_atf_numeros", [("1", "Ana"), ("2", "Eva")])
+    text = hidden.read_text(encoding="utf-8").replace("agency: FGR", "agency: ATF")
+    hidden.write_text(
+        text.replace("country: MX", "country: US").replace(
+            "marking: AMBER", "marking: AMBER\n  releasable_to: [US]"
+        ),
+        encoding="utf-8",
+    )
+    ingest_mapping(store, hidden, actor="atf")
+    notes = ingest_mapping(
+        store,
+        _people(tmp_path, "mx_fgr_a", [("1", "Luis"), ("2", "Raúl")]),
+        actor=FGR_LOADER.name,
+        principal=FGR_LOADER,
+    ).notes
+    assert [render(n, "en") for n in notes] == [NUMBERED.format(dataset="mx_fgr_a")]
+    seen = View(
+        store,
+        Principal("atf-carga", "ATF", "US", frozenset({"ingest"})),
+        audit=False,
+        role="ingest",
+    )
+    assert seen.held_elsewhere(["1", "2", "3"], "mx_fgr_a") == {"us_atf_numeros": 2}
 
 
 def test_the_cli_prints_the_notes(tmp_path: Path) -> None:

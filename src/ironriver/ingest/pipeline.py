@@ -355,7 +355,7 @@ def _entity_notes(
       numbers): ids are global, so another dataset's record 1 would be the same entity.
 
     Returns the notes and the indexes of the entities of the second kind (the ingest looks
-    their ids up in the store: `_held_elsewhere`)."""
+    their ids up among what the loader may see: `_held_elsewhere`)."""
     entities = comp.query.entities
     pairs = comp.id_overlaps()
     columned = [i for i, e in enumerate(entities) if e.id_column is not None]
@@ -414,21 +414,27 @@ def _numbered(column: str) -> str:
     return f"regexp_full_match({column}, '[0-9]{{1,9}}')"
 
 
-def _held_elsewhere(store: Store, prep: _Prepared) -> list[Msg]:
+def _held_elsewhere(store: Store, prep: _Prepared, principal: Principal | None) -> list[Msg]:
     """For each entity of `prep.numbered`: a note when some of its ids are already entities
-    of another dataset in the store, which this ingest merges them with (one lookup by the
-    statements' key per chunk of ids: `Store.held_elsewhere`)."""
+    of another dataset that the loading principal may see, which this ingest merges them
+    with (`View.held_elsewhere`: only what the principal may see, so without a principal,
+    nothing)."""
+    if principal is None or not prep.numbered:
+        return []
+    from ironriver.policy.view import View
+
+    view = View(store, principal, audit=False, role="ingest")
     notes = []
     for i in prep.numbered:
         entity = prep.query.entities[i]
         ids = prep.con.execute(f"SELECT DISTINCT e{i} FROM cln WHERE e{i} IS NOT NULL ORDER BY 1")
-        held = store.held_elsewhere([str(r[0]) for r in ids.fetchall()], prep.mapping.name)
+        held = view.held_elsewhere([str(r[0]) for r in ids.fetchall()], prep.mapping.name)
         if not held:
             continue
         notes.append(
             msg(
                 "{dataset}: ids of entity mapping {entity} (column {column} of {file}) are "
-                "already entities of other datasets in the store, so these records are merged "
+                "already entities of other datasets you may see, so these records are merged "
                 "with them (dataset: shared ids): {held}. Unless they are the same entities, "
                 "use keys: instead of id_column, or prefix the ids.",
                 dataset=prep.mapping.name,
@@ -562,7 +568,7 @@ def ingest_mapping(
                     tally.add(prep, result)
                     try:
                         if skip_invalid or not report.rows:  # else nothing will be written
-                            result.notes.extend(_held_elsewhere(store, prep))
+                            result.notes.extend(_held_elsewhere(store, prep, principal))
                             _stage_query(prep, stage, ledgers, parts, result, batch_rows, progress)
                     finally:  # staged: free this file's data before the next
                         prep.con.close()

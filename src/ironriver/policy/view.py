@@ -29,6 +29,7 @@ from sqlalchemy import (
     Select,
     Text,
     and_,
+    bindparam,
     cast,
     func,
     or_,
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
 # ids an audited read of several entities names in its event's target (the column `audit
 # log` shows and filters on); its detail lists them all
 _TARGET_IDS = 10
+_ID_CHUNK = 5_000  # entity ids per IN (...) lookup: below SQLite's and PostgreSQL's bounds
 
 _DATASET = Dataset({"name": "ironriver", "title": "ironriver view"})
 # the statement columns an entity is assembled from, in the order `View._stmt` unpacks them
@@ -634,6 +636,27 @@ class View(SearchMixin):
                 break
             found |= frontier
         return found
+
+    def held_elsewhere(self, entity_ids: Sequence[str], dataset: str) -> dict[str, int]:
+        """How many of `entity_ids` (distinct) each dataset other than `dataset` holds
+        visible statements about: the entities an ingest of `dataset` with these ids would
+        merge with, as far as the principal may know (another agency's hidden entities are
+        merged all the same, but telling the loader of them would tell what it may not
+        see). Read by the statements' key (entity_id first), in chunks; not audited (a
+        count, asked by the ingest, which is)."""
+        held: Counter[str] = Counter()
+        query = (
+            select(statements.c.dataset_id, func.count(statements.c.entity_id.distinct()))
+            .where(statements.c.entity_id.in_(bindparam("ids", expanding=True)), self._visible())
+            .group_by(statements.c.dataset_id)
+        )
+        with self.store.engine.connect() as conn:
+            for start in range(0, len(entity_ids), _ID_CHUNK):
+                chunk = list(entity_ids[start : start + _ID_CHUNK])
+                for dataset_id, n in conn.execute(query, {"ids": chunk}):
+                    held[self._dataset_name(int(dataset_id))] += int(n)
+        held.pop(dataset, None)
+        return dict(held)
 
     # -- aggregates ----------------------------------------------------------------------
     def counts(self) -> Counts:

@@ -74,7 +74,6 @@ from ironriver.store.tables import (
 REQUIRED_COLUMNS = ("id", "entity_id", "schema", "prop", "value")
 OPTIONAL_COLUMNS = ("lang", "original_value", "origin", "first_seen", "last_seen", "source_ref")
 BATCH_ROWS = 200_000
-_ID_CHUNK = 5_000  # entity ids per IN (...) lookup: below SQLite's and PostgreSQL's bounds
 log = get_logger(__name__)
 
 
@@ -185,27 +184,6 @@ class Store:
         with self.engine.connect() as conn:
             rows = conn.execute(select(datasets).order_by(datasets.c.name)).all()
         return [(int(r.id), _dataset_info(r)) for r in rows]
-
-    def held_elsewhere(self, entity_ids: list[str], dataset: str) -> dict[str, int]:
-        """How many of `entity_ids` (distinct) each dataset other than `dataset` holds
-        statements about (not retracted): an ingest's ids that would merge with another
-        dataset's entities. Read by the statements' key (entity_id first), in chunks."""
-        held: Counter[str] = Counter()
-        query = (
-            select(datasets.c.name, func.count(statements.c.entity_id.distinct()))
-            .join_from(statements, datasets, statements.c.dataset_id == datasets.c.id)
-            .where(
-                statements.c.entity_id.in_(bindparam("ids", expanding=True)),
-                datasets.c.name != dataset,
-                statements.c.retracted.is_(False),
-            )
-            .group_by(datasets.c.name)
-        )
-        with self.engine.connect() as conn:
-            for start in range(0, len(entity_ids), _ID_CHUNK):
-                chunk = entity_ids[start : start + _ID_CHUNK]
-                held.update({str(n): int(c) for n, c in conn.execute(query, {"ids": chunk})})
-        return dict(held)
 
     def labels(self) -> list[LabelRow]:
         with self.engine.connect() as conn:
