@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from contextvars import ContextVar
@@ -197,17 +198,57 @@ def app_context(ctx: click.Context) -> AppContext:
     return app
 
 
+# Characters a table cell shows as an escape (`\n`, `\u202e`) rather than writes: line
+# breaks and other controls would break the table's lines, and bidirectional overrides and
+# isolates would make a value read otherwise than its text (an alias reversed on screen, but
+# not for search or matching). JSON output keeps values as they are.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def cell_text(value: Any) -> str:
+    """`value` as one line of a table cell: controls and bidirectional overrides escaped."""
+    text = str(value)
+    if text.isprintable() and not _BIDI_CONTROLS.intersection(text):
+        return text
+    out = []
+    for ch in text:
+        if ch in _BIDI_CONTROLS or unicodedata.category(ch) == "Cc":
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def display_width(text: str) -> int:
+    """Columns `text` takes in a terminal: wide (CJK, full-width) characters two, combining
+    marks and zero-width format characters none, the rest one."""
+    if text.isascii():
+        return len(text)
+    width = 0
+    for ch in text:
+        if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return width
+
+
 def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:
-    """Print a plain aligned table."""
-    text_rows = [[str(c) for c in row] for row in rows]
-    widths = [len(h) for h in headers]
+    """Print a plain aligned table (cells as `cell_text`, aligned by `display_width`)."""
+    text_rows = [[cell_text(c) for c in row] for row in rows]
+    widths = [display_width(h) for h in headers]
     for row in text_rows:
         for i, cell in enumerate(row):
-            widths[i] = max(widths[i], len(cell))
-    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+            widths[i] = max(widths[i], display_width(cell))
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            c + " " * (w - display_width(c)) for c, w in zip(cells, widths, strict=True)
+        )
+
+    click.echo(line(headers))
     click.echo("  ".join("-" * w for w in widths))
     for row in text_rows:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+        click.echo(line(row))
 
 
 def undecodable_argument(ctx: click.Context, args: Sequence[str]) -> ConfigError | None:
