@@ -40,3 +40,28 @@ def test_unjustified_bulk_reads_are_refused_unlogged(sqlite_store: Store) -> Non
         with pytest.raises(AccessDenied, match="must say why"):
             refused()
     assert _reads(sqlite_store) == []
+
+
+def test_a_search_is_not_refused_for_a_sensitive_hit_its_schema_filter_drops(
+    sqlite_store: Store,
+) -> None:
+    """An unjustified search refuses AMBER+STRICT hits it would show; a hit the `schema`
+    filter drops is not shown, so it must not refuse the search (a search for Firearms
+    without a reason was refused for an AMBER+STRICT Person named like the gun)."""
+    from ironriver.policy import Marking
+    from ironriver.store import DatasetInfo
+    from samples import MX, table
+
+    strict = DatasetInfo("mx_fgr_reservado", "FGR", "MX", Marking.AMBER_STRICT, frozenset())
+    with sqlite_store.writer() as w:
+        w.ensure_dataset(strict)
+        w.ensure_dataset(MX)
+        person = [("p9", "Individual", "name", "Glock Ramírez")]
+        w.add_statements(table(strict.name, person), strict.name, strict.label)
+        gun = [("g9", "Firearm", "name", "Glock 19")]
+        w.add_statements(table(MX.name, gun), MX.name, MX.label)
+    plain = View(sqlite_store, FGR)  # FGR sees its own AMBER+STRICT data; no reason given
+    with pytest.raises(AccessDenied, match="must say why"):
+        plain.search("glock")  # the Person would be shown
+    assert [h.entity_id for h in plain.search("glock", schema="Firearm")] == ["g9"]
+    assert plain.search("ramirez", schema="Firearm") == []

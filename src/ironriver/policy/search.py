@@ -40,6 +40,7 @@ from ironriver.store.ids import (
 from ironriver.store.tables import statement_keys, statements
 
 if TYPE_CHECKING:
+    from followthemoney.schema import Schema
     from followthemoney.statement.entity import StatementEntity
 
     from ironriver.store import Store
@@ -85,7 +86,7 @@ class SearchMixin:
         def _visible(self) -> ColumnElement[bool]: ...
         def _entity_rows(self, entity_id: str) -> Select[Any]: ...
         def _assemble(
-            self, rows: Iterable[Sequence[Any]], named: bool = True
+            self, rows: Iterable[Sequence[Any]], named: bool = True, wanted: Schema | None = None
         ) -> StatementEntity | None: ...
         def _log(self, action: str, target: str, detail: dict[str, Any] | None = None) -> None: ...
 
@@ -131,10 +132,8 @@ class SearchMixin:
                         continue
                     seen.add(entity_id)
                     rows = conn.execute(self._entity_rows(entity_id)).all()
-                    entity = self._assemble(rows, named=False)
+                    entity = self._assemble(rows, named=False, wanted=wanted)
                     if entity is None:
-                        continue
-                    if wanted is not None and not entity.schema.is_a(wanted):
                         continue
                     matched = self._least_match(rows, tokens) or value
                     hits.append(SearchHit(entity_id, entity.schema.name, entity.caption, matched))
@@ -257,10 +256,8 @@ class SearchMixin:
         with self.store.engine.connect() as conn:
             for row in conn.execute(query):
                 rows = conn.execute(self._entity_rows(row.entity_id)).all()
-                entity = self._assemble(rows, named=False)
+                entity = self._assemble(rows, named=False, wanted=wanted)
                 if entity is None:
-                    continue
-                if wanted is not None and not entity.schema.is_a(wanted):
                     continue
                 hits.append(
                     SearchHit(row.entity_id, entity.schema.name, entity.caption, row.matched)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from followthemoney.dataset import Dataset
 from followthemoney.exc import InvalidData
+from followthemoney.schema import Schema
 from followthemoney.statement import Statement
 from followthemoney.statement.entity import StatementEntity
 from followthemoney.types import registry
@@ -367,14 +368,21 @@ class View(SearchMixin):
         )
 
     def _assemble(
-        self, rows: Iterable[Sequence[Any]], named: bool = True
+        self, rows: Iterable[Sequence[Any]], named: bool = True, wanted: Schema | None = None
     ) -> StatementEntity | None:
-        """The entity of `rows`; `named`: the reader named its id (see `_justify`)."""
+        """The entity of `rows`; `named`: the reader named its id (see `_justify`). With
+        `wanted`, None for an entity not of that schema (or a descendant), before any
+        refusal: a search for Firearms without a reason was refused for an AMBER+STRICT
+        Person it would not have shown."""
         rows = list(rows)
         if not rows:
             return None
-        self._justify((r[10] for r in rows), rows[0][0] if named else None)
         stmts = [self._stmt(r) for r in rows]
+        if wanted is not None:
+            schema = get_model().get(entity_schema(frozenset(s.schema for s in stmts)))
+            if schema is None or not schema.is_a(wanted):
+                return None
+        self._justify((r[10] for r in rows), rows[0][0] if named else None)
         try:
             return StatementEntity.from_statements(_DATASET, stmts)
         except InvalidData:
