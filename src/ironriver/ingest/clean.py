@@ -14,7 +14,7 @@ Cleaning runs in two steps, as in FtM:
 |------|------------------|--------------------------------------------------------------|
 | string, text, number, html, identifier without format | the sanitized text itself | — |
 | name | strip surrounding quotes, squash spaces (any script) | values holding tabs, NBSP, Unicode spaces or zero-width marks |
-| date with `format` | `strptime` → ISO prefix at the format's precision | what DuckDB does not read (Python's strptime also reads '1/ 5/2023', '5012023' as %d%m%Y); non-ASCII values; years before 1000 (DuckDB's %Y also reads 1-3 digits); formats with directives other than %Y %m %d %H %M %S (e.g. %y, %b) |
+| date with `format` | `strptime` → ISO prefix at the format's precision | what DuckDB does not read (Python's strptime also reads '1/ 5/2023', '5012023' as %d%m%Y); non-ASCII values; years before 1000 (DuckDB's %Y also reads 1-3 digits); formats with directives other than %Y %m %d %H %M %S (e.g. %y, %b); a %y format with the mapping's `two_digit_years_from` is read by Python's strptime, its year then moved into that window (`two_digit_year`) |
 | date without format | `YYYY`, `YYYY-MM`, `YYYY-MM-DD`, validated by casting | anything else (prefixdate's parser), and what does not cast ('1975-03-00' → '1975-03') |
 | entity | FtM's id pattern, at most `MAX_ID_LENGTH` (FtM's 200) characters (the self-reference check is the caller's) | — |
 | country, phone, email, url, gender, language, address, identifier with format, ... | — | always (FtM's lookups, e.g. country names → codes, cannot be SQL) |
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -38,7 +39,7 @@ import pyarrow.compute as pc
 from followthemoney.types import registry
 from followthemoney.types.common import PropertyType
 from followthemoney.util import sanitize_text
-from prefixdate import Precision
+from prefixdate import DatePrefix, Precision
 from prefixdate.formats import format_precision
 
 from ironriver.sqltext import ident, literal
@@ -76,6 +77,46 @@ def fast_date_format(fmt: str) -> bool:
 
 _DIRECTIVE_SPLIT = re.compile(r"(%.)")  # a format's directives and literal text, in order
 _YEAR_1000 = "TIMESTAMP '1000-01-01'"
+
+
+def has_two_digit_year(fmt: str | None) -> bool:
+    """Whether a date format reads a two-digit year (`%y`; not a literal `%%y`)."""
+    return fmt is not None and "%y" in _DIRECTIVE_SPLIT.split(fmt)
+
+
+def window_year(year: int, start: int) -> int:
+    """`year`, read from two digits, moved into the hundred years from `start` on: with
+    1930, 2055 (strptime's reading of '55') is 1955 and 2024 stays 2024."""
+    return start + (year - start) % 100
+
+
+def two_digit_year(text: str, fmt: str, start: int) -> str | None:
+    """FtM's `clean_text` of a date `text` in the `%y` format `fmt` (Python's strptime, an ISO
+    prefix at the format's precision), with the two-digit year read in the hundred years from
+    `start` on rather than in strptime's fixed 1969-2068; None when it does not read, or
+    names a day that year lacks (29 February of 1900)."""
+    try:
+        parsed = datetime.strptime(text, fmt)
+        parsed = parsed.replace(year=window_year(parsed.year, start))
+    except (ValueError, TypeError):
+        return None
+    out: str | None = DatePrefix(parsed, precision=format_precision(fmt)).text
+    return out
+
+
+def two_digit_year_sql(parsed: str, start: int) -> str:
+    """SQL: the timestamp `parsed` (DuckDB's strptime of a `%y` format, which reads 00-68 as
+    2000-2068 and 69-99 as 1969-1999, as Python's does) with its year in the hundred years
+    from `start` on; NULL for a 29 February that year lacks (adding years would make it the
+    28th)."""
+    year = f"year({parsed})"
+    shift = f"((({year} - {start}) % 100 + 100) % 100 + {start} - {year})"
+    new = f"({year} + {shift})"
+    leap = f"(({new} % 4 = 0 AND {new} % 100 <> 0) OR {new} % 400 = 0)"
+    return (
+        f"(CASE WHEN month({parsed}) = 2 AND day({parsed}) = 29 AND NOT {leap} THEN NULL "
+        f"ELSE {parsed} + to_years(CAST({shift} AS INTEGER)) END)"
+    )
 
 
 def four_digit_year(parsed: str, text: str, fmt: str) -> str:
@@ -164,16 +205,22 @@ class Cleaner:
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
-        self._udfs: dict[tuple[str | None, str | None, bool], str] = {}
+        self._udfs: dict[tuple[str | None, str | None, bool, int | None], str] = {}
         self._maps = 0
 
-    def _udf(self, type_name: str | None, fmt: str | None = None, fuzzy: bool = False) -> str:
-        key = (type_name, fmt, fuzzy)
+    def _udf(
+        self,
+        type_name: str | None,
+        fmt: str | None = None,
+        fuzzy: bool = False,
+        years_from: int | None = None,
+    ) -> str:
+        key = (type_name, fmt, fuzzy, years_from)
         if key not in self._udfs:
             name = f"ir_clean_{len(self._udfs)}"
             self.con.create_function(  # type: ignore[call-overload]  # stub lacks str enums
                 name,
-                _vector_cleaner(_python_cleaner(type_name, fmt, fuzzy)),
+                _vector_cleaner(_python_cleaner(type_name, fmt, fuzzy, years_from)),
                 [duckdb.sqltype("VARCHAR")],
                 duckdb.sqltype("VARCHAR"),
                 type="arrow",
@@ -247,9 +294,20 @@ class Cleaner:
             for col, values in zip(columns, row, strict=True)
         }
 
-    def value(self, text: str, type_name: str, fmt: str | None = None, fuzzy: bool = False) -> str:
-        """FtM `type.clean_text(text, format=fmt, fuzzy=fuzzy)` of sanitized `text`, as SQL."""
-        slow = f"{self._udf(type_name, fmt, fuzzy)}({text})"
+    def value(
+        self,
+        text: str,
+        type_name: str,
+        fmt: str | None = None,
+        fuzzy: bool = False,
+        years_from: int | None = None,
+    ) -> str:
+        """FtM `type.clean_text(text, format=fmt, fuzzy=fuzzy)` of sanitized `text`, as SQL.
+        `years_from`: a `%y` date format's two-digit years are read in the hundred years from
+        it on (the mapping's `two_digit_years_from`; without it, strptime's 1969-2068)."""
+        if type_name != "date" or not has_two_digit_year(fmt):
+            years_from = None
+        slow = f"{self._udf(type_name, fmt, fuzzy, years_from)}({text})"
         if (type_name == "identifier" and fmt is None) or (
             fmt is None and type_name != "name" and _passthrough(type_name)
         ):
@@ -342,20 +400,38 @@ def english_months_sql(text: str) -> str:
 
 
 def _python_cleaner(
-    type_name: str | None, fmt: str | None, fuzzy: bool
+    type_name: str | None, fmt: str | None, fuzzy: bool, years_from: int | None = None
 ) -> Callable[[str], str | None]:
     if type_name is None:
         return sanitize_text
     ptype = registry.get(type_name)
     spanish = type_name == "date" and names_months(fmt)
 
-    def clean(value: str) -> str | None:
+    def parse(value: str) -> str | None:
+        if years_from is not None and fmt is not None:  # (a date, `Cleaner.value`)
+            return two_digit_year(value, fmt, years_from)
         out: str | None = ptype.clean_text(value, fuzzy=fuzzy, format=fmt, proxy=None)
+        return out
+
+    def clean(value: str) -> str | None:
+        out = parse(value)
         if out is None and spanish:  # FtM reads English month names only
-            out = ptype.clean_text(english_months(value), fuzzy=fuzzy, format=fmt, proxy=None)
+            out = parse(english_months(value))
         return out
 
     return clean
+
+
+def clean_literal(
+    type_name: str, value: str, fmt: str | None, fuzzy: bool, years_from: int | None
+) -> str | None:
+    """FtM's `clean_text` of a mapping's literal (not sanitized, as FtM cleans literals),
+    with a `%y` date's years in the window from `years_from` (see `Cleaner.value`)."""
+    if type_name == "date" and fmt is not None and years_from is not None:
+        if has_two_digit_year(fmt):
+            return two_digit_year(value, fmt, years_from)
+    out: str | None = registry.get(type_name).clean_text(value, fuzzy=fuzzy, format=fmt, proxy=None)
+    return out
 
 
 def _vector_cleaner(clean: Callable[[str], str | None]) -> Callable[[Any], pa.Array]:

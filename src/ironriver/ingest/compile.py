@@ -23,7 +23,15 @@ from followthemoney.exc import InvalidData
 from followthemoney.util import sanitize_text
 
 from ironriver.i18n import t
-from ironriver.ingest.clean import Cleaner, english_months_sql, four_digit_year, names_months
+from ironriver.ingest.clean import (
+    Cleaner,
+    clean_literal,
+    english_months_sql,
+    four_digit_year,
+    has_two_digit_year,
+    names_months,
+    two_digit_year_sql,
+)
 from ironriver.ingest.mapping import (
     EntitySpec,
     LedgerColumn,
@@ -152,7 +160,7 @@ class EntityCompiler:
                 self.slots[i].append(Slot(name, name, label, prop, split=prop.split))
                 continue
             self.columns.append(
-                f"{clean.value(raw, prop.type_name, prop.format, prop.fuzzy)} AS {name}"
+                f"{clean.value(raw, prop.type_name, prop.format, prop.fuzzy, prop.two_digit_years_from)} AS {name}"
             )
             self.slots[i].append(Slot(name, raw, label, prop))
             place = f"{self.query.entities[i].name}.{prop.name}"
@@ -254,8 +262,9 @@ class EntityCompiler:
         if slot.constant:
             return f"SELECT _row, {out}, {slot.column} AS value, NULL AS original_value FROM cln WHERE {cond}"
         if slot.split is not None:
+            p = slot.prop
             value = self.cleaner.value(
-                "part", slot.prop.type_name, slot.prop.format, slot.prop.fuzzy
+                "part", p.type_name, p.format, p.fuzzy, p.two_digit_years_from
             )
             inner = (
                 f"SELECT _row, {out}, unnest(string_split({slot.column}, {literal(slot.split)})) AS part "
@@ -423,12 +432,7 @@ def missing_reason(place: str) -> str:
 
 def _clean_literal(prop: PropertySpec, value: str) -> str | None:
     """FtM cleans literals with `clean_text` directly (no sanitising)."""
-    from followthemoney.types import registry
-
-    out: str | None = registry.get(prop.type_name).clean_text(
-        value, fuzzy=prop.fuzzy, format=prop.format, proxy=None
-    )
-    return out
+    return clean_literal(prop.type_name, value, prop.format, prop.fuzzy, prop.two_digit_years_from)
 
 
 def filter_condition(query: QuerySpec, scol: dict[str, str]) -> str:
@@ -472,6 +476,8 @@ def ledger_value_sql(col: LedgerColumn, text: str) -> str:
         text = english_months_sql(text)
     if col.format:
         parsed = four_digit_year(f"try_strptime({text}, {literal(col.format)})", text, col.format)
+        if col.two_digit_years_from is not None and has_two_digit_year(col.format):
+            parsed = two_digit_year_sql(parsed, col.two_digit_years_from)
         return f"CAST({parsed} AS DATE)" if col.type == "date" else parsed
     if col.type == "date":
         return f"CASE WHEN {_iso(text)} THEN try_cast({text} AS DATE) END"

@@ -25,6 +25,7 @@ from normality import stringify
 from ironriver import yamltext
 from ironriver.errors import SAVE_AS_UTF8, ConfigError, IngestError, bad_byte, os_problem
 from ironriver.i18n import Msg, msg
+from ironriver.ingest.clean import has_two_digit_year
 from ironriver.model import get_model
 from ironriver.policy.markings import (
     AccessLabel,
@@ -56,6 +57,8 @@ class PropertySpec:
     format: str | None = None
     fuzzy: bool = False
     required: bool = False
+    # the first of the hundred years a `%y` date format's two-digit years are read in
+    two_digit_years_from: int | None = None
 
     @property
     def refs(self) -> tuple[str, ...]:
@@ -92,6 +95,7 @@ class LedgerColumn:
     type: LedgerType = "string"
     format: str | None = None
     required: bool = False
+    two_digit_years_from: int | None = None  # see PropertySpec
 
 
 @dataclass(frozen=True)
@@ -197,10 +201,10 @@ _QUERY_KEYS = frozenset(
 _ENTITY_KEYS = frozenset({"schema", "key", "keys", "key_literal", "id_column", "properties"})
 _PROPERTY_KEYS = frozenset(
     {"column", "columns", "literal", "literals", "template", "entity"}
-    | {"join", "split", "format", "fuzzy", "required"}
+    | {"join", "split", "format", "fuzzy", "required", "two_digit_years_from"}
 )
 _LEDGER_KEYS = frozenset({"name", "columns", "key"})
-_LEDGER_COLUMN_KEYS = frozenset({"column", "type", "format", "required"})
+_LEDGER_COLUMN_KEYS = frozenset({"column", "type", "format", "required", "two_digit_years_from"})
 
 
 def _known_keys(where: Where, data: dict[Any, Any], known: frozenset[str]) -> None:
@@ -259,6 +263,57 @@ def _flag(where: Where, data: dict[str, Any], key: str) -> bool:
             where,
             msg("{key} must be true or false, not {value!r}.", key=key, value=value),
             msg("Write {example}.", example=f"{key}: true"),
+        )
+    return value
+
+
+YEARS_KEY = "two_digit_years_from"
+_YEARS_EXAMPLE = 1930  # a birth date's window: 1930-2029
+
+
+def _years_from(where: Where, data: dict[str, Any], fmt: str | None, is_date: bool) -> int | None:
+    """`two_digit_years_from`: the first of the hundred years a `%y` format's two-digit years
+    are read in (1930: '55' is 1955, '24' is 2024). A `%y` date format must give it: strptime
+    (and `ftm map`) read 00-68 as 2000-2068, so a birth date '12/03/55' would be stored as
+    2055, silently. A window relative to today would move values (and ids) from one year's
+    ingest of a file to the next's; a stated one does not."""
+    value = data.get(YEARS_KEY)
+    two_digit = is_date and has_two_digit_year(fmt)
+    if value is None:
+        if two_digit:
+            raise _fail(
+                where,
+                msg(
+                    "the date format {format} has a two-digit year (%y), which Python's "
+                    "strptime reads as 2000-2068 for 00-68 and 1969-1999 for 69-99: a date of "
+                    "birth written 55 would be stored as 2055.",
+                    format=repr(fmt),
+                ),
+                msg(
+                    "Say which hundred years the two-digit years fall in, e.g. {example} "
+                    "(00-29 read as 2000-2029, 30-99 as 1930-1999: dates of birth); a later "
+                    "year for recent events.",
+                    example=f"{YEARS_KEY}: {_YEARS_EXAMPLE}",
+                ),
+            )
+        return None
+    if not two_digit:
+        raise _fail(
+            where,
+            msg(
+                "{key} is only for a date whose format reads a two-digit year (%y).", key=YEARS_KEY
+            ),
+            msg("Remove it, or give the format with %y (e.g. {example}).", example="'%d/%m/%y'"),
+        )
+    if isinstance(value, bool) or not isinstance(value, int) or not 1000 <= value <= 2900:
+        raise _fail(
+            where,
+            msg(
+                "{key} must be a year (from 1000 to 2900), not {value!r}.",
+                key=YEARS_KEY,
+                value=value,
+            ),
+            msg("Write {example}.", example=f"{YEARS_KEY}: {_YEARS_EXAMPLE}"),
         )
     return value
 
@@ -499,6 +554,7 @@ def _property(where: Where, schema: Any, name: str, data: Any) -> PropertySpec:
                 msg("{key} must be text, not {value!r}.", key=key, value=data[key]),
                 msg("Write {example}.", example=f"{key}: ';'"),
             )
+    fmt = str(data["format"]) if data.get("format") else prop.format
     spec = PropertySpec(
         name=name,
         type_name=str(prop.type.name),
@@ -509,9 +565,10 @@ def _property(where: Where, schema: Any, name: str, data: Any) -> PropertySpec:
         join=str(data["join"]) if data.get("join") is not None else None,
         split=str(data["split"]) if data.get("split") is not None else None,
         # the model's own format (iban, bic, lei, ...) unless the mapping gives one, as FtM
-        format=str(data["format"]) if data.get("format") else prop.format,
+        format=fmt,
         fuzzy=_flag(here, data, "fuzzy"),
         required=_flag(here, data, "required"),
+        two_digit_years_from=_years_from(here, data, fmt, prop.type.name == "date"),
     )
     if not (spec.columns or spec.literals or spec.template is not None or spec.entity):
         raise _fail(
@@ -715,13 +772,16 @@ def _ledger(where: Where, data: Any) -> LedgerSpec:
                 msg("ledger column {name!r} has unknown type {type!r}.", name=out, type=typ),
                 msg("Use one of: {types}.", types=", ".join(LEDGER_TYPES)),
             )
+        fmt = str(spec["format"]) if spec.get("format") else None
+        here = msg("{where}, ledger column {name!r}", where=where, name=out)
         cols.append(
             LedgerColumn(
                 name=out,
                 column=str(spec.get("column") or out),
                 type=typ,  # type: ignore[arg-type]  # checked against LEDGER_TYPES above
-                format=str(spec["format"]) if spec.get("format") else None,
+                format=fmt,
                 required=_flag(where, spec, "required"),
+                two_digit_years_from=_years_from(here, spec, fmt, typ in ("date", "timestamp")),
             )
         )
     raw_key = data.get("key") or []

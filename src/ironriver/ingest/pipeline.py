@@ -888,7 +888,12 @@ def _ledger_identity(spec: LedgerSpec) -> str:
     not its default, so that parts written before keep their names."""
     columns = ", ".join(
         f"LedgerColumn(name={c.name!r}, column={c.column!r}, type={c.type!r}, "
-        f"format={c.format!r}, required={c.required!r})"
+        f"format={c.format!r}, required={c.required!r}"
+        + (
+            f", two_digit_years_from={c.two_digit_years_from!r})"
+            if c.two_digit_years_from is not None
+            else ")"
+        )
         for c in spec.columns
     )
     if len(spec.columns) == 1:
