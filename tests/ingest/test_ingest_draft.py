@@ -132,6 +132,24 @@ def test_a_draft_of_json_lines_reads_the_top_level_keys(tmp_path: Path) -> None:
     }
 
 
+def test_a_draft_of_json_lines_leaves_out_a_key_holding_lists_in_some_records(
+    tmp_path: Path,
+) -> None:
+    """Ingest refuses a JSON list where one value is meant, a ledger column among them: a
+    key holding one in any sampled record is left out of the draft's ledger, which then
+    ingests every record."""
+    path = tmp_path / "cruces.jsonl"
+    records = [
+        {"plate": "ABC1234", "aliases": "Beto"},
+        {"plate": "XYZ9876", "aliases": ["Pepe", "Pepito"]},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    draft = draft_file(path, country="MX")
+    assert [c.name for c in draft.columns] == ["plate"]
+    rows = _ingest_draft(tmp_path, render_yaml(draft, agency="FGR", country="MX"), tmp_path)
+    assert [r["plate"] for r in rows] == ["ABC1234", "XYZ9876"]
+
+
 def test_the_draft_command_speaks_the_readers_language_and_never_replaces_a_file(
     tmp_path: Path,
 ) -> None:

@@ -150,6 +150,20 @@ def sanitized_name(column: str) -> str:
     return SANITIZED_PREFIX + column
 
 
+JSON_KIND_PREFIX = "__json__:"  # column saying which records hold a JSON list or object
+LIST_SEP = "\x1f"
+"""Between the values of a JSON Lines list in its sanitized column: FtM's `sanitize_text`
+removes control characters, so no sanitized value holds it."""
+
+
+def json_kind_name(column: str) -> str:
+    """The name of the column saying, per record, whether a JSON Lines file's `column` holds
+    a list of values ('list', its sanitized column then holds them sanitized, joined by
+    `LIST_SEP`) or an object or a list holding objects or lists ('nested', no value); NULL
+    for a plain value. Present only for a column that holds either in some record."""
+    return JSON_KIND_PREFIX + column
+
+
 # Scalars for the kernels, built from buffers: converting Python values (`pa.scalar("")`, or
 # a bare "" passed to a kernel) makes pyarrow import pandas on first use, 0.2 s.
 _EMPTY = pa.Array.from_buffers(pa.string(), 1, [None, pa.py_buffer(bytes(8)), pa.py_buffer(b"")])[0]

@@ -24,11 +24,13 @@ from followthemoney.util import sanitize_text
 
 from ironriver.i18n import t
 from ironriver.ingest.clean import (
+    LIST_SEP,
     Cleaner,
     clean_literal,
     english_months_sql,
     four_digit_year,
     has_two_digit_year,
+    json_kind_name,
     names_months,
     two_digit_year_sql,
 )
@@ -75,16 +77,26 @@ class Slot:
     prop: PropertySpec
     constant: bool = False
     split: str | None = None  # split the raw text, clean each part (FtM's `split`)
+    # a JSON Lines list's values: `column` holds them cleaned (a list), `raw` their text
+    # joined by LIST_SEP
+    listed: bool = False
 
 
 class EntityCompiler:
     """SQL for the entities of one query."""
 
     def __init__(
-        self, query: QuerySpec, dataset: str, cleaner: Cleaner, scol: dict[str, str]
+        self,
+        query: QuerySpec,
+        dataset: str,
+        cleaner: Cleaner,
+        scol: dict[str, str],
+        listed: frozenset[str] = frozenset(),
     ) -> None:
         self.query = query
         self.scol = scol  # source column -> its sanitized column in `san`
+        # the columns holding a JSON list (or object) in some record (`clean.json_kind_name`)
+        self.listed = listed
         self.dataset = dataset
         self.cleaner = cleaner
         self.index = {e.name: i for i, e in enumerate(query.entities)}
@@ -129,6 +141,7 @@ class EntityCompiler:
     def _add_slots(self, i: int, j: int, prop: PropertySpec) -> None:
         clean = self.cleaner
         raws: list[tuple[str, str]] = []
+        listed_splits: set[int] = set()  # the raws split on LIST_SEP (a JSON list's column)
         if prop.template is not None:
             expr = literal(sanitize_text(prop.template) or "")
             for ref in prop.refs:
@@ -152,12 +165,23 @@ class EntityCompiler:
                         )
                 else:
                     raws.append((literal(lit), shown))
-            raws.extend((self._key(c), c) for c in prop.columns)
+            for n, c in enumerate(prop.columns):
+                if c not in self.listed:
+                    raws.append((self._key(c), c))
+                elif prop.split is not None:  # a list's values split further: on either
+                    sep = literal(LIST_SEP)
+                    raws.append((f"replace({self._key(c)}, {literal(prop.split)}, {sep})", c))
+                    listed_splits.add(len(raws) - 1)
+                else:  # its plain values as any column's; its lists apart
+                    kind = ident(json_kind_name(c))
+                    raws.append((f"(CASE WHEN {kind} IS NULL THEN {self._key(c)} END)", c))
+                    self._add_list_slot(i, j, n, prop, c)
         for k, (raw, label) in enumerate(raws):
             name = f"v{i}_{j}_{k}"
             if prop.split is not None:
+                split = LIST_SEP if k in listed_splits else prop.split
                 self.columns.append(f"{raw} AS {name}")
-                self.slots[i].append(Slot(name, name, label, prop, split=prop.split))
+                self.slots[i].append(Slot(name, name, label, prop, split=split))
                 continue
             self.columns.append(
                 f"{clean.value(raw, prop.type_name, prop.format, prop.fuzzy, prop.two_digit_years_from)} AS {name}"
@@ -180,6 +204,30 @@ class EntityCompiler:
                     date_format=prop.format if prop.type_name == "date" else None,
                 )
             )
+
+    def _add_list_slot(self, i: int, j: int, n: int, prop: PropertySpec, column: str) -> None:
+        """A slot for the records whose `column` holds a JSON list: one value per element,
+        each cleaned as a value of the column would be; the record is rejected when one
+        does not clean (as for a plain value)."""
+        name = f"v{i}_{j}_list{n}"
+        raw = f"(CASE WHEN {ident(json_kind_name(column))} = 'list' THEN {self._key(column)} END)"
+        value = self.cleaner.value(
+            "x", prop.type_name, prop.format, prop.fuzzy, prop.two_digit_years_from
+        )
+        self.columns.append(
+            f"list_transform(string_split({raw}, {literal(LIST_SEP)}), lambda x: {value}) AS {name}"
+        )
+        self.slots[i].append(Slot(name, raw, column, prop, listed=True))
+        place = f"{self.query.entities[i].name}.{prop.name}"
+        self.checks.append(
+            Check(
+                condition=f"e{i} IS NOT NULL AND list_count({name}) < len({name})",
+                column=column,
+                value=ident(column),  # the list as the file writes it
+                reason=invalid_reason(prop.type_name, prop.format, place),
+                date_format=prop.format if prop.type_name == "date" else None,
+            )
+        )
 
     def _add_same_id_checks(self) -> None:
         """A record where two entities of schemata that cannot merge (Person and Ownership)
@@ -261,6 +309,18 @@ class EntityCompiler:
         out = f"{entity_sql} AS entity_id, {literal(schema)} AS schema, {literal(prop)} AS prop"
         if slot.constant:
             return f"SELECT _row, {out}, {slot.column} AS value, NULL AS original_value FROM cln WHERE {cond}"
+        if slot.listed:
+            sep = literal(LIST_SEP)
+            inner = (
+                f"SELECT _row, {out}, unnest({slot.column}) AS value, "
+                f"unnest(string_split({slot.raw}, {sep})) AS part "
+                f"FROM cln WHERE {cond} AND {slot.column} IS NOT NULL"
+            )
+            return (
+                "SELECT _row, entity_id, schema, prop, value, "
+                f"CASE WHEN part <> value THEN part END AS original_value FROM ({inner}) "
+                "WHERE value IS NOT NULL"
+            )
         if slot.split is not None:
             p = slot.prop
             value = self.cleaner.value(
@@ -345,7 +405,7 @@ class EntityCompiler:
         one SELECT per property, no `split`, and no other entity mapping of the query that
         could make the same ids."""
         props = [p for j, p, _ in self.statement_selects() if j == i]
-        if len(props) != len(set(props)) or any(s.split for s in self.slots[i]):
+        if len(props) != len(set(props)) or any(s.split or s.listed for s in self.slots[i]):
             return False
         sig = id_signature(self.query.entities[i])
         others = [id_signature(e) for j, e in enumerate(self.query.entities) if j != i]
@@ -433,6 +493,59 @@ def missing_reason(place: str) -> str:
 def _clean_literal(prop: PropertySpec, value: str) -> str | None:
     """FtM cleans literals with `clean_text` directly (no sanitising)."""
     return clean_literal(prop.type_name, value, prop.format, prop.fuzzy, prop.two_digit_years_from)
+
+
+def json_value_checks(query: QuerySpec, listed: frozenset[str], where: str) -> list[Check]:
+    """Checks over `san` for the JSON Lines columns of `listed` (holding a list or an object
+    in some record, `clean.json_kind_name`): an object, or a list holding objects or lists,
+    is no value anywhere; a list of values is one value per element for a property's
+    `column`, and refused where one value is meant: a key or `id_column` (an id made from a
+    list is ambiguous), a `join` or `template`, a ledger column, a filter. A filter column is
+    checked in every record, as the filter cannot tell whether to keep it; the others in the
+    records the filters keep (`where`)."""
+    if not listed:
+        return []
+    keys: dict[str, list[str]] = {}
+    single: dict[str, list[str]] = {}
+    for entity in query.entities:
+        for column in (*entity.keys, *([entity.id_column] if entity.id_column else [])):
+            keys.setdefault(column, []).append(f"{entity.name}.id")
+        for prop in entity.properties:
+            if prop.template is not None or prop.join is not None:
+                for column in prop.refs:
+                    single.setdefault(column, []).append(f"{entity.name}.{prop.name}")
+    if query.ledger is not None:
+        for col in query.ledger.columns:
+            place = t("ledger {column}", column=f"{query.ledger.name}.{col.name}")
+            single.setdefault(col.column, []).append(place)
+    filtered = {c for c, _ in (*query.source.filters, *query.source.filters_not)}
+    for column in filtered:
+        single.setdefault(column, []).append("filters")
+    checks = []
+    for column in sorted(listed):
+        kind = ident(json_kind_name(column))
+        scope = "TRUE" if column in filtered else f"({where})"
+        nested = t(
+            "a JSON object, or a list holding objects or lists, where a value is meant: map "
+            "a key holding text, a number or a list of them"
+        )
+        checks.append(Check(f"{scope} AND {kind} = 'nested'", column, ident(column), nested))
+        if column in keys:
+            reason = t(
+                "a JSON list in a key column ({place}): an id made from several values is "
+                "ambiguous; key the entity on a column holding one value",
+                place=", ".join(keys[column]),
+            )
+            checks.append(Check(f"{scope} AND {kind} = 'list'", column, ident(column), reason))
+        if column in single:
+            reason = t(
+                "a JSON list where one value is meant ({place}): a property's column takes "
+                "one value per element, a ledger column, a join, a template or a filter one "
+                "value",
+                place=", ".join(single[column]),
+            )
+            checks.append(Check(f"{scope} AND {kind} = 'list'", column, ident(column), reason))
+    return checks
 
 
 def filter_condition(query: QuerySpec, scol: dict[str, str]) -> str:

@@ -216,6 +216,7 @@ def _binary(head: bytes) -> bool:
 
 def _sample_jsonl(path: Path, rows: int) -> tuple[Draft, list[list[str]]]:
     keys: dict[str, list[str]] = {}
+    nested: set[str] = set()
     taken = 0
     with path.open(encoding="utf-8") as fh:
         for number, line in enumerate(fh, start=1):
@@ -240,10 +241,14 @@ def _sample_jsonl(path: Path, rows: int) -> tuple[Draft, list[list[str]]]:
             taken += 1
             for key, value in record.items():
                 if isinstance(value, dict | list):
-                    continue  # nested values are not columns
+                    nested.add(str(key))
+                    continue
                 seen = keys.setdefault(str(key), [])
                 if value is not None:
                     seen.append(value if isinstance(value, str) else json.dumps(value))
+    # a key holding a list or an object in some record is no ledger column: ingest refuses
+    # a list (or an object) where one value is meant
+    keys = {k: v for k, v in keys.items() if k not in nested}
     columns = [ColumnGuess(k, "", "string") for k in keys]
     return Draft(path, "jsonl", taken, columns), list(keys.values())
 

@@ -36,11 +36,12 @@ import pyarrow.compute as pc
 
 from ironriver.errors import IngestError
 from ironriver.i18n import Msg, joined, msg, nmsg, nt, t
-from ironriver.ingest.clean import Cleaner
+from ironriver.ingest.clean import Cleaner, json_kind_name
 from ironriver.ingest.compile import (
     EntityCompiler,
     build_statements,
     filter_condition,
+    json_value_checks,
     ledger_sql,
 )
 from ironriver.ingest.mapping import (
@@ -193,9 +194,13 @@ def _prepare(
             duplicate_check_sql(refs, "san", where) if filtered else duplicate_check_sql(refs)
         ]
         notes = _filter_notes(con, mapping.name, query, scol, where, records) if filtered else []
+        # JSON Lines columns holding a list or an object in some record
+        present = set(con.table("san").columns)
+        listed = frozenset(c for c in refs if json_kind_name(c) in present)
+        checks += [check_sql(c, "san") for c in json_value_checks(query, listed, where)]
         old_keys = None  # a keyed ledger's stored parts (StoredKeys)
         if query.entities:
-            comp = EntityCompiler(query, mapping.name, cleaner, scol)
+            comp = EntityCompiler(query, mapping.name, cleaner, scol, listed)
             extra = ", ".join(comp.columns)
             con.execute(f"CREATE TEMP TABLE cln AS SELECT *, {extra} FROM san WHERE {where}")
             checks += [check_sql(c, "cln") for c in comp.checks]

@@ -76,7 +76,7 @@ import pyarrow.csv as pacsv
 
 from ironriver.errors import IngestError
 from ironriver.i18n import msg, nmsg
-from ironriver.ingest.clean import sanitize_array, sanitized_name
+from ironriver.ingest.clean import LIST_SEP, json_kind_name, sanitize_array, sanitized_name
 from ironriver.ingest.header import (
     HEADER_BLOCK,
     check_header,
@@ -691,6 +691,7 @@ def _with_sanitized(
     `clean.sanitize_array`)."""
     if not refs:
         return data
+    data = _empty_lists_absent(data, refs)
     blank = pc.is_null(data.column(refs[0]))  # no value in any column read: no record
     for ref in refs[1:]:
         blank = pc.and_(blank, pc.is_null(data.column(ref)))
@@ -705,8 +706,42 @@ def _with_sanitized(
     for ref, values in zip(refs, clean, strict=True):
         if null_values:
             values = pc.if_else(pc.is_in(values, value_set=nulls), None, values)
+        items = _ITEMS_PREFIX + ref
+        if items in data.column_names:  # a JSON Lines column holding lists (`_json_kind_sql`)
+            listed = _joined(data.column(items), nulls if null_values else None)
+            values = pc.if_else(pc.is_null(data.column(json_kind_name(ref))), values, listed)
+            data = data.drop_columns([items])
         data = data.append_column(sanitized_name(ref), values)
     return data
+
+
+def _empty_lists_absent(data: pa.Table, refs: list[str]) -> pa.Table:
+    """`data` with a JSON list of no element (`[]`) as no value, as an absent key is."""
+    for ref in refs:
+        items = _ITEMS_PREFIX + ref
+        if items not in data.column_names:
+            continue
+        empty = pc.fill_null(pc.equal(pc.list_value_length(data.column(items)), 0), False)
+        if pc.any(empty).as_py():
+            index = data.column_names.index(ref)
+            data = data.set_column(index, ref, pc.if_else(empty, None, data.column(ref)))
+    return data
+
+
+def _joined(items: pa.ChunkedArray, nulls: pa.Array | None) -> pa.Array:
+    """Each JSON list's values sanitized (`sanitize_array`; a `null_values` marker or an
+    empty value dropped), joined by `LIST_SEP`; NULL where none is left or no list."""
+    lists = items.combine_chunks()
+    values = sanitize_array(pc.list_flatten(lists))
+    if nulls is not None:
+        values = pc.if_else(pc.is_in(values, value_set=nulls), None, values)
+    kept = pc.is_valid(values)
+    values = pc.filter(values, kept)
+    parents = pc.filter(pc.list_parent_indices(lists), kept).to_numpy(zero_copy_only=False)
+    counts = np.bincount(parents, minlength=len(lists))
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), values), LIST_SEP)
+    return pc.if_else(pa.array(counts > 0), joined, None)
 
 
 def _has_quote(path: Path) -> bool:
@@ -801,8 +836,41 @@ def _raw_jsonl(
     cols = ", ".join(
         f"json_extract_string(_doc, {literal(_json_path(r))}) AS {ident(r)}" for r in refs
     )
+    cols += "".join(f", {sql}" for r in _structured(con, refs) for sql in _json_kind_sql(r))
     sep = ", " if cols else ""
     return f"SELECT _row{sep}{cols} FROM _raw_json"
+
+
+_ITEMS_PREFIX = "__items__:"  # a JSON list's values as read, until `_with_sanitized`
+
+
+def _structured(con: duckdb.DuckDBPyConnection, refs: list[str]) -> list[str]:
+    """The columns of `refs` that hold a JSON list or object in some record (one scan)."""
+    if not refs:
+        return []
+    found = ", ".join(
+        f"bool_or(json_type(_doc, {literal(_json_path(r))}) IN ('ARRAY', 'OBJECT'))" for r in refs
+    )
+    row = con.execute(f"SELECT {found} FROM _raw_json").fetchall()[0]
+    return [r for r, has in zip(refs, row, strict=True) if has]
+
+
+def _json_kind_sql(ref: str) -> list[str]:
+    """SELECT items for a column holding a JSON list or object in some record: the column
+    itself (an empty list is no value), `json_kind_name` (see `clean`) and the list's values
+    as text (`_ITEMS_PREFIX`), which `_with_sanitized` sanitizes and joins."""
+    path = literal(_json_path(ref))
+    kind = f"json_type(_doc, {path})"
+    nested = (
+        f"{kind} = 'OBJECT' OR ({kind} = 'ARRAY' AND "
+        f"list_has_any(json_type(_doc, {path} || '[*]'), ['ARRAY', 'OBJECT']))"
+    )
+    return [
+        f"CASE WHEN {nested} THEN 'nested' WHEN {kind} = 'ARRAY' THEN 'list' END "
+        f"AS {ident(json_kind_name(ref))}",
+        f"CASE WHEN {kind} = 'ARRAY' AND NOT ({nested}) "
+        f"THEN json_extract_string(_doc, {path} || '[*]') END AS {ident(_ITEMS_PREFIX + ref)}",
+    ]
 
 
 def _json_path(key: str) -> str:
