@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from ironriver.i18n import render
 from ironriver.ingest import check_mapping, ingest_mapping
 from ironriver.store import Store
 
@@ -178,3 +179,44 @@ def test_a_list_where_one_value_is_meant_is_refused(tmp_path: Path) -> None:
     assert "(p.name)" in bad[("1", "first")] and "(p.summary)" in bad[("2", "alias")]
     assert "(ledger personas.folio)" in bad[("3", "folio")] and "(filters)" in bad[("4", "estado")]
     assert all(reason.startswith("a JSON list where one value is meant") for reason in bad.values())
+
+
+@pytest.mark.parametrize("memory_mb", [2048, 0], ids=["whole", "streamed"])
+def test_a_mapped_key_written_in_another_case_is_noted(
+    sqlite_store: Store, tmp_path: Path, memory_mb: int
+) -> None:
+    """Records that lack the mapped `name` but hold `Name` (or `NAME`) lose that value:
+    the ingest says how many, naming both spellings. A record holding both, or `Name`
+    null, loses nothing; one holding only `Name` was skipped as a record with no value."""
+    path = _write(
+        tmp_path,
+        [
+            {"id": "1", "name": "Ana"},
+            {"id": "2", "Name": "Bo"},
+            {"id": "3", "name": None, "Name": "Cy"},
+            {"id": "4", "name": "Di", "Name": "Di"},
+            {"id": "5", "Name": None},
+            {"Name": "Ed", "NAME": "Ed"},
+        ],
+        _person(NAME),
+    )
+    result = ingest_mapping(sqlite_store, path, actor="loader", memory_mb=memory_mb)
+    assert result.rejected == 0
+    notes = [render(note, "en") for note in result.notes]
+    assert notes == [
+        "mx_fgr_j: 1 record of p.jsonl has no value under 'name', which the mapping reads, "
+        "but one under 'NAME', the same key in another case: that value was not read (JSON "
+        "keys are case-sensitive). Map 'NAME' too, or fix the export.",
+        "mx_fgr_j: 3 records of p.jsonl have no value under 'name', which the mapping reads, "
+        "but one under 'Name', the same key in another case: those values were not read "
+        "(JSON keys are case-sensitive). Map 'Name' too, or fix the export.",
+    ]
+    assert "3 registros de p.jsonl no tienen valor en 'name'" in render(result.notes[1], "es")
+    assert check_mapping(path).notes == result.notes  # the dry run too
+
+
+def test_a_key_in_another_case_that_is_mapped_too_is_no_note(tmp_path: Path) -> None:
+    body = _person(NAME, "            alias: {column: Name}\n")
+    path = _write(tmp_path, [{"id": "1", "name": "Ana"}, {"id": "2", "Name": "Bo"}], body)
+    result = check_mapping(path)
+    assert (result.records, result.rejected, result.notes) == (2, 0, [])

@@ -53,6 +53,7 @@ from ironriver.ingest.mapping import (
 )
 from ironriver.ingest.report import ErrorReport, date_format_hint
 from ironriver.ingest.source import (
+    CaseMiss,
     connect,
     drop_source,
     file_digest,
@@ -182,7 +183,10 @@ def _prepare(
             digest = pool.submit(file_digest, query.source.path) if query.ledger else None
             # a view over the Arrow table the file was read into (nothing copied into
             # DuckDB), or for a large file a table DuckDB may spill
-            records = load_source(con, query.source, refs, materialize=False, stream=stream)
+            misses: list[CaseMiss] = []
+            records = load_source(
+                con, query.source, refs, materialize=False, stream=stream, case_misses=misses
+            )
             source_digest = digest.result() if digest is not None else ""
         cleaner = Cleaner(con)
         scol = cleaner.sanitize_columns(refs)
@@ -194,6 +198,7 @@ def _prepare(
             duplicate_check_sql(refs, "san", where) if filtered else duplicate_check_sql(refs)
         ]
         notes = _filter_notes(con, mapping.name, query, scol, where, records) if filtered else []
+        notes += [_case_note(mapping.name, query.source, miss) for miss in misses]
         # JSON Lines columns holding a list or an object in some record
         present = set(con.table("san").columns)
         listed = frozenset(c for c in refs if json_kind_name(c) in present)
@@ -450,6 +455,24 @@ def _held_elsewhere(store: Store, prep: _Prepared, principal: Principal | None) 
             )
         )
     return notes
+
+
+def _case_note(dataset: str, source: SourceSpec, miss: CaseMiss) -> Msg:
+    """A note on JSON Lines records whose value is under a key the mapping reads spelled in
+    another case (`source.CaseMiss`): that value was not read, and nothing else says so."""
+    return nmsg(
+        "{dataset}: {n:,} record of {file} has no value under {column}, which the mapping "
+        "reads, but one under {other}, the same key in another case: that value was not "
+        "read (JSON keys are case-sensitive). Map {other} too, or fix the export.",
+        "{dataset}: {n:,} records of {file} have no value under {column}, which the mapping "
+        "reads, but one under {other}, the same key in another case: those values were not "
+        "read (JSON keys are case-sensitive). Map {other} too, or fix the export.",
+        miss.records,
+        dataset=dataset,
+        file=source.label,
+        column=repr(miss.column),
+        other=repr(miss.other),
+    )
 
 
 def _suggest_date_formats(

@@ -65,6 +65,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -346,16 +347,20 @@ def load_source(
     *,
     materialize: bool = True,
     stream: bool = False,
+    case_misses: list[CaseMiss] | None = None,
 ) -> int:
     """Create `table` (see module doc) and return its number of records. With `stream`, the
-    file is never whole in memory and `table` is a table, whatever `materialize` says."""
+    file is never whole in memory and `table` is a table, whatever `materialize` says.
+    `case_misses` receives, for a JSON Lines file, the mapped keys some records lack while
+    holding the key spelled in another case (`CaseMiss`)."""
+    misses = case_misses if case_misses is not None else []
     if not spec.path.is_file():
         raise IngestError(
             msg("Input file {path} does not exist.", path=spec.path),
             hint=msg("Check the mapping's csv_url."),
         )
     if spec.kind == "xlsx":  # text encoding is the format's own; read whole (module doc)
-        return _load(con, spec.path, spec, refs, table, materialize or stream, False)
+        return _load(con, spec.path, spec, refs, table, materialize or stream, False, misses)
     if spec.kind == "csv" and spec.header:
         check_no_header_line(spec)
     if spec.kind == "csv" and not spec.header and _is_blank(spec.path):  # not even a header
@@ -367,13 +372,13 @@ def load_source(
         check_encoding(spec.path, spec.encoding)
         with tempfile.TemporaryDirectory(prefix=SPILL_PREFIX) as tmp:
             utf8 = transcode(spec.path, spec.encoding, Path(tmp))
-            return _load(con, utf8, spec, refs, table, materialize, stream)
+            return _load(con, utf8, spec, refs, table, materialize, stream, misses)
     # Validate while parsing (both release the GIL). A file that is not UTF-8 is reported as
     # such whatever the parse made of it, as when the check ran first.
     with ThreadPoolExecutor(max_workers=1) as pool:
         valid = pool.submit(_valid_utf8_blocks if stream else _valid_utf8, spec.path)
         try:
-            rows = _load(con, spec.path, spec, refs, table, materialize, stream)
+            rows = _load(con, spec.path, spec, refs, table, materialize, stream, misses)
         except IngestError:
             if not valid.result():
                 check_encoding(spec.path, spec.encoding)
@@ -392,12 +397,13 @@ def _load(
     table: str,
     materialize: bool,
     stream: bool,
+    misses: list[CaseMiss],
 ) -> int:
     """`load_source` of the UTF-8 file at `path`."""
     if stream:
-        return _load_streamed(con, path, spec, refs, table)
+        return _load_streamed(con, path, spec, refs, table, misses)
     data = _with_sanitized(
-        _read(con, path, spec, refs), refs, spec.null_values, unquote=spec.kind == "csv"
+        _read(con, path, spec, refs, misses), refs, spec.null_values, unquote=spec.kind == "csv"
     )
     if materialize:
         # DuckDB's order-keeping insert is slow over small batches: hand it row groups
@@ -415,7 +421,11 @@ def _load(
 
 
 def _read(
-    con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec, refs: list[str]
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    spec: SourceSpec,
+    refs: list[str],
+    misses: list[CaseMiss],
 ) -> pa.Table:
     """`_row` and the `refs` columns of the UTF-8 file at `path` (see module doc)."""
     if spec.kind == "xlsx":
@@ -426,7 +436,7 @@ def _read(
         data = _read_csv_arrow(path, spec, refs)
         if data is not None:
             return data
-    raw, sql = _raw_table(con, path, spec, refs)
+    raw, sql = _raw_table(con, path, spec, refs, misses)
     try:
         return _arrow(con, sql)
     finally:
@@ -434,7 +444,12 @@ def _read(
 
 
 def _load_streamed(
-    con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec, refs: list[str], table: str
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    spec: SourceSpec,
+    refs: list[str],
+    table: str,
+    misses: list[CaseMiss],
 ) -> int:
     """`table` filled batch by batch from the UTF-8 file at `path`, by the same readers as
     `_read` (see module doc)."""
@@ -445,7 +460,7 @@ def _load_streamed(
                 return _append(con, table, batches, refs, spec)
             except (pa.ArrowException, OSError, UnicodeDecodeError):
                 drop_source(con, table)  # DuckDB's reader words the error (with the line)
-    raw, sql = _raw_table(con, path, spec, refs)
+    raw, sql = _raw_table(con, path, spec, refs, misses)
     reader = con.cursor()  # a second connection reads `raw` while `con` fills `table`
     try:
         batches = reader.sql(sql).to_arrow_reader(_BATCH_ROWS)
@@ -485,14 +500,18 @@ def _append(
 
 
 def _raw_table(
-    con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec, refs: list[str]
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    spec: SourceSpec,
+    refs: list[str],
+    misses: list[CaseMiss],
 ) -> tuple[str, str]:
     """Parse the file with DuckDB's reader into a table; return its name and the SELECT of
     `_row` and the `refs` columns from it (the caller drops the table)."""
     try:
         if spec.kind == "csv":
             return "_raw_csv", _raw_csv(con, path, spec, refs)
-        return "_raw_json", _raw_jsonl(con, path, spec, refs)
+        return "_raw_json", _raw_jsonl(con, path, spec, refs, misses)
     except duckdb.Error as exc:
         raise reader_error(path, spec, str(exc), MAX_RECORD_BYTES) from None
 
@@ -787,7 +806,11 @@ def _raw_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec, refs:
 
 
 def _raw_jsonl(
-    con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec, refs: list[str]
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    spec: SourceSpec,
+    refs: list[str],
+    misses: list[CaseMiss],
 ) -> str:
     # Not a TEMP table: `_load_streamed` reads it through a second connection.
     con.execute(
@@ -832,6 +855,7 @@ def _raw_jsonl(
         missing = [r for r in refs if r not in keys]
         if missing:
             raise missing_error(spec, missing, sorted(keys))
+        misses.extend(_case_misses(con, refs, keys))
     # json_extract_string gives text for scalars and JSON text for arrays/objects.
     cols = ", ".join(
         f"json_extract_string(_doc, {literal(_json_path(r))}) AS {ident(r)}" for r in refs
@@ -839,6 +863,40 @@ def _raw_jsonl(
     cols += "".join(f", {sql}" for r in _structured(con, refs) for sql in _json_kind_sql(r))
     sep = ", " if cols else ""
     return f"SELECT _row{sep}{cols} FROM _raw_json"
+
+
+@dataclass(frozen=True)
+class CaseMiss:
+    """JSON Lines records that lack a mapped key (or hold null there) but hold a value
+    under the key spelled in another case (`name` mapped, `Name` written): their value is
+    not read, and nothing would say so (JSON keys are case-sensitive, and the mapped key is
+    in other records, so the file passes the missing-columns check)."""
+
+    column: str  # the key the mapping reads
+    other: str  # the same key in another case
+    records: int
+
+
+def _case_misses(
+    con: duckdb.DuckDBPyConnection, refs: list[str], keys: list[str]
+) -> list[CaseMiss]:
+    """The `CaseMiss`es of `_raw_json` (one scan, only when a key of the file equals a
+    mapped one but for case and is not mapped itself)."""
+    pairs = [
+        (ref, key)
+        for ref in refs
+        for key in sorted(keys)
+        if key not in refs and key.casefold() == ref.casefold()
+    ]
+    if not pairs:
+        return []
+
+    def held(key: str) -> str:
+        return f"coalesce(json_type(_doc, {literal(_json_path(key))}) <> 'NULL', FALSE)"
+
+    counts = ", ".join(f"count(*) FILTER (WHERE NOT {held(r)} AND {held(k)})" for r, k in pairs)
+    row = con.execute(f"SELECT {counts} FROM _raw_json").fetchall()[0]
+    return [CaseMiss(r, k, int(n)) for (r, k), n in zip(pairs, row, strict=True) if n]
 
 
 _ITEMS_PREFIX = "__items__:"  # a JSON list's values as read, until `_with_sanitized`
