@@ -22,6 +22,7 @@ from sqlalchemy import (
     Select,
     Subquery,
     and_,
+    case,
     func,
     intersect,
     select,
@@ -35,7 +36,9 @@ from ironriver.store.ids import (
     identifier_key,
     name_key,
     name_words,
+    phone_keys,
     query_words,
+    reads_as_phone,
 )
 from ironriver.store.tables import statement_keys, statements
 
@@ -43,6 +46,7 @@ if TYPE_CHECKING:
     from followthemoney.schema import Schema
     from followthemoney.statement.entity import StatementEntity
 
+    from ironriver.policy.markings import Principal
     from ironriver.store import Store
 
 # above every character: `key < word + _LAST_CHAR` bounds the keys starting with `word`
@@ -79,6 +83,8 @@ class SearchMixin:
 
     if TYPE_CHECKING:  # the view's own, which a search reads through
         store: Store
+        principal: Principal
+        label_ids: list[int]
         _searched_names: frozenset[int]
         _not_searched: list[int]
 
@@ -223,38 +229,67 @@ class SearchMixin:
         self, value: str, limit: int = 20, schema: str | None = None
     ) -> list[SearchHit]:
         """Entities (optionally of `schema`) with a visible identifier (serial, plate,
-        phone…) equal to `value`, ignoring case, spaces and punctuation."""
+        phone…) equal to `value`, ignoring case, spaces and punctuation; and, when `value`
+        reads as a phone number without its international prefix, with a phone it is in one
+        of the view's countries (`_phone_countries`): "667 157 3741" finds +526671573741.
+        Hits equal to `value` as typed come first, then those of each country in turn."""
         wanted = known_schema(schema)  # (an unknown schema is an error even with no key)
         key = identifier_key(value)
         if not key:
             return []
+        keys = [key]
+        if reads_as_phone(value):  # (else no need to read the countries)
+            keys += [p for p in phone_keys(value, self._phone_countries()) if p != key]
+        k = statement_keys
+        order = case({each: i for i, each in enumerate(keys)}, value=k.c.key, else_=len(keys))
         matched = (
-            select(statement_keys.c.entity_id, statement_keys.c.id)
-            .where(statement_keys.c.kind == KIND_IDENTIFIER, statement_keys.c.key == key)
+            select(k.c.entity_id, k.c.id, order.label("preference"))
+            .where(k.c.kind == KIND_IDENTIFIER, k.c.key.in_(keys))
             .subquery()
         )
         hits = self._hits(wanted, limit, matched)
         self._log("search-identifier", value, {"schema": schema, "hits": len(hits)})
         return hits
 
+    def _phone_countries(self) -> list[str]:
+        """The countries a phone number typed without its prefix is read in: the reader's,
+        then those of the owners of the statements the view may see (a binational store's MX
+        and US), in order of their codes. Owners whose facts the view cannot see are not
+        asked: which numbers a search finds says nothing about them."""
+        visible = set(self.label_ids)
+        owners = {r.label.owner_country.upper() for r in self.store.labels() if r.id in visible}
+        own = self.principal.country.upper()
+        return [own, *sorted(owners - {own})]
+
     def _hits(self, wanted: Any, limit: int, matched: Subquery) -> list[SearchHit]:
         """Visible entities (of the schema `wanted`, if not None) of the `matched`
-        (entity_id, id) statements visible to the view."""
+        (entity_id, id, preference) statements visible to the view: by preference (the
+        least of an entity's), then shortest matched value, then entity id; `matched` is
+        the least of its values of that preference."""
         engine = self.store.engine
         value = bytewise(statements.c.value, engine)
         query = (
-            select(statements.c.entity_id, func.min(value).label("matched"))
+            select(
+                statements.c.entity_id,
+                matched.c.preference,
+                func.min(value).label("matched"),
+            )
             .select_from(matched.join(statements, statement_of(matched)))
             .where(self._visible())
-            .group_by(statements.c.entity_id)
+            .group_by(statements.c.entity_id, matched.c.preference)
             .order_by(
+                matched.c.preference,
                 func.min(func.length(statements.c.value)),
                 bytewise(statements.c.entity_id, engine),
             )
         )
         hits: list[SearchHit] = []
+        seen: set[str] = set()
         with self.store.engine.connect() as conn:
             for row in conn.execute(query):
+                if row.entity_id in seen:  # also found by a preferred key
+                    continue
+                seen.add(row.entity_id)
                 rows = conn.execute(self._entity_rows(row.entity_id)).all()
                 entity = self._assemble(rows, named=False, wanted=wanted)
                 if entity is None:

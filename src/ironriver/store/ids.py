@@ -7,7 +7,8 @@ writes): NFKC (ligatures, full-width and other compatibility forms: "ﬁ" -> "fi
 "123"), the letters that neither form decomposes spelled in Latin letters (`FOLDS`: "ß" ->
 "ss", "Ł" -> "L", "Æ" -> "AE"...), NFD-decompose, drop combining marks, lower-case, collapse
 whitespace; identifiers and phones additionally drop everything but letters and digits and
-are upper-cased.
+are upper-cased. A search also looks up a phone typed without its international prefix by
+the keys of its E.164 forms in a few countries (`phone_keys`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from followthemoney.exc import InvalidData
+from followthemoney.types import registry
 from followthemoney.util import ENTITY_ID_LEN
 
 # The longest entity id (and reference) a store takes: FtM's own bound for entity ids
@@ -82,6 +86,53 @@ def name_key(text: str) -> str:
 
 def identifier_key(text: str) -> str:
     return _NON_ALNUM.sub("", name_key(text)).upper()
+
+
+# What a phone number is typed with: digits, a leading plus and the usual separators; no
+# letters (phonenumbers reads letters as a keypad's, so the serial "ABC 667 157 3741" would be
+# a Mexican number)
+_PHONE_TEXT = re.compile(r"\+?[0-9 ().\-/]*[0-9][0-9 ().\-/]*")
+# Mexico's dialling prefixes dropped in August 2019 (ten-digit dialling), which phonenumbers
+# no longer reads yet analysts still type: 044/045 before a mobile, 01 before a long-distance
+# number (national), and the 1 between +52 and a mobile (international).
+_MX_OLD_NATIONAL = re.compile(r"(?:044|045|01)([0-9]{10})")
+_MX_OLD_MOBILE = re.compile(r"\+521([0-9]{10})")
+
+
+def reads_as_phone(text: str) -> bool:
+    """Whether `text` is written as a phone number: digits, perhaps a leading plus, spaces
+    and the usual separators, no letters."""
+    return bool(_PHONE_TEXT.fullmatch(unicodedata.normalize("NFKC", text).strip()))
+
+
+def phone_keys(text: str, countries: Iterable[str]) -> list[str]:
+    """The identifier keys of `text` read as a phone number: the keys of the E.164 forms
+    FtM's phone type cleans it to, as an ingest stores a number, with each of `countries`
+    (ISO codes, in order) as the country it is dialled in when it lacks its prefix ("667 157
+    3741" in MX: +526671573741); one key for a number with its prefix, whatever the
+    countries; a key once. Only text written as a number (no letters) that is a valid
+    number gives a key: "12345" gives none. Mexico's old prefixes (044, 045 and 01 read in
+    MX; the 1 after +52) are read as the numbers they dialled."""
+    if not reads_as_phone(text):
+        return []
+    text = unicodedata.normalize("NFKC", text).strip()
+    digits = "".join(c for c in text if c.isdigit())
+    if text.startswith("+"):
+        e164 = registry.phone.clean(text)
+        if e164 is None and (old := _MX_OLD_MOBILE.fullmatch("+" + digits)):
+            e164 = registry.phone.clean("+52" + old[1])
+        return [] if e164 is None else [identifier_key(e164)]
+    keys: list[str] = []
+    for country in countries:
+        try:
+            e164 = registry.phone.clean(text, format=country)
+        except InvalidData:  # a country without a dialling plan (EU, ZZ)
+            continue
+        if e164 is None and country.upper() == "MX" and (old := _MX_OLD_NATIONAL.fullmatch(digits)):
+            e164 = registry.phone.clean(old[1], format=country)
+        if e164 is not None and (key := identifier_key(e164)) not in keys:
+            keys.append(key)
+    return keys
 
 
 def search_key(prop_type: str, value: str) -> str | None:
