@@ -395,8 +395,8 @@ def search(
     ctx: click.Context, text: str, schema: str | None, identifier: bool, reason: str, limit: int
 ) -> None:
     """Search visible entities by name or identifier: an identifier equal to TEXT (a serial,
-    a plate, a phone, ignoring case and punctuation) comes first, then names with words
-    starting with each word of TEXT.
+    a plate, a phone, ignoring case and punctuation; a phone also as dialled at home, without
+    its country code) comes first, then names with words starting with each word of TEXT.
 
     \b
     Example: ironriver search "jose perez" --as us-atf-analyst --reason "case 42"
