@@ -164,3 +164,46 @@ def test_the_draft_suggests_no_two_digit_year_format() -> None:
     """`mapping draft` writes no window, so it must never propose a %y layout (the draft
     would not load)."""
     assert not any("%y" in fmt for fmt in (*DATE_FORMATS, *TIMESTAMP_FORMATS))
+
+
+def test_a_one_digit_year_is_rejected_by_ledgers_as_by_entities(tmp_path: Path) -> None:
+    """Python's %y takes exactly two digits; DuckDB's also reads one ('01/01/5' as 2005),
+    so a ledger column stored a date the same file's entity date rejects."""
+    (tmp_path / "v.csv").write_text(
+        "id,visto\nV1,01/01/5\nV2,01/01/55\nV3,1/2/55\n", encoding="utf-8"
+    )
+    path = tmp_path / "v.yaml"
+    path.write_text(
+        HEAD + "    - csv_url: v.csv\n      entities:\n"
+        "        p:\n          schema: Person\n          keys: [id]\n          properties:\n"
+        "            name: {column: id}\n"
+        "            birthDate: {column: visto, format: '%d/%m/%y', two_digit_years_from: 1930}\n"
+        "      ledger:\n        name: vistas\n        columns:\n          id: id\n"
+        "          visto: {column: visto, type: date, format: '%d/%m/%y',"
+        " two_digit_years_from: 1930}\n",
+        encoding="utf-8",
+    )
+    report = tmp_path / "bad.csv"
+    result = check_mapping(path, skip_invalid=True, report_path=report)
+    assert (result.records, result.rejected) == (3, 1)
+    with report.open(encoding="utf-8") as fh:
+        bad = [(r["row"], r["column"], r["value"]) for r in csv.DictReader(fh)]
+    assert bad == [("1", "visto", "01/01/5")] * 2  # the entity's date and the ledger's
+
+
+@pytest.mark.parametrize("fmt", ["%x", "%d %b %Y %X", "%c"])
+def test_a_format_in_the_machines_locale_is_refused(tmp_path: Path, fmt: str) -> None:
+    """%x is %m/%d/%y in the C locale (a two-digit year strptime put in 2000-2068 without
+    a word, which two_digit_years_from could not be given for) and another layout on a
+    machine set otherwise: the same file would load other dates elsewhere."""
+    with pytest.raises(IngestError) as exc:
+        load_mapping(_mapping(tmp_path, f"{{column: nacimiento, format: '{fmt}'}}"))
+    error = exc.value.render("en")
+    assert "the locale's of the machine running the ingest" in error
+    assert "Write the layout out" in error
+    ledger = (
+        "      ledger:\n        name: vistas\n        columns:\n"
+        f"          visto: {{column: visto, type: date, format: '{fmt}'}}\n"
+    )
+    with pytest.raises(IngestError, match=r"ledger column 'visto'.*locale"):
+        load_mapping(_mapping(tmp_path, "{column: nacimiento, format: '%d/%m/%Y'}", ledger))

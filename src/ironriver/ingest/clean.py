@@ -84,6 +84,50 @@ def has_two_digit_year(fmt: str | None) -> bool:
     return fmt is not None and "%y" in _DIRECTIVE_SPLIT.split(fmt)
 
 
+LOCALE_DIRECTIVES = ("%c", "%x", "%X")
+"""strptime directives whose layout is the running machine's locale's (`%x` is `%m/%d/%y`
+in the C locale: a two-digit year, and another layout on a machine set to es_MX)."""
+
+
+def locale_directives(fmt: str | None) -> list[str]:
+    """The `LOCALE_DIRECTIVES` a date format uses (not a literal `%%x`)."""
+    parts = _DIRECTIVE_SPLIT.split(fmt or "")
+    return [d for d in LOCALE_DIRECTIVES if d in parts]
+
+
+# What Python's strptime reads for each directive of a format the ledger path reads with
+# DuckDB's strptime, which is laxer: its %y also reads one digit ('1/1/5' as 2005)
+_DIRECTIVE_TEXT = {
+    "%y": "[0-9]{2}",
+    "%Y": "[0-9]{4}",
+    "%d": "[0-9]{1,2}",
+    "%m": "[0-9]{1,2}",
+    "%H": "[0-9]{1,2}",
+    "%I": "[0-9]{1,2}",
+    "%M": "[0-9]{1,2}",
+    "%S": "[0-9]{1,2}",
+    "%j": "[0-9]{1,3}",
+    "%f": "[0-9]{1,6}",
+    "%%": "%",
+}
+
+
+def two_digit_year_guard(text: str, fmt: str) -> str:
+    """SQL: `text` writes each `%y` of `fmt` with exactly two digits, as Python's strptime
+    (an entity date's parser) requires; DuckDB's reads '5' too. The format becomes a regular
+    expression: the numeric directives as Python reads them, any other (%b, %p...) as a run
+    of non-digits, a space as any run of spaces, the rest as literal text."""
+    pattern = []
+    for part in _DIRECTIVE_SPLIT.split(fmt):
+        if part in _DIRECTIVE_TEXT:
+            pattern.append(_DIRECTIVE_TEXT[part])
+        elif _DIRECTIVE_SPLIT.fullmatch(part):
+            pattern.append("[^0-9]+?")
+        else:
+            pattern.append(r"\s+".join(re.escape(word) for word in part.split(" ")))
+    return f"regexp_full_match({text}, {literal(''.join(pattern))}, 'i')"
+
+
 def window_year(year: int, start: int) -> int:
     """`year`, read from two digits, moved into the hundred years from `start` on: with
     1930, 2055 (strptime's reading of '55') is 1955 and 2024 stays 2024."""

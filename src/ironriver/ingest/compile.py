@@ -32,6 +32,7 @@ from ironriver.ingest.clean import (
     has_two_digit_year,
     json_kind_name,
     names_months,
+    two_digit_year_guard,
     two_digit_year_sql,
 )
 from ironriver.ingest.mapping import (
@@ -590,7 +591,9 @@ def ledger_value_sql(col: LedgerColumn, text: str) -> str:
     if col.format:
         parsed = four_digit_year(f"try_strptime({text}, {literal(col.format)})", text, col.format)
         if col.two_digit_years_from is not None and has_two_digit_year(col.format):
-            parsed = two_digit_year_sql(parsed, col.two_digit_years_from)
+            guard = two_digit_year_guard(text, col.format)
+            years = two_digit_year_sql(parsed, col.two_digit_years_from)
+            parsed = f"(CASE WHEN {guard} THEN {years} END)"
         return f"CAST({parsed} AS DATE)" if col.type == "date" else parsed
     if col.type == "date":
         return f"CASE WHEN {_iso(text)} THEN try_cast({text} AS DATE) END"

@@ -25,7 +25,7 @@ from normality import stringify
 from ironriver import yamltext
 from ironriver.errors import SAVE_AS_UTF8, ConfigError, IngestError, bad_byte, os_problem
 from ironriver.i18n import Msg, msg
-from ironriver.ingest.clean import has_two_digit_year
+from ironriver.ingest.clean import has_two_digit_year, locale_directives
 from ironriver.model import get_model
 from ironriver.policy.markings import (
     AccessLabel,
@@ -278,6 +278,19 @@ def _years_from(where: Where, data: dict[str, Any], fmt: str | None, is_date: bo
     2055, silently. A window relative to today would move values (and ids) from one year's
     ingest of a file to the next's; a stated one does not."""
     value = data.get(YEARS_KEY)
+    local = locale_directives(fmt) if is_date else []
+    if local:
+        raise _fail(
+            where,
+            msg(
+                "the date format {format} uses {directives}, whose layout is the locale's of "
+                "the machine running the ingest (%x is %m/%d/%y, a two-digit year, in the C "
+                "locale): the same file would load other dates elsewhere.",
+                format=repr(fmt),
+                directives=", ".join(local),
+            ),
+            msg("Write the layout out, e.g. {example}.", example="'%m/%d/%Y'"),
+        )
     two_digit = is_date and has_two_digit_year(fmt)
     if value is None:
         if two_digit:
