@@ -220,3 +220,30 @@ def test_a_key_in_another_case_that_is_mapped_too_is_no_note(tmp_path: Path) -> 
     path = _write(tmp_path, [{"id": "1", "name": "Ana"}, {"id": "2", "Name": "Bo"}], body)
     result = check_mapping(path)
     assert (result.records, result.rejected, result.notes) == (2, 0, [])
+
+
+@pytest.mark.parametrize("memory_mb", [2048, 0], ids=["whole", "streamed"])
+def test_an_empty_list_is_no_value_where_one_value_is_meant_too(
+    sqlite_store: Store, tmp_path: Path, memory_mb: int
+) -> None:
+    """`[]` is no value, as an absent key is: in a key column (the entity is left out of
+    that record), a join, a ledger column or a filter column it is not a list to refuse."""
+    body = (
+        "    - jsonl_url: p.jsonl\n      filters_not: {estado: baja}\n      entities:\n"
+        "        p:\n          schema: Person\n          keys: [id]\n          properties:\n"
+        "            name: {columns: [first, last], join: ' '}\n"
+        "      ledger:\n        name: personas\n        columns:\n          folio: folio\n"
+    )
+    records: list[dict[str, object]] = [
+        {"id": "1", "estado": [], "first": "Ana", "last": [], "folio": []},
+        {"id": [], "estado": "activo", "first": "Bo", "last": "Paz", "folio": "F2"},
+    ]
+    path = _write(tmp_path, records, body)
+    report = tmp_path / "bad.csv"
+    result = ingest_mapping(
+        sqlite_store, path, actor="loader", report_path=report, memory_mb=memory_mb
+    )
+    assert (result.records, result.rejected, result.ledger_rows) == (2, 0, 2)
+    with sqlite_store.engine.connect() as conn:
+        names = conn.execute(text("SELECT value FROM statements")).fetchall()
+    assert [n[0] for n in names] == ["Ana"]  # Bo's record has no key: no entity

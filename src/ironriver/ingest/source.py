@@ -742,8 +742,9 @@ def _empty_lists_absent(data: pa.Table, refs: list[str]) -> pa.Table:
             continue
         empty = pc.fill_null(pc.equal(pc.list_value_length(data.column(items)), 0), False)
         if pc.any(empty).as_py():
-            index = data.column_names.index(ref)
-            data = data.set_column(index, ref, pc.if_else(empty, None, data.column(ref)))
+            for name in (ref, json_kind_name(ref)):  # no value, so no list to refuse either
+                index = data.column_names.index(name)
+                data = data.set_column(index, name, pc.if_else(empty, None, data.column(name)))
     return data
 
 
