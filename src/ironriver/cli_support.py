@@ -202,7 +202,11 @@ def app_context(ctx: click.Context) -> AppContext:
 # breaks and other controls would break the table's lines, and bidirectional overrides and
 # isolates would make a value read otherwise than its text (an alias reversed on screen, but
 # not for search or matching). JSON output keeps values as they are.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_BIDI_CONTROLS = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"  # embeddings, isolates
+    "\u200e\u200f\u061c"  # direction marks
+    "\u2028\u2029"  # line and paragraph separators (a line break to some terminals)
+)
 
 
 def cell_text(value: Any) -> str:
@@ -226,7 +230,9 @@ def display_width(text: str) -> int:
         return len(text)
     width = 0
     for ch in text:
-        if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+        if ch != "\u00ad" and (  # a soft hyphen shows as one column
+            unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf")
+        ):
             continue
         width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
     return width

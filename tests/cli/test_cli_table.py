@@ -48,3 +48,8 @@ def test_columns_line_up_with_wide_and_combining_characters(
     ]
     assert display_width("李小龙") == 6 and display_width(nfd) == 4
     assert display_width("\u200bAna") == 3
+
+
+def test_direction_marks_and_line_separators_are_shown_escaped() -> None:
+    assert cell_text("Ana\u2028López\u200f") == "Ana\\u2028López\\u200f"
+    assert display_width("Pé\u00adrez") == 6  # a soft hyphen takes a column
