@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ import duckdb
 from ironriver.cli_support import principal_lang, table
 from ironriver.errors import ConfigError, NotFound
 from ironriver.i18n import Lang, explicit_lang, msg, t
-from ironriver.ingest import ingest_mapping
+from ironriver.ingest import IngestResult, ingest_mapping
 from ironriver.model.labels import prop_label, schema_label
 from ironriver.policy import Principal, View
 from ironriver.settings import LEDGERS_SUFFIX, shown_url, to_url
@@ -135,6 +136,16 @@ def _principal_view(store: Store, principal: Principal, gun_id: str | None) -> P
     )
 
 
+def ingest_world(
+    store: Store, mappings: list[Path], actor: str, reason: str
+) -> Iterator[IngestResult]:
+    """Ingest a generated world's agency mappings (`WorldPaths.mappings()`) into `store`, one
+    at a time, yielding each one's result (the demo's load; `ironriver eval search` loads its
+    store so too)."""
+    for mapping in mappings:
+        yield ingest_mapping(store, mapping, actor=actor, reason=reason)
+
+
 def run_demo(
     workdir: Path, db_url: str | None = None, scale: float = 0.003, seed: int = 7, echo: bool = True
 ) -> DemoReport:
@@ -176,8 +187,7 @@ def run_demo(
         report = DemoReport(paths.root, db_url)
         mappings = paths.mappings()
         say(t("Ingesting {n} agency mappings into {db}", n=len(mappings), db=shown_url(db_url)))
-        for mapping in mappings:
-            result = ingest_mapping(store, mapping, actor="demo-loader", reason="demo load")
+        for result in ingest_world(store, mappings, actor="demo-loader", reason="demo load"):
             names = ", ".join(result.datasets)
             # what was stored (new to the store), as the views below count it: statements two
             # queries of one mapping both produce are stored once

@@ -1,0 +1,141 @@
+"""Name search against the world's truth (`ironriver eval search`): every record of a person
+the principal sees is looked for by its true person's name; the numbers are computed over the
+records the truth holds, the entity of each record is the one the ingest made, and a search
+that finds nothing fails the evaluation and the command."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from ironriver.cli import cli
+from ironriver.demo import ingest_world
+from ironriver.policy import DEFAULT_PRINCIPALS_YAML, Principal, View, evaluate, parse_principals
+from ironriver.policy.evaluate import (
+    EVAL_PRINCIPAL,
+    FORMS,
+    RECALL_FLOORS,
+    RECORD_COLUMNS,
+    SearchEvaluation,
+    record_entities,
+    score_search,
+)
+from ironriver.store import Store, open_store
+from ironriver.world import WorldPaths
+
+
+@pytest.fixture(scope="module")
+def world_store(
+    tiny_world: WorldPaths, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
+    """The tiny world's agency files ingested once, as `evaluate_search` ingests them."""
+    folder = tmp_path_factory.mktemp("search_eval")
+    store = open_store(f"sqlite:///{folder / 'w.db'}", ledger_dir=folder / "ledgers")
+    for _ in ingest_world(store, tiny_world.mappings(), actor="test", reason="test"):
+        pass
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def scored(world_store: Store, tiny_world: WorldPaths) -> SearchEvaluation:
+    return score_search(world_store, tiny_world.root)
+
+
+def test_every_record_of_a_person_is_counted_once(
+    scored: SearchEvaluation, tiny_world: WorldPaths
+) -> None:
+    truth = pd.read_parquet(tiny_world.truth / "records.parquet")
+    truth = truth[truth["dataset"].isin(list(RECORD_COLUMNS)) & (truth["person_id"] != "")]
+    expected = truth.groupby("dataset").size().to_dict()
+    assert scored.records == expected
+    assert not scored.unmapped and not scored.hidden  # FGR is released every such dataset
+    assert scored.alias_only["mx_cni_informes"] == expected["mx_cni_informes"]  # aliases only
+    for dataset, n in expected.items():
+        assert scored.scored.get(dataset, 0) + scored.alias_only.get(dataset, 0) == n, dataset
+    assert sum(scored.scored.values()) >= 60
+    given_paternal = scored.overall("given paternal")
+    assert given_paternal.queries == sum(scored.scored.values())  # everyone has both
+    for form in FORMS:
+        overall = scored.overall(form)
+        parts = [s for s in scored.scores if s.form == form and s.dataset]
+        assert overall.queries == sum(s.queries for s in parts) > 0
+        assert overall.found == sum(s.found for s in parts)
+        assert RECALL_FLOORS[form] <= overall.recall < 1.0  # the agencies' spellings miss some
+        assert 0.5 < overall.purity <= 1.0
+        assert overall.right <= overall.hits <= 10 * overall.queries
+    # the maternal forms are scored only for persons with a maternal surname
+    assert scored.overall("given paternal maternal").queries < given_paternal.queries
+    assert all(x.queries > 0 and 0 < x.median_ms <= x.p95_ms for x in scored.latency)
+    assert scored.missed and all(m.names for m in scored.missed)
+    assert scored.ok
+
+
+def test_a_records_entity_is_the_one_the_ingest_made_of_its_row(
+    world_store: Store, tiny_world: WorldPaths
+) -> None:
+    """The entity computed for an arrest record holds statements from that record's row of
+    the agency file (`source_ref`), and a missing one is counted as unmapped."""
+    ids = record_entities(tiny_world.root)
+    view = View(world_store, _principal(), reason="test", audit=False)
+    folios = pd.read_csv(tiny_world.agency("fgr") / "detenciones.csv", dtype=str)["FOLIO"]
+    assert len(folios) >= 10
+    for row, folio in enumerate(folios, start=1):
+        refs = {s.source_ref for s in view.statements(ids[("mx_fgr_detenciones", folio)])}
+        assert refs == {f"detenciones.csv:{row}"}, folio
+    # the three guns of one seizure: one driver entity, stated by the first item's row only
+    items = [k for k in ids if k[0] == "us_cbp_seizures"]
+    assert len({ids[k] for k in items}) < len(items)
+
+
+def test_an_entity_id_computed_otherwise_than_the_ingest_fails_the_evaluation(
+    world_store: Store, tiny_world: WorldPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(evaluate, "entity_id", lambda dataset, entity, row: "0" * 40)
+    wrong = score_search(world_store, tiny_world.root)
+    assert wrong.unmapped == wrong.records and not wrong.scored
+    assert not wrong.ok
+
+
+def test_a_search_finding_nothing_fails_the_evaluation_and_the_command(
+    world_store: Store,
+    tiny_world: WorldPaths,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ok = CliRunner().invoke(cli, ["eval", "search", "--world", str(tiny_world.root), "--json"])
+    assert ok.exit_code == 0, ok.output
+    data = json.loads(ok.stdout)
+    assert data["ok"] is True and data["principal"] == "mx-fgr-analista"
+    assert {s["form"] for s in data["scores"]} == set(FORMS)
+
+    monkeypatch.setattr(View, "search", lambda self, text, schema=None, limit=20: [])
+    broken = score_search(world_store, tiny_world.root)
+    assert not broken.ok
+    assert all(broken.overall(f).recall == 0.0 for f in FORMS)
+    assert broken.overall("given paternal").queries > 0
+    result = CliRunner().invoke(cli, ["eval", "search", "--world", str(tiny_world.root)])
+    assert result.exit_code == 1, result.output
+    assert "Recall@10 of given names, paternal surname: 0.000, below its floor" in result.output
+    spanish = CliRunner().invoke(
+        cli, ["--lang", "es", "eval", "search", "--world", str(tiny_world.root)]
+    )
+    assert spanish.exit_code == 1
+    assert "por debajo de su mínimo" in spanish.output
+    assert "nombres, apellido paterno" in spanish.output
+
+
+def _principal() -> Principal:
+    return parse_principals(yaml.safe_load(DEFAULT_PRINCIPALS_YAML))[EVAL_PRINCIPAL]
+
+
+def test_a_folder_that_is_no_world_is_refused_before_any_ingest(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["eval", "search", "--world", str(tmp_path)])
+    assert result.exit_code != 0
+    assert "persons.parquet is missing" in result.output
+    assert "ironriver world generate" in result.output
