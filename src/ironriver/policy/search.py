@@ -28,6 +28,8 @@ from sqlalchemy import (
     select,
 )
 
+from ironriver.errors import ConfigError
+from ironriver.i18n import msg
 from ironriver.policy.schemata import known_schema
 from ironriver.store.dialect import bytewise
 from ironriver.store.ids import (
@@ -54,6 +56,9 @@ if TYPE_CHECKING:
 _LAST_CHAR = "\U0010ffff"
 _CHECK_BATCH = 400  # search candidates checked per query
 _MAX_RANK_STEP = 64  # name lengths read at once by a search, at most
+# words of a name search, at most: a name never has more, and each word is one SELECT of a
+# compound query (SQLite refuses more than 500 of them)
+MAX_QUERY_WORDS = 32
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,25 @@ def statement_of(lookup: FromClause) -> ColumnElement[bool]:
     their `entity_id`, `id`) to its statement, where visibility is decided (a search's
     lookups, and the view's of references)."""
     return and_(statements.c.entity_id == lookup.c.entity_id, statements.c.id == lookup.c.id)
+
+
+def search_words(text: str) -> list[str]:
+    """The words a name search for `text` looks for (`query_words`); more than
+    `MAX_QUERY_WORDS` of them is a `ConfigError` (no name has so many)."""
+    tokens = query_words(text)
+    if len(tokens) > MAX_QUERY_WORDS:
+        raise ConfigError(
+            msg(
+                "The search text has {count} words: a name search takes at most {limit}.",
+                count=len(tokens),
+                limit=MAX_QUERY_WORDS,
+            ),
+            hint=msg(
+                "Search with the words of one name (given names and surnames), e.g. {example}.",
+                example='"jose perez"',
+            ),
+        )
+    return tokens
 
 
 def _has_words(value: str, tokens: list[str]) -> bool:
@@ -105,7 +129,10 @@ class SearchMixin:
     ) -> list[SearchHit]:
         """One search box, as an analyst types into it: entities with an identifier equal to
         `text` first (`by_identifier`), then those whose names match it (`search`), each
-        entity once, at most `limit`."""
+        entity once, at most `limit`. A text of more than `MAX_QUERY_WORDS` words is refused
+        (`ConfigError`) unless `identifiers_only`."""
+        if not identifiers_only:
+            search_words(text)  # (refused before anything is read or logged)
         hits = self.by_identifier(text, limit, schema)
         if identifiers_only:
             return hits
@@ -123,9 +150,10 @@ class SearchMixin:
         candidates are read one name length at a time, shortest first
         (`_name_candidates`), and the search stops as soon as it has `limit` hits: its cost
         follows the hits, not the number of names sharing a prefix. Each candidate is then
-        checked on its statement (visible and searchable)."""
+        checked on its statement (visible and searchable). More than `MAX_QUERY_WORDS` words
+        is a `ConfigError`."""
         wanted = known_schema(schema)
-        tokens = query_words(text)
+        tokens = search_words(text)
         if not tokens:
             return []
         hits: list[SearchHit] = []
