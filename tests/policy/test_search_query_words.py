@@ -10,7 +10,9 @@ from click.testing import CliRunner
 
 from ironriver.cli import cli
 from ironriver.ingest import ingest_mapping
-from ironriver.store import open_store
+from ironriver.policy import Marking, Principal, View
+from ironriver.store import DatasetInfo, Store, open_store
+from samples import table
 
 MAPPING = """\
 mx_fgr_personas:
@@ -79,3 +81,36 @@ def test_an_over_long_query_is_refused_as_bad_input(tmp_path: Path) -> None:
     # identifiers only: no name words are read, so no limit on them
     code, out = _search(db, long, "--identifier", "--json")
     assert code == 0 and json.loads(out) == []
+
+
+def test_invisible_format_characters_do_not_split_query_words(tmp_path: Path) -> None:
+    """Zero-width and other format characters (Unicode Cf) pasted inside a query word are
+    dropped, as the ingest drops them from stored names (the CSV's "Ló\\u200bpez" is stored
+    as "López")."""
+    db = _ingest(tmp_path, ["José Pérez", "Ana Ló\u200bpez"])
+    for text in (
+        "Jo\u200bsé Pérez",  # zero-width space
+        "Pé\u00adrez",  # soft hyphen
+        "\ufeffjose",  # byte-order mark
+        "jo\u200c\u200dse pe\u2060rez",  # zero-width non-joiner and joiner, word joiner
+    ):
+        code, out = _search(db, text, "--json")
+        assert code == 0 and [h["matched"] for h in json.loads(out)] == ["José Pérez"], text
+    code, out = _search(db, "lopez", "--json")
+    assert [h["matched"] for h in json.loads(out)] == ["Ana López"]
+    code, out = _search(db, "lo\u200bpez", "--json")
+    assert [h["matched"] for h in json.loads(out)] == ["Ana López"]
+
+
+def test_a_stored_name_holding_a_format_character_is_found_too(sqlite_store: Store) -> None:
+    """A name written without an ingest's sanitizing keeps its zero-width space, which
+    keys it as a word break (jo, se and the joined jose): the query without it finds it."""
+    ds = DatasetInfo("us_atf_x", "ATF", "US", Marking.AMBER, frozenset({"US"}))
+    with sqlite_store.writer() as w:
+        w.ensure_dataset(ds)
+        w.add_statements(
+            table(ds.name, [("p1", "Individual", "name", "Jo\u200bsé Núñez")]), ds.name, ds.label
+        )
+    view = View(sqlite_store, Principal("atf", "ATF", "US"), audit=False)
+    for text in ("jose nunez", "Jo\u200bsé", "jos"):
+        assert [h.entity_id for h in view.search(text)] == ["p1"], text

@@ -219,7 +219,17 @@ def name_words(key: str) -> list[str]:
 
 def query_words(text: str) -> list[str]:
     """The words a name search looks for in `text`: split as names are (`name_words`),
-    without the joined forms ("perez-lopez" looks for perez and lopez)."""
+    without the joined forms ("perez-lopez" looks for perez and lopez).
+
+    Invisible format characters (Unicode category Cf: zero-width space and joiners, soft
+    hyphen, byte-order mark, word joiner...) are dropped first, so a name pasted with one
+    inside a word ("Jo\u200bsé") is not read as two words. A stored name holds none when it
+    came through an ingest (FtM's `sanitize_text` drops them), and one written otherwise is
+    keyed with the character as a word break, so its joined form is a word too: either way
+    the word without it is found. (`name_key` itself keeps them: it computes the stored
+    keys too, and changing it would change the keys of existing stores.)"""
+    if not text.isascii():
+        text = "".join(c for c in text if unicodedata.category(c) != "Cf")
     return sorted({p for p in _WORD_BREAK.split(name_key(text)) if p})
 
 
