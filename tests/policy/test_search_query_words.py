@@ -114,3 +114,42 @@ def test_a_stored_name_holding_a_format_character_is_found_too(sqlite_store: Sto
     view = View(sqlite_store, Principal("atf", "ATF", "US"), audit=False)
     for text in ("jose nunez", "Jo\u200bsé", "jos"):
         assert [h.entity_id for h in view.search(text)] == ["p1"], text
+
+
+def _matched(db: str, text: str) -> list[str]:
+    code, out = _search(db, text, "--json", "--limit", "50")
+    assert code == 0, out
+    return [h["matched"] for h in json.loads(out)]
+
+
+def test_each_query_word_matches_a_different_word_of_the_name(tmp_path: Path) -> None:
+    """A word that starts another in the query asks for a second word of the name ("jose
+    josefina" is not "Josefina Ruiz"); a repeated word is looked for once, as the lookup
+    rows hold a name's distinct words (a compound's parts and its joined spelling)."""
+    names = [
+        "García",
+        "García López",
+        "García García",
+        "Ana García Garcés",
+        "Josefina Ruiz",
+        "José Josefina Ruiz",
+        "Josefina Josefa Ruiz",
+        "María Pérez-López",
+    ]
+    db = _ingest(tmp_path, names)
+    assert _matched(db, "jose josefina") == ["José Josefina Ruiz", "Josefina Josefa Ruiz"]
+    assert _matched(db, "josefina jose") == ["José Josefina Ruiz", "Josefina Josefa Ruiz"]
+    assert _matched(db, "jo josefina r") == ["José Josefina Ruiz", "Josefina Josefa Ruiz"]
+    assert _matched(db, "jo jos josefina") == []  # two words start with jo, not three
+    assert _matched(db, "josefina") == [
+        "Josefina Ruiz",
+        "José Josefina Ruiz",
+        "Josefina Josefa Ruiz",
+    ]
+    assert _matched(db, "garcia gar") == ["Ana García Garcés"]
+    every_garcia = ["García", "García López", "García García", "Ana García Garcés"]
+    assert _matched(db, "garcia") == every_garcia
+    assert _matched(db, "garcia garcia") == every_garcia  # looked for once
+    # a compound's joined spelling is a word of its own
+    assert _matched(db, "perez perezlopez") == ["María Pérez-López"]
+    assert _matched(db, "perez perezlopez lopez") == ["María Pérez-López"]

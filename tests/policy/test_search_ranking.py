@@ -1,12 +1,13 @@
 """Name search, ranked by name length through `statement_keys.rank`, equals a brute-force
 ranking of the principal's visible names: entities with a visible, searchable name having a
-word that starts with each query word, shortest such name first, ties by entity id, `matched`
+word that starts with each distinct query word (a different word for each), shortest such name first, ties by entity id, `matched`
 that shortest name (the least in text order among equals). Many names of many lengths, some hidden, some retracted, some of a
 property that is never searched; small candidate batches so every boundary is crossed."""
 
 from __future__ import annotations
 
 import random
+from itertools import permutations
 from pathlib import Path
 
 import pyarrow as pa
@@ -26,6 +27,8 @@ LABELS = [
 ]
 VIEWER = Principal("ana", "ATF", "US")
 QUERIES = ["j", "jo", "jose", "g", "ga", "garcia", "jose g", "j g", "ang", "de la", "zz", "o"]
+# a different word for each word of the query: one starting another, or repeated (once)
+QUERIES += ["jo josefina", "g garcia", "g ga gar", "de la o", "j j", "jose jose jo"]
 
 
 def _facts(seed: int) -> list[tuple[str, str, str, str, AccessLabel]]:
@@ -75,14 +78,17 @@ def _build(store: Store, facts: list[tuple[str, str, str, str, AccessLabel]]) ->
 def _expected(
     facts: list[tuple[str, str, str, str, AccessLabel]], retracted: set[str], query: str, limit: int
 ) -> list[tuple[str, str]]:
-    tokens = {t for t in name_key(query).split(" ") if t}
+    tokens = sorted({t for t in name_key(query).split(" ") if t})
     best: dict[str, tuple[int, str]] = {}
     for fact in facts:
         entity, _schema, prop, value, label = fact
         if _sid(fact) in retracted or prop in NOT_SEARCHED or not can_see(VIEWER, label):
             continue
-        words = name_key(value).split(" ")
-        if not all(any(w.startswith(t) for w in words) for t in tokens):
+        words = set(name_key(value).split(" "))
+        if not any(  # a different word for each query word
+            all(w.startswith(t) for t, w in zip(tokens, chosen, strict=True))
+            for chosen in permutations(words, len(tokens))
+        ):
             continue
         best[entity] = min(best.get(entity, (len(value), value)), (len(value), value))
     ranked = sorted(best, key=lambda e: (best[e][0], e))

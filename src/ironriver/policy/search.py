@@ -96,10 +96,33 @@ def search_words(text: str) -> list[str]:
 
 
 def _has_words(value: str, tokens: list[str]) -> bool:
-    """Whether the name `value` has a word starting with each of `tokens` (the test the
-    `statement_keys` ranges make: its search key's words, compared as text)."""
+    """Whether each of `tokens` starts a different word of the name `value` (of its lookup
+    words, `name_words`: those the `statement_keys` rows hold), found by augmenting paths
+    (a query has a few words, a name a few more)."""
     words = name_words(name_key(value))
-    return all(any(w.startswith(t) for w in words) for t in tokens)
+    if len(tokens) > len(words):
+        return False
+    owner: dict[int, int] = {}  # word -> the token it is given to
+
+    def place(token: int, tried: set[int]) -> bool:
+        for word, text in enumerate(words):
+            if word in tried or not text.startswith(tokens[token]):
+                continue
+            tried.add(word)
+            if word not in owner or place(owner[word], tried):
+                owner[word] = token
+                return True
+        return False
+
+    return all(place(token, set()) for token in range(len(tokens)))
+
+
+def _nested(tokens: list[str]) -> dict[str, int]:
+    """For each of the distinct `tokens`, how many of them start with it (itself included):
+    a name has a different word for each query word if and only if, for each token, at
+    least that many of its words start with it (Hall's condition; the words a token
+    matches are those of one prefix range, and two such ranges are nested or apart)."""
+    return {t: sum(u.startswith(t) for u in tokens) for t in tokens}
 
 
 class SearchMixin:
@@ -142,16 +165,19 @@ class SearchMixin:
 
     def search(self, text: str, schema: str | None = None, limit: int = 20) -> list[SearchHit]:
         """Entities with a visible name having a word that starts with each word of `text`
-        (accents and case ignored: "jose per" finds "José Pérez López"), best (shortest)
-        names first, ties by entity id; `matched` is the entity's name that ranked it (its
-        shortest such name, the least in text order among equals).
+        (accents and case ignored: "jose per" finds "José Pérez López"), a different word
+        for each distinct word ("jose josefina" finds "José Josefina Ruiz", not "Josefina
+        Ruiz"; a repeated word is looked for once: "garcia garcia" is "garcia", as the
+        lookup rows hold a name's distinct words), best (shortest) names first, ties by
+        entity id; `matched` is the entity's name that ranked it (its shortest such name,
+        the least in text order among equals).
 
         The words of names are keyed by the length of their name (`statement_keys.rank`), so
         candidates are read one name length at a time, shortest first
         (`_name_candidates`), and the search stops as soon as it has `limit` hits: its cost
         follows the hits, not the number of names sharing a prefix. Each candidate is then
-        checked on its statement (visible and searchable). More than `MAX_QUERY_WORDS` words
-        is a `ConfigError`."""
+        checked on its statement (visible and searchable). More than `MAX_QUERY_WORDS`
+        words is a `ConfigError`."""
         wanted = known_schema(schema)
         tokens = search_words(text)
         if not tokens:
@@ -182,12 +208,15 @@ class SearchMixin:
         self, conn: Connection, tokens: list[str]
     ) -> Iterator[list[tuple[str, str]]]:
         """(entity_id, id) of the name statements having a word starting with each of
-        `tokens`, one sorted list per name length, shortest first.
+        `tokens`, a different word for each, one sorted list per name length, shortest
+        first.
 
         Lengths are read in groups, one query each (the tokens' `statement_keys` ranges
         intersected in SQL: a word and its name share one length): one length at a time
         while they hold candidates (a common word stops early); across lengths without any
-        the group doubles (a rare word takes few queries)."""
+        the group doubles (a rare word takes few queries). A token that other tokens start
+        with ("jose" of "jose josefina") needs as many of the name's words in its range
+        (`_nested`): its rows are counted per statement."""
         k = statement_keys
         bounds = conn.execute(
             select(
@@ -198,18 +227,23 @@ class SearchMixin:
         if bounds[0] is None:
             return
         low, high = int(bounds[0]), int(bounds[1])
+        nested = _nested(tokens)
         step = 1
         while low <= high:
             ranks = list(range(low, min(low + step, high + 1)))
-            selects = [
-                select(k.c.rank, k.c.entity_id, k.c.id).where(
+            selects = []
+            for token, needed in nested.items():
+                rows = select(k.c.rank, k.c.entity_id, k.c.id).where(
                     k.c.kind == KIND_NAME,
                     k.c.rank.in_(ranks),
                     k.c.key >= token,
                     k.c.key < token + _LAST_CHAR,
                 )
-                for token in tokens
-            ]
+                if needed > 1:  # (one row per word: the primary key holds the word)
+                    rows = rows.group_by(k.c.rank, k.c.entity_id, k.c.id).having(
+                        func.count() >= needed
+                    )
+                selects.append(rows)
             query = intersect(*selects) if len(selects) > 1 else selects[0]
             by_rank: dict[int, list[tuple[str, str]]] = {}
             for rank, entity_id, stmt_id in conn.execute(query):
@@ -245,7 +279,7 @@ class SearchMixin:
 
     def _least_match(self, rows: Sequence[Sequence[Any]], tokens: list[str]) -> str | None:
         """The shortest (then least in text order) of an entity's visible, searchable names
-        (its `_ROW` rows) matching every word of `tokens`: the one its rank came from."""
+        (its `_ROW` rows) matching `tokens` (`_has_words`): the one its rank came from."""
         names = [
             str(r[3])
             for r in rows

@@ -218,8 +218,9 @@ def name_words(key: str) -> list[str]:
 
 
 def query_words(text: str) -> list[str]:
-    """The words a name search looks for in `text`: split as names are (`name_words`),
-    without the joined forms ("perez-lopez" looks for perez and lopez).
+    """The distinct words a name search looks for in `text`: split as names are
+    (`name_words`), without the joined forms ("perez-lopez" looks for perez and lopez); a
+    repeated word is looked for once, as a name's lookup rows hold its distinct words.
 
     Invisible format characters (Unicode category Cf: zero-width space and joiners, soft
     hyphen, byte-order mark, word joiner...) are dropped first, so a name pasted with one
