@@ -153,3 +153,40 @@ def test_each_query_word_matches_a_different_word_of_the_name(tmp_path: Path) ->
     # a compound's joined spelling is a word of its own
     assert _matched(db, "perez perezlopez") == ["María Pérez-López"]
     assert _matched(db, "perez perezlopez lopez") == ["María Pérez-López"]
+
+
+def test_a_given_name_also_finds_its_abbreviation(tmp_path: Path) -> None:
+    """Mexican records abbreviate given names (María "Ma.", Francisco "Fco.", Guadalupe
+    "Gpe."): the full name in a query also matches the abbreviation, as a whole word only
+    ("manuel" does not find "Ma."); the store is as ingested, nothing re-indexed."""
+    db = _ingest(
+        tmp_path,
+        [
+            "MA. DOLORES GARCIA",
+            "María Dolores García Ruiz",
+            "FCO. JAVIER LOPEZ",
+            "GPE. ROSAS",
+            "MANUEL GARCIA",
+            "MARCO DOLORES",
+            "Mª de Jesús Garza",
+            "Ma. Marín",
+        ],
+    )
+    assert _matched(db, "maria dolores garcia") == [
+        "MA. DOLORES GARCIA",
+        "María Dolores García Ruiz",
+    ]
+    assert _matched(db, "francisco lopez") == ["FCO. JAVIER LOPEZ"]
+    assert _matched(db, "guadalupe") == ["GPE. ROSAS"]
+    assert _matched(db, "maria de jesus") == ["Mª de Jesús Garza"]
+    assert _matched(db, "manuel") == ["MANUEL GARCIA"]
+    # a prefix of the full name is no abbreviation's: "mar" does not find "Ma."
+    assert _matched(db, "mar dolores") == ["MARCO DOLORES", "María Dolores García Ruiz"]
+    # "ma" is itself a prefix, as before: Ma., Mª, Manuel, Marco, María
+    assert len(_matched(db, "ma")) == 6
+    # the abbreviation is one word, for one query word only
+    assert _matched(db, "maria ma") == ["Ma. Marín"]
+    assert _matched(db, "maria mar") == ["Ma. Marín"]
+    assert _matched(db, "francisco fc") == []
+    code, out = _search(db, "maria dolores garcia")  # the table shows the record's text
+    assert code == 0 and "MA. DOLORES GARCIA" in out

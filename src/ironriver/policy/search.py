@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import product
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Connection,
     FromClause,
     Select,
@@ -26,6 +28,7 @@ from sqlalchemy import (
     func,
     intersect,
     select,
+    union,
 )
 
 from ironriver.errors import ConfigError
@@ -95,10 +98,31 @@ def search_words(text: str) -> list[str]:
     return tokens
 
 
+# Given names that Mexican records abbreviate, by the search key of the full name: the
+# abbreviations' keys (the dot is a word break: "MA. DOLORES" holds the word "ma"). A query
+# word equal to the full name also matches a stored word equal to one of these, exactly (as
+# a prefix, "ma" would match Manuel and Marco): "maria dolores" finds "MA. DOLORES GARCIA".
+# No stored key changes, so a store needs no migration. "Mª" is "ma" already (NFKC) and
+# "Jose." is "jose"; "J." is left out (José, Juan, Jesús, Jorge... alike), and so are the
+# surnames' (Hdez., Glez.).
+ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "maria": ("ma",),
+    "francisco": ("fco",),
+    "guadalupe": ("gpe",),
+    "guillermo": ("gmo",),
+}
+
+
+def _accepts(token: str, word: str) -> bool:
+    """Whether the query word `token` matches the name's word `word`: it starts it, or
+    `word` is its abbreviation (`ABBREVIATIONS`)."""
+    return word.startswith(token) or word in ABBREVIATIONS.get(token, ())
+
+
 def _has_words(value: str, tokens: list[str]) -> bool:
-    """Whether each of `tokens` starts a different word of the name `value` (of its lookup
-    words, `name_words`: those the `statement_keys` rows hold), found by augmenting paths
-    (a query has a few words, a name a few more)."""
+    """Whether each of `tokens` matches a different word of the name `value` (of its lookup
+    words, `name_words`: those the `statement_keys` rows hold; `_accepts`), found by
+    augmenting paths (a query has a few words, a name a few more)."""
     words = name_words(name_key(value))
     if len(tokens) > len(words):
         return False
@@ -106,7 +130,7 @@ def _has_words(value: str, tokens: list[str]) -> bool:
 
     def place(token: int, tried: set[int]) -> bool:
         for word, text in enumerate(words):
-            if word in tried or not text.startswith(tokens[token]):
+            if word in tried or not _accepts(tokens[token], text):
                 continue
             tried.add(word)
             if word not in owner or place(owner[word], tried):
@@ -117,12 +141,54 @@ def _has_words(value: str, tokens: list[str]) -> bool:
     return all(place(token, set()) for token in range(len(tokens)))
 
 
-def _nested(tokens: list[str]) -> dict[str, int]:
-    """For each of the distinct `tokens`, how many of them start with it (itself included):
-    a name has a different word for each query word if and only if, for each token, at
-    least that many of its words start with it (Hall's condition; the words a token
-    matches are those of one prefix range, and two such ranges are nested or apart)."""
-    return {t: sum(u.startswith(t) for u in tokens) for t in tokens}
+# What one query word looks for in a reading of the query (`_readings`): the words starting
+# with `word`, or (`exact`) that word alone
+_Sought = tuple[str, bool]
+
+
+def _readings(tokens: list[str]) -> list[list[_Sought]]:
+    """The ways to read the distinct `tokens`: each as a prefix, or as one of its
+    abbreviations, exactly ("maria dolores": maria... and dolores..., or ma and dolores...).
+    A name has a different word for each token if and only if it has one for each sought
+    word of some reading; within a reading, the words sought are nested or apart (a prefix
+    range and the ranges and words it holds), which `_nested` counts."""
+    options = [[(t, False)] + [(a, True) for a in ABBREVIATIONS.get(t, ())] for t in tokens]
+    return [list(reading) for reading in product(*options)]
+
+
+def _nested(reading: list[_Sought]) -> list[tuple[_Sought, int]]:
+    """Each sought word of `reading`, with how many of them lie within it (itself
+    included: words starting with a prefix, or the same exact word): a name has a different
+    word for each if and only if, for each, at least that many of its words lie within it
+    (Hall's condition, for sets nested or apart)."""
+
+    def within(inner: _Sought, outer: _Sought) -> bool:
+        if outer[1]:
+            return inner == outer
+        return inner[0].startswith(outer[0])
+
+    return [(sought, sum(within(other, sought) for other in reading)) for sought in reading]
+
+
+def _reading_rows(
+    reading: list[tuple[_Sought, int]], ranks: list[int]
+) -> Select[Any] | CompoundSelect[Any]:
+    """(rank, entity_id, id) of the names of length `ranks` having a different word for each
+    sought word of `reading` (with the counts `_nested` gave): one index range of
+    `statement_keys` per sought word (or one key, for an exact one), intersected; a word
+    that others lie within needs as many rows of its range per name (GROUP BY ... HAVING,
+    the primary key holding the word: one row per word)."""
+    k = statement_keys
+    selects = []
+    for (word, exact), needed in reading:
+        within = (k.c.key == word,) if exact else (k.c.key >= word, k.c.key < word + _LAST_CHAR)
+        rows = select(k.c.rank, k.c.entity_id, k.c.id).where(
+            k.c.kind == KIND_NAME, k.c.rank.in_(ranks), *within
+        )
+        if needed > 1:
+            rows = rows.group_by(k.c.rank, k.c.entity_id, k.c.id).having(func.count() >= needed)
+        selects.append(rows)
+    return intersect(*selects) if len(selects) > 1 else selects[0]
 
 
 class SearchMixin:
@@ -208,15 +274,16 @@ class SearchMixin:
         self, conn: Connection, tokens: list[str]
     ) -> Iterator[list[tuple[str, str]]]:
         """(entity_id, id) of the name statements having a word starting with each of
-        `tokens`, a different word for each, one sorted list per name length, shortest
-        first.
+        `tokens` (or equal to one of its `ABBREVIATIONS`), a different word for each, one
+        sorted list per name length, shortest first.
 
         Lengths are read in groups, one query each (the tokens' `statement_keys` ranges
         intersected in SQL: a word and its name share one length): one length at a time
         while they hold candidates (a common word stops early); across lengths without any
         the group doubles (a rare word takes few queries). A token that other tokens start
         with ("jose" of "jose josefina") needs as many of the name's words in its range
-        (`_nested`): its rows are counted per statement."""
+        (`_nested`): its rows are counted per statement. A token with abbreviations makes
+        two readings of the query or more (`_readings`), whose rows are joined by UNION."""
         k = statement_keys
         bounds = conn.execute(
             select(
@@ -227,24 +294,18 @@ class SearchMixin:
         if bounds[0] is None:
             return
         low, high = int(bounds[0]), int(bounds[1])
-        nested = _nested(tokens)
+        readings = [_nested(reading) for reading in _readings(tokens)]
         step = 1
         while low <= high:
             ranks = list(range(low, min(low + step, high + 1)))
-            selects = []
-            for token, needed in nested.items():
-                rows = select(k.c.rank, k.c.entity_id, k.c.id).where(
-                    k.c.kind == KIND_NAME,
-                    k.c.rank.in_(ranks),
-                    k.c.key >= token,
-                    k.c.key < token + _LAST_CHAR,
+            queries = [_reading_rows(reading, ranks) for reading in readings]
+            if len(queries) > 1:  # (a compound query in another one is a subquery)
+                parts = [q.subquery() for q in queries]
+                query: Select[Any] | CompoundSelect[Any] = union(
+                    *[select(p.c.rank, p.c.entity_id, p.c.id) for p in parts]
                 )
-                if needed > 1:  # (one row per word: the primary key holds the word)
-                    rows = rows.group_by(k.c.rank, k.c.entity_id, k.c.id).having(
-                        func.count() >= needed
-                    )
-                selects.append(rows)
-            query = intersect(*selects) if len(selects) > 1 else selects[0]
+            else:
+                query = queries[0]
             by_rank: dict[int, list[tuple[str, str]]] = {}
             for rank, entity_id, stmt_id in conn.execute(query):
                 by_rank.setdefault(int(rank), []).append((entity_id, stmt_id))
