@@ -21,6 +21,7 @@ Re-ingesting the same file is a no-op: statement ids and ledger part names are c
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -70,12 +71,14 @@ from ironriver.ingest.validate import (
     stored_keys,
 )
 from ironriver.logs import get_logger
+from ironriver.model import get_model
 from ironriver.policy import Principal, authorize_ingest
 from ironriver.progress import Progress, no_progress
 from ironriver.scratch import HeldInterrupts
 from ironriver.settings import DEFAULT_INGEST_MEMORY_MB
 from ironriver.sqltext import ident, literal
 from ironriver.store import DatasetInfo, Store
+from ironriver.store.ids import KIND_NAME, kind_of
 from ironriver.store.ledger import PARTS_KEY, LedgerStore, PendingPart
 from ironriver.store.staging import StatementStage
 
@@ -234,7 +237,7 @@ def _prepare(
         numbered: list[int] = []  # entities whose id_column ids look like row numbers
         if query.entities:
             more, numbered = _entity_notes(con, comp, mapping.name)
-            notes += more
+            notes += more + _name_part_notes(query, mapping.name)
             build_statements(con, comp, mapping.name)  # reads cln
         if query.ledger is None:  # else `led`, a view over them, is read by _write
             con.execute("DROP VIEW san")
@@ -416,6 +419,43 @@ def _entity_notes(
                 )
             )
     return notes, numbered
+
+
+# FtM's parts of a person's name, in the order a name is written: `string` properties,
+# which name search does not read (it reads name-typed ones: name, alias, our Individual's
+# paternalSurname and maternalSurname...)
+NAME_PARTS = ("firstName", "secondName", "middleName", "fatherName", "lastName", "motherName")
+
+
+def _name_part_notes(query: QuerySpec, dataset: str) -> list[Msg]:
+    """A note for each entity mapping of `query` whose schema has a `name` but that maps
+    only FtM's name parts (`NAME_PARTS`) and no name-typed property: name search cannot
+    find its entities (`ftm map` is silent, as their values are fine)."""
+    model = get_model()
+    notes = []
+    for entity in query.entities:
+        schema = model.get(entity.schema)
+        if schema is None or "name" not in schema.properties:
+            continue
+        props = {p.name: p for p in entity.properties}
+        parts = [props[name] for name in NAME_PARTS if name in props]
+        if not parts or any(kind_of(p.type_name, p.name) == KIND_NAME for p in props.values()):
+            continue
+        columns = [c for p in parts for c in p.refs]
+        notes.append(
+            msg(
+                "{dataset}: entity mapping {entity} of the query reading {file} maps parts of "
+                "a name ({parts}) but no name-typed property (name, alias...): FtM's name "
+                "parts are text, which name search does not read, so these entities cannot "
+                "be found by name search. Map name: {{columns: {columns}, join: ' '}}.",
+                dataset=dataset,
+                entity=entity.name,
+                file=query.source.label,
+                parts=", ".join(p.name for p in parts),
+                columns=json.dumps(columns, ensure_ascii=False),
+            )
+        )
+    return notes
 
 
 def _numbered(column: str) -> str:
