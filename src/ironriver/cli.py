@@ -396,7 +396,8 @@ def search(
 ) -> None:
     """Search visible entities by name or identifier: an identifier equal to TEXT (a serial,
     a plate, a phone, ignoring case and punctuation; a phone also as dialled at home, without
-    its country code) comes first, then names with words starting with each word of TEXT.
+    its country code) comes first, then names with words starting with each word of TEXT
+    (of three words or more, then names lacking one, marked "without").
 
     \b
     Example: ironriver search "jose perez" --as us-atf-analyst --reason "case 42"
@@ -419,7 +420,9 @@ def search(
                     h.entity_id,
                     schema_label(h.schema),
                     shown_caption(h.caption, h.schema),
-                    h.matched or "",
+                    t("{name} (without {word})", name=h.matched, word=h.missing)
+                    if h.missing
+                    else h.matched or "",
                 ]
                 for h in hits
             ],
@@ -844,6 +847,7 @@ def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
         EVAL_PRINCIPAL,
         FORM_LABELS,
         RECALL_FLOORS,
+        WHOLE_PURITY_FLOORS,
         evaluate_search,
     )
     from ironriver.world import WorldPaths
@@ -869,6 +873,7 @@ def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
             t("found"),
             t("recall@10"),
             t("purity@10"),
+            t("purity, all words"),
         ]
         rows = [
             [
@@ -878,6 +883,7 @@ def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
                 s.found,
                 f"{s.recall:.3f}",
                 f"{s.purity:.3f}",
+                f"{s.whole_purity:.3f}",
             ]
             for s in result.scores
         ]
@@ -942,6 +948,19 @@ def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
                     "Recall@10 of {form}: {recall:.3f}, below its floor {floor:.2f}.",
                     form=translate(FORM_LABELS[form], lang),
                     recall=score.recall,
+                    floor=floor,
+                ),
+                err=True,
+            )
+    for form, floor in WHOLE_PURITY_FLOORS.items():
+        score = result.overall(form)
+        if score.whole_purity < floor:
+            click.echo(
+                t(
+                    "Purity of the hits holding every word, {form}: {purity:.3f}, below its "
+                    "floor {floor:.2f}.",
+                    form=translate(FORM_LABELS[form], lang),
+                    purity=score.whole_purity,
                     floor=floor,
                 ),
                 err=True,

@@ -117,9 +117,40 @@ def test_a_stored_name_holding_a_format_character_is_found_too(sqlite_store: Sto
 
 
 def _matched(db: str, text: str) -> list[str]:
+    """The names matching every word of `text` (not those lacking one: `missing`)."""
     code, out = _search(db, text, "--json", "--limit", "50")
     assert code == 0, out
-    return [h["matched"] for h in json.loads(out)]
+    return [h["matched"] for h in json.loads(out) if not h["missing"]]
+
+
+def test_a_search_of_three_words_also_finds_names_lacking_one(tmp_path: Path) -> None:
+    """Records drop a maternal surname or a second given name; an analyst types the whole
+    name. Names holding every word come first, then those lacking one, each marked with the
+    word it lacks, ranked alike (shortest name first); two words never go without one."""
+    names = [
+        "Álvaro Reyes Mendoza",
+        "Álvaro Reyes",
+        "ALVARO MENDOZA",
+        "Reyes Mendoza",
+        "Álvaro Reyes Mendoza Pérez",
+        "Luis Reyes",
+    ]
+    db = _ingest(tmp_path, names)
+    code, out = _search(db, "alvaro reyes mendoza", "--json")
+    assert code == 0, out
+    assert [(h["matched"], h["missing"]) for h in json.loads(out)] == [
+        ("Álvaro Reyes Mendoza", ""),
+        ("Álvaro Reyes Mendoza Pérez", ""),
+        ("Álvaro Reyes", "mendoza"),
+        ("Reyes Mendoza", "alvaro"),
+        ("ALVARO MENDOZA", "reyes"),
+    ]
+    code, out = _search(db, "alvaro reyes mendoza", "--json", "--limit", "3")
+    assert [h["matched"] for h in json.loads(out)][2] == "Álvaro Reyes"  # the limit holds
+    code, out = _search(db, "alvaro reyes")
+    assert "Álvaro Reyes" in out and "Luis" not in out and "without" not in out
+    code, human = _search(db, "alvaro reyes mendoza", lang="es")
+    assert "Álvaro Reyes (sin mendoza)" in human
 
 
 def test_each_query_word_matches_a_different_word_of_the_name(tmp_path: Path) -> None:

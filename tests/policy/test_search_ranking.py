@@ -15,7 +15,7 @@ import pytest
 
 import ironriver.policy.search as search_module
 from ironriver.policy import AccessLabel, Marking, Principal, View, can_see
-from ironriver.policy.search import ABBREVIATIONS
+from ironriver.policy.search import ABBREVIATIONS, PARTIAL_FROM_WORDS
 from ironriver.store import DatasetInfo, Store
 from ironriver.store.ids import NOT_SEARCHED, name_key, statement_id
 
@@ -33,6 +33,8 @@ QUERIES = ["j", "jo", "jose", "g", "ga", "garcia", "jose g", "j g", "ang", "de l
 QUERIES += ["jo josefina", "g garcia", "g ga gar", "de la o", "j j", "jose jose jo"]
 # a given name also finds its abbreviation (`ABBREVIATIONS`), as a word of its own
 QUERIES += ["maria", "maria jose", "maria j", "maria m", "guadalupe g", "ma maria"]
+# of three words or more, names lacking one word follow
+QUERIES += ["jose garcia lopez", "maria g de", "j ga lo pe"]
 
 
 def _facts(seed: int) -> list[tuple[str, str, str, str, AccessLabel]]:
@@ -79,10 +81,13 @@ def _build(store: Store, facts: list[tuple[str, str, str, str, AccessLabel]]) ->
     return {sid for _, sid in gone}
 
 
-def _expected(
-    facts: list[tuple[str, str, str, str, AccessLabel]], retracted: set[str], query: str, limit: int
+def _ranked(
+    facts: list[tuple[str, str, str, str, AccessLabel]],
+    retracted: set[str],
+    tokens: list[str],
 ) -> list[tuple[str, str]]:
-    tokens = sorted({t for t in name_key(query).split(" ") if t})
+    """Every visible entity with a searched name matching each of `tokens` (a different word
+    for each), by its shortest such name (then the least in text order, then id)."""
     best: dict[str, tuple[int, str]] = {}
     for fact in facts:
         entity, _schema, prop, value, label = fact
@@ -99,7 +104,27 @@ def _expected(
             continue
         best[entity] = min(best.get(entity, (len(value), value)), (len(value), value))
     ranked = sorted(best, key=lambda e: (best[e][0], e))
-    return [(e, best[e][1]) for e in ranked[:limit]]
+    return [(e, best[e][1]) for e in ranked]
+
+
+def _expected(
+    facts: list[tuple[str, str, str, str, AccessLabel]], retracted: set[str], query: str, limit: int
+) -> list[tuple[str, str]]:
+    tokens = sorted({t for t in name_key(query).split(" ") if t})
+    hits = _ranked(facts, retracted, tokens)[:limit]
+    if len(tokens) < PARTIAL_FROM_WORDS or len(hits) >= limit:
+        return hits
+    # then names lacking one word: for each word in turn, the best not found before
+    seen = {e for e, _ in hits}
+    partial = []
+    for i in range(len(tokens)):
+        fewer = tokens[:i] + tokens[i + 1 :]
+        found = [h for h in _ranked(facts, retracted, fewer) if h[0] not in seen]
+        found = found[: limit - len(hits)]
+        seen |= {e for e, _ in found}
+        partial += found
+    partial.sort(key=lambda h: (len(h[1]), h[1], h[0]))
+    return hits + partial[: limit - len(hits)]
 
 
 @pytest.mark.parametrize("seed", [1, 2])

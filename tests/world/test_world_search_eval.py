@@ -22,6 +22,7 @@ from ironriver.policy.evaluate import (
     FORMS,
     RECALL_FLOORS,
     RECORD_COLUMNS,
+    WHOLE_PURITY_FLOORS,
     SearchEvaluation,
     record_entities,
     score_search,
@@ -67,9 +68,11 @@ def test_every_record_of_a_person_is_counted_once(
         parts = [s for s in scored.scores if s.form == form and s.dataset]
         assert overall.queries == sum(s.queries for s in parts) > 0
         assert overall.found == sum(s.found for s in parts)
-        assert RECALL_FLOORS[form] <= overall.recall < 1.0  # the agencies' spellings miss some
-        assert 0.5 < overall.purity <= 1.0
+        assert RECALL_FLOORS[form] <= overall.recall <= 1.0
+        assert 0.5 < overall.purity <= overall.whole_purity <= 1.0
         assert overall.right <= overall.hits <= 10 * overall.queries
+        assert overall.whole_right <= overall.whole_hits <= overall.hits
+        assert WHOLE_PURITY_FLOORS[form] <= overall.whole_purity
     # the maternal forms are scored only for persons with a maternal surname
     assert scored.overall("given paternal maternal").queries < given_paternal.queries
     assert all(x.queries > 0 and 0 < x.median_ms <= x.p95_ms for x in scored.latency)
@@ -139,3 +142,13 @@ def test_a_folder_that_is_no_world_is_refused_before_any_ingest(tmp_path: Path) 
     assert result.exit_code != 0
     assert "persons.parquet is missing" in result.output
     assert "ironriver world generate" in result.output
+
+
+def test_whole_name_hits_less_pure_than_their_floor_fail_the_evaluation(
+    scored: SearchEvaluation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hits lacking a word may be other people; those holding every word must stay pure."""
+    assert scored.ok
+    floors = dict.fromkeys(FORMS, 0.0) | {"given paternal": 1.01}
+    monkeypatch.setattr(evaluate, "WHOLE_PURITY_FLOORS", floors)
+    assert not scored.ok

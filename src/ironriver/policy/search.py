@@ -12,7 +12,7 @@ cost follows its hits, not the number of names sharing a prefix.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import product
 from typing import TYPE_CHECKING, Any
 
@@ -64,12 +64,20 @@ _MAX_RANK_STEP = 64  # name lengths read at once by a search, at most
 MAX_QUERY_WORDS = 32
 
 
+# a name search of this many words or more also finds names lacking one of them, after
+# those holding all (`SearchMixin.search`)
+PARTIAL_FROM_WORDS = 3
+
+
 @dataclass(frozen=True)
 class SearchHit:
     entity_id: str
     schema: str
     caption: str
     matched: str
+    # a name search's word the matched name lacks (a search of `PARTIAL_FROM_WORDS` words
+    # or more also finds those); "" when it holds every word, and for identifier hits
+    missing: str = ""
 
 
 def statement_of(lookup: FromClause) -> ColumnElement[bool]:
@@ -238,6 +246,12 @@ class SearchMixin:
         entity id; `matched` is the entity's name that ranked it (its shortest such name,
         the least in text order among equals).
 
+        A search of `PARTIAL_FROM_WORDS` words or more that finds fewer than `limit` such
+        entities then also finds names lacking one of its words, ranked after them the same
+        way, each with the word it lacks (`missing`): records drop a maternal surname or a
+        second given name ("Álvaro Reyes" for "Álvaro Reyes Mendoza"), and an analyst types
+        the whole name. (Two words lacking one would be one word: too broad.)
+
         The words of names are keyed by the length of their name (`statement_keys.rank`), so
         candidates are read one name length at a time, shortest first
         (`_name_candidates`), and the search stops as soon as it has `limit` hits: its cost
@@ -248,26 +262,46 @@ class SearchMixin:
         tokens = search_words(text)
         if not tokens:
             return []
-        hits: list[SearchHit] = []
         seen: set[str] = set()
         with self.store.engine.connect() as conn:
             self._current_props(conn)
-            for candidates in self._name_candidates(conn, tokens):
-                for entity_id, value in self._searchable(conn, candidates):
-                    if entity_id in seen:
-                        continue
-                    seen.add(entity_id)
-                    rows = conn.execute(self._entity_rows(entity_id)).all()
-                    entity = self._assemble(rows, named=False, wanted=wanted)
-                    if entity is None:
-                        continue
-                    matched = self._least_match(rows, tokens) or value
-                    hits.append(SearchHit(entity_id, entity.schema.name, entity.caption, matched))
-                    if len(hits) >= limit:
-                        break
-                if len(hits) >= limit:
-                    break
+            hits = self._search_words(conn, tokens, wanted, limit, seen)
+            if len(tokens) >= PARTIAL_FROM_WORDS and len(hits) < limit:
+                partial: list[SearchHit] = []
+                for i, lacking in enumerate(tokens):
+                    fewer = tokens[:i] + tokens[i + 1 :]
+                    found = self._search_words(conn, fewer, wanted, limit - len(hits), seen)
+                    partial += [replace(hit, missing=lacking) for hit in found]
+                partial.sort(key=lambda hit: (len(hit.matched), hit.matched, hit.entity_id))
+                hits += partial[: limit - len(hits)]
         self._log("search", text, {"schema": schema, "hits": len(hits)})
+        return hits
+
+    def _search_words(
+        self,
+        conn: Connection,
+        tokens: list[str],
+        wanted: Schema | None,
+        limit: int,
+        seen: set[str],
+    ) -> list[SearchHit]:
+        """At most `limit` visible entities (of `wanted`) with a name matching each of
+        `tokens` (`search`), best first, but for those of `seen`, which it adds to: an
+        entity an earlier pass looked at is not looked at again."""
+        hits: list[SearchHit] = []
+        for candidates in self._name_candidates(conn, tokens):
+            for entity_id, value in self._searchable(conn, candidates):
+                if entity_id in seen:
+                    continue
+                seen.add(entity_id)  # (one not shown, of another schema, never is)
+                rows = conn.execute(self._entity_rows(entity_id)).all()
+                entity = self._assemble(rows, named=False, wanted=wanted)
+                if entity is None:
+                    continue
+                matched = self._least_match(rows, tokens) or value
+                hits.append(SearchHit(entity_id, entity.schema.name, entity.caption, matched))
+                if len(hits) >= limit:
+                    return hits
         return hits
 
     def _name_candidates(
