@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from ironriver.cli import cli
+from ironriver.ingest import ingest_mapping
 from ironriver.policy import Principal, View
 from ironriver.store import open_store
 
@@ -147,5 +148,30 @@ def test_hidden_phones_and_owners_stay_hidden(db: str) -> None:
         # FGR's facts are released to MX and US, ATF's to US and MX: a Colombian sees none
         assert colombian._phone_countries() == ["CO"]
         assert colombian.by_identifier("667 157 3741") == []
+    finally:
+        store.close()
+
+
+def test_a_number_read_as_a_phone_finds_phones_only(tmp_path: Path) -> None:
+    """The national form's E.164 digits are looked up among phones only: a serial (or an
+    account number) written with the same digits is found by those digits as typed, not by
+    a phone reading of other digits."""
+    (tmp_path / "armas.csv").write_text(
+        "folio,serie\nA1,526671573741\nA2,6671573741\n", encoding="utf-8"
+    )
+    path = tmp_path / "armas.yaml"
+    path.write_text(
+        "mx_fgr_armas:\n  agency: FGR\n  country: MX\n  marking: AMBER\n  queries:\n"
+        "    - csv_url: armas.csv\n      entities:\n        arma:\n          schema: Firearm\n"
+        "          keys: [folio]\n          properties:\n"
+        "            serialNumber: {column: serie}\n",
+        encoding="utf-8",
+    )
+    store = open_store(f"sqlite:///{tmp_path / 's.db'}", ledger_dir=tmp_path / "ledgers")
+    try:
+        ingest_mapping(store, path, actor="test")
+        view = View(store, Principal("f", "FGR", "MX"), audit=False)
+        assert [h.matched for h in view.by_identifier("667 157 3741")] == ["6671573741"]
+        assert [h.matched for h in view.by_identifier("526671573741")] == ["526671573741"]
     finally:
         store.close()

@@ -27,6 +27,7 @@ from sqlalchemy import (
     case,
     func,
     intersect,
+    or_,
     select,
     union,
 )
@@ -45,7 +46,7 @@ from ironriver.store.ids import (
     query_words,
     reads_as_phone,
 )
-from ironriver.store.tables import statement_keys, statements
+from ironriver.store.tables import props, statement_keys, statements
 
 if TYPE_CHECKING:
     from followthemoney.schema import Schema
@@ -432,7 +433,17 @@ class SearchMixin:
                 func.min(value).label("matched"),
             )
             .select_from(matched.join(statements, statement_of(matched)))
-            .where(self._visible())
+            .where(
+                self._visible(),
+                # a key read as a phone (preference > 0) finds phones only: a serial or an
+                # account number written with the same digits is no phone
+                or_(
+                    matched.c.preference == 0,
+                    statements.c.prop_id.in_(
+                        select(props.c.id).where(props.c.prop_type == "phone").scalar_subquery()
+                    ),
+                ),
+            )
             .group_by(statements.c.entity_id, matched.c.preference)
             .order_by(
                 matched.c.preference,
