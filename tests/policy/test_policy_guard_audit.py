@@ -65,3 +65,26 @@ def test_a_search_is_not_refused_for_a_sensitive_hit_its_schema_filter_drops(
         plain.search("glock")  # the Person would be shown
     assert [h.entity_id for h in plain.search("glock", schema="Firearm")] == ["g9"]
     assert plain.search("ramirez", schema="Firearm") == []
+
+
+def test_a_sensitive_name_a_search_looked_at_but_does_not_show_refuses_nothing(
+    sqlite_store: Store,
+) -> None:
+    """A search of three words looks at names lacking each word in turn and shows the best:
+    an AMBER+STRICT name it looked at and the limit left out must not refuse it."""
+    from ironriver.policy import Marking
+    from ironriver.store import DatasetInfo
+    from samples import MX, table
+
+    strict = DatasetInfo("mx_fgr_reservado", "FGR", "MX", Marking.AMBER_STRICT, frozenset())
+    with sqlite_store.writer() as w:
+        w.ensure_dataset(strict)
+        w.ensure_dataset(MX)
+        secret = [("p9", "Individual", "name", "Beatriz Cruz " + "Z" * 20)]
+        w.add_statements(table(strict.name, secret), strict.name, strict.label)
+        plain = [("p1", "Individual", "name", "Ana Beatriz")]
+        w.add_statements(table(MX.name, plain), MX.name, MX.label)
+    view = View(sqlite_store, FGR)  # sees both; no reason given
+    assert [h.entity_id for h in view.search("ana beatriz cruz", limit=1)] == ["p1"]
+    with pytest.raises(AccessDenied, match="must say why"):
+        view.search("ana beatriz cruz", limit=2)  # now the secret name is shown

@@ -221,3 +221,38 @@ def test_a_given_name_also_finds_its_abbreviation(tmp_path: Path) -> None:
     assert _matched(db, "francisco fc") == []
     code, out = _search(db, "maria dolores garcia")  # the table shows the record's text
     assert code == 0 and "MA. DOLORES GARCIA" in out
+
+
+def test_a_name_lacking_a_word_ranks_by_its_best_name_over_every_word(tmp_path: Path) -> None:
+    """An entity whose names lack different words ranks by the shortest of them: the pass
+    leaving out "ana" found entity 1 by its long name first and kept it there, below "Ana
+    Beatriz Q", and with --limit 1 lost it."""
+    rows = f"1,Beatriz Cruz {'Z' * 20}\n1,Ana Beatriz\n2,Ana Beatriz Q\n"  # 1: two names
+    (tmp_path / "personas.csv").write_text("pid,nombre\n" + rows, encoding="utf-8")
+    (tmp_path / "m.yml").write_text(MAPPING, encoding="utf-8")
+    db = tmp_path / "s.db"
+    store = open_store(f"sqlite:///{db}", ledger_dir=tmp_path / "ledgers")
+    try:
+        ingest_mapping(store, tmp_path / "m.yml", actor="test")
+    finally:
+        store.close()
+    code, out = _search(str(db), "ana beatriz cruz", "--json")
+    assert code == 0, out
+    assert [(h["matched"], h["missing"]) for h in json.loads(out)] == [
+        ("Ana Beatriz", "cruz"),
+        ("Ana Beatriz Q", "cruz"),
+    ]
+    code, out = _search(str(db), "ana beatriz cruz", "--json", "--limit", "1")
+    assert [h["matched"] for h in json.loads(out)] == ["Ana Beatriz"]
+
+
+def test_names_lacking_a_word_are_looked_for_up_to_six_words(tmp_path: Path) -> None:
+    """Each word a name may lack is one more search: a text of seven words or more (a
+    paragraph pasted into the box) finds names holding every word only."""
+    db = _ingest(tmp_path, ["Ana Bea Cruz Dora Eva Fe"])
+    code, out = _search(db, "ana bea cruz dora eva gil", "--json")
+    assert [(h["matched"], h["missing"]) for h in json.loads(out)] == [
+        ("Ana Bea Cruz Dora Eva Fe", "gil")
+    ]
+    code, out = _search(db, "ana bea cruz dora eva fe gil", "--json")
+    assert code == 0 and json.loads(out) == []

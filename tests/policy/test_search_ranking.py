@@ -114,16 +114,19 @@ def _expected(
     hits = _ranked(facts, retracted, tokens)[:limit]
     if len(tokens) < PARTIAL_FROM_WORDS or len(hits) >= limit:
         return hits
-    # then names lacking one word: for each word in turn, the best not found before
-    seen = {e for e, _ in hits}
-    partial = []
+    # then names lacking one word: each entity by its best such name over every word its
+    # name may lack (shortest, then least in text order), ranked as above
+    best: dict[str, str] = {}
     for i in range(len(tokens)):
-        fewer = tokens[:i] + tokens[i + 1 :]
-        found = [h for h in _ranked(facts, retracted, fewer) if h[0] not in seen]
-        found = found[: limit - len(hits)]
-        seen |= {e for e, _ in found}
-        partial += found
-    partial.sort(key=lambda h: (len(h[1]), h[1], h[0]))
+        for entity, name in _ranked(facts, retracted, tokens[:i] + tokens[i + 1 :]):
+            if (len(name), name) < (len(best.get(entity, name)), best.get(entity, name)):
+                best[entity] = name
+            best.setdefault(entity, name)
+    shown = {e for e, _ in hits}
+    partial = sorted(
+        ((e, name) for e, name in best.items() if e not in shown),
+        key=lambda h: (len(h[1]), h[0]),
+    )
     return hits + partial[: limit - len(hits)]
 
 

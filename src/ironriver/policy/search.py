@@ -12,7 +12,7 @@ cost follows its hits, not the number of names sharing a prefix.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from itertools import product
 from typing import TYPE_CHECKING, Any
 
@@ -65,9 +65,11 @@ _MAX_RANK_STEP = 64  # name lengths read at once by a search, at most
 MAX_QUERY_WORDS = 32
 
 
-# a name search of this many words or more also finds names lacking one of them, after
-# those holding all (`SearchMixin.search`)
+# a name search of this many words or more, up to `PARTIAL_UP_TO_WORDS`, also finds names
+# lacking one of them, after those holding all (`SearchMixin.search`); each word it may lack
+# is one more search, so a long text (a paragraph pasted into the box) does not
 PARTIAL_FROM_WORDS = 3
+PARTIAL_UP_TO_WORDS = 6
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,11 @@ class SearchHit:
     # a name search's word the matched name lacks (a search of `PARTIAL_FROM_WORDS` words
     # or more also finds those); "" when it holds every word, and for identifier hits
     missing: str = ""
+
+
+# a name search's candidate: entity id, its visible rows, the entity, its matched name and
+# the query word that name lacks ("" for none)
+_Found = tuple[str, Sequence[Sequence[Any]], "StatementEntity", str, str]
 
 
 def statement_of(lookup: FromClause) -> ColumnElement[bool]:
@@ -214,8 +221,13 @@ class SearchMixin:
         def _visible(self) -> ColumnElement[bool]: ...
         def _entity_rows(self, entity_id: str) -> Select[Any]: ...
         def _assemble(
-            self, rows: Iterable[Sequence[Any]], named: bool = True, wanted: Schema | None = None
+            self,
+            rows: Iterable[Sequence[Any]],
+            named: bool = True,
+            wanted: Schema | None = None,
+            justify: bool = True,
         ) -> StatementEntity | None: ...
+        def _justify(self, label_ids: Iterable[int], entity_id: str | None) -> None: ...
         def _log(self, action: str, target: str, detail: dict[str, Any] | None = None) -> None: ...
 
     def find(
@@ -266,17 +278,41 @@ class SearchMixin:
         seen: set[str] = set()
         with self.store.engine.connect() as conn:
             self._current_props(conn)
-            hits = self._search_words(conn, tokens, wanted, limit, seen)
-            if len(tokens) >= PARTIAL_FROM_WORDS and len(hits) < limit:
-                partial: list[SearchHit] = []
-                for i, lacking in enumerate(tokens):
-                    fewer = tokens[:i] + tokens[i + 1 :]
-                    found = self._search_words(conn, fewer, wanted, limit - len(hits), seen)
-                    partial += [replace(hit, missing=lacking) for hit in found]
-                partial.sort(key=lambda hit: (len(hit.matched), hit.matched, hit.entity_id))
-                hits += partial[: limit - len(hits)]
+            found = self._search_words(conn, tokens, wanted, limit, seen)
+            if PARTIAL_FROM_WORDS <= len(tokens) <= PARTIAL_UP_TO_WORDS and len(found) < limit:
+                found += self._lacking_one(conn, tokens, wanted, limit - len(found), seen)
+        hits = []
+        for entity_id, rows, entity, matched, missing in found:
+            # only the hits shown must say why (an AMBER+STRICT name a pass looked at and
+            # the limit then left out does not refuse the search)
+            self._justify((r[10] for r in rows), None)
+            hits.append(SearchHit(entity_id, entity.schema.name, entity.caption, matched, missing))
         self._log("search", text, {"schema": schema, "hits": len(hits)})
         return hits
+
+    def _lacking_one(
+        self,
+        conn: Connection,
+        tokens: list[str],
+        wanted: Schema | None,
+        limit: int,
+        seen: set[str],
+    ) -> list[_Found]:
+        """At most `limit` entities not of `seen` with a name matching all of `tokens` but
+        one, each by its best such name over every word it may lack (shortest, then least
+        in text order), ranked as `search` ranks (shortest name, then entity id). Each pass
+        (one word left out) keeps its own best `limit`: an entity among the best `limit`
+        overall is among the best `limit` of the pass its best name comes from."""
+        best: dict[str, _Found] = {}
+        for i, lacking in enumerate(tokens):
+            fewer = tokens[:i] + tokens[i + 1 :]
+            for found in self._search_words(conn, fewer, wanted, limit, set(seen)):
+                entity_id, rows, entity, matched, _ = found
+                known = best.get(entity_id)
+                if known is None or (len(matched), matched) < (len(known[3]), known[3]):
+                    best[entity_id] = (entity_id, rows, entity, matched, lacking)
+        ranked = sorted(best.values(), key=lambda f: (len(f[3]), f[0]))
+        return ranked[:limit]
 
     def _search_words(
         self,
@@ -285,25 +321,26 @@ class SearchMixin:
         wanted: Schema | None,
         limit: int,
         seen: set[str],
-    ) -> list[SearchHit]:
+    ) -> list[_Found]:
         """At most `limit` visible entities (of `wanted`) with a name matching each of
         `tokens` (`search`), best first, but for those of `seen`, which it adds to: an
-        entity an earlier pass looked at is not looked at again."""
-        hits: list[SearchHit] = []
+        entity looked at is not looked at again. Assembled but not justified (`search`
+        justifies the hits it shows)."""
+        found: list[_Found] = []
         for candidates in self._name_candidates(conn, tokens):
             for entity_id, value in self._searchable(conn, candidates):
                 if entity_id in seen:
                     continue
                 seen.add(entity_id)  # (one not shown, of another schema, never is)
                 rows = conn.execute(self._entity_rows(entity_id)).all()
-                entity = self._assemble(rows, named=False, wanted=wanted)
+                entity = self._assemble(rows, named=False, wanted=wanted, justify=False)
                 if entity is None:
                     continue
                 matched = self._least_match(rows, tokens) or value
-                hits.append(SearchHit(entity_id, entity.schema.name, entity.caption, matched))
-                if len(hits) >= limit:
-                    return hits
-        return hits
+                found.append((entity_id, rows, entity, matched, ""))
+                if len(found) >= limit:
+                    return found
+        return found
 
     def _name_candidates(
         self, conn: Connection, tokens: list[str]

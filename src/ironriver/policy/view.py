@@ -368,12 +368,17 @@ class View(SearchMixin):
         )
 
     def _assemble(
-        self, rows: Iterable[Sequence[Any]], named: bool = True, wanted: Schema | None = None
+        self,
+        rows: Iterable[Sequence[Any]],
+        named: bool = True,
+        wanted: Schema | None = None,
+        justify: bool = True,
     ) -> StatementEntity | None:
         """The entity of `rows`; `named`: the reader named its id (see `_justify`). With
         `wanted`, None for an entity not of that schema (or a descendant), before any
         refusal: a search for Firearms without a reason was refused for an AMBER+STRICT
-        Person it would not have shown."""
+        Person it would not have shown. Without `justify`, the caller justifies what it
+        shows (a search looks at more entities than it shows)."""
         rows = list(rows)
         if not rows:
             return None
@@ -382,7 +387,8 @@ class View(SearchMixin):
             schema = get_model().get(entity_schema(frozenset(s.schema for s in stmts)))
             if schema is None or not schema.is_a(wanted):
                 return None
-        self._justify((r[10] for r in rows), rows[0][0] if named else None)
+        if justify:
+            self._justify((r[10] for r in rows), rows[0][0] if named else None)
         try:
             return StatementEntity.from_statements(_DATASET, stmts)
         except InvalidData:
