@@ -238,6 +238,7 @@ def _prepare(
         if query.entities:
             more, numbered = _entity_notes(con, comp, mapping.name)
             notes += more + _name_part_notes(query, mapping.name)
+            notes += _placeholder_notes(con, comp, mapping.name)
             build_statements(con, comp, mapping.name)  # reads cln
         if query.ledger is None:  # else `led`, a view over them, is read by _write
             con.execute("DROP VIEW san")
@@ -353,6 +354,63 @@ def _filter_notes(
             )
         )
     return notes
+
+
+def _null_words() -> list[str]:
+    """rigour's words for a missing value ("UNKNOWN", "Desconocido", "N/A", "Sin datos"...),
+    lower-cased, as `_placeholder_notes` compares them."""
+    from rigour._core import nullwords_list  # (rigour.text.stopwords reads the same list)
+
+    return sorted({word.strip().lower() for word in nullwords_list()})
+
+
+def _placeholder_notes(
+    con: duckdb.DuckDBPyConnection, comp: EntityCompiler, dataset: str
+) -> list[Msg]:
+    """A note when columns read as names hold words for a missing value (rigour's null words:
+    "UNKNOWN", "Desconocido", "N/A"...): an agency's form writes them where it knows no name
+    or alias, and stored as names they make one searchable "person" of every such record
+    (`search unknown`) and a caption. `null_values` makes them no value. One scan over the
+    columns of name properties read whole (a join or a template is left out)."""
+    columns = sorted(
+        {
+            column
+            for entity in comp.query.entities
+            for prop in entity.properties
+            if prop.type_name == "name" and prop.join is None and prop.template is None
+            for column in prop.columns
+            if column in comp.scol
+        }
+    )
+    if not columns:
+        return []
+    values = " UNION ALL ".join(f"SELECT {ident(comp.scol[c])} AS v FROM cln" for c in columns)
+    rows = con.execute(
+        f"SELECT v, count(*) AS n FROM ({values}) WHERE list_contains(?, lower(trim(v))) "
+        "GROUP BY v ORDER BY n DESC, v",
+        [_null_words()],
+    ).fetchall()
+    if not rows:
+        return []
+    found = [str(v) for v, _ in rows]
+    return [
+        nmsg(
+            "{dataset}: {n:,} value of name columns ({columns}) of the query reading {file} "
+            "says a name is missing ({values}) but is read as a name, which search finds and "
+            "captions show. Add it to the query's null_values (null_values: {example}) to "
+            "read no value.",
+            "{dataset}: {n:,} values of name columns ({columns}) of the query reading {file} "
+            "say a name is missing ({values}) but are read as names, which search finds and "
+            "captions show. Add them to the query's null_values (null_values: {example}) to "
+            "read no value.",
+            sum(int(n) for _, n in rows),
+            dataset=dataset,
+            columns=", ".join(columns),
+            file=comp.query.source.label,
+            values=", ".join(f"{v} ({int(n):,})" for v, n in rows),
+            example="[" + ", ".join(found) + "]",
+        )
+    ]
 
 
 def _entity_notes(
