@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, fields
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -356,6 +356,7 @@ def _filter_notes(
     return notes
 
 
+@cache
 def _null_words() -> list[str]:
     """rigour's words for a missing value ("UNKNOWN", "Desconocido", "N/A", "Sin datos"...),
     lower-cased, as `_placeholder_notes` compares them."""

@@ -299,27 +299,6 @@ def record_entities(world: Path) -> dict[tuple[str, str], str]:
     return out
 
 
-def _stored(store: Store, ids: set[str]) -> set[str]:
-    """The entity ids of `ids` the store holds a statement of (whoever may see it)."""
-    from sqlalchemy import select
-
-    from ironriver.store.tables import statements
-
-    held: set[str] = set()
-    chunk = sorted(ids)
-    with store.engine.connect() as conn:
-        for start in range(0, len(chunk), 500):
-            part = chunk[start : start + 500]
-            held.update(
-                conn.execute(
-                    select(statements.c.entity_id)
-                    .where(statements.c.entity_id.in_(part))
-                    .distinct()
-                ).scalars()
-            )
-    return held
-
-
 def _truth_file(world: Path, name: str) -> Path:
     """A truth table of the world (`truth/NAME.parquet`); a `WorldError` when it is missing."""
     path = WorldPaths(world).truth / f"{name}.parquet"
@@ -347,7 +326,7 @@ def score_search(store: Store, world: Path, examples: int = 5) -> SearchEvaluati
     )
     records = records[records["dataset"].isin(list(RECORD_COLUMNS)) & (records["person_id"] != "")]
     ids = record_entities(world)
-    held = _stored(store, set(ids.values()))
+    held = store.held_entities(ids.values())
     persons_of: dict[str, set[str]] = {}  # entity id -> its records' true persons
     for dataset, record_id, person_id in records.itertuples(index=False):
         eid = ids.get((dataset, record_id))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import product
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -83,9 +83,14 @@ class SearchHit:
     missing: str = ""
 
 
-# a name search's candidate: entity id, its visible rows, the entity, its matched name and
-# the query word that name lacks ("" for none)
-_Found = tuple[str, Sequence[Sequence[Any]], "StatementEntity", str, str]
+class _Found(NamedTuple):
+    """A name search's candidate, assembled but not yet justified."""
+
+    entity_id: str
+    rows: Sequence[Sequence[Any]]  # its visible statements (`_ROW`)
+    entity: StatementEntity
+    matched: str  # the name that ranked it
+    missing: str  # the query word that name lacks ("" for none)
 
 
 def statement_of(lookup: FromClause) -> ColumnElement[bool]:
@@ -127,6 +132,11 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "guadalupe": ("gpe",),
     "guillermo": ("gmo",),
 }
+
+
+def _name_order(name: str) -> tuple[int, str]:
+    """Which of two names ranks first: the shorter, then the least in text order."""
+    return len(name), name
 
 
 def _accepts(token: str, word: str) -> bool:
@@ -213,7 +223,7 @@ class SearchMixin:
     if TYPE_CHECKING:  # the view's own, which a search reads through
         store: Store
         principal: Principal
-        label_ids: list[int]
+        _owner_countries: frozenset[str]
         _searched_names: frozenset[int]
         _not_searched: list[int]
 
@@ -307,11 +317,10 @@ class SearchMixin:
         for i, lacking in enumerate(tokens):
             fewer = tokens[:i] + tokens[i + 1 :]
             for found in self._search_words(conn, fewer, wanted, limit, set(seen)):
-                entity_id, rows, entity, matched, _ = found
-                known = best.get(entity_id)
-                if known is None or (len(matched), matched) < (len(known[3]), known[3]):
-                    best[entity_id] = (entity_id, rows, entity, matched, lacking)
-        ranked = sorted(best.values(), key=lambda f: (len(f[3]), f[0]))
+                known = best.get(found.entity_id)
+                if known is None or _name_order(found.matched) < _name_order(known.matched):
+                    best[found.entity_id] = found._replace(missing=lacking)
+        ranked = sorted(best.values(), key=lambda f: (len(f.matched), f.entity_id))
         return ranked[:limit]
 
     def _search_words(
@@ -337,7 +346,7 @@ class SearchMixin:
                 if entity is None:
                     continue
                 matched = self._least_match(rows, tokens) or value
-                found.append((entity_id, rows, entity, matched, ""))
+                found.append(_Found(entity_id, rows, entity, matched, ""))
                 if len(found) >= limit:
                     return found
         return found
@@ -418,7 +427,7 @@ class SearchMixin:
             for r in rows
             if r[2] in self._searched_names and _has_words(str(r[3]), tokens)
         ]
-        return min(names, key=lambda name: (len(name), name)) if names else None
+        return min(names, key=_name_order) if names else None
 
     def by_identifier(
         self, value: str, limit: int = 20, schema: str | None = None
@@ -451,10 +460,8 @@ class SearchMixin:
         then those of the owners of the statements the view may see (a binational store's MX
         and US), in order of their codes. Owners whose facts the view cannot see are not
         asked: which numbers a search finds says nothing about them."""
-        visible = set(self.label_ids)
-        owners = {r.label.owner_country.upper() for r in self.store.labels() if r.id in visible}
         own = self.principal.country.upper()
-        return [own, *sorted(owners - {own})]
+        return [own, *sorted(self._owner_countries - {own})]
 
     def _hits(self, wanted: Any, limit: int, matched: Subquery) -> list[SearchHit]:
         """Visible entities (of the schema `wanted`, if not None) of the `matched`

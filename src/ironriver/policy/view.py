@@ -195,6 +195,8 @@ class View(SearchMixin):
             )
             for r in visible
         }
+        # the countries of the owners of what it may see (a phone search's default regions)
+        self._owner_countries = frozenset(r.label.owner_country.upper() for r in visible)
         self._load_catalog()
         get_model()  # statements are assembled with the merged model
         # the entities assembled so far whose statements' schemata could not be one, by id:

@@ -185,6 +185,19 @@ class Store:
             rows = conn.execute(select(datasets).order_by(datasets.c.name)).all()
         return [(int(r.id), _dataset_info(r)) for r in rows]
 
+    def held_entities(self, entity_ids: Iterable[str]) -> set[str]:
+        """The ids of `entity_ids` the store holds a statement of, whoever may see it: for
+        whoever holds the store (an evaluation's own temporary store), never for a
+        principal's read (`View`)."""
+        wanted = sorted(set(entity_ids))
+        held: set[str] = set()
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):  # IN lists well below the backends' bounds
+                part = wanted[start : start + 500]
+                query = select(statements.c.entity_id).where(statements.c.entity_id.in_(part))
+                held.update(conn.execute(query.distinct()).scalars())
+        return held
+
     def labels(self) -> list[LabelRow]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(labels).order_by(labels.c.id)).all()
