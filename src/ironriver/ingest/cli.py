@@ -100,6 +100,8 @@ def ingest_command(
     app = app_context(ctx)
     # a dry run without --as checks the files only; with it, also that it may load them
     principal = None if dry_run and not app.settings.principal else app.principal()
+    # the principals file's agencies (for notes on labels no one here would read)
+    agencies = None if principal is None else {p.agency for p in app.principals().values()}
     if bool(mappings) == (entities is not None):
         raise ConfigError(
             msg("Give either a MAPPING file or --entities FILE."),
@@ -111,7 +113,7 @@ def ingest_command(
             hint=msg("Leave --report out: each mapping's report goes beside it."),
         )
     if mappings:
-        _ingest_each(app, principal, mappings, dry_run, skip_invalid, report, reason)
+        _ingest_each(app, principal, agencies, mappings, dry_run, skip_invalid, report, reason)
         return
     assert entities is not None  # the --entities form
     if not (dataset and agency and country):
@@ -137,6 +139,7 @@ def ingest_command(
             report_path=report,
             principal=principal,
             memory_mb=app.settings.ingest_memory_mb,
+            agencies=agencies,
         )
     else:
         assert principal is not None  # (only a dry run goes without one)
@@ -151,6 +154,7 @@ def ingest_command(
             principal=principal,
             memory_mb=app.settings.ingest_memory_mb,
             progress=stderr_progress(),
+            agencies=agencies,
         )
     app.emit([_as_dict(result)], lambda: _human(result))
 
@@ -158,6 +162,7 @@ def ingest_command(
 def _ingest_each(
     app: AppContext,
     principal: Principal | None,
+    agencies: set[str] | None,
     mappings: tuple[Path, ...],
     dry_run: bool,
     skip_invalid: bool,
@@ -168,7 +173,8 @@ def _ingest_each(
     that fails, saying which were ingested before it (running the command again is safe:
     what is in the store is not added twice). --json prints a list of the results, one per
     mapping, however many were given (a glob may match one file or several). `principal`:
-    the acting principal (None: a dry run without --as, which checks the files only)."""
+    the acting principal (None: a dry run without --as, which checks the files only);
+    `agencies`: the principals file's (None with no principal)."""
     store = None if dry_run else app.open_store(create=True, announce=True)
     results: list[IngestResult] = []
     for mapping in mappings:
@@ -180,6 +186,7 @@ def _ingest_each(
                     report_path=report,
                     principal=principal,
                     memory_mb=app.settings.ingest_memory_mb,
+                    agencies=agencies,
                 )
             else:
                 assert principal is not None  # (only a dry run goes without one)
@@ -193,6 +200,7 @@ def _ingest_each(
                     principal=principal,
                     progress=stderr_progress(),
                     memory_mb=app.settings.ingest_memory_mb,
+                    agencies=agencies,
                 )
         except (IronriverError, KeyboardInterrupt):
             if results and store is not None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from hashlib import sha1
 from itertools import islice
 from pathlib import Path
@@ -40,7 +40,7 @@ from followthemoney.value import string_list
 from ironriver.errors import IngestError, json_problem
 from ironriver.i18n import msg, nmsg, nt, t
 from ironriver.ingest.clean import Cleaner
-from ironriver.ingest.pipeline import IngestResult, writing_message
+from ironriver.ingest.pipeline import IngestResult, label_notes, writing_message
 from ironriver.ingest.report import ErrorReport
 from ironriver.ingest.source import check_encoding, connect
 from ironriver.model import get_model
@@ -412,6 +412,7 @@ def ingest_entities(
     principal: Principal | None = None,
     memory_mb: int = DEFAULT_INGEST_MEMORY_MB,
     progress: Progress = no_progress,
+    agencies: Collection[str] | None = None,
 ) -> IngestResult:
     """Ingest an FtM entity JSON Lines file into `dataset` atomically (with `principal`,
     only if it may load that dataset: `authorize_ingest`).
@@ -425,6 +426,7 @@ def ingest_entities(
     path, report_file, result, source = _open(
         path, dataset, report_path, principal, memory_mb, spill_root, progress
     )
+    result.notes += label_notes([dataset], agencies)
     store.check_dataset(dataset)  # a stored dataset keeps its owner and label: before the read
     label = label or dataset.label
     with store.stage() as stage:
@@ -462,6 +464,7 @@ def check_entities(
     principal: Principal | None = None,
     memory_mb: int = DEFAULT_INGEST_MEMORY_MB,
     spill_root: Path | None = None,
+    agencies: Collection[str] | None = None,
 ) -> IngestResult:
     """Everything `ingest_entities` checks, without a store: returns what it would produce
     (`dry_run` set); rejected lines are reported and raise as they would there."""
@@ -469,6 +472,7 @@ def check_entities(
         path, dataset, report_path, principal, memory_mb, spill_root, no_progress
     )
     result.dry_run = True
+    result.notes += label_notes([dataset], agencies)
     source.check()
     _check(source, result, report_file, skip_invalid)
     return result

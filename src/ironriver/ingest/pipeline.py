@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, fields
@@ -73,6 +73,7 @@ from ironriver.ingest.validate import (
 from ironriver.logs import get_logger
 from ironriver.model import get_model
 from ironriver.policy import Principal, authorize_ingest
+from ironriver.policy.markings import strict_country_note
 from ironriver.progress import Progress, no_progress
 from ironriver.scratch import HeldInterrupts
 from ironriver.settings import DEFAULT_INGEST_MEMORY_MB
@@ -159,6 +160,15 @@ def dataset_info(mapping: DatasetMapping) -> DatasetInfo:
         legal_basis=mapping.legal_basis,
         title=mapping.title,
     )
+
+
+def label_notes(datasets: Iterable[DatasetInfo], agencies: Collection[str] | None) -> list[Msg]:
+    """Notes on labels that share with no one they seem to name (`strict_country_note`),
+    given the agencies of the principals file (None: not known, no notes)."""
+    if agencies is None:
+        return []
+    notes = (strict_country_note(info.name, info.label, agencies) for info in datasets)
+    return [note for note in notes if note is not None]
 
 
 def _prepare(
@@ -627,11 +637,13 @@ def ingest_mapping(
     principal: Principal | None = None,
     progress: Progress = no_progress,
     memory_mb: int = DEFAULT_INGEST_MEMORY_MB,
+    agencies: Collection[str] | None = None,
 ) -> IngestResult:
     """Ingest every query of a mapping file atomically (see the module doc).
 
     With `principal`, each dataset must be one it may load (`authorize_ingest`: the ingest
-    role and its own agency's data), checked before any file is read.
+    role and its own agency's data), checked before any file is read. `agencies`: those of
+    the principals file, for the notes on labels that share with no one (`label_notes`).
 
     `memory_mb` is the memory one source file may take (`Settings.ingest_memory_mb`, which
     the CLI passes; `IRONRIVER_INGEST_MEMORY_MB`); a larger file is streamed into DuckDB, which
@@ -649,6 +661,7 @@ def ingest_mapping(
         store.check_dataset(dataset_info(mapping))
     report = ErrorReport()
     result = IngestResult(datasets=[m.name for m in mappings])
+    result.notes += label_notes(map(dataset_info, mappings), agencies)
     tally = _Tally()
     files: list[str] = []
     parts: list[PendingPart] = []
@@ -817,6 +830,7 @@ def check_mapping(
     principal: Principal | None = None,
     memory_mb: int = DEFAULT_INGEST_MEMORY_MB,
     spill_root: Path | None = None,
+    agencies: Collection[str] | None = None,
 ) -> IngestResult:
     """Everything `ingest_mapping` checks, without a store: the mapping, each file, every
     record; returns what an ingest would produce (`dry_run` set, the *_new counts 0).
@@ -827,6 +841,7 @@ def check_mapping(
     mappings, report_file = _start(mapping_path, report_path, principal)
     report = ErrorReport()
     result = IngestResult(datasets=[m.name for m in mappings], dry_run=True)
+    result.notes += label_notes(map(dataset_info, mappings), agencies)
     tally = _Tally()
     for mapping in mappings:
         for query in mapping.queries:

@@ -23,12 +23,12 @@ or `user:<name>`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ironriver.errors import ConfigError
-from ironriver.i18n import msg
+from ironriver.i18n import Msg, msg, nmsg
 from ironriver.yamltext import not_text
 
 
@@ -158,6 +158,40 @@ def check_releasable(marking: Marking, tokens: frozenset[str]) -> None:
             ),
             hint=msg("Choose RED to release to named users, or name their agency."),
         )
+
+
+def strict_country_note(dataset: str, label: AccessLabel, agencies: Collection[str]) -> Msg | None:
+    """A note when `label` is AMBER+STRICT and releases to a country code (`MX`) that no
+    agency in `agencies` (the principals file's) is: AMBER+STRICT is read by the agencies
+    named only, so such an entry most likely meant the country, and no one there reads the
+    facts but their owner. Not refused: a two-letter agency (Mexico's Guardia Nacional, `GN`,
+    is also Guinea's code) may be a partner node's, declared in its own principals file."""
+    from followthemoney.types import registry
+
+    if label.marking is not Marking.AMBER_STRICT:
+        return None
+    known = {agency.upper() for agency in agencies}
+    codes = sorted(
+        token
+        for token in label.releasable_to
+        if not token.startswith("user:") and token not in known and registry.country.validate(token)
+    )
+    if not codes:
+        return None
+    return nmsg(
+        "{dataset}: AMBER+STRICT is read by the agencies named only, and {codes} is a country "
+        "code that no principal's agency is here: no one reads these facts through it. To "
+        "release them to a country, choose AMBER; name agencies for AMBER+STRICT (e.g. "
+        "{example}). If {codes} is a partner node's agency, this is as meant.",
+        "{dataset}: AMBER+STRICT is read by the agencies named only, and {codes} are country "
+        "codes that no principal's agency is here: no one reads these facts through them. To "
+        "release them to a country, choose AMBER; name agencies for AMBER+STRICT (e.g. "
+        "{example}). If {codes} are a partner node's agencies, this is as meant.",
+        len(codes),
+        dataset=dataset,
+        codes=", ".join(codes),
+        example="FGR, SEDENA",
+    )
 
 
 def parse_country(value: str) -> str:
