@@ -155,8 +155,9 @@ def test_a_search_of_three_words_also_finds_names_lacking_one(tmp_path: Path) ->
 
 def test_each_query_word_matches_a_different_word_of_the_name(tmp_path: Path) -> None:
     """A word that starts another in the query asks for a second word of the name ("jose
-    josefina" is not "Josefina Ruiz"); a repeated word is looked for once, as the lookup
-    rows hold a name's distinct words (a compound's parts and its joined spelling)."""
+    josefina" is not "Josefina Ruiz"), and so does a word typed twice ("garcia garcia" is
+    "García García", not "García López"): the lookup rows hold each time a name holds a
+    word (a compound's parts and its joined spelling each a word)."""
     names = [
         "García",
         "García López",
@@ -177,10 +178,11 @@ def test_each_query_word_matches_a_different_word_of_the_name(tmp_path: Path) ->
         "José Josefina Ruiz",
         "Josefina Josefa Ruiz",
     ]
-    assert _matched(db, "garcia gar") == ["Ana García Garcés"]
+    assert _matched(db, "garcia gar") == ["García García", "Ana García Garcés"]
     every_garcia = ["García", "García López", "García García", "Ana García Garcés"]
-    assert _matched(db, "garcia") == every_garcia
-    assert _matched(db, "garcia garcia") == every_garcia  # looked for once
+    assert _matched(db, "garcia") == every_garcia  # "García García" once
+    assert _matched(db, "garcia garcia") == ["García García"]
+    assert _matched(db, "garcia garcia garcia") == []
     # a compound's joined spelling is a word of its own
     assert _matched(db, "perez perezlopez") == ["María Pérez-López"]
     assert _matched(db, "perez perezlopez lopez") == ["María Pérez-López"]
@@ -256,3 +258,49 @@ def test_names_lacking_a_word_are_looked_for_up_to_six_words(tmp_path: Path) -> 
     ]
     code, out = _search(db, "ana bea cruz dora eva fe gil", "--json")
     assert code == 0 and json.loads(out) == []
+
+
+def test_a_word_typed_twice_finds_the_names_holding_it_twice(tmp_path: Path) -> None:
+    """Mexican names repeat a surname ("Juan García García"): typed twice, it is looked for
+    twice, so the person is not buried under every García; a longer search also lists the
+    names lacking one of the repeats. A repeated abbreviation ("MA. MA.") is two words too,
+    each matching "maria" as a whole word only."""
+    db = _ingest(
+        tmp_path,
+        [
+            "Juan García García",
+            "Juan García López",
+            "García García",
+            "Juan García",
+            "María Hernández Hernández",
+            "María Hernández",
+            "HERNANDEZ-HERNANDEZ ROSA",
+            "MA. MA. PEREZ",
+            "Ma. María Ruiz",
+            "Ma. Marín",
+            "MANUEL MA. LUNA",
+        ],
+    )
+    assert _matched(db, "garcia garcia") == ["García García", "Juan García García"]
+    assert _matched(db, "hernandez hernandez") == [
+        "HERNANDEZ-HERNANDEZ ROSA",
+        "María Hernández Hernández",
+    ]
+    assert _matched(db, "maria maria") == ["MA. MA. PEREZ", "Ma. María Ruiz"]
+    # "ma" a prefix, "maria" the abbreviation as a word of its own
+    assert _matched(db, "maria ma") == [
+        "Ma. Marín",
+        "MA. MA. PEREZ",
+        "Ma. María Ruiz",
+        "MANUEL MA. LUNA",
+    ]
+    code, out = _search(db, "juan garcia garcia", "--json")
+    assert code == 0, out
+    assert [(h["matched"], h["missing"]) for h in json.loads(out)] == [
+        ("Juan García García", ""),
+        ("Juan García", "garcia"),
+        ("García García", "juan"),
+        ("Juan García López", "garcia"),
+    ]
+    code, out = _search(db, "juan garcia garcia", lang="es")
+    assert "Juan García López (sin garcia)" in out

@@ -1,6 +1,6 @@
 """Name search, ranked by name length through `statement_keys.rank`, equals a brute-force
 ranking of the principal's visible names: entities with a visible, searchable name having a
-word that starts with each distinct query word (a different word for each), shortest such name first, ties by entity id, `matched`
+word that starts with each query word (a different word for each, a word typed twice two), shortest such name first, ties by entity id, `matched`
 that shortest name (the least in text order among equals). Many names of many lengths, some hidden, some retracted, some of a
 property that is never searched; small candidate batches so every boundary is crossed."""
 
@@ -15,13 +15,14 @@ import pytest
 
 import ironriver.policy.search as search_module
 from ironriver.policy import AccessLabel, Marking, Principal, View, can_see
-from ironriver.policy.search import ABBREVIATIONS, PARTIAL_FROM_WORDS
+from ironriver.policy.search import ABBREVIATIONS, PARTIAL_FROM_WORDS, PARTIAL_UP_TO_WORDS
 from ironriver.store import DatasetInfo, Store
 from ironriver.store.ids import NOT_SEARCHED, name_key, statement_id
 
 FIRST = ["José", "Josefina", "Juan", "Ana", "María José", "Jo", "Guadalupe", "J.", "Ángel"]
 FIRST += ["Ma. José", "Gpe.", "Marco"]
 LAST = ["García", "Garza", "Gómez", "Pérez", "López de la O", "Jones", "Núñez", "G"]
+LAST += ["García García", "Gómez Ma. G"]
 LABELS = [
     AccessLabel("ATF", "US", Marking.AMBER, frozenset({"US", "MX"})),
     AccessLabel("FGR", "MX", Marking.AMBER, frozenset({"MX"})),  # hidden from ATF
@@ -29,8 +30,9 @@ LABELS = [
 ]
 VIEWER = Principal("ana", "ATF", "US")
 QUERIES = ["j", "jo", "jose", "g", "ga", "garcia", "jose g", "j g", "ang", "de la", "zz", "o"]
-# a different word for each word of the query: one starting another, or repeated (once)
+# a different word for each word of the query: one starting another, or repeated
 QUERIES += ["jo josefina", "g garcia", "g ga gar", "de la o", "j j", "jose jose jo"]
+QUERIES += ["garcia garcia", "x x", "x x x", "g g", "g g g", "jose x x", "maria maria m"]
 # a given name also finds its abbreviation (`ABBREVIATIONS`), as a word of its own
 QUERIES += ["maria", "maria jose", "maria j", "maria m", "guadalupe g", "ma maria"]
 # of three words or more, names lacking one word follow
@@ -93,7 +95,7 @@ def _ranked(
         entity, _schema, prop, value, label = fact
         if _sid(fact) in retracted or prop in NOT_SEARCHED or not can_see(VIEWER, label):
             continue
-        words = set(name_key(value).split(" "))
+        words = name_key(value).split(" ")  # (a word the name repeats, each time)
         if not any(  # a different word for each query word
             all(
                 w.startswith(t) or w.strip(".") in ABBREVIATIONS.get(t, ())
@@ -110,9 +112,9 @@ def _ranked(
 def _expected(
     facts: list[tuple[str, str, str, str, AccessLabel]], retracted: set[str], query: str, limit: int
 ) -> list[tuple[str, str]]:
-    tokens = sorted({t for t in name_key(query).split(" ") if t})
+    tokens = sorted(t for t in name_key(query).split(" ") if t)
     hits = _ranked(facts, retracted, tokens)[:limit]
-    if len(tokens) < PARTIAL_FROM_WORDS or len(hits) >= limit:
+    if not PARTIAL_FROM_WORDS <= len(tokens) <= PARTIAL_UP_TO_WORDS or len(hits) >= limit:
         return hits
     # then names lacking one word: each entity by its best such name over every word its
     # name may lack (shortest, then least in text order), ranked as above
@@ -163,3 +165,28 @@ def test_lookup_rows_carry_the_name_length(sqlite_store: Store, tmp_path: Path) 
     with sqlite_store.engine.connect() as conn:
         rows = conn.execute(text("SELECT kind, rank, key FROM statement_keys ORDER BY key")).all()
     assert [tuple(r) for r in rows] == [(2, 12, "garcia"), (2, 12, "jose")]
+
+
+def test_lookup_rows_hold_each_time_a_name_holds_a_word(sqlite_store: Store) -> None:
+    """A name's repeated word has a row for each time (the k-th keyed with k - 1 marks),
+    and a name written twice in one batch is keyed as once."""
+    from sqlalchemy import text
+
+    name = "García Ana-García GARCIA."
+    fact = ("p1", "Individual", "name", name, LABELS[0])
+    twice = pa.table(
+        {
+            "id": [_sid(fact)] * 2,
+            "entity_id": ["p1"] * 2,
+            "schema": ["Individual"] * 2,
+            "prop": ["name"] * 2,
+            "value": [name] * 2,
+        }
+    )
+    with sqlite_store.writer() as w:
+        w.ensure_dataset(DatasetInfo("ds_atf", "ATF", "US"))
+        w.add_statements(twice, "ds_atf", LABELS[0])
+    with sqlite_store.engine.connect() as conn:
+        rows = conn.execute(text("SELECT kind, rank, key FROM statement_keys ORDER BY key")).all()
+    keys = ["ana", "anagarcia", "garcia", "garcia\x01", "garcia\x01\x01"]
+    assert [tuple(r) for r in rows] == [(2, len(name), k) for k in keys]

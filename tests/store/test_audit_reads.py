@@ -493,6 +493,52 @@ def test_upgrade_folds_letters_a_reader_types_in_latin(
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_upgrade_keys_each_time_a_name_holds_a_word(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """Revision 0011 keys a word a name holds twice twice: a store written before it (its
+    rows made again by the downgrade) finds "Juan García García" and not "Juan García López"
+    by "garcia garcia" after the upgrade, with the rows a store written after it has."""
+    from ironriver.store.tables import statement_keys
+
+    url = backend_url(backend, tmp_path / "old.db", request)
+    store = open_store(url, ledger_dir=tmp_path / "ledgers")
+    load(store)
+    rows = [
+        ("p7", "Individual", "name", "Juan García García"),
+        ("p8", "Individual", "name", "Juan García López"),
+        ("p9", "Person", "name", "MA. MA. Straße-STRASSE"),
+    ]
+    with store.writer() as w:
+        w.add_statements(table(US.name, rows), US.name, US.label)
+
+    def found(view: View) -> tuple[list[str], list[str], list[str]]:
+        return (
+            [h.entity_id for h in view.search("garcia garcia")],
+            [h.entity_id for h in view.search("strasse strasse")],
+            [h.entity_id for h in view.search("maria maria")],
+        )
+
+    def keys(conn: Any) -> list[tuple[object, ...]]:
+        return sorted(tuple(r) for r in conn.execute(statement_keys.select()))
+
+    assert found(View(store, ATF, audit=False)) == (["p7"], ["p9"], ["p9"])
+    with store.engine.connect() as conn:
+        written = keys(conn)
+    with dialect.write_transaction(store.engine) as conn:
+        command.downgrade(_alembic_config(conn), "0010")
+        old = keys(conn)
+    store.close()
+    # (garcia, ma and strasse: each one row more)
+    assert len(old) == len(written) - 3 and not [k for k in old if "\x01" in str(k[2])]
+    store = open_store(url, ledger_dir=tmp_path / "ledgers")  # upgrades again
+    assert found(View(store, ATF, audit=False)) == (["p7"], ["p9"], ["p9"])
+    with store.engine.connect() as conn:
+        assert keys(conn) == written
+    store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_processes_opening_a_new_store_at_once_all_open_it(
     tmp_path: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:

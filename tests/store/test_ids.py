@@ -88,15 +88,16 @@ def test_every_word_of_a_stored_name_finds_it(names: list[str]) -> None:
 @given(names=st.lists(TEXT, min_size=1, max_size=20))
 def test_arrow_and_python_name_words_agree(names: list[str]) -> None:
     """The words a bulk write keys a name by (Arrow) are the ones a search splits it into
-    (Python): spaces, then hyphens, apostrophes and other non-letters."""
-    from ironriver.store.ids import _words_arrow, name_words
+    (Python): spaces, then hyphens, apostrophes and other non-letters, each as often as the
+    name holds it, a repeat marked (`lookup_words`)."""
+    from ironriver.store.ids import _repeats_marked, _words_arrow, lookup_words
 
     keys = [name_key(n) for n in names]
-    parents, words = _words_arrow(pa.array(keys, pa.string()))
-    found: list[set[str]] = [set() for _ in keys]
+    parents, words = _repeats_marked(*_words_arrow(pa.array(keys, pa.string())))
+    found: list[list[str]] = [[] for _ in keys]
     for parent, word in zip(parents.to_pylist(), words.to_pylist(), strict=True):
-        found[parent].add(word)
-    assert found == [set(name_words(k)) for k in keys]
+        found[parent].append(word)
+    assert [sorted(f) for f in found] == [lookup_words(k) for k in keys]
 
 
 def test_compound_names_are_split_into_words() -> None:
@@ -117,3 +118,21 @@ def test_compound_names_are_split_into_words() -> None:
     assert search_key("identifier", "ＡＢＣ－１２３") == "ABC123"
     assert name_words(name_key("Zoë O’Brien")) == ["brien", "o", "obrien", "zoe"]
     assert query_words("o'brien") == ["brien", "o"] and query_words("OBRIEN") == ["obrien"]
+
+
+def test_a_repeated_word_is_keyed_each_time() -> None:
+    """A name's lookup keys hold a word each time it comes, the k-th with k - 1 marks that
+    sort before any letter (so in the word's prefix ranges); a word between breaks alone
+    ("garcia.") is one word, not two; a query keeps a word typed twice."""
+    from ironriver.store.ids import REPEAT_MARK, lookup_words, name_words, query_words
+
+    assert name_words("garcia garcia lopez") == ["garcia", "garcia", "lopez"]
+    assert lookup_words("garcia garcia. lopez garcia") == [
+        "garcia",
+        "garcia" + REPEAT_MARK,
+        "garcia" + REPEAT_MARK * 2,
+        "lopez",
+    ]
+    assert lookup_words("ana-ana") == ["ana", "ana" + REPEAT_MARK, "anaana"]
+    assert "garcia" < "garcia" + REPEAT_MARK < "garciaa" < "garcib"
+    assert query_words("García GARCIA juan") == ["garcia", "garcia", "juan"]

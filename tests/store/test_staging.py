@@ -77,6 +77,44 @@ def test_staged_equals_direct_write(store: Store, tmp_path: Path) -> None:
     assert {n.entity_id for n in view.neighbours("g1")} == {"s1", "r1"}
 
 
+def test_staged_and_direct_writes_key_each_time_a_name_holds_a_word(
+    store: Store, tmp_path: Path
+) -> None:
+    """Both write paths key a word a name repeats once per time (the side file's copy on a
+    SQLite file, `add_statements` otherwise); a name staged twice, across batches or within
+    one, is keyed as once."""
+    rows = [
+        ("p1", "Individual", "name", "Juan García García"),
+        ("p2", "Individual", "name", "MA. MA. GARCIA."),
+        ("p2", "Individual", "name", "MA. MA. GARCIA."),  # the same statement again
+        ("p3", "Individual", "name", "Hernández-Hernández"),
+    ]
+    us = rows_table(US.name, rows)
+    with store.stage() as stage:
+        stage.add(US.name, US.label, "us.csv", lambda: [*us.to_batches(1), us])
+        with store.writer(stage=stage) as w:
+            w.ensure_dataset(US)
+            w.add_staged(stage)
+    direct = open_store("sqlite://", ledger_dir=tmp_path / "l2")
+    with direct.writer() as w:
+        w.ensure_dataset(US)
+        w.add_statements(us, US.name, US.label, source="us.csv")
+    keys, _ = lookups(store)
+    assert keys == lookups(direct)[0]
+    direct.close()
+    assert sorted((str(k[3]), str(k[2])) for k in keys) == [
+        ("p1", "garcia"),
+        ("p1", "garcia\x01"),
+        ("p1", "juan"),
+        ("p2", "garcia"),
+        ("p2", "ma"),
+        ("p2", "ma\x01"),
+        ("p3", "hernandez"),
+        ("p3", "hernandez\x01"),
+        ("p3", "hernandezhernandez"),
+    ]
+
+
 def test_staging_twice_adds_nothing(store: Store) -> None:
     stage_samples(store)
     assert stage_samples(store, batch=3) == 0

@@ -39,6 +39,7 @@ from ironriver.store.dialect import bytewise
 from ironriver.store.ids import (
     KIND_IDENTIFIER,
     KIND_NAME,
+    REPEATS_END,
     identifier_key,
     name_key,
     name_words,
@@ -146,9 +147,9 @@ def _accepts(token: str, word: str) -> bool:
 
 
 def _has_words(value: str, tokens: list[str]) -> bool:
-    """Whether each of `tokens` matches a different word of the name `value` (of its lookup
-    words, `name_words`: those the `statement_keys` rows hold; `_accepts`), found by
-    augmenting paths (a query has a few words, a name a few more)."""
+    """Whether each of `tokens` matches a different word of the name `value` (of its words,
+    `name_words`, a repeated word once each time: those the `statement_keys` rows hold;
+    `_accepts`), found by augmenting paths (a query has a few words, a name a few more)."""
     words = name_words(name_key(value))
     if len(tokens) > len(words):
         return False
@@ -173,20 +174,21 @@ _Sought = tuple[str, bool]
 
 
 def _readings(tokens: list[str]) -> list[list[_Sought]]:
-    """The ways to read the distinct `tokens`: each as a prefix, or as one of its
-    abbreviations, exactly ("maria dolores": maria... and dolores..., or ma and dolores...).
-    A name has a different word for each token if and only if it has one for each sought
-    word of some reading; within a reading, the words sought are nested or apart (a prefix
-    range and the ranges and words it holds), which `_nested` counts."""
+    """The ways to read the `tokens`: each as a prefix, or as one of its abbreviations,
+    exactly ("maria dolores": maria... and dolores..., or ma and dolores...), each way once
+    (a repeated token reads "maria maria" as maria... and ma once, not twice). A name has a
+    different word for each token if and only if it has one for each sought word of some
+    reading; within a reading, the words sought are nested or apart (a prefix range and the
+    ranges and words it holds), which `_nested` counts."""
     options = [[(t, False)] + [(a, True) for a in ABBREVIATIONS.get(t, ())] for t in tokens]
-    return [list(reading) for reading in product(*options)]
+    return [list(reading) for reading in sorted({tuple(sorted(r)) for r in product(*options)})]
 
 
 def _nested(reading: list[_Sought]) -> list[tuple[_Sought, int]]:
-    """Each sought word of `reading`, with how many of them lie within it (itself
-    included: words starting with a prefix, or the same exact word): a name has a different
-    word for each if and only if, for each, at least that many of its words lie within it
-    (Hall's condition, for sets nested or apart)."""
+    """Each sought word of `reading`, with how many of them lie within it (itself and its
+    repeats included: words starting with a prefix, or the same exact word): a name has a
+    different word for each if and only if, for each, at least that many of its words lie
+    within it (Hall's condition, for sets nested or apart)."""
 
     def within(inner: _Sought, outer: _Sought) -> bool:
         if outer[1]:
@@ -201,13 +203,21 @@ def _reading_rows(
 ) -> Select[Any] | CompoundSelect[Any]:
     """(rank, entity_id, id) of the names of length `ranks` having a different word for each
     sought word of `reading` (with the counts `_nested` gave): one index range of
-    `statement_keys` per sought word (or one key, for an exact one), intersected; a word
-    that others lie within needs as many rows of its range per name (GROUP BY ... HAVING,
-    the primary key holding the word: one row per word)."""
+    `statement_keys` per distinct sought word (or one key, for an exact one), intersected; a
+    word that others lie within, or that the query repeats, needs as many rows of its range
+    per name (GROUP BY ... HAVING: a name has one row each time it holds a word, the k-th
+    keyed with k - 1 `REPEAT_MARK` after it, within the word's prefix range; an exact word's
+    repeats are the keys from it up to `REPEATS_END` after it)."""
     k = statement_keys
     selects = []
-    for (word, exact), needed in reading:
-        within = (k.c.key == word,) if exact else (k.c.key >= word, k.c.key < word + _LAST_CHAR)
+    for (word, exact), needed in dict.fromkeys(reading):  # (a repeated word: one range)
+        within: tuple[ColumnElement[bool], ...]
+        if not exact:
+            within = (k.c.key >= word, k.c.key < word + _LAST_CHAR)
+        elif needed > 1:
+            within = (k.c.key >= word, k.c.key < word + REPEATS_END)
+        else:
+            within = (k.c.key == word,)
         rows = select(k.c.rank, k.c.entity_id, k.c.id).where(
             k.c.kind == KIND_NAME, k.c.rank.in_(ranks), *within
         )
@@ -263,9 +273,9 @@ class SearchMixin:
     def search(self, text: str, schema: str | None = None, limit: int = 20) -> list[SearchHit]:
         """Entities with a visible name having a word that starts with each word of `text`
         (accents and case ignored: "jose per" finds "José Pérez López"), a different word
-        for each distinct word ("jose josefina" finds "José Josefina Ruiz", not "Josefina
-        Ruiz"; a repeated word is looked for once: "garcia garcia" is "garcia", as the
-        lookup rows hold a name's distinct words), best (shortest) names first, ties by
+        for each word ("jose josefina" finds "José Josefina Ruiz", not "Josefina Ruiz";
+        "garcia garcia" finds "Juan García García", not "Juan García López": the lookup rows
+        hold each time a name holds a word), best (shortest) names first, ties by
         entity id; `matched` is the entity's name that ranked it (its shortest such name,
         the least in text order among equals).
 
@@ -315,6 +325,8 @@ class SearchMixin:
         overall is among the best `limit` of the pass its best name comes from."""
         best: dict[str, _Found] = {}
         for i, lacking in enumerate(tokens):
+            if lacking in tokens[:i]:  # (a repeated word: lacking one of it is one pass)
+                continue
             fewer = tokens[:i] + tokens[i + 1 :]
             for found in self._search_words(conn, fewer, wanted, limit, set(seen)):
                 known = best.get(found.entity_id)
@@ -362,9 +374,11 @@ class SearchMixin:
         intersected in SQL: a word and its name share one length): one length at a time
         while they hold candidates (a common word stops early); across lengths without any
         the group doubles (a rare word takes few queries). A token that other tokens start
-        with ("jose" of "jose josefina") needs as many of the name's words in its range
-        (`_nested`): its rows are counted per statement. A token with abbreviations makes
-        two readings of the query or more (`_readings`), whose rows are joined by UNION."""
+        with ("jose" of "jose josefina"), or that the query repeats ("garcia garcia"), needs
+        as many of the name's words in its range (`_nested`): its rows are counted per
+        statement. A token with abbreviations makes two readings of the query or more
+        (`_readings`), whose rows are joined by UNION. A name with several rows in a range
+        it needs once ("garcia" of "García García") comes once: its rows are a set."""
         k = statement_keys
         bounds = conn.execute(
             select(

@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from followthemoney.exc import InvalidData
@@ -201,26 +202,52 @@ def kind_of(prop_type: str, prop: str | None = None) -> int:
 # hyphen, an apostrophe, a dot), as Python's re and RE2 (Arrow) each spell it
 _WORD_BREAK = re.compile(r"[\W_]+")
 _RE2_WORD_BREAK = r"[^\pL\pN]+"
+# a space-separated part holding one word between breaks ("garcia.", "-ana")
+_RE2_ONE_PART = r"^[^\pL\pN]*[\pL\pN]+[^\pL\pN]*$"
 
 
 def name_words(key: str) -> list[str]:
-    """The distinct words of a name's search key (what `statement_keys` holds for it): its
-    space-separated parts, each split again at hyphens, apostrophes and other non-letters,
-    and such a part also whole without them ("perez-lopez" -> lopez, perez, perezlopez;
-    "o'brien" -> brien, o, obrien)."""
-    words: set[str] = set()
+    """The words of a name's search key, sorted, each as often as the name holds it ("garcia
+    garcia lopez" -> garcia, garcia, lopez): its space-separated parts, each split again at
+    hyphens, apostrophes and other non-letters, and such a part also whole without them
+    ("perez-lopez" -> lopez, perez, perezlopez; "o'brien" -> brien, o, obrien)."""
+    words: list[str] = []
     for chunk in key.split(" "):
         parts = [p for p in _WORD_BREAK.split(chunk) if p]
-        words.update(parts)
+        words += parts
         if len(parts) > 1:
-            words.add("".join(parts))
+            words.append("".join(parts))
     return sorted(words)
 
 
+# What keys the k-th time a word comes in one name (k - 1 of them after the word: "garcia",
+# "garcia\x01"), so that `statement_keys` holds a row per occurrence of a word and a search
+# can ask for a word twice ("garcia garcia"). No word holds it (a control character breaks
+# words), and it sorts before every other character a key holds, so a repeat lies in every
+# prefix range that holds its word, and the repeats of a word `w` are the keys from `w` up
+# to `w + REPEATS_END`.
+REPEAT_MARK = "\x01"
+REPEATS_END = "\x02"
+
+
+def lookup_words(key: str) -> list[str]:
+    """The `statement_keys` keys of a name whose search key is `key`, sorted: each of its
+    words (`name_words`), a repeat followed by one `REPEAT_MARK` more than the one before
+    ("garcia garcia" -> garcia, garcia\x01)."""
+    keys: list[str] = []
+    words = name_words(key)
+    repeat = 0
+    for i, word in enumerate(words):
+        repeat = repeat + 1 if i and words[i - 1] == word else 0
+        keys.append(word + REPEAT_MARK * repeat)
+    return keys
+
+
 def query_words(text: str) -> list[str]:
-    """The distinct words a name search looks for in `text`: split as names are
+    """The words a name search looks for in `text`, sorted: split as names are
     (`name_words`), without the joined forms ("perez-lopez" looks for perez and lopez); a
-    repeated word is looked for once, as a name's lookup rows hold its distinct words.
+    word typed twice is looked for twice ("garcia garcia": a name holding it twice), as a
+    name's lookup rows hold each time a word comes (`lookup_words`).
 
     Invisible format characters (Unicode category Cf: zero-width space and joiners, soft
     hyphen, byte-order mark, word joiner...) are dropped first, so a name pasted with one
@@ -231,7 +258,7 @@ def query_words(text: str) -> list[str]:
     keys too, and changing it would change the keys of existing stores.)"""
     if not text.isascii():
         text = "".join(c for c in text if unicodedata.category(c) != "Cf")
-    return sorted({p for p in _WORD_BREAK.split(name_key(text)) if p})
+    return sorted(p for p in _WORD_BREAK.split(name_key(text)) if p)
 
 
 KEY_SCHEMA = pa.schema(
@@ -248,12 +275,12 @@ REF_SCHEMA = pa.schema([("value", pa.string()), ("entity_id", pa.string()), ("id
 
 def key_rows_arrow(table: pa.Table) -> pa.Table:
     """`statement_keys` rows for statements with columns entity_id, id, kind, value,
-    search_key: each distinct word of a name (kind 2, ranked by the name's length) and each
-    whole identifier key (kind 3, rank 0)."""
+    search_key: each word of a name as `lookup_words` keys it (kind 2, ranked by the name's
+    length) and each whole identifier key (kind 3, rank 0)."""
     kind = table.column("kind")
     keys = table.column("search_key")
     names = table.filter(pc.and_(pc.equal(kind, KIND_NAME), pc.is_valid(keys)))
-    parents, flat = _words_arrow(names.column("search_key").combine_chunks())
+    parents, flat = _repeats_marked(*_words_arrow(names.column("search_key").combine_chunks()))
     lengths = pc.utf8_length(names.column("value").combine_chunks()).cast(pa.int32())
     name_rows = pa.table(
         {
@@ -281,8 +308,8 @@ def key_rows_arrow(table: pa.Table) -> pa.Table:
 
 
 def _words_arrow(keys: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """`name_words` of each of `keys`, flattened: (index of the key, word); a word may come
-    twice for one key (the store's lookup writes ignore repeats)."""
+    """`name_words` of each of `keys`, flattened: (index of the key, word), a word as often
+    as its key holds it, in no particular order."""
     chunks = pc.split_pattern(keys, " ")
     parents = pc.list_parent_indices(chunks)
     flat = pc.list_flatten(chunks)
@@ -295,14 +322,41 @@ def _words_arrow(keys: pa.Array) -> tuple[pa.Array, pa.Array]:
     inner_parents = pc.filter(parents, broken)
     parts = pc.split_pattern_regex(inner, _RE2_WORD_BREAK)
     part_parents = pc.take(inner_parents, pc.list_parent_indices(parts))
-    joined = pc.replace_substring_regex(inner, _RE2_WORD_BREAK, "")
-    # (a part alone equals its joined form: a repeat the writes ignore)
+    # joined, but for a part alone between breaks ("garcia."): its joined form is itself
+    compound = pc.invert(pc.match_substring_regex(inner, _RE2_ONE_PART))
+    joined = pc.replace_substring_regex(pc.filter(inner, compound), _RE2_WORD_BREAK, "")
     all_parents = pa.concat_arrays(
-        [pc.filter(parents, whole), part_parents.cast(parents.type), inner_parents]
+        [
+            pc.filter(parents, whole),
+            part_parents.cast(parents.type),
+            pc.filter(inner_parents, compound),
+        ]
     )
     words = pa.concat_arrays([pc.filter(flat, whole), pc.list_flatten(parts), joined])
     keep = pc.not_equal(words, "")
     return pc.filter(all_parents, keep), pc.filter(words, keep)
+
+
+def _repeats_marked(parents: pa.Array, words: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """The words of each key (`_words_arrow`) as `lookup_words` keys them: the k-th time a
+    word comes in one key followed by k - 1 `REPEAT_MARK`, sorted by (key, word), where a
+    word's repeats are a run (most batches of names repeat none: then sorted only)."""
+    if len(words) < 2:
+        return parents, words
+    pairs = pa.table({"parent": parents, "word": words})
+    pairs = pairs.take(pc.sort_indices(pairs, [("parent", "ascending"), ("word", "ascending")]))
+    parents, words = pairs.column("parent"), pairs.column("word")
+    same = pc.and_(
+        pc.equal(parents[1:], parents[:-1]), pc.equal(words[1:], words[:-1])
+    ).combine_chunks()
+    if not pc.any(same).as_py():
+        return parents.combine_chunks(), words.combine_chunks()
+    at = pa.array(np.arange(len(words), dtype=np.int64))
+    starts = pa.concat_arrays([pa.array([True]), pc.invert(same)])  # where a run starts
+    run_start = pc.cumulative_max(pc.if_else(starts, at, 0))
+    marks = pc.binary_repeat(REPEAT_MARK, pc.subtract(at, run_start))
+    marked = pc.binary_join_element_wise(words.combine_chunks(), marks, "")
+    return parents.combine_chunks(), marked
 
 
 def ref_rows_arrow(table: pa.Table) -> pa.Table:

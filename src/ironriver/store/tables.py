@@ -108,8 +108,10 @@ statements = Table(
 # The two lookup tables replace secondary indexes on `statements`: rows are added in their
 # own key order (sorted), which keeps bulk and incremental loads cache-friendly, and a name is
 # found by its words rather than by scanning every name.
-# - statement_keys: one row per word of a name value (kind 2) and per identifier/phone value
-#   (kind 3, the whole normalised key); search joins back to `statements` for visibility.
+# - statement_keys: one row per word of a name value (kind 2; a word the name holds twice has
+#   two, the second keyed with a mark after it: `ids.lookup_words`, migration 0011) and per
+#   identifier/phone value (kind 3, the whole normalised key); search joins back to
+#   `statements` for visibility.
 # - statement_refs: one row per entity-typed value (the referenced entity id), for inbound
 #   neighbours.
 statement_keys = Table(
