@@ -31,6 +31,14 @@ from followthemoney.util import ENTITY_ID_LEN
 # raise, SQLite would keep it).
 MAX_ID_LENGTH: int = ENTITY_ID_LEN
 
+# The longest lookup key (a name's word, an identifier's key) a store keys, in UTF-8 bytes.
+# PostgreSQL cannot index a B-tree row of more than 2704 bytes (`statement_keys`' primary
+# key holds the key, an entity id of up to `MAX_ID_LENGTH` characters and a statement id):
+# an ingest of a longer key failed there (a free-text column mapped as an identifier) while
+# SQLite took it. A longer key is not keyed on any backend, so the statement is stored and
+# shown alike everywhere, and no search finds it by that word or identifier (none is so long).
+MAX_KEY_BYTES: int = 1024
+
 NAME_TYPES = frozenset({"name"})
 IDENTIFIER_TYPES = frozenset({"identifier", "phone", "iban", "email", "checksum"})
 SEARCH_TYPES = NAME_TYPES | IDENTIFIER_TYPES
@@ -276,7 +284,7 @@ REF_SCHEMA = pa.schema([("value", pa.string()), ("entity_id", pa.string()), ("id
 def key_rows_arrow(table: pa.Table) -> pa.Table:
     """`statement_keys` rows for statements with columns entity_id, id, kind, value,
     search_key: each word of a name as `lookup_words` keys it (kind 2, ranked by the name's
-    length) and each whole identifier key (kind 3, rank 0)."""
+    length) and each whole identifier key (kind 3, rank 0); none longer than `MAX_KEY_BYTES`."""
     kind = table.column("kind")
     keys = table.column("search_key")
     names = table.filter(pc.and_(pc.equal(kind, KIND_NAME), pc.is_valid(keys)))
@@ -304,7 +312,12 @@ def key_rows_arrow(table: pa.Table) -> pa.Table:
         schema=KEY_SCHEMA,
     )
     rows = pa.concat_tables([name_rows, ident_rows])
-    return rows.filter(pc.not_equal(rows.column("key"), ""))
+    key = rows.column("key")
+    keep = pc.not_equal(key, "")
+    sizes = pc.binary_length(key)  # (read from the offsets: the rare long key costs no scan)
+    if (pc.max(sizes).as_py() or 0) > MAX_KEY_BYTES:
+        keep = pc.and_(keep, pc.less_equal(sizes, MAX_KEY_BYTES))
+    return rows.filter(keep)
 
 
 def _words_arrow(keys: pa.Array) -> tuple[pa.Array, pa.Array]:
