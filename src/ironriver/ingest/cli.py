@@ -22,6 +22,7 @@ from ironriver.ingest.pipeline import IngestResult, check_mapping, ingest_mappin
 from ironriver.policy.markings import (
     Marking,
     Principal,
+    check_lengths,
     check_releasable,
     parse_country,
     parse_releasable_input,
@@ -121,6 +122,7 @@ def ingest_command(
             msg("--entities needs --dataset, --agency and --country."),
             hint=msg("e.g. {example}", example="--dataset mx_fgr_export --agency FGR --country MX"),
         )
+    check_lengths(dataset=dataset, agency=agency.strip())
     info = DatasetInfo(
         name=dataset,
         agency=agency.upper(),

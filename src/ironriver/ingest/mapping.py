@@ -30,6 +30,7 @@ from ironriver.model import get_model
 from ironriver.policy.markings import (
     AccessLabel,
     Marking,
+    check_lengths,
     check_releasable,
     parse_country,
     parse_releasable_input,
@@ -899,6 +900,7 @@ def parse_mapping(config: Any, base: Path, origin: str | Msg | None = None) -> l
                     msg("Every dataset names its agency, country and TLP marking."),
                 )
         try:
+            check_lengths(dataset=name, agency=str(block["agency"]).strip())
             marking = Marking.parse(str(block["marking"]))
             country = parse_country(str(block["country"]))
             releasable_to = parse_releasable_input(block.get("releasable_to"))

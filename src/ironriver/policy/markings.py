@@ -194,6 +194,53 @@ def strict_country_note(dataset: str, label: AccessLabel, agencies: Collection[s
     )
 
 
+# The longest texts the store's columns hold (store/tables.py: datasets.name, the agency of a
+# dataset, label and audit event, and an audit event's actor, the principal's name).
+# PostgreSQL refuses a longer one with a traceback mid-ingest or at a principal's first read,
+# where SQLite would keep it, so they are checked where they are declared.
+DATASET_NAME_CHARS = 255
+AGENCY_CHARS = 64
+PRINCIPAL_NAME_CHARS = 128
+
+
+def check_lengths(
+    *, dataset: str | None = None, agency: str | None = None, principal: str | None = None
+) -> None:
+    """`ConfigError` when a dataset name, agency or principal name is longer than the
+    store holds (the limits above), on every backend alike."""
+    if dataset is not None and len(dataset) > DATASET_NAME_CHARS:
+        raise ConfigError(
+            msg(
+                "Dataset name {value!r} is {n} characters long; the store holds at most {limit}.",
+                value=dataset[:40] + "…",
+                n=len(dataset),
+                limit=DATASET_NAME_CHARS,
+            ),
+            hint=msg("Choose a shorter name, e.g. {example}.", example="us_atf_dealer_sales"),
+        )
+    if agency is not None and len(agency) > AGENCY_CHARS:
+        raise ConfigError(
+            msg(
+                "Agency {value!r} is {n} characters long; the store holds at most {limit}.",
+                value=agency[:40] + "…",
+                n=len(agency),
+                limit=AGENCY_CHARS,
+            ),
+            hint=msg("Give the agency's acronym, e.g. {example}.", example="FGR"),
+        )
+    if principal is not None and len(principal) > PRINCIPAL_NAME_CHARS:
+        raise ConfigError(
+            msg(
+                "Principal name {value!r} is {n} characters long; the audit log holds at most "
+                "{limit}.",
+                value=principal[:40] + "…",
+                n=len(principal),
+                limit=PRINCIPAL_NAME_CHARS,
+            ),
+            hint=msg("Choose a shorter name, e.g. {example}.", example="mx-fgr-analista"),
+        )
+
+
 def parse_country(value: str) -> str:
     """A dataset owner's country as labels keep it: its upper-case code (`MX`), one FtM's
     country type knows (ISO 3166-1 and a few of its own); `ConfigError` for anything else, a

@@ -27,7 +27,7 @@ import yaml
 from ironriver import yamltext
 from ironriver.errors import SAVE_AS_UTF8, ConfigError, bad_byte
 from ironriver.i18n import Msg, msg, parse_lang
-from ironriver.policy.markings import Principal, parse_country
+from ironriver.policy.markings import Principal, check_lengths, parse_country
 
 ROLES = frozenset({"analyst", "ingest", "export", "auditor", "admin"})
 _PRINCIPALS_FILE = msg("principals file")  # what errors call a document given without a name
@@ -96,6 +96,7 @@ def parse_principals(data: Any, source: str | Msg = _PRINCIPALS_FILE) -> dict[st
                 msg("{source}: principal {name!r} is declared twice.", source=source, name=name)
             )
         try:  # "Mexico" would be a country nothing is released to
+            check_lengths(principal=name, agency=str(item["agency"]).strip())
             country = parse_country(str(item["country"]))
         except ConfigError as exc:
             raise ConfigError(
