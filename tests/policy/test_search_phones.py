@@ -14,8 +14,9 @@ from click.testing import CliRunner
 
 from ironriver.cli import cli
 from ironriver.ingest import ingest_mapping
-from ironriver.policy import Principal, View
-from ironriver.store import open_store
+from ironriver.policy import AccessLabel, Marking, Principal, View, retract
+from ironriver.store import DatasetInfo, Store, open_store
+from samples import table
 
 # the Mexican agency's people, released to the US; its secret one only to FGR
 MX_CSV = """ID,NOMBRE,TELEFONO,SERIE
@@ -175,3 +176,48 @@ def test_a_number_read_as_a_phone_finds_phones_only(tmp_path: Path) -> None:
         assert [h.matched for h in view.by_identifier("526671573741")] == ["526671573741"]
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("how", ["retracted", "failed", "stored-already"])
+def test_labels_holding_no_visible_statement_add_no_phone_country(store: Store, how: str) -> None:
+    """A US reader reads "667 157 3741" as a Mexican number only when it sees a statement
+    a Mexican agency owns. A label it may see that holds no statement it sees adds no
+    country, or the search would tell of facts no view shows (and answer otherwise than a
+    store without them): one whose statements were all retracted, a failed write's (which
+    PostgreSQL commits at once), one a write of statements stored already registered."""
+    us = DatasetInfo("us_atf_tel", "ATF", "US", Marking.AMBER, frozenset({"US"}))
+    mx = DatasetInfo("mx_fgr_tel", "FGR", "MX", Marking.AMBER, frozenset({"MX", "US"}))
+    name = table(mx.name, [("culiacan", "Person", "name", "Pedro Ruiz")])
+    with store.writer() as w:
+        w.ensure_dataset(us)
+        w.ensure_dataset(mx)
+        # a US agency's record of a man with a Mexican mobile
+        rows = [
+            ("laredo", "Person", "name", "Jo Doe"),
+            ("laredo", "Person", "phone", "+526671573741"),
+        ]
+        w.add_statements(table(us.name, rows), us.name, us.label)
+
+    def read() -> tuple[list[str], list[str]]:
+        view = View(store, Principal("c", "CBP", "US"), audit=False)
+        return view._phone_countries(), [h.entity_id for h in view.by_identifier("667 157 3741")]
+
+    alone = (["US"], [])  # no Mexican owner's statement: read in the US (no valid number)
+    assert read() == alone
+    if how == "retracted":
+        with store.writer() as w:
+            w.add_statements(name, mx.name, mx.label)
+        assert read() == (["US", "MX"], ["laredo"])  # FGR's name, released to the US
+        loader = Principal("l", "FGR", "MX", frozenset({"ingest"}))
+        retract(store, loader, "culiacan", reason="entered in error")
+    elif how == "failed":
+        with pytest.raises(RuntimeError), store.writer() as w:
+            w.add_statements(name, mx.name, mx.label)
+            raise RuntimeError("the ingest fails: nothing of it is written")
+    else:  # known to FGR alone, then the same statement under a label the US may see
+        fgr_only = AccessLabel("FGR", "MX", Marking.AMBER_STRICT, frozenset({"FGR"}))
+        with store.writer() as w:
+            w.add_statements(name, mx.name, fgr_only)
+        with store.writer() as w:
+            assert w.add_statements(name, mx.name, mx.label) == 0  # (the first label stays)
+    assert read() == alone

@@ -233,10 +233,10 @@ class SearchMixin:
     if TYPE_CHECKING:  # the view's own, which a search reads through
         store: Store
         principal: Principal
-        _owner_countries: frozenset[str]
         _searched_names: frozenset[int]
         _not_searched: list[int]
 
+        def _owner_countries(self) -> frozenset[str]: ...
         def _current_props(self, conn: Connection) -> None: ...
         def _visible(self) -> ColumnElement[bool]: ...
         def _entity_rows(self, entity_id: str) -> Select[Any]: ...
@@ -471,11 +471,12 @@ class SearchMixin:
 
     def _phone_countries(self) -> list[str]:
         """The countries a phone number typed without its prefix is read in: the reader's,
-        then those of the owners of the statements the view may see (a binational store's MX
-        and US), in order of their codes. Owners whose facts the view cannot see are not
-        asked: which numbers a search finds says nothing about them."""
+        then those of the owners of the statements the view sees (a binational store's MX
+        and US; `View._owner_countries`), in order of their codes. Owners of no statement
+        the view shows (facts it may not see, retracted ones) are not asked: which numbers a
+        search finds says nothing about them."""
         own = self.principal.country.upper()
-        return [own, *sorted(self._owner_countries - {own})]
+        return [own, *sorted(self._owner_countries() - {own})]
 
     def _hits(self, wanted: Any, limit: int, matched: Subquery) -> list[SearchHit]:
         """Visible entities (of the schema `wanted`, if not None) of the `matched`

@@ -195,8 +195,9 @@ class View(SearchMixin):
             )
             for r in visible
         }
-        # the countries of the owners of what it may see (a phone search's default regions)
-        self._owner_countries = frozenset(r.label.owner_country.upper() for r in visible)
+        # the owner country of each label it may see (a phone search's default regions are
+        # those of the labels holding statements it sees: `_owner_countries`)
+        self._label_countries = {r.id: r.label.owner_country.upper() for r in visible}
         self._load_catalog()
         get_model()  # statements are assembled with the merged model
         # the entities assembled so far whose statements' schemata could not be one, by id:
@@ -279,6 +280,24 @@ class View(SearchMixin):
         )
         with self.store.engine.connect() as conn:
             return {self._dataset_name(int(ds_id)): int(n) for ds_id, n in conn.execute(query) if n}
+
+    def _owner_countries(self) -> frozenset[str]:
+        """The countries of the owners of the statements this view sees (a phone search's
+        default regions, `SearchMixin._phone_countries`): of its labels, those the tally
+        counts standing statements under. A label it may see that holds none (its
+        statements all retracted; or registered by a write that added none: an ingest that
+        failed on PostgreSQL, whose labels are committed at once, or one whose statements
+        were all stored already, under another label) gives no country: which numbers a
+        search finds would tell of facts no view shows. Read at each call (a small table),
+        as the view reads the store as it is then."""
+        query = (
+            select(statement_tally.c.label_id)
+            .where(statement_tally.c.label_id.in_(self.label_ids), statement_tally.c.n > 0)
+            .distinct()
+        )
+        with self.store.engine.connect() as conn:
+            held = conn.execute(query).scalars().all()
+        return frozenset(self._label_countries[int(i)] for i in held)
 
     # -- the visibility predicate --------------------------------------------------------
     def _visible(self) -> ColumnElement[bool]:
