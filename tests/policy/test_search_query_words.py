@@ -304,3 +304,47 @@ def test_a_word_typed_twice_finds_the_names_holding_it_twice(tmp_path: Path) -> 
     ]
     code, out = _search(db, "juan garcia garcia", lang="es")
     assert "Juan García López (sin garcia)" in out
+
+
+def test_many_abbreviable_words_are_read_in_few_ways(tmp_path: Path) -> None:
+    """Each given name records abbreviate reads two ways ("maria": maria... or "Ma."), and a
+    query reads in the product of its words' ways: built whole, 16 such words read in 625
+    ways (one SELECT each, past SQLite's 500: a raw database error) and "maria" typed 24
+    times took a minute to list its 2^24 ways before merging them. A word typed n times
+    reads in n + 1 ways, and words no name's word can match both (maria, francisco) are
+    read apart and intersected: 16 and 32 such words are a quick search with the right
+    hits; a text still reading in too many ways is refused as bad input."""
+    four = ["MA.", "FCO.", "GPE.", "GMO.", "María", "Francisco", "Guadalupe", "Guillermo"]
+    db = _ingest(
+        tmp_path,
+        [
+            " ".join(four * 2),  # each of the four given names 4 times, 2 of them abbreviated
+            " ".join(["MA."] * 10 + ["María"] * 6),  # "maria" 16 times
+            " ".join(["MA."] * 16 + ["María"] * 16),  # "maria" 32 times
+            " ".join(four * 4),  # each 8 times
+            "María Guadalupe Pérez",
+        ],
+    )
+    sixteen = " ".join(["maria", "francisco", "guadalupe", "guillermo"] * 4)
+    assert _matched(db, sixteen) == [" ".join(four * 2), " ".join(four * 4)]
+    assert _matched(db, " ".join(["maria"] * 16)) == [
+        " ".join(["MA."] * 10 + ["María"] * 6),
+        " ".join(["MA."] * 16 + ["María"] * 16),
+    ]
+    assert _matched(db, " ".join(["maria"] * 32)) == [" ".join(["MA."] * 16 + ["María"] * 16)]
+    assert _matched(db, " ".join(["maria", "francisco", "guadalupe", "guillermo"] * 8)) == [
+        " ".join(four * 4)
+    ]
+    assert _matched(db, " ".join(["maria"] * 17 + ["francisco"])) == []
+    # "g" starts guadalupe, "gpe", guillermo and "gmo": one group, 16 x 17 ways
+    many = " ".join(["g"] + ["guadalupe"] * 15 + ["guillermo"] * 16)
+    code, out = _search(db, many, "--json")
+    assert code == 2, out
+    error = json.loads(out[out.index("{") :])["error"]
+    assert error["kind"] == "ConfigError" and error["exit_code"] == 2
+    assert error["message"].startswith("The search text reads in 272 ways")
+    assert "at most 64" in error["message"]
+    code, out = _search(db, many, lang="es")
+    assert code == 2 and "se lee de 272 maneras" in out
+    code, out = _search(db, "maria guadalupe", "--json")
+    assert code == 0 and json.loads(out)[0]["matched"] == "María Guadalupe Pérez"

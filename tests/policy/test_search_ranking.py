@@ -35,6 +35,8 @@ QUERIES += ["jo josefina", "g garcia", "g ga gar", "de la o", "j j", "jose jose 
 QUERIES += ["garcia garcia", "x x", "x x x", "g g", "g g g", "jose x x", "maria maria m"]
 # a given name also finds its abbreviation (`ABBREVIATIONS`), as a word of its own
 QUERIES += ["maria", "maria jose", "maria j", "maria m", "guadalupe g", "ma maria"]
+# (read apart when no word may match both, `_apart`)
+QUERIES += ["maria garcia maria", "g guadalupe maria", "maria maria jose j"]
 # of three words or more, names lacking one word follow
 QUERIES += ["jose garcia lopez", "maria g de", "j ga lo pe"]
 

@@ -11,9 +11,10 @@ cost follows its hits, not the number of names sharing a prefix.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import product
+from itertools import combinations_with_replacement
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import (
@@ -64,6 +65,11 @@ _MAX_RANK_STEP = 64  # name lengths read at once by a search, at most
 # words of a name search, at most: a name never has more, and each word is one SELECT of a
 # compound query (SQLite refuses more than 500 of them)
 MAX_QUERY_WORDS = 32
+# ways to read a name search's words, at most (`_query_plan`): a given name records
+# abbreviate reads two ways each time it is typed ("maria maria": 3 ways), and each way is
+# a SELECT of the query (SQLite refuses more than 500 in one compound query, and each costs
+# an index range per name length read). 32 abbreviable words of one given name read in 33.
+MAX_READINGS = 64
 
 
 # a name search of this many words or more, up to `PARTIAL_UP_TO_WORDS`, also finds names
@@ -117,6 +123,7 @@ def search_words(text: str) -> list[str]:
                 example='"jose perez"',
             ),
         )
+    _query_plan(tokens)  # (too many ways to read them: refused too)
     return tokens
 
 
@@ -173,15 +180,81 @@ def _has_words(value: str, tokens: list[str]) -> bool:
 _Sought = tuple[str, bool]
 
 
+def _sought(token: str) -> list[_Sought]:
+    """What the query word `token` may match: the words it starts, or one of its
+    `ABBREVIATIONS` exactly."""
+    return [(token, False)] + [(a, True) for a in ABBREVIATIONS.get(token, ())]
+
+
+def _overlap(one: _Sought, other: _Sought) -> bool:
+    """Whether a word may be both `one` and `other` sought."""
+    if one[1] and other[1]:
+        return one[0] == other[0]
+    if one[1] or other[1]:
+        exact, prefix = (one, other) if one[1] else (other, one)
+        return exact[0].startswith(prefix[0])
+    return one[0].startswith(other[0]) or other[0].startswith(one[0])
+
+
+def _apart(tokens: list[str]) -> list[list[str]]:
+    """The `tokens` in groups no word of a name may match across (connected by what they
+    seek overlapping, `_overlap`): a name has a different word for each token if and only
+    if it has one for each token of every group, each group read on its own. ("maria
+    francisco": two groups; "m maria": one, as "m" starts "ma" and "maria".)"""
+    distinct = sorted(set(tokens))
+    group = {t: i for i, t in enumerate(distinct)}
+    for i, one in enumerate(distinct):
+        for other in distinct[i + 1 :]:
+            if group[one] != group[other] and any(
+                _overlap(a, b) for a in _sought(one) for b in _sought(other)
+            ):
+                old, new = group[other], group[one]
+                group = {t: new if g == old else g for t, g in group.items()}
+    groups: dict[int, list[str]] = {}
+    for token in tokens:
+        groups.setdefault(group[token], []).append(token)
+    return list(groups.values())
+
+
 def _readings(tokens: list[str]) -> list[list[_Sought]]:
     """The ways to read the `tokens`: each as a prefix, or as one of its abbreviations,
-    exactly ("maria dolores": maria... and dolores..., or ma and dolores...), each way once
-    (a repeated token reads "maria maria" as maria... and ma once, not twice). A name has a
+    exactly ("maria dolores": maria... and dolores..., or ma and dolores...), each way once:
+    a token typed n times reads as how many of the n times it is each of its ways ("maria
+    maria": maria... twice, maria... and ma, or ma twice; n + 1 ways, not 2^n). A name has a
     different word for each token if and only if it has one for each sought word of some
     reading; within a reading, the words sought are nested or apart (a prefix range and the
-    ranges and words it holds), which `_nested` counts."""
-    options = [[(t, False)] + [(a, True) for a in ABBREVIATIONS.get(t, ())] for t in tokens]
-    return [list(reading) for reading in sorted({tuple(sorted(r)) for r in product(*options)})]
+    ranges and words it holds), which `_nested` counts. The number of readings is the
+    product of each token's; `_apart` keeps the tokens to multiply few."""
+    readings: list[list[_Sought]] = [[]]
+    for token, count in sorted(Counter(tokens).items()):
+        ways = list(combinations_with_replacement(_sought(token), count))
+        readings = [reading + list(way) for reading in readings for way in ways]
+    return [list(r) for r in sorted({tuple(sorted(r)) for r in readings})]
+
+
+def _query_plan(tokens: list[str]) -> list[list[list[tuple[_Sought, int]]]]:
+    """How a name search looks for `tokens`: one list per group of tokens (`_apart`), of its
+    readings (`_readings`), each with the counts `_nested` gives. More than `MAX_READINGS`
+    readings in all is a `ConfigError` (each is a SELECT of the lookup query)."""
+    plan = [[_nested(r) for r in _readings(group)] for group in _apart(tokens)]
+    count = sum(len(readings) for readings in plan)
+    if count > MAX_READINGS:
+        raise ConfigError(
+            msg(
+                "The search text reads in {count} ways (a given name that records abbreviate,"
+                " such as {examples}, reads two ways each time it is typed): a name search"
+                " takes at most {limit}.",
+                count=count,
+                examples=", ".join(sorted(ABBREVIATIONS)),
+                limit=MAX_READINGS,
+            ),
+            hint=msg(
+                "Search with the words of one name, each given name typed once or twice,"
+                " e.g. {example}.",
+                example='"maria guadalupe perez"',
+            ),
+        )
+    return plan
 
 
 def _nested(reading: list[_Sought]) -> list[tuple[_Sought, int]]:
@@ -198,16 +271,14 @@ def _nested(reading: list[_Sought]) -> list[tuple[_Sought, int]]:
     return [(sought, sum(within(other, sought) for other in reading)) for sought in reading]
 
 
-def _reading_rows(
-    reading: list[tuple[_Sought, int]], ranks: list[int]
-) -> Select[Any] | CompoundSelect[Any]:
+def _reading_rows(reading: list[tuple[_Sought, int]], ranks: list[int]) -> list[Select[Any]]:
     """(rank, entity_id, id) of the names of length `ranks` having a different word for each
-    sought word of `reading` (with the counts `_nested` gave): one index range of
-    `statement_keys` per distinct sought word (or one key, for an exact one), intersected; a
-    word that others lie within, or that the query repeats, needs as many rows of its range
-    per name (GROUP BY ... HAVING: a name has one row each time it holds a word, the k-th
-    keyed with k - 1 `REPEAT_MARK` after it, within the word's prefix range; an exact word's
-    repeats are the keys from it up to `REPEATS_END` after it)."""
+    sought word of `reading` (with the counts `_nested` gave), as SELECTs to intersect: one
+    index range of `statement_keys` per distinct sought word (or one key, for an exact one);
+    a word that others lie within, or that the query repeats, needs as many rows of its
+    range per name (GROUP BY ... HAVING: a name has one row each time it holds a word, the
+    k-th keyed with k - 1 `REPEAT_MARK` after it, within the word's prefix range; an exact
+    word's repeats are the keys from it up to `REPEATS_END` after it)."""
     k = statement_keys
     selects = []
     for (word, exact), needed in dict.fromkeys(reading):  # (a repeated word: one range)
@@ -224,6 +295,32 @@ def _reading_rows(
         if needed > 1:
             rows = rows.group_by(k.c.rank, k.c.entity_id, k.c.id).having(func.count() >= needed)
         selects.append(rows)
+    return selects
+
+
+def _rows_of(query: CompoundSelect[Any]) -> Select[Any]:
+    """A compound query as a SELECT of its rows (a compound query in another one is a
+    subquery: SQLite takes no parentheses around one)."""
+    part = query.subquery()
+    return select(part.c.rank, part.c.entity_id, part.c.id)
+
+
+def _plan_rows(
+    plan: list[list[list[tuple[_Sought, int]]]], ranks: list[int]
+) -> Select[Any] | CompoundSelect[Any]:
+    """(rank, entity_id, id) of the names of length `ranks` matching the query of `plan`
+    (`_query_plan`): each group's rows (the UNION of its readings' rows, `_reading_rows`)
+    intersected; a group read one way is its ranges, intersected with the others'."""
+    selects: list[Select[Any]] = []
+    for readings in plan:
+        if len(readings) == 1:
+            selects += _reading_rows(readings[0], ranks)
+            continue
+        arms = []
+        for reading in readings:
+            ranges = _reading_rows(reading, ranks)
+            arms.append(_rows_of(intersect(*ranges)) if len(ranges) > 1 else ranges[0])
+        selects.append(_rows_of(union(*arms)))
     return intersect(*selects) if len(selects) > 1 else selects[0]
 
 
@@ -389,18 +486,11 @@ class SearchMixin:
         if bounds[0] is None:
             return
         low, high = int(bounds[0]), int(bounds[1])
-        readings = [_nested(reading) for reading in _readings(tokens)]
+        plan = _query_plan(tokens)
         step = 1
         while low <= high:
             ranks = list(range(low, min(low + step, high + 1)))
-            queries = [_reading_rows(reading, ranks) for reading in readings]
-            if len(queries) > 1:  # (a compound query in another one is a subquery)
-                parts = [q.subquery() for q in queries]
-                query: Select[Any] | CompoundSelect[Any] = union(
-                    *[select(p.c.rank, p.c.entity_id, p.c.id) for p in parts]
-                )
-            else:
-                query = queries[0]
+            query = _plan_rows(plan, ranks)
             by_rank: dict[int, list[tuple[str, str]]] = {}
             for rank, entity_id, stmt_id in conn.execute(query):
                 by_rank.setdefault(int(rank), []).append((entity_id, stmt_id))
