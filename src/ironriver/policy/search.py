@@ -43,7 +43,7 @@ from ironriver.store.ids import (
     REPEATS_END,
     identifier_key,
     name_key,
-    name_words,
+    name_parts,
     phone_keys,
     query_words,
     reads_as_phone,
@@ -153,26 +153,98 @@ def _accepts(token: str, word: str) -> bool:
     return word.startswith(token) or word in ABBREVIATIONS.get(token, ())
 
 
-def _has_words(value: str, tokens: list[str]) -> bool:
-    """Whether each of `tokens` matches a different word of the name `value` (of its words,
-    `name_words`, a repeated word once each time: those the `statement_keys` rows hold;
-    `_accepts`), found by augmenting paths (a query has a few words, a name a few more)."""
-    words = name_words(name_key(value))
-    if len(tokens) > len(words):
-        return False
-    owner: dict[int, int] = {}  # word -> the token it is given to
+# matchings `_has_words` tries for one name, at most (a pathological name only: one with
+# many different compounds each joined form of which a query word crosses into)
+_MATCHINGS_PER_NAME = 256
 
-    def place(token: int, tried: set[int]) -> bool:
-        for word, text in enumerate(words):
-            if word in tried or not _accepts(tokens[token], text):
+# A name's words as a matching sees them: the set of query words (their indexes among the
+# distinct ones) that each accepts, and how many words accept those; words accepted by the
+# same query words are interchangeable, so a long name is a few such sets
+_Accepted = Counter[frozenset[int]]
+
+
+def _matches(units: list[int], words: _Accepted) -> bool:
+    """Whether each of `units` (a query word each, by its index) can be given a different
+    word of `words` accepting it, found by augmenting paths (a set of words is visited once
+    per path: its words are alike)."""
+    owner: dict[frozenset[int], list[int]] = {}  # accepting set -> the units given its words
+
+    def place(unit: int, tried: set[frozenset[int]]) -> bool:
+        for accepting, count in words.items():
+            if units[unit] not in accepting or accepting in tried:
                 continue
-            tried.add(word)
-            if word not in owner or place(owner[word], tried):
-                owner[word] = token
+            tried.add(accepting)
+            held = owner.setdefault(accepting, [])
+            if len(held) < count:
+                held.append(unit)
+                return True
+            for i, other in enumerate(held):
+                if place(other, tried):
+                    held[i] = unit
+                    return True
+        return False
+
+    return all(place(unit, set()) for unit in range(len(units)))
+
+
+def _has_words(value: str, tokens: list[str]) -> bool:
+    """Whether each of `tokens` matches a different word of the name `value` (`_accepts`; a
+    word the name repeats, once each time), a compound ("perez-lopez") offering either its
+    words (perez, lopez) or its joined form (perezlopez) to one query, never a word and the
+    joined form: "garcia garcia" is not "García-López", "perez perezlopez" not
+    "Pérez-López". The lookup rows hold every word and joined form, so their counts find a
+    superset of these names, which this filters.
+
+    A compound's joined form only matters for a query word it accepts and its first word
+    does not ("perezlo", or an abbreviation equal to the joined form): one starting the
+    joined form and no longer than the first word starts that word too. Those compounds
+    (alike ones together: how many of them are read joined) are tried both ways, depth
+    first, a branch cut when the name fails even with the undecided ones offering both; a
+    name needing more than `_MATCHINGS_PER_NAME` matchings is taken as the lookup rows found
+    it."""
+    distinct = sorted(set(tokens))
+    units = [distinct.index(t) for t in tokens]
+
+    def accepting(word: str) -> frozenset[int]:
+        return frozenset(i for i, token in enumerate(distinct) if _accepts(token, word))
+
+    plain: _Accepted = Counter()
+    # compounds read either way: (their words' accepting sets, their joined form's) -> how many
+    either: Counter[tuple[frozenset[tuple[frozenset[int], int]], frozenset[int]]] = Counter()
+    for parts in name_parts(name_key(value)):
+        sets = [accepting(part) for part in parts]
+        if len(parts) > 1 and (joined := accepting("".join(parts))) - sets[0]:
+            either[frozenset(Counter(sets).items()), joined] += 1
+        else:
+            plain.update(sets)
+    if len(tokens) > sum(plain.values()) + sum(
+        n * max(1, sum(c for _, c in sets)) for (sets, _), n in either.items()
+    ):
+        return False
+    groups = list(either.items())
+    budget = _MATCHINGS_PER_NAME
+
+    def holds(chosen: _Accepted, at: int) -> bool:
+        nonlocal budget
+        offered = chosen.copy()
+        for (sets, joined), n in groups[at:]:
+            offered.update({each: c * n for each, c in sets})
+            offered[joined] += n
+        if not _matches(units, offered):
+            return False
+        budget -= 1
+        if at == len(groups) or budget <= 0:
+            return True
+        (sets, joined), n = groups[at]
+        for read_joined in range(min(n, len(units)) + 1):
+            then = chosen.copy()
+            then.update({each: c * (n - read_joined) for each, c in sets})
+            then[joined] += read_joined
+            if holds(then, at + 1):
                 return True
         return False
 
-    return all(place(token, set()) for token in range(len(tokens)))
+    return holds(plain, 0)
 
 
 # What one query word looks for in a reading of the query (`_readings`): the words starting
@@ -372,7 +444,8 @@ class SearchMixin:
         (accents and case ignored: "jose per" finds "José Pérez López"), a different word
         for each word ("jose josefina" finds "José Josefina Ruiz", not "Josefina Ruiz";
         "garcia garcia" finds "Juan García García", not "Juan García López": the lookup rows
-        hold each time a name holds a word), best (shortest) names first, ties by
+        hold each time a name holds a word; a compound, "García-López", offers its words or
+        its joined form, not both: `_has_words`), best (shortest) names first, ties by
         entity id; `matched` is the entity's name that ranked it (its shortest such name,
         the least in text order among equals).
 
@@ -447,7 +520,9 @@ class SearchMixin:
         found: list[_Found] = []
         for candidates in self._name_candidates(conn, tokens):
             for entity_id, value in self._searchable(conn, candidates):
-                if entity_id in seen:
+                # (the lookup rows' counts take a compound's joined form for one more word:
+                # a superset, `_has_words`; a name it leaves out leaves its entity unseen)
+                if entity_id in seen or not _has_words(value, tokens):
                     continue
                 seen.add(entity_id)  # (one not shown, of another schema, never is)
                 rows = conn.execute(self._entity_rows(entity_id)).all()

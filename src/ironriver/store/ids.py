@@ -214,14 +214,23 @@ _RE2_WORD_BREAK = r"[^\pL\pN]+"
 _RE2_ONE_PART = r"^[^\pL\pN]*[\pL\pN]+[^\pL\pN]*$"
 
 
+def name_parts(key: str) -> list[list[str]]:
+    """The space-separated parts of a name's search key, each split at hyphens, apostrophes
+    and other non-letters into its words ("maria perez-lopez" -> [maria], [perez, lopez]);
+    a part with no word ("-") is left out."""
+    chunks = (_WORD_BREAK.split(chunk) for chunk in key.split(" "))
+    return [words for words in ([p for p in chunk if p] for chunk in chunks) if words]
+
+
 def name_words(key: str) -> list[str]:
     """The words of a name's search key, sorted, each as often as the name holds it ("garcia
     garcia lopez" -> garcia, garcia, lopez): its space-separated parts, each split again at
-    hyphens, apostrophes and other non-letters, and such a part also whole without them
-    ("perez-lopez" -> lopez, perez, perezlopez; "o'brien" -> brien, o, obrien)."""
+    hyphens, apostrophes and other non-letters (`name_parts`), and such a compound also
+    whole without them ("perez-lopez" -> lopez, perez, perezlopez; "o'brien" -> brien, o,
+    obrien). The lookup rows hold them all; a search reads a compound's joined form as
+    another spelling of its words, not as one more word (`policy.search._has_words`)."""
     words: list[str] = []
-    for chunk in key.split(" "):
-        parts = [p for p in _WORD_BREAK.split(chunk) if p]
+    for parts in name_parts(key):
         words += parts
         if len(parts) > 1:
             words.append("".join(parts))
