@@ -494,11 +494,17 @@ def test_upgrade_folds_letters_a_reader_types_in_latin(
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_upgrade_keys_each_time_a_name_holds_a_word(
-    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Revision 0011 keys a word a name holds twice twice: a store written before it (its
     rows made again by the downgrade) finds "Juan García García" and not "Juan García López"
-    by "garcia garcia" after the upgrade, with the rows a store written after it has."""
+    by "garcia garcia" after the upgrade, with the rows a store written after it has, also
+    for a one-word value that NFKC breaks into words ("⑴⑴" is "(1)(1)"); the rows are
+    inserted as each chunk of names is read, not held until the end."""
+    import alembic.util.pyfiles
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
     from ironriver.store.tables import statement_keys
 
     url = backend_url(backend, tmp_path / "old.db", request)
@@ -508,6 +514,8 @@ def test_upgrade_keys_each_time_a_name_holds_a_word(
         ("p7", "Individual", "name", "Juan García García"),
         ("p8", "Individual", "name", "Juan García López"),
         ("p9", "Person", "name", "MA. MA. Straße-STRASSE"),
+        ("p10", "Person", "name", "⑴⑴"),
+        ("p11", "Person", "name", "㈠㈠"),
     ]
     with store.writer() as w:
         w.add_statements(table(US.name, rows), US.name, US.label)
@@ -529,9 +537,31 @@ def test_upgrade_keys_each_time_a_name_holds_a_word(
         command.downgrade(_alembic_config(conn), "0010")
         old = keys(conn)
     store.close()
-    # (garcia, ma and strasse: each one row more)
-    assert len(old) == len(written) - 3 and not [k for k in old if "\x01" in str(k[2])]
-    store = open_store(url, ledger_dir=tmp_path / "ledgers")  # upgrades again
+    # (garcia, ma, strasse, 1 and 一: each one row more)
+    assert len(old) == len(written) - 5 and not [k for k in old if "\x01" in str(k[2])]
+
+    # the upgrade reads names 2 at a time here: each INSERT holds the rows of 2 names at most
+    load_module = alembic.util.pyfiles.load_module_py
+
+    def small_chunks(module_id: str, path: Any) -> Any:
+        module = load_module(module_id, path)
+        if getattr(module, "revision", None) == "0011":
+            module._CHUNK = 2
+        return module
+
+    inserted: list[int] = []
+
+    def count(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if statement.startswith("INSERT INTO statement_keys"):
+            inserted.append(len(params) if isinstance(params, list) else 1)
+
+    monkeypatch.setattr(alembic.util.pyfiles, "load_module_py", small_chunks)
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        store = open_store(url, ledger_dir=tmp_path / "ledgers")  # upgrades again
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    assert sum(inserted) == 5 and max(inserted) <= 4, inserted  # (p9's 3 and another's)
     assert found(View(store, ATF, audit=False)) == (["p7"], ["p9"], ["p9"])
     with store.engine.connect() as conn:
         assert keys(conn) == written

@@ -3,6 +3,11 @@ or a stored name could never be found again."""
 
 from __future__ import annotations
 
+import importlib.util
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+
 import pyarrow as pa
 from followthemoney.statement import Statement
 from hypothesis import given, settings
@@ -136,3 +141,34 @@ def test_a_repeated_word_is_keyed_each_time() -> None:
     assert lookup_words("ana-ana") == ["ana", "ana" + REPEAT_MARK, "anaana"]
     assert "garcia" < "garcia" + REPEAT_MARK < "garciaa" < "garcib"
     assert query_words("García GARCIA juan") == ["garcia", "garcia", "juan"]
+
+
+@cache
+def _revision_0011() -> ModuleType:
+    """Migration 0011's module, loaded from its file as Alembic loads it."""
+    from ironriver.store import ids
+
+    path = Path(ids.__file__).parent / "migrations/versions/0011_repeated_name_words.py"
+    spec = importlib.util.spec_from_file_location("revision_0011", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    value=st.one_of(
+        TEXT,
+        st.text(st.characters(blacklist_categories=("Cs",)), max_size=6),
+        st.sampled_from(["⑴⑴", "㈠㈠", "1⑴", "⒈⒈", "garcia garcia", "Ⅻ"]),
+    )
+)
+def test_migration_0011_adds_the_repeats_a_write_keys(value: str) -> None:
+    """Revision 0011 adds the rows a write keys for a name's repeated words (a frozen copy
+    of the keys at that revision: they agree), also when NFKC breaks a one-word value into
+    words ("⑴⑴" is "(1)(1)")."""
+    from ironriver.store.ids import REPEAT_MARK, lookup_words
+
+    fresh = [k for k in lookup_words(name_key(value)) if REPEAT_MARK in k]
+    assert sorted(_revision_0011()._added(value)) == sorted(fresh)

@@ -7,7 +7,8 @@ again in a name it now has a row of its own, keyed by the word followed by one m
 `ids.REPEAT_MARK` ("\\x01") than the time before (`ids.lookup_words`: "garcia",
 "garcia\\x01"), which lies in every prefix range its word lies in. This adds those rows for
 the names that repeat a word; every other row stays as it is. Every name is read once (no
-SQL test tells a repeated word: case and accents differ), in Python.
+SQL test tells a repeated word: case and accents differ), in Python, a chunk at a time (its
+rows inserted before the next is read).
 
 Revision ID: 0011
 Revises: 0010
@@ -77,6 +78,15 @@ def _repeats(key: str) -> list[str]:
     return [w + _MARK * k for w, n in sorted(words.items()) for k in range(1, n)]
 
 
+def _added(value: str) -> list[str]:
+    """The keys this revision adds for the name `value` (`_repeats` of its key)."""
+    # one ASCII word: nothing repeats (NFKC may break a wider one into words: "⑴⑴" is
+    # "(1)(1)", the word 1 twice)
+    if value.isascii() and value.isalnum():
+        return []
+    return _repeats(_name_key(value))
+
+
 def upgrade() -> None:
     conn = op.get_bind()
     insert = sa.text(
@@ -87,19 +97,19 @@ def upgrade() -> None:
         sa.text(f"SELECT entity_id, id, value FROM statements WHERE kind = {_KIND_NAME}"),
         execution_options={"yield_per": _CHUNK},
     )
-    added: list[dict[str, object]] = []
     try:
-        for chunk in result.partitions():
+        # (a size given: without one, SQLAlchemy 2.1 makes one partition of each row on
+        # SQLite and one of every row on PostgreSQL, whatever `yield_per`)
+        for chunk in result.partitions(_CHUNK):  # (each chunk inserted as it is read)
+            added: list[dict[str, object]] = []
             for r in chunk:
                 value = str(r.value)
-                if " " not in value and value.isalnum():  # (one word: nothing repeats)
-                    continue
                 row = {"entity_id": r.entity_id, "id": r.id, "rank": len(value)}
-                added += [{**row, "key": k} for k in _repeats(_name_key(value))]
+                added += [{**row, "key": k} for k in _added(value)]
+            if added:
+                conn.execute(insert, added)
     finally:
         result.close()
-    if added:
-        conn.execute(insert, added)
 
 
 def downgrade() -> None:
