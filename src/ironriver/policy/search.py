@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import combinations_with_replacement
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -26,14 +25,12 @@ from sqlalchemy import (
     Select,
     Subquery,
     and_,
-    bindparam,
     case,
     func,
     intersect,
     or_,
     select,
     union,
-    union_all,
 )
 
 from ironriver.errors import ConfigError
@@ -255,12 +252,6 @@ def _has_words(value: str, tokens: list[str]) -> bool:
 _Sought = tuple[str, bool]
 
 
-# A reading's sought words, each with how many of them lie within it (`_nested`); a name
-# search's readings, by group of its words (`_query_plan`)
-_Reading = tuple[tuple[_Sought, int], ...]
-_Plan = tuple[tuple[_Reading, ...], ...]
-
-
 def _sought(token: str) -> list[_Sought]:
     """What the query word `token` may match: the words it starts, or one of its
     `ABBREVIATIONS` exactly."""
@@ -313,11 +304,11 @@ def _readings(tokens: list[str]) -> list[list[_Sought]]:
     return [list(r) for r in sorted({tuple(sorted(r)) for r in readings})]
 
 
-def _query_plan(tokens: list[str]) -> _Plan:
+def _query_plan(tokens: list[str]) -> list[list[list[tuple[_Sought, int]]]]:
     """How a name search looks for `tokens`: one list per group of tokens (`_apart`), of its
     readings (`_readings`), each with the counts `_nested` gives. More than `MAX_READINGS`
     readings in all is a `ConfigError` (each is a SELECT of the lookup query)."""
-    plan = tuple(tuple(_nested(r) for r in _readings(group)) for group in _apart(tokens))
+    plan = [[_nested(r) for r in _readings(group)] for group in _apart(tokens)]
     count = sum(len(readings) for readings in plan)
     if count > MAX_READINGS:
         raise ConfigError(
@@ -338,7 +329,7 @@ def _query_plan(tokens: list[str]) -> _Plan:
     return plan
 
 
-def _nested(reading: list[_Sought]) -> _Reading:
+def _nested(reading: list[_Sought]) -> list[tuple[_Sought, int]]:
     """Each sought word of `reading`, with how many of them lie within it (itself and its
     repeats included: words starting with a prefix, or the same exact word): a name has a
     different word for each if and only if, for each, at least that many of its words lie
@@ -349,11 +340,11 @@ def _nested(reading: list[_Sought]) -> _Reading:
             return inner == outer
         return inner[0].startswith(outer[0])
 
-    return tuple((sought, sum(within(other, sought) for other in reading)) for sought in reading)
+    return [(sought, sum(within(other, sought) for other in reading)) for sought in reading]
 
 
-def _reading_rows(reading: _Reading, length: ColumnElement[bool]) -> list[Select[Any]]:
-    """(rank, entity_id, id) of the names of the `length` having a different word for each
+def _reading_rows(reading: list[tuple[_Sought, int]], ranks: list[int]) -> list[Select[Any]]:
+    """(rank, entity_id, id) of the names of length `ranks` having a different word for each
     sought word of `reading` (with the counts `_nested` gave), as SELECTs to intersect: one
     index range of `statement_keys` per distinct sought word (or one key, for an exact one);
     a word that others lie within, or that the query repeats, needs as many rows of its
@@ -370,7 +361,9 @@ def _reading_rows(reading: _Reading, length: ColumnElement[bool]) -> list[Select
             within = (k.c.key >= word, k.c.key < word + REPEATS_END)
         else:
             within = (k.c.key == word,)
-        rows = select(k.c.rank, k.c.entity_id, k.c.id).where(k.c.kind == KIND_NAME, length, *within)
+        rows = select(k.c.rank, k.c.entity_id, k.c.id).where(
+            k.c.kind == KIND_NAME, k.c.rank.in_(ranks), *within
+        )
         if needed > 1:
             rows = rows.group_by(k.c.rank, k.c.entity_id, k.c.id).having(func.count() >= needed)
         selects.append(rows)
@@ -384,60 +377,23 @@ def _rows_of(query: CompoundSelect[Any]) -> Select[Any]:
     return select(part.c.rank, part.c.entity_id, part.c.id)
 
 
-def _plan_rows(plan: _Plan, length: ColumnElement[bool]) -> Select[Any] | CompoundSelect[Any]:
-    """(rank, entity_id, id) of the names of the `length` matching the query of `plan`
+def _plan_rows(
+    plan: list[list[list[tuple[_Sought, int]]]], ranks: list[int]
+) -> Select[Any] | CompoundSelect[Any]:
+    """(rank, entity_id, id) of the names of length `ranks` matching the query of `plan`
     (`_query_plan`): each group's rows (the UNION of its readings' rows, `_reading_rows`)
     intersected; a group read one way is its ranges, intersected with the others'."""
     selects: list[Select[Any]] = []
     for readings in plan:
         if len(readings) == 1:
-            selects += _reading_rows(readings[0], length)
+            selects += _reading_rows(readings[0], ranks)
             continue
         arms = []
         for reading in readings:
-            ranges = _reading_rows(reading, length)
+            ranges = _reading_rows(reading, ranks)
             arms.append(_rows_of(intersect(*ranges)) if len(ranges) > 1 else ranges[0])
         selects.append(_rows_of(union(*arms)))
     return intersect(*selects) if len(selects) > 1 else selects[0]
-
-
-@lru_cache(maxsize=256)
-def _lengths_query(plan: _Plan, lengths: int, ordered: bool) -> Select[Any] | CompoundSelect[Any]:
-    """`_by_length`'s query for `lengths` lengths, each a bound parameter (`length_0`...):
-    built once per query and number of lengths (building the arms' SQL costs more than
-    running them when they hold nothing)."""
-    rank = statement_keys.c.rank
-    arms = [_plan_rows(plan, rank == bindparam(f"length_{i}")) for i in range(lengths)]
-    if lengths == 1:
-        return arms[0]
-    query = union_all(*[a if isinstance(a, Select) else _rows_of(a) for a in arms])
-    return query.order_by(rank.name) if ordered else query
-
-
-def _by_length(conn: Connection, plan: _Plan, ranks: list[int]) -> Iterator[list[tuple[str, str]]]:
-    """(entity_id, id) of the names of length `ranks` matching the query of `plan`
-    (`_plan_rows`), one sorted list per length holding any, shortest first: one query, a
-    UNION ALL arm per length. SQLite runs the arms one after another and hands their rows
-    as they come, so a search that has its hits before the last length is read closes the
-    query (when the generator is closed) before the other lengths are counted: after
-    lengths without any, a common name's ranges are not counted per name over the whole
-    group. PostgreSQL, whose parallel plans may run arms at once, orders the rows by
-    length."""
-    query = _lengths_query(plan, len(ranks), conn.dialect.name == "postgresql")
-    result = conn.execute(query, {f"length_{i}": rank for i, rank in enumerate(ranks)})
-    try:
-        length: int | None = None
-        rows: set[tuple[str, str]] = set()
-        for rank, entity_id, stmt_id in result:
-            if rank != length and rows:
-                yield sorted(rows)
-                rows = set()
-            length = rank
-            rows.add((entity_id, stmt_id))
-        if rows:
-            yield sorted(rows)
-    finally:
-        result.close()
 
 
 class SearchMixin:
@@ -589,15 +545,12 @@ class SearchMixin:
         Lengths are read in groups, one query each (the tokens' `statement_keys` ranges
         intersected in SQL: a word and its name share one length): one length at a time
         while they hold candidates (a common word stops early); across lengths without any
-        the group doubles (a rare word takes few queries), up to `_MAX_RANK_STEP` lengths
-        (fewer for a query of several readings). A group's query has one arm per length,
-        read as it comes (`_by_length`), so the lengths after those giving the hits are not
-        counted. A token that other tokens start with ("jose" of "jose josefina"), or that
-        the query repeats ("garcia garcia"), needs as many of the name's words in its range
-        (`_nested`): its rows are counted per statement. A token with abbreviations makes
-        two readings of the query or more (`_readings`), whose rows are joined by UNION. A
-        name with several rows in a range it needs once ("garcia" of "García García") comes
-        once: its rows are a set."""
+        the group doubles (a rare word takes few queries). A token that other tokens start
+        with ("jose" of "jose josefina"), or that the query repeats ("garcia garcia"), needs
+        as many of the name's words in its range (`_nested`): its rows are counted per
+        statement. A token with abbreviations makes two readings of the query or more
+        (`_readings`), whose rows are joined by UNION. A name with several rows in a range
+        it needs once ("garcia" of "García García") comes once: its rows are a set."""
         k = statement_keys
         bounds = conn.execute(
             select(
@@ -609,17 +562,17 @@ class SearchMixin:
             return
         low, high = int(bounds[0]), int(bounds[1])
         plan = _query_plan(tokens)
-        # (a query of many readings reads fewer lengths at once: its SQL grows with both)
-        most = max(1, _MAX_RANK_STEP // sum(len(readings) for readings in plan))
         step = 1
         while low <= high:
             ranks = list(range(low, min(low + step, high + 1)))
-            found = False
-            for rows in _by_length(conn, plan, ranks):
-                found = True
-                yield rows
+            query = _plan_rows(plan, ranks)
+            by_rank: dict[int, list[tuple[str, str]]] = {}
+            for rank, entity_id, stmt_id in conn.execute(query):
+                by_rank.setdefault(int(rank), []).append((entity_id, stmt_id))
+            for rank in sorted(by_rank):
+                yield sorted(set(by_rank[rank]))
             low += step
-            step = 1 if found else min(step * 2, most)
+            step = 1 if by_rank else min(step * 2, _MAX_RANK_STEP)
 
     def _searchable(
         self, conn: Connection, candidates: list[tuple[str, str]]
