@@ -499,8 +499,9 @@ def test_upgrade_keys_each_time_a_name_holds_a_word(
     """Revision 0011 keys a word a name holds twice twice: a store written before it (its
     rows made again by the downgrade) finds "Juan García García" and not "Juan García López"
     by "garcia garcia" after the upgrade, with the rows a store written after it has, also
-    for a one-word value that NFKC breaks into words ("⑴⑴" is "(1)(1)"); the rows are
-    inserted as each chunk of names is read, not held until the end."""
+    for a one-word value that NFKC breaks into words ("⑴⑴" is "(1)(1)"), and none for a word
+    too long to key; the rows are inserted as each chunk of names is read, not held until
+    the end."""
     import alembic.util.pyfiles
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
@@ -516,6 +517,8 @@ def test_upgrade_keys_each_time_a_name_holds_a_word(
         ("p9", "Person", "name", "MA. MA. Straße-STRASSE"),
         ("p10", "Person", "name", "⑴⑴"),
         ("p11", "Person", "name", "㈠㈠"),
+        # a word over MAX_KEY_BYTES, twice: keyed neither time, by the upgrade neither
+        ("p12", "Person", "name", "Alberto " + "a" * 1100 + " " + "a" * 1100),
     ]
     with store.writer() as w:
         w.add_statements(table(US.name, rows), US.name, US.label)

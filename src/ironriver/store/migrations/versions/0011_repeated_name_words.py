@@ -31,6 +31,7 @@ depends_on = None
 _KIND_NAME = 2
 _CHUNK = 50_000
 _MARK = "\x01"  # a frozen copy of `ids.REPEAT_MARK`
+_MAX_KEY_BYTES = 1024  # a frozen copy of `ids.MAX_KEY_BYTES`: a longer key is not keyed
 _BREAK = re.compile(r"[\W_]+")
 _SPACES = re.compile(
     "[\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
@@ -75,7 +76,8 @@ def _repeats(key: str) -> list[str]:
         words.update(parts)
         if len(parts) > 1:
             words["".join(parts)] += 1
-    return [w + _MARK * k for w, n in sorted(words.items()) for k in range(1, n)]
+    keys = (w + _MARK * k for w, n in sorted(words.items()) for k in range(1, n))
+    return [key for key in keys if len(key.encode("utf-8")) <= _MAX_KEY_BYTES]
 
 
 def _added(value: str) -> list[str]:
