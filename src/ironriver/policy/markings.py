@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ironriver.errors import ConfigError
-from ironriver.i18n import Msg, msg, nmsg
+from ironriver.i18n import Msg, marked, msg, nmsg
 from ironriver.yamltext import not_text
 
 
@@ -208,37 +208,35 @@ def check_lengths(
 ) -> None:
     """`ConfigError` when a dataset name, agency or principal name is longer than the
     store holds (the limits above), on every backend alike."""
-    if dataset is not None and len(dataset) > DATASET_NAME_CHARS:
-        raise ConfigError(
-            msg(
-                "Dataset name {value!r} is {n} characters long; the store holds at most {limit}.",
-                value=dataset[:40] + "…",
-                n=len(dataset),
-                limit=DATASET_NAME_CHARS,
+    limits = (
+        (
+            dataset,
+            DATASET_NAME_CHARS,
+            marked(
+                "Dataset name {value!r} is {n} characters long; the store holds at most {limit}."
             ),
-            hint=msg("Choose a shorter name, e.g. {example}.", example="us_atf_dealer_sales"),
-        )
-    if agency is not None and len(agency) > AGENCY_CHARS:
-        raise ConfigError(
-            msg(
-                "Agency {value!r} is {n} characters long; the store holds at most {limit}.",
-                value=agency[:40] + "…",
-                n=len(agency),
-                limit=AGENCY_CHARS,
-            ),
-            hint=msg("Give the agency's acronym, e.g. {example}.", example="FGR"),
-        )
-    if principal is not None and len(principal) > PRINCIPAL_NAME_CHARS:
-        raise ConfigError(
-            msg(
+            msg("Choose a shorter name, e.g. {example}.", example="us_atf_dealer_sales"),
+        ),
+        (
+            agency,
+            AGENCY_CHARS,
+            marked("Agency {value!r} is {n} characters long; the store holds at most {limit}."),
+            msg("Give the agency's acronym, e.g. {example}.", example="FGR"),
+        ),
+        (
+            principal,
+            PRINCIPAL_NAME_CHARS,
+            marked(
                 "Principal name {value!r} is {n} characters long; the audit log holds at most "
-                "{limit}.",
-                value=principal[:40] + "…",
-                n=len(principal),
-                limit=PRINCIPAL_NAME_CHARS,
+                "{limit}."
             ),
-            hint=msg("Choose a shorter name, e.g. {example}.", example="mx-fgr-analista"),
-        )
+            msg("Choose a shorter name, e.g. {example}.", example="mx-fgr-analista"),
+        ),
+    )
+    for value, limit, said, hint in limits:
+        if value is not None and len(value) > limit:
+            fields = {"value": value[:40] + "…", "n": len(value), "limit": limit}
+            raise ConfigError(Msg(said, fields), hint=hint)
 
 
 def parse_country(value: str) -> str:
