@@ -51,7 +51,7 @@ def test_demo_shows_each_country_its_own_view(
     assert "Explórelo como mx-fgr-analista: ironriver search" in out
     args = ["ledgers", "--db", str(tmp_path / "demo.db"), "--as", "us-atf-analyst", "--json"]
     listed = CliRunner().invoke(cli, args, catch_exceptions=False)
-    seen = {row["ledger"]: row["visible_rows"] for row in json.loads(listed.output)}
+    seen = {row["ledger"]: row["visible_ledger_rows"] for row in json.loads(listed.output)}
     assert seen == us.ledger_rows
     # the ingest lines count what was stored: their sum is the store's statements
     from ironriver.store import open_store

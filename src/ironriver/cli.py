@@ -18,10 +18,18 @@ import click
 
 from ironriver.cli_audit import audit
 from ironriver.cli_i18n import localize_help, speak_click
+from ironriver.cli_json import (
+    dataset_json,
+    drafts_json,
+    report_row_json,
+    search_evaluation_json,
+    statement_json,
+)
 from ironriver.cli_support import (
     JSON_OUTPUT,
     app_context,
     common_options,
+    json_flag,
     table,
     undecodable_argument,
 )
@@ -271,24 +279,15 @@ def datasets(ctx: click.Context) -> None:
     Example: ironriver datasets --as us-atf-analyst
     """
     app = app_context(ctx)
-    rows = [
-        {
-            "name": d.info.name,
-            "agency": d.info.agency,
-            "country": d.info.country,
-            "marking": d.info.marking.value,
-            "releasable_to": ",".join(sorted(d.info.releasable_to)),
-            "visible_statements": d.visible_statements,
-            "visible_ledger_rows": d.visible_ledger_rows,
-        }
-        for d in app.view().datasets()
-    ]
+    rows = [dataset_json(d) for d in app.view().datasets()]
+    shown = ("dataset", "owner_agency", "owner_country", "marking")
     app.emit(
         rows,
         lambda: _table_or_say(
             [
                 [
-                    *(r[k] for k in ("name", "agency", "country", "marking", "releasable_to")),
+                    *(r[k] for k in shown),
+                    ",".join(r["releasable_to"]),
                     _count(r["visible_statements"]),
                     _count(r["visible_ledger_rows"]),
                 ]
@@ -320,12 +319,13 @@ def ledgers(ctx: click.Context) -> None:
     app = app_context(ctx)
     counts = app.view().ledger_counts()
     rows = [
-        {"dataset": d, "ledger": lg, "visible_rows": n} for (d, lg), n in sorted(counts.items())
+        {"dataset": d, "ledger": lg, "visible_ledger_rows": n}
+        for (d, lg), n in sorted(counts.items())
     ]
     app.emit(
         rows,
         lambda: _table_or_say(
-            [[r["dataset"], r["ledger"], _count(r["visible_rows"])] for r in rows],
+            [[r["dataset"], r["ledger"], _count(r["visible_ledger_rows"])] for r in rows],
             [t("dataset"), t("ledger"), t("visible rows")],
             t("No ledger is visible to you."),
         ),
@@ -459,7 +459,7 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
     conflict = view.schema_conflicts.get(entity_id)
     data: dict[str, Any] = {
         "entity": entity_dict(ent),
-        "statements": [s.__dict__ for s in stmts],
+        "statements": [statement_json(s) for s in stmts],
         "neighbours": [n.__dict__ for n in neigh],
         "neighbours_total": total,
     }
@@ -599,9 +599,8 @@ def export(ctx: click.Context, out: Path | None, schema: str | None, fmt: str, r
     conflicts = sorted(view.schema_conflicts.values(), key=lambda c: c.entity_id)
     if conflicts and not (out and app.as_json):  # (stderr: standard output may be the export)
         click.echo(_conflicts_text(conflicts), err=True)
-    if out:
-        unit = "entities" if fmt == "ftm" else "statements"
-        summary: dict[str, Any] = {unit: n, "format": fmt, "path": str(out)}
+    if out:  # (`exported`: entities or statements, as `format` says)
+        summary: dict[str, Any] = {"exported": n, "format": fmt, "path": str(out)}
         if conflicts:
             summary["schema_conflicts"] = [c.as_dict() for c in conflicts]
         app.emit(summary, lambda: click.echo(done, err=True))
@@ -712,7 +711,7 @@ def retract(
     app.emit(
         {
             "entity_id": entity_id,
-            "retracted": [s.__dict__ for s in done.statements],
+            "retracted": [statement_json(s) for s in done.statements],
             "mentions": [{"entity_id": e, "id": i} for e, i in done.mentions],
         },
         human,
@@ -730,9 +729,7 @@ def eval_group() -> None:
 def _world_options(command: Callable[..., None]) -> Callable[..., None]:
     """`--world DIR` and `--json` of an evaluation on a generated world (and the context)."""
     command = click.pass_context(command)
-    command = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")(
-        command
-    )
+    command = json_flag()(command)
     return click.option(
         "--world",
         "world_dir",
@@ -754,7 +751,7 @@ def eval_world(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
 
     rows = world_report(world_dir, include_unmeasured=False)
     if as_json:
-        click.echo(json.dumps([r.as_dict() for r in rows], indent=2))
+        click.echo(json.dumps([report_row_json(r) for r in rows], indent=2))
     else:
         click.echo(format_report(rows))
     missed = [r.key for r in rows if r.ok is False]
@@ -786,7 +783,7 @@ def eval_drafts(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
     result = evaluate_drafts(world_dir)
     checks, score = result.dates, result.entities
     if as_json:
-        click.echo(json.dumps(result.as_dict(), indent=2))
+        click.echo(json.dumps(drafts_json(result), indent=2))
     else:
         headers = [t("file"), t("column"), t("mapping"), t("draft"), t("agrees")]
         rows = [
@@ -864,7 +861,7 @@ def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
     result = evaluate_search(world_dir)
     lang = current_lang()
     if as_json:
-        click.echo(json.dumps(result.as_dict(), indent=2))
+        click.echo(json.dumps(search_evaluation_json(result), indent=2))
     else:
         headers = [
             t("form"),
@@ -970,7 +967,7 @@ def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
 
 
 @eval_group.command("strategy")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
+@json_flag()
 @click.pass_context
 def eval_strategy(ctx: click.Context, as_json: bool) -> None:
     """The cartel model's headlines beside Prieto-Curiel et al. (2023).

@@ -196,7 +196,7 @@ def audit_restart_reads(ctx: click.Context, reason: str) -> None:
     require_role(principal, "admin", msg("restart the read-audit log"))
     store = app.open_store()
     event = store.audit.restart_reads(principal.name, reason, principal.agency)
-    data = {"event": event.__dict__, "read_file": str(store.audit.read_file)}
+    data = {"event": event.__dict__, "read_audit_file": str(store.audit.read_file)}
     app.emit(
         data,
         lambda: click.echo(

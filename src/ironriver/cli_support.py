@@ -176,6 +176,18 @@ def common_options(func: F) -> F:
 JSON_OUTPUT: ContextVar[bool] = ContextVar("ironriver_json_output", default=False)
 
 
+def json_flag(text: str = "Machine-readable JSON output.") -> Callable[[F], F]:
+    """`--json` (as `as_json`) of a command that opens no store (`strategy`, `world`, `eval`),
+    which then prints its errors as JSON too, as `common_options`' commands do."""
+
+    def callback(_ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+        if value:
+            JSON_OUTPUT.set(True)
+        return value
+
+    return click.option("--json", "as_json", is_flag=True, help=text, callback=callback)
+
+
 def app_context(ctx: click.Context) -> AppContext:
     """Build (once) the AppContext from the shared options of this command and its parents."""
     found: dict[str, Any] = {}

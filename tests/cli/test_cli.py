@@ -453,7 +453,7 @@ def test_ledgers_and_datasets_follow_releasability(tmp_path: Path) -> None:
     assert "2 records, 2 new ledger rows (2 produced)." in out and "statements" not in out
     _, us = run("ledgers", "--db", db, "--as", "us-cbp-officer", "--json")
     assert json.loads(us) == [
-        {"dataset": "us_atf_sales", "ledger": "dealer_sales", "visible_rows": 2}
+        {"dataset": "us_atf_sales", "ledger": "dealer_sales", "visible_ledger_rows": 2}
     ]
     _, mx = run("ledgers", "--db", db, "--as", "mx-fgr-analista", "--json")
     assert json.loads(mx) == []

@@ -143,6 +143,6 @@ def test_export_json_prints_the_summary_as_json(tmp_path: Path) -> None:
     args = ("--db", str(db), "--as", "mx-fgr-analista", "--reason", "r", "-o", str(target))
     result = CliRunner().invoke(cli, ["export", *args, "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"entities": 3, "format": "ftm", "path": str(target)}
+    assert json.loads(result.stdout) == {"exported": 3, "format": "ftm", "path": str(target)}
     _, out = run("export", "--help")
     assert "--json changes nothing" in " ".join(out.split())

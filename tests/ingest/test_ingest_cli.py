@@ -82,7 +82,7 @@ def test_dry_run_checks_counts_and_writes_nothing(sales_dir: Path, tmp_path: Pat
     assert anyone.exit_code == 0, anyone.output
     assert json.loads(anyone.stdout) == [checked]
     [real] = json.loads(runner.invoke(ingest_command, args).stdout)
-    for key in ("records", "rejected", "statements", "ledger_rows"):
+    for key in ("records", "rejected", "statements_produced", "ledger_rows_produced"):
         assert checked[key] == real[key], key
     rows = [list(r) for r in ROWS]
     rows[0][1] = "bad"
@@ -94,10 +94,11 @@ def test_dry_run_checks_counts_and_writes_nothing(sales_dir: Path, tmp_path: Pat
     skipped = runner.invoke(ingest_command, ["--dry-run", "--skip-invalid", *args])
     assert skipped.exit_code == 0, skipped.output
     [counted] = json.loads(skipped.stdout)
-    assert counted["ledger_rows"] == real["ledger_rows"] - 1  # the bad row is left out
+    # the bad row is left out
+    assert counted["ledger_rows_produced"] == real["ledger_rows_produced"] - 1
     args[1] = str(tmp_path / "other.db")
     [kept] = json.loads(runner.invoke(ingest_command, ["--skip-invalid", *args]).stdout)
-    for key in ("records", "rejected", "statements", "ledger_rows"):
+    for key in ("records", "rejected", "statements_produced", "ledger_rows_produced"):
         assert counted[key] == kept[key], key
     # the summary counts the records ingested, not the ones skipped
     args[1] = str(tmp_path / "third.db")

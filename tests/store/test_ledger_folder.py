@@ -85,13 +85,13 @@ def test_a_server_store_finds_its_ledgers_from_any_folder(
     monkeypatch.chdir(elsewhere)
     code, out = run("ledgers", "--db", pg_url, "--as", CBP, "--json")
     assert code == 0 and json.loads(out) == [
-        {"dataset": "us_cbp_x", "ledger": "crossings", "visible_rows": 2}
+        {"dataset": "us_cbp_x", "ledger": "crossings", "visible_ledger_rows": 2}
     ]
     code, out = run("datasets", "--db", pg_url, "--as", CBP, "--json")
-    [dataset] = [d for d in json.loads(out) if d["name"] == "us_cbp_x"]
+    [dataset] = [d for d in json.loads(out) if d["dataset"] == "us_cbp_x"]
     assert code == 0 and dataset["visible_ledger_rows"] == 2
     again = _ingest(_keyed(elsewhere, "week2.csv", ["A1,10", "A2,20", "A3,30"]), pg_url)
-    assert (again["ledger_rows"], again["ledger_rows_new"]) == (3, 1)
+    assert (again["ledger_rows_produced"], again["ledger_rows_new"]) == (3, 1)
     assert not (elsewhere / "ironriver-ledgers").exists()
     assert len(list(folder.rglob("part-*.parquet"))) == 2
 
@@ -138,7 +138,7 @@ def test_a_sqlite_stores_ledgers_stay_beside_its_file(
     assert store.ledger_dir == moved / "s.db.ledgers"
     store.close()
     code, out = run("ledgers", "--db", str(moved / "s.db"), "--as", CBP, "--json")
-    assert code == 0 and json.loads(out)[0]["visible_rows"] == 1
+    assert code == 0 and json.loads(out)[0]["visible_ledger_rows"] == 1
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

@@ -68,10 +68,9 @@ def test_lever_flags_multiply_on_the_scenario(runner: CliRunner) -> None:
         "1",
         "--json",
     )
-    scenario = data["scenario"]
-    assert scenario["recruitment"] == 0  # type: ignore[index]
-    assert scenario["incapacitation"] == 2  # type: ignore[index]
-    assert scenario["splits"] == ["CJNG:2@10"]  # type: ignore[index]
+    assert data["recruitment"] == 0
+    assert data["incapacitation"] == 2
+    assert data["splits"] == ["CJNG:2@10"]
     assert "CJNG f2" in data["groups_final"]  # type: ignore[operator]
 
 
@@ -112,7 +111,7 @@ def test_calibrate_json(runner: CliRunner, tmp_path: Path) -> None:
     names = [p["parameter"] for p in data["parameters"]]  # type: ignore[union-attr]
     assert names == ["rho", "eta", "theta", "omega", "initial_members"]
     assert data["fit"]["r2"] > 0.7  # type: ignore[index]
-    assert any(p["name"] == "interdiction_elasticity" for p in data["declared_parameters"])  # type: ignore[union-attr]
+    assert any(p["parameter"] == "interdiction_elasticity" for p in data["declared_parameters"])  # type: ignore[union-attr]
     assert chart.exists()
 
 
@@ -165,9 +164,8 @@ def test_run_header_describes_the_levers_run(runner: CliRunner) -> None:
     assert header.startswith("Scenario status-quo with levers: modified (recruitment x0.5)")
     assert "rates continue" not in header
     data = _json(runner, "run", "--scenario", "interdiction-50", "--elasticity", "1", "--json")
-    scenario = data["scenario"]
-    assert scenario["changed"] == ["elasticity 1"]  # type: ignore[index]
-    assert "lethality x0.5" in scenario["description"]  # type: ignore[index]
+    assert data["changed"] == ["elasticity 1"]
+    assert "lethality x0.5" in data["description"]  # type: ignore[operator]
 
 
 def test_groups_final_keeps_every_group(runner: CliRunner) -> None:

@@ -151,7 +151,7 @@ def test_a_scenario_changed_by_levers_reads_as_words(runner: CliRunner) -> None:
     assert es.output.startswith("Escenario status-quo con palancas: modificado")
     assert "+levers" not in es.output
     data = json.loads(runner.invoke(cli, [*args, "--json"]).output)
-    assert data["scenario"]["name"] == "status-quo+levers"
+    assert data["scenario"] == "status-quo+levers"
 
 
 def test_eval_strategy_prints_one_decimal_and_whole_counts(runner: CliRunner) -> None:

@@ -22,7 +22,7 @@ def test_generate_and_report(tmp_path: Path) -> None:
     assert "traces.us_sourced_share" in res.output
     res = runner.invoke(world, ["report", str(out), "--json"])
     rows = json.loads(res.output)
-    assert any(r["key"] == "mix.pistol_share" for r in rows)
+    assert any(r["figure"] == "mix.pistol_share" for r in rows)
 
 
 def test_bad_scale_is_a_clean_error(tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ Its help texts are English here and translated by the top-level CLI (`cli_i18n.l
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -226,12 +225,22 @@ def _ingest_each(
 
 
 def _as_dict(result: IngestResult) -> dict[str, object]:
-    data = asdict(result)
-    data["report_path"] = str(result.report_path) if result.report_path else None
-    data["notes"] = [render(note, "en") for note in result.notes]  # data: English
-    if result.dry_run:  # a dry run opens no store: what is new to it is not known
-        data["statements_new"] = data["ledger_rows_new"] = None
-    return data
+    """`result` as `--json` prints it (docs/cli.md, "JSON output"): its counts of statements
+    and ledger rows produced are `*_produced` (`statements` is a list of statements, as
+    `entity --json` prints them)."""
+    new_unknown = result.dry_run  # a dry run opens no store: what is new to it is not known
+    return {
+        "datasets": list(result.datasets),
+        "records": result.records,
+        "rejected": result.rejected,
+        "statements_produced": result.statements,
+        "statements_new": None if new_unknown else result.statements_new,
+        "ledger_rows_produced": result.ledger_rows,
+        "ledger_rows_new": None if new_unknown else result.ledger_rows_new,
+        "report_path": str(result.report_path) if result.report_path else None,
+        "dry_run": result.dry_run,
+        "notes": [render(note, "en") for note in result.notes],  # data: English
+    }
 
 
 def _records(n: int) -> Msg:

@@ -16,6 +16,7 @@ import click
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
+from ironriver.cli_support import json_flag
 from ironriver.errors import StrategyError
 from ironriver.i18n import Msg, current_lang, msg, render, t, translate
 from ironriver.model.labels import yes_no
@@ -246,7 +247,7 @@ def strategy() -> None:
     "--runs", type=int, default=0, help="Monte Carlo runs for bands (0 = none, at most 10000)."
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Monte Carlo seed.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: {scenario, series, ...}.")
+@json_flag("Print JSON: {scenario, series, ...}.")
 @click.option(
     "--chart",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -288,18 +289,16 @@ def run(
         scenario_chart(sim, chart, band)
     final = sim.by_group().iloc[-1].sort_values(ascending=False)
     if as_json:
-        payload: dict[str, Any] = {
-            "scenario": {
-                "name": scenario.name,
-                "description": scenario.description_in("en"),
-                "changed": [str(change) for change in scenario.changes],
-                "recruitment": scenario.recruitment,
-                "incapacitation": scenario.incapacitation,
-                "interdiction": scenario.interdiction,
-                "elasticity": scenario.elasticity,
-                "lethality_factor": scenario.lethality,
-                "splits": [s.label() for s in scenario.splits],
-            },
+        payload: dict[str, Any] = {  # the scenario's keys as `compare`'s rows name them
+            "scenario": scenario.name,
+            "description": scenario.description_in("en"),
+            "changed": [str(change) for change in scenario.changes],
+            "recruitment": scenario.recruitment,
+            "incapacitation": scenario.incapacitation,
+            "interdiction": scenario.interdiction,
+            "elasticity": scenario.elasticity,
+            "lethality_factor": scenario.lethality,
+            "splits": [s.label() for s in scenario.splits],
             "years": years,
             "series": _records(sim.series().drop(columns=["week"])),
             "groups_final": {str(k): float(v) for k, v in final.items()},
@@ -345,7 +344,7 @@ def run(
     help="Scenarios to compare (default: the four of the paper).",
 )
 @click.option("--years", type=int, default=10, show_default=True, help="Years after 2022.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
+@json_flag()
 @click.option(
     "--chart",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -385,7 +384,7 @@ def compare(names: tuple[str, ...], years: int, as_json: bool, chart: Path | Non
     show_default=True,
     help="Model runs the fit may use.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
+@json_flag()
 @click.option(
     "--chart",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -407,13 +406,24 @@ def calibrate(max_evals: int, as_json: bool, chart: Path | None) -> None:
         click.echo(
             _json_text(
                 {
-                    "parameters": _records(result.table),
+                    # `paper` is a published figure's text elsewhere (`reproduce`), and
+                    # `name`, `value` are not a parameter's anywhere else
+                    "parameters": _records(result.table.rename(columns={"paper": "paper_value"})),
                     "fit": result.fit,
                     "paper_fit": result.paper_fit,
                     "success": result.success,
                     "message": result.message,
                     "status": result.status,
-                    "declared_parameters": [vars(p) for p in all_parameters()],
+                    "declared_parameters": [
+                        {
+                            "parameter": p.name,
+                            "default_value": p.value,
+                            "unit": p.unit,
+                            "description": p.description,
+                            "source": p.source,
+                        }
+                        for p in all_parameters()
+                    ],
                 }
             )
         )
@@ -427,7 +437,7 @@ def calibrate(max_evals: int, as_json: bool, chart: Path | None) -> None:
 
 @strategy.command("sweep")
 @click.option("--years", type=int, default=5, show_default=True, help="Years after 2022.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
+@json_flag()
 def sweep(years: int, as_json: bool) -> None:
     """Sensitivity of arms interdiction: share interdicted x elasticity.
 
@@ -443,7 +453,7 @@ def sweep(years: int, as_json: bool) -> None:
 
 @strategy.command("reproduce")
 @click.option("--runs", type=int, default=0, help="Also Monte Carlo bands (e.g. 1000).")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
+@json_flag()
 def reproduce(runs: int, as_json: bool) -> None:
     """The published headlines beside ours (the README table).
 

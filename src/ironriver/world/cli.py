@@ -12,6 +12,8 @@ from pathlib import Path
 
 import click
 
+from ironriver.cli_json import report_row_json
+from ironriver.cli_support import json_flag
 from ironriver.errors import WorldOptionError
 from ironriver.i18n import msg, t
 from ironriver.progress import stderr_progress
@@ -117,7 +119,7 @@ def generate(
 
 @world.command("report")
 @click.argument("directory", type=click.Path(path_type=Path, exists=True, file_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Print rows as JSON.")
+@json_flag("Print rows as JSON.")
 @click.option(
     "--all", "show_all", is_flag=True, help="Also list figures the world does not measure."
 )
@@ -129,6 +131,6 @@ def report(directory: Path, as_json: bool, show_all: bool) -> None:
     """
     rows = world_report(directory, include_unmeasured=show_all)
     if as_json:
-        click.echo(json.dumps([r.as_dict() for r in rows], indent=2, ensure_ascii=False))
+        click.echo(json.dumps([report_row_json(r) for r in rows], indent=2, ensure_ascii=False))
     else:
         click.echo(format_report(rows))
