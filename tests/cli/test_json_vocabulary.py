@@ -154,6 +154,11 @@ def _run_everything(tmp: Path) -> Iterator[Output]:
             full = [*words, *args, *store]
         return Output(command, tuple(full), _invoke(full, exit_codes))
 
+    def fails(command: str, *args: str, exit_code: int) -> Output:
+        out = run(command, *args, exit_codes=(exit_code,))
+        assert list(out.document) == ["error"], (out.args, out.document)
+        return out
+
     yield run("init", "--principals-out", str(tmp / "written.yaml"))
     mappings = [str(m) for m in world.mappings()]
     yield run("ingest", mappings[0], "--dry-run")
@@ -182,13 +187,21 @@ def _run_everything(tmp: Path) -> Iterator[Output]:
         "export", *reader, "--reason", "share", "--format", "statements", "-o", str(tmp / "x.csv")
     )
     yield run("retract", "c1", "--prop", "birthDate", "--as", "mx-fgr-analista", "--reason", "r")
-    yield run("entity", "nope", *reader, "--reason", "case", exit_codes=(4,))  # an error
+    yield fails("entity", "nope", *reader, "--reason", "case", exit_code=4)
     yield run("audit verify")
     yield run("audit log", "--as", "auditor")
     yield run("audit checkpoint", "--as", "auditor", "--reason", "nightly")
     Path(db + ".read-audit.sqlite").unlink()  # lost: restart it
     yield run("audit restart-reads", "--as", "loader", "--reason", "disk lost")
     root = str(world.root)
+    empty = tmp / "not-a-world"
+    empty.mkdir()
+    # every group's errors are JSON too (`fails`: the document is the error's)
+    yield fails("world report", str(empty), exit_code=2)
+    yield fails("eval world", "--world", str(empty), exit_code=2)
+    yield fails("eval drafts", "--world", str(empty), exit_code=1)
+    yield fails("eval search", "--world", str(empty), exit_code=1)
+    yield fails("strategy sweep", "--years", "0", exit_code=2)
     yield run("world report", root)
     yield run("eval world", "--world", root, exit_codes=(0, 1))  # a tiny world misses some
     yield run("eval drafts", "--world", root, exit_codes=(0, 1))
@@ -196,7 +209,7 @@ def _run_everything(tmp: Path) -> Iterator[Output]:
     yield run("eval strategy")
     yield run("strategy run", "--years", "1", "--runs", "3")
     yield run("strategy run", "--years", "1", "--split", "CJNG:3@26")
-    yield run("strategy run", "--split", "bogus", exit_codes=(2,))  # an error
+    yield fails("strategy run", "--split", "bogus", exit_code=2)
     yield run("strategy compare", "--years", "1")
     yield run("strategy sweep", "--years", "1")
     yield run("strategy reproduce", "--runs", "3")

@@ -128,7 +128,7 @@ def test_the_optimisers_outcome_is_ours_in_both_languages(runner: CliRunner) -> 
         runner.invoke(cli, ["strategy", "calibrate", "--max-evals", "1", "--json"]).output
     )
     assert data["status"] == 0
-    assert data["message"] == "The maximum number of function evaluations is exceeded."
+    assert data["optimiser_message"] == "The maximum number of function evaluations is exceeded."
 
 
 def test_every_optimiser_status_has_our_words() -> None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ironriver.errors import WorldError
+from ironriver.i18n import msg
 from ironriver.ingest.draft import SAMPLE_ROWS, draft_file
 from ironriver.ingest.mapping import load_mapping
 from ironriver.ingest.suggest import suggest
@@ -103,7 +105,13 @@ def evaluate_drafts(world: Path, rows: int = SAMPLE_ROWS) -> DraftEvaluation:
     countries: dict[Path, str] = {}
     formats: dict[Path, dict[str, str]] = {}
     mapped: dict[Path, set[tuple[str, str]]] = {}
-    for mapping_path in WorldPaths(Path(world)).mappings():
+    mapping_paths = WorldPaths(Path(world)).mappings()
+    if not mapping_paths:  # (not a world, or not yet written: scoring nothing is no score)
+        raise WorldError(
+            msg("{path} holds no agency mapping (agencies/*/mapping*.yaml).", path=world),
+            hint=msg("Generate the world with {command}.", command="`ironriver world generate`"),
+        )
+    for mapping_path in mapping_paths:
         for dataset in load_mapping(mapping_path):
             for query in dataset.queries:
                 path = query.source.path

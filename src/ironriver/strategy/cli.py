@@ -298,6 +298,7 @@ def run(
             "interdiction": scenario.interdiction,
             "elasticity": scenario.elasticity,
             "lethality_factor": scenario.lethality,
+            "faction_rivalry": scenario.faction_rivalry,
             "splits": [s.label() for s in scenario.splits],
             "years": years,
             "series": _records(sim.series().drop(columns=["week"])),
@@ -412,7 +413,7 @@ def calibrate(max_evals: int, as_json: bool, chart: Path | None) -> None:
                     "fit": result.fit,
                     "paper_fit": result.paper_fit,
                     "success": result.success,
-                    "message": result.message,
+                    "optimiser_message": result.message,  # (`message` is an error's)
                     "status": result.status,
                     "declared_parameters": [
                         {
