@@ -13,7 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ironriver.errors import IngestError
-from ironriver.ingest.clean import Cleaner, sanitize_array, sanitized_name
+from ironriver.ingest.clean import (
+    Cleaner,
+    name_differences,
+    name_text_name,
+    sanitize_array,
+    sanitize_arrays,
+    sanitize_name,
+    sanitized_name,
+)
 
 TRICKY = [
     " Ana  María ",
@@ -53,6 +61,13 @@ TRICKY = [
     "x-",
     "a b",
     "é1",
+    # control characters: removed (FtM's `sanitize_text`), but word breaks in a name
+    "Eva\x01Cuatro",
+    "LOPEZ\x00GARCIA",
+    "Ana\x85Beta",
+    "Uno\x7fDos\x1f",
+    "\x01",
+    "'\x02Bob'",
 ]
 CASES = [
     ("name", None),
@@ -71,25 +86,34 @@ def _run(
     values: list[str | None], type_name: str, fmt: str | None, held: bool = False
 ) -> list[str | None]:
     """Clean `values` through `Cleaner`; with `held`, the source holds the sanitized text
-    computed in Arrow (as CSV sources do), otherwise `Cleaner` sanitizes in SQL."""
+    (and the text read as a name) computed in Arrow (as CSV sources do), otherwise `Cleaner`
+    sanitizes in SQL."""
     con = duckdb.connect()
     x = pa.array(values, pa.string())
     if held:
         rows = pa.array(range(1, len(values) + 1), pa.int64())
-        con.register(
-            "src", pa.table({"_row": rows, "x": x, sanitized_name("x"): sanitize_array(x)})
-        )
+        sanitized, named = sanitize_arrays(x)
+        differences = pa.nulls(len(x), pa.string())
+        if named is not None:
+            differences = name_differences(sanitized, named)
+        columns = {"_row": rows, "x": x, sanitized_name("x"): sanitized}
+        con.register("src", pa.table({**columns, name_text_name("x"): differences}))
     else:
         con.register("raw", pa.table({"x": x}))
         con.execute("CREATE TEMP TABLE src AS SELECT row_number() OVER () AS _row, x FROM raw")
     cleaner = Cleaner(con)
-    scol = cleaner.sanitize_columns(["x"])
-    expr = cleaner.value(f'"{scol["x"]}"', type_name, fmt)
+    san = cleaner.sanitize_columns(["x"])
+    text = san.name_text("x") if type_name == "name" else san.columns["x"]
+    expr = cleaner.value(f'"{text}"', type_name, fmt)
     return [r[0] for r in con.execute(f"SELECT {expr} FROM san ORDER BY _row").fetchall()]
 
 
 def _ftm(value: str | None, type_name: str, fmt: str | None) -> str | None:
-    text = sanitize_text(value)
+    """FtM's cleaning of `value` as a `type_name`, but a name's control characters read as
+    word breaks (`sanitize_name`)."""
+    if value is None:
+        return None
+    text = sanitize_name(value) if type_name == "name" else sanitize_text(value)
     if text is None:
         return None
     out: str | None = registry.get(type_name).clean_text(text, format=fmt, proxy=None)

@@ -361,6 +361,8 @@ _VALUES = [
     " ",
     "true",
     "a\u200bb",
+    "Eva\x01Cuatro",  # (a space in a name, removed elsewhere: `clean.sanitize_name`)
+    "\x00",
 ]
 
 

@@ -7,7 +7,10 @@ Cleaning runs in two steps, as in FtM:
    stripped, empty → NULL): printable-ASCII values are trimmed; every *distinct* other value
    is sanitized once by FtM in Python. Sources read by `source.load_source` already hold
    the result, computed in Arrow (`sanitize_array`); for any other table it is SQL plus a
-   join to a small table.
+   join to a small table. One departure from FtM, for names only: a control character
+   inside a value read as a name is a space, not removed (`sanitize_name`: "Eva\\x01Cuatro"
+   is the name "Eva Cuatro", as rigour's name tokenizer reads it, not "EvaCuatro"); a column
+   holding such a value has its text read as a name beside it (`Sanitized.names`).
 2. `value` (FtM's `type.clean_text` on the sanitized text), per type:
 
 | type | vectorised (SQL) | FtM fallback (Arrow UDF, once per distinct value per vector) |
@@ -31,7 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import pyarrow as pa
@@ -44,6 +47,24 @@ from prefixdate.formats import format_precision
 
 from ironriver.sqltext import ident, literal
 from ironriver.store import MAX_ID_LENGTH
+
+# The control characters FtM's `sanitize_text` removes from every value (normality's
+# `remove_unsafe_chars`: C0 but tab, line feed and carriage return, DEL, C1), which joins the
+# words either side ("Eva\x01Cuatro" -> "EvaCuatro"). In a name they are word breaks
+# (`sanitize_name`); as RE2 spells them (Arrow) and as Python's re does.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_RE2_CONTROLS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{7f}-\x{9f}]"
+
+
+def sanitize_name(value: str) -> str | None:
+    """FtM's `sanitize_text` of a value read as a name, each control character it would
+    remove (`_CONTROLS`) a space first: "Eva\\x01Cuatro" is "Eva Cuatro" (whose words a search
+    finds), not "EvaCuatro". The name type's cleaning then squashes the spaces, as it does a
+    tab or a line break, which `sanitize_text` keeps. rigour's name tokenizer (what FtM's
+    name matching reads) splits words at every control character the same way; invisible
+    format characters (zero-width space, soft hyphen...) are removed, as both remove them."""
+    return sanitize_text(_CONTROLS.sub(" ", value))
+
 
 ASCII_OK = "[ -~]*"  # printable ASCII: nothing for NFC or unsafe-character removal to change
 # Characters that normality's squash_spaces/strip_quotes treat specially beyond ' ' (Unicode
@@ -200,6 +221,16 @@ LIST_SEP = "\x1f"
 removes control characters, so no sanitized value holds it."""
 
 
+NAME_TEXT_PREFIX = "__name_text__:"  # column holding a source column's text read as a name
+
+
+def name_text_name(column: str) -> str:
+    """The name of the column holding, for a source column read as a name, `sanitize_name`
+    of each value where that is not its sanitized text (a control character in it; "" for
+    no value there), NULL elsewhere (`name_differences`)."""
+    return NAME_TEXT_PREFIX + column
+
+
 def json_kind_name(column: str) -> str:
     """The name of the column saying, per record, whether a JSON Lines file's `column` holds
     a list of values ('list', its sanitized column then holds them sanitized, joined by
@@ -235,6 +266,16 @@ def sanitize_array(
     `Cleaner.sanitize_columns`): printable-ASCII values are stripped of spaces, empty → NULL;
     every other distinct value is sanitized once by FtM. A column that needs neither is
     returned as it is (no copy)."""
+    return sanitize_arrays(values, unquote, names=False)[0]
+
+
+def sanitize_arrays(
+    values: pa.Array | pa.ChunkedArray, unquote: bool = False, *, names: bool = True
+) -> tuple[pa.Array | pa.ChunkedArray, pa.Array | pa.ChunkedArray | None]:
+    """`sanitize_array` of `values`, and with `names` their text read as names
+    (`sanitize_name` of each), or None when that is the same (no value holds a control
+    character `sanitize_text` removes: the distinct values that are not printable ASCII,
+    which `sanitize_array` reads in Python anyway, are searched for one in Arrow)."""
     lead = pc.starts_with(values, " ")
     if unquote and pc.any(lead).as_py():  # `unquote`: CSV text (see `_SPACED_QUOTED`)
         values = _unquoted(values)
@@ -247,10 +288,41 @@ def sanitize_array(
         fast = pc.if_else(empty, _NULL, fast)
     special = pc.unique(pc.filter(values, pc.invert(printable)))
     if not len(special):
-        return fast
-    clean = pa.array([sanitize_text(v) for v in special.to_pylist()], pa.string())
-    slow = pc.take(clean, pc.index_in(values, value_set=special))
-    return pc.if_else(printable, fast, slow)
+        return fast, None
+    texts = special.to_pylist()
+    clean = pa.array([sanitize_text(v) for v in texts], pa.string())
+    where = pc.index_in(values, value_set=special)
+    slow = pc.take(clean, where)
+    sanitized = pc.if_else(printable, fast, slow)
+    if not names or not pc.any(pc.match_substring_regex(special, _RE2_CONTROLS)).as_py():
+        return sanitized, None
+    named = pa.array([sanitize_name(v) for v in texts], pa.string())
+    return sanitized, pc.if_else(printable, fast, pc.take(named, where))
+
+
+def name_differences(
+    sanitized: pa.Array | pa.ChunkedArray, named: pa.Array | pa.ChunkedArray
+) -> pa.Array | pa.ChunkedArray:
+    """The column `name_text_name` names: each of `named` (a column's text read as names)
+    that is not its `sanitized` text ("" where that is no value), NULL where it is the
+    same, so that `nullif(coalesce(named, sanitized), '')` is the text read as a name."""
+    same = pc.fill_null(
+        pc.equal(named, sanitized), pc.and_(pc.is_null(named), pc.is_null(sanitized))
+    )
+    return pc.if_else(same, _NULL, pc.fill_null(named, _EMPTY))
+
+
+class Sanitized(NamedTuple):
+    """The columns of the view `Cleaner.sanitize_columns` made, per source column: its
+    sanitized text (`columns`), and for a column whose text read as a name differs in some
+    value (a control character: `sanitize_name`), that text (`names`)."""
+
+    columns: dict[str, str]
+    names: dict[str, str]
+
+    def name_text(self, column: str) -> str:
+        """The column of the view holding `column`'s text read as a name."""
+        return self.names.get(column, self.columns[column])
 
 
 class Cleaner:
@@ -289,18 +361,21 @@ class Cleaner:
 
     def sanitize_columns(
         self, columns: list[str], source: str = "src", target: str = "san"
-    ) -> dict[str, str]:
-        """Create the view `target`: `source` plus one sanitized column per input column.
+    ) -> Sanitized:
+        """Create the view `target`: `source` plus one sanitized column per input column,
+        and one holding its text read as a name for each column where that differs
+        (`sanitize_name`: a control character in some value).
 
         A column whose sanitized text `source` already holds (`sanitized_name`, see
-        `source.py`) is only renamed. Otherwise printable-ASCII values are trimmed in SQL and
-        every other distinct value is sanitized once by FtM in Python and joined back; one
-        scan of `source` finds those values for all columns. Returns {column: sanitized
-        column name}.
-        """
+        `source.py`) is only renamed, its text read as a name taken from the column
+        `name_text_name` where `source` has one that holds a value. Otherwise printable-ASCII
+        values are trimmed in SQL and every other distinct value is sanitized once by FtM in
+        Python (and read as a name) and joined back; one scan of `source` finds those values
+        for all columns."""
         names = {c: f"_s{i}" for i, c in enumerate(columns)}
+        named: dict[str, str] = {}
         present = [str(c) for c in self.con.table(source).columns]
-        held = [c for c in present if c.startswith(SANITIZED_PREFIX)]
+        held = [c for c in present if c.startswith((SANITIZED_PREFIX, NAME_TEXT_PREFIX))]
         src = ident(source)
         star = f"{src}.*"
         if held:
@@ -309,18 +384,30 @@ class Cleaner:
         joins = []
         todo = [c for c in columns if sanitized_name(c) not in held]
         special = self._special_values(source, todo)
-        for col, out in names.items():
+        differing = self._differing_names(source, [c for c in columns if c not in todo], held)
+        for i, (col, out) in enumerate(names.items()):
             raw = f"{src}.{ident(col)}"
             if col not in todo:
-                selects.append(f"{src}.{ident(sanitized_name(col))} AS {out}")
+                text = f"{src}.{ident(sanitized_name(col))}"
+                selects.append(f"{text} AS {out}")
+                if col in differing:  # (`name_differences`)
+                    other = f"{src}.{ident(name_text_name(col))}"
+                    named[col] = f"_n{i}"
+                    selects.append(f"nullif(coalesce({other}, {text}), '') AS _n{i}")
                 continue
             fast = f"nullif(trim({raw}), '')"
             values = special[col]
             if not values:
                 selects.append(f"{fast} AS {out}")
                 continue
+            clean = [sanitize_text(v) for v in values]
+            read = [sanitize_name(v) for v in values]
             mapping = pa.table(
-                {"raw": values, "clean": pa.array([sanitize_text(v) for v in values], pa.string())}
+                {
+                    "raw": values,
+                    "clean": pa.array(clean, pa.string()),
+                    "name": pa.array(read, pa.string()),
+                }
             )
             alias = f"_map{self._maps}"
             self._maps += 1
@@ -330,11 +417,27 @@ class Cleaner:
             selects.append(
                 f"(CASE WHEN {alias}.raw IS NOT NULL THEN {alias}.clean ELSE {fast} END) AS {out}"
             )
+            if read != clean:
+                named[col] = f"_n{i}"
+                selects.append(
+                    f"(CASE WHEN {alias}.raw IS NOT NULL THEN {alias}.name ELSE {fast} END) "
+                    f"AS _n{i}"
+                )
         self.con.execute(
             f"CREATE OR REPLACE TEMP VIEW {ident(target)} AS SELECT {', '.join(selects)} "
             f"FROM {src} {' '.join(joins)}"
         )
-        return names
+        return Sanitized(names, named)
+
+    def _differing_names(self, source: str, columns: list[str], held: list[str]) -> set[str]:
+        """The `columns` whose `name_text_name` column `source` has and holds a value in
+        (one scan of those columns, mostly NULL)."""
+        has = [c for c in columns if name_text_name(c) in held]
+        if not has:
+            return set()
+        counts = ", ".join(f"count({ident(name_text_name(c))})" for c in has)
+        row = self.con.execute(f"SELECT {counts} FROM {ident(source)}").fetchall()[0]
+        return {c for c, n in zip(has, row, strict=True) if n}
 
     def _special_values(self, source: str, columns: list[str]) -> dict[str, list[str]]:
         """Per column, its distinct values that are not printable ASCII (one scan)."""

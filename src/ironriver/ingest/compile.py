@@ -93,9 +93,13 @@ class EntityCompiler:
         cleaner: Cleaner,
         scol: dict[str, str],
         listed: frozenset[str] = frozenset(),
+        names: dict[str, str] | None = None,
     ) -> None:
         self.query = query
         self.scol = scol  # source column -> its sanitized column in `san`
+        # source column -> its text read as a name in `san`, where that differs
+        # (`Sanitized.names`: a control character is a space there, not removed)
+        self.names = names or {}
         # the columns holding a JSON list (or object) in some record (`clean.json_kind_name`)
         self.listed = listed
         self.dataset = dataset
@@ -127,6 +131,12 @@ class EntityCompiler:
     def _key(self, column: str) -> str:
         return ident(self.scol[column])
 
+    def _text(self, column: str, prop: PropertySpec) -> str:
+        """The text of `column` as a value of `prop`: read as a name for a name (`names`)."""
+        if prop.type_name == "name" and column in self.names:
+            return ident(self.names[column])
+        return self._key(column)
+
     def _entity_id(self, entity: EntitySpec) -> str:
         if entity.id_column is not None:
             return self._key(entity.id_column)
@@ -146,13 +156,13 @@ class EntityCompiler:
         if prop.template is not None:
             expr = literal(sanitize_text(prop.template) or "")
             for ref in prop.refs:
-                expr = (
-                    f"replace({expr}, {literal('{{' + ref + '}}')}, coalesce({self._key(ref)}, ''))"
-                )
+                text = self._text(ref, prop)
+                expr = f"replace({expr}, {literal('{{' + ref + '}}')}, coalesce({text}, ''))"
             # FtM strips the filled-in template with Python's `str.strip()`
             raws.append((f"nullif(trim({expr}, {literal(WHITESPACE)}), '')", ", ".join(prop.refs)))
         elif prop.join is not None:
-            items = [literal(x) for x in prop.literals] + [self._key(c) for c in prop.columns]
+            texts = [self._text(c, prop) for c in prop.columns]
+            items = [literal(x) for x in prop.literals] + texts
             joined = f"nullif(concat_ws({literal(prop.join)}, {', '.join(items)}), '')"
             raws.append((joined, ", ".join(prop.columns)))
         else:
@@ -168,14 +178,15 @@ class EntityCompiler:
                     raws.append((literal(lit), shown))
             for n, c in enumerate(prop.columns):
                 if c not in self.listed:
-                    raws.append((self._key(c), c))
+                    raws.append((self._text(c, prop), c))
                 elif prop.split is not None:  # a list's values split further: on either
                     sep = literal(LIST_SEP)
-                    raws.append((f"replace({self._key(c)}, {literal(prop.split)}, {sep})", c))
+                    text = self._text(c, prop)
+                    raws.append((f"replace({text}, {literal(prop.split)}, {sep})", c))
                     listed_splits.add(len(raws) - 1)
                 else:  # its plain values as any column's; its lists apart
                     kind = ident(json_kind_name(c))
-                    raws.append((f"(CASE WHEN {kind} IS NULL THEN {self._key(c)} END)", c))
+                    raws.append((f"(CASE WHEN {kind} IS NULL THEN {self._text(c, prop)} END)", c))
                     self._add_list_slot(i, j, n, prop, c)
         for k, (raw, label) in enumerate(raws):
             name = f"v{i}_{j}_{k}"
@@ -211,7 +222,8 @@ class EntityCompiler:
         each cleaned as a value of the column would be; the record is rejected when one
         does not clean (as for a plain value)."""
         name = f"v{i}_{j}_list{n}"
-        raw = f"(CASE WHEN {ident(json_kind_name(column))} = 'list' THEN {self._key(column)} END)"
+        text = self._text(column, prop)
+        raw = f"(CASE WHEN {ident(json_kind_name(column))} = 'list' THEN {text} END)"
         value = self.cleaner.value(
             "x", prop.type_name, prop.format, prop.fuzzy, prop.two_digit_years_from
         )

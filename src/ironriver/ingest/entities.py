@@ -39,7 +39,7 @@ from followthemoney.value import string_list
 
 from ironriver.errors import IngestError, json_problem
 from ironriver.i18n import msg, nmsg, nt, t
-from ironriver.ingest.clean import Cleaner
+from ironriver.ingest.clean import Cleaner, sanitize_name
 from ironriver.ingest.pipeline import IngestResult, label_notes, writing_message
 from ironriver.ingest.report import ErrorReport
 from ironriver.ingest.source import check_encoding, connect
@@ -110,7 +110,7 @@ def _entity_statements(
             reason = t("{name} is a reverse property", name=name)
             problems.append((name, str(values)[:80], reason))
             continue
-        for value in string_list(values, sanitize=True):
+        for value in _texts(values, prop.type.name):
             try:
                 clean = prop.type.clean_text(value, format=prop.format, proxy=proxy)
             except InvalidData as exc:  # e.g. an entity referring to itself
@@ -139,6 +139,14 @@ def _entity_statements(
         for prop, value in proxy.itervalues()
     ]
     return rows, []
+
+
+def _texts(values: object, type_name: str) -> list[str]:
+    """A property's values sanitized as `EntityProxy.add` does (`string_list`), but a name's
+    with a control character as a space (`clean.sanitize_name`), as the bulk path reads it."""
+    if type_name != "name":
+        return string_list(values, sanitize=True)
+    return [text for v in string_list(values) if (text := sanitize_name(v))]
 
 
 def _model_table() -> pa.Table:
@@ -226,7 +234,8 @@ def _bulk_registered(con: duckdb.DuckDBPyConnection, cleaner: Cleaner, dataset: 
               FROM kv WHERE v IS NOT NULL)
         WHERE el IS NOT NULL
     """)
-    cleaner.sanitize_columns(["raw"], source="raw", target="san")
+    # (a name's text: a control character is a space there, `clean.sanitize_name`)
+    name_text = cleaner.sanitize_columns(["raw"], source="raw", target="san").name_text("raw")
     types = con.execute(
         "SELECT DISTINCT m.type, m.fmt FROM san JOIN model_props m USING (schema, prop) "
         "WHERE NOT m.stub"
@@ -235,7 +244,8 @@ def _bulk_registered(con: duckdb.DuckDBPyConnection, cleaner: Cleaner, dataset: 
         "CASE "
         + " ".join(
             f"WHEN m.type = {literal(t)} AND m.fmt IS NOT DISTINCT FROM "
-            f"{literal(f) if f is not None else 'NULL'} THEN {cleaner.value('_s0', t, f)}"
+            f"{literal(f) if f is not None else 'NULL'} "
+            f"THEN {cleaner.value(name_text if t == 'name' else '_s0', t, f)}"
             for t, f in types
         )
         + " END"

@@ -153,6 +153,19 @@ class QuerySpec:
         refs.update(key for key, _ in self.source.filters_not)
         return sorted(refs)
 
+    @property
+    def name_refs(self) -> list[str]:
+        """The columns the query reads as (part of) a name-typed property, sorted."""
+        return sorted(
+            {
+                ref
+                for entity in self.entities
+                for prop in entity.properties
+                if prop.type_name == "name"
+                for ref in prop.refs
+            }
+        )
+
 
 @dataclass(frozen=True)
 class DatasetMapping:

@@ -198,11 +198,18 @@ def _prepare(
             # DuckDB), or for a large file a table DuckDB may spill
             misses: list[CaseMiss] = []
             records = load_source(
-                con, query.source, refs, materialize=False, stream=stream, case_misses=misses
+                con,
+                query.source,
+                refs,
+                materialize=False,
+                stream=stream,
+                case_misses=misses,
+                name_refs=query.name_refs,
             )
             source_digest = digest.result() if digest is not None else ""
         cleaner = Cleaner(con)
-        scol = cleaner.sanitize_columns(refs)
+        sanitized = cleaner.sanitize_columns(refs)
+        scol = sanitized.columns
         where = filter_condition(query, scol)
         # duplicates among the records the filters keep (they read the sanitized columns of
         # `san`); without filters, over `src`, which spares the sanitizing joins
@@ -218,7 +225,7 @@ def _prepare(
         checks += [check_sql(c, "san") for c in json_value_checks(query, listed, where)]
         old_keys = None  # a keyed ledger's stored parts (StoredKeys)
         if query.entities:
-            comp = EntityCompiler(query, mapping.name, cleaner, scol, listed)
+            comp = EntityCompiler(query, mapping.name, cleaner, scol, listed, sanitized.names)
             extra = ", ".join(comp.columns)
             con.execute(f"CREATE TEMP TABLE cln AS SELECT *, {extra} FROM san WHERE {where}")
             checks += [check_sql(c, "cln") for c in comp.checks]

@@ -3,8 +3,10 @@
 The relation `src` holds `_row` (the 1-based record number, header not counted), every
 column `c` the mapping reads, as VARCHAR (NULL when empty or absent), and beside it
 `sanitized_name(c)`: FtM's `sanitize_text` of its values, computed in Arrow while the file is
-in memory (`clean.sanitize_array`; `Cleaner.sanitize_columns` then only renames it). Nothing
-is typed here; `clean` and `compile` do that in SQL.
+in memory (`clean.sanitize_array`; `Cleaner.sanitize_columns` then only renames it); and for
+a column read as a name (`name_refs`), `name_text_name(c)`: its text read as a name where that
+differs (a control character is a space in a name: `clean.sanitize_name`), mostly NULL.
+Nothing is typed here; `clean` and `compile` do that in SQL.
 
 `src` is a temporary table, or with `materialize=False` a view over the Arrow table (no copy
 into DuckDB's storage); `drop_source` removes it either way. Either way a plain scan of it
@@ -63,11 +65,12 @@ import os
 import struct
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -77,7 +80,14 @@ import pyarrow.csv as pacsv
 
 from ironriver.errors import IngestError
 from ironriver.i18n import msg, nmsg
-from ironriver.ingest.clean import LIST_SEP, json_kind_name, sanitize_array, sanitized_name
+from ironriver.ingest.clean import (
+    LIST_SEP,
+    json_kind_name,
+    name_differences,
+    name_text_name,
+    sanitize_arrays,
+    sanitized_name,
+)
 from ironriver.ingest.header import (
     HEADER_BLOCK,
     check_header,
@@ -348,19 +358,22 @@ def load_source(
     materialize: bool = True,
     stream: bool = False,
     case_misses: list[CaseMiss] | None = None,
+    name_refs: Collection[str] = (),
 ) -> int:
     """Create `table` (see module doc) and return its number of records. With `stream`, the
     file is never whole in memory and `table` is a table, whatever `materialize` says.
     `case_misses` receives, for a JSON Lines file, the mapped keys some records lack while
-    holding the key spelled in another case (`CaseMiss`)."""
+    holding the key spelled in another case (`CaseMiss`). `name_refs`: the columns of `refs`
+    read as names, each of which also gets its text read as a name (`_with_sanitized`)."""
     misses = case_misses if case_misses is not None else []
+    names = frozenset(name_refs)
     if not spec.path.is_file():
         raise IngestError(
             msg("Input file {path} does not exist.", path=spec.path),
             hint=msg("Check the mapping's csv_url."),
         )
     if spec.kind == "xlsx":  # text encoding is the format's own; read whole (module doc)
-        return _load(con, spec.path, spec, refs, table, materialize or stream, False, misses)
+        return _load(con, spec.path, spec, refs, table, materialize or stream, False, misses, names)
     if spec.kind == "csv" and spec.header:
         check_no_header_line(spec)
     if spec.kind == "csv" and not spec.header and _is_blank(spec.path):  # not even a header
@@ -372,13 +385,13 @@ def load_source(
         check_encoding(spec.path, spec.encoding)
         with tempfile.TemporaryDirectory(prefix=SPILL_PREFIX) as tmp:
             utf8 = transcode(spec.path, spec.encoding, Path(tmp))
-            return _load(con, utf8, spec, refs, table, materialize, stream, misses)
+            return _load(con, utf8, spec, refs, table, materialize, stream, misses, names)
     # Validate while parsing (both release the GIL). A file that is not UTF-8 is reported as
     # such whatever the parse made of it, as when the check ran first.
     with ThreadPoolExecutor(max_workers=1) as pool:
         valid = pool.submit(_valid_utf8_blocks if stream else _valid_utf8, spec.path)
         try:
-            rows = _load(con, spec.path, spec, refs, table, materialize, stream, misses)
+            rows = _load(con, spec.path, spec, refs, table, materialize, stream, misses, names)
         except IngestError:
             if not valid.result():
                 check_encoding(spec.path, spec.encoding)
@@ -398,12 +411,17 @@ def _load(
     materialize: bool,
     stream: bool,
     misses: list[CaseMiss],
+    names: frozenset[str] = frozenset(),
 ) -> int:
-    """`load_source` of the UTF-8 file at `path`."""
+    """`load_source` of the UTF-8 file at `path` (`names`: its `name_refs`)."""
     if stream:
-        return _load_streamed(con, path, spec, refs, table, misses)
+        return _load_streamed(con, path, spec, refs, table, misses, names)
     data = _with_sanitized(
-        _read(con, path, spec, refs, misses), refs, spec.null_values, unquote=spec.kind == "csv"
+        _read(con, path, spec, refs, misses),
+        refs,
+        spec.null_values,
+        unquote=spec.kind == "csv",
+        names=names,
     )
     if materialize:
         # DuckDB's order-keeping insert is slow over small batches: hand it row groups
@@ -450,21 +468,22 @@ def _load_streamed(
     refs: list[str],
     table: str,
     misses: list[CaseMiss],
+    names: frozenset[str] = frozenset(),
 ) -> int:
     """`table` filled batch by batch from the UTF-8 file at `path`, by the same readers as
-    `_read` (see module doc)."""
+    `_read` (see module doc; `names`: its `name_refs`)."""
     if spec.kind == "csv":
         batches = _stream_csv_arrow(path, spec, refs)
         if batches is not None:
             try:
-                return _append(con, table, batches, refs, spec)
+                return _append(con, table, batches, refs, spec, names)
             except (pa.ArrowException, OSError, UnicodeDecodeError):
                 drop_source(con, table)  # DuckDB's reader words the error (with the line)
     raw, sql = _raw_table(con, path, spec, refs, misses)
     reader = con.cursor()  # a second connection reads `raw` while `con` fills `table`
     try:
         batches = reader.sql(sql).to_arrow_reader(_BATCH_ROWS)
-        return _append(con, table, batches, refs, spec)
+        return _append(con, table, batches, refs, spec, names)
     finally:
         reader.close()
         con.execute(f"DROP TABLE {raw}")
@@ -476,13 +495,18 @@ def _append(
     batches: pa.RecordBatchReader,
     refs: list[str],
     spec: SourceSpec,
+    names: frozenset[str] = frozenset(),
 ) -> int:
-    """Create `table` from `batches` of the file of `spec` plus their sanitised columns;
-    return its rows. The next batches are read and sanitised in the background while DuckDB
-    stores the current one."""
+    """Create `table` from `batches` of the file of `spec` plus their sanitised columns
+    (`names`: the columns also read as names); return its rows. The next batches are read
+    and sanitised in the background while DuckDB stores the current one."""
     name = f"_{table}_batch"
     sanitized = partial(
-        _with_sanitized, refs=refs, null_values=spec.null_values, unquote=spec.kind == "csv"
+        _with_sanitized,
+        refs=refs,
+        null_values=spec.null_values,
+        unquote=spec.kind == "csv",
+        names=names,
     )
     con.register(name, sanitized(batches.schema.empty_table()))
     groups = prefetch(_grouped(batches, _STREAM_ROWS), sanitized)
@@ -701,13 +725,20 @@ def _grouped(batches: pa.RecordBatchReader, rows: int) -> Iterator[pa.Table]:
 
 
 def _with_sanitized(
-    data: pa.Table, refs: list[str], null_values: tuple[str, ...] = (), unquote: bool = False
+    data: pa.Table,
+    refs: list[str],
+    null_values: tuple[str, ...] = (),
+    unquote: bool = False,
+    names: frozenset[str] = frozenset(),
 ) -> pa.Table:
     """`data` plus `sanitized_name(c)` for every column `c` of `refs`, where a sanitised
     value among `null_values` (the mapping's markers of "no value") is NULL; without its
     rows that have no value in any column of `refs` (`,,,` reads as a blank line does, as a
     spreadsheet's empty row: no record). `unquote`: the text is a CSV file's (see
-    `clean.sanitize_array`)."""
+    `clean.sanitize_array`). A column of `names` (read as a name) also gets
+    `name_text_name(c)`: its text read as a name where that differs (a control character
+    is a space there: `clean.name_differences`), NULL elsewhere, and in every row when no
+    value differs (the column is there in every batch of a streamed file)."""
     if not refs:
         return data
     data = _empty_lists_absent(data, refs)
@@ -716,22 +747,44 @@ def _with_sanitized(
         blank = pc.and_(blank, pc.is_null(data.column(ref)))
     if pc.any(blank).as_py():
         data = data.filter(pc.invert(blank))
+
+    def sanitize(ref: str) -> tuple[Any, Any]:
+        return sanitize_arrays(data.column(ref), unquote, names=ref in names)
+
     # Arrow's kernels release the GIL: sanitize the columns side by side.
     with ThreadPoolExecutor(max_workers=min(len(refs), os.cpu_count() or 1)) as pool:
-        clean = list(
-            pool.map(partial(sanitize_array, unquote=unquote), [data.column(ref) for ref in refs])
-        )
-    nulls = pa.array(null_values, pa.string())
-    for ref, values in zip(refs, clean, strict=True):
-        if null_values:
-            values = pc.if_else(pc.is_in(values, value_set=nulls), None, values)
+        clean = list(pool.map(sanitize, refs))
+    nulls = pa.array(null_values, pa.string()) if null_values else None
+    for ref, (values, named) in zip(refs, clean, strict=True):
+        values, named = _unmarked(values, nulls), _unmarked(named, nulls)
         items = _ITEMS_PREFIX + ref
         if items in data.column_names:  # a JSON Lines column holding lists (`_json_kind_sql`)
-            listed = _joined(data.column(items), nulls if null_values else None)
-            values = pc.if_else(pc.is_null(data.column(json_kind_name(ref))), values, listed)
+            plain = pc.is_null(data.column(json_kind_name(ref)))
+            listed, listed_named = _joined(data.column(items), nulls, ref in names)
+            if named is not None or listed_named is not None:
+                named = pc.if_else(
+                    plain,
+                    values if named is None else named,
+                    listed if listed_named is None else listed_named,
+                )
+            values = pc.if_else(plain, values, listed)
             data = data.drop_columns([items])
         data = data.append_column(sanitized_name(ref), values)
+        if ref in names:
+            differences = (
+                pa.nulls(data.num_rows, pa.string())
+                if named is None
+                else name_differences(values, named)
+            )
+            data = data.append_column(name_text_name(ref), differences)
     return data
+
+
+def _unmarked(values: Any, nulls: pa.Array | None) -> Any:
+    """`values` (None: none) with each of `nulls` (the mapping's null_values) as NULL."""
+    if values is None or nulls is None:
+        return values
+    return pc.if_else(pc.is_in(values, value_set=nulls), None, values)
 
 
 def _empty_lists_absent(data: pa.Table, refs: list[str]) -> pa.Table:
@@ -748,13 +801,22 @@ def _empty_lists_absent(data: pa.Table, refs: list[str]) -> pa.Table:
     return data
 
 
-def _joined(items: pa.ChunkedArray, nulls: pa.Array | None) -> pa.Array:
+def _joined(
+    items: pa.ChunkedArray, nulls: pa.Array | None, names: bool = False
+) -> tuple[pa.Array, pa.Array | None]:
     """Each JSON list's values sanitized (`sanitize_array`; a `null_values` marker or an
-    empty value dropped), joined by `LIST_SEP`; NULL where none is left or no list."""
+    empty value dropped), joined by `LIST_SEP`; NULL where none is left or no list. With
+    `names`, also each list's values read as names (`clean.sanitize_arrays`) joined alike,
+    None when that is the same."""
     lists = items.combine_chunks()
-    values = sanitize_array(pc.list_flatten(lists))
-    if nulls is not None:
-        values = pc.if_else(pc.is_in(values, value_set=nulls), None, values)
+    values, named = sanitize_arrays(pc.list_flatten(lists), names=names)
+    joined = _join(lists, _unmarked(values, nulls))
+    return joined, None if named is None else _join(lists, _unmarked(named, nulls))
+
+
+def _join(lists: pa.ListArray, values: pa.Array) -> pa.Array:
+    """The `values` of `lists` (flattened) joined by `LIST_SEP` per list, a NULL dropped;
+    NULL for a list with none left."""
     kept = pc.is_valid(values)
     values = pc.filter(values, kept)
     parents = pc.filter(pc.list_parent_indices(lists), kept).to_numpy(zero_copy_only=False)

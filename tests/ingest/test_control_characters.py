@@ -1,0 +1,128 @@
+"""A control character inside a name is a word break: FtM's `sanitize_text` removes it, which
+joined the words either side ("Eva\\x01Cuatro" was stored as "EvaCuatro", and no search for
+"cuatro" found it). A name's value now holds a space there (`clean.sanitize_name`), on every
+path an ingest takes: a mapped file read whole or streamed, a JSON Lines list, a join, and
+an FtM entity file's bulk and per-line paths. Any other value, an identifier's included,
+keeps FtM's cleaning: the character is removed ("AB\\x00123" is the serial AB123)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from ironriver.ingest import ingest_entities, ingest_mapping
+from ironriver.policy import View
+from ironriver.store import DatasetInfo, Store
+from samples import FGR
+
+HEAD = "mx_fgr_c:\n  agency: FGR\n  country: MX\n  marking: AMBER\n  queries:\n"
+MAPPING = HEAD + (
+    "    - csv_url: p.csv\n      entities:\n"
+    "        p:\n          schema: Person\n          keys: [id]\n          properties:\n"
+    "            name: {column: name}\n"
+    "            alias: {columns: [first, last], join: ' '}\n"
+    "            notes: {column: name}\n"
+    "            idNumber: {column: serial}\n"
+)
+ROWS = [
+    ["1", "Eva\x01Cuatro", "Ana\x85Beta", "LOPEZ\x00GARCIA", "AB\x00123"],
+    ["2", "JUAN\tPEREZ", "Uno\x7fDos\x1f", "", "CD\x1f456"],
+]
+
+
+def _values(store: Store) -> set[tuple[str, str]]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT p.prop, s.value FROM statements s JOIN props p ON p.id = s.prop_id")
+        ).fetchall()
+    return {(str(p), str(v)) for p, v in rows}
+
+
+def _found(store: Store, *searches: str) -> list[int]:
+    """How many entities each search finds."""
+    view = View(store, FGR, audit=False)
+    return [len(view.search(s)) for s in searches]
+
+
+@pytest.mark.parametrize("memory_mb", [2048, 0], ids=["whole", "streamed"])
+def test_a_control_character_in_a_mapped_name_breaks_words(
+    store: Store, tmp_path: Path, memory_mb: int
+) -> None:
+    with (tmp_path / "p.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "name", "first", "last", "serial"])
+        writer.writerows(ROWS)
+    (tmp_path / "m.yaml").write_text(MAPPING, encoding="utf-8")
+    ingest_mapping(store, tmp_path / "m.yaml", actor="loader", memory_mb=memory_mb)
+    assert _values(store) == {
+        ("name", "Eva Cuatro"),
+        ("name", "JUAN PEREZ"),  # (a tab was a space already: FtM's name cleaning)
+        ("alias", "Ana Beta LOPEZ GARCIA"),
+        ("alias", "Uno Dos"),
+        ("notes", "EvaCuatro"),  # a string: FtM's cleaning
+        ("notes", "JUAN\tPEREZ"),
+        ("idNumber", "AB123"),  # an identifier: FtM's cleaning
+        ("idNumber", "CD456"),
+    }
+    assert _found(store, "cuatro", "eva cuatro", "garcia", "beta", "dos") == [1, 1, 1, 1, 1]
+    view = View(store, FGR, audit=False)
+    assert len(view.by_identifier("AB123")) == 1
+
+
+def test_a_control_character_in_a_listed_name_breaks_words(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """A JSON Lines list's names, each read as a plain value is; a plain value in another
+    record of the same column too."""
+    records = [
+        {"id": "1", "aliases": ["Eva\x01Cuatro", "Bo"], "ids": ["AB\x00123"]},
+        {"id": "2", "aliases": "Uno\x00Dos", "ids": "CD1"},
+    ]
+    (tmp_path / "p.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in records), encoding="utf-8"
+    )
+    (tmp_path / "m.yaml").write_text(
+        HEAD + "    - jsonl_url: p.jsonl\n      entities:\n"
+        "        p:\n          schema: Person\n          keys: [id]\n          properties:\n"
+        "            alias: {column: aliases}\n            idNumber: {column: ids}\n",
+        encoding="utf-8",
+    )
+    ingest_mapping(sqlite_store, tmp_path / "m.yaml", actor="loader")
+    assert _values(sqlite_store) == {
+        ("alias", "Eva Cuatro"),
+        ("alias", "Bo"),
+        ("alias", "Uno Dos"),
+        ("idNumber", "AB123"),
+        ("idNumber", "CD1"),
+    }
+    assert _found(sqlite_store, "cuatro", "dos") == [1, 1]
+
+
+def test_a_control_character_in_an_entity_files_name_breaks_words(
+    store: Store, tmp_path: Path
+) -> None:
+    """Alike on the bulk path (p1, a plain line) and the per-line path (p2: a number as a
+    value sends its line there)."""
+    lines = [
+        {"id": "p1", "schema": "Person", "properties": {"name": ["Eva\x01Cuatro"]}},
+        {
+            "id": "p2",
+            "schema": "Person",
+            "properties": {"name": ["Uno\x00Dos"], "idNumber": ["AB\x00123", 7]},
+        },
+    ]
+    path = tmp_path / "e.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    info = DatasetInfo("mx_fgr_export", "FGR", "MX")
+    ingest_entities(store, path, info, actor="loader")
+    assert _values(store) == {
+        ("name", "Eva Cuatro"),
+        ("name", "Uno Dos"),
+        ("idNumber", "AB123"),
+        ("idNumber", "7"),
+    }
+    assert _found(store, "cuatro", "dos") == [1, 1]
