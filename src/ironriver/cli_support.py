@@ -33,7 +33,7 @@ from ironriver.policy import (
     load_principals,
     parse_principals,
 )
-from ironriver.settings import Settings
+from ironriver.settings import Settings, shown_url
 from ironriver.store import Store, open_store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -52,14 +52,14 @@ class AppContext:
         """The command's store; `create` (init, ingest): made if missing, else a missing
         store is an error (a mistyped --db must not leave an empty store behind);
         `migrate=False` (audit verify, which writes nothing): an older store is not
-        upgraded (`ironriver.store.open_store`); `announce`: say when a SQLite store is
-        made (an ingest into a mistyped --db)."""
+        upgraded (`ironriver.store.open_store`); `announce`: say when the store is made (an
+        ingest into a mistyped --db, or into an empty PostgreSQL database)."""
         if self._store is None:
             url = self.settings.db_url
-            path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
-            new = path is not None and not path.exists()
             self._store = open_store(self.settings, create=create, migrate=migrate)
-            if announce and new:  # `announce` (ingest): a mistyped --db makes a store; say so
+            if announce and self._store.created:  # a mistyped --db makes a store; say so
+                sqlite = url.startswith("sqlite:///")
+                path = Path(url.removeprefix("sqlite:///")) if sqlite else shown_url(url)
                 click.echo(
                     t("Created a new store at {path}: there was none (check --db).", path=path),
                     err=True,

@@ -518,6 +518,20 @@ def test_open_reads_an_older_store_revision_once_per_connection(
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_store_says_whether_its_open_created_it(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """`Store.created`: true for the open that made the store (no SQLite file, an empty
+    PostgreSQL database), false for every later one; an ingest's notice reads it."""
+    url = backend_url(backend, tmp_path / "new.db", request)
+    first = open_store(url, ledger_dir=tmp_path / "ledgers")
+    first.close()
+    again = open_store(url, ledger_dir=tmp_path / "ledgers")
+    again.close()
+    assert (first.created, again.created) == (True, False)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_migration_0003_fills_lookup_tables(
     tmp_path: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:

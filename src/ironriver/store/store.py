@@ -110,10 +110,19 @@ class Store:
     """A statement store bound to one database (and one ledger folder). A file-backed
     SQLite store has a second file beside it, its read-audit log (`audit.read_file`)."""
 
-    def __init__(self, engine: Engine, ledger_dir: Path, audit: AuditLog | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        ledger_dir: Path,
+        audit: AuditLog | None = None,
+        created: bool = False,
+    ) -> None:
         self.engine = engine
         self.ledger_dir = ledger_dir
         self.audit = audit or AuditLog(engine, read_audit_path(engine))
+        # whether the open that made this object created the store (an empty database, or
+        # no SQLite file): an ingest into a mistyped --db says so (`open_store`)
+        self.created = created
 
     @property
     def dialect(self) -> str:
@@ -685,7 +694,9 @@ def open_store(
     A store at the newest schema is opened with reads only, so opening does not wait for an
     ingest holding the write lock; creating or upgrading it takes the write lock. A new
     store, or one upgraded past migration 0004, gets its reads audit chain (and, beside a
-    SQLite file, its read-audit file: see `ironriver.store.audit`).
+    SQLite file, its read-audit file: see `ironriver.store.audit`). The returned store's
+    `created` says whether this open made it: no SQLite file or an empty one, an empty
+    PostgreSQL database (of processes opening a new one at once, the one that made it).
 
     With `migrate=False` (what `audit verify` passes: it writes nothing, and may run on a
     backup) an older store is opened as it is, not upgraded: its audit chains have had
@@ -709,6 +720,7 @@ def open_store(
     ready = False
     revision: str | None = None
     unmigrated = False  # opened as it is, at an older schema (`migrate=False`)
+    created = False  # this open made the schema in an empty database
     try:
         # reads only, before the engine is configured: its settings would switch another
         # application's database to WAL mode just by looking at it
@@ -748,6 +760,7 @@ def open_store(
                     if before is None or before < READ_CHAIN_REVISION:
                         reason = "new store" if before is None else f"upgrade from {before}"
                         audit.start_reads(conn, "ironriver", reason)
+                    created = before is None
                     _record_withdrawn_mentions(audit, conn, config)
     except OperationalError as exc:
         audit.close()
@@ -777,7 +790,7 @@ def open_store(
         raise
     # (an older store opened as it is has no `store_settings` table before 0009)
     recordable = not unmigrated or (revision or "") >= SETTINGS_REVISION
-    return _opened(engine, settings, ledger_dir, audit, shown, migrate, recordable)
+    return _opened(engine, settings, ledger_dir, audit, shown, migrate, recordable, created)
 
 
 def _check_not_pre_release(conn: Connection, revision: str | None, shown: str) -> None:
@@ -886,9 +899,11 @@ def _opened(
     shown: str,
     recover: bool,
     recordable: bool,
+    created: bool = False,
 ) -> Store:
     """The open store, its ledger folder bound (`ledger_folder`: with `recover`, this open
-    may write, and may record it; `recordable`, the store can hold a record)."""
+    may write, and may record it; `recordable`, the store can hold a record; `created`, this
+    open made it: `Store.created`)."""
     if ledger_dir is None and settings.ledger_dir_given:
         ledger_dir = settings.ledger_dir
     try:
@@ -906,7 +921,7 @@ def _opened(
         read_audit=str(audit.read_file or "in the store"),
         ledgers=str(folder),
     )
-    store = Store(engine, folder, audit)
+    store = Store(engine, folder, audit, created=created)
     if recover:  # (not for `audit verify`, which writes nothing, a backup's files included)
         store.recover()  # what a killed process left (one glob and one listing when nothing)
     return store
