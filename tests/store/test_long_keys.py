@@ -10,10 +10,16 @@ import random
 import string
 from pathlib import Path
 
+import pytest
+from alembic import command
+
+from conftest import backend_url
 from ironriver.ingest.entities import ingest_entities
 from ironriver.policy import View
-from ironriver.store import Store
+from ironriver.store import Store, dialect, open_store
 from ironriver.store.ids import MAX_KEY_BYTES
+from ironriver.store.store import _alembic_config
+from ironriver.store.tables import statement_keys
 from samples import ATF, US, table
 
 # random letters: PostgreSQL compresses a repetitive key below its limit, not these
@@ -57,3 +63,50 @@ def test_long_keys_are_left_unkeyed_by_an_ingest(store: Store, tmp_path: Path) -
     result = ingest_entities(store, path, US, actor="loader")
     assert result.statements_new == 2
     _check(store, "p2")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_upgrade_drops_the_long_keys_an_older_write_made(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """Revision 0012 deletes the `statement_keys` rows longer than MAX_KEY_BYTES that a
+    write before commit b5a4482 made (here inserted into a store taken back to 0011, as such
+    a write inserted them; 1,100 bytes, which PostgreSQL's index took too): the old store
+    found the statements by those keys, the upgraded one finds them as a fresh write does,
+    by their other words only. A key at the bound stays."""
+    word = "".join(_RNG.choice(string.ascii_lowercase) for _ in range(1100))
+    serial = "".join(_RNG.choice(string.ascii_uppercase) for _ in range(1100))
+    url = backend_url(backend, tmp_path / "old.db", request)
+    store = open_store(url, ledger_dir=tmp_path / "ledgers")
+    rows = [
+        ("p1", "Person", "name", f"Gil Seis {word}"),
+        ("p1", "Person", "idNumber", serial),
+        ("p1", "Person", "passportNumber", "X" * MAX_KEY_BYTES),  # at the bound: keyed
+    ]
+    with store.writer() as w:
+        w.ensure_dataset(US)
+        w.add_statements(table(US.name, rows), US.name, US.label)
+    with store.engine.connect() as conn:
+        fresh = sorted(tuple(r) for r in conn.execute(statement_keys.select()))
+    name_id, serial_id, _ = table(US.name, rows).column("id").to_pylist()
+    old_rows = [  # what a write before b5a4482 keyed besides a fresh write's rows
+        {"kind": 2, "rank": len(rows[0][3]), "key": word, "entity_id": "p1", "id": name_id},
+        {"kind": 3, "rank": 0, "key": serial, "entity_id": "p1", "id": serial_id},
+    ]
+    with dialect.write_transaction(store.engine) as conn:
+        command.downgrade(_alembic_config(conn), "0011")
+        conn.execute(statement_keys.insert(), old_rows)
+    store.close()
+    store = open_store(url, ledger_dir=tmp_path / "ledgers", migrate=False)  # as it is
+    view = View(store, ATF, audit=False)
+    assert [h.entity_id for h in view.search(word[:40])] == ["p1"]  # the old store's answer
+    assert [h.entity_id for h in view.find(serial)] == ["p1"]
+    store.close()
+    store = open_store(url, ledger_dir=tmp_path / "ledgers")  # upgrades
+    view = View(store, ATF, audit=False)
+    assert view.search(word[:40]) == [] and view.find(serial) == []
+    assert [h.entity_id for h in view.search("gil seis")] == ["p1"]
+    assert [h.entity_id for h in view.find("X" * MAX_KEY_BYTES)] == ["p1"]
+    with store.engine.connect() as conn:
+        assert sorted(tuple(r) for r in conn.execute(statement_keys.select())) == fresh
+    store.close()
