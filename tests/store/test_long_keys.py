@@ -92,6 +92,8 @@ def test_upgrade_drops_the_long_keys_an_older_write_made(
     old_rows = [  # what a write before b5a4482 keyed besides a fresh write's rows
         {"kind": 2, "rank": len(rows[0][3]), "key": word, "entity_id": "p1", "id": name_id},
         {"kind": 3, "rank": 0, "key": serial, "entity_id": "p1", "id": serial_id},
+        # 600 characters, 1,200 bytes: long in bytes, which the bound counts, not characters
+        {"kind": 3, "rank": 0, "key": "ж" * 600, "entity_id": "p1", "id": serial_id},
     ]
     with dialect.write_transaction(store.engine) as conn:
         command.downgrade(_alembic_config(conn), "0011")

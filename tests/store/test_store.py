@@ -532,6 +532,33 @@ def test_a_store_says_whether_its_open_created_it(
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_store_made_by_another_process_while_opening_is_opened(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes open a new store at once: the one that finds it empty, then finds tables
+    because the other made it in between, opens it (not made by this open), rather than
+    refusing it as another application's database (review of `Store.created`)."""
+    from ironriver.store import store as store_module
+
+    url = backend_url(backend, tmp_path / "new.db", request)
+    ready = store_module._ready
+    others: list[bool] = []
+
+    def meanwhile(conn: Connection, revision: str | None) -> bool:
+        if revision is None and not others:  # (the other process: its own engine and open)
+            monkeypatch.setattr(store_module, "_ready", ready)
+            other = open_store(url, ledger_dir=tmp_path / "ledgers")
+            others.append(other.created)
+            other.close()
+        return ready(conn, revision)
+
+    monkeypatch.setattr(store_module, "_ready", meanwhile)
+    late = open_store(url, ledger_dir=tmp_path / "ledgers")
+    late.close()
+    assert (others, late.created) == ([True], False)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_migration_0003_fills_lookup_tables(
     tmp_path: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:

@@ -606,12 +606,17 @@ def _dataset_info(row: Any) -> DatasetInfo:
     )
 
 
-def _check_is_store(conn: Connection, revision: str | None, shown: str, create: bool) -> None:
+def _check_is_store(conn: Connection, revision: str | None, shown: str, create: bool) -> str | None:
     """Refuse a database with no ironriver schema (`revision` None) that holds other tables
-    (another application's), and, unless `create`, one with nothing in it (`open_store`)."""
+    (another application's), and, unless `create`, one with nothing in it (`open_store`).
+    Returns the schema's revision: read again when tables appeared since `revision` was
+    (another process made the store in between: it is a store now, not another
+    application's database)."""
     if revision is not None:
-        return
+        return revision
     tables = sa_inspect(conn).get_table_names()
+    if tables and _VERSION_TABLE in tables and (again := _revision(conn)) is not None:
+        return again
     if tables:
         raise StoreError(
             msg(
@@ -627,7 +632,10 @@ def _check_is_store(conn: Connection, revision: str | None, shown: str, create: 
         )
     if not create:
         raise _no_store(shown)
+    return None
 
+
+_VERSION_TABLE = "alembic_version"  # where Alembic keeps a store's schema revision
 
 # what migration 0008 withdrew, left in the Alembic config's attributes (`WITHDRAWN` there)
 WITHDRAWN_MENTIONS = "withdrawn_mentions"
@@ -667,7 +675,8 @@ def _head_revision() -> str | None:
 
 def _revision(conn: Connection) -> str | None:
     """The store's schema revision (None: no ironriver schema). Read once per connection an
-    open uses: the read before the write lock may be stale once it is taken."""
+    open uses (again only if another process made the store meanwhile: `_check_is_store`):
+    the read before the write lock may be stale once it is taken."""
     return MigrationContext.configure(conn).get_current_revision()
 
 
@@ -728,7 +737,7 @@ def open_store(
             revision = _revision(conn)
             ready = _ready(conn, revision)
             if not ready:
-                _check_is_store(conn, revision, shown, create)
+                revision = _check_is_store(conn, revision, shown, create)
                 _check_not_pre_release(conn, revision, shown)
                 if not migrate:  # opened as it is (an empty one: created, if `create`)
                     ready = unmigrated = _check_unmigrated(revision, shown)

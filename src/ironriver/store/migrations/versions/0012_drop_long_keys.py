@@ -3,10 +3,11 @@
 Since commit b5a4482 a name's word or an identifier's key longer than 1,024 bytes in UTF-8
 is not keyed on any backend (PostgreSQL cannot index a B-tree row of more than 2704 bytes,
 and its ingest failed on one). A store written before it may hold such `statement_keys`
-rows: any SQLite store, and a PostgreSQL store for a key short enough for its index (up to
-about 2,600 bytes). Through them a search found the statement by that word on an old store
-and not on a new one written from the same files. This deletes them; the statements stay,
-stored and shown as they were, found by their other words.
+rows: any SQLite store, and a PostgreSQL store for a key its index took (a B-tree entry is
+compressed first, so a repetitive key of many kilobytes may have been). Through them a
+search found the statement by that word on an old store and not on a new one written from
+the same files. This deletes them; the statements stay, stored and shown as they were,
+found by their other words.
 
 One `DELETE`, which the database runs as one scan of `statement_keys` without a row coming
 into Python (0010 and 0011 compute keys in Python, so they read in chunks); few rows match.
