@@ -1,5 +1,6 @@
 """Policy: principals, TLP 2.0 markings, releasability, and `View`, the only read path."""
 
+from ironriver.policy.ledger_rows import LedgerRow, LedgerRows
 from ironriver.policy.markings import (
     AccessLabel,
     Marking,
@@ -35,6 +36,8 @@ __all__ = [
     "AccessLabel",
     "Counts",
     "DatasetSummary",
+    "LedgerRow",
+    "LedgerRows",
     "Marking",
     "Neighbour",
     "Principal",

@@ -40,6 +40,7 @@ from sqlalchemy import (
 from ironriver.errors import AccessDenied, NotFound
 from ironriver.i18n import Msg, msg
 from ironriver.model import get_model
+from ironriver.policy.ledger_rows import LedgerRowsMixin
 from ironriver.policy.markings import Marking, Principal, can_see, releasable_text
 from ironriver.policy.rights import require_role
 from ironriver.policy.schemata import entity_schema, known_schema
@@ -164,8 +165,9 @@ class Counts:
     entities_by_dataset: dict[str, int] = field(default_factory=dict)
 
 
-class View(SearchMixin):
-    """What one principal may see of one store (its searches: `SearchMixin`)."""
+class View(SearchMixin, LedgerRowsMixin):
+    """What one principal may see of one store (its searches: `SearchMixin`; its ledger rows:
+    `LedgerRowsMixin`)."""
 
     def __init__(
         self,

@@ -219,11 +219,27 @@ class LedgerStore:
         self._recover(folder)
         return sorted(folder.glob("part-*.parquet"))
 
-    def files(self, ledger: str) -> list[Path]:
+    def files(self, ledger: str, dataset: str | None = None) -> list[Path]:
+        """The part files of `ledger`, of every dataset or of `dataset` alone."""
         _check_name("ledger", ledger)
+        if dataset is not None:
+            _check_name("dataset", dataset)
         if not self.root.exists():
             return []
-        return sorted(self.root.glob(f"*/{ledger}/part-*.parquet"))
+        return sorted(self.root.glob(f"{dataset or '*'}/{ledger}/part-*.parquet"))
+
+    def dataset_ledgers(self, dataset: str) -> list[str]:
+        """The names of the ledgers of `dataset` that hold a part, whoever may see them
+        (`visible_relation` tells which a principal sees)."""
+        _check_name("dataset", dataset)
+        folder = self.root / dataset
+        if not folder.is_dir():
+            return []
+        return sorted(
+            sub.name
+            for sub in folder.iterdir()
+            if _NAME_RE.match(sub.name) and any(sub.glob("part-*.parquet"))
+        )
 
     def ledgers(self) -> list[LedgerInfo]:
         """Every (dataset, ledger) with its row and file counts (for admins; not filtered)."""
@@ -238,10 +254,15 @@ class LedgerStore:
         return [LedgerInfo(d, lg, rows, files) for (d, lg), (rows, files) in out.items()]
 
     def visible_relation(
-        self, con: duckdb.DuckDBPyConnection, ledger: str, principal: Principal
+        self,
+        con: duckdb.DuckDBPyConnection,
+        ledger: str,
+        principal: Principal,
+        dataset: str | None = None,
     ) -> duckdb.DuckDBPyRelation:
-        """The rows of `ledger` (over all datasets) that `principal` may see."""
-        files = self.files(ledger)
+        """The rows of `ledger` (over all datasets, or of `dataset` alone: only its parts
+        are read, and only they decide a column's type) that `principal` may see."""
+        files = self.files(ledger, dataset)
         if not files:
             raise _no_ledger(ledger)
         paths = [str(p) for p in files]

@@ -1,0 +1,368 @@
+"""Rows of one dataset's ledger through a `View` (`View.ledger_rows`): filtered by column
+values, the columns chosen, at most a given number, audited.
+
+`LedgerRowsMixin` holds the method and `View` inherits it, so a read sees exactly the rows
+its view sees: `LedgerStore.visible_relation` keeps the rows whose label the principal may
+see, reading only the dataset's own parts. A dataset of which no ledger row is visible is
+`NotFound` with the same message as one that does not exist.
+
+Invariants:
+- A filter's value is read as its column's type: a whole number, a decimal number, a yes/no
+  word, a date (`YYYY-MM-DD`), a timestamp (a date: that whole day, in UTC; a date and time,
+  with an offset or in UTC). Text (every `string` column: serials, plates, names, licence
+  numbers) matches as the identifier search does: equal `identifier_key`s, so case, accents,
+  spaces and punctuation do not count ("562-13682" finds "56213682"). A value that is not of
+  its column's type is a `ConfigError` before anything is read.
+- Reading rows marked AMBER+STRICT or RED (among those the filter matches) needs a reason,
+  as every ledger read does (`View.ledger`); refused before anything is read or logged.
+- Each read is one `ledger` event whose target is the dataset and whose detail holds the
+  ledger, the filter as given, the columns, the limit, and the rows matched and returned;
+  a read of a dataset with no visible ledger is logged too (nothing matched).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import reduce
+from typing import TYPE_CHECKING, Any
+
+from ironriver.errors import ConfigError, NotFound
+from ironriver.i18n import Msg, msg
+from ironriver.store.ids import IDENTIFIER_DROPPED, identifier_key, identifier_keys_arrow
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from ironriver.policy.markings import Principal
+    from ironriver.store import Store
+
+DEFAULT_LIMIT = 50
+"""Rows a read returns unless told otherwise (`ironriver ledger --limit`)."""
+
+_LABEL = ("_marking", "_releasable_to", "_owner_agency", "_owner_country", "_source_ref")
+_KEY_FUNCTION = (
+    "ironriver_identifier_key"  # identifier_key as a DuckDB function, for non-ASCII text
+)
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9:.]+(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?")
+# the words a ledger `boolean` column is read from at ingest (`ingest.compile.ledger_value_sql`)
+_TRUE = frozenset({"true", "t", "yes", "y", "1", "si", "sí"})
+_FALSE = frozenset({"false", "f", "no", "n", "0"})
+_INTEGER_TYPES = frozenset(
+    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}
+    | {"UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
+)
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """One visible ledger row: its values by column, and its access label and source."""
+
+    values: dict[str, Any]
+    marking: str
+    releasable_to: str  # canonical text (`releasable_text`)
+    owner_agency: str
+    owner_country: str
+    source_ref: str | None
+
+
+@dataclass(frozen=True)
+class LedgerRows:
+    """What `View.ledger_rows` read: the first `limit` of the `matched` visible rows that
+    pass the filter, with the `columns` asked for (all the ledger's, in its order, by
+    default)."""
+
+    dataset: str
+    ledger: str
+    columns: list[str]
+    rows: list[LedgerRow]
+    matched: int
+
+
+class LedgerRowsMixin:
+    """`View.ledger_rows`, which `View` inherits (see the module doc)."""
+
+    if TYPE_CHECKING:  # the view's own, which a read goes through
+        store: Store
+        principal: Principal
+
+        @property
+        def _unjustified(self) -> bool: ...
+        def _justify_ledger(self, markings: Sequence[str], name: str) -> None: ...
+        def _log(self, action: str, target: str, detail: dict[str, Any] | None = None) -> None: ...
+
+    def ledger_rows(
+        self,
+        dataset: str,
+        where: Sequence[tuple[str, str]] = (),
+        columns: Sequence[str] | None = None,
+        limit: int = DEFAULT_LIMIT,
+        ledger: str | None = None,
+    ) -> LedgerRows:
+        """The visible rows of `dataset`'s ledger (`ledger`: which one, needed only when
+        the principal sees several of the dataset's) whose columns equal the values of
+        `where` (column, value as typed: every pair must hold), at most `limit`, with the
+        `columns` asked for (default: all). See the module doc for how values compare."""
+        import duckdb
+
+        from ironriver.store.ledger import LedgerStore
+
+        if limit < 1:
+            raise ConfigError(
+                msg("The limit must be 1 or more, not {limit}.", limit=limit),
+                hint=msg("Pass --limit 1 or more."),
+            )
+        detail: dict[str, Any] = {
+            "ledger": ledger,
+            "where": [f"{column}={value}" for column, value in where],
+            "columns": list(columns) if columns is not None else None,
+            "limit": limit,
+        }
+        ledgers = LedgerStore(self.store.ledger_dir)
+        con = duckdb.connect()
+        try:
+            con.execute("SET enable_progress_bar = false")
+            con.create_function(  # type: ignore[call-overload]  # (`_text_equals`; str enums)
+                _KEY_FUNCTION,
+                identifier_keys_arrow,
+                [duckdb.sqltype("VARCHAR")],
+                duckdb.sqltype("VARCHAR"),
+                type="arrow",
+            )
+            visible: dict[str, duckdb.DuckDBPyRelation] = {}
+            names = ledgers.dataset_ledgers(dataset)
+            for name in names if ledger is None else [n for n in names if n == ledger]:
+                try:
+                    visible[name] = ledgers.visible_relation(con, name, self.principal, dataset)
+                except NotFound:  # nothing of it is visible
+                    continue
+            if not visible:
+                self._log("ledger", dataset, {**detail, "matched": 0, "rows": 0})
+                raise _no_dataset_ledger(dataset, ledger)
+            if len(visible) > 1:
+                raise ConfigError(
+                    msg(
+                        "Dataset {dataset!r} has several ledgers: {ledgers}.",
+                        dataset=dataset,
+                        ledgers=", ".join(visible),
+                    ),
+                    hint=msg("Choose one with --ledger NAME."),
+                )
+            [(name, relation)] = visible.items()
+            shown = f"{dataset}/{name}"
+            types = {c: str(t) for c, t in zip(relation.columns, relation.types, strict=True)}
+            own = [c for c in relation.columns if not c.startswith("_")]
+            chosen = _chosen(columns, own, shown)
+            conditions = [_condition(c, types, own, v, shown) for c, v in where]
+            if conditions:
+                relation = relation.filter(reduce(lambda a, b: a & b, conditions))
+            # one scan when the filter matches at most `limit` rows (a serial's sale): they
+            # are all read, their markings and count known; else a second one counts
+            fetched = (
+                relation.project(*(duckdb.ColumnExpression(c) for c in (*chosen, *_LABEL)))
+                .limit(limit + 1)
+                .fetchall()
+            )
+            if len(fetched) <= limit:
+                matched, markings = len(fetched), [str(r[len(chosen)]) for r in fetched]
+            else:
+                del fetched[limit:]
+                [(count, found)] = relation.aggregate(
+                    "count(*), list(DISTINCT _marking)"
+                ).fetchall()
+                matched, markings = int(count), [str(m) for m in found]
+            if self._unjustified:  # sensitive rows need a reason (before any is returned)
+                self._justify_ledger(markings, shown)
+        finally:
+            con.close()
+        n = len(chosen)
+        rows = [
+            LedgerRow(
+                dict(zip(chosen, r[:n], strict=True)),
+                str(r[n]),
+                str(r[n + 1] or ""),
+                str(r[n + 2]),
+                str(r[n + 3]),
+                None if r[n + 4] is None else str(r[n + 4]),
+            )
+            for r in fetched
+        ]
+        self._log(
+            "ledger", dataset, {**detail, "ledger": name, "matched": matched, "rows": len(rows)}
+        )
+        return LedgerRows(dataset, name, chosen, rows, matched)
+
+
+def _no_dataset_ledger(dataset: str, ledger: str | None) -> NotFound:
+    """The one answer for a dataset that does not exist, has no ledger, or has none whose
+    rows the principal may see: which of these it is must not show."""
+    hint = msg("List the ledgers you may see, with their datasets, with `ironriver ledgers`.")
+    if ledger is None:
+        return NotFound(
+            msg("No ledger of a dataset {dataset!r} is visible to you.", dataset=dataset), hint
+        )
+    return NotFound(
+        msg(
+            "No ledger {ledger!r} of a dataset {dataset!r} is visible to you.",
+            ledger=ledger,
+            dataset=dataset,
+        ),
+        hint,
+    )
+
+
+def _unknown_column(column: str, own: Sequence[str], shown: str) -> ConfigError:
+    return ConfigError(
+        msg("Ledger {ledger!r} has no column {column!r}.", ledger=shown, column=column),
+        hint=msg("Use one of its columns: {columns}.", columns=", ".join(own)),
+    )
+
+
+def _chosen(columns: Sequence[str] | None, own: list[str], shown: str) -> list[str]:
+    """The columns asked for (each once, in the order given), or all of the ledger's."""
+    if columns is None:
+        return own
+    chosen: list[str] = []
+    for column in columns:
+        if column not in own:
+            raise _unknown_column(column, own, shown)
+        if column not in chosen:
+            chosen.append(column)
+    if not chosen:
+        raise ConfigError(
+            msg("No column chosen."),
+            hint=msg("Use one of its columns: {columns}.", columns=", ".join(own)),
+        )
+    return chosen
+
+
+def _condition(
+    column: str,
+    types: dict[str, str],
+    own: list[str],
+    value: str,
+    shown: str,
+) -> duckdb.Expression:
+    """`column` equals `value`, read as the column's type (see the module doc)."""
+    import duckdb
+
+    if column not in own:
+        raise _unknown_column(column, own, shown)
+    kind = types[column]
+    col = duckdb.ColumnExpression(column)
+    text = value.strip()
+
+    def wrong(what: Msg, example: Msg) -> ConfigError:
+        return ConfigError(
+            msg(
+                "Column {column!r} holds {what}: {value!r} is not one.",
+                column=column,
+                what=what,
+                value=value,
+            ),
+            hint=example,
+        )
+
+    if kind == "VARCHAR":
+        key = identifier_key(value)
+        if not key:
+            raise ConfigError(
+                msg(
+                    "{value!r} has no letter or digit to look for in column {column!r} (text "
+                    "is compared ignoring case, accents, spaces and punctuation).",
+                    value=value,
+                    column=column,
+                ),
+                hint=msg("Give the value's letters and digits, e.g. {example}.", example="ABC123"),
+            )
+        return _text_equals(col, key)
+    if kind in _INTEGER_TYPES:
+        if not _INTEGER.fullmatch(text):
+            raise wrong(msg("whole numbers"), msg("Write it as {example}.", example="42"))
+        return col == duckdb.ConstantExpression(int(text))
+    if kind in ("DOUBLE", "FLOAT", "REAL") or kind.startswith("DECIMAL"):
+        if not _DECIMAL.fullmatch(text):
+            raise wrong(msg("numbers"), msg("Write it as {example}.", example="12.5"))
+        return col == duckdb.ConstantExpression(float(text))
+    if kind == "BOOLEAN":
+        word = text.lower()
+        if word not in _TRUE | _FALSE:
+            raise wrong(msg("yes/no values"), msg("Write it as true or false."))
+        return col == duckdb.ConstantExpression(word in _TRUE)
+    if kind == "DATE":
+        day = _date(text)
+        if day is None:
+            raise wrong(msg("dates"), msg("Write a date as 2024-03-01 (year-month-day)."))
+        return col == duckdb.ConstantExpression(day)
+    if kind in ("TIMESTAMP", "TIMESTAMP WITH TIME ZONE"):
+        aware = kind != "TIMESTAMP"
+        day = _date(text)
+        if day is not None:  # that whole day, in UTC
+            start = datetime(day.year, day.month, day.day)
+            bounds = (start, start + timedelta(days=1))
+            if aware:
+                bounds = (bounds[0].replace(tzinfo=UTC), bounds[1].replace(tzinfo=UTC))
+            return (col >= duckdb.ConstantExpression(bounds[0])) & (
+                col < duckdb.ConstantExpression(bounds[1])
+            )
+        moment = _timestamp(text)
+        if moment is None:
+            raise wrong(
+                msg("timestamps"),
+                msg(
+                    "Write a day as 2024-03-01, a time as 2024-03-01T14:30:00 (UTC, or with its offset)."
+                ),
+            )
+        return col == duckdb.ConstantExpression(moment if aware else moment.replace(tzinfo=None))
+    # a type a mapping does not make (a column whose parts disagree is read as text: above)
+    return col.cast(duckdb.sqltype("VARCHAR")) == duckdb.ConstantExpression(text)
+
+
+def _date(text: str) -> date | None:
+    if not _DATE.fullmatch(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _timestamp(text: str) -> datetime | None:
+    """`text` as an aware UTC time (read as UTC without an offset), else None."""
+    if not _TIMESTAMP.fullmatch(text):
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _text_equals(col: duckdb.Expression, key: str) -> duckdb.Expression:
+    """Whether the `identifier_key` of the text column `col` is `key` (itself a key: ASCII
+    letters, digits and `?`). ASCII text, most values, is checked in SQL, exactly: its key
+    is `key` when it is `key`'s characters in order, any case, with nothing but characters
+    `identifier_key` drops (`IDENTIFIER_DROPPED`) around them, which one regular expression
+    tells (2.4x faster than computing each key: most values fail at their first letter).
+    Other text goes through Python (`_KEY_FUNCTION`), as NFKC and accents need."""
+    import duckdb
+
+    drop = IDENTIFIER_DROPPED + "*"
+    pattern = drop + "".join(
+        (f"[{c}{c.lower()}]" if c.isalpha() else re.escape(c)) + drop for c in key
+    )
+    ascii_text = duckdb.FunctionExpression("strlen", col) == duckdb.FunctionExpression(
+        "length", col
+    )
+    ascii_match = duckdb.FunctionExpression(
+        "regexp_full_match", col, duckdb.ConstantExpression(pattern)
+    )
+    other = duckdb.FunctionExpression(_KEY_FUNCTION, col) == duckdb.ConstantExpression(key)
+    return duckdb.CaseExpression(ascii_text, ascii_match).otherwise(other)

@@ -1,0 +1,227 @@
+"""`View.ledger_rows`: one dataset's visible ledger rows, filtered by typed values, audited.
+
+On both backends (`store`): the ledger parts are files either way, but the audit events
+(the reads chain) are in the store."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import duckdb
+import pyarrow as pa
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from ironriver.errors import AccessDenied, ConfigError, NotFound
+from ironriver.policy import View
+from ironriver.policy.ledger_rows import _KEY_FUNCTION, _text_equals
+from ironriver.policy.markings import AccessLabel, Marking, Principal
+from ironriver.store import Store
+from ironriver.store.ids import identifier_key, identifier_keys_arrow
+from ironriver.store.ledger import LedgerStore
+
+ATF = Principal("a", "ATF", "US")
+CBP = Principal("c", "CBP", "US")
+FGR = Principal("f", "FGR", "MX")
+AMBER_US = AccessLabel("ATF", "US", Marking.AMBER, frozenset({"US"}))
+STRICT_ATF = AccessLabel("ATF", "US", Marking.AMBER_STRICT, frozenset({"ATF"}))
+
+SALES = pa.table(
+    {
+        "serial": ["ABC-123", "ÁBC 123", "XYZ9", None],
+        "qty": [1, 3, 3, 2],
+        "price": [12.5, 99.0, 12.5, 1.0],
+        "sold": [date(2024, 3, 1), date(2024, 3, 2), date(2024, 3, 1), date(2024, 3, 3)],
+        "at": [
+            datetime(2024, 3, 1, 8, 0),
+            datetime(2024, 3, 1, 23, 59),
+            datetime(2024, 3, 2, 0, 0),
+            datetime(2024, 3, 1, 12, 0),
+        ],
+        "ok": [True, False, True, None],
+        "_source_ref": [f"sales.csv:{i}" for i in range(2, 6)],
+    }
+)
+
+
+def _ledgers(store: Store) -> LedgerStore:
+    ledgers = LedgerStore(store.ledger_dir)
+    ledgers.write("us_atf_sales", "dealer_sales", AMBER_US, SALES)
+    return ledgers
+
+
+def _serials(view: View, *where: tuple[str, str], dataset: str = "us_atf_sales") -> list[str]:
+    return [str(r.values["serial"]) for r in view.ledger_rows(dataset, where).rows]
+
+
+def test_values_are_read_as_their_columns_type(store: Store) -> None:
+    """Text matches as an identifier does (case, accents, spaces, punctuation ignored, also
+    for text outside ASCII, which DuckDB's own functions do not key); numbers, dates, yes/no
+    and timestamps are read as such; a timestamp column takes a whole UTC day or a time
+    with its offset; several filters must all hold."""
+    _ledgers(store)
+    view = View(store, ATF, reason="trace 7")
+    assert _serials(view, ("serial", "abc123")) == ["ABC-123", "ÁBC 123"]
+    assert _serials(view, ("serial", " a.b.c-1 2 3 ")) == ["ABC-123", "ÁBC 123"]
+    assert _serials(view, ("qty", "3")) == ["ÁBC 123", "XYZ9"]
+    assert _serials(view, ("price", "12.50")) == ["ABC-123", "XYZ9"]
+    assert _serials(view, ("sold", "2024-03-01")) == ["ABC-123", "XYZ9"]
+    assert _serials(view, ("ok", "sí")) == ["ABC-123", "XYZ9"]
+    assert _serials(view, ("at", "2024-03-01")) == ["ABC-123", "ÁBC 123", "None"]
+    assert _serials(view, ("at", "2024-03-01T10:00:00+02:00")) == ["ABC-123"]
+    assert _serials(view, ("at", "2024-03-02 00:00:00")) == ["XYZ9"]
+    assert _serials(view, ("qty", "3"), ("price", "12.5")) == ["XYZ9"]
+    assert _serials(view, ("serial", "abc123"), ("qty", "1")) == ["ABC-123"]
+
+
+def test_a_read_returns_its_limit_and_says_how_many_matched(store: Store) -> None:
+    _ledgers(store)
+    got = View(store, ATF).ledger_rows("us_atf_sales", [("sold", "2024-03-01")], limit=1)
+    assert (got.dataset, got.ledger, got.matched, len(got.rows)) == (
+        "us_atf_sales",
+        "dealer_sales",
+        2,
+        1,
+    )
+    row = got.rows[0]
+    assert row.values["serial"] == "ABC-123" and row.values["at"] == datetime(2024, 3, 1, 8)
+    assert (row.marking, row.releasable_to, row.owner_agency, row.source_ref) == (
+        "AMBER",
+        "US",
+        "ATF",
+        "sales.csv:2",
+    )
+    chosen = View(store, ATF).ledger_rows("us_atf_sales", columns=["price", "serial", "price"])
+    assert chosen.columns == ["price", "serial"] and chosen.matched == 4
+    assert list(chosen.rows[0].values) == ["price", "serial"]
+
+
+def test_each_read_is_one_audited_event_with_its_filter_and_count(store: Store) -> None:
+    _ledgers(store)
+    View(store, ATF, reason="trace 7").ledger_rows(
+        "us_atf_sales", [("serial", "abc123")], columns=["serial"], limit=1
+    )
+    with pytest.raises(NotFound):
+        View(store, ATF, reason="probe").ledger_rows("nope", [("serial", "x")])
+    events = [e for e in store.audit.events() if e.action == "ledger"]
+    assert [(e.actor, e.target, e.reason) for e in events] == [
+        ("a", "us_atf_sales", "trace 7"),
+        ("a", "nope", "probe"),
+    ]
+    assert events[0].detail == {
+        "ledger": "dealer_sales",
+        "where": ["serial=abc123"],
+        "columns": ["serial"],
+        "limit": 1,
+        "matched": 2,
+        "rows": 1,
+    }
+    assert events[1].detail["matched"] == 0 and events[1].detail["ledger"] is None
+    assert store.audit.verify().ok
+
+
+def test_a_hidden_dataset_reads_as_one_that_does_not_exist(store: Store) -> None:
+    """FGR may not see ATF's US-only sales: the answer is word for word that for a dataset
+    that does not exist, and a bad column or value tells nothing of its columns either."""
+    _ledgers(store)
+    mx = View(store, FGR, reason="r")
+    with pytest.raises(NotFound) as hidden:
+        mx.ledger_rows("us_atf_sales", [("no_such_column", "x")])
+    with pytest.raises(NotFound) as missing:
+        mx.ledger_rows("us_atf_salez", [("no_such_column", "x")])
+    assert str(hidden.value).replace("us_atf_sales", "D") == str(missing.value).replace(
+        "us_atf_salez", "D"
+    )
+    assert "serial" not in str(hidden.value)
+
+
+def test_a_dataset_reads_only_its_own_rows(store: Store) -> None:
+    """Another dataset's part of the same ledger (FGR's, which ATF may see too) is not in
+    ATF's dataset's rows, and its text-typed column does not turn ATF's `qty` into text."""
+    ledgers = _ledgers(store)
+    fgr = AccessLabel("FGR", "MX", Marking.AMBER, frozenset({"MX", "US"}))
+    ledgers.write(
+        "mx_fgr_ventas", "dealer_sales", fgr, pa.table({"serial": ["ABC123"], "qty": ["x"]})
+    )
+    view = View(store, ATF)
+    assert _serials(view, ("serial", "abc123")) == ["ABC-123", "ÁBC 123"]
+    assert _serials(view, ("qty", "3")) == ["ÁBC 123", "XYZ9"]  # still a number
+    assert _serials(view, ("serial", "abc123"), dataset="mx_fgr_ventas") == ["ABC123"]
+
+
+def test_rows_of_one_dataset_under_two_markings(store: Store) -> None:
+    """A dataset's ledger may hold parts under two labels: CBP sees the AMBER rows only;
+    ATF sees both, but the AMBER+STRICT ones only with a reason, asked when the filter
+    matches one (a read of AMBER rows needs none)."""
+    ledgers = _ledgers(store)
+    strict = pa.table({"serial": ["ABC123"], "qty": [7], "_source_ref": ["strict.csv:2"]})
+    ledgers.write("us_atf_sales", "dealer_sales", STRICT_ATF, strict)
+    assert _serials(View(store, CBP), ("serial", "abc123")) == ["ABC-123", "ÁBC 123"]
+    with pytest.raises(AccessDenied, match="AMBER\\+STRICT rows"):
+        View(store, ATF).ledger_rows("us_atf_sales", [("serial", "abc123")])
+    assert _serials(View(store, ATF), ("qty", "3")) == ["ÁBC 123", "XYZ9"]
+    got = View(store, ATF, reason="case 9").ledger_rows("us_atf_sales", [("serial", "abc123")])
+    assert sorted(r.marking for r in got.rows) == ["AMBER", "AMBER", "AMBER+STRICT"]
+    only_strict = [e for e in store.audit.events() if e.action == "ledger"]
+    assert [e.detail["matched"] for e in only_strict] == [2, 2, 3]  # the refusal is not logged
+
+
+def test_wrong_columns_and_values_are_clear_errors(store: Store) -> None:
+    _ledgers(store)
+    view = View(store, ATF)
+    with pytest.raises(ConfigError, match="has no column 'serie'") as bad:
+        view.ledger_rows("us_atf_sales", [("serie", "x")])
+    assert "serial, qty, price, sold, at, ok" in str(bad.value)
+    with pytest.raises(ConfigError, match="has no column '_marking'"):
+        view.ledger_rows("us_atf_sales", columns=["_marking"])
+    for column, value, kind in [
+        ("sold", "01/03/2024", "dates"),
+        ("sold", "2024-02-30", "dates"),
+        ("qty", "3.5", "whole numbers"),
+        ("price", "1,5", "numbers"),
+        ("ok", "maybe", "yes/no values"),
+        ("at", "yesterday", "timestamps"),
+    ]:
+        with pytest.raises(ConfigError, match=f"holds {kind}: '{value}' is not one"):
+            view.ledger_rows("us_atf_sales", [(column, value)])
+    with pytest.raises(ConfigError, match="no letter or digit"):
+        view.ledger_rows("us_atf_sales", [("serial", " - ")])
+    assert not [e for e in store.audit.events() if e.action == "ledger"]  # nothing was read
+
+
+def test_a_dataset_with_several_ledgers_needs_one_chosen(store: Store) -> None:
+    """Only the ledgers the principal sees are named (and counted)."""
+    ledgers = _ledgers(store)
+    hidden = AccessLabel("ATF", "US", Marking.RED, frozenset())
+    ledgers.write("us_atf_sales", "secret", hidden, pa.table({"serial": ["S"]}))
+    assert _serials(View(store, CBP), ("serial", "xyz9")) == ["XYZ9"]  # one visible
+    ledgers.write("us_atf_sales", "returns", AMBER_US, pa.table({"serial": ["R1"]}))
+    with pytest.raises(ConfigError, match=r"several ledgers: dealer_sales, returns\.\n") as many:
+        View(store, CBP).ledger_rows("us_atf_sales")
+    assert "secret" not in str(many.value).split("What")[0]
+    got = View(store, CBP).ledger_rows("us_atf_sales", ledger="returns")
+    assert [r.values["serial"] for r in got.rows] == ["R1"]
+    with pytest.raises(NotFound, match="No ledger 'secret' of a dataset 'us_atf_sales'"):
+        View(store, CBP).ledger_rows("us_atf_sales", ledger="secret")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(max_size=12), max_size=20), st.text(min_size=1, max_size=8))
+def test_text_compares_in_duckdb_as_identifier_key_does(texts: list[str], probe: str) -> None:
+    """Whether DuckDB finds a text equal to a value (a regular expression for ASCII text,
+    `identifier_key` through Python for the rest) is whether their `identifier_key`s are."""
+    key = identifier_key(probe)
+    assume(key)
+    texts = [*texts, probe, probe.lower(), " ".join(probe), "-".join(probe), f"({probe})"]
+    con = duckdb.connect()
+    con.create_function(  # type: ignore[call-overload]
+        _KEY_FUNCTION,
+        identifier_keys_arrow,
+        [duckdb.sqltype("VARCHAR")],
+        duckdb.sqltype("VARCHAR"),
+        type="arrow",
+    )
+    rel = con.from_arrow(pa.table({"v": pa.array(texts, pa.string())}))
+    got = [r[0] for r in rel.project(_text_equals(duckdb.ColumnExpression("v"), key)).fetchall()]
+    assert got == [identifier_key(t) == key for t in texts]
