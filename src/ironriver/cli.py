@@ -96,6 +96,7 @@ class UserError(click.ClickException):
 LAZY_COMMANDS = {
     "demo": "ironriver.demo:demo_command",
     "ingest": "ironriver.ingest.cli:ingest_command",
+    "ledger": "ironriver.cli_ledger:ledger",
     "mapping": "ironriver.ingest.cli:mapping_group",
     "strategy": "ironriver.strategy.cli:strategy",
     "world": "ironriver.world.cli:world",

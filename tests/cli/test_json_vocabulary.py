@@ -177,6 +177,7 @@ def _run_everything(tmp: Path) -> Iterator[Output]:
     reader = ("--as", "us-atf-analyst")
     yield run("datasets", *reader)
     yield run("ledgers", *reader)
+    yield run("ledger", "us_atf_dealer_sales", "--limit", "2", *reader, "--reason", "trace")
     yield run("stats", *reader)
     hits = run("search", "garcia", *reader, "--reason", "case")
     yield hits

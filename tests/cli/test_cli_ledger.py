@@ -1,0 +1,206 @@
+"""`ironriver ledger DATASET` end to end: a mapping ingested by the CLI into a real SQLite
+store, its ledger rows read back as a table (in English and Spanish), CSV and JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ironriver.cli import cli
+
+MAPPING = """\
+us_atf_sales:
+  agency: ATF
+  country: US
+  marking: AMBER
+  releasable_to: [US, MX]
+  queries:
+  - csv_url: sales.csv
+    ledger:
+      name: dealer_sales
+      columns:
+        txn: {column: txn, type: string, required: true}
+        sold: {column: fecha, type: date, format: "%d/%m/%Y"}
+        serial: {column: serial, type: string}
+        price: {column: price, type: float}
+        long_gun: {column: long_gun, type: boolean}
+us_atf_private:
+  agency: ATF
+  country: US
+  marking: AMBER
+  releasable_to: [US]
+  queries:
+  - csv_url: sales.csv
+    ledger:
+      name: dealer_sales
+      columns:
+        txn: {column: txn, type: string}
+"""
+SALES = (
+    "txn,fecha,serial,price,long_gun\n"
+    "T1,01/02/2024,ABC-123,499.5,no\n"
+    "T2,03/02/2024,XYZ9,1250,yes\n"
+    "T3,03/02/2024,abc 123,80,no\n"
+)
+HEADER = ["txn", "sold", "serial", "price", "long_gun"]  # the ledger's columns, in order
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    (tmp_path / "sales.csv").write_text(SALES, encoding="utf-8")
+    (tmp_path / "sales.yaml").write_text(MAPPING, encoding="utf-8")
+    path = str(tmp_path / "l.db")
+    code, out = run("ingest", str(tmp_path / "sales.yaml"), "--db", path, "--as", "loader")
+    assert code == 0, out
+    return path
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def read(db: str, *args: str, who: str = "us-atf-analyst") -> tuple[int, str]:
+    return run("ledger", *args, "--db", db, "--as", who)
+
+
+def test_a_serial_finds_its_sales_as_the_identifier_search_would(db: str) -> None:
+    code, out = read(db, "us_atf_sales", "--where", "serial=abc123", "--reason", "trace 7")
+    assert code == 0, out
+    lines = out.splitlines()
+    assert lines[0].split() == [*HEADER, "marking", "source"]
+    assert lines[2].split() == [
+        "T1",
+        "2024-02-01",
+        "ABC-123",
+        "499.5",
+        "no",
+        "AMBER",
+        "sales.csv:1",
+    ]
+    assert lines[3].split()[:3] == ["T3", "2024-02-03", "abc"]
+    assert len(lines) == 4
+
+
+def test_typed_filters_columns_and_limit(db: str) -> None:
+    code, out = read(
+        db, "us_atf_sales", "--where", "sold=2024-02-03", "--where", "long_gun=yes",
+        "--columns", "serial,txn",
+    )  # fmt: skip
+    assert code == 0, out
+    assert [line.split() for line in out.splitlines()] == [
+        ["serial", "txn", "marking", "source"],
+        ["-" * 6, "-" * 3, "-" * 7, "-" * 11],
+        ["XYZ9", "T2", "AMBER", "sales.csv:2"],
+    ]
+    code, out = read(db, "us_atf_sales", "--limit", "1")
+    assert code == 0 and "1 of 3 matching rows shown; more with --limit 3." in out
+    code, out = read(db, "us_atf_sales", "--where", "price=12")
+    assert code == 0 and "No row of us_atf_sales/dealer_sales that you may see matches." in out
+
+
+def test_json_is_the_rows_with_their_labels(db: str) -> None:
+    code, out = read(db, "us_atf_sales", "--where", "serial=XYZ-9", "--json")
+    assert code == 0, out
+    assert json.loads(out) == {
+        "dataset": "us_atf_sales",
+        "ledger": "dealer_sales",
+        "columns": HEADER,
+        "matched_rows": 1,
+        "rows": [
+            {
+                "values": {
+                    "txn": "T2",
+                    "sold": "2024-02-03",
+                    "serial": "XYZ9",
+                    "price": 1250.0,
+                    "long_gun": True,
+                },
+                "marking": "AMBER",
+                "releasable_to": ["MX", "US"],
+                "owner_agency": "ATF",
+                "owner_country": "US",
+                "source_ref": "sales.csv:2",
+            }
+        ],
+    }
+
+
+def test_csv_goes_to_standard_output(db: str) -> None:
+    code, out = read(db, "us_atf_sales", "--where", "long_gun=no", "--format", "csv")
+    assert code == 0, out
+    assert list(csv.reader(io.StringIO(out))) == [
+        [*HEADER, "_marking", "_releasable_to", "_owner_agency", "_source_ref"],
+        ["T1", "2024-02-01", "ABC-123", "499.5", "false", "AMBER", "MX,US", "ATF", "sales.csv:1"],
+        ["T3", "2024-02-03", "abc 123", "80.0", "false", "AMBER", "MX,US", "ATF", "sales.csv:3"],
+    ]
+    code, out = read(db, "us_atf_sales", "--format", "csv", "--json")
+    assert code == 2 and "--json and --format csv both choose the output" in out
+
+
+def test_a_hidden_dataset_is_answered_as_a_missing_one(db: str) -> None:
+    """FGR sees the sales released to MX, not the US-only dataset: reading that one gives
+    the very answer a dataset that does not exist gives (exit 4), in Spanish for FGR."""
+    code, out = read(db, "us_atf_sales", "--where", "serial=xyz9", who="mx-fgr-analista")
+    assert code == 0 and "XYZ9" in out
+    hidden = read(db, "us_atf_private", "--where", "txn=T1", who="mx-fgr-analista")
+    missing = read(db, "us_atf_privat", "--where", "txn=T1", who="mx-fgr-analista")
+    assert hidden[0] == missing[0] == 4
+    assert hidden[1].replace("us_atf_private", "D") == missing[1].replace("us_atf_privat", "D")
+    assert "No hay ningún libro de registro de un conjunto de datos" in hidden[1]
+    code, out = read(db, "us_atf_private", "--where", "txn=T1")
+    assert code == 0 and "T1" in out
+
+
+def test_mistakes_are_clear_errors_in_the_readers_language(db: str) -> None:
+    code, out = read(db, "us_atf_sales", "--where", "seriel=abc")
+    assert code == 2
+    assert "Ledger 'us_atf_sales/dealer_sales' has no column 'seriel'." in out
+    assert "Use one of its columns: txn, sold, serial, price, long_gun." in out
+    code, out = read(db, "us_atf_sales", "--where", "sold=01/02/2024")
+    assert code == 2 and "Column 'sold' holds dates: '01/02/2024' is not one." in out
+    assert "Write a date as 2024-03-01 (year-month-day)." in out
+    code, out = read(db, "us_atf_sales", "--where", "serial")
+    assert code == 2 and "--where 'serial' is not COLUMN=VALUE." in out
+    code, out = run(
+        "--lang", "es", "ledger", "us_atf_sales", "--where", "sold=ayer", "--db", db,
+        "--as", "us-atf-analyst",
+    )  # fmt: skip
+    assert (
+        code == 2 and "La columna 'sold' contiene fechas: 'ayer' no es un valor de ese tipo." in out
+    )
+    assert "Escriba la fecha como 2024-03-01 (año-mes-día)." in out
+
+
+def test_spanish_tables_translate_our_headers_not_the_columns(db: str) -> None:
+    code, out = read(db, "us_atf_sales", "--limit", "2", who="mx-fgr-analista")
+    assert code == 0, out
+    lines = out.splitlines()
+    assert lines[0].split() == [*HEADER, "marca", "TLP", "fuente"]
+    assert lines[2].split()[4] == "no" and lines[3].split()[4] == "sí"
+    assert lines[-1] == "Se muestran 2 de 3 filas coincidentes; vea más con --limit 3."
+
+
+def test_each_read_is_in_the_audit_log_with_its_filter_and_count(db: str) -> None:
+    read(db, "us_atf_sales", "--where", "serial=abc123", "--limit", "1", "--reason", "trace 7")
+    code, out = run("audit", "log", "--action", "ledger", "--db", db, "--as", "auditor", "--json")
+    assert code == 0, out
+    [event] = json.loads(out)
+    assert (event["actor"], event["target"], event["reason"]) == (
+        "us-atf-analyst",
+        "us_atf_sales",
+        "trace 7",
+    )
+    assert event["detail"] == {
+        "ledger": "dealer_sales",
+        "where": ["serial=abc123"],
+        "columns": None,
+        "limit": 1,
+        "matched": 2,
+        "rows": 1,
+    }
