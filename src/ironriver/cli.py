@@ -542,18 +542,36 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
     "nomenklatura), with each statement's marking and source; parquet: those statements "
     "as Parquet.",
 )
+@click.option(
+    "--dataset",
+    "datasets",
+    multiple=True,
+    help="Only the statements of this dataset (repeatable): e.g. your agency's own.",
+)
 @click.option("--reason", default="", help="Why you export (audited).")
 @click.pass_context
-def export(ctx: click.Context, out: Path | None, schema: str | None, fmt: str, reason: str) -> None:
+def export(
+    ctx: click.Context,
+    out: Path | None,
+    schema: str | None,
+    fmt: str,
+    datasets: tuple[str, ...],
+    reason: str,
+) -> None:
     """Export what the principal may see as FtM entity JSON Lines (or its statements).
 
-    With -o, --json prints the summary as JSON (the number of entities or statements, the
-    format and the path); without -o the export itself goes to standard output, JSON Lines or
-    CSV as --format says, and --json changes nothing.
+    FtM entity JSON carries no markings: when the entities hold statements marked AMBER or
+    stricter (or released to named countries or agencies only), a note on standard error
+    says how many, by marking; --format statements keeps each statement's marking and
+    releasability. With -o, --json prints the summary as JSON (the number of entities or
+    statements, the format, the path, and those markings); without -o the export itself
+    goes to standard output, JSON Lines or CSV as --format says, and --json changes nothing.
 
     \b
     Example: ironriver export --as us-atf-analyst -o us.ftm.jsonl --reason "partner share"
              ironriver export --format statements -o us.csv --as us-atf-analyst --reason "r"
+             ironriver export --as mx-fgr-analista --dataset mx_fgr_detenciones -o d.jsonl \\
+                 --reason "r"
     """
     app = app_context(ctx)
     authorize_export(app.principal())
@@ -575,7 +593,7 @@ def export(ctx: click.Context, out: Path | None, schema: str | None, fmt: str, r
                     hint=msg("Give -o a path in a folder that exists and that you may write to."),
                 ) from exc
         if fmt != "ftm":
-            table = view.export_table(schema)
+            table = view.export_table(schema, datasets)
             write_statements(table, str(target) if target else sys.stdout.buffer, fmt)
             n = table.num_rows
             done = nt(
@@ -589,7 +607,7 @@ def export(ctx: click.Context, out: Path | None, schema: str | None, fmt: str, r
             if target is not None:
                 handle = stack.enter_context(target.open("w", encoding="utf-8"))
             n = 0
-            for ent in view.export(schema):
+            for ent in view.export(schema, datasets):
                 handle.write(
                     json.dumps(entity_dict(ent), ensure_ascii=False, sort_keys=True) + "\n"
                 )
@@ -598,18 +616,63 @@ def export(ctx: click.Context, out: Path | None, schema: str | None, fmt: str, r
                 "Exported {n:,} entity to {path}", "Exported {n:,} entities to {path}", n, path=out
             )
     conflicts = sorted(view.schema_conflicts.values(), key=lambda c: c.entity_id)
-    if conflicts and not (out and app.as_json):  # (stderr: standard output may be the export)
-        click.echo(_conflicts_text(conflicts), err=True)
+    markings = view.export_markings if fmt == "ftm" else []
+    if not (out and app.as_json):  # (stderr: standard output may be the export)
+        if conflicts:
+            click.echo(_conflicts_text(conflicts), err=True)
+        if markings:
+            click.echo(_markings_text(markings, view.export_marked_entities, n), err=True)
     if out:  # (`exported`: entities or statements, as `format` says)
         summary: dict[str, Any] = {"exported": n, "format": fmt, "path": str(out)}
         if conflicts:
             summary["schema_conflicts"] = [c.as_dict() for c in conflicts]
+        if markings:
+            summary["entities_marked"] = view.export_marked_entities
+            summary["markings_not_carried"] = [
+                {"marking": m, "releasable_to": list(rel), "entities_marked": k}
+                for m, rel, k in markings
+            ]
         app.emit(summary, lambda: click.echo(done, err=True))
 
 
 def _to_terminal() -> bool:
     """Whether standard output is a terminal (not a pipe or a file)."""
     return sys.stdout.isatty()
+
+
+def _markings_text(markings: list[tuple[str, tuple[str, ...], int]], marked: int, n: int) -> str:
+    """What an FtM entity export does not carry: how many of its `n` entities hold
+    statements whose marking limits their sharing (`marked`), by marking and releasability."""
+    lines = [
+        nt(
+            "Note: FtM entity JSON carries no markings, and {marked:,} of the {total:,} entity "
+            "exported holds statements whose marking limits their sharing:",
+            "Note: FtM entity JSON carries no markings, and {marked:,} of the {total:,} "
+            "entities exported hold statements whose marking limits their sharing:",
+            n,
+            marked=marked,
+            total=n,
+        )
+    ]
+    for marking, releasable, k in markings:
+        to = ", ".join(releasable) if releasable else t("no one beyond its owner")
+        lines.append(
+            nt(
+                "  {marking}, releasable to {to}: {k:,} entity",
+                "  {marking}, releasable to {to}: {k:,} entities",
+                k,
+                marking=marking,
+                to=to,
+                k=k,
+            )
+        )
+    lines.append(
+        t(
+            "Share the file only as those markings allow, or export with --format statements, "
+            "which keeps each statement's marking and releasability."
+        )
+    )
+    return "\n".join(lines)
 
 
 def _left_out(conflict: SchemaConflict) -> str:

@@ -143,6 +143,15 @@ def test_export_json_prints_the_summary_as_json(tmp_path: Path) -> None:
     args = ("--db", str(db), "--as", "mx-fgr-analista", "--reason", "r", "-o", str(target))
     result = CliRunner().invoke(cli, ["export", *args, "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"exported": 3, "format": "ftm", "path": str(target)}
+    assert json.loads(result.stdout) == {
+        "exported": 3,
+        "format": "ftm",
+        "path": str(target),
+        # FGR's statements are AMBER, which the FtM entities do not carry
+        "entities_marked": 3,
+        "markings_not_carried": [
+            {"marking": "AMBER", "releasable_to": ["MX", "US"], "entities_marked": 3}
+        ],
+    }
     _, out = run("export", "--help")
     assert "--json changes nothing" in " ".join(out.split())

@@ -296,6 +296,16 @@ class AccessLabel:
         return releasable_text(self.releasable_to)
 
 
+def limits_handling(label: AccessLabel) -> bool:
+    """Whether `label`'s facts come with handling rules a recipient must be told: AMBER,
+    AMBER+STRICT or RED (passed on only to those named, or not at all), or GREEN released
+    to named countries or agencies only (CLEAR, and GREEN to the whole community, are
+    the levels meant to be passed on)."""
+    if label.marking is Marking.CLEAR:
+        return False
+    return label.marking is not Marking.GREEN or bool(label.releasable_to)
+
+
 def can_see(principal: Principal, label: AccessLabel) -> bool:
     """True when `principal` may see a fact carrying `label` (see the module docstring)."""
     if principal.agency.upper() == label.owner_agency.upper():

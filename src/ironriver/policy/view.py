@@ -41,7 +41,13 @@ from ironriver.errors import AccessDenied, NotFound
 from ironriver.i18n import Msg, msg
 from ironriver.model import get_model
 from ironriver.policy.ledger_rows import LedgerRowsMixin
-from ironriver.policy.markings import Marking, Principal, can_see, releasable_text
+from ironriver.policy.markings import (
+    Marking,
+    Principal,
+    can_see,
+    limits_handling,
+    releasable_text,
+)
 from ironriver.policy.rights import require_role
 from ironriver.policy.schemata import entity_schema, known_schema
 from ironriver.policy.search import SearchMixin, statement_of
@@ -189,6 +195,13 @@ class View(SearchMixin, LedgerRowsMixin):
         visible = [r for r in store.labels() if can_see(principal, r.label)]
         self.label_ids = sorted(r.id for r in visible)
         self._sensitive = {r.id: r.label.marking for r in visible if r.label.marking in SENSITIVE}
+        # the labels whose handling rules an FtM entity cannot carry (`limits_handling`),
+        # as (marking, releasability): an entity export counts the entities holding them
+        self._limited = {
+            r.id: (r.label.marking.value, tuple(sorted(r.label.releasable_to)))
+            for r in visible
+            if limits_handling(r.label)
+        }
         self._labels = {
             r.id: (
                 r.label.marking.value,
@@ -205,6 +218,10 @@ class View(SearchMixin, LedgerRowsMixin):
         # the entities assembled so far whose statements' schemata could not be one, by id:
         # what their FtM entities lack (an export reports them)
         self.schema_conflicts: dict[str, SchemaConflict] = {}
+        # the last entity export's entities holding statements whose marking limits their
+        # sharing (`export_markings`)
+        self._export_marked: Counter[tuple[str, tuple[str, ...]]] = Counter()
+        self.export_marked_entities = 0
 
     # A view reads the store as it is at each call; the small tables it keeps in memory
     # (properties, dataset names) are read again when an ingest made after the view added
@@ -480,18 +497,25 @@ class View(SearchMixin, LedgerRowsMixin):
         self, rows: Iterable[Sequence[Any]], named: bool = True
     ) -> Iterator[StatementEntity]:
         """Entities of `_ROW` rows ordered by entity id."""
+        for _rows, ent in self._groups(rows, named):
+            yield ent
+
+    def _groups(
+        self, rows: Iterable[Sequence[Any]], named: bool = True
+    ) -> Iterator[tuple[list[Sequence[Any]], StatementEntity]]:
+        """`_group`'s entities, each with the rows it was assembled from."""
         current: list[Sequence[Any]] = []
         for row in rows:
             if current and current[0][0] != row[0]:
                 ent = self._assemble(current, named)
                 if ent is not None:
-                    yield ent
+                    yield current, ent
                 current = []
             current.append(row)
         if current:
             ent = self._assemble(current, named)
             if ent is not None:
-                yield ent
+                yield current, ent
 
     def statements(self, entity_id: str) -> list[StatementRecord]:
         """The entity's visible statements, each with dataset, marking and source record."""
@@ -746,13 +770,18 @@ class View(SearchMixin, LedgerRowsMixin):
         export, it must say why (audited as one `read-table` event)."""
         return self._table(schemata, types, "read-table")
 
-    def export_table(self, schema: str | None = None) -> pa.Table:
-        """`table` for an export of statements (of `schema` and its descendants): the same
-        rows, audited as an `export` (who may export is `policy.authorize_export`)."""
-        return self._table([schema] if schema else None, None, "export")
+    def export_table(self, schema: str | None = None, datasets: Iterable[str] = ()) -> pa.Table:
+        """`table` for an export of statements (of `schema` and its descendants; of the
+        `datasets` named only, if any: see `export`): the same rows, audited as an `export`
+        (who may export is `policy.authorize_export`)."""
+        return self._table([schema] if schema else None, None, "export", datasets)
 
     def _table(
-        self, schemata: Iterable[str] | None, types: Iterable[str] | None, action: str
+        self,
+        schemata: Iterable[str] | None,
+        types: Iterable[str] | None,
+        action: str,
+        datasets: Iterable[str] = (),
     ) -> pa.Table:
         from ironriver.policy.table import RAW_SCHEMA, decode
         from ironriver.store.dialect import read_table
@@ -777,6 +806,8 @@ class View(SearchMixin, LedgerRowsMixin):
                 hint=msg('Pass --reason "why and for whom" (library: View(..., reason=...)).'),
             )
         self._load_catalog()  # what ingests added since the view was made
+        chosen_datasets = sorted(set(datasets))
+        dataset_ids = self._export_datasets(chosen_datasets) if chosen_datasets else []
         query = select(
             *_ROW[:2],
             statements.c.prop_id,
@@ -791,6 +822,8 @@ class View(SearchMixin, LedgerRowsMixin):
             statements.c.source_id,
             statements.c.source_row,
         ).where(self._visible())
+        if chosen_datasets:
+            query = query.where(statements.c.dataset_id.in_(dataset_ids))
         if wanted or kinds:
             chosen = [
                 i
@@ -802,21 +835,37 @@ class View(SearchMixin, LedgerRowsMixin):
         raw = read_table(self.store.engine, query.order_by(*_ROW[:2]), RAW_SCHEMA)
         props_ = {i: (*sp, self._prop_types[i]) for i, sp in self._props.items()}
         result = decode(raw, props_, self._dataset_names, self._labels, self._sources)
-        detail = {"schemata": wanted, "types": kinds, "rows": result.num_rows}
+        detail: dict[str, Any] = {"schemata": wanted, "types": kinds, "rows": result.num_rows}
+        if chosen_datasets:
+            detail["datasets"] = chosen_datasets
         self._log(action, ",".join(wanted + kinds) or "*", detail)
         return result
 
     # -- export --------------------------------------------------------------------------
-    def export(self, schema: str | None = None) -> Generator[StatementEntity, None, None]:
-        """Every visible entity (optionally of one schema and its descendants), streamed."""
+    def export(
+        self, schema: str | None = None, datasets: Iterable[str] = ()
+    ) -> Generator[StatementEntity, None, None]:
+        """Every visible entity (optionally of one schema and its descendants), streamed.
+
+        With `datasets`, each entity is assembled from the visible statements of those
+        datasets only (an agency exporting its own collections); a name the principal may
+        not know of is `NotFound` (`_export_datasets`). The filter is in the audit event's
+        detail. As entities are yielded, `export_markings` counts those holding statements
+        whose marking limits their sharing: FtM entity JSON cannot carry it."""
         target = known_schema(schema or None)
         if self._unjustified:
             raise AccessDenied(
                 msg("An export must say why (the reason is audited)."),
                 hint=msg('Pass --reason "why and for whom" (library: View(..., reason=...)).'),
             )
-        self._log("export", schema or "*")
-        query = select(*_ROW).where(self._visible())
+        chosen = sorted(set(datasets))
+        visible = self._visible()
+        if chosen:
+            visible = and_(visible, statements.c.dataset_id.in_(self._export_datasets(chosen)))
+        self._log("export", schema or "*", {"datasets": chosen} if chosen else None)
+        self._export_marked = Counter()
+        self.export_marked_entities = 0
+        query = select(*_ROW).where(visible)
         if target is not None:
             # An entity's schema is one of its statements' schemata (the most specific), so
             # only entities with a visible statement of the schema or a descendant can be
@@ -825,19 +874,61 @@ class View(SearchMixin, LedgerRowsMixin):
             of_schema = (
                 select(statements.c.entity_id)
                 .join(props, props.c.id == statements.c.prop_id)
-                .where(props.c.schema.in_(names), self._visible())
+                .where(props.c.schema.in_(names), visible)
             )
             query = query.where(statements.c.entity_id.in_(of_schema))
+        limited = self._limited
         with self.store.engine.connect() as conn:
             rows = conn.execution_options(yield_per=5000).execute(
                 query.order_by(statements.c.entity_id)
             )
             try:
-                for ent in self._group(rows):
+                for group, ent in self._groups(rows):
                     if target is None or ent.schema.is_a(target):
+                        if limited:
+                            held = {limited[r[10]] for r in group if r[10] in limited}
+                            if held:
+                                self._export_marked.update(held)
+                                self.export_marked_entities += 1
                         yield ent
             finally:  # also when the caller stops early: PostgreSQL holds a server cursor
                 rows.close()
+
+    @property
+    def export_markings(self) -> list[tuple[str, tuple[str, ...], int]]:
+        """Of the entities the last `export` yielded, how many hold statements under each
+        marking and releasability that limits their sharing (`limits_handling`: AMBER and
+        stricter, or released to named countries or agencies only), as (marking,
+        releasable_to, entities), strictest first. An entity holding several counts under
+        each; `export_marked_entities` counts it once."""
+        order = {m.value: i for i, m in enumerate(Marking)}
+        return sorted(
+            ((m, rel, n) for (m, rel), n in self._export_marked.items()),
+            key=lambda x: (-order.get(x[0], len(order)), x[1]),
+        )
+
+    def _export_datasets(self, names: Sequence[str]) -> list[int]:
+        """The ids of the datasets `names` (distinct) that an export may be limited to:
+        those `datasets` lists for the principal (whose own label it may see, or of which
+        it sees a statement or a ledger row). Any other name is `NotFound`, with the same
+        message whether the dataset does not exist or is hidden from the principal: the
+        error must not tell that a hidden dataset exists."""
+        by_name = {info.name: (i, info) for i, info in self.store.datasets()}
+        known = {n for n in names if n in by_name and can_see(self.principal, by_name[n][1].label)}
+        rest = [n for n in names if n not in known]
+        if rest:  # (cheap first: the tally, then the ledgers)
+            counted = self._statements_by_dataset()
+            known |= {n for n in rest if counted.get(n)}
+            rest = [n for n in rest if n not in known]
+        if rest:
+            known |= {dataset for dataset, _ledger in self.ledger_counts()} & set(rest)
+            rest = [n for n in rest if n not in known]
+        if rest:
+            raise NotFound(
+                msg("You can see no dataset named {name!r}.", name=rest[0]),
+                hint=msg("List the datasets you may see: ironriver datasets"),
+            )
+        return sorted(by_name[n][0] for n in names)
 
     # -- ledgers -------------------------------------------------------------------------
     def ledger(self, name: str, con: duckdb.DuckDBPyConnection | None = None) -> Any:
