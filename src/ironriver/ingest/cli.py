@@ -41,6 +41,12 @@ from ironriver.store import DatasetInfo
 )
 @click.option("--skip-invalid", is_flag=True, help="Ingest the valid rows; report the others.")
 @click.option(
+    "--allow-bad-dates",
+    is_flag=True,
+    help="With --skip-invalid: skip the records of a date column even when its format "
+    "rejects a large share of its values (refused by default: the layout is likely wrong).",
+)
+@click.option(
     "--report",
     "report",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -73,6 +79,7 @@ def ingest_command(
     ctx: click.Context,
     mappings: tuple[Path, ...],
     skip_invalid: bool,
+    allow_bad_dates: bool,
     report: Path | None,
     reason: str,
     dry_run: bool,
@@ -107,13 +114,27 @@ def ingest_command(
             msg("Give either a MAPPING file or --entities FILE."),
             hint=msg("See {command} for both forms.", command="`ironriver ingest --help`"),
         )
+    if allow_bad_dates and not skip_invalid:
+        raise ConfigError(
+            msg("--allow-bad-dates goes with --skip-invalid."),
+            hint=msg("Pass both to ingest the records whose dates read, or neither."),
+        )
     if len(mappings) > 1 and report is not None:
         raise ConfigError(
             msg("--report names one error report: give it with one MAPPING."),
             hint=msg("Leave --report out: each mapping's report goes beside it."),
         )
     if mappings:
-        _ingest_each(app, principal, agencies, mappings, dry_run, skip_invalid, report, reason)
+        _ingest_each(
+            app,
+            principal,
+            agencies,
+            mappings,
+            dry_run,
+            (skip_invalid, allow_bad_dates),
+            report,
+            reason,
+        )
         return
     assert entities is not None  # the --entities form
     if not (dataset and agency and country):
@@ -166,7 +187,7 @@ def _ingest_each(
     agencies: set[str] | None,
     mappings: tuple[Path, ...],
     dry_run: bool,
-    skip_invalid: bool,
+    skips: tuple[bool, bool],
     report: Path | None,
     reason: str,
 ) -> None:
@@ -175,7 +196,9 @@ def _ingest_each(
     what is in the store is not added twice). --json prints a list of the results, one per
     mapping, however many were given (a glob may match one file or several). `principal`:
     the acting principal (None: a dry run without --as, which checks the files only);
-    `agencies`: the principals file's (None with no principal)."""
+    `agencies`: the principals file's (None with no principal); `skips`: --skip-invalid
+    and --allow-bad-dates."""
+    skip_invalid, allow_bad_dates = skips
     store = None if dry_run else app.open_store(create=True, announce=True)
     results: list[IngestResult] = []
     for mapping in mappings:
@@ -184,6 +207,7 @@ def _ingest_each(
                 result = check_mapping(
                     mapping,
                     skip_invalid=skip_invalid,
+                    allow_bad_dates=allow_bad_dates,
                     report_path=report,
                     principal=principal,
                     memory_mb=app.settings.ingest_memory_mb,
@@ -197,6 +221,7 @@ def _ingest_each(
                     actor=principal.name,
                     reason=reason,
                     skip_invalid=skip_invalid,
+                    allow_bad_dates=allow_bad_dates,
                     report_path=report,
                     principal=principal,
                     progress=stderr_progress(),

@@ -52,7 +52,7 @@ from ironriver.ingest.mapping import (
     SourceSpec,
     load_mapping,
 )
-from ironriver.ingest.report import ErrorReport, date_format_hint
+from ironriver.ingest.report import BAD_DATES_MIN, BadDates, ErrorReport, date_format_hint
 from ironriver.ingest.source import (
     CaseMiss,
     connect,
@@ -248,6 +248,7 @@ def _prepare(
             report.add(query.source.label, bad)
             rejected_rows = pc.unique(bad.column("_row")).cast(pa.int64())
             _suggest_date_formats(con, checks, report, records)
+            _find_bad_dates(con, checks, report, query.source.label)
             if skip_invalid and query.entities:
                 con.execute("DELETE FROM cln WHERE _row IN (SELECT _row FROM bad)")
                 # (the ledger write leaves out the rows of `bad` itself: `led` is a view)
@@ -616,6 +617,39 @@ def _suggest_date_formats(
             seen.add(check.column)
 
 
+def _find_bad_dates(
+    con: duckdb.DuckDBPyConnection, checks: list[str], report: ErrorReport, file: str
+) -> None:
+    """Add to `report.bad_dates` each date column of `file` whose format rejects a large
+    share of its non-empty values (`BadDates.wrong`), once per column. Before a skip
+    deletes the rejected records: the share is of every value the query reads."""
+    seen = {(b.file, b.column) for b in report.bad_dates}
+    for sql in checks:
+        if not isinstance(sql, CheckSelect):
+            continue
+        check = sql.check
+        if not check.date_format or (file, check.column) in seen:
+            continue
+        where = '"column" = ? AND reason = ?'
+        params = [check.column, check.reason]
+        rejected = int(
+            con.execute(f"SELECT count(DISTINCT _row) FROM bad WHERE {where}", params).fetchall()[
+                0
+            ][0]
+        )
+        if rejected < BAD_DATES_MIN:
+            continue
+        values = int(
+            con.execute(
+                f"SELECT count(*) FROM {ident(sql.table)} WHERE ({check.value}) IS NOT NULL"
+            ).fetchall()[0][0]
+        )
+        found = BadDates(file, check.column, check.date_format, rejected, values)
+        if found.wrong:
+            report.bad_dates.append(found)
+            seen.add((file, check.column))
+
+
 def _batches(con: duckdb.DuckDBPyConnection, batch_rows: int) -> Iterator[pa.RecordBatch]:
     """Statement batches in the store's clustered-key order (entity_id, id), so consecutive
     batches touch consecutive B-tree pages."""
@@ -639,6 +673,7 @@ def ingest_mapping(
     actor: str,
     reason: str = "",
     skip_invalid: bool = False,
+    allow_bad_dates: bool = False,
     report_path: Path | str | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     principal: Principal | None = None,
@@ -658,7 +693,10 @@ def ingest_mapping(
     may be memory-backed), removed afterwards.
 
     Raises `IngestError` (store untouched) when the mapping or a file is wrong, or when any
-    record is rejected and `skip_invalid` is false; the error names the report file. Raises
+    record is rejected and `skip_invalid` is false; the error names the report file. With
+    `skip_invalid`, a date column whose format rejects a large share of its values
+    (`report.BadDates`: likely the wrong layout, whose other dates would be stored misread)
+    still raises, unless `allow_bad_dates`. Raises
     `StoreError` before any file is read when a dataset is already stored with another owner,
     marking, releasability or legal basis (`Store.ensure_dataset`: an ingest never re-marks).
     """
@@ -719,7 +757,15 @@ def ingest_mapping(
                             _stage_query(prep, stage, ledgers, parts, result, batch_rows, progress)
                     finally:  # staged: free this file's data before the next
                         prep.con.close()
-            _check_rejections(report, report_file, report_path, result, skip_invalid, mapping_path)
+            _check_rejections(
+                report,
+                report_file,
+                report_path,
+                result,
+                skip_invalid,
+                mapping_path,
+                allow_bad_dates,
+            )
             log.info(
                 "ingest.staged",
                 datasets=result.datasets,
@@ -833,6 +879,7 @@ def check_mapping(
     mapping_path: Path | str,
     *,
     skip_invalid: bool = False,
+    allow_bad_dates: bool = False,
     report_path: Path | str | None = None,
     principal: Principal | None = None,
     memory_mb: int = DEFAULT_INGEST_MEMORY_MB,
@@ -843,7 +890,8 @@ def check_mapping(
     record; returns what an ingest would produce (`dry_run` set, the *_new counts 0).
 
     Rejected records go to the error report and raise `IngestError` as an ingest would
-    (unless `skip_invalid`, which counts only the records an ingest would keep)."""
+    (unless `skip_invalid`, which counts only the records an ingest would keep; a date
+    column likely read in the wrong layout raises all the same, unless `allow_bad_dates`)."""
     mapping_path = Path(mapping_path)
     mappings, report_file = _start(mapping_path, report_path, principal)
     report = ErrorReport()
@@ -868,7 +916,9 @@ def check_mapping(
                     )
             finally:
                 prep.con.close()
-    _check_rejections(report, report_file, report_path, result, skip_invalid, mapping_path)
+    _check_rejections(
+        report, report_file, report_path, result, skip_invalid, mapping_path, allow_bad_dates
+    )
     return result
 
 
@@ -933,13 +983,17 @@ def _check_rejections(
     result: IngestResult,
     skip_invalid: bool,
     mapping_path: Path,
+    allow_bad_dates: bool = False,
 ) -> None:
-    """Write the error report of rejected records; raise unless `skip_invalid`."""
+    """Write the error report of rejected records; raise unless `skip_invalid` (and, for a
+    date column whose format rejects a large share of its values, `allow_bad_dates`)."""
     if not report.rows:
         if report_file.exists() and report_path is None:
             report_file.unlink()  # a stale report from an earlier failed run
         return
     result.report_path = report.write(report_file)
+    if skip_invalid and report.bad_dates and not allow_bad_dates:
+        raise _bad_dates_error(report, report_file)
     # a warning when rows are dropped and the ingest goes on; when it stops, the error says
     # it all on the terminal, and the event is for the log (info)
     (log.warning if skip_invalid else log.info)(
@@ -975,6 +1029,52 @@ def _check_rejections(
             ),
             report_path=str(report_file),
         )
+
+
+def _bad_dates_error(report: ErrorReport, report_file: Path) -> IngestError:
+    """The refusal of a --skip-invalid ingest whose date columns are likely read in the
+    wrong layout: skipping their rejected records would keep the others, misread."""
+    columns = [
+        msg(
+            "{column} of {file} under {format}: {rejected:,} of {values:,} ({share:.0%})",
+            column=b.column,
+            file=b.file,
+            format=b.format,
+            rejected=b.rejected,
+            values=b.values,
+            share=b.rejected / b.values,
+        )
+        for b in report.bad_dates
+    ]
+    bad = {b.column for b in report.bad_dates}
+    hints = [h for h in report.hints if h.fields.get("column") in bad]
+    return IngestError(
+        nmsg(
+            "A date column's format rejects a large share of its values, so its layout is "
+            "likely wrong (e.g. day and month swapped), and --skip-invalid would keep the "
+            "dates it happens to read, misread: {columns}. Nothing was ingested.",
+            "Date columns' formats reject a large share of their values, so their layouts "
+            "are likely wrong (e.g. day and month swapped), and --skip-invalid would keep "
+            "the dates they happen to read, misread: {columns}. Nothing was ingested.",
+            len(columns),
+            columns=joined(columns, "; "),
+        ),
+        hint=joined(
+            [
+                *hints,
+                msg(
+                    "Check the format against the file ({command} suggests one) and see "
+                    "{report}. If those dates are wrong in the file itself, pass {option} "
+                    "with --skip-invalid to ingest the other records.",
+                    command="`ironriver mapping draft FILE`",
+                    report=report_file,
+                    option="--allow-bad-dates",
+                ),
+            ],
+            " ",
+        ),
+        report_path=str(report_file),
+    )
 
 
 def _ledger_part(

@@ -17,6 +17,30 @@ from ironriver.scratch import replacing
 
 REPORT_COLUMNS = ("file", "row", "column", "value", "reason")
 
+# A date column whose `format` rejects this share of its non-empty values or more is written
+# in another layout, not mistyped here and there: day and month swapped rejects every date
+# whose day is past the 12th (about 60% of them), and keeps the others, wrong. --skip-invalid
+# refuses such a column unless told otherwise (`allow_bad_dates`; docs/mapping.md).
+BAD_DATES_SHARE = 0.2  # share of a date column's non-empty values its format rejects
+BAD_DATES_MIN = 5  # rejected values: fewer (a small file's typos) never refuse
+
+
+@dataclass(frozen=True)
+class BadDates:
+    """A date column of one file whose format rejects a large share of its values
+    (`BAD_DATES_SHARE`): likely the wrong layout."""
+
+    file: str
+    column: str
+    format: str
+    rejected: int  # values its format rejects
+    values: int  # its non-empty values (in the records the query's filters keep)
+
+    @property
+    def wrong(self) -> bool:
+        """Whether the share rejected makes the layout likely wrong."""
+        return self.rejected >= BAD_DATES_MIN and self.rejected >= BAD_DATES_SHARE * self.values
+
 
 @dataclass
 class ErrorReport:
@@ -24,6 +48,7 @@ class ErrorReport:
 
     tables: list[pa.Table] = field(default_factory=list)
     hints: list[Msg] = field(default_factory=list)  # what the rejections suggest, if anything
+    bad_dates: list[BadDates] = field(default_factory=list)  # columns likely in another layout
 
     def add(self, source: str, bad: pa.Table) -> None:
         if bad.num_rows == 0:
