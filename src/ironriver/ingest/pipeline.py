@@ -94,7 +94,9 @@ class IngestResult:
     datasets: list[str] = field(default_factory=list)
     records: int = 0
     rejected: int = 0
-    statements: int = 0  # statements produced (after de-duplication within the ingest)
+    # statements produced: each query's, after de-duplication within that query (one that
+    # two queries give counts twice here, once in `statements_new`)
+    statements: int = 0
     statements_new: int = 0  # of which new to the store
     ledger_rows: int = 0  # ledger rows produced
     ledger_rows_new: int = 0
@@ -932,13 +934,27 @@ def _prepare_logged(
     spill_root: Path | None,
     stored: list[Path] | None = None,
 ) -> _Prepared:
-    progress(
-        t(
-            "{dataset}: reading and validating {file}",
-            dataset=mapping.name,
-            file=query.source.label,
+    # each query reads its file whole (its own filters, columns and checks): a file that
+    # several queries of the dataset read is read once per query, which the line says
+    same_file = [q for q in mapping.queries if q.source.path == query.source.path]
+    if len(same_file) > 1:
+        progress(
+            t(
+                "{dataset}: reading and validating {file} (query {i} of {n} reading it)",
+                dataset=mapping.name,
+                file=query.source.label,
+                i=next(i for i, q in enumerate(same_file, 1) if q is query),
+                n=len(same_file),
+            )
         )
-    )
+    else:
+        progress(
+            t(
+                "{dataset}: reading and validating {file}",
+                dataset=mapping.name,
+                file=query.source.label,
+            )
+        )
     started = time.perf_counter()
     prep = _prepare(mapping, query, report, skip_invalid, memory_mb, spill_root, stored)
     log.info(
