@@ -159,6 +159,9 @@ def _mapping() -> dict[str, Any]:
             "queries": [
                 {
                     "csv_url": "case_subjects.csv",
+                    # HSI's forms write UNKNOWN for a Mexican contact known by phone only:
+                    # read as no value, not as a person named "UNKNOWN" (docs/mapping.md)
+                    "null_values": ["UNKNOWN"],
                     "entities": {
                         "subject": {
                             "schema": "Individual",
