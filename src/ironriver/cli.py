@@ -57,6 +57,7 @@ from ironriver.model.labels import prop_label, schema_label, shown_caption, yes_
 from ironriver.policy import (
     DEFAULT_PRINCIPALS_YAML,
     SchemaConflict,
+    View,
     authorize_export,
     entity_dict,
 )
@@ -410,8 +411,10 @@ def search(
             msg("Nothing to search for: TEXT is empty."),
             hint=msg("Give a name or an identifier, e.g. {example}.", example='"jose perez"'),
         )
-    hits = app.view(reason).find(text, schema, limit, identifiers_only=identifier)
-    data = [h.__dict__ for h in hits]
+    view = app.view(reason)
+    hits = view.find(text, schema, limit, identifiers_only=identifier)
+    datasets = _hit_datasets(view, [h.entity_id for h in hits])
+    data = [{**h.__dict__, "datasets": datasets.get(h.entity_id, [])} for h in hits]
 
     app.emit(
         data,
@@ -424,13 +427,30 @@ def search(
                     t("{name} (without {word})", name=h.matched, word=h.missing)
                     if h.missing
                     else h.matched or "",
+                    ", ".join(datasets.get(h.entity_id, [])),
                 ]
                 for h in hits
             ],
-            [t("id"), t("schema"), t("caption"), t("matched")],
+            [t("id"), t("schema"), t("caption"), t("matched"), t("datasets")],
             t("No match among the entities you may see."),
         ),
     )
+
+
+def _hit_datasets(view: View, entity_ids: list[str]) -> dict[str, list[str]]:
+    """The datasets of the visible statements of each hit, by entity id, in name order:
+    two hits that look alike (one record from two agencies) are told apart by them. Read
+    through the view (one audited read of the hits), so a hidden statement's dataset never
+    shows; an entity of conflicting schemata counts the statements its entity leaves out."""
+    found = view.entities(entity_ids)
+    out: dict[str, list[str]] = {}
+    for entity_id, ent in found.items():
+        names = set(ent.datasets)
+        conflict = view.schema_conflicts.get(entity_id)
+        if conflict is not None:
+            names.update(s.dataset for s in conflict.dropped)
+        out[entity_id] = sorted(names)
+    return out
 
 
 @cli.command()
@@ -503,10 +523,11 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
                         ),
                         schema_label(n.schema) if n.schema else "?",
                         shown_caption(n.caption, n.schema),
+                        n.entity_id,  # in full: what `entity` takes to go there
                     ]
                     for n in neigh
                 ],
-                [t("direction"), t("via"), t("schema"), t("entity")],
+                [t("direction"), t("via"), t("schema"), t("entity"), t("id")],
             )
         if total > len(neigh):
             click.echo(

@@ -1,0 +1,74 @@
+"""An analyst goes from a table to the next entity: the tables for people show what to type
+next (full entity ids) and what tells look-alike rows apart (each hit's datasets), on a real
+SQLite store through the CLI (click's runner)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from ironriver.cli import cli
+from ironriver.store import open_store
+from samples import load
+
+
+def _store(tmp_path: Path) -> str:
+    db = tmp_path / "cli.db"
+    store = open_store(f"sqlite:///{db}")
+    load(store)
+    store.close()
+    return str(db)
+
+
+def _rows_after(out: str, header: str) -> list[list[str]]:
+    """The cells of the table under the header line starting with `header` (split on runs
+    of two spaces or more, as `table` aligns them)."""
+
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(header))
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.strip():
+            break
+        rows.append(re.split(r"\s{2,}", line.strip()))
+    return rows
+
+
+def test_the_neighbour_table_shows_each_neighbours_full_id(tmp_path: Path) -> None:
+    db = _store(tmp_path)
+    result = CliRunner().invoke(
+        cli, ["entity", "g1", "--db", db, "--as", "us-atf-analyst", "--reason", "r"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = _rows_after(result.stdout, "direction")
+    # the sale and the recovery both point at the gun; their ids are what `entity` takes
+    assert [(r[2], r[-1]) for r in rows] == [("Recovery", "r1"), ("Sale", "s1")]
+    assert result.stdout.splitlines()[-4].split()[-1] == "id"
+    again = CliRunner().invoke(cli, ["entity", rows[0][-1], "--db", db, "--as", "us-atf-analyst"])
+    assert again.exit_code == 0 and again.stdout.startswith("Recovery: 2024-09-12  (r1)")
+    es = CliRunner().invoke(
+        cli, ["entity", "g1", "--db", db, "--as", "mx-fgr-analista", "--reason", "r"]
+    )
+    rows = _rows_after(es.stdout, "sentido")  # (the sale is the ATF's, not releasable to MX)
+    assert [(r[2], r[-1]) for r in rows] == [("Aseguramiento", "r1")]
+
+
+def test_search_shows_the_datasets_of_each_hit_that_the_reader_may_see(tmp_path: Path) -> None:
+    db = _store(tmp_path)
+    args = ("search", "ABC123", "--db", db, "--reason", "r")
+    us = CliRunner().invoke(cli, [*args, "--as", "us-atf-analyst"])
+    assert us.exit_code == 0, us.output
+    assert _rows_after(us.stdout, "id") == [
+        ["g1", "Firearm", "ABC123", "ABC123", "mx_fgr_aseguramientos, us_atf_traces"]
+    ]
+    # the FGR sees the gun only through its own statements: the ATF's are not releasable to it
+    mx = CliRunner().invoke(cli, [*args, "--as", "mx-fgr-analista"])
+    assert mx.stdout.splitlines()[0].rstrip().endswith("coincidencia  conjuntos de datos")
+    assert _rows_after(mx.stdout, "id")[0][-1] == "mx_fgr_aseguramientos"
+    data = json.loads(CliRunner().invoke(cli, [*args, "--as", "mx-fgr-analista", "--json"]).stdout)
+    assert [h["datasets"] for h in data] == [["mx_fgr_aseguramientos"]]
+    names = CliRunner().invoke(cli, ["search", "perez", "--db", db, "--as", "us-atf-analyst"])
+    assert _rows_after(names.stdout, "id")[0][-1] == "us_atf_traces"
