@@ -54,6 +54,7 @@ from ironriver.i18n import (
 from ironriver.logs import LEVELS, get_logger
 from ironriver.logs import configure as configure_logging
 from ironriver.model.labels import prop_label, schema_label, shown_caption, yes_no
+from ironriver.model.names import schema_named
 from ironriver.policy import (
     DEFAULT_PRINCIPALS_YAML,
     SchemaConflict,
@@ -382,7 +383,12 @@ def stats(ctx: click.Context) -> None:
 @cli.command()
 @common_options
 @click.argument("text")
-@click.option("--schema", default=None, help="Only entities of this schema.")
+@click.option(
+    "--schema",
+    default=None,
+    help="Only entities of this schema: its name or its label, in English or Spanish "
+    "(Person, persona, Individuo).",
+)
 @click.option(
     "--identifier",
     is_flag=True,
@@ -412,7 +418,7 @@ def search(
             hint=msg("Give a name or an identifier, e.g. {example}.", example='"jose perez"'),
         )
     view = app.view(reason)
-    hits = view.find(text, schema, limit, identifiers_only=identifier)
+    hits = view.find(text, _schema_name(schema), limit, identifiers_only=identifier)
     datasets = _hit_datasets(view, [h.entity_id for h in hits])
     data = [{**h.__dict__, "datasets": datasets.get(h.entity_id, [])} for h in hits]
 
@@ -435,6 +441,12 @@ def search(
             t("No match among the entities you may see."),
         ),
     )
+
+
+def _schema_name(text: str | None) -> str | None:
+    """The name of the schema `text` names as people type it (a label in either language,
+    any case: `ironriver.model.names.schema_named`), for the library, which takes names."""
+    return None if text is None else str(schema_named(text).name)
 
 
 def _hit_datasets(view: View, entity_ids: list[str]) -> dict[str, list[str]]:
@@ -552,7 +564,11 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
     default=None,
     help="Output file (default: standard output).",
 )
-@click.option("--schema", default=None, help="Only this schema (and descendants).")
+@click.option(
+    "--schema",
+    default=None,
+    help="Only this schema (and descendants): its name or its label, in English or Spanish.",
+)
 @click.option(
     "--format",
     "fmt",
@@ -596,6 +612,7 @@ def export(
     """
     app = app_context(ctx)
     authorize_export(app.principal())
+    schema = _schema_name(schema)
     if fmt == "parquet" and out is None and _to_terminal():  # (a pipe or a file takes it)
         raise ConfigError(
             msg("Parquet goes to a file, not to the terminal."),
@@ -745,7 +762,12 @@ def _conflicts_text(conflicts: list[SchemaConflict]) -> str:
     multiple=True,
     help="A statement id to retract (repeatable; see `ironriver entity ID --json`).",
 )
-@click.option("--prop", default=None, help="Retract the entity's statements of this property.")
+@click.option(
+    "--prop",
+    default=None,
+    help="Retract the entity's statements of this property: its name or its label, in English "
+    "or Spanish (alias, Alias, Apellido paterno).",
+)
 @click.option("--reason", required=True, help="Why the statements are withdrawn (audited).")
 @click.pass_context
 def retract(

@@ -52,7 +52,7 @@ def test_reading_commands_never_make_a_store(tmp_path: Path) -> None:
 
 def test_an_unknown_schema_is_an_error_not_no_match(tmp_path: Path) -> None:
     db = _store(tmp_path)
-    for schema in ("person", "Persona"):  # a typo must not read as "no such person"
+    for schema in ("persn", "Personas"):  # a typo must not read as "no such person"
         code, out = run("search", "perez", "--schema", schema, "--db", db, "--as", "us-atf-analyst")
         assert code == 4 and f"Unknown schema '{schema}'" in out
     code, out = run(

@@ -44,14 +44,41 @@ def test_mapping_error_in_both_languages(sales_dir: Path) -> None:
     err = info.value
     assert str(err).startswith(f"Mapping error in {mapping}, dataset 'us_atf_dealer_sales'")
     assert "entity 'firearm' has unknown schema 'Gun'." in err.message
-    assert err.hint is not None and "Use an FtM schema" in err.hint
+    assert err.hint == (
+        "List the schemata with: FTM_MODEL_PATH=$(ironriver model-dir) ftm ref schemata"
+    )
     spanish = err.render("es")
     assert spanish.startswith(
         f"Error de mapeo en {mapping}, conjunto de datos 'us_atf_dealer_sales', consulta 1: "
         "la entidad 'firearm' tiene un esquema desconocido: 'Gun'."
     )
-    assert "Use un esquema de FtM o uno de los de ironriver (Individual" in spanish
-    assert "Use an FtM" not in spanish
+    assert "Vea la lista de esquemas con: FTM_MODEL_PATH=" in spanish
+    assert "List the schemata" not in spanish
+
+
+def test_a_mistyped_name_in_a_mapping_says_the_nearest_and_a_command_that_runs(
+    sales_dir: Path,
+) -> None:
+    """The hint's command is `ftm ref schema NAME` with our model folder (`ftm ref NAME`, as
+    it said, fails: and without the folder `ftm` knows no Individual nor Firearm)."""
+    mapping = sales_dir / "sales.yaml"
+    original = mapping.read_text(encoding="utf-8")
+    mapping.write_text(original.replace("serialNumber:", "serialNumbr:"), encoding="utf-8")
+    with pytest.raises(IngestError) as info:
+        check_mapping(mapping)
+    command = "FTM_MODEL_PATH=$(ironriver model-dir) ftm ref schema Firearm"
+    assert info.value.hint == (
+        f"Did you mean serialNumber (Serial number)? See its properties with: {command}"
+    )
+    assert info.value.render("es").endswith(
+        "Qué hacer: ¿Quiso decir serialNumber (Número de serie)? Vea sus propiedades con: "
+        + command
+    )
+    mapping.write_text(original.replace("schema: Firearm", "schema: Firarm"), encoding="utf-8")
+    with pytest.raises(IngestError) as info:
+        check_mapping(mapping)
+    assert info.value.hint is not None
+    assert info.value.hint.startswith("Did you mean Firearm? List the schemata with: ")
 
 
 def test_passed_on_error_keeps_its_translation(sales_dir: Path) -> None:

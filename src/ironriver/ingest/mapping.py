@@ -27,6 +27,7 @@ from ironriver.errors import SAVE_AS_UTF8, ConfigError, IngestError, bad_byte, o
 from ironriver.i18n import Msg, msg
 from ironriver.ingest.clean import has_two_digit_year, locale_directives
 from ironriver.model import get_model
+from ironriver.model.names import properties_hint, schema_hint
 from ironriver.policy.markings import (
     AccessLabel,
     Marking,
@@ -552,7 +553,7 @@ def _property(where: Where, schema: Any, name: str, data: Any) -> PropertySpec:
         raise _fail(
             where,
             msg("schema {schema} has no property {name!r}.", schema=schema.name, name=name),
-            msg("See its properties with: {command}", command=f"ftm ref {schema.name}"),
+            properties_hint(name, [schema.name]),
         )
     if prop.stub:
         raise _fail(
@@ -627,10 +628,7 @@ def _entity(where: Where, dataset: str, name: str, data: Any) -> EntitySpec:
         raise _fail(
             where,
             msg("entity {name!r} has unknown schema {schema!r}.", name=name, schema=schema_name),
-            msg(
-                "Use an FtM schema or one of ironriver's ({examples}).",
-                examples="Individual, Firearm, Sale, ...",
-            ),
+            schema_hint(str(schema_name or "")),
         )
     keys = tuple(_as_list(data, "key", "keys"))
     id_column = str(data["id_column"]) if data.get("id_column") else None

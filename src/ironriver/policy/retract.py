@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from ironriver.errors import AccessDenied, ConfigError, NotFound
 from ironriver.i18n import msg, nmsg
-from ironriver.model import get_model
+from ironriver.model.names import prop_named
 from ironriver.policy.markings import Principal
 from ironriver.policy.rights import require_role, speaks_for
 from ironriver.policy.view import StatementRecord, View
@@ -49,7 +49,8 @@ def retract(
     prop: str | None = None,
 ) -> Retraction:
     """Retract the statements of `entity_id` that `principal` sees, narrowed to
-    `statement_ids` and/or property `prop` (neither: all of them that its agency owns).
+    `statement_ids` and/or property `prop` (neither: all of them that its agency owns): its
+    name, or its label in English or Spanish (`ironriver.model.names.prop_named`).
 
     Raises `ConfigError` without a reason or a selection, `NotFound` when a named statement
     is not one the principal sees of this entity or nothing matches, and `AccessDenied` when
@@ -76,8 +77,8 @@ def retract(
             ),
             hint=msg("List them with: ironriver entity {entity_id} --json", entity_id=entity_id),
         )
-    if prop is not None and visible:
-        _check_prop(prop, {s.schema for s in visible})
+    if prop is not None and visible:  # a typo is an error, not "no match"
+        prop = prop_named(prop, {s.schema for s in visible})
     chosen = [
         s for s in visible if (not wanted or s.id in wanted) and (prop is None or s.prop == prop)
     ]
@@ -155,17 +156,3 @@ def retract(
             conn=w.conn,
         )
     return Retraction(entity_id, tuple(chosen), tuple(mentions))
-
-
-def _check_prop(prop: str, schemata: set[str]) -> None:
-    """Refuse a property that none of the entity's schemata has (a typo, not "no match")."""
-    model = get_model()
-    if not any((schema := model.get(name)) is not None and schema.get(prop) for name in schemata):
-        raise ConfigError(
-            msg(
-                "{prop!r} is not a property of {schemata}.",
-                prop=prop,
-                schemata=", ".join(sorted(schemata)),
-            ),
-            hint=msg("See its properties with: {command}", command=f"ftm ref {min(schemata)}"),
-        )

@@ -13,18 +13,20 @@ from followthemoney.exc import InvalidData
 from ironriver.errors import NotFound
 from ironriver.i18n import msg
 from ironriver.model import get_model
+from ironriver.model.names import schema_hint
 
 
 def known_schema(schema: str | None) -> Any:
     """The model's schema named `schema` (None for None), or `NotFound`: a mistyped schema
-    must not read as "no such entity"."""
+    must not read as "no such entity". Names only: the command line reads what people type
+    (a label, in either language) with `ironriver.model.names.schema_named` first."""
     if schema is None:
         return None
     found = get_model().get(schema)
     if found is None:
         raise NotFound(
             msg("Unknown schema {schema!r}.", schema=schema),
-            hint=msg("Schema names are FtM's, capitalised: Person, Firearm, Vehicle..."),
+            hint=schema_hint(schema),
         )
     return found
 

@@ -40,6 +40,7 @@ import pyarrow.compute as pc
 from ironriver.errors import ModelError, StoreError
 from ironriver.i18n import msg
 from ironriver.model import get_model
+from ironriver.model.names import properties_hint, schema_hint
 from ironriver.policy.markings import AccessLabel
 from ironriver.prefetch import prefetch
 from ironriver.scratch import owner_tag
@@ -91,13 +92,13 @@ def prop_type(schema: str, prop: str) -> str:
     if sch is None:
         raise ModelError(
             msg("Unknown schema {schema!r}.", schema=schema),
-            hint=msg("Use an FtM schema or one of ironriver's (ironriver.model)."),
+            hint=schema_hint(schema),
         )
     prop_obj = sch.get(prop)
     if prop_obj is None:
         raise ModelError(
             msg("Schema {schema} has no property {prop!r}.", schema=schema, prop=prop),
-            hint=msg("See the properties of {schema} with: ftm ref {schema}", schema=schema),
+            hint=properties_hint(prop, [schema]),
         )
     return str(prop_obj.type.name)
 
