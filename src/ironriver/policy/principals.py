@@ -41,7 +41,10 @@ def parse_principals(data: Any, source: str | Msg = _PRINCIPALS_FILE) -> dict[st
     if not isinstance(data, dict) or not isinstance(data.get("principals"), list):
         raise ConfigError(
             msg("{source} must hold a 'principals:' list.", source=source),
-            hint=msg("See `ironriver.policy.principals` for the format."),
+            hint=msg(
+                "Write it as {example} (`ironriver init` writes a starter file).",
+                example="principals: [{name: NAME, agency: ATF, country: US, roles: [analyst]}]",
+            ),
         )
     out: dict[str, Principal] = {}
     for i, item in enumerate(data["principals"], start=1):

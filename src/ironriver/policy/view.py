@@ -378,9 +378,8 @@ class View(SearchMixin, LedgerRowsMixin):
             )
 
     def _refuse(self, text: Msg) -> None:
-        raise AccessDenied(
-            text, hint=msg('Pass --reason "why you need it" (library: View(..., reason=...)).')
-        )
+        # (shown by the command line: its words; a library caller knows its View's reason)
+        raise AccessDenied(text, hint=msg('Pass --reason "why you need it".'))
 
     def _entity_rows(self, entity_id: str) -> Select[Any]:
         """The `_ROW` columns of an entity's visible statements."""
@@ -803,7 +802,11 @@ class View(SearchMixin, LedgerRowsMixin):
         if self._unjustified:
             raise AccessDenied(
                 msg("A bulk read of what you may see must say why (the reason is audited)."),
-                hint=msg('Pass --reason "why and for whom" (library: View(..., reason=...)).'),
+                # an export of statements is the command line's (`export --format
+                # statements`); a table is read by library callers only
+                hint=msg('Pass --reason "why and for whom".')
+                if action == "export"
+                else msg('Give the View a reason: View(store, principal, reason="why").'),
             )
         self._load_catalog()  # what ingests added since the view was made
         chosen_datasets = sorted(set(datasets))
@@ -856,7 +859,7 @@ class View(SearchMixin, LedgerRowsMixin):
         if self._unjustified:
             raise AccessDenied(
                 msg("An export must say why (the reason is audited)."),
-                hint=msg('Pass --reason "why and for whom" (library: View(..., reason=...)).'),
+                hint=msg('Pass --reason "why and for whom".'),
             )
         chosen = sorted(set(datasets))
         visible = self._visible()

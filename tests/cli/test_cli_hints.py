@@ -1,0 +1,90 @@
+"""The command line's hints speak of its options, not of the library's calls: a read or an
+export refused for want of a reason says `--reason`, in English and Spanish, and a principals
+file of the wrong shape shows the shape; the library-only bulk read keeps its library words.
+Real SQLite store, real CLI (click's runner)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ironriver.cli import cli
+from ironriver.errors import AccessDenied
+from ironriver.i18n import LOCALE_DIR
+from ironriver.policy import Marking, View
+from ironriver.store import DatasetInfo, open_store
+from samples import ATF, table
+
+SECRET = DatasetInfo("mx_fgr_fuentes", "FGR", "MX", Marking.AMBER_STRICT, frozenset({"MX", "US"}))
+
+
+def _store(tmp_path: Path) -> str:
+    db = tmp_path / "cli.db"
+    store = open_store(f"sqlite:///{db}")
+    with store.writer() as w:
+        w.ensure_dataset(SECRET)
+        rows = [("x1", "Individual", "name", "Ana Torres"), ("x1", "Individual", "alias", "La Ti")]
+        w.add_statements(table(SECRET.name, rows), SECRET.name, SECRET.label)
+    store.close()
+    return str(db)
+
+
+def _error(args: list[str], lang: str) -> dict[str, str]:
+    result = CliRunner().invoke(cli, ["--lang", lang, *args, "--json"])
+    assert result.exit_code == 3, result.output
+    return dict(json.loads(result.stdout)["error"])
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_a_read_refused_for_want_of_a_reason_says_pass_reason(tmp_path: Path, lang: str) -> None:
+    db = _store(tmp_path)  # (AMBER+STRICT: the FGR's own principals see it)
+    spanish = lang == "es"
+    principal = "mx-fgr-analista"
+    for command in (["entity", "x1"], ["search", "torres"]):
+        error = _error([*command, "--db", db, "--as", principal], lang)
+        assert error["hint"] == (
+            'Indique --reason "por qué lo necesita".'
+            if spanish
+            else 'Pass --reason "why you need it".'
+        ), command
+    for fmt in ("ftm", "statements"):
+        out = tmp_path / f"x.{fmt}"
+        args = ["export", "--format", fmt, "-o", str(out), "--db", db, "--as", principal]
+        error = _error(args, lang)
+        assert error["hint"] == (
+            'Indique --reason "por qué y para quién".'
+            if spanish
+            else 'Pass --reason "why and for whom".'
+        ), fmt
+        assert not out.exists()
+
+
+def test_a_library_only_bulk_read_keeps_its_library_words(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{_store(tmp_path)}")
+    try:
+        with pytest.raises(AccessDenied) as info:
+            View(store, ATF).table()
+    finally:
+        store.close()
+    assert info.value.hint == 'Give the View a reason: View(store, principal, reason="why").'
+
+
+def test_a_principals_file_of_the_wrong_shape_shows_the_shape(tmp_path: Path) -> None:
+    bad = tmp_path / "principals.yaml"
+    bad.write_text("- name: ana\n", encoding="utf-8")
+    args = ["stats", "--db", _store(tmp_path), "--principals", str(bad), "--as", "ana"]
+    for lang, words in (("en", "Write it as principals: [{name:"), ("es", "Escríbalo como")):
+        result = CliRunner().invoke(cli, ["--lang", lang, *args])
+        assert result.exit_code == 2 and words in result.output, result.output
+        assert "ironriver.policy" not in result.output
+
+
+def test_no_hint_in_the_catalogs_speaks_of_the_library_in_parentheses() -> None:
+    """A hint that adds "(library: ...)" speaks to programmers in a message for people."""
+    folder = LOCALE_DIR / "es" / "LC_MESSAGES"
+    for path in sorted(folder.glob("*.po")):
+        text = path.read_text(encoding="utf-8")
+        assert "(library:" not in text and "(biblioteca:" not in text, path.name
