@@ -14,9 +14,10 @@ import click
 
 from ironriver.cli_support import app_context, common_options, table
 from ironriver.errors import ConfigError
-from ironriver.i18n import msg, nt, render, t
+from ironriver.i18n import joined, msg, nt, render, t
+from ironriver.model.names import near
 from ironriver.policy import require_role
-from ironriver.store import EventFilter
+from ironriver.store import AUDIT_ACTIONS, EventFilter
 
 
 @click.group()
@@ -104,7 +105,11 @@ def audit_verify(ctx: click.Context) -> None:
 )
 @click.option("--actor", default=None, help="Only this principal's events.")
 @click.option("--agency", default=None, help="Only events of this agency's principals.")
-@click.option("--action", default=None, help="Only this action (read, search, export, ingest…).")
+@click.option(
+    "--action",
+    default=None,
+    help="Only this action (read, search, export, ingest, retract…; a wrong one lists them).",
+)
 @click.option("--target", default=None, help="Only events about this entity id or dataset.")
 @click.option("--since", default=None, help="Only events at or after this date or time (UTC).")
 @click.option("--until", default=None, help="Only events before this date or time (UTC).")
@@ -138,6 +143,8 @@ def audit_log(
         until=_iso_time(until, "--until"),
     )
     events = list(app.open_store().audit.events(limit=limit, where=where, newest=True))
+    if not events and action is not None and action not in AUDIT_ACTIONS:
+        raise _unknown_action(action)  # a typo ("reads") is not "nothing happened"
     data = [e.__dict__ for e in events]
     chains = {"writes": t("writes"), "reads": t("reads")}
     if not events:
@@ -160,6 +167,20 @@ def audit_log(
             ],
             [t("chain"), t("seq"), t("at"), t("actor"), t("action"), t("target"), t("reason")],
         ),
+    )
+
+
+def _unknown_action(action: str) -> ConfigError:
+    """`action`, which no event holds and ironriver never records, as an error naming the
+    nearest actions and all of them."""
+    actions = ", ".join(sorted(AUDIT_ACTIONS))
+    close = near(action, [(a, a) for a in sorted(AUDIT_ACTIONS)])
+    listing = msg("The actions are: {actions}.", actions=actions)
+    return ConfigError(
+        msg("{action!r} is not an audit action.", action=action),
+        hint=joined([msg("Did you mean {names}?", names=", ".join(close)), listing], " ")
+        if close
+        else listing,
     )
 
 

@@ -15,7 +15,7 @@ from ironriver.cli import cli
 from ironriver.errors import AccessDenied
 from ironriver.i18n import LOCALE_DIR
 from ironriver.policy import Marking, View
-from ironriver.store import DatasetInfo, open_store
+from ironriver.store import AUDIT_ACTIONS, DatasetInfo, open_store
 from samples import ATF, table
 
 SECRET = DatasetInfo("mx_fgr_fuentes", "FGR", "MX", Marking.AMBER_STRICT, frozenset({"MX", "US"}))
@@ -88,3 +88,31 @@ def test_no_hint_in_the_catalogs_speaks_of_the_library_in_parentheses() -> None:
     for path in sorted(folder.glob("*.po")):
         text = path.read_text(encoding="utf-8")
         assert "(library:" not in text and "(biblioteca:" not in text, path.name
+
+
+def test_a_mistyped_audit_action_lists_the_actions(tmp_path: Path) -> None:
+    db = _store(tmp_path)
+    CliRunner().invoke(
+        cli, ["search", "torres", "--db", db, "--as", "mx-fgr-analista", "--reason", "r"]
+    )
+    args = ["audit", "log", "--db", db, "--as", "auditor", "--action"]
+    en = CliRunner().invoke(cli, [*args, "reads"])
+    assert en.exit_code == 2 and en.stdout == ""
+    assert "Error: 'reads' is not an audit action.\n  What to do: Did you mean read? The " in (
+        en.output
+    )
+    assert "export, ingest, ledger, neighbours, read, read-chain-checkpoint," in en.output
+    es = CliRunner().invoke(cli, ["--lang", "es", *args, "serch"])
+    assert es.exit_code == 2
+    assert "'serch' no es una acción de la bitácora de auditoría." in es.output
+    assert "Qué hacer: ¿Quiso decir search? Las acciones son: " in es.output
+    # a known action nothing did yet is no error, and every action recorded is a known one
+    assert CliRunner().invoke(cli, [*args, "retract"]).output == "No audit event matches.\n"
+    logged = CliRunner().invoke(cli, ["audit", "log", "--db", db, "--as", "auditor", "--json"])
+    actions = {e["action"] for e in json.loads(logged.stdout)}
+    assert {"search", "read-chain-start"} <= actions <= AUDIT_ACTIONS
+    store = open_store(f"sqlite:///{db}")  # an action of another version still matches
+    store.audit.append("old-tool", "legacy-read", "x1")
+    store.close()
+    old = CliRunner().invoke(cli, [*args, "legacy-read", "--json"])
+    assert [e["actor"] for e in json.loads(old.stdout)] == ["old-tool"]

@@ -3,12 +3,13 @@
 Read through `ironriver.policy.View` only; write through `Store.writer()`.
 """
 
-from ironriver.store.audit import AuditEvent, AuditLog, EventFilter
+from ironriver.store.audit import AUDIT_ACTIONS, AuditEvent, AuditLog, EventFilter
 from ironriver.store.audit_verify import VerifyResult
 from ironriver.store.ids import MAX_ID_LENGTH
 from ironriver.store.store import DatasetInfo, LabelRow, Store, Writer, open_store
 
 __all__ = [
+    "AUDIT_ACTIONS",
     "MAX_ID_LENGTH",
     "AuditEvent",
     "AuditLog",

@@ -137,6 +137,10 @@ READ_ACTIONS = frozenset(
 reads chain. Every other action changes data and goes to the writes chain."""
 
 READ_CHAIN_CHECKPOINT = "read-chain-checkpoint"  # a writes-chain event that only anchors
+AUDIT_ACTIONS = READ_ACTIONS | {"ingest", "retract", READ_CHAIN_START, READ_CHAIN_CHECKPOINT}
+"""Every action ironriver records: the reads, and the writes chain's ingests, retractions,
+read-chain starts (a new store, a lost read-audit file restarted) and checkpoints. What
+`audit log --action` may name (a store's older events may hold others: they still match)."""
 READ_FILE_SUFFIX = ".read-audit.sqlite"
 READ_CHAIN_REVISION = "0004"  # the migration that gave stores a reads chain
 
