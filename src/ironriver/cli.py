@@ -482,7 +482,7 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
     """Show one entity, its statements with provenance, and its neighbours.
 
     \b
-    Example: ironriver entity 3f2a... --as mx-fgr-analista
+    Example: ironriver entity 0eaefe14c61e0e45b1e8f2018dfa00768ba68c69 --as mx-fgr-analista
     """
     app = app_context(ctx)
     view = app.view(reason)
@@ -781,7 +781,8 @@ def retract(
     view, kept for the audit trail). Without --statement or --prop: all of them.
 
     \b
-    Example: ironriver retract 3f2a... --prop alias --as loader --reason "wrong person"
+    Example: ironriver retract 0eaefe14c61e0e45b1e8f2018dfa00768ba68c69 --prop alias \\
+               --as loader --reason "wrong person"
     """
     app = app_context(ctx)
     principal = app.principal()  # an unknown principal fails before the store is opened

@@ -128,7 +128,8 @@ def audit_log(
     `chain` column says which chain each came from (needs the auditor role).
 
     \b
-    Example: ironriver audit log --as auditor --action read --target 3f2a...
+    Example: ironriver audit log --as auditor --action read \\
+               --target 0eaefe14c61e0e45b1e8f2018dfa00768ba68c69
              ironriver audit log --as auditor --actor us-atf-analyst --since 2026-11-01
     """
     app = app_context(ctx)

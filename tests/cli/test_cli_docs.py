@@ -1,0 +1,77 @@
+"""The commands the docs and `--help` show can be typed as written: a command that acts as a
+principal names one (`--as`: else "No principal given"), and an example id is a whole one
+(a shortened id such as "3f2a..." reads as if `entity` took prefixes; it does not)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ironriver.cli import cli
+
+ROOT = Path(__file__).parents[2]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+# commands that act as a principal (`audit verify`, `mapping draft`, `ingest --dry-run`,
+# `world`, `strategy`, `eval` and `init` need none)
+AS_PRINCIPAL = ("ingest", "search", "entity", "export", "retract", "datasets", "ledgers", "stats")
+AUDIT_AS_PRINCIPAL = ("log", "checkpoint", "restart-reads")
+
+
+def _commands(path: Path) -> list[str]:
+    """The `ironriver ...` command lines of `path`'s code blocks (fenced, or indented by
+    four spaces), continuation lines joined, comments dropped."""
+    out: list[str] = []
+    fenced = False
+    pending = ""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+            continue
+        if not (fenced or line.startswith("    ")):
+            continue
+        text = pending + " " + line.strip() if pending else line.strip()
+        if text.endswith("\\"):
+            pending = text[:-1].strip()
+            continue
+        pending = ""
+        if text.startswith("ironriver "):
+            out.append(text.split("  #")[0].split(" # ")[0].strip())
+    return out
+
+
+def _acts_as_principal(words: list[str]) -> bool:
+    command = words[1]
+    if command == "ingest":
+        return "--dry-run" not in words
+    if command == "audit":
+        return words[2] in AUDIT_AS_PRINCIPAL
+    return command in AS_PRINCIPAL
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
+def test_documented_commands_that_act_as_someone_name_them(path: Path) -> None:
+    missing = [
+        line
+        for line in _commands(path)
+        if _acts_as_principal(words := shlex.split(line)) and "--as" not in words
+    ]
+    assert missing == [], f"{path.name}: add --as PRINCIPAL to {missing}"
+
+
+def test_the_docs_show_commands_to_check() -> None:
+    # (so the test above cannot pass by reading nothing)
+    commands = [c for path in DOCS for c in _commands(path)]
+    assert any(c.startswith("ironriver ingest sales.yaml --as") for c in commands)
+    assert any(c.startswith("ironriver search") for c in commands)
+
+
+@pytest.mark.parametrize("command", [["entity"], ["retract"], ["audit", "log"]])
+def test_help_examples_show_a_whole_entity_id(command: list[str]) -> None:
+    result = CliRunner().invoke(cli, [*command, "--help"])
+    assert result.exit_code == 0
+    example = result.output.split("Example:")[1].split("Options:")[0]
+    assert "..." not in example and re.search(r"\b[0-9a-f]{40}\b", example), example
