@@ -986,9 +986,9 @@ def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
                 s.dataset or t("all"),
                 s.queries,
                 s.found,
-                f"{s.recall:.3f}",
-                f"{s.purity:.3f}",
-                f"{s.whole_purity:.3f}",
+                _share(s.recall, s.queries),
+                _share(s.purity, s.hits),
+                _share(s.whole_purity, s.whole_hits),
             ]
             for s in result.scores
         ]
@@ -1072,6 +1072,12 @@ def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
             )
     if not result.ok:
         ctx.exit(1)
+
+
+def _share(value: float, of: int) -> str:
+    """A share of `of` things as a table shows it: "n/a" ("n/d") of none, which is no score
+    (a dataset with no hit holding every word is not 0% pure)."""
+    return f"{value:.3f}" if of else t("n/a")
 
 
 @eval_group.command("strategy")

@@ -26,16 +26,19 @@ def test_drafts_read_every_date_column_as_the_agencies_mappings_do(
     checks = draft_agreement(tiny_world.root)
     judged = [c for c in checks if c.ok is not None]
     assert len(judged) >= 8 and all(c.ok for c in judged), [c for c in judged if not c.ok]
-    assert {c.file for c in judged} >= {
-        "dealer_sales.csv",
-        "outbound_crossings.csv",
-        "informes.jsonl",
-        "aseguramientos_armas.csv",
+    assert {c.file for c in judged} >= {  # with the agency: two name a file alike
+        "atf/dealer_sales.csv",
+        "cbp/outbound_crossings.csv",
+        "cni/informes.jsonl",
+        "fgr/aseguramientos_armas.csv",
+        "sedena/aseguramientos_armas.csv",
     }
     assert {c.expected.split(" ", 1)[1] for c in judged} >= {"%m/%d/%Y", "%d/%m/%Y"}
     result = CliRunner().invoke(cli, ["eval", "drafts", "--world", str(tiny_world.root)])
     assert result.exit_code == 0, result.output
     assert f"{len(judged)} of {len(judged)} date columns" in result.output
+    files = {line.split()[0] for line in result.stdout.splitlines()[2:]}
+    assert {"fgr/aseguramientos_armas.csv", "sedena/aseguramientos_armas.csv"} <= files
 
 
 def test_entities_suggested_from_column_names_are_the_mappings_own(

@@ -6,6 +6,7 @@ that finds nothing fails the evaluation and the command."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -125,12 +126,24 @@ def test_a_search_finding_nothing_fails_the_evaluation_and_the_command(
     result = CliRunner().invoke(cli, ["eval", "search", "--world", str(tiny_world.root)])
     assert result.exit_code == 1, result.output
     assert "Recall@10 of given names, paternal surname: 0.000, below its floor" in result.output
+    # no hit: the purities are no score ("n/a"), where the recall of its queries is 0
+    assert _row(result.stdout, "given names, paternal surname")[4:] == ["0.000", "n/a", "n/a"]
     spanish = CliRunner().invoke(
         cli, ["--lang", "es", "eval", "search", "--world", str(tiny_world.root)]
     )
     assert spanish.exit_code == 1
     assert "por debajo de su mínimo" in spanish.output
     assert "nombres, apellido paterno" in spanish.output
+    assert _row(spanish.stdout, "nombres, apellido paterno")[4:] == ["0.000", "n/d", "n/d"]
+
+
+def _row(out: str, form: str) -> list[str]:
+    """The cells of the scores table's row of `form` over every dataset."""
+    for line in out.splitlines():
+        cells = re.split(r"\s{2,}", line.strip())
+        if cells[:1] == [form] and cells[1] in ("all", "todos"):
+            return cells
+    raise AssertionError(f"no row for {form!r} in {out}")
 
 
 def _principal() -> Principal:

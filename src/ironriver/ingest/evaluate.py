@@ -26,7 +26,7 @@ from ironriver.world.config import WorldPaths
 class DraftCheck:
     """One dated column: what the agency's mapping reads, what the draft guessed."""
 
-    file: str
+    file: str  # the agency's folder and the file's name: "fgr/aseguramientos_armas.csv"
     column: str
     expected: str  # "date %d/%m/%Y"
     drafted: str
@@ -53,7 +53,7 @@ class EntityScore:
     suggested: int
     mapped: int
     agreed: int
-    missed: list[str]  # "file:COLUMN Schema.property" the mappings make and the draft does not
+    missed: list[str]  # "agency/file:COLUMN Schema.property" the mappings make, the draft not
     extra: list[str]  # ... the draft suggests and the mappings do not make
 
     @property
@@ -138,7 +138,7 @@ def evaluate_drafts(world: Path, rows: int = SAMPLE_ROWS) -> DraftEvaluation:
             guess = guessed.get(column)
             drafted = f"{guess.type} {guess.format or ''}".strip() if guess else ""
             ok = None if guess is not None and not guess.values else drafted == expected
-            checks.append(DraftCheck(path.name, column, expected, drafted, ok))
+            checks.append(DraftCheck(_named(path), column, expected, drafted, ok))
         expected_pairs = mapped[path]
         if not expected_pairs:
             continue
@@ -150,9 +150,15 @@ def evaluate_drafts(world: Path, rows: int = SAMPLE_ROWS) -> DraftEvaluation:
         suggested += len(drafted_pairs)
         total += len(expected_pairs)
         agreed += len(drafted_pairs & expected_pairs)
-        missed += [f"{path.name}:{c} {p}" for c, p in sorted(expected_pairs - drafted_pairs)]
-        extra += [f"{path.name}:{c} {p}" for c, p in sorted(drafted_pairs - expected_pairs)]
+        missed += [f"{_named(path)}:{c} {p}" for c, p in sorted(expected_pairs - drafted_pairs)]
+        extra += [f"{_named(path)}:{c} {p}" for c, p in sorted(drafted_pairs - expected_pairs)]
     return DraftEvaluation(checks, EntityScore(suggested, total, agreed, missed, extra))
+
+
+def _named(path: Path) -> str:
+    """An agency file as the scores name it: with its agency's folder, since two agencies
+    may name their files alike (FGR's and SEDENA's `aseguramientos_armas.csv`)."""
+    return f"{path.parent.name}/{path.name}"
 
 
 def draft_agreement(world: Path, rows: int = SAMPLE_ROWS) -> list[DraftCheck]:
