@@ -18,6 +18,7 @@ from itertools import combinations_with_replacement
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     CompoundSelect,
     Connection,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Select,
     Subquery,
     and_,
+    bindparam,
     case,
     func,
     intersect,
@@ -62,6 +64,7 @@ if TYPE_CHECKING:
 _LAST_CHAR = "\U0010ffff"
 _CHECK_BATCH = 400  # search candidates checked per query
 _MAX_RANK_STEP = 64  # name lengths read at once by a search, at most
+_RANKS = "ranks"  # the bound parameter of the lengths a lookup query reads
 # words of a name search, at most: a name never has more, and each word is one SELECT of a
 # compound query (SQLite refuses more than 500 of them)
 MAX_QUERY_WORDS = 32
@@ -343,9 +346,12 @@ def _nested(reading: list[_Sought]) -> list[tuple[_Sought, int]]:
     return [(sought, sum(within(other, sought) for other in reading)) for sought in reading]
 
 
-def _reading_rows(reading: list[tuple[_Sought, int]], ranks: list[int]) -> list[Select[Any]]:
-    """(rank, entity_id, id) of the names of length `ranks` having a different word for each
-    sought word of `reading` (with the counts `_nested` gave), as SELECTs to intersect: one
+def _reading_rows(
+    reading: list[tuple[_Sought, int]], ranks: BindParameter[Any]
+) -> list[Select[Any]]:
+    """(rank, entity_id, id) of the names of the lengths bound to `ranks` having a different
+    word for each sought word of `reading` (with the counts `_nested` gave), as SELECTs to
+    intersect: one
     index range of `statement_keys` per distinct sought word (or one key, for an exact one);
     a word that others lie within, or that the query repeats, needs as many rows of its
     range per name (GROUP BY ... HAVING: a name has one row each time it holds a word, the
@@ -378,10 +384,10 @@ def _rows_of(query: CompoundSelect[Any]) -> Select[Any]:
 
 
 def _plan_rows(
-    plan: list[list[list[tuple[_Sought, int]]]], ranks: list[int]
+    plan: list[list[list[tuple[_Sought, int]]]], ranks: BindParameter[Any]
 ) -> Select[Any] | CompoundSelect[Any]:
-    """(rank, entity_id, id) of the names of length `ranks` matching the query of `plan`
-    (`_query_plan`): each group's rows (the UNION of its readings' rows, `_reading_rows`)
+    """(rank, entity_id, id) of the names of the lengths bound to `ranks` matching the query
+    of `plan` (`_query_plan`): each group's rows (the UNION of its readings' rows, `_reading_rows`)
     intersected; a group read one way is its ranges, intersected with the others'."""
     selects: list[Select[Any]] = []
     for readings in plan:
@@ -561,13 +567,14 @@ class SearchMixin:
         if bounds[0] is None:
             return
         low, high = int(bounds[0]), int(bounds[1])
-        plan = _query_plan(tokens)
+        # built once, for any lengths (a bound list): one statement per search, and one
+        # compiled form in SQLAlchemy's cache for every search of the same shape
+        query = _plan_rows(_query_plan(tokens), bindparam(_RANKS, expanding=True))
         step = 1
         while low <= high:
             ranks = list(range(low, min(low + step, high + 1)))
-            query = _plan_rows(plan, ranks)
             by_rank: dict[int, list[tuple[str, str]]] = {}
-            for rank, entity_id, stmt_id in conn.execute(query):
+            for rank, entity_id, stmt_id in conn.execute(query, {_RANKS: ranks}):
                 by_rank.setdefault(int(rank), []).append((entity_id, stmt_id))
             for rank in sorted(by_rank):
                 yield sorted(set(by_rank[rank]))
