@@ -58,6 +58,7 @@ from ironriver.model.names import schema_named
 from ironriver.policy import (
     DEFAULT_PRINCIPALS_YAML,
     SchemaConflict,
+    SearchHit,
     View,
     authorize_export,
     entity_dict,
@@ -380,6 +381,15 @@ def stats(ctx: click.Context) -> None:
     app.emit(data, human)
 
 
+def _matched_note(hit: SearchHit) -> str:
+    """A hit's matched name, with the query words it holds only through a nickname and the
+    word it lacks: "PEPE GARCIA (jose read as pepe; without lopez)"."""
+    notes = [t("{word} read as {stored}", word=q, stored=w) for q, w in hit.read_as]
+    if hit.missing:
+        notes.append(t("without {word}", word=hit.missing))
+    return (hit.matched or "") + (" (" + "; ".join(notes) + ")" if notes else "")
+
+
 @cli.command()
 @common_options
 @click.argument("text")
@@ -404,8 +414,9 @@ def search(
 ) -> None:
     """Search visible entities by name or identifier: an identifier equal to TEXT (a serial,
     a plate, a phone, ignoring case and punctuation; a phone also as dialled at home, without
-    its country code) comes first, then names with words starting with each word of TEXT
-    (of three words or more, then names lacking one, marked "without").
+    its country code) comes first, then names with words starting with each word of TEXT,
+    then names holding a given name's nickname for it or the reverse (Pepe for José, marked
+    "read as"; of three words or more, then names lacking one, marked "without").
 
     \b
     Example: ironriver search "jose perez" --as us-atf-analyst --reason "case 42"
@@ -430,9 +441,7 @@ def search(
                     h.entity_id,
                     schema_label(h.schema),
                     shown_caption(h.caption, h.schema),
-                    t("{name} (without {word})", name=h.matched, word=h.missing)
-                    if h.missing
-                    else h.matched or "",
+                    _matched_note(h),
                     ", ".join(datasets.get(h.entity_id, [])),
                 ]
                 for h in hits

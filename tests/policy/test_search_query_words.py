@@ -330,13 +330,15 @@ def test_a_word_typed_twice_finds_the_names_holding_it_twice(tmp_path: Path) -> 
 
 
 def test_many_abbreviable_words_are_read_in_few_ways(tmp_path: Path) -> None:
-    """Each given name records abbreviate reads two ways ("maria": maria... or "Ma."), and a
-    query reads in the product of its words' ways: built whole, 16 such words read in 625
-    ways (one SELECT each, past SQLite's 500: a raw database error) and "maria" typed 24
-    times took a minute to list its 2^24 ways before merging them. A word typed n times
-    reads in n + 1 ways, and words no name's word can match both (maria, francisco) are
-    read apart and intersected: 16 and 32 such words are a quick search with the right
-    hits; a text still reading in too many ways is refused as bad input."""
+    """Each given name records abbreviate or write as a nickname reads more than one way
+    ("maria": maria..., or one of "Ma.", "Mari"...), and a query reads in the product of
+    its words' ways: built whole, 16 such words read in 625 ways (one SELECT each, past
+    SQLite's 500: a raw database error) and "maria" typed 24 times took a minute to list
+    its 2^24 ways before merging them. Words no name's word can match both (maria,
+    francisco) are read apart and intersected, and a word alone in its group reads one way,
+    however often it is typed (its range and its whole words, counted together): 16 and 32
+    such words are a quick search with the right hits; a text still reading in too many
+    ways is refused as bad input."""
     four = ["MA.", "FCO.", "GPE.", "GMO.", "María", "Francisco", "Guadalupe", "Guillermo"]
     db = _ingest(
         tmp_path,
@@ -359,7 +361,9 @@ def test_many_abbreviable_words_are_read_in_few_ways(tmp_path: Path) -> None:
         " ".join(four * 4)
     ]
     assert _matched(db, " ".join(["maria"] * 17 + ["francisco"])) == []
-    # "g" starts guadalupe, "gpe", guillermo and "gmo": one group, 16 x 17 ways
+    # "g" starts guadalupe, "gpe", guillermo and "gmo": one group, where guadalupe reads
+    # two ways (guadalupe... or gpe, which "g" starts as it starts guadalupe; or lupe,
+    # lupita, which it does not), guillermo too (with gmo; or memo, willy): 16 x 17 ways
     many = " ".join(["g"] + ["guadalupe"] * 15 + ["guillermo"] * 16)
     code, out = _search(db, many, "--json")
     assert code == 2, out

@@ -3,8 +3,10 @@ ranking of the principal's visible names: entities with a visible, searchable na
 word that starts with each query word (a different word for each, a word typed twice two; a
 hyphenated compound read either as its words or as its joined form, never both), shortest
 such name first, ties by entity id, `matched` that shortest name (the least in text order
-among equals). Many names of many lengths, some hidden, some retracted, some of a
-property that is never searched; small candidate batches so every boundary is crossed."""
+among equals); then, ranked alike, those whose names hold the words only when a query word
+is read through a hypocoristic (`nicknames.hypocoristics`, both ways), whole. Many names of
+many lengths, some hidden, some retracted, some of a property that is never searched;
+small candidate batches so every boundary is crossed."""
 
 from __future__ import annotations
 
@@ -18,12 +20,17 @@ import pytest
 
 import ironriver.policy.search as search_module
 from ironriver.policy import AccessLabel, Marking, Principal, View, can_see
+from ironriver.policy.nicknames import hypocoristics
 from ironriver.policy.search import ABBREVIATIONS, PARTIAL_FROM_WORDS, PARTIAL_UP_TO_WORDS
 from ironriver.store import DatasetInfo, Store
 from ironriver.store.ids import NOT_SEARCHED, name_key, statement_id
 
 FIRST = ["José", "Josefina", "Juan", "Ana", "María José", "Jo", "Guadalupe", "J.", "Ángel"]
 FIRST += ["Ma. José", "Gpe.", "Marco"]
+# hypocoristics: of José (Pepe, Pepito), Guadalupe (Lupe), María (Mari), Alberto and
+# Roberto (Beto); Mari also starts María, Maribel
+FIRST += ["Pepe", "Pepito", "Lupe", "Mari", "Maribel", "Beto", "Alberto", "Roberto"]
+FIRST += ["Pepe José", "Roberto Beto", "Lupe Gpe.", "Ma. Mari"]
 LAST = ["García", "Garza", "Gómez", "Pérez", "López de la O", "Jones", "Núñez", "G"]
 LAST += ["García García", "Gómez Ma. G", "García-López", "Pérez-Gómez G", "Ma-Ría"]
 LABELS = [
@@ -45,6 +52,13 @@ QUERIES += ["garcia garcialo", "garcialo", "garcia lopez", "perez perezgomez", "
 QUERIES += ["garcia garcia lopez", "mar maria", "ma ria", "maria"]
 # of three words or more, names lacking one word follow
 QUERIES += ["jose garcia lopez", "maria g de", "j ga lo pe"]
+# a given name also finds its hypocoristics whole, and a hypocoristic its names (and their
+# abbreviations), after the names holding the words as typed
+QUERIES += ["pepe", "jose garcia", "pepe garcia", "beto", "alberto", "beto garcia lopez"]
+QUERIES += ["lupe", "guadalupe", "mari", "maria j", "roberto x"]
+# (read together when a word may match both: `_apart`, `_ways`)
+QUERIES += ["jose pepe", "pepe pepe", "jose jose", "j pepe", "p jose", "beto alberto b"]
+QUERIES += ["maria mari", "m maria mari", "lupe g guadalupe", "jose pepe pepito", "pe jose"]
 
 
 def _facts(seed: int) -> list[tuple[str, str, str, str, AccessLabel]]:
@@ -91,13 +105,23 @@ def _build(store: Store, facts: list[tuple[str, str, str, str, AccessLabel]]) ->
     return {sid for _, sid in gone}
 
 
+def _nicknames(token: str) -> set[str]:
+    """The words `token` matches whole through a hypocoristic: its own, and the names it is
+    one of with their abbreviations."""
+    names = [name for name, forms in hypocoristics().items() if token in forms]
+    words = set(hypocoristics().get(token, ())) | set(names)
+    return words | {a for name in names for a in ABBREVIATIONS.get(name, ())}
+
+
 def _ranked(
     facts: list[tuple[str, str, str, str, AccessLabel]],
     retracted: set[str],
     tokens: list[str],
+    nicknames: bool = False,
 ) -> list[tuple[str, str]]:
     """Every visible entity with a searched name matching each of `tokens` (a different word
-    for each), by its shortest such name (then the least in text order, then id)."""
+    for each; with `nicknames`, read through hypocoristics too), by its shortest such name
+    (then the least in text order, then id)."""
     best: dict[str, tuple[int, str]] = {}
     for fact in facts:
         entity, _schema, prop, value, label = fact
@@ -108,7 +132,9 @@ def _ranked(
         spellings = product(*[[c, ["".join(c)]] if len(c) > 1 else [c] for c in parts if c])
         if not any(  # a different word for each query word (a repeated word, each time)
             all(
-                w.startswith(t) or w in ABBREVIATIONS.get(t, ())
+                w.startswith(t)
+                or w in ABBREVIATIONS.get(t, ())
+                or (nicknames and w in _nicknames(t))
                 for t, w in zip(tokens, chosen, strict=True)
             )
             for spelling in spellings
@@ -120,25 +146,35 @@ def _ranked(
     return [(e, best[e][1]) for e in ranked]
 
 
+def _tiers(
+    facts: list[tuple[str, str, str, str, AccessLabel]], retracted: set[str], tokens: list[str]
+) -> list[tuple[str, str, bool]]:
+    """The entities matching `tokens` as typed, then those matching only through nicknames,
+    each ranked by its shortest such name: (entity, name, read through a nickname)."""
+    typed = _ranked(facts, retracted, tokens)
+    known = {e for e, _ in typed}
+    read = [(e, n) for e, n in _ranked(facts, retracted, tokens, True) if e not in known]
+    return [(e, n, False) for e, n in typed] + [(e, n, True) for e, n in read]
+
+
 def _expected(
     facts: list[tuple[str, str, str, str, AccessLabel]], retracted: set[str], query: str, limit: int
-) -> list[tuple[str, str]]:
+) -> list[tuple[str, str, bool]]:
     tokens = sorted(t for t in name_key(query).split(" ") if t)
-    hits = _ranked(facts, retracted, tokens)[:limit]
+    hits = _tiers(facts, retracted, tokens)[:limit]
     if not PARTIAL_FROM_WORDS <= len(tokens) <= PARTIAL_UP_TO_WORDS or len(hits) >= limit:
         return hits
     # then names lacking one word: each entity by its best such name over every word its
-    # name may lack (shortest, then least in text order), ranked as above
-    best: dict[str, str] = {}
+    # name may lack (as typed before through nicknames, shortest, then least in text
+    # order), ranked as above
+    best: dict[str, tuple[bool, int, str]] = {}
     for i in range(len(tokens)):
-        for entity, name in _ranked(facts, retracted, tokens[:i] + tokens[i + 1 :]):
-            if (len(name), name) < (len(best.get(entity, name)), best.get(entity, name)):
-                best[entity] = name
-            best.setdefault(entity, name)
-    shown = {e for e, _ in hits}
+        for entity, name, read in _tiers(facts, retracted, tokens[:i] + tokens[i + 1 :]):
+            best[entity] = min(best.get(entity, (read, len(name), name)), (read, len(name), name))
+    shown = {e for e, _, _ in hits}
     partial = sorted(
-        ((e, name) for e, name in best.items() if e not in shown),
-        key=lambda h: (len(h[1]), h[0]),
+        ((e, name, read) for e, (read, _, name) in best.items() if e not in shown),
+        key=lambda h: (h[2], len(h[1]), h[0]),
     )
     return hits + partial[: limit - len(hits)]
 
@@ -153,7 +189,8 @@ def test_ranked_search_equals_brute_force(
     view = View(store, VIEWER, audit=False)
     for query in QUERIES:
         for limit in (1, 4, 25, 500):
-            got = [(h.entity_id, h.matched) for h in view.search(query, limit=limit)]
+            hits = view.search(query, limit=limit)
+            got = [(h.entity_id, h.matched, bool(h.read_as)) for h in hits]
             assert got == _expected(facts, retracted, query, limit), (query, limit)
 
 
@@ -162,7 +199,7 @@ def test_schema_filter_skips_without_losing_order(sqlite_store: Store) -> None:
     retracted = _build(sqlite_store, facts)
     view = View(sqlite_store, VIEWER, audit=False)
     everyone = _expected(facts, retracted, "j", 500)
-    people = [e for e, _ in everyone if e < "e070"]
+    people = [e for e, _, _ in everyone if e < "e070"]
     assert people and len(people) < len(everyone)
     got = [h.entity_id for h in view.search("j", schema="Person", limit=500)]
     assert got == people

@@ -7,6 +7,12 @@ identifier's key), each is checked on its statement (visible, and of a property 
 and hits are assembled as `View.entity` assembles an entity (a sensitive one needs a
 reason). Names are ranked shortest first and read one name length at a time, so a search's
 cost follows its hits, not the number of names sharing a prefix.
+
+A query word also matches, whole, the abbreviations of a given name ("maria": "Ma.") and,
+after the names holding every word as typed, its hypocoristics or the given names a
+hypocoristic stands for ("jose": "Pepe"; "pepe": "José"; `ironriver.policy.nicknames`),
+each such hit saying so (`SearchHit.read_as`). Both are read in the query, not keyed: the
+stored keys are as they were, so no store is migrated.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache, lru_cache
 from itertools import combinations_with_replacement
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -33,16 +40,18 @@ from sqlalchemy import (
     or_,
     select,
     union,
+    union_all,
 )
 
 from ironriver.errors import ConfigError
 from ironriver.i18n import msg
+from ironriver.policy.nicknames import forms_of, names_of
 from ironriver.policy.schemata import known_schema
 from ironriver.store.dialect import bytewise
 from ironriver.store.ids import (
     KIND_IDENTIFIER,
     KIND_NAME,
-    REPEATS_END,
+    REPEAT_MARK,
     identifier_key,
     name_key,
     name_parts,
@@ -68,10 +77,13 @@ _RANKS = "ranks"  # the bound parameter of the lengths a lookup query reads
 # words of a name search, at most: a name never has more, and each word is one SELECT of a
 # compound query (SQLite refuses more than 500 of them)
 MAX_QUERY_WORDS = 32
-# ways to read a name search's words, at most (`_query_plan`): a given name records
-# abbreviate reads two ways each time it is typed ("maria maria": 3 ways), and each way is
-# a SELECT of the query (SQLite refuses more than 500 in one compound query, and each costs
-# an index range per name length read). 32 abbreviable words of one given name read in 33.
+# ways to read a name search's words, at most (`_query_plan`): words that may match one
+# word of a name are read together, each as a prefix or as one class of the words it
+# matches whole (abbreviations, nicknames: "maria m": maria... or ma, mari...; "maria maria
+# m": 3 ways), and each way is a SELECT of the query (SQLite refuses more than 500 in one
+# compound query, and each costs an index range per name length read). A word alone in
+# its group reads one way however often it is typed ("maria" 32 times: its range and its
+# whole words, counted together).
 MAX_READINGS = 64
 
 
@@ -91,6 +103,20 @@ class SearchHit:
     # a name search's word the matched name lacks (a search of `PARTIAL_FROM_WORDS` words
     # or more also finds those); "" when it holds every word, and for identifier hits
     missing: str = ""
+    # the query words the matched name holds only as a nickname's reading (a given name for
+    # its hypocoristic, or a hypocoristic for its given name: `ironriver.policy.nicknames`),
+    # each with the name's word it matched: (("jose", "pepe"),) for "jose garcia" finding
+    # "PEPE GARCIA"; () for a name holding every word as typed, and for identifier hits
+    read_as: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class _Reading:
+    """Whether a pass over the names (`SearchMixin._name_candidates`) reads the words'
+    nicknames too; `SearchMixin._search_words` turns it off once it has the hits it needs
+    through them."""
+
+    nicknames: bool
 
 
 class _Found(NamedTuple):
@@ -101,6 +127,12 @@ class _Found(NamedTuple):
     entity: StatementEntity
     matched: str  # the name that ranked it
     missing: str  # the query word that name lacks ("" for none)
+    read_as: tuple[tuple[str, str], ...] = ()  # (`SearchHit.read_as`)
+
+    def order(self) -> tuple[bool, int, str]:
+        """How a hit ranks among those lacking the same words: read as typed first, then
+        the shortest name, then the entity id."""
+        return bool(self.read_as), len(self.matched), self.entity_id
 
 
 def statement_of(lookup: FromClause) -> ColumnElement[bool]:
@@ -126,7 +158,8 @@ def search_words(text: str) -> list[str]:
                 example='"jose perez"',
             ),
         )
-    _query_plan(tokens)  # (too many ways to read them: refused too)
+    for nicknames in (True, False):  # (too many ways to read them: refused too)
+        _query_plan(tokens, nicknames)
     return tokens
 
 
@@ -150,10 +183,65 @@ def _name_order(name: str) -> tuple[int, str]:
     return len(name), name
 
 
-def _accepts(token: str, word: str) -> bool:
-    """Whether the query word `token` matches the name's word `word`: it starts it, or
-    `word` is its abbreviation (`ABBREVIATIONS`)."""
-    return word.startswith(token) or word in ABBREVIATIONS.get(token, ())
+def _best_first(found: _Found) -> tuple[bool, int, str]:
+    """Which of two names of an entity ranks it: one holding the words as typed, then
+    `_name_order`."""
+    return bool(found.read_as), *_name_order(found.matched)
+
+
+def _read_as(name: str, tokens: list[str]) -> tuple[tuple[str, str], ...]:
+    """The query words `tokens` that the name `name` holds only through their nicknames
+    (`_has_words`), each with the name's word it matched, in the order of the words: a
+    least set of them (each left out in turn while the name still holds the words without
+    it), each with the name's first word that is one of its `_nicknames` and that it does
+    not match as typed (a compound's words, then its joined form)."""
+    read = {t for t in tokens if _nicknames(t)}
+    for token in sorted(read):
+        if _has_words(name, tokens, frozenset(read - {token})):
+            read.discard(token)
+    words = [
+        word
+        for parts in name_parts(name_key(name))
+        for word in (parts if len(parts) == 1 else [*parts, "".join(parts)])
+    ]
+    pairs = []
+    for token in sorted(read):
+        word = next((w for w in words if w in _nicknames(token) and not _accepts(token, w)), "")
+        if word:
+            pairs.append((token, word))
+    return tuple(pairs)
+
+
+@cache
+def _nicknames(token: str) -> frozenset[str]:
+    """The stored words the query word `token` also matches whole through a hypocoristic
+    (`ironriver.policy.nicknames`): a given name's forms ("jose": pepe, chepe...), and a
+    form's given names with their abbreviations ("pepe": jose; "lupe": guadalupe, gpe; "beto":
+    alberto, roberto...); never `token` itself, nor its own abbreviations."""
+    names = names_of(token)
+    words = {*forms_of(token), *names, *(a for n in names for a in ABBREVIATIONS.get(n, ()))}
+    return frozenset(words - {token, *ABBREVIATIONS.get(token, ())})
+
+
+@cache
+def _exact(token: str, nicknames: bool = True) -> tuple[str, ...]:
+    """The words other than those it starts that `token` matches whole, sorted: its
+    abbreviations and (with `nicknames`) its `_nicknames` ("fer" starts "fernando", so
+    "fernando" is no exact word of "fer", which reads no differently for it; "fernando" has
+    the exact word "fer")."""
+    words = {*ABBREVIATIONS.get(token, ()), *(_nicknames(token) if nicknames else ())}
+    return tuple(sorted(w for w in words if not w.startswith(token)))
+
+
+def _accepts(token: str, word: str, nicknames: bool = False) -> bool:
+    """Whether the query word `token` matches the name's word `word` as typed: it starts
+    it, or `word` is its abbreviation (`ABBREVIATIONS`); with `nicknames`, or `word` is one
+    of its `_nicknames`, whole."""
+    return (
+        word.startswith(token)
+        or word in ABBREVIATIONS.get(token, ())
+        or (nicknames and word in _nicknames(token))
+    )
 
 
 # matchings `_has_words` tries for one name, at most (a pathological name only: one with
@@ -190,9 +278,10 @@ def _matches(units: list[int], words: _Accepted) -> bool:
     return all(place(unit, set()) for unit in range(len(units)))
 
 
-def _has_words(value: str, tokens: list[str]) -> bool:
-    """Whether each of `tokens` matches a different word of the name `value` (`_accepts`; a
-    word the name repeats, once each time), a compound ("perez-lopez") offering either its
+def _has_words(value: str, tokens: list[str], read: frozenset[str] = frozenset()) -> bool:
+    """Whether each of `tokens` matches a different word of the name `value` (`_accepts`,
+    those of `read` through their nicknames too; a word the name repeats, once each time),
+    a compound ("perez-lopez") offering either its
     words (perez, lopez) or its joined form (perezlopez) to one query, never a word and the
     joined form: "garcia garcia" is not "García-López", "perez perezlopez" not
     "Pérez-López". The lookup rows hold every word and joined form, so their counts find a
@@ -205,11 +294,24 @@ def _has_words(value: str, tokens: list[str]) -> bool:
     first, a branch cut when the name fails even with the undecided ones offering both; a
     name needing more than `_MATCHINGS_PER_NAME` matchings is taken as the lookup rows found
     it."""
+    return _holds(value, tuple(tokens), read)
+
+
+# names a search has read, remembered (a search reads a name twice, as typed and through
+# nicknames, and names repeat: a common given name and surname): a few MB at most
+_HELD_NAMES = 8192
+
+
+@lru_cache(maxsize=_HELD_NAMES)
+def _holds(value: str, tokens: tuple[str, ...], read: frozenset[str]) -> bool:
+    """`_has_words`, remembered."""
     distinct = sorted(set(tokens))
     units = [distinct.index(t) for t in tokens]
 
     def accepting(word: str) -> frozenset[int]:
-        return frozenset(i for i, token in enumerate(distinct) if _accepts(token, word))
+        return frozenset(
+            i for i, token in enumerate(distinct) if _accepts(token, word, token in read)
+        )
 
     plain: _Accepted = Counter()
     # compounds read either way: (their words' accepting sets, their joined form's) -> how many
@@ -250,38 +352,57 @@ def _has_words(value: str, tokens: list[str]) -> bool:
     return holds(plain, 0)
 
 
-# What one query word looks for in a reading of the query (`_readings`): the words starting
-# with `word`, or (`exact`) that word alone
-_Sought = tuple[str, bool]
+class _Sought(NamedTuple):
+    """What a query word looks for in a reading of the query (`_readings`): the words
+    starting with `prefix` (None: no such range), and the words of `exact`, whole."""
+
+    prefix: str | None
+    exact: tuple[str, ...] = ()
+
+    def holds(self, word: str) -> bool:
+        """Whether the word `word` is sought."""
+        return (self.prefix is not None and word.startswith(self.prefix)) or word in self.exact
+
+    def within(self, outer: _Sought) -> bool:
+        """Whether every word sought is sought by `outer` too."""
+        if self.prefix is not None and (
+            outer.prefix is None or not self.prefix.startswith(outer.prefix)
+        ):
+            return False
+        return all(outer.holds(word) for word in self.exact)
+
+    def order(self) -> tuple[bool, str, tuple[str, ...]]:
+        """A key that sorts sought words (None is no text to compare)."""
+        return self.prefix is None, self.prefix or "", self.exact
 
 
-def _sought(token: str) -> list[_Sought]:
-    """What the query word `token` may match: the words it starts, or one of its
-    `ABBREVIATIONS` exactly."""
-    return [(token, False)] + [(a, True) for a in ABBREVIATIONS.get(token, ())]
+def _sought(token: str, nicknames: bool = True) -> _Sought:
+    """Everything the query word `token` may match: the words it starts, and its `_exact`
+    words (abbreviations, nicknames) whole."""
+    return _Sought(token, _exact(token, nicknames))
 
 
 def _overlap(one: _Sought, other: _Sought) -> bool:
-    """Whether a word may be both `one` and `other` sought."""
-    if one[1] and other[1]:
-        return one[0] == other[0]
-    if one[1] or other[1]:
-        exact, prefix = (one, other) if one[1] else (other, one)
-        return exact[0].startswith(prefix[0])
-    return one[0].startswith(other[0]) or other[0].startswith(one[0])
+    """Whether a word may be both `one` and `other` sought: their ranges overlap (one
+    prefix starts the other), or an exact word of one is sought by the other."""
+    if one.prefix is not None and other.prefix is not None:
+        if one.prefix.startswith(other.prefix) or other.prefix.startswith(one.prefix):
+            return True
+    return any(map(other.holds, one.exact)) or any(map(one.holds, other.exact))
 
 
-def _apart(tokens: list[str]) -> list[list[str]]:
+def _apart(tokens: list[str], nicknames: bool = True) -> list[list[str]]:
     """The `tokens` in groups no word of a name may match across (connected by what they
     seek overlapping, `_overlap`): a name has a different word for each token if and only
     if it has one for each token of every group, each group read on its own. ("maria
-    francisco": two groups; "m maria": one, as "m" starts "ma" and "maria".)"""
+    francisco": two groups; "m maria": one, as "m" starts "ma" and "maria"; "jose pepe":
+    one, as "jose" seeks "pepe" whole and "pepe" seeks "jose".)"""
     distinct = sorted(set(tokens))
     group = {t: i for i, t in enumerate(distinct)}
     for i, one in enumerate(distinct):
         for other in distinct[i + 1 :]:
-            if group[one] != group[other] and any(
-                _overlap(a, b) for a in _sought(one) for b in _sought(other)
+            if group[one] != group[other] and _overlap(
+                _sought(one, nicknames), _sought(other, nicknames)
             ):
                 old, new = group[other], group[one]
                 group = {t: new if g == old else g for t, g in group.items()}
@@ -291,36 +412,78 @@ def _apart(tokens: list[str]) -> list[list[str]]:
     return list(groups.values())
 
 
-def _readings(tokens: list[str]) -> list[list[_Sought]]:
-    """The ways to read the `tokens`: each as a prefix, or as one of its abbreviations,
-    exactly ("maria dolores": maria... and dolores..., or ma and dolores...), each way once:
-    a token typed n times reads as how many of the n times it is each of its ways ("maria
-    maria": maria... twice, maria... and ma, or ma twice; n + 1 ways, not 2^n). A name has a
-    different word for each token if and only if it has one for each sought word of some
-    reading; within a reading, the words sought are nested or apart (a prefix range and the
-    ranges and words it holds), which `_nested` counts. The number of readings is the
-    product of each token's; `_apart` keeps the tokens to multiply few."""
+def _ways(group: list[str], nicknames: bool = True) -> dict[str, list[_Sought]]:
+    """The ways each token of a group of tokens (`_apart`) may be read, so that the words
+    sought by a reading are nested or apart (`_nested`): the words it starts with some of
+    its exact words (`_exact`) whole, or one class of its other exact words.
+
+    A class is the exact words that the same tokens of the group start and the same tokens
+    have as exact words ("g guadalupe": gpe, which "g" starts, is one; lupe and lupita,
+    which it does not, another): it lies within each range of the group or apart from it,
+    and is another class or apart from it. A class lying in the same ranges as the token's
+    own range (those of the tokens starting it) joins that range, for the first token it is
+    an exact word of: a word any range holding one holds, the other too, and the union
+    then lies within each range or unit of the group, holds it, or is apart from it (and
+    the class alone, a narrower way, is left out for that token). So "guadalupe" alone
+    reads one way (its range, gpe, lupe and lupita), and "g guadalupe" two (its range with
+    gpe, which "g" starts as it starts guadalupe; or lupe, lupita)."""
+    distinct = sorted(set(group))
+    classes: dict[tuple[frozenset[str], frozenset[str]], list[str]] = {}
+    for word in sorted({w for t in distinct for w in _exact(t, nicknames)}):
+        starts = frozenset(t for t in distinct if word.startswith(t))
+        owners = frozenset(t for t in distinct if word in _exact(t, nicknames))
+        classes.setdefault((starts, owners), []).append(word)
+    joined: dict[str, list[str]] = {t: [] for t in distinct}
+    apart: dict[str, list[_Sought]] = {t: [] for t in distinct}
+    for (starts, owners), words in sorted(classes.items(), key=lambda c: c[1]):
+        holder = next(
+            (t for t in sorted(owners) if starts == {u for u in distinct if t.startswith(u)} - {t}),
+            None,
+        )
+        if holder is not None:
+            joined[holder] += words
+        for t in sorted(owners - {holder}):
+            apart[t].append(_Sought(None, tuple(words)))
+    return {t: [_Sought(t, tuple(sorted(joined[t]))), *apart[t]] for t in distinct}
+
+
+def _readings(tokens: list[str], nicknames: bool = True) -> list[list[_Sought]]:
+    """The ways to read a group of `tokens` (`_apart`): each token in one of its ways
+    (`_ways`), each way once: a token typed n times reads as how many of the n times it is
+    each of its ways ("maria maria mari": maria... with ma twice; once and mary, maruca...
+    once; or the latter twice; n + 1 ways for two, not 2^n). A token alone in its group
+    reads one way however often it is typed (its range and all its exact words: "maria" 32
+    times is one range and the words ma, mari, mary, maruca). A name has a different word
+    for each token if and only if it has one for each sought word of some reading; within a
+    reading, the words sought are nested or apart (a prefix range and the ranges and
+    classes it holds), which `_nested` counts. The number of readings of a group is the
+    product of its tokens'; `_apart` keeps the groups small."""
+    ways = _ways(tokens, nicknames)
     readings: list[list[_Sought]] = [[]]
     for token, count in sorted(Counter(tokens).items()):
-        ways = list(combinations_with_replacement(_sought(token), count))
-        readings = [reading + list(way) for reading in readings for way in ways]
-    return [list(r) for r in sorted({tuple(sorted(r)) for r in readings})]
+        chosen = list(combinations_with_replacement(ways[token], count))
+        readings = [reading + list(way) for reading in readings for way in chosen]
+    distinct = {tuple(sorted(r, key=_Sought.order)) for r in readings}
+    return [list(r) for r in sorted(distinct, key=lambda r: [s.order() for s in r])]
 
 
-def _query_plan(tokens: list[str]) -> list[list[list[tuple[_Sought, int]]]]:
-    """How a name search looks for `tokens`: one list per group of tokens (`_apart`), of its
-    readings (`_readings`), each with the counts `_nested` gives. More than `MAX_READINGS`
-    readings in all is a `ConfigError` (each is a SELECT of the lookup query)."""
-    plan = [[_nested(r) for r in _readings(group)] for group in _apart(tokens)]
+def _query_plan(tokens: list[str], nicknames: bool = True) -> list[list[list[tuple[_Sought, int]]]]:
+    """How a name search looks for `tokens` (with `nicknames`, through their nicknames too):
+    one list per group of tokens (`_apart`), of its readings (`_readings`), each with the
+    counts `_nested` gives. More than `MAX_READINGS` readings in all is a `ConfigError` (each
+    is a SELECT of the lookup query)."""
+    groups = _apart(tokens, nicknames)
+    plan = [[_nested(r) for r in _readings(group, nicknames)] for group in groups]
     count = sum(len(readings) for readings in plan)
     if count > MAX_READINGS:
         raise ConfigError(
             msg(
-                "The search text reads in {count} ways (a given name that records abbreviate,"
-                " such as {examples}, reads two ways each time it is typed): a name search"
-                " takes at most {limit}.",
+                "The search text reads in {count} ways (words that may match one word of a"
+                " name are read together, and a given name that records abbreviate or write"
+                " as a nickname, such as {examples}, reads in more ways each time it is"
+                " typed among them): a name search takes at most {limit}.",
                 count=count,
-                examples=", ".join(sorted(ABBREVIATIONS)),
+                examples='maria ("Ma.", "Mari"), guadalupe ("Gpe.", "Lupe")',
                 limit=MAX_READINGS,
             ),
             hint=msg(
@@ -334,16 +497,10 @@ def _query_plan(tokens: list[str]) -> list[list[list[tuple[_Sought, int]]]]:
 
 def _nested(reading: list[_Sought]) -> list[tuple[_Sought, int]]:
     """Each sought word of `reading`, with how many of them lie within it (itself and its
-    repeats included: words starting with a prefix, or the same exact word): a name has a
-    different word for each if and only if, for each, at least that many of its words lie
-    within it (Hall's condition, for sets nested or apart)."""
-
-    def within(inner: _Sought, outer: _Sought) -> bool:
-        if outer[1]:
-            return inner == outer
-        return inner[0].startswith(outer[0])
-
-    return [(sought, sum(within(other, sought) for other in reading)) for sought in reading]
+    repeats included: words starting with a prefix, or the same exact words): a name has
+    a different word for each if and only if, for each, at least that many of its words
+    lie within it (Hall's condition, for sets nested or apart)."""
+    return [(sought, sum(other.within(sought) for other in reading)) for sought in reading]
 
 
 def _reading_rows(
@@ -351,27 +508,34 @@ def _reading_rows(
 ) -> list[Select[Any]]:
     """(rank, entity_id, id) of the names of the lengths bound to `ranks` having a different
     word for each sought word of `reading` (with the counts `_nested` gave), as SELECTs to
-    intersect: one
-    index range of `statement_keys` per distinct sought word (or one key, for an exact one);
-    a word that others lie within, or that the query repeats, needs as many rows of its
-    range per name (GROUP BY ... HAVING: a name has one row each time it holds a word, the
-    k-th keyed with k - 1 `REPEAT_MARK` after it, within the word's prefix range; an exact
-    word's repeats are the keys from it up to `REPEATS_END` after it)."""
+    intersect: one per distinct sought word, reading an index range of `statement_keys` for
+    a prefix and the keys of its exact words (an IN list), the two joined by UNION ALL (they
+    are apart; one SELECT OR-ing them is read by SQLite as a scan of every name of those
+    lengths, once its statistics know the table is large). A word that others lie within,
+    or that the query repeats, needs as many rows per name (GROUP BY ... HAVING: a name has
+    one row each time it holds a word, the k-th keyed with k - 1 `REPEAT_MARK` after it,
+    within the word's prefix range; of an exact word, the keys with fewer marks than that
+    count are enough to reach it)."""
     k = statement_keys
     selects = []
-    for (word, exact), needed in dict.fromkeys(reading):  # (a repeated word: one range)
-        within: tuple[ColumnElement[bool], ...]
-        if not exact:
-            within = (k.c.key >= word, k.c.key < word + _LAST_CHAR)
-        elif needed > 1:
-            within = (k.c.key >= word, k.c.key < word + REPEATS_END)
-        else:
-            within = (k.c.key == word,)
-        rows = select(k.c.rank, k.c.entity_id, k.c.id).where(
-            k.c.kind == KIND_NAME, k.c.rank.in_(ranks), *within
-        )
+    for sought, needed in dict.fromkeys(reading):  # (a repeated word: one range)
+        keys = [w + REPEAT_MARK * i for w in sought.exact for i in range(needed)]
+        parts: list[tuple[ColumnElement[bool], ...]] = []
+        if sought.prefix is not None:
+            parts.append((k.c.key >= sought.prefix, k.c.key < sought.prefix + _LAST_CHAR))
+        if len(keys) == 1:
+            parts.append((k.c.key == keys[0],))
+        elif keys:
+            parts.append((k.c.key.in_(keys),))
+        arms = [
+            select(k.c.rank, k.c.entity_id, k.c.id).where(
+                k.c.kind == KIND_NAME, k.c.rank.in_(ranks), *within
+            )
+            for within in parts
+        ]
+        rows = arms[0] if len(arms) == 1 else _rows_of(union_all(*arms))
         if needed > 1:
-            rows = rows.group_by(k.c.rank, k.c.entity_id, k.c.id).having(func.count() >= needed)
+            rows = rows.group_by(*rows.selected_columns).having(func.count() >= needed)
         selects.append(rows)
     return selects
 
@@ -455,11 +619,17 @@ class SearchMixin:
         entity id; `matched` is the entity's name that ranked it (its shortest such name,
         the least in text order among equals).
 
+        Then, up to `limit`, the names holding the words only when a given name is read as
+        its hypocoristic or a hypocoristic as its given names, whole ("jose garcia" finds
+        "PEPE GARCIA", "pepe garcia" finds "José García": `ironriver.policy.nicknames`),
+        ranked the same way after those, each with the words so read (`read_as`).
+
         A search of `PARTIAL_FROM_WORDS` words or more that finds fewer than `limit` such
         entities then also finds names lacking one of its words, ranked after them the same
-        way, each with the word it lacks (`missing`): records drop a maternal surname or a
-        second given name ("Álvaro Reyes" for "Álvaro Reyes Mendoza"), and an analyst types
-        the whole name. (Two words lacking one would be one word: too broad.)
+        way (as typed, then through nicknames), each with the word it lacks (`missing`):
+        records drop a maternal surname or a second given name ("Álvaro Reyes" for "Álvaro
+        Reyes Mendoza"), and an analyst types the whole name. (Two words lacking one would
+        be one word: too broad.)
 
         The words of names are keyed by the length of their name (`statement_keys.rank`), so
         candidates are read one name length at a time, shortest first
@@ -478,11 +648,14 @@ class SearchMixin:
             if PARTIAL_FROM_WORDS <= len(tokens) <= PARTIAL_UP_TO_WORDS and len(found) < limit:
                 found += self._lacking_one(conn, tokens, wanted, limit - len(found), seen)
         hits = []
-        for entity_id, rows, entity, matched, missing in found:
+        for entity_id, rows, entity, matched, missing, read_as in found:
             # only the hits shown must say why (an AMBER+STRICT name a pass looked at and
             # the limit then left out does not refuse the search)
             self._justify((r[10] for r in rows), None)
-            hits.append(SearchHit(entity_id, entity.schema.name, entity.caption, matched, missing))
+            schema_name = entity.schema.name
+            hits.append(
+                SearchHit(entity_id, schema_name, entity.caption, matched, missing, read_as)
+            )
         self._log("search", text, {"schema": schema, "hits": len(hits)})
         return hits
 
@@ -495,10 +668,11 @@ class SearchMixin:
         seen: set[str],
     ) -> list[_Found]:
         """At most `limit` entities not of `seen` with a name matching all of `tokens` but
-        one, each by its best such name over every word it may lack (shortest, then least
-        in text order), ranked as `search` ranks (shortest name, then entity id). Each pass
-        (one word left out) keeps its own best `limit`: an entity among the best `limit`
-        overall is among the best `limit` of the pass its best name comes from."""
+        one, each by its best such name over every word it may lack (as typed before
+        through nicknames, then shortest, then least in text order), ranked as `search`
+        ranks (`_Found.order`). Each pass (one word left out) keeps its own best `limit`,
+        ranked alike: an entity among the best `limit` overall is among the best `limit` of
+        the pass its best name comes from."""
         best: dict[str, _Found] = {}
         for i, lacking in enumerate(tokens):
             if lacking in tokens[:i]:  # (a repeated word: lacking one of it is one pass)
@@ -506,10 +680,9 @@ class SearchMixin:
             fewer = tokens[:i] + tokens[i + 1 :]
             for found in self._search_words(conn, fewer, wanted, limit, set(seen)):
                 known = best.get(found.entity_id)
-                if known is None or _name_order(found.matched) < _name_order(known.matched):
+                if known is None or _best_first(found) < _best_first(known):
                     best[found.entity_id] = found._replace(missing=lacking)
-        ranked = sorted(best.values(), key=lambda f: (len(f.matched), f.entity_id))
-        return ranked[:limit]
+        return sorted(best.values(), key=_Found.order)[:limit]
 
     def _search_words(
         self,
@@ -522,31 +695,94 @@ class SearchMixin:
         """At most `limit` visible entities (of `wanted`) with a name matching each of
         `tokens` (`search`), best first, but for those of `seen`, which it adds to: an
         entity looked at is not looked at again. Assembled but not justified (`search`
-        justifies the hits it shows)."""
+        justifies the hits it shows).
+
+        Those with a name holding the words as typed come first, then those holding them
+        only through nicknames (`_nicknames`). One pass over the name lengths finds both
+        (the lookup rows of a word's nicknames are read with its range, `_query_plan`):
+        a name holding the words only through nicknames is set aside, and once those set
+        aside could fill the hits the search lacks, they are looked at (`_look_at`); when
+        they do, the pass reads the words as typed only from the next length on, and sets
+        no more aside (any found later would rank after them), so its cost follows its
+        hits. An entity looked at so is still found as typed if a longer name of it holds
+        the words as typed (the hits it lacks are then one fewer too)."""
         found: list[_Found] = []
-        for candidates in self._name_candidates(conn, tokens):
+        read = frozenset(t for t in tokens if _nicknames(t))
+        reading = _Reading(bool(read))
+        later: dict[str, str] = {}  # entity -> its first name holding them through nicknames
+        ready: dict[str, _Found] = {}  # ... looked at (assembled), in the order found
+        for candidates in self._name_candidates(conn, tokens, reading):
             for entity_id, value in self._searchable(conn, candidates):
                 # (the lookup rows' counts take a compound's joined form for one more word:
                 # a superset, `_has_words`; a name it leaves out leaves its entity unseen)
-                if entity_id in seen or not _has_words(value, tokens):
+                if entity_id in seen:
+                    continue
+                if not _has_words(value, tokens):
+                    if reading.nicknames and entity_id not in ready:
+                        later.setdefault(entity_id, value)
+                        lacking = limit - len(found)
+                        if len(later) + len(ready) >= lacking:
+                            self._look_at(conn, tokens, read, wanted, lacking, later, ready, seen)
+                            # (those found through nicknames from here on rank after these)
+                            reading.nicknames = len(ready) < lacking
                     continue
                 seen.add(entity_id)  # (one not shown, of another schema, never is)
-                rows = conn.execute(self._entity_rows(entity_id)).all()
-                entity = self._assemble(rows, named=False, wanted=wanted, justify=False)
-                if entity is None:
-                    continue
+                later.pop(entity_id, None)
+                known = ready.pop(entity_id, None)
+                if known is not None:
+                    rows, entity = known.rows, known.entity
+                else:
+                    rows = conn.execute(self._entity_rows(entity_id)).all()
+                    assembled = self._assemble(rows, named=False, wanted=wanted, justify=False)
+                    if assembled is None:
+                        continue
+                    entity = assembled
                 matched = self._least_match(rows, tokens) or value
                 found.append(_Found(entity_id, rows, entity, matched, ""))
                 if len(found) >= limit:
                     return found
-        return found
+        self._look_at(conn, tokens, read, wanted, limit - len(found), later, ready, seen)
+        seen.update(ready)
+        return found + list(ready.values())[: limit - len(found)]
+
+    def _look_at(
+        self,
+        conn: Connection,
+        tokens: list[str],
+        read: frozenset[str],
+        wanted: Schema | None,
+        lacking: int,
+        later: dict[str, str],
+        ready: dict[str, _Found],
+        seen: set[str],
+    ) -> None:
+        """Look at the first entities of `later` (set aside by `_search_words`) until
+        `ready` holds `lacking` of them, assembled (of `wanted`), each with its best name
+        holding `tokens`, those of `read` through their nicknames (`_read_as`); one of
+        another schema goes to `seen`, one whose name does not hold them after all (a
+        compound's joined form, `_has_words`) is dropped and may come again by another."""
+        while later and len(ready) < lacking:
+            entity_id = next(iter(later))
+            value = later.pop(entity_id)
+            if not _has_words(value, tokens, read):
+                continue
+            rows = conn.execute(self._entity_rows(entity_id)).all()
+            entity = self._assemble(rows, named=False, wanted=wanted, justify=False)
+            if entity is None:
+                seen.add(entity_id)
+                continue
+            matched = self._least_match(rows, tokens, read) or value
+            ready[entity_id] = _Found(
+                entity_id, rows, entity, matched, "", _read_as(matched, tokens)
+            )
 
     def _name_candidates(
-        self, conn: Connection, tokens: list[str]
+        self, conn: Connection, tokens: list[str], reading: _Reading
     ) -> Iterator[list[tuple[str, str]]]:
         """(entity_id, id) of the name statements having a word starting with each of
-        `tokens` (or equal to one of its `ABBREVIATIONS`), a different word for each, one
-        sorted list per name length, shortest first.
+        `tokens` (or equal to one of its `_exact` words: its `ABBREVIATIONS`, and its
+        `_nicknames` while `reading` says so, which is read before each query), a different
+        word for each, one sorted list per name length, shortest first.
 
         Lengths are read in groups, one query each (the tokens' `statement_keys` ranges
         intersected in SQL: a word and its name share one length): one length at a time
@@ -554,9 +790,10 @@ class SearchMixin:
         the group doubles (a rare word takes few queries). A token that other tokens start
         with ("jose" of "jose josefina"), or that the query repeats ("garcia garcia"), needs
         as many of the name's words in its range (`_nested`): its rows are counted per
-        statement. A token with abbreviations makes two readings of the query or more
-        (`_readings`), whose rows are joined by UNION. A name with several rows in a range
-        it needs once ("garcia" of "García García") comes once: its rows are a set."""
+        statement. A token's exact words are read with its range (UNION ALL) when they lie
+        in the same ranges of the query; else the token makes two readings of the query or
+        more (`_readings`), whose rows are joined by UNION. A name with several rows in a
+        range it needs once ("garcia" of "García García") comes once: its rows are a set."""
         k = statement_keys
         bounds = conn.execute(
             select(
@@ -567,14 +804,19 @@ class SearchMixin:
         if bounds[0] is None:
             return
         low, high = int(bounds[0]), int(bounds[1])
-        # built once, for any lengths (a bound list): one statement per search, and one
-        # compiled form in SQLAlchemy's cache for every search of the same shape
-        query = _plan_rows(_query_plan(tokens), bindparam(_RANKS, expanding=True))
+        # the lookup query, built once (by `reading`), for any lengths (a bound list: one
+        # statement, and one compiled form in SQLAlchemy's cache for every search alike)
+        queries: dict[bool, Select[Any] | CompoundSelect[Any]] = {}
         step = 1
         while low <= high:
             ranks = list(range(low, min(low + step, high + 1)))
+            if reading.nicknames not in queries:
+                plan = _query_plan(tokens, reading.nicknames)
+                queries[reading.nicknames] = _plan_rows(plan, bindparam(_RANKS, expanding=True))
             by_rank: dict[int, list[tuple[str, str]]] = {}
-            for rank, entity_id, stmt_id in conn.execute(query, {_RANKS: ranks}):
+            for rank, entity_id, stmt_id in conn.execute(
+                queries[reading.nicknames], {_RANKS: ranks}
+            ):
                 by_rank.setdefault(int(rank), []).append((entity_id, stmt_id))
             for rank in sorted(by_rank):
                 yield sorted(set(by_rank[rank]))
@@ -605,13 +847,16 @@ class SearchMixin:
                 if value is not None:
                     yield pair[0], value
 
-    def _least_match(self, rows: Sequence[Sequence[Any]], tokens: list[str]) -> str | None:
+    def _least_match(
+        self, rows: Sequence[Sequence[Any]], tokens: list[str], read: frozenset[str] = frozenset()
+    ) -> str | None:
         """The shortest (then least in text order) of an entity's visible, searchable names
-        (its `_ROW` rows) matching `tokens` (`_has_words`): the one its rank came from."""
+        (its `_ROW` rows) matching `tokens` (`_has_words`, those of `read` through their
+        nicknames too): the one its rank came from."""
         names = [
             str(r[3])
             for r in rows
-            if r[2] in self._searched_names and _has_words(str(r[3]), tokens)
+            if r[2] in self._searched_names and _has_words(str(r[3]), tokens, read)
         ]
         return min(names, key=_name_order) if names else None
 
