@@ -17,6 +17,7 @@ stored keys are as they were, so no store is migrated.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -503,30 +504,39 @@ def _nested(reading: list[_Sought]) -> list[tuple[_Sought, int]]:
     return [(sought, sum(other.within(sought) for other in reading)) for sought in reading]
 
 
+# What a sought word of a reading looks like to the lookup query, its words aside: whether
+# it has a prefix range, whether it has exact words, and how many of its words a name needs
+_Unit = tuple[bool, bool, int]
+# ... and a whole plan (`_query_plan`): groups of readings of such units
+_Shape = tuple[tuple[tuple[_Unit, ...], ...], ...]
+# lookup queries kept built, by shape (few: a shape is the number of words, how they group,
+# which have exact words; the words themselves are bound values)
+_PLAN_SHAPES = 256
+
+
 def _reading_rows(
-    reading: list[tuple[_Sought, int]], ranks: BindParameter[Any]
+    reading: tuple[_Unit, ...], ranks: BindParameter[Any], names: Iterator[str]
 ) -> list[Select[Any]]:
     """(rank, entity_id, id) of the names of the lengths bound to `ranks` having a different
     word for each sought word of `reading` (with the counts `_nested` gave), as SELECTs to
     intersect: one per distinct sought word, reading an index range of `statement_keys` for
-    a prefix and the keys of its exact words (an IN list), the two joined by UNION ALL (they
-    are apart; one SELECT OR-ing them is read by SQLite as a scan of every name of those
-    lengths, once its statistics know the table is large). A word that others lie within,
-    or that the query repeats, needs as many rows per name (GROUP BY ... HAVING: a name has
-    one row each time it holds a word, the k-th keyed with k - 1 `REPEAT_MARK` after it,
-    within the word's prefix range; of an exact word, the keys with fewer marks than that
-    count are enough to reach it)."""
+    a prefix (two bound values, named by `names` in turn) and the keys of its exact words
+    (a bound list), the two joined by UNION ALL (they are apart; one SELECT OR-ing them is
+    read by SQLite as a scan of every name of those lengths, once its statistics know the
+    table is large). A word that others lie within, or that the query repeats, needs as many
+    rows per name (GROUP BY ... HAVING: a name has one row each time it holds a word, the
+    k-th keyed with k - 1 `REPEAT_MARK` after it, within the word's prefix range; of an
+    exact word, the keys with fewer marks than that count are enough to reach it)."""
     k = statement_keys
+    text = k.c.key.type
     selects = []
-    for sought, needed in dict.fromkeys(reading):  # (a repeated word: one range)
-        keys = [w + REPEAT_MARK * i for w in sought.exact for i in range(needed)]
+    for has_prefix, has_exact, needed in reading:
         parts: list[tuple[ColumnElement[bool], ...]] = []
-        if sought.prefix is not None:
-            parts.append((k.c.key >= sought.prefix, k.c.key < sought.prefix + _LAST_CHAR))
-        if len(keys) == 1:
-            parts.append((k.c.key == keys[0],))
-        elif keys:
-            parts.append((k.c.key.in_(keys),))
+        if has_prefix:
+            low, high = bindparam(next(names), type_=text), bindparam(next(names), type_=text)
+            parts.append((k.c.key >= low, k.c.key < high))
+        if has_exact:
+            parts.append((k.c.key.in_(bindparam(next(names), type_=text, expanding=True)),))
         arms = [
             select(k.c.rank, k.c.entity_id, k.c.id).where(
                 k.c.kind == KIND_NAME, k.c.rank.in_(ranks), *within
@@ -548,19 +558,47 @@ def _rows_of(query: CompoundSelect[Any]) -> Select[Any]:
 
 
 def _plan_rows(
-    plan: list[list[list[tuple[_Sought, int]]]], ranks: BindParameter[Any]
-) -> Select[Any] | CompoundSelect[Any]:
-    """(rank, entity_id, id) of the names of the lengths bound to `ranks` matching the query
-    of `plan` (`_query_plan`): each group's rows (the UNION of its readings' rows, `_reading_rows`)
-    intersected; a group read one way is its ranges, intersected with the others'."""
-    selects: list[Select[Any]] = []
+    plan: list[list[list[tuple[_Sought, int]]]],
+) -> tuple[Select[Any] | CompoundSelect[Any], dict[str, Any]]:
+    """The lookup query of `plan` (`_query_plan`: `_plan_query` of its shape) and the values
+    to bind to it, but for the name lengths (`_RANKS`): each sought word's prefix range and
+    its exact words' keys (with their repeats' when a name needs several of its words)."""
+    values: list[Any] = []
+    shape = []
     for readings in plan:
+        group = []
+        for reading in readings:
+            units = []
+            for sought, needed in dict.fromkeys(reading):  # (a repeated word: one range)
+                if sought.prefix is not None:
+                    values += [sought.prefix, sought.prefix + _LAST_CHAR]
+                if sought.exact:
+                    values.append(
+                        [w + REPEAT_MARK * i for w in sought.exact for i in range(needed)]
+                    )
+                units.append((sought.prefix is not None, bool(sought.exact), needed))
+            group.append(tuple(units))
+        shape.append(tuple(group))
+    return _plan_query(tuple(shape)), {f"w{i}": value for i, value in enumerate(values)}
+
+
+@lru_cache(maxsize=_PLAN_SHAPES)
+def _plan_query(shape: _Shape) -> Select[Any] | CompoundSelect[Any]:
+    """(rank, entity_id, id) of the names of the lengths bound to `_RANKS` matching a plan of
+    `shape` (`_plan_rows` binds its words, "w0", "w1"... in order): each group's rows (the
+    UNION of its readings' rows, `_reading_rows`) intersected; a group read one way is its
+    ranges, intersected with the others'. Built once per shape, a query is one statement for
+    SQLAlchemy to compile and cache, whatever the words and lengths it reads."""
+    ranks: BindParameter[Any] = bindparam(_RANKS, expanding=True)
+    names = (f"w{i}" for i in itertools.count())
+    selects: list[Select[Any]] = []
+    for readings in shape:
         if len(readings) == 1:
-            selects += _reading_rows(readings[0], ranks)
+            selects += _reading_rows(readings[0], ranks, names)
             continue
         arms = []
         for reading in readings:
-            ranges = _reading_rows(reading, ranks)
+            ranges = _reading_rows(reading, ranks, names)
             arms.append(_rows_of(intersect(*ranges)) if len(ranges) > 1 else ranges[0])
         selects.append(_rows_of(union(*arms)))
     return intersect(*selects) if len(selects) > 1 else selects[0]
@@ -804,19 +842,16 @@ class SearchMixin:
         if bounds[0] is None:
             return
         low, high = int(bounds[0]), int(bounds[1])
-        # the lookup query, built once (by `reading`), for any lengths (a bound list: one
-        # statement, and one compiled form in SQLAlchemy's cache for every search alike)
-        queries: dict[bool, Select[Any] | CompoundSelect[Any]] = {}
+        # the lookup query (by `reading`) and its words, for any lengths (`_plan_rows`)
+        queries: dict[bool, tuple[Select[Any] | CompoundSelect[Any], dict[str, Any]]] = {}
         step = 1
         while low <= high:
             ranks = list(range(low, min(low + step, high + 1)))
             if reading.nicknames not in queries:
-                plan = _query_plan(tokens, reading.nicknames)
-                queries[reading.nicknames] = _plan_rows(plan, bindparam(_RANKS, expanding=True))
+                queries[reading.nicknames] = _plan_rows(_query_plan(tokens, reading.nicknames))
+            query, values = queries[reading.nicknames]
             by_rank: dict[int, list[tuple[str, str]]] = {}
-            for rank, entity_id, stmt_id in conn.execute(
-                queries[reading.nicknames], {_RANKS: ranks}
-            ):
+            for rank, entity_id, stmt_id in conn.execute(query, {**values, _RANKS: ranks}):
                 by_rank.setdefault(int(rank), []).append((entity_id, stmt_id))
             for rank in sorted(by_rank):
                 yield sorted(set(by_rank[rank]))
