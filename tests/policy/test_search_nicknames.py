@@ -18,18 +18,9 @@ from hypothesis import strategies as st
 from ironriver.cli import cli
 from ironriver.ingest import ingest_mapping
 from ironriver.policy import Marking, Principal, View
+from ironriver.policy.name_plan import _apart, _readings, _Sought, _ways, exact_words, query_plan
 from ironriver.policy.nicknames import hypocoristics, names_of, parse_table
-from ironriver.policy.search import (
-    _accepts,
-    _apart,
-    _exact,
-    _has_words,
-    _query_plan,
-    _read_as,
-    _readings,
-    _Sought,
-    _ways,
-)
+from ironriver.policy.search import _accepts, _has_words, _read_as
 from ironriver.store import DatasetInfo, Store, open_store
 from ironriver.store.ids import REPEAT_MARK, lookup_words, name_key, query_words
 from samples import table
@@ -83,8 +74,8 @@ def test_a_hypocoristic_that_starts_its_name_reads_no_differently() -> None:
     every Alejandro, María and Maribel as a prefix already, as typed, and a nickname route
     adds only María's abbreviation ("Ma."). The name finds the form whole, not what the form
     starts."""
-    assert _exact("ale") == () and _exact("mari") == ("ma",)
-    assert _exact("alejandro") == ("ale", "alex", "jando")
+    assert exact_words("ale") == () and exact_words("mari") == ("ma",)
+    assert exact_words("alejandro") == ("ale", "alex", "jando")
     assert _accepts("ale", "alejandro") and _accepts("mari", "maribel")
     assert _has_words("ALE PEREZ", ["alejandro"], frozenset({"alejandro"}))
     assert not _has_words("ALEXIS PEREZ", ["alejandro"], frozenset({"alejandro"}))
@@ -124,7 +115,7 @@ def test_words_that_may_match_one_word_are_read_together_and_few_ways() -> None:
         _Sought("guadalupe", ("gpe",)),
         _Sought(None, ("lupe", "lupita")),
     ]
-    assert sum(len(r) for r in _query_plan(["beto", "garcia", "jose", "lopez", "maria"])) == 5
+    assert sum(len(r) for r in query_plan(["beto", "garcia", "jose", "lopez", "maria"])) == 5
 
 
 VOCABULARY = ["José", "Pepe", "Pepito", "Chepe", "Beto", "Alberto", "Roberto", "María", "Mari"]
@@ -135,7 +126,7 @@ QUERY_WORDS += ["ale", "alejandro", "a", "garcia"]
 
 
 def _plan_holds(name: str, tokens: list[str]) -> bool:
-    """Whether the lookup query of `tokens` (`_query_plan`) finds the name `name`, computed
+    """Whether the lookup query of `tokens` (`query_plan`) finds the name `name`, computed
     on the name's lookup keys as the SQL reads them."""
     keys = lookup_words(name_key(name))
 
@@ -148,7 +139,7 @@ def _plan_holds(name: str, tokens: list[str]) -> bool:
 
     return all(
         any(all(count(*sought, needed) >= needed for sought, needed in r) for r in readings)
-        for readings in _query_plan(tokens)
+        for readings in query_plan(tokens)
     )
 
 
@@ -170,8 +161,8 @@ def _brute(name: str, tokens: list[str]) -> bool:
 def test_the_query_plan_finds_exactly_the_names_holding_the_words(
     name: str, tokens: list[str]
 ) -> None:
-    """The groups (`_apart`), the ways of each token (`_ways`: a prefix, or a class of its
-    whole words), the readings and their counts (`_nested`) find a name if and only if it
+    """The groups (`_apart`), the ways of each token (`_ways`: its prefix with the whole
+    words lying in the same ranges, or a class of its other whole words), the readings and their counts (`_nested`) find a name if and only if it
     has a different word for each query word, read through nicknames too: a plan that
     misses one loses a hit, one that finds more only costs (`_has_words` then checks)."""
     assert (

@@ -20,8 +20,8 @@ import pytest
 
 import ironriver.policy.search as search_module
 from ironriver.policy import AccessLabel, Marking, Principal, View, can_see
-from ironriver.policy.nicknames import hypocoristics
-from ironriver.policy.search import ABBREVIATIONS, PARTIAL_FROM_WORDS, PARTIAL_UP_TO_WORDS
+from ironriver.policy.nicknames import ABBREVIATIONS, hypocoristics
+from ironriver.policy.search import PARTIAL_FROM_WORDS, PARTIAL_UP_TO_WORDS
 from ironriver.store import DatasetInfo, Store
 from ironriver.store.ids import NOT_SEARCHED, name_key, statement_id
 

@@ -1,10 +1,12 @@
-"""Hypocoristics of given names ("Pepe" for José, "Chuy" for Jesús, "Lupe" for Guadalupe,
-"Bill" for William), as a name search reads them (`ironriver.policy.search`).
+"""Given names as records write them other than whole, as a name search reads them
+(`ironriver.policy.search`, `ironriver.policy.name_plan`): abbreviated ("Ma." for María,
+`ABBREVIATIONS`) and as hypocoristics ("Pepe" for José, "Chuy" for Jesús, "Lupe" for
+Guadalupe, "Bill" for William: `nickname_words`).
 
-The table is data, `data/hypocoristics.yaml` (its header says what it holds and where such
-lists come from): a given name's search key -> its hypocoristics' keys. It is ironriver's
-own, independent of the synthetic world's table (`ironriver.world`), whose noise the search
-evaluation draws: reading that one would score the search on its own answer key.
+The hypocoristics are data, `data/hypocoristics.yaml` (its header says what it holds and where
+such lists come from): a given name's search key -> its hypocoristics' keys. The table is
+ironriver's own, independent of the synthetic world's (`ironriver.world`), whose noise the
+search evaluation draws: reading that one would score the search on its own answer key.
 
 The table is read both ways: a given name stands for its hypocoristics, and a hypocoristic
 for the given names it may be ("beto": Alberto, Roberto, Humberto...). One step only: "pepe"
@@ -67,3 +69,29 @@ def names_of(word: str) -> tuple[str, ...]:
 def forms_of(word: str) -> tuple[str, ...]:
     """The hypocoristics of the given name `word` (a search key): () if it has none."""
     return hypocoristics().get(word, ())
+
+
+# Given names that Mexican records abbreviate, by the search key of the full name: the
+# abbreviations' keys (the dot is a word break: "MA. DOLORES" holds the word "ma"). A query
+# word equal to the full name also matches a stored word equal to one of these, exactly (as
+# a prefix, "ma" would match Manuel and Marco): "maria dolores" finds "MA. DOLORES GARCIA".
+# No stored key changes, so a store needs no migration. "Mª" is "ma" already (NFKC) and
+# "Jose." is "jose"; "J." is left out (José, Juan, Jesús, Jorge... alike), and so are the
+# surnames' (Hdez., Glez.).
+ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "maria": ("ma",),
+    "francisco": ("fco",),
+    "guadalupe": ("gpe",),
+    "guillermo": ("gmo",),
+}
+
+
+@cache
+def nickname_words(token: str) -> frozenset[str]:
+    """The stored words the query word `token` also matches whole through a hypocoristic: a
+    given name's forms ("jose": pepe, chepe...), and a form's given names with their
+    abbreviations ("pepe": jose; "lupe": guadalupe, gpe; "beto": alberto, roberto...); never
+    `token` itself, nor its own abbreviations."""
+    names = names_of(token)
+    words = {*forms_of(token), *names, *(a for n in names for a in ABBREVIATIONS.get(n, ()))}
+    return frozenset(words - {token, *ABBREVIATIONS.get(token, ())})

@@ -17,16 +17,13 @@ stored keys are as they were, so no store is migrated.
 
 from __future__ import annotations
 
-import itertools
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
-from itertools import combinations_with_replacement
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import (
-    BindParameter,
     ColumnElement,
     CompoundSelect,
     Connection,
@@ -34,25 +31,21 @@ from sqlalchemy import (
     Select,
     Subquery,
     and_,
-    bindparam,
     case,
     func,
-    intersect,
     or_,
     select,
-    union,
-    union_all,
 )
 
 from ironriver.errors import ConfigError
 from ironriver.i18n import msg
-from ironriver.policy.nicknames import forms_of, names_of
+from ironriver.policy.name_plan import RANKS, plan_rows, query_plan
+from ironriver.policy.nicknames import ABBREVIATIONS, nickname_words
 from ironriver.policy.schemata import known_schema
 from ironriver.store.dialect import bytewise
 from ironriver.store.ids import (
     KIND_IDENTIFIER,
     KIND_NAME,
-    REPEAT_MARK,
     identifier_key,
     name_key,
     name_parts,
@@ -69,23 +62,11 @@ if TYPE_CHECKING:
     from ironriver.policy.markings import Principal
     from ironriver.store import Store
 
-# above every character: `key < word + _LAST_CHAR` bounds the keys starting with `word`
-# (keys compare as UTF-8 bytes: SQLite's default, the C collation on PostgreSQL)
-_LAST_CHAR = "\U0010ffff"
 _CHECK_BATCH = 400  # search candidates checked per query
 _MAX_RANK_STEP = 64  # name lengths read at once by a search, at most
-_RANKS = "ranks"  # the bound parameter of the lengths a lookup query reads
 # words of a name search, at most: a name never has more, and each word is one SELECT of a
 # compound query (SQLite refuses more than 500 of them)
 MAX_QUERY_WORDS = 32
-# ways to read a name search's words, at most (`_query_plan`): words that may match one
-# word of a name are read together, each as a prefix or as one class of the words it
-# matches whole (abbreviations, nicknames: "maria m": maria... or ma, mari...; "maria maria
-# m": 3 ways), and each way is a SELECT of the query (SQLite refuses more than 500 in one
-# compound query, and each costs an index range per name length read). A word alone in
-# its group reads one way however often it is typed ("maria" 32 times: its range and its
-# whole words, counted together).
-MAX_READINGS = 64
 
 
 # a name search of this many words or more, up to `PARTIAL_UP_TO_WORDS`, also finds names
@@ -160,23 +141,8 @@ def search_words(text: str) -> list[str]:
             ),
         )
     for nicknames in (True, False):  # (too many ways to read them: refused too)
-        _query_plan(tokens, nicknames)
+        query_plan(tokens, nicknames)
     return tokens
-
-
-# Given names that Mexican records abbreviate, by the search key of the full name: the
-# abbreviations' keys (the dot is a word break: "MA. DOLORES" holds the word "ma"). A query
-# word equal to the full name also matches a stored word equal to one of these, exactly (as
-# a prefix, "ma" would match Manuel and Marco): "maria dolores" finds "MA. DOLORES GARCIA".
-# No stored key changes, so a store needs no migration. "Mª" is "ma" already (NFKC) and
-# "Jose." is "jose"; "J." is left out (José, Juan, Jesús, Jorge... alike), and so are the
-# surnames' (Hdez., Glez.).
-ABBREVIATIONS: dict[str, tuple[str, ...]] = {
-    "maria": ("ma",),
-    "francisco": ("fco",),
-    "guadalupe": ("gpe",),
-    "guillermo": ("gmo",),
-}
 
 
 def _name_order(name: str) -> tuple[int, str]:
@@ -194,9 +160,9 @@ def _read_as(name: str, tokens: list[str]) -> tuple[tuple[str, str], ...]:
     """The query words `tokens` that the name `name` holds only through their nicknames
     (`_has_words`), each with the name's word it matched, in the order of the words: a
     least set of them (each left out in turn while the name still holds the words without
-    it), each with the name's first word that is one of its `_nicknames` and that it does
+    it), each with the name's first word that is one of its `nickname_words` and that it does
     not match as typed (a compound's words, then its joined form)."""
-    read = {t for t in tokens if _nicknames(t)}
+    read = {t for t in tokens if nickname_words(t)}
     for token in sorted(read):
         if _has_words(name, tokens, frozenset(read - {token})):
             read.discard(token)
@@ -207,41 +173,20 @@ def _read_as(name: str, tokens: list[str]) -> tuple[tuple[str, str], ...]:
     ]
     pairs = []
     for token in sorted(read):
-        word = next((w for w in words if w in _nicknames(token) and not _accepts(token, w)), "")
+        word = next((w for w in words if w in nickname_words(token) and not _accepts(token, w)), "")
         if word:
             pairs.append((token, word))
     return tuple(pairs)
 
 
-@cache
-def _nicknames(token: str) -> frozenset[str]:
-    """The stored words the query word `token` also matches whole through a hypocoristic
-    (`ironriver.policy.nicknames`): a given name's forms ("jose": pepe, chepe...), and a
-    form's given names with their abbreviations ("pepe": jose; "lupe": guadalupe, gpe; "beto":
-    alberto, roberto...); never `token` itself, nor its own abbreviations."""
-    names = names_of(token)
-    words = {*forms_of(token), *names, *(a for n in names for a in ABBREVIATIONS.get(n, ()))}
-    return frozenset(words - {token, *ABBREVIATIONS.get(token, ())})
-
-
-@cache
-def _exact(token: str, nicknames: bool = True) -> tuple[str, ...]:
-    """The words other than those it starts that `token` matches whole, sorted: its
-    abbreviations and (with `nicknames`) its `_nicknames` ("fer" starts "fernando", so
-    "fernando" is no exact word of "fer", which reads no differently for it; "fernando" has
-    the exact word "fer")."""
-    words = {*ABBREVIATIONS.get(token, ()), *(_nicknames(token) if nicknames else ())}
-    return tuple(sorted(w for w in words if not w.startswith(token)))
-
-
 def _accepts(token: str, word: str, nicknames: bool = False) -> bool:
     """Whether the query word `token` matches the name's word `word` as typed: it starts
     it, or `word` is its abbreviation (`ABBREVIATIONS`); with `nicknames`, or `word` is one
-    of its `_nicknames`, whole."""
+    of its `nickname_words`, whole."""
     return (
         word.startswith(token)
         or word in ABBREVIATIONS.get(token, ())
-        or (nicknames and word in _nicknames(token))
+        or (nicknames and word in nickname_words(token))
     )
 
 
@@ -351,257 +296,6 @@ def _holds(value: str, tokens: tuple[str, ...], read: frozenset[str]) -> bool:
         return False
 
     return holds(plain, 0)
-
-
-class _Sought(NamedTuple):
-    """What a query word looks for in a reading of the query (`_readings`): the words
-    starting with `prefix` (None: no such range), and the words of `exact`, whole."""
-
-    prefix: str | None
-    exact: tuple[str, ...] = ()
-
-    def holds(self, word: str) -> bool:
-        """Whether the word `word` is sought."""
-        return (self.prefix is not None and word.startswith(self.prefix)) or word in self.exact
-
-    def within(self, outer: _Sought) -> bool:
-        """Whether every word sought is sought by `outer` too."""
-        if self.prefix is not None and (
-            outer.prefix is None or not self.prefix.startswith(outer.prefix)
-        ):
-            return False
-        return all(outer.holds(word) for word in self.exact)
-
-    def order(self) -> tuple[bool, str, tuple[str, ...]]:
-        """A key that sorts sought words (None is no text to compare)."""
-        return self.prefix is None, self.prefix or "", self.exact
-
-
-def _sought(token: str, nicknames: bool = True) -> _Sought:
-    """Everything the query word `token` may match: the words it starts, and its `_exact`
-    words (abbreviations, nicknames) whole."""
-    return _Sought(token, _exact(token, nicknames))
-
-
-def _overlap(one: _Sought, other: _Sought) -> bool:
-    """Whether a word may be both `one` and `other` sought: their ranges overlap (one
-    prefix starts the other), or an exact word of one is sought by the other."""
-    if one.prefix is not None and other.prefix is not None:
-        if one.prefix.startswith(other.prefix) or other.prefix.startswith(one.prefix):
-            return True
-    return any(map(other.holds, one.exact)) or any(map(one.holds, other.exact))
-
-
-def _apart(tokens: list[str], nicknames: bool = True) -> list[list[str]]:
-    """The `tokens` in groups no word of a name may match across (connected by what they
-    seek overlapping, `_overlap`): a name has a different word for each token if and only
-    if it has one for each token of every group, each group read on its own. ("maria
-    francisco": two groups; "m maria": one, as "m" starts "ma" and "maria"; "jose pepe":
-    one, as "jose" seeks "pepe" whole and "pepe" seeks "jose".)"""
-    distinct = sorted(set(tokens))
-    group = {t: i for i, t in enumerate(distinct)}
-    for i, one in enumerate(distinct):
-        for other in distinct[i + 1 :]:
-            if group[one] != group[other] and _overlap(
-                _sought(one, nicknames), _sought(other, nicknames)
-            ):
-                old, new = group[other], group[one]
-                group = {t: new if g == old else g for t, g in group.items()}
-    groups: dict[int, list[str]] = {}
-    for token in tokens:
-        groups.setdefault(group[token], []).append(token)
-    return list(groups.values())
-
-
-def _ways(group: list[str], nicknames: bool = True) -> dict[str, list[_Sought]]:
-    """The ways each token of a group of tokens (`_apart`) may be read, so that the words
-    sought by a reading are nested or apart (`_nested`): the words it starts with some of
-    its exact words (`_exact`) whole, or one class of its other exact words.
-
-    A class is the exact words that the same tokens of the group start and the same tokens
-    have as exact words ("g guadalupe": gpe, which "g" starts, is one; lupe and lupita,
-    which it does not, another): it lies within each range of the group or apart from it,
-    and is another class or apart from it. A class lying in the same ranges as the token's
-    own range (those of the tokens starting it) joins that range, for the first token it is
-    an exact word of: a word any range holding one holds, the other too, and the union
-    then lies within each range or unit of the group, holds it, or is apart from it (and
-    the class alone, a narrower way, is left out for that token). So "guadalupe" alone
-    reads one way (its range, gpe, lupe and lupita), and "g guadalupe" two (its range with
-    gpe, which "g" starts as it starts guadalupe; or lupe, lupita)."""
-    distinct = sorted(set(group))
-    classes: dict[tuple[frozenset[str], frozenset[str]], list[str]] = {}
-    for word in sorted({w for t in distinct for w in _exact(t, nicknames)}):
-        starts = frozenset(t for t in distinct if word.startswith(t))
-        owners = frozenset(t for t in distinct if word in _exact(t, nicknames))
-        classes.setdefault((starts, owners), []).append(word)
-    joined: dict[str, list[str]] = {t: [] for t in distinct}
-    apart: dict[str, list[_Sought]] = {t: [] for t in distinct}
-    for (starts, owners), words in sorted(classes.items(), key=lambda c: c[1]):
-        holder = next(
-            (t for t in sorted(owners) if starts == {u for u in distinct if t.startswith(u)} - {t}),
-            None,
-        )
-        if holder is not None:
-            joined[holder] += words
-        for t in sorted(owners - {holder}):
-            apart[t].append(_Sought(None, tuple(words)))
-    return {t: [_Sought(t, tuple(sorted(joined[t]))), *apart[t]] for t in distinct}
-
-
-def _readings(tokens: list[str], nicknames: bool = True) -> list[list[_Sought]]:
-    """The ways to read a group of `tokens` (`_apart`): each token in one of its ways
-    (`_ways`), each way once: a token typed n times reads as how many of the n times it is
-    each of its ways ("maria maria mari": maria... with ma twice; once and mary, maruca...
-    once; or the latter twice; n + 1 ways for two, not 2^n). A token alone in its group
-    reads one way however often it is typed (its range and all its exact words: "maria" 32
-    times is one range and the words ma, mari, mary, maruca). A name has a different word
-    for each token if and only if it has one for each sought word of some reading; within a
-    reading, the words sought are nested or apart (a prefix range and the ranges and
-    classes it holds), which `_nested` counts. The number of readings of a group is the
-    product of its tokens'; `_apart` keeps the groups small."""
-    ways = _ways(tokens, nicknames)
-    readings: list[list[_Sought]] = [[]]
-    for token, count in sorted(Counter(tokens).items()):
-        chosen = list(combinations_with_replacement(ways[token], count))
-        readings = [reading + list(way) for reading in readings for way in chosen]
-    distinct = {tuple(sorted(r, key=_Sought.order)) for r in readings}
-    return [list(r) for r in sorted(distinct, key=lambda r: [s.order() for s in r])]
-
-
-def _query_plan(tokens: list[str], nicknames: bool = True) -> list[list[list[tuple[_Sought, int]]]]:
-    """How a name search looks for `tokens` (with `nicknames`, through their nicknames too):
-    one list per group of tokens (`_apart`), of its readings (`_readings`), each with the
-    counts `_nested` gives. More than `MAX_READINGS` readings in all is a `ConfigError` (each
-    is a SELECT of the lookup query)."""
-    groups = _apart(tokens, nicknames)
-    plan = [[_nested(r) for r in _readings(group, nicknames)] for group in groups]
-    count = sum(len(readings) for readings in plan)
-    if count > MAX_READINGS:
-        raise ConfigError(
-            msg(
-                "The search text reads in {count} ways (words that may match one word of a"
-                " name are read together, and a given name that records abbreviate or write"
-                " as a nickname, such as {examples}, reads in more ways each time it is"
-                " typed among them): a name search takes at most {limit}.",
-                count=count,
-                examples='maria ("Ma.", "Mari"), guadalupe ("Gpe.", "Lupe")',
-                limit=MAX_READINGS,
-            ),
-            hint=msg(
-                "Search with the words of one name, each given name typed once or twice,"
-                " e.g. {example}.",
-                example='"maria guadalupe perez"',
-            ),
-        )
-    return plan
-
-
-def _nested(reading: list[_Sought]) -> list[tuple[_Sought, int]]:
-    """Each sought word of `reading`, with how many of them lie within it (itself and its
-    repeats included: words starting with a prefix, or the same exact words): a name has
-    a different word for each if and only if, for each, at least that many of its words
-    lie within it (Hall's condition, for sets nested or apart)."""
-    return [(sought, sum(other.within(sought) for other in reading)) for sought in reading]
-
-
-# What a sought word of a reading looks like to the lookup query, its words aside: whether
-# it has a prefix range, whether it has exact words, and how many of its words a name needs
-_Unit = tuple[bool, bool, int]
-# ... and a whole plan (`_query_plan`): groups of readings of such units
-_Shape = tuple[tuple[tuple[_Unit, ...], ...], ...]
-# lookup queries kept built, by shape (few: a shape is the number of words, how they group,
-# which have exact words; the words themselves are bound values)
-_PLAN_SHAPES = 256
-
-
-def _reading_rows(
-    reading: tuple[_Unit, ...], ranks: BindParameter[Any], names: Iterator[str]
-) -> list[Select[Any]]:
-    """(rank, entity_id, id) of the names of the lengths bound to `ranks` having a different
-    word for each sought word of `reading` (with the counts `_nested` gave), as SELECTs to
-    intersect: one per distinct sought word, reading an index range of `statement_keys` for
-    a prefix (two bound values, named by `names` in turn) and the keys of its exact words
-    (a bound list), the two joined by UNION ALL (they are apart; one SELECT OR-ing them is
-    read by SQLite as a scan of every name of those lengths, once its statistics know the
-    table is large). A word that others lie within, or that the query repeats, needs as many
-    rows per name (GROUP BY ... HAVING: a name has one row each time it holds a word, the
-    k-th keyed with k - 1 `REPEAT_MARK` after it, within the word's prefix range; of an
-    exact word, the keys with fewer marks than that count are enough to reach it)."""
-    k = statement_keys
-    text = k.c.key.type
-    selects = []
-    for has_prefix, has_exact, needed in reading:
-        parts: list[tuple[ColumnElement[bool], ...]] = []
-        if has_prefix:
-            low, high = bindparam(next(names), type_=text), bindparam(next(names), type_=text)
-            parts.append((k.c.key >= low, k.c.key < high))
-        if has_exact:
-            parts.append((k.c.key.in_(bindparam(next(names), type_=text, expanding=True)),))
-        arms = [
-            select(k.c.rank, k.c.entity_id, k.c.id).where(
-                k.c.kind == KIND_NAME, k.c.rank.in_(ranks), *within
-            )
-            for within in parts
-        ]
-        rows = arms[0] if len(arms) == 1 else _rows_of(union_all(*arms))
-        if needed > 1:
-            rows = rows.group_by(*rows.selected_columns).having(func.count() >= needed)
-        selects.append(rows)
-    return selects
-
-
-def _rows_of(query: CompoundSelect[Any]) -> Select[Any]:
-    """A compound query as a SELECT of its rows (a compound query in another one is a
-    subquery: SQLite takes no parentheses around one)."""
-    part = query.subquery()
-    return select(part.c.rank, part.c.entity_id, part.c.id)
-
-
-def _plan_rows(
-    plan: list[list[list[tuple[_Sought, int]]]],
-) -> tuple[Select[Any] | CompoundSelect[Any], dict[str, Any]]:
-    """The lookup query of `plan` (`_query_plan`: `_plan_query` of its shape) and the values
-    to bind to it, but for the name lengths (`_RANKS`): each sought word's prefix range and
-    its exact words' keys (with their repeats' when a name needs several of its words)."""
-    values: list[Any] = []
-    shape = []
-    for readings in plan:
-        group = []
-        for reading in readings:
-            units = []
-            for sought, needed in dict.fromkeys(reading):  # (a repeated word: one range)
-                if sought.prefix is not None:
-                    values += [sought.prefix, sought.prefix + _LAST_CHAR]
-                if sought.exact:
-                    values.append(
-                        [w + REPEAT_MARK * i for w in sought.exact for i in range(needed)]
-                    )
-                units.append((sought.prefix is not None, bool(sought.exact), needed))
-            group.append(tuple(units))
-        shape.append(tuple(group))
-    return _plan_query(tuple(shape)), {f"w{i}": value for i, value in enumerate(values)}
-
-
-@lru_cache(maxsize=_PLAN_SHAPES)
-def _plan_query(shape: _Shape) -> Select[Any] | CompoundSelect[Any]:
-    """(rank, entity_id, id) of the names of the lengths bound to `_RANKS` matching a plan of
-    `shape` (`_plan_rows` binds its words, "w0", "w1"... in order): each group's rows (the
-    UNION of its readings' rows, `_reading_rows`) intersected; a group read one way is its
-    ranges, intersected with the others'. Built once per shape, a query is one statement for
-    SQLAlchemy to compile and cache, whatever the words and lengths it reads."""
-    ranks: BindParameter[Any] = bindparam(_RANKS, expanding=True)
-    names = (f"w{i}" for i in itertools.count())
-    selects: list[Select[Any]] = []
-    for readings in shape:
-        if len(readings) == 1:
-            selects += _reading_rows(readings[0], ranks, names)
-            continue
-        arms = []
-        for reading in readings:
-            ranges = _reading_rows(reading, ranks, names)
-            arms.append(_rows_of(intersect(*ranges)) if len(ranges) > 1 else ranges[0])
-        selects.append(_rows_of(union(*arms)))
-    return intersect(*selects) if len(selects) > 1 else selects[0]
 
 
 class SearchMixin:
@@ -736,8 +430,8 @@ class SearchMixin:
         justifies the hits it shows).
 
         Those with a name holding the words as typed come first, then those holding them
-        only through nicknames (`_nicknames`). One pass over the name lengths finds both
-        (the lookup rows of a word's nicknames are read with its range, `_query_plan`):
+        only through nicknames (`nickname_words`). One pass over the name lengths finds both
+        (the lookup rows of a word's nicknames are read with its range, `query_plan`):
         a name holding the words only through nicknames is set aside, and once those set
         aside could fill the hits the search lacks, they are looked at (`_look_at`); when
         they do, the pass reads the words as typed only from the next length on, and sets
@@ -745,7 +439,7 @@ class SearchMixin:
         hits. An entity looked at so is still found as typed if a longer name of it holds
         the words as typed (the hits it lacks are then one fewer too)."""
         found: list[_Found] = []
-        read = frozenset(t for t in tokens if _nicknames(t))
+        read = frozenset(t for t in tokens if nickname_words(t))
         reading = _Reading(bool(read))
         later: dict[str, str] = {}  # entity -> its first name holding them through nicknames
         ready: dict[str, _Found] = {}  # ... looked at (assembled), in the order found
@@ -818,20 +512,21 @@ class SearchMixin:
         self, conn: Connection, tokens: list[str], reading: _Reading
     ) -> Iterator[list[tuple[str, str]]]:
         """(entity_id, id) of the name statements having a word starting with each of
-        `tokens` (or equal to one of its `_exact` words: its `ABBREVIATIONS`, and its
-        `_nicknames` while `reading` says so, which is read before each query), a different
-        word for each, one sorted list per name length, shortest first.
+        `tokens` (or equal to one of its `name_plan.exact_words`: its `ABBREVIATIONS`, and
+        its `nickname_words` while `reading` says so, which is read before each query), a
+        different word for each, one sorted list per name length, shortest first.
 
         Lengths are read in groups, one query each (the tokens' `statement_keys` ranges
         intersected in SQL: a word and its name share one length): one length at a time
         while they hold candidates (a common word stops early); across lengths without any
         the group doubles (a rare word takes few queries). A token that other tokens start
         with ("jose" of "jose josefina"), or that the query repeats ("garcia garcia"), needs
-        as many of the name's words in its range (`_nested`): its rows are counted per
-        statement. A token's exact words are read with its range (UNION ALL) when they lie
-        in the same ranges of the query; else the token makes two readings of the query or
-        more (`_readings`), whose rows are joined by UNION. A name with several rows in a
-        range it needs once ("garcia" of "García García") comes once: its rows are a set."""
+        as many of the name's words in its range (`name_plan._nested`): its rows are counted
+        per statement. A token's exact words are read with its range (UNION ALL) when they
+        lie in the same ranges of the query; else the token makes two readings of the query
+        or more (`name_plan._readings`), whose rows are joined by UNION. A name with several
+        rows in a range it needs once ("garcia" of "García García") comes once: its rows are
+        a set."""
         k = statement_keys
         bounds = conn.execute(
             select(
@@ -842,16 +537,16 @@ class SearchMixin:
         if bounds[0] is None:
             return
         low, high = int(bounds[0]), int(bounds[1])
-        # the lookup query (by `reading`) and its words, for any lengths (`_plan_rows`)
+        # the lookup query (by `reading`) and its words, for any lengths (`plan_rows`)
         queries: dict[bool, tuple[Select[Any] | CompoundSelect[Any], dict[str, Any]]] = {}
         step = 1
         while low <= high:
             ranks = list(range(low, min(low + step, high + 1)))
             if reading.nicknames not in queries:
-                queries[reading.nicknames] = _plan_rows(_query_plan(tokens, reading.nicknames))
+                queries[reading.nicknames] = plan_rows(query_plan(tokens, reading.nicknames))
             query, values = queries[reading.nicknames]
             by_rank: dict[int, list[tuple[str, str]]] = {}
-            for rank, entity_id, stmt_id in conn.execute(query, {**values, _RANKS: ranks}):
+            for rank, entity_id, stmt_id in conn.execute(query, {**values, RANKS: ranks}):
                 by_rank.setdefault(int(rank), []).append((entity_id, stmt_id))
             for rank in sorted(by_rank):
                 yield sorted(set(by_rank[rank]))
