@@ -179,6 +179,7 @@ def test_wrong_columns_and_values_are_clear_errors(store: Store) -> None:
         ("sold", "01/03/2024", "dates"),
         ("sold", "2024-02-30", "dates"),
         ("qty", "3.5", "whole numbers"),
+        ("qty", "9" * 40, "whole numbers from -9223372036854775808 to 9223372036854775807"),
         ("price", "1,5", "numbers"),
         ("ok", "maybe", "yes/no values"),
         ("at", "yesterday", "timestamps"),

@@ -233,3 +233,67 @@ def test_parts_disagreeing_on_a_columns_type_are_read_as_text(tmp_path: Path) ->
     ]
     us = store.visible_relation(con, "crossings", Principal("bob", "CBP", "US"))
     assert us.project("folio, week").fetchall() == [("C1", 202401)]
+
+
+class _CountingConnection:
+    """A DuckDB connection that counts the queries run through it (`execute`, `sql`)."""
+
+    def __init__(self) -> None:
+        self.con = duckdb.connect()
+        self.queries: list[str] = []
+
+    def execute(self, query: str, *args: object) -> duckdb.DuckDBPyConnection:
+        self.queries.append(query)
+        return self.con.execute(query, *args)
+
+    def sql(self, query: str, **kwargs: object) -> duckdb.DuckDBPyRelation:
+        self.queries.append(query)
+        return self.con.sql(query, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_hidden_ledger_is_refused_from_its_footers_without_reading_rows(tmp_path: Path) -> None:
+    """A part of one label says it in its footer's statistics: a principal who may see none
+    of a ledger's rows is refused without a row read, so the refusal takes about as long as
+    for a ledger that does not exist, whatever the hidden ledger's size (review R5: the
+    scan of every part's labels made it take longer, the longer the ledger)."""
+    store = LedgerStore(tmp_path)
+    secret = AccessLabel("HSI", "US", Marking.AMBER_STRICT, frozenset({"HSI"}))
+    store.write("us_hsi", "crossings", secret, pa.table({"rid": list(range(1000))}))
+    con = _CountingConnection()
+    with pytest.raises(NotFound):
+        store.visible_relation(con, "crossings", Principal("ana", "FGR", "MX"))  # type: ignore[arg-type]
+    assert con.queries == []
+    rel = store.visible_relation(con, "crossings", Principal("bob", "HSI", "US"))  # type: ignore[arg-type]
+    assert rel.count("*").fetchall() == [(1000,)]
+    assert len(con.queries) == 1  # the relation itself: the labels came from the footer
+
+
+def test_a_part_of_several_labels_is_read_for_them(tmp_path: Path) -> None:
+    """A part whose row group holds rows of several labels (its footer's minimum and maximum
+    differ) has its label columns read: each principal sees exactly its rows."""
+    store = LedgerStore(tmp_path)
+    us = AccessLabel("CBP", "US", Marking.AMBER, frozenset({"US"}))
+    store.write("us_cbp", "crossings", us, pa.table({"rid": [1, 2]}))
+    [part] = list(tmp_path.rglob("part-*.parquet"))
+    table = pq.read_table(part)
+    mixed = pa.concat_tables(
+        [
+            table,
+            table.set_column(0, "rid", pa.array([3, 4])).set_column(
+                table.schema.get_field_index("_releasable_to"),
+                "_releasable_to",
+                pa.array(["MX", "MX"]),
+            ),
+        ]
+    )
+    pq.write_table(mixed, part)  # (one row group, two labels)
+    con = _CountingConnection()
+    seen = {
+        who.agency: sorted(
+            int(r[0])
+            for r in store.visible_relation(con, "crossings", who).project("rid").fetchall()  # type: ignore[arg-type]
+        )
+        for who in (Principal("bob", "CBP", "US"), Principal("ana", "FGR", "MX"))
+    }
+    assert seen == {"CBP": [1, 2, 3, 4], "FGR": [3, 4]}
+    assert any("DISTINCT" in q for q in con.queries)

@@ -284,7 +284,13 @@ def _condition(
     if kind in _INTEGER_TYPES:
         if not _INTEGER.fullmatch(text):
             raise wrong(msg("whole numbers"), msg("Write it as {example}.", example="42"))
-        return col == duckdb.ConstantExpression(int(text))
+        number = int(text)
+        if not -(2**63) <= number < 2**63:  # (no column a ledger holds goes further)
+            raise wrong(
+                msg("whole numbers from {low} to {high}", low=-(2**63), high=2**63 - 1),
+                msg("Write it as {example}.", example="42"),
+            )
+        return col == duckdb.ConstantExpression(number)
     if kind in ("DOUBLE", "FLOAT", "REAL") or kind.startswith("DECIMAL"):
         if not _DECIMAL.fullmatch(text):
             raise wrong(msg("numbers"), msg("Write it as {example}.", example="12.5"))

@@ -266,12 +266,24 @@ class LedgerStore:
         if not files:
             raise _no_ledger(ledger)
         paths = [str(p) for p in files]
-        labels = con.execute(
-            f"SELECT DISTINCT {PART_COLUMN}, _owner_agency, _owner_country, _marking, "
-            f"_releasable_to FROM read_parquet(?, filename = '{PART_COLUMN}', "
-            "union_by_name = true)",
-            [paths],
-        ).fetchall()
+        # each part's labels from its footer's statistics where they tell them (no row read:
+        # a read of a dataset none of whose rows is visible takes about as long as one of a
+        # dataset that does not exist); the rows of a part whose footer does not are read
+        labels: list[tuple[Any, ...]] = []
+        unread: list[str] = []
+        for path in paths:
+            stat = Path(path).stat()
+            told = _footer_labels(path, stat.st_mtime_ns, stat.st_size)
+            if told is None:
+                unread.append(path)
+            else:
+                labels.extend((path, *label) for label in told)
+        if unread:
+            labels += con.execute(
+                f"SELECT DISTINCT {PART_COLUMN}, {', '.join(LABEL_COLUMNS)} FROM "
+                f"read_parquet(?, filename = '{PART_COLUMN}', union_by_name = true)",
+                [unread],
+            ).fetchall()
         visible: set[tuple[str, str, str, str]] = set()
         keep_files: set[str] = set()
         for filename, agency, country, marking, rel in labels:
@@ -320,6 +332,44 @@ def _footer_schema(path: str, _mtime_ns: int, _size: int) -> pa.Schema:
     """The schema in the footer of the Parquet file at `path` (its modification time and
     size are the cache's key: a file replaced under the same name is read again)."""
     return pq.read_schema(path)
+
+
+LABEL_COLUMNS = ("_owner_agency", "_owner_country", "_marking", "_releasable_to")
+"""A ledger row's access label, in `AccessLabel`'s order (`_releasable_to` may be NULL)."""
+
+
+@lru_cache(maxsize=4096)
+def _footer_labels(
+    path: str, _mtime_ns: int, _size: int
+) -> frozenset[tuple[str, str, str, str | None]] | None:
+    """The access labels of the rows of the Parquet part at `path`, from its footer: each
+    row group whose label columns each hold one value (their statistics' minimum equal to
+    their maximum, no NULL; or `_releasable_to` all NULL) has that one label. None when a row
+    group does not tell (several labels in it, no statistics): its rows must be read. Cached
+    like `_footer_schema`."""
+    meta = pq.ParquetFile(path).metadata
+    index = {meta.schema.column(i).name: i for i in range(meta.num_columns)}
+    if any(name not in index for name in LABEL_COLUMNS):
+        return None
+    out: set[tuple[str, str, str, str | None]] = set()
+    for g in range(meta.num_row_groups):
+        group = meta.row_group(g)
+        label: list[str | None] = []
+        for name in LABEL_COLUMNS:
+            stats = group.column(index[name]).statistics
+            if stats is None:
+                return None
+            if name == "_releasable_to" and stats.null_count == group.num_rows:
+                label.append(None)
+                continue
+            if stats.null_count != 0 or not stats.has_min_max or stats.min != stats.max:
+                return None
+            label.append(str(stats.min))
+        agency, country, marking, releasable = label
+        if agency is None or country is None or marking is None:
+            return None
+        out.add((agency, country, marking, releasable))
+    return frozenset(out)
 
 
 def column_types(schemas: Mapping[Path, pa.Schema]) -> dict[str, set[pa.DataType]]:
