@@ -4,6 +4,8 @@
   when IRONRIVER_TEST_PG_URL is set); use it for behaviour that must hold on both.
 - `sqlite_store`: a fresh SQLite store only (fast; for tests about ingest, CLI, demo).
 - `principals`: the built-in demo principals (US ATF, US CBP, MX FGR, MX SEDENA, auditor).
+- `pg_stores`: fresh PostgreSQL stores made fast, each in a database of its own copied from a
+  template (`view_facts.Stores`), for property tests that build two stores per example.
 
 PostgreSQL tests are skipped with a loud reason when no server is configured; the reason is
 repeated at the end of the run, never silent.
@@ -22,6 +24,7 @@ from sqlalchemy import create_engine, text
 from ironriver.i18n import LANG_ENV, set_lang
 from ironriver.policy import DEFAULT_PRINCIPALS_YAML, Principal, parse_principals
 from ironriver.store import Store, open_store
+from view_facts import Stores, shared_stores
 
 PG_URL = os.environ.get("IRONRIVER_TEST_PG_URL")
 PG_SKIP = os.environ.get(
@@ -79,6 +82,17 @@ def backend_url(backend: str, path: Path, request: pytest.FixtureRequest) -> str
     if backend == "postgresql":
         return str(request.getfixturevalue("pg_url"))
     return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def pg_stores(request: pytest.FixtureRequest) -> Stores:
+    """The run's `view_facts.Stores` on PostgreSQL (skipped, loudly, without a server). One
+    object for the whole run: a hypothesis test may take it (suppress the health check
+    `function_scoped_fixture`), its examples sharing the templates."""
+    if not PG_URL:
+        _skipped_pg.append(request.node.nodeid)
+        pytest.skip(f"PostgreSQL SKIPPED: {PG_SKIP}")
+    return shared_stores("postgresql", PG_URL)
 
 
 @pytest.fixture

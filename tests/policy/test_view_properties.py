@@ -16,13 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ironriver.model import get_model
 from ironriver.policy import AccessLabel, Marking, Principal, View, can_see
-from ironriver.store import DatasetInfo, Store, open_store
+from ironriver.store import DatasetInfo, Store
 from ironriver.store.ids import statement_id
+from view_facts import Stores, shared_stores
 
 AGENCIES = {"ATF": "US", "CBP": "US", "FGR": "MX", "SEDENA": "MX"}
 TOKENS = ["US", "MX", "ATF", "CBP", "FGR", "SEDENA", "user:ana", "user:beto"]
@@ -84,11 +86,16 @@ principal_st = st.builds(
 )
 
 
-def build(path: Path, facts: list[tuple[str, str, str, str, AccessLabel]]) -> Store:
-    store = open_store(f"sqlite:///{path}", ledger_dir=path.with_suffix(".ledgers"))
+def plain_datasets(store: Store) -> None:
+    """The agencies' datasets, each with the default label (AMBER, released to none)."""
     with store.writer() as w:
         for agency, country in AGENCIES.items():
             w.ensure_dataset(DatasetInfo(f"ds_{agency.lower()}", agency, country))
+
+
+def build(stores: Stores, path: Path, facts: list[tuple[str, str, str, str, AccessLabel]]) -> Store:
+    store = stores.new(path, plain_datasets)
+    with store.writer() as w:
         for entity, schema, prop, value, label in facts:
             ds = f"ds_{label.owner_agency.lower()}"
             t = pa.table(
@@ -140,10 +147,8 @@ def snapshot(view: View) -> dict[str, Any]:
     return out
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(facts=st.lists(fact_st(), max_size=14), principal=principal_st)
-def test_view_equals_visible_statements_alone(
-    facts: list[tuple[str, str, str, str, AccessLabel]], principal: Principal
+def check(
+    stores: Stores, facts: list[tuple[str, str, str, str, AccessLabel]], principal: Principal
 ) -> None:
     # The same fact (dataset, entity, prop, value) twice has one id; the store keeps the first.
     unique: dict[str, tuple[str, str, str, str, AccessLabel]] = {}
@@ -153,8 +158,8 @@ def test_view_equals_visible_statements_alone(
     facts = list(unique.values())
     visible = [f for f in facts if can_see(principal, f[4])]
     with tempfile.TemporaryDirectory() as tmp:
-        full = build(Path(tmp) / "a.db", facts)
-        alone = build(Path(tmp) / "b.db", visible)
+        full = build(stores, Path(tmp) / "a.db", facts)
+        alone = build(stores, Path(tmp) / "b.db", visible)
         got = snapshot(View(full, principal, audit=False))
         expected = snapshot(View(alone, principal, audit=False))
         full.close()
@@ -182,3 +187,29 @@ def test_view_equals_visible_statements_alone(
         assert got[f"export:{schema}"] == [
             (eid, name) for eid, name, _ in got["export"] if model[name].is_a(schema)
         ]
+
+
+view_given = given(facts=st.lists(fact_st(), max_size=14), principal=principal_st)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@view_given
+def test_view_equals_visible_statements_alone(
+    facts: list[tuple[str, str, str, str, AccessLabel]], principal: Principal
+) -> None:
+    check(shared_stores("sqlite"), facts, principal)
+
+
+@pytest.mark.postgres
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@view_given
+def test_view_equals_visible_statements_alone_on_postgresql(
+    pg_stores: Stores,
+    facts: list[tuple[str, str, str, str, AccessLabel]],
+    principal: Principal,
+) -> None:
+    check(pg_stores, facts, principal)

@@ -1,0 +1,395 @@
+"""The facts the view properties draw, and the two stores each example compares
+(`tests/policy/test_view_properties*.py`, `tests/cli/test_cli_view_properties.py`).
+
+Store A receives every fact as drawn (a fact drawn twice under two labels: the store keeps
+the first, and registers the second label all the same, as any write of stored statements
+under another label does), then the owning agencies retract some (`retract`, which also
+withdraws the names an ingest copied). Store B receives only what the principal sees in A:
+the statements it may see that stand, and the ledger rows it may see (`build_pair`). A read
+of A must equal the same read of B, which cannot know anything hidden.
+
+Stores are made fast on both backends (`Stores`): each is a copy of a template store made
+once per process (a new store's migrations took most of an example's time): a file copy on
+SQLite, `CREATE DATABASE ... TEMPLATE` on PostgreSQL, in databases of their own named after
+the test database and this process (so that neither the other tests' resets of the test
+database nor another run of these tests touch them; the role needs CREATEDB, as
+`.ci/postgres.sh`'s has), dropped at exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import functools
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from hypothesis import strategies as st
+from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from ironriver.errors import NotFound
+from ironriver.policy import AccessLabel, Marking, Principal, can_see, retract
+from ironriver.store import DatasetInfo, Store, open_store
+from ironriver.store.ids import statement_id
+from ironriver.store.ledger import LedgerStore
+from ironriver.store.tables import statements
+
+AGENCIES = {"ATF": "US", "CBP": "US", "FGR": "MX", "SEDENA": "MX"}
+TOKENS = ["US", "MX", "ATF", "CBP", "FGR", "SEDENA", "user:ana", "user:beto"]
+
+# (schemata a fact may be typed with, property, value), by entity
+NAMES = [
+    "José Pérez",
+    "Juan López",
+    "El Güero",
+    "Álvaro Reyes Mendoza",
+    "Álvaro Reyes",
+    "MA. DOLORES GARCÍA",
+    "María Dolores García López",
+    "José Josefina Ruiz",
+    "Josefina Ruiz",
+    "María Pérez-López",
+    "Łukasz Straße",
+]
+PHONES = ["+526671573741", "+19567189749", "+525512345678", "+15512345678"]
+PERSON = ("Individual", "Person", "LegalEntity")
+PERSON_FACTS: list[tuple[tuple[str, ...], str, str]] = [
+    *((PERSON, "name", name) for name in NAMES),
+    (PERSON, "alias", "Fco. Javier Pérez"),
+    (PERSON, "alias", "Gpe. Mendoza"),
+    (("Individual",), "paternalSurname", "GARCÍA"),
+    (("Individual",), "birthDate", "1990-01-02"),
+    *((PERSON, "phone", phone) for phone in PHONES),
+]
+FACTS: dict[str, list[tuple[tuple[str, ...], str, str]]] = {
+    "p1": PERSON_FACTS,
+    "p2": PERSON_FACTS,
+    "p3": PERSON_FACTS,
+    # one agency's company, another's person: FtM has no schema that is both
+    "c1": [
+        (("Company",), "name", "Transportes Fco. Villa"),
+        (("Company",), "incorporationDate", "2001-02-03"),
+        (("Individual",), "name", "Francisco Villa"),
+        (("Individual",), "birthDate", "1970-01-01"),
+        (("Company", "Individual"), "phone", "+526671573741"),
+    ],
+    "g1": [
+        (("Firearm",), "serialNumber", "ABC123"),
+        (("Firearm",), "serialNumber", "XYZ-9"),
+        (("Firearm",), "serialNumber", "6671573741"),  # a phone's digits, no phone
+        (("Firearm",), "make", "Glock"),
+    ],
+    "s1": [
+        (("Sale",), "buyer", "p1"),
+        (("Sale",), "buyer", "c1"),
+        (("Sale",), "firearm", "g1"),
+        (("Sale",), "date", "2024-01-05"),
+        # what an ingest copies from the buyer's names (a retraction withdraws it with them)
+        (("Sale",), "namesMentioned", "José Pérez"),
+        (("Sale",), "namesMentioned", "Álvaro Reyes Mendoza"),
+    ],
+    "s2": [
+        (("Sale",), "buyer", "p2"),
+        (("Sale",), "firearm", "g1"),
+        (("Sale",), "namesMentioned", "María Dolores García López"),
+    ],
+    "r1": [
+        (("Recovery",), "firearm", "g1"),
+        (("Recovery",), "possessor", "p2"),
+        (("Recovery",), "possessor", "p3"),
+    ],
+}
+ENTITY_IDS = sorted(FACTS)
+DATASETS = {agency: f"ds_{agency.lower()}" for agency in AGENCIES}
+
+
+@dataclasses.dataclass(frozen=True)
+class Fact:
+    entity: str
+    schema: str
+    prop: str
+    value: str
+    label: AccessLabel
+    retracted: bool
+    source: str | None
+    legal_basis: str | None
+
+    @property
+    def dataset(self) -> str:
+        return DATASETS[self.label.owner_agency]
+
+    @property
+    def id(self) -> str:
+        return statement_id(self.dataset, self.entity, self.prop, self.value)
+
+
+label_st = st.builds(
+    lambda agency, marking, rel: AccessLabel(agency, AGENCIES[agency], marking, frozenset(rel)),
+    st.sampled_from(sorted(AGENCIES)),
+    st.sampled_from(list(Marking)),
+    st.sets(st.sampled_from(TOKENS), max_size=3),
+)
+
+
+# Records an ingest writes together, under one label: the sale names its buyer (the names
+# an ingest copies into `namesMentioned`, which a retraction of the name withdraws), the
+# recovery links a gun to its possessors, one agency's company is another's person.
+RECORDS: list[list[tuple[str, str, str, str]]] = [
+    [
+        ("s1", "Sale", "buyer", "p1"),
+        ("s1", "Sale", "firearm", "g1"),
+        ("s1", "Sale", "namesMentioned", "José Pérez"),
+        ("p1", "Individual", "name", "José Pérez"),
+        ("p1", "Individual", "phone", "+526671573741"),
+        ("g1", "Firearm", "serialNumber", "6671573741"),
+    ],
+    [
+        ("s2", "Sale", "buyer", "p2"),
+        ("s2", "Sale", "namesMentioned", "María Dolores García López"),
+        ("p2", "Individual", "name", "María Dolores García López"),
+        ("p2", "Individual", "phone", "+525512345678"),
+    ],
+    [
+        ("r1", "Recovery", "firearm", "g1"),
+        ("r1", "Recovery", "possessor", "p2"),
+        ("r1", "Recovery", "possessor", "p3"),
+        ("p3", "Individual", "name", "MA. DOLORES GARCÍA"),
+        ("p3", "Individual", "alias", "Łukasz Straße"),
+        ("p3", "Person", "phone", "+15512345678"),
+    ],
+    [
+        ("c1", "Company", "name", "Transportes Fco. Villa"),
+        ("c1", "Company", "phone", "+526671573741"),
+        ("s1", "Sale", "buyer", "c1"),
+    ],
+    [
+        ("c1", "Individual", "name", "Francisco Villa"),
+        ("c1", "Individual", "birthDate", "1970-01-01"),
+    ],
+]
+
+
+@st.composite
+def fact_st(draw: Any, entities: list[str] = ENTITY_IDS) -> Fact:
+    entity = draw(st.sampled_from(entities))
+    schemata, prop, value = draw(st.sampled_from(FACTS[entity]))
+    return Fact(
+        entity,
+        draw(st.sampled_from(schemata)),
+        prop,
+        value,
+        draw(label_st),
+        draw(st.integers(0, 3)) == 0,  # a quarter retracted
+        draw(st.sampled_from([None, "file.csv:3", "otro.csv:12"])),
+        draw(st.sampled_from([None, None, "court order 7"])),
+    )
+
+
+@st.composite
+def record_st(draw: Any) -> list[Fact]:
+    label = draw(label_st)
+    source = draw(st.sampled_from([None, "file.csv:3"]))
+    return [
+        Fact(entity, schema, prop, value, label, draw(st.integers(0, 3)) == 0, source, None)
+        for entity, schema, prop, value in draw(st.sampled_from(RECORDS))
+    ]
+
+
+# facts one by one, and records of several
+facts_st = st.lists(st.one_of(fact_st().map(lambda f: [f]), record_st()), max_size=10).map(
+    lambda items: [f for item in items for f in item]
+)
+ledger_row_st = st.tuples(st.integers(0, 5), label_st)
+
+principal_st = st.builds(
+    lambda name, agency: Principal(name, agency, AGENCIES[agency]),
+    st.sampled_from(["ana", "beto", "carla"]),
+    st.sampled_from(sorted(AGENCIES)),
+)
+
+
+def declare_datasets(store: Store) -> None:
+    """The agencies' datasets: the FGR's is released to the US by default, the rest kept
+    home."""
+    with store.writer() as w:
+        for agency, country in AGENCIES.items():
+            rel = frozenset({"MX", "US"}) if agency == "FGR" else frozenset({country})
+            w.ensure_dataset(
+                DatasetInfo(DATASETS[agency], agency, country, Marking.AMBER, rel, f"{agency} law")
+            )
+
+
+class Stores:
+    """Fresh stores of one backend ("sqlite", or "postgresql" on the server at `pg_url`),
+    each a copy of a template store set up once per process by a `setup` function (module
+    doc)."""
+
+    def __init__(self, backend: str, pg_url: str | None = None) -> None:
+        if backend not in ("sqlite", "postgresql") or (backend == "postgresql") != bool(pg_url):
+            raise ValueError(f"backend {backend!r} with pg_url {pg_url!r}")
+        self.backend = backend
+        self._pg_url = pg_url
+        self._folder = Path(tempfile.mkdtemp(prefix="ironriver-view-stores-"))
+        self._templates: dict[str, str] = {}  # setup function's name: template (file, db)
+        self._databases: list[str] = []  # PostgreSQL databases made, templates last
+        self._admin: Engine | None = None
+        atexit.register(self.close)
+
+    def url(self, path: Path) -> str:
+        """The URL of the store named after `path` (a SQLite file there, or a database)."""
+        if self._pg_url is None:
+            return f"sqlite:///{path}"
+        return (
+            make_url(self._pg_url)
+            .set(database=self._database(path.stem))
+            .render_as_string(hide_password=False)
+        )
+
+    def new(self, path: Path, setup: Callable[[Store], None] = declare_datasets) -> Store:
+        """A fresh store named after `path` (a file there on SQLite; its ledgers beside
+        it), a copy of `setup`'s template; a store named so before is replaced."""
+        template = self._template(setup)
+        ledgers = path.with_suffix(".ledgers")
+        if self._pg_url is None:
+            for part in Path(template).parent.glob(f"{Path(template).name}*"):
+                # (the template's read-audit file too)
+                suffix = part.name[len(Path(template).name) :]
+                shutil.copyfile(part, path.with_name(path.name + suffix))
+        else:
+            self._create(self._database(path.stem), template)
+        return open_store(self.url(path), ledger_dir=ledgers)
+
+    def _template(self, setup: Callable[[Store], None]) -> str:
+        key = setup.__name__
+        if key not in self._templates:
+            if self._pg_url is None:
+                path = self._folder / f"template-{key}.db"
+                store = open_store(f"sqlite:///{path}", ledger_dir=self._folder / "ledgers")
+                self._templates[key] = str(path)
+            else:
+                name = self._database(f"template_{key}")
+                self._create(name, None)
+                url = make_url(self._pg_url).set(database=name)
+                store = open_store(
+                    url.render_as_string(hide_password=False), ledger_dir=self._folder / "l"
+                )
+                self._templates[key] = name
+            setup(store)
+            store.close()  # (SQLite: the WAL checkpointed into the file; PG: no connection)
+        return self._templates[key]
+
+    def _database(self, stem: str) -> str:
+        base = make_url(self._pg_url).database if self._pg_url else None
+        return f"{base}_v{os.getpid()}_{stem}".lower()
+
+    def _engine(self) -> Engine:
+        if self._admin is None:
+            assert self._pg_url is not None
+            self._admin = create_engine(self._pg_url, isolation_level="AUTOCOMMIT")
+        return self._admin
+
+    def _create(self, name: str, template: str | None) -> None:
+        # names made here of the test database's name, a pid and fixed words: quoted all
+        # the same (CREATE DATABASE takes no bound parameters)
+        quoted = self._engine().dialect.identifier_preparer.quote
+        with self._engine().connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {quoted(name)} WITH (FORCE)"))
+            from_ = f" TEMPLATE {quoted(template)}" if template else ""
+            conn.execute(text(f"CREATE DATABASE {quoted(name)}{from_}"))
+        if name not in self._databases:
+            self._databases.insert(0, name)
+
+    def close(self) -> None:
+        """Drop the databases made (PostgreSQL) and remove the templates' folder."""
+        if self._admin is not None:
+            quoted = self._admin.dialect.identifier_preparer.quote
+            with self._admin.connect() as conn:
+                for name in self._databases:
+                    conn.execute(text(f"DROP DATABASE IF EXISTS {quoted(name)} WITH (FORCE)"))
+            self._databases.clear()
+            self._admin.dispose()
+            self._admin = None
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+
+@functools.cache
+def shared_stores(backend: str, pg_url: str | None = None) -> Stores:
+    """The process's `Stores` of `backend` (templates made once, whichever test asks)."""
+    return Stores(backend, pg_url)
+
+
+def add(store: Store, facts: list[Fact]) -> None:
+    """Each fact as one write, in order (a known id is ignored: the first label stays)."""
+    with store.writer() as w:
+        for f in facts:
+            columns: dict[str, list[Any]] = {
+                "id": [f.id],
+                "entity_id": [f.entity],
+                "schema": [f.schema],
+                "prop": [f.prop],
+                "value": [f.value],
+                "source_ref": [f.source],
+            }
+            w.add_statements(pa.table(columns), f.dataset, f.label, legal_basis=f.legal_basis)
+
+
+def add_ledger(store: Store, rows: list[tuple[int, AccessLabel]]) -> None:
+    ledgers = LedgerStore(store.ledger_dir)
+    for rid, label in rows:
+        ledgers.write(DATASETS[label.owner_agency], "crossings", label, pa.table({"rid": [rid]}))
+
+
+def retract_as_owner(store: Store, facts: list[Fact]) -> None:
+    """The owning agency retracts each of `facts` (the stored statement of its id)."""
+    for f in facts:
+        agency = f.label.owner_agency
+        owner = Principal(f"loader-{agency}", agency, AGENCIES[agency], frozenset({"ingest"}))
+        try:
+            retract(store, owner, f.entity, reason="entered in error", statement_ids=[f.id])
+        except NotFound:  # already withdrawn with a name it was copied from
+            pass
+
+
+def standing_ids(store: Store) -> set[str]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(statements.c.id).where(statements.c.retracted.is_(False)))
+        return {str(r[0]) for r in rows}
+
+
+def build_pair(
+    stores: Stores,
+    folder: Path,
+    facts: list[Fact],
+    ledger_rows: list[tuple[int, AccessLabel]],
+    who: Principal,
+) -> tuple[Store, Store]:
+    """Store A (`folder/a.db`: every fact, the retracted ones then retracted, every ledger
+    row) and store B (`folder/b.db`: what `who` sees standing in A), as the module doc
+    says. The caller closes both."""
+    full = stores.new(folder / "a.db")
+    try:
+        add(full, facts)
+        retract_as_owner(full, [f for f in facts if f.retracted])
+        add_ledger(full, ledger_rows)
+        standing = standing_ids(full)
+        first: dict[str, Fact] = {}
+        for f in facts:
+            first.setdefault(f.id, f)  # the label the store kept
+        visible = [f for f in first.values() if f.id in standing and can_see(who, f.label)]
+        alone = stores.new(folder / "b.db")
+        try:
+            add(alone, visible)
+            add_ledger(alone, [r for r in ledger_rows if can_see(who, r[1])])
+        except BaseException:
+            alone.close()
+            raise
+    except BaseException:
+        full.close()
+        raise
+    return full, alone
