@@ -12,8 +12,9 @@ Stores are made fast on both backends (`Stores`): each is a copy of a template s
 once per process (a new store's migrations took most of an example's time): a file copy on
 SQLite, `CREATE DATABASE ... TEMPLATE` on PostgreSQL, in databases of their own named after
 the test database and this process (so that neither the other tests' resets of the test
-database nor another run of these tests touch them; the role needs CREATEDB, as
-`.ci/postgres.sh`'s has), dropped at exit.
+database nor another run of these tests touch them; collated as the test database; the role
+needs CREATEDB, as `.ci/postgres.sh`'s has), dropped at exit (a run killed leaves them:
+`DROP DATABASE` those named `<test database>_v<pid>_...`).
 """
 
 from __future__ import annotations
@@ -300,8 +301,19 @@ class Stores:
         quoted = self._engine().dialect.identifier_preparer.quote
         with self._engine().connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {quoted(name)} WITH (FORCE)"))
-            from_ = f" TEMPLATE {quoted(template)}" if template else ""
-            conn.execute(text(f"CREATE DATABASE {quoted(name)}{from_}"))
+            if template is None:  # collated as the test database is (README: C.UTF-8)
+                collate, ctype = conn.execute(
+                    text(
+                        "SELECT datcollate, datctype FROM pg_database "
+                        "WHERE datname = current_database()"
+                    )
+                ).one()
+                like = "TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE {} LC_CTYPE {}".format(
+                    *(_literal(str(v)) for v in (collate, ctype))
+                )
+            else:
+                like = f"TEMPLATE {quoted(template)}"
+            conn.execute(text(f"CREATE DATABASE {quoted(name)} {like}"))
         if name not in self._databases:
             self._databases.insert(0, name)
 
@@ -316,6 +328,11 @@ class Stores:
             self._admin.dispose()
             self._admin = None
         shutil.rmtree(self._folder, ignore_errors=True)
+
+
+def _literal(value: str) -> str:
+    """`value` as an SQL string literal (for statements that take no bound parameters)."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 @functools.cache
