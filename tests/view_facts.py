@@ -5,8 +5,10 @@ Store A receives every fact as drawn (a fact drawn twice under two labels: the s
 the first, and registers the second label all the same, as any write of stored statements
 under another label does), then the owning agencies retract some (`retract`, which also
 withdraws the names an ingest copied). Store B receives only what the principal sees in A:
-the statements it may see that stand, and the ledger rows it may see (`build_pair`). A read
-of A must equal the same read of B, which cannot know anything hidden.
+the statements it may see that stand, the ledger rows it may see, and the datasets it may
+know of (`View.datasets`: those whose own label it may see, and those holding what it sees),
+so that a read telling of another dataset's existence differs too (`build_pair`). A read of
+A must equal the same read of B, which cannot know anything hidden.
 
 Stores are made fast on both backends (`Stores`): each is a copy of a template store made
 once per process (a new store's migrations took most of an example's time): a file copy on
@@ -215,15 +217,22 @@ principal_st = st.builds(
 )
 
 
+def dataset_info(agency: str) -> DatasetInfo:
+    """An agency's dataset: the FGR's is released to the US by default, the rest kept home."""
+    country = AGENCIES[agency]
+    rel = frozenset({"MX", "US"}) if agency == "FGR" else frozenset({country})
+    return DatasetInfo(DATASETS[agency], agency, country, Marking.AMBER, rel, f"{agency} law")
+
+
 def declare_datasets(store: Store) -> None:
-    """The agencies' datasets: the FGR's is released to the US by default, the rest kept
-    home."""
+    """Every agency's dataset (`dataset_info`)."""
     with store.writer() as w:
-        for agency, country in AGENCIES.items():
-            rel = frozenset({"MX", "US"}) if agency == "FGR" else frozenset({country})
-            w.ensure_dataset(
-                DatasetInfo(DATASETS[agency], agency, country, Marking.AMBER, rel, f"{agency} law")
-            )
+        for agency in AGENCIES:
+            w.ensure_dataset(dataset_info(agency))
+
+
+def no_datasets(store: Store) -> None:
+    """None: a store B declares the datasets its principal may know of (`build_pair`)."""
 
 
 class Stores:
@@ -399,10 +408,19 @@ def build_pair(
         for f in facts:
             first.setdefault(f.id, f)  # the label the store kept
         visible = [f for f in first.values() if f.id in standing and can_see(who, f.label)]
-        alone = stores.new(folder / "b.db")
+        rows = [r for r in ledger_rows if can_see(who, r[1])]
+        alone = stores.new(folder / "b.db", no_datasets)
         try:
+            # the datasets `who` may know of: those whose own label it may see, and those
+            # holding a fact or a ledger row it sees (`View.datasets`)
+            owners = {f.label.owner_agency for f in visible} | {r[1].owner_agency for r in rows}
+            with alone.writer() as w:
+                for agency in AGENCIES:
+                    info = dataset_info(agency)
+                    if agency in owners or can_see(who, info.label):
+                        w.ensure_dataset(info)
             add(alone, visible)
-            add_ledger(alone, [r for r in ledger_rows if can_see(who, r[1])])
+            add_ledger(alone, rows)
         except BaseException:
             alone.close()
             raise

@@ -12,8 +12,8 @@ bases, ledger rows. Store A receives every fact as drawn (a fact drawn twice und
 labels: the store keeps the first, and registers the second label all the same, as any write
 of stored statements under another label does), then the owning agencies retract some
 (`retract`, which also withdraws the names an ingest copied). Store B receives only what the
-principal sees in A: the statements it may see that stand, and the ledger rows it may see
-(`view_facts.build_pair`). Every read on A must equal the same read on B, which cannot know
+principal sees in A: the statements it may see that stand, the ledger rows it may see, and
+the datasets it may know of (`view_facts.build_pair`). Every read on A must equal the same read on B, which cannot know
 anything hidden: a difference is a fact the principal may not see changing what it reads.
 
 It found the phone search reading numbers in the countries of labels holding no statement
