@@ -59,6 +59,7 @@ NAMES = [
     "Josefina Ruiz",
     "María Pérez-López",
     "Łukasz Straße",
+    "PEPE PÉREZ",  # José's hypocoristic: "jose perez" finds it after "José Pérez"
 ]
 PHONES = ["+526671573741", "+19567189749", "+525512345678", "+15512345678"]
 PERSON = ("Individual", "Person", "LegalEntity")
@@ -66,6 +67,7 @@ PERSON_FACTS: list[tuple[tuple[str, ...], str, str]] = [
     *((PERSON, "name", name) for name in NAMES),
     (PERSON, "alias", "Fco. Javier Pérez"),
     (PERSON, "alias", "Gpe. Mendoza"),
+    (PERSON, "alias", "Lupe Reyes"),
     (("Individual",), "paternalSurname", "GARCÍA"),
     (("Individual",), "birthDate", "1990-01-02"),
     *((PERSON, "phone", phone) for phone in PHONES),

@@ -1,20 +1,22 @@
 """Property: every public read of a `View` equals what the principal's visible statements
 alone give, for the searches' features too (names lacking one word, abbreviated given
-names, a word looked for twice, hyphenated and folded names, phones typed in national form),
-for retracted statements, and for every field a read returns.
+names, given names read through their hypocoristics and back, a word looked for twice,
+hyphenated and folded names, phones typed in national form), for retracted statements, and
+for every field a read returns.
 
 `test_view_properties.py` holds the first form of this property; this one draws richer facts,
 one by one and as records written together under one label (`RECORDS`): names of three words
-and more, "Ma."/"Fco."/"Gpe." abbreviations, phones in E.164 of Mexico and the US (and a
-serial written with a phone's digits), an entity typed Company by one agency and Individual
-by another (`View.schema_conflicts`), copied `namesMentioned`, source records and legal
-bases, ledger rows. Store A receives every fact as drawn (a fact drawn twice under two
-labels: the store keeps the first, and registers the second label all the same, as any write
-of stored statements under another label does), then the owning agencies retract some
-(`retract`, which also withdraws the names an ingest copied). Store B receives only what the
-principal sees in A: the statements it may see that stand, the ledger rows it may see, and
-the datasets it may know of (`view_facts.build_pair`). Every read on A must equal the same read on B, which cannot know
-anything hidden: a difference is a fact the principal may not see changing what it reads.
+and more, "Ma."/"Fco."/"Gpe." abbreviations, hypocoristics ("PEPE PÉREZ", "Lupe Reyes"), phones
+in E.164 of Mexico and the US (and a serial written with a phone's digits), an entity typed
+Company by one agency and Individual by another (`View.schema_conflicts`), copied
+`namesMentioned`, source records and legal bases, ledger rows. Store A receives every fact as
+drawn (a fact drawn twice under two labels: the store keeps the first, and registers the second
+label all the same, as any write of stored statements under another label does), then the
+owning agencies retract some (`retract`, which also withdraws the names an ingest copied).
+Store B receives only what the principal sees in A: the statements it may see that stand, the
+ledger rows it may see, and the datasets it may know of (`view_facts.build_pair`). Every read
+on A must equal the same read on B, which cannot know anything hidden: a difference is a fact
+the principal may not see changing what it reads.
 
 It found the phone search reading numbers in the countries of labels holding no statement
 the view shows (`View._owner_countries`; `test_phone_reading_...` finds it in a few examples,
@@ -63,9 +65,13 @@ NAME_QUERIES = [
     "lodz strasse lukasz",
     "garcia garcia",
     "juan lopez reyes mendoza alvaro perez",  # six words
+    "jose perez",  # as typed, then "PEPE PÉREZ" through a nickname
+    "pepe perez",  # and back: "José Pérez"
+    "lupe mendoza",  # "Gpe. Mendoza": a hypocoristic's name's abbreviation
+    "guadalupe reyes mendoza",  # "Lupe Reyes" lacking a word, through a nickname
 ]
 # searched with limits and schemata too (and through `find`)
-LIMITED = ["perez", "maria dolores garcia", "jose josefina"]
+LIMITED = ["perez", "maria dolores garcia", "jose josefina", "jose perez"]
 SCHEMATA = ["LegalEntity", "Company", "Individual"]
 IDENTIFIERS = [
     "abc123",
