@@ -312,3 +312,31 @@ def test_the_cli_shows_the_words_read_through_nicknames(tmp_path: Path) -> None:
     assert "José García (sin lopez)" in out
     out = _search(str(db), "pepe garcia", lang="es")
     assert "José García (pepe leído como jose)" in out
+
+
+def test_a_text_is_refused_before_the_search_when_its_words_less_one_read_too_many_ways(
+    store: Store,
+) -> None:
+    """A search of three to six words that finds too few names holding all of them reads
+    each list of its words less one, which may read in more ways than the whole (a group
+    split in two adds its ways): the refusal comes from the words alone, before any read,
+    never from what the store holds (review R4: "Beto Ruiz" stored, this text was accepted
+    and then refused halfway through the search)."""
+    from ironriver.errors import ConfigError
+    from ironriver.policy.search import search_words
+
+    text = "beto beto alberto roberto roberto al"
+    with pytest.raises(ConfigError, match="reads in 72 ways"):
+        search_words(text)
+    view = _view(store)
+    with pytest.raises(ConfigError, match="reads in 72 ways"):
+        view.find(text)
+
+
+def test_the_caches_of_typed_words_are_bounded() -> None:
+    """Caches keyed by the words users type hold a bounded number of them (review R4: 200,000
+    searches of random words kept ~100 MB)."""
+    from ironriver.policy.nicknames import nickname_words
+
+    for cached in (nickname_words, exact_words):
+        assert cached.cache_info().maxsize is not None  # type: ignore[attr-defined]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Iterator
-from functools import cache, lru_cache
+from functools import lru_cache
 from itertools import combinations_with_replacement
 from typing import Any, NamedTuple
 
@@ -52,7 +52,7 @@ RANKS = "ranks"  # the bound parameter of the lengths a lookup query reads
 MAX_READINGS = 64
 
 
-@cache
+@lru_cache(maxsize=4096)  # (keyed by words users type: bounded)
 def exact_words(token: str, nicknames: bool = True) -> tuple[str, ...]:
     """The words other than those it starts that `token` matches whole, sorted: its
     abbreviations and (with `nicknames`) its `nickname_words` ("fer" starts "fernando", so

@@ -16,7 +16,7 @@ every name of its names.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import yaml
@@ -86,7 +86,7 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-@cache
+@lru_cache(maxsize=4096)  # (keyed by words users type: bounded)
 def nickname_words(token: str) -> frozenset[str]:
     """The stored words the query word `token` also matches whole through a hypocoristic: a
     given name's forms ("jose": pepe, chepe...), and a form's given names with their

@@ -140,8 +140,14 @@ def search_words(text: str) -> list[str]:
                 example='"jose perez"',
             ),
         )
-    for nicknames in (True, False):  # (too many ways to read them: refused too)
-        query_plan(tokens, nicknames)
+    # too many ways to read them is refused too, here, before anything is read: so are the
+    # words less one that a search finding too few names lacking none reads (`_lacking_one`),
+    # which may read in more ways than all of them (a group split in two adds its ways)
+    partial = PARTIAL_FROM_WORDS <= len(tokens) <= PARTIAL_UP_TO_WORDS
+    fewer = [tokens[:i] + tokens[i + 1 :] for i in range(len(tokens))] if partial else []
+    for words in [tokens, *fewer]:
+        for nicknames in (True, False):
+            query_plan(words, nicknames)
     return tokens
 
 
