@@ -121,7 +121,8 @@ def inside(folder: Path) -> Iterator[None]:
 
 def outcome(args: list[str], db: str, who: str, principals: Path, where: Path) -> dict[str, Any]:
     """What the command prints as `who` on `db` (run in `where`), and the files it writes
-    there (a Parquet file by its rows: its bytes name the writer's version)."""
+    there (a Parquet file by its columns and rows, not its bytes: their layout is the
+    writer's choice)."""
     with inside(where):
         result = CliRunner().invoke(
             cli,
@@ -131,7 +132,8 @@ def outcome(args: list[str], db: str, who: str, principals: Path, where: Path) -
         files: dict[str, Any] = {}
         for path in sorted(where.iterdir()):
             if path.suffix == ".parquet":
-                files[path.name] = pq.read_table(path).to_pylist()
+                written = pq.read_table(path)
+                files[path.name] = (written.schema.names, written.to_pylist())
             else:
                 files[path.name] = path.read_bytes()
     return {
