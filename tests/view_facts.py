@@ -306,7 +306,10 @@ class Stores:
     def _engine(self) -> Engine:
         if self._admin is None:
             assert self._pg_url is not None
-            self._admin = create_engine(self._pg_url, isolation_level="AUTOCOMMIT")
+            # (pinged: a connection the server dropped since, as a restart does, is replaced)
+            self._admin = create_engine(
+                self._pg_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True
+            )
         return self._admin
 
     def _create(self, name: str, template: str | None) -> None:
@@ -335,7 +338,7 @@ class Stores:
         """Drop the databases made (PostgreSQL) and remove the templates' folder."""
         if self._admin is not None:
             quoted = self._admin.dialect.identifier_preparer.quote
-            with self._admin.connect() as conn:
+            with self._engine().connect() as conn:
                 for name in self._databases:
                     conn.execute(text(f"DROP DATABASE IF EXISTS {quoted(name)} WITH (FORCE)"))
             self._databases.clear()
