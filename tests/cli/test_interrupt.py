@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -55,6 +56,17 @@ MAPPING = """us_atf_dealer_sales:
         txn: {column: txn, type: string, required: true}
         serial: {column: serial, type: string}
 """
+
+
+@pytest.fixture(autouse=True)
+def _ctrl_c_heard() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt here, as in a terminal, even when the suite runs where
+    SIGINT is ignored (in the background, under nohup), which these tests assume."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 def _world(tmp_path: Path, rows: int = ROWS) -> Path:
