@@ -1,6 +1,7 @@
 """The `ironriver` command: one click group; each command opens the store, calls one library
 function and renders the result (a table for people, `--json` for programs). The `audit`
-commands are in `cli_audit.py`; the capability groups in `LAZY_COMMANDS`, in their packages."""
+commands are in `cli_audit.py`; `eval`, `ledger` and the capability groups in
+`LAZY_COMMANDS`, in their own modules."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import json
 import signal
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any, TextIO
@@ -20,16 +21,12 @@ from ironriver.cli_audit import audit
 from ironriver.cli_i18n import localize_help, speak_click
 from ironriver.cli_json import (
     dataset_json,
-    drafts_json,
-    report_row_json,
-    search_evaluation_json,
     statement_json,
 )
 from ironriver.cli_support import (
     JSON_OUTPUT,
     app_context,
     common_options,
-    json_flag,
     table,
     undecodable_argument,
 )
@@ -53,7 +50,7 @@ from ironriver.i18n import (
 )
 from ironriver.logs import LEVELS, get_logger
 from ironriver.logs import configure as configure_logging
-from ironriver.model.labels import prop_label, schema_label, shown_caption, yes_no
+from ironriver.model.labels import prop_label, schema_label, shown_caption
 from ironriver.model.names import schema_named
 from ironriver.policy import (
     DEFAULT_PRINCIPALS_YAML,
@@ -98,6 +95,7 @@ class UserError(click.ClickException):
 # loading SciPy, pandas and the world generator (~0.75 s of a 1.6 s start-up).
 LAZY_COMMANDS = {
     "demo": "ironriver.demo:demo_command",
+    "eval": "ironriver.cli_eval:eval_group",
     "ingest": "ironriver.ingest.cli:ingest_command",
     "ledger": "ironriver.cli_ledger:ledger",
     "mapping": "ironriver.ingest.cli:mapping_group",
@@ -836,279 +834,6 @@ def retract(
 
 
 cli.add_command(audit)
-
-
-@cli.group("eval")
-def eval_group() -> None:
-    """Score a capability against ground truth or published science (exit 1 on a miss)."""
-
-
-def _world_options(command: Callable[..., None]) -> Callable[..., None]:
-    """`--world DIR` and `--json` of an evaluation on a generated world (and the context)."""
-    command = click.pass_context(command)
-    command = json_flag()(command)
-    return click.option(
-        "--world",
-        "world_dir",
-        type=click.Path(path_type=Path, exists=True),
-        required=True,
-        help="A folder made by `ironriver world generate`.",
-    )(command)
-
-
-@eval_group.command("world")
-@_world_options
-def eval_world(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
-    """The world's figures beside CALIBRATION.md, with tolerances.
-
-    \b
-    Example: ironriver eval world --world w
-    """
-    from ironriver.world import format_report, world_report
-
-    rows = world_report(world_dir, include_unmeasured=False)
-    if as_json:
-        click.echo(json.dumps([report_row_json(r) for r in rows], indent=2))
-    else:
-        click.echo(format_report(rows))
-    missed = [r.key for r in rows if r.ok is False]
-    if missed:
-        click.echo(
-            nt(
-                "{n} figure outside tolerance: {keys}",
-                "{n} figures outside tolerance: {keys}",
-                len(missed),
-                keys=", ".join(missed),
-            ),
-            err=True,
-        )
-        ctx.exit(1)
-
-
-@eval_group.command("drafts")
-@_world_options
-def eval_drafts(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
-    """`mapping draft` beside the agencies' own mappings: the layout of every date column,
-    and the entities suggested from the column names (precision and recall; a miss below
-    the floors exits 1).
-
-    \b
-    Example: ironriver eval drafts --world w
-    """
-    from ironriver.ingest.evaluate import evaluate_drafts
-
-    result = evaluate_drafts(world_dir)
-    checks, score = result.dates, result.entities
-    if as_json:
-        click.echo(json.dumps(drafts_json(result), indent=2))
-    else:
-        headers = [t("file"), t("column"), t("mapping"), t("draft"), t("agrees")]
-        rows = [
-            [
-                c.file,
-                c.column,
-                c.expected,
-                c.drafted,
-                t("no value") if c.ok is None else yes_no(c.ok),
-            ]
-            for c in checks
-        ]
-        table(rows, headers)
-    judged = result.dates_judged
-    click.echo(
-        t(
-            "{agree} of {n} date columns drafted as their mapping reads them ({empty} with no "
-            "value in the sample)",
-            agree=sum(1 for c in judged if c.ok),
-            n=len(judged),
-            empty=len(checks) - len(judged),
-        ),
-        err=True,
-    )
-    click.echo(
-        t(
-            "Entities from column names: precision {precision:.2f} ({agreed} of {suggested} "
-            "suggested column-property pairs are the mappings'), recall {recall:.2f} ({agreed} "
-            "of their {mapped}).",
-            precision=score.precision,
-            recall=score.recall,
-            agreed=score.agreed,
-            suggested=score.suggested,
-            mapped=score.mapped,
-        ),
-        err=True,
-    )
-    for missed in score.missed:
-        click.echo(t("  not suggested: {pair}", pair=missed), err=True)
-    for extra in score.extra:
-        click.echo(t("  not in the mappings: {pair}", pair=extra), err=True)
-    if not result.ok:
-        ctx.exit(1)
-
-
-@eval_group.command("search")
-@_world_options
-def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
-    """Name search beside the world's truth: every agency file ingested into a temporary
-    store, each record of a person looked for by the forms of the true name an analyst types
-    (recall and purity of the first 10 hits; a recall below its floor exits 1).
-
-    \b
-    Example: ironriver eval search --world w
-    """
-    from ironriver.i18n import current_lang, translate
-    from ironriver.policy.evaluate import (
-        EVAL_PRINCIPAL,
-        FORM_LABELS,
-        RECALL_FLOORS,
-        WHOLE_PURITY_FLOORS,
-        evaluate_search,
-    )
-    from ironriver.world import WorldPaths
-
-    click.echo(
-        t(
-            "Ingesting the world's {n} agency mappings into a temporary store, then searching "
-            "as {principal} (about 20 s at scale 0.02)...",
-            n=len(WorldPaths(world_dir).mappings()),
-            principal=EVAL_PRINCIPAL,
-        ),
-        err=True,
-    )
-    result = evaluate_search(world_dir)
-    lang = current_lang()
-    if as_json:
-        click.echo(json.dumps(search_evaluation_json(result), indent=2))
-    else:
-        headers = [
-            t("form"),
-            t("dataset"),
-            t("queries"),
-            t("found"),
-            t("recall@10"),
-            t("purity@10"),
-            t("purity, all words"),
-        ]
-        rows = [
-            [
-                translate(FORM_LABELS[s.form], lang),
-                s.dataset or t("all"),
-                s.queries,
-                s.found,
-                _share(s.recall, s.queries),
-                _share(s.purity, s.hits),
-                _share(s.whole_purity, s.whole_hits),
-            ]
-            for s in result.scores
-        ]
-        table(rows, headers)
-        shown: set[tuple[str, str]] = set()
-        for miss in result.missed:  # one of each form and dataset (a few of each: --json)
-            if (miss.form, miss.dataset) not in shown:
-                shown.add((miss.form, miss.dataset))
-                click.echo(
-                    t(
-                        "  not found: {query} ({dataset}: {names})",
-                        query=miss.query,
-                        dataset=miss.dataset,
-                        names="; ".join(miss.names),
-                    )
-                )
-    total = sum(result.records.values())
-    click.echo(
-        t(
-            "As {principal}: {scored} of {total} records of a person looked for; {alias} name "
-            "the person only by an alias (not scored), {hidden} are not visible.",
-            principal=result.principal,
-            scored=sum(result.scored.values()),
-            total=total,
-            alias=sum(result.alias_only.values()),
-            hidden=sum(result.hidden.values()),
-        ),
-        err=True,
-    )
-    for lat in result.latency:
-        click.echo(
-            t(
-                "{form}: median {median:.1f} ms, 95th percentile {p95:.1f} ms per search "
-                "({n} searches).",
-                form=translate(FORM_LABELS[lat.form], lang),
-                median=lat.median_ms,
-                p95=lat.p95_ms,
-                n=lat.queries,
-            ),
-            err=True,
-        )
-    unmapped = sum(result.unmapped.values())
-    if unmapped:
-        click.echo(
-            nt(
-                "{n} record's entity is not in the store (the evaluation computed its id "
-                "otherwise than the ingest did): {datasets}",
-                "{n} records' entities are not in the store (the evaluation computed their "
-                "ids otherwise than the ingest did): {datasets}",
-                unmapped,
-                datasets=", ".join(sorted(result.unmapped)),
-            ),
-            err=True,
-        )
-    if not result.scored:
-        click.echo(t("No record of a person to look for in this world."), err=True)
-    for form, floor in RECALL_FLOORS.items():
-        score = result.overall(form)
-        if score.recall < floor:
-            click.echo(
-                t(
-                    "Recall@10 of {form}: {recall:.3f}, below its floor {floor:.2f}.",
-                    form=translate(FORM_LABELS[form], lang),
-                    recall=score.recall,
-                    floor=floor,
-                ),
-                err=True,
-            )
-    for form, floor in WHOLE_PURITY_FLOORS.items():
-        score = result.overall(form)
-        if score.whole_purity < floor:
-            click.echo(
-                t(
-                    "Purity of the hits holding every word, {form}: {purity:.3f}, below its "
-                    "floor {floor:.2f}.",
-                    form=translate(FORM_LABELS[form], lang),
-                    purity=score.whole_purity,
-                    floor=floor,
-                ),
-                err=True,
-            )
-    if not result.ok:
-        ctx.exit(1)
-
-
-def _share(value: float, of: int) -> str:
-    """A share of `of` things as a table shows it: "n/a" ("n/d") of none, which is no score
-    (a dataset with no hit holding every word is not 0% pure)."""
-    return f"{value:.3f}" if of else t("n/a")
-
-
-@eval_group.command("strategy")
-@json_flag()
-@click.pass_context
-def eval_strategy(ctx: click.Context, as_json: bool) -> None:
-    """The cartel model's headlines beside Prieto-Curiel et al. (2023).
-
-    \b
-    Example: ironriver eval strategy
-    """
-    from ironriver.strategy.evaluate import reproduction
-
-    frame = reproduction()
-    if as_json:
-        click.echo(frame.to_json(orient="records", indent=2))
-    else:
-        from ironriver.strategy.cli import shown_reproduction
-
-        click.echo(shown_reproduction(frame).to_string(index=False))
-    if not bool(frame["ok"].all()):
-        ctx.exit(1)
 
 
 @cli.command("model-dir")
