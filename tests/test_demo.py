@@ -99,7 +99,7 @@ def test_a_second_demo_starts_a_fresh_store(
     args = ["demo", "--workdir", str(tmp_path / "w"), "--db", str(tmp_path / "demo.db")]
     refused = CliRunner().invoke(cli, args)
     assert refused.exit_code == 2, refused.output
-    assert "already holds" in refused.output and "Traceback" not in refused.output
+    assert "not empty" in refused.output and "Traceback" not in refused.output
     # --lang (docs/i18n.md: it comes before the principal's language) applies to both views
     with use_lang("es"):
         print_report(second)
@@ -128,3 +128,32 @@ def test_the_demo_makes_its_workdir(tmp_path: Path) -> None:
     failed with 'unable to open database file'."""
     report = run_demo(tmp_path / "new" / "dir", scale=0.002, seed=5, echo=False)
     assert (tmp_path / "new" / "dir" / "demo.db").exists() and report.audit_ok
+
+
+def test_demo_refuses_a_store_holding_only_ledger_rows(tmp_path: Path) -> None:
+    """A store whose only data is ledger rows (no statement) is someone's: the demo must not
+    mix its synthetic sales into them (ledger rows cannot be retracted), and, running as no
+    principal, must not say how much the store holds."""
+    import pyarrow as pa
+
+    from ironriver.policy.markings import AccessLabel, Marking
+    from ironriver.store import open_store
+    from ironriver.store.ledger import LedgerStore
+
+    db = tmp_path / "live.db"
+    store = open_store(f"sqlite:///{db}")
+    try:
+        label = AccessLabel("ATF", "US", Marking.AMBER, frozenset({"US"}))
+        rows = pa.table({"txn": [f"T{i}" for i in range(1234)]})
+        assert LedgerStore(store.ledger_dir).write("us_atf_sales", "dealer_sales", label, rows)
+        assert store.statement_count() == 0
+    finally:
+        store.close()
+    before = sorted(p.name for p in (tmp_path / "live.db.ledgers").rglob("*.parquet"))
+    args = ["demo", "--workdir", str(tmp_path / "w"), "--db", str(db)]
+    refused = CliRunner().invoke(cli, args)
+    assert refused.exit_code == 2, refused.output
+    assert "not empty" in refused.output and "Traceback" not in refused.output
+    assert "1234" not in refused.output and "1,234" not in refused.output
+    assert sorted(p.name for p in (tmp_path / "live.db.ledgers").rglob("*.parquet")) == before
+    assert not (tmp_path / "w").exists() or not any((tmp_path / "w").rglob("*.parquet"))

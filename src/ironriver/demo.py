@@ -160,14 +160,16 @@ def run_demo(
     # demo's store can be explored afterwards: `ironriver ledgers --db .../demo.db`
     sqlite = db_url.startswith("sqlite:///")
     store = open_store(db_url, ledger_dir=None if sqlite else workdir / "demo.ledgers")
-    held = store.statement_count()
-    if held:
+    # a store holding anything (ledger rows only, too) is someone's: the demo would mix its
+    # synthetic records into theirs, and ledger rows cannot be retracted. How much it holds
+    # is not said: the demo runs as no principal.
+    if store.holds_data():
         store.close()
         raise ConfigError(
             msg(
-                "The store {db} already holds {n} statements; the demo needs an empty one.",
+                "The store {db} is not empty; the demo writes its synthetic world only into "
+                "a new, empty store.",
                 db=shown_url(db_url),
-                n=held,
             ),
             hint=msg(
                 "Leave out --db (the demo then makes a fresh store in its --workdir) or give "

@@ -263,6 +263,17 @@ class Store:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(statements)).scalar_one())
 
+    def holds_data(self) -> bool:
+        """Whether anything was ever stored: a dataset declared, a statement, or a ledger
+        part (a store holding only ledger rows has no statement). An admin's question (not
+        filtered: callers must not tell a principal more than "not empty")."""
+        with self.engine.connect() as conn:
+            if conn.execute(select(datasets.c.id).limit(1)).first() is not None:
+                return True
+            if conn.execute(select(statements.c.id).limit(1)).first() is not None:
+                return True
+        return self.ledger_dir.is_dir() and any(self.ledger_dir.glob("*/*/part-*.parquet"))
+
 
 class Writer:
     """Adds statements inside one transaction (see `Store.writer`)."""
