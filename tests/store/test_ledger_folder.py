@@ -118,6 +118,40 @@ def test_a_given_ledger_folder_wins_and_is_recorded(
     store.close()
 
 
+def test_a_given_folder_cannot_re_point_a_store_whose_ledgers_exist(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any user could re-point every user's ledgers with IRONRIVER_LEDGERS (review R7: ATF's
+    rows vanished from ATF's view and CBP's next ingest wrote into the user's own folder).
+    While the recorded folder exists a different one is refused and nothing is recorded or
+    written; once the folder was moved (a file-system act), giving its new place records it."""
+    monkeypatch.chdir(tmp_path)
+    assert _ingest(_keyed(tmp_path, "w.csv", ["A1,10"]), pg_url)["ledger_rows_new"] == 1
+    home = tmp_path / "ironriver-ledgers"
+    assert _recorded(pg_url) == [("ledger_dir", str(home))] and list(home.rglob("part-*"))
+    mine = tmp_path / "mine"
+    monkeypatch.setenv("IRONRIVER_LEDGERS", str(mine))
+    code, out = run("ledgers", "--db", pg_url, "--as", CBP, "--json")
+    assert code == 2, out
+    assert str(home) in out and "IRONRIVER_LEDGERS" in out and "Traceback" not in out
+    code, out = run(
+        "ingest", str(_keyed(tmp_path, "x.csv", ["B2,20"])), "--db", pg_url, "--as", "loader"
+    )
+    assert code == 2, out
+    assert _recorded(pg_url) == [("ledger_dir", str(home))]
+    assert not mine.exists()
+    moved = tmp_path / "srv" / "moved"
+    moved.parent.mkdir()
+    home.rename(moved)
+    monkeypatch.setenv("IRONRIVER_LEDGERS", str(moved))
+    code, out = run("ledgers", "--db", pg_url, "--as", CBP, "--json")
+    assert code == 0, out
+    assert _recorded(pg_url) == [("ledger_dir", str(moved))]
+    monkeypatch.delenv("IRONRIVER_LEDGERS")
+    code, out = run("ledgers", "--db", pg_url, "--as", CBP, "--json")
+    assert code == 0 and json.loads(out), out
+
+
 def test_a_sqlite_stores_ledgers_stay_beside_its_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,7 +7,12 @@ folder in `store_settings` (migration 0009), and every command, run from any fol
 the same ledgers:
 
 - a folder given explicitly (`IRONRIVER_LEDGERS`, or `open_store(ledger_dir=...)`) is used,
-  and recorded when the record differs (the store's ledgers moved there);
+  and recorded when the record differs and the recorded folder is gone (the store's ledgers
+  were moved there). While the recorded folder exists, a different one is refused: any user
+  of any principal could otherwise re-point every user's ledgers with one environment
+  variable (ATF's ledgers vanishing from ATF's view, the next ingest writing another
+  agency's rows into the user's own folder). Moving them is a file-system act (move the
+  folder, then give the new one once), for whoever may move the folder;
 - else the recorded folder;
 - else (a new store, or one made before 0009) `./ironriver-ledgers` of the current folder,
   made absolute, which is then recorded (if another process recorded one meanwhile, its
@@ -24,6 +29,8 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql
 
+from ironriver.errors import ConfigError
+from ironriver.i18n import msg
 from ironriver.logs import get_logger
 from ironriver.store.tables import store_settings
 
@@ -46,9 +53,11 @@ def ledger_folder(
     if given is not None:
         folder = given.absolute()
         if write and recorded and stored != str(folder):
+            if stored is not None and Path(stored).exists():
+                raise _elsewhere(Path(stored), folder)
             _record(engine, folder, replace=True)
             if stored is not None:
-                log.info("store.ledger_folder_moved", before=stored, after=str(folder))
+                log.warning("store.ledger_folder_moved", before=stored, after=str(folder))
         return folder
     if stored is not None:
         return Path(stored)
@@ -56,6 +65,23 @@ def ledger_folder(
     if write and recorded:
         folder = Path(_record(engine, folder, replace=False))
     return folder
+
+
+def _elsewhere(stored: Path, given: Path) -> ConfigError:
+    return ConfigError(
+        msg(
+            "This store keeps its ledgers in {stored}, not in {given} (IRONRIVER_LEDGERS): "
+            "nothing was done.",
+            stored=stored,
+            given=given,
+        ),
+        hint=msg(
+            "Unset IRONRIVER_LEDGERS. To move the store's ledgers, move the folder {stored} "
+            "to its new place first, then run one command with IRONRIVER_LEDGERS naming it: "
+            "the store records the new folder.",
+            stored=stored,
+        ),
+    )
 
 
 def _recorded(engine: Engine) -> str | None:
