@@ -46,6 +46,24 @@ def test_identity_is_normalised_and_complete() -> None:
             parse_principals({"principals": [item]})
 
 
+def test_an_agency_that_is_a_principals_country_is_refused() -> None:
+    """Releasability holds countries and agencies alike (review R7): an agency "US" in
+    country MX would read all that is released to the United States. Refused when the
+    file's principals belong to that country; a two-letter agency of no such country (GN,
+    Guardia Nacional, which is also Guinea's code) stays allowed."""
+    from ironriver.policy.markings import AccessLabel, Marking, can_see
+
+    spoof = Principal(name="x", agency="US", country="MX", roles=frozenset({"analyst"}))
+    assert can_see(spoof, AccessLabel("CBP", "US", Marking.AMBER, frozenset({"US"})))
+    ok = {"name": "b", "agency": "CBP", "country": "US"}
+    for agency in ("US", "us ", "MX"):
+        data = {"principals": [ok, {"name": "a", "agency": agency, "country": "MX"}]}
+        with pytest.raises(ConfigError, match="also the country code of principals here"):
+            parse_principals(data)
+    gn = {"name": "a", "agency": "GN", "country": "MX"}
+    assert parse_principals({"principals": [ok, gn]})["a"].agency == "GN"
+
+
 def test_a_name_declared_twice_is_refused() -> None:
     """Two entries of one name could give it another agency's reading rights."""
     data = {

@@ -119,7 +119,30 @@ def parse_principals(data: Any, source: str | Msg = _PRINCIPALS_FILE) -> dict[st
             description=str(item.get("description", "")),
             lang=_lang(item.get("lang"), source, name),
         )
+    _check_agencies_are_not_countries(out, source)
     return out
+
+
+def _check_agencies_are_not_countries(principals: dict[str, Principal], source: str | Msg) -> None:
+    """`ConfigError` for a principal whose agency is the code of a country principals of the
+    file belong to: releasability holds countries and agencies alike, so an agency "US" in
+    country MX would read all that is released to the United States (review R7). A
+    two-letter agency of no such country stays allowed (Mexico's Guardia Nacional is `GN`,
+    Guinea's code: docs/policy.md)."""
+    countries = {p.country for p in principals.values()}
+    for principal in principals.values():
+        if principal.agency in countries:
+            raise ConfigError(
+                msg(
+                    "{source}: principal {name!r} has agency {agency}, which is also the "
+                    "country code of principals here: it would read what is released to "
+                    "that country.",
+                    source=source,
+                    name=principal.name,
+                    agency=principal.agency,
+                ),
+                hint=msg("Give the agency's own acronym, e.g. {example}.", example="FGR"),
+            )
 
 
 def _roles(value: Any) -> frozenset[str]:
