@@ -16,7 +16,7 @@ from ironriver.cli_support import app_context, common_options, table
 from ironriver.errors import ConfigError
 from ironriver.i18n import joined, msg, nt, render, t
 from ironriver.model.names import near
-from ironriver.policy import require_role
+from ironriver.policy import audited_agencies, require_role
 from ironriver.store import AUDIT_ACTIONS, EventFilter
 
 
@@ -125,7 +125,8 @@ def audit_log(
     until: str | None,
 ) -> None:
     """Show audit events of both chains, the newest matching ones, in time order; the
-    `chain` column says which chain each came from (needs the auditor role).
+    `chain` column says which chain each came from (needs the auditor role). An auditor
+    reads the events of its own country's agencies and the system's; an admin reads all.
 
     \b
     Example: ironriver audit log --as auditor --action read \\
@@ -135,6 +136,9 @@ def audit_log(
     app = app_context(ctx)
     principal = app.principal()
     require_role(principal, "auditor", msg("read the audit log"))
+    store = app.open_store()
+    owners = [(info.agency, info.country) for _id, info in store.datasets()]
+    scope = audited_agencies(principal, app.principals().values(), owners)
     where = EventFilter(
         actor=actor,
         agency=agency.upper() if agency else None,
@@ -142,8 +146,19 @@ def audit_log(
         target=target,
         since=_iso_time(since, "--since"),
         until=_iso_time(until, "--until"),
+        agencies=scope,
     )
-    events = list(app.open_store().audit.events(limit=limit, where=where, newest=True))
+    if scope is not None and not app.as_json:  # said first: "no event" is read with it
+        click.echo(
+            t(
+                "You read the events of {country}'s agencies ({agencies}) and the system's; "
+                "an administrator reads all.",
+                country=principal.country,
+                agencies=", ".join(sorted(scope)),
+            ),
+            err=True,
+        )
+    events = list(store.audit.events(limit=limit, where=where, newest=True))
     if not events and action is not None and action not in AUDIT_ACTIONS:
         raise _unknown_action(action)  # a typo ("reads") is not "nothing happened"
     data = [e.__dict__ for e in events]

@@ -107,7 +107,7 @@ def test_an_export_can_hold_some_datasets_only(tmp_path: Path) -> None:
         rows = list(csv.DictReader(f))
     assert {r["dataset"] for r in rows} == {STRICT.name, MX.name} and len(rows) == 7
     code, out, err = run(
-        "audit", "log", "--db", db, "--as", "auditor", "--action", "export", "--json"
+        "audit", "log", "--db", db, "--as", "mx-auditor", "--action", "export", "--json"
     )
     assert [e["detail"].get("datasets") for e in json.loads(out)] == [
         [STRICT.name],
@@ -124,6 +124,6 @@ def test_an_export_can_hold_some_datasets_only(tmp_path: Path) -> None:
     assert "You can see no dataset named 'NAME'" in refusals[0]
     assert "ironriver datasets" in refusals[0]
     code, out, err = run(
-        "audit", "log", "--db", db, "--as", "auditor", "--action", "export", "--json"
+        "audit", "log", "--db", db, "--as", "mx-auditor", "--action", "export", "--json"
     )
     assert len(json.loads(out)) == 2  # the refusals exported nothing

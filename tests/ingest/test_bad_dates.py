@@ -45,7 +45,7 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 def _events(db: Path) -> list[str]:
-    _code, out, _ = run("audit", "log", "--db", str(db), "--as", "auditor", "--json")
+    _code, out, _ = run("audit", "log", "--db", str(db), "--as", "mx-auditor", "--json")
     return [e["action"] for e in json.loads(out) if e["action"] == "ingest"]
 
 

@@ -18,7 +18,12 @@ from ironriver.policy.principals import (
     parse_principals,
 )
 from ironriver.policy.retract import Retraction, retract
-from ironriver.policy.rights import authorize_export, authorize_ingest, require_role
+from ironriver.policy.rights import (
+    audited_agencies,
+    authorize_export,
+    authorize_ingest,
+    require_role,
+)
 from ironriver.policy.search import SearchHit
 from ironriver.policy.view import (
     Counts,
@@ -46,6 +51,7 @@ __all__ = [
     "SearchHit",
     "StatementRecord",
     "View",
+    "audited_agencies",
     "authorize_export",
     "authorize_ingest",
     "can_see",

@@ -236,6 +236,11 @@ principals:
     agency: OIG
     country: US
     roles: [auditor]
+  - name: mx-auditor
+    description: "Secretaría Anticorrupción y Buen Gobierno (antes SFP): audita a las dependencias de MX"
+    agency: SABG
+    country: MX
+    roles: [auditor]
   - name: loader
     description: "Node administrator: may load any agency's files (reads like any OIG user)"
     agency: OIG

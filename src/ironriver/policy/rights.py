@@ -5,13 +5,37 @@
 - Export: the `export` role.
 - Anything else a role gates (reading or anchoring the audit log: `auditor`; restarting the
   read-audit log: `admin`): `require_role`.
+- Which audit events an auditor reads: those of its own country's agencies and the system's
+  (`audited_agencies`); an `admin` reads all. A US inspector general does not read what
+  Mexican analysts searched for, nor the reverse: each country oversees its own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ironriver.errors import AccessDenied
 from ironriver.i18n import Msg, msg
 from ironriver.policy.markings import Principal
+
+
+def audited_agencies(
+    principal: Principal,
+    principals: Iterable[Principal],
+    owners: Iterable[tuple[str, str]],
+) -> frozenset[str] | None:
+    """The agencies whose principals' audit events `principal` may read: None (all) for an
+    `admin`; else its own agency and every agency of its country, as the principals file
+    (`principals`) and the store's datasets (`owners`: (agency, country) pairs) place them.
+    Events with no agency (the system's: migrations, the demo's load) are read by every
+    auditor (`EventFilter.agencies`)."""
+    if "admin" in principal.roles:
+        return None
+    country = principal.country.upper()
+    agencies = {principal.agency.upper()}
+    agencies.update(p.agency.upper() for p in principals if p.country.upper() == country)
+    agencies.update(a.upper() for a, c in owners if c.upper() == country)
+    return frozenset(agencies)
 
 
 def speaks_for(principal: Principal, owner_agency: str) -> bool:

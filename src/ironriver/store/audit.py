@@ -87,6 +87,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -326,6 +327,9 @@ class EventFilter:
     target: str | None = None
     since: str | None = None
     until: str | None = None
+    # the agencies whose events may be listed at all, plus the system's (no agency); None:
+    # every event (`policy.rights.audited_agencies`)
+    agencies: frozenset[str] | None = None
 
 
 def _events(
@@ -345,6 +349,8 @@ def _events(
     ):
         if value:
             query = query.where(column == value)
+    if where.agencies is not None:
+        query = query.where(or_(c.agency.in_(sorted(where.agencies)), c.agency == ""))
     if where.since:
         query = query.where(c.at >= where.since)
     if where.until:
