@@ -65,18 +65,27 @@ triggers; it is created with its schema in one transaction, marked with a SQLite
 copies of a SQLite store take both files. Events written before migration 0004 stay in the
 writes chain, whatever their action. Audit is separate from logging: it is part of the
 store and travels with it.
+
+Who acted: `actor` and `agency` are the principal the command was run as (`--as`), which the
+command line cannot check (it trusts its user: docs/policy.md, "Who is acting"). So every event
+also records, in its `detail` under `by` (`BY_KEY`, hashed with the event), the operating-system
+account and host that ran it; `AuditEvent.by` holds it, apart from the caller's `detail`.
 """
 
 from __future__ import annotations
 
+import getpass
 import heapq
 import json
+import os
+import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +155,34 @@ READ_FILE_SUFFIX = ".read-audit.sqlite"
 READ_CHAIN_REVISION = "0004"  # the migration that gave stores a reads chain
 
 
+BY_KEY = "by"
+"""In every event's detail: the operating-system account and host that wrote it."""
+
+
+@lru_cache(maxsize=1)
+def running_as() -> dict[str, str]:
+    """The operating-system account and host of this process, as an event records them
+    ("" for what cannot be told: a container without a password entry)."""
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no $USER/$LOGNAME and no password entry for the uid
+        user = f"uid:{os.getuid()}"
+    try:
+        host = socket.gethostname()
+    except OSError:
+        host = ""
+    return {"user": user, "host": host}
+
+
+def _split_by(detail: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """An event's `detail` without `BY_KEY`, and its `BY_KEY` ({} for events written before
+    it was recorded)."""
+    by = detail.get(BY_KEY)
+    if not isinstance(by, dict):
+        return detail, {}
+    return {k: v for k, v in detail.items() if k != BY_KEY}, {str(k): str(v) for k, v in by.items()}
+
+
 @dataclass(frozen=True)
 class AuditEvent:
     seq: int
@@ -159,6 +196,8 @@ class AuditEvent:
     prev_hash: str
     hash: str
     chain: str = WRITES
+    # the operating-system account and host that wrote it (`BY_KEY`; {} before it was kept)
+    by: dict[str, str] = field(default_factory=dict)
 
     @property
     def read_anchor(self) -> dict[str, Any] | None:
@@ -288,7 +327,9 @@ def _append(
     seq = 1 if last is None else int(last.seq) + 1
     prev = genesis() if last is None else str(last.hash)
     at = datetime.now(UTC).isoformat(timespec="microseconds")
-    detail_text = json.dumps(detail or {}, sort_keys=True, ensure_ascii=False, default=str)
+    by = running_as()
+    recorded = {**(detail or {}), BY_KEY: by}
+    detail_text = json.dumps(recorded, sort_keys=True, ensure_ascii=False, default=str)
     digest = event_digest(prev, seq, at, actor, agency, action, target, reason, detail_text)
     event = insert(chain.events).values(
         seq=seq,
@@ -312,7 +353,7 @@ def _append(
         conn.execute(delete(chain.head))
         conn.execute(insert(chain.head).values(id=1, seq=seq, hash=digest))
     return AuditEvent(
-        seq, at, actor, agency, action, target, reason, detail or {}, prev, digest, chain.name
+        seq, at, actor, agency, action, target, reason, detail or {}, prev, digest, chain.name, by
     )
 
 
@@ -360,22 +401,26 @@ def _events(
     rows = list(conn.execute(query))
     if newest:
         rows.reverse()
-    return [
-        AuditEvent(
-            row.seq,
-            row.at,
-            row.actor,
-            row.agency,
-            row.action,
-            row.target,
-            row.reason,
-            json.loads(row.detail),
-            row.prev_hash,
-            row.hash,
-            chain.name,
+    out = []
+    for row in rows:
+        detail, by = _split_by(json.loads(row.detail))
+        out.append(
+            AuditEvent(
+                row.seq,
+                row.at,
+                row.actor,
+                row.agency,
+                row.action,
+                row.target,
+                row.reason,
+                detail,
+                row.prev_hash,
+                row.hash,
+                chain.name,
+                by,
+            )
         )
-        for row in rows
-    ]
+    return out
 
 
 def _latest_read_chain(conn: Connection) -> dict[str, Any] | None:
