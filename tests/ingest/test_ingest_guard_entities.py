@@ -66,3 +66,23 @@ def test_a_line_with_two_problems_is_one_rejected_entity(
 def _lines(path: Path, items: list[object]) -> Path:
     path.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
     return path
+
+
+def test_entity_statements_carry_their_datasets_label_only(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """`ingest_entities` took a label of its own, which could name another owner (an owner
+    always sees its own facts, review R7): statements now carry their dataset's label, and
+    no caller can give another."""
+    import inspect
+
+    from ironriver.policy import View
+    from ironriver.policy.markings import Principal
+
+    assert "label" not in inspect.signature(ingest_entities).parameters
+    ingest_entities(sqlite_store, _lines(tmp_path / "e.jsonl", [GOOD]), INFO, actor="a")
+    owner = Principal("o", INFO.agency, INFO.country, frozenset({"analyst"}))
+    rows = View(sqlite_store, owner, reason="test").statements("p1")
+    assert rows and {(s.marking, s.owner_agency) for s in rows} == {
+        (INFO.marking.value, INFO.agency)
+    }

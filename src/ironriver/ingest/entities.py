@@ -46,7 +46,6 @@ from ironriver.ingest.source import check_encoding, connect
 from ironriver.model import get_model
 from ironriver.model.labels import type_label
 from ironriver.policy import Principal, authorize_ingest
-from ironriver.policy.markings import AccessLabel
 from ironriver.progress import Progress, no_progress
 from ironriver.settings import DEFAULT_INGEST_MEMORY_MB
 from ironriver.sqltext import literal
@@ -413,7 +412,6 @@ def ingest_entities(
     store: Store,
     path: Path | str,
     dataset: DatasetInfo,
-    label: AccessLabel | None = None,
     *,
     actor: str,
     reason: str = "",
@@ -425,7 +423,9 @@ def ingest_entities(
     agencies: Collection[str] | None = None,
 ) -> IngestResult:
     """Ingest an FtM entity JSON Lines file into `dataset` atomically (with `principal`,
-    only if it may load that dataset: `authorize_ingest`).
+    only if it may load that dataset: `authorize_ingest`). Its statements carry the
+    dataset's label: owner, marking and releasability (a label of its own could name
+    another owner, who always sees its own facts, review R7).
 
     `memory_mb` bounds the memory of the file's statements while they are cleaned and
     sorted (`Settings.ingest_memory_mb`, which the CLI passes); beyond it DuckDB spills to a
@@ -438,10 +438,9 @@ def ingest_entities(
     )
     result.notes += label_notes([dataset], agencies)
     store.check_dataset(dataset)  # a stored dataset keeps its owner and label: before the read
-    label = label or dataset.label
     with store.stage() as stage:
         # statements of valid lines only (a rejected line yields none), sorted
-        stage.add(dataset.name, label, path.name, source.batches)
+        stage.add(dataset.name, dataset.label, path.name, source.batches)
         _check(source, result, report_file, skip_invalid)  # before the store is touched
         with store.writer(stage=stage) as w:
             w.ensure_dataset(dataset)
