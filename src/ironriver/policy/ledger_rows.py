@@ -1,10 +1,11 @@
 """Rows of one dataset's ledger through a `View` (`View.ledger_rows`): filtered by column
-values, the columns chosen, at most a given number, audited.
+values, the columns chosen, at most a given number, audited. Also a whole ledger as a DuckDB
+relation (`View.ledger`) and the visible rows per ledger (`View.ledger_counts`).
 
-`LedgerRowsMixin` holds the method and `View` inherits it, so a read sees exactly the rows
-its view sees: `LedgerStore.visible_relation` keeps the rows whose label the principal may
-see, reading only the dataset's own parts. A dataset of which no ledger row is visible is
-`NotFound` with the same message as one that does not exist.
+`LedgerRowsMixin` holds these methods and `View` inherits them, so a read sees exactly the
+rows its view sees: `LedgerStore.visible_relation` keeps the rows whose label the principal
+may see, reading only the dataset's own parts. A dataset of which no ledger row is visible
+is `NotFound` with the same message as one that does not exist.
 
 Invariants:
 - A filter's value is read as its column's type: a whole number, a decimal number, a yes/no
@@ -85,7 +86,8 @@ class LedgerRows:
 
 
 class LedgerRowsMixin:
-    """`View.ledger_rows`, which `View` inherits (see the module doc)."""
+    """`View.ledger_rows`, `View.ledger` and `View.ledger_counts`, which `View` inherits
+    (see the module doc)."""
 
     if TYPE_CHECKING:  # the view's own, which a read goes through
         store: Store
@@ -196,6 +198,53 @@ class LedgerRowsMixin:
             "ledger", dataset, {**detail, "ledger": name, "matched": matched, "rows": len(rows)}
         )
         return LedgerRows(dataset, name, chosen, rows, matched)
+
+    # -- whole ledgers, counted ----------------------------------------------------------
+    def ledger(self, name: str, con: duckdb.DuckDBPyConnection | None = None) -> Any:
+        """The rows of ledger `name` this principal may see, as a DuckDB relation. A ledger of
+        which nothing is visible raises `NotFound`, exactly like one that does not exist."""
+        import duckdb
+
+        from ironriver.store.ledger import LedgerStore
+
+        if con is None:
+            con = duckdb.connect()
+            con.execute("SET enable_progress_bar = false")
+        try:
+            relation = LedgerStore(self.store.ledger_dir).visible_relation(
+                con, name, self.principal
+            )
+        except NotFound:
+            self._log("ledger", name)  # the attempt is audited, as a read of a missing entity
+            raise
+        if self._unjustified:  # sensitive rows need a reason
+            found = [r[0] for r in relation.project("_marking").distinct().fetchall()]
+            self._justify_ledger(found, name)
+        self._log("ledger", name)
+        return relation
+
+    def ledger_counts(self) -> dict[tuple[str, str], int]:
+        """Visible rows per (dataset, ledger); ledgers with no visible row are left out."""
+        import duckdb
+
+        from ironriver.store.ledger import LedgerStore
+
+        out: dict[tuple[str, str], int] = {}
+        con = duckdb.connect()
+        con.execute("SET enable_progress_bar = false")
+        try:
+            ledgers = LedgerStore(self.store.ledger_dir)
+            names = sorted({info.ledger for info in ledgers.ledgers()})
+            for name in names:
+                try:
+                    rel = ledgers.visible_relation(con, name, self.principal)
+                except NotFound:  # nothing of it is visible
+                    continue
+                for dataset, rows in rel.aggregate("_dataset, count(*)").fetchall():
+                    out[(str(dataset), name)] = int(rows)
+        finally:
+            con.close()
+        return out
 
 
 def _no_dataset_ledger(dataset: str, ledger: str | None) -> NotFound:

@@ -7,14 +7,15 @@ hidden fact cannot leak by inference: an edge whose statements are hidden disapp
 count or facet never includes it. Entity reads, searches and exports are audited with the
 reason the caller gives.
 
-The searches are in `search.py` (`SearchMixin`, which `View` inherits); the schemata a view
-names and resolves in `schemata.py`.
+The searches are in `search.py` (`SearchMixin`, which `View` inherits), the bulk reads and
+exports in `export.py` (`ExportMixin`), the reads of ledger rows in `ledger_rows.py`
+(`LedgerRowsMixin`); the schemata a view names and resolves in `schemata.py`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,6 @@ from followthemoney.exc import InvalidData
 from followthemoney.schema import Schema
 from followthemoney.statement import Statement
 from followthemoney.statement.entity import StatementEntity
-from followthemoney.types import registry
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -40,6 +40,8 @@ from sqlalchemy import (
 from ironriver.errors import AccessDenied, NotFound
 from ironriver.i18n import Msg, msg
 from ironriver.model import get_model
+from ironriver.policy.entity_rows import ENTITY_ROW
+from ironriver.policy.export import ExportMixin
 from ironriver.policy.ledger_rows import LedgerRowsMixin
 from ironriver.policy.markings import (
     Marking,
@@ -49,7 +51,7 @@ from ironriver.policy.markings import (
     releasable_text,
 )
 from ironriver.policy.rights import require_role
-from ironriver.policy.schemata import entity_schema, known_schema
+from ironriver.policy.schemata import entity_schema
 from ironriver.policy.search import SearchMixin, statement_of
 from ironriver.store.ids import (
     KIND_ENTITY,
@@ -68,9 +70,6 @@ from ironriver.store.tables import (
 )
 
 if TYPE_CHECKING:
-    import duckdb
-    import pyarrow as pa
-
     from ironriver.store import DatasetInfo, Store
 
 # ids an audited read of several entities names in its event's target (the column `audit
@@ -79,21 +78,6 @@ _TARGET_IDS = 10
 _ID_CHUNK = 5_000  # entity ids per IN (...) lookup: below SQLite's and PostgreSQL's bounds
 
 _DATASET = Dataset({"name": "ironriver", "title": "ironriver view"})
-# the statement columns an entity is assembled from, in the order `View._stmt` unpacks them
-_ROW = (
-    statements.c.entity_id,
-    statements.c.id,
-    statements.c.prop_id,
-    statements.c.value,
-    statements.c.dataset_id,
-    statements.c.lang,
-    statements.c.original_value,
-    statements.c.first_seen,
-    statements.c.last_seen,
-    statements.c.origin,
-    statements.c.label_id,
-)
-
 
 # Markings whose reads must say why (DESIGN: "every sensitive read and every export is
 # justified and audited"); AMBER and below are the everyday sharing levels.
@@ -171,9 +155,9 @@ class Counts:
     entities_by_dataset: dict[str, int] = field(default_factory=dict)
 
 
-class View(SearchMixin, LedgerRowsMixin):
-    """What one principal may see of one store (its searches: `SearchMixin`; its ledger rows:
-    `LedgerRowsMixin`)."""
+class View(SearchMixin, ExportMixin, LedgerRowsMixin):
+    """What one principal may see of one store (its searches: `SearchMixin`; its bulk reads
+    and exports: `ExportMixin`; its ledger rows: `LedgerRowsMixin`)."""
 
     def __init__(
         self,
@@ -382,11 +366,11 @@ class View(SearchMixin, LedgerRowsMixin):
         raise AccessDenied(text, hint=msg('Pass --reason "why you need it".'))
 
     def _entity_rows(self, entity_id: str) -> Select[Any]:
-        """The `_ROW` columns of an entity's visible statements."""
-        return select(*_ROW).where(statements.c.entity_id == entity_id, self._visible())
+        """The `ENTITY_ROW` columns of an entity's visible statements."""
+        return select(*ENTITY_ROW).where(statements.c.entity_id == entity_id, self._visible())
 
     def _stmt(self, row: Sequence[Any]) -> Statement:
-        """A Statement from a row of `_ROW` (positional: attribute access on rows costs
+        """A Statement from a row of `ENTITY_ROW` (positional: attribute access on rows costs
         more than the rest of an export)."""
         (entity_id, stmt_id, prop_id, value, dataset_id, lang, original, first, last, origin) = row[
             :10
@@ -483,7 +467,7 @@ class View(SearchMixin, LedgerRowsMixin):
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
                 rows = conn.execute(
-                    select(*_ROW)
+                    select(*ENTITY_ROW)
                     .where(statements.c.entity_id.in_(chunk), self._visible())
                     .order_by(statements.c.entity_id)
                 ).all()
@@ -495,7 +479,7 @@ class View(SearchMixin, LedgerRowsMixin):
     def _group(
         self, rows: Iterable[Sequence[Any]], named: bool = True
     ) -> Iterator[StatementEntity]:
-        """Entities of `_ROW` rows ordered by entity id."""
+        """Entities of `ENTITY_ROW` rows ordered by entity id."""
         for _rows, ent in self._groups(rows, named):
             yield ent
 
@@ -757,228 +741,6 @@ class View(SearchMixin, LedgerRowsMixin):
                     by_ds_ents[name] += n
         # in name order: the backends' GROUP BY orders differ, callers should not see it
         return Counts(*(dict(sorted(c.items())) for c in (by_schema, by_ds_stmts, by_ds_ents)))
-
-    # -- bulk read -----------------------------------------------------------------------
-    def table(
-        self, schemata: Iterable[str] | None = None, types: Iterable[str] | None = None
-    ) -> pa.Table:
-        """Every visible statement as one Arrow table (`ironriver.policy.table`), for
-        analytics: optionally only statements whose schema is one of `schemata` or a
-        descendant, and/or whose property has one of the FtM `types` ("name", "entity",
-        "identifier", "date"...). A bulk read of what the principal may see, so, like an
-        export, it must say why (audited as one `read-table` event)."""
-        return self._table(schemata, types, "read-table")
-
-    def export_table(self, schema: str | None = None, datasets: Iterable[str] = ()) -> pa.Table:
-        """`table` for an export of statements (of `schema` and its descendants; of the
-        `datasets` named only, if any: see `export`): the same rows, audited as an `export`
-        (who may export is `policy.authorize_export`)."""
-        return self._table([schema] if schema else None, None, "export", datasets)
-
-    def _table(
-        self,
-        schemata: Iterable[str] | None,
-        types: Iterable[str] | None,
-        action: str,
-        datasets: Iterable[str] = (),
-    ) -> pa.Table:
-        from ironriver.policy.table import RAW_SCHEMA, decode
-        from ironriver.store.dialect import read_table
-
-        model = get_model()
-        wanted = sorted(set(schemata or ()))
-        for name in wanted:
-            known_schema(name)
-        kinds = sorted(set(types or ()))
-        unknown = [k for k in kinds if k not in {t.name for t in registry.types}]
-        if unknown:
-            raise NotFound(
-                msg("Unknown property types {types}.", types=", ".join(unknown)),
-                hint=msg(
-                    "Use FtM's type names: {names}.",
-                    names=", ".join(sorted(t.name for t in registry.types)),
-                ),
-            )
-        if self._unjustified:
-            raise AccessDenied(
-                msg("A bulk read of what you may see must say why (the reason is audited)."),
-                # an export of statements is the command line's (`export --format
-                # statements`); a table is read by library callers only
-                hint=msg('Pass --reason "why and for whom".')
-                if action == "export"
-                else msg('Give the View a reason: View(store, principal, reason="why").'),
-            )
-        self._load_catalog()  # what ingests added since the view was made
-        chosen_datasets = sorted(set(datasets))
-        dataset_ids = self._export_datasets(chosen_datasets) if chosen_datasets else []
-        query = select(
-            *_ROW[:2],
-            statements.c.prop_id,
-            statements.c.value,
-            statements.c.dataset_id,
-            statements.c.label_id,
-            statements.c.lang,
-            statements.c.original_value,
-            statements.c.first_seen,
-            statements.c.last_seen,
-            statements.c.origin,
-            statements.c.source_id,
-            statements.c.source_row,
-        ).where(self._visible())
-        if chosen_datasets:
-            query = query.where(statements.c.dataset_id.in_(dataset_ids))
-        if wanted or kinds:
-            chosen = [
-                i
-                for i, (schema, _p) in self._props.items()
-                if (not wanted or any(model[schema].is_a(w) for w in wanted))
-                and (not kinds or self._prop_types[i] in kinds)
-            ]
-            query = query.where(statements.c.prop_id.in_(chosen))
-        raw = read_table(self.store.engine, query.order_by(*_ROW[:2]), RAW_SCHEMA)
-        props_ = {i: (*sp, self._prop_types[i]) for i, sp in self._props.items()}
-        result = decode(raw, props_, self._dataset_names, self._labels, self._sources)
-        detail: dict[str, Any] = {"schemata": wanted, "types": kinds, "rows": result.num_rows}
-        if chosen_datasets:
-            detail["datasets"] = chosen_datasets
-        self._log(action, ",".join(wanted + kinds) or "*", detail)
-        return result
-
-    # -- export --------------------------------------------------------------------------
-    def export(
-        self, schema: str | None = None, datasets: Iterable[str] = ()
-    ) -> Generator[StatementEntity, None, None]:
-        """Every visible entity (optionally of one schema and its descendants), streamed.
-
-        With `datasets`, each entity is assembled from the visible statements of those
-        datasets only (an agency exporting its own collections); a name the principal may
-        not know of is `NotFound` (`_export_datasets`). The filter is in the audit event's
-        detail. As entities are yielded, `export_markings` counts those holding statements
-        whose marking limits their sharing: FtM entity JSON cannot carry it."""
-        target = known_schema(schema or None)
-        if self._unjustified:
-            raise AccessDenied(
-                msg("An export must say why (the reason is audited)."),
-                hint=msg('Pass --reason "why and for whom".'),
-            )
-        chosen = sorted(set(datasets))
-        visible = self._visible()
-        if chosen:
-            visible = and_(visible, statements.c.dataset_id.in_(self._export_datasets(chosen)))
-        self._log("export", schema or "*", {"datasets": chosen} if chosen else None)
-        self._export_marked = Counter()
-        self.export_marked_entities = 0
-        query = select(*_ROW).where(visible)
-        if target is not None:
-            # An entity's schema is one of its statements' schemata (the most specific), so
-            # only entities with a visible statement of the schema or a descendant can be
-            # one: those are selected in SQL, the rest is never assembled.
-            names = [s.name for s in get_model().schemata.values() if s.is_a(target)]
-            of_schema = (
-                select(statements.c.entity_id)
-                .join(props, props.c.id == statements.c.prop_id)
-                .where(props.c.schema.in_(names), visible)
-            )
-            query = query.where(statements.c.entity_id.in_(of_schema))
-        limited = self._limited
-        with self.store.engine.connect() as conn:
-            rows = conn.execution_options(yield_per=5000).execute(
-                query.order_by(statements.c.entity_id)
-            )
-            try:
-                for group, ent in self._groups(rows):
-                    if target is None or ent.schema.is_a(target):
-                        if limited:
-                            held = {limited[r[10]] for r in group if r[10] in limited}
-                            if held:
-                                self._export_marked.update(held)
-                                self.export_marked_entities += 1
-                        yield ent
-            finally:  # also when the caller stops early: PostgreSQL holds a server cursor
-                rows.close()
-
-    @property
-    def export_markings(self) -> list[tuple[str, tuple[str, ...], int]]:
-        """Of the entities the last `export` yielded, how many hold statements under each
-        marking and releasability that limits their sharing (`limits_handling`: AMBER and
-        stricter, or released to named countries or agencies only), as (marking,
-        releasable_to, entities), strictest first. An entity holding several counts under
-        each; `export_marked_entities` counts it once."""
-        order = {m.value: i for i, m in enumerate(Marking)}
-        return sorted(
-            ((m, rel, n) for (m, rel), n in self._export_marked.items()),
-            key=lambda x: (-order.get(x[0], len(order)), x[1]),
-        )
-
-    def _export_datasets(self, names: Sequence[str]) -> list[int]:
-        """The ids of the datasets `names` (distinct) that an export may be limited to:
-        those `datasets` lists for the principal (whose own label it may see, or of which
-        it sees a statement or a ledger row). Any other name is `NotFound`, with the same
-        message whether the dataset does not exist or is hidden from the principal: the
-        error must not tell that a hidden dataset exists."""
-        by_name = {info.name: (i, info) for i, info in self.store.datasets()}
-        known = {n for n in names if n in by_name and can_see(self.principal, by_name[n][1].label)}
-        rest = [n for n in names if n not in known]
-        if rest:  # (cheap first: the tally, then the ledgers)
-            counted = self._statements_by_dataset()
-            known |= {n for n in rest if counted.get(n)}
-            rest = [n for n in rest if n not in known]
-        if rest:
-            known |= {dataset for dataset, _ledger in self.ledger_counts()} & set(rest)
-            rest = [n for n in rest if n not in known]
-        if rest:
-            raise NotFound(
-                msg("You can see no dataset named {name!r}.", name=rest[0]),
-                hint=msg("List the datasets you may see: ironriver datasets"),
-            )
-        return sorted(by_name[n][0] for n in names)
-
-    # -- ledgers -------------------------------------------------------------------------
-    def ledger(self, name: str, con: duckdb.DuckDBPyConnection | None = None) -> Any:
-        """The rows of ledger `name` this principal may see, as a DuckDB relation. A ledger of
-        which nothing is visible raises `NotFound`, exactly like one that does not exist."""
-        import duckdb
-
-        from ironriver.store.ledger import LedgerStore
-
-        if con is None:
-            con = duckdb.connect()
-            con.execute("SET enable_progress_bar = false")
-        try:
-            relation = LedgerStore(self.store.ledger_dir).visible_relation(
-                con, name, self.principal
-            )
-        except NotFound:
-            self._log("ledger", name)  # the attempt is audited, as a read of a missing entity
-            raise
-        if self._unjustified:  # sensitive rows need a reason
-            found = [r[0] for r in relation.project("_marking").distinct().fetchall()]
-            self._justify_ledger(found, name)
-        self._log("ledger", name)
-        return relation
-
-    def ledger_counts(self) -> dict[tuple[str, str], int]:
-        """Visible rows per (dataset, ledger); ledgers with no visible row are left out."""
-        import duckdb
-
-        from ironriver.store.ledger import LedgerStore
-
-        out: dict[tuple[str, str], int] = {}
-        con = duckdb.connect()
-        con.execute("SET enable_progress_bar = false")
-        try:
-            ledgers = LedgerStore(self.store.ledger_dir)
-            names = sorted({info.ledger for info in ledgers.ledgers()})
-            for name in names:
-                try:
-                    rel = ledgers.visible_relation(con, name, self.principal)
-                except NotFound:  # nothing of it is visible
-                    continue
-                for dataset, rows in rel.aggregate("_dataset, count(*)").fetchall():
-                    out[(str(dataset), name)] = int(rows)
-        finally:
-            con.close()
-        return out
 
 
 def entity_dict(entity: StatementEntity) -> dict[str, Any]:

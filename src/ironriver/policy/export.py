@@ -1,0 +1,242 @@
+"""Bulk reads and exports through a `View`: every visible statement as one Arrow table
+(`View.table`, `View.export_table`), and every visible entity, streamed (`View.export`).
+
+`ExportMixin` holds these methods and `View` inherits them, so an export holds exactly what
+its view sees: the statements whose label the principal may see and that are not retracted.
+
+Invariants:
+- A bulk read or an export must say why (the view's reason): refused before anything is
+  read or logged otherwise. Each is one audited event (`read-table` or `export`) whose
+  detail holds its filters.
+- An export limited to datasets names only datasets the principal may know of
+  (`_export_datasets`): any other name is `NotFound`, the same whether the dataset does not
+  exist or is hidden.
+- An entity export counts the entities holding statements whose marking limits their
+  sharing (`export_markings`): FtM entity JSON cannot carry it, the caller must say so.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from followthemoney.statement.entity import StatementEntity
+from followthemoney.types import registry
+from sqlalchemy import ColumnElement, and_, select
+
+from ironriver.errors import AccessDenied, NotFound
+from ironriver.i18n import msg
+from ironriver.model import get_model
+from ironriver.policy.entity_rows import ENTITY_ROW
+from ironriver.policy.markings import Marking, can_see
+from ironriver.policy.schemata import known_schema
+from ironriver.store.tables import props, statements
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from ironriver.policy.markings import Principal
+    from ironriver.store import Store
+
+
+class ExportMixin:
+    """The bulk reads and exports of `View`, which inherits them (see the module doc)."""
+
+    if TYPE_CHECKING:  # the view's own, which an export reads through
+        store: Store
+        principal: Principal
+        _props: dict[int, tuple[str, str]]
+        _prop_types: dict[int, str]
+        _dataset_names: dict[int, str]
+        _labels: dict[int, tuple[str, str, str]]
+        _sources: dict[int, str]
+        _limited: dict[int, tuple[str, tuple[str, ...]]]
+        _export_marked: Counter[tuple[str, tuple[str, ...]]]
+        export_marked_entities: int
+
+        @property
+        def _unjustified(self) -> bool: ...
+        def _visible(self) -> ColumnElement[bool]: ...
+        def _load_catalog(self) -> None: ...
+        def _statements_by_dataset(self) -> dict[str, int]: ...
+        def ledger_counts(self) -> dict[tuple[str, str], int]: ...
+        def _groups(
+            self, rows: Iterable[Sequence[Any]], named: bool = True
+        ) -> Iterator[tuple[list[Sequence[Any]], StatementEntity]]: ...
+        def _log(self, action: str, target: str, detail: dict[str, Any] | None = None) -> None: ...
+
+    # -- bulk read -----------------------------------------------------------------------
+    def table(
+        self, schemata: Iterable[str] | None = None, types: Iterable[str] | None = None
+    ) -> pa.Table:
+        """Every visible statement as one Arrow table (`ironriver.policy.table`), for
+        analytics: optionally only statements whose schema is one of `schemata` or a
+        descendant, and/or whose property has one of the FtM `types` ("name", "entity",
+        "identifier", "date"...). A bulk read of what the principal may see, so, like an
+        export, it must say why (audited as one `read-table` event)."""
+        return self._table(schemata, types, "read-table")
+
+    def export_table(self, schema: str | None = None, datasets: Iterable[str] = ()) -> pa.Table:
+        """`table` for an export of statements (of `schema` and its descendants; of the
+        `datasets` named only, if any: see `export`): the same rows, audited as an `export`
+        (who may export is `policy.authorize_export`)."""
+        return self._table([schema] if schema else None, None, "export", datasets)
+
+    def _table(
+        self,
+        schemata: Iterable[str] | None,
+        types: Iterable[str] | None,
+        action: str,
+        datasets: Iterable[str] = (),
+    ) -> pa.Table:
+        from ironriver.policy.table import RAW_SCHEMA, decode
+        from ironriver.store.dialect import read_table
+
+        model = get_model()
+        wanted = sorted(set(schemata or ()))
+        for name in wanted:
+            known_schema(name)
+        kinds = sorted(set(types or ()))
+        unknown = [k for k in kinds if k not in {t.name for t in registry.types}]
+        if unknown:
+            raise NotFound(
+                msg("Unknown property types {types}.", types=", ".join(unknown)),
+                hint=msg(
+                    "Use FtM's type names: {names}.",
+                    names=", ".join(sorted(t.name for t in registry.types)),
+                ),
+            )
+        if self._unjustified:
+            raise AccessDenied(
+                msg("A bulk read of what you may see must say why (the reason is audited)."),
+                # an export of statements is the command line's (`export --format
+                # statements`); a table is read by library callers only
+                hint=msg('Pass --reason "why and for whom".')
+                if action == "export"
+                else msg('Give the View a reason: View(store, principal, reason="why").'),
+            )
+        self._load_catalog()  # what ingests added since the view was made
+        chosen_datasets = sorted(set(datasets))
+        dataset_ids = self._export_datasets(chosen_datasets) if chosen_datasets else []
+        query = select(
+            *ENTITY_ROW[:2],
+            statements.c.prop_id,
+            statements.c.value,
+            statements.c.dataset_id,
+            statements.c.label_id,
+            statements.c.lang,
+            statements.c.original_value,
+            statements.c.first_seen,
+            statements.c.last_seen,
+            statements.c.origin,
+            statements.c.source_id,
+            statements.c.source_row,
+        ).where(self._visible())
+        if chosen_datasets:
+            query = query.where(statements.c.dataset_id.in_(dataset_ids))
+        if wanted or kinds:
+            chosen = [
+                i
+                for i, (schema, _p) in self._props.items()
+                if (not wanted or any(model[schema].is_a(w) for w in wanted))
+                and (not kinds or self._prop_types[i] in kinds)
+            ]
+            query = query.where(statements.c.prop_id.in_(chosen))
+        raw = read_table(self.store.engine, query.order_by(*ENTITY_ROW[:2]), RAW_SCHEMA)
+        props_ = {i: (*sp, self._prop_types[i]) for i, sp in self._props.items()}
+        result = decode(raw, props_, self._dataset_names, self._labels, self._sources)
+        detail: dict[str, Any] = {"schemata": wanted, "types": kinds, "rows": result.num_rows}
+        if chosen_datasets:
+            detail["datasets"] = chosen_datasets
+        self._log(action, ",".join(wanted + kinds) or "*", detail)
+        return result
+
+    # -- export --------------------------------------------------------------------------
+    def export(
+        self, schema: str | None = None, datasets: Iterable[str] = ()
+    ) -> Generator[StatementEntity, None, None]:
+        """Every visible entity (optionally of one schema and its descendants), streamed.
+
+        With `datasets`, each entity is assembled from the visible statements of those
+        datasets only (an agency exporting its own collections); a name the principal may
+        not know of is `NotFound` (`_export_datasets`). The filter is in the audit event's
+        detail. As entities are yielded, `export_markings` counts those holding statements
+        whose marking limits their sharing: FtM entity JSON cannot carry it."""
+        target = known_schema(schema or None)
+        if self._unjustified:
+            raise AccessDenied(
+                msg("An export must say why (the reason is audited)."),
+                hint=msg('Pass --reason "why and for whom".'),
+            )
+        chosen = sorted(set(datasets))
+        visible = self._visible()
+        if chosen:
+            visible = and_(visible, statements.c.dataset_id.in_(self._export_datasets(chosen)))
+        self._log("export", schema or "*", {"datasets": chosen} if chosen else None)
+        self._export_marked = Counter()
+        self.export_marked_entities = 0
+        query = select(*ENTITY_ROW).where(visible)
+        if target is not None:
+            # An entity's schema is one of its statements' schemata (the most specific), so
+            # only entities with a visible statement of the schema or a descendant can be
+            # one: those are selected in SQL, the rest is never assembled.
+            names = [s.name for s in get_model().schemata.values() if s.is_a(target)]
+            of_schema = (
+                select(statements.c.entity_id)
+                .join(props, props.c.id == statements.c.prop_id)
+                .where(props.c.schema.in_(names), visible)
+            )
+            query = query.where(statements.c.entity_id.in_(of_schema))
+        limited = self._limited
+        with self.store.engine.connect() as conn:
+            rows = conn.execution_options(yield_per=5000).execute(
+                query.order_by(statements.c.entity_id)
+            )
+            try:
+                for group, ent in self._groups(rows):
+                    if target is None or ent.schema.is_a(target):
+                        if limited:
+                            held = {limited[r[10]] for r in group if r[10] in limited}
+                            if held:
+                                self._export_marked.update(held)
+                                self.export_marked_entities += 1
+                        yield ent
+            finally:  # also when the caller stops early: PostgreSQL holds a server cursor
+                rows.close()
+
+    @property
+    def export_markings(self) -> list[tuple[str, tuple[str, ...], int]]:
+        """Of the entities the last `export` yielded, how many hold statements under each
+        marking and releasability that limits their sharing (`limits_handling`: AMBER and
+        stricter, or released to named countries or agencies only), as (marking,
+        releasable_to, entities), strictest first. An entity holding several counts under
+        each; `export_marked_entities` counts it once."""
+        order = {m.value: i for i, m in enumerate(Marking)}
+        return sorted(
+            ((m, rel, n) for (m, rel), n in self._export_marked.items()),
+            key=lambda x: (-order.get(x[0], len(order)), x[1]),
+        )
+
+    def _export_datasets(self, names: Sequence[str]) -> list[int]:
+        """The ids of the datasets `names` (distinct) that an export may be limited to:
+        those `datasets` lists for the principal (whose own label it may see, or of which
+        it sees a statement or a ledger row). Any other name is `NotFound`, with the same
+        message whether the dataset does not exist or is hidden from the principal: the
+        error must not tell that a hidden dataset exists."""
+        by_name = {info.name: (i, info) for i, info in self.store.datasets()}
+        known = {n for n in names if n in by_name and can_see(self.principal, by_name[n][1].label)}
+        rest = [n for n in names if n not in known]
+        if rest:  # (cheap first: the tally, then the ledgers)
+            counted = self._statements_by_dataset()
+            known |= {n for n in rest if counted.get(n)}
+            rest = [n for n in rest if n not in known]
+        if rest:
+            known |= {dataset for dataset, _ledger in self.ledger_counts()} & set(rest)
+            rest = [n for n in rest if n not in known]
+        if rest:
+            raise NotFound(
+                msg("You can see no dataset named {name!r}.", name=rest[0]),
+                hint=msg("List the datasets you may see: ironriver datasets"),
+            )
+        return sorted(by_name[n][0] for n in names)
