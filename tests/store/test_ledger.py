@@ -297,3 +297,134 @@ def test_a_part_of_several_labels_is_read_for_them(tmp_path: Path) -> None:
     }
     assert seen == {"CBP": [1, 2, 3, 4], "FGR": [3, 4]}
     assert any("DISTINCT" in q for q in con.queries)
+
+
+def _scan_counts(store: LedgerStore, principal: Principal) -> dict[tuple[str, str], int]:
+    """Visible rows per (dataset, ledger) from a scan of the rows `visible_relation` keeps
+    (how `View.ledger_counts` counted before it read the footers)."""
+    out: dict[tuple[str, str], int] = {}
+    con = duckdb.connect()
+    for ledger in sorted({info.ledger for info in store.ledgers()}):
+        try:
+            rel = store.visible_relation(con, ledger, principal)
+        except NotFound:
+            continue
+        for dataset, rows in rel.aggregate("_dataset, count(*)").fetchall():
+            out[(str(dataset), ledger)] = int(rows)
+    return out
+
+
+def _hand_written_part(
+    store: LedgerStore,
+    dataset: str,
+    ledger: str,
+    groups: list[tuple[AccessLabel, int]],
+    *,
+    one_row_group: bool,
+    statistics: bool = True,
+) -> None:
+    """A part of several labels, written by hand as an ingest never writes one: each label's
+    rows in a row group of its own, or all of them in one row group (whose footer cannot
+    tell them); with `statistics=False`, a footer telling nothing. A label released to no
+    one has a NULL `_releasable_to` (which `LABEL_COLUMNS` allows)."""
+    from ironriver.store.ledger import _label_columns
+
+    tables = []
+    for label, rows in groups:
+        consts = _label_columns(dataset, label)
+        columns: dict[str, pa.Array] = {"rid": pa.array(range(rows), pa.int64())}
+        columns |= {name: pa.array([value] * rows, pa.string()) for name, value in consts.items()}
+        if not label.releasable_to:  # (NULL: a reader takes it for "", `LABEL_COLUMNS`)
+            columns["_releasable_to"] = pa.nulls(rows, pa.string())
+        columns["_source_ref"] = pa.nulls(rows, pa.string())
+        tables.append(pa.table(columns))
+    folder = store.root / dataset / ledger
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"part-hand{len(list(folder.glob('part-*')))}.parquet"
+    with pq.ParquetWriter(path, tables[0].schema, write_statistics=statistics) as writer:
+        if one_row_group:
+            writer.write_table(pa.concat_tables(tables))
+        else:
+            for table in tables:
+                writer.write_table(table)
+
+
+PART_KINDS = ["ingest", "row group per label", "one row group", "no statistics"]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    parts=st.lists(
+        st.tuples(
+            st.sampled_from(PART_KINDS),
+            st.lists(st.tuples(labels, st.integers(1, 4)), min_size=1, max_size=3),
+            st.integers(0, 3),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    who=st.lists(principals, min_size=1, max_size=4),
+)
+def test_visible_counts_equal_a_scan_of_the_visible_rows(
+    parts: list[tuple[str, list[tuple[AccessLabel, int]], int]], who: list[Principal]
+) -> None:
+    """Counted from the footers where they tell each row group's dataset and label (parts
+    an ingest writes, one label per row group), read where they do not (several labels in
+    a row group, no statistics): the counts are the scan's, for every principal."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store = LedgerStore(Path(tmp))
+        for i, (kind, groups, where) in enumerate(parts):
+            dataset, ledger = f"ds{where % 2}", ("crossings", "sales")[where // 2]
+            if kind == "ingest":
+                for j, (label, rows) in enumerate(groups):
+                    ids = [i * 100 + j * 10 + k for k in range(rows)]
+                    store.write(dataset, ledger, label, pa.table({"rid": ids}))
+            else:
+                _hand_written_part(
+                    store,
+                    dataset,
+                    ledger,
+                    groups,
+                    one_row_group=kind == "one row group",
+                    statistics=kind != "no statistics",
+                )
+        for principal in who:
+            assert store.visible_counts(principal) == _scan_counts(store, principal)
+
+
+def test_counting_reads_no_row_of_a_part(sqlite_store: Store) -> None:
+    """`ironriver datasets` and `ledgers` count a part's visible rows from its footer: a
+    part whose data pages are all overwritten (its footer intact) is counted all the same,
+    hidden or visible, as no row of it is read (a scan fails on it). A part of several
+    labels in one row group is still read for them."""
+    from ironriver.policy import View
+
+    ledgers = LedgerStore(sqlite_store.ledger_dir)
+    atf = AccessLabel("ATF", "US", Marking.AMBER, frozenset({"US"}))
+    hsi = AccessLabel("HSI", "US", Marking.AMBER_STRICT, frozenset({"HSI"}))
+    rows = 20_000
+    table = pa.table({"serial": [f"S{i:06d}" for i in range(rows)], "price": [1.5] * rows})
+    ledgers.write("us_atf", "sales", atf, table)
+    ledgers.write("us_hsi", "sales", hsi, table)
+    for part in ledgers.files("sales"):
+        data = bytearray(part.read_bytes())
+        footer = int.from_bytes(data[-8:-4], "little")
+        data[4 : len(data) - footer - 8] = b"\xff" * (len(data) - footer - 12)
+        part.write_bytes(bytes(data))
+    with pytest.raises(duckdb.Error):  # no row of these parts can be read
+        View(sqlite_store, Principal("a", "ATF", "US")).ledger("sales").count("*").fetchall()
+    assert View(sqlite_store, Principal("a", "ATF", "US")).ledger_counts() == {
+        ("us_atf", "sales"): rows
+    }
+    assert View(sqlite_store, Principal("h", "HSI", "US")).ledger_counts() == {
+        ("us_atf", "sales"): rows,
+        ("us_hsi", "sales"): rows,
+    }
+    assert View(sqlite_store, Principal("f", "FGR", "MX")).ledger_counts() == {}
+    # a part whose footer does not tell its labels (one row group of two) is read for them
+    _hand_written_part(ledgers, "us_cbp", "sales", [(atf, 2), (hsi, 3)], one_row_group=True)
+    assert View(sqlite_store, Principal("h", "HSI", "US")).ledger_counts() == {
+        ("us_atf", "sales"): rows,
+        ("us_cbp", "sales"): 5,
+        ("us_hsi", "sales"): rows,
+    }

@@ -17,6 +17,8 @@ Invariants:
   few distinct labels, never re-implemented in SQL. Files holding no visible label are not
   even opened for the rows. The label columns stay on the relation (a reader may see the
   marking of what it can see); `_dataset` and `_source_ref` stay too.
+- Counts of visible rows (`visible_counts`) apply the same rule to the same labels, read
+  from each part's footer where its row groups each hold one label: no row is read.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import hashlib
 import re
 import struct
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -287,13 +289,7 @@ class LedgerStore:
         visible: set[tuple[str, str, str, str]] = set()
         keep_files: set[str] = set()
         for filename, agency, country, marking, rel in labels:
-            label = AccessLabel(
-                str(agency),
-                str(country),
-                Marking(str(marking)),
-                parse_releasable(str(rel)) if rel else frozenset(),
-            )
-            if can_see(principal, label):
+            if can_see(principal, _access_label(agency, country, marking, rel)):
                 visible.add((str(agency), str(country), str(marking), str(rel or "")))
                 keep_files.add(str(filename))
         keep = [p for p in paths if p in keep_files]
@@ -308,6 +304,57 @@ class LedgerStore:
             "coalesce(_releasable_to, '')])",
             params=[allowed],
         )
+
+    def visible_counts(self, principal: Principal) -> dict[tuple[str, str], int]:
+        """The rows `principal` may see per (dataset, ledger), in that order; a ledger of
+        which it sees no row is left out. A part whose row groups each hold one dataset and
+        one label (every part an ingest writes) is counted from its footer (`_footer_rows`):
+        no row is read, so counting takes no longer for more rows, hidden or visible. The
+        dataset and label columns of any other part are read (one query for them all)."""
+        counts: dict[tuple[str, str], int] = {}
+
+        def add(dataset: Any, ledger: str, label: Sequence[Any], rows: int) -> None:
+            if rows and can_see(principal, _access_label(*label)):
+                key = (str(dataset), ledger)
+                counts[key] = counts.get(key, 0) + rows
+
+        unread: dict[str, str] = {}  # part -> its ledger
+        paths = self.root.glob("*/*/part-*.parquet") if self.root.exists() else []
+        for path in paths:
+            dataset, ledger = path.parent.parent.name, path.parent.name
+            if not (_NAME_RE.match(dataset) and _NAME_RE.match(ledger)):
+                continue  # (not a ledger folder: no read reaches it)
+            stat = path.stat()
+            told = _footer_rows(str(path), stat.st_mtime_ns, stat.st_size, _COUNTED)
+            if told is None:
+                unread[str(path)] = ledger
+                continue
+            for (part_dataset, *label), rows in told.items():
+                add(part_dataset, ledger, label, rows)
+        if unread:
+            con = duckdb.connect()
+            try:
+                con.execute("SET enable_progress_bar = false")
+                found = con.execute(
+                    f"SELECT {PART_COLUMN}, {', '.join(_COUNTED)}, count(*) FROM read_parquet(?, "
+                    f"filename = '{PART_COLUMN}', union_by_name = true) GROUP BY ALL",
+                    [sorted(unread)],
+                ).fetchall()
+            finally:
+                con.close()
+            for filename, part_dataset, *label, rows in found:
+                add(part_dataset, unread[str(filename)], label, int(rows))
+        return dict(sorted(counts.items()))
+
+
+def _access_label(agency: Any, country: Any, marking: Any, releasable: Any) -> AccessLabel:
+    """The access label of a part's label columns (`LABEL_COLUMNS`), as read."""
+    return AccessLabel(
+        str(agency),
+        str(country),
+        Marking(str(marking)),
+        parse_releasable(str(releasable)) if releasable else frozenset(),
+    )
 
 
 def _same_kind(types: set[pa.DataType]) -> bool:
@@ -338,38 +385,49 @@ LABEL_COLUMNS = ("_owner_agency", "_owner_country", "_marking", "_releasable_to"
 """A ledger row's access label, in `AccessLabel`'s order (`_releasable_to` may be NULL)."""
 
 
+def _footer_labels(path: str, mtime_ns: int, size: int) -> frozenset[tuple[str | None, ...]] | None:
+    """The access labels (`LABEL_COLUMNS`) of the rows of the Parquet part at `path`, from
+    its footer (`_footer_rows`); None when a row group does not tell: its rows must be read."""
+    rows = _footer_rows(path, mtime_ns, size, LABEL_COLUMNS)
+    return None if rows is None else frozenset(rows)
+
+
+_COUNTED = ("_dataset", *LABEL_COLUMNS)
+"""What `LedgerStore.visible_counts` counts a part's rows by: their dataset and label."""
+_MAY_BE_NULL = frozenset({"_releasable_to"})
+
+
 @lru_cache(maxsize=4096)
-def _footer_labels(
-    path: str, _mtime_ns: int, _size: int
-) -> frozenset[tuple[str, str, str, str | None]] | None:
-    """The access labels of the rows of the Parquet part at `path`, from its footer: each
-    row group whose label columns each hold one value (their statistics' minimum equal to
-    their maximum, no NULL; or `_releasable_to` all NULL) has that one label. None when a row
-    group does not tell (several labels in it, no statistics): its rows must be read. Cached
-    like `_footer_schema`."""
+def _footer_rows(
+    path: str, _mtime_ns: int, _size: int, columns: tuple[str, ...]
+) -> Mapping[tuple[str | None, ...], int] | None:
+    """How many rows of the Parquet part at `path` hold each combination of values of the
+    hidden `columns`, from its footer alone: each row group whose `columns` each hold one
+    value (their statistics' minimum equal to their maximum, no NULL; or, for
+    `_releasable_to`, all NULL: None) holds its `num_rows` of that one combination. None when
+    a row group does not tell (several values in it, no statistics): its rows must be read.
+    Cached like `_footer_schema` (a mapping the caller must not change)."""
     meta = pq.ParquetFile(path).metadata
     index = {meta.schema.column(i).name: i for i in range(meta.num_columns)}
-    if any(name not in index for name in LABEL_COLUMNS):
+    if any(name not in index for name in columns):
         return None
-    out: set[tuple[str, str, str, str | None]] = set()
+    out: dict[tuple[str | None, ...], int] = {}
     for g in range(meta.num_row_groups):
         group = meta.row_group(g)
-        label: list[str | None] = []
-        for name in LABEL_COLUMNS:
+        values: list[str | None] = []
+        for name in columns:
             stats = group.column(index[name]).statistics
             if stats is None:
                 return None
-            if name == "_releasable_to" and stats.null_count == group.num_rows:
-                label.append(None)
+            if name in _MAY_BE_NULL and stats.null_count == group.num_rows:
+                values.append(None)
                 continue
             if stats.null_count != 0 or not stats.has_min_max or stats.min != stats.max:
                 return None
-            label.append(str(stats.min))
-        agency, country, marking, releasable = label
-        if agency is None or country is None or marking is None:
-            return None
-        out.add((agency, country, marking, releasable))
-    return frozenset(out)
+            values.append(str(stats.min))
+        key = tuple(values)
+        out[key] = out.get(key, 0) + group.num_rows
+    return out
 
 
 def column_types(schemas: Mapping[Path, pa.Schema]) -> dict[str, set[pa.DataType]]:
