@@ -43,7 +43,8 @@ _CSV_LABEL = ("_marking", "_releasable_to", "_owner_agency", "_source_ref")
     multiple=True,
     help="Only rows whose COLUMN equals VALUE, as COLUMN=VALUE (repeatable: all must hold). "
     "Text ignores case, accents, spaces and punctuation, as the identifier search does; "
-    "dates are 2024-03-01; a timestamp column takes a day or a UTC time.",
+    "dates are 2024-03-01; a timestamp column takes a day, an hour (2024-03-01T14), a minute "
+    "(2024-03-01T14:30) or a second, in UTC or with an offset, and matches all of it.",
 )
 @click.option("--columns", default=None, help="Only these columns, comma-separated, in this order.")
 @click.option(

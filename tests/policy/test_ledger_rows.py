@@ -75,6 +75,49 @@ def test_values_are_read_as_their_columns_type(store: Store) -> None:
     assert _serials(view, ("serial", "abc123"), ("qty", "1")) == ["ABC-123"]
 
 
+def test_a_time_matches_the_span_it_names(store: Store) -> None:
+    """A time given to the minute matches that whole minute, not only its :00 second (review
+    R5 F3: `--where time=2026-01-01T10:05` found nothing at 10:05:37); to the hour, that
+    hour; to the second, that second; with a fraction of a second, that instant; with an
+    offset, the span at that offset. Alike on naive (UTC) and zoned timestamp columns."""
+    times = [
+        datetime(2026, 1, 1, 9, 59, 59),
+        datetime(2026, 1, 1, 10, 5),
+        datetime(2026, 1, 1, 10, 5, 37, 250000),
+        datetime(2026, 1, 1, 10, 6),
+        datetime(2026, 1, 1, 10, 59, 59, 999999),
+        datetime(2026, 1, 1, 11, 0),
+    ]
+    reads = pa.table(
+        {
+            "serial": [f"r{i}" for i in range(len(times))],
+            "at": pa.array(times, pa.timestamp("us")),
+            "at_tz": pa.array(times, pa.timestamp("us", tz="UTC")),
+        }
+    )
+    LedgerStore(store.ledger_dir).write("us_cbp_reads", "plate_reads", AMBER_US, reads)
+    view = View(store, CBP)
+    for column in ("at", "at_tz"):
+        for value, want in [
+            ("2026-01-01T10:05", ["r1", "r2"]),
+            ("2026-01-01 10:05", ["r1", "r2"]),
+            ("2026-01-01T10:05Z", ["r1", "r2"]),
+            ("2026-01-01T04:05-06:00", ["r1", "r2"]),
+            ("2026-01-01T10", ["r1", "r2", "r3", "r4"]),
+            ("2026-01-01T10:05:37", ["r2"]),
+            ("2026-01-01T10:05:37.25", ["r2"]),
+            ("2026-01-01T10:05:37.5", []),
+            ("2026-01-01T10:59:59", ["r4"]),
+            ("2026-01-01T11:00:00", ["r5"]),
+            ("2026-01-01", ["r0", "r1", "r2", "r3", "r4", "r5"]),
+        ]:
+            got = _serials(view, (column, value), dataset="us_cbp_reads")
+            assert got == want, (column, value)
+    for value in ("2026-01-01T10:5", "2026-01-01T25", "2026-01-01T10:05:"):
+        with pytest.raises(ConfigError, match="holds timestamps"):
+            view.ledger_rows("us_cbp_reads", [("at", value)])
+
+
 def test_a_read_returns_its_limit_and_says_how_many_matched(store: Store) -> None:
     _ledgers(store)
     got = View(store, ATF).ledger_rows("us_atf_sales", [("sold", "2024-03-01")], limit=1)

@@ -9,11 +9,13 @@ is `NotFound` with the same message as one that does not exist.
 
 Invariants:
 - A filter's value is read as its column's type: a whole number, a decimal number, a yes/no
-  word, a date (`YYYY-MM-DD`), a timestamp (a date: that whole day, in UTC; a date and time,
-  with an offset or in UTC). Text (every `string` column: serials, plates, names, licence
-  numbers) matches as the identifier search does: equal `identifier_key`s, so case, accents,
-  spaces and punctuation do not count ("562-13682" finds "56213682"). A value that is not of
-  its column's type is a `ConfigError` before anything is read.
+  word, a date (`YYYY-MM-DD`), a timestamp: the span the value names, in UTC or at its
+  offset (a date: that whole day; a date and time given to the hour, the minute or the
+  second: that hour, minute or second; with a fraction of a second: that instant). Text
+  (every `string` column: serials, plates, names, licence numbers) matches as the
+  identifier search does: equal `identifier_key`s, so case, accents, spaces and punctuation
+  do not count ("562-13682" finds "56213682"). A value that is not of its column's type is
+  a `ConfigError` before anything is read.
 - Reading rows marked AMBER+STRICT or RED (among those the filter matches) needs a reason,
   as every ledger read does (`View.ledger`); refused before anything is read or logged.
 - Each read is one `ledger` event whose target is the dataset and whose detail holds the
@@ -50,7 +52,13 @@ _KEY_FUNCTION = (
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9:.]+(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?")
+_TIMESTAMP = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T](?P<time>[0-9:]+)(?P<fraction>\.[0-9]+)?"
+    r"(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?"
+)
+# the span a time names, by the digits it is given to (hh, hhmm, hhmmss; colons aside): a
+# time with a fraction of a second is one instant
+_SPANS = {2: timedelta(hours=1), 4: timedelta(minutes=1), 6: timedelta(seconds=1)}
 # the words a ledger `boolean` column is read from at ingest (`ingest.compile.ledger_value_sql`)
 _TRUE = frozenset({"true", "t", "yes", "y", "1", "si", "sí"})
 _FALSE = frozenset({"false", "f", "no", "n", "0"})
@@ -340,25 +348,22 @@ def _condition(
             raise wrong(msg("dates"), msg("Write a date as 2024-03-01 (year-month-day)."))
         return col == duckdb.ConstantExpression(day)
     if kind in ("TIMESTAMP", "TIMESTAMP WITH TIME ZONE"):
-        aware = kind != "TIMESTAMP"
-        day = _date(text)
-        if day is not None:  # that whole day, in UTC
-            start = datetime(day.year, day.month, day.day)
-            bounds = (start, start + timedelta(days=1))
-            if aware:
-                bounds = (bounds[0].replace(tzinfo=UTC), bounds[1].replace(tzinfo=UTC))
-            return (col >= duckdb.ConstantExpression(bounds[0])) & (
-                col < duckdb.ConstantExpression(bounds[1])
-            )
-        moment = _timestamp(text)
-        if moment is None:
+        span = _time_span(text)
+        if span is None:
             raise wrong(
                 msg("timestamps"),
                 msg(
-                    "Write a day as 2024-03-01, a time as 2024-03-01T14:30:00 (UTC, or with its offset)."
+                    "Write a day as 2024-03-01, an hour as 2024-03-01T14, a minute as "
+                    "2024-03-01T14:30, a time as 2024-03-01T14:30:05 (UTC, or with its offset)."
                 ),
             )
-        return col == duckdb.ConstantExpression(moment if aware else moment.replace(tzinfo=None))
+        start, end = span
+        if kind == "TIMESTAMP":  # (a ledger's naive timestamps are in UTC)
+            start = start.replace(tzinfo=None)
+            end = None if end is None else end.replace(tzinfo=None)
+        if end is None:
+            return col == duckdb.ConstantExpression(start)
+        return (col >= duckdb.ConstantExpression(start)) & (col < duckdb.ConstantExpression(end))
     # a type a mapping does not make (a column whose parts disagree is read as text: above)
     return col.cast(duckdb.sqltype("VARCHAR")) == duckdb.ConstantExpression(text)
 
@@ -372,17 +377,30 @@ def _date(text: str) -> date | None:
         return None
 
 
-def _timestamp(text: str) -> datetime | None:
-    """`text` as an aware UTC time (read as UTC without an offset), else None."""
-    if not _TIMESTAMP.fullmatch(text):
+def _time_span(text: str) -> tuple[datetime, datetime | None] | None:
+    """The span of time `text` names, as aware UTC times (start, end: a timestamp matches
+    when start <= it < end; end None: it equals start), else None. A date is that whole day
+    in UTC; a date and time, in UTC or at its offset, is the hour, minute or second it is
+    given to (`2024-03-01T14:30` is 14:30:00 to 14:31:00), and with a fraction of a second
+    the one instant."""
+    day = _date(text)
+    if day is not None:
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        return start, start + timedelta(days=1)
+    found = _TIMESTAMP.fullmatch(text)
+    if found is None:
         return None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         return None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    start = (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    if found["fraction"]:
+        return start, None
+    length = _SPANS.get(len(found["time"].replace(":", "")))
+    if length is None:
+        return None
+    return start, start + length
 
 
 def _text_equals(col: duckdb.Expression, key: str) -> duckdb.Expression:
