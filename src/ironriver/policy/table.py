@@ -156,9 +156,12 @@ def write_statements(table: pa.Table, sink: str | Any, fmt: str) -> None:
     """Write `table` (`TABLE_SCHEMA`) to `sink` (a path or a binary file): "statements",
     FtM's statement CSV (every value quoted, as FtM writes it; an empty field is none) with
     each statement's access label (marking, releasability, owner) and source after FtM's
-    columns; "parquet", the table itself."""
+    columns, a text a spreadsheet would run as a formula with a single quote before it
+    (`ironriver.csvcells`); "parquet", the table itself, every value as stored."""
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
+
+    from ironriver.csvcells import inert_table
 
     plain = pa.table(
         [
@@ -175,5 +178,5 @@ def write_statements(table: pa.Table, sink: str | Any, fmt: str) -> None:
     columns["canonical_id"] = plain.column("entity_id")
     columns["external"] = pa.repeat(pa.scalar("f", pa.string()), n)
     names = [*FTM_CSV_COLUMNS, *EXTRA_COLUMNS]
-    out = pa.table([columns[c] for c in names], names=names)
+    out = inert_table(pa.table([columns[c] for c in names], names=names))
     pacsv.write_csv(out, sink, pacsv.WriteOptions(quoting_style="all_valid"))
