@@ -1,6 +1,6 @@
 """CSV cells a spreadsheet would run as formulas, made inert (CSV injection): the one guard
 every CSV ironriver writes for people goes through (`ledger --format csv`, `export --format
-statements`).
+statements`, an ingest's error report).
 
 Their text comes from agency files: a spreadsheet opening the CSV reads a cell starting with
 `=`, `+`, `-` or `@` as a formula (some strip a leading tab or carriage return first), so a

@@ -2,7 +2,8 @@
 and the one-paragraph message that tells the user what to fix.
 
 The CSV's header stays English (programs read it); its reasons are in the language they
-were rendered in when the checks were built (`compile.invalid_reason`, ...)."""
+were rendered in when the checks were built (`compile.invalid_reason`, ...). A value a
+spreadsheet would run as a formula is written with a quote before it (`ironriver.csvcells`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from ironriver.csvcells import inert_table
 from ironriver.i18n import Msg, joined, msg
 from ironriver.scratch import replacing
 
@@ -76,9 +78,12 @@ class ErrorReport:
         return pa.concat_tables(self.tables).sort_by([("file", "ascending"), ("row", "ascending")])
 
     def write(self, path: Path) -> Path:
+        """The report as CSV at `path`, for people to open: a rejected value (or a file or
+        column name) a spreadsheet would run as a formula gets a quote before it
+        (`ironriver.csvcells`)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         with replacing(path) as tmp:
-            pacsv.write_csv(self.table(), tmp)
+            pacsv.write_csv(inert_table(self.table()), tmp)
         return path
 
     def summary(self, limit: int = 5) -> Msg:
