@@ -8,7 +8,7 @@ Invariants:
 - A bulk read or an export must say why (the view's reason): refused before anything is
   read or logged otherwise. Each is one audited event (`read-table` or `export`) whose
   detail holds its filters.
-- An export limited to datasets names only datasets the principal may know of
+- An export limited to some datasets may name only those the principal may know of
   (`_export_datasets`): any other name is `NotFound`, the same whether the dataset does not
   exist or is hidden.
 - An entity export counts the entities holding statements whose marking limits their
