@@ -262,11 +262,11 @@ def test_as_sets_the_language_even_where_no_principal_is_needed(tmp_path: Path) 
 def test_tables_show_labels_in_the_readers_language(tmp_path: Path) -> None:
     db = _db(tmp_path)
     _, mx = _run("entity", "g1", "--db", db, "--as", "mx-fgr-analista")
-    assert mx.startswith("Arma de fuego: ") and "Número de serie" in mx
+    assert mx.startswith("Arma de fuego: ") and "Matrícula" in mx
     _, us = _run("entity", "g1", "--db", db, "--as", "us-atf-analyst")
     assert us.startswith("Firearm: ") and "Serial number" in us
     _, js = _run("entity", "g1", "--db", db, "--as", "mx-fgr-analista", "--json")
-    assert '"serialNumber"' in js and "Número de serie" not in js  # programs get names
+    assert '"serialNumber"' in js and "Matrícula" not in js  # programs get names
 
 
 def test_joined_messages_render_part_by_part() -> None:
@@ -349,17 +349,20 @@ def test_an_entity_with_no_name_is_captioned_in_the_readers_language(tmp_path: P
     store.close()
     args = ("--db", db, "--as", "mx-fgr-analista", "--reason", "r")
     _, membership = _run("--lang", "es", "entity", "m1", *args)
-    assert membership.startswith("Membresía: Membresía  (m1)"), membership
+    assert membership.startswith("Pertenencia: Pertenencia  (m1)"), membership
     _, person = _run("--lang", "es", "entity", "p2", *args)
     [row] = [line for line in person.splitlines() if line.startswith("entrante")]
-    assert row.split()[-2:] == ["Membresía", "m1"] and "Membership" not in person, person
+    assert row.split()[-2:] == ["Pertenencia", "m1"] and "Membership" not in person, person
     _, english = _run("--lang", "en", "entity", "m1", *args)
     assert english.startswith("Membership: Membership  (m1)")
 
 
 def test_the_glossary_holds_in_every_catalog() -> None:
     """docs/i18n.md's glossary: ingest -> carga/cargar (never "ingesta", "ingerir"), marking ->
-    marca TLP (never "marcado")."""
+    marca TLP (never "marcado"); as a Mexican analyst says it: a government agency is a
+    "dependencia" ("agencia" is the Ministerio Público's office), a seizure an "aseguramiento"
+    ("decomiso" is a judge's forfeiture), membership "pertenencia"; arrests, not
+    "incapacitados"; no "lápida" for a retraction."""
     import re
 
     from babel.messages.pofile import read_po
@@ -367,6 +370,9 @@ def test_the_glossary_holds_in_every_catalog() -> None:
     from ironriver.i18n import LOCALE_DIR
 
     banned = re.compile(r"\b(ingesta|inger\w*|ingier\w*|ingir\w*)\b", re.IGNORECASE)
+    mexican = re.compile(
+        r"\b(agencias?|membres[ií]as?|decomis\w*|incapacitad[oa]s?|l[aá]pidas?)\b", re.IGNORECASE
+    )
     marking = re.compile(r"\bmarcado\b", re.IGNORECASE)
     found = []
     for path in sorted((LOCALE_DIR / "es" / "LC_MESSAGES").glob("*.po")):
@@ -376,7 +382,7 @@ def test_the_glossary_holds_in_every_catalog() -> None:
                 texts = entry.string if isinstance(entry.string, tuple) else (entry.string,)
                 text = " ".join(s for s in texts if s)
                 noun = any("marking" in i for i in ids if i)
-                if banned.search(text) or (noun and marking.search(text)):
+                if banned.search(text) or mexican.search(text) or (noun and marking.search(text)):
                     found.append(f"{path.name}:{entry.lineno}: {text[:80]}")
     assert found == []
     hint = catalog("es")[

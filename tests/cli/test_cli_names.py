@@ -15,6 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from ironriver.cli import cli
+from ironriver.model.labels import schema_label
+from ironriver.model.names import schema_named
 from ironriver.store import open_store
 from samples import load
 
@@ -54,7 +56,27 @@ def test_search_takes_a_schemas_name_or_label_in_either_language(
         assert _ids(result) == (found if principal.startswith("us") or text != "perez" else [])
 
 
-def test_a_label_of_several_schemata_is_an_error_naming_them(tmp_path: Path) -> None:
+def test_address_and_directorship_have_labels_of_their_own(tmp_path: Path) -> None:
+    """FtM's Spanish catalog labels both Address and Directorship "Dirección"; ours says
+    "Cargo directivo" for a directorship (docs/i18n.md), so each label names one schema."""
+    db = _store(tmp_path)
+    for label, schema in (("Dirección", "Address"), ("cargo directivo", "Directorship")):
+        args = ["search", "perez", "--schema", label, "--db", db, "--reason", "r", "--json"]
+        result = CliRunner().invoke(cli, [*args, "--as", "mx-fgr-analista"])
+        assert result.exit_code == 0, (label, result.output)
+        assert schema_named(label).name == schema
+    assert schema_label("Directorship", "es") == "Cargo directivo"
+    assert schema_label("Address", "es") == "Dirección"
+
+
+def test_a_label_of_several_schemata_is_an_error_naming_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No two schemata share a label now; were a catalog to give two one (as FtM's gives
+    Address and Directorship "Dirección"), the label names neither."""
+    import ironriver.model.labels as labels
+
+    monkeypatch.setattr(labels, "_instead_of_ftm", lambda lang: {"Directorship": "Dirección"})
     db = _store(tmp_path)
     args = ["search", "perez", "--schema", "Dirección", "--db", db, "--reason", "r"]
     es = CliRunner().invoke(cli, [*args, "--as", "mx-fgr-analista"])

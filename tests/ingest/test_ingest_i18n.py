@@ -71,8 +71,7 @@ def test_a_mistyped_name_in_a_mapping_says_the_nearest_and_a_command_that_runs(
         f"Did you mean serialNumber (Serial number)? See its properties with: {command}"
     )
     assert info.value.render("es").endswith(
-        "Qué hacer: ¿Quiso decir serialNumber (Número de serie)? Vea sus propiedades con: "
-        + command
+        "Qué hacer: ¿Quiso decir serialNumber (Matrícula)? Vea sus propiedades con: " + command
     )
     mapping.write_text(original.replace("schema: Firearm", "schema: Firarm"), encoding="utf-8")
     with pytest.raises(IngestError) as info:

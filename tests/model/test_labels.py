@@ -28,6 +28,22 @@ def test_our_schemata_use_our_catalog() -> None:
         assert schema_label("BorderCrossing") == "Cruce fronterizo"
 
 
+def test_the_words_a_mexican_analyst_uses() -> None:
+    """FtM's Spanish and our first words, as an FGR analyst says them (docs/i18n.md)."""
+    assert schema_label("Membership", "es") == "Pertenencia"  # FtM: "Membresía"
+    assert prop_label("Person", "membershipMember", "es") == "Pertenencia a organizaciones"
+    assert schema_label("Directorship", "es") == "Cargo directivo"  # FtM: "Dirección"...
+    assert schema_label("Address", "es") == "Dirección"  # ...as for an address
+    assert prop_label("Person", "name", "es") == "Nombre completo"  # beside "Nombre(s)"
+    assert prop_label("Individual", "name", "es") == "Nombre completo"
+    assert prop_label("Organization", "name", "es") == "Nombre"  # not a person's
+    assert prop_label("Person", "name", "en") == "Name"
+    assert prop_label("Recovery", "recoveringAgency", "es") == "Autoridad que aseguró"
+    assert prop_label("Firearm", "serialNumber", "es") == "Matrícula"
+    assert prop_label("Firearm", "serialStatus", "es") == "Estado de la matrícula"
+    assert prop_label("BorderCrossing", "port", "es") == "Puerto de entrada (garita)"
+
+
 def test_english_and_unknown_names() -> None:
     assert schema_label("Firearm", "en") == "Firearm"
     assert prop_label("Sale", "dealerLicense", "en") == "Dealer licence (FFL)"
@@ -44,7 +60,7 @@ def test_ftm_labels_its_catalog_lacks_come_from_ours() -> None:
 
 def test_a_caption_standing_in_for_a_name_is_the_readers_label() -> None:
     """FtM's caption of an entity with no name is its schema's English label."""
-    assert shown_caption("Membership", "Membership", "es") == "Membresía"  # FtM's catalog
+    assert shown_caption("Membership", "Membership", "es") == "Pertenencia"  # ours, not FtM's
     assert shown_caption("Recovery", "Recovery", "es") == "Aseguramiento"  # ours
     assert shown_caption("Bank account", "BankAccount", "es") == "Cuenta bancaria"
     assert shown_caption("Membership", "Membership", "en") == "Membership"

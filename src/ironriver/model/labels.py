@@ -59,8 +59,24 @@ def ftm_translates(english: str, lang: Lang) -> bool:
 def _instead_of_ftm(lang: Lang) -> dict[str, str]:
     """FtM labels that FtM's own catalog translates but a Mexican reader says otherwise
     (`ftm.po`, gettext context "instead of FtM's"): FtM's "Primer nombre" for firstName,
-    which holds every given name, is "Nombre(s)"."""
-    return {"First name": pt("instead of FtM's", "First name", lang)}
+    which holds every given name, is "Nombre(s)"; "Membresía" (a club's) is "Pertenencia" to
+    an organization; FtM's "Dirección" for Directorship is also its Address, so a directorship
+    is a "Cargo directivo"."""
+    return {
+        "First name": pt("instead of FtM's", "First name", lang),
+        "Membership": pt("instead of FtM's", "Membership", lang),
+        "Memberships": pt("instead of FtM's", "Memberships", lang),
+        "Directorship": pt("instead of FtM's", "Directorship", lang),
+        "Directorships": pt("instead of FtM's", "Directorships", lang),
+    }
+
+
+def _instead_of_ftm_in(schema: Any, prop: str, lang: Lang) -> str | None:
+    """Our word for property `prop` where it depends on the schema: a person's `name` (FtM's
+    "Nombre", beside firstName's "Nombre(s)") is the "Nombre completo"."""
+    if prop == "name" and schema.is_a("Person"):
+        return pt("instead of FtM's, a person's", "Name", lang)
+    return None
 
 
 def _text(english: str, lang: Lang) -> str:
@@ -94,7 +110,12 @@ def prop_label(schema: str, prop: str, lang: Lang | None = None) -> str:
     found = sch.get(prop) if sch is not None else None
     if found is None:
         return prop
-    return _text(str(found._label), lang or current_lang())
+    lang = lang or current_lang()
+    if lang != "en":
+        ours = _instead_of_ftm_in(sch, prop, lang)
+        if ours is not None:
+            return ours
+    return _text(str(found._label), lang)
 
 
 def shown_caption(caption: str, schema: str | None, lang: Lang | None = None) -> str:

@@ -2,10 +2,10 @@
 
 People type what tables show them: a label in their language ("Individuo", "Alias"), not
 always the name (`Individual`, `alias`). `schema_named` and `prop_named` take a name or a
-label in English or Spanish, ignoring case and accents ("persona", "membresia"), when it
+label in English or Spanish, ignoring case and accents ("persona", "pertenencia"), when it
 names one thing: a name first (names are unique), else a label; a label that several
-things carry ("Dirección": Address and Directorship) is an error listing their names. Every
-"not found" says the names nearest to what was typed (`difflib`) and how to list them all
+things carry ("Segundo nombre": middleName and secondName) is an error listing their
+names. Every "not found" says the names nearest to what was typed (`difflib`) and how to list them all
 (`properties_command`): FtM's own `ftm ref` reads our schemata only through a model
 folder. The library's own filters take names only (`ironriver.policy.schemata`); the command
 line resolves what people type with these before calling it.
