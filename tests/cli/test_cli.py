@@ -593,9 +593,9 @@ def test_an_empty_view_says_so_in_the_readers_language(tmp_path: Path) -> None:
         assert result.exit_code == 0 and result.stdout == "", result.output
         said[command] = result.stderr.strip()
     assert said == {
-        "datasets": "Ningún conjunto de datos es visible para usted.",
-        "ledgers": "Ningún libro de registro es visible para usted.",
-        "stats": "Todavía no hay nada visible para usted: ninguna afirmación que pueda ver.",
+        "datasets": "No hay ningún conjunto de datos que usted pueda ver.",
+        "ledgers": "No hay ningún libro de registro que usted pueda ver.",
+        "stats": "Todavía no puede ver nada: no hay ninguna afirmación que usted pueda ver.",
     }
     result = CliRunner().invoke(cli, ["datasets", "--db", db, "--as", "mx-fgr-analista", "--json"])
     assert json.loads(result.stdout) == []  # programs still get their (empty) JSON

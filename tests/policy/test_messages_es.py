@@ -31,7 +31,7 @@ def test_not_found_renders_in_spanish(sqlite_store: Store) -> None:
         View(sqlite_store, ANALYST, reason="r").require("nope")
     err = info.value
     assert err.message == "No entity 'nope' is visible to you."
-    assert err.render("es").startswith("No hay ninguna entidad 'nope' visible para usted.\n")
+    assert err.render("es").startswith("No hay ninguna entidad 'nope' que usted pueda ver.\n")
     with pytest.raises(NotFound) as info:
         View(sqlite_store, ANALYST, reason="r").ledger("traces")
     assert info.value.render("es").startswith(
