@@ -157,3 +157,29 @@ def test_demo_refuses_a_store_holding_only_ledger_rows(tmp_path: Path) -> None:
     assert "1234" not in refused.output and "1,234" not in refused.output
     assert sorted(p.name for p in (tmp_path / "live.db.ledgers").rglob("*.parquet")) == before
     assert not (tmp_path / "w").exists() or not any((tmp_path / "w").rglob("*.parquet"))
+
+
+def test_the_demo_report_writes_counts_and_countries_as_the_other_commands_do(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Its tables once printed 249573 where `stats` prints 249,573, and a country's code
+    ("us") where a reader expects its name."""
+    from ironriver.demo import DEMO_PRINCIPALS, DemoReport, PrincipalView
+
+    views = [
+        PrincipalView(
+            principal,
+            lang,
+            {"Firearm": 1130},
+            {"mx_sedena_aseguramientos": 1130},
+            {"outbound_crossings": 249573} if lang == "en" else {},
+            "g1",
+            [("countryOfManufacture", "us", "mx_sedena_aseguramientos")],
+        )
+        for principal, lang in zip(DEMO_PRINCIPALS, ("en", "es"), strict=True)
+    ]
+    print_report(DemoReport(Path("world"), "sqlite:///demo.db", views=views))
+    out = capsys.readouterr().out
+    assert "249,573" in out and "249573" not in out
+    assert "1,130" in out and "1130" not in out
+    assert "United States" in out and "Estados Unidos" in out

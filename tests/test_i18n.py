@@ -4,6 +4,7 @@ and help."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -388,6 +389,8 @@ def test_the_glossary_holds_in_every_catalog() -> None:
                 noun = any("marking" in i for i in ids if i)
                 if banned.search(text) or mexican.search(text) or (noun and marking.search(text)):
                     found.append(f"{path.name}:{entry.lineno}: {text[:80]}")
+                if any(" -> " in i for i in (*ids, *texts) if i):  # one arrow: the ingest's
+                    found.append(f"{path.name}:{entry.lineno}: '->' where texts write '→'")
     assert found == []
     hint = catalog("es")[
         "An ingest never re-marks stored data (no ironriver command does). To add to this "
@@ -448,3 +451,37 @@ def test_path_words_of_a_command_module_imported_before_the_cli_follow_lang() ->
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
     )
     assert "--out RUTA" in done.stdout and "PATH" not in done.stdout
+
+
+def test_a_country_shows_as_its_name_in_the_readers_language(tmp_path: Path) -> None:
+    """A country value is a code ("us"); a table for people says the country's name in the
+    reader's language (Babel's territory names), `--json` keeps the code."""
+    from samples import MX, table
+
+    db = _db(tmp_path)
+    store = open_store(f"sqlite:///{db}")
+    with store.writer() as w:
+        rows = [("g1", "Firearm", "countryOfManufacture", "us")]
+        w.add_statements(table(MX.name, rows), MX.name, MX.label)
+    store.close()
+    args = ("entity", "g1", "--db", db, "--as", "mx-fgr-analista", "--reason", "r")
+    _, es = _run(*args)
+    [row] = [line for line in es.splitlines() if line.startswith("País de fabricación")]
+    assert row.split()[3:5] == ["Estados", "Unidos"], row
+    _, en = _run("--lang", "en", *args)
+    [row] = [line for line in en.splitlines() if line.startswith("Country of manufacture")]
+    assert row.split()[3:5] == ["United", "States"], row
+    _, js = _run(*args, "--json")
+    values = {s["prop"]: s["value"] for s in json.loads(js)["statements"]}
+    assert values["countryOfManufacture"] == "us"
+
+
+def test_country_names_and_codes_babel_does_not_name() -> None:
+    from ironriver.model.labels import country_name, shown_value
+
+    assert country_name("mx", "es") == "México" and country_name("MX", "en") == "Mexico"
+    assert country_name("zz", "es") == "Global"  # FtM's, not CLDR's "Región desconocida"
+    assert country_name("suhh", "es") == "Soviet Union"  # FtM's (English) name: CLDR has none
+    assert country_name("qq", "es") == "qq"  # no one's
+    assert shown_value("Firearm", "countryOfManufacture", "at", "es") == "Austria"
+    assert shown_value("Firearm", "model", "at", "es") == "at"  # a model, not a country

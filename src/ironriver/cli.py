@@ -50,7 +50,7 @@ from ironriver.i18n import (
 )
 from ironriver.logs import LEVELS, get_logger
 from ironriver.logs import configure as configure_logging
-from ironriver.model.labels import prop_label, schema_label, shown_caption
+from ironriver.model.labels import prop_label, schema_label, shown_caption, shown_value
 from ironriver.model.names import schema_named
 from ironriver.policy import (
     DEFAULT_PRINCIPALS_YAML,
@@ -528,7 +528,16 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
             key=lambda s: (featured.get(s.prop, len(featured)), label[s.prop].casefold(), s.value),
         )
         table(
-            [[label[s.prop], s.value, s.dataset, s.marking, s.source_ref or ""] for s in ordered],
+            [
+                [
+                    label[s.prop],
+                    shown_value(s.schema, s.prop, s.value),  # a country by its name
+                    s.dataset,
+                    s.marking,
+                    s.source_ref or "",
+                ]
+                for s in ordered
+            ],
             [t("property"), t("value"), t("dataset"), t("marking"), t("source")],
         )
         if neigh:

@@ -221,6 +221,12 @@ _BIDI_CONTROLS = frozenset(
 )
 
 
+def count_text(n: object) -> str:
+    """A count as tables and messages show it, in both languages: thousands separated by a
+    comma (151,686), as Mexico writes them too (a decimal point, a thousands comma)."""
+    return f"{n:,}" if isinstance(n, int) else str(n)
+
+
 def cell_text(value: Any) -> str:
     """`value` as one line of a table cell: controls and bidirectional overrides escaped."""
     text = str(value)

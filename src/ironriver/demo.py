@@ -23,11 +23,11 @@ from pathlib import Path
 import click
 import duckdb
 
-from ironriver.cli_support import principal_lang, table
+from ironriver.cli_support import count_text, principal_lang, table
 from ironriver.errors import ConfigError, NotFound
 from ironriver.i18n import Lang, explicit_lang, msg, t
 from ironriver.ingest import IngestResult, ingest_mapping
-from ironriver.model.labels import prop_label, schema_label
+from ironriver.model.labels import prop_label, schema_label, shown_value
 from ironriver.policy import Principal, View
 from ironriver.settings import LEDGERS_SUFFIX, shown_url, to_url
 from ironriver.store import Store, open_store
@@ -197,7 +197,7 @@ def run_demo(
             report.ingested.append((names, result.records, stored, result.ledger_rows_new))
             say(
                 t(
-                    "  {dataset}: {records:,} records -> {statements:,} statements, "
+                    "  {dataset}: {records:,} records → {statements:,} statements, "
                     "{ledger:,} ledger rows",
                     dataset=names,
                     records=result.records,
@@ -239,19 +239,28 @@ def print_report(report: DemoReport) -> None:
         click.echo("=" * 78)
         click.echo(t("Entities by schema", lang))
         table(
-            sorted((schema_label(k, lang), n) for k, n in pv.entities_by_schema.items()),
+            [
+                (label, count_text(n))
+                for label, n in sorted(
+                    (schema_label(k, lang), n) for k, n in pv.entities_by_schema.items()
+                )
+            ],
             [t("schema", lang), t("entities", lang)],
         )
         click.echo()
         click.echo(t("Visible statements by dataset", lang))
         table(
-            list(pv.statements_by_dataset.items()),  # (View.counts: in name order)
+            # (View.counts: in name order)
+            [(d, count_text(n)) for d, n in pv.statements_by_dataset.items()],
             [t("dataset", lang), t("statements", lang)],
         )
         click.echo()
         click.echo(t("Visible ledger rows", lang))
         if pv.ledger_rows:
-            table(sorted(pv.ledger_rows.items()), [t("ledger", lang), t("rows", lang)])
+            table(
+                [(lg, count_text(n)) for lg, n in sorted(pv.ledger_rows.items())],
+                [t("ledger", lang), t("rows", lang)],
+            )
         else:  # Mexico: every US ledger holds US-person records in bulk (docs/policy.md)
             click.echo(t("(nothing visible)", lang))
         click.echo()
@@ -260,7 +269,10 @@ def print_report(report: DemoReport) -> None:
         )
         if pv.gun_properties:
             table(
-                [(prop_label("Firearm", p, lang), v, d) for p, v, d in pv.gun_properties],
+                [
+                    (prop_label("Firearm", p, lang), shown_value("Firearm", p, v, lang), d)
+                    for p, v, d in pv.gun_properties
+                ],
                 [t("property", lang), t("value", lang), t("dataset", lang)],
             )
         else:

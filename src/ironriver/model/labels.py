@@ -10,7 +10,8 @@ account"; `ftm.po`, collected by `ftm_label_texts`). Tables for people show labe
 An entity with no name (nor other caption property) has FtM's English label of its schema as
 its caption ("Membership"): `shown_caption` puts that one in the reader's language.
 
-A yes/no cell of a table reads "yes"/"no" ("sí"/"no"), never Python's `True`: `yes_no`.
+A yes/no cell of a table reads "yes"/"no" ("sí"/"no"), never Python's `True`: `yes_no`; a
+country code reads as the country's name ("us" -> "Estados Unidos"): `shown_value`.
 """
 
 from __future__ import annotations
@@ -144,6 +145,45 @@ def type_label(name: str, lang: Lang | None = None) -> str:
         return name
     label = _text(str(ftm_type.label), lang)  # the English text (FtM marks it with N_)
     return label if label[1:2].isupper() else label[:1].lower() + label[1:]
+
+
+# the Babel locale whose territory names a reader's language uses: Mexican Spanish, US English
+_TERRITORY_LOCALES: dict[Lang, str] = {"en": "en_US", "es": "es_MX"}
+
+
+@cache
+def _territories(lang: Lang) -> dict[str, str]:
+    from babel import Locale
+
+    return dict(Locale.parse(_TERRITORY_LOCALES[lang]).territories)
+
+
+def country_name(code: str, lang: Lang | None = None) -> str:
+    """A country code (FtM's `country` type: "us", "at") as the country's name in the
+    reader's language ("Estados Unidos", "Austria"; Babel's names for the CLDR territories);
+    a code of FtM's that CLDR lacks ("zz", which FtM means as global and CLDR as unknown;
+    "suhh", "ge-ab") by FtM's English name ("Global", "Soviet Union"), else as it is."""
+    from followthemoney.types import registry
+
+    key = code.strip().upper()
+    if key != "ZZ":
+        name = _territories(lang or current_lang()).get(key)
+        if name is not None:
+            return name
+    return str(registry.country.caption(code.strip().lower()))
+
+
+def shown_value(schema: str, prop: str, value: str, lang: Lang | None = None) -> str:
+    """A statement's value as a table for people shows it: a country code as the country's
+    name (`country_name`: "País de fabricación: Estados Unidos", not "us"); any other value
+    as it is. `--json` keeps the value itself."""
+    from ironriver.model import get_model
+
+    sch = get_model().get(schema)
+    found = sch.get(prop) if sch is not None else None
+    if found is not None and found.type.name == "country":
+        return country_name(value, lang)
+    return value
 
 
 def yes_no(value: bool, lang: Lang | None = None) -> str:
