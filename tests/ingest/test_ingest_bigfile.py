@@ -214,7 +214,9 @@ def test_errors_say_what_is_wrong(tmp_path: Path) -> None:
     assert seen["ragged_row"][0].startswith("Cannot parse sales.csv")
     assert "buyer_id" in seen["missing_column"][0] and "buyer" in seen["missing_column"][1]
     assert "2 of 4 records rejected" in seen["bad_dates"][0]  # 2 rows, each once (2 queries)
-    assert "format %m/%d/%Y" in seen["bad_dates"][0] and "first at row 2" in seen["bad_dates"][0]
+    assert (
+        "format %m/%d/%Y" in seen["bad_dates"][0] and "first at record 2," in seen["bad_dates"][0]
+    )
     assert seen["bad_dates"][2] == "<root>/report.csv"
 
 

@@ -92,6 +92,8 @@ def test_bad_lines_leave_store_unchanged(store: Store, tmp_path: Path) -> None:
     )
     # Python's own text of the JSON error is English: the report says it in its language
     assert "a property name in double quotes was expected" in report
+    # an entities file's rows are its lines (the first bad one: line 2 of the file)
+    assert "(first at line 2)" in err.value.message and "record" not in err.value.message
     with use_lang("es"), pytest.raises(IngestError) as err:
         ingest_entities(sqlite_store, path, INFO, actor="a")
     spanish = Path(str(err.value.report_path)).read_text(encoding="utf-8")

@@ -134,8 +134,8 @@ def test_the_report_lists_rejections_in_row_order_across_queries(
         ingest_mapping(sqlite_store, sales_dir / "sales.yaml", actor="alice")
     assert "2 of 4 records rejected" in err.value.message
     # each kind of problem names the first row it was found at
-    assert "(first at row 2)" in err.value.message
-    assert "(first at row 4)" not in err.value.message
+    assert "(first at record 2, header not counted)" in err.value.message
+    assert "(first at record 4" not in err.value.message
     report = _report(Path(str(err.value.report_path)))
     assert [(r["file"], r["row"], r["column"]) for r in report] == [
         ("sales.csv", "2", "sold"),
@@ -144,6 +144,8 @@ def test_the_report_lists_rejections_in_row_order_across_queries(
         ("sales.csv", "4", "sold"),
     ]
     assert {r["reason"] for r in report if r["row"] == "2"} == {
-        "not a valid date in the format %m/%d/%Y (sale.date)",
-        "not a valid date in the format %m/%d/%Y (ledger dealer_sales.sale_date)",
+        "not a valid date in the format %m/%d/%Y (MM/DD/YYYY): written otherwise, or no such "
+        "day (sale.date)",
+        "not a valid date in the format %m/%d/%Y (MM/DD/YYYY): written otherwise, or no such "
+        "day (ledger dealer_sales.sale_date)",
     }

@@ -104,10 +104,13 @@ def test_rejected_records_in_both_languages(sales_dir: Path) -> None:
         check_mapping(sales_dir / "sales.yaml")
     err = info.value
     assert str(err).startswith("2 of 5 records rejected, nothing was ingested: ")
-    assert "(first at row 2)" in err.message and "What to do: " in str(err) and " See " in str(err)
+    assert "(first at record 2, header not counted)" in err.message
+    assert "What to do: " in str(err) and " See " in str(err)
     spanish = err.render("es")
     assert spanish.startswith("Se rechazaron 2 de 5 registros; no se cargó nada: ")
-    assert "(la primera en la fila 2)" in spanish and "Vea " in spanish
+    assert "(el primero en el registro 2, sin contar el encabezado)" in spanish
+    # the report's English headers, said in Spanish
+    assert "sus columnas row, column, value, reason (en inglés, para los programas" in spanish
     # the reasons were built in English (the language then current), the CSV stays English
     report = _report(err.report_path)
     assert list(report[0]) == ["file", "row", "column", "value", "reason"]
@@ -127,19 +130,20 @@ def test_report_reasons_in_spanish(sales_dir: Path) -> None:
     assert (
         "2",
         "sold",
-        "no es un valor válido de tipo fecha en el formato %m/%d/%Y (sale.date)",
+        "no es un valor válido de tipo fecha en el formato %m/%d/%Y (MM/DD/AAAA): está escrito "
+        "de otro modo, o ese día no existe (sale.date)",
     ) in reasons
     assert (
         "2",
         "sold",
-        "no es un valor válido de tipo fecha en el formato %m/%d/%Y "
-        "(libro de registro dealer_sales.sale_date)",
+        "no es un valor válido de tipo fecha en el formato %m/%d/%Y (MM/DD/AAAA): está escrito "
+        "de otro modo, o ese día no existe (libro de registro dealer_sales.sale_date)",
     ) in reasons
     # the message, rendered in the current language, says the same in Spanish
     with use_lang("es"):
         text = info.value.render()
     assert "sold: no es un valor válido de tipo fecha" in text
-    assert "(la primera en la fila 2)" in text
+    assert "(el primero en el registro 2, sin contar el encabezado)" in text
 
 
 def test_required_value_reason_in_spanish(sales_dir: Path) -> None:
@@ -190,3 +194,20 @@ def test_cli_dry_run_in_spanish(sales_dir: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("Revisión de us_atf_dealer_sales: 4 registros → ")
     assert "No se escribió nada." in result.stdout
+
+
+def test_a_day_that_does_not_exist_and_the_layout_in_the_readers_words(sales_dir: Path) -> None:
+    """31/02/2025 is refused as no such day, not only as "not in the format"; the format is
+    also said as people write it (MM/DD/AAAA in Spanish), and the summary's row is the record,
+    header not counted (record 2 is the file's line 3)."""
+    rows = [list(r) for r in ROWS]
+    rows[1][1] = "02/31/2025"  # (the fixture's format is %m/%d/%Y)
+    write_csv(sales_dir / "sales.csv", rows)
+    with use_lang("es"), pytest.raises(IngestError) as info:
+        check_mapping(sales_dir / "sales.yaml")
+    reasons = {r["reason"] for r in _report(info.value.report_path) if r["row"] == "2"}
+    assert any("(MM/DD/AAAA): está escrito de otro modo, o ese día no existe" in r for r in reasons)
+    lines = (sales_dir / "sales.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[2].split(",")[1] == "02/31/2025"  # record 2: line 3, after the header
+    text = info.value.render("es")
+    assert "(el primero en el registro 2, sin contar el encabezado)" in text

@@ -189,7 +189,7 @@ def test_a_bad_value_is_reported_at_its_sheet_row(tmp_path: Path) -> None:
     rows[2][1] = "31/02/2023"  # the third record: sheet row 6
     _write_sheet(folder / "sales.xlsx", rows)
     store = open_store(f"sqlite:///{tmp_path / 's.db'}")
-    with pytest.raises(IngestError, match="first at row 6"):
+    with pytest.raises(IngestError, match="first at row 6 of the sheet"):
         ingest_mapping(store, folder / "sheet.yaml", actor="test")
     with (folder / "sheet.yaml.errors.csv").open(encoding="utf-8") as fh:
         report = list(csv.DictReader(fh))

@@ -108,7 +108,8 @@ def test_a_list_element_that_does_not_clean_rejects_the_record(tmp_path: Path) -
     assert (result.records, result.rejected, result.statements) == (2, 1, 2)
     [(row, column, value, reason)] = _report(report)
     assert (row, column, value) == ("1", "dob", '["01/02/1990","1990-02-01"]')
-    assert "not a valid date in the format %d/%m/%Y (p.birthDate)" in reason
+    assert "not a valid date in the format %d/%m/%Y (DD/MM/YYYY): written otherwise" in reason
+    assert reason.endswith("(p.birthDate)")
 
 
 def test_objects_and_lists_of_objects_are_refused(tmp_path: Path) -> None:

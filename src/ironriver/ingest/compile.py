@@ -43,6 +43,7 @@ from ironriver.ingest.mapping import (
     QuerySpec,
     id_signature,
 )
+from ironriver.ingest.report import date_layout
 from ironriver.model import get_model
 from ironriver.model.labels import type_label
 from ironriver.sqltext import ident, literal
@@ -477,6 +478,18 @@ def invalid_reason(type_name: str, fmt: str | None, place: str) -> str:
     """The report's reason for a value that does not clean to its type, in the current
     language (`place`: the entity's property or ledger column it was meant for)."""
     kind = type_label(type_name)
+    layout = date_layout(fmt) if fmt else None
+    if fmt and layout is not None:
+        # (one reason for every rejected value of the column: "31/02/2025" is rejected
+        # because no such day exists, not because it is written otherwise)
+        return t(
+            "not a valid {type} in the format {format} ({layout}): written otherwise, or "
+            "no such day ({place})",
+            type=kind,
+            format=fmt,
+            layout=layout,
+            place=place,
+        )
     if fmt:
         return t(
             "not a valid {type} in the format {format} ({place})",

@@ -544,6 +544,7 @@ def _check(
                 "reason": [b[3] for b in bad],
             }
         ),
+        rows="line",  # (`_chunks` numbers the file's lines, blank ones included)
     )
     result.rejected = len({b[0] for b in bad})
     result.report_path = report.write(report_file)

@@ -1,23 +1,45 @@
 """Error reports: the rejected rows of an ingest as CSV (file, row, column, value, reason),
 and the one-paragraph message that tells the user what to fix.
 
-The CSV's header stays English (programs read it); its reasons are in the language they
-were rendered in when the checks were built (`compile.invalid_reason`, ...). A value a
-spreadsheet would run as a formula is written with a quote before it (`ironriver.csvcells`)."""
+The CSV's header stays English in every language: programs read it by those names (the
+hint that names the report says what they mean, docs/mapping.md too); its reasons are in the
+language they were rendered in when the checks were built (`compile.invalid_reason`, ...).
+
+What `row` counts depends on the source (`RowKind`): in a CSV or JSON Lines file, the record
+(1 = the first record; the header, and any title lines above it, not counted: record 4 of a
+CSV with its header on line 1 is line 5, when no value spans lines); in a spreadsheet, the
+sheet's row as the program shows it; in an FtM entities file, the line. The summary says
+which, so a reader does not open line 4 for record 4. A value a spreadsheet would run as a
+formula is written with a quote before it (`ironriver.csvcells`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from ironriver.csvcells import inert_table
-from ironriver.i18n import Msg, joined, msg
+from ironriver.i18n import Lang, Msg, current_lang, joined, marked, msg, translate
 from ironriver.scratch import replacing
 
 REPORT_COLUMNS = ("file", "row", "column", "value", "reason")
+
+#: what a report's `row` counts in a source (module doc)
+RowKind = Literal["record", "sheet row", "line"]
+
+# a spreadsheet's suffixes (`ingest.sheets.SUFFIXES`; not imported: that module loads its reader)
+_SHEET_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
+
+
+def row_kind(source: str) -> RowKind:
+    """What `row` counts in `source`, a query's source label (`SourceSpec.label`: a file
+    name, a spreadsheet's with its sheet, `meses.xlsx[Enero]`)."""
+    name = source.rsplit("[", 1)[0] if source.endswith("]") else source
+    return "sheet row" if name.lower().endswith(_SHEET_SUFFIXES) else "record"
+
 
 # A date column whose `format` rejects this share of its non-empty values or more is written
 # in another layout, not mistyped here and there: day and month swapped rejects every date
@@ -49,12 +71,16 @@ class ErrorReport:
     """Rejected rows collected over the queries of one ingest."""
 
     tables: list[pa.Table] = field(default_factory=list)
+    kinds: dict[str, RowKind] = field(default_factory=dict)  # what `row` counts, by source
     hints: list[Msg] = field(default_factory=list)  # what the rejections suggest, if anything
     bad_dates: list[BadDates] = field(default_factory=list)  # columns likely in another layout
 
-    def add(self, source: str, bad: pa.Table) -> None:
+    def add(self, source: str, bad: pa.Table, rows: RowKind | None = None) -> None:
+        """The rejections `bad` (`_row`, column, value, reason) of `source`, whose `_row`
+        counts `rows` (default: `row_kind(source)`)."""
         if bad.num_rows == 0:
             return
+        self.kinds[source] = rows or row_kind(source)
         files = pa.array([source] * bad.num_rows, pa.string())
         self.tables.append(
             pa.table(
@@ -87,7 +113,8 @@ class ErrorReport:
         return path
 
     def summary(self, limit: int = 5) -> Msg:
-        """`n × column: reason (first at row r)` for the most frequent problems."""
+        """`n × column: reason (first at record r, header not counted)` for the most frequent
+        problems (a sheet's row, an entities file's line: `RowKind`)."""
         table = self.table()
         groups: dict[tuple[str, str, str], list[int]] = {}
         for file, row, column, reason in zip(
@@ -100,19 +127,55 @@ class ErrorReport:
             groups.setdefault((file, column, reason), []).append(row)
         ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         parts = [
-            msg(
-                "{count} × {file} {column}: {reason} (first at row {row})",
-                count=len(rows),
-                file=file,
-                column=column,
-                reason=reason,
-                row=min(rows),
+            _problem(
+                self.kinds.get(file, row_kind(file)), len(rows), file, column, reason, min(rows)
             )
             for (file, column, reason), rows in ranked[:limit]
         ]
         if len(ranked) > limit:
             parts.append(msg("... and {count} more kinds of problem", count=len(ranked) - limit))
         return joined(parts)
+
+
+def _problem(kind: RowKind, count: int, file: str, column: str, reason: str, row: int) -> Msg:
+    """One line of `ErrorReport.summary`, saying what its row number counts."""
+    fields = {"count": count, "file": file, "column": column, "reason": reason, "row": row}
+    if kind == "sheet row":
+        return msg(
+            "{count} × {file} {column}: {reason} (first at row {row} of the sheet)", **fields
+        )
+    if kind == "line":
+        return msg("{count} × {file} {column}: {reason} (first at line {row})", **fields)
+    return msg(
+        "{count} × {file} {column}: {reason} (first at record {row}, header not counted)",
+        **fields,
+    )
+
+
+# strptime's directives as a reader writes a date's layout (DD/MM/YYYY; in Spanish DD/MM/AAAA)
+_LAYOUT = {
+    "d": marked("DD"),
+    "m": marked("MM"),
+    "Y": marked("YYYY"),
+    "y": marked("YY"),
+    "H": marked("hh"),
+    "M": marked("mm"),
+    "S": marked("ss"),
+}
+
+
+def date_layout(fmt: str, lang: Lang | None = None) -> str | None:
+    """A strptime format as people write a layout, in `lang` ("%d/%m/%Y" -> "DD/MM/YYYY",
+    "DD/MM/AAAA" in Spanish); None when it holds a directive not in `_LAYOUT` (a month's
+    name, a time zone: the format says it best)."""
+    out: list[str] = []
+    parts = fmt.split("%")
+    out.append(parts[0])
+    for part in parts[1:]:
+        if not part or part[0] not in _LAYOUT:
+            return None
+        out.append(translate(_LAYOUT[part[0]], lang or current_lang()) + part[1:])
+    return "".join(out)
 
 
 # the date layouts agencies write, US and Mexican orders alike (tried in this order)
