@@ -27,6 +27,9 @@ def test_our_schemata_extend_ftm() -> None:
     assert model.get("Individual").get("paternalSurname").type.name == "name"
     assert model.get("Sale").get("firearm").range.name == "Firearm"
     assert model.get("Firearm").get("sales") is not None  # reverse property
+    assert model.get("Arrest").is_a("Event")
+    assert model.get("Arrest").get("arrestingAuthority").range.name == "LegalEntity"
+    assert model.get("Individual").get("arrests") is not None  # the detainee's reverse
     assert model.get("Company") is not None  # FtM's own are still there
 
 

@@ -121,3 +121,32 @@ def test_mexican_mappings_name_organisations_and_people_one_way(tiny_world: Worl
         parts = t[[given, paternal, maternal]].agg(" ".join, axis=1).str.split().str.join(" ")
         assert (t[full] == parts.where(parts != "", t[alias])).all(), path
         assert (t[full] != "").any()
+
+
+def test_an_fgr_arrest_names_its_detainee_and_arresting_authority(
+    world_005: WorldPaths, sqlite_store: Store
+) -> None:
+    """FGR's DEPENDENCIA is the authority that made the arrest: our Arrest's
+    `arrestingAuthority` ("Autoridad que detuvo"), a PublicBody, not FtM's Event `organizer`
+    ("Organizador: SEDENA"); the arrested person is its `detainee` ("Detenido"), not one of
+    the event's "Implicados"."""
+    from ironriver.model.labels import prop_label, schema_label
+    from ironriver.policy import Principal, View
+
+    result = ingest_mapping(sqlite_store, world_005.agency("fgr") / "mapping.yaml", actor="t")
+    assert result.rejected == 0
+    view = View(sqlite_store, Principal("f", "FGR", "MX"), reason="test", audit=False)
+    arrests = list(view.export("Arrest"))
+    assert arrests and len(list(view.export("Event"))) >= len(arrests)  # an Arrest is one
+    det = pd.read_csv(world_005.agency("fgr") / "detenciones.csv", dtype=str)
+    assert len(arrests) == len(det)
+    authorities = view.entities(sorted({a.first("arrestingAuthority") for a in arrests}))
+    assert {e.schema.name for e in authorities.values()} == {"PublicBody"}
+    assert {e.caption for e in authorities.values()} <= {"FGR", "SEDENA", "Guardia Nacional"}
+    for arrest in arrests:
+        assert arrest.get("detainee") and not arrest.get("involved")
+        assert not arrest.get("organizer")
+    assert schema_label("Arrest", "es") == "Detención"
+    assert prop_label("Arrest", "arrestingAuthority", "es") == "Autoridad que detuvo"
+    assert prop_label("Arrest", "detainee", "es") == "Detenido"
+    assert prop_label("Person", "arrests", "es") == "Detenciones"

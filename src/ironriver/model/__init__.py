@@ -1,7 +1,7 @@
 """The ironriver data model: FollowTheMoney 4.x's schemata plus our own, loaded side by side.
 
 FtM's YAML files stay untouched; ours live in `model/schema/` (Individual, Firearm, Sale,
-Recovery, BorderCrossing, Phone). `get_model()` returns the merged model (built once per
+Recovery, BorderCrossing, Phone, Arrest). `get_model()` returns the merged model (built once per
 process); `write_model_dir()` writes a folder holding both sets, so FtM's own tools accept our
 entities: `FTM_MODEL_PATH=$(ironriver model-dir) ftm validate -i export.ftm.json`.
 
@@ -30,7 +30,7 @@ from followthemoney.util import const
 # files with the pure-Python parser takes ~0.6 s, with libyaml ~0.1 s.
 _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-OUR_SCHEMATA = ("Individual", "Firearm", "Sale", "Recovery", "BorderCrossing", "Phone")
+OUR_SCHEMATA = ("Individual", "Firearm", "Sale", "Recovery", "BorderCrossing", "Phone", "Arrest")
 
 
 def schema_dir() -> Path:

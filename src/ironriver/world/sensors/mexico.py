@@ -460,16 +460,19 @@ def _arrest_mapping() -> dict[str, Any]:
                         },
                         "organizacion": _organisation(),
                         "membresia": _membership(["FOLIO", "ORGANIZACION"], "detenido", "presunta"),
-                        # the arresting authority (an entity: `organizer` refers to one;
-                        # a literal "FGR" there was a reference to no entity)
+                        # the arresting authority, a government body (an entity: the
+                        # property refers to one; a literal "FGR" there was a reference to no
+                        # entity)
                         "dependencia": {
-                            "schema": "Organization",
+                            "schema": "PublicBody",
                             "keys": ["DEPENDENCIA"],
                             "key_literal": "dependencia",
                             "properties": {"name": {"column": "DEPENDENCIA"}},
                         },
+                        # our Arrest (an Event): its detainee and arresting authority, not
+                        # FtM's "involved" and "organizer" ("Organizador: SEDENA")
                         "detencion": {
-                            "schema": "Event",
+                            "schema": "Arrest",
                             "keys": ["FOLIO"],
                             "key_literal": "detencion",
                             "properties": {
@@ -477,8 +480,8 @@ def _arrest_mapping() -> dict[str, Any]:
                                 "date": {"column": "FECHA", "format": MX_DATE},
                                 "location": {"columns": ["MUNICIPIO", "ESTADO"], "join": ", "},
                                 "summary": {"column": "DELITO"},
-                                "involved": {"entity": "detenido"},
-                                "organizer": {"entity": "dependencia"},
+                                "detainee": {"entity": "detenido"},
+                                "arrestingAuthority": {"entity": "dependencia"},
                             },
                         },
                     },
