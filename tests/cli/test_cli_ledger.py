@@ -186,7 +186,7 @@ def test_a_hidden_dataset_is_answered_as_a_missing_one(db: str) -> None:
     missing = read(db, "us_atf_privat", "--where", "txn=T1", who="mx-fgr-analista")
     assert hidden[0] == missing[0] == 4
     assert hidden[1].replace("us_atf_private", "D") == missing[1].replace("us_atf_privat", "D")
-    assert "No hay ningún libro de registro de un conjunto de datos" in hidden[1]
+    assert "No hay ningún libro de registro del conjunto de datos" in hidden[1]
     code, out = read(db, "us_atf_private", "--where", "txn=T1")
     assert code == 0 and "T1" in out
 
