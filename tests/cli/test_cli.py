@@ -128,7 +128,7 @@ def test_audit_log_answers_an_auditors_questions(tmp_path: Path) -> None:
     assert {e["agency"] for e in log(auditor="loader")} >= {"ATF", "FGR"}
     code, out = run("audit", "log", "--db", db, "--as", "mx-auditor", "--agency", "atf")
     assert code == 0 and out.endswith("\nNingún evento de auditoría coincide.\n"), out
-    assert "Usted lee los eventos de las agencias de MX (CNI, FGR, SABG, SEDENA)" in out
+    assert "Usted lee los eventos de las dependencias de MX (CNI, FGR, SABG, SEDENA)" in out
     everything = log()
     newest = log("--limit", "2")  # the newest two, in time order
     assert newest == everything[-2:] and newest[0]["at"] <= newest[1]["at"]
