@@ -275,14 +275,22 @@ def install_guards(
 
 
 def guards_installed(conn: Connection) -> bool:
-    """Whether the store's append-only triggers are all in place (a read, no lock taken)."""
+    """Whether the store's append-only triggers are all in place (a read, no lock taken).
+
+    On PostgreSQL, each trigger on the store's own table: the table its name resolves to
+    (`to_regclass`, through the connection's `search_path`, as every statement of the store
+    does). Counted by name across the database, two stores in two schemas of one database
+    held four triggers, so neither was ever found ready and each open took the migration's
+    write lock; and a store missing its triggers passed when another schema had them."""
     if conn.dialect.name == "sqlite":
         query = sql(
             "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN (:a, :b, :c, :d)"
         ).bindparams(**dict(zip("abcd", _SQLITE_TRIGGERS, strict=True)))
         return int(conn.execute(query).scalar_one()) == len(_SQLITE_TRIGGERS)
     query = sql(
-        "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgname IN (:a, :b)"
+        "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND ("
+        "(tgname = :a AND tgrelid = to_regclass('audit_events')) OR "
+        "(tgname = :b AND tgrelid = to_regclass('audit_read_events')))"
     ).bindparams(a=_PG_TRIGGERS[0], b=_PG_TRIGGERS[1])
     return int(conn.execute(query).scalar_one()) == len(_PG_TRIGGERS)
 
