@@ -40,7 +40,12 @@ from followthemoney.value import string_list
 from ironriver.errors import IngestError, json_problem
 from ironriver.i18n import msg, nmsg, nt, t
 from ironriver.ingest.clean import Cleaner, sanitize_name
-from ironriver.ingest.pipeline import IngestResult, label_notes, writing_message
+from ironriver.ingest.pipeline import (
+    IngestResult,
+    label_notes,
+    new_to_loader,
+    writing_message,
+)
 from ironriver.ingest.report import ErrorReport
 from ironriver.ingest.source import check_encoding, connect
 from ironriver.model import get_model
@@ -440,12 +445,14 @@ def ingest_entities(
     store.check_dataset(dataset)  # a stored dataset keeps its owner and label: before the read
     with store.stage() as stage:
         # statements of valid lines only (a rejected line yields none), sorted
-        stage.add(dataset.name, dataset.label, path.name, source.batches)
+        # (a statement two lines of one entity give is staged twice)
+        stage.add(dataset.name, dataset.label, path.name, source.batches, unique=False)
         _check(source, result, report_file, skip_invalid)  # before the store is touched
         with store.writer(stage=stage) as w:
             w.ensure_dataset(dataset)
             progress(writing_message(stage.rows))
-            result.statements_new = w.add_staged(stage)
+            added = w.add_staged(stage)
+            result.statements_new = new_to_loader(w, stage, principal)
             progress(t("committing"))
             store.audit.append(
                 actor=actor,
@@ -456,7 +463,7 @@ def ingest_entities(
                     "entities_file": path.name,
                     "records": result.records,
                     "rejected": result.rejected,
-                    "statements_new": result.statements_new,
+                    "statements_new": added,  # (to the store: the audit log is not a view)
                 },
                 agency=principal.agency if principal is not None else "",
                 conn=w.conn,

@@ -73,12 +73,12 @@ from ironriver.ingest.validate import (
 from ironriver.logs import get_logger
 from ironriver.model import get_model
 from ironriver.policy import Principal, authorize_ingest
-from ironriver.policy.markings import strict_country_note
+from ironriver.policy.markings import can_see, strict_country_note
 from ironriver.progress import Progress, no_progress
 from ironriver.scratch import HeldInterrupts
 from ironriver.settings import DEFAULT_INGEST_MEMORY_MB
 from ironriver.sqltext import ident, literal
-from ironriver.store import DatasetInfo, Store
+from ironriver.store import DatasetInfo, Store, Writer
 from ironriver.store.ids import KIND_NAME, kind_of
 from ironriver.store.ledger import PARTS_KEY, LedgerStore, PendingPart
 from ironriver.store.staging import StatementStage
@@ -97,7 +97,9 @@ class IngestResult:
     # statements produced: each query's, after de-duplication within that query (one that
     # two queries give counts twice here, once in `statements_new`)
     statements: int = 0
-    statements_new: int = 0  # of which new to the store
+    # of which new to the loader: not among the statements it could see (`new_to_loader`);
+    # without a loader, new to the store
+    statements_new: int = 0
     ledger_rows: int = 0  # ledger rows produced
     ledger_rows_new: int = 0
     report_path: Path | None = None
@@ -162,6 +164,18 @@ def dataset_info(mapping: DatasetMapping) -> DatasetInfo:
         legal_basis=mapping.legal_basis,
         title=mapping.title,
     )
+
+
+def new_to_loader(w: Writer, stage: StatementStage, principal: Principal | None) -> int:
+    """How many of the statements an ingest staged (and `Writer.add_staged` copied) are new
+    to `principal`, its loader: not among those it could see before (`Writer.new_to`). A
+    statement the store holds that the loader may not see (another label's, or retracted)
+    counts as new, as it would on a store holding only what the loader sees, so that the
+    report never tells of it; the store keeps it as it was (an ingest neither re-marks nor
+    restores a statement). Without a principal (a library ingest), new to the store."""
+    if principal is None:
+        return sum(staged.added for staged in stage.tables)
+    return w.new_to(stage, partial(can_see, principal))
 
 
 def label_notes(datasets: Iterable[DatasetInfo], agencies: Collection[str] | None) -> list[Msg]:
@@ -784,7 +798,8 @@ def ingest_mapping(
                     w.ensure_dataset(dataset_info(mapping))
                 if stage.rows:  # a ledger-only mapping writes none
                     progress(writing_message(stage.rows))
-                result.statements_new = w.add_staged(stage)
+                added = w.add_staged(stage)
+                result.statements_new = new_to_loader(w, stage, principal)
                 result.statements = stage.rows
                 detail: dict[str, Any] = {
                     "mapping": str(mapping_path),
@@ -792,7 +807,7 @@ def ingest_mapping(
                     "records": result.records,
                     "rejected": result.rejected,
                     "statements": result.statements,
-                    "statements_new": result.statements_new,
+                    "statements_new": added,  # (to the store: the audit log is not a view)
                     "ledger_rows": result.ledger_rows,
                 }
                 pending = [p.pending_names(ledgers.root) for p in parts if p.tmp is not None]
@@ -816,7 +831,8 @@ def ingest_mapping(
         "ingest.committed",
         datasets=result.datasets,
         statements=result.statements,
-        statements_new=result.statements_new,
+        statements_new=added,
+        statements_new_to_loader=result.statements_new,
         ledger_rows=result.ledger_rows,
         ledger_rows_new=result.ledger_rows_new,
         seconds=round(time.perf_counter() - started, 3),

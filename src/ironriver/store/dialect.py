@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from itertools import islice
@@ -321,6 +321,61 @@ def insert_rows(
         added = int(cur.rowcount)
         cur.execute(f"DROP TABLE {stage}")
         return added
+
+
+_IDS_TABLE = "ironriver_ids"  # a temporary table of statement keys (`count_standing`)
+
+
+def count_standing(
+    conn: Connection,
+    label_ids: list[int],
+    tables: list[str] | None = None,
+    batches: Iterable[pa.Table] = (),
+    unique: bool = False,
+) -> tuple[int, int]:
+    """(how many distinct statements (entity_id, id) there are among `tables` (tables of
+    an attached database, `alias.name`, with those columns) or else among `batches` (Arrow
+    tables with those columns), how many of them the store holds standing, not retracted,
+    under one of the labels `label_ids`). `unique`: `tables` is one table holding each
+    statement once (read as it is: making its rows distinct took 1.5 s of 2.3 s on 1.09M
+    statements)."""
+    for name in tables or ():  # identifiers below come from the caller's fixed names only
+        if not all(part.isidentifier() for part in name.split(".")):
+            raise ValueError(f"not a table name: {name}")
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    sqlite_ = conn.dialect.name == "sqlite"
+    if tables:
+        source = " UNION ".join(f"SELECT entity_id, id FROM {name}" for name in tables)
+        if len(tables) == 1 and not unique:
+            source = f"SELECT DISTINCT entity_id, id FROM {tables[0]}"
+    else:
+        key = ", PRIMARY KEY (entity_id, id)" if sqlite_ else ""
+        cur = raw.cursor()
+        cur.execute(f"DROP TABLE IF EXISTS {_IDS_TABLE}")
+        cur.execute(f"CREATE TEMP TABLE {_IDS_TABLE} (entity_id TEXT, id TEXT{key})")
+        for batch in batches:
+            ids = batch.select(["entity_id", "id"])
+            if sqlite_:
+                rows = zip(*(ids.column(c).to_pylist() for c in ("entity_id", "id")), strict=True)
+                cur.executemany(f"INSERT OR IGNORE INTO {_IDS_TABLE} VALUES (?, ?)", rows)
+                continue
+            with cur.copy(f"COPY {_IDS_TABLE} (entity_id, id) FROM STDIN (FORMAT csv)") as copy:
+                for chunk in _csv_chunks(ids):
+                    copy.write(chunk)
+        source = f"SELECT {'' if sqlite_ else 'DISTINCT '}entity_id, id FROM {_IDS_TABLE}"
+    labels = ", ".join(str(int(i)) for i in label_ids) or "NULL"  # (IN (NULL): none)
+    cur = raw.cursor()
+    cur.execute(
+        f"SELECT count(*), count(s.id) FROM ({source}) AS u LEFT JOIN statements AS s "
+        "ON s.entity_id = u.entity_id AND s.id = u.id AND NOT s.retracted "
+        f"AND s.label_id IN ({labels})"
+    )
+    distinct, standing = cur.fetchone()
+    if not tables:
+        cur.execute(f"DROP TABLE {_IDS_TABLE}")
+    cur.close()
+    return int(distinct), int(standing)
 
 
 def _csv_chunks(rows: pa.Table, chunk_rows: int = 100_000) -> Iterator[memoryview]:

@@ -80,8 +80,10 @@ class StagedTable:
     source: str | None
     batches: Batches
     presorted: bool = True  # rows come in the store's clustered order (entity_id, id)
+    unique: bool = True  # each statement comes once (else: some twice, as two lines give it)
     table: str | None = None  # the side file's table (SQLite), else None
     rows: int = 0
+    added: int = 0  # of which new to the store (`Writer.add_staged`)
     props: list[tuple[str, str]] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
 
@@ -179,12 +181,14 @@ class StatementStage:
         source: str | None,
         batches: Batches,
         presorted: bool = True,
+        unique: bool = True,
     ) -> None:
         """Stage the statements `batches()` yields (columns: id, entity_id, schema, prop,
         value, optional lang/original_value/origin/first_seen/last_seen, source_row).
         `presorted`: the rows come in (entity_id, id) order (else they are sorted in the side
-        file, still before the write lock)."""
-        staged = StagedTable(dataset, label, source, batches, presorted)
+        file, still before the write lock). `unique`: each statement comes once (else the
+        store takes it once all the same; `Writer.new_to` counts it once)."""
+        staged = StagedTable(dataset, label, source, batches, presorted, unique)
         self.tables.append(staged)  # (so that `remove` finds its files whatever happens)
         if self.path is not None:
             staged.table = f"s{len(self.tables) - 1}"

@@ -8,7 +8,7 @@ directly. The schema is created and upgraded by Alembic migrations when the stor
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -465,11 +465,10 @@ class Writer:
         """Copy every staged table into the store (see `ironriver.store.staging`); return
         how many statements were new. File-backed: one `INSERT OR IGNORE ... SELECT` per
         staged table, run by SQLite in C; otherwise the batches go through `add_statements`."""
-        added = 0
         for staged in stage.tables:
             if staged.table is None:  # an Arrow stage (rows counted when staged)
                 for table in prefetch(staged.batches(), as_table):
-                    added += self.add_statements(
+                    staged.added += self.add_statements(
                         table,
                         staged.dataset,
                         staged.label,
@@ -477,8 +476,49 @@ class Writer:
                         presorted=staged.presorted,
                     )
                 continue
-            added += self._copy_staged(staged)
-        return added
+            staged.added += self._copy_staged(staged)
+        return sum(staged.added for staged in stage.tables)
+
+    def new_to(self, stage: StatementStage, seen: Callable[[AccessLabel], bool]) -> int:
+        """How many of the statements `stage` holds (each once), once `add_staged` copied
+        them, were not standing under a label `seen` accepts before it did: new to a
+        principal who sees those labels (`ironriver.ingest`: new *to the loader*), whether the
+        store lacked them or held them unseen (another label's, or retracted, which the copy
+        left as they were). Equal to `add_staged`'s count when that added every row
+        staged: the store then held none of them (no query)."""
+        added = sum(staged.added for staged in stage.tables)
+        if added == stage.rows:
+            return added
+        rows = self.conn.execute(select(labels)).all()
+        seen_ids = [
+            int(r.id)
+            for r in rows
+            if seen(
+                AccessLabel(
+                    r.owner_agency,
+                    r.owner_country,
+                    Marking(r.marking),
+                    parse_releasable(r.releasable_to),
+                )
+            )
+        ]
+        if stage.file_backed:
+            tables = [s for s in stage.tables if s.table is not None]
+            names = [f"{STAGE_ALIAS}.{s.table}" for s in tables]
+            unique = len(tables) == 1 and tables[0].unique
+            distinct, standing = dialect.count_standing(
+                self.conn, seen_ids, tables=names, unique=unique
+            )
+        else:
+            batches = (
+                as_table(batch).select(["entity_id", "id"])
+                for staged in stage.tables
+                for batch in staged.batches()
+            )
+            distinct, standing = dialect.count_standing(self.conn, seen_ids, batches=batches)
+        # the rows the copy added stand now, under their staged table's label
+        added_seen = sum(s.added for s in stage.tables if seen(s.label))
+        return distinct - (standing - added_seen)
 
     def _copy_staged(self, staged: StagedTable) -> int:
         assert staged.table is not None and staged.table.isidentifier()
