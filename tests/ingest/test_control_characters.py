@@ -126,3 +126,52 @@ def test_a_control_character_in_an_entity_files_name_breaks_words(
         ("idNumber", "7"),
     }
     assert _found(store, "cuatro", "dos") == [1, 1]
+
+
+@pytest.mark.parametrize("memory_mb", [2048, 0], ids=["whole", "streamed"])
+def test_a_null_values_marker_is_compared_alike_for_a_name_and_any_other_value(
+    sqlite_store: Store, tmp_path: Path, memory_mb: int
+) -> None:
+    """A marker is compared with the value's sanitized text (its control characters removed,
+    as every property but a name reads it): `N\\x01A` under the marker `NA` is no value for
+    the name as for `notes` (the name read it "N A" and kept it), and `N\\x01B` is a value of
+    both (`NB`, the name "N B"). A marker that only the name's reading equals (`N C`) is no
+    marker of `N\\x01C`, whose text is `NC`. Alike in a JSON Lines list."""
+    with (tmp_path / "p.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "name", "first", "last", "serial"])
+        writer.writerows(
+            [
+                ["1", "N\x01A", "", "", "S1"],
+                ["2", "N\x01B", "", "", "S2"],
+                ["3", "N\x01C", "", "", "S3"],
+            ]
+        )
+    mapping = MAPPING.replace(
+        "    - csv_url: p.csv\n", "    - csv_url: p.csv\n      null_values: [NA, N C]\n"
+    )
+    (tmp_path / "m.yaml").write_text(mapping, encoding="utf-8")
+    ingest_mapping(sqlite_store, tmp_path / "m.yaml", actor="loader", memory_mb=memory_mb)
+    assert {(p, v) for p, v in _values(sqlite_store) if p in ("name", "notes")} == {
+        ("name", "N B"),
+        ("notes", "NB"),
+        ("name", "N C"),
+        ("notes", "NC"),
+    }
+
+
+def test_a_null_values_marker_in_a_listed_name_is_compared_with_its_text(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    records = [{"id": "1", "aliases": ["N\x01A", "Bo"], "notes": ["N\x01A", "Bo"]}]
+    (tmp_path / "p.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in records), encoding="utf-8"
+    )
+    (tmp_path / "m.yaml").write_text(
+        HEAD + "    - jsonl_url: p.jsonl\n      null_values: [NA]\n      entities:\n"
+        "        p:\n          schema: Person\n          keys: [id]\n          properties:\n"
+        "            alias: {column: aliases}\n            notes: {column: notes}\n",
+        encoding="utf-8",
+    )
+    ingest_mapping(sqlite_store, tmp_path / "m.yaml", actor="loader")
+    assert _values(sqlite_store) == {("alias", "Bo"), ("notes", "Bo")}

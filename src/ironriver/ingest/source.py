@@ -756,7 +756,7 @@ def _with_sanitized(
         clean = list(pool.map(sanitize, refs))
     nulls = pa.array(null_values, pa.string()) if null_values else None
     for ref, (values, named) in zip(refs, clean, strict=True):
-        values, named = _unmarked(values, nulls), _unmarked(named, nulls)
+        values, named = _unmarked(values, nulls, named)
         items = _ITEMS_PREFIX + ref
         if items in data.column_names:  # a JSON Lines column holding lists (`_json_kind_sql`)
             plain = pc.is_null(data.column(json_kind_name(ref)))
@@ -780,11 +780,22 @@ def _with_sanitized(
     return data
 
 
-def _unmarked(values: Any, nulls: pa.Array | None) -> Any:
-    """`values` (None: none) with each of `nulls` (the mapping's null_values) as NULL."""
+def _unmarked(values: Any, nulls: pa.Array | None, named: Any = None) -> tuple[Any, Any]:
+    """`values` (a column's sanitized text) with each of `nulls` (the mapping's
+    null_values) as NULL, and `named` (that text read as names; None: the same) NULL where
+    `values` is: a marker is compared with the sanitized text only, so that a value is no
+    value for every property reading it or for none. (Compared with each reading apart,
+    `N\x01A` under the marker `NA` was no value for `notes`, whose sanitized text removes the
+    control character, and the name "N A", whose reading makes it a space.)"""
     if values is None or nulls is None:
-        return values
-    return pc.if_else(pc.is_in(values, value_set=nulls), None, values)
+        return values, named
+    marked = pc.is_in(values, value_set=nulls)
+    if not pc.any(marked).as_py():
+        return values, named
+    return (
+        pc.if_else(marked, None, values),
+        None if named is None else pc.if_else(marked, None, named),
+    )
 
 
 def _empty_lists_absent(data: pa.Table, refs: list[str]) -> pa.Table:
@@ -810,8 +821,9 @@ def _joined(
     None when that is the same."""
     lists = items.combine_chunks()
     values, named = sanitize_arrays(pc.list_flatten(lists), names=names)
-    joined = _join(lists, _unmarked(values, nulls))
-    return joined, None if named is None else _join(lists, _unmarked(named, nulls))
+    values, named = _unmarked(values, nulls, named)
+    joined = _join(lists, values)
+    return joined, None if named is None else _join(lists, named)
 
 
 def _join(lists: pa.ListArray, values: pa.Array) -> pa.Array:
