@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from sales_fixtures import make_sales_dir  # type: ignore[import-not-found]
 from sqlalchemy import select
 
+from conftest import backend_url
 from ironriver.i18n import render
 from ironriver.ingest import ingest_entities
 from ironriver.ingest.cli import ingest_command
@@ -203,50 +204,73 @@ def test_a_retracted_statement_ingested_again_is_new_to_its_loader(tmp_path: Pat
         store.close()
 
 
-def test_an_admin_loading_a_dataset_it_cannot_see_learns_nothing_of_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("keyed", [False, True], ids=["ledger", "keyed-ledger"])
+def test_an_admin_loading_a_dataset_it_cannot_see_learns_nothing_of_it(
+    tmp_path: Path, keyed: bool
+) -> None:
     """An `admin` of another agency loads ATF's dataset, AMBER+STRICT to ATF alone, which it
-    may not read: each statement is new to it, whether ATF holds it or not."""
+    may not read: each statement and each ledger row is new to it, whether ATF holds it or
+    not (a keyed ledger's too: the first row of each key the file holds)."""
     folder = make_sales_dir(tmp_path)
     (folder / "principals.yaml").write_text(PRINCIPALS, encoding="utf-8")
-    strict = (folder / "graph.yaml").read_text(encoding="utf-8")
-    strict = strict.replace("marking: AMBER", "marking: AMBER+STRICT")
-    (folder / "graph.yaml").write_text(
-        strict.replace("releasable_to: [US, MX]", "releasable_to: [ATF]"), encoding="utf-8"
-    )
+    text = (folder / "sales.yaml").read_text(encoding="utf-8")
+    text = text.replace("marking: AMBER", "marking: AMBER+STRICT")
+    text = text.replace("releasable_to: [US, MX]", "releasable_to: [ATF]")
+    if keyed:
+        text = text.replace("name: dealer_sales\n", "name: dealer_sales\n        key: [serial]\n")
+    (folder / "sales.yaml").write_text(text, encoding="utf-8")
     db = tmp_path / "a.db"
-    first = _ingest(folder, db, "us-atf-analyst")
+    first = _ingest(folder, db, "us-atf-analyst", "sales.yaml")
     produced = first["statements_produced"]
     assert first["statements_new"] == produced
-    again = _ingest(folder, db, "us-cbp-admin")
+    assert first["ledger_rows_new"] == first["ledger_rows_produced"] == 4
+    again = _ingest(folder, db, "us-cbp-admin", "sales.yaml")
     assert (again["statements_new"], again["statements_produced"]) == (produced, produced)
+    assert (again["ledger_rows_new"], again["ledger_rows_produced"]) == (4, 4)
     # and its human summary says the same
     args = ["--db", str(db), "--principals", str(folder / "principals.yaml")]
     run = CliRunner().invoke(
-        ingest_command, [*args, "--as", "us-cbp-admin", str(folder / "graph.yaml")]
+        ingest_command, [*args, "--as", "us-cbp-admin", str(folder / "sales.yaml")]
     )
     assert f"{produced} new statements ({produced} produced)" in run.stdout
-    # the owner's own loader sees them all: nothing is new to it
-    assert _ingest(folder, db, "us-atf-analyst")["statements_new"] == 0
+    assert "4 new ledger rows (4 produced)" in run.stdout
+    # the owner's own loader sees them all: nothing is new to it, nor was anything added
+    back = _ingest(folder, db, "us-atf-analyst", "sales.yaml")
+    assert (back["statements_new"], back["ledger_rows_new"]) == (0, 0)
+    store = open_store(f"sqlite:///{db}")
+    try:
+        view = View(store, Principal("a", "ATF", "US"), audit=False)
+        assert view.ledger("dealer_sales").count("*").fetchall() == [(4,)]
+    finally:
+        store.close()
 
 
-def test_a_statement_two_lines_give_is_counted_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "memory", "postgresql"])
+def test_a_statement_two_lines_give_is_counted_once(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
     """An entity file giving one statement on two lines stages it twice: it is one statement
-    new to the loader, held unseen (another label's) or not."""
+    new to the loader, held unseen (another label's) or not, and one held retracted is new to
+    its owner's loader. On each write path: a SQLite file's side file, an in-memory store's
+    and PostgreSQL's Arrow stage."""
     path = tmp_path / "twice.ftm.jsonl"
     line = '{"id": "g1", "schema": "Firearm", "properties": {"serialNumber": ["X1"]}}\n'
     path.write_text(line * 2, encoding="utf-8")
-    store = open_store(f"sqlite:///{tmp_path / 'a.db'}")
+    url = "sqlite://" if backend == "memory" else backend_url(backend, tmp_path / "a.db", request)
+    store = open_store(url, ledger_dir=tmp_path / "ledgers")
     try:
         owner = Principal("atf", "ATF", "US", frozenset({"ingest"}))
         admin = Principal("ana", "CBP", "US", frozenset({"admin"}))
         info = dataclasses.replace(
             dataset_info("ATF"), marking=Marking.RED, releasable_to=frozenset({"user:x"})
         )
-        first = ingest_entities(store, path, info, actor="admin", principal=admin)
-        assert (first.statements_new, store.statement_count()) == (1, 1)
-        assert (
-            ingest_entities(store, path, info, actor="admin", principal=admin).statements_new == 1
-        )
-        assert ingest_entities(store, path, info, actor="atf", principal=owner).statements_new == 0
+
+        def new(who: Principal) -> int:
+            return ingest_entities(store, path, info, actor=who.name, principal=who).statements_new
+
+        assert (new(admin), store.statement_count()) == (1, 1)
+        assert (new(admin), new(owner)) == (1, 0)
+        retract(store, owner, "g1", reason="entered in error")
+        assert (new(owner), new(admin), store.statement_count()) == (1, 1, 1)
     finally:
         store.close()

@@ -101,7 +101,7 @@ class IngestResult:
     # without a loader, new to the store
     statements_new: int = 0
     ledger_rows: int = 0  # ledger rows produced
-    ledger_rows_new: int = 0
+    ledger_rows_new: int = 0  # of which new to the loader (`_rows_alone`), or to the store
     report_path: Path | None = None
     dry_run: bool = False  # checked only: nothing was written (the *_new counts are 0)
     # what the reader should know though nothing failed (a query whose filters kept nothing)
@@ -726,6 +726,9 @@ def ingest_mapping(
     tally = _Tally()
     files: list[str] = []
     parts: list[PendingPart] = []
+    # the ledger rows new to a loader who may not see a part's label (its dataset's), by the
+    # part's index in `parts`: what a ledger holding no row it may not see would take
+    unseen: dict[int, int] = {}
     # (a write into a ledger folder renames the parts a killed ingest committed there into
     # place before it sweeps that folder: this store may have been opened before it died)
     ledgers = LedgerStore(store.ledger_dir, store.ingest_details)
@@ -771,6 +774,8 @@ def ingest_mapping(
                         if skip_invalid or not report.rows:  # else nothing will be written
                             result.notes.extend(_held_elsewhere(store, prep, principal))
                             _stage_query(prep, stage, ledgers, parts, result, batch_rows, progress)
+                            if prep.ledger and not _sees(principal, prep.mapping):
+                                unseen[len(parts) - 1] = _rows_alone(prep, parts[-1])
                     finally:  # staged: free this file's data before the next
                         prep.con.close()
             _check_rejections(
@@ -825,8 +830,9 @@ def ingest_mapping(
                     conn=w.conn,
                 )
                 held.hold()  # signals wait from the commit until the ledger parts are in place
-        for part in parts:  # committed: the ingest is whole once they are in place
-            result.ledger_rows_new += part.commit()
+        for i, part in enumerate(parts):  # committed: the ingest is whole once they are in place
+            appended = part.commit()
+            result.ledger_rows_new += unseen.get(i, appended)
     log.info(
         "ingest.committed",
         datasets=result.datasets,
@@ -1161,6 +1167,36 @@ def _ledger_part(
     return part
 
 
+def _sees(principal: Principal | None, mapping: DatasetMapping) -> bool:
+    """Whether the loader (None: none, a library ingest) may see what `mapping` writes."""
+    return principal is None or can_see(principal, mapping.label)
+
+
+def _rows_alone(prep: _Prepared, part: PendingPart) -> int:
+    """The rows `prep`'s ledger part would append to a ledger holding none of its dataset's
+    rows, for a loader who may not see them (`ledger_rows_new` is new to the loader, as
+    `statements_new` is: `new_to_loader`): a part's rows, whether the ledger held that part
+    already or not; with a `key`, the first row of each key the file holds (the keys the
+    ledger held are not appended again, and their rows are not the loader's to learn of)."""
+    assert prep.query.ledger is not None
+    if not prep.query.ledger.key:
+        return part.rows
+    kept = "_row NOT IN (SELECT _row FROM bad)" if prep.rejected else "TRUE"
+    first = _first_of_keys(prep.query.ledger.key, kept)
+    return int(prep.con.sql(f"SELECT count(*) FROM {first}").fetchall()[0][0])
+
+
+def _first_of_keys(key: tuple[str, ...] | list[str], kept: str) -> str:
+    """A FROM item of the rows of `led` that `kept` keeps, the first of each `key` in the
+    file (rows with an empty key column have no key and are all kept)."""
+    columns = [ident(k) for k in key]
+    unnamed = " OR ".join(f"{k} IS NULL" for k in columns)
+    return (
+        f"(SELECT * FROM led WHERE {kept} QUALIFY {unnamed} OR "
+        f"row_number() OVER (PARTITION BY {', '.join(columns)} ORDER BY _row) = 1)"
+    )
+
+
 def _ledger_identity(spec: LedgerSpec) -> str:
     """How a ledger's mapping enters the name of the parts it writes: frozen, as a part's
     name must not change with ironriver's version (the same file again adds nothing, also
@@ -1191,12 +1227,7 @@ def _new_keys(prep: _Prepared, kept: str, result: IngestResult) -> str:
     key and are all kept. Counts the file's rows into `result.ledger_rows` (those appended
     are its `ledger_rows_new`)."""
     assert prep.query.ledger is not None
-    key = [ident(k) for k in prep.query.ledger.key]
-    unnamed = " OR ".join(f"{k} IS NULL" for k in key)
-    first = (
-        f"(SELECT * FROM led WHERE {kept} QUALIFY {unnamed} OR "
-        f"row_number() OVER (PARTITION BY {', '.join(key)} ORDER BY _row) = 1)"
-    )
+    first = _first_of_keys(prep.query.ledger.key, kept)
     count = f"SELECT count(*) FROM led WHERE {kept}"
     result.ledger_rows += int(prep.con.sql(count).fetchall()[0][0])
     old = prep.old_keys

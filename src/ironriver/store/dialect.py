@@ -277,6 +277,7 @@ def insert_rows(
     table: str,
     rows: pa.Table,
     constants: dict[str, int | bool | None] | None = None,
+    keep_conflicts: bool = False,
 ) -> int:
     """Insert `rows` (an Arrow table whose columns are columns of `table`, a statement or
     lookup table) ignoring primary keys the store already holds; return how many were added.
@@ -285,7 +286,9 @@ def insert_rows(
     retracted), written as SQL literals rather than sent per row. SQLite: `INSERT OR IGNORE`
     through the driver's executemany (rows pre-sorted by the primary key). PostgreSQL: Arrow
     writes the rows as CSV (in C++, no Python object per value), COPY loads them into a
-    temporary table, then `INSERT ... ON CONFLICT DO NOTHING`.
+    temporary table, then `INSERT ... ON CONFLICT DO NOTHING`; with `keep_conflicts`, the
+    keys (entity_id, id) of rows it did not all add are kept in a temporary table for
+    `count_hidden_conflicts` (PostgreSQL only).
     """
     constants = constants or {}
     columns = rows.column_names
@@ -319,8 +322,44 @@ def insert_rows(
             "ON CONFLICT DO NOTHING"
         )
         added = int(cur.rowcount)
+        if keep_conflicts and added < rows.num_rows:  # (a server-side copy: no row sent)
+            cur.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {_CONFLICTS} (entity_id TEXT, id TEXT) "
+                "ON COMMIT DROP"
+            )
+            cur.execute(f"INSERT INTO {_CONFLICTS} SELECT entity_id, id FROM {stage}")
         cur.execute(f"DROP TABLE {stage}")
         return added
+
+
+_CONFLICTS = "ironriver_conflicts"  # `insert_rows(keep_conflicts=True)`, PostgreSQL
+
+
+def count_hidden_conflicts(conn: Connection, label_ids: list[int]) -> int:
+    """PostgreSQL: how many distinct statements of the rows `insert_rows(keep_conflicts=
+    True)` kept in this transaction the store held before it, retracted or under a label
+    not among `label_ids`. A row this transaction added is told by its `xmin` (PostgreSQL
+    13 and later): the store holds each key once, so a key kept that this transaction did
+    not add was there before. Only the batches that met a stored key are kept, so an
+    ingest of new statements pays nothing here."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    unseen = f"s.label_id NOT IN ({', '.join(str(int(i)) for i in label_ids)})"
+    with raw.cursor() as cur:
+        cur.execute("SELECT to_regclass(%s) IS NOT NULL", (f"pg_temp.{_CONFLICTS}",))
+        row = cur.fetchone()
+        if row is None or not row[0]:
+            return 0
+        cur.execute(f"ANALYZE {_CONFLICTS}")  # (its size, for the join's plan)
+        cur.execute(
+            "SELECT count(*) FROM (SELECT DISTINCT u.entity_id, u.id "
+            f"FROM {_CONFLICTS} AS u JOIN statements AS s "
+            "ON s.entity_id = u.entity_id AND s.id = u.id "
+            "WHERE s.xmin <> pg_current_xact_id()::xid "
+            f"AND (s.retracted OR {unseen if label_ids else 'TRUE'})) AS hidden"
+        )
+        row = cur.fetchone()
+        return 0 if row is None else int(row[0])
 
 
 _IDS_TABLE = "ironriver_ids"  # a temporary table of statement keys (`count_standing`)
@@ -333,39 +372,33 @@ def count_standing(
     batches: Iterable[pa.Table] = (),
     unique: bool = False,
 ) -> tuple[int, int]:
-    """(how many distinct statements (entity_id, id) there are among `tables` (tables of
-    an attached database, `alias.name`, with those columns) or else among `batches` (Arrow
-    tables with those columns), how many of them the store holds standing, not retracted,
-    under one of the labels `label_ids`). `unique`: `tables` is one table holding each
-    statement once (read as it is: making its rows distinct took 1.5 s of 2.3 s on 1.09M
-    statements)."""
+    """SQLite: (how many distinct statements (entity_id, id) there are among `tables`
+    (tables of an attached database, `alias.name`, with those columns) or else among
+    `batches` (Arrow tables with those columns), how many of them the store holds standing,
+    not retracted, under one of the labels `label_ids`). `unique`: `tables` is one table
+    holding each statement once (read as it is: making its rows distinct took 1.5 s of
+    2.3 s on 1.09M statements). (PostgreSQL: `count_hidden_conflicts`.)"""
     for name in tables or ():  # identifiers below come from the caller's fixed names only
         if not all(part.isidentifier() for part in name.split(".")):
             raise ValueError(f"not a table name: {name}")
     raw = conn.connection.driver_connection
     assert raw is not None
-    sqlite_ = conn.dialect.name == "sqlite"
+    cur = raw.cursor()
     if tables:
         source = " UNION ".join(f"SELECT entity_id, id FROM {name}" for name in tables)
         if len(tables) == 1 and not unique:
             source = f"SELECT DISTINCT entity_id, id FROM {tables[0]}"
-    else:
-        key = ", PRIMARY KEY (entity_id, id)" if sqlite_ else ""
-        cur = raw.cursor()
+    else:  # (an in-memory store's Arrow stage: small)
         cur.execute(f"DROP TABLE IF EXISTS {_IDS_TABLE}")
-        cur.execute(f"CREATE TEMP TABLE {_IDS_TABLE} (entity_id TEXT, id TEXT{key})")
+        cur.execute(
+            f"CREATE TEMP TABLE {_IDS_TABLE} (entity_id TEXT, id TEXT, PRIMARY KEY (entity_id, id))"
+        )
         for batch in batches:
             ids = batch.select(["entity_id", "id"])
-            if sqlite_:
-                rows = zip(*(ids.column(c).to_pylist() for c in ("entity_id", "id")), strict=True)
-                cur.executemany(f"INSERT OR IGNORE INTO {_IDS_TABLE} VALUES (?, ?)", rows)
-                continue
-            with cur.copy(f"COPY {_IDS_TABLE} (entity_id, id) FROM STDIN (FORMAT csv)") as copy:
-                for chunk in _csv_chunks(ids):
-                    copy.write(chunk)
-        source = f"SELECT {'' if sqlite_ else 'DISTINCT '}entity_id, id FROM {_IDS_TABLE}"
+            rows = zip(*(ids.column(c).to_pylist() for c in ("entity_id", "id")), strict=True)
+            cur.executemany(f"INSERT OR IGNORE INTO {_IDS_TABLE} VALUES (?, ?)", rows)
+        source = f"SELECT entity_id, id FROM {_IDS_TABLE}"
     labels = ", ".join(str(int(i)) for i in label_ids) or "NULL"  # (IN (NULL): none)
-    cur = raw.cursor()
     cur.execute(
         f"SELECT count(*), count(s.id) FROM ({source}) AS u LEFT JOIN statements AS s "
         "ON s.entity_id = u.entity_id AND s.id = u.id AND NOT s.retracted "

@@ -399,6 +399,7 @@ class Writer:
         legal_basis: str | None = None,
         source: str | None = None,
         presorted: bool = False,
+        keep_conflicts: bool = False,
     ) -> int:
         """Add an Arrow table of statements (see REQUIRED/OPTIONAL_COLUMNS); return how many
         were new. Known statement ids are ignored, so adding the same table twice is a no-op.
@@ -446,7 +447,9 @@ class Writer:
         added = 0
         for start in range(0, table.num_rows, BATCH_ROWS):
             part = table.slice(start, BATCH_ROWS).select(columns)
-            added += dialect.insert_rows(self.conn, "statements", part, constants)
+            added += dialect.insert_rows(
+                self.conn, "statements", part, constants, keep_conflicts=keep_conflicts
+            )
         self._add_lookups(table)
         self._tally[(ds_id, label_id)] += added
         return added
@@ -474,6 +477,7 @@ class Writer:
                         staged.label,
                         source=staged.source,
                         presorted=staged.presorted,
+                        keep_conflicts=True,  # (for `new_to`)
                     )
                 continue
             staged.added += self._copy_staged(staged)
@@ -485,7 +489,10 @@ class Writer:
         principal who sees those labels (`ironriver.ingest`: new *to the loader*), whether the
         store lacked them or held them unseen (another label's, or retracted, which the copy
         left as they were). Equal to `add_staged`'s count when that added every row
-        staged: the store then held none of them (no query)."""
+        staged: the store then held none of them (no query). PostgreSQL: what it added, and
+        the statements it held before and hides (`dialect.count_hidden_conflicts`, over the
+        batches that met a stored key); SQLite: the staged statements less those standing
+        under a label `seen` accepts that were there before (`dialect.count_standing`)."""
         added = sum(staged.added for staged in stage.tables)
         if added == stage.rows:
             return added
@@ -502,6 +509,8 @@ class Writer:
                 )
             )
         ]
+        if self.conn.dialect.name == "postgresql":  # (an Arrow stage: `add_statements`)
+            return added + dialect.count_hidden_conflicts(self.conn, seen_ids)
         if stage.file_backed:
             tables = [s for s in stage.tables if s.table is not None]
             names = [f"{STAGE_ALIAS}.{s.table}" for s in tables]
