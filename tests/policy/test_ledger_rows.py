@@ -207,7 +207,18 @@ def test_rows_of_one_dataset_under_two_markings(store: Store) -> None:
     got = View(store, ATF, reason="case 9").ledger_rows("us_atf_sales", [("serial", "abc123")])
     assert sorted(r.marking for r in got.rows) == ["AMBER", "AMBER", "AMBER+STRICT"]
     only_strict = [e for e in store.audit.events() if e.action == "ledger"]
-    assert [e.detail["matched"] for e in only_strict] == [2, 2, 3]  # the refusal is not logged
+    assert [e.detail["matched"] for e in only_strict] == [2, 2, 3]
+    # the refusal told ATF that a sensitive row matches abc123: the attempt is on record
+    # (review R7: matches went unrecorded, only misses were logged)
+    refused = [e for e in store.audit.events() if e.action == "refused"]
+    assert [(e.actor, e.target, e.reason) for e in refused] == [
+        ("a", "us_atf_sales/dealer_sales", "")
+    ]
+    assert refused[0].detail == {
+        "attempt": "ledger",
+        "where": ["serial=abc123"],
+        "markings": "AMBER+STRICT",
+    }
 
 
 def test_wrong_columns_and_values_are_clear_errors(store: Store) -> None:

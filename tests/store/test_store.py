@@ -175,7 +175,17 @@ def test_sensitive_reads_and_exports_must_say_why(store: Store) -> None:
     with pytest.raises(AccessDenied, match="Entity 'x3' holds"):  # the reader named it
         plain.entity("x3")
     events = list(store.audit.events())[reads:]
-    assert [e.target for e in events] == ["g1"]  # the refused reads left no read event
+    assert [e.target for e in events if e.action != "refused"] == ["g1"]  # no read event
+    # but each refusal is on record (it tells that a sensitive fact matches: review R7),
+    # a search's with its text and without the hidden hit's id
+    refused = [e for e in events if e.action == "refused"]
+    searches = [e for e in refused if e.detail.get("attempt") == "search"]
+    assert len(searches) == 2 and all(
+        e.target == ""
+        and e.detail == {"attempt": "search", "text": "tres", "markings": "AMBER+STRICT"}
+        for e in searches
+    )
+    assert {e.target for e in refused} - {""} == {"x3"}
     why = View(store, ATF, reason="case 12")
     assert why.entity("x3") is not None and [h.entity_id for h in why.search("tres")] == ["x3"]
     assert [e.reason for e in list(store.audit.events())[-2:]] == ["case 12", "case 12"]

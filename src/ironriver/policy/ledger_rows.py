@@ -103,7 +103,9 @@ class LedgerRowsMixin:
 
         @property
         def _unjustified(self) -> bool: ...
-        def _justify_ledger(self, markings: Sequence[str], name: str) -> None: ...
+        def _justify_ledger(
+            self, markings: Sequence[str], name: str, attempt: dict[str, Any] | None = None
+        ) -> None: ...
         def _log(self, action: str, target: str, detail: dict[str, Any] | None = None) -> None: ...
 
     def ledger_rows(
@@ -187,7 +189,8 @@ class LedgerRowsMixin:
                 ).fetchall()
                 matched, markings = int(count), [str(m) for m in found]
             if self._unjustified:  # sensitive rows need a reason (before any is returned)
-                self._justify_ledger(markings, shown)
+                attempt = {"attempt": "ledger", "where": [f"{c}={v}" for c, v in where]}
+                self._justify_ledger(markings, shown, attempt)
         finally:
             con.close()
         n = len(chosen)
@@ -227,7 +230,7 @@ class LedgerRowsMixin:
             raise
         if self._unjustified:  # sensitive rows need a reason
             found = [r[0] for r in relation.project("_marking").distinct().fetchall()]
-            self._justify_ledger(found, name)
+            self._justify_ledger(found, name, {"attempt": "ledger"})
         self._log("ledger", name)
         return relation
 

@@ -324,7 +324,12 @@ class SearchMixin:
             wanted: Schema | None = None,
             justify: bool = True,
         ) -> StatementEntity | None: ...
-        def _justify(self, label_ids: Iterable[int], entity_id: str | None) -> None: ...
+        def _justify(
+            self,
+            label_ids: Iterable[int],
+            entity_id: str | None,
+            attempt: dict[str, Any] | None = None,
+        ) -> None: ...
         def _log(self, action: str, target: str, detail: dict[str, Any] | None = None) -> None: ...
 
     def find(
@@ -389,7 +394,7 @@ class SearchMixin:
         for entity_id, rows, entity, matched, missing, read_as in found:
             # only the hits shown must say why (an AMBER+STRICT name a pass looked at and
             # the limit then left out does not refuse the search)
-            self._justify((r[10] for r in rows), None)
+            self._justify((r[10] for r in rows), None, {"attempt": "search", "text": text})
             schema_name = entity.schema.name
             hits.append(
                 SearchHit(entity_id, schema_name, entity.caption, matched, missing, read_as)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from followthemoney.dataset import Dataset
 from followthemoney.exc import InvalidData
@@ -322,10 +322,16 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
         """An audited read that gives no reason."""
         return self.audit and not self.reason.strip()
 
-    def _justify(self, label_ids: Iterable[int], entity_id: str | None) -> None:
+    def _justify(
+        self,
+        label_ids: Iterable[int],
+        entity_id: str | None,
+        attempt: dict[str, Any] | None = None,
+    ) -> None:
         """Refuse an audited read of AMBER+STRICT or RED statements that gives no reason.
         `entity_id`: the entity the reader named, else None (a search hit, a neighbour: the
-        refusal must not tell an id that nothing audited has shown)."""
+        refusal must not tell an id that nothing audited has shown); `attempt`: what was
+        asked, for the refusal's audit event (`_refuse`)."""
         if self._unjustified and self._sensitive:
             markings = (self._sensitive[i] for i in label_ids if i in self._sensitive)
             found = _sensitive_text(markings)
@@ -337,7 +343,9 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
                         "A result holds {markings} statements: reading it must say why (the "
                         "reason is audited).",
                         markings=found,
-                    )
+                    ),
+                    "",
+                    {**(attempt or {}), "markings": found},
                 )
             self._refuse(
                 msg(
@@ -345,10 +353,14 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
                     "say why (the reason is audited).",
                     entity_id=entity_id,
                     markings=found,
-                )
+                ),
+                entity_id,
+                {**(attempt or {}), "markings": found},
             )
 
-    def _justify_ledger(self, markings: Iterable[str], name: str) -> None:
+    def _justify_ledger(
+        self, markings: Iterable[str], name: str, attempt: dict[str, Any] | None = None
+    ) -> None:
         """Refuse an audited read of AMBER+STRICT or RED ledger rows that gives no reason."""
         found = _sensitive_text(markings)
         if self._unjustified and found is not None:
@@ -358,10 +370,17 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
                     "reason is audited).",
                     name=name,
                     markings=found,
-                )
+                ),
+                name,
+                {**(attempt or {}), "markings": found},
             )
 
-    def _refuse(self, text: Msg) -> None:
+    def _refuse(self, text: Msg, target: str, detail: dict[str, Any]) -> NoReturn:
+        """Raise the refusal of a read that gave no reason, after recording the attempt as
+        a `refused` event: the refusal itself tells the reader that sensitive facts match
+        (a plate on a watch list), so the attempt must be on record like a read
+        (review R7)."""
+        self._log("refused", target, detail)
         # (shown by the command line: its words; a library caller knows its View's reason)
         raise AccessDenied(text, hint=msg('Pass --reason "why you need it".'))
 

@@ -141,6 +141,7 @@ READ_ACTIONS = frozenset(
         "read-table",
         "export",
         "ledger",
+        "refused",
     }
 )
 """Actions that change no data (what `ironriver.policy.View` logs): their events go to the
