@@ -5,6 +5,11 @@ Each event is a name (`ingest.staged`) with fields (`dataset=â€¦`, `statements=â
 machines. Level and format come from `IRONRIVER_LOG_LEVEL` (default WARNING, so commands stay
 quiet) and `IRONRIVER_LOG_FORMAT` (`text` or `json`), or the CLI's `--log-level`/`--log-json`.
 
+What a command tells its user in a sentence (in the reader's language: "Skipped 4 invalid
+records; see ...") is logged at INFO, never WARNING: at the default level the reader reads it
+once, not also as an English log line. WARNING is for what no sentence tells anyone (ledger
+parts recovered after a crash, an unreadable read-audit file).
+
 Logs are operational, never a second copy of the data: they name datasets, files, counts and
 timings, but never a statement value, a search text or an entity's content (those reads are
 in the audit log, which is part of the store and tamper-evident).

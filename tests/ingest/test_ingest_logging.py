@@ -47,7 +47,7 @@ def test_ingest_events_have_counts_not_values(
         assert value not in text  # names, serials, dates stay out of the logs
 
 
-def test_rejections_are_logged_as_warnings_when_the_ingest_goes_on(
+def test_rejections_are_logged_at_info_as_the_user_is_told(
     sqlite_store: Store, sales_dir: Path, log_stream: io.StringIO
 ) -> None:
     rows = [list(r) for r in ROWS]
@@ -59,13 +59,37 @@ def test_rejections_are_logged_as_warnings_when_the_ingest_goes_on(
     (stopped,) = [e for e in events(log_stream) if e["event"] == "ingest.rejected_records"]
     # the mapping reads sales.csv twice (entities, ledger): the bad row counts once
     assert stopped["level"] == "info" and stopped["rejected"] == 1
-    assert not [e for e in events(log_stream) if e["level"] == "warning"]
-    # skipped: rows were dropped and the ingest went on, which an operator must hear of
+    # skipped: the command says so in the reader's language ("Skipped 1 invalid record"), so
+    # the event is info too (docs: what a sentence tells the user is no warning)
     ingest_mapping(sqlite_store, sales_dir / "sales.yaml", actor="a", skip_invalid=True)
-    (warning,) = [e for e in events(log_stream) if e["level"] == "warning"]
-    assert warning["event"] == "ingest.rejected_records" and warning["rejected"] == 1
-    assert warning["skip_invalid"] is True
+    skipped = [e for e in events(log_stream) if e["event"] == "ingest.rejected_records"][1]
+    assert skipped["level"] == "info" and skipped["rejected"] == 1
+    assert skipped["skip_invalid"] is True
+    assert not [e for e in events(log_stream) if e["level"] == "warning"]
     assert "not a date" not in log_stream.getvalue()
+
+
+def test_a_skip_invalid_ingest_says_it_once_in_the_readers_language(
+    sales_dir: Path, tmp_path: Path
+) -> None:
+    """At the default log level the Spanish reader reads the Spanish sentence only, not an
+    English log line saying the same just before it."""
+    from click.testing import CliRunner
+
+    from ironriver.cli import cli
+
+    rows = [list(r) for r in ROWS]
+    rows[1][1] = "not a date"
+    write_csv(sales_dir / "sales.csv", rows)
+    args = ["ingest", str(sales_dir / "sales.yaml"), "--db", str(tmp_path / "s.db")]
+    env = {"IRONRIVER_LOG_LEVEL": "", "IRONRIVER_LANG": "es"}
+    try:
+        result = CliRunner(env=env).invoke(cli, [*args, "--as", "us-atf-analyst", "--skip-invalid"])
+    finally:
+        logging.getLogger("ironriver").handlers.clear()
+    assert result.exit_code == 0, result.output
+    assert "Se omitió 1 registro inválido" in result.stderr
+    assert "ingest.rejected_records" not in result.stderr
 
 
 def test_level_filters_and_bad_settings_are_refused(sqlite_store: Store, sales_dir: Path) -> None:

@@ -1032,9 +1032,9 @@ def _check_rejections(
     result.report_path = report.write(report_file)
     if skip_invalid and report.bad_dates and not allow_bad_dates:
         raise _bad_dates_error(report, report_file)
-    # a warning when rows are dropped and the ingest goes on; when it stops, the error says
-    # it all on the terminal, and the event is for the log (info)
-    (log.warning if skip_invalid else log.info)(
+    # info either way: the user is told in a sentence of their language (the error, or the
+    # command's "Skipped N invalid records"), so the default level (WARNING) stays quiet
+    log.info(
         "ingest.rejected_records",
         mapping=mapping_path.name,
         rejected=result.rejected,
