@@ -244,6 +244,61 @@ def test_every_option_says_what_it_does() -> None:
     assert silent == []
 
 
+def test_the_principal_chooses_the_language_of_help_and_clicks_errors(tmp_path: Path) -> None:
+    """`--as`/$IRONRIVER_AS choose the language before click parses the command line, as
+    --lang does: help and click's own errors too, which are rendered before any command
+    reads its principal (docs/i18n.md). --lang and $IRONRIVER_LANG still win."""
+    as_mx = ("--as", "mx-fgr-analista")
+    _, es = _run("search", *as_mx, "--help")
+    assert es.startswith("Uso: ") and "Busca entidades visibles" in es
+    _, es = _run("--help", env={"IRONRIVER_AS": "mx-fgr-analista"})
+    assert es.startswith("Uso: ") and "vincular, rastrear" in es
+    code, es = _run("search", "--as=mx-fgr-analista", "--bogus")
+    assert code == 2 and "Error: No existe la opción '--bogus'." in es
+    code, es = _run("search", *as_mx)
+    assert code == 2 and "Error: Falta el argumento" in es
+    _, en = _run("--lang", "en", "search", *as_mx, "--help")
+    assert en.startswith("Usage: ") and "Busca" not in en
+    _, en = _run("search", *as_mx, "--help", env={LANG_ENV: "en"})
+    assert en.startswith("Usage: ")
+    _, en = _run("search", "--as", "us-atf-analyst", "--help")
+    assert en.startswith("Usage: ")
+    # the principal's own `lang:`, from the principals file --principals names
+    own = tmp_path / "p.yaml"
+    own.write_text(
+        "principals: [{name: cbp-es, agency: CBP, country: US, lang: es}]\n", encoding="utf-8"
+    )
+    _, es = _run("search", "--principals", str(own), "--as", "cbp-es", "--help")
+    assert es.startswith("Uso: ")
+    # a value of another option is no --as (a reason "--as"; click's reading, as ours)
+    _, en = _run("search", "--as", "us-atf-analyst", "--reason", "--as", "mx-fgr-analista", "-h")
+    assert en.startswith("Usage: ")
+    _, en = _run("search", "--help")  # the same process: English again
+    assert en.startswith("Usage: ")
+
+
+def test_init_and_demo_speak_the_principals_language(tmp_path: Path) -> None:
+    db = str(tmp_path / "new.db")
+    _, es = _run("init", "--db", db, "--as", "mx-fgr-analista", "--principals-out", db + ".yaml")
+    assert "Almacén listo" in es
+    full = _db(tmp_path)  # the demo refuses a store that holds statements: in Spanish
+    args = ["demo", "--workdir", str(tmp_path / "w"), "--db", full]
+    code, es = _run(*args, env={"IRONRIVER_AS": "mx-fgr-analista"})
+    assert code == 2 and "la demostración necesita uno vacío" in es
+
+
+def test_a_mistyped_principal_says_the_nearest_in_its_language(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    args = ("search", "x", "--db", db, "--reason", "r")
+    code, es = _run(*args, "--as", "mx-fgr-analist")
+    assert code == 2 and "Error: Usuario desconocido: 'mx-fgr-analist'." in es
+    assert "¿Quiso decir 'mx-fgr-analista'? Usuarios conocidos: auditor," in es
+    code, en = _run(*args, "--as", "us-atf-analys")
+    assert code == 2 and "Did you mean 'us-atf-analyst'? Known principals: auditor," in en
+    code, en = _run(*args, "--as", "nobody")  # no principal near: no language to take
+    assert code == 2 and "Unknown principal 'nobody'." in en and "Did you mean" not in en
+
+
 def test_help_template_keeps_examples_as_written() -> None:
     prose, tail = help_template(
         "Search visible entities\n    by name.\n\n    \b\n    Example: ironriver search x\n"

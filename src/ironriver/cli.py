@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import signal
 import sys
 from collections import Counter
@@ -27,6 +28,7 @@ from ironriver.cli_support import (
     JSON_OUTPUT,
     app_context,
     common_options,
+    principal_lang_given,
     table,
     undecodable_argument,
 )
@@ -39,6 +41,7 @@ from ironriver.errors import (
     os_problem,
 )
 from ironriver.i18n import (
+    LANG_ENV,
     LANGS,
     current_lang,
     msg,
@@ -122,9 +125,13 @@ class IronriverGroup(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         JSON_OUTPUT.set(False)  # until this command's --json says otherwise
+        set_lang(None)  # (a test process runs many commands)
         given = list(args)
+        if parse_lang(os.environ.get(LANG_ENV)) is None:
+            # the principal's language, for the help and click's errors too (as --lang's)
+            ctx.meta[_PRINCIPAL_LANG] = principal_lang_given(ctx, given)
         early = _lang_given(given)  # `--help --lang es`: click runs eager options in order
-        if early is not None:
+        if early is not None or ctx.meta.get(_PRINCIPAL_LANG):
             _choose_lang(ctx, early)
         rest = super().parse_args(ctx, args)  # --lang first, for the error's language
         error = undecodable_argument(ctx, given)
@@ -207,10 +214,14 @@ def _lang_given(args: list[str]) -> str | None:
 _VALUE_OPTIONS = ("--lang", "--log-level")  # the group's options that take a value
 
 
+_PRINCIPAL_LANG = "ironriver.principal_lang"  # ctx.meta: the language of --as/$IRONRIVER_AS
+
+
 def _choose_lang(ctx: click.Context, value: str | None) -> None:
-    """`--lang`, else `$IRONRIVER_LANG` (until a principal's own language applies: see
-    `AppContext.principal`); the help texts follow at once."""
-    set_lang(parse_lang(value))
+    """`--lang`, else `$IRONRIVER_LANG`, else the language of the principal --as or
+    $IRONRIVER_AS names (`principal_lang_given`, read before click parses the command line);
+    the help texts follow at once."""
+    set_lang(parse_lang(value) or ctx.meta.get(_PRINCIPAL_LANG))
     localize_help(ctx.command, current_lang())
 
 

@@ -15,6 +15,7 @@ from ironriver.policy.principals import (
     ROLES,
     get_principal,
     load_principals,
+    nearest_principal,
     parse_principals,
 )
 from ironriver.policy.retract import Retraction, retract
@@ -58,6 +59,7 @@ __all__ = [
     "entity_dict",
     "get_principal",
     "load_principals",
+    "nearest_principal",
     "parse_country",
     "parse_principals",
     "parse_releasable",

@@ -19,6 +19,8 @@ without brackets (`roles: auditor`).
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,7 @@ import yaml
 
 from ironriver import yamltext
 from ironriver.errors import SAVE_AS_UTF8, ConfigError, bad_byte
-from ironriver.i18n import Msg, msg, parse_lang
+from ironriver.i18n import Msg, joined, msg, parse_lang
 from ironriver.policy.markings import Principal, check_lengths, parse_country
 
 ROLES = frozenset({"analyst", "ingest", "export", "auditor", "admin"})
@@ -255,10 +257,14 @@ def get_principal(principals: dict[str, Principal], name: str | None) -> Princip
             msg("No principal given."), hint=msg("Pass --as NAME (or set IRONRIVER_AS).")
         )
     if name not in principals:
+        known = msg("Known principals: {names}.", names=", ".join(sorted(principals)))
+        nearest = nearest_principal(principals, name)
         raise ConfigError(
             msg("Unknown principal {name!r}.", name=name),
             hint=(
-                msg("Known principals: {names}.", names=", ".join(sorted(principals)))
+                joined([msg("Did you mean {names}?", names=repr(nearest)), known], " ")
+                if nearest is not None
+                else known
                 if principals
                 else msg(
                     "The principals file declares none: add them (`ironriver init` writes a "
@@ -267,3 +273,10 @@ def get_principal(principals: dict[str, Principal], name: str | None) -> Princip
             ),
         )
     return principals[name]
+
+
+def nearest_principal(principals: Iterable[str], name: str) -> str | None:
+    """The principal whose name is nearest to `name`, a name none has (a typo:
+    "mx-fgr-analist"), if one is near enough (difflib's ratio 0.8 or more)."""
+    close = difflib.get_close_matches(name, sorted(principals), n=1, cutoff=0.8)
+    return close[0] if close else None
