@@ -110,6 +110,31 @@ def test_an_unknown_schema_says_the_nearest_ones(tmp_path: Path) -> None:
     assert "Unknown schema 'Individul'.\n  What to do: Did you mean Individual?" in en.output
 
 
+def test_a_word_of_a_label_suggests_the_schemata_and_properties_holding_it(
+    tmp_path: Path,
+) -> None:
+    """An unknown "arma" is a word of "Arma de fuego" (docs/i18n.md: the nearest names);
+    difflib alone, comparing whole spellings, found nothing near."""
+    db = _store(tmp_path)
+    args = ["--db", db, "--reason", "r"]
+    es = CliRunner().invoke(
+        cli, ["search", "perez", "--schema", "arma", *args, "--as", "mx-fgr-analista"]
+    )
+    assert es.exit_code == 4
+    assert "Qué hacer: ¿Quiso decir Firearm (Arma de fuego)? " in es.output
+    en = CliRunner().invoke(
+        cli, ["search", "perez", "--schema", "border", *args, "--as", "us-atf-analyst"]
+    )  # a word a name starts with
+    assert "What to do: Did you mean BorderCrossing (Border crossing)? " in en.output
+    prop = ["retract", "p1", "--db", db, "--as", "us-atf-analyst", "--reason", "r"]
+    result = CliRunner().invoke(cli, ["--lang", "es", *prop, "--prop", "nacimiento"])
+    assert result.exit_code == 2
+    assert (
+        "¿Quiso decir birthCountry (País de nacimiento), birthDate (Fecha de nacimiento), "
+        "birthPlace (Lugar de nacimiento)?"
+    ) in result.output
+
+
 def test_export_takes_a_schema_label(tmp_path: Path) -> None:
     db = _store(tmp_path)
     out = tmp_path / "guns.jsonl"

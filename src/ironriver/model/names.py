@@ -14,6 +14,7 @@ line resolves what people type with these before calling it.
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -43,17 +44,37 @@ def folded(text: str) -> str:
 
 
 def near(text: str, names: Iterable[tuple[str, str]], n: int = 3) -> list[str]:
-    """The names whose spellings (`(spelling, name)` pairs: a name, or one of its labels)
-    are nearest to `text` (difflib's ratio, at most `n`), nearest first, each once."""
+    """The names (of `(spelling, name)` pairs: a name, or one of its labels) `text` most
+    likely means, at most `n`, each once: first those a spelling of which holds `text` as
+    its words ("arma", "fuego": "Arma de fuego"), then those a word of which starts with it
+    ("pater": "Apellido paterno", "Fire": Firearm), then the spellings nearest to it (a typo:
+    difflib's ratio 0.7 or more). The first two need three letters or more ("de" would name
+    half the model)."""
     by_spelling: dict[str, list[str]] = {}
     for spelling, name in names:
         by_spelling.setdefault(folded(spelling), []).append(name)
+    key = _words(folded(text))
+    holding: list[str] = []
+    starting: list[str] = []
+    if len(key) >= 3:
+        for spelling in by_spelling:
+            words = f" {_words(spelling)} "
+            if f" {key} " in words:
+                holding.append(spelling)
+            elif f" {key}" in words:
+                starting.append(spelling)
+    close = difflib.get_close_matches(folded(text), list(by_spelling), n=n, cutoff=0.7)
     out: list[str] = []
-    for spelling in difflib.get_close_matches(folded(text), list(by_spelling), n=n, cutoff=0.7):
+    for spelling in [*holding, *starting, *close]:
         for name in by_spelling[spelling]:
             if name not in out:
                 out.append(name)
     return out[:n]
+
+
+def _words(text: str) -> str:
+    """`text`'s words (letters and digits), one space apart: "nombre(s)" -> "nombre s"."""
+    return " ".join(re.findall(r"[^\W_]+", text))
 
 
 def _spellings(name: str, labels: Iterable[str]) -> list[tuple[str, str]]:
