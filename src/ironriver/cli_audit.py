@@ -8,14 +8,15 @@ role (`log`, `checkpoint`: auditor; `restart-reads`: admin).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import click
 
 from ironriver.cli_support import app_context, common_options, table
 from ironriver.errors import ConfigError
-from ironriver.i18n import joined, msg, nt, render, t
-from ironriver.model.names import near
+from ironriver.i18n import LANGS, Lang, Msg, current_lang, joined, msg, nt, pt, render, t
+from ironriver.model.names import folded, near
 from ironriver.policy import audited_agencies, require_role
 from ironriver.store import AUDIT_ACTIONS, EventFilter
 
@@ -108,7 +109,8 @@ def audit_verify(ctx: click.Context) -> None:
 @click.option(
     "--action",
     default=None,
-    help="Only this action (read, search, export, ingest, retract…; a wrong one lists them).",
+    help="Only this action: its name (read, search, export, ingest, retract…) or its meaning "
+    "in Spanish (buscar, exportar, cargar…); a wrong one lists them with their meanings.",
 )
 @click.option("--target", default=None, help="Only events about this entity id or dataset.")
 @click.option("--since", default=None, help="Only events at or after this date or time (UTC).")
@@ -136,6 +138,7 @@ def audit_log(
     app = app_context(ctx)
     principal = app.principal()
     require_role(principal, "auditor", msg("read the audit log"))
+    action = action_named(action) if action is not None else None
     store = app.open_store()
     owners = [(info.agency, info.country) for _id, info in store.datasets()]
     scope = audited_agencies(principal, app.principals().values(), owners)
@@ -186,15 +189,78 @@ def audit_log(
     )
 
 
+def action_labels(lang: Lang) -> dict[str, str]:
+    """Each audit action's meaning in `lang`, by its name (one per `AUDIT_ACTIONS`: a test
+    keeps them the same). The name is the API (`--json`, the table and the filter keep it);
+    a Spanish reader may type the meaning."""
+    return {  # the English meaning is the name, read as words
+        "read": pt("audit action", "read", lang),  # View.entity: one entity
+        "read-entities": pt("audit action", "read entities", lang),
+        "read-statements": pt("audit action", "read statements", lang),
+        "search": pt("audit action", "search", lang),
+        "search-identifier": pt("audit action", "search identifier", lang),
+        "neighbours": pt("audit action", "neighbours", lang),
+        "read-table": pt("audit action", "read table", lang),
+        "export": pt("audit action", "export", lang),
+        "ledger": pt("audit action", "ledger", lang),
+        "ingest": pt("audit action", "ingest", lang),
+        "retract": pt("audit action", "retract", lang),
+        "read-chain-start": pt("audit action", "read chain start", lang),
+        "read-chain-checkpoint": pt("audit action", "read chain checkpoint", lang),
+    }
+
+
+def action_named(text: str) -> str:
+    """The audit action `text` names: a name as it is (an older store's actions too), or
+    the name whose meaning it is, in English or Spanish ("buscar": search), ignoring case,
+    accents and hyphens."""
+    if text in AUDIT_ACTIONS:
+        return text
+    key = _action_key(text)
+    for lang in LANGS:
+        for action, label in action_labels(lang).items():
+            if _action_key(label) == key or _action_key(action) == key:
+                return action
+    return text
+
+
+def _action_key(text: str) -> str:
+    return folded(text.replace("-", " "))
+
+
+@dataclass(frozen=True)
+class _Actions(Msg):
+    """Audit actions as a refusal lists them: each name with its meaning in the reader's
+    language where that reads otherwise ("search (buscar)")."""
+
+    names: tuple[str, ...] = ()
+
+    def render(self, lang: Lang | None = None) -> str:
+        labels = action_labels(lang or current_lang())
+        out = []
+        for name in self.names:
+            label = labels.get(name, name)
+            out.append(name if _action_key(label) == _action_key(name) else f"{name} ({label})")
+        return ", ".join(out)
+
+
 def _unknown_action(action: str) -> ConfigError:
     """`action`, which no event holds and ironriver never records, as an error naming the
-    nearest actions and all of them."""
-    actions = ", ".join(sorted(AUDIT_ACTIONS))
-    close = near(action, [(a, a) for a in sorted(AUDIT_ACTIONS)])
-    listing = msg("The actions are: {actions}.", actions=actions)
+    nearest actions and all of them, each with its meaning."""
+    spellings = [
+        (spelling, a)
+        for a in sorted(AUDIT_ACTIONS)
+        for spelling in {a, *(action_labels(lang)[a] for lang in LANGS)}
+    ]
+    close = near(action, spellings)
+    listing = msg(
+        "The actions are: {actions}.", actions=_Actions("", names=tuple(sorted(AUDIT_ACTIONS)))
+    )
     return ConfigError(
         msg("{action!r} is not an audit action.", action=action),
-        hint=joined([msg("Did you mean {names}?", names=", ".join(close)), listing], " ")
+        hint=joined(
+            [msg("Did you mean {names}?", names=_Actions("", names=tuple(close))), listing], " "
+        )
         if close
         else listing,
     )

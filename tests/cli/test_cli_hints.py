@@ -90,6 +90,33 @@ def test_no_hint_in_the_catalogs_speaks_of_the_library_in_parentheses() -> None:
         assert "(library:" not in text and "(biblioteca:" not in text, path.name
 
 
+def test_an_audit_action_may_be_named_by_its_spanish_meaning(tmp_path: Path) -> None:
+    """The actions' names are the API (read, search...); a Spanish reader may type what they
+    mean ("buscar"), and a refusal lists each name with its meaning."""
+    from ironriver.cli_audit import action_labels
+
+    db = _store(tmp_path)
+    CliRunner().invoke(
+        cli, ["search", "torres", "--db", db, "--as", "mx-fgr-analista", "--reason", "r"]
+    )
+    args = ["audit", "log", "--db", db, "--as", "auditor", "--json", "--action"]
+    for typed in ("buscar", "BUSCAR", "search"):
+        found = CliRunner().invoke(cli, [*args, typed])
+        assert found.exit_code == 0, found.output
+        assert {e["action"] for e in json.loads(found.stdout)} == {"search"}
+    assert json.loads(CliRunner().invoke(cli, [*args, "iniciar la cadena de lecturas"]).stdout)
+    es = CliRunner().invoke(cli, ["--lang", "es", *args[:-2], "--action", "leer"])
+    assert es.exit_code == 2
+    assert (
+        "¿Quiso decir ledger (leer un libro de registro), read (leer una entidad), "
+        "read-entities (leer entidades)? Las acciones son: export (exportar), ingest (cargar),"
+    ) in es.output
+    assert "search (buscar), search-identifier (buscar por identificador)" in es.output
+    help_es = CliRunner().invoke(cli, ["--lang", "es", "audit", "log", "--help"]).output
+    assert "su significado en español (buscar, exportar, cargar…)" in " ".join(help_es.split())
+    assert set(action_labels("es")) == AUDIT_ACTIONS  # every action has its meaning
+
+
 def test_a_mistyped_audit_action_lists_the_actions(tmp_path: Path) -> None:
     db = _store(tmp_path)
     CliRunner().invoke(
@@ -105,7 +132,7 @@ def test_a_mistyped_audit_action_lists_the_actions(tmp_path: Path) -> None:
     es = CliRunner().invoke(cli, ["--lang", "es", *args, "serch"])
     assert es.exit_code == 2
     assert "'serch' no es una acción de la bitácora de auditoría." in es.output
-    assert "Qué hacer: ¿Quiso decir search? Las acciones son: " in es.output
+    assert "Qué hacer: ¿Quiso decir search (buscar)? Las acciones son: " in es.output
     # a known action nothing did yet is no error, and every action recorded is a known one
     assert (
         CliRunner().invoke(cli, [*args, "retract"]).output.endswith("\nNo audit event matches.\n")
