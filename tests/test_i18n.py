@@ -307,6 +307,46 @@ def test_help_template_keeps_examples_as_written() -> None:
     assert tail == "\b\nExample: ironriver search x"
 
 
+def test_the_prose_of_help_examples_is_in_the_readers_language() -> None:
+    """An example's comment and --reason are prose: Spanish in Spanish help; its commands,
+    options and data values (a search text, file names) stay as written."""
+    _, es = _run("--lang", "es", "ingest", "--help")
+    assert "ironriver ingest sales.yaml --dry-run            # solo revisa: conteos e" in es
+    assert 'ironriver ingest sales.yaml --reason "carga mensual de la ATF"' in es
+    assert "--as loader  # cada uno en su propia transacción" in es and "# each" not in es
+    _, es = _run("--lang", "es", "audit", "checkpoint", "--help")
+    assert "--as auditor --reason nocturno" in es
+    _, es = _run("--lang", "es", "search", "--help")
+    assert 'ironriver search "jose perez" --as us-atf-analyst --reason "caso 42"' in es
+    _, en = _run("ingest", "--help")  # the same process, English again
+    assert "--dry-run            # check only: counts and error report" in en
+    # every example's prose, of every command
+    import click
+
+    from ironriver.cli import LAZY_COMMANDS
+    from ironriver.cli_i18n import example_texts
+
+    ctx = click.Context(cli)
+    for name in LAZY_COMMANDS:
+        cli.get_command(ctx, name)
+
+    checked: list[str] = []
+
+    def walk(cmd: click.Command, path: list[str]) -> None:
+        original = cmd.__dict__.get("_ironriver_help", {"help": cmd.help})["help"]
+        prose = example_texts(help_template(original or "")[1])
+        if prose:
+            _, es = _run("--lang", "es", *path, "--help")
+            assert not [p for p in prose if p in es], path
+            checked.extend(prose)
+        if isinstance(cmd, click.Group):
+            for sub_name, sub in sorted(cmd.commands.items()):
+                walk(sub, [*path, sub_name])
+
+    walk(cli, [])
+    assert len(set(checked)) >= 10
+
+
 def test_as_sets_the_language_even_where_no_principal_is_needed(tmp_path: Path) -> None:
     db = _db(tmp_path)
     _, out = _run("audit", "verify", "--db", db, "--as", "mx-fgr-analista")

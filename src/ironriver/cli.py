@@ -429,7 +429,7 @@ def search(
 
     \b
     Example: ironriver search "jose perez" --as us-atf-analyst --reason "case 42"
-             ironriver search BER535120 --as mx-fgr-analista --reason "caso 7"
+             ironriver search BER535120 --as mx-fgr-analista --reason "case 7"
     """
     app = app_context(ctx)  # (reads the principal, and so the reader's language)
     if not text.strip():
@@ -633,9 +633,9 @@ def export(
 
     \b
     Example: ironriver export --as us-atf-analyst -o us.ftm.jsonl --reason "partner share"
-             ironriver export --format statements -o us.csv --as us-atf-analyst --reason "r"
+             ironriver export --format statements -o us.csv --as us-atf-analyst --reason "case 42"
              ironriver export --as mx-fgr-analista --dataset mx_fgr_detenciones -o d.jsonl \\
-                 --reason "r"
+                 --reason "case 42"
     """
     app = app_context(ctx)
     authorize_export(app.principal())

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -106,6 +107,35 @@ def speak_click() -> None:
 EXAMPLE_WORDS = ("Examples:", "Example:")
 """The headings of a help text's examples block, translated (longest first)."""
 
+EXAMPLE_CONTEXT = "help example"  # the catalogs' context of the prose in examples
+# The prose of an examples block: a comment ("# check only: ...") and the value of --reason
+# ("case 42", nightly). The commands, options and data values (a search text, a file name)
+# stay as written.
+_EXAMPLE_PROSE = re.compile(
+    r'(?<=--reason )(?:"(?P<quoted>[^"]+)"|(?P<word>[^\s"\\]+))|(?<= )# (?P<comment>.+)$',
+    re.MULTILINE,
+)
+_PROSE_GROUPS = ("quoted", "word", "comment")
+
+
+def example_texts(tail: str) -> list[str]:
+    """The prose of an examples block (`help_template`'s tail) a catalog translates, under
+    the context `EXAMPLE_CONTEXT`."""
+    return [next(m[g] for g in _PROSE_GROUPS if m[g]) for m in _EXAMPLE_PROSE.finditer(tail)]
+
+
+def _translate_examples(tail: str, lang: Lang) -> str:
+    def prose(match: re.Match[str]) -> str:
+        group = next(g for g in _PROSE_GROUPS if match[g])
+        text = translate(match[group], lang, EXAMPLE_CONTEXT)
+        if group == "word" and len(text.split()) > 1:
+            text = f'"{text}"'  # a bare word translated into words: one argument still
+        start, end = match.span(group)
+        whole = match[0]
+        return whole[: start - match.start()] + text + whole[end - match.start() :]
+
+    return _EXAMPLE_PROSE.sub(prose, tail)
+
 
 def help_template(text: str) -> tuple[str, str]:
     """A command-line help text's translatable prose (its paragraphs, each on one line, as
@@ -116,11 +146,15 @@ def help_template(text: str) -> tuple[str, str]:
 
 
 def translate_help(text: str, lang: Lang) -> str:
+    """A help text in `lang`: its prose, and of its examples the heading and the prose
+    (`example_texts`)."""
     prose, tail = help_template(text)
     if not tail:
         return translate(prose, lang)
     for word in EXAMPLE_WORDS:  # the examples' heading; the commands stay as written
         tail = tail.replace(word, translate(word, lang), 1)
+    if lang != "en":
+        tail = _translate_examples(tail, lang)
     return f"{translate(prose, lang)}\n\n{tail}" if prose else tail
 
 

@@ -5,7 +5,8 @@ Texts come from three places:
 - the labels, plurals and descriptions of ironriver's own schemata (`model/schema/*.yaml`;
   FtM's catalogs translate FtM's own), and FtM's own labels its Spanish catalog lacks;
 - the command line's help: every command's and option's help text, read from the `ironriver`
-  command tree itself (so nothing needs marking twice);
+  command tree itself (so nothing needs marking twice), and the prose of its examples
+  (comments, --reason values: `cli_i18n.example_texts`);
 - click's own texts (its errors and help words, marked `_(...)`/`ngettext(...)` in its source,
   read from the installed click: a click upgrade with new texts fails the check).
 
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import click
 
-from ironriver.cli_i18n import EXAMPLE_WORDS, help_template
+from ironriver.cli_i18n import EXAMPLE_CONTEXT, EXAMPLE_WORDS, example_texts, help_template
 from ironriver.i18n import LOCALE_DIR, Lang, catalog_key, fields_of
 
 PACKAGE = Path(__file__).resolve().parent
@@ -109,6 +110,8 @@ def help_texts(texts: Texts | None = None) -> Texts:
             if word in tail:
                 texts.places[word].append(place)
                 break
+        for example in example_texts(tail):
+            texts.places[catalog_key(example, EXAMPLE_CONTEXT)].append(f"example in {place}")
 
     def walk(cmd: click.Command, path: str) -> None:
         original = cmd.__dict__.get("_ironriver_help", {})  # English, if localized before
