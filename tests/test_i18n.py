@@ -510,13 +510,16 @@ def test_world_generate_counts_its_years_without_a_parenthesised_plural() -> Non
 
 def test_clicks_path_errors_say_their_subject_with_its_article() -> None:
     """Click's "File 'x' does not exist." reads "El archivo 'x' no existe." (not "Archivo 'x'
-    no existe."), "La ruta ...", "El directorio ..."; English stays click's."""
+    no existe."), "La ruta ...", "La carpeta ..." (the project's word: click's own catalog
+    says "directorio"); English stays click's."""
     _, es = _run("--lang", "es", "ingest", "/no/such/mapping.yaml")
     assert "El archivo '/no/such/mapping.yaml' no existe." in es
     _, world = _run("--lang", "es", "eval", "world", "--world", "/no/such/world")
     assert "La ruta '/no/such/world' no existe." in world
     _, folder = _run("--lang", "es", "world", "report", "/no/such/world")
-    assert "El directorio '/no/such/world' no existe." in folder
+    assert "La carpeta '/no/such/world' no existe." in folder
+    _, file = _run("--lang", "es", "world", "report", __file__)
+    assert f"La carpeta {__file__!r} es un archivo." in file
     _, en = _run("ingest", "/no/such/mapping.yaml")
     assert "File '/no/such/mapping.yaml' does not exist." in en
 
