@@ -208,7 +208,7 @@ def test_click_errors_in_the_readers_language() -> None:
     _, typo = _run("--lang", "es", "serch")
     assert "No existe el comando 'serch'. ¿Quiso decir 'search'?" in typo
     _, missing = _run("search", env={LANG_ENV: "es"})
-    assert "Error: Falta el argumento 'TEXT'." in missing
+    assert "Error: Falta el argumento 'TEXTO'." in missing
     _, choice = _run("--lang", "es", "--log-level", "loud", "datasets")
     assert "Valor no válido para '--log-level'" in choice
     assert "no es una de estas opciones" in choice
@@ -416,6 +416,49 @@ def test_clicks_words_built_with_the_command_tree_follow_lang() -> None:
         assert "--out PATH" in en and "RUTA" not in en
     _, en = _run("--lang", "en", "--version")
     assert ", version " in en
+
+
+def test_placeholders_are_in_the_readers_language() -> None:
+    """Usage lines, options and the prose naming them say TEXTO, [OPCIONES], COLUMNA=VALOR in
+    Spanish; lists of choices and date formats are values and stay."""
+    import re
+
+    import click
+
+    from ironriver.cli import LAZY_COMMANDS
+    from ironriver.cli_i18n import METAVAR_CONTEXT, metavars
+    from ironriver.i18n import translate
+
+    _, es = _run("--lang", "es", "search", "--help")
+    assert "Uso: cli search [OPCIONES] TEXTO\n" in es and "igual a TEXTO" in es
+    assert "--db TEXTO" in es and "--limit ENTERO" in es
+    _, es = _run("--lang", "es", "--help")
+    assert "[OPCIONES] COMANDO [ARGUMENTOS]..." in es
+    _, es = _run("--lang", "es", "ingest", "--help")
+    assert "[OPCIONES] [MAPEO]..." in es and "<entrada>.errors.csv" in es
+    _, es = _run("--lang", "es", "ledger", "--help")
+    assert "CONJUNTO_DE_DATOS" in es and "Solo las filas cuya COLUMNA es igual a VALOR" in es
+    _, es = _run("--lang", "es", "export", "--help")
+    assert "--format [ftm|statements|parquet]" in es  # values: as typed
+    _, en = _run("search", "--help")  # the same process, English again
+    assert "Usage: cli search [OPTIONS] TEXT\n" in en and "--db TEXT " in en
+    ctx = click.Context(cli)
+    for name in LAZY_COMMANDS:
+        cli.get_command(ctx, name)
+    english: set[str] = set()
+
+    def walk(cmd: click.Command, path: list[str]) -> None:
+        shown = [m for m in metavars(cmd) if translate(m, "es", METAVAR_CONTEXT) != m]
+        _, es = _run("--lang", "es", *path, "--help")
+        for placeholder in shown:
+            english.add(placeholder)
+            assert not re.search(rf"(?<![\w\[]){re.escape(placeholder)}(?!\w)", es), path
+        if isinstance(cmd, click.Group):
+            for sub_name, sub in sorted(cmd.commands.items()):
+                walk(sub, [*path, sub_name])
+
+    walk(cli, [])
+    assert {"TEXT", "INTEGER", "FLOAT", "[OPTIONS]"} <= english
 
 
 def test_lang_wins_over_the_language_the_command_line_was_imported_in(tmp_path: Path) -> None:

@@ -177,6 +177,70 @@ class LocalizedContext(click.Context):
     formatter_class = LocalizedHelpFormatter
 
 
+METAVAR_CONTEXT = "metavar"  # the catalogs' context of placeholders (TEXT -> TEXTO)
+
+
+def metavars(command: click.Command) -> list[str]:
+    """The English placeholders `command`'s usage and options show that a catalog
+    translates (context `METAVAR_CONTEXT`): `[OPTIONS]`, a group's `COMMAND [ARGS]...`, and
+    each value's (TEXT, INTEGER, FILE, COLUMN=VALUE...). Not a list of choices or a date
+    format (values, typed as shown), nor a `Path` option's PATH/FILE (click's own words,
+    translated as `ClickText`)."""
+    out = [_original(command, "options_metavar")]
+    if isinstance(command, click.Group):
+        out.append(_original(command, "subcommand_metavar"))
+    ctx = click.Context(command)
+    for param in command.params:
+        english = _english_metavar(param, ctx)
+        if english:
+            out.append(english)
+    return [text for text in out if text]
+
+
+def _original(obj: object, attr: str) -> Any:
+    """`obj`'s English `attr`, kept the first time it is localized."""
+    return obj.__dict__.setdefault(f"_ironriver_{attr}", getattr(obj, attr))
+
+
+def _english_metavar(param: click.Parameter, ctx: click.Context) -> str | None:
+    if isinstance(param, click.Option) and (param.is_flag or param.count or param.hidden):
+        return None
+    if isinstance(param.type, click.Choice | click.DateTime):
+        return None
+    original = _original(param, "metavar")
+    if original is None and isinstance(param, click.Option) and isinstance(param.type, click.Path):
+        return None
+    shown = param.metavar
+    param.metavar = original
+    try:
+        return param.make_metavar(ctx)
+    finally:
+        param.metavar = shown
+
+
+def _localize_metavars(command: click.Command, lang: Lang) -> None:
+    """`command`'s placeholders (`metavars`) in `lang`: set on the objects click reads as it
+    writes usage lines, help and its errors ("Falta el argumento 'TEXTO'"); the English
+    ones are kept (`_original`) and restored for English."""
+    command.options_metavar = _original(command, "options_metavar")
+    if isinstance(command, click.Group):
+        command.subcommand_metavar = _original(command, "subcommand_metavar")
+    for param in command.params:
+        param.metavar = _original(param, "metavar")
+    if lang == "en":
+        return
+    if command.options_metavar:
+        command.options_metavar = translate(command.options_metavar, lang, METAVAR_CONTEXT)
+    if isinstance(command, click.Group) and command.subcommand_metavar:
+        text = command.subcommand_metavar
+        command.subcommand_metavar = translate(text, lang, METAVAR_CONTEXT)
+    ctx = click.Context(command)
+    for param in command.params:
+        english = _english_metavar(param, ctx)
+        if english:
+            param.metavar = translate(english, lang, METAVAR_CONTEXT)
+
+
 def localize_help(command: click.Command, lang: Lang) -> None:
     """Show `command`'s help (and its options' and subcommands') in `lang`. The English
     texts are kept on the objects, so switching back (tests run many commands in one
@@ -187,6 +251,7 @@ def localize_help(command: click.Command, lang: Lang) -> None:
     )
     for attr, text in originals.items():
         setattr(command, attr, translate_help(text, lang) if text else text)
+    _localize_metavars(command, lang)
     for param in command.params:
         original = param.__dict__.setdefault("_ironriver_help", getattr(param, "help", None))
         if original:

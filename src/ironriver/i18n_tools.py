@@ -5,8 +5,9 @@ Texts come from three places:
 - the labels, plurals and descriptions of ironriver's own schemata (`model/schema/*.yaml`;
   FtM's catalogs translate FtM's own), and FtM's own labels its Spanish catalog lacks;
 - the command line's help: every command's and option's help text, read from the `ironriver`
-  command tree itself (so nothing needs marking twice), and the prose of its examples
-  (comments, --reason values: `cli_i18n.example_texts`);
+  command tree itself (so nothing needs marking twice), the prose of its examples
+  (comments, --reason values: `cli_i18n.example_texts`) and its placeholders (`TEXT`,
+  `[OPTIONS]`: `cli_i18n.metavars`);
 - click's own texts (its errors and help words, marked `_(...)`/`ngettext(...)` in its source,
   read from the installed click: a click upgrade with new texts fails the check).
 
@@ -29,7 +30,14 @@ from pathlib import Path
 
 import click
 
-from ironriver.cli_i18n import EXAMPLE_CONTEXT, EXAMPLE_WORDS, example_texts, help_template
+from ironriver.cli_i18n import (
+    EXAMPLE_CONTEXT,
+    EXAMPLE_WORDS,
+    METAVAR_CONTEXT,
+    example_texts,
+    help_template,
+    metavars,
+)
 from ironriver.i18n import LOCALE_DIR, Lang, catalog_key, fields_of
 
 PACKAGE = Path(__file__).resolve().parent
@@ -114,6 +122,8 @@ def help_texts(texts: Texts | None = None) -> Texts:
             texts.places[catalog_key(example, EXAMPLE_CONTEXT)].append(f"example in {place}")
 
     def walk(cmd: click.Command, path: str) -> None:
+        for placeholder in metavars(cmd):
+            texts.places[catalog_key(placeholder, METAVAR_CONTEXT)].append(f"usage of `{path}`")
         original = cmd.__dict__.get("_ironriver_help", {})  # English, if localized before
         add(original.get("help", cmd.help), f"help of `{path}`")
         add(original.get("short_help", cmd.short_help), f"short help of `{path}`")
