@@ -440,6 +440,8 @@ def test_placeholders_are_in_the_readers_language() -> None:
     assert "CONJUNTO_DE_DATOS" in es and "Solo las filas cuya COLUMNA es igual a VALOR" in es
     _, es = _run("--lang", "es", "export", "--help")
     assert "--format [ftm|statements|parquet]" in es  # values: as typed
+    _, es = _run("--lang", "es", "world", "generate", "--help")
+    assert "Genera un mundo sintético en la carpeta --out." in es  # not "en OUT"
     _, en = _run("search", "--help")  # the same process, English again
     assert "Usage: cli search [OPTIONS] TEXT\n" in en and "--db TEXT " in en
     ctx = click.Context(cli)
