@@ -275,6 +275,11 @@ def test_the_principal_chooses_the_language_of_help_and_clicks_errors(tmp_path: 
     assert en.startswith("Usage: ")
     _, en = _run("search", "--help")  # the same process: English again
     assert en.startswith("Usage: ")
+    # a principals file that cannot be read: the command says so, as before (no traceback)
+    db = _db(tmp_path)
+    args = ["search", "x", "--db", db, "--as", "mx-fgr-analista", "--reason", "r"]
+    result = CliRunner().invoke(cli, [*args, "--principals", str(tmp_path)])
+    assert result.exit_code == 2 and "Is a directory" in result.output, result.output
 
 
 def test_init_and_demo_speak_the_principals_language(tmp_path: Path) -> None:

@@ -143,7 +143,7 @@ def principal_lang_given(ctx: click.Context, args: Sequence[str]) -> Lang | None
             principal=name, principals_file=option_given(ctx, args, "--principals")
         )
         principals = read_principals(settings, quiet=True)
-    except IronriverError:
+    except Exception:  # a guess: the command reads the file again and says what is wrong
         return None
     principal = principals.get(name) or principals.get(nearest_principal(principals, name) or "")
     return principal_lang(principal) if principal is not None else None
