@@ -22,7 +22,7 @@ def test_strategy_error_renders_spanish_and_stays_english() -> None:
     assert "GROUP:K@WEEK" in str(err)
     spanish = err.render("es")
     assert spanish.startswith("No se puede leer la división 'CJNG-3'.")
-    assert "Escriba GROUP:K@WEEK" in spanish
+    assert "Escriba GRUPO:K@SEMANA" in spanish  # its placeholders in Spanish too
 
 
 def test_unknown_scenario_hint_keeps_the_names() -> None:
