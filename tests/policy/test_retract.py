@@ -14,7 +14,7 @@ from ironriver.policy import Principal, View, retract
 from ironriver.store import Store, dialect, open_store
 from ironriver.store.audit_chain import WRITES
 from ironriver.store.ids import statement_id
-from ironriver.store.store import _alembic_config
+from ironriver.store.store import Writer, _alembic_config
 from ironriver.store.tables import statement_tally
 from samples import ATF, FGR, MX, MX_ROWS, US, load, table
 
@@ -174,7 +174,7 @@ def test_a_retracted_reference_takes_the_names_it_copied(store: Store) -> None:
 
 
 def test_upgrade_withdraws_the_copies_of_names_retracted_before_it(
-    store: Store, tmp_path: Path
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Migration 0008: a name (or a reference) retracted by the code before retraction took
     the namesMentioned copies leaves them readable; upgrading withdraws them, as a
@@ -194,7 +194,10 @@ def test_upgrade_withdraws_the_copies_of_names_retracted_before_it(
     url = store.engine.url.render_as_string(hide_password=False)
     with dialect.write_transaction(store.engine) as conn:
         command.downgrade(_alembic_config(conn), "0007")
-    with store.writer() as w:  # what a retraction before 0008's code did: the named only
+    # what a retraction before 0008's code did: the named only (and it left their lookup
+    # rows, which a store of 0007 holds without a label: 0013 drops them)
+    monkeypatch.setattr(Writer, "_drop_lookups", lambda self, retracted: None)
+    with store.writer() as w:
         w.retract(
             [("p1", statement_id(US.name, "p1", "name", name)),
              ("s2", statement_id(US.name, "s2", "buyer", "p3"))]

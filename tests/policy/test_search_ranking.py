@@ -209,7 +209,11 @@ def test_schema_filter_skips_without_losing_order(sqlite_store: Store) -> None:
 def test_lookup_rows_carry_the_name_length(sqlite_store: Store, tmp_path: Path) -> None:
     from sqlalchemy import text
 
-    _build(sqlite_store, [("p1", "Individual", "name", "José  García", LABELS[0])])
+    facts = [
+        ("p0", "Individual", "name", "Ana Ruiz", LABELS[0]),  # (retracted: its rows go)
+        ("p1", "Individual", "name", "José  García", LABELS[0]),
+    ]
+    _build(sqlite_store, facts)
     with sqlite_store.engine.connect() as conn:
         rows = conn.execute(text("SELECT kind, rank, key FROM statement_keys ORDER BY key")).all()
     assert [tuple(r) for r in rows] == [(2, 12, "garcia"), (2, 12, "jose")]

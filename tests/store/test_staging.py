@@ -102,7 +102,8 @@ def test_staged_and_direct_writes_key_each_time_a_name_holds_a_word(
     keys, _ = lookups(store)
     assert keys == lookups(direct)[0]
     direct.close()
-    assert sorted((str(k[3]), str(k[2])) for k in keys) == [
+    # (kind, label_id, rank, key, entity_id, id)
+    assert sorted((str(k[4]), str(k[3])) for k in keys) == [
         ("p1", "garcia"),
         ("p1", "garcia\x01"),
         ("p1", "juan"),

@@ -42,6 +42,7 @@ from ironriver.store.tables import statement_keys
 # (keys compare as UTF-8 bytes: SQLite's default, the C collation on PostgreSQL)
 _LAST_CHAR = "\U0010ffff"
 RANKS = "ranks"  # the bound parameter of the lengths a lookup query reads
+LABELS = "labels"  # ... and of the access labels it reads (those its view may see)
 # ways to read a name search's words, at most (`query_plan`): words that may match one
 # word of a name are read together, each as a prefix or as one class of the words it
 # matches whole (abbreviations, nicknames: "maria m": maria... or ma, mari...; "maria maria
@@ -224,9 +225,14 @@ _PLAN_SHAPES = 256
 
 
 def _reading_rows(
-    reading: tuple[_Unit, ...], ranks: BindParameter[Any], names: Iterator[str]
+    reading: tuple[_Unit, ...],
+    ranks: BindParameter[Any],
+    labels: BindParameter[Any],
+    names: Iterator[str],
 ) -> list[Select[Any]]:
-    """(rank, entity_id, id) of the names of the lengths bound to `ranks` having a different
+    """(rank, entity_id, id) of the names of the lengths bound to `ranks` and the access
+    labels bound to `labels` (an index range per label and length: rows of other labels
+    are never read) having a different
     word for each sought word of `reading` (with the counts `_nested` gave), as SELECTs to
     intersect: one per distinct sought word, reading an index range of `statement_keys` for
     a prefix (two bound values, named by `names` in turn) and the keys of its exact words
@@ -248,7 +254,7 @@ def _reading_rows(
             parts.append((k.c.key.in_(bindparam(next(names), type_=text, expanding=True)),))
         arms = [
             select(k.c.rank, k.c.entity_id, k.c.id).where(
-                k.c.kind == KIND_NAME, k.c.rank.in_(ranks), *within
+                k.c.kind == KIND_NAME, k.c.label_id.in_(labels), k.c.rank.in_(ranks), *within
             )
             for within in parts
         ]
@@ -293,21 +299,23 @@ def plan_rows(
 
 @lru_cache(maxsize=_PLAN_SHAPES)
 def _plan_query(shape: _Shape) -> Select[Any] | CompoundSelect[Any]:
-    """(rank, entity_id, id) of the names of the lengths bound to `RANKS` matching a plan of
-    `shape` (`plan_rows` binds its words, "w0", "w1"... in order): each group's rows (the
+    """(rank, entity_id, id) of the names of the lengths bound to `RANKS`, under the labels
+    bound to `LABELS`, matching a plan of `shape` (`plan_rows` binds its words, "w0",
+    "w1"... in order): each group's rows (the
     UNION of its readings' rows, `_reading_rows`) intersected; a group read one way is its
     ranges, intersected with the others'. Built once per shape, a query is one statement for
     SQLAlchemy to compile and cache, whatever the words and lengths it reads."""
     ranks: BindParameter[Any] = bindparam(RANKS, expanding=True)
+    labels: BindParameter[Any] = bindparam(LABELS, expanding=True)
     names = (f"w{i}" for i in itertools.count())
     selects: list[Select[Any]] = []
     for readings in shape:
         if len(readings) == 1:
-            selects += _reading_rows(readings[0], ranks, names)
+            selects += _reading_rows(readings[0], ranks, labels, names)
             continue
         arms = []
         for reading in readings:
-            ranges = _reading_rows(reading, ranks, names)
+            ranges = _reading_rows(reading, ranks, labels, names)
             arms.append(_rows_of(intersect(*ranges)) if len(ranges) > 1 else ranges[0])
         selects.append(_rows_of(union(*arms)))
     return intersect(*selects) if len(selects) > 1 else selects[0]

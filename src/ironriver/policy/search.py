@@ -39,7 +39,7 @@ from sqlalchemy import (
 
 from ironriver.errors import ConfigError
 from ironriver.i18n import msg
-from ironriver.policy.name_plan import RANKS, plan_rows, query_plan
+from ironriver.policy.name_plan import LABELS, RANKS, plan_rows, query_plan
 from ironriver.policy.nicknames import ABBREVIATIONS, nickname_words
 from ironriver.policy.schemata import known_schema
 from ironriver.store.dialect import bytewise
@@ -53,7 +53,7 @@ from ironriver.store.ids import (
     query_words,
     reads_as_phone,
 )
-from ironriver.store.tables import props, statement_keys, statements
+from ironriver.store.tables import labels, props, statement_keys, statements
 
 if TYPE_CHECKING:
     from followthemoney.schema import Schema
@@ -310,6 +310,7 @@ class SearchMixin:
     if TYPE_CHECKING:  # the view's own, which a search reads through
         store: Store
         principal: Principal
+        label_ids: list[int]
         _searched_names: frozenset[int]
         _not_searched: list[int]
 
@@ -538,16 +539,11 @@ class SearchMixin:
         or more (`name_plan._readings`), whose rows are joined by UNION. A name with several
         rows in a range it needs once ("garcia" of "García García") comes once: its rows are
         a set."""
-        k = statement_keys
-        bounds = conn.execute(
-            select(
-                select(func.min(k.c.rank)).where(k.c.kind == KIND_NAME).scalar_subquery(),
-                select(func.max(k.c.rank)).where(k.c.kind == KIND_NAME).scalar_subquery(),
-            )
-        ).one()
-        if bounds[0] is None:
+        held = self._name_labels(conn)
+        if not held:
             return
-        low, high = int(bounds[0]), int(bounds[1])
+        low, high = min(b[0] for b in held.values()), max(b[1] for b in held.values())
+        label_ids = sorted(held)
         # the lookup query (by `reading`) and its words, for any lengths (`plan_rows`)
         queries: dict[bool, tuple[Select[Any] | CompoundSelect[Any], dict[str, Any]]] = {}
         step = 1
@@ -557,12 +553,31 @@ class SearchMixin:
                 queries[reading.nicknames] = plan_rows(query_plan(tokens, reading.nicknames))
             query, values = queries[reading.nicknames]
             by_rank: dict[int, list[tuple[str, str]]] = {}
-            for rank, entity_id, stmt_id in conn.execute(query, {**values, RANKS: ranks}):
+            bound = {**values, RANKS: ranks, LABELS: label_ids}
+            for rank, entity_id, stmt_id in conn.execute(query, bound):
                 by_rank.setdefault(int(rank), []).append((entity_id, stmt_id))
             for rank in sorted(by_rank):
                 yield sorted(set(by_rank[rank]))
             low += step
             step = 1 if by_rank else min(step * 2, _MAX_RANK_STEP)
+
+    def _name_labels(self, conn: Connection) -> dict[int, tuple[int, int]]:
+        """The labels the view may see that hold names' lookup rows, each with the least
+        and the greatest length of its names: one index probe each way per label. The
+        lookup query reads these labels' ranges only, so what a search reads (and its time)
+        follows the names the view may see, never those it may not."""
+        k = statement_keys
+        mine = (k.c.kind == KIND_NAME, k.c.label_id == labels.c.id)
+        query = select(
+            labels.c.id,
+            select(func.min(k.c.rank)).where(*mine).scalar_subquery(),
+            select(func.max(k.c.rank)).where(*mine).scalar_subquery(),
+        ).where(labels.c.id.in_(self.label_ids))
+        return {
+            int(i): (int(low), int(high))
+            for i, low, high in conn.execute(query)
+            if low is not None and high is not None
+        }
 
     def _searchable(
         self, conn: Connection, candidates: list[tuple[str, str]]
@@ -620,7 +635,14 @@ class SearchMixin:
         order = case({each: i for i, each in enumerate(keys)}, value=k.c.key, else_=len(keys))
         matched = (
             select(k.c.entity_id, k.c.id, order.label("preference"))
-            .where(k.c.kind == KIND_IDENTIFIER, k.c.key.in_(keys))
+            .where(
+                # one index probe per key and label the view may see (an identifier's rank
+                # is 0): rows under other labels are never read
+                k.c.kind == KIND_IDENTIFIER,
+                k.c.label_id.in_(self.label_ids),
+                k.c.rank == 0,
+                k.c.key.in_(keys),
+            )
             .subquery()
         )
         hits = self._hits(wanted, limit, matched)

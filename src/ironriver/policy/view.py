@@ -616,7 +616,10 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
             in_rows = conn.execute(
                 select(statements.c.prop_id, statements.c.entity_id)
                 .select_from(refs.join(statements, statement_of(refs)))
-                .where(refs.c.value == entity_id, self._visible())
+                # (the references under labels it may see only: one index range each)
+                .where(
+                    refs.c.value == entity_id, refs.c.label_id.in_(self.label_ids), self._visible()
+                )
             ).all()
         pairs = {(self._prop(r.prop_id)[1], "out", r.value) for r in out_rows}
         pairs |= {(self._prop(r.prop_id)[1], "in", r.entity_id) for r in in_rows}
@@ -692,7 +695,11 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
             rows = conn.execute(
                 select(statements.c.entity_id)
                 .select_from(statement_refs.join(statements, statement_of(statement_refs)))
-                .where(statement_refs.c.value.in_(sorted(frontier)), self._visible())
+                .where(
+                    statement_refs.c.value.in_(sorted(frontier)),
+                    statement_refs.c.label_id.in_(self.label_ids),
+                    self._visible(),
+                )
             ).all()
             frontier = {str(r.entity_id) for r in rows} - found - {entity_id}
             if not frontier:

@@ -267,8 +267,9 @@ def _connect_immutable(path: Path) -> sqlite3.Connection:
 
 TABLE_COLUMNS = {
     "statements": STATEMENT_COLUMNS,
-    "statement_keys": tuple(KEY_SCHEMA.names),
-    "statement_refs": tuple(REF_SCHEMA.names),
+    # (a lookup row's `label_id` is its statement's, written as a constant: `Writer`)
+    "statement_keys": (*KEY_SCHEMA.names, "label_id"),
+    "statement_refs": (*REF_SCHEMA.names, "label_id"),
 }
 
 

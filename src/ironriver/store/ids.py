@@ -289,6 +289,8 @@ def query_words(text: str) -> list[str]:
     return sorted(p for p in _WORD_BREAK.split(name_key(text)) if p)
 
 
+# The lookup rows as staged, before a write adds each its statement's `label_id`
+# (`Writer._add_lookups`, `Writer._copy_staged`)
 KEY_SCHEMA = pa.schema(
     [
         ("kind", pa.int8()),

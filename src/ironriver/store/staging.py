@@ -7,8 +7,9 @@ write transaction (`Writer.add_staged`):
   of the lookup tables: name words, identifier keys, entity references) and written by the
   ADBC SQLite driver, in C, into a side database file next to the store (no Python object
   per value). The write transaction then attaches that file and copies the statements with
-  one `INSERT OR IGNORE ... SELECT`, and each lookup table's rows in their key order, which
-  SQLite runs in C too. Python's
+  one `INSERT OR IGNORE ... SELECT`, and each lookup table's rows in their key order (the
+  statement's label added as they are copied: `Writer._copy_staged`), which SQLite runs in
+  C too. Python's
   `sqlite3` binding every value of every row was the bulk path's largest cost (~60% of an
   ingest). The side file is written while the store is unlocked, so readers and other writers
   wait only for the copy; it is deleted afterwards, whatever happens.

@@ -29,6 +29,7 @@ from sqlalchemy import (
     Engine,
     bindparam,
     create_engine,
+    delete,
     func,
     select,
     update,
@@ -51,6 +52,7 @@ from ironriver.store.audit import (
     install_guards,
     read_audit_path,
 )
+from ironriver.store.ids import KIND_IDENTIFIER, KIND_NAME, search_keys_arrow
 from ironriver.store.ledger_folder import SETTINGS_REVISION, ledger_folder
 from ironriver.store.staging import (
     LOOKUPS,
@@ -67,11 +69,17 @@ from ironriver.store.tables import (
     labels,
     props,
     sources,
+    statement_keys,
+    statement_refs,
     statement_tally,
     statements,
 )
 
 REQUIRED_COLUMNS = ("id", "entity_id", "schema", "prop", "value")
+LOOKUP_TABLES = {"statement_keys": statement_keys, "statement_refs": statement_refs}
+_ID_CHUNK = 500  # entity ids per IN list (well below the backends' bounds)
+# a statement kind keyed in `statement_keys`, and an FtM type of its values (`search_key`)
+_KEYED_AS = {KIND_NAME: "name", KIND_IDENTIFIER: "identifier"}
 OPTIONAL_COLUMNS = ("lang", "original_value", "origin", "first_seen", "last_seen", "source_ref")
 BATCH_ROWS = 200_000
 log = get_logger(__name__)
@@ -450,19 +458,50 @@ class Writer:
             added += dialect.insert_rows(
                 self.conn, "statements", part, constants, keep_conflicts=keep_conflicts
             )
-        self._add_lookups(table)
+        self._add_lookups(table, label_id, fresh=added == table.num_rows)
         self._tally[(ds_id, label_id)] += added
         return added
 
-    def _add_lookups(self, table: pa.Table) -> None:
+    def _add_lookups(self, table: pa.Table, label_id: int, fresh: bool) -> None:
         """The `statement_keys` and `statement_refs` rows of these statements, each table
-        in its own key order."""
+        in its own key order, under their statements' labels. `fresh`: every statement was
+        new, so its label is `label_id`; else some were stored already, under the label of
+        the write that stored them (an entity file may be ingested under another label than
+        its dataset's), or retracted since (their rows went with the retraction and must not
+        come back): those are read (`_stored_labels`)."""
+        stored = None if fresh else self._stored_labels(table)
         for name, make in LOOKUPS.items():
             rows = make(table)
             if not rows.num_rows:
                 continue
-            rows = rows.sort_by([(c, "ascending") for c in rows.column_names])
-            dialect.insert_rows(self.conn, name, rows)
+            order = [(c, "ascending") for c in rows.column_names]
+            if stored is None:
+                dialect.insert_rows(self.conn, name, rows.sort_by(order), {"label_id": label_id})
+                continue
+            labelled = rows.join(stored, ["entity_id", "id"], join_type="inner")
+            for label in sorted(pc.unique(labelled.column("label_id")).to_pylist()):
+                part = labelled.filter(pc.equal(labelled.column("label_id"), label))
+                part = part.select(rows.column_names).sort_by(order)
+                dialect.insert_rows(self.conn, name, part, {"label_id": int(label)})
+
+    def _stored_labels(self, table: pa.Table) -> pa.Table:
+        """(entity_id, id, label_id) of the statements of `table` stored and not retracted,
+        read by entity id (the clustered key's prefix), in chunks."""
+        wanted = pc.unique(table.column("entity_id").combine_chunks()).to_pylist()
+        query = select(statements.c.entity_id, statements.c.id, statements.c.label_id).where(
+            statements.c.entity_id.in_(bindparam("ids", expanding=True)),
+            statements.c.retracted.is_(False),
+        )
+        found: list[Any] = []
+        for start in range(0, len(wanted), _ID_CHUNK):
+            found += self.conn.execute(query, {"ids": wanted[start : start + _ID_CHUNK]}).all()
+        return pa.table(
+            {
+                "entity_id": pa.array([r[0] for r in found], pa.string()),
+                "id": pa.array([r[1] for r in found], pa.string()),
+                "label_id": pa.array([r[2] for r in found], pa.int64()),
+            }
+        )
 
     def add_staged(self, stage: StatementStage) -> int:
         """Copy every staged table into the store (see `ironriver.store.staging`); return
@@ -562,12 +601,26 @@ class Writer:
         added = int(raw.total_changes - before)
         self._tally[(ds_id, label_id)] += added
         # the lookup rows, staged beside the statements already in their key order (a scan
-        # of the side table returns them in insertion order): appended without a sort
+        # of the side table returns them in insertion order): appended without a sort, under
+        # the write's label when every statement was new; else each under its stored
+        # statement's label, none of a retracted one (`_add_lookups`), the side table read
+        # first (CROSS JOIN: SQLite's outer loop), each row's statement found by its key
+        fresh = added == staged.rows
         for name in LOOKUPS:
-            cols = ", ".join(f'"{c}"' for c in dialect.TABLE_COLUMNS[name])
+            names = [c for c in dialect.TABLE_COLUMNS[name] if c != "label_id"]
+            cols = ", ".join(f'"{c}"' for c in names)
+            side = f"{STAGE_ALIAS}.{staged_lookup(staged.table, name)}"
+            if fresh:
+                raw.execute(
+                    f'INSERT OR IGNORE INTO {name} ({cols}, "label_id") '
+                    f"SELECT {cols}, {label_id} FROM {side}"
+                )
+                continue
             raw.execute(
-                f"INSERT OR IGNORE INTO {name} ({cols}) SELECT {cols} "
-                f"FROM {STAGE_ALIAS}.{staged_lookup(staged.table, name)}"
+                f'INSERT OR IGNORE INTO {name} ({cols}, "label_id") '
+                f"SELECT {', '.join(f'k.{c}' for c in names)}, s.label_id FROM {side} AS k "
+                "CROSS JOIN statements AS s ON s.entity_id = k.entity_id AND s.id = k.id "
+                "WHERE NOT s.retracted"
             )
         return added
 
@@ -584,14 +637,57 @@ class Writer:
                 statements.c.retracted.is_(False),
             )
             .values(retracted=True)
-            .returning(statements.c.dataset_id, statements.c.label_id)
+            .returning(
+                statements.c.dataset_id,
+                statements.c.label_id,
+                statements.c.kind,
+                statements.c.value,
+            )
         )
         gone: Counter[tuple[int, int]] = Counter()
+        retracted: list[tuple[str, str, int, int, str]] = []
         for entity_id, statement_id in refs:
-            for ds_id, label_id in self.conn.execute(query, {"e": entity_id, "i": statement_id}):
+            for ds_id, label_id, kind, value in self.conn.execute(
+                query, {"e": entity_id, "i": statement_id}
+            ):
                 gone[(int(ds_id), int(label_id))] += 1
+                retracted.append((entity_id, statement_id, int(label_id), int(kind), str(value)))
         self._tally.subtract(gone)
+        self._drop_lookups(retracted)
         return sum(gone.values())
+
+    def _drop_lookups(self, retracted: list[tuple[str, str, int, int, str]]) -> None:
+        """Delete the lookup rows of the `retracted` statements (entity_id, id, label_id,
+        kind, value): no view shows a retracted statement, so no search may read its rows
+        (their number would tell of it in a search's time), and a re-ingest does not bring
+        them back (`_add_lookups`). Each is one primary-key delete, its keys computed as a
+        write computes them (`LOOKUPS`)."""
+        if not retracted:
+            return
+        entity_ids, ids, label_ids, kinds, values = (list(c) for c in zip(*retracted, strict=True))
+        prop_types = [_KEYED_AS.get(k, "") for k in kinds]
+        table = pa.table(
+            {
+                "entity_id": pa.array(entity_ids, pa.string()),
+                "id": pa.array(ids, pa.string()),
+                "kind": pa.array(kinds, pa.int8()),
+                "value": pa.array(values, pa.string()),
+                "search_key": search_keys_arrow(
+                    pa.array(prop_types, pa.string()), pa.array(values, pa.string())
+                ),
+            }
+        )
+        label_of = dict(zip(zip(entity_ids, ids, strict=True), label_ids, strict=True))
+        for name, make in LOOKUPS.items():
+            rows = make(table).to_pylist()
+            if not rows:
+                continue
+            lookup = LOOKUP_TABLES[name]
+            for row in rows:
+                row["label_id"] = label_of[(row["entity_id"], row["id"])]
+            self.conn.execute(
+                delete(lookup).where(*(lookup.c[c] == bindparam(c) for c in rows[0])), rows
+            )
 
 
 def _check_declaration(row: Any, info: DatasetInfo) -> None:

@@ -12,7 +12,9 @@ Invariants:
 - names (by their words), identifiers and entity references are looked up through the
   `statement_keys` and `statement_refs` tables (see below), not through indexes on
   `statements`; its `search_key` column is no longer written (stores written before
-  migration 0003 have it, which that migration reads).
+  migration 0003 have it, which that migration reads). A lookup row carries its statement's
+  label (the one it is stored under), and a retracted statement has none (migration 0013):
+  a search reads the rows of the labels its view may see, never another's.
 - `statement_tally` keeps the number of non-retracted statements per (dataset, label),
   updated in the transaction of every write and retraction (migration 0006): a view's
   statements per dataset is a sum over its visible labels, not a scan of `statements`.
@@ -111,13 +113,19 @@ statements = Table(
 # - statement_keys: one row per word of a name value (kind 2; a word the name holds twice has
 #   two, the second keyed with a mark after it: `ids.lookup_words`, migration 0011) and per
 #   identifier/phone value (kind 3, the whole normalised key); search joins back to
-#   `statements` for visibility.
+#   `statements` for visibility (retraction, and the statement's own label).
 # - statement_refs: one row per entity-typed value (the referenced entity id), for inbound
 #   neighbours.
+# Both hold the statement's `label_id` right after what is looked up (the kind; the
+# referenced id), so a read takes one index range per label it may see and never visits a
+# hidden row: a search's work, and its time, tell nothing of what it may not see.
 statement_keys = Table(
     "statement_keys",
     metadata,
     Column("kind", SmallInteger, primary_key=True),
+    # the statement's access label, before the rank: a search reads one index range per
+    # label its view may see, so rows under other labels are never visited (migration 0013)
+    Column("label_id", Integer, primary_key=True),
     # the length of the name the word comes from (0 for identifier keys): a word's rows come
     # shortest name first, so a search ranked by name length stops early (migration 0005)
     Column("rank", Integer, primary_key=True),
@@ -131,6 +139,7 @@ statement_refs = Table(
     "statement_refs",
     metadata,
     Column("value", String(255), primary_key=True),
+    Column("label_id", Integer, primary_key=True),  # (as in `statement_keys`)
     Column("entity_id", String(255), primary_key=True),
     Column("id", String(64), primary_key=True),
     sqlite_with_rowid=False,
