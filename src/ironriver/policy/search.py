@@ -543,7 +543,6 @@ class SearchMixin:
         if not held:
             return
         low, high = min(b[0] for b in held.values()), max(b[1] for b in held.values())
-        label_ids = sorted(held)
         # the lookup query (by `reading`) and its words, for any lengths (`plan_rows`)
         queries: dict[bool, tuple[Select[Any] | CompoundSelect[Any], dict[str, Any]]] = {}
         step = 1
@@ -553,6 +552,8 @@ class SearchMixin:
                 queries[reading.nicknames] = plan_rows(query_plan(tokens, reading.nicknames))
             query, values = queries[reading.nicknames]
             by_rank: dict[int, list[tuple[str, str]]] = {}
+            # (an index range per label and length: the labels holding names of these lengths)
+            label_ids = sorted(i for i, (lo, hi) in held.items() if lo <= ranks[-1] and hi >= low)
             bound = {**values, RANKS: ranks, LABELS: label_ids}
             for rank, entity_id, stmt_id in conn.execute(query, bound):
                 by_rank.setdefault(int(rank), []).append((entity_id, stmt_id))

@@ -31,6 +31,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     func,
+    or_,
     select,
     update,
 )
@@ -465,32 +466,40 @@ class Writer:
     def _add_lookups(self, table: pa.Table, label_id: int, fresh: bool) -> None:
         """The `statement_keys` and `statement_refs` rows of these statements, each table
         in its own key order, under their statements' labels. `fresh`: every statement was
-        new, so its label is `label_id`; else some were stored already, under the label of
-        the write that stored them (an entity file may be ingested under another label than
-        its dataset's), or retracted since (their rows went with the retraction and must not
-        come back): those are read (`_stored_labels`)."""
-        stored = None if fresh else self._stored_labels(table)
+        new, so its label is `label_id`; else some were stored already, and those stored
+        under another label (an entity file may be ingested under another label than its
+        dataset's) or retracted since (their rows went with the retraction and must not come
+        back) are read (`_odd_statements`, usually none): their rows take the stored label,
+        or are left out."""
+        odd = None if fresh else self._odd_statements(table, label_id)
         for name, make in LOOKUPS.items():
             rows = make(table)
             if not rows.num_rows:
                 continue
             order = [(c, "ascending") for c in rows.column_names]
-            if stored is None:
-                dialect.insert_rows(self.conn, name, rows.sort_by(order), {"label_id": label_id})
-                continue
-            labelled = rows.join(stored, ["entity_id", "id"], join_type="inner")
-            for label in sorted(pc.unique(labelled.column("label_id")).to_pylist()):
-                part = labelled.filter(pc.equal(labelled.column("label_id"), label))
-                part = part.select(rows.column_names).sort_by(order)
-                dialect.insert_rows(self.conn, name, part, {"label_id": int(label)})
+            parts = [(rows, label_id)]
+            if odd is not None and odd.num_rows:
+                keys = ["entity_id", "id"]
+                parts = [(rows.join(odd, keys, join_type="left anti"), label_id)]
+                labelled = rows.join(
+                    odd.filter(pc.invert(odd.column("retracted"))), keys, join_type="inner"
+                )
+                for label in sorted(pc.unique(labelled.column("label_id")).to_pylist()):
+                    part = labelled.filter(pc.equal(labelled.column("label_id"), label))
+                    parts.append((part.select(rows.column_names), int(label)))
+            for part, label in parts:
+                if part.num_rows:
+                    dialect.insert_rows(self.conn, name, part.sort_by(order), {"label_id": label})
 
-    def _stored_labels(self, table: pa.Table) -> pa.Table:
-        """(entity_id, id, label_id) of the statements of `table` stored and not retracted,
-        read by entity id (the clustered key's prefix), in chunks."""
+    def _odd_statements(self, table: pa.Table, label_id: int) -> pa.Table:
+        """(entity_id, id, label_id, retracted) of the statements of `table` stored under
+        another label than `label_id` or retracted, read by entity id (the clustered key's
+        prefix), in chunks; those of other entities' statements too (the join drops them)."""
         wanted = pc.unique(table.column("entity_id").combine_chunks()).to_pylist()
-        query = select(statements.c.entity_id, statements.c.id, statements.c.label_id).where(
-            statements.c.entity_id.in_(bindparam("ids", expanding=True)),
-            statements.c.retracted.is_(False),
+        s = statements.c
+        query = select(s.entity_id, s.id, s.label_id, s.retracted).where(
+            s.entity_id.in_(bindparam("ids", expanding=True)),
+            or_(s.retracted.is_(True), s.label_id != label_id),
         )
         found: list[Any] = []
         for start in range(0, len(wanted), _ID_CHUNK):
@@ -500,6 +509,7 @@ class Writer:
                 "entity_id": pa.array([r[0] for r in found], pa.string()),
                 "id": pa.array([r[1] for r in found], pa.string()),
                 "label_id": pa.array([r[2] for r in found], pa.int64()),
+                "retracted": pa.array([bool(r[3]) for r in found], pa.bool_()),
             }
         )
 
@@ -602,27 +612,51 @@ class Writer:
         self._tally[(ds_id, label_id)] += added
         # the lookup rows, staged beside the statements already in their key order (a scan
         # of the side table returns them in insertion order): appended without a sort, under
-        # the write's label when every statement was new; else each under its stored
-        # statement's label, none of a retracted one (`_add_lookups`), the side table read
-        # first (CROSS JOIN: SQLite's outer loop), each row's statement found by its key
-        fresh = added == staged.rows
+        # the write's label; when some statements were stored already, those stored under
+        # another label or retracted (`_add_lookups`; found in the clustered order, usually
+        # none) take their stored label, or none
+        odd = "" if added == staged.rows else self._odd_staged(raw, staged.table, label_id)
         for name in LOOKUPS:
             names = [c for c in dialect.TABLE_COLUMNS[name] if c != "label_id"]
             cols = ", ".join(f'"{c}"' for c in names)
             side = f"{STAGE_ALIAS}.{staged_lookup(staged.table, name)}"
-            if fresh:
-                raw.execute(
-                    f'INSERT OR IGNORE INTO {name} ({cols}, "label_id") '
-                    f"SELECT {cols}, {label_id} FROM {side}"
-                )
+            into = f'INSERT OR IGNORE INTO {name} ({cols}, "label_id") '
+            if not odd:
+                raw.execute(f"{into}SELECT {cols}, {label_id} FROM {side}")
                 continue
             raw.execute(
-                f'INSERT OR IGNORE INTO {name} ({cols}, "label_id") '
-                f"SELECT {', '.join(f'k.{c}' for c in names)}, s.label_id FROM {side} AS k "
-                "CROSS JOIN statements AS s ON s.entity_id = k.entity_id AND s.id = k.id "
-                "WHERE NOT s.retracted"
+                f"{into}SELECT {cols}, {label_id} FROM {side} AS k WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {odd} AS o WHERE o.entity_id = k.entity_id AND o.id = k.id)"
             )
+            raw.execute(
+                f"{into}SELECT {', '.join(f'k.{c}' for c in names)}, o.label_id "
+                f"FROM {odd} AS o JOIN {side} AS k ON o.entity_id = k.entity_id "
+                "AND o.id = k.id WHERE NOT o.retracted"
+            )
+        if odd:
+            raw.execute(f"DROP TABLE {odd}")
         return added
+
+    def _odd_staged(self, raw: Any, table: str, label_id: int) -> str:
+        """A temporary table of the statements of staged table `table` stored under another
+        label than `label_id` or retracted (entity_id, id, label_id, retracted), keyed by
+        statement; "" (and no table) when there are none. One pass over the staged
+        statements in the clustered order, each found by its key."""
+        odd = f"temp.{table}_odd"
+        raw.execute(
+            f"CREATE TABLE {odd} (entity_id TEXT, id TEXT, label_id INTEGER, retracted BOOLEAN, "
+            "PRIMARY KEY (entity_id, id)) WITHOUT ROWID"
+        )
+        raw.execute(
+            f"INSERT OR IGNORE INTO {odd} SELECT s.entity_id, s.id, s.label_id, s.retracted "
+            f"FROM {STAGE_ALIAS}.{table} AS t CROSS JOIN statements AS s "
+            f"ON s.entity_id = t.entity_id AND s.id = t.id "
+            f"WHERE s.retracted OR s.label_id <> {int(label_id)}"
+        )
+        if raw.execute(f"SELECT 1 FROM {odd} LIMIT 1").fetchone() is None:
+            raw.execute(f"DROP TABLE {odd}")
+            return ""
+        return odd
 
     def retract(self, refs: Iterable[tuple[str, str]]) -> int:
         """Retract statements given as (entity_id, statement_id) pairs: a tombstone (the row
