@@ -203,6 +203,7 @@ def action_labels(lang: Lang) -> dict[str, str]:
         "read-table": pt("audit action", "read table", lang),
         "export": pt("audit action", "export", lang),
         "ledger": pt("audit action", "ledger", lang),
+        "refused": pt("audit action", "refused", lang),  # a read refused for want of a reason
         "ingest": pt("audit action", "ingest", lang),
         "retract": pt("audit action", "retract", lang),
         "read-chain-start": pt("audit action", "read chain start", lang),
