@@ -59,7 +59,6 @@ from ironriver.policy import (
     DEFAULT_PRINCIPALS_YAML,
     SchemaConflict,
     SearchHit,
-    View,
     authorize_export,
     entity_dict,
 )
@@ -439,8 +438,7 @@ def search(
         )
     view = app.view(reason)
     hits = view.find(text, _schema_name(schema), limit, identifiers_only=identifier)
-    datasets = _hit_datasets(view, [h.entity_id for h in hits])
-    data = [{**h.__dict__, "datasets": datasets.get(h.entity_id, [])} for h in hits]
+    data = [h.__dict__ for h in hits]
 
     app.emit(
         data,
@@ -451,7 +449,7 @@ def search(
                     schema_label(h.schema),
                     shown_caption(h.caption, h.schema),
                     _matched_note(h),
-                    ", ".join(datasets.get(h.entity_id, [])),
+                    ", ".join(h.datasets),
                 ]
                 for h in hits
             ],
@@ -465,22 +463,6 @@ def _schema_name(text: str | None) -> str | None:
     """The name of the schema `text` names as people type it (a label in either language,
     any case: `ironriver.model.names.schema_named`), for the library, which takes names."""
     return None if text is None else str(schema_named(text).name)
-
-
-def _hit_datasets(view: View, entity_ids: list[str]) -> dict[str, list[str]]:
-    """The datasets of the visible statements of each hit, by entity id, in name order:
-    two hits that look alike (one record from two agencies) are told apart by them. Read
-    through the view (one audited read of the hits), so a hidden statement's dataset never
-    shows; an entity of conflicting schemata counts the statements its entity leaves out."""
-    found = view.entities(entity_ids)
-    out: dict[str, list[str]] = {}
-    for entity_id, ent in found.items():
-        names = set(ent.datasets)
-        conflict = view.schema_conflicts.get(entity_id)
-        if conflict is not None:
-            names.update(s.dataset for s in conflict.dropped)
-        out[entity_id] = sorted(names)
-    return out
 
 
 @cli.command()

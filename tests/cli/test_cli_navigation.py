@@ -72,3 +72,32 @@ def test_search_shows_the_datasets_of_each_hit_that_the_reader_may_see(tmp_path:
     assert [h["datasets"] for h in data] == [["mx_fgr_aseguramientos"]]
     names = CliRunner().invoke(cli, ["search", "perez", "--db", db, "--as", "us-atf-analyst"])
     assert _rows_after(names.stdout, "id")[0][-1] == "us_atf_traces"
+
+
+def test_a_hit_of_conflicting_schemata_shows_the_datasets_its_entity_leaves_out(
+    tmp_path: Path,
+) -> None:
+    """An id typed Person by one agency (a birth date) and Company by another (a name) is
+    shown as a Company, which cannot hold the birth date: the hit's datasets still name the
+    dataset of that statement, as `entity` shows it."""
+    db = str(tmp_path / "c.db")
+    for dataset, line in [
+        ("us_atf_p", {"id": "p1", "schema": "Person", "properties": {"birthDate": ["1990"]}}),
+        ("us_hsi_c", {"id": "p1", "schema": "Company", "properties": {"name": ["Pat Inc"]}}),
+    ]:
+        src = tmp_path / f"{dataset}.jsonl"
+        src.write_text(json.dumps(line) + "\n", encoding="utf-8")
+        owner = ["--agency", dataset.split("_")[1].upper(), "--country", "US"]
+        result = CliRunner().invoke(
+            cli,
+            ["ingest", "--db", db, "--entities", str(src), "--dataset", dataset, *owner,
+             "--marking", "GREEN", "--as", "loader", "--reason", "r"],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+    args = ["--db", db, "--as", "us-atf-analyst", "--reason", "r"]
+    data = json.loads(CliRunner().invoke(cli, ["search", "pat", *args, "--json"]).stdout)
+    assert [(h["entity_id"], h["schema"], h["datasets"]) for h in data] == [
+        ("p1", "Company", ["us_atf_p", "us_hsi_c"])
+    ]
+    table = CliRunner().invoke(cli, ["search", "pat", *args])
+    assert _rows_after(table.stdout, "id")[0][-1] == "us_atf_p, us_hsi_c"

@@ -179,6 +179,22 @@ def _expected(
     return hits + partial[: limit - len(hits)]
 
 
+def _datasets(
+    facts: list[tuple[str, str, str, str, AccessLabel]], retracted: set[str], entity: str
+) -> tuple[str, ...]:
+    """The datasets of the visible, standing statements of `entity`, of any property, in
+    name order."""
+    return tuple(
+        sorted(
+            {
+                f"ds_{fact[4].owner_agency.lower()}"
+                for fact in facts
+                if fact[0] == entity and _sid(fact) not in retracted and can_see(VIEWER, fact[4])
+            }
+        )
+    )
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_ranked_search_equals_brute_force(
     store: Store, seed: int, monkeypatch: pytest.MonkeyPatch
@@ -192,6 +208,8 @@ def test_ranked_search_equals_brute_force(
             hits = view.search(query, limit=limit)
             got = [(h.entity_id, h.matched, bool(h.read_as)) for h in hits]
             assert got == _expected(facts, retracted, query, limit), (query, limit)
+            for hit in hits:  # the datasets of every statement of it the viewer sees
+                assert hit.datasets == _datasets(facts, retracted, hit.entity_id), query
 
 
 def test_schema_filter_skips_without_losing_order(sqlite_store: Store) -> None:

@@ -90,6 +90,12 @@ class SearchHit:
     # each with the name's word it matched: (("jose", "pepe"),) for "jose garcia" finding
     # "PEPE GARCIA"; () for a name holding every word as typed, and for identifier hits
     read_as: tuple[tuple[str, str], ...] = ()
+    # the datasets of the entity's statements the view sees, in name order (two hits that
+    # look alike, one record from two agencies, are told apart by them): of all of them,
+    # those an entity of conflicting schemata leaves out of its FtM entity too
+    # (`View.schema_conflicts`); taken from the statements the search assembled the hit
+    # from, so showing them reads nothing more
+    datasets: tuple[str, ...] = ()
 
 
 @dataclass
@@ -316,6 +322,7 @@ class SearchMixin:
 
         def _owner_countries(self) -> frozenset[str]: ...
         def _current_props(self, conn: Connection) -> None: ...
+        def _dataset_name(self, dataset_id: int) -> str: ...
         def _visible(self) -> ColumnElement[bool]: ...
         def _entity_rows(self, entity_id: str) -> Select[Any]: ...
         def _assemble(
@@ -343,15 +350,20 @@ class SearchMixin:
         """One search box, as an analyst types into it: entities with an identifier equal to
         `text` first (`by_identifier`), then those whose names match it (`search`), each
         entity once, at most `limit`. A text of more than `MAX_QUERY_WORDS` words is refused
-        (`ConfigError`) unless `identifiers_only`."""
-        if not identifiers_only:
-            search_words(text)  # (refused before anything is read or logged)
-        hits = self.by_identifier(text, limit, schema)
+        (`ConfigError`) unless `identifiers_only`. Audited as one `search` event (its detail:
+        the hits shown and how many of them an identifier found), or with
+        `identifiers_only` as `by_identifier` is (`search-identifier`)."""
         if identifiers_only:
-            return hits
+            return self.by_identifier(text, limit, schema)
+        search_words(text)  # (refused before anything is read or logged)
+        wanted = known_schema(schema)
+        hits = self._identifier_hits(text, limit, wanted)
         seen = {h.entity_id for h in hits}
-        names = [h for h in self.search(text, schema, limit) if h.entity_id not in seen]
-        return (hits + names)[:limit]
+        names = [h for h in self._name_hits(text, wanted, limit) if h.entity_id not in seen]
+        found = (hits + names)[:limit]
+        detail = {"schema": schema, "hits": len(found), "identifier_hits": len(hits)}
+        self._log("search", text, detail)
+        return found
 
     def search(self, text: str, schema: str | None = None, limit: int = 20) -> list[SearchHit]:
         """Entities with a visible name having a word that starts with each word of `text`
@@ -380,8 +392,14 @@ class SearchMixin:
         (`_name_candidates`), and the search stops as soon as it has `limit` hits: its cost
         follows the hits, not the number of names sharing a prefix. Each candidate is then
         checked on its statement (visible and searchable). More than `MAX_QUERY_WORDS`
-        words is a `ConfigError`."""
+        words is a `ConfigError`. Audited (a `search` event)."""
         wanted = known_schema(schema)
+        hits = self._name_hits(text, wanted, limit)
+        self._log("search", text, {"schema": schema, "hits": len(hits)})
+        return hits
+
+    def _name_hits(self, text: str, wanted: Schema | None, limit: int) -> list[SearchHit]:
+        """`search`, unaudited (`find` logs its own event)."""
         tokens = search_words(text)
         if not tokens:
             return []
@@ -396,12 +414,24 @@ class SearchMixin:
             # only the hits shown must say why (an AMBER+STRICT name a pass looked at and
             # the limit then left out does not refuse the search)
             self._justify((r[10] for r in rows), None, {"attempt": "search", "text": text})
-            schema_name = entity.schema.name
             hits.append(
-                SearchHit(entity_id, schema_name, entity.caption, matched, missing, read_as)
+                SearchHit(
+                    entity_id,
+                    entity.schema.name,
+                    entity.caption,
+                    matched,
+                    missing,
+                    read_as,
+                    self._datasets_of(rows),
+                )
             )
-        self._log("search", text, {"schema": schema, "hits": len(hits)})
         return hits
+
+    def _datasets_of(self, rows: Iterable[Sequence[Any]]) -> tuple[str, ...]:
+        """The names of the datasets of an entity's visible statements (its `_ROW` rows), in
+        name order (`SearchHit.datasets`): every statement's, so those an entity of
+        conflicting schemata leaves out of its FtM entity count too."""
+        return tuple(sorted({self._dataset_name(r[4]) for r in rows}))
 
     def _lacking_one(
         self,
@@ -624,8 +654,15 @@ class SearchMixin:
         phone…) equal to `value`, ignoring case, spaces and punctuation; and, when `value`
         reads as a phone number without its international prefix, with a phone it is in one
         of the view's countries (`_phone_countries`): "667 157 3741" finds +526671573741.
-        Hits equal to `value` as typed come first, then those of each country in turn."""
+        Hits equal to `value` as typed come first, then those of each country in turn.
+        Audited (a `search-identifier` event)."""
         wanted = known_schema(schema)  # (an unknown schema is an error even with no key)
+        hits = self._identifier_hits(value, limit, wanted)
+        self._log("search-identifier", value, {"schema": schema, "hits": len(hits)})
+        return hits
+
+    def _identifier_hits(self, value: str, limit: int, wanted: Schema | None) -> list[SearchHit]:
+        """`by_identifier`, unaudited (`find` logs its own event)."""
         key = identifier_key(value)
         if not key:
             return []
@@ -646,9 +683,7 @@ class SearchMixin:
             )
             .subquery()
         )
-        hits = self._hits(wanted, limit, matched)
-        self._log("search-identifier", value, {"schema": schema, "hits": len(hits)})
-        return hits
+        return self._hits(wanted, limit, matched)
 
     def _phone_countries(self) -> list[str]:
         """The countries a phone number typed without its prefix is read in: the reader's,
@@ -659,7 +694,7 @@ class SearchMixin:
         own = self.principal.country.upper()
         return [own, *sorted(self._owner_countries() - {own})]
 
-    def _hits(self, wanted: Any, limit: int, matched: Subquery) -> list[SearchHit]:
+    def _hits(self, wanted: Schema | None, limit: int, matched: Subquery) -> list[SearchHit]:
         """Visible entities (of the schema `wanted`, if not None) of the `matched`
         (entity_id, id, preference) statements visible to the view: by preference (the
         least of an entity's), then shortest matched value, then entity id; `matched` is
@@ -703,7 +738,13 @@ class SearchMixin:
                 if entity is None:
                     continue
                 hits.append(
-                    SearchHit(row.entity_id, entity.schema.name, entity.caption, row.matched)
+                    SearchHit(
+                        row.entity_id,
+                        entity.schema.name,
+                        entity.caption,
+                        row.matched,
+                        datasets=self._datasets_of(rows),
+                    )
                 )
                 if len(hits) >= limit:
                     break
