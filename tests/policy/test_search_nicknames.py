@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from itertools import permutations
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -237,6 +238,58 @@ def test_a_search_finds_names_through_nicknames_after_those_as_typed(store: Stor
     assert _hits(view, "jose gomez") == [
         ("José Gómez Hernández Ruiz", "", ()),
         ("Pepe Gómez Hernández", "", jose),
+    ]
+
+
+def test_typed_hits_that_fill_the_limit_leave_nickname_hits_unassembled(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review R4 F1: "jose garcia" with a limit of 3 has its hits as typed (José García,
+    Josefina García, José García López); PEPE GARCIA and Pepito García, shorter than the
+    latter two, were set aside and assembled (one query each) before those filled the
+    limit. They are now assembled only when the typed hits leave them room; with a schema
+    to keep to, as soon as they could fill it (whether they are of it is known then)."""
+    view = _view(store)
+    assembled: list[str] = []
+    assemble = View._assemble
+
+    def counting(self: View, rows: Any, *args: Any, **kwargs: Any) -> Any:
+        rows = list(rows)
+        assembled.append(str(rows[0][0]))
+        return assemble(self, rows, *args, **kwargs)
+
+    monkeypatch.setattr(View, "_assemble", counting)
+    typed = [("José García", "", ()), ("Josefina García", "", ()), ("José García López", "", ())]
+    assert _hits(view, "jose garcia", limit=3) == typed
+    assert sorted(assembled) == ["p1", "p3", "p5"]
+    assembled.clear()
+    assert _hits(view, "jose garcia", limit=4)[3] == ("PEPE GARCIA", "", (("jose", "pepe"),))
+    assert sorted(assembled) == ["p1", "p2", "p3", "p5"]
+    # (with a schema, the same hits)
+    hits = view.search("jose garcia", "Person", limit=3)
+    assert [(h.matched, h.missing, h.read_as) for h in hits] == typed
+
+
+def test_an_entity_set_aside_by_a_name_that_fails_is_found_by_another(store: Store) -> None:
+    """The lookup rows take a compound's joined form for one more word: "PEPE GARCÍA-LÓPEZ"
+    comes for "jose garcia garcialo" and does not hold its words (garcia and garcialo would
+    both be the compound). The entity's longer name "Pepe Ruiz García García-López" does,
+    through "pepe": it is found so, not as a name lacking "jose" (it was, when the first
+    name set the entity aside and a later one was not looked at)."""
+    rows = [
+        ("x1", "Individual", "name", "PEPE GARCÍA-LÓPEZ"),
+        ("x1", "Individual", "alias", "Pepe Ruiz García García-López"),
+    ]
+    with store.writer() as w:
+        w.ensure_dataset(ATF)
+        w.add_statements(table(ATF.name, rows), ATF.name, ATF.label)
+    view = View(store, Principal("atf", "ATF", "US"), audit=False)
+    assert _hits(view, "jose garcia garcialo") == [
+        ("Pepe Ruiz García García-López", "", (("jose", "pepe"),))
+    ]
+    hits = view.search("jose garcia garcialo", "Person")
+    assert [(h.matched, h.missing, h.read_as) for h in hits] == [
+        ("Pepe Ruiz García García-López", "", (("jose", "pepe"),))
     ]
 
 

@@ -101,8 +101,8 @@ class SearchHit:
 @dataclass
 class _Reading:
     """Whether a pass over the names (`SearchMixin._name_candidates`) reads the words'
-    nicknames too; `SearchMixin._search_words` turns it off once it has the hits it needs
-    through them."""
+    nicknames too; `SearchMixin._search_words` turns it off once the entities it has set
+    aside through them are sure to fill the hits it lacks."""
 
     nicknames: bool
 
@@ -474,31 +474,48 @@ class SearchMixin:
         Those with a name holding the words as typed come first, then those holding them
         only through nicknames (`nickname_words`). One pass over the name lengths finds both
         (the lookup rows of a word's nicknames are read with its range, `query_plan`):
-        a name holding the words only through nicknames is set aside, and once those set
-        aside could fill the hits the search lacks, they are looked at (`_look_at`); when
-        they do, the pass reads the words as typed only from the next length on, and sets
-        no more aside (any found later would rank after them), so its cost follows its
-        hits. An entity looked at so is still found as typed if a longer name of it holds
-        the words as typed (the hits it lacks are then one fewer too)."""
+        an entity whose name holds the words only through nicknames is set aside, and once
+        those set aside are sure to fill the hits the search lacks, the pass reads the words
+        as typed only from the next length on, and sets no more aside (any found later would
+        rank after them), so its cost follows its hits. Without `wanted`, each entity set
+        aside is sure (its name is visible and holds the words): it is assembled only at
+        the end, and only if the names holding the words as typed leave it room (`_look_at`),
+        so a search whose typed hits fill the limit assembles none. With `wanted`, whether it
+        is of that schema is known once it is assembled: those set aside are looked at as
+        soon as they could fill the hits lacking. An entity set aside is still found as
+        typed if a longer name of it holds the words as typed (the hits it lacks are then
+        one fewer too)."""
         found: list[_Found] = []
         read = frozenset(t for t in tokens if nickname_words(t))
         reading = _Reading(bool(read))
-        later: dict[str, str] = {}  # entity -> its first name holding them through nicknames
+        # entity -> its first name holding the words through nicknames, in the order found
+        later: dict[str, str] = {}
         ready: dict[str, _Found] = {}  # ... looked at (assembled), in the order found
+
+        def sure() -> int:
+            """How many entities set aside are sure to be hits."""
+            return len(ready) + (len(later) if wanted is None else 0)
+
         for candidates in self._name_candidates(conn, tokens, reading):
             for entity_id, value in self._searchable(conn, candidates):
                 # (the lookup rows' counts take a compound's joined form for one more word:
-                # a superset, `_has_words`; a name it leaves out leaves its entity unseen)
+                # a superset, `_has_words`; a name it leaves out leaves its entity unseen,
+                # and another name of it may bring it)
                 if entity_id in seen:
                     continue
                 if not _has_words(value, tokens):
-                    if reading.nicknames and entity_id not in ready:
-                        later.setdefault(entity_id, value)
+                    if (
+                        reading.nicknames
+                        and entity_id not in later
+                        and entity_id not in ready
+                        and _has_words(value, tokens, read)
+                    ):
+                        later[entity_id] = value
                         lacking = limit - len(found)
-                        if len(later) + len(ready) >= lacking:
+                        if wanted is not None and len(later) + len(ready) >= lacking:
                             self._look_at(conn, tokens, read, wanted, lacking, later, ready, seen)
-                            # (those found through nicknames from here on rank after these)
-                            reading.nicknames = len(ready) < lacking
+                        # (those found through nicknames from here on rank after these)
+                        reading.nicknames = sure() < lacking
                     continue
                 seen.add(entity_id)  # (one not shown, of another schema, never is)
                 later.pop(entity_id, None)
@@ -515,6 +532,8 @@ class SearchMixin:
                 found.append(_Found(entity_id, rows, entity, matched, ""))
                 if len(found) >= limit:
                     return found
+                # (fewer hits lacking: those set aside may fill them now)
+                reading.nicknames = reading.nicknames and sure() < limit - len(found)
         self._look_at(conn, tokens, read, wanted, limit - len(found), later, ready, seen)
         seen.update(ready)
         return found + list(ready.values())[: limit - len(found)]
@@ -530,16 +549,13 @@ class SearchMixin:
         ready: dict[str, _Found],
         seen: set[str],
     ) -> None:
-        """Look at the first entities of `later` (set aside by `_search_words`) until
-        `ready` holds `lacking` of them, assembled (of `wanted`), each with its best name
-        holding `tokens`, those of `read` through their nicknames (`_read_as`); one of
-        another schema goes to `seen`, one whose name does not hold them after all (a
-        compound's joined form, `_has_words`) is dropped and may come again by another."""
+        """Look at the first entities of `later` (set aside by `_search_words`, each by a
+        name holding `tokens`, those of `read` through their nicknames) until `ready` holds
+        `lacking` of them, assembled (of `wanted`), each with its best such name
+        (`_read_as`); one of another schema goes to `seen`."""
         while later and len(ready) < lacking:
             entity_id = next(iter(later))
             value = later.pop(entity_id)
-            if not _has_words(value, tokens, read):
-                continue
             rows = conn.execute(self._entity_rows(entity_id)).all()
             entity = self._assemble(rows, named=False, wanted=wanted, justify=False)
             if entity is None:
