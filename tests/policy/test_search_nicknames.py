@@ -293,26 +293,58 @@ def test_an_entity_set_aside_by_a_name_that_fails_is_found_by_another(store: Sto
     ]
 
 
-def test_names_lacking_a_word_follow_as_typed_then_through_nicknames(store: Store) -> None:
+def test_names_lacking_a_word_follow_shortest_first_as_typed_first_at_one_length(
+    store: Store,
+) -> None:
+    """Names lacking a word come after those holding every word (as typed, then through
+    nicknames), the shortest first, one holding the other words as typed before one holding
+    them through a nickname at one length: Pepito García before Josefina García."""
     view = _view(store)
     jose = (("jose", "pepe"),)
     assert _hits(view, "jose garcia lopez") == [
         ("José García López", "", ()),
         ("PEPE GARCIA LOPEZ", "", jose),
         ("José García", "lopez", ()),
-        ("Josefina García", "lopez", ()),
         ("PEPE GARCIA", "lopez", jose),
         ("Pepito García", "lopez", (("jose", "pepito"),)),
+        ("Josefina García", "lopez", ()),
     ]
     assert _hits(view, "jose garcia lopez", limit=3) == [
         ("José García López", "", ()),
         ("PEPE GARCIA LOPEZ", "", jose),
         ("José García", "lopez", ()),
     ]
+    assert _hits(view, "jose garcia lopez", limit=4)[3] == ("PEPE GARCIA", "lopez", jose)
     assert _hits(view, "jose gomez hernandez") == [
         ("José Gómez Hernández Ruiz", "", ()),
         ("Pepe Gómez Hernández", "", jose),
     ]
+
+
+def test_a_name_lacking_a_word_and_read_through_a_nickname_is_not_put_last(
+    store: Store,
+) -> None:
+    """The seed-7 world's miss (`ironriver eval search`): "María Guadalupe Soto" is recorded
+    as "Mari Soto Hernández" (maria read as mari, without guadalupe). It ranked after every
+    name lacking a word as typed, however long ("María Guadalupe" and a surname, without
+    soto: eight of them came first); it now ranks among them by its length."""
+    rows = [
+        ("s1", "Individual", "name", "María Guadalupe Pérez González"),
+        ("s2", "Individual", "name", "Mari Soto Hernández"),
+        ("s3", "Individual", "name", "MARÍA VEGA SOTO"),
+        ("s4", "Individual", "name", "María Guadalupe Soto Delgado"),
+    ]
+    with store.writer() as w:
+        w.ensure_dataset(ATF)
+        w.add_statements(table(ATF.name, rows), ATF.name, ATF.label)
+    view = View(store, Principal("atf", "ATF", "US"), audit=False)
+    assert _hits(view, "maria guadalupe soto") == [
+        ("María Guadalupe Soto Delgado", "", ()),
+        ("MARÍA VEGA SOTO", "guadalupe", ()),
+        ("Mari Soto Hernández", "guadalupe", (("maria", "mari"),)),
+        ("María Guadalupe Pérez González", "soto", ()),
+    ]
+    assert _hits(view, "maria guadalupe soto", limit=3)[2][0] == "Mari Soto Hernández"
 
 
 MAPPING = """\

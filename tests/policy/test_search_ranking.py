@@ -165,16 +165,16 @@ def _expected(
     if not PARTIAL_FROM_WORDS <= len(tokens) <= PARTIAL_UP_TO_WORDS or len(hits) >= limit:
         return hits
     # then names lacking one word: each entity by its best such name over every word its
-    # name may lack (as typed before through nicknames, shortest, then least in text
-    # order), ranked as above
-    best: dict[str, tuple[bool, int, str]] = {}
+    # name may lack (shortest, as typed before through nicknames, then least in text
+    # order), ranked by it (shortest, as typed first, then id)
+    best: dict[str, tuple[int, bool, str]] = {}
     for i in range(len(tokens)):
         for entity, name, read in _tiers(facts, retracted, tokens[:i] + tokens[i + 1 :]):
-            best[entity] = min(best.get(entity, (read, len(name), name)), (read, len(name), name))
+            best[entity] = min(best.get(entity, (len(name), read, name)), (len(name), read, name))
     shown = {e for e, _, _ in hits}
     partial = sorted(
-        ((e, name, read) for e, (read, _, name) in best.items() if e not in shown),
-        key=lambda h: (h[2], len(h[1]), h[0]),
+        ((e, name, read) for e, (_, read, name) in best.items() if e not in shown),
+        key=lambda h: (len(h[1]), h[2], h[0]),
     )
     return hits + partial[: limit - len(hits)]
 

@@ -117,10 +117,11 @@ class _Found(NamedTuple):
     missing: str  # the query word that name lacks ("" for none)
     read_as: tuple[tuple[str, str], ...] = ()  # (`SearchHit.read_as`)
 
-    def order(self) -> tuple[bool, int, str]:
-        """How a hit ranks among those lacking the same words: read as typed first, then
-        the shortest name, then the entity id."""
-        return bool(self.read_as), len(self.matched), self.entity_id
+    def order(self) -> tuple[int, bool, str]:
+        """How a hit lacking a word ranks among those lacking one: the shortest name, then
+        one holding the other words as typed before one holding them through nicknames,
+        then the entity id (`SearchMixin._lacking_one`)."""
+        return len(self.matched), bool(self.read_as), self.entity_id
 
 
 def statement_of(lookup: FromClause) -> ColumnElement[bool]:
@@ -162,10 +163,10 @@ def _name_order(name: str) -> tuple[int, str]:
     return len(name), name
 
 
-def _best_first(found: _Found) -> tuple[bool, int, str]:
-    """Which of two names of an entity ranks it: one holding the words as typed, then
-    `_name_order`."""
-    return bool(found.read_as), *_name_order(found.matched)
+def _best_first(found: _Found) -> tuple[int, bool, str]:
+    """Which of two names of an entity lacking a word ranks it: the shorter, then one
+    holding the other words as typed, then the least in text order."""
+    return len(found.matched), bool(found.read_as), found.matched
 
 
 def _read_as(name: str, tokens: list[str]) -> tuple[tuple[str, str], ...]:
@@ -381,8 +382,9 @@ class SearchMixin:
         ranked the same way after those, each with the words so read (`read_as`).
 
         A search of `PARTIAL_FROM_WORDS` words or more that finds fewer than `limit` such
-        entities then also finds names lacking one of its words, ranked after them the same
-        way (as typed, then through nicknames), each with the word it lacks (`missing`):
+        entities then also finds names lacking one of its words, as typed or through
+        nicknames, ranked after them by length (`_lacking_one`: as typed first at one
+        length), each with the word it lacks (`missing`):
         records drop a maternal surname or a second given name ("Álvaro Reyes" for "Álvaro
         Reyes Mendoza"), and an analyst types the whole name. (Two words lacking one would
         be one word: too broad.)
@@ -442,21 +444,72 @@ class SearchMixin:
         seen: set[str],
     ) -> list[_Found]:
         """At most `limit` entities not of `seen` with a name matching all of `tokens` but
-        one, each by its best such name over every word it may lack (as typed before
-        through nicknames, then shortest, then least in text order), ranked as `search`
-        ranks (`_Found.order`). Each pass (one word left out) keeps its own best `limit`,
-        ranked alike: an entity among the best `limit` overall is among the best `limit` of
-        the pass its best name comes from."""
+        one, as typed or through nicknames, each by its best such name over every word it
+        may lack (`_best_first`: the shortest, then as typed before through nicknames,
+        then the least in text order), ranked by it (`_Found.order`): a name lacking a word
+        and read through a nickname ("Mari Soto Hernández" for "maria guadalupe soto") is
+        not put after every longer one lacking a word as typed ("María Guadalupe Pérez
+        González"). Each pass (one word left out) keeps its own best `limit`, ranked alike
+        (`_by_length`): an entity among the best `limit` overall is among the best `limit`
+        of the pass its best name comes from."""
         best: dict[str, _Found] = {}
         for i, lacking in enumerate(tokens):
             if lacking in tokens[:i]:  # (a repeated word: lacking one of it is one pass)
                 continue
             fewer = tokens[:i] + tokens[i + 1 :]
-            for found in self._search_words(conn, fewer, wanted, limit, set(seen)):
+            for found in self._by_length(conn, fewer, wanted, limit, set(seen)):
                 known = best.get(found.entity_id)
                 if known is None or _best_first(found) < _best_first(known):
                     best[found.entity_id] = found._replace(missing=lacking)
         return sorted(best.values(), key=_Found.order)[:limit]
+
+    def _by_length(
+        self,
+        conn: Connection,
+        tokens: list[str],
+        wanted: Schema | None,
+        limit: int,
+        seen: set[str],
+    ) -> list[_Found]:
+        """At most `limit` visible entities (of `wanted`, not of `seen`, which it adds to)
+        with a name matching each of `tokens` as typed or through nicknames, ranked as
+        `_Found.order` ranks: by name length, those of one length holding the words as typed
+        first, then by entity id; each by its shortest name holding them as typed, or if it
+        has none, through nicknames (`_read_as`), as `search` ranks an entity (a longer name
+        of it holding them as typed ranks it). A pass of `_lacking_one`: unlike
+        `_search_words`, it reads the nicknames at every length, and assembles an entity
+        found through them as it comes."""
+        found: list[_Found] = []
+        read = frozenset(t for t in tokens if nickname_words(t))
+        reading = _Reading(bool(read))
+        for candidates in self._name_candidates(conn, tokens, reading):  # (one length each)
+            through: dict[str, bool] = {}  # entity -> holds the words only through nicknames
+            for entity_id, value in self._searchable(conn, candidates):
+                if entity_id in seen or through.get(entity_id) is False:
+                    continue
+                if _has_words(value, tokens):
+                    through[entity_id] = False
+                elif read and _has_words(value, tokens, read):
+                    through.setdefault(entity_id, True)
+            for entity_id, nicknamed in sorted(through.items(), key=lambda e: (e[1], e[0])):
+                rows = conn.execute(self._entity_rows(entity_id)).all()
+                entity = self._assemble(rows, named=False, wanted=wanted, justify=False)
+                if nicknamed and entity is not None and self._least_match(rows, tokens):
+                    continue  # (a longer name holds them as typed: it ranks by that one)
+                seen.add(entity_id)  # (one not shown, of another schema, never is)
+                if entity is None:
+                    continue
+                if nicknamed:
+                    matched = self._least_match(rows, tokens, read) or ""
+                    found.append(
+                        _Found(entity_id, rows, entity, matched, "", _read_as(matched, tokens))
+                    )
+                else:
+                    matched = self._least_match(rows, tokens) or ""
+                    found.append(_Found(entity_id, rows, entity, matched, ""))
+                if len(found) >= limit:
+                    return found
+        return found
 
     def _search_words(
         self,
