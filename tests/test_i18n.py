@@ -289,7 +289,7 @@ def test_init_and_demo_speak_the_principals_language(tmp_path: Path) -> None:
     full = _db(tmp_path)  # the demo refuses a store that holds statements: in Spanish
     args = ["demo", "--workdir", str(tmp_path / "w"), "--db", full]
     code, es = _run(*args, env={"IRONRIVER_AS": "mx-fgr-analista"})
-    assert code == 2 and "la demostración necesita uno vacío" in es
+    assert code == 2 and "la demostración escribe su mundo sintético" in es
 
 
 def test_a_mistyped_principal_says_the_nearest_in_its_language(tmp_path: Path) -> None:

@@ -99,7 +99,7 @@ def test_an_audit_action_may_be_named_by_its_spanish_meaning(tmp_path: Path) -> 
     CliRunner().invoke(
         cli, ["search", "torres", "--db", db, "--as", "mx-fgr-analista", "--reason", "r"]
     )
-    args = ["audit", "log", "--db", db, "--as", "auditor", "--json", "--action"]
+    args = ["audit", "log", "--db", db, "--as", "mx-auditor", "--json", "--action"]
     for typed in ("buscar", "BUSCAR", "search"):
         found = CliRunner().invoke(cli, [*args, typed])
         assert found.exit_code == 0, found.output

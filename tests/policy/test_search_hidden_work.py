@@ -148,9 +148,15 @@ def test_lookup_rows_take_the_label_their_statement_is_stored_under(
     person = {"id": "p9", "schema": "Person", "properties": {"name": ["Zafiro Nueve"]}}
     path.write_text(json.dumps(person) + "\n", encoding="utf-8")
     ingest_entities(store, path, US, actor="loader")
-    person["properties"] |= {"idNumber": ["SER-9"], "alias": ["El Nueve"]}
-    path.write_text(json.dumps(person) + "\n", encoding="utf-8")
-    assert ingest_entities(store, path, US, actor="loader", label=HSI.label).statements_new == 2
+    # the same name again plus two new facts, written under another label: only a library
+    # writer can (an ingest files statements under their dataset's label)
+    rows = [
+        ("p9", "Person", "name", "Zafiro Nueve"),
+        ("p9", "Person", "idNumber", "SER-9"),
+        ("p9", "Person", "alias", "El Nueve"),
+    ]
+    with store.writer() as w:
+        assert w.add_statements(table(US.name, rows), US.name, HSI.label) == 2
     [us_label] = _statement_labels(store, "p9") - {_label_id(store, HSI)}
     assert _lookup_labels(store, "p9") == {
         ("statement_keys", us_label),  # the name (its two words)

@@ -20,8 +20,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from conftest import _reset_pg, backend_url
-from ironriver.errors import AuditError, NotFound, StoreError
+from ironriver.errors import AccessDenied, AuditError, NotFound, StoreError
 from ironriver.policy import View
+from ironriver.policy.markings import AccessLabel, Marking
 from ironriver.settings import Settings
 from ironriver.store import Store, dialect, open_store
 from ironriver.store.audit import READ_ACTIONS, READ_FILE_SUFFIX, AuditLog, EventFilter, _append
@@ -96,6 +97,11 @@ def test_view_actions_are_all_reads(store: Store) -> None:
     view.export_table()
     with pytest.raises(NotFound):
         view.ledger("no_such_ledger")
+    strict = AccessLabel("ATF", "US", Marking.AMBER_STRICT, frozenset({"ATF"}))
+    with store.writer() as w:
+        w.add_statements(table(US.name, [("x3", "Individual", "name", "Tres")]), US.name, strict)
+    with pytest.raises(AccessDenied):  # no reason for AMBER+STRICT: refused, on record
+        View(store, ATF).entity("x3")
     events = list(store.audit.events())
     assert [e.action for e in events if e.chain == WRITES] == [READ_CHAIN_START]
     assert {e.action for e in events if e.chain == READS} == READ_ACTIONS
