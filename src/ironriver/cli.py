@@ -28,6 +28,7 @@ from ironriver.cli_support import (
     JSON_OUTPUT,
     app_context,
     common_options,
+    count_text,
     principal_lang_given,
     table,
     undecodable_argument,
@@ -268,11 +269,6 @@ def init(ctx: click.Context, principals_out: Path) -> None:
     app.emit(data, human)
 
 
-def _count(n: object) -> str:
-    """A count as tables show it: thousands separated (151,686), as messages write them."""
-    return f"{n:,}" if isinstance(n, int) else str(n)
-
-
 def _table_or_say(rows: list[list[Any]], headers: list[str], empty: str) -> None:
     """A table of `rows`, or when there are none, `empty` on stderr (not a bare header)."""
     if rows:
@@ -300,8 +296,8 @@ def datasets(ctx: click.Context) -> None:
                 [
                     *(r[k] for k in shown),
                     ",".join(r["releasable_to"]),
-                    _count(r["visible_statements"]),
-                    _count(r["visible_ledger_rows"]),
+                    count_text(r["visible_statements"]),
+                    count_text(r["visible_ledger_rows"]),
                 ]
                 for r in rows
             ],
@@ -337,7 +333,7 @@ def ledgers(ctx: click.Context) -> None:
     app.emit(
         rows,
         lambda: _table_or_say(
-            [[r["dataset"], r["ledger"], _count(r["visible_ledger_rows"])] for r in rows],
+            [[r["dataset"], r["ledger"], count_text(r["visible_ledger_rows"])] for r in rows],
             [t("dataset"), t("ledger"), t("visible rows")],
             t("No ledger is visible to you."),
         ),
@@ -373,7 +369,7 @@ def stats(ctx: click.Context) -> None:
             return
         table(
             [
-                (label, _count(n))
+                (label, count_text(n))
                 for label, n in sorted(
                     (schema_label(k), n) for k, n in counts.entities_by_schema.items()
                 )
@@ -382,7 +378,7 @@ def stats(ctx: click.Context) -> None:
         )
         click.echo()
         table(
-            [(d, _count(n)) for d, n in counts.statements_by_dataset.items()],
+            [(d, count_text(n)) for d, n in counts.statements_by_dataset.items()],
             [t("dataset"), t("statements")],
         )
 

@@ -111,7 +111,7 @@ class _Found(NamedTuple):
     """A name search's candidate, assembled but not yet justified."""
 
     entity_id: str
-    rows: Sequence[Sequence[Any]]  # its visible statements (`_ROW`)
+    rows: Sequence[Sequence[Any]]  # its visible statements (`ENTITY_ROW`)
     entity: StatementEntity
     matched: str  # the name that ranked it
     missing: str  # the query word that name lacks ("" for none)
@@ -430,7 +430,7 @@ class SearchMixin:
         return hits
 
     def _datasets_of(self, rows: Iterable[Sequence[Any]]) -> tuple[str, ...]:
-        """The names of the datasets of an entity's visible statements (its `_ROW` rows), in
+        """The names of the datasets of an entity's visible statements (its `ENTITY_ROW` rows), in
         name order (`SearchHit.datasets`): every statement's, so those an entity of
         conflicting schemata leaves out of its FtM entity count too."""
         return tuple(sorted({self._dataset_name(r[4]) for r in rows}))
@@ -707,7 +707,7 @@ class SearchMixin:
         self, rows: Sequence[Sequence[Any]], tokens: list[str], read: frozenset[str] = frozenset()
     ) -> str | None:
         """The shortest (then least in text order) of an entity's visible, searchable names
-        (its `_ROW` rows) matching `tokens` (`_has_words`, those of `read` through their
+        (its `ENTITY_ROW` rows) matching `tokens` (`_has_words`, those of `read` through their
         nicknames too): the one its rank came from."""
         names = [
             str(r[3])
