@@ -223,7 +223,7 @@ def test_every_option_says_what_it_does() -> None:
     """`--help` explains every option (and so, through the catalogs, in Spanish too)."""
     import click
 
-    from ironriver.cli import LAZY_COMMANDS
+    from ironriver.cli_lazy import LAZY_COMMANDS
 
     ctx = click.Context(cli)
     for name in LAZY_COMMANDS:
@@ -328,8 +328,8 @@ def test_the_prose_of_help_examples_is_in_the_readers_language() -> None:
     # every example's prose, of every command
     import click
 
-    from ironriver.cli import LAZY_COMMANDS
     from ironriver.cli_i18n import example_texts
+    from ironriver.cli_lazy import LAZY_COMMANDS
 
     ctx = click.Context(cli)
     for name in LAZY_COMMANDS:
@@ -430,8 +430,8 @@ def test_placeholders_are_in_the_readers_language() -> None:
 
     import click
 
-    from ironriver.cli import LAZY_COMMANDS
     from ironriver.cli_i18n import METAVAR_CONTEXT, metavars
+    from ironriver.cli_lazy import LAZY_COMMANDS
     from ironriver.i18n import translate
 
     _, es = _run("--lang", "es", "search", "--help")

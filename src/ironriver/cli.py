@@ -5,7 +5,6 @@ commands are in `cli_audit.py`; `eval`, `ledger` and the capability groups in
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import signal
@@ -24,6 +23,7 @@ from ironriver.cli_json import (
     dataset_json,
     statement_json,
 )
+from ironriver.cli_lazy import LAZY_COMMANDS, listing_stub, load_lazy
 from ironriver.cli_support import (
     JSON_OUTPUT,
     app_context,
@@ -94,19 +94,6 @@ class UserError(click.ClickException):
             click.echo(json.dumps({"error": data}, ensure_ascii=False, indent=2))
 
 
-# Capability command groups, imported only when used: `ironriver search` should not pay for
-# loading SciPy, pandas and the world generator (~0.75 s of a 1.6 s start-up).
-LAZY_COMMANDS = {
-    "demo": "ironriver.demo:demo_command",
-    "eval": "ironriver.cli_eval:eval_group",
-    "ingest": "ironriver.ingest.cli:ingest_command",
-    "ledger": "ironriver.cli_ledger:ledger",
-    "mapping": "ironriver.ingest.cli:mapping_group",
-    "strategy": "ironriver.strategy.cli:strategy",
-    "world": "ironriver.world.cli:world",
-}
-
-
 class IronriverGroup(click.Group):
     """The top-level group: maps every `IronriverError` to a clean message and exit code, and
     loads the capability groups in `LAZY_COMMANDS` on first use."""
@@ -114,14 +101,23 @@ class IronriverGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
 
+    listing = False  # while `format_commands` lists the commands for --help
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
-            module_name, attr = LAZY_COMMANDS[cmd_name].split(":")
-            command = getattr(importlib.import_module(module_name), attr)
-            assert isinstance(command, click.Command)
-            localize_help(command, current_lang())
-            self.add_command(command, cmd_name)
+            if self.listing:  # the help's list needs only the one-line help
+                stub = listing_stub(cmd_name)
+                if stub is not None:
+                    return stub
+            self.add_command(load_lazy(cmd_name), cmd_name)
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.listing = True
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            self.listing = False
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         JSON_OUTPUT.set(False)  # until this command's --json says otherwise

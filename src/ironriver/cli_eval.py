@@ -1,6 +1,6 @@
 """`ironriver eval`: each capability scored against ground truth (a generated world's) or
 published science, exiting 1 on a miss. The top-level CLI loads it on first use
-(`LAZY_COMMANDS` in `cli.py`)."""
+(`LAZY_COMMANDS` in `cli_lazy.py`)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 filtered (`--where COLUMN=VALUE`), as a table, CSV or JSON; a thin command over
 `View.ledger_rows` (`ironriver.policy.ledger_rows`), which reads, checks and audits.
 
-The top-level CLI loads it on first use (`LAZY_COMMANDS` in `cli.py`). Column names and
+The top-level CLI loads it on first use (`LAZY_COMMANDS` in `cli_lazy.py`). Column names and
 values are data: shown as stored, never translated; only our own headers and notes are.
 """
 

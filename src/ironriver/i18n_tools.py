@@ -103,7 +103,8 @@ def _imported_markers(tree: ast.Module) -> set[str]:
 
 def help_texts(texts: Texts | None = None) -> Texts:
     """The help of every command and option of the `ironriver` command tree."""
-    from ironriver.cli import LAZY_COMMANDS, cli
+    from ironriver.cli import cli
+    from ironriver.cli_lazy import LAZY_COMMANDS
 
     texts = texts or Texts()
     ctx = click.Context(cli)
