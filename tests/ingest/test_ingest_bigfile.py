@@ -19,7 +19,7 @@ import pytest
 from sales_fixtures import HEADER, ROWS, make_sales_dir, snapshot, write_csv  # type: ignore[import-not-found]
 
 from ironriver.errors import ConfigError, IngestError
-from ironriver.ingest import ingest_mapping, pipeline, source
+from ironriver.ingest import ingest_mapping, prepare, source
 from ironriver.ingest.mapping import SourceSpec
 from ironriver.settings import DEFAULT_INGEST_MEMORY_MB, Settings
 from ironriver.store import open_store
@@ -169,13 +169,13 @@ def _without(value: Any, root: str) -> Any:
 def streamed_calls(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """The `stream` flag of every `load_source` call the pipeline makes."""
     calls: list[bool] = []
-    real = pipeline.load_source
+    real = prepare.load_source
 
     def spy(*args: Any, **kwargs: Any) -> int:
         calls.append(bool(kwargs.get("stream")))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "load_source", spy)
+    monkeypatch.setattr(prepare, "load_source", spy)
     return calls
 
 
@@ -342,7 +342,7 @@ def test_spill_folder_removed_after_ingest(
     spill_root.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(spill_root))
     made: list[Path] = []
-    real = pipeline.connect
+    real = prepare.connect
 
     def spilling(
         memory_mb: int | None = None, spill_root: Path | None = None
@@ -351,7 +351,7 @@ def test_spill_folder_removed_after_ingest(
         made.append(_spill(con))
         return con
 
-    monkeypatch.setattr(pipeline, "connect", spilling)
+    monkeypatch.setattr(prepare, "connect", spilling)
     edit, skip_invalid = CASES[case]
     out = _outcome(tmp_path / "run", edit, skip_invalid, memory_mb=0)
     assert made and ("error" in out) == (case in ("bad_dates", "ragged_row"))
@@ -374,13 +374,13 @@ def test_ingest_mapping_takes_the_budget_from_its_caller(
     """The budget is what the caller passes; the environment is read by `Settings` only."""
     monkeypatch.setenv("IRONRIVER_INGEST_MEMORY_MB", "100000")  # ignored by the library
     budgets: list[int | None] = []
-    real = pipeline.connect
+    real = prepare.connect
 
     def spy(memory_mb: int | None = None, spill_root: Path | None = None) -> Any:
         budgets.append(memory_mb)
         return real(memory_mb, spill_root)
 
-    monkeypatch.setattr(pipeline, "connect", spy)
+    monkeypatch.setattr(prepare, "connect", spy)
     folder = make_sales_dir(tmp_path)
     store = open_store(f"sqlite:///{tmp_path / 'store.db'}", ledger_dir=tmp_path / "ledgers")
     ingest_mapping(store, folder / "sales.yaml", actor="t", memory_mb=0)

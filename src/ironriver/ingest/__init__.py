@@ -9,7 +9,8 @@ See docs/mapping.md for the mapping format.
 
 from ironriver.ingest.entities import check_entities, ingest_entities
 from ironriver.ingest.mapping import DatasetMapping, load_mapping
-from ironriver.ingest.pipeline import IngestResult, check_mapping, dataset_info, ingest_mapping
+from ironriver.ingest.pipeline import check_mapping, dataset_info, ingest_mapping
+from ironriver.ingest.result import IngestResult
 
 __all__ = [
     "DatasetMapping",

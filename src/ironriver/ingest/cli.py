@@ -17,7 +17,8 @@ from ironriver.errors import ConfigError, IronriverError
 from ironriver.i18n import Msg, joined, msg, nmsg, nt, render, t
 from ironriver.ingest.draft import SAMPLE_ROWS, draft_file, render_yaml
 from ironriver.ingest.entities import check_entities, ingest_entities
-from ironriver.ingest.pipeline import IngestResult, check_mapping, ingest_mapping
+from ironriver.ingest.pipeline import check_mapping, ingest_mapping
+from ironriver.ingest.result import IngestResult
 from ironriver.policy.markings import (
     Marking,
     Principal,

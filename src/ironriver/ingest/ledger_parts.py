@@ -1,0 +1,206 @@
+"""The ledger parts of an ingest of a mapping: what each query appends to its ledger, and the
+name of the part it writes.
+
+A part is one Parquet file per query (`store.ledger.LedgerStore`), written under a temporary
+name before the store's write lock is taken and renamed into place after the commit
+(`discarded_on_error` deletes those of an ingest that fails before it). Its name is a
+hash of what it is made from (`ledger_part`: the file's bytes, how the query reads them,
+the mapping's ledger, the records kept), frozen across releases (`_ledger_identity`,
+`_reading`): the same file again appends nothing. A ledger with a `key` appends only the
+rows of keys it lacks (`_new_keys`), its stored keys read under a lock taken in one order
+by every ingest (`keyed_ledgers`), with the parts of this ingest's earlier queries
+(`stored_parts`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import fields
+from pathlib import Path
+
+from ironriver.i18n import nt
+from ironriver.ingest.mapping import DatasetMapping, LedgerSpec, SourceSpec
+from ironriver.ingest.prepare import Prepared
+from ironriver.ingest.result import IngestResult
+from ironriver.progress import Progress
+from ironriver.sqltext import ident, literal
+from ironriver.store.ledger import LedgerStore, PendingPart
+
+
+def ledger_part(
+    ledgers: LedgerStore, prep: Prepared, result: IngestResult, progress: Progress
+) -> PendingPart:
+    """Write `prep`'s ledger rows (those it keeps: `_new_keys` for a ledger with a `key`)
+    into a part under a temporary name, counting them into `result.ledger_rows`."""
+    assert prep.query.ledger is not None
+    name = prep.mapping.name
+    columns = [f'"{c.name}"' for c in prep.query.ledger.columns]  # validated names
+    # `led` scans in record order; rejected rows (skip_invalid) are left out, and then
+    # sorted again as the anti-join need not keep the order
+    keep = " WHERE _row NOT IN (SELECT _row FROM bad) ORDER BY _row" if prep.rejected else ""
+    rows = f"led{keep}"
+    key = prep.query.ledger.key
+    if key:
+        kept = "_row NOT IN (SELECT _row FROM bad)" if prep.rejected else "TRUE"
+        rows = _new_keys(prep, kept, result)
+    select_sql = (
+        f"SELECT {', '.join(columns)}, {literal(prep.query.source.label + ':')} "
+        f"|| CAST(_row AS VARCHAR) AS _source_ref FROM {rows}"
+    )
+    # named by what it is made from (the file's bytes, how the query reads them, the
+    # mapping's ledger, the records kept), not by the Parquet bytes, which change with the
+    # writer's version
+    assert prep.source_digest, "a ledger query's file digest is computed in prepare_query"
+    parts = [
+        prep.source_digest,
+        _ledger_identity(prep.query.ledger),
+        select_sql,
+        str(prep.rejected),
+    ]
+    reading = _reading(prep.query.source)
+    identity = "\x1f".join([*parts, reading] if reading else parts)
+    part = ledgers.prepare_query(
+        prep.con, select_sql, name, prep.query.ledger.name, prep.mapping.label, identity=identity
+    )
+    if key and not part.rows:  # every record is stored already: no empty part
+        part.discard()
+        part = PendingPart(Path(), None, 0, existed=True)
+    n_rows = part.rows
+    if not key:  # (with a key, the file's rows were counted by _new_keys)
+        result.ledger_rows += n_rows
+    progress(
+        nt(
+            "{dataset}: {count:,} row for ledger {ledger}",
+            "{dataset}: {count:,} rows for ledger {ledger}",
+            n_rows,
+            dataset=name,
+            count=n_rows,
+            ledger=prep.query.ledger.name,
+        )
+    )
+    return part
+
+
+def rows_alone(prep: Prepared, part: PendingPart) -> int:
+    """The rows `prep`'s ledger part would append to a ledger holding none of its dataset's
+    rows, for a loader who may not see them (`ledger_rows_new` is new to the loader, as
+    `statements_new` is: `new_to_loader`): a part's rows, whether the ledger held that part
+    already or not; with a `key`, the first row of each key the file holds (the keys the
+    ledger held are not appended again, and their rows are not the loader's to learn of)."""
+    assert prep.query.ledger is not None
+    if not prep.query.ledger.key:
+        return part.rows
+    kept = "_row NOT IN (SELECT _row FROM bad)" if prep.rejected else "TRUE"
+    first = _first_of_keys(prep.query.ledger.key, kept)
+    return int(prep.con.sql(f"SELECT count(*) FROM {first}").fetchall()[0][0])
+
+
+def _first_of_keys(key: tuple[str, ...] | list[str], kept: str) -> str:
+    """A FROM item of the rows of `led` that `kept` keeps, the first of each `key` in the
+    file (rows with an empty key column have no key and are all kept)."""
+    columns = [ident(k) for k in key]
+    unnamed = " OR ".join(f"{k} IS NULL" for k in columns)
+    return (
+        f"(SELECT * FROM led WHERE {kept} QUALIFY {unnamed} OR "
+        f"row_number() OVER (PARTITION BY {', '.join(columns)} ORDER BY _row) = 1)"
+    )
+
+
+def _ledger_identity(spec: LedgerSpec) -> str:
+    """How a ledger's mapping enters the name of the parts it writes: frozen, as a part's
+    name must not change with ironriver's version (the same file again adds nothing, also
+    after an upgrade). It is the text `repr(spec)` gave before `key` was added, and with a
+    key the text it gives since; a field added later must be written here only when it is
+    not its default, so that parts written before keep their names."""
+    columns = ", ".join(
+        f"LedgerColumn(name={c.name!r}, column={c.column!r}, type={c.type!r}, "
+        f"format={c.format!r}, required={c.required!r}"
+        + (
+            f", two_digit_years_from={c.two_digit_years_from!r})"
+            if c.two_digit_years_from is not None
+            else ")"
+        )
+        for c in spec.columns
+    )
+    if len(spec.columns) == 1:
+        columns += ","  # (a tuple of one)
+    key = f", key={spec.key!r}" if spec.key else ""
+    return f"LedgerSpec(name={spec.name!r}, columns=({columns}){key})"
+
+
+def _new_keys(prep: Prepared, kept: str, result: IngestResult) -> str:
+    """A FROM clause (in record order) of the rows of `led` that `kept` (a condition) keeps
+    and that a ledger with a `key` lacks: the first of each key in the file, and only if the
+    ledger holds no row of that key (its rows of those keys are the same ones:
+    `validate.key_conflict_sql` rejected the others). Rows with an empty key column have no
+    key and are all kept. Counts the file's rows into `result.ledger_rows` (those appended
+    are its `ledger_rows_new`)."""
+    assert prep.query.ledger is not None
+    first = _first_of_keys(prep.query.ledger.key, kept)
+    count = f"SELECT count(*) FROM led WHERE {kept}"
+    result.ledger_rows += int(prep.con.sql(count).fetchall()[0][0])
+    old = prep.old_keys
+    if old is None:  # no part holds a key yet
+        return f"{first} ORDER BY _row"
+    return (
+        f"{first} n WHERE NOT EXISTS (SELECT 1 FROM {old.source} o "
+        f"WHERE {old.same(list(prep.query.ledger.key))}) ORDER BY _row"
+    )
+
+
+def _reading(source: SourceSpec) -> str:
+    """How a query reads its file, where it differs from the defaults (its filters, sheet,
+    header row, encoding...): two queries of one file into one ledger, e.g. by different
+    filters or from two sheets, make different parts. "" for a plain read, whose parts keep
+    the names they had before this was part of them."""
+    default = SourceSpec(source.path)
+    changed = {
+        f.name: getattr(source, f.name)
+        for f in fields(SourceSpec)
+        # (date_formats come from the ledger's columns, already in the name)
+        if f.name not in ("path", "date_formats")
+        and getattr(source, f.name) != getattr(default, f.name)
+    }
+    return repr(sorted(changed.items())) if changed else ""
+
+
+@contextmanager
+def discarded_on_error(parts: list[PendingPart]) -> Iterator[None]:
+    """Discard the ledger parts written meanwhile into `parts` if the block raises: before
+    the commit, no part of the ingest may appear. (Not after it: the audit event names the
+    parts, and `recover_parts` puts in place those whose rename did not happen.)"""
+    try:
+        yield
+    except BaseException:
+        for part in parts:
+            part.discard()
+        raise
+
+
+def stored_parts(
+    ledgers: LedgerStore, dataset: str, ledger: str, pending: list[PendingPart]
+) -> list[Path]:
+    """The parts a keyed ledger holds for this ingest's next query: its committed parts,
+    and those this ingest's earlier queries wrote into it, not yet committed (two queries
+    into one keyed ledger must not both append a key)."""
+    own = [
+        p.tmp
+        for p in pending
+        if p.tmp is not None
+        and (p.final.parent.parent.name, p.final.parent.name) == (dataset, ledger)
+    ]
+    return ledgers.parts(dataset, ledger) + own
+
+
+def keyed_ledgers(mappings: list[DatasetMapping]) -> list[tuple[str, str]]:
+    """The (dataset, ledger) pairs of the ledgers with a `key` that `mappings` write, in
+    one order for every ingest (so two ingests take their locks without deadlock)."""
+    return sorted(
+        {
+            (m.name, q.ledger.name)
+            for m in mappings
+            for q in m.queries
+            if q.ledger is not None and q.ledger.key
+        }
+    )

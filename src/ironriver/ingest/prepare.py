@@ -1,0 +1,239 @@
+"""One query of a mapping, prepared for its write: its file loaded into DuckDB, compiled and
+validated, its notes made (`notes.py`), nothing written to the store.
+
+`prepare_query` leaves on the query's own DuckDB connection (`Prepared.con`, which the
+caller closes) the tables the write reads: `stmts`, the entity statements (when the query
+maps entities), `led`, a view of the ledger rows (when it has a ledger; it reads the
+file's table `src` through `san`, which are then kept), and `bad`, the rejected values
+(`validate.build_bad_table`). Their rejected records are in the `ErrorReport` passed in;
+with `skip_invalid` they are left out of `stmts` here, and of the ledger part by the write
+(`ledger_parts.ledger_part`).
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ironriver.i18n import Msg, t
+from ironriver.ingest.clean import Cleaner, json_kind_name
+from ironriver.ingest.compile import (
+    EntityCompiler,
+    build_statements,
+    filter_condition,
+    json_value_checks,
+    ledger_sql,
+)
+from ironriver.ingest.mapping import DatasetMapping, QuerySpec
+from ironriver.ingest.notes import (
+    case_note,
+    entity_notes,
+    filter_notes,
+    find_bad_dates,
+    name_part_notes,
+    placeholder_notes,
+    suggest_date_formats,
+)
+from ironriver.ingest.report import ErrorReport
+from ironriver.ingest.source import (
+    CaseMiss,
+    connect,
+    drop_source,
+    file_digest,
+    fits_in_memory,
+    load_source,
+)
+from ironriver.ingest.validate import (
+    StoredKeys,
+    build_bad_table,
+    check_sql,
+    duplicate_check_sql,
+    key_conflict_sql,
+    stored_keys,
+)
+from ironriver.logs import get_logger
+from ironriver.progress import Progress
+from ironriver.settings import DEFAULT_INGEST_MEMORY_MB
+
+# the ingest's logger (`pipeline`'s): its three phases (`ingest.prepared`, `.staged`,
+# `.committed`) come from one logger, as before this module was split from it
+log = get_logger("ironriver.ingest.pipeline")
+
+
+@dataclass
+class Prepared:
+    """One query, validated, with its output waiting in DuckDB."""
+
+    mapping: DatasetMapping
+    query: QuerySpec
+    con: duckdb.DuckDBPyConnection
+    statements: bool
+    ledger: bool
+    records: int
+    rejected: int
+    source_digest: str  # SHA-256 of the source file's bytes (names its ledger part), or ""
+    rejected_rows: pa.Array  # the distinct rows (`_row`) of the `rejected` records
+    old_keys: StoredKeys | None  # a keyed ledger's stored parts, as its checks read them
+    notes: list[Msg] = field(default_factory=list)  # see IngestResult.notes
+    # the entities (indexes) whose `id_column` ids in `cln` are all short numbers
+    numbered: list[int] = field(default_factory=list)
+
+
+def prepare_query(
+    mapping: DatasetMapping,
+    query: QuerySpec,
+    report: ErrorReport,
+    skip_invalid: bool,
+    progress: Progress,
+    memory_mb: int,
+    spill_root: Path | None,
+    stored: list[Path] | None = None,
+) -> Prepared:
+    """`_prepare`, said on `progress` and logged (`ingest.prepared`)."""
+    # each query reads its file whole (its own filters, columns and checks): a file that
+    # several queries of the dataset read is read once per query, which the line says
+    same_file = [q for q in mapping.queries if q.source.path == query.source.path]
+    if len(same_file) > 1:
+        progress(
+            t(
+                "{dataset}: reading and validating {file} (query {i} of {n} reading it)",
+                dataset=mapping.name,
+                file=query.source.label,
+                i=next(i for i, q in enumerate(same_file, 1) if q is query),
+                n=len(same_file),
+            )
+        )
+    else:
+        progress(
+            t(
+                "{dataset}: reading and validating {file}",
+                dataset=mapping.name,
+                file=query.source.label,
+            )
+        )
+    started = time.perf_counter()
+    prep = _prepare(mapping, query, report, skip_invalid, memory_mb, spill_root, stored)
+    log.info(
+        "ingest.prepared",
+        dataset=mapping.name,
+        file=query.source.label,
+        records=prep.records,
+        rejected=prep.rejected,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    return prep
+
+
+def _prepare(
+    mapping: DatasetMapping,
+    query: QuerySpec,
+    report: ErrorReport,
+    skip_invalid: bool,
+    memory_mb: int = DEFAULT_INGEST_MEMORY_MB,
+    spill_root: Path | None = None,
+    stored: list[Path] | None = None,
+) -> Prepared:
+    """Load, compile and validate one query (see `pipeline`'s module doc). A file too large to read
+    whole within `memory_mb` is streamed into DuckDB, which then holds every later step to
+    that budget, spilling to a folder in `spill_root` (default `$TMPDIR`; `ingest_mapping`
+    passes a folder beside the store). `stored`: the part files its ledger already has in
+    the store, for a ledger with a `key` (a dry run has no store: none)."""
+    stream = not fits_in_memory(query.source.path, memory_mb)
+    con = connect(memory_mb if stream else None, spill_root)
+    con.execute("SET enable_progress_bar = false")
+    try:
+        refs = query.refs
+        # a ledger part is named by its file's digest, computed beside the parse (hashlib
+        # releases the GIL); statements need none (their ids are content hashes)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            digest = pool.submit(file_digest, query.source.path) if query.ledger else None
+            # a view over the Arrow table the file was read into (nothing copied into
+            # DuckDB), or for a large file a table DuckDB may spill
+            misses: list[CaseMiss] = []
+            records = load_source(
+                con,
+                query.source,
+                refs,
+                materialize=False,
+                stream=stream,
+                case_misses=misses,
+                name_refs=query.name_refs,
+            )
+            source_digest = digest.result() if digest is not None else ""
+        cleaner = Cleaner(con)
+        sanitized = cleaner.sanitize_columns(refs)
+        scol = sanitized.columns
+        where = filter_condition(query, scol)
+        # duplicates among the records the filters keep (they read the sanitized columns of
+        # `san`); without filters, over `src`, which spares the sanitizing joins
+        filtered = bool(query.source.filters or query.source.filters_not)
+        checks = [
+            duplicate_check_sql(refs, "san", where) if filtered else duplicate_check_sql(refs)
+        ]
+        notes = filter_notes(con, mapping.name, query, scol, where, records) if filtered else []
+        notes += [case_note(mapping.name, query.source, miss) for miss in misses]
+        # JSON Lines columns holding a list or an object in some record
+        present = set(con.table("san").columns)
+        listed = frozenset(c for c in refs if json_kind_name(c) in present)
+        checks += [check_sql(c, "san") for c in json_value_checks(query, listed, where)]
+        old_keys = None  # a keyed ledger's stored parts (StoredKeys)
+        if query.entities:
+            comp = EntityCompiler(query, mapping.name, cleaner, scol, listed, sanitized.names)
+            extra = ", ".join(comp.columns)
+            con.execute(f"CREATE TEMP TABLE cln AS SELECT *, {extra} FROM san WHERE {where}")
+            checks += [check_sql(c, "cln") for c in comp.checks]
+        if query.ledger is not None:
+            sql, lchecks = ledger_sql(query.ledger, scol, where)
+            # a view: the checks type the rows in one scan, the write types them again as it
+            # streams them to Parquet; nothing is materialised
+            con.execute(f"CREATE TEMP VIEW led AS {sql}")
+            checks += [check_sql(c, "led") for c in lchecks]
+            if query.ledger.key:
+                types = {c.name: c.type for c in query.ledger.columns}
+                old_keys = stored_keys(stored or [], query.ledger.columns, list(query.ledger.key))
+                checks += key_conflict_sql(types, list(query.ledger.key), old_keys)
+        rejected = build_bad_table(con, checks)
+        rejected_rows = pa.array([], pa.int64())
+        if rejected:
+            bad = con.sql(
+                'SELECT _row, "column", value, reason FROM bad ORDER BY _row, "column"'
+            ).to_arrow_table()
+            report.add(query.source.label, bad)
+            rejected_rows = pc.unique(bad.column("_row")).cast(pa.int64())
+            suggest_date_formats(con, checks, report, records)
+            find_bad_dates(con, checks, report, query.source.label)
+            if skip_invalid and query.entities:
+                con.execute("DELETE FROM cln WHERE _row IN (SELECT _row FROM bad)")
+                # (the ledger write leaves out the rows of `bad` itself: `led` is a view)
+        numbered: list[int] = []  # entities whose id_column ids look like row numbers
+        if query.entities:
+            more, numbered = entity_notes(con, comp, mapping.name)
+            notes += more + name_part_notes(query, mapping.name)
+            notes += placeholder_notes(con, comp, mapping.name)
+            build_statements(con, comp, mapping.name)  # reads cln
+        if query.ledger is None:  # else `led`, a view over them, is read by _write
+            con.execute("DROP VIEW san")
+            drop_source(con)
+        return Prepared(
+            mapping,
+            query,
+            con,
+            bool(query.entities),
+            query.ledger is not None,
+            records,
+            rejected,
+            source_digest,
+            rejected_rows,
+            old_keys,
+            notes,
+            numbered,
+        )
+    except BaseException:
+        con.close()
+        raise
