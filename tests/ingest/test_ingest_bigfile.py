@@ -19,7 +19,7 @@ import pytest
 from sales_fixtures import HEADER, ROWS, make_sales_dir, snapshot, write_csv  # type: ignore[import-not-found]
 
 from ironriver.errors import ConfigError, IngestError
-from ironriver.ingest import ingest_mapping, prepare, source
+from ironriver.ingest import arrow_csv, ingest_mapping, prepare, source
 from ironriver.ingest.mapping import SourceSpec
 from ironriver.settings import DEFAULT_INGEST_MEMORY_MB, Settings
 from ironriver.store import open_store
@@ -237,7 +237,7 @@ def test_many_batches_same_table(
 ) -> None:
     """Streamed in many small batches (Arrow's reader, or DuckDB's when Arrow fails half way
     or refuses the header), `src` holds the rows of the in-memory read, in file order."""
-    monkeypatch.setattr(source, "_STREAM_BLOCK", 4096)
+    monkeypatch.setattr(arrow_csv, "_STREAM_BLOCK", 4096)
     monkeypatch.setattr(source, "_STREAM_ROWS", 500)
     monkeypatch.setattr(source, "_BATCH_ROWS", 700)
     path = tmp_path / "s.csv"

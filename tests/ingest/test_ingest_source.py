@@ -344,14 +344,14 @@ def test_a_long_field_reads_and_a_record_past_the_limit_is_named(
 ) -> None:
     """A 5 MB narrative passes Arrow's parse block and DuckDB's default line size (2 MB):
     it is read whole; past `MAX_RECORD_BYTES` the error says so."""
-    from ironriver.ingest import source
+    from ironriver.ingest import duckdb_reader
 
     narrative = "hechos " * 750_000  # 5.25 MB
     path = tmp_path / "a.csv"
     path.write_text(f"folio,hechos\nF1,{narrative}\nF2,corto\n", encoding="utf-8")
     _, rows = _load(path, ["folio", "hechos"])
     assert rows == [(1, "F1", narrative), (2, "F2", "corto")]
-    monkeypatch.setattr(source, "MAX_RECORD_BYTES", 4 << 20)
+    monkeypatch.setattr(duckdb_reader, "MAX_RECORD_BYTES", 4 << 20)
     with pytest.raises(IngestError, match="a record is longer than 4 MiB"):
         _load(path, ["folio", "hechos"])
 

@@ -40,11 +40,12 @@ from followthemoney.value import string_list
 from ironriver.errors import IngestError, json_problem
 from ironriver.i18n import msg, nmsg, nt, t
 from ironriver.ingest.clean import Cleaner, sanitize_name
+from ironriver.ingest.encoding import check_encoding
 from ironriver.ingest.notes import label_notes
 from ironriver.ingest.pipeline import new_to_loader, writing_message
 from ironriver.ingest.report import ErrorReport
 from ironriver.ingest.result import IngestResult
-from ironriver.ingest.source import check_encoding, connect
+from ironriver.ingest.source import connect
 from ironriver.model import get_model
 from ironriver.model.labels import type_label
 from ironriver.policy import Principal, authorize_ingest

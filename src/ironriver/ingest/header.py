@@ -188,3 +188,25 @@ def _other_delimiter(spec: SourceSpec, header: str) -> str:
     as written in a mapping (a tab as \\t)."""
     found = [d for d in (";", "\t", "|") if d in header and d != spec.delimiter]
     return ("\\t" if found[0] == "\t" else found[0]) if found else ""
+
+
+def check_no_header_line(spec: SourceSpec) -> None:
+    """Raise `IngestError` when a CSV file read with the mapping's `header` (for files that
+    start with data) starts with that header itself: its names would be ingested as a
+    record (a Person named "first")."""
+    import csv
+
+    with spec.path.open(encoding=spec.encoding, errors="replace", newline="") as fh:
+        first = next(csv.reader(fh, delimiter=spec.delimiter), [])
+    names = [v.strip().lstrip("\ufeff").casefold() for v in first]
+    if names and names == [h.strip().casefold() for h in spec.header]:
+        raise IngestError(
+            msg(
+                "{file} starts with its header line ({names}), but the mapping gives "
+                "`header:`, which is for files that start with data: the names would be "
+                "ingested as a record.",
+                file=spec.path.name,
+                names=", ".join(first),
+            ),
+            hint=msg("Remove `header:` from the mapping query."),
+        )

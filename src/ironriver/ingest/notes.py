@@ -20,9 +20,9 @@ import duckdb
 
 from ironriver.i18n import Msg, msg, nmsg
 from ironriver.ingest.compile import EntityCompiler
+from ironriver.ingest.duckdb_reader import CaseMiss
 from ironriver.ingest.mapping import QuerySpec, SourceSpec
 from ironriver.ingest.report import BAD_DATES_MIN, BadDates, ErrorReport, date_format_hint
-from ironriver.ingest.source import CaseMiss
 from ironriver.ingest.validate import CheckSelect
 from ironriver.model import get_model
 from ironriver.policy import Principal
@@ -345,7 +345,7 @@ def held_elsewhere(
 
 def case_note(dataset: str, source: SourceSpec, miss: CaseMiss) -> Msg:
     """A note on JSON Lines records whose value is under a key the mapping reads spelled in
-    another case (`source.CaseMiss`): that value was not read, and nothing else says so."""
+    another case (`duckdb_reader.CaseMiss`): that value was not read, and nothing else says so."""
     return nmsg(
         "{dataset}: {n:,} record of {file} has no value under {column}, which the mapping "
         "reads, but one under {other}, the same key in another case: that value was not "

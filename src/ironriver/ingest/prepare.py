@@ -30,6 +30,7 @@ from ironriver.ingest.compile import (
     json_value_checks,
     ledger_sql,
 )
+from ironriver.ingest.duckdb_reader import CaseMiss
 from ironriver.ingest.mapping import DatasetMapping, QuerySpec
 from ironriver.ingest.notes import (
     case_note,
@@ -42,7 +43,6 @@ from ironriver.ingest.notes import (
 )
 from ironriver.ingest.report import ErrorReport
 from ironriver.ingest.source import (
-    CaseMiss,
     connect,
     drop_source,
     file_digest,

@@ -1,0 +1,196 @@
+"""CSV files read by Arrow: `_row` and the columns a query reads, as text, whole
+(`read_csv_arrow`) or as a stream of batches (`stream_csv_arrow`).
+
+Arrow parses in parallel, several times faster than DuckDB's reader. A file Arrow refuses,
+or whose header repeats or omits a column name, is left to DuckDB's reader
+(`duckdb_reader.py`): these functions return None for it (`_csv_options`), and a
+stream raises Arrow's error where Arrow fails half way (a ragged row, an unclosed quote).
+Arrow reads a value that opens with a quote up to the next quote, across lines: when a file
+has a quote, the records are checked to be its lines once it is read (`_check_tail`: no
+quote left open, no stray quote merging records; `malformed.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from ironriver.ingest.duckdb_reader import MAX_RECORD_BYTES
+from ironriver.ingest.encoding import CHUNK_BYTES
+from ironriver.ingest.header import HEADER_BLOCK, check_header, check_twice
+from ironriver.ingest.malformed import check_last_record, check_records_are_lines
+from ironriver.ingest.mapping import SourceSpec
+
+_PARSE_BLOCK = 4 << 20  # Arrow parses blocks in parallel; ~36k-row batches for DuckDB
+# Arrow's streaming CSV reader reads up to 32 blocks ahead: small blocks bound that, and
+# `source._grouped` hands DuckDB several at once (its order-keeping insert is slow over small ones)
+_STREAM_BLOCK = 1 << 20
+
+
+def _csv_options(
+    path: Path, spec: SourceSpec, refs: list[str]
+) -> tuple[pacsv.ParseOptions, pacsv.ConvertOptions] | None:
+    """Arrow's options for reading `_row` and the `refs` columns as text, once the header is
+    checked; None when the file is one for DuckDB's reader (see module doc)."""
+    parse = pacsv.ParseOptions(
+        delimiter=spec.delimiter,
+        quote_char='"',
+        double_quote=True,  # as DuckDB's escape = '"'
+        escape_char=False,
+        newlines_in_values=_has_quote(path),  # only a quoted value can hold a newline
+    )
+    if spec.header:
+        header = list(spec.header)
+    else:
+        try:
+            with pacsv.open_csv(
+                path,
+                read_options=_read_options(spec, HEADER_BLOCK, use_threads=False),
+                parse_options=parse,
+            ) as head:
+                header = head.schema.names
+        except (pa.ArrowException, OSError, UnicodeDecodeError):
+            return None
+    if len(set(header)) != len(header) or "" in header:
+        check_twice(spec, header, refs)
+        return None  # DuckDB renames repeated or empty names (a, a_1, column2)
+    check_header(spec, header, refs)
+    convert = pacsv.ConvertOptions(
+        include_columns=refs,
+        column_types={r: pa.string() for r in refs},
+        strings_can_be_null=True,  # empty, quoted or not, is NULL (as in DuckDB)
+        quoted_strings_can_be_null=True,
+        null_values=[""],
+    )
+    return parse, convert
+
+
+def _read_options(spec: SourceSpec, block_size: int, use_threads: bool = True) -> pacsv.ReadOptions:
+    """How Arrow reads the file: `block_size` bytes at a time, from its header row on, with
+    the mapping's `header` as the column names for a file without a header line (then every
+    line is a record), else the names on the file's first line."""
+    return pacsv.ReadOptions(
+        use_threads=use_threads,
+        block_size=block_size,
+        column_names=list(spec.header) if spec.header else None,
+        skip_rows=spec.header_row - 1,
+    )
+
+
+def _check_tail(
+    path: Path,
+    spec: SourceSpec,
+    refs: list[str],
+    last: pa.Table,
+    records: int,
+    lines: Callable[[], int],
+) -> None:
+    """Once Arrow has read a file where a value may span lines: that no quote was left open
+    (`check_last_record`, on `last`, whose last row is the file's last record) and that the
+    records are lines (`check_records_are_lines`, given `records` and the file's `lines`,
+    counted meanwhile)."""
+    check_last_record(path, spec, last.slice(max(last.num_rows - 1, 0)), refs)
+    check_records_are_lines(path, spec, records, lines(), MAX_RECORD_BYTES)
+
+
+def _row_numbers(start: int, n: int) -> pa.Array:
+    """start, start + 1, ... (n values), from a NumPy buffer (no Python int per row)."""
+    values = np.arange(start, start + n, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(values)])
+
+
+def read_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Table | None:
+    """`_row` and the `refs` columns as text, read by Arrow; None when the file is one for
+    DuckDB's reader (see module doc)."""
+    options = _csv_options(path, spec, refs)
+    if options is None:
+        return None
+    parse, convert = options
+    # lines are counted while Arrow parses (which releases the GIL) where a value may span
+    # lines, for `check_records_are_lines`
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        lines = pool.submit(_count_lines, path) if parse.newlines_in_values else None
+        try:
+            raw = pacsv.read_csv(
+                path,
+                read_options=_read_options(spec, _PARSE_BLOCK),
+                parse_options=parse,
+                convert_options=convert,
+            )
+        except (pa.ArrowException, OSError, UnicodeDecodeError):
+            return None  # DuckDB's reader words the error (with the line)
+        if lines is not None:
+            _check_tail(path, spec, refs, raw, raw.num_rows, lines.result)
+    n = raw.num_rows
+    rows = _row_numbers(1, n)
+    # chunked as the text columns, so DuckDB scans whole record batches in parallel
+    lengths = [len(c) for c in raw.column(0).chunks] if raw.num_columns else []
+    offsets = np.cumsum([0, *lengths[:-1]])
+    row_chunks = [rows.slice(int(o), k) for o, k in zip(offsets, lengths, strict=True)]
+    columns = {"_row": pa.chunked_array(row_chunks or [rows], pa.int64())}
+    for ref in refs:
+        columns[ref] = raw.column(ref)
+    return pa.table(columns)
+
+
+def stream_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.RecordBatchReader | None:
+    """`read_csv_arrow` as a stream of batches; reading it raises Arrow's error where the
+    file is one for DuckDB's reader (a ragged row, an unclosed quote)."""
+    options = _csv_options(path, spec, refs)
+    if options is None:
+        return None
+    parse, convert = options
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=_read_options(spec, _STREAM_BLOCK, use_threads=False),
+            parse_options=parse,
+            convert_options=convert,
+        )
+    except (pa.ArrowException, OSError, UnicodeDecodeError):
+        return None
+    schema = pa.schema([("_row", pa.int64()), *((r, pa.string()) for r in refs)])
+
+    def numbered() -> Iterator[pa.RecordBatch]:
+        done = 0
+        last = None
+        with reader:
+            for batch in reader:
+                n = batch.num_rows
+                columns = [_row_numbers(done + 1, n), *(batch.column(r) for r in refs)]
+                done += n
+                if n:
+                    last = batch
+                yield pa.RecordBatch.from_arrays(columns, schema=schema)
+        if last is not None and parse.newlines_in_values:
+            last_table = pa.Table.from_batches([last])
+            _check_tail(path, spec, refs, last_table, done, partial(_count_lines, path))
+
+    return pa.RecordBatchReader.from_batches(schema, numbered())
+
+
+def _has_quote(path: Path) -> bool:
+    """Whether the file holds a quote character (a memchr per block; most files have one in
+    their first)."""
+    with path.open("rb") as fh:
+        while block := fh.read(CHUNK_BYTES):
+            if b'"' in block:
+                return True
+    return False
+
+
+def _count_lines(path: Path) -> int:
+    """The file's lines (a last line without a line break counts), by a memchr per block."""
+    lines = 0
+    last = b"\n"
+    with path.open("rb") as fh:
+        while block := fh.read(CHUNK_BYTES):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return lines + (last != b"\n")

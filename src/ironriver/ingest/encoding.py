@@ -1,0 +1,188 @@
+"""The bytes of a source file: whether they are the text its query says, and a UTF-8 copy
+when they are in another encoding (the readers take UTF-8 only).
+
+- `check_encoding`: the bytes must decode with the query's `encoding` (default utf-8);
+  invalid bytes are an `IngestError` with their line number and a suggested `encoding:`
+  (latin-1, cp1252; utf-16 for a byte-order mark).
+- `check_not_utf8`: a file said to be in a legacy encoding (latin-1, cp1252) that is UTF-8
+  text with accents is refused: read as latin-1 it would load silently as mojibake.
+- `transcode`: a UTF-8 copy, without a final DOS end-of-file mark (`eof_mark`).
+
+UTF-8 is validated by Arrow's vectorised validator (`valid_utf8`, over a memory map;
+`valid_utf8_blocks`, a block at a time), and other scans read `CHUNK_BYTES` at a time, so
+that no Python string is made of the whole file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import struct
+from pathlib import Path
+
+import pyarrow as pa
+
+from ironriver.errors import IngestError
+from ironriver.i18n import msg, nmsg
+
+CHUNK_BYTES = 1 << 24
+"""The bytes read at a time by a scan of a whole file (a check, a count, a copy)."""
+
+
+def is_utf8(encoding: str) -> bool:
+    return encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+
+
+def _utf8_buffer(data: pa.Buffer) -> bool:
+    """Whether `data` is valid UTF-8, by Arrow's vectorised validator (no copy)."""
+    if not data.size:
+        return True
+    offsets = pa.py_buffer(struct.pack("=2q", 0, data.size))
+    text = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, data])
+    try:
+        text.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def valid_utf8(path: Path) -> bool:
+    """True when the whole file is valid UTF-8, checked over a memory map (no copy, no
+    Python string)."""
+    with pa.memory_map(str(path)) as mm:
+        return _utf8_buffer(mm.read_buffer())
+
+
+def valid_utf8_blocks(path: Path) -> bool:
+    """`valid_utf8` one block at a time, for a file too large to map whole: each block is
+    cut after its last newline, which no multi-byte character contains."""
+    rest = b""
+    with path.open("rb") as fh:
+        while block := fh.read(CHUNK_BYTES):
+            data = rest + block
+            cut = data.rfind(b"\n") + 1
+            if not _utf8_buffer(pa.py_buffer(memoryview(data)[:cut])):
+                return False
+            rest = data[cut:]
+    return _utf8_buffer(pa.py_buffer(rest))
+
+
+def check_encoding(path: Path, encoding: str) -> None:
+    """Raise `IngestError` at the first byte sequence that is not valid `encoding`, or when a
+    file said to be in a legacy encoding (latin-1, cp1252, ...) is UTF-8 text with accents
+    (`check_not_utf8`)."""
+    if is_utf8(encoding):
+        if valid_utf8_blocks(path):
+            return
+    elif not codecs.lookup(encoding).name.startswith("utf"):
+        check_not_utf8(path, encoding)
+    # Invalid (or not UTF-8): find the first bad byte and its line with Python's decoder.
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    offset = 0
+    lines = 0
+    with path.open("rb") as fh:
+        while True:
+            chunk = fh.read(CHUNK_BYTES)
+            final = not chunk
+            try:
+                decoder.decode(chunk, final=final)
+            except UnicodeDecodeError as exc:
+                line = lines + chunk.count(b"\n", 0, max(exc.start, 0)) + 1
+                bad = chunk[exc.start : exc.start + 4]
+                suggestion = "latin-1" if is_utf8(encoding) else "utf-8"
+                if offset == 0 and chunk[:2] in (b"\xff\xfe", b"\xfe\xff"):
+                    suggestion = "utf-16"  # its byte-order mark: Excel's "Unicode text"
+                raise IngestError(
+                    nmsg(
+                        "{file} is not valid {encoding}: byte {bytes!r} at line {line} "
+                        "(byte offset {offset}).",
+                        "{file} is not valid {encoding}: bytes {bytes!r} at line {line} "
+                        "(byte offset {offset}).",
+                        len(bad),
+                        file=path.name,
+                        encoding=encoding,
+                        bytes=bad,
+                        line=line,
+                        offset=offset + exc.start,
+                    ),
+                    hint=msg(
+                        "Set the file's real encoding in the mapping query, e.g. {example} "
+                        "(or cp1252 for Windows exports), or re-save the file as {encoding}.",
+                        example=f"`encoding: {suggestion}`",
+                        encoding=encoding,
+                    ),
+                ) from None
+            if final:
+                return
+            lines += chunk.count(b"\n")
+            offset += len(chunk)
+
+
+def check_not_utf8(path: Path, encoding: str) -> None:
+    """Raise `IngestError` when `path`, said to be in `encoding` (a legacy one), is valid
+    UTF-8 holding letters outside ASCII. Read as latin-1, every byte is a letter, so such a
+    file loads without a word and stores "JosÃ© PÃ©rez" for "José Pérez": names that match
+    nothing. A latin-1 or cp1252 file is almost never valid UTF-8 once it holds an accent (an
+    accented letter would have to be followed by one of a few symbols, e.g. "Ã©"), so the
+    first line with one is shown both ways. Blocks are scanned in C (`bytes.isascii`); only
+    the block holding the first non-ASCII byte is split into lines."""
+    before = 0  # line breaks before the current block
+    with path.open("rb") as fh:
+        while block := fh.read(CHUNK_BYTES):
+            if block.isascii():
+                before += block.count(b"\n")
+                continue
+            if not valid_utf8_blocks(path):
+                return
+            first = next(i for i, byte in enumerate(block) if byte > 0x7F)
+            start = block.rfind(b"\n", 0, first) + 1
+            end = block.find(b"\n", first)
+            line = block[start : end if end >= 0 else len(block)].rstrip(b"\r")
+            line = line[max(0, first - start - 40) : first - start + 120]  # a CR-only file
+            right = line.decode("utf-8", errors="replace")[:80]
+            wrong = line.decode(encoding, errors="replace")[: len(right) + 20]
+            raise IngestError(
+                msg(
+                    "{file} is UTF-8 text, not {encoding}: read as {encoding}, line {line} "
+                    "{right!r} would be stored as {wrong!r}.",
+                    file=path.name,
+                    encoding=encoding,
+                    line=before + block.count(b"\n", 0, first) + 1,
+                    right=right,
+                    wrong=wrong,
+                ),
+                hint=msg(
+                    "Remove {example} from the mapping query (UTF-8 is the default), or "
+                    "set the encoding the file really has.",
+                    example=f"`encoding: {encoding}`",
+                ),
+            )
+
+
+def transcode(path: Path, encoding: str, workdir: Path) -> Path:
+    """Copy `path` to UTF-8 under `workdir` (the caller removes it), without a final DOS
+    end-of-file mark (`eof_mark`)."""
+    target = workdir / (path.name + ".utf8")
+    keep = path.stat().st_size - eof_mark(path)
+    with path.open("rb") as raw, target.open("w", encoding="utf-8", newline="") as dst:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        while keep > 0:
+            block = raw.read(min(CHUNK_BYTES, keep))
+            if not block:
+                break
+            keep -= len(block)
+            dst.write(decoder.decode(block, final=keep <= 0))
+    return target
+
+
+def eof_mark(path: Path) -> int:
+    """How many bytes at the end of the file are a DOS end-of-file mark: Ctrl-Z (0x1A),
+    alone or followed by a line break, as legacy exports (e.g. OFAC's SDN CSV) end. It is
+    no record; 0 when the file does not end so."""
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        fh.seek(max(0, size - 3))
+        tail = fh.read()
+    for mark in (b"\x1a\r\n", b"\x1a\n", b"\x1a"):
+        if tail.endswith(mark):
+            return len(mark)
+    return 0
