@@ -25,7 +25,7 @@ from ironriver.ingest.duckdb_reader import MAX_RECORD_BYTES
 from ironriver.ingest.encoding import CHUNK_BYTES
 from ironriver.ingest.header import HEADER_BLOCK, check_header, check_twice
 from ironriver.ingest.malformed import check_last_record, check_records_are_lines
-from ironriver.ingest.mapping import SourceSpec
+from ironriver.ingest.specs import SourceSpec
 
 _PARSE_BLOCK = 4 << 20  # Arrow parses blocks in parallel; ~36k-row batches for DuckDB
 # Arrow's streaming CSV reader reads up to 32 blocks ahead: small blocks bound that, and

@@ -35,7 +35,8 @@ from ironriver.ingest.clean import (
     two_digit_year_guard,
     two_digit_year_sql,
 )
-from ironriver.ingest.mapping import (
+from ironriver.ingest.report import date_layout
+from ironriver.ingest.specs import (
     EntitySpec,
     LedgerColumn,
     LedgerSpec,
@@ -43,7 +44,6 @@ from ironriver.ingest.mapping import (
     QuerySpec,
     id_signature,
 )
-from ironriver.ingest.report import date_layout
 from ironriver.model import get_model
 from ironriver.model.labels import type_label
 from ironriver.sqltext import ident, literal

@@ -43,8 +43,8 @@ from ironriver.errors import IngestError, json_problem
 from ironriver.i18n import Msg, msg, nmsg, t
 from ironriver.ingest.clean import english_months, names_months
 from ironriver.ingest.header import csv_layout
-from ironriver.ingest.mapping import LedgerType, SourceKind, SourceSpec
 from ironriver.ingest.sheets import SUFFIXES, open_sheet
+from ironriver.ingest.specs import LedgerType, SourceKind, SourceSpec
 from ironriver.ingest.suggest import suggest
 
 SAMPLE_ROWS = 1000

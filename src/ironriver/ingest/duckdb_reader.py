@@ -28,7 +28,7 @@ from ironriver.ingest.header import (
     title_error,
 )
 from ironriver.ingest.malformed import reader_error
-from ironriver.ingest.mapping import SourceSpec
+from ironriver.ingest.specs import SourceSpec
 from ironriver.sqltext import ident, literal
 
 _MIB = 1 << 20

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ironriver.errors import IngestError
 from ironriver.i18n import Msg, msg, nmsg
-from ironriver.ingest.mapping import SourceSpec
+from ironriver.ingest.specs import SourceSpec
 
 HEADER_BLOCK = 1 << 20  # the header must fit in the first block Arrow reads
 _TITLE_SCAN_LINES = 30  # the lines read to tell a title from the header

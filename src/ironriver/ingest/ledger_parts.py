@@ -20,9 +20,9 @@ from dataclasses import fields
 from pathlib import Path
 
 from ironriver.i18n import nt
-from ironriver.ingest.mapping import DatasetMapping, LedgerSpec, SourceSpec
 from ironriver.ingest.prepare import Prepared
 from ironriver.ingest.result import IngestResult
+from ironriver.ingest.specs import DatasetMapping, LedgerSpec, SourceSpec
 from ironriver.progress import Progress
 from ironriver.sqltext import ident, literal
 from ironriver.store.ledger import LedgerStore, PendingPart
@@ -85,9 +85,10 @@ def ledger_part(
 def rows_alone(prep: Prepared, part: PendingPart) -> int:
     """The rows `prep`'s ledger part would append to a ledger holding none of its dataset's
     rows, for a loader who may not see them (`ledger_rows_new` is new to the loader, as
-    `statements_new` is: `pipeline.new_to_loader`): a part's rows, whether the ledger held that part
-    already or not; with a `key`, the first row of each key the file holds (the keys the
-    ledger held are not appended again, and their rows are not the loader's to learn of)."""
+    `statements_new` is: `pipeline.new_to_loader`): a part's rows, whether the ledger held
+    that part already or not; with a `key`, the first row of each key the file holds (the
+    keys the ledger held are not appended again, and their rows are not the loader's to
+    learn of)."""
     assert prep.query.ledger is not None
     if not prep.query.ledger.key:
         return part.rows

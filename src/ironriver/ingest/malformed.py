@@ -24,7 +24,7 @@ import pyarrow as pa
 from ironriver.errors import IngestError, json_problem
 from ironriver.i18n import msg
 from ironriver.ingest.header import title_above, title_error
-from ironriver.ingest.mapping import SourceSpec
+from ironriver.ingest.specs import SourceSpec
 
 _MIB = 1 << 20
 

@@ -21,8 +21,8 @@ import duckdb
 from ironriver.i18n import Msg, msg, nmsg
 from ironriver.ingest.compile import EntityCompiler
 from ironriver.ingest.duckdb_reader import CaseMiss
-from ironriver.ingest.mapping import QuerySpec, SourceSpec
 from ironriver.ingest.report import BAD_DATES_MIN, BadDates, ErrorReport, date_format_hint
+from ironriver.ingest.specs import QuerySpec, SourceSpec
 from ironriver.ingest.validate import CheckSelect
 from ironriver.model import get_model
 from ironriver.policy import Principal

@@ -4,11 +4,12 @@ Order of work, so that bad input never half-writes, and one file at a time so th
 holds one file's data, not all of them:
 
 1. parse the mapping (`mapping.py`);
-2. for each query: load its file (`source.py`), compile (`compile.py`) and validate
-   (`validate.py`), and make its notes (`notes.py`), all in `prepare.py`; then, unless a record was rejected (without `skip_invalid`), do the heavy
-   part of its write before the store's write lock is taken: stage its statements
-   (`Store.stage`, a side file written in C on SQLite) and write its ledger part under a
-   temporary name (`ledger_parts.py`); then free the file's data;
+2. for each query (`prepare.py`): load its file (`source.py`), compile (`compile.py`),
+   validate (`validate.py`) and make its notes (`notes.py`); then, unless a record was
+   rejected (without `skip_invalid`), do the heavy part of its write before the store's
+   write lock is taken: stage its statements (`Store.stage`, a side file written in C on
+   SQLite) and write its ledger part under a temporary name (`ledger_parts.py`); then free
+   the file's data;
 3. if any record was rejected and `skip_invalid` is false: write the error report, delete
    the stage and temporary parts, raise `IngestError` (store untouched);
 4. inside one `store.writer()` transaction: declare the datasets, copy the staged
@@ -42,11 +43,12 @@ from ironriver.ingest.ledger_parts import (
     rows_alone,
     stored_parts,
 )
-from ironriver.ingest.mapping import DatasetMapping, load_mapping
+from ironriver.ingest.mapping import load_mapping
 from ironriver.ingest.notes import held_elsewhere, label_notes
 from ironriver.ingest.prepare import Prepared, prepare_query
 from ironriver.ingest.report import ErrorReport
 from ironriver.ingest.result import IngestResult
+from ironriver.ingest.specs import DatasetMapping
 from ironriver.logs import get_logger
 from ironriver.policy import Principal, authorize_ingest
 from ironriver.policy.markings import can_see

@@ -31,7 +31,6 @@ from ironriver.ingest.compile import (
     ledger_sql,
 )
 from ironriver.ingest.duckdb_reader import CaseMiss
-from ironriver.ingest.mapping import DatasetMapping, QuerySpec
 from ironriver.ingest.notes import (
     case_note,
     entity_notes,
@@ -49,6 +48,7 @@ from ironriver.ingest.source import (
     fits_in_memory,
     load_source,
 )
+from ironriver.ingest.specs import DatasetMapping, QuerySpec
 from ironriver.ingest.validate import (
     StoredKeys,
     build_bad_table,

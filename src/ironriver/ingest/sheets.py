@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 
 from ironriver.errors import IngestError
 from ironriver.i18n import msg
-from ironriver.ingest.mapping import SourceSpec
+from ironriver.ingest.specs import SourceSpec
 
 SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 # how fastexcel writes a date-typed cell as text; a time-only cell is one on Excel's day 0

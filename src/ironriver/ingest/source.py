@@ -98,8 +98,8 @@ from ironriver.ingest.encoding import (
     valid_utf8_blocks,
 )
 from ironriver.ingest.header import check_header, check_no_header_line
-from ironriver.ingest.mapping import SourceSpec
 from ironriver.ingest.sheets import open_sheet
+from ironriver.ingest.specs import SourceSpec
 from ironriver.prefetch import prefetch
 from ironriver.scratch import owner_tag, sweep
 from ironriver.sqltext import ident

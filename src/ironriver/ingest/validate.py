@@ -28,7 +28,7 @@ import pyarrow as pa
 
 from ironriver.i18n import t
 from ironriver.ingest.compile import Check, ledger_value_sql
-from ironriver.ingest.mapping import LedgerColumn
+from ironriver.ingest.specs import LedgerColumn
 from ironriver.sqltext import ident, literal
 from ironriver.store.ledger import PART_COLUMN, column_types, part_schemas, parts_sql
 

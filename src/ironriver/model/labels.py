@@ -28,7 +28,7 @@ from ironriver.i18n import Lang, current_lang, marked, pt, t, translate
 # the keys of our schema YAML whose texts people read
 _TEXT_KEYS = ("label", "plural", "description")
 
-# a ledger column's types (`ingest.mapping.LEDGER_TYPES`) as a reader says them; FtM's property
+# a ledger column's types (`ingest.specs.LEDGER_TYPES`) as a reader says them; FtM's property
 # types have their own labels
 _LEDGER_TYPE_LABELS = {
     "string": marked("text"),

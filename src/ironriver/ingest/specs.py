@@ -1,0 +1,174 @@
+"""The typed specs a mapping file is read into (`mapping.load_mapping`): a dataset
+(`DatasetMapping`: its access label and queries), each query's source file (`SourceSpec`),
+its entity mappings (`EntitySpec`, `PropertySpec`) and its ledger (`LedgerSpec`,
+`LedgerColumn`).
+
+Frozen dataclasses, no parsing and no I/O: the modules that read files and compile queries
+(`source`, `compile`, `validate`, `draft`...) take them without depending on the YAML
+parser. A spec made by `load_mapping` holds its invariant (see `mapping`'s module doc).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from ironriver.policy.markings import AccessLabel, Marking
+
+LEDGER_TYPES = ("string", "integer", "float", "boolean", "date", "timestamp")
+LedgerType = Literal["string", "integer", "float", "boolean", "date", "timestamp"]
+SourceKind = Literal["csv", "jsonl", "xlsx"]
+_TEMPLATE_REF = re.compile("{{([^(}})]*)}}")  # the pattern FtM's PropertyMapping uses
+
+
+@dataclass(frozen=True)
+class PropertySpec:
+    """One property of an entity mapping (FtM's PropertyMapping keys)."""
+
+    name: str
+    type_name: str
+    columns: tuple[str, ...] = ()
+    literals: tuple[str, ...] = ()
+    template: str | None = None
+    entity: str | None = None
+    join: str | None = None
+    split: str | None = None
+    format: str | None = None
+    fuzzy: bool = False
+    required: bool = False
+    # the first of the hundred years a `%y` date format's two-digit years are read in
+    two_digit_years_from: int | None = None
+
+    @property
+    def refs(self) -> tuple[str, ...]:
+        if self.template is not None:
+            return tuple(_TEMPLATE_REF.findall(self.template))
+        return self.columns
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    """One entity mapping: schema, how its id is made, and its properties."""
+
+    name: str
+    schema: str
+    keys: tuple[str, ...] = ()
+    key_literal: str | None = None
+    id_column: str | None = None
+    properties: tuple[PropertySpec, ...] = ()
+
+    @property
+    def refs(self) -> set[str]:
+        refs = set(self.keys)
+        if self.id_column:
+            refs.add(self.id_column)
+        for prop in self.properties:
+            refs.update(prop.refs)
+        return refs
+
+
+@dataclass(frozen=True)
+class LedgerColumn:
+    name: str
+    column: str
+    type: LedgerType = "string"
+    format: str | None = None
+    required: bool = False
+    two_digit_years_from: int | None = None  # see PropertySpec
+
+
+@dataclass(frozen=True)
+class LedgerSpec:
+    name: str
+    columns: tuple[LedgerColumn, ...]
+    # the columns naming a record (e.g. a sale's record number): a row whose key the
+    # ledger already holds is not appended again (an agency's cumulative exports)
+    key: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """The file a query reads and how to read it."""
+
+    path: Path
+    kind: SourceKind = "csv"
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    filters_not: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    header: tuple[str, ...] = ()  # a CSV without a header line: its column names
+    null_values: tuple[str, ...] = ()  # values that mean "no value" (after sanitising)
+    sheet: str | int | None = None  # a spreadsheet's sheet: its name, or 1-based position
+    header_row: int = 1  # the header's row (1-based): a spreadsheet's, or a CSV file's line
+    # the date format the mapping gives each column it reads as a date: a spreadsheet's date
+    # cells are written in it, so typed and text cells go through one date parser
+    date_formats: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def label(self) -> str:
+        """The source as provenance and error reports name it: the file's name, and a
+        spreadsheet's sheet when the query names one (meses.xlsx[Enero])."""
+        if self.kind == "xlsx" and self.sheet is not None:
+            return f"{self.path.name}[{self.sheet}]"
+        return self.path.name
+
+
+@dataclass(frozen=True)
+class QuerySpec:
+    source: SourceSpec
+    entities: tuple[EntitySpec, ...] = ()  # in dependency order (referenced ones first)
+    ledger: LedgerSpec | None = None
+
+    @property
+    def refs(self) -> list[str]:
+        """Every column the query reads, sorted."""
+        refs: set[str] = set()
+        for entity in self.entities:
+            refs.update(entity.refs)
+        if self.ledger is not None:
+            refs.update(col.column for col in self.ledger.columns)
+        refs.update(key for key, _ in self.source.filters)
+        refs.update(key for key, _ in self.source.filters_not)
+        return sorted(refs)
+
+    @property
+    def name_refs(self) -> list[str]:
+        """The columns the query reads as (part of) a name-typed property, sorted."""
+        return sorted(
+            {
+                ref
+                for entity in self.entities
+                for prop in entity.properties
+                if prop.type_name == "name"
+                for ref in prop.refs
+            }
+        )
+
+
+@dataclass(frozen=True)
+class DatasetMapping:
+    """One dataset block of a mapping file."""
+
+    name: str
+    agency: str
+    country: str
+    marking: Marking
+    releasable_to: frozenset[str]
+    queries: tuple[QuerySpec, ...]
+    title: str = ""
+    legal_basis: str = ""
+    path: Path | None = None
+
+    @property
+    def label(self) -> AccessLabel:
+        return AccessLabel(
+            self.agency.upper(), self.country.upper(), self.marking, self.releasable_to
+        )
+
+
+def id_signature(entity: EntitySpec) -> tuple[tuple[str, ...], str | None, str | None]:
+    """What an entity's id is computed from: two entities with the same signature get the
+    same id for every record."""
+    return (tuple(sorted(entity.keys)), entity.key_literal, entity.id_column)
