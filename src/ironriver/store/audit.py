@@ -117,9 +117,9 @@ from ironriver.store.audit_chain import (
     WRITES,
     Chain,
     check_file_version,
-    event_digest,
     file_marks,
     read_genesis,
+    row_digest,
 )
 from ironriver.store.audit_verify import VerifyResult, verify_chains
 from ironriver.store.dialect import (
@@ -339,19 +339,19 @@ def _append(
     by = running_as()
     recorded = {**(detail or {}), BY_KEY: by}
     detail_text = json.dumps(recorded, sort_keys=True, ensure_ascii=False, default=str)
-    digest = event_digest(prev, seq, at, actor, agency, action, target, reason, detail_text)
-    event = insert(chain.events).values(
-        seq=seq,
-        at=at,
-        actor=actor,
-        agency=agency,
-        action=action,
-        target=target,
-        reason=reason,
-        detail=detail_text,
-        prev_hash=prev,
-        hash=digest,
-    )
+    row: dict[str, Any] = {
+        "seq": seq,
+        "at": at,
+        "actor": actor,
+        "agency": agency,
+        "action": action,
+        "target": target,
+        "reason": reason,
+        "detail": detail_text,
+        "prev_hash": prev,
+    }
+    digest = row_digest(row)  # of the values inserted, as verify recomputes it from the row
+    event = insert(chain.events).values(**row, hash=digest)
     if had_head and pg:  # one round trip: the event and the head in one statement
         conn.execute(update(chain.head).values(seq=seq, hash=digest).add_cte(event.cte()))
     elif had_head:

@@ -1,16 +1,19 @@
 """What the two audit chains share (see `ironriver.store.audit`), and what appending to them
 (`audit`) and verifying them (`audit_verify`) both build on: each chain's tables and how its
 appends serialise (`Chain`: `WRITE_CHAIN`, `READ_CHAIN`), how an event is hashed onto the one
-before it (`event_digest`), the hash each chain starts from (`GENESIS`; a reads chain's
-`read_genesis`, from the id its `READ_CHAIN_START` event gave it), and the marks of a
-read-audit file (`file_marks`, `check_file_version`)."""
+before it (`event_digest`; `row_digest`, of an event given by its columns, is what both
+call), the hash each chain starts from (`GENESIS`; a reads chain's `read_genesis`, from the
+id its `READ_CHAIN_START` event gave it), and the marks of a read-audit file (`file_marks`,
+`check_file_version`)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, Table
 
@@ -76,6 +79,23 @@ def event_digest(
         separators=(",", ":"),
     )
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def row_digest(event: Mapping[str, Any]) -> str:
+    """`event_digest` of an event given by its columns as `audit_events` names them
+    (`prev_hash`, `seq`, `at`, `actor`, `agency`, `action`, `target`, `reason`, `detail`):
+    the values an append inserts, or a row read back (`Row._asdict()`) to verify it."""
+    return event_digest(
+        event["prev_hash"],
+        event["seq"],
+        event["at"],
+        event["actor"],
+        event["agency"],
+        event["action"],
+        event["target"],
+        event["reason"],
+        event["detail"],
+    )
 
 
 def read_genesis(chain_id: str) -> str:

@@ -39,9 +39,9 @@ from ironriver.store.audit_chain import (
     WRITES,
     Chain,
     check_file_version,
-    event_digest,
     file_marks,
     read_genesis,
+    row_digest,
 )
 from ironriver.store.dialect import engine_options
 from ironriver.store.tables import audit_read_events, audit_read_head
@@ -232,17 +232,7 @@ def _verify_chain(
                         seq=row.seq,
                     )
                 )
-        digest = event_digest(
-            row.prev_hash,
-            row.seq,
-            row.at,
-            row.actor,
-            row.agency,
-            row.action,
-            row.target,
-            row.reason,
-            row.detail,
-        )
+        digest = row_digest(row._asdict())
         if digest != row.hash:
             problems.append(
                 msg(
