@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -67,6 +68,7 @@ def test_ingest_event_names_the_ingesting_agency(store: Store, tmp_path: Path) -
     ingest_entities(store, path, INFO, actor=loader.name, principal=loader)
     [event] = store.audit.events(where=EventFilter(agency="FGR"))
     assert (event.action, event.actor, event.target) == ("ingest", "fgr-carga", INFO.name)
+    assert event.detail["file_sha256"] == {"e.jsonl": hashlib.sha256(path.read_bytes()).hexdigest()}
 
 
 def test_bad_lines_leave_store_unchanged(store: Store, tmp_path: Path) -> None:

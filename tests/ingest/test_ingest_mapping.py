@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,6 +65,21 @@ def test_ingest_and_idempotent(store: Store, sales_dir: Path) -> None:
     assert ("namesMentioned", "José Núñez") in values
     events = list(store.audit.events())
     assert [e.action for e in events].count("ingest") == 2
+
+
+def test_ingest_event_records_the_bytes_loaded(store: Store, sales_dir: Path) -> None:
+    """Chain of custody: the `ingest` event holds the SHA-256 of each file as loaded, so an
+    auditor can tell which version of a re-sent export went in (and the hash chain covers
+    it); a corrected file is another digest."""
+    csv = sales_dir / "sales.csv"
+    ingest_mapping(store, sales_dir / "sales.yaml", actor="alice", reason="january")
+    csv.write_bytes(csv.read_bytes().replace(b"Smith", b"Smyth"))
+    ingest_mapping(store, sales_dir / "sales.yaml", actor="alice", reason="january, corrected")
+    events = [e for e in store.audit.events() if e.action == "ingest"]
+    digests = [e.detail["file_sha256"] for e in events]
+    assert digests[1] == {"sales.csv": hashlib.sha256(csv.read_bytes()).hexdigest()}
+    assert digests[0].keys() == digests[1].keys() and digests[0] != digests[1]
+    assert store.audit.verify().ok
 
 
 def test_remarking_a_stored_dataset_is_refused(

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 from bisect import bisect_left
 from collections.abc import Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from hashlib import sha1
 from itertools import islice
 from pathlib import Path
@@ -45,7 +46,7 @@ from ironriver.ingest.notes import label_notes
 from ironriver.ingest.pipeline import new_to_loader, writing_message
 from ironriver.ingest.report import ErrorReport
 from ironriver.ingest.result import IngestResult
-from ironriver.ingest.source import connect
+from ironriver.ingest.source import connect, file_digest
 from ironriver.model import get_model
 from ironriver.model.labels import type_label
 from ironriver.policy import Principal, authorize_ingest
@@ -441,7 +442,9 @@ def ingest_entities(
     )
     result.notes += label_notes([dataset], agencies)
     store.check_dataset(dataset)  # a stored dataset keeps its owner and label: before the read
-    with store.stage() as stage:
+    with store.stage() as stage, ThreadPoolExecutor(max_workers=1) as pool:
+        # the bytes loaded, for the audit event: hashed beside the staging (no GIL held)
+        digest = pool.submit(file_digest, path)
         # statements of valid lines only (a rejected line yields none), sorted
         # (a statement two lines of one entity give is staged twice)
         stage.add(dataset.name, dataset.label, path.name, source.batches, unique=False)
@@ -459,6 +462,7 @@ def ingest_entities(
                 reason=reason,
                 detail={
                     "entities_file": path.name,
+                    "file_sha256": {path.name: digest.result()},
                     "records": result.records,
                     "rejected": result.rejected,
                     "statements_new": added,  # (to the store: the audit log is not a view)

@@ -168,6 +168,7 @@ def ingest_mapping(
     result.notes += label_notes(map(dataset_info, mappings), agencies)
     tally = _Tally()
     files: list[str] = []
+    digests: dict[str, str] = {}  # file -> SHA-256 of the bytes loaded (in the audit event)
     parts: list[PendingPart] = []
     # the ledger rows new to a loader who may not see a part's label (its dataset's), by the
     # part's index in `parts`: what a ledger holding no row it may not see would take
@@ -213,6 +214,7 @@ def ingest_mapping(
                         stored,
                     )
                     tally.add(prep, result)
+                    digests[query.source.label] = prep.source_digest
                     try:
                         if skip_invalid or not report.rows:  # else nothing will be written
                             result.notes.extend(
@@ -261,6 +263,7 @@ def ingest_mapping(
                 detail: dict[str, Any] = {
                     "mapping": str(mapping_path),
                     "files": files,
+                    "file_sha256": digests,
                     "records": result.records,
                     "rejected": result.rejected,
                     "statements": result.statements,

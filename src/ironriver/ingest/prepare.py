@@ -77,7 +77,7 @@ class Prepared:
     ledger: bool
     records: int
     rejected: int
-    source_digest: str  # SHA-256 of the source file's bytes (names its ledger part), or ""
+    source_digest: str  # SHA-256 of the source file's bytes (audited; names its ledger part)
     rejected_rows: pa.Array  # the distinct rows (`_row`) of the `rejected` records
     old_keys: StoredKeys | None  # a keyed ledger's stored parts, as its checks read them
     notes: list[Msg] = field(default_factory=list)  # see IngestResult.notes
@@ -149,10 +149,10 @@ def _prepare(
     con.execute("SET enable_progress_bar = false")
     try:
         refs = query.refs
-        # a ledger part is named by its file's digest, computed beside the parse (hashlib
-        # releases the GIL); statements need none (their ids are content hashes)
+        # the file's digest, computed beside the parse (hashlib releases the GIL): the
+        # ingest's audit event records which bytes were loaded, and names a ledger part by it
         with ThreadPoolExecutor(max_workers=1) as pool:
-            digest = pool.submit(file_digest, query.source.path) if query.ledger else None
+            digest = pool.submit(file_digest, query.source.path)
             # a view over the Arrow table the file was read into (nothing copied into
             # DuckDB), or for a large file a table DuckDB may spill
             misses: list[CaseMiss] = []
@@ -165,7 +165,7 @@ def _prepare(
                 case_misses=misses,
                 name_refs=query.name_refs,
             )
-            source_digest = digest.result() if digest is not None else ""
+            source_digest = digest.result()
         cleaner = Cleaner(con)
         sanitized = cleaner.sanitize_columns(refs)
         scol = sanitized.columns
