@@ -188,6 +188,36 @@ def test_a_utf8_file_said_to_be_latin1_is_refused(tmp_path: Path, encoding: str)
     assert not con.execute("SELECT * FROM duckdb_tables() WHERE table_name = 'src'").fetchall()
 
 
+@pytest.mark.parametrize("encoding", ["latin-1", "ISO-8859-1", "latin1"])
+def test_a_windows_file_said_to_be_latin1_is_refused(tmp_path: Path, encoding: str) -> None:
+    """Excel's "CSV" on Windows is cp1252: its curly quotes, dashes and euro sign are bytes
+    latin-1 reads as control characters, which cleaning drops (`O’BRIEN` stored as
+    `O BRIEN`). Refused, with the line and cp1252 named; as cp1252 it loads whole."""
+    path = tmp_path / "a.csv"
+    text = "id,name,notes\n1,ANA,sin nota\n2,ANA O’BRIEN,Dijo “no es mío” – 500 €\n"
+    path.write_bytes(text.encode("cp1252"))
+    con = duckdb.connect()
+    with pytest.raises(IngestError) as err:
+        load_source(con, SourceSpec(path, encoding=encoding), ["id", "name", "notes"])
+    shown = err.value.render("en")
+    assert "a.csv is not latin-1 text: line 3 holds byte b'\\x92'" in shown
+    assert "'’' in Windows' cp1252" in shown and "ANA O’BRIEN" in shown
+    assert "`encoding: cp1252`" in (err.value.hint or "")
+    assert "no es texto latin-1" in err.value.render("es")
+    assert not con.execute("SELECT * FROM duckdb_tables() WHERE table_name = 'src'").fetchall()
+    load_source(con, SourceSpec(path, encoding="cp1252"), ["id", "name", "notes"])
+    assert con.execute("SELECT name FROM src WHERE id = '2'").fetchall() == [("ANA O’BRIEN",)]
+
+
+def test_a_windows_file_said_to_be_utf8_is_told_cp1252_first(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_bytes("id,name\n1,ANA O’BRIEN\n".encode("cp1252"))
+    with pytest.raises(IngestError) as err:
+        check_encoding(path, "utf-8")
+    hint = err.value.hint or ""
+    assert hint.index("`encoding: cp1252`") < hint.index("`encoding: latin-1`")
+
+
 def test_a_real_latin1_or_ascii_file_loads_as_said(tmp_path: Path) -> None:
     latin = tmp_path / "latin.csv"
     latin.write_bytes("id,name\n1,José Pérez\n".encode("latin-1"))

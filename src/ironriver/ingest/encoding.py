@@ -16,6 +16,7 @@ that no Python string is made of the whole file.
 from __future__ import annotations
 
 import codecs
+import re
 import struct
 from pathlib import Path
 
@@ -75,6 +76,8 @@ def check_encoding(path: Path, encoding: str) -> None:
             return
     elif not codecs.lookup(encoding).name.startswith("utf"):
         check_not_utf8(path, encoding)
+        if codecs.lookup(encoding).name == LATIN_1:
+            check_no_c1(path, encoding)
     # Invalid (or not UTF-8): find the first bad byte and its line with Python's decoder.
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     offset = 0
@@ -88,9 +91,30 @@ def check_encoding(path: Path, encoding: str) -> None:
             except UnicodeDecodeError as exc:
                 line = lines + chunk.count(b"\n", 0, max(exc.start, 0)) + 1
                 bad = chunk[exc.start : exc.start + 4]
-                suggestion = "latin-1" if is_utf8(encoding) else "utf-8"
+                hint = (
+                    msg(
+                        "Set the file's real encoding in the mapping query: {example} for "
+                        "Excel's and Windows' exports ({latin1} for ISO-8859-1 files), or "
+                        "re-save the file as {encoding}.",
+                        example="`encoding: cp1252`",
+                        latin1="`encoding: latin-1`",
+                        encoding=encoding,
+                    )
+                    if is_utf8(encoding)
+                    else msg(
+                        "Set the file's real encoding in the mapping query, e.g. {example}, "
+                        "or re-save the file as {encoding}.",
+                        example="`encoding: utf-8`",
+                        encoding=encoding,
+                    )
+                )
                 if offset == 0 and chunk[:2] in (b"\xff\xfe", b"\xfe\xff"):
-                    suggestion = "utf-16"  # its byte-order mark: Excel's "Unicode text"
+                    hint = msg(  # its byte-order mark: Excel's "Unicode text"
+                        "Set the file's real encoding in the mapping query, e.g. {example}, "
+                        "or re-save the file as {encoding}.",
+                        example="`encoding: utf-16`",
+                        encoding=encoding,
+                    )
                 raise IngestError(
                     nmsg(
                         "{file} is not valid {encoding}: byte {bytes!r} at line {line} "
@@ -104,12 +128,7 @@ def check_encoding(path: Path, encoding: str) -> None:
                         line=line,
                         offset=offset + exc.start,
                     ),
-                    hint=msg(
-                        "Set the file's real encoding in the mapping query, e.g. {example} "
-                        "(or cp1252 for Windows exports), or re-save the file as {encoding}.",
-                        example=f"`encoding: {suggestion}`",
-                        encoding=encoding,
-                    ),
+                    hint=hint,
                 ) from None
             if final:
                 return
@@ -154,6 +173,48 @@ def check_not_utf8(path: Path, encoding: str) -> None:
                     "Remove {example} from the mapping query (UTF-8 is the default), or "
                     "set the encoding the file really has.",
                     example=f"`encoding: {encoding}`",
+                ),
+            )
+
+
+LATIN_1 = codecs.lookup("latin-1").name  # its aliases: latin1, iso-8859-1, l1...
+_C1 = re.compile(rb"[\x80-\x9f]")
+
+
+def check_no_c1(path: Path, encoding: str) -> None:
+    """Raise `IngestError` when `path`, said to be latin-1, holds a byte 0x80-0x9F. Latin-1
+    reads those as invisible control characters, which cleaning then drops, while Windows'
+    cp1252 (what Excel and most Windows programs write, and what a "latin-1" export usually
+    is) reads them as the curly quotes, dashes and euro sign of typed text: `O’BRIEN`
+    would be stored as `O BRIEN`, found by no search for "obrien". Real latin-1 text never
+    holds them, so the file is refused and cp1252 suggested. Blocks are scanned in C."""
+    before = 0  # line breaks before the current block
+    with path.open("rb") as fh:
+        while block := fh.read(CHUNK_BYTES):
+            found = _C1.search(block)
+            if found is None:
+                before += block.count(b"\n")
+                continue
+            at = found.start()
+            start = block.rfind(b"\n", 0, at) + 1
+            end = block.find(b"\n", at)
+            line = block[start : end if end >= 0 else len(block)].rstrip(b"\r")
+            line = line[max(0, at - start - 40) : at - start + 80]
+            raise IngestError(
+                msg(
+                    "{file} is not latin-1 text: line {line} holds byte {byte!r}, a control "
+                    "character in latin-1 (dropped when read so) but {char!r} in Windows' "
+                    "cp1252: {text!r}.",
+                    file=path.name,
+                    line=before + block.count(b"\n", 0, at) + 1,
+                    byte=block[at : at + 1],
+                    char=block[at : at + 1].decode("cp1252", errors="replace"),
+                    text=line.decode("cp1252", errors="replace"),
+                ),
+                hint=msg(
+                    "Set {example} in the mapping query (Excel's and Windows' exports), or "
+                    "re-save the file as UTF-8.",
+                    example="`encoding: cp1252`",
                 ),
             )
 
