@@ -19,13 +19,13 @@ from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
 
-from ironriver.i18n import nt
+from ironriver.i18n import Msg, joined, msg, nt
 from ironriver.ingest.prepare import Prepared
 from ironriver.ingest.result import IngestResult
 from ironriver.ingest.specs import DatasetMapping, LedgerSpec, SourceSpec
 from ironriver.progress import Progress
 from ironriver.sqltext import ident, literal
-from ironriver.store.ledger import LedgerStore, PendingPart
+from ironriver.store.ledger import LedgerStore, PendingPart, part_schemas
 
 
 def ledger_part(
@@ -80,6 +80,45 @@ def ledger_part(
         )
     )
     return part
+
+
+def column_drift_note(
+    ledgers: LedgerStore, prep: Prepared, pending: list[PendingPart]
+) -> Msg | None:
+    """A note when `prep`'s ledger already holds parts (committed, or written by this
+    ingest's earlier queries: `pending`) whose columns differ from those its mapping writes: a renamed column in a monthly file, or two files of other layouts drafted
+    into one ledger, would otherwise leave half-empty columns without a word. None when the
+    ledger holds no part yet or the columns agree. (The caller asks only for a loader who
+    may see the ledger's rows.)"""
+    spec = prep.query.ledger
+    assert spec is not None
+    held = stored_parts(ledgers, prep.mapping.name, spec.name, pending)
+    if not held:
+        return None
+    stored = {
+        name
+        for schema in part_schemas(held).values()
+        for name in schema.names
+        if not name.startswith("_")  # the label and source columns every part has
+    }
+    writes = {c.name for c in spec.columns}
+    lacking, added = sorted(stored - writes), sorted(writes - stored)
+    if not lacking and not added:
+        return None
+    differences = []
+    if lacking:
+        differences.append(msg("this file's rows have no {columns}", columns=", ".join(lacking)))
+    if added:
+        differences.append(msg("its stored rows have no {columns}", columns=", ".join(added)))
+    return msg(
+        "{dataset}: ledger {ledger} already holds rows with other columns ({differences}). "
+        "A renamed source column? Keep the ledger's column name and point it at the new "
+        "source column (`NAME: {{column: NEW_SOURCE_COLUMN}}`); a file of another kind "
+        "belongs in a ledger of its own.",
+        dataset=prep.mapping.name,
+        ledger=spec.name,
+        differences=joined(differences),
+    )
 
 
 def rows_alone(prep: Prepared, part: PendingPart) -> int:

@@ -37,6 +37,7 @@ import pyarrow.compute as pc
 from ironriver.errors import IngestError
 from ironriver.i18n import joined, msg, nmsg, nt, t
 from ironriver.ingest.ledger_parts import (
+    column_drift_note,
     discarded_on_error,
     keyed_ledgers,
     ledger_part,
@@ -227,6 +228,10 @@ def ingest_mapping(
                                     prep.numbered,
                                 )
                             )
+                            if prep.ledger and _sees(principal, prep.mapping):
+                                drift = column_drift_note(ledgers, prep, parts)
+                                if drift is not None:
+                                    result.notes.append(drift)
                             _stage_query(prep, stage, ledgers, parts, result, batch_rows, progress)
                             if prep.ledger and not _sees(principal, prep.mapping):
                                 unseen[len(parts) - 1] = rows_alone(prep, parts[-1])
