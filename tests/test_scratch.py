@@ -62,3 +62,37 @@ def test_replacing_writes_whole_or_not_at_all(tmp_path: Path) -> None:
         tmp.write_text("half", encoding="utf-8")
         raise RuntimeError("failed half-way")
     assert target.read_text(encoding="utf-8") == "whole" and sorted(tmp_path.iterdir()) == [target]
+
+
+def test_two_writers_of_one_path_never_mix(tmp_path: Path) -> None:
+    """Two exports to one `-o` at once: each writes a file of its own, the last rename wins
+    whole (one shared scratch name mixed both outputs into a file reported as written)."""
+    from ironriver.scratch import replacing
+
+    target = tmp_path / "c.jsonl"
+    with replacing(target) as first:
+        first.write_text("A1\n", encoding="utf-8")
+        with replacing(target) as second:
+            assert second != first
+            second.write_text("B1\nB2\n", encoding="utf-8")
+        assert target.read_text(encoding="utf-8") == "B1\nB2\n"
+        with first.open("a", encoding="utf-8") as fh:  # the first writer goes on, unharmed
+            fh.write("A2\n")
+    assert target.read_text(encoding="utf-8") == "A1\nA2\n"
+    assert sorted(tmp_path.iterdir()) == [target]
+
+
+def test_replacing_removes_what_a_killed_writer_left(tmp_path: Path) -> None:
+    from ironriver.scratch import replacing
+
+    target = tmp_path / "c.jsonl"
+    dead = tmp_path / f".c.jsonl.ironriver-stage-{_host()}.{_dead_pid()}-0123456789ab.part"
+    live = tmp_path / f".c.jsonl.ironriver-stage-{owner_tag()}-0123456789ab.part"
+    other = tmp_path / f".d.jsonl.ironriver-stage-{_host()}.{_dead_pid()}-0123456789ab.part"
+    for path in (dead, live, other):
+        path.write_bytes(b"half")
+    with replacing(target) as tmp:
+        tmp.write_text("whole", encoding="utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        p.name for p in (target, live, other)
+    )

@@ -15,12 +15,14 @@ orphan a little longer.
 from __future__ import annotations
 
 import errno
+import glob
 import os
 import re
 import shutil
 import signal
 import socket
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -93,11 +95,18 @@ def replacing(path: Path) -> Iterator[Path]:
     """A temporary path beside `path` to write to: renamed to `path` when the block ends
     normally, removed when it raises, so `path` is never half-written.
 
-    A folder at `path` is refused at once (IsADirectoryError), before any work; an OSError
-    about the temporary path names `path` instead, as the user knows no other."""
+    The temporary name is this process's own (`owner_tag()` and a random part): two
+    commands writing one path at once (two exports to one `-o`) each write their own file and
+    the last rename wins whole, where one shared name mixed both outputs into a file reported
+    as written. Those a killed process left beside `path` are removed here. A folder at `path`
+    is refused at once (IsADirectoryError), before any work; an OSError about the temporary
+    path names `path` instead, as the user knows no other."""
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
-    tmp = path.with_name(f".{path.name}.part")
+    for left in path.parent.glob(f".{glob.escape(path.name)}.ironriver-stage-*.part"):
+        if is_dead_scratch(left):
+            left.unlink(missing_ok=True)
+    tmp = path.with_name(f".{path.name}.ironriver-stage-{owner_tag()}-{uuid.uuid4().hex[:12]}.part")
     try:
         yield tmp
         tmp.replace(path)
