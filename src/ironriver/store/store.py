@@ -7,6 +7,7 @@ directly. The schema is created and upgraded by Alembic migrations when the stor
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -38,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DatabaseError, OperationalError
 
-from ironriver.errors import ConfigError, NotFound, StoreError
+from ironriver.errors import ConfigError, IronriverError, NotFound, ResourceError, StoreError
 from ironriver.i18n import msg
 from ironriver.logs import get_logger
 from ironriver.policy.markings import AccessLabel, Marking, parse_releasable, releasable_text
@@ -938,7 +939,7 @@ def open_store(
         if not migrate:  # (nothing below may write: said here)
             engine.dispose()
             if isinstance(exc, OperationalError):
-                raise _cannot_open(shown, exc) from exc
+                raise _cannot_open(shown, exc, engine) from exc
             raise _not_a_database(shown, exc) from exc
         # (else unreadable, or not a database at all: said below, where it is written)
     engine.dispose()  # that connection was not configured: no later read may reuse it
@@ -964,7 +965,7 @@ def open_store(
     except OperationalError as exc:
         audit.close()
         engine.dispose()
-        raise _cannot_open(shown, exc) from exc
+        raise _cannot_open(shown, exc, engine) from exc
     except DatabaseError as exc:  # e.g. a file that is not a SQLite database
         audit.close()
         engine.dispose()
@@ -1018,11 +1019,41 @@ def _check_not_pre_release(conn: Connection, revision: str | None, shown: str) -
     )
 
 
-def _cannot_open(shown: str, exc: OperationalError) -> StoreError:
+def _cannot_open(shown: str, exc: OperationalError, engine: Engine) -> IronriverError:
+    full = _full_disk(engine) if "disk i/o error" in str(exc.orig).lower() else None
+    if full is not None:  # SQLite needs room for its WAL index even to read
+        return ResourceError(
+            msg(
+                "Cannot open store {url!r}: the disk holding it is full ({free} bytes free in "
+                "{folder}); SQLite needs a little room to open a store, even to read it. "
+                "Nothing was written.",
+                url=shown,
+                free=full[1],
+                folder=full[0],
+            ),
+            hint=msg("Free disk space there, then run the command again."),
+        )
     return StoreError(
         msg("Cannot open store {url!r}: {error}", url=shown, error=exc.orig),
         hint=msg("Check the path or server, and that you may write there."),
     )
+
+
+_NEARLY_FULL = 1 << 20  # bytes: less free than this and a SQLite "disk I/O error" is the disk
+
+
+def _full_disk(engine: Engine) -> tuple[Path, int] | None:
+    """(folder, bytes free) when `engine`'s SQLite file is on a disk with (almost) no room
+    left, else None (a PostgreSQL store, an in-memory one, or room to spare)."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        return None
+    folder = Path(database).resolve().parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return None
+    return (folder, free) if free < _NEARLY_FULL else None
 
 
 def _not_a_database(shown: str, exc: DatabaseError) -> StoreError:
