@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import errno
 import json
+import os
+import re
+from pathlib import Path
 
 from ironriver.i18n import Lang, Msg, msg, render, t
 
@@ -286,6 +289,25 @@ def from_path_error(exc: BaseException) -> ConfigError | None:
         hint = msg(
             "Check the path: its folder must exist and you must be allowed to read or write there."
         )
+    name = Path(os.fsdecode(exc.filename))
+    if _SCRATCH_NAME.search(name.name):  # ours, not the user's: name its folder
+        return ConfigError(
+            msg(
+                "Cannot write in {folder}, where the command keeps its scratch files (beside "
+                "the store or the output file): {problem}.",
+                folder=name.parent,
+                problem=os_problem(exc),
+            ),
+            hint=msg(
+                "Make that folder writable, or work on a copy of the store in a folder you "
+                "may write to (reads need no scratch files)."
+            ),
+        )
     return ConfigError(
         msg("Cannot use {path}: {problem}.", path=exc.filename, problem=os_problem(exc)), hint=hint
     )
+
+
+# a scratch file's name (`ironriver.scratch`): a store's side file, Arrow stage files, spill
+# folders, an output file's scratch copy
+_SCRATCH_NAME = re.compile(r"(?:\.stage-|ironriver-stage-|ironriver-ingest-)\w+\.\d+-")
