@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -203,6 +204,7 @@ def _verify_chain(
     name = msg("writes chain") if chain is WRITE_CHAIN else msg("reads chain")
     prev = genesis
     expected_seq = 1
+    latest: tuple[int, datetime, str] | None = None  # the latest-dated event so far
     for row in conn.execute(select(chain.events).order_by(chain.events.c.seq)):
         check.events += 1
         if row.seq != expected_seq:
@@ -260,6 +262,22 @@ def _verify_chain(
                 check.anchors.append(anchor)
         if row.seq in anchored:
             check.hashes[row.seq] = row.hash
+        at = _when(row.at)
+        if at is not None and latest is not None and latest[1] - at > CLOCK_SLACK:
+            problems.append(
+                msg(
+                    "{chain}: event {seq} is dated {at}, before event {before} ({before_at}): "
+                    "the clock was set back while events were written, so windows of "
+                    "`audit log --since/--until` may leave events out",
+                    chain=name,
+                    seq=row.seq,
+                    at=row.at,
+                    before=latest[0],
+                    before_at=latest[2],
+                )
+            )
+        if at is not None and (latest is None or at > latest[1]):
+            latest = (row.seq, at, row.at)
         prev = row.hash
         expected_seq = row.seq + 1
     head = conn.execute(select(chain.head.c.seq, chain.head.c.hash)).first() if has_head else None
@@ -277,6 +295,19 @@ def _verify_chain(
         problems.append(msg("{chain}: the audit head record is missing", chain=name))
     check.last = expected_seq - 1
     return check
+
+
+CLOCK_SLACK = timedelta(minutes=5)
+"""How far an event may be dated before an earlier one without a finding: a clock corrected
+by NTP steps back by seconds; a clock set back by hand, or a host restored from a snapshot,
+by more."""
+
+
+def _when(at: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(at)
+    except (TypeError, ValueError):  # an edited time: the hash check reports it
+        return None
 
 
 def _unreadable(path: Path, exc: DBAPIError) -> Msg:
