@@ -445,11 +445,15 @@ _ONE_BATCH = str(1 << 30)  # rows per ADBC batch (its limit is below 2**31): the
 _CHUNK_ROWS = 50_000
 
 
-def read_table(engine: Engine, query: Select[Any], schema: pa.Schema) -> pa.Table:
+def read_table(
+    engine: Engine, query: Select[Any], schema: pa.Schema, adbc: bool = True
+) -> pa.Table:
     """The rows of `query` (its columns, in order, are `schema`'s fields) as a table of
     `schema`. Only literal values of plain types may be bound in `query` (ints, texts,
-    booleans): the SQLite and PostgreSQL paths render them into the SQL text."""
-    path = sqlite_file(engine)
+    booleans): the SQLite and PostgreSQL paths render them into the SQL text. `adbc=False`:
+    a SQLite file is read through the engine's own connections, not ADBC's SQLite (slower;
+    for a process that holds the file open through other engines, see `_read_adbc`)."""
+    path = sqlite_file(engine) if adbc else None
     if path is not None:
         return _read_adbc(path, query, engine, schema)
     if engine.dialect.name == "postgresql":
@@ -478,6 +482,12 @@ def _read_adbc(path: str, query: Select[Any], engine: Engine, schema: pa.Schema)
     import adbc_driver_sqlite.dbapi as adbc
 
     sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    # ADBC links a SQLite of its own: two SQLite libraries in one process must not hold the
+    # same file open at once, as closing either's descriptor drops the other's POSIX locks
+    # (sqlite.org/howtocorrupt.html, 2.2.1: the next read after a write elsewhere failed with
+    # "disk I/O error"). The engine's idle connections are closed first (it opens new ones
+    # on its next use); the caller holds none checked out.
+    engine.dispose()
     with adbc.connect(path) as conn:
         cur = conn.cursor()
         try:
