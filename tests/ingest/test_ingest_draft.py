@@ -327,3 +327,27 @@ def test_a_draft_refuses_an_unknown_country(tmp_path: Path) -> None:
     assert "Use its code: MX." in bad.output
     ok = CliRunner().invoke(cli, ["mapping", "draft", str(path), "--country", "mx"])
     assert ok.exit_code == 0 and 'country: "MX"' in ok.output, ok.output
+
+
+def _detentions(path: Path, delimiter: str = ";") -> None:
+    """A state prosecutor's export: `;`-separated, decimal commas, and descriptions whose
+    quoted values hold a `;`, doubled quotes and a line break (as R8's det_2ml.csv)."""
+    header = "FOLIO;NOMBRE;APELLIDO_PATERNO;MONTO;DESCRIPCION;MUNICIPIO"
+    lines = [header]
+    for i in range(1, 13):
+        text = '"Se aseguró arma ""tipo fusil"";\nel detenido dijo ""halcón"""' if i % 2 else "Sin"
+        lines.append(f"F-{i:03};ÁNGEL;PÉREZ;{i}.345,80;{text};OJINAGA")
+    path.write_text("\n".join(lines).replace(";", delimiter) + "\n", encoding="utf-8")
+
+
+def test_a_draft_counts_fields_per_record_not_per_line(tmp_path: Path) -> None:
+    """Quoted values with line breaks do not make a `;` file with decimal commas look
+    `,`-separated with its header on line 2 (fields were counted per line)."""
+    path = tmp_path / "detenidos.csv"
+    _detentions(path)
+    draft = draft_file(path, country="MX")
+    assert (draft.delimiter, draft.header_row, draft.sampled) == (";", 1, 12)
+    assert [c.header for c in draft.columns][:2] == ["FOLIO", "NOMBRE"]
+    for delimiter in ("\t", "|"):
+        _detentions(path, delimiter)
+        assert draft_file(path, country="MX").delimiter == delimiter

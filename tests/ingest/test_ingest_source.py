@@ -463,3 +463,44 @@ def test_header_given_for_a_file_with_its_header_line_is_refused(tmp_path: Path)
     path.write_text("1,Ana\n2,Bea\n", encoding="utf-8")
     con = duckdb.connect()
     assert load_source(con, SourceSpec(path, header=("id", "first")), ["id", "first"]) == 2
+
+
+def test_a_wrong_delimiter_is_named_with_its_line_and_what_to_set(tmp_path: Path) -> None:
+    """A `;` file with decimal commas and quoted line breaks read as `,`-separated under a
+    header_row of 2 (what a draft that counted fields per line proposed) loses DuckDB's
+    parser ("state machine reached an invalid state"): the error names the first line that does not split into the header's
+    fields, and the delimiter and header line the file's first lines read as."""
+    path = tmp_path / "det.csv"
+    lines = (  # the first lines of R8's det_ml.csv (synthetic)
+        "FOLIO;NOMBRE;APELLIDO_PATERNO;APELLIDO_MATERNO;FECHA_NAC;FECHA_DETENCION;MONTO_ASEGURADO;DESCRIPCION;MUNICIPIO\r\n"
+        "FGECH-2024-000001;ÁNGEL;MARTÍNEZ;GONZÁLEZ;05/04/1965;05/01/2024;7.345,80;Sin observaciones;CHIHUAHUA\r\n"
+        "FGECH-2024-000002;ÁNGEL;SÁNCHEZ;HERNÁNDEZ;13/11/1989;13/01/2024;5.083,44;Sin observaciones;OJINAGA\r\n"
+        'FGECH-2024-000003;JOAQUÍN;GONZÁLEZ;RODRÍGUEZ;19/04/1965;19/01/2024;67.560,12;"Se aseguró arma ""tipo fusil"" calibre 7.62;\n'
+        'el detenido manifestó ser ""halcón""";OJINAGA\r\n'
+        "FGECH-2024-000004;ÁNGEL;PÉREZ;LÓPEZ;17/07/1984;17/01/2024;79.579,19;Sin observaciones;CIUDAD JUÁREZ\r\n"
+        "FGECH-2024-000005;RAMÓN;NÚÑEZ;NÚÑEZ;13/10/1966;13/01/2024;63.285,52;Sin observaciones;CIUDAD JUÁREZ\r\n"
+        'FGECH-2024-000006;SOFÍA;HERNÁNDEZ;NÚÑEZ;16/11/1973;16/01/2024;86.707,52;"Se aseguró arma ""tipo fusil"" calibre 7.62;\n'
+        'el detenido manifestó ser ""halcón""";DELICIAS\r\n'
+        "FGECH-2024-000007;JESÚS;DE LA O;NÚÑEZ;18/01/2004;18/01/2024;81.985,68;Sin observaciones;CHIHUAHUA\r\n"
+        "FGECH-2024-000008;JESÚS;DE LA O;RODRÍGUEZ;24/10/1978;24/01/2024;74.682,58;Sin observaciones;DELICIAS\r\n"
+        'FGECH-2024-000009;SOFÍA;GONZÁLEZ;GARCÍA;06/10/1994;06/01/2024;16.378,32;"Se aseguró arma ""tipo fusil"" calibre 7.62;\n'
+        'el detenido manifestó ser ""halcón""";NUEVO CASAS GRANDES\r\n'
+        "FGECH-2024-000010;SOFÍA;RODRÍGUEZ;SÁNCHEZ;20/04/1969;20/01/2024;51.807,58;Sin observaciones;NUEVO CASAS GRANDES\r\n"
+        "FGECH-2024-000011;INÉS;LÓPEZ;SÁNCHEZ;22/02/2004;22/01/2024;85.131,48;Sin observaciones;DELICIAS\r\n"
+    )
+    path.write_text("".join(lines), encoding="utf-8")
+    header = "FGECH-2024-000001;ÁNGEL;MARTÍNEZ;GONZÁLEZ;05/04/1965;05/01/2024;7.345"
+    for stream in (False, True):
+        with pytest.raises(IngestError) as err:
+            load_source(duckdb.connect(), SourceSpec(path, header_row=2), [header], stream=stream)
+        text = err.value.render("en")
+        assert "line 5 does not split into the header's 2 fields" in text, text
+        assert "the delimiter or the quoting looks wrong" in text
+        assert '`delimiter: ";"`, `header_row: 1`' in text
+        assert "ironriver mapping draft det.csv" in text
+        assert "state machine" not in text
+    # with the right delimiter it loads, the quoted line breaks kept
+    con = duckdb.connect(config={"preserve_insertion_order": True})
+    load_source(con, SourceSpec(path, delimiter=";"), ["FOLIO", "DESCRIPCION"])
+    got = con.execute('SELECT "DESCRIPCION" FROM src ORDER BY _row').fetchall()
+    assert len(got) == 11 and "7.62;\nel detenido" in str(got[2][0])

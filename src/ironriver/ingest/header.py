@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ironriver.errors import IngestError
@@ -28,21 +29,37 @@ _TITLE_SCAN_LINES = 30  # the lines read to tell a title from the header
 
 def csv_layout(lines: list[str]) -> tuple[str, int]:
     """A CSV file's delimiter and header row from its first lines: the delimiter that splits
-    the most lines into the same number (2 or more) of fields, and the first line split so;
-    the lines above it are a title."""
-    best = (",", 1, 0)
+    the most records into the same number (2 or more) of fields, and the line the first
+    record split so starts on; the lines above it are a title. Records, not lines, are
+    counted (`record_widths`): a quoted value may hold line breaks, as a description often
+    does, and counted per line such a record looks like two short ones (a `;` file with
+    decimal commas then looked `,`-separated). On a tie, the delimiter giving more fields."""
+    best = (",", 1, 0, 0)
     for delimiter in (",", ";", "\t", "|"):
-        counts = [
-            len(next(csv.reader([line], delimiter=delimiter))) if line.strip() else 0
-            for line in lines
-        ]
-        wide = [n for n in counts if n >= 2]
+        widths = list(record_widths(lines, delimiter))
+        wide = [n for _, n in widths if n >= 2]
         if not wide:
             continue
         fields, agreeing = Counter(wide).most_common(1)[0]
-        if agreeing > best[2]:
-            best = (delimiter, counts.index(fields) + 1, agreeing)
+        if (agreeing, fields) > (best[2], best[3]):
+            start = next(line for line, n in widths if n == fields)
+            best = (delimiter, start, agreeing, fields)
     return best[0], best[1]
+
+
+def record_widths(lines: Iterable[str], delimiter: str) -> Iterator[tuple[int, int]]:
+    """(first line, number of fields) of each record of `lines` (without their line ends),
+    read with quotes as the readers read them: a quoted value may span lines; a blank line
+    is a record of no field. A record a quote left open at the end is read as it stands;
+    from a line the parser cannot read on, nothing more is counted."""
+    reader = csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True)
+    start = 1
+    try:
+        for record in reader:
+            yield start, len(record)
+            start = reader.line_num + 1
+    except csv.Error:
+        return
 
 
 def title_above(path: Path, spec: SourceSpec) -> int | None:

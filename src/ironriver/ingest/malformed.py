@@ -17,16 +17,18 @@ from __future__ import annotations
 import csv
 import json
 import re
+from itertools import islice
 from pathlib import Path
 
 import pyarrow as pa
 
 from ironriver.errors import IngestError, json_problem
-from ironriver.i18n import msg
-from ironriver.ingest.header import title_above, title_error
+from ironriver.i18n import Msg, msg
+from ironriver.ingest.header import csv_layout, record_widths, title_above, title_error
 from ironriver.ingest.specs import SourceSpec
 
 _MIB = 1 << 20
+_LAYOUT_SCAN_LINES = 30  # the first lines read for the delimiter the file looks to have
 
 
 def reader_error(path: Path, spec: SourceSpec, error: str, max_record_bytes: int) -> IngestError:
@@ -39,7 +41,7 @@ def reader_error(path: Path, spec: SourceSpec, error: str, max_record_bytes: int
     if row is not None:
         return title_error(spec, row)
     if spec.kind == "csv":
-        shaped = _csv_line_error(spec, error)
+        shaped = _csv_line_error(path, spec, error)
     else:
         shaped = _jsonl_line_error(path, spec)
     if shaped is not None:
@@ -70,6 +72,9 @@ def reader_error(path: Path, spec: SourceSpec, error: str, max_record_bytes: int
                 "that holds it, then ingest again."
             ),
         )
+    shaped = _layout_error(path, spec) if "invalid state" in error else None
+    if shaped is not None:  # DuckDB says only that its state machine got lost
+        return shaped
     return IngestError(
         msg("Cannot parse {file}: {error}", file=spec.path.name, error=error.splitlines()[0]),
         hint=msg(
@@ -98,7 +103,72 @@ def _bare_carriage_return(path: Path) -> int | None:
     return None
 
 
-def _csv_line_error(spec: SourceSpec, error: str) -> IngestError | None:
+def _layout_error(path: Path, spec: SourceSpec) -> IngestError | None:
+    """The error of a CSV file whose records do not split into its header's fields with the
+    query's delimiter and quotes (DuckDB's parser loses its way in such a file): the line of
+    the first record that does not, and the delimiter and header line the file's first
+    lines suggest (`header.csv_layout`) when they are other than the query's. None when
+    every record splits right (another cause)."""
+    with path.open(encoding=spec.encoding, errors="replace", newline="") as fh:
+        lines = (line.rstrip("\r\n") for line in fh)
+        width = None if not spec.header else len(spec.header)
+        row = 0 if spec.header else spec.header_row
+        line = None
+        for start, n in record_widths(lines, spec.delimiter):
+            if start < row or not n:
+                continue
+            if width is None:
+                width = n
+            elif n != width:
+                line = start
+                break
+    if line is None:
+        return None
+    hint = _layout_hint(path, spec) or msg(
+        "Check that the values holding the delimiter, a quote or a line break are quoted "
+        'whole, with their inner quotes doubled ("tipo ""fusil"""), then ingest again.'
+    )
+    return IngestError(
+        msg(
+            "Cannot parse {file}: line {line} does not split into the header's {width} fields "
+            "with the delimiter {delimiter}: the delimiter or the quoting looks wrong.",
+            file=spec.path.name,
+            line=line,
+            width=width,
+            delimiter=f'"{_shown(spec.delimiter)}"',
+        ),
+        hint=hint,
+    )
+
+
+def _layout_hint(path: Path, spec: SourceSpec, delimiter_only: bool = False) -> Msg | None:
+    """What to set when the file's first lines read with another delimiter or header line
+    than the query's (`header.csv_layout`), else None; `delimiter_only`: only when the
+    delimiter differs (a record of one field more than its header also moves the guessed
+    header line)."""
+    with path.open(encoding=spec.encoding, errors="replace", newline="") as fh:
+        head = [line.rstrip("\r\n") for line in islice(fh, _LAYOUT_SCAN_LINES)]
+    delimiter, header_row = csv_layout(head)
+    moved = not spec.header and header_row != spec.header_row
+    if delimiter == spec.delimiter and (delimiter_only or not moved):
+        return None
+    example = f'`delimiter: "{_shown(delimiter)}"`'
+    if moved:
+        example += f", `header_row: {header_row}`"
+    return msg(
+        "The file's first lines read as {example}: set that in the query, or run {command} "
+        "to see how the file reads.",
+        example=example,
+        command=f"`ironriver mapping draft {spec.path.name}`",
+    )
+
+
+def _shown(delimiter: str) -> str:
+    """A delimiter as a mapping writes it (a tab as \\t)."""
+    return "\\t" if delimiter == "\t" else delimiter
+
+
+def _csv_line_error(path: Path, spec: SourceSpec, error: str) -> IngestError | None:
     """DuckDB's error about one line of a CSV file, said plainly; None for another error."""
     line = re.search(r"CSV Error on Line: (\d+)", error)
     if line is None:
@@ -128,7 +198,8 @@ def _csv_line_error(spec: SourceSpec, error: str) -> IngestError | None:
                 expected=expected,
                 text=text[:200],
             ),
-            hint=msg(
+            hint=_layout_hint(path, spec, delimiter_only=True)
+            or msg(
                 "Quote a value that holds the delimiter ({delimiter}), or fix the line. If "
                 "every record has one more field than the header (a delimiter ending each "
                 "line?), give that column a name in the header.",
