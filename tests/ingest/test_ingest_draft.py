@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -13,6 +14,7 @@ import xlsxwriter
 import yaml
 from click.testing import CliRunner
 from sales_fixtures import make_sales_dir  # type: ignore[import-not-found]
+from sqlalchemy import text as sql_text
 
 from ironriver.cli import cli
 from ironriver.errors import IngestError
@@ -351,3 +353,48 @@ def test_a_draft_counts_fields_per_record_not_per_line(tmp_path: Path) -> None:
     for delimiter in ("\t", "|"):
         _detentions(path, delimiter)
         assert draft_file(path, country="MX").delimiter == delimiter
+
+
+def _person(tmp_path: Path, header: list[str], rows: list[list[str]]) -> tuple[dict[str, Any], str]:
+    path = tmp_path / "detenidos.csv"
+    lines = [";".join(header)] + [";".join(r) for r in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    text = render_yaml(draft_file(path, country="MX"), agency="FGR", country="MX")
+    entities = yaml.safe_load(text)["mx_fgr_detenidos"]["queries"][0]["entities"]
+    return entities["person"], text
+
+
+def test_a_draft_keys_a_person_on_the_record_id_or_curp_not_the_name(tmp_path: Path) -> None:
+    """Keyed on the name columns, two people of one name were one entity: a record id
+    (FOLIO, NUM_REGISTRO...) keys the person when the file has one, else an identifier
+    (CURP); FECHA_NAC / F_NAC read as the birth date, CURP as idNumber. Names alone key it
+    only when nothing else does, and the draft says what that merges."""
+    header = ["FOLIO", "NOMBRE", "APELLIDO_PATERNO", "FECHA_NAC", "CURP"]
+    rows = [
+        ["F1", "JUAN", "PÉREZ", "01/02/1990", "PEPJ900201HCHRRN09"],
+        ["F2", "JUAN", "PÉREZ", "13/05/1971", ""],  # another Juan Pérez
+    ]
+    person, text = _person(tmp_path, header, rows)
+    assert (person["keys"], person["key_literal"]) == (["FOLIO"], "person")
+    assert person["properties"]["birthDate"] == {"column": "FECHA_NAC", "format": "%d/%m/%Y"}
+    assert person["properties"]["idNumber"] == {"column": "CURP"}
+    (tmp_path / "draft.yaml").write_text(text, encoding="utf-8")
+    store = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    result = ingest_mapping(store, tmp_path / "draft.yaml", actor="test")
+    with store.engine.connect() as conn:
+        people = conn.execute(
+            sql_text(
+                "SELECT count(DISTINCT s.entity_id) FROM statements s "
+                "JOIN props p ON p.id = s.prop_id WHERE p.prop = 'firstName'"
+            )
+        ).scalar_one()
+    store.close()
+    assert result.rejected == 0 and people == 2  # two Juan Pérez, two people
+    person, _ = _person(tmp_path, ["NUM_REGISTRO", "NOMBRE", "F_NAC"], [["1", "A", "01/02/1990"]])
+    assert person["keys"] == ["NUM_REGISTRO"] and "birthDate" in person["properties"]
+    person, text = _person(tmp_path, ["NOMBRE", "CURP"], [["JUAN PÉREZ", "X"]])
+    assert person["keys"] == ["CURP"] and "key_literal" not in person
+    assert "a record without this identifier makes no person" in text
+    person, text = _person(tmp_path, ["NOMBRE", "APELLIDO_PATERNO"], [["JUAN", "PÉREZ"]])
+    assert person["keys"] == ["NOMBRE", "APELLIDO_PATERNO"]
+    assert "CHECK: keyed on the name columns: people of the same name become one entity" in text

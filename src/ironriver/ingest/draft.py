@@ -19,7 +19,9 @@ Guesses, from up to `SAMPLE_ROWS` records:
   (every day is 12 or less) the owner country's order is taken (day-first for MX) and the
   column is flagged; `integer` for whole numbers of at most 9 digits without leading zeros,
   and `float` for decimal numbers, unless the header names an identifier or a designation
-  (folio, serial, phone, calibre...); `boolean` for true/false, yes/no, sí/no; else
+  (folio, serial, phone, calibre...), and the same with `decimal: ","` for numbers written
+  with a decimal comma or a dot grouping thousands (7.345,80; 1.500 alone is flagged: a
+  decimal point?); `boolean` for true/false, yes/no, sí/no; else
   `string`. A header name the file repeats is left out, flagged (ingest could not tell
   the columns apart).
 """
@@ -82,6 +84,9 @@ _TYPED = "@@typed-date@@"  # (not a control character: str.strip() removes those
 _TYPED_FORMAT = _TYPED + "%Y-%m-%dT%H:%M:%S"
 _INTEGER = re.compile(r"^[+-]?[1-9]\d{0,8}$|^0$")
 _FLOAT = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+)$")
+# numbers as Spanish-locale spreadsheets write them: a dot grouping thousands, a decimal comma
+_COMMA_NUMBER = re.compile(r"^[+-]?([1-9]\d{0,2}(\.\d{3})+|\d+)(,\d+)?$")
+_THOUSANDS_DOT = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+$")
 _BOOLEANS = {"true", "false", "yes", "no", "sí", "si", "t", "f", "y", "n"}
 _IDENTIFIER = re.compile(
     r"(^|_)(id|folio|serial|serie|numero|num|no|nro|placa|plate|vin|curp|rfc|phone|telefono|"
@@ -101,6 +106,7 @@ class ColumnGuess:
     example: str | None = None  # a sampled value, as the file has it
     flag: Msg | None = None  # what to check
     values: int = 0  # how many sampled records have a value in it
+    decimal: str | None = None  # a number column's declared decimal mark (docs/mapping.md)
 
 
 @dataclass(frozen=True)
@@ -340,6 +346,8 @@ def _guess(header: str, name: str, raw: list[str], country: str) -> ColumnGuess:
         return replace(guess, type="boolean")
     if all(_INTEGER.match(v) for v in values) and not _IDENTIFIER.search(name):
         return replace(guess, type="integer")
+    if not _IDENTIFIER.search(name) and (number := _comma_number(guess, values)) is not None:
+        return number
     if (
         all(_FLOAT.match(v) for v in values)
         and any("." in v for v in values)
@@ -347,6 +355,25 @@ def _guess(header: str, name: str, raw: list[str], country: str) -> ColumnGuess:
     ):
         return replace(guess, type="float")
     return guess
+
+
+def _comma_number(guess: ColumnGuess, values: list[str]) -> ColumnGuess | None:
+    """A number column written with a decimal comma and/or a dot grouping thousands
+    ("7.345,80", "1.500"), declared with `decimal: ","`; None when the values are not all
+    so written, or none shows it. Thousands dots alone (no comma) could be decimal points
+    with three decimals: flagged."""
+    if not all(_COMMA_NUMBER.match(v) for v in values):
+        return None
+    commas = any("," in v for v in values)
+    if not commas and not any(_THOUSANDS_DOT.match(v) for v in values):
+        return None
+    if commas:
+        return replace(guess, type="float", decimal=",")
+    flag = msg(
+        "every dot has three digits after it, as a thousands dot (1.500 read as 1500): if it "
+        'is a decimal point, write decimal: "."'
+    )
+    return replace(guess, type="integer", decimal=",", flag=flag)
 
 
 def _formats(values: list[str], candidates: tuple[str, ...]) -> tuple[list[str], list[str]]:
@@ -468,6 +495,8 @@ def render_yaml(
         spec = {"column": column.header, "type": column.type}
         if column.format:
             spec["format"] = column.format
+        if column.decimal:
+            spec["decimal"] = column.decimal
         # keys quoted: YAML reads a bare `no:` or `on:` as a boolean
         line = f"        {json.dumps(column.name)}: " + json.dumps(spec, ensure_ascii=False)
         notes = []
@@ -479,6 +508,26 @@ def render_yaml(
             notes.append(f"{mark}: {column.flag.render()}")
         lines.append(line + ("  # " + "; ".join(notes) if notes else ""))
     return "\n".join(lines) + "\n"
+
+
+def _keys_note(keyed_by: str, mark: str) -> str:
+    """The comment on a suggested person's `keys` line: what keying it so merges."""
+    if keyed_by == "names":
+        note = t(
+            "keyed on the name columns: people of the same name become one entity; key on a "
+            "record id or an identifier column (CURP) if the file has one"
+        )
+        return f"  # {mark}: {note}"
+    if keyed_by == "record":
+        note = t(
+            "one person per record: the same person in two records is two entities (matched "
+            "later by name and birth date)"
+        )
+        return f"  # {note}"
+    if keyed_by == "identifier":
+        note = t("a record without this identifier makes no person (the ingest counts them)")
+        return f"  # {mark}: {note}"
+    return ""
 
 
 def _entity_lines(draft: Draft, mark: str, country: str) -> list[str]:
@@ -494,9 +543,12 @@ def _entity_lines(draft: Draft, mark: str, country: str) -> list[str]:
         lines += [
             f"      {json.dumps(entity.name)}:",
             f"        schema: {json.dumps(entity.schema)}",
-            f"        keys: {json.dumps(entity.keys, ensure_ascii=False)}",
-            "        properties:",
+            f"        keys: {json.dumps(entity.keys, ensure_ascii=False)}"
+            + _keys_note(entity.keyed_by, mark),
         ]
+        if entity.key_literal:
+            lines.append(f"        key_literal: {json.dumps(entity.key_literal)}")
+        lines.append("        properties:")
         for prop, column in entity.properties.items():
             spec = {"column": column}
             if formats.get(column):

@@ -27,6 +27,7 @@ from normality import stringify
 from ironriver import yamltext
 from ironriver.errors import SAVE_AS_UTF8, ConfigError, IngestError, bad_byte, os_problem
 from ironriver.i18n import Msg, msg
+from ironriver.ingest.clean import decimal_problem
 from ironriver.ingest.mapping_fields import (
     DATASET_KEYS,
     ENTITY_KEYS,
@@ -404,6 +405,8 @@ def _ledger(where: Where, data: Any) -> LedgerSpec:
             )
         fmt = str(spec["format"]) if spec.get("format") else None
         here = msg("{where}, ledger column {name!r}", where=where, name=out)
+        if (problem := decimal_problem(spec.get("decimal"), typ)) is not None:
+            raise fail(here, *problem)
         cols.append(
             LedgerColumn(
                 name=out,
@@ -412,6 +415,7 @@ def _ledger(where: Where, data: Any) -> LedgerSpec:
                 format=fmt,
                 required=read_flag(where, spec, "required"),
                 two_digit_years_from=read_years_from(here, spec, fmt, typ in ("date", "timestamp")),
+                decimal=spec.get("decimal"),
             )
         )
     raw_key = data.get("key") or []

@@ -52,7 +52,9 @@ PROPERTY_KEYS = frozenset(
     | {"join", "split", "format", "fuzzy", "required", "two_digit_years_from"}
 )
 LEDGER_KEYS = frozenset({"name", "columns", "key"})
-LEDGER_COLUMN_KEYS = frozenset({"column", "type", "format", "required", "two_digit_years_from"})
+LEDGER_COLUMN_KEYS = frozenset(
+    {"column", "type", "format", "required", "two_digit_years_from", "decimal"}
+)
 
 
 def check_known_keys(where: Where, data: dict[Any, Any], known: frozenset[str]) -> None:

@@ -28,6 +28,7 @@ from ironriver.ingest.compile import (
     build_statements,
     filter_condition,
     json_value_checks,
+    keyless_notes,
     ledger_sql,
 )
 from ironriver.ingest.duckdb_reader import CaseMiss
@@ -55,6 +56,7 @@ from ironriver.ingest.validate import (
     check_sql,
     duplicate_check_sql,
     key_conflict_sql,
+    number_layout_error,
     stored_keys,
 )
 from ironriver.logs import get_logger
@@ -190,6 +192,8 @@ def _prepare(
             checks += [check_sql(c, "cln") for c in comp.checks]
         if query.ledger is not None:
             sql, lchecks = ledger_sql(query.ledger, scol, where)
+            if layout := number_layout_error(con, query.ledger, scol, where, query.source.label):
+                raise layout
             # a view: the checks type the rows in one scan, the write types them again as it
             # streams them to Parquet; nothing is materialised
             con.execute(f"CREATE TEMP VIEW led AS {sql}")
@@ -216,6 +220,7 @@ def _prepare(
             more, numbered = entity_notes(con, comp, mapping.name)
             notes += more + name_part_notes(query, mapping.name)
             notes += placeholder_notes(con, comp, mapping.name)
+            notes += keyless_notes(con, comp, mapping.name)
             build_statements(con, comp, mapping.name)  # reads cln
         if query.ledger is None:  # else `led`, a view over them, is read by _write
             con.execute("DROP VIEW san")

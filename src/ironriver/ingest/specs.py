@@ -77,6 +77,7 @@ class LedgerColumn:
     format: str | None = None
     required: bool = False
     two_digit_years_from: int | None = None  # see PropertySpec
+    decimal: str | None = None  # a number's decimal mark, "," or "." (clean.decimal_problem)
 
 
 @dataclass(frozen=True)

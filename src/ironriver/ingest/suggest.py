@@ -8,7 +8,8 @@ its last words name the property, the words before them whose thing it is: `PORT
 is the paternal surname of the "portador", `FIREARM_MAKE` the make of the firearm, `MARCA`
 alone the make of the file's one firearm (a file names at most one firearm and one vehicle;
 people are told apart by their prefixes). Columns of one thing make one entity, keyed by its
-identifying columns. Events (a sale, a seizure, a crossing) are left to the analyst: which
+identifying columns; a person by the record's id (FOLIO...) or their CURP/RFC when the file
+has one, by their names only when it has neither (`suggest`). Events (a sale, a seizure, a crossing) are left to the analyst: which
 record is which event is not in the column names.
 
 Only the words below are read, so a column named otherwise gets no suggestion rather than a
@@ -44,6 +45,11 @@ _ROLES: dict[tuple[str, ...], tuple[str | None, str]] = {
     ("apellidos",): ("Individual", "lastName"),
     ("fecha", "de", "nacimiento"): ("Individual", "birthDate"),
     ("fecha", "nacimiento"): ("Individual", "birthDate"),
+    ("fecha", "nac"): ("Individual", "birthDate"),
+    ("fec", "nac"): ("Individual", "birthDate"),
+    ("f", "nac"): ("Individual", "birthDate"),
+    ("curp",): ("Individual", "idNumber"),
+    ("rfc",): ("Individual", "taxNumber"),
     ("date", "of", "birth"): ("Individual", "birthDate"),
     ("birth", "date"): ("Individual", "birthDate"),
     ("dob",): ("Individual", "birthDate"),
@@ -105,6 +111,13 @@ _KEYS = {
     "Organization": ("name",),
 }  # fmt: skip
 _NAME_PARTS = ("firstName", "paternalSurname", "maternalSurname", "lastName")
+# a person keyed by the record's id, else by an identifier of theirs (CURP, RFC), else names
+_PERSON_IDS = ("idNumber", "taxNumber")
+# a record's id: a header of these words only, one of the first set among them (FOLIO,
+# NUM_REGISTRO, NUMERO_DE_EXPEDIENTE, CARPETA_INVESTIGACION, CASE_NUMBER)
+_RECORD_WORDS = {"folio", "id", "num", "numero", "no", "nro", "expediente", "registro",
+                 "carpeta", "nuc", "record", "case", "averiguacion"}  # fmt: skip
+_RECORD_FILLERS = {"de", "of", "del", "investigacion", "number", "previa"}
 
 
 @dataclass
@@ -116,6 +129,8 @@ class Suggestion:
     properties: dict[str, str] = field(default_factory=dict)  # property -> column
     keys: list[str] = field(default_factory=list)
     name_from: list[str] = field(default_factory=list)  # columns joined into `name`
+    key_literal: str | None = None  # when keyed by the record's id (one per entity mapping)
+    keyed_by: str = ""  # a person's: "identifier", "record" or "names" (see `suggest`)
 
 
 def words(header: str) -> tuple[str, ...]:
@@ -145,8 +160,28 @@ def _role(header: str) -> tuple[str, str | None, str] | None:
     return None
 
 
+def record_id(headers: list[str]) -> str | None:
+    """The first header naming the record's id (`_RECORD_WORDS`), if any."""
+    for header in headers:
+        found = words(header)
+        if (
+            found
+            and set(found) <= _RECORD_WORDS | _RECORD_FILLERS
+            and set(found) & _RECORD_WORDS
+            and headers.count(header) == 1
+        ):
+            return header
+    return None
+
+
 def suggest(headers: list[str]) -> list[Suggestion]:
-    """The entities the column names suggest (module doc), in the file's column order."""
+    """The entities the column names suggest (module doc), in the file's column order. A
+    person is keyed by the record's id (`record_id`, with the entity's name as its
+    `key_literal`, so two people of one record are two entities) when the file has one, else
+    by an identifier of theirs (CURP: `idNumber`, RFC: `taxNumber`), else by their name
+    columns: then people of the same name become one entity, which the draft says."""
+    # (the record's id before the person's own: a record without a CURP would make no
+    # person, and the CURP is a property all the same, for resolution to match on)
     roles = [(h, _role(h)) for h in headers if h and headers.count(h) == 1]
     # make/model/type alone: the file's firearm if it names one, else its vehicle
     plain_things = {r[1] for _, r in roles if r and not r[0] and r[1] in ("Firearm", "Vehicle")}
@@ -179,6 +214,16 @@ def suggest(headers: list[str]) -> list[Suggestion]:
             elif "name" not in props and parts:
                 entity.name_from = [props[p] for p in parts]
         entity.keys = [props[p] for p in _KEYS[entity.schema] if p in props]
+        if entity.schema == "Individual" and entity.keys:
+            own = [props[p] for p in _PERSON_IDS if p in props]
+            record = record_id(headers)
+            if record is not None:
+                entity.keys, entity.keyed_by = [record], "record"
+                entity.key_literal = entity.name
+            elif own:
+                entity.keys, entity.keyed_by = own[:1], "identifier"
+            else:
+                entity.keyed_by = "names"
         if entity.keys:
             out.append(entity)
     return out

@@ -26,9 +26,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ironriver.i18n import t
+from ironriver.errors import IngestError
+from ironriver.i18n import msg, t
 from ironriver.ingest.compile import Check, ledger_value_sql
-from ironriver.ingest.specs import LedgerColumn
+from ironriver.ingest.specs import LedgerColumn, LedgerSpec
 from ironriver.sqltext import ident, literal
 from ironriver.store.ledger import PART_COLUMN, column_types, part_schemas, parts_sql
 
@@ -233,3 +234,69 @@ def key_conflict_sql(
             f"{old.same(key)} AND ({old.differs()}))"
         )
     return selects
+
+
+# A number column (ledger `integer`/`float`) declares how its numbers are written with
+# `decimal` (docs/mapping.md); without it, this many values written with a thousands dot
+# ("1.500", which a float column would store as 1.5) or a decimal comma ("1.500,50", "12,5")
+# refuse the ingest, as a date column in the wrong layout is refused: fewer are typos.
+NUMBER_LAYOUT_MIN = 2
+_THOUSANDS_DOT = r"[+-]?[1-9][0-9]{0,2}(\.[0-9]{3})+"
+_DECIMAL_COMMA = r"[+-]?([1-9][0-9]{0,2}(\.[0-9]{3})+|[0-9]+),[0-9]+"
+_DOT_DECIMAL = r"[+-]?[0-9]*\.[0-9]+"  # (not a thousands dot: 12.5, 0.250, 1234.5)
+
+
+def number_layout_error(
+    con: duckdb.DuckDBPyConnection,
+    ledger: LedgerSpec,
+    scol: Mapping[str, str],
+    where: str,
+    file: str,
+) -> IngestError | None:
+    """The error of a ledger number column with no declared `decimal` whose values (in
+    `san`, the records `where` keeps) look written with a decimal comma or a thousands dot:
+    `NUMBER_LAYOUT_MIN` or more of them, a thousands dot counting only when no value of
+    the column has a dot that groups no thousands (12.5 makes 12.345 a decimal). One scan;
+    none when no column needs it."""
+    cols = [c for c in ledger.columns if c.type in ("integer", "float") and c.decimal is None]
+    if not cols:
+        return None
+    items = []
+    for c in cols:
+        x = ident(scol[c.column])
+        dots = f"regexp_full_match({x}, {literal(_THOUSANDS_DOT)})"
+        comma = f"regexp_full_match({x}, {literal(_DECIMAL_COMMA)})"
+        plain = f"regexp_full_match({x}, {literal(_DOT_DECIMAL)}) AND NOT {dots}"
+        items += [
+            f"count(*) FILTER (WHERE {dots})",
+            f"count(*) FILTER (WHERE {comma})",
+            f"count(*) FILTER (WHERE {plain})",
+            f"min({x}) FILTER (WHERE {dots} OR {comma})",
+        ]
+    row = con.execute(f"SELECT {', '.join(items)} FROM san WHERE {where}").fetchone()
+    assert row is not None  # an aggregate's one row
+    for k, c in enumerate(cols):
+        dots, commas, plain, example = row[4 * k : 4 * k + 4]
+        if commas + (0 if plain else dots) < NUMBER_LAYOUT_MIN:
+            continue
+        return IngestError(
+            msg(
+                "{file}: ledger column {column} ({type}, from column {source}) holds {n:,} "
+                "numbers written with a thousands dot or a decimal comma (e.g. {example}): "
+                "read as they are, 1.500 would be stored as 1.5 and 1.500,50 rejected.",
+                file=file,
+                column=f"{ledger.name}.{c.name}",
+                type=c.type,
+                source=c.column,
+                n=commas + dots,
+                example=repr(example),
+            ),
+            hint=msg(
+                "Declare how the column writes its numbers: {comma} reads 1.500,50 as 1500.5 "
+                "and 1.500 as 1500; {dot} says the dot is the decimal point (1.500 is 1.5, "
+                "1,500.50 is 1500.5).",
+                comma=f'`{c.name}: {{column: {c.column}, type: {c.type}, decimal: ","}}`',
+                dot='`decimal: "."`',
+            ),
+        )
+    return None
