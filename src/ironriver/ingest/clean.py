@@ -561,6 +561,33 @@ def english_months_sql(text: str) -> str:
     return text
 
 
+# Spanish-locale spreadsheets write the time of day as "01:15:00 p. m." ("a. m.", "p.m.",
+# with a space or a no-break space); strptime's %p (Python's in the C locale, DuckDB's) reads
+# AM and PM only. A format with %p reads both: the marker is rewritten first.
+# (after the time's last digit)
+_MERIDIAN = re.compile(r"([0-9])[\s\u00a0\u202f]*([aApP])\.?[\s\u00a0\u202f]?[mM]\.?$")
+_MERIDIAN_RE2 = r"([0-9])[\s\x{a0}\x{202f}]*([aApP])\.?[\s\x{a0}\x{202f}]?[mM]\.?$"
+
+
+def reads_meridian(fmt: str | None) -> bool:
+    """Whether a date format reads a.m./p.m. (%p), so also as Spanish writes them."""
+    return fmt is not None and "%p" in fmt
+
+
+def english_meridian(text: str) -> str:
+    """`text` with a closing a.m./p.m. marker written as strptime's %p reads it ("01:15:00
+    p. m." -> "01:15:00 PM")."""
+    return _MERIDIAN.sub(lambda m: m.group(1) + " " + m.group(2).upper() + "M", text)
+
+
+def english_meridian_sql(text: str) -> str:
+    """`english_meridian` as DuckDB SQL over the expression `text`."""
+    for letter in "AP":
+        pattern = _MERIDIAN_RE2.replace("[aApP]", f"[{letter.lower()}{letter}]")
+        text = f"regexp_replace({text}, {literal(pattern)}, '\\1 {letter}M')"
+    return text
+
+
 def _python_cleaner(
     type_name: str | None, fmt: str | None, fuzzy: bool, years_from: int | None = None
 ) -> Callable[[str], str | None]:
@@ -568,6 +595,7 @@ def _python_cleaner(
         return sanitize_text
     ptype = registry.get(type_name)
     spanish = type_name == "date" and names_months(fmt)
+    meridian = type_name == "date" and reads_meridian(fmt)
 
     def parse(value: str) -> str | None:
         if years_from is not None and fmt is not None:  # (a date, `Cleaner.value`)
@@ -579,6 +607,8 @@ def _python_cleaner(
         out = parse(value)
         if out is None and spanish:  # FtM reads English month names only
             out = parse(english_months(value))
+        if out is None and meridian:  # and AM/PM only
+            out = parse(english_meridian(english_months(value) if spanish else value))
         return out
 
     return clean

@@ -27,12 +27,14 @@ from ironriver.ingest.clean import (
     LIST_SEP,
     Cleaner,
     clean_literal,
+    english_meridian_sql,
     english_months_sql,
     four_digit_year,
     has_two_digit_year,
     json_kind_name,
     names_months,
     number_text_sql,
+    reads_meridian,
     two_digit_year_guard,
     two_digit_year_sql,
 )
@@ -675,6 +677,8 @@ def ledger_value_sql(col: LedgerColumn, text: str) -> str:
         )
     if names_months(col.format):  # Spanish month names too (clean.SPANISH_MONTHS)
         text = english_months_sql(text)
+    if reads_meridian(col.format):  # and "p. m." as Spanish-locale spreadsheets write it
+        text = english_meridian_sql(text)
     if col.format:
         parsed = four_digit_year(f"try_strptime({text}, {literal(col.format)})", text, col.format)
         if col.two_digit_years_from is not None and has_two_digit_year(col.format):

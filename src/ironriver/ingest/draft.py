@@ -43,7 +43,7 @@ import pyarrow as pa
 
 from ironriver.errors import IngestError, json_problem
 from ironriver.i18n import Msg, msg, nmsg, t
-from ironriver.ingest.clean import english_months, names_months
+from ironriver.ingest.clean import english_meridian, english_months, names_months
 from ironriver.ingest.header import csv_layout
 from ironriver.ingest.sheets import SUFFIXES, open_sheet
 from ironriver.ingest.specs import LedgerType, SourceKind, SourceSpec
@@ -385,7 +385,8 @@ def _formats(values: list[str], candidates: tuple[str, ...]) -> tuple[list[str],
         misses = []
         for value in values:
             try:
-                datetime.strptime(english_months(value) if names_months(fmt) else value, fmt)
+                text = english_months(value) if names_months(fmt) else value
+                datetime.strptime(english_meridian(text) if "%p" in fmt else text, fmt)
             except ValueError:
                 misses.append(value)
                 if len(misses) > (1 - DATE_SHARE) * len(values):
