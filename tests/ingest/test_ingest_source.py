@@ -504,3 +504,20 @@ def test_a_wrong_delimiter_is_named_with_its_line_and_what_to_set(tmp_path: Path
     load_source(con, SourceSpec(path, delimiter=";"), ["FOLIO", "DESCRIPCION"])
     got = con.execute('SELECT "DESCRIPCION" FROM src ORDER BY _row').fetchall()
     assert len(got) == 11 and "7.62;\nel detenido" in str(got[2][0])
+
+
+def test_a_missing_column_names_the_nearest_header_name(tmp_path: Path) -> None:
+    """`NOMBRE` where the header says `NOMBRE(S)`: the hint names it (a typo likewise)."""
+    path = tmp_path / "a.csv"
+    path.write_text("FOLIO,NOMBRE(S),FECHA_NACIMENTO\n1,2,3\n", encoding="utf-8")
+    with pytest.raises(IngestError, match="lacks a column the mapping reads: NOMBRE") as err:
+        _load(path, ["FOLIO", "NOMBRE"])
+    assert "Did you mean 'NOMBRE(S)' for 'NOMBRE'?" in err.value.render("en")
+    assert "¿Quiso decir 'NOMBRE(S)' para 'NOMBRE'?" in err.value.render("es")
+    with pytest.raises(IngestError) as err:
+        _load(path, ["FOLIO", "FECHA_NACIMIENTO"])
+    assert "Did you mean 'FECHA_NACIMENTO' for 'FECHA_NACIMIENTO'?" in err.value.render("en")
+    with pytest.raises(IngestError) as err:  # nothing near: the header's names, as before
+        _load(path, ["FOLIO", "CURP"])
+    assert "Did you mean" not in err.value.render("en")
+    assert "FOLIO, NOMBRE(S), FECHA_NACIMENTO" in err.value.render("en")

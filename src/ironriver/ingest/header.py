@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from difflib import get_close_matches
 from pathlib import Path
 
 from ironriver.errors import IngestError
@@ -175,6 +176,15 @@ def missing_error(
             name=repr(name),
             ref=repr(ref),
         )
+    elif close := _nearest(missing, present):  # a typo, or (S) added: NOMBRE, NOMBRE(S)
+        ref, name = close
+        hint = msg(
+            "Did you mean {name} for {ref}? Write the mapping's column names as the file's "
+            "header does (case-sensitive); the file has: {columns}.",
+            name=repr(name),
+            ref=repr(ref),
+            columns=", ".join(present),
+        )
     elif spec.kind == "csv" and len(present) == 1 and (shown := _other_delimiter(spec, present[0])):
         hint = msg(
             'The header is one column holding "{shown}": the file looks '
@@ -198,6 +208,17 @@ def missing_error(
         ),
         hint=hint,
     )
+
+
+def _nearest(missing: list[str], present: list[str]) -> tuple[str, str] | None:
+    """(missing column, the header's name nearest it) for the first missing column that has
+    one close enough (difflib's ratio of 0.75 or more, case-folded), if any."""
+    folded = {name.casefold(): name for name in present}
+    for ref in missing:
+        found = get_close_matches(ref.casefold(), list(folded), n=1, cutoff=0.75)
+        if found:
+            return ref, folded[found[0]]
+    return None
 
 
 def _other_delimiter(spec: SourceSpec, header: str) -> str:

@@ -41,7 +41,7 @@ from ironriver.ingest.notes import (
     placeholder_notes,
     suggest_date_formats,
 )
-from ironriver.ingest.report import ErrorReport
+from ironriver.ingest.report import ErrorReport, empty_file_note
 from ironriver.ingest.source import (
     connect,
     drop_source,
@@ -180,6 +180,7 @@ def _prepare(
         ]
         notes = filter_notes(con, mapping.name, query, scol, where, records) if filtered else []
         notes += [case_note(mapping.name, query.source, miss) for miss in misses]
+        notes += [] if records else [empty_file_note(mapping.name, query.source.label)]
         # JSON Lines columns holding a list or an object in some record
         present = set(con.table("san").columns)
         listed = frozenset(c for c in refs if json_kind_name(c) in present)

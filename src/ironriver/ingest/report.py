@@ -219,3 +219,15 @@ def date_format_hint(column: str, declared: str, values: list[str]) -> Msg | Non
             declared=declared,
         )
     return None
+
+
+def empty_file_note(dataset: str, file: str) -> Msg:
+    """The note of a file that holds no record (a header alone, or blank lines): an ingest of
+    nothing that succeeds looks like a load, and a cut-short export is the usual cause."""
+    return msg(
+        "{dataset}: {file} holds no record (a header alone, or only blank records): nothing "
+        "was loaded from it. Check the export that made it (a failed or cut-short download, "
+        "a query that matched nothing?).",
+        dataset=dataset,
+        file=file,
+    )
