@@ -18,7 +18,7 @@ stored keys are as they were, so no store is migrated.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -39,6 +39,7 @@ from sqlalchemy import (
 
 from ironriver.errors import ConfigError
 from ironriver.i18n import msg
+from ironriver.policy.entity_rows import ENTITY_ROW
 from ironriver.policy.name_plan import LABELS, RANKS, plan_rows, query_plan
 from ironriver.policy.nicknames import ABBREVIATIONS, nickname_words
 from ironriver.policy.schemata import known_schema
@@ -63,6 +64,9 @@ if TYPE_CHECKING:
     from ironriver.store import Store
 
 _CHECK_BATCH = 400  # search candidates checked per query
+# entities a search assembles from one query, at most (`_EntityRows`): the first read takes
+# those it lacks, each further read of one search twice the last, up to this
+_READ_BATCH = 512
 _MAX_RANK_STEP = 64  # name lengths read at once by a search, at most
 # words of a name search, at most: a name never has more, and each word is one SELECT of a
 # compound query (SQLite refuses more than 500 of them)
@@ -122,6 +126,43 @@ class _Found(NamedTuple):
         one holding the other words as typed before one holding them through nicknames,
         then the entity id (`SearchMixin._lacking_one`)."""
         return len(self.matched), bool(self.read_as), self.entity_id
+
+
+class _EntityRows:
+    """The visible statements (`ENTITY_ROW` rows) of the entities a search assembles, read
+    several entities per query: the one asked for and the next of those it will ask for
+    (`ahead`), as many as the hits it lacks. Without a schema each of those is a hit, so
+    nothing is read in vain; with one (`growing`) an entity of another schema is read and
+    dropped, so each further read takes twice the last (up to `_READ_BATCH`): a search
+    whose schema leaves out thousands of names takes a few dozen queries, not one each
+    (review: "garcia lopez" `--schema Vehicle`, 33 s on 200,000 names)."""
+
+    def __init__(self, read: Callable[[list[str]], Sequence[Sequence[Any]]], growing: bool):
+        self._read = read
+        self._growing = growing
+        self._next = 1  # the least size of the next read (`growing`)
+        self._rows: dict[str, list[Sequence[Any]]] = {}
+
+    def get(self, entity_id: str, ahead: Iterable[str], lacking: int) -> list[Sequence[Any]]:
+        """The rows of `entity_id`, read now with up to `lacking` (or with `growing`, the
+        next size, if more) entities of `ahead` not read yet, if not read already."""
+        rows = self._rows.pop(entity_id, None)
+        if rows is not None:
+            return rows
+        size = max(lacking, self._next) if self._growing else lacking
+        batch = [entity_id]
+        for each in ahead:
+            if len(batch) >= size:
+                break
+            if each not in self._rows and each not in batch:
+                batch.append(each)
+        read: dict[str, list[Sequence[Any]]] = {each: [] for each in batch}
+        for row in self._read(batch):
+            read[row[0]].append(row)
+        self._rows.update(read)
+        if self._growing:
+            self._next = min(2 * len(batch), _READ_BATCH)
+        return self._rows.pop(entity_id)
 
 
 def statement_of(lookup: FromClause) -> ColumnElement[bool]:
@@ -482,6 +523,7 @@ class SearchMixin:
         found: list[_Found] = []
         read = frozenset(t for t in tokens if nickname_words(t))
         reading = _Reading(bool(read))
+        reads = self._entity_reads(conn, wanted)
         for candidates in self._name_candidates(conn, tokens, reading):  # (one length each)
             through: dict[str, bool] = {}  # entity -> holds the words only through nicknames
             for entity_id, value in self._searchable(conn, candidates):
@@ -491,8 +533,10 @@ class SearchMixin:
                     through[entity_id] = False
                 elif read and _has_words(value, tokens, read):
                     through.setdefault(entity_id, True)
-            for entity_id, nicknamed in sorted(through.items(), key=lambda e: (e[1], e[0])):
-                rows = conn.execute(self._entity_rows(entity_id)).all()
+            order = sorted(through.items(), key=lambda e: (e[1], e[0]))
+            ids = [entity_id for entity_id, _ in order]
+            for i, (entity_id, nicknamed) in enumerate(order):
+                rows = reads.get(entity_id, ids[i + 1 :], limit - len(found))
                 entity = self._assemble(rows, named=False, wanted=wanted, justify=False)
                 if nicknamed and entity is not None and self._least_match(rows, tokens):
                     continue  # (a longer name holds them as typed: it ranks by that one)
@@ -544,50 +588,60 @@ class SearchMixin:
         # entity -> its first name holding the words through nicknames, in the order found
         later: dict[str, str] = {}
         ready: dict[str, _Found] = {}  # ... looked at (assembled), in the order found
+        reads = self._entity_reads(conn, wanted)
 
         def sure() -> int:
             """How many entities set aside are sure to be hits."""
             return len(ready) + (len(later) if wanted is None else 0)
 
         for candidates in self._name_candidates(conn, tokens, reading):
-            for entity_id, value in self._searchable(conn, candidates):
-                # (the lookup rows' counts take a compound's joined form for one more word:
-                # a superset, `_has_words`; a name it leaves out leaves its entity unseen,
-                # and another name of it may bring it)
-                if entity_id in seen:
-                    continue
-                if not _has_words(value, tokens):
-                    if (
-                        reading.nicknames
-                        and entity_id not in later
-                        and entity_id not in ready
-                        and _has_words(value, tokens, read)
-                    ):
-                        later[entity_id] = value
-                        lacking = limit - len(found)
-                        if wanted is not None and len(later) + len(ready) >= lacking:
-                            self._look_at(conn, tokens, read, wanted, lacking, later, ready, seen)
-                        # (those found through nicknames from here on rank after these)
-                        reading.nicknames = sure() < lacking
-                    continue
-                seen.add(entity_id)  # (one not shown, of another schema, never is)
-                later.pop(entity_id, None)
-                known = ready.pop(entity_id, None)
-                if known is not None:
-                    rows, entity = known.rows, known.entity
-                else:
-                    rows = conn.execute(self._entity_rows(entity_id)).all()
-                    assembled = self._assemble(rows, named=False, wanted=wanted, justify=False)
-                    if assembled is None:
+            for pairs in self._searchable_batches(conn, candidates):
+                for i, (entity_id, value) in enumerate(pairs):
+                    # (the lookup rows' counts take a compound's joined form for one more word:
+                    # a superset, `_has_words`; a name it leaves out leaves its entity unseen,
+                    # and another name of it may bring it)
+                    if entity_id in seen:
                         continue
-                    entity = assembled
-                matched = self._least_match(rows, tokens) or value
-                found.append(_Found(entity_id, rows, entity, matched, ""))
-                if len(found) >= limit:
-                    return found
-                # (fewer hits lacking: those set aside may fill them now)
-                reading.nicknames = reading.nicknames and sure() < limit - len(found)
-        self._look_at(conn, tokens, read, wanted, limit - len(found), later, ready, seen)
+                    if not _has_words(value, tokens):
+                        if (
+                            reading.nicknames
+                            and entity_id not in later
+                            and entity_id not in ready
+                            and _has_words(value, tokens, read)
+                        ):
+                            later[entity_id] = value
+                            lacking = limit - len(found)
+                            if wanted is not None and len(later) + len(ready) >= lacking:
+                                self._look_at(
+                                    conn, tokens, read, wanted, lacking, later, ready, seen, reads
+                                )
+                            # (those found through nicknames from here on rank after these)
+                            reading.nicknames = sure() < lacking
+                        continue
+                    seen.add(entity_id)  # (one not shown, of another schema, never is)
+                    later.pop(entity_id, None)
+                    known = ready.pop(entity_id, None)
+                    if known is not None:
+                        rows, entity = known.rows, known.entity
+                    else:
+                        # (with those after it that will be assembled too: as typed, unseen)
+                        ahead = (
+                            e
+                            for e, v in pairs[i + 1 :]
+                            if e not in seen and e not in ready and _has_words(v, tokens)
+                        )
+                        rows = reads.get(entity_id, ahead, limit - len(found))
+                        assembled = self._assemble(rows, named=False, wanted=wanted, justify=False)
+                        if assembled is None:
+                            continue
+                        entity = assembled
+                    matched = self._least_match(rows, tokens) or value
+                    found.append(_Found(entity_id, rows, entity, matched, ""))
+                    if len(found) >= limit:
+                        return found
+                    # (fewer hits lacking: those set aside may fill them now)
+                    reading.nicknames = reading.nicknames and sure() < limit - len(found)
+        self._look_at(conn, tokens, read, wanted, limit - len(found), later, ready, seen, reads)
         seen.update(ready)
         return found + list(ready.values())[: limit - len(found)]
 
@@ -601,6 +655,7 @@ class SearchMixin:
         later: dict[str, str],
         ready: dict[str, _Found],
         seen: set[str],
+        reads: _EntityRows,
     ) -> None:
         """Look at the first entities of `later` (set aside by `_search_words`, each by a
         name holding `tokens`, those of `read` through their nicknames) until `ready` holds
@@ -609,7 +664,7 @@ class SearchMixin:
         while later and len(ready) < lacking:
             entity_id = next(iter(later))
             value = later.pop(entity_id)
-            rows = conn.execute(self._entity_rows(entity_id)).all()
+            rows = reads.get(entity_id, iter(later), lacking - len(ready))
             entity = self._assemble(rows, named=False, wanted=wanted, justify=False)
             if entity is None:
                 seen.add(entity_id)
@@ -679,12 +734,32 @@ class SearchMixin:
             if low is not None and high is not None
         }
 
+    def _entity_reads(self, conn: Connection, wanted: Schema | None) -> _EntityRows:
+        """The reads of the entities one search assembles (`_EntityRows`), by `conn`."""
+
+        def read(ids: list[str]) -> Sequence[Sequence[Any]]:
+            query = (
+                select(*ENTITY_ROW)
+                .where(statements.c.entity_id.in_(sorted(ids)), self._visible())
+                .order_by(statements.c.entity_id, statements.c.id)
+            )
+            return conn.execute(query).all()
+
+        return _EntityRows(read, growing=wanted is not None)
+
     def _searchable(
         self, conn: Connection, candidates: list[tuple[str, str]]
     ) -> Iterator[tuple[str, str]]:
         """(entity_id, value) of the `candidates` (sorted (entity_id, id) pairs) whose
         statement is visible and searchable, in the candidates' order (that it has the query
         words, its `statement_keys` rows said)."""
+        for pairs in self._searchable_batches(conn, candidates):
+            yield from pairs
+
+    def _searchable_batches(
+        self, conn: Connection, candidates: list[tuple[str, str]]
+    ) -> Iterator[list[tuple[str, str]]]:
+        """`_searchable`'s pairs, one list per query (of `_CHECK_BATCH` candidates)."""
         for start in range(0, len(candidates), _CHECK_BATCH):
             batch = candidates[start : start + _CHECK_BATCH]
             # by entity id, the clustered key's prefix (a row-value IN list is a full scan
@@ -698,10 +773,7 @@ class SearchMixin:
                 )
             ).all()
             values = {(r[0], r[1]): str(r[2]) for r in rows}
-            for pair in batch:
-                value = values.get(pair)
-                if value is not None:
-                    yield pair[0], value
+            yield [(pair[0], values[pair]) for pair in batch if pair in values]
 
     def _least_match(
         self, rows: Sequence[Sequence[Any]], tokens: list[str], read: frozenset[str] = frozenset()

@@ -424,11 +424,12 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
         rows = list(rows)
         if not rows:
             return None
-        stmts = [self._stmt(r) for r in rows]
-        if wanted is not None:
-            schema = get_model().get(entity_schema(frozenset(s.schema for s in stmts)))
+        if wanted is not None:  # (before the statements are made: a search drops thousands)
+            held = frozenset(self._prop(r[2])[0] for r in rows)
+            schema = get_model().get(entity_schema(held))
             if schema is None or not schema.is_a(wanted):
                 return None
+        stmts = [self._stmt(r) for r in rows]
         if justify:
             self._justify((r[10] for r in rows), rows[0][0] if named else None)
         try:
