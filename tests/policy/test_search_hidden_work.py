@@ -258,3 +258,23 @@ def test_upgrade_labels_the_lookup_rows_and_drops_the_retracted_ones(
 def _rows(store: Store, lookup: Any) -> list[tuple[Any, ...]]:
     with store.engine.connect() as conn:
         return sorted(tuple(r) for r in conn.execute(lookup.select()))
+
+
+def test_a_search_reads_its_labels_name_lengths_once(tmp_path: Path) -> None:
+    """The least and greatest name length of each visible label (two index probes per label)
+    are read once per search, not once per pass over the lengths: "zafir lopez ruiz" makes
+    four passes (all three words, then each pair), which read them four times before."""
+    store = _store(tmp_path / "s.db", 1)
+    view = View(store, ATF, audit=False)
+    executed: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        executed.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        hits = view.search("zafir lopez ruiz")
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
+    assert {h.entity_id for h in hits} == {"p1", "p2"}  # (each lacking a word)
+    assert len([q for q in executed if "min(statement_keys.rank)" in q]) == 1

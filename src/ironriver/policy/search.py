@@ -31,6 +31,7 @@ from sqlalchemy import (
     Select,
     Subquery,
     and_,
+    bindparam,
     case,
     func,
     or_,
@@ -78,6 +79,25 @@ MAX_QUERY_WORDS = 32
 # is one more search, so a long text (a paragraph pasted into the box) does not
 PARTIAL_FROM_WORDS = 3
 PARTIAL_UP_TO_WORDS = 6
+
+
+# label id -> the least and the greatest length of its names (`SearchMixin._name_labels`)
+_LabelBounds = dict[int, tuple[int, int]]
+
+
+def _label_bounds() -> Select[Any]:
+    """The query of `SearchMixin._name_labels`, bound to the labels to read (`LABELS`):
+    built once, so a search neither builds it nor computes its cache key again."""
+    k = statement_keys
+    mine = (k.c.kind == KIND_NAME, k.c.label_id == labels.c.id)
+    return select(
+        labels.c.id,
+        select(func.min(k.c.rank)).where(*mine).scalar_subquery(),
+        select(func.max(k.c.rank)).where(*mine).scalar_subquery(),
+    ).where(labels.c.id.in_(bindparam(LABELS, expanding=True)))
+
+
+_LABEL_BOUNDS = _label_bounds()
 
 
 @dataclass(frozen=True)
@@ -449,9 +469,10 @@ class SearchMixin:
         seen: set[str] = set()
         with self.store.engine.connect() as conn:
             self._current_props(conn)
-            found = self._search_words(conn, tokens, wanted, limit, seen)
+            held = self._name_labels(conn)  # (once: each pass over the lengths reads them)
+            found = self._search_words(conn, tokens, wanted, limit, seen, held)
             if PARTIAL_FROM_WORDS <= len(tokens) <= PARTIAL_UP_TO_WORDS and len(found) < limit:
-                found += self._lacking_one(conn, tokens, wanted, limit - len(found), seen)
+                found += self._lacking_one(conn, tokens, wanted, limit - len(found), seen, held)
         hits = []
         for entity_id, rows, entity, matched, missing, read_as in found:
             # only the hits shown must say why (an AMBER+STRICT name a pass looked at and
@@ -483,6 +504,7 @@ class SearchMixin:
         wanted: Schema | None,
         limit: int,
         seen: set[str],
+        held: _LabelBounds,
     ) -> list[_Found]:
         """At most `limit` entities not of `seen` with a name matching all of `tokens` but
         one, as typed or through nicknames, each by its best such name over every word it
@@ -498,7 +520,7 @@ class SearchMixin:
             if lacking in tokens[:i]:  # (a repeated word: lacking one of it is one pass)
                 continue
             fewer = tokens[:i] + tokens[i + 1 :]
-            for found in self._by_length(conn, fewer, wanted, limit, set(seen)):
+            for found in self._by_length(conn, fewer, wanted, limit, set(seen), held):
                 known = best.get(found.entity_id)
                 if known is None or _best_first(found) < _best_first(known):
                     best[found.entity_id] = found._replace(missing=lacking)
@@ -511,6 +533,7 @@ class SearchMixin:
         wanted: Schema | None,
         limit: int,
         seen: set[str],
+        held: _LabelBounds,
     ) -> list[_Found]:
         """At most `limit` visible entities (of `wanted`, not of `seen`, which it adds to)
         with a name matching each of `tokens` as typed or through nicknames, ranked as
@@ -524,7 +547,7 @@ class SearchMixin:
         read = frozenset(t for t in tokens if nickname_words(t))
         reading = _Reading(bool(read))
         reads = self._entity_reads(conn, wanted)
-        for candidates in self._name_candidates(conn, tokens, reading):  # (one length each)
+        for candidates in self._name_candidates(conn, tokens, reading, held):  # (a length each)
             through: dict[str, bool] = {}  # entity -> holds the words only through nicknames
             for entity_id, value in self._searchable(conn, candidates):
                 if entity_id in seen or through.get(entity_id) is False:
@@ -562,6 +585,7 @@ class SearchMixin:
         wanted: Schema | None,
         limit: int,
         seen: set[str],
+        held: _LabelBounds,
     ) -> list[_Found]:
         """At most `limit` visible entities (of `wanted`) with a name matching each of
         `tokens` (`search`), best first, but for those of `seen`, which it adds to: an
@@ -594,7 +618,7 @@ class SearchMixin:
             """How many entities set aside are sure to be hits."""
             return len(ready) + (len(later) if wanted is None else 0)
 
-        for candidates in self._name_candidates(conn, tokens, reading):
+        for candidates in self._name_candidates(conn, tokens, reading, held):
             for pairs in self._searchable_batches(conn, candidates):
                 for i, (entity_id, value) in enumerate(pairs):
                     # (the lookup rows' counts take a compound's joined form for one more word:
@@ -675,7 +699,7 @@ class SearchMixin:
             )
 
     def _name_candidates(
-        self, conn: Connection, tokens: list[str], reading: _Reading
+        self, conn: Connection, tokens: list[str], reading: _Reading, held: _LabelBounds
     ) -> Iterator[list[tuple[str, str]]]:
         """(entity_id, id) of the name statements having a word starting with each of
         `tokens` (or equal to one of its `name_plan.exact_words`: its `ABBREVIATIONS`, and
@@ -692,8 +716,9 @@ class SearchMixin:
         lie in the same ranges of the query; else the token makes two readings of the query
         or more (`name_plan._readings`), whose rows are joined by UNION. A name with several
         rows in a range it needs once ("garcia" of "García García") comes once: its rows are
-        a set."""
-        held = self._name_labels(conn)
+        a set. The lengths read are those between the least and the greatest of `held`
+        (`_name_labels`), and a label's ranges only in a group of lengths overlapping its
+        own."""
         if not held:
             return
         low, high = min(b[0] for b in held.values()), max(b[1] for b in held.values())
@@ -716,21 +741,15 @@ class SearchMixin:
             low += step
             step = 1 if by_rank else min(step * 2, _MAX_RANK_STEP)
 
-    def _name_labels(self, conn: Connection) -> dict[int, tuple[int, int]]:
+    def _name_labels(self, conn: Connection) -> _LabelBounds:
         """The labels the view may see that hold names' lookup rows, each with the least
-        and the greatest length of its names: one index probe each way per label. The
-        lookup query reads these labels' ranges only, so what a search reads (and its time)
-        follows the names the view may see, never those it may not."""
-        k = statement_keys
-        mine = (k.c.kind == KIND_NAME, k.c.label_id == labels.c.id)
-        query = select(
-            labels.c.id,
-            select(func.min(k.c.rank)).where(*mine).scalar_subquery(),
-            select(func.max(k.c.rank)).where(*mine).scalar_subquery(),
-        ).where(labels.c.id.in_(self.label_ids))
+        and the greatest length of its names: one index probe each way per label, once per
+        search (its passes over the lengths share them). The lookup query reads these
+        labels' ranges only, so what a search reads (and its time) follows the names the
+        view may see, never those it may not."""
         return {
             int(i): (int(low), int(high))
-            for i, low, high in conn.execute(query)
+            for i, low, high in conn.execute(_LABEL_BOUNDS, {LABELS: self.label_ids})
             if low is not None and high is not None
         }
 
