@@ -416,7 +416,9 @@ def search(
     a plate, a phone, ignoring case and punctuation; a phone also as dialled at home, without
     its country code) comes first, then names with words starting with each word of TEXT,
     then names holding a given name's nickname for it or the reverse (Pepe for José, marked
-    "read as"; of three words or more, then names lacking one, marked "without").
+    "read as"; of three words or more, then names lacking one, marked "without"). A name
+    and its alias ("victor ruiz alias el gordito", "(a)", "aka", or the alias quoted) find
+    either, those holding both first.
 
     \b
     Example: ironriver search "jose perez" --as us-atf-analyst --reason "case 42"

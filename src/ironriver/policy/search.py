@@ -40,6 +40,7 @@ from sqlalchemy import (
 
 from ironriver.errors import ConfigError
 from ironriver.i18n import msg
+from ironriver.policy.alias_query import alias_parts
 from ironriver.policy.entity_rows import ENTITY_ROW
 from ironriver.policy.name_plan import LABELS, RANKS, plan_rows, query_plan
 from ironriver.policy.nicknames import ABBREVIATIONS, nickname_words
@@ -217,6 +218,25 @@ def search_words(text: str) -> list[str]:
         for nicknames in (True, False):
             query_plan(words, nicknames)
     return tokens
+
+
+def _with_aliases(each: list[list[_Found]], whole: bool, limit: int) -> list[_Found]:
+    """The hits of a text read as a name and its aliases (`alias_parts`), from the hits of
+    each search made for it (`each`: the whole text's first if `whole`, then the name's,
+    then each alias's), each entity once, at most `limit`: those of the whole text holding
+    every word (a name holding "alias" is still found first), then the entities the name
+    and an alias both find (in the name's order), the name's, the aliases' (one alias after
+    another), and last those of the whole text lacking a word."""
+    whole_hits, (name, *aliases) = (each[0], each[1:]) if whole else ([], each)
+    by_alias = {f.entity_id for hits in aliases for f in hits}
+    ranked = [f for f in whole_hits if not f.missing]
+    ranked += [f for f in name if f.entity_id in by_alias] + name
+    ranked += [f for hits in aliases for f in hits]
+    ranked += [f for f in whole_hits if f.missing]
+    shown: dict[str, _Found] = {}
+    for found in ranked:
+        shown.setdefault(found.entity_id, found)
+    return list(shown.values())[:limit]
 
 
 def _name_order(name: str) -> tuple[int, str]:
@@ -450,6 +470,11 @@ class SearchMixin:
         Reyes Mendoza"), and an analyst types the whole name. (Two words lacking one would
         be one word: too broad.)
 
+        A text written as a name and its aliases ("victor ruiz alias el gordito", "(a)",
+        "a.k.a.", "aka", the alias quoted: `alias_parts`) searches the name and each alias,
+        an entity found by either a hit, those found by both first (`_with_aliases`; with a
+        marker a name may hold, "alias", the whole text's hits holding every word before).
+
         The words of names are keyed by the length of their name (`statement_keys.rank`), so
         candidates are read one name length at a time, shortest first
         (`_name_candidates`), and the search stops as soon as it has `limit` hits: its cost
@@ -463,16 +488,17 @@ class SearchMixin:
 
     def _name_hits(self, text: str, wanted: Schema | None, limit: int) -> list[SearchHit]:
         """`search`, unaudited (`find` logs its own event)."""
-        tokens = search_words(text)
-        if not tokens:
+        parsed = alias_parts(text)
+        texts = [text] if parsed is None or parsed.whole else []
+        texts += parsed.parts if parsed is not None else []
+        searched = [search_words(each) for each in texts]  # (refused before anything is read)
+        if not any(searched):
             return []
-        seen: set[str] = set()
         with self.store.engine.connect() as conn:
             self._current_props(conn)
             held = self._name_labels(conn)  # (once: each pass over the lengths reads them)
-            found = self._search_words(conn, tokens, wanted, limit, seen, held)
-            if PARTIAL_FROM_WORDS <= len(tokens) <= PARTIAL_UP_TO_WORDS and len(found) < limit:
-                found += self._lacking_one(conn, tokens, wanted, limit - len(found), seen, held)
+            each = [self._found(conn, tokens, wanted, limit, held) for tokens in searched]
+        found = each[0] if parsed is None else _with_aliases(each, parsed.whole, limit)
         hits = []
         for entity_id, rows, entity, matched, missing, read_as in found:
             # only the hits shown must say why (an AMBER+STRICT name a pass looked at and
@@ -490,6 +516,23 @@ class SearchMixin:
                 )
             )
         return hits
+
+    def _found(
+        self,
+        conn: Connection,
+        tokens: list[str],
+        wanted: Schema | None,
+        limit: int,
+        held: _LabelBounds,
+    ) -> list[_Found]:
+        """The hits of a name search for `tokens` (`search`), assembled, not justified."""
+        if not tokens:
+            return []
+        seen: set[str] = set()
+        found = self._search_words(conn, tokens, wanted, limit, seen, held)
+        if PARTIAL_FROM_WORDS <= len(tokens) <= PARTIAL_UP_TO_WORDS and len(found) < limit:
+            found += self._lacking_one(conn, tokens, wanted, limit - len(found), seen, held)
+        return found
 
     def _datasets_of(self, rows: Iterable[Sequence[Any]]) -> tuple[str, ...]:
         """The names of the datasets of an entity's visible statements (its `ENTITY_ROW` rows), in
