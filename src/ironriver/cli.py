@@ -62,6 +62,7 @@ from ironriver.policy import (
     SearchHit,
     authorize_export,
     entity_dict,
+    retract_ledger_file,
 )
 from ironriver.policy import retract as retract_statements
 from ironriver.policy.table import write_statements
@@ -758,7 +759,7 @@ def _conflicts_text(conflicts: list[SchemaConflict]) -> str:
 
 @cli.command()
 @common_options
-@click.argument("entity_id")
+@click.argument("entity_id", required=False)
 @click.option(
     "--statement",
     "statement_ids",
@@ -771,24 +772,80 @@ def _conflicts_text(conflicts: list[SchemaConflict]) -> str:
     help="Retract the entity's statements of this property: its name or its label, in English "
     "or Spanish (alias, Alias, Apellido paterno).",
 )
-@click.option("--reason", required=True, help="Why the statements are withdrawn (audited).")
+@click.option(
+    "--ledger",
+    "ledger_name",
+    default=None,
+    metavar="DATASET/LEDGER",
+    help="Retract ledger rows instead of statements: those --file loaded into this ledger.",
+)
+@click.option(
+    "--file",
+    "file_name",
+    default=None,
+    help="With --ledger: the source file whose rows to retract, as their source record names "
+    "it (FILE of FILE:ROW).",
+)
+@click.option(
+    "--reason", required=True, help="Why the statements or ledger rows are withdrawn (audited)."
+)
 @click.pass_context
 def retract(
     ctx: click.Context,
-    entity_id: str,
+    entity_id: str | None,
     statement_ids: tuple[str, ...],
     prop: str | None,
+    ledger_name: str | None,
+    file_name: str | None,
     reason: str,
 ) -> None:
     """Withdraw statements your agency made about an entity (a tombstone: hidden from every
-    view, kept for the audit trail). Without --statement or --prop: all of them.
+    view, kept for the audit trail). Without --statement or --prop: all of them. With
+    --ledger and --file instead of ENTITY_ID: withdraw the ledger rows that file loaded.
 
     \b
     Example: ironriver retract 0eaefe14c61e0e45b1e8f2018dfa00768ba68c69 --prop alias \\
                --as loader --reason "wrong person"
+             ironriver retract --ledger us_atf_sales/dealer_sales --file sales-2024-02.csv \\
+               --as loader --reason "re-sent corrected"
     """
     app = app_context(ctx)
     principal = app.principal()  # an unknown principal fails before the store is opened
+    if ledger_name is not None or file_name is not None:
+        dataset, ledger, file = _ledger_retraction(
+            entity_id, statement_ids, prop, ledger_name, file_name
+        )
+        gone = retract_ledger_file(
+            app.open_store(), principal, dataset, ledger, file, reason=reason
+        )
+
+        def human_rows() -> None:
+            click.echo(
+                nt(
+                    "Retracted {n:,} row of {file} from ledger {ledger}.",
+                    "Retracted {n:,} rows of {file} from ledger {ledger}.",
+                    gone.rows,
+                    file=gone.file,
+                    ledger=f"{gone.dataset}/{gone.ledger}",
+                )
+            )
+
+        app.emit(
+            {
+                "dataset": gone.dataset,
+                "ledger": gone.ledger,
+                "file": gone.file,
+                "parts": list(gone.parts),
+                "ledger_rows_retracted": gone.rows,
+            },
+            human_rows,
+        )
+        return
+    if entity_id is None:
+        raise ConfigError(
+            msg("Say what to retract: an ENTITY_ID, or --ledger DATASET/LEDGER with --file FILE."),
+            hint=msg("See: ironriver retract --help"),
+        )
     done = retract_statements(
         app.open_store(),
         principal,
@@ -827,6 +884,46 @@ def retract(
         },
         human,
     )
+
+
+def _ledger_retraction(
+    entity_id: str | None,
+    statement_ids: tuple[str, ...],
+    prop: str | None,
+    ledger_name: str | None,
+    file_name: str | None,
+) -> tuple[str, str, str]:
+    """The (dataset, ledger, file) of `retract --ledger DATASET/LEDGER --file FILE`, checked
+    before the store is opened: statements and ledger rows are not retracted at once."""
+    if entity_id is not None or statement_ids or prop is not None:
+        raise ConfigError(
+            msg("Retract either an entity's statements or a file's ledger rows, not both."),
+            hint=msg(
+                "Drop ENTITY_ID, --statement and --prop to retract ledger rows, or --ledger "
+                "and --file to retract statements."
+            ),
+        )
+    if ledger_name is None or file_name is None:
+        raise ConfigError(
+            msg("--ledger and --file go together: the ledger, and the file whose rows to retract."),
+            hint=msg(
+                "Pass both, e.g. --ledger us_atf_sales/dealer_sales --file sales-2024-02.csv."
+            ),
+        )
+    dataset, _, ledger = ledger_name.partition("/")
+    if not dataset or not ledger or "/" in ledger or not file_name.strip():
+        raise ConfigError(
+            msg(
+                "--ledger takes DATASET/LEDGER (e.g. us_atf_sales/dealer_sales) and --file a "
+                "file name, not {ledger!r} and {file!r}.",
+                ledger=ledger_name,
+                file=file_name,
+            ),
+            hint=msg(
+                "List the ledgers you may see, with their datasets, with `ironriver ledgers`."
+            ),
+        )
+    return dataset, ledger, file_name
 
 
 cli.add_command(audit)

@@ -177,7 +177,8 @@ def _run_everything(tmp: Path) -> Iterator[Output]:
     reader = ("--as", "us-atf-analyst")
     yield run("datasets", *reader)
     yield run("ledgers", *reader)
-    yield run("ledger", "us_atf_dealer_sales", "--limit", "2", *reader, "--reason", "trace")
+    sales = run("ledger", "us_atf_dealer_sales", "--limit", "2", *reader, "--reason", "trace")
+    yield sales
     yield run("stats", *reader)
     hits = run("search", "garcia", *reader, "--reason", "case")
     yield hits
@@ -188,6 +189,9 @@ def _run_everything(tmp: Path) -> Iterator[Output]:
         "export", *reader, "--reason", "share", "--format", "statements", "-o", str(tmp / "x.csv")
     )
     yield run("retract", "c1", "--prop", "birthDate", "--as", "mx-fgr-analista", "--reason", "r")
+    ledger = f"us_atf_dealer_sales/{sales.document['ledger']}"
+    loaded = str(sales.document["rows"][0]["source_ref"]).rsplit(":", 1)[0]
+    yield run("retract", "--ledger", ledger, "--file", loaded, "--as", "loader", "--reason", "r")
     yield fails("entity", "nope", *reader, "--reason", "case", exit_code=4)
     yield run("audit verify")
     yield run("audit log", "--as", "auditor")

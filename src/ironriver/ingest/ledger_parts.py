@@ -60,8 +60,17 @@ def ledger_part(
     ]
     reading = _reading(prep.query.source)
     identity = "\x1f".join([*parts, reading] if reading else parts)
+    # what the file is, whatever the ledger holds (a keyed ledger's select names the parts
+    # its keys were checked against): a file whose part was retracted is not loaded again
+    twin = "\x1f".join([prep.source_digest, parts[1], reading])
     part = ledgers.prepare_query(
-        prep.con, select_sql, name, prep.query.ledger.name, prep.mapping.label, identity=identity
+        prep.con,
+        select_sql,
+        name,
+        prep.query.ledger.name,
+        prep.mapping.label,
+        identity=identity,
+        twin=twin,
     )
     if key and not part.rows:  # every record is stored already: no empty part
         part.discard()
@@ -118,6 +127,20 @@ def column_drift_note(
         dataset=prep.mapping.name,
         ledger=spec.name,
         differences=joined(differences),
+    )
+
+
+def retracted_note(prep: Prepared) -> Msg:
+    """The note of a file whose ledger part was retracted (`ironriver retract --ledger`):
+    the same file again adds nothing, as a retracted statement does not come back. (The
+    caller asks only for a loader who may see the ledger's rows.)"""
+    assert prep.query.ledger is not None
+    return msg(
+        "{dataset}: the rows of {file} in ledger {ledger} were retracted; the same file "
+        "again adds none of them. Load the corrected file (other bytes) instead.",
+        dataset=prep.mapping.name,
+        file=prep.query.source.label,
+        ledger=prep.query.ledger.name,
     )
 
 

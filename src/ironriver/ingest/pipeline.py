@@ -41,6 +41,7 @@ from ironriver.ingest.ledger_parts import (
     discarded_on_error,
     keyed_ledgers,
     ledger_part,
+    retracted_note,
     rows_alone,
     stored_parts,
 )
@@ -233,6 +234,12 @@ def ingest_mapping(
                                 if drift is not None:
                                     result.notes.append(drift)
                             _stage_query(prep, stage, ledgers, parts, result, batch_rows, progress)
+                            if (
+                                prep.ledger
+                                and parts[-1].retracted
+                                and _sees(principal, prep.mapping)
+                            ):
+                                result.notes.append(retracted_note(prep))
                             if prep.ledger and not _sees(principal, prep.mapping):
                                 unseen[len(parts) - 1] = rows_alone(prep, parts[-1])
                     finally:  # staged: free this file's data before the next

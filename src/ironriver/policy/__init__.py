@@ -19,6 +19,7 @@ from ironriver.policy.principals import (
     parse_principals,
 )
 from ironriver.policy.retract import Retraction, retract
+from ironriver.policy.retract_ledger import LedgerRetraction, retract_ledger_file
 from ironriver.policy.rights import (
     audited_agencies,
     authorize_export,
@@ -42,6 +43,7 @@ __all__ = [
     "AccessLabel",
     "Counts",
     "DatasetSummary",
+    "LedgerRetraction",
     "LedgerRow",
     "LedgerRows",
     "Marking",
@@ -66,4 +68,5 @@ __all__ = [
     "releasable_text",
     "require_role",
     "retract",
+    "retract_ledger_file",
 ]

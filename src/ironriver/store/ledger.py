@@ -19,6 +19,9 @@ Invariants:
   marking of what it can see); `_dataset` and `_source_ref` stay too.
 - Counts of visible rows (`visible_counts`) apply the same rule to the same labels, read
   from each part's footer where its row groups each hold one label: no row is read.
+- A retracted part (`prepare_retraction`) is renamed `retracted-<same digest>.parquet`, out
+  of the `part-*.parquet` glob every read lists: nothing reads it, it stays for the audit
+  trail, and a write of the same part again (its twin) adds nothing (`PendingPart.retracted`).
 """
 
 from __future__ import annotations
@@ -151,6 +154,7 @@ class LedgerStore:
         label: AccessLabel,
         rows: int | None = None,
         identity: str | None = None,
+        twin: str | None = None,
     ) -> PendingPart:
         """Write the rows of `select_sql` (typed columns plus `_source_ref`, in record order)
         as a part under a temporary name (`rows`: how many there are, counted while writing
@@ -159,7 +163,10 @@ class LedgerStore:
         spends here) while DuckDB computes the next ones. The part's name is a hash of the
         file's bytes, the dataset and the label, so identical input gives the same part; with
         `identity` (what the rows were made from, e.g. the source file's digest and the
-        mapping), a hash of that instead, which a new Parquet writer version cannot change."""
+        mapping), a hash of that instead, which a new Parquet writer version cannot change.
+        `twin` (what the file is, whatever the ledger holds: a keyed ledger's `identity`
+        names the stored parts its rows were checked against) is hashed into the part's
+        footer (`TWIN_KEY`): a part whose twin was retracted adds nothing."""
         folder = self._dir(dataset, ledger)
         folder.mkdir(parents=True, exist_ok=True)
         self._recover(folder)  # parts a killed ingest committed
@@ -168,11 +175,20 @@ class LedgerStore:
             final = folder / f"part-{_part_digest(consts, identity)}.parquet"
             if final.exists():
                 return PendingPart(final, None, pq.ParquetFile(final).metadata.num_rows, True)
+            retracted = retracted_name(final)
+            if retracted.exists():  # retracted: the same rows do not come back
+                rows = pq.ParquetFile(retracted).metadata.num_rows
+                return PendingPart(final, None, rows, True, retracted=True)
+        twin_digest = None if twin is None else _part_digest(consts, twin)
+        if twin_digest is not None:
+            found = _retracted_twin(folder, twin_digest)
+            if found is not None:
+                return PendingPart(found[0], None, found[1], True, retracted=True)
         sweep(folder)  # parts a killed ingest left half-written (not committed)
         tmp = folder / f".ironriver-stage-{owner_tag()}-{uuid.uuid4().hex}.parquet"
         try:
             reader = con.sql(select_sql).to_arrow_reader(ROW_GROUP_ROWS)
-            written = _write_parquet(reader, consts, tmp)
+            written = _write_parquet(reader, consts, tmp, twin_digest)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -181,6 +197,9 @@ class LedgerStore:
         if final.exists():
             tmp.unlink()
             return PendingPart(final, None, n, existed=True)
+        if retracted_name(final).exists():
+            tmp.unlink()
+            return PendingPart(final, None, n, existed=True, retracted=True)
         return PendingPart(final, tmp, n, existed=False)
 
     @contextmanager
@@ -268,24 +287,7 @@ class LedgerStore:
         if not files:
             raise _no_ledger(ledger)
         paths = [str(p) for p in files]
-        # each part's labels from its footer's statistics where they tell them (no row read:
-        # a read of a dataset none of whose rows is visible takes about as long as one of a
-        # dataset that does not exist); the rows of a part whose footer does not are read
-        labels: list[tuple[Any, ...]] = []
-        unread: list[str] = []
-        for path in paths:
-            stat = Path(path).stat()
-            told = _footer_labels(path, stat.st_mtime_ns, stat.st_size)
-            if told is None:
-                unread.append(path)
-            else:
-                labels.extend((path, *label) for label in told)
-        if unread:
-            labels += con.execute(
-                f"SELECT DISTINCT {PART_COLUMN}, {', '.join(LABEL_COLUMNS)} FROM "
-                f"read_parquet(?, filename = '{PART_COLUMN}', union_by_name = true)",
-                [unread],
-            ).fetchall()
+        labels = _part_labels(con, paths)
         visible: set[tuple[str, str, str, str]] = set()
         keep_files: set[str] = set()
         for filename, agency, country, marking, rel in labels:
@@ -304,6 +306,51 @@ class LedgerStore:
             "coalesce(_releasable_to, '')])",
             params=[allowed],
         )
+
+    def visible_parts(self, dataset: str, ledger: str, principal: Principal) -> list[StoredPart]:
+        """The parts of one dataset's ledger whose rows `principal` may all see (labels from
+        the footers, as `visible_relation` reads them), each with its rows and the source
+        files they came from (the file of `_source_ref`'s `<file>:<row>`; an ingest's part
+        holds one file's rows). A part holding a label it may not see is left out: it is
+        not the principal's to know of, nor to retract."""
+        paths = [str(p) for p in self.parts(dataset, ledger)]
+        if not paths:
+            return []
+        con = duckdb.connect()
+        try:
+            con.execute("SET enable_progress_bar = false")
+            hidden: set[str] = set()
+            shown: set[str] = set()
+            for path, *label in _part_labels(con, paths):
+                (shown if can_see(principal, _access_label(*label)) else hidden).add(str(path))
+            keep = sorted(shown - hidden)
+            if not keep:
+                return []
+            found = con.execute(
+                f"SELECT {PART_COLUMN}, count(*), list(DISTINCT "
+                "regexp_extract(_source_ref, '^(.*):[0-9]+$', 1)) FROM "
+                f"read_parquet(?, filename = '{PART_COLUMN}', union_by_name = true) GROUP BY ALL",
+                [keep],
+            ).fetchall()
+        finally:
+            con.close()
+        return sorted(
+            StoredPart(Path(str(part)), int(rows), tuple(sorted(f for f in files if f)))
+            for part, rows, files in found
+        )
+
+    def prepare_retraction(
+        self, dataset: str, ledger: str, parts: Sequence[Path]
+    ) -> PendingRetraction:
+        """Write the marker of a retraction of `parts` (of one dataset's ledger) before its
+        audit event is committed; `commit()` then renames them out of every read, or
+        `discard()` if the event was not committed. A process killed between the commit and
+        the renames leaves its marker, which the event names (`RETRACT_KEY`):
+        `recover_parts` renames them then."""
+        folder = self._dir(dataset, ledger)
+        marker = folder / f".ironriver-stage-{owner_tag()}-{uuid.uuid4().hex}{_MARKER_SUFFIX}"
+        marker.touch(exist_ok=False)
+        return PendingRetraction(marker, [Path(p) for p in parts])
 
     def visible_counts(self, principal: Principal) -> dict[tuple[str, str], int]:
         """The rows `principal` may see per (dataset, ledger), in that order; a ledger of
@@ -345,6 +392,29 @@ class LedgerStore:
             for filename, part_dataset, *label, rows in found:
                 add(part_dataset, unread[str(filename)], label, int(rows))
         return dict(sorted(counts.items()))
+
+
+def _part_labels(con: duckdb.DuckDBPyConnection, paths: list[str]) -> list[tuple[Any, ...]]:
+    """(part, *LABEL_COLUMNS) for each label of each part of `paths`: from its footer's
+    statistics where they tell them (no row read: a read of a dataset none of whose rows is
+    visible takes about as long as one of a dataset that does not exist); the rows of a part
+    whose footer does not are read."""
+    labels: list[tuple[Any, ...]] = []
+    unread: list[str] = []
+    for path in paths:
+        stat = Path(path).stat()
+        told = _footer_labels(path, stat.st_mtime_ns, stat.st_size)
+        if told is None:
+            unread.append(path)
+        else:
+            labels.extend((path, *label) for label in told)
+    if unread:
+        labels += con.execute(
+            f"SELECT DISTINCT {PART_COLUMN}, {', '.join(LABEL_COLUMNS)} FROM "
+            f"read_parquet(?, filename = '{PART_COLUMN}', union_by_name = true)",
+            [unread],
+        ).fetchall()
+    return labels
 
 
 def _access_label(agency: Any, country: Any, marking: Any, releasable: Any) -> AccessLabel:
@@ -549,10 +619,13 @@ def _labelled(groups: Iterable[pa.Table], consts: dict[str, str]) -> Iterator[pa
         yield group
 
 
-def _write_parquet(reader: pa.RecordBatchReader, consts: dict[str, str], path: Path) -> int:
+def _write_parquet(
+    reader: pa.RecordBatchReader, consts: dict[str, str], path: Path, twin: str | None = None
+) -> int:
     """Write the rows of `reader` plus the constant label columns to `path` (an empty file
-    with the columns when there are none); return the rows written. A background thread
-    pulls the rows from DuckDB and assembles each row group; this one only encodes."""
+    with the columns when there are none), with `twin` in its footer (`TWIN_KEY`); return
+    the rows written. A background thread pulls the rows from DuckDB and assembles each row
+    group; this one only encodes."""
     schema = reader.schema
     for name in consts:
         schema = schema.append(pa.field(name, pa.dictionary(pa.int32(), pa.string())))
@@ -564,7 +637,33 @@ def _write_parquet(reader: pa.RecordBatchReader, consts: dict[str, str], path: P
         for group in prefetch(groups):
             writer.write_table(group, row_group_size=ROW_GROUP_ROWS)
             rows += group.num_rows
+        if twin is not None:
+            writer.add_key_value_metadata({TWIN_KEY: twin})
     return rows
+
+
+TWIN_KEY = "ironriver.twin"
+"""In a part's footer: a hash of its label and of what its file is (`prepare_query`'s
+`twin`), by which an ingest of the same file finds the part retracted."""
+
+
+def _retracted_twin(folder: Path, twin: str) -> tuple[Path, int] | None:
+    """The retracted part of `folder` whose footer names `twin`, with its rows; None when
+    there is none (one glob; the footers of retracted parts, each read once per process)."""
+    for path in folder.glob("retracted-*.parquet"):
+        stat = path.stat()
+        told = _footer_twin(str(path), stat.st_mtime_ns, stat.st_size)
+        if told is not None and told[0] == twin:
+            return path, told[1]
+    return None
+
+
+@lru_cache(maxsize=1024)
+def _footer_twin(path: str, _mtime_ns: int, _size: int) -> tuple[str, int] | None:
+    """The `TWIN_KEY` of the Parquet part at `path` and its rows (None without one)."""
+    meta = pq.ParquetFile(path).metadata
+    value = (meta.metadata or {}).get(TWIN_KEY.encode())
+    return None if value is None else (value.decode(), meta.num_rows)
 
 
 def _statistics(kind: pa.DataType) -> bool:
@@ -572,6 +671,52 @@ def _statistics(kind: pa.DataType) -> bool:
     nothing unless the part is sorted by it, and costs a fifth of the write). The
     dictionary-encoded label columns keep theirs."""
     return not (pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
+@dataclass(frozen=True, order=True)
+class StoredPart:
+    """A stored part of a ledger (`LedgerStore.visible_parts`): its file, its rows and the
+    source files they came from."""
+
+    path: Path
+    rows: int
+    files: tuple[str, ...]
+
+
+def retracted_name(part: Path) -> Path:
+    """Where a retracted part goes: `retracted-<its digest>.parquet` beside it, out of the
+    `part-*.parquet` glob of every read."""
+    return part.with_name("retracted-" + part.name.removeprefix("part-"))
+
+
+@dataclass
+class PendingRetraction:
+    """A retraction of ledger parts whose marker is written (`prepare_retraction`): its audit
+    event names the marker (`marker_name`); after the commit, `commit()` renames the parts
+    out of every read, else `discard()` removes the marker."""
+
+    marker: Path
+    parts: list[Path]
+
+    def marker_name(self, root: Path) -> str:
+        return str(self.marker.relative_to(root))
+
+    def commit(self) -> None:
+        for part in self.parts:
+            _retract_part(part)
+        self.marker.unlink(missing_ok=True)
+
+    def discard(self) -> None:
+        self.marker.unlink(missing_ok=True)
+
+
+def _retract_part(part: Path) -> bool:
+    """Rename `part` to its retracted name; False when it is not there (renamed already)."""
+    try:
+        part.replace(retracted_name(part))
+    except FileNotFoundError:
+        return False
+    return True
 
 
 @dataclass
@@ -582,6 +727,7 @@ class PendingPart:
     tmp: Path | None
     rows: int
     existed: bool
+    retracted: bool = False  # its twin was retracted: nothing is added (`retracted_name`)
 
     def pending_names(self, root: Path) -> list[str]:
         """[scratch name, final name] under the ledger root `root`, as an ingest's audit
@@ -605,43 +751,60 @@ class PendingPart:
             self.tmp = None
 
 
-_SCRATCH_PART = ".ironriver-stage-*.parquet"  # a part's scratch name (`prepare_query`)
+_SCRATCH = ".ironriver-stage-*"  # a part's scratch name (`prepare_query`), or a marker
+_MARKER_SUFFIX = ".retract"  # a retraction's marker (`prepare_retraction`)
 PARTS_KEY = "ledger_parts"
 """In an ingest's audit event detail: its ledger parts as [scratch name, final name] pairs
 under the ledger root, renamed into place after the commit."""
+RETRACT_KEY = "ledger_marker"
+"""In a ledger retraction's audit event detail: its marker's name under the ledger root
+(`prepare_retraction`); the detail's `parts` names the retracted parts of its `dataset`'s
+`ledger` (their file names), renamed out of every read after the commit."""
 
 
 def recover_parts(
     root: Path, committed: Callable[[], Iterable[dict[str, Any]]], folder: Path | None = None
 ) -> int:
-    """Rename into place the ledger parts a process killed between its ingest's commit and
-    the renames left under their scratch names (the commit is the ingest's truth: its
-    statements and audit event are in the store, its ledger rows must be too); return how
-    many. `committed` lists the details of the store's ingest events (read only when a dead
-    process's scratch part is found: most calls are one glob). With `folder` (one ledger's,
-    under `root`), only the parts in it. A scratch part no committed ingest names is left
-    for `sweep`."""
+    """Finish what a process killed between its commit and its renames left: rename into
+    place the ledger parts its ingest left under their scratch names (the commit is the
+    ingest's truth: its statements and audit event are in the store, its ledger rows must be
+    too), and rename out of every read the parts its retraction's marker stands for (its
+    `retract` event is committed: the rows must go); return how many parts were renamed.
+    `committed` lists the details of the store's ingest and retract events (read only when a
+    dead process's scratch part or marker is found: most calls are one glob). With `folder`
+    (one ledger's, under `root`), only the files in it. A scratch part no committed ingest
+    names is left for `sweep`; a marker no committed retraction names is removed (nothing
+    was retracted)."""
     if not root.exists():
         return 0
-    found = folder.glob(_SCRATCH_PART) if folder is not None else root.glob(f"*/*/{_SCRATCH_PART}")
+    found = folder.glob(_SCRATCH) if folder is not None else root.glob(f"*/*/{_SCRATCH}")
     dead = [p for p in found if is_dead_scratch(p)]
     if not dead:
         return 0
     named: dict[str, str] = {}
+    retracted: dict[str, list[str]] = {}
     for detail in committed():
         for pair in detail.get(PARTS_KEY) or []:
             named[str(pair[0])] = str(pair[1])
+        if detail.get(RETRACT_KEY):
+            retracted[str(detail[RETRACT_KEY])] = [str(p) for p in detail.get("parts") or []]
     moved = 0
-    for part in dead:
-        final = named.get(str(part.relative_to(root)))
-        if final is None:
+    for scratch in dead:
+        name = str(scratch.relative_to(root))
+        if scratch.name.endswith(_MARKER_SUFFIX):
+            for part in retracted.get(name, []):
+                moved += _retract_part(scratch.parent / Path(part).name)
+            scratch.unlink(missing_ok=True)
+            continue
+        final = named.get(name)
+        if final is None or not scratch.name.endswith(".parquet"):
             continue
         target = root / final
         try:
             if target.exists():  # an identical ingest placed it meanwhile
-                part.unlink()
+                scratch.unlink()
             else:
-                part.replace(target)
+                scratch.replace(target)
                 moved += 1
         except FileNotFoundError:
             continue  # another process recovered it first

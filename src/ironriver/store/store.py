@@ -143,11 +143,16 @@ class Store:
         self.engine.dispose()
 
     def ingest_details(self) -> list[dict[str, Any]]:
-        """The details of the store's ingest events, which name their ledger parts
+        """The details of the store's ingest and retract events: an ingest's names the
+        ledger parts it placed, a ledger retraction's its marker and the parts it retracted
         (`ledger.recover_parts`)."""
         from ironriver.store.audit import EventFilter
 
-        return [e.detail for e in self.audit.write_events(EventFilter(action="ingest"))]
+        return [
+            e.detail
+            for action in ("ingest", "retract")
+            for e in self.audit.write_events(EventFilter(action=action))
+        ]
 
     # -- datasets and labels ---------------------------------------------------------------
     def ensure_dataset(self, info: DatasetInfo, conn: Connection | None = None) -> int:

@@ -1,0 +1,151 @@
+"""Retraction of the ledger rows one file loaded: an agency that re-sends a corrected file
+withdraws what the first one put in a ledger (as `retract` withdraws statements).
+
+A ledger part holds one file's rows (one query of one ingest), so a retraction takes whole
+parts: those of the dataset's ledger whose rows all came from the file (`_source_ref`) and
+that the principal may all see. Nothing is deleted: each part is renamed
+`retracted-<digest>.parquet` (`store.ledger.retracted_name`), out of every read (rows,
+counts, a keyed ledger's stored keys, the `ledgers` listing), and stays for the audit
+trail; ingesting the identical file again adds nothing (its part's twin is retracted), a
+corrected file (other bytes) loads.
+
+Who: the `ingest` role, only a dataset its agency owns (`admin`: any), only parts it can
+see; a file none of whose parts it can see is not found, whether or not it was loaded. Each
+retraction needs a reason and is one `retract` event in the writes chain. Like an ingest's,
+it is whole or absent: a marker is written before the event's commit, the parts are renamed
+after it with Ctrl-C and SIGTERM held, and a process killed in between leaves the marker,
+from which the next one to open the store renames them (`store.ledger.recover_parts`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ironriver.errors import AccessDenied, ConfigError, NotFound
+from ironriver.i18n import msg
+from ironriver.policy.markings import Principal
+from ironriver.policy.rights import require_role, speaks_for
+from ironriver.scratch import HeldInterrupts
+
+if TYPE_CHECKING:  # (ironriver.store imports ironriver.policy: no cycle at run time)
+    from ironriver.store import Store
+
+
+@dataclass(frozen=True)
+class LedgerRetraction:
+    """What `retract_ledger_file` withdrew: the parts (file names in the ledger's folder,
+    as the audit event names them) and their rows."""
+
+    dataset: str
+    ledger: str
+    file: str
+    parts: tuple[str, ...]
+    rows: int
+
+
+def retract_ledger_file(
+    store: Store,
+    principal: Principal,
+    dataset: str,
+    ledger: str,
+    file: str,
+    *,
+    reason: str,
+) -> LedgerRetraction:
+    """Retract the rows `file` loaded into `dataset`'s `ledger` (`file` as the rows'
+    `_source_ref` names it: `<file>:<row>`), that is, every part of the ledger holding
+    that file's rows that `principal` can see.
+
+    Raises `ConfigError` without a reason, `NotFound` when no part it can see holds rows of
+    `file` (the hint lists the files those it can see hold rows of), and `AccessDenied`
+    when the dataset belongs to another agency (nothing is retracted then)."""
+    from ironriver.store.ledger import RETRACT_KEY, LedgerStore
+
+    require_role(principal, "ingest", msg("retract ledger rows"))
+    if not reason.strip():
+        raise ConfigError(
+            msg("A retraction needs a reason (it is audited)."),
+            hint=msg('Pass --reason "why these rows are withdrawn".'),
+        )
+    ledgers = LedgerStore(store.ledger_dir, store.ingest_details)
+    # one retraction or keyed ingest of this ledger at a time: a keyed ingest reads the
+    # stored keys, which a part renamed meanwhile would take away
+    with ledgers.key_lock(dataset, ledger):
+        parts = ledgers.visible_parts(dataset, ledger, principal)
+        chosen = [p for p in parts if file in p.files]
+        shown = f"{dataset}/{ledger}"
+        if not chosen:
+            held = sorted({f for p in parts for f in p.files})
+            raise NotFound(
+                msg(
+                    "No rows of {file!r} that you can see are in ledger {ledger}.",
+                    file=file,
+                    ledger=shown,
+                ),
+                hint=msg("Its rows you can see come from: {files}.", files=", ".join(held[:20]))
+                if held
+                else msg(
+                    "List the ledgers you may see, with their datasets, with `ironriver ledgers`."
+                ),
+            )
+        owner = store.dataset(dataset).agency
+        if not speaks_for(principal, owner):
+            raise AccessDenied(
+                msg(
+                    "{name} ({agency}) may not retract rows of {dataset!r}, which belongs to "
+                    "{owner}.",
+                    name=principal.name,
+                    agency=principal.agency,
+                    dataset=dataset,
+                    owner=owner,
+                ),
+                hint=msg(
+                    "Only the owning agency (or an administrator) may retract them; ask {owners}.",
+                    owners=owner,
+                ),
+            )
+        for part in chosen:  # (a library write may mix files in a part; an ingest does not)
+            if part.files != (file,):
+                raise ConfigError(
+                    msg(
+                        "A part of ledger {ledger} holds rows of several files ({files}): "
+                        "its rows cannot be retracted one file at a time.",
+                        ledger=shown,
+                        files=", ".join(part.files),
+                    ),
+                    hint=msg("Nothing was retracted."),
+                )
+        names = tuple(p.path.name for p in chosen)
+        rows = sum(p.rows for p in chosen)
+        pending = ledgers.prepare_retraction(dataset, ledger, [p.path for p in chosen])
+        held_signals = HeldInterrupts()
+        committed = False
+        try:
+            with store.writer() as w:
+                store.audit.append(
+                    principal.name,
+                    "retract",
+                    dataset,
+                    reason,
+                    {
+                        "dataset": dataset,
+                        "ledger": ledger,
+                        "file": file,
+                        "parts": list(names),
+                        "rows": rows,
+                        RETRACT_KEY: pending.marker_name(ledgers.root),
+                    },
+                    agency=principal.agency,
+                    conn=w.conn,
+                )
+                held_signals.hold()  # from the commit until the parts are renamed
+            committed = True
+            pending.commit()
+        except BaseException:
+            if not committed:  # (committed: the marker stays for `recover_parts`)
+                pending.discard()
+            raise
+        finally:
+            held_signals.release()
+    return LedgerRetraction(dataset, ledger, file, names, rows)

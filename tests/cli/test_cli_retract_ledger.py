@@ -1,0 +1,113 @@
+"""`ironriver retract --ledger DATASET/LEDGER --file FILE` end to end on a real SQLite store:
+the rows leave `ledger` and `ledgers`, the answer is a sentence or JSON in the reader's
+language, and a command line that mixes or halves the two kinds of retraction is a clear
+error before the store is opened."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ironriver.cli import cli
+
+MAPPING = """\
+us_atf_sales:
+  agency: ATF
+  country: US
+  marking: AMBER
+  releasable_to: [US, MX]
+  queries:
+  - csv_url: enero.csv
+    ledger:
+      name: dealer_sales
+      columns:
+        txn: {column: txn, type: string, required: true}
+        serial: serial
+"""
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    (tmp_path / "enero.csv").write_text("txn,serial\nT1,A1\nT2,A2\n", encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(MAPPING, encoding="utf-8")
+    path = str(tmp_path / "l.db")
+    code, out = run("ingest", str(tmp_path / "m.yaml"), "--db", path, "--as", "loader")
+    assert code == 0, out
+    return path
+
+
+def _retract(db: str, *args: str, who: str = "loader") -> tuple[int, str]:
+    return run("retract", *args, "--reason", "re-sent", "--db", db, "--as", who)
+
+
+def test_the_files_rows_leave_the_ledger(db: str) -> None:
+    ledger = ("--ledger", "us_atf_sales/dealer_sales", "--file", "enero.csv")
+    code, out = _retract(db, *ledger, "--json")
+    assert code == 0, out
+    document = json.loads(out[out.index("{") :])
+    assert document["ledger_rows_retracted"] == 2 and document["file"] == "enero.csv"
+    assert (document["dataset"], document["ledger"]) == ("us_atf_sales", "dealer_sales")
+    assert [p.startswith("part-") for p in document["parts"]] == [True]
+    code, out = run("ledgers", "--db", db, "--as", "us-atf-analyst")
+    assert "dealer_sales" not in out
+    code, out = run("ledger", "us_atf_sales", "--db", db, "--as", "us-atf-analyst")
+    assert code == 4
+    code, out = run("audit", "verify", "--db", db)
+    assert code == 0, out
+
+
+def test_the_answer_is_in_the_readers_language(db: str) -> None:
+    ledger = ("--ledger", "us_atf_sales/dealer_sales", "--file", "enero.csv")
+    code, out = run(
+        "--lang", "es", "retract", *ledger, "--reason", "r", "--db", db, "--as", "loader"
+    )
+    assert code == 0, out
+    assert (
+        "Se retiraron 2 filas de enero.csv del libro de registro us_atf_sales/dealer_sales." in out
+    )
+
+
+def test_a_file_never_loaded_names_those_that_were(db: str) -> None:
+    code, out = _retract(db, "--ledger", "us_atf_sales/dealer_sales", "--file", "febrero.csv")
+    assert code == 4
+    assert (
+        "No rows of 'febrero.csv' that you can see are in ledger us_atf_sales/dealer_sales." in out
+    )
+    assert "Its rows you can see come from: enero.csv." in out
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        ((), "Say what to retract: an ENTITY_ID, or --ledger DATASET/LEDGER with --file FILE."),
+        (
+            ("e1", "--ledger", "us_atf_sales/dealer_sales", "--file", "enero.csv"),
+            "Retract either an entity's statements or a file's ledger rows, not both.",
+        ),
+        (
+            ("--prop", "alias", "--ledger", "us_atf_sales/dealer_sales", "--file", "enero.csv"),
+            "Retract either an entity's statements or a file's ledger rows, not both.",
+        ),
+        (("--ledger", "us_atf_sales/dealer_sales"), "--ledger and --file go together"),
+        (("--file", "enero.csv"), "--ledger and --file go together"),
+        (
+            ("--ledger", "dealer_sales", "--file", "enero.csv"),
+            "--ledger takes DATASET/LEDGER (e.g. us_atf_sales/dealer_sales)",
+        ),
+    ],
+)
+def test_a_command_line_that_mixes_or_halves_them_is_refused(
+    db: str, args: tuple[str, ...], error: str
+) -> None:
+    code, out = _retract(db, *args)
+    assert code == 2 and error in out
+    code, out = run("ledger", "us_atf_sales", "--db", db, "--as", "us-atf-analyst")
+    assert code == 0 and "T1" in out  # nothing was retracted
