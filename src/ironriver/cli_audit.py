@@ -8,6 +8,7 @@ role (`log`, `checkpoint`: auditor; `restart-reads`: admin).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -80,15 +81,12 @@ def audit_verify(ctx: click.Context) -> None:
                     )
                 )
         else:
-            click.echo(
-                nt(
-                    "AUDIT LOG TAMPERED ({n} problem):",
-                    "AUDIT LOG TAMPERED ({n} problems):",
-                    len(result.problems),
-                )
+            title = nt(
+                "AUDIT LOG TAMPERED ({n} problem):",
+                "AUDIT LOG TAMPERED ({n} problems):",
+                len(result.problems),
             )
-            for p in result.problems:
-                click.echo(f"  - {render(p)}")
+            _echo_findings(title, result.problems)
 
     app.emit(data, human)
     if not result.ok:
@@ -385,16 +383,20 @@ def audit_verify_data(ctx: click.Context) -> None:
             else:
                 click.echo(t("  As many as the ingest events record adding."))
         else:
-            click.echo(
-                nt(
-                    "STATEMENTS ALTERED ({n} problem):",
-                    "STATEMENTS ALTERED ({n} problems):",
-                    len(result.problems),
-                )
+            title = nt(
+                "STATEMENTS ALTERED ({n} problem):",
+                "STATEMENTS ALTERED ({n} problems):",
+                len(result.problems),
             )
-            for p in result.problems:
-                click.echo(f"  - {render(p)}")
+            _echo_findings(title, result.problems)
 
     app.emit(data, human)
     if not result.ok:
         ctx.exit(5)
+
+
+def _echo_findings(title: str, problems: Sequence[Msg]) -> None:
+    """A verification's findings: `title`, then one line each, in the reader's language."""
+    click.echo(title)
+    for p in problems:
+        click.echo(f"  - {render(p)}")
