@@ -26,8 +26,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Two workers on a two-core machine (-n auto: one per core), each test file on one worker
+# (--dist loadfile: a module's fixtures, such as a world generated once, are made once); each
+# worker resets a PostgreSQL database of its own (tests/conftest.py).
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 test: lint typecheck pytest
 
