@@ -20,6 +20,7 @@ from ironriver.i18n import LANGS, Lang, Msg, current_lang, joined, msg, nt, pt, 
 from ironriver.model.names import folded, near
 from ironriver.policy import audited_agencies, require_role
 from ironriver.store import AUDIT_ACTIONS, EventFilter
+from ironriver.store.audit_verify import verify_ledger_parts
 
 
 @click.group()
@@ -33,27 +34,31 @@ def audit() -> None:
 @common_options
 @click.pass_context
 def audit_verify(ctx: click.Context) -> None:
-    """Check that no audit event was edited, removed or reordered, in either chain, and that
+    """Check that no audit event was edited, removed or reordered, in either chain, that
     the reads chain still holds every read the writes chain anchored (reads after the newest
-    anchor are not covered yet: see `audit checkpoint`). Writes nothing.
+    anchor are not covered yet: see `audit checkpoint`), and that every ledger part an
+    ingest recorded is there, whole, with its rows. Writes nothing.
 
     \b
     Example: ironriver audit verify --db ironriver.db
     """
     app = app_context(ctx)
-    result = app.open_store(migrate=False).audit.verify()
+    store = app.open_store(migrate=False)
+    result = verify_ledger_parts(store.audit.verify(), store.engine, store.ledger_dir)
     data = {
         "ok": result.ok,
         "events": result.events,
         "chains": result.chains,
         "anchored": result.anchored,
-        "problems": list(result.problems),
+        "problems": [*result.problems, *result.ledger_problems],
+        "ledger_parts": result.ledger_parts,
+        "unrecorded_ingests": result.unrecorded_ingests,
     }
 
     def human() -> None:
         names = {"writes": t("writes chain"), "reads": t("reads chain")}
         chains = ", ".join(f"{names.get(name, name)}: {n}" for name, n in result.chains.items())
-        if result.ok:
+        if not result.problems:
             click.echo(
                 nt(
                     "Audit log intact: {n:,} event ({chains}).",
@@ -87,6 +92,31 @@ def audit_verify(ctx: click.Context) -> None:
                 len(result.problems),
             )
             _echo_findings(title, result.problems)
+        if result.ledger_problems:
+            title = nt(
+                "LEDGER PART MISSING OR DAMAGED ({n} problem):",
+                "LEDGER PARTS MISSING OR DAMAGED ({n} problems):",
+                len(result.ledger_problems),
+            )
+            _echo_findings(title, result.ledger_problems)
+        elif result.ledger_parts:
+            click.echo(
+                nt(
+                    "Ledger parts intact: {n:,} part recorded by ingests.",
+                    "Ledger parts intact: {n:,} parts recorded by ingests.",
+                    result.ledger_parts,
+                )
+            )
+        if result.unrecorded_ingests:
+            click.echo(
+                nt(
+                    "  {n} ingest event wrote ledger rows before ingests recorded their "
+                    "parts: its parts are not checked.",
+                    "  {n} ingest events wrote ledger rows before ingests recorded their "
+                    "parts: their parts are not checked.",
+                    result.unrecorded_ingests,
+                )
+            )
 
     app.emit(data, human)
     if not result.ok:

@@ -25,7 +25,7 @@ from ironriver.ingest.result import IngestResult
 from ironriver.ingest.specs import DatasetMapping, LedgerSpec, SourceSpec
 from ironriver.progress import Progress
 from ironriver.sqltext import ident, literal
-from ironriver.store.ledger import LedgerStore, PendingPart, part_schemas
+from ironriver.store.ledger import LedgerStore, PendingPart, readable_schemas
 
 
 def ledger_part(
@@ -101,12 +101,13 @@ def column_drift_note(
     may see the ledger's rows.)"""
     spec = prep.query.ledger
     assert spec is not None
-    held = stored_parts(ledgers, prep.mapping.name, spec.name, pending)
+    # (a damaged part is left out: `audit verify` reports it, this ingest may rewrite it)
+    held = readable_schemas(stored_parts(ledgers, prep.mapping.name, spec.name, pending))
     if not held:
         return None
     stored = {
         name
-        for schema in part_schemas(held).values()
+        for schema in held.values()
         for name in schema.names
         if not name.startswith("_")  # the label and source columns every part has
     }

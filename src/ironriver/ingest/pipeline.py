@@ -58,7 +58,13 @@ from ironriver.progress import Progress, no_progress
 from ironriver.scratch import HeldInterrupts
 from ironriver.settings import DEFAULT_INGEST_MEMORY_MB
 from ironriver.store import DatasetInfo, Store, Writer
-from ironriver.store.ledger import PARTS_KEY, LedgerStore, PendingPart
+from ironriver.store.ledger import (
+    LEDGER_FILES_KEY,
+    PARTS_KEY,
+    LedgerStore,
+    PendingPart,
+    committed_files,
+)
 from ironriver.store.staging import StatementStage
 
 DEFAULT_BATCH_ROWS = 500_000
@@ -282,6 +288,8 @@ def ingest_mapping(
                     "statements_new": added,  # (to the store: the audit log is not a view)
                     "ledger_rows": result.ledger_rows,
                 }
+                if parts:  # as committed: `audit verify` checks each is there, whole
+                    detail[LEDGER_FILES_KEY] = committed_files(ledgers.root, parts)
                 pending = [p.pending_names(ledgers.root) for p in parts if p.tmp is not None]
                 if pending:  # a process killed between the commit and the renames: the
                     # next one to open the store or write there renames them (`recover_parts`)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,8 @@ from ironriver.store.audit_chain import (
     row_digest,
 )
 from ironriver.store.dialect import engine_options
-from ironriver.store.tables import audit_read_events, audit_read_head
+from ironriver.store.ledger import LEDGER_FILES_KEY, part_rows
+from ironriver.store.tables import audit_events, audit_read_events, audit_read_head
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,12 @@ class VerifyResult:
     anchored: int = 0
     """The newest read event (seq) of the current reads chain that the writes chain anchors:
     removing reads up to it is detected; reads after it are not protected yet."""
+    ledger_parts: int = 0
+    """Ledger parts checked against the ingest events that recorded them (`verify_ledger_parts`)."""
+    ledger_problems: tuple[Msg, ...] = ()
+    """Those parts missing or damaged, one finding each (not the audit log's: `problems`)."""
+    unrecorded_ingests: int = 0
+    """Ingest events that wrote ledger rows before ingests recorded their parts: unchecked."""
 
 
 def verify_chains(engine: Engine, read_file: Path | None, busy_timeout_s: float) -> VerifyResult:
@@ -332,4 +339,88 @@ def _unreadable(path: Path, exc: DBAPIError) -> Msg:
         "overwritten or replaced; its events are lost unless it is restored",
         path=path,
         error=exc.orig,
+    )
+
+
+def verify_ledger_parts(result: VerifyResult, engine: Engine, root: Path) -> VerifyResult:
+    """`result` with the ledger parts under `root` held against the ingest events that
+    committed them (`LEDGER_FILES_KEY`): each must be there, its footer readable, giving the
+    rows recorded. A part that a retraction renamed out of the reads (a `retract` event names
+    it, or its `retracted-<digest>.parquet` twin is beside it) is accounted for. Ingest events
+    written before ingests recorded their parts are counted, not checked. Reads footers only;
+    writes nothing (no recovery either: a part a killed ingest left under its scratch name is
+    reported missing until a write renames it into place)."""
+    recorded: dict[str, tuple[int, int]] = {}  # part -> (rows, the first ingest's seq)
+    retracted: set[str] = set()
+    unrecorded = 0
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(audit_events.c.seq, audit_events.c.action, audit_events.c.detail)
+            .where(audit_events.c.action.in_(("ingest", "retract")))
+            .order_by(audit_events.c.seq)
+        )
+        for seq, action, text in rows:
+            try:
+                detail = json.loads(text or "{}")
+            except ValueError:
+                continue  # an edited event: the chain check reports it
+            if not isinstance(detail, dict):
+                continue
+            if action == "retract":
+                retracted.update(str(p) for p in detail.get("parts") or [])
+            elif LEDGER_FILES_KEY in detail:
+                for entry in detail[LEDGER_FILES_KEY] or []:
+                    recorded.setdefault(str(entry["path"]), (int(entry["rows"]), int(seq)))
+            elif detail.get("ledger_rows"):
+                unrecorded += 1
+    problems: list[Msg] = []
+    for name, (rows_recorded, seq) in sorted(recorded.items(), key=lambda kv: kv[1][1]):
+        path = root / name
+        if (
+            name in retracted
+            or path.with_name("retracted-" + path.name.removeprefix("part-")).exists()
+        ):
+            continue
+        if not path.exists():
+            problems.append(
+                msg(
+                    "ledger part {path} is missing ({rows:,} rows, written by ingest event "
+                    "{seq}): restore it from a backup, or re-ingest that event's source file, "
+                    "which writes it again",
+                    path=path,
+                    rows=rows_recorded,
+                    seq=seq,
+                )
+            )
+            continue
+        found = part_rows(path)
+        if found is None:
+            problems.append(
+                msg(
+                    "ledger part {path} is damaged: its footer cannot be read (written by "
+                    "ingest event {seq}, {rows:,} rows): restore it from a backup, or re-ingest "
+                    "that event's source file, which moves it aside and writes it again",
+                    path=path,
+                    rows=rows_recorded,
+                    seq=seq,
+                )
+            )
+        elif found != rows_recorded:
+            problems.append(
+                msg(
+                    "ledger part {path} holds {found:,} rows, but ingest event {seq} wrote "
+                    "{rows:,}: restore it from a backup, or re-ingest that event's source "
+                    "file, which moves it aside and writes it again",
+                    path=path,
+                    found=found,
+                    rows=rows_recorded,
+                    seq=seq,
+                )
+            )
+    return replace(
+        result,
+        ok=result.ok and not problems,
+        ledger_parts=len(recorded),
+        ledger_problems=tuple(problems),
+        unrecorded_ingests=unrecorded,
     )

@@ -30,6 +30,7 @@ import fcntl
 import hashlib
 import re
 import struct
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -173,8 +174,10 @@ class LedgerStore:
         consts = _label_columns(dataset, label)
         if identity is not None:  # known before writing: an existing part is not rewritten
             final = folder / f"part-{_part_digest(consts, identity)}.parquet"
-            if final.exists():
-                return PendingPart(final, None, pq.ParquetFile(final).metadata.num_rows, True)
+            # a damaged one (or of other rows than recorded) is moved aside, written again
+            kept = sound_rows(final, self.recorded_rows(final))
+            if kept is not None:
+                return PendingPart(final, None, kept, True)
             retracted = retracted_name(final)
             if retracted.exists():  # retracted: the same rows do not come back
                 rows = pq.ParquetFile(retracted).metadata.num_rows
@@ -194,13 +197,23 @@ class LedgerStore:
             raise
         final = folder / f"part-{_part_digest(consts, identity, tmp)}.parquet"
         n = written if rows is None else rows
-        if final.exists():
+        if sound_rows(final, n) is not None:
             tmp.unlink()
             return PendingPart(final, None, n, existed=True)
         if retracted_name(final).exists():
             tmp.unlink()
             return PendingPart(final, None, n, existed=True, retracted=True)
         return PendingPart(final, tmp, n, existed=False)
+
+    def recorded_rows(self, part: Path) -> int | None:
+        """The rows the ingest events (`committed`) recorded for `part` (`LEDGER_FILES_KEY`);
+        None when none did. Read only when a part of that name is in place already."""
+        name = str(part.relative_to(self.root))
+        for detail in self.committed():
+            for entry in detail.get(LEDGER_FILES_KEY) or []:
+                if str(entry.get("path")) == name:
+                    return int(entry["rows"])
+        return None
 
     @contextmanager
     def key_lock(
@@ -270,7 +283,7 @@ class LedgerStore:
         for path in sorted(self.root.glob("*/*/part-*.parquet")):
             key = (path.parent.parent.name, path.parent.name)
             acc = out.setdefault(key, [0, 0])
-            acc[0] += pq.ParquetFile(path).metadata.num_rows
+            acc[0] += _open_part(path).metadata.num_rows
             acc[1] += 1
         return [LedgerInfo(d, lg, rows, files) for (d, lg), (rows, files) in out.items()]
 
@@ -444,11 +457,24 @@ def part_schemas(paths: Iterable[Path]) -> dict[Path, pa.Schema]:
     return out
 
 
+def readable_schemas(paths: Iterable[Path]) -> dict[Path, pa.Schema]:
+    """`part_schemas` of the parts of `paths` whose footer can be read: for what only advises
+    (an ingest's note on a ledger's columns), where a damaged part is `audit verify`'s to
+    report and the ingest of its file's to rewrite, not a reason to stop."""
+    out = {}
+    for path in paths:
+        try:
+            out.update(part_schemas([path]))
+        except (StoreError, OSError):
+            continue
+    return out
+
+
 @lru_cache(maxsize=4096)
 def _footer_schema(path: str, _mtime_ns: int, _size: int) -> pa.Schema:
     """The schema in the footer of the Parquet file at `path` (its modification time and
     size are the cache's key: a file replaced under the same name is read again)."""
-    return pq.read_schema(path)
+    return _open_part(path).schema_arrow
 
 
 LABEL_COLUMNS = ("_owner_agency", "_owner_country", "_marking", "_releasable_to")
@@ -477,7 +503,7 @@ def _footer_rows(
     `_releasable_to`, all NULL: None) holds its `num_rows` of that one combination. None when
     a row group does not tell (several values in it, no statistics): its rows must be read.
     Cached like `_footer_schema` (a mapping the caller must not change)."""
-    meta = pq.ParquetFile(path).metadata
+    meta = _open_part(path).metadata
     index = {meta.schema.column(i).name: i for i in range(meta.num_columns)}
     if any(name not in index for name in columns):
         return None
@@ -811,3 +837,70 @@ def recover_parts(
     if moved:
         log.warning("ledger.parts_recovered", parts=moved, root=str(root))
     return moved
+
+
+LEDGER_FILES_KEY = "ledger_files"
+"""In an ingest's audit event detail: the ledger parts it committed (written, or found in
+place), each `{"path": its name under the ledger root, "rows": its rows}`; `audit verify`
+checks that each is there with that many rows (`ironriver.store.audit_verify`)."""
+
+
+def committed_files(root: Path, parts: Iterable[PendingPart]) -> list[dict[str, Any]]:
+    """The `LEDGER_FILES_KEY` entries of an ingest's `parts` under the ledger root `root`
+    (a keyed ledger's file whose records were all stored already has no part, and a file
+    whose rows were retracted adds none: both left out)."""
+    return [
+        {"path": str(p.final.relative_to(root)), "rows": p.rows}
+        for p in parts
+        if p.final != Path() and not p.retracted
+    ]
+
+
+def _open_part(path: str | Path) -> pq.ParquetFile:
+    """The Parquet part at `path`, its footer read; a `StoreError` naming it when the footer
+    cannot be read (the file truncated, overwritten, or removed since it was listed)."""
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise StoreError(
+            msg(
+                "Ledger part {path} cannot be read ({error}): it was truncated, overwritten "
+                "or removed.",
+                path=path,
+                error=str(exc).strip(),
+            ),
+            hint=msg(
+                "Run `ironriver audit verify` to list the damaged ledger parts, then restore "
+                "each from a backup or re-ingest its source file, which rewrites it."
+            ),
+        ) from exc
+
+
+def part_rows(path: Path) -> int | None:
+    """The rows the footer of the part at `path` gives; None when there is no file or its
+    footer cannot be read. Reads the footer only; writes nothing."""
+    try:
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    except (pa.ArrowException, OSError):
+        return None
+
+
+def sound_rows(final: Path, rows: int | None = None) -> int | None:
+    """The rows of the part in place at `final` when it can be trusted (its footer reads, and
+    gives `rows` when that is known); None when there is none. A part that cannot be trusted
+    (truncated, overwritten, other rows than what the same input writes) is moved aside to
+    `damaged-<digest>-<UTC time>.parquet`, never deleted, so that the caller writes it again."""
+    if not final.exists():
+        return None
+    found = part_rows(final)
+    if found is not None and (rows is None or found == rows):
+        return found
+    digest = final.name.removeprefix("part-").removesuffix(".parquet")
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    aside = final.with_name(f"damaged-{digest}-{stamp}-{uuid.uuid4().hex[:8]}.parquet")
+    try:
+        final.replace(aside)
+    except FileNotFoundError:
+        return None  # another ingest moved it aside first
+    log.warning("ledger.damaged_part_moved", part=str(final), moved_to=str(aside), rows=found)
+    return None

@@ -1,0 +1,177 @@
+"""Ledger parts missing or damaged on disk (review R9): `audit verify` holds each part against
+the ingest event that recorded it (`ledger_files`), reads over a damaged part give a clear
+error instead of a traceback, and re-ingesting the source file moves the damaged part aside
+and writes it again. Real stores on both backends, the real CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from ironriver.cli import cli
+from ironriver.i18n import LANG_ENV
+from ironriver.ingest import pipeline
+from ironriver.ingest.pipeline import ingest_mapping
+from ironriver.store import EventFilter, Store
+from ironriver.store.ledger import LEDGER_FILES_KEY
+
+MAPPING = """\
+us_atf_sales:
+  agency: ATF
+  country: US
+  marking: AMBER
+  releasable_to: [US, MX]
+  queries:
+  - csv_url: sales.csv
+    ledger:
+      name: dealer_sales
+      columns:
+        txn: {column: txn, type: string, required: true}
+        serial: {column: serial, type: string}
+"""
+SALES = "txn,serial\nT1,ABC-123\nT2,XYZ9\nT3,abc 123\n"
+READS = (
+    ("ledgers",),
+    ("ledger", "us_atf_sales", "--reason", "trace 7"),
+    ("datasets",),
+)
+
+
+def _load(store: Store, tmp_path: Path) -> Path:
+    """Ingest the mapping into `store`; return its one ledger part."""
+    (tmp_path / "sales.csv").write_text(SALES, encoding="utf-8")
+    (tmp_path / "sales.yaml").write_text(MAPPING, encoding="utf-8")
+    ingest_mapping(store, tmp_path / "sales.yaml", actor="loader")
+    (part,) = (tmp_path / "ledgers").glob("*/*/part-*.parquet")
+    return part
+
+
+def _env(store: Store, lang: str = "en") -> dict[str, str]:
+    # (a SQLite store's ledgers are beside its file unless named: the fixture names them)
+    return {LANG_ENV: lang, "IRONRIVER_LEDGERS": str(store.ledger_dir)}
+
+
+def _run(store: Store, *args: str, lang: str = "en") -> tuple[int, str]:
+    db = store.engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(cli, [*args, "--db", db], env=_env(store, lang))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, result.output
+
+
+def _verify(store: Store, lang: str = "en") -> tuple[int, str]:
+    return _run(store, "audit", "verify", lang=lang)
+
+
+def _ingest_seq(store: Store) -> int:
+    (event,) = store.audit.write_events(EventFilter(action="ingest"))
+    return int(event.seq)
+
+
+def test_an_ingest_event_records_its_ledger_parts_as_committed(
+    store: Store, tmp_path: Path
+) -> None:
+    part = _load(store, tmp_path)
+    (detail,) = store.ingest_details()
+    assert detail[LEDGER_FILES_KEY] == [
+        {"path": str(part.relative_to(tmp_path / "ledgers")), "rows": 3}
+    ]
+    code, out = _verify(store)
+    assert code == 0, out
+    assert "Ledger parts intact: 1 part recorded by ingests." in out
+
+
+def test_verify_names_a_deleted_part_and_its_ingest_event(store: Store, tmp_path: Path) -> None:
+    part = _load(store, tmp_path)
+    part.unlink()
+    code, out = _verify(store)
+    assert code == 5, out
+    assert "LEDGER PART MISSING OR DAMAGED (1 problem):" in out
+    assert f"ledger part {part} is missing (3 rows, written by ingest event" in out
+    assert f"ingest event {_ingest_seq(store)})" in out
+    assert "restore it from a backup, or re-ingest" in out
+    code, out = _verify(store, lang="es")
+    assert code == 5
+    assert f"falta la parte de libro de registro {part} (3 filas" in out
+
+
+def test_a_truncated_part_is_reported_read_clearly_and_repaired_by_reingest(
+    store: Store, tmp_path: Path
+) -> None:
+    part = _load(store, tmp_path)
+    data = part.read_bytes()
+    part.write_bytes(data[: len(data) // 2])
+    code, out = _verify(store)
+    assert code == 5, out
+    assert f"ledger part {part} is damaged: its footer cannot be read" in out
+    assert f"ingest event {_ingest_seq(store)}" in out
+    for args in READS:
+        for lang, said, hint in (
+            ("en", "cannot be read", "Run `ironriver audit verify`"),
+            ("es", "No se puede leer la parte de libro de registro", "Ejecute `ironriver audit"),
+        ):
+            code, out = _run(store, *args, "--as", "us-atf-analyst", lang=lang)
+            assert code == 1, (args, lang, out)
+            assert "Traceback" not in out and str(part) in out, out
+            assert said in out and hint in out, out
+    # the same file again: the damaged part is moved aside (kept), the part written again
+    code, out = _run(store, "ingest", str(tmp_path / "sales.yaml"), "--as", "loader")
+    assert code == 0, out
+    assert "other columns" not in out  # (the damaged part's columns are not read as none)
+    aside = list(part.parent.glob("damaged-*.parquet"))
+    assert len(aside) == 1 and aside[0].read_bytes() == data[: len(data) // 2]
+    assert pq.ParquetFile(part).metadata.num_rows == 3
+    code, out = _verify(store)
+    assert code == 0, out
+    code, out = _run(store, "ledger", "us_atf_sales", "--as", "us-atf-analyst")
+    assert code == 0 and "ABC-123" in out, out
+
+
+def test_a_part_holding_other_rows_than_recorded_is_reported_and_rewritten(
+    store: Store, tmp_path: Path
+) -> None:
+    part = _load(store, tmp_path)
+    whole = pq.read_table(part)
+    pq.write_table(whole.slice(0, 1), part)  # a readable footer, one row of three
+    code, out = _verify(store)
+    assert code == 5, out
+    assert f"ledger part {part} holds 1 rows, but ingest event" in out
+    code, out = _run(store, "ingest", str(tmp_path / "sales.yaml"), "--as", "loader")
+    assert code == 0, out
+    assert len(list(part.parent.glob("damaged-*.parquet"))) == 1
+    assert pq.read_table(part).num_rows == 3
+    assert _verify(store)[0] == 0
+
+
+def test_a_part_renamed_by_a_retraction_is_accounted_for(store: Store, tmp_path: Path) -> None:
+    part = _load(store, tmp_path)
+    part.rename(part.with_name("retracted-" + part.name.removeprefix("part-")))
+    code, out = _verify(store)
+    assert code == 0, out
+
+
+def test_ingests_recorded_before_their_parts_are_said_once_not_checked(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "LEDGER_FILES_KEY", "not_yet")  # as ingests wrote before
+    part = _load(store, tmp_path)
+    part.unlink()
+    code, out = _verify(store)
+    assert code == 0, out
+    assert "  1 ingest event wrote ledger rows before ingests recorded their parts" in out
+
+
+def test_the_ledger_folder_alone_gives_the_clear_error(tmp_path: Path) -> None:
+    from ironriver.errors import StoreError
+    from ironriver.store.ledger import LedgerStore
+
+    ledgers = LedgerStore(tmp_path)
+    folder = tmp_path / "d" / "lg"
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({"x": [1]}), folder / "part-x.parquet")
+    (folder / "part-y.parquet").write_bytes(b"PAR1 not a part")
+    with pytest.raises(StoreError, match=r"part-y\.parquet cannot be read"):
+        ledgers.ledgers()
