@@ -153,6 +153,15 @@ def test_a_part_renamed_by_a_retraction_is_accounted_for(store: Store, tmp_path:
     assert code == 0, out
 
 
+def test_a_part_a_retract_event_names_is_accounted_for(store: Store, tmp_path: Path) -> None:
+    part = _load(store, tmp_path)
+    part.unlink()  # (its retracted twin lost too, or not renamed yet: the event says why)
+    detail = {"dataset": "us_atf_sales", "ledger": "dealer_sales", "parts": [part.name]}
+    store.audit.append("loader", "retract", "us_atf_sales", "corrected file", detail)
+    code, out = _verify(store)
+    assert code == 0, out
+
+
 def test_ingests_recorded_before_their_parts_are_said_once_not_checked(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -366,8 +366,10 @@ def verify_ledger_parts(result: VerifyResult, engine: Engine, root: Path) -> Ver
                 continue  # an edited event: the chain check reports it
             if not isinstance(detail, dict):
                 continue
-            if action == "retract":
-                retracted.update(str(p) for p in detail.get("parts") or [])
+            if action == "retract":  # parts named in their ledger's folder, or under the root
+                folder = Path(str(detail.get("dataset")), str(detail.get("ledger")))
+                for part in detail.get("parts") or []:
+                    retracted.add(str(part) if "/" in str(part) else str(folder / str(part)))
             elif LEDGER_FILES_KEY in detail:
                 for entry in detail[LEDGER_FILES_KEY] or []:
                     recorded.setdefault(str(entry["path"]), (int(entry["rows"]), int(seq)))
