@@ -194,6 +194,7 @@ def _run_everything(tmp: Path) -> Iterator[Output]:
     yield run("retract", "--ledger", ledger, "--file", loaded, "--as", "loader", "--reason", "r")
     yield fails("entity", "nope", *reader, "--reason", "case", exit_code=4)
     yield run("audit verify")
+    yield run("audit verify-data")
     yield run("audit log", "--as", "auditor")
     yield run("audit checkpoint", "--as", "auditor", "--reason", "nightly")
     Path(db + ".read-audit.sqlite").unlink()  # lost: restart it
