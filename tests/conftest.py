@@ -39,7 +39,7 @@ import yaml
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from ironriver.i18n import LANG_ENV, set_lang
+from ironriver.i18n import LANG_ENV, set_fallback_lang, set_lang
 from ironriver.policy import DEFAULT_PRINCIPALS_YAML, Principal, parse_principals
 from ironriver.store import Store, open_store
 from view_facts import Stores, shared_stores
@@ -59,9 +59,14 @@ def _english_by_default(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test starts in English (a CLI run as a Mexican principal switches the language
     of the process; so would $IRONRIVER_LANG)."""
     monkeypatch.delenv(LANG_ENV, raising=False)
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):  # a developer's Spanish locale too
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
     set_lang(None)
+    set_fallback_lang(None)
     yield
     set_lang(None)
+    set_fallback_lang(None)
 
 
 @functools.cache

@@ -21,6 +21,7 @@ from ironriver.i18n import (
     Msg,
     catalog,
     current_lang,
+    locale_lang,
     msg,
     parse_lang,
     t,
@@ -198,6 +199,52 @@ def test_help_before_lang_is_in_that_language() -> None:
     # a value that names no language is click's to refuse, not ours to guess
     code, bad = _run("--lang", "xx", "--help")
     assert code == 2 and "'--lang'" in bad
+
+
+@pytest.mark.parametrize(
+    ("env", "lang"),
+    [
+        ({"LANG": "es_MX.UTF-8"}, "es"),
+        ({"LANG": "en_US.UTF-8", "LC_ALL": "es_ES.UTF-8"}, "es"),
+        ({"LANG": "es_MX.UTF-8", "LC_MESSAGES": "en_US.UTF-8"}, "en"),
+        ({"LANG": "es_MX.UTF-8", "LANGUAGE": "en_GB:es"}, "en"),
+        ({"LANG": "C.UTF-8", "LANGUAGE": "es"}, None),  # gettext ignores $LANGUAGE under C
+        ({"LANG": "POSIX"}, None),
+        ({"LANG": "de_DE.UTF-8"}, None),
+        ({}, None),
+    ],
+)
+def test_locale_lang_reads_the_locale_as_gettext_does(env: dict[str, str], lang: str) -> None:
+    assert locale_lang(env) == lang
+
+
+def test_the_locale_speaks_when_nothing_else_chooses(tmp_path: Path) -> None:
+    """A Mexican analyst's shell (LANG=es_MX.UTF-8) gets Spanish before any principal is
+    named: the help, "No principal given"; --lang, $IRONRIVER_LANG and the principal's own
+    language still come first."""
+    mx = {"LANG": "es_MX.UTF-8"}
+    _, help_es = _run("--help", env=mx)
+    assert help_es.startswith("Uso: ") and "vincular, rastrear" in help_es
+    code, nobody = _run("datasets", "--db", _db(tmp_path), env=mx)
+    assert code != 0 and "Qué hacer:" in nobody and "What to do" not in nobody
+    _, told = _run("--lang", "en", "--help", env=mx)
+    assert told.startswith("Usage: ")
+    _, env_told = _run("--help", env={**mx, LANG_ENV: "en"})
+    assert env_told.startswith("Usage: ")
+    db = _db(tmp_path)
+    _, us = _run("datasets", "--db", db, "--as", "us-atf-analyst", env=mx)
+    assert us.splitlines()[0].split()[:2] == ["dataset", "agency"]  # the principal's English
+    _, plain = _run("--help", env={"LANG": "C.UTF-8"})
+    assert plain.startswith("Usage: ")
+    # the real entry point (`python -m ironriver`), whose help is localised before parsing
+    run = subprocess.run(
+        [sys.executable, "-m", "ironriver", "--help"],
+        env={**os.environ, "LANG": "es_MX.UTF-8"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert run.stdout.startswith("Uso: ")
 
 
 def test_click_errors_in_the_readers_language() -> None:

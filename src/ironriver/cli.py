@@ -45,10 +45,12 @@ from ironriver.i18n import (
     LANG_ENV,
     LANGS,
     current_lang,
+    locale_lang,
     msg,
     nt,
     parse_lang,
     render,
+    set_fallback_lang,
     set_lang,
     t,
 )
@@ -123,13 +125,14 @@ class IronriverGroup(click.Group):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         JSON_OUTPUT.set(False)  # until this command's --json says otherwise
         set_lang(None)  # (a test process runs many commands)
+        set_fallback_lang(locale_lang())  # the user's locale, when nothing else chooses
         given = list(args)
         if parse_lang(os.environ.get(LANG_ENV)) is None:
             # the principal's language, for the help and click's errors too (as --lang's)
             ctx.meta[_PRINCIPAL_LANG] = principal_lang_given(ctx, given)
         early = _lang_given(given)  # `--help --lang es`: click runs eager options in order
-        if early is not None or ctx.meta.get(_PRINCIPAL_LANG):
-            _choose_lang(ctx, early)
+        if early is not None or ctx.meta.get(_PRINCIPAL_LANG) or current_lang() != "en":
+            _choose_lang(ctx, early)  # (the help of a Spanish locale too)
         rest = super().parse_args(ctx, args)  # --lang first, for the error's language
         error = undecodable_argument(ctx, given)
         if error is not None:
@@ -966,6 +969,7 @@ def main() -> None:
 
 
 def _main(signals: InterruptSignals) -> None:
+    set_fallback_lang(locale_lang())
     localize_help(cli, current_lang())  # `--help` may come before `--lang` is read
     try:
         rc = cli(standalone_mode=False, prog_name="ironriver")

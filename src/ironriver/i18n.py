@@ -41,6 +41,9 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LANG_ENV = "IRONRIVER_LANG"
 
 _current: ContextVar[Lang | None] = ContextVar("ironriver_lang", default=None)
+# the command line's last resort before English: the user's POSIX locale (`locale_lang`),
+# set by the CLI for its process only (an API server's locale is not its users')
+_fallback: Lang | None = None
 
 
 @dataclass(frozen=True)
@@ -173,8 +176,30 @@ def lang_for_country(country: str) -> Lang:
 
 
 def current_lang() -> Lang:
-    """The language set by `use_lang`, else `$IRONRIVER_LANG`, else English."""
-    return explicit_lang() or "en"
+    """The language set by `use_lang`, else `$IRONRIVER_LANG`, else the fallback the command
+    line set (`set_fallback_lang`: the user's locale), else English."""
+    return explicit_lang() or _fallback or "en"
+
+
+def set_fallback_lang(lang: Lang | None) -> None:
+    """The language `current_lang` falls back to when none was chosen (None: English)."""
+    global _fallback
+    _fallback = lang
+
+
+def locale_lang(environ: Mapping[str, str] | None = None) -> Lang | None:
+    """The language of the user's POSIX locale, as gettext reads it: the first of `LC_ALL`,
+    `LC_MESSAGES`, `LANG` that is set names the locale (`es_MX.UTF-8`: Spanish; `C`,
+    `POSIX`, `C.UTF-8`: none), and GNU's `$LANGUAGE` list, when set and that locale is not
+    C, comes first. None when neither names a language of `LANGS`."""
+    env = os.environ if environ is None else environ
+    locale = next((env[k] for k in ("LC_ALL", "LC_MESSAGES", "LANG") if env.get(k)), "")
+    if not locale or locale.split(".")[0].upper() in ("C", "POSIX"):
+        return None
+    for wanted in env.get("LANGUAGE", "").split(":"):
+        if lang := parse_lang(wanted):
+            return lang
+    return parse_lang(locale)
 
 
 def explicit_lang() -> Lang | None:

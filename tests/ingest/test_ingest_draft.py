@@ -398,3 +398,27 @@ def test_a_draft_keys_a_person_on_the_record_id_or_curp_not_the_name(tmp_path: P
     person, text = _person(tmp_path, ["NOMBRE", "APELLIDO_PATERNO"], [["JUAN", "PÉREZ"]])
     assert person["keys"] == ["NOMBRE", "APELLIDO_PATERNO"]
     assert "CHECK: keyed on the name columns: people of the same name become one entity" in text
+
+
+@pytest.mark.parametrize(
+    ("values", "fmt"),
+    [
+        (["12-ENE-2024", "03-feb-2024", "28-DIC-2023"], "%d-%b-%Y"),  # Spanish, Oracle-style
+        (["12-JAN-2024", "03-Feb-2024", "28-DEC-2023"], "%d-%b-%Y"),
+        (["12-01-2024 13:45", "03-02-2024 09:05", "28-12-2023 23:59"], "%d-%m-%Y %H:%M"),
+    ],
+)
+def test_a_draft_reads_day_month_year_dates_written_with_dashes(
+    tmp_path: Path, values: list[str], fmt: str
+) -> None:
+    """DD-MON-YYYY (docs/mapping.md's own `12-ENE-2024`, and Oracle's export default) and
+    day-first stamps with dashes were typed as text."""
+    path = tmp_path / "aseguramientos.csv"
+    path.write_text(
+        "FOLIO;FECHA\n" + "".join(f"F{i};{v}\n" for i, v in enumerate(values)), encoding="utf-8"
+    )
+    [_, fecha] = draft_file(path, country="MX").columns
+    assert (fecha.type, fecha.format) == ("timestamp" if ":" in fmt else "date", fmt)
+    text = render_yaml(draft_file(path, country="MX"), agency="FGR", country="MX")
+    rows = _ingest_draft(tmp_path, text, tmp_path)
+    assert [str(r["fecha"])[:10] for r in rows] == ["2024-01-12", "2024-02-03", "2023-12-28"]

@@ -63,6 +63,7 @@ DATE_FORMATS = (
     "%Y/%m/%d",
     "%d.%m.%Y",
     "%d/%b/%Y",  # 31/ene/2024 (Spanish month names read too)
+    "%d-%b-%Y",  # 31-ENE-2024, 31-JAN-2024 (DD-MON-YYYY: Oracle exports' default)
     "%d %b %Y",
     "%d de %B de %Y",  # 31 de enero de 2024
     "%b %Y",  # Dec 2021: a month
@@ -73,7 +74,11 @@ DATE_FORMATS = (
 _CLOCKS = ("%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p")  # 24-hour, then AM/PM
 TIMESTAMP_FORMATS = (
     "%Y-%m-%dT%H:%M:%S",
-    *(f"{day} {clock}" for day in ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y") for clock in _CLOCKS),
+    *(
+        f"{day} {clock}"
+        for day in ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%m-%d-%Y")
+        for clock in _CLOCKS
+    ),
 )
 _DAY_FIRST = {"%d/%m/%Y": "%m/%d/%Y", "%d-%m-%Y": "%m-%d-%Y"}  # and the month-first twin
 _DAY_FIRST.update(
@@ -521,8 +526,8 @@ def _keys_note(keyed_by: str, mark: str) -> str:
         return f"  # {mark}: {note}"
     if keyed_by == "record":
         note = t(
-            "one person per record: the same person in two records is two entities (matched "
-            "later by name and birth date)"
+            "one person per record: the same person in two records is two entities (not "
+            "merged yet: a search by name or identifier finds each)"
         )
         return f"  # {note}"
     if keyed_by == "identifier":
