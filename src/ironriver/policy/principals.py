@@ -208,7 +208,7 @@ DEFAULT_PRINCIPALS_YAML = """\
 # Who may read this store. Pass with --principals FILE or IRONRIVER_PRINCIPALS.
 # Quién puede leer este almacén. Páselo con --principals ARCHIVO o IRONRIVER_PRINCIPALS.
 # Optional per principal / opcional por usuario: lang: en | es (default / predeterminado:
-# Spanish for MX agencies, English otherwise / español para agencias de MX, inglés si no).
+# Spanish for MX agencies, English otherwise / español para dependencias de MX, inglés si no).
 principals:
   - name: us-atf-analyst
     agency: ATF
