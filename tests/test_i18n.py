@@ -259,6 +259,11 @@ def test_click_errors_in_the_readers_language() -> None:
     _, choice = _run("--lang", "es", "--log-level", "loud", "datasets")
     assert "Valor no válido para '--log-level'" in choice
     assert "no es una de estas opciones" in choice
+    # click's number types name themselves in English: translated (R10: "integer range")
+    _, number = _run("--lang", "es", "search", "x", "--limit", "cero")
+    assert "'cero' no es un número entero válido." in number and "integer" not in number
+    _, number_en = _run("search", "x", "--limit", "zero")
+    assert "'zero' is not a valid integer range." in number_en
     # one plural form each way, chosen as in English
     _, extra = _run("--lang", "es", "stats", "a", "b")
     assert "Se recibieron argumentos adicionales inesperados (a b)" in extra

@@ -48,6 +48,14 @@ PATH_SUBJECTS = {
     "path": marked("Path"),
 }
 PATH_MESSAGE = "{name} {filename!r} "  # how click's `Path` errors start
+# Click's number types name themselves in English in "{value!r} is not a valid
+# {number_type}." (`IntRange.name`...), not marked for translation: translated here.
+NUMBER_TYPES = {
+    "integer": marked("integer"),
+    "integer range": marked("integer range"),
+    "float": marked("float"),
+    "float range": marked("float range"),
+}
 
 
 def _path_subject(name: str) -> str:
@@ -79,6 +87,9 @@ class ClickText(str):
         name = kwargs.get("name")
         if self.english.startswith(PATH_MESSAGE) and isinstance(name, str):
             kwargs["name"] = _path_subject(name)
+        number_type = kwargs.get("number_type")
+        if isinstance(number_type, str) and number_type in NUMBER_TYPES:
+            kwargs["number_type"] = translate(NUMBER_TYPES[number_type], current_lang())
         return super().format(*args, **kwargs)
 
 
