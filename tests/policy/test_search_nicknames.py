@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from ironriver.cli import cli
 from ironriver.ingest import ingest_mapping
 from ironriver.policy import Marking, Principal, View
+from ironriver.policy.name_match import _accepts, _has_words, _read_as
 from ironriver.policy.name_plan import _apart, _readings, _Sought, _ways, exact_words, query_plan
 from ironriver.policy.nicknames import hypocoristics, names_of, parse_table
-from ironriver.policy.search import _accepts, _has_words, _read_as
 from ironriver.store import DatasetInfo, Store, open_store
 from ironriver.store.ids import REPEAT_MARK, lookup_words, name_key, query_words
 from samples import table
@@ -408,7 +408,7 @@ def test_a_text_is_refused_before_the_search_when_its_words_less_one_read_too_ma
     never from what the store holds (review R4: "Beto Ruiz" stored, this text was accepted
     and then refused halfway through the search)."""
     from ironriver.errors import ConfigError
-    from ironriver.policy.search import search_words
+    from ironriver.policy.name_match import search_words
 
     text = "beto beto alberto roberto roberto al"
     with pytest.raises(ConfigError, match="reads in 72 ways"):

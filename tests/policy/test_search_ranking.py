@@ -18,10 +18,10 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-import ironriver.policy.search as search_module
+import ironriver.policy.name_search as search_module
 from ironriver.policy import AccessLabel, Marking, Principal, View, can_see
+from ironriver.policy.name_match import PARTIAL_FROM_WORDS, PARTIAL_UP_TO_WORDS
 from ironriver.policy.nicknames import ABBREVIATIONS, hypocoristics
-from ironriver.policy.search import PARTIAL_FROM_WORDS, PARTIAL_UP_TO_WORDS
 from ironriver.store import DatasetInfo, Store
 from ironriver.store.ids import NOT_SEARCHED, name_key, statement_id
 
@@ -332,7 +332,7 @@ def test_a_name_of_many_compounds_is_matched_exactly_and_quickly() -> None:
     compounds are counted, not tried one by one (2^40 ways here), and the answer is exact."""
     from time import perf_counter
 
-    from ironriver.policy.search import _has_words
+    from ironriver.policy.name_match import _has_words
 
     started = perf_counter()
     name = "a-b " * 40

@@ -6,7 +6,7 @@ the SQL of such a plan (`plan_rows`), built once per shape and bound to its word
 name lengths read.
 
 A plan finds a superset of the names holding the words (a compound's joined form counts as
-one more word in the rows), which the search then checks on each name (`search._has_words`);
+one more word in the rows), which the search then checks on each name (`name_match._has_words`);
 it never misses one (tests/policy/test_search_nicknames.py compares it to a brute force).
 """
 

@@ -1,0 +1,198 @@
+"""The pure word matching of a name search (`ironriver.policy.search`): which words a search
+text looks for (`search_words`), whether a name holds them, a different word of the name for
+each query word, as typed or through nicknames (`_has_words`, `_accepts`), and which query
+words a name holds only through nicknames (`_read_as`). Nothing here reads a store: the
+search's lookup query (`ironriver.policy.name_plan`) finds a superset of the names holding the
+words, and these functions decide on each name's text.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import lru_cache
+
+from ironriver.errors import ConfigError
+from ironriver.i18n import msg
+from ironriver.policy.name_plan import query_plan
+from ironriver.policy.nicknames import ABBREVIATIONS, nickname_words
+from ironriver.store.ids import name_key, name_parts, query_words
+
+# words of a name search, at most: a name never has more, and each word is one SELECT of a
+# compound query (SQLite refuses more than 500 of them)
+MAX_QUERY_WORDS = 32
+
+
+# a name search of this many words or more, up to `PARTIAL_UP_TO_WORDS`, also finds names
+# lacking one of them, after those holding all (`SearchMixin.search`); each word it may lack
+# is one more search, so a long text (a paragraph pasted into the box) does not
+PARTIAL_FROM_WORDS = 3
+PARTIAL_UP_TO_WORDS = 6
+
+
+def search_words(text: str) -> list[str]:
+    """The words a name search for `text` looks for (`query_words`); more than
+    `MAX_QUERY_WORDS` of them is a `ConfigError` (no name has so many)."""
+    tokens = query_words(text)
+    if len(tokens) > MAX_QUERY_WORDS:
+        raise ConfigError(
+            msg(
+                "The search text has {count} words: a name search takes at most {limit}.",
+                count=len(tokens),
+                limit=MAX_QUERY_WORDS,
+            ),
+            hint=msg(
+                "Search with the words of one name (given names and surnames), e.g. {example}.",
+                example='"jose perez"',
+            ),
+        )
+    # too many ways to read them is refused too, here, before anything is read: so are the
+    # words less one that a search finding too few names lacking none reads (`_lacking_one`),
+    # which may read in more ways than all of them (a group split in two adds its ways)
+    partial = PARTIAL_FROM_WORDS <= len(tokens) <= PARTIAL_UP_TO_WORDS
+    fewer = [tokens[:i] + tokens[i + 1 :] for i in range(len(tokens))] if partial else []
+    for words in [tokens, *fewer]:
+        for nicknames in (True, False):
+            query_plan(words, nicknames)
+    return tokens
+
+
+def _read_as(name: str, tokens: list[str]) -> tuple[tuple[str, str], ...]:
+    """The query words `tokens` that the name `name` holds only through their nicknames
+    (`_has_words`), each with the name's word it matched, in the order of the words: a
+    least set of them (each left out in turn while the name still holds the words without
+    it), each with the name's first word that is one of its `nickname_words` and that it does
+    not match as typed (a compound's words, then its joined form)."""
+    read = {t for t in tokens if nickname_words(t)}
+    for token in sorted(read):
+        if _has_words(name, tokens, frozenset(read - {token})):
+            read.discard(token)
+    words = [
+        word
+        for parts in name_parts(name_key(name))
+        for word in (parts if len(parts) == 1 else [*parts, "".join(parts)])
+    ]
+    pairs = []
+    for token in sorted(read):
+        word = next((w for w in words if w in nickname_words(token) and not _accepts(token, w)), "")
+        if word:
+            pairs.append((token, word))
+    return tuple(pairs)
+
+
+def _accepts(token: str, word: str, nicknames: bool = False) -> bool:
+    """Whether the query word `token` matches the name's word `word` as typed: it starts
+    it, or `word` is its abbreviation (`ABBREVIATIONS`); with `nicknames`, or `word` is one
+    of its `nickname_words`, whole."""
+    return (
+        word.startswith(token)
+        or word in ABBREVIATIONS.get(token, ())
+        or (nicknames and word in nickname_words(token))
+    )
+
+
+# matchings `_has_words` tries for one name, at most (a pathological name only: one with
+# many different compounds each joined form of which a query word crosses into)
+_MATCHINGS_PER_NAME = 256
+
+# A name's words as a matching sees them: the set of query words (their indexes among the
+# distinct ones) that each accepts, and how many words accept those; words accepted by the
+# same query words are interchangeable, so a long name is a few such sets
+_Accepted = Counter[frozenset[int]]
+
+
+def _matches(units: list[int], words: _Accepted) -> bool:
+    """Whether each of `units` (a query word each, by its index) can be given a different
+    word of `words` accepting it, found by augmenting paths (a set of words is visited once
+    per path: its words are alike)."""
+    owner: dict[frozenset[int], list[int]] = {}  # accepting set -> the units given its words
+
+    def place(unit: int, tried: set[frozenset[int]]) -> bool:
+        for accepting, count in words.items():
+            if units[unit] not in accepting or accepting in tried:
+                continue
+            tried.add(accepting)
+            held = owner.setdefault(accepting, [])
+            if len(held) < count:
+                held.append(unit)
+                return True
+            for i, other in enumerate(held):
+                if place(other, tried):
+                    held[i] = unit
+                    return True
+        return False
+
+    return all(place(unit, set()) for unit in range(len(units)))
+
+
+def _has_words(value: str, tokens: list[str], read: frozenset[str] = frozenset()) -> bool:
+    """Whether each of `tokens` matches a different word of the name `value` (`_accepts`,
+    those of `read` through their nicknames too; a word the name repeats, once each time),
+    a compound ("perez-lopez") offering either its
+    words (perez, lopez) or its joined form (perezlopez) to one query, never a word and the
+    joined form: "garcia garcia" is not "García-López", "perez perezlopez" not
+    "Pérez-López". The lookup rows hold every word and joined form, so their counts find a
+    superset of these names, which this filters.
+
+    A compound's joined form only matters for a query word it accepts and its first word
+    does not ("perezlo", or an abbreviation equal to the joined form): one starting the
+    joined form and no longer than the first word starts that word too. Those compounds
+    (alike ones together: how many of them are read joined) are tried both ways, depth
+    first, a branch cut when the name fails even with the undecided ones offering both; a
+    name needing more than `_MATCHINGS_PER_NAME` matchings is taken as the lookup rows found
+    it."""
+    return _holds(value, tuple(tokens), read)
+
+
+# names a search has read, remembered (a search reads a name twice, as typed and through
+# nicknames, and names repeat: a common given name and surname): a few MB at most
+_HELD_NAMES = 8192
+
+
+@lru_cache(maxsize=_HELD_NAMES)
+def _holds(value: str, tokens: tuple[str, ...], read: frozenset[str]) -> bool:
+    """`_has_words`, remembered."""
+    distinct = sorted(set(tokens))
+    units = [distinct.index(t) for t in tokens]
+
+    def accepting(word: str) -> frozenset[int]:
+        return frozenset(
+            i for i, token in enumerate(distinct) if _accepts(token, word, token in read)
+        )
+
+    plain: _Accepted = Counter()
+    # compounds read either way: (their words' accepting sets, their joined form's) -> how many
+    either: Counter[tuple[frozenset[tuple[frozenset[int], int]], frozenset[int]]] = Counter()
+    for parts in name_parts(name_key(value)):
+        sets = [accepting(part) for part in parts]
+        if len(parts) > 1 and (joined := accepting("".join(parts))) - sets[0]:
+            either[frozenset(Counter(sets).items()), joined] += 1
+        else:
+            plain.update(sets)
+    if len(tokens) > sum(plain.values()) + sum(
+        n * max(1, sum(c for _, c in sets)) for (sets, _), n in either.items()
+    ):
+        return False
+    groups = list(either.items())
+    budget = _MATCHINGS_PER_NAME
+
+    def holds(chosen: _Accepted, at: int) -> bool:
+        nonlocal budget
+        offered = chosen.copy()
+        for (sets, joined), n in groups[at:]:
+            offered.update({each: c * n for each, c in sets})
+            offered[joined] += n
+        if not _matches(units, offered):
+            return False
+        budget -= 1
+        if at == len(groups) or budget <= 0:
+            return True
+        (sets, joined), n = groups[at]
+        for read_joined in range(min(n, len(units)) + 1):
+            then = chosen.copy()
+            then.update({each: c * (n - read_joined) for each, c in sets})
+            then[joined] += read_joined
+            if holds(then, at + 1):
+                return True
+        return False
+
+    return holds(plain, 0)
