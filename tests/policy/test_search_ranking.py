@@ -2,8 +2,9 @@
 ranking of the principal's visible names: entities with a visible, searchable name having a
 word that starts with each query word (a different word for each, a word typed twice two; a
 hyphenated compound read either as its words or as its joined form, never both), shortest
-such name first, ties by entity id, `matched` that shortest name (the least in text order
-among equals); then, ranked alike, those whose names hold the words only when a query word
+such name first, then one holding the words in the query's order (a subsequence of its words,
+as typed: "garcia jose" finds "José García" after "García José" of the same length), then
+the entity id, `matched` that name (the least in text order among equals); then, ranked alike, those whose names hold the words only when a query word
 is read through a hypocoristic (`nicknames.hypocoristics`, both ways), whole. Many names of
 many lengths, some hidden, some retracted, some of a property that is never searched;
 small candidate batches so every boundary is crossed."""
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import random
 import re
-from itertools import permutations, product
+from itertools import combinations, permutations, product
 from pathlib import Path
 
 import pyarrow as pa
@@ -59,6 +60,9 @@ QUERIES += ["lupe", "guadalupe", "mari", "maria j", "roberto x"]
 # (read together when a word may match both: `_apart`, `_ways`)
 QUERIES += ["jose pepe", "pepe pepe", "jose jose", "j pepe", "p jose", "beto alberto b"]
 QUERIES += ["maria mari", "m maria mari", "lupe g guadalupe", "jose pepe pepito", "pe jose"]
+# the words in another order than a name's: those holding them in the order typed first
+QUERIES += ["garcia jose", "garcia j", "g jose", "lopez garcia", "garcia maria", "perez pepe"]
+QUERIES += ["garcia lopez jose", "x garcia jose", "o la de", "gomez g ma", "garcia pepe lopez"]
 
 
 def _facts(seed: int) -> list[tuple[str, str, str, str, AccessLabel]]:
@@ -73,7 +77,10 @@ def _facts(seed: int) -> list[tuple[str, str, str, str, AccessLabel]]:
             prop = rng.choice(["name", "name", "alias"])
             if schema == "Individual" and rng.random() < 0.2:
                 prop = "paternalSurname"
-        value = f"{rng.choice(FIRST)} {rng.choice(LAST)}" + " x" * rng.randrange(3)
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        # (a record writes the surnames first, sometimes: "GARCÍA LÓPEZ JOSÉ")
+        value = f"{last} {first}" if rng.random() < 0.3 else f"{first} {last}"
+        value += " x" * rng.randrange(3)
         facts.append((entity, schema, prop, value, rng.choice(LABELS)))
     return facts
 
@@ -117,12 +124,14 @@ def _ranked(
     facts: list[tuple[str, str, str, str, AccessLabel]],
     retracted: set[str],
     tokens: list[str],
+    orders: list[list[str]],
     nicknames: bool = False,
-) -> list[tuple[str, str]]:
+) -> list[tuple[str, str, bool]]:
     """Every visible entity with a searched name matching each of `tokens` (a different word
-    for each; with `nicknames`, read through hypocoristics too), by its shortest such name
-    (then the least in text order, then id)."""
-    best: dict[str, tuple[int, str]] = {}
+    for each; with `nicknames`, read through hypocoristics too), by its shortest such name,
+    then one matching them in one of the `orders` (the words as typed), then the least in
+    text order, then id: (entity, name, out of order)."""
+    best: dict[str, tuple[int, bool, str]] = {}
     for fact in facts:
         entity, _schema, prop, value, label = fact
         if _sid(fact) in retracted or prop in NOT_SEARCHED or not can_see(VIEWER, label):
@@ -130,53 +139,72 @@ def _ranked(
         # its space-separated parts split at non-letters, a compound read either way
         parts = [[w for w in re.split(r"[\W_]+", c) if w] for c in name_key(value).split(" ")]
         spellings = product(*[[c, ["".join(c)]] if len(c) > 1 else [c] for c in parts if c])
-        if not any(  # a different word for each query word (a repeated word, each time)
-            all(
+        spellings = [[w for c in spelling for w in c] for spelling in spellings]
+
+        def accepts(t: str, w: str) -> bool:
+            return (
                 w.startswith(t)
                 or w in ABBREVIATIONS.get(t, ())
                 or (nicknames and w in _nicknames(t))
-                for t, w in zip(tokens, chosen, strict=True)
             )
-            for spelling in spellings
-            for chosen in permutations([w for c in spelling for w in c], len(tokens))
+
+        if not any(  # a different word for each query word (a repeated word, each time)
+            all(accepts(t, w) for t, w in zip(tokens, chosen, strict=True))
+            for words in spellings
+            for chosen in permutations(words, len(tokens))
         ):
             continue
-        best[entity] = min(best.get(entity, (len(value), value)), (len(value), value))
-    ranked = sorted(best, key=lambda e: (best[e][0], e))
-    return [(e, best[e][1]) for e in ranked]
+        in_order = any(  # ... taken in the order typed, each a later word of the name
+            all(accepts(t, w) for t, w in zip(order, chosen, strict=True))
+            for order in orders
+            for words in spellings
+            for chosen in combinations(words, len(order))
+        )
+        key = (len(value), not in_order, value)
+        best[entity] = min(best.get(entity, key), key)
+    ranked = sorted(best, key=lambda e: (best[e][:2], e))
+    return [(e, best[e][2], best[e][1]) for e in ranked]
 
 
 def _tiers(
-    facts: list[tuple[str, str, str, str, AccessLabel]], retracted: set[str], tokens: list[str]
-) -> list[tuple[str, str, bool]]:
+    facts: list[tuple[str, str, str, str, AccessLabel]],
+    retracted: set[str],
+    tokens: list[str],
+    orders: list[list[str]],
+) -> list[tuple[str, str, bool, bool]]:
     """The entities matching `tokens` as typed, then those matching only through nicknames,
-    each ranked by its shortest such name: (entity, name, read through a nickname)."""
-    typed = _ranked(facts, retracted, tokens)
-    known = {e for e, _ in typed}
-    read = [(e, n) for e, n in _ranked(facts, retracted, tokens, True) if e not in known]
-    return [(e, n, False) for e, n in typed] + [(e, n, True) for e, n in read]
+    each ranked by its shortest such name, then in one of the `orders` first: (entity, name,
+    read through a nickname, out of order)."""
+    typed = _ranked(facts, retracted, tokens, orders)
+    known = {e for e, _, _ in typed}
+    read = [h for h in _ranked(facts, retracted, tokens, orders, True) if h[0] not in known]
+    return [(e, n, False, o) for e, n, o in typed] + [(e, n, True, o) for e, n, o in read]
 
 
 def _expected(
     facts: list[tuple[str, str, str, str, AccessLabel]], retracted: set[str], query: str, limit: int
 ) -> list[tuple[str, str, bool]]:
-    tokens = sorted(t for t in name_key(query).split(" ") if t)
-    hits = _tiers(facts, retracted, tokens)[:limit]
+    typed = [t for t in name_key(query).split(" ") if t]
+    tokens = sorted(typed)
+    hits = [h[:3] for h in _tiers(facts, retracted, tokens, [typed])[:limit]]
     if not PARTIAL_FROM_WORDS <= len(tokens) <= PARTIAL_UP_TO_WORDS or len(hits) >= limit:
         return hits
     # then names lacking one word: each entity by its best such name over every word its
-    # name may lack (shortest, as typed before through nicknames, then least in text
-    # order), ranked by it (shortest, as typed first, then id)
-    best: dict[str, tuple[int, bool, str]] = {}
-    for i in range(len(tokens)):
-        for entity, name, read in _tiers(facts, retracted, tokens[:i] + tokens[i + 1 :]):
-            best[entity] = min(best.get(entity, (len(name), read, name)), (len(name), read, name))
+    # name may lack (shortest, as typed before through nicknames, then in the order of the
+    # words left, then least in text order), ranked by it (shortest, as typed first, in
+    # order first, then id)
+    best: dict[str, tuple[int, bool, bool, str]] = {}
+    for i in range(len(typed)):
+        fewer = typed[:i] + typed[i + 1 :]
+        for entity, name, read, out in _tiers(facts, retracted, sorted(fewer), [fewer]):
+            key = (len(name), read, out, name)
+            best[entity] = min(best.get(entity, key), key)
     shown = {e for e, _, _ in hits}
     partial = sorted(
-        ((e, name, read) for e, (_, read, name) in best.items() if e not in shown),
-        key=lambda h: (len(h[1]), h[2], h[0]),
+        ((e, name, read, out) for e, (_, read, out, name) in best.items() if e not in shown),
+        key=lambda h: (len(h[1]), h[2], h[3], h[0]),
     )
-    return hits + partial[: limit - len(hits)]
+    return hits + [h[:3] for h in partial[: limit - len(hits)]]
 
 
 def _datasets(

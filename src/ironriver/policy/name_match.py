@@ -8,6 +8,7 @@ words, and these functions decide on each name's text.
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from functools import lru_cache
 
@@ -196,3 +197,51 @@ def _holds(value: str, tokens: tuple[str, ...], read: frozenset[str]) -> bool:
         return False
 
     return holds(plain, 0)
+
+
+def typed_words(text: str) -> tuple[str, ...]:
+    """The words of `search_words(text)` in the order typed, not sorted: what `_in_order`
+    compares a name's words with ("martinez gonzalez": martinez, then gonzalez). Cut as
+    `query_words` cuts them (invisible format characters dropped, then the search key split
+    at spaces and other non-letters)."""
+    if not text.isascii():
+        text = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    return tuple(word for parts in name_parts(name_key(text)) for word in parts)
+
+
+def _in_order(
+    value: str, orders: tuple[tuple[str, ...], ...], read: frozenset[str] = frozenset()
+) -> bool:
+    """Whether the name `value` holds the query words in one of `orders` (each a sequence
+    of them as typed, `typed_words`) in that order: each word matching (`_accepts`, those
+    of `read` through their nicknames too) a later word of the name than the word before
+    it, a compound ("gonzalez-martinez") offering its words in turn or its joined form as
+    one word. "martinez gonzalez" is in order in "José Martínez González" and not in "José
+    González Martínez", which holds the words too: a search ranks it after, among names of
+    one length (`ironriver.policy.name_search`). Asked of names holding the words
+    (`_has_words`): one word, however often typed, is in order in each of them."""
+    return any(_follows(value, order, read) for order in orders)
+
+
+@lru_cache(maxsize=_HELD_NAMES)
+def _follows(value: str, order: tuple[str, ...], read: frozenset[str]) -> bool:
+    """`_in_order` for one order, remembered. The name's compounds are read left to right,
+    keeping how many of the words (a prefix of `order`) its compounds so far can hold in
+    order, at most: more is never worse (what is left to match is then a shorter suffix),
+    and within a compound read as its words, each word taken as soon as a part accepts it
+    holds the most."""
+    if len(set(order)) <= 1:  # (one word, however often typed: any name holding it)
+        return True
+    held = 0
+    for parts in name_parts(name_key(value)):
+        if held == len(order):
+            break
+        split = held
+        for part in parts:
+            if split < len(order) and _accepts(order[split], part, order[split] in read):
+                split += 1
+        joined = held
+        if len(parts) > 1 and _accepts(order[held], "".join(parts), order[held] in read):
+            joined = held + 1
+        held = max(split, joined)
+    return held == len(order)

@@ -8,7 +8,7 @@ justified. The words of each candidate name are checked by `ironriver.policy.nam
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import (
@@ -26,6 +26,7 @@ from ironriver.policy.name_match import (
     PARTIAL_FROM_WORDS,
     PARTIAL_UP_TO_WORDS,
     _has_words,
+    _in_order,
     _read_as,
 )
 from ironriver.policy.name_plan import LABELS, RANKS, plan_rows, query_plan
@@ -82,12 +83,15 @@ class _Found(NamedTuple):
     matched: str  # the name that ranked it
     missing: str  # the query word that name lacks ("" for none)
     read_as: tuple[tuple[str, str], ...] = ()  # (`SearchHit.read_as`)
+    # `matched` holds the words in none of the search's orders (`name_match._in_order`)
+    shuffled: bool = False
 
-    def order(self) -> tuple[int, bool, str]:
+    def order(self) -> tuple[int, bool, bool, str]:
         """How a hit lacking a word ranks among those lacking one: the shortest name, then
         one holding the other words as typed before one holding them through nicknames,
-        then the entity id (`SearchMixin._lacking_one`)."""
-        return len(self.matched), bool(self.read_as), self.entity_id
+        then one holding them in the order typed, then the entity id
+        (`NameSearchMixin._lacking_one`)."""
+        return len(self.matched), bool(self.read_as), self.shuffled, self.entity_id
 
 
 class _EntityRows:
@@ -146,15 +150,50 @@ def _with_aliases(each: list[list[_Found]], whole: bool, limit: int) -> list[_Fo
     return list(shown.values())[:limit]
 
 
-def _name_order(name: str) -> tuple[int, str]:
-    """Which of two names ranks first: the shorter, then the least in text order."""
-    return len(name), name
-
-
-def _best_first(found: _Found) -> tuple[int, bool, str]:
+def _best_first(found: _Found) -> tuple[int, bool, bool, str]:
     """Which of two names of an entity lacking a word ranks it: the shorter, then one
-    holding the other words as typed, then the least in text order."""
-    return len(found.matched), bool(found.read_as), found.matched
+    holding the other words as typed, then one holding them in the order typed, then the
+    least in text order."""
+    return len(found.matched), bool(found.read_as), found.shuffled, found.matched
+
+
+@dataclass(frozen=True)
+class _SearchPass:
+    """What a pass over the names' lengths looks for, and through what: the words `tokens`
+    (sorted, `search_words`), in one of `orders` first (the words as typed, `typed_words`;
+    a pass lacking a word typed twice has two), entities of the schema `wanted` (None: any), at most `limit`
+    of them, none of `seen` (which the pass adds the entities it looks at to), under the
+    labels `held` (`_name_labels`), read by `conn`. `_found` makes one per search text;
+    `_lacking_one` one per word left out, each with a copy of `seen`."""
+
+    conn: Connection
+    tokens: list[str]
+    orders: tuple[tuple[str, ...], ...]
+    wanted: Schema | None
+    limit: int
+    seen: set[str]
+    held: _LabelBounds
+
+    @property
+    def read(self) -> frozenset[str]:
+        """The words read through their nicknames too (`nickname_words`): those having any."""
+        return frozenset(t for t in self.tokens if nickname_words(t))
+
+    def in_order(self, name: str, read: frozenset[str] = frozenset()) -> bool:
+        """Whether the name `name` holds the words in one of `orders` (`_in_order`)."""
+        return _in_order(name, self.orders, read)
+
+    def lacking(self, word: str) -> _SearchPass:
+        """The pass for the names holding every word but `word` (once), as typed or through
+        nicknames: its orders are this one's without one of its `word`s, each way."""
+        i = self.tokens.index(word)
+        orders = {o[:j] + o[j + 1 :] for o in self.orders for j, w in enumerate(o) if w == word}
+        return replace(
+            self,
+            tokens=self.tokens[:i] + self.tokens[i + 1 :],
+            orders=tuple(sorted(orders)),
+            seen=set(self.seen),
+        )
 
 
 class NameSearchMixin:
@@ -179,28 +218,22 @@ class NameSearchMixin:
         self,
         conn: Connection,
         tokens: list[str],
+        typed: tuple[str, ...],
         wanted: Schema | None,
         limit: int,
         held: _LabelBounds,
     ) -> list[_Found]:
-        """The hits of a name search for `tokens` (`search`), assembled, not justified."""
+        """The hits of a name search for `tokens` (`search`; typed in the order `typed`),
+        assembled, not justified."""
         if not tokens:
             return []
-        seen: set[str] = set()
-        found = self._search_words(conn, tokens, wanted, limit, seen, held)
+        search = _SearchPass(conn, tokens, (typed,), wanted, limit, set(), held)
+        found = self._search_words(search)
         if PARTIAL_FROM_WORDS <= len(tokens) <= PARTIAL_UP_TO_WORDS and len(found) < limit:
-            found += self._lacking_one(conn, tokens, wanted, limit - len(found), seen, held)
+            found += self._lacking_one(replace(search, limit=limit - len(found)))
         return found
 
-    def _lacking_one(
-        self,
-        conn: Connection,
-        tokens: list[str],
-        wanted: Schema | None,
-        limit: int,
-        seen: set[str],
-        held: _LabelBounds,
-    ) -> list[_Found]:
+    def _lacking_one(self, search: _SearchPass) -> list[_Found]:
         """At most `limit` entities not of `seen` with a name matching all of `tokens` but
         one, as typed or through nicknames, each by its best such name over every word it
         may lack (`_best_first`: the shortest, then as typed before through nicknames,
@@ -210,78 +243,71 @@ class NameSearchMixin:
         González"). Each pass (one word left out) keeps its own best `limit`, ranked alike
         (`_by_length`): an entity among the best `limit` overall is among the best `limit`
         of the pass its best name comes from."""
+        tokens = search.tokens
         best: dict[str, _Found] = {}
         for i, lacking in enumerate(tokens):
             if lacking in tokens[:i]:  # (a repeated word: lacking one of it is one pass)
                 continue
-            fewer = tokens[:i] + tokens[i + 1 :]
-            for found in self._by_length(conn, fewer, wanted, limit, set(seen), held):
+            for found in self._by_length(search.lacking(lacking)):
                 known = best.get(found.entity_id)
                 if known is None or _best_first(found) < _best_first(known):
                     best[found.entity_id] = found._replace(missing=lacking)
-        return sorted(best.values(), key=_Found.order)[:limit]
+        return sorted(best.values(), key=_Found.order)[: search.limit]
 
-    def _by_length(
-        self,
-        conn: Connection,
-        tokens: list[str],
-        wanted: Schema | None,
-        limit: int,
-        seen: set[str],
-        held: _LabelBounds,
-    ) -> list[_Found]:
+    def _by_length(self, search: _SearchPass) -> list[_Found]:
         """At most `limit` visible entities (of `wanted`, not of `seen`, which it adds to)
         with a name matching each of `tokens` as typed or through nicknames, ranked as
         `_Found.order` ranks: by name length, those of one length holding the words as typed
-        first, then by entity id; each by its shortest name holding them as typed, or if it
+        first, then those holding them in one of its orders, then by entity id; each by its shortest name holding them as typed, or if it
         has none, through nicknames (`_read_as`), as `search` ranks an entity (a longer name
         of it holding them as typed ranks it). A pass of `_lacking_one`: unlike
         `_search_words`, it reads the nicknames at every length, and assembles an entity
         found through them as it comes."""
+        conn, tokens, wanted, limit, seen = (
+            search.conn,
+            search.tokens,
+            search.wanted,
+            search.limit,
+            search.seen,
+        )
         found: list[_Found] = []
-        read = frozenset(t for t in tokens if nickname_words(t))
+        read = search.read
         reading = _Reading(bool(read))
         reads = self._entity_reads(conn, wanted)
-        for candidates in self._name_candidates(conn, tokens, reading, held):  # (a length each)
-            through: dict[str, bool] = {}  # entity -> holds the words only through nicknames
+        for candidates in self._name_candidates(search, reading):  # (a length each)
+            # entity -> (holds the words only through nicknames, in none of the orders), its
+            # best name's at this length
+            through: dict[str, tuple[bool, bool]] = {}
             for entity_id, value in self._searchable(conn, candidates):
-                if entity_id in seen or through.get(entity_id) is False:
+                if entity_id in seen or through.get(entity_id) == (False, False):
                     continue
                 if _has_words(value, tokens):
-                    through[entity_id] = False
+                    rank = (False, not search.in_order(value))
                 elif read and _has_words(value, tokens, read):
-                    through.setdefault(entity_id, True)
+                    rank = (True, not search.in_order(value, read))
+                else:
+                    continue
+                through[entity_id] = min(through.get(entity_id, rank), rank)
             order = sorted(through.items(), key=lambda e: (e[1], e[0]))
             ids = [entity_id for entity_id, _ in order]
-            for i, (entity_id, nicknamed) in enumerate(order):
+            for i, (entity_id, (nicknamed, _)) in enumerate(order):
                 rows = reads.get(entity_id, ids[i + 1 :], limit - len(found))
                 entity = self._assemble(rows, named=False, wanted=wanted, justify=False)
-                if nicknamed and entity is not None and self._least_match(rows, tokens):
+                if nicknamed and entity is not None and self._least_match(rows, search):
                     continue  # (a longer name holds them as typed: it ranks by that one)
                 seen.add(entity_id)  # (one not shown, of another schema, never is)
                 if entity is None:
                     continue
-                if nicknamed:
-                    matched = self._least_match(rows, tokens, read) or ""
-                    found.append(
-                        _Found(entity_id, rows, entity, matched, "", _read_as(matched, tokens))
+                found.append(
+                    self._found_by(
+                        search, entity_id, rows, entity, read if nicknamed else frozenset()
                     )
-                else:
-                    matched = self._least_match(rows, tokens) or ""
-                    found.append(_Found(entity_id, rows, entity, matched, ""))
+                )
                 if len(found) >= limit:
                     return found
         return found
 
-    def _search_words(
-        self,
-        conn: Connection,
-        tokens: list[str],
-        wanted: Schema | None,
-        limit: int,
-        seen: set[str],
-        held: _LabelBounds,
-    ) -> list[_Found]:
+    def _search_words(self, search: _SearchPass) -> list[_Found]:
         """At most `limit` visible entities (of `wanted`) with a name matching each of
         `tokens` (`search`), best first, but for those of `seen`, which it adds to: an
         entity looked at is not looked at again. Assembled but not justified (`search`
@@ -301,8 +327,15 @@ class NameSearchMixin:
         soon as they could fill the hits lacking. An entity set aside is still found as
         typed if a longer name of it holds the words as typed (the hits it lacks are then
         one fewer too)."""
+        conn, tokens, wanted, limit, seen = (
+            search.conn,
+            search.tokens,
+            search.wanted,
+            search.limit,
+            search.seen,
+        )
         found: list[_Found] = []
-        read = frozenset(t for t in tokens if nickname_words(t))
+        read = search.read
         reading = _Reading(bool(read))
         # entity -> its first name holding the words through nicknames, in the order found
         later: dict[str, str] = {}
@@ -313,7 +346,25 @@ class NameSearchMixin:
             """How many entities set aside are sure to be hits."""
             return len(ready) + (len(later) if wanted is None else 0)
 
-        for candidates in self._name_candidates(conn, tokens, reading, held):
+        def take(entity_id: str, ahead: Iterator[str]) -> None:
+            """Add `entity_id` to the hits (and to `seen`) if it is of `wanted`, reading its
+            rows with those of `ahead` (the next to take: as typed, unseen)."""
+            seen.add(entity_id)  # (one not shown, of another schema, never is)
+            later.pop(entity_id, None)
+            known = ready.pop(entity_id, None)
+            if known is not None:
+                found.append(self._found_by(search, entity_id, known.rows, known.entity))
+                return
+            rows = reads.get(entity_id, ahead, limit - len(found))
+            entity = self._assemble(rows, named=False, wanted=wanted, justify=False)
+            if entity is not None:
+                found.append(self._found_by(search, entity_id, rows, entity))
+
+        for candidates in self._name_candidates(search, reading):  # (a length each)
+            # entity -> its first name of this length holding the words as typed / through
+            # nicknames, in none of the orders: each ranks after those holding them in one
+            behind: dict[str, str] = {}
+            aside: dict[str, str] = {}
             for pairs in self._searchable_batches(conn, candidates):
                 for i, (entity_id, value) in enumerate(pairs):
                     # (the lookup rows' counts take a compound's joined form for one more word:
@@ -326,75 +377,82 @@ class NameSearchMixin:
                             reading.nicknames
                             and entity_id not in later
                             and entity_id not in ready
+                            and entity_id not in behind
                             and _has_words(value, tokens, read)
                         ):
+                            if not search.in_order(value, read):
+                                aside.setdefault(entity_id, value)
+                                continue
+                            aside.pop(entity_id, None)
                             later[entity_id] = value
                             lacking = limit - len(found)
                             if wanted is not None and len(later) + len(ready) >= lacking:
-                                self._look_at(
-                                    conn, tokens, read, wanted, lacking, later, ready, seen, reads
-                                )
+                                self._look_at(search, lacking, later, ready, reads)
                             # (those found through nicknames from here on rank after these)
                             reading.nicknames = sure() < lacking
                         continue
-                    seen.add(entity_id)  # (one not shown, of another schema, never is)
-                    later.pop(entity_id, None)
-                    known = ready.pop(entity_id, None)
-                    if known is not None:
-                        rows, entity = known.rows, known.entity
-                    else:
-                        # (with those after it that will be assembled too: as typed, unseen)
-                        ahead = (
+                    aside.pop(entity_id, None)
+                    if not search.in_order(value):
+                        behind.setdefault(entity_id, value)
+                        continue
+                    behind.pop(entity_id, None)
+                    # (with those after it that will be taken too: as typed and in order, unseen)
+                    take(
+                        entity_id,
+                        (
                             e
                             for e, v in pairs[i + 1 :]
-                            if e not in seen and e not in ready and _has_words(v, tokens)
-                        )
-                        rows = reads.get(entity_id, ahead, limit - len(found))
-                        assembled = self._assemble(rows, named=False, wanted=wanted, justify=False)
-                        if assembled is None:
-                            continue
-                        entity = assembled
-                    matched = self._least_match(rows, tokens) or value
-                    found.append(_Found(entity_id, rows, entity, matched, ""))
+                            if e not in seen
+                            and e not in ready
+                            and _has_words(v, tokens)
+                            and search.in_order(v)
+                        ),
+                    )
                     if len(found) >= limit:
                         return found
                     # (fewer hits lacking: those set aside may fill them now)
                     reading.nicknames = reading.nicknames and sure() < limit - len(found)
-        self._look_at(conn, tokens, read, wanted, limit - len(found), later, ready, seen, reads)
+            # this length's names holding the words out of order, after those in order
+            waiting = list(behind)
+            for i, entity_id in enumerate(waiting):
+                take(entity_id, iter(waiting[i + 1 :]))
+                if len(found) >= limit:
+                    return found
+            for entity_id, value in aside.items():
+                if entity_id not in seen and entity_id not in later and entity_id not in ready:
+                    later[entity_id] = value
+            lacking = limit - len(found)
+            if wanted is not None and len(later) + len(ready) >= lacking:
+                self._look_at(search, lacking, later, ready, reads)
+            reading.nicknames = reading.nicknames and sure() < lacking
+        self._look_at(search, limit - len(found), later, ready, reads)
         seen.update(ready)
         return found + list(ready.values())[: limit - len(found)]
 
     def _look_at(
         self,
-        conn: Connection,
-        tokens: list[str],
-        read: frozenset[str],
-        wanted: Schema | None,
+        search: _SearchPass,
         lacking: int,
         later: dict[str, str],
         ready: dict[str, _Found],
-        seen: set[str],
         reads: _EntityRows,
     ) -> None:
         """Look at the first entities of `later` (set aside by `_search_words`, each by a
-        name holding `tokens`, those of `read` through their nicknames) until `ready` holds
-        `lacking` of them, assembled (of `wanted`), each with its best such name
-        (`_read_as`); one of another schema goes to `seen`."""
+        name holding the `search`'s tokens, those of its `read` through their nicknames)
+        until `ready` holds `lacking` of them, assembled (of its `wanted`), each with its
+        best such name (`_read_as`); one of another schema goes to its `seen`."""
         while later and len(ready) < lacking:
             entity_id = next(iter(later))
             value = later.pop(entity_id)
             rows = reads.get(entity_id, iter(later), lacking - len(ready))
-            entity = self._assemble(rows, named=False, wanted=wanted, justify=False)
+            entity = self._assemble(rows, named=False, wanted=search.wanted, justify=False)
             if entity is None:
-                seen.add(entity_id)
+                search.seen.add(entity_id)
                 continue
-            matched = self._least_match(rows, tokens, read) or value
-            ready[entity_id] = _Found(
-                entity_id, rows, entity, matched, "", _read_as(matched, tokens)
-            )
+            ready[entity_id] = self._found_by(search, entity_id, rows, entity, search.read, value)
 
     def _name_candidates(
-        self, conn: Connection, tokens: list[str], reading: _Reading, held: _LabelBounds
+        self, search: _SearchPass, reading: _Reading
     ) -> Iterator[list[tuple[str, str]]]:
         """(entity_id, id) of the name statements having a word starting with each of
         `tokens` (or equal to one of its `name_plan.exact_words`: its `ABBREVIATIONS`, and
@@ -414,6 +472,7 @@ class NameSearchMixin:
         a set. The lengths read are those between the least and the greatest of `held`
         (`_name_labels`), and a label's ranges only in a group of lengths overlapping its
         own."""
+        conn, tokens, held = search.conn, search.tokens, search.held
         if not held:
             return
         low, high = min(b[0] for b in held.values()), max(b[1] for b in held.values())
@@ -490,14 +549,35 @@ class NameSearchMixin:
             yield [(pair[0], values[pair]) for pair in batch if pair in values]
 
     def _least_match(
-        self, rows: Sequence[Sequence[Any]], tokens: list[str], read: frozenset[str] = frozenset()
+        self, rows: Sequence[Sequence[Any]], search: _SearchPass, read: frozenset[str] = frozenset()
     ) -> str | None:
-        """The shortest (then least in text order) of an entity's visible, searchable names
-        (its `ENTITY_ROW` rows) matching `tokens` (`_has_words`, those of `read` through their
-        nicknames too): the one its rank came from."""
+        """The shortest (then holding them in one of its orders, then least in text order) of
+        an entity's visible, searchable names (its `ENTITY_ROW` rows) matching the `search`'s
+        tokens (`_has_words`, those of `read` through their nicknames too): the one its rank
+        came from."""
         names = [
             str(r[3])
             for r in rows
-            if r[2] in self._searched_names and _has_words(str(r[3]), tokens, read)
+            if r[2] in self._searched_names and _has_words(str(r[3]), search.tokens, read)
         ]
-        return min(names, key=_name_order) if names else None
+        if not names:
+            return None
+        return min(names, key=lambda name: (len(name), not search.in_order(name, read), name))
+
+    def _found_by(
+        self,
+        search: _SearchPass,
+        entity_id: str,
+        rows: Sequence[Sequence[Any]],
+        entity: StatementEntity,
+        read: frozenset[str] = frozenset(),
+        value: str = "",
+    ) -> _Found:
+        """The hit of `entity_id` (its `rows`, assembled as `entity`) by its best name holding
+        the `search`'s words (`_least_match`, those of `read` through their nicknames too;
+        `value` if it has none), saying which words that name holds through nicknames
+        (`_read_as`) and whether it holds them out of the order typed."""
+        matched = self._least_match(rows, search, read) or value
+        read_as = _read_as(matched, search.tokens) if read else ()
+        shuffled = not search.in_order(matched, read)
+        return _Found(entity_id, rows, entity, matched, "", read_as, shuffled)

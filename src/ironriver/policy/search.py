@@ -39,7 +39,7 @@ from sqlalchemy import (
 )
 
 from ironriver.policy.alias_query import alias_parts
-from ironriver.policy.name_match import search_words
+from ironriver.policy.name_match import search_words, typed_words
 from ironriver.policy.name_search import NameSearchMixin, _with_aliases
 from ironriver.policy.schemata import known_schema
 from ironriver.store.dialect import bytewise
@@ -180,10 +180,13 @@ class SearchMixin(NameSearchMixin):
         with self.store.engine.connect() as conn:
             self._current_props(conn)
             held = self._name_labels(conn)  # (once: each pass over the lengths reads them)
-            each = [self._found(conn, tokens, wanted, limit, held) for tokens in searched]
+            each = [
+                self._found(conn, tokens, typed_words(typed), wanted, limit, held)
+                for tokens, typed in zip(searched, texts, strict=True)
+            ]
         found = each[0] if parsed is None else _with_aliases(each, parsed.whole, limit)
         hits = []
-        for entity_id, rows, entity, matched, missing, read_as in found:
+        for entity_id, rows, entity, matched, missing, read_as, _ in found:
             # only the hits shown must say why (an AMBER+STRICT name a pass looked at and
             # the limit then left out does not refuse the search)
             self._justify((r[10] for r in rows), None, {"attempt": "search", "text": text})
