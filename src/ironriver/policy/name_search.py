@@ -3,6 +3,10 @@
 shortest first (`NameSearchMixin._search_words`), and those lacking one word
 (`NameSearchMixin._lacking_one`); each pass returns its hits assembled (`_Found`), not yet
 justified. The words of each candidate name are checked by `ironriver.policy.name_match`.
+
+Hits rank by their name's length, then tier (as typed, through nicknames), then whether the
+name holds the words in the order typed (`name_match._in_order`: word order never changes
+which names are found, only this tie), then entity id; only the names the view sees count.
 """
 
 from __future__ import annotations
@@ -258,8 +262,8 @@ class NameSearchMixin:
         """At most `limit` visible entities (of `wanted`, not of `seen`, which it adds to)
         with a name matching each of `tokens` as typed or through nicknames, ranked as
         `_Found.order` ranks: by name length, those of one length holding the words as typed
-        first, then those holding them in one of its orders, then by entity id; each by its shortest name holding them as typed, or if it
-        has none, through nicknames (`_read_as`), as `search` ranks an entity (a longer name
+        first, then those holding them in one of its orders, then by entity id; each by its
+        shortest name holding them as typed, or if it has none, through nicknames (`_read_as`), as `search` ranks an entity (a longer name
         of it holding them as typed ranks it). A pass of `_lacking_one`: unlike
         `_search_words`, it reads the nicknames at every length, and assembles an entity
         found through them as it comes."""
@@ -326,7 +330,13 @@ class NameSearchMixin:
         is of that schema is known once it is assembled: those set aside are looked at as
         soon as they could fill the hits lacking. An entity set aside is still found as
         typed if a longer name of it holds the words as typed (the hits it lacks are then
-        one fewer too)."""
+        one fewer too).
+
+        Within one length, names holding the words in none of the search's orders (the
+        order typed, `_in_order`) rank after those holding them in it: they are held back
+        (as typed: `behind`; through nicknames: `aside`) until the length's candidates are
+        all read, then taken (set aside) in entity order, so the pass stops mid-length only
+        once the names in order fill its hits."""
         conn, tokens, wanted, limit, seen = (
             search.conn,
             search.tokens,

@@ -136,9 +136,11 @@ class SearchMixin(NameSearchMixin):
         for each word ("jose josefina" finds "José Josefina Ruiz", not "Josefina Ruiz";
         "garcia garcia" finds "Juan García García", not "Juan García López": the lookup rows
         hold each time a name holds a word; a compound, "García-López", offers its words or
-        its joined form, not both: `_has_words`), best (shortest) names first, ties by
-        entity id; `matched` is the entity's name that ranked it (its shortest such name,
-        the least in text order among equals).
+        its joined form, not both: `_has_words`), best (shortest) names first, then among
+        names of one length those holding the words in the order typed ("martinez gonzalez":
+        "José Martínez González" before "José González Martínez", `name_match._in_order`),
+        then by entity id; `matched` is the entity's name that ranked it (its shortest such
+        name, one in the order typed first, the least in text order among equals).
 
         Then, up to `limit`, the names holding the words only when a given name is read as
         its hypocoristic or a hypocoristic as its given names, whole ("jose garcia" finds
