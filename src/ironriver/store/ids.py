@@ -239,7 +239,7 @@ def name_words(key: str) -> list[str]:
     hyphens, apostrophes and other non-letters (`name_parts`), and such a compound also
     whole without them ("perez-lopez" -> lopez, perez, perezlopez; "o'brien" -> brien, o,
     obrien). The lookup rows hold them all; a search reads a compound's joined form as
-    another spelling of its words, not as one more word (`policy.search._has_words`)."""
+    another spelling of its words, not as one more word (`policy.name_match._has_words`)."""
     words: list[str] = []
     for parts in name_parts(key):
         words += parts
