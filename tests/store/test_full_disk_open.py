@@ -13,7 +13,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 
 from ironriver.errors import ResourceError, StoreError
-from ironriver.store import store as store_module
+from ironriver.store import opening as store_module
 
 
 def _io_error() -> OperationalError:

@@ -503,7 +503,7 @@ def test_open_reads_an_older_store_revision_once_per_connection(
     from alembic import command
 
     from ironriver.store import dialect
-    from ironriver.store import store as store_module
+    from ironriver.store import opening as store_module
 
     url = store.engine.url.render_as_string(hide_password=False)
     load(store)
@@ -548,7 +548,7 @@ def test_a_store_made_by_another_process_while_opening_is_opened(
     """Two processes open a new store at once: the one that finds it empty, then finds tables
     because the other made it in between, opens it (not made by this open), rather than
     refusing it as another application's database (review of `Store.created`)."""
-    from ironriver.store import store as store_module
+    from ironriver.store import opening as store_module
 
     url = backend_url(backend, tmp_path / "new.db", request)
     ready = store_module._ready

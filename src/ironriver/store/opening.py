@@ -1,0 +1,406 @@
+"""Opening a store: `open_store` and its checks.
+
+A URL is opened, told apart from what is not an ironriver store (another application's
+database, a pre-release store, a schema newer than this code), created or migrated by Alembic
+under the write lock when it must be, and bound to its ledger folder. Errors say what was
+wrong and what to do; whatever fails, the engine and audit log opened are closed again.
+"""
+
+from __future__ import annotations
+
+import shutil
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError as AlembicCommandError
+from sqlalchemy import Connection, Engine, create_engine, func, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import DatabaseError, OperationalError
+
+from ironriver.errors import ConfigError, IronriverError, ResourceError, StoreError
+from ironriver.i18n import msg
+from ironriver.logs import get_logger
+from ironriver.settings import Settings, shown_url
+from ironriver.store import dialect
+from ironriver.store.audit import (
+    READ_CHAIN_REVISION,
+    AuditLog,
+    guards_installed,
+    install_guards,
+    read_audit_path,
+)
+from ironriver.store.ledger_folder import SETTINGS_REVISION, ledger_folder
+
+if TYPE_CHECKING:  # (store.py imports this module)
+    from ironriver.store.store import Store
+
+
+log = get_logger(__name__)
+
+
+def _check_is_store(conn: Connection, revision: str | None, shown: str, create: bool) -> str | None:
+    """Refuse a database with no ironriver schema (`revision` None) that holds other tables
+    (another application's), and, unless `create`, one with nothing in it (`open_store`).
+    Returns the schema's revision: read again when tables appeared since `revision` was
+    (another process made the store in between: it is a store now, not another
+    application's database)."""
+    if revision is not None:
+        return revision
+    tables = sa_inspect(conn).get_table_names()
+    if tables and _VERSION_TABLE in tables and (again := _revision(conn)) is not None:
+        return again
+    if tables:
+        raise StoreError(
+            msg(
+                "{url!r} is a database of another application (it holds tables such as "
+                "{tables}), not an ironriver store: nothing was written.",
+                url=shown,
+                tables=", ".join(sorted(tables)[:3]),
+            ),
+            hint=msg(
+                "Check --db (or IRONRIVER_DB): name an ironriver store, or a new path for "
+                "ironriver init to create one."
+            ),
+        )
+    if not create:
+        raise _no_store(shown)
+    return None
+
+
+_VERSION_TABLE = "alembic_version"  # where Alembic keeps a store's schema revision
+
+# what migration 0008 withdrew, left in the Alembic config's attributes (`WITHDRAWN` there)
+WITHDRAWN_MENTIONS = "withdrawn_mentions"
+_MIGRATING = "ironriver.migrate"  # PostgreSQL advisory lock key text: a store's migration
+
+
+def _no_store(shown: str) -> ConfigError:
+    return ConfigError(
+        msg("There is no ironriver store at {url!r}.", url=shown),
+        hint=msg(
+            "Check --db (or IRONRIVER_DB), or create the store first: ironriver init --db ..."
+        ),
+    )
+
+
+def _alembic_config(conn: Connection | None = None) -> Config:
+    """The Alembic configuration of the store's migrations; with `conn`, the connection
+    `migrations/env.py` runs them on (one configuration per migrating open: its attributes
+    carry the connection in and `WITHDRAWN_MENTIONS` out)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("ironriver.store") / "migrations"))
+    if conn is not None:
+        cfg.attributes["connection"] = conn
+    return cfg
+
+
+@cache
+def _scripts() -> ScriptDirectory:
+    """The migration scripts, read once per process (`_head_revision`, `_check_unmigrated`;
+    `command.upgrade` reads its own from the configuration it is given)."""
+    return ScriptDirectory.from_config(_alembic_config())
+
+
+def _head_revision() -> str | None:
+    return _scripts().get_current_head()
+
+
+def _revision(conn: Connection) -> str | None:
+    """The store's schema revision (None: no ironriver schema). Read once per connection an
+    open uses (again only if another process made the store meanwhile: `_check_is_store`):
+    the read before the write lock may be stale once it is taken."""
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def _ready(conn: Connection, revision: str | None) -> bool:
+    """Whether the schema (at `revision`, `_revision(conn)`) is at the newest migration with
+    its audit guards in place."""
+    return revision == _head_revision() and guards_installed(conn)
+
+
+def open_store(
+    settings: Settings | str,
+    ledger_dir: Path | None = None,
+    *,
+    create: bool = True,
+    migrate: bool = True,
+) -> Store:
+    """Open (creating and migrating if needed) the store named by `settings` or a URL.
+
+    With `create=False` (what reading commands pass) a missing store is a `ConfigError`
+    instead of a new one: a mistyped `--db` must not leave an empty store behind. Either way
+    a database holding other tables and no ironriver schema (another application's) is
+    refused, never turned into a store.
+
+    A store at the newest schema is opened with reads only, so opening does not wait for an
+    ingest holding the write lock; creating or upgrading it takes the write lock. A new
+    store, or one upgraded past migration 0004, gets its reads audit chain (and, beside a
+    SQLite file, its read-audit file: see `ironriver.store.audit`). The returned store's
+    `created` says whether this open made it: no SQLite file or an empty one, an empty
+    PostgreSQL database (of processes opening a new one at once, the one that made it).
+
+    With `migrate=False` (what `audit verify` passes: it writes nothing, and may run on a
+    backup) an older store is opened as it is, not upgraded: its audit chains have had
+    today's form since migration 0004, so it can be verified; one older than that is a
+    `StoreError` saying what to do, and the file is left as it was."""
+    if isinstance(settings, str):
+        settings = Settings.from_env({}, db=settings)
+    url = settings.db_url
+    shown = shown_url(url)  # what messages print: never the password
+    try:
+        engine = create_engine(url, **dialect.engine_options(url))
+    except Exception as exc:
+        raise StoreError(
+            msg("Cannot open store {url!r}: {error}", url=shown, error=exc),
+            hint=msg("Use sqlite:///path.db or postgresql+psycopg://user@host/db."),
+        ) from exc
+    db_file = dialect.sqlite_file(engine)
+    if not create and db_file is not None and not Path(db_file).exists():
+        engine.dispose()
+        raise _no_store(shown)
+    ready = False
+    revision: str | None = None
+    unmigrated = False  # opened as it is, at an older schema (`migrate=False`)
+    created = False  # this open made the schema in an empty database
+    try:
+        # reads only, before the engine is configured: its settings would switch another
+        # application's database to WAL mode just by looking at it
+        with engine.connect() as conn:
+            revision = _revision(conn)
+            ready = _ready(conn, revision)
+            if not ready:
+                revision = _check_is_store(conn, revision, shown, create)
+                _check_not_pre_release(conn, revision, shown)
+                if not migrate:  # opened as it is (an empty one: created, if `create`)
+                    ready = unmigrated = _check_unmigrated(revision, shown)
+    except (ConfigError, StoreError):
+        engine.dispose()
+        raise
+    except DatabaseError as exc:
+        if not migrate:  # (nothing below may write: said here)
+            engine.dispose()
+            if isinstance(exc, OperationalError):
+                raise _cannot_open(shown, exc, engine) from exc
+            raise _not_a_database(shown, exc) from exc
+        # (else unreadable, or not a database at all: said below, where it is written)
+    engine.dispose()  # that connection was not configured: no later read may reuse it
+    dialect.configure_engine(engine, settings.busy_timeout_s)
+    audit = AuditLog(engine, read_audit_path(engine), settings.busy_timeout_s)
+    try:
+        if not ready:
+            with dialect.write_transaction(engine) as conn:
+                if conn.dialect.name == "postgresql":
+                    # processes opening a new (or older) store at once migrate it one at a
+                    # time: the others then find it ready (SQLite's BEGIN IMMEDIATE does it)
+                    conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(_MIGRATING))))
+                before = _revision(conn)  # (another process may have migrated it since)
+                if conn.dialect.name != "postgresql" or not _ready(conn, before):
+                    config = _alembic_config(conn)
+                    command.upgrade(config, "head")
+                    install_guards(conn)
+                    if before is None or before < READ_CHAIN_REVISION:
+                        reason = "new store" if before is None else f"upgrade from {before}"
+                        audit.start_reads(conn, "ironriver", reason)
+                    created = before is None
+                    _record_withdrawn_mentions(audit, conn, config)
+    except OperationalError as exc:
+        audit.close()
+        engine.dispose()
+        raise _cannot_open(shown, exc, engine) from exc
+    except DatabaseError as exc:  # e.g. a file that is not a SQLite database
+        audit.close()
+        engine.dispose()
+        raise _not_a_database(shown, exc) from exc
+    except AlembicCommandError as exc:  # a revision this version does not know
+        audit.close()
+        engine.dispose()
+        raise StoreError(
+            msg(
+                "Store {url!r} has a schema this version of ironriver does not know ({error}).",
+                url=shown,
+                error=exc,
+            ),
+            hint=msg(
+                "It was written by a newer ironriver: upgrade ironriver to open it (stores "
+                "are migrated forward only)."
+            ),
+        ) from exc
+    except BaseException:
+        audit.close()
+        engine.dispose()
+        raise
+    # (an older store opened as it is has no `store_settings` table before 0009)
+    recordable = not unmigrated or (revision or "") >= SETTINGS_REVISION
+    return _opened(engine, settings, ledger_dir, audit, shown, migrate, recordable, created)
+
+
+def _check_not_pre_release(conn: Connection, revision: str | None, shown: str) -> None:
+    """Refuse a store made by the code before its first release (before commit afef528),
+    whose migration 0001 was then rewritten in place (integer-coded properties and
+    sources): it is stamped 0001 or 0002 (`revision`) but has the old `statements` table,
+    which no migration can take forward ("no such column: kind" half-way through 0003)."""
+    if revision not in ("0001", "0002"):
+        return
+    columns = {c["name"] for c in sa_inspect(conn).get_columns("statements")}
+    if "prop_id" in columns:
+        return
+    raise StoreError(
+        msg(
+            "Store {url!r} is a pre-release store: it was made by an ironriver from before "
+            "its first release (schema {revision} of that time, which differs from today's), "
+            "and this version can neither open nor upgrade it. Nothing was written.",
+            url=shown,
+            revision=revision,
+        ),
+        hint=msg(
+            "Re-create it from its source files: ironriver init --db NEW, then ingest the same "
+            "mappings and entity files into it (statement ids are content hashes: the same "
+            "data gets the same ids). Keep the old file for its audit log."
+        ),
+    )
+
+
+def _cannot_open(shown: str, exc: OperationalError, engine: Engine) -> IronriverError:
+    full = _full_disk(engine) if "disk i/o error" in str(exc.orig).lower() else None
+    if full is not None:  # SQLite needs room for its WAL index even to read
+        return ResourceError(
+            msg(
+                "Cannot open store {url!r}: the disk holding it is full ({free} bytes free in "
+                "{folder}); SQLite needs a little room to open a store, even to read it. "
+                "Nothing was written.",
+                url=shown,
+                free=full[1],
+                folder=full[0],
+            ),
+            hint=msg("Free disk space there, then run the command again."),
+        )
+    return StoreError(
+        msg("Cannot open store {url!r}: {error}", url=shown, error=exc.orig),
+        hint=msg("Check the path or server, and that you may write there."),
+    )
+
+
+_NEARLY_FULL = 1 << 20  # bytes: less free than this and a SQLite "disk I/O error" is the disk
+
+
+def _full_disk(engine: Engine) -> tuple[Path, int] | None:
+    """(folder, bytes free) when `engine`'s SQLite file is on a disk with (almost) no room
+    left, else None (a PostgreSQL store, an in-memory one, or room to spare)."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        return None
+    folder = Path(database).resolve().parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return None
+    return (folder, free) if free < _NEARLY_FULL else None
+
+
+def _not_a_database(shown: str, exc: DatabaseError) -> StoreError:
+    return StoreError(
+        msg("Cannot open store {url!r}: {error}", url=shown, error=exc.orig),
+        hint=msg(
+            "--db (or IRONRIVER_DB) must name an ironriver store, or a new path to "
+            "create one; this one exists but is not a database ironriver can read."
+        ),
+    )
+
+
+def _check_unmigrated(revision: str | None, shown: str) -> bool:
+    """Whether a store at `revision` can be opened as it is, without upgrading it: yes at a
+    known schema from migration 0004 on (its audit chains have today's form); no for an
+    empty database (`_check_is_store` refused it, or it is to be created). Refuses one whose
+    chains are older (before 0004) or whose schema this version does not know (newer)."""
+    if revision is None:
+        return False
+    if revision not in {s.revision for s in _scripts().walk_revisions()}:
+        raise StoreError(
+            msg(
+                "Store {url!r} has a schema this version of ironriver does not know ({error}).",
+                url=shown,
+                error=revision,
+            ),
+            hint=msg(
+                "It was written by a newer ironriver: upgrade ironriver to open it (stores "
+                "are migrated forward only)."
+            ),
+        )
+    if revision < READ_CHAIN_REVISION:
+        raise StoreError(
+            msg(
+                "Store {url!r} is of schema {revision}, from before the reads audit chain "
+                "(migration {first}); audit verify writes nothing, so it does not upgrade it, "
+                "and the store was left as it is.",
+                url=shown,
+                revision=revision,
+                first=READ_CHAIN_REVISION,
+            ),
+            hint=msg(
+                "Verify it with the ironriver release that wrote it; or verify an upgraded "
+                "copy: copy the store, open the copy with this version (e.g. ironriver "
+                "datasets --db COPY --as YOU, which upgrades it and keeps every event), then run "
+                "ironriver audit verify --db COPY."
+            ),
+        )
+    return True
+
+
+def _record_withdrawn_mentions(audit: AuditLog, conn: Connection, config: Config) -> None:
+    """Record the `namesMentioned` copies migration 0008 withdrew (of names retracted
+    before retraction took them) as one `retract` event, committed with their tombstones."""
+    withdrawn: list[tuple[str, str]] = config.attributes.get(WITHDRAWN_MENTIONS) or []
+    if not withdrawn:
+        return
+    audit.append(
+        "ironriver",
+        "retract",
+        withdrawn[0][0] if len({e for e, _ in withdrawn}) == 1 else "namesMentioned",
+        "migration 0008: the copies of names retracted before retraction withdrew them",
+        {"statements": [], "mentions": [f"{e}/{i}" for e, i in withdrawn]},
+        conn=conn,
+    )
+
+
+def _opened(
+    engine: Engine,
+    settings: Settings,
+    ledger_dir: Path | None,
+    audit: AuditLog,
+    shown: str,
+    recover: bool,
+    recordable: bool,
+    created: bool = False,
+) -> Store:
+    """The open store, its ledger folder bound (`ledger_folder`: with `recover`, this open
+    may write, and may record it; `recordable`, the store can hold a record; `created`, this
+    open made it: `Store.created`)."""
+    if ledger_dir is None and settings.ledger_dir_given:
+        ledger_dir = settings.ledger_dir
+    try:
+        folder = ledger_folder(
+            engine, ledger_dir, settings.ledger_dir, write=recover, recorded=recordable
+        )
+    except BaseException:
+        audit.close()
+        engine.dispose()
+        raise
+    log.info(
+        "store.opened",
+        backend=engine.dialect.name,
+        url=shown,
+        read_audit=str(audit.read_file or "in the store"),
+        ledgers=str(folder),
+    )
+    from ironriver.store.store import Store  # (store.py imports this module)
+
+    store = Store(engine, folder, audit, created=created)
+    if recover:  # (not for `audit verify`, which writes nothing, a backup's files included)
+        store.recover()  # what a killed process left (one glob and one listing when nothing)
+    return store
