@@ -31,6 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ironriver.errors import StoreError
 from ironriver.i18n import msg
 from ironriver.store.ids import KEY_SCHEMA, REF_SCHEMA
+from ironriver.store.sqlite_files import TrackedConnection, adbc_alone, track_engine
 
 STATEMENT_COLUMNS = (
     "entity_id",
@@ -161,9 +162,12 @@ def _switch_to_wal(cur: Any, busy_timeout_s: float) -> None:
 
 
 def configure_engine(engine: Engine, busy_timeout_s: float = 120.0) -> None:
-    """Per-connection settings: WAL, foreign-key and cache pragmas on SQLite."""
+    """Per-connection settings: WAL, foreign-key and cache pragmas on SQLite. A SQLite
+    file's engine is registered on it, for ADBC reads (`sqlite_files.track_engine`)."""
     if engine.dialect.name != "sqlite":
         return
+    if (path := sqlite_file(engine)) is not None:
+        track_engine(engine, path)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -214,12 +218,17 @@ def write_transaction(
 class _SQLiteConnect(TypedDict):
     isolation_level: None
     check_same_thread: bool
+    factory: type[TrackedConnection]
 
 
-_SQLITE_CONNECT: Final = _SQLiteConnect(isolation_level=None, check_same_thread=False)
+_SQLITE_CONNECT: Final = _SQLiteConnect(
+    isolation_level=None, check_same_thread=False, factory=TrackedConnection
+)
 """`sqlite3.connect`'s options for every SQLite connection (typed, so the call that passes
 them itself is checked): pysqlite's own transaction handling off (`configure_engine` issues
-BEGIN), and a connection usable from the thread the pool hands it to."""
+BEGIN), a connection usable from the thread the pool hands it to (and closable from the
+thread of an ADBC read: `sqlite_files.adbc_alone`), and counted under its file while it is
+open (`sqlite_files.TrackedConnection`), so that ADBC never reads a file it holds open."""
 
 
 def engine_options(url: str) -> dict[str, Any]:
@@ -262,7 +271,7 @@ def _connect_immutable(path: Path) -> sqlite3.Connection:
             ),
         )
     uri = f"file:{quote(str(path.resolve()))}?mode=ro&immutable=1"
-    return sqlite3.connect(uri, uri=True, **_SQLITE_CONNECT)
+    return sqlite3.connect(uri, uri=True, **_SQLITE_CONNECT)  # (a TrackedConnection)
 
 
 TABLE_COLUMNS = {
@@ -450,12 +459,17 @@ def read_table(
 ) -> pa.Table:
     """The rows of `query` (its columns, in order, are `schema`'s fields) as a table of
     `schema`. Only literal values of plain types may be bound in `query` (ints, texts,
-    booleans): the SQLite and PostgreSQL paths render them into the SQL text. `adbc=False`:
-    a SQLite file is read through the engine's own connections, not ADBC's SQLite (slower;
-    for a process that holds the file open through other engines, see `_read_adbc`)."""
+    booleans): the SQLite and PostgreSQL paths render them into the SQL text.
+
+    A SQLite file is read by ADBC's SQLite only when no `sqlite3` connection of this process
+    is left open on it once the idle ones are closed (`sqlite_files.adbc_alone`: the two
+    libraries must never hold one file open at once); else, or with `adbc=False`, through
+    the engine's own connections (the same rows, ~7x slower on a million statements)."""
     path = sqlite_file(engine) if adbc else None
     if path is not None:
-        return _read_adbc(path, query, engine, schema)
+        with adbc_alone(path, [engine]) as alone:
+            if alone:
+                return _read_adbc(path, query, engine, schema)
     if engine.dialect.name == "postgresql":
         return _read_pg_copy(engine, query, schema)
     chunks = []
@@ -484,10 +498,8 @@ def _read_adbc(path: str, query: Select[Any], engine: Engine, schema: pa.Schema)
     sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
     # ADBC links a SQLite of its own: two SQLite libraries in one process must not hold the
     # same file open at once, as closing either's descriptor drops the other's POSIX locks
-    # (sqlite.org/howtocorrupt.html, 2.2.1: the next read after a write elsewhere failed with
-    # "disk I/O error"). The engine's idle connections are closed first (it opens new ones
-    # on its next use); the caller holds none checked out.
-    engine.dispose()
+    # (sqlite.org/howtocorrupt.html, 2.2.1). The caller holds `sqlite_files.adbc_alone`:
+    # no sqlite3 connection of this process is open on `path` until this read is done.
     with adbc.connect(path) as conn:
         cur = conn.cursor()
         try:
