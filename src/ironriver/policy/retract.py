@@ -30,6 +30,46 @@ if TYPE_CHECKING:  # (ironriver.store imports ironriver.policy: no cycle at run 
     from ironriver.store import Store
 
 
+def check_may_retract(
+    principal: Principal, dataset: str, owner: str, *, rows: bool = False
+) -> None:
+    """Raise `AccessDenied` unless `principal` may retract what `dataset` (owned by agency
+    `owner`) holds: its own agency's, or any as `admin` (the `ingest` role is checked
+    apart). `rows`: the refusal speaks of ledger rows, else of statements. The one refusal
+    of `retract`, `retract_ledger_file` and an ingest that replaces an earlier load."""
+    if speaks_for(principal, owner):
+        return
+    if rows:
+        raise AccessDenied(
+            msg(
+                "{name} ({agency}) may not retract rows of {dataset!r}, which belongs to {owner}.",
+                name=principal.name,
+                agency=principal.agency,
+                dataset=dataset,
+                owner=owner,
+            ),
+            hint=msg(
+                "Only the owning agency (or an administrator) may retract them; ask {owners}.",
+                owners=owner,
+            ),
+        )
+    raise AccessDenied(
+        msg(
+            "{name} ({agency}) may not retract statements of {dataset!r}, which belongs to "
+            "{owner}.",
+            name=principal.name,
+            agency=principal.agency,
+            dataset=dataset,
+            owner=owner,
+        ),
+        hint=msg(
+            "Only {owner} (or an administrator) may retract them: name only your agency's "
+            "statements.",
+            owner=owner,
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class Retraction:
     entity_id: str
@@ -121,22 +161,7 @@ def retract(
             ),
         )
     for s in chosen:  # named statements: all or nothing, refused before writing anything
-        if not speaks_for(principal, owner[s.dataset]):
-            raise AccessDenied(
-                msg(
-                    "{name} ({agency}) may not retract statements of {dataset!r}, which "
-                    "belongs to {owner}.",
-                    name=principal.name,
-                    agency=principal.agency,
-                    dataset=s.dataset,
-                    owner=owner[s.dataset],
-                ),
-                hint=msg(
-                    "Only {owner} (or an administrator) may retract them: name only your "
-                    "agency's statements.",
-                    owner=owner[s.dataset],
-                ),
-            )
+        check_may_retract(principal, s.dataset, owner[s.dataset])
     chosen_ids = {(s.entity_id, s.id) for s in chosen}
     mentions = [m for m in view.copied_mentions(chosen) if m not in chosen_ids]
     with store.writer() as w:

@@ -22,10 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ironriver.errors import AccessDenied, ConfigError, NotFound
+from ironriver.errors import ConfigError, NotFound
 from ironriver.i18n import msg
 from ironriver.policy.markings import Principal
-from ironriver.policy.rights import require_role, speaks_for
+from ironriver.policy.retract import check_may_retract
+from ironriver.policy.rights import require_role
 from ironriver.scratch import HeldInterrupts
 
 if TYPE_CHECKING:  # (ironriver.store imports ironriver.policy: no cycle at run time)
@@ -89,22 +90,7 @@ def retract_ledger_file(
                     "List the ledgers you may see, with their datasets, with `ironriver ledgers`."
                 ),
             )
-        owner = store.dataset(dataset).agency
-        if not speaks_for(principal, owner):
-            raise AccessDenied(
-                msg(
-                    "{name} ({agency}) may not retract rows of {dataset!r}, which belongs to "
-                    "{owner}.",
-                    name=principal.name,
-                    agency=principal.agency,
-                    dataset=dataset,
-                    owner=owner,
-                ),
-                hint=msg(
-                    "Only the owning agency (or an administrator) may retract them; ask {owners}.",
-                    owners=owner,
-                ),
-            )
+        check_may_retract(principal, dataset, store.dataset(dataset).agency, rows=True)
         for part in chosen:  # (a library write may mix files in a part; an ingest does not)
             if part.files != (file,):
                 raise ConfigError(
