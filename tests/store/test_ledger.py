@@ -428,3 +428,37 @@ def test_counting_reads_no_row_of_a_part(sqlite_store: Store) -> None:
         ("us_cbp", "sales"): 5,
         ("us_hsi", "sales"): rows,
     }
+
+
+def test_the_recorded_rows_of_parts_in_place_are_read_once_per_ledger_store(
+    tmp_path: Path,
+) -> None:
+    """An ingest of many ledger queries whose parts are in place reads the store's ingest
+    events once (a dict of recorded rows), not once per part; a part not in place reads none."""
+    label = AccessLabel("ATF", "US", Marking.AMBER, frozenset({"US"}))
+    con = duckdb.connect()
+    first = LedgerStore(tmp_path)
+    events = []
+    for i in range(3):
+        part = first.prepare_query(
+            con, f"SELECT range AS rid FROM range({i + 1})", "ds", f"lg{i}", label, identity=str(i)
+        )
+        part.commit()
+        events.append(
+            {"ledger_files": [{"path": str(part.final.relative_to(tmp_path)), "rows": i + 1}]}
+        )
+    reads = []
+
+    def committed() -> list[dict[str, object]]:
+        reads.append(1)
+        return events
+
+    again = LedgerStore(tmp_path, committed)
+    assert again.recorded_rows(tmp_path / "ds" / "lg0" / "part-none.parquet") is None
+    assert reads == []  # no part in place: no event read
+    for i in range(3):
+        part = again.prepare_query(
+            con, f"SELECT range AS rid FROM range({i + 1})", "ds", f"lg{i}", label, identity=str(i)
+        )
+        assert part.existed and part.rows == i + 1
+    assert len(reads) == 1

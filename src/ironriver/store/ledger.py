@@ -109,6 +109,7 @@ class LedgerStore:
         self.root = Path(root)
         self.committed = committed
         self._recovered: set[Path] = set()
+        self._recorded: dict[str, int] | None = None  # `recorded_rows`, read once
 
     def _recover(self, folder: Path) -> None:
         """Rename into place the parts a killed ingest committed in `folder`, once per
@@ -207,13 +208,20 @@ class LedgerStore:
 
     def recorded_rows(self, part: Path) -> int | None:
         """The rows the ingest events (`committed`) recorded for `part` (`LEDGER_FILES_KEY`);
-        None when none did. Read only when a part of that name is in place already."""
-        name = str(part.relative_to(self.root))
-        for detail in self.committed():
-            for entry in detail.get(LEDGER_FILES_KEY) or []:
-                if str(entry.get("path")) == name:
-                    return int(entry["rows"])
-        return None
+        None when none did, or when no part of that name is in place (the events are not
+        read then). The events are read once per `LedgerStore` (one per ingest), into a
+        name -> rows dict: an ingest of a mapping of many ledger queries into a store of
+        many ingest events read them all once per query before."""
+        if not part.exists():
+            return None
+        if self._recorded is None:
+            recorded: dict[str, int] = {}
+            for detail in self.committed():
+                for entry in detail.get(LEDGER_FILES_KEY) or []:
+                    # the first event to record a name gives its rows (as the scan did)
+                    recorded.setdefault(str(entry.get("path")), int(entry["rows"]))
+            self._recorded = recorded
+        return self._recorded.get(str(part.relative_to(self.root)))
 
     @contextmanager
     def key_lock(
