@@ -462,3 +462,35 @@ def test_the_recorded_rows_of_parts_in_place_are_read_once_per_ledger_store(
         )
         assert part.existed and part.rows == i + 1
     assert len(reads) == 1
+
+
+def test_visible_parts_name_a_parts_file_from_its_footer_else_from_its_rows(
+    tmp_path: Path,
+) -> None:
+    """A part written with its source file (an ingest's) is found by its footer, no row
+    read: here its rows' `_source_ref` names another file, and the footer wins. A part
+    written without (before this, or a library write) is found by its `_source_ref` rows."""
+    label = AccessLabel("ATF", "US", Marking.AMBER, frozenset({"US"}))
+    store = LedgerStore(tmp_path)
+    con = duckdb.connect()
+    footed = store.prepare_query(
+        con,
+        "SELECT range AS rid, 'other.csv:' || range AS _source_ref FROM range(3)",
+        "ds",
+        "lg",
+        label,
+        identity="enero",
+        source=("enero.csv", "ab" * 32),
+    )
+    footed.commit()
+    meta = pq.ParquetFile(footed.final).metadata.metadata
+    assert meta[b"ironriver.source"] == b"enero.csv"
+    assert meta[b"ironriver.source_sha256"] == b"ab" * 32
+    store.write(
+        "ds", "lg", label, pa.table({"rid": [7, 8], "_source_ref": ["old.csv:1", "old.csv:2"]})
+    )
+    found = {
+        p.files: (p.rows, p.sha256)
+        for p in store.visible_parts("ds", "lg", Principal("a", "ATF", "US"))
+    }
+    assert found == {("enero.csv",): (3, "ab" * 32), ("old.csv",): (2, "")}

@@ -71,6 +71,7 @@ def ledger_part(
         prep.mapping.label,
         identity=identity,
         twin=twin,
+        source=(prep.query.source.label, prep.source_digest),
     )
     if key and not part.rows:  # every record is stored already: no empty part
         part.discard()

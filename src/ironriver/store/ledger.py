@@ -157,6 +157,7 @@ class LedgerStore:
         rows: int | None = None,
         identity: str | None = None,
         twin: str | None = None,
+        source: tuple[str, str] | None = None,
     ) -> PendingPart:
         """Write the rows of `select_sql` (typed columns plus `_source_ref`, in record order)
         as a part under a temporary name (`rows`: how many there are, counted while writing
@@ -168,7 +169,10 @@ class LedgerStore:
         mapping), a hash of that instead, which a new Parquet writer version cannot change.
         `twin` (what the file is, whatever the ledger holds: a keyed ledger's `identity`
         names the stored parts its rows were checked against) is hashed into the part's
-        footer (`TWIN_KEY`): a part whose twin was retracted adds nothing."""
+        footer (`TWIN_KEY`): a part whose twin was retracted adds nothing. `source` (the
+        file every row came from, as `_source_ref` names it, and its bytes' SHA-256) goes in
+        the footer too (`SOURCE_KEY`, `SOURCE_SHA256_KEY`): `visible_parts` finds a file's
+        parts from the footers, without reading the rows."""
         folder = self._dir(dataset, ledger)
         folder.mkdir(parents=True, exist_ok=True)
         self._recover(folder)  # parts a killed ingest committed
@@ -192,7 +196,7 @@ class LedgerStore:
         tmp = folder / f".ironriver-stage-{owner_tag()}-{uuid.uuid4().hex}.parquet"
         try:
             reader = con.sql(select_sql).to_arrow_reader(ROW_GROUP_ROWS)
-            written = _write_parquet(reader, consts, tmp, twin_digest)
+            written = _write_parquet(reader, consts, tmp, twin_digest, source)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -333,7 +337,9 @@ class LedgerStore:
         the footers, as `visible_relation` reads them), each with its rows and the source
         files they came from (the file of `_source_ref`'s `<file>:<row>`; an ingest's part
         holds one file's rows). A part holding a label it may not see is left out: it is
-        not the principal's to know of, nor to retract."""
+        not the principal's to know of, nor to retract. A part whose footer names its file
+        (`SOURCE_KEY`: those an ingest wrote since) is not read; the `_source_ref` column of
+        the others is (an empty one of those holds no file and is left out)."""
         paths = [str(p) for p in self.parts(dataset, ledger)]
         if not paths:
             return []
@@ -347,18 +353,33 @@ class LedgerStore:
             keep = sorted(shown - hidden)
             if not keep:
                 return []
-            found = con.execute(
-                f"SELECT {PART_COLUMN}, count(*), list(DISTINCT "
-                "regexp_extract(_source_ref, '^(.*):[0-9]+$', 1)) FROM "
-                f"read_parquet(?, filename = '{PART_COLUMN}', union_by_name = true) GROUP BY ALL",
-                [keep],
-            ).fetchall()
+            stored: list[StoredPart] = []
+            unread: list[str] = []  # parts without their source in the footer
+            for path in keep:
+                stat = Path(path).stat()
+                told = _footer_source(path, stat.st_mtime_ns, stat.st_size)
+                if told is None:
+                    unread.append(path)
+                elif told[2]:  # (an empty part holds no file's rows)
+                    stored.append(StoredPart(Path(path), told[2], (told[0],), told[1]))
+            found = (
+                con.execute(
+                    f"SELECT {PART_COLUMN}, count(*), list(DISTINCT "
+                    "regexp_extract(_source_ref, '^(.*):[0-9]+$', 1)) FROM "
+                    f"read_parquet(?, filename = '{PART_COLUMN}', union_by_name = true) "
+                    "GROUP BY ALL",
+                    [unread],
+                ).fetchall()
+                if unread
+                else []
+            )
         finally:
             con.close()
-        return sorted(
+        stored += [
             StoredPart(Path(str(part)), int(rows), tuple(sorted(f for f in files if f)))
             for part, rows, files in found
-        )
+        ]
+        return sorted(stored)
 
     def prepare_retraction(
         self, dataset: str, ledger: str, parts: Sequence[Path]
@@ -654,10 +675,15 @@ def _labelled(groups: Iterable[pa.Table], consts: dict[str, str]) -> Iterator[pa
 
 
 def _write_parquet(
-    reader: pa.RecordBatchReader, consts: dict[str, str], path: Path, twin: str | None = None
+    reader: pa.RecordBatchReader,
+    consts: dict[str, str],
+    path: Path,
+    twin: str | None = None,
+    source: tuple[str, str] | None = None,
 ) -> int:
     """Write the rows of `reader` plus the constant label columns to `path` (an empty file
-    with the columns when there are none), with `twin` in its footer (`TWIN_KEY`); return
+    with the columns when there are none), with `twin` (`TWIN_KEY`) and `source` (file,
+    SHA-256: `SOURCE_KEY`, `SOURCE_SHA256_KEY`) in its footer; return
     the rows written. A background thread pulls the rows from DuckDB and assembles each row
     group; this one only encodes."""
     schema = reader.schema
@@ -671,14 +697,39 @@ def _write_parquet(
         for group in prefetch(groups):
             writer.write_table(group, row_group_size=ROW_GROUP_ROWS)
             rows += group.num_rows
-        if twin is not None:
-            writer.add_key_value_metadata({TWIN_KEY: twin})
+        footer = {} if twin is None else {TWIN_KEY: twin}
+        if source is not None:
+            footer |= {SOURCE_KEY: source[0], SOURCE_SHA256_KEY: source[1]}
+        if footer:
+            writer.add_key_value_metadata(footer)
     return rows
 
 
 TWIN_KEY = "ironriver.twin"
 """In a part's footer: a hash of its label and of what its file is (`prepare_query`'s
 `twin`), by which an ingest of the same file finds the part retracted."""
+
+
+SOURCE_KEY = "ironriver.source"
+"""In the footer of a part an ingest wrote: the file all its rows came from, as their
+`_source_ref` (`<file>:<row>`) names it."""
+SOURCE_SHA256_KEY = "ironriver.source_sha256"
+"""In the footer of a part an ingest wrote: the SHA-256 of that file's bytes (as the ingest's
+audit event records it, `file_sha256`)."""
+
+
+@lru_cache(maxsize=4096)
+def _footer_source(path: str, _mtime_ns: int, _size: int) -> tuple[str, str, int] | None:
+    """The source file (`SOURCE_KEY`), its SHA-256 and the rows of the part at `path`, from
+    its footer; None for a part written without them (before they were, or by a library
+    write, whose rows may come from several files: its `_source_ref` column is read)."""
+    meta = _open_part(path).metadata
+    told = meta.metadata or {}
+    file = told.get(SOURCE_KEY.encode())
+    if file is None:
+        return None
+    sha = told.get(SOURCE_SHA256_KEY.encode(), b"")
+    return file.decode(), sha.decode(), int(meta.num_rows)
 
 
 def _retracted_twin(folder: Path, twin: str) -> tuple[Path, int] | None:
@@ -715,6 +766,7 @@ class StoredPart:
     path: Path
     rows: int
     files: tuple[str, ...]
+    sha256: str = ""  # of the source file, when the footer records it (`SOURCE_SHA256_KEY`)
 
 
 def retracted_name(part: Path) -> Path:
@@ -795,6 +847,11 @@ RETRACT_KEY = "ledger_marker"
 (`prepare_retraction`); the detail's `parts` names the retracted parts of its `dataset`'s
 `ledger` (their file names), renamed out of every read after the commit."""
 
+MARKERS_KEY = "ledger_markers"
+"""In the `retract` event of a load that replaced an earlier one's ledger parts
+(`ironriver.ingest.replace`): one `{"marker": its name under the ledger root, "parts":
+[the parts it retracts, under the root]}` per ledger folder (`RETRACT_KEY` names one)."""
+
 
 def recover_parts(
     root: Path, committed: Callable[[], Iterable[dict[str, Any]]], folder: Path | None = None
@@ -822,6 +879,8 @@ def recover_parts(
             named[str(pair[0])] = str(pair[1])
         if detail.get(RETRACT_KEY):
             retracted[str(detail[RETRACT_KEY])] = [str(p) for p in detail.get("parts") or []]
+        for marker in detail.get(MARKERS_KEY) or []:  # (a load that replaced parts)
+            retracted[str(marker["marker"])] = [str(p) for p in marker["parts"]]
     moved = 0
     for scratch in dead:
         name = str(scratch.relative_to(root))
