@@ -61,6 +61,13 @@ from ironriver.store import DatasetInfo
     help="Check the mapping, files and every record, and report; write nothing.",
 )
 @click.option(
+    "--replace",
+    is_flag=True,
+    help="A corrected re-send: retract what an earlier load of each file (of the same name, "
+    "into the same dataset) made and this load no longer makes, in the same transaction. "
+    "With --dry-run: say what would be retracted.",
+)
+@click.option(
     "--entities",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
@@ -84,6 +91,7 @@ def ingest_command(
     report: Path | None,
     reason: str,
     dry_run: bool,
+    replace: bool,
     entities: Path | None,
     dataset: str | None,
     title: str,
@@ -101,13 +109,15 @@ def ingest_command(
     Examples:
       ironriver ingest sales.yaml --dry-run            # check only: counts and error report
       ironriver ingest sales.yaml --reason "ATF monthly load"
+      ironriver ingest sales.yaml --replace --reason "January re-sent, corrected"
       ironriver ingest w/agencies/*/mapping.yaml --as loader  # each its own transaction
       ironriver ingest --entities fgr.ftm.jsonl --dataset mx_fgr_export \\
           --agency FGR --country MX --marking AMBER --releasable-to MX,US
     """
     app = app_context(ctx)
     # a dry run without --as checks the files only; with it, also that it may load them
-    principal = None if dry_run and not app.settings.principal else app.principal()
+    # (a dry run of --replace reads the store as the loader would)
+    principal = None if dry_run and not replace and not app.settings.principal else app.principal()
     # the principals file's agencies (for notes on labels no one here would read)
     agencies = None if principal is None else {p.agency for p in app.principals().values()}
     if bool(mappings) == (entities is not None):
@@ -119,6 +129,11 @@ def ingest_command(
         raise ConfigError(
             msg("--allow-bad-dates goes with --skip-invalid."),
             hint=msg("Pass both to ingest the records whose dates read, or neither."),
+        )
+    if replace and entities is not None:
+        raise ConfigError(
+            msg("--replace goes with a MAPPING, not with --entities."),
+            hint=msg("Retract an entity's statements with `ironriver retract`."),
         )
     if len(mappings) > 1 and report is not None:
         raise ConfigError(
@@ -135,6 +150,7 @@ def ingest_command(
             (skip_invalid, allow_bad_dates),
             report,
             reason,
+            replace,
         )
         return
     assert entities is not None  # the --entities form
@@ -191,6 +207,7 @@ def _ingest_each(
     skips: tuple[bool, bool],
     report: Path | None,
     reason: str,
+    replace: bool = False,
 ) -> None:
     """Check or ingest each mapping in turn, each in its own transaction; stop at the first
     that fails, saying which were ingested before it (running the command again is safe:
@@ -200,7 +217,8 @@ def _ingest_each(
     `agencies`: the principals file's (None with no principal); `skips`: --skip-invalid
     and --allow-bad-dates."""
     skip_invalid, allow_bad_dates = skips
-    store = None if dry_run else app.open_store(create=True, announce=True)
+    # a dry run opens no store, but one of --replace reads what it would retract there
+    store = None if dry_run and not replace else app.open_store(create=True, announce=True)
     results: list[IngestResult] = []
     for mapping in mappings:
         try:
@@ -228,9 +246,11 @@ def _ingest_each(
                     progress=stderr_progress(),
                     memory_mb=app.settings.ingest_memory_mb,
                     agencies=agencies,
+                    replace=replace,
+                    dry_run=dry_run,
                 )
         except (IronriverError, KeyboardInterrupt):
-            if results and store is not None:
+            if results and store is not None and not dry_run:
                 done = ", ".join(str(m) for m in mappings[: len(results)])
                 click.echo(
                     t(
@@ -266,6 +286,17 @@ def _as_dict(result: IngestResult) -> dict[str, object]:
         "report_path": str(result.report_path) if result.report_path else None,
         "dry_run": result.dry_run,
         "notes": [render(note, "en") for note in result.notes],  # data: English
+        "replaced": [
+            {
+                "dataset": r.dataset,
+                "file": r.file,
+                "sha256_old": r.sha256_old,
+                "sha256_new": r.sha256_new,
+                "statements_retracted": len(r.statements),
+                "ledger_rows_retracted": r.ledger_rows,
+            }
+            for r in result.replaced
+        ],
     }
 
 
@@ -276,6 +307,28 @@ def _records(n: int) -> Msg:
 def _human(result: IngestResult) -> None:
     for note in result.notes:  # before the summary, which a note qualifies
         click.echo(t("Note: {note}", note=note), err=True)
+    for r in result.replaced:  # what --replace retracted (or, in a dry run, would)
+        statements = nmsg("{n:,} statement", "{n:,} statements", len(r.statements))
+        ledger_rows = nmsg("{n:,} ledger row", "{n:,} ledger rows", r.ledger_rows)
+        if result.dry_run:
+            line = t(
+                "{dataset}: of the earlier load of {file}, {statements} and {ledger_rows} "
+                "would be retracted.",
+                dataset=r.dataset,
+                file=r.file,
+                statements=statements,
+                ledger_rows=ledger_rows,
+            )
+        else:
+            line = t(
+                "{dataset}: of the earlier load of {file}, {statements} and {ledger_rows} "
+                "were retracted.",
+                dataset=r.dataset,
+                file=r.file,
+                statements=statements,
+                ledger_rows=ledger_rows,
+            )
+        click.echo(line)
     datasets = ", ".join(result.datasets)
     if result.dry_run:
         click.echo(

@@ -48,21 +48,34 @@ from ironriver.ingest.ledger_parts import (
 from ironriver.ingest.mapping import load_mapping
 from ironriver.ingest.notes import held_elsewhere, label_notes
 from ironriver.ingest.prepare import Prepared, prepare_query
+from ironriver.ingest.replace import (
+    REPLACED_KEY,
+    Replaced,
+    earlier_parts,
+    earlier_sha256,
+    loader_of,
+    markers,
+    stale_statements,
+)
 from ironriver.ingest.report import ErrorReport
 from ironriver.ingest.result import IngestResult
 from ironriver.ingest.specs import DatasetMapping
 from ironriver.logs import get_logger
 from ironriver.policy import Principal, authorize_ingest
 from ironriver.policy.markings import can_see
+from ironriver.policy.retract import check_may_retract
+from ironriver.policy.rights import require_role
 from ironriver.progress import Progress, no_progress
 from ironriver.scratch import HeldInterrupts
 from ironriver.settings import DEFAULT_INGEST_MEMORY_MB
 from ironriver.store import DatasetInfo, Store, Writer
 from ironriver.store.ledger import (
     LEDGER_FILES_KEY,
+    MARKERS_KEY,
     PARTS_KEY,
     LedgerStore,
     PendingPart,
+    PendingRetraction,
     committed_files,
 )
 from ironriver.store.staging import StatementStage
@@ -147,8 +160,16 @@ def ingest_mapping(
     progress: Progress = no_progress,
     memory_mb: int = DEFAULT_INGEST_MEMORY_MB,
     agencies: Collection[str] | None = None,
+    replace: bool = False,
+    dry_run: bool = False,
 ) -> IngestResult:
     """Ingest every query of a mapping file atomically (see the module doc).
+
+    With `replace`, what an earlier load of each file (by the name the mapping gives it)
+    made in its dataset and this one no longer makes is retracted in the same transaction
+    (`ironriver.ingest.replace`; `result.replaced` says what), which `principal` must be
+    allowed to retract. With `dry_run`, everything is done and then rolled back: the
+    result tells what the ingest would add and retract (`dry_run` set), nothing is written.
 
     With `principal`, each dataset must be one it may load (`authorize_ingest`: the ingest
     role and its own agency's data), checked before any file is read. `agencies`: those of
@@ -171,6 +192,13 @@ def ingest_mapping(
     mappings, report_file = _start(mapping_path, report_path, principal)
     for mapping in mappings:  # a stored dataset keeps its owner and label: before any read
         store.check_dataset(dataset_info(mapping))
+        if replace and principal is not None:
+            require_role(principal, "ingest", msg("retract statements"))
+            check_may_retract(principal, mapping.name, mapping.agency)
+    # (dataset, file) -> what replacing its earlier load retracts; each part's ledger
+    replaced: dict[tuple[str, str], Replaced] = {}
+    ledger_of: dict[Path, tuple[str, str]] = {}
+    part_rows: dict[Path, int] = {}
     report = ErrorReport()
     result = IngestResult(datasets=[m.name for m in mappings])
     result.notes += label_notes(map(dataset_info, mappings), agencies)
@@ -191,123 +219,192 @@ def ingest_mapping(
     # a signal during the commit waits for it (and the ledger parts): say so
     held = HeldInterrupts(lambda: progress(t("stopping once the commit is done…")))
     # on every path, the keyed ledgers' locks are released, then held signals act
-    with ExitStack() as cleanup:
-        cleanup.callback(held.release)  # a signal that came during the commit acts now
-        # a keyed ledger's lock, from reading its stored keys until this ingest's part is in
-        # place: another ingest of an overlapping export would append the same new keys
-        for dataset, ledger in keyed_ledgers(mappings):
-            waiting = t(
-                "{dataset}: waiting for another ingest into ledger {ledger}…",
-                dataset=dataset,
-                ledger=ledger,
-            )
-            cleanup.enter_context(ledgers.key_lock(dataset, ledger, partial(progress, waiting)))
-        with discarded_on_error(parts), store.stage() as stage:
-            for mapping in mappings:
-                for query in mapping.queries:
-                    files.append(query.source.label)
-                    stored = (
-                        stored_parts(ledgers, mapping.name, query.ledger.name, parts)
-                        if query.ledger is not None and query.ledger.key
-                        else []
-                    )
-                    prep = prepare_query(
-                        mapping,
-                        query,
-                        report,
-                        skip_invalid,
-                        progress,
-                        memory_mb,
-                        spill_root,
-                        stored,
-                    )
-                    tally.add(prep, result)
-                    digests[query.source.label] = prep.source_digest
-                    try:
-                        if skip_invalid or not report.rows:  # else nothing will be written
-                            result.notes.extend(
-                                held_elsewhere(
-                                    store,
-                                    principal,
-                                    prep.con,
-                                    prep.mapping.name,
-                                    prep.query,
-                                    prep.numbered,
-                                )
-                            )
-                            if prep.ledger and _sees(principal, prep.mapping):
-                                drift = column_drift_note(ledgers, prep, parts)
-                                if drift is not None:
-                                    result.notes.append(drift)
-                            _stage_query(prep, stage, ledgers, parts, result, batch_rows, progress)
-                            if (
-                                prep.ledger
-                                and parts[-1].retracted
-                                and _sees(principal, prep.mapping)
-                            ):
-                                result.notes.append(retracted_note(prep))
-                            if prep.ledger and not _sees(principal, prep.mapping):
-                                unseen[len(parts) - 1] = rows_alone(prep, parts[-1])
-                    finally:  # staged: free this file's data before the next
-                        prep.con.close()
-            _check_rejections(
-                report,
-                report_file,
-                report_path,
-                result,
-                skip_invalid,
-                mapping_path,
-                allow_bad_dates,
-            )
-            log.info(
-                "ingest.staged",
-                datasets=result.datasets,
-                statements=stage.rows,
-                ledger_rows=result.ledger_rows,
-                file_backed=stage.file_backed,
-                seconds=round(time.perf_counter() - started, 3),
-            )
-            started = time.perf_counter()
-            with store.writer(stage=stage) as w:
-                # in name order: two ingests declaring the same new datasets take their rows'
-                # locks in one order (in the mapping's, PostgreSQL could deadlock them)
-                for mapping in sorted(mappings, key=lambda m: m.name):
-                    w.ensure_dataset(dataset_info(mapping))
-                if stage.rows:  # a ledger-only mapping writes none
-                    progress(writing_message(stage.rows))
-                added = w.add_staged(stage)
-                result.statements_new = new_to_loader(w, stage, principal)
-                result.statements = stage.rows
-                detail: dict[str, Any] = {
-                    "mapping": str(mapping_path),
-                    "files": files,
-                    "file_sha256": digests,
-                    "records": result.records,
-                    "rejected": result.rejected,
-                    "statements": result.statements,
-                    "statements_new": added,  # (to the store: the audit log is not a view)
-                    "ledger_rows": result.ledger_rows,
-                }
-                if parts:  # as committed: `audit verify` checks each is there, whole
-                    detail[LEDGER_FILES_KEY] = committed_files(ledgers.root, parts)
-                pending = [p.pending_names(ledgers.root) for p in parts if p.tmp is not None]
-                if pending:  # a process killed between the commit and the renames: the
-                    # next one to open the store or write there renames them (`recover_parts`)
-                    detail[PARTS_KEY] = pending
-                progress(t("committing"))
-                store.audit.append(
-                    actor=actor,
-                    action="ingest",
-                    target=",".join(result.datasets),
-                    reason=reason,
-                    detail=detail,
-                    agency=principal.agency if principal is not None else "",
-                    conn=w.conn,
+    try:
+        with ExitStack() as cleanup:
+            cleanup.callback(held.release)  # a signal that came during the commit acts now
+            # a keyed ledger's lock, from reading its stored keys until this ingest's part is in
+            # place: another ingest of an overlapping export would append the same new keys
+            for dataset, ledger in keyed_ledgers(mappings):
+                waiting = t(
+                    "{dataset}: waiting for another ingest into ledger {ledger}…",
+                    dataset=dataset,
+                    ledger=ledger,
                 )
-                held.hold()  # signals wait from the commit until the ledger parts are in place
-        for i, part in enumerate(parts):  # committed: the ingest is whole once they are in place
-            appended = part.commit()
-            result.ledger_rows_new += unseen.get(i, appended)
+                cleanup.enter_context(ledgers.key_lock(dataset, ledger, partial(progress, waiting)))
+            with discarded_on_error(parts), store.stage() as stage:
+                for mapping in mappings:
+                    for query in mapping.queries:
+                        files.append(query.source.label)
+                        earlier: list[Path] = []
+                        if replace:
+                            this = replaced.setdefault(
+                                (mapping.name, query.source.label),
+                                Replaced(mapping.name, query.source.label, ""),
+                            )
+                            if query.ledger is not None:
+                                loader = loader_of(principal, mapping.agency, mapping.country)
+                                for old in earlier_parts(
+                                    ledgers, mapping.name, query.ledger.name, this.file, loader
+                                ):
+                                    earlier.append(old.path)
+                                    if old.path not in ledger_of:
+                                        this.ledger_parts.append(old.path)
+                                        part_rows[old.path] = old.rows
+                                        ledger_of[old.path] = (mapping.name, query.ledger.name)
+                        stored = (
+                            # (replacing: the file's earlier rows are not checked against)
+                            [
+                                p
+                                for p in stored_parts(
+                                    ledgers, mapping.name, query.ledger.name, parts
+                                )
+                                if p not in earlier
+                            ]
+                            if query.ledger is not None and query.ledger.key
+                            else []
+                        )
+                        prep = prepare_query(
+                            mapping,
+                            query,
+                            report,
+                            skip_invalid,
+                            progress,
+                            memory_mb,
+                            spill_root,
+                            stored,
+                        )
+                        tally.add(prep, result)
+                        digests[query.source.label] = prep.source_digest
+                        if replace:
+                            replaced[
+                                (mapping.name, query.source.label)
+                            ].sha256_new = prep.source_digest
+                        try:
+                            if skip_invalid or not report.rows:  # else nothing will be written
+                                result.notes.extend(
+                                    held_elsewhere(
+                                        store,
+                                        principal,
+                                        prep.con,
+                                        prep.mapping.name,
+                                        prep.query,
+                                        prep.numbered,
+                                    )
+                                )
+                                if prep.ledger and _sees(principal, prep.mapping):
+                                    drift = column_drift_note(ledgers, prep, parts)
+                                    if drift is not None:
+                                        result.notes.append(drift)
+                                _stage_query(
+                                    prep, stage, ledgers, parts, result, batch_rows, progress
+                                )
+                                if (
+                                    prep.ledger
+                                    and parts[-1].retracted
+                                    and _sees(principal, prep.mapping)
+                                ):
+                                    result.notes.append(retracted_note(prep))
+                                if prep.ledger and not _sees(principal, prep.mapping):
+                                    unseen[len(parts) - 1] = rows_alone(prep, parts[-1])
+                        finally:  # staged: free this file's data before the next
+                            prep.con.close()
+                _check_rejections(
+                    report,
+                    report_file,
+                    report_path,
+                    result,
+                    skip_invalid,
+                    mapping_path,
+                    allow_bad_dates,
+                )
+                log.info(
+                    "ingest.staged",
+                    datasets=result.datasets,
+                    statements=stage.rows,
+                    ledger_rows=result.ledger_rows,
+                    file_backed=stage.file_backed,
+                    seconds=round(time.perf_counter() - started, 3),
+                )
+                started = time.perf_counter()
+                # the parts this load writes or finds in place stay, whatever it replaces
+                kept = {p.final for p in parts}
+                for this in replaced.values():
+                    this.ledger_parts = [p for p in this.ledger_parts if p not in kept]
+                    this.ledger_rows = sum(part_rows[p] for p in this.ledger_parts)
+                    this.sha256_old = earlier_sha256(store, this.dataset, this.file)
+                retractions: list[PendingRetraction] = []
+
+                def discard_markers() -> None:  # (after the commit they are the event's)
+                    if not committed:
+                        for marker in retractions:
+                            marker.discard()
+
+                cleanup.callback(discard_markers)
+                committed = False
+                with store.writer(stage=stage) as w:
+                    # in name order: two ingests declaring the same new datasets take their rows'
+                    # locks in one order (in the mapping's, PostgreSQL could deadlock them)
+                    for mapping in sorted(mappings, key=lambda m: m.name):
+                        w.ensure_dataset(dataset_info(mapping))
+                    if stage.rows:  # a ledger-only mapping writes none
+                        progress(writing_message(stage.rows))
+                    added = w.add_staged(stage)
+                    result.statements_new = new_to_loader(w, stage, principal)
+                    result.statements = stage.rows
+                    detail: dict[str, Any] = {
+                        "mapping": str(mapping_path),
+                        "files": files,
+                        "file_sha256": digests,
+                        "records": result.records,
+                        "rejected": result.rejected,
+                        "statements": result.statements,
+                        "statements_new": added,  # (to the store: the audit log is not a view)
+                        "ledger_rows": result.ledger_rows,
+                    }
+                    if parts:  # as committed: `audit verify` checks each is there, whole
+                        detail[LEDGER_FILES_KEY] = committed_files(ledgers.root, parts)
+                    pending = [p.pending_names(ledgers.root) for p in parts if p.tmp is not None]
+                    if pending:  # a process killed between the commit and the renames: the
+                        # next one to open the store or write there renames them (`recover_parts`)
+                        detail[PARTS_KEY] = pending
+                    progress(t("committing"))
+                    store.audit.append(
+                        actor=actor,
+                        action="ingest",
+                        target=",".join(result.datasets),
+                        reason=reason,
+                        detail=detail,
+                        agency=principal.agency if principal is not None else "",
+                        conn=w.conn,
+                    )
+                    if replace:
+                        retractions = _replace_earlier(
+                            store,
+                            w,
+                            stage,
+                            ledgers,
+                            replaced,
+                            ledger_of,
+                            {m.name: m for m in mappings},
+                            principal,
+                            actor,
+                            reason,
+                        )
+                        result.replaced = list(replaced.values())
+                    if dry_run:
+                        raise _DryRun
+                    held.hold()  # signals wait from the commit until the ledger parts are in place
+                committed = True
+            for i, part in enumerate(
+                parts
+            ):  # committed: the ingest is whole once they are in place
+                appended = part.commit()
+                result.ledger_rows_new += unseen.get(i, appended)
+            for marker in retractions:  # and the parts it replaced out of every read
+                marker.commit()
+    except _DryRun:  # everything done, then rolled back: what it would do
+        result.dry_run = True
+        return result
     log.info(
         "ingest.committed",
         datasets=result.datasets,
@@ -319,6 +416,59 @@ def ingest_mapping(
         seconds=round(time.perf_counter() - started, 3),
     )
     return result
+
+
+class _DryRun(Exception):
+    """Raised in an ingest's write transaction to roll it back (`dry_run`)."""
+
+
+def _replace_earlier(
+    store: Store,
+    w: Writer,
+    stage: StatementStage,
+    ledgers: LedgerStore,
+    replaced: dict[tuple[str, str], Replaced],
+    ledger_of: dict[Path, tuple[str, str]],
+    owners: dict[str, DatasetMapping],
+    principal: Principal | None,
+    actor: str,
+    reason: str,
+) -> list[PendingRetraction]:
+    """In an ingest's transaction, after its statements are in: retract what the earlier
+    loads of its files made and this one does not (`ironriver.ingest.replace`), write the
+    markers of the ledger parts to retract and the one `retract` event; return the markers
+    (committed after the transaction, renaming the parts)."""
+    for this in replaced.values():
+        owner = owners[this.dataset]
+        loader = loader_of(principal, owner.agency, owner.country)
+        this.statements = stale_statements(w.conn, stage, this.dataset, this.file, loader)
+        w.retract(this.statements)
+    if not any(r.statements or r.ledger_parts for r in replaced.values()):
+        return []
+    pending = markers(ledgers, replaced.values(), ledger_of)
+    store.audit.append(
+        actor=actor,
+        action="retract",
+        target=",".join(sorted({r.dataset for r in replaced.values()})),
+        reason=reason,
+        detail={
+            REPLACED_KEY: [r.detail(ledgers.root) for r in replaced.values()],
+            # (under the ledger root: `audit verify` counts them as accounted for)
+            "parts": sorted(
+                str(p.relative_to(ledgers.root)) for r in replaced.values() for p in r.ledger_parts
+            ),
+            MARKERS_KEY: [
+                {
+                    "marker": m.marker_name(ledgers.root),
+                    "parts": [str(p.relative_to(ledgers.root)) for p in m.parts],
+                }
+                for m in pending
+            ],
+        },
+        agency=principal.agency if principal is not None else "",
+        conn=w.conn,
+    )
+    return pending
 
 
 def _start(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ironriver.i18n import Msg
+from ironriver.ingest.replace import Replaced
 
 
 @dataclass
@@ -30,6 +31,8 @@ class IngestResult:
     dry_run: bool = False  # checked only: nothing was written (the *_new counts are 0)
     # what the reader should know though nothing failed (a query whose filters kept nothing)
     notes: list[Msg] = field(default_factory=list)
+    # with `replace`: what was retracted of each file's earlier load (`ingest.replace`)
+    replaced: list[Replaced] = field(default_factory=list)
 
     @property
     def kept(self) -> int:

@@ -1,0 +1,204 @@
+"""`ingest_mapping(..., replace=True)` (`ironriver ingest --replace`): a corrected re-send of a
+file retracts what the earlier load of that file made and the new one no longer makes,
+statements and ledger parts, in the load's transaction. On SQLite and PostgreSQL (`store`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from ironriver.errors import AccessDenied
+from ironriver.ingest import ingest_mapping
+from ironriver.policy import Principal, View
+from ironriver.store import Store, tables
+from ironriver.store.audit_verify import VerifyResult, verify_ledger_parts
+from ironriver.store.ledger import recover_parts
+
+ATF_LOADER = Principal("atf-loader", "ATF", "US", frozenset({"ingest"}))
+ATF_ANALYST = Principal("atf-analyst", "ATF", "US", frozenset({"analyst"}))
+CBP_LOADER = Principal("cbp-loader", "CBP", "US", frozenset({"ingest"}))
+
+MAPPING = """\
+us_atf_sales:
+  agency: ATF
+  country: US
+  marking: AMBER
+  releasable_to: [US]
+  queries:
+  - csv_url: {file}
+    entities:
+      buyer: {{schema: Person, keys: [pid], properties: {{name: {{column: name}}}}}}
+    ledger:
+      name: sales
+      columns:
+        txn: {{column: txn, type: string, required: true}}
+        pid: pid{key}
+"""
+
+
+def _load(
+    store: Store, tmp: Path, file: str, rows: str, *, key: bool = False, **kw: object
+) -> object:
+    (tmp / file).write_text("txn,pid,name\n" + rows, encoding="utf-8")
+    mapping = tmp / f"{file}.yaml"
+    keyed = "\n      key: [txn]" if key else ""
+    mapping.write_text(MAPPING.format(file=file, key=keyed), encoding="utf-8")
+    principal = kw.pop("principal", ATF_LOADER)
+    assert isinstance(principal, Principal)
+    return ingest_mapping(store, mapping, actor=principal.name, principal=principal, **kw)  # type: ignore[arg-type]
+
+
+def _names(store: Store) -> list[str]:
+    """The standing (not retracted) name statements, whoever may see them."""
+    s, p = tables.statements.c, tables.props.c
+    query = (
+        select(s.value)
+        .join(tables.props, p.id == s.prop_id)
+        .where(p.prop == "name", s.retracted.is_(False))
+    )
+    with store.engine.connect() as conn:
+        return sorted(conn.execute(query).scalars())
+
+
+def _rows(store: Store) -> list[tuple[str, str]]:
+    relation = View(store, ATF_ANALYST, audit=False).ledger("sales")
+    return sorted(relation.project("txn, pid").fetchall())
+
+
+def _folder(store: Store) -> Path:
+    return store.ledger_dir / "us_atf_sales" / "sales"
+
+
+@pytest.mark.parametrize("key", [False, True])
+def test_a_corrected_resend_replaces_what_the_earlier_load_made(
+    store: Store, tmp_path: Path, key: bool
+) -> None:
+    _load(store, tmp_path, "enero.csv", "T1,p1,ANA\nT2,p2,GONZALES\n", key=key)
+    _load(store, tmp_path, "febrero.csv", "T3,p3,LUIS\n", key=key)
+    assert _names(store) == ["ANA", "GONZALES", "LUIS"]
+    # the re-send: GONZALES corrected, T2's row too, and a row added
+    result = _load(
+        store,
+        tmp_path,
+        "enero.csv",
+        "T1,p1,ANA\nT2,p2,GONZALEZ\nT4,p4,EVA\n",
+        key=key,
+        replace=True,
+        reason="corrected re-send",
+    )
+    assert _names(store) == ["ANA", "EVA", "GONZALEZ", "LUIS"]  # febrero's untouched
+    assert _rows(store) == [("T1", "p1"), ("T2", "p2"), ("T3", "p3"), ("T4", "p4")]
+    [replaced] = result.replaced  # type: ignore[attr-defined]
+    assert (replaced.dataset, replaced.file, replaced.ledger_rows) == (
+        "us_atf_sales",
+        "enero.csv",
+        2,
+    )
+    assert len(replaced.statements) == 1  # GONZALES; ANA and the entities' ids stay
+    assert replaced.sha256_old != replaced.sha256_new and replaced.sha256_old
+    assert len(list(_folder(store).glob("retracted-*.parquet"))) == 1
+    [event] = [e for e in store.audit.events() if e.action == "retract"]
+    assert event.reason == "corrected re-send" and event.actor == "atf-loader"
+    [told] = event.detail["replaced"]
+    assert (told["file"], told["statements"], told["ledger_rows"]) == ("enero.csv", 1, 2)
+    assert told["sha256_old"] == replaced.sha256_old
+    assert not list(_folder(store).glob(".ironriver-stage-*"))
+    checked = verify_ledger_parts(VerifyResult(True, 0, ()), store.engine, store.ledger_dir)
+    assert checked.ledger_parts == 3 and not checked.ledger_problems  # the replaced one too
+    # the same file again with --replace: nothing more to retract, nothing added
+    again = _load(
+        store,
+        tmp_path,
+        "enero.csv",
+        "T1,p1,ANA\nT2,p2,GONZALEZ\nT4,p4,EVA\n",
+        key=key,
+        replace=True,
+    )
+    assert [r.statements for r in again.replaced] == [[]]  # type: ignore[attr-defined]
+    assert _rows(store) == [("T1", "p1"), ("T2", "p2"), ("T3", "p3"), ("T4", "p4")]
+    assert len([e for e in store.audit.events() if e.action == "retract"]) == 1
+
+
+def test_without_replace_the_earlier_load_stays(store: Store, tmp_path: Path) -> None:
+    _load(store, tmp_path, "enero.csv", "T1,p1,ANA\nT2,p2,GONZALES\n")
+    _load(store, tmp_path, "enero.csv", "T1,p1,ANA\nT2,p2,GONZALEZ\n")
+    assert _names(store) == ["ANA", "GONZALES", "GONZALEZ"]
+    assert len(_rows(store)) == 4
+
+
+def test_a_dry_run_tells_what_would_be_replaced_and_writes_nothing(
+    store: Store, tmp_path: Path
+) -> None:
+    _load(store, tmp_path, "enero.csv", "T1,p1,ANA\nT2,p2,GONZALES\n")
+    events = len(list(store.audit.events()))
+    result = _load(store, tmp_path, "enero.csv", "T1,p1,ANA\n", replace=True, dry_run=True)
+    assert result.dry_run  # type: ignore[attr-defined]
+    [replaced] = result.replaced  # type: ignore[attr-defined]
+    assert (len(replaced.statements), replaced.ledger_rows) == (1, 2)  # p2's name
+    assert _names(store) == ["ANA", "GONZALES"]
+    assert len(_rows(store)) == 2
+    assert len(list(store.audit.events())) == events
+    assert not list(_folder(store).glob("retracted-*")) and not list(
+        _folder(store).glob(".ironriver-stage-*")
+    )
+
+
+def test_only_who_may_retract_in_the_dataset_replaces(store: Store, tmp_path: Path) -> None:
+    _load(store, tmp_path, "enero.csv", "T1,p1,ANA\n")
+    with pytest.raises(AccessDenied):
+        _load(store, tmp_path, "enero.csv", "T1,p1,EVA\n", replace=True, principal=CBP_LOADER)
+    assert _names(store) == ["ANA"]
+
+
+def test_a_kill_after_the_commit_leaves_the_replaced_parts_to_recovery(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process killed between the commit and the renames: the event names the marker,
+    and the next to open the store retracts the earlier part (the new state, whole)."""
+    from ironriver.store.ledger import PendingRetraction
+
+    _load(store, tmp_path, "enero.csv", "T1,p1,ANA\nT2,p2,B\n")
+    monkeypatch.setattr(PendingRetraction, "commit", lambda self: None)
+    _load(store, tmp_path, "enero.csv", "T1,p1,ANA\n", replace=True)
+    monkeypatch.undo()
+    [marker] = list(_folder(store).glob(".ironriver-stage-*.retract"))
+    assert len(_rows(store)) == 3  # old part still in place until recovered
+    monkeypatch.setattr("ironriver.store.ledger.is_dead_scratch", lambda p: True)
+    assert recover_parts(store.ledger_dir, store.ingest_details) == 1
+    assert _rows(store) == [("T1", "p1")] and not marker.exists()
+
+
+def test_the_command_replaces_and_its_dry_run_says_what_it_would(tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from ironriver.cli import cli
+    from ironriver.ingest.cli import ingest_command
+
+    db = ["--db", str(tmp_path / "cli.db"), "--as", "us-atf-analyst"]
+    mapping = tmp_path / "enero.csv.yaml"
+    mapping.write_text(MAPPING.format(file="enero.csv", key=""), encoding="utf-8")
+    csv = tmp_path / "enero.csv"
+    csv.write_text("txn,pid,name\nT1,p1,ANA\nT2,p2,GONZALES\n", encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(ingest_command, [*db, str(mapping)]).exit_code == 0
+    csv.write_text("txn,pid,name\nT1,p1,ANA\n", encoding="utf-8")
+    dry = runner.invoke(ingest_command, [*db, "--json", "--replace", "--dry-run", str(mapping)])
+    assert dry.exit_code == 0, dry.output
+    [data] = json.loads(dry.stdout)
+    assert data["dry_run"] and [
+        (r["file"], r["statements_retracted"], r["ledger_rows_retracted"]) for r in data["replaced"]
+    ] == [("enero.csv", 1, 2)]
+    done = runner.invoke(cli, ["--lang", "es", "ingest", *db, "--replace", str(mapping)])
+    assert done.exit_code == 0, done.output
+    assert "de la carga anterior de enero.csv se retiraron 1 afirmación y 2 filas" in done.stdout
+    again = runner.invoke(ingest_command, [*db, "--json", "--replace", "--dry-run", str(mapping)])
+    [data] = json.loads(again.stdout)
+    assert [(r["statements_retracted"], r["ledger_rows_retracted"]) for r in data["replaced"]] == [
+        (0, 0)
+    ]
+    entities = runner.invoke(ingest_command, [*db, "--replace", "--entities", str(csv)])
+    assert entities.exit_code != 0 and "--replace goes with a MAPPING" in str(entities.exception)
