@@ -163,6 +163,7 @@ def _run_everything(tmp: Path) -> Iterator[Output]:
     mappings = [str(m) for m in world.mappings()]
     yield run("ingest", mappings[0], "--dry-run")
     yield run("ingest", *mappings, "--as", "loader", "--reason", "load")
+    yield run("ingest", mappings[0], "--replace", "--dry-run", "--as", "loader")
     # an id typed Person by one line and Company by another: a schema conflict to print
     conflict = tmp / "conflict.jsonl"
     lines = [
