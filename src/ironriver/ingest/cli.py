@@ -218,7 +218,7 @@ def _ingest_each(
     and --allow-bad-dates."""
     skip_invalid, allow_bad_dates = skips
     # a dry run opens no store, but one of --replace reads what it would retract there
-    store = None if dry_run and not replace else app.open_store(create=True, announce=True)
+    store = None if dry_run and not replace else app.open_store(create=not dry_run, announce=True)
     results: list[IngestResult] = []
     for mapping in mappings:
         try:
