@@ -1,7 +1,10 @@
 """The `ironriver` command: one click group; each command opens the store, calls one library
-function and renders the result (a table for people, `--json` for programs). The `audit`
-commands are in `cli_audit.py`; `eval`, `ledger` and the capability groups in
-`LAZY_COMMANDS`, in their own modules."""
+function and renders the result (a table for people, `--json` for programs). This module
+holds the group itself (its options, the reader's language, errors as clean messages, the
+entry point `main`) and the commands that write (`init`, `retract`, `model-dir`); the read
+commands (`search`, `entity`, `export`...) are in `cli_read.py`, the `audit` commands in
+`cli_audit.py`; `eval`, `ledger` and the capability groups in `LAZY_COMMANDS`, in their own
+modules, imported on first use."""
 
 from __future__ import annotations
 
@@ -9,26 +12,21 @@ import json
 import os
 import signal
 import sys
-from collections import Counter
 from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
-from typing import IO, Any, TextIO
+from typing import IO, Any
 
 import click
 
 from ironriver.cli_audit import audit
 from ironriver.cli_i18n import localize_help, speak_click
-from ironriver.cli_json import (
-    dataset_json,
-    statement_json,
-)
+from ironriver.cli_json import statement_json
 from ironriver.cli_lazy import LAZY_COMMANDS, listing_stub, load_lazy
+from ironriver.cli_read import READ_COMMANDS
 from ironriver.cli_support import (
     JSON_OUTPUT,
     app_context,
     common_options,
-    count_text,
     principal_lang_given,
     table,
     undecodable_argument,
@@ -39,7 +37,6 @@ from ironriver.errors import (
     from_environment,
     from_path_error,
     from_store_error,
-    os_problem,
 )
 from ironriver.i18n import (
     LANG_ENV,
@@ -56,19 +53,9 @@ from ironriver.i18n import (
 )
 from ironriver.logs import LEVELS, get_logger
 from ironriver.logs import configure as configure_logging
-from ironriver.model.labels import prop_label, schema_label, shown_caption, shown_value
-from ironriver.model.names import schema_named
-from ironriver.policy import (
-    DEFAULT_PRINCIPALS_YAML,
-    SchemaConflict,
-    SearchHit,
-    authorize_export,
-    entity_dict,
-    retract_ledger_file,
-)
+from ironriver.policy import DEFAULT_PRINCIPALS_YAML, retract_ledger_file
 from ironriver.policy import retract as retract_statements
-from ironriver.policy.table import write_statements
-from ironriver.scratch import InterruptSignals, Terminated, replacing
+from ironriver.scratch import InterruptSignals, Terminated
 from ironriver.settings import shown_url
 
 log = get_logger(__name__)
@@ -269,497 +256,6 @@ def init(ctx: click.Context, principals_out: Path) -> None:
     app.emit(data, human)
 
 
-def _table_or_say(rows: list[list[Any]], headers: list[str], empty: str) -> None:
-    """A table of `rows`, or when there are none, `empty` on stderr (not a bare header)."""
-    if rows:
-        table(rows, headers)
-    else:
-        click.echo(empty, err=True)
-
-
-@cli.command()
-@common_options
-@click.pass_context
-def datasets(ctx: click.Context) -> None:
-    """List datasets with owner, marking and releasability.
-
-    \b
-    Example: ironriver datasets --as us-atf-analyst
-    """
-    app = app_context(ctx)
-    rows = [dataset_json(d) for d in app.view().datasets()]
-    shown = ("dataset", "owner_agency", "owner_country", "marking")
-    app.emit(
-        rows,
-        lambda: _table_or_say(
-            [
-                [
-                    *(r[k] for k in shown),
-                    ",".join(r["releasable_to"]),
-                    count_text(r["visible_statements"]),
-                    count_text(r["visible_ledger_rows"]),
-                ]
-                for r in rows
-            ],
-            [
-                t("dataset"),
-                t("agency"),
-                t("country"),
-                t("marking"),
-                t("releasable"),
-                t("statements"),
-                t("ledger rows"),
-            ],
-            t("No dataset is visible to you."),
-        ),
-    )
-
-
-@cli.command()
-@common_options
-@click.pass_context
-def ledgers(ctx: click.Context) -> None:
-    """List the ledgers (high-volume records) with the rows the principal may see.
-
-    \b
-    Example: ironriver ledgers --as mx-fgr-analista
-    """
-    app = app_context(ctx)
-    counts = app.view().ledger_counts()
-    rows = [
-        {"dataset": d, "ledger": lg, "visible_ledger_rows": n}
-        for (d, lg), n in sorted(counts.items())
-    ]
-    app.emit(
-        rows,
-        lambda: _table_or_say(
-            [[r["dataset"], r["ledger"], count_text(r["visible_ledger_rows"])] for r in rows],
-            [t("dataset"), t("ledger"), t("visible rows")],
-            t("No ledger is visible to you."),
-        ),
-    )
-
-
-@cli.command()
-@common_options
-@click.pass_context
-def stats(ctx: click.Context) -> None:
-    """Counts by schema and dataset of what the principal may see.
-
-    \b
-    Example: ironriver stats --as mx-fgr-analista --json
-    """
-    app = app_context(ctx)
-    view = app.view()
-    total = view.statement_count()
-    if total >= 1_000_000:  # a scan of every visible statement: say so before it starts
-        click.echo(t("Counting entities over {n:,} visible statements…", n=total), err=True)
-    counts = view.counts()
-    data = {
-        "principal": app.settings.principal,
-        # View.counts gives each in name order, so SQLite and PostgreSQL print one document
-        "entities_by_schema": counts.entities_by_schema,
-        "statements_by_dataset": counts.statements_by_dataset,
-        "entities_by_dataset": counts.entities_by_dataset,
-    }
-
-    def human() -> None:
-        if not counts.statements_by_dataset:
-            click.echo(t("Nothing is visible to you yet: no statement you may see."), err=True)
-            return
-        table(
-            [
-                (label, count_text(n))
-                for label, n in sorted(
-                    (schema_label(k), n) for k, n in counts.entities_by_schema.items()
-                )
-            ],
-            [t("schema"), t("entities")],
-        )
-        click.echo()
-        table(
-            [(d, count_text(n)) for d, n in counts.statements_by_dataset.items()],
-            [t("dataset"), t("statements")],
-        )
-
-    app.emit(data, human)
-
-
-def _matched_note(hit: SearchHit) -> str:
-    """A hit's matched name, with the query words it holds only through a nickname and the
-    word it lacks: "PEPE GARCIA (jose read as pepe; without lopez)"."""
-    notes = [t("{word} read as {stored}", word=q, stored=w) for q, w in hit.read_as]
-    if hit.missing:
-        notes.append(t("without {word}", word=hit.missing))
-    return (hit.matched or "") + (" (" + "; ".join(notes) + ")" if notes else "")
-
-
-@cli.command()
-@common_options
-@click.argument("text")
-@click.option(
-    "--schema",
-    default=None,
-    help="Only entities of this schema: its name or its label, in English or Spanish "
-    "(Person, persona, Individuo).",
-)
-@click.option(
-    "--identifier",
-    is_flag=True,
-    help="Only identifiers (serials, plates, phones), not names.",
-)
-@click.option("--reason", default="", help="Why you search (audited).")
-@click.option(
-    "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="Hits at most."
-)
-@click.pass_context
-def search(
-    ctx: click.Context, text: str, schema: str | None, identifier: bool, reason: str, limit: int
-) -> None:
-    """Search visible entities by name or identifier: an identifier equal to TEXT (a serial,
-    a plate, a phone, ignoring case and punctuation; a phone also as dialled at home, without
-    its country code) comes first, then names with words starting with each word of TEXT,
-    then names holding a given name's nickname for it or the reverse (Pepe for José, marked
-    "read as"; of three words or more, then names lacking one, marked "without"). A name
-    and its alias ("victor ruiz alias el gordito", "(a)", "aka", or the alias quoted) find
-    either, those holding both first.
-
-    \b
-    Example: ironriver search "jose perez" --as us-atf-analyst --reason "case 42"
-             ironriver search BER535120 --as mx-fgr-analista --reason "case 7"
-    """
-    app = app_context(ctx)  # (reads the principal, and so the reader's language)
-    if not text.strip():
-        raise ConfigError(
-            msg("Nothing to search for: TEXT is empty."),
-            hint=msg("Give a name or an identifier, e.g. {example}.", example='"jose perez"'),
-        )
-    view = app.view(reason)
-    hits = view.find(text, _schema_name(schema), limit, identifiers_only=identifier)
-    data = [h.__dict__ for h in hits]
-
-    app.emit(
-        data,
-        lambda: _table_or_say(
-            [
-                [
-                    h.entity_id,
-                    schema_label(h.schema),
-                    shown_caption(h.caption, h.schema),
-                    _matched_note(h),
-                    ", ".join(h.datasets),
-                ]
-                for h in hits
-            ],
-            [t("id"), t("schema"), t("caption"), t("matched"), t("datasets")],
-            t("No match among the entities you may see."),
-        ),
-    )
-
-
-def _schema_name(text: str | None) -> str | None:
-    """The name of the schema `text` names as people type it (a label in either language,
-    any case: `ironriver.model.names.schema_named`), for the library, which takes names."""
-    return None if text is None else str(schema_named(text).name)
-
-
-@cli.command()
-@common_options
-@click.argument("entity_id")
-@click.option("--reason", default="", help="Why you read it (audited).")
-@click.option(
-    "--neighbours",
-    "max_neighbours",
-    default=50,
-    show_default=True,
-    type=click.IntRange(min=0),
-    help="Show at most this many neighbours (an organization may have thousands).",
-)
-@click.pass_context
-def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int) -> None:
-    """Show one entity, its statements with provenance, and its neighbours.
-
-    \b
-    Example: ironriver entity 0eaefe14c61e0e45b1e8f2018dfa00768ba68c69 --as mx-fgr-analista
-    """
-    app = app_context(ctx)
-    view = app.view(reason)
-    ent = view.require(entity_id)
-    stmts = view.statements(entity_id)
-    neigh, total = view.neighbour_page(entity_id, limit=max_neighbours)
-    conflict = view.schema_conflicts.get(entity_id)
-    data: dict[str, Any] = {
-        "entity": entity_dict(ent),
-        "statements": [statement_json(s) for s in stmts],
-        "neighbours": [n.__dict__ for n in neigh],
-        "neighbours_total": total,
-    }
-    if conflict is not None:
-        data["schema_conflict"] = conflict.as_dict()
-
-    def human() -> None:
-        caption = shown_caption(ent.caption, ent.schema.name)
-        click.echo(f"{schema_label(ent.schema.name)}: {caption}  ({ent.id})")
-        if conflict is not None:
-            click.echo(
-                t(
-                    "Its statements are of schemata that cannot be one entity ({schemata}): "
-                    "shown as {schema}, whose entity lacks {props} (listed below).",
-                    schemata=", ".join(schema_label(s) for s in conflict.schemata),
-                    schema=schema_label(conflict.schema),
-                    props=_left_out(conflict),
-                )
-            )
-        # as a reader takes in an entity: its schema's featured properties first (a person's
-        # name, then surnames and birth date), then the others by their label
-        featured = {name: i for i, name in enumerate(ent.schema.featured)}
-        label = {s.prop: prop_label(s.schema, s.prop) for s in stmts}
-        ordered = sorted(
-            stmts,
-            key=lambda s: (featured.get(s.prop, len(featured)), label[s.prop].casefold(), s.value),
-        )
-        table(
-            [
-                [
-                    label[s.prop],
-                    shown_value(s.schema, s.prop, s.value),  # a country by its name
-                    s.dataset,
-                    s.marking,
-                    s.source_ref or "",
-                ]
-                for s in ordered
-            ],
-            [t("property"), t("value"), t("dataset"), t("marking"), t("source")],
-        )
-        if neigh:
-            click.echo()
-            table(
-                [
-                    [
-                        t("in") if n.direction == "in" else t("out"),
-                        prop_label(
-                            (n.schema or "") if n.direction == "in" else ent.schema.name, n.prop
-                        ),
-                        schema_label(n.schema) if n.schema else "?",
-                        shown_caption(n.caption, n.schema),
-                        n.entity_id,  # in full: what `entity` takes to go there
-                    ]
-                    for n in neigh
-                ],
-                [t("direction"), t("via"), t("schema"), t("entity"), t("id")],
-            )
-        if total > len(neigh):
-            click.echo(
-                nt(
-                    "{shown:,} of {total:,} neighbour shown; more with --neighbours {total}.",
-                    "{shown:,} of {total:,} neighbours shown; more with --neighbours {total}.",
-                    total,
-                    shown=len(neigh),
-                    total=total,
-                )
-            )
-
-    app.emit(data, human)
-
-
-@cli.command()
-@common_options
-@click.option(
-    "-o",
-    "--out",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Output file (default: standard output).",
-)
-@click.option(
-    "--schema",
-    default=None,
-    help="Only this schema (and descendants): its name or its label, in English or Spanish.",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["ftm", "statements", "parquet"]),
-    default="ftm",
-    show_default=True,
-    help="ftm: FtM entity JSON Lines; statements: FtM's statement CSV (read by ftm and "
-    "nomenklatura), with each statement's marking and source; parquet: those statements "
-    "as Parquet.",
-)
-@click.option(
-    "--dataset",
-    "datasets",
-    multiple=True,
-    help="Only the statements of this dataset (repeatable): e.g. your agency's own.",
-)
-@click.option("--reason", default="", help="Why you export (audited).")
-@click.pass_context
-def export(
-    ctx: click.Context,
-    out: Path | None,
-    schema: str | None,
-    fmt: str,
-    datasets: tuple[str, ...],
-    reason: str,
-) -> None:
-    """Export what the principal may see as FtM entity JSON Lines (or its statements).
-
-    FtM entity JSON carries no markings: when the entities hold statements marked AMBER or
-    stricter (or released to named countries or agencies only), a note on standard error
-    says how many, by marking; --format statements keeps each statement's marking and
-    releasability. With -o, --json prints the summary as JSON (the number of entities or
-    statements, the format, the path, and those markings); without -o the export itself
-    goes to standard output, JSON Lines or CSV as --format says, and --json changes nothing.
-
-    \b
-    Example: ironriver export --as us-atf-analyst -o us.ftm.jsonl --reason "partner share"
-             ironriver export --format statements -o us.csv --as us-atf-analyst --reason "case 42"
-             ironriver export --as mx-fgr-analista --dataset mx_fgr_detenciones -o d.jsonl \\
-                 --reason "case 42"
-    """
-    app = app_context(ctx)
-    authorize_export(app.principal())
-    schema = _schema_name(schema)
-    if fmt == "parquet" and out is None and _to_terminal():  # (a pipe or a file takes it)
-        raise ConfigError(
-            msg("Parquet goes to a file, not to the terminal."),
-            hint=msg("Pass -o FILE.parquet."),
-        )
-    view = app.view(reason)
-    with ExitStack() as stack:
-        target: Path | None = None
-        if out:  # written whole or not at all (`replacing`)
-            target = stack.enter_context(replacing(out))
-            try:
-                target.open("wb").close()
-            except OSError as exc:
-                raise ConfigError(
-                    msg("Cannot write {path}: {problem}.", path=out, problem=os_problem(exc)),
-                    hint=msg("Give -o a path in a folder that exists and that you may write to."),
-                ) from exc
-        if fmt != "ftm":
-            table = view.export_table(schema, datasets)
-            write_statements(table, str(target) if target else sys.stdout.buffer, fmt)
-            n = table.num_rows
-            done = nt(
-                "Exported {n:,} statement to {path}",
-                "Exported {n:,} statements to {path}",
-                n,
-                path=out,
-            )
-        else:
-            handle: TextIO = sys.stdout
-            if target is not None:
-                handle = stack.enter_context(target.open("w", encoding="utf-8"))
-            n = 0
-            for ent in view.export(schema, datasets):
-                handle.write(
-                    json.dumps(entity_dict(ent), ensure_ascii=False, sort_keys=True) + "\n"
-                )
-                n += 1
-            done = nt(
-                "Exported {n:,} entity to {path}", "Exported {n:,} entities to {path}", n, path=out
-            )
-    conflicts = sorted(view.schema_conflicts.values(), key=lambda c: c.entity_id)
-    markings = view.export_markings if fmt == "ftm" else []
-    if not (out and app.as_json):  # (stderr: standard output may be the export)
-        if conflicts:
-            click.echo(_conflicts_text(conflicts), err=True)
-        if markings:
-            click.echo(_markings_text(markings, view.export_marked_entities, n), err=True)
-    if out:  # (`exported`: entities or statements, as `format` says)
-        summary: dict[str, Any] = {"exported": n, "format": fmt, "path": str(out)}
-        if conflicts:
-            summary["schema_conflicts"] = [c.as_dict() for c in conflicts]
-        if markings:
-            summary["entities_marked"] = view.export_marked_entities
-            summary["markings_not_carried"] = [
-                {"marking": m, "releasable_to": list(rel), "entities_marked": k}
-                for m, rel, k in markings
-            ]
-        app.emit(summary, lambda: click.echo(done, err=True))
-
-
-def _to_terminal() -> bool:
-    """Whether standard output is a terminal (not a pipe or a file)."""
-    return sys.stdout.isatty()
-
-
-def _markings_text(markings: list[tuple[str, tuple[str, ...], int]], marked: int, n: int) -> str:
-    """What an FtM entity export does not carry: how many of its `n` entities hold
-    statements whose marking limits their sharing (`marked`), by marking and releasability."""
-    lines = [
-        nt(
-            "Note: FtM entity JSON carries no markings, and {marked:,} of the {total:,} entity "
-            "exported holds statements whose marking limits their sharing:",
-            "Note: FtM entity JSON carries no markings, and {marked:,} of the {total:,} "
-            "entities exported hold statements whose marking limits their sharing:",
-            n,
-            marked=marked,
-            total=n,
-        )
-    ]
-    for marking, releasable, k in markings:
-        to = ", ".join(releasable) if releasable else t("no one beyond its owner")
-        lines.append(
-            nt(
-                "  {marking}, releasable to {to}: {k:,} entity",
-                "  {marking}, releasable to {to}: {k:,} entities",
-                k,
-                marking=marking,
-                to=to,
-                k=k,
-            )
-        )
-    lines.append(
-        t(
-            "Share the file only as those markings allow, or export with --format statements, "
-            "which keeps each statement's marking and releasability."
-        )
-    )
-    return "\n".join(lines)
-
-
-def _left_out(conflict: SchemaConflict) -> str:
-    """The properties left out, as their labels in the reader's language, each with how many
-    statements."""
-    counts = Counter(prop_label(s.schema, s.prop) for s in conflict.dropped)
-    return ", ".join(f"{label} ({counts[label]})" for label in sorted(counts))
-
-
-def _conflicts_text(conflicts: list[SchemaConflict]) -> str:
-    """What an FtM export left out: the statements of entities whose schemata could not be
-    one, of properties the schema they were exported as lacks."""
-    lines = [
-        nt(
-            "{n:,} entity has statements of schemata that cannot be one entity: its FtM "
-            "entity leaves out the statements of properties its schema lacks.",
-            "{n:,} entities have statements of schemata that cannot be one entity: their FtM "
-            "entities leave out the statements of properties their schema lacks.",
-            len(conflicts),
-        )
-    ]
-    lines += [
-        t(
-            "  {entity}: exported as {schema} (its statements: {schemata}); left out: {props}",
-            entity=c.entity_id,
-            schema=c.schema,
-            schemata=", ".join(c.schemata),
-            props=_left_out(c),
-        )
-        for c in conflicts[:10]
-    ]
-    if len(conflicts) > 10:
-        lines.append(t("  ... and {n:,} more (--json lists them all)", n=len(conflicts) - 10))
-    lines.append(
-        t(
-            "Every statement is in: ironriver export --format statements. To fix the data, "
-            "retract the statements typed wrongly (ironriver retract ID --prop NAME)."
-        )
-    )
-    return "\n".join(lines)
-
-
 @cli.command()
 @common_options
 @click.argument("entity_id", required=False)
@@ -930,6 +426,8 @@ def _ledger_retraction(
 
 
 cli.add_command(audit)
+for _command in READ_COMMANDS:
+    cli.add_command(_command)
 
 
 @cli.command("model-dir")
