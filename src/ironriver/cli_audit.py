@@ -8,7 +8,7 @@ role (`log`, `checkpoint`: auditor; `restart-reads`: admin).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -58,55 +58,54 @@ def audit_verify(ctx: click.Context) -> None:
     def human() -> None:
         names = {"writes": t("writes chain"), "reads": t("reads chain")}
         chains = ", ".join(f"{names.get(name, name)}: {n}" for name, n in result.chains.items())
-        if not result.problems:
-            click.echo(
+        reads, anchored = result.chains.get("reads", 0), result.anchored
+        intact = [
+            nt(
+                "Audit log intact: {n:,} event ({chains}).",
+                "Audit log intact: {n:,} events ({chains}).",
+                result.events,
+                chains=chains,
+            ),
+            t(
+                "Reads anchored in the writes chain: {anchored} of {reads}.",
+                anchored=anchored,
+                reads=reads,
+            ),
+        ]
+        if reads > anchored:
+            intact.append(
                 nt(
-                    "Audit log intact: {n:,} event ({chains}).",
-                    "Audit log intact: {n:,} events ({chains}).",
-                    result.events,
-                    chains=chains,
+                    "  The newest is not yet (its removal would go unnoticed): the next "
+                    "ingest, retraction or `ironriver audit checkpoint` anchors it.",
+                    "  The {n} newest are not yet (their removal would go unnoticed): the "
+                    "next ingest, retraction or `ironriver audit checkpoint` anchors them.",
+                    reads - anchored,
                 )
             )
-            reads, anchored = result.chains.get("reads", 0), result.anchored
-            click.echo(
-                t(
-                    "Reads anchored in the writes chain: {anchored} of {reads}.",
-                    anchored=anchored,
-                    reads=reads,
-                )
-            )
-            if reads > anchored:
-                click.echo(
-                    nt(
-                        "  The newest is not yet (its removal would go unnoticed): the next "
-                        "ingest, retraction or `ironriver audit checkpoint` anchors it.",
-                        "  The {n} newest are not yet (their removal would go unnoticed): the "
-                        "next ingest, retraction or `ironriver audit checkpoint` anchors them.",
-                        reads - anchored,
-                    )
-                )
-        else:
-            title = nt(
-                "AUDIT LOG TAMPERED ({n} problem):",
-                "AUDIT LOG TAMPERED ({n} problems):",
-                len(result.problems),
-            )
-            _echo_findings(title, result.problems)
-        if result.ledger_problems:
-            title = nt(
+        _echo_check(
+            result.problems,
+            lambda n: nt(
+                "AUDIT LOG TAMPERED ({n} problem):", "AUDIT LOG TAMPERED ({n} problems):", n
+            ),
+            intact,
+        )
+        _echo_check(
+            result.ledger_problems,
+            lambda n: nt(
                 "LEDGER PART MISSING OR DAMAGED ({n} problem):",
                 "LEDGER PARTS MISSING OR DAMAGED ({n} problems):",
-                len(result.ledger_problems),
-            )
-            _echo_findings(title, result.ledger_problems)
-        elif result.ledger_parts:
-            click.echo(
+                n,
+            ),
+            [  # (nothing to say when no ingest recorded a part)
                 nt(
                     "Ledger parts intact: {n:,} part recorded by ingests.",
                     "Ledger parts intact: {n:,} parts recorded by ingests.",
                     result.ledger_parts,
                 )
-            )
+            ]
+            if result.ledger_parts
+            else [],
+        )
         if result.unrecorded_ingests:
             click.echo(
                 nt(
@@ -395,38 +394,42 @@ def audit_verify_data(ctx: click.Context) -> None:
     }
 
     def human() -> None:
-        if result.ok:
-            click.echo(
+        compared = (
+            t("  As many as the ingest events record adding.")
+            if result.recorded is not None
+            else t(
+                "  Not compared with the ingests' counts: an ingest event of an older "
+                "version records none."
+            )
+        )
+        _echo_check(
+            result.problems,
+            lambda n: nt(
+                "STATEMENTS ALTERED ({n} problem):", "STATEMENTS ALTERED ({n} problems):", n
+            ),
+            [
                 nt(
                     "Statements intact: {n:,} statement, each matching its id.",
                     "Statements intact: {n:,} statements, each matching its id.",
                     result.statements,
-                )
-            )
-            if result.recorded is None:
-                click.echo(
-                    t(
-                        "  Not compared with the ingests' counts: an ingest event of an older "
-                        "version records none."
-                    )
-                )
-            else:
-                click.echo(t("  As many as the ingest events record adding."))
-        else:
-            title = nt(
-                "STATEMENTS ALTERED ({n} problem):",
-                "STATEMENTS ALTERED ({n} problems):",
-                len(result.problems),
-            )
-            _echo_findings(title, result.problems)
+                ),
+                compared,
+            ],
+        )
 
     app.emit(data, human)
     if not result.ok:
         ctx.exit(5)
 
 
-def _echo_findings(title: str, problems: Sequence[Msg]) -> None:
-    """A verification's findings: `title`, then one line each, in the reader's language."""
-    click.echo(title)
+def _echo_check(problems: Sequence[Msg], title: Callable[[int], str], intact: list[str]) -> None:
+    """One check's verdict, for people: when it found `problems`, `title(n)` ("AUDIT LOG
+    TAMPERED (2 problems):") then one line each, in the reader's language; else the
+    `intact` lines (what was checked and found whole)."""
+    if not problems:
+        for line in intact:
+            click.echo(line)
+        return
+    click.echo(title(len(problems)))
     for p in problems:
         click.echo(f"  - {render(p)}")
