@@ -149,9 +149,9 @@ def test_the_principal_chooses_the_language_unless_told(tmp_path: Path) -> None:
     _, mx = _run("datasets", "--db", db, "--as", "mx-fgr-analista")
     assert mx.splitlines()[0].split()[:3] == ["conjunto", "de", "datos"]
     _, us = _run("datasets", "--db", db, "--as", "us-atf-analyst")
-    assert us.splitlines()[0].split()[:2] == ["dataset", "agency"]
+    assert us.splitlines()[0].split()[:2] == ["dataset", "owner"]
     _, forced = _run("--lang", "en", "datasets", "--db", db, "--as", "mx-fgr-analista")
-    assert forced.splitlines()[0].split()[:2] == ["dataset", "agency"]
+    assert forced.splitlines()[0].split()[:2] == ["dataset", "owner"]
     _, env = _run("datasets", "--db", db, "--as", "us-atf-analyst", env={LANG_ENV: "es"})
     assert env.splitlines()[0].startswith("conjunto de datos")
     # JSON stays the same for programs, whatever the language

@@ -19,6 +19,7 @@ from typing import IO, Any
 import click
 
 from ironriver.cli_audit import audit
+from ironriver.cli_columns import headers
 from ironriver.cli_i18n import localize_help, speak_click
 from ironriver.cli_json import statement_json
 from ironriver.cli_lazy import LAZY_COMMANDS, listing_stub, load_lazy
@@ -364,7 +365,7 @@ def retract(
                 entity=entity_id,
             )
         )
-        table(rows, [t("statement"), t("property"), t("value"), t("dataset")])
+        table(rows, headers("id", "prop", "value", "dataset"))
         if done.mentions:
             click.echo(
                 nt(

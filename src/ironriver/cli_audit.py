@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import click
 
+from ironriver.cli_columns import headers
 from ironriver.cli_support import app_context, common_options, table
 from ironriver.errors import ConfigError
 from ironriver.i18n import LANGS, Lang, Msg, current_lang, joined, msg, nt, pt, render, t
@@ -211,7 +212,7 @@ def audit_log(
                 ]
                 for e in events
             ],
-            [t("chain"), t("seq"), t("at"), t("actor"), t("action"), t("target"), t("reason")],
+            headers("chain", "seq", "at", "actor", "action", "target", "reason"),
         ),
     )
 

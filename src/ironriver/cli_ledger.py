@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from ironriver.cli_columns import headers
 from ironriver.cli_json import releasable_list
 from ironriver.cli_support import app_context, common_options, table
 from ironriver.csvcells import inert_cell
@@ -180,7 +181,7 @@ def _human(result: LedgerRows) -> None:
             [*(_cell(row.values[c]) for c in result.columns), row.marking, row.source_ref or ""]
             for row in result.rows
         ],
-        [*result.columns, t("marking"), t("source")],  # column names are data
+        [*result.columns, *headers("marking", "source_ref")],  # column names are data
     )
     _say_more(result)
 

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 import click
 
+from ironriver.cli_columns import headers
 from ironriver.cli_json import dataset_json, statement_json
 from ironriver.cli_support import app_context, common_options, count_text, table
 from ironriver.errors import ConfigError, os_problem
@@ -58,15 +59,15 @@ def datasets(ctx: click.Context) -> None:
                 ]
                 for r in rows
             ],
-            [
-                t("dataset"),
-                t("agency"),
-                t("country"),
-                t("marking"),
-                t("releasable"),
-                t("statements"),
-                t("ledger rows"),
-            ],
+            headers(
+                "dataset",
+                "owner_agency",
+                "owner_country",
+                "marking",
+                "releasable_to",
+                "visible_statements",
+                "visible_ledger_rows",
+            ),
             t("No dataset is visible to you."),
         ),
     )
@@ -91,7 +92,7 @@ def ledgers(ctx: click.Context) -> None:
         rows,
         lambda: _table_or_say(
             [[r["dataset"], r["ledger"], count_text(r["visible_ledger_rows"])] for r in rows],
-            [t("dataset"), t("ledger"), t("visible rows")],
+            headers("dataset", "ledger", "visible_ledger_rows"),
             t("No ledger is visible to you."),
         ),
     )
@@ -208,7 +209,7 @@ def search(
                 ]
                 for h in hits
             ],
-            [t("id"), t("schema"), t("caption"), t("matched"), t("datasets")],
+            headers("entity_id", "schema", "caption", "matched", "datasets"),
             t("No match among the entities you may see."),
         ),
     )
@@ -286,7 +287,7 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
                 ]
                 for s in ordered
             ],
-            [t("property"), t("value"), t("dataset"), t("marking"), t("source")],
+            headers("prop", "value", "dataset", "marking", "source_ref"),
         )
         if neigh:
             click.echo()
@@ -303,7 +304,7 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
                     ]
                     for n in neigh
                 ],
-                [t("direction"), t("via"), t("schema"), t("entity"), t("id")],
+                headers("direction", "prop", "schema", "caption", "entity_id"),
             )
         if total > len(neigh):
             click.echo(

@@ -220,6 +220,17 @@ def test_spanish_tables_translate_our_headers_not_the_columns(db: str) -> None:
     assert lines[-1] == "Se muestran 2 de 3 filas coincidentes; vea más con --limit 3."
 
 
+def test_ledgers_names_its_count_as_json_does(db: str) -> None:
+    """`ledgers` and `datasets` show `visible_ledger_rows` under one header (it said
+    "visible rows" in one and "ledger rows" in the other)."""
+    for lang, count in (("en", "visible ledger rows"), ("es", "filas de libro visibles")):
+        code, out = run("--lang", lang, "ledgers", "--db", db, "--as", "us-atf-analyst")
+        assert code == 0, out
+        assert out.splitlines()[0].rstrip().endswith("  " + count), out
+        code, out = run("--lang", lang, "datasets", "--db", db, "--as", "us-atf-analyst")
+        assert code == 0 and out.splitlines()[0].rstrip().endswith("  " + count), out
+
+
 def test_each_read_is_in_the_audit_log_with_its_filter_and_count(db: str) -> None:
     read(db, "us_atf_sales", "--where", "serial=abc123", "--limit", "1", "--reason", "trace 7")
     code, out = run("audit", "log", "--action", "ledger", "--db", db, "--as", "auditor", "--json")

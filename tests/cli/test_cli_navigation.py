@@ -46,7 +46,7 @@ def test_the_neighbour_table_shows_each_neighbours_full_id(tmp_path: Path) -> No
     rows = _rows_after(result.stdout, "direction")
     # the sale and the recovery both point at the gun; their ids are what `entity` takes
     assert [(r[2], r[-1]) for r in rows] == [("Recovery", "r1"), ("Sale", "s1")]
-    assert result.stdout.splitlines()[-4].split()[-1] == "id"
+    assert result.stdout.splitlines()[-4].rstrip().endswith("  entity id")
     again = CliRunner().invoke(cli, ["entity", rows[0][-1], "--db", db, "--as", "us-atf-analyst"])
     assert again.exit_code == 0 and again.stdout.startswith("Recovery: 2024-09-12  (r1)")
     es = CliRunner().invoke(
@@ -61,17 +61,17 @@ def test_search_shows_the_datasets_of_each_hit_that_the_reader_may_see(tmp_path:
     args = ("search", "ABC123", "--db", db, "--reason", "r")
     us = CliRunner().invoke(cli, [*args, "--as", "us-atf-analyst"])
     assert us.exit_code == 0, us.output
-    assert _rows_after(us.stdout, "id") == [
+    assert _rows_after(us.stdout, "entity id") == [
         ["g1", "Firearm", "ABC123", "ABC123", "mx_fgr_aseguramientos, us_atf_traces"]
     ]
     # the FGR sees the gun only through its own statements: the ATF's are not releasable to it
     mx = CliRunner().invoke(cli, [*args, "--as", "mx-fgr-analista"])
     assert mx.stdout.splitlines()[0].rstrip().endswith("coincidencia  conjuntos de datos")
-    assert _rows_after(mx.stdout, "id")[0][-1] == "mx_fgr_aseguramientos"
+    assert _rows_after(mx.stdout, "id de entidad")[0][-1] == "mx_fgr_aseguramientos"
     data = json.loads(CliRunner().invoke(cli, [*args, "--as", "mx-fgr-analista", "--json"]).stdout)
     assert [h["datasets"] for h in data] == [["mx_fgr_aseguramientos"]]
     names = CliRunner().invoke(cli, ["search", "perez", "--db", db, "--as", "us-atf-analyst"])
-    assert _rows_after(names.stdout, "id")[0][-1] == "us_atf_traces"
+    assert _rows_after(names.stdout, "entity id")[0][-1] == "us_atf_traces"
 
 
 def test_a_hit_of_conflicting_schemata_shows_the_datasets_its_entity_leaves_out(
@@ -100,4 +100,4 @@ def test_a_hit_of_conflicting_schemata_shows_the_datasets_its_entity_leaves_out(
         ("p1", "Company", ["us_atf_p", "us_hsi_c"])
     ]
     table = CliRunner().invoke(cli, ["search", "pat", *args])
-    assert _rows_after(table.stdout, "id")[0][-1] == "us_atf_p, us_hsi_c"
+    assert _rows_after(table.stdout, "entity id")[0][-1] == "us_atf_p, us_hsi_c"
