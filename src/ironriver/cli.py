@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
 
@@ -56,7 +57,7 @@ from ironriver.logs import LEVELS, get_logger
 from ironriver.logs import configure as configure_logging
 from ironriver.policy import DEFAULT_PRINCIPALS_YAML, retract_ledger_file
 from ironriver.policy import retract as retract_statements
-from ironriver.scratch import InterruptSignals, Terminated
+from ironriver.scratch import InterruptSignals, Terminated, replacing
 from ironriver.settings import shown_url
 
 log = get_logger(__name__)
@@ -230,10 +231,12 @@ def init(ctx: click.Context, principals_out: Path) -> None:
     Example: ironriver init --db ironriver.db
     """
     app = app_context(ctx)
-    store = app.open_store(create=True)
     wrote = not principals_out.exists()
-    if wrote:
-        principals_out.write_text(DEFAULT_PRINCIPALS_YAML, encoding="utf-8")
+    with ExitStack() as stack:
+        if wrote:  # staged first: a path it cannot be written to fails before the store is made
+            staged = stack.enter_context(replacing(principals_out))
+            staged.write_text(DEFAULT_PRINCIPALS_YAML, encoding="utf-8")
+        store = app.open_store(create=True)  # (the file is renamed into place once it is)
     read_file = store.audit.read_file
 
     def human() -> None:

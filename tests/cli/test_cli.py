@@ -70,6 +70,19 @@ def test_init_writes_principals(tmp_path: Path) -> None:
     assert "us-atf-analyst" in (tmp_path / "p.yaml").read_text()
 
 
+def test_init_makes_nothing_when_one_of_its_two_files_cannot_be_made(tmp_path: Path) -> None:
+    """A --principals-out in a folder that does not exist fails before the store is made (it
+    made the store, then failed); a store that cannot be made leaves no principals file."""
+    db, principals = tmp_path / "x.db", tmp_path / "nope" / "p.yaml"
+    code, out = run("init", "--db", str(db), "--principals-out", str(principals))
+    assert code == 2 and "Check the path" in out
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "x.db").write_text("not a database", encoding="utf-8")
+    code, out = run("init", "--db", str(db), "--principals-out", str(tmp_path / "p.yaml"))
+    assert code != 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.db"]
+
+
 def test_stats_differ_by_principal(tmp_path: Path) -> None:
     db = _store(tmp_path)
     _, us = run("stats", "--db", db, "--as", "us-atf-analyst", "--json")
