@@ -233,7 +233,7 @@ def test_the_locale_speaks_when_nothing_else_chooses(tmp_path: Path) -> None:
     assert env_told.startswith("Usage: ")
     db = _db(tmp_path)
     _, us = _run("datasets", "--db", db, "--as", "us-atf-analyst", env=mx)
-    assert us.splitlines()[0].split()[:2] == ["dataset", "agency"]  # the principal's English
+    assert us.splitlines()[0].split()[:2] == ["dataset", "owner"]  # the principal's English
     _, plain = _run("--help", env={"LANG": "C.UTF-8"})
     assert plain.startswith("Usage: ")
     # the real entry point (`python -m ironriver`), whose help is localised before parsing
