@@ -192,10 +192,14 @@ def _expected(
     # then names lacking one word: each entity by its best such name over every word its
     # name may lack (shortest, as typed before through nicknames, then in the order of the
     # words left, then least in text order), ranked by it (shortest, as typed first, in
-    # order first, then id)
+    # order first, then id). Particles are free, and never the word that is not lacked: the
+    # words but the particles (of two or more), then those less one (of three or more)
+    core = [t for t in typed if t not in {"de", "del", "la", "las", "los", "y"}]
+    lists = [core] if len(core) >= 2 and len(core) < len(typed) else []
+    if len(core) >= PARTIAL_FROM_WORDS:
+        lists += [core[:i] + core[i + 1 :] for i in range(len(core))]
     best: dict[str, tuple[int, bool, bool, str]] = {}
-    for i in range(len(typed)):
-        fewer = typed[:i] + typed[i + 1 :]
+    for fewer in lists:
         for entity, name, read, out in _tiers(facts, retracted, sorted(fewer), [fewer]):
             key = (len(name), read, out, name)
             best[entity] = min(best.get(entity, key), key)

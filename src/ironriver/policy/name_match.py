@@ -29,6 +29,36 @@ MAX_QUERY_WORDS = 32
 PARTIAL_FROM_WORDS = 3
 PARTIAL_UP_TO_WORDS = 6
 
+# Spanish name particles ("José de Jesús", "de la Cruz", "del Río", "de los Santos", "Ortega
+# y Gasset"): words of a query that never tell a name apart on their own. A search's names
+# lacking a word (`partial_passes`) need every other word but the particles, and never lack
+# the only word that is not one: "de la cruz" does not find "De la Rosa" without "cruz", and
+# "jose de jesus lopez" finds "JOSÉ LÓPEZ MENDOZA" without "jesus" (the "de" is free).
+PARTICLES = frozenset({"de", "del", "la", "las", "los", "y"})
+
+
+def partial_passes(tokens: list[str]) -> list[tuple[tuple[str, ...], list[str]]]:
+    """The passes of a search for `tokens` (sorted, `search_words`) that find the names
+    lacking a word, once those holding every word are too few: each the words it may lack
+    and the words it needs, in order. The words but the particles (`PARTICLES`) are the
+    core; of `PARTIAL_FROM_WORDS` words or more (particles counted) up to
+    `PARTIAL_UP_TO_WORDS`, a search whose core has two words or more first finds the names
+    holding the core and lacking a particle (if it has any: "juan de la cruz" finds "JUAN
+    CRUZ"), then, for a core of `PARTIAL_FROM_WORDS` words or more, those lacking one core
+    word (a word typed twice: once), the particles free. No pass needs particles only."""
+    if not PARTIAL_FROM_WORDS <= len(tokens) <= PARTIAL_UP_TO_WORDS:
+        return []
+    core = [t for t in tokens if t not in PARTICLES]
+    particles = tuple(t for t in tokens if t in PARTICLES)
+    passes: list[tuple[tuple[str, ...], list[str]]] = []
+    if len(core) >= 2 and particles:
+        passes.append((particles, core))
+    if len(core) >= PARTIAL_FROM_WORDS:
+        for i, word in enumerate(core):
+            if word not in core[:i]:
+                passes.append(((*particles, word), core[:i] + core[i + 1 :]))
+    return passes
+
 
 def search_words(text: str) -> list[str]:
     """The words a name search for `text` looks for (`query_words`); more than
@@ -49,8 +79,7 @@ def search_words(text: str) -> list[str]:
     # too many ways to read them is refused too, here, before anything is read: so are the
     # words less one that a search finding too few names lacking none reads (`_lacking_one`),
     # which may read in more ways than all of them (a group split in two adds its ways)
-    partial = PARTIAL_FROM_WORDS <= len(tokens) <= PARTIAL_UP_TO_WORDS
-    fewer = [tokens[:i] + tokens[i + 1 :] for i in range(len(tokens))] if partial else []
+    fewer = [words for _, words in partial_passes(tokens)]
     for words in [tokens, *fewer]:
         for nicknames in (True, False):
             query_plan(words, nicknames)

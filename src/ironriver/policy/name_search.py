@@ -27,11 +27,11 @@ from sqlalchemy import (
 
 from ironriver.policy.entity_rows import ENTITY_ROW
 from ironriver.policy.name_match import (
-    PARTIAL_FROM_WORDS,
-    PARTIAL_UP_TO_WORDS,
+    PARTICLES,
     _has_words,
     _in_order,
     _read_as,
+    partial_passes,
 )
 from ironriver.policy.name_plan import LABELS, RANKS, plan_rows, query_plan
 from ironriver.policy.nicknames import nickname_words
@@ -154,6 +154,25 @@ def _with_aliases(each: list[list[_Found]], whole: bool, limit: int) -> list[_Fo
     return list(shown.values())[:limit]
 
 
+def _missing(found: _Found, lacking: tuple[str, ...], needed: list[str]) -> str:
+    """The words of `lacking` (those a pass of `_lacking_one` may lack) that the name
+    `found` by it lacks, space-separated: its one word that is no particle if it has one
+    (its particles are free, `name_match.PARTICLES`), else the particles the name does not
+    hold beside the words `needed`."""
+    core = [w for w in lacking if w not in PARTICLES]
+    if core:
+        return core[0]
+    read = frozenset(w for w, _ in found.read_as)
+    held: list[str] = list(needed)
+    missing = []
+    for word in lacking:
+        if _has_words(found.matched, [*held, word], read):
+            held.append(word)
+        else:
+            missing.append(word)
+    return " ".join(missing)
+
+
 def _best_first(found: _Found) -> tuple[int, bool, bool, str]:
     """Which of two names of an entity lacking a word ranks it: the shorter, then one
     holding the other words as typed, then one holding them in the order typed, then the
@@ -187,17 +206,17 @@ class _SearchPass:
         """Whether the name `name` holds the words in one of `orders` (`_in_order`)."""
         return _in_order(name, self.orders, read)
 
-    def lacking(self, word: str) -> _SearchPass:
-        """The pass for the names holding every word but `word` (once), as typed or through
-        nicknames: its orders are this one's without one of its `word`s, each way."""
-        i = self.tokens.index(word)
-        orders = {o[:j] + o[j + 1 :] for o in self.orders for j, w in enumerate(o) if w == word}
-        return replace(
-            self,
-            tokens=self.tokens[:i] + self.tokens[i + 1 :],
-            orders=tuple(sorted(orders)),
-            seen=set(self.seen),
-        )
+    def needing(self, words: list[str]) -> _SearchPass:
+        """The pass for the names holding `words` (some of `tokens`, the others left out
+        once each), as typed or through nicknames: its orders are this one's without one of
+        each word left out, each way."""
+        left = list(self.tokens)
+        for word in words:
+            left.remove(word)
+        orders = set(self.orders)
+        for word in left:
+            orders = {o[:j] + o[j + 1 :] for o in orders for j, w in enumerate(o) if w == word}
+        return replace(self, tokens=list(words), orders=tuple(sorted(orders)), seen=set(self.seen))
 
 
 class NameSearchMixin:
@@ -233,7 +252,7 @@ class NameSearchMixin:
             return []
         search = _SearchPass(conn, tokens, (typed,), wanted, limit, set(), held)
         found = self._search_words(search)
-        if PARTIAL_FROM_WORDS <= len(tokens) <= PARTIAL_UP_TO_WORDS and len(found) < limit:
+        if partial_passes(tokens) and len(found) < limit:
             found += self._lacking_one(replace(search, limit=limit - len(found)))
         return found
 
@@ -247,15 +266,13 @@ class NameSearchMixin:
         González"). Each pass (one word left out) keeps its own best `limit`, ranked alike
         (`_by_length`): an entity among the best `limit` overall is among the best `limit`
         of the pass its best name comes from."""
-        tokens = search.tokens
         best: dict[str, _Found] = {}
-        for i, lacking in enumerate(tokens):
-            if lacking in tokens[:i]:  # (a repeated word: lacking one of it is one pass)
-                continue
-            for found in self._by_length(search.lacking(lacking)):
+        for lacking, needed in partial_passes(search.tokens):
+            for found in self._by_length(search.needing(needed)):
                 known = best.get(found.entity_id)
                 if known is None or _best_first(found) < _best_first(known):
-                    best[found.entity_id] = found._replace(missing=lacking)
+                    missing = _missing(found, lacking, needed)
+                    best[found.entity_id] = found._replace(missing=missing)
         return sorted(best.values(), key=_Found.order)[: search.limit]
 
     def _by_length(self, search: _SearchPass) -> list[_Found]:
