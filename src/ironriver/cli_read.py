@@ -145,10 +145,10 @@ def stats(ctx: click.Context) -> None:
 
 def _matched_note(hit: SearchHit) -> str:
     """A hit's matched name, with the query words it holds only through a nickname and the
-    word it lacks: "PEPE GARCIA (jose read as pepe; without lopez)"."""
+    word it lacks as typed, quoted: 'PEPE GARCIA (jose read as pepe; without "López")'."""
     notes = [t("{word} read as {stored}", word=q, stored=w) for q, w in hit.read_as]
     if hit.missing:
-        notes.append(t("without {word}", word=hit.missing))
+        notes.append(t('without "{word}"', word=hit.missing_typed or hit.missing))
     return (hit.matched or "") + (" (" + "; ".join(notes) + ")" if notes else "")
 
 

@@ -389,12 +389,12 @@ def test_the_cli_shows_the_words_read_through_nicknames(tmp_path: Path) -> None:
     ]
     out = _search(str(db), "jose garcia lopez")
     assert "PEPE GARCIA LOPEZ (jose read as pepe)" in out
-    assert "PEPE GARCIA (jose read as pepe; without lopez)" in out
-    assert "José García (without lopez)" in out
+    assert 'PEPE GARCIA (jose read as pepe; without "lopez")' in out
+    assert 'José García (without "lopez")' in out
     out = _search(str(db), "jose garcia lopez", lang="es")
     assert "PEPE GARCIA LOPEZ (jose leído como pepe)" in out
-    assert "PEPE GARCIA (jose leído como pepe; sin lopez)" in out
-    assert "José García (sin lopez)" in out
+    assert 'PEPE GARCIA (jose leído como pepe; sin "lopez")' in out
+    assert 'José García (sin "lopez")' in out
     out = _search(str(db), "pepe garcia", lang="es")
     assert "José García (pepe leído como jose)" in out
 

@@ -5,12 +5,18 @@ may lack is never spent on a particle (review R10, on the demo world: "de la cru
 
 from __future__ import annotations
 
-import pytest
+import json
+from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from ironriver.cli import cli
 from ironriver.errors import ConfigError
+from ironriver.ingest import ingest_mapping
 from ironriver.policy import Marking, Principal, View
 from ironriver.policy.name_match import search_words
-from ironriver.store import DatasetInfo, Store
+from ironriver.store import DatasetInfo, Store, open_store
 from samples import table
 
 FGR = DatasetInfo("mx_fgr_x", "FGR", "MX", Marking.AMBER, frozenset({"MX"}))
@@ -68,3 +74,55 @@ def test_the_passes_lacking_a_word_need_a_word_that_is_no_particle() -> None:
     ]
     with pytest.raises(ConfigError):
         search_words(" ".join(["de"] * 40))
+
+
+MAPPING = """\
+mx_fgr_personas:
+  agency: FGR
+  country: MX
+  marking: AMBER
+  queries:
+    - csv_url: personas.csv
+      entities:
+        persona:
+          schema: Person
+          keys: [pid]
+          properties: {name: {column: nombre}}
+"""
+
+
+def _cli_store(tmp_path: Path, names: list[str]) -> str:
+    rows = "".join(f"{i},{name}\n" for i, name in enumerate(names, 1))
+    (tmp_path / "personas.csv").write_text("pid,nombre\n" + rows, encoding="utf-8")
+    (tmp_path / "m.yml").write_text(MAPPING, encoding="utf-8")
+    db = tmp_path / "s.db"
+    store = open_store(f"sqlite:///{db}", ledger_dir=tmp_path / "ledgers")
+    try:
+        ingest_mapping(store, tmp_path / "m.yml", actor="test")
+    finally:
+        store.close()
+    return str(db)
+
+
+def _search(db: str, text: str, *more: str, lang: str = "en") -> str:
+    args = ["--lang", lang, "search", text, "--db", db, "--as", "mx-fgr-analista"]
+    result = CliRunner().invoke(cli, [*args, "--reason", "r", *more])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_the_word_lacked_is_shown_as_typed_and_quoted(tmp_path: Path) -> None:
+    """"(sin pena)" reads "without a sentence" to a Mexican prosecutor: the word lacked is
+    shown as the reader typed it, accents and case kept, quoted (review R10)."""
+    db = _cli_store(tmp_path, ["Juan Pérez de la Torre", "JUAN CRUZ"])
+    out = _search(db, "Juan Pérez de la PEÑA", lang="es")
+    assert 'Juan Pérez de la Torre (sin "PEÑA")' in out
+    out = _search(db, "juan perez de la peña")
+    assert 'Juan Pérez de la Torre (without "peña")' in out
+    hits = json.loads(_search(db, "Juan Pérez de la Peña", "--json"))
+    assert [(h["matched"], h["missing"], h["missing_typed"]) for h in hits] == [
+        ("Juan Pérez de la Torre", "pena", "Peña"),
+    ]
+    # particles lacked, as typed
+    out = _search(db, "Juan DE LA Cruz", lang="es")
+    assert 'JUAN CRUZ (sin "DE LA")' in out

@@ -8,6 +8,7 @@ words, and these functions decide on each name's text.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import Counter
 from functools import lru_cache
@@ -84,6 +85,18 @@ def search_words(text: str) -> list[str]:
         for nicknames in (True, False):
             query_plan(words, nicknames)
     return tokens
+
+
+def as_typed(text: str) -> dict[str, str]:
+    """Each word a name search for `text` looks for (`query_words`) -> that word as typed
+    first, accents and case kept ("Peña" -> {"pena": "Peña"}), for the words the text writes
+    as one run of letters and digits (a word split in two by the search key has none)."""
+    typed: dict[str, str] = {}
+    for run in re.findall(r"[^\W_]+", text):
+        words = query_words(run)
+        if len(words) == 1:
+            typed.setdefault(words[0], run)
+    return typed
 
 
 def _read_as(name: str, tokens: list[str]) -> tuple[tuple[str, str], ...]:

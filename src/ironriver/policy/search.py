@@ -39,7 +39,7 @@ from sqlalchemy import (
 )
 
 from ironriver.policy.alias_query import alias_parts
-from ironriver.policy.name_match import search_words, typed_words
+from ironriver.policy.name_match import as_typed, search_words, typed_words
 from ironriver.policy.name_search import NameSearchMixin, _with_aliases
 from ironriver.policy.schemata import known_schema
 from ironriver.store.dialect import bytewise
@@ -64,7 +64,8 @@ class SearchHit:
     caption: str
     matched: str
     # a name search's word the matched name lacks (a search of `PARTIAL_FROM_WORDS` words
-    # or more also finds those); "" when it holds every word, and for identifier hits
+    # or more also finds those), or the particles it lacks, space-separated
+    # (`name_match.partial_passes`); "" when it holds every word, and for identifier hits
     missing: str = ""
     # the query words the matched name holds only as a nickname's reading (a given name for
     # its hypocoristic, or a hypocoristic for its given name: `ironriver.policy.nicknames`),
@@ -77,6 +78,10 @@ class SearchHit:
     # (`View.schema_conflicts`); taken from the statements the search assembled the hit
     # from, so showing them reads nothing more
     datasets: tuple[str, ...] = ()
+    # `missing` as the reader typed it, accents and case kept ("Peña" for "pena"; "de la" for
+    # particles lacked): what the CLI shows, where the search key would read as another word
+    # ("sin pena", without a sentence)
+    missing_typed: str = ""
 
 
 def statement_of(lookup: FromClause) -> ColumnElement[bool]:
@@ -187,6 +192,7 @@ class SearchMixin(NameSearchMixin):
                 for tokens, typed in zip(searched, texts, strict=True)
             ]
         found = each[0] if parsed is None else _with_aliases(each, parsed.whole, limit)
+        typed = as_typed(text)
         hits = []
         for entity_id, rows, entity, matched, missing, read_as, _ in found:
             # only the hits shown must say why (an AMBER+STRICT name a pass looked at and
@@ -201,6 +207,7 @@ class SearchMixin(NameSearchMixin):
                     missing,
                     read_as,
                     self._datasets_of(rows),
+                    missing_typed=" ".join(typed.get(w, w) for w in missing.split()),
                 )
             )
         return hits
