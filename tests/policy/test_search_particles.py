@@ -112,7 +112,7 @@ def _search(db: str, text: str, *more: str, lang: str = "en") -> str:
 
 
 def test_the_word_lacked_is_shown_as_typed_and_quoted(tmp_path: Path) -> None:
-    """"(sin pena)" reads "without a sentence" to a Mexican prosecutor: the word lacked is
+    """ "(sin pena)" reads "without a sentence" to a Mexican prosecutor: the word lacked is
     shown as the reader typed it, accents and case kept, quoted (review R10)."""
     db = _cli_store(tmp_path, ["Juan Pérez de la Torre", "JUAN CRUZ"])
     out = _search(db, "Juan Pérez de la PEÑA", lang="es")
@@ -126,3 +126,28 @@ def test_the_word_lacked_is_shown_as_typed_and_quoted(tmp_path: Path) -> None:
     # particles lacked, as typed
     out = _search(db, "Juan DE LA Cruz", lang="es")
     assert 'JUAN CRUZ (sin "DE LA")' in out
+
+
+def test_an_abbreviation_typed_finds_the_full_name(store: Store) -> None:
+    """Records abbreviate given names ("Ma.", "Fco.", "Gpe.", "Gmo."), and analysts type them
+    so: the full name finds the abbreviation, and the abbreviation the full name (review
+    R10: "Gpe. Hernández" found nothing, "Fco. de la Torre" only "de la Torre (sin fco)")."""
+    rows = [
+        ("a1", "María Guadalupe Hernández del Río"),
+        ("a2", "Francisco de la Torre"),
+        ("a3", "FCO. RUIZ"),
+        ("a4", "GUILLERMO SOTO"),
+    ]
+    with store.writer() as w:
+        w.ensure_dataset(FGR)
+        w.add_statements(
+            table(FGR.name, [(e, "Individual", "name", n) for e, n in rows]), FGR.name, FGR.label
+        )
+    view = View(store, Principal("fgr", "FGR", "MX"), audit=False)
+    assert _hits(view, "Gpe. Hernández") == [("María Guadalupe Hernández del Río", "")]
+    assert _hits(view, "GPE HERNANDEZ") == [("María Guadalupe Hernández del Río", "")]
+    assert _hits(view, "Fco. de la Torre") == [("Francisco de la Torre", "")]
+    assert _hits(view, "gmo. soto") == [("GUILLERMO SOTO", "")]
+    # the other way, as before
+    assert _hits(view, "Francisco Ruiz") == [("FCO. RUIZ", "")]
+    assert _hits(view, "fco") == [("FCO. RUIZ", ""), ("Francisco de la Torre", "")]

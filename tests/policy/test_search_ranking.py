@@ -46,6 +46,8 @@ QUERIES += ["jo josefina", "g garcia", "g ga gar", "de la o", "j j", "jose jose 
 QUERIES += ["garcia garcia", "x x", "x x x", "g g", "g g g", "jose x x", "maria maria m"]
 # a given name also finds its abbreviation (`ABBREVIATIONS`), as a word of its own
 QUERIES += ["maria", "maria jose", "maria j", "maria m", "guadalupe g", "ma maria"]
+# ... and an abbreviation its full name
+QUERIES += ["gpe g", "ma gpe"]
 # (read apart when no word may match both, `_apart`)
 QUERIES += ["maria garcia maria", "g guadalupe maria", "maria maria jose j"]
 # a compound's words or its joined form ("garcialopez"), not both
@@ -145,6 +147,7 @@ def _ranked(
             return (
                 w.startswith(t)
                 or w in ABBREVIATIONS.get(t, ())
+                or t in ABBREVIATIONS.get(w, ())  # (an abbreviation typed: its full name)
                 or (nicknames and w in _nicknames(t))
             )
 

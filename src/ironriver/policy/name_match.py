@@ -16,7 +16,7 @@ from functools import lru_cache
 from ironriver.errors import ConfigError
 from ironriver.i18n import msg
 from ironriver.policy.name_plan import query_plan
-from ironriver.policy.nicknames import ABBREVIATIONS, nickname_words
+from ironriver.policy.nicknames import abbreviation_words, nickname_words
 from ironriver.store.ids import name_key, name_parts, query_words
 
 # words of a name search, at most: a name never has more, and each word is one SELECT of a
@@ -124,11 +124,12 @@ def _read_as(name: str, tokens: list[str]) -> tuple[tuple[str, str], ...]:
 
 def _accepts(token: str, word: str, nicknames: bool = False) -> bool:
     """Whether the query word `token` matches the name's word `word` as typed: it starts
-    it, or `word` is its abbreviation (`ABBREVIATIONS`); with `nicknames`, or `word` is one
+    it, or `word` is its abbreviation or the full name it abbreviates
+    (`abbreviation_words`); with `nicknames`, or `word` is one
     of its `nickname_words`, whole."""
     return (
         word.startswith(token)
-        or word in ABBREVIATIONS.get(token, ())
+        or word in abbreviation_words(token)
         or (nicknames and word in nickname_words(token))
     )
 

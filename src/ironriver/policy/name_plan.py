@@ -34,7 +34,7 @@ from sqlalchemy import (
 
 from ironriver.errors import ConfigError
 from ironriver.i18n import msg
-from ironriver.policy.nicknames import ABBREVIATIONS, nickname_words
+from ironriver.policy.nicknames import abbreviation_words, nickname_words
 from ironriver.store.ids import KIND_NAME, REPEAT_MARK
 from ironriver.store.tables import statement_keys
 
@@ -59,7 +59,7 @@ def exact_words(token: str, nicknames: bool = True) -> tuple[str, ...]:
     abbreviations and (with `nicknames`) its `nickname_words` ("fer" starts "fernando", so
     "fernando" is no exact word of "fer", which reads no differently for it; "fernando" has
     the exact word "fer")."""
-    words = {*ABBREVIATIONS.get(token, ()), *(nickname_words(token) if nicknames else ())}
+    words = {*abbreviation_words(token), *(nickname_words(token) if nicknames else ())}
     return tuple(sorted(w for w in words if not w.startswith(token)))
 
 

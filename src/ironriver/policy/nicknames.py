@@ -85,6 +85,21 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "guillermo": ("gmo",),
 }
 
+# ... and the other way: a query word equal to an abbreviation also matches, whole, a stored
+# word equal to its full name ("gpe hernandez" finds "María Guadalupe Hernández", "fco de la
+# torre" "Francisco de la Torre"), besides the words it starts as typed (the stored "GPE.").
+EXPANSIONS: dict[str, tuple[str, ...]] = {}
+for _name, _abbreviations in ABBREVIATIONS.items():
+    for _abbreviation in _abbreviations:
+        EXPANSIONS[_abbreviation] = (*EXPANSIONS.get(_abbreviation, ()), _name)
+
+
+def abbreviation_words(token: str) -> tuple[str, ...]:
+    """The stored words the query word `token` matches whole as an abbreviation: its
+    abbreviations if it is a full name ("francisco": fco), its full names if it is an
+    abbreviation ("fco": francisco)."""
+    return ABBREVIATIONS.get(token, ()) + EXPANSIONS.get(token, ())
+
 
 @lru_cache(maxsize=4096)  # (keyed by words users type: bounded)
 def nickname_words(token: str) -> frozenset[str]:
