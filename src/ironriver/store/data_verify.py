@@ -13,10 +13,11 @@ verify`, this is the store's integrity, and it prints no values):
   store, in each `ingest` event of the hash-chained writes chain): fewer means deleted,
   more means written around ironriver.
 
-One dataset at a time is read into Arrow through the store's own connections (not ADBC's
-SQLite: `dialect.read_table`) and hashed by DuckDB, so memory holds one dataset's statements.
-Measured on the benchmark's 1.27M-statement store: 17 s on a loaded 2-core host (3.8 s
-through ADBC, which a process holding the file open through another engine must not use).
+One dataset at a time is read into Arrow (`dialect.read_table`: ADBC's SQLite when no other
+connection to the file is open in the process, `store.sqlite_files`, else the store's own
+connections) and hashed by DuckDB, so memory holds one dataset's statements. Measured on
+the benchmark's 1.27M-statement store on a loaded 2-core host: 17 s through the store's
+connections, 3.8 s through ADBC.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def verify_data(store: Store) -> DataCheck:
                 .select_from(statements.join(props, props.c.id == statements.c.prop_id))
                 .where(statements.c.dataset_id == dataset_id)
             )
-            rows = read_table(store.engine, query, _ROWS, adbc=False)  # (see read_table)
+            rows = read_table(store.engine, query, _ROWS)
             total += rows.num_rows
             con.register("rows", rows)
             edited = con.execute(
