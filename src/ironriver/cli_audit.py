@@ -204,9 +204,9 @@ def audit_log(
                 [
                     chains.get(e.chain, e.chain),
                     e.seq,
-                    e.at,
+                    _shown_time(e.at),
                     e.actor,
-                    e.action,
+                    _Actions.one(e.action, current_lang()),
                     e.target[:40],
                     e.reason,
                 ]
@@ -265,12 +265,25 @@ class _Actions(Msg):
     names: tuple[str, ...] = ()
 
     def render(self, lang: Lang | None = None) -> str:
-        labels = action_labels(lang or current_lang())
-        out = []
-        for name in self.names:
-            label = labels.get(name, name)
-            out.append(name if _action_key(label) == _action_key(name) else f"{name} ({label})")
-        return ", ".join(out)
+        return ", ".join(self.one(name, lang or current_lang()) for name in self.names)
+
+    @staticmethod
+    def one(name: str, lang: Lang) -> str:
+        """`name`, with its meaning in `lang` where that reads otherwise."""
+        label = action_labels(lang).get(name, name)
+        return name if _action_key(label) == _action_key(name) else f"{name} ({label})"
+
+
+def _shown_time(at: str) -> str:
+    """An event's time as a table shows it: to the second, in UTC, said ("2026-11-30
+    11:52:51 UTC"); `--json` keeps the stored ISO 8601 text with its microseconds."""
+    try:
+        when = datetime.fromisoformat(at)
+    except ValueError:
+        return at
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC)
+    return when.strftime("%Y-%m-%d %H:%M:%S") + " UTC"
 
 
 def _unknown_action(action: str) -> ConfigError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -747,3 +748,21 @@ def test_a_command_closes_its_store(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         code, out = run(*args, "--db", db, "--as", "us-atf-analyst")
         assert code == 0, out
     assert closed == [db] * 3
+
+
+def test_the_audit_log_table_says_each_action_and_time_for_its_reader(tmp_path: Path) -> None:
+    """R10: a Spanish reader saw API names (search, read-chain-start) and microseconds of
+    UTC; the table now says each action's meaning and the time to the second, in UTC. The
+    JSON keeps the names and the stored time."""
+    db = _store(tmp_path)
+    assert run("search", "garcia", "--db", db, "--as", "mx-fgr-analista", "--reason", "r")[0] == 0
+    code, es = run("--lang", "es", "audit", "log", "--db", db, "--as", "mx-auditor")
+    assert code == 0 and "search (buscar)" in es
+    rows = [line for line in es.splitlines() if "search (buscar)" in line]
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", rows[0])
+    assert not re.search(r"\d\d:\d\d:\d\d\.\d", es)  # no microseconds
+    code, en = run("--lang", "en", "audit", "log", "--db", db, "--as", "mx-auditor")
+    assert " search " in en and "(buscar)" not in en
+    code, out = run("audit", "log", "--db", db, "--as", "mx-auditor", "--json")
+    searched = [e for e in json.loads(out) if e["action"] == "search"]
+    assert searched and "T" in searched[0]["at"]
