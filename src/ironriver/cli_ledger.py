@@ -154,11 +154,16 @@ def _json_value(value: Any) -> Any:
 
 
 def _cell(value: Any) -> str:
-    """A ledger value in a table for people: yes/no in their language, nothing for none."""
+    """A ledger value in a table for people: yes/no in their language, nothing for none,
+    a decimal number with its thousands separated by a comma, as counts are (1,250.0: a
+    decimal point and a thousands comma, as Mexico writes them too). Integers are shown as
+    stored: an integer column may hold a year or a code (2024, not 2,024)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return yes_no(value)
+    if isinstance(value, float):
+        return f"{value:,}"
     return str(value)
 
 

@@ -249,3 +249,11 @@ def test_each_read_is_in_the_audit_log_with_its_filter_and_count(db: str) -> Non
         "matched": 2,
         "rows": 1,
     }
+
+
+def test_a_decimal_number_shows_its_thousands_in_the_table_not_the_json(db: str) -> None:
+    """R10: money read "250000.0" in the table while counts read "151,686"."""
+    code, out = read(db, "us_atf_sales", "--where", "txn=T2", "--columns", "txn,price")
+    assert code == 0 and out.splitlines()[2].split()[:2] == ["T2", "1,250.0"], out
+    code, out = read(db, "us_atf_sales", "--where", "txn=T2", "--json")
+    assert json.loads(out)["rows"][0]["values"]["price"] == 1250.0
