@@ -37,7 +37,7 @@ def test_strategy_help_in_spanish(runner: CliRunner) -> None:
     assert "Dinámica de los cárteles" in result.output
     assert "Ajusta los cinco parámetros" in result.output  # a subcommand's short help
     result = runner.invoke(cli, ["--lang", "es", "strategy", "run", "--help"])
-    assert "Multiplicar el reclutamiento (rho)." in result.output
+    assert "Multiplica el reclutamiento (rho)." in result.output
     english = runner.invoke(cli, ["strategy", "--help"])
     assert "Cartel dynamics" in english.output
 
