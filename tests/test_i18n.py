@@ -549,7 +549,7 @@ def test_an_entity_with_no_name_is_captioned_in_the_readers_language(tmp_path: P
     _, membership = _run("--lang", "es", "entity", "m1", *args)
     assert membership.startswith("Pertenencia: Pertenencia  (m1)"), membership
     _, person = _run("--lang", "es", "entity", "p2", *args)
-    [row] = [line for line in person.splitlines() if line.startswith("hacia esta")]
+    [row] = [line for line in person.splitlines() if line.startswith("entrante")]
     assert row.split()[-2:] == ["Pertenencia", "m1"] and "Membership" not in person, person
     _, english = _run("--lang", "en", "entity", "m1", *args)
     assert english.startswith("Membership: Membership  (m1)")
