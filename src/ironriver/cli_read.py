@@ -19,10 +19,11 @@ from ironriver.cli_columns import headers
 from ironriver.cli_json import dataset_json, statement_json
 from ironriver.cli_support import app_context, common_options, count_text, table
 from ironriver.errors import ConfigError, os_problem
-from ironriver.i18n import msg, nt, t
+from ironriver.i18n import msg, nt, render, t
 from ironriver.model.labels import prop_label, schema_label, shown_caption, shown_value
 from ironriver.model.names import schema_named
 from ironriver.policy import SchemaConflict, SearchHit, authorize_export, entity_dict
+from ironriver.policy.ledger_rows import missing_parts_note
 from ironriver.policy.table import write_statements
 from ironriver.scratch import replacing
 
@@ -35,6 +36,14 @@ def _table_or_say(rows: list[list[Any]], headers: list[str], empty: str) -> None
         click.echo(empty, err=True)
 
 
+def _say_damage(damage: dict[tuple[str, str], int]) -> None:
+    """A note on stderr for each ledger of which parts ingests wrote are missing from disk
+    (`View.ledger_damage`): the counts listed leave their rows out, which must not read as
+    "no rows"."""
+    for (dataset, ledger), n in damage.items():
+        click.echo(render(missing_parts_note(dataset, ledger, n)), err=True)
+
+
 @click.command()
 @common_options
 @click.pass_context
@@ -45,7 +54,9 @@ def datasets(ctx: click.Context) -> None:
     Example: ironriver datasets --as us-atf-analyst
     """
     app = app_context(ctx)
-    rows = [dataset_json(d) for d in app.view().datasets()]
+    view = app.view()
+    rows = [dataset_json(d) for d in view.datasets()]
+    _say_damage(view.ledger_damage())
     shown = ("dataset", "owner_agency", "owner_country", "marking")
     app.emit(
         rows,
@@ -83,7 +94,9 @@ def ledgers(ctx: click.Context) -> None:
     Example: ironriver ledgers --as mx-fgr-analista
     """
     app = app_context(ctx)
-    counts = app.view().ledger_counts()
+    view = app.view()
+    counts = view.ledger_counts()
+    _say_damage(view.ledger_damage())
     rows = [
         {"dataset": d, "ledger": lg, "visible_ledger_rows": n}
         for (d, lg), n in sorted(counts.items())

@@ -32,8 +32,8 @@ from datetime import UTC, date, datetime, timedelta
 from functools import reduce
 from typing import TYPE_CHECKING, Any
 
-from ironriver.errors import ConfigError, NotFound
-from ironriver.i18n import Msg, msg
+from ironriver.errors import ConfigError, NotFound, StoreError
+from ironriver.i18n import Msg, msg, nmsg
 from ironriver.store.ids import IDENTIFIER_DROPPED, identifier_key, identifier_keys_arrow
 
 if TYPE_CHECKING:
@@ -135,6 +135,13 @@ class LedgerRowsMixin:
             "columns": list(columns) if columns is not None else None,
             "limit": limit,
         }
+        damaged = {
+            lg: n
+            for (ds, lg), n in self.ledger_damage().items()
+            if ds == dataset and (ledger is None or lg == ledger)
+        }
+        if damaged:  # not "no rows": rows the ingests wrote are gone
+            raise _missing_parts(dataset, damaged)
         ledgers = LedgerStore(self.store.ledger_dir)
         con = duckdb.connect()
         try:
@@ -218,6 +225,10 @@ class LedgerRowsMixin:
 
         from ironriver.store.ledger import LedgerStore
 
+        damaged = {ds: n for (ds, lg), n in self.ledger_damage().items() if lg == name}
+        if damaged:  # not "no rows": rows the ingests wrote are gone
+            [(dataset, n), *_] = sorted(damaged.items())
+            raise _missing_parts(dataset, {name: n})
         if con is None:
             con = duckdb.connect()
             con.execute("SET enable_progress_bar = false")
@@ -241,6 +252,60 @@ class LedgerRowsMixin:
         from ironriver.store.ledger import LedgerStore
 
         return LedgerStore(self.store.ledger_dir).visible_counts(self.principal)
+
+    def ledger_damage(self) -> dict[tuple[str, str], int]:
+        """Per (dataset, ledger): how many ledger parts the store's ingest events recorded
+        that are missing from disk (neither in place nor retracted; the check of `audit
+        verify`, `audit_verify.missing_ledger_parts`), of the datasets whose own label this
+        principal may see (of another's, it is not told even that parts were there). Reads
+        the ingest and retract events once; no part is read."""
+        from ironriver.policy.markings import can_see
+        from ironriver.store.audit_verify import missing_ledger_parts
+
+        missing = missing_ledger_parts(self.store.engine, self.store.ledger_dir)
+        if not missing:
+            return {}
+        shown = {
+            info.name for _id, info in self.store.datasets() if can_see(self.principal, info.label)
+        }
+        return {key: n for key, n in sorted(missing.items()) if key[0] in shown}
+
+
+def missing_parts_note(dataset: str, ledger: str, n: int) -> Msg:
+    """What a listing (`datasets`, `ledgers`) says of a ledger with `n` recorded parts
+    missing (`View.ledger_damage`): its counts leave those rows out."""
+    return nmsg(
+        "Ledger {dataset}/{ledger} is missing {n} part file that an ingest wrote: its rows "
+        "are not counted. Run `ironriver audit verify`; restore the file from a backup or "
+        "re-ingest its source file.",
+        "Ledger {dataset}/{ledger} is missing {n} part files that ingests wrote: their rows "
+        "are not counted. Run `ironriver audit verify`; restore the files from a backup or "
+        "re-ingest their source files.",
+        n,
+        dataset=dataset,
+        ledger=ledger,
+    )
+
+
+def _missing_parts(dataset: str, damaged: dict[str, int]) -> StoreError:
+    """The error of a read of a ledger of `dataset` of which recorded parts are missing
+    (ledger -> how many): its rows cannot be read whole, and "no rows" would be wrong."""
+    [(ledger, n), *_] = sorted(damaged.items())
+    return StoreError(
+        nmsg(
+            "Ledger {dataset}/{ledger} cannot be read whole: {n} part file that an ingest "
+            "wrote is missing from disk, so its rows would be left out.",
+            "Ledger {dataset}/{ledger} cannot be read whole: {n} part files that ingests "
+            "wrote are missing from disk, so their rows would be left out.",
+            n,
+            dataset=dataset,
+            ledger=ledger,
+        ),
+        hint=msg(
+            "Run `ironriver audit verify` to list them; restore the files from a backup or "
+            "re-ingest their source files."
+        ),
+    )
 
 
 def _no_dataset_ledger(dataset: str, ledger: str | None) -> NotFound:
