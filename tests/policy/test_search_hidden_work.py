@@ -35,6 +35,7 @@ HSI_AGENT = Principal("h", "HSI", "US")
 VISIBLE = [
     ("p1", "Person", "name", "Zafira Lopez"),
     ("p1", "Person", "idNumber", "SER-1"),
+    ("p1", "Person", "taxNumber", "NUPA850312AB1"),
     ("p2", "Person", "name", "Ana Zafiro Ruiz"),
     ("o1", "Organization", "name", "Cartel Uno"),
     ("m1", "Membership", "member", "p1"),
@@ -50,6 +51,7 @@ def _hidden(count: int) -> list[tuple[str, str, str, str]]:
         rows += [
             (f"h{i}", "Person", "name", f"ZAFIRO H{i:04d}"),
             (f"h{i}", "Person", "idNumber", "SER-1"),
+            (f"h{i}", "Person", "taxNumber", f"NUPA850312{i:03d}"),  # (an RFC's base)
             (f"hm{i}", "Membership", "member", f"h{i}"),
             (f"hm{i}", "Membership", "organization", "o1"),
         ]
@@ -91,6 +93,7 @@ SEARCHES: dict[str, Callable[[View], object]] = {
     "name, two words": lambda v: v.search("zafir lopez"),
     "name, lacking a word": lambda v: v.search("zafiro lopez ruiz"),
     "identifier": lambda v: v.by_identifier("ser 1"),
+    "RFC base": lambda v: v.by_identifier("NUPA850312"),
     "search box": lambda v: v.find("SER-1"),
     "inbound neighbours": lambda v: v.neighbours("o1"),
 }
@@ -115,6 +118,7 @@ def test_a_search_reads_nothing_of_hidden_statements(tmp_path: Path, search: str
     hsi = View(many, HSI_AGENT, audit=False)
     assert len(hsi.search("zafiro h", limit=500)) == 400
     assert len(hsi.by_identifier("SER-1", limit=500)) == 401  # (and p1)
+    assert len(hsi.by_identifier("NUPA850312", limit=500)) == 401
     assert len(hsi.neighbours("o1")) == 401  # (and the visible membership)
 
 
@@ -229,7 +233,7 @@ def test_upgrade_labels_the_lookup_rows_and_drops_the_retracted_ones(
     url = backend_url(backend, tmp_path / "old.db", request)
     store = open_store(url, ledger_dir=tmp_path / "ledgers")
     data = table(HSI.name, _hidden(3))
-    retracted = data.column("id")[4].as_py()  # ZAFIRO H0001's name
+    retracted = data.column("id")[5].as_py()  # ZAFIRO H0001's name
     with store.writer() as w:
         w.ensure_dataset(US)
         w.ensure_dataset(HSI)

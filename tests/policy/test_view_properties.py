@@ -42,6 +42,8 @@ VALUES: dict[str, list[tuple[str, str]]] = {
         ("name", "José Pérez"),
         ("name", "Juan López"),
         ("name", "El Güero"),
+        ("taxNumber", "NUPA850312AB1"),
+        ("taxNumber", "NUPA850312XY9"),
         ("birthDate", "1990-01-02"),
     ],
     "Firearm": [("serialNumber", "ABC123"), ("serialNumber", "XYZ-9"), ("make", "Glock")],
@@ -123,7 +125,7 @@ def snapshot(view: View) -> dict[str, Any]:
         out[f"neighbours1:{entity}"] = [n.entity_id for n in view.neighbours(entity, limit=1)]
     for query in ("perez", "juan", "güero", "jose perez", "x"):
         out[f"search:{query}"] = [(h.entity_id, h.caption) for h in view.search(query)]
-    for ident in ("abc123", "XYZ9"):
+    for ident in ("abc123", "XYZ9", "NUPA850312"):
         out[f"ident:{ident}"] = [h.entity_id for h in view.by_identifier(ident)]
         out[f"ident:{ident}:Sale"] = [h.entity_id for h in view.by_identifier(ident, 20, "Sale")]
     for query in ("perez", "güero"):
@@ -165,8 +167,13 @@ def check(
         full.close()
         alone.close()
     assert got == expected
-    for ident in ("abc123", "XYZ9"):  # serials are firearms': no sale has one
+    for ident in ("abc123", "XYZ9", "NUPA850312"):  # serials and RFCs: no sale has one
         assert got[f"ident:{ident}:Sale"] == []
+    # an RFC base finds the persons with a visible RFC starting with it (both 13 characters
+    # long: by entity id)
+    assert got["ident:NUPA850312"] == sorted(
+        {e for e, _s, p, _v, _l in visible if p == "taxNumber"}
+    )
     for entity in ENTITIES:  # the count and the first page agree with the whole list
         assert got[f"neighbour_count:{entity}"] == len(got[f"neighbours:{entity}"])
         assert (

@@ -21,12 +21,14 @@ The name search's passes over the lookup rows are `NameSearchMixin`'s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Connection,
     FromClause,
     Select,
@@ -34,6 +36,7 @@ from sqlalchemy import (
     and_,
     case,
     func,
+    literal,
     or_,
     select,
 )
@@ -82,6 +85,17 @@ class SearchHit:
     # particles lacked): what the CLI shows, where the search key would read as another word
     # ("sin pena", without a sentence)
     missing_typed: str = ""
+    # an identifier hit found by the RFC base typed (`RFC_BASE`: "NUPA850312" for the RFC
+    # "NUPA850312AB1", or the CURP "NUPA850312HDFRRR09"), not by an identifier equal to it
+    rfc_base: bool = False
+
+
+# An RFC without its homoclave, as an identifier key: a person's 4 letters + 6 digits (their
+# RFC is 13 characters, their CURP's first 10 are the same), a company's 3 letters + 6 digits
+# (its RFC is 12). The stored keys it finds: the base and a 3-character homoclave, or for a
+# person's base an 18-character CURP.
+RFC_BASE = re.compile(r"[A-Z]{3,4}[0-9]{6}")
+HOMOCLAVE, CURP_LENGTH = 3, 18
 
 
 def statement_of(lookup: FromClause) -> ColumnElement[bool]:
@@ -226,7 +240,9 @@ class SearchMixin(NameSearchMixin):
         reads as a phone number without its international prefix, with a phone it is in one
         of the view's countries (`_phone_countries`): "667 157 3741" finds +526671573741.
         Hits equal to `value` as typed come first, then those of each country in turn.
-        Audited (a `search-identifier` event)."""
+        A `value` that is the base of an RFC (`RFC_BASE`: "NUPA850312") also finds, after
+        those, the identifiers starting with it that are an RFC's or a CURP's length (one
+        index range per label), marked `rfc_base`. Audited (a `search-identifier` event)."""
         wanted = known_schema(schema)  # (an unknown schema is an error even with no key)
         hits = self._identifier_hits(value, limit, wanted)
         self._log("search-identifier", value, {"schema": schema, "hits": len(hits)})
@@ -242,19 +258,29 @@ class SearchMixin(NameSearchMixin):
             keys += [p for p in phone_keys(value, self._phone_countries()) if p != key]
         k = statement_keys
         order = case({each: i for i, each in enumerate(keys)}, value=k.c.key, else_=len(keys))
-        matched = (
-            select(k.c.entity_id, k.c.id, order.label("preference"))
-            .where(
-                # one index probe per key and label the view may see (an identifier's rank
-                # is 0): rows under other labels are never read
-                k.c.kind == KIND_IDENTIFIER,
-                k.c.label_id.in_(self.label_ids),
-                k.c.rank == 0,
-                k.c.key.in_(keys),
-            )
-            .subquery()
+        # one index probe per key and label the view may see (an identifier's rank is 0):
+        # rows under other labels are never read
+        probe = (k.c.kind == KIND_IDENTIFIER, k.c.label_id.in_(self.label_ids), k.c.rank == 0)
+        exact = select(k.c.entity_id, k.c.id, order.label("preference")).where(
+            *probe, k.c.key.in_(keys)
         )
-        return self._hits(wanted, limit, matched)
+        matched: Select[Any] | CompoundSelect[Any] = exact
+        based = None
+        if RFC_BASE.fullmatch(key):
+            # an RFC base: the keys starting with it, of an RFC's or a CURP's length, one
+            # index range per label (keys are upper-case letters and digits: "a" is past
+            # them all, in byte order on both backends)
+            based = len(keys)
+            lengths = [len(key) + HOMOCLAVE] + ([CURP_LENGTH] if len(key) == 10 else [])
+            matched = exact.union_all(
+                select(k.c.entity_id, k.c.id, literal(based).label("preference")).where(
+                    *probe,
+                    k.c.key > key,
+                    k.c.key < key + "a",
+                    func.length(k.c.key).in_(lengths),
+                )
+            )
+        return self._hits(wanted, limit, matched.subquery(), based)
 
     def _phone_countries(self) -> list[str]:
         """The countries a phone number typed without its prefix is read in: the reader's,
@@ -265,11 +291,15 @@ class SearchMixin(NameSearchMixin):
         own = self.principal.country.upper()
         return [own, *sorted(self._owner_countries() - {own})]
 
-    def _hits(self, wanted: Schema | None, limit: int, matched: Subquery) -> list[SearchHit]:
+    def _hits(
+        self, wanted: Schema | None, limit: int, matched: Subquery, based: int | None = None
+    ) -> list[SearchHit]:
         """Visible entities (of the schema `wanted`, if not None) of the `matched`
         (entity_id, id, preference) statements visible to the view: by preference (the
         least of an entity's), then shortest matched value, then entity id; `matched` is
-        the least of its values of that preference."""
+        the least of its values of that preference. Rows of preference `based` were found
+        by an RFC base (`SearchHit.rfc_base`); those of another preference above 0, by a
+        key read as a phone."""
         engine = self.store.engine
         value = bytewise(statements.c.value, engine)
         query = (
@@ -281,10 +311,10 @@ class SearchMixin(NameSearchMixin):
             .select_from(matched.join(statements, statement_of(matched)))
             .where(
                 self._visible(),
-                # a key read as a phone (preference > 0) finds phones only: a serial or an
-                # account number written with the same digits is no phone
+                # a key read as a phone (another preference above 0) finds phones only: a
+                # serial or an account number written with the same digits is no phone
                 or_(
-                    matched.c.preference == 0,
+                    matched.c.preference.in_([0] if based is None else [0, based]),
                     statements.c.prop_id.in_(
                         select(props.c.id).where(props.c.prop_type == "phone").scalar_subquery()
                     ),
@@ -315,6 +345,7 @@ class SearchMixin(NameSearchMixin):
                         entity.caption,
                         row.matched,
                         datasets=self._datasets_of(rows),
+                        rfc_base=row.preference == based,
                     )
                 )
                 if len(hits) >= limit:
