@@ -184,10 +184,10 @@ def _best_first(found: _Found) -> tuple[int, bool, bool, str]:
 class _SearchPass:
     """What a pass over the names' lengths looks for, and through what: the words `tokens`
     (sorted, `search_words`), in one of `orders` first (the words as typed, `typed_words`;
-    a pass lacking a word typed twice has two), entities of the schema `wanted` (None: any), at most `limit`
-    of them, none of `seen` (which the pass adds the entities it looks at to), under the
-    labels `held` (`_name_labels`), read by `conn`. `_found` makes one per search text;
-    `_lacking_one` one per word left out, each with a copy of `seen`."""
+    a pass lacking a word typed twice has two), entities of the schema `wanted` (None: any),
+    at most `limit` of them, none of `seen` (which the pass adds the entities it looks at
+    to), under the labels `held` (`_name_labels`), read by `conn`. `_found` makes one per
+    search text; `_lacking_one` one per word left out, each with a copy of `seen`."""
 
     conn: Connection
     tokens: list[str]
@@ -280,8 +280,9 @@ class NameSearchMixin:
         with a name matching each of `tokens` as typed or through nicknames, ranked as
         `_Found.order` ranks: by name length, those of one length holding the words as typed
         first, then those holding them in one of its orders, then by entity id; each by its
-        shortest name holding them as typed, or if it has none, through nicknames (`_read_as`), as `search` ranks an entity (a longer name
-        of it holding them as typed ranks it). A pass of `_lacking_one`: unlike
+        shortest name holding them as typed, or if it has none, through nicknames
+        (`_read_as`), as `search` ranks an entity (a longer name of it holding them as typed
+        ranks it). A pass of `_lacking_one`: unlike
         `_search_words`, it reads the nicknames at every length, and assembles an entity
         found through them as it comes."""
         conn, tokens, wanted, limit, seen = (
