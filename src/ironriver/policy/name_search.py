@@ -197,6 +197,12 @@ class _SearchPass:
     seen: set[str]
     held: _LabelBounds
 
+    def fields(
+        self,
+    ) -> tuple[Connection, list[str], Schema | None, int, set[str]]:
+        """`conn, tokens, wanted, limit, seen`: what each pass over the lengths reads."""
+        return self.conn, self.tokens, self.wanted, self.limit, self.seen
+
     @property
     def read(self) -> frozenset[str]:
         """The words read through their nicknames too (`nickname_words`): those having any."""
@@ -285,13 +291,7 @@ class NameSearchMixin:
         ranks it). A pass of `_lacking_one`: unlike
         `_search_words`, it reads the nicknames at every length, and assembles an entity
         found through them as it comes."""
-        conn, tokens, wanted, limit, seen = (
-            search.conn,
-            search.tokens,
-            search.wanted,
-            search.limit,
-            search.seen,
-        )
+        conn, tokens, wanted, limit, seen = search.fields()
         found: list[_Found] = []
         read = search.read
         reading = _Reading(bool(read))
@@ -355,13 +355,7 @@ class NameSearchMixin:
         (as typed: `behind`; through nicknames: `aside`) until the length's candidates are
         all read, then taken (set aside) in entity order, so the pass stops mid-length only
         once the names in order fill its hits."""
-        conn, tokens, wanted, limit, seen = (
-            search.conn,
-            search.tokens,
-            search.wanted,
-            search.limit,
-            search.seen,
-        )
+        conn, tokens, wanted, limit, seen = search.fields()
         found: list[_Found] = []
         read = search.read
         reading = _Reading(bool(read))
