@@ -8,6 +8,15 @@ stream raises Arrow's error where Arrow fails half way (a ragged row, an unclose
 Arrow reads a value that opens with a quote up to the next quote, across lines: when a file
 has a quote, the records are checked to be its lines once it is read (`_check_tail`: no
 quote left open, no stray quote merging records; `malformed.py`).
+
+Arrow splits a file into blocks at line breaks to parse them in parallel; told that a value
+may span lines (`newlines_in_values`), it finds the breaks by lexing the quotes first, a
+serial pass that makes the read of a quoted file ~1.5x slower on two cores. Most quoted
+files (exports that quote every value) have no value spanning lines, so `read_csv_arrow`
+first parses as if none did (`_parse_by_lines`) and keeps that parse only when it is
+provably the same: no error, no lone carriage return, and exactly one record per line of
+the file (every line break then ends a record, so the parser was outside quotes at each
+one and read each line as the lexing parse would). Otherwise it parses again, lexing.
 """
 
 from __future__ import annotations
@@ -112,21 +121,23 @@ def read_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Table | 
     if options is None:
         return None
     parse, convert = options
-    # lines are counted while Arrow parses (which releases the GIL) where a value may span
-    # lines, for `check_records_are_lines`
+    # line breaks are counted while Arrow parses (which releases the GIL) where a value may
+    # span lines, for `_parse_by_lines` and `check_records_are_lines`
     with ThreadPoolExecutor(max_workers=1) as pool:
-        lines = pool.submit(_count_lines, path) if parse.newlines_in_values else None
-        try:
-            raw = pacsv.read_csv(
-                path,
-                read_options=_read_options(spec, _PARSE_BLOCK),
-                parse_options=parse,
-                convert_options=convert,
-            )
-        except (pa.ArrowException, OSError, UnicodeDecodeError):
-            return None  # DuckDB's reader words the error (with the line)
-        if lines is not None:
-            _check_tail(path, spec, refs, raw, raw.num_rows, lines.result)
+        ends = pool.submit(_line_ends, path) if parse.newlines_in_values else None
+        raw = None if ends is None else _parse_by_lines(path, spec, parse, convert, ends.result)
+        if raw is None:
+            try:
+                raw = pacsv.read_csv(
+                    path,
+                    read_options=_read_options(spec, _PARSE_BLOCK),
+                    parse_options=parse,
+                    convert_options=convert,
+                )
+            except (pa.ArrowException, OSError, UnicodeDecodeError):
+                return None  # DuckDB's reader words the error (with the line)
+        if ends is not None:
+            _check_tail(path, spec, refs, raw, raw.num_rows, lambda: ends.result()[0])
     n = raw.num_rows
     rows = _row_numbers(1, n)
     # chunked as the text columns, so DuckDB scans whole record batches in parallel
@@ -137,6 +148,46 @@ def read_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Table | 
     for ref in refs:
         columns[ref] = raw.column(ref)
     return pa.table(columns)
+
+
+def _header_lines(spec: SourceSpec) -> int:
+    """The lines of the file before its first record (as `check_records_are_lines` counts
+    them)."""
+    return 0 if spec.header else spec.header_row
+
+
+def _parse_by_lines(
+    path: Path,
+    spec: SourceSpec,
+    parse: pacsv.ParseOptions,
+    convert: pacsv.ConvertOptions,
+    line_ends: Callable[[], tuple[int, int]],
+) -> pa.Table | None:
+    """The file parsed by Arrow as if no value spanned lines (blocks split at any line
+    break, in parallel), when that parse is provably the lexing one (module doc): no error,
+    no lone carriage return, one record per line (`line_ends`: the file's lines and lone
+    carriage returns). None otherwise: the caller parses again, lexing. A blank line (which
+    Arrow skips) also sends the file to the lexing parse."""
+    by_lines = pacsv.ParseOptions(
+        delimiter=parse.delimiter,
+        quote_char=parse.quote_char,
+        double_quote=parse.double_quote,
+        escape_char=parse.escape_char,
+        newlines_in_values=False,
+    )
+    try:
+        raw = pacsv.read_csv(
+            path,
+            read_options=_read_options(spec, _PARSE_BLOCK),
+            parse_options=by_lines,
+            convert_options=convert,
+        )
+    except (pa.ArrowException, OSError, UnicodeDecodeError):
+        return None
+    lines, lone_cr = line_ends()
+    if lone_cr or raw.num_rows + _header_lines(spec) != lines:
+        return None
+    return raw
 
 
 def stream_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.RecordBatchReader | None:
@@ -183,6 +234,22 @@ def _has_quote(path: Path) -> bool:
             if b'"' in block:
                 return True
     return False
+
+
+def _line_ends(path: Path) -> tuple[int, int]:
+    """The file's lines (as `_count_lines`) and its carriage returns not followed by a line
+    feed (a memchr-like count per block; a CR LF split across two blocks is counted whole)."""
+    lines = lone_cr = 0
+    last = b"\n"
+    with path.open("rb") as fh:
+        while block := fh.read(CHUNK_BYTES):
+            lines += block.count(b"\n")
+            if b"\r" in block:
+                lone_cr += block.count(b"\r") - block.count(b"\r\n")
+            if last == b"\r" and block.startswith(b"\n"):
+                lone_cr -= 1  # the CR ending the previous block was not lone
+            last = block[-1:]
+    return lines + (last != b"\n"), lone_cr
 
 
 def _count_lines(path: Path) -> int:
