@@ -14,7 +14,7 @@ from ironriver.ingest import ingest_mapping
 from ironriver.policy import Principal, View
 from ironriver.store import Store, tables
 from ironriver.store.audit_verify import VerifyResult, verify_ledger_parts
-from ironriver.store.ledger import recover_parts
+from ironriver.store.ledger_records import recover_parts
 
 ATF_LOADER = Principal("atf-loader", "ATF", "US", frozenset({"ingest"}))
 ATF_ANALYST = Principal("atf-analyst", "ATF", "US", frozenset({"analyst"}))
@@ -157,7 +157,7 @@ def test_a_kill_after_the_commit_leaves_the_replaced_parts_to_recovery(
 ) -> None:
     """A process killed between the commit and the renames: the event names the marker,
     and the next to open the store retracts the earlier part (the new state, whole)."""
-    from ironriver.store.ledger import PendingRetraction
+    from ironriver.store.ledger_records import PendingRetraction
 
     _load(store, tmp_path, "enero.csv", "T1,p1,ANA\nT2,p2,B\n")
     monkeypatch.setattr(PendingRetraction, "commit", lambda self: None)
@@ -165,7 +165,7 @@ def test_a_kill_after_the_commit_leaves_the_replaced_parts_to_recovery(
     monkeypatch.undo()
     [marker] = list(_folder(store).glob(".ironriver-stage-*.retract"))
     assert len(_rows(store)) == 3  # old part still in place until recovered
-    monkeypatch.setattr("ironriver.store.ledger.is_dead_scratch", lambda p: True)
+    monkeypatch.setattr("ironriver.store.ledger_records.is_dead_scratch", lambda p: True)
     assert recover_parts(store.ledger_dir, store.ingest_details) == 1
     assert _rows(store) == [("T1", "p1")] and not marker.exists()
 

@@ -19,7 +19,8 @@ from ironriver.ingest import ingest_mapping
 from ironriver.policy import Principal, View, retract_ledger_file
 from ironriver.scratch import owner_tag
 from ironriver.store import Store
-from ironriver.store.ledger import LedgerStore, PendingRetraction
+from ironriver.store.ledger import LedgerStore
+from ironriver.store.ledger_records import RETRACT_KEY, PendingRetraction
 
 ATF_LOADER = Principal("atf-loader", "ATF", "US", frozenset({"ingest"}))
 ATF_ANALYST = Principal("atf-analyst", "ATF", "US", frozenset({"analyst"}))
@@ -82,9 +83,7 @@ def test_retracted_rows_leave_every_read_and_the_part_stays(store: Store, tmp_pa
         "us_atf_sales",
         "re-sent",
     )
-    detail = {
-        k: v for k, v in event.detail.items() if k not in (ledger_module.RETRACT_KEY, "read_anchor")
-    }
+    detail = {k: v for k, v in event.detail.items() if k not in (RETRACT_KEY, "read_anchor")}
     assert detail == {
         "dataset": "us_atf_sales",
         "ledger": "dealer_sales",

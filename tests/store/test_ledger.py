@@ -80,7 +80,7 @@ def test_a_killed_ingests_committed_part_is_put_in_place_not_swept(tmp_path: Pat
     import sys
 
     from ironriver.scratch import _host
-    from ironriver.store.ledger import PARTS_KEY
+    from ironriver.store.ledger_records import PARTS_KEY
 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()

@@ -17,7 +17,7 @@ from ironriver.i18n import LANG_ENV
 from ironriver.ingest import pipeline
 from ironriver.ingest.pipeline import ingest_mapping
 from ironriver.store import EventFilter, Store
-from ironriver.store.ledger import LEDGER_FILES_KEY
+from ironriver.store.ledger_records import LEDGER_FILES_KEY
 
 MAPPING = """\
 us_atf_sales:

@@ -14,7 +14,8 @@ import pytest
 
 from ironriver.errors import StoreError
 from ironriver.policy.markings import AccessLabel, Marking, Principal
-from ironriver.store.ledger import PARTS_KEY, LedgerStore, recover_parts
+from ironriver.store.ledger import LedgerStore
+from ironriver.store.ledger_records import PARTS_KEY, recover_parts
 
 US_ONLY = AccessLabel("ATF", "US", Marking.AMBER, frozenset({"US"}))
 MX_TOO = AccessLabel("ATF", "US", Marking.AMBER, frozenset({"US", "MX"}))

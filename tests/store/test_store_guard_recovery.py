@@ -18,7 +18,8 @@ import duckdb
 
 from ironriver.policy.markings import Principal
 from ironriver.store import open_store
-from ironriver.store.ledger import PARTS_KEY, LedgerStore
+from ironriver.store.ledger import LedgerStore
+from ironriver.store.ledger_records import PARTS_KEY
 
 KILLED_INGEST = textwrap.dedent(
     """
@@ -27,7 +28,8 @@ KILLED_INGEST = textwrap.dedent(
     import pyarrow as pa
     from ironriver.policy.markings import AccessLabel, Marking
     from ironriver.store import open_store
-    from ironriver.store.ledger import PARTS_KEY, LedgerStore
+    from ironriver.store.ledger import LedgerStore
+    from ironriver.store.ledger_records import PARTS_KEY
 
     store = open_store(sys.argv[1], ledger_dir=Path(sys.argv[2]))
     ledgers = LedgerStore(store.ledger_dir, store.ingest_details)

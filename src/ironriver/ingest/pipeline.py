@@ -69,12 +69,11 @@ from ironriver.progress import Progress, no_progress
 from ironriver.scratch import HeldInterrupts
 from ironriver.settings import DEFAULT_INGEST_MEMORY_MB
 from ironriver.store import DatasetInfo, Store, Writer
-from ironriver.store.ledger import (
+from ironriver.store.ledger import LedgerStore, PendingPart
+from ironriver.store.ledger_records import (
     LEDGER_FILES_KEY,
     MARKERS_KEY,
     PARTS_KEY,
-    LedgerStore,
-    PendingPart,
     PendingRetraction,
     committed_files,
 )

@@ -31,7 +31,7 @@ from ironriver.i18n import msg, t
 from ironriver.ingest.compile import Check, ledger_value_sql
 from ironriver.ingest.specs import LedgerColumn, LedgerSpec
 from ironriver.sqltext import ident, literal
-from ironriver.store.ledger import PART_COLUMN, column_types, part_schemas, parts_sql
+from ironriver.store.ledger_read import PART_COLUMN, column_types, part_schemas, parts_sql
 
 _ROW = "\x00"  # stands for the row number in a translated template (never in a template)
 

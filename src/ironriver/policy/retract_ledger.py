@@ -4,7 +4,7 @@ withdraws what the first one put in a ledger (as `retract` withdraws statements)
 A ledger part holds one file's rows (one query of one ingest), so a retraction takes whole
 parts: those of the dataset's ledger whose rows all came from the file (`_source_ref`) and
 that the principal may all see. Nothing is deleted: each part is renamed
-`retracted-<digest>.parquet` (`store.ledger.retracted_name`), out of every read (rows,
+`retracted-<digest>.parquet` (`store.ledger_records.retracted_name`), out of every read (rows,
 counts, a keyed ledger's stored keys, the `ledgers` listing), and stays for the audit
 trail; ingesting the identical file again adds nothing (its part's twin is retracted), a
 corrected file (other bytes) loads.
@@ -14,7 +14,7 @@ see; a file none of whose parts it can see is not found, whether or not it was l
 retraction needs a reason and is one `retract` event in the writes chain. Like an ingest's,
 it is whole or absent: a marker is written before the event's commit, the parts are renamed
 after it with Ctrl-C and SIGTERM held, and a process killed in between leaves the marker,
-from which the next one to open the store renames them (`store.ledger.recover_parts`).
+from which the next one to open the store renames them (`store.ledger_records.recover_parts`).
 """
 
 from __future__ import annotations
@@ -61,7 +61,8 @@ def retract_ledger_file(
     Raises `ConfigError` without a reason, `NotFound` when no part it can see holds rows of
     `file` (the hint lists the files those it can see hold rows of), and `AccessDenied`
     when the dataset belongs to another agency (nothing is retracted then)."""
-    from ironriver.store.ledger import RETRACT_KEY, LedgerStore
+    from ironriver.store.ledger import LedgerStore
+    from ironriver.store.ledger_records import RETRACT_KEY
 
     require_role(principal, "ingest", msg("retract ledger rows"))
     if not reason.strip():

@@ -45,7 +45,8 @@ from ironriver.store.audit_chain import (
     row_digest,
 )
 from ironriver.store.dialect import engine_options
-from ironriver.store.ledger import LEDGER_FILES_KEY, part_rows
+from ironriver.store.ledger_read import part_rows
+from ironriver.store.ledger_records import LEDGER_FILES_KEY
 from ironriver.store.tables import audit_events, audit_read_events, audit_read_head
 
 

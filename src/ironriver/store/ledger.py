@@ -22,17 +22,21 @@ Invariants:
 - A retracted part (`prepare_retraction`) is renamed `retracted-<same digest>.parquet`, out
   of the `part-*.parquet` glob every read lists: nothing reads it, it stays for the audit
   trail, and a write of the same part again (its twin) adds nothing (`PendingPart.retracted`).
+
+This module writes parts (`LedgerStore.prepare_query`, `PendingPart`); `ledger_read` reads
+them (footers, the visible relation: `LedgerReads`, which `LedgerStore` extends), and
+`ledger_records` holds what audit events record of them (the detail keys, retraction
+markers, `recover_parts`).
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
-import re
 import struct
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -43,44 +47,34 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ironriver.errors import NotFound, StoreError
+from ironriver.errors import StoreError
 from ironriver.i18n import msg
 from ironriver.logs import get_logger
-from ironriver.policy.markings import AccessLabel, Marking, Principal, can_see, parse_releasable
+from ironriver.policy.markings import AccessLabel
 from ironriver.prefetch import prefetch
-from ironriver.scratch import is_dead_scratch, owner_tag, sweep
-from ironriver.sqltext import ident, literal
+from ironriver.scratch import owner_tag, sweep
+from ironriver.store.ledger_read import (
+    SOURCE_KEY,
+    SOURCE_SHA256_KEY,
+    LedgerReads,
+    _check_name,
+    part_rows,
+)
+from ironriver.store.ledger_read import StoredPart as StoredPart  # (ingest.replace's import)
+from ironriver.store.ledger_read import readable_schemas as readable_schemas  # (ingest's)
+from ironriver.store.ledger_records import (
+    _MARKER_SUFFIX,
+    LEDGER_FILES_KEY,
+    recover_parts,
+    retracted_name,
+)
+from ironriver.store.ledger_records import PendingRetraction as PendingRetraction
 
-LABEL_COLUMNS = ("_owner_agency", "_owner_country", "_marking", "_releasable_to")
-
-HIDDEN_COLUMNS = ("_dataset", *LABEL_COLUMNS, "_source_ref")
-_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-PART_COLUMN = "_part"
-"""The column DuckDB adds to name each row's part file, when asked (`filename = '_part'`):
-a ledger column may be called `filename`, not `_part` (a leading `_` is reserved)."""
 KEY_LOCK = ".ironriver-keys.lock"
 """The lock file of a keyed ledger's folder (`LedgerStore.key_lock`)."""
 
 
 log = get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class LedgerInfo:
-    dataset: str
-    ledger: str
-    rows: int
-    files: int
-
-
-def _check_name(kind: str, name: str) -> None:
-    if not _NAME_RE.match(name):
-        raise StoreError(
-            msg("Invalid dataset name {name!r}.", name=name)
-            if kind == "dataset"
-            else msg("Invalid ledger name {name!r}.", name=name),
-            hint=msg("Use lower-case letters, digits and underscores."),
-        )
 
 
 def _label_columns(dataset: str, label: AccessLabel) -> dict[str, str]:
@@ -94,7 +88,7 @@ def _label_columns(dataset: str, label: AccessLabel) -> dict[str, str]:
     }
 
 
-class LedgerStore:
+class LedgerStore(LedgerReads):
     """Parquet ledgers under `root` (see module doc).
 
     `committed` lists the details of the store's ingest events (see `recover_parts`): a
@@ -265,122 +259,6 @@ class LedgerStore:
         self._recover(folder)
         return sorted(folder.glob("part-*.parquet"))
 
-    def files(self, ledger: str, dataset: str | None = None) -> list[Path]:
-        """The part files of `ledger`, of every dataset or of `dataset` alone."""
-        _check_name("ledger", ledger)
-        if dataset is not None:
-            _check_name("dataset", dataset)
-        if not self.root.exists():
-            return []
-        return sorted(self.root.glob(f"{dataset or '*'}/{ledger}/part-*.parquet"))
-
-    def dataset_ledgers(self, dataset: str) -> list[str]:
-        """The names of the ledgers of `dataset` that hold a part, whoever may see them
-        (`visible_relation` tells which a principal sees)."""
-        _check_name("dataset", dataset)
-        folder = self.root / dataset
-        if not folder.is_dir():
-            return []
-        return sorted(
-            sub.name
-            for sub in folder.iterdir()
-            if _NAME_RE.match(sub.name) and any(sub.glob("part-*.parquet"))
-        )
-
-    def ledgers(self) -> list[LedgerInfo]:
-        """Every (dataset, ledger) with its row and file counts (for admins; not filtered)."""
-        out: dict[tuple[str, str], list[int]] = {}
-        if not self.root.exists():
-            return []
-        for path in sorted(self.root.glob("*/*/part-*.parquet")):
-            key = (path.parent.parent.name, path.parent.name)
-            acc = out.setdefault(key, [0, 0])
-            acc[0] += _open_part(path).metadata.num_rows
-            acc[1] += 1
-        return [LedgerInfo(d, lg, rows, files) for (d, lg), (rows, files) in out.items()]
-
-    def visible_relation(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        ledger: str,
-        principal: Principal,
-        dataset: str | None = None,
-    ) -> duckdb.DuckDBPyRelation:
-        """The rows of `ledger` (over all datasets, or of `dataset` alone: only its parts
-        are read, and only they decide a column's type) that `principal` may see."""
-        files = self.files(ledger, dataset)
-        if not files:
-            raise _no_ledger(ledger)
-        paths = [str(p) for p in files]
-        labels = _part_labels(con, paths)
-        visible: set[tuple[str, str, str, str]] = set()
-        keep_files: set[str] = set()
-        for filename, agency, country, marking, rel in labels:
-            if can_see(principal, _access_label(agency, country, marking, rel)):
-                visible.add((str(agency), str(country), str(marking), str(rel or "")))
-                keep_files.add(str(filename))
-        keep = [p for p in paths if p in keep_files]
-        if not keep:
-            # Indistinguishable from a ledger that does not exist: the principal must not
-            # learn that records it may not see are there.
-            raise _no_ledger(ledger)
-        allowed = [list(t) for t in sorted(visible)]
-        return con.sql(
-            f"SELECT * FROM {parts_sql(part_schemas(Path(p) for p in keep))} "
-            "WHERE list_contains(?, [_owner_agency, _owner_country, _marking, "
-            "coalesce(_releasable_to, '')])",
-            params=[allowed],
-        )
-
-    def visible_parts(self, dataset: str, ledger: str, principal: Principal) -> list[StoredPart]:
-        """The parts of one dataset's ledger whose rows `principal` may all see (labels from
-        the footers, as `visible_relation` reads them), each with its rows and the source
-        files they came from (the file of `_source_ref`'s `<file>:<row>`; an ingest's part
-        holds one file's rows). A part holding a label it may not see is left out: it is
-        not the principal's to know of, nor to retract. A part whose footer names its file
-        (`SOURCE_KEY`: those an ingest wrote since) is not read; the `_source_ref` column of
-        the others is (an empty one of those holds no file and is left out)."""
-        paths = [str(p) for p in self.parts(dataset, ledger)]
-        if not paths:
-            return []
-        con = duckdb.connect()
-        try:
-            con.execute("SET enable_progress_bar = false")
-            hidden: set[str] = set()
-            shown: set[str] = set()
-            for path, *label in _part_labels(con, paths):
-                (shown if can_see(principal, _access_label(*label)) else hidden).add(str(path))
-            keep = sorted(shown - hidden)
-            if not keep:
-                return []
-            stored: list[StoredPart] = []
-            unread: list[str] = []  # parts without their source in the footer
-            for path in keep:
-                stat = Path(path).stat()
-                told = _footer_source(path, stat.st_mtime_ns, stat.st_size)
-                if told is None:
-                    unread.append(path)
-                elif told[2]:  # (an empty part holds no file's rows)
-                    stored.append(StoredPart(Path(path), told[2], (told[0],), told[1]))
-            found = (
-                con.execute(
-                    f"SELECT {PART_COLUMN}, count(*), list(DISTINCT "
-                    "regexp_extract(_source_ref, '^(.*):[0-9]+$', 1)) FROM "
-                    f"read_parquet(?, filename = '{PART_COLUMN}', union_by_name = true) "
-                    "GROUP BY ALL",
-                    [unread],
-                ).fetchall()
-                if unread
-                else []
-            )
-        finally:
-            con.close()
-        stored += [
-            StoredPart(Path(str(part)), int(rows), tuple(sorted(f for f in files if f)))
-            for part, rows, files in found
-        ]
-        return sorted(stored)
-
     def prepare_retraction(
         self, dataset: str, ledger: str, parts: Sequence[Path]
     ) -> PendingRetraction:
@@ -393,215 +271,6 @@ class LedgerStore:
         marker = folder / f".ironriver-stage-{owner_tag()}-{uuid.uuid4().hex}{_MARKER_SUFFIX}"
         marker.touch(exist_ok=False)
         return PendingRetraction(marker, [Path(p) for p in parts])
-
-    def visible_counts(self, principal: Principal) -> dict[tuple[str, str], int]:
-        """The rows `principal` may see per (dataset, ledger), in that order; a ledger of
-        which it sees no row is left out. A part whose row groups each hold one dataset and
-        one label (every part an ingest writes) is counted from its footer (`_footer_rows`):
-        no row is read, so counting takes no longer for more rows, hidden or visible. The
-        dataset and label columns of any other part are read (one query for them all)."""
-        counts: dict[tuple[str, str], int] = {}
-
-        def add(dataset: Any, ledger: str, label: Sequence[Any], rows: int) -> None:
-            if rows and can_see(principal, _access_label(*label)):
-                key = (str(dataset), ledger)
-                counts[key] = counts.get(key, 0) + rows
-
-        unread: dict[str, str] = {}  # part -> its ledger
-        paths = self.root.glob("*/*/part-*.parquet") if self.root.exists() else []
-        for path in paths:
-            dataset, ledger = path.parent.parent.name, path.parent.name
-            if not (_NAME_RE.match(dataset) and _NAME_RE.match(ledger)):
-                continue  # (not a ledger folder: no read reaches it)
-            stat = path.stat()
-            told = _footer_rows(str(path), stat.st_mtime_ns, stat.st_size, _COUNTED)
-            if told is None:
-                unread[str(path)] = ledger
-                continue
-            for (part_dataset, *label), rows in told.items():
-                add(part_dataset, ledger, label, rows)
-        if unread:
-            con = duckdb.connect()
-            try:
-                con.execute("SET enable_progress_bar = false")
-                found = con.execute(
-                    f"SELECT {PART_COLUMN}, {', '.join(_COUNTED)}, count(*) FROM read_parquet(?, "
-                    f"filename = '{PART_COLUMN}', union_by_name = true) GROUP BY ALL",
-                    [sorted(unread)],
-                ).fetchall()
-            finally:
-                con.close()
-            for filename, part_dataset, *label, rows in found:
-                add(part_dataset, unread[str(filename)], label, int(rows))
-        return dict(sorted(counts.items()))
-
-
-def _part_labels(con: duckdb.DuckDBPyConnection, paths: list[str]) -> list[tuple[Any, ...]]:
-    """(part, *LABEL_COLUMNS) for each label of each part of `paths`: from its footer's
-    statistics where they tell them (no row read: a read of a dataset none of whose rows is
-    visible takes about as long as one of a dataset that does not exist); the rows of a part
-    whose footer does not are read."""
-    labels: list[tuple[Any, ...]] = []
-    unread: list[str] = []
-    for path in paths:
-        stat = Path(path).stat()
-        told = _footer_labels(path, stat.st_mtime_ns, stat.st_size)
-        if told is None:
-            unread.append(path)
-        else:
-            labels.extend((path, *label) for label in told)
-    if unread:
-        labels += con.execute(
-            f"SELECT DISTINCT {PART_COLUMN}, {', '.join(LABEL_COLUMNS)} FROM "
-            f"read_parquet(?, filename = '{PART_COLUMN}', union_by_name = true)",
-            [unread],
-        ).fetchall()
-    return labels
-
-
-def _access_label(agency: Any, country: Any, marking: Any, releasable: Any) -> AccessLabel:
-    """The access label of a part's label columns (`LABEL_COLUMNS`), as read."""
-    return AccessLabel(
-        str(agency),
-        str(country),
-        Marking(str(marking)),
-        parse_releasable(str(releasable)) if releasable else frozenset(),
-    )
-
-
-def _same_kind(types: set[pa.DataType]) -> bool:
-    """Whether DuckDB reads columns of these types as one (numbers as a number, dates and
-    times as a timestamp): else a column is read as text."""
-    numbers = all(pa.types.is_integer(t) or pa.types.is_floating(t) for t in types)
-    return len(types) == 1 or numbers or all(pa.types.is_temporal(t) for t in types)
-
-
-def part_schemas(paths: Iterable[Path]) -> dict[Path, pa.Schema]:
-    """Each part's schema, from its footer (no rows read), each footer read once per
-    process while the file stays as it is (every ledger read and keyed ingest asks)."""
-    out = {}
-    for path in paths:
-        stat = path.stat()
-        out[path] = _footer_schema(str(path), stat.st_mtime_ns, stat.st_size)
-    return out
-
-
-def readable_schemas(paths: Iterable[Path]) -> dict[Path, pa.Schema]:
-    """`part_schemas` of the parts of `paths` whose footer can be read: for what only advises
-    (an ingest's note on a ledger's columns), where a damaged part is `audit verify`'s to
-    report and the ingest of its file's to rewrite, not a reason to stop."""
-    out = {}
-    for path in paths:
-        try:
-            out.update(part_schemas([path]))
-        except (StoreError, OSError):
-            continue
-    return out
-
-
-@lru_cache(maxsize=4096)
-def _footer_schema(path: str, _mtime_ns: int, _size: int) -> pa.Schema:
-    """The schema in the footer of the Parquet file at `path` (its modification time and
-    size are the cache's key: a file replaced under the same name is read again)."""
-    return _open_part(path).schema_arrow
-
-
-LABEL_COLUMNS = ("_owner_agency", "_owner_country", "_marking", "_releasable_to")
-"""A ledger row's access label, in `AccessLabel`'s order (`_releasable_to` may be NULL)."""
-
-
-def _footer_labels(path: str, mtime_ns: int, size: int) -> frozenset[tuple[str | None, ...]] | None:
-    """The access labels (`LABEL_COLUMNS`) of the rows of the Parquet part at `path`, from
-    its footer (`_footer_rows`); None when a row group does not tell: its rows must be read."""
-    rows = _footer_rows(path, mtime_ns, size, LABEL_COLUMNS)
-    return None if rows is None else frozenset(rows)
-
-
-_COUNTED = ("_dataset", *LABEL_COLUMNS)
-"""What `LedgerStore.visible_counts` counts a part's rows by: their dataset and label."""
-_MAY_BE_NULL = frozenset({"_releasable_to"})
-
-
-@lru_cache(maxsize=4096)
-def _footer_rows(
-    path: str, _mtime_ns: int, _size: int, columns: tuple[str, ...]
-) -> Mapping[tuple[str | None, ...], int] | None:
-    """How many rows of the Parquet part at `path` hold each combination of values of the
-    hidden `columns`, from its footer alone: each row group whose `columns` each hold one
-    value (their statistics' minimum equal to their maximum, no NULL; or, for
-    `_releasable_to`, all NULL: None) holds its `num_rows` of that one combination. None when
-    a row group does not tell (several values in it, no statistics): its rows must be read.
-    Cached like `_footer_schema` (a mapping the caller must not change)."""
-    meta = _open_part(path).metadata
-    index = {meta.schema.column(i).name: i for i in range(meta.num_columns)}
-    if any(name not in index for name in columns):
-        return None
-    out: dict[tuple[str | None, ...], int] = {}
-    for g in range(meta.num_row_groups):
-        group = meta.row_group(g)
-        values: list[str | None] = []
-        for name in columns:
-            stats = group.column(index[name]).statistics
-            if stats is None:
-                return None
-            if name in _MAY_BE_NULL and stats.null_count == group.num_rows:
-                values.append(None)
-                continue
-            if stats.null_count != 0 or not stats.has_min_max or stats.min != stats.max:
-                return None
-            values.append(str(stats.min))
-        key = tuple(values)
-        out[key] = out.get(key, 0) + group.num_rows
-    return out
-
-
-def column_types(schemas: Mapping[Path, pa.Schema]) -> dict[str, set[pa.DataType]]:
-    """The types each column has in the parts of `schemas` (`part_schemas`); a column a
-    part lacks is absent from that part's set."""
-    out: dict[str, set[pa.DataType]] = {}
-    for schema in schemas.values():
-        for f in schema:
-            if not pa.types.is_null(f.type):
-                out.setdefault(f.name, set()).add(f.type)
-    return out
-
-
-def parts_sql(
-    schemas: Mapping[Path, pa.Schema], text: Iterable[str] = (), part_column: bool = False
-) -> str:
-    """A FROM item reading the parts of `schemas` (`part_schemas`) as one table, columns
-    matched by name (a part lacking a column gives NULL there). A column whose parts
-    disagree on its type (one dataset's `week` an integer, another's a date, or a mapping
-    that changed it) is read as text in every part, as are the columns `text` names: DuckDB
-    would pick one of the types and fail at the first value that is not of it, so one
-    agency's part would make the rows of every other unreadable. With `part_column`,
-    `_part` (PART_COLUMN) names each row's file."""
-    types = column_types(schemas)
-    as_text = {c for c, kinds in types.items() if not _same_kind(kinds)} | set(text)
-    # one read per set of parts that agree on those columns' types (most often: one)
-    groups: dict[tuple[tuple[str, str], ...], list[Path]] = {}
-    for path, schema in schemas.items():
-        these = tuple(sorted((c, str(schema.field(c).type)) for c in as_text if c in schema.names))
-        groups.setdefault(these, []).append(path)
-    named = f", filename = '{PART_COLUMN}'" if part_column else ""
-    selects = []
-    for these, group in groups.items():
-        files = "[" + ", ".join(literal(str(p)) for p in group) + "]"
-        source = f"read_parquet({files}, union_by_name = true{named})"
-        if len(groups) == 1 and not these:
-            return source  # the usual case: one read, nothing cast
-        replaced = ", ".join(f"CAST({ident(c)} AS VARCHAR) AS {ident(c)}" for c, _type in these)
-        selects.append(
-            f"SELECT * REPLACE ({replaced}) FROM {source}" if these else f"SELECT * FROM {source}"
-        )
-    return "(" + " UNION ALL BY NAME ".join(selects) + ")"
-
-
-def _no_ledger(ledger: str) -> NotFound:
-    return NotFound(
-        msg("No ledger named {name!r}.", name=ledger),
-        hint=msg("List the ledgers with `ironriver ledgers`."),
-    )
 
 
 # Parquet layout of a part. Pinned, because a part's name hashes the file's bytes: the same
@@ -710,28 +379,6 @@ TWIN_KEY = "ironriver.twin"
 `twin`), by which an ingest of the same file finds the part retracted."""
 
 
-SOURCE_KEY = "ironriver.source"
-"""In the footer of a part an ingest wrote: the file all its rows came from, as their
-`_source_ref` (`<file>:<row>`) names it."""
-SOURCE_SHA256_KEY = "ironriver.source_sha256"
-"""In the footer of a part an ingest wrote: the SHA-256 of that file's bytes (as the ingest's
-audit event records it, `file_sha256`)."""
-
-
-@lru_cache(maxsize=4096)
-def _footer_source(path: str, _mtime_ns: int, _size: int) -> tuple[str, str, int] | None:
-    """The source file (`SOURCE_KEY`), its SHA-256 and the rows of the part at `path`, from
-    its footer; None for a part written without them (before they were, or by a library
-    write, whose rows may come from several files: its `_source_ref` column is read)."""
-    meta = _open_part(path).metadata
-    told = meta.metadata or {}
-    file = told.get(SOURCE_KEY.encode())
-    if file is None:
-        return None
-    sha = told.get(SOURCE_SHA256_KEY.encode(), b"")
-    return file.decode(), sha.decode(), int(meta.num_rows)
-
-
 def _retracted_twin(folder: Path, twin: str) -> tuple[Path, int] | None:
     """The retracted part of `folder` whose footer names `twin`, with its rows; None when
     there is none (one glob; the footers of retracted parts, each read once per process)."""
@@ -756,53 +403,6 @@ def _statistics(kind: pa.DataType) -> bool:
     nothing unless the part is sorted by it, and costs a fifth of the write). The
     dictionary-encoded label columns keep theirs."""
     return not (pa.types.is_string(kind) or pa.types.is_large_string(kind))
-
-
-@dataclass(frozen=True, order=True)
-class StoredPart:
-    """A stored part of a ledger (`LedgerStore.visible_parts`): its file, its rows and the
-    source files they came from."""
-
-    path: Path
-    rows: int
-    files: tuple[str, ...]
-    sha256: str = ""  # of the source file, when the footer records it (`SOURCE_SHA256_KEY`)
-
-
-def retracted_name(part: Path) -> Path:
-    """Where a retracted part goes: `retracted-<its digest>.parquet` beside it, out of the
-    `part-*.parquet` glob of every read."""
-    return part.with_name("retracted-" + part.name.removeprefix("part-"))
-
-
-@dataclass
-class PendingRetraction:
-    """A retraction of ledger parts whose marker is written (`prepare_retraction`): its audit
-    event names the marker (`marker_name`); after the commit, `commit()` renames the parts
-    out of every read, else `discard()` removes the marker."""
-
-    marker: Path
-    parts: list[Path]
-
-    def marker_name(self, root: Path) -> str:
-        return str(self.marker.relative_to(root))
-
-    def commit(self) -> None:
-        for part in self.parts:
-            _retract_part(part)
-        self.marker.unlink(missing_ok=True)
-
-    def discard(self) -> None:
-        self.marker.unlink(missing_ok=True)
-
-
-def _retract_part(part: Path) -> bool:
-    """Rename `part` to its retracted name; False when it is not there (renamed already)."""
-    try:
-        part.replace(retracted_name(part))
-    except FileNotFoundError:
-        return False
-    return True
 
 
 @dataclass
@@ -835,121 +435,6 @@ class PendingPart:
         if self.tmp is not None:
             self.tmp.unlink(missing_ok=True)
             self.tmp = None
-
-
-_SCRATCH = ".ironriver-stage-*"  # a part's scratch name (`prepare_query`), or a marker
-_MARKER_SUFFIX = ".retract"  # a retraction's marker (`prepare_retraction`)
-PARTS_KEY = "ledger_parts"
-"""In an ingest's audit event detail: its ledger parts as [scratch name, final name] pairs
-under the ledger root, renamed into place after the commit."""
-RETRACT_KEY = "ledger_marker"
-"""In a ledger retraction's audit event detail: its marker's name under the ledger root
-(`prepare_retraction`); the detail's `parts` names the retracted parts of its `dataset`'s
-`ledger` (their file names), renamed out of every read after the commit."""
-
-MARKERS_KEY = "ledger_markers"
-"""In the `retract` event of a load that replaced an earlier one's ledger parts
-(`ironriver.ingest.replace`): one `{"marker": its name under the ledger root, "parts":
-[the parts it retracts, under the root]}` per ledger folder (`RETRACT_KEY` names one)."""
-
-
-def recover_parts(
-    root: Path, committed: Callable[[], Iterable[dict[str, Any]]], folder: Path | None = None
-) -> int:
-    """Finish what a process killed between its commit and its renames left: rename into
-    place the ledger parts its ingest left under their scratch names (the commit is the
-    ingest's truth: its statements and audit event are in the store, its ledger rows must be
-    too), and rename out of every read the parts its retraction's marker stands for (its
-    `retract` event is committed: the rows must go); return how many parts were renamed.
-    `committed` lists the details of the store's ingest and retract events (read only when a
-    dead process's scratch part or marker is found: most calls are one glob). With `folder`
-    (one ledger's, under `root`), only the files in it. A scratch part no committed ingest
-    names is left for `sweep`; a marker no committed retraction names is removed (nothing
-    was retracted)."""
-    if not root.exists():
-        return 0
-    found = folder.glob(_SCRATCH) if folder is not None else root.glob(f"*/*/{_SCRATCH}")
-    dead = [p for p in found if is_dead_scratch(p)]
-    if not dead:
-        return 0
-    named: dict[str, str] = {}
-    retracted: dict[str, list[str]] = {}
-    for detail in committed():
-        for pair in detail.get(PARTS_KEY) or []:
-            named[str(pair[0])] = str(pair[1])
-        if detail.get(RETRACT_KEY):
-            retracted[str(detail[RETRACT_KEY])] = [str(p) for p in detail.get("parts") or []]
-        for marker in detail.get(MARKERS_KEY) or []:  # (a load that replaced parts)
-            retracted[str(marker["marker"])] = [str(p) for p in marker["parts"]]
-    moved = 0
-    for scratch in dead:
-        name = str(scratch.relative_to(root))
-        if scratch.name.endswith(_MARKER_SUFFIX):
-            for part in retracted.get(name, []):
-                moved += _retract_part(scratch.parent / Path(part).name)
-            scratch.unlink(missing_ok=True)
-            continue
-        final = named.get(name)
-        if final is None or not scratch.name.endswith(".parquet"):
-            continue
-        target = root / final
-        try:
-            if target.exists():  # an identical ingest placed it meanwhile
-                scratch.unlink()
-            else:
-                scratch.replace(target)
-                moved += 1
-        except FileNotFoundError:
-            continue  # another process recovered it first
-    if moved:
-        log.warning("ledger.parts_recovered", parts=moved, root=str(root))
-    return moved
-
-
-LEDGER_FILES_KEY = "ledger_files"
-"""In an ingest's audit event detail: the ledger parts it committed (written, or found in
-place), each `{"path": its name under the ledger root, "rows": its rows}`; `audit verify`
-checks that each is there with that many rows (`ironriver.store.audit_verify`)."""
-
-
-def committed_files(root: Path, parts: Iterable[PendingPart]) -> list[dict[str, Any]]:
-    """The `LEDGER_FILES_KEY` entries of an ingest's `parts` under the ledger root `root`
-    (a keyed ledger's file whose records were all stored already has no part, and a file
-    whose rows were retracted adds none: both left out)."""
-    return [
-        {"path": str(p.final.relative_to(root)), "rows": p.rows}
-        for p in parts
-        if p.final != Path() and not p.retracted
-    ]
-
-
-def _open_part(path: str | Path) -> pq.ParquetFile:
-    """The Parquet part at `path`, its footer read; a `StoreError` naming it when the footer
-    cannot be read (the file truncated, overwritten, or removed since it was listed)."""
-    try:
-        return pq.ParquetFile(path)
-    except (pa.ArrowException, OSError) as exc:
-        raise StoreError(
-            msg(
-                "Ledger part {path} cannot be read ({error}): it was truncated, overwritten "
-                "or removed.",
-                path=path,
-                error=str(exc).strip(),
-            ),
-            hint=msg(
-                "Run `ironriver audit verify` to list the damaged ledger parts, then restore "
-                "each from a backup or re-ingest its source file, which rewrites it."
-            ),
-        ) from exc
-
-
-def part_rows(path: Path) -> int | None:
-    """The rows the footer of the part at `path` gives; None when there is no file or its
-    footer cannot be read. Reads the footer only; writes nothing."""
-    try:
-        return int(pq.ParquetFile(path).metadata.num_rows)
-    except (pa.ArrowException, OSError):
-        return None
 
 
 def sound_rows(final: Path, rows: int | None = None) -> int | None:

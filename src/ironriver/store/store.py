@@ -102,7 +102,7 @@ class Store:
     def ingest_details(self) -> list[dict[str, Any]]:
         """The details of the store's ingest and retract events: an ingest's names the
         ledger parts it placed, a ledger retraction's its marker and the parts it retracted
-        (`ledger.recover_parts`)."""
+        (`ledger_records.recover_parts`)."""
         from ironriver.store.audit import EventFilter
 
         return [
@@ -198,10 +198,10 @@ class Store:
     # -- recovery --------------------------------------------------------------------------
     def recover(self) -> None:
         """After a process was killed outright: rename into place the ledger parts of an
-        ingest it had committed (`ledger.recover_parts`; its statements and audit event are
+        ingest it had committed (`ledger_records.recover_parts`; its statements and audit event are
         in the store, so its ledger rows must be too), then remove the scratch files it left
         (statement stages beside the store, parts no committed ingest names)."""
-        from ironriver.store.ledger import recover_parts
+        from ironriver.store.ledger_records import recover_parts
 
         recover_parts(self.ledger_dir, self.ingest_details)
         db = dialect.sqlite_file(self.engine)

@@ -1,0 +1,445 @@
+"""Reading ledger parts: their footers (labels, row counts, schemas, source files) and the
+DuckDB relation over the parts a principal may see (`LedgerReads`, the read half of
+`ironriver.store.ledger.LedgerStore`; see that module's doc for the layout and invariants).
+
+Every footer read here is cached per process by (path, modification time, size): a file
+replaced under the same name is read again. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ironriver.errors import NotFound, StoreError
+from ironriver.i18n import msg
+from ironriver.policy.markings import AccessLabel, Marking, Principal, can_see, parse_releasable
+from ironriver.sqltext import ident, literal
+
+LABEL_COLUMNS = ("_owner_agency", "_owner_country", "_marking", "_releasable_to")
+"""A ledger row's access label, in `AccessLabel`'s order (`_releasable_to` may be NULL)."""
+
+HIDDEN_COLUMNS = ("_dataset", *LABEL_COLUMNS, "_source_ref")
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+PART_COLUMN = "_part"
+"""The column DuckDB adds to name each row's part file, when asked (`filename = '_part'`):
+a ledger column may be called `filename`, not `_part` (a leading `_` is reserved)."""
+
+
+@dataclass(frozen=True)
+class LedgerInfo:
+    dataset: str
+    ledger: str
+    rows: int
+    files: int
+
+
+def _check_name(kind: str, name: str) -> None:
+    if not _NAME_RE.match(name):
+        raise StoreError(
+            msg("Invalid dataset name {name!r}.", name=name)
+            if kind == "dataset"
+            else msg("Invalid ledger name {name!r}.", name=name),
+            hint=msg("Use lower-case letters, digits and underscores."),
+        )
+
+
+SOURCE_KEY = "ironriver.source"
+"""In the footer of a part an ingest wrote: the file all its rows came from, as their
+`_source_ref` (`<file>:<row>`) names it."""
+SOURCE_SHA256_KEY = "ironriver.source_sha256"
+"""In the footer of a part an ingest wrote: the SHA-256 of that file's bytes (as the ingest's
+audit event records it, `file_sha256`)."""
+
+
+@dataclass(frozen=True, order=True)
+class StoredPart:
+    """A stored part of a ledger (`LedgerStore.visible_parts`): its file, its rows and the
+    source files they came from."""
+
+    path: Path
+    rows: int
+    files: tuple[str, ...]
+    sha256: str = ""  # of the source file, when the footer records it (`SOURCE_SHA256_KEY`)
+
+
+class LedgerReads:
+    """The reads of `LedgerStore` (its parts listed, counted, read as one relation): the
+    rows `principal` may see, by `can_see` over the few distinct labels."""
+
+    root: Path
+
+    def parts(self, dataset: str, ledger: str) -> list[Path]:
+        raise NotImplementedError  # `LedgerStore.parts` (which recovers a killed ingest's)
+
+    def files(self, ledger: str, dataset: str | None = None) -> list[Path]:
+        """The part files of `ledger`, of every dataset or of `dataset` alone."""
+        _check_name("ledger", ledger)
+        if dataset is not None:
+            _check_name("dataset", dataset)
+        if not self.root.exists():
+            return []
+        return sorted(self.root.glob(f"{dataset or '*'}/{ledger}/part-*.parquet"))
+
+    def dataset_ledgers(self, dataset: str) -> list[str]:
+        """The names of the ledgers of `dataset` that hold a part, whoever may see them
+        (`visible_relation` tells which a principal sees)."""
+        _check_name("dataset", dataset)
+        folder = self.root / dataset
+        if not folder.is_dir():
+            return []
+        return sorted(
+            sub.name
+            for sub in folder.iterdir()
+            if _NAME_RE.match(sub.name) and any(sub.glob("part-*.parquet"))
+        )
+
+    def ledgers(self) -> list[LedgerInfo]:
+        """Every (dataset, ledger) with its row and file counts (for admins; not filtered)."""
+        out: dict[tuple[str, str], list[int]] = {}
+        if not self.root.exists():
+            return []
+        for path in sorted(self.root.glob("*/*/part-*.parquet")):
+            key = (path.parent.parent.name, path.parent.name)
+            acc = out.setdefault(key, [0, 0])
+            acc[0] += _open_part(path).metadata.num_rows
+            acc[1] += 1
+        return [LedgerInfo(d, lg, rows, files) for (d, lg), (rows, files) in out.items()]
+
+    def visible_relation(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        ledger: str,
+        principal: Principal,
+        dataset: str | None = None,
+    ) -> duckdb.DuckDBPyRelation:
+        """The rows of `ledger` (over all datasets, or of `dataset` alone: only its parts
+        are read, and only they decide a column's type) that `principal` may see."""
+        files = self.files(ledger, dataset)
+        if not files:
+            raise _no_ledger(ledger)
+        paths = [str(p) for p in files]
+        labels = _part_labels(con, paths)
+        visible: set[tuple[str, str, str, str]] = set()
+        keep_files: set[str] = set()
+        for filename, agency, country, marking, rel in labels:
+            if can_see(principal, _access_label(agency, country, marking, rel)):
+                visible.add((str(agency), str(country), str(marking), str(rel or "")))
+                keep_files.add(str(filename))
+        keep = [p for p in paths if p in keep_files]
+        if not keep:
+            # Indistinguishable from a ledger that does not exist: the principal must not
+            # learn that records it may not see are there.
+            raise _no_ledger(ledger)
+        allowed = [list(t) for t in sorted(visible)]
+        return con.sql(
+            f"SELECT * FROM {parts_sql(part_schemas(Path(p) for p in keep))} "
+            "WHERE list_contains(?, [_owner_agency, _owner_country, _marking, "
+            "coalesce(_releasable_to, '')])",
+            params=[allowed],
+        )
+
+    def visible_parts(self, dataset: str, ledger: str, principal: Principal) -> list[StoredPart]:
+        """The parts of one dataset's ledger whose rows `principal` may all see (labels from
+        the footers, as `visible_relation` reads them), each with its rows and the source
+        files they came from (the file of `_source_ref`'s `<file>:<row>`; an ingest's part
+        holds one file's rows). A part holding a label it may not see is left out: it is
+        not the principal's to know of, nor to retract. A part whose footer names its file
+        (`SOURCE_KEY`: those an ingest wrote since) is not read; the `_source_ref` column of
+        the others is (an empty one of those holds no file and is left out)."""
+        paths = [str(p) for p in self.parts(dataset, ledger)]
+        if not paths:
+            return []
+        con = duckdb.connect()
+        try:
+            con.execute("SET enable_progress_bar = false")
+            hidden: set[str] = set()
+            shown: set[str] = set()
+            for path, *label in _part_labels(con, paths):
+                (shown if can_see(principal, _access_label(*label)) else hidden).add(str(path))
+            keep = sorted(shown - hidden)
+            if not keep:
+                return []
+            stored: list[StoredPart] = []
+            unread: list[str] = []  # parts without their source in the footer
+            for path in keep:
+                stat = Path(path).stat()
+                told = _footer_source(path, stat.st_mtime_ns, stat.st_size)
+                if told is None:
+                    unread.append(path)
+                elif told[2]:  # (an empty part holds no file's rows)
+                    stored.append(StoredPart(Path(path), told[2], (told[0],), told[1]))
+            found = (
+                con.execute(
+                    f"SELECT {PART_COLUMN}, count(*), list(DISTINCT "
+                    "regexp_extract(_source_ref, '^(.*):[0-9]+$', 1)) FROM "
+                    f"read_parquet(?, filename = '{PART_COLUMN}', union_by_name = true) "
+                    "GROUP BY ALL",
+                    [unread],
+                ).fetchall()
+                if unread
+                else []
+            )
+        finally:
+            con.close()
+        stored += [
+            StoredPart(Path(str(part)), int(rows), tuple(sorted(f for f in files if f)))
+            for part, rows, files in found
+        ]
+        return sorted(stored)
+
+    def visible_counts(self, principal: Principal) -> dict[tuple[str, str], int]:
+        """The rows `principal` may see per (dataset, ledger), in that order; a ledger of
+        which it sees no row is left out. A part whose row groups each hold one dataset and
+        one label (every part an ingest writes) is counted from its footer (`_footer_rows`):
+        no row is read, so counting takes no longer for more rows, hidden or visible. The
+        dataset and label columns of any other part are read (one query for them all)."""
+        counts: dict[tuple[str, str], int] = {}
+
+        def add(dataset: Any, ledger: str, label: Sequence[Any], rows: int) -> None:
+            if rows and can_see(principal, _access_label(*label)):
+                key = (str(dataset), ledger)
+                counts[key] = counts.get(key, 0) + rows
+
+        unread: dict[str, str] = {}  # part -> its ledger
+        paths = self.root.glob("*/*/part-*.parquet") if self.root.exists() else []
+        for path in paths:
+            dataset, ledger = path.parent.parent.name, path.parent.name
+            if not (_NAME_RE.match(dataset) and _NAME_RE.match(ledger)):
+                continue  # (not a ledger folder: no read reaches it)
+            stat = path.stat()
+            told = _footer_rows(str(path), stat.st_mtime_ns, stat.st_size, _COUNTED)
+            if told is None:
+                unread[str(path)] = ledger
+                continue
+            for (part_dataset, *label), rows in told.items():
+                add(part_dataset, ledger, label, rows)
+        if unread:
+            con = duckdb.connect()
+            try:
+                con.execute("SET enable_progress_bar = false")
+                found = con.execute(
+                    f"SELECT {PART_COLUMN}, {', '.join(_COUNTED)}, count(*) FROM read_parquet(?, "
+                    f"filename = '{PART_COLUMN}', union_by_name = true) GROUP BY ALL",
+                    [sorted(unread)],
+                ).fetchall()
+            finally:
+                con.close()
+            for filename, part_dataset, *label, rows in found:
+                add(part_dataset, unread[str(filename)], label, int(rows))
+        return dict(sorted(counts.items()))
+
+
+def _part_labels(con: duckdb.DuckDBPyConnection, paths: list[str]) -> list[tuple[Any, ...]]:
+    """(part, *LABEL_COLUMNS) for each label of each part of `paths`: from its footer's
+    statistics where they tell them (no row read: a read of a dataset none of whose rows is
+    visible takes about as long as one of a dataset that does not exist); the rows of a part
+    whose footer does not are read."""
+    labels: list[tuple[Any, ...]] = []
+    unread: list[str] = []
+    for path in paths:
+        stat = Path(path).stat()
+        told = _footer_labels(path, stat.st_mtime_ns, stat.st_size)
+        if told is None:
+            unread.append(path)
+        else:
+            labels.extend((path, *label) for label in told)
+    if unread:
+        labels += con.execute(
+            f"SELECT DISTINCT {PART_COLUMN}, {', '.join(LABEL_COLUMNS)} FROM "
+            f"read_parquet(?, filename = '{PART_COLUMN}', union_by_name = true)",
+            [unread],
+        ).fetchall()
+    return labels
+
+
+def _access_label(agency: Any, country: Any, marking: Any, releasable: Any) -> AccessLabel:
+    """The access label of a part's label columns (`LABEL_COLUMNS`), as read."""
+    return AccessLabel(
+        str(agency),
+        str(country),
+        Marking(str(marking)),
+        parse_releasable(str(releasable)) if releasable else frozenset(),
+    )
+
+
+def _same_kind(types: set[pa.DataType]) -> bool:
+    """Whether DuckDB reads columns of these types as one (numbers as a number, dates and
+    times as a timestamp): else a column is read as text."""
+    numbers = all(pa.types.is_integer(t) or pa.types.is_floating(t) for t in types)
+    return len(types) == 1 or numbers or all(pa.types.is_temporal(t) for t in types)
+
+
+def part_schemas(paths: Iterable[Path]) -> dict[Path, pa.Schema]:
+    """Each part's schema, from its footer (no rows read), each footer read once per
+    process while the file stays as it is (every ledger read and keyed ingest asks)."""
+    out = {}
+    for path in paths:
+        stat = path.stat()
+        out[path] = _footer_schema(str(path), stat.st_mtime_ns, stat.st_size)
+    return out
+
+
+def readable_schemas(paths: Iterable[Path]) -> dict[Path, pa.Schema]:
+    """`part_schemas` of the parts of `paths` whose footer can be read: for what only advises
+    (an ingest's note on a ledger's columns), where a damaged part is `audit verify`'s to
+    report and the ingest of its file's to rewrite, not a reason to stop."""
+    out = {}
+    for path in paths:
+        try:
+            out.update(part_schemas([path]))
+        except (StoreError, OSError):
+            continue
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _footer_schema(path: str, _mtime_ns: int, _size: int) -> pa.Schema:
+    """The schema in the footer of the Parquet file at `path` (its modification time and
+    size are the cache's key: a file replaced under the same name is read again)."""
+    return _open_part(path).schema_arrow
+
+
+def _footer_labels(path: str, mtime_ns: int, size: int) -> frozenset[tuple[str | None, ...]] | None:
+    """The access labels (`LABEL_COLUMNS`) of the rows of the Parquet part at `path`, from
+    its footer (`_footer_rows`); None when a row group does not tell: its rows must be read."""
+    rows = _footer_rows(path, mtime_ns, size, LABEL_COLUMNS)
+    return None if rows is None else frozenset(rows)
+
+
+_COUNTED = ("_dataset", *LABEL_COLUMNS)
+"""What `LedgerStore.visible_counts` counts a part's rows by: their dataset and label."""
+_MAY_BE_NULL = frozenset({"_releasable_to"})
+
+
+@lru_cache(maxsize=4096)
+def _footer_rows(
+    path: str, _mtime_ns: int, _size: int, columns: tuple[str, ...]
+) -> Mapping[tuple[str | None, ...], int] | None:
+    """How many rows of the Parquet part at `path` hold each combination of values of the
+    hidden `columns`, from its footer alone: each row group whose `columns` each hold one
+    value (their statistics' minimum equal to their maximum, no NULL; or, for
+    `_releasable_to`, all NULL: None) holds its `num_rows` of that one combination. None when
+    a row group does not tell (several values in it, no statistics): its rows must be read.
+    Cached like `_footer_schema` (a mapping the caller must not change)."""
+    meta = _open_part(path).metadata
+    index = {meta.schema.column(i).name: i for i in range(meta.num_columns)}
+    if any(name not in index for name in columns):
+        return None
+    out: dict[tuple[str | None, ...], int] = {}
+    for g in range(meta.num_row_groups):
+        group = meta.row_group(g)
+        values: list[str | None] = []
+        for name in columns:
+            stats = group.column(index[name]).statistics
+            if stats is None:
+                return None
+            if name in _MAY_BE_NULL and stats.null_count == group.num_rows:
+                values.append(None)
+                continue
+            if stats.null_count != 0 or not stats.has_min_max or stats.min != stats.max:
+                return None
+            values.append(str(stats.min))
+        key = tuple(values)
+        out[key] = out.get(key, 0) + group.num_rows
+    return out
+
+
+def column_types(schemas: Mapping[Path, pa.Schema]) -> dict[str, set[pa.DataType]]:
+    """The types each column has in the parts of `schemas` (`part_schemas`); a column a
+    part lacks is absent from that part's set."""
+    out: dict[str, set[pa.DataType]] = {}
+    for schema in schemas.values():
+        for f in schema:
+            if not pa.types.is_null(f.type):
+                out.setdefault(f.name, set()).add(f.type)
+    return out
+
+
+def parts_sql(
+    schemas: Mapping[Path, pa.Schema], text: Iterable[str] = (), part_column: bool = False
+) -> str:
+    """A FROM item reading the parts of `schemas` (`part_schemas`) as one table, columns
+    matched by name (a part lacking a column gives NULL there). A column whose parts
+    disagree on its type (one dataset's `week` an integer, another's a date, or a mapping
+    that changed it) is read as text in every part, as are the columns `text` names: DuckDB
+    would pick one of the types and fail at the first value that is not of it, so one
+    agency's part would make the rows of every other unreadable. With `part_column`,
+    `_part` (PART_COLUMN) names each row's file."""
+    types = column_types(schemas)
+    as_text = {c for c, kinds in types.items() if not _same_kind(kinds)} | set(text)
+    # one read per set of parts that agree on those columns' types (most often: one)
+    groups: dict[tuple[tuple[str, str], ...], list[Path]] = {}
+    for path, schema in schemas.items():
+        these = tuple(sorted((c, str(schema.field(c).type)) for c in as_text if c in schema.names))
+        groups.setdefault(these, []).append(path)
+    named = f", filename = '{PART_COLUMN}'" if part_column else ""
+    selects = []
+    for these, group in groups.items():
+        files = "[" + ", ".join(literal(str(p)) for p in group) + "]"
+        source = f"read_parquet({files}, union_by_name = true{named})"
+        if len(groups) == 1 and not these:
+            return source  # the usual case: one read, nothing cast
+        replaced = ", ".join(f"CAST({ident(c)} AS VARCHAR) AS {ident(c)}" for c, _type in these)
+        selects.append(
+            f"SELECT * REPLACE ({replaced}) FROM {source}" if these else f"SELECT * FROM {source}"
+        )
+    return "(" + " UNION ALL BY NAME ".join(selects) + ")"
+
+
+def _no_ledger(ledger: str) -> NotFound:
+    return NotFound(
+        msg("No ledger named {name!r}.", name=ledger),
+        hint=msg("List the ledgers with `ironriver ledgers`."),
+    )
+
+
+@lru_cache(maxsize=4096)
+def _footer_source(path: str, _mtime_ns: int, _size: int) -> tuple[str, str, int] | None:
+    """The source file (`SOURCE_KEY`), its SHA-256 and the rows of the part at `path`, from
+    its footer; None for a part written without them (before they were, or by a library
+    write, whose rows may come from several files: its `_source_ref` column is read)."""
+    meta = _open_part(path).metadata
+    told = meta.metadata or {}
+    file = told.get(SOURCE_KEY.encode())
+    if file is None:
+        return None
+    sha = told.get(SOURCE_SHA256_KEY.encode(), b"")
+    return file.decode(), sha.decode(), int(meta.num_rows)
+
+
+def _open_part(path: str | Path) -> pq.ParquetFile:
+    """The Parquet part at `path`, its footer read; a `StoreError` naming it when the footer
+    cannot be read (the file truncated, overwritten, or removed since it was listed)."""
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise StoreError(
+            msg(
+                "Ledger part {path} cannot be read ({error}): it was truncated, overwritten "
+                "or removed.",
+                path=path,
+                error=str(exc).strip(),
+            ),
+            hint=msg(
+                "Run `ironriver audit verify` to list the damaged ledger parts, then restore "
+                "each from a backup or re-ingest its source file, which rewrites it."
+            ),
+        ) from exc
+
+
+def part_rows(path: Path) -> int | None:
+    """The rows the footer of the part at `path` gives; None when there is no file or its
+    footer cannot be read. Reads the footer only; writes nothing."""
+    try:
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    except (pa.ArrowException, OSError):
+        return None
