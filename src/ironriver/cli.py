@@ -33,6 +33,7 @@ from ironriver.cli_support import (
     table,
     undecodable_argument,
 )
+from ironriver.csvcells import EXCEL
 from ironriver.errors import (
     ConfigError,
     IronriverError,
@@ -55,6 +56,8 @@ from ironriver.i18n import (
 )
 from ironriver.logs import LEVELS, get_logger
 from ironriver.logs import configure as configure_logging
+from ironriver.model.labels import prop_label
+from ironriver.model.names import folded
 from ironriver.policy import DEFAULT_PRINCIPALS_YAML, retract_ledger_file
 from ironriver.policy import retract as retract_statements
 from ironriver.scratch import InterruptSignals, Terminated, replacing
@@ -113,6 +116,7 @@ class IronriverGroup(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         JSON_OUTPUT.set(False)  # until this command's --json says otherwise
+        EXCEL.set(False)  # (its --excel)
         set_lang(None)  # (a test process runs many commands)
         set_fallback_lang(locale_lang())  # the user's locale, when nothing else chooses
         given = list(args)
@@ -357,7 +361,7 @@ def retract(
         statement_ids=statement_ids,
         prop=prop,
     )
-    rows = [[s.id, s.prop, s.value, s.dataset] for s in done.statements]
+    rows = [[s.id, prop_shown(s.schema, s.prop), s.value, s.dataset] for s in done.statements]
 
     def human() -> None:
         click.echo(
@@ -387,6 +391,21 @@ def retract(
         },
         human,
     )
+
+
+def prop_shown(schema: str, prop: str) -> str:
+    """A property as `retract`'s table shows it: its label in the reader's language, as
+    `entity` shows it, with its name after it where that is not the label's own words
+    ("Fecha de nacimiento (birthDate)", "Alias"): the name is what `--prop` and `--json`
+    take, and the label alone may be one several properties carry."""
+    label = prop_label(schema, prop)
+    if _words(label) == _words(prop):
+        return label
+    return f"{label} ({prop})"
+
+
+def _words(text: str) -> str:
+    return "".join(ch for ch in folded(text) if ch.isalnum())
 
 
 def _ledger_retraction(

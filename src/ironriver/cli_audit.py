@@ -8,6 +8,7 @@ role (`log`, `checkpoint`: auditor; `restart-reads`: admin).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 import click
 
 from ironriver.cli_columns import headers
+from ironriver.cli_dates import typed_time
 from ironriver.cli_support import app_context, common_options, table
 from ironriver.errors import ConfigError
 from ironriver.i18n import LANGS, Lang, Msg, current_lang, joined, msg, nt, pt, render, t
@@ -141,7 +143,12 @@ def audit_verify(ctx: click.Context) -> None:
     "in Spanish (buscar, exportar, cargar…); a wrong one lists them with their meanings.",
 )
 @click.option("--target", default=None, help="Only events about this entity id or dataset.")
-@click.option("--since", default=None, help="Only events at or after this date or time (UTC).")
+@click.option(
+    "--since",
+    default=None,
+    help="Only events at or after this date or time (UTC): 2026-11-30, 2026-11-30T14:30, or "
+    "30/11/2026 (the year last: read the only way it can be; 01/02/2026 is refused).",
+)
 @click.option("--until", default=None, help="Only events before this date or time (UTC).")
 @click.pass_context
 def audit_log(
@@ -208,13 +215,41 @@ def audit_log(
                     e.actor,
                     _Actions.one(e.action, current_lang()),
                     e.target[:40],
-                    e.reason,
+                    shown_reason(e.actor, e.reason, current_lang()),
                 ]
                 for e in events
             ],
             headers("chain", "seq", "at", "actor", "action", "target", "reason"),
         ),
     )
+
+
+# The reasons ironriver itself records, as its actor "ironriver" (`store/opening.py`: a new
+# store, an upgrade, migration 0008's withdrawn copies), shown in the reader's language;
+# `--json` keeps the stored English, which the event's hash covers. A principal's reason is
+# shown as typed, whatever it says.
+_SYSTEM_ACTOR = "ironriver"
+_UPGRADE = re.compile(r"upgrade from (?P<revision>\S+)")
+_MENTIONS_0008 = "migration 0008: the copies of names retracted before retraction withdrew them"
+
+
+def shown_reason(actor: str, reason: str, lang: Lang) -> str:
+    """An audit event's reason as the table shows it: one ironriver wrote in `lang`, any
+    other as it was given."""
+    if actor != _SYSTEM_ACTOR:
+        return reason
+    if reason == "new store":
+        return pt("audit reason", "new store", lang)
+    if reason == _MENTIONS_0008:
+        return pt(
+            "audit reason",
+            "migration 0008: the copies of names retracted before retraction withdrew them",
+            lang,
+        )
+    upgrade = _UPGRADE.fullmatch(reason)
+    if upgrade is not None:
+        return pt("audit reason", "upgrade from {revision}", lang, revision=upgrade["revision"])
+    return reason
 
 
 def action_labels(lang: Lang) -> dict[str, str]:
@@ -309,19 +344,9 @@ def _unknown_action(action: str) -> ConfigError:
 
 
 def _iso_time(value: str | None, option: str) -> str | None:
-    """An ISO date or time as the audit log's UTC timestamps compare with it."""
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ConfigError(
-            msg("{option} {value!r} is not a date or time.", option=option, value=value),
-            hint=msg("Write it as 2026-11-29 or 2026-11-29T14:30 (UTC)."),
-        ) from None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-    return parsed.isoformat()
+    """A date or time typed for `option` (ISO, or 30/11/2026: `cli_dates`) as the audit
+    log's UTC timestamps compare with it."""
+    return None if value is None else typed_time(value, option).isoformat()
 
 
 @audit.command("restart-reads")

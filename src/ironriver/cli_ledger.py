@@ -9,16 +9,17 @@ values are data: shown as stored, never translated; only our own headers and not
 from __future__ import annotations
 
 import csv
+import io
 import sys
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
 from ironriver.cli_columns import headers
 from ironriver.cli_json import releasable_list
-from ironriver.cli_support import app_context, common_options, table
-from ironriver.csvcells import inert_cell
+from ironriver.cli_support import app_context, common_options, excel_option, table
+from ironriver.csvcells import BOM, EXCEL, inert_cell, line_end
 from ironriver.errors import ConfigError
 from ironriver.i18n import msg, nt, t
 from ironriver.model.labels import yes_no
@@ -65,6 +66,7 @@ _CSV_LABEL = ("_marking", "_releasable_to", "_owner_agency", "_source_ref")
     help="table: for people; csv: CSV on standard output, with each row's marking, "
     "releasability, owner and source.",
 )
+@excel_option
 @click.option(
     "--reason", default="", help="Why you read it (audited; needed for AMBER+STRICT or RED rows)."
 )
@@ -94,6 +96,11 @@ def ledger(
         raise ConfigError(
             msg("--json and --format csv both choose the output."),
             hint=msg("Pass one of them."),
+        )
+    if EXCEL.get() and fmt != "csv":
+        raise ConfigError(
+            msg("--excel writes CSV for Excel: it goes with --format csv."),
+            hint=msg("Add --format csv, or leave out --excel."),
         )
     pairs = [_pair(text) for text in where]
     chosen = None if columns is None else [c.strip() for c in columns.split(",") if c.strip()]
@@ -209,15 +216,29 @@ def _say_more(result: LedgerRows) -> None:
 def _write_csv(result: LedgerRows) -> None:
     """The rows as CSV on standard output: the columns, then each row's label and source
     (values as in JSON; yes/no as true/false, none as an empty cell; a text a spreadsheet
-    would run as a formula with a single quote before it: `inert_cell`)."""
-    out = csv.writer(sys.stdout, lineterminator="\n")
+    would run as a formula with a single quote before it: `inert_cell`); with --excel, UTF-8
+    with a byte-order mark and CRLF line ends whatever the terminal's encoding
+    (`ironriver.csvcells`)."""
+    if EXCEL.get():
+        sys.stdout.flush()
+        excel = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
+        excel.write(BOM)
+        _csv_rows(result, excel)
+        excel.flush()
+        excel.detach()  # (standard output stays open)
+    else:
+        _csv_rows(result, sys.stdout)
+    if not result.rows:
+        _say_none(result)
+
+
+def _csv_rows(result: LedgerRows, stream: TextIO) -> None:
+    out = csv.writer(stream, lineterminator=line_end())
     out.writerow([inert_cell(c) for c in (*result.columns, *_CSV_LABEL)])
     for row in result.rows:
         values = [_csv_value(row.values[c]) for c in result.columns]
         label = [row.marking, row.releasable_to, row.owner_agency, row.source_ref]
         out.writerow([inert_cell(v) for v in (*values, *label)])
-    if not result.rows:
-        _say_none(result)
 
 
 def _csv_value(value: Any) -> Any:

@@ -17,7 +17,8 @@ import click
 
 from ironriver.cli_columns import headers
 from ironriver.cli_json import dataset_json, statement_json
-from ironriver.cli_support import app_context, common_options, count_text, table
+from ironriver.cli_support import app_context, common_options, count_text, excel_option, table
+from ironriver.csvcells import EXCEL
 from ironriver.errors import ConfigError, os_problem
 from ironriver.i18n import msg, nt, render, t
 from ironriver.model.labels import prop_label, schema_label, shown_caption, shown_value
@@ -344,7 +345,12 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
     "--out",
     type=click.Path(path_type=Path),
     default=None,
-    help="Output file (default: standard output).",
+    help="Output file, written whole or not at all (default: standard output).",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace the file -o names if it exists (else refused).",
 )
 @click.option(
     "--schema",
@@ -367,11 +373,13 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
     multiple=True,
     help="Only the statements of this dataset (repeatable): e.g. your agency's own.",
 )
+@excel_option
 @click.option("--reason", default="", help="Why you export (audited).")
 @click.pass_context
 def export(
     ctx: click.Context,
     out: Path | None,
+    overwrite: bool,
     schema: str | None,
     fmt: str,
     datasets: tuple[str, ...],
@@ -385,16 +393,29 @@ def export(
     releasability. With -o, --json prints the summary as JSON (the number of entities or
     statements, the format, the path, and those markings); without -o the export itself
     goes to standard output, JSON Lines or CSV as --format says, and --json changes nothing.
+    An existing -o file is replaced only with --overwrite; --excel writes the CSV for Excel.
 
     \b
     Example: ironriver export --as us-atf-analyst -o us.ftm.jsonl --reason "partner share"
              ironriver export --format statements -o us.csv --as us-atf-analyst --reason "case 42"
+             ironriver export --format statements --excel -o mx.csv --as mx-fgr-analista \\
+                 --reason "case 42"
              ironriver export --as mx-fgr-analista --dataset mx_fgr_detenciones -o d.jsonl \\
                  --reason "case 42"
     """
     app = app_context(ctx)
     authorize_export(app.principal())
     schema = _schema_name(schema)
+    if EXCEL.get() and fmt != "statements":
+        raise ConfigError(
+            msg("--excel writes CSV for Excel: it goes with --format statements."),
+            hint=msg("Add --format statements, or leave out --excel."),
+        )
+    if out is not None and not overwrite and _taken(out):
+        raise ConfigError(
+            msg("{path} already exists: an export does not replace a file unasked.", path=out),
+            hint=msg("Choose another -o, or pass --overwrite to replace it."),
+        )
     if fmt == "parquet" and out is None and _to_terminal():  # (a pipe or a file takes it)
         raise ConfigError(
             msg("Parquet goes to a file, not to the terminal."),
@@ -453,6 +474,12 @@ def export(
                 for m, rel, k in markings
             ]
         app.emit(summary, lambda: click.echo(done, err=True))
+
+
+def _taken(path: Path) -> bool:
+    """Whether writing `path` would replace a file (or a link) there; a folder is refused
+    as such when it is written."""
+    return path.is_symlink() or (path.exists() and not path.is_dir())
 
 
 def _to_terminal() -> bool:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
+from ironriver.csvcells import EXCEL
 from ironriver.errors import ConfigError, IronriverError
 from ironriver.i18n import (
     Lang,
@@ -217,6 +218,26 @@ def json_flag(text: str = "Machine-readable JSON output.") -> Callable[[F], F]:
         return value
 
     return click.option("--json", "as_json", is_flag=True, help=text, callback=callback)
+
+
+def excel_option(func: F) -> F:
+    """`--excel`, of the commands that write CSV (`export`, `ledger`, `ingest`'s error
+    report): their CSV for Excel, with a byte-order mark and CRLF line ends
+    (`ironriver.csvcells.EXCEL`)."""
+
+    def callback(_ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+        if value:
+            EXCEL.set(True)
+        return value
+
+    return click.option(
+        "--excel",
+        is_flag=True,
+        expose_value=False,
+        callback=callback,
+        help="Write the CSV for Excel: UTF-8 with a byte-order mark and CRLF line ends "
+        "(without them Excel shows Núñez as NÃºÃ±ez; other programs may not expect the mark).",
+    )(func)
 
 
 def app_context(ctx: click.Context) -> AppContext:

@@ -10,12 +10,20 @@ elsewhere. Such a text cell is written with a single quote before it, the usual 
 cell's first character. A cell that is a plain number (`-12.5`, `+52`, `-1e3`) is left as it
 is: a spreadsheet reads it as that number, not as a formula. Numbers written as numbers
 (not text) are never touched. (A top-level module: the CLI, `policy` and `ingest` share it.)
+
+A CSV is UTF-8 with LF line ends, which every program reads alike, but Excel: it reads a
+CSV without a byte-order mark in the Windows code page, so "Núñez" shows as "NÃºÃ±ez".
+`--excel` (`EXCEL`, set by the command line for the command it runs, as the reader's
+language is) writes each of those CSVs for Excel instead: a UTF-8 byte-order mark first and
+CRLF line ends, which Excel (es-MX, en-US: both list with a comma) opens as written, and
+which a program that does not expect a byte-order mark would read into its first header.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from contextvars import ContextVar
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -27,6 +35,33 @@ _FORMULA_RE = "^[=+@\\t\\r-]"
 _NUMBER_TEXT = "[+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _NUMBER = re.compile(_NUMBER_TEXT)
 _NUMBER_RE = f"^{_NUMBER_TEXT}$"  # (RE2, Arrow's: `$` is the end of the text only)
+
+EXCEL: ContextVar[bool] = ContextVar("ironriver_csv_excel", default=False)
+"""Whether the CSVs the running command writes are for Excel (`--excel`: module doc)."""
+BOM = "\ufeff"
+"""The byte-order mark an Excel CSV starts with (UTF-8: EF BB BF)."""
+
+
+def line_end() -> str:
+    """The line end of the CSVs the running command writes: CRLF for Excel, else LF."""
+    return "\r\n" if EXCEL.get() else "\n"
+
+
+def write_csv(table: pa.Table, sink: str | IO[bytes], quoting_style: str = "needed") -> None:
+    """`table` as CSV to `sink` (a path or a binary file), every text cell `inert`; for
+    Excel (`EXCEL`) with a byte-order mark first and CRLF line ends."""
+    import pyarrow.csv as pacsv
+
+    options = pacsv.WriteOptions(quoting_style=quoting_style, eol=line_end())
+    if not EXCEL.get():
+        pacsv.write_csv(inert_table(table), sink, options)
+    elif isinstance(sink, str):
+        with open(sink, "wb") as out:
+            out.write(BOM.encode("utf-8"))
+            pacsv.write_csv(inert_table(table), out, options)
+    else:
+        sink.write(BOM.encode("utf-8"))
+        pacsv.write_csv(inert_table(table), sink, options)
 
 
 def inert(text: str) -> str:

@@ -164,3 +164,26 @@ def test_a_statements_csv_quotes_text_a_spreadsheet_would_run(tmp_path: Path) ->
 
     stored = pq.read_table(tmp_path / "s.parquet").select(["prop", "value"]).to_pylist()
     assert {r["prop"]: r["value"] for r in stored} == {p: v for _e, _s, p, v in rows}
+
+
+def test_an_export_replaces_a_file_only_with_overwrite(tmp_path: Path) -> None:
+    """`-o` naming a file that exists is refused, in the reader's language, and the file is
+    left as it was; with --overwrite the export replaces it whole (no staged file left)."""
+    db = _store(tmp_path)
+    target = tmp_path / "casos.csv"
+    target.write_text("un trabajo de ayer\n", encoding="utf-8")
+    args = ("export", "--db", db, "--as", "mx-fgr-analista", "--reason", "r", "-o", str(target))
+    for fmt in ("ftm", "statements", "parquet"):
+        code, _, err = run(*args, "--format", fmt)
+        assert code == 2, (fmt, err)
+        assert (
+            f"{target} ya existe: una exportación no reemplaza un archivo sin que se le pida."
+            in err
+        )
+        assert "Elija otro -o, o pase --overwrite para reemplazarlo." in err
+        assert target.read_text(encoding="utf-8") == "un trabajo de ayer\n"
+    code, _, err = run(*args, "--format", "statements", "--overwrite")
+    assert code == 0, err
+    with target.open(encoding="utf-8", newline="") as fh:
+        assert next(csv.reader(fh))[:3] == ["canonical_id", "entity_id", "prop"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".casos")) == []

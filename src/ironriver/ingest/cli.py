@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from ironriver.cli_support import AppContext, app_context, common_options
+from ironriver.cli_support import AppContext, app_context, common_options, excel_option
 from ironriver.errors import ConfigError, IronriverError
 from ironriver.i18n import Msg, joined, msg, nmsg, nt, render, t
 from ironriver.ingest.draft import SAMPLE_ROWS, draft_file, render_yaml
@@ -54,6 +54,7 @@ from ironriver.store import DatasetInfo
     default=None,
     help="Error report CSV (default: <input>.errors.csv).",
 )
+@excel_option
 @click.option("--reason", default="", help="Why this data is loaded (audited).")
 @click.option(
     "--dry-run",

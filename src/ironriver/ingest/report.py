@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Literal
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
-from ironriver.csvcells import inert_table
+from ironriver.csvcells import write_csv
 from ironriver.i18n import Lang, Msg, current_lang, joined, marked, msg, translate
 from ironriver.scratch import replacing
 
@@ -105,11 +104,11 @@ class ErrorReport:
 
     def write(self, path: Path) -> Path:
         """The report as CSV at `path`, for people to open: a rejected value (or a file or
-        column name) a spreadsheet would run as a formula gets a quote before it
-        (`ironriver.csvcells`)."""
+        column name) a spreadsheet would run as a formula gets a quote before it; for Excel
+        with `--excel` (`ironriver.csvcells`)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         with replacing(path) as tmp:
-            pacsv.write_csv(inert_table(self.table()), tmp)
+            write_csv(self.table(), str(tmp))
         return path
 
     def summary(self, limit: int = 5) -> Msg:

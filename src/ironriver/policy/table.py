@@ -156,12 +156,11 @@ def write_statements(table: pa.Table, sink: str | Any, fmt: str) -> None:
     """Write `table` (`TABLE_SCHEMA`) to `sink` (a path or a binary file): "statements",
     FtM's statement CSV (every value quoted, as FtM writes it; an empty field is none) with
     each statement's access label (marking, releasability, owner) and source after FtM's
-    columns, a text a spreadsheet would run as a formula with a single quote before it
-    (`ironriver.csvcells`); "parquet", the table itself, every value as stored."""
-    import pyarrow.csv as pacsv
+    columns, a text a spreadsheet would run as a formula with a single quote before it, for
+    Excel with `--excel` (`ironriver.csvcells`); "parquet", the table itself, every value as stored."""
     import pyarrow.parquet as pq
 
-    from ironriver.csvcells import inert_table
+    from ironriver.csvcells import write_csv
 
     plain = pa.table(
         [
@@ -178,5 +177,4 @@ def write_statements(table: pa.Table, sink: str | Any, fmt: str) -> None:
     columns["canonical_id"] = plain.column("entity_id")
     columns["external"] = pa.repeat(pa.scalar("f", pa.string()), n)
     names = [*FTM_CSV_COLUMNS, *EXTRA_COLUMNS]
-    out = inert_table(pa.table([columns[c] for c in names], names=names))
-    pacsv.write_csv(out, sink, pacsv.WriteOptions(quoting_style="all_valid"))
+    write_csv(pa.table([columns[c] for c in names], names=names), sink, "all_valid")
