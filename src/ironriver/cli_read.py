@@ -160,10 +160,15 @@ def stats(ctx: click.Context) -> None:
 def _matched_note(hit: SearchHit) -> str:
     """A hit's matched name, with the query words it holds only through a nickname and the
     word it lacks as typed, quoted: 'PEPE GARCIA (jose read as pepe; without "López")'; an
-    identifier found by the RFC base typed says so: 'NUPA850312AB1 (by its RFC base)'."""
+    identifier found by the RFC base typed says so: 'NUPA850312AB1 (by its RFC base)'; a
+    name found by reading a surname's particles joined or apart says how: 'JUAN DEL ÁNGEL
+    (particle surname Delangel read as DEL ÁNGEL)'."""
     notes = [t("{word} read as {stored}", word=q, stored=w) for q, w in hit.read_as]
     if hit.rfc_base:
         notes.append(t("by its RFC base"))
+    if hit.joined:
+        typed, stored = hit.joined
+        notes.append(t("particle surname {typed} read as {stored}", typed=typed, stored=stored))
     if hit.missing:
         notes.append(t('without "{word}"', word=hit.missing_typed or hit.missing))
     return (hit.matched or "") + (" (" + "; ".join(notes) + ")" if notes else "")
@@ -196,7 +201,9 @@ def search(
     its country code; an RFC typed without its homoclave, NUPA850312, also finds the RFCs
     and CURPs starting with it, after, marked "by its RFC base") comes first, then names with words starting with each word of TEXT,
     then names holding a given name's nickname for it or the reverse (Pepe for José, marked
-    "read as"; of three words or more, then names lacking one, marked "without"). A name
+    "read as"), then names writing a surname's particles joined or apart otherwise (del
+    Ángel for Delangel, marked "particle surname"; of three words or more, then names
+    lacking one, marked "without"). A name
     and its alias ("victor ruiz alias el gordito", "(a)", "aka", or the alias quoted) find
     either, those holding both first.
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterator
 from functools import lru_cache
+from typing import NamedTuple
 
 from ironriver.errors import ConfigError
 from ironriver.i18n import msg
@@ -22,6 +24,7 @@ from ironriver.store.ids import name_key, name_parts, query_words
 # words of a name search, at most: a name never has more, and each word is one SELECT of a
 # compound query (SQLite refuses more than 500 of them)
 MAX_QUERY_WORDS = 32
+_WORDS = re.compile(r"[\W_]+")  # what splits a name's part into words (as `name_parts`)
 
 
 # a name search of this many words or more, up to `PARTIAL_UP_TO_WORDS`, also finds names
@@ -36,6 +39,99 @@ PARTIAL_UP_TO_WORDS = 6
 # the only word that is not one: "de la cruz" does not find "De la Rosa" without "cruz", and
 # "jose de jesus lopez" finds "JOSÉ LÓPEZ MENDOZA" without "jesus" (the "de" is free).
 PARTICLES = frozenset({"de", "del", "la", "las", "los", "y"})
+
+# The particle runs Mexican records also write joined to the word after them, as one word
+# ("DELANGEL", "DELACRUZ", "DELOSSANTOS", "DELEON" for "del Ángel", "de la Cruz", "de los
+# Santos", "de León"), longest first: a search reads a typed run of them and the word after
+# as that word joined (`joined_readings`), and a typed word starting with one as the run and
+# the rest apart (`split_readings`). "y" joins nothing ("Ortega y Gasset").
+JOINED_PARTICLES = (("de", "los"), ("de", "las"), ("de", "la"), ("del",), ("de",))
+# letters a typed word has after its particles, at least, to be read apart: "delrio" is "del
+# río", "delia" (a given name) is no "del ia"; the rest is read apart only as the whole
+# word of a record's particle run and the word after it ("delgado" would find "del Gado...",
+# never "DELGADO ÁNGELES" or "Ángel del Río Gómez"), after the names holding it as typed
+JOINED_REST_FROM = 3
+# readings of one search text through its particles, at most (each one more search)
+MAX_PARTICLE_READINGS = 6
+# words of a search text read through joined particles, at most ("maria de la cruz de los
+# santos" is 7)
+PARTICLES_UP_TO_WORDS = 8
+
+
+class ParticleReading(NamedTuple):
+    """One more way to read a search's words through joined particles (`joined_readings`,
+    `split_readings`): the words typed it reads otherwise (`typed`, in the order typed),
+    the word they read as joined (`word`: "delangel"), the query words of that reading
+    (`tokens`, sorted as `search_words`; in the order typed, `order`) and the words its
+    lookup query reads (`sought`, sorted), and whether the typed word is the joined one
+    (`split`: the names are then read with their particle runs joined, `_has_words`'s
+    `joined`, and the lookup reads the `rest` after the particles instead of the word)."""
+
+    typed: tuple[str, ...]
+    word: str
+    tokens: tuple[str, ...]
+    order: tuple[str, ...]
+    sought: tuple[str, ...]
+    split: bool = False
+    rest: str = ""
+
+
+def joined_readings(order: tuple[str, ...]) -> list[ParticleReading]:
+    """The readings of the words `order` (as typed, `typed_words`) with one run of particles
+    (`JOINED_PARTICLES`) and the word after it joined, as records write them: "juan del
+    angel" -> juan delangel; "maria de la cruz de los santos" -> maria delacruz de los
+    santos, maria de la cruz delossantos. A run is the longest such particles just before a
+    word that is no particle."""
+    out = []
+    for i, word in enumerate(order):
+        if word in PARTICLES:
+            continue
+        for run in JOINED_PARTICLES:
+            start = i - len(run)
+            if start >= 0 and order[start:i] == run:
+                joined = "".join((*run, word))
+                then = (*order[:start], joined, *order[i + 1 :])
+                words = tuple(sorted(then))
+                reading = ParticleReading((*run, word), joined, words, then, words)
+                out.append(reading)
+                break
+    return out
+
+
+def split_readings(order: tuple[str, ...]) -> list[ParticleReading]:
+    """The readings of the words `order` (as typed) with one word that starts with a run of
+    particles (`JOINED_PARTICLES`) and has `JOINED_REST_FROM` letters or more after it read
+    as that run and the rest apart, each way it may be cut ("delangel": del angel, de la
+    ngel, de langel): a record's name holds it if a particle run of the name and the word
+    after, joined, start with the word typed (`_has_words`'s `joined`), which each cut looks
+    up by the rest as a prefix and the other words, not by its particles: those ("de",
+    "la") are in a fifth of Mexican names, the rest and the other words far fewer, and the
+    names found are checked on their text."""
+    out = []
+    for i, word in enumerate(order):
+        if word in PARTICLES:
+            continue
+        for run in JOINED_PARTICLES:
+            prefix = "".join(run)
+            rest = word[len(prefix) :]
+            if not word.startswith(prefix) or len(rest) < JOINED_REST_FROM:
+                continue
+            sought = tuple(sorted((*order[:i], rest, *order[i + 1 :])))
+            reading = ParticleReading(
+                (word,), word, tuple(sorted(order)), order, sought, True, rest
+            )
+            out.append(reading)
+    return out
+
+
+def particle_readings(order: tuple[str, ...]) -> list[ParticleReading]:
+    """The readings of a search's words `order` (as typed) through joined particles, joined
+    first then split (`joined_readings`, `split_readings`), at most
+    `MAX_PARTICLE_READINGS`; none for a text of more than `PARTICLES_UP_TO_WORDS` words (a
+    paragraph pasted into the box)."""
+    if len(order) > PARTICLES_UP_TO_WORDS:
+        return []
+    return [*joined_readings(order), *split_readings(order)][:MAX_PARTICLE_READINGS]
 
 
 def partial_passes(tokens: list[str]) -> list[tuple[tuple[str, ...], list[str]]]:
@@ -99,19 +195,20 @@ def as_typed(text: str) -> dict[str, str]:
     return typed
 
 
-def _read_as(name: str, tokens: list[str]) -> tuple[tuple[str, str], ...]:
+def _read_as(name: str, tokens: list[str], joined: bool = False) -> tuple[tuple[str, str], ...]:
     """The query words `tokens` that the name `name` holds only through their nicknames
     (`_has_words`), each with the name's word it matched, in the order of the words: a
     least set of them (each left out in turn while the name still holds the words without
     it), each with the name's first word that is one of its `nickname_words` and that it does
-    not match as typed (a compound's words, then its joined form)."""
+    not match as typed (a compound's words, then its joined form; with `joined`, a particle
+    run and the word after it are one compound, `_units`)."""
     read = {t for t in tokens if nickname_words(t)}
     for token in sorted(read):
-        if _has_words(name, tokens, frozenset(read - {token})):
+        if _has_words(name, tokens, frozenset(read - {token}), joined):
             read.discard(token)
     words = [
         word
-        for parts in name_parts(name_key(name))
+        for parts in _units(name, joined)
         for word in (parts if len(parts) == 1 else [*parts, "".join(parts)])
     ]
     pairs = []
@@ -168,7 +265,9 @@ def _matches(units: list[int], words: _Accepted) -> bool:
     return all(place(unit, set()) for unit in range(len(units)))
 
 
-def _has_words(value: str, tokens: list[str], read: frozenset[str] = frozenset()) -> bool:
+def _has_words(
+    value: str, tokens: list[str], read: frozenset[str] = frozenset(), joined: bool = False
+) -> bool:
     """Whether each of `tokens` matches a different word of the name `value` (`_accepts`,
     those of `read` through their nicknames too; a word the name repeats, once each time),
     a compound ("perez-lopez") offering either its
@@ -183,8 +282,13 @@ def _has_words(value: str, tokens: list[str], read: frozenset[str] = frozenset()
     (alike ones together: how many of them are read joined) are tried both ways, depth
     first, a branch cut when the name fails even with the undecided ones offering both; a
     name needing more than `_MATCHINGS_PER_NAME` matchings is taken as the lookup rows found
-    it."""
-    return _holds(value, tuple(tokens), read)
+    it.
+
+    With `joined`, a run of particles of the name and the word after it are one more such
+    compound ("del Ángel": del and angel, or delangel; `_units`): what a search reading a
+    typed "delangel" apart asks (`split_readings`); its lookup rows hold no such joined
+    form, so that search looks up the run and the rest instead."""
+    return _holds(value, tuple(tokens), read, joined)
 
 
 # names a search has read, remembered (a search reads a name twice, as typed and through
@@ -193,7 +297,7 @@ _HELD_NAMES = 8192
 
 
 @lru_cache(maxsize=_HELD_NAMES)
-def _holds(value: str, tokens: tuple[str, ...], read: frozenset[str]) -> bool:
+def _holds(value: str, tokens: tuple[str, ...], read: frozenset[str], joined: bool) -> bool:
     """`_has_words`, remembered."""
     distinct = sorted(set(tokens))
     units = [distinct.index(t) for t in tokens]
@@ -206,10 +310,10 @@ def _holds(value: str, tokens: tuple[str, ...], read: frozenset[str]) -> bool:
     plain: _Accepted = Counter()
     # compounds read either way: (their words' accepting sets, their joined form's) -> how many
     either: Counter[tuple[frozenset[tuple[frozenset[int], int]], frozenset[int]]] = Counter()
-    for parts in name_parts(name_key(value)):
+    for parts in _units(value, joined):
         sets = [accepting(part) for part in parts]
-        if len(parts) > 1 and (joined := accepting("".join(parts))) - sets[0]:
-            either[frozenset(Counter(sets).items()), joined] += 1
+        if len(parts) > 1 and (as_one := accepting("".join(parts))) - sets[0]:
+            either[frozenset(Counter(sets).items()), as_one] += 1
         else:
             plain.update(sets)
     if len(tokens) > sum(plain.values()) + sum(
@@ -253,7 +357,10 @@ def typed_words(text: str) -> tuple[str, ...]:
 
 
 def _in_order(
-    value: str, orders: tuple[tuple[str, ...], ...], read: frozenset[str] = frozenset()
+    value: str,
+    orders: tuple[tuple[str, ...], ...],
+    read: frozenset[str] = frozenset(),
+    joined: bool = False,
 ) -> bool:
     """Whether the name `value` holds the query words in one of `orders` (each a sequence
     of them as typed, `typed_words`) in that order: each word matching (`_accepts`, those
@@ -262,12 +369,13 @@ def _in_order(
     one word. "martinez gonzalez" is in order in "José Martínez González" and not in "José
     González Martínez", which holds the words too: a search ranks it after, among names of
     one length (`ironriver.policy.name_search`). Asked of names holding the words
-    (`_has_words`): one word, however often typed, is in order in each of them."""
-    return any(_follows(value, order, read) for order in orders)
+    (`_has_words`): one word, however often typed, is in order in each of them. With
+    `joined`, a particle run and the word after it are one compound (`_units`)."""
+    return any(_follows(value, order, read, joined) for order in orders)
 
 
 @lru_cache(maxsize=_HELD_NAMES)
-def _follows(value: str, order: tuple[str, ...], read: frozenset[str]) -> bool:
+def _follows(value: str, order: tuple[str, ...], read: frozenset[str], joined: bool) -> bool:
     """`_in_order` for one order, remembered. The name's compounds are read left to right,
     keeping how many of the words (a prefix of `order`) its compounds so far can hold in
     order, at most: more is never worse (what is left to match is then a shorter suffix),
@@ -276,15 +384,62 @@ def _follows(value: str, order: tuple[str, ...], read: frozenset[str]) -> bool:
     if len(set(order)) <= 1:  # (one word, however often typed: any name holding it)
         return True
     held = 0
-    for parts in name_parts(name_key(value)):
+    for parts in _units(value, joined):
         if held == len(order):
             break
         split = held
         for part in parts:
             if split < len(order) and _accepts(order[split], part, order[split] in read):
                 split += 1
-        joined = held
+        as_one = held
         if len(parts) > 1 and _accepts(order[held], "".join(parts), order[held] in read):
-            joined = held + 1
-        held = max(split, joined)
+            as_one = held + 1
+        held = max(split, as_one)
     return held == len(order)
+
+
+def _runs(parts: list[list[str]]) -> Iterator[tuple[int, int]]:
+    """(start, end) of each particle run of a name's parts (`name_parts`) and the word after
+    it, the longest of `JOINED_PARTICLES` ending just before a part of one word that is no
+    particle."""
+    for i, part in enumerate(parts):
+        if len(part) != 1 or part[0] in PARTICLES:
+            continue
+        for run in JOINED_PARTICLES:
+            start = i - len(run)
+            if start >= 0 and all(parts[start + j] == [w] for j, w in enumerate(run)):
+                yield start, i + 1
+                break
+
+
+def _units(value: str, joined: bool) -> list[list[str]]:
+    """The parts of the name `value` (`name_parts` of its search key); with `joined`, each
+    particle run and the word after it (`_runs`) as one compound ("maria del angel" ->
+    [maria], [del, angel])."""
+    parts = name_parts(name_key(value))
+    if not joined:
+        return parts
+    out: list[list[str]] = []
+    at = 0
+    for start, end in _runs(parts):
+        out += parts[at:start]
+        out.append([w for part in parts[start:end] for w in part])
+        at = end
+    return out + parts[at:]
+
+
+def particle_spelling(value: str, word: str, split: bool) -> str:
+    """How the name `value` writes what a particle reading (`ParticleReading`) found in it:
+    the first particle run and word after it (`split`) or the first word (else) whose
+    joined form starts with `word`, as written ("DEL ÁNGEL", "Delangel"); `word` if the
+    name's words and its spaces do not line up (a character its search key reads apart)."""
+    chunks = value.split()
+    keys = name_key(value).split(" ")
+    parts = [[w for w in _WORDS.split(key) if w] for key in keys]
+    if len(chunks) != len(keys) or any(not p for p in parts):
+        return word
+    spans = list(_runs(parts)) if split else [(i, i + 1) for i in range(len(parts))]
+    for start, end in spans:
+        if "".join(w for part in parts[start:end] for w in part).startswith(word):
+            return " ".join(chunks[start:end])
+    return word

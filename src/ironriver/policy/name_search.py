@@ -1,8 +1,9 @@
 """The passes of a name search over the names' lookup rows (`SearchMixin.search` runs them,
 `View` inherits them through it): the names holding every word, read one name length at a time,
-shortest first (`NameSearchMixin._search_words`), and those lacking one word
-(`NameSearchMixin._lacking_one`); each pass returns its hits assembled (`_Found`), not yet
-justified. The words of each candidate name are checked by `ironriver.policy.name_match`.
+shortest first (`NameSearchMixin._search_words`), those holding them when a surname's
+particles are read joined or apart (`NameSearchMixin._particle_readings`), and those lacking
+one word (`NameSearchMixin._lacking_one`); each pass returns its hits assembled (`_Found`),
+not yet justified. The words of each candidate name are checked by `ironriver.policy.name_match`.
 
 Hits rank by their name's length, then tier (as typed, through nicknames), then whether the
 name holds the words in the order typed (`name_match._in_order`: word order never changes
@@ -25,13 +26,17 @@ from sqlalchemy import (
     select,
 )
 
+from ironriver.errors import ConfigError
 from ironriver.policy.entity_rows import ENTITY_ROW
 from ironriver.policy.name_match import (
     PARTICLES,
+    ParticleReading,
     _has_words,
     _in_order,
     _read_as,
     partial_passes,
+    particle_readings,
+    particle_spelling,
 )
 from ironriver.policy.name_plan import LABELS, RANKS, plan_rows, query_plan
 from ironriver.policy.nicknames import nickname_words
@@ -67,6 +72,28 @@ def _label_bounds() -> Select[Any]:
 
 
 _LABEL_BOUNDS = _label_bounds()
+_PREFIX_LOW, _PREFIX_HIGH = "prefix_low", "prefix_high"
+_LAST_CHAR = "\U0010ffff"  # (above every character, as `name_plan`'s)
+
+
+def _any_word() -> Select[Any]:
+    """The query of `NameSearchMixin._any_word`, bound to a prefix's range, the lengths and
+    the labels to read: built once."""
+    k = statement_keys
+    return (
+        select(k.c.key)
+        .where(
+            k.c.kind == KIND_NAME,
+            k.c.label_id.in_(bindparam(LABELS, expanding=True)),
+            k.c.rank.in_(bindparam(RANKS, expanding=True)),
+            k.c.key >= bindparam(_PREFIX_LOW, type_=k.c.key.type),
+            k.c.key < bindparam(_PREFIX_HIGH, type_=k.c.key.type),
+        )
+        .limit(1)
+    )
+
+
+_ANY_WORD = _any_word()
 
 
 @dataclass
@@ -89,6 +116,10 @@ class _Found(NamedTuple):
     read_as: tuple[tuple[str, str], ...] = ()  # (`SearchHit.read_as`)
     # `matched` holds the words in none of the search's orders (`name_match._in_order`)
     shuffled: bool = False
+    # found by reading particles joined or apart (`name_match.ParticleReading`): the query
+    # words so read, in the order typed, and the name's words they were read as, as written
+    # ((("delangel",), "DEL ÁNGEL"), or (("del", "angel"), "DELANGEL")); () for none
+    joined: tuple[tuple[str, ...], str] | tuple[()] = ()
 
     def order(self) -> tuple[int, bool, bool, str]:
         """How a hit lacking a word ranks among those lacking one: the shortest name, then
@@ -196,21 +227,40 @@ class _SearchPass:
     limit: int
     seen: set[str]
     held: _LabelBounds
+    # a pass of a particle reading (`_particle_readings`): the reading; its `sought` words
+    # are those the lookup query reads, and with its `split`
+    # a name's particle runs are read joined too (`_has_words`'s `joined`)
+    particles: ParticleReading | None = None
 
-    def fields(
-        self,
-    ) -> tuple[Connection, list[str], Schema | None, int, set[str]]:
-        """`conn, tokens, wanted, limit, seen`: what each pass over the lengths reads."""
-        return self.conn, self.tokens, self.wanted, self.limit, self.seen
+    def fields(self) -> tuple[Connection, Schema | None, int, set[str]]:
+        """`conn, wanted, limit, seen`: what each pass over the lengths reads (the words
+        through `has` and `in_order`)."""
+        return self.conn, self.wanted, self.limit, self.seen
 
     @property
     def read(self) -> frozenset[str]:
         """The words read through their nicknames too (`nickname_words`): those having any."""
         return frozenset(t for t in self.tokens if nickname_words(t))
 
+    @property
+    def joined(self) -> bool:
+        """Whether a name's particle runs are read joined too (`_has_words`'s `joined`)."""
+        return self.particles is not None and self.particles.split
+
+    def has(self, name: str, read: frozenset[str] = frozenset()) -> bool:
+        """Whether the name `name` holds the words (`_has_words`, those of `read` through
+        their nicknames too)."""
+        return _has_words(name, self.tokens, read, self.joined)
+
     def in_order(self, name: str, read: frozenset[str] = frozenset()) -> bool:
         """Whether the name `name` holds the words in one of `orders` (`_in_order`)."""
-        return _in_order(name, self.orders, read)
+        return _in_order(name, self.orders, read, self.joined)
+
+    def plan(self, nicknames: bool) -> list[list[list[tuple[Any, int]]]]:
+        """The lookup query's plan (`query_plan`) of the words this pass looks up: a
+        particle reading's `sought`, else the `tokens`."""
+        words = self.tokens if self.particles is None else list(self.particles.sought)
+        return query_plan(words, nicknames)
 
     def needing(self, words: list[str]) -> _SearchPass:
         """The pass for the names holding `words` (some of `tokens`, the others left out
@@ -258,9 +308,62 @@ class NameSearchMixin:
             return []
         search = _SearchPass(conn, tokens, (typed,), wanted, limit, set(), held)
         found = self._search_words(search)
+        if len(found) < limit:
+            found += self._particle_readings(replace(search, limit=limit - len(found)), typed)
         if partial_passes(tokens) and len(found) < limit:
             found += self._lacking_one(replace(search, limit=limit - len(found)))
         return found
+
+    def _particle_readings(self, search: _SearchPass, typed: tuple[str, ...]) -> list[_Found]:
+        """At most `limit` entities not of `seen` (which it adds them to) with a name holding
+        the words typed `typed` when particles are read joined or apart
+        (`particle_readings`: "juan delangel" finds "JUAN DEL ÁNGEL RAMÍREZ", "juan del
+        angel" finds "JUAN DELANGEL RAMÍREZ"), each by its best such name, ranked as
+        `_Found.order` ranks (by length first): after the names holding the words as typed
+        or through nicknames, before those lacking a word. Each reading is one more pass
+        over the lengths (`_search_words`, with its own copy of `seen`); a reading whose
+        words the lookup query cannot take (`query_plan`'s `ConfigError`) is skipped."""
+        best: dict[str, _Found] = {}
+        for reading in particle_readings(typed):
+            if reading.split and not self._any_word(search, reading.rest):
+                continue  # ("de la" + "ngel": no name has such a word, so no pass)
+            words = list(reading.tokens)
+            each = replace(
+                search,
+                tokens=words,
+                orders=(reading.order,),
+                seen=set(search.seen),
+                particles=reading,
+            )
+            try:
+                for nicknames in (True, False):
+                    each.plan(nicknames)
+            except ConfigError:
+                continue
+            for found in self._search_words(each):
+                known = best.get(found.entity_id)
+                if known is None or _best_first(found) < _best_first(known):
+                    best[found.entity_id] = found
+        ranked = sorted(best.values(), key=_Found.order)[: search.limit]
+        search.seen.update(f.entity_id for f in ranked)
+        return ranked
+
+    def _any_word(self, search: _SearchPass, prefix: str) -> bool:
+        """Whether a name the `search` reads (of its labels and lengths, `held`) has a word
+        starting with `prefix`: one index probe per label and length, so a particle reading
+        whose rest no name holds ("delangel" cut as "de la" + "ngel") costs no pass over
+        the lengths (each would read its other words' ranges at every length)."""
+        held = search.held
+        if not held:
+            return False
+        low, high = min(b[0] for b in held.values()), max(b[1] for b in held.values())
+        bound = {
+            _PREFIX_LOW: prefix,
+            _PREFIX_HIGH: prefix + _LAST_CHAR,
+            RANKS: list(range(low, high + 1)),
+            LABELS: sorted(held),
+        }
+        return search.conn.execute(_ANY_WORD, bound).first() is not None
 
     def _lacking_one(self, search: _SearchPass) -> list[_Found]:
         """At most `limit` entities not of `seen` with a name matching all of `tokens` but
@@ -291,7 +394,7 @@ class NameSearchMixin:
         ranks it). A pass of `_lacking_one`: unlike
         `_search_words`, it reads the nicknames at every length, and assembles an entity
         found through them as it comes."""
-        conn, tokens, wanted, limit, seen = search.fields()
+        conn, wanted, limit, seen = search.fields()
         found: list[_Found] = []
         read = search.read
         reading = _Reading(bool(read))
@@ -303,9 +406,9 @@ class NameSearchMixin:
             for entity_id, value in self._searchable(conn, candidates):
                 if entity_id in seen or through.get(entity_id) == (False, False):
                     continue
-                if _has_words(value, tokens):
+                if search.has(value):
                     rank = (False, not search.in_order(value))
-                elif read and _has_words(value, tokens, read):
+                elif read and search.has(value, read):
                     rank = (True, not search.in_order(value, read))
                 else:
                     continue
@@ -355,7 +458,7 @@ class NameSearchMixin:
         (as typed: `behind`; through nicknames: `aside`) until the length's candidates are
         all read, then taken (set aside) in entity order, so the pass stops mid-length only
         once the names in order fill its hits."""
-        conn, tokens, wanted, limit, seen = search.fields()
+        conn, wanted, limit, seen = search.fields()
         found: list[_Found] = []
         read = search.read
         reading = _Reading(bool(read))
@@ -394,13 +497,13 @@ class NameSearchMixin:
                     # and another name of it may bring it)
                     if entity_id in seen:
                         continue
-                    if not _has_words(value, tokens):
+                    if not search.has(value):
                         if (
                             reading.nicknames
                             and entity_id not in later
                             and entity_id not in ready
                             and entity_id not in behind
-                            and _has_words(value, tokens, read)
+                            and search.has(value, read)
                         ):
                             if not search.in_order(value, read):
                                 aside.setdefault(entity_id, value)
@@ -426,7 +529,7 @@ class NameSearchMixin:
                             for e, v in pairs[i + 1 :]
                             if e not in seen
                             and e not in ready
-                            and _has_words(v, tokens)
+                            and search.has(v)
                             and search.in_order(v)
                         ),
                     )
@@ -494,7 +597,7 @@ class NameSearchMixin:
         a set. The lengths read are those between the least and the greatest of `held`
         (`_name_labels`), and a label's ranges only in a group of lengths overlapping its
         own."""
-        conn, tokens, held = search.conn, search.tokens, search.held
+        conn, held = search.conn, search.held
         if not held:
             return
         low, high = min(b[0] for b in held.values()), max(b[1] for b in held.values())
@@ -504,7 +607,7 @@ class NameSearchMixin:
         while low <= high:
             ranks = list(range(low, min(low + step, high + 1)))
             if reading.nicknames not in queries:
-                queries[reading.nicknames] = plan_rows(query_plan(tokens, reading.nicknames))
+                queries[reading.nicknames] = plan_rows(search.plan(reading.nicknames))
             query, values = queries[reading.nicknames]
             by_rank: dict[int, list[tuple[str, str]]] = {}
             # (an index range per label and length: the labels holding names of these lengths)
@@ -578,9 +681,7 @@ class NameSearchMixin:
         tokens (`_has_words`, those of `read` through their nicknames too): the one its rank
         came from."""
         names = [
-            str(r[3])
-            for r in rows
-            if r[2] in self._searched_names and _has_words(str(r[3]), search.tokens, read)
+            str(r[3]) for r in rows if r[2] in self._searched_names and search.has(str(r[3]), read)
         ]
         if not names:
             return None
@@ -600,6 +701,10 @@ class NameSearchMixin:
         `value` if it has none), saying which words that name holds through nicknames
         (`_read_as`) and whether it holds them out of the order typed."""
         matched = self._least_match(rows, search, read) or value
-        read_as = _read_as(matched, search.tokens) if read else ()
+        read_as = _read_as(matched, search.tokens, search.joined) if read else ()
         shuffled = not search.in_order(matched, read)
-        return _Found(entity_id, rows, entity, matched, "", read_as, shuffled)
+        joined: tuple[tuple[str, ...], str] | tuple[()] = ()
+        if search.particles is not None:
+            reading = search.particles
+            joined = (reading.typed, particle_spelling(matched, reading.word, reading.split))
+        return _Found(entity_id, rows, entity, matched, "", read_as, shuffled, joined)

@@ -88,6 +88,11 @@ class SearchHit:
     # an identifier hit found by the RFC base typed (`RFC_BASE`: "NUPA850312" for the RFC
     # "NUPA850312AB1", or the CURP "NUPA850312HDFRRR09"), not by an identifier equal to it
     rfc_base: bool = False
+    # a name hit found by reading surname particles joined or apart, as records write them
+    # (`name_match.particle_readings`): the words typed so read, as typed, and the name's
+    # words they were read as, as written: ("Delangel", "DEL ÁNGEL") for "Juan Delangel"
+    # finding "JUAN DEL ÁNGEL RAMÍREZ", ("del Angel", "DELANGEL") the other way; () for none
+    joined: tuple[str, str] | tuple[()] = ()
 
 
 # An RFC without its homoclave, as an identifier key: a person's 4 letters + 6 digits (their
@@ -166,6 +171,11 @@ class SearchMixin(NameSearchMixin):
         "PEPE GARCIA", "pepe garcia" finds "José García": `ironriver.policy.nicknames`),
         ranked the same way after those, each with the words so read (`read_as`).
 
+        Then, up to `limit`, the names holding the words when a surname's particles are read
+        joined or apart, as records write them ("juan delangel" finds "JUAN DEL ÁNGEL
+        RAMÍREZ", "juan del angel" finds "JUAN DELANGEL RAMÍREZ":
+        `name_match.particle_readings`), each saying how (`joined`).
+
         A search of `PARTIAL_FROM_WORDS` words or more that finds fewer than `limit` such
         entities then also finds names lacking one of its words, as typed or through
         nicknames, ranked after them by length (`_lacking_one`: as typed first at one
@@ -208,7 +218,7 @@ class SearchMixin(NameSearchMixin):
         found = each[0] if parsed is None else _with_aliases(each, parsed.whole, limit)
         typed = as_typed(text)
         hits = []
-        for entity_id, rows, entity, matched, missing, read_as, _ in found:
+        for entity_id, rows, entity, matched, missing, read_as, _, joined in found:
             # only the hits shown must say why (an AMBER+STRICT name a pass looked at and
             # the limit then left out does not refuse the search)
             self._justify((r[10] for r in rows), None, {"attempt": "search", "text": text})
@@ -222,6 +232,9 @@ class SearchMixin(NameSearchMixin):
                     read_as,
                     self._datasets_of(rows),
                     missing_typed=" ".join(typed.get(w, w) for w in missing.split()),
+                    joined=(" ".join(typed.get(w, w) for w in joined[0]), joined[1])
+                    if joined
+                    else (),
                 )
             )
         return hits

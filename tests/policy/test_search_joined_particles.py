@@ -1,0 +1,268 @@
+"""Surnames whose particles records write joined or apart ("DELANGEL", "DEL ANGEL", "del
+Ángel"; "DELACRUZ", "DE LA CRUZ"; "DELOSSANTOS", "de los Santos"): a name search finds one
+written either way for the other, after the names holding the words as typed, each such
+hit saying so (`SearchHit.joined`; review R10: "Juan Delangel" did not find "JUAN DEL ÁNGEL
+RAMÍREZ", nor "Juan del Angel" "JUAN DELANGEL RAMÍREZ"). The readings themselves
+(`particle_readings`, `_has_words`'s `joined`, the lookup plan with particles whole against
+the names' keys), then real stores (SQLite, PostgreSQL) and the CLI in English and Spanish."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ironriver.cli import cli
+from ironriver.ingest import ingest_mapping
+from ironriver.policy import Marking, Principal, View
+from ironriver.policy.name_match import _has_words, _in_order, particle_readings
+from ironriver.policy.name_plan import query_plan
+from ironriver.store import DatasetInfo, Store, open_store
+from ironriver.store.ids import REPEAT_MARK, lookup_words, name_key
+from samples import table
+
+
+def _cuts(words: tuple[str, ...]) -> list[tuple[tuple[str, ...], tuple[str, ...], bool]]:
+    return [(r.tokens, r.sought, r.split) for r in particle_readings(words)]
+
+
+def test_a_particle_run_typed_reads_joined_and_a_joined_word_apart() -> None:
+    # typed apart: the run and the word after it, joined (the longest run: "de la", not "la")
+    assert _cuts(("juan", "del", "angel")) == [(("delangel", "juan"), ("delangel", "juan"), False)]
+    assert _cuts(("juan", "de", "la", "cruz")) == [
+        (("delacruz", "juan"), ("delacruz", "juan"), False)
+    ]
+    # one run at a time
+    assert [
+        r.tokens for r in particle_readings(("ana", "de", "la", "cruz", "de", "los", "rios"))
+    ] == [
+        ("ana", "de", "delacruz", "los", "rios"),
+        ("ana", "cruz", "de", "delosrios", "la"),
+    ]
+    # typed joined: each cut of its particles with three letters or more after them, looked
+    # up by the rest (as a prefix) and the other words; the words checked are the typed ones
+    readings = particle_readings(("juan", "delangel"))
+    assert [(r.rest, r.sought) for r in readings] == [
+        ("ngel", ("juan", "ngel")),
+        ("angel", ("angel", "juan")),
+        ("langel", ("juan", "langel")),
+    ]
+    assert {r.tokens for r in readings} == {("delangel", "juan")} and all(r.split for r in readings)
+    # too short a rest is no reading ("delia": de lia only, never "del ia"); "y" joins nothing
+    assert [r.rest for r in particle_readings(("delia",))] == ["lia"]
+    assert particle_readings(("del",)) == [] and particle_readings(("ortega", "y", "gasset")) == []
+    assert particle_readings(("juan", "de")) == []
+
+
+def test_a_name_read_joined_holds_its_particle_run_and_the_word_after_as_one() -> None:
+    tokens = ["delangel", "juan"]
+    assert _has_words("JUAN DEL ÁNGEL RAMÍREZ", tokens, joined=True)
+    assert _has_words("Juan Ramírez del Ángel", tokens, joined=True)
+    assert _has_words("María de la Cruz", ["delacruz"], joined=True)
+    assert _has_words("MARÍA DE LOS SANTOS", ["delossantos", "maria"], joined=True)
+    # not without `joined` (the search as typed), and only a run and the word just after it
+    assert not _has_words("JUAN DEL ÁNGEL RAMÍREZ", tokens)
+    assert not _has_words("JUAN DELGADO ÁNGELES", tokens, joined=True)
+    assert not _has_words("Juan Ángel del Río", tokens, joined=True)
+    assert not _has_words("JUAN DEL RÍO ÁNGEL", tokens, joined=True)
+    assert not _has_words("JUAN Y ÁNGEL", ["juan", "yangel"], joined=True)
+    # the run offers its words or its joined form, never both
+    assert not _has_words("JUAN DEL ÁNGEL", ["del", "delangel", "juan"], joined=True)
+    # in order: the run and its word as one word of the name
+    assert _in_order("JUAN DEL ÁNGEL RAMÍREZ", (("juan", "delangel"),), joined=True)
+    assert not _in_order("DEL ÁNGEL RAMÍREZ JUAN", (("juan", "delangel"),), joined=True)
+
+
+def _plan_holds(name: str, tokens: list[str]) -> bool:
+    """Whether the lookup query of `tokens` (`query_plan`) finds the name `name`, computed
+    on the name's lookup keys as the SQL reads them."""
+    keys = lookup_words(name_key(name))
+
+    def count(prefix: str | None, exact: tuple[str, ...], needed: int) -> int:
+        return sum(
+            (prefix is not None and key.startswith(prefix))
+            or (key.rstrip(REPEAT_MARK) if needed > 1 else key) in exact
+            for key in keys
+        )
+
+    return all(
+        any(all(count(*sought, needed) >= needed for sought, needed in r) for r in readings)
+        for readings in query_plan(tokens)
+    )
+
+
+VOCABULARY = ["Juan", "de", "del", "la", "los", "y", "Ángel", "Delangel", "Delgado", "Cruz"]
+VOCABULARY += ["DELACRUZ", "Santos", "Río", "Delia", "Lia", "Angeles"]
+TYPED = ["delangel", "delacruz", "delossantos", "delrio", "delia", "delgado", "juan", "de"]
+TYPED += ["del", "angel", "cruz", "la", "santos", "ang"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    name=st.lists(st.sampled_from(VOCABULARY), min_size=1, max_size=6).map(" ".join),
+    typed=st.lists(st.sampled_from(TYPED), min_size=1, max_size=4).map(tuple),
+)
+def test_the_readings_look_up_every_name_holding_the_words_joined(
+    name: str, typed: tuple[str, ...]
+) -> None:
+    """A name holding the words typed with its particle runs read joined (what a split
+    reading accepts) is found by the words as typed, or by the lookup of a split reading:
+    the cuts of the typed word (by their rest and the other words) never miss one. A joined
+    reading checks what it looks up (its words, as any search)."""
+    tokens = sorted(typed)
+    split = [r for r in particle_readings(typed) if r.split]
+    if _has_words(name, tokens, joined=True) and not _has_words(name, tokens):
+        assert split, (name, typed)
+        assert any(_plan_holds(name, list(r.sought)) for r in split), (name, typed)
+    for r in particle_readings(typed):
+        assert r.split or r.sought == r.tokens
+
+
+FGR = DatasetInfo("mx_fgr_x", "FGR", "MX", Marking.AMBER, frozenset({"MX"}))
+NAMES = [
+    ("p1", "JUAN DEL ÁNGEL RAMÍREZ"),
+    ("p2", "JUAN DELANGEL RAMÍREZ"),
+    ("p3", "JUAN DELGADO ÁNGELES"),
+    ("p4", "Juan Ángel del Río"),
+    ("p5", "JUAN ÁNGEL PÉREZ"),
+    ("p6", "PEDRO DE LA CRUZ"),
+    ("p7", "PEDRO DELACRUZ"),
+    ("p8", "María de los Santos"),
+    ("p9", "MARIA DELOSSANTOS"),
+    ("p10", "Rosa de la Riva"),
+    ("p11", "ROSA DELARIVA"),
+    ("p12", "DELIA PÉREZ"),
+    ("p13", "Luis de León"),
+    ("p14", "LUIS DELEON"),
+]
+
+
+def _view(store: Store) -> View:
+    rows = [(e, "Individual", "name", name) for e, name in NAMES]
+    with store.writer() as w:
+        w.ensure_dataset(FGR)
+        w.add_statements(table(FGR.name, rows), FGR.name, FGR.label)
+    return View(store, Principal("fgr", "FGR", "MX"), audit=False)
+
+
+def _hits(view: View, text: str, limit: int = 20) -> list[tuple[str, str, object]]:
+    return [(h.matched, h.missing, h.joined) for h in view.search(text, limit=limit)]
+
+
+def test_a_surname_typed_joined_finds_it_written_apart_after(store: Store) -> None:
+    view = _view(store)
+    assert _hits(view, "Juan Delangel") == [
+        ("JUAN DELANGEL RAMÍREZ", "", ()),
+        ("JUAN DEL ÁNGEL RAMÍREZ", "", ("Delangel", "DEL ÁNGEL")),
+    ]
+    assert _hits(view, "pedro delacruz") == [
+        ("PEDRO DELACRUZ", "", ()),
+        ("PEDRO DE LA CRUZ", "", ("delacruz", "DE LA CRUZ")),
+    ]
+    assert _hits(view, "DELOSSANTOS") == [
+        ("MARIA DELOSSANTOS", "", ()),
+        ("María de los Santos", "", ("DELOSSANTOS", "de los Santos")),
+    ]
+    assert _hits(view, "rosa delariva") == [
+        ("ROSA DELARIVA", "", ()),
+        ("Rosa de la Riva", "", ("delariva", "de la Riva")),
+    ]
+    assert _hits(view, "Luis Deleón") == [
+        ("LUIS DELEON", "", ()),
+        ("Luis de León", "", ("Deleón", "de León")),
+    ]
+    # a prefix of the joined word, as any word typed
+    assert _hits(view, "juan delang") == [
+        ("JUAN DELANGEL RAMÍREZ", "", ()),
+        ("JUAN DEL ÁNGEL RAMÍREZ", "", ("delang", "DEL ÁNGEL")),
+    ]
+
+
+def test_a_surname_typed_apart_finds_it_written_joined_after(store: Store) -> None:
+    view = _view(store)
+    assert _hits(view, "Juan del Angel Ramírez") == [
+        ("JUAN DEL ÁNGEL RAMÍREZ", "", ()),
+        ("JUAN DELANGEL RAMÍREZ", "", ("del Angel", "DELANGEL")),
+        # names lacking a word come after those read through their particles
+        ("JUAN ÁNGEL PÉREZ", "ramirez", ()),
+        ("Juan Ángel del Río", "ramirez", ()),
+        ("JUAN DELGADO ÁNGELES", "ramirez", ()),
+    ]
+    assert _hits(view, "Pedro de la Cruz") == [
+        ("PEDRO DE LA CRUZ", "", ()),
+        ("PEDRO DELACRUZ", "", ("de la Cruz", "DELACRUZ")),
+    ]
+    assert _hits(view, "maria de los santos") == [
+        ("María de los Santos", "", ()),
+        ("MARIA DELOSSANTOS", "", ("de los santos", "DELOSSANTOS")),
+    ]
+    assert _hits(view, "luis de leon") == [
+        ("Luis de León", "", ()),
+        ("LUIS DELEON", "", ("de leon", "DELEON")),
+    ]
+
+
+def test_a_word_starting_with_particles_finds_no_other_name(store: Store) -> None:
+    """Only a particle run of a name and the word just after it read as the word typed:
+    "Delangel" is not "DELGADO ÁNGELES", nor "Ángel del Río", nor "Ángel" without "del";
+    "Delgado" and "Delia" find what they found before, as typed."""
+    view = _view(store)
+    found = {m for m, _, _ in _hits(view, "juan delangel")}
+    assert not found & {"JUAN DELGADO ÁNGELES", "Juan Ángel del Río", "JUAN ÁNGEL PÉREZ"}
+    assert _hits(view, "juan delgado") == [("JUAN DELGADO ÁNGELES", "", ())]
+    assert _hits(view, "delia") == [("DELIA PÉREZ", "", ())]
+    assert _hits(view, "delrio") == [("Juan Ángel del Río", "", ("delrio", "del Río"))]
+    # a hit by the words as typed is never marked, however it could be read
+    assert _hits(view, "juan del rio") == [("Juan Ángel del Río", "", ())]
+
+
+def test_the_limit_counts_hits_read_through_particles(store: Store) -> None:
+    view = _view(store)
+    assert _hits(view, "juan delangel", limit=1) == [("JUAN DELANGEL RAMÍREZ", "", ())]
+    assert len(_hits(view, "juan del angel ramirez", limit=2)) == 2
+
+
+MAPPING = """\
+mx_fgr_personas:
+  agency: FGR
+  country: MX
+  marking: AMBER
+  queries:
+    - csv_url: personas.csv
+      entities:
+        persona:
+          schema: Person
+          keys: [pid]
+          properties: {name: {column: nombre}}
+"""
+
+
+def _search(db: str, text: str, *more: str, lang: str = "en") -> str:
+    args = ["--lang", lang, "search", text, "--db", db, "--as", "mx-fgr-analista"]
+    result = CliRunner().invoke(cli, [*args, "--reason", "r", *more])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_the_cli_says_how_the_particles_were_read(tmp_path: Path) -> None:
+    rows = "1,JUAN DEL ÁNGEL RAMÍREZ\n2,JUAN DELANGEL LÓPEZ\n"
+    (tmp_path / "personas.csv").write_text("pid,nombre\n" + rows, encoding="utf-8")
+    (tmp_path / "m.yml").write_text(MAPPING, encoding="utf-8")
+    db = tmp_path / "s.db"
+    store = open_store(f"sqlite:///{db}", ledger_dir=tmp_path / "ledgers")
+    try:
+        ingest_mapping(store, tmp_path / "m.yml", actor="test")
+    finally:
+        store.close()
+    out = _search(str(db), "Juan Delangel Ramírez", lang="es")
+    assert "JUAN DEL ÁNGEL RAMÍREZ (apellido con partícula: Delangel leído como DEL ÁNGEL)" in out
+    out = _search(str(db), "juan del angel lopez")
+    assert "JUAN DELANGEL LÓPEZ (particle surname del angel read as DELANGEL)" in out
+    hits = json.loads(_search(str(db), "Juan Delangel", "--json"))
+    assert [(h["matched"], h["joined"]) for h in hits] == [
+        ("JUAN DELANGEL LÓPEZ", []),
+        ("JUAN DEL ÁNGEL RAMÍREZ", ["Delangel", "DEL ÁNGEL"]),
+    ]
