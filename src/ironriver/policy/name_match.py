@@ -104,9 +104,9 @@ def split_readings(order: tuple[str, ...]) -> list[ParticleReading]:
     as that run and the rest apart, each way it may be cut ("delangel": del angel, de la
     ngel, de langel): a record's name holds it if a particle run of the name and the word
     after, joined, start with the word typed (`_has_words`'s `joined`), which each cut looks
-    up by the rest as a prefix and the other words, not by its particles: those ("de",
-    "la") are in a fifth of Mexican names, the rest and the other words far fewer, and the
-    names found are checked on their text."""
+    up by the rest as a prefix and the other words, not by its particles: "de" and "la"
+    are in many Mexican names, the rest and the other words in far fewer, and the names
+    found are checked on their text."""
     out = []
     for i, word in enumerate(order):
         if word in PARTICLES:
