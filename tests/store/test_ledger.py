@@ -16,6 +16,7 @@ from ironriver.errors import NotFound
 from ironriver.policy.markings import AccessLabel, Marking, Principal, can_see
 from ironriver.store import Store
 from ironriver.store.ledger import LedgerStore
+from ironriver.store.ledger_records import RecordedParts
 
 AGENCIES = ["ATF", "CBP", "HSI", "FGR", "SEDENA"]
 COUNTRIES = ["US", "MX"]
@@ -438,22 +439,20 @@ def test_the_recorded_rows_of_parts_in_place_are_read_once_per_ledger_store(
     label = AccessLabel("ATF", "US", Marking.AMBER, frozenset({"US"}))
     con = duckdb.connect()
     first = LedgerStore(tmp_path)
-    events = []
+    recorded: dict[str, tuple[int, int]] = {}
     for i in range(3):
         part = first.prepare_query(
             con, f"SELECT range AS rid FROM range({i + 1})", "ds", f"lg{i}", label, identity=str(i)
         )
         part.commit()
-        events.append(
-            {"ledger_files": [{"path": str(part.final.relative_to(tmp_path)), "rows": i + 1}]}
-        )
+        recorded[str(part.final.relative_to(tmp_path))] = (i + 1, i + 1)
     reads = []
 
-    def committed() -> list[dict[str, object]]:
+    def read() -> RecordedParts:
         reads.append(1)
-        return events
+        return RecordedParts(recorded, set(), 0)
 
-    again = LedgerStore(tmp_path, committed)
+    again = LedgerStore(tmp_path, recorded=read)
     assert again.recorded_rows(tmp_path / "ds" / "lg0" / "part-none.parquet") is None
     assert reads == []  # no part in place: no event read
     for i in range(3):

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import Connection
 
 from ironriver.cli import cli
 from ironriver.i18n import LANG_ENV
@@ -254,3 +255,42 @@ def test_a_retracted_part_is_not_said_missing_by_reads(store: Store, tmp_path: P
     assert code == 0 and "missing" not in out, out
     code, out = _run(store, "ledger", "us_atf_sales", "--as", "us-atf-analyst")
     assert code == 4, out  # no rows left: none visible, as before
+
+
+def test_a_view_reads_the_recorded_parts_again_only_after_a_write(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A view reads the events' recorded parts once (`View._recorded_parts`), and again only
+    when the writes chain's newest event changed: an ingest between two reads is seen (its
+    part, deleted by hand, is missing). The disk is looked at on every read: a part deleted
+    between two reads with no event between them is missing at the second."""
+    import ironriver.store.ledger_records as records
+    from ironriver.errors import StoreError
+    from ironriver.policy import View
+    from ironriver.policy.markings import Principal
+
+    first = _load(store, tmp_path)
+    reads: list[int] = []
+    real = records.recorded_parts
+
+    def counted(conn: Connection) -> records.RecordedParts:
+        reads.append(1)
+        return real(conn)
+
+    monkeypatch.setattr(records, "recorded_parts", counted)
+    view = View(store, Principal("atf", "ATF", "US"), reason="trace 7")
+    for _ in range(2):
+        assert view.ledger("dealer_sales").count("*").fetchall() == [(3,)]
+        assert view.ledger_rows("us_atf_sales").matched == 3
+    assert len(reads) == 1  # (reads append to the reads chain, not the writes chain)
+    (tmp_path / "sales.csv").write_text("txn,serial\nT9,QQ1\n", encoding="utf-8")
+    ingest_mapping(store, tmp_path / "sales.yaml", actor="loader")
+    (second,) = set((tmp_path / "ledgers").glob("*/*/part-*.parquet")) - {first}
+    second.unlink()
+    with pytest.raises(StoreError, match="1 part file that an ingest wrote is missing"):
+        view.ledger("dealer_sales")
+    assert len(reads) == 2
+    first.unlink()
+    with pytest.raises(StoreError, match="2 part files that ingests wrote are missing"):
+        view.ledger_rows("us_atf_sales")
+    assert len(reads) == 2

@@ -210,7 +210,7 @@ def ingest_mapping(
     unseen: dict[int, int] = {}
     # (a write into a ledger folder renames the parts a killed ingest committed there into
     # place before it sweeps that folder: this store may have been opened before it died)
-    ledgers = LedgerStore(store.ledger_dir, store.ingest_details)
+    ledgers = LedgerStore(store.ledger_dir, store.ingest_details, store.recorded_parts)
     # a streamed file's DuckDB spills beside the store's data (the ledger folder's parent
     # exists once the store is open), not to $TMPDIR, which may live in memory
     spill_root = store.ledger_dir.resolve().parent

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from ironriver.policy.markings import Principal
     from ironriver.store import Store
+    from ironriver.store.ledger_records import RecordedParts
 
 DEFAULT_LIMIT = 50
 """Rows a read returns unless told otherwise (`ironriver ledger --limit`)."""
@@ -100,6 +101,8 @@ class LedgerRowsMixin:
     if TYPE_CHECKING:  # the view's own, which a read goes through
         store: Store
         principal: Principal
+        # (`_recorded_parts`: the writes chain's newest event when read, and what was read)
+        _recorded: tuple[tuple[int, str] | None, RecordedParts] | None
 
         @property
         def _unjustified(self) -> bool: ...
@@ -256,19 +259,33 @@ class LedgerRowsMixin:
     def ledger_damage(self) -> dict[tuple[str, str], int]:
         """Per (dataset, ledger): how many ledger parts the store's ingest events recorded
         that are missing from disk (neither in place nor retracted; the check of `audit
-        verify`, `audit_verify.missing_ledger_parts`), of the datasets whose own label this
-        principal may see (of another's, it is not told even that parts were there). Reads
-        the ingest and retract events once; no part is read."""
+        verify`, `RecordedParts.missing_per_ledger`), of the datasets whose own label this
+        principal may see (of another's, it is not told even that parts were there). The
+        events are read once per view while no event is added (`_recorded_parts`); the disk
+        is looked at on each call (a stat or two per recorded part, no part read): a part
+        removed meanwhile is missing at the next read."""
         from ironriver.policy.markings import can_see
-        from ironriver.store.audit_verify import missing_ledger_parts
 
-        missing = missing_ledger_parts(self.store.engine, self.store.ledger_dir)
+        missing = self._recorded_parts().missing_per_ledger(self.store.ledger_dir)
         if not missing:
             return {}
         shown = {
             info.name for _id, info in self.store.datasets() if can_see(self.principal, info.label)
         }
         return {key: n for key, n in sorted(missing.items()) if key[0] in shown}
+
+    def _recorded_parts(self) -> RecordedParts:
+        """What the store's ingest and retract events recorded of its ledger parts, read
+        once per view and again only when the writes chain's newest event changed (every
+        ingest and retraction adds one; a read adds none there): a ledger read or listing
+        re-read and re-parsed every ingest event at each call before."""
+        from ironriver.store.ledger_records import recorded_head, recorded_parts
+
+        with self.store.engine.connect() as conn:
+            head = recorded_head(conn)  # (first: an event committed after it changes it)
+            if self._recorded is None or self._recorded[0] != head:
+                self._recorded = (head, recorded_parts(conn))
+        return self._recorded[1]
 
 
 def missing_parts_note(dataset: str, ledger: str, n: int) -> Msg:

@@ -71,6 +71,7 @@ from ironriver.store.tables import (
 
 if TYPE_CHECKING:
     from ironriver.store import DatasetInfo, Store
+    from ironriver.store.ledger_records import RecordedParts
 
 # ids an audited read of several entities names in its event's target (the column `audit
 # log` shows and filters on); its detail lists them all
@@ -206,6 +207,9 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
         # sharing (`export_markings`)
         self._export_marked: Counter[tuple[str, tuple[str, ...]]] = Counter()
         self.export_marked_entities = 0
+        # the ledger parts the store's events recorded, and at which writes-chain event
+        # (`LedgerRowsMixin._recorded_parts`)
+        self._recorded: tuple[tuple[int, str] | None, RecordedParts] | None = None
 
     # A view reads the store as it is at each call; the small tables it keeps in memory
     # (properties, dataset names) are read again when an ingest made after the view added

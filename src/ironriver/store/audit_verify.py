@@ -46,8 +46,8 @@ from ironriver.store.audit_chain import (
 )
 from ironriver.store.dialect import engine_options
 from ironriver.store.ledger_read import part_rows
-from ironriver.store.ledger_records import LEDGER_FILES_KEY
-from ironriver.store.tables import audit_events, audit_read_events, audit_read_head
+from ironriver.store.ledger_records import recorded_parts
+from ironriver.store.tables import audit_read_events, audit_read_head
 
 
 @dataclass(frozen=True)
@@ -343,81 +343,6 @@ def _unreadable(path: Path, exc: DBAPIError) -> Msg:
     )
 
 
-@dataclass(frozen=True)
-class RecordedParts:
-    """What the store's ingest and retract events say of its ledger parts."""
-
-    recorded: dict[str, tuple[int, int]]
-    """Each part an ingest recorded (`LEDGER_FILES_KEY`; its name under the ledger root) ->
-    (its rows, the seq of the first ingest event that recorded it)."""
-    retracted: set[str]
-    """The parts a `retract` event names, by their name under the ledger root."""
-    unrecorded: int
-    """Ingest events that wrote ledger rows before ingests recorded their parts."""
-
-    def accounted(self, name: str, root: Path) -> bool:
-        """Whether the recorded part `name` was renamed out of the reads by a retraction (a
-        `retract` event names it, or its `retracted-<digest>.parquet` twin is beside it)."""
-        path = root / name
-        return (
-            name in self.retracted
-            or path.with_name("retracted-" + path.name.removeprefix("part-")).exists()
-        )
-
-    def missing(self, root: Path) -> list[str]:
-        """The recorded parts (names under `root`) neither in place nor retracted, in the
-        order of the events that recorded them."""
-        return [
-            name
-            for name, _ in sorted(self.recorded.items(), key=lambda kv: kv[1][1])
-            if not (root / name).exists() and not self.accounted(name, root)
-        ]
-
-
-def recorded_parts(engine: Engine) -> RecordedParts:
-    """The ledger parts the ingest events of the store on `engine` recorded, and those its
-    retract events renamed out of the reads (one query; events that do not parse are
-    skipped: the chain check reports them)."""
-    recorded: dict[str, tuple[int, int]] = {}  # part -> (rows, the first ingest's seq)
-    retracted: set[str] = set()
-    unrecorded = 0
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(audit_events.c.seq, audit_events.c.action, audit_events.c.detail)
-            .where(audit_events.c.action.in_(("ingest", "retract")))
-            .order_by(audit_events.c.seq)
-        )
-        for seq, action, text in rows:
-            try:
-                detail = json.loads(text or "{}")
-            except ValueError:
-                continue  # an edited event: the chain check reports it
-            if not isinstance(detail, dict):
-                continue
-            if action == "retract":  # parts named in their ledger's folder, or under the root
-                folder = Path(str(detail.get("dataset")), str(detail.get("ledger")))
-                for part in detail.get("parts") or []:
-                    retracted.add(str(part) if "/" in str(part) else str(folder / str(part)))
-            elif LEDGER_FILES_KEY in detail:
-                for entry in detail[LEDGER_FILES_KEY] or []:
-                    recorded.setdefault(str(entry["path"]), (int(entry["rows"]), int(seq)))
-            elif detail.get("ledger_rows"):
-                unrecorded += 1
-    return RecordedParts(recorded, retracted, unrecorded)
-
-
-def missing_ledger_parts(engine: Engine, root: Path) -> dict[tuple[str, str], int]:
-    """How many recorded parts are missing (neither in place nor retracted: what
-    `verify_ledger_parts` reports missing) per (dataset, ledger), of the ledgers under
-    `root` of the store on `engine`. For reads, which must not take "no rows" for "data
-    is missing"; they choose which of these the principal may be told of."""
-    found: dict[tuple[str, str], int] = {}
-    for name in recorded_parts(engine).missing(root):
-        dataset, ledger, *_ = Path(name).parts
-        found[(dataset, ledger)] = found.get((dataset, ledger), 0) + 1
-    return found
-
-
 def verify_ledger_parts(result: VerifyResult, engine: Engine, root: Path) -> VerifyResult:
     """`result` with the ledger parts under `root` held against the ingest events that
     committed them (`LEDGER_FILES_KEY`): each must be there, its footer readable, giving the
@@ -426,7 +351,8 @@ def verify_ledger_parts(result: VerifyResult, engine: Engine, root: Path) -> Ver
     written before ingests recorded their parts are counted, not checked. Reads footers only;
     writes nothing (no recovery either: a part a killed ingest left under its scratch name is
     reported missing until a write renames it into place)."""
-    parts = recorded_parts(engine)
+    with engine.connect() as conn:
+        parts = recorded_parts(conn)
     recorded, unrecorded = parts.recorded, parts.unrecorded
     problems: list[Msg] = []
     for name, (rows_recorded, seq) in sorted(recorded.items(), key=lambda kv: kv[1][1]):

@@ -64,7 +64,7 @@ from ironriver.store.ledger_read import StoredPart as StoredPart  # (ingest.repl
 from ironriver.store.ledger_read import readable_schemas as readable_schemas  # (ingest's)
 from ironriver.store.ledger_records import (
     _MARKER_SUFFIX,
-    LEDGER_FILES_KEY,
+    RecordedParts,
     recover_parts,
     retracted_name,
 )
@@ -95,15 +95,21 @@ class LedgerStore(LedgerReads):
     write renames into place the parts they name in its folder before it sweeps the scratch
     files killed ingests left there, so that a part committed by a process killed before its
     rename is not removed by a process that opened the store earlier. Without it (ledgers
-    with no store), scratch parts are only swept."""
+    with no store), scratch parts are only swept. `recorded` reads what the store's events
+    recorded of its parts (`Store.recorded_parts`): `recorded_rows` trusts a part in place
+    that has the rows recorded; without it, none is recorded."""
 
     def __init__(
-        self, root: Path, committed: Callable[[], Iterable[dict[str, Any]]] = lambda: ()
+        self,
+        root: Path,
+        committed: Callable[[], Iterable[dict[str, Any]]] = lambda: (),
+        recorded: Callable[[], RecordedParts] = lambda: RecordedParts({}, set(), 0),
     ) -> None:
         self.root = Path(root)
         self.committed = committed
+        self.recorded = recorded
         self._recovered: set[Path] = set()
-        self._recorded: dict[str, int] | None = None  # `recorded_rows`, read once
+        self._recorded: RecordedParts | None = None  # `recorded_rows`, read once
 
     def _recover(self, folder: Path) -> None:
         """Rename into place the parts a killed ingest committed in `folder`, once per
@@ -205,21 +211,16 @@ class LedgerStore(LedgerReads):
         return PendingPart(final, tmp, n, existed=False)
 
     def recorded_rows(self, part: Path) -> int | None:
-        """The rows the ingest events (`committed`) recorded for `part` (`LEDGER_FILES_KEY`);
-        None when none did, or when no part of that name is in place (the events are not
-        read then). The events are read once per `LedgerStore` (one per ingest), into a
-        name -> rows dict: an ingest of a mapping of many ledger queries into a store of
-        many ingest events read them all once per query before."""
+        """The rows the ingest events recorded for `part` (`LEDGER_FILES_KEY`, the first to
+        record it: `RecordedParts.rows`); None when none did, or when no part of that name is
+        in place (the events are not read then). The events are read once per `LedgerStore`
+        (one per ingest, `recorded`): an ingest of a mapping of many ledger queries into a
+        store of many ingest events read them all once per query before."""
         if not part.exists():
             return None
         if self._recorded is None:
-            recorded: dict[str, int] = {}
-            for detail in self.committed():
-                for entry in detail.get(LEDGER_FILES_KEY) or []:
-                    # the first event to record a name gives its rows (as the scan did)
-                    recorded.setdefault(str(entry.get("path")), int(entry["rows"]))
-            self._recorded = recorded
-        return self._recorded.get(str(part.relative_to(self.root)))
+            self._recorded = self.recorded()
+        return self._recorded.rows(str(part.relative_to(self.root)))
 
     @contextmanager
     def key_lock(

@@ -1,19 +1,25 @@
 """Recorded ledger parts and retraction markers: what the ingest and retract events of a
 store say of its ledger parts (`PARTS_KEY`, `LEDGER_FILES_KEY`, `RETRACT_KEY`, `MARKERS_KEY`),
-a retraction's marker and renames (`PendingRetraction`), and the recovery of what a process
-killed between its commit and its renames left (`recover_parts`). See
-`ironriver.store.ledger` for the layout and invariants.
+a retraction's marker and renames (`PendingRetraction`), the recovery of what a process
+killed between its commit and its renames left (`recover_parts`), and the one reader of the
+parts the events recorded (`recorded_parts`: `audit verify`'s check, a read's refusal of a
+ledger missing parts, an ingest's trust in a part in place). See `ironriver.store.ledger`
+for the layout and invariants.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Connection, select
+
 from ironriver.logs import get_logger
 from ironriver.scratch import is_dead_scratch
+from ironriver.store.tables import audit_events
 
 if TYPE_CHECKING:
     from ironriver.store.ledger import PendingPart
@@ -141,3 +147,94 @@ def committed_files(root: Path, parts: Iterable[PendingPart]) -> list[dict[str, 
         for p in parts
         if p.final != Path() and not p.retracted
     ]
+
+
+@dataclass(frozen=True)
+class RecordedParts:
+    """What the store's ingest and retract events say of its ledger parts (`recorded_parts`:
+    the one reader of them, for `audit verify`, reads and ingests)."""
+
+    recorded: dict[str, tuple[int, int]]
+    """Each part an ingest recorded (`LEDGER_FILES_KEY`; its name under the ledger root) ->
+    (its rows, the seq of the first ingest event that recorded it)."""
+    retracted: set[str]
+    """The parts a `retract` event names, by their name under the ledger root."""
+    unrecorded: int
+    """Ingest events that wrote ledger rows before ingests recorded their parts."""
+
+    def rows(self, name: str) -> int | None:
+        """The rows the first ingest event to record the part `name` (under the ledger root)
+        gave it; None when none recorded it."""
+        found = self.recorded.get(name)
+        return None if found is None else found[0]
+
+    def accounted(self, name: str, root: Path) -> bool:
+        """Whether the recorded part `name` was renamed out of the reads by a retraction (a
+        `retract` event names it, or its `retracted-<digest>.parquet` twin is beside it)."""
+        path = root / name
+        return (
+            name in self.retracted
+            or path.with_name("retracted-" + path.name.removeprefix("part-")).exists()
+        )
+
+    def missing(self, root: Path) -> list[str]:
+        """The recorded parts (names under `root`) neither in place nor retracted, in the
+        order of the events that recorded them. Looks at the disk at each call (a stat or
+        two per recorded part): a part removed since the events were read is missing."""
+        return [
+            name
+            for name, _ in sorted(self.recorded.items(), key=lambda kv: kv[1][1])
+            if not (root / name).exists() and not self.accounted(name, root)
+        ]
+
+    def missing_per_ledger(self, root: Path) -> dict[tuple[str, str], int]:
+        """How many recorded parts are `missing` per (dataset, ledger) under `root`. For
+        reads, which must not take "no rows" for "data is missing"; they choose which of
+        these the principal may be told of (`View.ledger_damage`)."""
+        found: dict[tuple[str, str], int] = {}
+        for name in self.missing(root):
+            dataset, ledger, *_ = Path(name).parts
+            found[(dataset, ledger)] = found.get((dataset, ledger), 0) + 1
+        return found
+
+
+def recorded_parts(conn: Connection) -> RecordedParts:
+    """The ledger parts the ingest events of the store on `conn` recorded, and those its
+    retract events renamed out of the reads (one query; events that do not parse are
+    skipped: the chain check reports them)."""
+    recorded: dict[str, tuple[int, int]] = {}  # part -> (rows, the first ingest's seq)
+    retracted: set[str] = set()
+    unrecorded = 0
+    rows = conn.execute(
+        select(audit_events.c.seq, audit_events.c.action, audit_events.c.detail)
+        .where(audit_events.c.action.in_(("ingest", "retract")))
+        .order_by(audit_events.c.seq)
+    )
+    for seq, action, text in rows:
+        try:
+            detail = json.loads(text or "{}")
+        except ValueError:
+            continue  # an edited event: the chain check reports it
+        if not isinstance(detail, dict):
+            continue
+        if action == "retract":  # parts named in their ledger's folder, or under the root
+            folder = Path(str(detail.get("dataset")), str(detail.get("ledger")))
+            for part in detail.get("parts") or []:
+                retracted.add(str(part) if "/" in str(part) else str(folder / str(part)))
+        elif LEDGER_FILES_KEY in detail:
+            for entry in detail[LEDGER_FILES_KEY] or []:
+                recorded.setdefault(str(entry["path"]), (int(entry["rows"]), int(seq)))
+        elif detail.get("ledger_rows"):
+            unrecorded += 1
+    return RecordedParts(recorded, retracted, unrecorded)
+
+
+def recorded_head(conn: Connection) -> tuple[int, str] | None:
+    """The seq and hash of the writes chain's newest event (None: it has none). Every
+    ingest and retraction appends one there, in its own transaction: what `recorded_parts`
+    read is current while this stays the same (read it first: an event committed between
+    the two reads then changes it at the next look)."""
+    last = conn.execute(
+        select(audit_events.c.seq, audit_events.c.hash).order_by(audit_events.c.seq.desc()).limit(1)
+    ).first()
+    return None if last is None else (int(last.seq), str(last.hash))

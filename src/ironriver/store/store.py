@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, func, select
 
@@ -39,6 +39,9 @@ from ironriver.store.writer import LOOKUP_TABLES as LOOKUP_TABLES
 from ironriver.store.writer import OPTIONAL_COLUMNS as OPTIONAL_COLUMNS
 from ironriver.store.writer import REQUIRED_COLUMNS as REQUIRED_COLUMNS
 from ironriver.store.writer import Writer as Writer
+
+if TYPE_CHECKING:
+    from ironriver.store.ledger_records import RecordedParts
 
 # (`from ironriver.store.store import X` keeps working for the names above that moved to
 # `ironriver.store.opening` and `ironriver.store.writer`)
@@ -110,6 +113,14 @@ class Store:
             for action in ("ingest", "retract")
             for e in self.audit.write_events(EventFilter(action=action))
         ]
+
+    def recorded_parts(self) -> RecordedParts:
+        """What the store's ingest and retract events recorded of its ledger parts (one
+        query: `ledger_records.recorded_parts`)."""
+        from ironriver.store.ledger_records import recorded_parts
+
+        with self.engine.connect() as conn:
+            return recorded_parts(conn)
 
     # -- datasets and labels ---------------------------------------------------------------
     def ensure_dataset(self, info: DatasetInfo, conn: Connection | None = None) -> int:
