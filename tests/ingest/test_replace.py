@@ -202,3 +202,138 @@ def test_the_command_replaces_and_its_dry_run_says_what_it_would(tmp_path: Path)
     ]
     entities = runner.invoke(ingest_command, [*db, "--replace", "--entities", str(csv)])
     assert entities.exit_code != 0 and "--replace goes with a MAPPING" in str(entities.exception)
+
+
+def _stated(store: Store, value: str) -> list[tuple[str | None, str]]:
+    """(source_ref, entity id) of the standing statements of `value`, as an analyst reads
+    them on their entities."""
+    s = tables.statements.c
+    with store.engine.connect() as conn:
+        entity_ids = conn.execute(select(s.entity_id).where(s.value == value)).scalars().all()
+    view = View(store, ATF_ANALYST, audit=False)
+    return sorted(
+        (r.source_ref, r.entity_id)
+        for entity_id in set(entity_ids)
+        for r in view.statements(entity_id)
+        if r.value == value
+    )
+
+
+def _source_records(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return len(conn.execute(select(tables.statement_sources)).all())
+
+
+@pytest.mark.parametrize("first", ["enero.csv", "febrero.csv"])
+def test_replacing_a_file_keeps_what_another_file_states_too(
+    store: Store, tmp_path: Path, first: str
+) -> None:
+    """January's and February's files both state p2's name GONZALES (one statement: its id
+    hashes its content), whichever came first; a corrected January without p2 keeps it, as
+    February still states it (its record, `febrero.csv:1`), and retracts it only once
+    February is replaced without it too. Retracted before, as the store kept January's
+    record only."""
+    rows = {"enero.csv": "T1,p1,ANA\nT2,p2,GONZALES\n", "febrero.csv": "T3,p2,GONZALES\n"}
+    for file in sorted(rows, key=lambda f: f != first):
+        _load(store, tmp_path, file, rows[file])
+    assert _source_records(store) == 1  # the second file's record of the shared statement
+    [(ref, entity_id)] = _stated(store, "GONZALES")
+    assert ref == f"{first}:{2 if first == 'enero.csv' else 1}"
+    result = _load(store, tmp_path, "enero.csv", "T1,p1,ANA\n", replace=True, reason="fix")
+    assert _names(store) == ["ANA", "GONZALES"]
+    assert _stated(store, "GONZALES") == [("febrero.csv:1", entity_id)]  # February's now
+    [replaced] = result.replaced  # type: ignore[attr-defined]
+    assert (len(replaced.statements), len(replaced.kept), replaced.ledger_rows) == (0, 1, 2)
+    [event] = [e for e in store.audit.events() if e.action == "retract"]
+    [told] = event.detail["replaced"]
+    assert (told["statements"], told["statements_kept"]) == (0, 1)
+    assert _source_records(store) == 0  # February's is the statement's own record now
+    # February re-sent without p2: no other file states GONZALES, it goes
+    result = _load(store, tmp_path, "febrero.csv", "T3,p3,LUIS\n", replace=True, reason="fix")
+    [replaced] = result.replaced  # type: ignore[attr-defined]
+    assert (len(replaced.statements), replaced.kept) == (1, [])
+    assert _names(store) == ["ANA", "LUIS"] and _stated(store, "GONZALES") == []
+
+
+def test_a_value_only_the_replaced_file_states_is_retracted(store: Store, tmp_path: Path) -> None:
+    """January alone states GONZALES (February another name of p2): replaced without it, it
+    is retracted, as before; a first load and a re-load of the same file record no other
+    source."""
+    _load(store, tmp_path, "enero.csv", "T1,p1,ANA\nT2,p2,GONZALES\n")
+    _load(store, tmp_path, "enero.csv", "T1,p1,ANA\nT2,p2,GONZALES\n")
+    _load(store, tmp_path, "febrero.csv", "T3,p2,GONZALEZ\n")
+    assert _source_records(store) == 0
+    result = _load(store, tmp_path, "enero.csv", "T1,p1,ANA\n", replace=True, dry_run=True)
+    [replaced] = result.replaced  # type: ignore[attr-defined]
+    assert (len(replaced.statements), replaced.kept) == (1, [])
+    _load(store, tmp_path, "enero.csv", "T1,p1,ANA\n", replace=True)
+    assert _names(store) == ["ANA", "GONZALEZ"]
+
+
+def test_the_command_says_what_another_file_keeps(tmp_path: Path) -> None:
+    """In English and Spanish, and `statements_kept` in --json (a dry run, then done)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from ironriver.cli import cli
+    from ironriver.ingest.cli import ingest_command
+
+    db = ["--db", str(tmp_path / "cli.db"), "--as", "us-atf-analyst"]
+    runner = CliRunner()
+    for file, rows in (
+        ("enero.csv", "T1,p1,ANA\nT2,p2,GONZALES\n"),
+        ("febrero.csv", "T3,p2,GONZALES\n"),
+    ):
+        (tmp_path / file).write_text("txn,pid,name\n" + rows, encoding="utf-8")
+        mapping = tmp_path / f"{file}.yaml"
+        mapping.write_text(MAPPING.format(file=file, key=""), encoding="utf-8")
+        assert runner.invoke(ingest_command, [*db, str(mapping)]).exit_code == 0
+    (tmp_path / "enero.csv").write_text("txn,pid,name\nT1,p1,ANA\n", encoding="utf-8")
+    enero = str(tmp_path / "enero.csv.yaml")
+    dry = runner.invoke(ingest_command, [*db, "--replace", "--dry-run", enero])
+    assert dry.exit_code == 0, dry.output
+    assert (
+        "us_atf_sales: 1 statement of the earlier load of enero.csv would stay: another file "
+        "states it too." in dry.stdout
+    )
+    dry = runner.invoke(ingest_command, [*db, "--json", "--replace", "--dry-run", enero])
+    [data] = json.loads(dry.stdout)
+    assert [(r["statements_retracted"], r["statements_kept"]) for r in data["replaced"]] == [(0, 1)]
+    done = runner.invoke(cli, ["--lang", "es", "ingest", *db, "--replace", enero])
+    assert done.exit_code == 0, done.output
+    assert (
+        "us_atf_sales: 1 afirmación de la carga anterior de enero.csv se mantiene: otro archivo "
+        "también la afirma." in done.stdout
+    )
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_upgrade_adds_the_other_sources_table_to_a_store_with_data(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """A store of revision 0013 (no `statement_sources`) holding January's load, upgraded by
+    opening it: February's load then records that it states p2's name too, and a corrected
+    January keeps it."""
+    from alembic import command
+
+    from conftest import backend_url
+    from ironriver.store import dialect, open_store
+    from ironriver.store.store import _alembic_config
+
+    url = backend_url(backend, tmp_path / "old.db", request)
+    store = open_store(url, ledger_dir=tmp_path / "ledgers")
+    _load(store, tmp_path, "enero.csv", "T1,p1,ANA\nT2,p2,GONZALES\n")
+    with dialect.write_transaction(store.engine) as conn:
+        command.downgrade(_alembic_config(conn), "0013")
+    with store.engine.connect() as conn:
+        assert "statement_sources" not in store.engine.dialect.get_table_names(conn)
+    store.close()
+    store = open_store(url, ledger_dir=tmp_path / "ledgers")  # upgrades
+    assert _names(store) == ["ANA", "GONZALES"] and _source_records(store) == 0
+    _load(store, tmp_path, "febrero.csv", "T3,p2,GONZALES\n")
+    assert _source_records(store) == 1
+    _load(store, tmp_path, "enero.csv", "T1,p1,ANA\n", replace=True)
+    assert _names(store) == ["ANA", "GONZALES"]
+    assert [ref for ref, _e in _stated(store, "GONZALES")] == ["febrero.csv:1"]
+    store.close()

@@ -294,6 +294,7 @@ def _as_dict(result: IngestResult) -> dict[str, object]:
                 "sha256_old": r.sha256_old,
                 "sha256_new": r.sha256_new,
                 "statements_retracted": len(r.statements),
+                "statements_kept": len(r.kept),
                 "ledger_rows_retracted": r.ledger_rows,
             }
             for r in result.replaced
@@ -330,6 +331,30 @@ def _human(result: IngestResult) -> None:
                 ledger_rows=ledger_rows,
             )
         click.echo(line)
+        if r.kept:  # no longer in this file, but another file of the dataset states them
+            n = len(r.kept)
+            kept = (
+                nmsg(
+                    "{dataset}: {n:,} statement of the earlier load of {file} would stay: "
+                    "another file states it too.",
+                    "{dataset}: {n:,} statements of the earlier load of {file} would stay: "
+                    "other files state them too.",
+                    n,
+                    dataset=r.dataset,
+                    file=r.file,
+                )
+                if result.dry_run
+                else nmsg(
+                    "{dataset}: {n:,} statement of the earlier load of {file} stays: another "
+                    "file states it too.",
+                    "{dataset}: {n:,} statements of the earlier load of {file} stay: other "
+                    "files state them too.",
+                    n,
+                    dataset=r.dataset,
+                    file=r.file,
+                )
+            )
+            click.echo(render(kept))
     datasets = ", ".join(result.datasets)
     if result.dry_run:
         click.echo(

@@ -55,7 +55,7 @@ from ironriver.ingest.replace import (
     earlier_sha256,
     loader_of,
     markers,
-    stale_statements,
+    replace_statements,
 )
 from ironriver.ingest.report import ErrorReport
 from ironriver.ingest.result import IngestResult
@@ -440,9 +440,8 @@ def _replace_earlier(
     for this in replaced.values():
         owner = owners[this.dataset]
         loader = loader_of(principal, owner.agency, owner.country)
-        this.statements = stale_statements(w.conn, stage, this.dataset, this.file, loader)
-        w.retract(this.statements)
-    if not any(r.statements or r.ledger_parts for r in replaced.values()):
+        replace_statements(w, stage, this, loader)
+    if not any(r.statements or r.kept or r.ledger_parts for r in replaced.values()):
         return []
     pending = markers(ledgers, replaced.values(), ledger_of)
     store.audit.append(

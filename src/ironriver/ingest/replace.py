@@ -4,11 +4,17 @@ query's `csv_url`/`path` as the mapping writes it, the statements' and ledger ro
 file) made in the same dataset and this load no longer makes is retracted, in this load's
 transaction, as Aleph replaces a mapping's previous output.
 
-- Statements: those of the dataset whose source file is this one and that this load does not
-  state again (a statement id hashes dataset, entity, property and value: an unchanged value
-  is the same statement and stays), among those the loader may see, get a tombstone
-  (`Writer.retract`). A statement is stored once, with the source record of the file that
-  first stated it: one whose source is another file stays, whatever this file says.
+- Statements: those of the dataset this file stated and this load does not state again (a
+  statement id hashes dataset, entity, property and value: an unchanged value is the same
+  statement and stays), among those the loader may see (`stale_statements`), get a
+  tombstone (`Writer.retract`), unless another file still states them. A statement is
+  stored once, with the source record of the file that first stated it; a later load of
+  another file that states it again records that file in `statement_sources` (`Writer`).
+  So a stale statement stored with this file's record and recorded as another's too takes
+  that file's record; one stored with another's loses this file's record; either stays
+  (`Writer.forget_source`; `Replaced.kept`). The new load's statements are told apart by
+  an anti-join with the staged side table run by SQLite (a file-backed stage), or by a set
+  of their ids (an Arrow stage: PostgreSQL, in-memory SQLite).
 - Ledger rows: the parts of the query's ledger holding this file's rows (`visible_parts`)
   other than the one this load writes or finds in place are renamed `retracted-...`, as
   `retract --ledger` does. A keyed ledger's new rows are checked against the other parts
@@ -27,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, column, exists, select, table, tuple_
 
 from ironriver.policy import Principal
 from ironriver.policy.markings import AccessLabel, Marking, can_see, parse_releasable
@@ -35,7 +41,8 @@ from ironriver.store import Store
 from ironriver.store.audit import EventFilter
 from ironriver.store.ledger import LedgerStore, PendingRetraction, StoredPart
 from ironriver.store.staging import STAGE_ALIAS, StatementStage, as_table
-from ironriver.store.tables import datasets, labels, sources, statements
+from ironriver.store.tables import datasets, labels, sources, statement_sources, statements
+from ironriver.store.writer import Writer
 
 REPLACED_KEY = "replaced"
 """In the `retract` event of a load with `replace`: one entry per (dataset, file) replaced."""
@@ -51,6 +58,8 @@ class Replaced:
     sha256_new: str
     sha256_old: str | None = None  # as the latest earlier ingest event of the file records it
     statements: list[tuple[str, str]] = field(default_factory=list)  # (entity id, id)
+    # no longer stated by this file, kept as another file still states them (`Stale.kept`)
+    kept: list[tuple[str, str]] = field(default_factory=list)
     ledger_parts: list[Path] = field(default_factory=list)
     ledger_rows: int = 0
 
@@ -62,6 +71,8 @@ class Replaced:
             "sha256_new": self.sha256_new,
             "statements": len(self.statements),
             "statement_ids": sorted(i for _e, i in self.statements),
+            "statements_kept": len(self.kept),
+            "kept_statement_ids": sorted(i for _e, i in self.kept),
             "ledger_parts": [str(p.relative_to(root)) for p in self.ledger_parts],
             "ledger_rows": self.ledger_rows,
         }
@@ -89,57 +100,122 @@ def earlier_sha256(store: Store, dataset: str, file: str) -> str | None:
     return found
 
 
-def _staged_ids(conn: Connection, stage: StatementStage, dataset: str, file: str) -> set[Any]:
-    """The (entity id, id) pairs this load staged for `file` into `dataset`."""
+@dataclass
+class Stale:
+    """What an earlier load of a file stated that this load does not state again
+    (`stale_statements`), each as (entity id, id), in key order."""
+
+    source_id: int | None = None  # the file's `sources.id` (None: never stored)
+    retract: list[tuple[str, str]] = field(default_factory=list)  # no other file states them
+    # stored with this file's record, another file states them too: they take its record
+    moved: list[tuple[str, str]] = field(default_factory=list)
+    # stored with another file's record, this one recorded as stating them too: that goes
+    dropped: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def kept(self) -> list[tuple[str, str]]:
+        """Those that stay, as another file still states them."""
+        return sorted([*self.moved, *self.dropped])
+
+
+def _staged_ids(stage: StatementStage, dataset: str, file: str) -> set[Any]:
+    """The (entity id, id) pairs an Arrow stage (PostgreSQL, in-memory SQLite) holds for
+    `file` into `dataset`."""
     ids: set[Any] = set()
     for staged in stage.tables:
-        if staged.dataset != dataset or staged.source != file:
-            continue
-        if staged.table is not None:  # the SQLite side file, attached to the write
-            raw = conn.exec_driver_sql(f"SELECT entity_id, id FROM {STAGE_ALIAS}.{staged.table}")
-            ids.update(tuple(r) for r in raw)
-        elif stage.file_backed:
-            continue  # (nothing staged)
-        else:
+        if staged.dataset == dataset and staged.source == file:
             for batch in staged.batches():
-                table: pa.Table = as_table(batch).select(["entity_id", "id"])
-                ids.update(zip(*(c.to_pylist() for c in table.columns), strict=True))
+                pairs: pa.Table = as_table(batch).select(["entity_id", "id"])
+                ids.update(zip(*(c.to_pylist() for c in pairs.columns), strict=True))
     return ids
+
+
+def _not_staged(stage: StatementStage, dataset: str, file: str) -> list[ColumnElement[bool]]:
+    """A file-backed stage: conditions on `statements` that the statement is not one of the
+    side file's tables for `file` into `dataset` (attached to the write): an anti-join run
+    by SQLite, no statement id coming into Python (the key columns are never NULL, so NOT IN
+    is one)."""
+    s = statements.c
+    out = []
+    for staged in stage.tables:
+        if staged.dataset == dataset and staged.source == file and staged.table is not None:
+            side = table(staged.table, column("entity_id"), column("id"), schema=STAGE_ALIAS)
+            # (NOT IN, not NOT EXISTS: SQLite reads the side table once into a temporary
+            # index; correlated, it scanned it once per stored statement)
+            out.append(tuple_(s.entity_id, s.id).not_in(select(side.c.entity_id, side.c.id)))
+    return out
 
 
 def stale_statements(
     conn: Connection, stage: StatementStage, dataset: str, file: str, loader: Principal
-) -> list[tuple[str, str]]:
-    """The statements of `dataset` whose source is `file`, standing (not retracted), that
-    `loader` sees and this load does not state again, in key order."""
-    s = statements.c
-    query = (
-        select(
-            s.entity_id,
-            s.id,
-            labels.c.owner_agency,
-            labels.c.owner_country,
-            labels.c.marking,
-            labels.c.releasable_to,
-        )
-        .join(datasets, datasets.c.id == s.dataset_id)
-        .join(sources, sources.c.id == s.source_id)
-        .join(labels, labels.c.id == s.label_id)
-        .where(datasets.c.name == dataset, sources.c.name == file, s.retracted.is_(False))
-        .order_by(s.entity_id, s.id)
+) -> Stale:
+    """The standing (not retracted) statements of `dataset` that `file` stated (stored with
+    its source record, or recorded in `statement_sources` as stated by it too), that
+    `loader` sees and this load does not state again; split by whether another file still
+    states them (`Stale`)."""
+    source_id = conn.execute(select(sources.c.id).where(sources.c.name == file)).scalar()
+    if source_id is None:
+        return Stale()
+    s, ss = statements.c, statement_sources.c
+    file_backed = stage.file_backed
+    again = _not_staged(stage, dataset, file) if file_backed else []
+    seen = set() if file_backed else _staged_ids(stage, dataset, file)
+    label_cols = (
+        labels.c.owner_agency,
+        labels.c.owner_country,
+        labels.c.marking,
+        labels.c.releasable_to,
     )
-    again = _staged_ids(conn, stage, dataset, file)
-    out = []
-    for row in conn.execute(query):
+    standing = (datasets.c.name == dataset, s.retracted.is_(False), *again)
+    # stored with this file's record; `others`: another file is recorded as stating it too
+    others = exists().where(ss.entity_id == s.entity_id, ss.id == s.id, ss.source_id != source_id)
+    stored = (
+        select(s.entity_id, s.id, *label_cols, others.label("others"))
+        .join(datasets, datasets.c.id == s.dataset_id)
+        .join(labels, labels.c.id == s.label_id)
+        .where(s.source_id == source_id, *standing)
+    )
+    # stored with another file's record, this one recorded as stating it too
+    also = (
+        select(s.entity_id, s.id, *label_cols)
+        .select_from(statement_sources)
+        .join(statements, (s.entity_id == ss.entity_id) & (s.id == ss.id))
+        .join(datasets, datasets.c.id == s.dataset_id)
+        .join(labels, labels.c.id == s.label_id)
+        .where(ss.source_id == source_id, *standing)
+    )
+    out = Stale(int(source_id))
+
+    def sees(row: Any) -> bool:
         label = AccessLabel(
             row.owner_agency,
             row.owner_country,
             Marking(row.marking),
             parse_releasable(row.releasable_to),
         )
-        if (row.entity_id, row.id) not in again and can_see(loader, label):
-            out.append((str(row.entity_id), str(row.id)))
+        return (row.entity_id, row.id) not in seen and can_see(loader, label)
+
+    for row in conn.execute(stored):
+        if sees(row):
+            (out.moved if row.others else out.retract).append((str(row.entity_id), str(row.id)))
+    out.dropped = [(str(r.entity_id), str(r.id)) for r in conn.execute(also) if sees(r)]
+    for refs in (out.retract, out.moved, out.dropped):
+        refs.sort()
     return out
+
+
+def replace_statements(w: Writer, stage: StatementStage, this: Replaced, loader: Principal) -> None:
+    """In the load's transaction, once its statements are in: retract what the earlier load
+    of `this.file` stated in `this.dataset` that this load does not and no other file
+    states (`this.statements`); keep, under another file's record, what another file
+    states too (`this.kept`, `Writer.forget_source`)."""
+    stale = stale_statements(w.conn, stage, this.dataset, this.file, loader)
+    alone = []
+    if stale.source_id is not None and (stale.moved or stale.dropped):
+        alone = w.forget_source(stale.source_id, stale.moved, stale.dropped)
+    this.statements = sorted([*stale.retract, *alone])
+    this.kept = [ref for ref in stale.kept if ref not in set(alone)]
+    w.retract(this.statements)
 
 
 def markers(

@@ -279,6 +279,7 @@ TABLE_COLUMNS = {
     # (a lookup row's `label_id` is its statement's, written as a constant: `Writer`)
     "statement_keys": (*KEY_SCHEMA.names, "label_id"),
     "statement_refs": (*REF_SCHEMA.names, "label_id"),
+    "statement_sources": ("entity_id", "id", "source_id", "source_row"),
 }
 
 

@@ -15,6 +15,8 @@ Invariants:
   migration 0003 have it, which that migration reads). A lookup row carries its statement's
   label (the one it is stored under), and a retracted statement has none (migration 0013):
   a search reads the rows of the labels its view may see, never another's.
+- `statement_sources` records the other files that state a standing statement, beyond the
+  one it is stored with (migration 0014; see below).
 - `statement_tally` keeps the number of non-retracted statements per (dataset, label),
   updated in the transaction of every write and retraction (migration 0006): a view's
   statements per dataset is a sum over its visible labels, not a scan of `statements`.
@@ -31,6 +33,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Index,
     Integer,
     MetaData,
     SmallInteger,
@@ -142,6 +145,23 @@ statement_refs = Table(
     Column("label_id", Integer, primary_key=True),  # (as in `statement_keys`)
     Column("entity_id", String(255), primary_key=True),
     Column("id", String(64), primary_key=True),
+    sqlite_with_rowid=False,
+)
+
+# The other files that state a standing statement (migration 0014). A statement is stored
+# once, with the source record of the first file that stated it (`statements.source_id`,
+# `source_row`); when a later load of another file states it again, that file's record is
+# kept here, so that replacing one file (`ingest --replace`) retracts only what no other
+# file still states (`ironriver.ingest.replace`). Written only when a load meets a standing
+# statement stored under another source: none for a first load or a re-load of one file.
+statement_sources = Table(
+    "statement_sources",
+    metadata,
+    Column("entity_id", String(255), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("source_id", Integer, primary_key=True),
+    Column("source_row", Integer, nullable=True),
+    Index("ix_statement_sources_source", "source_id"),
     sqlite_with_rowid=False,
 )
 

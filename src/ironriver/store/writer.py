@@ -40,6 +40,7 @@ from ironriver.store.tables import (
     sources,
     statement_keys,
     statement_refs,
+    statement_sources,
     statement_tally,
     statements,
 )
@@ -232,19 +233,28 @@ class Writer:
             added += dialect.insert_rows(
                 self.conn, "statements", part, constants, keep_conflicts=keep_conflicts
             )
-        self._add_lookups(table, label_id, fresh=added == table.num_rows)
+        source_id = constants.get("source_id")
+        assert source_id is None or isinstance(source_id, int)
+        odd = None
+        if added < table.num_rows:  # some were stored already (`_odd_statements`)
+            odd = self._odd_statements(table, label_id, source_id)
+            self._add_sources(table, odd, source_id)
+        self._add_lookups(table, label_id, odd)
         self._tally[(ds_id, label_id)] += added
         return added
 
-    def _add_lookups(self, table: pa.Table, label_id: int, fresh: bool) -> None:
+    def _add_lookups(self, table: pa.Table, label_id: int, odd: pa.Table | None) -> None:
         """The `statement_keys` and `statement_refs` rows of these statements, each table
-        in its own key order, under their statements' labels. `fresh`: every statement was
-        new, so its label is `label_id`; else some were stored already, and those stored
+        in its own key order, under their statements' labels. `odd` None: every statement
+        was new, so its label is `label_id`; else some were stored already, and those stored
         under another label (an entity file may be ingested under another label than its
         dataset's) or retracted since (their rows went with the retraction and must not come
-        back) are read (`_odd_statements`, usually none): their rows take the stored label,
-        or are left out."""
-        odd = None if fresh else self._odd_statements(table, label_id)
+        back) are among `odd` (`_odd_statements`, usually none): their rows take the stored
+        label, or are left out."""
+        if odd is not None:
+            odd = odd.filter(
+                pc.or_(odd.column("retracted"), pc.not_equal(odd.column("label_id"), label_id))
+            )
         for name, make in LOOKUPS.items():
             rows = make(table)
             if not rows.num_rows:
@@ -264,15 +274,21 @@ class Writer:
                 if part.num_rows:
                     dialect.insert_rows(self.conn, name, part.sort_by(order), {"label_id": label})
 
-    def _odd_statements(self, table: pa.Table, label_id: int) -> pa.Table:
-        """(entity_id, id, label_id, retracted) of the statements of `table` stored under
-        another label than `label_id` or retracted, read by entity id (the clustered key's
-        prefix), in chunks; those of other entities' statements too (the join drops them)."""
+    def _odd_statements(self, table: pa.Table, label_id: int, source_id: int | None) -> pa.Table:
+        """(entity_id, id, label_id, retracted, source_id) of the statements of `table`
+        stored under another label than `label_id`, retracted, or stored with another
+        source file than this write's (`source_id`, or the table's own `source_id` column),
+        read by entity id (the clustered key's prefix), in chunks; those of other entities'
+        statements too (the joins drop them)."""
         wanted = pc.unique(table.column("entity_id").combine_chunks()).to_pylist()
         s = statements.c
-        query = select(s.entity_id, s.id, s.label_id, s.retracted).where(
-            s.entity_id.in_(bindparam("ids", expanding=True)),
-            or_(s.retracted.is_(True), s.label_id != label_id),
+        odd = [s.retracted.is_(True), s.label_id != label_id]
+        if source_id is not None:
+            odd.append(s.source_id.is_distinct_from(source_id))
+        elif "source_id" in table.column_names:  # one per row (`source_ref`): compared below
+            odd.append(s.source_id.is_not(None))
+        query = select(s.entity_id, s.id, s.label_id, s.retracted, s.source_id).where(
+            s.entity_id.in_(bindparam("ids", expanding=True)), or_(*odd)
         )
         found: list[Any] = []
         for start in range(0, len(wanted), _ID_CHUNK):
@@ -283,8 +299,42 @@ class Writer:
                 "id": pa.array([r[1] for r in found], pa.string()),
                 "label_id": pa.array([r[2] for r in found], pa.int64()),
                 "retracted": pa.array([bool(r[3]) for r in found], pa.bool_()),
+                "source_id": pa.array([r[4] for r in found], pa.int64()),
             }
         )
+
+    def _add_sources(self, table: pa.Table, odd: pa.Table, source_id: int | None) -> None:
+        """Record in `statement_sources` the source file (and row) by which `table` states
+        again a standing statement stored with another source (among `odd`:
+        `_odd_statements`); `source_id`: the write's file, else each row's own column."""
+        if source_id is None and "source_id" not in table.column_names:
+            return  # (no source file: nothing to record)
+        keys = ["entity_id", "id"]
+        standing = odd.filter(pc.invert(odd.column("retracted")))
+        if not standing.num_rows:
+            return
+        ours = table.select(keys)
+        ours = ours.append_column(
+            "source_id",
+            pa.repeat(pa.scalar(source_id, pa.int64()), table.num_rows)
+            if source_id is not None
+            else table.column("source_id").cast(pa.int64()),
+        )
+        rows = table.column("source_row") if "source_row" in table.column_names else None
+        ours = ours.append_column(
+            "source_row",
+            rows.cast(pa.int64()) if rows is not None else pa.nulls(table.num_rows, pa.int64()),
+        )
+        stored = standing.select([*keys, "source_id"]).rename_columns([*keys, "stored"])
+        met = ours.join(stored, keys, join_type="inner")
+        other = pc.and_(
+            pc.is_valid(met.column("source_id")),
+            pc.fill_null(pc.not_equal(met.column("source_id"), met.column("stored")), True),
+        )
+        met = met.filter(other).select([*keys, "source_id", "source_row"])
+        if met.num_rows:
+            order = [(c, "ascending") for c in (*keys, "source_id")]
+            dialect.insert_rows(self.conn, "statement_sources", met.sort_by(order))
 
     def add_staged(self, stage: StatementStage) -> int:
         """Copy every staged table into the store (see `ironriver.store.staging`); return
@@ -387,8 +437,18 @@ class Writer:
         # of the side table returns them in insertion order): appended without a sort, under
         # the write's label; when some statements were stored already, those stored under
         # another label or retracted (`_add_lookups`; found in the clustered order, usually
-        # none) take their stored label, or none
-        odd = "" if added == staged.rows else self._odd_staged(raw, staged.table, label_id)
+        # none) take their stored label, or none (those `_odd_staged` finds stored with
+        # another source file take theirs too, which is the write's)
+        odd = ""
+        if added < staged.rows:
+            row = "t.source_row" if "source_row" in staged.columns else "NULL"
+            odd = self._odd_staged(raw, staged.table, label_id, source_id, row)
+        if odd and source_id is not None:  # this file states them again: recorded
+            raw.execute(
+                "INSERT OR IGNORE INTO statement_sources (entity_id, id, source_id, source_row) "
+                f"SELECT entity_id, id, {int(source_id)}, source_row FROM {odd} "
+                f"WHERE NOT retracted AND source_id IS NOT {int(source_id)} ORDER BY entity_id, id"
+            )
         for name in LOOKUPS:
             names = [c for c in dialect.TABLE_COLUMNS[name] if c != "label_id"]
             cols = ", ".join(f'"{c}"' for c in names)
@@ -410,21 +470,26 @@ class Writer:
             raw.execute(f"DROP TABLE {odd}")
         return added
 
-    def _odd_staged(self, raw: Any, table: str, label_id: int) -> str:
+    def _odd_staged(
+        self, raw: Any, table: str, label_id: int, source_id: int | None, source_row: str
+    ) -> str:
         """A temporary table of the statements of staged table `table` stored under another
-        label than `label_id` or retracted (entity_id, id, label_id, retracted), keyed by
-        statement; "" (and no table) when there are none. One pass over the staged
-        statements in the clustered order, each found by its key."""
+        label than `label_id`, retracted, or (`source_id` not None) stored with another
+        source file (entity_id, id, label_id, retracted, source_id, and the staged
+        `source_row`, an expression of the staged table `t`), keyed by statement; "" (and
+        no table) when there are none. One pass over the staged statements in the clustered
+        order, each found by its key."""
         odd = f"temp.{table}_odd"
+        other = "" if source_id is None else f" OR s.source_id IS NOT {int(source_id)}"
         raw.execute(
             f"CREATE TABLE {odd} (entity_id TEXT, id TEXT, label_id INTEGER, retracted BOOLEAN, "
-            "PRIMARY KEY (entity_id, id)) WITHOUT ROWID"
+            "source_id INTEGER, source_row INTEGER, PRIMARY KEY (entity_id, id)) WITHOUT ROWID"
         )
         raw.execute(
-            f"INSERT OR IGNORE INTO {odd} SELECT s.entity_id, s.id, s.label_id, s.retracted "
-            f"FROM {STAGE_ALIAS}.{table} AS t CROSS JOIN statements AS s "
-            f"ON s.entity_id = t.entity_id AND s.id = t.id "
-            f"WHERE s.retracted OR s.label_id <> {int(label_id)}"
+            f"INSERT OR IGNORE INTO {odd} SELECT s.entity_id, s.id, s.label_id, s.retracted, "
+            f"s.source_id, {source_row} FROM {STAGE_ALIAS}.{table} AS t CROSS JOIN statements "
+            f"AS s ON s.entity_id = t.entity_id AND s.id = t.id "
+            f"WHERE s.retracted OR s.label_id <> {int(label_id)}{other}"
         )
         if raw.execute(f"SELECT 1 FROM {odd} LIMIT 1").fetchone() is None:
             raw.execute(f"DROP TABLE {odd}")
@@ -462,6 +527,46 @@ class Writer:
         self._tally.subtract(gone)
         self._drop_lookups(retracted)
         return sum(gone.values())
+
+    def forget_source(
+        self, source_id: int, moved: Iterable[tuple[str, str]], dropped: Iterable[tuple[str, str]]
+    ) -> list[tuple[str, str]]:
+        """Source file `source_id` no longer states these standing statements (entity_id,
+        id), which another file still does (`ironriver.ingest.replace`). `dropped`: recorded
+        in `statement_sources` as stated by it too: that record goes. `moved`: stored with
+        it: each takes the record of the other file that states it (the lowest source id,
+        the earliest file registered), which leaves `statement_sources`; those of `moved`
+        that no other file states (none, unless the caller was wrong) are returned, not
+        moved, for the caller to retract. One primary-key lookup or delete each; nothing is
+        retracted here."""
+        ss = statement_sources.c
+        key = (ss.entity_id == bindparam("e"), ss.id == bindparam("i"))
+        forget = delete(statement_sources).where(*key, ss.source_id == bindparam("f"))
+        records = [{"e": e, "i": i, "f": source_id} for e, i in dropped]
+        if records:
+            self.conn.execute(forget, records)
+        other = (
+            select(ss.source_id, ss.source_row)
+            .where(*key, ss.source_id != source_id)
+            .order_by(ss.source_id)
+            .limit(1)
+        )
+        s = statements.c
+        move = (
+            update(statements)
+            .where(s.entity_id == bindparam("e"), s.id == bindparam("i"))
+            .values(source_id=bindparam("f"), source_row=bindparam("r"))
+        )
+        alone = []
+        for e, i in moved:
+            found = self.conn.execute(other, {"e": e, "i": i}).first()
+            if found is None:
+                alone.append((e, i))
+                continue
+            row = {"e": e, "i": i, "f": int(found.source_id), "r": found.source_row}
+            self.conn.execute(move, row)
+            self.conn.execute(forget, row)
+        return alone
 
     def _drop_lookups(self, retracted: list[tuple[str, str, int, int, str]]) -> None:
         """Delete the lookup rows of the `retracted` statements (entity_id, id, label_id,
