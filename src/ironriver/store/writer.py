@@ -213,8 +213,10 @@ class Writer:
             "label_id": label_id,
             "retracted": False,
         }
+        source_id = None  # (else each row's own, if any: `source_ref`)
         if source is not None:
-            [constants["source_id"]] = self._source_ids([source])
+            [source_id] = self._source_ids([source])
+            constants["source_id"] = source_id
         if not presorted:  # clustered-key order makes the inserts near-sequential
             table = table.sort_by([("entity_id", "ascending"), ("id", "ascending")])
         if legal_basis is not None:
@@ -233,8 +235,6 @@ class Writer:
             added += dialect.insert_rows(
                 self.conn, "statements", part, constants, keep_conflicts=keep_conflicts
             )
-        source_id = constants.get("source_id")
-        assert source_id is None or isinstance(source_id, int)
         odd = None
         if added < table.num_rows:  # some were stored already (`_odd_statements`)
             odd = self._odd_statements(table, label_id, source_id)
