@@ -8,6 +8,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from ironriver.ingest import ingest_mapping
 from ironriver.policy import Principal, View, retract_ledger_file
 from ironriver.scratch import owner_tag
 from ironriver.store import Store
-from ironriver.store.ledger import LedgerStore
+from ironriver.store.ledger import KEY_LOCK, LedgerStore
 from ironriver.store.ledger_records import RETRACT_KEY, PendingRetraction
 
 ATF_LOADER = Principal("atf-loader", "ATF", "US", frozenset({"ingest"}))
@@ -160,6 +161,42 @@ def test_another_agency_is_refused_and_nothing_changes(store: Store, tmp_path: P
         retract_ledger_file(
             store, ATF_LOADER, "us_atf_sales", "dealer_sales", "enero.csv", reason=" "
         )
+
+
+def test_a_refused_or_absent_target_takes_no_lock_and_creates_nothing(
+    store: Store, tmp_path: Path
+) -> None:
+    """Visibility and ownership are checked before the ledger's lock: a refused or absent
+    target creates no folder or lock file, and a refusal does not wait on the lock another
+    agency's ingest holds (its timing would tell that an ingest is running)."""
+    _load(store, tmp_path, "enero.csv", "T1,A1\n", key=True)  # releasable to MX: FGR sees it
+    lock = _folder(store) / KEY_LOCK
+    lock.unlink()  # (the ingest's own)
+    for dataset, ledger in [("nope", "nothing"), ("us_atf_sales", "nothing")]:
+        with pytest.raises(NotFound):
+            retract_ledger_file(store, FGR_LOADER, dataset, ledger, "enero.csv", reason="r")
+        assert not (store.ledger_dir / dataset / ledger).exists()
+    with pytest.raises(AccessDenied, match="belongs to ATF"):
+        retract_ledger_file(
+            store, FGR_LOADER, "us_atf_sales", "dealer_sales", "enero.csv", reason="r"
+        )
+    assert not lock.exists()
+    outcome: list[BaseException] = []
+
+    def refused() -> None:
+        try:
+            retract_ledger_file(
+                store, FGR_LOADER, "us_atf_sales", "dealer_sales", "enero.csv", reason="r"
+            )
+        except BaseException as exc:  # (handed to the test's thread)
+            outcome.append(exc)
+
+    with LedgerStore(store.ledger_dir).key_lock("us_atf_sales", "dealer_sales"):
+        worker = threading.Thread(target=refused, daemon=True)
+        worker.start()
+        worker.join(timeout=20)
+        assert not worker.is_alive(), "the refusal waited on the ledger's lock"
+    assert [type(e) for e in outcome] == [AccessDenied]
 
 
 def test_a_part_the_principal_cannot_see_is_not_found(store: Store, tmp_path: Path) -> None:

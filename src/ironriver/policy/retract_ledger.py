@@ -31,6 +31,8 @@ from ironriver.scratch import HeldInterrupts
 
 if TYPE_CHECKING:  # (ironriver.store imports ironriver.policy: no cycle at run time)
     from ironriver.store import Store
+    from ironriver.store.ledger import LedgerStore
+    from ironriver.store.ledger_read import StoredPart
 
 
 @dataclass(frozen=True)
@@ -71,27 +73,16 @@ def retract_ledger_file(
             hint=msg('Pass --reason "why these rows are withdrawn".'),
         )
     ledgers = LedgerStore(store.ledger_dir, store.ingest_details)
+    # what it may see and retract is checked before the ledger's lock is taken: a refused
+    # or absent target creates no lock file (nor folder), and waits on no other agency's
+    # ingest (how long it waited would tell that one is running)
+    _chosen(ledgers, principal, dataset, ledger, file)
+    check_may_retract(principal, dataset, store.dataset(dataset).agency, rows=True)
     # one retraction or keyed ingest of this ledger at a time: a keyed ingest reads the
     # stored keys, which a part renamed meanwhile would take away
     with ledgers.key_lock(dataset, ledger):
-        parts = ledgers.visible_parts(dataset, ledger, principal)
-        chosen = [p for p in parts if file in p.files]
+        chosen = _chosen(ledgers, principal, dataset, ledger, file)  # as they are now
         shown = f"{dataset}/{ledger}"
-        if not chosen:
-            held = sorted({f for p in parts for f in p.files})
-            raise NotFound(
-                msg(
-                    "No rows of {file!r} that you can see are in ledger {ledger}.",
-                    file=file,
-                    ledger=shown,
-                ),
-                hint=msg("Its rows you can see come from: {files}.", files=", ".join(held[:20]))
-                if held
-                else msg(
-                    "List the ledgers you may see, with their datasets, with `ironriver ledgers`."
-                ),
-            )
-        check_may_retract(principal, dataset, store.dataset(dataset).agency, rows=True)
         for part in chosen:  # (a library write may mix files in a part; an ingest does not)
             if part.files != (file,):
                 raise ConfigError(
@@ -136,3 +127,28 @@ def retract_ledger_file(
         finally:
             held_signals.release()
     return LedgerRetraction(dataset, ledger, file, names, rows)
+
+
+def _chosen(
+    ledgers: LedgerStore, principal: Principal, dataset: str, ledger: str, file: str
+) -> list[StoredPart]:
+    """The parts of `dataset`'s `ledger` holding rows of `file` that `principal` may all
+    see; `NotFound` when none (a ledger or dataset that does not exist reads the same, and
+    nothing is created for it)."""
+    parts = ledgers.visible_parts(dataset, ledger, principal)
+    chosen = [p for p in parts if file in p.files]
+    if not chosen:
+        held = sorted({f for p in parts for f in p.files})
+        raise NotFound(
+            msg(
+                "No rows of {file!r} that you can see are in ledger {ledger}.",
+                file=file,
+                ledger=f"{dataset}/{ledger}",
+            ),
+            hint=msg("Its rows you can see come from: {files}.", files=", ".join(held[:20]))
+            if held
+            else msg(
+                "List the ledgers you may see, with their datasets, with `ironriver ledgers`."
+            ),
+        )
+    return chosen
