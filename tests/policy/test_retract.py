@@ -20,6 +20,8 @@ from samples import ATF, FGR, MX, MX_ROWS, US, load, table
 
 ATF_LOADER = Principal("atf-loader", "ATF", "US", frozenset({"ingest"}))
 FGR_LOADER = Principal("fgr-loader", "FGR", "MX", frozenset({"ingest"}))
+# a loader who may also read the store (as `entity` does): it is told why it is refused
+ATF_CLERK = Principal("atf-clerk", "ATF", "US", frozenset({"analyst", "ingest"}))
 ADMIN = Principal("root", "OIG", "US", frozenset({"admin"}))
 
 
@@ -82,7 +84,7 @@ def test_other_agencies_statements_are_refused_and_nothing_is_retracted(store: S
     ours = statement_id(US.name, "g1", "make", "Glock")
     before = _props(store, ATF, "g1")
     with pytest.raises(AccessDenied, match="belongs to FGR"):
-        retract(store, ATF_LOADER, "g1", reason="x", statement_ids=[ours, theirs])
+        retract(store, ATF_CLERK, "g1", reason="x", statement_ids=[ours, theirs])
     assert _props(store, ATF, "g1") == before  # all or nothing
     # "all of them" means all of the principal's own agency's statements
     done = retract(store, ATF_LOADER, "g1", reason="withdrawn")
@@ -109,7 +111,7 @@ def test_bad_requests_are_clear_errors(store: Store) -> None:
     # statements it sees, all another agency's: refused as such, not "nothing matches"
     assert {d for d, p in _props(store, ATF, "g1") if p == "caliber"} == {MX.name}
     with pytest.raises(AccessDenied, match=r"may not retract these statements of 'g1'.*FGR"):
-        retract(store, ATF_LOADER, "g1", reason="x", prop="caliber")
+        retract(store, ATF_CLERK, "g1", reason="x", prop="caliber")
     with pytest.raises(AccessDenied, match="a may not retract statements"):
         retract(store, ATF, "g1", reason="x", prop="make")  # an analyst, not a loader
     hidden = statement_id(US.name, "s1", "date", "2024-03-01")  # FGR cannot see US statements
@@ -119,6 +121,50 @@ def test_bad_requests_are_clear_errors(store: Store) -> None:
     with pytest.raises(NotFound):  # already retracted: not visible any more
         retract(store, ATF_LOADER, "g1", reason="again", prop="make")
     assert [e.action for e in store.audit.events()].count("retract") == 1
+
+
+def _answer(store: Store, who: Principal, entity_id: str, **kw: object) -> tuple[str, str]:
+    """The error `retract` raises, with the entity id written as ID (to set beside the
+    answer for an entity that does not exist)."""
+    with pytest.raises((AccessDenied, ConfigError, NotFound)) as raised:
+        retract(store, who, entity_id, reason="x", **kw)  # type: ignore[arg-type]
+    text = f"{raised.value} | {raised.value.hint}".replace(repr(entity_id), "ID")
+    return type(raised.value).__name__, text.replace(f" {entity_id}", " ID")
+
+
+def test_a_loader_who_may_not_read_learns_nothing_of_other_agencies_statements(
+    store: Store,
+) -> None:
+    """An ingest-only principal may not run `entity`: retracting what it does not own is
+    answered exactly as for an entity that does not exist (no schemata listed, no owner
+    named, a guessed statement id not told apart from one never stored); a loader who may
+    read keeps the answers that say why."""
+    load(store)
+    theirs = statement_id(MX.name, "g1", "caliber", "9mm")  # FGR's, readable by ATF's analysts
+    cases: list[tuple[str, dict[str, object]]] = [
+        ("p2", {"prop": "nme"}),  # p2: FGR's only
+        ("p2", {}),
+        ("g1", {"prop": "caliber"}),  # g1: ATF's and FGR's, caliber FGR's only
+        ("g1", {"statement_ids": [theirs]}),
+        ("r1", {"prop": "date"}),
+    ]
+    for entity_id, kw in cases:
+        absent = _answer(store, ATF_LOADER, "nowhere", **kw)
+        assert absent[0] == "NotFound"
+        assert _answer(store, ATF_LOADER, entity_id, **kw) == absent, (entity_id, kw)
+    # one who may read the entity is told why
+    assert _answer(store, ATF_CLERK, "p2", prop="nme")[1].startswith(
+        "'nme' is not a property of Individual"
+    )
+    kind, text = _answer(store, ATF_CLERK, "p2")
+    assert kind == "AccessDenied" and "they belong to FGR" in text
+    kind, text = _answer(store, ATF_CLERK, "g1", statement_ids=[theirs])
+    assert kind == "AccessDenied" and "belongs to FGR" in text
+    # its own statements it still retracts, and a typo in its own is still an error
+    assert _answer(store, ATF_LOADER, "g1", prop="mak")[0] == "ConfigError"
+    done = retract(store, ATF_LOADER, "g1", reason="withdrawn")
+    assert {s.dataset for s in done.statements} == {US.name}
+    assert (MX.name, "caliber") in _props(store, FGR, "g1")
 
 
 def test_a_property_retracts_the_agencys_own_statements_of_it(store: Store) -> None:

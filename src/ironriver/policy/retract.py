@@ -6,7 +6,10 @@ back (its id, a content hash, is already taken). A correction is a new statement
 Who may retract: a principal with the `ingest` role, and only statements of datasets owned
 by its own agency (`admin`: any), chosen among the statements it can see: all of an
 entity's, or those of one property (of those, its agency's), or named by id (all its
-agency's, else nothing is retracted). Every retraction
+agency's, else nothing is retracted). One that may not read the store (no `analyst` role)
+chooses among its own agency's statements only: another agency's are, to it, absent (a
+named id is not found, a property is matched against its own statements' schemata, no
+owner is named), as they are to `entity`, which it may not run. Every retraction
 needs a reason and is one event in the store's writes audit chain, committed with the
 tombstones it describes. The copies an ingest made of a retracted name (or of the names
 behind a retracted reference) into referring entities' `namesMentioned` go with it: a
@@ -94,7 +97,9 @@ def retract(
 
     Raises `ConfigError` without a reason or a selection, `NotFound` when a named statement
     is not one the principal sees of this entity or nothing matches, and `AccessDenied` when
-    a chosen statement belongs to another agency's dataset (nothing is retracted then)."""
+    a chosen statement belongs to another agency's dataset (nothing is retracted then). A
+    principal without the `analyst` role sees only its own agency's statements here: for it,
+    the last case is `NotFound` too, exactly as for an entity that does not exist."""
     require_role(principal, "ingest", msg("retract statements"))
     if not reason.strip():
         raise ConfigError(
@@ -104,6 +109,12 @@ def retract(
     # the statements to choose from are read as the retraction's role allows
     view = View(store, principal, reason=reason, role="ingest")
     visible = view.statements(entity_id)
+    if not principal.has_role("analyst"):
+        # one who may not read the store chooses among its own agency's statements only:
+        # another agency's read as absent, so that no answer (its owners, its schemata, a
+        # named id refused rather than not found) tells what `entity` would not
+        owners = {name: store.dataset(name).agency for name in {s.dataset for s in visible}}
+        visible = [s for s in visible if speaks_for(principal, owners[s.dataset])]
     wanted = set(statement_ids)
     unknown = wanted - {s.id for s in visible}
     if unknown:
