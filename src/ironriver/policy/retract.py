@@ -113,8 +113,8 @@ def retract(
         # one who may not read the store chooses among its own agency's statements only:
         # another agency's read as absent, so that no answer (its owners, its schemata, a
         # named id refused rather than not found) tells what `entity` would not
-        owners = {name: store.dataset(name).agency for name in {s.dataset for s in visible}}
-        visible = [s for s in visible if speaks_for(principal, owners[s.dataset])]
+        held_by = {name: store.dataset(name).agency for name in {s.dataset for s in visible}}
+        visible = [s for s in visible if speaks_for(principal, held_by[s.dataset])]
     wanted = set(statement_ids)
     unknown = wanted - {s.id for s in visible}
     if unknown:
