@@ -268,6 +268,8 @@ def action_labels(lang: Lang) -> dict[str, str]:
         "ledger": pt("audit action", "ledger", lang),
         "refused": pt("audit action", "refused", lang),  # a read refused for want of a reason
         "ingest": pt("audit action", "ingest", lang),
+        # a dry run of an ingest that read the store (its stored keys, statements, earlier load)
+        "ingest-check": pt("audit action", "ingest check", lang),
         "retract": pt("audit action", "retract", lang),
         "read-chain-start": pt("audit action", "read chain start", lang),
         "read-chain-checkpoint": pt("audit action", "read chain checkpoint", lang),

@@ -13,6 +13,7 @@ from ironriver.errors import AccessDenied
 from ironriver.ingest import ingest_mapping
 from ironriver.policy import Principal, View
 from ironriver.store import Store, tables
+from ironriver.store.audit_chain import READS, WRITES
 from ironriver.store.audit_verify import VerifyResult, verify_ledger_parts
 from ironriver.store.ledger_records import recover_parts
 
@@ -132,14 +133,17 @@ def test_a_dry_run_tells_what_would_be_replaced_and_writes_nothing(
     store: Store, tmp_path: Path
 ) -> None:
     _load(store, tmp_path, "enero.csv", "T1,p1,ANA\nT2,p2,GONZALES\n")
-    events = len(list(store.audit.events()))
+    events = [e.seq for e in store.audit.events() if e.chain == WRITES]
     result = _load(store, tmp_path, "enero.csv", "T1,p1,ANA\n", replace=True, dry_run=True)
     assert result.dry_run  # type: ignore[attr-defined]
     [replaced] = result.replaced  # type: ignore[attr-defined]
     assert (len(replaced.statements), replaced.ledger_rows) == (1, 2)  # p2's name
     assert _names(store) == ["ANA", "GONZALES"]
     assert len(_rows(store)) == 2
-    assert len(list(store.audit.events())) == events
+    # no write is recorded; the read of the store is (docs/policy.md, "ingest-check")
+    assert [e.seq for e in store.audit.events() if e.chain == WRITES] == events
+    [check] = [e for e in store.audit.events() if e.action == "ingest-check"]
+    assert check.chain == READS and check.detail["replace"] is True
     assert not list(_folder(store).glob("retracted-*")) and not list(
         _folder(store).glob(".ironriver-stage-*")
     )

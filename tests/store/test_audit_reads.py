@@ -104,7 +104,8 @@ def test_view_actions_are_all_reads(store: Store) -> None:
         View(store, ATF).entity("x3")
     events = list(store.audit.events())
     assert [e.action for e in events if e.chain == WRITES] == [READ_CHAIN_START]
-    assert {e.action for e in events if e.chain == READS} == READ_ACTIONS
+    # (an ingest's dry run logs the one read action the View does not: test_dry_run_key_check)
+    assert {e.action for e in events if e.chain == READS} == READ_ACTIONS - {"ingest-check"}
     assert store.audit.verify().ok
 
 

@@ -34,8 +34,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ironriver.errors import IngestError
-from ironriver.i18n import joined, msg, nmsg, nt, t
+from ironriver.errors import IngestError, IronriverError
+from ironriver.i18n import Msg, joined, msg, nmsg, nt, t
 from ironriver.ingest.ledger_parts import (
     column_drift_note,
     discarded_on_error,
@@ -59,7 +59,7 @@ from ironriver.ingest.replace import (
 )
 from ironriver.ingest.report import ErrorReport
 from ironriver.ingest.result import IngestResult
-from ironriver.ingest.specs import DatasetMapping
+from ironriver.ingest.specs import DatasetMapping, LedgerSpec
 from ironriver.logs import get_logger
 from ironriver.policy import Principal, authorize_ingest
 from ironriver.policy.markings import can_see
@@ -211,6 +211,7 @@ def ingest_mapping(
     # (a write into a ledger folder renames the parts a killed ingest committed there into
     # place before it sweeps that folder: this store may have been opened before it died)
     ledgers = LedgerStore(store.ledger_dir, store.ingest_details, store.recorded_parts)
+    skipped: list[str] = []  # a dry run's keyed ledgers not checked against stored rows
     # a streamed file's DuckDB spills beside the store's data (the ledger folder's parent
     # exists once the store is open), not to $TMPDIR, which may live in memory
     spill_root = store.ledger_dir.resolve().parent
@@ -262,6 +263,13 @@ def ingest_mapping(
                             if query.ledger is not None and query.ledger.key
                             else []
                         )
+                        if stored and dry_run and not _sees_rows(ledgers, stored, principal):
+                            # a dry run answers a key's stored values only to one who may
+                            # read them: else it would be a silent oracle on hidden rows
+                            assert query.ledger is not None
+                            stored = []
+                            skipped.append(f"{mapping.name}/{query.ledger.name}")
+                            result.notes.append(key_check_skipped(mapping.name, query.ledger))
                         prep = prepare_query(
                             mapping,
                             query,
@@ -403,7 +411,14 @@ def ingest_mapping(
                 marker.commit()
     except _DryRun:  # everything done, then rolled back: what it would do
         result.dry_run = True
+        checked = (mapping_path, replace, digests, skipped)
+        _audit_check(store, principal, actor, reason, checked, result)
         return result
+    except IronriverError as exc:  # a dry run read the store all the same: it is audited
+        if dry_run:
+            checked = (mapping_path, replace, digests, skipped)
+            _audit_check(store, principal, actor, reason, checked, result, exc)
+        raise
     log.info(
         "ingest.committed",
         datasets=result.datasets,
@@ -415,6 +430,59 @@ def ingest_mapping(
         seconds=round(time.perf_counter() - started, 3),
     )
     return result
+
+
+def _sees_rows(ledgers: LedgerStore, parts: list[Path], principal: Principal | None) -> bool:
+    """Whether the loader (None: none, a library ingest) may see every row of `parts`."""
+    return principal is None or ledgers.sees_all(parts, principal)
+
+
+def key_check_skipped(dataset: str, ledger: LedgerSpec) -> Msg:
+    """The note of a dry run whose loader may not see all of a keyed ledger's stored rows:
+    its file's keys were not checked against them (what they hold is not told)."""
+    return msg(
+        "{dataset}: the keys ({key}) of this file were not checked against the rows ledger "
+        "{ledger} holds: you may not see all of them. The ingest itself checks them, and "
+        "refuses a key stored with other values.",
+        dataset=dataset,
+        key=", ".join(ledger.key),
+        ledger=ledger.name,
+    )
+
+
+def _audit_check(
+    store: Store,
+    principal: Principal | None,
+    actor: str,
+    reason: str,
+    checked: tuple[Path, bool, dict[str, str], list[str]],
+    result: IngestResult,
+    error: IronriverError | None = None,
+) -> None:
+    """Record a dry run (`ingest-check`, a read: it read stored statements, a keyed
+    ledger's stored keys, an earlier load's parts), whether it passed or refused the files:
+    a refusal ("key already stored with other values") tells as much as a pass. `checked`:
+    the mapping, whether it replaced, each file's SHA-256, the keyed ledgers not checked."""
+    mapping_path, replace, digests, skipped = checked
+    store.audit.append(
+        actor=actor,
+        action="ingest-check",
+        target=",".join(result.datasets),
+        reason=reason,
+        detail={
+            "mapping": str(mapping_path),
+            "files": sorted(digests),
+            "file_sha256": digests,
+            "records": result.records,
+            "rejected": result.rejected,
+            "statements": result.statements,
+            "ledger_rows": result.ledger_rows,
+            "replace": replace,
+            "keys_not_checked": skipped,
+            "outcome": "checked" if error is None else type(error).__name__,
+        },
+        agency=principal.agency if principal is not None else "",
+    )
 
 
 class _DryRun(Exception):

@@ -142,6 +142,7 @@ READ_ACTIONS = frozenset(
         "export",
         "ledger",
         "refused",
+        "ingest-check",
     }
 )
 """Actions that change no data (what `ironriver.policy.View` logs): their events go to the

@@ -147,6 +147,19 @@ class LedgerReads:
             params=[allowed],
         )
 
+    def sees_all(self, parts: Sequence[Path], principal: Principal) -> bool:
+        """Whether `principal` may see every row of `parts` (their labels, from the footers
+        where they tell them, as `visible_parts` reads them)."""
+        if not parts:
+            return True
+        con = duckdb.connect()
+        try:
+            con.execute("SET enable_progress_bar = false")
+            labels = _part_labels(con, [str(p) for p in parts])
+        finally:
+            con.close()
+        return all(can_see(principal, _access_label(*label)) for _, *label in labels)
+
     def visible_parts(self, dataset: str, ledger: str, principal: Principal) -> list[StoredPart]:
         """The parts of one dataset's ledger whose rows `principal` may all see (labels from
         the footers, as `visible_relation` reads them), each with its rows and the source
