@@ -175,8 +175,7 @@ def audit_log(
     require_role(principal, "auditor", msg("read the audit log"))
     action = action_named(action) if action is not None else None
     store = app.open_store()
-    owners = [(info.agency, info.country) for _id, info in store.datasets()]
-    scope = audited_agencies(principal, app.principals().values(), owners)
+    scope = audited_agencies(principal, app.principals().values())
     where = EventFilter(
         actor=actor,
         agency=agency.upper() if agency else None,

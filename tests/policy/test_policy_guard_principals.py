@@ -94,11 +94,18 @@ def test_roles_gate_each_action(sqlite_store: Store) -> None:
     authorize_export(exporter)
     authorize_export(admin)
     with pytest.raises(AccessDenied, match="ex may not ingest"):
-        authorize_ingest(exporter, "us_atf", "ATF")
-    authorize_ingest(loader, "us_atf", "atf")  # its own agency's dataset
+        authorize_ingest(exporter, "us_atf", "ATF", "US")
+    authorize_ingest(loader, "us_atf", "atf", "us")  # its own agency's and country's dataset
     with pytest.raises(AccessDenied, match="which belongs to FGR"):
-        authorize_ingest(loader, "mx_fgr", "FGR")
-    authorize_ingest(admin, "mx_fgr", "FGR")  # admin: any agency's
+        authorize_ingest(loader, "mx_fgr", "FGR", "MX")
+    with pytest.raises(AccessDenied, match="as a dataset of MX"):
+        authorize_ingest(loader, "atf_mx", "ATF", "MX")  # its own agency's, another country
+    authorize_ingest(admin, "mx_fgr", "FGR", "MX")  # admin: any agency's
+    homes = {"FGR": frozenset({"MX"})}  # (the principals file's: `agency_countries`)
+    with pytest.raises(AccessDenied, match="places FGR in MX"):
+        authorize_ingest(admin, "mx_fgr", "FGR", "US", homes)
+    authorize_ingest(admin, "mx_fgr", "FGR", "MX", homes)
+    authorize_ingest(admin, "mx_sspc", "SSPC", "MX", homes)  # an agency the file lacks
     with pytest.raises(AccessDenied, match="lo may not read the audit log"):
         require_role(loader, "auditor", "read the audit log")
     require_role(admin, "auditor", "read the audit log")

@@ -27,6 +27,7 @@ from ironriver.policy.markings import (
     parse_country,
     parse_releasable_input,
 )
+from ironriver.policy.rights import agency_countries
 from ironriver.progress import stderr_progress
 from ironriver.scratch import replacing
 from ironriver.store import DatasetInfo
@@ -83,6 +84,13 @@ from ironriver.store import DatasetInfo
 )
 @click.option("--releasable-to", default="", help="With --entities: e.g. US,MX.")
 @click.option("--legal-basis", default="", help="With --entities: the legal basis.")
+@click.option(
+    "--relabel",
+    is_flag=True,
+    help="With --entities: load entities that come from the owner agency's other stored "
+    "datasets (their lines' \"datasets\") under this dataset's label though it differs from "
+    "theirs (refused by default: an export re-loaded could release what was held back).",
+)
 @click.pass_context
 def ingest_command(
     ctx: click.Context,
@@ -101,6 +109,7 @@ def ingest_command(
     marking: str,
     releasable_to: str,
     legal_basis: str,
+    relabel: bool,
 ) -> None:
     """Ingest agency files through a mapping (CSV / JSON Lines / spreadsheets → statements or
     a ledger), or FtM entity JSON Lines. Nothing is written unless the whole input is valid (see
@@ -119,8 +128,9 @@ def ingest_command(
     # a dry run without --as checks the files only; with it, also that it may load them
     # (a dry run of --replace reads the store as the loader would)
     principal = None if dry_run and not replace and not app.settings.principal else app.principal()
-    # the principals file's agencies (for notes on labels no one here would read)
-    agencies = None if principal is None else {p.agency for p in app.principals().values()}
+    # the principals file's agencies, each with its countries (for notes on labels no one
+    # here would read, and where an admin may place an agency's dataset)
+    agencies = None if principal is None else agency_countries(app.principals().values())
     if bool(mappings) == (entities is not None):
         raise ConfigError(
             msg("Give either a MAPPING file or --entities FILE."),
@@ -135,6 +145,11 @@ def ingest_command(
         raise ConfigError(
             msg("--replace goes with a MAPPING, not with --entities."),
             hint=msg("Retract an entity's statements with `ironriver retract`."),
+        )
+    if relabel and entities is None:
+        raise ConfigError(
+            msg("--relabel goes with --entities, not with a MAPPING."),
+            hint=msg("A mapping's records come from agency files, not from an export."),
         )
     if len(mappings) > 1 and report is not None:
         raise ConfigError(
@@ -180,6 +195,7 @@ def ingest_command(
             principal=principal,
             memory_mb=app.settings.ingest_memory_mb,
             agencies=agencies,
+            homes=agencies,
         )
     else:
         assert principal is not None  # (only a dry run goes without one)
@@ -195,6 +211,8 @@ def ingest_command(
             memory_mb=app.settings.ingest_memory_mb,
             progress=stderr_progress(),
             agencies=agencies,
+            homes=agencies,
+            relabel=relabel,
         )
     app.emit([_as_dict(result)], lambda: _human(result))
 
@@ -202,7 +220,7 @@ def ingest_command(
 def _ingest_each(
     app: AppContext,
     principal: Principal | None,
-    agencies: set[str] | None,
+    agencies: dict[str, frozenset[str]] | None,
     mappings: tuple[Path, ...],
     dry_run: bool,
     skips: tuple[bool, bool],
@@ -232,6 +250,7 @@ def _ingest_each(
                     principal=principal,
                     memory_mb=app.settings.ingest_memory_mb,
                     agencies=agencies,
+                    homes=agencies,
                 )
             else:
                 assert principal is not None  # (only a dry run goes without one)
@@ -247,6 +266,7 @@ def _ingest_each(
                     progress=stderr_progress(),
                     memory_mb=app.settings.ingest_memory_mb,
                     agencies=agencies,
+                    homes=agencies,
                     replace=replace,
                     dry_run=dry_run,
                 )

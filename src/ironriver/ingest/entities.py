@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_left
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from hashlib import sha1
 from itertools import islice
@@ -38,8 +38,8 @@ from followthemoney.exc import InvalidData
 from followthemoney.util import PROP_VALUE_MAX
 from followthemoney.value import string_list
 
-from ironriver.errors import IngestError, json_problem
-from ironriver.i18n import msg, nmsg, nt, t
+from ironriver.errors import AccessDenied, IngestError, json_problem
+from ironriver.i18n import Msg, joined, msg, nmsg, nt, t
 from ironriver.ingest.clean import Cleaner, sanitize_name
 from ironriver.ingest.encoding import check_encoding
 from ironriver.ingest.notes import label_notes
@@ -50,6 +50,7 @@ from ironriver.ingest.source import connect, file_digest
 from ironriver.model import get_model
 from ironriver.model.labels import type_label
 from ironriver.policy import Principal, authorize_ingest
+from ironriver.policy.markings import releasable_text
 from ironriver.progress import Progress, no_progress
 from ironriver.settings import DEFAULT_INGEST_MEMORY_MB
 from ironriver.sqltext import literal
@@ -180,7 +181,7 @@ def _model_table() -> pa.Table:
 # name is caught later, by the cast of the properties to a map (whose keys are decoded too).
 _VALID_OBJECTS = """
     CREATE OR REPLACE TEMP TABLE obj AS
-    SELECT n, json_extract(line, ['$.id', '$.schema', '$.properties']) AS x,
+    SELECT n, json_extract(line, ['$.id', '$.schema', '$.properties', '$.datasets']) AS x,
            len(json_keys(line)) = len(list_distinct(json_keys(line))) AS once
     FROM chunk
     WHERE json_valid(line) AND starts_with(ltrim(line, ' '), '{')
@@ -291,6 +292,31 @@ def _bulk_registered(con: duckdb.DuckDBPyConnection, cleaner: Cleaner, dataset: 
     return [int(r[0]) for r in con.execute("SELECT n FROM doubt ORDER BY n").fetchall()]
 
 
+# The datasets each line of the bulk path names (an export's `"datasets": [...]`, or one
+# name as a string): dataset -> how many lines name it. The per-line path's lines are
+# counted apart (`_line_datasets`).
+_NAMED_DATASETS = """
+    SELECT ds, count(DISTINCT n) FROM (
+        SELECT n, unnest(CASE WHEN json_type(x[4]) = 'ARRAY' THEN CAST(x[4] AS JSON[])
+                              ELSE [x[4]] END)->>'$' AS ds
+        FROM obj WHERE x[4] IS NOT NULL AND n NOT IN (SELECT n FROM doubt))
+    WHERE ds IS NOT NULL GROUP BY ds
+"""
+
+
+def _line_datasets(line: str) -> set[str]:
+    """The datasets one line names (`"datasets"`: a list of names or one name), if it is
+    a JSON object."""
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError:
+        return set()
+    named = data.get("datasets") if isinstance(data, dict) else None
+    if isinstance(named, str):
+        return {named}
+    return {v for v in named if isinstance(v, str)} if isinstance(named, list) else set()
+
+
 def _connect(memory_mb: int | None, spill_root: Path | None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection holding the model's properties and an empty `stmts_out`."""
     con = connect(memory_mb, spill_root)
@@ -326,6 +352,8 @@ class _EntityFile:
         self.produced = 0
         self.empty = 0  # entities with no property (stored as nothing: see `_check`)
         self.bad: list[tuple[int, str, str, str]] = []
+        # dataset -> how many lines name it in their "datasets" (an export's lines do)
+        self.named: dict[str, int] = {}
 
     def _chunks(self) -> Iterator[tuple[list[int], list[str]]]:
         """(line numbers, lines) of up to `CHUNK_LINES` non-blank lines at a time."""
@@ -371,14 +399,19 @@ class _EntityFile:
     def _read(self, con: duckdb.DuckDBPyConnection) -> None:
         """Every line's statements into `stmts_out` of `con` (a `_connect` connection); the
         counts and problems into this object."""
-        self.records, self.produced, self.bad = 0, 0, []
+        self.records, self.produced, self.bad, self.named = 0, 0, [], {}
         cleaner = Cleaner(con)
         for numbers, lines in self._chunks():
             self.records += len(lines)
             table = pa.table({"n": pa.array(numbers, pa.int64()), "line": lines})
             rows: list[Row] = []
-            for number in _bulk_statements(con, cleaner, table, self.dataset):
+            doubtful = _bulk_statements(con, cleaner, table, self.dataset)
+            for name, count in con.execute(_NAMED_DATASETS).fetchall():
+                self.named[name] = self.named.get(name, 0) + int(count)
+            for number in doubtful:
                 line = lines[bisect_left(numbers, number)]
+                for name in _line_datasets(line):
+                    self.named[name] = self.named.get(name, 0) + 1
                 got, problems = _entity_statements(line, number, self.dataset)
                 self.bad.extend((number, c, v, r) for c, v, r in problems)
                 rows.extend(got)
@@ -425,11 +458,18 @@ def ingest_entities(
     memory_mb: int = DEFAULT_INGEST_MEMORY_MB,
     progress: Progress = no_progress,
     agencies: Collection[str] | None = None,
+    homes: Mapping[str, Collection[str]] | None = None,
+    relabel: bool = False,
 ) -> IngestResult:
     """Ingest an FtM entity JSON Lines file into `dataset` atomically (with `principal`,
     only if it may load that dataset: `authorize_ingest`). Its statements carry the
     dataset's label: owner, marking and releasability (a label of its own could name
     another owner, who always sees its own facts, review R7).
+
+    Entities whose lines name (`"datasets"`, as an export's do) stored datasets of another
+    agency are refused, and those of the owner's other datasets labelled otherwise unless
+    `relabel` (`_check_origins`, review R11 F1). `homes`: where an admin may place an
+    agency's dataset (`authorize_ingest`).
 
     `memory_mb` bounds the memory of the file's statements while they are cleaned and
     sorted (`Settings.ingest_memory_mb`, which the CLI passes); beyond it DuckDB spills to a
@@ -438,7 +478,7 @@ def ingest_entities(
     # live in memory)
     spill_root = store.ledger_dir.resolve().parent
     path, report_file, result, source = _open(
-        path, dataset, report_path, principal, memory_mb, spill_root, progress
+        path, dataset, report_path, principal, memory_mb, spill_root, progress, homes
     )
     result.notes += label_notes([dataset], agencies)
     store.check_dataset(dataset)  # a stored dataset keeps its owner and label: before the read
@@ -449,6 +489,10 @@ def ingest_entities(
         # (a statement two lines of one entity give is staged twice)
         stage.add(dataset.name, dataset.label, path.name, source.batches, unique=False)
         _check(source, result, report_file, skip_invalid)  # before the store is touched
+        notes, relabelled = _check_origins(
+            store, dataset, source, actor, reason, principal, relabel
+        )
+        result.notes += notes
         with store.writer(stage=stage) as w:
             w.ensure_dataset(dataset)
             progress(writing_message(stage.rows))
@@ -466,11 +510,125 @@ def ingest_entities(
                     "records": result.records,
                     "rejected": result.rejected,
                     "statements_new": added,  # (to the store: the audit log is not a view)
+                    # (entities of the owner's other datasets given this label, by dataset)
+                    **({"relabelled": relabelled} if relabelled else {}),
                 },
                 agency=principal.agency if principal is not None else "",
                 conn=w.conn,
             )
     return result
+
+
+def _check_origins(
+    store: Store,
+    dataset: DatasetInfo,
+    source: _EntityFile,
+    actor: str,
+    reason: str,
+    principal: Principal | None,
+    relabel: bool = False,
+) -> tuple[list[Msg], dict[str, int]]:
+    """Originator control over re-released entities (review R11 F1): raise `AccessDenied`
+    (recording a `refused` event) when the file's lines name, in their `"datasets"` (as
+    an export's do), stored datasets another agency than `dataset`'s owns: a receiver may
+    not re-release them under a label of its own. Lines naming the owner's own other stored
+    datasets, labelled otherwise than `dataset` (another marking or releasability, stricter
+    or not: an export re-loaded as CLEAR would release what AMBER held back), raise
+    `AccessDenied` too unless `relabel` (the agency's choice): then it returns notes saying
+    so and the count of such entities by dataset (for the ingest's audit event). A name
+    the store does not hold is not checked (no owner is known)."""
+    stored = {info.name: info for _id, info in store.datasets()}
+    owner = dataset.agency.upper()
+    named = {name: n for name, n in source.named.items() if name in stored}
+    foreign = {name: n for name, n in named.items() if stored[name].agency.upper() != owner}
+    if foreign:
+        store.audit.append(
+            actor=actor,
+            action="refused",
+            target=dataset.name,
+            reason=reason,
+            detail={
+                "attempt": "ingest",
+                "entities_file": source.path.name,
+                "datasets": {
+                    name: {"agency": stored[name].agency.upper(), "entities": n}
+                    for name, n in sorted(foreign.items())
+                },
+            },
+            agency=principal.agency if principal is not None else "",
+        )
+        owners = sorted({stored[name].agency.upper() for name in foreign})
+        raise AccessDenied(
+            msg(
+                "Entities of {file} come from datasets another agency owns ({datasets}): "
+                "{owner} may not re-release them under a label of its own; nothing was "
+                "ingested.",
+                file=source.path.name,
+                datasets=joined(
+                    (
+                        nmsg(
+                            "{dataset} of {agency}: {count:,} entity",
+                            "{dataset} of {agency}: {count:,} entities",
+                            n,
+                            dataset=name,
+                            agency=stored[name].agency.upper(),
+                            count=n,
+                        )
+                        for name, n in sorted(foreign.items())
+                    ),
+                    "; ",
+                ),
+                owner=owner,
+            ),
+            hint=msg(
+                'Remove those entities from the file (each line\'s "datasets" says where it '
+                "came from), or ask {owners} to share that data with whom it should reach.",
+                owners=", ".join(owners),
+            ),
+        )
+    # the owner's other stored datasets the file's entities come from, labelled otherwise
+    relabelled = {
+        name: n
+        for name, n in named.items()
+        if name != dataset.name
+        and (stored[name].marking, stored[name].releasable_to)
+        != (dataset.marking, dataset.releasable_to)
+    }
+    notes = [
+        nmsg(
+            "{count:,} entity comes from {source}, marked {marking} there (releasable to "
+            "{releasable}); in {dataset} it is marked {new_marking} (releasable to "
+            "{new_releasable}).",
+            "{count:,} entities come from {source}, marked {marking} there (releasable to "
+            "{releasable}); in {dataset} they are marked {new_marking} (releasable to "
+            "{new_releasable}).",
+            n,
+            count=n,
+            source=name,
+            marking=stored[name].marking.value,
+            releasable=releasable_text(stored[name].releasable_to) or "-",
+            dataset=dataset.name,
+            new_marking=dataset.marking.value,
+            new_releasable=releasable_text(dataset.releasable_to) or "-",
+        )
+        for name, n in sorted(relabelled.items())
+    ]
+    if notes and not relabel:
+        raise AccessDenied(
+            msg(
+                "{file} holds entities of {owner}'s other datasets, labelled otherwise there: "
+                "{relabelled} Nothing was ingested.",
+                file=source.path.name,
+                owner=owner,
+                relabelled=joined(notes, " "),
+            ),
+            hint=msg(
+                "If they may be shared under {dataset}'s label, pass --relabel; else load "
+                "them with their datasets' label, or remove them from the file.",
+                dataset=dataset.name,
+            ),
+        )
+    return notes, relabelled
 
 
 def check_entities(
@@ -483,11 +641,12 @@ def check_entities(
     memory_mb: int = DEFAULT_INGEST_MEMORY_MB,
     spill_root: Path | None = None,
     agencies: Collection[str] | None = None,
+    homes: Mapping[str, Collection[str]] | None = None,
 ) -> IngestResult:
     """Everything `ingest_entities` checks, without a store: returns what it would produce
     (`dry_run` set); rejected lines are reported and raise as they would there."""
     path, report_file, result, source = _open(
-        path, dataset, report_path, principal, memory_mb, spill_root, no_progress
+        path, dataset, report_path, principal, memory_mb, spill_root, no_progress, homes
     )
     result.dry_run = True
     result.notes += label_notes([dataset], agencies)
@@ -504,10 +663,11 @@ def _open(
     memory_mb: int,
     spill_root: Path | None,
     progress: Progress,
+    homes: Mapping[str, Collection[str]] | None,
 ) -> tuple[Path, Path, IngestResult, _EntityFile]:
     """Authorise, check the file is there and UTF-8; its report file, result and reader."""
     if principal is not None:
-        authorize_ingest(principal, dataset.name, dataset.agency)
+        authorize_ingest(principal, dataset.name, dataset.agency, dataset.country, homes)
     path = Path(path)
     if not path.is_file():
         raise IngestError(

@@ -23,7 +23,7 @@ Re-ingesting the same file is a no-op: statement ids and ledger part names are c
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
@@ -159,6 +159,7 @@ def ingest_mapping(
     progress: Progress = no_progress,
     memory_mb: int = DEFAULT_INGEST_MEMORY_MB,
     agencies: Collection[str] | None = None,
+    homes: Mapping[str, Collection[str]] | None = None,
     replace: bool = False,
     dry_run: bool = False,
 ) -> IngestResult:
@@ -171,8 +172,10 @@ def ingest_mapping(
     result tells what the ingest would add and retract (`dry_run` set), nothing is written.
 
     With `principal`, each dataset must be one it may load (`authorize_ingest`: the ingest
-    role and its own agency's data), checked before any file is read. `agencies`: those of
-    the principals file, for the notes on labels that share with no one (`label_notes`).
+    role and its own agency's and country's data; an admin's, in the country `homes` places
+    the agency in: `agency_countries` of the principals file), checked before any file is
+    read. `agencies`: those of the principals file, for the notes on labels that share with
+    no one (`label_notes`).
 
     `memory_mb` is the memory one source file may take (`Settings.ingest_memory_mb`, which
     the CLI passes; `IRONRIVER_INGEST_MEMORY_MB`); a larger file is streamed into DuckDB, which
@@ -188,7 +191,7 @@ def ingest_mapping(
     marking, releasability or legal basis (`Store.ensure_dataset`: an ingest never re-marks).
     """
     mapping_path = Path(mapping_path)
-    mappings, report_file = _start(mapping_path, report_path, principal)
+    mappings, report_file = _start(mapping_path, report_path, principal, homes)
     for mapping in mappings:  # a stored dataset keeps its owner and label: before any read
         store.check_dataset(dataset_info(mapping))
         if replace and principal is not None:
@@ -538,14 +541,17 @@ def _replace_earlier(
 
 
 def _start(
-    mapping_path: Path, report_path: Path | str | None, principal: Principal | None
+    mapping_path: Path,
+    report_path: Path | str | None,
+    principal: Principal | None,
+    homes: Mapping[str, Collection[str]] | None = None,
 ) -> tuple[list[DatasetMapping], Path]:
     """The mapping file's datasets, each one `principal` may load (checked before any file
     is read), and where the error report goes."""
     mappings = load_mapping(mapping_path)
     if principal is not None:
         for mapping in mappings:
-            authorize_ingest(principal, mapping.name, mapping.agency)
+            authorize_ingest(principal, mapping.name, mapping.agency, mapping.country, homes)
     return mappings, Path(report_path) if report_path else default_report_path(mapping_path)
 
 
@@ -559,6 +565,7 @@ def check_mapping(
     memory_mb: int = DEFAULT_INGEST_MEMORY_MB,
     spill_root: Path | None = None,
     agencies: Collection[str] | None = None,
+    homes: Mapping[str, Collection[str]] | None = None,
 ) -> IngestResult:
     """Everything `ingest_mapping` checks, without a store: the mapping, each file, every
     record; returns what an ingest would produce (`dry_run` set, the *_new counts 0).
@@ -567,7 +574,7 @@ def check_mapping(
     (unless `skip_invalid`, which counts only the records an ingest would keep; a date
     column likely read in the wrong layout raises all the same, unless `allow_bad_dates`)."""
     mapping_path = Path(mapping_path)
-    mappings, report_file = _start(mapping_path, report_path, principal)
+    mappings, report_file = _start(mapping_path, report_path, principal, homes)
     report = ErrorReport()
     result = IngestResult(datasets=[m.name for m in mappings], dry_run=True)
     result.notes += label_notes(map(dataset_info, mappings), agencies)

@@ -21,6 +21,7 @@ from ironriver.policy.principals import (
 from ironriver.policy.retract import Retraction, retract
 from ironriver.policy.retract_ledger import LedgerRetraction, retract_ledger_file
 from ironriver.policy.rights import (
+    agency_countries,
     audited_agencies,
     authorize_export,
     authorize_ingest,
@@ -54,6 +55,7 @@ __all__ = [
     "SearchHit",
     "StatementRecord",
     "View",
+    "agency_countries",
     "audited_agencies",
     "authorize_export",
     "authorize_ingest",

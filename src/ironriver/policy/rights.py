@@ -1,18 +1,20 @@
 """What a principal may do besides reading: ingest, export, and the audit log's upkeep.
 
-- Ingest: the `ingest` role, and only into datasets owned by the principal's own agency (an
-  agency speaks for its own records; `admin` may load any).
+- Ingest: the `ingest` role, and only into datasets owned by the principal's own agency and
+  country (an agency speaks for its own records; `admin` may load any agency's, placed in
+  the country the principals file places that agency in, when it knows the agency).
 - Export: the `export` role.
 - Anything else a role gates (reading or anchoring the audit log: `auditor`; restarting the
   read-audit log: `admin`): `require_role`.
-- Which audit events an auditor reads: those of its own country's agencies and the system's
-  (`audited_agencies`); an `admin` reads all. A US inspector general does not read what
+- Which audit events an auditor reads: those of its own agency, of the agencies of its
+  country's principals in the principals file, and the system's (`audited_agencies`); an
+  `admin` reads all. Dataset labels do not count: any loader declares them (review R11 F2). A US inspector general does not read what
   Mexican analysts searched for, nor the reverse: each country oversees its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 
 from ironriver.errors import AccessDenied
 from ironriver.i18n import Msg, msg
@@ -20,22 +22,34 @@ from ironriver.policy.markings import Principal
 
 
 def audited_agencies(
-    principal: Principal,
-    principals: Iterable[Principal],
-    owners: Iterable[tuple[str, str]],
+    principal: Principal, principals: Iterable[Principal]
 ) -> frozenset[str] | None:
     """The agencies whose principals' audit events `principal` may read: None (all) for an
-    `admin`; else its own agency and every agency of its country, as the principals file
-    (`principals`) and the store's datasets (`owners`: (agency, country) pairs) place them.
-    Events with no agency (the system's: migrations, the demo's load) are read by every
-    auditor (`EventFilter.agencies`)."""
+    `admin`; else its own agency and every agency a principal of its country belongs to in
+    the principals file (`principals`). Events with no agency (the system's: migrations, the
+    demo's load) are read by every auditor (`EventFilter.agencies`).
+
+    The store's dataset labels are not consulted: a dataset's owner country is what its
+    loader declared, so a label could pull another country's agency into this scope (review
+    R11 F2). So an agency no principal of the file belongs to (any more: events carry the
+    acting principal's agency, so only principals since removed left such events) is read
+    by an `admin` only; to keep its country's auditor reading them, keep one principal of
+    that agency and country in the file (`roles: []` lets it do nothing)."""
     if "admin" in principal.roles:
         return None
     country = principal.country.upper()
     agencies = {principal.agency.upper()}
     agencies.update(p.agency.upper() for p in principals if p.country.upper() == country)
-    agencies.update(a.upper() for a, c in owners if c.upper() == country)
     return frozenset(agencies)
+
+
+def agency_countries(principals: Iterable[Principal]) -> dict[str, frozenset[str]]:
+    """Each agency of the principals file (upper case) -> the countries its principals are
+    in: where an `admin` may place a dataset of that agency (`authorize_ingest`)."""
+    homes: dict[str, set[str]] = {}
+    for p in principals:
+        homes.setdefault(p.agency.upper(), set()).add(p.country.upper())
+    return {a: frozenset(c) for a, c in homes.items()}
 
 
 def speaks_for(principal: Principal, owner_agency: str) -> bool:
@@ -44,23 +58,72 @@ def speaks_for(principal: Principal, owner_agency: str) -> bool:
     return "admin" in principal.roles or principal.agency.upper() == owner_agency.upper()
 
 
-def authorize_ingest(principal: Principal, dataset: str, owner_agency: str) -> None:
-    """Raise `AccessDenied` unless `principal` may load data into `dataset`."""
+def authorize_ingest(
+    principal: Principal,
+    dataset: str,
+    owner_agency: str,
+    owner_country: str,
+    homes: Mapping[str, Collection[str]] | None = None,
+) -> None:
+    """Raise `AccessDenied` unless `principal` may load data into `dataset`, declared as
+    owned by `owner_agency` of `owner_country`: a principal with the `ingest` role, its own
+    agency's and country's data only; an `admin`, any agency's, in the country the principals
+    file places that agency in (`homes`: `agency_countries`; an agency it does not know, or
+    no `homes`, may be placed in any). The owner country decides which country's auditor
+    reads the loader's events no more (`audited_agencies`), but it still decides what a
+    label releasable to a country releases: a loader may not declare another country's."""
     if not principal.has_role("ingest"):
         raise AccessDenied(
             msg("{name} may not ingest.", name=principal.name),
             hint=msg("Ask an administrator for the {role!r} role.", role="ingest"),
         )
-    if not speaks_for(principal, owner_agency):
+    agency, country = owner_agency.upper(), owner_country.upper()
+    if not speaks_for(principal, agency):
         raise AccessDenied(
             msg(
                 "{name} ({agency}) may not load {dataset!r}, which belongs to {owner}.",
                 name=principal.name,
                 agency=principal.agency,
                 dataset=dataset,
-                owner=owner_agency.upper(),
+                owner=agency,
             ),
-            hint=msg("Ingest it as a principal of {owner}.", owner=owner_agency.upper()),
+            hint=msg("Ingest it as a principal of {owner}.", owner=agency),
+        )
+    if "admin" not in principal.roles:
+        if country != principal.country.upper():
+            raise AccessDenied(
+                msg(
+                    "{name} ({agency}, {country}) may not load {dataset!r} as a dataset of "
+                    "{owner_country}: an agency declares its own country's data only.",
+                    name=principal.name,
+                    agency=principal.agency.upper(),
+                    country=principal.country.upper(),
+                    dataset=dataset,
+                    owner_country=country,
+                ),
+                hint=msg(
+                    "Declare the country {country} (--country {country}, or `country: "
+                    "{country}` in the mapping).",
+                    country=principal.country.upper(),
+                ),
+            )
+        return
+    known = (homes or {}).get(agency)
+    if known and country not in known:
+        raise AccessDenied(
+            msg(
+                "{dataset!r} is declared as {agency}'s of {owner_country}, but the principals "
+                "file places {agency} in {countries}.",
+                dataset=dataset,
+                agency=agency,
+                owner_country=country,
+                countries=", ".join(sorted(known)),
+            ),
+            hint=msg(
+                "Declare the country {country} (--country {country}, or `country: "
+                "{country}` in the mapping).",
+                country=sorted(known)[0],
+            ),
         )
 
 
