@@ -15,7 +15,7 @@ ANALYST = Principal("mx-analista", "FGR", "MX", frozenset({"analyst"}))
 
 def test_access_denied_renders_in_spanish() -> None:
     with pytest.raises(AccessDenied) as info:
-        authorize_ingest(ANALYST, "atf_traces", "ATF")
+        authorize_ingest(ANALYST, "atf_traces", "ATF", "US")
     err = info.value
     assert str(err) == (
         "mx-analista may not ingest.\n  What to do: Ask an administrator for the 'ingest' role."
