@@ -8,8 +8,9 @@
   read-audit log: `admin`): `require_role`.
 - Which audit events an auditor reads: those of its own agency, of the agencies of its
   country's principals in the principals file, and the system's (`audited_agencies`); an
-  `admin` reads all. Dataset labels do not count: any loader declares them (review R11 F2). A US inspector general does not read what
-  Mexican analysts searched for, nor the reverse: each country oversees its own.
+  `admin` reads all. Dataset labels do not count: their loaders declare them (review R11
+  F2). A US inspector general does not read what Mexican analysts searched for, nor the
+  reverse: each country oversees its own.
 """
 
 from __future__ import annotations
@@ -69,9 +70,9 @@ def authorize_ingest(
     owned by `owner_agency` of `owner_country`: a principal with the `ingest` role, its own
     agency's and country's data only; an `admin`, any agency's, in the country the principals
     file places that agency in (`homes`: `agency_countries`; an agency it does not know, or
-    no `homes`, may be placed in any). The owner country decides which country's auditor
-    reads the loader's events no more (`audited_agencies`), but it still decides what a
-    label releasable to a country releases: a loader may not declare another country's."""
+    no `homes`, may be placed in any). A label's owner country is shown as the facts'
+    provenance (`owner_country` in reads and ledgers) and placed the owner in that country's
+    auditor's scope before review R11 F2: a loader may not declare another country's."""
     if not principal.has_role("ingest"):
         raise AccessDenied(
             msg("{name} may not ingest.", name=principal.name),
