@@ -127,14 +127,8 @@ def read_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Table | 
         ends = pool.submit(_line_ends, path) if parse.newlines_in_values else None
         raw = None if ends is None else _parse_by_lines(path, spec, parse, convert, ends.result)
         if raw is None:
-            try:
-                raw = pacsv.read_csv(
-                    path,
-                    read_options=_read_options(spec, _PARSE_BLOCK),
-                    parse_options=parse,
-                    convert_options=convert,
-                )
-            except (pa.ArrowException, OSError, UnicodeDecodeError):
+            raw = _parse(path, spec, parse, convert)
+            if raw is None:
                 return None  # DuckDB's reader words the error (with the line)
         if ends is not None:
             _check_tail(path, spec, refs, raw, raw.num_rows, lambda: ends.result()[0])
@@ -175,19 +169,28 @@ def _parse_by_lines(
         escape_char=parse.escape_char,
         newlines_in_values=False,
     )
-    try:
-        raw = pacsv.read_csv(
-            path,
-            read_options=_read_options(spec, _PARSE_BLOCK),
-            parse_options=by_lines,
-            convert_options=convert,
-        )
-    except (pa.ArrowException, OSError, UnicodeDecodeError):
+    raw = _parse(path, spec, by_lines, convert)
+    if raw is None:
         return None
     lines, lone_cr = line_ends()
     if lone_cr or raw.num_rows + _header_lines(spec) != lines:
         return None
     return raw
+
+
+def _parse(
+    path: Path, spec: SourceSpec, parse: pacsv.ParseOptions, convert: pacsv.ConvertOptions
+) -> pa.Table | None:
+    """The whole file parsed by Arrow in parallel blocks; None where Arrow fails."""
+    try:
+        return pacsv.read_csv(
+            path,
+            read_options=_read_options(spec, _PARSE_BLOCK),
+            parse_options=parse,
+            convert_options=convert,
+        )
+    except (pa.ArrowException, OSError, UnicodeDecodeError):
+        return None
 
 
 def stream_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.RecordBatchReader | None:
