@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -224,7 +223,7 @@ def stream_csv_arrow(path: Path, spec: SourceSpec, refs: list[str]) -> pa.Record
                 yield pa.RecordBatch.from_arrays(columns, schema=schema)
         if last is not None and parse.newlines_in_values:
             last_table = pa.Table.from_batches([last])
-            _check_tail(path, spec, refs, last_table, done, partial(_count_lines, path))
+            _check_tail(path, spec, refs, last_table, done, lambda: _line_ends(path)[0])
 
     return pa.RecordBatchReader.from_batches(schema, numbered())
 
@@ -240,8 +239,9 @@ def _has_quote(path: Path) -> bool:
 
 
 def _line_ends(path: Path) -> tuple[int, int]:
-    """The file's lines (as `_count_lines`) and its carriage returns not followed by a line
-    feed (a memchr-like count per block; a CR LF split across two blocks is counted whole)."""
+    """The file's lines (a last line without a line break counts) and its carriage returns
+    not followed by a line feed (a memchr-like count per block; a CR LF split across two
+    blocks is counted whole)."""
     lines = lone_cr = 0
     last = b"\n"
     with path.open("rb") as fh:
@@ -253,14 +253,3 @@ def _line_ends(path: Path) -> tuple[int, int]:
                 lone_cr -= 1  # the CR ending the previous block was not lone
             last = block[-1:]
     return lines + (last != b"\n"), lone_cr
-
-
-def _count_lines(path: Path) -> int:
-    """The file's lines (a last line without a line break counts), by a memchr per block."""
-    lines = 0
-    last = b"\n"
-    with path.open("rb") as fh:
-        while block := fh.read(CHUNK_BYTES):
-            lines += block.count(b"\n")
-            last = block[-1:]
-    return lines + (last != b"\n")
