@@ -18,6 +18,7 @@ from ironriver.world.noise import (
     drop_accents,
     drop_values,
     format_dates,
+    join_particles,
     make_variant,
     name_variants,
     obliterate_serials,
@@ -198,3 +199,39 @@ def test_swap_day_month() -> None:
 def test_rates_validated() -> None:
     with pytest.raises(ValueError, match="rate"):
         typo(np.random.default_rng(0), ["a"], 2.0)
+
+
+def test_join_particles() -> None:
+    assert join_particles(["De la Cruz", "DEL ÁNGEL", "de los Santos", "García"]).tolist() == [
+        "Delacruz",
+        "DELÁNGEL",
+        "Delossantos",
+        "García",
+    ]
+    rng = np.random.default_rng(3)
+    people = pd.DataFrame(
+        {
+            "given_names": ["Juan"] * 4000,
+            "paternal_surname": ["De la Cruz", "Delgado", "De León", "Ruiz"] * 1000,
+            "maternal_surname": ["Del Ángel", "De la Rosa", "Gómez", ""] * 1000,
+            "nickname": [""] * 4000,
+        }
+    )
+    out = name_variants(rng, people, _only(join_particles=0.3))
+    led = people["paternal_surname"].str.startswith("De ")
+    joined = out["paternal_surname"] != people["paternal_surname"]
+    assert not joined[~led].any()  # "Delgado", "Ruiz" untouched
+    assert 0.25 < joined[led].mean() < 0.35
+    assert set(out.loc[joined, "paternal_surname"]) == {"Delacruz", "Deleón"}
+    assert (out["maternal_surname"] != people["maternal_surname"]).sum() > 0
+    # drawn last: every other distortion draws as without it (a world keeps its other noise)
+    base = name_variants(np.random.default_rng(4), people, _only(typo=0.2, upper_case=0.5))
+    both = name_variants(
+        np.random.default_rng(4), people, _only(typo=0.2, upper_case=0.5, join_particles=0.5)
+    )
+    assert (both["given_names"] == base["given_names"]).all()
+    kept = both["paternal_surname"] == base["paternal_surname"]
+    assert 0.2 < (~kept).mean() < 0.3  # half the rows have a particle, rate 0.5
+    assert (
+        join_particles(base.loc[~kept, "paternal_surname"]) == both.loc[~kept, "paternal_surname"]
+    ).all()

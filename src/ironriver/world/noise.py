@@ -39,6 +39,7 @@ __all__ = [
     "drop_accents",
     "drop_values",
     "format_dates",
+    "join_particles",
     "make_variant",
     "name_variants",
     "obliterate_serials",
@@ -238,6 +239,33 @@ def drop_accents(values: Values) -> NDArray[np.object_]:
     return np.array([v.translate(_ACCENTS) if isinstance(v, str) else v for v in out], dtype=object)
 
 
+# Words that lead a Spanish surname ("De la Cruz", "Del Ángel", "De los Santos", "De León")
+_SURNAME_PARTICLES = frozenset({"de", "del", "la", "las", "los"})
+
+
+def _led_by_particle(values: NDArray[np.object_]) -> NDArray[np.bool_]:
+    """Which values are a surname of several words whose first is a particle."""
+    return np.fromiter(
+        (
+            isinstance(v, str) and " " in v and v.split(" ", 1)[0].lower() in _SURNAME_PARTICLES
+            for v in values
+        ),
+        dtype=bool,
+        count=len(values),
+    )
+
+
+def join_particles(values: Values) -> NDArray[np.object_]:
+    """A surname's words written as one: "De la Cruz" → "Delacruz", "DEL ÁNGEL" →
+    "DELÁNGEL" (capitals kept for a name in capitals, else only the first letter)."""
+    out = _as_object(values)
+    for i, v in enumerate(out):
+        if isinstance(v, str) and " " in v:
+            word = v.replace(" ", "")
+            out[i] = word if word.isupper() else word[:1].upper() + word[1:].lower()
+    return out
+
+
 def serial_misread(rng: np.random.Generator, serials: Values, rate: float) -> Result:
     """Read one confusable glyph of a serial as its twin (O/0, I/1, S/5, B/8, Z/2).
 
@@ -410,6 +438,11 @@ class NameNoise:
     """One typing error in one name field."""
     upper_case: float = 0.30
     """Whole name written in capitals."""
+    join_particles: float = 0.0
+    """A surname led by particles written as one word ("De la Cruz" → "Delacruz", "DEL
+    ÁNGEL" → "DELÁNGEL"), per surname that has them: systems whose surname field takes one
+    word, and people who write it so. Off by default (drawn last, and only when on, so a
+    world generated without it keeps every other draw)."""
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -484,6 +517,10 @@ def name_variants(
     for col in columns:
         col[upper] = pd.Series(col[upper], dtype=object).str.upper().to_numpy(dtype=object)
 
+    if rates.join_particles > 0:
+        for col in (paternal, maternal):
+            joined = _draw(rng, _led_by_particle(col), rates.join_particles)
+            col[joined] = join_particles(col[joined])
     # Keep each column's dtype (object or pandas string), whatever pandas would infer.
     for name, col in zip([*_NAME_COLUMNS, "nickname"], columns, strict=True):
         if name in df:

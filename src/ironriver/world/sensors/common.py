@@ -24,6 +24,9 @@ US_FORM_NOISE = NameNoise(
     alias=0.01,
     nickname_only=0.0,
     shorten_given=0.3,
+    # assumption: US record systems whose last-name field takes one word (NCIC-style
+    # entry rules drop the spaces of a surname) and dealers typing a Form 4473 so
+    join_particles=0.3,
 )
 MX_FORM_NOISE = NameNoise(
     drop_maternal=0.08,
@@ -32,6 +35,7 @@ MX_FORM_NOISE = NameNoise(
     typo=0.03,
     upper_case=0.6,
     nickname_only=0.03,
+    join_particles=0.05,  # assumption: a few Mexican records write "DELACRUZ" too
 )
 
 
