@@ -1,31 +1,19 @@
 """Dates and times typed on the command line (`audit log --since` and `--until`).
 
 ISO 8601 is read as programs write it (`2026-11-30`, `2026-11-30T14:30`, in UTC unless it
-gives its offset). A date with the year last is read as people type it, in Mexico day
-first (`30/11/2026`, `30-11-2026`, `29/1/2026`), in the US month first (`11/30/2026`), with
-`/`, `-` or `.` between its parts and an optional time after it (`30/11/2026 14:30`, UTC).
-
-One rule, the same in both languages, so that a reader can tell what a date will mean
-before typing it: a date with the year last is read the only way it can be read (`30/11/2026`:
-there is no month 30; `11/30/2026`: no month 30 either way round but as month first).
-A date that reads as two different days (`01/02/2026`: 1 February day first, 2 January
-month first) is refused with both readings, to be typed again as year-month-day: a wrong
-guess would silently show another day's events. One that reads the same both ways
-(`05/05/2026`) is that day. A two-digit year (`30/11/26`) is refused: its century is a guess.
+gives its offset); a date with the year last as people type it (`30/11/2026`, `11/30/2026`,
+`30/11/2026 14:30`, UTC), by the rule of `ironriver.year_last`: the only way it can be read,
+and refused with both readings, to be typed again as year-month-day, when it reads as two
+different days (`01/02/2026`). A two-digit year (`30/11/26`) is refused: its century is a guess.
 """
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from ironriver.errors import ConfigError
 from ironriver.i18n import msg
-
-_YEAR_LAST = re.compile(
-    r"(?P<a>\d{1,2})(?P<sep>[/.-])(?P<b>\d{1,2})(?P=sep)(?P<year>\d{4})"
-    r"(?:[ T](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?)?"
-)
+from ironriver.year_last import year_last
 
 
 def typed_time(value: str, option: str) -> datetime:
@@ -43,8 +31,8 @@ def typed_time(value: str, option: str) -> datetime:
 
 
 def _year_last(text: str, value: str, option: str) -> datetime:
-    found = _YEAR_LAST.fullmatch(text)
-    readings = [] if found is None else _readings(found)
+    found = year_last(text)
+    readings = [] if found is None else found.readings
     if not readings:
         raise ConfigError(
             msg("{option} {value!r} is not a date or time.", option=option, value=value),
@@ -73,21 +61,3 @@ def _year_last(text: str, value: str, option: str) -> datetime:
             ),
         )
     return readings[0]
-
-
-def _readings(found: re.Match[str]) -> list[datetime]:
-    """The moments a year-last date (and time) can be: day first, then month first; one
-    when both readings are one day; none when neither is a date or the time is none."""
-    a, b, year = int(found["a"]), int(found["b"]), int(found["year"])
-    days = []
-    for day, month in ((a, b), (b, a)):
-        try:
-            days.append(date(year, month, day))
-        except ValueError:
-            continue
-    hour, minute, second = (int(found[k] or 0) for k in ("hour", "minute", "second"))
-    try:
-        moments = [datetime(d.year, d.month, d.day, hour, minute, second) for d in days]
-    except ValueError:  # 25:00
-        return []
-    return list(dict.fromkeys(moments))  # (05/05/2026 reads one way)

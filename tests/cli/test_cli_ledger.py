@@ -196,9 +196,15 @@ def test_mistakes_are_clear_errors_in_the_readers_language(db: str) -> None:
     assert code == 2
     assert "Ledger 'us_atf_sales/dealer_sales' has no column 'seriel'." in out
     assert "Use one of its columns: txn, sold, serial, price, long_gun." in out
+    code, out = read(db, "us_atf_sales", "--where", "sold=1 Feb 2024")
+    assert code == 2 and "Column 'sold' holds dates: '1 Feb 2024' is not one." in out
+    assert "Write a date as 2024-11-30 (year-month-day), or with the year last: 30/11/2024." in out
     code, out = read(db, "us_atf_sales", "--where", "sold=01/02/2024")
-    assert code == 2 and "Column 'sold' holds dates: '01/02/2024' is not one." in out
-    assert "Write a date as 2024-03-01 (year-month-day)." in out
+    assert code == 2 and (
+        "'01/02/2024' for column 'sold' reads as two dates: 2024-02-01 (day first) or "
+        "2024-01-02 (month first)." in out
+    )
+    assert "Type the one you mean as year-month-day: sold=2024-02-01 or sold=2024-01-02." in out
     code, out = read(db, "us_atf_sales", "--where", "serial")
     assert code == 2 and "--where 'serial' is not COLUMN=VALUE." in out
     code, out = run(
@@ -208,7 +214,14 @@ def test_mistakes_are_clear_errors_in_the_readers_language(db: str) -> None:
     assert (
         code == 2 and "La columna 'sold' contiene fechas: 'ayer' no es un valor de ese tipo." in out
     )
-    assert "Escriba la fecha como 2024-03-01 (año-mes-día)." in out
+    assert (
+        "Escriba la fecha como 2024-11-30 (año-mes-día), o con el año al final: 30/11/2024." in out
+    )
+    code, out = run(
+        "--lang", "es", "ledger", "us_atf_sales", "--where", "sold=01/02/2024", "--db", db,
+        "--as", "us-atf-analyst",
+    )  # fmt: skip
+    assert code == 2 and "se lee como dos fechas: 2024-02-01 (el día primero)" in out
 
 
 def test_spanish_tables_translate_our_headers_not_the_columns(db: str) -> None:

@@ -119,6 +119,41 @@ def test_a_time_matches_the_span_it_names(store: Store) -> None:
             view.ledger_rows("us_cbp_reads", [("at", value)])
 
 
+def test_dates_typed_with_the_year_last(store: Store) -> None:
+    """A date typed as people type it, year last (`30/11/2024` day first in Mexico,
+    `11/30/2024` month first in the US), is read the only way it can be; one that reads as
+    two days is refused naming both, before anything is read; on a timestamp column it is
+    that day, or the minute or second it is given to."""
+    rows = pa.table(
+        {
+            "serial": ["a", "b", "c"],
+            "sold": [date(2024, 11, 30), date(2024, 3, 2), date(2024, 2, 3)],
+            "at": [
+                datetime(2024, 11, 30, 14, 30, 5),
+                datetime(2024, 11, 30, 14, 31),
+                datetime(2024, 12, 1, 0, 0),
+            ],
+        }
+    )
+    LedgerStore(store.ledger_dir).write("us_atf_sales", "dealer_sales", AMBER_US, rows)
+    view = View(store, ATF)
+    for typed in ("30/11/2024", "11/30/2024", "30-11-2024", "30.11.2024"):
+        assert _serials(view, ("sold", typed)) == ["a"], typed
+        assert _serials(view, ("at", typed)) == ["a", "b"], typed
+    assert _serials(view, ("sold", "05/05/2024")) == []  # one reading either way: a day
+    assert _serials(view, ("at", "30/11/2024 14:30")) == ["a"]  # that minute
+    assert _serials(view, ("at", "30/11/2024 14:30:05")) == ["a"]  # that second
+    assert _serials(view, ("at", "30/11/2024 14:30:06")) == []
+    reads = len([e for e in store.audit.events() if e.action == "ledger"])
+    for column in ("sold", "at"):
+        with pytest.raises(
+            ConfigError, match=r"reads as two dates: 2024-03-02 \(day first\) or 2024-02-03"
+        ) as two:
+            view.ledger_rows("us_atf_sales", [(column, "2/3/2024")])
+        assert f"{column}=2024-03-02 or {column}=2024-02-03" in str(two.value)
+    assert len([e for e in store.audit.events() if e.action == "ledger"]) == reads  # none read
+
+
 def test_a_read_returns_its_limit_and_says_how_many_matched(store: Store) -> None:
     _ledgers(store)
     got = View(store, ATF).ledger_rows("us_atf_sales", [("sold", "2024-03-01")], limit=1)
@@ -231,7 +266,9 @@ def test_wrong_columns_and_values_are_clear_errors(store: Store) -> None:
     with pytest.raises(ConfigError, match="has no column '_marking'"):
         view.ledger_rows("us_atf_sales", columns=["_marking"])
     for column, value, kind in [
-        ("sold", "01/03/2024", "dates"),
+        ("sold", "32/03/2024", "dates"),
+        ("sold", "01/03/24", "dates"),
+        ("sold", "01/03/2024 10:00", "dates"),
         ("sold", "2024-02-30", "dates"),
         ("qty", "3.5", "whole numbers"),
         ("qty", "9" * 40, "whole numbers from -9223372036854775808 to 9223372036854775807"),

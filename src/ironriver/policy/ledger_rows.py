@@ -9,9 +9,11 @@ is `NotFound` with the same message as one that does not exist.
 
 Invariants:
 - A filter's value is read as its column's type: a whole number, a decimal number, a yes/no
-  word, a date (`YYYY-MM-DD`), a timestamp: the span the value names, in UTC or at its
-  offset (a date: that whole day; a date and time given to the hour, the minute or the
-  second: that hour, minute or second; with a fraction of a second: that instant). Text
+  word, a date (`YYYY-MM-DD`, or with the year last as people type it: `30/11/2024`,
+  `11/30/2024`; one that reads as two days is refused with both: `ironriver.year_last`), a
+  timestamp: the span the value names, in UTC or at its offset (a date: that whole day; a
+  date and time given to the hour, the minute or the second: that hour, minute or second;
+  with a fraction of a second: that instant). Text
   (every `string` column: serials, plates, names, licence numbers) matches as the
   identifier search does: equal `identifier_key`s, so case, accents, spaces and punctuation
   do not count ("562-13682" finds "56213682"). A value that is not of its column's type is
@@ -35,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from ironriver.errors import ConfigError, NotFound, StoreError
 from ironriver.i18n import Msg, msg, nmsg
 from ironriver.store.ids import IDENTIFIER_DROPPED, identifier_key, identifier_keys_arrow
+from ironriver.year_last import year_last
 
 if TYPE_CHECKING:
     import duckdb
@@ -430,18 +433,32 @@ def _condition(
     if kind == "DATE":
         day = _date(text)
         if day is None:
-            raise wrong(msg("dates"), msg("Write a date as 2024-03-01 (year-month-day)."))
+            typed = _year_last_span(text, column, value, days_only=True)
+            if typed is None:
+                raise wrong(
+                    msg("dates"),
+                    msg(
+                        "Write a date as 2024-11-30 (year-month-day), or with the year last: "
+                        "30/11/2024."
+                    ),
+                )
+            day = typed[0].date()
         return col == duckdb.ConstantExpression(day)
     if kind in ("TIMESTAMP", "TIMESTAMP WITH TIME ZONE"):
         span = _time_span(text)
         if span is None:
-            raise wrong(
-                msg("timestamps"),
-                msg(
-                    "Write a day as 2024-03-01, an hour as 2024-03-01T14, a minute as "
-                    "2024-03-01T14:30, a time as 2024-03-01T14:30:05 (UTC, or with its offset)."
-                ),
-            )
+            typed = _year_last_span(text, column, value)
+            if typed is None:
+                raise wrong(
+                    msg("timestamps"),
+                    msg(
+                        "Write a day as 2024-11-30 (or with the year last: 30/11/2024), an "
+                        "hour as 2024-11-30T14, a minute as 2024-11-30T14:30, a time as "
+                        "2024-11-30T14:30:05 (UTC, or with its offset)."
+                    ),
+                )
+            moment = typed[0].replace(tzinfo=UTC)
+            span = moment, moment + typed[1]
         start, end = span
         if kind == "TIMESTAMP":  # (a ledger's naive timestamps are in UTC)
             start = start.replace(tzinfo=None)
@@ -460,6 +477,41 @@ def _date(text: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         return None
+
+
+def _year_last_span(
+    text: str, column: str, value: str, days_only: bool = False
+) -> tuple[datetime, timedelta] | None:
+    """The moment a date typed with the year last names (`ironriver.year_last`: `30/11/2024`
+    day first, `11/30/2024` month first, `30/11/2024 14:30`), naive, and the span it is given
+    to; None when `text` is not such a date (with `days_only`, a date without a time). A date
+    that reads as two different days is a ConfigError naming both, as a wrong guess would
+    silently match another day's rows."""
+    typed = year_last(text)
+    if typed is None or not typed.readings:
+        return None
+    if days_only and typed.precision != timedelta(days=1):
+        return None
+    if len(typed.readings) > 1:
+        day_first, month_first = (r.date().isoformat() for r in typed.readings)
+        raise ConfigError(
+            msg(
+                "{value!r} for column {column!r} reads as two dates: {day_first} (day first) "
+                "or {month_first} (month first).",
+                value=value,
+                column=column,
+                day_first=day_first,
+                month_first=month_first,
+            ),
+            hint=msg(
+                "Type the one you mean as year-month-day: {column}={day_first} or "
+                "{column}={month_first}.",
+                column=column,
+                day_first=day_first,
+                month_first=month_first,
+            ),
+        )
+    return typed.readings[0], typed.precision
 
 
 def _time_span(text: str) -> tuple[datetime, datetime | None] | None:
