@@ -90,6 +90,21 @@ def sweep(directory: Path) -> int:
     return removed
 
 
+def synced(path: Path) -> None:
+    """Make what was written to the file `path`, or the entries of the folder `path`,
+    durable (fsync): a write that must outlive a power loss in order (a ledger part before
+    the commit that records it; a file before the rename that makes it the one read).
+    A file system that cannot sync a folder (some network ones) is let be."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if not path.is_dir() or exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)
+
+
 @contextmanager
 def replacing(path: Path) -> Iterator[Path]:
     """A temporary path beside `path` to write to: renamed to `path` when the block ends
@@ -109,7 +124,10 @@ def replacing(path: Path) -> Iterator[Path]:
     tmp = path.with_name(f".{path.name}.ironriver-stage-{owner_tag()}-{uuid.uuid4().hex[:12]}.part")
     try:
         yield tmp
+        if tmp.exists():
+            synced(tmp)  # on disk before its name is: a power loss leaves the old file
         tmp.replace(path)
+        synced(path.parent)
     except OSError as exc:
         if exc.filename not in (str(tmp), tmp):
             raise

@@ -52,7 +52,7 @@ from ironriver.i18n import msg
 from ironriver.logs import get_logger
 from ironriver.policy.markings import AccessLabel
 from ironriver.prefetch import prefetch
-from ironriver.scratch import owner_tag, sweep
+from ironriver.scratch import owner_tag, sweep, synced
 from ironriver.store.ledger_read import (
     SOURCE_KEY,
     SOURCE_SHA256_KEY,
@@ -197,6 +197,10 @@ class LedgerStore(LedgerReads):
         try:
             reader = con.sql(select_sql).to_arrow_reader(ROW_GROUP_ROWS)
             written = _write_parquet(reader, consts, tmp, twin_digest, source)
+            # on disk, with its scratch name, before the commit that records it: after a
+            # power loss a committed event never names a part the disk lacks
+            synced(tmp)
+            synced(folder)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -429,6 +433,7 @@ class PendingPart:
             self.tmp.unlink(missing_ok=True)
             return 0
         self.tmp.replace(self.final)
+        synced(self.final.parent)
         self.tmp = None
         return self.rows
 

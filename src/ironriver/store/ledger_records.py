@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, select
 
 from ironriver.logs import get_logger
-from ironriver.scratch import is_dead_scratch
+from ironriver.scratch import is_dead_scratch, synced
 from ironriver.store.tables import audit_events
 
 if TYPE_CHECKING:
@@ -60,6 +60,7 @@ def _retract_part(part: Path) -> bool:
         part.replace(retracted_name(part))
     except FileNotFoundError:
         return False
+    synced(part.parent)  # (a power loss must not bring the part back under its name)
     return True
 
 
@@ -124,6 +125,7 @@ def recover_parts(
                 scratch.unlink()
             else:
                 scratch.replace(target)
+                synced(target.parent)
                 moved += 1
         except FileNotFoundError:
             continue  # another process recovered it first
