@@ -393,6 +393,63 @@ def test_visible_counts_equal_a_scan_of_the_visible_rows(
             assert store.visible_counts(principal) == _scan_counts(store, principal)
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    parts=st.lists(
+        st.tuples(
+            st.sampled_from([*PART_KINDS, "retracted"]),
+            st.lists(st.tuples(labels, st.integers(0, 4)), min_size=1, max_size=3),
+            st.integers(0, 1),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    who=st.lists(principals, min_size=1, max_size=4),
+)
+def test_visible_markings_equal_a_scan_of_the_visible_rows(
+    parts: list[tuple[str, list[tuple[AccessLabel, int]], int]], who: list[Principal]
+) -> None:
+    """The markings `visible_ledger` gives with a ledger's visible rows (from the labels it
+    keeps: `View.ledger` refuses AMBER+STRICT and RED rows without a reason by them) are
+    the distinct `_marking` of a scan of those rows, for every principal: with parts of
+    several labels (a principal seeing part of their rows), parts and row groups of no
+    row, footers that tell nothing, and retracted parts (renamed out of every read)."""
+    from ironriver.store.ledger_records import retracted_name
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = LedgerStore(Path(tmp))
+        for i, (kind, groups, dataset) in enumerate(parts):
+            if kind in ("ingest", "retracted"):
+                before = set(store.files("crossings"))
+                for j, (label, rows) in enumerate(groups):
+                    ids = [i * 100 + j * 10 + k for k in range(rows)]
+                    store.write(f"ds{dataset}", "crossings", label, pa.table({"rid": ids}))
+                if kind == "retracted":
+                    for part in set(store.files("crossings")) - before:
+                        part.rename(retracted_name(part))
+            else:
+                _hand_written_part(
+                    store,
+                    f"ds{dataset}",
+                    "crossings",
+                    groups,
+                    one_row_group=kind == "one row group",
+                    statistics=kind != "no statistics",
+                )
+        con = duckdb.connect()
+        for principal in who:
+            try:
+                scan = store.visible_relation(con, "crossings", principal)
+            except NotFound:
+                with pytest.raises(NotFound):
+                    store.visible_ledger(con, "crossings", principal)
+                continue
+            read = store.visible_ledger(con, "crossings", principal)
+            found = {str(m) for (m,) in scan.project("_marking").distinct().fetchall()}
+            assert read.markings == found
+            assert sorted(read.relation.fetchall()) == sorted(scan.fetchall())
+
+
 def test_counting_reads_no_row_of_a_part(sqlite_store: Store) -> None:
     """`ironriver datasets` and `ledgers` count a part's visible rows from its footer: a
     part whose data pages are all overwritten (its footer intact) is counted all the same,

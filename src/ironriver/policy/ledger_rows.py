@@ -225,31 +225,26 @@ class LedgerRowsMixin:
 
     # -- whole ledgers, counted ----------------------------------------------------------
     def ledger(self, name: str, con: duckdb.DuckDBPyConnection | None = None) -> Any:
-        """The rows of ledger `name` this principal may see, as a DuckDB relation. A ledger of
-        which nothing is visible raises `NotFound`, exactly like one that does not exist."""
-        import duckdb
-
+        """The rows of ledger `name` this principal may see, as a DuckDB relation: on `con`,
+        or on a cursor of the store's shared DuckDB (`Store.ledger_duck`). A ledger of which
+        nothing is visible raises `NotFound`, exactly like one that does not exist."""
         from ironriver.store.ledger import LedgerStore
 
         damaged = {ds: n for (ds, lg), n in self.ledger_damage().items() if lg == name}
         if damaged:  # not "no rows": rows the ingests wrote are gone
             [(dataset, n), *_] = sorted(damaged.items())
             raise _missing_parts(dataset, {name: n})
-        if con is None:
-            con = duckdb.connect()
-            con.execute("SET enable_progress_bar = false")
         try:
-            relation = LedgerStore(self.store.ledger_dir).visible_relation(
-                con, name, self.principal
+            read = LedgerStore(self.store.ledger_dir).visible_ledger(
+                self.store.ledger_duck if con is None else con, name, self.principal
             )
         except NotFound:
             self._log("ledger", name)  # the attempt is audited, as a read of a missing entity
             raise
-        if self._unjustified:  # sensitive rows need a reason
-            found = [r[0] for r in relation.project("_marking").distinct().fetchall()]
-            self._justify_ledger(found, name, {"attempt": "ledger"})
+        if self._unjustified:  # sensitive rows need a reason (their markings: the labels')
+            self._justify_ledger(sorted(read.markings), name, {"attempt": "ledger"})
         self._log("ledger", name)
-        return relation
+        return read.relation
 
     def ledger_counts(self) -> dict[tuple[str, str], int]:
         """Visible rows per (dataset, ledger); ledgers with no visible row are left out.

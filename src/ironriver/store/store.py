@@ -23,6 +23,7 @@ from ironriver.policy.markings import AccessLabel, Marking, parse_releasable, re
 from ironriver.scratch import sweep
 from ironriver.store import dialect
 from ironriver.store.audit import AuditLog, read_audit_path
+from ironriver.store.ledger_duck import LedgerDuck
 from ironriver.store.opening import WITHDRAWN_MENTIONS as WITHDRAWN_MENTIONS
 from ironriver.store.opening import _alembic_config as _alembic_config
 from ironriver.store.opening import _cannot_open as _cannot_open
@@ -93,6 +94,8 @@ class Store:
         # whether the open that made this object created the store (an empty database, or
         # no SQLite file): an ingest into a mistyped --db says so (`open_store`)
         self.created = created
+        # the DuckDB database its views' ledger reads share (`View.ledger`)
+        self.ledger_duck = LedgerDuck()
 
     @property
     def dialect(self) -> str:
@@ -101,6 +104,7 @@ class Store:
     def close(self) -> None:
         self.audit.close()
         self.engine.dispose()
+        self.ledger_duck.release()
 
     def ingest_details(self) -> list[dict[str, Any]]:
         """The details of the store's ingest and retract events: an ingest's names the

@@ -1,0 +1,56 @@
+"""The in-memory DuckDB database a store's ledger reads share (`LedgerDuck`, held by
+`Store.ledger_duck` and used by `View.ledger`): made at the first read, not at each one
+(`duckdb.connect()` costs ~30 ms), with DuckDB's Parquet metadata cache on, so that binding
+a read of many parts does not read every part's footer again (it did at each read, although
+`ledger_read` caches them on our side).
+
+Invariants:
+- Each read gets a cursor of its own (DuckDB's name for another connection to the same
+  database), handed out under a lock: a DuckDB connection is not to be used by two threads
+  at once, and a relation stays bound to the connection it was made on. A cursor is dropped
+  with the last relation made on it.
+- DuckDB trusts a cached footer only while its file is as it was (modification time and
+  size: a part replaced under its name, even within the same second, is read with its own
+  footer; `tests/store/test_ledger_duck.py`), as `ledger_read`'s own footer caches do.
+- `release` (`Store.close`) drops the database. A relation already made keeps its cursor,
+  and the cursor its database, alive: it stays readable, as one made on a connection of its
+  own was.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import duckdb
+
+
+class LedgerDuck:
+    """One store's shared DuckDB for ledger reads (see the module doc)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._database: duckdb.DuckDBPyConnection | None = None
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A new connection to the shared database (made at the first call)."""
+        with self._lock:
+            if self._database is None:
+                self._database = _new_database()
+            cursor = self._database.cursor()
+        cursor.execute("SET enable_progress_bar = false")  # (per connection: not global)
+        return cursor
+
+    def release(self) -> None:
+        """Drop the database (`Store.close`); relations already made stay readable."""
+        with self._lock:
+            self._database = None
+
+
+def _new_database() -> duckdb.DuckDBPyConnection:
+    database = duckdb.connect()
+    # (a database-wide setting: every cursor's read keeps and finds footers there)
+    try:
+        database.execute("SET GLOBAL parquet_metadata_cache = true")
+    except duckdb.CatalogException:  # (DuckDB before 1.3 has the older name only)
+        database.execute("SET GLOBAL enable_object_cache = true")
+    return database
