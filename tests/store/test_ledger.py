@@ -447,7 +447,7 @@ def test_visible_markings_equal_a_scan_of_the_visible_rows(
             read = store.visible_ledger(con, "crossings", principal)
             found = {str(m) for (m,) in scan.project("_marking").distinct().fetchall()}
             assert read.markings == found
-            assert sorted(read.relation.fetchall()) == sorted(scan.fetchall())
+            assert sorted(map(repr, read.relation.fetchall())) == sorted(map(repr, scan.fetchall()))
 
 
 def test_counting_reads_no_row_of_a_part(sqlite_store: Store) -> None:
