@@ -265,7 +265,7 @@ def action_labels(lang: Lang) -> dict[str, str]:
         "read-table": pt("audit action", "read table", lang),
         "export": pt("audit action", "export", lang),
         "ledger": pt("audit action", "ledger", lang),
-        "refused": pt("audit action", "refused", lang),  # a read refused for want of a reason
+        "refused": pt("audit action", "refused", lang),  # a read without a reason, an ingest (F3)
         "ingest": pt("audit action", "ingest", lang),
         # a dry run of an ingest that read the store (its stored keys, statements, earlier load)
         "ingest-check": pt("audit action", "ingest check", lang),

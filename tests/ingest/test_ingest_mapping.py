@@ -19,6 +19,7 @@ from ironriver.errors import IngestError, NotFound, StoreError
 from ironriver.ingest import check_mapping, ingest_mapping, load_mapping
 from ironriver.policy.markings import Marking, Principal
 from ironriver.store import DatasetInfo, EventFilter, Store, open_store
+from ironriver.store.audit_chain import WRITES
 from ironriver.store.ledger import LedgerStore, PendingPart
 
 
@@ -87,10 +88,12 @@ def test_remarking_a_stored_dataset_is_refused(
 ) -> None:
     """Statement ids leave the label out, ledger part names do not: an ingest under another
     marking used to keep the stored statements as they were and add every ledger row a second
-    time. It is refused before anything is read or written; the dry run, store-less, passes."""
+    time. It is refused before anything is read or written; the refusal, which tells how the
+    dataset is stored, is audited as a read (`refused`, F3): the writes chain stays as it was;
+    the dry run, store-less, passes."""
     ingest_mapping(store, sales_dir / "sales.yaml", actor="alice")
     before = snapshot(store)
-    events = len(list(store.audit.events()))
+    writes = [e.seq for e in store.audit.events() if e.chain == WRITES]
     mapping = (sales_dir / "sales.yaml").read_text(encoding="utf-8")
     stored = "marking: AMBER, releasable_to: [MX, US]"
     changes = {
@@ -103,7 +106,7 @@ def test_remarking_a_stored_dataset_is_refused(
         ),
     }
     remarked = sales_dir / "remarked.yaml"
-    for declared, text in changes.items():
+    for n, (declared, text) in enumerate(changes.items(), 1):
         remarked.write_text(text, encoding="utf-8")
         with pytest.raises(StoreError) as err:
             ingest_mapping(store, remarked, actor="alice")
@@ -111,7 +114,9 @@ def test_remarking_a_stored_dataset_is_refused(
         assert stored in err.value.message and declared in err.value.message
         assert err.value.hint is not None and "new dataset name" in err.value.hint
         assert snapshot(store) == before
-        assert len(list(store.audit.events())) == events
+        assert [e.seq for e in store.audit.events() if e.chain == WRITES] == writes
+        refusals = [e for e in store.audit.events() if e.action == "refused"]
+        assert len(refusals) == n and refusals[-1].detail["because"] == "dataset-declared"
         assert not (sales_dir / "remarked.yaml.errors.csv").exists()
         assert check_mapping(remarked).ledger_rows == 4  # the dry run cannot know the store
     assert store.dataset("us_atf_dealer_sales").marking is Marking.AMBER

@@ -38,8 +38,9 @@ from followthemoney.exc import InvalidData
 from followthemoney.util import PROP_VALUE_MAX
 from followthemoney.value import string_list
 
-from ironriver.errors import AccessDenied, IngestError, json_problem
+from ironriver.errors import AccessDenied, IngestError, StoreError, json_problem
 from ironriver.i18n import Msg, joined, msg, nmsg, nt, t
+from ironriver.ingest.attempts import ANOTHER_AGENCYS, DECLARED, RELABELLED, IngestAttempt
 from ironriver.ingest.clean import Cleaner, sanitize_name
 from ironriver.ingest.encoding import check_encoding
 from ironriver.ingest.notes import label_notes
@@ -481,7 +482,14 @@ def ingest_entities(
         path, dataset, report_path, principal, memory_mb, spill_root, progress, homes
     )
     result.notes += label_notes([dataset], agencies)
-    store.check_dataset(dataset)  # a stored dataset keeps its owner and label: before the read
+    attempt = IngestAttempt(
+        store, actor, reason, principal, [dataset.name], {"entities_file": path.name}
+    )
+    try:  # a stored dataset keeps its owner and label: before the read
+        store.check_dataset(dataset)
+    except StoreError as exc:  # the refusal tells what the store holds: audited
+        attempt.refused(DECLARED, exc)
+        raise
     with store.stage() as stage, ThreadPoolExecutor(max_workers=1) as pool:
         # the bytes loaded, for the audit event: hashed beside the staging (no GIL held)
         digest = pool.submit(file_digest, path)
@@ -489,33 +497,39 @@ def ingest_entities(
         # (a statement two lines of one entity give is staged twice)
         stage.add(dataset.name, dataset.label, path.name, source.batches, unique=False)
         _check(source, result, report_file, skip_invalid)  # before the store is touched
-        notes, relabelled = _check_origins(
-            store, dataset, source, actor, reason, principal, relabel
-        )
+        notes, relabelled = _check_origins(store, dataset, source, attempt, relabel, result)
         result.notes += notes
-        with store.writer(stage=stage) as w:
-            w.ensure_dataset(dataset)
-            progress(writing_message(stage.rows))
-            added = w.add_staged(stage)
-            result.statements_new = new_to_loader(w, stage, principal)
-            progress(t("committing"))
-            store.audit.append(
-                actor=actor,
-                action="ingest",
-                target=dataset.name,
-                reason=reason,
-                detail={
-                    "entities_file": path.name,
-                    "file_sha256": {path.name: digest.result()},
-                    "records": result.records,
-                    "rejected": result.rejected,
-                    "statements_new": added,  # (to the store: the audit log is not a view)
-                    # (entities of the owner's other datasets given this label, by dataset)
-                    **({"relabelled": relabelled} if relabelled else {}),
-                },
-                agency=principal.agency if principal is not None else "",
-                conn=w.conn,
-            )
+        declaring = False  # while the write checks the declaration again
+        try:
+            with store.writer(stage=stage) as w:
+                declaring = True  # (declared since `check_dataset`, by another ingest)
+                w.ensure_dataset(dataset)
+                declaring = False
+                progress(writing_message(stage.rows))
+                added = w.add_staged(stage)
+                result.statements_new = new_to_loader(w, stage, principal)
+                progress(t("committing"))
+                store.audit.append(
+                    actor=actor,
+                    action="ingest",
+                    target=dataset.name,
+                    reason=reason,
+                    detail={
+                        "entities_file": path.name,
+                        "file_sha256": {path.name: digest.result()},
+                        "records": result.records,
+                        "rejected": result.rejected,
+                        "statements_new": added,  # (to the store: the audit log is not a view)
+                        # (entities of the owner's other datasets given this label, by dataset)
+                        **({"relabelled": relabelled} if relabelled else {}),
+                    },
+                    agency=principal.agency if principal is not None else "",
+                    conn=w.conn,
+                )
+        except StoreError as exc:  # rolled back: a refusal of the declaration is audited
+            if declaring:
+                attempt.refused(DECLARED, exc, result)
+            raise
     return result
 
 
@@ -523,10 +537,9 @@ def _check_origins(
     store: Store,
     dataset: DatasetInfo,
     source: _EntityFile,
-    actor: str,
-    reason: str,
-    principal: Principal | None,
-    relabel: bool = False,
+    attempt: IngestAttempt,
+    relabel: bool,
+    result: IngestResult,
 ) -> tuple[list[Msg], dict[str, int]]:
     """Originator control over re-released entities (review R11 F1): raise `AccessDenied`
     (recording a `refused` event) when the file's lines name, in their `"datasets"` (as
@@ -534,31 +547,17 @@ def _check_origins(
     not re-release them under a label of its own. Lines naming the owner's own other stored
     datasets, labelled otherwise than `dataset` (another marking or releasability, stricter
     or not: an export re-loaded as CLEAR would release what AMBER held back), raise
-    `AccessDenied` too unless `relabel` (the agency's choice): then it returns notes saying
-    so and the count of such entities by dataset (for the ingest's audit event). A name
-    the store does not hold is not checked (no owner is known)."""
+    `AccessDenied` too unless `relabel` (the agency's choice; that refusal is recorded as
+    a `refused` event too): then it returns notes saying so and the count of such entities
+    by dataset (for the ingest's audit event). A name the store does not hold is not
+    checked (no owner is known)."""
     stored = {info.name: info for _id, info in store.datasets()}
     owner = dataset.agency.upper()
     named = {name: n for name, n in source.named.items() if name in stored}
     foreign = {name: n for name, n in named.items() if stored[name].agency.upper() != owner}
     if foreign:
-        store.audit.append(
-            actor=actor,
-            action="refused",
-            target=dataset.name,
-            reason=reason,
-            detail={
-                "attempt": "ingest",
-                "entities_file": source.path.name,
-                "datasets": {
-                    name: {"agency": stored[name].agency.upper(), "entities": n}
-                    for name, n in sorted(foreign.items())
-                },
-            },
-            agency=principal.agency if principal is not None else "",
-        )
         owners = sorted({stored[name].agency.upper() for name in foreign})
-        raise AccessDenied(
+        error = AccessDenied(
             msg(
                 "Entities of {file} come from datasets another agency owns ({datasets}): "
                 "{owner} may not re-release them under a label of its own; nothing was "
@@ -586,6 +585,16 @@ def _check_origins(
                 owners=", ".join(owners),
             ),
         )
+        attempt.refused(
+            ANOTHER_AGENCYS,
+            error,
+            result,
+            datasets={
+                name: {"agency": stored[name].agency.upper(), "entities": n}
+                for name, n in sorted(foreign.items())
+            },
+        )
+        raise error
     # the owner's other stored datasets the file's entities come from, labelled otherwise
     relabelled = {
         name: n
@@ -614,7 +623,7 @@ def _check_origins(
         for name, n in sorted(relabelled.items())
     ]
     if notes and not relabel:
-        raise AccessDenied(
+        error = AccessDenied(
             msg(
                 "{file} holds entities of {owner}'s other datasets, labelled otherwise there: "
                 "{relabelled} Nothing was ingested.",
@@ -628,6 +637,8 @@ def _check_origins(
                 dataset=dataset.name,
             ),
         )
+        attempt.refused(RELABELLED, error, result, datasets=dict(sorted(relabelled.items())))
+        raise error
     return notes, relabelled
 
 

@@ -34,8 +34,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ironriver.errors import IngestError, IronriverError
+from ironriver.errors import IngestError, IronriverError, StoreError
 from ironriver.i18n import Msg, joined, msg, nmsg, nt, t
+from ironriver.ingest.attempts import DECLARED, STORED_KEYS, IngestAttempt, mapping_source
 from ironriver.ingest.ledger_parts import (
     column_drift_note,
     discarded_on_error,
@@ -192,8 +193,27 @@ def ingest_mapping(
     """
     mapping_path = Path(mapping_path)
     mappings, report_file = _start(mapping_path, report_path, principal, homes)
+    named = [q.source.label for m in mappings for q in m.queries]
+    attempt = IngestAttempt(
+        store,
+        actor,
+        reason,
+        principal,
+        [m.name for m in mappings],
+        mapping_source(mapping_path, named),
+    )
+    result = IngestResult(datasets=[m.name for m in mappings])
+    digests: dict[str, str] = {}  # file -> SHA-256 of the bytes loaded (in the audit event)
+    skipped: list[str] = []  # a dry run's keyed ledgers not checked against stored rows
     for mapping in mappings:  # a stored dataset keeps its owner and label: before any read
-        store.check_dataset(dataset_info(mapping))
+        try:
+            store.check_dataset(dataset_info(mapping))
+        except StoreError as exc:  # the refusal tells what the store holds: audited
+            if dry_run:
+                attempt.checked(result, replace, digests, skipped, exc)
+            else:
+                attempt.refused(DECLARED, exc)
+            raise
         if replace and principal is not None:
             require_role(principal, "ingest", msg("retract statements"))
             check_may_retract(principal, mapping.name, mapping.agency)
@@ -202,11 +222,9 @@ def ingest_mapping(
     ledger_of: dict[Path, tuple[str, str]] = {}
     part_rows: dict[Path, int] = {}
     report = ErrorReport()
-    result = IngestResult(datasets=[m.name for m in mappings])
     result.notes += label_notes(map(dataset_info, mappings), agencies)
     tally = _Tally()
     files: list[str] = []
-    digests: dict[str, str] = {}  # file -> SHA-256 of the bytes loaded (in the audit event)
     parts: list[PendingPart] = []
     # the ledger rows new to a loader who may not see a part's label (its dataset's), by the
     # part's index in `parts`: what a ledger holding no row it may not see would take
@@ -214,7 +232,11 @@ def ingest_mapping(
     # (a write into a ledger folder renames the parts a killed ingest committed there into
     # place before it sweeps that folder: this store may have been opened before it died)
     ledgers = LedgerStore(store.ledger_dir, store.ingest_details, store.recorded_parts)
-    skipped: list[str] = []  # a dry run's keyed ledgers not checked against stored rows
+    # the keyed ledgers (DATASET/LEDGER) whose stored rows a file's keys were checked against
+    checked: list[str] = []
+    # what of the store the step running now may refuse the ingest for (`attempts`: a real
+    # ingest refused then is audited), None while a refusal tells nothing of the store
+    because: str | None = None
     # a streamed file's DuckDB spills beside the store's data (the ledger folder's parent
     # exists once the store is open), not to $TMPDIR, which may live in memory
     spill_root = store.ledger_dir.resolve().parent
@@ -273,6 +295,10 @@ def ingest_mapping(
                             stored = []
                             skipped.append(f"{mapping.name}/{query.ledger.name}")
                             result.notes.append(key_check_skipped(mapping.name, query.ledger))
+                        own = {p.tmp for p in parts}  # (this ingest's earlier queries' parts)
+                        if any(p not in own for p in stored):
+                            assert query.ledger is not None
+                            checked.append(f"{mapping.name}/{query.ledger.name}")
                         prep = prepare_query(
                             mapping,
                             query,
@@ -318,6 +344,8 @@ def ingest_mapping(
                                     unseen[len(parts) - 1] = rows_alone(prep, parts[-1])
                         finally:  # staged: free this file's data before the next
                             prep.con.close()
+                # the rejections tell, row by row, which keys are stored with other values
+                because = STORED_KEYS if checked else None
                 _check_rejections(
                     report,
                     report_file,
@@ -327,6 +355,7 @@ def ingest_mapping(
                     mapping_path,
                     allow_bad_dates,
                 )
+                because = None
                 log.info(
                     "ingest.staged",
                     datasets=result.datasets,
@@ -354,8 +383,10 @@ def ingest_mapping(
                 with store.writer(stage=stage) as w:
                     # in name order: two ingests declaring the same new datasets take their rows'
                     # locks in one order (in the mapping's, PostgreSQL could deadlock them)
+                    because = DECLARED  # (declared since `check_dataset`, by another ingest)
                     for mapping in sorted(mappings, key=lambda m: m.name):
                         w.ensure_dataset(dataset_info(mapping))
+                    because = None
                     if stage.rows:  # a ledger-only mapping writes none
                         progress(writing_message(stage.rows))
                     added = w.add_staged(stage)
@@ -414,13 +445,20 @@ def ingest_mapping(
                 marker.commit()
     except _DryRun:  # everything done, then rolled back: what it would do
         result.dry_run = True
-        checked = (mapping_path, replace, digests, skipped)
-        _audit_check(store, principal, actor, reason, checked, result)
+        attempt.checked(result, replace, digests, skipped)
         return result
-    except IronriverError as exc:  # a dry run read the store all the same: it is audited
+    except IronriverError as exc:  # rolled back; a dry run read the store all the same
         if dry_run:
-            checked = (mapping_path, replace, digests, skipped)
-            _audit_check(store, principal, actor, reason, checked, result, exc)
+            attempt.checked(result, replace, digests, skipped, exc)
+        elif because is not None:  # refused for what the store holds: on record as a read
+            attempt.refused(
+                because,
+                exc,
+                result,
+                file_sha256=digests,
+                replace=replace,
+                keys_checked=checked,
+            )
         raise
     log.info(
         "ingest.committed",
@@ -450,41 +488,6 @@ def key_check_skipped(dataset: str, ledger: LedgerSpec) -> Msg:
         dataset=dataset,
         key=", ".join(ledger.key),
         ledger=ledger.name,
-    )
-
-
-def _audit_check(
-    store: Store,
-    principal: Principal | None,
-    actor: str,
-    reason: str,
-    checked: tuple[Path, bool, dict[str, str], list[str]],
-    result: IngestResult,
-    error: IronriverError | None = None,
-) -> None:
-    """Record a dry run (`ingest-check`, a read: it read stored statements, a keyed
-    ledger's stored keys, an earlier load's parts), whether it passed or refused the files:
-    a refusal ("key already stored with other values") tells as much as a pass. `checked`:
-    the mapping, whether it replaced, each file's SHA-256, the keyed ledgers not checked."""
-    mapping_path, replace, digests, skipped = checked
-    store.audit.append(
-        actor=actor,
-        action="ingest-check",
-        target=",".join(result.datasets),
-        reason=reason,
-        detail={
-            "mapping": str(mapping_path),
-            "files": sorted(digests),
-            "file_sha256": digests,
-            "records": result.records,
-            "rejected": result.rejected,
-            "statements": result.statements,
-            "ledger_rows": result.ledger_rows,
-            "replace": replace,
-            "keys_not_checked": skipped,
-            "outcome": "checked" if error is None else type(error).__name__,
-        },
-        agency=principal.agency if principal is not None else "",
     )
 
 
