@@ -11,25 +11,9 @@ from ironriver.i18n import render
 from ironriver.ingest import check_mapping, ingest_mapping
 from ironriver.policy import Principal, View
 from ironriver.store import Store
+from search_samples import personas_mapping
 
-MAPPING = """\
-mx_fgr_personas:
-  agency: FGR
-  country: MX
-  marking: AMBER
-  queries:
-    - csv_url: personas.csv
-      entities:
-        persona:
-          schema: {schema}
-          keys: [pid]
-          properties:
-{properties}
-"""
-PARTS = """\
-            firstName: {column: nombre}
-            lastName: {column: apellido}
-"""
+PARTS = {"firstName": "{column: nombre}", "lastName": "{column: apellido}"}
 NOTE = (
     "mx_fgr_personas: entity mapping persona of the query reading personas.csv maps parts of "
     "a name (firstName, lastName) but no name-typed property (name, alias...): FtM's name "
@@ -39,13 +23,10 @@ NOTE = (
 ANALYST = Principal("fgr", "FGR", "MX")
 
 
-def _mapping(tmp_path: Path, properties: str, schema: str = "Person") -> Path:
-    (tmp_path / "personas.csv").write_text(
-        "pid,nombre,apellido\n1,Ana,García\n2,Luis,Pérez\n", encoding="utf-8"
-    )
-    path = tmp_path / "m.yml"
-    path.write_text(MAPPING.format(schema=schema, properties=properties), encoding="utf-8")
-    return path
+def _mapping(tmp_path: Path, properties: dict[str, str], schema: str = "Person") -> Path:
+    rows = "1,Ana,García\n2,Luis,Pérez\n"
+    header = "pid,nombre,apellido"
+    return personas_mapping(tmp_path, rows, header=header, properties=properties, schema=schema)
 
 
 def _notes(path: Path) -> list[str]:
@@ -60,17 +41,15 @@ def test_name_parts_without_a_name_are_noted(store: Store, tmp_path: Path) -> No
     view = View(store, ANALYST, audit=False)
     assert view.search("ana") == []  # as the note says
     # the fix the note gives: the parts joined into name, now found (and no note)
-    joined = PARTS + "            name: {columns: [nombre, apellido], join: ' '}\n"
+    joined = {**PARTS, "name": "{columns: [nombre, apellido], join: ' '}"}
     result = ingest_mapping(store, _mapping(tmp_path, joined), actor="test")
     assert result.notes == []
     assert [h.matched for h in view.search("ana garcia")] == ["Ana García"]
 
 
 def test_a_name_typed_property_beside_the_parts_says_nothing(tmp_path: Path) -> None:
-    assert _notes(_mapping(tmp_path, PARTS + "            alias: {column: nombre}\n")) == []
+    assert _notes(_mapping(tmp_path, {**PARTS, "alias": "{column: nombre}"})) == []
     # our Individual's surnames are names: found by them
-    surname = (
-        "            firstName: {column: nombre}\n            paternalSurname: {column: apellido}\n"
-    )
+    surname = {"firstName": "{column: nombre}", "paternalSurname": "{column: apellido}"}
     assert _notes(_mapping(tmp_path, surname, "Individual")) == []
     assert _notes(_mapping(tmp_path, PARTS, "Individual")) == [NOTE]

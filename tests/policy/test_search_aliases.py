@@ -9,17 +9,13 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from ironriver.cli import cli
-from ironriver.ingest import ingest_mapping
-from ironriver.policy import Marking, Principal, View
+from ironriver.policy import View
 from ironriver.policy.alias_query import AliasQuery, alias_parts
-from ironriver.store import DatasetInfo, Store, open_store
+from ironriver.store import Store
 from ironriver.store.ids import name_key
-from samples import table
+from search_samples import ATF_X, NAME, add_facts, agency_view, cli_search, ingest_personas
 
-ATF = DatasetInfo("us_atf_x", "ATF", "US", Marking.AMBER, frozenset({"US"}))
 FACTS = [
     ("p1", "name", "Víctor Ruiz Soto"),
     ("p1", "alias", "El Gordito"),
@@ -72,11 +68,8 @@ def test_a_marker_that_is_a_word_searches_the_whole_text_too() -> None:
 
 
 def _view(store: Store) -> View:
-    with store.writer() as w:
-        w.ensure_dataset(ATF)
-        rows = [(e, "Person", prop, value) for e, prop, value in FACTS]
-        w.add_statements(table(ATF.name, rows), ATF.name, ATF.label)
-    return View(store, Principal("atf", "ATF", "US"), audit=False)
+    add_facts(store, ATF_X, [(e, "Person", prop, value) for e, prop, value in FACTS])
+    return agency_view(store, ATF_X)
 
 
 def test_a_name_with_its_alias_finds_either_both_first(store: Store) -> None:
@@ -105,32 +98,9 @@ def test_alias_as_a_name_s_word_still_finds_that_name_first(store: Store) -> Non
     assert [h.entity_id for h in view.search("pedro alias")] == ["p4"]
 
 
-MAPPING = """\
-mx_fgr_personas:
-  agency: FGR
-  country: MX
-  marking: AMBER
-  queries:
-    - csv_url: personas.csv
-      entities:
-        persona:
-          schema: Person
-          keys: [pid]
-          properties: {name: {column: nombre}, alias: {column: alias}}
-"""
-
-
 def test_the_cli_searches_a_name_and_its_alias(tmp_path: Path) -> None:
     rows = "1,Víctor Ruiz Soto,El Gordito\n2,Mario Gómez,El Gordito\n3,Ana López,\n"
-    (tmp_path / "personas.csv").write_text("pid,nombre,alias\n" + rows, encoding="utf-8")
-    (tmp_path / "m.yml").write_text(MAPPING, encoding="utf-8")
-    db = tmp_path / "s.db"
-    store = open_store(f"sqlite:///{db}", ledger_dir=tmp_path / "ledgers")
-    try:
-        ingest_mapping(store, tmp_path / "m.yml", actor="test")
-    finally:
-        store.close()
-    args = ["search", "Víctor Ruiz (a) El Gordito", "--db", str(db), "--as", "mx-fgr-analista"]
-    result = CliRunner().invoke(cli, [*args, "--reason", "r", "--json"])
-    assert result.exit_code == 0, result.output
-    assert [h["matched"] for h in json.loads(result.output)] == ["Víctor Ruiz Soto", "El Gordito"]
+    alias = {**NAME, "alias": "{column: alias}"}
+    db = ingest_personas(tmp_path, rows, header="pid,nombre,alias", properties=alias)
+    hits = json.loads(cli_search(db, "Víctor Ruiz (a) El Gordito", "--json"))
+    assert [h["matched"] for h in hits] == ["Víctor Ruiz Soto", "El Gordito"]

@@ -11,18 +11,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ironriver.cli import cli
-from ironriver.ingest import ingest_mapping
-from ironriver.policy import Marking, Principal, View
+from ironriver.policy import View
 from ironriver.policy.name_match import _has_words, _in_order, particle_readings
 from ironriver.policy.name_plan import query_plan
-from ironriver.store import DatasetInfo, Store, open_store
+from ironriver.store import Store
 from ironriver.store.ids import REPEAT_MARK, lookup_words, name_key
-from samples import table
+from search_samples import FGR_X, add_names, agency_view, cli_search, ingest_personas
 
 
 def _cuts(words: tuple[str, ...]) -> list[tuple[tuple[str, ...], tuple[str, ...], bool]]:
@@ -121,7 +118,6 @@ def test_the_readings_look_up_every_name_holding_the_words_joined(
         assert r.split or r.sought == r.tokens
 
 
-FGR = DatasetInfo("mx_fgr_x", "FGR", "MX", Marking.AMBER, frozenset({"MX"}))
 NAMES = [
     ("p1", "JUAN DEL ÁNGEL RAMÍREZ"),
     ("p2", "JUAN DELANGEL RAMÍREZ"),
@@ -141,11 +137,8 @@ NAMES = [
 
 
 def _view(store: Store) -> View:
-    rows = [(e, "Individual", "name", name) for e, name in NAMES]
-    with store.writer() as w:
-        w.ensure_dataset(FGR)
-        w.add_statements(table(FGR.name, rows), FGR.name, FGR.label)
-    return View(store, Principal("fgr", "FGR", "MX"), audit=False)
+    add_names(store, FGR_X, NAMES)
+    return agency_view(store, FGR_X)
 
 
 def _hits(view: View, text: str, limit: int = 20) -> list[tuple[str, str, object]]:
@@ -225,43 +218,13 @@ def test_the_limit_counts_hits_read_through_particles(store: Store) -> None:
     assert len(_hits(view, "juan del angel ramirez", limit=2)) == 2
 
 
-MAPPING = """\
-mx_fgr_personas:
-  agency: FGR
-  country: MX
-  marking: AMBER
-  queries:
-    - csv_url: personas.csv
-      entities:
-        persona:
-          schema: Person
-          keys: [pid]
-          properties: {name: {column: nombre}}
-"""
-
-
-def _search(db: str, text: str, *more: str, lang: str = "en") -> str:
-    args = ["--lang", lang, "search", text, "--db", db, "--as", "mx-fgr-analista"]
-    result = CliRunner().invoke(cli, [*args, "--reason", "r", *more])
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
 def test_the_cli_says_how_the_particles_were_read(tmp_path: Path) -> None:
-    rows = "1,JUAN DEL ÁNGEL RAMÍREZ\n2,JUAN DELANGEL LÓPEZ\n"
-    (tmp_path / "personas.csv").write_text("pid,nombre\n" + rows, encoding="utf-8")
-    (tmp_path / "m.yml").write_text(MAPPING, encoding="utf-8")
-    db = tmp_path / "s.db"
-    store = open_store(f"sqlite:///{db}", ledger_dir=tmp_path / "ledgers")
-    try:
-        ingest_mapping(store, tmp_path / "m.yml", actor="test")
-    finally:
-        store.close()
-    out = _search(str(db), "Juan Delangel Ramírez", lang="es")
+    db = ingest_personas(tmp_path, "1,JUAN DEL ÁNGEL RAMÍREZ\n2,JUAN DELANGEL LÓPEZ\n")
+    out = cli_search(db, "Juan Delangel Ramírez", lang="es")
     assert "JUAN DEL ÁNGEL RAMÍREZ (apellido con partícula: Delangel leído como DEL ÁNGEL)" in out
-    out = _search(str(db), "juan del angel lopez")
+    out = cli_search(db, "juan del angel lopez")
     assert "JUAN DELANGEL LÓPEZ (particle surname del angel read as DELANGEL)" in out
-    hits = json.loads(_search(str(db), "Juan Delangel", "--json"))
+    hits = json.loads(cli_search(db, "Juan Delangel", "--json"))
     assert [(h["matched"], h["joined"]) for h in hits] == [
         ("JUAN DELANGEL LÓPEZ", []),
         ("JUAN DEL ÁNGEL RAMÍREZ", ["Delangel", "DEL ÁNGEL"]),

@@ -12,19 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ironriver.cli import cli
-from ironriver.ingest import ingest_mapping
-from ironriver.policy import Marking, Principal, View
+from ironriver.policy import View
 from ironriver.policy.name_match import _accepts, _has_words, _read_as
 from ironriver.policy.name_plan import _apart, _readings, _Sought, _ways, exact_words, query_plan
 from ironriver.policy.nicknames import hypocoristics, names_of, parse_table
-from ironriver.store import DatasetInfo, Store, open_store
+from ironriver.store import Store
 from ironriver.store.ids import REPEAT_MARK, lookup_words, name_key, query_words
-from samples import table
+from search_samples import ATF_X, add_facts, add_names, agency_view, cli_search, ingest_names
 
 EVERY = frozenset({"jose", "pepe", "beto", "alberto", "roberto", "maria", "mari", "guadalupe"})
 EVERY |= {"lupe", "alejandro", "ale", "pepito", "chepe", "ma", "gpe"}
@@ -173,7 +170,6 @@ def test_the_query_plan_finds_exactly_the_names_holding_the_words(
     )
 
 
-ATF = DatasetInfo("us_atf_x", "ATF", "US", Marking.AMBER, frozenset({"US"}))
 NAMES = [
     ("p1", "José García"),
     ("p2", "PEPE GARCIA"),
@@ -194,11 +190,8 @@ NAMES = [
 
 
 def _view(store: Store) -> View:
-    rows = [(e, "Individual", "name", name) for e, name in NAMES]
-    with store.writer() as w:
-        w.ensure_dataset(ATF)
-        w.add_statements(table(ATF.name, rows), ATF.name, ATF.label)
-    return View(store, Principal("atf", "ATF", "US"), audit=False)
+    add_names(store, ATF_X, NAMES)
+    return agency_view(store, ATF_X)
 
 
 def _hits(view: View, text: str, limit: int = 20) -> list[tuple[str, str, object]]:
@@ -280,10 +273,8 @@ def test_an_entity_set_aside_by_a_name_that_fails_is_found_by_another(store: Sto
         ("x1", "Individual", "name", "PEPE GARCÍA-LÓPEZ"),
         ("x1", "Individual", "alias", "Pepe Ruiz García García-López"),
     ]
-    with store.writer() as w:
-        w.ensure_dataset(ATF)
-        w.add_statements(table(ATF.name, rows), ATF.name, ATF.label)
-    view = View(store, Principal("atf", "ATF", "US"), audit=False)
+    add_facts(store, ATF_X, rows)
+    view = agency_view(store, ATF_X)
     assert _hits(view, "jose garcia garcialo") == [
         ("Pepe Ruiz García García-López", "", (("jose", "pepe"),))
     ]
@@ -334,10 +325,8 @@ def test_a_name_lacking_a_word_and_read_through_a_nickname_is_not_put_last(
         ("s3", "Individual", "name", "MARÍA VEGA SOTO"),
         ("s4", "Individual", "name", "María Guadalupe Soto Delgado"),
     ]
-    with store.writer() as w:
-        w.ensure_dataset(ATF)
-        w.add_statements(table(ATF.name, rows), ATF.name, ATF.label)
-    view = View(store, Principal("atf", "ATF", "US"), audit=False)
+    add_facts(store, ATF_X, rows)
+    view = agency_view(store, ATF_X)
     assert _hits(view, "maria guadalupe soto") == [
         ("María Guadalupe Soto Delgado", "", ()),
         ("MARÍA VEGA SOTO", "guadalupe", ()),
@@ -347,55 +336,25 @@ def test_a_name_lacking_a_word_and_read_through_a_nickname_is_not_put_last(
     assert _hits(view, "maria guadalupe soto", limit=3)[2][0] == "Mari Soto Hernández"
 
 
-MAPPING = """\
-mx_fgr_personas:
-  agency: FGR
-  country: MX
-  marking: AMBER
-  queries:
-    - csv_url: personas.csv
-      entities:
-        persona:
-          schema: Person
-          keys: [pid]
-          properties: {name: {column: nombre}}
-"""
-
-
-def _search(db: str, text: str, *more: str, lang: str = "en") -> str:
-    args = ["--lang", lang, "search", text, "--db", db, "--as", "mx-fgr-analista"]
-    result = CliRunner().invoke(cli, [*args, "--reason", "r", *more])
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
 def test_the_cli_shows_the_words_read_through_nicknames(tmp_path: Path) -> None:
     names = ["José García López", "PEPE GARCIA LOPEZ", "PEPE GARCIA", "José García"]
-    rows = "".join(f"{i},{name}\n" for i, name in enumerate(names, 1))
-    (tmp_path / "personas.csv").write_text("pid,nombre\n" + rows, encoding="utf-8")
-    (tmp_path / "m.yml").write_text(MAPPING, encoding="utf-8")
-    db = tmp_path / "s.db"
-    store = open_store(f"sqlite:///{db}", ledger_dir=tmp_path / "ledgers")
-    try:
-        ingest_mapping(store, tmp_path / "m.yml", actor="test")
-    finally:
-        store.close()
-    hits = json.loads(_search(str(db), "jose garcia lopez", "--json"))
+    db = ingest_names(tmp_path, names)
+    hits = json.loads(cli_search(db, "jose garcia lopez", "--json"))
     assert [(h["matched"], h["missing"], h["read_as"]) for h in hits] == [
         ("José García López", "", []),
         ("PEPE GARCIA LOPEZ", "", [["jose", "pepe"]]),
         ("José García", "lopez", []),
         ("PEPE GARCIA", "lopez", [["jose", "pepe"]]),
     ]
-    out = _search(str(db), "jose garcia lopez")
+    out = cli_search(db, "jose garcia lopez")
     assert "PEPE GARCIA LOPEZ (jose read as pepe)" in out
     assert 'PEPE GARCIA (jose read as pepe; without "lopez")' in out
     assert 'José García (without "lopez")' in out
-    out = _search(str(db), "jose garcia lopez", lang="es")
+    out = cli_search(db, "jose garcia lopez", lang="es")
     assert "PEPE GARCIA LOPEZ (jose leído como pepe)" in out
     assert 'PEPE GARCIA (jose leído como pepe; sin "lopez")' in out
     assert 'José García (sin "lopez")' in out
-    out = _search(str(db), "pepe garcia", lang="es")
+    out = cli_search(db, "pepe garcia", lang="es")
     assert "José García (pepe leído como jose)" in out
 
 

@@ -9,17 +9,13 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from ironriver.cli import cli
 from ironriver.errors import ConfigError
-from ironriver.ingest import ingest_mapping
-from ironriver.policy import Marking, Principal, View
+from ironriver.policy import View
 from ironriver.policy.name_match import search_words
-from ironriver.store import DatasetInfo, Store, open_store
-from samples import table
+from ironriver.store import Store
+from search_samples import FGR_X, add_names, agency_view, cli_search, ingest_names
 
-FGR = DatasetInfo("mx_fgr_x", "FGR", "MX", Marking.AMBER, frozenset({"MX"}))
 NAMES = [
     ("p1", "De la Rosa"),
     ("p2", "LA VENADA DEL NORTE"),
@@ -32,11 +28,8 @@ NAMES = [
 
 
 def _view(store: Store) -> View:
-    rows = [(e, "Individual", "name", name) for e, name in NAMES]
-    with store.writer() as w:
-        w.ensure_dataset(FGR)
-        w.add_statements(table(FGR.name, rows), FGR.name, FGR.label)
-    return View(store, Principal("fgr", "FGR", "MX"), audit=False)
+    add_names(store, FGR_X, NAMES)
+    return agency_view(store, FGR_X)
 
 
 def _hits(view: View, text: str) -> list[tuple[str, str]]:
@@ -76,55 +69,20 @@ def test_the_passes_lacking_a_word_need_a_word_that_is_no_particle() -> None:
         search_words(" ".join(["de"] * 40))
 
 
-MAPPING = """\
-mx_fgr_personas:
-  agency: FGR
-  country: MX
-  marking: AMBER
-  queries:
-    - csv_url: personas.csv
-      entities:
-        persona:
-          schema: Person
-          keys: [pid]
-          properties: {name: {column: nombre}}
-"""
-
-
-def _cli_store(tmp_path: Path, names: list[str]) -> str:
-    rows = "".join(f"{i},{name}\n" for i, name in enumerate(names, 1))
-    (tmp_path / "personas.csv").write_text("pid,nombre\n" + rows, encoding="utf-8")
-    (tmp_path / "m.yml").write_text(MAPPING, encoding="utf-8")
-    db = tmp_path / "s.db"
-    store = open_store(f"sqlite:///{db}", ledger_dir=tmp_path / "ledgers")
-    try:
-        ingest_mapping(store, tmp_path / "m.yml", actor="test")
-    finally:
-        store.close()
-    return str(db)
-
-
-def _search(db: str, text: str, *more: str, lang: str = "en") -> str:
-    args = ["--lang", lang, "search", text, "--db", db, "--as", "mx-fgr-analista"]
-    result = CliRunner().invoke(cli, [*args, "--reason", "r", *more])
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
 def test_the_word_lacked_is_shown_as_typed_and_quoted(tmp_path: Path) -> None:
     """ "(sin pena)" reads "without a sentence" to a Mexican prosecutor: the word lacked is
     shown as the reader typed it, accents and case kept, quoted (review R10)."""
-    db = _cli_store(tmp_path, ["Juan Pérez de la Torre", "JUAN CRUZ"])
-    out = _search(db, "Juan Pérez de la PEÑA", lang="es")
+    db = ingest_names(tmp_path, ["Juan Pérez de la Torre", "JUAN CRUZ"])
+    out = cli_search(db, "Juan Pérez de la PEÑA", lang="es")
     assert 'Juan Pérez de la Torre (sin "PEÑA")' in out
-    out = _search(db, "juan perez de la peña")
+    out = cli_search(db, "juan perez de la peña")
     assert 'Juan Pérez de la Torre (without "peña")' in out
-    hits = json.loads(_search(db, "Juan Pérez de la Peña", "--json"))
+    hits = json.loads(cli_search(db, "Juan Pérez de la Peña", "--json"))
     assert [(h["matched"], h["missing"], h["missing_typed"]) for h in hits] == [
         ("Juan Pérez de la Torre", "pena", "Peña"),
     ]
     # particles lacked, as typed
-    out = _search(db, "Juan DE LA Cruz", lang="es")
+    out = cli_search(db, "Juan DE LA Cruz", lang="es")
     assert 'JUAN CRUZ (sin "DE LA")' in out
 
 
@@ -138,12 +96,8 @@ def test_an_abbreviation_typed_finds_the_full_name(store: Store) -> None:
         ("a3", "FCO. RUIZ"),
         ("a4", "GUILLERMO SOTO"),
     ]
-    with store.writer() as w:
-        w.ensure_dataset(FGR)
-        w.add_statements(
-            table(FGR.name, [(e, "Individual", "name", n) for e, n in rows]), FGR.name, FGR.label
-        )
-    view = View(store, Principal("fgr", "FGR", "MX"), audit=False)
+    add_names(store, FGR_X, rows)
+    view = agency_view(store, FGR_X)
     assert _hits(view, "Gpe. Hernández") == [("María Guadalupe Hernández del Río", "")]
     assert _hits(view, "GPE HERNANDEZ") == [("María Guadalupe Hernández del Río", "")]
     assert _hits(view, "Fco. de la Torre") == [("Francisco de la Torre", "")]

@@ -6,80 +6,29 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from ironriver.cli import cli
-from ironriver.ingest import ingest_mapping
-from ironriver.policy import Marking, Principal, View
-from ironriver.store import DatasetInfo, Store, open_store
-from samples import table
-
-MAPPING = """\
-mx_fgr_personas:
-  agency: FGR
-  country: MX
-  marking: AMBER
-  queries:
-    - csv_url: personas.csv
-      entities:
-        persona:
-          schema: Person
-          keys: [pid]
-          properties: {name: {column: nombre}}
-"""
-
-
-def _ingest(tmp_path: Path, names: list[str]) -> str:
-    """A SQLite store at tmp_path/s.db holding one Person per name (ingested from a CSV)."""
-    rows = "".join(f"{i},{name}\n" for i, name in enumerate(names, 1))
-    (tmp_path / "personas.csv").write_text("pid,nombre\n" + rows, encoding="utf-8")
-    (tmp_path / "m.yml").write_text(MAPPING, encoding="utf-8")
-    db = tmp_path / "s.db"
-    store = open_store(f"sqlite:///{db}", ledger_dir=tmp_path / "ledgers")
-    try:
-        ingest_mapping(store, tmp_path / "m.yml", actor="test")
-    finally:
-        store.close()
-    return str(db)
-
-
-def _search(db: str, text: str, *more: str, lang: str = "en") -> tuple[int, str]:
-    args = [
-        "--lang",
-        lang,
-        "search",
-        text,
-        "--db",
-        db,
-        "--as",
-        "mx-fgr-analista",
-        "--reason",
-        "r",
-        *more,
-    ]
-    result = CliRunner().invoke(cli, args)
-    return result.exit_code, result.output
+from ironriver.store import Store
+from search_samples import ATF_X, add_names, agency_view, ingest_names, ingest_personas, run_search
 
 
 def test_an_over_long_query_is_refused_as_bad_input(tmp_path: Path) -> None:
-    db = _ingest(tmp_path, ["José Pérez López"])
+    db = ingest_names(tmp_path, ["José Pérez López"])
     long = " ".join(f"w{i}" for i in range(600))  # 600 distinct words: SQLite's limit is 500
-    code, out = _search(db, long, "--json")
+    code, out = run_search(db, long, "--json")
     assert code == 2, out
     error = json.loads(out[out.index("{") :])["error"]
     assert error["kind"] == "ConfigError" and error["exit_code"] == 2
     assert error["message"] == ("The search text has 600 words: a name search takes at most 32.")
-    code, out = _search(db, long, lang="es")
+    code, out = run_search(db, long, lang="es")
     assert code == 2 and "una búsqueda por nombre admite como máximo 32" in out
     # 32 words is still a search (finding nothing here), 33 are not
-    code, out = _search(db, " ".join(f"w{i}" for i in range(32)), "--json")
+    code, out = run_search(db, " ".join(f"w{i}" for i in range(32)), "--json")
     assert code == 0 and json.loads(out) == []
-    code, out = _search(db, " ".join(f"w{i}" for i in range(33)), "--json")
+    code, out = run_search(db, " ".join(f"w{i}" for i in range(33)), "--json")
     assert code == 2 and "has 33 words" in out
-    code, out = _search(db, "jose perez", "--json")
+    code, out = run_search(db, "jose perez", "--json")
     assert code == 0 and [h["matched"] for h in json.loads(out)] == ["José Pérez López"]
     # identifiers only: no name words are read, so no limit on them
-    code, out = _search(db, long, "--identifier", "--json")
+    code, out = run_search(db, long, "--identifier", "--json")
     assert code == 0 and json.loads(out) == []
 
 
@@ -87,38 +36,33 @@ def test_invisible_format_characters_do_not_split_query_words(tmp_path: Path) ->
     """Zero-width and other format characters (Unicode Cf) pasted inside a query word are
     dropped, as the ingest drops them from stored names (the CSV's "Ló\\u200bpez" is stored
     as "López")."""
-    db = _ingest(tmp_path, ["José Pérez", "Ana Ló\u200bpez"])
+    db = ingest_names(tmp_path, ["José Pérez", "Ana Ló\u200bpez"])
     for text in (
         "Jo\u200bsé Pérez",  # zero-width space
         "Pé\u00adrez",  # soft hyphen
         "\ufeffjose",  # byte-order mark
         "jo\u200c\u200dse pe\u2060rez",  # zero-width non-joiner and joiner, word joiner
     ):
-        code, out = _search(db, text, "--json")
+        code, out = run_search(db, text, "--json")
         assert code == 0 and [h["matched"] for h in json.loads(out)] == ["José Pérez"], text
-    code, out = _search(db, "lopez", "--json")
+    code, out = run_search(db, "lopez", "--json")
     assert [h["matched"] for h in json.loads(out)] == ["Ana López"]
-    code, out = _search(db, "lo\u200bpez", "--json")
+    code, out = run_search(db, "lo\u200bpez", "--json")
     assert [h["matched"] for h in json.loads(out)] == ["Ana López"]
 
 
 def test_a_stored_name_holding_a_format_character_is_found_too(sqlite_store: Store) -> None:
     """A name written without an ingest's sanitizing keeps its zero-width space, which
     keys it as a word break (jo, se and the joined jose): the query without it finds it."""
-    ds = DatasetInfo("us_atf_x", "ATF", "US", Marking.AMBER, frozenset({"US"}))
-    with sqlite_store.writer() as w:
-        w.ensure_dataset(ds)
-        w.add_statements(
-            table(ds.name, [("p1", "Individual", "name", "Jo\u200bsé Núñez")]), ds.name, ds.label
-        )
-    view = View(sqlite_store, Principal("atf", "ATF", "US"), audit=False)
+    add_names(sqlite_store, ATF_X, [("p1", "Jo\u200bsé Núñez")])
+    view = agency_view(sqlite_store, ATF_X)
     for text in ("jose nunez", "Jo\u200bsé", "jos"):
         assert [h.entity_id for h in view.search(text)] == ["p1"], text
 
 
 def _matched(db: str, text: str) -> list[str]:
     """The names matching every word of `text` (not those lacking one: `missing`)."""
-    code, out = _search(db, text, "--json", "--limit", "50")
+    code, out = run_search(db, text, "--json", "--limit", "50")
     assert code == 0, out
     return [h["matched"] for h in json.loads(out) if not h["missing"]]
 
@@ -135,8 +79,8 @@ def test_a_search_of_three_words_also_finds_names_lacking_one(tmp_path: Path) ->
         "Álvaro Reyes Mendoza Pérez",
         "Luis Reyes",
     ]
-    db = _ingest(tmp_path, names)
-    code, out = _search(db, "alvaro reyes mendoza", "--json")
+    db = ingest_names(tmp_path, names)
+    code, out = run_search(db, "alvaro reyes mendoza", "--json")
     assert code == 0, out
     assert [(h["matched"], h["missing"]) for h in json.loads(out)] == [
         ("Álvaro Reyes Mendoza", ""),
@@ -145,11 +89,11 @@ def test_a_search_of_three_words_also_finds_names_lacking_one(tmp_path: Path) ->
         ("Reyes Mendoza", "alvaro"),
         ("ALVARO MENDOZA", "reyes"),
     ]
-    code, out = _search(db, "alvaro reyes mendoza", "--json", "--limit", "3")
+    code, out = run_search(db, "alvaro reyes mendoza", "--json", "--limit", "3")
     assert [h["matched"] for h in json.loads(out)][2] == "Álvaro Reyes"  # the limit holds
-    code, out = _search(db, "alvaro reyes")
+    code, out = run_search(db, "alvaro reyes")
     assert "Álvaro Reyes" in out and "Luis" not in out and "without" not in out
-    code, human = _search(db, "alvaro reyes mendoza", lang="es")
+    code, human = run_search(db, "alvaro reyes mendoza", lang="es")
     assert 'Álvaro Reyes (sin "mendoza")' in human
 
 
@@ -172,7 +116,7 @@ def test_each_query_word_matches_a_different_word_of_the_name(tmp_path: Path) ->
         "Juan García-López",
         "Juan García García",
     ]
-    db = _ingest(tmp_path, names)
+    db = ingest_names(tmp_path, names)
     assert _matched(db, "jose josefina") == ["José Josefina Ruiz", "Josefina Josefa Ruiz"]
     assert _matched(db, "josefina jose") == ["José Josefina Ruiz", "Josefina Josefa Ruiz"]
     assert _matched(db, "jo josefina r") == ["José Josefina Ruiz", "Josefina Josefa Ruiz"]
@@ -202,7 +146,7 @@ def test_each_query_word_matches_a_different_word_of_the_name(tmp_path: Path) ->
     assert _matched(db, "juan garcialo") == ["Juan García-López"]
     assert _matched(db, "garcia garcialo") == []
     # "juan garcia garcia": García-López lacks one garcia
-    code, out = _search(db, "juan garcia garcia", "--json")
+    code, out = run_search(db, "juan garcia garcia", "--json")
     assert code == 0, out
     assert [(h["matched"], h["missing"]) for h in json.loads(out)] == [
         ("Juan García García", ""),
@@ -215,7 +159,7 @@ def test_a_given_name_also_finds_its_abbreviation(tmp_path: Path) -> None:
     """Mexican records abbreviate given names (María "Ma.", Francisco "Fco.", Guadalupe
     "Gpe."): the full name in a query also matches the abbreviation, as a whole word only
     ("manuel" does not find "Ma."); the store is as ingested, nothing re-indexed."""
-    db = _ingest(
+    db = ingest_names(
         tmp_path,
         [
             "MA. DOLORES GARCIA",
@@ -244,7 +188,7 @@ def test_a_given_name_also_finds_its_abbreviation(tmp_path: Path) -> None:
     assert _matched(db, "maria ma") == ["Ma. Marín"]
     assert _matched(db, "maria mar") == ["Ma. Marín"]
     assert _matched(db, "francisco fc") == []
-    code, out = _search(db, "maria dolores garcia")  # the table shows the record's text
+    code, out = run_search(db, "maria dolores garcia")  # the table shows the record's text
     assert code == 0 and "MA. DOLORES GARCIA" in out
 
 
@@ -253,33 +197,26 @@ def test_a_name_lacking_a_word_ranks_by_its_best_name_over_every_word(tmp_path: 
     leaving out "ana" found entity 1 by its long name first and kept it there, below "Ana
     Beatriz Q", and with --limit 1 lost it."""
     rows = f"1,Beatriz Cruz {'Z' * 20}\n1,Ana Beatriz\n2,Ana Beatriz Q\n"  # 1: two names
-    (tmp_path / "personas.csv").write_text("pid,nombre\n" + rows, encoding="utf-8")
-    (tmp_path / "m.yml").write_text(MAPPING, encoding="utf-8")
-    db = tmp_path / "s.db"
-    store = open_store(f"sqlite:///{db}", ledger_dir=tmp_path / "ledgers")
-    try:
-        ingest_mapping(store, tmp_path / "m.yml", actor="test")
-    finally:
-        store.close()
-    code, out = _search(str(db), "ana beatriz cruz", "--json")
+    db = ingest_personas(tmp_path, rows)
+    code, out = run_search(db, "ana beatriz cruz", "--json")
     assert code == 0, out
     assert [(h["matched"], h["missing"]) for h in json.loads(out)] == [
         ("Ana Beatriz", "cruz"),
         ("Ana Beatriz Q", "cruz"),
     ]
-    code, out = _search(str(db), "ana beatriz cruz", "--json", "--limit", "1")
+    code, out = run_search(db, "ana beatriz cruz", "--json", "--limit", "1")
     assert [h["matched"] for h in json.loads(out)] == ["Ana Beatriz"]
 
 
 def test_names_lacking_a_word_are_looked_for_up_to_six_words(tmp_path: Path) -> None:
     """Each word a name may lack is one more search: a text of seven words or more (a
     paragraph pasted into the box) finds names holding every word only."""
-    db = _ingest(tmp_path, ["Ana Bea Cruz Dora Eva Fe"])
-    code, out = _search(db, "ana bea cruz dora eva gil", "--json")
+    db = ingest_names(tmp_path, ["Ana Bea Cruz Dora Eva Fe"])
+    code, out = run_search(db, "ana bea cruz dora eva gil", "--json")
     assert [(h["matched"], h["missing"]) for h in json.loads(out)] == [
         ("Ana Bea Cruz Dora Eva Fe", "gil")
     ]
-    code, out = _search(db, "ana bea cruz dora eva fe gil", "--json")
+    code, out = run_search(db, "ana bea cruz dora eva fe gil", "--json")
     assert code == 0 and json.loads(out) == []
 
 
@@ -288,7 +225,7 @@ def test_a_word_typed_twice_finds_the_names_holding_it_twice(tmp_path: Path) -> 
     twice, so the person is not buried under every García; a longer search also lists the
     names lacking one of the repeats. A repeated abbreviation ("MA. MA.") is two words too,
     each matching "maria" as a whole word only."""
-    db = _ingest(
+    db = ingest_names(
         tmp_path,
         [
             "Juan García García",
@@ -317,7 +254,7 @@ def test_a_word_typed_twice_finds_the_names_holding_it_twice(tmp_path: Path) -> 
         "Ma. María Ruiz",
         "MANUEL MA. LUNA",
     ]
-    code, out = _search(db, "juan garcia garcia", "--json")
+    code, out = run_search(db, "juan garcia garcia", "--json")
     assert code == 0, out
     assert [(h["matched"], h["missing"]) for h in json.loads(out)] == [
         ("Juan García García", ""),
@@ -325,7 +262,7 @@ def test_a_word_typed_twice_finds_the_names_holding_it_twice(tmp_path: Path) -> 
         ("García García", "juan"),
         ("Juan García López", "garcia"),
     ]
-    code, out = _search(db, "juan garcia garcia", lang="es")
+    code, out = run_search(db, "juan garcia garcia", lang="es")
     assert 'Juan García López (sin "garcia")' in out
 
 
@@ -340,7 +277,7 @@ def test_many_abbreviable_words_are_read_in_few_ways(tmp_path: Path) -> None:
     such words are a quick search with the right hits; a text still reading in too many
     ways is refused as bad input."""
     four = ["MA.", "FCO.", "GPE.", "GMO.", "María", "Francisco", "Guadalupe", "Guillermo"]
-    db = _ingest(
+    db = ingest_names(
         tmp_path,
         [
             " ".join(four * 2),  # each of the four given names 4 times, 2 of them abbreviated
@@ -365,13 +302,13 @@ def test_many_abbreviable_words_are_read_in_few_ways(tmp_path: Path) -> None:
     # two ways (guadalupe... or gpe, which "g" starts as it starts guadalupe; or lupe,
     # lupita, which it does not), guillermo too (with gmo; or memo, willy): 16 x 17 ways
     many = " ".join(["g"] + ["guadalupe"] * 15 + ["guillermo"] * 16)
-    code, out = _search(db, many, "--json")
+    code, out = run_search(db, many, "--json")
     assert code == 2, out
     error = json.loads(out[out.index("{") :])["error"]
     assert error["kind"] == "ConfigError" and error["exit_code"] == 2
     assert error["message"].startswith("The search text reads in 272 ways")
     assert "at most 64" in error["message"]
-    code, out = _search(db, many, lang="es")
+    code, out = run_search(db, many, lang="es")
     assert code == 2 and "se lee de 272 maneras" in out
-    code, out = _search(db, "maria guadalupe", "--json")
+    code, out = run_search(db, "maria guadalupe", "--json")
     assert code == 0 and json.loads(out)[0]["matched"] == "María Guadalupe Pérez"
