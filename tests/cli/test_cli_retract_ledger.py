@@ -10,23 +10,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sales_fixtures import sales_ledger  # type: ignore[import-not-found]
 
 from ironriver.cli import cli
-
-MAPPING = """\
-us_atf_sales:
-  agency: ATF
-  country: US
-  marking: AMBER
-  releasable_to: [US, MX]
-  queries:
-  - csv_url: enero.csv
-    ledger:
-      name: dealer_sales
-      columns:
-        txn: {column: txn, type: string, required: true}
-        serial: serial
-"""
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -36,10 +22,9 @@ def run(*args: str) -> tuple[int, str]:
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
-    (tmp_path / "enero.csv").write_text("txn,serial\nT1,A1\nT2,A2\n", encoding="utf-8")
-    (tmp_path / "m.yaml").write_text(MAPPING, encoding="utf-8")
+    mapping = sales_ledger(tmp_path, "enero.csv", "T1,A1\nT2,A2\n")
     path = str(tmp_path / "l.db")
-    code, out = run("ingest", str(tmp_path / "m.yaml"), "--db", path, "--as", "loader")
+    code, out = run("ingest", str(mapping), "--db", path, "--as", "loader")
     assert code == 0, out
     return path
 

@@ -1,4 +1,5 @@
-"""Tiny dealer-sales inputs and store snapshots shared by the ingest tests."""
+"""Tiny dealer-sales inputs and store snapshots shared by the ingest tests, and the one-file
+sales ledger (`sales_ledger`) that the tests of replacing and retracting a file's rows load."""
 
 from __future__ import annotations
 
@@ -98,6 +99,53 @@ LEDGER_QUERY = """
           serial: {column: serial, type: string, required: true}
           price: {column: price, type: float}
 """
+
+
+# one file's sales in ledger rows of dataset us_atf_sales (keyed by txn when `key` is said)
+SALES_LEDGER = """\
+us_atf_sales:
+  agency: ATF
+  country: US
+  marking: {marking}
+  releasable_to: [{releasable}]
+  queries:
+  - csv_url: {file}
+{entities}    ledger:
+      name: {ledger}
+      columns:
+        txn: {{column: txn, type: string, required: true}}
+        {column}: {column}
+{key}"""
+BUYERS = "    entities:\n      buyer: {schema: Person, keys: [pid], properties: {name: {column: name}}}\n"
+
+
+def sales_ledger(
+    tmp: Path,
+    file: str,
+    rows: str,
+    *,
+    key: bool = False,
+    marking: str = "AMBER",
+    releasable: str = "US, MX",
+    buyers: bool = False,
+) -> Path:
+    """Write `tmp/file` (a header, then `rows`) and its mapping `tmp/file.yaml`; return the
+    mapping's path. The rows are `txn,serial` in ledger dealer_sales, or with `buyers`
+    `txn,pid,name`: ledger `sales` (txn, pid) beside a Person entity per buyer."""
+    header = "txn,pid,name" if buyers else "txn,serial"
+    (tmp / file).write_text(f"{header}\n{rows}", encoding="utf-8")
+    mapping = tmp / f"{file}.yaml"
+    text = SALES_LEDGER.format(
+        marking=marking,
+        releasable=releasable,
+        file=file,
+        entities=BUYERS if buyers else "",
+        ledger="sales" if buyers else "dealer_sales",
+        column="pid" if buyers else "serial",
+        key="      key: [txn]\n" if key else "",
+    )
+    mapping.write_text(text, encoding="utf-8")
+    return mapping
 
 
 def write_csv(path: Path, rows: list[list[str]], header: list[str] = HEADER) -> Path:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sales_fixtures import sales_ledger  # type: ignore[import-not-found]
 
 from ironriver.cli import cli
 from ironriver.errors import IngestError
@@ -23,28 +24,10 @@ ATF_LOADER = Principal("atf-loader", "ATF", "US", frozenset({"ingest"}))
 # an administrator of another agency: may load any dataset, may not read ATF-only rows
 ADMIN = Principal("root", "OIG", "US", frozenset({"admin"}))
 
-MAPPING = """\
-us_atf_sales:
-  agency: ATF
-  country: US
-  marking: AMBER+STRICT
-  releasable_to: [ATF]
-  queries:
-  - csv_url: {file}
-    ledger:
-      name: dealer_sales
-      key: [txn]
-      columns:
-        txn: {{column: txn, type: string, required: true}}
-        serial: serial
-"""
-
 
 def _mapping(tmp: Path, file: str, rows: str) -> Path:
-    (tmp / file).write_text("txn,serial\n" + rows, encoding="utf-8")
-    mapping = tmp / f"{file}.yaml"
-    mapping.write_text(MAPPING.format(file=file), encoding="utf-8")
-    return mapping
+    """Keyed sales that only ATF may read."""
+    return sales_ledger(tmp, file, rows, key=True, marking="AMBER+STRICT", releasable="ATF")
 
 
 def _checks(store: Store) -> list[dict[str, object]]:

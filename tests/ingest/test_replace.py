@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sales_fixtures import sales_ledger  # type: ignore[import-not-found]
 from sqlalchemy import select
 
 from ironriver.errors import AccessDenied
@@ -21,31 +22,16 @@ ATF_LOADER = Principal("atf-loader", "ATF", "US", frozenset({"ingest"}))
 ATF_ANALYST = Principal("atf-analyst", "ATF", "US", frozenset({"analyst"}))
 CBP_LOADER = Principal("cbp-loader", "CBP", "US", frozenset({"ingest"}))
 
-MAPPING = """\
-us_atf_sales:
-  agency: ATF
-  country: US
-  marking: AMBER
-  releasable_to: [US]
-  queries:
-  - csv_url: {file}
-    entities:
-      buyer: {{schema: Person, keys: [pid], properties: {{name: {{column: name}}}}}}
-    ledger:
-      name: sales
-      columns:
-        txn: {{column: txn, type: string, required: true}}
-        pid: pid{key}
-"""
+
+def _sales(tmp: Path, file: str, rows: str, *, key: bool = False) -> Path:
+    """The file's sales and their buyers, released to the US only; the mapping's path."""
+    return sales_ledger(tmp, file, rows, key=key, releasable="US", buyers=True)
 
 
 def _load(
     store: Store, tmp: Path, file: str, rows: str, *, key: bool = False, **kw: object
 ) -> object:
-    (tmp / file).write_text("txn,pid,name\n" + rows, encoding="utf-8")
-    mapping = tmp / f"{file}.yaml"
-    keyed = "\n      key: [txn]" if key else ""
-    mapping.write_text(MAPPING.format(file=file, key=keyed), encoding="utf-8")
+    mapping = _sales(tmp, file, rows, key=key)
     principal = kw.pop("principal", ATF_LOADER)
     assert isinstance(principal, Principal)
     return ingest_mapping(store, mapping, actor=principal.name, principal=principal, **kw)  # type: ignore[arg-type]
@@ -183,10 +169,8 @@ def test_the_command_replaces_and_its_dry_run_says_what_it_would(tmp_path: Path)
     from ironriver.ingest.cli import ingest_command
 
     db = ["--db", str(tmp_path / "cli.db"), "--as", "us-atf-analyst"]
-    mapping = tmp_path / "enero.csv.yaml"
-    mapping.write_text(MAPPING.format(file="enero.csv", key=""), encoding="utf-8")
+    mapping = _sales(tmp_path, "enero.csv", "T1,p1,ANA\nT2,p2,GONZALES\n")
     csv = tmp_path / "enero.csv"
-    csv.write_text("txn,pid,name\nT1,p1,ANA\nT2,p2,GONZALES\n", encoding="utf-8")
     runner = CliRunner()
     assert runner.invoke(ingest_command, [*db, str(mapping)]).exit_code == 0
     csv.write_text("txn,pid,name\nT1,p1,ANA\n", encoding="utf-8")
@@ -289,9 +273,7 @@ def test_the_command_says_what_another_file_keeps(tmp_path: Path) -> None:
         ("enero.csv", "T1,p1,ANA\nT2,p2,GONZALES\n"),
         ("febrero.csv", "T3,p2,GONZALES\n"),
     ):
-        (tmp_path / file).write_text("txn,pid,name\n" + rows, encoding="utf-8")
-        mapping = tmp_path / f"{file}.yaml"
-        mapping.write_text(MAPPING.format(file=file, key=""), encoding="utf-8")
+        mapping = _sales(tmp_path, file, rows)
         assert runner.invoke(ingest_command, [*db, str(mapping)]).exit_code == 0
     (tmp_path / "enero.csv").write_text("txn,pid,name\nT1,p1,ANA\n", encoding="utf-8")
     enero = str(tmp_path / "enero.csv.yaml")

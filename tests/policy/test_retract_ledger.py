@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from sales_fixtures import sales_ledger  # type: ignore[import-not-found]
 
 import ironriver.store.ledger as ledger_module
 from ironriver.errors import AccessDenied, ConfigError, NotFound
@@ -27,30 +28,9 @@ ATF_LOADER = Principal("atf-loader", "ATF", "US", frozenset({"ingest"}))
 ATF_ANALYST = Principal("atf-analyst", "ATF", "US", frozenset({"analyst"}))
 FGR_LOADER = Principal("fgr-loader", "FGR", "MX", frozenset({"ingest"}))
 
-MAPPING = """\
-us_atf_sales:
-  agency: ATF
-  country: US
-  marking: AMBER
-  releasable_to: [{releasable}]
-  queries:
-  - csv_url: {file}
-    ledger:
-      name: dealer_sales
-      columns:
-        txn: {{column: txn, type: string, required: true}}
-        serial: serial{key}
-"""
-
 
 def _load(store: Store, tmp: Path, file: str, rows: str, *, key: bool = False, **kw: str) -> object:
-    (tmp / file).write_text("txn,serial\n" + rows, encoding="utf-8")
-    mapping = tmp / f"{file}.yaml"
-    releasable = kw.get("releasable", "US, MX")
-    keyed = "\n      key: [txn]" if key else ""
-    mapping.write_text(
-        MAPPING.format(file=file, releasable=releasable, key=keyed), encoding="utf-8"
-    )
+    mapping = sales_ledger(tmp, file, rows, key=key, releasable=kw.get("releasable", "US, MX"))
     return ingest_mapping(store, mapping, actor="atf-loader", principal=ATF_LOADER)
 
 
