@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from sales_fixtures import sales_ledger  # type: ignore[import-not-found]
 from sqlalchemy import Connection
 
 from ironriver.cli import cli
@@ -20,21 +21,7 @@ from ironriver.ingest.pipeline import ingest_mapping
 from ironriver.store import EventFilter, Store
 from ironriver.store.ledger_records import LEDGER_FILES_KEY
 
-MAPPING = """\
-us_atf_sales:
-  agency: ATF
-  country: US
-  marking: AMBER
-  releasable_to: [US, MX]
-  queries:
-  - csv_url: sales.csv
-    ledger:
-      name: dealer_sales
-      columns:
-        txn: {column: txn, type: string, required: true}
-        serial: {column: serial, type: string}
-"""
-SALES = "txn,serial\nT1,ABC-123\nT2,XYZ9\nT3,abc 123\n"
+SALES = "T1,ABC-123\nT2,XYZ9\nT3,abc 123\n"
 READS = (
     ("ledgers",),
     ("ledger", "us_atf_sales", "--reason", "trace 7"),
@@ -42,11 +29,10 @@ READS = (
 )
 
 
-def _load(store: Store, tmp_path: Path) -> Path:
-    """Ingest the mapping into `store`; return its one ledger part."""
-    (tmp_path / "sales.csv").write_text(SALES, encoding="utf-8")
-    (tmp_path / "sales.yaml").write_text(MAPPING, encoding="utf-8")
-    ingest_mapping(store, tmp_path / "sales.yaml", actor="loader")
+def _load(store: Store, tmp_path: Path, releasable: str = "US, MX") -> Path:
+    """Ingest the sales (`tmp_path/sales.csv.yaml`) into `store`; return its one ledger part."""
+    mapping = sales_ledger(tmp_path, "sales.csv", SALES, releasable=releasable)
+    ingest_mapping(store, mapping, actor="loader")
     (part,) = (tmp_path / "ledgers").glob("*/*/part-*.parquet")
     return part
 
@@ -119,7 +105,7 @@ def test_a_truncated_part_is_reported_read_clearly_and_repaired_by_reingest(
             assert "Traceback" not in out and str(part) in out, out
             assert said in out and hint in out, out
     # the same file again: the damaged part is moved aside (kept), the part written again
-    code, out = _run(store, "ingest", str(tmp_path / "sales.yaml"), "--as", "loader")
+    code, out = _run(store, "ingest", str(tmp_path / "sales.csv.yaml"), "--as", "loader")
     assert code == 0, out
     assert "other columns" not in out  # (the damaged part's columns are not read as none)
     aside = list(part.parent.glob("damaged-*.parquet"))
@@ -140,7 +126,7 @@ def test_a_part_holding_other_rows_than_recorded_is_reported_and_rewritten(
     code, out = _verify(store)
     assert code == 5, out
     assert f"ledger part {part} holds 1 rows, but ingest event" in out
-    code, out = _run(store, "ingest", str(tmp_path / "sales.yaml"), "--as", "loader")
+    code, out = _run(store, "ingest", str(tmp_path / "sales.csv.yaml"), "--as", "loader")
     assert code == 0, out
     assert len(list(part.parent.glob("damaged-*.parquet"))) == 1
     assert pq.read_table(part).num_rows == 3
@@ -187,9 +173,6 @@ def test_the_ledger_folder_alone_gives_the_clear_error(tmp_path: Path) -> None:
         ledgers.ledgers()
 
 
-HIDDEN_MAPPING = MAPPING.replace("releasable_to: [US, MX]", "releasable_to: [US]")
-
-
 def test_reads_of_a_ledger_whose_only_part_was_deleted_say_data_is_missing(
     store: Store, tmp_path: Path
 ) -> None:
@@ -226,7 +209,7 @@ def test_reads_of_a_ledger_whose_only_part_was_deleted_say_data_is_missing(
     with pytest.raises(StoreError, match="1 part file that an ingest wrote is missing"):
         view.ledger("dealer_sales")
     # restored from a backup (here: written again by the same file): nothing is said
-    code, out = _run(store, "ingest", str(tmp_path / "sales.yaml"), "--as", "loader")
+    code, out = _run(store, "ingest", str(tmp_path / "sales.csv.yaml"), "--as", "loader")
     assert code == 0, out
     code, out = _run(store, "ledgers", "--as", "us-atf-analyst")
     assert code == 0 and "missing" not in out, out
@@ -235,10 +218,7 @@ def test_reads_of_a_ledger_whose_only_part_was_deleted_say_data_is_missing(
 def test_a_missing_part_of_a_dataset_the_reader_may_not_see_is_not_revealed(
     store: Store, tmp_path: Path
 ) -> None:
-    (tmp_path / "sales.csv").write_text(SALES, encoding="utf-8")
-    (tmp_path / "sales.yaml").write_text(HIDDEN_MAPPING, encoding="utf-8")
-    ingest_mapping(store, tmp_path / "sales.yaml", actor="loader")
-    (part,) = (tmp_path / "ledgers").glob("*/*/part-*.parquet")
+    part = _load(store, tmp_path, releasable="US")
     part.unlink()
     code, out = _run(store, "ledger", "us_atf_sales", "--as", "mx-fgr-analista")
     assert code == 4, out  # as a dataset that does not exist
@@ -284,7 +264,7 @@ def test_a_view_reads_the_recorded_parts_again_only_after_a_write(
         assert view.ledger_rows("us_atf_sales").matched == 3
     assert len(reads) == 1  # (reads append to the reads chain, not the writes chain)
     (tmp_path / "sales.csv").write_text("txn,serial\nT9,QQ1\n", encoding="utf-8")
-    ingest_mapping(store, tmp_path / "sales.yaml", actor="loader")
+    ingest_mapping(store, tmp_path / "sales.csv.yaml", actor="loader")
     (second,) = set((tmp_path / "ledgers").glob("*/*/part-*.parquet")) - {first}
     second.unlink()
     with pytest.raises(StoreError, match="1 part file that an ingest wrote is missing"):
