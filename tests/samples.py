@@ -1,14 +1,17 @@
 """Tiny two-agency sample data (a US ATF dataset and a Mexican FGR dataset) for store tests.
 
-Import from any test: `from samples import load, ATF, FGR, SEDENA`.
+Import from any test: `from samples import load, ATF, FGR, SEDENA`; a CLI test's store file
+holding it: `sample_db(tmp_path)`.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow as pa
 
 from ironriver.policy import Marking, Principal
-from ironriver.store import DatasetInfo, Store
+from ironriver.store import DatasetInfo, Store, open_store
 from ironriver.store.ids import statement_id
 
 US = DatasetInfo("us_atf_traces", "ATF", "US", Marking.AMBER, frozenset({"US"}))
@@ -55,3 +58,13 @@ def load(store: Store) -> None:
         w.ensure_dataset(MX)
         w.add_statements(table(US.name, US_ROWS), US.name, US.label)
         w.add_statements(table(MX.name, MX_ROWS), MX.name, MX.label)
+
+
+def sample_db(folder: Path, name: str = "cli.db") -> str:
+    """A SQLite store file `folder/name` holding the sample (`load`), closed; its path (the
+    CLI's --db)."""
+    path = folder / name
+    store = open_store(f"sqlite:///{path}")
+    load(store)
+    store.close()
+    return str(path)

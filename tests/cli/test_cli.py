@@ -13,15 +13,7 @@ from sqlalchemy import text
 
 from ironriver.cli import cli
 from ironriver.store import open_store
-from samples import load
-
-
-def _store(tmp_path: Path) -> str:
-    db = tmp_path / "cli.db"
-    store = open_store(f"sqlite:///{db}")
-    load(store)
-    store.close()
-    return str(db)
+from samples import sample_db
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -52,7 +44,7 @@ def test_reading_commands_never_make_a_store(tmp_path: Path) -> None:
 
 
 def test_an_unknown_schema_is_an_error_not_no_match(tmp_path: Path) -> None:
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     for schema in ("persn", "Personas"):  # a typo must not read as "no such person"
         code, out = run("search", "perez", "--schema", schema, "--db", db, "--as", "us-atf-analyst")
         assert code == 4 and f"Unknown schema '{schema}'" in out
@@ -85,7 +77,7 @@ def test_init_makes_nothing_when_one_of_its_two_files_cannot_be_made(tmp_path: P
 
 
 def test_stats_differ_by_principal(tmp_path: Path) -> None:
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     _, us = run("stats", "--db", db, "--as", "us-atf-analyst", "--json")
     _, mx = run("stats", "--db", db, "--as", "mx-fgr-analista", "--json")
     us_data, mx_data = json.loads(us), json.loads(mx)
@@ -95,7 +87,7 @@ def test_stats_differ_by_principal(tmp_path: Path) -> None:
 
 
 def test_search_entity_export(tmp_path: Path) -> None:
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     code, out = run("search", "perez lopez", "--db", db, "--as", "us-atf-analyst", "--json")
     assert code == 0 and json.loads(out)[0]["entity_id"] == "p1"
     code, out = run("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--json")
@@ -117,7 +109,7 @@ def test_search_entity_export(tmp_path: Path) -> None:
 
 def test_audit_log_answers_an_auditors_questions(tmp_path: Path) -> None:
     """Who read this entity, what did this user do, since when: the newest matching events."""
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     run("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--reason", "case 1")
     run("search", "perez", "--db", db, "--as", "mx-fgr-analista", "--reason", "caso 2")
     run("entity", "p1", "--db", db, "--as", "mx-fgr-analista", "--reason", "caso 2")
@@ -155,7 +147,7 @@ def test_audit_log_answers_an_auditors_questions(tmp_path: Path) -> None:
 
 
 def test_audit_verify_and_tamper(tmp_path: Path) -> None:
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     run("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--reason", "case 1")
     code, out = run("audit", "verify", "--db", db)
     assert code == 0 and "intact" in out and "reads chain: 3" in out
@@ -191,7 +183,7 @@ def test_exports_are_byte_identical_across_processes(tmp_path: Path) -> None:
     from ironriver.store import DatasetInfo
     from samples import table
 
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     many = DatasetInfo("us_hsi_cases", "HSI", "US", Marking.AMBER, frozenset({"US", "MX"}))
     aliases = [("p9", "Individual", "alias", a) for a in ("El Güero", "Chapo", "Z-40", "Tío")]
     rows = [("p9", "Individual", "name", "Ramón Núñez"), *aliases]
@@ -215,7 +207,7 @@ def test_exports_are_byte_identical_across_processes(tmp_path: Path) -> None:
 
 
 def test_one_search_box_finds_identifiers_first_then_names(tmp_path: Path) -> None:
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     args = ("--db", db, "--as", "us-atf-analyst", "--reason", "r", "--json")
     _, out = run("search", "abc-123", *args)  # a serial as typed: case and dashes ignored
     hits = json.loads(out)
@@ -232,7 +224,7 @@ def test_a_search_writes_one_audit_event(tmp_path: Path) -> None:
     """One search, one event: the hits' datasets come with the hits (no second, audited read
     of them), and the search box's identifier and name searches are one `search` (its detail:
     the hits shown, and how many an identifier found); `--identifier` is `search-identifier`."""
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     store = open_store(f"sqlite:///{db}")
     try:
         for query, options, action, detail in [
@@ -255,7 +247,7 @@ def test_a_search_writes_one_audit_event(tmp_path: Path) -> None:
 
 
 def test_a_search_without_hits_says_so_and_an_empty_one_is_refused(tmp_path: Path) -> None:
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     args = ("--db", db, "--as", "us-atf-analyst", "--reason", "r")
     result = CliRunner().invoke(cli, ["search", "zzzz", *args])
     assert result.exit_code == 0 and result.stdout == ""
@@ -275,7 +267,7 @@ def test_a_search_without_hits_says_so_and_an_empty_one_is_refused(tmp_path: Pat
 
 
 def test_entity_shows_a_page_of_neighbours_and_says_how_many(tmp_path: Path) -> None:
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     args = ("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--reason", "r")
     _, out = run(*args, "--json")
     everything = json.loads(out)
@@ -303,7 +295,7 @@ def test_statement_exports_are_read_back_by_ftm(
     from ironriver.model import get_model
 
     get_model()
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     args = ("--db", db, "--as", "us-atf-analyst", "--reason", "partner share")
     for fmt, name in (("ftm", "e.jsonl"), ("statements", "s.csv"), ("parquet", "s.parquet")):
         code, out = run("export", "--format", fmt, "-o", str(tmp_path / name), *args)
@@ -369,7 +361,7 @@ def test_a_locked_store_and_a_lost_connection_are_clear_errors(
 
     from ironriver.errors import from_store_error
 
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     holder = sqlite3.connect(db, timeout=0)
     holder.execute("BEGIN IMMEDIATE")  # another writer, mid-transaction
     try:
@@ -390,7 +382,7 @@ def test_a_locked_store_and_a_lost_connection_are_clear_errors(
 
 
 def test_entity_table_reads_featured_properties_first(tmp_path: Path) -> None:
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     code, out = run("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--reason", "r")
     assert code == 0
     statements = out.split("\n\n")[0].splitlines()[3:]  # the neighbours' table follows
@@ -400,7 +392,7 @@ def test_entity_table_reads_featured_properties_first(tmp_path: Path) -> None:
 
 
 def test_lost_read_audit_file_is_restarted_by_an_admin(tmp_path: Path) -> None:
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     Path(f"{db}.read-audit.sqlite").unlink()
     code, out = run("entity", "g1", "--db", db, "--as", "us-atf-analyst")
     assert code == 5 and "is missing" in out and "restart-reads" in out
@@ -423,7 +415,7 @@ def test_verify_reports_a_read_audit_file_tampered_with(tmp_path: Path) -> None:
     """A dropped table of the read-audit file is tampering (exit 5), not a traceback."""
     import sqlite3
 
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     run("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--reason", "case 1")
     with sqlite3.connect(f"{db}.read-audit.sqlite") as conn:
         conn.execute("DROP TABLE audit_read_head")
@@ -434,7 +426,7 @@ def test_verify_reports_a_read_audit_file_tampered_with(tmp_path: Path) -> None:
 
 
 def test_audit_checkpoint_anchors_the_reads(tmp_path: Path) -> None:
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     run("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--reason", "case 1")
     code, out = run("audit", "verify", "--db", db)
     assert code == 0 and "Reads anchored in the writes chain: 0 of 3." in out
@@ -452,7 +444,7 @@ def test_audit_checkpoint_anchors_the_reads(tmp_path: Path) -> None:
 
 
 def test_unknown_principal_is_a_clear_error(tmp_path: Path) -> None:
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     code, out = run("stats", "--db", db, "--as", "nobody")
     assert code == 2
     assert "Unknown principal 'nobody'" in out and "Known principals" in out
@@ -535,7 +527,7 @@ def test_eval_world_fails_loudly_on_a_miss(tmp_path: Path) -> None:
 
 
 def test_retract_hides_and_is_audited(tmp_path: Path) -> None:
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     args = ["retract", "g1", "--prop", "make", "--db", db]
     code, out = run(*args, "--as", "us-atf-analyst")
     assert code == 2 and "--reason" in out
@@ -571,7 +563,7 @@ def test_full_disk_is_a_clear_error_and_nothing_is_written(
         .exit_code
         == 0
     )
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     store = open_store(f"sqlite:///{db}")
     before, events = store.statement_count(), store.audit.count()
     pages = store.engine.connect().exec_driver_sql("PRAGMA page_count").scalar_one()
@@ -599,7 +591,7 @@ def test_full_disk_is_a_clear_error_and_nothing_is_written(
 
 
 def test_export_to_a_bad_path_is_clear_and_a_good_one_is_whole(tmp_path: Path) -> None:
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     code, out = run("export", "--db", db, "--as", "loader", "-o", str(tmp_path / "no" / "x.jsonl"))
     assert code == 2 and "Cannot write" in out and "folder that exists" in out
     target = tmp_path / "all.jsonl"
@@ -703,7 +695,7 @@ def test_export_reports_statements_a_conflicting_schema_lacks(tmp_path: Path) ->
 def test_errors_under_json_are_json_on_stdout(tmp_path: Path) -> None:
     """With --json a program reads the error too: one JSON document on standard output
     (kind, exit code, message, what to do), the person's text on standard error."""
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     args = ["entity", "nope", "--db", db, "--as", "us-atf-analyst", "--reason", "r"]
     result = CliRunner().invoke(cli, [*args, "--json"], catch_exceptions=False)
     assert result.exit_code == 4
@@ -720,7 +712,7 @@ def test_tables_separate_thousands(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     """Counts in tables are written as messages write them (151,686), not 151686."""
     from ironriver.policy.view import Counts, View
 
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     monkeypatch.setattr(
         View,
         "counts",
@@ -735,7 +727,7 @@ def test_a_command_closes_its_store(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     ResourceWarning in every in-process run)."""
     from ironriver.store import Store
 
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     closed: list[str] = []
     close = Store.close
 
@@ -754,7 +746,7 @@ def test_the_audit_log_table_says_each_action_and_time_for_its_reader(tmp_path: 
     """R10: a Spanish reader saw API names (search, read-chain-start) and microseconds of
     UTC; the table now says each action's meaning and the time to the second, in UTC. The
     JSON keeps the names and the stored time."""
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     assert run("search", "garcia", "--db", db, "--as", "mx-fgr-analista", "--reason", "r")[0] == 0
     code, es = run("--lang", "es", "audit", "log", "--db", db, "--as", "mx-auditor")
     assert code == 0 and "search (buscar)" in es

@@ -18,8 +18,7 @@ from click.testing import CliRunner
 from ironriver.cli import cli
 from ironriver.cli_columns import COLUMNS
 from ironriver.i18n import LANGS, Lang, translate
-from ironriver.store import open_store
-from samples import load
+from samples import sample_db
 
 DOC = Path(__file__).parents[2] / "docs" / "cli.md"
 
@@ -114,11 +113,7 @@ def _keys(data: Any) -> set[str]:
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
-    path = tmp_path / "c.db"
-    store = open_store(f"sqlite:///{path}")
-    load(store)
-    store.close()
-    return str(path)
+    return sample_db(tmp_path, "c.db")
 
 
 @pytest.mark.parametrize("lang", LANGS)

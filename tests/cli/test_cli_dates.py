@@ -14,8 +14,7 @@ from click.testing import CliRunner
 from ironriver.cli import cli
 from ironriver.cli_dates import typed_time
 from ironriver.errors import ConfigError
-from ironriver.store import open_store
-from samples import load
+from samples import sample_db
 
 
 @pytest.mark.parametrize(
@@ -55,15 +54,10 @@ def test_a_date_that_reads_as_two_days_is_refused_with_both() -> None:
 
 
 def test_audit_log_takes_a_mexican_date(tmp_path: Path) -> None:
-    db = tmp_path / "a.db"
-    store = open_store(f"sqlite:///{db}")
-    load(store)
-    store.close()
+    db = sample_db(tmp_path, "a.db")
 
     def log(*args: str) -> tuple[int, str]:
-        result = CliRunner().invoke(
-            cli, ["audit", "log", "--db", str(db), "--as", "mx-auditor", *args]
-        )
+        result = CliRunner().invoke(cli, ["audit", "log", "--db", db, "--as", "mx-auditor", *args])
         return result.exit_code, result.output
 
     code, out = log("--json")

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from ironriver.cli import cli
 from ironriver.store import open_store
-from samples import load
+from samples import sample_db
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -117,16 +117,13 @@ def test_a_single_role_without_brackets_is_one_role(
 
 
 def test_counts_of_one_read_in_the_singular(tmp_path: Path) -> None:
-    db = tmp_path / "c.db"
-    store = open_store(f"sqlite:///{db}")
-    load(store)
-    store.close()
-    as_us = ("--db", str(db), "--as", "us-atf-analyst")
-    assert run("audit", "checkpoint", "--db", str(db), "--as", "auditor")[0] == 0
+    db = sample_db(tmp_path, "c.db")
+    as_us = ("--db", db, "--as", "us-atf-analyst")
+    assert run("audit", "checkpoint", "--db", db, "--as", "auditor")[0] == 0
     run("search", "nobody", "--identifier", *as_us)  # one read after the newest anchor
-    _, out = run("audit", "verify", "--db", str(db))
+    _, out = run("audit", "verify", "--db", db)
     assert "The newest is not yet (its removal" in out and "The 1 newest" not in out
-    _, out = run("--lang", "es", "audit", "verify", "--db", str(db))
+    _, out = run("--lang", "es", "audit", "verify", "--db", db)
     assert "La más reciente aún no" in out
     _, out = run("entity", "p1", *as_us, "--neighbours", "0")  # p1 has one neighbour
     assert "0 of 1 neighbour shown; more with --neighbours 1." in out
@@ -135,12 +132,9 @@ def test_counts_of_one_read_in_the_singular(tmp_path: Path) -> None:
 
 
 def test_export_json_prints_the_summary_as_json(tmp_path: Path) -> None:
-    db = tmp_path / "c.db"
-    store = open_store(f"sqlite:///{db}")
-    load(store)
-    store.close()
+    db = sample_db(tmp_path, "c.db")
     target = tmp_path / "out.jsonl"
-    args = ("--db", str(db), "--as", "mx-fgr-analista", "--reason", "r", "-o", str(target))
+    args = ("--db", db, "--as", "mx-fgr-analista", "--reason", "r", "-o", str(target))
     result = CliRunner().invoke(cli, ["export", *args, "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {

@@ -17,16 +17,7 @@ from click.testing import CliRunner
 from ironriver.cli import cli
 from ironriver.model.labels import schema_label
 from ironriver.model.names import schema_named
-from ironriver.store import open_store
-from samples import load
-
-
-def _store(tmp_path: Path) -> str:
-    db = tmp_path / "cli.db"
-    store = open_store(f"sqlite:///{db}")
-    load(store)
-    store.close()
-    return str(db)
+from samples import sample_db
 
 
 def _ids(result: object) -> list[str]:
@@ -48,7 +39,7 @@ def _ids(result: object) -> list[str]:
 def test_search_takes_a_schemas_name_or_label_in_either_language(
     tmp_path: Path, schema: str, text: str, found: list[str]
 ) -> None:
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     for principal in ("us-atf-analyst", "mx-fgr-analista"):
         args = ["search", text, "--schema", schema, "--db", db, "--as", principal, "--json"]
         result = CliRunner().invoke(cli, [*args, "--reason", "r"])
@@ -59,7 +50,7 @@ def test_search_takes_a_schemas_name_or_label_in_either_language(
 def test_address_and_directorship_have_labels_of_their_own(tmp_path: Path) -> None:
     """FtM's Spanish catalog labels both Address and Directorship "Dirección"; ours says
     "Cargo directivo" for a directorship (docs/i18n.md), so each label names one schema."""
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     for label, schema in (("Dirección", "Address"), ("cargo directivo", "Directorship")):
         args = ["search", "perez", "--schema", label, "--db", db, "--reason", "r", "--json"]
         result = CliRunner().invoke(cli, [*args, "--as", "mx-fgr-analista"])
@@ -77,7 +68,7 @@ def test_a_label_of_several_schemata_is_an_error_naming_them(
     import ironriver.model.labels as labels
 
     monkeypatch.setattr(labels, "_instead_of_ftm", lambda lang: {"Directorship": "Dirección"})
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     args = ["search", "perez", "--schema", "Dirección", "--db", db, "--reason", "r"]
     es = CliRunner().invoke(cli, [*args, "--as", "mx-fgr-analista"])
     assert es.exit_code == 2
@@ -92,7 +83,7 @@ def test_a_label_of_several_schemata_is_an_error_naming_them(
 
 
 def test_an_unknown_schema_says_the_nearest_ones(tmp_path: Path) -> None:
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     args = ["--db", db, "--reason", "r"]
     es = CliRunner().invoke(
         cli, ["search", "perez", "--schema", "Persnoa", *args, "--as", "mx-fgr-analista"]
@@ -115,7 +106,7 @@ def test_a_word_of_a_label_suggests_the_schemata_and_properties_holding_it(
 ) -> None:
     """An unknown "arma" is a word of "Arma de fuego" (docs/i18n.md: the nearest names);
     difflib alone, comparing whole spellings, found nothing near."""
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     args = ["--db", db, "--reason", "r"]
     es = CliRunner().invoke(
         cli, ["search", "perez", "--schema", "arma", *args, "--as", "mx-fgr-analista"]
@@ -136,7 +127,7 @@ def test_a_word_of_a_label_suggests_the_schemata_and_properties_holding_it(
 
 
 def test_export_takes_a_schema_label(tmp_path: Path) -> None:
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     out = tmp_path / "guns.jsonl"
     args = ["export", "--schema", "arma de fuego", "-o", str(out), "--db", db, "--reason", "r"]
     result = CliRunner().invoke(cli, [*args, "--as", "us-atf-analyst"])
@@ -150,7 +141,7 @@ def _retract(db: str, prop: str, principal: str = "us-atf-analyst") -> object:
 
 
 def test_retract_takes_a_propertys_label_in_either_language(tmp_path: Path) -> None:
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     result = _retract(db, "APELLIDO PATERNO")  # (as the Spanish table shows it, any case)
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     done = json.loads(result.stdout)  # type: ignore[attr-defined]
@@ -160,7 +151,7 @@ def test_retract_takes_a_propertys_label_in_either_language(tmp_path: Path) -> N
 
 
 def test_a_label_of_several_properties_is_an_error_and_retracts_nothing(tmp_path: Path) -> None:
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     result = _retract(db, "Segundo nombre")  # FtM's Spanish label of middleName and secondName
     assert result.exit_code == 2  # type: ignore[attr-defined]
     error = json.loads(result.stdout)["error"]  # type: ignore[attr-defined]
@@ -176,7 +167,7 @@ def test_a_label_of_several_properties_is_an_error_and_retracts_nothing(tmp_path
 def test_an_unknown_property_says_the_nearest_and_a_command_that_lists_them(
     tmp_path: Path,
 ) -> None:
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     result = _retract(db, "paternalSurnam")
     assert result.exit_code == 2  # type: ignore[attr-defined]
     error = json.loads(result.stdout)["error"]  # type: ignore[attr-defined]

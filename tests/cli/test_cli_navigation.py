@@ -11,16 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from ironriver.cli import cli
-from ironriver.store import open_store
-from samples import load
-
-
-def _store(tmp_path: Path) -> str:
-    db = tmp_path / "cli.db"
-    store = open_store(f"sqlite:///{db}")
-    load(store)
-    store.close()
-    return str(db)
+from samples import sample_db
 
 
 def _rows_after(out: str, header: str) -> list[list[str]]:
@@ -38,7 +29,7 @@ def _rows_after(out: str, header: str) -> list[list[str]]:
 
 
 def test_the_neighbour_table_shows_each_neighbours_full_id(tmp_path: Path) -> None:
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     result = CliRunner().invoke(
         cli, ["entity", "g1", "--db", db, "--as", "us-atf-analyst", "--reason", "r"]
     )
@@ -57,7 +48,7 @@ def test_the_neighbour_table_shows_each_neighbours_full_id(tmp_path: Path) -> No
 
 
 def test_search_shows_the_datasets_of_each_hit_that_the_reader_may_see(tmp_path: Path) -> None:
-    db = _store(tmp_path)
+    db = sample_db(tmp_path)
     args = ("search", "ABC123", "--db", db, "--reason", "r")
     us = CliRunner().invoke(cli, [*args, "--as", "us-atf-analyst"])
     assert us.exit_code == 0, us.output

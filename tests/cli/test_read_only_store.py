@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from ironriver.cli import cli
-from ironriver.store import dialect, open_store
-from samples import load
+from ironriver.store import dialect
+from samples import sample_db
 
 READ_ONLY = "The store is read-only"
 
@@ -27,11 +27,8 @@ def _run(*args: str) -> tuple[int, str]:
 def _backup(tmp_path: Path, into: Path) -> Path:
     """A store with the sample data, closed, and copied into `into` as a backup is: the
     store file and its read-audit file."""
-    db = tmp_path / "live.db"
-    store = open_store(f"sqlite:///{db}")
-    load(store)
-    store.close()
-    code, out = _run("search", "perez", "--db", str(db), "--as", "us-atf-analyst", "--reason", "r")
+    db = sample_db(tmp_path, "live.db")
+    code, out = _run("search", "perez", "--db", db, "--as", "us-atf-analyst", "--reason", "r")
     assert code == 0, out  # a read, so the reads chain has an event to verify
     into.mkdir(exist_ok=True)
     for name in ("live.db", "live.db.read-audit.sqlite"):
