@@ -10,32 +10,36 @@ from followthemoney.statement import Statement
 from sales_fixtures import snapshot  # type: ignore[import-not-found]
 from sqlalchemy import text
 
-from ironriver.ingest import ingest_mapping
+from ironriver.ingest import IngestResult, ingest_mapping
 from ironriver.store import Store
 
 HEAD = "us_atf_t:\n  agency: ATF\n  country: US\n  marking: AMBER\n  queries:\n"
 
 
-def _report(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+def _ingest_skipping(
+    store: Store, tmp_path: Path, rows: str, entities: str
+) -> tuple[IngestResult, list[dict[str, str]]]:
+    """Ingest `rows` (p.csv) mapped by `entities` (the query's entity lines), skipping the
+    invalid records: the result, and the rows of its rejected-records report."""
+    (tmp_path / "p.csv").write_text(rows, encoding="utf-8")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        HEAD + "    - csv_url: p.csv\n      entities:\n" + entities, encoding="utf-8"
+    )
+    report = tmp_path / "bad.csv"
+    result = ingest_mapping(store, mapping, actor="a", skip_invalid=True, report_path=report)
+    with report.open(encoding="utf-8") as fh:
+        return result, list(csv.DictReader(fh))
 
 
 def test_a_reference_of_exactly_ftms_id_limit_is_kept(sqlite_store: Store, tmp_path: Path) -> None:
     """FtM's limit for an id is 200 characters: a reference column of 200 is an id, one
     of 201 is rejected (with the limit as its reason, not as an invalid value)."""
-    (tmp_path / "p.csv").write_text(f"txn,ref\nT1,{'c' * 200}\nT2,{'d' * 201}\n", encoding="utf-8")
-    (tmp_path / "m.yaml").write_text(
-        HEAD + "    - csv_url: p.csv\n      entities:\n"
-        "        sale: {schema: Sale, keys: [txn], properties: {buyer: {column: ref}}}\n",
-        encoding="utf-8",
-    )
-    report = tmp_path / "bad.csv"
-    result = ingest_mapping(
-        sqlite_store, tmp_path / "m.yaml", actor="a", skip_invalid=True, report_path=report
-    )
+    rows = f"txn,ref\nT1,{'c' * 200}\nT2,{'d' * 201}\n"
+    sale = "        sale: {schema: Sale, keys: [txn], properties: {buyer: {column: ref}}}\n"
+    result, rejected = _ingest_skipping(sqlite_store, tmp_path, rows, sale)
     assert (result.records, result.rejected) == (2, 1)
-    [bad] = _report(report)
+    [bad] = rejected
     assert bad["row"] == "2" and "longer than 200 characters" in bad["reason"]
     values = {(p, v) for _, _, p, v in snapshot(sqlite_store)[0]}
     assert ("buyer", "c" * 200) in values
@@ -58,19 +62,14 @@ def test_two_entities_that_cannot_merge_getting_one_id_reject_the_record(
     """A Person and a Company keyed on (id, own name): where both names are empty, both
     ids hash the id alone and coincide, and FtM would write them as one entity of a schema
     neither has. That record is rejected, naming both; the others go in."""
-    (tmp_path / "p.csv").write_text("id,pname,cname\n1,Ana,Acme\n2,,\n3,Bo,\n", encoding="utf-8")
-    (tmp_path / "m.yaml").write_text(
-        HEAD + "    - csv_url: p.csv\n      entities:\n"
+    entities = (
         "        person: {schema: Person, keys: [id, pname], properties: {name: {column: pname}}}\n"
-        "        firm: {schema: Company, keys: [id, cname], properties: {name: {column: cname}}}\n",
-        encoding="utf-8",
+        "        firm: {schema: Company, keys: [id, cname], properties: {name: {column: cname}}}\n"
     )
-    report = tmp_path / "bad.csv"
-    result = ingest_mapping(
-        sqlite_store, tmp_path / "m.yaml", actor="a", skip_invalid=True, report_path=report
-    )
+    rows = "id,pname,cname\n1,Ana,Acme\n2,,\n3,Bo,\n"
+    result, rejected = _ingest_skipping(sqlite_store, tmp_path, rows, entities)
     assert (result.records, result.rejected) == (3, 1)
-    [bad] = _report(report)
+    [bad] = rejected
     assert bad["row"] == "2" and "entities person and firm get the same id" in bad["reason"]
     names = sorted(v for _, _, p, v in snapshot(sqlite_store)[0] if p == "name")
     assert names == ["Acme", "Ana", "Bo"]
@@ -123,21 +122,15 @@ def test_a_required_reference_to_an_entity_without_a_key_rejects_the_record(
 ) -> None:
     """`buyer: {entity: buyer, required: true}`: a sale whose buyer's key column is empty
     has no buyer to point at, and is rejected as missing its required value."""
-    (tmp_path / "p.csv").write_text("txn,bid\nT1,B1\nT2,\n", encoding="utf-8")
-    (tmp_path / "m.yaml").write_text(
-        HEAD + "    - csv_url: p.csv\n      entities:\n"
+    entities = (
         "        buyer: {schema: Person, keys: [bid]}\n"
         "        sale:\n          schema: Sale\n          keys: [txn]\n          properties:\n"
         "            transactionNumber: {column: txn}\n"
-        "            buyer: {entity: buyer, required: true}\n",
-        encoding="utf-8",
+        "            buyer: {entity: buyer, required: true}\n"
     )
-    report = tmp_path / "bad.csv"
-    result = ingest_mapping(
-        sqlite_store, tmp_path / "m.yaml", actor="a", skip_invalid=True, report_path=report
-    )
+    result, rejected = _ingest_skipping(sqlite_store, tmp_path, "txn,bid\nT1,B1\nT2,\n", entities)
     assert (result.records, result.rejected) == (2, 1)
-    [bad] = _report(report)
+    [bad] = rejected
     assert (bad["row"], bad["column"]) == ("2", "buyer")
     assert "required value missing (sale.buyer)" in bad["reason"]
     numbers = {v for _, _, p, v in snapshot(sqlite_store)[0] if p == "transactionNumber"}
