@@ -49,8 +49,5 @@ class LedgerDuck:
 def _new_database() -> duckdb.DuckDBPyConnection:
     database = duckdb.connect()
     # (a database-wide setting: every cursor's read keeps and finds footers there)
-    try:
-        database.execute("SET GLOBAL parquet_metadata_cache = true")
-    except duckdb.CatalogException:  # (DuckDB before 1.3 has the older name only)
-        database.execute("SET GLOBAL enable_object_cache = true")
+    database.execute("SET GLOBAL parquet_metadata_cache = true")
     return database
