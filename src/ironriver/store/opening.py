@@ -8,6 +8,7 @@ wrong and what to do; whatever fails, the engine and audit log opened are closed
 
 from __future__ import annotations
 
+import re
 import shutil
 from functools import cache
 from importlib import resources
@@ -19,12 +20,12 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError as AlembicCommandError
-from sqlalchemy import Connection, Engine, create_engine, func, select
+from sqlalchemy import Connection, Engine, create_engine, func, select, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from ironriver.errors import ConfigError, IronriverError, ResourceError, StoreError
-from ironriver.i18n import msg
+from ironriver.i18n import msg, nmsg
 from ironriver.logs import get_logger
 from ironriver.settings import Settings, shown_url
 from ironriver.store import dialect
@@ -78,6 +79,69 @@ _VERSION_TABLE = "alembic_version"  # where Alembic keeps a store's schema revis
 # what migration 0008 withdrew, left in the Alembic config's attributes (`WITHDRAWN` there)
 WITHDRAWN_MENTIONS = "withdrawn_mentions"
 _MIGRATING = "ironriver.migrate"  # PostgreSQL advisory lock key text: a store's migration
+
+
+# one name of a `search_path`: a quoted identifier ("My schema", "" for a quote) or a bare one
+_PATH_NAME = re.compile(r'"((?:[^"]|"")*)"|([^,\s]+)')
+
+
+def _check_schema(conn: Connection, shown: str) -> None:
+    """Refuse a PostgreSQL URL whose `search_path` (`?options=-csearch_path%3DNAME`) names only
+    schemas the database lacks: there the store's tables can be neither found nor created,
+    which would read as "there is no ironriver store" and then fail `init` with PostgreSQL's
+    "no schema has been selected to create in". Asked only of a database with no store in
+    reach (one query); a schema there but not usable by this user is left to PostgreSQL's
+    own error."""
+    if conn.dialect.name != "postgresql":
+        return
+    if conn.execute(select(func.current_schema())).scalar() is not None:
+        return  # (a schema of the path exists: the store is, or can be made, there)
+    path = str(conn.execute(text("SHOW search_path")).scalar() or "")
+    user = str(conn.execute(select(func.current_user())).scalar())
+    names = [
+        quoted.replace('""', '"') if quoted else (user if bare == "$user" else bare)
+        for quoted, bare in _PATH_NAME.findall(path)
+    ]
+    present = {
+        name
+        for (name,) in conn.execute(
+            text("SELECT nspname FROM pg_namespace WHERE nspname = ANY(:names)"),
+            {"names": names},
+        )
+    }
+    missing = [name for name in dict.fromkeys(names) if name not in present]
+    if not missing:
+        return
+    listed = ", ".join(missing)
+    raise ConfigError(
+        nmsg(
+            "Schema {schema} does not exist in the PostgreSQL database of {url!r}: the URL's "
+            "search_path names it, so the store's tables can be neither found nor created "
+            "there. Nothing was written.",
+            "Schemas {schema} do not exist in the PostgreSQL database of {url!r}: the URL's "
+            "search_path names them, so the store's tables can be neither found nor created "
+            "there. Nothing was written.",
+            len(missing),
+            schema=listed,
+            url=shown,
+        ),
+        hint=nmsg(
+            "Create it (in psql: CREATE SCHEMA {first};) and run the command again, or remove "
+            "it from the URL's search_path to use the database's own schema (public).",
+            "Create them (in psql: CREATE SCHEMA {first}; and so on) and run the command "
+            "again, or remove them from the URL's search_path to use the database's own "
+            "schema (public).",
+            len(missing),
+            first=_sql_name(missing[0]),
+        ),
+    )
+
+
+def _sql_name(name: str) -> str:
+    """`name` as SQL must spell it: as it is when lower-case and plain, else quoted."""
+    if re.fullmatch(r"[a-z_][a-z0-9_$]*", name):
+        return name
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _no_store(shown: str) -> ConfigError:
@@ -175,6 +239,8 @@ def open_store(
             revision = _revision(conn)
             ready = _ready(conn, revision)
             if not ready:
+                if revision is None:
+                    _check_schema(conn, shown)
                 revision = _check_is_store(conn, revision, shown, create)
                 _check_not_pre_release(conn, revision, shown)
                 if not migrate:  # opened as it is (an empty one: created, if `create`)
