@@ -47,7 +47,7 @@ def test_an_unknown_schema_is_an_error_not_no_match(tmp_path: Path) -> None:
     db = sample_db(tmp_path)
     for schema in ("persn", "Personas"):  # a typo must not read as "no such person"
         code, out = run("search", "perez", "--schema", schema, "--db", db, "--as", "us-atf-analyst")
-        assert code == 4 and f"Unknown schema '{schema}'" in out
+        assert code == 2 and f"Unknown schema '{schema}'" in out
     code, out = run(
         "search", "perez", "--schema", "Person", "--db", db, "--as", "us-atf-analyst", "--json"
     )

@@ -88,7 +88,7 @@ def test_an_unknown_schema_says_the_nearest_ones(tmp_path: Path) -> None:
     es = CliRunner().invoke(
         cli, ["search", "perez", "--schema", "Persnoa", *args, "--as", "mx-fgr-analista"]
     )
-    assert es.exit_code == 4
+    assert es.exit_code == 2
     assert "Esquema desconocido: 'Persnoa'.\n  Qué hacer: ¿Quiso decir Person (Persona)?" in (
         es.output
     )
@@ -97,7 +97,7 @@ def test_an_unknown_schema_says_the_nearest_ones(tmp_path: Path) -> None:
     en = CliRunner().invoke(
         cli, ["export", "--schema", "Individul", "-o", str(out), *args, "--as", "us-atf-analyst"]
     )
-    assert en.exit_code == 4 and not out.exists()
+    assert en.exit_code == 2 and not out.exists()
     assert "Unknown schema 'Individul'.\n  What to do: Did you mean Individual?" in en.output
 
 
@@ -111,7 +111,7 @@ def test_a_word_of_a_label_suggests_the_schemata_and_properties_holding_it(
     es = CliRunner().invoke(
         cli, ["search", "perez", "--schema", "arma", *args, "--as", "mx-fgr-analista"]
     )
-    assert es.exit_code == 4
+    assert es.exit_code == 2
     assert "Qué hacer: ¿Quiso decir Firearm (Arma de fuego)? " in es.output
     en = CliRunner().invoke(
         cli, ["search", "perez", "--schema", "border", *args, "--as", "us-atf-analyst"]

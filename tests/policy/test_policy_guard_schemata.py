@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ironriver.errors import NotFound
+from ironriver.errors import ConfigError
 from ironriver.policy import View
 from ironriver.policy.schemata import entity_schema
 from ironriver.store import Store
@@ -36,7 +36,7 @@ def test_a_mistyped_schema_is_an_error_in_every_read(sqlite_store: Store) -> Non
         lambda: view.by_identifier("ABC123", 20, "Firarm"),
     )
     for read in reads:
-        with pytest.raises(NotFound, match="Unknown schema"):
+        with pytest.raises(ConfigError, match="Unknown schema"):
             read()
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DBAPIError
 
 from conftest import backend_url
-from ironriver.errors import AccessDenied, ModelError, NotFound, StoreError
+from ironriver.errors import AccessDenied, ConfigError, ModelError, StoreError
 from ironriver.policy import AccessLabel, Marking, Principal, View
 from ironriver.store import DatasetInfo, Store, open_store
 from ironriver.store.audit_chain import READS, WRITES
@@ -395,7 +395,7 @@ def test_view_table_is_every_visible_statement_in_bulk(store: Store) -> None:
         ("Firearm", "identifier"),
     }
     assert view.table(schemata=["Vessel"]).num_rows == 0
-    with pytest.raises(NotFound, match="Unknown property types"):
+    with pytest.raises(ConfigError, match="Unknown property types"):
         view.table(types=["colour"])
     with pytest.raises(AccessDenied, match="must say why"):
         View(store, FGR).table()

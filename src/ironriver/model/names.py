@@ -20,7 +20,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ironriver.errors import ConfigError, NotFound
+from ironriver.errors import ConfigError
 from ironriver.i18n import LANGS, Lang, Msg, current_lang, joined, msg
 
 MODEL_DIR_ENV = "FTM_MODEL_PATH=$(ironriver model-dir)"
@@ -135,8 +135,9 @@ def _shown(names: Iterable[str], schemata: Iterable[str] = ()) -> _Shown:
 
 
 def schema_named(text: str) -> Any:
-    """The model's schema `text` names (module doc): `NotFound` (exit 4) for none, with the
-    nearest names; `ConfigError` for a label of several schemata."""
+    """The model's schema `text` names (module doc): `ConfigError` (exit 2: a wrong option
+    value, not a missing record) for none, with the nearest names, and for a label of
+    several schemata."""
     from ironriver.model import get_model
 
     spellings = _schema_spellings()
@@ -151,7 +152,7 @@ def schema_named(text: str) -> Any:
             hint=msg("Name the one you mean by its name: {names}.", names=", ".join(found)),
         )
     if not found:
-        raise NotFound(
+        raise ConfigError(
             msg("Unknown schema {schema!r}.", schema=text),
             hint=schema_hint(text),
         )

@@ -25,7 +25,7 @@ from followthemoney.statement.entity import StatementEntity
 from followthemoney.types import registry
 from sqlalchemy import ColumnElement, and_, select
 
-from ironriver.errors import AccessDenied, NotFound
+from ironriver.errors import AccessDenied, ConfigError, NotFound
 from ironriver.i18n import msg
 from ironriver.model import get_model
 from ironriver.policy.entity_rows import ENTITY_ROW
@@ -100,7 +100,7 @@ class ExportMixin:
         kinds = sorted(set(types or ()))
         unknown = [k for k in kinds if k not in {t.name for t in registry.types}]
         if unknown:
-            raise NotFound(
+            raise ConfigError(
                 msg("Unknown property types {types}.", types=", ".join(unknown)),
                 hint=msg(
                     "Use FtM's type names: {names}.",

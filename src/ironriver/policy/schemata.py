@@ -10,21 +10,21 @@ from typing import Any
 
 from followthemoney.exc import InvalidData
 
-from ironriver.errors import NotFound
+from ironriver.errors import ConfigError
 from ironriver.i18n import msg
 from ironriver.model import get_model
 from ironriver.model.names import schema_hint
 
 
 def known_schema(schema: str | None) -> Any:
-    """The model's schema named `schema` (None for None), or `NotFound`: a mistyped schema
-    must not read as "no such entity". Names only: the command line reads what people type
+    """The model's schema named `schema` (None for None), or `ConfigError` (exit 2, as for
+    any wrong argument): a mistyped schema must not read as "no such entity". Names only: the command line reads what people type
     (a label, in either language) with `ironriver.model.names.schema_named` first."""
     if schema is None:
         return None
     found = get_model().get(schema)
     if found is None:
-        raise NotFound(
+        raise ConfigError(
             msg("Unknown schema {schema!r}.", schema=schema),
             hint=schema_hint(schema),
         )
