@@ -30,7 +30,12 @@ from ironriver.store.audit_verify import verify_ledger_parts
 def audit() -> None:
     """Read and verify the hash-chained audit log: a writes chain (ingests and other data
     changes, in the store) and a reads chain (reads, searches, exports; beside a SQLite
-    store, in its read-audit file STORE.read-audit.sqlite)."""
+    store, in its read-audit file STORE.read-audit.sqlite).
+
+    \b
+    Example: ironriver audit verify --db ironriver.db
+             ironriver audit log --db ironriver.db --as auditor --action search
+    """
 
 
 @audit.command("verify")

@@ -18,7 +18,12 @@ from ironriver.model.labels import yes_no
 
 @click.group("eval")
 def eval_group() -> None:
-    """Score a capability against ground truth or published science (exit 1 on a miss)."""
+    """Score a capability against ground truth or published science (exit 1 on a miss).
+
+    \b
+    Example: ironriver eval strategy
+             ironriver eval world --world w
+    """
 
 
 def _world_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -37,7 +42,10 @@ def _world_options(command: Callable[..., None]) -> Callable[..., None]:
 @eval_group.command("world")
 @_world_options
 def eval_world(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
-    """The world's figures beside CALIBRATION.md, with tolerances.
+    """Each calibration figure beside the world's value, with its tolerance.
+
+    The figures, each with its published source, are ironriver.world.calibration.FIGURES,
+    taken from the team's calibration brief; exits 1 when one is outside its tolerance.
 
     \b
     Example: ironriver eval world --world w

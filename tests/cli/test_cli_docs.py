@@ -8,6 +8,7 @@ import re
 import shlex
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -75,3 +76,30 @@ def test_help_examples_show_a_whole_entity_id(command: list[str]) -> None:
     assert result.exit_code == 0
     example = result.output.split("Example:")[1].split("Options:")[0]
     assert "..." not in example and re.search(r"\b[0-9a-f]{40}\b", example), example
+
+
+def _command_paths(group: click.Group, path: list[str]) -> list[list[str]]:
+    """`path` and every command and group under `group`, as the words that name them."""
+    ctx = click.Context(group)
+    out = [path]
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        if isinstance(command, click.Group):
+            out += _command_paths(command, [*path, name])
+        else:
+            out.append([*path, name])
+    return out
+
+
+def test_every_command_and_group_help_shows_an_example() -> None:
+    """docs/cli.md: every `--help`, a group's (`audit`, `eval`) included, shows an example."""
+    paths = _command_paths(cli, [])
+    assert ["audit"] in paths and ["eval", "world"] in paths  # (the walk reads the tree)
+    missing = [
+        " ".join(path) or "ironriver"
+        for path in paths
+        if not re.search(
+            r"Examples?:\s+\S*ironriver ", CliRunner().invoke(cli, [*path, "--help"]).output
+        )
+    ]
+    assert missing == []
