@@ -27,7 +27,7 @@ from ironriver.i18n import (
     t,
     use_lang,
 )
-from ironriver.i18n_tools import code_texts, problems
+from ironriver.i18n_tools import code_texts, problems, problems_line
 from ironriver.policy import parse_principals
 from ironriver.store import open_store
 from samples import load
@@ -685,3 +685,8 @@ def test_country_names_and_codes_babel_does_not_name() -> None:
     assert country_name("qq", "es") == "qq"  # no one's
     assert shown_value("Firearm", "countryOfManufacture", "at", "es") == "Austria"
     assert shown_value("Firearm", "model", "at", "es") == "at"  # a model, not a country
+
+
+def test_the_check_counts_its_problems_in_proper_plurals() -> None:
+    # (docs/i18n.md: never "problem(s)")
+    assert [problems_line(n) for n in (0, 1, 2)] == ["0 problems", "1 problem", "2 problems"]

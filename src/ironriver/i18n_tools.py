@@ -249,6 +249,12 @@ def missing_entries(lang: Lang = "es") -> str:
     return buf.getvalue().decode("utf-8")
 
 
+def problems_line(count: int) -> str:
+    """The check's last line: "0 problems", "1 problem" (developer output, English only; a
+    proper plural, as docs/i18n.md asks of every text about n things)."""
+    return f"{count} problem" if count == 1 else f"{count} problems"
+
+
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "check"
     if command == "missing":
@@ -258,7 +264,7 @@ def main(argv: list[str]) -> int:
         found = problems()
         for line in found:
             print(line)
-        print(f"{len(found)} problem(s)")
+        print(problems_line(len(found)))
         return 1 if found else 0
     print("usage: python -m ironriver.i18n_tools [check|missing]", file=sys.stderr)
     return 2
