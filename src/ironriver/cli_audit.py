@@ -44,8 +44,9 @@ def audit() -> None:
 def audit_verify(ctx: click.Context) -> None:
     """Check that no audit event was edited, removed or reordered, in either chain, that
     the reads chain still holds every read the writes chain anchored (reads after the newest
-    anchor are not covered yet: see `audit checkpoint`), and that every ledger part an
-    ingest recorded is there, whole, with its rows. Writes nothing.
+    anchor are not covered yet: see `audit checkpoint`), that every ledger part an ingest
+    recorded is there, whole, with its rows, and that the ledger folders hold no part that
+    no ingest recorded. Writes nothing.
 
     \b
     Example: ironriver audit verify --db ironriver.db
@@ -58,8 +59,9 @@ def audit_verify(ctx: click.Context) -> None:
         "events": result.events,
         "chains": result.chains,
         "anchored": result.anchored,
-        "problems": [*result.problems, *result.ledger_problems],
+        "problems": [*result.problems, *result.ledger_problems, *result.ledger_strays],
         "ledger_parts": result.ledger_parts,
+        "ledger_pending": list(result.ledger_pending),
         "unrecorded_ingests": result.unrecorded_ingests,
     }
 
@@ -114,13 +116,34 @@ def audit_verify(ctx: click.Context) -> None:
             if result.ledger_parts
             else [],
         )
+        if result.ledger_pending:
+            click.echo(
+                nt(
+                    "Ledger part not in place yet ({n}), nothing lost:",
+                    "Ledger parts not in place yet ({n}), nothing lost:",
+                    len(result.ledger_pending),
+                )
+            )
+            for note in result.ledger_pending:
+                click.echo(f"  - {render(note)}")
+        _echo_check(
+            result.ledger_strays,
+            lambda n: nt(
+                "LEDGER PART NO INGEST RECORDED ({n} problem):",
+                "LEDGER PARTS NO INGEST RECORDED ({n} problems):",
+                n,
+            ),
+            [],
+        )
         if result.unrecorded_ingests:
             click.echo(
                 nt(
                     "  {n} ingest event wrote ledger rows before ingests recorded their "
-                    "parts: its parts are not checked.",
+                    "parts: its parts are not checked, nor are part files that no ingest "
+                    "recorded looked for.",
                     "  {n} ingest events wrote ledger rows before ingests recorded their "
-                    "parts: their parts are not checked.",
+                    "parts: their parts are not checked, nor are part files that no ingest "
+                    "recorded looked for.",
                     result.unrecorded_ingests,
                 )
             )

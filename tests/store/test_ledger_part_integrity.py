@@ -274,3 +274,154 @@ def test_a_view_reads_the_recorded_parts_again_only_after_a_write(
     with pytest.raises(StoreError, match="2 part files that ingests wrote are missing"):
         view.ledger_rows("us_atf_sales")
     assert len(reads) == 2
+
+
+# -- parts no ingest recorded, and parts a killed ingest left under their scratch names (R12)
+
+
+def test_a_part_no_ingest_recorded_is_reported_with_its_rows_and_what_to_do(
+    store: Store, tmp_path: Path
+) -> None:
+    """Review R12 F2: a part file copied into a ledger folder by hand was read as data and
+    `audit verify` said "intact"; it is a problem (exit 5), named with its rows."""
+    part = _load(store, tmp_path)
+    stray = part.with_name("part-0000copiedbyhand.parquet")
+    pq.write_table(pq.read_table(part).slice(0, 2), stray)
+    broken = part.with_name("part-0000broken.parquet")
+    broken.write_bytes(b"PAR1 not a part")
+    code, out = _verify(store)
+    assert code == 5, out
+    assert "LEDGER PARTS NO INGEST RECORDED (2 problems):" in out
+    assert f"ledger part {stray} (2 rows) was recorded by no ingest event of this store" in out
+    assert f"ledger part {broken} (its footer cannot be read) was recorded by no ingest" in out
+    assert "it is not this store's data" in out and "Move it out of the ledger folder" in out
+    assert "Ledger parts intact: 1 part recorded by ingests." in out  # (the recorded one is)
+    code, out = _verify(store, lang="es")
+    assert code == 5, out
+    assert "PARTES DE LIBRO DE REGISTRO QUE NINGUNA CARGA REGISTRÓ (2 problemas):" in out
+    assert f"la parte de libro de registro {stray} (2 filas) no la registró ningún evento" in out
+    code, out = _run(store, "audit", "verify", "--json")
+    assert code == 5 and str(stray) in out, out
+    stray.rename(tmp_path / stray.name)  # moved aside, as the message says
+    broken.unlink()
+    code, out = _verify(store)
+    assert code == 0, out
+
+
+def test_a_ledger_folder_copied_after_the_database_is_caught(tmp_path: Path) -> None:
+    """A backup that copied the database, then the ledger folder after a later ingest: the
+    folder holds a part the copied database has no event of."""
+    import shutil
+    import sqlite3
+
+    from ironriver.store import open_store
+
+    db = tmp_path / "live.db"
+    store = open_store(f"sqlite:///{db}", ledger_dir=tmp_path / "ledgers")
+    _load(store, tmp_path)
+    copy = tmp_path / "backup" / "live.db"
+    copy.parent.mkdir()
+    for name in (db, Path(f"{db}.read-audit.sqlite")):  # (as docs/operations.md says)
+        with sqlite3.connect(name) as src, sqlite3.connect(copy.parent / name.name) as dst:
+            src.backup(dst)
+    (tmp_path / "sales.csv").write_text("txn,serial\nT9,QQ1\n", encoding="utf-8")
+    ingest_mapping(store, tmp_path / "sales.yaml", actor="loader")  # after the copy
+    store.close()
+    shutil.copytree(tmp_path / "ledgers", copy.parent / "ledgers")
+    env = {LANG_ENV: "en", "IRONRIVER_LEDGERS": str(copy.parent / "ledgers")}
+    result = CliRunner().invoke(cli, ["audit", "verify", "--db", str(copy)], env=env)
+    assert result.exit_code == 5, result.output
+    assert "LEDGER PART NO INGEST RECORDED (1 problem):" in result.output
+    assert "(1 row) was recorded by no ingest event of this store" in result.output
+
+
+def test_parts_no_ingest_recorded_are_not_looked_for_beside_older_ingests(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ingest events from before ingests recorded their parts: which part files are theirs
+    cannot be told, so none is reported as unrecorded; the note says so."""
+    monkeypatch.setattr(pipeline, "LEDGER_FILES_KEY", "not_yet")
+    monkeypatch.setattr(pipeline, "PARTS_KEY", "not_yet_either")
+    part = _load(store, tmp_path)
+    code, out = _verify(store)
+    assert code == 0, out
+    assert "nor are part files that no ingest recorded looked for" in out
+    assert str(part) not in out
+
+
+def _killed_before_the_rename(store: Store, tmp_path: Path, owner: str) -> tuple[Path, Path]:
+    """A part its ingest committed, put back under the scratch name its event records (as a
+    process killed between the commit and the rename leaves it), the scratch name's owner
+    being `owner`; return (the part's place, its scratch file)."""
+    import ironriver.store.ledger as ledger_module
+
+    with pytest.MonkeyPatch.context() as killed:
+        killed.setattr(ledger_module, "owner_tag", lambda: owner)
+        part = _load(store, tmp_path)
+    (detail,) = store.ingest_details()
+    ((scratch_name, final_name),) = detail["ledger_parts"]
+    assert store.ledger_dir / final_name == part
+    scratch = store.ledger_dir / scratch_name
+    part.rename(scratch)
+    return part, scratch
+
+
+def _dead_owner() -> str:
+    import subprocess
+    import sys
+
+    from ironriver.scratch import owner_tag
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a process id no longer alive: the "killed" ingest's
+    return f"{owner_tag().rsplit('.', 1)[0]}.{gone.pid}"
+
+
+def test_a_part_a_killed_ingest_left_under_its_scratch_name_is_said_so(
+    store: Store, tmp_path: Path
+) -> None:
+    """Review R12 F3: verify said such a part was missing, "restore it from a backup"; it is
+    whole beside it, and the next command renames it into place: a note, exit 0."""
+    part, scratch = _killed_before_the_rename(store, tmp_path, _dead_owner())
+    code, out = _verify(store)
+    assert code == 0, out
+    assert "Ledger part not in place yet (1), nothing lost:" in out
+    assert f"ledger part {part} is not in place yet: it was left by a killed ingest" in out
+    assert f"its scratch name {scratch.name}, where it is whole" in out
+    assert "`ironriver stats --as NAME`" in out
+    assert "restore it from a backup" not in out and "missing" not in out, out
+    code, out = _verify(store, lang="es")
+    assert code == 0, out
+    assert "la dejó una carga terminada a la fuerza" in out
+    code, out = _run(store, "audit", "verify", "--json")
+    assert code == 0 and '"ledger_pending": [' in out and scratch.name in out, out
+    assert scratch.exists()  # (verify renames nothing)
+    # the command it names finishes it
+    code, out = _run(store, "stats", "--as", "us-atf-analyst")
+    assert code == 0, out
+    assert part.exists() and not scratch.exists()
+    code, out = _verify(store)
+    assert code == 0 and "not in place" not in out, out
+
+
+def test_a_scratch_part_of_a_running_process_is_said_to_be_renamed_by_it(
+    store: Store, tmp_path: Path
+) -> None:
+    from ironriver.scratch import owner_tag
+
+    part, scratch = _killed_before_the_rename(store, tmp_path, owner_tag())  # (alive)
+    code, out = _verify(store)
+    assert code == 0, out
+    assert f"ledger part {part} is not in place yet: ingest event" in out
+    assert f"under its scratch name {scratch.name}, whose process" in out
+    assert "whose process is still running or ran on another host" in out
+
+
+def test_a_scratch_part_without_the_recorded_rows_is_still_missing(
+    store: Store, tmp_path: Path
+) -> None:
+    part, scratch = _killed_before_the_rename(store, tmp_path, _dead_owner())
+    pq.write_table(pq.read_table(scratch).slice(0, 1), scratch)
+    code, out = _verify(store)
+    assert code == 5, out
+    assert f"ledger part {part} is missing (3 rows" in out and "not in place" not in out

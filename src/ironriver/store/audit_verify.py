@@ -21,7 +21,8 @@ from sqlalchemy import Connection, Engine, create_engine, select
 from sqlalchemy.exc import DBAPIError
 
 from ironriver.errors import StoreError
-from ironriver.i18n import Msg, msg
+from ironriver.i18n import Msg, msg, nmsg
+from ironriver.scratch import is_dead_scratch
 from ironriver.store.anchors import (
     ANCHOR_KEY,
     Anchor,
@@ -46,7 +47,7 @@ from ironriver.store.audit_chain import (
 )
 from ironriver.store.dialect import engine_options
 from ironriver.store.ledger_read import part_rows
-from ironriver.store.ledger_records import recorded_parts
+from ironriver.store.ledger_records import RecordedParts, recorded_parts
 from ironriver.store.tables import audit_read_events, audit_read_head
 
 
@@ -66,6 +67,12 @@ class VerifyResult:
     """Those parts missing or damaged, one finding each (not the audit log's: `problems`)."""
     unrecorded_ingests: int = 0
     """Ingest events that wrote ledger rows before ingests recorded their parts: unchecked."""
+    ledger_strays: tuple[Msg, ...] = ()
+    """Part files in a ledger folder that no ingest event recorded, one finding each (read
+    as data, though they are not this store's: a problem, like a missing part)."""
+    ledger_pending: tuple[Msg, ...] = ()
+    """Recorded parts not in place yet but whole under the scratch name their ingest event
+    names (a process killed between its commit and its renames): no problem, a note."""
 
 
 def verify_chains(engine: Engine, read_file: Path | None, busy_timeout_s: float) -> VerifyResult:
@@ -349,17 +356,25 @@ def verify_ledger_parts(result: VerifyResult, engine: Engine, root: Path) -> Ver
     rows recorded. A part that a retraction renamed out of the reads (a `retract` event names
     it, or its `retracted-<digest>.parquet` twin is beside it) is accounted for. Ingest events
     written before ingests recorded their parts are counted, not checked. Reads footers only;
-    writes nothing (no recovery either: a part a killed ingest left under its scratch name is
-    reported missing until a write renames it into place)."""
+    writes nothing (no recovery either: a part a killed ingest left whole under the scratch
+    name its event names is a note, `ledger_pending`, saying what finishes it). Then every
+    `part-*.parquet` of a ledger folder that no ingest or retract event names (`ledger_strays`:
+    copied in by hand, or a ledger folder backed up after the database), unless some ingest
+    events predate the records (`unrecorded_ingests`: their parts cannot be told apart)."""
     with engine.connect() as conn:
         parts = recorded_parts(conn)
     recorded, unrecorded = parts.recorded, parts.unrecorded
     problems: list[Msg] = []
+    pending: list[Msg] = []
     for name, (rows_recorded, seq) in sorted(recorded.items(), key=lambda kv: kv[1][1]):
         path = root / name
         if parts.accounted(name, root):
             continue
         if not path.exists():
+            scratch = _staged(root, parts.staged.get(name), rows_recorded)
+            if scratch is not None:
+                pending.append(_pending(path, scratch, rows_recorded, seq))
+                continue
             problems.append(
                 msg(
                     "ledger part {path} is missing ({rows:,} rows, written by ingest event "
@@ -395,10 +410,74 @@ def verify_ledger_parts(result: VerifyResult, engine: Engine, root: Path) -> Ver
                     seq=seq,
                 )
             )
+    strays = [] if unrecorded else _strays(root, parts)
     return replace(
         result,
-        ok=result.ok and not problems,
+        ok=result.ok and not problems and not strays,
         ledger_parts=len(recorded),
         ledger_problems=tuple(problems),
         unrecorded_ingests=unrecorded,
+        ledger_strays=tuple(strays),
+        ledger_pending=tuple(pending),
     )
+
+
+def _staged(root: Path, scratch: str | None, rows: int) -> Path | None:
+    """The scratch file `scratch` (its name under `root`, as an ingest event names it) when
+    it is there, whole, with the `rows` recorded; else None."""
+    if scratch is None:
+        return None
+    path = root / scratch
+    return path if path.exists() and part_rows(path) == rows else None
+
+
+def _pending(path: Path, scratch: Path, rows: int, seq: int) -> Msg:
+    """What `verify_ledger_parts` says of a recorded part still under its scratch name."""
+    if is_dead_scratch(scratch):
+        return msg(
+            "ledger part {path} is not in place yet: it was left by a killed ingest (event "
+            "{seq} committed it, {rows:,} rows, and its process was killed before renaming it "
+            "from its scratch name {scratch}, where it is whole). Nothing is lost: any command "
+            "but `audit verify` and `audit verify-data` finishes it when it opens the store "
+            "(e.g. `ironriver stats --as NAME`)",
+            path=path,
+            seq=seq,
+            rows=rows,
+            scratch=scratch.name,
+        )
+    return msg(
+        "ledger part {path} is not in place yet: ingest event {seq} committed it ({rows:,} "
+        "rows) under its scratch name {scratch}, whose process is still running or ran on "
+        "another host; it renames it into place (or, if it was killed, the next command "
+        "that opens the store on that host). Run `ironriver audit verify` again then",
+        path=path,
+        seq=seq,
+        rows=rows,
+        scratch=scratch.name,
+    )
+
+
+def _strays(root: Path, parts: RecordedParts) -> list[Msg]:
+    """A finding for each `part-*.parquet` of a ledger folder under `root` (the files every
+    read reads) that no ingest or retract event of the store names."""
+    found: list[Msg] = []
+    for path in sorted(root.glob("*/*/part-*.parquet")) if root.exists() else []:
+        if parts.known(str(path.relative_to(root))):
+            continue
+        rows = part_rows(path)
+        said = (
+            nmsg("{n:,} row", "{n:,} rows", rows)
+            if rows is not None
+            else msg("its footer cannot be read")
+        )
+        found.append(
+            msg(
+                "ledger part {path} ({said}) was recorded by no ingest event of this store, "
+                "yet reads read it: it is not this store's data (copied into the ledger folder "
+                "by hand, or a ledger folder copied after the database, holding parts of later "
+                "ingests). Move it out of the ledger folder",
+                path=path,
+                said=said,
+            )
+        )
+    return found

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -163,6 +163,10 @@ class RecordedParts:
     """The parts a `retract` event names, by their name under the ledger root."""
     unrecorded: int
     """Ingest events that wrote ledger rows before ingests recorded their parts."""
+    staged: dict[str, str] = field(default_factory=dict)
+    """Each part an ingest event names for its renames (`PARTS_KEY`; its final name under
+    the ledger root) -> its scratch name there: where a process killed between the commit
+    and the rename left it (`recover_parts` renames it into place)."""
 
     def rows(self, name: str) -> int | None:
         """The rows the first ingest event to record the part `name` (under the ledger root)
@@ -178,6 +182,11 @@ class RecordedParts:
             name in self.retracted
             or path.with_name("retracted-" + path.name.removeprefix("part-")).exists()
         )
+
+    def known(self, name: str) -> bool:
+        """Whether an ingest or retract event names the part `name` (under the ledger root):
+        one no event names is not this store's data (`audit verify` reports it)."""
+        return name in self.recorded or name in self.staged or name in self.retracted
 
     def missing(self, root: Path) -> list[str]:
         """The recorded parts (names under `root`) neither in place nor retracted, in the
@@ -206,6 +215,7 @@ def recorded_parts(conn: Connection) -> RecordedParts:
     skipped: the chain check reports them)."""
     recorded: dict[str, tuple[int, int]] = {}  # part -> (rows, the first ingest's seq)
     retracted: set[str] = set()
+    staged: dict[str, str] = {}  # final name -> scratch name
     unrecorded = 0
     rows = conn.execute(
         select(audit_events.c.seq, audit_events.c.action, audit_events.c.detail)
@@ -223,12 +233,16 @@ def recorded_parts(conn: Connection) -> RecordedParts:
             folder = Path(str(detail.get("dataset")), str(detail.get("ledger")))
             for part in detail.get("parts") or []:
                 retracted.add(str(part) if "/" in str(part) else str(folder / str(part)))
-        elif LEDGER_FILES_KEY in detail:
+            continue
+        for pair in detail.get(PARTS_KEY) or []:
+            if isinstance(pair, list) and len(pair) == 2:
+                staged.setdefault(str(pair[1]), str(pair[0]))
+        if LEDGER_FILES_KEY in detail:
             for entry in detail[LEDGER_FILES_KEY] or []:
                 recorded.setdefault(str(entry["path"]), (int(entry["rows"]), int(seq)))
         elif detail.get("ledger_rows"):
             unrecorded += 1
-    return RecordedParts(recorded, retracted, unrecorded)
+    return RecordedParts(recorded, retracted, unrecorded, staged)
 
 
 def recorded_head(conn: Connection) -> tuple[int, str] | None:
