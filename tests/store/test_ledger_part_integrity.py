@@ -325,7 +325,7 @@ def test_a_ledger_folder_copied_after_the_database_is_caught(tmp_path: Path) -> 
         with sqlite3.connect(name) as src, sqlite3.connect(copy.parent / name.name) as dst:
             src.backup(dst)
     (tmp_path / "sales.csv").write_text("txn,serial\nT9,QQ1\n", encoding="utf-8")
-    ingest_mapping(store, tmp_path / "sales.yaml", actor="loader")  # after the copy
+    ingest_mapping(store, tmp_path / "sales.csv.yaml", actor="loader")  # after the copy
     store.close()
     shutil.copytree(tmp_path / "ledgers", copy.parent / "ledgers")
     env = {LANG_ENV: "en", "IRONRIVER_LEDGERS": str(copy.parent / "ledgers")}
