@@ -242,11 +242,13 @@ def init(ctx: click.Context, principals_out: Path) -> None:
             staged.write_text(DEFAULT_PRINCIPALS_YAML, encoding="utf-8")
         store = app.open_store(create=True)  # (the file is renamed into place once it is)
     read_file = store.audit.read_file
+    ledger_dir = store.ledger_dir
 
     def human() -> None:
         if wrote:
             click.echo(t("Wrote starter principals to {path}", path=principals_out))
         click.echo(t("Store ready: {url}", url=shown_url(app.settings.db_url)))
+        click.echo(t("Ledger folder: {path}", path=ledger_dir.absolute()))
         if read_file is not None:
             click.echo(
                 t(
@@ -260,6 +262,7 @@ def init(ctx: click.Context, principals_out: Path) -> None:
         "store": shown_url(app.settings.db_url),
         "principals_written": str(principals_out) if wrote else None,
         "read_audit_file": str(read_file) if read_file is not None else None,
+        "ledger_dir": str(ledger_dir.absolute()),
     }
     app.emit(data, human)
 

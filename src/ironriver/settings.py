@@ -70,8 +70,8 @@ class Settings:
     ledger_dir: folder of the Parquet ledgers: `IRONRIVER_LEDGERS` (`ledger_dir_given`);
         else beside the SQLite file (`store.db.ledgers`: move the two together); for a
         server database, the folder its store recorded, whatever the current folder, and
-        for a new one `./ironriver-ledgers` made absolute, which the store then records
-        (`ironriver.store.ledger_folder`). A given folder is recorded by a server store, so
+        for a new one its own folder under `./ironriver-ledgers` (named after its database)
+        made absolute, which the store then records (`ironriver.store.ledger_folder`). A given folder is recorded by a server store, so
         later commands find it without the variable.
     ledger_dir_given: whether `ledger_dir` was given (`IRONRIVER_LEDGERS`), not a default.
     principals_file: YAML file declaring principals (see `ironriver.policy`).
@@ -113,7 +113,8 @@ class Settings:
         elif db_url.startswith("sqlite:///"):
             ledger_dir = Path(db_url[len("sqlite:///") :] + LEDGERS_SUFFIX)
         else:
-            ledger_dir = Path("ironriver-ledgers")  # (a server store's record wins: see above)
+            # (a server store's record wins, or a new store's own folder under this one)
+            ledger_dir = Path("ironriver-ledgers")
         pfile = principals_file or env.get("IRONRIVER_PRINCIPALS")
         busy = env.get("IRONRIVER_BUSY_TIMEOUT")
         try:

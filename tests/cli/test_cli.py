@@ -344,6 +344,7 @@ def test_init_prints_json(tmp_path: Path) -> None:
         "store": f"sqlite:///{tmp_path / 'x.db'}",
         "principals_written": str(tmp_path / "p.yaml"),
         "read_audit_file": str(tmp_path / "x.db.read-audit.sqlite"),
+        "ledger_dir": str(tmp_path / "x.db.ledgers"),
     }
     again = ("--db", str(tmp_path / "x.db"), "--principals-out", str(tmp_path / "p.yaml"))
     code, out = run("init", *again, "--json")  # the file is there: not written again

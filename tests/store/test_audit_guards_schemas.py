@@ -9,6 +9,7 @@ store's own triggers, not every schema's.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -29,8 +30,12 @@ def _schema_url(url: str, schema: str) -> str:
 
 
 @pytest.fixture
-def two_schemas(pg_url: str) -> Iterator[dict[str, str]]:
-    """The store URLs of two empty schemas of the test database (dropped afterwards)."""
+def two_schemas(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, str]]:
+    """The store URLs of two empty schemas of the test database (dropped afterwards), run
+    from `tmp_path` (where their stores' first opens make their ledger folders)."""
+    monkeypatch.chdir(tmp_path)
     engine = create_engine(pg_url, isolation_level="AUTOCOMMIT")
 
     def drop() -> None:

@@ -57,13 +57,15 @@ def _tally_is_a_scan(store: Store) -> bool:
     return {tuple(r) for r in tally if r[2]} == {tuple(r) for r in scan}
 
 
-def test_two_writes_meeting_new_rows_in_opposite_orders_both_commit(pg_url: str) -> None:
+def test_two_writes_meeting_new_rows_in_opposite_orders_both_commit(
+    pg_url: str, tmp_path: Path
+) -> None:
     """Two ingests each met a new property, label and source file in its first batch and
     the other's in its second: each registered its own inside its long transaction, so each
     waited for the other's uncommitted rows, and PostgreSQL failed one (DeadlockDetected,
     "while inserting index tuple in relation props"). Now dictionary rows are committed at
     once, on a connection of their own: both writes commit."""
-    store = open_store(pg_url)
+    store = open_store(pg_url, ledger_dir=tmp_path / "ledgers")
     try:
         for info in (ONE, TWO):
             store.ensure_dataset(info)
@@ -98,14 +100,14 @@ def test_two_writes_meeting_new_rows_in_opposite_orders_both_commit(pg_url: str)
 
 
 def test_two_writes_into_one_dataset_overlapping_in_key_order_both_commit(
-    pg_url: str,
+    pg_url: str, tmp_path: Path
 ) -> None:
     """Two ingests into one dataset: the second's first batch holds statements the first
     meets in its second batch. The first updated the dataset's statement tally after each
     batch, holding that row until its commit: the second waited there, the first then
     waited for the second's statements, and PostgreSQL failed one. The tally is now updated
     once, at the end of each write."""
-    store = open_store(pg_url)
+    store = open_store(pg_url, ledger_dir=tmp_path / "ledgers")
     try:
         with store.writer() as w:  # its label, property and tally row: stored already
             w.ensure_dataset(ONE)

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from conftest import backend_url
 from ironriver.store import open_store
@@ -60,6 +63,12 @@ def _ingest(mapping: Path, db: str) -> dict[str, object]:
     return dict(document[0] if isinstance(document, list) else document)
 
 
+def _home(folder: Path, url: str) -> Path:
+    """A new server store's default ledger folder, run from `folder`: its own, named after
+    its database (in schema `public`)."""
+    return folder / "ironriver-ledgers" / str(make_url(url).database)
+
+
 def _recorded(url: str) -> list[tuple[str, str]]:
     engine = create_engine(url)
     with engine.connect() as conn:
@@ -78,7 +87,7 @@ def test_a_server_store_finds_its_ledgers_from_any_folder(
     monkeypatch.chdir(tmp_path)
     first = _ingest(_keyed(here, "week1.csv", ["A1,10", "A2,20"]), pg_url)
     assert first["ledger_rows_new"] == 2
-    folder = tmp_path / "ironriver-ledgers"
+    folder = _home(tmp_path, pg_url)
     assert _recorded(pg_url) == [("ledger_dir", str(folder))]
     assert list(folder.rglob("part-*.parquet"))
     elsewhere.mkdir()
@@ -102,13 +111,13 @@ def test_a_given_ledger_folder_wins_and_is_recorded(
     """IRONRIVER_LEDGERS (or `open_store(ledger_dir=...)`) is the folder, recorded for the
     commands run without it; an open that writes nothing (`audit verify`) records nothing."""
     monkeypatch.chdir(tmp_path)
-    open_store(pg_url).close()  # a new store: ./ironriver-ledgers, made absolute
-    assert _recorded(pg_url) == [("ledger_dir", str(tmp_path / "ironriver-ledgers"))]
+    open_store(pg_url).close()  # a new store: ./ironriver-ledgers/<database>, made absolute
+    assert _recorded(pg_url) == [("ledger_dir", str(_home(tmp_path, pg_url)))]
     moved = tmp_path / "srv" / "ledgers"
     monkeypatch.setenv("IRONRIVER_LEDGERS", str(moved))
     code, out = run("audit", "verify", "--db", pg_url)
     assert code == 0, out
-    assert _recorded(pg_url) == [("ledger_dir", str(tmp_path / "ironriver-ledgers"))]
+    assert _recorded(pg_url) == [("ledger_dir", str(_home(tmp_path, pg_url)))]
     assert _ingest(_keyed(tmp_path, "w.csv", ["A1,10"]), pg_url)["ledger_rows_new"] == 1
     assert _recorded(pg_url) == [("ledger_dir", str(moved))]
     assert list(moved.rglob("part-*.parquet"))
@@ -127,7 +136,7 @@ def test_a_given_folder_cannot_re_point_a_store_whose_ledgers_exist(
     written; once the folder was moved (a file-system act), giving its new place records it."""
     monkeypatch.chdir(tmp_path)
     assert _ingest(_keyed(tmp_path, "w.csv", ["A1,10"]), pg_url)["ledger_rows_new"] == 1
-    home = tmp_path / "ironriver-ledgers"
+    home = _home(tmp_path, pg_url)
     assert _recorded(pg_url) == [("ledger_dir", str(home))] and list(home.rglob("part-*"))
     mine = tmp_path / "mine"
     monkeypatch.setenv("IRONRIVER_LEDGERS", str(mine))
@@ -209,3 +218,143 @@ def test_migration_0009_and_an_older_store_audit_verify_opens_as_it_is(
     store.close()
     expected = [("ledger_dir", str(tmp_path / "ironriver-ledgers"))]
     assert _recorded(url) == (expected if backend == "postgresql" else [])
+
+
+@contextmanager
+def _other_database(pg_url: str, *, copy: bool) -> Iterator[str]:
+    """The URL of a database made beside the test database (named after it and this
+    process; with `copy`, a `CREATE DATABASE ... TEMPLATE` copy of it, which needs the test
+    database without connections), dropped after. Made from `postgres`."""
+    url = make_url(pg_url)
+    name = f"{url.database}_v{os.getpid()}_ledger_folder".lower()
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    quoted = admin.dialect.identifier_preparer.quote
+    like = f" TEMPLATE {quoted(str(url.database))}" if copy else ""
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {quoted(name)} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {quoted(name)}{like}"))
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {quoted(name)} WITH (FORCE)"))
+        admin.dispose()
+
+
+def _rows(db: str) -> tuple[int, list[object] | str]:
+    code, out = run("ledgers", "--db", db, "--as", CBP, "--json")
+    return code, json.loads(out) if code == 0 else out
+
+
+def test_two_server_stores_made_from_one_folder_do_not_share_ledgers(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review R12: two stores first opened from one folder both recorded its
+    `./ironriver-ledgers`, so one store's `ledgers` listed the other's rows. A new store's
+    folder is now its own (`./ironriver-ledgers/<database>`, which `init` prints), and a
+    folder given to a second store is refused: its marker names the first."""
+    monkeypatch.chdir(tmp_path)
+    with _other_database(pg_url, copy=False) as other:
+        code, out = run("init", "--db", pg_url)
+        assert code == 0 and f"Ledger folder: {_home(tmp_path, pg_url)}" in out, out
+        code, out = run("init", "--db", other, "--json")
+        assert code == 0 and json.loads(out)["ledger_dir"] == str(_home(tmp_path, other)), out
+        assert _ingest(_keyed(tmp_path, "w.csv", ["A1,10"]), pg_url)["ledger_rows_new"] == 1
+        assert _rows(pg_url) == (
+            0,
+            [{"dataset": "us_cbp_x", "ledger": "crossings", "visible_ledger_rows": 1}],
+        )
+        assert _rows(other) == (0, [])
+        marker = json.loads((_home(tmp_path, pg_url) / ".ironriver-store").read_text())
+        assert marker == {"database": make_url(pg_url).database, "schema": "public"}
+        monkeypatch.setenv("IRONRIVER_LEDGERS", str(_home(tmp_path, pg_url)))
+        code, out = _rows(other)
+        assert code == 2 and "Traceback" not in str(out), out
+        assert f"belongs to another store, database {make_url(pg_url).database}" in str(out)
+        assert _recorded(other) == [("ledger_dir", str(_home(tmp_path, other)))]
+
+
+def test_a_template_copy_of_a_server_store_gets_a_folder_of_its_own(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review R12: a `CREATE DATABASE b TEMPLATE a` copy kept a's record and wrote its parts
+    into a's folder (a's `ledgers` then showed rows it never ingested), and pointing it at
+    a copy of the folder was refused. Every open of the copy is now refused (reads too)
+    until it is given a folder of its own, which it then records; a store's own folder
+    still cannot be re-pointed."""
+    monkeypatch.chdir(tmp_path)
+    home = _home(tmp_path, pg_url)
+    assert _ingest(_keyed(tmp_path, "w.csv", ["A1,10"]), pg_url)["ledger_rows_new"] == 1
+    parts = sorted(home.rglob("part-*.parquet"))
+    with _other_database(pg_url, copy=True) as copy:
+        assert _recorded(copy) == [("ledger_dir", str(home))]
+        code, out = _rows(copy)
+        assert code == 2 and str(home) in str(out) and "IRONRIVER_LEDGERS" in str(out), out
+        code, out = run(
+            "ingest", str(_keyed(tmp_path, "x.csv", ["B2,20"])), "--db", copy, "--as", "loader"
+        )
+        assert code == 2, out
+        assert sorted(home.rglob("part-*.parquet")) == parts
+        copied = tmp_path / "copied"
+        shutil.copytree(home, copied)
+        monkeypatch.setenv("IRONRIVER_LEDGERS", str(copied))
+        assert _rows(copy) == (
+            0,
+            [{"dataset": "us_cbp_x", "ledger": "crossings", "visible_ledger_rows": 1}],
+        )
+        assert _recorded(copy) == [("ledger_dir", str(copied))]
+        monkeypatch.delenv("IRONRIVER_LEDGERS")
+        again = _ingest(_keyed(tmp_path, "x.csv", ["A1,10", "B2,20"]), copy)
+        assert again["ledger_rows_new"] == 1
+        assert sorted(home.rglob("part-*.parquet")) == parts
+        assert len(list(copied.rglob("part-*.parquet"))) == 2
+        assert _rows(pg_url) == (
+            0,
+            [{"dataset": "us_cbp_x", "ledger": "crossings", "visible_ledger_rows": 1}],
+        )
+        monkeypatch.setenv("IRONRIVER_LEDGERS", str(tmp_path / "elsewhere"))
+        code, out = _rows(copy)  # (its own folder, which holds ledgers: not re-pointed)
+        assert code == 2 and "keeps its ledgers in" in str(out), out
+
+
+def test_a_server_store_in_another_schema_has_a_folder_of_its_own(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two stores in one database, one per schema, made from one folder: each has its own
+    folder (`<database>`, `<database>.<schema>`), and neither opens the other's."""
+    monkeypatch.chdir(tmp_path)
+    schema, database = "ledger_folder_fgr", str(make_url(pg_url).database)
+    engine = create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        other = f"{pg_url}?options=-csearch_path%3D{schema}"
+        assert _ingest(_keyed(tmp_path, "w.csv", ["A1,10"]), pg_url)["ledger_rows_new"] == 1
+        code, out = run("init", "--db", other, "--json")
+        own = tmp_path / "ironriver-ledgers" / f"{database}.{schema}"
+        assert code == 0 and json.loads(out)["ledger_dir"] == str(own), out
+        assert _rows(other) == (0, [])
+        monkeypatch.setenv("IRONRIVER_LEDGERS", str(_home(tmp_path, pg_url)))
+        code, out = _rows(other)
+        assert code == 2 and f"database {database} (schema public)" in str(out), out
+        assert f"(database {database}, schema {schema})" in str(out)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        engine.dispose()
+
+
+def test_the_refusal_speaks_spanish(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refusal of another store's folder, and what to do, in Spanish too."""
+    monkeypatch.chdir(tmp_path)
+    open_store(pg_url).close()
+    marker = _home(tmp_path, pg_url) / ".ironriver-store"
+    marker.write_text(json.dumps({"database": "otra", "schema": "public"}), encoding="utf-8")
+    monkeypatch.setenv("IRONRIVER_LANG", "es")
+    code, out = _rows(pg_url)
+    assert code == 2, out
+    assert "pertenece a otro almacén, la base de datos otra (esquema public)" in str(out)
+    assert "Dé a este almacén una carpeta propia" in str(out)

@@ -8,25 +8,45 @@ the same ledgers:
 
 - a folder given explicitly (`IRONRIVER_LEDGERS`, or `open_store(ledger_dir=...)`) is used,
   and recorded when the record differs and the recorded folder is gone (the store's ledgers
-  were moved there). While the recorded folder exists, a different one is refused: any user
-  of any principal could otherwise re-point every user's ledgers with one environment
-  variable (ATF's ledgers vanishing from ATF's view, the next ingest writing another
-  agency's rows into the user's own folder). Moving them is a file-system act (move the
-  folder, then give the new one once), for whoever may move the folder;
+  were moved there) or holds nothing but its marker. While the recorded folder is this
+  store's and holds more, a different one is refused: any user of any principal could
+  otherwise re-point every user's ledgers with one environment variable (ATF's ledgers
+  vanishing from ATF's view, the next ingest writing another agency's rows into the user's
+  own folder). Moving them is a file-system act (move
+  the folder, then give the new one once), for whoever may move the folder. When the
+  recorded folder belongs to another store (this store is a `CREATE DATABASE ... TEMPLATE`
+  copy of it, which copied its record), the given folder is recorded: that is how a copy
+  gets a folder of its own;
 - else the recorded folder;
-- else (a new store, or one made before 0009) `./ironriver-ledgers` of the current folder,
-  made absolute, which is then recorded (if another process recorded one meanwhile, its
-  record wins).
+- else, for a store this open made, `./ironriver-ledgers/<database>` of the current folder
+  (`.<schema>` added when the store is not in `public`), made absolute, which is then
+  recorded (if another process recorded one meanwhile, its record wins): two stores made
+  from one folder do not share one. A store made before 0009 (no record) keeps the folder
+  those versions used, `./ironriver-ledgers`.
+
+The folder names its owner in a marker file (`.ironriver-store`, JSON: the database and
+schema of the store, which a copy made by `CREATE DATABASE ... TEMPLATE` or a store in
+another schema does not share). An open that may write claims a folder without one (a new
+folder, or one of a store made before the marker); every open, reads too, of a folder whose
+marker names another store is refused before anything is read or written: the two stores
+would otherwise show each other's ledger rows, and write their parts into one folder. (A
+given folder that names the owner of the recorded folder this store leaves is a copy of that
+folder: it is claimed.)
 
 An open that may not write (`audit verify`, which also opens stores older than 0009, where
-no table holds a record) records nothing.
+no table holds a record) records and claims nothing.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects import postgresql
 
 from ironriver.errors import ConfigError
@@ -37,34 +57,171 @@ from ironriver.store.tables import store_settings
 LEDGER_DIR = "ledger_dir"
 SETTINGS_REVISION = "0009"
 """The migration that made `store_settings`."""
+MARKER = ".ironriver-store"
+"""The file in a server store's ledger folder naming the store that owns it."""
+DEFAULT_SCHEMA = "public"
 
 log = get_logger(__name__)
 
 
+@dataclass(frozen=True)
+class Owner:
+    """The store a ledger folder belongs to: its database and schema on the server."""
+
+    database: str
+    schema: str
+
+    def document(self) -> str:
+        return json.dumps({"database": self.database, "schema": self.schema}) + "\n"
+
+
 def ledger_folder(
-    engine: Engine, given: Path | None, default: Path, *, write: bool, recorded: bool
+    engine: Engine,
+    given: Path | None,
+    default: Path,
+    *,
+    write: bool,
+    recorded: bool,
+    created: bool = False,
 ) -> Path:
     """The ledger folder of the store on `engine`: `given` (explicit), else the recorded
-    one, else `default`; see the module doc. `recorded`: whether the store can hold a
-    record (at migration 0009 or later); `write`: whether this open may write one."""
+    one, else `default` (of a store this open made, `created`: its own folder under it);
+    see the module doc. `recorded`: whether the store can hold a record (at migration 0009
+    or later); `write`: whether this open may write one, and claim the folder."""
     if engine.dialect.name == "sqlite":
         return given if given is not None else default
+    owner = _owner_of_store(engine)
     stored = _recorded(engine) if recorded else None
+    leaving: Owner | None = None  # the owner of the recorded folder `given` replaces
     if given is not None:
         folder = given.absolute()
-        if write and recorded and stored != str(folder):
-            if stored is not None and Path(stored).exists():
+        if stored is not None and stored != str(folder):
+            before = _owner_of_folder(Path(stored))
+            if before is not None and before != owner:
+                leaving = before
+            elif write and recorded and _in_use(Path(stored)):
                 raise _elsewhere(Path(stored), folder)
-            _record(engine, folder, replace=True)
-            if stored is not None:
-                log.warning("store.ledger_folder_moved", before=stored, after=str(folder))
+    elif stored is not None:
+        folder = Path(stored)
+    else:
+        folder = (own_default(default, owner) if created else default).absolute()
+    found = _owner_of_folder(folder)
+    if found is not None and found not in (owner, leaving):
+        raise _belongs(folder, found, owner)
+    if not (write and recorded):
         return folder
-    if stored is not None:
-        return Path(stored)
-    folder = default.absolute()
-    if write and recorded:
-        folder = Path(_record(engine, folder, replace=False))
+    if given is not None and stored != str(folder):
+        _record(engine, folder, replace=True)
+        if stored is not None:
+            log.warning("store.ledger_folder_moved", before=stored, after=str(folder))
+    elif stored is None:
+        won = Path(_record(engine, folder, replace=False))
+        if won != folder:  # another process recorded one meanwhile
+            folder, found = won, _owner_of_folder(won)
+            if found is not None and found != owner:
+                raise _belongs(folder, found, owner)
+    if found != owner:
+        _claim(folder, owner, replace=found is not None)
     return folder
+
+
+def own_default(default: Path, owner: Owner) -> Path:
+    """A new server store's folder under `default`: named after its database, and
+    `.<schema>` when not `public` (in each, characters other than letters, digits, `_` and
+    `-` as `_`, so a name is one folder below `default`; two names made alike are told apart
+    by the marker)."""
+    parts = [owner.database] if owner.schema == DEFAULT_SCHEMA else [owner.database, owner.schema]
+    return default / ".".join(re.sub(r"[^\w-]", "_", part) for part in parts)
+
+
+def _in_use(folder: Path) -> bool:
+    """Whether `folder` exists, unless it holds its marker alone (an open claims a new
+    store's folder before any ledger is written: that one may still be re-pointed)."""
+    if not folder.is_dir():
+        return folder.exists()
+    names = [entry.name for entry in folder.iterdir()]
+    return not names or any(not name.startswith(MARKER) for name in names)
+
+
+def _owner_of_store(engine: Engine) -> Owner:
+    with engine.connect() as conn:
+        database, schema = conn.execute(
+            select(func.current_database(), func.current_schema())
+        ).one()
+    return Owner(str(database), str(schema or ""))
+
+
+def _owner_of_folder(folder: Path) -> Owner | None:
+    """The owner `folder`'s marker names; None without a marker (or without the folder)."""
+    marker = folder / MARKER
+    try:
+        document = json.loads(marker.read_text(encoding="utf-8"))
+        return Owner(str(document["database"]), str(document["schema"]))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ConfigError(
+            msg(
+                "The ledger folder {folder} names its store in {marker}, which cannot be "
+                "read ({error}): nothing was done.",
+                folder=folder,
+                marker=marker,
+                error=error,
+            ),
+            hint=msg(
+                "If the folder belongs to this store, remove {marker}: the next command "
+                "that may write claims the folder again.",
+                marker=marker,
+            ),
+        ) from None
+
+
+def _claim(folder: Path, owner: Owner, *, replace: bool) -> None:
+    """Write `folder`'s marker naming `owner` (`replace`: over another store's; else only
+    where there is none: if another process claimed it meanwhile, its claim is checked).
+    A folder this process may not write is left unclaimed (logged): an open that may write
+    it claims it."""
+    marker = folder / MARKER
+    staged = folder / f"{MARKER}.{uuid.uuid4().hex}.part"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        staged.write_text(owner.document(), encoding="utf-8")
+        if replace:
+            os.replace(staged, marker)
+            return
+        try:
+            os.link(staged, marker)  # (fails if the marker exists: one claim wins)
+        except FileExistsError:
+            found = _owner_of_folder(folder)
+            if found != owner:
+                raise _belongs(folder, found, owner) from None
+    except OSError as error:  # (a read-only file system, a folder of another user)
+        log.warning("store.ledger_folder_unclaimed", folder=str(folder), error=str(error))
+    finally:
+        staged.unlink(missing_ok=True)
+
+
+def _belongs(folder: Path, found: Owner | None, owner: Owner) -> ConfigError:
+    return ConfigError(
+        msg(
+            "The ledger folder {folder} belongs to another store, database {database} (schema "
+            "{schema}), not to this one (database {ours}, schema {our_schema}): nothing was "
+            "done.",
+            folder=folder,
+            database=found.database if found else "?",
+            schema=found.schema if found else "?",
+            ours=owner.database,
+            our_schema=owner.schema,
+        ),
+        hint=msg(
+            "Give this store a folder of its own: if it is a copy of {database}, copy the "
+            "folder {folder} to a new place (else make a new, empty folder), then run one "
+            "command with IRONRIVER_LEDGERS naming it: the store records that folder, and "
+            "later commands find it without the variable.",
+            database=found.database if found else "?",
+            folder=folder,
+        ),
+    )
 
 
 def _elsewhere(stored: Path, given: Path) -> ConfigError:

@@ -451,7 +451,12 @@ def _opened(
         ledger_dir = settings.ledger_dir
     try:
         folder = ledger_folder(
-            engine, ledger_dir, settings.ledger_dir, write=recover, recorded=recordable
+            engine,
+            ledger_dir,
+            settings.ledger_dir,
+            write=recover,
+            recorded=recordable,
+            created=created,
         )
     except BaseException:
         audit.close()
