@@ -291,8 +291,8 @@ class Stores:
                 name = self._database(f"template_{key}")
                 self._create(name, None)
                 url = make_url(self._pg_url).set(database=name)
-                store = open_store(
-                    url.render_as_string(hide_password=False), ledger_dir=self._folder / "l"
+                store = open_store(  # (each template its own folder: a folder has one owner)
+                    url.render_as_string(hide_password=False), ledger_dir=self._folder / f"l-{key}"
                 )
                 self._templates[key] = name
             setup(store)
