@@ -6,11 +6,18 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ironriver.errors import IngestError
 from ironriver.ingest import check_mapping
 from ironriver.ingest.compile import Check
-from ironriver.ingest.validate import build_bad_table, check_sql, duplicate_check_sql
+from ironriver.ingest.validate import (
+    build_bad_table,
+    check_sql,
+    duplicate_check_sql,
+    separating_columns,
+)
 
 
 def test_fused_checks_equal_separate_selects() -> None:
@@ -71,3 +78,59 @@ def test_month_first_dates_mapped_day_first_get_a_hint(tmp_path: Path) -> None:
         check_mapping(tmp_path / "m.yaml")
     assert "1 record of 20 rejected" in info.value.message
     assert "read as" not in str(info.value.hint)
+
+
+_ROWS = st.lists(
+    st.tuples(*[st.sampled_from(["a", "b", "ab", None]) for _ in range(4)]), max_size=40
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=_ROWS, narrow=st.lists(st.sampled_from(["w", "x", "y", "z"]), unique=True))
+def test_duplicates_narrowed_to_some_columns_are_all_the_duplicates(
+    rows: list[tuple[str | None, ...]], narrow: list[str]
+) -> None:
+    """Narrowing the comparison to records that repeat in some columns finds exactly the
+    records that repeat an earlier one in every column (NULL equal to NULL), pointing at the
+    first, with or without a filter."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (_row BIGINT, w VARCHAR, x VARCHAR, y VARCHAR, z VARCHAR)")
+    if rows:
+        con.executemany(
+            "INSERT INTO t VALUES (?, ?, ?, ?, ?)", [(i, *r) for i, r in enumerate(rows, 1)]
+        )
+    refs = ["w", "x", "y", "z"]
+    for where, keep in (
+        ("TRUE", lambda r: True),
+        ("w IS DISTINCT FROM 'b'", lambda r: r[0] != "b"),
+    ):
+        first: dict[tuple[str | None, ...], int] = {}
+        expected = set()
+        for i, r in enumerate(rows, 1):
+            if keep(r):
+                if r in first:
+                    expected.add((i, f"duplicate of row {first[r]}"))
+                first.setdefault(r, i)
+        got = con.execute(duplicate_check_sql(refs, "t", where, narrow)).fetchall()
+        assert {(r[0], r[3]) for r in got} == expected
+        assert len(got) == len(expected)
+
+
+def test_separating_columns_pick_the_fewest_that_tell_records_apart() -> None:
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE t AS SELECT i AS _row, 'T' || i AS txn, CAST(i % 3 AS VARCHAR) AS make, "
+        "CAST(i % 7 AS VARCHAR) AS a, CAST(i // 7 AS VARCHAR) AS c FROM range(1, 5000) r(i)"
+    )
+    assert separating_columns(con, ["make", "txn", "a"], "t") == ["txn"]
+    # no one column tells the records apart, two do (i = 7 * c + a), most distinct first
+    assert separating_columns(con, ["make", "a", "c"], "t") == ["c", "a"]
+    # only all columns together tell them apart (here: none repeats at all): none is picked
+    con.execute(
+        "CREATE TABLE u AS SELECT i AS _row, CAST(i % 2 AS VARCHAR) AS p, "
+        "CAST(i // 2 AS VARCHAR) AS q FROM range(1, 100) r(i)"
+    )
+    assert separating_columns(con, ["p", "q"], "u") == []
+    # with a filter, the records it keeps are the sample
+    assert separating_columns(con, ["make", "a"], "t", "make = '0'") == ["a"]
+    assert separating_columns(con, ["txn"], "t") == []

@@ -57,6 +57,7 @@ from ironriver.ingest.validate import (
     duplicate_check_sql,
     key_conflict_sql,
     number_layout_error,
+    separating_columns,
     stored_keys,
 )
 from ironriver.logs import get_logger
@@ -175,9 +176,9 @@ def _prepare(
         # duplicates among the records the filters keep (they read the sanitized columns of
         # `san`); without filters, over `src`, which spares the sanitizing joins
         filtered = bool(query.source.filters or query.source.filters_not)
-        checks = [
-            duplicate_check_sql(refs, "san", where) if filtered else duplicate_check_sql(refs)
-        ]
+        dup_table, dup_where = ("san", where) if filtered else ("src", "TRUE")
+        narrow = separating_columns(con, refs, dup_table, dup_where)
+        checks = [duplicate_check_sql(refs, dup_table, dup_where, narrow)]
         notes = filter_notes(con, mapping.name, query, scol, where, records) if filtered else []
         notes += [case_note(mapping.name, query.source, miss) for miss in misses]
         notes += [] if records else [empty_file_note(mapping.name, query.source.label)]

@@ -36,13 +36,63 @@ from ironriver.store.ledger_read import PART_COLUMN, column_types, part_schemas,
 _ROW = "\x00"  # stands for the row number in a translated template (never in a template)
 
 
-def duplicate_check_sql(refs: list[str], table: str = "src", where: str = "TRUE") -> str:
+# How many of a file's first records `separating_columns` looks at, and how many columns
+# it may pick.
+SEPARATING_SAMPLE = 4096
+SEPARATING_MOST = 3
+
+
+def separating_columns(
+    con: duckdb.DuckDBPyConnection, refs: list[str], table: str = "src", where: str = "TRUE"
+) -> list[str]:
+    """The fewest of `refs` (at most `SEPARATING_MOST`, most distinct first) that tell apart
+    the first `SEPARATING_SAMPLE` records `where` keeps as well as all of `refs` do: a
+    transaction number, say. `duplicate_check_sql` compares in every column only the records
+    whose values in these repeat. [] when none such are found among the most distinct
+    (every column then takes part from the start)."""
+    if len(refs) <= 1:
+        return []
+    src = ident(table)
+    sample = (
+        f"(SELECT {', '.join(ident(r) for r in refs)} FROM {src} WHERE {where} "
+        f"LIMIT {SEPARATING_SAMPLE})"
+    )
+    # (fetchall: an unfinished result would hold the connection, DuckDB >= 2)
+    ((*each, whole),) = con.execute(
+        f"SELECT {', '.join(f'count(DISTINCT {ident(r)})' for r in refs)}, "
+        f"count(DISTINCT hash({', '.join(ident(r) for r in refs)})) FROM {sample}"
+    ).fetchall()
+    ranked = [r for _, r in sorted(zip(each, refs, strict=True), key=lambda p: -p[0])]
+    for n in range(1, min(SEPARATING_MOST, len(refs) - 1) + 1):
+        cols = ", ".join(ident(r) for r in ranked[:n])
+        ((found,),) = con.execute(f"SELECT count(DISTINCT hash({cols})) FROM {sample}").fetchall()
+        if found == whole:
+            return ranked[:n]
+    return []
+
+
+def duplicate_check_sql(
+    refs: list[str], table: str = "src", where: str = "TRUE", narrow: Sequence[str] = ()
+) -> str:
     """SELECT of (_row, column, value, reason) for records of `table` repeating an earlier
     one, among the records `where` keeps (a query's `filters`: a record it leaves out is
     never read, so it neither is nor makes a duplicate); the reason is in the current
-    language (the row number of the first is joined in by SQL)."""
+    language (the row number of the first is joined in by SQL). With `narrow` (some of
+    `refs`: `separating_columns`), only the records whose values in those repeat are
+    hashed and compared in every column: two records equal in all of `refs` are equal in
+    `narrow`, so none is missed, and a file of distinct transaction numbers is checked by
+    hashing one column instead of all."""
     cols = ", ".join(ident(r) for r in refs) or "1"
     src = ident(table)
+    with_ = ""
+    if narrow:
+        few = ", ".join(ident(r) for r in narrow)
+        with_ = (
+            f"WITH _narrowed AS MATERIALIZED (SELECT _row, {cols} FROM {src} WHERE ({where}) "
+            f"AND hash({few}) IN (SELECT hash({few}) FROM {src} WHERE {where} "
+            "GROUP BY 1 HAVING count(*) > 1)) "
+        )
+        src, where = "_narrowed", "TRUE"
     # Only records whose row hash repeats go through the exact (costly) window.
     candidates = (
         f"hash({cols}) IN (SELECT hash({cols}) FROM {src} WHERE {where} "
@@ -53,7 +103,7 @@ def duplicate_check_sql(refs: list[str], table: str = "src", where: str = "TRUE"
     column = literal(t("(all columns)"))
     return (
         f'SELECT _row, {column} AS "column", NULL AS value, '
-        f"{reason} AS reason FROM ("
+        f"{reason} AS reason FROM ({with_}"
         f"SELECT _row, min(_row) OVER (PARTITION BY {cols}) AS _first FROM {src} "
         f"WHERE ({where}) AND {candidates}) WHERE _row <> _first"
     )
