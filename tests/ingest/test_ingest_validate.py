@@ -134,3 +134,18 @@ def test_separating_columns_pick_the_fewest_that_tell_records_apart() -> None:
     # with a filter, the records it keeps are the sample
     assert separating_columns(con, ["make", "a"], "t", "make = '0'") == ["a"]
     assert separating_columns(con, ["txn"], "t") == []
+
+
+def test_records_a_filter_leaves_out_are_no_duplicates_when_narrowed() -> None:
+    """Records the filter leaves out are never compared, also when the kept records repeat in
+    the narrowing column (review R15, mutant D05: the filter dropped from the narrowed set)."""
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE t AS SELECT * FROM (VALUES (1, 'a', '1', 'p'), (2, 'a', '1', 'q'), "
+        "(3, 'b', '1', 'r'), (4, 'b', '1', 'r')) v(_row, w, x, y)"
+    )
+    where = "w IS DISTINCT FROM 'b'"
+    assert con.execute(duplicate_check_sql(["w", "x", "y"], "t", where, ["x"])).fetchall() == []
+    # without the filter, row 4 repeats row 3
+    got = con.execute(duplicate_check_sql(["w", "x", "y"], "t", "TRUE", ["x"])).fetchall()
+    assert [(r[0], r[3]) for r in got] == [(4, "duplicate of row 3")]
