@@ -299,6 +299,82 @@ def test_a_dataset_with_several_ledgers_needs_one_chosen(store: Store) -> None:
         View(store, CBP).ledger_rows("us_atf_sales", ledger="secret")
 
 
+def test_reads_share_the_stores_duckdb(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every `ledger_rows` of a store, in one view or a new one each, and `View.ledger`, read
+    on cursors of the store's one DuckDB (`Store.ledger_duck`): one database opened for them
+    all (it was one per `ledger_rows` call, ~30 ms each, its footers read again each time),
+    and text outside ASCII, which needs the key function, is found at every read."""
+    _ledgers(store)
+    opened: list[object] = []
+    connect = duckdb.connect
+
+    def counted(*args: object, **kwargs: object) -> duckdb.DuckDBPyConnection:
+        opened.append(args)
+        return connect(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(duckdb, "connect", counted)
+    view = View(store, ATF, reason="trace 7")
+    for _ in range(3):
+        assert _serials(view, ("serial", "ábc123")) == ["ABC-123", "ÁBC 123"]
+        assert _serials(View(store, ATF, reason="trace 7"), ("qty", "3")) == ["ÁBC 123", "XYZ9"]
+    assert len(view.ledger("dealer_sales").fetchall()) == 4
+    assert len(opened) == 1
+
+
+def test_a_read_sets_nothing_for_another(store: Store) -> None:
+    """A read's setting is its cursor's: after `ledger_rows` reads, another cursor of the
+    shared database has DuckDB's defaults, but for the metadata cache every read shares."""
+    _ledgers(store)
+    default = duckdb.connect()
+    View(store, ATF, reason="trace 7").ledger_rows("us_atf_sales", [("serial", "ábc123")])
+    other = store.ledger_duck.cursor()
+    other.execute("RESET enable_progress_bar")  # (what a fresh cursor has, before its SET)
+    rows = "SELECT name, value FROM duckdb_settings() WHERE name <> 'parquet_metadata_cache'"
+    assert sorted(other.sql(rows).fetchall()) == sorted(default.sql(rows).fetchall())
+
+
+def test_a_relation_made_before_its_store_closed_keeps_the_key_function(store: Store) -> None:
+    """The shared database's key function is one that outlives it: a relation `View.ledger`
+    made before the store closed (its database dropped) still compares text as
+    `ledger_rows` does, after the collector ran (registered as a lambda only the database
+    held, it was freed with it, and DuckDB crashed the process here)."""
+    import gc
+
+    _ledgers(store)
+    relation = View(store, ATF, reason="trace 7").ledger("dealer_sales")
+    store.close()
+    gc.collect()
+    found = relation.filter(_text_equals(duckdb.ColumnExpression("serial"), "ABC123"))
+    assert sorted(r[0] for r in found.project("serial").fetchall()) == ["ABC-123", "ÁBC 123"]
+
+
+def test_reads_in_several_threads_each_find_their_rows(store: Store) -> None:
+    """`ledger_rows` in four threads at once, on one store: each read its own cursor, each
+    finds its rows (text outside ASCII through the key function, from Python threads)."""
+    import threading
+
+    _ledgers(store)
+    found: list[object] = []
+    start = threading.Barrier(4)
+
+    def read(value: str) -> None:
+        start.wait()
+        try:
+            for _ in range(5):
+                found.append(_serials(View(store, ATF, reason="t"), ("serial", value)))
+        except Exception as exc:  # (reported below, with what it was)
+            found.append(exc)
+
+    values = ["ábc123", "xyz9", "ABC 123", "x.y.z.9"]
+    threads = [threading.Thread(target=read, args=(v,)) for v in values]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    both, xyz = ["ABC-123", "ÁBC 123"], ["XYZ9"]
+    assert sorted(map(str, found)) == sorted(map(str, [both] * 10 + [xyz] * 10))
+
+
 @functools.cache
 def _duckdb_with_key_function() -> duckdb.DuckDBPyConnection:
     """One DuckDB connection with the key function, for every example below (connecting

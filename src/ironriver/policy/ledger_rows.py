@@ -36,7 +36,8 @@ from typing import TYPE_CHECKING, Any
 
 from ironriver.errors import ConfigError, NotFound, StoreError
 from ironriver.i18n import Msg, msg, nmsg
-from ironriver.store.ids import IDENTIFIER_DROPPED, identifier_key, identifier_keys_arrow
+from ironriver.store.ids import IDENTIFIER_DROPPED, identifier_key
+from ironriver.store.ledger_duck import IDENTIFIER_KEY_FUNCTION
 from ironriver.year_last import year_last
 
 if TYPE_CHECKING:
@@ -50,9 +51,7 @@ DEFAULT_LIMIT = 50
 """Rows a read returns unless told otherwise (`ironriver ledger --limit`)."""
 
 _LABEL = ("_marking", "_releasable_to", "_owner_agency", "_owner_country", "_source_ref")
-_KEY_FUNCTION = (
-    "ironriver_identifier_key"  # identifier_key as a DuckDB function, for non-ASCII text
-)
+_KEY_FUNCTION = IDENTIFIER_KEY_FUNCTION  # identifier_key in DuckDB, for non-ASCII text
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -149,16 +148,10 @@ class LedgerRowsMixin:
         if damaged:  # not "no rows": rows the ingests wrote are gone
             raise _missing_parts(dataset, damaged)
         ledgers = LedgerStore(self.store.ledger_dir)
-        con = duckdb.connect()
+        # a cursor of the store's shared DuckDB (`Store.ledger_duck`: no database opened
+        # per read, part footers cached), which holds `_KEY_FUNCTION` for `_text_equals`
+        con = self.store.ledger_duck.cursor()
         try:
-            con.execute("SET enable_progress_bar = false")
-            con.create_function(  # type: ignore[call-overload]  # (`_text_equals`; str enums)
-                _KEY_FUNCTION,
-                identifier_keys_arrow,
-                [duckdb.sqltype("VARCHAR")],
-                duckdb.sqltype("VARCHAR"),
-                type="arrow",
-            )
             visible: dict[str, duckdb.DuckDBPyRelation] = {}
             names = ledgers.dataset_ledgers(dataset)
             for name in names if ledger is None else [n for n in names if n == ledger]:
