@@ -50,8 +50,10 @@ def _run(*args: str) -> tuple[int, str]:
 
 @pytest.mark.postgres
 def test_a_missing_search_path_schema_is_named_with_how_to_create_it(
-    database: str, tmp_path: Path
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # (the store init makes at the end records its ledger folder under the working folder)
+    monkeypatch.chdir(tmp_path)
     url = _schema_url(database, SCHEMA)
     principals = str(tmp_path / "principals.yaml")
     for command in (
