@@ -1,7 +1,9 @@
 """Public calibration figures the world uses, as data, with sources and tolerances.
 
-Every figure of /work/shared/CALIBRATION.md that the world generates against or is tested
-against lives here, so an installed ironriver needs nothing from ../shared. A `Figure` holds
+Every figure the world generates against or is tested against lives here, with its source
+(taken from the team's calibration brief, a document outside this repository: cite a figure
+by its key, e.g. `flow.guns_per_year`), so an installed ironriver needs nothing from
+../shared. A `Figure` holds
 the point value the world uses by default and a tolerance range `[low, high]` that the world
 tests accept for the simulated statistic (the published range where there is one; otherwise a
 stated band around the point value). "(sec.)" marks a press summary of a primary report.

@@ -103,7 +103,8 @@ _RATES = [
         "share of ring vehicles (drivers)",
         "Mexican-plated among trafficking rings' vehicles, each driven by its owner, a Mexican "
         "resident; drawn after ring membership, never deciding it",
-        "assumption: no figure for the couriers' residence in CALIBRATION.md or shared data; "
+        "assumption: no figure for the couriers' residence in the calibration figures "
+        "(ironriver.world.calibration.FIGURES) or shared data; "
         "public reporting on southbound gun smuggling names both US and Mexican nationals, "
         "with no share. "
         "Set equal to mx_plate_share, so plate country (a proxy for residence) tells ring "

@@ -1,7 +1,9 @@
 """Southbound crossings at the US-Mexico land ports: traffic, trafficking trips, inspections.
 
 Volume: southbound traffic per port is assumed equal to the BTS northbound counts
-(personal vehicles and trucks; CALIBRATION.md allows this, CBP does not count outbound), at
+(personal vehicles and trucks; CBP does not count outbound, and Mexican customs' count at San
+Ysidro, `border.san_ysidro_southbound_per_day` in `ironriver.world.calibration.FIGURES`,
+supports it), at
 `scale` per simulated year, Poisson per port and week. Each port has a pool of vehicles that
 cross repeatedly (about 40 crossings a year on average, heavy-tailed: commuters), so plate
 reads link up over time.

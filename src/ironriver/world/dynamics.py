@@ -1,6 +1,6 @@
 """Weekly membership dynamics: recruitment, arrests, killings, and an optional decapitation.
 
-Rates per CALIBRATION.md (Prieto-Curiel et al.): ~19,300 recruits, ~6,500 deaths and ~5,700
+Rates per Prieto-Curiel et al. (`cartels.*` in `ironriver.world.calibration.FIGURES`): ~19,300 recruits, ~6,500 deaths and ~5,700
 incapacitations per year at scale 1, shared by size; recruits join a random cell of an
 organisation chosen by size. A decapitation at week W removes the largest organisation's
 leader. Then either a recognised successor (regional boss of the home region) takes over and

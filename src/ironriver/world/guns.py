@@ -10,7 +10,8 @@ Two sampling mixes:
 - `legit`: general US retail, raked so that the type shares match `LEGIT_TYPE_TARGETS`;
 - `trafficked`: what trafficking rings buy (9mm pistols, AR/AK-pattern rifles, .38 Super,
   a few .50 BMG), raked so that type and caliber shares match the guns recovered in Mexico
-  (`TRAFFICKED_TYPE_TARGETS`, `TRAFFICKED_CALIBER_TARGETS`, CALIBRATION.md);
+  (`TRAFFICKED_TYPE_TARGETS`, `TRAFFICKED_CALIBER_TARGETS`; the `mix.*` figures of
+  `ironriver.world.calibration.FIGURES`);
 - `foreign`: foreign-made models reaching Mexico without passing through the US (the
   ~16-17% of recoveries that are not US-sourced); their importer is blanked on sampling.
 
@@ -69,7 +70,10 @@ class Target:
     source: str
 
 
-_NFCTA = "NFCTA Vol. IV (2022-23 Mexico recoveries), press summary; see CALIBRATION.md"
+_NFCTA = (
+    "NFCTA Vol. IV (2022-23 Mexico recoveries), press summary; the mix.* figures of "
+    "ironriver.world.calibration.FIGURES"
+)
 _AFMER = (
     "ATF Annual Firearms Manufacturing and Export Report 2020, rounded (US production "
     "~5.5M pistols, ~2.8M rifles, ~1.0M revolvers, ~0.5M shotguns); assumption that "

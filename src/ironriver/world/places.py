@@ -85,7 +85,8 @@ MX_STATE_CODES: dict[str, str] = {
     "Baja California Sur": "BCS",
 }
 
-# US states: cities, phone area codes. The source-state shares follow CALIBRATION.md
+# US states: cities, phone area codes. The source-state shares follow the `source_state.*`
+# figures of `ironriver.world.calibration.FIGURES`
 # (NFCTA Vol. IV 2022-23: TX 7,825, AZ 3,969, CA 1,575, NM 492 of Mexico traces; FOIA 7-year:
 # TX ~40%, AZ ~17%, CA+NM ~17%): TX .41, AZ .19, CA .09, NM .03 satisfy both sets of
 # tolerances; the remaining 28% is spread over interior states.

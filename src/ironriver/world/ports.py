@@ -4,7 +4,8 @@ Data ship inside the package (`data/ports_2018.csv`, `data/port_counterparts.csv
 `data/SOURCE.txt`): BTS monthly NORTHBOUND counts for the 27 US-Mexico land ports in 2018,
 each port's Mexican counterpart city and an approximate number of outbound lanes.
 
-Assumption (CALIBRATION.md): CBP does not count outbound traffic, so the southbound volume
+Assumption (`border.san_ysidro_southbound_per_day` in `ironriver.world.calibration.FIGURES`
+supports it): CBP does not count outbound traffic, so the southbound volume
 of a port is taken equal to its northbound volume. Port shares and weekly volumes are of
 personal vehicles, the vehicles gun smugglers mostly use.
 """

@@ -7,7 +7,8 @@ dealer's state). A driver owns the vehicle he drives: Mexican-plated for `ring_m
 of the drivers, chosen at random after membership, and then a Mexican resident of the plate's
 state (mostly the one across a port of the ring) with a Mexican phone, as Mexican-plated
 commuters are; US-plated in the ring's state otherwise. A ring works from one US
-state (shares in `places.US_STATES`, after CALIBRATION.md source states), buys at a few
+state (shares in `places.US_STATES`, after the `source_state.*` figures of
+`ironriver.world.calibration.FIGURES`), buys at a few
 favourite dealers there and crosses at one to three ports of the nearest border state.
 Some rings are *evasive*: they buy one handgun per visit and spread visits so no dealer sees
 two handguns from one buyer within five business days (F 3310.4).
