@@ -32,8 +32,7 @@ def typed_time(value: str, option: str) -> datetime:
 
 def _year_last(text: str, value: str, option: str) -> datetime:
     found = year_last(text)
-    readings = [] if found is None else found.readings
-    if not readings:
+    if found is None or not found.readings:
         raise ConfigError(
             msg("{option} {value!r} is not a date or time.", option=option, value=value),
             hint=msg(
@@ -41,23 +40,24 @@ def _year_last(text: str, value: str, option: str) -> datetime:
                 "and the day first, 29/11/2026."
             ),
         )
-    if len(readings) > 1:
-        day_first, month_first = readings
+    both = found.two_ways()
+    if both is not None:
+        day_first, month_first = both
         raise ConfigError(
             msg(
                 "{option} {value!r} reads as two dates: {day_first} (day first) or "
                 "{month_first} (month first).",
                 option=option,
                 value=value,
-                day_first=day_first.date().isoformat(),
-                month_first=month_first.date().isoformat(),
+                day_first=day_first,
+                month_first=month_first,
             ),
             hint=msg(
                 "Type the one you mean as year-month-day: {option} {day_first} or {option} "
                 "{month_first}.",
                 option=option,
-                day_first=day_first.date().isoformat(),
-                month_first=month_first.date().isoformat(),
+                day_first=day_first,
+                month_first=month_first,
             ),
         )
-    return readings[0]
+    return found.readings[0]

@@ -6,7 +6,8 @@ One rule wherever a command reads one (`audit log --since/--until`, `ledger --wh
 same in both languages, so a reader can tell what a date will mean before typing it: a date
 is read the only way it can be (`30/11/2026`: there is no month 30); one that reads as two
 different days (`01/02/2026`: 1 February day first, 2 January month first) is for the caller
-to refuse with both readings (a wrong guess would silently show another day's rows); one
+to refuse with both readings (`YearLast.two_ways`: a wrong guess would silently show another
+day's rows); one
 that reads the same both ways (`05/05/2026`) is that day. A two-digit year is no such date
 (its century is a guess).
 """
@@ -31,6 +32,22 @@ class YearLast:
 
     readings: list[datetime]
     precision: timedelta
+
+    def two_ways(self) -> tuple[str, str] | None:
+        """Both readings of a text that reads as two different days, for the caller's
+        refusal: ISO 8601 at the precision typed (`2026-02-01`, `2026-02-01T14:30`,
+        `2026-02-01T14:30:05`: each, typed instead, means exactly that reading), day first
+        then month first; None when the text reads one way (or none)."""
+        if len(self.readings) < 2:
+            return None
+        day_first, month_first = (_iso(moment, self.precision) for moment in self.readings)
+        return day_first, month_first
+
+
+def _iso(moment: datetime, precision: timedelta) -> str:
+    if precision >= timedelta(days=1):
+        return moment.date().isoformat()
+    return moment.isoformat(timespec="minutes" if precision == timedelta(minutes=1) else "seconds")
 
 
 def year_last(text: str) -> YearLast | None:

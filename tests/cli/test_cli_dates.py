@@ -53,6 +53,26 @@ def test_a_date_that_reads_as_two_days_is_refused_with_both() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("typed", "day_first", "month_first"),
+    [
+        ("01/02/2026 14:30", "2026-02-01T14:30", "2026-01-02T14:30"),
+        ("1/2/2026 14:30:05", "2026-02-01T14:30:05", "2026-01-02T14:30:05"),
+    ],
+)
+def test_a_time_that_reads_as_two_days_is_refused_with_both_at_its_time(
+    typed: str, day_first: str, month_first: str
+) -> None:
+    """The refusal of a date and time that reads as two days names each reading with its
+    time (its hint showed the dates alone, which typed again mean a whole day)."""
+    with pytest.raises(ConfigError) as refused:
+        typed_time(typed, "--since")
+    assert f"reads as two dates: {day_first} (day first) or {month_first}" in str(refused.value)
+    assert f"--since {day_first} or --since {month_first}." in str(refused.value)
+    for reading in (day_first, month_first):  # each typed as the hint says: that reading
+        assert typed_time(reading, "--since") == datetime.fromisoformat(reading)
+
+
 def test_audit_log_takes_a_mexican_date(tmp_path: Path) -> None:
     db = sample_db(tmp_path, "a.db")
 

@@ -154,6 +154,22 @@ def test_dates_typed_with_the_year_last(store: Store) -> None:
     assert len([e for e in store.audit.events() if e.action == "ledger"]) == reads  # none read
 
 
+def test_a_time_typed_with_the_year_last_that_reads_as_two_days(store: Store) -> None:
+    """On a timestamp column, a date and time that reads as two days is refused naming each
+    reading at the minute typed, which the hint's filter then matches (it named the dates
+    alone: typed again, a whole day)."""
+    rows = pa.table(
+        {"serial": ["a", "b"], "at": [datetime(2024, 3, 2, 14, 30), datetime(2024, 3, 2, 9)]}
+    )
+    LedgerStore(store.ledger_dir).write("us_atf_sales", "dealer_sales", AMBER_US, rows)
+    view = View(store, ATF)
+    with pytest.raises(ConfigError) as two:
+        view.ledger_rows("us_atf_sales", [("at", "2/3/2024 14:30")])
+    assert "2024-03-02T14:30 (day first) or 2024-02-03T14:30 (month first)" in str(two.value)
+    assert "at=2024-03-02T14:30 or at=2024-02-03T14:30." in str(two.value)
+    assert _serials(view, ("at", "2024-03-02T14:30")) == ["a"]
+
+
 def test_a_read_returns_its_limit_and_says_how_many_matched(store: Store) -> None:
     _ledgers(store)
     got = View(store, ATF).ledger_rows("us_atf_sales", [("sold", "2024-03-01")], limit=1)

@@ -480,8 +480,9 @@ def _year_last_span(
         return None
     if days_only and typed.precision != timedelta(days=1):
         return None
-    if len(typed.readings) > 1:
-        day_first, month_first = (r.date().isoformat() for r in typed.readings)
+    both = typed.two_ways()
+    if both is not None:
+        day_first, month_first = both
         raise ConfigError(
             msg(
                 "{value!r} for column {column!r} reads as two dates: {day_first} (day first) "
