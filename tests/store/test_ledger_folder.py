@@ -358,3 +358,24 @@ def test_the_refusal_speaks_spanish(
     assert code == 2, out
     assert "pertenece a otro almacén, la base de datos otra (esquema public)" in str(out)
     assert "Dé a este almacén una carpeta propia" in str(out)
+
+
+def test_a_recorded_folder_is_in_use_unless_gone_or_its_marker_alone(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`_in_use`, as its docstring says: a given folder replaces the recorded one when that
+    one holds its marker alone (claimed before any ledger was written), not when it is empty
+    (no marker: not what this store left) nor when it holds more."""
+    from ironriver.errors import ConfigError
+
+    monkeypatch.chdir(tmp_path)
+    open_store(pg_url).close()  # a new store: its folder claimed, its marker alone
+    home = _home(tmp_path, pg_url)
+    assert [p.name for p in home.iterdir()] == [".ironriver-store"]
+    (home / ".ironriver-store").unlink()  # empty: in use
+    with pytest.raises(ConfigError, match="This store keeps its ledgers in"):
+        open_store(pg_url, ledger_dir=tmp_path / "other")
+    assert _recorded(pg_url) == [("ledger_dir", str(home))]
+    open_store(pg_url).close()  # (claimed again: its marker alone)
+    open_store(pg_url, ledger_dir=tmp_path / "other").close()  # re-pointed
+    assert _recorded(pg_url) == [("ledger_dir", str(tmp_path / "other"))]

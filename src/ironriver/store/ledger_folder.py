@@ -9,7 +9,8 @@ the same ledgers:
 - a folder given explicitly (`IRONRIVER_LEDGERS`, or `open_store(ledger_dir=...)`) is used,
   and recorded when the record differs and the recorded folder is gone (the store's ledgers
   were moved there) or holds nothing but its marker. While the recorded folder is this
-  store's and holds more, a different one is refused: any user of any principal could
+  store's and holds more, or nothing at all (not even the marker: `_in_use`), a different
+  one is refused: any user of any principal could
   otherwise re-point every user's ledgers with one environment variable (ATF's ledgers
   vanishing from ATF's view, the next ingest writing another agency's rows into the user's
   own folder). Moving them is a file-system act (move
@@ -45,8 +46,9 @@ import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import ColumnElement, Engine, func, select
 from sqlalchemy.dialects import postgresql
 
 from ironriver.errors import ConfigError
@@ -90,8 +92,7 @@ def ledger_folder(
     or later); `write`: whether this open may write one, and claim the folder."""
     if engine.dialect.name == "sqlite":
         return given if given is not None else default
-    owner = _owner_of_store(engine)
-    stored = _recorded(engine) if recorded else None
+    owner, stored = _owner_and_record(engine, recorded)
     leaving: Owner | None = None  # the owner of the recorded folder `given` replaces
     if given is not None:
         folder = given.absolute()
@@ -135,20 +136,33 @@ def own_default(default: Path, owner: Owner) -> Path:
 
 
 def _in_use(folder: Path) -> bool:
-    """Whether `folder` exists, unless it holds its marker alone (an open claims a new
-    store's folder before any ledger is written: that one may still be re-pointed)."""
+    """Whether the recorded `folder` is in use, so that a different given folder is refused:
+    whatever exists at its path, a file or a folder, empty or not, unless it is a folder
+    holding its marker alone (with any `.part` of a claim being written). Gone, it is not:
+    that is how its ledgers are moved. Marker alone, it is not: an open claims a new store's
+    folder before any ledger is written, so that one may still be re-pointed. An empty
+    folder is in use, as before markers (an existing folder was): every open of this store
+    that may write leaves its marker there, so an empty one is not what this store left
+    (its marker removed by hand, a mount point not mounted, a folder emptied but kept), and
+    whether its ledgers are elsewhere or just not seen is not for an environment variable to
+    decide."""
     if not folder.is_dir():
         return folder.exists()
     names = [entry.name for entry in folder.iterdir()]
     return not names or any(not name.startswith(MARKER) for name in names)
 
 
-def _owner_of_store(engine: Engine) -> Owner:
+def _owner_and_record(engine: Engine, recorded: bool) -> tuple[Owner, str | None]:
+    """The store's owner (its database and schema) and, when it can hold one (`recorded`),
+    its recorded folder: one query (the record a subquery), as every open asks both."""
+    columns: list[ColumnElement[Any]] = [func.current_database(), func.current_schema()]
+    if recorded:
+        record = select(store_settings.c.value).where(store_settings.c.name == LEDGER_DIR)
+        columns.append(record.scalar_subquery())
     with engine.connect() as conn:
-        database, schema = conn.execute(
-            select(func.current_database(), func.current_schema())
-        ).one()
-    return Owner(str(database), str(schema or ""))
+        database, schema, *found = conn.execute(select(*columns)).one()
+    stored = found[0] if found else None
+    return Owner(str(database), str(schema or "")), None if stored is None else str(stored)
 
 
 def _owner_of_folder(folder: Path) -> Owner | None:
@@ -239,13 +253,6 @@ def _elsewhere(stored: Path, given: Path) -> ConfigError:
             stored=stored,
         ),
     )
-
-
-def _recorded(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        query = select(store_settings.c.value).where(store_settings.c.name == LEDGER_DIR)
-        found = conn.execute(query).scalar()
-    return None if found is None else str(found)
 
 
 def _record(engine: Engine, folder: Path, *, replace: bool) -> str:
