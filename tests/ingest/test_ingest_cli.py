@@ -180,3 +180,41 @@ def test_entities_with_an_unknown_owner_country_are_refused(tmp_path: Path) -> N
     assert not db.exists()
     ok = runner.invoke(cli, [*args, "--country", "mx", "--json"])
     assert ok.exit_code == 0, ok.output
+
+
+def test_an_ingest_refused_for_rights_or_its_mapping_makes_no_store(
+    sales_dir: Path, tmp_path: Path
+) -> None:
+    """An ingest into a new --db refused for what the principal may not load (exit 3) or for
+    its first mapping being wrong (exit 1) left the empty store it made: its file and
+    read-audit file (and the message that it made one). Those refusals are decided before the
+    store is opened; none is audited (nothing of a store is told), so nothing on record is
+    lost."""
+    from ironriver.cli import cli
+
+    db = tmp_path / "new" / "store.db"
+    db.parent.mkdir()
+    graph = str(sales_dir / "graph.yaml")  # ATF's dataset
+    entities = tmp_path / "e.jsonl"
+    entities.write_text('{"id": "g1", "schema": "Firearm", "properties": {}}\n', "utf-8")
+    broken = sales_dir / "broken.yaml"
+    broken.write_text("us_atf_x:\n  agency: ATF\n  queries: nope\n", encoding="utf-8")
+    refused = {
+        3: [
+            [graph, "--as", "us-cbp-officer"],  # another agency's dataset
+            [graph, "--replace", "--as", "us-cbp-officer"],
+            [
+                *("--entities", str(entities), "--dataset", "us_atf_e", "--agency", "ATF"),
+                *("--country", "US", "--as", "mx-fgr-analista"),
+            ],
+        ],
+        1: [[str(broken), graph, "--as", "us-atf-analyst"]],  # the first mapping is wrong
+    }
+    for code, runs in refused.items():
+        for args in runs:
+            done = CliRunner().invoke(cli, ["ingest", "--db", str(db), *args])
+            assert done.exit_code == code, (args, done.output)
+            assert "Created a new store" not in done.output, args
+            assert sorted(p.name for p in db.parent.iterdir()) == [], args
+    done = CliRunner().invoke(cli, ["ingest", "--db", str(db), graph, "--as", "us-atf-analyst"])
+    assert done.exit_code == 0 and "Created a new store" in done.output  # (the test can fail)

@@ -9,13 +9,19 @@ See docs/mapping.md for the mapping format.
 
 from ironriver.ingest.entities import check_entities, ingest_entities
 from ironriver.ingest.mapping import load_mapping
-from ironriver.ingest.pipeline import check_mapping, dataset_info, ingest_mapping
+from ironriver.ingest.pipeline import (
+    authorized_mappings,
+    check_mapping,
+    dataset_info,
+    ingest_mapping,
+)
 from ironriver.ingest.result import IngestResult
 from ironriver.ingest.specs import DatasetMapping
 
 __all__ = [
     "DatasetMapping",
     "IngestResult",
+    "authorized_mappings",
     "check_entities",
     "check_mapping",
     "dataset_info",

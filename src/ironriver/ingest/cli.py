@@ -17,7 +17,7 @@ from ironriver.errors import ConfigError, IronriverError
 from ironriver.i18n import Msg, joined, msg, nmsg, nt, render, t
 from ironriver.ingest.draft import SAMPLE_ROWS, draft_file, render_yaml
 from ironriver.ingest.entities import check_entities, ingest_entities
-from ironriver.ingest.pipeline import check_mapping, ingest_mapping
+from ironriver.ingest.pipeline import authorized_mappings, check_mapping, ingest_mapping
 from ironriver.ingest.result import IngestResult
 from ironriver.policy.markings import (
     Marking,
@@ -27,7 +27,7 @@ from ironriver.policy.markings import (
     parse_country,
     parse_releasable_input,
 )
-from ironriver.policy.rights import agency_countries
+from ironriver.policy.rights import agency_countries, authorize_ingest
 from ironriver.progress import stderr_progress
 from ironriver.scratch import replacing
 from ironriver.store import DatasetInfo
@@ -199,6 +199,8 @@ def ingest_command(
         )
     else:
         assert principal is not None  # (only a dry run goes without one)
+        # refused before the store is opened: a new --db is not made for nothing
+        authorize_ingest(principal, info.name, info.agency, info.country, agencies)
         result = ingest_entities(
             app.open_store(create=True, announce=True),
             entities,
@@ -237,7 +239,13 @@ def _ingest_each(
     and --allow-bad-dates."""
     skip_invalid, allow_bad_dates = skips
     # a dry run opens no store, but one of --replace reads what it would retract there
-    store = None if dry_run and not replace else app.open_store(create=not dry_run, announce=True)
+    store = None
+    if not dry_run or replace:
+        # the first mapping read and its rights checked before the store is opened: what
+        # they refuse (a wrong mapping, a dataset the principal may not load) makes no store
+        # at a new --db (a later mapping's refusal comes after the earlier ones were written)
+        authorized_mappings(mappings[0], principal, agencies, replace)
+        store = app.open_store(create=not dry_run, announce=True)
     results: list[IngestResult] = []
     for mapping in mappings:
         try:

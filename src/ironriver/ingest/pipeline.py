@@ -192,7 +192,7 @@ def ingest_mapping(
     marking, releasability or legal basis (`Store.ensure_dataset`: an ingest never re-marks).
     """
     mapping_path = Path(mapping_path)
-    mappings, report_file = _start(mapping_path, report_path, principal, homes)
+    mappings, report_file = _start(mapping_path, report_path, principal, homes, replace)
     named = [q.source.label for m in mappings for q in m.queries]
     attempt = IngestAttempt(
         store,
@@ -214,9 +214,6 @@ def ingest_mapping(
             else:
                 attempt.refused(DECLARED, exc)
             raise
-        if replace and principal is not None:
-            require_role(principal, "ingest", msg("retract statements"))
-            check_may_retract(principal, mapping.name, mapping.agency)
     # (dataset, file) -> what replacing its earlier load retracts; each part's ledger
     replaced: dict[tuple[str, str], Replaced] = {}
     ledger_of: dict[Path, tuple[str, str]] = {}
@@ -543,18 +540,36 @@ def _replace_earlier(
     return pending
 
 
+def authorized_mappings(
+    mapping_path: Path | str,
+    principal: Principal | None,
+    homes: Mapping[str, Collection[str]] | None = None,
+    replace: bool = False,
+) -> list[DatasetMapping]:
+    """The mapping file's datasets, each one `principal` may load (`authorize_ingest`) and,
+    with `replace`, retract an earlier load from (`check_may_retract`). Decided by the
+    mapping alone, before any file is read or the store is read: the CLI asks it before it
+    opens the store, so that a refused ingest into a new `--db` leaves no store behind."""
+    mappings = load_mapping(Path(mapping_path))
+    if principal is not None:
+        for mapping in mappings:
+            authorize_ingest(principal, mapping.name, mapping.agency, mapping.country, homes)
+            if replace:
+                require_role(principal, "ingest", msg("retract statements"))
+                check_may_retract(principal, mapping.name, mapping.agency)
+    return mappings
+
+
 def _start(
     mapping_path: Path,
     report_path: Path | str | None,
     principal: Principal | None,
     homes: Mapping[str, Collection[str]] | None = None,
+    replace: bool = False,
 ) -> tuple[list[DatasetMapping], Path]:
-    """The mapping file's datasets, each one `principal` may load (checked before any file
-    is read), and where the error report goes."""
-    mappings = load_mapping(mapping_path)
-    if principal is not None:
-        for mapping in mappings:
-            authorize_ingest(principal, mapping.name, mapping.agency, mapping.country, homes)
+    """The mapping file's datasets, each one `principal` may load (`authorized_mappings`,
+    before any file is read), and where the error report goes."""
+    mappings = authorized_mappings(mapping_path, principal, homes, replace)
     return mappings, Path(report_path) if report_path else default_report_path(mapping_path)
 
 
