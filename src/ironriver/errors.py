@@ -12,6 +12,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from ironriver.i18n import Lang, Msg, msg, render, t
 
@@ -52,6 +53,13 @@ class ModelError(IronriverError):
 
 class StoreError(IronriverError):
     """The store cannot be opened, migrated or written."""
+
+
+class CommitUnknown(StoreError):
+    """The connection to the store's database was lost during the commit itself: the write
+    may or may not have been committed (`from_lost_commit`). What the write left for after
+    its commit (an ingest's ledger parts under their scratch names) is kept, for the next
+    command to put in place if the commit happened."""
 
 
 class AccessDenied(IronriverError):
@@ -198,7 +206,7 @@ def from_store_error(exc: BaseException) -> StoreError | None:
                 "verify`, `stats`, `datasets` and `audit log`, which write nothing."
             ),
         )
-    if exc.connection_invalidated or any(part in text for part in _LOST):
+    if _lost(exc):
         return StoreError(
             msg(
                 "The connection to the store's database was lost ({error}): the server rolls "
@@ -210,6 +218,37 @@ def from_store_error(exc: BaseException) -> StoreError | None:
             ),
         )
     return None
+
+
+def _lost(exc: Any) -> bool:
+    """Whether the SQLAlchemy error `exc` says the connection to the database was lost."""
+    text = str(exc.orig).lower()
+    return bool(exc.connection_invalidated) or any(part in text for part in _LOST)
+
+
+def from_lost_commit(exc: BaseException) -> CommitUnknown | None:
+    """A `CommitUnknown` for `exc`, raised by a transaction's COMMIT, when it says the
+    connection was lost, else None. The server may have committed before the connection
+    broke, or not: no one can tell from here (unlike a loss before the commit, which the
+    server rolls back: `from_store_error`)."""
+    from sqlalchemy.exc import OperationalError
+
+    if not isinstance(exc, OperationalError) or not _lost(exc):
+        return None
+    return CommitUnknown(
+        msg(
+            "The connection to the store's database was lost while this command's write was "
+            "being committed ({error}): whether the server committed it before the "
+            "connection broke is not known.",
+            error=str(exc.orig).strip().splitlines()[0],
+        ),
+        hint=msg(
+            "Check that the database server is up, then look: `ironriver audit log` lists "
+            "this command's event if it was written (an ingest's datasets also show in "
+            "`ironriver datasets`). Running the same ingest again is safe either way: it "
+            "adds only what the store does not hold yet, never anything twice."
+        ),
+    )
 
 
 def bad_byte(exc: UnicodeDecodeError) -> dict[str, object]:

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
 
+from ironriver.errors import CommitUnknown
 from ironriver.i18n import Msg, joined, msg, nt
 from ironriver.ingest.prepare import Prepared
 from ironriver.ingest.result import IngestResult
@@ -234,9 +235,13 @@ def _reading(source: SourceSpec) -> str:
 def discarded_on_error(parts: list[PendingPart]) -> Iterator[None]:
     """Discard the ledger parts written meanwhile into `parts` if the block raises: before
     the commit, no part of the ingest may appear. (Not after it: the audit event names the
-    parts, and `recover_parts` puts in place those whose rename did not happen.)"""
+    parts, and `recover_parts` puts in place those whose rename did not happen. Nor after a
+    commit whose outcome is unknown, `CommitUnknown`: if it happened, the next command puts
+    them in place; if not, no event names them and `sweep` removes them.)"""
     try:
         yield
+    except CommitUnknown:
+        raise
     except BaseException:
         for part in parts:
             part.discard()

@@ -34,7 +34,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ironriver.errors import IngestError, IronriverError, StoreError
+from ironriver.errors import CommitUnknown, IngestError, IronriverError, StoreError
 from ironriver.i18n import Msg, joined, msg, nmsg, nt, t
 from ironriver.ingest.attempts import DECLARED, STORED_KEYS, IngestAttempt, mapping_source
 from ironriver.ingest.ledger_parts import (
@@ -370,12 +370,14 @@ def ingest_mapping(
                     this.sha256_old = earlier_sha256(store, this.dataset, this.file)
                 retractions: list[PendingRetraction] = []
 
-                def discard_markers() -> None:  # (after the commit they are the event's)
-                    if not committed:
+                def discard_markers(_kind: object, error: object, _trace: object) -> None:
+                    # (after the commit they are the event's; after a lost commit they may
+                    # be: kept, as the parts are, for the next command to finish or remove)
+                    if not committed and not isinstance(error, CommitUnknown):
                         for marker in retractions:
                             marker.discard()
 
-                cleanup.callback(discard_markers)
+                cleanup.push(discard_markers)
                 committed = False
                 with store.writer(stage=stage) as w:
                     # in name order: two ingests declaring the same new datasets take their rows'

@@ -27,8 +27,9 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
-from ironriver.errors import StoreError
+from ironriver.errors import StoreError, from_lost_commit
 from ironriver.i18n import msg
 from ironriver.store.ids import KEY_SCHEMA, REF_SCHEMA
 from ironriver.store.sqlite_files import TrackedConnection, adbc_alone, track_engine
@@ -195,7 +196,9 @@ def configure_engine(engine: Engine, busy_timeout_s: float = 120.0) -> None:
 def write_transaction(
     engine: Engine, attach: dict[str, Path] | None = None
 ) -> Iterator[Connection]:
-    """A connection in a write transaction: committed on exit, rolled back on error.
+    """A connection in a write transaction: committed on exit, rolled back on error. The
+    connection lost during the COMMIT itself is a `CommitUnknown` (the server may have
+    committed it), not the error of a loss before it, after which nothing was written.
 
     `attach` (SQLite only) names side database files to ATTACH for the transaction, under
     the given aliases; SQLite refuses ATTACH inside a transaction, so it happens before BEGIN,
@@ -208,8 +211,15 @@ def write_transaction(
                 raise ValueError(f"not an alias: {alias}")
             raw.execute(f"ATTACH DATABASE ? AS {alias}", (str(path),))
         try:
-            with conn.begin():
+            with conn.begin() as transaction:
                 yield conn
+                try:
+                    transaction.commit()
+                except DBAPIError as exc:
+                    unknown = from_lost_commit(exc)
+                    if unknown is None:
+                        raise
+                    raise unknown from exc
         finally:
             for alias in attach or {}:
                 raw.execute(f"DETACH DATABASE {alias}")
