@@ -38,6 +38,7 @@ from sqlalchemy.engine import make_url
 
 from ironriver.errors import NotFound
 from ironriver.policy import AccessLabel, Marking, Principal, can_see, retract
+from ironriver.settings import LEDGERS_SUFFIX
 from ironriver.store import DatasetInfo, Store, open_store
 from ironriver.store.ids import statement_id
 from ironriver.store.ledger import LedgerStore
@@ -270,7 +271,9 @@ class Stores:
         """A fresh store named after `path` (a file there on SQLite; its ledgers beside
         it), a copy of `setup`'s template; a store named so before is replaced."""
         template = self._template(setup)
-        ledgers = path.with_suffix(".ledgers")
+        # (on SQLite where the CLI looks for them, `<file>.ledgers`: `a.ledgers` left the
+        # CLI properties reading no ledger row at all; a server store records its own)
+        ledgers = path.with_name(path.name + LEDGERS_SUFFIX)
         if self._pg_url is None:
             for part in Path(template).parent.glob(f"{Path(template).name}*"):
                 # (the template's read-audit file too)
