@@ -1,7 +1,8 @@
 """Tiny two-agency sample data (a US ATF dataset and a Mexican FGR dataset) for store tests.
 
 Import from any test: `from samples import load, ATF, FGR, SEDENA`; a CLI test's store file
-holding it: `sample_db(tmp_path)`.
+holding it: `sample_db(tmp_path)`; ledger rows written into a store as an ingest records
+them: `write_ledger(store, ...)`.
 """
 
 from __future__ import annotations
@@ -9,10 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ironriver.policy import Marking, Principal
+from ironriver.policy.markings import AccessLabel
 from ironriver.store import DatasetInfo, Store, open_store
 from ironriver.store.ids import statement_id
+from ironriver.store.ledger import LedgerStore
+from ironriver.store.ledger_records import LEDGER_FILES_KEY, committed_files
 
 US = DatasetInfo("us_atf_traces", "ATF", "US", Marking.AMBER, frozenset({"US"}))
 MX = DatasetInfo("mx_fgr_aseguramientos", "FGR", "MX", Marking.AMBER, frozenset({"MX", "US"}))
@@ -68,3 +73,71 @@ def sample_db(folder: Path, name: str = "cli.db") -> str:
     load(store)
     store.close()
     return str(path)
+
+
+def write_ledger(
+    store: Store, dataset: str, ledger: str, label: AccessLabel, rows: pa.Table
+) -> int:
+    """`rows` appended to `store`'s ledger as one part, recorded as an ingest records its
+    parts (`write_ledgers`); the rows added (0: already there)."""
+    return write_ledgers(store, [(dataset, ledger, label, rows)])
+
+
+def write_ledgers(store: Store, writes: list[tuple[str, str, AccessLabel, pa.Table]]) -> int:
+    """Each (dataset, ledger, label, rows) of `writes` appended to `store`'s ledgers as one
+    part, recorded as an ingest records its parts (`ingest.pipeline`): the parts written
+    under their scratch names, one `ingest` event naming them all (`LEDGER_FILES_KEY`)
+    committed, then the parts renamed into place. Reads read only the parts the store's
+    events name (`LedgerReads.accounted`): a part written with `LedgerStore.write` alone is
+    not this store's data. The rows added (0: all there already)."""
+    if not writes:
+        return 0
+    ledgers = LedgerStore(store.ledger_dir, store.ingest_details, store.recorded_parts)
+    parts = []
+    try:
+        for dataset, ledger, label, rows in writes:
+            parts.append(ledgers.prepare(dataset, ledger, label, rows))
+        with store.writer() as w:
+            store.audit.append(
+                "test",
+                "ingest",
+                ",".join(sorted({dataset for dataset, *_ in writes})),
+                detail={
+                    "ledger_rows": sum(p.rows for p in parts),
+                    LEDGER_FILES_KEY: committed_files(ledgers.root, parts),
+                },
+                conn=w.conn,
+            )
+    except BaseException:
+        for part in parts:
+            part.discard()
+        raise
+    return sum(part.commit() for part in parts)
+
+
+def record_parts(store: Store, parts: list[Path]) -> None:
+    """Record the ledger parts `parts` (files in place under `store`'s ledger folder, e.g.
+    written by hand) as an ingest records the parts it found in place: one `ingest` event
+    naming each with its rows (`LEDGER_FILES_KEY`)."""
+    files = [
+        {"path": str(p.relative_to(store.ledger_dir)), "rows": pq.ParquetFile(p).metadata.num_rows}
+        for p in parts
+    ]
+    with store.writer() as w:
+        store.audit.append(
+            "test",
+            "ingest",
+            ",".join(sorted({p.parent.parent.name for p in parts})),
+            detail={"ledger_rows": sum(int(f["rows"]) for f in files), LEDGER_FILES_KEY: files},
+            conn=w.conn,
+        )
+
+
+class RecordedLedgers:
+    """`LedgerStore.write` into `store`'s ledgers through `write_ledger` (recorded)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def write(self, dataset: str, ledger: str, label: AccessLabel, rows: pa.Table) -> int:
+        return write_ledger(self.store, dataset, ledger, label, rows)

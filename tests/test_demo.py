@@ -138,14 +138,14 @@ def test_demo_refuses_a_store_holding_only_ledger_rows(tmp_path: Path) -> None:
 
     from ironriver.policy.markings import AccessLabel, Marking
     from ironriver.store import open_store
-    from ironriver.store.ledger import LedgerStore
+    from samples import write_ledger
 
     db = tmp_path / "live.db"
     store = open_store(f"sqlite:///{db}")
     try:
         label = AccessLabel("ATF", "US", Marking.AMBER, frozenset({"US"}))
         rows = pa.table({"txn": [f"T{i}" for i in range(1234)]})
-        assert LedgerStore(store.ledger_dir).write("us_atf_sales", "dealer_sales", label, rows)
+        assert write_ledger(store, "us_atf_sales", "dealer_sales", label, rows)
         assert store.statement_count() == 0
     finally:
         store.close()

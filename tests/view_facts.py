@@ -41,8 +41,8 @@ from ironriver.policy import AccessLabel, Marking, Principal, can_see, retract
 from ironriver.settings import LEDGERS_SUFFIX
 from ironriver.store import DatasetInfo, Store, open_store
 from ironriver.store.ids import statement_id
-from ironriver.store.ledger import LedgerStore
 from ironriver.store.tables import statements
+from samples import write_ledgers
 
 AGENCIES = {"ATF": "US", "CBP": "US", "FGR": "MX", "SEDENA": "MX"}
 TOKENS = ["US", "MX", "ATF", "CBP", "FGR", "SEDENA", "user:ana", "user:beto"]
@@ -377,9 +377,15 @@ def add(store: Store, facts: list[Fact]) -> None:
 
 
 def add_ledger(store: Store, rows: list[tuple[int, AccessLabel]]) -> None:
-    ledgers = LedgerStore(store.ledger_dir)
-    for rid, label in rows:
-        ledgers.write(DATASETS[label.owner_agency], "crossings", label, pa.table({"rid": [rid]}))
+    """Each row as one part, all recorded by one ingest event (reads read only the parts
+    the store's events name)."""
+    write_ledgers(
+        store,
+        [
+            (DATASETS[label.owner_agency], "crossings", label, pa.table({"rid": [rid]}))
+            for rid, label in rows
+        ],
+    )
 
 
 def retract_as_owner(store: Store, facts: list[Fact]) -> None:

@@ -20,7 +20,7 @@ from ironriver.policy.ledger_rows import _KEY_FUNCTION, _text_equals
 from ironriver.policy.markings import AccessLabel, Marking, Principal
 from ironriver.store import Store
 from ironriver.store.ids import identifier_key, identifier_keys_arrow
-from ironriver.store.ledger import LedgerStore
+from samples import RecordedLedgers
 
 ATF = Principal("a", "ATF", "US")
 CBP = Principal("c", "CBP", "US")
@@ -46,8 +46,8 @@ SALES = pa.table(
 )
 
 
-def _ledgers(store: Store) -> LedgerStore:
-    ledgers = LedgerStore(store.ledger_dir)
+def _ledgers(store: Store) -> RecordedLedgers:
+    ledgers = RecordedLedgers(store)  # (recorded as an ingest records its parts)
     ledgers.write("us_atf_sales", "dealer_sales", AMBER_US, SALES)
     return ledgers
 
@@ -96,7 +96,7 @@ def test_a_time_matches_the_span_it_names(store: Store) -> None:
             "at_tz": pa.array(times, pa.timestamp("us", tz="UTC")),
         }
     )
-    LedgerStore(store.ledger_dir).write("us_cbp_reads", "plate_reads", AMBER_US, reads)
+    RecordedLedgers(store).write("us_cbp_reads", "plate_reads", AMBER_US, reads)
     view = View(store, CBP)
     for column in ("at", "at_tz"):
         for value, want in [
@@ -135,7 +135,7 @@ def test_dates_typed_with_the_year_last(store: Store) -> None:
             ],
         }
     )
-    LedgerStore(store.ledger_dir).write("us_atf_sales", "dealer_sales", AMBER_US, rows)
+    RecordedLedgers(store).write("us_atf_sales", "dealer_sales", AMBER_US, rows)
     view = View(store, ATF)
     for typed in ("30/11/2024", "11/30/2024", "30-11-2024", "30.11.2024"):
         assert _serials(view, ("sold", typed)) == ["a"], typed

@@ -17,6 +17,7 @@ from ironriver.policy.markings import AccessLabel, Marking, Principal, can_see
 from ironriver.store import Store
 from ironriver.store.ledger import LedgerStore
 from ironriver.store.ledger_records import RecordedParts
+from samples import RecordedLedgers, record_parts, write_ledger
 
 AGENCIES = ["ATF", "CBP", "HSI", "FGR", "SEDENA"]
 COUNTRIES = ["US", "MX"]
@@ -191,7 +192,7 @@ def test_sensitive_ledger_rows_need_a_reason(sqlite_store: Store) -> None:
     from ironriver.errors import AccessDenied
     from ironriver.policy import View
 
-    ledgers = LedgerStore(sqlite_store.ledger_dir)
+    ledgers = RecordedLedgers(sqlite_store)  # (as an ingest records its parts: reads read those)
     table = pa.table({"serial": ["a"], "price": [1.0]})
     ledgers.write("us_atf", "sales", AccessLabel("ATF", "US", Marking.AMBER, frozenset()), table)
     atf = Principal("a", "ATF", "US")
@@ -323,7 +324,7 @@ def _hand_written_part(
     *,
     one_row_group: bool,
     statistics: bool = True,
-) -> None:
+) -> Path:
     """A part of several labels, written by hand as an ingest never writes one: each label's
     rows in a row group of its own, or all of them in one row group (whose footer cannot
     tell them); with `statistics=False`, a footer telling nothing. A label released to no
@@ -348,6 +349,7 @@ def _hand_written_part(
         else:
             for table in tables:
                 writer.write_table(table)
+    return path
 
 
 PART_KINDS = ["ingest", "row group per label", "one row group", "no statistics"]
@@ -462,8 +464,8 @@ def test_counting_reads_no_row_of_a_part(sqlite_store: Store) -> None:
     hsi = AccessLabel("HSI", "US", Marking.AMBER_STRICT, frozenset({"HSI"}))
     rows = 20_000
     table = pa.table({"serial": [f"S{i:06d}" for i in range(rows)], "price": [1.5] * rows})
-    ledgers.write("us_atf", "sales", atf, table)
-    ledgers.write("us_hsi", "sales", hsi, table)
+    write_ledger(sqlite_store, "us_atf", "sales", atf, table)  # (recorded: reads read those)
+    write_ledger(sqlite_store, "us_hsi", "sales", hsi, table)
     for part in ledgers.files("sales"):
         data = bytearray(part.read_bytes())
         footer = int.from_bytes(data[-8:-4], "little")
@@ -480,7 +482,8 @@ def test_counting_reads_no_row_of_a_part(sqlite_store: Store) -> None:
     }
     assert View(sqlite_store, Principal("f", "FGR", "MX")).ledger_counts() == {}
     # a part whose footer does not tell its labels (one row group of two) is read for them
-    _hand_written_part(ledgers, "us_cbp", "sales", [(atf, 2), (hsi, 3)], one_row_group=True)
+    part = _hand_written_part(ledgers, "us_cbp", "sales", [(atf, 2), (hsi, 3)], one_row_group=True)
+    record_parts(sqlite_store, [part])
     assert View(sqlite_store, Principal("h", "HSI", "US")).ledger_counts() == {
         ("us_atf", "sales"): rows,
         ("us_cbp", "sales"): 5,

@@ -14,6 +14,7 @@ from ironriver.policy import View
 from ironriver.policy.markings import AccessLabel, Marking, Principal
 from ironriver.store import Store
 from ironriver.store.ledger import LedgerStore
+from samples import RecordedLedgers, write_ledger
 
 ATF = Principal("a", "ATF", "US")
 LABEL = AccessLabel("ATF", "US", Marking.AMBER, frozenset({"US"}))
@@ -28,9 +29,8 @@ def test_a_part_replaced_within_the_same_second_is_read_as_it_is_now(store: Stor
     """DuckDB trusts a footer it cached while the file's modification time, to the second,
     is unchanged: a part replaced under its name (by hand: ironriver never does) within
     that second is read with its own footer, not the cached one of the file before."""
-    ledgers = LedgerStore(store.ledger_dir)
-    ledgers.write("us_atf", "sales", LABEL, pa.table({"rid": [1, 2, 3]}))
-    [part] = ledgers.files("sales")
+    write_ledger(store, "us_atf", "sales", LABEL, pa.table({"rid": [1, 2, 3]}))
+    [part] = LedgerStore(store.ledger_dir).files("sales")
     second = part.stat().st_mtime_ns // 10**9 * 10**9
     os.utime(part, ns=(second, second + 100))
     assert _rids(store) == [1, 2, 3]  # (DuckDB keeps this footer)
@@ -45,7 +45,7 @@ def test_a_part_replaced_within_the_same_second_is_read_as_it_is_now(store: Stor
 def test_a_relation_stays_readable_after_its_store_is_closed(store: Store) -> None:
     """`Store.close` drops the shared database; a relation made before keeps it alive, as
     one made on a connection of its own did."""
-    LedgerStore(store.ledger_dir).write("us_atf", "sales", LABEL, pa.table({"rid": [4, 5]}))
+    write_ledger(store, "us_atf", "sales", LABEL, pa.table({"rid": [4, 5]}))
     relation = View(store, ATF, audit=False).ledger("sales")
     store.close()
     assert sorted(relation.project("rid").fetchall()) == [(4,), (5,)]
@@ -54,7 +54,7 @@ def test_a_relation_stays_readable_after_its_store_is_closed(store: Store) -> No
 def test_reads_in_several_threads_each_read_their_rows(store: Store) -> None:
     """Each `View.ledger` without a connection gets a cursor of its own: reads made and
     run at once in several threads each find every row."""
-    ledgers = LedgerStore(store.ledger_dir)
+    ledgers = RecordedLedgers(store)  # (as an ingest records its parts: reads read those)
     for i in range(4):
         ledgers.write(f"ds{i}", "sales", LABEL, pa.table({"rid": list(range(i, 40_000, 4))}))
     found: list[object] = []

@@ -15,6 +15,7 @@ from sales_fixtures import sales_ledger  # type: ignore[import-not-found]
 from sqlalchemy import Connection
 
 from ironriver.cli import cli
+from ironriver.errors import NotFound
 from ironriver.i18n import LANG_ENV
 from ironriver.ingest import pipeline
 from ironriver.ingest.pipeline import ingest_mapping
@@ -265,15 +266,16 @@ def test_a_view_reads_the_recorded_parts_again_only_after_a_write(
     assert len(reads) == 1  # (reads append to the reads chain, not the writes chain)
     (tmp_path / "sales.csv").write_text("txn,serial\nT9,QQ1\n", encoding="utf-8")
     ingest_mapping(store, tmp_path / "sales.csv.yaml", actor="loader")
+    ingested = len(reads)  # (the ingest's own, `Store.recorded_parts`: not the view's)
     (second,) = set((tmp_path / "ledgers").glob("*/*/part-*.parquet")) - {first}
     second.unlink()
     with pytest.raises(StoreError, match="1 part file that an ingest wrote is missing"):
         view.ledger("dealer_sales")
-    assert len(reads) == 2
+    assert len(reads) == ingested + 1
     first.unlink()
     with pytest.raises(StoreError, match="2 part files that ingests wrote are missing"):
         view.ledger_rows("us_atf_sales")
-    assert len(reads) == 2
+    assert len(reads) == ingested + 1
 
 
 # -- parts no ingest recorded, and parts a killed ingest left under their scratch names (R12)
@@ -425,3 +427,162 @@ def test_a_scratch_part_without_the_recorded_rows_is_still_missing(
     code, out = _verify(store)
     assert code == 5, out
     assert f"ledger part {part} is missing (3 rows" in out and "not in place" not in out
+
+
+# -- reads leave out the parts no ingest recorded (R12 F2, the read half)
+
+
+def _copied_in(store: Store, part: Path, rows: int, folder: str | None = None) -> Path:
+    """A part file no ingest recorded, holding the first `rows` rows of `part`: copied by
+    hand beside it, or into another ledger's `folder` (`dataset/ledger`)."""
+    where = part.parent if folder is None else store.ledger_dir / folder
+    where.mkdir(parents=True, exist_ok=True)
+    stray = where / f"part-0000copied{rows}.parquet"
+    pq.write_table(pq.read_table(part).slice(0, rows), stray)
+    return stray
+
+
+def _cli(store: Store, *args: str) -> tuple[int, str, str]:
+    """The CLI's exit code, standard output and standard error (the log's)."""
+    db = store.engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(cli, [*args, "--db", db], env=_env(store))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_reads_leave_out_a_part_no_ingest_recorded(store: Store, tmp_path: Path) -> None:
+    """Review R12 F2: a part file no ingest event names (copied in by hand, or by a ledger
+    folder copied after the database) was read as data by every read, though `audit verify`
+    reported it. `View.ledger`, `View.ledger_rows` and the counts (`datasets`, `ledgers`)
+    now leave it out, as does a ledger folder holding only such parts; verify still
+    reports them, and the log names each file left out (stderr: the operator's)."""
+    from ironriver.policy import View
+    from ironriver.policy.markings import Principal
+
+    part = _load(store, tmp_path)  # 3 rows
+    beside = _copied_in(store, part, 2)
+    alone = _copied_in(store, part, 1, "us_atf_sales/returns")
+    code, out, log = _cli(store, "ledgers", "--as", "us-atf-analyst", "--json")
+    assert code == 0, out + log
+    assert '"ledger": "dealer_sales"' in out and '"visible_ledger_rows": 3' in out, out
+    assert "returns" not in out, out
+    assert "ledger.unrecorded_part_ignored" in log and str(beside) in log and str(alone) in log
+    code, out, log = _cli(store, "datasets", "--as", "us-atf-analyst", "--json")
+    assert code == 0 and '"visible_ledger_rows": 3' in out, out + log
+    code, out, _log = _cli(store, "ledger", "us_atf_sales", "--as", "us-atf-analyst")
+    assert code == 0 and out.count("sales.csv:") == 3, out  # T1-T3, not the copies
+    view = View(store, Principal("atf", "ATF", "US"), reason="trace 7")
+    assert view.ledger("dealer_sales").count("*").fetchall() == [(3,)]
+    assert view.ledger_rows("us_atf_sales").matched == 3
+    assert view.ledger_counts() == {("us_atf_sales", "dealer_sales"): 3}
+    with pytest.raises(NotFound):  # as a ledger that does not exist
+        view.ledger("returns")
+    with pytest.raises(NotFound):
+        view.ledger_rows("us_atf_sales", ledger="returns")
+    code, out = _verify(store)  # still reported, named
+    assert code == 5 and "LEDGER PARTS NO INGEST RECORDED (2 problems):" in out, out
+    assert f"ledger part {beside} (2 rows) was recorded by no ingest event" in out
+    assert "and reads leave it out" in out, out
+
+
+def test_a_keyed_ingest_and_a_retraction_leave_out_a_part_no_ingest_recorded(
+    store: Store, tmp_path: Path
+) -> None:
+    """A keyed ledger's ingest checks its keys against the stored parts: a part no ingest
+    recorded holding a key made the ingest drop the new row of that key (never read now:
+    lost). A retraction of a file's rows retracts the recorded parts only (it renamed the
+    copy too, and its event named it, making it look recorded)."""
+    from ironriver.policy import Principal, View, retract_ledger_file
+
+    mapping = sales_ledger(tmp_path, "sales.csv", SALES, key=True)
+    ingest_mapping(store, mapping, actor="loader")
+    (part,) = (tmp_path / "ledgers").glob("*/*/part-*.parquet")
+    table = pq.read_table(part)
+    stray = part.with_name("part-0000copiedbyhand.parquet")
+    t9 = table.slice(0, 1).set_column(0, "txn", pa.array(["T9"]))
+    t9 = t9.set_column(1, "serial", pa.array(["QQ1"]))
+    pq.write_table(pa.concat_tables([table, t9]), stray)  # T1-T3, T9 (`_source_ref` sales.csv)
+    more = sales_ledger(tmp_path, "more.csv", "T9,QQ1\n", key=True)
+    result = ingest_mapping(store, more, actor="loader")
+    assert result.ledger_rows_new == 1  # (0: T9 was taken as stored)
+    view = View(store, Principal("atf", "ATF", "US"), reason="trace 7")
+    rows = view.ledger("dealer_sales").project("txn").order("txn").fetchall()
+    assert rows == [("T1",), ("T2",), ("T3",), ("T9",)]
+    loader = Principal("loader", "ATF", "US", frozenset({"ingest"}))
+    done = retract_ledger_file(
+        store, loader, "us_atf_sales", "dealer_sales", "sales.csv", reason="entered in error"
+    )
+    assert done.parts == (part.name,) and done.rows == 3, done
+    assert stray.exists()  # (not this store's: left where it is, for verify to report)
+    assert view.ledger("dealer_sales").project("txn").fetchall() == [("T9",)]
+
+
+def test_a_store_whose_ingests_predate_the_records_still_reads_its_parts(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ingest events written before ingests recorded their parts: which part files are
+    theirs cannot be told (verify looks for no stray), so every part file is read, as
+    verify accepts them (one rule: `RecordedParts.stray`)."""
+    from ironriver.policy import View
+    from ironriver.policy.markings import Principal
+
+    monkeypatch.setattr(pipeline, "LEDGER_FILES_KEY", "not_yet")
+    monkeypatch.setattr(pipeline, "PARTS_KEY", "not_yet_either")
+    part = _load(store, tmp_path)
+    monkeypatch.undo()
+    _copied_in(store, part, 2)
+    (tmp_path / "sales.csv").write_text("txn,serial\nT9,QQ1\n", encoding="utf-8")
+    ingest_mapping(store, tmp_path / "sales.csv.yaml", actor="loader")  # one recorded since
+    view = View(store, Principal("atf", "ATF", "US"), reason="trace 7")
+    assert view.ledger("dealer_sales").count("*").fetchall() == [(6,)]
+    assert view.ledger_rows("us_atf_sales").matched == 6
+    assert view.ledger_counts() == {("us_atf_sales", "dealer_sales"): 6}
+    code, out = _verify(store)
+    assert code == 0 and "NO INGEST RECORDED" not in out, out
+
+
+def test_a_part_a_killed_ingest_left_is_read_once_when_renamed_into_place(
+    store: Store, tmp_path: Path
+) -> None:
+    """A part its ingest committed, left under its scratch name by a process killed before
+    the rename: a store opened before (no recovery) reads neither it (a scratch file is
+    never read) nor no rows: the read says parts are missing. Once a writing open renames
+    it into place, it is read, once (its event names it: not left out)."""
+    from ironriver.errors import StoreError
+    from ironriver.policy import View
+    from ironriver.policy.markings import Principal
+
+    part, scratch = _killed_before_the_rename(store, tmp_path, _dead_owner())
+    view = View(store, Principal("atf", "ATF", "US"), reason="trace 7")
+    with pytest.raises(StoreError, match="1 part file that an ingest wrote is missing"):
+        view.ledger("dealer_sales")
+    assert view.ledger_counts() == {}
+    code, out = _run(store, "stats", "--as", "us-atf-analyst")  # a writing open: recovers
+    assert code == 0 and part.exists() and not scratch.exists(), out
+    assert view.ledger("dealer_sales").count("*").fetchall() == [(3,)]
+    assert view.ledger_counts() == {("us_atf_sales", "dealer_sales"): 3}
+    code, out = _verify(store)
+    assert code == 0, out
+
+
+def test_a_part_ingested_after_a_view_read_the_events_is_read(store: Store, tmp_path: Path) -> None:
+    """A view trusts what it read of the events for the parts named there (no query per
+    count), and reads them again for a part they do not name: one ingested since (by
+    another process: another store object here) is counted and read, not left out."""
+    from ironriver.policy import View
+    from ironriver.policy.markings import Principal
+    from ironriver.store import open_store
+
+    _load(store, tmp_path)
+    view = View(store, Principal("atf", "ATF", "US"), reason="trace 7")
+    assert view.ledger_counts() == {("us_atf_sales", "dealer_sales"): 3}
+    other = open_store(
+        store.engine.url.render_as_string(hide_password=False), ledger_dir=store.ledger_dir
+    )
+    try:
+        (tmp_path / "sales.csv").write_text("txn,serial\nT9,QQ1\n", encoding="utf-8")
+        ingest_mapping(other, tmp_path / "sales.csv.yaml", actor="loader")
+    finally:
+        other.close()
+    assert view.ledger_counts() == {("us_atf_sales", "dealer_sales"): 4}
+    assert view.ledger("dealer_sales").count("*").fetchall() == [(4,)]

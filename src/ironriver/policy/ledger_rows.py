@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
     from ironriver.policy.markings import Principal
     from ironriver.store import Store
+    from ironriver.store.ledger import LedgerStore
     from ironriver.store.ledger_records import RecordedParts
 
 DEFAULT_LIMIT = 50
@@ -127,8 +128,6 @@ class LedgerRowsMixin:
         `columns` asked for (default: all). See the module doc for how values compare."""
         import duckdb
 
-        from ironriver.store.ledger import LedgerStore
-
         if limit < 1:
             raise ConfigError(
                 msg("The limit must be 1 or more, not {limit}.", limit=limit),
@@ -147,7 +146,7 @@ class LedgerRowsMixin:
         }
         if damaged:  # not "no rows": rows the ingests wrote are gone
             raise _missing_parts(dataset, damaged)
-        ledgers = LedgerStore(self.store.ledger_dir)
+        ledgers = self._ledgers()
         # a cursor of the store's shared DuckDB (`Store.ledger_duck`: no database opened
         # per read, part footers cached), which holds `_KEY_FUNCTION` for `_text_equals`
         con = self.store.ledger_duck.cursor()
@@ -221,14 +220,13 @@ class LedgerRowsMixin:
         """The rows of ledger `name` this principal may see, as a DuckDB relation: on `con`,
         or on a cursor of the store's shared DuckDB (`Store.ledger_duck`). A ledger of which
         nothing is visible raises `NotFound`, exactly like one that does not exist."""
-        from ironriver.store.ledger import LedgerStore
 
         damaged = {ds: n for (ds, lg), n in self.ledger_damage().items() if lg == name}
         if damaged:  # not "no rows": rows the ingests wrote are gone
             [(dataset, n), *_] = sorted(damaged.items())
             raise _missing_parts(dataset, {name: n})
         try:
-            read = LedgerStore(self.store.ledger_dir).visible_ledger(
+            read = self._ledgers().visible_ledger(
                 self.store.ledger_duck if con is None else con, name, self.principal
             )
         except NotFound:
@@ -243,9 +241,8 @@ class LedgerRowsMixin:
         """Visible rows per (dataset, ledger); ledgers with no visible row are left out.
         Counted from the parts' footers, no row read (`LedgerStore.visible_counts`). Not
         audited: `ironriver datasets` and `ironriver ledgers` show these counts."""
-        from ironriver.store.ledger import LedgerStore
 
-        return LedgerStore(self.store.ledger_dir).visible_counts(self.principal)
+        return self._ledgers().visible_counts(self.principal)
 
     def ledger_damage(self) -> dict[tuple[str, str], int]:
         """Per (dataset, ledger): how many ledger parts the store's ingest events recorded
@@ -264,6 +261,16 @@ class LedgerRowsMixin:
             info.name for _id, info in self.store.datasets() if can_see(self.principal, info.label)
         }
         return {key: n for key, n in sorted(missing.items()) if key[0] in shown}
+
+    def _ledgers(self) -> LedgerStore:
+        """The store's ledgers as this view reads them: only the parts the store's events
+        name (`LedgerReads.accounted`), by what the view read of the events last (no query
+        while every part listed is named there), read again (`_recorded_parts`) for a part
+        it does not name."""
+        from ironriver.store.ledger import LedgerStore
+
+        known = None if self._recorded is None else self._recorded[1]
+        return LedgerStore(self.store.ledger_dir, recorded=self._recorded_parts, known=known)
 
     def _recorded_parts(self) -> RecordedParts:
         """What the store's ingest and retract events recorded of its ledger parts, read

@@ -72,7 +72,7 @@ def retract_ledger_file(
             msg("A retraction needs a reason (it is audited)."),
             hint=msg('Pass --reason "why these rows are withdrawn".'),
         )
-    ledgers = LedgerStore(store.ledger_dir, store.ingest_details)
+    ledgers = LedgerStore(store.ledger_dir, store.ingest_details, store.recorded_parts)
     # what it may see and retract is checked before the ledger's lock is taken: a refused
     # or absent target creates no lock file (nor folder), and waits on no other agency's
     # ingest (how long it waited would tell that one is running)

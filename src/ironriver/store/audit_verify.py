@@ -68,8 +68,9 @@ class VerifyResult:
     unrecorded_ingests: int = 0
     """Ingest events that wrote ledger rows before ingests recorded their parts: unchecked."""
     ledger_strays: tuple[Msg, ...] = ()
-    """Part files in a ledger folder that no ingest event recorded, one finding each (read
-    as data, though they are not this store's: a problem, like a missing part)."""
+    """Part files in a ledger folder that no ingest event recorded, one finding each (not
+    this store's data: reads leave them out, `RecordedParts.stray`; a problem all the same,
+    like a missing part: the folder and the database disagree)."""
     ledger_pending: tuple[Msg, ...] = ()
     """Recorded parts not in place yet but whole under the scratch name their ingest event
     names (a process killed between its commit and its renames): no problem, a note."""
@@ -410,7 +411,7 @@ def verify_ledger_parts(result: VerifyResult, engine: Engine, root: Path) -> Ver
                     seq=seq,
                 )
             )
-    strays = [] if unrecorded else _strays(root, parts)
+    strays = _strays(root, parts)
     return replace(
         result,
         ok=result.ok and not problems and not strays,
@@ -458,11 +459,12 @@ def _pending(path: Path, scratch: Path, rows: int, seq: int) -> Msg:
 
 
 def _strays(root: Path, parts: RecordedParts) -> list[Msg]:
-    """A finding for each `part-*.parquet` of a ledger folder under `root` (the files every
-    read reads) that no ingest or retract event of the store names."""
+    """A finding for each `part-*.parquet` of a ledger folder under `root` that no ingest or
+    retract event of the store names (`RecordedParts.stray`: the rule by which every read
+    leaves it out; none while some ingest events predate the records)."""
     found: list[Msg] = []
     for path in sorted(root.glob("*/*/part-*.parquet")) if root.exists() else []:
-        if parts.known(str(path.relative_to(root))):
+        if not parts.stray(str(path.relative_to(root))):
             continue
         rows = part_rows(path)
         said = (
@@ -472,10 +474,10 @@ def _strays(root: Path, parts: RecordedParts) -> list[Msg]:
         )
         found.append(
             msg(
-                "ledger part {path} ({said}) was recorded by no ingest event of this store, "
-                "yet reads read it: it is not this store's data (copied into the ledger folder "
-                "by hand, or a ledger folder copied after the database, holding parts of later "
-                "ingests). Move it out of the ledger folder",
+                "ledger part {path} ({said}) was recorded by no ingest event of this store: "
+                "it is not this store's data (copied into the ledger folder by hand, or a "
+                "ledger folder copied after the database, holding parts of later ingests), "
+                "and reads leave it out. Move it out of the ledger folder",
                 path=path,
                 said=said,
             )

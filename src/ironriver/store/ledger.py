@@ -22,6 +22,10 @@ Invariants:
 - A retracted part (`prepare_retraction`) is renamed `retracted-<same digest>.parquet`, out
   of the `part-*.parquet` glob every read lists: nothing reads it, it stays for the audit
   trail, and a write of the same part again (its twin) adds nothing (`PendingPart.retracted`).
+- Of a store's ledgers, every read (and a keyed ingest's stored keys, a retraction's parts)
+  reads only the listed parts its ingest and retract events name (`LedgerReads.accounted`,
+  by `RecordedParts.stray`, the rule `audit verify` reports by): a part file copied in by
+  hand, or by a ledger folder copied after the database, is not its data.
 
 This module writes parts (`LedgerStore.prepare_query`, `PendingPart`); `ledger_read` reads
 them (footers, the visible relation: `LedgerReads`, which `LedgerStore` extends), and
@@ -97,19 +101,23 @@ class LedgerStore(LedgerReads):
     rename is not removed by a process that opened the store earlier. Without it (ledgers
     with no store), scratch parts are only swept. `recorded` reads what the store's events
     recorded of its parts (`Store.recorded_parts`): `recorded_rows` trusts a part in place
-    that has the rows recorded; without it, none is recorded."""
+    that has the rows recorded, and every read reads only the parts they account for
+    (`LedgerReads.accounted`); without it (ledgers with no store), none is recorded and
+    every part is read. `known`: a reading of `recorded` the caller made already (a view's),
+    read again only for a part it does not name."""
 
     def __init__(
         self,
         root: Path,
         committed: Callable[[], Iterable[dict[str, Any]]] = lambda: (),
-        recorded: Callable[[], RecordedParts] = lambda: RecordedParts({}, set(), 0),
+        recorded: Callable[[], RecordedParts] | None = None,
+        known: RecordedParts | None = None,
     ) -> None:
         self.root = Path(root)
         self.committed = committed
         self.recorded = recorded
         self._recovered: set[Path] = set()
-        self._recorded: RecordedParts | None = None  # `recorded_rows`, read once
+        self.known = known  # (`recorded` read earlier, by the caller or by this object)
 
     def _recover(self, folder: Path) -> None:
         """Rename into place the parts a killed ingest committed in `folder`, once per
@@ -220,11 +228,10 @@ class LedgerStore(LedgerReads):
         in place (the events are not read then). The events are read once per `LedgerStore`
         (one per ingest, `recorded`): an ingest of a mapping of many ledger queries into a
         store of many ingest events read them all once per query before."""
-        if not part.exists():
+        if not part.exists() or self.recorded is None:
             return None
-        if self._recorded is None:
-            self._recorded = self.recorded()
-        return self._recorded.rows(str(part.relative_to(self.root)))
+        known = self.known if self.known is not None else self.recorded_now()
+        return known.rows(str(part.relative_to(self.root)))
 
     @contextmanager
     def key_lock(
@@ -257,12 +264,13 @@ class LedgerStore(LedgerReads):
     def parts(self, dataset: str, ledger: str) -> list[Path]:
         """The part files of one dataset's ledger (in place: committed), those a killed
         ingest committed included (renamed into place first: a keyed ledger's ingest reads
-        its stored keys from these)."""
+        its stored keys from these), those no event of the store names left out
+        (`accounted`: their keys are not this store's)."""
         folder = self._dir(dataset, ledger)
         if not folder.exists():
             return []
         self._recover(folder)
-        return sorted(folder.glob("part-*.parquet"))
+        return sorted(self.accounted(folder.glob("part-*.parquet")))
 
     def prepare_retraction(
         self, dataset: str, ledger: str, parts: Sequence[Path]

@@ -3,8 +3,8 @@ store say of its ledger parts (`PARTS_KEY`, `LEDGER_FILES_KEY`, `RETRACT_KEY`, `
 a retraction's marker and renames (`PendingRetraction`), the recovery of what a process
 killed between its commit and its renames left (`recover_parts`), and the one reader of the
 parts the events recorded (`recorded_parts`: `audit verify`'s check, a read's refusal of a
-ledger missing parts, an ingest's trust in a part in place). See `ironriver.store.ledger`
-for the layout and invariants.
+ledger missing parts, the parts every read reads, `RecordedParts.stray`; an ingest's trust
+in a part in place). See `ironriver.store.ledger` for the layout and invariants.
 """
 
 from __future__ import annotations
@@ -184,9 +184,17 @@ class RecordedParts:
         )
 
     def known(self, name: str) -> bool:
-        """Whether an ingest or retract event names the part `name` (under the ledger root):
-        one no event names is not this store's data (`audit verify` reports it)."""
+        """Whether an ingest or retract event names the part `name` (under the ledger root)."""
         return name in self.recorded or name in self.staged or name in self.retracted
+
+    def stray(self, name: str) -> bool:
+        """Whether the part file `name` (under the ledger root) is not this store's data: no
+        ingest or retract event names it (copied in by hand, or a ledger folder copied after
+        the database, holding parts of later ingests). The one rule for it: `audit verify`
+        reports these parts (`ledger_strays`) and every read leaves them out
+        (`LedgerReads.accounted`). None is while some ingest events predate the records
+        (`unrecorded`): their parts cannot be told from any other, so every part is read."""
+        return not self.unrecorded and not self.known(name)
 
     def missing(self, root: Path) -> list[str]:
         """The recorded parts (names under `root`) neither in place nor retracted, in the

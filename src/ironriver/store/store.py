@@ -96,6 +96,8 @@ class Store:
         self.created = created
         # the DuckDB database its views' ledger reads share (`View.ledger`)
         self.ledger_duck = LedgerDuck()
+        # what `recorded_parts` read last, and at which newest writes-chain event
+        self._recorded: tuple[tuple[int, str] | None, RecordedParts] | None = None
 
     @property
     def dialect(self) -> str:
@@ -119,12 +121,21 @@ class Store:
         ]
 
     def recorded_parts(self) -> RecordedParts:
-        """What the store's ingest and retract events recorded of its ledger parts (one
-        query: `ledger_records.recorded_parts`)."""
-        from ironriver.store.ledger_records import recorded_parts
+        """What the store's ingest and retract events recorded of its ledger parts
+        (`ledger_records.recorded_parts`), as they are now: read again only when the writes
+        chain's newest event changed (`recorded_head`: every ingest and retraction adds one),
+        so that a keyed ingest's listing of a ledger's parts (`LedgerStore.parts`, once per
+        query) costs one small query, not a read of every ingest event."""
+        from ironriver.store.ledger_records import recorded_head, recorded_parts
 
         with self.engine.connect() as conn:
-            return recorded_parts(conn)
+            head = recorded_head(conn)  # (first: an event committed after it changes it)
+            cached = self._recorded
+            if cached is not None and cached[0] == head:
+                return cached[1]
+            parts = recorded_parts(conn)
+        self._recorded = (head, parts)
+        return parts
 
     # -- datasets and labels ---------------------------------------------------------------
     def ensure_dataset(self, info: DatasetInfo, conn: Connection | None = None) -> int:
