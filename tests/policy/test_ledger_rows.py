@@ -161,7 +161,7 @@ def test_a_time_typed_with_the_year_last_that_reads_as_two_days(store: Store) ->
     rows = pa.table(
         {"serial": ["a", "b"], "at": [datetime(2024, 3, 2, 14, 30), datetime(2024, 3, 2, 9)]}
     )
-    LedgerStore(store.ledger_dir).write("us_atf_sales", "dealer_sales", AMBER_US, rows)
+    RecordedLedgers(store).write("us_atf_sales", "dealer_sales", AMBER_US, rows)
     view = View(store, ATF)
     with pytest.raises(ConfigError) as two:
         view.ledger_rows("us_atf_sales", [("at", "2/3/2024 14:30")])
