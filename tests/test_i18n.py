@@ -173,13 +173,13 @@ def test_errors_in_spanish_with_their_exit_code(tmp_path: Path) -> None:
 
 def test_help_in_spanish_and_back(tmp_path: Path) -> None:
     _, es = _run("--lang", "es", "search", "--help")
-    assert "Busca entidades visibles por nombre o identificador:" in es
+    assert "Busca las entidades que usted puede ver (personas," in es
     assert "Por qué busca (queda en la auditoría)." in es and "Ejemplo:" in es
     # click's own words too: usage prefix, headings, the help option, defaults
     assert es.startswith("Uso: ") and "Opciones:" in es
     assert "Muestra este mensaje y sale." in es and "[predeterminado: 20; x>=1]" in es
     _, en = _run("search", "--help")  # the same process, English again
-    assert "Search visible entities by name or identifier:" in en and "Busca" not in en
+    assert "Search the entities you may see (people," in en and "Busca" not in en
     # click keeps each command's help option in the language of its first use
     assert "Show this message and exit." in en and en.startswith("Usage: ")
     # lazily loaded groups too
@@ -302,7 +302,7 @@ def test_the_principal_chooses_the_language_of_help_and_clicks_errors(tmp_path: 
     reads its principal (docs/i18n.md). --lang and $IRONRIVER_LANG still win."""
     as_mx = ("--as", "mx-fgr-analista")
     _, es = _run("search", *as_mx, "--help")
-    assert es.startswith("Uso: ") and "Busca entidades visibles" in es
+    assert es.startswith("Uso: ") and "Busca las entidades que usted" in es
     _, es = _run("--help", env={"IRONRIVER_AS": "mx-fgr-analista"})
     assert es.startswith("Uso: ") and "vincular, rastrear" in es
     code, es = _run("search", "--as=mx-fgr-analista", "--bogus")
@@ -487,7 +487,7 @@ def test_placeholders_are_in_the_readers_language() -> None:
     from ironriver.i18n import translate
 
     _, es = _run("--lang", "es", "search", "--help")
-    assert "Uso: cli search [OPCIONES] TEXTO\n" in es and "igual a TEXTO" in es
+    assert "Uso: cli search [OPCIONES] TEXTO\n" in es and "igual a TEXTO" in " ".join(es.split())
     assert "--db TEXTO" in es and "--limit ENTERO" in es
     _, es = _run("--lang", "es", "--help")
     assert "[OPCIONES] COMANDO [ARGUMENTOS]..." in es

@@ -196,8 +196,9 @@ def _matched_note(hit: SearchHit) -> str:
 def search(
     ctx: click.Context, text: str, schema: str | None, identifier: bool, reason: str, limit: int
 ) -> None:
-    """Search visible entities by name or identifier: an identifier equal to TEXT (a serial,
-    a plate, a phone, ignoring case and punctuation; a phone also as dialled at home, without
+    """Search the entities you may see (people, organizations, guns, vehicles, phones... of
+    the graph, not ledger records) by name or identifier: an identifier of one equal to TEXT
+    (a gun's serial, a vehicle's plate, a phone, ignoring case and punctuation; a phone also as dialled at home, without
     its country code; an RFC typed without its homoclave, NUPA850312, also finds the RFCs
     and CURPs starting with it, after, marked "by its RFC base") comes first, then names with words starting with each word of TEXT,
     then names holding a given name's nickname for it or the reverse (Pepe for José, marked
@@ -205,7 +206,10 @@ def search(
     Ángel for Delangel, marked "particle surname"; of three words or more, then names
     lacking one, marked "without"). A name
     and its alias ("victor ruiz alias el gordito", "(a)", "aka", or the alias quoted) find
-    either, those holding both first.
+    either, those holding both first. Hits ranked alike come in the order of their entity
+    ids. Sales, crossings and plate reads kept only in
+    ledgers are read with `ironriver ledger DATASET --where COLUMN=VALUE` (`ironriver
+    ledgers` lists them).
 
     \b
     Example: ironriver search "jose perez" --as us-atf-analyst --reason "case 42"
@@ -235,8 +239,18 @@ def search(
                 for h in hits
             ],
             headers("entity_id", "schema", "caption", "matched", "datasets"),
-            t("No match among the entities you may see."),
+            t("No match among the entities you may see.") + "\n" + _ledger_hint(),
         ),
+    )
+
+
+def _ledger_hint() -> str:
+    """Where records a search does not cover are read: a fixed text (naming no ledger, so
+    it says nothing of those the reader may not see)."""
+    return t(
+        "Sales, crossings and plate reads kept in ledgers are not searched: read them with "
+        "`ironriver ledger DATASET --where COLUMN=VALUE`; `ironriver ledgers` lists those "
+        "you may see."
     )
 
 

@@ -252,6 +252,14 @@ def test_a_search_without_hits_says_so_and_an_empty_one_is_refused(tmp_path: Pat
     result = CliRunner().invoke(cli, ["search", "zzzz", *args])
     assert result.exit_code == 0 and result.stdout == ""
     assert "No match among the entities you may see." in result.stderr
+    # records kept only in ledgers (a plate read, a sale) are not searched: a fixed hint says
+    # where they are read, in the reader's language, naming no ledger
+    hint = "`ironriver ledger DATASET --where COLUMN=VALUE`; `ironriver ledgers` lists"
+    assert hint in result.stderr and "us_atf" not in result.stderr
+    result = CliRunner().invoke(cli, ["--lang", "es", "search", "KFG89B9", *args])
+    assert result.exit_code == 0 and result.stdout == ""
+    assert "Ninguna coincidencia entre las entidades que usted puede ver." in result.stderr
+    assert "`ironriver ledger CONJUNTO_DE_DATOS --where COLUMNA=VALOR`" in result.stderr
 
     def events() -> int:
         store = open_store(f"sqlite:///{db}")
