@@ -103,3 +103,34 @@ def test_every_command_and_group_help_shows_an_example() -> None:
         )
     ]
     assert missing == []
+
+
+# a Python call's keyword arguments the docs write as `name=value`, not ledger filters
+_NOT_COLUMNS = {"audit", "encoding"}
+
+
+def test_ledger_filters_in_the_docs_name_columns_the_worlds_ledgers_have(tmp_path: Path) -> None:
+    """Every `--where COLUMN=VALUE` of the README and the docs, and every `column=value`
+    example of the pages that describe `ledger` (docs/cli.md, docs/policy.md), names a
+    column of a world ledger: ledger columns are the mapping's names, not the CSV headers
+    (R14: docs/cli.md showed `sold=30/11/2024`; the dealer sales' column is `sale_date`)."""
+    import yaml
+
+    from ironriver.world import WorldConfig, generate_world
+
+    paths = generate_world(WorldConfig(scale=0.003, years=1, seed=3, out=tmp_path / "w"))
+    columns: set[str] = set()
+    for mapping in paths.mappings():
+        for dataset in yaml.safe_load(mapping.read_text(encoding="utf-8")).values():
+            for query in dataset.get("queries", []):
+                columns |= set(query.get("ledger", {}).get("columns", {}))
+    assert {"sale_date", "serial", "read_at", "plate"} <= columns
+    named: set[tuple[str, str]] = set()
+    for path in DOCS:
+        text = path.read_text(encoding="utf-8")
+        named |= {(path.name, c) for c in re.findall(r"--where[ =]([a-z_]+)=", text)}
+        if path.name in {"cli.md", "policy.md"}:
+            named |= {(path.name, c) for c in re.findall(r"`([a-z][a-z_]*)=[^`=]", text)}
+    named = {(page, c) for page, c in named if c not in _NOT_COLUMNS}
+    assert {c for _, c in named} >= {"sale_date", "read_at", "serial"}
+    assert sorted((page, c) for page, c in named if c not in columns) == []
