@@ -23,7 +23,13 @@ from ironriver.errors import ConfigError, os_problem
 from ironriver.i18n import msg, nt, render, t
 from ironriver.model.labels import prop_label, schema_label, shown_caption, shown_value
 from ironriver.model.names import schema_named
-from ironriver.policy import SchemaConflict, SearchHit, authorize_export, entity_dict
+from ironriver.policy import (
+    SchemaConflict,
+    SearchHit,
+    SearchPage,
+    authorize_export,
+    entity_dict,
+)
 from ironriver.policy.ledger_rows import missing_parts_note
 from ironriver.policy.table import write_statements
 from ironriver.scratch import replacing
@@ -190,7 +196,11 @@ def _matched_note(hit: SearchHit) -> str:
 )
 @click.option("--reason", default="", help="Why you search (audited).")
 @click.option(
-    "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="Hits at most."
+    "--limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Hits at most (the command says how many more it found).",
 )
 @click.pass_context
 def search(
@@ -222,7 +232,8 @@ def search(
             hint=msg("Give a name or an identifier, e.g. {example}.", example='"jose perez"'),
         )
     view = app.view(reason)
-    hits = view.find(text, _schema_name(schema), limit, identifiers_only=identifier)
+    page = view.find_page(text, _schema_name(schema), limit, identifiers_only=identifier)
+    hits = page.hits
     data = [h.__dict__ for h in hits]
 
     app.emit(
@@ -241,6 +252,27 @@ def search(
             headers("entity_id", "schema", "caption", "matched", "datasets"),
             t("No match among the entities you may see.") + "\n" + _ledger_hint(),
         ),
+    )
+    if page.more:  # (also with --json: a note for people, on stderr)
+        click.echo(_more_note(page), err=True)
+
+
+def _more_note(page: SearchPage) -> str:
+    """How many hits a search found beyond those shown, and how to see them."""
+    shown, found = len(page.hits), page.found
+    if page.counted_all:
+        return nt(
+            "{shown:,} of {found:,} hit shown; more with --limit {found}.",
+            "{shown:,} of {found:,} hits shown; more with --limit {found}.",
+            found,
+            shown=shown,
+            found=found,
+        )
+    return t(
+        "{shown:,} of more than {found:,} hits shown; more with --limit {found}, or make "
+        "the search narrower (--schema, more words).",
+        shown=shown,
+        found=found,
     )
 
 

@@ -246,6 +246,24 @@ def test_a_search_writes_one_audit_event(tmp_path: Path) -> None:
         store.close()
 
 
+def test_a_search_says_how_many_hits_it_leaves_out_and_how_to_see_them(tmp_path: Path) -> None:
+    """R14: `search gonzalez` showed 20 of 216 hits and said nothing of the rest. A search
+    whose hits fill --limit says how many it found in all (what --limit that many shows),
+    in the reader's language; one showing every hit says nothing more."""
+    db = sample_db(tmp_path)
+    args = ("--db", db, "--as", "us-atf-analyst", "--reason", "r")
+    everything = CliRunner().invoke(cli, ["search", "j", *args, "--json"])
+    assert [h["entity_id"] for h in json.loads(everything.stdout)] == ["p2", "p1"]
+    assert "shown" not in everything.stderr
+    result = CliRunner().invoke(cli, ["search", "j", *args, "--limit", "1"])
+    assert result.exit_code == 0 and "p2" in result.stdout and "p1" not in result.stdout
+    assert "1 of 2 hits shown; more with --limit 2." in result.stderr
+    result = CliRunner().invoke(cli, ["--lang", "es", "search", "j", *args, "--limit", "1"])
+    assert "Se muestran 1 de 2 resultados; vea más con --limit 2." in result.stderr
+    result = CliRunner().invoke(cli, ["search", "j", *args, "--limit", "2"])
+    assert "shown" not in result.stderr
+
+
 def test_a_search_without_hits_says_so_and_an_empty_one_is_refused(tmp_path: Path) -> None:
     db = sample_db(tmp_path)
     args = ("--db", db, "--as", "us-atf-analyst", "--reason", "r")

@@ -95,6 +95,8 @@ SEARCHES: dict[str, Callable[[View], object]] = {
     "identifier": lambda v: v.by_identifier("ser 1"),
     "RFC base": lambda v: v.by_identifier("NUPA850312"),
     "search box": lambda v: v.find("SER-1"),
+    # the hits counted past the one shown (`find_page`'s second pass) read no hidden ones
+    "search box, counted": lambda v: v.find_page("zafir", limit=1).found == 2,
     "inbound neighbours": lambda v: v.neighbours("o1"),
 }
 

@@ -125,6 +125,11 @@ def snapshot(view: View) -> dict[str, Any]:
         out[f"neighbours1:{entity}"] = [n.entity_id for n in view.neighbours(entity, limit=1)]
     for query in ("perez", "juan", "güero", "jose perez", "x"):
         out[f"search:{query}"] = [(h.entity_id, h.caption) for h in view.search(query)]
+    for query in ("perez", "j", "abc123", "NUPA850312"):
+        # how many hits a search says it leaves out (`find_page`): counted to 2 past 1 shown
+        page = view.find_page(query, limit=1, count_to=2)
+        out[f"page:{query}"] = ([h.entity_id for h in page.hits], page.found, page.counted_all)
+        out[f"find:{query}"] = [h.entity_id for h in view.find(query, limit=50)]
     for ident in ("abc123", "XYZ9", "NUPA850312"):
         out[f"ident:{ident}"] = [h.entity_id for h in view.by_identifier(ident)]
         out[f"ident:{ident}:Sale"] = [h.entity_id for h in view.by_identifier(ident, 20, "Sale")]
@@ -174,6 +179,11 @@ def check(
     assert got["ident:NUPA850312"] == sorted(
         {e for e, _s, p, _v, _l in visible if p == "taxNumber"}
     )
+    for query in ("perez", "j", "abc123", "NUPA850312"):  # a search's count: of its hits
+        shown, found, counted_all = got[f"page:{query}"]
+        every = got[f"find:{query}"]
+        assert shown == every[:1]
+        assert (found, counted_all) == (min(len(every), 2), len(every) <= 2)
     for entity in ENTITIES:  # the count and the first page agree with the whole list
         assert got[f"neighbour_count:{entity}"] == len(got[f"neighbours:{entity}"])
         assert (

@@ -27,7 +27,7 @@ from ironriver.policy.rights import (
     authorize_ingest,
     require_role,
 )
-from ironriver.policy.search import SearchHit
+from ironriver.policy.search import SEARCH_COUNT_TO, SearchHit, SearchPage
 from ironriver.policy.view import (
     Counts,
     DatasetSummary,
@@ -41,6 +41,7 @@ from ironriver.policy.view import (
 __all__ = [
     "DEFAULT_PRINCIPALS_YAML",
     "ROLES",
+    "SEARCH_COUNT_TO",
     "AccessLabel",
     "Counts",
     "DatasetSummary",
@@ -53,6 +54,7 @@ __all__ = [
     "Retraction",
     "SchemaConflict",
     "SearchHit",
+    "SearchPage",
     "StatementRecord",
     "View",
     "agency_countries",

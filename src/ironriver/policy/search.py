@@ -95,6 +95,28 @@ class SearchHit:
     joined: tuple[str, str] | tuple[()] = ()
 
 
+# How many hits a search counts at most beyond those it shows (`View.find_page`): counting
+# assembles each hit's entity, so a one-word search matching thousands of names stops there
+# and says "more than" this many.
+SEARCH_COUNT_TO = 1000
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """The hits a search shows (`hits`, at most its limit) and how many it found: `found`
+    is what the same search with a limit of `found` would show (at least `len(hits)`);
+    `counted_all` is False when counting stopped at `SEARCH_COUNT_TO` and more match."""
+
+    hits: list[SearchHit]
+    found: int
+    counted_all: bool
+
+    @property
+    def more(self) -> int:
+        """Hits found beyond those shown (at least this many when not `counted_all`)."""
+        return self.found - len(self.hits)
+
+
 # An RFC without its homoclave, as an identifier key: a person's 4 letters + 6 digits (their
 # RFC is 13 characters, their CURP's first 10 are the same), a company's 3 letters + 6 digits
 # (its RFC is 12). The stored keys it finds: the base and a 3-character homoclave, or for a
@@ -145,14 +167,47 @@ class SearchMixin(NameSearchMixin):
         if identifiers_only:
             return self.by_identifier(text, limit, schema)
         search_words(text)  # (refused before anything is read or logged)
-        wanted = known_schema(schema)
-        hits = self._identifier_hits(text, limit, wanted)
-        seen = {h.entity_id for h in hits}
-        names = [h for h in self._name_hits(text, wanted, limit) if h.entity_id not in seen]
-        found = (hits + names)[:limit]
-        detail = {"schema": schema, "hits": len(found), "identifier_hits": len(hits)}
+        found, by_identifier = self._unaudited_find(text, known_schema(schema), limit)
+        detail = {"schema": schema, "hits": len(found), "identifier_hits": by_identifier}
         self._log("search", text, detail)
         return found
+
+    def find_page(
+        self,
+        text: str,
+        schema: str | None = None,
+        limit: int = 20,
+        identifiers_only: bool = False,
+        count_to: int = SEARCH_COUNT_TO,
+    ) -> SearchPage:
+        """`find`, and how many hits the search has in all: when its hits fill `limit`, the
+        same search again with a limit of `count_to` + 1 (at least `limit` + 1), whose hits
+        are counted, not shown: they are neither justified nor audited apart from `find`'s
+        one event, and computed from the view like every hit, so the count says nothing of
+        statements the view hides. `found` is what `--limit found` would show (a search of
+        three words or more adds names lacking a word only below its limit, so it may count
+        such names the first `limit` did not reach)."""
+        hits = self.find(text, schema, limit, identifiers_only)
+        if len(hits) < limit:
+            return SearchPage(hits, len(hits), True)
+        cap = max(count_to, limit)
+        wanted = known_schema(schema)
+        if identifiers_only:
+            counted = len(self._identifier_hits(text, cap + 1, wanted, justify=False))
+        else:
+            counted = len(self._unaudited_find(text, wanted, cap + 1, justify=False)[0])
+        return SearchPage(hits, max(len(hits), min(counted, cap)), counted <= cap)
+
+    def _unaudited_find(
+        self, text: str, wanted: Schema | None, limit: int, justify: bool = True
+    ) -> tuple[list[SearchHit], int]:
+        """`find`'s hits, identifiers first, each entity once, at most `limit`, unaudited,
+        and how many an identifier found; without `justify`, hits are counted, not shown,
+        and need no reason."""
+        hits = self._identifier_hits(text, limit, wanted, justify)
+        seen = {h.entity_id for h in hits}
+        names = self._name_hits(text, wanted, limit, justify)
+        return (hits + [h for h in names if h.entity_id not in seen])[:limit], len(hits)
 
     def search(self, text: str, schema: str | None = None, limit: int = 20) -> list[SearchHit]:
         """Entities with a visible name having a word that starts with each word of `text`
@@ -200,8 +255,11 @@ class SearchMixin(NameSearchMixin):
         self._log("search", text, {"schema": schema, "hits": len(hits)})
         return hits
 
-    def _name_hits(self, text: str, wanted: Schema | None, limit: int) -> list[SearchHit]:
-        """`search`, unaudited (`find` logs its own event)."""
+    def _name_hits(
+        self, text: str, wanted: Schema | None, limit: int, justify: bool = True
+    ) -> list[SearchHit]:
+        """`search`, unaudited (`find` logs its own event); without `justify`, hits counted,
+        not shown (`find_page`), need no reason."""
         parsed = alias_parts(text)
         texts = [text] if parsed is None or parsed.whole else []
         texts += parsed.parts if parsed is not None else []
@@ -221,7 +279,8 @@ class SearchMixin(NameSearchMixin):
         for entity_id, rows, entity, matched, missing, read_as, _, joined in found:
             # only the hits shown must say why (an AMBER+STRICT name a pass looked at and
             # the limit then left out does not refuse the search)
-            self._justify((r[10] for r in rows), None, {"attempt": "search", "text": text})
+            if justify:
+                self._justify((r[10] for r in rows), None, {"attempt": "search", "text": text})
             hits.append(
                 SearchHit(
                     entity_id,
@@ -261,8 +320,11 @@ class SearchMixin(NameSearchMixin):
         self._log("search-identifier", value, {"schema": schema, "hits": len(hits)})
         return hits
 
-    def _identifier_hits(self, value: str, limit: int, wanted: Schema | None) -> list[SearchHit]:
-        """`by_identifier`, unaudited (`find` logs its own event)."""
+    def _identifier_hits(
+        self, value: str, limit: int, wanted: Schema | None, justify: bool = True
+    ) -> list[SearchHit]:
+        """`by_identifier`, unaudited (`find` logs its own event); without `justify`, hits
+        counted, not shown (`find_page`), need no reason."""
         key = identifier_key(value)
         if not key:
             return []
@@ -293,7 +355,7 @@ class SearchMixin(NameSearchMixin):
                     func.length(k.c.key).in_(lengths),
                 )
             )
-        return self._hits(wanted, limit, matched.subquery(), based)
+        return self._hits(wanted, limit, matched.subquery(), based, justify)
 
     def _phone_countries(self) -> list[str]:
         """The countries a phone number typed without its prefix is read in: the reader's,
@@ -305,7 +367,12 @@ class SearchMixin(NameSearchMixin):
         return [own, *sorted(self._owner_countries() - {own})]
 
     def _hits(
-        self, wanted: Schema | None, limit: int, matched: Subquery, based: int | None = None
+        self,
+        wanted: Schema | None,
+        limit: int,
+        matched: Subquery,
+        based: int | None = None,
+        justify: bool = True,
     ) -> list[SearchHit]:
         """Visible entities (of the schema `wanted`, if not None) of the `matched`
         (entity_id, id, preference) statements visible to the view: by preference (the
@@ -348,7 +415,7 @@ class SearchMixin(NameSearchMixin):
                     continue
                 seen.add(row.entity_id)
                 rows = conn.execute(self._entity_rows(row.entity_id)).all()
-                entity = self._assemble(rows, named=False, wanted=wanted)
+                entity = self._assemble(rows, named=False, wanted=wanted, justify=justify)
                 if entity is None:
                     continue
                 hits.append(
