@@ -785,3 +785,20 @@ def test_the_audit_log_table_says_each_action_and_time_for_its_reader(tmp_path: 
     code, out = run("audit", "log", "--db", db, "--as", "mx-auditor", "--json")
     searched = [e for e in json.loads(out) if e["action"] == "search"]
     assert searched and "T" in searched[0]["at"]
+
+
+def test_a_search_that_counts_past_its_cap_says_more_than_and_the_limit_to_ask() -> None:
+    """Counting stops `SEARCH_COUNT_TO` past the limit (`View.find_page`): the note then says
+    "more than" that many, and a --limit that shows more than it does now."""
+    from ironriver.cli_read import _more_note
+    from ironriver.i18n import use_lang
+    from ironriver.policy import SearchHit, SearchPage
+
+    page = SearchPage([SearchHit("p1", "Person", "Ana", "Ana")], 1_021, False)
+    with use_lang("en"):
+        assert _more_note(page) == (
+            "1 of more than 1,021 hits shown; more with --limit 1021, or make the search "
+            "narrower (--schema, more words)."
+        )
+    with use_lang("es"):
+        assert _more_note(page).startswith("Se muestran 1 de más de 1,021 resultados;")

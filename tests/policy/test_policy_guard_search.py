@@ -81,3 +81,19 @@ def test_matched_is_a_visible_searchable_name(sqlite_store: Store) -> None:
     assert [(h.entity_id, h.matched) for h in view.search("ana r")] == [("p1", "Ana María Ruiz")]
     fgr = View(sqlite_store, Principal("fgr", "FGR", "MX"), reason="guard")
     assert [(h.entity_id, h.matched) for h in fgr.search("ana r")] == [("p1", "Ana R")]
+
+
+def test_find_page_counts_past_the_hits_shown_up_to_its_cap(sqlite_store: Store) -> None:
+    """`find_page` counts up to `count_to` past the limit: a count that stops there says
+    more than the hits shown, whatever the limit (it said "1 of 1" for 1 shown of 4)."""
+    _load(sqlite_store)
+    view = View(sqlite_store, ATF, reason="guard")
+    page = view.find_page("ana", limit=1, count_to=1)
+    assert ([h.entity_id for h in page.hits], page.found, page.counted_all) == (["p2"], 2, True)
+    page = view.find_page("KX100", limit=1, count_to=1)  # 4 hits: counted to 2
+    assert ([h.entity_id for h in page.hits], page.found, page.counted_all) == (["g1"], 2, False)
+    assert page.more == 1
+    page = view.find_page("KX100", limit=2, count_to=5)
+    assert (page.found, page.counted_all, page.more) == (4, True, 2)
+    page = view.find_page("KX100", limit=5)
+    assert (len(page.hits), page.found, page.counted_all, page.more) == (4, 4, True, 0)

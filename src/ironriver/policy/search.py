@@ -97,7 +97,7 @@ class SearchHit:
 
 # How many hits a search counts at most beyond those it shows (`View.find_page`): counting
 # assembles each hit's entity, so a one-word search matching thousands of names stops there
-# and says "more than" this many.
+# and says "more than" its limit and this many.
 SEARCH_COUNT_TO = 1000
 
 
@@ -105,7 +105,8 @@ SEARCH_COUNT_TO = 1000
 class SearchPage:
     """The hits a search shows (`hits`, at most its limit) and how many it found: `found`
     is what the same search with a limit of `found` would show (at least `len(hits)`);
-    `counted_all` is False when counting stopped at `SEARCH_COUNT_TO` and more match."""
+    `counted_all` is False when counting stopped `SEARCH_COUNT_TO` past the limit and more
+    match."""
 
     hits: list[SearchHit]
     found: int
@@ -181,7 +182,7 @@ class SearchMixin(NameSearchMixin):
         count_to: int = SEARCH_COUNT_TO,
     ) -> SearchPage:
         """`find`, and how many hits the search has in all: when its hits fill `limit`, the
-        same search again with a limit of `count_to` + 1 (at least `limit` + 1), whose hits
+        same search again with a limit of `limit` + `count_to` + 1, whose hits
         are counted, not shown: they are neither justified nor audited apart from `find`'s
         one event, and computed from the view like every hit, so the count says nothing of
         statements the view hides. `found` is what `--limit found` would show (a search of
@@ -190,7 +191,7 @@ class SearchMixin(NameSearchMixin):
         hits = self.find(text, schema, limit, identifiers_only)
         if len(hits) < limit:
             return SearchPage(hits, len(hits), True)
-        cap = max(count_to, limit)
+        cap = limit + count_to  # (a --limit past count_to still gets a count past it)
         wanted = known_schema(schema)
         if identifiers_only:
             counted = len(self._identifier_hits(text, cap + 1, wanted, justify=False))
