@@ -10,21 +10,26 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import sys
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
 from ironriver.cli_columns import headers
 from ironriver.cli_json import releasable_list
 from ironriver.cli_support import app_context, common_options, excel_option, table
-from ironriver.csvcells import BOM, EXCEL, inert_cell, line_end
+from ironriver.csvcells import BOM, EXCEL, inert_array, inert_cell, line_end
 from ironriver.errors import ConfigError
 from ironriver.i18n import msg, nt, t
 from ironriver.model.labels import yes_no
 from ironriver.policy import LedgerRows
-from ironriver.policy.ledger_rows import DEFAULT_LIMIT
+from ironriver.policy.ledger_rows import DEFAULT_LIMIT, LedgerStream
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # the access label and source of each row, after its columns in CSV (a ledger's own column
 # never starts with "_", so these cannot clash with one)
@@ -104,14 +109,17 @@ def ledger(
         )
     pairs = [_pair(text) for text in where]
     chosen = None if columns is None else [c.strip() for c in columns.split(",") if c.strip()]
-    result = app.view(reason).ledger_rows(
+    # read and written batch by batch: memory holds a batch of rows, not --limit of them
+    with app.view(reason).ledger_stream(
         dataset, pairs, columns=chosen, limit=limit, ledger=ledger_name
-    )
-    if fmt == "csv":
-        _write_csv(result)
-        _say_more(result)
-        return
-    app.emit(ledger_rows_json(result), lambda: _human(result))
+    ) as read:
+        if fmt == "csv":
+            _write_csv(read)
+            _say_more(read)
+        elif app.as_json:
+            _write_json(read)
+        else:
+            _human(read)
 
 
 def _pair(text: str) -> tuple[str, str]:
@@ -127,24 +135,88 @@ def _pair(text: str) -> tuple[str, str]:
 
 def ledger_rows_json(result: LedgerRows) -> dict[str, Any]:
     """`ledger --json`: the rows, each with its values under `values` (keyed by the
-    ledger's column names: data, not this vocabulary) beside its label and source."""
+    ledger's column names: data, not this vocabulary) beside its label and source.
+    (`ledger --json` writes the same, a batch of rows at a time: `_write_json`.)"""
     return {
-        "dataset": result.dataset,
-        "ledger": result.ledger,
-        "columns": result.columns,
-        "matched_rows": result.matched,
+        **_json_head(result.dataset, result.ledger, result.columns, result.matched),
         "rows": [
-            {
-                "values": {c: _json_value(v) for c, v in row.values.items()},
-                "marking": row.marking,
-                "releasable_to": releasable_list(row.releasable_to),
-                "owner_agency": row.owner_agency,
-                "owner_country": row.owner_country,
-                "source_ref": row.source_ref,
-            }
+            _json_row(
+                row.values,
+                row.marking,
+                row.releasable_to,
+                row.owner_agency,
+                row.owner_country,
+                row.source_ref,
+            )
             for row in result.rows
         ],
     }
+
+
+def _json_head(dataset: str, ledger: str, columns: list[str], matched: int) -> dict[str, Any]:
+    return {"dataset": dataset, "ledger": ledger, "columns": columns, "matched_rows": matched}
+
+
+def _json_row(
+    values: dict[str, Any],
+    marking: str,
+    releasable_to: str,
+    owner_agency: str,
+    owner_country: str,
+    source_ref: str | None,
+) -> dict[str, Any]:
+    return {
+        "values": {c: _json_value(v) for c, v in values.items()},
+        "marking": marking,
+        "releasable_to": releasable_list(releasable_to),
+        "owner_agency": owner_agency,
+        "owner_country": owner_country,
+        "source_ref": source_ref,
+    }
+
+
+def _stream_rows(read: LedgerStream) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of `read`, a batch at a time, each as its Python values (the columns,
+    then `_marking`, `_releasable_to`, `_owner_agency`, `_owner_country`, `_source_ref`)."""
+    for batch in read.batches:
+        yield list(zip(*(c.to_pylist() for c in batch.columns), strict=True))
+
+
+def _write_json(read: LedgerStream) -> None:
+    """`ledger_rows_json` of the rows of `read`, written as `AppContext.emit` writes JSON
+    (`json.dumps`, indent 2) and byte for byte the same, a batch of rows at a time."""
+    head = json.dumps(
+        _json_head(read.dataset, read.ledger, read.columns, read.matched),
+        ensure_ascii=False,
+        indent=2,
+        default=str,
+    )
+    out = sys.stdout
+    out.write(head[: -len("\n}")] + ',\n  "rows": [')
+    n = len(read.columns)
+    first = True
+    for rows in _stream_rows(read):
+        text = [
+            json.dumps(
+                _json_row(
+                    dict(zip(read.columns, r[:n], strict=True)),
+                    str(r[n]),
+                    str(r[n + 1] or ""),
+                    str(r[n + 2]),
+                    str(r[n + 3]),
+                    None if r[n + 4] is None else str(r[n + 4]),
+                ),
+                ensure_ascii=False,
+                indent=2,
+                default=str,
+            ).replace("\n", "\n    ")
+            for r in rows
+        ]
+        if text:
+            out.write(("\n    " if first else ",\n    ") + ",\n    ".join(text))
+            first = False
+    out.write("]\n}\n" if first else "\n  ]\n}\n")
+    out.flush()
 
 
 def _json_value(value: Any) -> Any:
@@ -174,71 +246,157 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _say_none(result: LedgerRows) -> None:
+def _say_none(read: LedgerStream) -> None:
     click.echo(
-        t(
-            "No row of {ledger} that you may see matches.",
-            ledger=f"{result.dataset}/{result.ledger}",
-        ),
+        t("No row of {ledger} that you may see matches.", ledger=f"{read.dataset}/{read.ledger}"),
         err=True,
     )
 
 
-def _human(result: LedgerRows) -> None:
-    if not result.rows:
-        _say_none(result)
+def _human(read: LedgerStream) -> None:
+    """The rows as a table for people, a batch at a time: aligned over the first batch
+    (`BATCH_ROWS` rows), each further batch to the widths so far or its own wider ones."""
+    if not read.rows:
+        _say_none(read)
         return
-    table(
-        [
-            [*(_cell(row.values[c]) for c in result.columns), row.marking, row.source_ref or ""]
-            for row in result.rows
-        ],
-        [*result.columns, *headers("marking", "source_ref")],  # column names are data
-    )
-    _say_more(result)
+    heads = [*read.columns, *headers("marking", "source_ref")]  # column names are data
+    n = len(read.columns)
+    widths: list[int] | None = None
+    for rows in _stream_rows(read):
+        cells = [[*(_cell(v) for v in r[:n]), str(r[n]), str(r[n + 4] or "")] for r in rows]
+        widths = table(cells, heads, widths)
+    _say_more(read)
 
 
-def _say_more(result: LedgerRows) -> None:
+def _say_more(read: LedgerStream) -> None:
     """On standard error, when more rows matched than were shown."""
-    if result.matched > len(result.rows):
+    if read.matched > read.rows:
         click.echo(
             nt(
                 "{shown:,} of {total:,} matching row shown; more with --limit {total}.",
                 "{shown:,} of {total:,} matching rows shown; more with --limit {total}.",
-                result.matched,
-                shown=len(result.rows),
-                total=result.matched,
+                read.matched,
+                shown=read.rows,
+                total=read.matched,
             ),
             err=True,
         )
 
 
-def _write_csv(result: LedgerRows) -> None:
+def _write_csv(read: LedgerStream) -> None:
     """The rows as CSV on standard output: the columns, then each row's label and source
     (values as in JSON; yes/no as true/false, none as an empty cell; a text a spreadsheet
     would run as a formula with a single quote before it: `inert_cell`); with --excel, UTF-8
     with a byte-order mark and CRLF line ends whatever the terminal's encoding
-    (`ironriver.csvcells`)."""
+    (`ironriver.csvcells`). Written a batch at a time, each made with Arrow kernels
+    (`_csv_lines`): the bytes Python's `csv.writer` wrote for the same rows."""
     if EXCEL.get():
         sys.stdout.flush()
         excel = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
         excel.write(BOM)
-        _csv_rows(result, excel)
+        _csv_rows(read, excel)
         excel.flush()
         excel.detach()  # (standard output stays open)
     else:
-        _csv_rows(result, sys.stdout)
-    if not result.rows:
-        _say_none(result)
+        _csv_rows(read, sys.stdout)
+    if not read.rows:
+        _say_none(read)
 
 
-def _csv_rows(result: LedgerRows, stream: TextIO) -> None:
-    out = csv.writer(stream, lineterminator=line_end())
-    out.writerow([inert_cell(c) for c in (*result.columns, *_CSV_LABEL)])
-    for row in result.rows:
-        values = [_csv_value(row.values[c]) for c in result.columns]
-        label = [row.marking, row.releasable_to, row.owner_agency, row.source_ref]
-        out.writerow([inert_cell(v) for v in (*values, *label)])
+def _csv_rows(read: LedgerStream, stream: TextIO) -> None:
+    end = line_end()
+    csv.writer(stream, lineterminator=end).writerow(
+        [inert_cell(c) for c in (*read.columns, *_CSV_LABEL)]
+    )
+    n = len(read.columns)
+    for batch in read.batches:
+        # the columns, `_marking`, `_releasable_to`, `_owner_agency`, `_source_ref`
+        cells = [batch.column(i) for i in (*range(n), n, n + 1, n + 2, n + 4)]
+        stream.write(_csv_lines(cells, end))
+
+
+def _csv_lines(columns: list[pa.Array], end: str) -> str:
+    """Rows of `columns` as CSV lines, each ending with `end`: what `csv.writer` (the
+    excel dialect, QUOTE_MINIMAL) writes of the rows' cells as `_csv_value` and
+    `inert_cell` make them, computed column by column with Arrow kernels."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not columns or len(columns[0]) == 0:
+        return ""
+    # a cell is quoted when it holds the delimiter, the quote or a character of the line end
+    needs_quotes = '[,"' + end + "]"
+    cells = []
+    for column in columns:
+        text = _csv_text(column)
+        quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
+        cells.append(pc.if_else(pc.match_substring_regex(text, needs_quotes), quoted, text))
+    lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*cells, ","), end, "")
+    lines = lines.cast(pa.large_string())  # (its offsets: a batch may exceed 2 GB of text)
+    offsets = lines.buffers()[1]
+    data = lines.buffers()[2]
+    if data is None:
+        return ""
+    first, last = (
+        int.from_bytes(offsets[i * 8 : i * 8 + 8], "little", signed=True)
+        for i in (lines.offset, lines.offset + len(lines))
+    )
+    return str(data[first:last].to_pybytes().decode("utf-8"))
+
+
+def _csv_text(column: pa.Array) -> pa.Array:
+    """The cells of one column as `_csv_value` and `inert_cell` make them and `csv.writer`
+    writes them (before quoting): text made inert, numbers and yes/no as Python writes
+    them, dates and timestamps as `_json_value`, none as an empty cell."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        text = inert_array(column.cast(pa.string()))
+    elif pa.types.is_integer(kind) or pa.types.is_boolean(kind) or pa.types.is_date32(kind):
+        text = column.cast(pa.string())  # (42, true/false, 2024-03-01: as Python writes them)
+    elif pa.types.is_float64(kind):  # (a float32's Python float has more digits)
+        text = _float_text(column)
+    elif pa.types.is_timestamp(kind) and kind.unit == "us" and kind.tz is None:
+        # "2024-03-01 14:30:05.000000" -> "2024-03-01T14:30:05+00:00" (a ledger's
+        # timestamps are in UTC), its fraction kept when not zero, as `isoformat` does
+        text = pc.replace_substring(column.cast(pa.string()), " ", "T", max_replacements=1)
+        text = pc.replace_substring_regex(text, "\\.000000$", "")
+        text = pc.binary_join_element_wise(text, "+00:00", "")
+    else:  # a type no mapping makes: each cell through Python, as before
+        shown = (inert_cell(_csv_value(v)) for v in column.to_pylist())
+        text = pa.array([v if isinstance(v, str) else str(v) for v in shown], pa.string())
+    return pc.fill_null(text, "")
+
+
+def _float_text(column: pa.Array) -> pa.Array:
+    """Floating-point cells as `repr` writes them (`0.1`, `125.0`, `1e+20`). Arrow writes
+    the same shortest digits, without `.0` and with an exponent in other places: its text
+    is kept, with `.0` added, for the numbers `repr` writes without an exponent (1e-4 up to
+    1e16) that Arrow wrote without one; the others, few, go through `repr` itself."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = column.cast(pa.string())
+    size = pc.abs(column)
+    other = pc.fill_null(
+        pc.or_(
+            pc.match_substring_regex(text, "[a-z]"),  # an exponent, nan, inf
+            pc.or_(
+                pc.greater_equal(size, 1e16),
+                pc.and_(pc.greater(size, 0), pc.less(size, 1e-4)),
+            ),
+        ),
+        False,
+    )
+    plain = pc.if_else(
+        pc.match_substring(text, "."), text, pc.binary_join_element_wise(text, ".0", "")
+    )
+    if not pc.any(other).as_py():
+        return plain
+    exact = pa.array([repr(v) for v in column.filter(other).to_pylist()], pa.string())
+    return pc.replace_with_mask(plain, other, exact)
 
 
 def _csv_value(value: Any) -> Any:

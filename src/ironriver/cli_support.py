@@ -92,7 +92,7 @@ class AppContext:
     def view(self, reason: str = "") -> View:
         return View(self.open_store(), self.principal(), reason=reason)
 
-    def emit(self, data: Any, human: Callable[[], None]) -> None:
+    def emit(self, data: Any, human: Callable[[], object]) -> None:
         """Print `data` as JSON with --json, else call `human()` to print a table."""
         if self.as_json:
             click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
@@ -308,10 +308,16 @@ def display_width(text: str) -> int:
     return width
 
 
-def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:
-    """Print a plain aligned table (cells as `cell_text`, aligned by `display_width`)."""
+def table(
+    rows: Sequence[Sequence[Any]], headers: Sequence[str], widths: list[int] | None = None
+) -> list[int]:
+    """Print a plain aligned table (cells as `cell_text`, aligned by `display_width`), and
+    return its columns' widths. Given the `widths` of a table printed before, print `rows`
+    as more of its rows, without the headers: aligned to those widths, or wider where a
+    cell of theirs is (a table printed a batch of rows at a time)."""
     text_rows = [[cell_text(c) for c in row] for row in rows]
-    widths = [display_width(h) for h in headers]
+    more = widths is not None
+    widths = [display_width(h) for h in headers] if widths is None else list(widths)
     for row in text_rows:
         for i, cell in enumerate(row):
             widths[i] = max(widths[i], display_width(cell))
@@ -321,10 +327,12 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:
             c + " " * (w - display_width(c)) for c, w in zip(cells, widths, strict=True)
         )
 
-    click.echo(line(headers))
-    click.echo("  ".join("-" * w for w in widths))
+    if not more:
+        click.echo(line(headers))
+        click.echo("  ".join("-" * w for w in widths))
     for row in text_rows:
         click.echo(line(row))
+    return widths
 
 
 def undecodable_argument(ctx: click.Context, args: Sequence[str]) -> ConfigError | None:

@@ -81,16 +81,23 @@ def inert_table(table: pa.Table) -> pa.Table:
     """`table` with every text cell `inert` (columns of other types as they are), computed
     column by column with Arrow kernels (an export's millions of cells)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     columns = []
     for column in table.columns:
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            risky = pc.and_(
-                pc.match_substring_regex(column, _FORMULA_RE),
-                pc.invert(pc.match_substring_regex(column, _NUMBER_RE)),
-            )
-            quoted = pc.binary_join_element_wise(QUOTE, column, "")
-            column = pc.if_else(risky, quoted, column)
+            column = inert_array(column)
         columns.append(column)
     return pa.table(columns, schema=table.schema)
+
+
+def inert_array(column: Any) -> Any:
+    """`inert` for every cell of an Arrow text array or chunked array (nulls stay null),
+    with Arrow kernels."""
+    import pyarrow.compute as pc
+
+    risky = pc.and_(
+        pc.match_substring_regex(column, _FORMULA_RE),
+        pc.invert(pc.match_substring_regex(column, _NUMBER_RE)),
+    )
+    quoted = pc.binary_join_element_wise(QUOTE, column, "")
+    return pc.if_else(risky, quoted, column)

@@ -28,7 +28,7 @@ Invariants:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import reduce
@@ -42,6 +42,7 @@ from ironriver.year_last import year_last
 
 if TYPE_CHECKING:
     import duckdb
+    import pyarrow as pa
 
     from ironriver.policy.markings import Principal
     from ironriver.store import Store
@@ -50,6 +51,8 @@ if TYPE_CHECKING:
 
 DEFAULT_LIMIT = 50
 """Rows a read returns unless told otherwise (`ironriver ledger --limit`)."""
+BATCH_ROWS = 65_536
+"""Rows of a `View.ledger_stream` batch at most: what a streamed read holds at once."""
 
 _LABEL = ("_marking", "_releasable_to", "_owner_agency", "_owner_country", "_source_ref")
 _KEY_FUNCTION = IDENTIFIER_KEY_FUNCTION  # identifier_key in DuckDB, for non-ASCII text
@@ -82,6 +85,32 @@ class LedgerRow:
     owner_agency: str
     owner_country: str
     source_ref: str | None
+
+
+@dataclass
+class LedgerStream:
+    """What `View.ledger_stream` reads: the first `rows` (`limit` at most) of the `matched`
+    visible rows that pass the filter, as Arrow record batches (`batches`: the `columns`
+    asked for, then `_marking`, `_releasable_to`, `_owner_agency`, `_owner_country`,
+    `_source_ref`), read from the ledger's parts as they are taken. The read is audited
+    already; `close` (or leaving a `with`) frees what the rows not taken would need."""
+
+    dataset: str
+    ledger: str
+    columns: list[str]
+    matched: int
+    rows: int
+    batches: Iterator[pa.RecordBatch]
+    _close: Callable[[], None]
+
+    def close(self) -> None:
+        self._close()
+
+    def __enter__(self) -> LedgerStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 @dataclass(frozen=True)
@@ -125,7 +154,38 @@ class LedgerRowsMixin:
         """The visible rows of `dataset`'s ledger (`ledger`: which one, needed only when
         the principal sees several of the dataset's) whose columns equal the values of
         `where` (column, value as typed: every pair must hold), at most `limit`, with the
-        `columns` asked for (default: all). See the module doc for how values compare."""
+        `columns` asked for (default: all). See the module doc for how values compare.
+        All in memory: `ledger_stream` reads (and audits) them the same way, in batches."""
+        with self.ledger_stream(dataset, where, columns, limit, ledger) as read:
+            n = len(read.columns)
+            rows = [
+                LedgerRow(
+                    dict(zip(read.columns, r[:n], strict=True)),
+                    str(r[n]),
+                    str(r[n + 1] or ""),
+                    str(r[n + 2]),
+                    str(r[n + 3]),
+                    None if r[n + 4] is None else str(r[n + 4]),
+                )
+                for batch in read.batches
+                for r in zip(*(c.to_pylist() for c in batch.columns), strict=True)
+            ]
+        return LedgerRows(read.dataset, read.ledger, read.columns, rows, read.matched)
+
+    def ledger_stream(
+        self,
+        dataset: str,
+        where: Sequence[tuple[str, str]] = (),
+        columns: Sequence[str] | None = None,
+        limit: int = DEFAULT_LIMIT,
+        ledger: str | None = None,
+        batch_rows: int | None = None,
+    ) -> LedgerStream:
+        """`ledger_rows`'s rows as Arrow record batches of at most `batch_rows` rows, read
+        from the ledger's parts as they are taken (`LedgerStream.batches`; `BATCH_ROWS` by default): memory holds a
+        batch, not `limit` rows. Checked, justified and audited as `ledger_rows` is, all
+        before the first batch is read: the rows matched are counted first (in the same scan
+        as the rows when `limit` fits a batch). Close it (`with`) when done."""
         import duckdb
 
         if limit < 1:
@@ -133,6 +193,7 @@ class LedgerRowsMixin:
                 msg("The limit must be 1 or more, not {limit}.", limit=limit),
                 hint=msg("Pass --limit 1 or more."),
             )
+        batch_rows = BATCH_ROWS if batch_rows is None else batch_rows
         detail: dict[str, Any] = {
             "ledger": ledger,
             "where": [f"{column}={value}" for column, value in where],
@@ -148,7 +209,8 @@ class LedgerRowsMixin:
             raise _missing_parts(dataset, damaged)
         ledgers = self._ledgers()
         # a cursor of the store's shared DuckDB (`Store.ledger_duck`: no database opened
-        # per read, part footers cached), which holds `_KEY_FUNCTION` for `_text_equals`
+        # per read, part footers cached), which holds `_KEY_FUNCTION` for `_text_equals`;
+        # kept open while the batches are read, when they are not all read at once
         con = self.store.ledger_duck.cursor()
         try:
             visible: dict[str, duckdb.DuckDBPyRelation] = {}
@@ -178,42 +240,46 @@ class LedgerRowsMixin:
             conditions = [_condition(c, types, own, v, shown) for c, v in where]
             if conditions:
                 relation = relation.filter(reduce(lambda a, b: a & b, conditions))
-            # one scan when the filter matches at most `limit` rows (a serial's sale): they
-            # are all read, their markings and count known; else a second one counts
-            fetched = (
-                relation.project(*(duckdb.ColumnExpression(c) for c in (*chosen, *_LABEL)))
-                .limit(limit + 1)
-                .fetchall()
-            )
-            if len(fetched) <= limit:
-                matched, markings = len(fetched), [str(r[len(chosen)]) for r in fetched]
+            projected = relation.project(*(duckdb.ColumnExpression(c) for c in (*chosen, *_LABEL)))
+            # one scan when the filter matches at most `limit` rows, and at most a batch (a
+            # serial's sales): they are all read, their markings and count known; else a
+            # second one counts them, and a --limit over a batch is streamed by a third
+            first = min(limit, batch_rows)
+            head: pa.Table = projected.limit(first + 1).to_arrow_table()
+            fetched: pa.Table | None = head  # (None: streamed from the relation)
+            if head.num_rows <= first:
+                matched = head.num_rows
+                markings = [str(m) for m in head.column("_marking").unique().to_pylist()]
             else:
-                del fetched[limit:]
                 [(count, found)] = relation.aggregate(
                     "count(*), list(DISTINCT _marking)"
                 ).fetchall()
                 matched, markings = int(count), [str(m) for m in found]
+                if limit > batch_rows:
+                    fetched = None
             if self._unjustified:  # sensitive rows need a reason (before any is returned)
                 attempt = {"attempt": "ledger", "where": [f"{c}={v}" for c, v in where]}
                 self._justify_ledger(markings, shown, attempt)
-        finally:
-            con.close()
-        n = len(chosen)
-        rows = [
-            LedgerRow(
-                dict(zip(chosen, r[:n], strict=True)),
-                str(r[n]),
-                str(r[n + 1] or ""),
-                str(r[n + 2]),
-                str(r[n + 3]),
-                None if r[n + 4] is None else str(r[n + 4]),
+            returned = min(matched, limit)
+            self._log(
+                "ledger", dataset, {**detail, "ledger": name, "matched": matched, "rows": returned}
             )
-            for r in fetched
-        ]
-        self._log(
-            "ledger", dataset, {**detail, "ledger": name, "matched": matched, "rows": len(rows)}
-        )
-        return LedgerRows(dataset, name, chosen, rows, matched)
+            if fetched is not None:
+                con.close()
+                return LedgerStream(
+                    dataset,
+                    name,
+                    chosen,
+                    matched,
+                    returned,
+                    iter(fetched.slice(0, limit).to_batches(batch_rows)),
+                    _nothing,
+                )
+            reader = projected.limit(limit).to_arrow_reader(batch_rows)
+        except BaseException:
+            con.close()
+            raise
+        return LedgerStream(dataset, name, chosen, matched, returned, iter(reader), con.close)
 
     # -- whole ledgers, counted ----------------------------------------------------------
     def ledger(self, name: str, con: duckdb.DuckDBPyConnection | None = None) -> Any:
@@ -284,6 +350,10 @@ class LedgerRowsMixin:
             if self._recorded is None or self._recorded[0] != head:
                 self._recorded = (head, recorded_parts(conn))
         return self._recorded[1]
+
+
+def _nothing() -> None:
+    """What closing a stream read at once does (its cursor is closed already)."""
 
 
 def missing_parts_note(dataset: str, ledger: str, n: int) -> Msg:
