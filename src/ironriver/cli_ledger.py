@@ -1,6 +1,7 @@
 """`ironriver ledger DATASET`: the rows of one dataset's ledger that the principal may see,
 filtered (`--where COLUMN=VALUE`), as a table, CSV or JSON; a thin command over
-`View.ledger_rows` (`ironriver.policy.ledger_rows`), which reads, checks and audits.
+`View.ledger_stream` (`ironriver.policy.ledger_rows`), which reads, checks and audits, and
+hands the rows over in Arrow batches, each written as it comes (memory holds a batch).
 
 The top-level CLI loads it on first use (`LAZY_COMMANDS` in `cli_lazy.py`). Column names and
 values are data: shown as stored, never translated; only our own headers and notes are.

@@ -23,6 +23,9 @@ Invariants:
 - Each read is one `ledger` event whose target is the dataset and whose detail holds the
   ledger, the filter as given, the columns, the limit, and the rows matched and returned;
   a read of a dataset with no visible ledger is logged too (nothing matched).
+- `View.ledger_stream` hands the same rows over as Arrow batches of at most `BATCH_ROWS`,
+  read as they are taken; everything above (checks, reason, event) is done before its first
+  batch. `View.ledger_rows` is built on it and holds every row.
 """
 
 from __future__ import annotations
