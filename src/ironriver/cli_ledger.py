@@ -1,7 +1,8 @@
 """`ironriver ledger DATASET`: the rows of one dataset's ledger that the principal may see,
-filtered (`--where COLUMN=VALUE`), as a table, CSV or JSON; a thin command over
-`View.ledger_stream` (`ironriver.policy.ledger_rows`), which reads, checks and audits, and
-hands the rows over in Arrow batches, each written as it comes (memory holds a batch).
+filtered (`--where COLUMN=VALUE`, or a range `COLUMN=LOW..HIGH`), as a table, CSV or JSON; a
+thin command over `View.ledger_stream` (`ironriver.policy.ledger_rows`), which reads, checks
+and audits, and hands the rows over in Arrow batches, each written as it comes (memory holds
+a batch).
 
 The top-level CLI loads it on first use (`LAZY_COMMANDS` in `cli_lazy.py`). Column names and
 values are data: shown as stored, never translated; only our own headers and notes are.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -35,6 +37,11 @@ if TYPE_CHECKING:
 # the access label and source of each row, after its columns in CSV (a ledger's own column
 # never starts with "_", so these cannot clash with one)
 _CSV_LABEL = ("_marking", "_releasable_to", "_owner_agency", "_source_ref")
+# `COLUMN>VALUE` and the like, which `--where` does not take (a ledger column's name is
+# `[a-z][a-z0-9_]*`: `ingest.mapping_fields.NAME_RE`, so no column has these signs in it)
+_COMPARISON = re.compile(
+    r"\s*(?P<column>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<sign>[<>]=?)\s*(?P<value>\S.*)"
+)
 
 
 @click.command("ledger")
@@ -53,7 +60,10 @@ _CSV_LABEL = ("_marking", "_releasable_to", "_owner_agency", "_source_ref")
     help="Only rows whose COLUMN equals VALUE, as COLUMN=VALUE (repeatable: all must hold). "
     "Text ignores case, accents, spaces and punctuation, as the identifier search does; "
     "dates are 2024-03-01; a timestamp column takes a day, an hour (2024-03-01T14), a minute "
-    "(2024-03-01T14:30) or a second, in UTC or with an offset, and matches all of it.",
+    "(2024-03-01T14:30) or a second, in UTC or with an offset, and matches all of it. A date "
+    "or timestamp column also takes a month (2024-03 or 03/2024) or a year (2024); a number, "
+    "date or timestamp column a range, COLUMN=LOW..HIGH, both ends included (LOW.. or ..HIGH "
+    "for one end: price=1000..).",
 )
 @click.option("--columns", default=None, help="Only these columns, comma-separated, in this order.")
 @click.option(
@@ -124,7 +134,22 @@ def ledger(
 
 
 def _pair(text: str) -> tuple[str, str]:
-    """`COLUMN=VALUE` as (column, value); the value may hold `=` itself."""
+    """`COLUMN=VALUE` as (column, value); the value may hold `=` itself. A comparison
+    (`price>1000`, `price>=1000`, `sold<2024-01-01`) is refused with the range that says it
+    (`price=1000..`: ranges include their ends, so `>` is said as `>=` is)."""
+    compared = _COMPARISON.fullmatch(text)
+    if compared is not None:
+        column, sign, value = compared["column"], compared["sign"], compared["value"].strip()
+        example = f"{column}={value}.." if sign.startswith(">") else f"{column}=..{value}"
+        raise ConfigError(
+            msg(
+                "--where {text!r} compares with {sign}: a filter is COLUMN=VALUE, or a range "
+                "COLUMN=LOW..HIGH that includes both ends (LOW.. or ..HIGH for one end).",
+                text=text,
+                sign=sign,
+            ),
+            hint=msg("Write it as {example}.", example=f"--where {example}"),
+        )
     column, equals, value = text.partition("=")
     if not equals or not column.strip():
         raise ConfigError(

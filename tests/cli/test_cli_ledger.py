@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -270,3 +271,156 @@ def test_a_decimal_number_shows_its_thousands_in_the_table_not_the_json(db: str)
     assert code == 0 and out.splitlines()[2].split()[:2] == ["T2", "1,250.0"], out
     code, out = read(db, "us_atf_sales", "--where", "txn=T2", "--json")
     assert json.loads(out)["rows"][0]["values"]["price"] == 1250.0
+
+
+TYPED_MAPPING = """\
+us_cbp_reads:
+  agency: CBP
+  country: US
+  marking: AMBER
+  releasable_to: [US]
+  queries:
+  - csv_url: reads.csv
+    ledger:
+      name: plate_reads
+      columns:
+        plate: {column: plate, type: string, required: true}
+        lane: {column: lane, type: integer}
+        fee: {column: fee, type: float}
+        day: {column: day, type: date}
+        read_at: {column: read_at, type: timestamp}
+        flagged: {column: flagged, type: boolean}
+"""
+READS = (
+    "plate,lane,fee,day,read_at,flagged\n"
+    "P1,1,0.5,2020-11-30,2020-11-30T23:59:30Z,no\n"
+    "P2,4,1000,2020-12-01,2020-12-01T00:00:00Z,yes\n"
+    "P3,7,1500.25,2020-12-31,2020-12-31T23:59:59Z,no\n"
+    "P4,9,20,2021-01-01,2021-01-01T06:00:00-06:00,no\n"
+    "A..B,12,3,2019-06-15,2019-06-15T12:00:00Z,no\n"
+)
+
+
+@pytest.fixture
+def reads_db(tmp_path: Path) -> str:
+    (tmp_path / "reads.csv").write_text(READS, encoding="utf-8")
+    (tmp_path / "reads.yaml").write_text(TYPED_MAPPING, encoding="utf-8")
+    path = str(tmp_path / "r.db")
+    code, out = run("ingest", str(tmp_path / "reads.yaml"), "--db", path, "--as", "loader")
+    assert code == 0, out
+    return path
+
+
+def _plates(db: str, *wheres: str, lang: str = "en") -> tuple[int, Any]:
+    args = [a for w in wheres for a in ("--where", w)]
+    code, out = run(
+        "--lang", lang, "ledger", "us_cbp_reads", *args, "--json", "--db", db, "--as",
+        "us-cbp-officer",
+    )  # fmt: skip
+    if code != 0:
+        return code, out
+    return code, [row["values"]["plate"] for row in json.loads(out)["rows"]]
+
+
+def test_ranges_months_and_years_through_the_cli(reads_db: str) -> None:
+    """R14: a month of sales, `price>1000` and `sale_date=2020-12-01..2020-12-31` were all
+    refused. Each form on each type it is for: LOW..HIGH, LOW.., ..HIGH on a whole number,
+    a decimal number, a date and a timestamp column (ends as a single value is written,
+    year last too; a day of a timestamp column is the whole day), a month and a year on the
+    date and timestamp columns."""
+    for where, want in [
+        ("lane=4..9", ["P2", "P3", "P4"]),
+        ("lane=7..", ["P3", "P4", "A..B"]),
+        ("lane=..4", ["P1", "P2"]),
+        ("fee=1000..", ["P2", "P3"]),
+        ("fee=..20", ["P1", "P4", "A..B"]),
+        ("fee=0.5..1000", ["P1", "P2", "P4", "A..B"]),
+        ("day=2020-12-01..2020-12-31", ["P2", "P3"]),
+        ("day=01/12/2020..31/12/2020", []),  # (refused below: 01/12/2020 reads two ways)
+        ("day=2020-12-01..31/12/2020", ["P2", "P3"]),
+        ("day=2021..", ["P4"]),
+        ("day=..2019-12", ["A..B"]),
+        ("day=2020-12", ["P2", "P3"]),
+        ("day=12/2020", ["P2", "P3"]),
+        ("day=2020", ["P1", "P2", "P3"]),
+        ("read_at=2020-12-01..2020-12-31", ["P2", "P3"]),
+        ("read_at=2020-11-30T23:59..2020-12-01T00:00", ["P1", "P2"]),
+        ("read_at=2021-01-01T12..", ["P4"]),
+        ("read_at=..30/11/2020", ["P1", "A..B"]),
+        ("read_at=2020-12", ["P2", "P3"]),
+        ("read_at=12/2020", ["P2", "P3"]),
+        ("read_at=2019", ["A..B"]),
+    ]:
+        code, got = _plates(reads_db, where)
+        if where.startswith("day=01/12"):
+            assert code == 2 and "reads as two dates" in got, got
+            continue
+        assert code == 0 and got == want, (where, got)
+    code, got = _plates(reads_db, "day=2020-12", "fee=1000..")  # a month of one's sales
+    assert code == 0 and got == ["P2", "P3"]
+    # COLUMN=VALUE is what it was; a text column's `..` is punctuation, as ever
+    assert _plates(reads_db, "lane=4") == (0, ["P2"])
+    assert _plates(reads_db, "day=2020-12-01") == (0, ["P2"])
+    assert _plates(reads_db, "read_at=2020-12-01") == (0, ["P2"])
+    assert _plates(reads_db, "plate=A..B") == (0, ["A..B"])
+    assert _plates(reads_db, "plate=a.b") == (0, ["A..B"])
+
+
+def test_range_mistakes_are_clear_errors_in_both_languages(reads_db: str) -> None:
+    """A range that holds nothing, with a malformed end or no end, on a yes/no column, and
+    `price>1000` (a comparison, not COLUMN=VALUE): exit 2, saying what to write, in English
+    and Spanish."""
+    for where, en, es in [
+        (
+            "lane=9..4",
+            "The range '9..4' for column 'lane' holds nothing: 9 comes after 4.\n"
+            "  What to do: Write the lower end first: lane=4..9.",
+            "El intervalo '9..4' de la columna 'lane' no contiene nada: 9 va después de 4.",
+        ),
+        (
+            "day=2021..2020-12",
+            "The range '2021..2020-12' for column 'day' holds nothing",
+            "Escriba primero el extremo menor: day=2020-12..2021.",
+        ),
+        (
+            "read_at=2020-12-01T10..2020-12-01T09",
+            "holds nothing: 2020-12-01T10 comes after 2020-12-01T09.",
+            "no contiene nada",
+        ),
+        (
+            "fee=1..x",
+            "Column 'fee' holds numbers: 'x' is not one.",
+            "La columna 'fee' contiene números: 'x' no es un valor de ese tipo.",
+        ),
+        (
+            "day=2020-12..2021-13",
+            "Column 'day' holds dates: '2021-13' is not one.\n  What to do: Write a date as "
+            "2024-11-30 (year-month-day), or with the year last: 30/11/2024. A month as "
+            "2024-11 or 11/2024, a year as 2024; a range as LOW..HIGH, both ends included.",
+            "Un mes como 2024-11 o 11/2024, un año como 2024; un intervalo como DESDE..HASTA",
+        ),
+        (
+            "lane=..",
+            "'..' for column 'lane' is not a range: write LOW..HIGH (both ends included), LOW.. "
+            "or ..HIGH.\n  What to do: Write it as lane=10..20.",
+            "'..' de la columna 'lane' no es un intervalo: escriba DESDE..HASTA",
+        ),
+        (
+            "flagged=no..yes",
+            "Column 'flagged' holds yes/no values, which have no range: 'no..yes' is not one "
+            "value.",
+            "Escriba un solo valor, true o false.",
+        ),
+        (
+            "fee>1000",
+            "--where 'fee>1000' compares with >: a filter is COLUMN=VALUE, or a range "
+            "COLUMN=LOW..HIGH that includes both ends (LOW.. or ..HIGH for one end).\n"
+            "  What to do: Write it as --where fee=1000..",
+            "--where 'fee>1000' compara con >: un filtro es COLUMNA=VALOR",
+        ),
+        ("day <= 2020-12-31", "Write it as --where day=..2020-12-31.", "Escríbalo como"),
+    ]:
+        code, out = _plates(reads_db, where)
+        assert code == 2 and en in out, (where, out)
+        code, out = _plates(reads_db, where, lang="es")
+        assert code == 2 and es in out, (where, out)
