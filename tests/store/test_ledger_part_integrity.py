@@ -134,6 +134,17 @@ def test_a_part_holding_other_rows_than_recorded_is_reported_and_rewritten(
     assert _verify(store)[0] == 0
 
 
+def test_a_part_holding_more_rows_than_recorded_is_reported(store: Store, tmp_path: Path) -> None:
+    """Review R15 (mutant A12): a part rewritten under its name with a row added (its table
+    plus a copy of one row) holds more rows than its ingest wrote; `audit verify` says so."""
+    part = _load(store, tmp_path)
+    whole = pq.read_table(part)
+    pq.write_table(pa.concat_tables([whole, whole.slice(0, 1)]), part)  # four rows of three
+    code, out = _verify(store)
+    assert code == 5, out
+    assert f"ledger part {part} holds 4 rows, but ingest event {_ingest_seq(store)} wrote 3" in out
+
+
 def test_a_part_renamed_by_a_retraction_is_accounted_for(store: Store, tmp_path: Path) -> None:
     part = _load(store, tmp_path)
     part.rename(part.with_name("retracted-" + part.name.removeprefix("part-")))
