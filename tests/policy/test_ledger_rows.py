@@ -274,6 +274,35 @@ def test_rows_of_one_dataset_under_two_markings(store: Store) -> None:
     }
 
 
+@pytest.mark.parametrize("first", ["GREEN", "RED"])
+def test_a_sensitive_match_beyond_the_limit_still_needs_a_reason(store: Store, first: str) -> None:
+    """Review R15 (mutant L03): a read refuses sensitive rows the filter matches, not only
+    those within `--limit`: with one GREEN and one RED row of the same plate and limit 1,
+    a read without a reason is refused (and the refusal recorded) whichever row comes
+    first. (Parts are read in name order, and a part's name hashes its bytes: the source
+    reference is varied until the wanted row comes first.)"""
+    ledgers = LedgerStore(store.ledger_dir)
+    green = AccessLabel("ATF", "US", Marking.GREEN, frozenset({"US"}))
+    red = AccessLabel("ATF", "US", Marking.RED, frozenset())
+    for attempt in range(40):
+        dataset = f"us_atf_plates{attempt}"
+        for label in (green, red):
+            rows = {"plate": ["ABC123"], "_source_ref": [f"{label.marking}{attempt}.csv:2"]}
+            ledgers.write(dataset, "plate_reads", label, pa.table(rows))
+        read = View(store, ATF, reason="probe").ledger_rows(dataset, [("plate", "abc123")], limit=1)
+        if read.rows[0].marking == first:
+            break
+    else:
+        pytest.fail(f"no {first} row came first in 40 attempts")
+    assert read.matched == 2
+    with pytest.raises(AccessDenied, match="RED rows"):
+        View(store, ATF).ledger_rows(dataset, [("plate", "abc123")], limit=1)
+    refused = [e for e in store.audit.events() if e.action == "refused"]
+    assert [(e.actor, e.target, e.detail["markings"]) for e in refused] == [
+        ("a", f"{dataset}/plate_reads", "RED")
+    ]
+
+
 def test_wrong_columns_and_values_are_clear_errors(store: Store) -> None:
     _ledgers(store)
     view = View(store, ATF)
