@@ -13,7 +13,12 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from sales_fixtures import ROWS, snapshot, write_csv  # type: ignore[import-not-found]
+from sales_fixtures import (  # type: ignore[import-not-found]
+    ROWS,
+    sales_ledger,
+    snapshot,
+    write_csv,
+)
 
 from ironriver.errors import IngestError, NotFound, StoreError
 from ironriver.ingest import check_mapping, ingest_mapping, load_mapping
@@ -634,6 +639,20 @@ def test_a_keyed_ledger_takes_each_record_of_cumulative_exports_once(
     )
     assert (kept.ledger_rows, kept.ledger_rows_new) == (2, 2)
     assert [r[0] for r in _ledger(sqlite_store)] == ["A1", "A2", "A3", "A4", None]
+
+
+def test_a_key_repeated_with_the_same_ledger_values_is_no_conflict(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """Review R15 (mutant D07): two records of one file with the same key and the same
+    ledger values, which differ only in a column the entity mapping reads (the buyer's
+    name), are not a key repeated "with other values": neither is rejected (nor are they
+    duplicate records: a column differs). The ledger takes the key once; the entity both."""
+    path = sales_ledger(tmp_path, "s.csv", "T1,P1,Ana\nT1,P1,Anna\n", key=True, buyers=True)
+    result = ingest_mapping(sqlite_store, path, actor="loader")
+    assert (result.records, result.rejected, result.report_path) == (2, 0, None)
+    assert (result.ledger_rows, result.ledger_rows_new) == (2, 1)
+    assert result.statements == 2  # the buyer's two names
 
 
 def test_two_queries_into_one_keyed_ledger_append_a_key_once(
