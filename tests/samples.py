@@ -7,10 +7,13 @@ them: `write_ledger(store, ...)`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from sqlalchemy import insert, select
 
 from ironriver.policy import Marking, Principal
 from ironriver.policy.markings import AccessLabel
@@ -18,6 +21,7 @@ from ironriver.store import DatasetInfo, Store, open_store
 from ironriver.store.ids import statement_id
 from ironriver.store.ledger import LedgerStore
 from ironriver.store.ledger_records import LEDGER_FILES_KEY, committed_files
+from ironriver.store.writer import LOOKUP_TABLES
 
 US = DatasetInfo("us_atf_traces", "ATF", "US", Marking.AMBER, frozenset({"US"}))
 MX = DatasetInfo("mx_fgr_aseguramientos", "FGR", "MX", Marking.AMBER, frozenset({"MX", "US"}))
@@ -141,3 +145,32 @@ class RecordedLedgers:
 
     def write(self, dataset: str, ledger: str, label: AccessLabel, rows: pa.Table) -> int:
         return write_ledger(self.store, dataset, ledger, label, rows)
+
+
+@contextmanager
+def lookups_kept(store: Store, *entity_ids: str) -> Iterator[None]:
+    """Put back, after the block, the lookup rows (`statement_keys`, `statement_refs`) of
+    `entity_ids`' statements that the block deleted: as when a retraction misses them
+    (rows keyed by an older release's key function, which its delete does not compute).
+    The reads must still take visible statements only: the lookups find candidates, the
+    statements decide (review R15's mutants S01, N02, V05, V12 dropped that check)."""
+
+    def rows() -> dict[str, list[dict[str, object]]]:
+        with store.engine.connect() as conn:
+            return {
+                name: [
+                    dict(r)
+                    for r in conn.execute(select(t).where(t.c.entity_id.in_(entity_ids))).mappings()
+                ]
+                for name, t in LOOKUP_TABLES.items()
+            }
+
+    before = rows()
+    yield
+    after = rows()
+    gone = {name: [r for r in before[name] if r not in after[name]] for name in before}
+    assert any(gone.values()), "the block deleted no lookup row"
+    with store.engine.begin() as conn:
+        for name, rows_gone in gone.items():
+            if rows_gone:
+                conn.execute(insert(LOOKUP_TABLES[name]), rows_gone)

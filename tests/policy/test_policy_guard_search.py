@@ -4,13 +4,18 @@ visible, searchable names, never another property's text or a hidden statement's
 
 from __future__ import annotations
 
-from ironriver.policy import Marking, Principal, View
+import contextlib
+
+import pytest
+
+from ironriver.policy import Marking, Principal, View, retract
 from ironriver.store import DatasetInfo, Store
-from samples import table
+from samples import lookups_kept, table
 
 US = DatasetInfo("us_atf_s", "ATF", "US", Marking.AMBER, frozenset({"US"}))
 FGR_DS = DatasetInfo("mx_fgr_s", "FGR", "MX", Marking.AMBER, frozenset({"FGR"}))
 ATF = Principal("atf", "ATF", "US")
+ATF_LOADER = Principal("atf-loader", "ATF", "US", frozenset({"ingest"}))
 
 
 def _load(store: Store) -> None:
@@ -97,3 +102,42 @@ def test_find_page_counts_past_the_hits_shown_up_to_its_cap(sqlite_store: Store)
     assert (page.found, page.counted_all, page.more) == (4, True, 2)
     page = view.find_page("KX100", limit=5)
     assert (len(page.hits), page.found, page.counted_all, page.more) == (4, 4, True, 0)
+
+
+@pytest.mark.parametrize("kept", [False, True], ids=["lookups-dropped", "lookups-kept"])
+def test_a_retracted_identifier_or_name_finds_nothing(sqlite_store: Store, kept: bool) -> None:
+    """Review R15 (mutants S01, N02): an entity still shown by its other statements is not
+    found by an identifier or a name it no longer has. A retraction deletes the lookup rows
+    of what it retracts; a search takes visible statements only all the same, also if a
+    lookup row was left behind (`lookups_kept`)."""
+    _load(sqlite_store)
+    with lookups_kept(sqlite_store, "g1", "p1") if kept else contextlib.nullcontext():
+        retract(sqlite_store, ATF_LOADER, "g1", reason="wrong serial", prop="serialNumber")
+        retract(sqlite_store, ATF_LOADER, "p1", reason="wrong name", prop="name")
+    view = View(sqlite_store, ATF, reason="guard")
+    assert view.entity("g1") is not None and view.entity("p1") is not None  # still shown
+    assert [h.entity_id for h in view.by_identifier("kx100")] == ["g2", "g3"]
+    assert [h.entity_id for h in view.find("KX100", identifiers_only=True)] == ["g2", "g3"]
+    assert [(h.entity_id, h.matched) for h in view.search("ana")] == [("p2", "Ana Bel")]
+    assert view.search("ana maria ruiz") == []
+
+
+def test_an_entity_found_by_two_keys_is_one_hit(sqlite_store: Store) -> None:
+    """Review R15 (mutant S04): a text found both as an identifier and as an RFC's base
+    (a person's taxNumber holds both) gives the entity once, as the better match."""
+    with sqlite_store.writer() as w:
+        w.ensure_dataset(US)
+        rows = [
+            ("t1", "Individual", "name", "Pedro Nuñez Paredes"),
+            ("t1", "Individual", "taxNumber", "NUPA850312"),
+            ("t1", "Individual", "taxNumber", "NUPA850312AB1"),
+            ("t2", "Individual", "taxNumber", "NUPA850312XY9"),
+        ]
+        w.add_statements(table(US.name, rows), US.name, US.label)
+    view = View(sqlite_store, ATF, reason="guard")
+    hits = view.by_identifier("NUPA850312")
+    assert [(h.entity_id, h.rfc_base) for h in hits] == [("t1", False), ("t2", True)]
+    assert [(h.entity_id, h.matched) for h in hits] == [
+        ("t1", "NUPA850312"),
+        ("t2", "NUPA850312XY9"),
+    ]
