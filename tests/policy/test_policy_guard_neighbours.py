@@ -3,12 +3,14 @@ sensitive neighbour, no reason given) tells no id the reader has not been shown.
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from ironriver.errors import AccessDenied
-from ironriver.policy import AccessLabel, Marking, Principal, View
+from ironriver.policy import AccessLabel, Marking, Principal, View, retract
 from ironriver.store import DatasetInfo, Store
-from samples import table
+from samples import lookups_kept, table
 
 US = DatasetInfo("us_atf_n", "ATF", "US", Marking.AMBER, frozenset({"US"}))
 FGR_DS = DatasetInfo("mx_fgr_n", "FGR", "MX", Marking.AMBER_STRICT, frozenset({"FGR"}))
@@ -83,4 +85,22 @@ def test_a_refused_neighbours_read_names_no_unseen_id(sqlite_store: Store) -> No
     events = [e for e in sqlite_store.audit.events() if e.action == "neighbours"]
     assert [(e.target, e.reason, e.detail) for e in events] == [
         ("p1", "case 1", {"n": 2, "shown": 2})
+    ]
+
+
+@pytest.mark.parametrize("kept", [False, True], ids=["lookups-dropped", "lookups-kept"])
+def test_a_retracted_link_is_no_neighbour_either_way(sqlite_store: Store, kept: bool) -> None:
+    """Review R15 (mutant V05): s1's buyer link retracted, p1 has no inbound neighbour s1
+    and s1 no outbound p1, also if the link's reference row outlived the retraction
+    (`lookups_kept`): the links are read from visible statements only."""
+    _load(sqlite_store)
+    loader = Principal("atf-loader", "ATF", "US", frozenset({"ingest"}))
+    with lookups_kept(sqlite_store, "s1") if kept else contextlib.nullcontext():
+        retract(sqlite_store, loader, "s1", reason="not this buyer", prop="buyer")
+    cbp = View(sqlite_store, CBP, reason="guard")
+    assert cbp.neighbours("p1") == [] and cbp.neighbour_count("p1") == 0
+    assert cbp.neighbours("s1") == []
+    atf = View(sqlite_store, ATF, reason="guard")
+    assert [(n.prop, n.direction, n.entity_id) for n in atf.neighbours("p1")] == [
+        ("buyer", "in", "s3")
     ]
