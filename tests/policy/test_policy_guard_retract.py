@@ -4,13 +4,15 @@ request, and the names an ingest copied are followed through visible references 
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from ironriver.errors import NotFound
 from ironriver.policy import AccessLabel, Marking, Principal, View, retract
 from ironriver.store import DatasetInfo, Store
 from ironriver.store.ids import statement_id
-from samples import MX, US, load, table
+from samples import MX, US, load, lookups_kept, table
 
 FGR_LOADER = Principal("fgr-loader", "FGR", "MX", frozenset({"ingest"}))
 ADMIN = Principal("root", "OIG", "US", frozenset({"admin"}))
@@ -101,3 +103,27 @@ def test_a_retracted_reference_takes_no_copy_of_a_name_it_cannot_see(
     # the copy stays FGR's to withdraw (FGR sees the name it copies)
     sale = View(sqlite_store, FGR_ANALYST, audit=False).entity("s9")
     assert sale is not None and sale.get("namesMentioned") == [NAME]
+
+
+@pytest.mark.parametrize("kept", [False, True], ids=["lookups-dropped", "lookups-kept"])
+def test_copies_are_not_followed_through_a_retracted_reference(
+    sqlite_store: Store, kept: bool
+) -> None:
+    """Review R15 (mutant V12): ownership records o8 and o9 refer to vehicle v9, owned by
+    p9, and each holds a copy of p9's name. o9's reference retracted (which takes no copy:
+    v9 has no name), retracting p9's name withdraws o8's copy, not o9's: o9 no longer
+    refers to p9, also if its reference row outlived the retraction (`lookups_kept`)."""
+    with sqlite_store.writer() as w:
+        w.ensure_dataset(FGR_DS)
+        rows = [("p9", "Individual", "name", NAME), ("v9", "Vehicle", "owner", "p9")]
+        for o in ("o8", "o9"):
+            rows += [(o, "Ownership", "asset", "v9"), (o, "Ownership", "namesMentioned", NAME)]
+        w.add_statements(table(FGR_DS.name, rows), FGR_DS.name, SHARED)
+    link = statement_id(FGR_DS.name, "o9", "asset", "v9")
+    with lookups_kept(sqlite_store, "o9") if kept else contextlib.nullcontext():
+        done = retract(sqlite_store, ADMIN, "o9", reason="not this vehicle", statement_ids=[link])
+    assert done.mentions == ()
+    done = retract(sqlite_store, ADMIN, "p9", reason="court order", prop="name")
+    assert done.mentions == (("o8", statement_id(FGR_DS.name, "o8", "namesMentioned", NAME)),)
+    record = View(sqlite_store, FGR_ANALYST, audit=False).entity("o9")
+    assert record is not None and record.get("namesMentioned") == [NAME]
