@@ -45,6 +45,64 @@ def test_a_part_holding_two_labels_shows_only_the_visible_rows(tmp_path: Path) -
     assert _rids(store, Principal("a", "ATF", "US")) == [1, 1, 2, 2, 3]
 
 
+def _mixed_part(store: LedgerStore) -> tuple[Path, Path]:
+    """us_atf's crossings: a part of rows 1 and 2 released to the US and MX, and a part
+    holding the same rows and a row 3 released to the US only (two labels in one file, as
+    `test_a_part_holding_two_labels_shows_only_the_visible_rows` writes it)."""
+    store.write("us_atf", "crossings", MX_TOO, pa.table({"rid": [1, 2]}))
+    [part] = store.parts("us_atf", "crossings")
+    written = pq.read_table(part)
+    at = written.schema.get_field_index
+    hidden = written.slice(0, 1).set_column(
+        at("_releasable_to"), "_releasable_to", pa.array(["US"])
+    )
+    hidden = hidden.set_column(at("rid"), "rid", pa.array([3]))
+    mixed = part.with_name("part-mixed.parquet")
+    pq.write_table(pa.concat_tables([written.cast(hidden.schema), hidden]), mixed)
+    return part, mixed
+
+
+def test_a_part_holding_a_hidden_label_is_not_the_principals_to_retract(tmp_path: Path) -> None:
+    """Review R15 (mutants R03, R07): a part of which a principal sees some rows only is
+    not among its parts (`visible_parts`: what a retraction or a replacing ingest may
+    take away), and the principal does not see all of it (`sees_all`)."""
+    store = LedgerStore(tmp_path)
+    part, mixed = _mixed_part(store)
+    atf = Principal("a", "ATF", "US")
+    assert [p.path for p in store.visible_parts("us_atf", "crossings", FGR)] == [part]
+    assert [p.path for p in store.visible_parts("us_atf", "crossings", atf)] == sorted(
+        [part, mixed]
+    )
+    assert store.sees_all([part], FGR) and not store.sees_all([mixed], FGR)
+    assert not store.sees_all([part, mixed], FGR) and store.sees_all([part, mixed], atf)
+
+
+def test_a_row_group_of_released_and_unreleased_rows_is_counted_by_its_rows(
+    tmp_path: Path,
+) -> None:
+    """Review R15 (mutant R06): a row group (of a part not written by `LedgerStore`) whose
+    GREEN rows are some released to the US only, some to everyone (no releasable_to: NULL)
+    does not tell one label in its footer: its rows are read, and FGR's count is of the
+    row it may see, as its read is."""
+    store = LedgerStore(tmp_path)
+    store.write(
+        "us_atf",
+        "crossings",
+        AccessLabel("ATF", "US", Marking.GREEN, frozenset()),
+        pa.table({"rid": [1, 2]}),
+    )
+    [part] = store.parts("us_atf", "crossings")
+    written = pq.read_table(part)
+    at = written.schema.get_field_index("_releasable_to")
+    pq.write_table(
+        written.set_column(at, "_releasable_to", pa.array([None, "US"], pa.string())), part
+    )
+    assert pq.ParquetFile(part).metadata.num_row_groups == 1
+    assert _rids(store, FGR) == [1]
+    assert store.visible_counts(FGR) == {("us_atf", "crossings"): 1}
+    assert store.visible_counts(Principal("c", "CBP", "US")) == {("us_atf", "crossings"): 2}
+
+
 def test_the_same_rows_under_another_label_are_another_part(tmp_path: Path) -> None:
     """With an `identity` (the source file's digest and mapping) the part's name is known
     before writing, so a part of that name is reused: the label must be in the name, or a
