@@ -207,6 +207,26 @@ def test_sensitive_ledger_rows_need_a_reason(sqlite_store: Store) -> None:
         View(sqlite_store, Principal("f", "FGR", "MX")).ledger("sales")
 
 
+def test_red_ledger_rows_need_a_reason_too(sqlite_store: Store) -> None:
+    """Review R15 (mutant R09): the markings a whole-ledger read is refused by are those of
+    every label it keeps, RED too (ATF's own RED rows, beside AMBER ones)."""
+    from ironriver.errors import AccessDenied
+    from ironriver.policy import View
+
+    ledgers = LedgerStore(sqlite_store.ledger_dir)
+    amber = AccessLabel("ATF", "US", Marking.AMBER, frozenset({"US"}))
+    ledgers.write("us_atf", "sales", amber, pa.table({"serial": ["a"]}))
+    red = AccessLabel("ATF", "US", Marking.RED, frozenset())
+    ledgers.write("us_atf", "sales", red, pa.table({"serial": ["b"]}))
+    atf = Principal("a", "ATF", "US")
+    with pytest.raises(AccessDenied, match="RED rows"):
+        View(sqlite_store, atf).ledger("sales")
+    rows = View(sqlite_store, atf, reason="case 9").ledger("sales").count("*").fetchall()
+    assert rows == [(2,)]
+    refused = [e for e in sqlite_store.audit.events() if e.action == "refused"]
+    assert [(e.target, e.detail["markings"]) for e in refused] == [("sales", "RED")]
+
+
 def test_parts_disagreeing_on_a_columns_type_are_read_as_text(tmp_path: Path) -> None:
     """CBP's `crossings.week` is an integer, SSPC's a date: a principal who may see both
     parts read a DuckDB conversion error (one agency's part made every other's rows
