@@ -281,7 +281,7 @@ def test_a_sensitive_match_beyond_the_limit_still_needs_a_reason(store: Store, f
     a read without a reason is refused (and the refusal recorded) whichever row comes
     first. (Parts are read in name order, and a part's name hashes its bytes: the source
     reference is varied until the wanted row comes first.)"""
-    ledgers = LedgerStore(store.ledger_dir)
+    ledgers = RecordedLedgers(store)
     green = AccessLabel("ATF", "US", Marking.GREEN, frozenset({"US"}))
     red = AccessLabel("ATF", "US", Marking.RED, frozenset())
     for attempt in range(40):

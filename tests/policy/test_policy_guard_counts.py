@@ -10,8 +10,7 @@ import pyarrow as pa
 
 from ironriver.policy import AccessLabel, Marking, Principal, View, retract
 from ironriver.store import DatasetInfo, Store
-from ironriver.store.ledger import LedgerStore
-from samples import table
+from samples import RecordedLedgers, table
 
 US_DS = DatasetInfo("us_atf_c", "ATF", "US", Marking.AMBER, frozenset({"US"}))
 # three FGR datasets whose own label is MX-only (hidden from ATF): one holds nothing ATF may
@@ -48,7 +47,7 @@ def _load(store: Store) -> None:
         w.add_statements(table(SHARED_DS.name, shared), SHARED_DS.name, SHARED)
     retract(store, ATF_LOADER, "g1", reason="wrong make", prop="make")
     sales = pa.table({"serial": ["KX100"], "_source_ref": ["ventas.csv:2"]})
-    LedgerStore(store.ledger_dir).write(LEDGER_DS.name, "ventas", SHARED, sales)
+    RecordedLedgers(store).write(LEDGER_DS.name, "ventas", SHARED, sales)
 
 
 def test_datasets_lists_those_the_principal_may_know_of(store: Store) -> None:
