@@ -101,10 +101,12 @@ def ingest_names(tmp_path: Path, names: Sequence[str]) -> str:
 
 
 def run_search(db: str, text: str, *more: str, lang: str = "en") -> tuple[int, str]:
-    """`ironriver search TEXT` on `db` as FGR's analyst, in `lang`: its exit code and output."""
+    """`ironriver search TEXT` on `db` as FGR's analyst, in `lang`: its exit code and output
+    (with --json, standard output alone, as a program reads it: the note of hits left out
+    goes to standard error)."""
     args = ["--lang", lang, "search", text, "--db", db, "--as", "mx-fgr-analista"]
     result = CliRunner().invoke(cli, [*args, "--reason", "r", *more])
-    return result.exit_code, result.output
+    return result.exit_code, result.stdout if "--json" in more else result.output
 
 
 def cli_search(db: str, text: str, *more: str, lang: str = "en") -> str:
