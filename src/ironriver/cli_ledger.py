@@ -29,7 +29,7 @@ from ironriver.errors import ConfigError
 from ironriver.i18n import msg, nt, t
 from ironriver.model.labels import yes_no
 from ironriver.policy import LedgerRows
-from ironriver.policy.ledger_rows import DEFAULT_LIMIT, LedgerStream
+from ironriver.policy.ledger_rows import DEFAULT_LIMIT, LedgerStream, row_fields
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -219,19 +219,11 @@ def _write_json(read: LedgerStream) -> None:
     )
     out = sys.stdout
     out.write(head[: -len("\n}")] + ',\n  "rows": [')
-    n = len(read.columns)
     first = True
     for rows in _stream_rows(read):
         text = [
             json.dumps(
-                _json_row(
-                    dict(zip(read.columns, r[:n], strict=True)),
-                    str(r[n]),
-                    str(r[n + 1] or ""),
-                    str(r[n + 2]),
-                    str(r[n + 3]),
-                    None if r[n + 4] is None else str(r[n + 4]),
-                ),
+                _json_row(*row_fields(read.columns, r)),
                 ensure_ascii=False,
                 indent=2,
                 default=str,

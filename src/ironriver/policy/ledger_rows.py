@@ -109,6 +109,20 @@ class LedgerRow:
     source_ref: str | None
 
 
+def row_fields(columns: Sequence[str], row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row of a `LedgerStream` batch (the `columns`, then `_marking`, `_releasable_to`,
+    `_owner_agency`, `_owner_country`, `_source_ref`) as `LedgerRow`'s fields, in order."""
+    n = len(columns)
+    return (
+        dict(zip(columns, row[:n], strict=True)),
+        str(row[n]),
+        str(row[n + 1] or ""),
+        str(row[n + 2]),
+        str(row[n + 3]),
+        None if row[n + 4] is None else str(row[n + 4]),
+    )
+
+
 @dataclass
 class LedgerStream:
     """What `View.ledger_stream` reads: the first `rows` (`limit` at most) of the `matched`
@@ -179,16 +193,8 @@ class LedgerRowsMixin:
         `columns` asked for (default: all). See the module doc for how values compare.
         All in memory: `ledger_stream` reads (and audits) them the same way, in batches."""
         with self.ledger_stream(dataset, where, columns, limit, ledger) as read:
-            n = len(read.columns)
             rows = [
-                LedgerRow(
-                    dict(zip(read.columns, r[:n], strict=True)),
-                    str(r[n]),
-                    str(r[n + 1] or ""),
-                    str(r[n + 2]),
-                    str(r[n + 3]),
-                    None if r[n + 4] is None else str(r[n + 4]),
-                )
+                LedgerRow(*row_fields(read.columns, r))
                 for batch in read.batches
                 for r in zip(*(c.to_pylist() for c in batch.columns), strict=True)
             ]
