@@ -227,15 +227,15 @@ class LedgerReads:
             # learn that records it may not see are there.
             raise _no_ledger(ledger)
         schemas = {Path(p): _footer_schema(p, *identities[p]) for p in keep}
+        rows = f"SELECT * FROM {parts_sql(schemas)}"
         if mixed_files.isdisjoint(keep):
             # every label of every part kept is visible (as every part an ingest writes
             # holds one label): each of their rows is, and no row needs its label tested
             # (a per-row test was most of a read's time, docs/performance.md)
-            relation = con.sql(f"SELECT * FROM {parts_sql(schemas)}")
+            relation = con.sql(rows)
         else:
             relation = con.sql(
-                f"SELECT * FROM {parts_sql(schemas)} "
-                "WHERE list_contains(?, [_owner_agency, _owner_country, _marking, "
+                f"{rows} WHERE list_contains(?, [_owner_agency, _owner_country, _marking, "
                 "coalesce(_releasable_to, '')])",
                 params=[[list(t) for t in sorted(visible)]],
             )
