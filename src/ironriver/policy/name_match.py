@@ -106,21 +106,24 @@ def split_readings(order: tuple[str, ...]) -> list[ParticleReading]:
     after, joined, start with the word typed (`_has_words`'s `joined`), which each cut looks
     up by the rest as a prefix and the other words, not by its particles: "de" and "la"
     are in many Mexican names, the rest and the other words in far fewer, and the names
-    found are checked on their text."""
+    found are checked on their text. A word typed n times is cut 1 to n times: "delrio
+    delrio" finds "del Río del Río" (both cut) and "Delrio del Río" (one cut)."""
     out = []
-    for i, word in enumerate(order):
+    for word, typed in Counter(order).items():  # (in the order first typed)
         if word in PARTICLES:
             continue
+        others = [w for w in order if w != word]
         for run in JOINED_PARTICLES:
             prefix = "".join(run)
             rest = word[len(prefix) :]
             if not word.startswith(prefix) or len(rest) < JOINED_REST_FROM:
                 continue
-            sought = tuple(sorted((*order[:i], rest, *order[i + 1 :])))
-            reading = ParticleReading(
-                (word,), word, tuple(sorted(order)), order, sought, True, rest
-            )
-            out.append(reading)
+            for cut in range(1, typed + 1):
+                sought = tuple(sorted((*others, *[word] * (typed - cut), *[rest] * cut)))
+                reading = ParticleReading(
+                    (word,), word, tuple(sorted(order)), order, sought, True, rest
+                )
+                out.append(reading)
     return out
 
 
