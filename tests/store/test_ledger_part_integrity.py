@@ -15,7 +15,7 @@ from sales_fixtures import sales_ledger  # type: ignore[import-not-found]
 from sqlalchemy import Connection
 
 from ironriver.cli import cli
-from ironriver.errors import NotFound
+from ironriver.errors import NotFound, StoreError
 from ironriver.i18n import LANG_ENV
 from ironriver.ingest import pipeline
 from ironriver.ingest.pipeline import ingest_mapping
@@ -597,3 +597,39 @@ def test_a_part_ingested_after_a_view_read_the_events_is_read(store: Store, tmp_
         other.close()
     assert view.ledger_counts() == {("us_atf_sales", "dealer_sales"): 4}
     assert view.ledger("dealer_sales").count("*").fetchall() == [(4,)]
+
+
+def test_an_ingest_takes_no_part_no_ingest_recorded_under_the_name_it_writes(
+    store: Store, tmp_path: Path
+) -> None:
+    """A file planted under the very name a later ingest's part gets (the name is a hash of
+    the file loaded and its mapping, which anyone holding both can compute) was taken as
+    that ingest's part: its rows, whatever they were, became recorded data. The ingest now
+    refuses, writes nothing, and leaves the file for `audit verify` to report."""
+    from ironriver.policy import View
+    from ironriver.policy.markings import Principal
+    from ironriver.store import open_store
+
+    _load(store, tmp_path)
+    more = sales_ledger(tmp_path, "more.csv", "T9,QQ1\n")
+    elsewhere = open_store(f"sqlite:///{tmp_path / 'other.db'}", ledger_dir=tmp_path / "other")
+    ingest_mapping(elsewhere, more, actor="loader")
+    (theirs,) = (tmp_path / "other").glob("*/*/part-*.parquet")
+    elsewhere.close()
+    planted = store.ledger_dir / theirs.relative_to(tmp_path / "other")
+    forged = pq.read_table(theirs).set_column(1, "serial", pa.array(["FORGED"]))
+    pq.write_table(forged, planted)
+    events = len(store.audit.write_events(EventFilter(action="ingest")))
+    with pytest.raises(StoreError) as refused:
+        ingest_mapping(store, more, actor="loader")
+    assert str(planted) in str(refused.value) and "no ingest of this store" in str(refused.value)
+    assert "audit verify" in str(refused.value.hint)
+    assert len(store.audit.write_events(EventFilter(action="ingest"))) == events
+    assert planted.exists()
+    view = View(store, Principal("atf", "ATF", "US"), reason="trace 7")
+    serials = view.ledger("dealer_sales").project("serial").fetchall()
+    assert ("FORGED",) not in serials and len(serials) == 3
+    code, out = _verify(store)
+    assert code == 5 and str(planted) in out, out
+    code, out = _run(store, "ingest", str(more), "--as", "loader", lang="es")
+    assert code == 1 and "no la registró ninguna carga" in out, out

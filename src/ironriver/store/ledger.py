@@ -187,6 +187,7 @@ class LedgerStore(LedgerReads):
         consts = _label_columns(dataset, label)
         if identity is not None:  # known before writing: an existing part is not rewritten
             final = folder / f"part-{_part_digest(consts, identity)}.parquet"
+            self._refuse_stray(final)
             # a damaged one (or of other rows than recorded) is moved aside, written again
             kept = sound_rows(final, self.recorded_rows(final))
             if kept is not None:
@@ -214,6 +215,11 @@ class LedgerStore(LedgerReads):
             raise
         final = folder / f"part-{_part_digest(consts, identity, tmp)}.parquet"
         n = written if rows is None else rows
+        try:
+            self._refuse_stray(final)
+        except StoreError:
+            tmp.unlink(missing_ok=True)
+            raise
         if sound_rows(final, n) is not None:
             tmp.unlink()
             return PendingPart(final, None, n, existed=True)
@@ -221,6 +227,34 @@ class LedgerStore(LedgerReads):
             tmp.unlink()
             return PendingPart(final, None, n, existed=True, retracted=True)
         return PendingPart(final, tmp, n, existed=False)
+
+    def _refuse_stray(self, final: Path) -> None:
+        """Refuse to write the part `final` when a file no event recorded is in place under
+        its name (`RecordedParts.stray`: copied in by hand, or a ledger folder restored
+        after the database): taken as this ingest's part, its rows, whatever they are, would
+        be recorded and read as this store's data. It stays where it is, for `audit verify`
+        to report; the ingest writes nothing. (A store whose older ingests predate part
+        records, and ledgers with no store, cannot tell: the part is taken as before.)"""
+        if self.recorded is None or not final.exists():
+            return
+        name = str(final.relative_to(self.root))
+        known = self.known
+        if known is None or not known.known(name):  # (recorded since it was read?)
+            known = self.recorded_now()
+        if not known.stray(name):
+            return
+        raise StoreError(
+            msg(
+                "Ledger part {part} is already in place, but no ingest of this store "
+                "recorded it: it is not this store's data, and this ingest would write a "
+                "part of that name. Nothing was written.",
+                part=str(final),
+            ),
+            hint=msg(
+                "Run `ironriver audit verify` (it lists such parts), move the file out of "
+                "the ledger folder, then run the ingest again."
+            ),
+        )
 
     def recorded_rows(self, part: Path) -> int | None:
         """The rows the ingest events recorded for `part` (`LEDGER_FILES_KEY`, the first to
