@@ -174,6 +174,35 @@ def test_part_bytes_do_not_depend_on_batches(tmp_path: Path) -> None:
     assert meta.num_row_groups == 2 and meta.row_group(0).num_rows == ROW_GROUP_ROWS
 
 
+def test_a_part_written_from_its_batches_as_they_come_holds_the_same_rows(
+    tmp_path: Path,
+) -> None:
+    """A part named by what it is made from (`prepare_query`'s `identity`) is written from
+    DuckDB's batches without copying them into one chunk per row group (`combine=False`):
+    the same rows, row groups, types and statistics as the combined write."""
+    from ironriver.store.ledger import ROW_GROUP_ROWS, _label_columns, _write_parquet
+
+    n = 2 * ROW_GROUP_ROWS + 777
+    table = duckdb.sql(
+        f"SELECT i AS rid, CASE WHEN i % 5 = 0 THEN NULL ELSE 'v' || (i % 7) END AS v, "
+        f"i * 0.5 AS x, DATE '2020-01-01' + CAST(i % 900 AS INTEGER) AS d FROM range({n}) r(i)"
+    ).to_arrow_table()
+    consts = _label_columns("ds", AccessLabel("ATF", "US", Marking.AMBER, frozenset({"MX"})))
+    combined, chunked = tmp_path / "combined.parquet", tmp_path / "chunked.parquet"
+    assert _write_parquet(table.to_reader(max_chunksize=n), consts, combined) == n
+    reader = table.to_reader(max_chunksize=35_937)
+    assert _write_parquet(reader, consts, chunked, combine=False) == n
+    one, other = pq.ParquetFile(combined), pq.ParquetFile(chunked)
+    assert one.read().equals(other.read()) and one.schema_arrow.equals(other.schema_arrow)
+    assert [one.metadata.row_group(i).num_rows for i in range(3)] == [
+        other.metadata.row_group(i).num_rows for i in range(3)
+    ]
+    for g in range(3):
+        for c in range(one.metadata.num_columns):
+            a, b = one.metadata.row_group(g).column(c), other.metadata.row_group(g).column(c)
+            assert a.statistics == b.statistics, (g, a.path_in_schema)
+
+
 def test_prepare_query_counts_rows_and_writes_empty_parts(tmp_path: Path) -> None:
     store = LedgerStore(tmp_path)
     label = AccessLabel("ATF", "US", Marking.AMBER, frozenset({"US"}))

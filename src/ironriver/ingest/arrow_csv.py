@@ -244,12 +244,13 @@ def _line_ends(path: Path) -> tuple[int, int]:
     blocks is counted whole)."""
     lines = lone_cr = 0
     last = b"\n"
-    with path.open("rb") as fh:
-        while block := fh.read(CHUNK_BYTES):
-            lines += block.count(b"\n")
-            if b"\r" in block:
-                lone_cr += block.count(b"\r") - block.count(b"\r\n")
-            if last == b"\r" and block.startswith(b"\n"):
+    buffer = bytearray(CHUNK_BYTES)  # (read into again and again: no new pages per block)
+    with path.open("rb", buffering=0) as fh:
+        while n := fh.readinto(buffer):
+            lines += buffer.count(b"\n", 0, n)
+            if buffer.find(b"\r", 0, n) >= 0:
+                lone_cr += buffer.count(b"\r", 0, n) - buffer.count(b"\r\n", 0, n)
+            if last == b"\r" and buffer.startswith(b"\n", 0, n):
                 lone_cr -= 1  # the CR ending the previous block was not lone
-            last = block[-1:]
+            last = bytes(buffer[n - 1 : n])
     return lines + (last != b"\n"), lone_cr
