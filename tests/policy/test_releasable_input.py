@@ -63,6 +63,7 @@ def test_a_mapping_says_where(tmp_path: Path) -> None:
         (Marking.RED, "user:ana,MX", "MX would be ignored"),
         (Marking.AMBER, "MX,user:ana", "user:ana would be ignored"),
         (Marking.AMBER_STRICT, "FGR,user:ana", "user:ana would be ignored"),
+        (Marking.CLEAR, "ATF", "ATF would be ignored"),  # (everyone's: not ATF's only)
     ],
 )
 def test_entries_the_marking_ignores_are_refused(

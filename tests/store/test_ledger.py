@@ -636,3 +636,22 @@ def test_rows_are_tested_for_their_label_only_in_parts_holding_a_hidden_one(
     bob = store.visible_relation(con, "crossings", Principal("bob", "CBP", "US"))
     assert "list_contains" not in bob.sql_query()
     assert sorted(r[0] for r in bob.project("rid").fetchall()) == [1, 2, 3]
+
+
+def test_a_table_written_again_after_its_part_was_retracted_adds_nothing(
+    tmp_path: Path,
+) -> None:
+    """A part named by its bytes (`LedgerStore.write`, no identity) whose rows were retracted
+    (renamed `retracted-<digest>.parquet`): the same table again does not bring them back
+    (review R16's L06: the check after the write was never exercised)."""
+    from ironriver.store.ledger_records import retracted_name
+
+    store = LedgerStore(tmp_path)
+    label = AccessLabel("ATF", "US", Marking.AMBER, frozenset({"US"}))
+    table = pa.table({"txn": ["T1", "T2"], "price": [1.5, 2.5]})
+    assert store.write("ds", "lg", label, table) == 2
+    (part,) = (tmp_path / "ds" / "lg").glob("part-*.parquet")
+    part.rename(retracted_name(part))
+    assert store.write("ds", "lg", label, table) == 0
+    assert not list((tmp_path / "ds" / "lg").glob("part-*.parquet"))
+    assert not list((tmp_path / "ds" / "lg").glob(".ironriver-stage-*"))
