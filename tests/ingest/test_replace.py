@@ -323,3 +323,44 @@ def test_upgrade_adds_the_other_sources_table_to_a_store_with_data(
     assert _names(store) == ["ANA", "GONZALES"]
     assert [ref for ref, _e in _stated(store, "GONZALES")] == ["febrero.csv:1"]
     store.close()
+
+
+def test_replacing_a_file_in_one_dataset_leaves_another_datasets_file_of_that_name(
+    store: Store, tmp_path: Path
+) -> None:
+    """Two datasets of one agency each loaded a file named enero.csv: replacing it in one
+    retracts nothing the other's load made (review R16's R02: without the dataset in the
+    query, the other dataset's statements of that file name were retracted too)."""
+    other = tmp_path / "b"
+    other.mkdir()
+    mapping = _sales(other, "enero.csv", "T7,q7,MARTA\nT8,q8,ROSA\n")
+    text = mapping.read_text(encoding="utf-8").replace("us_atf_sales:", "us_atf_sales_b:", 1)
+    mapping.write_text(text, encoding="utf-8")
+    ingest_mapping(store, mapping, actor=ATF_LOADER.name, principal=ATF_LOADER)
+    _load(store, tmp_path, "enero.csv", "T1,p1,ANA\nT2,p2,GONZALES\n")
+    assert _names(store) == ["ANA", "GONZALES", "MARTA", "ROSA"]
+    _load(store, tmp_path, "enero.csv", "T1,p1,ANA\n", replace=True, reason="fix")
+    assert _names(store) == ["ANA", "MARTA", "ROSA"]
+
+
+def test_replacing_a_file_keeps_a_part_holding_rows_of_other_files_too(
+    store: Store, tmp_path: Path
+) -> None:
+    """A part holding rows of January's file and of another file (a part written through the
+    library API from a table of several files) is not January's alone: replacing January
+    leaves it and its rows (review R16's R01: taking every part that holds a row of January
+    retracted March's row with it)."""
+    import pyarrow as pa
+
+    from ironriver.policy.markings import AccessLabel, Marking
+    from samples import write_ledger  # type: ignore[import-not-found]
+
+    _load(store, tmp_path, "enero.csv", "T1,p1,ANA\nT2,p2,GONZALES\n")
+    label = AccessLabel("ATF", "US", Marking.AMBER, frozenset({"US"}))
+    mixed = pa.table(
+        {"txn": ["T8", "T9"], "pid": ["p8", "p9"], "_source_ref": ["enero.csv:7", "marzo.csv:1"]}
+    )
+    assert write_ledger(store, "us_atf_sales", "sales", label, mixed) == 2
+    assert _rows(store) == [("T1", "p1"), ("T2", "p2"), ("T8", "p8"), ("T9", "p9")]
+    _load(store, tmp_path, "enero.csv", "T1,p1,ANA\n", replace=True, reason="fix")
+    assert _rows(store) == [("T1", "p1"), ("T8", "p8"), ("T9", "p9")]
