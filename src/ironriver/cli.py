@@ -4,7 +4,11 @@ holds the group itself (its options, the reader's language, errors as clean mess
 entry point `main`) and the commands that write (`init`, `retract`, `model-dir`); the read
 commands (`search`, `entity`, `export`...) are in `cli_read.py`, the `audit` commands in
 `cli_audit.py`; `eval`, `ledger` and the capability groups in `LAZY_COMMANDS`, in their own
-modules, imported on first use."""
+modules, imported on first use.
+
+`--version` and every `--help` import no FollowTheMoney, SQLAlchemy, Arrow, DuckDB or NumPy
+(a subprocess test holds it): the command modules import the policy, the store and the
+analytics in the bodies of the commands that use them, or for typing only."""
 
 from __future__ import annotations
 
@@ -22,7 +26,6 @@ import click
 from ironriver.cli_audit import audit
 from ironriver.cli_columns import headers
 from ironriver.cli_i18n import localize_help, speak_click
-from ironriver.cli_json import statement_json
 from ironriver.cli_lazy import LAZY_COMMANDS, listing_stub, load_lazy
 from ironriver.cli_read import READ_COMMANDS
 from ironriver.cli_support import (
@@ -58,8 +61,6 @@ from ironriver.logs import LEVELS, get_logger
 from ironriver.logs import configure as configure_logging
 from ironriver.model.labels import prop_label
 from ironriver.model.names import folded
-from ironriver.policy import DEFAULT_PRINCIPALS_YAML, retract_ledger_file
-from ironriver.policy import retract as retract_statements
 from ironriver.scratch import InterruptSignals, Terminated, replacing
 from ironriver.settings import shown_url
 
@@ -234,6 +235,8 @@ def init(ctx: click.Context, principals_out: Path) -> None:
     \b
     Example: ironriver init --db ironriver.db
     """
+    from ironriver.policy import DEFAULT_PRINCIPALS_YAML
+
     app = app_context(ctx)
     wrote = not principals_out.exists()
     with ExitStack() as stack:
@@ -319,6 +322,10 @@ def retract(
              ironriver retract --ledger us_atf_sales/dealer_sales --file sales-2024-02.csv \\
                --as loader --reason "re-sent corrected"
     """
+    from ironriver.cli_json import statement_json
+    from ironriver.policy import retract as retract_statements
+    from ironriver.policy import retract_ledger_file
+
     app = app_context(ctx)
     principal = app.principal()  # an unknown principal fails before the store is opened
     if ledger_name is not None or file_name is not None:

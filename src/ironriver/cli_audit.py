@@ -21,9 +21,9 @@ from ironriver.cli_support import app_context, common_options, table
 from ironriver.errors import ConfigError
 from ironriver.i18n import LANGS, Lang, Msg, current_lang, joined, msg, nt, pt, render, t
 from ironriver.model.names import folded, near
-from ironriver.policy import audited_agencies, require_role
-from ironriver.store import AUDIT_ACTIONS, EventFilter
-from ironriver.store.audit_verify import verify_ledger_parts
+
+# The policy and the store (FtM, SQLAlchemy, Arrow, DuckDB) are imported in the commands'
+# bodies: `audit --help` needs none of them (`ironriver.cli`).
 
 
 @click.group()
@@ -51,6 +51,8 @@ def audit_verify(ctx: click.Context) -> None:
     \b
     Example: ironriver audit verify --db ironriver.db
     """
+    from ironriver.store.audit_verify import verify_ledger_parts
+
     app = app_context(ctx)
     store = app.open_store(migrate=False)
     result = verify_ledger_parts(store.audit.verify(), store.engine, store.ledger_dir)
@@ -198,6 +200,9 @@ def audit_log(
                --target 0eaefe14c61e0e45b1e8f2018dfa00768ba68c69
              ironriver audit log --as auditor --actor us-atf-analyst --since 2026-11-01
     """
+    from ironriver.policy import audited_agencies, require_role
+    from ironriver.store import AUDIT_ACTIONS, EventFilter
+
     app = app_context(ctx)
     principal = app.principal()
     require_role(principal, "auditor", msg("read the audit log"))
@@ -307,6 +312,8 @@ def action_named(text: str) -> str:
     """The audit action `text` names: a name as it is (an older store's actions too), or
     the name whose meaning it is, in English or Spanish ("buscar": search), ignoring case,
     accents and hyphens."""
+    from ironriver.store import AUDIT_ACTIONS
+
     if text in AUDIT_ACTIONS:
         return text
     key = _action_key(text)
@@ -353,6 +360,8 @@ def _shown_time(at: str) -> str:
 def _unknown_action(action: str) -> ConfigError:
     """`action`, which no event holds and ironriver never records, as an error naming the
     nearest actions and all of them, each with its meaning."""
+    from ironriver.store import AUDIT_ACTIONS
+
     spellings = [
         (spelling, a)
         for a in sorted(AUDIT_ACTIONS)
@@ -390,6 +399,8 @@ def audit_restart_reads(ctx: click.Context, reason: str) -> None:
     \b
     Example: ironriver audit restart-reads --db ironriver.db --as loader --reason "disk lost"
     """
+    from ironriver.policy import require_role
+
     app = app_context(ctx)
     principal = app.principal()
     require_role(principal, "admin", msg("restart the read-audit log"))
@@ -421,6 +432,8 @@ def audit_checkpoint(ctx: click.Context, reason: str) -> None:
     \b
     Example: ironriver audit checkpoint --db ironriver.db --as auditor --reason nightly
     """
+    from ironriver.policy import require_role
+
     app = app_context(ctx)
     principal = app.principal()
     require_role(principal, "auditor", msg("checkpoint the audit log"))

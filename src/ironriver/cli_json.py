@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ironriver.policy import parse_releasable
-
 if TYPE_CHECKING:  # (the evaluations and the world load heavy modules: typing only)
     from ironriver.ingest.evaluate import DraftEvaluation
     from ironriver.policy import DatasetSummary, StatementRecord
@@ -23,6 +21,8 @@ if TYPE_CHECKING:  # (the evaluations and the world load heavy modules: typing o
 
 def releasable_list(text: str) -> list[str]:
     """A stored releasability (`releasable_text`: sorted, comma-joined) as a sorted list."""
+    from ironriver.policy import parse_releasable
+
     return sorted(parse_releasable(text))
 
 

@@ -28,11 +28,17 @@ from ironriver.csvcells import BOM, EXCEL, inert_array, inert_cell, line_end
 from ironriver.errors import ConfigError
 from ironriver.i18n import msg, nt, t
 from ironriver.model.labels import yes_no
-from ironriver.policy import LedgerRows
-from ironriver.policy.ledger_rows import DEFAULT_LIMIT, LedgerStream, row_fields
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the policy loads FtM, SQLAlchemy, Arrow and DuckDB: imported where rows
+    # are read, so that `ledger --help` needs none of them (`ironriver.cli`)
     import pyarrow as pa
+
+    from ironriver.policy import LedgerRows
+    from ironriver.policy.ledger_rows import LedgerStream
+
+LIMIT = 50
+"""`--limit`'s default: `ironriver.policy.ledger_rows.DEFAULT_LIMIT`, the library's, which
+a test holds it equal to (said here so that the help imports no policy)."""
 
 # the access label and source of each row, after its columns in CSV (a ledger's own column
 # never starts with "_", so these cannot clash with one)
@@ -68,7 +74,7 @@ _COMPARISON = re.compile(
 @click.option("--columns", default=None, help="Only these columns, comma-separated, in this order.")
 @click.option(
     "--limit",
-    default=DEFAULT_LIMIT,
+    default=LIMIT,
     show_default=True,
     type=click.IntRange(min=1),
     help="Rows at most (the command says when more matched).",
@@ -211,6 +217,8 @@ def _stream_rows(read: LedgerStream) -> Iterator[list[tuple[Any, ...]]]:
 def _write_json(read: LedgerStream) -> None:
     """`ledger_rows_json` of the rows of `read`, written as `AppContext.emit` writes JSON
     (`json.dumps`, indent 2) and byte for byte the same, a batch of rows at a time."""
+    from ironriver.policy.ledger_rows import row_fields
+
     head = json.dumps(
         _json_head(read.dataset, read.ledger, read.columns, read.matched),
         ensure_ascii=False,

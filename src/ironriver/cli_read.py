@@ -11,7 +11,7 @@ import sys
 from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
@@ -23,16 +23,11 @@ from ironriver.errors import ConfigError, os_problem
 from ironriver.i18n import msg, nt, render, t
 from ironriver.model.labels import prop_label, schema_label, shown_caption, shown_value
 from ironriver.model.names import schema_named
-from ironriver.policy import (
-    SchemaConflict,
-    SearchHit,
-    SearchPage,
-    authorize_export,
-    entity_dict,
-)
-from ironriver.policy.ledger_rows import missing_parts_note
-from ironriver.policy.table import write_statements
 from ironriver.scratch import replacing
+
+if TYPE_CHECKING:  # the policy loads FtM, SQLAlchemy, Arrow and DuckDB: imported in the
+    # commands' bodies, so that their `--help` needs none of them (`ironriver.cli`)
+    from ironriver.policy import SchemaConflict, SearchHit, SearchPage
 
 
 def _table_or_say(rows: list[list[Any]], headers: list[str], empty: str) -> None:
@@ -47,6 +42,8 @@ def _say_damage(damage: dict[tuple[str, str], int]) -> None:
     """A note on stderr for each ledger of which parts ingests wrote are missing from disk
     (`View.ledger_damage`): the counts listed leave their rows out, which must not read as
     "no rows"."""
+    from ironriver.policy.ledger_rows import missing_parts_note
+
     for (dataset, ledger), n in damage.items():
         click.echo(render(missing_parts_note(dataset, ledger, n)), err=True)
 
@@ -311,6 +308,8 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
     \b
     Example: ironriver entity 0eaefe14c61e0e45b1e8f2018dfa00768ba68c69 --as mx-fgr-analista
     """
+    from ironriver.policy import entity_dict
+
     app = app_context(ctx)
     view = app.view(reason)
     ent = view.require(entity_id)
@@ -456,6 +455,9 @@ def export(
              ironriver export --as mx-fgr-analista --dataset mx_fgr_detenciones -o d.jsonl \\
                  --reason "case 42"
     """
+    from ironriver.policy import authorize_export, entity_dict
+    from ironriver.policy.table import write_statements
+
     app = app_context(ctx)
     authorize_export(app.principal())
     schema = _schema_name(schema)

@@ -11,7 +11,7 @@ from contextlib import suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -27,17 +27,12 @@ from ironriver.i18n import (
     set_lang,
     t,
 )
-from ironriver.policy import (
-    DEFAULT_PRINCIPALS_YAML,
-    Principal,
-    View,
-    get_principal,
-    load_principals,
-    nearest_principal,
-    parse_principals,
-)
 from ironriver.settings import Settings, shown_url
-from ironriver.store import Store, open_store
+
+if TYPE_CHECKING:  # the policy and the store load FtM, SQLAlchemy, Arrow, DuckDB: a command
+    # imports them when it runs, so that `--help` and `--version` need none of them
+    from ironriver.policy import Principal, View
+    from ironriver.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,6 +53,8 @@ class AppContext:
         upgraded (`ironriver.store.open_store`); `announce`: say when the store is made (an
         ingest into a mistyped --db, or into an empty PostgreSQL database)."""
         if self._store is None:
+            from ironriver.store import open_store
+
             url = self.settings.db_url
             self._store = open_store(self.settings, create=create, migrate=migrate)
             if announce and self._store.created:  # a mistyped --db makes a store; say so
@@ -84,12 +81,16 @@ class AppContext:
     def principal(self) -> Principal:
         """The principal of `--as`; messages from here on are in its language unless
         `--lang` or `$IRONRIVER_LANG` chose one."""
+        from ironriver.policy import get_principal
+
         principal = get_principal(self.principals(), self.settings.principal)
         if explicit_lang() is None:
             set_lang(principal_lang(principal))
         return principal
 
     def view(self, reason: str = "") -> View:
+        from ironriver.policy import View
+
         return View(self.open_store(), self.principal(), reason=reason)
 
     def emit(self, data: Any, human: Callable[[], object]) -> None:
@@ -108,6 +109,8 @@ def principal_lang(principal: Principal) -> Lang:
 def read_principals(settings: Settings, quiet: bool = False) -> dict[str, Principal]:
     """The principals a command reads: the file of --principals/$IRONRIVER_PRINCIPALS, else
     ./principals.yaml, else the built-in demo principals, which it says (unless `quiet`)."""
+    from ironriver.policy import DEFAULT_PRINCIPALS_YAML, load_principals, parse_principals
+
     if settings.principals_file is not None:
         return load_principals(settings.principals_file)
     local = Path("principals.yaml")
@@ -139,6 +142,8 @@ def principal_lang_given(ctx: click.Context, args: Sequence[str]) -> Lang | None
     name = option_given(ctx, args, "--as") or os.environ.get("IRONRIVER_AS")
     if not name:
         return None
+    from ironriver.policy import nearest_principal
+
     try:
         settings = Settings.from_env(
             principal=name, principals_file=option_given(ctx, args, "--principals")

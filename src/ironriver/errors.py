@@ -11,6 +11,7 @@ import errno
 import json
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +166,8 @@ def from_store_error(exc: BaseException) -> StoreError | None:
     write mid-command (a PostgreSQL restart, a network cut, a SQLite writer holding the
     lock past the busy timeout, a deadlock with another write), else None. Either way its
     transaction was rolled back: nothing of the command was written."""
+    if "sqlalchemy" not in sys.modules:  # no store was opened (`--help`): nor is this its error
+        return None
     from sqlalchemy.exc import OperationalError
 
     if not isinstance(exc, OperationalError):

@@ -4,6 +4,8 @@ FtM's YAML files stay untouched; ours live in `model/schema/` (Individual, Firea
 Recovery, BorderCrossing, Phone, Arrest). `get_model()` returns the merged model (built once per
 process); `write_model_dir()` writes a folder holding both sets, so FtM's own tools accept our
 entities: `FTM_MODEL_PATH=$(ironriver model-dir) ftm validate -i export.ftm.json`.
+Importing the package loads no FollowTheMoney (`model.merged` does, on first `get_model()`):
+the command line's help uses `model.names` and `model.labels`.
 
 Person names: FtM's `fatherName`/`motherName` mean patronymic/matronymic, not Spanish
 paternal/maternal surnames, so `Individual` (a Person) adds `paternalSurname` and
@@ -12,23 +14,11 @@ paternal/maternal surnames, so `Individual` (a Person) adds `paternalSurname` an
 
 from __future__ import annotations
 
-import os
 import shutil
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import yaml
-from followthemoney import model as _ftm_model
-from followthemoney.exc import InvalidModel
-from followthemoney.model import Model
-from followthemoney.schema import Schema
-from followthemoney.util import const
-
-# libyaml's parser when PyYAML was built with it (its wheels are): loading FtM's ~80 schema
-# files with the pure-Python parser takes ~0.6 s, with libyaml ~0.1 s.
-_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 OUR_SCHEMATA = ("Individual", "Firearm", "Sale", "Recovery", "BorderCrossing", "Phone", "Arrest")
 
@@ -39,33 +29,9 @@ def schema_dir() -> Path:
 
 
 def ftm_schema_dir() -> Path:
-    return Path(_ftm_model.path)
+    from followthemoney import model as ftm_model
 
-
-class _MergedModel(Model):
-    """An FtM `Model` read from FtM's folder and ours (later folders add schemata)."""
-
-    def __init__(self, paths: list[Path]) -> None:
-        self.path = str(paths[0])
-        self.schemata = {}
-        self.properties = set()
-        self.qnames = {}
-        for path in paths:
-            for dirpath, _, filenames in sorted(os.walk(path)):
-                for filename in sorted(filenames):
-                    if filename.endswith((".yaml", ".yml")):
-                        self._load(os.path.join(dirpath, filename))
-        self.generate()
-
-    def _load(self, filepath: str) -> None:
-        # FtM's own `_load`, with the faster YAML parser (same result).
-        with open(filepath, encoding="utf-8") as fh:
-            data = yaml.load(fh, Loader=_YAML_LOADER)
-        if not isinstance(data, dict):
-            raise InvalidModel(f"Model file is not a mapping: {filepath}")
-        for name, config in data.items():
-            name = const(name)
-            self.schemata[name] = Schema(self, name, config)
+    return Path(ftm_model.path)
 
 
 @cache
@@ -76,7 +42,11 @@ def get_model() -> Any:
     (`StatementEntity`, mappings, `model.common_schema`) look the model up there; FtM's
     schemata are all still in it, so FtM code behaves as before.
     """
-    merged = _MergedModel([ftm_schema_dir(), schema_dir()])
+    from followthemoney.model import Model
+
+    from ironriver.model.merged import MergedModel
+
+    merged = MergedModel([ftm_schema_dir(), schema_dir()])
     Model._instance = merged
     return merged
 
