@@ -489,9 +489,8 @@ def export(
                     hint=msg("Give -o a path in a folder that exists and that you may write to."),
                 ) from exc
         if fmt != "ftm":
-            table = view.export_table(schema, datasets)
-            write_statements(table, str(target) if target else sys.stdout.buffer, fmt)
-            n = table.num_rows
+            batches = view.export_batches(schema, datasets)  # (audited before any output)
+            n = write_statements(batches, str(target) if target else sys.stdout.buffer, fmt)
             done = nt(
                 "Exported {n:,} statement to {path}",
                 "Exported {n:,} statements to {path}",

@@ -22,11 +22,14 @@ which a program that does not expect a byte-order mark would read into its first
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    import pyarrow.csv as pacsv
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """The characters a spreadsheet reads a cell's formula from (or strips before one)."""
@@ -50,18 +53,27 @@ def line_end() -> str:
 def write_csv(table: pa.Table, sink: str | IO[bytes], quoting_style: str = "needed") -> None:
     """`table` as CSV to `sink` (a path or a binary file), every text cell `inert`; for
     Excel (`EXCEL`) with a byte-order mark first and CRLF line ends."""
+    with csv_writer(sink, table.schema, quoting_style) as out:
+        out.write_table(inert_table(table))
+
+
+@contextmanager
+def csv_writer(
+    sink: str | IO[bytes], schema: pa.Schema, quoting_style: str = "needed"
+) -> Iterator[pacsv.CSVWriter]:
+    """A CSV writer of `schema`'s columns to `sink` (a path or a binary file), its header
+    written at once, for tables written one after the other (each made `inert_table` by the
+    caller): the same bytes as `write_csv` of them all as one table. For Excel (`EXCEL`)
+    with a byte-order mark first and CRLF line ends."""
     import pyarrow.csv as pacsv
 
     options = pacsv.WriteOptions(quoting_style=quoting_style, eol=line_end())
-    if not EXCEL.get():
-        pacsv.write_csv(inert_table(table), sink, options)
-    elif isinstance(sink, str):
-        with open(sink, "wb") as out:
-            out.write(BOM.encode("utf-8"))
-            pacsv.write_csv(inert_table(table), out, options)
-    else:
-        sink.write(BOM.encode("utf-8"))
-        pacsv.write_csv(inert_table(table), sink, options)
+    with ExitStack() as stack:
+        if EXCEL.get():
+            if isinstance(sink, str):
+                sink = stack.enter_context(open(sink, "wb"))
+            sink.write(BOM.encode("utf-8"))
+        yield stack.enter_context(pacsv.CSVWriter(sink, schema, write_options=options))
 
 
 def inert(text: str) -> str:

@@ -153,6 +153,8 @@ def snapshot(view: View) -> dict[str, Any]:
         out[f"table:{schemata}:{types}"] = view.table(schemata, types).to_pylist()
     out["export_table"] = view.export_table().to_pylist()
     out["export_table:Person"] = view.export_table("Person").to_pylist()
+    # read two statements at a time (what `ironriver export --format statements` writes)
+    out["export_batches"] = [r for b in view.export_batches(batch_rows=2) for r in b.to_pylist()]
     out["export"] = [entity_dict(e) for e in view.export()]
     for schema in EXPORT_SCHEMATA:
         out[f"export:{schema}"] = [entity_dict(e) for e in view.export(schema)]

@@ -1,5 +1,7 @@
 """Bulk reads and exports through a `View`: every visible statement as one Arrow table
-(`View.table`, `View.export_table`), and every visible entity, streamed (`View.export`).
+(`View.table`, `View.export_table`) or as batches of a fixed size (`View.export_batches`,
+what `ironriver export --format statements|parquet` writes), and every visible entity,
+streamed (`View.export`).
 
 `ExportMixin` holds these methods and `View` inherits them, so an export holds exactly what
 its view sees: the statements whose label the principal may see and that are not retracted.
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from followthemoney.statement.entity import StatementEntity
 from followthemoney.types import registry
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, Select, and_, func, select, tuple_
 
 from ironriver.errors import AccessDenied, ConfigError, NotFound
 from ironriver.i18n import msg
@@ -38,6 +40,11 @@ if TYPE_CHECKING:
 
     from ironriver.policy.markings import Principal
     from ironriver.store import Store
+
+
+EXPORT_BATCH_ROWS = 50_000
+"""Statements per batch of an export of statements (`export_batches`): ~170 bytes each
+decoded, so a batch's tables stay in the tens of megabytes."""
 
 
 class ExportMixin:
@@ -80,8 +87,57 @@ class ExportMixin:
     def export_table(self, schema: str | None = None, datasets: Iterable[str] = ()) -> pa.Table:
         """`table` for an export of statements (of `schema` and its descendants; of the
         `datasets` named only, if any: see `export`): the same rows, audited as an `export`
-        (who may export is `policy.authorize_export`)."""
+        (who may export is `policy.authorize_export`). Held in memory whole: a file is
+        written from `export_batches`, which holds one batch at a time."""
         return self._table([schema] if schema else None, None, "export", datasets)
+
+    def export_batches(
+        self,
+        schema: str | None = None,
+        datasets: Iterable[str] = (),
+        batch_rows: int | None = None,
+    ) -> Iterator[pa.Table]:
+        """The rows of `export_table`, in the same order, as tables of at most `batch_rows`
+        rows each (`EXPORT_BATCH_ROWS` by default; `TABLE_SCHEMA`, each batch's dictionaries
+        holding its own texts), read one batch at a time: an export's memory is one
+        batch's, whatever the store's size.
+
+        Checked and audited at once, before the first batch is read, as `export_table` is
+        (one `export` event whose `rows` is the number of statements visible then): a
+        refusal raises here, not at the first batch. Each batch is the next `batch_rows`
+        visible statements after the last one read (keyset order on the store's primary
+        key), so a statement ingested or retracted while the export runs is in it or not
+        as it stood when its batch was read."""
+        batch_rows = EXPORT_BATCH_ROWS if batch_rows is None else batch_rows
+        if batch_rows < 1:
+            raise ValueError(f"batch_rows must be positive, not {batch_rows}")
+        query, detail, target = self._table_query(
+            [schema] if schema else None, None, "export", datasets
+        )
+        with self.store.engine.connect() as conn:
+            counted = select(func.count()).select_from(query.subquery())
+            detail["rows"] = int(conn.execute(counted).scalar_one())
+        self._log("export", target, detail)
+        return self._batches(query, batch_rows)
+
+    def _batches(self, query: Select[Any], batch_rows: int) -> Iterator[pa.Table]:
+        """`query`'s rows (`RAW_SCHEMA`), decoded, `batch_rows` at a time (`export_batches`)."""
+        from ironriver.policy.table import RAW_SCHEMA, decode
+        from ironriver.store.dialect import read_table
+
+        key = ENTITY_ROW[:2]
+        after: tuple[str, str] | None = None
+        while True:
+            page = query if after is None else query.where(tuple_(*key) > tuple_(*after))
+            raw = read_table(self.store.engine, page.order_by(*key).limit(batch_rows), RAW_SCHEMA)
+            if not raw.num_rows:
+                return
+            self._load_catalog()  # what an ingest registered since the last batch
+            props_ = {i: (*sp, self._prop_types[i]) for i, sp in self._props.items()}
+            yield decode(raw, props_, self._dataset_names, self._labels, self._sources)
+            if raw.num_rows < batch_rows:
+                return
+            after = (raw.column("entity_id")[-1].as_py(), raw.column("id")[-1].as_py())
 
     def _table(
         self,
@@ -93,6 +149,24 @@ class ExportMixin:
         from ironriver.policy.table import RAW_SCHEMA, decode
         from ironriver.store.dialect import read_table
 
+        query, detail, target = self._table_query(schemata, types, action, datasets)
+        raw = read_table(self.store.engine, query.order_by(*ENTITY_ROW[:2]), RAW_SCHEMA)
+        props_ = {i: (*sp, self._prop_types[i]) for i, sp in self._props.items()}
+        result = decode(raw, props_, self._dataset_names, self._labels, self._sources)
+        detail["rows"] = result.num_rows
+        self._log(action, target, detail)
+        return result
+
+    def _table_query(
+        self,
+        schemata: Iterable[str] | None,
+        types: Iterable[str] | None,
+        action: str,
+        datasets: Iterable[str] = (),
+    ) -> tuple[Select[Any], dict[str, Any], str]:
+        """The checked query of a bulk read (`RAW_SCHEMA`'s columns, unordered), its audit
+        event's detail (without `rows`) and target: refused, before anything is read or
+        logged, when unjustified or naming an unknown schema, type or dataset."""
         model = get_model()
         wanted = sorted(set(schemata or ()))
         for name in wanted:
@@ -143,14 +217,10 @@ class ExportMixin:
                 and (not kinds or self._prop_types[i] in kinds)
             ]
             query = query.where(statements.c.prop_id.in_(chosen))
-        raw = read_table(self.store.engine, query.order_by(*ENTITY_ROW[:2]), RAW_SCHEMA)
-        props_ = {i: (*sp, self._prop_types[i]) for i, sp in self._props.items()}
-        result = decode(raw, props_, self._dataset_names, self._labels, self._sources)
-        detail: dict[str, Any] = {"schemata": wanted, "types": kinds, "rows": result.num_rows}
+        detail: dict[str, Any] = {"schemata": wanted, "types": kinds}
         if chosen_datasets:
             detail["datasets"] = chosen_datasets
-        self._log(action, ",".join(wanted + kinds) or "*", detail)
-        return result
+        return query, detail, ",".join(wanted + kinds) or "*"
 
     # -- export --------------------------------------------------------------------------
     def export(

@@ -15,6 +15,8 @@ last_seen, origin, source_ref ("file.csv:12" or null).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from contextlib import ExitStack
 from typing import Any
 
 import pyarrow as pa
@@ -152,29 +154,87 @@ FTM_CSV_COLUMNS = (
 EXTRA_COLUMNS = ("marking", "releasable_to", "owner_agency", "source_ref")
 
 
-def write_statements(table: pa.Table, sink: str | Any, fmt: str) -> None:
-    """Write `table` (`TABLE_SCHEMA`) to `sink` (a path or a binary file): "statements",
-    FtM's statement CSV (every value quoted, as FtM writes it; an empty field is none) with
-    each statement's access label (marking, releasability, owner) and source after FtM's
-    columns, a text a spreadsheet would run as a formula with a single quote before it, for
-    Excel with `--excel` (`ironriver.csvcells`); "parquet", the table itself, every value as stored."""
+def write_statements(batches: pa.Table | Iterable[pa.Table], sink: str | Any, fmt: str) -> int:
+    """Write `batches` (tables of `TABLE_SCHEMA`: one table, or `View.export_batches`'
+    batches, written as each comes, so that only one is held) to `sink` (a path or a binary
+    file), and return how many statements: "statements", FtM's statement CSV (every value
+    quoted, as FtM writes it; an empty field is none) with each statement's access label
+    (marking, releasability, owner) and source after FtM's columns, a text a spreadsheet
+    would run as a formula with a single quote before it, for Excel with `--excel`
+    (`ironriver.csvcells`); "parquet", the table itself, every value as stored (a row group
+    per batch). The bytes do not depend on how the rows are batched, but for Parquet's row
+    groups (the table read back is the same)."""
+    if isinstance(batches, pa.Table):
+        batches = [batches]
+    plain = (table.cast(_PLAIN_SCHEMA) for table in batches)
+    if fmt == "parquet":
+        return _write_parquet(plain, sink)
+    return _write_csv(plain, sink)
+
+
+# `TABLE_SCHEMA` with texts for codes: what a file holds
+_PLAIN_SCHEMA = pa.schema(
+    [pa.field(f.name, pa.string()) if pa.types.is_dictionary(f.type) else f for f in TABLE_SCHEMA]
+)
+
+
+def _write_csv(batches: Iterable[pa.Table], sink: str | Any) -> int:
+    from ironriver.csvcells import csv_writer, inert_table
+
+    names = [*FTM_CSV_COLUMNS, *EXTRA_COLUMNS]
+    schema = pa.schema([pa.field(c, pa.string()) for c in names])
+    n = 0
+    with csv_writer(sink, schema, "all_valid") as out:
+        for table in batches:
+            columns = {name: table.column(name) for name in table.column_names}
+            columns["canonical_id"] = table.column("entity_id")
+            columns["external"] = pa.repeat(pa.scalar("f", pa.string()), table.num_rows)
+            out.write_table(inert_table(pa.table([columns[c] for c in names], schema=schema)))
+            n += table.num_rows
+    return n
+
+
+def _write_parquet(batches: Iterable[pa.Table], sink: str | Any) -> int:
     import pyarrow.parquet as pq
 
-    from ironriver.csvcells import write_csv
+    n = 0
+    with ExitStack() as stack:
+        if isinstance(sink, str):
+            sink = stack.enter_context(open(sink, "wb"))
+        cuttable = _Cuttable(sink)
+        with pq.ParquetWriter(cuttable, _PLAIN_SCHEMA, compression="zstd") as out:
+            try:
+                for table in batches:
+                    out.write_table(table)
+                    n += table.num_rows
+            except BaseException:
+                # the writer's footer, written as it closes, would make the rows written so
+                # far read as a whole file: it is dropped
+                cuttable.cut()
+                raise
+    return n
 
-    plain = pa.table(
-        [
-            col.cast(pa.string()) if pa.types.is_dictionary(col.type) else col
-            for col in table.columns
-        ],
-        names=table.column_names,
-    )
-    if fmt == "parquet":
-        pq.write_table(plain, sink, compression="zstd")
-        return
-    n = plain.num_rows
-    columns = {name: plain.column(name) for name in plain.column_names}
-    columns["canonical_id"] = plain.column("entity_id")
-    columns["external"] = pa.repeat(pa.scalar("f", pa.string()), n)
-    names = [*FTM_CSV_COLUMNS, *EXTRA_COLUMNS]
-    write_csv(pa.table([columns[c] for c in names], names=names), sink, "all_valid")
+
+class _Cuttable:
+    """A binary file that passes writes on until `cut()`, and drops them from then on: what
+    a writer's clean-up writes after a failure (Parquet's footer) does not reach the file."""
+
+    def __init__(self, sink: Any) -> None:
+        self._sink = sink
+        self._cut = False
+        self.closed = False
+
+    def cut(self) -> None:
+        self._cut = True
+
+    def write(self, data: Any) -> int:
+        if self._cut:
+            return len(memoryview(data))
+        return int(self._sink.write(data))
+
+    def flush(self) -> None:
+        if not self._cut:
+            self._sink.flush()
+
+    def close(self) -> None:  # (the caller closes the file it gave)
+        self.closed = True
