@@ -8,10 +8,13 @@ role (`log`, `checkpoint`: auditor; `restart-reads`: admin).
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain
+from typing import TYPE_CHECKING
 
 import click
 
@@ -24,6 +27,9 @@ from ironriver.model.names import folded, near
 
 # The policy and the store (FtM, SQLAlchemy, Arrow, DuckDB) are imported in the commands'
 # bodies: `audit --help` needs none of them (`ironriver.cli`).
+
+if TYPE_CHECKING:
+    from ironriver.store.audit import AuditEvent
 
 
 @click.group()
@@ -228,6 +234,9 @@ def audit_log(
             ),
             err=True,
         )
+    if app.as_json:  # written as read: `--limit` may ask for every event of a large store
+        _echo_events_json(store.audit.stream_events(limit=limit, where=where, newest=True), action)
+        return
     events = list(store.audit.events(limit=limit, where=where, newest=True))
     if not events and action is not None and action not in AUDIT_ACTIONS:
         raise _unknown_action(action)  # a typo ("reads") is not "nothing happened"
@@ -254,6 +263,23 @@ def audit_log(
             headers("chain", "seq", "at", "actor", "action", "target", "reason"),
         ),
     )
+
+
+def _echo_events_json(events: Iterator[AuditEvent], action: str | None) -> None:
+    """`events` as the JSON list `AppContext.emit` prints of them (the same text, byte for
+    byte: `json.dumps(..., indent=2)` of the list), each written as it is read, so that
+    only one is held; none under an unknown `--action` is refused first, as without --json."""
+    first = next(events, None)
+    if first is None:
+        if action is not None and action not in AUDIT_ACTIONS:
+            raise _unknown_action(action)  # a typo ("reads") is not "nothing happened"
+        click.echo("[]")
+        return
+    click.echo("[", nl=False)
+    for n, event in enumerate(chain([first], events)):
+        text = json.dumps(event.__dict__, ensure_ascii=False, indent=2, default=str)
+        click.echo(("," if n else "") + "\n  " + text.replace("\n", "\n  "), nl=False)
+    click.echo("\n]")
 
 
 # The reasons ironriver itself records, as its actor "ironriver" (`store/opening.py`: a new

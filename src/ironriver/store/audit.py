@@ -82,16 +82,18 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     Engine,
+    Select,
     create_engine,
     delete,
     func,
@@ -383,15 +385,9 @@ class EventFilter:
     agencies: frozenset[str] | None = None
 
 
-def _events(
-    conn: Connection,
-    chain: Chain,
-    limit: int | None,
-    where: EventFilter,
-    newest: bool = False,
-) -> list[AuditEvent]:
+def _matching(query: Select[Any], chain: Chain, where: EventFilter) -> Select[Any]:
+    """`query` over `chain`'s events limited to those `where` lets through."""
     c = chain.events.c
-    query = select(chain.events).order_by(c.seq.desc() if newest else c.seq)
     for column, value in (
         (c.actor, where.actor),
         (c.agency, where.agency),
@@ -406,31 +402,88 @@ def _events(
         query = query.where(c.at >= where.since)
     if where.until:
         query = query.where(c.at < where.until)
+    return query
+
+
+def _event(row: Any, chain: Chain) -> AuditEvent:
+    detail, by = _split_by(json.loads(row.detail))
+    return AuditEvent(
+        row.seq,
+        row.at,
+        row.actor,
+        row.agency,
+        row.action,
+        row.target,
+        row.reason,
+        detail,
+        row.prev_hash,
+        row.hash,
+        chain.name,
+        by,
+    )
+
+
+def _events(
+    conn: Connection,
+    chain: Chain,
+    limit: int | None,
+    where: EventFilter,
+    newest: bool = False,
+) -> list[AuditEvent]:
+    c = chain.events.c
+    query = _matching(select(chain.events), chain, where).order_by(
+        c.seq.desc() if newest else c.seq
+    )
     if limit:
         query = query.limit(limit)
     rows = list(conn.execute(query))
     if newest:
         rows.reverse()
-    out = []
-    for row in rows:
-        detail, by = _split_by(json.loads(row.detail))
-        out.append(
-            AuditEvent(
-                row.seq,
-                row.at,
-                row.actor,
-                row.agency,
-                row.action,
-                row.target,
-                row.reason,
-                detail,
-                row.prev_hash,
-                row.hash,
-                chain.name,
-                by,
-            )
-        )
-    return out
+    return [_event(row, chain) for row in rows]
+
+
+_STREAM_ROWS = 1_000  # events fetched at a time by `_streamed` (~5 KB each)
+
+
+def _span(
+    conn: Connection, chain: Chain, limit: int | None, where: EventFilter, newest: bool
+) -> tuple[int, int, int]:
+    """The events `_events` lists, as a range of seqs (`low` to `high`, both included) and
+    how many of the chain's matching events lie in it: read as keys, so that the events
+    themselves can be streamed (`_streamed`), and bounded above by the newest matching
+    event at this moment, so that events appended meanwhile are not among them."""
+    c = chain.events.c
+    seqs = _matching(select(c.seq), chain, where)
+    top = conn.execute(seqs.order_by(c.seq.desc()).limit(1)).scalar()
+    if top is None:
+        return 0, -1, 0
+    low, high = 0, int(top)
+    if limit:  # the limit-th newest (oldest) matching event, if there are that many
+        edge = conn.execute(
+            seqs.order_by(c.seq.desc() if newest else c.seq).offset(limit - 1).limit(1)
+        ).scalar()
+        if edge is not None and newest:
+            low = int(edge)
+        elif edge is not None:
+            high = int(edge)
+    span = seqs.where(c.seq.between(low, high)).subquery()
+    n = int(conn.execute(select(func.count()).select_from(span)).scalar_one())
+    return low, high, n
+
+
+def _streamed(
+    conn: Connection, chain: Chain, where: EventFilter, low: int, high: int
+) -> Iterator[AuditEvent]:
+    """`chain`'s matching events of seqs `low` to `high`, oldest first, `_STREAM_ROWS` held
+    at a time."""
+    c = chain.events.c
+    query = _matching(select(chain.events), chain, where).where(c.seq.between(low, high))
+    rows = conn.execution_options(yield_per=_STREAM_ROWS).execute(query.order_by(c.seq))
+    try:
+        for row in rows:
+            yield _event(row, chain)
+    finally:  # (also when the caller stops early: PostgreSQL holds a server cursor)
+        rows.close()
 
 
 def _latest_read_chain(conn: Connection) -> dict[str, Any] | None:
@@ -748,6 +801,32 @@ class AuditLog:
         if limit:
             merged = merged[-limit:] if newest else merged[:limit]
         yield from merged
+
+    def stream_events(
+        self, limit: int | None = None, where: EventFilter | None = None, newest: bool = False
+    ) -> Iterator[AuditEvent]:
+        """The events `events` lists, in the same order, read as they are yielded (a
+        thousand at a time from each chain: memory bounded whatever `limit`), for a caller
+        that writes each as it comes (`audit log --json`). The two chains' connections stay
+        open until the iterator is exhausted or closed: do not write to the store meanwhile.
+        The events listed are those matching when the first is asked for (each chain's newest
+        then bounds its range)."""
+        where = where or EventFilter()
+        with ExitStack() as stack:
+            conn = stack.enter_context(self._engine.connect())
+            low, high, n = _span(conn, WRITE_CHAIN, limit, where, newest)
+            chains = [_streamed(conn, WRITE_CHAIN, where, low, high)]
+            if self.read_file is None or self.read_file.exists():
+                conn = stack.enter_context(self._reading())
+                low, high, k = _span(conn, READ_CHAIN, limit, where, newest)
+                chains.append(_streamed(conn, READ_CHAIN, where, low, high))
+                n += k
+            # `events`' merge, then its last (first) `limit`: the same events, in the same order
+            merged = heapq.merge(*chains, key=lambda e: e.at)
+            if limit and newest:
+                yield from islice(merged, max(0, n - limit), None)
+            else:
+                yield from islice(merged, limit)
 
     def write_events(self, where: EventFilter) -> list[AuditEvent]:
         """Events of the writes chain matching `where`, oldest first (the read-audit file
