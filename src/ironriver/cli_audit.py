@@ -269,6 +269,8 @@ def _echo_events_json(events: Iterator[AuditEvent], action: str | None) -> None:
     """`events` as the JSON list `AppContext.emit` prints of them (the same text, byte for
     byte: `json.dumps(..., indent=2)` of the list), each written as it is read, so that
     only one is held; none under an unknown `--action` is refused first, as without --json."""
+    from ironriver.store import AUDIT_ACTIONS
+
     first = next(events, None)
     if first is None:
         if action is not None and action not in AUDIT_ACTIONS:
