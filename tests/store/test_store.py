@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy import inspect as sa_inspect
@@ -709,3 +710,41 @@ def test_a_pre_release_store_is_refused_with_what_to_do(
         assert sorted(sa_inspect(conn).get_table_names()) == tables
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
     engine.dispose()
+
+
+def test_a_statement_without_a_value_is_refused_and_nothing_is_written(store: Store) -> None:
+    """A null in a required column (here `value`) is refused with the clear error before
+    anything is written, not left to the database (whose own error names no column)."""
+    load(store)
+    before = store.statement_count()
+    rows = table(US.name, [("p9", "Individual", "name", "Nadie")])
+    rows = rows.set_column(rows.column_names.index("value"), "value", pa.array([None], pa.string()))
+    with pytest.raises(StoreError, match="'value' has empty values") as err, store.writer() as w:
+        w.add_statements(table(US.name, [("p8", "Individual", "name", "Otro")]), US.name, US.label)
+        w.add_statements(rows, US.name, US.label)
+    assert err.value.hint is not None and "Every statement needs" in err.value.hint
+    assert store.statement_count() == before
+    assert _tally(store) == _scan(store)
+
+
+def test_the_tally_follows_a_retraction_when_dataset_and_label_ids_differ(store: Store) -> None:
+    """A retraction subtracts from its statements' own (dataset, label) tally: the US
+    dataset's statements written under MX's label, so that the dataset's id is not its
+    label's, and MX's under US's, so that the two keys are each other swapped (in the other
+    tests a dataset's id is its label's, which hid a swapped key)."""
+    with store.writer() as w:
+        w.ensure_dataset(US)
+        w.ensure_dataset(MX)
+        w.add_statements(table(MX.name, MX_ROWS), MX.name, US.label)
+        w.add_statements(table(US.name, US_ROWS), US.name, MX.label)
+    with store.engine.connect() as conn:
+        named = {str(n): int(i) for n, i in conn.execute(text("SELECT name, id FROM datasets"))}
+        ids = conn.execute(text("SELECT DISTINCT dataset_id, label_id FROM statements")).all()
+    us, mx = named[US.name], named[MX.name]
+    assert {(int(d), int(lb)) for d, lb in ids} == {(us, mx), (mx, us)} and us != mx
+    expected = {(us, mx): len(US_ROWS), (mx, us): len(MX_ROWS)}
+    assert _tally(store) == _scan(store) == expected
+    with store.writer() as w:
+        assert w.retract([("g1", statement_id(US.name, "g1", "make", "Glock"))]) == 1
+    expected[(us, mx)] -= 1
+    assert _tally(store) == _scan(store) == expected
