@@ -2,7 +2,7 @@
 written by `Writer` when a write states again a statement stored with another file's
 record, and only then (a first load, or the same file again, writes none). Through
 `Writer.add_statements`, per-row `source_ref`s or one `source`, on SQLite and PostgreSQL
-(`store`); the staged path of an ingest is covered by tests/ingest/test_replace.py."""
+(`store`), and staged as an ingest writes (here and in tests/ingest/test_replace.py)."""
 
 from __future__ import annotations
 
@@ -62,3 +62,65 @@ def test_a_retracted_statement_stated_again_records_no_source(store: Store) -> N
         assert w.retract([("p1", data.column("id")[0].as_py())]) == 1
         w.add_statements(_refs(data, ["feb.csv:2"]), US.name, US.label)
     assert _recorded(store) == []
+
+
+def test_a_statement_stored_with_no_source_stated_again_by_a_file_is_recorded(
+    store: Store,
+) -> None:
+    """A statement stored with no source file (no `source_ref`, no `source`), stated again
+    by a file (one `source`): that file is another one than the stored (none), so it is
+    recorded."""
+    data = table(US.name, ROWS[:1])
+    with store.writer() as w:
+        w.ensure_dataset(US)
+        w.add_statements(data.drop_columns(["source_ref"]), US.name, US.label)
+    feb = data.drop_columns(["source_ref"]).append_column("source_row", pa.array([4], pa.int64()))
+    with store.writer() as w:
+        w.add_statements(feb, US.name, US.label, source="feb.csv")
+    assert _recorded(store) == [("p1", "feb.csv", 4)]
+
+
+def _staged(store: Store, rows: pa.Table, source: str) -> int:
+    """Write `rows` (a `source_row` each) from file `source` as an ingest does: staged (the
+    side file's copy on a SQLite file, the Arrow stage on PostgreSQL)."""
+    with store.stage() as stage:
+        stage.add(US.name, US.label, source, lambda: iter([rows]), presorted=False)
+        with store.writer(stage=stage) as w:
+            w.ensure_dataset(US)
+            return w.add_staged(stage)
+
+
+def test_a_retracted_statement_staged_again_from_another_file_records_no_source(
+    store: Store,
+) -> None:
+    rows = table(US.name, ROWS).drop_columns(["source_ref"])
+    rows = rows.append_column("source_row", pa.array([2, 3, 4], pa.int64()))
+    assert _staged(store, rows, "jan.csv") == len(ROWS)
+    with store.writer() as w:
+        assert w.retract([("p1", rows.column("id")[0].as_py())]) == 1
+    assert _staged(store, rows, "feb.csv") == 0
+    # p1's birth date and p2's name stand and February states them again; p1's name is gone
+    assert _recorded(store) == [("p1", "feb.csv", 3), ("p2", "feb.csv", 4)]
+
+
+def test_a_forgotten_file_hands_its_statement_to_the_earliest_other_file(store: Store) -> None:
+    """`forget_source` moves a statement to the other file stating it with the lowest source
+    id (the earliest registered), whose record then leaves `statement_sources`."""
+    data = table(US.name, ROWS[:1])
+    with store.writer() as w:
+        w.ensure_dataset(US)
+        w.add_statements(_refs(data, ["jan.csv:2"]), US.name, US.label)
+        w.add_statements(_refs(data, ["feb.csv:5"]), US.name, US.label)
+        w.add_statements(_refs(data, ["mar.csv:9"]), US.name, US.label)
+    assert _recorded(store) == [("p1", "feb.csv", 5), ("p1", "mar.csv", 9)]
+    src, s = tables.sources.c, tables.statements.c
+    with store.engine.connect() as conn:
+        ids = {str(n): int(i) for n, i in conn.execute(select(src.name, src.id))}
+    assert ids["jan.csv"] < ids["feb.csv"] < ids["mar.csv"]
+    key = ("p1", data.column("id")[0].as_py())
+    with store.writer() as w:
+        assert w.forget_source(ids["jan.csv"], moved=[key], dropped=[]) == []
+    query = select(src.name, s.source_row).join(tables.sources, src.id == s.source_id)
+    with store.engine.connect() as conn:
+        assert conn.execute(query).all() == [("feb.csv", 5)]
+    assert _recorded(store) == [("p1", "mar.csv", 9)]
