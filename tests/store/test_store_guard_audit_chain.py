@@ -175,3 +175,26 @@ def test_a_head_row_edited_or_removed_is_reported(
     with _engine(file_store, chain).begin() as conn:
         conn.execute(text(f"DELETE FROM {head}"))
     assert _problems(file_store) == (f"{chain} chain: the audit head record is missing",)
+
+
+@pytest.mark.parametrize(("chain", "action", "events", "head"), CHAINS, ids=CHAIN_IDS)
+def test_an_event_renumbered_with_its_successors_is_named(
+    file_store: Store, chain: str, action: str, events: str, head: str
+) -> None:
+    """An event's seq moved up by one, its successors' too (they stay consecutive, the head
+    follows, every link and every other field is left as it was): the gap left is
+    reported, and so is each moved event, as the seq is hashed."""
+    appended = _append(file_store, action, 3)
+    seq, last = appended[1].seq, appended[-1].seq
+    _unguard(file_store)
+    with _engine(file_store, chain).begin() as conn:
+        for moved in range(last, seq - 1, -1):  # the newest first: seqs stay unique
+            conn.execute(text(f"UPDATE {events} SET seq = seq + 1 WHERE seq = :s"), {"s": moved})
+        conn.execute(text(f"UPDATE {head} SET seq = seq + 1"))
+    assert _problems(file_store) == (
+        f"{chain} chain: event {seq} is missing (next event found is {seq + 1})",
+        *(
+            f"{chain} chain: event {moved + 1} was edited (its hash does not match)"
+            for moved in range(seq, last + 1)
+        ),
+    )
