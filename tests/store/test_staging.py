@@ -264,7 +264,8 @@ def test_new_to_counts_what_a_label_the_loader_cannot_see_added(
     """`Writer.new_to` for a loader who sees US's label only, of a stage holding the US
     statements again (stored already) and the MX ones (new, under MX's label, unseen): the
     MX statements the store lacked are new; the US ones were standing where the loader
-    sees them. (The rows the copy added under an unseen label do not stand where it sees.)"""
+    sees them. (The rows the copy added under an unseen label do not stand where it sees.)
+    The MX statements staged again: none added, all new to that loader (held unseen)."""
     if backend == "postgresql":
         url = str(request.getfixturevalue("pg_url"))
     else:
@@ -285,4 +286,10 @@ def test_new_to_counts_what_a_label_the_loader_cannot_see_added(
             assert w.new_to(stage, lambda label: label == US.label) == len(MX_ROWS)
             # a loader who sees both: the same (the store lacked the MX statements)
             assert w.new_to(stage, lambda label: True) == len(MX_ROWS)
+    with store.stage() as stage:  # the MX statements again: stored, unseen by the first
+        stage.add(MX.name, MX.label, "mx.csv", lambda: iter([mx]), presorted=False)
+        with store.writer(stage=stage) as w:
+            assert w.add_staged(stage) == 0
+            assert w.new_to(stage, lambda label: label == US.label) == len(MX_ROWS)
+            assert w.new_to(stage, lambda label: True) == 0
     store.close()
