@@ -198,3 +198,18 @@ def test_an_event_renumbered_with_its_successors_is_named(
             for moved in range(seq, last + 1)
         ),
     )
+
+
+@pytest.mark.parametrize(("chain", "action", "events", "head"), CHAINS, ids=CHAIN_IDS)
+def test_an_appended_event_is_returned_as_stored(
+    file_store: Store, chain: str, action: str, events: str, head: str
+) -> None:
+    """The event `append` returns carries the hash and link stored (what a caller records
+    or shows of it), and the next event chains from that hash."""
+    first, second = _append(file_store, action, 2)
+    with _engine(file_store, chain).connect() as conn:
+        stored = [_row(conn, events, e.seq) for e in (first, second)]
+    for event, row in zip((first, second), stored, strict=True):
+        assert (event.hash, event.prev_hash) == (row["hash"], row["prev_hash"])
+        assert event.hash == _digest(row)
+    assert second.prev_hash == first.hash
