@@ -43,7 +43,7 @@ from sqlalchemy import (
 
 from ironriver.policy.alias_query import alias_parts
 from ironriver.policy.name_match import as_typed, search_words, typed_words
-from ironriver.policy.name_search import NameSearchMixin, _with_aliases
+from ironriver.policy.name_search import NameSearchMixin, _Found, _with_aliases
 from ironriver.policy.schemata import known_schema
 from ironriver.store.dialect import bytewise
 from ironriver.store.ids import (
@@ -118,6 +118,14 @@ class SearchPage:
         return self.found - len(self.hits)
 
 
+def _page(hits: list[SearchHit], every: list[SearchHit], limit: int, cap: int) -> SearchPage:
+    """The page of a search showing `hits` (at most `limit`) whose search with a limit of
+    `cap` + 1 found `every` (`View.find_page`)."""
+    if len(hits) < limit:  # (it found them all)
+        return SearchPage(hits, len(hits), True)
+    return SearchPage(hits, max(len(hits), min(len(every), cap)), len(every) <= cap)
+
+
 # An RFC without its homoclave, as an identifier key: a person's 4 letters + 6 digits (their
 # RFC is 13 characters, their CURP's first 10 are the same), a company's 3 letters + 6 digits
 # (its RFC is 12). The stored keys it finds: the base and a 3-character homoclave, or for a
@@ -181,34 +189,70 @@ class SearchMixin(NameSearchMixin):
         identifiers_only: bool = False,
         count_to: int = SEARCH_COUNT_TO,
     ) -> SearchPage:
-        """`find`, and how many hits the search has in all: when its hits fill `limit`, the
-        same search again with a limit of `limit` + `count_to` + 1, whose hits
-        are counted, not shown: they are neither justified nor audited apart from `find`'s
-        one event, and computed from the view like every hit, so the count says nothing of
+        """`find`, and how many hits the search has in all: its hits are those of the same
+        search with a limit of `limit` + `count_to` + 1, whose first `limit` are shown,
+        justified and audited as `find`'s are (the same reasons asked, refusals, and one
+        event with `find`'s detail) and the rest only counted: neither justified nor
+        audited, and computed from the view like every hit, so the count says nothing of
         statements the view hides. `found` is what `--limit found` would show (a search of
         three words or more adds names lacking a word only below its limit, so it may count
-        such names the first `limit` did not reach)."""
-        hits = self.find(text, schema, limit, identifiers_only)
-        if len(hits) < limit:
-            return SearchPage(hits, len(hits), True)
+        such names the first `limit` did not reach).
+
+        One search, as a search's first `limit` hits do not depend on its limit
+        (`test_search_page_properties`), but for two passes, whose hits a larger limit may
+        rank otherwise (it looks at more of each reading or part before ranking them
+        together): particle readings among the first `limit` name hits ("pepe delangel":
+        "PEPE DEL ÁNGEL REYES GARCÍA" at a limit of 1, "JOSÉ DEL ÁNGEL" before it at 2; a
+        search finding fewer than `limit` names found them all either way), and a text read
+        as a name and its aliases (an entity both find moves ahead once the name's search
+        reaches it). Those run `find` itself, then count as before."""
         cap = limit + count_to  # (a --limit past count_to still gets a count past it)
-        wanted = known_schema(schema)
         if identifiers_only:
-            counted = len(self._identifier_hits(text, cap + 1, wanted, justify=False))
-        else:
-            counted = len(self._unaudited_find(text, wanted, cap + 1, justify=False)[0])
-        return SearchPage(hits, max(len(hits), min(counted, cap)), counted <= cap)
+            wanted = known_schema(schema)
+            every = self._identifier_hits(text, cap + 1, wanted, shown=limit)
+            hits = every[:limit]
+            self._log("search-identifier", text, {"schema": schema, "hits": len(hits)})
+            return _page(hits, every, limit, cap)
+        search_words(text)  # (refused before anything is read or logged, as by `find`)
+        wanted = known_schema(schema)
+        if alias_parts(text) is not None:
+            hits = self.find(text, schema, limit)
+            if len(hits) < limit:  # (nothing more to count)
+                return SearchPage(hits, len(hits), True)
+            every, _ = self._unaudited_find(text, wanted, cap + 1, shown=0)
+            return _page(hits, every, limit, cap)
+        names = self._name_found(text, wanted, cap + 1)
+        if len(names) >= limit and any(f.joined for f in names[:limit]):
+            hits = self.find(text, schema, limit)
+            every, _ = self._unaudited_find(text, wanted, cap + 1, shown=0, names=names)
+            return _page(hits, every, limit, cap)
+        every, by_identifier = self._unaudited_find(text, wanted, cap + 1, limit, names)
+        hits = every[:limit]
+        detail = {"schema": schema, "hits": len(hits), "identifier_hits": by_identifier}
+        self._log("search", text, detail)
+        return _page(hits, every, limit, cap)
 
     def _unaudited_find(
-        self, text: str, wanted: Schema | None, limit: int, justify: bool = True
+        self,
+        text: str,
+        wanted: Schema | None,
+        limit: int,
+        shown: int | None = None,
+        names: list[_Found] | None = None,
     ) -> tuple[list[SearchHit], int]:
         """`find`'s hits, identifiers first, each entity once, at most `limit`, unaudited,
-        and how many an identifier found; without `justify`, hits are counted, not shown,
-        and need no reason."""
-        hits = self._identifier_hits(text, limit, wanted, justify)
+        and how many of the first `shown` (None: `limit`) an identifier found; of the
+        identifier hits and of the name hits (`names`: the name search's, if made already),
+        the first `shown` of each are justified as `find` justifies them (identifiers
+        first), the rest counted, not shown, need no reason."""
+        shown = limit if shown is None else shown
+        hits = self._identifier_hits(text, limit, wanted, shown)
+        if names is None:
+            names = self._name_found(text, wanted, limit)
         seen = {h.entity_id for h in hits}
-        names = self._name_hits(text, wanted, limit, justify)
-        return (hits + [h for h in names if h.entity_id not in seen])[:limit], len(hits)
+        named = self._shown_hits(text, names, shown)
+        found = (hits + [h for h in named if h.entity_id not in seen])[:limit]
+        return found, min(len(hits), shown)
 
     def search(self, text: str, schema: str | None = None, limit: int = 20) -> list[SearchHit]:
         """Entities with a visible name having a word that starts with each word of `text`
@@ -256,11 +300,13 @@ class SearchMixin(NameSearchMixin):
         self._log("search", text, {"schema": schema, "hits": len(hits)})
         return hits
 
-    def _name_hits(
-        self, text: str, wanted: Schema | None, limit: int, justify: bool = True
-    ) -> list[SearchHit]:
-        """`search`, unaudited (`find` logs its own event); without `justify`, hits counted,
-        not shown (`find_page`), need no reason."""
+    def _name_hits(self, text: str, wanted: Schema | None, limit: int) -> list[SearchHit]:
+        """`search`, unaudited (`find` logs its own event)."""
+        return self._shown_hits(text, self._name_found(text, wanted, limit), limit)
+
+    def _name_found(self, text: str, wanted: Schema | None, limit: int) -> list[_Found]:
+        """The hits of `search`, at most `limit`, assembled, neither justified nor yet hits
+        (`_shown_hits`)."""
         parsed = alias_parts(text)
         texts = [text] if parsed is None or parsed.whole else []
         texts += parsed.parts if parsed is not None else []
@@ -274,13 +320,17 @@ class SearchMixin(NameSearchMixin):
                 self._found(conn, tokens, typed_words(typed), wanted, limit, held)
                 for tokens, typed in zip(searched, texts, strict=True)
             ]
-        found = each[0] if parsed is None else _with_aliases(each, parsed.whole, limit)
+        return each[0] if parsed is None else _with_aliases(each, parsed.whole, limit)
+
+    def _shown_hits(self, text: str, found: list[_Found], shown: int) -> list[SearchHit]:
+        """The hits of a name search for `text` (`found` by `_name_found`), of which the
+        first `shown` are shown: those must say why (an AMBER+STRICT name a pass looked at
+        and the limit then left out does not refuse the search); the rest, counted, not
+        shown (`find_page`), need no reason."""
         typed = as_typed(text)
         hits = []
-        for entity_id, rows, entity, matched, missing, read_as, _, joined in found:
-            # only the hits shown must say why (an AMBER+STRICT name a pass looked at and
-            # the limit then left out does not refuse the search)
-            if justify:
+        for i, (entity_id, rows, entity, matched, missing, read_as, _, joined) in enumerate(found):
+            if i < shown:
                 self._justify((r[10] for r in rows), None, {"attempt": "search", "text": text})
             hits.append(
                 SearchHit(
@@ -322,10 +372,11 @@ class SearchMixin(NameSearchMixin):
         return hits
 
     def _identifier_hits(
-        self, value: str, limit: int, wanted: Schema | None, justify: bool = True
+        self, value: str, limit: int, wanted: Schema | None, shown: int | None = None
     ) -> list[SearchHit]:
-        """`by_identifier`, unaudited (`find` logs its own event); without `justify`, hits
-        counted, not shown (`find_page`), need no reason."""
+        """`by_identifier`, unaudited (`find` logs its own event); of its hits the first
+        `shown` (None: all) are shown and must say why, the rest, counted, not shown
+        (`find_page`), need no reason."""
         key = identifier_key(value)
         if not key:
             return []
@@ -356,7 +407,7 @@ class SearchMixin(NameSearchMixin):
                     func.length(k.c.key).in_(lengths),
                 )
             )
-        return self._hits(wanted, limit, matched.subquery(), based, justify)
+        return self._hits(wanted, limit, matched.subquery(), based, shown)
 
     def _phone_countries(self) -> list[str]:
         """The countries a phone number typed without its prefix is read in: the reader's,
@@ -373,14 +424,15 @@ class SearchMixin(NameSearchMixin):
         limit: int,
         matched: Subquery,
         based: int | None = None,
-        justify: bool = True,
+        shown: int | None = None,
     ) -> list[SearchHit]:
         """Visible entities (of the schema `wanted`, if not None) of the `matched`
         (entity_id, id, preference) statements visible to the view: by preference (the
         least of an entity's), then shortest matched value, then entity id; `matched` is
         the least of its values of that preference. Rows of preference `based` were found
         by an RFC base (`SearchHit.rfc_base`); those of another preference above 0, by a
-        key read as a phone."""
+        key read as a phone. The first `shown` hits (None: all) are justified as each is
+        assembled, as `View.entity` justifies one (the rest are counted, not shown)."""
         engine = self.store.engine
         value = bytewise(statements.c.value, engine)
         query = (
@@ -416,6 +468,7 @@ class SearchMixin(NameSearchMixin):
                     continue
                 seen.add(row.entity_id)
                 rows = conn.execute(self._entity_rows(row.entity_id)).all()
+                justify = shown is None or len(hits) < shown
                 entity = self._assemble(rows, named=False, wanted=wanted, justify=justify)
                 if entity is None:
                     continue
