@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sales_fixtures import ROWS, write_csv  # type: ignore[import-not-found]
 
@@ -218,3 +219,37 @@ def test_an_ingest_refused_for_rights_or_its_mapping_makes_no_store(
             assert sorted(p.name for p in db.parent.iterdir()) == [], args
     done = CliRunner().invoke(cli, ["ingest", "--db", str(db), graph, "--as", "us-atf-analyst"])
     assert done.exit_code == 0 and "Created a new store" in done.output  # (the test can fail)
+
+
+def test_each_mapping_file_is_read_once_per_ingest(
+    sales_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command reads and authorizes its first mapping before it opens the store (so a
+    refusal makes no store); the ingest then read and authorized the same file again. It
+    now gets the mapping the command read: each file is read once (a dry run, which opens
+    no store, reads it once too; a second mapping is read by its own ingest)."""
+    from ironriver.cli import cli
+    from ironriver.ingest import pipeline
+
+    reads: list[Path] = []
+    load = pipeline.load_mapping
+
+    def counted(path: Path) -> object:
+        reads.append(path)
+        return load(path)
+
+    monkeypatch.setattr(pipeline, "load_mapping", counted)
+    graph, sales = sales_dir / "graph.yaml", sales_dir / "sales.yaml"
+    base = ["ingest", "--db", str(tmp_path / "once.db"), "--as", "us-atf-analyst"]
+    runs = {
+        (str(sales),): [sales],
+        (str(sales), "--replace"): [sales],
+        (str(sales), "--replace", "--dry-run"): [sales],
+        (str(sales), "--dry-run"): [sales],
+        (str(graph), str(sales)): [graph, sales],
+    }
+    for args, read in runs.items():
+        reads.clear()
+        done = CliRunner().invoke(cli, [*base, *args])
+        assert done.exit_code == 0, (args, done.output)
+        assert reads == read, args

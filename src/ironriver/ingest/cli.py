@@ -240,14 +240,16 @@ def _ingest_each(
     skip_invalid, allow_bad_dates = skips
     # a dry run opens no store, but one of --replace reads what it would retract there
     store = None
+    first = None  # the first mapping's datasets, read and checked here: not read again
     if not dry_run or replace:
         # the first mapping read and its rights checked before the store is opened: what
         # they refuse (a wrong mapping, a dataset the principal may not load) makes no store
         # at a new --db (a later mapping's refusal comes after the earlier ones were written)
-        authorized_mappings(mappings[0], principal, agencies, replace)
+        first = authorized_mappings(mappings[0], principal, agencies, replace)
         store = app.open_store(create=not dry_run, announce=True)
     results: list[IngestResult] = []
-    for mapping in mappings:
+    for i, mapping in enumerate(mappings):
+        authorized = first if i == 0 else None
         try:
             if store is None:  # a dry run needs no store, and opens none
                 result = check_mapping(
@@ -259,6 +261,7 @@ def _ingest_each(
                     memory_mb=app.settings.ingest_memory_mb,
                     agencies=agencies,
                     homes=agencies,
+                    authorized=authorized,
                 )
             else:
                 assert principal is not None  # (only a dry run goes without one)
@@ -277,6 +280,7 @@ def _ingest_each(
                     homes=agencies,
                     replace=replace,
                     dry_run=dry_run,
+                    authorized=authorized,
                 )
         except (IronriverError, KeyboardInterrupt):
             if results and store is not None and not dry_run:

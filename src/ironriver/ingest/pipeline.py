@@ -163,6 +163,7 @@ def ingest_mapping(
     homes: Mapping[str, Collection[str]] | None = None,
     replace: bool = False,
     dry_run: bool = False,
+    authorized: list[DatasetMapping] | None = None,
 ) -> IngestResult:
     """Ingest every query of a mapping file atomically (see the module doc).
 
@@ -176,7 +177,10 @@ def ingest_mapping(
     role and its own agency's and country's data; an admin's, in the country `homes` places
     the agency in: `agency_countries` of the principals file), checked before any file is
     read. `agencies`: those of the principals file, for the notes on labels that share with
-    no one (`label_notes`).
+    no one (`label_notes`). `authorized`: the mapping file's datasets as `authorized_mappings`
+    returned them for the same `principal`, `homes` and `replace` (what the CLI read before it
+    opened the store), so that the file is not read and checked a second time; None: read
+    and checked here.
 
     `memory_mb` is the memory one source file may take (`Settings.ingest_memory_mb`, which
     the CLI passes; `IRONRIVER_INGEST_MEMORY_MB`); a larger file is streamed into DuckDB, which
@@ -192,7 +196,7 @@ def ingest_mapping(
     marking, releasability or legal basis (`Store.ensure_dataset`: an ingest never re-marks).
     """
     mapping_path = Path(mapping_path)
-    mappings, report_file = _start(mapping_path, report_path, principal, homes, replace)
+    mappings, report_file = _start(mapping_path, report_path, principal, homes, replace, authorized)
     named = [q.source.label for m in mappings for q in m.queries]
     attempt = IngestAttempt(
         store,
@@ -568,10 +572,16 @@ def _start(
     principal: Principal | None,
     homes: Mapping[str, Collection[str]] | None = None,
     replace: bool = False,
+    authorized: list[DatasetMapping] | None = None,
 ) -> tuple[list[DatasetMapping], Path]:
     """The mapping file's datasets, each one `principal` may load (`authorized_mappings`,
-    before any file is read), and where the error report goes."""
-    mappings = authorized_mappings(mapping_path, principal, homes, replace)
+    before any file is read, unless the caller did: `authorized`), and where the error
+    report goes."""
+    mappings = (
+        authorized
+        if authorized is not None
+        else authorized_mappings(mapping_path, principal, homes, replace)
+    )
     return mappings, Path(report_path) if report_path else default_report_path(mapping_path)
 
 
@@ -586,15 +596,19 @@ def check_mapping(
     spill_root: Path | None = None,
     agencies: Collection[str] | None = None,
     homes: Mapping[str, Collection[str]] | None = None,
+    authorized: list[DatasetMapping] | None = None,
 ) -> IngestResult:
     """Everything `ingest_mapping` checks, without a store: the mapping, each file, every
     record; returns what an ingest would produce (`dry_run` set, the *_new counts 0).
+    `authorized`: as `ingest_mapping`'s (the mapping file already read and checked).
 
     Rejected records go to the error report and raise `IngestError` as an ingest would
     (unless `skip_invalid`, which counts only the records an ingest would keep; a date
     column likely read in the wrong layout raises all the same, unless `allow_bad_dates`)."""
     mapping_path = Path(mapping_path)
-    mappings, report_file = _start(mapping_path, report_path, principal, homes)
+    mappings, report_file = _start(
+        mapping_path, report_path, principal, homes, authorized=authorized
+    )
     report = ErrorReport()
     result = IngestResult(datasets=[m.name for m in mappings], dry_run=True)
     result.notes += label_notes(map(dataset_info, mappings), agencies)
