@@ -1,8 +1,9 @@
-"""A PostgreSQL connection lost during an ingest (review R12 F5): before the COMMIT the
-server rolls the transaction back, so nothing was written; during the COMMIT itself no one
-can tell whether the server committed, and the error says so, how to find out, and that the
-same ingest run again is safe (real PostgreSQL store, real CLI through click's runner; the
-loss is psycopg's own OperationalError raised at the dialect's commit or execute)."""
+"""A PostgreSQL connection lost during an ingest or a ledger retraction (review R12 F5):
+before the COMMIT the server rolls the transaction back, so nothing was written; during the
+COMMIT itself no one can tell whether the server committed, and the error says so, how to
+find out, and that the same command run again is safe, and what the write left for after its
+commit is kept for the next command (real PostgreSQL store, real CLI through click's runner;
+the loss is psycopg's own OperationalError raised at the dialect's commit or execute)."""
 
 from __future__ import annotations
 
@@ -160,3 +161,84 @@ def test_a_replace_whose_commit_is_lost_keeps_its_retraction_marker(
     code, out = _ingest(pg_url, sales_dir / "sales.yaml", "--replace")
     assert code == 1 and "is not known" in out, out
     assert list((tmp_path / "ironriver-ledgers").rglob("*.retract"))
+
+
+def _retract(url: str, *extra: str) -> tuple[int, str]:
+    done = CliRunner().invoke(
+        cli,
+        [
+            *extra,
+            *("retract", "--db", url, "--as", "us-atf-analyst", "--reason", "re-sent"),
+            *("--ledger", "us_atf_dealer_sales/dealer_sales", "--file", "sales.csv"),
+        ],
+    )
+    return done.exit_code, done.output
+
+
+@pytest.mark.parametrize("committed", [True, False])
+def test_a_ledger_retraction_whose_commit_is_lost_keeps_its_marker(
+    pg_url: str,
+    sales_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    committed: bool,
+) -> None:
+    """`retract --ledger` whose COMMIT loses the connection: the outcome is unknown, said as
+    for an ingest (en+es), and its marker is kept. It was discarded, so a retraction the
+    server did commit left its rows readable for good (its event named a marker no longer
+    there). Now the next command to open the store finishes it if it was committed (its
+    rows leave every read; retracting again finds none) and removes the marker if not (the
+    rows stay; retracting again retracts them)."""
+    import subprocess
+    import sys
+
+    import ironriver.store.ledger as ledger_module
+    from ironriver.scratch import owner_tag
+
+    monkeypatch.chdir(tmp_path)
+    code, out = _ingest(pg_url, sales_dir / "sales.yaml")
+    assert code == 0, out
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # the marker's owner: a process that has ended, as the command's will have
+    dead = f"{owner_tag().rsplit('.', 1)[0]}.{gone.pid}"
+    monkeypatch.setattr(ledger_module, "owner_tag", lambda: dead)
+    fire = _armed_after_the_writes(monkeypatch)
+    commit = PGDialect_psycopg.do_commit
+
+    def lose_at_commit(self: PGDialect_psycopg, dbapi_connection: Any) -> None:
+        armed = fire()
+        if not armed or committed:
+            commit(self, dbapi_connection)
+        if armed:
+            raise psycopg.OperationalError(LOST)
+
+    monkeypatch.setattr(PGDialect_psycopg, "do_commit", lose_at_commit)
+    code, out = _retract(pg_url)
+    assert code == 1, out
+    assert "while this command's write was being committed" in out and "is not known" in out
+    assert "`ironriver audit log --action retract`" in out and "Traceback" not in out
+    assert "Running the same retraction again is safe" in out
+    [folder] = (tmp_path / "ironriver-ledgers").glob("*/us_atf_dealer_sales/dealer_sales")
+    [marker] = folder.glob(".ironriver-stage-*.retract")  # kept, for the next command
+    assert list(folder.glob("part-*.parquet"))  # not renamed yet either way
+    # the next command finishes it (committed: its rows are out of every read, none left to
+    # retract) or removes the marker (not: the rows are retracted, the COMMIT lost again)
+    code, spanish = _retract(pg_url, "--lang", "es")
+    assert not marker.exists()
+    if committed:
+        assert code == 4 and "que usted pueda ver" in spanish, spanish
+        assert not list(folder.glob("part-*.parquet"))
+        assert len(list(folder.glob("retracted-*.parquet"))) == 1
+    else:
+        assert code == 1 and "no se sabe si el servidor" in spanish, spanish
+        assert "Volver a ejecutar el mismo retiro es seguro" in spanish
+        assert list(folder.glob("part-*.parquet"))
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path)
+    code, out = _retract(pg_url)
+    assert code == (4 if committed else 0), out
+    events = CliRunner().invoke(cli, ["audit", "log", "--db", pg_url, "--as", "auditor", "--json"])
+    assert [e["action"] for e in json.loads(events.stdout)].count("retract") == 1
+    assert not list(folder.glob("part-*.parquet")) and not list(folder.glob("*.retract"))
+    code, out = _retract(pg_url)
+    assert code == 4 and "No rows of 'sales.csv' that you can see" in out, out

@@ -15,6 +15,10 @@ retraction needs a reason and is one `retract` event in the writes chain. Like a
 it is whole or absent: a marker is written before the event's commit, the parts are renamed
 after it with Ctrl-C and SIGTERM held, and a process killed in between leaves the marker,
 from which the next one to open the store renames them (`store.ledger_records.recover_parts`).
+A connection lost during the COMMIT itself (`CommitUnknown`: the server may have committed)
+keeps the marker too, as an ingest keeps its scratch parts: if the event was committed, the
+next process to open the store renames the parts; if not, no event names the marker, and it
+is removed.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ironriver.errors import ConfigError, NotFound
+from ironriver.errors import CommitUnknown, ConfigError, NotFound
 from ironriver.i18n import msg
 from ironriver.policy.markings import Principal
 from ironriver.policy.retract import check_may_retract
@@ -120,6 +124,8 @@ def retract_ledger_file(
                 held_signals.hold()  # from the commit until the parts are renamed
             committed = True
             pending.commit()
+        except CommitUnknown as exc:  # the marker stays: its event may have been committed
+            raise _lost_commit(exc) from exc
         except BaseException:
             if not committed:  # (committed: the marker stays for `recover_parts`)
                 pending.discard()
@@ -127,6 +133,21 @@ def retract_ledger_file(
         finally:
             held_signals.release()
     return LedgerRetraction(dataset, ledger, file, names, rows)
+
+
+def _lost_commit(exc: CommitUnknown) -> CommitUnknown:
+    """`exc` (a connection lost during the COMMIT of a retraction's event), with what to do
+    about a retraction rather than an ingest."""
+    return CommitUnknown(
+        exc.text,
+        hint=msg(
+            "Check that the database server is up, then look: `ironriver audit log --action "
+            "retract` lists this retraction's event if it was written; if it was, the next "
+            "command to open the store takes the file's rows out of every read. Running the "
+            "same retraction again is safe either way: it retracts the rows if they were not, "
+            "or says that none of that file are left to retract."
+        ),
+    )
 
 
 def _chosen(
