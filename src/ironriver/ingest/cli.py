@@ -19,6 +19,7 @@ from ironriver.ingest.draft import SAMPLE_ROWS, draft_file, render_yaml
 from ironriver.ingest.entities import check_entities, ingest_entities
 from ironriver.ingest.pipeline import authorized_mappings, check_mapping, ingest_mapping
 from ironriver.ingest.result import IngestResult
+from ironriver.logs import get_logger
 from ironriver.policy.markings import (
     Marking,
     Principal,
@@ -30,7 +31,9 @@ from ironriver.policy.markings import (
 from ironriver.policy.rights import agency_countries, authorize_ingest
 from ironriver.progress import stderr_progress
 from ironriver.scratch import replacing
-from ironriver.store import DatasetInfo
+from ironriver.store import DatasetInfo, Store, absent_paths, remove_unused
+
+log = get_logger(__name__)
 
 
 @click.command("ingest")
@@ -201,21 +204,27 @@ def ingest_command(
         assert principal is not None  # (only a dry run goes without one)
         # refused before the store is opened: a new --db is not made for nothing
         authorize_ingest(principal, info.name, info.agency, info.country, agencies)
-        result = ingest_entities(
-            app.open_store(create=True, announce=True),
-            entities,
-            info,
-            actor=principal.name,
-            reason=reason,
-            skip_invalid=skip_invalid,
-            report_path=report,
-            principal=principal,
-            memory_mb=app.settings.ingest_memory_mb,
-            progress=stderr_progress(),
-            agencies=agencies,
-            homes=agencies,
-            relabel=relabel,
-        )
+        absent = absent_paths(app.settings)  # what the open may make: a refusal removes it
+        store = app.open_store(create=True, announce=True)
+        try:
+            result = ingest_entities(
+                store,
+                entities,
+                info,
+                actor=principal.name,
+                reason=reason,
+                skip_invalid=skip_invalid,
+                report_path=report,
+                principal=principal,
+                memory_mb=app.settings.ingest_memory_mb,
+                progress=stderr_progress(),
+                agencies=agencies,
+                homes=agencies,
+                relabel=relabel,
+            )
+        except (IronriverError, KeyboardInterrupt):
+            _remove_if_unused(store, absent)
+            raise
     app.emit([_as_dict(result)], lambda: _human(result))
 
 
@@ -241,11 +250,13 @@ def _ingest_each(
     # a dry run opens no store, but one of --replace reads what it would retract there
     store = None
     first = None  # the first mapping's datasets, read and checked here: not read again
+    absent: tuple[Path, ...] = ()  # what opening a new store made: a refusal removes it
     if not dry_run or replace:
         # the first mapping read and its rights checked before the store is opened: what
         # they refuse (a wrong mapping, a dataset the principal may not load) makes no store
         # at a new --db (a later mapping's refusal comes after the earlier ones were written)
         first = authorized_mappings(mappings[0], principal, agencies, replace)
+        absent = () if dry_run else absent_paths(app.settings)
         store = app.open_store(create=not dry_run, announce=True)
     results: list[IngestResult] = []
     for i, mapping in enumerate(mappings):
@@ -294,6 +305,8 @@ def _ingest_each(
                     ),
                     err=True,
                 )
+            elif not results and store is not None:  # (a new store holding nothing: gone)
+                _remove_if_unused(store, absent)
             raise
         results.append(result)
         if not app.as_json:
@@ -301,6 +314,22 @@ def _ingest_each(
     if app.as_json:
         data = [_as_dict(r) for r in results]
         app.emit(data, lambda: None)
+
+
+def _remove_if_unused(store: Store, absent: tuple[Path, ...]) -> None:
+    """After a refused ingest: remove the store its open made at a new path if nothing
+    was stored in it (`remove_unused`), saying so (it said it made one). A failure here is
+    logged, never raised: the refusal being handled is what the user must read."""
+    try:
+        removed = remove_unused(store, absent)
+    except Exception as exc:  # (e.g. the disk that refused the ingest refuses the removal)
+        log.warning("ingest.new_store_kept", error=str(exc), paths=[str(p) for p in absent])
+        return
+    if removed:
+        click.echo(
+            t("Removed the new store at {path}: nothing was ingested into it.", path=absent[0]),
+            err=True,
+        )
 
 
 def _as_dict(result: IngestResult) -> dict[str, object]:
