@@ -33,11 +33,18 @@ STILL_HEAVY = {"demo", "ingest", "mapping", "strategy", "world"}
 
 
 def command_paths(group: click.Group, path: list[str]) -> list[list[str]]:
-    """`path` and every command and group under `group`, as the words that name them."""
+    """`path` and every command and group under `group`, as the words that name them.
+    Each command's help option is made again by the next context that asks: click keeps
+    it on the command, named as the first context asking said, and a test that invoked a
+    subcommand directly (`tests/ingest/test_replace.py`, `tests/world/test_world_cli.py`)
+    made it `--help` alone in this process, where the top-level group says `-h, --help`."""
     ctx = click.Context(group)
+    group._help_option = None
     out = [path]
     for name in group.list_commands(ctx):
         command = group.get_command(ctx, name)
+        if command is not None:
+            command._help_option = None
         if isinstance(command, click.Group):
             out += command_paths(command, [*path, name])
         else:
