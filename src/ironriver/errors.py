@@ -59,8 +59,8 @@ class StoreError(IronriverError):
 class CommitUnknown(StoreError):
     """The connection to the store's database was lost during the commit itself: the write
     may or may not have been committed (`from_lost_commit`). What the write left for after
-    its commit (an ingest's ledger parts under their scratch names) is kept, for the next
-    command to put in place if the commit happened."""
+    its commit (an ingest's ledger parts under their scratch names, a ledger retraction's
+    marker) is kept, for the next command to put in place if the commit happened."""
 
 
 class AccessDenied(IronriverError):
