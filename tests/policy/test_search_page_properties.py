@@ -217,10 +217,11 @@ def _search(text: str, limit: int) -> dict[str, Any]:
     return {"text": text, "schema": None, "limit": limit, "identifiers_only": False, "count_to": 3}
 
 
-# Where a larger limit ranks a search's first hits otherwise (so `find_page` runs `find`):
-# a particle reading finds "PEPE DEL ÁNGEL REYES GARCÍA" first at a limit of 1, "JOSÉ DEL
-# ÁNGEL" (through the nickname) before it at 2; the name "juan garcia" finds "JUAN GARCÍA"
-# first at a limit of 1, and at 2 "JUAN GARCÍA REYES", whose alias "PEPE" the alias finds too.
+# Where a larger limit ranked a search's first hits otherwise: a particle reading found "PEPE
+# DEL ÁNGEL REYES GARCÍA" first at a limit of 1, "JOSÉ DEL ÁNGEL" (through the nickname)
+# before it at 2 (no more: `name_search._as_read`); the name "juan garcia" finds "JUAN
+# GARCÍA" first at a limit of 1, and at 2 "JUAN GARCÍA REYES", whose alias "PEPE" the alias
+# finds too (so `find_page` runs `find` for a text with an alias).
 PARTICLES_RANKED_BY_LIMIT = _names(("a", "PEPE DEL ÁNGEL REYES GARCÍA"), ("b", "JOSÉ DEL ÁNGEL"))
 # identifiers found: three serials, each typed otherwise, and a name holding one (the
 # search event says how many of the hits shown an identifier found)
@@ -254,3 +255,19 @@ def test_a_page_shows_what_find_shows_on_postgresql(
     pg_stores: Stores, case: tuple[list[Fact], dict[str, Any]], principal: Principal
 ) -> None:
     check(pg_stores, *case, principal)
+
+
+def test_a_particle_search_shows_the_same_first_hits_whatever_its_limit() -> None:
+    """Each particle reading kept its own first `limit` hits (as typed, then through
+    nicknames), which were then ranked by length: "pepe delangel" showed "PEPE DEL ÁNGEL
+    REYES GARCÍA" (as typed) at a limit of 1 and "JOSÉ DEL ÁNGEL" (through the nickname
+    José/Pepe) first at 2. Now ranked as each reading ranks them, as typed first."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store = _build(shared_stores("sqlite"), Path(tmp) / "a.db", PARTICLES_RANKED_BY_LIMIT)
+        try:
+            view = View(store, FGR, audit=False)
+            one = [h.entity_id for h in view.find("pepe delangel", limit=1)]
+            two = [h.entity_id for h in view.find("pepe delangel", limit=2)]
+        finally:
+            store.close()
+    assert one == ["a"] and two == ["a", "b"], (one, two)

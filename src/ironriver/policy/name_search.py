@@ -204,6 +204,17 @@ def _missing(found: _Found, lacking: tuple[str, ...], needed: list[str]) -> str:
     return " ".join(missing)
 
 
+def _as_read(found: _Found) -> tuple[bool, int, bool, str, str]:
+    """How a hit of a particle reading ranks among those of every reading: as each
+    reading's own pass ranks its hits (`_search_words`: a name holding the words as typed
+    before one holding them through nicknames, then the shortest, then one holding them in
+    the order typed, then the entity id), so that the first hits of all readings together
+    are among the first of each, whatever the limit (ranked by length first, "pepe
+    delangel" showed a name holding it through a nickname first at a limit of 2 and a
+    longer one holding it as typed at a limit of 1: each reading had kept its own first)."""
+    return bool(found.read_as), len(found.matched), found.shuffled, found.entity_id, found.matched
+
+
 def _best_first(found: _Found) -> tuple[int, bool, bool, str]:
     """Which of two names of an entity lacking a word ranks it: the shorter, then one
     holding the other words as typed, then one holding them in the order typed, then the
@@ -318,9 +329,10 @@ class NameSearchMixin:
         """At most `limit` entities not of `seen` (which it adds them to) with a name holding
         the words typed `typed` when particles are read joined or apart
         (`particle_readings`: "juan delangel" finds "JUAN DEL ÁNGEL RAMÍREZ", "juan del
-        angel" finds "JUAN DELANGEL RAMÍREZ"), each by its best such name, ranked as
-        `_Found.order` ranks (by length first): after the names holding the words as typed
-        or through nicknames, before those lacking a word. Each reading is one more pass
+        angel" finds "JUAN DELANGEL RAMÍREZ"), each by its best such name, ranked as each
+        reading ranks its own (`_as_read`: as typed before through nicknames, then by
+        length): after the names holding the words as typed or through nicknames, before
+        those lacking a word. Each reading is one more pass
         over the lengths (`_search_words`, with its own copy of `seen`); a reading whose
         words the lookup query cannot take (`query_plan`'s `ConfigError`) is skipped."""
         best: dict[str, _Found] = {}
@@ -342,9 +354,9 @@ class NameSearchMixin:
                 continue
             for found in self._search_words(each):
                 known = best.get(found.entity_id)
-                if known is None or _best_first(found) < _best_first(known):
+                if known is None or _as_read(found) < _as_read(known):
                     best[found.entity_id] = found
-        ranked = sorted(best.values(), key=_Found.order)[: search.limit]
+        ranked = sorted(best.values(), key=_as_read)[: search.limit]
         search.seen.update(f.entity_id for f in ranked)
         return ranked
 

@@ -199,13 +199,11 @@ class SearchMixin(NameSearchMixin):
         such names the first `limit` did not reach).
 
         One search, as a search's first `limit` hits do not depend on its limit
-        (`test_search_page_properties`), but for two passes, whose hits a larger limit may
-        rank otherwise (it looks at more of each reading or part before ranking them
-        together): particle readings among the first `limit` name hits ("pepe delangel":
-        "PEPE DEL ÁNGEL REYES GARCÍA" at a limit of 1, "JOSÉ DEL ÁNGEL" before it at 2; a
-        search finding fewer than `limit` names found them all either way), and a text read
-        as a name and its aliases (an entity both find moves ahead once the name's search
-        reaches it). Those run `find` itself, then count as before."""
+        (`test_search_page_properties`), but for a text read as a name and its aliases,
+        whose hits a larger limit may rank otherwise (an entity both find moves ahead once
+        the name's search reaches it): it runs `find` itself, then counts as before.
+        (Particle readings ranked otherwise too until their hits were ranked as each
+        reading ranks its own: `name_search._as_read`.)"""
         cap = limit + count_to  # (a --limit past count_to still gets a count past it)
         if identifiers_only:
             wanted = known_schema(schema)
@@ -222,10 +220,6 @@ class SearchMixin(NameSearchMixin):
             every, _ = self._unaudited_find(text, wanted, cap + 1, shown=0)
             return _page(hits, every, limit, cap)
         names = self._name_found(text, wanted, cap + 1)
-        if len(names) >= limit and any(f.joined for f in names[:limit]):
-            hits = self.find(text, schema, limit)
-            every, _ = self._unaudited_find(text, wanted, cap + 1, shown=0, names=names)
-            return _page(hits, every, limit, cap)
         every, by_identifier = self._unaudited_find(text, wanted, cap + 1, limit, names)
         hits = every[:limit]
         detail = {"schema": schema, "hits": len(hits), "identifier_hits": by_identifier}
