@@ -288,7 +288,7 @@ def _echo_events_json(events: Iterator[AuditEvent], action: str | None) -> None:
 # store, an upgrade, migration 0008's withdrawn copies), shown in the reader's language;
 # `--json` keeps the stored English, which the event's hash covers. A principal's reason is
 # shown as typed, whatever it says.
-_SYSTEM_ACTOR = "ironriver"
+_SYSTEM_ACTOR = "ironriver"  # (`store.opening.SYSTEM_ACTOR`: not imported, it loads the store)
 _UPGRADE = re.compile(r"upgrade from (?P<revision>\S+)")
 _MENTIONS_0008 = "migration 0008: the copies of names retracted before retraction withdrew them"
 

@@ -78,6 +78,7 @@ _VERSION_TABLE = "alembic_version"  # where Alembic keeps a store's schema revis
 
 # what migration 0008 withdrew, left in the Alembic config's attributes (`WITHDRAWN` there)
 WITHDRAWN_MENTIONS = "withdrawn_mentions"
+SYSTEM_ACTOR = "ironriver"  # the actor of the events a store records of itself
 _MIGRATING = "ironriver.migrate"  # PostgreSQL advisory lock key text: a store's migration
 
 
@@ -272,7 +273,7 @@ def open_store(
                     install_guards(conn)
                     if before is None or before < READ_CHAIN_REVISION:
                         reason = "new store" if before is None else f"upgrade from {before}"
-                        audit.start_reads(conn, "ironriver", reason)
+                        audit.start_reads(conn, SYSTEM_ACTOR, reason)
                     created = before is None
                     _record_withdrawn_mentions(audit, conn, config)
     except OperationalError as exc:
@@ -425,7 +426,7 @@ def _record_withdrawn_mentions(audit: AuditLog, conn: Connection, config: Config
     if not withdrawn:
         return
     audit.append(
-        "ironriver",
+        SYSTEM_ACTOR,
         "retract",
         withdrawn[0][0] if len({e for e, _ in withdrawn}) == 1 else "namesMentioned",
         "migration 0008: the copies of names retracted before retraction withdrew them",

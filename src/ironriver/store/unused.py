@@ -27,9 +27,9 @@ from sqlalchemy.engine import make_url
 from ironriver.logs import get_logger
 from ironriver.settings import Settings
 from ironriver.store.audit import READ_FILE_SUFFIX, EventFilter
+from ironriver.store.opening import SYSTEM_ACTOR
 from ironriver.store.store import Store
 
-SYSTEM_ACTOR = "ironriver"  # the actor of the events a store records of itself
 _SIDE_FILES = ("-wal", "-shm", "-journal")  # SQLite's, beside a database file
 log = get_logger(__name__)
 
