@@ -24,6 +24,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -103,6 +104,31 @@ def synced(path: Path) -> None:
             raise
     finally:
         os.close(fd)
+
+
+@contextmanager
+def early_writeback(path: Path) -> Iterator[Callable[[], None]]:
+    """A function that starts writing to disk, in a background thread, what has been
+    written to the file `path` so far (`fdatasync`), while the caller writes on: the
+    `synced` that must follow then waits only for the last writes. Each call starts one
+    when none is running (it never queues). An error of a writeback is raised here, when
+    the block ends, and not lost: a later fsync on a new descriptor may not report it."""
+    fd = os.open(path, os.O_RDONLY)
+    pending: list[Future[None]] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="writeback") as pool:
+
+        def flush() -> None:
+            if not pending or pending[-1].done():
+                pending.append(pool.submit(os.fdatasync, fd))
+
+        try:
+            yield flush
+        finally:
+            done = [f.exception() for f in pending]  # (waits for the last one)
+            os.close(fd)
+        for error in done:
+            if error is not None:
+                raise error
 
 
 @contextmanager

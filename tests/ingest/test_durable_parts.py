@@ -4,7 +4,10 @@ must never name a part the disk lacks); `replacing` syncs a file before renaming
 
 from __future__ import annotations
 
+import errno
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -62,3 +65,69 @@ def test_replacing_syncs_the_file_before_renaming_it(tmp_path: Path, synced_log:
     assert len(synced_log) == 2
     assert ".out.json.ironriver-stage-" in synced_log[0]  # the file, under its scratch name
     assert synced_log[1] == str(tmp_path)  # then the folder holding its new name
+
+
+def test_early_writeback_starts_one_at_a_time_on_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writeback runs beside the writer; a call while one runs starts none (no queue)."""
+    path = tmp_path / "part.bin"
+    path.write_bytes(b"")
+    started: list[int] = []
+    release = threading.Event()
+
+    def slow(fd: int) -> None:
+        started.append(os.fstat(fd).st_ino)
+        release.wait(10)
+
+    monkeypatch.setattr(scratch.os, "fdatasync", slow)
+    with path.open("ab") as out, scratch.early_writeback(path) as flush:
+        out.write(b"x" * 1000)
+        flush()
+        for _ in range(5):
+            flush()  # the first still runs
+        release.set()
+    assert started == [path.stat().st_ino]  # (the block waited for it)
+    with scratch.early_writeback(path) as flush:
+        deadline = time.monotonic() + 10
+        while len(started) < 3 and time.monotonic() < deadline:
+            flush()  # once the one before has ended (release is set), another starts
+            time.sleep(0.01)
+    assert started == [path.stat().st_ino] * 3
+
+
+def test_a_failed_writeback_is_raised_not_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An fsync error reported to the background writeback's descriptor may never be
+    reported to the later fsync on a new one: the block raises it."""
+
+    def failing(fd: int) -> None:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(scratch.os, "fdatasync", failing)
+    path = tmp_path / "part.bin"
+    path.write_bytes(b"x")
+    with pytest.raises(OSError) as raised, scratch.early_writeback(path) as flush:
+        flush()
+    assert raised.value.errno == errno.EIO
+
+
+def test_an_ingest_whose_part_writeback_fails_leaves_the_store_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_sales_dir(tmp_path)
+    store = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    before = list(store.audit.events())
+
+    def failing(fd: int) -> None:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(scratch.os, "fdatasync", failing)
+    with pytest.raises(OSError):
+        ingest_mapping(store, folder / "sales.yaml", actor="test")
+    assert [p for p in store.ledger_dir.rglob("*") if p.is_file()] == []  # no part, no scratch
+    assert list(store.audit.events()) == before
+    monkeypatch.undo()
+    assert ingest_mapping(store, folder / "sales.yaml", actor="test").ledger_rows == 4
+    store.close()

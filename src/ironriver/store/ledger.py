@@ -56,7 +56,7 @@ from ironriver.i18n import msg
 from ironriver.logs import get_logger
 from ironriver.policy.markings import AccessLabel
 from ironriver.prefetch import prefetch
-from ironriver.scratch import owner_tag, sweep, synced
+from ironriver.scratch import early_writeback, owner_tag, sweep, synced
 from ironriver.store.ledger_read import (
     SOURCE_KEY,
     SOURCE_SHA256_KEY,
@@ -424,10 +424,11 @@ def _write_parquet(
     options = dict(_PARQUET_OPTIONS)
     options["write_statistics"] = [f.name for f in schema if _statistics(f.type)]
     rows = 0
-    with pq.ParquetWriter(path, schema, **options) as writer:
+    with pq.ParquetWriter(path, schema, **options) as writer, early_writeback(path) as flush:
         groups = _labelled(_row_groups(reader, ROW_GROUP_ROWS, combine), consts)
         for group in prefetch(groups):
             writer.write_table(group, row_group_size=ROW_GROUP_ROWS)
+            flush()  # (the fsync before the commit then waits for the last row group only)
             rows += group.num_rows
         footer = {} if twin is None else {TWIN_KEY: twin}
         if source is not None:
