@@ -14,7 +14,7 @@ from ironriver.policy import View
 from ironriver.policy.alias_query import AliasQuery, alias_parts
 from ironriver.store import Store
 from ironriver.store.ids import name_key
-from search_samples import ATF_X, NAME, add_facts, agency_view, cli_search, ingest_personas
+from search_samples import ATF_X, FGR_X, NAME, add_facts, agency_view, cli_search, ingest_personas
 
 FACTS = [
     ("p1", "name", "Víctor Ruiz Soto"),
@@ -96,6 +96,38 @@ def test_alias_as_a_name_s_word_still_finds_that_name_first(store: Store) -> Non
     assert [h.entity_id for h in view.search("pedro alias ruiz")] == ["p4", "p5", "p2", "p1"]
     assert [h.entity_id for h in view.search("alias ruiz")] == ["p4"]
     assert [h.entity_id for h in view.search("pedro alias")] == ["p4"]
+
+
+# "juan garcia" finds a, then x and y; "pepe" finds p1, p2, p3 (then x: its id sorts after
+# theirs); x's alias "Pepe" is the reader's (ATF's), y's is FGR's, which ATF does not see
+DEEP = [
+    ("a", ATF_X, "name", "Juan García"),
+    ("x", ATF_X, "name", "Juan García Reyes"),
+    ("x", ATF_X, "alias", "Pepe"),
+    ("y", ATF_X, "name", "Juan García López"),
+    ("y", FGR_X, "alias", "Pepe"),
+    ("p1", ATF_X, "name", "Pepe"),
+    ("p2", ATF_X, "name", "Pepe"),
+    ("p3", ATF_X, "name", "Pepe"),
+]
+
+
+def test_a_name_with_its_alias_shows_the_same_first_hits_whatever_its_limit(store: Store) -> None:
+    """An entity both parts find came first only once the limit let each part's search
+    reach it: "juan garcia alias pepe" showed a at a limit of 1, and x (the name's second
+    hit, the alias's fourth) first at 4. It is first at every limit now (whether a hit of
+    one part holds the other's words is read from its names), and y, whose alias "Pepe"
+    the reader may not see, ranks by its name only."""
+    for dataset in (ATF_X, FGR_X):
+        rows = [(e, "Person", prop, value) for e, d, prop, value in DEEP if d == dataset]
+        add_facts(store, dataset, rows)
+    view = agency_view(store, ATF_X)
+    every = [h.entity_id for h in view.search("juan garcia alias pepe", limit=10)]
+    assert every == ["x", "a", "y", "p1", "p2", "p3"]
+    for limit in range(1, len(every) + 1):
+        hits = view.search("juan garcia alias pepe", limit=limit)
+        assert [h.entity_id for h in hits] == every[:limit], limit
+    assert view.search("juan garcia alias pepe", limit=1)[0].matched == "Juan García Reyes"
 
 
 def test_the_cli_searches_a_name_and_its_alias(tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ from ironriver.policy.name_match import (
     partial_passes,
     particle_readings,
     particle_spelling,
+    typed_words,
 )
 from ironriver.policy.name_plan import LABELS, RANKS, plan_rows, query_plan
 from ironriver.policy.nicknames import nickname_words
@@ -166,19 +167,52 @@ class _EntityRows:
         return self._rows.pop(entity_id)
 
 
-def _with_aliases(each: list[list[_Found]], whole: bool, limit: int) -> list[_Found]:
-    """The hits of a text read as a name and its aliases (`alias_parts`), from the hits of
-    each search made for it (`each`: the whole text's first if `whole`, then the name's,
-    then each alias's), each entity once, at most `limit`: those of the whole text holding
-    every word (a name holding "alias" is still found first), then the entities the name
-    and an alias both find (in the name's order), the name's, the aliases' (one alias after
-    another), and last those of the whole text lacking a word."""
-    whole_hits, (name, *aliases) = (each[0], each[1:]) if whole else ([], each)
-    by_alias = {f.entity_id for hits in aliases for f in hits}
-    ranked = [f for f in whole_hits if not f.missing]
-    ranked += [f for f in name if f.entity_id in by_alias] + name
-    ranked += [f for hits in aliases for f in hits]
-    ranked += [f for f in whole_hits if f.missing]
+# How many of the first hits of each part of a text read as a name and its aliases are
+# looked at for the entities both find (`NameSearchMixin._with_aliases`): a fixed number, so
+# that which entities those are never depends on the limit, and a bounded one (each part is
+# searched for at least this many hits: a search stops at its limit)
+_BOTH_FROM = 100
+
+# one way a part's search finds a name (`_part_ways`): the words the name must hold
+# (`_has_words`), those of them read through their nicknames too, and whether the name's
+# particle runs are read joined
+_Way = tuple[list[str], frozenset[str], bool]
+
+
+def _nicknamed(words: Sequence[str]) -> frozenset[str]:
+    """The words of `words` read through their nicknames too: those having any (as
+    `_SearchPass.read`)."""
+    return frozenset(w for w in words if nickname_words(w))
+
+
+def _part_ways(tokens: list[str], typed: tuple[str, ...]) -> list[_Way]:
+    """The ways a name search for `tokens` (typed `typed`) finds a name, with no limit
+    (`_found`'s passes): every word, as typed or through nicknames; a particle reading's
+    words (`particle_readings`; not one whose words the lookup query cannot take, which
+    `_particle_readings` skips); and for a search of `PARTIAL_FROM_WORDS` words or more, the
+    words a pass lacking one needs (`partial_passes`)."""
+    ways: list[_Way] = [(tokens, _nicknamed(tokens), False)]
+    for reading in particle_readings(typed):
+        try:
+            for nicknames in (True, False):
+                query_plan(list(reading.sought), nicknames)
+        except ConfigError:
+            continue
+        ways.append((list(reading.tokens), _nicknamed(reading.tokens), reading.split))
+    ways += [(needed, _nicknamed(needed), False) for _, needed in partial_passes(tokens)]
+    return ways
+
+
+def _ranked_with_aliases(
+    whole: list[_Found], both: list[_Found], each: list[list[_Found]], limit: int
+) -> list[_Found]:
+    """The hits of a text read as a name and its aliases (`NameSearchMixin._with_aliases`),
+    each entity once (by its first hit below), at most `limit`: the hits of the whole text
+    (`whole`) holding every word, then `both`, then the name's hits and each alias's (`each`,
+    the name's first), then the whole text's lacking a word."""
+    ranked = [f for f in whole if not f.missing] + both
+    ranked += [f for hits in each for f in hits]
+    ranked += [f for f in whole if f.missing]
     shown: dict[str, _Found] = {}
     for found in ranked:
         shown.setdefault(found.entity_id, found)
@@ -324,6 +358,55 @@ class NameSearchMixin:
         if partial_passes(tokens) and len(found) < limit:
             found += self._lacking_one(replace(search, limit=limit - len(found)))
         return found
+
+    def _with_aliases(
+        self,
+        conn: Connection,
+        whole: tuple[list[str], str] | None,
+        parts: list[tuple[list[str], str]],
+        wanted: Schema | None,
+        limit: int,
+        held: _LabelBounds,
+    ) -> list[_Found]:
+        """The hits of a text read as a name and its aliases (`alias_parts`), at most
+        `limit`, each entity once: (1) those of the whole text holding every word, if it is
+        searched (`whole`: its marker is a word a name may hold, and "Pedro Alias Ruiz" is
+        still found first); (2) the entities found by the name and by an alias, in the
+        name's order, then in each alias's; (3) the name's other hits; (4) each alias's, one
+        alias after another; (5) the whole text's hits lacking a word. `whole` and each of
+        `parts` (the name's first): the words searched (`search_words`) and the text.
+
+        An entity is found by both when it is among the first `_BOTH_FROM` hits of the name
+        (or of an alias) and one of its names the view sees holds an alias's words (or the
+        name's) as that part's search reads them (`_part_ways`): this is read from its names,
+        not from whether the other part's search reached it within its limit, so the first
+        hits never change with the limit (they did: "juan garcia alias pepe" showed "JUAN
+        GARCÍA" first at a limit of 1, and "JUAN GARCÍA REYES", alias "PEPE", at 2). Each
+        part is searched for at least `_BOTH_FROM` hits; an entity both find only past them
+        ranks where a part finds it."""
+        first = (
+            []
+            if whole is None
+            else self._found(conn, whole[0], typed_words(whole[1]), wanted, limit, held)
+        )
+        at_least = max(limit, _BOTH_FROM)
+        each = [
+            self._found(conn, tokens, typed_words(text), wanted, at_least, held)
+            for tokens, text in parts
+        ]
+        ways = [_part_ways(tokens, typed_words(text)) for tokens, text in parts]
+        (name, *aliases), (by_name, *by_aliases) = each, ways
+        both = [f for f in name[:_BOTH_FROM] if any(self._holds_part(f, w) for w in by_aliases)]
+        both += [f for hits in aliases for f in hits[:_BOTH_FROM] if self._holds_part(f, by_name)]
+        return _ranked_with_aliases(first, both, each, limit)
+
+    def _holds_part(self, found: _Found, ways: list[_Way]) -> bool:
+        """Whether a name of the hit `found` that the view sees and searches (of its rows:
+        its visible statements) holds a part's words in one of its `ways` (`_part_ways`)."""
+        names = [str(r[3]) for r in found.rows if r[2] in self._searched_names]
+        return any(
+            _has_words(name, words, read, joined) for name in names for words, read, joined in ways
+        )
 
     def _particle_readings(self, search: _SearchPass, typed: tuple[str, ...]) -> list[_Found]:
         """At most `limit` entities not of `seen` (which it adds them to) with a name holding

@@ -43,7 +43,7 @@ from sqlalchemy import (
 
 from ironriver.policy.alias_query import alias_parts
 from ironriver.policy.name_match import as_typed, search_words, typed_words
-from ironriver.policy.name_search import NameSearchMixin, _Found, _with_aliases
+from ironriver.policy.name_search import NameSearchMixin, _Found
 from ironriver.policy.schemata import known_schema
 from ironriver.store.dialect import bytewise
 from ironriver.store.ids import (
@@ -280,8 +280,10 @@ class SearchMixin(NameSearchMixin):
 
         A text written as a name and its aliases ("victor ruiz alias el gordito", "(a)",
         "a.k.a.", "aka", the alias quoted: `alias_parts`) searches the name and each alias,
-        an entity found by either a hit, those found by both first (`_with_aliases`; with a
-        marker a name may hold, "alias", the whole text's hits holding every word before).
+        an entity found by either a hit, those found by both first (`_with_aliases`: among
+        each part's first `name_search._BOTH_FROM` hits, one whose visible names hold the
+        other part's words too; with a marker a name may hold, "alias", the whole text's
+        hits holding every word before).
 
         The words of names are keyed by the length of their name (`statement_keys.rank`), so
         candidates are read one name length at a time, shortest first
@@ -310,11 +312,11 @@ class SearchMixin(NameSearchMixin):
         with self.store.engine.connect() as conn:
             self._current_props(conn)
             held = self._name_labels(conn)  # (once: each pass over the lengths reads them)
-            each = [
-                self._found(conn, tokens, typed_words(typed), wanted, limit, held)
-                for tokens, typed in zip(searched, texts, strict=True)
-            ]
-        return each[0] if parsed is None else _with_aliases(each, parsed.whole, limit)
+            if parsed is None:
+                return self._found(conn, searched[0], typed_words(text), wanted, limit, held)
+            each = list(zip(searched, texts, strict=True))
+            whole = each.pop(0) if parsed.whole else None
+            return self._with_aliases(conn, whole, each, wanted, limit, held)
 
     def _shown_hits(self, text: str, found: list[_Found], shown: int) -> list[SearchHit]:
         """The hits of a name search for `text` (`found` by `_name_found`), of which the
