@@ -199,11 +199,11 @@ class SearchMixin(NameSearchMixin):
         such names the first `limit` did not reach).
 
         One search, as a search's first `limit` hits do not depend on its limit
-        (`test_search_page_properties`), but for a text read as a name and its aliases,
-        whose hits a larger limit may rank otherwise (an entity both find moves ahead once
-        the name's search reaches it): it runs `find` itself, then counts as before.
-        (Particle readings ranked otherwise too until their hits were ranked as each
-        reading ranks its own: `name_search._as_read`.)"""
+        (`test_search_page_properties`). (Particle readings and a text read as a name and its
+        aliases ranked otherwise with a larger limit, and ran twice, until their hits were
+        ranked as each reading ranks its own, `name_search._as_read`, and until the entities
+        a name and an alias both find were read from their names,
+        `NameSearchMixin._with_aliases`.)"""
         cap = limit + count_to  # (a --limit past count_to still gets a count past it)
         if identifiers_only:
             wanted = known_schema(schema)
@@ -213,12 +213,6 @@ class SearchMixin(NameSearchMixin):
             return _page(hits, every, limit, cap)
         search_words(text)  # (refused before anything is read or logged, as by `find`)
         wanted = known_schema(schema)
-        if alias_parts(text) is not None:
-            hits = self.find(text, schema, limit)
-            if len(hits) < limit:  # (nothing more to count)
-                return SearchPage(hits, len(hits), True)
-            every, _ = self._unaudited_find(text, wanted, cap + 1, shown=0)
-            return _page(hits, every, limit, cap)
         names = self._name_found(text, wanted, cap + 1)
         every, by_identifier = self._unaudited_find(text, wanted, cap + 1, limit, names)
         hits = every[:limit]
