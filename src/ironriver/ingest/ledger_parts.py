@@ -21,19 +21,53 @@ from pathlib import Path
 
 from ironriver.errors import CommitUnknown
 from ironriver.i18n import Msg, joined, msg, nt
-from ironriver.ingest.prepare import Prepared
+from ironriver.ingest.prepare import Prepared, settle, veto_condition
+from ironriver.ingest.report import ErrorReport
 from ironriver.ingest.result import IngestResult
 from ironriver.ingest.specs import DatasetMapping, LedgerSpec, SourceSpec
 from ironriver.progress import Progress
 from ironriver.sqltext import ident, literal
-from ironriver.store.ledger import LedgerStore, PendingPart, readable_schemas
+from ironriver.store.ledger import LedgerStore, PendingPart, RowsVetoed, readable_schemas
 
 
 def ledger_part(
-    ledgers: LedgerStore, prep: Prepared, result: IngestResult, progress: Progress
-) -> PendingPart:
+    ledgers: LedgerStore,
+    prep: Prepared,
+    result: IngestResult,
+    progress: Progress,
+    report: ErrorReport,
+    skip_invalid: bool,
+) -> PendingPart | None:
     """Write `prep`'s ledger rows (those it keeps: `_new_keys` for a ledger with a `key`)
-    into a part under a temporary name, counting them into `result.ledger_rows`."""
+    into a part under a temporary name, counting them into `result.ledger_rows`.
+
+    With checks `prep` left to the write (`Prepared.deferred`), they are verified as the rows
+    are written; when a row fails one, or when no part was written (one in place already, or
+    retracted), they are run as `prepare` runs them (`settle`: the rejected records then in
+    `report` and `prep`), and then, unless `skip_invalid`, nothing is written: None (the
+    ingest fails with the report, as it would have before the write)."""
+    part: PendingPart | None = None
+    if prep.deferred:
+        try:
+            part = _part(ledgers, prep, result, veto=veto_condition(prep))
+        except RowsVetoed:  # (the write left nothing)
+            part = None
+        if part is None or part.tmp is None:  # the write vouched for nothing: check now
+            settle(prep, report)
+            if prep.rejected:
+                part = None
+                if not skip_invalid:
+                    return None
+    if part is None:
+        part = _part(ledgers, prep, result)
+    return _counted(part, prep, result, progress)
+
+
+def _part(
+    ledgers: LedgerStore, prep: Prepared, result: IngestResult, veto: str | None = None
+) -> PendingPart:
+    """`ledger_part`'s write (`veto`: `veto_condition`, written beside the rows as
+    `VETO_COLUMN` and checked by the write, whose part is named as without it)."""
     assert prep.query.ledger is not None
     name = prep.mapping.name
     columns = [f'"{c.name}"' for c in prep.query.ledger.columns]  # validated names
@@ -45,10 +79,11 @@ def ledger_part(
     if key:
         kept = "_row NOT IN (SELECT _row FROM bad)" if prep.rejected else "TRUE"
         rows = _new_keys(prep, kept, result)
-    select_sql = (
-        f"SELECT {', '.join(columns)}, {literal(prep.query.source.label + ':')} "
-        f"|| CAST(_row AS VARCHAR) AS _source_ref FROM {rows}"
+    selected = (
+        f"{', '.join(columns)}, {literal(prep.query.source.label + ':')} "
+        "|| CAST(_row AS VARCHAR) AS _source_ref"
     )
+    select_sql = f"SELECT {selected} FROM {rows}"
     # named by what it is made from (the file's bytes, how the query reads them, the
     # mapping's ledger, the records kept), not by the Parquet bytes, which change with the
     # writer's version
@@ -64,19 +99,36 @@ def ledger_part(
     # what the file is, whatever the ledger holds (a keyed ledger's select names the parts
     # its keys were checked against): a file whose part was retracted is not loaded again
     twin = "\x1f".join([prep.source_digest, parts[1], reading])
+    vetoed = f"SELECT {selected}, {veto} AS {ident(VETO_COLUMN)} FROM {rows}"
     part = ledgers.prepare_query(
         prep.con,
-        select_sql,
+        select_sql if veto is None else vetoed,
         name,
         prep.query.ledger.name,
         prep.mapping.label,
         identity=identity,
         twin=twin,
         source=(prep.query.source.label, prep.source_digest),
+        veto=None if veto is None else VETO_COLUMN,
     )
     if key and not part.rows:  # every record is stored already: no empty part
         part.discard()
         part = PendingPart(Path(), None, 0, existed=True)
+    return part
+
+
+VETO_COLUMN = "_veto"
+"""The column of a part's rows, not written, that flags a row a deferred check rejects
+(ledger column names starting with _ are reserved)."""
+
+
+def _counted(
+    part: PendingPart, prep: Prepared, result: IngestResult, progress: Progress
+) -> PendingPart:
+    """`part`, its rows counted into `result` and said on `progress`."""
+    assert prep.query.ledger is not None
+    name = prep.mapping.name
+    key = prep.query.ledger.key
     n_rows = part.rows
     if not key:  # (with a key, the file's rows were counted by _new_keys)
         result.ledger_rows += n_rows

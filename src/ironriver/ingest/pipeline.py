@@ -48,7 +48,7 @@ from ironriver.ingest.ledger_parts import (
 )
 from ironriver.ingest.mapping import load_mapping
 from ironriver.ingest.notes import held_elsewhere, label_notes
-from ironriver.ingest.prepare import Prepared, prepare_query
+from ironriver.ingest.prepare import Prepared, prepare_query, settle
 from ironriver.ingest.replace import (
     REPLACED_KEY,
     Replaced,
@@ -309,8 +309,8 @@ def ingest_mapping(
                             memory_mb,
                             spill_root,
                             stored,
+                            defer=True,
                         )
-                        tally.add(prep, result)
                         digests[query.source.label] = prep.source_digest
                         if replace:
                             replaced[
@@ -332,17 +332,28 @@ def ingest_mapping(
                                     drift = column_drift_note(ledgers, prep, parts)
                                     if drift is not None:
                                         result.notes.append(drift)
-                                _stage_query(
-                                    prep, stage, ledgers, parts, result, batch_rows, progress
+                                staged = _stage_query(
+                                    prep,
+                                    stage,
+                                    ledgers,
+                                    parts,
+                                    result,
+                                    batch_rows,
+                                    progress,
+                                    (report, skip_invalid),
                                 )
                                 if (
-                                    prep.ledger
+                                    staged
                                     and parts[-1].retracted
                                     and _sees(principal, prep.mapping)
                                 ):
                                     result.notes.append(retracted_note(prep))
-                                if prep.ledger and not _sees(principal, prep.mapping):
+                                if staged and not _sees(principal, prep.mapping):
                                     unseen[len(parts) - 1] = rows_alone(prep, parts[-1])
+                            else:  # not written: the checks left to the write run here
+                                settle(prep, report)
+                            # (after the write, which may find the rejected records)
+                            tally.add(prep, result)
                         finally:  # staged: free this file's data before the next
                             prep.con.close()
                 # the rejections tell, row by row, which keys are stored with other values
@@ -645,10 +656,13 @@ def _stage_query(
     result: IngestResult,
     batch_rows: int,
     progress: Progress,
-) -> None:
+    rejections: tuple[ErrorReport, bool],
+) -> bool:
     """The heavy part of one file's write, before the store's write lock is taken: its
     statements into the stage, its ledger rows into a part file under a temporary name
-    (renamed into place after the commit, deleted if anything fails)."""
+    (renamed into place after the commit, deleted if anything fails). Whether a ledger part
+    was added to `parts`: not when the write found records a check the query left to it
+    rejects (`ledger_part`; `rejections`: the report they go to, and `skip_invalid`)."""
     if prep.statements:
         progress(t("{dataset}: staging statements", dataset=prep.mapping.name))
         stage.add(
@@ -658,7 +672,11 @@ def _stage_query(
             partial(_batches, prep.con, batch_rows),
         )
     if prep.ledger and prep.query.ledger is not None:
-        parts.append(ledger_part(ledgers, prep, result, progress))
+        part = ledger_part(ledgers, prep, result, progress, *rejections)
+        if part is not None:
+            parts.append(part)
+            return True
+    return False
 
 
 def _check_rejections(

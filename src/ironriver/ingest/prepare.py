@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from ironriver.i18n import Msg, t
 from ironriver.ingest.clean import Cleaner, json_kind_name
 from ironriver.ingest.compile import (
+    Check,
     EntityCompiler,
     build_statements,
     filter_condition,
@@ -86,6 +87,10 @@ class Prepared:
     notes: list[Msg] = field(default_factory=list)  # see IngestResult.notes
     # the entities (indexes) whose `id_column` ids in `cln` are all short numbers
     numbered: list[int] = field(default_factory=list)
+    # the checks run (`build_bad_table`), and the ledger's checks left to the part's write
+    # (`deferred`: see `_prepare`), which `settle` runs when the write cannot vouch for them
+    checks: list[str] = field(default_factory=list)
+    deferred: list[Check] = field(default_factory=list)
 
 
 def prepare_query(
@@ -97,6 +102,7 @@ def prepare_query(
     memory_mb: int,
     spill_root: Path | None,
     stored: list[Path] | None = None,
+    defer: bool = False,
 ) -> Prepared:
     """`_prepare`, said on `progress` and logged (`ingest.prepared`)."""
     # each query reads its file whole (its own filters, columns and checks): a file that
@@ -121,7 +127,7 @@ def prepare_query(
             )
         )
     started = time.perf_counter()
-    prep = _prepare(mapping, query, report, skip_invalid, memory_mb, spill_root, stored)
+    prep = _prepare(mapping, query, report, skip_invalid, memory_mb, spill_root, stored, defer)
     log.info(
         "ingest.prepared",
         dataset=mapping.name,
@@ -141,12 +147,23 @@ def _prepare(
     memory_mb: int = DEFAULT_INGEST_MEMORY_MB,
     spill_root: Path | None = None,
     stored: list[Path] | None = None,
+    defer: bool = False,
 ) -> Prepared:
     """Load, compile and validate one query (see `pipeline`'s module doc). A file too large to read
     whole within `memory_mb` is streamed into DuckDB, which then holds every later step to
     that budget, spilling to a folder in `spill_root` (default `$TMPDIR`; `ingest_mapping`
     passes a folder beside the store). `stored`: the part files its ledger already has in
-    the store, for a ledger with a `key` (a dry run has no store: none)."""
+    the store, for a ledger with a `key` (a dry run has no store: none).
+
+    With `defer` (a caller that writes the ledger part next: `ledger_parts.ledger_part`), a
+    query that only fills a ledger without a key leaves its ledger's checks (dates, numbers,
+    required values: each types every row) to the write, which types the rows anyway: the
+    part is written with a flag of those checks beside its rows, and the write stops at the
+    first flagged row (`store.ledger.RowsVetoed`); then, or when nothing was written,
+    `settle` runs them as here. A file with no bad value is thus typed once, not twice. The
+    other checks (duplicates, JSON values) run here first; when they reject a record, the
+    ledger's checks run here too, so that the report holds every reason, as without
+    `defer`."""
     stream = not fits_in_memory(query.source.path, memory_mb)
     con = connect(memory_mb if stream else None, spill_root)
     con.execute("SET enable_progress_bar = false")
@@ -187,6 +204,7 @@ def _prepare(
         listed = frozenset(c for c in refs if json_kind_name(c) in present)
         checks += [check_sql(c, "san") for c in json_value_checks(query, listed, where)]
         old_keys = None  # a keyed ledger's stored parts (StoredKeys)
+        deferred: list[Check] = []  # the ledger's checks left to the part's write
         if query.entities:
             comp = EntityCompiler(query, mapping.name, cleaner, scol, listed, sanitized.names)
             extra = ", ".join(comp.columns)
@@ -199,21 +217,22 @@ def _prepare(
             # a view: the checks type the rows in one scan, the write types them again as it
             # streams them to Parquet; nothing is materialised
             con.execute(f"CREATE TEMP VIEW led AS {sql}")
-            checks += [check_sql(c, "led") for c in lchecks]
+            if defer and not query.entities and not query.ledger.key:
+                deferred = lchecks
+            else:
+                checks += [check_sql(c, "led") for c in lchecks]
             if query.ledger.key:
                 types = {c.name: c.type for c in query.ledger.columns}
                 old_keys = stored_keys(stored or [], query.ledger.columns, list(query.ledger.key))
                 checks += key_conflict_sql(types, list(query.ledger.key), old_keys)
         rejected = build_bad_table(con, checks)
+        if rejected and deferred:  # the report holds every reason: the ledger's checks too
+            checks += [check_sql(c, "led") for c in deferred]
+            deferred = []
+            rejected = build_bad_table(con, checks)
         rejected_rows = pa.array([], pa.int64())
         if rejected:
-            bad = con.sql(
-                'SELECT _row, "column", value, reason FROM bad ORDER BY _row, "column"'
-            ).to_arrow_table()
-            report.add(query.source.label, bad)
-            rejected_rows = pc.unique(bad.column("_row")).cast(pa.int64())
-            suggest_date_formats(con, checks, report, records)
-            find_bad_dates(con, checks, report, query.source.label)
+            rejected_rows = _reported(con, checks, report, query.source.label, records)
             if skip_invalid and query.entities:
                 con.execute("DELETE FROM cln WHERE _row IN (SELECT _row FROM bad)")
                 # (the ledger write leaves out the rows of `bad` itself: `led` is a view)
@@ -240,7 +259,43 @@ def _prepare(
             old_keys,
             notes,
             numbered,
+            checks,
+            deferred,
         )
     except BaseException:
         con.close()
         raise
+
+
+def _reported(
+    con: duckdb.DuckDBPyConnection, checks: list[str], report: ErrorReport, file: str, records: int
+) -> pa.Array:
+    """Add the rejected values of table `bad` (`build_bad_table` of `checks`) to `report`
+    with its hints on date formats; return the distinct rows they are in."""
+    bad = con.sql(
+        'SELECT _row, "column", value, reason FROM bad ORDER BY _row, "column"'
+    ).to_arrow_table()
+    report.add(file, bad)
+    suggest_date_formats(con, checks, report, records)
+    find_bad_dates(con, checks, report, file)
+    return pc.unique(bad.column("_row")).cast(pa.int64())
+
+
+def veto_condition(prep: Prepared) -> str:
+    """SQL over `led`, true for a row that a check `prep` deferred rejects (a check whose
+    condition is NULL rejects nothing, as in `build_bad_table`)."""
+    return f"coalesce({' OR '.join(f'({c.condition})' for c in prep.deferred)}, FALSE)"
+
+
+def settle(prep: Prepared, report: ErrorReport) -> None:
+    """Run the checks `prep` deferred (`_prepare`), as `_prepare` runs them without `defer`:
+    its rejected records and their reasons then in `report`, and in `prep.rejected` and
+    `prep.rejected_rows`. Nothing to do when none is deferred."""
+    if not prep.deferred:
+        return
+    checks = prep.checks + [check_sql(c, "led") for c in prep.deferred]
+    prep.checks, prep.deferred = checks, []
+    prep.rejected = build_bad_table(prep.con, checks)
+    if prep.rejected:
+        file = prep.query.source.label
+        prep.rejected_rows = _reported(prep.con, checks, report, file, prep.records)

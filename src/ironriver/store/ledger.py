@@ -49,6 +49,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ironriver.errors import StoreError
@@ -166,6 +167,7 @@ class LedgerStore(LedgerReads):
         identity: str | None = None,
         twin: str | None = None,
         source: tuple[str, str] | None = None,
+        veto: str | None = None,
     ) -> PendingPart:
         """Write the rows of `select_sql` (typed columns plus `_source_ref`, in record order)
         as a part under a temporary name (`rows`: how many there are, counted while writing
@@ -180,7 +182,10 @@ class LedgerStore(LedgerReads):
         footer (`TWIN_KEY`): a part whose twin was retracted adds nothing. `source` (the
         file every row came from, as `_source_ref` names it, and its bytes' SHA-256) goes in
         the footer too (`SOURCE_KEY`, `SOURCE_SHA256_KEY`): `visible_parts` finds a file's
-        parts from the footers, without reading the rows."""
+        parts from the footers, without reading the rows. `veto`: a boolean column of
+        `select_sql`, not written: at a row where it is true the write stops, leaves nothing
+        and raises `RowsVetoed` (the checks an ingest left to the write:
+        `ingest.prepare.veto_condition`)."""
         folder = self._dir(dataset, ledger)
         folder.mkdir(parents=True, exist_ok=True)
         self._recover(folder)  # parts a killed ingest committed
@@ -205,6 +210,8 @@ class LedgerStore(LedgerReads):
         tmp = folder / f".ironriver-stage-{owner_tag()}-{uuid.uuid4().hex}.parquet"
         try:
             reader = con.sql(select_sql).to_arrow_reader(ROW_GROUP_ROWS)
+            if veto is not None:
+                reader = _unflagged(reader, veto)
             # (a part named by its `identity` need not have the same bytes for the same rows)
             written = _write_parquet(
                 reader, consts, tmp, twin_digest, source, combine=identity is None
@@ -378,6 +385,26 @@ def _row_groups(
                 pending, held = [], 0
     if held:
         yield _grouped(pending, combine)
+
+
+class RowsVetoed(Exception):
+    """A part's write met a row its `veto` column flags (`LedgerStore.prepare_query`)."""
+
+
+def _unflagged(reader: pa.RecordBatchReader, veto: str) -> pa.RecordBatchReader:
+    """The batches of `reader` without their `veto` column, raising `RowsVetoed` at the
+    first batch where it is true for a row (before that batch is handed on)."""
+    index = reader.schema.get_field_index(veto)
+    schema = reader.schema.remove(index)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        with reader:
+            for batch in reader:
+                if pc.any(batch.column(index)).as_py():
+                    raise RowsVetoed(veto)
+                yield batch.remove_column(index)
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
 
 
 def _grouped(batches: list[pa.RecordBatch], combine: bool) -> pa.Table:
