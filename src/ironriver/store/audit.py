@@ -458,9 +458,14 @@ def _span(
     if top is None:
         return 0, -1, 0
     low, high = 0, int(top)
-    if limit:  # the limit-th newest (oldest) matching event, if there are that many
+    if limit:  # the limit-th newest (oldest) matching event at or below `top`, if any: on
+        # PostgreSQL each query is its own snapshot, and an event appended since `top` was
+        # read must not move the edge (the range would then hold one event fewer)
         edge = conn.execute(
-            seqs.order_by(c.seq.desc() if newest else c.seq).offset(limit - 1).limit(1)
+            seqs.where(c.seq <= high)
+            .order_by(c.seq.desc() if newest else c.seq)
+            .offset(limit - 1)
+            .limit(1)
         ).scalar()
         if edge is not None and newest:
             low = int(edge)
