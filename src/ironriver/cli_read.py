@@ -27,6 +27,10 @@ from ironriver.scratch import replacing
 
 if TYPE_CHECKING:  # the policy loads FtM, SQLAlchemy, Arrow and DuckDB: imported in the
     # commands' bodies, so that their `--help` needs none of them (`ironriver.cli`)
+    from collections.abc import Iterator
+
+    import pyarrow as pa
+
     from ironriver.policy import SchemaConflict, SearchHit, SearchPage
 
 
@@ -488,28 +492,38 @@ def export(
                     msg("Cannot write {path}: {problem}.", path=out, problem=os_problem(exc)),
                     hint=msg("Give -o a path in a folder that exists and that you may write to."),
                 ) from exc
-        if fmt != "ftm":
-            batches = view.export_batches(schema, datasets)  # (audited before any output)
-            n = write_statements(batches, str(target) if target else sys.stdout.buffer, fmt)
-            done = nt(
-                "Exported {n:,} statement to {path}",
-                "Exported {n:,} statements to {path}",
-                n,
-                path=out,
-            )
-        else:
-            handle: TextIO = sys.stdout
-            if target is not None:
-                handle = stack.enter_context(target.open("w", encoding="utf-8"))
-            n = 0
-            for ent in view.export(schema, datasets):
-                handle.write(
-                    json.dumps(entity_dict(ent), ensure_ascii=False, sort_keys=True) + "\n"
+        handed = [0]  # statements (entities) handed to the output so far
+        try:
+            if fmt != "ftm":
+                # (read whole from one snapshot and audited before any output)
+                batches = _counted(view.export_batches(schema, datasets), handed)
+                n = write_statements(batches, str(target) if target else sys.stdout.buffer, fmt)
+                done = nt(
+                    "Exported {n:,} statement to {path}",
+                    "Exported {n:,} statements to {path}",
+                    n,
+                    path=out,
                 )
-                n += 1
-            done = nt(
-                "Exported {n:,} entity to {path}", "Exported {n:,} entities to {path}", n, path=out
-            )
+            else:
+                handle: TextIO = sys.stdout
+                if target is not None:
+                    handle = stack.enter_context(target.open("w", encoding="utf-8"))
+                for ent in view.export(schema, datasets):
+                    handle.write(
+                        json.dumps(entity_dict(ent), ensure_ascii=False, sort_keys=True) + "\n"
+                    )
+                    handed[0] += 1
+                n = handed[0]
+                done = nt(
+                    "Exported {n:,} entity to {path}",
+                    "Exported {n:,} entities to {path}",
+                    n,
+                    path=out,
+                )
+        except Exception:
+            if out is None and handed[0]:  # (-o: the file is not kept, `replacing`)
+                click.echo(_incomplete_text(fmt, handed[0]), err=True)
+            raise
     conflicts = sorted(view.schema_conflicts.values(), key=lambda c: c.entity_id)
     markings = view.export_markings if fmt == "ftm" else []
     if not (out and app.as_json):  # (stderr: standard output may be the export)
@@ -528,6 +542,33 @@ def export(
                 for m, rel, k in markings
             ]
         app.emit(summary, lambda: click.echo(done, err=True))
+
+
+def _counted(batches: Iterator[pa.Table], handed: list[int]) -> Iterator[pa.Table]:
+    """`batches`, adding each one's rows to `handed[0]` as it is handed over."""
+    for batch in batches:
+        handed[0] += batch.num_rows
+        yield batch
+
+
+def _incomplete_text(fmt: str, n: int) -> str:
+    """The note on standard error when an export to standard output stopped at an error
+    after `n` statements (entities) were written there: what is there is not the export."""
+    if fmt == "ftm":
+        return nt(
+            "The export on standard output is incomplete: it stopped at the error below after "
+            "{n:,} entity. Discard what was written and export again.",
+            "The export on standard output is incomplete: it stopped at the error below after "
+            "{n:,} entities. Discard what was written and export again.",
+            n,
+        )
+    return nt(
+        "The export on standard output is incomplete: it stopped at the error below after "
+        "{n:,} statement. Discard what was written and export again.",
+        "The export on standard output is incomplete: it stopped at the error below after "
+        "{n:,} statements. Discard what was written and export again.",
+        n,
+    )
 
 
 def _taken(path: Path) -> bool:

@@ -68,7 +68,7 @@ def test_a_failure_after_the_first_batch_leaves_the_file_as_it_was(
     assert isinstance(result.exception, OSError) and len(calls) == 2
     assert out.read_text() == "the earlier export\n"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".mx.out")) == []
-    # audited as it started, before anything was written: 5 rows visible then
+    # audited once read (one snapshot), before anything was written: the 5 rows read
     store = open_store(db, create=False)
     try:
         exports = [e for e in store.audit.events() if e.chain == READS and e.action == "export"]

@@ -91,7 +91,7 @@ def test_batched_parquet_reads_back_as_the_one_table_parquet(store: Store) -> No
 def test_a_batched_export_is_audited_once_before_it_is_read(store: Store) -> None:
     view = View(_store(store), FGR, reason="case 9")
     expected = view.export_table(datasets=[OWN.name])
-    batches = view.export_batches(datasets=[OWN.name], batch_rows=2)  # nothing read yet
+    batches = view.export_batches(datasets=[OWN.name], batch_rows=2)  # none handed over yet
     events = [e for e in store.audit.events() if e.chain == READS and e.action == "export"]
     assert [(e.target, e.detail) for e in events] == [
         ("*", {"schemata": [], "types": [], "rows": expected.num_rows, "datasets": [OWN.name]})

@@ -10,6 +10,9 @@ Invariants:
 - A bulk read or an export must say why (the view's reason): refused before anything is
   read or logged otherwise. Each is one audited event (`read-table` or `export`) whose
   detail holds its filters.
+- An export of statements (`export_batches`) reads every row from one snapshot of the store
+  before its event is written and any row handed over: its `rows` is exactly what the
+  batches hold; a read that fails is audited as `rows: 0` with its `outcome`.
 - An export limited to some datasets may name only those the principal may know of
   (`_export_datasets`): any other name is `NotFound`, the same whether the dataset does not
   exist or is hidden.
@@ -19,13 +22,15 @@ Invariants:
 
 from __future__ import annotations
 
+import tempfile
 from collections import Counter
 from collections.abc import Generator, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from contextlib import suppress
+from typing import IO, TYPE_CHECKING, Any
 
 from followthemoney.statement.entity import StatementEntity
 from followthemoney.types import registry
-from sqlalchemy import ColumnElement, Select, and_, func, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, select, tuple_
 
 from ironriver.errors import AccessDenied, ConfigError, NotFound
 from ironriver.i18n import msg
@@ -37,6 +42,7 @@ from ironriver.store.tables import props, statements
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from sqlalchemy import Engine
 
     from ironriver.policy.markings import Principal
     from ironriver.store import Store
@@ -97,47 +103,65 @@ class ExportMixin:
         datasets: Iterable[str] = (),
         batch_rows: int | None = None,
     ) -> Iterator[pa.Table]:
-        """The rows of `export_table`, in the same order, as tables of at most `batch_rows`
-        rows each (`EXPORT_BATCH_ROWS` by default; `TABLE_SCHEMA`, each batch's dictionaries
-        holding its own texts), read one batch at a time: an export's memory is one
-        batch's, whatever the store's size.
+        """The rows of `export_table`, in the same order, as tables of `batch_rows` rows
+        each but the last (`EXPORT_BATCH_ROWS` by default; `TABLE_SCHEMA`, each batch's
+        dictionaries holding its own texts): an export's memory is one batch's, whatever
+        the store's size.
 
-        Checked and audited at once, before the first batch is read, as `export_table` is
-        (one `export` event whose `rows` is the number of statements visible then): a
-        refusal raises here, not at the first batch. Each batch is the next `batch_rows`
-        visible statements after the last one read (keyset order on the store's primary
-        key), so a statement ingested or retracted while the export runs is in it or not
-        as it stood when its batch was read."""
+        Every row is read here, before this returns, from one snapshot of the store (one
+        read transaction: an ingest or retraction committed meanwhile is in none of the
+        batches), a batch at a time into an unnamed temporary file (`_spool`, Arrow IPC in
+        the system's temporary folder, `TMPDIR`: about the raw rows' size, removed as the
+        batches are done); the batches are decoded from it as they are asked for. Then the
+        export is audited (one `export` event, as `export_table`'s, whose `rows` is the
+        number of statements the batches hold), before any is handed over. A refusal raises
+        here, before anything is read or logged; a store error while reading is audited as
+        an `export` of `rows: 0` with its `outcome` (the error's kind), then raised."""
         batch_rows = EXPORT_BATCH_ROWS if batch_rows is None else batch_rows
         if batch_rows < 1:
             raise ValueError(f"batch_rows must be positive, not {batch_rows}")
         query, detail, target = self._table_query(
             [schema] if schema else None, None, "export", datasets
         )
-        with self.store.engine.connect() as conn:
-            counted = select(func.count()).select_from(query.subquery())
-            detail["rows"] = int(conn.execute(counted).scalar_one())
-        self._log("export", target, detail)
-        return self._batches(query, batch_rows)
+        spool = tempfile.TemporaryFile(prefix="ironriver-export-")
+        try:
+            detail["rows"] = _spool(self.store.engine, query, batch_rows, spool)
+        except Exception as exc:
+            spool.close()
+            with suppress(Exception):  # (the store may be what failed: its error is raised)
+                self._log("export", target, {**detail, "rows": 0, "outcome": _kind(exc)})
+            raise
+        except BaseException:  # (an interrupt: nothing was handed over)
+            spool.close()
+            raise
+        try:
+            self._load_catalog()  # (read after the snapshot: it holds every code read)
+            self._log("export", target, detail)
+        except BaseException:
+            spool.close()
+            raise
+        return self._spooled(spool, batch_rows)
 
-    def _batches(self, query: Select[Any], batch_rows: int) -> Iterator[pa.Table]:
-        """`query`'s rows (`RAW_SCHEMA`), decoded, `batch_rows` at a time (`export_batches`)."""
-        from ironriver.policy.table import RAW_SCHEMA, decode
-        from ironriver.store.dialect import read_table
+    def _spooled(self, spool: IO[bytes], batch_rows: int) -> Iterator[pa.Table]:
+        """The batches `_spool` wrote to `spool`, decoded one at a time; `spool` is closed
+        (and so removed) once they are done or the caller stops."""
+        import pyarrow as pa
 
-        key = ENTITY_ROW[:2]
-        after: tuple[str, str] | None = None
-        while True:
-            page = query if after is None else query.where(tuple_(*key) > tuple_(*after))
-            raw = read_table(self.store.engine, page.order_by(*key).limit(batch_rows), RAW_SCHEMA)
-            if not raw.num_rows:
-                return
-            self._load_catalog()  # what an ingest registered since the last batch
-            props_ = {i: (*sp, self._prop_types[i]) for i, sp in self._props.items()}
-            yield decode(raw, props_, self._dataset_names, self._labels, self._sources)
-            if raw.num_rows < batch_rows:
-                return
-            after = (raw.column("entity_id")[-1].as_py(), raw.column("id")[-1].as_py())
+        from ironriver.policy.table import decode
+
+        props_ = {i: (*sp, self._prop_types[i]) for i, sp in self._props.items()}
+        with spool:
+            spool.seek(0)
+            held: list[pa.RecordBatch] = []
+            for part in pa.ipc.open_stream(spool):
+                held.append(part)
+                if sum(b.num_rows for b in held) >= batch_rows:  # (a batch may come in parts)
+                    raw = pa.Table.from_batches(held)
+                    held = []
+                    yield decode(raw, props_, self._dataset_names, self._labels, self._sources)
+            if held:
+                raw = pa.Table.from_batches(held)
+                yield decode(raw, props_, self._dataset_names, self._labels, self._sources)
 
     def _table(
         self,
@@ -310,3 +334,32 @@ class ExportMixin:
                 hint=msg("List the datasets you may see: ironriver datasets"),
             )
         return sorted(by_name[n][0] for n in names)
+
+
+def _spool(engine: Engine, query: Select[Any], batch_rows: int, sink: IO[bytes]) -> int:
+    """Write `query`'s rows (`RAW_SCHEMA`), undecoded, to `sink` as an Arrow IPC stream, in
+    batches of `batch_rows` (each the next rows after the last one read in keyset order on
+    the store's primary key), every batch from one snapshot (`dialect.read_snapshot`); the
+    number of rows written."""
+    import pyarrow as pa
+
+    from ironriver.policy.table import RAW_SCHEMA
+    from ironriver.store.dialect import read_snapshot
+
+    key = ENTITY_ROW[:2]
+    after: tuple[str, str] | None = None
+    n = 0
+    with read_snapshot(engine) as read, pa.ipc.new_stream(sink, RAW_SCHEMA) as out:
+        while True:
+            page = query if after is None else query.where(tuple_(*key) > tuple_(*after))
+            raw = read(page.order_by(*key).limit(batch_rows), RAW_SCHEMA)
+            out.write_table(raw)
+            n += raw.num_rows
+            if raw.num_rows < batch_rows:
+                return int(n)
+            after = (raw.column("entity_id")[-1].as_py(), raw.column("id")[-1].as_py())
+
+
+def _kind(exc: BaseException) -> str:
+    """An error's kind, as an audit event's `outcome` names it (its class's name)."""
+    return type(exc).__name__

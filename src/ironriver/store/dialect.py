@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from itertools import islice
@@ -476,66 +476,98 @@ def read_table(
     is left open on it once the idle ones are closed (`sqlite_files.adbc_alone`: the two
     libraries must never hold one file open at once); else, or with `adbc=False`, through
     the engine's own connections (the same rows, ~7x slower on a million statements)."""
+    with read_snapshot(engine, adbc) as read:
+        return read(query, schema)
+
+
+@contextmanager
+def read_snapshot(
+    engine: Engine, adbc: bool = True
+) -> Iterator[Callable[[Select[Any], pa.Schema], pa.Table]]:
+    """A function reading queries' rows as `read_table` does (ADBC, COPY or the engine's
+    rows), every query on one connection in one read transaction: one snapshot of the
+    store, whatever commits meanwhile (SQLite in WAL mode: a read transaction; PostgreSQL:
+    REPEATABLE READ, READ ONLY). The transaction ends (rolled back) with the block.
+
+    On a SQLite file read by ADBC, no `sqlite3` connection of this process to the file can
+    open until the block ends (`adbc_alone`): do not use the store inside it."""
     path = sqlite_file(engine) if adbc else None
     if path is not None:
         with adbc_alone(path, [engine]) as alone:
             if alone:
-                return _read_adbc(path, query, engine, schema)
-    if engine.dialect.name == "postgresql":
-        return _read_pg_copy(engine, query, schema)
-    chunks = []
+                with _adbc_snapshot(path, engine) as read:
+                    yield read
+                return
     with engine.connect() as conn:
-        rows = conn.execution_options(yield_per=_CHUNK_ROWS).execute(query)
-        try:
-            while chunk := list(islice(rows, _CHUNK_ROWS)):
-                columns = list(zip(*chunk, strict=True))
-                chunks.append(
-                    pa.table(
-                        [
-                            pa.array(col, type=f.type)
-                            for col, f in zip(columns, schema, strict=True)
-                        ],
-                        schema=schema,
-                    )
+        if engine.dialect.name == "postgresql":
+            # (before any query: the transaction's first statement sets its level)
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield partial(_read_pg_copy, conn)
+        else:  # (the engine's `begin` hook: a deferred BEGIN, held until the block ends)
+            yield partial(_read_rows, conn)
+        conn.rollback()
+
+
+def _read_rows(conn: Connection, query: Select[Any], schema: pa.Schema) -> pa.Table:
+    """`query`'s rows through SQLAlchemy, converted to Arrow a chunk at a time."""
+    chunks = []
+    rows = conn.execution_options(yield_per=_CHUNK_ROWS).execute(query)
+    try:
+        while chunk := list(islice(rows, _CHUNK_ROWS)):
+            columns = list(zip(*chunk, strict=True))
+            chunks.append(
+                pa.table(
+                    [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)],
+                    schema=schema,
                 )
-        finally:
-            rows.close()
+            )
+    finally:
+        rows.close()
     return pa.concat_tables(chunks) if chunks else schema.empty_table()
 
 
-def _read_adbc(path: str, query: Select[Any], engine: Engine, schema: pa.Schema) -> pa.Table:
+@contextmanager
+def _adbc_snapshot(
+    path: str, engine: Engine
+) -> Iterator[Callable[[Select[Any], pa.Schema], pa.Table]]:
     import adbc_driver_sqlite.dbapi as adbc
 
-    sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
     # ADBC links a SQLite of its own: two SQLite libraries in one process must not hold the
     # same file open at once, as closing either's descriptor drops the other's POSIX locks
     # (sqlite.org/howtocorrupt.html, 2.2.1). The caller holds `sqlite_files.adbc_alone`:
-    # no sqlite3 connection of this process is open on `path` until this read is done.
+    # no sqlite3 connection of this process is open on `path` until this block is done.
+    # (PEP 249's default, autocommit off: the driver's deferred BEGIN keeps one snapshot
+    # over every query of the connection until it is rolled back.)
     with adbc.connect(path) as conn:
-        cur = conn.cursor()
         try:
-            cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": _ONE_BATCH})
-            cur.execute(sql)
-            table = cur.fetch_arrow_table()
+            yield partial(_read_adbc, conn, engine)
         finally:
-            cur.close()
+            conn.rollback()
+
+
+def _read_adbc(conn: Any, engine: Engine, query: Select[Any], schema: pa.Schema) -> pa.Table:
+    sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    cur = conn.cursor()
+    try:
+        cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": _ONE_BATCH})
+        cur.execute(sql)
+        table = cur.fetch_arrow_table()
+    finally:
+        cur.close()
     # columns empty in every row come typed as integers: cast to the declared types
     return pa.table([table.column(i).cast(f.type) for i, f in enumerate(schema)], schema=schema)
 
 
-def _read_pg_copy(engine: Engine, query: Select[Any], schema: pa.Schema) -> pa.Table:
+def _read_pg_copy(conn: Connection, query: Select[Any], schema: pa.Schema) -> pa.Table:
     import io
 
-    import pyarrow.csv as pacsv
-
-    sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
     buffer = io.BytesIO()
-    with engine.connect() as conn:
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        with raw.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:
-            for chunk in copy:
-                buffer.write(chunk)
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:
+        for chunk in copy:
+            buffer.write(chunk)
     if not buffer.tell():
         return schema.empty_table()
     return pacsv.read_csv(

@@ -1,0 +1,124 @@
+"""`View.export_batches` reads every batch of an export from one snapshot of the store, so
+that its `export` event counts the statements exported (review R17, F2), and a store error
+while reading is audited as an export of no rows, not of every visible one (R17, F3): real
+stores, SQLite and PostgreSQL; the ingest committed mid-read comes from another process (on
+SQLite no `sqlite3` connection of this one may open while ADBC reads the file)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Select
+from sqlalchemy.exc import OperationalError
+
+import ironriver.store.dialect as dialect
+from ironriver.policy import View
+from ironriver.store import Store
+from ironriver.store.audit_chain import READS
+from samples import FGR, MX, load, table
+
+TESTS = Path(__file__).resolve().parents[1]
+
+# another process's ingest of three statements FGR sees (entity ids after every sample's)
+_INGEST = """
+import sys
+from pathlib import Path
+from ironriver.store import open_store
+from samples import MX, table
+store = open_store(sys.argv[1], ledger_dir=Path(sys.argv[2]))
+with store.writer() as w:
+    rows = [(f"zz{i}", "Person", "name", f"Nombre {i}") for i in range(3)]
+    w.add_statements(table(MX.name, rows), MX.name, MX.label)
+store.close()
+"""
+
+
+def _exports(store: Store) -> list[dict[str, Any]]:
+    return [e.detail for e in store.audit.events() if e.chain == READS and e.action == "export"]
+
+
+def _ingest_elsewhere(store: Store, tmp_path: Path) -> None:
+    url = store.engine.url.render_as_string(hide_password=False)
+    paths = [str(Path(dialect.__file__).resolve().parents[2]), str(TESTS)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    script = [sys.executable, "-c", _INGEST, url, str(tmp_path / "ledgers")]
+    subprocess.run(script, check=True, env=env, timeout=120)
+
+
+def test_the_export_event_counts_the_statements_exported(store: Store) -> None:
+    """R17 F2 as found: an ingest between two batches the caller asks for."""
+    load(store)
+    batches = View(store, FGR, reason="case 9").export_batches(batch_rows=1)
+    exported = next(batches).num_rows
+    with store.writer() as w:  # meanwhile another command ingests more of what FGR sees
+        more = [(f"zz{i}", "Person", "name", f"Nombre {i}") for i in range(3)]
+        w.add_statements(table(MX.name, more), MX.name, MX.label)
+    exported += sum(b.num_rows for b in batches)
+    assert [d["rows"] for d in _exports(store)] == [exported] == [5]
+
+
+def test_an_ingest_committed_while_the_batches_are_read_is_in_none(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(store)
+    real = dialect.read_snapshot
+    reads: list[int] = []
+
+    @contextmanager
+    def ingest_after_first_read(*args: Any) -> Iterator[Callable[..., Any]]:
+        with real(*args) as read:
+
+            def reading(query: Select[Any], schema: Any) -> Any:
+                reads.append(1)
+                if len(reads) == 2:  # the first batch read: another process commits
+                    _ingest_elsewhere(store, tmp_path)
+                return read(query, schema)
+
+            yield reading
+
+    monkeypatch.setattr(dialect, "read_snapshot", ingest_after_first_read)
+    view = View(store, FGR, reason="case 9")
+    ids = [i for b in view.export_batches(batch_rows=2) for i in b.column("entity_id").to_pylist()]
+    assert len(reads) == 3 and len(ids) == 5 and not [i for i in ids if i.startswith("zz")]
+    assert [d["rows"] for d in _exports(store)] == [5]
+    monkeypatch.undo()  # the ingest was committed: the next export holds it
+    assert sum(b.num_rows for b in view.export_batches()) == 8
+
+
+@pytest.fixture
+def second_read_fails(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The store's connection lost at the second query of an export's rows, whichever way
+    they are read (ADBC, COPY, the engine's rows)."""
+    calls: list[int] = []
+    for name in ("_read_adbc", "_read_pg_copy", "_read_rows"):
+        real = getattr(dialect, name, None)
+        if real is None:
+            continue
+
+        def failing(*args: Any, _real: Callable[..., Any] = real) -> Any:
+            calls.append(1)
+            if len(calls) == 2:
+                raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+            return _real(*args)
+
+        monkeypatch.setattr(dialect, name, failing)
+    return calls
+
+
+def test_a_store_error_while_reading_is_audited_as_no_rows_exported(
+    store: Store, second_read_fails: list[int]
+) -> None:
+    load(store)
+    view = View(store, FGR, reason="case 9")
+    with pytest.raises(OperationalError):
+        list(view.export_batches(batch_rows=2))
+    assert len(second_read_fails) == 2
+    exports = _exports(store)
+    assert exports == [{"schemata": [], "types": [], "rows": 0, "outcome": "OperationalError"}]
