@@ -105,3 +105,19 @@ def test_an_error_once_output_began_says_standard_output_is_incomplete(
     assert done.exit_code != 0 and "server closed the connection" in done.stderr
     assert len(list(csv.reader(io.StringIO(done.stdout)))) == 3  # the header, a batch
     assert said in done.stderr
+
+
+def test_an_entity_export_stopped_mid_way_says_standard_output_is_incomplete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--format ftm` reads the store as it writes: an error after the first entity."""
+    import ironriver.policy as policy
+
+    db = sample_db(tmp_path)
+    _fail_second_call(monkeypatch, policy, ["entity_dict"])
+    done = CliRunner().invoke(cli, ["--lang", "en", *ARGS, "--db", db])
+    assert done.exit_code != 0 and len(done.stdout.splitlines()) == 1
+    said = (
+        "The export on standard output is incomplete: it stopped at the error below after 1 entity."
+    )
+    assert said in done.stderr
