@@ -7,6 +7,7 @@ record, and only then (a first load, or the same file again, writes none). Throu
 from __future__ import annotations
 
 import pyarrow as pa
+import pytest
 from sqlalchemy import select
 
 from ironriver.store import Store, tables
@@ -64,19 +65,29 @@ def test_a_retracted_statement_stated_again_records_no_source(store: Store) -> N
     assert _recorded(store) == []
 
 
+@pytest.mark.parametrize("by", ["source", "source_ref"])
 def test_a_statement_stored_with_no_source_stated_again_by_a_file_is_recorded(
-    store: Store,
+    store: Store, by: str
 ) -> None:
     """A statement stored with no source file (no `source_ref`, no `source`), stated again
-    by a file (one `source`): that file is another one than the stored (none), so it is
-    recorded."""
-    data = table(US.name, ROWS[:1])
+    by a file: that file is another one than the stored (none), so it is recorded, whether
+    the write names the file once (`source`, with a `source_row` column) or per row
+    (`source_ref`); a row of the same write with no source records nothing."""
+    data = table(US.name, ROWS).drop_columns(["source_ref"])
     with store.writer() as w:
         w.ensure_dataset(US)
-        w.add_statements(data.drop_columns(["source_ref"]), US.name, US.label)
-    feb = data.drop_columns(["source_ref"]).append_column("source_row", pa.array([4], pa.int64()))
-    with store.writer() as w:
-        w.add_statements(feb, US.name, US.label, source="feb.csv")
+        w.add_statements(data, US.name, US.label)
+    again = data.slice(0, 1)
+    if by == "source":
+        feb = again.append_column("source_row", pa.array([4], pa.int64()))
+        with store.writer() as w:
+            w.add_statements(feb, US.name, US.label, source="feb.csv")
+    else:
+        feb = _refs(
+            data.append_column("source_ref", pa.nulls(3, pa.string())), ["feb.csv:4", None, None]
+        )
+        with store.writer() as w:
+            w.add_statements(feb, US.name, US.label)
     assert _recorded(store) == [("p1", "feb.csv", 4)]
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Connection, bindparam, delete, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, or_, select, true, update
 
 from ironriver.errors import NotFound, StoreError
 from ironriver.i18n import msg
@@ -277,8 +277,9 @@ class Writer:
     def _odd_statements(self, table: pa.Table, label_id: int, source_id: int | None) -> pa.Table:
         """(entity_id, id, label_id, retracted, source_id) of the statements of `table`
         stored under another label than `label_id`, retracted, or stored with another
-        source file than this write's (`source_id`, or the table's own `source_id` column),
-        read by entity id (the clustered key's prefix), in chunks; those of other entities'
+        source file than this write's `source_id` (with a `source_id` column instead, one
+        per row: all of them, whatever file or none they are stored with, compared row by
+        row in `_add_sources`), read by entity id (the clustered key's prefix), in chunks; those of other entities'
         statements too (the joins drop them)."""
         wanted = pc.unique(table.column("entity_id").combine_chunks()).to_pylist()
         s = statements.c
@@ -286,7 +287,9 @@ class Writer:
         if source_id is not None:
             odd.append(s.source_id.is_distinct_from(source_id))
         elif "source_id" in table.column_names:  # one per row (`source_ref`): compared below
-            odd.append(s.source_id.is_not(None))
+            # any stored source, none included: a row's file is another than none too,
+            # recorded as a `source` write records it (`_add_sources` skips rows of no file)
+            odd.append(true())
         query = select(s.entity_id, s.id, s.label_id, s.retracted, s.source_id).where(
             s.entity_id.in_(bindparam("ids", expanding=True)), or_(*odd)
         )
