@@ -134,6 +134,37 @@ def test_file_backed_on_sqlite_files_only(tmp_path: Path) -> None:
     in_memory.close()
 
 
+def keyed_ids(store: Store) -> set[str]:
+    """The statement ids `statement_keys` holds rows of."""
+    with store.engine.connect() as conn:
+        return {str(i) for (i,) in conn.execute(text("SELECT DISTINCT id FROM statement_keys"))}
+
+
+def test_a_stage_in_batches_counts_every_row_and_keeps_retracted_lookups_out(
+    store: Store,
+) -> None:
+    """A stage written in batches counts the rows of every batch, not the last one's: the
+    copy compares what it added with them to tell whether some statements were stored
+    already, and a retracted statement staged again must not get its lookup rows back
+    (they were deleted with the retraction; a search would read them)."""
+    us = rows_table(US.name, US_ROWS)
+    name_id = us.column("id")[0].as_py()  # p1's name
+    with store.stage() as stage:
+        stage.add(US.name, US.label, "us.csv", lambda: iter([us.slice(0, 1)]))
+        with store.writer(stage=stage) as w:
+            w.ensure_dataset(US)
+            assert w.add_staged(stage) == 1
+    with store.writer() as w:
+        assert w.retract([("p1", name_id)]) == 1
+    assert name_id not in keyed_ids(store)
+    with store.stage() as stage:  # every statement again, in batches of 2, 2, 2 and 1
+        stage.add(US.name, US.label, "us.csv", lambda: us.to_batches(2), presorted=False)
+        assert stage.rows == len(US_ROWS)
+        with store.writer(stage=stage) as w:
+            assert w.add_staged(stage) == len(US_ROWS) - 1
+    assert name_id not in keyed_ids(store)
+
+
 @pytest.fixture(params=["memory", "postgresql"])
 def arrow_staged(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """A store whose stage is Arrow files (in-memory SQLite, PostgreSQL)."""
@@ -226,6 +257,23 @@ def test_prop_coder_codes_kinds_and_search_keys() -> None:
     assert again.column("pcode").to_pylist() == out.column("pcode").to_pylist()[::-1]
     with pytest.raises(ModelError, match="Unknown schema"):
         coder.encode(rows_table(US.name, [("x", "Nope", "name", "x")]))
+
+
+def test_a_name_a_staged_document_mentions_is_not_keyed_as_its_name(store: Store) -> None:
+    """`namesMentioned` is name-typed but names someone else (`NOT_SEARCHED`, told by the
+    property's name): staged, its statement feeds no lookup table, so a name search does
+    not find the document by a name it only mentions."""
+    rows = rows_table(
+        US.name,
+        [("d1", "Document", "title", "Informe"), ("d1", "Document", "namesMentioned", "Ana Ruiz")],
+    )
+    with store.stage() as stage:
+        stage.add(US.name, US.label, "docs.csv", lambda: iter([rows]))
+        with store.writer(stage=stage) as w:
+            w.ensure_dataset(US)
+            assert w.add_staged(stage) == 2
+    assert rows.column("id")[1].as_py() not in keyed_ids(store)
+    assert [h.entity_id for h in View(store, ATF).search("ana ruiz")] == []
 
 
 def test_lookup_sorter_orders_as_sqlite_and_cleans_up(

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import select
 
+from ironriver.policy.markings import AccessLabel, Marking
 from ironriver.store import Store, tables
 from samples import US, table
 
@@ -91,11 +92,11 @@ def test_a_statement_stored_with_no_source_stated_again_by_a_file_is_recorded(
     assert _recorded(store) == [("p1", "feb.csv", 4)]
 
 
-def _staged(store: Store, rows: pa.Table, source: str) -> int:
+def _staged(store: Store, rows: pa.Table, source: str, label: AccessLabel = US.label) -> int:
     """Write `rows` (a `source_row` each) from file `source` as an ingest does: staged (the
-    side file's copy on a SQLite file, the Arrow stage on PostgreSQL)."""
+    side file's copy on a SQLite file, the Arrow stage on PostgreSQL), under `label`."""
     with store.stage() as stage:
-        stage.add(US.name, US.label, source, lambda: iter([rows]), presorted=False)
+        stage.add(US.name, label, source, lambda: iter([rows]), presorted=False)
         with store.writer(stage=stage) as w:
             w.ensure_dataset(US)
             return w.add_staged(stage)
@@ -135,3 +136,21 @@ def test_a_forgotten_file_hands_its_statement_to_the_earliest_other_file(store: 
     with store.engine.connect() as conn:
         assert conn.execute(query).all() == [("feb.csv", 5)]
     assert _recorded(store) == [("p1", "mar.csv", 9)]
+
+
+def test_the_same_file_staged_again_under_another_label_records_no_source(
+    store: Store,
+) -> None:
+    """The same file staged again under another label than its statements are stored
+    under: the copy finds them (another label's: their lookup rows keep it), but they are
+    stored with this very file's record, so no other file states them and nothing is
+    recorded (a record of the file they are stored with would have `--replace` of it both
+    retract them and count them as kept by another file)."""
+    rows = table(US.name, ROWS).drop_columns(["source_ref"])
+    rows = rows.append_column("source_row", pa.array([2, 3, 4], pa.int64()))
+    assert _staged(store, rows, "jan.csv") == len(ROWS)
+    red = AccessLabel(US.agency, US.country, Marking.RED)
+    assert _staged(store, rows, "jan.csv", red) == 0
+    assert _recorded(store) == []
+    assert _staged(store, rows, "feb.csv", red) == 0  # another file, any label: recorded
+    assert _recorded(store) == [("p1", "feb.csv", 2), ("p1", "feb.csv", 3), ("p2", "feb.csv", 4)]
