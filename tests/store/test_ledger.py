@@ -655,3 +655,37 @@ def test_a_table_written_again_after_its_part_was_retracted_adds_nothing(
     assert store.write("ds", "lg", label, table) == 0
     assert not list((tmp_path / "ds" / "lg").glob("part-*.parquet"))
     assert not list((tmp_path / "ds" / "lg").glob(".ironriver-stage-*"))
+
+
+LABEL = AccessLabel("ATF", "US", Marking.AMBER, frozenset({"US"}))
+
+
+def test_two_identical_writes_prepared_together_add_the_rows_once(tmp_path: Path) -> None:
+    """Two writes of the same rows, each prepared before either is committed (two ingests
+    of one file at once): both name the same part; the first commit puts it in place and
+    adds its rows, the second finds it there, adds none and leaves no scratch file."""
+    ledgers = LedgerStore(tmp_path)
+    rows = pa.table({"serial": ["a", "b"]})
+    first = ledgers.prepare("us_atf", "sales", LABEL, rows)
+    second = ledgers.prepare("us_atf", "sales", LABEL, rows)
+    assert first.final == second.final and first.tmp != second.tmp
+    assert first.commit() == 2
+    assert second.commit() == 0
+    assert not list(tmp_path.rglob(".ironriver-stage-*"))
+    assert [info.rows for info in ledgers.ledgers()] == [2]
+
+
+def test_a_part_in_place_with_other_rows_is_moved_aside_and_written_again(
+    tmp_path: Path,
+) -> None:
+    """The part a write names (a hash of its bytes) in place but holding another number of
+    rows (overwritten by another Parquet file): not taken as this write's, moved aside
+    (kept, `damaged-...`) and the rows written again."""
+    ledgers = LedgerStore(tmp_path)
+    rows = pa.table({"serial": ["a", "b"]})
+    assert ledgers.write("us_atf", "sales", LABEL, rows) == 2
+    [part] = (tmp_path / "us_atf" / "sales").glob("part-*.parquet")
+    pq.write_table(pa.table({"serial": ["x"]}), part)  # readable, one row
+    assert ledgers.write("us_atf", "sales", LABEL, rows) == 2
+    assert pq.ParquetFile(part).metadata.num_rows == 2
+    assert len(list(part.parent.glob("damaged-*.parquet"))) == 1
