@@ -252,3 +252,23 @@ def test_a_signal_during_the_commit_waits_for_the_rename(
     assert len(list(_folder(store).glob("retracted-*.parquet"))) == 1
     assert not list(_folder(store).glob("part-*.parquet"))
     assert not list(_folder(store).glob(".ironriver-stage-*"))
+
+
+def test_a_loader_who_may_not_see_the_ledger_is_not_told_its_file_was_retracted(
+    store: Store, tmp_path: Path
+) -> None:
+    """The note that a file's rows were retracted tells of the ledger's rows: a loader who
+    may not see them (an admin of another agency loading ATF's AMBER+STRICT ledger) is not
+    given it, as it is told nothing else of what the store holds there; ATF's is."""
+    mapping = sales_ledger(
+        tmp_path, "enero.csv", "T1,A1\nT2,A2\n", marking="AMBER+STRICT", releasable="ATF"
+    )
+    ingest_mapping(store, mapping, actor="atf-loader", principal=ATF_LOADER)
+    retract_ledger_file(
+        store, ATF_LOADER, "us_atf_sales", "dealer_sales", "enero.csv", reason="wrong serials"
+    )
+    admin = Principal("cbp-admin", "CBP", "US", frozenset({"ingest", "admin"}))
+    again = ingest_mapping(store, mapping, actor="cbp-admin", principal=admin)
+    assert not [n for n in again.notes if "were retracted" in render(n, "en")]
+    own = ingest_mapping(store, mapping, actor="atf-loader", principal=ATF_LOADER)
+    assert [n for n in own.notes if "were retracted" in render(n, "en")]
