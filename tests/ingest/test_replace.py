@@ -364,3 +364,40 @@ def test_replacing_a_file_keeps_a_part_holding_rows_of_other_files_too(
     assert _rows(store) == [("T1", "p1"), ("T2", "p2"), ("T8", "p8"), ("T9", "p9")]
     _load(store, tmp_path, "enero.csv", "T1,p1,ANA\n", replace=True, reason="fix")
     assert _rows(store) == [("T1", "p1"), ("T8", "p8"), ("T9", "p9")]
+
+
+BUYERS_ONLY = """\
+us_atf_sales:
+  agency: ATF
+  country: US
+  marking: AMBER
+  releasable_to: [US]
+  queries:
+  - csv_url: {file}
+    entities:
+      buyer: {{schema: Person, keys: [pid], properties: {{name: {{column: name}}}}}}
+"""
+
+
+def test_a_replace_that_only_keeps_statements_is_audited(store: Store, tmp_path: Path) -> None:
+    """A replace that retracts nothing (no statement, no ledger part: the mapping writes no
+    ledger) but hands a statement to another file's record still writes its `retract`
+    event: the statement's source record changed in that write."""
+    for file, rows in {
+        "enero.csv": "p1,ANA\np2,GONZALES\n",
+        "febrero.csv": "p2,GONZALES\n",
+    }.items():
+        (tmp_path / file).write_text(f"pid,name\n{rows}", encoding="utf-8")
+        (tmp_path / f"{file}.yaml").write_text(BUYERS_ONLY.format(file=file), encoding="utf-8")
+        ingest_mapping(store, tmp_path / f"{file}.yaml", actor="l", principal=ATF_LOADER)
+    (tmp_path / "enero.csv").write_text("pid,name\np1,ANA\n", encoding="utf-8")
+    result = ingest_mapping(
+        store, tmp_path / "enero.csv.yaml", actor="l", principal=ATF_LOADER, replace=True
+    )
+    [replaced] = result.replaced
+    assert (len(replaced.statements), len(replaced.kept), replaced.ledger_parts) == (0, 1, [])
+    [(ref, _entity)] = _stated(store, "GONZALES")
+    assert ref == "febrero.csv:1"
+    [event] = [e for e in store.audit.events() if e.action == "retract"]
+    [told] = event.detail["replaced"]
+    assert (told["file"], told["statements"], told["statements_kept"]) == ("enero.csv", 0, 1)
