@@ -224,3 +224,20 @@ def test_the_command_line_shows_the_refusal_in_both_languages(tmp_path: Path) ->
     assert (event["chain"], event["detail"]["because"]) == ("reads", "stored-keys")
     code, out = _run("audit", "verify", "--db", db)
     assert code == 0, out
+
+
+def test_a_key_conflict_with_an_earlier_query_of_the_same_ingest_writes_no_event(
+    store: Store, tmp_path: Path
+) -> None:
+    """Two queries of one mapping into one keyed ledger of an empty store: the second's
+    keys are checked against the first's part, this ingest's own (not yet in the store),
+    so its conflict tells nothing of the store: refused, and nothing is recorded."""
+    _mapping(tmp_path, "febrero.csv", "TXN-001,SERIAL-B1\n")
+    mapping = _mapping(tmp_path, "enero.csv", "TXN-001,SERIAL-A1\n")
+    text = mapping.read_text(encoding="utf-8")
+    query = text[text.index("  - csv_url:") :]
+    mapping.write_text(text + query.replace("enero.csv", "febrero.csv"), encoding="utf-8")
+    with pytest.raises(IngestError, match="key already stored with other values"):
+        ingest_mapping(store, mapping, actor="atf-loader", principal=ATF_LOADER)
+    assert _refusals(store) == []
+    assert [e.action for e in store.audit.events() if e.chain == READS] == []
