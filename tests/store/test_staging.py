@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from ironriver.errors import ModelError, StoreError
 from ironriver.policy import View
+from ironriver.policy.markings import AccessLabel, Marking
 from ironriver.store import Store, open_store
 from ironriver.store.ids import KIND_ENTITY, KIND_IDENTIFIER, KIND_NAME, KIND_OTHER
 from ironriver.store.staging import PropCoder
@@ -257,6 +258,23 @@ def test_prop_coder_codes_kinds_and_search_keys() -> None:
     assert again.column("pcode").to_pylist() == out.column("pcode").to_pylist()[::-1]
     with pytest.raises(ModelError, match="Unknown schema"):
         coder.encode(rows_table(US.name, [("x", "Nope", "name", "x")]))
+
+
+def test_statements_written_again_under_another_label_keep_their_lookup_label(
+    store: Store,
+) -> None:
+    """`Writer.add_statements` of statements stored already under another label: they stay
+    under the stored label, and so do their lookup rows (none is added under the write's
+    label, which a search of that label would read)."""
+    us = rows_table(US.name, US_ROWS)
+    red = AccessLabel(US.agency, US.country, Marking.RED)
+    with store.writer() as w:
+        w.ensure_dataset(US)
+        assert w.add_statements(us, US.name, US.label, source="us.csv") == len(US_ROWS)
+    before = lookups(store)
+    with store.writer() as w:
+        assert w.add_statements(us, US.name, red, source="us.csv") == 0
+    assert lookups(store) == before
 
 
 def test_a_name_a_staged_document_mentions_is_not_keyed_as_its_name(store: Store) -> None:
