@@ -93,13 +93,15 @@ class _Tally:
     records: dict[tuple[str, str | int | None, int], int] = field(default_factory=dict)
     rejected: dict[tuple[str, str | int | None, int], list[pa.Array]] = field(default_factory=dict)
 
-    def add(self, prep: Prepared, result: IngestResult) -> None:
-        """Count `prep`'s file (once) and rejected rows into `result`."""
+    def add(self, prep: Prepared, result: IngestResult, notes: bool = True) -> None:
+        """Count `prep`'s file (once) and rejected rows into `result`, and with `notes` add
+        its notes."""
         source = prep.query.source
         key = (str(source.path.resolve()), source.sheet, source.header_row)
         self.records[key] = max(self.records.get(key, 0), prep.records)
         self.rejected.setdefault(key, []).append(prep.rejected_rows)
-        result.notes.extend(prep.notes)
+        if notes:
+            result.notes.extend(prep.notes)
         result.records = sum(self.records.values())
         result.rejected = sum(
             len(pc.unique(pa.chunked_array(rows, pa.int64()))) for rows in self.rejected.values()
@@ -311,6 +313,7 @@ def ingest_mapping(
                             stored,
                             defer=True,
                         )
+                        result.notes.extend(prep.notes)  # (before those of the write)
                         digests[query.source.label] = prep.source_digest
                         if replace:
                             replaced[
@@ -353,7 +356,7 @@ def ingest_mapping(
                             else:  # not written: the checks left to the write run here
                                 settle(prep, report)
                             # (after the write, which may find the rejected records)
-                            tally.add(prep, result)
+                            tally.add(prep, result, notes=False)
                         finally:  # staged: free this file's data before the next
                             prep.con.close()
                 # the rejections tell, row by row, which keys are stored with other values
