@@ -11,12 +11,14 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from sales_fixtures import ROWS, sales_ledger, write_csv  # type: ignore[import-not-found]
 
 from ironriver.cli import cli
 from ironriver.errors import IngestError
-from ironriver.store import DatasetInfo, open_store
+from ironriver.store import DatasetInfo, Store, open_store
+from samples import FGR  # type: ignore[import-not-found]
 
 
 def _ingest(db: Path, *args: str, lang: str = "en") -> tuple[int, str]:
@@ -152,3 +154,79 @@ def test_a_removal_that_fails_never_hides_the_refusal(
     assert code == 1 and "rejected, nothing was ingested" in out, out
     assert "Traceback" not in out and "Removed" not in out
     assert db.exists()
+
+
+def _refused_while_open_in(monkeypatch: pytest.MonkeyPatch, db: Path, opened: list[Store]) -> None:
+    """Make the CLI's ingest, once it has made the store, be refused while another ingest
+    (B, appended to `opened`) has opened it: B opened it after it was made, before the
+    refusal, and is still reading its records."""
+    import ironriver.ingest.cli as ingest_cli
+
+    def refused_while_another_ingest_reads(store: object, *a: object, **kw: object) -> object:
+        opened.append(open_store(f"sqlite:///{db}"))
+        raise IngestError("refused for its records")
+
+    monkeypatch.setattr(ingest_cli, "ingest_mapping", refused_while_another_ingest_reads)
+
+
+@pytest.mark.parametrize(
+    ("lang", "note"), [("en", "Kept the new store at"), ("es", "Se conservó el almacén nuevo en")]
+)
+def test_an_ingest_in_progress_into_the_new_store_keeps_it(
+    sales_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str, note: str
+) -> None:
+    """(R17 F1) A (the CLI) made the store and is refused while B, another ingest, has it
+    open. A keeps the store and says so; B's ingest then succeeds into it, and its data is
+    there for the next command. Before the open lock, A removed the files from under B: B
+    failed on a store with no tables, or committed into the unlinked file and was lost."""
+    from ironriver.ingest.pipeline import ingest_mapping
+    from ironriver.policy import DEFAULT_PRINCIPALS_YAML, parse_principals
+
+    db = tmp_path / "shared.db"
+    opened: list[Store] = []
+    _refused_while_open_in(monkeypatch, db, opened)
+    code, out = _ingest(db, str(sales_dir / "sales.yaml"), "--as", "us-atf-analyst", lang=lang)
+    assert code == 1 and "refused for its records" in out, out
+    assert f"{note} {db}" in out and "Removed" not in out, out
+    (b,) = opened
+    assert not b.created  # B did not make it: B's own refusal would never remove it
+    atf = parse_principals(yaml.safe_load(DEFAULT_PRINCIPALS_YAML))["us-atf-analyst"]
+    try:
+        result = ingest_mapping(b, sales_dir / "graph.yaml", actor=atf.name, principal=atf)
+    finally:
+        b.close()
+    after = open_store(f"sqlite:///{db}", create=False)
+    try:
+        assert result.statements_new > 0
+        assert [i.name for _, i in after.datasets()] == list(result.datasets)
+    finally:
+        after.close()
+
+
+def test_a_read_audited_in_the_new_store_keeps_it(
+    sales_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(R17 F1b) Another principal searched the new store (and closed it) before the ingest
+    that made it was refused: the search's event is in the read-audit file, so the store
+    and that file are kept (a read that happened keeps its audit event), and the command
+    says why. Before, only the writes chain was looked at: both files were removed."""
+    import ironriver.ingest.cli as ingest_cli
+    from ironriver.policy import View
+
+    db = tmp_path / "shared.db"
+
+    def refused_after_a_read(store: object, *a: object, **kw: object) -> object:
+        other = open_store(f"sqlite:///{db}")
+        View(other, FGR, reason="case 7").search("garcia")  # audited, in the reads chain
+        other.close()
+        raise IngestError("refused for its records")
+
+    monkeypatch.setattr(ingest_cli, "ingest_mapping", refused_after_a_read)
+    code, out = _ingest(db, str(sales_dir / "sales.yaml"), "--as", "us-atf-analyst")
+    assert code == 1 and f"Kept the new store at {db}: another command stored" in out, out
+    store = open_store(f"sqlite:///{db}", create=False)
+    try:
+        searches = [e for e in store.audit.events() if e.action == "search"]
+        assert [(e.actor, e.reason) for e in searches] == [(FGR.name, "case 7")]
+    finally:
+        store.close()

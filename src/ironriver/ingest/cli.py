@@ -31,7 +31,7 @@ from ironriver.policy.markings import (
 from ironriver.policy.rights import agency_countries, authorize_ingest
 from ironriver.progress import stderr_progress
 from ironriver.scratch import replacing
-from ironriver.store import DatasetInfo, Store, absent_paths, remove_unused
+from ironriver.store import DatasetInfo, Removal, Store, absent_paths, remove_unused
 
 log = get_logger(__name__)
 
@@ -317,19 +317,33 @@ def _ingest_each(
 
 
 def _remove_if_unused(store: Store, absent: tuple[Path, ...]) -> None:
-    """After a refused ingest: remove the store its open made at a new path if nothing
-    was stored in it (`remove_unused`), saying so (it said it made one). A failure here is
-    logged, never raised: the refusal being handled is what the user must read."""
+    """After a refused ingest: remove the store its open made at a new path if no other
+    command has it open and nothing was stored in it (`remove_unused`), saying what became
+    of it (it said it made one). A failure here is logged, never raised: the refusal being
+    handled is what the user must read."""
     try:
-        removed = remove_unused(store, absent)
+        removal = remove_unused(store, absent)
     except Exception as exc:  # (e.g. the disk that refused the ingest refuses the removal)
         log.warning("ingest.new_store_kept", error=str(exc), paths=[str(p) for p in absent])
         return
-    if removed:
-        click.echo(
-            t("Removed the new store at {path}: nothing was ingested into it.", path=absent[0]),
-            err=True,
+    if removal is Removal.REMOVED:
+        note = t("Removed the new store at {path}: nothing was ingested into it.", path=absent[0])
+    elif removal is Removal.IN_USE:
+        note = t(
+            "Kept the new store at {path}: another command has it open (it was not removed "
+            "from under it). Remove it yourself once that command is done if it holds nothing "
+            "you need.",
+            path=absent[0],
         )
+    elif removal is Removal.USED:
+        note = t(
+            "Kept the new store at {path}: another command stored data in it, or read from "
+            "it, meanwhile (its audit events are kept).",
+            path=absent[0],
+        )
+    else:  # (not made by this command: it said nothing of it)
+        return
+    click.echo(note, err=True)
 
 
 def _as_dict(result: IngestResult) -> dict[str, object]:

@@ -7,7 +7,7 @@ from ironriver.store.audit import AUDIT_ACTIONS, AuditEvent, AuditLog, EventFilt
 from ironriver.store.audit_verify import VerifyResult
 from ironriver.store.ids import MAX_ID_LENGTH
 from ironriver.store.store import DatasetInfo, LabelRow, Store, Writer, open_store
-from ironriver.store.unused import absent_paths, remove_unused
+from ironriver.store.unused import Removal, absent_paths, remove_unused
 
 __all__ = [
     "AUDIT_ACTIONS",
@@ -17,6 +17,7 @@ __all__ = [
     "DatasetInfo",
     "EventFilter",
     "LabelRow",
+    "Removal",
     "Store",
     "VerifyResult",
     "Writer",

@@ -37,6 +37,7 @@ from ironriver.store.audit import (
     read_audit_path,
 )
 from ironriver.store.ledger_folder import SETTINGS_REVISION, ledger_folder
+from ironriver.store.open_lock import OpenLock, hold_open_lock
 
 if TYPE_CHECKING:  # (store.py imports this module)
     from ironriver.store.store import Store
@@ -226,9 +227,36 @@ def open_store(
             hint=msg("Use sqlite:///path.db or postgresql+psycopg://user@host/db."),
         ) from exc
     db_file = dialect.sqlite_file(engine)
+    # held from before the first look at the files until `Store.close` (`open_lock`)
+    lock = hold_open_lock(db_file, create) if db_file is not None else None
     if not create and db_file is not None and not Path(db_file).exists():
+        _release(lock)  # (none; or removed by then: `store.unused`)
         engine.dispose()
         raise _no_store(shown)
+    try:
+        return _open_locked(engine, settings, ledger_dir, create, migrate, lock)
+    except BaseException:
+        if lock is not None:
+            lock.discard()  # (a lock file this open made is not left beside what it refused)
+        raise
+
+
+def _release(lock: OpenLock | None) -> None:
+    if lock is not None:
+        lock.release()
+
+
+def _open_locked(
+    engine: Engine,
+    settings: Settings,
+    ledger_dir: Path | None,
+    create: bool,
+    migrate: bool,
+    lock: OpenLock | None,
+) -> Store:
+    """`open_store`'s work once the store's open lock (if it has one) is held: the lock
+    becomes the store's (`Store.close` releases it)."""
+    shown = shown_url(settings.db_url)
     ready = False
     revision: str | None = None
     unmigrated = False  # opened as it is, at an older schema (`migrate=False`)
@@ -304,7 +332,9 @@ def open_store(
         raise
     # (an older store opened as it is has no `store_settings` table before 0009)
     recordable = not unmigrated or (revision or "") >= SETTINGS_REVISION
-    return _opened(engine, settings, ledger_dir, audit, shown, migrate, recordable, created)
+    store = _opened(engine, settings, ledger_dir, audit, shown, migrate, recordable, created)
+    store.open_lock = lock
+    return store
 
 
 def _check_not_pre_release(conn: Connection, revision: str | None, shown: str) -> None:

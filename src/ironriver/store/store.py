@@ -43,6 +43,7 @@ from ironriver.store.writer import Writer as Writer
 
 if TYPE_CHECKING:
     from ironriver.store.ledger_records import RecordedParts
+    from ironriver.store.open_lock import OpenLock
 
 # (`from ironriver.store.store import X` keeps working for the names above that moved to
 # `ironriver.store.opening` and `ironriver.store.writer`)
@@ -98,15 +99,20 @@ class Store:
         self.ledger_duck = LedgerDuck()
         # what `recorded_parts` read last, and at which newest writes-chain event
         self._recorded: tuple[tuple[int, str] | None, RecordedParts] | None = None
+        # a SQLite file's open lock, held until `close` (`open_store`; `store.open_lock`)
+        self.open_lock: OpenLock | None = None
 
     @property
     def dialect(self) -> str:
         return str(self.engine.dialect.name)
 
     def close(self) -> None:
+        """Close its connections and files, and release its open lock (again: nothing)."""
         self.audit.close()
         self.engine.dispose()
         self.ledger_duck.release()
+        if self.open_lock is not None:
+            self.open_lock.release()
 
     def ingest_details(self) -> list[dict[str, Any]]:
         """The details of the store's ingest and retract events: an ingest's names the
