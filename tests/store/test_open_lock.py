@@ -168,3 +168,16 @@ def test_a_reading_open_makes_no_lock_file(tmp_path: Path) -> None:
     assert writing.open_lock is not None and open_lock_path(db).exists()
     assert not writing.created
     writing.close()
+
+
+def test_a_server_store_has_no_open_lock_and_is_never_removed(pg_url: str, tmp_path: Path) -> None:
+    """PostgreSQL: no lock file, nothing to remove (a server database is never dropped)."""
+    settings = Settings.from_env({}, db=pg_url)
+    absent = absent_paths(settings)
+    store = open_store(settings, ledger_dir=tmp_path / "ledgers")
+    try:
+        assert store.created and store.open_lock is None and absent == ()
+        assert remove_unused(store, absent) is Removal.NOT_MADE
+        assert store.datasets() == []  # (still open, its tables there)
+    finally:
+        store.close()

@@ -23,7 +23,8 @@ process conflict as two processes do, and SQLite's locks are not touched.
 
 The lock file holds nothing and may be deleted while no process has the store open; copies
 and backups need not carry it. `flock` is a POSIX (Linux, macOS) call: Windows is not a
-target. PostgreSQL stores and in-memory SQLite have no lock file (a server database is never
+target. On NFS, Linux emulates `flock` with POSIX locks of the whole file, which do not tell
+two opens of one process apart (SQLite advises against network file systems anyway). PostgreSQL stores and in-memory SQLite have no lock file (a server database is never
 removed).
 """
 
@@ -117,7 +118,12 @@ def hold_open_lock(db_file: str | Path, create: bool) -> OpenLock | None:
         except OSError as exc:
             log.debug("store.open_lock_unavailable", path=str(path), error=str(exc))
             return None
-        fcntl.flock(fd, fcntl.LOCK_SH)  # (waits only for a removal: milliseconds)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)  # (waits only for a removal: milliseconds)
+        except OSError as exc:  # (a file system without locks)
+            os.close(fd)
+            log.debug("store.open_lock_unavailable", path=str(path), error=str(exc))
+            return None
         if _is_at(fd, path):
             return OpenLock(fd, path, made)
         os.close(fd)  # removed while this waited: the store it guarded is gone; again
