@@ -641,7 +641,7 @@ def test_path_words_of_a_command_module_imported_before_the_cli_follow_lang() ->
     its `Path` options while click's `_` is still click's own: their metavar was a plain
     "path" that stayed PATH in Spanish help."""
     script = (
-        "import ironriver.world.cli\n"
+        "import ironriver.cli_world\n"
         "from click.testing import CliRunner\n"
         "from ironriver.cli import cli\n"
         "print(CliRunner().invoke(cli, ['--lang', 'es', 'world', 'generate', '--help']).output)\n"

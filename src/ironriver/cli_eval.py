@@ -290,7 +290,7 @@ def eval_strategy(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         click.echo(frame.to_json(orient="records", indent=2))
     else:
-        from ironriver.strategy.cli import shown_reproduction
+        from ironriver.strategy.tables import shown_reproduction
 
         click.echo(shown_reproduction(frame).to_string(index=False))
     if not bool(frame["ok"].all()):

@@ -23,13 +23,13 @@ from ironriver.cli_i18n import localize_help, translate_help
 from ironriver.i18n import current_lang
 
 LAZY_COMMANDS = {
-    "demo": "ironriver.demo:demo_command",
+    "demo": "ironriver.cli_demo:demo_command",
     "eval": "ironriver.cli_eval:eval_group",
-    "ingest": "ironriver.ingest.cli:ingest_command",
+    "ingest": "ironriver.cli_ingest:ingest_command",
     "ledger": "ironriver.cli_ledger:ledger",
-    "mapping": "ironriver.ingest.cli:mapping_group",
-    "strategy": "ironriver.strategy.cli:strategy",
-    "world": "ironriver.world.cli:world",
+    "mapping": "ironriver.cli_ingest:mapping_group",
+    "strategy": "ironriver.cli_strategy:strategy",
+    "world": "ironriver.cli_world:world",
 }
 
 _PACKAGE_DIR = Path(__file__).parent

@@ -111,11 +111,9 @@ def read_principals(settings: Settings, quiet: bool = False) -> dict[str, Princi
     ./principals.yaml, else the built-in demo principals, which it says (unless `quiet`)."""
     from ironriver.policy import DEFAULT_PRINCIPALS_YAML, load_principals, parse_principals
 
-    if settings.principals_file is not None:
-        return load_principals(settings.principals_file)
-    local = Path("principals.yaml")
-    if local.exists():
-        return load_principals(local)
+    path = _principals_path(settings)
+    if path is not None:
+        return load_principals(path)
     import yaml
 
     if not quiet:
@@ -131,6 +129,37 @@ def read_principals(settings: Settings, quiet: bool = False) -> dict[str, Princi
     return parse_principals(yaml.safe_load(DEFAULT_PRINCIPALS_YAML), "built-in principals")
 
 
+def _principals_path(settings: Settings) -> Path | None:
+    """The principals file a command reads (`read_principals`); None: the built-in ones."""
+    if settings.principals_file is not None:
+        return settings.principals_file
+    local = Path("principals.yaml")
+    return local if local.exists() else None
+
+
+def principal_langs(settings: Settings) -> dict[str, Lang]:
+    """The language of each principal `read_principals` would read, by name: from the YAML
+    alone when the file is plainly written (`principals_file.plain_langs`: no policy, store
+    or FtM loaded), else through the policy's `parse_principals`. Raises where
+    `read_principals` would, though not always the same error (a missing file: an OSError)."""
+    import yaml
+
+    from ironriver import yamltext
+    from ironriver.principals_file import DEFAULT_PRINCIPALS_YAML, plain_langs
+
+    path = _principals_path(settings)
+    if path is None:
+        data = yaml.safe_load(DEFAULT_PRINCIPALS_YAML)
+    else:
+        data = yamltext.load(path.read_text(encoding="utf-8"))
+    langs = plain_langs(data)
+    if langs is not None:
+        return langs
+    from ironriver.policy import parse_principals
+
+    return {n: principal_lang(p) for n, p in parse_principals(data).items()}
+
+
 def principal_lang_given(ctx: click.Context, args: Sequence[str]) -> Lang | None:
     """The language of the principal that `--as` among `args` (else $IRONRIVER_AS) names,
     read before click parses `args` (`ctx`: the top-level group's), so that `--help` and
@@ -138,21 +167,21 @@ def principal_lang_given(ctx: click.Context, args: Sequence[str]) -> Lang | None
     the language of the principal its error suggests (`nearest_principal`: "mx-fgr-analist"
     is a Spanish reader's slip); None when no principal is named, or the principals file
     cannot be read (the command says why, in the default language). Costs one read of the
-    principals file (~2 ms), the command's own read aside."""
+    principals file (~2 ms), the command's own read aside; loads the policy only for a file
+    not plainly written (`principal_langs`)."""
     name = option_given(ctx, args, "--as") or os.environ.get("IRONRIVER_AS")
     if not name:
         return None
-    from ironriver.policy import nearest_principal
+    from ironriver.principals_file import nearest_principal
 
     try:
         settings = Settings.from_env(
             principal=name, principals_file=option_given(ctx, args, "--principals")
         )
-        principals = read_principals(settings, quiet=True)
+        langs = principal_langs(settings)
     except Exception:  # a guess: the command reads the file again and says what is wrong
         return None
-    principal = principals.get(name) or principals.get(nearest_principal(principals, name) or "")
-    return principal_lang(principal) if principal is not None else None
+    return langs.get(name) or langs.get(nearest_principal(langs, name) or "")
 
 
 def common_options(func: F) -> F:

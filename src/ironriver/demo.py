@@ -7,7 +7,8 @@ entity keys, so two worlds in one store would merge unrelated people. The defaul
 (`WORKDIR/demo.db`) is therefore made afresh on every run, and a store given with `--db`
 must be empty.
 
-The library function `run_demo` returns a `DemoReport`; the command only prints it.
+The library function `run_demo` returns a `DemoReport`; the command (`cli_demo.py`) only
+prints it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from ironriver.i18n import Lang, explicit_lang, msg, t
 from ironriver.ingest import IngestResult, ingest_mapping
 from ironriver.model.labels import prop_label, schema_label, shown_value
 from ironriver.policy import Principal, View
-from ironriver.settings import LEDGERS_SUFFIX, shown_url, to_url
+from ironriver.settings import LEDGERS_SUFFIX, shown_url
 from ironriver.store import Store, open_store
 from ironriver.store.audit import READ_FILE_SUFFIX
 from ironriver.store.dialect import SQLITE_FILES
@@ -338,31 +339,3 @@ def _short(path: str) -> str:
     """`path` relative to the working folder when it lies inside it, else as it is."""
     relative = os.path.relpath(path)
     return path if relative.startswith("..") else relative
-
-
-@click.command("demo")
-@click.option(
-    "--workdir",
-    type=click.Path(path_type=Path),
-    default=Path("ironriver-demo"),
-    show_default=True,
-    help="Folder for the generated world and the demo store (both made afresh each run).",
-)
-@click.option(
-    "--db",
-    default=None,
-    help="Put the demo in this store instead (URL or SQLite path); it must be empty.",
-)
-@click.option(
-    "--scale", default=0.003, show_default=True, help="World scale (1.0 = one real year)."
-)
-@click.option(
-    "--seed", default=7, show_default=True, help="The world's seed (same seed, same world)."
-)
-def demo_command(workdir: Path, db: str | None, scale: float, seed: int) -> None:
-    """Generate a small world, ingest it, and print what each country's principal sees.
-
-    \b
-    Example: ironriver demo --workdir /tmp/demo --scale 0.003
-    """
-    print_report(run_demo(workdir, to_url(db) if db else None, scale=scale, seed=seed))

@@ -581,7 +581,7 @@ def test_full_disk_is_a_clear_error_and_nothing_is_written(
     from sqlalchemy import event
 
     import ironriver.store.dialect as dialect
-    from ironriver.world.cli import world
+    from ironriver.cli_world import world
 
     out = tmp_path / "w"
     assert (

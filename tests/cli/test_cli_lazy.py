@@ -104,7 +104,7 @@ def test_source_help_reads_only_a_plain_docstring(
 
 
 def test_source_help_is_the_docstring() -> None:
-    from ironriver.world.cli import world
+    from ironriver.cli_world import world
 
     assert isinstance(world, click.Group)
     assert source_help("world") == world.help

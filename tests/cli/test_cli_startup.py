@@ -1,6 +1,7 @@
-"""`ironriver --version`, `--help` and the help of the commands that are not capability
-groups import no heavy library (docs/performance.md, "CLI start-up (H47)"), and every
-command's and group's `--help` reads as it did before the imports moved (en and es).
+"""`ironriver --version`, `--help` and every command's and group's `--help`, given with
+`--lang`, `--as` or `$IRONRIVER_AS`, import no heavy library (docs/performance.md, "CLI
+start-up (H47)" and "H53"), and every `--help` reads as it did before the imports moved (en
+and es).
 
 The golden help (`help_golden.json`) was written from the code before H47 moved the imports
 (commit a65dbfe); a change to a help text is made there too. To write it again from the
@@ -26,10 +27,6 @@ from ironriver.cli import cli
 HEAVY = ["followthemoney", "sqlalchemy", "pyarrow", "duckdb", "psycopg", "alembic", "numpy"]
 GOLDEN = Path(__file__).with_name("help_golden.json")
 LANGS = ("en", "es")
-
-# capability groups whose modules (and their packages' `__init__`) still load their analytics
-# on import: their `--help` is not light yet (docs/performance.md says so)
-STILL_HEAVY = {"demo", "ingest", "mapping", "strategy", "world"}
 
 
 def command_paths(group: click.Group, path: list[str]) -> list[list[str]]:
@@ -91,29 +88,86 @@ for args in json.loads(sys.argv[1]):
 """
 
 
-def _light_paths() -> list[list[str]]:
-    return [p for p in command_paths(cli, []) if not (p and p[0] in STILL_HEAVY)]
-
-
-@pytest.mark.parametrize("lang", LANGS)
-def test_version_and_help_import_no_heavy_library(lang: str) -> None:
-    """One process runs `--version`, `--help` and every light command's and group's
-    `--help` (`search`, `audit`, `audit log`, `ledger`, `eval world`...) in turn, and stops
-    at the first that loaded one of `HEAVY`."""
-    runs = [["--version"], ["--help"]]
-    runs += [["--lang", lang, *path, "--help"] for path in _light_paths()]
-    assert ["--lang", lang, "search", "--help"] in runs and len(runs) > 20
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IRONRIVER_")}
+def _check_light(runs: list[list[str]], env: dict[str, str] | None = None) -> str:
+    """Run `runs` in turn in one fresh process (`env` added to an environment without
+    `IRONRIVER_*`, in a folder without a principals file); fail at the first that loaded one
+    of `HEAVY`; the output of all."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("IRONRIVER_")}
     done = subprocess.run(
         [sys.executable, "-c", _CHECK.format(heavy=HEAVY), json.dumps(runs)],
         capture_output=True,
         text=True,
-        env=env,
+        env={**base, **(env or {})},
+        cwd=Path(__file__).parent,  # (no principals.yaml here: the built-in principals)
         timeout=300,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "ironriver, version" in done.stdout and "Usage: ironriver" in done.stdout
+    return done.stdout
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_version_and_help_import_no_heavy_library(lang: str) -> None:
+    """One process runs `--version`, `--help` and every command's and group's `--help`
+    (`search`, `audit log`, `ingest`, `strategy run`, `world generate`...) in turn, and stops
+    at the first that loaded one of `HEAVY`."""
+    runs = [["--version"], ["--help"]]
+    runs += [["--lang", lang, *path, "--help"] for path in command_paths(cli, [])]
+    assert ["--lang", lang, "strategy", "run", "--help"] in runs and len(runs) > 30
+    out = _check_light(runs)
+    assert "ironriver, version" in out and "Usage: ironriver" in out
+
+
+def _takes_as(path: list[str]) -> bool:
+    """Whether the command `path` names has the `--as` option."""
+    command: click.Command = cli
+    ctx = click.Context(cli)
+    for name in path:
+        assert isinstance(command, click.Group)
+        found = command.get_command(ctx, name)
+        assert found is not None
+        command = found
+    return any("--as" in param.opts for param in command.params)
+
+
+PRINCIPALS = [("us-atf-analyst", "Usage: ironriver", "Uso:"), ("mx-fgr-analista", "Uso:", "Usage:")]
+
+
+@pytest.mark.parametrize(("principal", "words", "other_words"), PRINCIPALS)
+@pytest.mark.parametrize("given", ["--as", "IRONRIVER_AS"])
+def test_help_in_a_principals_language_imports_no_heavy_library(
+    principal: str, words: str, other_words: str, given: str
+) -> None:
+    """Every `--help`, the principal named by `--as` (on the commands that take it) or by
+    `$IRONRIVER_AS` (on all), in its language, read from the built-in principals without
+    loading the policy (`principals_file.plain_langs`)."""
+    paths = command_paths(cli, [])
+    if given == "--as":
+        runs = [[*p, "--as", principal, "--help"] for p in paths if _takes_as(p)]
+        assert ["search", "--as", principal, "--help"] in runs
+        assert ["ingest", "--as", principal, "--help"] in runs
+        out = _check_light(runs)
+    else:
+        out = _check_light([[*p, "--help"] for p in paths], {"IRONRIVER_AS": principal})
+    assert words in out and other_words not in out
+
+
+def test_help_as_a_principal_of_a_principals_file_imports_no_heavy_library(
+    tmp_path: Path,
+) -> None:
+    """The same from a principals file (`--principals`, `$IRONRIVER_PRINCIPALS`), whose
+    principal of an MX agency reads English (`lang: en`), and one of a US agency Spanish."""
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "principals:\n  - {name: mx-en, agency: FGR, country: MX, lang: en}\n"
+        "  - {name: us-es, agency: ATF, country: US, roles: [analyst], lang: es}\n",
+        encoding="utf-8",
+    )
+    out = _check_light([["search", "--principals", str(path), "--as", "mx-en", "--help"]])
+    assert "Usage:" in out and "Uso:" not in out
+    runs = [["ingest", "--help"], ["strategy", "--help"], ["audit", "log", "--help"]]
+    out = _check_light(runs, {"IRONRIVER_AS": "us-es", "IRONRIVER_PRINCIPALS": str(path)})
+    assert "Uso:" in out and "Usage:" not in out
 
 
 def test_a_real_command_still_loads_what_it_needs(tmp_path: Path) -> None:
@@ -140,6 +194,22 @@ def test_ledger_limit_default_is_the_librarys() -> None:
     from ironriver.policy.ledger_rows import DEFAULT_LIMIT
 
     assert LIMIT == DEFAULT_LIMIT
+
+
+def test_the_light_copies_in_the_help_are_the_librarys() -> None:
+    """What the capability groups' help states is said in their command modules, which
+    import no library at import: each is the library's value."""
+    from ironriver.cli_ingest import MARKINGS, SAMPLE_ROWS
+    from ironriver.cli_strategy import DEFAULT_ELASTICITY, SCENARIO_NAMES
+    from ironriver.ingest.draft import SAMPLE_ROWS as LIBRARY_SAMPLE_ROWS
+    from ironriver.policy import Marking
+    from ironriver.strategy import SCENARIOS
+    from ironriver.strategy.parameters import INTERDICTION_ELASTICITY
+
+    assert SCENARIO_NAMES == tuple(SCENARIOS)
+    assert DEFAULT_ELASTICITY == INTERDICTION_ELASTICITY.value
+    assert MARKINGS == tuple(m.value for m in Marking)
+    assert SAMPLE_ROWS == LIBRARY_SAMPLE_ROWS
 
 
 if __name__ == "__main__":  # write the golden help from the current code

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from sales_fixtures import ROWS, write_csv  # type: ignore[import-not-found]
 
-from ironriver.ingest.cli import ingest_command
+from ironriver.cli_ingest import ingest_command
 
 
 def test_cli_ingest_mapping(sales_dir: Path, tmp_path: Path) -> None:

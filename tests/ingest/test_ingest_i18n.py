@@ -12,10 +12,10 @@ from click.testing import CliRunner
 from sales_fixtures import FGR_EXPORT as INFO  # type: ignore[import-not-found]
 from sales_fixtures import ROWS, write_csv  # type: ignore[import-not-found]
 
+from ironriver.cli_ingest import ingest_command
 from ironriver.errors import ConfigError, IngestError
 from ironriver.i18n import use_lang
 from ironriver.ingest import check_entities, check_mapping, ingest_entities
-from ironriver.ingest.cli import ingest_command
 from ironriver.policy.markings import Marking
 from ironriver.store import Store
 

@@ -100,7 +100,7 @@ def test_a_new_store_written_into_meanwhile_is_kept(
 ) -> None:
     """The store this ingest made, which another command wrote into before the ingest was
     refused (a dataset declared), is not removed: only an empty store the open made is."""
-    import ironriver.ingest.cli as ingest_cli
+    import ironriver.ingest as ingest  # (the command imports it when it runs)
 
     db = tmp_path / "shared.db"
 
@@ -111,7 +111,7 @@ def test_a_new_store_written_into_meanwhile_is_kept(
         other.close()
         raise IngestError("refused for its records")
 
-    monkeypatch.setattr(ingest_cli, "ingest_mapping", another_command_then_refused)
+    monkeypatch.setattr(ingest, "ingest_mapping", another_command_then_refused)
     code, out = _ingest(db, str(sales_dir / "sales.yaml"), "--as", "us-atf-analyst")
     assert code == 1 and "refused for its records" in out and "Removed" not in out, out
     store = open_store(f"sqlite:///{db}")
@@ -142,12 +142,12 @@ def test_a_removal_that_fails_never_hides_the_refusal(
 ) -> None:
     """The removal of the new store failing (here an OSError, as from a disk that refuses
     it) leaves the store, and the user reads the refusal, not the removal's error."""
-    import ironriver.ingest.cli as ingest_cli
+    import ironriver.store as store_package  # (the command imports it when it runs)
 
     def failing(*args: object) -> bool:
         raise OSError("read-only file system")
 
-    monkeypatch.setattr(ingest_cli, "remove_unused", failing)
+    monkeypatch.setattr(store_package, "remove_unused", failing)
     _bad_rows(sales_dir)
     db = tmp_path / "s.db"
     code, out = _ingest(db, str(sales_dir / "sales.yaml"), "--as", "us-atf-analyst")
@@ -160,7 +160,7 @@ def _refused_while_open_in(monkeypatch: pytest.MonkeyPatch, db: Path, opened: li
     """Make the CLI's ingest, once it has made the store, be refused while another ingest
     (B, appended to `opened`) has opened it: B opened it after it was made, before the
     refusal, and is still reading its records."""
-    import ironriver.ingest.cli as ingest_cli
+    import ironriver.ingest as ingest_cli
 
     def refused_while_another_ingest_reads(store: object, *a: object, **kw: object) -> object:
         opened.append(open_store(f"sqlite:///{db}"))
@@ -210,7 +210,7 @@ def test_a_read_audited_in_the_new_store_keeps_it(
     that made it was refused: the search's event is in the read-audit file, so the store
     and that file are kept (a read that happened keeps its audit event), and the command
     says why. Before, only the writes chain was looked at: both files were removed."""
-    import ironriver.ingest.cli as ingest_cli
+    import ironriver.ingest as ingest_cli
     from ironriver.policy import View
 
     db = tmp_path / "shared.db"

@@ -29,9 +29,9 @@ from sales_fixtures import make_sales_dir  # type: ignore[import-not-found]
 from sqlalchemy import select
 
 from conftest import backend_url
+from ironriver.cli_ingest import ingest_command
 from ironriver.i18n import render
 from ironriver.ingest import ingest_entities
-from ironriver.ingest.cli import ingest_command
 from ironriver.policy import Marking, Principal, View, retract
 from ironriver.store import Store, open_store
 from ironriver.store.audit import EventFilter

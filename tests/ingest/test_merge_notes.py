@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from ironriver.cli_ingest import ingest_command
 from ironriver.i18n import render
 from ironriver.ingest import check_mapping, ingest_mapping
-from ironriver.ingest.cli import ingest_command
 from ironriver.policy import Principal, View
 from ironriver.store import Store
 

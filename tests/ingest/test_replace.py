@@ -166,7 +166,7 @@ def test_the_command_replaces_and_its_dry_run_says_what_it_would(tmp_path: Path)
     from click.testing import CliRunner
 
     from ironriver.cli import cli
-    from ironriver.ingest.cli import ingest_command
+    from ironriver.cli_ingest import ingest_command
 
     db = ["--db", str(tmp_path / "cli.db"), "--as", "us-atf-analyst"]
     mapping = _sales(tmp_path, "enero.csv", "T1,p1,ANA\nT2,p2,GONZALES\n")
@@ -265,7 +265,7 @@ def test_the_command_says_what_another_file_keeps(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
     from ironriver.cli import cli
-    from ironriver.ingest.cli import ingest_command
+    from ironriver.cli_ingest import ingest_command
 
     db = ["--db", str(tmp_path / "cli.db"), "--as", "us-atf-analyst"]
     runner = CliRunner()

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from ironriver.cli_ingest import ingest_command
 from ironriver.i18n import render
-from ironriver.ingest.cli import ingest_command
 from ironriver.policy import AccessLabel, Marking, Principal, View
 from ironriver.policy.markings import strict_country_note
 from ironriver.store import open_store

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from ironriver.cli_strategy import strategy
 from ironriver.errors import StrategyError
 from ironriver.strategy import PAPER_PARAMETERS, calibrate
 from ironriver.strategy.calibrate import LOWER, SCALE, UPPER, weekly_target
-from ironriver.strategy.cli import strategy
 
 
 def test_target_is_a_tenth_of_homicides_and_missing() -> None:

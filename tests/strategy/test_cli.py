@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from ironriver.cli_strategy import strategy
 from ironriver.errors import StrategyError
 from ironriver.strategy import simulate
-from ironriver.strategy.cli import strategy
 
 SERIES_KEYS = {"date", "members", "deaths_per_week", "recruits_per_week", "incapacitated_per_week"}
 
@@ -150,7 +150,7 @@ def test_non_finite_levers_are_refused(runner: CliRunner, flag: str, value: str)
 
 
 def test_json_output_never_holds_nan_or_infinity() -> None:
-    from ironriver.strategy.cli import _json_text
+    from ironriver.cli_strategy import _json_text
 
     assert json.loads(_json_text({"x": 1.5, "y": None})) == {"x": 1.5, "y": None}
     for bad in (float("nan"), float("inf"), -float("inf")):

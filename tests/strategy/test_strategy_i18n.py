@@ -9,9 +9,9 @@ from click.testing import CliRunner
 from ironriver.cli import cli
 from ironriver.errors import StrategyError
 from ironriver.i18n import use_lang
-from ironriver.strategy.cli import heading, shown
 from ironriver.strategy.decapitation import Split
 from ironriver.strategy.scenarios import get_scenario
+from ironriver.strategy.tables import heading, shown
 
 
 def test_strategy_error_renders_spanish_and_stays_english() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ironriver.world.cli import world
+from ironriver.cli_world import world
 
 
 def test_generate_and_report(tmp_path: Path) -> None:

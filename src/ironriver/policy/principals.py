@@ -19,8 +19,6 @@ without brackets (`roles: auditor`).
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +28,12 @@ from ironriver import yamltext
 from ironriver.errors import SAVE_AS_UTF8, ConfigError, bad_byte
 from ironriver.i18n import Msg, joined, msg, parse_lang
 from ironriver.policy.markings import Principal, check_lengths, parse_country
+from ironriver.principals_file import DEFAULT_PRINCIPALS_YAML as DEFAULT_PRINCIPALS_YAML
+from ironriver.principals_file import PRINCIPAL_KEYS
+from ironriver.principals_file import ROLES as ROLES
+from ironriver.principals_file import nearest_principal as nearest_principal
 
-ROLES = frozenset({"analyst", "ingest", "export", "auditor", "admin"})
 _PRINCIPALS_FILE = msg("principals file")  # what errors call a document given without a name
-
-
-_PRINCIPAL_KEYS = frozenset({"name", "agency", "country", "roles", "description", "lang"})
 
 
 def parse_principals(data: Any, source: str | Msg = _PRINCIPALS_FILE) -> dict[str, Principal]:
@@ -52,7 +50,7 @@ def parse_principals(data: Any, source: str | Msg = _PRINCIPALS_FILE) -> dict[st
     for i, item in enumerate(data["principals"], start=1):
         if not isinstance(item, dict):
             raise ConfigError(msg("{source}: principal #{i} is not a mapping.", source=source, i=i))
-        found = yamltext.unknown_key(item, _PRINCIPAL_KEYS)
+        found = yamltext.unknown_key(item, PRINCIPAL_KEYS)
         if found is not None:  # `role:` for `roles:` would leave a loader without its role
             key, hint = found
             raise ConfigError(
@@ -204,53 +202,6 @@ def load_principals(path: Path) -> dict[str, Principal]:
     return parse_principals(data, str(path))
 
 
-DEFAULT_PRINCIPALS_YAML = """\
-# Who may read this store. Pass with --principals FILE or IRONRIVER_PRINCIPALS.
-# Quién puede leer este almacén. Páselo con --principals ARCHIVO o IRONRIVER_PRINCIPALS.
-# Optional per principal / opcional por usuario: lang: en | es (default / predeterminado:
-# Spanish for MX agencies, English otherwise / español para dependencias de MX, inglés si no).
-principals:
-  - name: us-atf-analyst
-    agency: ATF
-    country: US
-    roles: [analyst, ingest, export]
-  - name: us-cbp-officer
-    agency: CBP
-    country: US
-    roles: [analyst, ingest]
-  - name: mx-fgr-analista
-    agency: FGR
-    country: MX
-    roles: [analyst, ingest, export]
-  - name: mx-sedena-analista
-    agency: SEDENA
-    country: MX
-    roles: [analyst, ingest]
-  - name: us-hsi-agent
-    agency: HSI
-    country: US
-    roles: [analyst, ingest]
-  - name: mx-cni-analista
-    agency: CNI
-    country: MX
-    roles: [analyst, ingest]
-  - name: auditor
-    agency: OIG
-    country: US
-    roles: [auditor]
-  - name: mx-auditor
-    description: "Secretaría Anticorrupción y Buen Gobierno (antes SFP): audita a las dependencias de MX"
-    agency: SABG
-    country: MX
-    roles: [auditor]
-  - name: loader
-    description: "Node administrator: may load any agency's files (reads like any OIG user)"
-    agency: OIG
-    country: US
-    roles: [admin]
-"""
-
-
 def get_principal(principals: dict[str, Principal], name: str | None) -> Principal:
     if not name:
         raise ConfigError(
@@ -273,10 +224,3 @@ def get_principal(principals: dict[str, Principal], name: str | None) -> Princip
             ),
         )
     return principals[name]
-
-
-def nearest_principal(principals: Iterable[str], name: str) -> str | None:
-    """The principal whose name is nearest to `name`, a name none has (a typo:
-    "mx-fgr-analist"), if one is near enough (difflib's ratio 0.8 or more)."""
-    close = difflib.get_close_matches(name, sorted(principals), n=1, cutoff=0.8)
-    return close[0] if close else None

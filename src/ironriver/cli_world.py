@@ -1,7 +1,9 @@
 """`ironriver world`: generate a synthetic world; report it against the calibration figures.
 
-The lead registers `world` in `ironriver.cli`; each command parses options, calls one
-library function and prints its result.
+The top-level CLI loads it on first use (`LAZY_COMMANDS` in `cli_lazy.py`); each command
+parses options, calls one library function and prints its result. It lives outside the
+`world` package, and imports the library in the commands' bodies, so that `world --help`
+loads neither the generator nor NumPy (docs/performance.md, "CLI start-up").
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,9 +20,9 @@ from ironriver.cli_support import json_flag
 from ironriver.errors import WorldOptionError
 from ironriver.i18n import msg, t
 from ironriver.progress import stderr_progress
-from ironriver.world.config import Succession, WorldConfig
-from ironriver.world.generate import generate_world
-from ironriver.world.report import format_report, world_report
+
+if TYPE_CHECKING:
+    from ironriver.world.config import Succession
 
 
 @click.group("world")
@@ -92,6 +95,8 @@ def generate(
             ),
             hint=msg("Add --decapitation WEEK, e.g. {example}.", example="--decapitation 26"),
         )
+    from ironriver.world import WorldConfig, generate_world
+
     start_date = start.date() if isinstance(start, datetime) else date(2024, 1, 1)
     mode: Succession = (
         "split"
@@ -129,6 +134,8 @@ def report(directory: Path, as_json: bool, show_all: bool) -> None:
     \b
     Example: ironriver world report w
     """
+    from ironriver.world import format_report, world_report
+
     rows = world_report(directory, include_unmeasured=show_all)
     if as_json:
         click.echo(json.dumps([report_row_json(r) for r in rows], indent=2, ensure_ascii=False))

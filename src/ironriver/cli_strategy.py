@@ -1,59 +1,39 @@
 """`ironriver strategy ...`: parse options, call one library function, render the result.
 
 Tables for people, `--json` for programs, `--chart PATH` (.png or .svg) for pictures.
+
+The top-level CLI loads it on first use (`LAZY_COMMANDS` in `cli_lazy.py`). It lives outside
+the `strategy` package and imports the simulator and pandas in the commands' bodies, so that
+`strategy --help` loads neither (docs/performance.md, "CLI start-up"); the scenario names and
+the default elasticity its help states are light copies (`SCENARIO_NAMES`,
+`DEFAULT_ELASTICITY`), which a test holds equal to the library's.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
-import pandas as pd
-from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from ironriver.cli_support import json_flag
 from ironriver.errors import StrategyError
-from ironriver.i18n import Msg, current_lang, msg, render, t, translate
-from ironriver.model.labels import yes_no
-from ironriver.strategy.calibrate import calibrate as run_calibration
-from ironriver.strategy.decapitation import Split
-from ironriver.strategy.evaluate import (
-    HEADLINES,
-    compare_simulations,
-    headline_bands,
-    horizon_check,
-    interdiction_sweep,
-    reproduction,
+from ironriver.i18n import msg, t
+
+#: `strategy.scenarios.SCENARIOS`' names, in its order (the choices `--help` lists)
+SCENARIO_NAMES = (
+    "status-quo",
+    "half-recruitment",
+    "double-incapacitation",
+    "no-recruitment",
+    "half-recruitment-double-incapacitation",
+    "interdiction-50",
+    "decapitate-cjng",
 )
-from ironriver.strategy.montecarlo import bands, monte_carlo
-from ironriver.strategy.parameters import INTERDICTION_ELASTICITY, all_parameters
-from ironriver.strategy.scenarios import HEADLINE_SCENARIOS, SCENARIOS, get_scenario
-from ironriver.strategy.simulate import Simulation, simulate, week_of
-
-SCENARIO_CHOICE = click.Choice(list(SCENARIOS))
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as JSON-ready dicts: dates as YYYY-MM-DD, numbers as floats, NaN as null."""
-    out = []
-    for row in frame.to_dict(orient="records"):
-        clean: dict[str, Any] = {}
-        for key, value in row.items():
-            if isinstance(value, pd.Timestamp):
-                clean[str(key)] = value.strftime("%Y-%m-%d")
-            elif isinstance(value, float) and math.isnan(value):
-                clean[str(key)] = None
-            elif hasattr(value, "item"):
-                clean[str(key)] = value.item()
-            else:
-                clean[str(key)] = value
-        out.append(clean)
-    return out
+#: `strategy.parameters.INTERDICTION_ELASTICITY.value` (said by `run --help`)
+DEFAULT_ELASTICITY = 0.35
+SCENARIO_CHOICE = click.Choice(list(SCENARIO_NAMES))
 
 
 def _json_text(payload: dict[str, Any]) -> str:
@@ -69,138 +49,6 @@ def _json_text(payload: dict[str, Any]) -> str:
             ),
             hint=msg("Check the lever values; run without --json to see the table."),
         ) from None
-
-
-# Table columns as a reader sees them, in words (JSON keeps the column names).
-HEADINGS: dict[str, Msg] = {
-    "date": msg("date"),
-    "members": msg("members"),
-    "deaths_per_week": msg("deaths/week"),
-    "recruits_per_week": msg("recruits/week"),
-    "incapacitated_per_week": msg("incapacitated/week"),
-    "scenario": msg("scenario"),
-    "total_deaths_from_2022": msg("total deaths from 2022"),
-    "parameter": msg("parameter"),
-    "fitted": msg("fitted"),
-    "paper": msg("paper"),
-    "lower": msg("lower"),
-    "upper": msg("upper"),
-    "initial_members": msg("initial members"),
-    "at_bound": msg("at bound"),
-    "elasticity": msg("elasticity"),
-    "share_interdicted": msg("share interdicted"),
-    "lethality_factor": msg("lethality factor"),
-    "quantity": msg("quantity"),
-    "ours": msg("this model"),
-    "accepted": msg("accepted range"),
-    "ok": msg("in range"),
-    "january_2027_pct": msg("January 2027 (%)"),
-    "mean_2027_pct": msg("mean 2027 (%)"),
-    "rmse_deaths_per_week": msg("RMSE deaths/week"),
-    "r2": msg("R²"),
-    "mape_percent": msg("MAPE (%)"),
-    "bias_deaths_per_week": msg("bias deaths/week"),
-}
-YEAR_HEADINGS: tuple[tuple[re.Pattern[str], Callable[[str], Msg]], ...] = (
-    (re.compile(r"members_(\d{4})"), lambda y: msg("members {year}", year=y)),
-    (re.compile(r"deaths_per_week_(\d{4})"), lambda y: msg("deaths/week {year}", year=y)),
-    (
-        re.compile(r"members_change_(\d{4})_pct"),
-        lambda y: msg("members change {year} (%)", year=y),
-    ),
-    (
-        re.compile(r"deaths_change_(\d{4})_pct"),
-        lambda y: msg("deaths change {year} (%)", year=y),
-    ),
-)
-
-
-def heading(column: object) -> str:
-    """A column name (or a row label naming a column) in the current language."""
-    name = str(column)
-    if name in HEADINGS:
-        return HEADINGS[name].render()
-    for pattern, label in YEAR_HEADINGS:
-        match = pattern.fullmatch(name)
-        if match:
-            return label(match[1]).render()
-    return name
-
-
-def _cell(value: object) -> object:
-    """A table cell as a reader sees it: yes/no (`yes_no`), a column name as its heading, a
-    text the library marked for translation (descriptions, quantities) translated; data as it
-    is."""
-    if isinstance(value, bool):
-        return yes_no(value)
-    if isinstance(value, str):
-        return heading(value) if value in HEADINGS else translate(value, current_lang())
-    return value
-
-
-def shown(frame: pd.DataFrame) -> pd.DataFrame:
-    """`frame` for a person: headings and texts in the current language, in words (numbers
-    as they are; `--json` keeps the column names)."""
-    out = frame.copy()
-    for column in out.columns:
-        values = out[column]
-        if is_bool_dtype(values) or not is_numeric_dtype(values):
-            # (not `map`: it would make floats again of whole counts in a mixed column)
-            out[column] = pd.Series([_cell(v) for v in values], index=out.index, dtype=object)
-    out.columns = pd.Index([heading(c) for c in out.columns])
-    return out
-
-
-#: Columns that count people (members, deaths in all): shown as whole numbers.
-COUNT_COLUMNS = re.compile(r"members(_\d{4})?|total_deaths_from_2022")
-
-
-def _whole(value: object) -> object:
-    """A count as a whole number (a model count is an expected value: 24458.3 people read as
-    24458); NaN as it is."""
-    if isinstance(value, float) and math.isnan(value):
-        return value
-    return round(float(value))  # type: ignore[arg-type]
-
-
-def whole_counts(frame: pd.DataFrame, rows: pd.Series | None = None) -> pd.DataFrame:
-    """`frame` with its counts of people as whole numbers: the columns named as counts
-    (`COUNT_COLUMNS`), and when `rows` (a boolean mask) is given, every number of those rows
-    (a table whose rows are quantities, e.g. a transposed one)."""
-    out = frame.copy()
-    for column in out.columns:
-        if COUNT_COLUMNS.fullmatch(str(column)):
-            out[column] = out[column].map(_whole).astype(object)
-    if rows is not None and rows.any():
-        for column in out.columns:
-            if is_numeric_dtype(out[column]) and not is_bool_dtype(out[column]):
-                out[column] = pd.Series(
-                    [_whole(v) if r else v for v, r in zip(out[column], rows, strict=True)],
-                    index=out.index,
-                    dtype=object,
-                )
-    return out
-
-
-def shown_reproduction(table: pd.DataFrame) -> pd.DataFrame:
-    """`reproduction()`'s table for a person: its texts (one row per headline) translated,
-    numbers to one decimal, counts whole."""
-    counts = pd.Series([h.count for h in HEADLINES], index=table.index)
-    table = whole_counts(table.round(1), counts)
-    texts = table.assign(
-        quantity=[render(h.label) for h in HEADLINES],
-        paper=[render(h.paper_text) for h in HEADLINES],
-        accepted=[render(h.accepted()) for h in HEADLINES],
-    )
-    return shown(texts)
-
-
-def _yearly(sim: Simulation) -> pd.DataFrame:
-    series = sim.series()
-    rows = [week_of(y) for y in range(2012, 2013 + sim.weeks // 52)]
-    table = series.iloc[rows].drop(columns=["week"]).copy()
-    table["date"] = table["date"].dt.strftime("%Y-%m-%d")
-    return whole_counts(table.round(1))
 
 
 @click.group("strategy")
@@ -233,7 +81,7 @@ def strategy() -> None:
     "--elasticity",
     type=float,
     default=None,
-    help=f"Lethality removed per unit interdicted (default {INTERDICTION_ELASTICITY.value}).",
+    help=f"Lethality removed per unit interdicted (default {DEFAULT_ELASTICITY}).",
 )
 @click.option(
     "--split",
@@ -273,6 +121,9 @@ def run(
     \b
     Example: ironriver strategy run --scenario status-quo --recruitment 0.5 --split CJNG:3@26
     """
+    from ironriver.strategy import Split, bands, get_scenario, monte_carlo, simulate
+    from ironriver.strategy.tables import records, shown, yearly
+
     scenario = get_scenario(name).with_levers(
         recruitment=recruitment,
         incapacitation=incapacitation,
@@ -301,11 +152,11 @@ def run(
             "faction_rivalry": scenario.faction_rivalry,
             "splits": [s.label() for s in scenario.splits],
             "years": years,
-            "series": _records(sim.series().drop(columns=["week"])),
+            "series": records(sim.series().drop(columns=["week"])),
             "groups_final": {str(k): float(v) for k, v in final.items()},
         }
         if band is not None:
-            payload["bands"] = _records(band)
+            payload["bands"] = records(band)
         click.echo(_json_text(payload))
         return
     click.echo(
@@ -315,7 +166,7 @@ def run(
             description=scenario.description_in(),
         )
     )
-    click.echo(shown(_yearly(sim)).to_string(index=False))
+    click.echo(shown(yearly(sim)).to_string(index=False))
     click.echo("\n" + t("Largest groups at the end:"))
     click.echo(final.head(10).round(0).astype(int).to_string())
     if band is not None:
@@ -358,6 +209,11 @@ def compare(names: tuple[str, ...], years: int, as_json: bool, chart: Path | Non
     \b
     Example: ironriver strategy compare --scenario status-quo --scenario no-recruitment
     """
+    from ironriver.strategy import simulate
+    from ironriver.strategy.evaluate import compare_simulations
+    from ironriver.strategy.scenarios import HEADLINE_SCENARIOS
+    from ironriver.strategy.tables import compare_table, records
+
     sims = [simulate(n, years=years) for n in names or HEADLINE_SCENARIOS]
     table = compare_simulations(sims, years=years)
     if chart is not None:
@@ -365,14 +221,9 @@ def compare(names: tuple[str, ...], years: int, as_json: bool, chart: Path | Non
 
         compare_chart(sims, chart)
     if as_json:
-        click.echo(_json_text({"years": years, "scenarios": _records(table)}))
+        click.echo(_json_text({"years": years, "scenarios": records(table)}))
         return
-    wide = table.drop(columns=["description"]).set_index("scenario").T.round(1)
-    counts = pd.Series([bool(COUNT_COLUMNS.fullmatch(r)) for r in wide.index], index=wide.index)
-    wide = whole_counts(wide, counts)
-    wide.index = pd.Index([heading(c) for c in wide.index])
-    wide.columns.name = heading("scenario")
-    click.echo(wide.to_string())
+    click.echo(compare_table(table).to_string())
     if chart is not None:
         click.echo(t("Chart written to {path}", path=chart))
 
@@ -398,6 +249,10 @@ def calibrate(max_evals: int, as_json: bool, chart: Path | None) -> None:
     \b
     Example: ironriver strategy calibrate --chart fit.png
     """
+    from ironriver.strategy import all_parameters
+    from ironriver.strategy import calibrate as run_calibration
+    from ironriver.strategy.tables import heading, records, shown
+
     result = run_calibration(max_nfev=max_evals)
     if chart is not None:
         from ironriver.strategy.charts import calibration_chart
@@ -409,7 +264,7 @@ def calibrate(max_evals: int, as_json: bool, chart: Path | None) -> None:
                 {
                     # `paper` is a published figure's text elsewhere (`reproduce`), and
                     # `name`, `value` are not a parameter's anywhere else
-                    "parameters": _records(result.table.rename(columns={"paper": "paper_value"})),
+                    "parameters": records(result.table.rename(columns={"paper": "paper_value"})),
                     "fit": result.fit,
                     "paper_fit": result.paper_fit,
                     "success": result.success,
@@ -445,9 +300,12 @@ def sweep(years: int, as_json: bool) -> None:
     \b
     Example: ironriver strategy sweep --years 5
     """
+    from ironriver.strategy import interdiction_sweep
+    from ironriver.strategy.tables import records, shown
+
     table = interdiction_sweep(years=years)
     if as_json:
-        click.echo(_json_text({"years": years, "sweep": _records(table)}))
+        click.echo(_json_text({"years": years, "sweep": records(table)}))
         return
     click.echo(shown(table.round(2)).to_string(index=False))
 
@@ -461,16 +319,20 @@ def reproduce(runs: int, as_json: bool) -> None:
     \b
     Example: ironriver strategy reproduce --runs 1000
     """
+    from ironriver.strategy import reproduction
+    from ironriver.strategy.evaluate import HEADLINES, headline_bands, horizon_check
+    from ironriver.strategy.tables import records, shown, shown_reproduction, whole_counts
+
     table = reproduction()
     horizon = horizon_check()
     band = headline_bands(runs=runs) if runs else None
     if as_json:
         payload: dict[str, Any] = {
-            "reproduction": _records(table),
-            "horizon": _records(horizon),
+            "reproduction": records(table),
+            "horizon": records(horizon),
         }
         if band is not None:
-            payload["bands"] = _records(band)
+            payload["bands"] = records(band)
         click.echo(_json_text(payload))
         return
     click.echo(shown_reproduction(table).to_string(index=False))

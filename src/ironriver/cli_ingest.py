@@ -1,39 +1,41 @@
-"""`ironriver ingest`: a thin command over `ingest_mapping` / `ingest_entities`.
+"""`ironriver ingest` and `ironriver mapping`: thin commands over `ingest_mapping` /
+`ingest_entities` and the mapping draft.
 
-The top-level CLI wires it with `cli.add_command(ingest_command)`; it uses the shared option
-bundle (`--db`, `--as`, `--principals`, `--json`) and records the acting principal as actor.
-Its help texts are English here and translated by the top-level CLI (`cli_i18n.localize_help`, from
-`locale/es/LC_MESSAGES/ingest.po`); what it prints goes through `t(...)`.
+The top-level CLI loads them on first use (`LAZY_COMMANDS` in `cli_lazy.py`); they use the
+shared option bundle (`--db`, `--as`, `--principals`, `--json`) and record the acting
+principal as actor. Their help texts are English here and translated by the top-level CLI
+(`cli_i18n.localize_help`, from `locale/es/LC_MESSAGES/ingest.po`); what they print goes
+through `t(...)`. The module lives outside the `ingest` package and imports the library in
+the commands' bodies, so that their `--help` loads neither DuckDB nor the store
+(docs/performance.md, "CLI start-up"); the markings and sample size the help states are light
+copies (`MARKINGS`, `SAMPLE_ROWS`), which a test holds equal to the library's.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ironriver.cli_support import AppContext, app_context, common_options, excel_option
 from ironriver.errors import ConfigError, IronriverError
 from ironriver.i18n import Msg, joined, msg, nmsg, nt, render, t
-from ironriver.ingest.draft import SAMPLE_ROWS, draft_file, render_yaml
-from ironriver.ingest.entities import check_entities, ingest_entities
-from ironriver.ingest.pipeline import authorized_mappings, check_mapping, ingest_mapping
-from ironriver.ingest.result import IngestResult
 from ironriver.logs import get_logger
-from ironriver.policy.markings import (
-    Marking,
-    Principal,
-    check_lengths,
-    check_releasable,
-    parse_country,
-    parse_releasable_input,
-)
-from ironriver.policy.rights import agency_countries, authorize_ingest
 from ironriver.progress import stderr_progress
 from ironriver.scratch import replacing
-from ironriver.store import DatasetInfo, Removal, Store, absent_paths, remove_unused
+
+if TYPE_CHECKING:
+    from ironriver.ingest import IngestResult
+    from ironriver.policy import Principal
+    from ironriver.store import Store
 
 log = get_logger(__name__)
+
+#: `policy.markings.Marking`'s values, in its order (`mapping draft --marking`'s choices)
+MARKINGS = ("CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED")
+#: `ingest.draft.SAMPLE_ROWS` (`mapping draft --rows`' default)
+SAMPLE_ROWS = 1000
 
 
 @click.command("ingest")
@@ -127,6 +129,8 @@ def ingest_command(
       ironriver ingest --entities fgr.ftm.jsonl --dataset mx_fgr_export \\
           --agency FGR --country MX --marking AMBER --releasable-to MX,US
     """
+    from ironriver.policy.rights import agency_countries
+
     app = app_context(ctx)
     # a dry run without --as checks the files only; with it, also that it may load them
     # (a dry run of --replace reads the store as the loader would)
@@ -173,6 +177,17 @@ def ingest_command(
         )
         return
     assert entities is not None  # the --entities form
+    from ironriver.ingest import check_entities, ingest_entities
+    from ironriver.policy.markings import (
+        Marking,
+        check_lengths,
+        check_releasable,
+        parse_country,
+        parse_releasable_input,
+    )
+    from ironriver.policy.rights import authorize_ingest
+    from ironriver.store import DatasetInfo, absent_paths
+
     if not (dataset and agency and country):
         raise ConfigError(
             msg("--entities needs --dataset, --agency and --country."),
@@ -246,6 +261,9 @@ def _ingest_each(
     the acting principal (None: a dry run without --as, which checks the files only);
     `agencies`: the principals file's (None with no principal); `skips`: --skip-invalid
     and --allow-bad-dates."""
+    from ironriver.ingest import authorized_mappings, check_mapping, ingest_mapping
+    from ironriver.store import absent_paths
+
     skip_invalid, allow_bad_dates = skips
     # a dry run opens no store, but one of --replace reads what it would retract there
     store = None
@@ -321,6 +339,8 @@ def _remove_if_unused(store: Store, absent: tuple[Path, ...]) -> None:
     command has it open and nothing was stored in it (`remove_unused`), saying what became
     of it (it said it made one). A failure here is logged, never raised: the refusal being
     handled is what the user must read."""
+    from ironriver.store import Removal, remove_unused
+
     try:
         removal = remove_unused(store, absent)
     except Exception as exc:  # (e.g. the disk that refused the ingest refuses the removal)
@@ -514,7 +534,7 @@ def mapping_group() -> None:
 @click.option("--country", default="", help="Owner country (US or MX); also the date order.")
 @click.option(
     "--marking",
-    type=click.Choice([m.value for m in Marking], case_sensitive=False),
+    type=click.Choice(list(MARKINGS), case_sensitive=False),
     default="AMBER",
     show_default=True,
     help="TLP 2.0 marking.",
@@ -567,6 +587,9 @@ def draft_command(
             msg("{path} already exists: a draft never replaces a file.", path=out),
             hint=msg("Choose another --out, or remove that file first."),
         )
+    from ironriver.ingest.draft import draft_file, render_yaml
+    from ironriver.policy.markings import parse_country, parse_releasable_input
+
     if country:  # (a draft may leave it to fill in: CHECK)
         country = parse_country(country)
     where = int(sheet) if sheet is not None and sheet.isdigit() else sheet
