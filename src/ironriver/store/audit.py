@@ -423,57 +423,38 @@ def _event(row: Any, chain: Chain) -> AuditEvent:
     )
 
 
-def _events(
-    conn: Connection,
-    chain: Chain,
-    limit: int | None,
-    where: EventFilter,
-    newest: bool = False,
-) -> list[AuditEvent]:
-    c = chain.events.c
-    query = _matching(select(chain.events), chain, where).order_by(
-        c.seq.desc() if newest else c.seq
-    )
-    if limit:
-        query = query.limit(limit)
-    rows = list(conn.execute(query))
-    if newest:
-        rows.reverse()
-    return [_event(row, chain) for row in rows]
-
-
 _STREAM_ROWS = 1_000  # events fetched at a time by `_streamed` (~5 KB each)
 
 
 def _span(
     conn: Connection, chain: Chain, limit: int | None, where: EventFilter, newest: bool
 ) -> tuple[int, int, int]:
-    """The events `_events` lists, as a range of seqs (`low` to `high`, both included) and
-    how many of the chain's matching events lie in it: read as keys, so that the events
-    themselves can be streamed (`_streamed`), and bounded above by the newest matching
-    event at this moment, so that events appended meanwhile are not among them."""
+    """The chain's events `stream_events` takes, as a range of seqs (`low` to `high`, both
+    included: its first `limit` matching events, or with `newest` its last `limit`, or all)
+    and, with a `limit`, how many matching events lie in it (0 without: not counted). Read
+    as keys, so that the events themselves can be streamed (`_streamed`), and bounded above
+    by the newest matching event at this moment, so that events appended meanwhile are not
+    among them."""
     c = chain.events.c
     seqs = _matching(select(c.seq), chain, where)
+    if limit and limit <= _STREAM_ROWS:  # (few keys: read at once, one query)
+        order = c.seq.desc() if newest else c.seq
+        keys = conn.execute(seqs.order_by(order).limit(limit)).scalars().all()
+        return (min(keys), max(keys), len(keys)) if keys else (0, -1, 0)
     top = conn.execute(seqs.order_by(c.seq.desc()).limit(1)).scalar()
     if top is None:
         return 0, -1, 0
-    low, high = 0, int(top)
-    if limit:  # the limit-th newest (oldest) matching event at or below `top`, if any: on
-        # PostgreSQL each query is its own snapshot, and an event appended since `top` was
-        # read must not move the edge (the range would then hold one event fewer)
-        edge = conn.execute(
-            seqs.where(c.seq <= high)
-            .order_by(c.seq.desc() if newest else c.seq)
-            .offset(limit - 1)
-            .limit(1)
-        ).scalar()
-        if edge is not None and newest:
-            low = int(edge)
-        elif edge is not None:
-            high = int(edge)
-    span = seqs.where(c.seq.between(low, high)).subquery()
-    n = int(conn.execute(select(func.count()).select_from(span)).scalar_one())
-    return low, high, n
+    if not limit:
+        return 0, int(top), 0
+    # the limit-th newest (oldest) matching event up to `top`, if there are that many
+    bounded = seqs.where(c.seq <= top)
+    edge = conn.execute(
+        bounded.order_by(c.seq.desc() if newest else c.seq).offset(limit - 1).limit(1)
+    ).scalar()
+    if edge is None:  # fewer match: all of them
+        n = conn.execute(select(func.count()).select_from(bounded.subquery())).scalar_one()
+        return 0, int(top), int(n)
+    return (int(edge), int(top), limit) if newest else (0, int(edge), limit)
 
 
 def _streamed(
@@ -791,21 +772,15 @@ class AuditLog:
     ) -> Iterator[AuditEvent]:
         """Events of both chains matching `where` (and `actor`), merged by time, oldest
         first (each says its `chain`); with `limit`, the first `limit` of them, or with
-        `newest` the last `limit` (what an auditor asks first: the most recent). A missing
-        read-audit file lists the writes chain only (`verify` reports it)."""
+        `newest` the last `limit` (what an auditor asks first: the most recent; `limit=0`:
+        none). A missing read-audit file lists the writes chain only (`verify` reports it).
+        They are all read, and the connections given back, before the first is yielded: the
+        caller may write to the store meanwhile. (`stream_events` materialised: one way of
+        listing them.)"""
         where = where or EventFilter()
         if actor:
             where = replace(where, actor=actor)
-        with self._engine.connect() as conn:
-            writes = _events(conn, WRITE_CHAIN, limit, where, newest)
-        reads: list[AuditEvent] = []
-        if self.read_file is None or self.read_file.exists():
-            with self._reading() as conn:
-                reads = _events(conn, READ_CHAIN, limit, where, newest)
-        merged = list(heapq.merge(writes, reads, key=lambda e: e.at))
-        if limit:
-            merged = merged[-limit:] if newest else merged[:limit]
-        yield from merged
+        yield from list(self.stream_events(limit, where, newest))
 
     def stream_events(
         self, limit: int | None = None, where: EventFilter | None = None, newest: bool = False
@@ -815,7 +790,16 @@ class AuditLog:
         that writes each as it comes (`audit log --json`). The two chains' connections stay
         open until the iterator is exhausted or closed: do not write to the store meanwhile.
         The events listed are those matching when the first is asked for (each chain's newest
-        then bounds its range)."""
+        then bounds its range).
+
+        Each chain's matching events are taken in seq order: the first (last) `limit` of
+        them, as keys (`_span`), hold every event of that chain among the first (last)
+        `limit` of the merge. Both chains are then merged by time (a tie: the writes chain's
+        first) and the first `limit`, or the last `limit` of the `n` merged, yielded."""
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must be None or at least 0, not {limit}")
+        if limit == 0:
+            return
         where = where or EventFilter()
         with ExitStack() as stack:
             conn = stack.enter_context(self._engine.connect())
@@ -826,7 +810,6 @@ class AuditLog:
                 low, high, k = _span(conn, READ_CHAIN, limit, where, newest)
                 chains.append(_streamed(conn, READ_CHAIN, where, low, high))
                 n += k
-            # `events`' merge, then its last (first) `limit`: the same events, in the same order
             merged = heapq.merge(*chains, key=lambda e: e.at)
             if limit and newest:
                 yield from islice(merged, max(0, n - limit), None)
@@ -835,9 +818,11 @@ class AuditLog:
 
     def write_events(self, where: EventFilter) -> list[AuditEvent]:
         """Events of the writes chain matching `where`, oldest first (the read-audit file
-        is not opened: ingests and retractions are never there)."""
+        is not opened: ingests and retractions are never there), read as `stream_events`
+        reads that chain."""
         with self._engine.connect() as conn:
-            return _events(conn, WRITE_CHAIN, None, where)
+            low, high, _ = _span(conn, WRITE_CHAIN, None, where, False)
+            return list(_streamed(conn, WRITE_CHAIN, where, low, high))
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
