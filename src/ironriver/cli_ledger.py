@@ -10,7 +10,6 @@ values are data: shown as stored, never translated; only our own headers and not
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -315,7 +314,8 @@ def _write_csv(read: LedgerStream) -> None:
     would run as a formula with a single quote before it: `inert_cell`); with --excel, UTF-8
     with a byte-order mark and CRLF line ends whatever the terminal's encoding
     (`ironriver.csvcells`). Written a batch at a time, each made with Arrow kernels
-    (`_csv_lines`): the bytes Python's `csv.writer` wrote for the same rows."""
+    (`_csv_lines`): the bytes Python's `csv.writer` writes of the same rows (quoted as for
+    CRLF line ends: a cell holding a CR is quoted with LF ones too)."""
     if EXCEL.get():
         sys.stdout.flush()
         excel = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
@@ -330,9 +330,11 @@ def _write_csv(read: LedgerStream) -> None:
 
 
 def _csv_rows(read: LedgerStream, stream: TextIO) -> None:
+    import pyarrow as pa
+
     end = line_end()
-    csv.writer(stream, lineterminator=end).writerow(
-        [inert_cell(c) for c in (*read.columns, *_CSV_LABEL)]
+    stream.write(
+        _csv_lines([pa.array([c], pa.string()) for c in (*read.columns, *_CSV_LABEL)], end)
     )
     n = len(read.columns)
     for batch in read.batches:
@@ -343,15 +345,19 @@ def _csv_rows(read: LedgerStream, stream: TextIO) -> None:
 
 def _csv_lines(columns: list[pa.Array], end: str) -> str:
     """Rows of `columns` as CSV lines, each ending with `end`: what `csv.writer` (the
-    excel dialect, QUOTE_MINIMAL) writes of the rows' cells as `_csv_value` and
-    `inert_cell` make them, computed column by column with Arrow kernels."""
+    excel dialect, QUOTE_MINIMAL, CRLF line ends) writes of the rows' cells as `_csv_value`
+    and `inert_cell` make them, computed column by column with Arrow kernels. (The one CSV
+    writer of `ledger`: its header too.)"""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if not columns or len(columns[0]) == 0:
         return ""
-    # a cell is quoted when it holds the delimiter, the quote or a character of the line end
-    needs_quotes = '[,"' + end + "]"
+    # a cell is quoted when it holds the delimiter, the quote, a CR or an LF, whatever the
+    # line end (a lone CR left bare, as csv.writer leaves it with LF line ends, is read as a
+    # line end by every CSV reader: the row split). (A row is never a single empty cell,
+    # which csv.writer writes `""`: a ledger's CSV has its label's columns.)
+    needs_quotes = '[,"\r\n]'
     cells = []
     for column in columns:
         text = _csv_text(column)

@@ -34,7 +34,9 @@ if TYPE_CHECKING:
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """The characters a spreadsheet reads a cell's formula from (or strips before one)."""
 QUOTE = "'"
-_FORMULA_RE = "^[=+@\\t\\r-]"
+# `FORMULA_START` as the character class Arrow's kernels (`inert_array`) match: one list of
+# them, which `inert` and `inert_array` both read
+_FORMULA_RE = "^[" + "".join("\\" + c if c in "\\]^-" else c for c in FORMULA_START) + "]"
 _NUMBER_TEXT = "[+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _NUMBER = re.compile(_NUMBER_TEXT)
 _NUMBER_RE = f"^{_NUMBER_TEXT}$"  # (RE2, Arrow's: `$` is the end of the text only)

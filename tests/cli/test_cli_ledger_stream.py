@@ -10,6 +10,7 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -23,6 +24,7 @@ from ironriver.csvcells import BOM, inert_cell
 from ironriver.policy import LedgerRows, View
 from ironriver.policy.markings import Principal
 from ironriver.store import open_store
+from test_csv_writers import csv_module_text
 
 MAPPING = """\
 us_atf_sales:
@@ -108,15 +110,13 @@ def _rows(db: str, limit: int) -> LedgerRows:
 
 
 def _csv_before(result: LedgerRows, end: str) -> str:
-    """What `ledger --format csv` wrote when it held all the rows (csv.writer per cell)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator=end)
-    writer.writerow([inert_cell(c) for c in (*result.columns, *_CSV_LABEL)])
+    """What `ledger --format csv` wrote when it held all the rows (csv.writer per cell;
+    a cell holding a CR quoted whatever the line end: `csv_module_text`)."""
+    rows: list[list[Any]] = [[*result.columns, *_CSV_LABEL]]
     for row in result.rows:
         values = [_csv_value(row.values[c]) for c in result.columns]
-        label = [row.marking, row.releasable_to, row.owner_agency, row.source_ref]
-        writer.writerow([inert_cell(v) for v in (*values, *label)])
-    return out.getvalue()
+        rows.append([*values, row.marking, row.releasable_to, row.owner_agency, row.source_ref])
+    return csv_module_text(rows, end)
 
 
 @pytest.mark.parametrize("limit", [3, 40, 100])
@@ -214,12 +214,31 @@ def test_float_cells_are_written_as_python_writes_them() -> None:
 @pytest.mark.parametrize("end", ["\n", "\r\n"])
 def test_text_cells_are_made_inert_and_quoted_as_csv_writer_does(end: str) -> None:
     """Text the ingest keeps (a carriage return, a leading tab) as `inert_cell` and
-    `csv.writer` make it, with either line end (a lone CR is quoted only with CRLF)."""
+    `csv.writer` make it, with either line end; a lone CR is quoted with both (left bare
+    with LF ends, as csv.writer leaves it, a CSV reader took it for a line end)."""
     texts = ["\tx", "\r=1", "a\rb", "=1", "-", "-.5", "+1e3", "'q", 'x"', "a,b", "",
              "ü@", "@", " -1", "1-", "\u2028", None]  # fmt: skip
     got = _csv_lines([pa.array(texts, pa.string()), pa.array([1] * len(texts))], end)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator=end)
-    for text in texts:
-        writer.writerow([inert_cell(text), 1])
-    assert got == out.getvalue()
+    assert got == csv_module_text([[text, 1] for text in texts], end)
+    assert list(csv.reader(io.StringIO(got, newline=""))) == [
+        ["" if text is None else inert_cell(text), "1"] for text in texts
+    ]
+
+
+def test_a_lone_carriage_return_in_a_cell_keeps_its_row_whole(tmp_path: Path) -> None:
+    """A text holding a CR alone (kept by the ingest) is quoted with LF line ends too: a CSV
+    reader read the bare CR as a line end, splitting the row in two."""
+    sales = 'txn,note,qty,price,ok,sold,at\nT1,"a\rb",1,2.5,yes,2024-03-01,\nT2,"=x\ry",2,,no,,\n'
+    (tmp_path / "sales.csv").write_bytes(sales.encode("utf-8"))
+    (tmp_path / "sales.yaml").write_text(MAPPING, encoding="utf-8")
+    db = str(tmp_path / "l.db")
+    code, out, err = run("ingest", str(tmp_path / "sales.yaml"), "--db", db, "--as", "loader")
+    assert code == 0, err
+    args = ("ledger", "us_atf_sales", "--db", db, "--as", "us-atf-analyst", "--format", "csv")
+    code, out, err = run(*args)
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out.decode("utf-8"), newline="")))
+    assert [(row["txn"], row["note"], row["qty"]) for row in rows] == [
+        ("T1", "a\rb", "1"),
+        ("T2", "'=x\ry", "2"),
+    ]
