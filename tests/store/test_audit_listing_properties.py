@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 import ironriver.store.audit as audit_module
-from ironriver.store import EventFilter, Store
+from ironriver.store import EventFilter, Store, open_store
 from ironriver.store.audit import AuditEvent
 from ironriver.store.tables import audit_events, audit_read_events
 from view_facts import Stores, no_datasets, shared_stores
@@ -247,3 +247,22 @@ def test_events_can_be_held_while_the_store_is_written(store: Store) -> None:
         seen.append(event)
     assert seen == before
     assert len(list(store.audit.events())) == 2 * len(before) - 1
+
+
+def test_an_in_memory_store_lists_both_chains_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In memory, both chains are in the store, behind its one connection: read on it (a
+    second connection's BEGIN failed there, within the first's transaction)."""
+    _stopped_clock(monkeypatch)
+    monkeypatch.setattr(audit_module, "_STREAM_ROWS", 2)
+    _Clock.now = START
+    store = open_store("sqlite://")
+    try:
+        _append(store, [("read", "alice", "ATF", "t1", 1), ("ingest", "bob", "", "t1", 0)] * 3)
+        everything = _all_events(store, missing=False)
+        for limit in LIMITS:
+            for newest in (False, True):
+                listed = list(store.audit.events(limit=limit, newest=newest))
+                assert _listed(listed) == _model(everything, limit, EventFilter(), newest)
+                assert list(store.audit.stream_events(limit, None, newest)) == listed
+    finally:
+        store.close()

@@ -806,7 +806,10 @@ class AuditLog:
             low, high, n = _span(conn, WRITE_CHAIN, limit, where, newest)
             chains = [_streamed(conn, WRITE_CHAIN, where, low, high)]
             if self.read_file is None or self.read_file.exists():
-                conn = stack.enter_context(self._reading())
+                # (both chains in an in-memory SQLite store: read on its one connection, on
+                # which a second `connect()` could not begin a transaction of its own)
+                if self.read_file is not None or conn.dialect.name != "sqlite":
+                    conn = stack.enter_context(self._reading())
                 low, high, k = _span(conn, READ_CHAIN, limit, where, newest)
                 chains.append(_streamed(conn, READ_CHAIN, where, low, high))
                 n += k
