@@ -236,7 +236,17 @@ def test_a_signal_during_the_commit_waits_for_the_rename(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Ctrl-C as the event commits: the parts are renamed, then the interrupt acts (as an
-    ingest's: a committed retraction never leaves its rows visible)."""
+    ingest's: a committed retraction never leaves its rows visible). Ctrl-C raises
+    KeyboardInterrupt here, as in a terminal, also where the suite runs with SIGINT ignored
+    (started in the background: it then never raised, and this test failed)."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _interrupted_retraction(store, tmp_path, monkeypatch)
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def _interrupted_retraction(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _load(store, tmp_path, "enero.csv", "T1,A1\n")
     rename = PendingRetraction.commit
 
