@@ -53,6 +53,7 @@ from ironriver.ingest.source import (
 from ironriver.ingest.specs import DatasetMapping, QuerySpec
 from ironriver.ingest.validate import (
     StoredKeys,
+    any_rejects,
     build_bad_table,
     check_sql,
     duplicate_check_sql,
@@ -227,9 +228,8 @@ def _prepare(
                 checks += key_conflict_sql(types, list(query.ledger.key), old_keys)
         rejected = build_bad_table(con, checks)
         if rejected and deferred:  # the report holds every reason: the ledger's checks too
-            checks += [check_sql(c, "led") for c in deferred]
+            checks, rejected = _undeferred(con, checks, deferred)
             deferred = []
-            rejected = build_bad_table(con, checks)
         rejected_rows = pa.array([], pa.int64())
         if rejected:
             rejected_rows = _reported(con, checks, report, query.source.label, records)
@@ -284,7 +284,16 @@ def _reported(
 def veto_condition(prep: Prepared) -> str:
     """SQL over `led`, true for a row that a check `prep` deferred rejects (a check whose
     condition is NULL rejects nothing, as in `build_bad_table`)."""
-    return f"coalesce({' OR '.join(f'({c.condition})' for c in prep.deferred)}, FALSE)"
+    return f"coalesce({any_rejects(prep.deferred)}, FALSE)"
+
+
+def _undeferred(
+    con: duckdb.DuckDBPyConnection, checks: list[str], deferred: list[Check]
+) -> tuple[list[str], int]:
+    """`checks` with the `deferred` ledger checks (over `led`) added, and the number of
+    records they reject together (table `bad`: `build_bad_table`)."""
+    checks = checks + [check_sql(c, "led") for c in deferred]
+    return checks, build_bad_table(con, checks)
 
 
 def settle(prep: Prepared, report: ErrorReport) -> None:
@@ -293,9 +302,8 @@ def settle(prep: Prepared, report: ErrorReport) -> None:
     `prep.rejected_rows`. Nothing to do when none is deferred."""
     if not prep.deferred:
         return
-    checks = prep.checks + [check_sql(c, "led") for c in prep.deferred]
-    prep.checks, prep.deferred = checks, []
-    prep.rejected = build_bad_table(prep.con, checks)
+    prep.checks, prep.rejected = _undeferred(prep.con, prep.checks, prep.deferred)
+    prep.deferred = []
     if prep.rejected:
         file = prep.query.source.label
-        prep.rejected_rows = _reported(prep.con, checks, report, file, prep.records)
+        prep.rejected_rows = _reported(prep.con, prep.checks, report, file, prep.records)

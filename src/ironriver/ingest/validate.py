@@ -133,19 +133,22 @@ def check_sql(check: Check, table: str) -> CheckSelect:
     return CheckSelect(check, table)
 
 
+def any_rejects(checks: Sequence[Check]) -> str:
+    """SQL true for a row that one of `checks` rejects, NULL or false otherwise (a check
+    whose condition is NULL rejects nothing)."""
+    return " OR ".join(f"({c.condition})" for c in checks)
+
+
 def _fused(table: str, checks: list[Check], name: str) -> tuple[str, list[str]]:
     """A CTE scanning `table` once for the rows any of `checks` rejects, and one SELECT per
     check over it."""
-    flags = []
-    conds = []
-    for i, c in enumerate(checks):
-        flags.append(
-            f"coalesce({c.condition}, FALSE) AS _k{i}, CAST({c.value} AS VARCHAR) AS _v{i}"
-        )
-        conds.append(f"({c.condition})")
+    flags = [
+        f"coalesce({c.condition}, FALSE) AS _k{i}, CAST({c.value} AS VARCHAR) AS _v{i}"
+        for i, c in enumerate(checks)
+    ]
     cte = (
         f"{name} AS MATERIALIZED (SELECT _row, {', '.join(flags)} FROM {ident(table)} "
-        f"WHERE {' OR '.join(conds)})"
+        f"WHERE {any_rejects(checks)})"
     )
     selects = [
         f'SELECT _row, {literal(c.column)} AS "column", _v{i} AS value, '
