@@ -185,19 +185,27 @@ def _nicknamed(words: Sequence[str]) -> frozenset[str]:
     return frozenset(w for w in words if nickname_words(w))
 
 
-def _part_ways(tokens: list[str], typed: tuple[str, ...]) -> list[_Way]:
-    """The ways a name search for `tokens` (typed `typed`) finds a name, with no limit
-    (`_found`'s passes): every word, as typed or through nicknames; a particle reading's
-    words (`particle_readings`; not one whose words the lookup query cannot take, which
-    `_particle_readings` skips); and for a search of `PARTIAL_FROM_WORDS` words or more, the
-    words a pass lacking one needs (`partial_passes`)."""
-    ways: list[_Way] = [(tokens, _nicknamed(tokens), False)]
+def _searched_readings(typed: tuple[str, ...]) -> Iterator[ParticleReading]:
+    """The particle readings of the words typed `typed` (`particle_readings`) that a name
+    search passes over: not one whose words the lookup query cannot take (`query_plan`'s
+    `ConfigError`, with or without nicknames)."""
     for reading in particle_readings(typed):
         try:
             for nicknames in (True, False):
                 query_plan(list(reading.sought), nicknames)
         except ConfigError:
             continue
+        yield reading
+
+
+def _part_ways(tokens: list[str], typed: tuple[str, ...]) -> list[_Way]:
+    """The ways a name search for `tokens` (typed `typed`) finds a name, with no limit
+    (`_found`'s passes): every word, as typed or through nicknames; a particle reading's
+    words (`_searched_readings`, as `_particle_readings`); and for a search of
+    `PARTIAL_FROM_WORDS` words or more, the words a pass lacking one needs
+    (`partial_passes`)."""
+    ways: list[_Way] = [(tokens, _nicknamed(tokens), False)]
+    for reading in _searched_readings(typed):
         ways.append((list(reading.tokens), _nicknamed(reading.tokens), reading.split))
     ways += [(needed, _nicknamed(needed), False) for _, needed in partial_passes(tokens)]
     return ways
@@ -285,7 +293,7 @@ class _SearchPass:
     @property
     def read(self) -> frozenset[str]:
         """The words read through their nicknames too (`nickname_words`): those having any."""
-        return frozenset(t for t in self.tokens if nickname_words(t))
+        return _nicknamed(self.tokens)
 
     @property
     def joined(self) -> bool:
@@ -417,24 +425,18 @@ class NameSearchMixin:
         length): after the names holding the words as typed or through nicknames, before
         those lacking a word. Each reading is one more pass
         over the lengths (`_search_words`, with its own copy of `seen`); a reading whose
-        words the lookup query cannot take (`query_plan`'s `ConfigError`) is skipped."""
+        words the lookup query cannot take is skipped (`_searched_readings`)."""
         best: dict[str, _Found] = {}
-        for reading in particle_readings(typed):
+        for reading in _searched_readings(typed):
             if reading.split and not self._any_word(search, reading.rest):
                 continue  # ("de la" + "ngel": no name has such a word, so no pass)
-            words = list(reading.tokens)
             each = replace(
                 search,
-                tokens=words,
+                tokens=list(reading.tokens),
                 orders=(reading.order,),
                 seen=set(search.seen),
                 particles=reading,
             )
-            try:
-                for nicknames in (True, False):
-                    each.plan(nicknames)
-            except ConfigError:
-                continue
             for found in self._search_words(each):
                 known = best.get(found.entity_id)
                 if known is None or _as_read(found) < _as_read(known):
