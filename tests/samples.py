@@ -2,19 +2,24 @@
 
 Import from any test: `from samples import load, ATF, FGR, SEDENA`; a CLI test's store file
 holding it: `sample_db(tmp_path)`; ledger rows written into a store as an ingest records
-them: `write_ledger(store, ...)`.
+them: `write_ledger(store, ...)`; the store's connection lost at an export's second read:
+`fail_second_read(monkeypatch)` (any function's second call: `fail_second_call`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from sqlalchemy import insert, select
+from sqlalchemy.exc import OperationalError
 
+import ironriver.store.dialect as dialect
 from ironriver.policy import Marking, Principal
 from ironriver.policy.markings import AccessLabel
 from ironriver.store import DatasetInfo, Store, open_store
@@ -174,3 +179,29 @@ def lookups_kept(store: Store, *entity_ids: str) -> Iterator[None]:
         for name, rows_gone in gone.items():
             if rows_gone:
                 conn.execute(insert(LOOKUP_TABLES[name]), rows_gone)
+
+
+def fail_second_call(monkeypatch: pytest.MonkeyPatch, module: Any, names: list[str]) -> list[int]:
+    """Make the second call of the functions `names` of `module` together (those it has)
+    raise a lost connection ("server closed the connection"); return the list that gets
+    one item per call."""
+    calls: list[int] = []
+    for name in names:
+        real = getattr(module, name, None)
+        if real is None:
+            continue
+
+        def failing(*args: Any, _real: Callable[..., Any] = real) -> Any:
+            calls.append(1)
+            if len(calls) == 2:
+                raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+            return _real(*args)
+
+        monkeypatch.setattr(module, name, failing)
+    return calls
+
+
+def fail_second_read(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The store's connection lost at the second query of an export's rows, whichever way
+    they are read (ADBC, COPY, the engine's rows): `fail_second_call`."""
+    return fail_second_call(monkeypatch, dialect, ["_read_adbc", "_read_pg_copy", "_read_rows"])

@@ -9,39 +9,20 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy.exc import OperationalError
 
 import ironriver.policy.export as export_module
 import ironriver.policy.table as table_module
-import ironriver.store.dialect as dialect
 from ironriver.cli import cli
 from ironriver.store import open_store
 from ironriver.store.audit_chain import READS
-from samples import sample_db
+from samples import fail_second_call, fail_second_read, sample_db
 
 ARGS = ("export", "--as", "mx-fgr-analista", "--reason", "case 9")
-
-
-def _fail_second_call(monkeypatch: pytest.MonkeyPatch, module: Any, names: list[str]) -> None:
-    calls: list[int] = []
-    for name in names:
-        real = getattr(module, name, None)
-        if real is None:
-            continue
-
-        def failing(*args: Any, _real: Callable[..., Any] = real) -> Any:
-            calls.append(1)
-            if len(calls) == 2:
-                raise OperationalError("SELECT", {}, Exception("server closed the connection"))
-            return _real(*args)
-
-        monkeypatch.setattr(module, name, failing)
 
 
 def _export(db: str, *more: str) -> Result:
@@ -59,7 +40,7 @@ def _events(db: str) -> list[dict[str, Any]]:
 @pytest.fixture
 def second_read_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(export_module, "EXPORT_BATCH_ROWS", 2)  # FGR sees 5: three batches
-    _fail_second_call(monkeypatch, dialect, ["_read_adbc", "_read_pg_copy", "_read_rows"])
+    fail_second_read(monkeypatch)
 
 
 @pytest.mark.usefixtures("second_read_fails")
@@ -100,7 +81,7 @@ def test_an_error_once_output_began_says_standard_output_is_incomplete(
 ) -> None:
     db = sample_db(tmp_path)
     monkeypatch.setattr(export_module, "EXPORT_BATCH_ROWS", 2)
-    _fail_second_call(monkeypatch, table_module, ["decode"])
+    fail_second_call(monkeypatch, table_module, ["decode"])
     done = CliRunner().invoke(cli, ["--lang", lang, *ARGS, "--db", db, "--format", "statements"])
     assert done.exit_code != 0 and "server closed the connection" in done.stderr
     assert len(list(csv.reader(io.StringIO(done.stdout)))) == 3  # the header, a batch
@@ -114,7 +95,7 @@ def test_an_entity_export_stopped_mid_way_says_standard_output_is_incomplete(
     import ironriver.policy as policy
 
     db = sample_db(tmp_path)
-    _fail_second_call(monkeypatch, policy, ["entity_dict"])
+    fail_second_call(monkeypatch, policy, ["entity_dict"])
     done = CliRunner().invoke(cli, ["--lang", "en", *ARGS, "--db", db])
     assert done.exit_code != 0 and len(done.stdout.splitlines()) == 1
     said = (

@@ -22,7 +22,7 @@ import ironriver.store.dialect as dialect
 from ironriver.policy import View
 from ironriver.store import Store
 from ironriver.store.audit_chain import READS
-from samples import FGR, MX, load, table
+from samples import FGR, MX, fail_second_read, load, table
 
 TESTS = Path(__file__).resolve().parents[1]
 
@@ -96,20 +96,7 @@ def test_an_ingest_committed_while_the_batches_are_read_is_in_none(
 def second_read_fails(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The store's connection lost at the second query of an export's rows, whichever way
     they are read (ADBC, COPY, the engine's rows)."""
-    calls: list[int] = []
-    for name in ("_read_adbc", "_read_pg_copy", "_read_rows"):
-        real = getattr(dialect, name, None)
-        if real is None:
-            continue
-
-        def failing(*args: Any, _real: Callable[..., Any] = real) -> Any:
-            calls.append(1)
-            if len(calls) == 2:
-                raise OperationalError("SELECT", {}, Exception("server closed the connection"))
-            return _real(*args)
-
-        monkeypatch.setattr(dialect, name, failing)
-    return calls
+    return fail_second_read(monkeypatch)
 
 
 def test_a_store_error_while_reading_is_audited_as_no_rows_exported(
