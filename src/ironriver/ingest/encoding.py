@@ -8,9 +8,11 @@ when they are in another encoding (the readers take UTF-8 only).
   text with accents is refused: read as latin-1 it would load silently as mojibake.
 - `transcode`: a UTF-8 copy, without a final DOS end-of-file mark (`eof_mark`).
 
-UTF-8 is validated by Arrow's vectorised validator (`valid_utf8`, over a memory map;
-`valid_utf8_blocks`, a block at a time), and other scans read `CHUNK_BYTES` at a time, so
-that no Python string is made of the whole file.
+UTF-8 is validated by Arrow's vectorised validator a block at a time (`valid_utf8_blocks`),
+and other scans read `CHUNK_BYTES` at a time, so that no Python string is made of the whole
+file. A source file is read, never memory-mapped: a page of a map past the end of a file
+truncated meanwhile (an export rewritten in place while it is loaded) kills the process
+with SIGBUS, no message and no clean-up, where a read just ends early.
 """
 
 from __future__ import annotations
@@ -46,16 +48,11 @@ def _utf8_buffer(data: pa.Buffer) -> bool:
     return True
 
 
-def valid_utf8(path: Path) -> bool:
-    """True when the whole file is valid UTF-8, checked over a memory map (no copy, no
-    Python string)."""
-    with pa.memory_map(str(path)) as mm:
-        return _utf8_buffer(mm.read_buffer())
-
-
 def valid_utf8_blocks(path: Path) -> bool:
-    """`valid_utf8` one block at a time, for a file too large to map whole: each block is
-    cut after its last newline, which no multi-byte character contains."""
+    """True when the whole file is valid UTF-8, checked one block at a time (Arrow's
+    validator, no Python string): each block is cut after its last newline, which no
+    multi-byte character contains. Read, not memory-mapped: a page of a map past the end
+    of a file truncated meanwhile kills the process (SIGBUS), where a read just ends early."""
     rest = b""
     with path.open("rb") as fh:
         while block := fh.read(CHUNK_BYTES):

@@ -94,7 +94,6 @@ from ironriver.ingest.encoding import (
     eof_mark,
     is_utf8,
     transcode,
-    valid_utf8,
     valid_utf8_blocks,
 )
 from ironriver.ingest.header import check_header, check_no_header_line
@@ -154,10 +153,11 @@ def connect(
 
 
 def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes, hex, hashed without holding the GIL over a memory map:
-    the page cache's pages, not copies of them (12% of the hash's CPU on the bench's file)."""
-    with pa.memory_map(str(path)) as mapped:
-        return hashlib.sha256(mapped.read_buffer()).hexdigest()
+    """SHA-256 of a file's bytes, hex (hashlib reads it without holding the GIL). Read, not
+    memory-mapped: a page of a map past the end of a file truncated meanwhile (an export
+    rewritten in place) kills the process (SIGBUS), where a read just ends early."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def load_source(
@@ -200,7 +200,7 @@ def load_source(
     # Validate while parsing (both release the GIL). A file that is not UTF-8 is reported as
     # such whatever the parse made of it, as when the check ran first.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        valid = pool.submit(valid_utf8_blocks if stream else valid_utf8, spec.path)
+        valid = pool.submit(valid_utf8_blocks, spec.path)
         try:
             rows = _load(con, spec.path, spec, refs, table, materialize, stream, misses, names)
         except IngestError:
