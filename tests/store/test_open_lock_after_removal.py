@@ -135,3 +135,18 @@ def test_the_lock_file_is_removed_last(tmp_path: Path, monkeypatch: pytest.Monke
     assert seen[-1][0] == lock_file.name and len(seen) > 1
     assert all(held for _, held in seen)
     assert sorted(tmp_path.iterdir()) == []
+
+
+def test_a_store_another_command_made_first_is_not_removed(tmp_path: Path) -> None:
+    """The store was made by another command between `absent_paths` and this open (which
+    then made nothing): kept, though nothing is stored in it and no other open exists."""
+    db = tmp_path / "s.db"
+    absent = absent_paths(Settings.from_env({}, db=f"sqlite:///{db}"))
+    open_store(f"sqlite:///{db}").close()  # (the other command's, closed again)
+    store = open_store(f"sqlite:///{db}")
+    try:
+        assert not store.created
+        assert remove_unused(store, absent) is Removal.NOT_MADE
+        assert db.exists()
+    finally:
+        store.close()
