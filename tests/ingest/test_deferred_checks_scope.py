@@ -1,7 +1,9 @@
 """Which queries leave their ledger's checks to the part's write (`prepare._prepare`'s
 `defer`): only a query that fills a ledger alone, without a key. One that also maps entities
 must reject a record before its statements are made, and one with a key before its keys are
-checked, so their checks run in `prepare` (found by hand mutants of the condition)."""
+checked, so their checks run in `prepare`. And what `ledger_parts.ledger_part` writes
+around a deferred check: a refused file once, an empty keyless part. (Found by hand
+mutants of `_prepare` and `ledger_part`.)"""
 
 from __future__ import annotations
 
