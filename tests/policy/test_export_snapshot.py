@@ -6,6 +6,7 @@ SQLite no `sqlite3` connection of this one may open while ADBC reads the file)."
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 import sys
@@ -19,12 +20,14 @@ from sqlalchemy import Select
 from sqlalchemy.exc import OperationalError
 
 import ironriver.store.dialect as dialect
+from ironriver.errors import ConfigError
 from ironriver.policy import View
 from ironriver.store import Store
 from ironriver.store.audit_chain import READS
 from samples import FGR, MX, fail_second_read, load, table
 
 TESTS = Path(__file__).resolve().parents[1]
+_ALL = {"schemata": [], "types": []}  # (the filters of an export of them all)
 
 # another process's ingest of three statements FGR sees (entity ids after every sample's)
 _INGEST = """
@@ -109,3 +112,48 @@ def test_a_store_error_while_reading_is_audited_as_no_rows_exported(
     assert len(second_read_fails) == 2
     exports = _exports(store)
     assert exports == [{"schemata": [], "types": [], "rows": 0, "outcome": "OperationalError"}]
+    view.export_failed(OSError(errno.ENOSPC, "full"), 0, kept=True)  # (its read is audited)
+    assert _exports(store) == exports
+
+
+def test_an_output_that_failed_after_the_event_is_audited_once(store: Store) -> None:
+    """R18 F2: the event (five rows) stays; a second one says how many left the store."""
+    load(store)
+    view = View(store, FGR, reason="case 9")
+    batches = view.export_batches(batch_rows=2)
+    handed = next(batches).num_rows
+    batches.close()  # (the writer stops: its file was not kept)
+    view.export_failed(OSError(errno.ENOSPC, "full"), handed, kept=False)
+    view.export_failed(OSError(errno.ENOSPC, "full"), handed, kept=False)  # (said already)
+    ended = {"rows": 0, "handed": 2, "outcome": "OSError"}
+    assert _exports(store) == [{**_ALL, "rows": 5}, {**_ALL, **ended}]
+    entities = view.export(datasets=[MX.name])
+    next(entities)
+    entities.close()
+    view.export_failed(BrokenPipeError(errno.EPIPE, "pipe"), 1, kept=True)
+    ended = {"datasets": [MX.name], "entities": 1, "handed": 1, "outcome": "BrokenPipeError"}
+    assert _exports(store)[2:] == [{"datasets": [MX.name]}, ended]
+
+
+def test_a_store_that_fails_to_audit_the_failure_raises_nothing_more(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Best effort: the store may be what failed; the caller raises the first error."""
+    load(store)
+    view = View(store, FGR, reason="case 9")
+    list(view.export_batches())
+    lost = OperationalError("INSERT", {}, Exception("server closed the connection"))
+    monkeypatch.setattr(store.audit, "append", lambda *a, **k: (_ for _ in ()).throw(lost))
+    view.export_failed(lost, 5, kept=True)
+    monkeypatch.undo()
+    assert _exports(store) == [{**_ALL, "rows": 5}]
+
+
+def test_a_refused_export_leaves_nothing_to_audit_as_failed(store: Store) -> None:
+    load(store)
+    view = View(store, FGR, reason="case 9")
+    list(view.export_batches())
+    with pytest.raises(ConfigError):
+        view.export_batches(schema="NoSuchSchema")
+    view.export_failed(OSError(errno.ENOSPC, "full"), 0, kept=True)  # (not the one before)
+    assert _exports(store) == [{**_ALL, "rows": 5}]

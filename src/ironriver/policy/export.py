@@ -13,6 +13,11 @@ Invariants:
 - An export of statements (`export_batches`) reads every row from one snapshot of the store
   before its event is written and any row handed over: its `rows` is exactly what the
   batches hold; a read that fails is audited as `rows: 0` with its `outcome`.
+- An export whose output fails once its event is written (a full disk, a closed pipe, an
+  `-o` file not kept) gets a second `export` event (`export_failed`, called by whoever
+  writes the output): same target and filters, the error's `outcome`, how many statements
+  (entities) were `handed` to the output and how many left (`rows`, `entities`). The first
+  event stays: the chain is append-only.
 - An export limited to some datasets may name only those the principal may know of
   (`_export_datasets`): any other name is `NotFound`, the same whether the dataset does not
   exist or is hidden.
@@ -79,6 +84,10 @@ class ExportMixin:
         ) -> Iterator[tuple[list[Sequence[Any]], StatementEntity]]: ...
         def _log(self, action: str, target: str, detail: dict[str, Any] | None = None) -> None: ...
 
+    # the target and detail of the `export` event last written and what it counts ("rows",
+    # "entities"), until `export_failed` records how it ended (None: no event is waiting)
+    _export_event: tuple[str, dict[str, Any], str] | None = None
+
     # -- bulk read -----------------------------------------------------------------------
     def table(
         self, schemata: Iterable[str] | None = None, types: Iterable[str] | None = None
@@ -102,7 +111,7 @@ class ExportMixin:
         schema: str | None = None,
         datasets: Iterable[str] = (),
         batch_rows: int | None = None,
-    ) -> Iterator[pa.Table]:
+    ) -> SpooledBatches:
         """The rows of `export_table`, in the same order, as tables of `batch_rows` rows
         each but the last (`EXPORT_BATCH_ROWS` by default; `TABLE_SCHEMA`, each batch's
         dictionaries holding its own texts): an export's memory is one batch's, whatever
@@ -116,10 +125,14 @@ class ExportMixin:
         export is audited (one `export` event, as `export_table`'s, whose `rows` is the
         number of statements the batches hold), before any is handed over. A refusal raises
         here, before anything is read or logged; a store error while reading is audited as
-        an `export` of `rows: 0` with its `outcome` (the error's kind), then raised."""
+        an `export` of `rows: 0` with its `outcome` (the error's kind), then raised. Should
+        the output fail later, its writer says so with `export_failed`, and closes the
+        batches (`SpooledBatches.close`: the temporary file goes, however many were asked
+        for)."""
         batch_rows = EXPORT_BATCH_ROWS if batch_rows is None else batch_rows
         if batch_rows < 1:
             raise ValueError(f"batch_rows must be positive, not {batch_rows}")
+        self._export_event = None
         query, detail, target = self._table_query(
             [schema] if schema else None, None, "export", datasets
         )
@@ -140,9 +153,31 @@ class ExportMixin:
         except BaseException:
             spool.close()
             raise
-        return self._spooled(spool, batch_rows)
+        self._export_event = (target, {k: v for k, v in detail.items() if k != "rows"}, "rows")
+        return SpooledBatches(self._spooled(spool, batch_rows), spool)
 
-    def _spooled(self, spool: IO[bytes], batch_rows: int) -> Iterator[pa.Table]:
+    def export_failed(self, exc: BaseException, handed: int, kept: bool) -> None:
+        """Audit that the output of the export last begun (`export_batches`, `export`)
+        failed at `exc` once its `export` event was written: a second `export` event, with
+        the same target and filters, `outcome` (the error's kind), `handed` (the statements,
+        or entities, handed to the output before it failed) and how many left the store:
+        `rows` (statements) or `entities`, `handed` when what was written stays (standard
+        output: at most that many reached it), 0 when it was not `kept` (an `-o` file
+        removed). The first event stays (the chain is append-only); this one says how the
+        export ended. Nothing is written when no export's event is waiting (the export was
+        refused, or its read failure is audited already), nor twice for one export.
+
+        Best effort: when the store itself is what failed, the event may not be written, and
+        nothing is raised here, so the caller raises `exc`."""
+        if self._export_event is None:
+            return
+        target, detail, counted = self._export_event
+        self._export_event = None
+        ended = {counted: handed if kept else 0, "handed": handed, "outcome": _kind(exc)}
+        with suppress(Exception):  # (the store may be what failed: `exc` is raised)
+            self._log("export", target, {**detail, **ended})
+
+    def _spooled(self, spool: IO[bytes], batch_rows: int) -> Generator[pa.Table, None, None]:
         """The batches `_spool` wrote to `spool`, decoded one at a time; `spool` is closed
         (and so removed) once they are done or the caller stops."""
         import pyarrow as pa
@@ -256,7 +291,9 @@ class ExportMixin:
         datasets only (an agency exporting its own collections); a name the principal may
         not know of is `NotFound` (`_export_datasets`). The filter is in the audit event's
         detail. As entities are yielded, `export_markings` counts those holding statements
-        whose marking limits their sharing: FtM entity JSON cannot carry it."""
+        whose marking limits their sharing: FtM entity JSON cannot carry it. Should the
+        output fail (or the store, mid-way), the caller says so with `export_failed`."""
+        self._export_event = None
         target = known_schema(schema or None)
         if self._unjustified:
             raise AccessDenied(
@@ -268,6 +305,7 @@ class ExportMixin:
         if chosen:
             visible = and_(visible, statements.c.dataset_id.in_(self._export_datasets(chosen)))
         self._log("export", schema or "*", {"datasets": chosen} if chosen else None)
+        self._export_event = (schema or "*", {"datasets": chosen} if chosen else {}, "entities")
         self._export_marked = Counter()
         self.export_marked_entities = 0
         query = select(*ENTITY_ROW).where(visible)
@@ -334,6 +372,24 @@ class ExportMixin:
                 hint=msg("List the datasets you may see: ironriver datasets"),
             )
         return sorted(by_name[n][0] for n in names)
+
+
+class SpooledBatches(Iterator["pa.Table"]):
+    """The batches of an export of statements (`View.export_batches`), decoded from its
+    temporary file as they are asked for; `close()` removes the file, also when none was
+    asked for (a generator not started cannot clean up: its file would stay open until
+    garbage-collected)."""
+
+    def __init__(self, batches: Generator[pa.Table, None, None], spool: IO[bytes]) -> None:
+        self._batches = batches
+        self._spool = spool
+
+    def __next__(self) -> pa.Table:
+        return next(self._batches)
+
+    def close(self) -> None:
+        self._batches.close()
+        self._spool.close()
 
 
 def _spool(engine: Engine, query: Select[Any], batch_rows: int, sink: IO[bytes]) -> int:
