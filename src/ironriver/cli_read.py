@@ -6,10 +6,11 @@ does not, so `ironriver --help` pays nothing for them being here."""
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
 from collections import Counter
-from contextlib import ExitStack
+from contextlib import ExitStack, closing, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -19,7 +20,7 @@ from ironriver.cli_columns import headers
 from ironriver.cli_json import dataset_json, statement_json
 from ironriver.cli_support import app_context, common_options, count_text, excel_option, table
 from ironriver.csvcells import EXCEL
-from ironriver.errors import ConfigError, os_problem
+from ironriver.errors import ConfigError, ResourceError, os_problem
 from ironriver.i18n import msg, nt, render, t
 from ironriver.model.labels import prop_label, schema_label, shown_caption, shown_value
 from ironriver.model.names import schema_named
@@ -31,7 +32,7 @@ if TYPE_CHECKING:  # the policy loads FtM, SQLAlchemy, Arrow and DuckDB: importe
 
     import pyarrow as pa
 
-    from ironriver.policy import SchemaConflict, SearchHit, SearchPage
+    from ironriver.policy import SchemaConflict, SearchHit, SearchPage, View
 
 
 def _table_or_say(rows: list[list[Any]], headers: list[str], empty: str) -> None:
@@ -459,8 +460,7 @@ def export(
              ironriver export --as mx-fgr-analista --dataset mx_fgr_detenciones -o d.jsonl \\
                  --reason "case 42"
     """
-    from ironriver.policy import authorize_export, entity_dict
-    from ironriver.policy.table import write_statements
+    from ironriver.policy import authorize_export
 
     app = app_context(ctx)
     authorize_export(app.principal())
@@ -481,49 +481,8 @@ def export(
             hint=msg("Pass -o FILE.parquet."),
         )
     view = app.view(reason)
-    with ExitStack() as stack:
-        target: Path | None = None
-        if out:  # written whole or not at all (`replacing`)
-            target = stack.enter_context(replacing(out))
-            try:
-                target.open("wb").close()
-            except OSError as exc:
-                raise ConfigError(
-                    msg("Cannot write {path}: {problem}.", path=out, problem=os_problem(exc)),
-                    hint=msg("Give -o a path in a folder that exists and that you may write to."),
-                ) from exc
-        handed = [0]  # statements (entities) handed to the output so far
-        try:
-            if fmt != "ftm":
-                # (read whole from one snapshot and audited before any output)
-                batches = _counted(view.export_batches(schema, datasets), handed)
-                n = write_statements(batches, str(target) if target else sys.stdout.buffer, fmt)
-                done = nt(
-                    "Exported {n:,} statement to {path}",
-                    "Exported {n:,} statements to {path}",
-                    n,
-                    path=out,
-                )
-            else:
-                handle: TextIO = sys.stdout
-                if target is not None:
-                    handle = stack.enter_context(target.open("w", encoding="utf-8"))
-                for ent in view.export(schema, datasets):
-                    handle.write(
-                        json.dumps(entity_dict(ent), ensure_ascii=False, sort_keys=True) + "\n"
-                    )
-                    handed[0] += 1
-                n = handed[0]
-                done = nt(
-                    "Exported {n:,} entity to {path}",
-                    "Exported {n:,} entities to {path}",
-                    n,
-                    path=out,
-                )
-        except Exception:
-            if out is None and handed[0]:  # (-o: the file is not kept, `replacing`)
-                click.echo(_incomplete_text(fmt, handed[0]), err=True)
-            raise
+    n = _write_export(view, out, fmt, schema, datasets)
+    done = _done_text(fmt, n, out)
     conflicts = sorted(view.schema_conflicts.values(), key=lambda c: c.entity_id)
     markings = view.export_markings if fmt == "ftm" else []
     if not (out and app.as_json):  # (stderr: standard output may be the export)
@@ -542,6 +501,181 @@ def export(
                 for m, rel, k in markings
             ]
         app.emit(summary, lambda: click.echo(done, err=True))
+
+
+def _write_export(
+    view: View, out: Path | None, fmt: str, schema: str | None, datasets: tuple[str, ...]
+) -> int:
+    """Write the export to `out` (whole or not at all: `replacing`) or to standard output;
+    the statements (entities) written. Should the output or the store fail once the
+    export's event is written, the view audits how it ended (`View.export_failed`: with -o
+    nothing left, the file is not kept); on standard output a note says that what is
+    there is incomplete (not for a reader that stopped reading: `| head`), and an output
+    that could not be written (a full disk) is said as such (`_output_failure`)."""
+    output = _Output()
+    handed = [0]  # statements (entities) handed to the output so far
+    try:
+        with ExitStack() as stack:
+            target: Path | None = None
+            if out:
+                target = stack.enter_context(replacing(out))
+                try:
+                    target.open("wb").close()
+                except OSError as exc:
+                    raise ConfigError(
+                        msg("Cannot write {path}: {problem}.", path=out, problem=os_problem(exc)),
+                        hint=msg(
+                            "Give -o a path in a folder that exists and that you may write to."
+                        ),
+                    ) from exc
+            _write_to(output, stack, target, view, fmt, schema, datasets, handed)
+            output.flush()  # (here, not as the process exits, past this handling)
+            output.written = True  # (what fails from here is closing -o, putting it in place)
+        return handed[0]
+    except BaseException as exc:
+        view.export_failed(exc, handed[0], kept=out is None)
+        failure = _output_failure(exc, output, out)
+        if out is None and isinstance(exc, Exception) and handed[0] and not _pipe_closed(exc):
+            click.echo(_incomplete_text(fmt, handed[0]), err=True)
+        if failure is None:
+            raise
+        if out is None:
+            sys.stdout = _Unflushed(sys.stdout)  # (what it holds cannot be written either)
+        raise failure from exc
+
+
+def _write_to(
+    output: _Output,
+    stack: ExitStack,
+    target: Path | None,
+    view: View,
+    fmt: str,
+    schema: str | None,
+    datasets: tuple[str, ...],
+    handed: list[int],
+) -> None:
+    """Write the export in `fmt` to `target` (opened in `stack`) or standard output through
+    `output`, counting in `handed[0]` the statements (entities) handed to it."""
+    from ironriver.policy import entity_dict
+    from ironriver.policy.table import write_statements
+
+    if fmt != "ftm":
+        # (read whole from one snapshot and audited before any output)
+        sink = stack.enter_context(target.open("wb")) if target else sys.stdout.buffer
+        output.sink = sink
+        batches = stack.enter_context(closing(view.export_batches(schema, datasets)))
+        write_statements(_counted(batches, handed), output, fmt)
+        return
+    text = stack.enter_context(target.open("w", encoding="utf-8")) if target else sys.stdout
+    output.sink = text
+    for ent in view.export(schema, datasets):
+        output.write(json.dumps(entity_dict(ent), ensure_ascii=False, sort_keys=True) + "\n")
+        handed[0] += 1
+
+
+class _Output:
+    """The file an export writes (`sink`: standard output or the -o file), passing writes
+    on and keeping the OSError that writing or flushing it raised: the output's failure,
+    told apart from the store's; `written` once it holds the whole export."""
+
+    def __init__(self) -> None:
+        self.sink: Any = None
+        self.error: OSError | None = None
+        self.written = False
+
+    def write(self, data: Any) -> int:
+        try:
+            return int(self.sink.write(data))
+        except OSError as exc:
+            self.error = exc
+            raise
+
+    def flush(self) -> None:
+        try:
+            self.sink.flush()
+        except OSError as exc:
+            self.error = exc
+            raise
+
+    def __getattr__(self, name: str) -> Any:  # (`closed`, `tell`...: the sink's)
+        return getattr(self.sink, name)
+
+
+class _Unflushed:
+    """Standard output once writing it failed: flushing it again (as the process exits)
+    fails silently, instead of after the error was said (Python's exit code 120)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def flush(self) -> None:
+        with suppress(OSError):
+            self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _pipe_closed(exc: BaseException) -> bool:
+    """Whether `exc` is the program reading standard output having stopped (`| head`):
+    no failure to report (click ends the command quietly, exit code 1)."""
+    return isinstance(exc, OSError) and exc.errno == errno.EPIPE
+
+
+# what went wrong writing an export, in the reader's language (else `os_problem`)
+_OUTPUT_PROBLEMS = {
+    errno.ENOSPC: msg("the disk is full"),
+    errno.EDQUOT: msg("the disk quota is used up"),
+    errno.EFBIG: msg("the file is too large for its file system"),
+    errno.EIO: msg("an input/output error (the disk or the device failed)"),
+}
+
+
+def _output_failure(exc: BaseException, output: _Output, out: Path | None) -> ResourceError | None:
+    """What to say when `exc` is the export's output failing (a write or flush of it, or
+    putting the -o file in place), but for a closed pipe; else None (`exc` is raised as
+    it is: the store's error, a bug)."""
+    error = output.error
+    if error is None and output.written and isinstance(exc, OSError):
+        error = exc
+    if error is None or _pipe_closed(error):
+        return None
+    problem = _OUTPUT_PROBLEMS.get(error.errno or 0) or os_problem(error)
+    if out is None:
+        return ResourceError(
+            msg(
+                "Could not write the export to standard output: {problem}. Nothing was "
+                "changed in the store.",
+                problem=problem,
+            ),
+            hint=msg(
+                "Free space (or check the disk) where standard output goes, or send it "
+                "elsewhere; then export again."
+            ),
+        )
+    return ResourceError(
+        msg(
+            "Could not write the export to {path}: {problem}. No file was left there (one it "
+            "would have replaced is as it was), and nothing was changed in the store.",
+            path=out,
+            problem=problem,
+        ),
+        hint=msg(
+            "Free space (or check the disk) in that folder, or give -o another path; then "
+            "export again."
+        ),
+    )
+
+
+def _done_text(fmt: str, n: int, out: Path | None) -> str:
+    """What a finished export to `out` says (with -o, on standard error)."""
+    if fmt == "ftm":
+        return nt(
+            "Exported {n:,} entity to {path}", "Exported {n:,} entities to {path}", n, path=out
+        )
+    return nt(
+        "Exported {n:,} statement to {path}", "Exported {n:,} statements to {path}", n, path=out
+    )
 
 
 def _counted(batches: Iterator[pa.Table], handed: list[int]) -> Iterator[pa.Table]:

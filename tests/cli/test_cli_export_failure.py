@@ -3,12 +3,16 @@ whole, from one snapshot, before any is written, so standard output holds nothin
 reads as an export, no -o file is left, and the `export` event says no rows were exported
 (`rows: 0`, its `outcome`); an error once output began (here decoding a batch) is said on
 standard error to leave standard output incomplete, in English and Spanish (real SQLite
-store, click's runner; the batch size made tiny)."""
+store, click's runner; the batch size made tiny). A failure once the event was written is
+audited by a second `export` event saying how many left the store (R18, F2), and an -o file
+that cannot be written is said as such (R18, F3; standard output: test_cli_export_output)."""
 
 from __future__ import annotations
 
 import csv
+import errno
 import io
+import os
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +27,7 @@ from ironriver.store.audit_chain import READS
 from samples import fail_second_call, fail_second_read, sample_db
 
 ARGS = ("export", "--as", "mx-fgr-analista", "--reason", "case 9")
+STATEMENTS = {"schemata": [], "types": []}  # (an export of them all: its filters)
 
 
 def _export(db: str, *more: str) -> Result:
@@ -102,3 +107,123 @@ def test_an_entity_export_stopped_mid_way_says_standard_output_is_incomplete(
         "The export on standard output is incomplete: it stopped at the error below after 1 entity."
     )
     assert said in done.stderr
+
+
+# -- a failure once the export's event was written (review R18, F2 and F3) ------------------
+
+
+def test_an_export_whose_file_was_not_kept_is_audited_as_such(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """R18 F2 as found: the second batch's decode fails, so the -o file is not kept; the
+    first event (five rows) stays, a second says none left the store."""
+    db = sample_db(tmp_path)
+    monkeypatch.setattr(export_module, "EXPORT_BATCH_ROWS", 2)
+    fail_second_call(monkeypatch, table_module, ["decode"])
+    out = tmp_path / "x.csv"
+    done = _export(db, "--format", "statements", "-o", str(out))
+    assert done.exit_code != 0 and not out.exists()
+    ended = {"rows": 0, "handed": 2, "outcome": "OperationalError"}
+    assert _events(db) == [{**STATEMENTS, "rows": 5}, {**STATEMENTS, **ended}]
+
+
+def test_an_export_stopped_on_standard_output_is_audited_with_what_it_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ironriver.policy as policy
+
+    db = sample_db(tmp_path)
+    monkeypatch.setattr(export_module, "EXPORT_BATCH_ROWS", 2)
+    fail_second_call(monkeypatch, table_module, ["decode"])
+    fail_second_call(monkeypatch, policy, ["entity_dict"])
+    assert _export(db, "--format", "statements").exit_code != 0
+    assert _export(db).exit_code != 0  # (FtM entities: the store read as they are written)
+    statements = {"rows": 2, "handed": 2, "outcome": "OperationalError"}
+    entities = {"entities": 1, "handed": 1, "outcome": "OperationalError"}
+    assert _events(db) == [
+        {**STATEMENTS, "rows": 5},
+        {**STATEMENTS, **statements},
+        {},
+        entities,
+    ]
+
+
+class _FullDisk:
+    """A file on a disk that is full: every write fails (ENOSPC)."""
+
+    def __init__(self, file: Any) -> None:
+        self._file = file
+
+    def write(self, data: Any) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def __enter__(self) -> _FullDisk:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._file.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._file, name)
+
+
+@pytest.fixture
+def full_disk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The -o file's (its scratch file's) disk is full."""
+    real = Path.open
+
+    def opening(path: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        file = real(path, mode, *args, **kwargs)
+        return _FullDisk(file) if "w" in mode and path.name.endswith(".part") else file
+
+    monkeypatch.setattr(Path, "open", opening)
+
+
+@pytest.mark.usefixtures("full_disk")
+@pytest.mark.parametrize(
+    ("lang", "fmt", "said", "ended"),
+    [
+        (
+            "en",
+            "statements",
+            "Could not write the export to {out}: the disk is full. No file was left there",
+            {**STATEMENTS, "rows": 0, "handed": 0},
+        ),
+        (
+            "es",
+            "ftm",
+            "No se pudo escribir la exportación en {out}: el disco está lleno. No quedó ningún "
+            "archivo allí",
+            {"entities": 0, "handed": 0},
+        ),
+    ],
+)
+def test_an_output_file_on_a_full_disk_is_said_and_left_as_it_was(
+    tmp_path: Path, lang: str, fmt: str, said: str, ended: dict[str, Any]
+) -> None:
+    db = sample_db(tmp_path)
+    out = tmp_path / "x.out"
+    out.write_text("earlier")
+    args = ["--lang", lang, *ARGS, "--db", db, "--format", fmt, "-o", str(out), "--overwrite"]
+    done = CliRunner().invoke(cli, args)
+    assert done.exit_code == 6 and said.format(out=out) in done.stderr
+    assert out.read_text() == "earlier" and [p.name for p in tmp_path.iterdir()].count("x.out") == 1
+    assert _events(db)[1:] == [{**ended, "outcome": "OSError"}]
+
+
+def test_an_output_file_that_cannot_be_put_in_place_is_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Written whole, the -o file fails as it is synced to disk (`replacing`): not kept."""
+    import ironriver.scratch as scratch
+
+    def failing(path: Any) -> None:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(scratch, "synced", failing)
+    db = sample_db(tmp_path)
+    out = tmp_path / "x.csv"
+    done = _export(db, "--format", "statements", "-o", str(out))
+    said = f"Could not write the export to {out}: an input/output error (the disk or the device"
+    assert done.exit_code == 6 and said in done.stderr and not out.exists()
+    assert _events(db)[1:] == [{**STATEMENTS, "rows": 0, "handed": 5, "outcome": "OSError"}]

@@ -68,10 +68,14 @@ def test_a_failure_after_the_first_batch_leaves_the_file_as_it_was(
     assert isinstance(result.exception, OSError) and len(calls) == 2
     assert out.read_text() == "the earlier export\n"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".mx.out")) == []
-    # audited once read (one snapshot), before anything was written: the 5 rows read
+    # audited once read (one snapshot), before anything was written: the 5 rows read; then
+    # how it ended (R18, F2): none left the store, the file was not kept
     store = open_store(db, create=False)
     try:
         exports = [e for e in store.audit.events() if e.chain == READS and e.action == "export"]
     finally:
         store.close()
-    assert [e.detail["rows"] for e in exports] == [5]
+    assert [(e.detail["rows"], e.detail.get("outcome")) for e in exports] == [
+        (5, None),
+        (0, "OSError"),
+    ]
