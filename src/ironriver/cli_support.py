@@ -55,11 +55,9 @@ class AppContext:
         if self._store is None:
             from ironriver.store import open_store
 
-            url = self.settings.db_url
             self._store = open_store(self.settings, create=create, migrate=migrate)
             if announce and self._store.created:  # a mistyped --db makes a store; say so
-                sqlite = url.startswith("sqlite:///")
-                path = Path(url.removeprefix("sqlite:///")) if sqlite else shown_url(url)
+                path = self.settings.db_file or shown_url(self.settings.db_url)
                 click.echo(
                     t("Created a new store at {path}: there was none (check --db).", path=path),
                     err=True,

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 from ironriver.errors import ConfigError
 from ironriver.i18n import msg
@@ -22,11 +23,64 @@ DEFAULT_INGEST_MEMORY_MB = 2048
 DEFAULT_BUSY_TIMEOUT_S = 120
 
 
+# a file-backed SQLite URL: `sqlite:///` (any driver), the file's path, its query
+_SQLITE_URL = re.compile(r"(?P<scheme>sqlite(?:\+\w+)?:///)(?P<path>[^?]*)(?P<query>\?.*)?")
+
+
 def to_url(db: str) -> str:
-    """Accept a SQLAlchemy URL or a plain file path (taken as SQLite)."""
-    if "://" in db:
-        return db
-    return f"sqlite:///{Path(db).expanduser().absolute()}"
+    """Accept a SQLAlchemy URL or a plain file path (taken as SQLite, `~` expanded). A
+    SQLite store's file is named by its resolved path (`store_file`): however `db` spells it
+    (a symbolic link, `..`, relative to the current folder), the URL names the one file, and
+    every file beside the store (ledger folder, read-audit file, open lock) follows from it."""
+    if "://" not in db:
+        return f"sqlite:///{store_file(Path(db).expanduser())}"
+    parts = _sqlite_parts(db)
+    if parts is None:
+        return db  # (a server; in memory; a `file:` URI, which SQLite reads itself)
+    scheme, path, query = parts
+    quoted = str(store_file(path)).replace("%", "%25").replace("?", "%3F")  # (as it was)
+    return f"{scheme}{quoted}{query}"
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a file-backed SQLite URL (resolved, when `to_url` made the URL); None for
+    a server store, an in-memory one or a `file:` URI."""
+    parts = _sqlite_parts(url)
+    return None if parts is None else parts[1]
+
+
+def _sqlite_parts(url: str) -> tuple[str, Path, str] | None:
+    """(scheme, file, query) of a file-backed SQLite URL, the file's path read as SQLAlchemy
+    reads it (unquoted); None for any other URL."""
+    found = _SQLITE_URL.fullmatch(url)
+    if found is None:
+        return None
+    path = unquote(found["path"])
+    if path in ("", ":memory:") or path.startswith("file:"):
+        return None
+    return found["scheme"], Path(path), found["query"] or ""
+
+
+def store_file(path: Path) -> Path:
+    """The file a SQLite store's `path` names, spelled one way: absolute, with symbolic links
+    and `..` resolved. A link to no file yet names the file it points to: a new store is
+    made there (as SQLite, and any program writing through a link, would), and a refused
+    ingest removes that file again, not the link (`store.unused`). A link loop names no
+    file: a `ConfigError`."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):  # (a symbolic link loop: Python 3.11 raises RuntimeError)
+        raise ConfigError(
+            msg(
+                "The store path {path} runs into a loop of symbolic links (a link that "
+                "leads, through others or none, back to itself): it names no file.",
+                path=path,
+            ),
+            hint=msg(
+                "Point the link at the store's file (ln -sfn FILE LINK), or give the file's "
+                "own path with --db (or IRONRIVER_DB)."
+            ),
+        ) from None
 
 
 def shown_url(url: str) -> str:
@@ -66,9 +120,11 @@ def _ingest_memory_mb(value: str | None) -> int:
 class Settings:
     """Where the store lives and who is asking.
 
-    db_url: SQLAlchemy URL (`sqlite:///ironriver.db`, `postgresql+psycopg://...`).
+    db_url: SQLAlchemy URL (`sqlite:////abs/ironriver.db`, `postgresql+psycopg://...`); a
+        SQLite file's path resolved (`to_url`), whichever name (a link, `..`) `--db` gave.
     ledger_dir: folder of the Parquet ledgers: `IRONRIVER_LEDGERS` (`ledger_dir_given`);
-        else beside the SQLite file (`store.db.ledgers`: move the two together); for a
+        else beside the SQLite file's resolved path (`store.db.ledgers`: move the two
+        together; a link to the file finds the folder beside the file); for a
         server database, the folder its store recorded, whatever the current folder, and
         for a new one its own folder under `./ironriver-ledgers` (named after its database)
         made absolute, which the store then records (`ironriver.store.ledger_folder`). A given folder is recorded by a server store, so
@@ -96,6 +152,11 @@ class Settings:
     busy_timeout_s: float = float(DEFAULT_BUSY_TIMEOUT_S)
     ingest_memory_mb: int = DEFAULT_INGEST_MEMORY_MB
 
+    @property
+    def db_file(self) -> Path | None:
+        """The SQLite store's file, resolved; None for a server or in-memory store."""
+        return sqlite_file(self.db_url)
+
     @classmethod
     def from_env(
         cls,
@@ -110,8 +171,8 @@ class Settings:
         ledger_env = env.get("IRONRIVER_LEDGERS")
         if ledger_env:
             ledger_dir = Path(ledger_env)
-        elif db_url.startswith("sqlite:///"):
-            ledger_dir = Path(db_url[len("sqlite:///") :] + LEDGERS_SUFFIX)
+        elif (db_file := sqlite_file(db_url)) is not None:  # (resolved: `to_url`)
+            ledger_dir = db_file.with_name(db_file.name + LEDGERS_SUFFIX)
         else:
             # (a server store's record wins, or a new store's own folder under this one)
             ledger_dir = Path("ironriver-ledgers")

@@ -45,9 +45,10 @@ log = get_logger(__name__)
 
 
 def open_lock_path(db_file: str | Path) -> Path:
-    """The lock file of the SQLite store file `db_file` (beside its resolved path, as its
-    read-audit file is: every name of the store shares one lock)."""
-    path = Path(db_file).resolve()
+    """The lock file of the SQLite store file `db_file`, beside it. `db_file` is the resolved
+    path its URL names (`settings.to_url`), as for the read-audit file and the ledger
+    folder: every name of the store (a link, `..`) shares one lock."""
+    path = Path(db_file)
     return path.with_name(path.name + OPEN_LOCK_SUFFIX)
 
 

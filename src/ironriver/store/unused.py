@@ -30,8 +30,6 @@ from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from ironriver.logs import get_logger
 from ironriver.settings import Settings
 from ironriver.store.audit import READ_FILE_SUFFIX
@@ -47,15 +45,14 @@ def absent_paths(settings: Settings) -> tuple[Path, ...]:
     """What opening a store at `settings` with `create=True` may make that does not exist
     now: for a SQLite file not there yet, the file, its read-audit file (each with SQLite's
     side files), its open lock file (`open_lock`) and its ledger folder (the one given,
-    `IRONRIVER_LEDGERS`, only if it does not exist either). Empty for an existing file, an in-memory store or a server store."""
-    url = make_url(settings.db_url)
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+    `IRONRIVER_LEDGERS`, only if it does not exist either). The file is the resolved one
+    (`Settings.db_file`): through a link to no file yet, the file it points to, which the
+    open makes (the link is the user's: it stays). Empty for an existing file, an in-memory
+    store or a server store."""
+    db = settings.db_file
+    if db is None or db.exists() or db.is_symlink():
         return ()
-    db = Path(url.database)
-    if db.exists() or db.is_symlink():
-        return ()
-    resolved = db.resolve()
-    reads = resolved.with_name(resolved.name + READ_FILE_SUFFIX)
+    reads = db.with_name(db.name + READ_FILE_SUFFIX)
     paths = [Path(f"{base}{side}") for base in (db, reads) for side in ("", *_SIDE_FILES)]
     paths.append(open_lock_path(db))
     paths.append(settings.ledger_dir)
