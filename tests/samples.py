@@ -205,3 +205,15 @@ def fail_second_read(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The store's connection lost at the second query of an export's rows, whichever way
     they are read (ADBC, COPY, the engine's rows): `fail_second_call`."""
     return fail_second_call(monkeypatch, dialect, ["_read_adbc", "_read_pg_copy", "_read_rows"])
+
+
+def export_events(db: str) -> list[dict[str, Any]]:
+    """The details of the `export` events on the reads chain of the store at `db`, oldest
+    first."""
+    from ironriver.store.audit_chain import READS
+
+    store = open_store(db, create=False)
+    try:
+        return [e.detail for e in store.audit.events() if e.chain == READS and e.action == "export"]
+    finally:
+        store.close()

@@ -22,9 +22,7 @@ from click.testing import CliRunner, Result
 import ironriver.policy.export as export_module
 import ironriver.policy.table as table_module
 from ironriver.cli import cli
-from ironriver.store import open_store
-from ironriver.store.audit_chain import READS
-from samples import fail_second_call, fail_second_read, sample_db
+from samples import export_events, fail_second_call, fail_second_read, sample_db
 
 ARGS = ("export", "--as", "mx-fgr-analista", "--reason", "case 9")
 STATEMENTS = {"schemata": [], "types": []}  # (an export of them all: its filters)
@@ -32,14 +30,6 @@ STATEMENTS = {"schemata": [], "types": []}  # (an export of them all: its filter
 
 def _export(db: str, *more: str) -> Result:
     return CliRunner().invoke(cli, ["--lang", "en", *ARGS, "--db", db, *more])
-
-
-def _events(db: str) -> list[dict[str, Any]]:
-    store = open_store(db, create=False)
-    try:
-        return [e.detail for e in store.audit.events() if e.chain == READS and e.action == "export"]
-    finally:
-        store.close()
 
 
 @pytest.fixture
@@ -54,7 +44,7 @@ def test_a_store_error_mid_export_leaves_no_whole_looking_csv(tmp_path: Path) ->
     done = _export(db, "--format", "statements")
     assert done.exit_code != 0 and "server closed the connection" in done.stderr
     assert list(csv.reader(io.StringIO(done.stdout))) == []
-    assert [d["rows"] for d in _events(db)] == [0]
+    assert [d["rows"] for d in export_events(db)] == [0]
 
 
 @pytest.mark.usefixtures("second_read_fails")
@@ -63,7 +53,9 @@ def test_an_export_that_wrote_nothing_is_audited_as_exporting_nothing(tmp_path: 
     out = tmp_path / "x.csv"
     done = _export(db, "--format", "statements", "-o", str(out))
     assert done.exit_code != 0 and not out.exists()
-    assert _events(db) == [{"schemata": [], "types": [], "rows": 0, "outcome": "OperationalError"}]
+    assert export_events(db) == [
+        {"schemata": [], "types": [], "rows": 0, "outcome": "OperationalError"}
+    ]
 
 
 @pytest.mark.parametrize(
@@ -124,7 +116,7 @@ def test_an_export_whose_file_was_not_kept_is_audited_as_such(
     done = _export(db, "--format", "statements", "-o", str(out))
     assert done.exit_code != 0 and not out.exists()
     ended = {"rows": 0, "handed": 2, "outcome": "OperationalError"}
-    assert _events(db) == [{**STATEMENTS, "rows": 5}, {**STATEMENTS, **ended}]
+    assert export_events(db) == [{**STATEMENTS, "rows": 5}, {**STATEMENTS, **ended}]
 
 
 def test_an_export_stopped_on_standard_output_is_audited_with_what_it_wrote(
@@ -140,7 +132,7 @@ def test_an_export_stopped_on_standard_output_is_audited_with_what_it_wrote(
     assert _export(db).exit_code != 0  # (FtM entities: the store read as they are written)
     statements = {"rows": 2, "handed": 2, "outcome": "OperationalError"}
     entities = {"entities": 1, "handed": 1, "outcome": "OperationalError"}
-    assert _events(db) == [
+    assert export_events(db) == [
         {**STATEMENTS, "rows": 5},
         {**STATEMENTS, **statements},
         {},
@@ -208,7 +200,7 @@ def test_an_output_file_on_a_full_disk_is_said_and_left_as_it_was(
     done = CliRunner().invoke(cli, args)
     assert done.exit_code == 6 and said.format(out=out) in done.stderr
     assert out.read_text() == "earlier" and [p.name for p in tmp_path.iterdir()].count("x.out") == 1
-    assert _events(db)[1:] == [{**ended, "outcome": "OSError"}]
+    assert export_events(db)[1:] == [{**ended, "outcome": "OSError"}]
 
 
 def test_an_output_file_that_cannot_be_put_in_place_is_said(
@@ -226,4 +218,4 @@ def test_an_output_file_that_cannot_be_put_in_place_is_said(
     done = _export(db, "--format", "statements", "-o", str(out))
     said = f"Could not write the export to {out}: an input/output error (the disk or the device"
     assert done.exit_code == 6 and said in done.stderr and not out.exists()
-    assert _events(db)[1:] == [{**STATEMENTS, "rows": 0, "handed": 5, "outcome": "OSError"}]
+    assert export_events(db)[1:] == [{**STATEMENTS, "rows": 0, "handed": 5, "outcome": "OSError"}]

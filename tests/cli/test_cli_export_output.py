@@ -17,9 +17,7 @@ from typing import Any
 import pytest
 
 import ironriver
-from ironriver.store import open_store
-from ironriver.store.audit_chain import READS
-from samples import sample_db
+from samples import export_events, sample_db
 
 SRC = Path(ironriver.__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parents[1]
@@ -48,14 +46,6 @@ def _export(db: str, lang: str, stdout: Any, *more: str, buffered: bool = True) 
     )
 
 
-def _events(db: str) -> list[dict[str, Any]]:
-    store = open_store(db, create=False)
-    try:
-        return [e.detail for e in store.audit.events() if e.chain == READS and e.action == "export"]
-    finally:
-        store.close()
-
-
 STATEMENTS = {"schemata": [], "types": []}
 
 
@@ -78,7 +68,7 @@ def test_a_full_standard_output_is_said_and_audited(
     assert FULL[lang] in done.stderr
     assert (INCOMPLETE[lang] in done.stderr) == (ended["handed"] > 0)  # (after how many)
     assert "Exception ignored" not in done.stderr and "ingest" not in done.stderr
-    assert _events(db)[1:] == [{**ended, "outcome": "OSError"}]
+    assert export_events(db)[1:] == [{**ended, "outcome": "OSError"}]
 
 
 @pytest.mark.parametrize("fmt", ["statements", "ftm"])
@@ -91,4 +81,4 @@ def test_a_reader_that_stopped_reading_ends_the_export_quietly(tmp_path: Path, f
     assert done.returncode == 1
     assert "Error" not in done.stderr and INCOMPLETE["en"] not in done.stderr
     assert "Exception ignored" not in done.stderr
-    assert _events(db)[1]["outcome"] == "BrokenPipeError"
+    assert export_events(db)[1]["outcome"] == "BrokenPipeError"
