@@ -304,8 +304,9 @@ class ExportMixin:
         visible = self._visible()
         if chosen:
             visible = and_(visible, statements.c.dataset_id.in_(self._export_datasets(chosen)))
-        self._log("export", schema or "*", {"datasets": chosen} if chosen else None)
-        self._export_event = (schema or "*", {"datasets": chosen} if chosen else {}, "entities")
+        detail: dict[str, Any] = {"datasets": chosen} if chosen else {}
+        self._log("export", schema or "*", detail or None)
+        self._export_event = (schema or "*", detail, "entities")
         self._export_marked = Counter()
         self.export_marked_entities = 0
         query = select(*ENTITY_ROW).where(visible)
