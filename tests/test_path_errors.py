@@ -5,8 +5,12 @@ not the scratch file (an ingest into a store on a read-only mount said "Cannot u
 from __future__ import annotations
 
 import errno
+import os
 
-from ironriver.errors import from_path_error
+import pytest
+
+from ironriver.errors import from_path_error, os_problem
+from ironriver.i18n import Msg
 
 
 def test_a_scratch_file_error_names_its_folder() -> None:
@@ -26,3 +30,23 @@ def test_a_users_own_file_is_named_as_given() -> None:
     error = from_path_error(exc)
     assert error is not None
     assert error.render("en").startswith("Cannot use /data/out/export.jsonl: Permission denied.")
+
+
+@pytest.mark.parametrize(
+    ("code", "en", "es"),
+    [
+        (errno.ENOSPC, "No space left on device", "No queda espacio en el dispositivo"),
+        (errno.EDQUOT, "Disk quota exceeded", "Se excedió la cuota de disco"),
+        (errno.EFBIG, "File too large", "Archivo demasiado grande"),
+        (errno.EIO, "Input/output error", "Error de entrada/salida"),
+    ],
+)
+def test_the_machines_failures_are_not_the_paths(code: int, en: str, es: str) -> None:
+    """A full disk, a quota, a file too large or a failing device is said in the reader's
+    language (one table, `os_problem`, for every command), and is not taken for a wrong path
+    ("Check the path: ...")."""
+    exc = OSError(code, os.strerror(code), "/data/out/export.jsonl")
+    assert from_path_error(exc) is None
+    problem = os_problem(exc)
+    assert isinstance(problem, Msg)
+    assert problem.render("en") == en and problem.render("es") == es

@@ -622,15 +622,6 @@ def _pipe_closed(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno == errno.EPIPE
 
 
-# what went wrong writing an export, in the reader's language (else `os_problem`)
-_OUTPUT_PROBLEMS = {
-    errno.ENOSPC: msg("the disk is full"),
-    errno.EDQUOT: msg("the disk quota is used up"),
-    errno.EFBIG: msg("the file is too large for its file system"),
-    errno.EIO: msg("an input/output error (the disk or the device failed)"),
-}
-
-
 def _output_failure(exc: BaseException, output: _Output, out: Path | None) -> ResourceError | None:
     """What to say when `exc` is the export's output failing (a write or flush of it, or
     putting the -o file in place), but for a closed pipe; else None (`exc` is raised as
@@ -640,7 +631,7 @@ def _output_failure(exc: BaseException, output: _Output, out: Path | None) -> Re
         error = exc
     if error is None or _pipe_closed(error):
         return None
-    problem = _OUTPUT_PROBLEMS.get(error.errno or 0) or os_problem(error)
+    problem = os_problem(error)
     if out is None:
         return ResourceError(
             msg(

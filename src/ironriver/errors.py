@@ -275,12 +275,16 @@ _PROBLEMS = {
     errno.ELOOP: msg("Too many levels of symbolic links"),
     errno.EROFS: msg("Read-only file system"),
     errno.ENOSPC: msg("No space left on device"),
+    errno.EDQUOT: msg("Disk quota exceeded"),
+    errno.EFBIG: msg("File too large"),
+    errno.EIO: msg("Input/output error"),
 }
 
 
 # the errors of a path the user named: missing, forbidden, a file where a folder is wanted or
-# the reverse, too long, a read-only file system (a full disk is `from_environment`'s)
-_PATH_ERRNOS = frozenset(_PROBLEMS) - {errno.ENOSPC}
+# the reverse, too long, a read-only file system (a full disk is `from_environment`'s; a file
+# too large or a failing device are the machine's, not the path's)
+_PATH_ERRNOS = frozenset(_PROBLEMS) - {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
 
 
 # Python's own texts of a JSON syntax error (`json.JSONDecodeError.msg`), English whatever

@@ -178,14 +178,14 @@ def full_disk(monkeypatch: pytest.MonkeyPatch) -> None:
         (
             "en",
             "statements",
-            "Could not write the export to {out}: the disk is full. No file was left there",
+            "Could not write the export to {out}: No space left on device. No file was left there",
             {**STATEMENTS, "rows": 0, "handed": 0},
         ),
         (
             "es",
             "ftm",
-            "No se pudo escribir la exportación en {out}: el disco está lleno. No quedó ningún "
-            "archivo allí",
+            "No se pudo escribir la exportación en {out}: No queda espacio en el "
+            "dispositivo. No quedó ningún archivo allí",
             {"entities": 0, "handed": 0},
         ),
     ],
@@ -216,6 +216,6 @@ def test_an_output_file_that_cannot_be_put_in_place_is_said(
     db = sample_db(tmp_path)
     out = tmp_path / "x.csv"
     done = _export(db, "--format", "statements", "-o", str(out))
-    said = f"Could not write the export to {out}: an input/output error (the disk or the device"
+    said = f"Could not write the export to {out}: Input/output error. No file was left there"
     assert done.exit_code == 6 and said in done.stderr and not out.exists()
     assert export_events(db)[1:] == [{**STATEMENTS, "rows": 0, "handed": 5, "outcome": "OSError"}]

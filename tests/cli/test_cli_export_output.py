@@ -23,10 +23,10 @@ SRC = Path(ironriver.__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parents[1]
 ARGS = ("export", "--as", "mx-fgr-analista", "--reason", "case 9")
 FULL = {
-    "en": "Error: Could not write the export to standard output: the disk is full. Nothing was "
-    "changed in the store.",
-    "es": "Error: No se pudo escribir la exportación en la salida estándar: el disco está "
-    "lleno. No se cambió nada en el almacén.",
+    "en": "Error: Could not write the export to standard output: No space left on device. Nothing "
+    "was changed in the store.",
+    "es": "Error: No se pudo escribir la exportación en la salida estándar: No queda espacio "
+    "en el dispositivo. No se cambió nada en el almacén.",
 }
 INCOMPLETE = {
     "en": "The export on standard output is incomplete",
