@@ -47,7 +47,7 @@ from ironriver.ingest.notes import label_notes
 from ironriver.ingest.pipeline import new_to_loader, writing_message
 from ironriver.ingest.report import ErrorReport
 from ironriver.ingest.result import IngestResult
-from ironriver.ingest.source import connect, file_digest
+from ironriver.ingest.source import check_unchanged, connect, file_digest, file_state
 from ironriver.model import get_model
 from ironriver.model.labels import type_label
 from ironriver.policy import Principal, authorize_ingest
@@ -355,6 +355,7 @@ class _EntityFile:
         self.bad: list[tuple[int, str, str, str]] = []
         # dataset -> how many lines name it in their "datasets" (an export's lines do)
         self.named: dict[str, int] = {}
+        self.before: tuple[int, ...] | None = None  # the file's `file_state` before any read
 
     def _chunks(self) -> Iterator[tuple[list[int], list[str]]]:
         """(line numbers, lines) of up to `CHUNK_LINES` non-blank lines at a time."""
@@ -496,6 +497,8 @@ def ingest_entities(
         # statements of valid lines only (a rejected line yields none), sorted
         # (a statement two lines of one entity give is staged twice)
         stage.add(dataset.name, dataset.label, path.name, source.batches, unique=False)
+        sha256 = digest.result()
+        check_unchanged(path, source.before)  # (the digest is of the lines staged)
         _check(source, result, report_file, skip_invalid)  # before the store is touched
         notes, relabelled = _check_origins(store, dataset, source, attempt, relabel, result)
         result.notes += notes
@@ -516,7 +519,7 @@ def ingest_entities(
                     reason=reason,
                     detail={
                         "entities_file": path.name,
-                        "file_sha256": {path.name: digest.result()},
+                        "file_sha256": {path.name: sha256},
                         "records": result.records,
                         "rejected": result.rejected,
                         "statements_new": added,  # (to the store: the audit log is not a view)
@@ -662,6 +665,7 @@ def check_entities(
     result.dry_run = True
     result.notes += label_notes([dataset], agencies)
     source.check()
+    check_unchanged(path, source.before)
     _check(source, result, report_file, skip_invalid)
     return result
 
@@ -684,9 +688,11 @@ def _open(
         raise IngestError(
             msg("Input file {path} does not exist.", path=path), hint=msg("Check the path.")
         )
+    before = file_state(path)  # (the file must not change while read: `check_unchanged`)
     check_encoding(path, "utf-8")
     report_file = Path(report_path) if report_path else path.with_name(path.name + ".errors.csv")
     source = _EntityFile(path, dataset.name, memory_mb, spill_root, progress)
+    source.before = before
     return path, report_file, IngestResult(datasets=[dataset.name]), source
 
 

@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ironriver.errors import IngestError
 from ironriver.i18n import Msg, t
 from ironriver.ingest.clean import Cleaner, json_kind_name
 from ironriver.ingest.compile import (
@@ -44,9 +45,11 @@ from ironriver.ingest.notes import (
 )
 from ironriver.ingest.report import ErrorReport, empty_file_note
 from ironriver.ingest.source import (
+    check_unchanged,
     connect,
     drop_source,
     file_digest,
+    file_state,
     fits_in_memory,
     load_source,
 )
@@ -165,6 +168,7 @@ def _prepare(
     other checks (duplicates, JSON values) run here first; when they reject a record, the
     ledger's checks run here too, so that the report holds every reason, as without
     `defer`."""
+    before = file_state(query.source.path)  # (the file must not change while read)
     stream = not fits_in_memory(query.source.path, memory_mb)
     con = connect(memory_mb if stream else None, spill_root)
     con.execute("SET enable_progress_bar = false")
@@ -177,16 +181,21 @@ def _prepare(
             # a view over the Arrow table the file was read into (nothing copied into
             # DuckDB), or for a large file a table DuckDB may spill
             misses: list[CaseMiss] = []
-            records = load_source(
-                con,
-                query.source,
-                refs,
-                materialize=False,
-                stream=stream,
-                case_misses=misses,
-                name_refs=query.name_refs,
-            )
+            try:
+                records = load_source(
+                    con,
+                    query.source,
+                    refs,
+                    materialize=False,
+                    stream=stream,
+                    case_misses=misses,
+                    name_refs=query.name_refs,
+                )
+            except IngestError:  # (a file cut short meanwhile: that is what to say)
+                check_unchanged(query.source.path, before)
+                raise
             source_digest = digest.result()
+        check_unchanged(query.source.path, before)  # (every read of the file is done)
         cleaner = Cleaner(con)
         sanitized = cleaner.sanitize_columns(refs)
         scol = sanitized.columns

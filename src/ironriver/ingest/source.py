@@ -152,6 +152,38 @@ def connect(
     return duckdb.connect(config=config)
 
 
+def file_state(path: Path) -> tuple[int, ...] | None:
+    """What tells one content of the file at `path` from another without reading it: its
+    device, inode, size and modification and change times (None when it cannot be read:
+    its reader reports that). See `check_unchanged`."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def check_unchanged(path: Path, before: tuple[int, ...] | None) -> None:
+    """Refuse a file whose `file_state` changed since `before`, taken before its readers
+    began: the digest the audit records, the encoding check and the parse each read the
+    file, and a file rewritten (or cut short) meanwhile gives them different bytes, so the
+    records loaded may be neither what the digest names nor the whole file. Nothing has
+    been written yet when this runs."""
+    if before is None or file_state(path) == before:
+        return
+    raise IngestError(
+        msg(
+            "{file} changed while it was read (it was written to, replaced or cut short since "
+            "the ingest began): nothing was ingested.",
+            file=path.name,
+        ),
+        hint=msg(
+            "Wait until whatever writes the file has finished (an export or a copy still "
+            "running), or ingest a copy of it; then ingest again."
+        ),
+    )
+
+
 def file_digest(path: Path) -> str:
     """SHA-256 of a file's bytes, hex (hashlib reads it without holding the GIL). Read, not
     memory-mapped: a page of a map past the end of a file truncated meanwhile (an export
