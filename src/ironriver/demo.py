@@ -30,7 +30,7 @@ from ironriver.i18n import Lang, explicit_lang, msg, t
 from ironriver.ingest import IngestResult, ingest_mapping
 from ironriver.model.labels import prop_label, schema_label, shown_value
 from ironriver.policy import Principal, View
-from ironriver.settings import LEDGERS_SUFFIX, shown_url
+from ironriver.settings import LEDGERS_SUFFIX, shown_url, sqlite_url
 from ironriver.store import Store, open_store
 from ironriver.store.audit import READ_FILE_SUFFIX
 from ironriver.store.dialect import SQLITE_FILES
@@ -156,7 +156,7 @@ def run_demo(
     workdir.mkdir(parents=True, exist_ok=True)  # (the store is opened before the world is made)
     if db_url is None:
         _remove_store(workdir / DEMO_DB)
-        db_url = f"sqlite:///{(workdir / DEMO_DB).absolute()}"
+        db_url = sqlite_url((workdir / DEMO_DB).absolute())
     # a SQLite store's ledgers go where the CLI looks for them (beside the file), so the
     # demo's store can be explored afterwards: `ironriver ledgers --db .../demo.db`
     sqlite = db_url.startswith("sqlite:///")

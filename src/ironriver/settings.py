@@ -5,6 +5,7 @@ Nothing here is read at import time: call `Settings.from_env()` and pass the res
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from collections.abc import Mapping
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
-from ironriver.errors import ConfigError
+from ironriver.errors import ConfigError, os_problem
 from ironriver.i18n import msg
 
 LEDGERS_SUFFIX = ".ledgers"
@@ -32,14 +33,24 @@ def to_url(db: str) -> str:
     SQLite store's file is named by its resolved path (`store_file`): however `db` spells it
     (a symbolic link, `..`, relative to the current folder), the URL names the one file, and
     every file beside the store (ledger folder, read-audit file, open lock) follows from it."""
-    if "://" not in db:
-        return f"sqlite:///{store_file(Path(db).expanduser())}"
+    if "://" not in db:  # (a plain path: a `%` or `?` in it is the file's own)
+        return sqlite_url(store_file(Path(db).expanduser()))
     parts = _sqlite_parts(db)
     if parts is None:
         return db  # (a server; in memory; a `file:` URI, which SQLite reads itself)
     scheme, path, query = parts
-    quoted = str(store_file(path)).replace("%", "%25").replace("?", "%3F")  # (as it was)
-    return f"{scheme}{quoted}{query}"
+    return f"{scheme}{_quoted(store_file(path))}{query}"
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLite URL of the file at `path`, whatever characters its name holds."""
+    return f"sqlite:///{_quoted(path)}"
+
+
+def _quoted(path: Path) -> str:
+    """`path` as a SQLite URL's file part: SQLAlchemy decodes `%xx` in it and reads a `?` as
+    the start of the URL's query, so those two are escaped (`sqlite_file` reads it back)."""
+    return str(path).replace("%", "%25").replace("?", "%3F")
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -69,18 +80,32 @@ def store_file(path: Path) -> Path:
     file: a `ConfigError`."""
     try:
         return path.resolve()
-    except (RuntimeError, OSError):  # (a symbolic link loop: Python 3.11 raises RuntimeError)
-        raise ConfigError(
-            msg(
-                "The store path {path} runs into a loop of symbolic links (a link that "
-                "leads, through others or none, back to itself): it names no file.",
-                path=path,
-            ),
-            hint=msg(
-                "Point the link at the store's file (ln -sfn FILE LINK), or give the file's "
-                "own path with --db (or IRONRIVER_DB)."
-            ),
-        ) from None
+    except RuntimeError:  # (a symbolic link loop: Python 3.11 raises RuntimeError)
+        pass
+    except OSError as exc:  # (a relative path once the current folder was removed)
+        if exc.errno != errno.ELOOP:
+            raise ConfigError(
+                msg(
+                    "Cannot find the store path {path}: {problem}.",
+                    path=path,
+                    problem=os_problem(exc),
+                ),
+                hint=msg(
+                    "Give the store's full path with --db (or IRONRIVER_DB), or run the "
+                    "command from a folder that exists (the current one may have been removed)."
+                ),
+            ) from None
+    raise ConfigError(
+        msg(
+            "The store path {path} runs into a loop of symbolic links (a link that "
+            "leads, through others or none, back to itself): it names no file.",
+            path=path,
+        ),
+        hint=msg(
+            "Point the link at the store's file (ln -sfn FILE LINK), or give the file's "
+            "own path with --db (or IRONRIVER_DB)."
+        ),
+    ) from None
 
 
 def shown_url(url: str) -> str:

@@ -203,3 +203,36 @@ def test_a_sqlite_url_names_the_same_file_once_resolved(tmp_path: Path) -> None:
     assert make_url(url).database == str(real) and make_url(url).query == {"timeout": "3"}
     assert Settings.from_env({}, db=url).db_file == real
     assert to_url("sqlite://") == "sqlite://" and to_url("sqlite:///:memory:").endswith(":memory:")
+
+
+@pytest.mark.parametrize("name", ["a%41.db", "what?.db", "100%.db"])
+def test_a_plain_path_names_its_own_file(tmp_path: Path, name: str) -> None:
+    """A plain `--db` path is the file of that name whatever characters it holds: SQLAlchemy
+    decoded `%41` to `A` and read `?` as a URL's query (review R19 F7)."""
+    url = to_url(str(tmp_path / name))
+    assert make_url(url).database == str(tmp_path / name)
+    assert Settings.from_env({}, db=str(tmp_path / name)).db_file == tmp_path / name
+    code, out = _run("init", "--db", str(tmp_path / name))
+    assert code == 0 and (tmp_path / name).is_file(), out
+    code, out = _run("stats", "--db", str(tmp_path / name), *ANALYST)
+    assert code == 0 and sorted(p.name for p in tmp_path.iterdir())[0] == name, out
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("en", "Cannot find the store path x.db: No such file or directory."),
+        ("es", "No se encuentra la ruta del almacén x.db: No existe el archivo o la carpeta."),
+    ],
+)
+def test_a_removed_current_folder_is_said_as_such(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str, said: str
+) -> None:
+    """A relative `--db` (or the default store) from a current folder that was removed names
+    no file: said as such, not as a loop of links (review R19 F6), and not a traceback."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    code, out = _run("stats", "--db", "x.db", *ANALYST, lang=lang)
+    assert code == 2 and said in out and "loop" not in out and "Traceback" not in out, out

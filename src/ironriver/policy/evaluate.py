@@ -78,6 +78,7 @@ from ironriver.i18n import marked, msg
 from ironriver.ingest.mapping import EntitySpec, QuerySpec, load_mapping
 from ironriver.policy.principals import DEFAULT_PRINCIPALS_YAML, parse_principals
 from ironriver.policy.view import View
+from ironriver.settings import sqlite_url
 from ironriver.store import Store, open_store
 from ironriver.world.config import WorldPaths
 
@@ -433,7 +434,7 @@ def evaluate_search(world: Path) -> SearchEvaluation:
         _truth_file(world, name)
     with tempfile.TemporaryDirectory(prefix="ironriver-eval-search-") as tmp:
         folder = Path(tmp)
-        store = open_store(f"sqlite:///{folder / 'eval.db'}", ledger_dir=folder / "ledgers")
+        store = open_store(sqlite_url(folder / "eval.db"), ledger_dir=folder / "ledgers")
         try:
             mappings = WorldPaths(Path(world)).mappings()
             for _result in ingest_world(store, mappings, actor="eval-search", reason="eval search"):

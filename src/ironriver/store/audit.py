@@ -108,6 +108,7 @@ from sqlalchemy.exc import DBAPIError
 from ironriver.errors import AuditError, StoreError
 from ironriver.i18n import msg
 from ironriver.logs import get_logger
+from ironriver.settings import sqlite_url
 from ironriver.store.anchors import ANCHOR_KEY, file_head, read_head
 from ironriver.store.audit_chain import (
     APPLICATION_ID,
@@ -490,7 +491,7 @@ def _open_read_file(path: Path, busy_timeout_s: float, create: bool) -> Engine:
         raise AuditError(
             msg("The read-audit file {path} is missing.", path=path), hint=_MISSING_HINT
         )
-    url = f"sqlite:///{path}"
+    url = sqlite_url(path)
     engine = create_engine(url, **engine_options(url))
     configure_engine(engine, busy_timeout_s)
     try:

@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from ironriver.errors import StoreError
 from ironriver.i18n import Msg, msg, nmsg
 from ironriver.scratch import is_dead_scratch
+from ironriver.settings import sqlite_url
 from ironriver.store.anchors import (
     ANCHOR_KEY,
     Anchor,
@@ -131,7 +132,7 @@ def _verify_read_file(
     """The reads chain in the read-audit file `path` recomputed (None: it cannot be read at
     all), and what is wrong with the file. The file is opened once, as it is (no pragma that
     writes), and read in one transaction: its marks, tables and chain are of one moment."""
-    url = f"sqlite:///{path}"
+    url = sqlite_url(path)
     engine = create_engine(url, **engine_options(url))
     try:
         with engine.connect() as conn:
