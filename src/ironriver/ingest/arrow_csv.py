@@ -271,14 +271,17 @@ def _has_quote(path: Path) -> bool:
 
 def _line_ends(path: Path) -> tuple[int, int]:
     """The file's lines (a last line without a line break counts) and its carriage returns
-    not followed by a line feed (a memchr-like count per block; a CR LF split across two
-    blocks is counted whole)."""
+    not followed by a line feed (a CR LF split across two blocks is counted whole). Line
+    feeds are counted by NumPy (`bytes.count` of one byte is a plain loop in CPython: 60%
+    more CPU for the bench's 117 MB), carriage returns only in a block that holds one (a
+    memchr)."""
     lines = lone_cr = 0
     last = b"\n"
     buffer = bytearray(CHUNK_BYTES)  # (read into again and again: no new pages per block)
+    codes = np.frombuffer(buffer, np.uint8)
     with path.open("rb", buffering=0) as fh:
         while n := fh.readinto(buffer):
-            lines += buffer.count(b"\n", 0, n)
+            lines += int(np.count_nonzero(codes[:n] == 10))
             if buffer.find(b"\r", 0, n) >= 0:
                 lone_cr += buffer.count(b"\r", 0, n) - buffer.count(b"\r\n", 0, n)
             if last == b"\r" and buffer.startswith(b"\n", 0, n):

@@ -50,18 +50,40 @@ def _utf8_buffer(data: pa.Buffer) -> bool:
 
 def valid_utf8_blocks(path: Path) -> bool:
     """True when the whole file is valid UTF-8, checked one block at a time (Arrow's
-    validator, no Python string): each block is cut after its last newline, which no
-    multi-byte character contains. Read, not memory-mapped: a page of a map past the end
-    of a file truncated meanwhile kills the process (SIGBUS), where a read just ends early."""
-    rest = b""
-    with path.open("rb") as fh:
-        while block := fh.read(CHUNK_BYTES):
-            data = rest + block
-            cut = data.rfind(b"\n") + 1
-            if not _utf8_buffer(pa.py_buffer(memoryview(data)[:cut])):
+    validator, no Python string). Each block is read into one buffer, used again for every
+    block (fresh 16 MiB blocks, and joining each to the previous one's tail, cost as much as
+    the check: page faults and copies), and checked up to its last character that may be
+    incomplete (`_complete_up_to`); those few bytes are moved to the front of the buffer and
+    checked with the next block. Read, not memory-mapped: a page of a map past the end of a
+    file truncated meanwhile kills the process (SIGBUS), where a read just ends early."""
+    buffer = bytearray(CHUNK_BYTES)
+    view = memoryview(buffer)
+    held = 0  # bytes of the previous block's last character, at the front of the buffer
+    with path.open("rb", buffering=0) as fh:
+        while n := fh.readinto(view[held:]):
+            end = held + n
+            cut = _complete_up_to(buffer, end)
+            if not _utf8_buffer(pa.py_buffer(view[:cut])):
                 return False
-            rest = data[cut:]
-    return _utf8_buffer(pa.py_buffer(rest))
+            view[: end - cut] = view[cut:end]
+            held = end - cut
+    return _utf8_buffer(pa.py_buffer(view[:held]))
+
+
+def _complete_up_to(data: bytearray, end: int) -> int:
+    """Where to cut `data[:end]` so that the bytes before the cut hold no character that the
+    bytes after `end` may complete: before the last lead byte (0xC0 and above) among the
+    last three (a character is at most four bytes long), else at `end`. The check of the
+    two sides apart is then the check of the whole: what follows the cut starts a
+    character, in the whole as alone. (At most 3 bytes are held back, so a file without line
+    breaks never grows the buffer.)"""
+    for i in range(end - 1, max(end - 3, 0) - 1, -1):
+        byte = data[i]
+        if byte >= 0xC0:  # a lead byte: its character may go on in the next block
+            return i
+        if byte < 0x80:  # ASCII: nothing before it can continue past `end`
+            return end
+    return end  # continuation bytes only: whatever they belong to is checked now
 
 
 def check_encoding(path: Path, encoding: str) -> None:
