@@ -12,12 +12,18 @@ from hypothesis import strategies as st
 from ironriver.errors import IngestError
 from ironriver.ingest import check_mapping
 from ironriver.ingest.compile import Check
+from ironriver.ingest.mapping import load_mapping
+from ironriver.ingest.prepare import Prepared, prepare_query
+from ironriver.ingest.report import ErrorReport
 from ironriver.ingest.validate import (
+    CheckSelect,
     build_bad_table,
     check_sql,
     duplicate_check_sql,
+    hashes_repeat,
     separating_columns,
 )
+from ironriver.progress import no_progress
 
 
 def test_fused_checks_equal_separate_selects() -> None:
@@ -114,6 +120,11 @@ def test_duplicates_narrowed_to_some_columns_are_all_the_duplicates(
         got = con.execute(duplicate_check_sql(refs, "t", where, narrow)).fetchall()
         assert {(r[0], r[3]) for r in got} == expected
         assert len(got) == len(expected)
+        # the pre-check that spares an ingest this one: no repeated hash, no duplicate
+        kept = [tuple(r[refs.index(c)] for c in narrow or refs) for r in rows if keep(r)]
+        repeat = hashes_repeat(con, narrow or refs, "t", where)
+        assert repeat == (len(set(kept)) < len(kept))  # (no hash collision among these)
+        assert repeat or not expected
 
 
 def test_separating_columns_pick_the_fewest_that_tell_records_apart() -> None:
@@ -149,3 +160,36 @@ def test_records_a_filter_leaves_out_are_no_duplicates_when_narrowed() -> None:
     # without the filter, row 4 repeats row 3
     got = con.execute(duplicate_check_sql(["w", "x", "y"], "t", "TRUE", ["x"])).fetchall()
     assert [(r[0], r[3]) for r in got] == [(4, "duplicate of row 3")]
+
+
+def _prepared(tmp_path: Path, csv: str) -> Prepared:
+    (tmp_path / "d.csv").write_text(csv, encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(
+        "t:\n  agency: ATF\n  country: US\n  marking: AMBER\n  queries:\n"
+        "  - csv_url: d.csv\n    ledger:\n      name: sales\n      columns:\n"
+        "        txn: {column: txn, type: string}\n        make: {column: make, type: string}\n",
+        encoding="utf-8",
+    )
+    (mapping,) = load_mapping(tmp_path / "m.yaml")
+    return prepare_query(mapping, mapping.queries[0], ErrorReport(), False, no_progress, 1024, None)
+
+
+def test_the_exact_duplicate_check_runs_only_for_a_file_with_repeated_hashes(
+    tmp_path: Path,
+) -> None:
+    """The duplicate check (a hash aggregate over every record, then a window over those that
+    repeat) is left out of a file whose records all differ in the columns it compares first
+    (`hashes_repeat`: a sort in NumPy, a quarter of its CPU): it could reject none."""
+    distinct = _prepared(tmp_path, "txn,make\nT1,Glock\nT2,Glock\nT3,Colt\n")
+    try:
+        assert distinct.rejected == 0
+        assert all(isinstance(c, CheckSelect) for c in distinct.checks)  # no duplicate check
+    finally:
+        distinct.con.close()
+    repeated = _prepared(tmp_path, "txn,make\nT1,Glock\nT2,Glock\nT1,Glock\n")
+    try:
+        assert repeated.rejected == 1
+        got = repeated.con.execute("SELECT _row, reason FROM bad").fetchall()
+        assert got == [(3, "duplicate of row 1")]
+    finally:
+        repeated.con.close()

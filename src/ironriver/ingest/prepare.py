@@ -60,6 +60,7 @@ from ironriver.ingest.validate import (
     build_bad_table,
     check_sql,
     duplicate_check_sql,
+    hashes_repeat,
     key_conflict_sql,
     number_layout_error,
     separating_columns,
@@ -205,7 +206,11 @@ def _prepare(
         filtered = bool(query.source.filters or query.source.filters_not)
         dup_table, dup_where = ("san", where) if filtered else ("src", "TRUE")
         narrow = separating_columns(con, refs, dup_table, dup_where)
-        checks = [duplicate_check_sql(refs, dup_table, dup_where, narrow)]
+        # the exact check only where some records share the hash of the columns it compares
+        # first (a file read whole: its hashes, 8 bytes a record, fit beside it; a streamed
+        # one leaves it to DuckDB, which keeps to the memory budget)
+        repeats = stream or hashes_repeat(con, narrow or refs, dup_table, dup_where)
+        checks = [duplicate_check_sql(refs, dup_table, dup_where, narrow)] if repeats else []
         notes = filter_notes(con, mapping.name, query, scol, where, records) if filtered else []
         notes += [case_note(mapping.name, query.source, miss) for miss in misses]
         notes += [] if records else [empty_file_note(mapping.name, query.source.label)]
