@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
@@ -15,7 +16,8 @@ from ironriver.cli import cli
 from ironriver.errors import IngestError
 from ironriver.ingest import check_mapping, ingest_mapping, load_mapping
 from ironriver.ingest.draft import draft_file, render_yaml
-from ironriver.ingest.validate import NUMBER_LAYOUT_MIN
+from ironriver.ingest.specs import LedgerColumn, LedgerSpec
+from ironriver.ingest.validate import NUMBER_LAYOUT_MIN, number_layout_error
 from ironriver.store import open_store
 
 MONTOS = ["1.500", "2.000", "12.345", "1.234.567", "350", "1.500,50", ""]
@@ -120,3 +122,39 @@ def test_a_draft_declares_a_decimal_comma(tmp_path: Path) -> None:
     assert '"decimal": ","' in text
     (tmp_path / "draft.yaml").write_text(text, encoding="utf-8")
     assert _ingest(tmp_path / "draft.yaml", tmp_path) == [7345.8, 5083.44, 350.0, 67560.12]
+
+
+class _Recorded:
+    """A DuckDB connection that keeps the SQL it is given."""
+
+    def __init__(self) -> None:
+        self.con = duckdb.connect()
+        self.sql: list[str] = []
+
+    def execute(self, sql: str) -> duckdb.DuckDBPyConnection:
+        self.sql.append(sql)
+        return self.con.execute(sql)
+
+
+@pytest.mark.parametrize(
+    ("values", "cast", "refused"),
+    [
+        (["999.99", "12.5", "350", "1,5"], False, False),  # plain decimals, one comma
+        (["1.500", "2.250", "12.5"], True, False),  # 3-decimal dots, told apart by 12.5
+        (["1.500", "2.250", "350"], True, True),  # thousands dots
+        (["1.500", "7,25"], False, True),  # a comma: no cast to decide
+    ],
+)
+def test_every_value_is_cast_only_for_a_column_of_3_decimal_dots(
+    values: list[str], cast: bool, refused: bool
+) -> None:
+    """The layout check reads a column with a LIKE and a search; the plain decimals that tell
+    3-decimal dots apart from thousands dots are counted (a cast of every value) only for a
+    column with such dots and no comma, which few are (the bench's prices: none)."""
+    recorded = _Recorded()
+    recorded.con.execute("CREATE TABLE san (_s0 VARCHAR)")
+    recorded.con.executemany("INSERT INTO san VALUES (?)", [(v,) for v in values])
+    ledger = LedgerSpec("montos", (LedgerColumn("monto", "MONTO", "float"),))
+    found = number_layout_error(recorded, ledger, {"MONTO": "_s0"}, "TRUE", "m.csv")  # type: ignore[arg-type]
+    assert (found is not None) == refused
+    assert any("try_cast" in sql for sql in recorded.sql) == cast

@@ -334,29 +334,40 @@ def number_layout_error(
     the column has a dot that groups no thousands (12.5 makes 12.345 a decimal). One scan;
     none when no column needs it."""
     cols = [c for c in ledger.columns if c.type in ("integer", "float") and c.decimal is None]
-    # first with cheap tests (a LIKE, a cast), then the regular expressions on the columns
+    # first with cheap tests (a LIKE, a search), then the regular expressions on the columns
     # those leave in doubt: any comma, or 3-decimal dots and no plain decimal (a column of
     # plain decimals, 999.99, costs no regular expression; a 4-digit 1234.567 passes
-    # `%.___` and is no thousands dot, which the expressions tell)
+    # `%.___` and is no thousands dot, which the expressions tell). The plain decimals are
+    # counted (a cast of every value) only for a column whose 3-decimal dots, and no comma,
+    # leave it in doubt: a column of neither, most, is read by a LIKE and a search alone.
+    if not cols:
+        return None
     cheap = []
     for c in cols:
         x = ident(scol[c.column])
         cheap += [
             f"count(*) FILTER (WHERE {x} LIKE '%.___')",
             f"count(*) FILTER (WHERE contains({x}, ','))",
-            f"count(*) FILTER (WHERE contains({x}, '.') AND NOT {x} LIKE '%.___' "
-            f"AND try_cast({x} AS DOUBLE) IS NOT NULL)",
         ]
-    if not cols:
-        return None
     found = con.execute(f"SELECT {', '.join(cheap)} FROM san WHERE {where}").fetchone()
     assert found is not None  # an aggregate's one row
-    cols = [
-        c
+    doubt = {
+        c.name: found[2 * k + 1]  # (its commas)
         for k, c in enumerate(cols)
-        if found[3 * k] + found[3 * k + 1] >= NUMBER_LAYOUT_MIN
-        and (found[3 * k + 1] or not found[3 * k + 2])
-    ]
+        if found[2 * k] + found[2 * k + 1] >= NUMBER_LAYOUT_MIN
+    }
+    dotted = [c for c in cols if c.name in doubt and not doubt[c.name]]
+    decimals: dict[str, int] = {}  # a dotted column's plain decimals (12.5)
+    if dotted:
+        counts = [
+            f"count(*) FILTER (WHERE contains({x}, '.') AND NOT {x} LIKE '%.___' "
+            f"AND try_cast({x} AS DOUBLE) IS NOT NULL)"
+            for x in (ident(scol[c.column]) for c in dotted)
+        ]
+        row = con.execute(f"SELECT {', '.join(counts)} FROM san WHERE {where}").fetchone()
+        assert row is not None  # an aggregate's one row
+        decimals = {c.name: n for c, n in zip(dotted, row, strict=True)}
+    cols = [c for c in cols if c.name in doubt and (doubt[c.name] or not decimals[c.name])]
     if not cols:
         return None
     items = []
