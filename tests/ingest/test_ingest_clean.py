@@ -6,6 +6,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from followthemoney.types import registry
 from followthemoney.util import sanitize_text
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from ironriver.errors import IngestError
 from ironriver.ingest.clean import (
     Cleaner,
+    _all_printable_ascii,
     name_differences,
     name_text_name,
     sanitize_array,
@@ -199,3 +201,25 @@ def test_spanish_month_names_in_entities_and_ledgers(tmp_path: Path) -> None:
     with pytest.raises(IngestError, match="rejected"):
         ingest_mapping(store, tmp_path / "m.yaml", actor="t")
     store.close()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(st.none(), st.text(alphabet=" ~az\x1f\x7f\x00\té€", max_size=4)), max_size=12
+    ),
+    cut=st.integers(0, 12),
+    start=st.integers(0, 3),
+)
+def test_all_printable_ascii_is_the_kernels_answer(
+    values: list[str | None], cut: int, start: int
+) -> None:
+    """The scan of a column's text buffers says what `ascii_is_printable` says of every
+    value, over chunks and slices of them (an offset into the parent's buffers)."""
+    array = pa.array(values, pa.string())
+    parts = [array.slice(start, cut), array.slice(min(start + cut, len(array)))]
+    for column in (array, array.slice(start), pa.chunked_array(parts, pa.string())):
+        kernel = pc.ascii_is_printable(column)
+        # (no value, or only NULLs: `all` is NULL, and nothing is to be read by FtM)
+        assert _all_printable_ascii(column) == (pc.all(kernel).as_py() is not False)
+        assert sanitize_array(column).to_pylist() == [sanitize_text(v) for v in column.to_pylist()]
