@@ -89,7 +89,10 @@ def hashes_repeat(
     values = next(iter(hashes.values()))
     if len(values) < 2:
         return False
-    values = np.sort(np.asarray(values))
+    values = np.asarray(values)
+    if not values.flags.writeable:
+        values = values.copy()
+    values.sort()  # (in place: the hashes are held once)
     return bool(np.any(values[1:] == values[:-1]))
 
 
