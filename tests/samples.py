@@ -210,10 +210,20 @@ def fail_second_read(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def export_events(db: str) -> list[dict[str, Any]]:
     """The details of the `export` events on the reads chain of the store at `db`, oldest
     first."""
+    return [detail for _seq, detail in export_seqs(db)]
+
+
+def export_seqs(db: str) -> list[tuple[int, dict[str, Any]]]:
+    """The seqs and details of the `export` events on the reads chain of the store at `db`,
+    oldest first (a second event `ends` the seq of the first)."""
     from ironriver.store.audit_chain import READS
 
     store = open_store(db, create=False)
     try:
-        return [e.detail for e in store.audit.events() if e.chain == READS and e.action == "export"]
+        return [
+            (e.seq, e.detail)
+            for e in store.audit.events()
+            if e.chain == READS and e.action == "export"
+        ]
     finally:
         store.close()

@@ -1,7 +1,7 @@
 """The `ironriver` command: one click group; each command opens the store, calls one library
 function and renders the result (a table for people, `--json` for programs). This module
-holds the group itself (its options, the reader's language, errors as clean messages, the
-entry point `main`) and the commands that write (`init`, `retract`, `model-dir`); the read
+holds the group itself (its options, the reader's language, errors as clean messages,
+standard output that cannot be written (`cli_output`), the entry point `main`) and the commands that write (`init`, `retract`, `model-dir`); the read
 commands (`search`, `entity`, `export`...) are in `cli_read.py`, the `audit` commands in
 `cli_audit.py`; `eval`, `ledger` and the capability groups in `LAZY_COMMANDS`, in their own
 modules, imported on first use.
@@ -27,6 +27,13 @@ from ironriver.cli_audit import audit
 from ironriver.cli_columns import headers
 from ironriver.cli_i18n import localize_help, speak_click
 from ironriver.cli_lazy import LAZY_COMMANDS, listing_stub, load_lazy
+from ironriver.cli_output import (
+    GuardedStdout,
+    give_up_stdout,
+    pipe_closed,
+    stdout_error,
+    stdout_failure,
+)
 from ironriver.cli_read import READ_COMMANDS
 from ironriver.cli_support import (
     JSON_OUTPUT,
@@ -145,6 +152,10 @@ class IronriverGroup(click.Group):
             )
             raise UserError(exc) from exc
         except Exception as exc:  # a full disk or a bad path is no bug
+            written = stdout_error(exc)  # (first: its full disk is not the store's)
+            if written is not None and not pipe_closed(written):
+                give_up_stdout()
+                raise UserError(stdout_failure(written)) from exc
             resource = from_environment(exc) or from_store_error(exc) or from_path_error(exc)
             if resource is None:
                 raise  # a bug (or click's own exits): as it is
@@ -479,9 +490,12 @@ def model_dir(target: Path) -> None:
 def main() -> None:
     signals = InterruptSignals()
     signals.install()  # SIGTERM cleans up as Ctrl-C does
+    if sys.stdout is not None:  # (closed: `>&-`; a command that writes there says so)
+        sys.stdout = GuardedStdout(sys.stdout)  # type: ignore[assignment]
     try:
         _main(signals)
     except BaseException as exc:
+        _drop_unwritable_stdout()  # (an error is said already: not a second one at exit)
         signum = _stopped_by(exc, signals)
         if signum is None:
             raise
@@ -504,6 +518,7 @@ def _main(signals: InterruptSignals) -> None:
     localize_help(cli, current_lang())  # `--help` may come before `--lang` is read
     try:
         rc = cli(standalone_mode=False, prog_name="ironriver")
+        _flush_stdout()  # (here, where its failure is said, not as the process exits)
         if isinstance(rc, int) and rc:
             sys.exit(rc)
     except click.exceptions.Abort as exc:
@@ -518,6 +533,32 @@ def _main(signals: InterruptSignals) -> None:
             raise  # the signal's exception, reported as an error on its way here
         exc.show()
         sys.exit(exc.exit_code)
+
+
+def _flush_stdout() -> None:
+    """Write out what standard output still holds; a failure is the command's
+    (`stdout_failure`), a reader that stopped reading ends it quietly (exit code 1)."""
+    if sys.stdout is None:
+        return
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        give_up_stdout()
+        if pipe_closed(exc):
+            sys.exit(1)
+        raise UserError(stdout_failure(exc)) from exc
+
+
+def _drop_unwritable_stdout() -> None:
+    """Flush standard output now, and if it cannot be written, drop what it holds: the
+    command failed and said why; its output failing as well would only add Python's
+    "Exception ignored" as the process exits."""
+    if sys.stdout is None:
+        return
+    try:
+        sys.stdout.flush()
+    except OSError:
+        give_up_stdout()
 
 
 def _stopped_by(exc: BaseException, signals: InterruptSignals) -> int | None:

@@ -6,25 +6,25 @@ does not, so `ironriver --help` pays nothing for them being here."""
 
 from __future__ import annotations
 
-import errno
 import json
 import sys
 from collections import Counter
-from contextlib import ExitStack, closing, suppress
+from contextlib import ExitStack, closing
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ironriver.cli_columns import headers
 from ironriver.cli_json import dataset_json, statement_json
+from ironriver.cli_output import give_up_stdout, pipe_closed
 from ironriver.cli_support import app_context, common_options, count_text, excel_option, table
 from ironriver.csvcells import EXCEL
 from ironriver.errors import ConfigError, ResourceError, os_problem
 from ironriver.i18n import msg, nt, render, t
 from ironriver.model.labels import prop_label, schema_label, shown_caption, shown_value
 from ironriver.model.names import schema_named
-from ironriver.scratch import replacing
+from ironriver.scratch import FolderNotSynced, replacing
 
 if TYPE_CHECKING:  # the policy loads FtM, SQLAlchemy, Arrow and DuckDB: imported in the
     # commands' bodies, so that their `--help` needs none of them (`ironriver.cli`)
@@ -475,6 +475,11 @@ def export(
             msg("{path} already exists: an export does not replace a file unasked.", path=out),
             hint=msg("Choose another -o, or pass --overwrite to replace it."),
         )
+    if out is None and sys.stdout is None:  # (closed: `>&-`)
+        raise ConfigError(
+            msg("Standard output is closed, and the export goes there without -o."),
+            hint=msg("Give -o FILE, or send standard output to a file or a program."),
+        )
     if fmt == "parquet" and out is None and _to_terminal():  # (a pipe or a file takes it)
         raise ConfigError(
             msg("Parquet goes to a file, not to the terminal."),
@@ -509,9 +514,11 @@ def _write_export(
     """Write the export to `out` (whole or not at all: `replacing`) or to standard output;
     the statements (entities) written. Should the output or the store fail once the
     export's event is written, the view audits how it ended (`View.export_failed`: with -o
-    nothing left, the file is not kept); on standard output a note says that what is
-    there is incomplete (not for a reader that stopped reading: `| head`), and an output
-    that could not be written (a full disk) is said as such (`_output_failure`)."""
+    nothing left, the file is not kept, unless it was put in place and only its folder
+    could not be synced); on standard output a note says that what is there is incomplete
+    (whatever stopped it, Ctrl-C too; not for a reader that stopped reading: `| head`),
+    and an output that could not be written (a full disk) is said as such
+    (`_output_failure`). An export that ended well is `export_completed`."""
     output = _Output()
     handed = [0]  # statements (entities) handed to the output so far
     try:
@@ -531,17 +538,19 @@ def _write_export(
             _write_to(output, stack, target, view, fmt, schema, datasets, handed)
             output.flush()  # (here, not as the process exits, past this handling)
             output.written = True  # (what fails from here is closing -o, putting it in place)
-        return handed[0]
     except BaseException as exc:
-        view.export_failed(exc, handed[0], kept=out is None)
+        kept = out is None or isinstance(exc, FolderNotSynced)  # (in place, whole)
+        view.export_failed(exc, handed[0], kept=kept)
         failure = _output_failure(exc, output, out)
-        if out is None and isinstance(exc, Exception) and handed[0] and not _pipe_closed(exc):
+        if out is None and handed[0] and not pipe_closed(exc):
             click.echo(_incomplete_text(fmt, handed[0]), err=True)
         if failure is None:
             raise
         if out is None:
-            sys.stdout = _Unflushed(sys.stdout)  # (what it holds cannot be written either)
+            give_up_stdout()  # (what it holds cannot be written either)
         raise failure from exc
+    view.export_completed()
+    return handed[0]
 
 
 def _write_to(
@@ -601,27 +610,6 @@ class _Output:
         return getattr(self.sink, name)
 
 
-class _Unflushed:
-    """Standard output once writing it failed: flushing it again (as the process exits)
-    fails silently, instead of after the error was said (Python's exit code 120)."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
-
-    def flush(self) -> None:
-        with suppress(OSError):
-            self._stream.flush()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
-
-
-def _pipe_closed(exc: BaseException) -> bool:
-    """Whether `exc` is the program reading standard output having stopped (`| head`):
-    no failure to report (click ends the command quietly, exit code 1)."""
-    return isinstance(exc, OSError) and exc.errno == errno.EPIPE
-
-
 def _output_failure(exc: BaseException, output: _Output, out: Path | None) -> ResourceError | None:
     """What to say when `exc` is the export's output failing (a write or flush of it, or
     putting the -o file in place), but for a closed pipe; else None (`exc` is raised as
@@ -629,9 +617,20 @@ def _output_failure(exc: BaseException, output: _Output, out: Path | None) -> Re
     error = output.error
     if error is None and output.written and isinstance(exc, OSError):
         error = exc
-    if error is None or _pipe_closed(error):
+    if error is None or pipe_closed(error):
         return None
     problem = os_problem(error)
+    if isinstance(error, FolderNotSynced):
+        return ResourceError(
+            msg(
+                "The export was written to {path} whole, but its folder could not be synced "
+                "to disk: {problem}. The file is there; a power loss could still undo its "
+                "writing.",
+                path=out,
+                problem=problem,
+            ),
+            hint=msg("Check the disk that holds that folder; export again once it is sound."),
+        )
     if out is None:
         return ResourceError(
             msg(

@@ -141,7 +141,11 @@ def replacing(path: Path) -> Iterator[Path]:
     the last rename wins whole, where one shared name mixed both outputs into a file reported
     as written. Those a killed process left beside `path` are removed here. A folder at `path`
     is refused at once (IsADirectoryError), before any work; an OSError about the temporary
-    path names `path` instead, as the user knows no other."""
+    path names `path` instead, as the user knows no other.
+
+    Once renamed, the file is in place whole and stays: the folder's entry is then synced
+    (`_entry_synced`), and should that fail, `FolderNotSynced` says so (not an OSError of
+    the write: nothing is removed)."""
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     for left in path.parent.glob(f".{glob.escape(path.name)}.ironriver-stage-*.part"):
@@ -153,13 +157,34 @@ def replacing(path: Path) -> Iterator[Path]:
         if tmp.exists():
             synced(tmp)  # on disk before its name is: a power loss leaves the old file
         tmp.replace(path)
-        synced(path.parent)
     except OSError as exc:
         if exc.filename not in (str(tmp), tmp):
             raise
         raise OSError(exc.errno, exc.strerror, str(path)) from exc  # its subclass, by errno
     finally:
         tmp.unlink(missing_ok=True)
+    try:
+        _entry_synced(path.parent)
+    except OSError as exc:
+        raise FolderNotSynced(exc.errno, exc.strerror, str(path)) from exc
+
+
+class FolderNotSynced(OSError):
+    """`replacing` put its file in place, whole, but could not sync its folder (a failing
+    disk): the file is there, yet a power loss could still undo its rename (`filename`: the
+    file)."""
+
+
+def _entry_synced(folder: Path) -> None:
+    """`synced(folder)`, for the entry of a file `replacing` renamed there; a folder this
+    user may write to but not read (a "drop box", mode 0333: it cannot be opened, to sync
+    or otherwise) is let be. That is safe: the file was synced before its rename, so a
+    power loss leaves the old file or the new one, whole, never a half-written one; only
+    the rename may not outlive it, which no one but the folder's owner could prevent."""
+    try:
+        synced(folder)
+    except PermissionError:
+        log.info("scratch.folder_not_synced", folder=str(folder), why="not readable")
 
 
 _HELD = (signal.SIGINT, signal.SIGTERM)

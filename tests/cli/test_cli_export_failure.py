@@ -22,7 +22,7 @@ from click.testing import CliRunner, Result
 import ironriver.policy.export as export_module
 import ironriver.policy.table as table_module
 from ironriver.cli import cli
-from samples import export_events, fail_second_call, fail_second_read, sample_db
+from samples import export_events, export_seqs, fail_second_call, fail_second_read, sample_db
 
 ARGS = ("export", "--as", "mx-fgr-analista", "--reason", "case 9")
 STATEMENTS = {"schemata": [], "types": []}  # (an export of them all: its filters)
@@ -30,6 +30,11 @@ STATEMENTS = {"schemata": [], "types": []}  # (an export of them all: its filter
 
 def _export(db: str, *more: str) -> Result:
     return CliRunner().invoke(cli, ["--lang", "en", *ARGS, "--db", db, *more])
+
+
+def _first(db: str) -> int:
+    """The seq of the store's first `export` event (which a second one `ends`)."""
+    return export_seqs(db)[0][0]
 
 
 @pytest.fixture
@@ -101,6 +106,41 @@ def test_an_entity_export_stopped_mid_way_says_standard_output_is_incomplete(
     assert said in done.stderr
 
 
+@pytest.mark.parametrize(
+    ("fmt", "said", "ended"),
+    [
+        ("ftm", "after 1 entity.", {"entities": 1, "handed": 1}),
+        ("statements", "after 2 statements.", {**STATEMENTS, "rows": 2, "handed": 2}),
+    ],
+)
+def test_an_export_interrupted_mid_way_says_standard_output_is_incomplete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, said: str, ended: dict[str, Any]
+) -> None:
+    """R19 F9: Ctrl-C (a KeyboardInterrupt, no Exception) after some output was written."""
+    import ironriver.policy as policy
+
+    db = sample_db(tmp_path)
+    monkeypatch.setattr(export_module, "EXPORT_BATCH_ROWS", 2)
+    for module, name in ((policy, "entity_dict"), (table_module, "decode")):
+        real = getattr(module, name)
+        calls: list[int] = []
+
+        def interrupted(*args: Any, _real: Any = real, _calls: list[int] = calls) -> Any:
+            _calls.append(1)
+            if len(_calls) == 2:
+                raise KeyboardInterrupt
+            return _real(*args)
+
+        monkeypatch.setattr(module, name, interrupted)
+    done = _export(db, "--format", fmt)
+    assert done.exit_code != 0 and done.stdout  # (what was written before Ctrl-C)
+    assert f"The export on standard output is incomplete: it stopped at the error below {said}" in (
+        done.stderr
+    )
+    ended = {**ended, "outcome": "KeyboardInterrupt", "ends": _first(db)}
+    assert export_events(db)[1:] == [ended]
+
+
 # -- a failure once the export's event was written (review R18, F2 and F3) ------------------
 
 
@@ -115,7 +155,7 @@ def test_an_export_whose_file_was_not_kept_is_audited_as_such(
     out = tmp_path / "x.csv"
     done = _export(db, "--format", "statements", "-o", str(out))
     assert done.exit_code != 0 and not out.exists()
-    ended = {"rows": 0, "handed": 2, "outcome": "OperationalError"}
+    ended = {"rows": 0, "handed": 2, "outcome": "OperationalError", "ends": _first(db)}
     assert export_events(db) == [{**STATEMENTS, "rows": 5}, {**STATEMENTS, **ended}]
 
 
@@ -130,8 +170,9 @@ def test_an_export_stopped_on_standard_output_is_audited_with_what_it_wrote(
     fail_second_call(monkeypatch, policy, ["entity_dict"])
     assert _export(db, "--format", "statements").exit_code != 0
     assert _export(db).exit_code != 0  # (FtM entities: the store read as they are written)
-    statements = {"rows": 2, "handed": 2, "outcome": "OperationalError"}
-    entities = {"entities": 1, "handed": 1, "outcome": "OperationalError"}
+    first = [seq for seq, detail in export_seqs(db) if "outcome" not in detail]
+    statements = {"rows": 2, "handed": 2, "outcome": "OperationalError", "ends": first[0]}
+    entities = {"entities": 1, "handed": 1, "outcome": "OperationalError", "ends": first[1]}
     assert export_events(db) == [
         {**STATEMENTS, "rows": 5},
         {**STATEMENTS, **statements},
@@ -200,7 +241,7 @@ def test_an_output_file_on_a_full_disk_is_said_and_left_as_it_was(
     done = CliRunner().invoke(cli, args)
     assert done.exit_code == 6 and said.format(out=out) in done.stderr
     assert out.read_text() == "earlier" and [p.name for p in tmp_path.iterdir()].count("x.out") == 1
-    assert export_events(db)[1:] == [{**ended, "outcome": "OSError"}]
+    assert export_events(db)[1:] == [{**ended, "outcome": "OSError", "ends": _first(db)}]
 
 
 def test_an_output_file_that_cannot_be_put_in_place_is_said(
@@ -218,4 +259,62 @@ def test_an_output_file_that_cannot_be_put_in_place_is_said(
     done = _export(db, "--format", "statements", "-o", str(out))
     said = f"Could not write the export to {out}: Input/output error. No file was left there"
     assert done.exit_code == 6 and said in done.stderr and not out.exists()
-    assert export_events(db)[1:] == [{**STATEMENTS, "rows": 0, "handed": 5, "outcome": "OSError"}]
+    ended = {"rows": 0, "handed": 5, "outcome": "OSError", "ends": _first(db)}
+    assert export_events(db)[1:] == [{**STATEMENTS, **ended}]
+
+
+# -- the export's temporary file (review R19, F3) ------------------------------------------
+
+
+class _FullSpool:
+    """The export's temporary file on a full disk: writes fail (ENOSPC), and so does closing
+    it, which flushes what it buffers."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._file = _REAL_TEMPORARY_FILE(*args, **kwargs)
+
+    def write(self, data: Any) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def close(self) -> None:
+        self._file.close()
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._file, name)
+
+
+_REAL_TEMPORARY_FILE = export_module.tempfile.TemporaryFile
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        (
+            "en",
+            "Could not write the export's temporary file in {folder} (the temporary folder, "
+            "TMPDIR): No space left on device. Nothing was exported",
+        ),
+        (
+            "es",
+            "No se pudo escribir el archivo temporal de la exportación en {folder} (la carpeta "
+            "temporal, TMPDIR): No queda espacio en el dispositivo. No se exportó nada",
+        ),
+    ],
+)
+def test_an_export_whose_temporary_file_fills_its_disk_is_said_and_audited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str, said: str
+) -> None:
+    """The temporary folder (TMPDIR) is named, not the store's disk; the read is audited as
+    `rows: 0` with its outcome (closing the temporary file failed again, before)."""
+    import tempfile
+
+    db = sample_db(tmp_path)
+    monkeypatch.setattr(export_module.tempfile, "TemporaryFile", _FullSpool)
+    out = tmp_path / "x.csv"
+    args = ["--lang", lang, *ARGS, "--db", db, "--format", "statements", "-o", str(out)]
+    done = CliRunner().invoke(cli, args)
+    assert done.exit_code == 6 and said.format(folder=tempfile.gettempdir()) in done.stderr
+    assert "beside the store" not in done.stderr and "junto al almacén" not in done.stderr
+    assert not out.exists()
+    assert export_events(db) == [{**STATEMENTS, "rows": 0, "outcome": "OSError"}]

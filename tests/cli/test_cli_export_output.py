@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import ironriver
-from samples import export_events, sample_db
+from samples import export_events, export_seqs, sample_db
 
 SRC = Path(ironriver.__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parents[1]
@@ -68,7 +68,8 @@ def test_a_full_standard_output_is_said_and_audited(
     assert FULL[lang] in done.stderr
     assert (INCOMPLETE[lang] in done.stderr) == (ended["handed"] > 0)  # (after how many)
     assert "Exception ignored" not in done.stderr and "ingest" not in done.stderr
-    assert export_events(db)[1:] == [{**ended, "outcome": "OSError"}]
+    first = export_seqs(db)[0][0]
+    assert export_events(db)[1:] == [{**ended, "outcome": "OSError", "ends": first}]
 
 
 @pytest.mark.parametrize("fmt", ["statements", "ftm"])

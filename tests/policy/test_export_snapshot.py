@@ -44,7 +44,12 @@ store.close()
 
 
 def _exports(store: Store) -> list[dict[str, Any]]:
-    return [e.detail for e in store.audit.events() if e.chain == READS and e.action == "export"]
+    return [detail for _seq, detail in _export_seqs(store)]
+
+
+def _export_seqs(store: Store) -> list[tuple[int, dict[str, Any]]]:
+    events = store.audit.events()
+    return [(e.seq, e.detail) for e in events if e.chain == READS and e.action == "export"]
 
 
 def _ingest_elsewhere(store: Store, tmp_path: Path) -> None:
@@ -125,14 +130,51 @@ def test_an_output_that_failed_after_the_event_is_audited_once(store: Store) -> 
     batches.close()  # (the writer stops: its file was not kept)
     view.export_failed(OSError(errno.ENOSPC, "full"), handed, kept=False)
     view.export_failed(OSError(errno.ENOSPC, "full"), handed, kept=False)  # (said already)
-    ended = {"rows": 0, "handed": 2, "outcome": "OSError"}
+    first = _export_seqs(store)[0][0]
+    ended = {"rows": 0, "handed": 2, "outcome": "OSError", "ends": first}
     assert _exports(store) == [{**_ALL, "rows": 5}, {**_ALL, **ended}]
     entities = view.export(datasets=[MX.name])
     next(entities)
     entities.close()
     view.export_failed(BrokenPipeError(errno.EPIPE, "pipe"), 1, kept=True)
+    first = _export_seqs(store)[2][0]
     ended = {"datasets": [MX.name], "entities": 1, "handed": 1, "outcome": "BrokenPipeError"}
-    assert _exports(store)[2:] == [{"datasets": [MX.name]}, ended]
+    assert _exports(store)[2:] == [{"datasets": [MX.name]}, {**ended, "ends": first}]
+
+
+def test_two_exports_of_one_target_at_once_are_paired(store: Store) -> None:
+    """R19 F10: one principal exports one target twice at once (two views); the second
+    event of each names the seq of its own first (`ends`), which nothing else tells apart."""
+    load(store)
+    one, two = View(store, FGR, reason="case 9"), View(store, FGR, reason="case 9")
+    first_batches, second_batches = one.export_batches(), two.export_batches()
+    list(second_batches)
+    first_batches.close()
+    one.export_failed(OSError(errno.ENOSPC, "full"), 0, kept=False)
+    two.export_failed(BrokenPipeError(errno.EPIPE, "pipe"), 5, kept=True)
+    (seq_one, _), (seq_two, _), (_, ended_one), (_, ended_two) = _export_seqs(store)
+    assert (ended_one["ends"], ended_one["outcome"]) == (seq_one, "OSError")
+    assert (ended_two["ends"], ended_two["outcome"]) == (seq_two, "BrokenPipeError")
+
+
+def test_a_failure_after_an_export_table_audits_no_earlier_export(store: Store) -> None:
+    """R19 F10: `export_table` returns its rows whole (no output of it to fail), so an
+    `export_failed` after it tells of no export, nor of the one before it."""
+    load(store)
+    view = View(store, FGR, reason="case 9")
+    list(view.export_batches(schema="Firearm"))
+    view.export_table()
+    view.export_failed(OSError(errno.ENOSPC, "full"), 0, kept=False)
+    assert [d.get("outcome") for d in _exports(store)] == [None, None]
+
+
+def test_a_completed_export_leaves_nothing_to_audit_as_failed(store: Store) -> None:
+    load(store)
+    view = View(store, FGR, reason="case 9")
+    list(view.export())
+    view.export_completed()
+    view.export_failed(OSError(errno.ENOSPC, "full"), 0, kept=False)
+    assert _exports(store) == [{}]
 
 
 def test_a_store_that_fails_to_audit_the_failure_raises_nothing_more(

@@ -12,12 +12,14 @@ Invariants:
   detail holds its filters.
 - An export of statements (`export_batches`) reads every row from one snapshot of the store
   before its event is written and any row handed over: its `rows` is exactly what the
-  batches hold; a read that fails is audited as `rows: 0` with its `outcome`.
+  batches hold; a read that fails is audited as `rows: 0` with its `outcome` (its temporary
+  file failing too: then a `ResourceError` naming the temporary folder, not the store).
 - An export whose output fails once its event is written (a full disk, a closed pipe, an
   `-o` file not kept) gets a second `export` event (`export_failed`, called by whoever
-  writes the output): same target and filters, the error's `outcome`, how many statements
-  (entities) were `handed` to the output and how many left (`rows`, `entities`). The first
-  event stays: the chain is append-only.
+  writes the output): same target and filters, `ends` (the first event's seq), the error's
+  `outcome`, how many statements (entities) were `handed` to the output and how many left
+  (`rows`, `entities`). The first event stays: the chain is append-only. An export whose
+  output ended well (`export_completed`) or an `export_table` since leaves none waiting.
 - An export limited to some datasets may name only those the principal may know of
   (`_export_datasets`): any other name is `NotFound`, the same whether the dataset does not
   exist or is hidden.
@@ -37,7 +39,7 @@ from followthemoney.statement.entity import StatementEntity
 from followthemoney.types import registry
 from sqlalchemy import ColumnElement, Select, and_, select, tuple_
 
-from ironriver.errors import AccessDenied, ConfigError, NotFound
+from ironriver.errors import AccessDenied, ConfigError, NotFound, ResourceError, os_problem
 from ironriver.i18n import msg
 from ironriver.model import get_model
 from ironriver.policy.entity_rows import ENTITY_ROW
@@ -82,11 +84,14 @@ class ExportMixin:
         def _groups(
             self, rows: Iterable[Sequence[Any]], named: bool = True
         ) -> Iterator[tuple[list[Sequence[Any]], StatementEntity]]: ...
-        def _log(self, action: str, target: str, detail: dict[str, Any] | None = None) -> None: ...
+        def _log(
+            self, action: str, target: str, detail: dict[str, Any] | None = None
+        ) -> int | None: ...
 
-    # the target and detail of the `export` event last written and what it counts ("rows",
-    # "entities"), until `export_failed` records how it ended (None: no event is waiting)
-    _export_event: tuple[str, dict[str, Any], str] | None = None
+    # the target and detail of the `export` event last written, what it counts ("rows",
+    # "entities") and its seq (None: not audited), until `export_failed` records how it
+    # ended or `export_completed` says it needs not (None: no event is waiting)
+    _export_event: tuple[str, dict[str, Any], str, int | None] | None = None
 
     # -- bulk read -----------------------------------------------------------------------
     def table(
@@ -104,6 +109,7 @@ class ExportMixin:
         `datasets` named only, if any: see `export`): the same rows, audited as an `export`
         (who may export is `policy.authorize_export`). Held in memory whole: a file is
         written from `export_batches`, which holds one batch at a time."""
+        self._export_event = None  # (no output of this one fails: its table is returned)
         return self._table([schema] if schema else None, None, "export", datasets)
 
     def export_batches(
@@ -136,46 +142,64 @@ class ExportMixin:
         query, detail, target = self._table_query(
             [schema] if schema else None, None, "export", datasets
         )
-        spool = tempfile.TemporaryFile(prefix="ironriver-export-")
         try:
-            detail["rows"] = _spool(self.store.engine, query, batch_rows, spool)
+            spool = tempfile.TemporaryFile(prefix="ironriver-export-")
+        except OSError as exc:  # (nothing read or logged yet)
+            raise _spool_failure(exc) from exc
+        writing = _SpoolWriter(spool)
+        try:
+            detail["rows"] = _spool(self.store.engine, query, batch_rows, writing)
+            writing.flush()  # (a full disk fails here, not when the batches are read back)
         except Exception as exc:
-            spool.close()
             with suppress(Exception):  # (the store may be what failed: its error is raised)
                 self._log("export", target, {**detail, "rows": 0, "outcome": _kind(exc)})
+            _discard(spool)
+            if writing.error is not None:  # the temporary file's disk, not the store's
+                raise _spool_failure(writing.error) from exc
             raise
         except BaseException:  # (an interrupt: nothing was handed over)
-            spool.close()
+            _discard(spool)
             raise
         try:
             self._load_catalog()  # (read after the snapshot: it holds every code read)
-            self._log("export", target, detail)
+            seq = self._log("export", target, detail)
         except BaseException:
-            spool.close()
+            _discard(spool)
             raise
-        self._export_event = (target, {k: v for k, v in detail.items() if k != "rows"}, "rows")
+        first = {k: v for k, v in detail.items() if k != "rows"}
+        self._export_event = (target, first, "rows", seq)
         return SpooledBatches(self._spooled(spool, batch_rows), spool)
 
     def export_failed(self, exc: BaseException, handed: int, kept: bool) -> None:
         """Audit that the output of the export last begun (`export_batches`, `export`)
         failed at `exc` once its `export` event was written: a second `export` event, with
-        the same target and filters, `outcome` (the error's kind), `handed` (the statements,
-        or entities, handed to the output before it failed) and how many left the store:
-        `rows` (statements) or `entities`, `handed` when what was written stays (standard
-        output: at most that many reached it), 0 when it was not `kept` (an `-o` file
-        removed). The first event stays (the chain is append-only); this one says how the
-        export ended. Nothing is written when no export's event is waiting (the export was
-        refused, or its read failure is audited already), nor twice for one export.
+        the same target and filters, `ends` (the first event's seq, pairing the two when one
+        principal exports one target twice at once), `outcome` (the error's kind), `handed`
+        (the statements, or entities, handed to the output before it failed) and how many
+        left the store: `rows` (statements) or `entities`, `handed` when what was written
+        stays (standard output: at most that many reached it; an `-o` file put in place),
+        0 when it was not `kept` (an `-o` file removed). The first event stays (the chain is
+        append-only); this one says how the export ended. Nothing is written when no
+        export's event is waiting (the export was refused, its read failure is audited
+        already, it was completed, or an `export_table` came since), nor twice for one
+        export.
 
         Best effort: when the store itself is what failed, the event may not be written, and
         nothing is raised here, so the caller raises `exc`."""
         if self._export_event is None:
             return
-        target, detail, counted = self._export_event
+        target, detail, counted, first = self._export_event
         self._export_event = None
         ended = {counted: handed if kept else 0, "handed": handed, "outcome": _kind(exc)}
+        if first is not None:
+            ended["ends"] = first
         with suppress(Exception):  # (the store may be what failed: `exc` is raised)
             self._log("export", target, {**detail, **ended})
+
+    def export_completed(self) -> None:
+        """Say that the output of the export last begun is whole and in place: a later
+        `export_failed` records nothing for it (it would tell of an export that ended well)."""
+        self._export_event = None
 
     def _spooled(self, spool: IO[bytes], batch_rows: int) -> Generator[pa.Table, None, None]:
         """The batches `_spool` wrote to `spool`, decoded one at a time; `spool` is closed
@@ -305,8 +329,8 @@ class ExportMixin:
         if chosen:
             visible = and_(visible, statements.c.dataset_id.in_(self._export_datasets(chosen)))
         detail: dict[str, Any] = {"datasets": chosen} if chosen else {}
-        self._log("export", schema or "*", detail or None)
-        self._export_event = (schema or "*", detail, "entities")
+        seq = self._log("export", schema or "*", detail or None)
+        self._export_event = (schema or "*", detail, "entities", seq)
         self._export_marked = Counter()
         self.export_marked_entities = 0
         query = select(*ENTITY_ROW).where(visible)
@@ -393,7 +417,7 @@ class SpooledBatches(Iterator["pa.Table"]):
         self._spool.close()
 
 
-def _spool(engine: Engine, query: Select[Any], batch_rows: int, sink: IO[bytes]) -> int:
+def _spool(engine: Engine, query: Select[Any], batch_rows: int, sink: _SpoolWriter) -> int:
     """Write `query`'s rows (`RAW_SCHEMA`), undecoded, to `sink` as an Arrow IPC stream, in
     batches of `batch_rows` (each the next rows after the last one read in keyset order on
     the store's primary key), every batch from one snapshot (`dialect.read_snapshot`); the
@@ -415,6 +439,59 @@ def _spool(engine: Engine, query: Select[Any], batch_rows: int, sink: IO[bytes])
             if raw.num_rows < batch_rows:
                 return int(n)
             after = (raw.column("entity_id")[-1].as_py(), raw.column("id")[-1].as_py())
+
+
+class _SpoolWriter:
+    """The export's temporary file as `_spool` writes it, keeping the OSError that writing
+    or flushing it raised (`error`): the temporary folder's failure, told apart from the
+    store's."""
+
+    def __init__(self, spool: IO[bytes]) -> None:
+        self._spool = spool
+        self.error: OSError | None = None
+
+    def write(self, data: Any) -> int:
+        try:
+            return self._spool.write(data)
+        except OSError as exc:
+            self.error = exc
+            raise
+
+    def flush(self) -> None:
+        try:
+            self._spool.flush()
+        except OSError as exc:
+            self.error = exc
+            raise
+
+    def __getattr__(self, name: str) -> Any:  # (`closed`, `tell`...: the file's)
+        return getattr(self._spool, name)
+
+
+def _discard(spool: IO[bytes]) -> None:
+    """Close (and so remove) the temporary file of an export that failed: closing flushes
+    what it buffers, which fails again on a full disk, and must not hide the first error."""
+    with suppress(OSError):
+        spool.close()
+
+
+def _spool_failure(exc: OSError) -> ResourceError:
+    """The error of an export whose temporary file (in the system's temporary folder,
+    `TMPDIR`) could not be made or written: it names that folder, not the store's."""
+    folder = tempfile.gettempdir()
+    return ResourceError(
+        msg(
+            "Could not write the export's temporary file in {folder} (the temporary folder, "
+            "TMPDIR): {problem}. Nothing was exported, and nothing was changed in the store.",
+            folder=folder,
+            problem=os_problem(exc),
+        ),
+        hint=msg(
+            "Free space in {folder} (the export needs about the size of the statements it "
+            "holds there), or set TMPDIR to a folder with room; then export again.",
+            folder=folder,
+        ),
+    )
 
 
 def _kind(exc: BaseException) -> str:

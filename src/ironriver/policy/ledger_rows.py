@@ -177,7 +177,9 @@ class LedgerRowsMixin:
         def _justify_ledger(
             self, markings: Sequence[str], name: str, attempt: dict[str, Any] | None = None
         ) -> None: ...
-        def _log(self, action: str, target: str, detail: dict[str, Any] | None = None) -> None: ...
+        def _log(
+            self, action: str, target: str, detail: dict[str, Any] | None = None
+        ) -> int | None: ...
 
     def ledger_rows(
         self,

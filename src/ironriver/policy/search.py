@@ -158,7 +158,9 @@ class SearchMixin(NameSearchMixin):
             entity_id: str | None,
             attempt: dict[str, Any] | None = None,
         ) -> None: ...
-        def _log(self, action: str, target: str, detail: dict[str, Any] | None = None) -> None: ...
+        def _log(
+            self, action: str, target: str, detail: dict[str, Any] | None = None
+        ) -> int | None: ...
 
     def find(
         self,

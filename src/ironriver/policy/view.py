@@ -310,16 +310,13 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
     def _visible(self) -> ColumnElement[bool]:
         return and_(statements.c.label_id.in_(self.label_ids), statements.c.retracted.is_(False))
 
-    def _log(self, action: str, target: str, detail: dict[str, Any] | None = None) -> None:
-        if self.audit:
-            self.store.audit.append(
-                self.principal.name,
-                action,
-                target,
-                self.reason,
-                detail,
-                agency=self.principal.agency,
-            )
+    def _log(self, action: str, target: str, detail: dict[str, Any] | None = None) -> int | None:
+        """Audit a read of this view (when it is audited): its event's seq, else None."""
+        if not self.audit:
+            return None
+        return self.store.audit.append(
+            self.principal.name, action, target, self.reason, detail, agency=self.principal.agency
+        ).seq
 
     @property
     def _unjustified(self) -> bool:

@@ -1,0 +1,112 @@
+"""Standard output of the `ironriver` command, when it cannot be written: a full disk
+(`> /dev/full`), a failing device, or a reader that stopped reading (`| head`).
+
+`main` wraps standard output in a `GuardedStdout`, which keeps the OSError that writing or
+flushing it raised; the group (`IronriverGroup.invoke`) turns that error, whichever command
+wrote, into one clean message (`stdout_failure`, exit code 6), and `main` flushes standard
+output before it exits, so that what fails at the last flush is said the same way instead of
+as Python's "Exception ignored" (exit code 120). Once writing failed, standard output is
+`Unflushed`: what it still holds cannot be written either, and is dropped silently. A closed
+pipe is no failure: the command ends quietly, exit code 1, as click ends it.
+"""
+
+from __future__ import annotations
+
+import errno
+import sys
+from contextlib import suppress
+from typing import Any, TextIO
+
+from ironriver.errors import ResourceError, os_problem
+from ironriver.i18n import msg
+
+
+class GuardedStdout:
+    """Standard output, passing writes on and keeping the OSError that writing or flushing
+    it raised (`error`): told apart from an error of the same kind elsewhere (a full disk
+    beside the store)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.error: OSError | None = None
+
+    def write(self, text: Any) -> int:
+        try:
+            return int(self._stream.write(text))
+        except OSError as exc:
+            self.error = exc
+            raise
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            self.error = exc
+            raise
+
+    def __getattr__(self, name: str) -> Any:  # (`buffer`, `isatty`, `encoding`...: the stream's)
+        return getattr(self._stream, name)
+
+
+class Unflushed:
+    """Standard output once writing it failed: writing or flushing it again (an error's
+    JSON, the flush as the process exits) fails silently, instead of after the error was
+    said (Python's "Exception ignored", exit code 120)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: Any) -> int:
+        with suppress(OSError):
+            return int(self._stream.write(text))
+        return 0
+
+    def flush(self) -> None:
+        with suppress(OSError):
+            self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def give_up_stdout() -> None:
+    """Make standard output `Unflushed` (once): its writing failed."""
+    if sys.stdout is not None and not isinstance(sys.stdout, Unflushed):
+        sys.stdout = Unflushed(sys.stdout)  # type: ignore[assignment]
+
+
+def pipe_closed(exc: BaseException) -> bool:
+    """Whether `exc` is the program reading standard output having stopped (`| head`):
+    no failure to report (click ends the command quietly, exit code 1)."""
+    return isinstance(exc, OSError) and exc.errno == errno.EPIPE
+
+
+def stdout_error(exc: BaseException) -> OSError | None:
+    """The OSError of writing standard output (kept by `GuardedStdout`) that `exc` is, or
+    was raised from or while handling; else None."""
+    stream = sys.stdout
+    while isinstance(stream, Unflushed):
+        stream = stream._stream
+    error = stream.error if isinstance(stream, GuardedStdout) else None
+    if error is None:
+        return None
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if current is error:
+            return error
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def stdout_failure(error: OSError) -> ResourceError:
+    """What any command says when standard output could not be written (`error`)."""
+    return ResourceError(
+        msg("Could not write to standard output: {problem}.", problem=os_problem(error)),
+        hint=msg(
+            "Free space (or check the disk) where standard output goes, or send it "
+            "elsewhere; then run the command again (`ironriver audit log` lists what the "
+            "command read or wrote before it stopped)."
+        ),
+    )

@@ -1,0 +1,112 @@
+"""Standard output that cannot be written, for any command (review R19, F4 and F11), in a
+real process: on a full disk (`/dev/full`) the command says so in one clean message, in
+English and Spanish, exit code 6, and nothing more as the process exits (no traceback, no
+"Exception ignored", not the store's "disk is full" text), whether the failure comes at a
+write or at the last flush; a reader that stopped reading ends it quietly (exit code 1).
+With standard output closed (`>&-`), an export with no -o is refused before anything is read
+or audited. (An export's own output failures: test_cli_export_output.)"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import ironriver
+from samples import export_events, sample_db
+
+SRC = Path(ironriver.__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parents[1]
+FULL = {
+    "en": "Error: Could not write to standard output: No space left on device.",
+    "es": "Error: No se pudo escribir en la salida estándar: No queda espacio en el dispositivo.",
+}
+
+
+def _run(args: list[str], stdout: Any, buffered: bool = True, closed: bool = False) -> Any:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IRONRIVER_")}
+    env.pop("PYTHONUNBUFFERED", None)
+    if not buffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONPATH"] = os.pathsep.join([str(SRC), str(TESTS)])
+    command = [sys.executable, "-m", "ironriver", *args]
+    if closed:  # (`>&-` by a shell: a preexec_fn would fork the whole test process)
+        command = ["sh", "-c", 'exec "$@" >&-', "sh", *command]
+    return subprocess.run(
+        command, stdout=stdout, stderr=subprocess.PIPE, env=env, text=True, timeout=300
+    )
+
+
+def _clean(stderr: str) -> bool:
+    """Nothing but our own message: no traceback, no exit-time noise, not the store's disk."""
+    return all(
+        text not in stderr
+        for text in ("Traceback", "Exception ignored", "rolled back", "se revirtió")
+    )
+
+
+@pytest.mark.parametrize(
+    ("lang", "more", "buffered"),
+    [  # (buffered: the last flush fails; unbuffered: the first write, inside the command)
+        ("en", [], True),
+        ("es", ["--json"], True),
+        ("en", [], False),
+    ],
+)
+def test_a_full_standard_output_is_said_for_any_command(
+    tmp_path: Path, lang: str, more: list[str], buffered: bool
+) -> None:
+    db = sample_db(tmp_path)
+    args = ["--lang", lang, "stats", "--db", db, "--as", "mx-fgr-analista", *more]
+    with open("/dev/full", "w") as full:
+        done = _run(args, full, buffered)
+    assert done.returncode == 6, done.stderr
+    assert FULL[lang] in done.stderr and _clean(done.stderr), done.stderr
+
+
+def test_an_export_to_a_file_whose_summary_cannot_be_written_is_said(tmp_path: Path) -> None:
+    """The export is whole in its file (audited as such); only its summary was lost."""
+    db = sample_db(tmp_path)
+    out = tmp_path / "ok.jsonl"
+    args = ["--lang", "en", "export", "--db", db, "--as", "mx-fgr-analista", "--reason", "r"]
+    with open("/dev/full", "w") as full:
+        done = _run([*args, "--json", "-o", str(out)], full)
+    assert done.returncode == 6 and FULL["en"] in done.stderr and _clean(done.stderr)
+    assert len(out.read_text().splitlines()) == 3
+    assert export_events(db) == [{}]
+
+
+def test_a_reader_that_stopped_reading_ends_any_command_quietly(tmp_path: Path) -> None:
+    db = sample_db(tmp_path)
+    read, write = os.pipe()
+    os.close(read)  # (the reader is gone before the first byte)
+    with os.fdopen(write, "w") as closed:
+        done = _run(["stats", "--db", db, "--as", "mx-fgr-analista"], closed)
+    assert done.returncode == 1
+    assert "Error" not in done.stderr and _clean(done.stderr), done.stderr
+
+
+@pytest.mark.parametrize(
+    ("lang", "fmt", "said"),
+    [
+        ("en", "ftm", "Error: Standard output is closed, and the export goes there without -o."),
+        (
+            "es",
+            "parquet",
+            "Error: La salida estándar está cerrada, y sin -o la exportación va allí.",
+        ),
+    ],
+)
+def test_an_export_to_a_closed_standard_output_is_refused(
+    tmp_path: Path, lang: str, fmt: str, said: str
+) -> None:
+    db = sample_db(tmp_path)
+    args = ["--lang", lang, "export", "--db", db, "--as", "mx-fgr-analista", "--reason", "r"]
+    done = _run([*args, "--format", fmt], None, closed=True)
+    assert done.returncode == 2, done.stderr
+    assert said in done.stderr and _clean(done.stderr), done.stderr
+    assert export_events(db) == []  # (refused before anything was read)
