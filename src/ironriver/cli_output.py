@@ -44,8 +44,39 @@ class GuardedStdout:
             self.error = exc
             raise
 
-    def __getattr__(self, name: str) -> Any:  # (`buffer`, `isatty`, `encoding`...: the stream's)
+    @property
+    def buffer(self) -> _GuardedBuffer:
+        """The stream's bytes (what `export --format statements` and `ledger --excel`
+        write), guarded alike."""
+        return _GuardedBuffer(self._stream.buffer, self)
+
+    def __getattr__(self, name: str) -> Any:  # (`isatty`, `encoding`...: the stream's)
         return getattr(self._stream, name)
+
+
+class _GuardedBuffer:
+    """Standard output's binary buffer, keeping its OSError in its `GuardedStdout`."""
+
+    def __init__(self, buffer: Any, guard: GuardedStdout) -> None:
+        self._buffer = buffer
+        self._guard = guard
+
+    def write(self, data: Any) -> int:
+        try:
+            return int(self._buffer.write(data))
+        except OSError as exc:
+            self._guard.error = exc
+            raise
+
+    def flush(self) -> None:
+        try:
+            self._buffer.flush()
+        except OSError as exc:
+            self._guard.error = exc
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._buffer, name)
 
 
 class Unflushed:

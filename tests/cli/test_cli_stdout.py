@@ -110,3 +110,37 @@ def test_an_export_to_a_closed_standard_output_is_refused(
     assert done.returncode == 2, done.stderr
     assert said in done.stderr and _clean(done.stderr), done.stderr
     assert export_events(db) == []  # (refused before anything was read)
+
+
+LEDGER = """\
+us_atf_sales:
+  agency: ATF
+  country: US
+  marking: AMBER
+  releasable_to: [US, MX]
+  queries:
+  - csv_url: sales.csv
+    ledger:
+      name: dealer_sales
+      columns:
+        txn: {column: txn, type: string}
+"""
+
+
+def test_bytes_written_to_a_full_standard_output_are_said_alike(tmp_path: Path) -> None:
+    """`ledger --format csv --excel` writes standard output's bytes, not its text."""
+    from click.testing import CliRunner
+
+    from ironriver.cli import cli
+
+    (tmp_path / "sales.csv").write_text("txn\nT1\nT2\n", encoding="utf-8")
+    (tmp_path / "sales.yaml").write_text(LEDGER, encoding="utf-8")
+    db = str(tmp_path / "l.db")
+    loaded = CliRunner().invoke(
+        cli, ["ingest", str(tmp_path / "sales.yaml"), "--db", db, "--as", "loader"]
+    )
+    assert loaded.exit_code == 0, loaded.output
+    args = ["--lang", "en", "ledger", "us_atf_sales", "--db", db, "--as", "us-atf-analyst"]
+    with open("/dev/full", "w") as full:
+        done = _run([*args, "--reason", "r", "--format", "csv", "--excel"], full)
+    assert done.returncode == 6 and FULL["en"] in done.stderr and _clean(done.stderr)
