@@ -533,6 +533,16 @@ def _main(signals: InterruptSignals) -> None:
             raise  # the signal's exception, reported as an error on its way here
         exc.show()
         sys.exit(exc.exit_code)
+    except OSError as exc:  # the group's own `--help`, `--version` (before any command)
+        written = stdout_error(exc)
+        if written is None:
+            raise
+        give_up_stdout()
+        if pipe_closed(written):
+            sys.exit(1)
+        failed = UserError(stdout_failure(written))
+        failed.show()
+        sys.exit(failed.exit_code)
 
 
 def _flush_stdout() -> None:

@@ -68,6 +68,14 @@ def test_a_full_standard_output_is_said_for_any_command(
     assert FULL[lang] in done.stderr and _clean(done.stderr), done.stderr
 
 
+@pytest.mark.parametrize("args", [["--help"], ["--version"]])
+def test_the_group_s_own_output_is_said_alike(args: list[str]) -> None:
+    """Written before any command runs (click's eager options)."""
+    with open("/dev/full", "w") as full:
+        done = _run(["--lang", "en", *args], full)
+    assert done.returncode == 6 and FULL["en"] in done.stderr and _clean(done.stderr)
+
+
 def test_an_export_to_a_file_whose_summary_cannot_be_written_is_said(tmp_path: Path) -> None:
     """The export is whole in its file (audited as such); only its summary was lost."""
     db = sample_db(tmp_path)
