@@ -155,7 +155,14 @@ class IronriverGroup(click.Group):
             written = stdout_error(exc)  # (first: its full disk is not the store's)
             if written is not None and not pipe_closed(written):
                 give_up_stdout()
-                raise UserError(stdout_failure(written)) from exc
+                failure = stdout_failure(written)
+                log.info(
+                    "command.failed",
+                    command=ctx.invoked_subcommand,
+                    error=type(exc).__name__,
+                    exit_code=failure.exit_code,
+                )
+                raise UserError(failure) from exc
             resource = from_environment(exc) or from_store_error(exc) or from_path_error(exc)
             if resource is None:
                 raise  # a bug (or click's own exits): as it is
