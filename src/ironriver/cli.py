@@ -1,7 +1,8 @@
 """The `ironriver` command: one click group; each command opens the store, calls one library
 function and renders the result (a table for people, `--json` for programs). This module
 holds the group itself (its options, the reader's language, errors as clean messages,
-standard output that cannot be written (`cli_output`), the entry point `main`) and the commands that write (`init`, `retract`, `model-dir`); the read
+standard output that cannot be written (`cli_output`), the entry point `main`) and the
+commands that write (`init`, `retract`, `model-dir`); the read
 commands (`search`, `entity`, `export`...) are in `cli_read.py`, the `audit` commands in
 `cli_audit.py`; `eval`, `ledger` and the capability groups in `LAZY_COMMANDS`, in their own
 modules, imported on first use.
