@@ -30,6 +30,7 @@ from ironriver.cli_i18n import localize_help, speak_click
 from ironriver.cli_lazy import LAZY_COMMANDS, listing_stub, load_lazy
 from ironriver.cli_output import (
     GuardedStdout,
+    closed_stdout_refusal,
     give_up_stdout,
     pipe_closed,
     stdout_error,
@@ -135,6 +136,9 @@ class IronriverGroup(click.Group):
         early = _lang_given(given)  # `--help --lang es`: click runs eager options in order
         if early is not None or ctx.meta.get(_PRINCIPAL_LANG) or current_lang() != "en":
             _choose_lang(ctx, early)  # (the help of a Spanish locale too)
+        closed = closed_stdout_refusal(ctx, given)  # (before `--help` prints to nowhere)
+        if closed is not None:
+            raise UserError(closed)
         rest = super().parse_args(ctx, args)  # --lang first, for the error's language
         error = undecodable_argument(ctx, given)
         if error is not None:
@@ -498,7 +502,7 @@ def model_dir(target: Path) -> None:
 def main() -> None:
     signals = InterruptSignals()
     signals.install()  # SIGTERM cleans up as Ctrl-C does
-    if sys.stdout is not None:  # (closed: `>&-`; a command that writes there says so)
+    if sys.stdout is not None:  # (closed: `>&-`; a command that prints there is refused)
         sys.stdout = GuardedStdout(sys.stdout)  # type: ignore[assignment]
     try:
         _main(signals)

@@ -475,11 +475,6 @@ def export(
             msg("{path} already exists: an export does not replace a file unasked.", path=out),
             hint=msg("Choose another -o, or pass --overwrite to replace it."),
         )
-    if out is None and sys.stdout is None:  # (closed: `>&-`)
-        raise ConfigError(
-            msg("Standard output is closed, and the export goes there without -o."),
-            hint=msg("Give -o FILE, or send standard output to a file or a program."),
-        )
     if fmt == "parquet" and out is None and _to_terminal():  # (a pipe or a file takes it)
         raise ConfigError(
             msg("Parquet goes to a file, not to the terminal."),
