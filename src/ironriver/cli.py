@@ -49,9 +49,12 @@ from ironriver.csvcells import EXCEL
 from ironriver.errors import (
     ConfigError,
     IronriverError,
+    ResourceError,
     from_environment,
     from_path_error,
     from_store_error,
+    os_problem,
+    unsynced_hint,
 )
 from ironriver.i18n import (
     LANG_ENV,
@@ -70,7 +73,7 @@ from ironriver.logs import LEVELS, get_logger
 from ironriver.logs import configure as configure_logging
 from ironriver.model.labels import prop_label
 from ironriver.model.names import folded
-from ironriver.scratch import InterruptSignals, Terminated, replacing
+from ironriver.scratch import FolderNotSynced, InterruptSignals, Terminated, replacing
 from ironriver.settings import shown_url
 
 log = get_logger(__name__)
@@ -262,11 +265,23 @@ def init(ctx: click.Context, principals_out: Path) -> None:
 
     app = app_context(ctx)
     wrote = not principals_out.exists()
-    with ExitStack() as stack:
-        if wrote:  # staged first: a path it cannot be written to fails before the store is made
-            staged = stack.enter_context(replacing(principals_out))
-            staged.write_text(DEFAULT_PRINCIPALS_YAML, encoding="utf-8")
-        store = app.open_store(create=True)  # (the file is renamed into place once it is)
+    try:
+        with ExitStack() as stack:
+            if wrote:  # staged first: a path it cannot be written to fails before the store is
+                staged = stack.enter_context(replacing(principals_out))
+                staged.write_text(DEFAULT_PRINCIPALS_YAML, encoding="utf-8")
+            store = app.open_store(create=True)  # (the file is renamed into place once it is)
+    except FolderNotSynced as exc:  # (the store is made by then)
+        raise ResourceError(
+            msg(
+                "The starter principals file was written to {path} whole, but its folder "
+                "could not be synced to disk: {problem}. The file is there and the store is "
+                "ready; a power loss could still undo the file's writing.",
+                path=principals_out,
+                problem=os_problem(exc),
+            ),
+            hint=unsynced_hint(),
+        ) from exc
     read_file = store.audit.read_file
     ledger_dir = store.ledger_dir
 
