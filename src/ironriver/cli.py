@@ -17,7 +17,6 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
@@ -73,7 +72,14 @@ from ironriver.logs import LEVELS, get_logger
 from ironriver.logs import configure as configure_logging
 from ironriver.model.labels import prop_label
 from ironriver.model.names import folded
-from ironriver.scratch import FolderNotSynced, InterruptSignals, Terminated, replacing
+from ironriver.scratch import (
+    FolderNotSynced,
+    InterruptSignals,
+    Terminated,
+    causes,
+    interrupted,
+    replacing,
+)
 from ironriver.settings import shown_url
 
 log = get_logger(__name__)
@@ -529,11 +535,11 @@ def main() -> None:
         # every write is one transaction or a file renamed into place once whole, and an
         # interrupt during an ingest's commit waits for its ledger parts (HeldInterrupts)
         click.echo("", err=True)
-        click.echo(
+        click.echo(  # (an export to standard output says first that it is incomplete)
             t(
-                "Interrupted. Nothing was half-written: what had begun to be written either "
-                "finished whole or left the store and files as they were. Running the command "
-                "again is safe."
+                "Interrupted. The store and the files the command writes (not its standard "
+                "output) were left whole: what had begun to be written to them either "
+                "finished whole or left them as they were. Running the command again is safe."
             ),
             err=True,
         )
@@ -549,7 +555,7 @@ def _main(signals: InterruptSignals) -> None:
         if isinstance(rc, int) and rc:
             sys.exit(rc)
     except click.exceptions.Abort as exc:
-        if signals.received is not None or _interrupted(exc):
+        if signals.received is not None or interrupted(exc):
             raise
         click.echo(t("Aborted."), err=True)
         sys.exit(1)
@@ -607,36 +613,9 @@ def _stopped_by(exc: BaseException, signals: InterruptSignals) -> int | None:
         return None
     if signals.received is not None:
         return signals.received
-    if any(isinstance(e, Terminated) for e in _causes(exc)):
+    if any(isinstance(e, Terminated) for e in causes(exc)):
         return signal.SIGTERM
-    return signal.SIGINT if _interrupted(exc) else None
-
-
-def _interrupted(exc: BaseException) -> bool:
-    """Whether `exc` shows Ctrl-C (SIGINT) or SIGTERM: a KeyboardInterrupt (`Terminated`
-    for SIGTERM), click's Abort made of one, an error raised while handling one (ADBC's
-    SIGINT handler tries to cancel its statement and raises the driver's "not implemented"
-    from the KeyboardInterrupt), or DuckDB's own error for a query the signal stopped (we
-    never interrupt queries ourselves)."""
-    return any(isinstance(e, KeyboardInterrupt) or _duckdb_interrupt(e) for e in _causes(exc))
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """`exc`, then what it was raised from or while handling, and so on."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        yield current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-
-
-def _duckdb_interrupt(exc: BaseException) -> bool:
-    duckdb = sys.modules.get("duckdb")
-    if duckdb is not None and isinstance(exc, duckdb.InterruptException):
-        return True
-    # a query DuckDB runs for a registered Arrow object reports it as a bare RuntimeError
-    return type(exc) is RuntimeError and str(exc) == "Query interrupted"
+    return signal.SIGINT if interrupted(exc) else None
 
 
 if __name__ == "__main__":
