@@ -1,8 +1,8 @@
 """The `ironriver` command: one click group; each command opens the store, calls one library
 function and renders the result (a table for people, `--json` for programs). This module
 holds the group itself (its options, the reader's language, errors as clean messages,
-standard output that cannot be written (`cli_output`), the entry point `main`) and the
-commands that write (`init`, `retract`, `model-dir`); the read
+standard output that cannot be written or is closed (`cli_output`), the entry point `main`)
+and the commands that write (`init`, `retract`, `model-dir`); the read
 commands (`search`, `entity`, `export`...) are in `cli_read.py`, the `audit` commands in
 `cli_audit.py`; `eval`, `ledger` and the capability groups in `LAZY_COMMANDS`, in their own
 modules, imported on first use.
@@ -273,7 +273,7 @@ def init(ctx: click.Context, principals_out: Path) -> None:
     wrote = not principals_out.exists()
     try:
         with ExitStack() as stack:
-            if wrote:  # staged first: a path it cannot be written to fails before the store is
+            if wrote:  # staged first: a path it cannot write fails before the store is made
                 staged = stack.enter_context(replacing(principals_out))
                 staged.write_text(DEFAULT_PRINCIPALS_YAML, encoding="utf-8")
             store = app.open_store(create=True)  # (the file is renamed into place once it is)
