@@ -1,8 +1,8 @@
 """The `ironriver` command: one click group; each command opens the store, calls one library
 function and renders the result (a table for people, `--json` for programs). This module
 holds the group itself (its options, the reader's language, errors as clean messages,
-standard output that cannot be written (`cli_output`), the entry point `main`) and the
-commands that write (`init`, `retract`, `model-dir`); the read
+standard output that cannot be written or is closed (`cli_output`), the entry point `main`)
+and the commands that write (`init`, `retract`, `model-dir`); the read
 commands (`search`, `entity`, `export`...) are in `cli_read.py`, the `audit` commands in
 `cli_audit.py`; `eval`, `ledger` and the capability groups in `LAZY_COMMANDS`, in their own
 modules, imported on first use.
@@ -17,7 +17,6 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
@@ -30,6 +29,7 @@ from ironriver.cli_i18n import localize_help, speak_click
 from ironriver.cli_lazy import LAZY_COMMANDS, listing_stub, load_lazy
 from ironriver.cli_output import (
     GuardedStdout,
+    closed_stdout_refusal,
     give_up_stdout,
     pipe_closed,
     stdout_error,
@@ -48,9 +48,12 @@ from ironriver.csvcells import EXCEL
 from ironriver.errors import (
     ConfigError,
     IronriverError,
+    ResourceError,
     from_environment,
     from_path_error,
     from_store_error,
+    os_problem,
+    unsynced_hint,
 )
 from ironriver.i18n import (
     LANG_ENV,
@@ -69,7 +72,14 @@ from ironriver.logs import LEVELS, get_logger
 from ironriver.logs import configure as configure_logging
 from ironriver.model.labels import prop_label
 from ironriver.model.names import folded
-from ironriver.scratch import InterruptSignals, Terminated, replacing
+from ironriver.scratch import (
+    FolderNotSynced,
+    InterruptSignals,
+    Terminated,
+    causes,
+    interrupted,
+    replacing,
+)
 from ironriver.settings import shown_url
 
 log = get_logger(__name__)
@@ -135,6 +145,9 @@ class IronriverGroup(click.Group):
         early = _lang_given(given)  # `--help --lang es`: click runs eager options in order
         if early is not None or ctx.meta.get(_PRINCIPAL_LANG) or current_lang() != "en":
             _choose_lang(ctx, early)  # (the help of a Spanish locale too)
+        closed = closed_stdout_refusal(ctx, given)  # (before `--help` prints to nowhere)
+        if closed is not None:
+            raise UserError(closed)
         rest = super().parse_args(ctx, args)  # --lang first, for the error's language
         error = undecodable_argument(ctx, given)
         if error is not None:
@@ -258,11 +271,23 @@ def init(ctx: click.Context, principals_out: Path) -> None:
 
     app = app_context(ctx)
     wrote = not principals_out.exists()
-    with ExitStack() as stack:
-        if wrote:  # staged first: a path it cannot be written to fails before the store is made
-            staged = stack.enter_context(replacing(principals_out))
-            staged.write_text(DEFAULT_PRINCIPALS_YAML, encoding="utf-8")
-        store = app.open_store(create=True)  # (the file is renamed into place once it is)
+    try:
+        with ExitStack() as stack:
+            if wrote:  # staged first: a path it cannot write fails before the store is made
+                staged = stack.enter_context(replacing(principals_out))
+                staged.write_text(DEFAULT_PRINCIPALS_YAML, encoding="utf-8")
+            store = app.open_store(create=True)  # (the file is renamed into place once it is)
+    except FolderNotSynced as exc:  # (the store is made by then)
+        raise ResourceError(
+            msg(
+                "The starter principals file was written to {path} whole, but its folder "
+                "could not be synced to disk: {problem}. The file is there and the store is "
+                "ready; a power loss could still undo the file's writing.",
+                path=principals_out,
+                problem=os_problem(exc),
+            ),
+            hint=unsynced_hint(),
+        ) from exc
     read_file = store.audit.read_file
     ledger_dir = store.ledger_dir
 
@@ -498,7 +523,7 @@ def model_dir(target: Path) -> None:
 def main() -> None:
     signals = InterruptSignals()
     signals.install()  # SIGTERM cleans up as Ctrl-C does
-    if sys.stdout is not None:  # (closed: `>&-`; a command that writes there says so)
+    if sys.stdout is not None:  # (closed: `>&-`; a command that prints there is refused)
         sys.stdout = GuardedStdout(sys.stdout)  # type: ignore[assignment]
     try:
         _main(signals)
@@ -510,11 +535,11 @@ def main() -> None:
         # every write is one transaction or a file renamed into place once whole, and an
         # interrupt during an ingest's commit waits for its ledger parts (HeldInterrupts)
         click.echo("", err=True)
-        click.echo(
+        click.echo(  # (an export to standard output says first that it is incomplete)
             t(
-                "Interrupted. Nothing was half-written: what had begun to be written either "
-                "finished whole or left the store and files as they were. Running the command "
-                "again is safe."
+                "Interrupted. The store and the files the command writes (not its standard "
+                "output) were left whole: what had begun to be written to them either "
+                "finished whole or left them as they were. Running the command again is safe."
             ),
             err=True,
         )
@@ -530,7 +555,7 @@ def _main(signals: InterruptSignals) -> None:
         if isinstance(rc, int) and rc:
             sys.exit(rc)
     except click.exceptions.Abort as exc:
-        if signals.received is not None or _interrupted(exc):
+        if signals.received is not None or interrupted(exc):
             raise
         click.echo(t("Aborted."), err=True)
         sys.exit(1)
@@ -588,36 +613,9 @@ def _stopped_by(exc: BaseException, signals: InterruptSignals) -> int | None:
         return None
     if signals.received is not None:
         return signals.received
-    if any(isinstance(e, Terminated) for e in _causes(exc)):
+    if any(isinstance(e, Terminated) for e in causes(exc)):
         return signal.SIGTERM
-    return signal.SIGINT if _interrupted(exc) else None
-
-
-def _interrupted(exc: BaseException) -> bool:
-    """Whether `exc` shows Ctrl-C (SIGINT) or SIGTERM: a KeyboardInterrupt (`Terminated`
-    for SIGTERM), click's Abort made of one, an error raised while handling one (ADBC's
-    SIGINT handler tries to cancel its statement and raises the driver's "not implemented"
-    from the KeyboardInterrupt), or DuckDB's own error for a query the signal stopped (we
-    never interrupt queries ourselves)."""
-    return any(isinstance(e, KeyboardInterrupt) or _duckdb_interrupt(e) for e in _causes(exc))
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """`exc`, then what it was raised from or while handling, and so on."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        yield current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-
-
-def _duckdb_interrupt(exc: BaseException) -> bool:
-    duckdb = sys.modules.get("duckdb")
-    if duckdb is not None and isinstance(exc, duckdb.InterruptException):
-        return True
-    # a query DuckDB runs for a registered Arrow object reports it as a bare RuntimeError
-    return type(exc) is RuntimeError and str(exc) == "Query interrupted"
+    return signal.SIGINT if interrupted(exc) else None
 
 
 if __name__ == "__main__":

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 import click
 
 from ironriver.cli_support import AppContext, app_context, common_options, excel_option
-from ironriver.errors import ConfigError, IronriverError
+from ironriver.errors import ConfigError, IronriverError, ResourceError, os_problem, unsynced_hint
 from ironriver.i18n import Msg, joined, msg, nmsg, nt, render, t
 from ironriver.logs import get_logger
 from ironriver.progress import stderr_progress
-from ironriver.scratch import replacing
+from ironriver.scratch import FolderNotSynced, replacing
 
 if TYPE_CHECKING:
     from ironriver.ingest import IngestResult
@@ -606,6 +606,18 @@ def draft_command(
     if out is None:
         click.echo(text, nl=False)
         return
-    with replacing(out) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    try:
+        with replacing(out) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+    except FolderNotSynced as exc:
+        raise ResourceError(
+            msg(
+                "The draft mapping was written to {path} whole, but its folder could not be "
+                "synced to disk: {problem}. The file is there; a power loss could still undo "
+                "its writing.",
+                path=out,
+                problem=os_problem(exc),
+            ),
+            hint=unsynced_hint(),
+        ) from exc
     click.echo(t("Wrote a draft mapping to {path}.", path=out), err=True)

@@ -8,16 +8,25 @@ output before it exits, so that what fails at the last flush is said the same wa
 as Python's "Exception ignored" (exit code 120). Once writing failed, standard output is
 `Unflushed`: what it still holds cannot be written either, and is dropped silently. A closed
 pipe is no failure: the command ends quietly, exit code 1, as click ends it.
+
+Standard output closed (`>&-`: `sys.stdout` is None, and click prints to nowhere) is refused
+before any command runs (`closed_stdout_refusal`, exit code 2), nothing read, written or
+audited, unless the command prints nothing there: an `export` or `mapping draft` given a
+file (`-o`) and not `--json`.
 """
 
 from __future__ import annotations
 
 import errno
 import sys
+from collections.abc import Sequence
 from contextlib import suppress
 from typing import Any, TextIO
 
-from ironriver.errors import ResourceError, os_problem
+import click
+
+from ironriver.cli_support import command_path, flag_given, option_given
+from ironriver.errors import ConfigError, ResourceError, os_problem
 from ironriver.i18n import msg
 
 
@@ -141,3 +150,51 @@ def stdout_failure(error: OSError) -> ResourceError:
             "command read or wrote before it stopped)."
         ),
     )
+
+
+# The commands that print nothing on standard output when given a file to write (`-o`) and
+# not `--json` (an export's summary then goes to standard error; `mapping draft` has none)
+_TO_FILE = frozenset({("export",), ("mapping", "draft")})
+
+
+def closed_stdout_refusal(ctx: click.Context, args: Sequence[str]) -> ConfigError | None:
+    """The error that refuses the command `args` name (`ctx`: the top-level group's), read
+    before click parses them, when standard output is closed (`>&-`) and the command would
+    print there (its results, its help, its JSON); else None. Asked in one place, the
+    group's `parse_args`, so that no command prints its results to nowhere and exits 0."""
+    if sys.stdout is not None:
+        return None
+    names = command_path(ctx, args)
+    command = " ".join(["ironriver", *names])
+    helped = flag_given(ctx, args, "--help", "-h", "--version")
+    if tuple(names) in _TO_FILE and not helped:
+        if not _file_given(ctx, args):
+            return ConfigError(
+                msg(
+                    "Standard output is closed, and `{command}` writes there without -o.",
+                    command=command,
+                ),
+                hint=msg("Give -o FILE, or send standard output to a file or a program."),
+            )
+        if not flag_given(ctx, args, "--json"):
+            return None  # (its note goes to standard error)
+    return ConfigError(
+        msg(
+            "Standard output is closed, and `{command}` prints its results there.", command=command
+        ),
+        hint=msg(
+            "Send standard output to a file or a program (`> FILE`, `| less`), then run the "
+            "command again."
+        ),
+    )
+
+
+def _file_given(ctx: click.Context, args: Sequence[str]) -> bool:
+    """Whether `args` give `-o FILE` (`--out FILE`, `-oFILE`)."""
+    if option_given(ctx, args, "-o") is not None or option_given(ctx, args, "--out") is not None:
+        return True
+    return any(a.startswith("-o") and len(a) > 2 for a in args[: _end(args)])
+
+
+def _end(args: Sequence[str]) -> int:
+    return args.index("--") if "--" in args else len(args)

@@ -24,7 +24,7 @@ from ironriver.errors import ConfigError, ResourceError, os_problem
 from ironriver.i18n import msg, nt, render, t
 from ironriver.model.labels import prop_label, schema_label, shown_caption, shown_value
 from ironriver.model.names import schema_named
-from ironriver.scratch import FolderNotSynced, replacing
+from ironriver.scratch import FolderNotSynced, interrupted, replacing
 
 if TYPE_CHECKING:  # the policy loads FtM, SQLAlchemy, Arrow and DuckDB: imported in the
     # commands' bodies, so that their `--help` needs none of them (`ironriver.cli`)
@@ -475,11 +475,6 @@ def export(
             msg("{path} already exists: an export does not replace a file unasked.", path=out),
             hint=msg("Choose another -o, or pass --overwrite to replace it."),
         )
-    if out is None and sys.stdout is None:  # (closed: `>&-`)
-        raise ConfigError(
-            msg("Standard output is closed, and the export goes there without -o."),
-            hint=msg("Give -o FILE, or send standard output to a file or a program."),
-        )
     if fmt == "parquet" and out is None and _to_terminal():  # (a pipe or a file takes it)
         raise ConfigError(
             msg("Parquet goes to a file, not to the terminal."),
@@ -543,7 +538,7 @@ def _write_export(
         view.export_failed(exc, handed[0], kept=kept)
         failure = _output_failure(exc, output, out)
         if out is None and handed[0] and not pipe_closed(exc):
-            click.echo(_incomplete_text(fmt, handed[0]), err=True)
+            click.echo(_incomplete_text(fmt, handed[0], interrupted(exc)), err=True)
         if failure is None:
             raise
         if out is None:
@@ -675,9 +670,29 @@ def _counted(batches: Iterator[pa.Table], handed: list[int]) -> Iterator[pa.Tabl
         yield batch
 
 
-def _incomplete_text(fmt: str, n: int) -> str:
-    """The note on standard error when an export to standard output stopped at an error
-    after `n` statements (entities) were written there: what is there is not the export."""
+def _incomplete_text(fmt: str, n: int, interrupted: bool) -> str:
+    """The note on standard error when an export to standard output stopped after `n`
+    statements (entities) were handed to it, at an error or `interrupted` (Ctrl-C, SIGTERM:
+    the command line's "Interrupted." follows, about the store and files): what is there is
+    not the export. (About `n` are there: a write that a signal interrupts may still be
+    flushed as the command ends, whole or cut short, or be lost with what Python's buffers
+    held for it.)"""
+    if interrupted and fmt == "ftm":
+        return nt(
+            "The export on standard output is incomplete: it was interrupted after {n:,} "
+            "entity. Discard what was written and export again.",
+            "The export on standard output is incomplete: it was interrupted after {n:,} "
+            "entities. Discard what was written and export again.",
+            n,
+        )
+    if interrupted:
+        return nt(
+            "The export on standard output is incomplete: it was interrupted after {n:,} "
+            "statement. Discard what was written and export again.",
+            "The export on standard output is incomplete: it was interrupted after {n:,} "
+            "statements. Discard what was written and export again.",
+            n,
+        )
     if fmt == "ftm":
         return nt(
             "The export on standard output is incomplete: it stopped at the error below after "

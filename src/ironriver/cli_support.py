@@ -428,6 +428,36 @@ def option_given(ctx: click.Context, args: Sequence[str], option: str) -> str | 
     return found
 
 
+def flag_given(ctx: click.Context, args: Sequence[str], *flags: str) -> bool:
+    """Whether `args` give one of `flags` (`--json`, `--help`) before `--`, and not as
+    another option's value. `ctx` is the top-level group's."""
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg in flags and (i == 0 or args[i - 1] not in _valued_options(ctx, args[:i])):
+            return True
+    return False
+
+
+def command_path(ctx: click.Context, args: Sequence[str]) -> list[str]:
+    """The names of the command and subcommands `args` name (`["audit", "verify"]`), read
+    before click parses them; `[]` for the group itself (`--help`, `--version`). A name
+    that is no command ends it (click says what is wrong). `ctx` is the top-level group's."""
+    command: click.Command = ctx.command
+    names: list[str] = []
+    for i, arg in enumerate(args):
+        if arg == "--" or not isinstance(command, click.Group):
+            break
+        if arg.startswith("-") or (i > 0 and args[i - 1] in _valued_options(ctx, args[:i])):
+            continue  # an option, or its value
+        sub = command.get_command(ctx, arg)
+        if sub is None:
+            break
+        names.append(arg)
+        command = sub
+    return names
+
+
 def _valued_options(ctx: click.Context, args: Sequence[str]) -> set[str]:
     """The options that take a value, of the top-level group and the subcommands `args`
     name."""

@@ -310,6 +310,15 @@ def json_problem(exc: ValueError) -> Msg | str:
     return _JSON_PROBLEMS.get(problem, problem)
 
 
+def unsynced_hint() -> Msg:
+    """What to do about a file written whole and put in place whose folder could not be
+    synced (`scratch.FolderNotSynced`): `init`'s principals file, a draft mapping."""
+    return msg(
+        "Check the disk that holds that folder; once it is sound, run `sync` to write the "
+        "folder's entries to disk."
+    )
+
+
 def os_problem(exc: OSError) -> Msg | str:
     """What went wrong with a file, in the reader's language: the system's own text
     (`strerror`) is English whatever the language, so the common ones are ours."""

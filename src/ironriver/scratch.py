@@ -1,9 +1,9 @@
 """Scratch files and folders of a running write (statement stages, sort and spill folders),
 named after their owner process so that a later run can remove those a killed process left;
 `replacing(path)`, for a file that must appear whole or not at all; `InterruptSignals`, which
-makes SIGTERM stop the command line as Ctrl-C does and remembers which came; and
+makes SIGTERM stop the command line as Ctrl-C does and remembers which came;
 `HeldInterrupts`, which holds both back over the few steps that must finish once a commit is
-made.
+made; and `interrupted(exc)`, whether an exception shows one of them.
 
 Every scratch name holds `owner_tag()`: this host's name (letters, digits and `_` only) and
 the process id, as `<host>.<pid>`. `sweep(directory)` removes the scratch entries of that
@@ -21,6 +21,7 @@ import re
 import shutil
 import signal
 import socket
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -216,6 +217,33 @@ class InterruptSignals:
         if self.received is None:
             self.received = signum
         raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+
+
+def interrupted(exc: BaseException) -> bool:
+    """Whether `exc` shows Ctrl-C (SIGINT) or SIGTERM: a KeyboardInterrupt (`Terminated`
+    for SIGTERM), click's Abort made of one, an error raised while handling one (ADBC's
+    SIGINT handler tries to cancel its statement and raises the driver's "not implemented"
+    from the KeyboardInterrupt), or DuckDB's own error for a query the signal stopped (we
+    never interrupt queries ourselves)."""
+    return any(isinstance(e, KeyboardInterrupt) or _duckdb_interrupt(e) for e in causes(exc))
+
+
+def causes(exc: BaseException) -> Iterator[BaseException]:
+    """`exc`, then what it was raised from or while handling, and so on."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        yield current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+
+
+def _duckdb_interrupt(exc: BaseException) -> bool:
+    duckdb = sys.modules.get("duckdb")
+    if duckdb is not None and isinstance(exc, duckdb.InterruptException):
+        return True
+    # a query DuckDB runs for a registered Arrow object reports it as a bare RuntimeError
+    return type(exc) is RuntimeError and str(exc) == "Query interrupted"
 
 
 class HeldInterrupts:

@@ -134,9 +134,7 @@ def test_an_export_interrupted_mid_way_says_standard_output_is_incomplete(
         monkeypatch.setattr(module, name, interrupted)
     done = _export(db, "--format", fmt)
     assert done.exit_code != 0 and done.stdout  # (what was written before Ctrl-C)
-    assert f"The export on standard output is incomplete: it stopped at the error below {said}" in (
-        done.stderr
-    )
+    assert f"The export on standard output is incomplete: it was interrupted {said}" in done.stderr
     ended = {**ended, "outcome": "KeyboardInterrupt", "ends": _first(db)}
     assert export_events(db)[1:] == [ended]
 

@@ -3,8 +3,10 @@ real process: on a full disk (`/dev/full`) the command says so in one clean mess
 English and Spanish, exit code 6, and nothing more as the process exits (no traceback, no
 "Exception ignored", not the store's "disk is full" text), whether the failure comes at a
 write or at the last flush; a reader that stopped reading ends it quietly (exit code 1).
-With standard output closed (`>&-`), an export with no -o is refused before anything is read
-or audited. (An export's own output failures: test_cli_export_output.)"""
+With standard output closed (`>&-`), any command that would print there (its results, its
+help, its JSON) is refused before anything is read or audited, exit code 2; one that prints
+nothing there (an export or a draft given -o, without --json) runs. (An export's own output
+failures: test_cli_export_output.)"""
 
 from __future__ import annotations
 
@@ -101,11 +103,15 @@ def test_a_reader_that_stopped_reading_ends_any_command_quietly(tmp_path: Path) 
 @pytest.mark.parametrize(
     ("lang", "fmt", "said"),
     [
-        ("en", "ftm", "Error: Standard output is closed, and the export goes there without -o."),
+        (
+            "en",
+            "ftm",
+            "Error: Standard output is closed, and `ironriver export` writes there without -o.",
+        ),
         (
             "es",
             "parquet",
-            "Error: La salida estándar está cerrada, y sin -o la exportación va allí.",
+            "Error: La salida estándar está cerrada, y sin -o `ironriver export` escribe allí.",
         ),
     ],
 )
@@ -118,6 +124,76 @@ def test_an_export_to_a_closed_standard_output_is_refused(
     assert done.returncode == 2, done.stderr
     assert said in done.stderr and _clean(done.stderr), done.stderr
     assert export_events(db) == []  # (refused before anything was read)
+
+
+CLOSED = {
+    "en": "Error: Standard output is closed, and `ironriver{command}` prints its results there.",
+    "es": "Error: La salida estándar está cerrada, y `ironriver{command}` imprime allí sus "
+    "resultados.",
+}
+AS = ("--as", "mx-fgr-analista")
+
+
+@pytest.mark.parametrize(
+    ("lang", "args"),
+    [
+        ("en", ["stats", *AS]),
+        ("es", ["datasets", *AS, "--json"]),
+        ("en", ["search", "Juan", *AS, "--reason", "r"]),
+        ("es", ["audit", "verify"]),
+        ("en", ["audit", "log", *AS]),
+        ("en", ["ledgers", *AS]),
+        ("en", ["export", *AS, "--reason", "r", "-o", "OUT", "--json"]),  # (its summary)
+        ("en", ["stats", "--help"]),
+        ("en", ["--version"]),
+    ],
+)
+def test_a_command_that_prints_is_refused_with_standard_output_closed(
+    tmp_path: Path, lang: str, args: list[str]
+) -> None:
+    """Said, exit code 2, before the command reads or audits anything (before, most exited 0
+    having printed nothing)."""
+    db = sample_db(tmp_path)
+    before = _audit_actions(db)
+    out = tmp_path / "x.jsonl"
+    args = [str(out) if a == "OUT" else a for a in args]
+    store = ["--db", db] if args[0] != "--version" else []
+    done = _run(["--lang", lang, *args, *store], None, closed=True)
+    names = [a for a in args[:2] if not a.startswith("-") and a != "Juan"]
+    said = CLOSED[lang].format(command="".join(f" {n}" for n in names))
+    assert done.returncode == 2, done.stderr
+    assert said in done.stderr and _clean(done.stderr), done.stderr
+    assert _audit_actions(db) == before
+    assert not out.exists()
+
+
+def test_a_command_that_prints_nothing_there_runs_with_standard_output_closed(
+    tmp_path: Path,
+) -> None:
+    """An export to -o (its summary on standard error) and a draft mapping to -o."""
+    db = sample_db(tmp_path)
+    out = tmp_path / "x.jsonl"
+    args = ["--lang", "en", "export", "--db", db, *AS, "--reason", "r", "-o", str(out)]
+    done = _run(args, None, closed=True)
+    assert done.returncode == 0, done.stderr
+    assert f"Exported 3 entities to {out}" in done.stderr and _clean(done.stderr)
+    assert len(out.read_text().splitlines()) == 3
+    sales = tmp_path / "sales.csv"
+    sales.write_text("txn\nT1\n", encoding="utf-8")
+    draft = tmp_path / "sales.yaml"
+    done = _run(["--lang", "en", "mapping", "draft", str(sales), f"-o{draft}"], None, closed=True)
+    assert done.returncode == 0, done.stderr
+    assert "# Draft mapping for sales.csv" in draft.read_text(encoding="utf-8")
+
+
+def _audit_actions(db: str) -> list[str]:
+    from ironriver.store import open_store
+
+    store = open_store(f"sqlite:///{db}")
+    try:
+        return [e.action for e in store.audit.events()]
+    finally:
+        store.close()
 
 
 LEDGER = """\

@@ -1,15 +1,20 @@
 """Ctrl-C (SIGINT) or SIGTERM on a real `ironriver ingest` process: a clean message in the
 reader's language and exit code 130 (143 for SIGTERM), no traceback, and the store exactly as
 before (no statements, no ledger part, an intact audit chain, no scratch files left). A signal
-that comes while an ingest commits waits until its ledger parts are in place."""
+that comes while an ingest commits waits until its ledger parts are in place. Ctrl-C on a
+real `ironriver export` writing to standard output: its note that the output is incomplete,
+then the generic message, which speaks for the store and files only, and an audit that
+says so."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +26,7 @@ from ironriver.ingest import ingest_mapping
 from ironriver.scratch import HeldInterrupts
 from ironriver.store import open_store
 from ironriver.store.ledger import LedgerStore, PendingPart
+from samples import MX, export_seqs, table
 
 ROWS = 60_000
 MAPPING = """us_atf_dealer_sales:
@@ -109,9 +115,9 @@ def _run(tmp_path: Path, *args: str) -> int:
 @pytest.mark.parametrize(
     ("lang", "when", "signum", "code", "says"),
     [
-        ("en", "staging statements", signal.SIGINT, 130, "Interrupted. Nothing was half-written"),
-        ("es", "escribiendo", signal.SIGINT, 130, "Interrumpido. Nada quedó escrito a medias"),
-        ("en", "writing", signal.SIGTERM, 143, "Interrupted. Nothing was half-written"),
+        ("en", "staging statements", signal.SIGINT, 130, "Interrupted. The store and the files"),
+        ("es", "escribiendo", signal.SIGINT, 130, "Interrumpido. El almacén y los archivos"),
+        ("en", "writing", signal.SIGTERM, 143, "Interrupted. The store and the files"),
     ],
 )
 def test_ctrl_c_or_sigterm_during_an_ingest_leaves_the_store_as_it_was(
@@ -248,7 +254,7 @@ def test_a_signal_a_library_reports_as_its_own_error_still_ends_cleanly(
         [*command, *args], cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=120
     )
     assert done.returncode == code, done.stderr
-    assert "Interrupted. Nothing was half-written" in done.stderr, done.stderr
+    assert "Interrupted. The store and the files" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr and "Error" not in done.stderr, done.stderr
     with sqlite3.connect(tmp_path / "s.db") as con:
         assert con.execute("SELECT count(*) FROM statements").fetchone() == (0,)
@@ -256,3 +262,82 @@ def test_a_signal_a_library_reports_as_its_own_error_still_ends_cleanly(
     assert _run(tmp_path, "audit", "verify", "--db", "s.db") == 0
     leftovers = [p.name for p in tmp_path.rglob("*") if "stage" in p.name or "ingest-" in p.name]
     assert leftovers == []
+
+
+ENTITIES = 3_000  # ~0.7 MB of FtM JSON: far more than a pipe holds (64 KiB)
+
+
+@pytest.mark.parametrize(
+    ("lang", "note", "says"),
+    [
+        (
+            "en",
+            "The export on standard output is incomplete: it was interrupted after {n:,} "
+            "entities. Discard what was written and export again.",
+            "Interrupted. The store and the files the command writes (not its standard "
+            "output) were left whole",
+        ),
+        (
+            "es",
+            "La exportación en la salida estándar está incompleta: se interrumpió tras {n:,} "
+            "entidades. Descarte lo escrito y exporte de nuevo.",
+            "Interrumpido. El almacén y los archivos que escribe la orden (no su salida "
+            "estándar) quedaron enteros",
+        ),
+    ],
+)
+def test_ctrl_c_during_an_export_to_standard_output(
+    tmp_path: Path, lang: str, note: str, says: str
+) -> None:
+    """The export writes until the pipe is full (this test reads one byte, then stops
+    reading), and is interrupted there: exit code 130; on standard error its note (how many
+    entities it wrote), then the generic message, which no longer says "nothing was
+    half-written" beside it; the audit holds the export's event and a second one saying it
+    ended interrupted with that many handed over, and verifies."""
+    db = str(tmp_path / "s.db")
+    store = open_store(f"sqlite:///{db}")
+    rows = [(f"p{i}", "Individual", "name", f"Persona {i} de Ejemplo") for i in range(ENTITIES)]
+    with store.writer() as w:
+        w.ensure_dataset(MX)
+        w.add_statements(table(MX.name, rows), MX.name, MX.label)
+    store.close()
+    args = ["--lang", lang, "export", "--db", db, "--as", "mx-fgr-analista", "--reason", "r"]
+    proc = _ironriver(tmp_path, *args)
+    assert proc.stdout is not None
+    first = os.read(proc.stdout.fileno(), 1).decode()  # (the export is writing)
+    assert first == "{", first
+    _wait_blocked(proc.pid)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    [(seq, _), (_, ended)] = export_seqs(db)
+    n = ended["handed"]
+    assert 0 < n < ENTITIES and ended["outcome"] == "KeyboardInterrupt" and ended["ends"] == seq
+    said = " ".join(err.split())
+    assert note.format(n=n) in said and says in said, err
+    assert said.index(note.format(n=n)) < said.index(says)  # (the note first)
+    assert "Traceback" not in err and "Error" not in err, err
+    # (about n there, in the export's order: the write Ctrl-C interrupted may still be
+    # flushed as the command ends, or be lost with what Python's buffers held for it)
+    written = (first + out).splitlines()
+    assert 0 < len(written) <= n + 1, (n, len(written))
+    ids = [json.loads(line)["id"] for line in written[:-1]]  # (the last may be cut short)
+    assert ids == sorted(f"p{i}" for i in range(ENTITIES))[: len(ids)]
+    assert _run(tmp_path, "audit", "verify", "--db", db) == 0
+
+
+def _wait_blocked(pid: int) -> None:
+    """Wait (up to 30 s) until process `pid` sleeps without using the CPU for a while: its
+    write to the full pipe blocks (a signal then interrupts that write)."""
+    stat = Path(f"/proc/{pid}/stat")
+    if not stat.exists():  # (not Linux: the pipe fills soon enough)
+        return
+    last, still = None, 0
+    for _ in range(300):
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        state, cpu = fields[0], int(fields[11]) + int(fields[12])  # state, utime + stime
+        still = still + 1 if state == "S" and cpu == last else 0
+        if still >= 3:
+            return
+        last = cpu
+        time.sleep(0.1)

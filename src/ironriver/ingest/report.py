@@ -21,8 +21,9 @@ from typing import Literal
 import pyarrow as pa
 
 from ironriver.csvcells import write_csv
+from ironriver.errors import ResourceError, os_problem
 from ironriver.i18n import Lang, Msg, current_lang, joined, marked, msg, translate
-from ironriver.scratch import replacing
+from ironriver.scratch import FolderNotSynced, replacing
 
 REPORT_COLUMNS = ("file", "row", "column", "value", "reason")
 
@@ -107,8 +108,23 @@ class ErrorReport:
         column name) a spreadsheet would run as a formula gets a quote before it; for Excel
         with `--excel` (`ironriver.csvcells`)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        with replacing(path) as tmp:
-            write_csv(self.table(), str(tmp))
+        try:
+            with replacing(path) as tmp:
+                write_csv(self.table(), str(tmp))
+        except FolderNotSynced as exc:  # (written before the store is: nothing ingested)
+            raise ResourceError(
+                msg(
+                    "The error report was written to {path} whole, but its folder could not "
+                    "be synced to disk: {problem}. The file is there; a power loss could "
+                    "still undo its writing. Nothing was ingested.",
+                    path=path,
+                    problem=os_problem(exc),
+                ),
+                hint=msg(
+                    "Check the disk that holds that folder; once it is sound, ingest again "
+                    "(or give --report a path on another disk)."
+                ),
+            ) from exc
         return path
 
     def summary(self, limit: int = 5) -> Msg:
