@@ -134,3 +134,62 @@ def test_ledger_filters_in_the_docs_name_columns_the_worlds_ledgers_have(tmp_pat
     named = {(page, c) for page, c in named if c not in _NOT_COLUMNS}
     assert {c for _, c in named} >= {"sale_date", "read_at", "serial"}
     assert sorted((page, c) for page, c in named if c not in columns) == []
+
+
+def _code_lines(path: Path, heading: str) -> list[str]:
+    """The lines of the code blocks (indented by four spaces) of `path`'s section `heading`,
+    comments dropped."""
+    text = path.read_text(encoding="utf-8")
+    section = text.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    return [
+        line.strip().split("  #")[0].strip()
+        for line in section.splitlines()
+        if line.startswith("    ") and line.strip()
+    ]
+
+
+def test_the_readme_sets_up_in_two_commands_and_tours_in_ten_lines() -> None:
+    """The README promises two set-up commands and a ten-line tour (it had grown to twelve)."""
+    readme = ROOT / "README.md"
+    assert _code_lines(readme, "Set up") == ["make demo", "make test"]
+    tour = _code_lines(readme, "A ten-line tour of the CLI")
+    assert len(tour) == 10 and all(line.startswith("ironriver ") for line in tour), tour
+
+
+def _parse_error(words: list[str]) -> str | None:
+    """What click says of the command line `words` (after `ironriver`) without running it: an
+    unknown command or option, an option missing its value; None when it parses."""
+    command: click.Command = cli
+    ctx = click.Context(cli, info_name="ironriver")
+    args = words
+    while isinstance(command, click.Group):
+        try:
+            _, rest, _ = command.make_parser(ctx).parse_args(list(args))
+        except click.UsageError as exc:
+            return exc.format_message()
+        if not rest:
+            return "no command"
+        sub = command.get_command(ctx, rest[0])
+        if sub is None:
+            return f"no command {rest[0]!r}"
+        command, args = sub, rest[1:]
+        ctx = click.Context(command, info_name=rest[0], parent=ctx)
+    try:
+        command.make_parser(ctx).parse_args(list(args))
+    except click.UsageError as exc:
+        return exc.format_message()
+    return None
+
+
+def test_documented_commands_name_commands_and_options_that_exist() -> None:
+    """Every `ironriver ...` line of the docs' code blocks (the README's tour included) names
+    a command that exists, with options it takes, as click reads them."""
+    assert _parse_error(["search", "x", "--bogus"]) is not None  # (the check can fail)
+    assert _parse_error(["nothing"]) is not None
+    wrong = []
+    for path in DOCS:
+        for line in _commands(path):
+            words = shlex.split(line.replace("[", "").replace("]", ""))[1:]
+            if (error := _parse_error(words)) is not None:
+                wrong.append(f"{path.name}: {line}: {error}")
+    assert wrong == []
