@@ -195,7 +195,8 @@ class IronriverGroup(click.Group):
     expose_value=False,
     callback=lambda ctx, _param, value: _choose_lang(ctx, value),
     help="Language of messages, tables and help: en or es (default: $IRONRIVER_LANG, "
-    "else the principal's: Spanish for Mexican agencies).",
+    "else the principal's: Spanish for Mexican agencies; else the locale's, as $LANG; "
+    "else English).",
 )
 def cli(log_level: str | None, log_json: bool) -> None:
     """ironriver: link, trace, target, degrade, weigh.
@@ -204,7 +205,7 @@ def cli(log_level: str | None, log_json: bool) -> None:
     Example:
       ironriver demo
       ironriver --help
-      ironriver --log-level info --log-json ingest sales.yaml
+      ironriver --log-level info --log-json ingest sales.yaml --as us-atf-analyst
     """
     configure_logging(log_level, "json" if log_json else None)
 

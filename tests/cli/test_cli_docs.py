@@ -193,3 +193,41 @@ def test_documented_commands_name_commands_and_options_that_exist() -> None:
             if (error := _parse_error(words)) is not None:
                 wrong.append(f"{path.name}: {line}: {error}")
     assert wrong == []
+
+
+def _help_examples(path: list[str]) -> list[str]:
+    """The `ironriver ...` command lines of the examples of `path`'s `--help`, continuation
+    lines joined, comments dropped."""
+    out = CliRunner().invoke(cli, [*path, "--help"]).output
+    block = re.split(r"Examples?:", out, maxsplit=1)[1]
+    block = re.sub(r"\\\n\s*", " ", re.split(r"\n(?:Options|Commands):", block)[0])
+    found = (re.search(r"\bironriver .*", line.split("  #")[0]) for line in block.splitlines())
+    return [match.group(0).strip() for match in found if match]
+
+
+def test_help_examples_that_act_as_someone_name_them() -> None:
+    """As the docs' commands (above): `ironriver --help`'s `--log-json ingest sales.yaml`
+    named no principal, so typed as shown it stopped at "No principal given". (`ingest
+    --help`'s own examples are left to the ingest code's owners: review R21.)"""
+    paths = _command_paths(cli, [])
+    missing = []
+    for path in paths:
+        for line in _help_examples(path):
+            words = [w for w in shlex.split(line) if w not in {"--log-json", "--log-level", "info"}]
+            if words[1:2] != ["ingest"] or path != ["ingest"]:
+                if len(words) > 1 and _acts_as_principal(words) and "--as" not in words:
+                    missing.append(line)
+    assert any("--log-json ingest" in line for line in _help_examples([]))  # (read)
+    assert missing == []
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_help_names_the_defaults_the_code_takes(lang: str) -> None:
+    """`--lang` falls back to the locale ($LANG) and English (docs/i18n.md), and
+    `--principals` to $IRONRIVER_PRINCIPALS, ./principals.yaml and the built-in principals:
+    the help said neither."""
+    top = CliRunner().invoke(cli, ["--lang", lang, "--help"], terminal_width=200).output
+    assert "$LANG" in top.split("--lang")[1]
+    shown = CliRunner().invoke(cli, ["--lang", lang, "datasets", "--help"], terminal_width=200)
+    line = next(x for x in shown.output.splitlines() if "--principals" in x)
+    assert "$IRONRIVER_PRINCIPALS" in line and "./principals.yaml" in line
