@@ -231,3 +231,19 @@ def test_help_names_the_defaults_the_code_takes(lang: str) -> None:
     shown = CliRunner().invoke(cli, ["--lang", lang, "datasets", "--help"], terminal_width=200)
     line = next(x for x in shown.output.splitlines() if "--principals" in x)
     assert "$IRONRIVER_PRINCIPALS" in line and "./principals.yaml" in line
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_eval_help_says_every_miss_that_exits_1(lang: str) -> None:
+    """`eval search` also fails on a whole-name purity below its floor, `eval drafts` on a
+    date layout that differs from its mapping's: their help named only recall (and "the
+    floors")."""
+    from ironriver.ingest.evaluate import ENTITY_RECALL_FLOOR
+    from ironriver.policy.evaluate import WHOLE_PURITY_FLOORS
+
+    assert WHOLE_PURITY_FLOORS and ENTITY_RECALL_FLOOR  # (the floors the help speaks of)
+    words = {"en": ("purity", "date column"), "es": ("pureza", "columna de fecha")}[lang]
+    for command, word in zip(["search", "drafts"], words, strict=True):
+        shown = CliRunner().invoke(cli, ["--lang", lang, "eval", command, "--help"]).output
+        exits = " ".join(shown.split()).split("Exits 1" if lang == "en" else "Sale con 1")[1]
+        assert word in exits.split(".")[0], shown
