@@ -486,7 +486,8 @@ for _command in READ_COMMANDS:
 @cli.command("model-dir")
 @click.argument("target", type=click.Path(path_type=Path), default=Path(".ironriver-model"))
 def model_dir(target: Path) -> None:
-    """Write FtM's schemata plus ironriver's into TARGET and print its path.
+    """Write FtM's schemata plus ironriver's into TARGET (default: .ironriver-model in the
+    current folder) and print its path.
 
     \b
     Example: FTM_MODEL_PATH=$(ironriver model-dir) ftm validate -i us.ftm.jsonl

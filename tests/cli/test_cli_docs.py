@@ -247,3 +247,14 @@ def test_eval_help_says_every_miss_that_exits_1(lang: str) -> None:
         shown = CliRunner().invoke(cli, ["--lang", lang, "eval", command, "--help"]).output
         exits = " ".join(shown.split()).split("Exits 1" if lang == "en" else "Sale con 1")[1]
         assert word in exits.split(".")[0], shown
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_model_dir_help_names_the_folder_it_writes_by_default(lang: str) -> None:
+    """`model-dir` without TARGET writes `.ironriver-model` (docs/cli.md); its help did not
+    say where."""
+    command = cli.get_command(click.Context(cli), "model-dir")
+    assert command is not None
+    [target] = command.params
+    shown = CliRunner().invoke(cli, ["--lang", lang, "model-dir", "--help"]).output
+    assert str(target.default) in shown
