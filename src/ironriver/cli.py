@@ -333,8 +333,9 @@ def retract(
     reason: str,
 ) -> None:
     """Withdraw statements your agency made about an entity (a tombstone: hidden from every
-    view, kept for the audit trail). Without --statement or --prop: all of them. With
-    --ledger and --file instead of ENTITY_ID: withdraw the ledger rows that file loaded.
+    view, kept for the audit trail; needs the ingest role, and an admin may withdraw any
+    agency's). Without --statement or --prop: all of them. With --ledger and --file instead
+    of ENTITY_ID: withdraw the ledger rows that file loaded.
 
     \b
     Example: ironriver retract 0eaefe14c61e0e45b1e8f2018dfa00768ba68c69 --prop alias \\

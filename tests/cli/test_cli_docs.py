@@ -258,3 +258,20 @@ def test_model_dir_help_names_the_folder_it_writes_by_default(lang: str) -> None
     [target] = command.params
     shown = CliRunner().invoke(cli, ["--lang", lang, "model-dir", "--help"]).output
     assert str(target.default) in shown
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_retract_help_says_an_admin_may_do_what_its_examples_do(lang: str) -> None:
+    """`retract --help` said "statements your agency made", and its examples retract as
+    `loader`, an admin of OIG, what other agencies loaded (docs/policy.md, "Retraction":
+    `admin`: any)."""
+    import yaml
+
+    from ironriver.policy import DEFAULT_PRINCIPALS_YAML, parse_principals
+
+    loader = parse_principals(yaml.safe_load(DEFAULT_PRINCIPALS_YAML))["loader"]
+    assert "admin" in loader.roles and loader.agency == "OIG"
+    shown = CliRunner().invoke(cli, ["--lang", lang, "retract", "--help"]).output
+    assert "--as loader" in shown
+    words = {"en": "an admin may withdraw any agency's", "es": "un administrador puede retirar"}
+    assert words[lang] in " ".join(shown.split())
