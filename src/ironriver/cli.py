@@ -208,7 +208,8 @@ class IronriverGroup(click.Group):
     expose_value=False,
     callback=lambda ctx, _param, value: _choose_lang(ctx, value),
     help="Language of messages, tables and help: en or es (default: $IRONRIVER_LANG, "
-    "else the principal's: Spanish for Mexican agencies).",
+    "else the principal's: Spanish for Mexican agencies; else the locale's, as $LANG; "
+    "else English).",
 )
 def cli(log_level: str | None, log_json: bool) -> None:
     """ironriver: link, trace, target, degrade, weigh.
@@ -217,7 +218,7 @@ def cli(log_level: str | None, log_json: bool) -> None:
     Example:
       ironriver demo
       ironriver --help
-      ironriver --log-level info --log-json ingest sales.yaml
+      ironriver --log-level info --log-json ingest sales.yaml --as us-atf-analyst
     """
     configure_logging(log_level, "json" if log_json else None)
 
@@ -357,8 +358,9 @@ def retract(
     reason: str,
 ) -> None:
     """Withdraw statements your agency made about an entity (a tombstone: hidden from every
-    view, kept for the audit trail). Without --statement or --prop: all of them. With
-    --ledger and --file instead of ENTITY_ID: withdraw the ledger rows that file loaded.
+    view, kept for the audit trail; needs the ingest role, and an admin may withdraw any
+    agency's). Without --statement or --prop: all of them. With --ledger and --file instead
+    of ENTITY_ID: withdraw the ledger rows that file loaded.
 
     \b
     Example: ironriver retract 0eaefe14c61e0e45b1e8f2018dfa00768ba68c69 --prop alias \\
@@ -510,7 +512,8 @@ for _command in READ_COMMANDS:
 @cli.command("model-dir")
 @click.argument("target", type=click.Path(path_type=Path), default=Path(".ironriver-model"))
 def model_dir(target: Path) -> None:
-    """Write FtM's schemata plus ironriver's into TARGET and print its path.
+    """Write FtM's schemata plus ironriver's into TARGET (default: .ironriver-model in the
+    current folder) and print its path.
 
     \b
     Example: FTM_MODEL_PATH=$(ironriver model-dir) ftm validate -i us.ftm.jsonl

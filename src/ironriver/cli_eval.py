@@ -75,8 +75,9 @@ def eval_world(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
 @_world_options
 def eval_drafts(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
     """`mapping draft` beside the agencies' own mappings: the layout of every date column,
-    and the entities suggested from the column names (precision and recall; a miss below
-    the floors exits 1).
+    and the entities suggested from the column names (precision and recall). Exits 1 when a
+    date column's layout differs from its mapping's, or precision or recall is below its
+    floor.
 
     \b
     Example: ironriver eval drafts --world w
@@ -137,7 +138,8 @@ def eval_drafts(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
 def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
     """Name search beside the world's truth: every agency file ingested into a temporary
     store, each record of a person looked for by the forms of the true name an analyst types
-    (recall and purity of the first 10 hits; a recall below its floor exits 1).
+    (recall and purity of the first 10 hits). Exits 1 when a recall, or the purity of the
+    hits holding every word, is below its floor, or a record's entity is not in the store.
 
     \b
     Example: ironriver eval search --world w

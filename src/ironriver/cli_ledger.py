@@ -153,7 +153,9 @@ def _pair(text: str) -> tuple[str, str]:
                 text=text,
                 sign=sign,
             ),
-            hint=msg("Write it as {example}.", example=f"--where {example}"),
+            # quoted: "price=1000.." and the sentence's full stop would read "price=1000...",
+            # which, typed back, is refused as no range
+            hint=msg("Write it as {example}.", example=f"--where '{example}'"),
         )
     column, equals, value = text.partition("=")
     if not equals or not column.strip():

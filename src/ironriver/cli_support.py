@@ -218,7 +218,8 @@ def common_options(func: F) -> F:
             default=None,
             expose_value=False,
             callback=_set("principals"),
-            help="Principals YAML file.",
+            help="Principals YAML file (default: $IRONRIVER_PRINCIPALS, else ./principals.yaml, "
+            "else the built-in demo principals).",
         ),
         click.option(
             "--json",

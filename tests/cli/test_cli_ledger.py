@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -415,12 +416,25 @@ def test_range_mistakes_are_clear_errors_in_both_languages(reads_db: str) -> Non
             "fee>1000",
             "--where 'fee>1000' compares with >: a filter is COLUMN=VALUE, or a range "
             "COLUMN=LOW..HIGH that includes both ends (LOW.. or ..HIGH for one end).\n"
-            "  What to do: Write it as --where fee=1000..",
+            "  What to do: Write it as --where 'fee=1000..'.",
             "--where 'fee>1000' compara con >: un filtro es COLUMNA=VALOR",
         ),
-        ("day <= 2020-12-31", "Write it as --where day=..2020-12-31.", "Escríbalo como"),
+        ("day <= 2020-12-31", "Write it as --where 'day=..2020-12-31'.", "Escríbalo como"),
     ]:
         code, out = _plates(reads_db, where)
         assert code == 2 and en in out, (where, out)
         code, out = _plates(reads_db, where, lang="es")
         assert code == 2 and es in out, (where, out)
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_a_comparison_is_answered_with_a_filter_that_types_back(reads_db: str, lang: str) -> None:
+    """The hint for `fee>1000` ended "--where fee=1000..": with the sentence's full stop,
+    "fee=1000...", which typed as read is refused as no range (R21). The filter is quoted,
+    so its end is plain, and typed back as quoted it is accepted."""
+    code, out = _plates(reads_db, "fee>1000", lang=lang)
+    assert code == 2
+    hint = out.split({"en": "Write it as ", "es": "Escríbalo como "}[lang])[1].splitlines()[0]
+    quoted = re.fullmatch(r"--where '([^']+)'\.", hint)
+    assert quoted is not None, hint
+    assert _plates(reads_db, quoted[1]) == (0, ["P2", "P3"])

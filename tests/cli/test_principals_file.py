@@ -141,3 +141,11 @@ def test_a_file_not_plainly_written_is_read_by_the_policy(
     assert _given(["search", "--principals", str(path), "--as", "a", "--help"]) is None
     missing = str(tmp_path / "none.yaml")
     assert _given(["search", "--principals", missing, "--as", "a", "--help"]) is None
+
+
+def test_the_repositorys_principals_file_is_inits_starter() -> None:
+    """`principals.yaml` at the repository's root (read by every command run there, the
+    README's tour too: `init` leaves a file that exists) is the file `ironriver init` writes; it kept an older comment
+    saying "agencias", which the glossary replaced by "dependencias" (docs/i18n.md)."""
+    root = Path(__file__).parents[2] / "principals.yaml"
+    assert root.read_text(encoding="utf-8") == DEFAULT_PRINCIPALS_YAML
