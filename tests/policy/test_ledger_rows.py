@@ -6,6 +6,7 @@ On both backends (`store`): the ledger parts are files either way, but the audit
 from __future__ import annotations
 
 import functools
+import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -569,8 +570,37 @@ def test_a_range_is_compared_in_the_parquet_scan(store: Store) -> None:
         ("sold", "2020-12", "sold >= '2020-12-01'::DATE"),
     ]:
         plan = relation.filter(_condition(column, types, own, value, "s")).explain()
-        scan = plan[plan.index("READ_PARQUET") :]
-        assert pushed in " ".join(scan.replace("│", " ").split()), (column, value, plan)
+        assert pushed in _scan_filters(plan), (column, value, plan)
+
+
+def _scan_filters(plan: str) -> str:
+    """The part of a DuckDB plan from its Parquet scan on (what the scan itself filters),
+    on one line."""
+    scan = re.search("READ_PARQUET|PARQUET_SCAN", plan)
+    assert scan is not None, plan
+    return " ".join(plan[scan.start() :].replace("│", " ").split())
+
+
+def test_a_text_match_is_evaluated_in_the_parquet_scan(store: Store) -> None:
+    """A text column's identifier-key match (a regular expression and, for other text than
+    ASCII, a Python function) is evaluated inside the Parquet scan, so a serial's lookup
+    reads the other columns of the rows it keeps only, not of every row (it was a filter
+    above the scan: `SELECT * FROM read_parquet(...)` let DuckDB push down plain
+    comparisons only)."""
+    from ironriver.policy.ledger_rows import _condition
+
+    _ledgers(store)
+    relation = View(store, ATF).ledger("dealer_sales")
+    types = {c: str(t) for c, t in zip(relation.columns, relation.types, strict=True)}
+    own = [c for c in relation.columns if not c.startswith("_")]
+    condition = _condition("serial", types, own, "abc123", "s")
+    assert sorted(r[0] for r in relation.filter(condition).project("serial").fetchall()) == [
+        "ABC-123",
+        "ÁBC 123",
+    ]
+    plan = relation.filter(condition).explain()
+    assert "regexp_full_match(serial" in _scan_filters(plan), plan
+    assert "Filter" not in plan[: re.search("READ_PARQUET|PARQUET_SCAN", plan).start()], plan
 
 
 _DAY = timedelta(days=1)

@@ -288,7 +288,8 @@ def test_parts_disagreeing_on_a_columns_type_are_read_as_text(tmp_path: Path) ->
 
 
 class _CountingConnection:
-    """A DuckDB connection that counts the queries run through it (`execute`, `sql`)."""
+    """A DuckDB connection that counts the queries run through it (`execute`, `sql`,
+    `read_parquet`)."""
 
     def __init__(self) -> None:
         self.con = duckdb.connect()
@@ -301,6 +302,10 @@ class _CountingConnection:
     def sql(self, query: str, **kwargs: object) -> duckdb.DuckDBPyRelation:
         self.queries.append(query)
         return self.con.sql(query, **kwargs)  # type: ignore[arg-type]
+
+    def read_parquet(self, files: list[str], **kwargs: object) -> duckdb.DuckDBPyRelation:
+        self.queries.append(f"read_parquet({files!r})")
+        return self.con.read_parquet(files, **kwargs)  # type: ignore[arg-type]
 
 
 def test_a_hidden_ledger_is_refused_from_its_footers_without_reading_rows(tmp_path: Path) -> None:
