@@ -183,3 +183,30 @@ def test_the_demo_report_writes_counts_and_countries_as_the_other_commands_do(
     assert "249,573" in out and "249573" not in out
     assert "1,130" in out and "1130" not in out
     assert "United States" in out and "Estados Unidos" in out
+
+
+def test_the_explore_hint_names_a_db_that_opens(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review R20 F3: a workdir whose name holds `%` or `?` (escaped in the store's URL) was
+    printed as the URL's escaped path (`de%2541mo%3Fx`), which names no store; and a space
+    split the value in a shell."""
+    import shlex
+
+    from ironriver.demo import DEMO_PRINCIPALS, DemoReport, PrincipalView
+    from ironriver.settings import sqlite_url
+    from ironriver.store import open_store
+
+    workdir = tmp_path / "de%41mo?x y"
+    workdir.mkdir()
+    db_url = sqlite_url(workdir / "demo.db")
+    open_store(db_url).close()
+    view = PrincipalView(DEMO_PRINCIPALS[0], "en", {}, {}, {}, None, [])
+    print_report(DemoReport(tmp_path / "world", db_url, views=[view]))
+    hint = next(line for line in capsys.readouterr().out.splitlines() if "Explore it" in line)
+    words = shlex.split(hint[hint.index(": ") + 2 : hint.index(" (also:")])
+    db = words[words.index("--db") + 1]
+    assert Path(db) == workdir / "demo.db"
+    done = CliRunner().invoke(cli, ["stats", "--db", db, "--as", "us-atf-analyst", "--json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["statements_by_dataset"] == {}

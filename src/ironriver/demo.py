@@ -14,6 +14,7 @@ prints it.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import sys
 from collections.abc import Iterator
@@ -30,7 +31,7 @@ from ironriver.i18n import Lang, explicit_lang, msg, t
 from ironriver.ingest import IngestResult, ingest_mapping
 from ironriver.model.labels import prop_label, schema_label, shown_value
 from ironriver.policy import Principal, View
-from ironriver.settings import LEDGERS_SUFFIX, shown_url, sqlite_url
+from ironriver.settings import LEDGERS_SUFFIX, shown_url, sqlite_file, sqlite_url
 from ironriver.store import Store, open_store
 from ironriver.store.audit import READ_FILE_SUFFIX
 from ironriver.store.dialect import SQLITE_FILES
@@ -306,9 +307,7 @@ def print_report(report: DemoReport) -> None:
             )
         click.echo(line)
     # the store stays: where to go from here, as each principal
-    db = shown_url(report.db_url)
-    if db.startswith("sqlite:///"):
-        db = _short(db.removeprefix("sqlite:///"))
+    db = _db_option(report.db_url)
     click.echo()
     for pv in report.views:
         click.echo(
@@ -333,6 +332,14 @@ def _command() -> str:
     if found is not None and Path(found).resolve() == running.resolve():
         return "ironriver"
     return _short(str(running))
+
+
+def _db_option(db_url: str) -> str:
+    """The `--db` value that opens the store at `db_url`, as typed in a shell: a SQLite
+    store's file (its path, not the URL's escaped form: `%` and `?` are escaped there),
+    else the URL with its password masked."""
+    db_file = sqlite_file(db_url)
+    return shlex.quote(_short(str(db_file)) if db_file is not None else shown_url(db_url))
 
 
 def _short(path: str) -> str:

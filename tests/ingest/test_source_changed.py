@@ -125,3 +125,69 @@ def test_an_entity_file_rewritten_while_read_is_refused(
     assert snapshot(store) == before
     monkeypatch.undo()
     assert ingest_entities(store, path, FGR_EXPORT, actor="t").records == 51
+
+
+def _rewrite_after_first_query(monkeypatch: pytest.MonkeyPatch, module: Any, data: bytes) -> None:
+    """`module.prepare_query` writes `data` over the query's file once the first query of the
+    ingest has read it, before the second one does."""
+    real = module.prepare_query
+    calls: list[str] = []
+
+    def prepare_then_rewrite(mapping: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        prep = real(mapping, query, *args, **kwargs)
+        calls.append(prep.source_digest)
+        if len(calls) == 1:
+            query.source.path.write_bytes(data)
+        return prep
+
+    monkeypatch.setattr(module, "prepare_query", prepare_then_rewrite)
+
+
+SALE_T9 = b"txn,sold,ffl,buyer_id,first,last,dob,serial,make,price\n" + (
+    b"T9,01/05/2023,5-12-345,B9,Eve,Other,,SN009,Colt,99\n"
+)
+
+
+def test_a_file_rewritten_between_two_queries_is_refused(
+    store: Store, sales_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review R20 F1: `sales.yaml` reads sales.csv twice (its entities, then its ledger); an
+    export rewritten between the two reads loaded the first version's statements beside the
+    second's ledger rows, under the audit's digest of the second alone."""
+    import ironriver.ingest.pipeline as pipeline
+
+    before = snapshot(store)
+    _rewrite_after_first_query(monkeypatch, pipeline, SALE_T9)
+    with pytest.raises(IngestError) as caught:
+        ingest_mapping(store, sales_dir / "sales.yaml", actor="t")
+    assert caught.value.message.startswith(f"sales.csv {CHANGED}")
+    assert "nothing was ingested" in caught.value.message
+    assert snapshot(store) == before and _ledger_rows(store) == 0
+    assert "ingest" not in [e.action for e in store.audit.events()]
+    monkeypatch.undo()  # the file as it is now, read by both queries, is ingested whole
+    result = ingest_mapping(store, sales_dir / "sales.yaml", actor="t")
+    assert result.ledger_rows == 1 and _ledger_rows(store) == 1
+
+
+def test_a_file_rewritten_between_two_queries_is_refused_by_check(
+    sales_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ironriver.ingest.pipeline as pipeline
+    from ironriver.ingest import check_mapping
+
+    _rewrite_after_first_query(monkeypatch, pipeline, SALE_T9)
+    with pytest.raises(IngestError, match=f"sales.csv {CHANGED}"):
+        check_mapping(sales_dir / "sales.yaml")
+
+
+def test_a_file_rewritten_with_the_same_bytes_between_queries_is_ingested(
+    store: Store, sales_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What is compared is the bytes each query read, not the file's times: the same export
+    copied in again between the two reads is one version."""
+    import ironriver.ingest.pipeline as pipeline
+
+    same = (sales_dir / "sales.csv").read_bytes()
+    _rewrite_after_first_query(monkeypatch, pipeline, same)
+    result = ingest_mapping(store, sales_dir / "sales.yaml", actor="t")
+    assert result.ledger_rows == 4 and _ledger_rows(store) == 1

@@ -60,6 +60,7 @@ from ironriver.ingest.replace import (
 )
 from ironriver.ingest.report import ErrorReport
 from ironriver.ingest.result import IngestResult
+from ironriver.ingest.source import check_same_bytes
 from ironriver.ingest.specs import DatasetMapping, LedgerSpec
 from ironriver.logs import get_logger
 from ironriver.policy import Principal, authorize_ingest
@@ -210,6 +211,7 @@ def ingest_mapping(
     )
     result = IngestResult(datasets=[m.name for m in mappings])
     digests: dict[str, str] = {}  # file -> SHA-256 of the bytes loaded (in the audit event)
+    read: dict[Path, str] = {}  # each file read -> its SHA-256: one version per ingest
     skipped: list[str] = []  # a dry run's keyed ledgers not checked against stored rows
     for mapping in mappings:  # a stored dataset keeps its owner and label: before any read
         try:
@@ -313,6 +315,11 @@ def ingest_mapping(
                             stored,
                             defer=True,
                         )
+                        try:  # (the bytes an earlier query read of this file, if any)
+                            check_same_bytes(read, query.source.path, prep.source_digest)
+                        except IngestError:
+                            prep.con.close()
+                            raise
                         result.notes.extend(prep.notes)  # (before those of the write)
                         digests[query.source.label] = prep.source_digest
                         if replace:
@@ -627,12 +634,14 @@ def check_mapping(
     result = IngestResult(datasets=[m.name for m in mappings], dry_run=True)
     result.notes += label_notes(map(dataset_info, mappings), agencies)
     tally = _Tally()
+    read: dict[Path, str] = {}  # each file read -> its SHA-256 (`check_same_bytes`)
     for mapping in mappings:
         for query in mapping.queries:
             prep = prepare_query(
                 mapping, query, report, skip_invalid, no_progress, memory_mb, spill_root
             )
             try:
+                check_same_bytes(read, query.source.path, prep.source_digest)
                 tally.add(prep, result)
                 if prep.statements:
                     result.statements += int(

@@ -171,7 +171,22 @@ def check_unchanged(path: Path, before: tuple[int, ...] | None) -> None:
     been written yet when this runs."""
     if before is None or file_state(path) == before:
         return
-    raise IngestError(
+    raise _changed(path)
+
+
+def check_same_bytes(read: dict[Path, str], path: Path, digest: str) -> None:
+    """Refuse a file that two queries of one ingest read as different bytes (their SHA-256,
+    `digest` the later one's; `read` maps each file read so far to its digest, and gains
+    this one). `check_unchanged` guards one query's reads; a file rewritten between two
+    queries' (an entities query, then a ledger query of the same export) would load
+    statements of one version and ledger rows of the other, under the audit's digest of
+    only the last. Nothing has been written yet when this runs."""
+    if read.setdefault(path.resolve(), digest) != digest:
+        raise _changed(path)
+
+
+def _changed(path: Path) -> IngestError:
+    return IngestError(
         msg(
             "{file} changed while it was read (it was written to, replaced or cut short since "
             "the ingest began): nothing was ingested.",
