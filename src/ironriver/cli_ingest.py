@@ -117,14 +117,14 @@ def ingest_command(
     relabel: bool,
 ) -> None:
     """Ingest agency files through a mapping (CSV / JSON Lines / spreadsheets → statements or
-    a ledger), or FtM entity JSON Lines. Nothing is written unless the whole input is valid (see
-    --skip-invalid); rejected rows go to an error report.
+    a ledger), or FtM entity JSON Lines. Each mapping file is written whole or not at all, and not
+    unless all its input is valid (see --skip-invalid); rejected rows go to an error report.
 
     \b
     Examples:
-      ironriver ingest sales.yaml --dry-run            # check only: counts and error report
-      ironriver ingest sales.yaml --reason "ATF monthly load"
-      ironriver ingest sales.yaml --replace --reason "January re-sent, corrected"
+      ironriver ingest sales.yaml --as loader --dry-run  # check only: counts and error report
+      ironriver ingest sales.yaml --as loader --reason "ATF monthly load"
+      ironriver ingest sales.yaml --as loader --replace --reason "January re-sent, corrected"
       ironriver ingest w/agencies/*/mapping.yaml --as loader  # each its own transaction
       ironriver ingest --entities fgr.ftm.jsonl --dataset mx_fgr_export \\
           --agency FGR --country MX --marking AMBER --releasable-to MX,US

@@ -100,7 +100,7 @@ def ledgers(ctx: click.Context) -> None:
     """List the ledgers (high-volume records) with the rows the principal may see.
 
     \b
-    Example: ironriver ledgers --as mx-fgr-analista
+    Example: ironriver ledgers --as us-atf-analyst
     """
     app = app_context(ctx)
     view = app.view()
