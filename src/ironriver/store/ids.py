@@ -9,14 +9,22 @@ writes): NFKC (ligatures, full-width and other compatibility forms: "ﬁ" -> "fi
 whitespace; identifiers and phones additionally drop everything but letters and digits and
 are upper-cased. A search also looks up a phone typed without its international prefix by
 the keys of its E.164 forms in a few countries (`phone_keys`).
+
+Python's `unicodedata` (the reference: every query uses it) and Arrow's utf8proc and RE2 know
+different Unicode versions: a code point Python has unassigned may be a letter, a mark or a
+cased letter to Arrow (U+209D is a "w" there). A value holding one is keyed in Python
+(`_unassigned_pattern`); of the code points Python assigns, Arrow decomposes, drops marks and
+lower-cases each as Python does (`tests/store/test_ids.py` checks every one).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable
+from functools import cache
 
 import numpy as np
 import pyarrow as pa
@@ -166,11 +174,17 @@ def search_keys_arrow(prop_types: pa.Array, values: pa.Array) -> pa.Array:
     result = pa.nulls(len(values), pa.string())
     if not pc.any(wanted).as_py():
         return result
-    sub = pc.filter(values, wanted)
+    sub = raw = pc.filter(values, wanted)
     sub_is_name = pc.filter(is_name, wanted)
     wide = pc.invert(pc.string_is_ascii(sub))
+    in_python: pa.Array | None = None  # the values keyed in Python, as a mask of `sub`
     if pc.any(wide).as_py():  # (`name_key`: NFKC and `FOLDS` for values outside ASCII)
-        odd = pc.utf8_normalize(pc.filter(sub, wide), form="NFKC")
+        odd = pc.filter(sub, wide)
+        unassigned = pc.match_substring_regex(odd, _unassigned_pattern())
+        if pc.any(unassigned).as_py():
+            no_rows = pa.repeat(pa.scalar(False), len(sub))
+            in_python = pc.fill_null(pc.replace_with_mask(no_rows, wide, unassigned), False)
+        odd = pc.utf8_normalize(odd, form="NFKC")
         if pc.any(pc.match_substring_regex(odd, _RE2_FOLDS)).as_py():
             for letter, latin in FOLDS.items():
                 odd = pc.replace_substring(odd, letter, latin)
@@ -181,11 +195,36 @@ def search_keys_arrow(prop_types: pa.Array, values: pa.Array) -> pa.Array:
     names = pc.utf8_trim(
         pc.replace_substring_regex(folded, pattern=_RE2_SPACES, replacement=" "), characters=" "
     )
-    idents = pc.utf8_upper(
+    # only ASCII is left to upper-case (utf8proc's upper case of other letters is not Python's)
+    idents = pc.ascii_upper(
         pc.replace_substring_regex(folded, pattern=r"[^0-9a-z?]", replacement="")
     )
     keys = pc.if_else(sub_is_name, names, idents)
+    if in_python is not None:
+        keys = pc.replace_with_mask(keys, in_python, _python_keys(raw, sub_is_name, in_python))
     return pc.replace_with_mask(result, wanted, keys)
+
+
+def _python_keys(values: pa.Array, is_name: pa.Array, rows: pa.Array) -> pa.Array:
+    """`name_key` or `identifier_key` of the `rows` (a mask) of `values`, computed in Python."""
+    texts = pc.filter(values, rows).to_pylist()
+    names = pc.filter(is_name, rows).to_pylist()
+    return pa.array(
+        [name_key(t) if n else identifier_key(t) for t, n in zip(texts, names, strict=True)],
+        pa.string(),
+    )
+
+
+@cache
+def _unassigned_pattern() -> str:
+    """An RE2 class of the code points Python's `unicodedata` has unassigned (category Cn),
+    which Arrow's newer Unicode may know: a value holding one is keyed in Python. Built on
+    first use (a scan of every code point, a few tenths of a second), not at import."""
+    categories = "".join(map(unicodedata.category, map(chr, range(sys.maxunicode + 1))))
+    # each category is two characters, an upper-case then a lower-case one: a match of
+    # "Cn"s starts and ends on a code point's boundary
+    spans = ((m.start() // 2, m.end() // 2 - 1) for m in re.finditer("(?:Cn)+", categories))
+    return "[" + "".join(rf"\x{{{a:x}}}-\x{{{b:x}}}" for a, b in spans) + "]"
 
 
 def identifier_keys_arrow(values: pa.Array | pa.ChunkedArray) -> pa.Array:
