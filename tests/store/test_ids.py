@@ -58,6 +58,7 @@ def test_examples() -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(names=st.lists(TEXT.filter(lambda t: name_key(t) != ""), min_size=1, max_size=4))
+@example(names=["Jo\U0001123fsé Pérez", "0\u209d x"])  # newer than Python's Unicode
 def test_every_word_of_a_stored_name_finds_it(names: list[str]) -> None:
     """Round trip through a real store: a name written by the bulk (Arrow) path is found by
     searching any of its words, or a prefix of one, as the query side (Python) folds it."""
@@ -181,8 +182,9 @@ def test_migration_0011_adds_the_repeats_a_write_keys(value: str) -> None:
 
 
 # Code points Python's Unicode (14 on 3.11) leaves unassigned and Arrow's newer one knows: a
-# compatibility "w" (NFKC), a capital whose lower case is "ƛ", a new Cyrillic case pair.
-NEWER = ["\u209d", "\ua7dc", "\u1c89"]
+# compatibility "w" (NFKC), a capital whose lower case is "ƛ", a new Cyrillic case pair, a
+# Khojki letter (a letter to RE2, a word break to Python).
+NEWER = ["\u209d", "\ua7dc", "\u1c89", "\U0001123f"]
 ANY_TEXT = st.text(
     st.one_of(st.characters(codec="utf-8"), st.sampled_from([*NEWER, "é", "Ñ", "ß", "ﬁ"])),
     max_size=12,
@@ -215,6 +217,36 @@ def test_arrow_and_python_keys_agree_on_any_text(rows: list[tuple[str, str]]) ->
     assert arrow.to_pylist() == [search_key(t, v) for t, v in rows]
     values = pa.array([v for _, v in rows])
     assert identifier_keys_arrow(values).to_pylist() == [identifier_key(v) for _, v in rows]
+
+
+def test_a_name_holding_a_newer_letter_is_split_into_words_as_python_splits_it() -> None:
+    """RE2 reads U+1123F (Khojki, Unicode 15) as a letter, Python's `\\W` as a break: the
+    lookup rows of "a\\U0001123fb" are a, b and ab, the words a search looks for."""
+    from ironriver.store.ids import _repeats_marked, _words_arrow, lookup_words
+
+    keys = ["x y", "a\U0001123fb c-d", "a\U0001123fb a\U0001123fb", "z"]
+    parents, words = _repeats_marked(*_words_arrow(pa.array(keys)))
+    found: list[list[str]] = [[] for _ in keys]
+    for parent, word in zip(parents.to_pylist(), words.to_pylist(), strict=True):
+        found[parent].append(word)
+    assert [sorted(f) for f in found] == [lookup_words(k) for k in keys]
+    assert sorted(found[1]) == ["a", "ab", "b", "c", "cd", "d"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(names=st.lists(ANY_TEXT, min_size=1, max_size=20))
+@example(names=["a\U0001123fb", "x"])
+def test_arrow_and_python_name_words_agree_on_any_text(names: list[str]) -> None:
+    """The words a bulk write keys a name by are a search's, of any text."""
+    from ironriver.store.ids import _repeats_marked, _words_arrow, lookup_words
+
+    keys = search_keys_arrow(pa.array(["name"] * len(names)), pa.array(names))
+    assert keys.to_pylist() == [name_key(n) for n in names]
+    parents, words = _repeats_marked(*_words_arrow(keys))
+    found: list[list[str]] = [[] for _ in names]
+    for parent, word in zip(parents.to_pylist(), words.to_pylist(), strict=True):
+        found[parent].append(word)
+    assert [sorted(f) for f in found] == [lookup_words(k) for k in keys.to_pylist()]
 
 
 @pytest.mark.slow

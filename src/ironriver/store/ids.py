@@ -177,14 +177,9 @@ def search_keys_arrow(prop_types: pa.Array, values: pa.Array) -> pa.Array:
     sub = raw = pc.filter(values, wanted)
     sub_is_name = pc.filter(is_name, wanted)
     wide = pc.invert(pc.string_is_ascii(sub))
-    in_python: pa.Array | None = None  # the values keyed in Python, as a mask of `sub`
+    in_python = _unassigned_rows(sub, wide)  # the values keyed in Python
     if pc.any(wide).as_py():  # (`name_key`: NFKC and `FOLDS` for values outside ASCII)
-        odd = pc.filter(sub, wide)
-        unassigned = pc.match_substring_regex(odd, _unassigned_pattern())
-        if pc.any(unassigned).as_py():
-            no_rows = pa.repeat(pa.scalar(False), len(sub))
-            in_python = pc.fill_null(pc.replace_with_mask(no_rows, wide, unassigned), False)
-        odd = pc.utf8_normalize(odd, form="NFKC")
+        odd = pc.utf8_normalize(pc.filter(sub, wide), form="NFKC")
         if pc.any(pc.match_substring_regex(odd, _RE2_FOLDS)).as_py():
             for letter, latin in FOLDS.items():
                 odd = pc.replace_substring(odd, letter, latin)
@@ -213,6 +208,21 @@ def _python_keys(values: pa.Array, is_name: pa.Array, rows: pa.Array) -> pa.Arra
         [name_key(t) if n else identifier_key(t) for t, n in zip(texts, names, strict=True)],
         pa.string(),
     )
+
+
+def _unassigned_rows(values: pa.Array, wide: pa.Array | None = None) -> pa.Array | None:
+    """Which `values` hold a code point Python's Unicode leaves unassigned (a mask without
+    nulls), or None when none does; `wide` is `values` outside ASCII, if known. Text in ASCII
+    is not scanned, and the class is not built for it."""
+    if wide is None:
+        wide = pc.invert(pc.string_is_ascii(values))
+    if not pc.any(wide).as_py():
+        return None
+    unassigned = pc.match_substring_regex(pc.filter(values, wide), _unassigned_pattern())
+    if not pc.any(unassigned).as_py():
+        return None
+    no_rows = pa.repeat(pa.scalar(False), len(values))
+    return pc.fill_null(pc.replace_with_mask(no_rows, wide, unassigned), False)
 
 
 @cache
@@ -383,7 +393,29 @@ def key_rows_arrow(table: pa.Table) -> pa.Table:
 
 def _words_arrow(keys: pa.Array) -> tuple[pa.Array, pa.Array]:
     """`name_words` of each of `keys`, flattened: (index of the key, word), a word as often
-    as its key holds it, in no particular order."""
+    as its key holds it, in no particular order. A key holding a code point Python's Unicode
+    leaves unassigned is split in Python: RE2's newer tables read many of them as letters,
+    where Python's `\\W` breaks a word ("a\\U0001123fb" is one word to RE2)."""
+    in_python = _unassigned_rows(keys)
+    if in_python is None:
+        return _words_vectorised(keys)
+    rest = pc.indices_nonzero(pc.invert(in_python))
+    parents, words = _words_vectorised(pc.take(keys, rest))
+    parents = pc.take(rest, parents).cast(parents.type)
+    slow_parents: list[int] = []
+    slow_words: list[str] = []
+    for at in pc.indices_nonzero(in_python).to_pylist():
+        for word in name_words(keys[at].as_py()):
+            slow_parents.append(at)
+            slow_words.append(word)
+    return (
+        pa.concat_arrays([parents, pa.array(slow_parents, parents.type)]),
+        pa.concat_arrays([words, pa.array(slow_words, words.type)]),
+    )
+
+
+def _words_vectorised(keys: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """`_words_arrow` of keys RE2 splits as Python does."""
     chunks = pc.split_pattern(keys, " ")
     parents = pc.list_parent_indices(chunks)
     flat = pc.list_flatten(chunks)
