@@ -4,17 +4,23 @@ or a stored name could never be found again."""
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
+import unicodedata
 from functools import cache
 from pathlib import Path
 from types import ModuleType
 
 import pyarrow as pa
+import pytest
 from followthemoney.statement import Statement
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ironriver.store.ids import (
     WHITESPACE,
+    identifier_key,
+    identifier_keys_arrow,
     name_key,
     search_key,
     search_keys_arrow,
@@ -52,6 +58,7 @@ def test_examples() -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(names=st.lists(TEXT.filter(lambda t: name_key(t) != ""), min_size=1, max_size=4))
+@example(names=["Jo\U0001123fsé Pérez", "0\u209d x"])  # newer than Python's Unicode
 def test_every_word_of_a_stored_name_finds_it(names: list[str]) -> None:
     """Round trip through a real store: a name written by the bulk (Arrow) path is found by
     searching any of its words, or a prefix of one, as the query side (Python) folds it."""
@@ -172,3 +179,103 @@ def test_migration_0011_adds_the_repeats_a_write_keys(value: str) -> None:
 
     fresh = [k for k in lookup_words(name_key(value)) if REPEAT_MARK in k]
     assert sorted(_revision_0011()._added(value)) == sorted(fresh)
+
+
+# Code points Python's Unicode (14 on 3.11) leaves unassigned and Arrow's newer one knows: a
+# compatibility "w" (NFKC), a capital whose lower case is "ƛ", a new Cyrillic case pair, a
+# Khojki letter (a letter to RE2, a word break to Python).
+NEWER = ["\u209d", "\ua7dc", "\u1c89", "\U0001123f"]
+ANY_TEXT = st.text(
+    st.one_of(st.characters(codec="utf-8"), st.sampled_from([*NEWER, "é", "Ñ", "ß", "ﬁ"])),
+    max_size=12,
+)
+
+
+def test_a_character_newer_than_python_s_unicode_is_keyed_as_python_keys_it() -> None:
+    """Python's key is the reference (every query computes it): Arrow, whose Unicode maps
+    U+209D to "w", must not key "0\u209d" as "0W" when a lookup of it asks for "0"."""
+    values = ["0\u209d", "José \ua7dc", "\u1c89ван", "Pérez", None]
+    assert identifier_keys_arrow(pa.array(values)).to_pylist() == [
+        "0",
+        "JOSE",
+        "",
+        "PEREZ",
+        None,
+    ]
+    names = search_keys_arrow(pa.array(["name"] * len(values)), pa.array(values))
+    assert names.to_pylist() == ["0\u209d", "jose \ua7dc", "\u1c89ван", "perez", None]
+    assert names.to_pylist()[:-1] == [name_key(v) for v in values[:-1] if v is not None]
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=st.lists(st.tuples(st.sampled_from(TYPES), ANY_TEXT), min_size=1, max_size=20))
+@example(rows=[("identifier", "0\u209d")])
+@example(rows=[("name", "a\ua7dcb"), ("identifier", "x"), ("name", "\u1c89")])
+def test_arrow_and_python_keys_agree_on_any_text(rows: list[tuple[str, str]]) -> None:
+    """Of any text (unassigned and newer code points too), names and identifiers alike."""
+    arrow = search_keys_arrow(pa.array([t for t, _ in rows]), pa.array([v for _, v in rows]))
+    assert arrow.to_pylist() == [search_key(t, v) for t, v in rows]
+    values = pa.array([v for _, v in rows])
+    assert identifier_keys_arrow(values).to_pylist() == [identifier_key(v) for _, v in rows]
+
+
+def test_a_name_holding_a_newer_letter_is_split_into_words_as_python_splits_it() -> None:
+    """RE2 reads U+1123F (Khojki, Unicode 15) as a letter, Python's `\\W` as a break: the
+    lookup rows of "a\\U0001123fb" are a, b and ab, the words a search looks for."""
+    from ironriver.store.ids import _repeats_marked, _words_arrow, lookup_words
+
+    keys = ["x y", "a\U0001123fb c-d", "a\U0001123fb a\U0001123fb", "z"]
+    parents, words = _repeats_marked(*_words_arrow(pa.array(keys)))
+    found: list[list[str]] = [[] for _ in keys]
+    for parent, word in zip(parents.to_pylist(), words.to_pylist(), strict=True):
+        found[parent].append(word)
+    assert [sorted(f) for f in found] == [lookup_words(k) for k in keys]
+    assert sorted(found[1]) == ["a", "ab", "b", "c", "cd", "d"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(names=st.lists(ANY_TEXT, min_size=1, max_size=20))
+@example(names=["a\U0001123fb", "x"])
+def test_arrow_and_python_name_words_agree_on_any_text(names: list[str]) -> None:
+    """The words a bulk write keys a name by are a search's, of any text."""
+    from ironriver.store.ids import _repeats_marked, _words_arrow, lookup_words
+
+    keys = search_keys_arrow(pa.array(["name"] * len(names)), pa.array(names))
+    assert keys.to_pylist() == [name_key(n) for n in names]
+    parents, words = _repeats_marked(*_words_arrow(keys))
+    found: list[list[str]] = [[] for _ in names]
+    for parent, word in zip(parents.to_pylist(), words.to_pylist(), strict=True):
+        found[parent].append(word)
+    assert [sorted(f) for f in found] == [lookup_words(k) for k in keys.to_pylist()]
+
+
+@pytest.mark.slow
+def test_arrow_keys_every_assigned_code_point_as_python_does() -> None:
+    """Arrow's case mapping, marks and normal forms agree with Python's on every code point
+    Python assigns (utf8proc upper-cases some letters otherwise, "ƛ" to U+A7DC: only ASCII is
+    upper-cased in a key); the unassigned ones are keyed in Python. Fails when a new pyarrow
+    or Python changes what either knows."""
+    texts = [
+        chr(c)
+        for c in range(sys.maxunicode + 1)
+        if not 0xD800 <= c <= 0xDFFF and unicodedata.category(chr(c)) != "Cn"
+    ]
+    for kind, key in (("name", name_key), ("identifier", identifier_key)):
+        arrow = search_keys_arrow(pa.array([kind] * len(texts)), pa.array(texts)).to_pylist()
+        wrong = [t for t, k in zip(texts, arrow, strict=True) if k != key(t)]
+        assert wrong == [], (kind, wrong[:10])
+
+
+def test_the_unassigned_code_points_are_not_read_at_import() -> None:
+    """Building the class of unassigned code points scans all of Unicode: an import (the
+    CLI's start-up) does not pay it, only a key of text outside ASCII does."""
+    code = (
+        "import ironriver.cli, ironriver.store.ids as ids, pyarrow as pa;"
+        "assert ids._unassigned_pattern.cache_info().currsize == 0;"
+        "ids.identifier_keys_arrow(pa.array(['abc']));"
+        "assert ids._unassigned_pattern.cache_info().currsize == 0;"
+        "ids.identifier_keys_arrow(pa.array(['ábc']));"
+        "assert ids._unassigned_pattern.cache_info().currsize == 1"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

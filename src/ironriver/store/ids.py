@@ -9,14 +9,22 @@ writes): NFKC (ligatures, full-width and other compatibility forms: "ﬁ" -> "fi
 whitespace; identifiers and phones additionally drop everything but letters and digits and
 are upper-cased. A search also looks up a phone typed without its international prefix by
 the keys of its E.164 forms in a few countries (`phone_keys`).
+
+Python's `unicodedata` (the reference: every query uses it) and Arrow's utf8proc and RE2 know
+different Unicode versions: a code point Python has unassigned may be a letter, a mark or a
+cased letter to Arrow (U+209D is a "w" there). A value holding one is keyed in Python
+(`_unassigned_pattern`); of the code points Python assigns, Arrow decomposes, drops marks and
+lower-cases each as Python does (`tests/store/test_ids.py` checks every one).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable
+from functools import cache
 
 import numpy as np
 import pyarrow as pa
@@ -166,9 +174,10 @@ def search_keys_arrow(prop_types: pa.Array, values: pa.Array) -> pa.Array:
     result = pa.nulls(len(values), pa.string())
     if not pc.any(wanted).as_py():
         return result
-    sub = pc.filter(values, wanted)
+    sub = raw = pc.filter(values, wanted)
     sub_is_name = pc.filter(is_name, wanted)
     wide = pc.invert(pc.string_is_ascii(sub))
+    in_python = _unassigned_rows(sub, wide)  # the values keyed in Python
     if pc.any(wide).as_py():  # (`name_key`: NFKC and `FOLDS` for values outside ASCII)
         odd = pc.utf8_normalize(pc.filter(sub, wide), form="NFKC")
         if pc.any(pc.match_substring_regex(odd, _RE2_FOLDS)).as_py():
@@ -181,11 +190,51 @@ def search_keys_arrow(prop_types: pa.Array, values: pa.Array) -> pa.Array:
     names = pc.utf8_trim(
         pc.replace_substring_regex(folded, pattern=_RE2_SPACES, replacement=" "), characters=" "
     )
-    idents = pc.utf8_upper(
+    # only ASCII is left to upper-case (utf8proc's upper case of other letters is not Python's)
+    idents = pc.ascii_upper(
         pc.replace_substring_regex(folded, pattern=r"[^0-9a-z?]", replacement="")
     )
     keys = pc.if_else(sub_is_name, names, idents)
+    if in_python is not None:
+        keys = pc.replace_with_mask(keys, in_python, _python_keys(raw, sub_is_name, in_python))
     return pc.replace_with_mask(result, wanted, keys)
+
+
+def _python_keys(values: pa.Array, is_name: pa.Array, rows: pa.Array) -> pa.Array:
+    """`name_key` or `identifier_key` of the `rows` (a mask) of `values`, computed in Python."""
+    texts = pc.filter(values, rows).to_pylist()
+    names = pc.filter(is_name, rows).to_pylist()
+    return pa.array(
+        [name_key(t) if n else identifier_key(t) for t, n in zip(texts, names, strict=True)],
+        pa.string(),
+    )
+
+
+def _unassigned_rows(values: pa.Array, wide: pa.Array | None = None) -> pa.Array | None:
+    """Which `values` hold a code point Python's Unicode leaves unassigned (a mask without
+    nulls), or None when none does; `wide` is `values` outside ASCII, if known. Text in ASCII
+    is not scanned, and the class is not built for it."""
+    if wide is None:
+        wide = pc.invert(pc.string_is_ascii(values))
+    if not pc.any(wide).as_py():
+        return None
+    unassigned = pc.match_substring_regex(pc.filter(values, wide), _unassigned_pattern())
+    if not pc.any(unassigned).as_py():
+        return None
+    no_rows = pa.repeat(pa.scalar(False), len(values))
+    return pc.fill_null(pc.replace_with_mask(no_rows, wide, unassigned), False)
+
+
+@cache
+def _unassigned_pattern() -> str:
+    """An RE2 class of the code points Python's `unicodedata` has unassigned (category Cn),
+    which Arrow's newer Unicode may know: a value holding one is keyed in Python. Built on
+    first use (a scan of every code point, a few tenths of a second), not at import."""
+    categories = "".join(map(unicodedata.category, map(chr, range(sys.maxunicode + 1))))
+    # each category is two characters, an upper-case then a lower-case one: a match of
+    # "Cn"s starts and ends on a code point's boundary
+    spans = ((m.start() // 2, m.end() // 2 - 1) for m in re.finditer("(?:Cn)+", categories))
+    return "[" + "".join(rf"\x{{{a:x}}}-\x{{{b:x}}}" for a, b in spans) + "]"
 
 
 def identifier_keys_arrow(values: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -344,7 +393,29 @@ def key_rows_arrow(table: pa.Table) -> pa.Table:
 
 def _words_arrow(keys: pa.Array) -> tuple[pa.Array, pa.Array]:
     """`name_words` of each of `keys`, flattened: (index of the key, word), a word as often
-    as its key holds it, in no particular order."""
+    as its key holds it, in no particular order. A key holding a code point Python's Unicode
+    leaves unassigned is split in Python: RE2's newer tables read many of them as letters,
+    where Python's `\\W` breaks a word ("a\\U0001123fb" is one word to RE2)."""
+    in_python = _unassigned_rows(keys)
+    if in_python is None:
+        return _words_vectorised(keys)
+    rest = pc.indices_nonzero(pc.invert(in_python))
+    parents, words = _words_vectorised(pc.take(keys, rest))
+    parents = pc.take(rest, parents).cast(parents.type)
+    slow_parents: list[int] = []
+    slow_words: list[str] = []
+    for at in pc.indices_nonzero(in_python).to_pylist():
+        for word in name_words(keys[at].as_py()):
+            slow_parents.append(at)
+            slow_words.append(word)
+    return (
+        pa.concat_arrays([parents, pa.array(slow_parents, parents.type)]),
+        pa.concat_arrays([words, pa.array(slow_words, words.type)]),
+    )
+
+
+def _words_vectorised(keys: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """`_words_arrow` of keys RE2 splits as Python does."""
     chunks = pc.split_pattern(keys, " ")
     parents = pc.list_parent_indices(chunks)
     flat = pc.list_flatten(chunks)
