@@ -108,8 +108,15 @@ def check_encoding(path: Path, encoding: str) -> None:
             try:
                 decoder.decode(chunk, final=final)
             except UnicodeDecodeError as exc:
-                line = lines + chunk.count(b"\n", 0, max(exc.start, 0)) + 1
-                bad = chunk[exc.start : exc.start + 4]
+                # a buffered decoder (UTF-8, UTF-16) decodes what it held back of the last
+                # chunk (a character the chunk cut) and this chunk as one: `exc.start` counts
+                # from the first of the bytes held back, which hold no line break
+                data = exc.object
+                held = len(data) - len(chunk)
+                line = lines + chunk.count(b"\n", 0, max(exc.start - held, 0)) + 1
+                at = offset - held + exc.start  # (in the file)
+                fh.seek(at)  # (the bytes from there, wherever the chunk ends)
+                bad = fh.read(4)
                 hint = (
                     msg(
                         "Set the file's real encoding in the mapping query: {example} for "
@@ -145,7 +152,7 @@ def check_encoding(path: Path, encoding: str) -> None:
                         encoding=encoding,
                         bytes=bad,
                         line=line,
-                        offset=offset + exc.start,
+                        offset=at,
                     ),
                     hint=hint,
                 ) from None
