@@ -39,7 +39,8 @@ Latency is each query's in-process wall time (median and 95th percentile), for i
 Measured 2026-11-30 on `ironriver world generate --scale 0.02 --years 1 --seed 7` (~20 s,
 half of it the ingest; 986 records of a person: 643 scored, 343 alias-only, every one visible):
 recall@10 given+paternal 0.980 (630 of 643), the full name (both surnames and the given
-names; word order does not matter) 0.975 (460 of 472). Purity of all hits 0.67 / 0.80, of
+names; word order does not matter) 0.975 (460 of 472); the seventeenth session's run (H29,
+docs/performance.md) gave 0.992 / 0.992. Purity of all hits 0.67 / 0.80, of
 the hits holding every word (as typed, or through a given name's hypocoristic) 0.90 / 1.00: a
 search of three to six words also lists names lacking one word, after those holding all,
 marked (`SearchHit.missing`), and most of those are other people. Reading hypocoristics
