@@ -279,3 +279,25 @@ def test_the_unassigned_code_points_are_not_read_at_import() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_unassigned_class_holds_every_code_point_python_leaves_unassigned() -> None:
+    """`_unassigned_pattern` takes planes 4-13 whole and scans the rest: it must still hold
+    exactly the code points Python's `unicodedata` has unassigned (for this Python; a later
+    one assigning code points there would show here)."""
+    import re
+    import sys
+    import unicodedata
+
+    from ironriver.store import ids
+
+    pattern = ids._unassigned_pattern()
+    ranges = [
+        (int(a, 16), int(b, 16))
+        for a, b in re.findall(r"\\x\{([0-9a-f]+)\}-\\x\{([0-9a-f]+)\}", pattern)
+    ]
+    held = set()
+    for a, b in ranges:
+        held.update(range(a, b + 1))
+    unassigned = {c for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cn"}
+    assert held == unassigned
