@@ -516,15 +516,25 @@ def parts_relation(
     return con.read_parquet(files)
 
 
-def _single_read(schemas: Mapping[Path, pa.Schema]) -> tuple[list[str], bool] | None:
-    """The files of `schemas` and whether they need `union_by_name`, when `parts_sql`
-    reads them in one `read_parquet` with no column cast; else None."""
-    types = column_types(schemas)
-    if any(not _same_kind(kinds) for kinds in types.values()):
+def _single_read(
+    schemas: Mapping[Path, pa.Schema], text: Iterable[str] = ()
+) -> tuple[list[str], bool] | None:
+    """The files of `schemas` and whether they need `union_by_name`, when `parts_sql` reads
+    them in one `read_parquet` with no column cast (no part holds a column of `text` or one
+    whose parts disagree on its type); else None."""
+    as_text = _as_text(schemas, text)
+    if any(c in schema.names for schema in schemas.values() for c in as_text):
         return None
     paths = list(schemas)
     first = schemas[paths[0]]
     return [str(p) for p in paths], not all(schemas[p].equals(first) for p in paths)
+
+
+def _as_text(schemas: Mapping[Path, pa.Schema], text: Iterable[str]) -> set[str]:
+    """The columns `parts_sql` reads as text: those whose parts disagree on their type, and
+    `text`."""
+    types = column_types(schemas)
+    return {c for c, kinds in types.items() if not _same_kind(kinds)} | set(text)
 
 
 def parts_sql(
@@ -539,30 +549,35 @@ def parts_sql(
     `_part` (PART_COLUMN) names each row's file. Parts of one schema (the same columns,
     in the same order, of the same types) are read as they are, without DuckDB's
     `union_by_name`."""
-    types = column_types(schemas)
-    as_text = {c for c, kinds in types.items() if not _same_kind(kinds)} | set(text)
+    named = f", filename = '{PART_COLUMN}'" if part_column else ""
+    single = _single_read(schemas, text)
+    if single is not None:  # the usual case: one read, nothing cast
+        return _read_sql(*single, named)
+    as_text = _as_text(schemas, text)
     # one read per set of parts that agree on those columns' types (most often: one)
     groups: dict[tuple[tuple[str, str], ...], list[Path]] = {}
     for path, schema in schemas.items():
         these = tuple(sorted((c, str(schema.field(c).type)) for c in as_text if c in schema.names))
         groups.setdefault(these, []).append(path)
-    named = f", filename = '{PART_COLUMN}'" if part_column else ""
     selects = []
     for these, group in groups.items():
-        files = "[" + ", ".join(literal(str(p)) for p in group) + "]"
-        # parts of one schema (every part of a ledger whose mapping never changed) are read
-        # as one without matching their columns by name, which makes DuckDB read every
-        # part's footer before the first row (50 ms for 200 parts); it reads the same rows
         first = schemas[group[0]]
-        union = "" if all(schemas[p].equals(first) for p in group) else ", union_by_name = true"
-        source = f"read_parquet({files}{union}{named})"
-        if len(groups) == 1 and not these:
-            return source  # the usual case: one read, nothing cast
+        union = not all(schemas[p].equals(first) for p in group)
+        source = _read_sql([str(p) for p in group], union, named)
         replaced = ", ".join(f"CAST({ident(c)} AS VARCHAR) AS {ident(c)}" for c, _type in these)
         selects.append(
             f"SELECT * REPLACE ({replaced}) FROM {source}" if these else f"SELECT * FROM {source}"
         )
     return "(" + " UNION ALL BY NAME ".join(selects) + ")"
+
+
+def _read_sql(files: list[str], union: bool, named: str) -> str:
+    """One `read_parquet` of `files`. Parts of one schema (every part of a ledger whose
+    mapping never changed) are read without matching their columns by name (`union`), which
+    makes DuckDB read every part's footer before the first row (50 ms for 200 parts); it
+    reads the same rows."""
+    listed = "[" + ", ".join(literal(f) for f in files) + "]"
+    return f"read_parquet({listed}{', union_by_name = true' if union else ''}{named})"
 
 
 def _no_ledger(ledger: str) -> NotFound:
