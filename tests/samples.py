@@ -227,3 +227,20 @@ def export_seqs(db: str) -> list[tuple[int, dict[str, Any]]]:
         ]
     finally:
         store.close()
+
+
+# A Mexican agency's ledger mapping (detainees: a required name, a day-first date)
+DETENIDOS_LEDGER = """\
+mx_fgr_detenidos:
+  agency: FGR
+  country: MX
+  marking: AMBER
+  releasable_to: [MX]
+  queries:
+  - csv_url: detenidos.csv
+    ledger:
+      name: detenidos
+      columns:
+        nombre: {column: NOMBRE, type: string, required: true}
+        fecha: {column: FECHA, type: date, format: "%d/%m/%Y"}
+"""

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from ironriver.cli import cli
 from ironriver.store import open_store
+from samples import DETENIDOS_LEDGER as LEDGER_MAPPING
 from samples import MX, load, table
 
 BOM = b"\xef\xbb\xbf"
@@ -77,22 +78,6 @@ def test_excel_goes_with_csv_only(db: str, tmp_path: Path) -> None:
         "--lang", "en", "ledger", "us_atf_traces", "--excel", "--db", db, "--as", "loader"
     )
     assert code == 2 and "--excel writes CSV for Excel: it goes with --format csv." in err
-
-
-LEDGER_MAPPING = """\
-mx_fgr_detenidos:
-  agency: FGR
-  country: MX
-  marking: AMBER
-  releasable_to: [MX]
-  queries:
-  - csv_url: detenidos.csv
-    ledger:
-      name: detenidos
-      columns:
-        nombre: {column: NOMBRE, type: string, required: true}
-        fecha: {column: FECHA, type: date, format: "%d/%m/%Y"}
-"""
 
 
 def test_a_ledger_and_an_error_report_for_excel(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ import ironriver.scratch as scratch
 from ironriver.cli import cli
 from ironriver.policy import DEFAULT_PRINCIPALS_YAML
 from ironriver.store.ledger import LedgerStore
+from samples import DETENIDOS_LEDGER as MAPPING
 
 
 @pytest.fixture
@@ -86,22 +87,6 @@ def test_a_draft_mapping(tmp_path: Path, failing: Path) -> None:
     )
     assert "Check the disk that holds that folder; once it is sound, run `sync`" in done.stderr
     assert out.read_text(encoding="utf-8").startswith("# Draft mapping for sales.csv")
-
-
-MAPPING = """\
-mx_fgr_detenidos:
-  agency: FGR
-  country: MX
-  marking: AMBER
-  releasable_to: [MX]
-  queries:
-  - csv_url: detenidos.csv
-    ledger:
-      name: detenidos
-      columns:
-        nombre: {column: NOMBRE, type: string, required: true}
-        fecha: {column: FECHA, type: date, format: "%d/%m/%Y"}
-"""
 
 
 @pytest.mark.parametrize(
