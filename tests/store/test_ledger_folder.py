@@ -224,7 +224,12 @@ def test_migration_0009_and_an_older_store_audit_verify_opens_as_it_is(
 def _other_database(pg_url: str, *, copy: bool) -> Iterator[str]:
     """The URL of a database made beside the test database (named after it and this
     process; with `copy`, a `CREATE DATABASE ... TEMPLATE` copy of it, which needs the test
-    database without connections), dropped after. Made from `postgres`."""
+    database without connections), dropped after. Made from `postgres`.
+
+    The test database is this worker's own, so any session still on it when it is copied is
+    a command's closed connection whose server process has not yet exited (PostgreSQL waits
+    for such only 5 s, less than a loaded host may need: once seen as a flaky failure, "source
+    database is being accessed by other users"): those are ended first."""
     url = make_url(pg_url)
     name = f"{url.database}_v{os.getpid()}_ledger_folder".lower()
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -233,6 +238,14 @@ def _other_database(pg_url: str, *, copy: bool) -> Iterator[str]:
     try:
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {quoted(name)} WITH (FORCE)"))
+            if copy:
+                conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid, 30000) FROM pg_stat_activity "
+                        "WHERE datname = :db AND pid <> pg_backend_pid()"
+                    ),
+                    {"db": url.database},
+                )
             conn.execute(text(f"CREATE DATABASE {quoted(name)}{like}"))
         yield url.set(database=name).render_as_string(hide_password=False)
     finally:
