@@ -122,7 +122,7 @@ def run(
     Example: ironriver strategy run --scenario status-quo --recruitment 0.5 --split CJNG:3@26
     """
     from ironriver.strategy import Split, bands, get_scenario, monte_carlo, simulate
-    from ironriver.strategy.tables import records, shown, yearly
+    from ironriver.strategy.tables import count_words, records, shown, yearly
 
     scenario = get_scenario(name).with_levers(
         recruitment=recruitment,
@@ -168,7 +168,7 @@ def run(
     )
     click.echo(shown(yearly(sim)).to_string(index=False))
     click.echo("\n" + t("Largest groups at the end:"))
-    click.echo(final.head(10).round(0).astype(int).to_string())
+    click.echo(final.head(10).map(count_words).to_string())
     if band is not None:
         last = band.iloc[-1]
         click.echo(

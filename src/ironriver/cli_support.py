@@ -306,10 +306,23 @@ _BIDI_CONTROLS = frozenset(
 )
 
 
+class CountText(str):
+    """A count written by `count_text`: text, which `table` knows for a number."""
+
+    __slots__ = ()
+
+
 def count_text(n: object) -> str:
     """A count as tables and messages show it, in both languages: thousands separated by a
-    comma (151,686), as Mexico writes them too (a decimal point, a thousands comma)."""
-    return f"{n:,}" if isinstance(n, int) else str(n)
+    comma (151,686), as Mexico writes them too (a decimal point, a thousands comma). A
+    `table` column of such counts is aligned to the right."""
+    return CountText(f"{n:,}") if isinstance(n, int) else str(n)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, CountText | float) or (
+        isinstance(value, int) and not isinstance(value, bool)
+    )
 
 
 def cell_text(value: Any) -> str:
@@ -345,19 +358,28 @@ def table(
     rows: Sequence[Sequence[Any]], headers: Sequence[str], widths: list[int] | None = None
 ) -> list[int]:
     """Print a plain aligned table (cells as `cell_text`, aligned by `display_width`), and
-    return its columns' widths. Given the `widths` of a table printed before, print `rows`
-    as more of its rows, without the headers: aligned to those widths, or wider where a
-    cell of theirs is (a table printed a batch of rows at a time)."""
+    return its columns' widths. A column of numbers (`int`, `float`, `count_text`; empty
+    cells aside) is aligned to the right, its header too, as spreadsheets and analysts'
+    tools show them; text is aligned to the left, digits or not (a serial "004512" is text).
+    Given the `widths` of a table printed before, print `rows` as more of its rows, without
+    the headers: aligned to those widths, or wider where a cell of theirs is (a table
+    printed a batch of rows at a time)."""
     text_rows = [[cell_text(c) for c in row] for row in rows]
     more = widths is not None
     widths = [display_width(h) for h in headers] if widths is None else list(widths)
     for row in text_rows:
         for i, cell in enumerate(row):
             widths[i] = max(widths[i], display_width(cell))
+    right = [
+        any(_is_number(row[i]) for row in rows)
+        and all(_is_number(row[i]) or row[i] == "" for row in rows)
+        for i in range(len(widths))
+    ]
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(
-            c + " " * (w - display_width(c)) for c, w in zip(cells, widths, strict=True)
+            " " * (w - display_width(c)) + c if r else c + " " * (w - display_width(c))
+            for c, w, r in zip(cells, widths, right, strict=True)
         )
 
     if not more:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ironriver.cli_support import cell_text, display_width, table
+from ironriver.cli_support import cell_text, count_text, display_width, table
 
 
 def _lines(capsys: pytest.CaptureFixture[str], rows: list[list[str]]) -> list[str]:
@@ -53,3 +53,25 @@ def test_columns_line_up_with_wide_and_combining_characters(
 def test_direction_marks_and_line_separators_are_shown_escaped() -> None:
     assert cell_text("Ana\u2028López\u200f") == "Ana\\u2028López\\u200f"
     assert display_width("Pé\u00adrez") == 6  # a soft hyphen takes a column
+
+
+def test_a_column_of_numbers_is_aligned_right_and_digits_as_text_left(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Counts line up by their last digit (spreadsheets' and analysts' tools' way); a serial
+    or a plate is text even when all digits, and stays left as every text."""
+    table(
+        [
+            ["dealer_sales", count_text(8596), "004512", 0.5],
+            ["plate_reads", count_text(242008), "77", ""],
+        ],
+        ["ledger", "rows", "serial", "share"],
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "ledger           rows  serial  share",
+        "------------  -------  ------  -----",
+        "dealer_sales    8,596  004512    0.5",
+        "plate_reads   242,008  77           ",
+    ]
+    assert count_text(8596) == "8,596" and count_text("n/a") == "n/a"

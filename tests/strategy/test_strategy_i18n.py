@@ -101,16 +101,19 @@ def test_counts_of_people_print_as_whole_numbers(runner: CliRunner) -> None:
 
     run = runner.invoke(cli, ["strategy", "run", "--years", "1"]).output
     groups = run.split("Largest groups at the end:")[1]
-    assert re.search(r"^CJNG +\d+$", groups, re.MULTILINE), groups
-    assert re.search(r"^2022-01-01 +\d+ +\d+\.\d", run, re.MULTILINE), run
+    count = r"\d{1,3}(,\d{3})*"  # whole, thousands separated (173,837)
+    assert re.search(rf"^CJNG +{count}$", groups, re.MULTILINE), groups
+    assert re.search(rf"^2022-01-01 +{count} +\d+\.\d", run, re.MULTILINE), run
     compare = runner.invoke(cli, ["strategy", "compare", "--years", "5"]).output
     row = next(line for line in compare.splitlines() if line.startswith("members 2027"))
-    assert all(cell.isdigit() for cell in row.split()[2:]), row
+    assert all(re.fullmatch(count, cell) for cell in row.split()[2:]), row
+    assert "," in row  # (hundreds of thousands of members)
     rates = next(line for line in compare.splitlines() if line.startswith("deaths/week 2027"))
     assert "." in rates  # a rate keeps its decimal
     out = runner.invoke(cli, ["strategy", "reproduce"]).output
     members = next(line for line in out.splitlines() if "members, January 2022" in line)
-    assert re.search(r"January 2022 +\d+ ", members), members
+    assert re.search(rf"January 2022 +{count} ", members), members
+    assert "168,780 to 179,220" in members  # (the accepted range too)
 
 
 def test_the_optimisers_outcome_is_ours_in_both_languages(runner: CliRunner) -> None:
@@ -156,4 +159,4 @@ def test_a_scenario_changed_by_levers_reads_as_words(runner: CliRunner) -> None:
 
 def test_eval_strategy_prints_one_decimal_and_whole_counts(runner: CliRunner) -> None:
     out = runner.invoke(cli, ["eval", "strategy"]).output
-    assert "358.8 " in out and "173837 " in out and "358.75" not in out
+    assert "358.8 " in out and "173,837 " in out and "358.75" not in out

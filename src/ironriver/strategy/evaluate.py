@@ -40,8 +40,8 @@ class Headline:
     def accepted(self) -> Msg:
         """The accepted range as text."""
         if self.high == float("inf"):
-            return msg("> {low:g}", low=self.low)
-        return msg("{low:g} to {high:g}", low=self.low, high=self.high)
+            return msg("> {low:,g}", low=self.low)
+        return msg("{low:,g} to {high:,g}", low=self.low, high=self.high)
 
 
 HEADLINES: tuple[Headline, ...] = (

@@ -125,11 +125,17 @@ COUNT_COLUMNS = re.compile(r"members(_\d{4})?|total_deaths_from_2022")
 
 
 def _whole(value: object) -> object:
-    """A count as a whole number (a model count is an expected value: 24458.3 people read as
-    24458); NaN as it is."""
+    """A count as a whole number, its thousands separated as every count the CLI prints
+    (a model count is an expected value: 24458.3 people read as 24,458); NaN as it is."""
     if isinstance(value, float) and math.isnan(value):
         return value
-    return round(float(value))  # type: ignore[arg-type]
+    return count_words(value)
+
+
+def count_words(value: object) -> str:
+    """A number of people as a reader sees it: whole, thousands separated by a comma (as
+    Mexico writes them too), e.g. 173,837."""
+    return f"{round(float(value)):,}"  # type: ignore[arg-type]
 
 
 def whole_counts(frame: pd.DataFrame, rows: pd.Series | None = None) -> pd.DataFrame:
