@@ -73,3 +73,29 @@ def test_with_null_values_nothing_is_said_and_no_such_name_is_stored(
             )
         ).fetchall()
     assert [n[0] for n in names] == ["Ana Ruiz", "El Flaco", "Luis Paz"]
+
+
+def test_mexican_and_us_forms_placeholders_are_noted_too(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """Review R22: "SIN ALIAS", "SE IGNORA", "NO REFIERE", "NINGUNO", "N/D" (Mexican forms)
+    and FNU (US: first name unknown) are not in rigour's list; stored unnoticed, `search
+    "sin alias"` found every person whose form said so. A real alias is left alone."""
+    (tmp_path / "sujetos.csv").write_text(
+        "caso,nombre,alias,nota\n"
+        "C1,Ana Ruiz,SIN ALIAS,\n"
+        "C2,Gus Rey,sin alias,\n"
+        "C3,FNU Perez,SE IGNORA,\n"
+        "C4,Luis Paz,NO REFIERE,\n"
+        "C5,Eva Sol, Ninguno ,\n"
+        "C6,Rita Luz,N/D,\n"
+        "C7,FNU,El Güero,\n",
+        encoding="utf-8",
+    )
+    path = tmp_path / "m.yaml"
+    path.write_text(MAPPING.format(null_values=""), encoding="utf-8")
+    [note] = [render(n, "en") for n in ingest_mapping(sqlite_store, path, actor="loader").notes]
+    assert "7 values of name columns (alias, nombre)" in note, note
+    for value in ("SIN ALIAS (1)", "sin alias (1)", "SE IGNORA", "NO REFIERE", "Ninguno", "N/D"):
+        assert value in note, (value, note)
+    assert "FNU (1)" in note and "El Güero" not in note and "FNU Perez" not in note

@@ -135,20 +135,36 @@ def filter_notes(
     return notes
 
 
+# What Mexican and US agencies' forms write in a name or alias column for "none" or "not
+# known", beyond rigour's list (which has "desconocido", "unknown", "n/a", "sin datos"):
+# review R22 found "SIN ALIAS", "SE IGNORA", "NO REFIERE", "NINGUNO", "N/D" stored as aliases
+# that tied unrelated people together in search. FNU/LNU/NMN are US law enforcement's "first
+# name unknown", "last name unknown", "no middle name". Compared trimmed and lower-cased, so
+# both spellings of a word whose accent forms often drop.
+PLACEHOLDER_WORDS = (
+    "sin alias", "sin apodo", "sin nombre", "sin dato", "sin informacion", "sin información",
+    "se ignora", "se desconoce", "desconocida", "no refiere", "no refirio", "no refirió",
+    "no proporciono", "no proporcionó", "no sabe", "no se sabe", "no tiene", "ninguno",
+    "ninguna", "n/d", "s/d", "nd", "fnu", "lnu", "nmn", "nmi", "refused", "no alias",
+    "no name",
+)  # fmt: skip
+
+
 @cache
 def _null_words() -> list[str]:
-    """rigour's words for a missing value ("UNKNOWN", "Desconocido", "N/A", "Sin datos"...),
-    lower-cased, as `placeholder_notes` compares them."""
+    """rigour's words for a missing value ("UNKNOWN", "Desconocido", "N/A", "Sin datos"...)
+    and ours (`PLACEHOLDER_WORDS`), lower-cased, as `placeholder_notes` compares them."""
     from rigour._core import nullwords_list  # (rigour.text.stopwords reads the same list)
 
-    return sorted({word.strip().lower() for word in nullwords_list()})
+    words = [*nullwords_list(), *PLACEHOLDER_WORDS]
+    return sorted({word.strip().lower() for word in words})
 
 
 def placeholder_notes(
     con: duckdb.DuckDBPyConnection, comp: EntityCompiler, dataset: str
 ) -> list[Msg]:
     """A note when columns read as names hold words for a missing value (rigour's null words:
-    "UNKNOWN", "Desconocido", "N/A"...): an agency's form writes them where it knows no name
+    "UNKNOWN", "Desconocido", "N/A"...; ours: "SIN ALIAS", "SE IGNORA", "FNU"...): an agency's form writes them where it knows no name
     or alias, and stored as names they make one searchable "person" of every such record
     (`search unknown`) and a caption. `null_values` makes them no value. One scan over the
     columns of name properties read whole (a join or a template is left out)."""
