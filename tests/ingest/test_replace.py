@@ -11,6 +11,7 @@ from sales_fixtures import sales_ledger  # type: ignore[import-not-found]
 from sqlalchemy import select
 
 from ironriver.errors import AccessDenied
+from ironriver.i18n import msg, render
 from ironriver.ingest import ingest_mapping
 from ironriver.policy import Principal, View
 from ironriver.store import Store, tables
@@ -133,6 +134,28 @@ def test_a_dry_run_tells_what_would_be_replaced_and_writes_nothing(
     assert not list(_folder(store).glob("retracted-*")) and not list(
         _folder(store).glob(".ironriver-stage-*")
     )
+
+
+def test_a_replacing_dry_runs_progress_says_it_rolls_back(store: Store, tmp_path: Path) -> None:
+    """Review R22: `--replace --dry-run` (which tries the write to learn what it replaces)
+    said "writing 2 statements", then "committing", before saying nothing was written."""
+    _load(store, tmp_path, "enero.csv", "T1,p1,ANA\nT2,p2,GONZALES\n")
+    said: list[str] = []
+    _load(
+        store,
+        tmp_path,
+        "enero.csv",
+        "T1,p1,ANA\n",
+        replace=True,
+        dry_run=True,
+        progress=lambda m: said.append(render(m, "en")),
+    )
+    assert "trying 1 statement in the store, to be rolled back" in said, said
+    assert said[-1] == "rolling back: a dry run writes nothing", said
+    assert not any(s.startswith("writing") or s == "committing" for s in said), said
+    assert render(
+        msg("trying {count:,} statement in the store, to be rolled back", count=1), "es"
+    ).startswith("probando 1 afirmación")
 
 
 def test_only_who_may_retract_in_the_dataset_replaces(store: Store, tmp_path: Path) -> None:

@@ -412,7 +412,7 @@ def ingest_mapping(
                         w.ensure_dataset(dataset_info(mapping))
                     because = None
                     if stage.rows:  # a ledger-only mapping writes none
-                        progress(writing_message(stage.rows))
+                        progress(writing_message(stage.rows, dry_run))
                     added = w.add_staged(stage)
                     result.statements_new = new_to_loader(w, stage, principal)
                     result.statements = stage.rows
@@ -432,7 +432,8 @@ def ingest_mapping(
                     if pending:  # a process killed between the commit and the renames: the
                         # next one to open the store or write there renames them (`recover_parts`)
                         detail[PARTS_KEY] = pending
-                    progress(t("committing"))
+                    if not dry_run:  # (a dry run with --replace rolls back, below)
+                        progress(t("committing"))
                     store.audit.append(
                         actor=actor,
                         action="ingest",
@@ -457,6 +458,7 @@ def ingest_mapping(
                         )
                         result.replaced = list(replaced.values())
                     if dry_run:
+                        progress(t("rolling back: a dry run writes nothing"))
                         raise _DryRun
                     held.hold()  # signals wait from the commit until the ledger parts are in place
                 committed = True
@@ -797,8 +799,17 @@ def _sees(principal: Principal | None, mapping: DatasetMapping) -> bool:
     return principal is None or can_see(principal, mapping.label)
 
 
-def writing_message(statements: int) -> str:
-    """The progress line of the copy into the store, in the current language."""
+def writing_message(statements: int, dry_run: bool = False) -> str:
+    """The progress line of the copy into the store, in the current language; a dry run
+    that replaces (`--replace --dry-run`) copies them too, to learn what they replace, and
+    rolls the copy back, which its line says (review R22: it read as a write)."""
+    if dry_run:
+        return nt(
+            "trying {count:,} statement in the store, to be rolled back",
+            "trying {count:,} statements in the store, to be rolled back",
+            statements,
+            count=statements,
+        )
     return nt(
         "writing {count:,} statement", "writing {count:,} statements", statements, count=statements
     )
