@@ -214,3 +214,25 @@ def test_a_day_that_does_not_exist_and_the_layout_in_the_readers_words(sales_dir
     assert lines[2].split(",")[1] == "02/31/2025"  # record 2: line 3, after the header
     text = info.value.render("es")
     assert "(el primero en el registro 2, sin contar el encabezado)" in text
+
+
+def test_the_summary_of_one_new_statement_agrees_in_spanish() -> None:
+    """Review R22: "1 afirmación nueva (1 producidas)": what was produced is told as a total,
+    which agrees with any count."""
+    from ironriver.i18n import nmsg
+
+    for singular, plural in (
+        (
+            "{new:,} new statement ({produced:,} produced)",
+            "{new:,} new statements ({produced:,} produced)",
+        ),
+        (
+            "{new:,} new ledger row ({produced:,} produced)",
+            "{new:,} new ledger rows ({produced:,} produced)",
+        ),
+    ):
+        one = nmsg(singular, plural, 1, new=1, produced=1).render("es")
+        assert one.endswith("nueva (total producido: 1)") or "nueva de libro" in one, one
+        assert "producidas" not in one and "(total producido: 1)" in one, one
+        many = nmsg(singular, plural, 2, new=2, produced=1_200).render("es")
+        assert "nuevas" in many and many.endswith("(total producido: 1,200)"), many
