@@ -368,13 +368,14 @@ def test_the_prose_of_help_examples_is_in_the_readers_language() -> None:
     """An example's comment and --reason are prose: Spanish in Spanish help; its commands,
     options and data values (a search text, file names) stay as written."""
     _, es = _run("--lang", "es", "ingest", "--help")
-    assert "ironriver ingest sales.yaml --as loader --dry-run  # solo revisa: conteos e" in es
-    assert 'ironriver ingest sales.yaml --as loader --reason "carga mensual de la ATF"' in es
+    ofac = "ironriver ingest examples/ofac_sdn/mapping.yaml --as loader"
+    assert f"{ofac} --dry-run  # solo revisa: conteos e" in es
+    assert f'{ofac} --reason "cotejo con la lista de sancionados"' in es
     assert "--as loader  # cada uno en su propia transacción" in es and "# each" not in es
     _, es = _run("--lang", "es", "audit", "checkpoint", "--help")
     assert "--as auditor --reason nocturno" in es
     _, es = _run("--lang", "es", "search", "--help")
-    assert 'ironriver search "jose perez" --as us-atf-analyst --reason "caso 42"' in es
+    assert 'ironriver search "jose hernandez" --as us-atf-analyst --reason "caso 42"' in es
     _, en = _run("ingest", "--help")  # the same process, English again
     assert "--dry-run  # check only: counts and error report" in en
     # every example's prose, of every command

@@ -217,8 +217,10 @@ def cli(log_level: str | None, log_json: bool) -> None:
     \b
     Example:
       ironriver demo
+      export IRONRIVER_DB=ironriver-demo/demo.db  # the examples of every --help read this store
       ironriver --help
-      ironriver --log-level info --log-json ingest sales.yaml --as us-atf-analyst
+      ironriver --log-level info --log-json ingest ironriver-demo/world/agencies/atf/mapping.yaml \\
+          --as us-atf-analyst
     """
     configure_logging(log_level, "json" if log_json else None)
 
@@ -363,9 +365,9 @@ def retract(
     of ENTITY_ID: withdraw the ledger rows that file loaded.
 
     \b
-    Example: ironriver retract 0eaefe14c61e0e45b1e8f2018dfa00768ba68c69 --prop alias \\
+    Example: ironriver retract 2a6ff5d30f92978dbd98f504813c83b4dfb0e0d5 --prop alias \\
                --as loader --reason "wrong person"
-             ironriver retract --ledger us_atf_sales/dealer_sales --file sales-2024-02.csv \\
+             ironriver retract --ledger us_atf_dealer_sales/dealer_sales --file dealer_sales.csv \\
                --as loader --reason "re-sent corrected"
     """
     from ironriver.cli_json import statement_json

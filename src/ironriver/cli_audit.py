@@ -39,8 +39,8 @@ def audit() -> None:
     store, in its read-audit file STORE.read-audit.sqlite).
 
     \b
-    Example: ironriver audit verify --db ironriver.db
-             ironriver audit log --db ironriver.db --as auditor --action search
+    Example: ironriver audit verify
+             ironriver audit log --as auditor --action search
     """
 
 
@@ -55,7 +55,7 @@ def audit_verify(ctx: click.Context) -> None:
     no ingest recorded. Writes nothing.
 
     \b
-    Example: ironriver audit verify --db ironriver.db
+    Example: ironriver audit verify
     """
     from ironriver.store.audit_verify import verify_ledger_parts
 
@@ -202,8 +202,8 @@ def audit_log(
     reads the events of its own country's agencies and the system's; an admin reads all.
 
     \b
-    Example: ironriver audit log --as auditor --action read \\
-               --target 0eaefe14c61e0e45b1e8f2018dfa00768ba68c69
+    Example: ironriver audit log --as mx-auditor --action read \\
+               --target 3039c5378e6bffeac0774e08cb52ac5fcfa34f11
              ironriver audit log --as auditor --actor us-atf-analyst --since 2026-11-01
     """
     from ironriver.policy import audited_agencies, require_role
@@ -425,7 +425,7 @@ def audit_restart_reads(ctx: click.Context, reason: str) -> None:
     `audit verify` reports the loss (who, when, how many anchored reads) from then on.
 
     \b
-    Example: ironriver audit restart-reads --db ironriver.db --as loader --reason "disk lost"
+    Example: ironriver audit restart-reads --as loader --reason "disk lost"
     """
     from ironriver.policy import require_role
 
@@ -458,7 +458,7 @@ def audit_checkpoint(ctx: click.Context, reason: str) -> None:
     waits for a running ingest to commit.
 
     \b
-    Example: ironriver audit checkpoint --db ironriver.db --as auditor --reason nightly
+    Example: ironriver audit checkpoint --as auditor --reason nightly
     """
     from ironriver.policy import require_role
 
@@ -489,7 +489,7 @@ def audit_verify_data(ctx: click.Context) -> None:
     nothing; `audit verify` checks the audit log itself.
 
     \b
-    Example: ironriver audit verify-data --db ironriver.db
+    Example: ironriver audit verify-data
     """
     from ironriver.store.data_verify import verify_data
 

@@ -37,7 +37,7 @@ def demo_command(workdir: Path, db: str | None, scale: float, seed: int) -> None
     """Generate a small world, ingest it, and print what each country's principal sees.
 
     \b
-    Example: ironriver demo --workdir /tmp/demo --scale 0.003
+    Example: ironriver demo --workdir demo-seed-3 --seed 3
     """
     from ironriver.demo import print_report, run_demo
 

@@ -122,11 +122,12 @@ def ingest_command(
 
     \b
     Examples:
-      ironriver ingest sales.yaml --as loader --dry-run  # check only: counts and error report
-      ironriver ingest sales.yaml --as loader --reason "ATF monthly load"
-      ironriver ingest sales.yaml --as loader --replace --reason "January re-sent, corrected"
-      ironriver ingest w/agencies/*/mapping.yaml --as loader  # each its own transaction
-      ironriver ingest --entities fgr.ftm.jsonl --dataset mx_fgr_export \\
+      ironriver ingest examples/ofac_sdn/mapping.yaml --as loader --dry-run  # check only: counts and error report
+      ironriver ingest examples/ofac_sdn/mapping.yaml --as loader --reason "sanctions screening"
+      ironriver ingest ironriver-demo/world/agencies/atf/mapping.yaml --as loader --replace \\
+          --reason "January re-sent, corrected"
+      ironriver ingest ironriver-demo/world/agencies/*/mapping.yaml --as loader  # each its own transaction
+      ironriver ingest --entities fgr.ftm.jsonl --dataset mx_fgr_export --as mx-fgr-analista \\
           --agency FGR --country MX --marking AMBER --releasable-to MX,US
     """
     from ironriver.policy.rights import agency_countries
@@ -523,7 +524,8 @@ def mapping_group() -> None:
 
     \b
     Example:
-      ironriver mapping draft aseguramientos.xlsx --agency FGR --country MX -o fgr.yaml
+      ironriver mapping draft ironriver-demo/world/agencies/fgr/aseguramientos_armas.csv \\
+          --agency FGR --country MX -o fgr.yaml
     """
 
 
@@ -579,8 +581,10 @@ def draft_command(
 
     \b
     Examples:
-      ironriver mapping draft ventas.csv --agency ATF --country US --releasable-to US,MX
-      ironriver mapping draft aseguramientos.xlsx --agency FGR --country MX -o fgr.yaml
+      ironriver mapping draft examples/bts_border_crossings/all_ports_2018.csv --agency BTS \\
+          --country US --releasable-to US,MX
+      ironriver mapping draft ironriver-demo/world/agencies/fgr/aseguramientos_armas.csv \\
+          --agency FGR --country MX -o fgr.yaml
     """
     if out is not None and out.exists():
         raise ConfigError(

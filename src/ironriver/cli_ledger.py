@@ -107,9 +107,9 @@ def ledger(
     datasets and their ledgers.
 
     \b
-    Example: ironriver ledger us_atf_dealer_sales --where serial=562-13682
+    Example: ironriver ledger us_atf_dealer_sales --where serial=PSA343193 \\
                --as us-atf-analyst --reason "trace 7"
-             ironriver ledger us_cbp_plate_reads --where plate=KBW4369
+             ironriver ledger us_cbp_plate_reads --where plate=VKH768X \\
                --where read_at=2024-01-01 --columns plate,read_at --as us-cbp-officer
     """
     app = app_context(ctx)

@@ -224,8 +224,8 @@ def search(
     ledgers` lists them).
 
     \b
-    Example: ironriver search "jose perez" --as us-atf-analyst --reason "case 42"
-             ironriver search BER535120 --as mx-fgr-analista --reason "case 7"
+    Example: ironriver search "jose hernandez" --as us-atf-analyst --reason "case 42"
+             ironriver search PSA343193 --as mx-fgr-analista --reason "case 7"
     """
     app = app_context(ctx)  # (reads the principal, and so the reader's language)
     if not text.strip():
@@ -311,7 +311,7 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
     """Show one entity, its statements with provenance, and its neighbours.
 
     \b
-    Example: ironriver entity 0eaefe14c61e0e45b1e8f2018dfa00768ba68c69 --as mx-fgr-analista
+    Example: ironriver entity 3039c5378e6bffeac0774e08cb52ac5fcfa34f11 --as mx-fgr-analista
     """
     from ironriver.policy import entity_dict
 
@@ -457,7 +457,7 @@ def export(
              ironriver export --format statements -o us.csv --as us-atf-analyst --reason "case 42"
              ironriver export --format statements --excel -o mx.csv --as mx-fgr-analista \\
                  --reason "case 42"
-             ironriver export --as mx-fgr-analista --dataset mx_fgr_detenciones -o d.jsonl \\
+             ironriver export --as mx-fgr-analista --dataset mx_fgr_detenciones -o fgr.ftm.jsonl \\
                  --reason "case 42"
     """
     from ironriver.policy import authorize_export

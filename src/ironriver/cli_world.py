@@ -30,7 +30,7 @@ def world() -> None:
     """Synthetic binational world: ground truth plus every agency's records.
 
     \b
-    Example: ironriver world generate --scale 0.05 --years 1 --seed 7 --out w
+    Example: ironriver world generate --scale 0.02 --years 1 --seed 7 --out w
              ironriver world report w
     """
 
@@ -85,7 +85,7 @@ def generate(
     """Generate a world into OUT.
 
     \b
-    Example: ironriver world generate --scale 0.05 --years 2 --seed 1 --out w --decapitation 30
+    Example: ironriver world generate --scale 0.02 --years 2 --seed 1 --out w-decap --decapitation 30
     """
     if succession is not None and decapitation is None:
         raise WorldOptionError(
