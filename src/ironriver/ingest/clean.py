@@ -25,7 +25,11 @@ Cleaning runs in two steps, as in FtM:
 The fallback UDF receives a whole vector, cleans each distinct value once with FtM (cached
 for the run) and maps the results back with Arrow compute, so its cost grows with distinct
 unusual values, not rows. Phones are cleaned as FtM's mapping cleans them (FtM 4.11 takes no
-country hint from the entity there; a `format` on the phone property gives the country).
+country hint from the entity there; a `format` on the phone property gives the country), with
+one departure: a number FtM rejects that is written with Mexico's old dialling prefixes (044,
+045 and 01 under the format MX; +52 1 under any) is stored as the number it dialled, as a
+search reads it (`store.ids.clean_phone`, the one rule both use); `ftm map` drops it. A value
+FtM cleans is cleaned as FtM does, so its statement id stays `ftm map`'s.
 `tests/ingest/test_ingest_clean.py` checks the SQL against FtM value for value.
 """
 
@@ -49,6 +53,7 @@ from prefixdate.formats import format_precision
 from ironriver.i18n import Msg, msg
 from ironriver.sqltext import ident, literal
 from ironriver.store import MAX_ID_LENGTH
+from ironriver.store.ids import clean_phone
 
 # The control characters FtM's `sanitize_text` removes from every value (normality's
 # `remove_unsafe_chars`: C0 but tab, line feed and carriage return, DEL, C1), which joins the
@@ -628,6 +633,8 @@ def _python_cleaner(
     def parse(value: str) -> str | None:
         if years_from is not None and fmt is not None:  # (a date, `Cleaner.value`)
             return two_digit_year(value, fmt, years_from)
+        if type_name == "phone":  # FtM's, and Mexico's old prefixes read
+            return clean_phone(value, fmt)
         out: str | None = ptype.clean_text(value, fuzzy=fuzzy, format=fmt, proxy=None)
         return out
 
@@ -646,10 +653,13 @@ def clean_literal(
     type_name: str, value: str, fmt: str | None, fuzzy: bool, years_from: int | None
 ) -> str | None:
     """FtM's `clean_text` of a mapping's literal (not sanitized, as FtM cleans literals),
-    with a `%y` date's years in the window from `years_from` (see `Cleaner.value`)."""
+    with a `%y` date's years in the window from `years_from` (see `Cleaner.value`) and a
+    phone's old Mexican prefixes read (`clean_phone`)."""
     if type_name == "date" and fmt is not None and years_from is not None:
         if has_two_digit_year(fmt):
             return two_digit_year(value, fmt, years_from)
+    if type_name == "phone":
+        return clean_phone(value, fmt)
     out: str | None = registry.get(type_name).clean_text(value, fuzzy=fuzzy, format=fmt, proxy=None)
     return out
 

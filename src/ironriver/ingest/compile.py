@@ -539,8 +539,11 @@ def keyless_notes(con: duckdb.DuckDBPyConnection, comp: EntityCompiler, dataset:
 def invalid_reason(type_name: str, fmt: str | None, place: str) -> str:
     """The report's reason for a value that does not clean to its type, in the current
     language (`place`: the entity's property or ledger column it was meant for)."""
+    if type_name == "phone":
+        return phone_reason(fmt, place)
     kind = type_label(type_name)
-    layout = date_layout(fmt) if fmt else None
+    # (a date's layout; another type's format, an identifier's "iban", is named as it is)
+    layout = date_layout(fmt) if fmt and type_name in ("date", "timestamp") else None
     if fmt and layout is not None:
         # (one reason for every rejected value of the column: "31/02/2025" is rejected
         # because no such day exists, not because it is written otherwise)
@@ -560,6 +563,25 @@ def invalid_reason(type_name: str, fmt: str | None, place: str) -> str:
             place=place,
         )
     return t("not a valid {type} ({place})", type=kind, place=place)
+
+
+def phone_reason(fmt: str | None, place: str) -> str:
+    """The report's reason for a value of a phone property that is no phone number, in the
+    current language: dialled in the country `fmt` (the property's format) or, without
+    one, written with its country code (what FtM requires then)."""
+    if fmt:
+        return t(
+            "not a phone number of {country} ({place}): check its digits (the area code "
+            "too); a number of another country needs its country code (+1 ..., +52 ...)",
+            country=fmt,
+            place=place,
+        )
+    return t(
+        "not a phone number with its country code (+52 ..., +1 ...) ({place}): check its "
+        "digits, or give the property the country its numbers are dialled in as its "
+        "format (format: MX)",
+        place=place,
+    )
 
 
 def long_id_reason(place: str) -> str:

@@ -3,7 +3,8 @@
 Each line is one entity dict (`{"id": ..., "schema": ..., "properties": {...}}`). Every line
 is validated against `ironriver.model.get_model()` — schema known, properties known and not
 reverse (stub) properties, values cleaned by their type as FtM's `EntityProxy.add` cleans them
-— before anything is written; bad lines go to the error report with the line number and the
+(a phone written with Mexico's old `+52 1` read too, `store.ids.clean_phone`, as a mapping's
+is) — before anything is written; bad lines go to the error report with the line number and the
 store stays untouched (unless `skip_invalid`). Empty values are dropped, as FtM drops them.
 Statement ids are FtM's (`Statement.make_key`); everything is written in one transaction.
 
@@ -56,6 +57,7 @@ from ironriver.progress import Progress, no_progress
 from ironriver.settings import DEFAULT_INGEST_MEMORY_MB
 from ironriver.sqltext import literal
 from ironriver.store import MAX_ID_LENGTH, DatasetInfo, Store
+from ironriver.store.ids import clean_phone
 
 _COLUMNS = ("id", "entity_id", "schema", "prop", "value", "source_row")
 _TYPES = (pa.string(),) * 5 + (pa.int64(),)
@@ -117,7 +119,10 @@ def _entity_statements(
             continue
         for value in _texts(values, prop.type.name):
             try:
-                clean = prop.type.clean_text(value, format=prop.format, proxy=proxy)
+                if prop.type.name == "phone":  # (Mexico's old prefixes read, as in bulk)
+                    clean = clean_phone(value, prop.format)
+                else:
+                    clean = prop.type.clean_text(value, format=prop.format, proxy=proxy)
             except InvalidData as exc:  # e.g. an entity referring to itself
                 problems.append((name, value[:80], str(exc)))
                 continue

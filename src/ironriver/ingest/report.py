@@ -182,9 +182,12 @@ _LAYOUT = {
 def date_layout(fmt: str, lang: Lang | None = None) -> str | None:
     """A strptime format as people write a layout, in `lang` ("%d/%m/%Y" -> "DD/MM/YYYY",
     "DD/MM/AAAA" in Spanish); None when it holds a directive not in `_LAYOUT` (a month's
-    name, a time zone: the format says it best)."""
+    name, a time zone: the format says it best) or no directive at all (no date's format:
+    a phone's country, "MX")."""
     out: list[str] = []
     parts = fmt.split("%")
+    if len(parts) == 1:
+        return None
     out.append(parts[0])
     for part in parts[1:]:
         if not part or part[0] not in _LAYOUT:

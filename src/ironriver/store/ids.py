@@ -126,31 +126,54 @@ def reads_as_phone(text: str) -> bool:
     return bool(_PHONE_TEXT.fullmatch(unicodedata.normalize("NFKC", text).strip()))
 
 
+def clean_phone(text: str, country: str | None = None) -> str | None:
+    """`text` as a phone number in E.164 form, dialled in `country` (an ISO code, a phone
+    property's `format`) when it lacks its international prefix: FtM's phone type's
+    `clean_text` ("667 157 3741" in MX: +526671573741), or, where FtM reads no number, the
+    number Mexico's old prefixes dialled (`_MX_OLD_NATIONAL` in a country that dials +52,
+    `_MX_OLD_MOBILE` whatever the country): "044 667 157 3741" and "+52 1 667 157 3741" are
+    +526671573741, which phonenumbers no longer reads. Only text written as a number
+    (`reads_as_phone`) is read so. The one rule both an ingest (storing a number) and a
+    search (looking one up, `phone_keys`) use; a value FtM cleans is cleaned as FtM does,
+    so its statement id is `ftm map`'s. Raises FtM's `InvalidData` for a country without a
+    dialling plan (EU, ZZ), as FtM does."""
+    e164: str | None = registry.phone.clean_text(text, format=country)
+    if e164 is not None or not reads_as_phone(text):
+        return e164
+    written = unicodedata.normalize("NFKC", text).strip()
+    digits = "".join(c for c in written if c.isdigit())
+    if written.startswith("+"):
+        if old := _MX_OLD_MOBILE.fullmatch("+" + digits):
+            e164 = registry.phone.clean_text("+52" + old[1])
+        return e164
+    if country is not None and (old := _MX_OLD_NATIONAL.fullmatch(digits)):
+        # (dialled in Mexico only: "01 55 1234 5678" in the US is no +1 551 234 5678)
+        e164 = registry.phone.clean_text(old[1], format=country)
+        if e164 is not None and e164.startswith("+52"):
+            return e164
+    return None
+
+
 def phone_keys(text: str, countries: Iterable[str]) -> list[str]:
     """The identifier keys of `text` read as a phone number: the keys of the E.164 forms
-    FtM's phone type cleans it to, as an ingest stores a number, with each of `countries`
-    (ISO codes, in order) as the country it is dialled in when it lacks its prefix ("667 157
-    3741" in MX: +526671573741); one key for a number with its prefix, whatever the
-    countries; a key once. Only text written as a number (no letters) that is a valid
-    number gives a key: "12345" gives none. Mexico's old prefixes (044, 045 and 01 read in
-    MX; the 1 after +52) are read as the numbers they dialled."""
+    an ingest stores it as (`clean_phone`), with each of `countries` (ISO codes, in order)
+    as the country it is dialled in when it lacks its prefix ("667 157 3741" in MX:
+    +526671573741); one key for a number with its prefix, whatever the countries; a key
+    once. Only text written as a number (no letters) that is a valid number gives a key:
+    "12345" gives none. Mexico's old prefixes (044, 045 and 01 read in MX; the 1 after
+    +52) are read as the numbers they dialled."""
     if not reads_as_phone(text):
         return []
     text = unicodedata.normalize("NFKC", text).strip()
-    digits = "".join(c for c in text if c.isdigit())
     if text.startswith("+"):
-        e164 = registry.phone.clean(text)
-        if e164 is None and (old := _MX_OLD_MOBILE.fullmatch("+" + digits)):
-            e164 = registry.phone.clean("+52" + old[1])
+        e164 = clean_phone(text)
         return [] if e164 is None else [identifier_key(e164)]
     keys: list[str] = []
     for country in countries:
         try:
-            e164 = registry.phone.clean(text, format=country)
+            e164 = clean_phone(text, country)
         except InvalidData:  # a country without a dialling plan (EU, ZZ)
             continue
-        if e164 is None and country.upper() == "MX" and (old := _MX_OLD_NATIONAL.fullmatch(digits)):
-            e164 = registry.phone.clean(old[1], format=country)
         if e164 is not None and (key := identifier_key(e164)) not in keys:
             keys.append(key)
     return keys
