@@ -55,14 +55,14 @@ def raw_table(
 
 
 def _raw_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec, refs: list[str]) -> str:
+    # A title above the header is refused even when the mapping reads its text as a column
+    # name: Excel pads a title to the sheet's width (`REPORTE;;;;`), so its empty names send
+    # the file here, and its records, the header's names first, would load under the title.
+    row = title_above(path, spec)
+    if row is not None:
+        raise title_error(spec, row)
     header = csv_header(path, spec)
-    try:
-        check_header(spec, header, refs)
-    except IngestError:
-        row = title_above(path, spec)
-        if row is not None and not all(r in header for r in refs):
-            raise title_error(spec, row) from None
-        raise
+    check_header(spec, header, refs)
     # Positional column names and the query's dialect, nothing sniffed: the header's names
     # are the file's own (DuckDB would rename a repeated or empty one, so that `a_1` could
     # read the second `a`, or another column literally named `a_1`), no character is taken

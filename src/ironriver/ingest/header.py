@@ -2,8 +2,10 @@
 it names what the mapping reads.
 
 - `csv_layout`: a CSV file's delimiter and header row, guessed from its first lines (the
-  lines above the header are a title); `draft` proposes a query from it, and a file whose
-  parse fails is checked with it for a title above its `header_row` (`title_above`).
+  lines above the header are a title: a record naming few values, as a title padded with
+  delimiters does, is no header); `draft` proposes a query from it, and a file DuckDB's
+  reader reads, or whose parse fails, is checked with it for a title above its
+  `header_row` (`title_above`).
 - `csv_header`: the header line as the readers parse a record.
 - `check_header`: every column the mapping reads is in the header (a CSV file's, a sheet's),
   once; `missing_error` says which are not (a JSON Lines file's keys too), and why when it
@@ -28,36 +30,68 @@ HEADER_BLOCK = 1 << 20  # the header must fit in the first block Arrow reads
 _TITLE_SCAN_LINES = 30  # the lines read to tell a title from the header
 
 
+HEADER_SHARE = 0.6
+"""A CSV file's header names at least this share of the values of the fullest of its first
+records of the header's width (and two or more), as a sheet's header row does (`draft`): a
+title, or a blank line, holds one value or none, and Excel saves both padded with delimiters
+to the sheet's width (`REPORTE DE DETENIDOS;;;;`, `;;;;`), as wide as the header."""
+
+
 def csv_layout(lines: list[str]) -> tuple[str, int]:
     """A CSV file's delimiter and header row from its first lines: the delimiter that splits
     the most records into the same number (2 or more) of fields, and the line the first
-    record split so starts on; the lines above it are a title. Records, not lines, are
-    counted (`record_widths`): a quoted value may hold line breaks, as a description often
-    does, and counted per line such a record looks like two short ones (a `;` file with
-    decimal commas then looked `,`-separated). On a tie, the delimiter giving more fields."""
+    record split so that names enough values (`HEADER_SHARE`) starts on; the lines above it
+    are a title. Records, not lines, are counted (`csv_records`): a quoted value may hold
+    line breaks, as a description often does, and counted per line such a record looks like
+    two short ones (a `;` file with decimal commas then looked `,`-separated). Only records
+    holding two values or more are counted when there are such (a title and a blank line
+    padded with delimiters, a line short of the header's width, tell nothing of the
+    layout). On a tie, the delimiter giving more fields."""
     best = (",", 1, 0, 0)
     for delimiter in (",", ";", "\t", "|"):
-        widths = list(record_widths(lines, delimiter))
-        wide = [n for _, n in widths if n >= 2]
+        records = list(csv_records(lines, delimiter))
+        wide = [len(r) for _, r in records if len(r) >= 2 and _named(r) >= 2]
+        wide = wide or [len(r) for _, r in records if len(r) >= 2]
         if not wide:
             continue
         fields, agreeing = Counter(wide).most_common(1)[0]
         if (agreeing, fields) > (best[2], best[3]):
-            start = next(line for line, n in widths if n == fields)
+            start = _header_line([(line, r) for line, r in records if len(r) == fields])
             best = (delimiter, start, agreeing, fields)
     return best[0], best[1]
 
 
+def _header_line(records: list[tuple[int, list[str]]]) -> int:
+    """The first line of the first of `records` (first line, values) naming at least
+    `HEADER_SHARE` of the fullest's values, and two; when none names two, the first naming
+    as many as the fullest."""
+    counts = [_named(record) for _, record in records]
+    fullest = max(counts)
+    least = max(2, HEADER_SHARE * fullest) if fullest >= 2 else fullest
+    return next(line for (line, _), n in zip(records, counts, strict=True) if n >= least)
+
+
+def _named(record: list[str]) -> int:
+    """How many of a record's values are not blank."""
+    return sum(1 for value in record if value.strip())
+
+
 def record_widths(lines: Iterable[str], delimiter: str) -> Iterator[tuple[int, int]]:
-    """(first line, number of fields) of each record of `lines` (without their line ends),
-    read with quotes as the readers read them: a quoted value may span lines; a blank line
-    is a record of no field. A record a quote left open at the end is read as it stands;
-    from a line the parser cannot read on, nothing more is counted."""
+    """(first line, number of fields) of each record of `lines` (`csv_records`)."""
+    for start, record in csv_records(lines, delimiter):
+        yield start, len(record)
+
+
+def csv_records(lines: Iterable[str], delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """(first line, values) of each record of `lines` (without their line ends), read with
+    quotes as the readers read them: a quoted value may span lines; a blank line is a record
+    of no field. A record a quote left open at the end is read as it stands; from a line the
+    parser cannot read on, nothing more is read."""
     reader = csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True)
     start = 1
     try:
         for record in reader:
-            yield start, len(record)
+            yield start, record
             start = reader.line_num + 1
     except csv.Error:
         return
