@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
 
@@ -24,7 +25,13 @@ import pyarrow as pa
 
 from ironriver.errors import IngestError, json_problem
 from ironriver.i18n import Msg, msg
-from ironriver.ingest.header import csv_layout, record_widths, title_above, title_error
+from ironriver.ingest.header import (
+    csv_layout,
+    csv_records,
+    record_widths,
+    title_above,
+    title_error,
+)
 from ironriver.ingest.specs import SourceSpec
 
 _MIB = 1 << 20
@@ -169,43 +176,16 @@ def _shown(delimiter: str) -> str:
 
 
 def _csv_line_error(path: Path, spec: SourceSpec, error: str) -> IngestError | None:
-    """DuckDB's error about one line of a CSV file, said plainly; None for another error."""
+    """DuckDB's error about one record of a CSV file, said plainly, with the record's line
+    and text as the file has them (`_record_at`); None for another error."""
     line = re.search(r"CSV Error on Line: (\d+)", error)
     if line is None:
         return None
-    number = int(line.group(1))
-    original = re.search(r"Original Line: (.*)", error)
-    text = original.group(1) if original else ""
     fields = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", error)
-    if fields is not None and not text.strip():
-        return IngestError(
-            msg(
-                "Cannot parse {file}: line {line} holds only spaces or tabs.",
-                file=spec.path.name,
-                line=number,
-            ),
-            hint=msg("Delete that line (empty lines are skipped), then ingest again."),
-        )
+    found = int(fields.group(2)) if fields else None
+    number, text, values = _record_at(path, spec, int(line.group(1)), found, error)
     if fields is not None:
-        expected, found = int(fields.group(1)), int(fields.group(2))
-        return IngestError(
-            msg(
-                "Cannot parse {file}: line {line} has {found} fields where the header has "
-                "{expected}: {text}",
-                file=spec.path.name,
-                line=number,
-                found=found,
-                expected=expected,
-                text=text[:200],
-            ),
-            hint=_layout_hint(path, spec, delimiter_only=True)
-            or msg(
-                "Quote a value that holds the delimiter ({delimiter}), or fix the line. If "
-                "every record has one more field than the header (a delimiter ending each "
-                "line?), give that column a name in the header.",
-                delimiter=repr(spec.delimiter),
-            ),
-        )
+        return _fields_error(path, spec, number, text, values, int(fields.group(1)))
     if "unterminated quote" in error:
         return IngestError(
             msg(
@@ -221,6 +201,89 @@ def _csv_line_error(path: Path, spec: SourceSpec, error: str) -> IngestError | N
             ),
         )
     return None
+
+
+def _fields_error(
+    path: Path, spec: SourceSpec, line: int, text: str, values: list[str], expected: int
+) -> IngestError:
+    """The error of the record on `line` (its `text` and `values`), which does not have the
+    header's `expected` number of fields: a line of only delimiters (a spreadsheet's empty
+    row saved one field short) or of only spaces is said to be so, not shown as fields."""
+    if not any(v.strip() for v in values) and spec.delimiter in text:
+        return IngestError(
+            msg(
+                "Cannot parse {file}: line {line} holds only delimiters ({text}), {found} "
+                "empty fields where the header has {expected}.",
+                file=spec.path.name,
+                line=line,
+                text=text[:200],
+                found=len(values),
+                expected=expected,
+            ),
+            hint=msg(
+                "Delete that line (it holds no value: a spreadsheet's empty row?), then "
+                "ingest again."
+            ),
+        )
+    if not text.strip():
+        return IngestError(
+            msg(
+                "Cannot parse {file}: line {line} holds only spaces or tabs.",
+                file=spec.path.name,
+                line=line,
+            ),
+            hint=msg("Delete that line (empty lines are skipped), then ingest again."),
+        )
+    return IngestError(
+        msg(
+            "Cannot parse {file}: line {line} has {found} fields where the header has "
+            "{expected}: {text}",
+            file=spec.path.name,
+            line=line,
+            found=len(values),
+            expected=expected,
+            text=text[:200],
+        ),
+        hint=_layout_hint(path, spec, delimiter_only=True)
+        or msg(
+            "Quote a value that holds the delimiter ({delimiter}), or fix the line. If "
+            "every record has one more field than the header (a delimiter ending each "
+            "line?), give that column a name in the header.",
+            delimiter=repr(spec.delimiter),
+        ),
+    )
+
+
+def _record_at(
+    path: Path, spec: SourceSpec, number: int, found: int | None, error: str
+) -> tuple[int, str, list[str]]:
+    """The line an editor shows, the text and the values of the record DuckDB's `error`
+    calls line `number`, of `found` fields when it says. DuckDB numbers the lines above the
+    header as lines but a record as one line, even when a quoted value in it spans lines:
+    past such a value its number fell short of the editor's. Its copy of the line is not
+    used either: after a CRLF line end it opens with the line feed (read up to there, it
+    looked empty). When the record so found has not the `found` fields (a title holding a
+    quoted line break?), DuckDB's own line and text. `path` is UTF-8 (a file in another
+    encoding has been transcoded)."""
+    skip = 0 if spec.header else spec.header_row - 1
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+        taken: list[str] = []  # the lines of the record being read
+
+        def lines() -> Iterator[str]:
+            for line in islice(fh, skip, None):
+                taken.append(line.rstrip("\r\n"))
+                yield taken[-1]
+
+        # (up to a line the parser cannot read, such as a field past its size limit)
+        for index, (start, values) in enumerate(csv_records(lines(), spec.delimiter), skip + 1):
+            if index == number:
+                if found is None or len(values) == found:
+                    return skip + start, "\n".join(taken), values
+                break
+            taken.clear()
+    original = re.search(r"Original Line: \n?(.*)", error)
+    text = original.group(1) if original else ""
+    return number, text, next(csv.reader([text], delimiter=spec.delimiter), [])
 
 
 def _jsonl_line_error(path: Path, spec: SourceSpec) -> IngestError | None:
