@@ -301,6 +301,8 @@ _JSON_PROBLEMS = {
     "Invalid control character at": msg("a control character inside a text"),
     "Invalid \\escape": msg("an invalid \\ escape"),
     "Invalid \\uXXXX escape": msg("an invalid \\u escape"),
+    # a byte-order mark where a line starts, past the file's first (files joined together)
+    "Unexpected UTF-8 BOM (decode using utf-8-sig)": msg("a byte-order mark (BOM) before it"),
 }
 
 

@@ -3,6 +3,7 @@ file right (encoding, delimiter, sheet, header row, date layouts) and ingests as
 
 from __future__ import annotations
 
+import codecs
 import json
 from datetime import date, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from sqlalchemy import text as sql_text
 
 from ironriver.cli import cli
 from ironriver.errors import IngestError
+from ironriver.i18n import use_lang
 from ironriver.ingest import ingest_mapping
 from ironriver.ingest.draft import draft_file, render_yaml
 from ironriver.store import open_store
@@ -138,17 +140,22 @@ def test_a_draft_of_json_lines_leaves_out_a_key_holding_lists_in_some_records(
     tmp_path: Path,
 ) -> None:
     """Ingest refuses a JSON list where one value is meant, a ledger column among them: a
-    key holding one in any sampled record is left out of the draft's ledger, which then
-    ingests every record."""
+    key holding one in any sampled record is left out of the draft's ledger (said on a
+    comment), which then ingests every record; a key holding an object is named too."""
     path = tmp_path / "cruces.jsonl"
     records = [
-        {"plate": "ABC1234", "aliases": "Beto"},
+        {"plate": "ABC1234", "aliases": "Beto", "meta": {"x": 1}},
         {"plate": "XYZ9876", "aliases": ["Pepe", "Pepito"]},
     ]
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     draft = draft_file(path, country="MX")
-    assert [c.name for c in draft.columns] == ["plate"]
-    rows = _ingest_draft(tmp_path, render_yaml(draft, agency="FGR", country="MX"), tmp_path)
+    assert [(c.name, c.listed) for c in draft.columns] == [("plate", False), ("aliases", True)]
+    text = render_yaml(draft, agency="FGR", country="MX")
+    query = yaml.safe_load(text)["mx_fgr_cruces"]["queries"][0]
+    assert list(query["ledger"]["columns"]) == ["plate"]
+    assert '# "aliases" holds lists, which a ledger column does not' in text
+    assert '# CHECK: "meta" holds JSON objects, which neither a ledger nor an entity reads' in text
+    rows = _ingest_draft(tmp_path, text, tmp_path)
     assert [r["plate"] for r in rows] == ["ABC1234", "XYZ9876"]
 
 
@@ -251,7 +258,8 @@ def test_entities_are_suggested_from_spanish_and_english_column_names(tmp_path: 
         "join": " ",
     }
     assert entities["vehicle"]["properties"] == {"registrationNumber": {"column": "PLACAS"}}
-    assert "PORT_NAME" not in text.split("ledger:")[0]  # a port's name is no person's
+    assert "PORT_NAME" not in json.dumps(entities)  # a port's name is no person's
+    assert 'CHECK: no entity above reads "PORT_NAME", "ESTADO": add them' in text
     store = open_store(f"sqlite:///{tmp_path / 's.db'}")
     (tmp_path / "draft.yaml").write_text(text, encoding="utf-8")
     result = ingest_mapping(store, tmp_path / "draft.yaml", actor="test")
@@ -422,3 +430,236 @@ def test_a_draft_reads_day_month_year_dates_written_with_dashes(
     text = render_yaml(draft_file(path, country="MX"), agency="FGR", country="MX")
     rows = _ingest_draft(tmp_path, text, tmp_path)
     assert [str(r["fecha"])[:10] for r in rows] == ["2024-01-12", "2024-02-03", "2023-12-28"]
+
+
+# a Mexican prosecutor's export (as R22's hechos_cp1252.csv): `;`, cp1252, two-digit years,
+# the headers of Mexican forms (Nombre(s), Alias o apodo, Teléfono celular)
+HECHOS = (
+    "No. Folio;Nombre(s);Apellido Paterno;Apellido Materno;Alias o apodo;"
+    "Fecha de Nacimiento;Teléfono celular;Fecha del hecho;Monto asegurado\n"
+    "0000101;Juan Carlos;Pérez;López;El Tigre;03/04/85;(55) 1234-5678;01/02/24;1.500,50\n"
+    "0000102;María;de la Torre;Núñez;La Jefa;15/11/72;55 8765 4321;02/02/24;12.000,00\n"
+    "0000103;Pedro;Gómez;;;07/07/01;;13/02/24;350\n"
+)
+
+
+def _statements(store_path: Path, prop: str) -> list[str]:
+    store = open_store(f"sqlite:///{store_path}")
+    with store.engine.connect() as conn:
+        values = conn.execute(
+            sql_text(
+                "SELECT s.value FROM statements s JOIN props p ON p.id = s.prop_id "
+                "WHERE p.prop = :prop ORDER BY s.value"
+            ),
+            {"prop": prop},
+        ).scalars()
+        out = [str(v) for v in values]
+    store.close()
+    return out
+
+
+def test_two_digit_years_are_drafted_with_a_window_marked_to_check(tmp_path: Path) -> None:
+    """`03/04/85` was typed as text, and the birth date property written without a format:
+    every record rejected. A %y layout now comes with its window, marked CHECK: a birth
+    date's hundred years end this year, an event's run from 2000, unless a sampled year
+    would then lie in the future."""
+    path = tmp_path / "hechos.csv"
+    path.write_bytes(HECHOS.encode("cp1252"))
+    draft = draft_file(path, country="MX", year=2026)
+    guessed = {c.name: (c.type, c.format, c.years_from) for c in draft.columns}
+    assert guessed["fecha_de_nacimiento"] == ("date", "%d/%m/%y", 1927)
+    assert guessed["fecha_del_hecho"] == ("date", "%d/%m/%y", 2000)
+    text = render_yaml(draft, agency="FGR", country="MX")
+    person = yaml.safe_load(text)["mx_fgr_hechos"]["queries"][0]["entities"]["person"]
+    assert person["properties"]["birthDate"] == {
+        "column": "Fecha de Nacimiento",
+        "format": "%d/%m/%y",
+        "two_digit_years_from": 1927,
+    }
+    assert (
+        text.count(
+            "CHECK: two-digit years read as 1927-2026, as a birth date is not in the future: if "
+            "someone was born before 1927, lower two_digit_years_from"
+        )
+        == 2
+    )  # the property's line and the ledger column's
+    assert "CHECK: two-digit years read as 2000-2099, as for recent events" in text
+    with use_lang("es"):
+        spanish = render_yaml(draft, agency="FGR", country="MX")
+    assert "REVISAR: los años de dos dígitos se leen como 1927-2026" in spanish
+    rows = _ingest_draft(tmp_path, text, tmp_path)
+    assert [str(r["fecha_de_nacimiento"]) for r in rows] == [
+        "1985-04-03",
+        "1972-11-15",
+        "2001-07-07",
+    ]
+    assert [str(r["fecha_del_hecho"]) for r in rows] == ["2024-02-01", "2024-02-02", "2024-02-13"]
+    assert _statements(tmp_path / "draft.db", "birthDate") == [
+        "1972-11-15",
+        "1985-04-03",
+        "2001-07-07",
+    ]
+    # an event column holding a year that 2000-2099 would put in the future: it is older
+    path.write_text("FOLIO;FECHA DE INGRESO\nA1;03/04/85\nA2;15/11/24\n", encoding="utf-8")
+    [_, ingreso] = draft_file(path, country="MX", year=2026).columns
+    assert (ingreso.format, ingreso.years_from) == ("%d/%m/%y", 1927)
+    assert ingreso.years_note is not None
+    assert ingreso.years_note.render("en") == (
+        "two-digit years read as 1927-2026, as 85 read as 2085 would be in the future: if the "
+        "column holds dates after 2026, raise two_digit_years_from"
+    )
+    # month-first two-digit years, for a US owner, with a time
+    path.write_text("ID,STAMP\n1,12/31/24 13:05\n2,01/15/99 08:00\n", encoding="utf-8")
+    [_, stamp] = draft_file(path, country="US", year=2026).columns
+    assert (stamp.type, stamp.format, stamp.years_from) == ("timestamp", "%m/%d/%y %H:%M", 1927)
+
+
+@pytest.mark.parametrize("bom", [True, False])
+def test_a_json_lines_file_with_a_byte_order_mark_or_in_cp1252_is_drafted(
+    tmp_path: Path, bom: bool
+) -> None:
+    """`mapping draft` refused a JSON Lines file starting with a UTF-8 byte-order mark, which
+    the ingest reads ("Unexpected UTF-8 BOM", Python's English in a Spanish message), and
+    stopped on a Windows export with a traceback: both are drafted, the latter with its
+    `encoding`, and ingest as drafted."""
+    path = tmp_path / "informes.jsonl"
+    lines = '{"folio": "CNI-1", "nombre_completo": "José Núñez"}\n{"folio": "CNI-2"}\n'
+    path.write_bytes(codecs.BOM_UTF8 + lines.encode() if bom else lines.encode("cp1252"))
+    draft = draft_file(path, country="MX")
+    assert (draft.encoding, [c.header for c in draft.columns]) == (
+        "utf-8" if bom else "cp1252",
+        ["folio", "nombre_completo"],
+    )
+    result = CliRunner().invoke(cli, ["--lang", "es", "mapping", "draft", str(path)])
+    assert result.exit_code == 0, result.output
+    assert ("encoding: cp1252" in result.output) is not bom
+    rows = _ingest_draft(tmp_path, render_yaml(draft, agency="FGR", country="MX"), tmp_path)
+    assert [r["nombre_completo"] for r in rows] == ["José Núñez", None]
+
+
+def _workbook(path: Path, sheets: dict[str, list[list[object]]]) -> None:
+    book = xlsxwriter.Workbook(str(path))
+    for name, rows in sheets.items():
+        sheet = book.add_worksheet(name)
+        for r, row in enumerate(rows):
+            sheet.write_row(r, 0, row)
+    book.close()
+
+
+def test_a_workbook_is_drafted_from_its_sheet_with_the_most_columns(tmp_path: Path) -> None:
+    """A cover page first was drafted as the data, silently (a one-column ledger of "1
+    sampled records"): with no --sheet, the sheet with the most columns is drafted (the
+    first of them on a tie), and the draft says so, naming the sheets and --sheet."""
+    path = tmp_path / "libro.xlsx"
+    datos = [
+        ["FISCALÍA GENERAL"],
+        ["FOLIO", "NOMBRE", "MONTO"],
+        ["F1", "Ana", 10],
+        ["F2", "Luis", 5],
+    ]
+    _workbook(path, {"Portada": [["Informe mensual"], ["Elaborado por: FGR"]], "Datos": datos})
+    draft = draft_file(path, country="MX")
+    assert (draft.sheet, draft.header_row, draft.sampled) == ("Datos", 2, 2)
+    text = render_yaml(draft, agency="FGR", country="MX")
+    assert (
+        'sheet: "Datos"  # CHECK: of the workbook\'s sheets "Portada", "Datos", the one with '
+        "the most columns (the first of them on a tie); to draft another, pass --sheet NAME"
+    ) in text
+    assert [r["nombre"] for r in _ingest_draft(tmp_path, text, tmp_path)] == ["Ana", "Luis"]
+    named = draft_file(path, country="MX", sheet=1)  # as asked, without a note
+    assert (named.sheet, named.sheet_note) == ("Portada", None)
+    _workbook(path, {"Enero": datos, "Febrero": [*datos, ["F3", "Eva", 1]]})
+    assert draft_file(path, country="MX").sheet == "Enero"  # a tie: the first
+    _workbook(path, {"Datos": datos})
+    alone = draft_file(path, country="MX")
+    assert (alone.sheet, alone.sheet_note) == ("Datos", None)
+
+
+@pytest.mark.parametrize(
+    ("header", "prop"),
+    [
+        ("Nombre(s)", "firstName"),
+        ("NOMBRE (S)", "firstName"),
+        ("Alias o apodo", "alias"),
+        ("Apodo", "alias"),
+        ("Alias", "alias"),
+        ("SOBRENOMBRE", "alias"),
+        ("Nickname", "alias"),
+        ("Teléfono celular", "number"),
+        ("Celular", "number"),
+        ("Tel. celular", "number"),
+        ("NUMERO_DE_TELEFONO", "number"),
+        ("Cell phone", "number"),
+        ("Mobile", "number"),
+    ],
+)
+def test_the_headers_of_mexican_forms_are_suggested(tmp_path: Path, header: str, prop: str) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text(f"FOLIO;APELLIDO PATERNO;{header}\nF1;Pérez;x\n", encoding="utf-8")
+    text = render_yaml(draft_file(path, country="MX"), agency="FGR", country="MX")
+    entities = yaml.safe_load(text)["mx_fgr_d"]["queries"][0]["entities"]
+    found = {
+        p: spec.get("column") for e in entities.values() for p, spec in e["properties"].items()
+    }
+    assert found[prop] == header
+    assert "no entity above reads" not in text  # every column is read by one
+
+
+def test_the_draft_says_which_columns_no_entity_reads(tmp_path: Path) -> None:
+    """Columns outside the vocabulary were left to the ledger without a word: a comment
+    under the entities names them (singular and plural, in both languages)."""
+    path = tmp_path / "hechos.csv"
+    path.write_bytes(HECHOS.encode("cp1252"))
+    text = render_yaml(draft_file(path, country="MX", year=2026), agency="FGR", country="MX")
+    entities = yaml.safe_load(text)["mx_fgr_hechos"]["queries"][0]["entities"]
+    assert entities["person"]["properties"]["firstName"] == {"column": "Nombre(s)"}
+    assert entities["person"]["properties"]["alias"] == {"column": "Alias o apodo"}
+    assert entities["phone"]["properties"]["number"] == {
+        "column": "Teléfono celular",
+        "format": "MX",
+    }
+    assert (
+        '    # CHECK: no entity above reads "Fecha del hecho", "Monto asegurado": add them to '
+        "one if analysts need them (the ledger below keeps their values)"
+    ) in text
+    path.write_text("FOLIO;NOMBRE;MUNICIPIO\nF1;Ana;Ojinaga\n", encoding="utf-8")
+    with use_lang("es"):
+        text = render_yaml(draft_file(path, country="MX"), agency="FGR", country="MX")
+    assert (
+        '# REVISAR: ninguna entidad de arriba lee "MUNICIPIO": agréguela a una si los '
+        "analistas la necesitan"
+    ) in text
+
+
+def test_a_json_list_of_aliases_is_suggested_as_the_persons_alias(tmp_path: Path) -> None:
+    """The CNI's `alias` holds a list: it was dropped from the draft altogether. Suggested as
+    the person's alias (each element a statement), never as a key nor a ledger column."""
+    path = tmp_path / "informes.jsonl"
+    records = [
+        {"folio": "CNI-1", "nombre_completo": "José Núñez", "alias": ["El Güero", "Pepe"]},
+        {"folio": "CNI-2", "nombre_completo": "Ana Ríos", "alias": ["La Güera"]},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    text = render_yaml(draft_file(path, country="MX"), agency="CNI", country="MX")
+    query = yaml.safe_load(text)["mx_cni_informes"]["queries"][0]
+    person = query["entities"]["person"]
+    assert (person["keys"], person["properties"]["alias"]) == (["folio"], {"column": "alias"})
+    assert "alias" not in query["ledger"]["columns"]
+    _ingest_draft(tmp_path, text, tmp_path)
+    assert _statements(tmp_path / "draft.db", "alias") == ["El Güero", "La Güera", "Pepe"]
+    # a person keyed by names: a list is no key, so no person rather than rejected records
+    path.write_text(json.dumps({"aliases": ["X"], "n": 1}) + "\n", encoding="utf-8")
+    text = render_yaml(draft_file(path, country="MX"), agency="CNI", country="MX")
+    assert "entities:" not in text.replace("# entities:", "")
+
+
+def test_one_sampled_record_reads_in_the_singular(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text("FOLIO,MONTO\nF1,3\n", encoding="utf-8")
+    draft = draft_file(path)
+    assert render_yaml(draft).startswith("# Draft mapping for d.csv, from 1 sampled record.\n")
+    with use_lang("es"):
+        spanish = render_yaml(draft)
+    assert spanish.startswith("# Borrador de mapeo para d.csv, a partir de 1 registro de muestra.")
+    path.write_text("FOLIO,MONTO\nF1,3\nF2,4\n", encoding="utf-8")
+    assert "from 2 sampled records." in render_yaml(draft_file(path))

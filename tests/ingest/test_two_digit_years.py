@@ -160,10 +160,22 @@ def test_the_sql_and_python_windows_agree() -> None:
                 assert start <= int(by_python[:4]) < start + 100
 
 
-def test_the_draft_suggests_no_two_digit_year_format() -> None:
-    """`mapping draft` writes no window, so it must never propose a %y layout (the draft
-    would not load)."""
-    assert not any("%y" in fmt for fmt in (*DATE_FORMATS, *TIMESTAMP_FORMATS))
+def test_the_draft_proposes_a_two_digit_year_format_with_its_window(tmp_path: Path) -> None:
+    """`mapping draft` proposes a %y layout only with a window (a %y format without one
+    would not load): its mapping loads and reads the years in it (the windows themselves:
+    tests/ingest/test_ingest_draft.py)."""
+    from ironriver.ingest.draft import draft_file, render_yaml
+
+    assert any("%y" in fmt for fmt in (*DATE_FORMATS, *TIMESTAMP_FORMATS))
+    (tmp_path / "p.csv").write_text(PEOPLE, encoding="utf-8")
+    draft = draft_file(tmp_path / "p.csv", country="MX", year=2026)
+    assert [(c.format, c.years_from) for c in draft.columns[1:]] == [
+        ("%d/%m/%y", 1927),  # nacimiento: a birth date
+        ("%d/%m/%y", 1927),  # visto: an event, but 31/12/29 read as 2029 would be ahead
+    ]
+    path = tmp_path / "draft.yaml"
+    path.write_text(render_yaml(draft, agency="FGR", country="MX"), encoding="utf-8")
+    load_mapping(path)
 
 
 def test_a_one_digit_year_is_rejected_by_ledgers_as_by_entities(tmp_path: Path) -> None:

@@ -12,18 +12,23 @@ Guesses, from up to `SAMPLE_ROWS` records:
 - encoding: UTF-8 when the sample decodes as UTF-8, else cp1252 (Windows exports), else
   latin-1; delimiter: of , ; tab |, the one that splits the most of the first lines into the
   same number of fields; header row: the first line split so (a title above it is skipped).
+- a workbook's sheet, when none is named: the visible one with the most columns, the first
+  of them on a tie (a cover page holds one or two), said on the `sheet:` line;
 - a sheet's header row: the first of its first rows holding at least 60% as many values as
   the fullest of them (a title or a logo row above the header holds one or two).
+- a JSON Lines file's encoding as a CSV file's (past a byte-order mark); a key holding
+  lists is no ledger column but may be an entity's property, one holding objects neither.
 - a column's type: `date` or `timestamp` when one format reads 95% or more of the sampled
-  values (a spreadsheet's date cells read in any), flagged when it misses some; when both day-first and month-first read them all
-  (every day is 12 or less) the owner country's order is taken (day-first for MX) and the
-  column is flagged; `integer` for whole numbers of at most 9 digits without leading zeros,
-  and `float` for decimal numbers, unless the header names an identifier or a designation
-  (folio, serial, phone, calibre...), and the same with `decimal: ","` for numbers written
-  with a decimal comma or a dot grouping thousands (7.345,80; 1.500 alone is flagged: a
-  decimal point?); `boolean` for true/false, yes/no, sí/no; else
-  `string`. A header name the file repeats is left out, flagged (ingest could not tell
-  the columns apart).
+  values (a spreadsheet's date cells read in any), flagged when it misses some; when both
+  day-first and month-first read them all (every day is 12 or less) the owner country's
+  order is taken (day-first for MX) and the column is flagged; two-digit years (%y) come
+  with their window, flagged (`_windowed`); `integer` for whole numbers of at most 9 digits
+  without leading zeros, and `float` for decimal numbers, unless the header names an
+  identifier or a designation (folio, serial, phone, calibre...), and the same with
+  `decimal: ","` for numbers written with a decimal comma or a dot grouping thousands
+  (7.345,80; 1.500 alone is flagged: a decimal point?); `boolean` for true/false, yes/no,
+  sí/no; else `string`. A header name the file repeats is left out, flagged (ingest could not tell
+  the columns apart); the columns no suggested entity reads are named in a comment.
 """
 
 from __future__ import annotations
@@ -36,18 +41,18 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pyarrow as pa
 
 from ironriver.errors import IngestError, json_problem
-from ironriver.i18n import Msg, msg, nmsg, t
+from ironriver.i18n import Msg, msg, nmsg, nt, t
 from ironriver.ingest.clean import english_meridian, english_months, names_months
 from ironriver.ingest.header import csv_layout
 from ironriver.ingest.sheets import SUFFIXES, open_sheet
 from ironriver.ingest.specs import LedgerType, SourceKind, SourceSpec
-from ironriver.ingest.suggest import suggest
+from ironriver.ingest.suggest import suggest, words
 
 SAMPLE_ROWS = 1000
 DATE_SHARE = 0.95
@@ -70,23 +75,51 @@ DATE_FORMATS = (
     "%B %Y",
     "%m/%Y",
     "%Y-%m",
+    # two-digit years, after every four-digit layout (Python's %Y and %y take exactly four
+    # and two digits, so none reads the other's values); drafted with a window (`_window`)
+    "%d/%m/%y",
+    "%m/%d/%y",
+    "%d-%m-%y",
+    "%m-%d-%y",
 )
 _CLOCKS = ("%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p")  # 24-hour, then AM/PM
 TIMESTAMP_FORMATS = (
     "%Y-%m-%dT%H:%M:%S",
     *(
         f"{day} {clock}"
-        for day in ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%m-%d-%Y")
+        for day in (
+            "%Y-%m-%d",
+            "%d/%m/%Y",
+            "%m/%d/%Y",
+            "%d-%m-%Y",
+            "%m-%d-%Y",
+            "%d/%m/%y",
+            "%m/%d/%y",
+        )
         for clock in _CLOCKS
     ),
 )
-_DAY_FIRST = {"%d/%m/%Y": "%m/%d/%Y", "%d-%m-%Y": "%m-%d-%Y"}  # and the month-first twin
+_DAY_FIRST = {  # and the month-first twin
+    "%d/%m/%Y": "%m/%d/%Y",
+    "%d-%m-%Y": "%m-%d-%Y",
+    "%d/%m/%y": "%m/%d/%y",
+    "%d-%m-%y": "%m-%d-%y",
+}
 _DAY_FIRST.update(
     {f"{d} {clock}": f"{m} {clock}" for d, m in list(_DAY_FIRST.items()) for clock in _CLOCKS}
 )
 # a spreadsheet's date cells are read with this format, so the guess knows them
 _TYPED = "@@typed-date@@"  # (not a control character: str.strip() removes those)
 _TYPED_FORMAT = _TYPED + "%Y-%m-%dT%H:%M:%S"
+EVENT_YEARS_FROM = 2000
+"""The first year of a two-digit-year date column's window (`two_digit_years_from`, docs/
+mapping.md) when the column is no birth date: agencies' records are of recent events, and
+2000-2099 also reads a date a little ahead (a hearing, an expiry). Unless a sampled year
+would then be later than the draft's year: then the hundred years ending that year."""
+_BORN = {"nacimiento", "nac", "nacido", "natalicio", "birth", "birthdate", "dob", "born"}
+"""Words of a birth date column's header: its two-digit years are read in the hundred years
+ending the draft's year (no one is born in the future; a person born a hundred years ago
+is rarer than one born last year)."""
 _INTEGER = re.compile(r"^[+-]?[1-9]\d{0,8}$|^0$")
 _FLOAT = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+)$")
 # numbers as Spanish-locale spreadsheets write them: a dot grouping thousands, a decimal comma
@@ -95,7 +128,7 @@ _THOUSANDS_DOT = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+$")
 _BOOLEANS = {"true", "false", "yes", "no", "sí", "si", "t", "f", "y", "n"}
 _IDENTIFIER = re.compile(
     r"(^|_)(id|folio|serial|serie|numero|num|no|nro|placa|plate|vin|curp|rfc|phone|telefono|"
-    r"tel|codigo|code|clave|licen[cs]e|licencia|ffl|txn|zip|cp|postal|calibre|caliber|"
+    r"tel|cel|celular|movil|mobile|cell|codigo|code|clave|licen[cs]e|licencia|ffl|txn|zip|cp|postal|calibre|caliber|"
     r"calibro|modelo|model)(_|$)"
 )
 
@@ -112,6 +145,9 @@ class ColumnGuess:
     flag: Msg | None = None  # what to check
     values: int = 0  # how many sampled records have a value in it
     decimal: str | None = None  # a number column's declared decimal mark (docs/mapping.md)
+    years_from: int | None = None  # a %y format's window (two_digit_years_from)
+    years_note: Msg | None = None  # what that window reads, to check
+    listed: bool = False  # a JSON key holding a list in some record: no ledger column
 
 
 @dataclass(frozen=True)
@@ -126,6 +162,8 @@ class Draft:
     delimiter: str = ","
     sheet: str | None = None
     header_row: int = 1
+    sheet_note: Msg | None = None  # how the sheet was chosen among the workbook's
+    objects: tuple[str, ...] = ()  # JSON keys holding objects: neither column nor property
 
 
 def draft_file(
@@ -134,9 +172,11 @@ def draft_file(
     sheet: str | int | None = None,
     header_row: int | None = None,
     rows: int = SAMPLE_ROWS,
+    year: int | None = None,
 ) -> Draft:
     """Read a sample of `path` (CSV, JSON Lines or a spreadsheet, by its suffix) and guess
-    how to map it (module doc); `country` (US or MX) settles ambiguous date orders."""
+    how to map it (module doc); `country` (US or MX) settles ambiguous date orders, `year`
+    (default: this year) the windows of two-digit years."""
     if not path.is_file():
         raise IngestError(
             msg("Input file {path} does not exist.", path=path),
@@ -150,8 +190,12 @@ def draft_file(
     else:
         draft, samples = _sample_csv(path, rows, header_row)
     names = _names([c.header for c in draft.columns])
+    year = year or date.today().year
     columns = [
-        _guess(column.header, name, values, country.upper())
+        replace(
+            _windowed(_guess(column.header, name, values, country.upper()), values, year),
+            listed=column.listed,
+        )
         for column, name, values in zip(draft.columns, names, samples, strict=True)
     ]
     return replace(draft, columns=columns)
@@ -226,10 +270,23 @@ def _binary(head: bytes) -> bool:
 
 
 def _sample_jsonl(path: Path, rows: int) -> tuple[Draft, list[list[str]]]:
+    """A JSON Lines file's sample: its encoding (a byte-order mark is no JSON, as for the
+    ingest), and per top-level key the values, the elements of a list of plain values (a
+    key `listed`: an entity property reads each, a ledger column none); a key holding an
+    object (or a list of them) in some record is read by neither, and named in the draft."""
+    with path.open("rb") as fh:
+        head = fh.read(_SAMPLE_BYTES)
+        if fh.read(1):  # a character cut by the sample's end is not read
+            head = head[: head.rfind(b"\n") + 1] or head
+    encoding = _text_encoding(head)
     keys: dict[str, list[str]] = {}
-    nested: set[str] = set()
+    listed: set[str] = set()
+    objects: set[str] = set()
     taken = 0
-    with path.open(encoding="utf-8") as fh:
+    # (utf-8-sig: a UTF-8 byte-order mark is dropped; bytes past the sampled head that the
+    # guessed encoding does not read are replaced, the ingest names them)
+    opened = "utf-8-sig" if encoding == "utf-8" else encoding
+    with path.open(encoding=opened, errors="replace") as fh:
         for number, line in enumerate(fh, start=1):
             if taken >= rows:
                 break
@@ -251,22 +308,42 @@ def _sample_jsonl(path: Path, rows: int) -> tuple[Draft, list[list[str]]]:
                 continue
             taken += 1
             for key, value in record.items():
-                if isinstance(value, dict | list):
-                    nested.add(str(key))
-                    continue
                 seen = keys.setdefault(str(key), [])
-                if value is not None:
-                    seen.append(value if isinstance(value, str) else json.dumps(value))
-    # a key holding a list or an object in some record is no ledger column: ingest refuses
-    # a list (or an object) where one value is meant
-    keys = {k: v for k, v in keys.items() if k not in nested}
-    columns = [ColumnGuess(k, "", "string") for k in keys]
-    return Draft(path, "jsonl", taken, columns), list(keys.values())
+                if isinstance(value, list) and not any(isinstance(v, dict | list) for v in value):
+                    listed.add(str(key))
+                    values = value
+                elif isinstance(value, dict | list):
+                    objects.add(str(key))
+                    continue
+                else:
+                    values = [value]
+                seen += [
+                    v if isinstance(v, str) else json.dumps(v) for v in values if v is not None
+                ]
+    keys = {k: v for k, v in keys.items() if k not in objects}
+    columns = [ColumnGuess(k, "", "string", listed=k in listed) for k in keys]
+    draft = Draft(path, "jsonl", taken, columns, encoding, objects=tuple(sorted(objects)))
+    return draft, list(keys.values())
+
+
+def _text_encoding(head: bytes) -> str:
+    """The encoding of a text file's first bytes: UTF-8 when they decode as such, else
+    cp1252 (Windows exports), else latin-1."""
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            codecs.decode(head, encoding)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    return "latin-1"
 
 
 def _sample_sheet(
     path: Path, sheet: str | int | None, header_row: int | None, rows: int
 ) -> tuple[Draft, list[list[str]]]:
+    note = None
+    if sheet is None:
+        sheet, note = _widest_sheet(path)
     # parsed once (fastexcel parses a whole sheet for any request): from row 1 when the
     # header row is to be found, then read from it
     spec = SourceSpec(path, kind="xlsx", sheet=sheet, header_row=header_row or 1)
@@ -283,18 +360,60 @@ def _sample_sheet(
         samples.append([str(v) for v in values])
     columns = [ColumnGuess(h, "", "string") for h in header]
     draft = Draft(
-        path, "xlsx", table.num_rows, columns, sheet=opened.name, header_row=opened.header_row
+        path,
+        "xlsx",
+        table.num_rows,
+        columns,
+        sheet=opened.name,
+        header_row=opened.header_row,
+        sheet_note=note,
     )
     return draft, samples
 
 
-def _header_row(top: pa.Table) -> int:
-    """The 1-based row of a sheet's column names among its first rows `top` (module doc)."""
+def _widest_sheet(path: Path) -> tuple[str | None, Msg | None]:
+    """The sheet to draft when none is named: of a workbook's visible sheets, the one with
+    the most columns (the fullest of its first rows: a cover page or a notes sheet holds one
+    or two), the first of them on a tie (monthly sheets), and a note naming the others and
+    `--sheet`; (None, None) for a workbook of one visible sheet (the ingest's default, the
+    first visible one) or one fastexcel cannot open (`open_sheet` then says why)."""
+    import fastexcel  # imported on first use, as in `sheets`
+
+    try:
+        reader = fastexcel.read_excel(str(path))
+        widths: dict[str, int] = {}
+        for name in reader.sheet_names:
+            top = reader.load_sheet(
+                name, header_row=None, n_rows=_HEADER_SCAN_ROWS, dtypes="string"
+            )
+            if top.visible == "visible":
+                widths[name] = max(_filled(top.to_arrow()), default=0) if top.width else 0
+    except fastexcel.FastExcelError:
+        return None, None
+    if len(widths) < 2:
+        return None, None
+    widest = max(widths, key=lambda name: widths[name])  # (the first of the widest)
+    note = msg(
+        "of the workbook's sheets {sheets}, the one with the most columns (the first of them "
+        "on a tie); to draft another, pass --sheet NAME",
+        sheets=", ".join(json.dumps(name, ensure_ascii=False) for name in widths),
+    )
+    return widest, note
+
+
+def _filled(top: pa.Table) -> list[int]:
+    """How many non-empty cells each row of `top` holds."""
     counts = [0] * top.num_rows
     for column in top.columns:
         for i, value in enumerate(column.to_pylist()):
             if value is not None and str(value).strip():
                 counts[i] += 1
+    return counts
+
+
+def _header_row(top: pa.Table) -> int:
+    """The 1-based row of a sheet's column names among its first rows `top` (module doc)."""
+    counts = _filled(top)
     fullest = max(counts, default=0)
     for i, n in enumerate(counts):
         if n >= max(2, 0.6 * fullest) or (fullest == 1 and n == 1):
@@ -430,6 +549,50 @@ def _order(formats: list[str], country: str) -> tuple[str, Msg | None]:
     return formats[0], None
 
 
+def _windowed(guess: ColumnGuess, raw: list[str], year: int) -> ColumnGuess:
+    """`guess` with the window of its two-digit years (`two_digit_years_from`), which a %y
+    format needs, and a note saying what it reads: for a birth date (`_BORN`) the hundred
+    years ending `year`; else from `EVENT_YEARS_FROM`, unless a sampled year would then be
+    later than `year`."""
+    fmt = guess.format
+    if fmt is None or "%y" not in fmt:
+        return guess
+    years = []
+    for value in raw:
+        try:
+            text = english_meridian(value.strip()) if "%p" in fmt else value.strip()
+            years.append(datetime.strptime(text, fmt).year % 100)
+        except ValueError:
+            continue  # (a spreadsheet's date cell, or a value the flag names)
+    last = year - 99
+    if set(words(guess.header)) & _BORN:
+        note = msg(
+            "two-digit years read as {start}-{end}, as a birth date is not in the future: if "
+            "someone was born before {start}, lower two_digit_years_from",
+            start=last,
+            end=year,
+        )
+        return replace(guess, years_from=last, years_note=note)
+    later = sorted({y for y in years if EVENT_YEARS_FROM + y > year})
+    if not later:
+        note = msg(
+            "two-digit years read as {start}-{end}, as for recent events: if the file holds "
+            "dates before {start}, lower two_digit_years_from",
+            start=EVENT_YEARS_FROM,
+            end=EVENT_YEARS_FROM + 99,
+        )
+        return replace(guess, years_from=EVENT_YEARS_FROM, years_note=note)
+    note = msg(
+        "two-digit years read as {start}-{end}, as {example} read as {later} would be in the "
+        "future: if the column holds dates after {end}, raise two_digit_years_from",
+        start=last,
+        end=year,
+        example=f"{later[-1]:02d}",
+        later=EVENT_YEARS_FROM + later[-1],
+    )
+    return replace(guess, years_from=last, years_note=note)
+
+
 def render_yaml(
     draft: Draft,
     dataset: str = "",
@@ -451,10 +614,11 @@ def render_yaml(
         dataset = _names([dataset])[0]
     lines = [
         "# "
-        + t(
+        + nt(
+            "Draft mapping for {file}, from {n:,} sampled record.",
             "Draft mapping for {file}, from {n:,} sampled records.",
+            draft.sampled,
             file=draft.path.name,
-            n=draft.sampled,
         ),
         "# " + t("Check every line marked {mark}, fill in what is empty, then run:", mark=mark),
         f"#   ironriver ingest {out.name if out else stem + '.yaml'} --dry-run",
@@ -470,13 +634,14 @@ def render_yaml(
     ]
     url = {"csv": "csv_url", "jsonl": "jsonl_url", "xlsx": "xlsx_url"}[draft.kind]
     lines.append(f"  - {url}: {json.dumps(where, ensure_ascii=False)}")
+    if draft.kind in ("csv", "jsonl") and draft.encoding != "utf-8":
+        lines.append(f"    encoding: {draft.encoding}")
     if draft.kind == "csv":
-        if draft.encoding != "utf-8":
-            lines.append(f"    encoding: {draft.encoding}")
         if draft.delimiter != ",":
             lines.append(f"    delimiter: {json.dumps(draft.delimiter)}")
     if draft.kind == "xlsx":
-        lines.append(f"    sheet: {json.dumps(draft.sheet, ensure_ascii=False)}")
+        note = f"  # {mark}: {draft.sheet_note.render()}" if draft.sheet_note else ""
+        lines.append(f"    sheet: {json.dumps(draft.sheet, ensure_ascii=False)}{note}")
     if draft.header_row != 1:
         lines.append(f"    header_row: {draft.header_row}")
     lines += _entity_lines(draft, mark, country.upper())
@@ -487,9 +652,24 @@ def render_yaml(
     ]
     headers = [c.header for c in draft.columns]
     flagged: set[str] = set()
+    for key in draft.objects:
+        objects = t(
+            "{column} holds JSON objects, which neither a ledger nor an entity reads: flatten "
+            "the export to map them",
+            column=json.dumps(key, ensure_ascii=False),
+        )
+        lines.append(f"        # {mark}: {objects}")
     for column in draft.columns:
         if not column.header or column.header in flagged:
             continue  # a column without a name cannot be read
+        if column.listed:
+            listed = t(
+                "{column} holds lists, which a ledger column does not (one value each): an "
+                "entity's property reads each element",
+                column=json.dumps(column.header, ensure_ascii=False),
+            )
+            lines.append(f"        # {listed}")
+            continue
         if headers.count(column.header) > 1:
             flagged.add(column.header)
             repeated = t(
@@ -498,9 +678,11 @@ def render_yaml(
             )
             lines.append(f"        # {mark}: {repeated}")
             continue
-        spec = {"column": column.header, "type": column.type}
+        spec: dict[str, object] = {"column": column.header, "type": column.type}
         if column.format:
             spec["format"] = column.format
+        if column.years_from is not None:
+            spec["two_digit_years_from"] = column.years_from
         if column.decimal:
             spec["decimal"] = column.decimal
         # keys quoted: YAML reads a bare `no:` or `on:` as a boolean
@@ -510,8 +692,9 @@ def render_yaml(
             notes.append(
                 t("e.g. {example}", example=json.dumps(column.example, ensure_ascii=False))
             )
-        if column.flag is not None:
-            notes.append(f"{mark}: {column.flag.render()}")
+        for flag in (column.flag, column.years_note):
+            if flag is not None:
+                notes.append(f"{mark}: {flag.render()}")
         lines.append(line + ("  # " + "; ".join(notes) if notes else ""))
     return "\n".join(lines) + "\n"
 
@@ -537,15 +720,19 @@ def _keys_note(keyed_by: str, mark: str) -> str:
 
 
 def _entity_lines(draft: Draft, mark: str, country: str) -> list[str]:
-    """The `entities:` block the column names suggest (`suggest`), or a pointer to the docs;
-    phone numbers without their international prefix are read as `country`'s."""
-    suggestions = suggest([c.header for c in draft.columns])
+    """The `entities:` block the column names suggest (`suggest`), or a pointer to the docs,
+    and which columns no suggested entity reads; phone numbers without their international
+    prefix are read as `country`'s."""
+    headers = [c.header for c in draft.columns]
+    suggestions = suggest(headers, lists={c.header for c in draft.columns if c.listed})
     if not suggestions:
         return ["    # " + t("entities: map records to FtM entities here (see docs/mapping.md)")]
-    formats = {c.header: c.format for c in draft.columns if c.type in ("date", "timestamp")}
+    dates = {c.header: c for c in draft.columns if c.type in ("date", "timestamp")}
     note = t("suggested from the column names: keep, fix or remove (see docs/mapping.md)")
     lines = [f"    entities:  # {mark}: {note}"]
+    read: set[str] = set()
     for entity in suggestions:
+        read.update(entity.keys, entity.properties.values(), entity.name_from)
         lines += [
             f"      {json.dumps(entity.name)}:",
             f"        schema: {json.dumps(entity.schema)}",
@@ -555,14 +742,42 @@ def _entity_lines(draft: Draft, mark: str, country: str) -> list[str]:
         if entity.key_literal:
             lines.append(f"        key_literal: {json.dumps(entity.key_literal)}")
         lines.append("        properties:")
-        for prop, column in entity.properties.items():
-            spec = {"column": column}
-            if formats.get(column):
-                spec["format"] = str(formats[column])
+        for prop, header in entity.properties.items():
+            spec: dict[str, object] = {"column": header}
+            comment = ""
+            if (column := dates.get(header)) is not None and column.format:
+                spec["format"] = column.format
+                if column.years_from is not None and column.years_note is not None:
+                    spec["two_digit_years_from"] = column.years_from
+                    comment = f"  # {mark}: {column.years_note.render()}"
             elif entity.schema == "Phone" and prop == "number" and country:
                 spec["format"] = country
-            lines.append(f"          {json.dumps(prop)}: {json.dumps(spec, ensure_ascii=False)}")
+            spec_text = json.dumps(spec, ensure_ascii=False)
+            lines.append(f"          {json.dumps(prop)}: {spec_text}{comment}")
         if entity.name_from:
             spec_name = {"columns": entity.name_from, "join": " "}
             lines.append(f'          "name": {json.dumps(spec_name, ensure_ascii=False)}')
+    unread = [c for c in draft.columns if c.header not in read and headers.count(c.header) == 1]
+    kept = [c.header for c in unread if c.header and not c.listed]
+    lost = [c.header for c in unread if c.header and c.listed]
+    if kept:
+        left = nt(
+            "no entity above reads {columns}: add it to one if analysts need it (the ledger "
+            "below keeps its values)",
+            "no entity above reads {columns}: add them to one if analysts need them (the "
+            "ledger below keeps their values)",
+            len(kept),
+            columns=", ".join(json.dumps(h, ensure_ascii=False) for h in kept),
+        )
+        lines.append(f"    # {mark}: {left}")
+    if lost:
+        left = nt(
+            "no entity above reads {columns}, which holds lists (no ledger column): map it to "
+            "an entity's property or its values are not loaded",
+            "no entity above reads {columns}, which hold lists (no ledger column): map them "
+            "to an entity's property or their values are not loaded",
+            len(lost),
+            columns=", ".join(json.dumps(h, ensure_ascii=False) for h in lost),
+        )
+        lines.append(f"    # {mark}: {left}")
     return lines

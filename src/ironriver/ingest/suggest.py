@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 # role words (the header's last words) -> (schema, property); the schema None takes it from
@@ -38,6 +39,7 @@ _ROLES: dict[tuple[str, ...], tuple[str | None, str]] = {
     ("given", "names"): ("Individual", "firstName"),
     ("first",): ("Individual", "firstName"),
     ("nombres",): ("Individual", "firstName"),
+    ("nombre", "s"): ("Individual", "firstName"),  # NOMBRE(S), as Mexican forms write it
     ("nombre",): ("Individual", "firstName"),
     ("last", "name"): ("Individual", "lastName"),
     ("last",): ("Individual", "lastName"),
@@ -54,7 +56,15 @@ _ROLES: dict[tuple[str, ...], tuple[str | None, str]] = {
     ("birth", "date"): ("Individual", "birthDate"),
     ("dob",): ("Individual", "birthDate"),
     ("alias",): ("Individual", "alias"),
+    ("alias", "o", "apodo"): ("Individual", "alias"),
+    ("apodo", "o", "alias"): ("Individual", "alias"),
+    ("alias", "apodo"): ("Individual", "alias"),
     ("apodo",): ("Individual", "alias"),
+    ("apodos",): ("Individual", "alias"),
+    ("sobrenombre",): ("Individual", "alias"),
+    ("aliases",): ("Individual", "alias"),
+    ("aka",): ("Individual", "alias"),
+    ("nickname",): ("Individual", "alias"),
     ("name",): ("Individual", "name"),
     ("estado", "matricula"): ("Firearm", "serialStatus"),
     ("serial", "status"): ("Firearm", "serialStatus"),
@@ -85,6 +95,24 @@ _ROLES: dict[tuple[str, ...], tuple[str | None, str]] = {
     ("telefono",): ("Phone", "number"),
     ("phone",): ("Phone", "number"),
     ("celular",): ("Phone", "number"),
+    ("telefono", "celular"): ("Phone", "number"),
+    ("tel", "celular"): ("Phone", "number"),
+    ("tel", "cel"): ("Phone", "number"),
+    ("tel",): ("Phone", "number"),
+    ("cel",): ("Phone", "number"),
+    ("telefono", "movil"): ("Phone", "number"),
+    ("movil",): ("Phone", "number"),
+    ("numero", "celular"): ("Phone", "number"),
+    ("numero", "de", "celular"): ("Phone", "number"),
+    ("numero", "telefono"): ("Phone", "number"),
+    ("numero", "de", "telefono"): ("Phone", "number"),
+    ("telephone",): ("Phone", "number"),
+    ("phone", "number"): ("Phone", "number"),
+    ("cell",): ("Phone", "number"),
+    ("cell", "phone"): ("Phone", "number"),
+    ("cellphone",): ("Phone", "number"),
+    ("mobile",): ("Phone", "number"),
+    ("mobile", "phone"): ("Phone", "number"),
     ("imei",): ("Phone", "imei"),
     ("organizacion",): ("Organization", "name"),
     ("organization",): ("Organization", "name"),
@@ -174,12 +202,16 @@ def record_id(headers: list[str]) -> str | None:
     return None
 
 
-def suggest(headers: list[str]) -> list[Suggestion]:
+def suggest(headers: list[str], lists: Collection[str] = ()) -> list[Suggestion]:
     """The entities the column names suggest (module doc), in the file's column order. A
     person is keyed by the record's id (`record_id`, with the entity's name as its
     `key_literal`, so two people of one record are two entities) when the file has one, else
     by an identifier of theirs (CURP: `idNumber`, RFC: `taxNumber`), else by their name
-    columns: then people of the same name become one entity, which the draft says."""
+    columns: then people of the same name become one entity, which the draft says.
+
+    `lists`: the columns holding lists (a JSON Lines key): a property reads each element,
+    but a key or a joined name refuses a list, so they are neither (an entity left without
+    keys is not suggested)."""
     # (the record's id before the person's own: a record without a CURP would make no
     # person, and the CURP is a property all the same, for resolution to match on)
     roles = [(h, _role(h)) for h in headers if h and headers.count(h) == 1]
@@ -211,12 +243,13 @@ def suggest(headers: list[str]) -> list[Suggestion]:
             parts = [p for p in _NAME_PARTS if p in props]
             if parts == ["firstName"] and words(props["firstName"])[-1] in ("nombre", "nombres"):
                 props["name"] = props.pop("firstName")  # NOMBRE alone: the whole name
-            elif "name" not in props and parts:
+            elif "name" not in props and parts and not any(props[p] in lists for p in parts):
                 entity.name_from = [props[p] for p in parts]
         entity.keys = [props[p] for p in _KEYS[entity.schema] if p in props]
+        entity.keys = [key for key in entity.keys if key not in lists]
         if entity.schema == "Individual" and entity.keys:
-            own = [props[p] for p in _PERSON_IDS if p in props]
-            record = record_id(headers)
+            own = [props[p] for p in _PERSON_IDS if p in props and props[p] not in lists]
+            record = record_id([h for h in headers if h not in lists])
             if record is not None:
                 entity.keys, entity.keyed_by = [record], "record"
                 entity.key_literal = entity.name
