@@ -394,6 +394,22 @@ def retract(
                     ledger=f"{gone.dataset}/{gone.ledger}",
                 )
             )
+            if gone.statements_kept:  # (review R22: the file's entities stayed unsaid)
+                click.echo(
+                    nt(
+                        "{n:,} statement {file} gave {dataset} (entities and their "
+                        "properties) stays: a ledger retraction takes rows only. To withdraw "
+                        "what the file gave, ingest its corrected version with --replace; "
+                        "to withdraw an entity's statements, retract ENTITY_ID.",
+                        "{n:,} statements {file} gave {dataset} (entities and their "
+                        "properties) stay: a ledger retraction takes rows only. To withdraw "
+                        "what the file gave, ingest its corrected version with --replace; "
+                        "to withdraw an entity's statements, retract ENTITY_ID.",
+                        gone.statements_kept,
+                        file=gone.file,
+                        dataset=gone.dataset,
+                    )
+                )
 
         app.emit(
             {
@@ -402,6 +418,7 @@ def retract(
                 "file": gone.file,
                 "parts": list(gone.parts),
                 "ledger_rows_retracted": gone.rows,
+                "statements_kept": gone.statements_kept,
             },
             human_rows,
         )

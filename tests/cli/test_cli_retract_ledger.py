@@ -96,3 +96,33 @@ def test_a_command_line_that_mixes_or_halves_them_is_refused(
     assert code == 2 and error in out
     code, out = run("ledger", "us_atf_sales", "--db", db, "--as", "us-atf-analyst")
     assert code == 0 and "T1" in out  # nothing was retracted
+
+
+def test_the_statements_the_file_gave_are_said_to_stay(tmp_path: Path) -> None:
+    """Review R22: the rows went, and nothing said that the people the same file gave (its
+    statements) stay searchable, nor how to withdraw them."""
+    mapping = sales_ledger(tmp_path, "enero.csv", "T1,p1,ANA\nT2,p2,LUIS\n", buyers=True)
+    db = str(tmp_path / "b.db")
+    done = CliRunner().invoke(cli, ["ingest", str(mapping), "--db", db, "--as", "loader", "--json"])
+    assert done.exit_code == 0, done.output
+    [loaded] = json.loads(done.stdout)
+    ledger = ("--ledger", "us_atf_sales/sales", "--file", "enero.csv")
+    code, out = run(
+        "--lang", "es", "retract", *ledger, "--reason", "r", "--db", db, "--as", "loader"
+    )
+    assert code == 0, out
+    n = loaded["statements_new"]
+    assert (
+        f"{n} afirmaciones que enero.csv dio a us_atf_sales (entidades y sus propiedades) se "
+        "mantienen: retirar de un libro de registro retira solo filas." in out
+    ), out
+    assert "--replace" in out
+    code, out = run("search", "ana", "--db", db, "--as", "us-atf-analyst", "--json")
+    assert code == 0 and "ANA" in out  # (they do stay)
+
+
+def test_a_file_that_gave_no_statements_says_nothing_of_them(db: str) -> None:
+    code, out = _retract(db, "--ledger", "us_atf_sales/dealer_sales", "--file", "enero.csv")
+    assert code == 0 and "stay" not in out, out
+    code, out = _retract(db, "--ledger", "us_atf_sales/dealer_sales", "--file", "enero.csv")
+    assert code == 4  # (none left)

@@ -282,3 +282,26 @@ def test_a_loader_who_may_not_see_the_ledger_is_not_told_its_file_was_retracted(
     assert not [n for n in again.notes if "were retracted" in render(n, "en")]
     own = ingest_mapping(store, mapping, actor="atf-loader", principal=ATF_LOADER)
     assert [n for n in own.notes if "were retracted" in render(n, "en")]
+
+
+def test_a_ledger_retraction_counts_the_statements_the_file_gave_that_stay(
+    store: Store, tmp_path: Path
+) -> None:
+    """Review R22: `retract --ledger` withdrew a file's rows and said nothing of the
+    statements (entities) the same file gave, which stay searchable: they are counted, as
+    the principal sees them, for the command to say so."""
+    mapping = sales_ledger(
+        tmp_path, "enero.csv", "T1,p1,ANA\nT2,p2,LUIS\n", buyers=True, releasable="US"
+    )
+    result = ingest_mapping(store, mapping, actor="atf-loader", principal=ATF_LOADER)
+    sales_ledger(tmp_path, "febrero.csv", "T3,p3,EVA\n", buyers=True, releasable="US")
+    ingest_mapping(store, tmp_path / "febrero.csv.yaml", actor="atf-loader", principal=ATF_LOADER)
+    done = retract_ledger_file(store, ATF_LOADER, "us_atf_sales", "sales", "enero.csv", reason="x")
+    assert done.rows == 2
+    assert done.statements_kept == result.statements > 0  # type: ignore[attr-defined]
+    # what another principal may not see is not counted (FGR sees none of ATF's US-only data)
+    from ironriver.policy.retract_ledger import file_statements
+
+    assert file_statements(store, FGR_LOADER, "us_atf_sales", "enero.csv") == 0
+    assert file_statements(store, ATF_LOADER, "us_atf_sales", "nowhere.csv") == 0
+    assert file_statements(store, ATF_LOADER, "us_atf_sales", "febrero.csv") > 0

@@ -42,13 +42,16 @@ if TYPE_CHECKING:  # (ironriver.store imports ironriver.policy: no cycle at run 
 @dataclass(frozen=True)
 class LedgerRetraction:
     """What `retract_ledger_file` withdrew: the parts (file names in the ledger's folder,
-    as the audit event names them) and their rows."""
+    as the audit event names them) and their rows; and `statements_kept`, the standing
+    statements the same file gave the dataset that the principal sees (entities and their
+    properties), which a ledger retraction leaves (review R22: nothing said so)."""
 
     dataset: str
     ledger: str
     file: str
     parts: tuple[str, ...]
     rows: int
+    statements_kept: int = 0
 
 
 def retract_ledger_file(
@@ -132,7 +135,59 @@ def retract_ledger_file(
             raise
         finally:
             held_signals.release()
-    return LedgerRetraction(dataset, ledger, file, names, rows)
+    kept = file_statements(store, principal, dataset, file)
+    return LedgerRetraction(dataset, ledger, file, names, rows, kept)
+
+
+def file_statements(store: Store, principal: Principal, dataset: str, file: str) -> int:
+    """The standing (not retracted) statements of `dataset` that `file` stated (the first
+    file to state one is its source record; later ones are in `statement_sources`) and
+    that `principal` may see: counted per access label, the labels judged in Python."""
+    from sqlalchemy import func, select
+
+    from ironriver.policy.markings import AccessLabel, Marking, can_see, parse_releasable
+    from ironriver.store.tables import datasets, labels, sources, statement_sources, statements
+
+    s, ss = statements.c, statement_sources.c
+    with store.engine.connect() as conn:
+        source_id = conn.execute(select(sources.c.id).where(sources.c.name == file)).scalar()
+        if source_id is None:
+            return 0
+        standing = (datasets.c.name == dataset, s.retracted.is_(False))
+        first = (
+            select(s.label_id.label("label_id"), func.count().label("n"))
+            .join(datasets, datasets.c.id == s.dataset_id)
+            .where(s.source_id == source_id, *standing)
+            .group_by(s.label_id)
+        )
+        also = (
+            select(s.label_id.label("label_id"), func.count().label("n"))
+            .select_from(statement_sources)
+            .join(statements, (s.entity_id == ss.entity_id) & (s.id == ss.id))
+            .join(datasets, datasets.c.id == s.dataset_id)
+            .where(ss.source_id == source_id, *standing)
+            .group_by(s.label_id)
+        )
+        counts: dict[int, int] = {}
+        for query in (first, also):
+            for label_id, n in conn.execute(query):
+                counts[label_id] = counts.get(label_id, 0) + int(n)
+        if not counts:
+            return 0
+        found = conn.execute(select(labels).where(labels.c.id.in_(list(counts)))).all()
+    return sum(
+        counts[row.id]
+        for row in found
+        if can_see(
+            principal,
+            AccessLabel(
+                row.owner_agency,
+                row.owner_country,
+                Marking(row.marking),
+                parse_releasable(row.releasable_to),
+            ),
+        )
+    )
 
 
 def _lost_commit(exc: CommitUnknown) -> CommitUnknown:
