@@ -49,6 +49,11 @@ def test_demo_shows_each_country_its_own_view(
     # the demo's store is there to explore with the CLI afterwards, ledgers included
     assert "Explore it as us-atf-analyst: ironriver search" in out
     assert "Explórelo como mx-fgr-analista: ironriver search" in out
+    # where the examples of every --help find this store (they read $IRONRIVER_DB)
+    assert (
+        "The examples of every --help run on this store once you type: export IRONRIVER_DB=" in out
+    )
+    assert "Los ejemplos de cada --help se ejecutan sobre este almacén" in out
     args = ["ledgers", "--db", str(tmp_path / "demo.db"), "--as", "us-atf-analyst", "--json"]
     listed = CliRunner().invoke(cli, args, catch_exceptions=False)
     seen = {row["ledger"]: row["visible_ledger_rows"] for row in json.loads(listed.output)}

@@ -320,6 +320,15 @@ def print_report(report: DemoReport) -> None:
                 db=db,
             )
         )
+    for lang in both:  # (the examples of every --help read $IRONRIVER_DB: H69)
+        click.echo(
+            t(
+                "The examples of every --help run on this store once you type: "
+                "export IRONRIVER_DB={db}",
+                lang,
+                db=db,
+            )
+        )
 
 
 def _command() -> str:
