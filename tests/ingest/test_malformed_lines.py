@@ -62,3 +62,21 @@ def test_a_short_line_is_named_on_the_editors_line_with_its_text(tmp_path: Path,
     assert plain.message == "Cannot parse a.csv: line 3 has 2 fields where the header has 3: 2;z"
     spaces = _error(path, f'a;b;c{end}1;"x{end}y";3{end}   {end}', ["a", "b"])
     assert spaces.message == "Cannot parse a.csv: line 4 holds only spaces or tabs."
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "cp1252"])
+def test_a_short_line_of_a_file_in_another_encoding_is_named(tmp_path: Path, encoding: str) -> None:
+    """The reader reads a UTF-8 copy of such a file; the error path read that copy in the
+    query's encoding: a UTF-16 file raised UnicodeError ("stream does not start with BOM")
+    instead of naming its short line (cp1252, the common case, beside it)."""
+    path = tmp_path / "d.csv"
+    path.write_text(
+        "folio;nombre;fecha\n1;Ana Peña;01/02/2020\n2;Luis Ñúñez\n3;Eva Sol;03/04/2021\n",
+        encoding=encoding,
+    )
+    spec = SourceSpec(path, delimiter=";", encoding=encoding)
+    with pytest.raises(IngestError) as caught:
+        load_source(duckdb.connect(), spec, ["folio", "nombre"])
+    assert caught.value.message == (
+        "Cannot parse d.csv: line 3 has 2 fields where the header has 3: 2;Luis Ñúñez"
+    )

@@ -10,6 +10,11 @@ each an `IngestError` naming the file, the line and what to fix.
   with a quote is read up to the next quote, across lines: a stray quote, or one never
   closed, silently merges records, which these find (only where the file's lines say a
   value may span lines).
+
+The `path` each is given is the file its reader read: UTF-8, whatever the query's `encoding`
+(a file in another is transcoded to a UTF-8 copy first: `source`), so each reads it as UTF-8
+(reading the copy in the query's encoding raised on UTF-16: a traceback where a short line
+should have been named).
 """
 
 from __future__ import annotations
@@ -116,7 +121,7 @@ def _layout_error(path: Path, spec: SourceSpec) -> IngestError | None:
     the first record that does not, and the delimiter and header line the file's first
     lines suggest (`header.csv_layout`) when they are other than the query's. None when
     every record splits right (another cause)."""
-    with path.open(encoding=spec.encoding, errors="replace", newline="") as fh:
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:  # (module doc)
         lines = (line.rstrip("\r\n") for line in fh)
         width = None if not spec.header else len(spec.header)
         row = 0 if spec.header else spec.header_row
@@ -153,7 +158,7 @@ def _layout_hint(path: Path, spec: SourceSpec, delimiter_only: bool = False) -> 
     than the query's (`header.csv_layout`), else None; `delimiter_only`: only when the
     delimiter differs (a record of one field more than its header also moves the guessed
     header line)."""
-    with path.open(encoding=spec.encoding, errors="replace", newline="") as fh:
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:  # (module doc)
         head = [line.rstrip("\r\n") for line in islice(fh, _LAYOUT_SCAN_LINES)]
     delimiter, header_row = csv_layout(head)
     moved = not spec.header and header_row != spec.header_row
