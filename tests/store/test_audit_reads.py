@@ -375,8 +375,10 @@ def test_foreign_or_newer_read_audit_file_is_refused(tmp_path: Path) -> None:
     with sqlite3.connect(foreign) as conn:
         conn.execute("CREATE TABLE notes (t TEXT)")
     conn.close()
+    before = foreign.read_bytes()
     with pytest.raises(StoreError, match="is not an ironriver read-audit file"):
         open_store(str(tmp_path / "x.db"))
+    assert foreign.read_bytes() == before  # not switched to WAL (review R23 F3)
     store = open_store(str(tmp_path / "y.db"))
     path = store.audit.read_file
     assert path is not None
@@ -387,6 +389,75 @@ def test_foreign_or_newer_read_audit_file_is_refused(tmp_path: Path) -> None:
     store = open_store(str(tmp_path / "y.db"))
     with pytest.raises(StoreError, match="schema version 2"):
         store.audit.append("a", "read", "g1")
+    store.close()
+
+
+def _foreign(path: Path) -> None:
+    """Another SQLite database (rollback journal, not WAL) put in the read-audit file's place."""
+    path.unlink()
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE notes (x)")
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    ("replace", "error"),
+    [
+        (_foreign, "is not an ironriver read-audit file"),
+        (lambda path: path.write_bytes(b""), "read-audit file .* is empty: it was truncated"),
+    ],
+    ids=["foreign", "emptied"],
+)
+def test_a_read_refused_leaves_a_file_not_proven_ours_as_it_was(
+    tmp_path: Path, replace: Callable[[Path], None], error: str
+) -> None:
+    """A read (or a write's anchor) refusing the file at the read-audit path writes nothing
+    to it: it was switched to WAL first (a 0-byte file became 16 KB, another database's
+    journal mode became `wal`), then refused (review R23 F3)."""
+    db = tmp_path / "s.db"
+    store = open_store(str(db))
+    path = store.audit.read_file
+    assert path is not None
+    store.close()
+    for stale in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+        stale.unlink(missing_ok=True)
+    replace(path)
+    before = path.read_bytes()
+    store = open_store(str(db))
+    with pytest.raises(StoreError, match=error):
+        store.audit.append("a", "read", "g1", "why")
+    store.audit.append("loader", "ingest", US.name, "load")  # its anchor: unreadable
+    with pytest.raises(AuditError):
+        store.audit.checkpoint("auditor")
+    assert not store.audit.verify().ok
+    store.close()
+    assert path.read_bytes() == before
+    assert not Path(f"{path}-wal").exists()
+
+
+def test_an_emptied_read_audit_file_is_named_and_restarted(tmp_path: Path) -> None:
+    """A read-audit file truncated to 0 bytes is named as this store's, emptied, by reads
+    and by `verify`, each saying the way out; `restart_reads` accepts it as lost (it said
+    "exists: there is nothing to restart") and records the loss (review R23 F4)."""
+    db = tmp_path / "s.db"
+    store = open_store(str(db))
+    store.audit.append("a", "read", "g1", "why")
+    store.audit.checkpoint("auditor")
+    path = store.audit.read_file
+    assert path is not None
+    store.close()
+    path.write_bytes(b"")
+    store = open_store(str(db))
+    with pytest.raises(StoreError, match="is empty: it was truncated or emptied") as raised:
+        store.audit.append("a", "read", "g1", "why")
+    assert "restart-reads" in str(raised.value.hint)
+    problems = [str(p) for p in store.audit.verify().problems]
+    assert len(problems) == 1 and "is empty: it was truncated or emptied" in problems[0]
+    assert "restart-reads" in problems[0]
+    store.audit.restart_reads("loader", "truncated, no backup")
+    store.audit.append("a", "read", "p1", "why")
+    problems = [str(p) for p in store.audit.verify().problems]
+    assert len(problems) == 1 and "started a new reads chain" in problems[0]
     store.close()
 
 

@@ -121,8 +121,10 @@ from ironriver.store.audit_chain import (
     Chain,
     check_file_version,
     file_marks,
+    is_empty_file,
     read_genesis,
     row_digest,
+    schema_objects,
 )
 from ironriver.store.audit_verify import VerifyResult, verify_chains
 from ironriver.store.dialect import (
@@ -486,11 +488,21 @@ def _latest_read_chain(conn: Connection) -> dict[str, Any] | None:
 
 def _open_read_file(path: Path, busy_timeout_s: float, create: bool) -> Engine:
     """An engine on a read-audit file, checked to be one (and of a schema version this code
-    knows); with `create`, an empty or missing file is given the schema first."""
-    if not create and not path.exists():
-        raise AuditError(
-            msg("The read-audit file {path} is missing.", path=path), hint=_MISSING_HINT
-        )
+    knows); with `create`, an empty or missing file is given the schema first. The file is
+    checked as it is before the engine that switches it to WAL touches it: a file that is
+    not proven to be a read-audit file (another database, an emptied one) is not written."""
+    if not path.exists():
+        if not create:
+            raise AuditError(
+                msg("The read-audit file {path} is missing.", path=path), hint=_MISSING_HINT
+            )
+    else:
+        app_id, version, objects = _marks_as_is(path)
+        if is_empty_file(app_id, version, objects):
+            if not create:
+                raise _emptied(path)
+        elif app_id != APPLICATION_ID:
+            raise _not_read_audit(path)
     url = sqlite_url(path)
     engine = create_engine(url, **engine_options(url))
     configure_engine(engine, busy_timeout_s)
@@ -499,38 +511,79 @@ def _open_read_file(path: Path, busy_timeout_s: float, create: bool) -> Engine:
             with engine.connect() as conn:
                 app_id, version = file_marks(conn)
         except DBAPIError as exc:  # e.g. overwritten: "file is not a database"
-            raise StoreError(
-                msg(
-                    "{path} cannot be read as a read-audit file ({error}).",
-                    path=path,
-                    error=exc.orig,
-                ),
-                hint=_DAMAGED_HINT,
-            ) from exc
+            raise _cannot_read(path, exc) from exc
         if (app_id, version) == (0, 0) and create:
             with write_transaction(engine) as conn:  # BEGIN IMMEDIATE: one creator wins
                 app_id, version = file_marks(conn)
-                tables = conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar_one()
-                if (app_id, version) == (0, 0) and not tables:
+                if is_empty_file(app_id, version, schema_objects(conn)):
                     audit_read_events.create(conn)
                     audit_read_head.create(conn)
                     install_guards(conn, ("audit_read_events",))
                     conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
                     conn.exec_driver_sql(f"PRAGMA user_version = {READ_FILE_VERSION}")
                     app_id, version = APPLICATION_ID, READ_FILE_VERSION
-        if app_id != APPLICATION_ID:
-            raise StoreError(
-                msg("{path} is not an ironriver read-audit file.", path=path),
-                hint=msg(
-                    "Move it away: a store's read-audit file is '<store file>{suffix}'.",
-                    suffix=READ_FILE_SUFFIX,
-                ),
-            )
+        if app_id != APPLICATION_ID:  # (replaced since `_marks_as_is`)
+            raise _not_read_audit(path)
         check_file_version(path, version)
     except BaseException:
         engine.dispose()
         raise
     return engine
+
+
+def _marks_as_is(path: Path) -> tuple[int, int, int]:
+    """The `file_marks` of the SQLite file `path` and its number of schema objects, read on
+    a connection with no pragma (as `audit verify` reads it), which writes nothing to it."""
+    url = sqlite_url(path)
+    engine = create_engine(url, **engine_options(url))
+    try:
+        with engine.connect() as conn:
+            app_id, version = file_marks(conn)
+            return app_id, version, schema_objects(conn)
+    except DBAPIError as exc:  # e.g. overwritten: "file is not a database"
+        raise _cannot_read(path, exc) from exc
+    finally:
+        engine.dispose()
+
+
+def read_file_emptied(path: Path) -> bool:
+    """Whether the read-audit file `path` exists and holds nothing (see `is_empty_file`)."""
+    return path.exists() and is_empty_file(*_marks_as_is(path))
+
+
+def _cannot_read(path: Path, exc: DBAPIError) -> StoreError:
+    return StoreError(
+        msg("{path} cannot be read as a read-audit file ({error}).", path=path, error=exc.orig),
+        hint=_DAMAGED_HINT,
+    )
+
+
+def _not_read_audit(path: Path) -> StoreError:
+    return StoreError(
+        msg("{path} is not an ironriver read-audit file.", path=path),
+        hint=msg(
+            "Move it away: a store's read-audit file is '<store file>{suffix}'.",
+            suffix=READ_FILE_SUFFIX,
+        ),
+    )
+
+
+def _emptied(path: Path) -> StoreError:
+    return StoreError(
+        msg(
+            "This store's read-audit file {path} is empty: it was truncated or emptied, and "
+            "the read events it held are lost unless it is restored.",
+            path=path,
+        ),
+        hint=EMPTIED_HINT,
+    )
+
+
+EMPTIED_HINT = msg(
+    "Restore it from the backup (docs/operations.md); if there is none, record "
+    "the loss with `ironriver audit restart-reads --as ADMIN --reason WHY`, which starts it "
+    "again."
+)
 
 
 _DAMAGED_HINT = msg(
@@ -735,7 +788,8 @@ class AuditLog:
         return self.append(actor, READ_CHAIN_START, location, reason, detail, agency, conn)
 
     def restart_reads(self, actor: str, reason: str, agency: str = "") -> AuditEvent:
-        """Record that a SQLite store's read-audit file is lost and start a new one. The
+        """Record that a SQLite store's read-audit file is lost (missing, or emptied: see
+        `is_empty_file`) and start a new one (in the emptied file's place). The
         events it held are gone; the writes chain says when and by whom that was accepted,
         and `verify()` reports it from then on (the loss is what an auditor must see)."""
         if self.read_file is None:
@@ -746,7 +800,7 @@ class AuditLog:
                 ),
                 hint=msg("Run `ironriver audit verify` to check both chains."),
             )
-        if self.read_file.exists():
+        if self.read_file.exists() and not read_file_emptied(self.read_file):
             raise AuditError(
                 msg(
                     "The read-audit file {path} exists: there is nothing to restart.",

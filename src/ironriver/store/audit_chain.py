@@ -4,7 +4,7 @@ appends serialise (`Chain`: `WRITE_CHAIN`, `READ_CHAIN`), how an event is hashed
 before it (`event_digest`; `row_digest`, of an event given by its columns, is what both
 call), the hash each chain starts from (`GENESIS`; a reads chain's `read_genesis`, from the
 id its `READ_CHAIN_START` event gave it), and the marks of a read-audit file (`file_marks`,
-`check_file_version`)."""
+`is_empty_file`, `check_file_version`)."""
 
 from __future__ import annotations
 
@@ -108,6 +108,17 @@ def file_marks(conn: Connection) -> tuple[int, int]:
     `APPLICATION_ID` and `READ_FILE_VERSION` (0, 0: a new, empty file)."""
     app_id = int(conn.exec_driver_sql("PRAGMA application_id").scalar_one())
     return app_id, int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
+
+
+def is_empty_file(app_id: int, version: int, objects: int) -> bool:
+    """Whether a SQLite file of these marks and `objects` (rows of `sqlite_master`) holds
+    nothing: a file truncated to 0 bytes, emptied, or created but never given its schema."""
+    return (app_id, version, objects) == (0, 0, 0)
+
+
+def schema_objects(conn: Connection) -> int:
+    """How many tables, indexes and triggers a SQLite file holds (read only)."""
+    return int(conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar_one())
 
 
 def check_file_version(path: Path, version: int) -> None:

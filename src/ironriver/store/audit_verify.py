@@ -43,8 +43,10 @@ from ironriver.store.audit_chain import (
     Chain,
     check_file_version,
     file_marks,
+    is_empty_file,
     read_genesis,
     row_digest,
+    schema_objects,
 )
 from ironriver.store.dialect import engine_options
 from ironriver.store.ledger_read import part_rows
@@ -152,6 +154,16 @@ def _verify_file_chain(
     read-audit file, or that lost one of its tables, was tampered with, and is reported as
     such rather than raised; one of a schema version this code does not know is refused."""
     app_id, version = file_marks(conn)
+    if is_empty_file(app_id, version, schema_objects(conn)):
+        return None, [
+            msg(
+                "reads chain: this store's read-audit file {path} is empty: it was truncated "
+                "or emptied; its events are lost unless it is restored from the backup "
+                "(docs/operations.md); if there is none, record the loss with `ironriver "
+                "audit restart-reads --as ADMIN --reason WHY`",
+                path=path,
+            )
+        ]
     names = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")
     tables = frozenset(str(name) for (name,) in names)
     if app_id != APPLICATION_ID:
