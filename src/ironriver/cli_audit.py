@@ -68,6 +68,7 @@ def audit_verify(ctx: click.Context) -> None:
         "chains": result.chains,
         "anchored": result.anchored,
         "problems": [*result.problems, *result.ledger_problems, *result.ledger_strays],
+        "advice": list(result.advice),
         "ledger_parts": result.ledger_parts,
         "ledger_pending": list(result.ledger_pending),
         "unrecorded_ingests": result.unrecorded_ingests,
@@ -107,6 +108,10 @@ def audit_verify(ctx: click.Context) -> None:
             ),
             intact,
         )
+        if result.advice:
+            click.echo(t("What to do:"))
+            for advice in result.advice:
+                click.echo(f"  - {render(advice)}")
         _echo_check(
             result.ledger_problems,
             lambda n: nt(

@@ -452,6 +452,35 @@ def test_verify_reports_a_read_audit_file_tampered_with(tmp_path: Path) -> None:
     assert "has no audit_read_head table (it was dropped)" in out
 
 
+def test_verify_says_what_to_do_about_chain_findings(tmp_path: Path) -> None:
+    """An edited writes-chain event, and a read-audit file that ends before an anchored read
+    (tampering, or a backup that copied the file before the store): each says what to do,
+    the latter how to tell the two apart (review R23 F7)."""
+    import shutil
+    import sqlite3
+
+    db = sample_db(tmp_path)
+    run("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--reason", "case 1")
+    shutil.copy(f"{db}.read-audit.sqlite", tmp_path / "early-copy.sqlite")  # the wrong order
+    run("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--reason", "case 2")
+    assert run("audit", "checkpoint", "--db", db, "--as", "auditor")[0] == 0
+    shutil.copy(tmp_path / "early-copy.sqlite", f"{db}.read-audit.sqlite")
+    code, out = run("audit", "verify", "--db", db)
+    assert code == 5 and "the read-audit file is older than the store" in out
+    assert "What to do:" in out and "tell your security officer" in out
+    assert "copied before the store (the wrong order" in out and "put a later copy" in out
+    code, out = run("--lang", "es", "audit", "verify", "--db", db)
+    assert code == 5 and "Qué hacer:" in out and "copiado antes que el almacén" in out
+    with sqlite3.connect(db) as conn:
+        conn.execute("DROP TRIGGER audit_no_update")
+        conn.execute("UPDATE audit_events SET reason = 'other' WHERE seq = 2")
+    conn.close()
+    code, out = run("audit", "verify", "--db", db, "--json")
+    advice = json.loads(out)["advice"]
+    assert code == 5 and advice[0].startswith("Writes chain: its events were changed")
+    assert "restore the store from that backup" in advice[0]
+
+
 def test_audit_checkpoint_anchors_the_reads(tmp_path: Path) -> None:
     db = sample_db(tmp_path)
     run("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--reason", "case 1")

@@ -156,12 +156,33 @@ def test_cut_off_reads_are_detected_once_anchored(kinds: Store) -> None:
     result = store.audit.verify()
     assert result.ok and result.chains[READS] == 5 and result.anchored == 5
     _cut_reads(store, keep=3)  # reads 4 and 5: read 5 was anchored
-    problems = tuple(str(p) for p in store.audit.verify().problems)
+    result = store.audit.verify()
+    problems = tuple(str(p) for p in result.problems)
+    advice = [str(a) for a in result.advice]
     assert len(problems) == 1
-    assert problems[0].startswith(
-        "reads chain: the read-audit file is older than the store: read events after seq 3 "
-        "were removed or the file was replaced by an earlier copy (writes-chain event 2, at "
-    )
+    if store.audit.read_file is None:  # the store's own table: no file, no earlier copy of it
+        assert problems[0].startswith(
+            "reads chain: the audit_read_events table of the store's database ends before a "
+            "read the store anchored: read events after seq 3 were deleted from it "
+            "(writes-chain event 2, at "
+        )
+        assert len(advice) == 1 and advice[0].startswith(
+            "Reads chain: read events were changed in the audit_read_events table"
+        )
+        assert "restore the database from that dump" in advice[0]
+        assert "file" not in problems[0] + advice[0]
+    else:
+        assert problems[0].startswith(
+            "reads chain: the read-audit file is older than the store: read events after "
+            "seq 3 were removed or the file was replaced by an earlier copy (writes-chain "
+            "event 2, at "
+        )
+        assert len(advice) == 2 and "restore the read-audit file from that backup" in advice[0]
+        assert advice[1].startswith(
+            "If this store was restored from a backup, its read-audit file may have been "
+            "copied before the store (the wrong order"
+        )
+        assert "put a later copy" in advice[1] and "read 5, anchored at" in advice[1]
     assert problems[0].endswith("recorded read event 5)")
 
 

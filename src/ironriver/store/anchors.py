@@ -100,18 +100,45 @@ def parse_anchor(seq: int, at: str, detail: str) -> Anchor | None:
     return Anchor(seq, at, value["seq"], str(value.get("hash", "")))
 
 
-def check_anchors(anchors: list[Anchor], last: int, hashes: dict[int, str]) -> list[Msg]:
+def beyond_end(anchors: list[Anchor], last: int) -> Anchor | None:
+    """The anchor that shows best that a reads chain ending at `last` lost anchored reads:
+    of those beyond its end, the newest (None: none is)."""
+    beyond = [a for a in anchors if a.seq > last]
+    return max(beyond, key=lambda a: (a.seq, a.event)) if beyond else None
+
+
+def check_anchors(
+    anchors: list[Anchor], last: int, hashes: dict[int, str], in_store: bool = False
+) -> list[Msg]:
     """What `anchors` (those of the current reads chain) say about it, which ends at `last`
     and has `hashes` at the anchored seqs: one that ends before an anchored event was cut
     short or rolled back to an earlier copy; one that holds another event at an anchored seq
     was rewritten, or replaced by an earlier copy written to since. One problem per kind,
-    naming the anchor that shows it best, so fifty anchored ingests do not make fifty lines."""
+    naming the anchor that shows it best, so fifty anchored ingests do not make fifty lines.
+    `in_store`: the reads chain is the store's own `audit_read_events` table (PostgreSQL),
+    not a read-audit file, so no earlier copy of a file can explain it."""
     problems: list[Msg] = []
     beyond = [a for a in anchors if a.seq > last]
-    if beyond:
-        newest = max(beyond, key=lambda a: (a.seq, a.event))
+    newest = beyond_end(anchors, last)
+    if newest is not None:
+        more = (
+            msg("; {n} more anchors lie beyond its end", n=len(beyond) - 1)
+            if len(beyond) > 1
+            else ""
+        )
         problems.append(
             msg(
+                "reads chain: the audit_read_events table of the store's database ends "
+                "before a read the store anchored: read events after seq {last} were deleted "
+                "from it (writes-chain event {event}, at {at}, recorded read event {seq}{more})",
+                last=last,
+                event=newest.event,
+                at=newest.at,
+                seq=newest.seq,
+                more=more,
+            )
+            if in_store
+            else msg(
                 "reads chain: the read-audit file is older than the store: read events after "
                 "seq {last} were removed or the file was replaced by an earlier copy "
                 "(writes-chain event {event}, at {at}, recorded read event {seq}{more})",
@@ -119,25 +146,32 @@ def check_anchors(anchors: list[Anchor], last: int, hashes: dict[int, str]) -> l
                 event=newest.event,
                 at=newest.at,
                 seq=newest.seq,
-                more=msg("; {n} more anchors lie beyond its end", n=len(beyond) - 1)
-                if len(beyond) > 1
-                else "",
+                more=more,
             )
         )
     differ = [a for a in anchors if 0 < a.seq <= last and hashes.get(a.seq) != a.hash]
     if differ:
         first = min(differ, key=lambda a: (a.seq, a.event))
+        more = msg("; {n} more anchors disagree too", n=len(differ) - 1) if len(differ) > 1 else ""
         problems.append(
             msg(
+                "reads chain: event {seq} is not the one writes-chain event {event} (at {at}) "
+                "recorded: read events up to it were rewritten in the audit_read_events table "
+                "of the store's database{more}",
+                seq=first.seq,
+                event=first.event,
+                at=first.at,
+                more=more,
+            )
+            if in_store
+            else msg(
                 "reads chain: event {seq} is not the one writes-chain event {event} (at {at}) "
                 "recorded: read events up to it were rewritten, or the file was replaced by "
                 "an earlier copy that has been appended to since{more}",
                 seq=first.seq,
                 event=first.event,
                 at=first.at,
-                more=msg("; {n} more anchors disagree too", n=len(differ) - 1)
-                if len(differ) > 1
-                else "",
+                more=more,
             )
         )
     return problems

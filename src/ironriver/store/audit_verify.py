@@ -28,6 +28,7 @@ from ironriver.store.anchors import (
     ANCHOR_KEY,
     Anchor,
     Restart,
+    beyond_end,
     check_anchors,
     check_restarts,
     parse_anchor,
@@ -74,6 +75,9 @@ class VerifyResult:
     """Part files in a ledger folder that no ingest event recorded, one finding each (not
     this store's data: reads leave them out, `RecordedParts.stray`; a problem all the same,
     like a missing part: the folder and the database disagree)."""
+    advice: tuple[Msg, ...] = ()
+    """What to do about `problems`: one paragraph per chain that has some, and one for a
+    reads chain that ends before an anchored read (a backup taken in the wrong order?)."""
     ledger_pending: tuple[Msg, ...] = ()
     """Recorded parts not in place yet but whole under the scratch name their ingest event
     names (a process killed between its commit and its renames): no problem, a note."""
@@ -97,6 +101,7 @@ def verify_chains(engine: Engine, read_file: Path | None, busy_timeout_s: float)
             )
         )
     reads = _ChainCheck()
+    advice = _advice(writes, reads, [], [], read_file)
     if read_file is not None and not read_file.exists():
         if start is not None:
             problems.append(
@@ -118,14 +123,84 @@ def verify_chains(engine: Engine, read_file: Path | None, busy_timeout_s: float)
             problems += found
         if checked is not None:
             reads = checked
-            problems += reads.problems + check_anchors(anchors, reads.last, reads.hashes)
+            in_store = read_file is None
+            found_anchors = check_anchors(anchors, reads.last, reads.hashes, in_store)
+            problems += reads.problems + found_anchors
+            advice = _advice(writes, reads, found_anchors, anchors, read_file)
     return VerifyResult(
         ok=not problems,
         events=writes.events + reads.events,
         problems=tuple(problems),
+        advice=tuple(advice),
         chains={WRITES: writes.events, READS: reads.events},
         anchored=max((a.seq for a in anchors), default=0),
     )
+
+
+def _advice(
+    writes: _ChainCheck,
+    reads: _ChainCheck,
+    found_anchors: list[Msg],
+    anchors: list[Anchor],
+    read_file: Path | None,
+) -> list[Msg]:
+    """What to do about the findings of recomputing each chain and of its anchors: compare
+    with a backup, tell the security officer, restore; and, for a read-audit file that ends
+    before an anchored read, how to tell a backup taken in the wrong order from tampering
+    (docs/operations.md, "Backing up a SQLite node")."""
+    advice: list[Msg] = []
+    if writes.problems:
+        advice.append(
+            msg(
+                "Writes chain: its events were changed in the store's database by someone "
+                "who could write it. Run `ironriver audit verify` on the newest backup of "
+                "the store; if it is intact, compare `ironriver audit log --as ADMIN` of the "
+                "backup and of this store to see which events changed, tell your security "
+                "officer, and restore the store from that backup (docs/operations.md, "
+                '"Restoring, and checking a copy").'
+            )
+        )
+    if not (reads.problems or found_anchors):
+        return advice
+    if read_file is None:
+        advice.append(
+            msg(
+                "Reads chain: read events were changed in the audit_read_events table of the "
+                "store's database by someone who could write it. Restore the newest dump into "
+                "a new database (`pg_restore -d NEWDB`) and run `ironriver audit verify --db` "
+                "on it; if it is intact, compare `ironriver audit log --as ADMIN --action "
+                "read` of both to see which reads changed, tell your security officer, and "
+                'restore the database from that dump (docs/operations.md, "PostgreSQL").'
+            )
+        )
+        return advice
+    advice.append(
+        msg(
+            "Reads chain: read events were changed in the read-audit file {path}. Run "
+            "`ironriver audit verify` on the newest backup (the store and its read-audit "
+            "file side by side); if it is intact, compare `ironriver audit log --as ADMIN "
+            "--action read` of both to see which reads changed, tell your security officer, "
+            "and restore the read-audit file from that backup.",
+            path=read_file,
+        )
+    )
+    newest = beyond_end(anchors, reads.last)
+    if newest is not None:
+        advice.append(
+            msg(
+                "If this store was restored from a backup, its read-audit file may have been "
+                'copied before the store (the wrong order: docs/operations.md, "Backing up '
+                'a SQLite node"): then nothing was removed, and read {seq}, anchored at {at}, '
+                "is in a later copy of the file. To tell: put a later copy (the live node's, "
+                "or the next backup's) in place of {path} and run `ironriver audit verify` "
+                "again. If the reads chain is intact then, the backup was only taken in the "
+                "wrong order: keep that copy. If no copy holds read {seq}, reads were removed.",
+                seq=newest.seq,
+                at=newest.at,
+                path=read_file,
+            )
+        )
+    return advice
 
 
 def _verify_read_file(
