@@ -37,6 +37,6 @@ def test_room_to_spare_is_another_problem(tmp_path: Path, monkeypatch: pytest.Mo
     engine = create_engine(f"sqlite:///{tmp_path / 's.db'}")
     monkeypatch.setattr(store_module.shutil, "disk_usage", _usage(50 << 20))
     error = store_module._cannot_open("s.db", _io_error(), engine)
-    assert type(error) is StoreError and "Check the path or server" in error.render("en")
+    assert type(error) is StoreError and "Check the path, and the disk" in error.render("en")
     pg = create_engine("postgresql+psycopg://u@127.0.0.1:1/x")
     assert type(store_module._cannot_open("pg", _io_error(), pg)) is StoreError

@@ -20,7 +20,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from ironriver.errors import ConfigError, IronriverError, ResourceError, StoreError
-from ironriver.i18n import msg, nmsg
+from ironriver.i18n import Msg, msg, nmsg
 from ironriver.logs import get_logger
 from ironriver.settings import Settings, shown_url
 from ironriver.store import dialect
@@ -403,8 +403,57 @@ def _cannot_open(shown: str, exc: OperationalError, engine: Engine) -> Ironriver
         )
     return StoreError(
         msg("Cannot open store {url!r}: {error}", url=shown, error=exc.orig),
-        hint=msg("Check the path or server, and that you may write there."),
+        hint=_open_hint(str(exc.orig), engine),
     )
+
+
+_PG_MISSING_DATABASE = re.compile(r'database "([^"]+)" does not exist')
+_PG_NO_SERVER = (
+    "connection refused",
+    "could not connect",
+    "failed to resolve host",
+    "could not translate host name",
+    "timeout expired",
+    "no such file or directory",  # a Unix socket that is not there
+)
+_PG_REFUSED_LOGIN = ("authentication failed", 'role "', "no pg_hba.conf entry")
+_SQLITE_NOT_WRITABLE = ("readonly database", "unable to open database file", "permission denied")
+
+
+def _open_hint(error: str, engine: Engine) -> Msg:
+    """What to do when the store on `engine` cannot be opened with `error` (its driver's
+    message, in English: a server set to another language falls to the general hint): the
+    cause's own remedy, so a missing database or a stopped server is not told to check
+    write permissions."""
+    lowered = error.lower()
+    if engine.dialect.name == "postgresql":
+        missing = _PG_MISSING_DATABASE.search(error)
+        if missing is not None:
+            return msg(
+                "The database {name} does not exist on that server: check its name in the "
+                "URL, or create it (`createdb {name}`, or `CREATE DATABASE {name};` in psql), "
+                "then run `ironriver init --db URL` to make it a store.",
+                name=missing.group(1),
+            )
+        if any(cause in lowered for cause in _PG_NO_SERVER):
+            return msg(
+                "No PostgreSQL server answered at {host}:{port}: check that it runs there, "
+                "and the host and port in the URL.",
+                host=engine.url.host or "localhost",
+                port=engine.url.port or 5432,
+            )
+        if any(cause in lowered for cause in _PG_REFUSED_LOGIN):
+            return msg(
+                "The server refused the user or password in the URL: check them (and, "
+                "for its administrator, the server's pg_hba.conf)."
+            )
+        return msg("Check the URL, and that the PostgreSQL server runs and accepts you.")
+    if any(cause in lowered for cause in _SQLITE_NOT_WRITABLE):
+        return msg(
+            "Check the path, and that you may write there (SQLite writes beside the file "
+            "even to read it)."
+        )
+    return msg("Check the path, and the disk that holds it.")
 
 
 _NEARLY_FULL = 1 << 20  # bytes: less free than this and a SQLite "disk I/O error" is the disk
