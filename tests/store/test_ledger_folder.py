@@ -392,3 +392,30 @@ def test_a_recorded_folder_is_in_use_unless_gone_or_its_marker_alone(
     open_store(pg_url).close()  # (claimed again: its marker alone)
     open_store(pg_url, ledger_dir=tmp_path / "other").close()  # re-pointed
     assert _recorded(pg_url) == [("ledger_dir", str(tmp_path / "other"))]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_audit_verify_names_the_stores_folder_for_a_given_one_absent_or_empty(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """`audit verify` given a folder (IRONRIVER_LEDGERS) that does not exist, or is empty,
+    while the store's own (recorded, or beside a SQLite file) holds its ledgers, says so,
+    naming that folder, as other commands do; it listed every part as missing, exit 5 (review
+    R23 F5). A given folder holding a copy of the ledgers is checked as before."""
+    monkeypatch.chdir(tmp_path)
+    url = backend_url(backend, tmp_path / "s.db", request)
+    _ingest(_keyed(tmp_path, "w.csv", ["A1,10"]), url)
+    own = tmp_path / "s.db.ledgers" if backend == "sqlite" else _home(tmp_path, url)
+    assert list(own.rglob("part-*.parquet"))
+    (tmp_path / "empty").mkdir()
+    for given, state in (("nowhere", "which does not exist"), ("empty", "which is empty")):
+        monkeypatch.setenv("IRONRIVER_LEDGERS", str(tmp_path / given))
+        code, out = run("audit", "verify", "--db", url)
+        assert code == 2, out
+        assert f"This store keeps its ledgers in {own}, not in {tmp_path / given}" in out
+        assert state in out and "is missing" not in out
+    assert not (tmp_path / "nowhere").exists()
+    shutil.copytree(own, tmp_path / "copied")
+    monkeypatch.setenv("IRONRIVER_LEDGERS", str(tmp_path / "copied"))
+    code, out = run("audit", "verify", "--db", url)
+    assert code == 0 and "Ledger parts intact: 1 part" in out, out

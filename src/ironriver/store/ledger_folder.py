@@ -35,7 +35,9 @@ given folder that names the owner of the recorded folder this store leaves is a 
 folder: it is claimed.)
 
 An open that may not write (`audit verify`, which also opens stores older than 0009, where
-no table holds a record) records and claims nothing.
+no table holds a record) records and claims nothing; it refuses a given folder that does not
+exist or is empty while the store's own folder (recorded, or beside a SQLite file) holds
+ledgers (`_check_given`), rather than report every part missing.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ from sqlalchemy.dialects import postgresql
 from ironriver.errors import ConfigError
 from ironriver.i18n import msg
 from ironriver.logs import get_logger
+from ironriver.settings import LEDGERS_SUFFIX
+from ironriver.store.dialect import sqlite_file
 from ironriver.store.tables import store_settings
 
 LEDGER_DIR = "ledger_dir"
@@ -91,7 +95,12 @@ def ledger_folder(
     see the module doc. `recorded`: whether the store can hold a record (at migration 0009
     or later); `write`: whether this open may write one, and claim the folder."""
     if engine.dialect.name == "sqlite":
-        return given if given is not None else default
+        if given is None:
+            return default
+        if not write and (db := sqlite_file(engine)) is not None:
+            beside = Path(db).resolve()
+            _check_given(beside.with_name(beside.name + LEDGERS_SUFFIX), given)
+        return given
     owner, stored = _owner_and_record(engine, recorded)
     leaving: Owner | None = None  # the owner of the recorded folder `given` replaces
     if given is not None:
@@ -102,6 +111,8 @@ def ledger_folder(
                 leaving = before
             elif write and recorded and _in_use(Path(stored)):
                 raise _elsewhere(Path(stored), folder)
+            elif not write:
+                _check_given(Path(stored), folder)
     elif stored is not None:
         folder = Path(stored)
     else:
@@ -253,6 +264,44 @@ def _elsewhere(stored: Path, given: Path) -> ConfigError:
             stored=stored,
         ),
     )
+
+
+def _check_given(own: Path, given: Path) -> None:
+    """Refuse, for an open that may not write (`audit verify`, which checks every part the
+    store recorded against the folder it is given), a `given` folder that does not exist or
+    holds nothing (its marker at most) while the store's own folder (`own`: recorded, or
+    beside a SQLite file) holds ledgers: a mistyped or stale IRONRIVER_LEDGERS, not a store
+    whose every part is lost, which is how `audit verify` reported it. A given folder that
+    holds something (a copy of the ledgers, say) is checked as given."""
+    if given.absolute() == own.absolute() or _holds_ledgers(given) or not _holds_ledgers(own):
+        return
+    exists = given.is_dir()
+    if not exists and given.exists():
+        return  # (a file: `audit verify` says what it finds there)
+    raise ConfigError(
+        msg(
+            "This store keeps its ledgers in {stored}, not in {given} (IRONRIVER_LEDGERS), "
+            "which is empty: nothing was checked.",
+            stored=own,
+            given=given,
+        )
+        if exists
+        else msg(
+            "This store keeps its ledgers in {stored}, not in {given} (IRONRIVER_LEDGERS), "
+            "which does not exist: nothing was checked.",
+            stored=own,
+            given=given,
+        ),
+        hint=msg(
+            "Unset IRONRIVER_LEDGERS (or set it to {stored}) and run the command again.",
+            stored=own,
+        ),
+    )
+
+
+def _holds_ledgers(folder: Path) -> bool:
+    """Whether `folder` is a folder holding anything but its marker."""
+    return folder.is_dir() and any(not e.name.startswith(MARKER) for e in folder.iterdir())
 
 
 def _record(engine: Engine, folder: Path, *, replace: bool) -> str:
