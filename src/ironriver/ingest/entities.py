@@ -57,6 +57,7 @@ from ironriver.progress import Progress, no_progress
 from ironriver.settings import DEFAULT_INGEST_MEMORY_MB
 from ironriver.sqltext import literal
 from ironriver.store import MAX_ID_LENGTH, DatasetInfo, Store
+from ironriver.store.data_verify import LABELS_KEY, declared_labels
 from ironriver.store.ids import clean_phone
 
 _COLUMNS = ("id", "entity_id", "schema", "prop", "value", "source_row")
@@ -528,6 +529,8 @@ def ingest_entities(
                         "records": result.records,
                         "rejected": result.rejected,
                         "statements_new": added,  # (to the store: the audit log is not a view)
+                        # who may see the dataset, for `audit verify-data` to hold it to
+                        LABELS_KEY: declared_labels([dataset]),
                         # (entities of the owner's other datasets given this label, by dataset)
                         **({"relabelled": relabelled} if relabelled else {}),
                     },

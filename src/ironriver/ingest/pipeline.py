@@ -71,6 +71,7 @@ from ironriver.progress import Progress, no_progress
 from ironriver.scratch import HeldInterrupts
 from ironriver.settings import DEFAULT_INGEST_MEMORY_MB
 from ironriver.store import DatasetInfo, Store, Writer
+from ironriver.store.data_verify import LABELS_KEY, declared_labels
 from ironriver.store.ledger import LedgerStore, PendingPart
 from ironriver.store.ledger_records import (
     LEDGER_FILES_KEY,
@@ -425,6 +426,8 @@ def ingest_mapping(
                         "statements": result.statements,
                         "statements_new": added,  # (to the store: the audit log is not a view)
                         "ledger_rows": result.ledger_rows,
+                        # who may see each dataset, for `audit verify-data` to hold it to
+                        LABELS_KEY: declared_labels(dataset_info(m) for m in mappings),
                     }
                     if parts:  # as committed: `audit verify` checks each is there, whole
                         detail[LEDGER_FILES_KEY] = committed_files(ledgers.root, parts)

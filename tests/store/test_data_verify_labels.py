@@ -1,0 +1,173 @@
+"""`audit verify-data` on who sees what (review R23 F1): a dataset's label (its `datasets` row,
+its statements' `labels` row or `label_id`) or a statement's `retracted` flag changed in the
+database by hand left both audit chains intact and `verify-data` satisfied, while another
+agency's analyst read a RED alias (or a dataset silently vanished). Now each ingest event
+records the labels its load declared and the store is held to them, and the retracted
+statements to what the retraction events record; a store whose events are older passes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from ironriver.ingest import ingest_mapping
+from ironriver.policy import Principal, retract
+from ironriver.store import Store
+from ironriver.store.data_verify import LABELS_KEY, verify_data
+from ironriver.store.tables import statements
+
+MAPPING = """\
+mx_cni_red:
+  agency: CNI
+  country: MX
+  marking: RED
+  releasable_to: [user:red-rita]
+  queries:
+    - csv_url: alias.csv
+      entities:
+        persona:
+          schema: Person
+          keys: [clave]
+          properties:
+            name: {column: alias}
+mx_cni_green:
+  agency: CNI
+  country: MX
+  marking: GREEN
+  queries:
+    - csv_url: armas.csv
+      entities:
+        arma:
+          schema: Firearm
+          keys: [serie]
+          properties:
+            serialNumber: {column: serie}
+"""
+CNI = Principal("cni-cam", "CNI", "MX", frozenset({"ingest", "analyst"}))
+
+
+def _load(store: Store, tmp_path: Path, armas: str = "A1\nA2\nA3\n") -> None:
+    (tmp_path / "alias.csv").write_text("clave,alias\n1,El Flaco\n2,La Sombra\n", "utf-8")
+    (tmp_path / "armas.csv").write_text("serie\n" + armas, encoding="utf-8")
+    (tmp_path / "m.yml").write_text(MAPPING, encoding="utf-8")
+    ingest_mapping(store, tmp_path / "m.yml", actor="cni-cam", principal=CNI, replace=True)
+
+
+def _sql(store: Store, *sql: str) -> None:
+    with store.engine.begin() as conn:
+        for each in sql:
+            conn.execute(text(each))
+
+
+def _found(store: Store) -> list[str]:
+    check = verify_data(store)
+    assert check.ok is not check.problems
+    return [p.render("en") for p in check.problems]
+
+
+def test_an_untouched_store_with_retractions_verifies(store: Store, tmp_path: Path) -> None:
+    _load(store, tmp_path)
+    _load(store, tmp_path, armas="A1\nA2\n")  # --replace retracts A3's statement
+    with store.engine.connect() as conn:
+        alias = conn.execute(
+            select(statements.c.entity_id).where(statements.c.value == "El Flaco")
+        ).scalar_one()
+    retract(store, CNI, alias, reason="entered in error")
+    check = verify_data(store)
+    assert check.problems == () and check.ok
+    assert check.retracted == 2  # A3's serial number, El Flaco's name
+    assert check.labels_unrecorded == ()
+
+
+def test_the_reviewers_label_edit_is_found(store: Store, tmp_path: Path) -> None:
+    _load(store, tmp_path)
+    _sql(
+        store,
+        "UPDATE labels SET marking = 'CLEAR', releasable_to = '' WHERE marking = 'RED'",
+        "UPDATE datasets SET marking = 'CLEAR', releasable_to = '' WHERE marking = 'RED'",
+    )
+    assert _found(store) == [
+        "dataset mx_cni_red: its label in the datasets table is CLEAR CNI/MX, but its "
+        "ingests declared RED CNI/MX [user:red-rita] (edited in the database: who may see "
+        "it changed): restore the store from a backup",
+        "dataset mx_cni_red: 2 statements are stored under the label #1 CLEAR CNI/MX, not "
+        "the RED CNI/MX [user:red-rita] their ingests declared (edited in the database: who "
+        "may see them changed): restore the store from a backup",
+    ]
+
+
+def test_a_statement_pointed_at_another_label_is_found(store: Store, tmp_path: Path) -> None:
+    _load(store, tmp_path)
+    _sql(
+        store,
+        "UPDATE statements SET label_id = (SELECT id FROM labels WHERE marking = 'GREEN') "
+        "WHERE value = 'La Sombra'",
+    )
+    [problem] = _found(store)
+    assert problem.startswith(
+        "dataset mx_cni_red: 1 statement is stored under the label #2 GREEN CNI/MX, not the "
+        "RED CNI/MX [user:red-rita] its ingests declared"
+    )
+
+
+def test_a_statement_retracted_by_hand_is_found(store: Store, tmp_path: Path) -> None:
+    _load(store, tmp_path)
+    _sql(store, "UPDATE statements SET retracted = TRUE WHERE value = 'A2'")
+    with store.engine.connect() as conn:
+        hidden = conn.execute(select(statements.c.id).where(statements.c.value == "A2")).scalar()
+    assert _found(store) == [
+        "dataset mx_cni_green: 1 statement is retracted, but no retraction recorded in the "
+        "audit log retracted it (marked retracted in the database: hidden from every view): "
+        f"{hidden}; restore the store from a backup"
+    ]
+
+
+def test_a_tombstone_cleared_by_hand_is_found(store: Store, tmp_path: Path) -> None:
+    _load(store, tmp_path)
+    _load(store, tmp_path, armas="A1\nA2\n")  # --replace retracts A3's statement
+    _sql(store, "UPDATE statements SET retracted = FALSE")
+    [problem] = _found(store)
+    assert problem.startswith("dataset mx_cni_green: 1 statement stands again, but a retraction")
+    assert "restaurar" not in problem  # (English here; the Spanish below)
+    check = verify_data(store)
+    assert "restaure el almacén desde un respaldo" in check.problems[0].render("es")
+
+
+@pytest.fixture
+def older_events(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Ingest events as ironriver wrote them before they recorded labels."""
+    from ironriver.store.audit import AuditLog
+
+    append = AuditLog.append
+
+    def without_labels(self: AuditLog, *args: Any, **kwargs: Any) -> Any:
+        detail = kwargs.get("detail")
+        if isinstance(detail, dict):
+            kwargs["detail"] = {k: v for k, v in detail.items() if k != LABELS_KEY}
+        return append(self, *args, **kwargs)
+
+    monkeypatch.setattr(AuditLog, "append", without_labels)
+    yield
+
+
+@pytest.mark.usefixtures("older_events")
+def test_a_store_of_older_events_passes_and_says_so(store: Store, tmp_path: Path) -> None:
+    _load(store, tmp_path)
+    _load(store, tmp_path, armas="A1\nA2\n")
+    check = verify_data(store)
+    assert check.ok and check.labels_unrecorded == ("mx_cni_green", "mx_cni_red")
+    # without a record, a statement under another label than its dataset's is still seen
+    _sql(
+        store,
+        "UPDATE statements SET label_id = (SELECT id FROM labels WHERE marking = 'GREEN') "
+        "WHERE value = 'La Sombra'",
+    )
+    [problem] = _found(store)
+    assert problem.startswith(
+        "dataset mx_cni_red: 1 statement is stored under the label #2 GREEN CNI/MX, not its "
+        "dataset's RED CNI/MX [user:red-rita]"
+    )
