@@ -248,7 +248,15 @@ def audit_log(
     data = [e.__dict__ for e in events]
     chains = {"writes": t("writes"), "reads": t("reads")}
     if not events:
-        app.emit(data, lambda: click.echo(t("No audit event matches.")))
+        principals = app.principals().values()
+        unknown_actor = actor if actor and all(p.name != actor for p in principals) else None
+        unknown_agency = (
+            agency
+            if agency and all(p.agency.upper() != agency.upper() for p in principals)
+            else None
+        )
+        said = _nothing_matches(unknown_actor, unknown_agency, scope is not None)
+        app.emit(data, lambda: click.echo(said))
         return
     app.emit(
         data,
@@ -268,6 +276,37 @@ def audit_log(
             headers("chain", "seq", "at", "actor", "action", "target", "reason"),
         ),
     )
+
+
+def _nothing_matches(actor: str | None, agency: str | None, scoped: bool) -> str:
+    """What `audit log` says when no event matches: a `--actor` or `--agency` that no
+    principal of the principals file has is said to (a typo, or principals since removed),
+    and to an auditor (`scoped`) that such events are an admin's to read (docs/policy.md,
+    "Audit"). No count of them: their agencies' countries are not known, so how many there
+    are may be another country's to know."""
+    if actor is not None:
+        line = t(
+            "No audit event matches: no principal named {actor} in the principals file.",
+            actor=actor,
+        )
+    elif agency is not None:
+        line = t(
+            "No audit event matches: no principal of agency {agency} in the principals file.",
+            agency=agency.upper(),
+        )
+    else:
+        return t("No audit event matches.")
+    if scoped:
+        return (
+            line
+            + " "
+            + t(
+                "Check the name. Events of an agency no principal in the file belongs to any "
+                "more (its principals removed from it) are not shown to auditors, who read "
+                "the agencies of the file's principals; an admin reads them."
+            )
+        )
+    return line + " " + t("Check the name; events of a principal since removed keep its name.")
 
 
 def _echo_events_json(events: Iterator[AuditEvent], action: str | None) -> None:

@@ -146,6 +146,52 @@ def test_audit_log_answers_an_auditors_questions(tmp_path: Path) -> None:
     assert code == 0 and out.endswith("\nNo audit event matches.\n")  # not a bare header
 
 
+def test_audit_log_says_when_actor_or_agency_is_not_in_the_principals_file(
+    tmp_path: Path,
+) -> None:
+    """The only principal of an agency removed from the principals file: its events are an
+    admin's to read, and an auditor asking for them is told so, as is a typo in --actor;
+    no count of the hidden events is given (review R23 F9)."""
+    import yaml
+
+    from ironriver.policy import DEFAULT_PRINCIPALS_YAML
+
+    db = sample_db(tmp_path)
+    full = yaml.safe_load(DEFAULT_PRINCIPALS_YAML)
+    full["principals"].append({"name": "dea-dan", "agency": "DEA", "country": "US"})
+    full["principals"][-1]["roles"] = ["analyst"]
+    before, after = tmp_path / "before.yaml", tmp_path / "after.yaml"
+    before.write_text(yaml.safe_dump(full))
+    full["principals"] = [p for p in full["principals"] if p["name"] != "dea-dan"]
+    after.write_text(yaml.safe_dump(full))
+    code, _ = run("search", "j", "--db", db, "--principals", str(before), "--as", "dea-dan")
+    assert code == 0
+    log = ("audit", "log", "--db", db, "--principals", str(after))
+    code, out = run(*log, "--as", "loader", "--actor", "dea-dan", "--json")
+    assert code == 0 and {e["actor"] for e in json.loads(out)} == {"dea-dan"}  # an admin's
+    code, out = run(*log, "--as", "auditor", "--actor", "dea-dan")
+    assert (
+        code == 0
+        and (
+            "No audit event matches: no principal named dea-dan in the principals file. Check the "
+            "name. Events of an agency no principal in the file belongs to any more"
+        )
+        in out
+    )
+    assert "an admin reads them." in out and not re.search(r"\d+ event", out)
+    code, out = run(*log, "--as", "auditor", "--agency", "dea")
+    assert "no principal of agency DEA in the principals file" in out
+    code, out = run("--lang", "es", *log, "--as", "auditor", "--actor", "dea-dann")
+    assert "no hay ningún usuario llamado dea-dann en el archivo de usuarios" in out
+    code, out = run(*log, "--as", "loader", "--actor", "dea-dann")  # an admin's typo
+    assert out.endswith(
+        "no principal named dea-dann in the principals file. Check the name; events of a "
+        "principal since removed keep its name.\n"
+    )
+    code, out = run(*log, "--as", "auditor", "--actor", "us-atf-analyst", "--until", "2000-01-01")
+    assert out.endswith("\nNo audit event matches.\n")  # a principal of the file: as before
+
+
 def test_audit_verify_and_tamper(tmp_path: Path) -> None:
     db = sample_db(tmp_path)
     run("entity", "g1", "--db", db, "--as", "us-atf-analyst", "--reason", "case 1")
