@@ -129,6 +129,13 @@ def audit_verify(ctx: click.Context) -> None:
             if result.ledger_parts
             else [],
         )
+        if result.ledger_parts and not result.ledger_problems:
+            click.echo(
+                t(
+                    "  Their rows are checked here; their bytes, against the hashes their "
+                    "ingests recorded, by `ironriver audit verify-data`."
+                )
+            )
         if result.ledger_pending:
             click.echo(
                 nt(
@@ -529,21 +536,27 @@ def audit_verify_data(ctx: click.Context) -> None:
     """Check the stored statements themselves: that each one's id still equals the hash of
     its dataset, entity, property and value (an edit in the database changes what it holds,
     not its id), and that the store holds as many as its ingest events say they added (fewer:
-    deleted; more: written around ironriver). Reads every statement, shows no value, writes
-    nothing; `audit verify` checks the audit log itself.
+    deleted; more: written around ironriver), and that each ledger part still holds the
+    bytes its ingest recorded (their SHA-256). Reads every statement and every part, shows no
+    value, writes nothing; `audit verify` checks the audit log itself.
 
     \b
     Example: ironriver audit verify-data
     """
     from ironriver.store.data_verify import verify_data
+    from ironriver.store.ledger_bytes import verify_ledger_bytes
 
     app = app_context(ctx)
-    result = verify_data(app.open_store(migrate=False))
+    store = app.open_store(migrate=False)
+    result = verify_data(store)
+    parts = verify_ledger_bytes(store)
     data = {
-        "ok": result.ok,
+        "ok": result.ok and not parts.problems,
         "statements_stored": result.statements,
         "statements_recorded": result.recorded,
-        "problems": list(result.problems),
+        "problems": [*result.problems, *parts.problems],
+        "ledger_parts_hashed": parts.hashed,
+        "ledger_parts_unhashed": parts.unhashed,
     }
 
     def human() -> None:
@@ -569,9 +582,34 @@ def audit_verify_data(ctx: click.Context) -> None:
                 compared,
             ],
         )
+        _echo_check(
+            parts.problems,
+            lambda n: nt(
+                "LEDGER PART ALTERED ({n} problem):", "LEDGER PARTS ALTERED ({n} problems):", n
+            ),
+            [
+                nt(
+                    "Ledger parts intact: {n:,} part holds the bytes its ingest recorded.",
+                    "Ledger parts intact: {n:,} parts hold the bytes their ingests recorded.",
+                    parts.hashed,
+                )
+            ]
+            if parts.hashed
+            else [],
+        )
+        if parts.unhashed:
+            click.echo(
+                nt(
+                    "  {n} ledger part was recorded by an older version, with no hash of its "
+                    "bytes: only its rows are checked, by `ironriver audit verify`.",
+                    "  {n} ledger parts were recorded by an older version, with no hash of "
+                    "their bytes: only their rows are checked, by `ironriver audit verify`.",
+                    parts.unhashed,
+                )
+            )
 
     app.emit(data, human)
-    if not result.ok:
+    if not data["ok"]:
         ctx.exit(5)
 
 

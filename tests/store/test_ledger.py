@@ -569,7 +569,7 @@ def test_the_recorded_rows_of_parts_in_place_are_read_once_per_ledger_store(
         return RecordedParts(recorded, set(), 0)
 
     again = LedgerStore(tmp_path, recorded=read)
-    assert again.recorded_rows(tmp_path / "ds" / "lg0" / "part-none.parquet") is None
+    assert again.recorded_part(tmp_path / "ds" / "lg0" / "part-none.parquet") == (None, None)
     assert reads == []  # no part in place: no event read
     for i in range(3):
         part = again.prepare_query(

@@ -5,6 +5,7 @@ and writes it again. Real stores on both backends, the real CLI."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pyarrow as pa
@@ -65,7 +66,11 @@ def test_an_ingest_event_records_its_ledger_parts_as_committed(
     part = _load(store, tmp_path)
     (detail,) = store.ingest_details()
     assert detail[LEDGER_FILES_KEY] == [
-        {"path": str(part.relative_to(tmp_path / "ledgers")), "rows": 3}
+        {
+            "path": str(part.relative_to(tmp_path / "ledgers")),
+            "rows": 3,
+            "sha256": hashlib.sha256(part.read_bytes()).hexdigest(),
+        }
     ]
     code, out = _verify(store)
     assert code == 0, out

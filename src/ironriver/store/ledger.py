@@ -10,8 +10,11 @@ holding the typed columns plus these hidden columns:
 Invariants:
 - A part file appears atomically (written to a scratch name, then renamed; the scratch file
   of a killed ingest is removed by the next write to its folder, or renamed into place if
-  the ingest had committed: `recover_parts`) and its name is a hash of its content and
-  label, so writing the same rows twice is a no-op.
+  the ingest had committed: `recover_parts`) and its name is a hash of its label and of
+  its content, or of what an ingest made it from (`identity`), so writing the same rows
+  twice is a no-op. Its ingest event records the SHA-256 of its bytes (`LEDGER_FILES_KEY`):
+  `audit verify-data` holds the part to it, and an ingest of the same rows writes again a
+  part in place whose bytes differ (`sound_rows`).
 - Reads go through `visible_relation`, which keeps only rows whose label passes
   `ironriver.policy.markings.can_see` — the one visibility rule, applied in Python to the
   few distinct labels, never re-implemented in SQL. Files holding no visible label are not
@@ -70,6 +73,7 @@ from ironriver.store.ledger_read import readable_schemas as readable_schemas  # 
 from ironriver.store.ledger_records import (
     _MARKER_SUFFIX,
     RecordedParts,
+    file_sha256,
     recover_parts,
     retracted_name,
 )
@@ -101,10 +105,10 @@ class LedgerStore(LedgerReads):
     files killed ingests left there, so that a part committed by a process killed before its
     rename is not removed by a process that opened the store earlier. Without it (ledgers
     with no store), scratch parts are only swept. `recorded` reads what the store's events
-    recorded of its parts (`Store.recorded_parts`): `recorded_rows` trusts a part in place
-    that has the rows recorded, and every read reads only the parts they account for
-    (`LedgerReads.accounted`); without it (ledgers with no store), none is recorded and
-    every part is read. `known`: a reading of `recorded` the caller made already (a view's),
+    recorded of its parts (`Store.recorded_parts`): an ingest trusts a part in place that
+    has the rows and the bytes' hash recorded (`recorded_part`), and every read reads only
+    the parts they account for (`LedgerReads.accounted`); without it (ledgers with no
+    store), none is recorded and every part is read. `known`: a reading of `recorded` the caller made already (a view's),
     read again only for a part it does not name."""
 
     def __init__(
@@ -193,10 +197,12 @@ class LedgerStore(LedgerReads):
         if identity is not None:  # known before writing: an existing part is not rewritten
             final = folder / f"part-{_part_digest(consts, identity)}.parquet"
             self._refuse_stray(final)
-            # a damaged one (or of other rows than recorded) is moved aside, written again
-            kept = sound_rows(final, self.recorded_rows(final))
+            # a damaged one (or of other rows, or other bytes, than recorded) is moved
+            # aside, written again
+            rows_recorded, sha256 = self.recorded_part(final)
+            kept = sound_rows(final, rows_recorded, sha256)
             if kept is not None:
-                return PendingPart(final, None, kept, True)
+                return PendingPart(final, None, kept, True, sha256=sha256)
             retracted = retracted_name(final)
             if retracted.exists():  # retracted: the same rows do not come back
                 rows = pq.ParquetFile(retracted).metadata.num_rows
@@ -220,6 +226,9 @@ class LedgerStore(LedgerReads):
             # power loss a committed event never names a part the disk lacks
             synced(tmp)
             synced(folder)
+            # what its ingest event records of its bytes (`audit verify-data` holds the part
+            # to it): read back from the page cache, ~10 ms for a 1M-row part
+            sha256 = file_sha256(tmp)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -230,13 +239,16 @@ class LedgerStore(LedgerReads):
         except StoreError:
             tmp.unlink(missing_ok=True)
             raise
-        if sound_rows(final, n) is not None:
+        # one in place must have the bytes its first record gives, or (named by its bytes)
+        # those just written
+        expected = self.recorded_part(final)[1] or (sha256 if identity is None else None)
+        if sound_rows(final, n, expected) is not None:
             tmp.unlink()
-            return PendingPart(final, None, n, existed=True)
+            return PendingPart(final, None, n, existed=True, sha256=expected)
         if retracted_name(final).exists():
             tmp.unlink()
             return PendingPart(final, None, n, existed=True, retracted=True)
-        return PendingPart(final, tmp, n, existed=False)
+        return PendingPart(final, tmp, n, existed=False, sha256=sha256)
 
     def _refuse_stray(self, final: Path) -> None:
         """Refuse to write the part `final` when a file no event recorded is in place under
@@ -266,16 +278,18 @@ class LedgerStore(LedgerReads):
             ),
         )
 
-    def recorded_rows(self, part: Path) -> int | None:
-        """The rows the ingest events recorded for `part` (`LEDGER_FILES_KEY`, the first to
-        record it: `RecordedParts.rows`); None when none did, or when no part of that name is
-        in place (the events are not read then). The events are read once per `LedgerStore`
-        (one per ingest, `recorded`): an ingest of a mapping of many ledger queries into a
-        store of many ingest events read them all once per query before."""
+    def recorded_part(self, part: Path) -> tuple[int | None, str | None]:
+        """The rows and the SHA-256 of its bytes the ingest events recorded for `part`
+        (`LEDGER_FILES_KEY`, the first to record it: `RecordedParts.rows`, `.sha256`); None
+        for what none did (a hash: before ingests recorded it), or both None when no part of
+        that name is in place (the events are not read then). The events are read once per
+        `LedgerStore` (one per ingest, `recorded`): an ingest of a mapping of many ledger
+        queries into a store of many ingest events read them all once per query before."""
         if not part.exists() or self.recorded is None:
-            return None
+            return None, None
         known = self.known if self.known is not None else self.recorded_now()
-        return known.rows(str(part.relative_to(self.root)))
+        name = str(part.relative_to(self.root))
+        return known.rows(name), known.sha256.get(name)
 
     @contextmanager
     def key_lock(
@@ -505,6 +519,7 @@ class PendingPart:
     rows: int
     existed: bool
     retracted: bool = False  # its twin was retracted: nothing is added (`retracted_name`)
+    sha256: str | None = None  # of its bytes, when known (`LEDGER_FILES_KEY` records it)
 
     def pending_names(self, root: Path) -> list[str]:
         """[scratch name, final name] under the ledger root `root`, as an ingest's audit
@@ -529,15 +544,21 @@ class PendingPart:
             self.tmp = None
 
 
-def sound_rows(final: Path, rows: int | None = None) -> int | None:
+def sound_rows(final: Path, rows: int | None = None, sha256: str | None = None) -> int | None:
     """The rows of the part in place at `final` when it can be trusted (its footer reads, and
-    gives `rows` when that is known); None when there is none. A part that cannot be trusted
-    (truncated, overwritten, other rows than what the same input writes) is moved aside to
-    `damaged-<digest>-<UTC time>.parquet`, never deleted, so that the caller writes it again."""
+    gives `rows` when that is known; its bytes have the SHA-256 `sha256` when that is known:
+    they are read then); None when there is none. A part that cannot be trusted (truncated,
+    overwritten, other rows than what the same input writes, a value edited in place) is
+    moved aside to `damaged-<digest>-<UTC time>.parquet`, never deleted, so that the caller
+    writes it again."""
     if not final.exists():
         return None
     found = part_rows(final)
-    if found is not None and (rows is None or found == rows):
+    if (
+        found is not None
+        and (rows is None or found == rows)
+        and (sha256 is None or file_sha256(final) == sha256)
+    ):
         return found
     digest = final.name.removeprefix("part-").removesuffix(".parquet")
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())

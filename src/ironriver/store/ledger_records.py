@@ -9,6 +9,7 @@ in a part in place). See `ironriver.store.ledger` for the layout and invariants.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -136,8 +137,20 @@ def recover_parts(
 
 LEDGER_FILES_KEY = "ledger_files"
 """In an ingest's audit event detail: the ledger parts it committed (written, or found in
-place), each `{"path": its name under the ledger root, "rows": its rows}`; `audit verify`
-checks that each is there with that many rows (`ironriver.store.audit_verify`)."""
+place), each `{"path": its name under the ledger root, "rows": its rows, "sha256": the
+SHA-256 of its bytes}`; `audit verify` checks that each is there with that many rows
+(`ironriver.store.audit_verify`), `audit verify-data` that its bytes have that hash
+(`ironriver.store.ledger_bytes`). No `sha256`: a part an older version wrote, or one found in
+place that its first record gives none."""
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of the bytes of the file at `path` (hex)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def committed_files(root: Path, parts: Iterable[PendingPart]) -> list[dict[str, Any]]:
@@ -146,6 +159,7 @@ def committed_files(root: Path, parts: Iterable[PendingPart]) -> list[dict[str, 
     whose rows were retracted adds none: both left out)."""
     return [
         {"path": str(p.final.relative_to(root)), "rows": p.rows}
+        | ({} if p.sha256 is None else {"sha256": p.sha256})
         for p in parts
         if p.final != Path() and not p.retracted
     ]
@@ -167,6 +181,10 @@ class RecordedParts:
     """Each part an ingest event names for its renames (`PARTS_KEY`; its final name under
     the ledger root) -> its scratch name there: where a process killed between the commit
     and the rename left it (`recover_parts` renames it into place)."""
+
+    sha256: dict[str, str] = field(default_factory=dict)
+    """Each recorded part whose first record gives the SHA-256 of its bytes -> that hash
+    (parts an older version recorded have none: their rows alone are checked)."""
 
     def rows(self, name: str) -> int | None:
         """The rows the first ingest event to record the part `name` (under the ledger root)
@@ -224,6 +242,7 @@ def recorded_parts(conn: Connection) -> RecordedParts:
     recorded: dict[str, tuple[int, int]] = {}  # part -> (rows, the first ingest's seq)
     retracted: set[str] = set()
     staged: dict[str, str] = {}  # final name -> scratch name
+    hashes: dict[str, str] = {}  # part -> its bytes' SHA-256, as its first record gives it
     unrecorded = 0
     rows = conn.execute(
         select(audit_events.c.seq, audit_events.c.action, audit_events.c.detail)
@@ -247,10 +266,15 @@ def recorded_parts(conn: Connection) -> RecordedParts:
                 staged.setdefault(str(pair[1]), str(pair[0]))
         if LEDGER_FILES_KEY in detail:
             for entry in detail[LEDGER_FILES_KEY] or []:
-                recorded.setdefault(str(entry["path"]), (int(entry["rows"]), int(seq)))
+                name = str(entry["path"])
+                if name in recorded:
+                    continue  # (the first record counts)
+                recorded[name] = (int(entry["rows"]), int(seq))
+                if entry.get("sha256"):
+                    hashes[name] = str(entry["sha256"])
         elif detail.get("ledger_rows"):
             unrecorded += 1
-    return RecordedParts(recorded, retracted, unrecorded, staged)
+    return RecordedParts(recorded, retracted, unrecorded, staged, hashes)
 
 
 def recorded_head(conn: Connection) -> tuple[int, str] | None:
