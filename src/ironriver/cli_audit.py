@@ -536,7 +536,9 @@ def audit_verify_data(ctx: click.Context) -> None:
     """Check the stored statements themselves: that each one's id still equals the hash of
     its dataset, entity, property and value (an edit in the database changes what it holds,
     not its id), and that the store holds as many as its ingest events say they added (fewer:
-    deleted; more: written around ironriver), and that each ledger part still holds the
+    deleted; more: written around ironriver), that each dataset and its statements are under
+    the label its ingests declared and that the retracted ones are those the retractions
+    recorded (who may see what, edited by hand), and that each ledger part still holds the
     bytes its ingest recorded (their SHA-256). Reads every statement and every part, shows no
     value, writes nothing; `audit verify` checks the audit log itself.
 
@@ -554,6 +556,7 @@ def audit_verify_data(ctx: click.Context) -> None:
         "ok": result.ok and not parts.problems,
         "statements_stored": result.statements,
         "statements_recorded": result.recorded,
+        "labels_unrecorded": list(result.labels_unrecorded),
         "problems": [*result.problems, *parts.problems],
         "ledger_parts_hashed": parts.hashed,
         "ledger_parts_unhashed": parts.unhashed,
@@ -580,8 +583,25 @@ def audit_verify_data(ctx: click.Context) -> None:
                     result.statements,
                 ),
                 compared,
+                t(
+                    "  Each under the label its ingests declared, and retracted only as the "
+                    "retractions recorded."
+                ),
             ],
         )
+        if result.labels_unrecorded:  # (findings or not: what was not held to the record)
+            click.echo(
+                nt(
+                    "  {n} dataset's label is not in the audit log (ingested by an older "
+                    "version): {names}; its statements were checked against its dataset row "
+                    "only, and its next ingest records it.",
+                    "  {n} datasets' labels are not in the audit log (ingested by an older "
+                    "version): {names}; their statements were checked against their dataset "
+                    "rows only, and their next ingests record them.",
+                    len(result.labels_unrecorded),
+                    names=", ".join(result.labels_unrecorded),
+                )
+            )
         _echo_check(
             parts.problems,
             lambda n: nt(

@@ -171,3 +171,27 @@ def test_a_store_of_older_events_passes_and_says_so(store: Store, tmp_path: Path
         "dataset mx_cni_red: 1 statement is stored under the label #2 GREEN CNI/MX, not its "
         "dataset's RED CNI/MX [user:red-rita]"
     )
+
+
+@pytest.mark.usefixtures("older_events")
+def test_the_command_names_the_datasets_of_older_events(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from ironriver.cli import cli
+
+    _load(sqlite_store, tmp_path)
+    db = ["--db", str(sqlite_store.engine.url)]
+    sqlite_store.engine.dispose()
+    out = CliRunner().invoke(cli, ["audit", "verify-data", *db, "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["labels_unrecorded"] == ["mx_cni_green", "mx_cni_red"]
+    out = CliRunner().invoke(cli, ["--lang", "es", "audit", "verify-data", *db])
+    assert out.exit_code == 0, out.output
+    assert (
+        "Las etiquetas de 2 conjuntos de datos no están en la bitácora de auditoría (los cargó "
+        "una versión anterior): mx_cni_green, mx_cni_red" in out.output
+    )
