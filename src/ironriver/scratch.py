@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import glob
+import hashlib
 import os
 import re
 import shutil
@@ -90,6 +91,15 @@ def sweep(directory: Path) -> int:
     if removed:
         log.info("scratch.swept", directory=str(directory), removed=removed)
     return removed
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, hex (hashlib reads it without holding the GIL): what an
+    ingest's audit event records of its source file and of each ledger part. Read, not
+    memory-mapped: a page of a map past the end of a file truncated meanwhile (an export
+    rewritten in place) kills the process (SIGBUS), where a read just ends early."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def synced(path: Path) -> None:

@@ -62,7 +62,6 @@ checked for duplicates, and its `_row` number is left unused.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 import uuid
@@ -100,8 +99,12 @@ from ironriver.ingest.header import check_header, check_no_header_line
 from ironriver.ingest.sheets import open_sheet
 from ironriver.ingest.specs import SourceSpec
 from ironriver.prefetch import prefetch
-from ironriver.scratch import owner_tag, sweep
+from ironriver.scratch import file_sha256, owner_tag, sweep
 from ironriver.sqltext import ident
+
+# SHA-256 of a source file's bytes, as the audit records it (one implementation, the store's
+# too: `scratch.file_sha256`)
+file_digest = file_sha256
 
 _BATCH_ROWS = 122_880
 _STREAM_ROWS = 2 * _BATCH_ROWS  # rows per insert of a streamed file (at least)
@@ -197,14 +200,6 @@ def _changed(path: Path) -> IngestError:
             "running), or ingest a copy of it; then ingest again."
         ),
     )
-
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes, hex (hashlib reads it without holding the GIL). Read, not
-    memory-mapped: a page of a map past the end of a file truncated meanwhile (an export
-    rewritten in place) kills the process (SIGBUS), where a read just ends early."""
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def load_source(

@@ -142,51 +142,43 @@ def retract_ledger_file(
 def file_statements(store: Store, principal: Principal, dataset: str, file: str) -> int:
     """The standing (not retracted) statements of `dataset` that `file` stated (the first
     file to state one is its source record; later ones are in `statement_sources`) and
-    that `principal` may see: counted per access label, the labels judged in Python."""
+    that `principal` may see: counted per access label, the labels judged as `Store.labels`
+    gives them."""
     from sqlalchemy import func, select
 
-    from ironriver.policy.markings import AccessLabel, Marking, can_see, parse_releasable
-    from ironriver.store.tables import datasets, labels, sources, statement_sources, statements
+    from ironriver.policy.markings import can_see
+    from ironriver.store.tables import datasets, sources, statement_sources, statements
 
     s, ss = statements.c, statement_sources.c
+    counts: dict[int, int] = {}
     with store.engine.connect() as conn:
         source_id = conn.execute(select(sources.c.id).where(sources.c.name == file)).scalar()
         if source_id is None:
             return 0
         standing = (datasets.c.name == dataset, s.retracted.is_(False))
         first = (
-            select(s.label_id.label("label_id"), func.count().label("n"))
+            select(s.label_id, func.count())
             .join(datasets, datasets.c.id == s.dataset_id)
             .where(s.source_id == source_id, *standing)
             .group_by(s.label_id)
         )
         also = (
-            select(s.label_id.label("label_id"), func.count().label("n"))
+            select(s.label_id, func.count())
             .select_from(statement_sources)
             .join(statements, (s.entity_id == ss.entity_id) & (s.id == ss.id))
             .join(datasets, datasets.c.id == s.dataset_id)
             .where(ss.source_id == source_id, *standing)
             .group_by(s.label_id)
         )
-        counts: dict[int, int] = {}
         for query in (first, also):
             for label_id, n in conn.execute(query):
                 counts[label_id] = counts.get(label_id, 0) + int(n)
-        if not counts:
-            return 0
-        found = conn.execute(select(labels).where(labels.c.id.in_(list(counts)))).all()
+    if not counts:
+        return 0
     return sum(
         counts[row.id]
-        for row in found
-        if can_see(
-            principal,
-            AccessLabel(
-                row.owner_agency,
-                row.owner_country,
-                Marking(row.marking),
-                parse_releasable(row.releasable_to),
-            ),
-        )
+        for row in store.labels()
+        if row.id in counts and can_see(principal, row.label)
     )
 
 

@@ -227,12 +227,13 @@ class LedgerStore(LedgerReads):
             synced(tmp)
             synced(folder)
             # what its ingest event records of its bytes (`audit verify-data` holds the part
-            # to it): read back from the page cache, ~10 ms for a 1M-row part
-            sha256 = file_sha256(tmp)
+            # to it), and its name when that hashes its bytes: one read back from the page
+            # cache, ~10 ms for a 1M-row part
+            sha256, name = _hashed(tmp, consts, identity)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        final = folder / f"part-{_part_digest(consts, identity, tmp)}.parquet"
+        final = folder / f"part-{name}.parquet"
         n = written if rows is None else rows
         try:
             self._refuse_stray(final)
@@ -365,17 +366,27 @@ _PARQUET_OPTIONS: dict[str, Any] = {
 }
 
 
-def _part_digest(consts: dict[str, str], identity: str | None, path: Path | None = None) -> str:
-    """A part's name: a hash of its label columns and its `identity`, or else of the file."""
+def _part_digest(consts: dict[str, str], identity: str) -> str:
+    """A part's name: a hash of its label columns and its `identity` (`_hashed`: of its
+    bytes, when it has none)."""
     digest = hashlib.sha256("\x1f".join(consts.values()).encode())
-    if identity is not None:
-        digest.update(b"\x1e" + identity.encode())
-    else:
-        assert path is not None
-        with path.open("rb") as fh:
-            while chunk := fh.read(1 << 22):
-                digest.update(chunk)
+    digest.update(b"\x1e" + identity.encode())
     return digest.hexdigest()[:32]
+
+
+def _hashed(path: Path, consts: dict[str, str], identity: str | None) -> tuple[str, str]:
+    """The SHA-256 of the bytes of the part written at `path` (hex) and its name
+    (`_part_digest`, or with no `identity` a hash of its label columns and its bytes), from
+    one read of the file."""
+    content = hashlib.sha256()
+    named = hashlib.sha256("\x1f".join(consts.values()).encode())
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 22):
+            content.update(chunk)
+            if identity is None:
+                named.update(chunk)
+    name = _part_digest(consts, identity) if identity is not None else named.hexdigest()[:32]
+    return content.hexdigest(), name
 
 
 def _row_groups(

@@ -9,7 +9,6 @@ in a part in place). See `ironriver.store.ledger` for the layout and invariants.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, select
 
 from ironriver.logs import get_logger
+from ironriver.scratch import file_sha256 as file_sha256  # (re-exported: ledger, ledger_bytes)
 from ironriver.scratch import is_dead_scratch, synced
 from ironriver.store.tables import audit_events
 
@@ -142,15 +142,6 @@ SHA-256 of its bytes}`; `audit verify` checks that each is there with that many 
 (`ironriver.store.audit_verify`), `audit verify-data` that its bytes have that hash
 (`ironriver.store.ledger_bytes`). No `sha256`: a part an older version wrote, or one found in
 place that its first record gives none."""
-
-
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of the bytes of the file at `path` (hex)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 22):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def committed_files(root: Path, parts: Iterable[PendingPart]) -> list[dict[str, Any]]:
