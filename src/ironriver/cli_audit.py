@@ -546,18 +546,16 @@ def audit_verify_data(ctx: click.Context) -> None:
     Example: ironriver audit verify-data
     """
     from ironriver.store.data_verify import verify_data
-    from ironriver.store.ledger_bytes import verify_ledger_bytes
 
     app = app_context(ctx)
-    store = app.open_store(migrate=False)
-    result = verify_data(store)
-    parts = verify_ledger_bytes(store)
+    result = verify_data(app.open_store(migrate=False))
+    parts = result.ledger
     data = {
-        "ok": result.ok and not parts.problems,
+        "ok": result.ok,
         "statements_stored": result.statements,
         "statements_recorded": result.recorded,
         "labels_unrecorded": list(result.labels_unrecorded),
-        "problems": [*result.problems, *parts.problems],
+        "problems": list(result.problems),
         "ledger_parts_hashed": parts.hashed,
         "ledger_parts_unhashed": parts.unhashed,
     }
@@ -572,7 +570,7 @@ def audit_verify_data(ctx: click.Context) -> None:
             )
         )
         _echo_check(
-            result.problems,
+            result.statement_problems,
             lambda n: nt(
                 "STATEMENTS ALTERED ({n} problem):", "STATEMENTS ALTERED ({n} problems):", n
             ),

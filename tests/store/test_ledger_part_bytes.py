@@ -24,6 +24,7 @@ from ironriver.ingest import pipeline
 from ironriver.ingest.pipeline import ingest_mapping
 from ironriver.policy.markings import AccessLabel, Marking
 from ironriver.store import EventFilter, Store
+from ironriver.store.data_verify import verify_data
 from ironriver.store.ledger import LedgerStore
 
 SALES = "T1,ABC-123\nT2,XYZ9\nT3,abc 123\n"
@@ -108,6 +109,21 @@ def test_a_value_edited_in_a_part_is_found_and_a_reingest_writes_it_again(
     code, out = _run(store, "audit", "verify-data")
     assert code == 0, out
     assert "Ledger parts intact: 1 part holds" in out
+
+
+def test_the_library_check_holds_the_parts_too(store: Store, tmp_path: Path) -> None:
+    """`verify_data` is the whole check for a library caller (an API, a cron script): an
+    edited part makes it fail, as the command does (before, the command composed it with
+    `verify_ledger_bytes` itself and `verify_data` alone said ok)."""
+    part = _load(store, tmp_path)
+    check = verify_data(store)
+    assert check.ok and (check.ledger.hashed, check.ledger.unhashed) == (1, 0)
+    _stamp(part)
+    check = verify_data(store)
+    assert not check.ok and check.statement_problems == ()
+    [problem] = check.problems
+    assert problem.render("en").startswith(f"ledger part {part} does not hold the bytes")
+    assert check.ledger.problems == (problem,)
 
 
 def test_parts_recorded_without_a_hash_are_checked_by_their_rows_and_said_so(

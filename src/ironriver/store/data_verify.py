@@ -55,6 +55,7 @@ from ironriver.i18n import Msg, msg, nmsg
 from ironriver.policy.markings import releasable_text
 from ironriver.store.audit import EventFilter
 from ironriver.store.dialect import read_table
+from ironriver.store.ledger_bytes import LedgerBytes, verify_ledger_bytes
 from ironriver.store.store import DatasetInfo, Store
 from ironriver.store.tables import datasets, labels, props, statements
 
@@ -108,13 +109,26 @@ def declared_labels(infos: Iterable[DatasetInfo]) -> dict[str, dict[str, str]]:
 
 @dataclass(frozen=True)
 class DataCheck:
-    ok: bool
+    """The whole of `audit verify-data`: the statements' checks and the ledger parts'
+    bytes. `ok` and `problems` cover both, so a caller of the library (an API, a cron
+    script) that looks at them misses nothing the command reports."""
+
     statements: int  # stored, retracted ones included
     recorded: int | None  # what the ingest events say they added (None: some say nothing)
-    problems: tuple[Msg, ...]
+    statement_problems: tuple[Msg, ...]
+    ledger: LedgerBytes  # the ledger parts' bytes held to their recorded hashes
     retracted: int = 0  # stored retracted (each by a recorded event when `ok`)
     # datasets whose label no ingest event records (older events): checked for agreement
     labels_unrecorded: tuple[str, ...] = ()
+
+    @property
+    def problems(self) -> tuple[Msg, ...]:
+        """Every finding: the statements', then the ledger parts'."""
+        return (*self.statement_problems, *self.ledger.problems)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
 
 
 @dataclass
@@ -127,7 +141,8 @@ class _Recorded:
 
 
 def verify_data(store: Store) -> DataCheck:
-    """The checks (module doc) over every dataset of `store`."""
+    """The checks (module doc) over every dataset of `store`, and its ledger parts' bytes
+    (`verify_ledger_bytes`). Writes nothing."""
     problems: list[Msg] = []
     total = retracted = 0
     recorded = _recorded(store)
@@ -218,7 +233,9 @@ def verify_data(store: Store) -> DataCheck:
             )
         )
     unrecorded = tuple(str(r.name) for r in stored if str(r.name) not in declared)
-    return DataCheck(not problems, total, added, tuple(problems), retracted, unrecorded)
+    return DataCheck(
+        total, added, tuple(problems), verify_ledger_bytes(store), retracted, unrecorded
+    )
 
 
 def _statement_problems(dataset: str, found: Any) -> list[Msg]:

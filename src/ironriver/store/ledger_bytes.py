@@ -1,5 +1,6 @@
-"""The ledger parts' bytes held against the hashes their ingests recorded (`ironriver audit
-verify-data`, beside its check of the statements).
+"""The ledger parts' bytes held against the hashes their ingests recorded: part of
+`data_verify.verify_data` (`ironriver audit verify-data`), beside its check of the
+statements, which is the one entry for callers (its `ok` covers both).
 
 Each ingest records the SHA-256 of the bytes of every part it writes (`LEDGER_FILES_KEY`,
 computed while the file is still in the page cache). A value edited in a part, rewritten
