@@ -151,7 +151,7 @@ class SearchMixin(NameSearchMixin):
         def _owner_countries(self) -> frozenset[str]: ...
         def _current_props(self, conn: Connection) -> None: ...
         def _dataset_name(self, dataset_id: int) -> str: ...
-        def _entity_rows(self, entity_id: str) -> Select[Any]: ...
+        def _entity_rows(self, conn: Connection, entity_id: str) -> Sequence[Sequence[Any]]: ...
         def _justify(
             self,
             label_ids: Iterable[int],
@@ -459,7 +459,7 @@ class SearchMixin(NameSearchMixin):
                 if row.entity_id in seen:  # also found by a preferred key
                     continue
                 seen.add(row.entity_id)
-                rows = conn.execute(self._entity_rows(row.entity_id)).all()
+                rows = self._entity_rows(conn, row.entity_id)
                 justify = shown is None or len(hits) < shown
                 entity = self._assemble(rows, named=False, wanted=wanted, justify=justify)
                 if entity is None:

@@ -27,7 +27,6 @@ from followthemoney.statement.entity import StatementEntity
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Select,
     Text,
     and_,
     bindparam,
@@ -179,6 +178,11 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
         self.audit = audit
         visible = [r for r in store.labels() if can_see(principal, r.label)]
         self.label_ids = sorted(r.id for r in visible)
+        # an entity's visible statements (`ENTITY_ROW`), built once: only the id is bound
+        # per read (building it per read cost SQLAlchemy a cache key each time)
+        self._entity_query = select(*ENTITY_ROW).where(
+            statements.c.entity_id == bindparam("entity_id"), self._visible()
+        )
         self._sensitive = {r.id: r.label.marking for r in visible if r.label.marking in SENSITIVE}
         # the labels whose handling rules an FtM entity cannot carry (`limits_handling`),
         # as (marking, releasability): an entity export counts the entities holding them
@@ -385,9 +389,9 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
         # (shown by the command line: its words; a library caller knows its View's reason)
         raise AccessDenied(text, hint=msg('Pass --reason "why you need it".'))
 
-    def _entity_rows(self, entity_id: str) -> Select[Any]:
+    def _entity_rows(self, conn: Connection, entity_id: str) -> Sequence[Sequence[Any]]:
         """The `ENTITY_ROW` columns of an entity's visible statements."""
-        return select(*ENTITY_ROW).where(statements.c.entity_id == entity_id, self._visible())
+        return conn.execute(self._entity_query, {"entity_id": entity_id}).all()
 
     def _stmt(self, row: Sequence[Any]) -> Statement:
         """A Statement from a row of `ENTITY_ROW` (positional: attribute access on rows costs
@@ -454,7 +458,7 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
     def entity(self, entity_id: str) -> StatementEntity | None:
         """The entity assembled from its visible statements, or None when none is visible."""
         with self.store.engine.connect() as conn:
-            rows = conn.execute(self._entity_rows(entity_id)).all()
+            rows = self._entity_rows(conn, entity_id)
         entity = self._assemble(rows)  # (refuses an unjustified sensitive read, unlogged)
         self._log("read", entity_id)
         return entity

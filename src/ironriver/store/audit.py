@@ -85,15 +85,17 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     Connection,
     Engine,
     Select,
+    bindparam,
     create_engine,
     delete,
     func,
@@ -154,10 +156,19 @@ READ_ACTIONS = frozenset(
 reads chain. Every other action changes data and goes to the writes chain."""
 
 READ_CHAIN_CHECKPOINT = "read-chain-checkpoint"  # a writes-chain event that only anchors
-AUDIT_ACTIONS = READ_ACTIONS | {"ingest", "retract", READ_CHAIN_START, READ_CHAIN_CHECKPOINT}
+# the labels of the datasets no ingest event recorded, as found at the upgrade to 0015
+LABELS_BASELINE = "labels-baseline"
+AUDIT_ACTIONS = READ_ACTIONS | {
+    "ingest",
+    "retract",
+    READ_CHAIN_START,
+    READ_CHAIN_CHECKPOINT,
+    LABELS_BASELINE,
+}
 """Every action ironriver records: the reads, and the writes chain's ingests, retractions,
-read-chain starts (a new store, a lost read-audit file restarted) and checkpoints. What
-`audit log --action` may name (a store's older events may hold others: they still match)."""
+read-chain starts (a new store, a lost read-audit file restarted), checkpoints and the labels
+baseline of an upgraded store. What `audit log --action` may name (a store's older events may
+hold others: they still match)."""
 READ_FILE_SUFFIX = ".read-audit.sqlite"
 READ_CHAIN_REVISION = "0004"  # the migration that gave stores a reads chain
 
@@ -302,6 +313,40 @@ def guards_installed(conn: Connection) -> bool:
     return int(conn.execute(query).scalar_one()) == len(_PG_TRIGGERS)
 
 
+@dataclass(frozen=True)
+class _ChainSql:
+    """One chain's append statements, built once: each append only binds its values.
+    Built per append, SQLAlchemy derived a cache key from every statement's values each
+    time (two thirds of an audited entity read's Python time, measured)."""
+
+    head_for_update: Select[Any]
+    last_event: Select[Any]
+    insert_event: Any  # Insert, bound by column name
+    update_head: Any  # Update: seq, hash
+    insert_head: Any  # Insert: id, seq, hash
+    delete_head: Any
+    pg_event_and_head: Any  # PostgreSQL: the event and the head in one statement
+
+
+@cache
+def _chain_sql(chain: Chain) -> _ChainSql:
+    head, events = chain.head, chain.events
+    event = insert(events).values({c.name: bindparam(c.name) for c in events.columns})
+    head_seq: BindParameter[int] = bindparam("seq")
+    head_hash: BindParameter[str] = bindparam("hash")
+    return _ChainSql(
+        head_for_update=select(head.c.seq, head.c.hash).with_for_update(),
+        last_event=select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1),
+        insert_event=insert(events),
+        update_head=update(head).values(seq=bindparam("head_seq"), hash=bindparam("head_hash")),
+        insert_head=insert(head).values(
+            id=1, seq=bindparam("head_seq"), hash=bindparam("head_hash")
+        ),
+        delete_head=delete(head),
+        pg_event_and_head=update(head).values(seq=head_seq, hash=head_hash).add_cte(event.cte()),
+    )
+
+
 def _append(
     conn: Connection,
     chain: Chain,
@@ -315,17 +360,16 @@ def _append(
     anchor: Callable[[Connection], dict[str, Any] | None] | None = None,
 ) -> AuditEvent:
     pg = conn.dialect.name == "postgresql"
+    q = _chain_sql(chain)
     last = None
     if chain.row_locked:
         # the head row, locked until commit: the next appender waits here, then reads the
         # head this one wrote (READ COMMITTED re-reads a row it waited for)
-        last = conn.execute(select(chain.head.c.seq, chain.head.c.hash).with_for_update()).first()
+        last = conn.execute(q.head_for_update).first()
     if last is None and pg:
         conn.execute(sql(chain.pg_lock))
         if chain.row_locked:  # another first append may have made the head row meanwhile
-            last = conn.execute(
-                select(chain.head.c.seq, chain.head.c.hash).with_for_update()
-            ).first()
+            last = conn.execute(q.head_for_update).first()
     had_head = last is not None
     if last is None:
         # The anchor is read under the chain's lock: anchors then follow the chain's order,
@@ -334,11 +378,7 @@ def _append(
         head = None if anchor is None else anchor(conn)
         if head is not None:
             detail = {**(detail or {}), ANCHOR_KEY: head}
-        last = conn.execute(
-            select(chain.events.c.seq, chain.events.c.hash)
-            .order_by(chain.events.c.seq.desc())
-            .limit(1)
-        ).first()
+        last = conn.execute(q.last_event).first()
     seq = 1 if last is None else int(last.seq) + 1
     prev = genesis() if last is None else str(last.hash)
     at = datetime.now(UTC).isoformat(timespec="microseconds")
@@ -357,16 +397,16 @@ def _append(
         "prev_hash": prev,
     }
     digest = row_digest(row)  # of the values inserted, as verify recomputes it from the row
-    event = insert(chain.events).values(**row, hash=digest)
+    event = {**row, "hash": digest}
     if had_head and pg:  # one round trip: the event and the head in one statement
-        conn.execute(update(chain.head).values(seq=seq, hash=digest).add_cte(event.cte()))
+        conn.execute(q.pg_event_and_head, event)
     elif had_head:
-        conn.execute(event)
-        conn.execute(update(chain.head).values(seq=seq, hash=digest))
+        conn.execute(q.insert_event, event)
+        conn.execute(q.update_head, {"head_seq": seq, "head_hash": digest})
     else:
-        conn.execute(event)
-        conn.execute(delete(chain.head))
-        conn.execute(insert(chain.head).values(id=1, seq=seq, hash=digest))
+        conn.execute(q.insert_event, event)
+        conn.execute(q.delete_head)
+        conn.execute(q.insert_head, {"head_seq": seq, "head_hash": digest})
     return AuditEvent(
         seq, at, actor, agency, action, target, reason, detail or {}, prev, digest, chain.name, by
     )
