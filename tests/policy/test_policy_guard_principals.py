@@ -64,6 +64,29 @@ def test_an_agency_that_is_a_principals_country_is_refused() -> None:
     assert parse_principals({"principals": [ok, gn]})["a"].agency == "GN"
 
 
+def test_an_agency_with_principals_in_two_countries_is_refused() -> None:
+    """Rules that name an agency name it alone (review R24 F2): a Mexican "HSI" would read
+    US HSI's AMBER+STRICT facts, and Mexico's auditor would list US HSI agents' searches.
+    Refused, whatever the case or order; an agent posted abroad keeps its agency's country."""
+    from ironriver.policy.markings import AccessLabel, Marking, can_see
+    from ironriver.policy.rights import audited_agencies
+
+    us = {"name": "us-hsi-agent", "agency": "HSI", "country": "US"}
+    mx = {"name": "mx-hsi-enlace", "agency": "hsi ", "country": "MX"}
+    auditor = {"name": "mx-auditor", "agency": "SABG", "country": "MX", "roles": ["auditor"]}
+    liaison = Principal(name="l", agency="HSI", country="MX", roles=frozenset({"analyst"}))
+    strict = AccessLabel("HSI", "US", Marking.AMBER_STRICT, frozenset({"HSI"}))
+    assert can_see(liaison, strict)  # what the refusal keeps out of a file
+    mx_auditor = Principal("mx-auditor", "SABG", "MX", frozenset({"auditor"}))
+    assert "HSI" in (audited_agencies(mx_auditor, [liaison]) or ())
+    for items in ([us, mx, auditor], [auditor, mx, us]):
+        with pytest.raises(ConfigError, match="agency HSI has principals in two countries"):
+            parse_principals({"principals": items})
+    posted = {"name": "us-hsi-cdmx", "agency": "HSI", "country": "US"}
+    got = parse_principals({"principals": [us, posted, auditor]})
+    assert audited_agencies(got["mx-auditor"], got.values()) == frozenset({"SABG"})
+
+
 def test_a_name_declared_twice_is_refused() -> None:
     """Two entries of one name could give it another agency's reading rights."""
     data = {

@@ -120,6 +120,7 @@ def parse_principals(data: Any, source: str | Msg = _PRINCIPALS_FILE) -> dict[st
             lang=_lang(item.get("lang"), source, name),
         )
     _check_agencies_are_not_countries(out, source)
+    _check_agencies_in_one_country(out, source)
     return out
 
 
@@ -142,6 +143,39 @@ def _check_agencies_are_not_countries(principals: dict[str, Principal], source: 
                     agency=principal.agency,
                 ),
                 hint=msg("Give the agency's own acronym, e.g. {example}.", example="FGR"),
+            )
+
+
+def _check_agencies_in_one_country(principals: dict[str, Principal], source: str | Msg) -> None:
+    """`ConfigError` for an agency with principals in two countries. Rules that name an
+    agency name it alone: its owner's facts, AMBER+STRICT released to it, and the audit
+    events its country's auditor reads (`rights.audited_agencies`). So a Mexican `HSI` would
+    read the US agency's RED facts, and Mexico's auditor would list what US HSI agents
+    searched for (review R24 F2). A US agent posted in Mexico is a US principal; two
+    agencies that share an acronym need two names ("PF" and "PF-MX")."""
+    first: dict[str, Principal] = {}
+    for principal in principals.values():
+        seen = first.setdefault(principal.agency, principal)
+        if seen.country != principal.country:
+            raise ConfigError(
+                msg(
+                    "{source}: agency {agency} has principals in two countries ({name!r} in "
+                    "{country}, {other!r} in {other_country}): what is owned by or released "
+                    "to the agency would be read in both, and each country's auditor would "
+                    "read the other's events.",
+                    source=source,
+                    agency=principal.agency,
+                    name=seen.name,
+                    country=seen.country,
+                    other=principal.name,
+                    other_country=principal.country,
+                ),
+                hint=msg(
+                    "A principal's country is the government it works for (an agent posted "
+                    "abroad keeps their agency's country). Two agencies that share an "
+                    "acronym need two names, e.g. {example}.",
+                    example="PF-MX",
+                ),
             )
 
 
