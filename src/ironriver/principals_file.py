@@ -93,16 +93,18 @@ def plain_langs(data: Any) -> dict[str, Lang] | None:
     if not isinstance(data, dict) or not isinstance(data.get("principals"), list):
         return None
     langs: dict[str, Lang] = {}
-    agencies = set()
+    homes: dict[str, str] = {}  # agency -> its principals' country
     for item in data["principals"]:
         plain = _plain_principal(item)
         if plain is None or plain[0] in langs:
             return None
         name, agency, lang = plain
         langs[name] = lang
-        agencies.add(agency.upper())
-    countries = {str(item["country"]).upper() for item in data["principals"]}
-    return langs if not agencies & countries else None  # an agency "US": the policy refuses
+        country = str(item["country"]).upper()
+        if homes.setdefault(agency.upper(), country) != country:
+            return None  # one agency in two countries: the policy refuses
+    countries = set(homes.values())
+    return langs if not homes.keys() & countries else None  # an agency "US": refused too
 
 
 def _plain_principal(item: Any) -> tuple[str, str, Lang] | None:
