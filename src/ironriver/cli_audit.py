@@ -384,6 +384,8 @@ def action_labels(lang: Lang) -> dict[str, str]:
         "retract": pt("audit action", "retract", lang),
         "read-chain-start": pt("audit action", "read chain start", lang),
         "read-chain-checkpoint": pt("audit action", "read chain checkpoint", lang),
+        # the labels of datasets no ingest recorded, as an upgrade found them (migration 0015)
+        "labels-baseline": pt("audit action", "labels baseline", lang),
     }
 
 
@@ -592,10 +594,14 @@ def audit_verify_data(ctx: click.Context) -> None:
                 nt(
                     "  {n} dataset's label is not in the audit log (ingested by an older "
                     "version): {names}; its statements were checked against its dataset row "
-                    "only, and its next ingest records it.",
+                    "only, until the store's upgrade to this version (by the first other "
+                    "command to open it: audit verify and verify-data write nothing) or its "
+                    "next ingest records it, as it is then.",
                     "  {n} datasets' labels are not in the audit log (ingested by an older "
                     "version): {names}; their statements were checked against their dataset "
-                    "rows only, and their next ingests record them.",
+                    "rows only, until the store's upgrade to this version (by the first other "
+                    "command to open it: audit verify and verify-data write nothing) or their "
+                    "next ingests record them, as they are then.",
                     len(result.labels_unrecorded),
                     names=", ".join(result.labels_unrecorded),
                 )

@@ -128,10 +128,7 @@ def test_a_mistyped_audit_action_lists_the_actions(tmp_path: Path) -> None:
     assert "Error: 'reads' is not an audit action.\n  What to do: Did you mean read? The " in (
         en.output
     )
-    assert (
-        "export, ingest, ingest-check, ledger, neighbours, read, read-chain-checkpoint,"
-        in en.output
-    )
+    assert "export, ingest, ingest-check, labels-baseline, ledger, neighbours, read," in en.output
     es = CliRunner().invoke(cli, ["--lang", "es", *args, "serch"])
     assert es.exit_code == 2
     assert "'serch' no es una acción de la bitácora de auditoría." in es.output

@@ -12,11 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select, text
 
+from ironriver.cli import cli
 from ironriver.ingest import ingest_mapping
 from ironriver.policy import Principal, retract
-from ironriver.store import Store
+from ironriver.store import AuditEvent, EventFilter, Store, open_store
+from ironriver.store.audit import LABELS_BASELINE
 from ironriver.store.data_verify import LABELS_KEY, verify_data
 from ironriver.store.tables import statements
 
@@ -137,8 +140,7 @@ def test_a_tombstone_cleared_by_hand_is_found(store: Store, tmp_path: Path) -> N
     assert "restaure el almacén desde un respaldo" in check.problems[0].render("es")
 
 
-@pytest.fixture
-def older_events(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _write_older_events(monkeypatch: pytest.MonkeyPatch) -> None:
     """Ingest events as ironriver wrote them before they recorded labels."""
     from ironriver.store.audit import AuditLog
 
@@ -151,6 +153,11 @@ def older_events(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         return append(self, *args, **kwargs)
 
     monkeypatch.setattr(AuditLog, "append", without_labels)
+
+
+@pytest.fixture
+def older_events(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    _write_older_events(monkeypatch)
     yield
 
 
@@ -179,10 +186,6 @@ def test_the_command_names_the_datasets_of_older_events(
 ) -> None:
     import json
 
-    from click.testing import CliRunner
-
-    from ironriver.cli import cli
-
     _load(sqlite_store, tmp_path)
     db = ["--db", str(sqlite_store.engine.url)]
     sqlite_store.engine.dispose()
@@ -195,3 +198,113 @@ def test_the_command_names_the_datasets_of_older_events(
         "Las etiquetas de 2 conjuntos de datos no están en la bitácora de auditoría (los cargó "
         "una versión anterior): mx_cni_green, mx_cni_red" in out.output
     )
+
+
+def _baselines(store: Store) -> list[AuditEvent]:
+    return store.audit.write_events(EventFilter(action=LABELS_BASELINE))
+
+
+def _downgrade(store: Store, revision: str) -> None:
+    from alembic import command
+
+    from ironriver.store import dialect
+    from ironriver.store.opening import _alembic_config
+
+    with dialect.write_transaction(store.engine) as conn:
+        command.downgrade(_alembic_config(conn), revision)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_an_upgrade_records_the_labels_no_event_records(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """R23 F1's limit: a store whose ingests were written before events recorded labels was
+    held to its own rows, so an edit of both rows alike passed until the next ingest. Its
+    upgrade (migration 0015) now records their labels once, in the writes chain, committed
+    with the revision; `verify-data` holds the rows to them from then on."""
+    from conftest import backend_url
+
+    url = backend_url(backend, tmp_path / "old.db", request)
+    ledgers = tmp_path / "ledgers"
+    store = open_store(url, ledger_dir=ledgers)
+    with pytest.MonkeyPatch.context() as older:
+        _write_older_events(older)
+        _load(store, tmp_path)
+    _downgrade(store, "0014")  # a store of the previous version
+    store.close()
+    store = open_store(url, ledger_dir=ledgers, migrate=False)  # (as verify-data reads it)
+    assert verify_data(store).labels_unrecorded == ("mx_cni_green", "mx_cni_red")
+    store.close()
+
+    store = open_store(url, ledger_dir=ledgers)  # upgrades: the labels recorded, as found
+    [event] = _baselines(store)
+    assert (event.actor, event.target, event.reason) == (
+        "ironriver",
+        "mx_cni_green,mx_cni_red",
+        "upgrade from 0014",
+    )
+    assert event.detail[LABELS_KEY] == {
+        "mx_cni_green": {"agency": "CNI", "country": "MX", "marking": "GREEN", "releasable_to": ""},
+        "mx_cni_red": {
+            "agency": "CNI",
+            "country": "MX",
+            "marking": "RED",
+            "releasable_to": "user:red-rita",
+        },
+    }
+    check = verify_data(store)
+    assert check.ok and check.labels_unrecorded == ()
+    assert store.audit.verify().ok  # hash-chained like every event
+    # the reviewer's edit of both rows alike, made after the upgrade: found now
+    _sql(
+        store,
+        "UPDATE labels SET marking = 'CLEAR', releasable_to = '' WHERE marking = 'RED'",
+        "UPDATE datasets SET marking = 'CLEAR', releasable_to = '' WHERE marking = 'RED'",
+    )
+    assert [p.split(":")[0] for p in _found(store)] == ["dataset mx_cni_red"] * 2
+    db = store.engine.url.render_as_string(hide_password=False)
+    store.close()
+    out = CliRunner().invoke(
+        cli, ["audit", "verify", "--db", db], env={"IRONRIVER_LEDGERS": str(ledgers)}
+    )
+    assert out.exit_code == 0, out.output  # `audit verify` accepts the event
+
+    store = open_store(url, ledger_dir=ledgers)  # once: not again at the next open
+    assert len(_baselines(store)) == 1
+    _downgrade(store, "0014")  # nor at a second upgrade: the baseline records them
+    store.close()
+    store = open_store(url, ledger_dir=ledgers)
+    assert len(_baselines(store)) == 1
+    store.close()
+
+
+def test_a_store_whose_events_record_every_label_gets_no_baseline(
+    store: Store, tmp_path: Path
+) -> None:
+    _load(store, tmp_path)
+    _downgrade(store, "0014")
+    url = store.engine.url.render_as_string(hide_password=False)
+    store.close()
+    again = open_store(url, ledger_dir=tmp_path / "ledgers")
+    assert _baselines(again) == [] and verify_data(again).ok
+    again.close()
+
+
+def test_an_edit_before_the_upgrade_is_what_it_records(sqlite_store: Store, tmp_path: Path) -> None:
+    """Trust on first use, as docs/policy.md says: nothing older records the label."""
+    with pytest.MonkeyPatch.context() as older:
+        _write_older_events(older)
+        _load(sqlite_store, tmp_path)
+    _sql(
+        sqlite_store,
+        "UPDATE labels SET marking = 'CLEAR', releasable_to = '' WHERE marking = 'RED'",
+        "UPDATE datasets SET marking = 'CLEAR', releasable_to = '' WHERE marking = 'RED'",
+    )
+    _downgrade(sqlite_store, "0014")
+    url = sqlite_store.engine.url.render_as_string(hide_password=False)
+    sqlite_store.close()
+    store = open_store(url, ledger_dir=tmp_path / "ledgers")
+    [event] = _baselines(store)
+    assert event.detail[LABELS_KEY]["mx_cni_red"]["marking"] == "CLEAR"
+    assert verify_data(store).ok
+    store.close()

@@ -16,10 +16,13 @@ hash-chained writes chain records:
   releasability), and a dataset's never changes (`Store.ensure_dataset` refuses another).
   Each `ingest` event records the labels its load declared (`LABELS_KEY`), so a dataset's
   row in `datasets`, and the `labels` row of every statement of it, must equal the first
-  label its events record. Ingest events written before they recorded labels say nothing:
-  a dataset no event records a label of is checked for agreement only (every statement
-  under its `datasets` row's label), and named in `DataCheck.labels_unrecorded`, until its
-  next ingest records it (an edit of both rows alike, made before then, is not seen);
+  label its events record. Ingest events written before they recorded labels say nothing;
+  the upgrade to migration 0015 records, once, the labels of the datasets no event records,
+  as their rows hold them then (a `labels-baseline` event: trust on first use, an edit of
+  both rows alike made before the upgrade is what it records). A dataset no event records
+  a label of (a store not upgraded yet, read as it is: `verify-data` does not upgrade) is
+  checked for agreement only (every statement under its `datasets` row's label), and named
+  in `DataCheck.labels_unrecorded`;
 - **retractions**: a statement is retracted only by a `retract` event, which names it
   (`statements`, `mentions`, a `--replace` load's `replaced[].statement_ids`), and never
   stands again; a statement retracted that no event names, or named and standing, was
@@ -53,7 +56,7 @@ from sqlalchemy import case, func, select
 
 from ironriver.i18n import Msg, msg, nmsg
 from ironriver.policy.markings import releasable_text
-from ironriver.store.audit import EventFilter
+from ironriver.store.audit import LABELS_BASELINE, EventFilter
 from ironriver.store.dialect import read_table
 from ironriver.store.ledger_bytes import LedgerBytes, verify_ledger_bytes
 from ironriver.store.store import DatasetInfo, Store
@@ -61,7 +64,8 @@ from ironriver.store.tables import datasets, labels, props, statements
 
 LABELS_KEY = "labels"
 """In an `ingest` event: the access label of each dataset the load declared, by name
-(`declared_labels`), which `verify_data` holds the store's rows to."""
+(`declared_labels`), which `verify_data` holds the store's rows to; in a `labels-baseline`
+event (migration 0015), those of the datasets no earlier event recorded, as found."""
 
 _SHOWN_IDS = 5
 _ROWS = pa.schema(
@@ -335,14 +339,18 @@ def _shown(label: Label) -> str:
 
 
 def _recorded(store: Store) -> _Recorded:
-    """What the writes chain's `ingest` and `retract` events record (`_Recorded`)."""
+    """What the writes chain's `ingest`, `labels-baseline` and `retract` events record
+    (`_Recorded`)."""
     out = _Recorded()
-    for event in store.audit.write_events(EventFilter(action="ingest")):
-        value = event.detail.get("statements_new")
-        if not isinstance(value, int) or isinstance(value, bool):
-            out.added = None
-        elif out.added is not None:
-            out.added += value
+    ingests = store.audit.write_events(EventFilter(action="ingest"))
+    baselines = store.audit.write_events(EventFilter(action=LABELS_BASELINE))
+    for event in sorted([*ingests, *baselines], key=lambda e: e.seq):
+        if event.action == "ingest":
+            value = event.detail.get("statements_new")
+            if not isinstance(value, int) or isinstance(value, bool):
+                out.added = None
+            elif out.added is not None:
+                out.added += value
         for name, label in (event.detail.get(LABELS_KEY) or {}).items():
             if name not in out.labels:  # (the first: a dataset's label never changes)
                 out.labels[name] = (

@@ -25,6 +25,7 @@ from ironriver.logs import get_logger
 from ironriver.settings import Settings, shown_url
 from ironriver.store import dialect
 from ironriver.store.audit import (
+    LABELS_BASELINE,
     READ_CHAIN_REVISION,
     AuditLog,
     guards_installed,
@@ -77,6 +78,8 @@ _VERSION_TABLE = "alembic_version"  # where Alembic keeps a store's schema revis
 
 # what migration 0008 withdrew, left in the Alembic config's attributes (`WITHDRAWN` there)
 WITHDRAWN_MENTIONS = "withdrawn_mentions"
+# the labels migration 0015 found no event recording (`BASELINE` there)
+LABELS_FOUND = "labels_baseline"
 SYSTEM_ACTOR = "ironriver"  # the actor of the events a store records of itself
 _MIGRATING = "ironriver.migrate"  # PostgreSQL advisory lock key text: a store's migration
 
@@ -169,7 +172,7 @@ def _alembic_config(conn: Connection | None = None) -> Config:
 # The newest migration's revision. An open that finds the store there (every command but
 # the first after an upgrade) reads it with one query and imports no Alembic (~0.1 s of each
 # command: the import and parsing every script); a test holds it equal to the scripts' head.
-HEAD_REVISION = "0014"
+HEAD_REVISION = "0015"
 
 
 @cache
@@ -320,6 +323,7 @@ def _open_locked(
                         audit.start_reads(conn, SYSTEM_ACTOR, reason)
                     created = before is None
                     _record_withdrawn_mentions(audit, conn, config)
+                    _record_labels_baseline(audit, conn, config, before)
     except OperationalError as exc:
         audit.close()
         engine.dispose()
@@ -534,6 +538,28 @@ def _record_withdrawn_mentions(audit: AuditLog, conn: Connection, config: Config
         withdrawn[0][0] if len({e for e, _ in withdrawn}) == 1 else "namesMentioned",
         "migration 0008: the copies of names retracted before retraction withdrew them",
         {"statements": [], "mentions": [f"{e}/{i}" for e, i in withdrawn]},
+        conn=conn,
+    )
+
+
+def _record_labels_baseline(
+    audit: AuditLog, conn: Connection, config: Config, before: str | None
+) -> None:
+    """Record the labels of the datasets no event recorded, as migration 0015 found them in
+    their `datasets` rows, as one `labels-baseline` event, committed with the revision: from
+    then on `audit verify-data` holds them to it (trust on first use: an edit made before the
+    upgrade is what is recorded)."""
+    found: dict[str, dict[str, str]] = config.attributes.get(LABELS_FOUND) or {}
+    if not found:
+        return
+    from ironriver.store.data_verify import LABELS_KEY  # (it imports the store: not at the top)
+
+    audit.append(
+        SYSTEM_ACTOR,
+        LABELS_BASELINE,
+        ",".join(sorted(found)),
+        f"upgrade from {before}",
+        {LABELS_KEY: found},
         conn=conn,
     )
 
