@@ -16,6 +16,7 @@ from ironriver.ingest.pipeline import (
     ingest_mapping,
 )
 from ironriver.ingest.result import IngestResult
+from ironriver.ingest.row_ids import row_entity_id
 from ironriver.ingest.specs import DatasetMapping
 
 __all__ = [
@@ -28,4 +29,5 @@ __all__ = [
     "ingest_entities",
     "ingest_mapping",
     "load_mapping",
+    "row_entity_id",
 ]

@@ -112,6 +112,12 @@ class EntityCompiler:
         self.slots: dict[int, list[Slot]] = {}
         self.columns: list[str] = []  # extra SELECT items of `cln`
         self.checks: list[Check] = []
+        # the key columns hashed cleaned (`key_clean`), each cleaned once, before `cln`'s
+        # other items (which read them): (column, type, format) -> its column in `cln`
+        self.clean_keys: dict[tuple[str, str, str | None], str] = {}
+        self.key_columns: list[str] = []  # their SELECT items
+        for i, entity in enumerate(query.entities):
+            self._add_clean_keys(i, entity)
         for i, entity in enumerate(query.entities):
             self.columns.append(f"{self._entity_id(entity)} AS e{i}")
             self.slots[i] = []
@@ -141,11 +147,50 @@ class EntityCompiler:
             return ident(self.names[column])
         return self._key(column)
 
+    def cln_sql(self, where: str, source: str = "san") -> str:
+        """The SELECT making `cln`: the records of `source` that `where` keeps, with the
+        cleaned keys, the entity ids and the cleaned values."""
+        rows = f"SELECT * FROM {ident(source)} WHERE {where}"
+        if self.key_columns:
+            rows = f"SELECT *, {', '.join(self.key_columns)} FROM ({rows})"
+        return f"SELECT *, {', '.join(self.columns)} FROM ({rows})"
+
+    def _add_clean_keys(self, i: int, entity: EntitySpec) -> None:
+        """A column of the cleaned value of each key `key_clean` names (once per column,
+        type and format: the property reading it takes it too), and the check rejecting a
+        record whose key does not clean and so makes no entity. (A record whose entity has
+        an id from other keys is rejected by its property's own check of the same value.)"""
+        for key in entity.key_clean:
+            spec = (key.column, key.type_name, key.format)
+            name = self.clean_keys.get(spec)
+            if name is None:
+                name = self.clean_keys[spec] = f"_k{len(self.clean_keys)}"
+                value = self.cleaner.value(self._key(key.column), key.type_name, key.format)
+                self.key_columns.append(f"{value} AS {name}")
+            place = f"{entity.name}.{key.prop}"
+            self.checks.append(
+                Check(
+                    condition=(
+                        f"e{i} IS NULL AND {name} IS NULL AND {self._key(key.column)} IS NOT NULL"
+                    ),
+                    column=key.column,
+                    value=self._key(key.column),
+                    reason=invalid_reason(key.type_name, key.format, place),
+                )
+            )
+
     def _entity_id(self, entity: EntitySpec) -> str:
         if entity.id_column is not None:
             return self._key(entity.id_column)
-        prefix = literal(self.dataset + (entity.key_literal or ""))
-        keys = [self._key(k) for k in entity.keys]
+        # a key hashed cleaned (`key_clean`) is its column of `clean_keys`; an id made of
+        # cleaned keys alone hashes the schema instead of the dataset (`global_id`)
+        prefix = literal(entity.id_prefix or self.dataset + (entity.key_literal or ""))
+        keys = [
+            self.clean_keys[(k, c.type_name, c.format)]
+            if (c := entity.cleaned(k)) is not None
+            else self._key(k)
+            for k in entity.keys
+        ]
         if len(keys) == 1:
             return f"(CASE WHEN {keys[0]} IS NOT NULL THEN sha1({prefix} || {keys[0]}) END)"
         items = ", ".join(keys)
@@ -157,6 +202,7 @@ class EntityCompiler:
         clean = self.cleaner
         raws: list[tuple[str, str]] = []
         listed_splits: set[int] = set()  # the raws split on LIST_SEP (a JSON list's column)
+        plain: dict[int, str] = {}  # the raws that are a column's text as it is: the column
         if prop.template is not None:
             expr = literal(sanitize_text(prop.template) or "")
             for ref in prop.refs:
@@ -183,6 +229,7 @@ class EntityCompiler:
             for n, c in enumerate(prop.columns):
                 if c not in self.listed:
                     raws.append((self._text(c, prop), c))
+                    plain[len(raws) - 1] = c
                 elif prop.split is not None:  # a list's values split further: on either
                     sep = literal(LIST_SEP)
                     text = self._text(c, prop)
@@ -199,9 +246,16 @@ class EntityCompiler:
                 self.columns.append(f"{raw} AS {name}")
                 self.slots[i].append(Slot(name, name, label, prop, split=split))
                 continue
-            self.columns.append(
-                f"{clean.value(raw, prop.type_name, prop.format, prop.fuzzy, prop.two_digit_years_from)} AS {name}"
+            # a key column cleaned alike is cleaned once (`_add_clean_keys`)
+            same = (plain.get(k, ""), prop.type_name, prop.format)
+            value = (
+                self.clean_keys[same]
+                if same in self.clean_keys and not prop.fuzzy and prop.split is None
+                else clean.value(
+                    raw, prop.type_name, prop.format, prop.fuzzy, prop.two_digit_years_from
+                )
             )
+            self.columns.append(f"{value} AS {name}")
             self.slots[i].append(Slot(name, raw, label, prop))
             place = f"{self.query.entities[i].name}.{prop.name}"
             invalid = f"e{i} IS NOT NULL AND {name} IS NULL AND {raw} IS NOT NULL"
@@ -429,12 +483,13 @@ class EntityCompiler:
         return sig not in others
 
 
-def _id_spec(entity: EntitySpec) -> tuple[str, ...]:
+def _id_spec(entity: EntitySpec) -> tuple[object, ...]:
     """What `EntityCompiler._entity_id` computes an entity's id from: its id column as it
-    is (a key_literal is ignored then), or the dataset, its key_literal and its sorted keys."""
+    is (a key_literal is ignored then), or the dataset (or the schema, `global_id`), its
+    key_literal and its sorted keys, each as written or cleaned (`key_clean`)."""
     if entity.id_column is not None:
         return ("id_column", entity.id_column)
-    return ("keys", entity.key_literal or "", *sorted(entity.keys))
+    return ("keys", entity.key_literal or "", *id_signature(entity))
 
 
 def build_statements(con: duckdb.DuckDBPyConnection, comp: EntityCompiler, dataset: str) -> None:

@@ -741,6 +741,13 @@ def _entity_lines(draft: Draft, mark: str, country: str) -> list[str]:
         ]
         if entity.key_literal:
             lines.append(f"        key_literal: {json.dumps(entity.key_literal)}")
+        if entity.key_clean:
+            cleaned = json.dumps(entity.key_clean, ensure_ascii=False)
+            note = t(
+                "the id hashes the number as stored (+52...): one phone however the files "
+                "write it, whichever dataset holds it"
+            )
+            lines.append(f"        key_clean: {cleaned}  # {note}")
         lines.append("        properties:")
         for prop, header in entity.properties.items():
             spec: dict[str, object] = {"column": header}

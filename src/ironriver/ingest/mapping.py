@@ -49,9 +49,12 @@ from ironriver.ingest.mapping_fields import (
     read_years_from,
 )
 from ironriver.ingest.specs import (
+    KEY_CLEAN_TYPES,
     LEDGER_TYPES,
+    CleanKey,
     DatasetMapping,
     EntitySpec,
+    IdSignature,
     LedgerColumn,
     LedgerSpec,
     PropertySpec,
@@ -268,6 +271,7 @@ def _entity(where: Where, dataset: str, name: str, data: Any) -> EntitySpec:
         for p, d in props_raw.items()
     )
     literal = data.get("key_literal")
+    here = msg("{where}, entity {name!r}", where=where, name=name)
     return EntitySpec(
         name=name,
         schema=str(schema.name),
@@ -276,13 +280,95 @@ def _entity(where: Where, dataset: str, name: str, data: Any) -> EntitySpec:
         key_literal=stringify(literal),
         id_column=id_column,
         properties=props,
+        key_clean=_key_clean(here, data.get("key_clean"), keys, props),
     )
+
+
+def _key_clean(
+    where: Where, raw: Any, keys: tuple[str, ...], props: tuple[PropertySpec, ...]
+) -> tuple[CleanKey, ...]:
+    """An entity's `key_clean` (ours): {key column: the property of the entity whose cleaning
+    the column's value takes before it is hashed into the id}. The property must read the
+    column as one value (`column`/`columns`, no `split`, `join` or `template`), so that the
+    key is the very value the entity stores, and be of a type whose cleaned value names one
+    thing wherever it is written (`KEY_CLEAN_TYPES`)."""
+    if raw is None:
+        return ()
+    example = "key_clean: {TELEFONO: number}"
+    if not isinstance(raw, dict) or not raw:
+        raise fail(
+            where,
+            msg("key_clean must map key columns to properties of the entity."),
+            msg("Write {example}.", example=example),
+        )
+    if not keys:
+        raise fail(
+            where,
+            msg("key_clean needs keys (an id_column is taken as it is)."),
+            msg("Write {example}.", example="keys: [TELEFONO]"),
+        )
+    by_name = {p.name: p for p in props}
+    out = []
+    for column, prop_name in raw.items():
+        column, prop_name = str(column), str(prop_name)
+        if column not in keys:
+            raise fail(
+                where,
+                msg(
+                    "key_clean names the column {column!r}, which is not one of the entity's "
+                    "keys ({keys}).",
+                    column=column,
+                    keys=", ".join(keys),
+                ),
+                msg("Add it to keys, or take it out of key_clean."),
+            )
+        prop = by_name.get(prop_name)
+        reads = f"{prop_name}: {{column: {column}}}"
+        if prop is None:
+            raise fail(
+                where,
+                msg(
+                    "key_clean cleans {column!r} as the property {prop!r}, which the entity "
+                    "does not map.",
+                    column=column,
+                    prop=prop_name,
+                ),
+                msg("Map the property from the column ({example}).", example=reads),
+            )
+        alone = prop.template is None and prop.join is None and prop.split is None
+        if column not in prop.columns or not alone:
+            raise fail(
+                where,
+                msg(
+                    "key_clean cleans {column!r} as the property {prop!r}, which does not read "
+                    "that column as one value (with column or columns; no split, join or "
+                    "template).",
+                    column=column,
+                    prop=prop_name,
+                ),
+                msg("Map the property from the column ({example}).", example=reads),
+            )
+        if prop.type_name not in KEY_CLEAN_TYPES:
+            raise fail(
+                where,
+                msg(
+                    "key_clean cleans {column!r} as the property {prop!r}, of the type "
+                    "{type}: a key is cleaned as a phone or an email only, whose cleaned "
+                    "value names one line or one mailbox wherever it is written.",
+                    column=column,
+                    prop=prop_name,
+                    type=prop.type_name,
+                ),
+                msg("Take the column out of key_clean: it is hashed as the file writes it."),
+            )
+        out.append(CleanKey(column, prop.name, prop.type_name, prop.format))
+    return tuple(sorted(out, key=lambda k: keys.index(k.column)))
 
 
 def _check_distinct_ids(where: Where, entities: list[EntitySpec]) -> None:
     """Refuse two entities of different schemata whose ids would always coincide (FtM would
     silently merge, say, a gun and its recovery into one entity)."""
-    seen: dict[tuple[tuple[str, ...], str | None, str | None], EntitySpec] = {}
+    seen: dict[IdSignature, EntitySpec] = {}
     for entity in entities:
         other = seen.setdefault(id_signature(entity), entity)
         if other is not entity and other.schema != entity.schema:

@@ -46,7 +46,10 @@ QUERY_KEYS = frozenset(
     | {"filters", "filters_not", "entities", "ledger"}
     | {"database", "table", "tables", "joins"}  # FtM's SQL sources: refused by name below
 )
-ENTITY_KEYS = frozenset({"schema", "key", "keys", "key_literal", "id_column", "properties"})
+ENTITY_KEYS = frozenset(
+    {"schema", "key", "keys", "key_literal", "id_column", "properties"}
+    | {"key_clean"}  # ours: keys hashed as a property cleans them (docs/mapping.md)
+)
 PROPERTY_KEYS = frozenset(
     {"column", "columns", "literal", "literals", "template", "entity"}
     | {"join", "split", "format", "fuzzy", "required", "two_digit_years_from"}

@@ -222,8 +222,7 @@ def _prepare(
         deferred: list[Check] = []  # the ledger's checks left to the part's write
         if query.entities:
             comp = EntityCompiler(query, mapping.name, cleaner, scol, listed, sanitized.names)
-            extra = ", ".join(comp.columns)
-            con.execute(f"CREATE TEMP TABLE cln AS SELECT *, {extra} FROM san WHERE {where}")
+            con.execute(f"CREATE TEMP TABLE cln AS {comp.cln_sql(where)}")
             checks += [check_sql(c, "cln") for c in comp.checks]
         if query.ledger is not None:
             sql, lchecks = ledger_sql(query.ledger, scol, where)

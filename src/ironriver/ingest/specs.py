@@ -18,6 +18,10 @@ from typing import Literal
 from ironriver.policy.markings import AccessLabel, Marking
 
 LEDGER_TYPES = ("string", "integer", "float", "boolean", "date", "timestamp")
+# the property types whose cleaned value names one thing wherever it is written down, so an
+# entity may be keyed on it (`key_clean`, docs/mapping.md): "55 6677 8899" under MX and
+# "+52 55 6677 8899" are one line, +525566778899
+KEY_CLEAN_TYPES = ("phone", "email")
 LedgerType = Literal["string", "integer", "float", "boolean", "date", "timestamp"]
 SourceKind = Literal["csv", "jsonl", "xlsx"]
 _TEMPLATE_REF = re.compile("{{([^(}})]*)}}")  # the pattern FtM's PropertyMapping uses
@@ -49,6 +53,18 @@ class PropertySpec:
 
 
 @dataclass(frozen=True)
+class CleanKey:
+    """A key column whose value is hashed into the entity's id as the entity's property
+    `prop` cleans it (ours: `key_clean`), not as the file writes it: the phone number in
+    E.164 form, whatever its spelling."""
+
+    column: str
+    prop: str
+    type_name: str  # one of KEY_CLEAN_TYPES
+    format: str | None = None  # the property's (a phone's country)
+
+
+@dataclass(frozen=True)
 class EntitySpec:
     """One entity mapping: schema, how its id is made, and its properties."""
 
@@ -58,6 +74,23 @@ class EntitySpec:
     key_literal: str | None = None
     id_column: str | None = None
     properties: tuple[PropertySpec, ...] = ()
+    key_clean: tuple[CleanKey, ...] = ()  # the keys hashed cleaned (ours), in `keys` order
+
+    def cleaned(self, column: str) -> CleanKey | None:
+        """How the key `column` is cleaned before it is hashed, or None (as written)."""
+        return next((k for k in self.key_clean if k.column == column), None)
+
+    @property
+    def global_id(self) -> bool:
+        """Whether the id is the same in every dataset: every key is cleaned (`key_clean`),
+        so the id hashes the entity's schema, not the dataset's name (docs/mapping.md)."""
+        return bool(self.keys) and all(self.cleaned(k) is not None for k in self.keys)
+
+    @property
+    def id_prefix(self) -> str | None:
+        """What the id hashes before the key values when it does not hash the dataset's
+        name (`global_id`): the schema and the `key_literal`; None otherwise."""
+        return self.schema + (self.key_literal or "") if self.global_id else None
 
     @property
     def refs(self) -> set[str]:
@@ -169,7 +202,20 @@ class DatasetMapping:
         )
 
 
-def id_signature(entity: EntitySpec) -> tuple[tuple[str, ...], str | None, str | None]:
+IdSignature = tuple[
+    tuple[str, ...], str | None, str | None, tuple[tuple[str, str, str], ...], str | None
+]
+
+
+def id_signature(entity: EntitySpec) -> IdSignature:
     """What an entity's id is computed from: two entities with the same signature get the
-    same id for every record."""
-    return (tuple(sorted(entity.keys)), entity.key_literal, entity.id_column)
+    same id for every record. A key hashed cleaned (`key_clean`) counts with its type and
+    format; an id the same in every dataset (`global_id`) with the schema it hashes."""
+    clean = tuple(sorted((k.column, k.type_name, k.format or "") for k in entity.key_clean))
+    return (
+        tuple(sorted(entity.keys)),
+        entity.key_literal,
+        entity.id_column,
+        clean,
+        entity.id_prefix,
+    )

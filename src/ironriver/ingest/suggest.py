@@ -9,7 +9,8 @@ is the paternal surname of the "portador", `FIREARM_MAKE` the make of the firear
 alone the make of the file's one firearm (a file names at most one firearm and one vehicle;
 people are told apart by their prefixes). Columns of one thing make one entity, keyed by its
 identifying columns; a person by the record's id (FOLIO...) or their CURP/RFC when the file
-has one, by their names only when it has neither (`suggest`). Events (a sale, a seizure, a crossing) are left to the analyst: which
+has one, by their names only when it has neither (`suggest`); a phone by its number alone,
+hashed as stored (`key_clean`: one phone however the files write the number). Events (a sale, a seizure, a crossing) are left to the analyst: which
 record is which event is not in the column names.
 
 Only the words below are read, so a column named otherwise gets no suggestion rather than a
@@ -158,6 +159,9 @@ class Suggestion:
     keys: list[str] = field(default_factory=list)
     name_from: list[str] = field(default_factory=list)  # columns joined into `name`
     key_literal: str | None = None  # when keyed by the record's id (one per entity mapping)
+    # key column -> the property whose cleaning it takes before it is hashed (`key_clean`):
+    # a phone's number, so every spelling of a number is one phone, in every dataset
+    key_clean: dict[str, str] = field(default_factory=dict)
     keyed_by: str = ""  # a person's: "identifier", "record" or "names" (see `suggest`)
 
 
@@ -247,6 +251,11 @@ def suggest(headers: list[str], lists: Collection[str] = ()) -> list[Suggestion]
                 entity.name_from = [props[p] for p in parts]
         entity.keys = [props[p] for p in _KEYS[entity.schema] if p in props]
         entity.keys = [key for key in entity.keys if key not in lists]
+        if entity.schema == "Phone" and props.get("number") in entity.keys:
+            # the number alone, cleaned (`key_clean`): an IMEI beside it would make the
+            # same line two phones when one record lacks it or names another handset
+            entity.keys = [props["number"]]
+            entity.key_clean = {props["number"]: "number"}
         if entity.schema == "Individual" and entity.keys:
             own = [props[p] for p in _PERSON_IDS if p in props and props[p] not in lists]
             record = record_id([h for h in headers if h not in lists])

@@ -67,7 +67,6 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from hashlib import sha1
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +75,7 @@ import yaml
 
 from ironriver.errors import WorldError
 from ironriver.i18n import marked, msg
+from ironriver.ingest import row_entity_id
 from ironriver.ingest.mapping import EntitySpec, QuerySpec, load_mapping
 from ironriver.policy.principals import DEFAULT_PRINCIPALS_YAML, parse_principals
 from ironriver.policy.view import View
@@ -250,16 +250,10 @@ class SearchEvaluation:
 
 def entity_id(dataset: str, entity: EntitySpec, row: dict[str, str]) -> str | None:
     """The id the ingest gives `entity` in the record `row` (docs/mapping.md, "Ids"): its id
-    column, or sha1 of the dataset, the key literal and the sorted non-empty key values; None
-    when every key is empty (no entity in that record)."""
-    if entity.id_column is not None:
-        return row.get(entity.id_column, "").strip() or None
-    values = [v for k in entity.keys if (v := row.get(k, "").strip())]
-    if not values:
-        return None
-    values.sort(key=lambda v: v.encode("utf-8"))  # bytewise, as the ingest's DuckDB sorts
-    key = dataset + (entity.key_literal or "") + "".join(values)
-    return sha1(key.encode("utf-8")).hexdigest()
+    column, or sha1 of the dataset, the key literal and the sorted non-empty key values
+    (`ingest.row_entity_id`, keys `key_clean` names cleaned); None when every key is empty
+    (no entity in that record)."""
+    return row_entity_id(dataset, entity, row)
 
 
 def _person_query(queries: tuple[QuerySpec, ...]) -> tuple[QuerySpec, EntitySpec] | None:
