@@ -217,7 +217,9 @@ def test_id_column_ids_like_row_numbers_are_noted(tmp_path: Path) -> None:
     assert check_mapping(_people(tmp_path, "mx_fgr_c", long)).notes == []
 
 
-FGR_LOADER = Principal("fgr-carga", "FGR", "MX", frozenset({"ingest"}))
+# an analyst who loads: told of the datasets it may see (a loader without the analyst
+# role, of its own agency's only: `test_a_loader_that_may_not_read_is_told_of_its_agencys_only`)
+FGR_LOADER = Principal("fgr-carga", "FGR", "MX", frozenset({"analyst", "ingest"}))
 HELD = (
     "{dataset}: ids of entity mapping persona (column pid of {dataset}.csv) are already "
     "entities of other datasets you may see, so these records are merged with them "
@@ -281,6 +283,60 @@ def test_ids_held_by_a_dataset_the_loader_may_not_see_are_not_told(
         role="ingest",
     )
     assert seen.held_elsewhere(["1", "2", "3"], "mx_fgr_a") == {"us_atf_numeros": 2}
+
+
+def _people_of(
+    tmp_path: Path, dataset: str, agency: str, country: str, rows: list[tuple[str, str]]
+) -> Path:
+    """`_people`'s mapping, declared as `agency`'s of `country`, AMBER released to MX and US."""
+    path = _people(tmp_path, dataset, rows)
+    text = path.read_text(encoding="utf-8")
+    for old, new in (
+        ("agency: FGR", f"agency: {agency}"),
+        ("country: MX", f"country: {country}"),
+        ("marking: AMBER", "marking: AMBER\n  releasable_to: [MX, US]"),
+    ):
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_loader_that_may_not_read_is_told_of_its_agencys_only(
+    store: Store, tmp_path: Path
+) -> None:
+    """Review R24 F6: a loader without the analyst role may not read the store (`entity`
+    refuses it), so the note may not tell it which of its ids another agency's dataset
+    holds, even one released to it: probing with ids would list what exists. Its own
+    agency's datasets it loads and may retract: those it is told of, in words that say
+    whose they are. An analyst of the same agency keeps the note on what it may see."""
+    fgr = _people_of(tmp_path, "mx_fgr_testigos", "FGR", "MX", [("1001", "Ana"), ("1003", "Eva")])
+    ingest_mapping(store, fgr, actor="loader")
+    clerk = Principal("cbp-clerk", "CBP", "US", frozenset({"ingest"}))
+    officer = Principal("cbp-officer", "CBP", "US", frozenset({"analyst", "ingest"}))
+    probe = [("1001", "a"), ("1002", "b"), ("1003", "c"), ("1004", "d")]
+
+    def notes(dataset: str, principal: Principal) -> list[str]:
+        path = _people_of(tmp_path, dataset, "CBP", "US", probe)
+        result = ingest_mapping(store, path, actor=principal.name, principal=principal)
+        return [render(n, "en") for n in result.notes]
+
+    assert notes("us_cbp_a", clerk) == [NUMBERED.format(dataset="us_cbp_a")]
+    assert notes("us_cbp_b", officer) == [
+        NUMBERED.format(dataset="us_cbp_b"),
+        HELD.format(dataset="us_cbp_b", held="mx_fgr_testigos: 2, us_cbp_a: 4"),
+    ]
+    own = notes("us_cbp_c", clerk)
+    assert own == [
+        NUMBERED.format(dataset="us_cbp_c"),
+        "us_cbp_c: ids of entity mapping persona (column pid of us_cbp_c.csv) are already "
+        "entities of other datasets of CBP, so these records are merged with them (dataset: "
+        "shared ids): us_cbp_a: 4, us_cbp_b: 4. Unless they are the same entities, use keys: "
+        "instead of id_column, or prefix the ids.",
+    ]
+    es = ingest_mapping(
+        store, _people_of(tmp_path, "us_cbp_c", "CBP", "US", probe), actor="x", principal=clerk
+    )
+    assert "ya son entidades de otros conjuntos de datos de CBP" in render(es.notes[1], "es")
 
 
 def test_the_cli_prints_the_notes(tmp_path: Path) -> None:

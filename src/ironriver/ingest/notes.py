@@ -330,32 +330,57 @@ def held_elsewhere(
     query's records of `dataset`): a note when some of its ids are already entities
     of another dataset that the loading principal may see, which this ingest merges them
     with (`View.held_elsewhere`: only what the principal may see, so without a principal,
-    nothing)."""
+    nothing).
+
+    A principal without the `analyst` role may not read the store, so it is told only of
+    its own agency's datasets, as `retract` lets it choose among its own agency's
+    statements only (review R24 F6). Another agency's entities, even under a label it could
+    read, are to it absent: `entity` refuses it, so a count of them would tell which of its
+    ids exist. Its own agency's it loads, and may retract, so a merge with them is its to
+    know (no note at all would hide the merge the note is for)."""
     if principal is None or not numbered:
         return []
     from ironriver.policy.view import View
 
     view = View(store, principal, audit=False, role="ingest")
+    reader = principal.has_role("analyst")
+    agency = principal.agency.upper()
     notes = []
     for i in numbered:
         entity = query.entities[i]
         ids = con.execute(f"SELECT DISTINCT e{i} FROM cln WHERE e{i} IS NOT NULL ORDER BY 1")
         held = view.held_elsewhere([str(r[0]) for r in ids.fetchall()], dataset)
+        if not reader:
+            held = {
+                name: n for name, n in held.items() if store.dataset(name).agency.upper() == agency
+            }
         if not held:
             continue
-        notes.append(
-            msg(
+        fields = {
+            "dataset": dataset,
+            "entity": entity.name,
+            "column": entity.id_column,
+            "file": query.source.label,
+            "held": ", ".join(f"{name}: {n:,}" for name, n in sorted(held.items())),
+        }
+        if reader:
+            note = msg(
                 "{dataset}: ids of entity mapping {entity} (column {column} of {file}) are "
                 "already entities of other datasets you may see, so these records are merged "
                 "with them (dataset: shared ids): {held}. Unless they are the same entities, "
                 "use keys: instead of id_column, or prefix the ids.",
-                dataset=dataset,
-                entity=entity.name,
-                column=entity.id_column,
-                file=query.source.label,
-                held=", ".join(f"{name}: {n:,}" for name, n in sorted(held.items())),
+                **fields,
             )
-        )
+        else:
+            note = msg(
+                "{dataset}: ids of entity mapping {entity} (column {column} of {file}) are "
+                "already entities of other datasets of {agency}, so these records are merged "
+                "with them (dataset: shared ids): {held}. Unless they are the same entities, "
+                "use keys: instead of id_column, or prefix the ids.",
+                agency=agency,
+                **fields,
+            )
+        notes.append(note)
     return notes
 
 
