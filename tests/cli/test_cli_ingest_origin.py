@@ -165,6 +165,55 @@ def test_another_agencys_data_is_not_re_released(tmp_path: Path) -> None:
     assert _datasets(db) == {US.name, MX.name, HSI.name}
 
 
+def test_the_owner_of_a_dataset_the_loader_may_not_see_is_not_named(tmp_path: Path) -> None:
+    """Review R24 F7: SEDENA's file names HSI's AMBER+STRICT informant dataset (released to
+    HSI and ATF) and FGR's records (released to MX and US): refused all the same, but only
+    FGR, whose dataset SEDENA's analyst may see, is named as an owner; of HSI's, the name
+    alone, as the refusal of the dataset name itself says only "another agency's". The
+    event still records both owners (the audit log is not a view). A loader without the
+    analyst role reads nothing, so ATF's clerk, whose label HSI's dataset names, is told
+    no owner either."""
+    db = _store(tmp_path, HSI)
+    lines = tmp_path / "both.jsonl"
+    lines.write_text(
+        '{"id": "inf1", "schema": "Person", "properties": {"name": ["X"]}, '
+        '"datasets": ["hsi_zafiro"]}\n'
+        '{"id": "m1", "schema": "Person", "properties": {"name": ["Y"]}, '
+        '"datasets": ["mx_fgr_aseguramientos"]}\n',
+        encoding="utf-8",
+    )
+    args = ("ingest", "--db", db, "--entities", str(lines), "--dataset", "sedena_copia",
+            "--agency", "SEDENA", "--country", "MX", "--marking", "AMBER", "--releasable-to",
+            "MX", "--reason", "r")  # fmt: skip
+    code, out = run("--lang", "en", *args, "--as", "mx-sedena-analista")
+    assert code == 3, out
+    assert (
+        "Entities of both.jsonl come from datasets another agency owns (hsi_zafiro: 1 entity; "
+        "mx_fgr_aseguramientos of FGR: 1 entity): SEDENA may not re-release them" in out
+    )
+    assert "ask the agency that owns that data to share it" in out and "HSI" not in out
+    code, out = run("--lang", "es", *args, "--as", "mx-sedena-analista")
+    assert code == 3 and "(hsi_zafiro: 1 entidad; mx_fgr_aseguramientos de FGR" in out, out
+    assert "pida a la dependencia dueña de esos datos" in out and "HSI" not in out
+    refused = _events(db, "--action", "refused", "--actor", "mx-sedena-analista")
+    assert refused[0]["detail"]["datasets"] == {
+        "hsi_zafiro": {"agency": "HSI", "entities": 1},
+        "mx_fgr_aseguramientos": {"agency": "FGR", "entities": 1},
+    }
+    principals = tmp_path / "principals.yaml"
+    principals.write_text(
+        "principals:\n  - {name: us-atf-clerk, agency: ATF, country: US, roles: [ingest]}\n",
+        encoding="utf-8",
+    )
+    code, out = run("--lang", "en", "ingest", "--db", db, "--entities", str(lines), "--dataset",
+                    "atf_copia", "--agency", "ATF", "--country", "US", "--marking", "AMBER",
+                    "--reason", "r", "--principals", str(principals), "--as", "us-atf-clerk")  # fmt: skip
+    assert code == 3, out
+    assert "(hsi_zafiro: 1 entity; mx_fgr_aseguramientos: 1 entity)" in out
+    assert "HSI" not in out and "FGR" not in out
+    assert _datasets(db) == {US.name, MX.name, HSI.name}
+
+
 def test_an_agencys_own_data_is_relabelled_only_when_asked(tmp_path: Path) -> None:
     """ATF's own AMBER (US) records exported and loaded back as CLEAR: refused unless
     --relabel, which loads them with a note and records the relabelling in the ingest's

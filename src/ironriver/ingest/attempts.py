@@ -45,8 +45,9 @@ it rejects."""
 
 ANOTHER_AGENCYS = "another-agencys"
 """An `--entities` file whose lines name stored datasets another agency owns (originator
-control, review R11 F1): the refusal tells that those names are stored, and whose they are.
-Its event names each such dataset, its agency and how many entities come from it."""
+control, review R11 F1): the refusal tells that those names are stored, and whose they are
+where the loader may see them (review R24 F7). Its event names each such dataset, its agency
+and how many entities come from it."""
 
 RELABELLED = "relabelled"
 """An `--entities` file whose lines name the owner's other stored datasets, labelled otherwise

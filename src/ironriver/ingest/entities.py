@@ -51,7 +51,7 @@ from ironriver.ingest.result import IngestResult
 from ironriver.ingest.source import check_unchanged, connect, file_digest, file_state
 from ironriver.model import get_model
 from ironriver.model.labels import type_label
-from ironriver.policy import Principal, authorize_ingest
+from ironriver.policy import Principal, authorize_ingest, can_see
 from ironriver.policy.markings import releasable_text
 from ironriver.progress import Progress, no_progress
 from ironriver.settings import DEFAULT_INGEST_MEMORY_MB
@@ -561,41 +561,15 @@ def _check_origins(
     `AccessDenied` too unless `relabel` (the agency's choice; that refusal is recorded as
     a `refused` event too): then it returns notes saying so and the count of such entities
     by dataset (for the ingest's audit event). A name the store does not hold is not
-    checked (no owner is known)."""
+    checked (no owner is known). The refusal names the owner of a dataset only to a loader
+    that may see it (`_knows_owner`); the `refused` event records every owner (the audit
+    log is not a view)."""
     stored = {info.name: info for _id, info in store.datasets()}
     owner = dataset.agency.upper()
     named = {name: n for name, n in source.named.items() if name in stored}
     foreign = {name: n for name, n in named.items() if stored[name].agency.upper() != owner}
     if foreign:
-        owners = sorted({stored[name].agency.upper() for name in foreign})
-        error = AccessDenied(
-            msg(
-                "Entities of {file} come from datasets another agency owns ({datasets}): "
-                "{owner} may not re-release them under a label of its own; nothing was "
-                "ingested.",
-                file=source.path.name,
-                datasets=joined(
-                    (
-                        nmsg(
-                            "{dataset} of {agency}: {count:,} entity",
-                            "{dataset} of {agency}: {count:,} entities",
-                            n,
-                            dataset=name,
-                            agency=stored[name].agency.upper(),
-                            count=n,
-                        )
-                        for name, n in sorted(foreign.items())
-                    ),
-                    "; ",
-                ),
-                owner=owner,
-            ),
-            hint=msg(
-                'Remove those entities from the file (each line\'s "datasets" says where it '
-                "came from), or ask {owners} to share that data with whom it should reach.",
-                owners=", ".join(owners),
-            ),
-        )
+        error = _another_agencys(source.path.name, owner, foreign, stored, attempt.principal)
         attempt.refused(
             ANOTHER_AGENCYS,
             error,
@@ -651,6 +625,76 @@ def _check_origins(
         attempt.refused(RELABELLED, error, result, datasets=dict(sorted(relabelled.items())))
         raise error
     return notes, relabelled
+
+
+def _knows_owner(principal: Principal | None, info: DatasetInfo) -> bool:
+    """Whether an originator-control refusal may name the owner of stored dataset `info` to
+    `principal` (None: a library ingest, which sees all): one that reads the store (the
+    `analyst` role) and may see the dataset's label. To any other the refusal says only that
+    the name is another agency's, as the refusal of a dataset name does
+    (`Store.check_dataset`): who owns a dataset it may not see is not its to learn (review
+    R24 F7)."""
+    if principal is None:
+        return True
+    return principal.has_role("analyst") and can_see(principal, info.label)
+
+
+def _another_agencys(
+    file: str,
+    owner: str,
+    foreign: Mapping[str, int],
+    stored: Mapping[str, DatasetInfo],
+    principal: Principal | None,
+) -> AccessDenied:
+    """The refusal of an `--entities` file whose lines name `foreign` (dataset -> entities),
+    stored datasets another agency than `owner` owns: each named with its owner where the
+    loader may know it (`_knows_owner`), else with its count alone."""
+    known = {name for name in foreign if _knows_owner(principal, stored[name])}
+    datasets = joined(
+        (
+            nmsg(
+                "{dataset} of {agency}: {count:,} entity",
+                "{dataset} of {agency}: {count:,} entities",
+                n,
+                dataset=name,
+                agency=stored[name].agency.upper(),
+                count=n,
+            )
+            if name in known
+            else nmsg(
+                "{dataset}: {count:,} entity",
+                "{dataset}: {count:,} entities",
+                n,
+                dataset=name,
+                count=n,
+            )
+            for name, n in sorted(foreign.items())
+        ),
+        "; ",
+    )
+    if len(known) == len(foreign):
+        hint = msg(
+            'Remove those entities from the file (each line\'s "datasets" says where it '
+            "came from), or ask {owners} to share that data with whom it should reach.",
+            owners=", ".join(sorted({stored[name].agency.upper() for name in foreign})),
+        )
+    else:
+        hint = msg(
+            'Remove those entities from the file (each line\'s "datasets" says where it '
+            "came from), or ask the agency that owns that data to share it with whom it "
+            "should reach."
+        )
+    return AccessDenied(
+        msg(
+            "Entities of {file} come from datasets another agency owns ({datasets}): "
+            "{owner} may not re-release them under a label of its own; nothing was "
+            "ingested.",
+            file=file,
+            datasets=datasets,
+            owner=owner,
+        ),
+        hint=hint,
+    )
 
 
 def check_entities(
