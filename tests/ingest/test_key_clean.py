@@ -199,6 +199,27 @@ def test_the_row_wise_id_is_the_ingests(sqlite_store: Store, tmp_path: Path) -> 
     assert row_entity_id(mapping.name, phone, {"TELEFONO": " "}) is None  # no key
 
 
+def test_a_json_list_in_the_key_is_reported_once(sqlite_store: Store, tmp_path: Path) -> None:
+    (tmp_path / "t.jsonl").write_text(
+        '{"id": "1", "tel": "55 6677 8899"}\n{"id": "2", "tel": ["5566778899", "5511112222"]}\n',
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "t.yaml"
+    mapping.write_text(
+        "mx_fgr_tels:\n  agency: FGR\n  country: MX\n  marking: AMBER\n  queries:\n"
+        "    - jsonl_url: t.jsonl\n      entities:\n        phone:\n          schema: Phone\n"
+        "          keys: [tel]\n          key_clean: {tel: number}\n          properties:\n"
+        "            number: {column: tel, format: MX}\n",
+        encoding="utf-8",
+    )
+    result = ingest_mapping(sqlite_store, mapping, actor="t", skip_invalid=True)
+    assert result.rejected == 1
+    rows = _report(tmp_path / "t.yaml.errors.csv")
+    assert [(r["row"], r["column"]) for r in rows] == [("2", "tel")]
+    assert rows[0]["reason"].startswith("a JSON list in a key column (phone.id)")
+    assert {entity for _, entity, *_ in _statements(sqlite_store)} == {PHONE_ID}
+
+
 def test_an_email_key_is_cleaned_too(sqlite_store: Store, tmp_path: Path) -> None:
     (tmp_path / "m.csv").write_text(
         "ID,MAIL\n1,juan@EXAMPLE.com\n2,mailto:juan@example.com\n", encoding="utf-8"

@@ -168,11 +168,12 @@ class EntityCompiler:
                 value = self.cleaner.value(self._key(key.column), key.type_name, key.format)
                 self.key_columns.append(f"{value} AS {name}")
             place = f"{entity.name}.{key.prop}"
+            bad = f"e{i} IS NULL AND {name} IS NULL AND {self._key(key.column)} IS NOT NULL"
+            if key.column in self.listed:  # (a JSON list there has its own reason)
+                bad += f" AND {ident(json_kind_name(key.column))} IS NULL"
             self.checks.append(
                 Check(
-                    condition=(
-                        f"e{i} IS NULL AND {name} IS NULL AND {self._key(key.column)} IS NOT NULL"
-                    ),
+                    condition=bad,
                     column=key.column,
                     value=self._key(key.column),
                     reason=invalid_reason(key.type_name, key.format, place),
