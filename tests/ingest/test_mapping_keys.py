@@ -89,7 +89,9 @@ def test_aleph_dataset_metadata_is_accepted(tmp_path: Path) -> None:
 
 def test_a_key_far_from_any_lists_the_known_ones(tmp_path: Path) -> None:
     text = BASE.replace("          keys: [id]", "          keys: [id]\n          zzz: 1")
-    with pytest.raises(IngestError, match="use one of: id_column, key, key_clean, key_literal, keys"):
+    with pytest.raises(
+        IngestError, match="use one of: id_column, key, key_clean, key_literal, keys"
+    ):
         load_mapping(_mapping(tmp_path, text))
 
 
