@@ -37,7 +37,13 @@ folder: it is claimed.)
 An open that may not write (`audit verify`, which also opens stores older than 0009, where
 no table holds a record) records and claims nothing; it refuses a given folder that does not
 exist or is empty while the store's own folder (recorded, or beside a SQLite file) holds
-ledgers (`_check_given`), rather than report every part missing.
+ledgers (`_check_given`), rather than report every part missing. So does the open of an
+existing SQLite store by a command that may not make one (`existing`: `ledger`, `stats`,
+`export`, `retract`...), and also when the store's ingests recorded ledger parts wherever
+they are (`_check_given_existing`): a mistyped `IRONRIVER_LEDGERS` read as a store whose
+ledgers are all lost (reads said so, and to restore the files or re-ingest them, which would
+have written them into the mistyped folder). On PostgreSQL the recorded folder does that
+(`_elsewhere`). An open that may make the store (`init`, `ingest`) takes the folder given.
 """
 
 from __future__ import annotations
@@ -54,7 +60,7 @@ from sqlalchemy import ColumnElement, Engine, func, select
 from sqlalchemy.dialects import postgresql
 
 from ironriver.errors import ConfigError
-from ironriver.i18n import msg
+from ironriver.i18n import msg, nmsg
 from ironriver.logs import get_logger
 from ironriver.settings import LEDGERS_SUFFIX
 from ironriver.store.dialect import sqlite_file
@@ -89,17 +95,24 @@ def ledger_folder(
     write: bool,
     recorded: bool,
     created: bool = False,
+    existing: bool = False,
 ) -> Path:
     """The ledger folder of the store on `engine`: `given` (explicit), else the recorded
     one, else `default` (of a store this open made, `created`: its own folder under it);
     see the module doc. `recorded`: whether the store can hold a record (at migration 0009
-    or later); `write`: whether this open may write one, and claim the folder."""
+    or later); `write`: whether this open may write one, and claim the folder; `existing`:
+    whether the open may not make a store (a given SQLite folder is held to the store's
+    ledgers)."""
     if engine.dialect.name == "sqlite":
         if given is None:
             return default
-        if not write and (db := sqlite_file(engine)) is not None:
+        if (not write or existing) and (db := sqlite_file(engine)) is not None:
             beside = Path(db).resolve()
-            _check_given(beside.with_name(beside.name + LEDGERS_SUFFIX), given)
+            own = beside.with_name(beside.name + LEDGERS_SUFFIX)
+            if write:
+                _check_given_existing(engine, own, given)
+            else:
+                _check_given(own, given)
         return given
     owner, stored = _owner_and_record(engine, recorded)
     leaving: Owner | None = None  # the owner of the recorded folder `given` replaces
@@ -295,6 +308,73 @@ def _check_given(own: Path, given: Path) -> None:
         hint=msg(
             "Unset IRONRIVER_LEDGERS (or set it to {stored}) and run the command again.",
             stored=own,
+        ),
+    )
+
+
+def _check_given_existing(engine: Engine, own: Path, given: Path) -> None:
+    """Refuse, for a command opening an existing SQLite store (`existing`), a `given` folder
+    that does not exist or holds nothing while the store has ledgers: in its own folder
+    beside the file (`own`, named), or wherever its ingests' recorded parts are (one read
+    of the writes chain, only when the given folder is missing or empty). Before, such a
+    read showed no ledger row, or every part missing, and said to restore or re-ingest
+    them (R23's gap: a mistyped IRONRIVER_LEDGERS)."""
+    if given.absolute() == own.absolute() or _holds_ledgers(given):
+        return
+    exists = given.is_dir()
+    if not exists and given.exists():
+        return  # (a file: the reads say what they find there)
+    if _holds_ledgers(own):
+        raise ConfigError(
+            msg(
+                "This store keeps its ledgers in {stored}, not in {given} (IRONRIVER_LEDGERS), "
+                "which is empty: nothing was done.",
+                stored=own,
+                given=given,
+            )
+            if exists
+            else msg(
+                "This store keeps its ledgers in {stored}, not in {given} (IRONRIVER_LEDGERS), "
+                "which does not exist: nothing was done.",
+                stored=own,
+                given=given,
+            ),
+            hint=msg(
+                "Unset IRONRIVER_LEDGERS (or set it to {stored}) and run the command again.",
+                stored=own,
+            ),
+        )
+    from ironriver.store.ledger_records import recorded_parts
+
+    with engine.connect() as conn:
+        parts = recorded_parts(conn)
+    n = sum(1 for name in parts.recorded if name not in parts.retracted)
+    if not n:
+        return
+    raise ConfigError(
+        nmsg(
+            "The ledger folder {given} (IRONRIVER_LEDGERS) is empty, but this store's "
+            "ingests recorded {n:,} ledger part: nothing was done.",
+            "The ledger folder {given} (IRONRIVER_LEDGERS) is empty, but this store's "
+            "ingests recorded {n:,} ledger parts: nothing was done.",
+            n,
+            given=given,
+        )
+        if exists
+        else nmsg(
+            "The ledger folder {given} (IRONRIVER_LEDGERS) does not exist, but this store's "
+            "ingests recorded {n:,} ledger part: nothing was done.",
+            "The ledger folder {given} (IRONRIVER_LEDGERS) does not exist, but this store's "
+            "ingests recorded {n:,} ledger parts: nothing was done.",
+            n,
+            given=given,
+        ),
+        hint=msg(
+            "Set IRONRIVER_LEDGERS to the folder that holds this store's ledgers (its "
+            "DATASET/LEDGER/part-*.parquet files), or unset it if they are beside the store "
+            "in {own}. If that folder was lost, restore it from a backup, then run "
+            "`ironriver audit verify`.",
+            own=own,
         ),
     )
 

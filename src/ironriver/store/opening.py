@@ -338,7 +338,9 @@ def _open_locked(
         raise
     # (an older store opened as it is has no `store_settings` table before 0009)
     recordable = not unmigrated or (revision or "") >= SETTINGS_REVISION
-    store = _opened(engine, settings, ledger_dir, audit, shown, migrate, recordable, created)
+    store = _opened(
+        engine, settings, ledger_dir, audit, shown, migrate, recordable, created, not create
+    )
     store.open_lock = lock
     return store
 
@@ -573,10 +575,12 @@ def _opened(
     recover: bool,
     recordable: bool,
     created: bool = False,
+    existing: bool = False,
 ) -> Store:
     """The open store, its ledger folder bound (`ledger_folder`: with `recover`, this open
     may write, and may record it; `recordable`, the store can hold a record; `created`, this
-    open made it: `Store.created`)."""
+    open made it: `Store.created`; `existing`, the open may not make a store: a reading
+    command's, whose given folder is held to the ledgers the store has)."""
     if ledger_dir is None and settings.ledger_dir_given:
         ledger_dir = settings.ledger_dir
     try:
@@ -587,6 +591,7 @@ def _opened(
             write=recover,
             recorded=recordable,
             created=created,
+            existing=existing,
         )
     except BaseException:
         audit.close()
