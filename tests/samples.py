@@ -98,9 +98,25 @@ def write_ledgers(store: Store, writes: list[tuple[str, str, AccessLabel, pa.Tab
     under their scratch names, one `ingest` event naming them all (`LEDGER_FILES_KEY`)
     committed, then the parts renamed into place. Reads read only the parts the store's
     events name (`LedgerReads.accounted`): a part written with `LedgerStore.write` alone is
-    not this store's data. The rows added (0: all there already)."""
+    not this store's data. A dataset the store has not declared is declared first, under
+    the label of its first write (as an ingest declares its dataset): reads list only the
+    parts of datasets whose own label the reader may see (`LedgerReads.shown`). The rows
+    added (0: all there already)."""
     if not writes:
         return 0
+    declared = {info.name for _id, info in store.datasets()}
+    for dataset, _ledger, label, _rows in writes:
+        if dataset not in declared:
+            store.ensure_dataset(
+                DatasetInfo(
+                    dataset,
+                    label.owner_agency,
+                    label.owner_country,
+                    label.marking,
+                    label.releasable_to,
+                )
+            )
+            declared.add(dataset)
     ledgers = LedgerStore(store.ledger_dir, store.ingest_details, store.recorded_parts)
     parts = []
     try:

@@ -5,10 +5,14 @@ Store A receives every fact as drawn (a fact drawn twice under two labels: the s
 the first, and registers the second label all the same, as any write of stored statements
 under another label does), then the owning agencies retract some (`retract`, which also
 withdraws the names an ingest copied). Store B receives only what the principal sees in A:
-the statements it may see that stand, the ledger rows it may see, and the datasets it may
+the statements it may see that stand, the ledger rows it may see (under a label it may see,
+of a dataset whose own label it may see: `LedgerReads.shown`), and the datasets it may
 know of (`View.datasets`: those whose own label it may see, and those holding what it sees),
 so that a read telling of another dataset's existence differs too (`build_pair`). A read of
-A must equal the same read of B, which cannot know anything hidden.
+A must equal the same read of B, which cannot know anything hidden. A may also hold a
+damaged ledger part (truncated: its footer cannot be read) of a dataset the principal may
+not see (`damage_hidden_part`), which B lacks: to that principal, it is not there (review R24
+F1: it stopped every principal's `datasets` and `ledgers`, naming the hidden part).
 
 Stores are made fast on both backends (`Stores`): each is a copy of a template store made
 once per process (a new store's migrations took most of an example's time): a file copy on
@@ -388,6 +392,37 @@ def add_ledger(store: Store, rows: list[tuple[int, AccessLabel]]) -> None:
     )
 
 
+def sees_ledger_row(who: Principal, label: AccessLabel) -> bool:
+    """Whether `who` sees a ledger row of `label` in its agency's dataset (`add_ledger`):
+    its own label, and its dataset's (`dataset_info`), visible."""
+    return can_see(who, label) and can_see(who, dataset_info(label.owner_agency).label)
+
+
+def hidden_agencies(who: Principal) -> list[str]:
+    """The agencies whose dataset's own label `who` may not see (every principal drawn
+    has one at least: a dataset is released to its own country, or to both)."""
+    return [a for a in sorted(AGENCIES) if not can_see(who, dataset_info(a).label)]
+
+
+def damage_hidden_part(store: Store, who: Principal, pick: int) -> Path:
+    """A `crossings` part of the dataset of the `pick`-th (modulo) agency of
+    `hidden_agencies(who)`, under that dataset's own label, recorded as an ingest records
+    its parts, then truncated to half its bytes (its footer cannot be read: a bad restore,
+    a disk fault); its path."""
+    hidden = hidden_agencies(who)
+    agency = hidden[pick % len(hidden)]
+    folder = store.ledger_dir / DATASETS[agency] / "crossings"
+    before = set(folder.glob("part-*.parquet"))
+    write_ledgers(
+        store,
+        [(DATASETS[agency], "crossings", dataset_info(agency).label, pa.table({"rid": [99]}))],
+    )
+    [part] = set(folder.glob("part-*.parquet")) - before
+    data = part.read_bytes()
+    part.write_bytes(data[: len(data) // 2])
+    return part
+
+
 def retract_as_owner(store: Store, facts: list[Fact]) -> None:
     """The owning agency retracts each of `facts` (the stored statement of its id)."""
     for f in facts:
@@ -411,21 +446,25 @@ def build_pair(
     facts: list[Fact],
     ledger_rows: list[tuple[int, AccessLabel]],
     who: Principal,
+    damaged: int | None = None,
 ) -> tuple[Store, Store]:
     """Store A (`folder/a.db`: every fact, the retracted ones then retracted, every ledger
-    row) and store B (`folder/b.db`: what `who` sees standing in A), as the module doc
-    says. The caller closes both."""
+    row, and with `damaged` a damaged part of a dataset hidden from `who`:
+    `damage_hidden_part`) and store B (`folder/b.db`: what `who` sees standing in A), as
+    the module doc says. The caller closes both."""
     full = stores.new(folder / "a.db")
     try:
         add(full, facts)
         retract_as_owner(full, [f for f in facts if f.retracted])
         add_ledger(full, ledger_rows)
+        if damaged is not None:
+            damage_hidden_part(full, who, damaged)
         standing = standing_ids(full)
         first: dict[str, Fact] = {}
         for f in facts:
             first.setdefault(f.id, f)  # the label the store kept
         visible = [f for f in first.values() if f.id in standing and can_see(who, f.label)]
-        rows = [r for r in ledger_rows if can_see(who, r[1])]
+        rows = [r for r in ledger_rows if sees_ledger_row(who, r[1])]
         alone = stores.new(folder / "b.db", no_datasets)
         try:
             # the datasets `who` may know of: those whose own label it may see, and those

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from ironriver.errors import NotFound
 from ironriver.policy.markings import AccessLabel, Marking, Principal, can_see
-from ironriver.store import Store
+from ironriver.store import DatasetInfo, Store
 from ironriver.store.ledger import LedgerStore
 from ironriver.store.ledger_records import RecordedParts
 from samples import RecordedLedgers, record_parts, write_ledger
@@ -538,6 +538,10 @@ def test_counting_reads_no_row_of_a_part(sqlite_store: Store) -> None:
     }
     assert View(sqlite_store, Principal("f", "FGR", "MX")).ledger_counts() == {}
     # a part whose footer does not tell its labels (one row group of two) is read for them
+    # (of a dataset declared, whose own label HSI may see: only such datasets' parts are read)
+    sqlite_store.ensure_dataset(
+        DatasetInfo("us_cbp", "CBP", "US", Marking.AMBER, frozenset({"US"}))
+    )
     part = _hand_written_part(ledgers, "us_cbp", "sales", [(atf, 2), (hsi, 3)], one_row_group=True)
     record_parts(sqlite_store, [part])
     assert View(sqlite_store, Principal("h", "HSI", "US")).ledger_counts() == {

@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
-    from ironriver.policy.markings import Principal
+    from ironriver.policy.markings import AccessLabel, Principal
     from ironriver.store import Store
     from ironriver.store.ledger import LedgerStore
     from ironriver.store.ledger_records import RecordedParts
@@ -171,6 +171,8 @@ class LedgerRowsMixin:
         principal: Principal
         # (`_recorded_parts`: the writes chain's newest event when read, and what was read)
         _recorded: tuple[tuple[int, str] | None, RecordedParts] | None
+        # the datasets' own labels, by name, as the view last read them (`_dataset_label`)
+        _dataset_labels: dict[str, AccessLabel]
 
         @property
         def _unjustified(self) -> bool: ...
@@ -347,26 +349,42 @@ class LedgerRowsMixin:
         principal may see (of another's, it is not told even that parts were there). The
         events are read once per view while no event is added (`_recorded_parts`); the disk
         is looked at on each call (a stat or two per recorded part, no part read): a part
-        removed meanwhile is missing at the next read."""
-        from ironriver.policy.markings import can_see
-
+        removed meanwhile is missing at the next read. The same datasets as every ledger
+        read reads the parts of (`LedgerReads.shown`)."""
         missing = self._recorded_parts().missing_per_ledger(self.store.ledger_dir)
         if not missing:
             return {}
-        shown = {
-            info.name for _id, info in self.store.datasets() if can_see(self.principal, info.label)
+        ledgers = self._ledgers()
+        return {
+            key: n for key, n in sorted(missing.items()) if ledgers.shown(key[0], self.principal)
         }
-        return {key: n for key, n in sorted(missing.items()) if key[0] in shown}
 
     def _ledgers(self) -> LedgerStore:
         """The store's ledgers as this view reads them: only the parts the store's events
         name (`LedgerReads.accounted`), by what the view read of the events last (no query
         while every part listed is named there), read again (`_recorded_parts`) for a part
-        it does not name."""
+        it does not name; and only those of the datasets whose own label the principal may
+        see (`LedgerReads.shown`, by `_dataset_label`), decided before any part is opened."""
         from ironriver.store.ledger import LedgerStore
 
         known = None if self._recorded is None else self._recorded[1]
-        return LedgerStore(self.store.ledger_dir, recorded=self._recorded_parts, known=known)
+        return LedgerStore(
+            self.store.ledger_dir,
+            recorded=self._recorded_parts,
+            known=known,
+            dataset_label=self._dataset_label,
+        )
+
+    def _dataset_label(self, name: str) -> AccessLabel | None:
+        """The own label of the store's dataset `name` (its `datasets` row), None when the
+        store has none of that name: from what the view read of the datasets, read again
+        for a name it lacks (one declared since). A dataset's label never changes
+        (docs/policy.md, "Audit"), so what was read stays true."""
+        label = self._dataset_labels.get(name)
+        if label is None:
+            self._dataset_labels = {info.name: info.label for _id, info in self.store.datasets()}
+            label = self._dataset_labels.get(name)
+        return label
 
     def _recorded_parts(self) -> RecordedParts:
         """What the store's ingest and retract events recorded of its ledger parts, read

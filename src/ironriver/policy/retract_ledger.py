@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from ironriver.errors import CommitUnknown, ConfigError, NotFound
 from ironriver.i18n import msg
-from ironriver.policy.markings import Principal
+from ironriver.policy.markings import AccessLabel, Principal
 from ironriver.policy.retract import check_may_retract
 from ironriver.policy.rights import require_role
 from ironriver.scratch import HeldInterrupts
@@ -79,7 +79,14 @@ def retract_ledger_file(
             msg("A retraction needs a reason (it is audited)."),
             hint=msg('Pass --reason "why these rows are withdrawn".'),
         )
-    ledgers = LedgerStore(store.ledger_dir, store.ingest_details, store.recorded_parts)
+    # (of a dataset whose own label it may not see, no part is opened: a damaged one is
+    # not told of, as the dataset is not: `LedgerReads.shown`)
+    ledgers = LedgerStore(
+        store.ledger_dir,
+        store.ingest_details,
+        store.recorded_parts,
+        dataset_label=lambda name: _dataset_label(store, name),
+    )
     # what it may see and retract is checked before the ledger's lock is taken: a refused
     # or absent target creates no lock file (nor folder), and waits on no other agency's
     # ingest (how long it waited would tell that one is running)
@@ -195,6 +202,14 @@ def _lost_commit(exc: CommitUnknown) -> CommitUnknown:
             "or says that none of that file are left to retract."
         ),
     )
+
+
+def _dataset_label(store: Store, name: str) -> AccessLabel | None:
+    """The own label of `store`'s dataset `name`; None when it has none of that name."""
+    try:
+        return store.dataset(name).label
+    except NotFound:
+        return None
 
 
 def _chosen(

@@ -223,7 +223,10 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
     def _load_catalog(self) -> None:
         """Read the small code tables a view decodes statements with (properties, dataset
         and source names): at its making, and again before a bulk read."""
-        self._dataset_names = {i: info.name for i, info in self.store.datasets()}
+        known = self.store.datasets()
+        self._dataset_names = {i: info.name for i, info in known}
+        # (their own labels: which datasets' ledger parts its reads list, `_dataset_label`)
+        self._dataset_labels = {info.name: info.label for _i, info in known}
         with self.store.engine.connect() as conn:
             self._load_props(conn)
             self._sources = {int(r.id): str(r.name) for r in conn.execute(select(sources))}
@@ -263,7 +266,8 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
 
     def datasets(self) -> list[DatasetSummary]:
         """Datasets this principal may know of, with what it sees of each: those whose own
-        (default) label it may see, or from which it sees a statement or a ledger row."""
+        (default) label it may see, or from which it sees a statement. (Ledger rows are read
+        only from the first: `LedgerReads.shown`.)"""
         statements_by = self._statements_by_dataset()
         ledger_by: dict[str, int] = {}
         for (dataset, _ledger), n in self.ledger_counts().items():
@@ -271,9 +275,7 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
         return [
             DatasetSummary(info, statements_by.get(info.name, 0), ledger_by.get(info.name, 0))
             for _id, info in self.store.datasets()
-            if can_see(self.principal, info.label)
-            or statements_by.get(info.name)
-            or ledger_by.get(info.name)
+            if can_see(self.principal, info.label) or statements_by.get(info.name)
         ]
 
     def statement_count(self) -> int:

@@ -109,7 +109,9 @@ class LedgerStore(LedgerReads):
     has the rows and the bytes' hash recorded (`recorded_part`), and every read reads only
     the parts they account for (`LedgerReads.accounted`); without it (ledgers with no
     store), none is recorded and every part is read. `known`: a reading of `recorded` the caller made already (a view's),
-    read again only for a part it does not name."""
+    read again only for a part it does not name. `dataset_label`: the own label of the
+    store's dataset of a name (`LedgerReads.dataset_label`): a principal's reads list only
+    the parts of the datasets whose label it may see; without it, every dataset's."""
 
     def __init__(
         self,
@@ -117,10 +119,12 @@ class LedgerStore(LedgerReads):
         committed: Callable[[], Iterable[dict[str, Any]]] = lambda: (),
         recorded: Callable[[], RecordedParts] | None = None,
         known: RecordedParts | None = None,
+        dataset_label: Callable[[str], AccessLabel | None] | None = None,
     ) -> None:
         self.root = Path(root)
         self.committed = committed
         self.recorded = recorded
+        self.dataset_label = dataset_label
         self._recovered: set[Path] = set()
         self.known = known  # (`recorded` read earlier, by the caller or by this object)
 

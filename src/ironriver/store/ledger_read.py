@@ -95,9 +95,17 @@ class StoredPart:
 
 class LedgerReads:
     """The reads of `LedgerStore` (its parts listed, counted, read as one relation): the
-    rows `principal` may see, by `can_see` over the few distinct labels."""
+    rows `principal` may see, by `can_see` over the few distinct labels. Of a store's
+    ledgers (`dataset_label` given), only the parts of the datasets whose own label the
+    principal may see are listed at all (`shown`): a part of another's dataset is never
+    opened, so nothing about it (its rows, its labels, that its footer cannot be read) can
+    reach the principal."""
 
     root: Path
+    dataset_label: Callable[[str], AccessLabel | None] | None = None
+    """The own label of the store's dataset of a name (its `datasets` row; None: the store
+    has no dataset of that name, whose parts no principal reads). None (no store): every
+    dataset's parts are read, their rows kept by their labels alone."""
     recorded: Callable[[], RecordedParts] | None
     """What the store's events recorded of its parts, as they are at the call (None:
     ledgers without a store, whose every part is read)."""
@@ -110,6 +118,18 @@ class LedgerReads:
         assert self.recorded is not None
         self.known = self.recorded()
         return self.known
+
+    def shown(self, dataset: str, principal: Principal) -> bool:
+        """Whether the parts of `dataset` are read for `principal`: the store's dataset of
+        that name has a label it may see (`dataset_label`; without a store, every dataset's
+        are). Decided from the store's datasets alone, before any part is listed or opened:
+        the parts of a dataset it may not see are, to it, not there (a damaged one too:
+        docs/policy.md, "Counting ledger rows"). Rows of the datasets it may see are still
+        kept by their own labels."""
+        if self.dataset_label is None:
+            return True
+        label = self.dataset_label(dataset)
+        return label is not None and can_see(principal, label)
 
     def parts(self, dataset: str, ledger: str) -> list[Path]:
         raise NotImplementedError  # `LedgerStore.parts` (which recovers a killed ingest's)
@@ -146,14 +166,36 @@ class LedgerReads:
                 kept.append(path)
         return kept
 
-    def files(self, ledger: str, dataset: str | None = None) -> list[Path]:
-        """The part files of `ledger`, of every dataset or of `dataset` alone (`accounted`)."""
+    def files(
+        self, ledger: str, dataset: str | None = None, principal: Principal | None = None
+    ) -> list[Path]:
+        """The part files of `ledger`, of every dataset or of `dataset` alone (`accounted`);
+        with `principal`, of the datasets it is `shown` alone (the others' not even
+        listed)."""
         _check_name("ledger", ledger)
         if dataset is not None:
             _check_name("dataset", dataset)
         if not self.root.exists():
             return []
-        return sorted(self.accounted(self.root.glob(f"{dataset or '*'}/{ledger}/part-*.parquet")))
+        listed: Iterable[Path] = self.root.glob(f"{dataset or '*'}/{ledger}/part-*.parquet")
+        if principal is not None:
+            listed = self._of_shown(listed, principal)
+        return sorted(self.accounted(listed))
+
+    def _of_shown(self, listed: Iterable[Path], principal: Principal) -> list[Path]:
+        """The part files of `listed` (`<dataset>/<ledger>/<file>` under `root`) of the
+        datasets `shown` to `principal` (each dataset decided once); without a store, all."""
+        if self.dataset_label is None:
+            return list(listed)
+        decided: dict[str, bool] = {}
+        kept = []
+        for path in listed:
+            dataset = path.parent.parent.name
+            if dataset not in decided:  # (a folder no dataset could be named is none)
+                decided[dataset] = bool(_NAME_RE.match(dataset)) and self.shown(dataset, principal)
+            if decided[dataset]:
+                kept.append(path)
+        return kept
 
     def dataset_ledgers(self, dataset: str) -> list[str]:
         """The names of the ledgers of `dataset` that hold a part (`accounted`), whoever may
@@ -203,8 +245,10 @@ class LedgerReads:
     ) -> VisibleLedger:
         """`visible_relation` on `con`, or on a cursor of a store's shared DuckDB (a
         `LedgerDuck`), with the markings of its rows (`VisibleLedger.markings`: from the
-        labels it keeps, no row read)."""
-        files = self.files(ledger, dataset)
+        labels it keeps, no row read). Only the parts of the datasets `shown` to
+        `principal` are opened: a ledger whose only parts are others' is `NotFound`, as
+        one that does not exist."""
+        files = self.files(ledger, dataset, principal)
         if not files:
             raise _no_ledger(ledger)
         paths = [str(p) for p in files]
@@ -264,6 +308,8 @@ class LedgerReads:
         not the principal's to know of, nor to retract. A part whose footer names its file
         (`SOURCE_KEY`: those an ingest wrote since) is not read; the `_source_ref` column of
         the others is (an empty one of those holds no file and is left out)."""
+        if not self.shown(dataset, principal):
+            return []  # (none listed: their footers are not the principal's to read)
         paths = [str(p) for p in self.parts(dataset, ledger)]
         if not paths:
             return []
@@ -310,7 +356,8 @@ class LedgerReads:
         which it sees no row is left out. A part whose row groups each hold one dataset and
         one label (every part an ingest writes) is counted from its footer (`_footer_rows`):
         no row is read, so counting takes no longer for more rows, hidden or visible. The
-        dataset and label columns of any other part are read (one query for them all)."""
+        dataset and label columns of any other part are read (one query for them all).
+        Only the parts of the datasets `shown` to `principal` are listed and opened."""
         counts: dict[tuple[str, str], int] = {}
 
         def add(dataset: Any, ledger: str, label: Sequence[Any], rows: int) -> None:
@@ -320,7 +367,7 @@ class LedgerReads:
 
         unread: dict[str, str] = {}  # part -> its ledger
         paths = self.root.glob("*/*/part-*.parquet") if self.root.exists() else []
-        for path in self.accounted(paths):
+        for path in self.accounted(self._of_shown(paths, principal)):
             dataset, ledger = path.parent.parent.name, path.parent.name
             if not (_NAME_RE.match(dataset) and _NAME_RE.match(ledger)):
                 continue  # (not a ledger folder: no read reaches it)
