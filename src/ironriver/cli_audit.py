@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
-from typing import TYPE_CHECKING
+from typing import Any
 
 import click
 
@@ -27,9 +27,6 @@ from ironriver.model.names import folded, near
 
 # The policy and the store (FtM, SQLAlchemy, Arrow, DuckDB) are imported in the commands'
 # bodies: `audit --help` needs none of them (`ironriver.cli`).
-
-if TYPE_CHECKING:
-    from ironriver.store.audit import AuditEvent
 
 
 @click.group()
@@ -218,7 +215,7 @@ def audit_log(
                --target 3039c5378e6bffeac0774e08cb52ac5fcfa34f11
              ironriver audit log --as auditor --actor us-atf-analyst --since 2026-11-01
     """
-    from ironriver.policy import audited_agencies, require_role
+    from ironriver.policy import audited_agencies, listed_event, require_role
     from ironriver.store import AUDIT_ACTIONS, EventFilter
 
     app = app_context(ctx)
@@ -246,13 +243,20 @@ def audit_log(
             ),
             err=True,
         )
+    scoped = scope is not None  # (what one country's auditor lists: `listed_event`)
     if app.as_json:  # written as read: `--limit` may ask for every event of a large store
-        _echo_events_json(store.audit.stream_events(limit=limit, where=where, newest=True), action)
+        _echo_events_json(
+            (
+                listed_event(e, scoped)
+                for e in store.audit.stream_events(limit=limit, where=where, newest=True)
+            ),
+            action,
+        )
         return
     events = list(store.audit.events(limit=limit, where=where, newest=True))
     if not events and action is not None and action not in AUDIT_ACTIONS:
         raise _unknown_action(action)  # a typo ("reads") is not "nothing happened"
-    data = [e.__dict__ for e in events]
+    data = [listed_event(e, scoped) for e in events]
     chains = {"writes": t("writes"), "reads": t("reads")}
     if not events:
         principals = app.principals().values()
@@ -265,22 +269,22 @@ def audit_log(
         said = _nothing_matches(unknown_actor, unknown_agency, scope is not None)
         app.emit(data, lambda: click.echo(said))
         return
+    lang = current_lang()
+    shown: dict[str, Callable[[dict[str, Any]], object]] = {
+        "chain": lambda e: chains.get(e["chain"], e["chain"]),
+        "seq": lambda e: e["seq"],
+        "at": lambda e: _shown_time(e["at"]),
+        "actor": lambda e: e["actor"],
+        "action": lambda e: _Actions.one(e["action"], lang),
+        "target": lambda e: e["target"][:40] or "-",
+        "reason": lambda e: shown_reason(e["actor"], e["reason"], lang),
+    }
+    columns = [c for c in shown if c != "seq" or not scoped]  # (`listed_event`)
     app.emit(
         data,
         lambda: table(
-            [
-                [
-                    chains.get(e.chain, e.chain),
-                    e.seq,
-                    _shown_time(e.at),
-                    e.actor,
-                    _Actions.one(e.action, current_lang()),
-                    e.target[:40],
-                    shown_reason(e.actor, e.reason, current_lang()),
-                ]
-                for e in events
-            ],
-            headers("chain", "seq", "at", "actor", "action", "target", "reason"),
+            [[shown[c](e) for c in columns] for e in data],
+            headers(*columns),
         ),
     )
 
@@ -316,7 +320,7 @@ def _nothing_matches(actor: str | None, agency: str | None, scoped: bool) -> str
     return line + " " + t("Check the name; events of a principal since removed keep its name.")
 
 
-def _echo_events_json(events: Iterator[AuditEvent], action: str | None) -> None:
+def _echo_events_json(events: Iterator[dict[str, Any]], action: str | None) -> None:
     """`events` as the JSON list `AppContext.emit` prints of them (the same text, byte for
     byte: `json.dumps(..., indent=2)` of the list), each written as it is read, so that
     only one is held; none under an unknown `--action` is refused first, as without --json."""
@@ -330,7 +334,7 @@ def _echo_events_json(events: Iterator[AuditEvent], action: str | None) -> None:
         return
     click.echo("[", nl=False)
     for n, event in enumerate(chain([first], events)):
-        text = json.dumps(event.__dict__, ensure_ascii=False, indent=2, default=str)
+        text = json.dumps(event, ensure_ascii=False, indent=2, default=str)
         click.echo(("," if n else "") + "\n  " + text.replace("\n", "\n  "), nl=False)
     click.echo("\n]")
 

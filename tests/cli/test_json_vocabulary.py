@@ -196,7 +196,8 @@ def _run_everything(tmp: Path) -> Iterator[Output]:
     yield fails("entity", "nope", *reader, "--reason", "case", exit_code=4)
     yield run("audit verify")
     yield run("audit verify-data")
-    yield run("audit log", "--as", "auditor")
+    yield run("audit log", "--as", "auditor")  # one country's (no chain positions)
+    yield run("audit log", "--as", "loader")  # an admin's: every key
     yield run("audit checkpoint", "--as", "auditor", "--reason", "nightly")
     Path(db + ".read-audit.sqlite").unlink()  # lost: restart it
     yield run("audit restart-reads", "--as", "loader", "--reason", "disk lost")

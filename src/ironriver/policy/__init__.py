@@ -25,6 +25,7 @@ from ironriver.policy.rights import (
     audited_agencies,
     authorize_export,
     authorize_ingest,
+    listed_event,
     require_role,
 )
 from ironriver.policy.search import SEARCH_COUNT_TO, SearchHit, SearchPage
@@ -64,6 +65,7 @@ __all__ = [
     "can_see",
     "entity_dict",
     "get_principal",
+    "listed_event",
     "load_principals",
     "nearest_principal",
     "parse_country",

@@ -10,16 +10,27 @@
   country's principals in the principals file, and the system's (`audited_agencies`); an
   `admin` reads all. Dataset labels do not count: their loaders declare them (review R11
   F2). A US inspector general does not read what Mexican analysts searched for, nor the
-  reverse: each country oversees its own.
+  reverse: each country oversees its own. What it lists of them is `listed_event`'s: no
+  position in a chain, no other chain's head, and of the system's events no data they name,
+  for each of those counts or names what the other country did or holds (review R24 F3, F4).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ironriver.errors import AccessDenied
 from ironriver.i18n import Msg, msg
 from ironriver.policy.markings import Principal
+
+if TYPE_CHECKING:
+    from ironriver.store.audit import AuditEvent
+
+CHAIN_POSITION = ("seq", "prev_hash", "hash")
+"""An event's place in its chain, which an auditor of one country does not list
+(`listed_event`)."""
+_ANCHOR_KEY = "read_anchor"  # (`store.anchors.ANCHOR_KEY`: not imported, it loads the store)
 
 
 def audited_agencies(
@@ -42,6 +53,30 @@ def audited_agencies(
     agencies = {principal.agency.upper()}
     agencies.update(p.agency.upper() for p in principals if p.country.upper() == country)
     return frozenset(agencies)
+
+
+def listed_event(event: AuditEvent, scoped: bool) -> dict[str, Any]:
+    """`event` as `audit log` lists it to an auditor of one country (`scoped`: its
+    `audited_agencies` are not None), else whole. Both chains number all events of both
+    countries, so a listing of one country's would count and date the other's: reads 1 at
+    10:52:24, then 6 at 10:52:51, are four hidden searches, and a write event's reads-chain
+    anchor is the number of reads of both countries (review R24 F3). So it leaves out the
+    chain position (`CHAIN_POSITION`) and the anchor. An event of the system's (no agency:
+    a new store, an upgrade, a migration) is listed to every auditor, and may name every
+    agency's data (migration 0015's `labels-baseline` names every dataset and its label,
+    0008's `retract` entity ids; review R24 F4): its target and detail are left out. `audit
+    verify` checks the chains whole; an `admin` lists events whole."""
+    data = dict(event.__dict__)
+    if not scoped:
+        return data
+    for key in CHAIN_POSITION:
+        data.pop(key, None)
+    if not event.agency:
+        data["target"] = ""
+        data["detail"] = {}
+    else:
+        data["detail"] = {k: v for k, v in event.detail.items() if k != _ANCHOR_KEY}
+    return data
 
 
 def agency_countries(principals: Iterable[Principal]) -> dict[str, frozenset[str]]:
