@@ -18,7 +18,9 @@ Invariants:
 - Reads go through `visible_relation`, which keeps only rows whose label passes
   `ironriver.policy.markings.can_see` — the one visibility rule, applied in Python to the
   few distinct labels, never re-implemented in SQL. Files holding no visible label are not
-  even opened for the rows. The label columns stay on the relation (a reader may see the
+  even opened for the rows; of a store's ledgers, the parts of a dataset whose own label
+  the principal may not see are not even listed (`LedgerReads.shown`: nothing of them, not
+  their damage either, reaches it). The label columns stay on the relation (a reader may see the
   marking of what it can see); `_dataset` and `_source_ref` stay too.
 - Counts of visible rows (`visible_counts`) apply the same rule to the same labels, read
   from each part's footer where its row groups each hold one label: no row is read.
