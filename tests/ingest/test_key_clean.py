@@ -234,7 +234,38 @@ def test_an_email_key_is_cleaned_too(sqlite_store: Store, tmp_path: Path) -> Non
     )
     ingest_mapping(sqlite_store, mapping, actor="t")
     ids = {entity for _, entity, *_ in _statements(sqlite_store, "LegalEntity")}
-    assert ids == {sha1(b"LegalEntityjuan@example.com").hexdigest()}
+    # one entity for both spellings, of this dataset only: a person or a company keyed on
+    # its mail is not the mail (review R25 F1: only a Phone's id is the same everywhere)
+    assert len(ids) == 1 and ids != {sha1(b"LegalEntityjuan@example.com").hexdigest()}
+    assert ids == {sha1(b"mx_fgr_mailsjuan@example.com").hexdigest()}
+
+
+def test_people_of_two_agencies_keyed_on_one_phone_stay_two(tmp_path: Path) -> None:
+    """A Person keyed on a cleaned phone keeps its dataset in its id (review R25 F1): FGR's
+    Juan Perez and HSI's John Smith, who share a line, were merged into one Person, both
+    names and all properties shown together to every reader."""
+    store = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    try:
+        for dataset, agency, name, tel in (
+            ("mx_fgr_people", "FGR", "Juan Perez", "55 6677 8899"),
+            ("us_hsi_people", "HSI", "John Smith", "+52 55 6677 8899"),
+        ):
+            (tmp_path / f"{dataset}.csv").write_text(f"NAME,TEL\n{name},{tel}\n", encoding="utf-8")
+            country = "MX" if agency == "FGR" else "US"
+            mapping = tmp_path / f"{dataset}.yaml"
+            mapping.write_text(
+                f"{dataset}:\n  agency: {agency}\n  country: {country}\n  marking: AMBER\n"
+                f"  queries:\n    - csv_url: {dataset}.csv\n      entities:\n"
+                "        who:\n          schema: Person\n          keys: [TEL]\n"
+                "          key_clean: {TEL: phone}\n          properties:\n"
+                "            name: {column: NAME}\n            phone: {column: TEL, format: MX}\n",
+                encoding="utf-8",
+            )
+            assert ingest_mapping(store, mapping, actor="t").rejected == 0
+        people = {entity for _, entity, *_ in _statements(store, "Person")}
+        assert len(people) == 2
+    finally:
+        store.close()
 
 
 def test_the_draft_keys_a_phone_on_its_cleaned_number(tmp_path: Path) -> None:

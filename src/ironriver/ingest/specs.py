@@ -64,6 +64,12 @@ class CleanKey:
     format: str | None = None  # the property's (a phone's country)
 
 
+GLOBAL_ID_SCHEMATA = frozenset({"Phone"})
+"""Schemata whose entity is the value it is keyed on (a Phone is one line: its number), so
+that keyed on that value cleaned (`key_clean`) its id is the same in every dataset
+(`EntitySpec.global_id`)."""
+
+
 @dataclass(frozen=True)
 class EntitySpec:
     """One entity mapping: schema, how its id is made, and its properties."""
@@ -82,9 +88,17 @@ class EntitySpec:
 
     @property
     def global_id(self) -> bool:
-        """Whether the id is the same in every dataset: every key is cleaned (`key_clean`),
-        so the id hashes the entity's schema, not the dataset's name (docs/mapping.md)."""
-        return bool(self.keys) and all(self.cleaned(k) is not None for k in self.keys)
+        """Whether the id is the same in every dataset: an entity that is its own cleaned
+        value (`GLOBAL_ID_SCHEMATA`: a Phone is its number), every key cleaned
+        (`key_clean`), so the id hashes the schema, not the dataset's name
+        (docs/mapping.md). A person or a company keyed on a phone or an email keeps the
+        dataset's name: two agencies' people who share a line are two people (review R25
+        F1), linked through the Phone, not merged."""
+        return (
+            self.schema in GLOBAL_ID_SCHEMATA
+            and bool(self.keys)
+            and all(self.cleaned(k) is not None for k in self.keys)
+        )
 
     @property
     def id_prefix(self) -> str | None:
