@@ -247,7 +247,7 @@ def audit_log(
     if app.as_json:  # written as read: `--limit` may ask for every event of a large store
         _echo_events_json(
             (
-                listed_event(e, scoped)
+                listed_event(e, scope)
                 for e in store.audit.stream_events(limit=limit, where=where, newest=True)
             ),
             action,
@@ -256,7 +256,7 @@ def audit_log(
     events = list(store.audit.events(limit=limit, where=where, newest=True))
     if not events and action is not None and action not in AUDIT_ACTIONS:
         raise _unknown_action(action)  # a typo ("reads") is not "nothing happened"
-    data = [listed_event(e, scoped) for e in events]
+    data = [listed_event(e, scope) for e in events]
     chains = {"writes": t("writes"), "reads": t("reads")}
     if not events:
         principals = app.principals().values()

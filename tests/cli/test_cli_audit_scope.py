@@ -93,10 +93,46 @@ def test_the_system_events_detail_is_an_admins_to_read(tmp_path: Path) -> None:
         )
     finally:
         store.close()
-    scoped = listed_event(event, scoped=True)
+    scoped = listed_event(event, frozenset({"FGR", "SEDENA", "SABG"}))
     assert (scoped["target"], scoped["detail"]) == ("", {})
     assert not _POSITION & scoped.keys()
     assert scoped["action"] == "labels-baseline" and scoped["reason"] == "upgrade from 0014"
-    whole = listed_event(event, scoped=False)
+    whole = listed_event(event, None)
     assert whole["target"] == "cbp_seizures,fgr_cases" and whole["detail"]["labels"]
     assert whole["seq"] == event.seq and whole["hash"] == event.hash
+
+
+def test_an_owner_the_actor_could_not_see_is_not_listed_to_its_countrys_auditor(
+    tmp_path: Path,
+) -> None:
+    """A SEDENA ingest refused for naming HSI's AMBER+STRICT dataset records each owner (for
+    an admin); Mexico's auditor, who lists SEDENA's events, read HSI's ownership there,
+    which the refusal itself had withheld from the loader (review R25 F3)."""
+    db = sample_db(tmp_path)
+    store = open_store(f"sqlite:///{db}")
+    try:
+        event = store.audit.append(
+            "mx-sedena-analista",
+            "refused",
+            "mx_sedena_casos",
+            "carga",
+            {
+                "because": "another-agencys",
+                "datasets": {
+                    "op_alpha": {"agency": "HSI", "entities": 1},
+                    "mx_fgr_aseguramientos": {"agency": "FGR", "entities": 2},
+                },
+            },
+            agency="SEDENA",
+        )
+    finally:
+        store.close()
+    mx = listed_event(event, frozenset({"FGR", "SEDENA", "SABG"}))["detail"]["datasets"]
+    assert mx == {
+        "op_alpha": {"entities": 1},
+        "mx_fgr_aseguramientos": {"agency": "FGR", "entities": 2},
+    }
+    assert listed_event(event, None)["detail"]["datasets"]["op_alpha"]["agency"] == "HSI"
+    listed = _listing(db, "mx-auditor")
+    refused = [e for e in listed if e["action"] == "refused"]
+    assert refused and "HSI" not in json.dumps(refused)

@@ -55,9 +55,9 @@ def audited_agencies(
     return frozenset(agencies)
 
 
-def listed_event(event: AuditEvent, scoped: bool) -> dict[str, Any]:
-    """`event` as `audit log` lists it to an auditor of one country (`scoped`: its
-    `audited_agencies` are not None), else whole. Both chains number all events of both
+def listed_event(event: AuditEvent, scope: frozenset[str] | None) -> dict[str, Any]:
+    """`event` as `audit log` lists it to an auditor of one country (`scope`: its
+    `audited_agencies`), else (None: an admin) whole. Both chains number all events of both
     countries, so a listing of one country's would count and date the other's: reads 1 at
     10:52:24, then 6 at 10:52:51, are four hidden searches, and a write event's reads-chain
     anchor is the number of reads of both countries (review R24 F3). So it leaves out the
@@ -65,18 +65,37 @@ def listed_event(event: AuditEvent, scoped: bool) -> dict[str, Any]:
     a new store, an upgrade, a migration) is listed to every auditor, and may name every
     agency's data (migration 0015's `labels-baseline` names every dataset and its label,
     0008's `retract` entity ids; review R24 F4): its target and detail are left out. `audit
-    verify` checks the chains whole; an `admin` lists events whole."""
+    verify` checks the chains whole; an `admin` lists events whole. And an event of the
+    auditor's country may name the owner of a dataset its actor could not see (an `ingest
+    --entities` refused for naming another agency's datasets records each one's `agency`):
+    an owner outside the auditor's `scope` is left out (review R25 F3)."""
     data = dict(event.__dict__)
-    if not scoped:
+    if scope is None:
         return data
     for key in CHAIN_POSITION:
         data.pop(key, None)
     if not event.agency:
         data["target"] = ""
         data["detail"] = {}
-    else:
-        data["detail"] = {k: v for k, v in event.detail.items() if k != _ANCHOR_KEY}
+        return data
+    detail = {k: v for k, v in event.detail.items() if k != _ANCHOR_KEY}
+    named = detail.get("datasets")
+    if isinstance(named, dict):
+        detail["datasets"] = {
+            name: _owner_in(value, scope) if isinstance(value, dict) else value
+            for name, value in named.items()
+        }
+    data["detail"] = detail
     return data
+
+
+def _owner_in(entry: dict[str, Any], scope: frozenset[str]) -> dict[str, Any]:
+    """A dataset's entry of an event's detail without its `agency` when that agency is not
+    one of `scope`'s."""
+    agency = entry.get("agency")
+    if isinstance(agency, str) and agency.upper() not in scope:
+        return {k: v for k, v in entry.items() if k != "agency"}
+    return entry
 
 
 def agency_countries(principals: Iterable[Principal]) -> dict[str, frozenset[str]]:
