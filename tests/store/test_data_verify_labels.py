@@ -271,10 +271,19 @@ def test_an_upgrade_records_the_labels_no_event_records(
 
     store = open_store(url, ledger_dir=ledgers)  # once: not again at the next open
     assert len(_baselines(store)) == 1
-    _downgrade(store, "0014")  # nor at a second upgrade: the baseline records them
+    # nor at a second upgrade, even of a dataset row written by hand since (review R25 F4:
+    # set back to 0014, the next open recorded the forged row as genuine)
+    _sql(
+        store,
+        "INSERT INTO datasets (name, title, agency, country, marking, releasable_to, "
+        "legal_basis, created_at) VALUES ('forged', '', 'CNI', 'MX', 'CLEAR', '', '', "
+        "'2026-12-02T00:00:00+00:00')",
+    )
+    _downgrade(store, "0014")
     store.close()
     store = open_store(url, ledger_dir=ledgers)
     assert len(_baselines(store)) == 1
+    assert "forged" in verify_data(store).labels_unrecorded  # named, not recorded
     store.close()
 
 

@@ -12,7 +12,10 @@ in the migration's `config.attributes["labels_baseline"]`, for `open_store` to r
 `labels-baseline` event in the writes chain, committed with this revision: once, atomically,
 hash-chained like every event. It is trust on first use: an edit made before the upgrade is
 recorded as the label (nothing older says otherwise). Downgrading removes nothing (an event is
-never removed); upgrading again records only what no event records.
+never removed), and a store that has recorded a baseline records none again: a dataset row
+written by hand after the upgrade, with the store set back to 0014, would otherwise be
+recorded as genuine by the next open (review R25 F4); it stays a dataset no event records
+(`audit verify-data` names it).
 
 Revision ID: 0015
 Revises: 0014
@@ -53,6 +56,12 @@ _events = sa.table(
 
 def upgrade() -> None:
     conn = op.get_bind()
+    done = conn.execute(
+        sa.select(sa.func.count()).where(_events.c.action == "labels-baseline")
+    ).scalar_one()
+    if done:  # (recorded once per store: module doc)
+        context.config.attributes[BASELINE] = {}
+        return
     recorded: set[str] = set()
     for (detail,) in conn.execute(
         sa.select(_events.c.detail).where(_events.c.action.in_(_RECORDING))
