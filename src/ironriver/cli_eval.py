@@ -139,7 +139,8 @@ def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
     """Name search beside the world's truth: every agency file ingested into a temporary
     store, each record of a person looked for by the forms of the true name an analyst types
     (recall and purity of the first 10 hits). Exits 1 when a recall, or the purity of the
-    hits holding every word, is below its floor, or a record's entity is not in the store.
+    hits holding every word (a namesake, another person whose true name holds every word,
+    counted right), is below its floor, or a record's entity is not in the store.
 
     \b
     Example: ironriver eval search --world w
@@ -215,6 +216,22 @@ def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
         ),
         err=True,
     )
+    for form in FORM_LABELS:
+        score = result.overall(form)
+        if score.whole_hits:
+            click.echo(
+                t(
+                    "{form}: {namesakes} of the {whole} hits holding every word are namesakes "
+                    "(another person whose true name holds every word typed; counted right), "
+                    "{right} the person looked for ({own:.3f}).",
+                    form=translate(FORM_LABELS[form], lang),
+                    namesakes=score.whole_namesakes,
+                    whole=score.whole_hits,
+                    right=score.whole_right,
+                    own=score.whole_person_purity,
+                ),
+                err=True,
+            )
     for lat in result.latency:
         click.echo(
             t(

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +19,14 @@ from click.testing import CliRunner
 
 from ironriver.cli import cli
 from ironriver.demo import ingest_world
-from ironriver.policy import DEFAULT_PRINCIPALS_YAML, Principal, View, evaluate, parse_principals
+from ironriver.policy import (
+    DEFAULT_PRINCIPALS_YAML,
+    Principal,
+    SearchHit,
+    View,
+    evaluate,
+    parse_principals,
+)
 from ironriver.policy.evaluate import (
     EVAL_PRINCIPAL,
     FORMS,
@@ -165,3 +174,78 @@ def test_whole_name_hits_less_pure_than_their_floor_fail_the_evaluation(
     floors = dict.fromkeys(FORMS, 0.0) | {"given paternal": 1.01}
     monkeypatch.setattr(evaluate, "WHOLE_PURITY_FLOORS", floors)
     assert not scored.ok
+
+
+def test_a_namesake_among_the_whole_name_hits_counts_right(
+    world_store: Store,
+    tiny_world: WorldPaths,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another person's record among the hits holding every word is an error of the search
+    unless his true name holds every word typed: then any name search returns him, and the
+    whole-name purity counts him right (its floor measured the world's names before: module
+    doc, Namesakes); the person's own share is kept beside it."""
+    root = tmp_path / "w"
+    shutil.copytree(tiny_world.root, root)
+    persons = pd.read_parquet(root / "truth" / "persons.parquet")
+    truth = pd.read_parquet(root / "truth" / "records.parquet")
+    truth = truth[truth["dataset"].isin(list(RECORD_COLUMNS)) & (truth["person_id"] != "")]
+    ids = record_entities(root)
+    a = persons.set_index("person_id").loc[
+        truth[truth["dataset"] == "mx_fgr_detenciones"]
+        .sort_values("record_id")
+        .iloc[0]["person_id"]
+    ]
+    # B: named in CNI's reports only, by an alias: none of his records is looked for, so
+    # renaming him in the truth changes no query
+    datasets = truth.groupby("person_id")["dataset"].agg(set)
+    b = truth[truth["person_id"] == datasets[datasets == {"mx_cni_informes"}].index[0]].iloc[0]
+    b_entity = ids[("mx_cni_informes", b["record_id"])]
+    query = f"{a['given_names']} {a['paternal_surname']}"
+    real = View.search
+
+    def padded(
+        self: View, text: str, schema: str | None = None, limit: int = 20
+    ) -> list[SearchHit]:
+        hits = real(self, text, schema=schema, limit=limit)
+        if text == query:  # B's record, holding every word, first
+            hits = [SearchHit(b_entity, "Person", "B", "B"), *hits[: limit - 1]]
+        return hits
+
+    monkeypatch.setattr(View, "search", padded)
+    wrong = score_search(world_store, root).overall("given paternal")
+    renamed = persons.copy()
+    at = renamed["person_id"] == b["person_id"]
+    renamed.loc[at, "given_names"] = a["given_names"]
+    renamed.loc[at, "paternal_surname"] = a["paternal_surname"].upper()  # case is no matter
+    renamed.to_parquet(root / "truth" / "persons.parquet")
+    named = score_search(world_store, root).overall("given paternal")
+    assert named.whole_hits == wrong.whole_hits and named.whole_right == wrong.whole_right
+    assert named.whole_namesakes - wrong.whole_namesakes >= 1  # once per record of A
+    assert named.whole_purity > wrong.whole_purity
+    assert named.whole_person_purity == wrong.whole_person_purity < named.whole_purity
+    assert evaluate.namesake("José Hernández", "José Luis Contreras Hernández")
+    assert not evaluate.namesake("María Mora", "María Morales Soto")  # a longer word
+    assert not evaluate.namesake("Soto Soto", "Luis Soto Pérez")  # a word typed twice
+
+
+def test_a_search_not_marking_the_hits_lacking_a_word_fails_the_purity_floors(
+    world_store: Store, tiny_world: WorldPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Namesakes counted right, the whole-name floors still tell a broken search: one listing
+    the names lacking a word as if they held every word keeps its recall and fails both."""
+    real = View.search
+
+    def unmarked(
+        self: View, text: str, schema: str | None = None, limit: int = 20
+    ) -> list[SearchHit]:
+        return [replace(h, missing="") for h in real(self, text, schema=schema, limit=limit)]
+
+    monkeypatch.setattr(View, "search", unmarked)
+    broken = score_search(world_store, tiny_world.root)
+    for form, floor in WHOLE_PURITY_FLOORS.items():
+        score = broken.overall(form)
+        assert score.recall >= RECALL_FLOORS[form], form
+        assert score.whole_purity < floor, form
+    assert not broken.ok
