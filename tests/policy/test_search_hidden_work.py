@@ -284,3 +284,77 @@ def test_a_search_reads_its_labels_name_lengths_once(tmp_path: Path) -> None:
         event.remove(store.engine, "before_cursor_execute", count)
     assert {h.entity_id for h in hits} == {"p1", "p2"}  # (each lacking a word)
     assert len([q for q in executed if "min(statement_keys.rank)" in q]) == 1
+
+
+# Reads by entity id (review R24 F5, open: docs/policy.md). `statements` is clustered on
+# (entity_id, id) and a view's labels are a filter on that range, so a read of one id steps
+# over that id's hidden statements: HSI's notes on a person ATF sees, and an entity only HSI
+# holds, whose reads must cost what an id no store holds costs. Each case runs on two stores
+# differing only by those hidden statements (none, and `_ON_ID` on each of p1 and h1).
+_ON_ID = 2_000
+_F5 = pytest.mark.xfail(
+    strict=True,
+    reason="review R24 F5: reads by id step over hidden statements; "
+    "fix: clustered key (entity_id, label_id, id)",
+)
+BY_ID: dict[str, Callable[[View], object]] = {
+    "entity": lambda v: v.entity("p1"),
+    "statements": lambda v: v.statements("p1"),
+    "neighbours": lambda v: v.neighbours("p1"),
+    "search, a visible hit assembled": lambda v: v.search("zafira"),
+    "entity, hidden only": lambda v: v.entity("h1"),
+    "statements, hidden only": lambda v: v.statements("h1"),
+    "neighbours, hidden only": lambda v: v.neighbours("h1"),
+    "entity, no such id": lambda v: v.entity("nope"),
+    "statements, no such id": lambda v: v.statements("nope"),
+    "neighbours, no such id": lambda v: v.neighbours("nope"),
+}
+_HOLDS = {"entity, no such id", "statements, no such id", "neighbours, no such id"}
+
+
+def _hidden_on_ids(count: int) -> list[tuple[str, str, str, str]]:
+    """`count` hidden notes on the visible p1, and `count` on h1, which only HSI holds."""
+    return [
+        (entity, "Person", "notes", f"debrief {entity} {i:05d}")
+        for entity in ("p1", "h1")
+        for i in range(count)
+    ]
+
+
+@pytest.fixture(scope="module")
+def by_id_stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Store]]:
+    folder = tmp_path_factory.mktemp("by-id")
+    made = []
+    for count in (0, _ON_ID):
+        path = folder / f"hidden-{count}.db"
+        store = open_store(f"sqlite:///{path}", ledger_dir=path.with_suffix(".ledgers"))
+        with store.writer() as w:
+            w.ensure_dataset(US)
+            w.ensure_dataset(HSI)
+            w.add_statements(table(US.name, VISIBLE), US.name, US.label)
+            if count:
+                w.add_statements(table(HSI.name, _hidden_on_ids(count)), HSI.name, HSI.label)
+        made.append(store)
+    yield made[0], made[1]
+    for store in made:
+        store.close()
+
+
+@pytest.mark.parametrize("read", [r if r in _HOLDS else pytest.param(r, marks=_F5) for r in BY_ID])
+def test_a_read_by_id_reads_nothing_of_the_ids_hidden_statements(
+    by_id_stores: tuple[Store, Store], read: str
+) -> None:
+    counts, results = [], []
+    for store in by_id_stores:
+        view = View(store, ATF, audit=False)
+        run = BY_ID[read]
+        run(view)  # (warm)
+        with _steps(store) as steps:
+            results.append(run(view))
+        counts.append(steps[0])
+    assert results[0] == results[1]  # (what the view shows is the same: the cost must be)
+    assert counts[0] == counts[1], (
+        f"{read}: {counts[0]} steps with none hidden, {counts[1]} with {_ON_ID} on the id"
+    )
+    hsi = View(by_id_stores[1], HSI_AGENT, audit=False)  # (the hidden notes are there)
+    assert len(hsi.statements("h1")) == _ON_ID
