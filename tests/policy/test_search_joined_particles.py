@@ -86,14 +86,17 @@ def test_a_name_read_joined_holds_its_particle_run_and_the_word_after_as_one() -
     assert not _in_order("DEL ÁNGEL RAMÍREZ JUAN", (("juan", "delangel"),), joined=True)
 
 
-def _plan_holds(name: str, tokens: list[str]) -> bool:
-    """Whether the lookup query of `tokens` (`query_plan`) finds the name `name`, computed
-    on the name's lookup keys as the SQL reads them."""
+def _plan_holds(name: str, tokens: list[str], whole: bool = False) -> bool:
+    """Whether the lookup query of `tokens` (`query_plan`; with `whole`, of the words whole)
+    finds the name `name`, computed on the name's lookup keys as the SQL reads them."""
     keys = lookup_words(name_key(name))
 
-    def count(prefix: str | None, exact: tuple[str, ...], needed: int) -> int:
+    def count(prefix: str | None, exact: tuple[str, ...], whole: bool, needed: int) -> int:
         return sum(
-            (prefix is not None and key.startswith(prefix))
+            (
+                prefix is not None
+                and (key.rstrip(REPEAT_MARK) == prefix if whole else key.startswith(prefix))
+            )
             or (key.rstrip(REPEAT_MARK) if needed > 1 else key) in exact
             for key in keys
         )

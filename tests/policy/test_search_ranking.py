@@ -5,7 +5,10 @@ hyphenated compound read either as its words or as its joined form, never both),
 such name first, then one holding the words in the query's order (a subsequence of its words,
 as typed: "garcia jose" finds "José García" after "García José" of the same length), then
 the entity id, `matched` that name (the least in text order among equals); then, ranked alike, those whose names hold the words only when a query word
-is read through a hypocoristic (`nicknames.hypocoristics`, both ways), whole. Many names of
+is read through a hypocoristic (`nicknames.hypocoristics`, both ways), whole. Before all of
+those, ranked alike in the same two tiers, the entities with a name holding every word
+whole (a query word equal to the name's word, to an abbreviation of it or, read so, to a
+hypocoristic: "mora" holds "María Mora Ruiz", not "María Morales"). Many names of
 many lengths, some hidden, some retracted, some of a property that is never searched;
 small candidate batches so every boundary is crossed."""
 
@@ -36,6 +39,8 @@ FIRST += ["Pepe", "Pepito", "Lupe", "Mari", "Maribel", "Beto", "Alberto", "Rober
 FIRST += ["Pepe José", "Roberto Beto", "Lupe Gpe.", "Ma. Mari"]
 LAST = ["García", "Garza", "Gómez", "Pérez", "López de la O", "Jones", "Núñez", "G"]
 LAST += ["García García", "Gómez Ma. G", "García-López", "Pérez-Gómez G", "Ma-Ría"]
+# a surname that a shorter one starts, and one a given name starts ("mora", "mari", "lupe")
+LAST += ["Mora", "Morales", "Mora-Lopez", "Marin", "Lupercio"]
 LABELS = [
     AccessLabel("ATF", "US", Marking.AMBER, frozenset({"US", "MX"})),
     AccessLabel("FGR", "MX", Marking.AMBER, frozenset({"MX"})),  # hidden from ATF
@@ -67,6 +72,9 @@ QUERIES += ["maria mari", "m maria mari", "lupe g guadalupe", "jose pepe pepito"
 # the words in another order than a name's: those holding them in the order typed first
 QUERIES += ["garcia jose", "garcia j", "g jose", "lopez garcia", "garcia maria", "perez pepe"]
 QUERIES += ["garcia lopez jose", "x garcia jose", "o la de", "gomez g ma", "garcia pepe lopez"]
+# a name holding every word whole first, then those holding one only as a prefix
+QUERIES += ["mora", "mora jose", "maria mora", "mor", "mora lopez", "moralopez", "mora mora"]
+QUERIES += ["mari marin", "lupe", "jose garcia garcia", "ma mora", "pepe mora", "gpe mora"]
 
 
 def _facts(seed: int) -> list[tuple[str, str, str, str, AccessLabel]]:
@@ -131,11 +139,13 @@ def _ranked(
     tokens: list[str],
     orders: list[list[str]],
     nicknames: bool = False,
+    whole: bool = False,
 ) -> list[tuple[str, str, bool]]:
     """Every visible entity with a searched name matching each of `tokens` (a different word
-    for each; with `nicknames`, read through hypocoristics too), by its shortest such name,
-    then one matching them in one of the `orders` (the words as typed), then the least in
-    text order, then id: (entity, name, out of order)."""
+    for each; with `nicknames`, read through hypocoristics too; with `whole`, each equal to
+    the name's word, never a prefix of it), by its shortest such name, then one matching
+    them in one of the `orders` (the words as typed), then the least in text order, then
+    id: (entity, name, out of order)."""
     best: dict[str, tuple[int, bool, str]] = {}
     for fact in facts:
         entity, _schema, prop, value, label = fact
@@ -148,7 +158,7 @@ def _ranked(
 
         def accepts(t: str, w: str) -> bool:
             return (
-                w.startswith(t)
+                (w == t if whole else w.startswith(t))
                 or w in ABBREVIATIONS.get(t, ())
                 or t in ABBREVIATIONS.get(w, ())  # (an abbreviation typed: its full name)
                 or (nicknames and w in _nicknames(t))
@@ -177,14 +187,29 @@ def _tiers(
     retracted: set[str],
     tokens: list[str],
     orders: list[list[str]],
+    whole_first: bool = True,
 ) -> list[tuple[str, str, bool, bool]]:
     """The entities matching `tokens` as typed, then those matching only through nicknames,
     each ranked by its shortest such name, then in one of the `orders` first: (entity, name,
-    read through a nickname, out of order). Kept for the same arguments: a query's tiers are
-    the same at every limit."""
-    key = (tuple(facts), frozenset(retracted), tuple(tokens), tuple(map(tuple, orders)))
+    read through a nickname, out of order); with `whole_first`, those two tiers of the
+    words matched whole before them (the names lacking a word do not split so). Kept for
+    the same arguments: a query's tiers are the same at every limit."""
+    key = (
+        tuple(facts),
+        frozenset(retracted),
+        tuple(tokens),
+        tuple(map(tuple, orders)),
+        whole_first,
+    )
     if key not in _TIERS:
-        _TIERS[key] = _tiers_of(facts, retracted, tokens, orders)
+        passes = (True, False) if whole_first else (False,)
+        tiers: list[tuple[str, str, bool, bool]] = []
+        for whole in passes:
+            known = {e for e, _, _, _ in tiers}
+            tiers += [
+                h for h in _tiers_of(facts, retracted, tokens, orders, whole) if h[0] not in known
+            ]
+        _TIERS[key] = tiers
     return _TIERS[key]
 
 
@@ -196,11 +221,12 @@ def _tiers_of(
     retracted: set[str],
     tokens: list[str],
     orders: list[list[str]],
+    whole: bool,
 ) -> list[tuple[str, str, bool, bool]]:
-    """`_tiers`, computed."""
-    typed = _ranked(facts, retracted, tokens, orders)
+    """`_tiers`' two tiers of the words matched as a prefix, or with `whole`, whole."""
+    typed = _ranked(facts, retracted, tokens, orders, False, whole)
     known = {e for e, _, _ in typed}
-    read = [h for h in _ranked(facts, retracted, tokens, orders, True) if h[0] not in known]
+    read = [h for h in _ranked(facts, retracted, tokens, orders, True, whole) if h[0] not in known]
     return [(e, n, False, o) for e, n, o in typed] + [(e, n, True, o) for e, n, o in read]
 
 
@@ -223,7 +249,7 @@ def _expected(
         lists += [core[:i] + core[i + 1 :] for i in range(len(core))]
     best: dict[str, tuple[int, bool, bool, str]] = {}
     for fewer in lists:
-        for entity, name, read, out in _tiers(facts, retracted, sorted(fewer), [fewer]):
+        for entity, name, read, out in _tiers(facts, retracted, sorted(fewer), [fewer], False):
             key = (len(name), read, out, name)
             best[entity] = min(best.get(entity, key), key)
     shown = {e for e, _, _ in hits}

@@ -198,16 +198,19 @@ def as_typed(text: str) -> dict[str, str]:
     return typed
 
 
-def _read_as(name: str, tokens: list[str], joined: bool = False) -> tuple[tuple[str, str], ...]:
+def _read_as(
+    name: str, tokens: list[str], joined: bool = False, whole: bool = False
+) -> tuple[tuple[str, str], ...]:
     """The query words `tokens` that the name `name` holds only through their nicknames
     (`_has_words`), each with the name's word it matched, in the order of the words: a
     least set of them (each left out in turn while the name still holds the words without
     it), each with the name's first word that is one of its `nickname_words` and that it does
     not match as typed (a compound's words, then its joined form; with `joined`, a particle
-    run and the word after it are one compound, `_units`)."""
+    run and the word after it are one compound, `_units`; with `whole`, as a search reading
+    the words whole does: "mari" holds "María" only through its nickname then)."""
     read = {t for t in tokens if nickname_words(t)}
     for token in sorted(read):
-        if _has_words(name, tokens, frozenset(read - {token}), joined):
+        if _has_words(name, tokens, frozenset(read - {token}), joined, whole):
             read.discard(token)
     words = [
         word
@@ -216,19 +219,26 @@ def _read_as(name: str, tokens: list[str], joined: bool = False) -> tuple[tuple[
     ]
     pairs = []
     for token in sorted(read):
-        word = next((w for w in words if w in nickname_words(token) and not _accepts(token, w)), "")
+        word = next(
+            (
+                w
+                for w in words
+                if w in nickname_words(token) and not _accepts(token, w, False, whole)
+            ),
+            "",
+        )
         if word:
             pairs.append((token, word))
     return tuple(pairs)
 
 
-def _accepts(token: str, word: str, nicknames: bool = False) -> bool:
+def _accepts(token: str, word: str, nicknames: bool = False, whole: bool = False) -> bool:
     """Whether the query word `token` matches the name's word `word` as typed: it starts
-    it, or `word` is its abbreviation or the full name it abbreviates
-    (`abbreviation_words`); with `nicknames`, or `word` is one
+    it (with `whole`, it is `word`), or `word` is its abbreviation or the full name it
+    abbreviates (`abbreviation_words`); with `nicknames`, or `word` is one
     of its `nickname_words`, whole."""
     return (
-        word.startswith(token)
+        (word == token if whole else word.startswith(token))
         or word in abbreviation_words(token)
         or (nicknames and word in nickname_words(token))
     )
@@ -269,7 +279,11 @@ def _matches(units: list[int], words: _Accepted) -> bool:
 
 
 def _has_words(
-    value: str, tokens: list[str], read: frozenset[str] = frozenset(), joined: bool = False
+    value: str,
+    tokens: list[str],
+    read: frozenset[str] = frozenset(),
+    joined: bool = False,
+    whole: bool = False,
 ) -> bool:
     """Whether each of `tokens` matches a different word of the name `value` (`_accepts`,
     those of `read` through their nicknames too; a word the name repeats, once each time),
@@ -290,8 +304,12 @@ def _has_words(
     With `joined`, a run of particles of the name and the word after it are one more such
     compound ("del Ángel": del and angel, or delangel; `_units`): what a search reading a
     typed "delangel" apart asks (`split_readings`); its lookup rows hold no such joined
-    form, so that search looks up the run and the rest instead."""
-    return _holds(value, tuple(tokens), read, joined)
+    form, so that search looks up the run and the rest instead.
+
+    With `whole`, a query word matches a word equal to it, not one it only starts
+    (`_accepts`): "mora" holds "María Mora Ruiz", not "María Morales"; "perez" and
+    "perezlopez" hold "Pérez-López", "perezlo" does not."""
+    return _holds(value, tuple(tokens), read, joined, whole)
 
 
 # names a search has read, remembered (a search reads a name twice, as typed and through
@@ -300,14 +318,16 @@ _HELD_NAMES = 8192
 
 
 @lru_cache(maxsize=_HELD_NAMES)
-def _holds(value: str, tokens: tuple[str, ...], read: frozenset[str], joined: bool) -> bool:
+def _holds(
+    value: str, tokens: tuple[str, ...], read: frozenset[str], joined: bool, whole: bool = False
+) -> bool:
     """`_has_words`, remembered."""
     distinct = sorted(set(tokens))
     units = [distinct.index(t) for t in tokens]
 
     def accepting(word: str) -> frozenset[int]:
         return frozenset(
-            i for i, token in enumerate(distinct) if _accepts(token, word, token in read)
+            i for i, token in enumerate(distinct) if _accepts(token, word, token in read, whole)
         )
 
     plain: _Accepted = Counter()
@@ -364,6 +384,7 @@ def _in_order(
     orders: tuple[tuple[str, ...], ...],
     read: frozenset[str] = frozenset(),
     joined: bool = False,
+    whole: bool = False,
 ) -> bool:
     """Whether the name `value` holds the query words in one of `orders` (each a sequence
     of them as typed, `typed_words`) in that order: each word matching (`_accepts`, those
@@ -373,12 +394,15 @@ def _in_order(
     González Martínez", which holds the words too: a search ranks it after, among names of
     one length (`ironriver.policy.name_search`). Asked of names holding the words
     (`_has_words`): one word, however often typed, is in order in each of them. With
-    `joined`, a particle run and the word after it are one compound (`_units`)."""
-    return any(_follows(value, order, read, joined) for order in orders)
+    `joined`, a particle run and the word after it are one compound (`_units`); with
+    `whole`, each word matches whole (`_accepts`)."""
+    return any(_follows(value, order, read, joined, whole) for order in orders)
 
 
 @lru_cache(maxsize=_HELD_NAMES)
-def _follows(value: str, order: tuple[str, ...], read: frozenset[str], joined: bool) -> bool:
+def _follows(
+    value: str, order: tuple[str, ...], read: frozenset[str], joined: bool, whole: bool = False
+) -> bool:
     """`_in_order` for one order, remembered. The name's compounds are read left to right,
     keeping how many of the words (a prefix of `order`) its compounds so far can hold in
     order, at most: more is never worse (what is left to match is then a shorter suffix),
@@ -392,10 +416,11 @@ def _follows(value: str, order: tuple[str, ...], read: frozenset[str], joined: b
             break
         split = held
         for part in parts:
-            if split < len(order) and _accepts(order[split], part, order[split] in read):
+            if split < len(order) and _accepts(order[split], part, order[split] in read, whole):
                 split += 1
         as_one = held
-        if len(parts) > 1 and _accepts(order[held], "".join(parts), order[held] in read):
+        joined_form = "".join(parts)
+        if len(parts) > 1 and _accepts(order[held], joined_form, order[held] in read, whole):
             as_one = held + 1
         held = max(split, as_one)
     return held == len(order)

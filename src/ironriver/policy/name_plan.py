@@ -41,6 +41,9 @@ from ironriver.store.tables import statement_keys
 # above every character: `key < word + _LAST_CHAR` bounds the keys starting with `word`
 # (keys compare as UTF-8 bytes: SQLite's default, the C collation on PostgreSQL)
 _LAST_CHAR = "\U0010ffff"
+# above a word's repeats and below every letter: `word <= key < word + _WORD_END` bounds the
+# keys of the word `word` itself, each time a name holds it (`REPEAT_MARK`), and no other
+_WORD_END = chr(ord(REPEAT_MARK) + 1)
 RANKS = "ranks"  # the bound parameter of the lengths a lookup query reads
 LABELS = "labels"  # ... and of the access labels it reads (those its view may see)
 # ways to read a name search's words, at most (`query_plan`): words that may match one
@@ -54,32 +57,47 @@ MAX_READINGS = 64
 
 
 @lru_cache(maxsize=4096)  # (keyed by words users type: bounded)
-def exact_words(token: str, nicknames: bool = True) -> tuple[str, ...]:
+def exact_words(token: str, nicknames: bool = True, whole: bool = False) -> tuple[str, ...]:
     """The words other than those it starts that `token` matches whole, sorted: its
     abbreviations and (with `nicknames`) its `nickname_words` ("fer" starts "fernando", so
     "fernando" is no exact word of "fer", which reads no differently for it; "fernando" has
-    the exact word "fer")."""
+    the exact word "fer"). With `whole` (a pass reading the words whole, whose range of
+    `token` holds it alone), every such word but `token` itself ("fer": fernando too)."""
     words = {*abbreviation_words(token), *(nickname_words(token) if nicknames else ())}
+    if whole:
+        return tuple(sorted(words - {token}))
     return tuple(sorted(w for w in words if not w.startswith(token)))
+
+
+def _covers(token: str, word: str, whole: bool) -> bool:
+    """Whether the range of the query word `token` holds the word `word`: the words it
+    starts, or with `whole` the word itself only."""
+    return word == token if whole else word.startswith(token)
 
 
 class _Sought(NamedTuple):
     """What a query word looks for in a reading of the query (`_readings`): the words
-    starting with `prefix` (None: no such range), and the words of `exact`, whole."""
+    starting with `prefix` (None: no such range; with `whole`, the word `prefix` itself
+    only), and the words of `exact`, whole."""
 
     prefix: str | None
     exact: tuple[str, ...] = ()
+    whole: bool = False
 
     def holds(self, word: str) -> bool:
         """Whether the word `word` is sought."""
-        return (self.prefix is not None and word.startswith(self.prefix)) or word in self.exact
+        return (
+            self.prefix is not None and _covers(self.prefix, word, self.whole)
+        ) or word in self.exact
 
     def within(self, outer: _Sought) -> bool:
         """Whether every word sought is sought by `outer` too."""
-        if self.prefix is not None and (
-            outer.prefix is None or not self.prefix.startswith(outer.prefix)
-        ):
-            return False
+        if self.prefix is not None:
+            if self.whole:
+                if not outer.holds(self.prefix):
+                    return False
+            elif outer.prefix is None or outer.whole or not self.prefix.startswith(outer.prefix):
+                return False
         return all(outer.holds(word) for word in self.exact)
 
     def order(self) -> tuple[bool, str, tuple[str, ...]]:
@@ -87,22 +105,26 @@ class _Sought(NamedTuple):
         return self.prefix is None, self.prefix or "", self.exact
 
 
-def _sought(token: str, nicknames: bool = True) -> _Sought:
-    """Everything the query word `token` may match: the words it starts, and its `exact_words`
-    words (abbreviations, nicknames) whole."""
-    return _Sought(token, exact_words(token, nicknames))
+def _sought(token: str, nicknames: bool = True, whole: bool = False) -> _Sought:
+    """Everything the query word `token` may match: the words it starts (with `whole`, the
+    word itself), and its `exact_words` words (abbreviations, nicknames) whole."""
+    return _Sought(token, exact_words(token, nicknames, whole), whole)
 
 
 def _overlap(one: _Sought, other: _Sought) -> bool:
     """Whether a word may be both `one` and `other` sought: their ranges overlap (one
-    prefix starts the other), or an exact word of one is sought by the other."""
+    prefix starts the other; a whole word lies in the other's range), or an exact word of
+    one is sought by the other."""
     if one.prefix is not None and other.prefix is not None:
-        if one.prefix.startswith(other.prefix) or other.prefix.startswith(one.prefix):
+        if one.whole or other.whole:
+            if other.holds(one.prefix) if one.whole else one.holds(other.prefix):
+                return True
+        elif one.prefix.startswith(other.prefix) or other.prefix.startswith(one.prefix):
             return True
     return any(map(other.holds, one.exact)) or any(map(one.holds, other.exact))
 
 
-def _apart(tokens: list[str], nicknames: bool = True) -> list[list[str]]:
+def _apart(tokens: list[str], nicknames: bool = True, whole: bool = False) -> list[list[str]]:
     """The `tokens` in groups no word of a name may match across (connected by what they
     seek overlapping, `_overlap`): a name has a different word for each token if and only
     if it has one for each token of every group, each group read on its own. ("maria
@@ -113,7 +135,7 @@ def _apart(tokens: list[str], nicknames: bool = True) -> list[list[str]]:
     for i, one in enumerate(distinct):
         for other in distinct[i + 1 :]:
             if group[one] != group[other] and _overlap(
-                _sought(one, nicknames), _sought(other, nicknames)
+                _sought(one, nicknames, whole), _sought(other, nicknames, whole)
             ):
                 old, new = group[other], group[one]
                 group = {t: new if g == old else g for t, g in group.items()}
@@ -123,7 +145,9 @@ def _apart(tokens: list[str], nicknames: bool = True) -> list[list[str]]:
     return list(groups.values())
 
 
-def _ways(group: list[str], nicknames: bool = True) -> dict[str, list[_Sought]]:
+def _ways(
+    group: list[str], nicknames: bool = True, whole: bool = False
+) -> dict[str, list[_Sought]]:
     """The ways each token of a group of tokens (`_apart`) may be read, so that the words
     sought by a reading are nested or apart (`_nested`): the words it starts with some of
     its exact words (`exact_words`) whole, or one class of its other exact words.
@@ -137,28 +161,35 @@ def _ways(group: list[str], nicknames: bool = True) -> dict[str, list[_Sought]]:
     then lies within each range or unit of the group, holds it, or is apart from it (and
     the class alone, a narrower way, is left out for that token). So "guadalupe" alone
     reads one way (its range, gpe, lupe and lupita), and "g guadalupe" two (its range with
-    gpe, which "g" starts as it starts guadalupe; or lupe, lupita)."""
+    gpe, which "g" starts as it starts guadalupe; or lupe, lupita). With `whole`, a token's
+    range is the word itself (`_covers`)."""
     distinct = sorted(set(group))
     classes: dict[tuple[frozenset[str], frozenset[str]], list[str]] = {}
-    for word in sorted({w for t in distinct for w in exact_words(t, nicknames)}):
-        starts = frozenset(t for t in distinct if word.startswith(t))
-        owners = frozenset(t for t in distinct if word in exact_words(t, nicknames))
+    for word in sorted({w for t in distinct for w in exact_words(t, nicknames, whole)}):
+        starts = frozenset(t for t in distinct if _covers(t, word, whole))
+        owners = frozenset(t for t in distinct if word in exact_words(t, nicknames, whole))
         classes.setdefault((starts, owners), []).append(word)
     joined: dict[str, list[str]] = {t: [] for t in distinct}
     apart: dict[str, list[_Sought]] = {t: [] for t in distinct}
     for (starts, owners), words in sorted(classes.items(), key=lambda c: c[1]):
         holder = next(
-            (t for t in sorted(owners) if starts == {u for u in distinct if t.startswith(u)} - {t}),
+            (
+                t
+                for t in sorted(owners)
+                if starts == {u for u in distinct if _covers(u, t, whole)} - {t}
+            ),
             None,
         )
         if holder is not None:
             joined[holder] += words
         for t in sorted(owners - {holder}):
             apart[t].append(_Sought(None, tuple(words)))
-    return {t: [_Sought(t, tuple(sorted(joined[t]))), *apart[t]] for t in distinct}
+    return {t: [_Sought(t, tuple(sorted(joined[t])), whole), *apart[t]] for t in distinct}
 
 
-def _readings(tokens: list[str], nicknames: bool = True) -> list[list[_Sought]]:
+def _readings(
+    tokens: list[str], nicknames: bool = True, whole: bool = False
+) -> list[list[_Sought]]:
     """The ways to read a group of `tokens` (`_apart`): each token in one of its ways
     (`_ways`), each way once: a token typed n times reads as how many of the n times it is
     each of its ways ("maria maria mari": maria... with ma twice; once and mary, maruca...
@@ -169,7 +200,7 @@ def _readings(tokens: list[str], nicknames: bool = True) -> list[list[_Sought]]:
     reading, the words sought are nested or apart (a prefix range and the ranges and
     classes it holds), which `_nested` counts. The number of readings of a group is the
     product of its tokens'; `_apart` keeps the groups small."""
-    ways = _ways(tokens, nicknames)
+    ways = _ways(tokens, nicknames, whole)
     readings: list[list[_Sought]] = [[]]
     for token, count in sorted(Counter(tokens).items()):
         chosen = list(combinations_with_replacement(ways[token], count))
@@ -178,13 +209,16 @@ def _readings(tokens: list[str], nicknames: bool = True) -> list[list[_Sought]]:
     return [list(r) for r in sorted(distinct, key=lambda r: [s.order() for s in r])]
 
 
-def query_plan(tokens: list[str], nicknames: bool = True) -> list[list[list[tuple[_Sought, int]]]]:
-    """How a name search looks for `tokens` (with `nicknames`, through their nicknames too):
-    one list per group of tokens (`_apart`), of its readings (`_readings`), each with the
-    counts `_nested` gives. More than `MAX_READINGS` readings in all is a `ConfigError` (each
-    is a SELECT of the lookup query)."""
-    groups = _apart(tokens, nicknames)
-    plan = [[_nested(r) for r in _readings(group, nicknames)] for group in groups]
+def query_plan(
+    tokens: list[str], nicknames: bool = True, whole: bool = False
+) -> list[list[list[tuple[_Sought, int]]]]:
+    """How a name search looks for `tokens` (with `nicknames`, through their nicknames too;
+    with `whole`, each as a whole word, not as the words it starts): one list per group of
+    tokens (`_apart`), of its readings (`_readings`), each with the counts `_nested` gives.
+    More than `MAX_READINGS` readings in all is a `ConfigError` (each is a SELECT of the
+    lookup query)."""
+    groups = _apart(tokens, nicknames, whole)
+    plan = [[_nested(r) for r in _readings(group, nicknames, whole)] for group in groups]
     count = sum(len(readings) for readings in plan)
     if count > MAX_READINGS:
         raise ConfigError(
@@ -286,7 +320,8 @@ def plan_rows(
             units = []
             for sought, needed in dict.fromkeys(reading):  # (a repeated word: one range)
                 if sought.prefix is not None:
-                    values += [sought.prefix, sought.prefix + _LAST_CHAR]
+                    end = _WORD_END if sought.whole else _LAST_CHAR
+                    values += [sought.prefix, sought.prefix + end]
                 if sought.exact:
                     values.append(
                         [w + REPEAT_MARK * i for w in sought.exact for i in range(needed)]

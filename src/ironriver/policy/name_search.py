@@ -5,7 +5,9 @@ particles are read joined or apart (`NameSearchMixin._particle_readings`), and t
 one word (`NameSearchMixin._lacking_one`); each pass returns its hits assembled (`_Found`),
 not yet justified. The words of each candidate name are checked by `ironriver.policy.name_match`.
 
-Hits rank by their name's length, then tier (as typed, through nicknames), then whether the
+Hits holding every word whole come first (`NameSearchMixin._whole_first`: "maria mora" lists
+"María Mora Ruiz" before "María Morales"), then those holding a word only as a prefix; each
+part ranks by tier (as typed, through nicknames), then by the name's length, then whether the
 name holds the words in the order typed (`name_match._in_order`: word order never changes
 which names are found, only this tie), then entity id; only the names the view sees count.
 """
@@ -39,7 +41,14 @@ from ironriver.policy.name_match import (
     particle_spelling,
     typed_words,
 )
-from ironriver.policy.name_plan import LABELS, RANKS, plan_rows, query_plan
+from ironriver.policy.name_plan import (
+    _WORD_END,
+    LABELS,
+    RANKS,
+    exact_words,
+    plan_rows,
+    query_plan,
+)
 from ironriver.policy.nicknames import nickname_words
 from ironriver.store.ids import KIND_NAME
 from ironriver.store.tables import labels, statement_keys, statements
@@ -185,6 +194,17 @@ def _nicknamed(words: Sequence[str]) -> frozenset[str]:
     return frozenset(w for w in words if nickname_words(w))
 
 
+def _whole_plannable(tokens: list[str]) -> bool:
+    """Whether the lookup query can take `tokens` read whole (`query_plan`), with or
+    without nicknames."""
+    try:
+        for nicknames in (True, False):
+            query_plan(tokens, nicknames, whole=True)
+    except ConfigError:
+        return False
+    return True
+
+
 def _searched_readings(typed: tuple[str, ...]) -> Iterator[ParticleReading]:
     """The particle readings of the words typed `typed` (`particle_readings`) that a name
     search passes over: not one whose words the lookup query cannot take (`query_plan`'s
@@ -257,6 +277,13 @@ def _as_read(found: _Found) -> tuple[bool, int, bool, str, str]:
     return bool(found.read_as), len(found.matched), found.shuffled, found.entity_id, found.matched
 
 
+def _tier_rank(found: _Found) -> tuple[bool, int, bool, str]:
+    """How a pass over the lengths (`NameSearchMixin._search_words`) ranks its hits: as
+    typed before through nicknames, then the shortest name, then one holding the words in
+    the order typed, then the entity id."""
+    return bool(found.read_as), len(found.matched), found.shuffled, found.entity_id
+
+
 def _best_first(found: _Found) -> tuple[int, bool, bool, str]:
     """Which of two names of an entity lacking a word ranks it: the shorter, then one
     holding the other words as typed, then one holding them in the order typed, then the
@@ -284,6 +311,9 @@ class _SearchPass:
     # are those the lookup query reads, and with its `split`
     # a name's particle runs are read joined too (`_has_words`'s `joined`)
     particles: ParticleReading | None = None
+    # the pass of the names holding every word whole (`_whole_first`): a word matches a
+    # name's word equal to it (or its abbreviation, or a nickname), not one it only starts
+    whole: bool = False
 
     def fields(self) -> tuple[Connection, Schema | None, int, set[str]]:
         """`conn, wanted, limit, seen`: what each pass over the lengths reads (the words
@@ -303,17 +333,17 @@ class _SearchPass:
     def has(self, name: str, read: frozenset[str] = frozenset()) -> bool:
         """Whether the name `name` holds the words (`_has_words`, those of `read` through
         their nicknames too)."""
-        return _has_words(name, self.tokens, read, self.joined)
+        return _has_words(name, self.tokens, read, self.joined, self.whole)
 
     def in_order(self, name: str, read: frozenset[str] = frozenset()) -> bool:
         """Whether the name `name` holds the words in one of `orders` (`_in_order`)."""
-        return _in_order(name, self.orders, read, self.joined)
+        return _in_order(name, self.orders, read, self.joined, self.whole)
 
     def plan(self, nicknames: bool) -> list[list[list[tuple[Any, int]]]]:
         """The lookup query's plan (`query_plan`) of the words this pass looks up: a
         particle reading's `sought`, else the `tokens`."""
         words = self.tokens if self.particles is None else list(self.particles.sought)
-        return query_plan(words, nicknames)
+        return query_plan(words, nicknames, self.whole)
 
     def needing(self, words: list[str]) -> _SearchPass:
         """The pass for the names holding `words` (some of `tokens`, the others left out
@@ -360,12 +390,67 @@ class NameSearchMixin:
         if not tokens:
             return []
         search = _SearchPass(conn, tokens, (typed,), wanted, limit, set(), held)
-        found = self._search_words(search)
+        found = self._whole_first(search)
         if len(found) < limit:
             found += self._particle_readings(replace(search, limit=limit - len(found)), typed)
         if partial_passes(tokens) and len(found) < limit:
             found += self._lacking_one(replace(search, limit=limit - len(found)))
         return found
+
+    def _whole_first(self, search: _SearchPass) -> list[_Found]:
+        """The hits of `search` holding the words as typed or through nicknames
+        (`_search_words`), those holding every word whole first (`_SearchPass.whole`: a
+        query word equal to the name's word, its abbreviation or, read so, its nickname),
+        in the same two tiers and ranked alike among themselves: "maria mora" lists "María
+        Mora Ruiz" before the shorter "María Morales", and "mor" (no name holds it whole)
+        lists what it did.
+
+        The usual pass runs first, and each of its hits is read whole too (`_whole_hit`,
+        from the statements it was assembled from). If the pass leaves room under the limit
+        it found every entity holding the words: those holding them whole are ranked first,
+        and no more is read. If it fills the limit with hits each ranking whole as it ranked
+        (same tier, length and order: as "jose" or "garcia" mostly do), no other entity can
+        rank before them (its whole name is no shorter than the name it ranked by), and
+        none is read either. Else a second pass reads the words whole (each word's key and
+        its repeats', `name_plan._WORD_END`: an index probe per label and length, not the
+        range of the words it starts), and the first pass's other hits follow its hits (the
+        first of those lacking a whole name are among the first pass's). A text whose whole
+        words read in too many ways (`query_plan`'s `ConfigError`, which its words as
+        prefixes did not raise: `search_words` checked them) is ranked the usual way."""
+        unseen = set(search.seen)
+        found = self._search_words(search)
+        if not _whole_plannable(search.tokens):
+            return found
+        whole = replace(search, whole=True, seen=unseen)
+        read = [self._whole_hit(whole, each) for each in found]
+        if len(found) < search.limit:
+            ranked = sorted((hit for hit in read if hit is not None), key=_tier_rank)
+            return ranked + [each for each, hit in zip(found, read, strict=True) if hit is None]
+        if all(
+            hit is not None and _tier_rank(hit) == _tier_rank(each)
+            for each, hit in zip(found, read, strict=True)
+        ):
+            return [hit for hit in read if hit is not None]
+        if any(
+            not exact_words(t, True, True) and not self._any_word(search, t, _WORD_END)
+            for t in set(search.tokens)
+        ):
+            return found  # (a word typed no name the view sees holds whole: "mor")
+        first = self._search_words(whole)
+        search.seen.update(whole.seen)
+        taken = {f.entity_id for f in first}
+        return (first + [f for f in found if f.entity_id not in taken])[: search.limit]
+
+    def _whole_hit(self, whole: _SearchPass, found: _Found) -> _Found | None:
+        """The hit `found` as the pass `whole` (reading the words whole) finds it, by its
+        best name holding them whole as typed, else through nicknames; None if it has no
+        such name (of its statements the view sees)."""
+        read: frozenset[str] = frozenset()
+        if self._least_match(found.rows, whole) is None:
+            read = whole.read
+            if not read or self._least_match(found.rows, whole, read) is None:
+                return None
+        return self._found_by(whole, found.entity_id, found.rows, found.entity, read)
 
     def _with_aliases(
         self,
@@ -445,18 +530,20 @@ class NameSearchMixin:
         search.seen.update(f.entity_id for f in ranked)
         return ranked
 
-    def _any_word(self, search: _SearchPass, prefix: str) -> bool:
+    def _any_word(self, search: _SearchPass, prefix: str, end: str = _LAST_CHAR) -> bool:
         """Whether a name the `search` reads (of its labels and lengths, `held`) has a word
-        starting with `prefix`: one index probe per label and length, so a particle reading
-        whose rest no name holds ("delangel" cut as "de la" + "ngel") costs no pass over
-        the lengths (each would read its other words' ranges at every length)."""
+        starting with `prefix` (with `end` `_WORD_END`, the word `prefix` itself): one index
+        probe per label and length, so a particle reading whose rest no name holds
+        ("delangel" cut as "de la" + "ngel") costs no pass over the lengths (each would
+        read its other words' ranges at every length), nor a whole pass a word no name
+        holds whole (`_whole_first`)."""
         held = search.held
         if not held:
             return False
         low, high = min(b[0] for b in held.values()), max(b[1] for b in held.values())
         bound = {
             _PREFIX_LOW: prefix,
-            _PREFIX_HIGH: prefix + _LAST_CHAR,
+            _PREFIX_HIGH: prefix + end,
             RANKS: list(range(low, high + 1)),
             LABELS: sorted(held),
         }
@@ -798,7 +885,7 @@ class NameSearchMixin:
         `value` if it has none), saying which words that name holds through nicknames
         (`_read_as`) and whether it holds them out of the order typed."""
         matched = self._least_match(rows, search, read) or value
-        read_as = _read_as(matched, search.tokens, search.joined) if read else ()
+        read_as = _read_as(matched, search.tokens, search.joined, search.whole) if read else ()
         shuffled = not search.in_order(matched, read)
         joined: tuple[tuple[str, ...], str] | tuple[()] = ()
         if search.particles is not None:
