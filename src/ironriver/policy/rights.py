@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ironriver.errors import AccessDenied
 from ironriver.i18n import Msg, msg
 from ironriver.policy.markings import Principal
+from ironriver.store.anchors import ANCHOR_KEY
 
 if TYPE_CHECKING:
     from ironriver.store.audit import AuditEvent
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 CHAIN_POSITION = ("seq", "prev_hash", "hash")
 """An event's place in its chain, which an auditor of one country does not list
 (`listed_event`)."""
-_ANCHOR_KEY = "read_anchor"  # (`store.anchors.ANCHOR_KEY`: not imported, it loads the store)
 
 
 def audited_agencies(
@@ -78,7 +78,7 @@ def listed_event(event: AuditEvent, scope: frozenset[str] | None) -> dict[str, A
         data["target"] = ""
         data["detail"] = {}
         return data
-    detail = {k: v for k, v in event.detail.items() if k != _ANCHOR_KEY}
+    detail = {k: v for k, v in event.detail.items() if k != ANCHOR_KEY}
     named = detail.get("datasets")
     if isinstance(named, dict):
         detail["datasets"] = {

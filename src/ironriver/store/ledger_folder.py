@@ -279,53 +279,21 @@ def _elsewhere(stored: Path, given: Path) -> ConfigError:
     )
 
 
-def _check_given(own: Path, given: Path) -> None:
+def _check_given(own: Path, given: Path, done: bool = False) -> None:
     """Refuse, for an open that may not write (`audit verify`, which checks every part the
     store recorded against the folder it is given), a `given` folder that does not exist or
     holds nothing (its marker at most) while the store's own folder (`own`: recorded, or
     beside a SQLite file) holds ledgers: a mistyped or stale IRONRIVER_LEDGERS, not a store
     whose every part is lost, which is how `audit verify` reported it. A given folder that
-    holds something (a copy of the ledgers, say) is checked as given."""
+    holds something (a copy of the ledgers, say) is checked as given. `done`: the refusal
+    is of a command that would have done something, not checked (`_check_given_existing`)."""
     if given.absolute() == own.absolute() or _holds_ledgers(given) or not _holds_ledgers(own):
         return
     exists = given.is_dir()
     if not exists and given.exists():
-        return  # (a file: `audit verify` says what it finds there)
-    raise ConfigError(
-        msg(
-            "This store keeps its ledgers in {stored}, not in {given} (IRONRIVER_LEDGERS), "
-            "which is empty: nothing was checked.",
-            stored=own,
-            given=given,
-        )
-        if exists
-        else msg(
-            "This store keeps its ledgers in {stored}, not in {given} (IRONRIVER_LEDGERS), "
-            "which does not exist: nothing was checked.",
-            stored=own,
-            given=given,
-        ),
-        hint=msg(
-            "Unset IRONRIVER_LEDGERS (or set it to {stored}) and run the command again.",
-            stored=own,
-        ),
-    )
-
-
-def _check_given_existing(engine: Engine, own: Path, given: Path) -> None:
-    """Refuse, for a command opening an existing SQLite store (`existing`), a `given` folder
-    that does not exist or holds nothing while the store has ledgers: in its own folder
-    beside the file (`own`, named), or wherever its ingests' recorded parts are (one read
-    of the writes chain, only when the given folder is missing or empty). Before, such a
-    read showed no ledger row, or every part missing, and said to restore or re-ingest
-    them (R23's gap: a mistyped IRONRIVER_LEDGERS)."""
-    if given.absolute() == own.absolute() or _holds_ledgers(given):
-        return
-    exists = given.is_dir()
-    if not exists and given.exists():
-        return  # (a file: the reads say what they find there)
-    if _holds_ledgers(own):
-        raise ConfigError(
+        return  # (a file: the command says what it finds there)
+    if done:
+        said = (
             msg(
                 "This store keeps its ledgers in {stored}, not in {given} (IRONRIVER_LEDGERS), "
                 "which is empty: nothing was done.",
@@ -338,12 +306,46 @@ def _check_given_existing(engine: Engine, own: Path, given: Path) -> None:
                 "which does not exist: nothing was done.",
                 stored=own,
                 given=given,
-            ),
-            hint=msg(
-                "Unset IRONRIVER_LEDGERS (or set it to {stored}) and run the command again.",
-                stored=own,
-            ),
+            )
         )
+    else:
+        said = (
+            msg(
+                "This store keeps its ledgers in {stored}, not in {given} (IRONRIVER_LEDGERS), "
+                "which is empty: nothing was checked.",
+                stored=own,
+                given=given,
+            )
+            if exists
+            else msg(
+                "This store keeps its ledgers in {stored}, not in {given} (IRONRIVER_LEDGERS), "
+                "which does not exist: nothing was checked.",
+                stored=own,
+                given=given,
+            )
+        )
+    raise ConfigError(
+        said,
+        hint=msg(
+            "Unset IRONRIVER_LEDGERS (or set it to {stored}) and run the command again.",
+            stored=own,
+        ),
+    )
+
+
+def _check_given_existing(engine: Engine, own: Path, given: Path) -> None:
+    """Refuse, for a command opening an existing SQLite store (`existing`), a `given` folder
+    that does not exist or holds nothing while the store has ledgers: in its own folder
+    beside the file (`own`, named: `_check_given`), or wherever its ingests' recorded parts
+    are (one read of the writes chain, only when the given folder is missing or empty).
+    Before, such a read showed no ledger row, or every part missing, and said to restore or
+    re-ingest them (R23's gap: a mistyped IRONRIVER_LEDGERS)."""
+    _check_given(own, given, done=True)
+    if given.absolute() == own.absolute() or _holds_ledgers(given):
+        return
+    exists = given.is_dir()
+    if not exists and given.exists():
+        return  # (a file: the reads say what they find there)
     from ironriver.store.ledger_records import recorded_parts
 
     with engine.connect() as conn:
