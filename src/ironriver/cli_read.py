@@ -18,7 +18,14 @@ import click
 from ironriver.cli_columns import headers
 from ironriver.cli_json import dataset_json, statement_json
 from ironriver.cli_output import give_up_stdout, pipe_closed
-from ironriver.cli_support import app_context, common_options, count_text, excel_option, table
+from ironriver.cli_support import (
+    CountText,
+    app_context,
+    common_options,
+    count_text,
+    excel_option,
+    table,
+)
 from ironriver.csvcells import EXCEL
 from ironriver.errors import ConfigError, ResourceError, os_problem
 from ironriver.i18n import msg, nt, render, t
@@ -32,7 +39,7 @@ if TYPE_CHECKING:  # the policy loads FtM, SQLAlchemy, Arrow and DuckDB: importe
 
     import pyarrow as pa
 
-    from ironriver.policy import SchemaConflict, SearchHit, SearchPage, View
+    from ironriver.policy import LedgerDamage, SchemaConflict, SearchHit, SearchPage, View
 
 
 def _table_or_say(rows: list[list[Any]], headers: list[str], empty: str) -> None:
@@ -43,21 +50,41 @@ def _table_or_say(rows: list[list[Any]], headers: list[str], empty: str) -> None
         click.echo(empty, err=True)
 
 
-def _say_damage(damage: dict[tuple[str, str], int]) -> None:
-    """A note on stderr for each ledger of which parts ingests wrote are missing from disk
-    (`View.ledger_damage`): the counts listed leave their rows out, which must not read as
-    "no rows"."""
-    from ironriver.policy.ledger_rows import missing_parts_note
+def _say_damage(damage: dict[tuple[str, str], LedgerDamage]) -> None:
+    """A note on stderr for each ledger whose parts are damaged (`View.ledger_damage`):
+    recorded parts missing from disk, parts in place that cannot be read (each named), and
+    what to do. The listing shows its count as unknown, which must read neither as "no rows"
+    nor as all of them."""
+    from ironriver.policy.ledger_rows import damage_notes
 
-    for (dataset, ledger), n in damage.items():
-        click.echo(render(missing_parts_note(dataset, ledger, n)), err=True)
+    for (dataset, ledger), found in damage.items():
+        for note in damage_notes(dataset, ledger, found):
+            click.echo(render(note), err=True)
+
+
+def _rows_text(n: int | None) -> str:
+    """Visible ledger rows as a listing shows them: "unknown" for a damaged ledger's (None),
+    aligned as the counts it stands among."""
+    return count_text(n) if n is not None else CountText(t("unknown"))
+
+
+def _listed_damaged(ctx: click.Context, damage: dict[tuple[str, str], LedgerDamage]) -> None:
+    """After a listing: the notes on the damaged ledgers it could not count, and exit code 1
+    when there are any (the listing is all there is, but not whole; 1: store damage, as a
+    read of that ledger exits), so that a script can tell."""
+    if damage:
+        _say_damage(damage)
+        ctx.exit(1)
 
 
 @click.command()
 @common_options
 @click.pass_context
 def datasets(ctx: click.Context) -> None:
-    """List datasets with owner, marking and releasability.
+    """List datasets with owner, marking and releasability. A dataset with a ledger whose
+    part files are missing or cannot be read is listed with its visible ledger rows unknown
+    (null with --json), the ledger and its files are named on standard error with what to
+    do, and the command exits with code 1.
 
     \b
     Example: ironriver datasets --as us-atf-analyst
@@ -65,7 +92,7 @@ def datasets(ctx: click.Context) -> None:
     app = app_context(ctx)
     view = app.view()
     rows = [dataset_json(d) for d in view.datasets()]
-    _say_damage(view.ledger_damage())
+    damage = view.ledger_damage()
     shown = ("dataset", "owner_agency", "owner_country", "marking")
     app.emit(
         rows,
@@ -75,7 +102,7 @@ def datasets(ctx: click.Context) -> None:
                     *(r[k] for k in shown),
                     ",".join(r["releasable_to"]),
                     count_text(r["visible_statements"]),
-                    count_text(r["visible_ledger_rows"]),
+                    _rows_text(r["visible_ledger_rows"]),
                 ]
                 for r in rows
             ],
@@ -91,33 +118,38 @@ def datasets(ctx: click.Context) -> None:
             t("No dataset is visible to you."),
         ),
     )
+    _listed_damaged(ctx, damage)
 
 
 @click.command()
 @common_options
 @click.pass_context
 def ledgers(ctx: click.Context) -> None:
-    """List the ledgers (high-volume records) with the rows the principal may see.
+    """List the ledgers (high-volume records) with the rows the principal may see. A ledger
+    whose part files are missing or cannot be read is listed with its visible rows unknown
+    (null with --json), it and its files are named on standard error with what to do, and
+    the command exits with code 1.
 
     \b
     Example: ironriver ledgers --as us-atf-analyst
     """
     app = app_context(ctx)
     view = app.view()
-    counts = view.ledger_counts()
-    _say_damage(view.ledger_damage())
-    rows = [
+    listing = view.ledger_listing()
+    counts: dict[tuple[str, str], int | None] = {**listing.counts, **dict.fromkeys(listing.damage)}
+    rows: list[dict[str, Any]] = [
         {"dataset": d, "ledger": lg, "visible_ledger_rows": n}
         for (d, lg), n in sorted(counts.items())
     ]
     app.emit(
         rows,
         lambda: _table_or_say(
-            [[r["dataset"], r["ledger"], count_text(r["visible_ledger_rows"])] for r in rows],
+            [[r["dataset"], r["ledger"], _rows_text(r["visible_ledger_rows"])] for r in rows],
             headers("dataset", "ledger", "visible_ledger_rows"),
             t("No ledger is visible to you."),
         ),
     )
+    _listed_damaged(ctx, listing.damage)
 
 
 @click.command()

@@ -158,8 +158,13 @@ def check(
             if damaged is not None:  # the damaged dataset's owner is told, the part named
                 agency = hidden_agencies(who)[damaged % len(hidden_agencies(who))]
                 owner = Principal("owner", agency, AGENCIES[agency])
+                told = View(full, owner, audit=False)
+                [(dataset, ledger)] = told.ledger_damage()
+                assert (dataset, ledger) == (DATASETS[agency], "crossings")
+                assert told.ledger_damage()[dataset, ledger].unreadable
+                assert (dataset, ledger) not in told.ledger_counts()  # (unknown)
                 with pytest.raises(StoreError, match="cannot be read"):
-                    View(full, owner, audit=False).ledger_counts()
+                    told.ledger_rows(dataset)
         finally:
             full.close()
             alone.close()

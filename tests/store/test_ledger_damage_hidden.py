@@ -18,7 +18,7 @@ from ironriver.cli import cli
 from ironriver.errors import NotFound, StoreError
 from ironriver.i18n import LANG_ENV
 from ironriver.ingest.pipeline import ingest_mapping
-from ironriver.policy import Principal, View, retract_ledger_file
+from ironriver.policy import LedgerDamage, Principal, View, retract_ledger_file
 from ironriver.store import Store
 
 MAPPING = """\
@@ -104,16 +104,20 @@ def test_a_damaged_hidden_part_leaves_every_read_as_if_its_dataset_did_not_exist
         key = read if "{}" in read else read + ":{}"
         hidden, none = after[key.format("hsi_watch")], after[key.format("no_such")]
         assert hidden == (none[0], none[1].replace("no_such", "hsi_watch")), read
-    # the owner is told, the part named (a read of its ledger, its listing)
+    # the owner is told, the part named (a read of its ledger stops; its listing names it,
+    # the ledger's count unknown: H86)
     owner = View(store, HSI, reason="case 7")
     for call in (
-        owner.ledger_counts,
         lambda: owner.ledger_rows("hsi_watch"),
         lambda: owner.ledger("plate_reads"),
     ):
         with pytest.raises(StoreError, match="cannot be read") as raised:
             call()
         assert str(part) in str(raised.value)
+    assert owner.ledger_damage() == {
+        ("hsi_watch", "plate_reads"): LedgerDamage(unreadable=(str(part),))
+    }
+    assert owner.ledger_counts() == {("cbp_plates", "plate_reads"): 2}
 
 
 def _run(store: Store, *args: str, lang: str = "en") -> tuple[int, str]:
@@ -150,10 +154,11 @@ def test_the_cli_answers_a_damaged_hidden_part_as_no_dataset(store: Store, tmp_p
             assert code == 4, (args, out)
             assert said["hsi_watch"] == (code, out.replace("no_such", "hsi_watch")), (args, lang)
             assert "part-" not in said["hsi_watch"][1]
-    # the owner's listing stops, naming the part and what to do
+    # the owner's listing names the part and what to do, and exits 1 (H86: it stopped there)
     for lang, hint in (("en", "Run `ironriver audit verify`"), ("es", "Ejecute `ironriver audit")):
         code, out = _as(store, "us-hsi-agent", "ledgers", lang=lang)
         assert code == 1 and str(part) in out and hint in out, out
+        assert "cbp_plates" in out, out  # (the other ledgers still listed)
 
 
 def test_a_retraction_of_a_hidden_damaged_part_is_refused_as_of_no_rows(

@@ -99,8 +99,8 @@ def test_a_row_group_of_released_and_unreleased_rows_is_counted_by_its_rows(
     )
     assert pq.ParquetFile(part).metadata.num_row_groups == 1
     assert _rids(store, FGR) == [1]
-    assert store.visible_counts(FGR) == {("us_atf", "crossings"): 1}
-    assert store.visible_counts(Principal("c", "CBP", "US")) == {("us_atf", "crossings"): 2}
+    assert store.visible_counts(FGR).rows == {("us_atf", "crossings"): 1}
+    assert store.visible_counts(Principal("c", "CBP", "US")).rows == {("us_atf", "crossings"): 2}
 
 
 def test_the_same_rows_under_another_label_are_another_part(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Policy: principals, TLP 2.0 markings, releasability, and `View`, the only read path."""
 
-from ironriver.policy.ledger_rows import LedgerRow, LedgerRows
+from ironriver.policy.ledger_rows import LedgerDamage, LedgerListing, LedgerRow, LedgerRows
 from ironriver.policy.markings import (
     AccessLabel,
     Marking,
@@ -46,6 +46,8 @@ __all__ = [
     "AccessLabel",
     "Counts",
     "DatasetSummary",
+    "LedgerDamage",
+    "LedgerListing",
     "LedgerRetraction",
     "LedgerRow",
     "LedgerRows",

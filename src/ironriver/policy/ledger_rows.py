@@ -1,6 +1,8 @@
 """Rows of one dataset's ledger through a `View` (`View.ledger_rows`): filtered by column
 values, the columns chosen, at most a given number, audited. Also a whole ledger as a DuckDB
-relation (`View.ledger`) and the visible rows per ledger (`View.ledger_counts`).
+relation (`View.ledger`), and what the listings (`ironriver datasets`, `ironriver ledgers`)
+show: the visible rows per ledger and the ledgers whose count is unknown, their parts
+missing or unreadable (`View.ledger_listing`, `View.ledger_counts`, `View.ledger_damage`).
 
 `LedgerRowsMixin` holds these methods and `View` inherits them, so a read sees exactly the
 rows its view sees: `LedgerStore.visible_relation` keeps the rows whose label the principal
@@ -150,6 +152,29 @@ class LedgerStream:
 
 
 @dataclass(frozen=True)
+class LedgerDamage:
+    """What is wrong on disk with one ledger's parts, as a listing tells a principal who may
+    see its dataset (`View.ledger_damage`): `missing`, how many parts the store's ingest
+    events recorded are not in place (nor retracted); `unreadable`, the paths of the parts
+    in place whose footer cannot be read (truncated, overwritten). How many of the ledger's
+    rows the principal may see is then unknown: `View.ledger_counts` leaves it out."""
+
+    missing: int = 0
+    unreadable: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LedgerListing:
+    """What `View.ledger_listing` found, in one pass over the parts: the visible rows per
+    (dataset, ledger) of the ledgers counted whole (`counts`, as `View.ledger_counts`), and
+    the ledgers whose count is unknown, with what is wrong (`damage`, as
+    `View.ledger_damage`). No key is in both."""
+
+    counts: dict[tuple[str, str], int]
+    damage: dict[tuple[str, str], LedgerDamage]
+
+
+@dataclass(frozen=True)
 class LedgerRows:
     """What `View.ledger_rows` read: the first `limit` of the `matched` visible rows that
     pass the filter, with the `columns` asked for (all the ledger's, in its order, by
@@ -163,8 +188,8 @@ class LedgerRows:
 
 
 class LedgerRowsMixin:
-    """`View.ledger_rows`, `View.ledger` and `View.ledger_counts`, which `View` inherits
-    (see the module doc)."""
+    """`View.ledger_rows`, `View.ledger`, `View.ledger_listing` and its parts
+    (`ledger_counts`, `ledger_damage`), which `View` inherits (see the module doc)."""
 
     if TYPE_CHECKING:  # the view's own, which a read goes through
         store: Store
@@ -234,7 +259,7 @@ class LedgerRowsMixin:
         }
         damaged = {
             lg: n
-            for (ds, lg), n in self.ledger_damage().items()
+            for (ds, lg), n in self._missing_parts().items()
             if ds == dataset and (ledger is None or lg == ledger)
         }
         if damaged:  # not "no rows": rows the ingests wrote are gone
@@ -319,7 +344,7 @@ class LedgerRowsMixin:
         or on a cursor of the store's shared DuckDB (`Store.ledger_duck`). A ledger of which
         nothing is visible raises `NotFound`, exactly like one that does not exist."""
 
-        damaged = {ds: n for (ds, lg), n in self.ledger_damage().items() if lg == name}
+        damaged = {ds: n for (ds, lg), n in self._missing_parts().items() if lg == name}
         if damaged:  # not "no rows": rows the ingests wrote are gone
             [(dataset, n), *_] = sorted(damaged.items())
             raise _missing_parts(dataset, {name: n})
@@ -335,22 +360,49 @@ class LedgerRowsMixin:
         self._log("ledger", name)
         return read.relation
 
+    def ledger_listing(self) -> LedgerListing:
+        """What `ironriver ledgers` and `ironriver datasets` show, in one pass: the visible
+        rows per (dataset, ledger), and the ledgers whose count is unknown with what is
+        wrong with their parts (`LedgerDamage`): recorded parts missing from disk, parts
+        whose footer cannot be read. Counted from the parts' footers, no row read
+        (`LedgerStore.visible_counts`); a damaged part stops nothing, its ledger is left out
+        of the counts and named in the damage. Only the ledgers of the datasets whose own
+        label this principal may see are counted or named (`LedgerReads.shown`: of
+        another's, it is not told even that parts were there). Not audited."""
+        counted = self._ledgers().visible_counts(self.principal)
+        missing = self._missing_parts()
+        damage = {
+            key: LedgerDamage(
+                missing.get(key, 0), tuple(str(p) for p in counted.unreadable.get(key, ()))
+            )
+            for key in sorted(missing.keys() | counted.unreadable.keys())
+        }
+        counts = {key: n for key, n in counted.rows.items() if key not in damage}
+        return LedgerListing(counts, damage)
+
     def ledger_counts(self) -> dict[tuple[str, str], int]:
-        """Visible rows per (dataset, ledger); ledgers with no visible row are left out.
-        Counted from the parts' footers, no row read (`LedgerStore.visible_counts`). Not
-        audited: `ironriver datasets` and `ironriver ledgers` show these counts."""
+        """Visible rows per (dataset, ledger) (`ledger_listing`'s counts); ledgers with no
+        visible row are left out, and so are those whose count is unknown, their parts
+        missing or unreadable (`ledger_damage` names them). Not audited: `ironriver
+        datasets` and `ironriver ledgers` show these counts."""
+        return self.ledger_listing().counts
 
-        return self._ledgers().visible_counts(self.principal)
+    def ledger_damage(self) -> dict[tuple[str, str], LedgerDamage]:
+        """Per (dataset, ledger) whose count is unknown, what is wrong with its parts
+        (`ledger_listing`'s damage): how many parts the store's ingest events recorded are
+        missing from disk (neither in place nor retracted; the check of `audit verify`,
+        `RecordedParts.missing_per_ledger`) and which parts in place cannot be read, of the
+        datasets whose own label this principal may see (of another's, it is not told even
+        that parts were there). Empty when every ledger it may see was counted whole."""
+        return self.ledger_listing().damage
 
-    def ledger_damage(self) -> dict[tuple[str, str], int]:
+    def _missing_parts(self) -> dict[tuple[str, str], int]:
         """Per (dataset, ledger): how many ledger parts the store's ingest events recorded
-        that are missing from disk (neither in place nor retracted; the check of `audit
-        verify`, `RecordedParts.missing_per_ledger`), of the datasets whose own label this
-        principal may see (of another's, it is not told even that parts were there). The
-        events are read once per view while no event is added (`_recorded_parts`); the disk
-        is looked at on each call (a stat or two per recorded part, no part read): a part
-        removed meanwhile is missing at the next read. The same datasets as every ledger
-        read reads the parts of (`LedgerReads.shown`)."""
+        are missing from disk (`RecordedParts.missing_per_ledger`), of the datasets whose
+        own label this principal may see. The events are read once per view while no event
+        is added (`_recorded_parts`); the disk is looked at on each call (a stat or two per
+        recorded part, no part read): a part removed meanwhile is missing at the next read.
+        The same datasets as every ledger read reads the parts of (`LedgerReads.shown`)."""
         missing = self._recorded_parts().missing_per_ledger(self.store.ledger_dir)
         if not missing:
             return {}
@@ -404,19 +456,48 @@ def _nothing() -> None:
     """What closing a stream read at once does (its cursor is closed already)."""
 
 
+def damage_notes(dataset: str, ledger: str, damage: LedgerDamage) -> list[Msg]:
+    """What a listing (`datasets`, `ledgers`) says of a ledger whose parts are damaged
+    (`View.ledger_damage`): a note for its missing parts, one for its unreadable parts
+    (naming them), each saying its count is unknown and what to do."""
+    notes = []
+    if damage.missing:
+        notes.append(missing_parts_note(dataset, ledger, damage.missing))
+    if damage.unreadable:
+        notes.append(unreadable_parts_note(dataset, ledger, damage.unreadable))
+    return notes
+
+
 def missing_parts_note(dataset: str, ledger: str, n: int) -> Msg:
     """What a listing (`datasets`, `ledgers`) says of a ledger with `n` recorded parts
-    missing (`View.ledger_damage`): its counts leave those rows out."""
+    missing (`View.ledger_damage`): its count is unknown."""
     return nmsg(
-        "Ledger {dataset}/{ledger} is missing {n} part file that an ingest wrote: its rows "
-        "are not counted. Run `ironriver audit verify`; restore the file from a backup or "
-        "re-ingest its source file.",
-        "Ledger {dataset}/{ledger} is missing {n} part files that ingests wrote: their rows "
-        "are not counted. Run `ironriver audit verify`; restore the files from a backup or "
-        "re-ingest their source files.",
+        "Ledger {dataset}/{ledger} is missing {n} part file that an ingest wrote: how many "
+        "of its rows you may see is unknown. Run `ironriver audit verify`; restore the file "
+        "from a backup or re-ingest its source file.",
+        "Ledger {dataset}/{ledger} is missing {n} part files that ingests wrote: how many of "
+        "its rows you may see is unknown. Run `ironriver audit verify`; restore the files "
+        "from a backup or re-ingest their source files.",
         n,
         dataset=dataset,
         ledger=ledger,
+    )
+
+
+def unreadable_parts_note(dataset: str, ledger: str, parts: Sequence[str]) -> Msg:
+    """What a listing says of a ledger whose `parts` (their paths) are in place but cannot
+    be read (`View.ledger_damage`): which files, that its count is unknown, what to do."""
+    return nmsg(
+        "Ledger {dataset}/{ledger} has {n} part file that cannot be read (truncated or "
+        "overwritten): {parts}. How many of its rows you may see is unknown. Run `ironriver "
+        "audit verify`; restore the file from a backup or re-ingest its source file.",
+        "Ledger {dataset}/{ledger} has {n} part files that cannot be read (truncated or "
+        "overwritten): {parts}. How many of its rows you may see is unknown. Run `ironriver "
+        "audit verify`; restore the files from a backup or re-ingest their source files.",
+        len(parts),
+        dataset=dataset,
+        ledger=ledger,
+        parts=", ".join(parts),
     )
 
 

@@ -122,7 +122,7 @@ class DatasetSummary:
 
     info: DatasetInfo
     visible_statements: int
-    visible_ledger_rows: int
+    visible_ledger_rows: int | None  # None: unknown, a ledger of it damaged (`ledger_damage`)
 
 
 @dataclass(frozen=True)
@@ -267,11 +267,15 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
     def datasets(self) -> list[DatasetSummary]:
         """Datasets this principal may know of, with what it sees of each: those whose own
         (default) label it may see, or from which it sees a statement. (Ledger rows are read
-        only from the first: `LedgerReads.shown`.)"""
+        only from the first: `LedgerReads.shown`; unknown, None, for a dataset of which a
+        ledger is damaged: `ledger_listing`.)"""
         statements_by = self._statements_by_dataset()
-        ledger_by: dict[str, int] = {}
-        for (dataset, _ledger), n in self.ledger_counts().items():
-            ledger_by[dataset] = ledger_by.get(dataset, 0) + n
+        listing = self.ledger_listing()
+        ledger_by: dict[str, int | None] = {}
+        for (dataset, _ledger), n in listing.counts.items():
+            ledger_by[dataset] = (ledger_by.get(dataset) or 0) + n
+        for dataset, _ledger in listing.damage:  # (a damaged ledger's rows are unknown)
+            ledger_by[dataset] = None
         return [
             DatasetSummary(info, statements_by.get(info.name, 0), ledger_by.get(info.name, 0))
             for _id, info in self.store.datasets()

@@ -23,7 +23,8 @@ Invariants:
   their damage either, reaches it). The label columns stay on the relation (a reader may see the
   marking of what it can see); `_dataset` and `_source_ref` stay too.
 - Counts of visible rows (`visible_counts`) apply the same rule to the same labels, read
-  from each part's footer where its row groups each hold one label: no row is read.
+  from each part's footer where its row groups each hold one label: no row is read. A part
+  whose footer cannot be read is listed apart, its ledger not counted (its count unknown).
 - A retracted part (`prepare_retraction`) is renamed `retracted-<same digest>.parquet`, out
   of the `part-*.parquet` glob every read lists: nothing reads it, it stays for the audit
   trail, and a write of the same part again (its twin) adds nothing (`PendingPart.retracted`).

@@ -73,6 +73,18 @@ audit event records it, `file_sha256`)."""
 
 
 @dataclass(frozen=True)
+class LedgerCounts:
+    """What `LedgerReads.visible_counts` counted: the rows a principal may see per (dataset,
+    ledger) of the ledgers whose every part's footer read (`rows`; a ledger of which it
+    sees no row is left out), and per (dataset, ledger) the parts whose footer could not be
+    read (`unreadable`: truncated, overwritten), whose ledgers `rows` leaves out: how many
+    of their rows are visible is not known."""
+
+    rows: dict[tuple[str, str], int]
+    unreadable: dict[tuple[str, str], tuple[Path, ...]]
+
+
+@dataclass(frozen=True)
 class VisibleLedger:
     """What `LedgerReads.visible_ledger` read: the relation of a principal's visible rows of
     a ledger, and the markings those rows hold (known from their parts' labels: the
@@ -351,14 +363,18 @@ class LedgerReads:
         ]
         return sorted(stored)
 
-    def visible_counts(self, principal: Principal) -> dict[tuple[str, str], int]:
+    def visible_counts(self, principal: Principal) -> LedgerCounts:
         """The rows `principal` may see per (dataset, ledger), in that order; a ledger of
         which it sees no row is left out. A part whose row groups each hold one dataset and
         one label (every part an ingest writes) is counted from its footer (`_footer_rows`):
         no row is read, so counting takes no longer for more rows, hidden or visible. The
         dataset and label columns of any other part are read (one query for them all).
-        Only the parts of the datasets `shown` to `principal` are listed and opened."""
+        Only the parts of the datasets `shown` to `principal` are listed and opened. A part
+        whose footer cannot be read does not stop the count: it is listed in
+        `LedgerCounts.unreadable` and its ledger left out of `LedgerCounts.rows` (its
+        visible rows unknown), so that one damaged file leaves the other ledgers counted."""
         counts: dict[tuple[str, str], int] = {}
+        unreadable: dict[tuple[str, str], list[Path]] = {}
 
         def add(dataset: Any, ledger: str, label: Sequence[Any], rows: int) -> None:
             if rows and can_see(principal, _access_label(*label)):
@@ -371,8 +387,15 @@ class LedgerReads:
             dataset, ledger = path.parent.parent.name, path.parent.name
             if not (_NAME_RE.match(dataset) and _NAME_RE.match(ledger)):
                 continue  # (not a ledger folder: no read reaches it)
-            stat = path.stat()
-            told = _footer_rows(str(path), stat.st_mtime_ns, stat.st_size, _COUNTED)
+            try:
+                stat = path.stat()
+            except FileNotFoundError:  # (renamed by a retraction since it was listed; a
+                continue  # part deleted is a recorded part missing, which a view tells)
+            try:
+                told = _footer_rows(str(path), stat.st_mtime_ns, stat.st_size, _COUNTED)
+            except StoreError:  # (`_open_part`'s: its footer cannot be read)
+                unreadable.setdefault((dataset, ledger), []).append(path)
+                continue
             if told is None:
                 unread[str(path)] = ledger
                 continue
@@ -391,7 +414,10 @@ class LedgerReads:
                 con.close()
             for filename, part_dataset, *label, rows in found:
                 add(part_dataset, unread[str(filename)], label, int(rows))
-        return dict(sorted(counts.items()))
+        return LedgerCounts(
+            {key: n for key, n in sorted(counts.items()) if key not in unreadable},
+            {key: tuple(sorted(paths)) for key, paths in sorted(unreadable.items())},
+        )
 
 
 @lru_cache(maxsize=1024)
