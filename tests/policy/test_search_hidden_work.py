@@ -286,17 +286,13 @@ def test_a_search_reads_its_labels_name_lengths_once(tmp_path: Path) -> None:
     assert len([q for q in executed if "min(statement_keys.rank)" in q]) == 1
 
 
-# Reads by entity id (review R24 F5, open: docs/policy.md). `statements` is clustered on
-# (entity_id, id) and a view's labels are a filter on that range, so a read of one id steps
-# over that id's hidden statements: HSI's notes on a person ATF sees, and an entity only HSI
-# holds, whose reads must cost what an id no store holds costs. Each case runs on two stores
-# differing only by those hidden statements (none, and `_ON_ID` on each of p1 and h1).
+# Reads by entity id (review R24 F5). `statements` was clustered on (entity_id, id) and a
+# view's labels were a filter on that range, so a read of one id stepped over that id's hidden
+# statements: HSI's notes on a person ATF sees, and an entity only HSI holds, whose reads must
+# cost what an id no store holds costs. Keyed (entity_id, label_id, id) since migration 0016,
+# a read takes one range per label it may see. Each case runs on two stores differing only by
+# those hidden statements (none, and `_ON_ID` on each of p1 and h1).
 _ON_ID = 2_000
-_F5 = pytest.mark.xfail(
-    strict=True,
-    reason="review R24 F5: reads by id step over hidden statements; "
-    "fix: clustered key (entity_id, label_id, id)",
-)
 BY_ID: dict[str, Callable[[View], object]] = {
     "entity": lambda v: v.entity("p1"),
     "statements": lambda v: v.statements("p1"),
@@ -309,7 +305,6 @@ BY_ID: dict[str, Callable[[View], object]] = {
     "statements, no such id": lambda v: v.statements("nope"),
     "neighbours, no such id": lambda v: v.neighbours("nope"),
 }
-_HOLDS = {"entity, no such id", "statements, no such id", "neighbours, no such id"}
 
 
 def _hidden_on_ids(count: int) -> list[tuple[str, str, str, str]]:
@@ -340,7 +335,7 @@ def by_id_stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sto
         store.close()
 
 
-@pytest.mark.parametrize("read", [r if r in _HOLDS else pytest.param(r, marks=_F5) for r in BY_ID])
+@pytest.mark.parametrize("read", list(BY_ID))
 def test_a_read_by_id_reads_nothing_of_the_ids_hidden_statements(
     by_id_stores: tuple[Store, Store], read: str
 ) -> None:

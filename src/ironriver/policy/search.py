@@ -136,9 +136,15 @@ HOMOCLAVE, CURP_LENGTH = 3, 18
 
 def statement_of(lookup: FromClause) -> ColumnElement[bool]:
     """The join of a lookup row (a `statement_keys`/`statement_refs` row, or a subquery of
-    their `entity_id`, `id`) to its statement, where visibility is decided (a search's
-    lookups, and the view's of references)."""
-    return and_(statements.c.entity_id == lookup.c.entity_id, statements.c.id == lookup.c.id)
+    their `entity_id`, `label_id`, `id`) to its statement, where visibility is decided (a
+    search's lookups, and the view's of references): by the statement's whole key, the
+    lookup row's label being its statement's (migration 0013), so no statement of the
+    entity under another label is visited (0016)."""
+    return and_(
+        statements.c.entity_id == lookup.c.entity_id,
+        statements.c.label_id == lookup.c.label_id,
+        statements.c.id == lookup.c.id,
+    )
 
 
 class SearchMixin(NameSearchMixin):
@@ -380,7 +386,7 @@ class SearchMixin(NameSearchMixin):
         # one index probe per key and label the view may see (an identifier's rank is 0):
         # rows under other labels are never read
         probe = (k.c.kind == KIND_IDENTIFIER, k.c.label_id.in_(self.label_ids), k.c.rank == 0)
-        exact = select(k.c.entity_id, k.c.id, order.label("preference")).where(
+        exact = select(k.c.entity_id, k.c.label_id, k.c.id, order.label("preference")).where(
             *probe, k.c.key.in_(keys)
         )
         matched: Select[Any] | CompoundSelect[Any] = exact
@@ -392,7 +398,9 @@ class SearchMixin(NameSearchMixin):
             based = len(keys)
             lengths = [len(key) + HOMOCLAVE] + ([CURP_LENGTH] if len(key) == 10 else [])
             matched = exact.union_all(
-                select(k.c.entity_id, k.c.id, literal(based).label("preference")).where(
+                select(
+                    k.c.entity_id, k.c.label_id, k.c.id, literal(based).label("preference")
+                ).where(
                     *probe,
                     k.c.key > key,
                     k.c.key < key + "a",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from itertools import islice
@@ -299,9 +299,12 @@ def insert_rows(
     rows: pa.Table,
     constants: dict[str, int | bool | None] | None = None,
     keep_conflicts: bool = False,
+    stored_under: Sequence[int] = (),
 ) -> int:
     """Insert `rows` (an Arrow table whose columns are columns of `table`, a statement or
     lookup table) ignoring primary keys the store already holds; return how many were added.
+    `stored_under` (statements): labels under which a row's statement id may be stored
+    already (`Writer._other_labels`): such a row is not added either, and counts as met.
 
     `constants` are integer (or NULL) columns that are the same for every row (dataset, label,
     retracted), written as SQL literals rather than sent per row. SQLite: `INSERT OR IGNORE`
@@ -327,6 +330,20 @@ def insert_rows(
         values = ", ".join(["?"] * len(columns) + list(literal.values()))
         before = raw.total_changes
         data = zip(*(rows.column(c).to_pylist() for c in columns), strict=True)
+        if table == "statements" and stored_under:
+            # the row's own entity_id and id, by position, looked up under each other label
+            at = {c: i + 1 for i, c in enumerate(columns)}
+            under = ", ".join(str(int(i)) for i in stored_under)
+            numbered = ", ".join(
+                [*(f"?{i}" for i in range(1, len(columns) + 1)), *literal.values()]
+            )
+            raw.executemany(
+                f"INSERT OR IGNORE INTO {table} ({all_cols}) SELECT {numbered} "
+                f"WHERE NOT EXISTS (SELECT 1 FROM statements WHERE entity_id = ?{at['entity_id']} "
+                f"AND label_id IN ({under}) AND id = ?{at['id']})",
+                data,
+            )
+            return int(raw.total_changes - before)
         raw.executemany(f"INSERT OR IGNORE INTO {table} ({all_cols}) VALUES ({values})", data)
         return int(raw.total_changes - before)
     stage_cols = ", ".join(f'"{c}"' for c in columns)
@@ -338,8 +355,15 @@ def insert_rows(
         with cur.copy(f"COPY {stage} ({stage_cols}) FROM STDIN (FORMAT csv)") as copy:
             for chunk in _csv_chunks(rows):
                 copy.write(chunk)
+        held = (
+            " WHERE NOT EXISTS (SELECT 1 FROM statements AS s WHERE s.entity_id = t.entity_id "
+            f"AND s.label_id IN ({', '.join(str(int(i)) for i in stored_under)}) "
+            "AND s.id = t.id)"
+            if table == "statements" and stored_under
+            else ""
+        )
         cur.execute(
-            f"INSERT INTO {table} ({all_cols}) SELECT {select_cols} FROM {stage} "
+            f"INSERT INTO {table} ({all_cols}) SELECT {select_cols} FROM {stage} AS t{held} "
             "ON CONFLICT DO NOTHING"
         )
         added = int(cur.rowcount)

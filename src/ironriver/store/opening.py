@@ -172,7 +172,7 @@ def _alembic_config(conn: Connection | None = None) -> Config:
 # The newest migration's revision. An open that finds the store there (every command but
 # the first after an upgrade) reads it with one query and imports no Alembic (~0.1 s of each
 # command: the import and parsing every script); a test holds it equal to the scripts' head.
-HEAD_REVISION = "0015"
+HEAD_REVISION = "0016"
 
 
 @cache

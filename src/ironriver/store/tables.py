@@ -1,9 +1,11 @@
 """The statement store's tables (SQLAlchemy Core), shared by SQLite and PostgreSQL.
 
 Invariants:
-- `statements` is clustered on (entity_id, id): reading an entity is one range scan, and a
-  statement id (a content hash, see `ironriver.store.ids`) can be stored once only, so
-  ingesting the same file twice changes nothing.
+- `statements` is clustered on (entity_id, label_id, id) (migration 0016): reading an entity
+  is one range scan per label the reader may see, so no read visits a hidden row; a
+  statement id (a content hash of dataset, entity, property and value, see
+  `ironriver.store.ids`) is stored once only, whatever the label, so ingesting the same file
+  twice changes nothing.
 - Repeated texts are integer-coded: (schema, property, type) in `props`, source file names in
   `sources`; a statement's source record is `sources.name:source_row`. Narrow rows are what
   make bulk loads fast.
@@ -36,6 +38,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Table,
@@ -91,8 +94,8 @@ sources = Table(
 statements = Table(
     "statements",
     metadata,
-    Column("entity_id", String(255), primary_key=True),
-    Column("id", String(64), primary_key=True),
+    Column("entity_id", String(255), nullable=False),
+    Column("id", String(64), nullable=False),
     Column("prop_id", Integer, nullable=False),
     Column("kind", SmallInteger, nullable=False),
     Column("value", Text, nullable=False),
@@ -108,6 +111,11 @@ statements = Table(
     Column("source_row", Integer, nullable=True),
     Column("legal_basis", Text, nullable=True),
     Column("retracted", Boolean, nullable=False, default=False),
+    # the label after the entity (migration 0016): a view reads one range of an entity per
+    # label it may see, never a hidden row
+    PrimaryKeyConstraint("entity_id", "label_id", "id"),
+    # (one copy of a statement whatever its label: a write skips an id stored under another
+    # label of its dataset, `Writer._other_labels`)
     sqlite_with_rowid=False,
 )
 # The two lookup tables replace secondary indexes on `statements`: rows are added in their

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Connection, bindparam, delete, or_, select, true, update
+from sqlalchemy import Connection, bindparam, delete, func, or_, select, true, update
 
 from ironriver.errors import NotFound, StoreError
 from ironriver.i18n import msg
@@ -58,6 +58,9 @@ OPTIONAL_COLUMNS = ("lang", "original_value", "origin", "first_seen", "last_seen
 BATCH_ROWS = 200_000
 
 
+_DATASET_LOCK = "ironriver.dataset."  # PostgreSQL advisory lock key text (`_guard_labels`)
+
+
 class Writer:
     """Adds statements inside one transaction (see `Store.writer`)."""
 
@@ -69,6 +72,7 @@ class Writer:
         self._sources: dict[str, int] = {}
         self._labels: dict[AccessLabel, int] = {}
         self._tally: Counter[tuple[int, int]] = Counter()
+        self._guarded: dict[int, bool] = {}  # dataset id -> locked alone (`_guard_labels`)
 
     def ensure_dataset(self, info: DatasetInfo) -> int:
         ds_id = self.store.ensure_dataset(info, self.conn)
@@ -164,6 +168,43 @@ class Writer:
         table = table.append_column("source_id", pc.take(ids, encoded.indices))
         return table.append_column("source_row", rows)
 
+    def _guard_labels(self, dataset_id: int, label_id: int) -> None:
+        """PostgreSQL: hold the dataset's advisory lock until the commit, shared by writes
+        under its own label, alone by a write under another (an entity file loaded under
+        another label than its dataset's; rare), before `_other_labels` is read: writers run
+        at once there, and two writes of one statement under two labels, each blind to the
+        other's uncommitted row, would store it twice (under one label the key keeps it
+        once). SQLite writes one at a time: nothing to hold."""
+        if self.conn.dialect.name != "postgresql":
+            return
+        row = self.conn.execute(select(datasets).where(datasets.c.id == dataset_id)).one()
+        own = self.conn.execute(  # (read, not registered: a label no write used has no row)
+            select(labels.c.id).where(
+                labels.c.owner_agency == row.agency.upper(),
+                labels.c.owner_country == row.country.upper(),
+                labels.c.marking == row.marking,
+                labels.c.releasable_to == releasable_text(parse_releasable(row.releasable_to)),
+            )
+        ).scalar()
+        alone = own is None or label_id != int(own)
+        if dataset_id in self._guarded and (self._guarded[dataset_id] or not alone):
+            return  # (held already, as needed)
+        lock = func.pg_advisory_xact_lock if alone else func.pg_advisory_xact_lock_shared
+        self.conn.execute(select(lock(func.hashtext(f"{_DATASET_LOCK}{int(dataset_id)}"))))
+        self._guarded[dataset_id] = alone
+
+    def _other_labels(self, dataset_id: int, label_id: int) -> list[int]:
+        """The labels other than `label_id` that statements of the dataset were stored under
+        (retracted ones too): the only labels a copy of one of its statements can be under
+        (a statement id hashes its dataset). `statement_tally` keeps a row for each (never
+        removed; 0016 added those of retracted statements), and this write's own are in
+        `_tally` until its end. Usually none: a dataset keeps its label."""
+        found = self.conn.execute(
+            select(statement_tally.c.label_id).where(statement_tally.c.dataset_id == dataset_id)
+        ).scalars()
+        pending = (lb for (ds, lb), n in self._tally.items() if ds == dataset_id and n)
+        return sorted({int(i) for i in found} | set(pending) - {label_id})
+
     def flush_tally(self) -> None:
         """Add the statements this write added or retracted to `statement_tally`
         (`Store.writer` calls it last, before the commit). Once per (dataset, label), in
@@ -229,11 +270,18 @@ class Writer:
             if c in table.column_names
             and (c in REQUIRED_COLUMNS or table.column(c).null_count < table.num_rows)
         ]
+        self._guard_labels(ds_id, label_id)
+        others = self._other_labels(ds_id, label_id)
         added = 0
         for start in range(0, table.num_rows, BATCH_ROWS):
             part = table.slice(start, BATCH_ROWS).select(columns)
             added += dialect.insert_rows(
-                self.conn, "statements", part, constants, keep_conflicts=keep_conflicts
+                self.conn,
+                "statements",
+                part,
+                constants,
+                keep_conflicts=keep_conflicts,
+                stored_under=others,
             )
         odd = None
         if added < table.num_rows:  # some were stored already (`_odd_statements`)
@@ -428,10 +476,19 @@ class Writer:
         values = ", ".join([*(f'"{c}"' for c in copied), *fixed.values()])
         raw = self.conn.connection.driver_connection
         assert raw is not None
+        # a statement the store holds under another label of its dataset is not copied
+        # (the key holds the label: `_other_labels`); usually there is none to look in
+        others = self._other_labels(ds_id, label_id)
+        held = (
+            " WHERE NOT EXISTS (SELECT 1 FROM statements AS s WHERE s.entity_id = t.entity_id "
+            f"AND s.label_id IN ({', '.join(str(i) for i in others)}) AND s.id = t.id)"
+            if others
+            else ""
+        )
         before = raw.total_changes
         raw.execute(
             f"INSERT OR IGNORE INTO statements ({targets}) "
-            f"SELECT {values} FROM {STAGE_ALIAS}.{staged.table}"
+            f"SELECT {values} FROM {STAGE_ALIAS}.{staged.table} AS t{held}"
             + ("" if staged.presorted else " ORDER BY entity_id, id")
         )
         added = int(raw.total_changes - before)
@@ -445,7 +502,7 @@ class Writer:
         odd = ""
         if added < staged.rows:
             row = "t.source_row" if "source_row" in staged.columns else "NULL"
-            odd = self._odd_staged(raw, staged.table, label_id, source_id, row)
+            odd = self._odd_staged(raw, staged.table, [label_id, *others], source_id, row)
         if odd and source_id is not None:  # this file states them again: recorded
             raw.execute(
                 "INSERT OR IGNORE INTO statement_sources (entity_id, id, source_id, source_row) "
@@ -474,15 +531,18 @@ class Writer:
         return added
 
     def _odd_staged(
-        self, raw: Any, table: str, label_id: int, source_id: int | None, source_row: str
+        self, raw: Any, table: str, label_ids: list[int], source_id: int | None, source_row: str
     ) -> str:
         """A temporary table of the statements of staged table `table` stored under another
-        label than `label_id`, retracted, or (`source_id` not None) stored with another
-        source file (entity_id, id, label_id, retracted, source_id, and the staged
-        `source_row`, an expression of the staged table `t`), keyed by statement; "" (and
-        no table) when there are none. One pass over the staged statements in the clustered
-        order, each found by its key."""
+        label than the write's (`label_ids[0]`; the others are the dataset's other labels,
+        `_other_labels`, the only ones a copy can be under), retracted, or (`source_id` not
+        None) stored with another source file (entity_id, id, label_id, retracted,
+        source_id, and the staged `source_row`, an expression of the staged table `t`),
+        keyed by statement; "" (and no table) when there are none. One pass over the staged
+        statements in the clustered order, each found by its key under each label."""
         odd = f"temp.{table}_odd"
+        label_id = label_ids[0]
+        within = ", ".join(str(int(i)) for i in label_ids)
         other = "" if source_id is None else f" OR s.source_id IS NOT {int(source_id)}"
         raw.execute(
             f"CREATE TABLE {odd} (entity_id TEXT, id TEXT, label_id INTEGER, retracted BOOLEAN, "
@@ -491,7 +551,7 @@ class Writer:
         raw.execute(
             f"INSERT OR IGNORE INTO {odd} SELECT s.entity_id, s.id, s.label_id, s.retracted, "
             f"s.source_id, {source_row} FROM {STAGE_ALIAS}.{table} AS t CROSS JOIN statements "
-            f"AS s ON s.entity_id = t.entity_id AND s.id = t.id "
+            f"AS s ON s.entity_id = t.entity_id AND s.label_id IN ({within}) AND s.id = t.id "
             f"WHERE s.retracted OR s.label_id <> {int(label_id)}{other}"
         )
         if raw.execute(f"SELECT 1 FROM {odd} LIMIT 1").fetchone() is None:
