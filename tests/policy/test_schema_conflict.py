@@ -4,9 +4,12 @@ statements the database returns first."""
 
 from __future__ import annotations
 
-from ironriver.policy import View
-from ironriver.store import Store
-from samples import ATF, MX, US, table
+from ironriver.policy import Marking, View
+from ironriver.policy.markings import AccessLabel
+from ironriver.store import DatasetInfo, Store
+from samples import ATF, FGR, MX, US, table
+
+CLEAR_US = AccessLabel("ATF", "US", Marking.CLEAR, frozenset())
 
 
 def test_a_conflicting_schema_is_the_same_in_every_operation(store: Store) -> None:
@@ -72,3 +75,41 @@ def test_statements_a_conflicting_schema_lacks_are_reported_not_lost(store: Stor
     again = View(store, ATF, audit=False)
     assert again.entity("p1") is not None and set(again.schema_conflicts) == {"p1"}
     assert again.entity("p2") is not None and set(again.schema_conflicts) == {"p1"}
+
+
+def test_a_phone_keeps_its_schema_against_a_line_typing_its_id_otherwise(store: Store) -> None:
+    """A Phone's id is computed from its number (`key_clean`: the same in every dataset), so
+    an agency that knows the number can type that id as a Person (review R25 F2). The
+    Phone's owner still sees a Phone, the other line's statements reported as a conflict,
+    not merged where a Phone cannot hold them; the other agency, who cannot see the Phone, sees its own Person; counts
+    agree with the entity."""
+    fgr_only = DatasetInfo(
+        "mx_fgr_lineas", "FGR", "MX", Marking.AMBER, frozenset({"MX"}), "CNPP 251"
+    )
+    with store.writer() as w:
+        w.ensure_dataset(fgr_only)
+        w.ensure_dataset(US)
+        phone = [("ph1", "Phone", "number", "+525566778899"), ("ph1", "Phone", "user", "p9")]
+        w.add_statements(table(fgr_only.name, phone), fgr_only.name, fgr_only.label)
+        w.add_statements(
+            table(
+                US.name,
+                [("ph1", "Person", "name", "Decoy"), ("ph1", "Person", "birthDate", "1990")],
+            ),
+            US.name,
+            CLEAR_US,
+        )
+    owner = View(store, FGR, audit=False)
+    entity = owner.entity("ph1")
+    assert entity is not None and entity.schema.name == "Phone"
+    assert entity.get("number") == ["+525566778899"] and entity.get("user") == ["p9"]
+    conflict = owner.schema_conflicts["ph1"]
+    assert (conflict.schema, conflict.schemata) == ("Phone", ("Person", "Phone"))
+    # (a Phone has a name: a shared id's statement, as any agency may make one, R11 F5)
+    assert [s.prop for s in conflict.dropped] == ["birthDate"]
+    assert owner.counts().entities_by_schema.get("Phone") == 1
+    assert "Person" not in owner.counts().entities_by_schema
+    other = View(store, ATF, audit=False)
+    theirs = other.entity("ph1")
+    assert theirs is not None and theirs.schema.name == "Person"
+    assert not other.schema_conflicts

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from ironriver.policy.markings import AccessLabel, Marking
+from ironriver.policy.schemata import GLOBAL_ID_SCHEMATA
 
 LEDGER_TYPES = ("string", "integer", "float", "boolean", "date", "timestamp")
 # the property types whose cleaned value names one thing wherever it is written down, so an
@@ -64,10 +65,6 @@ class CleanKey:
     format: str | None = None  # the property's (a phone's country)
 
 
-GLOBAL_ID_SCHEMATA = frozenset({"Phone"})
-"""Schemata whose entity is the value it is keyed on (a Phone is one line: its number), so
-that keyed on that value cleaned (`key_clean`) its id is the same in every dataset
-(`EntitySpec.global_id`)."""
 
 
 @dataclass(frozen=True)
