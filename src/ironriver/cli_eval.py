@@ -138,9 +138,10 @@ def eval_drafts(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
 def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
     """Name search beside the world's truth: every agency file ingested into a temporary
     store, each record of a person looked for by the forms of the true name an analyst types
-    (recall and purity of the first 10 hits). Exits 1 when a recall, or the purity of the
-    hits holding every word (a namesake, another person whose true name holds every word,
-    counted right), is below its floor, or a record's entity is not in the store.
+    (recall and purity of the first 10 hits; success@1, MRR@10 and nDCG@10, where the
+    person's records rank among them). Exits 1 when a recall, the purity of the hits holding
+    every word (a namesake, another person whose true name holds every word, counted right),
+    an MRR@10 or an nDCG@10 is below its floor, or a record's entity is not in the store.
 
     \b
     Example: ironriver eval search --world w
@@ -149,6 +150,8 @@ def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
     from ironriver.policy.evaluate import (
         EVAL_PRINCIPAL,
         FORM_LABELS,
+        MRR_FLOORS,
+        NDCG_FLOORS,
         RECALL_FLOORS,
         WHOLE_PURITY_FLOORS,
         evaluate_search,
@@ -177,6 +180,9 @@ def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
             t("recall@10"),
             t("purity@10"),
             t("purity, all words"),
+            t("success@1"),
+            t("MRR@10"),
+            t("nDCG@10"),
         ]
         rows = [
             [
@@ -187,6 +193,9 @@ def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
                 _share(s.recall, s.queries),
                 _share(s.purity, s.hits),
                 _share(s.whole_purity, s.whole_hits),
+                _share(s.success_at_1, s.queries),
+                _share(s.mrr, s.queries),
+                _share(s.ndcg, s.queries),
             ]
             for s in result.scores
         ]
@@ -284,6 +293,23 @@ def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
                 ),
                 err=True,
             )
+    for metric, attribute, floors in (
+        ("MRR@10", "mrr", MRR_FLOORS),
+        ("nDCG@10", "ndcg", NDCG_FLOORS),
+    ):
+        for form, floor in floors.items():
+            value = getattr(result.overall(form), attribute)
+            if value < floor:
+                click.echo(
+                    t(
+                        "{metric} of {form}: {value:.3f}, below its floor {floor:.2f}.",
+                        metric=metric,  # as IR writes it, in either language
+                        form=translate(FORM_LABELS[form], lang),
+                        value=value,
+                        floor=floor,
+                    ),
+                    err=True,
+                )
     if not result.ok:
         ctx.exit(1)
 

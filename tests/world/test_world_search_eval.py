@@ -6,9 +6,11 @@ that finds nothing fails the evaluation and the command."""
 from __future__ import annotations
 
 import json
+import math
+import random
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,10 +32,15 @@ from ironriver.policy import (
 from ironriver.policy.evaluate import (
     EVAL_PRINCIPAL,
     FORMS,
+    MRR_FLOORS,
+    NDCG_FLOORS,
     RECALL_FLOORS,
     RECORD_COLUMNS,
     WHOLE_PURITY_FLOORS,
+    FormScore,
     SearchEvaluation,
+    ndcg,
+    reciprocal_rank,
     record_entities,
     score_search,
 )
@@ -83,6 +90,10 @@ def test_every_record_of_a_person_is_counted_once(
         assert overall.right <= overall.hits <= 10 * overall.queries
         assert overall.whole_right <= overall.whole_hits <= overall.hits
         assert WHOLE_PURITY_FLOORS[form] <= overall.whole_purity
+        assert 0 < overall.success_at_1 <= overall.mrr <= 1.0
+        assert MRR_FLOORS[form] <= overall.mrr and NDCG_FLOORS[form] <= overall.ndcg <= 1.0
+        assert overall.first_right == sum(s.first_right for s in parts)
+        assert overall.ndcg_sum == pytest.approx(sum(s.ndcg_sum for s in parts))
     # the maternal forms are scored only for persons with a maternal surname
     assert scored.overall("paternal maternal given").queries < given_paternal.queries
     assert all(x.queries > 0 and 0 < x.median_ms <= x.p95_ms for x in scored.latency)
@@ -126,6 +137,8 @@ def test_a_search_finding_nothing_fails_the_evaluation_and_the_command(
     data = json.loads(ok.stdout)
     assert data["ok"] is True and data["principal"] == "mx-fgr-analista"
     assert {s["form"] for s in data["scores"]} == set(FORMS)
+    assert data["mrr_floors"] == MRR_FLOORS and data["ndcg_floors"] == NDCG_FLOORS
+    assert all({"success_at_1", "mrr", "ndcg"} <= set(s) for s in data["scores"])
 
     monkeypatch.setattr(View, "search", lambda self, text, schema=None, limit=20: [])
     broken = score_search(world_store, tiny_world.root)
@@ -135,15 +148,25 @@ def test_a_search_finding_nothing_fails_the_evaluation_and_the_command(
     result = CliRunner().invoke(cli, ["eval", "search", "--world", str(tiny_world.root)])
     assert result.exit_code == 1, result.output
     assert "Recall@10 of given names, paternal surname: 0.000, below its floor" in result.output
-    # no hit: the purities are no score ("n/a"), where the recall of its queries is 0
-    assert _row(result.stdout, "given names, paternal surname")[4:] == ["0.000", "n/a", "n/a"]
+    assert "MRR@10 of given names, paternal surname: 0.000, below its floor 0.92." in result.output
+    assert "nDCG@10 of paternal, maternal surname, given names: 0.000, below" in result.output
+    # no hit: the purities are no score ("n/a"), where the recall and ranks of its queries are 0
+    assert _row(result.stdout, "given names, paternal surname")[4:] == [
+        *("0.000", "n/a", "n/a"),
+        *("0.000", "0.000", "0.000"),
+    ]
     spanish = CliRunner().invoke(
         cli, ["--lang", "es", "eval", "search", "--world", str(tiny_world.root)]
     )
     assert spanish.exit_code == 1
     assert "por debajo de su mínimo" in spanish.output
     assert "nombres, apellido paterno" in spanish.output
-    assert _row(spanish.stdout, "nombres, apellido paterno")[4:] == ["0.000", "n/d", "n/d"]
+    assert "MRR@10 de nombres, apellido paterno: 0.000, por debajo de su mínimo" in spanish.output
+    assert "acierto@1" in spanish.stdout
+    assert _row(spanish.stdout, "nombres, apellido paterno")[4:] == [
+        *("0.000", "n/d", "n/d"),
+        *("0.000", "0.000", "0.000"),
+    ]
 
 
 def _row(out: str, form: str) -> list[str]:
@@ -249,3 +272,117 @@ def test_a_search_not_marking_the_hits_lacking_a_word_fails_the_purity_floors(
         assert score.recall >= RECALL_FLOORS[form], form
         assert score.whole_purity < floor, form
     assert not broken.ok
+
+
+def test_reciprocal_rank_and_ndcg_read_the_order_of_the_hits() -> None:
+    """Grades: 2 the queried person's record, 1 a namesake's, 0 any other hit."""
+    assert reciprocal_rank([2, 1, 0]) == 1.0
+    assert reciprocal_rank([0, 1, 2]) == pytest.approx(1 / 3)  # a namesake is not the person
+    assert reciprocal_rank([1, 0]) == reciprocal_rank([]) == 0.0
+    assert ndcg([2, 1, 0], [2, 1]) == 1.0  # the person first, then his namesake
+    assert ndcg([1, 2, 0], [2, 1]) == pytest.approx((1 + 2 / math.log2(3)) / (2 + 1 / math.log2(3)))
+    # a namesake listed first costs less than any other hit listed first
+    assert ndcg([0, 2, 1], [2, 1]) < ndcg([1, 2, 0], [2, 1]) < 1.0
+    # the person's record not listed costs too (the ideal is every relevant entity's)
+    assert ndcg([2], [2, 2]) == pytest.approx(2 / (2 + 2 / math.log2(3)))
+    assert ndcg([0, 0], [0]) == ndcg([], [2]) == 0.0
+    # the first ten only
+    assert ndcg([0] * 10 + [2], [2]) == 0.0
+
+
+Search = Callable[..., list[SearchHit]]  # View.search(self, text, schema=None, limit=20)
+
+
+def _ordered(order: Callable[[str, list[SearchHit]], list[SearchHit]], real: Search) -> Search:
+    """A `View.search` listing the hits of `real` (the same set) in `order`."""
+
+    def search(
+        self: View, text: str, schema: str | None = None, limit: int = 20
+    ) -> list[SearchHit]:
+        return order(text, real(self, text, schema=schema, limit=limit))
+
+    return search
+
+
+def _reversed(text: str, hits: list[SearchHit]) -> list[SearchHit]:
+    return hits[::-1]
+
+
+def _shuffled(text: str, hits: list[SearchHit]) -> list[SearchHit]:
+    random.Random(text).shuffle(hits)  # seeded by the query: the same order every run
+    return hits
+
+
+def _same_sets(a: FormScore, b: FormScore) -> bool:
+    """Every score of the first ten hits as a set is the same in `a` and `b`."""
+    fields = ("queries", "found", "hits", "right", "whole_hits", "whole_right", "whole_namesakes")
+    return all(getattr(a, f) == getattr(b, f) for f in fields)
+
+
+def test_the_same_hits_listed_in_reverse_fail_the_rank_floors(
+    world_store: Store,
+    tiny_world: WorldPaths,
+    scored: SearchEvaluation,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Recall and purities count the first ten hits as a set: the real search's hits listed
+    in reverse score alike there, and only MRR@10 and nDCG@10 see it. On this small world
+    most queries find one or two hits (measured 0.947 / 0.861 and 0.965 / 0.905): the full
+    names fall under their floors, given names + paternal surname under its real score."""
+    monkeypatch.setattr(View, "search", _ordered(_reversed, View.search))
+    broken = score_search(world_store, tiny_world.root)
+    for form in FORMS:
+        real, reverse = scored.overall(form), broken.overall(form)
+        assert _same_sets(real, reverse), form
+        assert reverse.mrr < real.mrr and reverse.ndcg < real.ndcg, form
+    full = broken.overall("paternal maternal given")
+    assert full.mrr < MRR_FLOORS[full.form] and full.ndcg < NDCG_FLOORS[full.form]
+    assert not broken.ok and scored.ok
+
+
+@pytest.fixture(scope="module")
+def realistic_store(
+    world_005: WorldPaths, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
+    """The scale-0.05 world's agency files ingested once (~8 s)."""
+    folder = tmp_path_factory.mktemp("search_eval_005")
+    store = open_store(f"sqlite:///{folder / 'w.db'}", ledger_dir=folder / "ledgers")
+    for _ in ingest_world(store, world_005.mappings(), actor="test", reason="test"):
+        pass
+    yield store
+    store.close()
+
+
+@pytest.mark.slow
+def test_hits_reversed_or_shuffled_fall_under_every_rank_floor_on_a_realistic_world(
+    realistic_store: Store, world_005: WorldPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the scale-0.05 world (seed 20240101: measured MRR 0.950 / 0.989, nDCG 0.969 /
+    0.987) the real search's hits, listed in reverse or shuffled, keep every set score and
+    fall under both rank floors of both forms (reversed 0.781 / 0.807 and 0.856 / 0.860,
+    shuffled 0.847 / 0.902 and 0.896 / 0.920). Each query is searched once: the mutants
+    reorder the hits the real search gave it (~45 s in all)."""
+    found: dict[tuple[str, int], list[SearchHit]] = {}
+    real = View.search
+
+    def remembered(
+        self: View, text: str, schema: str | None = None, limit: int = 20
+    ) -> list[SearchHit]:
+        if (text, limit) not in found:
+            found[(text, limit)] = real(self, text, schema=schema, limit=limit)
+        return list(found[(text, limit)])
+
+    monkeypatch.setattr(View, "search", remembered)
+    scored = score_search(realistic_store, world_005.root)
+    assert scored.ok
+    for order in (_reversed, _shuffled):
+        monkeypatch.setattr(View, "search", _ordered(order, remembered))
+        broken = score_search(realistic_store, world_005.root)
+        for form in FORMS:
+            real_score, score = scored.overall(form), broken.overall(form)
+            assert _same_sets(real_score, score), (order, form)
+            assert score.recall >= RECALL_FLOORS[form]  # the set floors still pass
+            assert score.whole_purity >= WHOLE_PURITY_FLOORS[form]
+            assert score.mrr < MRR_FLOORS[form] <= real_score.mrr, (order, form)
+            assert score.ndcg < NDCG_FLOORS[form] <= real_score.ndcg, (order, form)
+        assert not broken.ok

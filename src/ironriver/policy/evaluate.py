@@ -40,7 +40,9 @@ little about recall. For each query:
   Contreras Hernández), so he is the world's names, not an error of the search; a word held
   only as a longer word ("Mora" in "Morales") or through a hypocoristic is not a namesake.
   The share of those hits that are the queried person himself is kept beside it
-  (`FormScore.whole_person_purity`), under no floor.
+  (`FormScore.whole_person_purity`), under no floor;
+- rank, which the three above are blind to (they count the first ten hits as a set):
+  success@1, MRR@10 and nDCG@10, the last two under floors (Rank, below).
 
 Latency is each query's in-process wall time (median and 95th percentile), for information.
 
@@ -85,15 +87,65 @@ of seed 3 (0.985); both surnames with the given names 1.000 on each (no namesake
 A search cutting each word typed to three letters keeps its recall (0.976, 0.991, 0.981) and
 falls to 0.777, 0.890 and 0.865; one that marks no hit as lacking a word, to 0.586 and 0.737
 (both surnames: 0.645 and 0.811; 0.920 and 0.800 on the tests' world): below the floors.
+
+Rank (2026-12-03, H87). Recall and purity count the first ten hits as a set: a search listing
+them in any order scores the same, and the whole-words-first ranking (docs/policy.md, Whole
+words) changed the order of the seed-1 world's hits without moving a score. Three numbers read
+the order, per query, averaged over the queries as recall is (a record counts once per record):
+
+- success@1 (`FormScore.success_at_1`): the first hit is a record of the queried person;
+- MRR@10 (`FormScore.mrr`): 1 / the rank of the first hit that is one (`reciprocal_rank`; 0
+  when none of the first ten is);
+- nDCG@10 (`FormScore.ndcg`, `ndcg`): the hits graded (`GRADES`) 2 for a record of the
+  person, 1 for a namesake's, 0 for any other; their DCG (each grade over log2(rank + 1))
+  over the DCG of the best order of every relevant entity: the person's records a name
+  search can find (seen, with a name: the scored records' entities) and every namesake's,
+  judged from the truth, not from the hits (a record the search does not return costs too).
+  A namesake is graded under the person (he is not the one meant) and above any other hit
+  (listing him is no error): for "María Mora", listing the María Mora Ruiz nobody meant
+  before the person's María Mora López costs a little, listing a María Morales (a longer
+  word) or a record lacking a word before either costs more.
+
+success@1 and MRR measure the world's names as much as the search, as the person's own share
+of the whole-name hits does: a namesake whose name is shorter rightly ranks first. Measured
+(given names + paternal surname; both surnames with the given names), success@1 / MRR@10 /
+nDCG@10: seed 1, scale 0.05, decapitation at week 26 (the world above): 0.932 / 0.957 / 0.970;
+0.991 / 0.993 / 0.991. Seed 7, scale 0.02: 0.952 / 0.969 / 0.983; 0.989 / 0.993 / 0.989. Seed
+20240101, scale 0.02: 0.923 / 0.950 / 0.964; 0.975 / 0.977 / 0.977; at scale 0.05 (the tests'
+`world_005`): 0.921 / 0.950 / 0.969; 0.985 / 0.989 / 0.987. The tests' scale-0.003 world of
+seed 3: 1.000 / 1.000 / 1.000; 0.976 / 0.976 / 0.976 (its two full-name misses, "Juan López"
+and "ANA FIGUEROA" for names of four words). Seeds 2, 11 and 42 at scale 0.02: MRR 0.974,
+0.969, 0.957 and nDCG 0.979, 0.975, 0.971; 0.989, 0.987, 0.987 and 0.986, 0.988, 0.984; seed
+7 at scale 0.05: 0.957 / 0.968; 0.986 / 0.981. `MRR_FLOORS` (0.92) and `NDCG_FLOORS` (0.94)
+sit 3 and 2.4 points under the lowest (0.950 and 0.964); success@1 (0.921-1.000) has no floor,
+as the person's own share has none.
+
+The same hits in another order keep every set score and fall under the floors. Listed in
+reverse (the real search's hits, reversed): MRR 0.777 / 0.804 and nDCG 0.854 / 0.857 on the
+seed-1 world, 0.781 / 0.807 and 0.856 / 0.860 on `world_005`, 0.743-0.869 / 0.804-0.910 and
+0.825-0.912 / 0.857-0.929 on the eight worlds of scale 0.02 and 0.05; on the tests' world,
+whose queries find one or two hits, 0.947 / 0.861 and 0.965 / 0.905 (the full names under
+their floors). Shuffled (seeded by the query): MRR 0.824-0.920 / 0.886-0.946, nDCG
+0.873-0.946 / 0.912-0.955 on the eight, under a floor on each but the seed-7 scale-0.02 world
+(0.920 / 0.946 and 0.946 / 0.954: a shuffle keeps the first hit first one time in as many
+hits as it has), 0.967 / 0.958 and 0.975 / 0.959 on the tests' world. In entity-id order:
+0.826-0.908 / 0.888-0.947 and 0.874-0.938 / 0.912-0.957, under a floor on each of the eight.
+What the floors do not see: the whole-words-first ranking itself. Without it (the usual pass's
+order, `name_search._whole_first` skipped) the numbers read it, and never rise, but fall by at
+most 0.003 for given names + paternal surname (seed 1: success@1 0.9318 for 0.9324, one query
+of 1,583; MRR 0.9562 for 0.9565, nDCG 0.9697 for 0.9701; `world_005`: success@1 0.9189 for
+0.9212, four of 1,763) and not at all for full names: far less than two worlds differ by, so
+no floor can tell its loss; tests/policy/test_search_whole_words.py guards that order.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -172,6 +224,30 @@ for given names + paternal surname was 0.82 of the person's own share (0.904 and
 first two worlds), which a world whose people share more names fails whatever the search
 (0.802 on the seed-1 one, where no search could pass 0.814)."""
 
+GRADES: dict[str, int] = {"own": 2, "namesake": 1}
+"""Relevance of a hit for nDCG@10 (`ndcg`): a record of the queried person; a namesake's
+(another person whose true name holds every word typed, `namesake`: any name search returns
+him, so listing him is no error, but he is not the person meant); any other hit 0. Linear
+gains, as `trec_eval`'s nDCG takes a judgment's grade."""
+
+MRR_FLOORS: dict[str, float] = {
+    "given paternal": 0.92,
+    "paternal maternal given": 0.92,
+}
+"""...and below these MRR@10 (`FormScore.mrr`: where the person's first record ranks among
+the hits; module doc, Rank: measured 0.950-0.974 / 0.976-0.993 on nine worlds; a search
+listing its hits in reverse fell to 0.743-0.947 / 0.804-0.910, one shuffling them to
+0.824-0.967 / 0.886-0.958). The full-name floor stays under its recall floor (0.93): a
+record not found ranks nowhere, and the recall floor says that already."""
+
+NDCG_FLOORS: dict[str, float] = {
+    "given paternal": 0.94,
+    "paternal maternal given": 0.94,
+}
+"""...and below these nDCG@10 (`FormScore.ndcg`: the person's records first, then his
+namesakes; module doc, Rank: measured 0.964-1.000 / 0.976-0.991; reversed 0.825-0.965 /
+0.857-0.929, shuffled 0.873-0.975 / 0.912-0.959)."""
+
 
 @dataclass(frozen=True)
 class FormScore:
@@ -186,6 +262,9 @@ class FormScore:
     whole_hits: int = 0  # hits whose name holds every word of the query (not `missing` one)
     whole_right: int = 0  # ... that are a record of the queried person
     whole_namesakes: int = 0  # ... that are another person's record, a namesake (`namesake`)
+    first_right: int = 0  # queries whose first hit is a record of the queried person
+    reciprocal_rank_sum: float = 0.0  # over the queries: `reciprocal_rank` of their hits
+    ndcg_sum: float = 0.0  # over the queries: `ndcg` of their hits
 
     @property
     def recall(self) -> float:
@@ -212,6 +291,24 @@ class FormScore:
         information, under no floor."""
         return self.whole_right / self.whole_hits if self.whole_hits else 0.0
 
+    @property
+    def success_at_1(self) -> float:
+        """success@1: the share of queries whose first hit is a record of the queried
+        person (a namesake listed first, rightly or not, counts as a miss here)."""
+        return self.first_right / self.queries if self.queries else 0.0
+
+    @property
+    def mrr(self) -> float:
+        """MRR@10: the mean over the queries of 1 / the rank of the first hit that is a
+        record of the queried person (0 when none of the first `LIMIT` is)."""
+        return self.reciprocal_rank_sum / self.queries if self.queries else 0.0
+
+    @property
+    def ndcg(self) -> float:
+        """nDCG@10: the mean over the queries of `ndcg`, the person's own records graded
+        `GRADES["own"]`, a namesake's `GRADES["namesake"]` (module doc, Rank)."""
+        return self.ndcg_sum / self.queries if self.queries else 0.0
+
     def as_dict(self) -> dict[str, object]:
         return {
             **asdict(self),
@@ -219,7 +316,26 @@ class FormScore:
             "purity": self.purity,
             "whole_purity": self.whole_purity,
             "whole_person_purity": self.whole_person_purity,
+            "success_at_1": self.success_at_1,
+            "mrr": self.mrr,
+            "ndcg": self.ndcg,
         }
+
+
+@dataclass
+class _Tally:
+    """A `FormScore`'s counts while the queries are scored (its fields but the first two)."""
+
+    queries: int = 0
+    found: int = 0
+    hits: int = 0
+    right: int = 0
+    whole_hits: int = 0
+    whole_right: int = 0
+    whole_namesakes: int = 0
+    first_right: int = 0
+    reciprocal_rank_sum: float = 0.0
+    ndcg_sum: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -268,8 +384,8 @@ class SearchEvaluation:
 
     @property
     def ok(self) -> bool:
-        """Every record mapped to a stored entity, some were scored, and each form's recall
-        and whole-name purity are at or above their floors."""
+        """Every record mapped to a stored entity, some were scored, and each form's recall,
+        whole-name purity, MRR@10 and nDCG@10 are at or above their floors."""
         return (
             not any(self.unmapped.values())
             and sum(self.scored.values()) > 0
@@ -277,6 +393,8 @@ class SearchEvaluation:
             and all(
                 self.overall(f).whole_purity >= floor for f, floor in WHOLE_PURITY_FLOORS.items()
             )
+            and all(self.overall(f).mrr >= floor for f, floor in MRR_FLOORS.items())
+            and all(self.overall(f).ndcg >= floor for f, floor in NDCG_FLOORS.items())
         )
 
     def as_dict(self) -> dict[str, object]:
@@ -292,6 +410,8 @@ class SearchEvaluation:
             "latency": [x.as_dict() for x in self.latency],
             "floors": RECALL_FLOORS,
             "whole_purity_floors": WHOLE_PURITY_FLOORS,
+            "mrr_floors": MRR_FLOORS,
+            "ndcg_floors": NDCG_FLOORS,
             "missed": [m.as_dict() for m in self.missed],
             "ok": self.ok,
         }
@@ -361,8 +481,95 @@ def namesake(query: str, name: str) -> bool:
     query whoever was meant ("José Hernández" for José Luis Hernández Soto, or for José
     Contreras Hernández), so among a query's hits he is a namesake, not an error. A word
     held only as a longer word ("Mora" in "Morales") or through a hypocoristic is not."""
-    held = Counter(query_words(name))
+    return _holds(Counter(query_words(name)), query)
+
+
+def _holds(held: Counter[str], query: str) -> bool:
+    """Whether the words `held` (a true name's, `query_words`) hold every word of `query`."""
     return all(held[w] >= n for w, n in Counter(query_words(query)).items())
+
+
+def reciprocal_rank(grades: Sequence[int]) -> float:
+    """1 / the rank of the first hit graded `GRADES["own"]` (the queried person's record;
+    the first hit is rank 1), 0.0 when none is: its mean over the queries is MRR."""
+    own = GRADES["own"]
+    return next((1 / rank for rank, grade in enumerate(grades, start=1) if grade == own), 0.0)
+
+
+def _dcg(grades: Iterable[int]) -> float:
+    """Discounted cumulative gain of the first `LIMIT` grades: each over log2(rank + 1)."""
+    return sum(g / math.log2(rank + 1) for rank, g in enumerate(grades, start=1) if rank <= LIMIT)
+
+
+def ndcg(grades: Sequence[int], relevant: Iterable[int]) -> float:
+    """nDCG@10 of hits graded `grades` in the order listed: their DCG (`_dcg`) over the DCG
+    of the best order of `relevant`, the grades of every entity relevant to the query (the
+    hits' among them), best first; 0.0 when none is relevant. 1.0 when the person's own
+    records come first, then his namesakes, and none is missing from the first ten; the
+    same hits in another order score less, whatever their set."""
+    best = _dcg(sorted((g for g in relevant if g > 0), reverse=True))
+    return _dcg(grades) / best if best else 0.0
+
+
+class _Judgments:
+    """The relevance of an entity to a query typed for a person (`GRADES`), from the truth:
+    `persons_of`, each entity's true persons, and `eligible`, the entities a name search
+    can find (the principal sees them and they hold a name: the scored records')."""
+
+    def __init__(
+        self, persons: pd.DataFrame, persons_of: dict[str, set[str]], eligible: set[str]
+    ) -> None:
+        self._persons = persons
+        self._persons_of = persons_of
+        self._names: dict[str, Counter[str]] = {}  # person id -> his true name's words
+        self._entities_of: dict[str, set[str]] = {}  # person id -> his eligible entities
+        self._by_word: dict[str, set[str]] = {}  # word -> persons whose true name holds it
+        self._namesakes: dict[str, set[str]] = {}  # query -> eligible persons holding it
+        for eid in eligible:
+            for person_id in persons_of.get(eid, ()):
+                self._entities_of.setdefault(person_id, set()).add(eid)
+        for person_id in self._entities_of:
+            for word in self._words(person_id):
+                self._by_word.setdefault(word, set()).add(person_id)
+
+    def _words(self, person_id: str) -> Counter[str]:
+        """The words of the person's true name (given names and both surnames)."""
+        if person_id not in self._names:
+            row = self._persons.loc[person_id]
+            name = " ".join(
+                str(row[p] or "") for p in ("given_names", "paternal_surname", "maternal_surname")
+            )
+            self._names[person_id] = Counter(query_words(name))
+        return self._names[person_id]
+
+    def grade(self, query: str, person_id: str, entity_id: str) -> int:
+        """`GRADES["own"]` for a record of `person_id`, `GRADES["namesake"]` for a record of
+        another person whose true name holds every word of `query`, else 0."""
+        holders = self._persons_of.get(entity_id, set())
+        if person_id in holders:
+            return GRADES["own"]
+        if any(_holds(self._words(p), query) for p in holders):
+            return GRADES["namesake"]
+        return 0
+
+    def relevant(self, query: str, person_id: str, hits: Iterable[str]) -> list[int]:
+        """The grades of every entity relevant to `query` typed for `person_id`: his own
+        eligible records, the eligible records of persons whose true name holds every word
+        (a namesake's), and the `hits` graded above 0 (one not eligible, an alias's, may be
+        listed too)."""
+        if query not in self._namesakes:
+            words = Counter(query_words(query))
+            sets = [self._by_word.get(w, set()) for w in words]
+            holders = set.intersection(*sets) if sets else set()
+            self._namesakes[query] = {p for p in holders if _holds(self._words(p), query)}
+        graded = {
+            e: GRADES["namesake"]
+            for p in self._namesakes[query] - {person_id}
+            for e in self._entities_of[p]
+        }
+        graded |= dict.fromkeys(self._entities_of.get(person_id, ()), GRADES["own"])
+        graded |= {h: self.grade(query, person_id, h) for h in hits}
+        return list(graded.values())
 
 
 def _truth_file(world: Path, name: str) -> Path:
@@ -418,22 +625,13 @@ def score_search(store: Store, world: Path, examples: int = 5) -> SearchEvaluati
             kind = "scored"
             todo.append((dataset, eid, person_id))
         counts[kind][dataset] = counts[kind].get(dataset, 0) + 1
-    # (form, dataset) -> queries, found, hits, right, whole hits, whole right, namesakes
-    tallies: dict[tuple[str, str], list[int]] = {}
+    tallies: dict[tuple[str, str], _Tally] = {}  # (form, dataset) -> its counts
     times: dict[str, list[float]] = {f: [] for f in FORMS}
     # query -> hit entity ids, and whether each holds every word (one search per query)
     answers: dict[str, list[tuple[str, bool]]] = {}
     missed: list[Miss] = []
     kept: dict[tuple[str, str], int] = {}
-    true_names: dict[str, str] = {}  # person id -> given names and both surnames
-
-    def true_name(person_id: str) -> str:
-        if person_id not in true_names:
-            row = persons.loc[person_id]
-            true_names[person_id] = " ".join(
-                str(row[p] or "") for p in ("given_names", "paternal_surname", "maternal_surname")
-            )
-        return true_names[person_id]
+    judge = _Judgments(persons, persons_of, {eid for _, eid, _ in todo})
 
     for dataset, eid, person_id in todo:
         person = persons.loc[person_id]
@@ -448,30 +646,30 @@ def score_search(store: Store, world: Path, examples: int = 5) -> SearchEvaluati
                 times[form].append((time.perf_counter() - start) * 1000)
                 answers[query] = [(h.entity_id, not h.missing) for h in hits]
             hit_ids = [h for h, _ in answers[query]]
-            whole = [h for h, all_words in answers[query] if all_words]
-            right = sum(1 for h in hit_ids if person_id in persons_of.get(h, ()))
-            whole_right = sum(1 for h in whole if person_id in persons_of.get(h, ()))
-            namesakes = sum(
-                1
-                for h in whole
-                if person_id not in persons_of.get(h, ())
-                and any(namesake(query, true_name(p)) for p in persons_of.get(h, ()))
-            )
+            grades = [judge.grade(query, person_id, h) for h in hit_ids]
+            whole = [
+                g for g, (_, all_words) in zip(grades, answers[query], strict=True) if all_words
+            ]
             found = eid in hit_ids
+            rank = reciprocal_rank(grades)
+            gain = ndcg(grades, judge.relevant(query, person_id, hit_ids))
             for key in ((form, ""), (form, dataset)):
-                tally = tallies.setdefault(key, [0, 0, 0, 0, 0, 0, 0])
-                tally[0] += 1
-                tally[1] += found
-                tally[2] += len(hit_ids)
-                tally[3] += right
-                tally[4] += len(whole)
-                tally[5] += whole_right
-                tally[6] += namesakes
+                tally = tallies.setdefault(key, _Tally())
+                tally.queries += 1
+                tally.found += found
+                tally.hits += len(hit_ids)
+                tally.right += grades.count(GRADES["own"])
+                tally.whole_hits += len(whole)
+                tally.whole_right += whole.count(GRADES["own"])
+                tally.whole_namesakes += whole.count(GRADES["namesake"])
+                tally.first_right += grades[:1] == [GRADES["own"]]
+                tally.reciprocal_rank_sum += rank
+                tally.ndcg_sum += gain
             if not found and kept.get((form, dataset), 0) < examples:
                 kept[(form, dataset)] = kept.get((form, dataset), 0) + 1
                 missed.append(Miss(form, dataset, query, sorted(seen[eid].get("name"))))
     scores = [
-        FormScore(form, dataset, *tallies.get((form, dataset), [0] * 7))
+        FormScore(form, dataset, **asdict(tallies.get((form, dataset), _Tally())))
         for form in FORMS
         for dataset in ["", *sorted(counts["scored"])]
     ]
