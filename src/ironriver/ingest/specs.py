@@ -65,8 +65,6 @@ class CleanKey:
     format: str | None = None  # the property's (a phone's country)
 
 
-
-
 @dataclass(frozen=True)
 class EntitySpec:
     """One entity mapping: schema, how its id is made, and its properties."""
