@@ -53,9 +53,12 @@ class AppContext:
         upgraded (`ironriver.store.open_store`); `announce`: say when the store is made (an
         ingest into a mistyped --db, or into an empty PostgreSQL database)."""
         if self._store is None:
+            from ironriver.progress import stderr_progress
             from ironriver.store import open_store
 
-            self._store = open_store(self.settings, create=create, migrate=migrate)
+            self._store = open_store(
+                self.settings, create=create, migrate=migrate, progress=stderr_progress()
+            )
             if announce and self._store.created:  # a mistyped --db makes a store; say so
                 path = self.settings.db_file or shown_url(self.settings.db_url)
                 click.echo(
@@ -89,7 +92,8 @@ class AppContext:
     def view(self, reason: str = "") -> View:
         from ironriver.policy import View
 
-        return View(self.open_store(), self.principal(), reason=reason)
+        principal = self.principal()  # (first: what opening says is in its language)
+        return View(self.open_store(), principal, reason=reason)
 
     def emit(self, data: Any, human: Callable[[], object]) -> None:
         """Print `data` as JSON with --json, else call `human()` to print a table."""

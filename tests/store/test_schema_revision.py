@@ -11,7 +11,7 @@ from pathlib import Path
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from ironriver.store import Store, open_store
 from ironriver.store.opening import HEAD_REVISION, _alembic_config, _revision
@@ -65,3 +65,26 @@ def test_opening_a_current_store_imports_no_alembic(tmp_path: Path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_an_upgrade_says_so_before_it_starts(tmp_path: Path) -> None:
+    """A command opening an older store hears that it is being upgraded (it holds the write
+    lock, and 0016 rebuilds `statements`: minutes on a large store), in the reader's
+    language; the next command, on a current store, hears nothing."""
+    from click.testing import CliRunner
+
+    from ironriver.cli import cli
+    from samples import sample_db
+
+    db = sample_db(tmp_path, "s.db")
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:  # (0016 finds `statements` keyed so already: nothing to copy)
+        conn.execute(text("UPDATE alembic_version SET version_num = '0015'"))
+    engine.dispose()
+    said = []
+    for principal in ("mx-fgr-analista", "us-atf-analyst"):
+        result = CliRunner().invoke(cli, ["stats", "--db", db, "--as", principal])
+        assert result.exit_code == 0, result.output
+        said.append(result.stderr)
+    assert "Actualizando el almacén" in said[0] and "del esquema 0015 al 0016" in said[0]
+    assert "Upgrading" not in said[1] and "Actualizando" not in said[1]
