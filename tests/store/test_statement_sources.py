@@ -131,7 +131,7 @@ def test_a_forgotten_file_hands_its_statement_to_the_earliest_other_file(store: 
     assert ids["jan.csv"] < ids["feb.csv"] < ids["mar.csv"]
     key = ("p1", data.column("id")[0].as_py())
     with store.writer() as w:
-        assert w.forget_source(ids["jan.csv"], moved=[key], dropped=[]) == []
+        assert w.forget_source(ids["jan.csv"], moved=[key], dropped=[], dataset=US.name) == []
     query = select(src.name, s.source_row).join(tables.sources, src.id == s.source_id)
     with store.engine.connect() as conn:
         assert conn.execute(query).all() == [("feb.csv", 5)]

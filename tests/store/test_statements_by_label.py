@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, inspect, select
 
 from conftest import backend_url
+from ironriver.errors import StoreError
 from ironriver.policy import Marking, Principal, View
 from ironriver.policy.markings import AccessLabel
 from ironriver.store import DatasetInfo, Store, dialect, open_store
@@ -67,6 +68,7 @@ def test_upgrade_rekeys_every_row_and_tallies_the_retracted_labels(
     with store.writer() as w:
         w.ensure_dataset(HSI)
         w.add_statements(table(HSI.name, KEPT), HSI.name, HSI.label)
+    with store.writer() as w:  # (one write per label: PostgreSQL's dataset lock)
         w.add_statements(gone, HSI.name, STRICT)
     with store.writer() as w:
         pairs = list(
@@ -168,4 +170,48 @@ def test_postgresql_writers_of_one_statement_under_two_labels_store_it_once(
     other.join(30)
     assert added == [0]
     assert len(_all(store)) == 2
+    store.close()
+
+
+def test_a_statement_added_and_retracted_in_one_write_is_not_stored_again(
+    tmp_path: Path,
+) -> None:
+    """Added under the narrower label and retracted in the same write, its (dataset, label)
+    tally ends at 0: the row is kept all the same, so a later load under the dataset's own
+    label finds the retracted copy and neither stores it again nor shows it (review R26 F3:
+    it was stored twice, and CBP saw the retracted fact)."""
+    store = open_store(f"sqlite:///{tmp_path / 's.db'}", ledger_dir=tmp_path / "ledgers")
+    data = table(HSI.name, GONE)
+    pairs = list(
+        zip(data.column("entity_id").to_pylist(), data.column("id").to_pylist(), strict=True)
+    )
+    with store.writer() as w:
+        w.ensure_dataset(HSI)
+        assert w.add_statements(data, HSI.name, STRICT) == 2
+        assert w.retract(pairs) == 2
+    assert sorted(_tally(store).values()) == [0]
+    with store.writer() as w:
+        assert w.add_statements(data, HSI.name, HSI.label) == 0
+    assert len(_all(store)) == 2
+    assert View(store, Principal("c", "CBP", "US"), audit=False).entity("p2") is None
+    store.close()
+
+
+def test_postgresql_refuses_one_write_under_a_datasets_label_and_another(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """Under the dataset's own label a write holds its advisory lock shared; another label
+    wants it alone, and two writes each asking for that while holding it shared would wait
+    for each other (review R26 F4): refused, saying to use two writes; nothing is stored."""
+    store = open_store(pg_url, ledger_dir=tmp_path / "ledgers")
+    with pytest.raises(StoreError, match="two writes"):
+        with store.writer() as w:
+            w.ensure_dataset(HSI)
+            w.add_statements(table(HSI.name, KEPT), HSI.name, HSI.label)
+            w.add_statements(table(HSI.name, GONE), HSI.name, STRICT)
+    assert _all(store) == []
+    with store.writer() as w:  # (alone first, then its own label: one lock, held alone)
+        w.ensure_dataset(HSI)
+        assert w.add_statements(table(HSI.name, GONE), HSI.name, STRICT) == 2
+        assert w.add_statements(table(HSI.name, KEPT), HSI.name, HSI.label) == 2
     store.close()

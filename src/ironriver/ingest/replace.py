@@ -43,7 +43,7 @@ from ironriver.store.audit import EventFilter
 from ironriver.store.ledger import LedgerStore, PendingRetraction, StoredPart
 from ironriver.store.staging import STAGE_ALIAS, StatementStage, as_table
 from ironriver.store.tables import datasets, labels, sources, statement_sources, statements
-from ironriver.store.writer import Writer
+from ironriver.store.writer import Writer, labels_of
 
 REPLACED_KEY = "replaced"
 """In the `retract` event of a load with `replace`: one entry per (dataset, file) replaced."""
@@ -223,7 +223,13 @@ def _stale(
     also = (
         select(s.entity_id, s.id, *label_cols)
         .select_from(statement_sources)
-        .join(statements, (s.entity_id == ss.entity_id) & (s.id == ss.id))
+        .join(
+            statements,
+            (s.entity_id == ss.entity_id)
+            # (by the whole key: `labels_of`)
+            & s.label_id.in_(labels_of(dataset))
+            & (s.id == ss.id),
+        )
         .join(datasets, datasets.c.id == s.dataset_id)
         .join(labels, labels.c.id == s.label_id)
         .where(ss.source_id == source_id, *standing)
@@ -256,10 +262,11 @@ def replace_statements(w: Writer, stage: StatementStage, this: Replaced, loader:
     stale = stale_statements(w.conn, stage, this.dataset, this.file, loader)
     alone = []
     if stale.source_id is not None and (stale.moved or stale.dropped):
-        alone = w.forget_source(stale.source_id, stale.moved, stale.dropped)
+        alone = w.forget_source(stale.source_id, stale.moved, stale.dropped, this.dataset)
     this.statements = sorted([*stale.retract, *alone])
     this.kept = [ref for ref in stale.kept if ref not in set(alone)]
-    w.retract(this.statements)
+    under = w.conn.execute(labels_of(this.dataset)).scalars().all()
+    w.retract(this.statements, [int(i) for i in under])
 
 
 def markers(

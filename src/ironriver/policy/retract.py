@@ -176,7 +176,7 @@ def retract(
     chosen_ids = {(s.entity_id, s.id) for s in chosen}
     mentions = [m for m in view.copied_mentions(chosen) if m not in chosen_ids]
     with store.writer() as w:
-        w.retract([*sorted(chosen_ids), *mentions])
+        w.retract([*sorted(chosen_ids), *mentions], view.label_ids)  # (all shown by it)
         store.audit.append(
             principal.name,
             "retract",

@@ -155,6 +155,7 @@ def file_statements(store: Store, principal: Principal, dataset: str, file: str)
 
     from ironriver.policy.markings import can_see
     from ironriver.store.tables import datasets, sources, statement_sources, statements
+    from ironriver.store.writer import labels_of
 
     s, ss = statements.c, statement_sources.c
     counts: dict[int, int] = {}
@@ -172,7 +173,12 @@ def file_statements(store: Store, principal: Principal, dataset: str, file: str)
         also = (
             select(s.label_id, func.count())
             .select_from(statement_sources)
-            .join(statements, (s.entity_id == ss.entity_id) & (s.id == ss.id))
+            .join(
+                statements,
+                (s.entity_id == ss.entity_id)
+                & s.label_id.in_(labels_of(dataset))  # (by the whole key)
+                & (s.id == ss.id),
+            )
             .join(datasets, datasets.c.id == s.dataset_id)
             .where(ss.source_id == source_id, *standing)
             .group_by(s.label_id)

@@ -77,12 +77,14 @@ def sqlite_file(engine: Engine) -> str | None:
 
 def add_to_tally(conn: Connection, table: Table, counts: dict[tuple[int, int], int]) -> None:
     """Add `counts` ((dataset_id, label_id) -> change) to `statement_tally`'s `n` (an upsert;
-    concurrent writers add under the row's lock)."""
+    concurrent writers add under the row's lock). A change of 0 makes the row (n = 0) if
+    there is none, else leaves it as it is."""
     module = postgresql if conn.dialect.name == "postgresql" else sqlite
     for (dataset_id, label_id), delta in counts.items():
-        if not delta:
-            continue
         stmt = module.insert(table).values(dataset_id=dataset_id, label_id=label_id, n=delta)
+        if not delta:
+            conn.execute(stmt.on_conflict_do_nothing())
+            continue
         conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=[table.c.dataset_id, table.c.label_id],

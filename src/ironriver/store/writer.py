@@ -9,13 +9,13 @@ ingest in (`ironriver.store.staging`), retracts statements (tombstones) and keep
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Connection, bindparam, delete, func, or_, select, true, update
+from sqlalchemy import Connection, Select, bindparam, delete, func, or_, select, true, update
 
 from ironriver.errors import NotFound, StoreError
 from ironriver.i18n import msg
@@ -61,6 +61,19 @@ BATCH_ROWS = 200_000
 _DATASET_LOCK = "ironriver.dataset."  # PostgreSQL advisory lock key text (`_guard_labels`)
 
 
+def labels_of(dataset: str) -> Select[Any]:
+    """The labels statements of `dataset` were ever stored under (its `statement_tally`
+    rows, kept for every (dataset, label) written: `Writer.flush_tally`), as a subquery for
+    `statements.c.label_id.in_(...)`: with the entity id and the statement id, a statement
+    found by its whole key, never by a range over the entity's statements of other labels
+    (their number would tell in the time of a retraction or a replace; review R26 F1)."""
+    return (
+        select(statement_tally.c.label_id)
+        .join(datasets, datasets.c.id == statement_tally.c.dataset_id)
+        .where(datasets.c.name == dataset)
+    )
+
+
 class Writer:
     """Adds statements inside one transaction (see `Store.writer`)."""
 
@@ -73,6 +86,7 @@ class Writer:
         self._labels: dict[AccessLabel, int] = {}
         self._tally: Counter[tuple[int, int]] = Counter()
         self._guarded: dict[int, bool] = {}  # dataset id -> locked alone (`_guard_labels`)
+        self._written: set[tuple[int, int]] = set()  # (dataset, label) this write stored under
 
     def ensure_dataset(self, info: DatasetInfo) -> int:
         ds_id = self.store.ensure_dataset(info, self.conn)
@@ -170,11 +184,13 @@ class Writer:
 
     def _guard_labels(self, dataset_id: int, label_id: int) -> None:
         """PostgreSQL: hold the dataset's advisory lock until the commit, shared by writes
-        under its own label, alone by a write under another (an entity file loaded under
-        another label than its dataset's; rare), before `_other_labels` is read: writers run
-        at once there, and two writes of one statement under two labels, each blind to the
-        other's uncommitted row, would store it twice (under one label the key keeps it
-        once). SQLite writes one at a time: nothing to hold."""
+        under its own label, alone by a write under another (a library write, `Writer`'s
+        callers: no command makes one, `ingest` refuses a label other than the dataset's),
+        before `_other_labels` is read: writers run at once there, and two writes of one
+        statement under two labels, each blind to the other's uncommitted row, would store
+        it twice (under one label the key keeps it once). A write holding it shared that
+        then wants it alone is refused (two such writes would wait for each other; review
+        R26 F4). SQLite writes one at a time: nothing to hold."""
         if self.conn.dialect.name != "postgresql":
             return
         row = self.conn.execute(select(datasets).where(datasets.c.id == dataset_id)).one()
@@ -189,6 +205,15 @@ class Writer:
         alone = own is None or label_id != int(own)
         if dataset_id in self._guarded and (self._guarded[dataset_id] or not alone):
             return  # (held already, as needed)
+        if dataset_id in self._guarded:  # shared, now wanted alone: two such writes deadlock
+            raise StoreError(
+                msg(
+                    "One write stores statements of dataset {dataset_id} under its own label "
+                    "and another (PostgreSQL).",
+                    dataset_id=dataset_id,
+                ),
+                hint=msg("Store them in two writes (Store.writer), one per label."),
+            )
         lock = func.pg_advisory_xact_lock if alone else func.pg_advisory_xact_lock_shared
         self.conn.execute(select(lock(func.hashtext(f"{_DATASET_LOCK}{int(dataset_id)}"))))
         self._guarded[dataset_id] = alone
@@ -199,11 +224,16 @@ class Writer:
         (a statement id hashes its dataset). `statement_tally` keeps a row for each (never
         removed; 0016 added those of retracted statements), and this write's own are in
         `_tally` until its end. Usually none: a dataset keeps its label."""
+        return sorted(set(self.dataset_labels(dataset_id)) - {label_id})
+
+    def dataset_labels(self, dataset_id: int) -> list[int]:
+        """Every label statements of the dataset were stored under, this write's included
+        (`_other_labels`)."""
         found = self.conn.execute(
             select(statement_tally.c.label_id).where(statement_tally.c.dataset_id == dataset_id)
         ).scalars()
-        pending = (lb for (ds, lb), n in self._tally.items() if ds == dataset_id and n)
-        return sorted({int(i) for i in found} | set(pending) - {label_id})
+        pending = (lb for ds, lb in self._written if ds == dataset_id)
+        return sorted({int(i) for i in found} | set(pending))
 
     def flush_tally(self) -> None:
         """Add the statements this write added or retracted to `statement_tally`
@@ -212,8 +242,12 @@ class Writer:
         updated it after its first batch made a second write into the same dataset wait
         there, and if that one had meanwhile added statements the first met in its next
         batch, each waited for the other (a deadlock on PostgreSQL)."""
-        dialect.add_to_tally(self.conn, statement_tally, dict(sorted(self._tally.items())))
+        # (a pair this write stored under keeps its row even at n = 0: statements added and
+        # retracted in one write are still stored under it, `_other_labels`; review R26 F3)
+        counts = {pair: 0 for pair in self._written} | dict(self._tally)
+        dialect.add_to_tally(self.conn, statement_tally, dict(sorted(counts.items())))
         self._tally.clear()
+        self._written.clear()
 
     def add_statements(
         self,
@@ -289,6 +323,8 @@ class Writer:
             self._add_sources(table, odd, source_id)
         self._add_lookups(table, label_id, odd)
         self._tally[(ds_id, label_id)] += added
+        if added:
+            self._written.add((ds_id, label_id))
         return added
 
     def _add_lookups(self, table: pa.Table, label_id: int, odd: pa.Table | None) -> None:
@@ -434,6 +470,14 @@ class Writer:
         ]
         if self.conn.dialect.name == "postgresql":  # (an Arrow stage: `add_statements`)
             return added + dialect.count_hidden_conflicts(self.conn, seen_ids)
+        # a staged statement can be stored only under a label of its own dataset: those
+        # alone are looked up, each a primary-key probe (review R26 F2: one per label seen)
+        own = {
+            label
+            for staged in stage.tables
+            for label in self.dataset_labels(self._dataset_id(staged.dataset))
+        }
+        seen_ids = [i for i in seen_ids if i in own]
         if stage.file_backed:
             tables = [s for s in stage.tables if s.table is not None]
             names = [f"{STAGE_ALIAS}.{s.table}" for s in tables]
@@ -493,6 +537,8 @@ class Writer:
         )
         added = int(raw.total_changes - before)
         self._tally[(ds_id, label_id)] += added
+        if added:
+            self._written.add((ds_id, label_id))
         # the lookup rows, staged beside the statements already in their key order (a scan
         # of the side table returns them in insertion order): appended without a sort, under
         # the write's label; when some statements were stored already, those stored under
@@ -559,15 +605,25 @@ class Writer:
             return ""
         return odd
 
-    def retract(self, refs: Iterable[tuple[str, str]]) -> int:
+    def retract(
+        self, refs: Iterable[tuple[str, str]], label_ids: Collection[int] | None = None
+    ) -> int:
         """Retract statements given as (entity_id, statement_id) pairs: a tombstone (the row
-        stays, hidden from every view; re-ingesting it does not bring it back). Each pair is
-        one primary-key lookup. Returns how many were visible before (already retracted or
-        unknown pairs count 0). Policy (who may retract what) is `ironriver.policy.retract`."""
+        stays, hidden from every view; re-ingesting it does not bring it back). `label_ids`:
+        the labels they are stored under (a view's, for statements it shows; a dataset's,
+        `labels_of`), so that each pair is one primary-key lookup per label, never a range
+        over its entity's statements (their number would tell in its time, and an entity of
+        20,000 took minutes to retract whole; review R26 F1); None: every label of the
+        store (few). Returns how many were visible before (already retracted or unknown
+        pairs count 0). Policy (who may retract what) is `ironriver.policy.retract`."""
+        if label_ids is None:
+            label_ids = self.conn.execute(select(labels.c.id)).scalars().all()
+        under = statements.c.label_id.in_(sorted(int(i) for i in label_ids))
         query = (
             update(statements)
             .where(
                 statements.c.entity_id == bindparam("e"),
+                under,
                 statements.c.id == bindparam("i"),
                 statements.c.retracted.is_(False),
             )
@@ -592,7 +648,11 @@ class Writer:
         return sum(gone.values())
 
     def forget_source(
-        self, source_id: int, moved: Iterable[tuple[str, str]], dropped: Iterable[tuple[str, str]]
+        self,
+        source_id: int,
+        moved: Iterable[tuple[str, str]],
+        dropped: Iterable[tuple[str, str]],
+        dataset: str,
     ) -> list[tuple[str, str]]:
         """Source file `source_id` no longer states these standing statements (entity_id,
         id), which another file still does (`ironriver.ingest.replace`). `dropped`: recorded
@@ -600,8 +660,9 @@ class Writer:
         it: each takes the record of the other file that states it (the lowest source id,
         the earliest file registered), which leaves `statement_sources`; those of `moved`
         that no other file states (none, unless the caller was wrong) are returned, not
-        moved, for the caller to retract. One primary-key lookup or delete each; nothing is
-        retracted here."""
+        moved, for the caller to retract. They are statements of `dataset`, found under its
+        labels (`labels_of`). One primary-key lookup or delete each; nothing is retracted
+        here."""
         ss = statement_sources.c
         key = (ss.entity_id == bindparam("e"), ss.id == bindparam("i"))
         forget = delete(statement_sources).where(*key, ss.source_id == bindparam("f"))
@@ -617,7 +678,11 @@ class Writer:
         s = statements.c
         move = (
             update(statements)
-            .where(s.entity_id == bindparam("e"), s.id == bindparam("i"))
+            .where(
+                s.entity_id == bindparam("e"),
+                s.label_id.in_(labels_of(dataset)),
+                s.id == bindparam("i"),
+            )
             .values(source_id=bindparam("f"), source_row=bindparam("r"))
         )
         alone = []
