@@ -91,8 +91,9 @@ def datasets(ctx: click.Context) -> None:
     """
     app = app_context(ctx)
     view = app.view()
-    rows = [dataset_json(d) for d in view.datasets()]
-    damage = view.ledger_damage()
+    listing = view.ledger_listing()  # (read once: the table, the notes and the exit agree)
+    rows = [dataset_json(d) for d in view.datasets(listing)]
+    damage = listing.damage
     shown = ("dataset", "owner_agency", "owner_country", "marking")
     app.emit(
         rows,

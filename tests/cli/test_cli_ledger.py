@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from ironriver.cli import cli
+from samples import sample_db
 
 MAPPING = """\
 us_atf_sales:
@@ -438,3 +439,23 @@ def test_a_comparison_is_answered_with_a_filter_that_types_back(reads_db: str, l
     quoted = re.fullmatch(r"--where '([^']+)'\.", hint)
     assert quoted is not None, hint
     assert _plates(reads_db, quoted[1]) == (0, ["P2", "P3"])
+
+
+def test_datasets_reads_the_ledgers_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ironriver datasets` shows its table and its damage notes (and exit status) from one
+    reading of the ledgers: read twice, a part damaged or restored between the two made a
+    row unknown with no note, or a note beside a count (review R26 F5)."""
+    from ironriver.policy.view import View
+
+    calls = []
+    real = View.ledger_listing
+
+    def counted(self: View) -> object:
+        calls.append(1)
+        return real(self)
+
+    monkeypatch.setattr(View, "ledger_listing", counted)
+    db = sample_db(tmp_path, "s.db")
+    result = CliRunner().invoke(cli, ["datasets", "--db", db, "--as", "us-atf-analyst"])
+    assert result.exit_code == 0, result.output
+    assert len(calls) == 1

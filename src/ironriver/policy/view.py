@@ -41,7 +41,7 @@ from ironriver.i18n import Msg, msg
 from ironriver.model import get_model
 from ironriver.policy.entity_rows import ENTITY_ROW
 from ironriver.policy.export import ExportMixin
-from ironriver.policy.ledger_rows import LedgerRowsMixin
+from ironriver.policy.ledger_rows import LedgerListing, LedgerRowsMixin
 from ironriver.policy.markings import (
     Marking,
     Principal,
@@ -264,13 +264,14 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
             name = self._dataset_names.get(dataset_id, str(dataset_id))
         return name
 
-    def datasets(self) -> list[DatasetSummary]:
+    def datasets(self, listing: LedgerListing | None = None) -> list[DatasetSummary]:
         """Datasets this principal may know of, with what it sees of each: those whose own
         (default) label it may see, or from which it sees a statement. (Ledger rows are read
         only from the first: `LedgerReads.shown`; unknown, None, for a dataset of which a
-        ledger is damaged: `ledger_listing`.)"""
+        ledger is damaged: `ledger_listing`, read here unless the caller gives the one it
+        shows the damage of, so that both tell of one reading; review R26 F5.)"""
         statements_by = self._statements_by_dataset()
-        listing = self.ledger_listing()
+        listing = listing if listing is not None else self.ledger_listing()
         ledger_by: dict[str, int | None] = {}
         for (dataset, _ledger), n in listing.counts.items():
             ledger_by[dataset] = (ledger_by.get(dataset) or 0) + n
