@@ -215,3 +215,45 @@ def test_postgresql_refuses_one_write_under_a_datasets_label_and_another(
         assert w.add_statements(table(HSI.name, GONE), HSI.name, STRICT) == 2
         assert w.add_statements(table(HSI.name, KEPT), HSI.name, HSI.label) == 2
     store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_reload_reads_no_statement_of_another_datasets_label(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review R27 F1: a re-load looks for the copies of its statements stored already under
+    its dataset's labels only. Another agency's statements of the same entity (hidden from
+    the loader, and many: 200 here) are not read, so they neither slow the load nor come
+    back from the lookup; the re-load still stores nothing, under either label."""
+    url = backend_url(backend, tmp_path / "s.db", request)
+    store = open_store(url, ledger_dir=tmp_path / "ledgers")
+    fgr = DatasetInfo("mx_fgr", "FGR", "MX", Marking.RED, frozenset({"FGR"}))
+    theirs = [("p1", "Person", "notes", f"nota {i}") for i in range(200)]
+    with store.writer() as w:
+        w.ensure_dataset(HSI)
+        w.ensure_dataset(fgr)
+        w.add_statements(table(fgr.name, theirs), fgr.name, fgr.label)
+    with store.writer() as w:
+        assert w.add_statements(table(HSI.name, KEPT), HSI.name, HSI.label) == 2
+    with store.writer() as w:  # (one write per label: PostgreSQL's dataset lock)
+        assert w.add_statements(table(HSI.name, GONE), HSI.name, STRICT) == 2
+    from ironriver.store.writer import Writer
+
+    read: list[pa.Table] = []
+    lookup = Writer._odd_statements
+
+    def spy(self: Writer, *args: Any) -> pa.Table:
+        read.append(found := lookup(self, *args))
+        return found
+
+    monkeypatch.setattr(Writer, "_odd_statements", spy)
+    with store.writer() as w:  # both entities again, under the dataset's own label
+        assert w.add_statements(table(HSI.name, [*KEPT, *GONE]), HSI.name, HSI.label) == 0
+    assert len(read) == 1
+    # HSI's own four (a row's file is compared row by row: each is read), p2's under the
+    # narrower label among them (which it must find), none of FGR's 200 of p1
+    hsi = table(HSI.name, [*KEPT, *GONE])
+    assert sorted(read[0].column("id").to_pylist()) == sorted(hsi.column("id").to_pylist())
+    assert len(set(read[0].column("label_id").to_pylist())) == 2
+    assert len(_all(store)) == 204
+    store.close()

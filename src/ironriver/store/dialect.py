@@ -382,13 +382,15 @@ def insert_rows(
 _CONFLICTS = "ironriver_conflicts"  # `insert_rows(keep_conflicts=True)`, PostgreSQL
 
 
-def count_hidden_conflicts(conn: Connection, label_ids: list[int]) -> int:
+def count_hidden_conflicts(conn: Connection, label_ids: list[int], within: list[int]) -> int:
     """PostgreSQL: how many distinct statements of the rows `insert_rows(keep_conflicts=
     True)` kept in this transaction the store held before it, retracted or under a label
     not among `label_ids`. A row this transaction added is told by its `xmin` (PostgreSQL
     13 and later): the store holds each key once, so a key kept that this transaction did
     not add was there before. Only the batches that met a stored key are kept, so an
-    ingest of new statements pays nothing here."""
+    ingest of new statements pays nothing here. `within`: the labels the kept statements'
+    datasets were stored under (the only ones a copy can be under), each statement found by
+    its whole key under each, never by a range over its entity's statements."""
     raw = conn.connection.driver_connection
     assert raw is not None
     unseen = f"s.label_id NOT IN ({', '.join(str(int(i)) for i in label_ids)})"
@@ -401,7 +403,9 @@ def count_hidden_conflicts(conn: Connection, label_ids: list[int]) -> int:
         cur.execute(
             "SELECT count(*) FROM (SELECT DISTINCT u.entity_id, u.id "
             f"FROM {_CONFLICTS} AS u JOIN statements AS s "
-            "ON s.entity_id = u.entity_id AND s.id = u.id "
+            "ON s.entity_id = u.entity_id "
+            f"AND s.label_id IN ({', '.join(str(int(i)) for i in within) or 'NULL'}) "
+            "AND s.id = u.id "
             "WHERE s.xmin <> pg_current_xact_id()::xid "
             f"AND (s.retracted OR {unseen if label_ids else 'TRUE'})) AS hidden"
         )
