@@ -6,9 +6,12 @@ formats, sorts, truncates, counts and words its results on its own, in tables, J
 messages. For drawn facts and a drawn principal, store A holds every fact and store B what
 the principal sees standing (`view_facts.build_pair`); every reading command (`datasets`,
 `ledgers`, `ledger` of each dataset, `stats`, `search`, `entity`, `export` in each format, to
-standard output and to a file) is run with `--as` the principal on each, as a table (in English or Spanish, drawn;
-one Spanish example always runs) and with `--json`; its exit code, standard output, standard
-error and the files it wrote must be equal. So must those of the same reads without a reason
+standard output and to a file) is run with `--as` the principal on each, as a table (in English
+or Spanish, drawn; one Spanish example always runs) and with `--json`, and `search` with one of
+each newer form of a search's text (a name with its alias, a surname's particles joined or
+apart, another word order, an RFC's or a CURP's base), drawn and built from the names and
+identifiers the facts hold (`query_forms`), as a table and as JSON in turn; its exit code,
+standard output, standard error and the files it wrote must be equal. So must those of the same reads without a reason
 (refused when they would show AMBER+STRICT or RED statements), and of `retract` (the
 principal withdrawing statements by id, by property and all of an entity's) with `stats`, a
 search and an export after it. Store A may also hold a damaged ledger part of a dataset the
@@ -41,6 +44,7 @@ from hypothesis import strategies as st
 
 from ironriver.cli import cli
 from ironriver.policy import AccessLabel, Marking, Principal
+from query_forms import FormPicks, form_picks_st, query_forms
 from view_facts import (
     DATASETS,
     ENTITY_IDS,
@@ -166,10 +170,18 @@ def check(
     ledger_rows: list[tuple[int, AccessLabel]],
     who: Principal,
     lang: str,
-    damaged: int | None = None,
+    damaged: int | None,
+    picks: FormPicks,
 ) -> None:
     """Build A (with `damaged`: a damaged part of a dataset hidden from `who`) and B, and
-    compare every command's outcome on each; tables in `lang`."""
+    compare every command's outcome on each; tables in `lang`, searches of the forms
+    `picks` builds of `facts` too (`query_forms`)."""
+    forms = query_forms([(f.entity, f.prop, f.value) for f in facts], picks)
+    # (each once, as a table and as JSON in turn: both for each made the run ~14% slower)
+    searches = [
+        ["--lang", lang, "search", text, *REASON] if i % 2 else ["search", text, *REASON, "--json"]
+        for i, text in enumerate(forms.texts)
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         full, alone = build_pair(stores, folder, facts, ledger_rows, who, damaged)
@@ -192,6 +204,9 @@ def check(
                 # those of `MAY_FAIL` may fail, and a whole export may not
                 whole = args[0] == "export" and "--dataset" not in args
                 assert done["exit"] == 0 or (args[0] in MAY_FAIL and not whole), (variant, done)
+        for args in searches:
+            done = both(args)
+            assert done["exit"] == 0, (args, done)
         for args in LEDGER_READS:
             done = both(["--lang", lang, *args])
             assert done["exit"] in (0, 4), (args, done)
@@ -217,6 +232,7 @@ cli_given = given(
     principal=principal_st,
     lang=st.sampled_from(["en", "es"]),
     damaged=st.one_of(st.none(), st.integers(0, 3)),
+    picks=form_picks_st,
 )
 
 
@@ -230,14 +246,18 @@ def _record(n: int, label: AccessLabel, retracted: int = -1) -> list[Fact]:
 
 # Always run (so a Spanish run is sure): the FGR's analyst, in Spanish, beside an ATF sale
 # hidden from it, an ATF recovery released to Mexico with one possessor retracted, a company
-# of the FGR's own, a person of the SEDENA's hidden, a ledger row of each kind (the CBP's
-# hidden as its dataset is, one released to Mexico too), and a damaged part of the ATF's.
+# of the FGR's own, a person of the SEDENA's hidden, the CBP's names, RFC and CURP of that
+# visible possessor hidden, a ledger row of each kind (the CBP's hidden as its dataset is, one
+# released to Mexico too), a damaged part of the ATF's, and searches of the hidden name "(a)"
+# a visible one, of its particles joined, of a visible name in another order, and of the
+# RFC's base typed with a hyphen.
 SPANISH_CASE: dict[str, Any] = dict(
     facts=[
         *_record(0, AccessLabel("ATF", "US", Marking.AMBER, frozenset({"US"}))),
         *_record(2, AccessLabel("ATF", "US", Marking.AMBER, frozenset({"MX"})), retracted=2),
         *_record(3, AccessLabel("FGR", "MX", Marking.AMBER_STRICT, frozenset())),
         *_record(4, AccessLabel("SEDENA", "MX", Marking.RED, frozenset({"user:beto"}))),
+        *_record(5, AccessLabel("CBP", "US", Marking.AMBER, frozenset({"US"}))),
     ],
     ledger_rows=[
         (1, AccessLabel("CBP", "US", Marking.AMBER, frozenset({"MX"}))),
@@ -248,6 +268,7 @@ SPANISH_CASE: dict[str, Any] = dict(
     principal=Principal("ana", "FGR", "MX"),
     lang="es",
     damaged=0,
+    picks=FormPicks(name=1, alias=1, marker=2, order=4, spelling=2),
 )
 SPANISH = example(**SPANISH_CASE)
 
@@ -268,8 +289,9 @@ def test_every_command_prints_what_the_visible_statements_alone_give(
     principal: Principal,
     lang: str,
     damaged: int | None,
+    picks: FormPicks,
 ) -> None:
-    check(shared_stores("sqlite"), facts, ledger_rows, principal, lang, damaged)
+    check(shared_stores("sqlite"), facts, ledger_rows, principal, lang, damaged, picks)
 
 
 @pytest.mark.postgres
@@ -287,4 +309,5 @@ def test_every_command_prints_what_the_visible_statements_alone_give_on_postgres
         case["principal"],
         case["lang"],
         case["damaged"],
+        case["picks"],
     )

@@ -159,19 +159,20 @@ def _build(stores: Stores, path: Path, facts: list[Fact]) -> Store:
     first label); an entity's schema is that of its first fact (one schema per entity)."""
     store = stores.new(path)
     schemata: dict[str, str] = {}
-    with store.writer() as w:
-        for entity, schema, prop, value, label in facts:
-            schema = schemata.setdefault(entity, schema)
-            if prop != "name" and schema != {"serialNumber": "Firearm"}.get(prop, "Person"):
-                continue  # (a serial is a firearm's, an RFC a person's)
-            dataset = DATASETS[label.owner_agency]
-            columns = {
-                "id": [statement_id(dataset, entity, prop, value)],
-                "entity_id": [entity],
-                "schema": [schema],
-                "prop": [prop],
-                "value": [value],
-            }
+    for entity, schema, prop, value, label in facts:
+        schema = schemata.setdefault(entity, schema)
+        if prop != "name" and schema != {"serialNumber": "Firearm"}.get(prop, "Person"):
+            continue  # (a serial is a firearm's, an RFC a person's)
+        dataset = DATASETS[label.owner_agency]
+        columns = {
+            "id": [statement_id(dataset, entity, prop, value)],
+            "entity_id": [entity],
+            "schema": [schema],
+            "prop": [prop],
+            "value": [value],
+        }
+        # (one write each: PostgreSQL refuses one under a dataset's own label and another)
+        with store.writer() as w:
             w.add_statements(pa.table(columns), dataset, label)
     return store
 

@@ -5,11 +5,15 @@ For random statements (random owners, TLP markings and releasability) and a rand
 principal, we build two real stores: A holds every statement, B holds only those `can_see`
 lets the principal see. Each view operation on A must equal the same operation on B (which
 cannot know anything hidden), and counts must also equal a pure-Python tally of the visible
-statements. On SQLite and on PostgreSQL (`view_facts.Stores`: fewer examples there).
+statements. The searches include one of each newer form of a search's text (a name with
+its alias, a surname's particles joined or apart, another word order, an RFC's or a CURP's
+base), drawn per example and built from the names and identifiers its facts hold
+(`query_forms`). On SQLite and on PostgreSQL (`view_facts.Stores`: fewer examples there).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -24,6 +28,7 @@ from ironriver.model import get_model
 from ironriver.policy import AccessLabel, Marking, Principal, View, can_see
 from ironriver.store import DatasetInfo, Store
 from ironriver.store.ids import statement_id
+from query_forms import FormPicks, QueryForms, form_picks_st, query_forms
 from view_facts import Stores, shared_stores
 
 AGENCIES = {"ATF": "US", "CBP": "US", "FGR": "MX", "SEDENA": "MX"}
@@ -36,6 +41,7 @@ ENTITIES = {
     "s1": "Sale",
     "s2": "Sale",
     "r1": "Recovery",
+    "c1": "Company",
 }
 VALUES: dict[str, list[tuple[str, str]]] = {
     "Individual": [
@@ -45,7 +51,12 @@ VALUES: dict[str, list[tuple[str, str]]] = {
         ("taxNumber", "NUPA850312AB1"),
         ("taxNumber", "NUPA850312XY9"),
         ("birthDate", "1990-01-02"),
+        # for the newer search forms: a surname's particles apart and joined, a CURP
+        ("name", "Juan del Ángel López"),
+        ("alias", "JUAN DELANGEL"),
+        ("idNumber", "NUPA850312HSLRRS09"),
     ],
+    "Company": [("name", "Transportes del Norte"), ("taxNumber", "TNO010203AB1")],
     "Firearm": [("serialNumber", "ABC123"), ("serialNumber", "XYZ-9"), ("make", "Glock")],
     "Sale": [
         ("buyer", "p1"),
@@ -96,24 +107,26 @@ def plain_datasets(store: Store) -> None:
 
 
 def build(stores: Stores, path: Path, facts: list[tuple[str, str, str, str, AccessLabel]]) -> Store:
+    """Each fact as one write: a write storing a dataset's statements under its own label and
+    another is refused on PostgreSQL (`Writer._guard_labels`), and a fact's label is drawn."""
     store = stores.new(path, plain_datasets)
-    with store.writer() as w:
-        for entity, schema, prop, value, label in facts:
-            ds = f"ds_{label.owner_agency.lower()}"
-            t = pa.table(
-                {
-                    "id": [statement_id(ds, entity, prop, value)],
-                    "entity_id": [entity],
-                    "schema": [schema],
-                    "prop": [prop],
-                    "value": [value],
-                }
-            )
+    for entity, schema, prop, value, label in facts:
+        ds = f"ds_{label.owner_agency.lower()}"
+        t = pa.table(
+            {
+                "id": [statement_id(ds, entity, prop, value)],
+                "entity_id": [entity],
+                "schema": [schema],
+                "prop": [prop],
+                "value": [value],
+            }
+        )
+        with store.writer() as w:
             w.add_statements(t, ds, label)
     return store
 
 
-def snapshot(view: View) -> dict[str, Any]:
+def snapshot(view: View, forms: QueryForms) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for entity in sorted(ENTITIES):
         ent = view.entity(entity)
@@ -125,11 +138,13 @@ def snapshot(view: View) -> dict[str, Any]:
         out[f"neighbours1:{entity}"] = [n.entity_id for n in view.neighbours(entity, limit=1)]
     for query in ("perez", "juan", "güero", "jose perez", "x"):
         out[f"search:{query}"] = [(h.entity_id, h.caption) for h in view.search(query)]
-    for query in ("perez", "j", "abc123", "NUPA850312"):
+    # and the drawn forms (`query_forms`), a base's identifier hits first
+    for query in ("perez", "j", "abc123", "NUPA850312", *forms.texts):
         # how many hits a search says it leaves out (`find_page`): counted to 1 past 1 shown
         page = view.find_page(query, limit=1, count_to=1)
         out[f"page:{query}"] = ([h.entity_id for h in page.hits], page.found, page.counted_all)
-        out[f"find:{query}"] = [h.entity_id for h in view.find(query, limit=50)]
+        # (every field: why each was found, how its name is written, which words it lacks)
+        out[f"find:{query}"] = [dataclasses.astuple(h) for h in view.find(query, limit=50)]
     for ident in ("abc123", "XYZ9", "NUPA850312"):
         out[f"ident:{ident}"] = [h.entity_id for h in view.by_identifier(ident)]
         out[f"ident:{ident}:Sale"] = [h.entity_id for h in view.by_identifier(ident, 20, "Sale")]
@@ -155,7 +170,10 @@ def snapshot(view: View) -> dict[str, Any]:
 
 
 def check(
-    stores: Stores, facts: list[tuple[str, str, str, str, AccessLabel]], principal: Principal
+    stores: Stores,
+    facts: list[tuple[str, str, str, str, AccessLabel]],
+    principal: Principal,
+    picks: FormPicks,
 ) -> None:
     # The same fact (dataset, entity, prop, value) twice has one id; the store keeps the first.
     unique: dict[str, tuple[str, str, str, str, AccessLabel]] = {}
@@ -164,24 +182,27 @@ def check(
         unique.setdefault(key, fact)
     facts = list(unique.values())
     visible = [f for f in facts if can_see(principal, f[4])]
+    forms = query_forms([(e, p, v) for e, _s, p, v, _l in facts], picks)
     with tempfile.TemporaryDirectory() as tmp:
         full = build(stores, Path(tmp) / "a.db", facts)
         alone = build(stores, Path(tmp) / "b.db", visible)
-        got = snapshot(View(full, principal, audit=False))
-        expected = snapshot(View(alone, principal, audit=False))
+        got = snapshot(View(full, principal, audit=False), forms)
+        expected = snapshot(View(alone, principal, audit=False), forms)
         full.close()
         alone.close()
     assert got == expected
     for ident in ("abc123", "XYZ9", "NUPA850312"):  # serials and RFCs: no sale has one
         assert got[f"ident:{ident}:Sale"] == []
-    # an RFC base finds the persons with a visible RFC starting with it (both 13 characters
-    # long: by entity id)
-    assert got["ident:NUPA850312"] == sorted(
-        {e for e, _s, p, _v, _l in visible if p == "taxNumber"}
-    )
-    for query in ("perez", "j", "abc123", "NUPA850312"):  # a search's count: of its hits
+    # an RFC base finds the persons with a visible RFC or CURP starting with it: those of an
+    # RFC (13 characters long) first, then those of a CURP (18), each by entity id
+    shortest: dict[str, int] = {}
+    for e, _s, p, v, _l in visible:
+        if p in ("taxNumber", "idNumber") and v.startswith("NUPA850312"):
+            shortest[e] = min(len(v), shortest.get(e, len(v)))
+    assert got["ident:NUPA850312"] == sorted(shortest, key=lambda e: (shortest[e], e))
+    for query in ("perez", "j", "abc123", "NUPA850312", *forms.texts):  # a count: of its hits
         shown, found, counted_all = got[f"page:{query}"]
-        every = got[f"find:{query}"]
+        every = [hit[0] for hit in got[f"find:{query}"]]  # (entity ids)
         assert shown == every[:1]
         assert (found, counted_all) == (min(len(every), 2), len(every) <= 2)
         if not counted_all:
@@ -208,15 +229,17 @@ def check(
         ]
 
 
-view_given = given(facts=st.lists(fact_st(), max_size=14), principal=principal_st)
+view_given = given(
+    facts=st.lists(fact_st(), max_size=14), principal=principal_st, picks=form_picks_st
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @view_given
 def test_view_equals_visible_statements_alone(
-    facts: list[tuple[str, str, str, str, AccessLabel]], principal: Principal
+    facts: list[tuple[str, str, str, str, AccessLabel]], principal: Principal, picks: FormPicks
 ) -> None:
-    check(shared_stores("sqlite"), facts, principal)
+    check(shared_stores("sqlite"), facts, principal, picks)
 
 
 @pytest.mark.postgres
@@ -230,5 +253,6 @@ def test_view_equals_visible_statements_alone_on_postgresql(
     pg_stores: Stores,
     facts: list[tuple[str, str, str, str, AccessLabel]],
     principal: Principal,
+    picks: FormPicks,
 ) -> None:
-    check(pg_stores, facts, principal)
+    check(pg_stores, facts, principal, picks)

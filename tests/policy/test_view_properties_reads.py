@@ -2,7 +2,10 @@
 alone give, for the searches' features too (names lacking one word, abbreviated given
 names, given names read through their hypocoristics and back, a word looked for twice,
 hyphenated and folded names, phones typed in national form), for retracted statements, and
-for every field a read returns.
+for every field a read returns; and for the newer forms of a search's text (a name with its
+alias, a surname's particles joined or apart, another word order, an RFC's or a CURP's
+base), one of each drawn per example and built from the names and identifiers its facts hold
+(`query_forms`), each searched (a base as an identifier) and paged.
 
 `test_view_properties.py` holds the first form of this property; this one draws richer facts,
 one by one and as records written together under one label (`RECORDS`): names of three words
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +42,7 @@ from hypothesis import strategies as st
 
 from ironriver.errors import AccessDenied, NotFound
 from ironriver.policy import AccessLabel, Principal, View, entity_dict
+from query_forms import FIRST, FormPicks, QueryForms, form_picks_st, query_forms
 from view_facts import (
     DATASETS,
     ENTITY_IDS,
@@ -100,9 +105,25 @@ def _outcome(call: Any) -> Any:
         return (type(exc).__name__, str(exc))
 
 
-def snapshot(view: View) -> dict[str, Any]:
-    """Every public read of `view`, each on the values that make its features fire."""
+def search_forms(view: View, forms: QueryForms) -> dict[str, Any]:
+    """The searches of `forms`, every field of their hits: a name's, a base's as an
+    identifier, and each as a page of one hit (through `find`, identifiers first) and its
+    count (what hidden hits would move first)."""
     out: dict[str, Any] = {}
+    for text in forms.names:
+        out[f"form:{text}"] = _hits(view.search(text))
+    for text in forms.identifiers:
+        out[f"form:{text}:ident"] = _hits(view.by_identifier(text))
+    for text in forms.texts:
+        page = view.find_page(text, limit=1, count_to=2)
+        out[f"form:{text}:page"] = (_hits(page.hits), page.found, page.counted_all)
+    return out
+
+
+def snapshot(view: View, forms: QueryForms) -> dict[str, Any]:
+    """Every public read of `view`, each on the values that make its features fire, and
+    the searches of `forms`."""
+    out: dict[str, Any] = search_forms(view, forms)
     for entity in [*ENTITY_IDS, "nope"]:
         ent = view.entity(entity)
         out[f"entity:{entity}"] = None if ent is None else entity_dict(ent)
@@ -166,7 +187,7 @@ def snapshot(view: View) -> dict[str, Any]:
     return out
 
 
-def unjustified(view: View) -> dict[str, Any]:
+def unjustified(view: View, forms: QueryForms) -> dict[str, Any]:
     """The reads an audited view refuses without a reason when they would show AMBER+STRICT
     or RED statements: which it refuses, and with which message, must not differ either."""
     out: dict[str, Any] = {}
@@ -174,7 +195,13 @@ def unjustified(view: View) -> dict[str, Any]:
         out[f"entity:{entity}"] = _outcome(lambda e=entity: view.entity(e) is not None)
         out[f"statements:{entity}"] = _outcome(lambda e=entity: len(view.statements(e)))
         out[f"neighbours:{entity}"] = _outcome(lambda e=entity: len(view.neighbours(e, 1)))
-    for query in ["perez", "alvaro reyes mendoza", "maria dolores garcia", *IDENTIFIERS[:4]]:
+    for query in [
+        "perez",
+        "alvaro reyes mendoza",
+        "maria dolores garcia",
+        *IDENTIFIERS[:4],
+        *forms.texts,
+    ]:
         out[f"find:{query}"] = _outcome(lambda q=query: _hits(view.find(q, limit=2)))
     out["ledger"] = _outcome(lambda: view.ledger("crossings").aggregate("count(*)").fetchall())
     return out
@@ -185,19 +212,23 @@ def check(
     facts: list[Fact],
     ledger_rows: list[tuple[int, AccessLabel]],
     who: Principal,
-    reads: Any = None,
+    picks: FormPicks = FIRST,
+    reads: Callable[[View], dict[str, Any]] | None = None,
 ) -> None:
     """Build A and B (`view_facts.build_pair`) and compare `reads` of a view of each
-    (default: `snapshot` and `unjustified`)."""
+    (default: `snapshot` and `unjustified`, with the search forms `picks` builds of
+    `facts`: `query_forms`)."""
+    forms = query_forms([(f.entity, f.prop, f.value) for f in facts], picks)
     with tempfile.TemporaryDirectory() as tmp:
         full, alone = build_pair(stores, Path(tmp), facts, ledger_rows, who)
         try:
-            got = (reads or snapshot)(View(full, who, audit=False))
-            expected = (reads or snapshot)(View(alone, who, audit=False))
+            read = reads or (lambda view: snapshot(view, forms))
+            got = read(View(full, who, audit=False))
+            expected = read(View(alone, who, audit=False))
             for key in expected:
                 assert got[key] == expected[key], key
             if reads is None:
-                assert unjustified(View(full, who)) == unjustified(View(alone, who))
+                assert unjustified(View(full, who), forms) == unjustified(View(alone, who), forms)
         finally:
             full.close()
             alone.close()
@@ -207,15 +238,19 @@ reads_given = given(
     facts=facts_st,
     ledger_rows=st.lists(ledger_row_st, max_size=3),
     principal=principal_st,
+    picks=form_picks_st,
 )
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @reads_given
 def test_every_view_read_equals_the_visible_statements_alone(
-    facts: list[Fact], ledger_rows: list[tuple[int, AccessLabel]], principal: Principal
+    facts: list[Fact],
+    ledger_rows: list[tuple[int, AccessLabel]],
+    principal: Principal,
+    picks: FormPicks,
 ) -> None:
-    check(shared_stores("sqlite"), facts, ledger_rows, principal)
+    check(shared_stores("sqlite"), facts, ledger_rows, principal, picks)
 
 
 # (`pg_stores` is one object for the whole run, not remade per example)
@@ -230,8 +265,9 @@ def test_every_view_read_equals_the_visible_statements_alone_on_postgresql(
     facts: list[Fact],
     ledger_rows: list[tuple[int, AccessLabel]],
     principal: Principal,
+    picks: FormPicks,
 ) -> None:
-    check(pg_stores, facts, ledger_rows, principal)
+    check(pg_stores, facts, ledger_rows, principal, picks)
 
 
 def phone_reads(view: View) -> dict[str, Any]:
@@ -260,7 +296,7 @@ def test_phone_reading_equals_the_visible_statements_alone(
     """The phone readings alone, on few facts (cheap, so many more examples): which countries
     a number typed without its prefix is read in depends on which owners' facts a view shows,
     a narrow case the reads above rarely draw."""
-    check(shared_stores("sqlite"), facts, [], principal, phone_reads)
+    check(shared_stores("sqlite"), facts, [], principal, reads=phone_reads)
 
 
 @pytest.mark.postgres
@@ -269,4 +305,4 @@ def test_phone_reading_equals_the_visible_statements_alone(
 def test_phone_reading_equals_the_visible_statements_alone_on_postgresql(
     pg_stores: Stores, facts: list[Fact], principal: Principal
 ) -> None:
-    check(pg_stores, facts, [], principal, phone_reads)
+    check(pg_stores, facts, [], principal, reads=phone_reads)
