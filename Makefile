@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench reads
 	$(BIN)/python -m bench world
 	$(BIN)/python -m bench strategy
+	$(BIN)/python -m bench replace
 
 clean:
 	rm -rf $(VENV) build *.egg-info
