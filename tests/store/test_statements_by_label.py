@@ -217,6 +217,37 @@ def test_postgresql_refuses_one_write_under_a_datasets_label_and_another(
     store.close()
 
 
+def test_postgresql_refuses_another_label_after_a_retraction(pg_url: str, tmp_path: Path) -> None:
+    """Review R28 F1: a write that retracted statements (their rows locked until it ends)
+    and then wrote under another label waited alone for the loads under the dataset's own
+    label while one of them waited for a retracted row: PostgreSQL cancelled one. So a
+    write under another label after a retraction is refused, saying what to do, and nothing
+    of it is kept; first in its write, it stands."""
+    store = open_store(pg_url, ledger_dir=tmp_path / "ledgers")
+    fgr = DatasetInfo("mx_fgr", "FGR", "MX", Marking.RED, frozenset({"FGR"}))
+    with store.writer() as w:
+        w.ensure_dataset(HSI)
+        w.ensure_dataset(fgr)
+        w.add_statements(table(HSI.name, KEPT), HSI.name, HSI.label)
+    before = _all(store)
+    kept = table(HSI.name, KEPT)
+    pairs = list(
+        zip(kept.column("entity_id").to_pylist(), kept.column("id").to_pylist(), strict=True)
+    )
+    with pytest.raises(StoreError, match="comes after") as refused:
+        with store.writer() as w:
+            assert w.retract(pairs[:1]) == 1
+            w.add_statements(table(HSI.name, GONE), HSI.name, STRICT)
+    assert "first of its write" in str(refused.value.hint)
+    assert _all(store) == before
+    with store.writer() as w:  # first in its write: stands, and the rest after it
+        assert w.add_statements(table(HSI.name, GONE), HSI.name, STRICT) == 2
+        assert w.retract(pairs[:1]) == 1
+        assert w.add_statements(table(fgr.name, GONE), fgr.name, fgr.label) == 2
+    assert len(_all(store)) == 6
+    store.close()
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_reload_reads_no_statement_of_another_datasets_label(
     tmp_path: Path, backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch

@@ -87,6 +87,9 @@ class Writer:
         self._tally: Counter[tuple[int, int]] = Counter()
         self._guarded: dict[int, bool] = {}  # dataset id -> locked alone (`_guard_labels`)
         self._written: set[tuple[int, int]] = set()  # (dataset, label) this write stored under
+        # statement rows this write updated (a retraction, a source record moved): locked
+        # until its commit, so a lock taken alone after them could deadlock (`_guard_labels`)
+        self._rows_locked = False
 
     def ensure_dataset(self, info: DatasetInfo) -> int:
         ds_id = self.store.ensure_dataset(info, self.conn)
@@ -190,7 +193,9 @@ class Writer:
         statement under two labels, each blind to the other's uncommitted row, would store
         it twice (under one label the key keeps it once). A write holding it shared that
         then wants it alone is refused (two such writes would wait for each other; review
-        R26 F4). SQLite writes one at a time: nothing to hold."""
+        R26 F4), and so is one wanting it alone after it updated statement rows
+        (`_rows_locked`: a retraction; review R28 F1). SQLite writes one at a time: nothing
+        to hold."""
         if self.conn.dialect.name != "postgresql":
             return
         row = self.conn.execute(select(datasets).where(datasets.c.id == dataset_id)).one()
@@ -213,6 +218,21 @@ class Writer:
                     dataset_id=dataset_id,
                 ),
                 hint=msg("Store them in two writes (Store.writer), one per label."),
+            )
+        if alone and self._rows_locked:
+            # holding statement rows, it would wait alone for the writers under the dataset's
+            # own label while one of them may wait for a row it holds (review R28 F1: a
+            # retraction, then a write under another label, deadlocked with a load of the
+            # retracted statement). (Another dataset's lock held first is allowed: library
+            # writes of several datasets do it, and two such writes taking their datasets
+            # alone in opposite orders are the one cycle left: PostgreSQL cancels one.)
+            raise StoreError(
+                msg(
+                    "A write under a label other than dataset {dataset_id}'s own comes after "
+                    "retractions in one write (PostgreSQL).",
+                    dataset_id=dataset_id,
+                ),
+                hint=msg("Make it a write of its own (Store.writer), or the first of its write."),
             )
         lock = func.pg_advisory_xact_lock if alone else func.pg_advisory_xact_lock_shared
         self.conn.execute(select(lock(func.hashtext(f"{_DATASET_LOCK}{int(dataset_id)}"))))
@@ -647,6 +667,7 @@ class Writer:
         )
         gone: Counter[tuple[int, int]] = Counter()
         retracted: list[tuple[str, str, int, int, str]] = []
+        self._rows_locked = True  # (`_guard_labels`)
         for entity_id, statement_id in refs:
             for ds_id, label_id, kind, value in self.conn.execute(
                 query, {"e": entity_id, "i": statement_id}
@@ -674,6 +695,7 @@ class Writer:
         labels (`labels_of`). One primary-key lookup or delete each; nothing is retracted
         here."""
         ss = statement_sources.c
+        self._rows_locked = True  # (`_guard_labels`)
         key = (ss.entity_id == bindparam("e"), ss.id == bindparam("i"))
         forget = delete(statement_sources).where(*key, ss.source_id == bindparam("f"))
         records = [{"e": e, "i": i, "f": source_id} for e, i in dropped]
