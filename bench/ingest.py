@@ -261,7 +261,8 @@ def main() -> None:
     print(
         f"{ftm_rows} rows: ftm map --no-sign {ftm_s:.2f}s net of start-up "
         f"({ftm_rows / ftm_s:,.0f} rows/s), ironriver ingest {ours_small:.2f}s "
-        f"({ftm_rows / ours_small:,.0f} rows/s) -> speedup {ftm_s / ours_small:.2f}x",
+        f"(median; runs {', '.join(f'{t:.2f}' for t in runs)}; "
+        f"{ftm_rows / ours_small:,.0f} rows/s) -> speedup {ftm_s / ours_small:.2f}x",
         flush=True,
     )
 
