@@ -229,14 +229,25 @@ def _run_ftm(mapping: Path, sign: bool) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
+def sales_files() -> tuple[Path, Path, int]:
+    """The bench's work files, made once in `WORK`: the dealer-sales CSV of BENCH_ROWS rows
+    (default 1,000,000) and another month's of BENCH_FTM_ROWS (default 100,000, distinct
+    ids), and that month's number of rows."""
     rows = int(os.environ.get("BENCH_ROWS", "1000000"))
-    ftm_rows = min(rows, int(os.environ.get("BENCH_FTM_ROWS", "100000")))
+    month = min(rows, int(os.environ.get("BENCH_FTM_ROWS", "100000")))
     WORK.mkdir(parents=True, exist_ok=True)
-    csv = WORK / f"sales_{rows}.csv"
+    csv, more = WORK / f"sales_{rows}.csv", WORK / f"sales_more_{month}.csv"
     if not csv.exists():
         print(f"generating {csv} ...", flush=True)
         generate(csv, rows)
+    if not more.exists():
+        generate(more, month, seed=SEED + 1, tag="M")
+    return csv, more, month
+
+
+def main() -> None:
+    csv, more, ftm_rows = sales_files()
+    rows = int(os.environ.get("BENCH_ROWS", "1000000"))
     small = WORK / f"sales_head_{ftm_rows}.csv"
     head(csv, small, ftm_rows)
     graph_small = write_mapping(WORK / "graph_small.yaml", small, ENTITIES)
@@ -289,9 +300,6 @@ def main() -> None:
     print(f"{rows} rows -> {result.statements:,} statements stored in {graph_s:.1f}s", flush=True)
 
     # the everyday case: a new month's file into a store that already holds the big one
-    more = WORK / f"sales_more_{ftm_rows}.csv"
-    if not more.exists():
-        generate(more, ftm_rows, seed=SEED + 1, tag="M")
     start = time.perf_counter()
     added = ingest_mapping(
         store, write_mapping(WORK / "graph_more.yaml", more, ENTITIES), actor="bench"

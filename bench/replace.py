@@ -23,21 +23,13 @@ import os
 import statistics
 import time
 
-from bench.ingest import ENTITIES, SEED, WORK, fresh_store, generate, write_mapping
+from bench.ingest import ENTITIES, WORK, fresh_store, sales_files, write_mapping
 from ironriver.ingest import ingest_mapping
 
 
 def main() -> None:
+    csv, more, month = sales_files()
     rows = int(os.environ.get("BENCH_ROWS", "1000000"))
-    month = min(rows, int(os.environ.get("BENCH_FTM_ROWS", "100000")))
-    WORK.mkdir(parents=True, exist_ok=True)
-    csv = WORK / f"sales_{rows}.csv"
-    if not csv.exists():
-        print(f"generating {csv} ...", flush=True)
-        generate(csv, rows)
-    more = WORK / f"sales_more_{month}.csv"
-    if not more.exists():
-        generate(more, month, seed=SEED + 1, tag="M")
     store = fresh_store("replace")
     start = time.perf_counter()
     first = ingest_mapping(
