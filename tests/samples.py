@@ -260,3 +260,21 @@ mx_fgr_detenidos:
         nombre: {column: NOMBRE, type: string, required: true}
         fecha: {column: FECHA, type: date, format: "%d/%m/%Y"}
 """
+
+
+# A plate-reads ledger of one dataset: `.format(dataset=, agency=, country=, marking=,
+# releasable=)` (the ledger damage tests)
+PLATE_READS_LEDGER = """\
+{dataset}:
+  agency: {agency}
+  country: {country}
+  marking: {marking}
+  releasable_to: [{releasable}]
+  queries:
+  - csv_url: {dataset}.csv
+    ledger:
+      name: plate_reads
+      columns:
+        plate: {{column: plate, type: string}}
+        seen: {{column: seen, type: date}}
+"""

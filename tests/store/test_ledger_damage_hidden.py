@@ -20,21 +20,8 @@ from ironriver.i18n import LANG_ENV
 from ironriver.ingest.pipeline import ingest_mapping
 from ironriver.policy import LedgerDamage, Principal, View, retract_ledger_file
 from ironriver.store import Store
+from samples import PLATE_READS_LEDGER
 
-MAPPING = """\
-{dataset}:
-  agency: {agency}
-  country: US
-  marking: {marking}
-  releasable_to: [{releasable}]
-  queries:
-  - csv_url: {dataset}.csv
-    ledger:
-      name: plate_reads
-      columns:
-        plate: {{column: plate, type: string}}
-        seen: {{column: seen, type: date}}
-"""
 SEDENA = Principal("mx-sedena-analista", "SEDENA", "MX")
 HSI = Principal("us-hsi-agent", "HSI", "US")
 READER = "mx-fgr-analista"  # (the CLI's: a Mexican reader who may export)
@@ -50,7 +37,9 @@ def _load(store: Store, tmp_path: Path) -> Path:
         (tmp_path / f"{dataset}.csv").write_text(f"plate,seen\n{rows}", encoding="utf-8")
         mapping = tmp_path / f"{dataset}.yaml"
         mapping.write_text(
-            MAPPING.format(dataset=dataset, agency=agency, marking=marking, releasable=releasable),
+            PLATE_READS_LEDGER.format(
+                dataset=dataset, agency=agency, country="US", marking=marking, releasable=releasable
+            ),
             encoding="utf-8",
         )
         ingest_mapping(store, mapping, actor="loader")

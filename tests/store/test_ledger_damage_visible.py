@@ -25,21 +25,8 @@ from ironriver.i18n import LANG_ENV
 from ironriver.ingest.pipeline import ingest_mapping
 from ironriver.policy import LedgerDamage, Principal, View
 from ironriver.store import Store
+from samples import PLATE_READS_LEDGER
 
-MAPPING = """\
-{dataset}:
-  agency: {agency}
-  country: {country}
-  marking: {marking}
-  releasable_to: [{releasable}]
-  queries:
-  - csv_url: {dataset}.csv
-    ledger:
-      name: plate_reads
-      columns:
-        plate: {{column: plate, type: string}}
-        seen: {{column: seen, type: date}}
-"""
 DATASETS = (  # dataset, agency, country, marking, releasable_to, rows
     ("cbp_plates", "CBP", "US", "AMBER", "US, MX", "ABC123,2024-03-01\nXYZ9,2024-03-02\n"),
     ("fgr_plates", "FGR", "MX", "AMBER", "MX, US", "QQ1,2024-03-03\n"),
@@ -55,7 +42,7 @@ def _load(store: Store, tmp_path: Path) -> dict[str, Path]:
         (tmp_path / f"{dataset}.csv").write_text(f"plate,seen\n{rows}", encoding="utf-8")
         mapping = tmp_path / f"{dataset}.yaml"
         mapping.write_text(
-            MAPPING.format(
+            PLATE_READS_LEDGER.format(
                 dataset=dataset,
                 agency=agency,
                 country=country,
