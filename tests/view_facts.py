@@ -394,21 +394,43 @@ def shared_stores(backend: str, pg_url: str | None = None) -> Stores:
     return Stores(backend, pg_url)
 
 
+def add_one(
+    store: Store,
+    dataset: str,
+    label: AccessLabel,
+    fact: tuple[str, str, str, str],
+    legal_basis: str | None = None,
+    **columns: Any,
+) -> None:
+    """The (entity, schema, prop, value) `fact` as a write of its own, with its content id
+    and any further `columns` (`source_ref`). One write each, not one for all: a write
+    storing a dataset's statements under its own label and another is refused on
+    PostgreSQL (`Writer._guard_labels`, review R26 F4), and the facts' labels are drawn."""
+    entity, schema, prop, value = fact
+    table = {
+        "id": [statement_id(dataset, entity, prop, value)],
+        "entity_id": [entity],
+        "schema": [schema],
+        "prop": [prop],
+        "value": [value],
+        **{name: [v] for name, v in columns.items()},
+    }
+    with store.writer() as w:
+        w.add_statements(pa.table(table), dataset, label, legal_basis=legal_basis)
+
+
 def add(store: Store, facts: list[Fact]) -> None:
-    """Each fact as one write, in order (a known id is ignored: the first label stays). One
-    write each, not one for all: a write storing a dataset's statements under its own label
-    and another is refused on PostgreSQL (`Writer._guard_labels`, review R26 F4)."""
+    """Each fact as one write (`add_one`), in order (a known id is ignored: the first label
+    stays)."""
     for f in facts:
-        columns: dict[str, list[Any]] = {
-            "id": [f.id],
-            "entity_id": [f.entity],
-            "schema": [f.schema],
-            "prop": [f.prop],
-            "value": [f.value],
-            "source_ref": [f.source],
-        }
-        with store.writer() as w:
-            w.add_statements(pa.table(columns), f.dataset, f.label, legal_basis=f.legal_basis)
+        add_one(
+            store,
+            f.dataset,
+            f.label,
+            (f.entity, f.schema, f.prop, f.value),
+            f.legal_basis,
+            source_ref=f.source,
+        )
 
 
 def add_ledger(store: Store, rows: list[tuple[int, AccessLabel]]) -> None:

@@ -33,7 +33,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -41,8 +40,7 @@ from hypothesis import strategies as st
 from ironriver.errors import AccessDenied
 from ironriver.policy import AccessLabel, Marking, Principal, View
 from ironriver.store import Store
-from ironriver.store.ids import statement_id
-from view_facts import AGENCIES, DATASETS, TOKENS, Stores, principal_st, shared_stores
+from view_facts import AGENCIES, DATASETS, TOKENS, Stores, add_one, principal_st, shared_stores
 
 GIVEN = ["JOSÉ", "PEPE", "JUAN", "JUANITO", "MARÍA", "MA.", "LUPE", "GUADALUPE", "ANA"]
 SURNAMES = [
@@ -155,25 +153,16 @@ def case_st(draw: Any) -> tuple[list[Fact], dict[str, Any]]:
 
 
 def _build(stores: Stores, path: Path, facts: list[Fact]) -> Store:
-    """A store holding `facts`, each written alone (a fact's id written again keeps its
-    first label); an entity's schema is that of its first fact (one schema per entity)."""
+    """A store holding `facts`, each written alone (`view_facts.add_one`: a fact's id
+    written again keeps its first label); an entity's schema is that of its first fact (one
+    schema per entity)."""
     store = stores.new(path)
     schemata: dict[str, str] = {}
     for entity, schema, prop, value, label in facts:
         schema = schemata.setdefault(entity, schema)
         if prop != "name" and schema != {"serialNumber": "Firearm"}.get(prop, "Person"):
             continue  # (a serial is a firearm's, an RFC a person's)
-        dataset = DATASETS[label.owner_agency]
-        columns = {
-            "id": [statement_id(dataset, entity, prop, value)],
-            "entity_id": [entity],
-            "schema": [schema],
-            "prop": [prop],
-            "value": [value],
-        }
-        # (one write each: PostgreSQL refuses one under a dataset's own label and another)
-        with store.writer() as w:
-            w.add_statements(pa.table(columns), dataset, label)
+        add_one(store, DATASETS[label.owner_agency], label, (entity, schema, prop, value))
     return store
 
 

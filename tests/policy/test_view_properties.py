@@ -19,7 +19,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -29,7 +28,7 @@ from ironriver.policy import AccessLabel, Marking, Principal, View, can_see
 from ironriver.store import DatasetInfo, Store
 from ironriver.store.ids import statement_id
 from query_forms import FormPicks, QueryForms, form_picks_st, query_forms
-from view_facts import Stores, shared_stores
+from view_facts import Stores, add_one, shared_stores
 
 AGENCIES = {"ATF": "US", "CBP": "US", "FGR": "MX", "SEDENA": "MX"}
 TOKENS = ["US", "MX", "ATF", "CBP", "FGR", "SEDENA", "user:ana", "user:beto"]
@@ -107,22 +106,10 @@ def plain_datasets(store: Store) -> None:
 
 
 def build(stores: Stores, path: Path, facts: list[tuple[str, str, str, str, AccessLabel]]) -> Store:
-    """Each fact as one write: a write storing a dataset's statements under its own label and
-    another is refused on PostgreSQL (`Writer._guard_labels`), and a fact's label is drawn."""
+    """Each fact as one write (`view_facts.add_one`)."""
     store = stores.new(path, plain_datasets)
     for entity, schema, prop, value, label in facts:
-        ds = f"ds_{label.owner_agency.lower()}"
-        t = pa.table(
-            {
-                "id": [statement_id(ds, entity, prop, value)],
-                "entity_id": [entity],
-                "schema": [schema],
-                "prop": [prop],
-                "value": [value],
-            }
-        )
-        with store.writer() as w:
-            w.add_statements(t, ds, label)
+        add_one(store, f"ds_{label.owner_agency.lower()}", label, (entity, schema, prop, value))
     return store
 
 
