@@ -61,6 +61,16 @@ BATCH_ROWS = 200_000
 _DATASET_LOCK = "ironriver.dataset."  # PostgreSQL advisory lock key text (`_guard_labels`)
 
 
+def _label_row(label: AccessLabel) -> dict[str, str]:
+    """An access label as its `labels` row's columns (not its id)."""
+    return {
+        "owner_agency": label.owner_agency.upper(),
+        "owner_country": label.owner_country.upper(),
+        "marking": label.marking.value,
+        "releasable_to": releasable_text(label.releasable_to),
+    }
+
+
 def labels_of(dataset: str) -> Select[Any]:
     """The labels statements of `dataset` were ever stored under (its `statement_tally`
     rows, kept for every (dataset, label) written: `Writer.flush_tally`), as a subquery for
@@ -86,6 +96,7 @@ class Writer:
         self._labels: dict[AccessLabel, int] = {}
         self._tally: Counter[tuple[int, int]] = Counter()
         self._guarded: dict[int, bool] = {}  # dataset id -> locked alone (`_guard_labels`)
+        self._own_labels: dict[int, int | None] = {}  # dataset id -> its own label's id
         self._written: set[tuple[int, int]] = set()  # (dataset, label) this write stored under
         # statement rows this write updated (a retraction, a source record moved): locked
         # until its commit, so a lock taken alone after them could deadlock (`_guard_labels`)
@@ -94,6 +105,7 @@ class Writer:
     def ensure_dataset(self, info: DatasetInfo) -> int:
         ds_id = self.store.ensure_dataset(info, self.conn)
         self._dataset_ids[info.name] = ds_id
+        self._own_labels.pop(ds_id, None)  # (its label may have changed: `_guard_labels`)
         return ds_id
 
     def _dataset_id(self, name: str) -> int:
@@ -149,12 +161,7 @@ class Writer:
     def _label_id(self, label: AccessLabel) -> int:
         """The labels.id of an access label, registering it when new."""
         if label not in self._labels:
-            row = {
-                "owner_agency": label.owner_agency.upper(),
-                "owner_country": label.owner_country.upper(),
-                "marking": label.marking.value,
-                "releasable_to": releasable_text(label.releasable_to),
-            }
+            row = _label_row(label)
             with self.dictionary() as conn:
                 [label_id] = dialect.register(conn, labels, tuple(row), [row]).values()
             self._labels[label] = label_id
@@ -198,15 +205,18 @@ class Writer:
         to hold."""
         if self.conn.dialect.name != "postgresql":
             return
-        row = self.conn.execute(select(datasets).where(datasets.c.id == dataset_id)).one()
-        own = self.conn.execute(  # (read, not registered: a label no write used has no row)
-            select(labels.c.id).where(
-                labels.c.owner_agency == row.agency.upper(),
-                labels.c.owner_country == row.country.upper(),
-                labels.c.marking == row.marking,
-                labels.c.releasable_to == releasable_text(parse_releasable(row.releasable_to)),
+        if dataset_id not in self._own_labels:
+            row = self.conn.execute(select(datasets).where(datasets.c.id == dataset_id)).one()
+            info = AccessLabel(
+                row.agency, row.country, Marking(row.marking), parse_releasable(row.releasable_to)
             )
-        ).scalar()
+            self._own_labels[dataset_id] = self.conn.execute(  # (read, not registered: a
+                # label no write used has no row)
+                select(labels.c.id).where(
+                    *(labels.c[column] == v for column, v in _label_row(info).items())
+                )
+            ).scalar()
+        own = self._own_labels[dataset_id]
         alone = own is None or label_id != int(own)
         if dataset_id in self._guarded and (self._guarded[dataset_id] or not alone):
             return  # (held already, as needed)
@@ -339,9 +349,7 @@ class Writer:
             )
         odd = None
         if added < table.num_rows:  # some were stored already (`_odd_statements`)
-            odd = self._odd_statements(
-                table, label_id, source_id, [label_id, *self._other_labels(ds_id, label_id)]
-            )
+            odd = self._odd_statements(table, label_id, source_id, [label_id, *others])
             self._add_sources(table, odd, source_id)
         self._add_lookups(table, label_id, odd)
         self._tally[(ds_id, label_id)] += added
