@@ -150,10 +150,6 @@ def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
     from ironriver.policy.evaluate import (
         EVAL_PRINCIPAL,
         FORM_LABELS,
-        MRR_FLOORS,
-        NDCG_FLOORS,
-        RECALL_FLOORS,
-        WHOLE_PURITY_FLOORS,
         evaluate_search,
     )
     from ironriver.world import WorldPaths
@@ -268,48 +264,32 @@ def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
         )
     if not result.scored:
         click.echo(t("No record of a person to look for in this world."), err=True)
-    for form, floor in RECALL_FLOORS.items():
-        score = result.overall(form)
-        if score.recall < floor:
-            click.echo(
-                t(
-                    "Recall@10 of {form}: {recall:.3f}, below its floor {floor:.2f}.",
-                    form=translate(FORM_LABELS[form], lang),
-                    recall=score.recall,
-                    floor=floor,
-                ),
-                err=True,
+    for metric, form, value, floor in result.shortfalls():
+        label = translate(FORM_LABELS[form], lang)
+        if metric == "recall":
+            text = t(
+                "Recall@10 of {form}: {recall:.3f}, below its floor {floor:.2f}.",
+                form=label,
+                recall=value,
+                floor=floor,
             )
-    for form, floor in WHOLE_PURITY_FLOORS.items():
-        score = result.overall(form)
-        if score.whole_purity < floor:
-            click.echo(
-                t(
-                    "Purity of the hits holding every word, {form}: {purity:.3f}, below its "
-                    "floor {floor:.2f}.",
-                    form=translate(FORM_LABELS[form], lang),
-                    purity=score.whole_purity,
-                    floor=floor,
-                ),
-                err=True,
+        elif metric == "whole_purity":
+            text = t(
+                "Purity of the hits holding every word, {form}: {purity:.3f}, below its "
+                "floor {floor:.2f}.",
+                form=label,
+                purity=value,
+                floor=floor,
             )
-    for metric, attribute, floors in (
-        ("MRR@10", "mrr", MRR_FLOORS),
-        ("nDCG@10", "ndcg", NDCG_FLOORS),
-    ):
-        for form, floor in floors.items():
-            value = getattr(result.overall(form), attribute)
-            if value < floor:
-                click.echo(
-                    t(
-                        "{metric} of {form}: {value:.3f}, below its floor {floor:.2f}.",
-                        metric=metric,  # as IR writes it, in either language
-                        form=translate(FORM_LABELS[form], lang),
-                        value=value,
-                        floor=floor,
-                    ),
-                    err=True,
-                )
+        else:
+            text = t(
+                "{metric} of {form}: {value:.3f}, below its floor {floor:.2f}.",
+                metric={"mrr": "MRR@10", "ndcg": "nDCG@10"}[metric],  # as IR writes it
+                form=label,
+                value=value,
+                floor=floor,
+            )
+        click.echo(text, err=True)
     if not result.ok:
         ctx.exit(1)
 

@@ -244,6 +244,19 @@ NDCG_FLOORS: dict[str, float] = {
     "given paternal": 0.94,
     "paternal maternal given": 0.94,
 }
+
+
+def floors() -> tuple[tuple[str, dict[str, float]], ...]:
+    """Each metric (a `FormScore` attribute) with its floors, in the order
+    `SearchEvaluation.shortfalls` checks them (read when called: the floors above)."""
+    return (
+        ("recall", RECALL_FLOORS),
+        ("whole_purity", WHOLE_PURITY_FLOORS),
+        ("mrr", MRR_FLOORS),
+        ("ndcg", NDCG_FLOORS),
+    )
+
+
 """...and below these nDCG@10 (`FormScore.ndcg`: the person's records first, then his
 namesakes; module doc, Rank: measured 0.964-1.000 / 0.976-0.991; reversed 0.825-0.965 /
 0.857-0.929, shuffled 0.873-0.975 / 0.912-0.959)."""
@@ -382,6 +395,16 @@ class SearchEvaluation:
         """The score of `form` over every dataset."""
         return next(s for s in self.scores if s.form == form and s.dataset == "")
 
+    def shortfalls(self) -> list[tuple[str, str, float, float]]:
+        """(metric, form, value, floor) of each overall score below its floor (`floors`: a
+        metric is a `FormScore` attribute), in the order of `floors`, then of the forms."""
+        return [
+            (metric, form, value, floor)
+            for metric, of_form in floors()
+            for form, floor in of_form.items()
+            if (value := getattr(self.overall(form), metric)) < floor
+        ]
+
     @property
     def ok(self) -> bool:
         """Every record mapped to a stored entity, some were scored, and each form's recall,
@@ -389,12 +412,7 @@ class SearchEvaluation:
         return (
             not any(self.unmapped.values())
             and sum(self.scored.values()) > 0
-            and all(self.overall(f).recall >= floor for f, floor in RECALL_FLOORS.items())
-            and all(
-                self.overall(f).whole_purity >= floor for f, floor in WHOLE_PURITY_FLOORS.items()
-            )
-            and all(self.overall(f).mrr >= floor for f, floor in MRR_FLOORS.items())
-            and all(self.overall(f).ndcg >= floor for f, floor in NDCG_FLOORS.items())
+            and not self.shortfalls()
         )
 
     def as_dict(self) -> dict[str, object]:
