@@ -357,13 +357,7 @@ def insert_rows(
         with cur.copy(f"COPY {stage} ({stage_cols}) FROM STDIN (FORMAT csv)") as copy:
             for chunk in _csv_chunks(rows):
                 copy.write(chunk)
-        held = (
-            " WHERE NOT EXISTS (SELECT 1 FROM statements AS s WHERE s.entity_id = t.entity_id "
-            f"AND s.label_id IN ({', '.join(str(int(i)) for i in stored_under)}) "
-            "AND s.id = t.id)"
-            if table == "statements" and stored_under
-            else ""
-        )
+        held = not_stored_under(stored_under) if table == "statements" else ""
         cur.execute(
             f"INSERT INTO {table} ({all_cols}) SELECT {select_cols} FROM {stage} AS t{held} "
             "ON CONFLICT DO NOTHING"
@@ -377,6 +371,18 @@ def insert_rows(
             cur.execute(f"INSERT INTO {_CONFLICTS} SELECT entity_id, id FROM {stage}")
         cur.execute(f"DROP TABLE {stage}")
         return added
+
+
+def not_stored_under(label_ids: Sequence[int]) -> str:
+    """A WHERE clause keeping the rows of a statements source aliased `t` whose statement
+    is not stored under any of `label_ids` (each found by its whole key); "" for none
+    (`Writer._other_labels`: a copy can be under the dataset's other labels only)."""
+    if not label_ids:
+        return ""
+    return (
+        " WHERE NOT EXISTS (SELECT 1 FROM statements AS s WHERE s.entity_id = t.entity_id "
+        f"AND s.label_id IN ({', '.join(str(int(i)) for i in label_ids)}) AND s.id = t.id)"
+    )
 
 
 _CONFLICTS = "ironriver_conflicts"  # `insert_rows(keep_conflicts=True)`, PostgreSQL

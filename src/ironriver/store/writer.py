@@ -561,12 +561,7 @@ class Writer:
         # a statement the store holds under another label of its dataset is not copied
         # (the key holds the label: `_other_labels`); usually there is none to look in
         others = self._other_labels(ds_id, label_id)
-        held = (
-            " WHERE NOT EXISTS (SELECT 1 FROM statements AS s WHERE s.entity_id = t.entity_id "
-            f"AND s.label_id IN ({', '.join(str(i) for i in others)}) AND s.id = t.id)"
-            if others
-            else ""
-        )
+        held = dialect.not_stored_under(others)
         before = raw.total_changes
         raw.execute(
             f"INSERT OR IGNORE INTO statements ({targets}) "
