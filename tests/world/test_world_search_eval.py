@@ -53,9 +53,13 @@ def world_store(
     tiny_world: WorldPaths, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Store]:
     """The tiny world's agency files ingested once, as `evaluate_search` ingests them."""
-    folder = tmp_path_factory.mktemp("search_eval")
+    yield from _ingested(tiny_world, tmp_path_factory.mktemp("search_eval"))
+
+
+def _ingested(world: WorldPaths, folder: Path) -> Iterator[Store]:
+    """A store in `folder` holding `world`'s agency files, closed when the fixture ends."""
     store = open_store(f"sqlite:///{folder / 'w.db'}", ledger_dir=folder / "ledgers")
-    for _ in ingest_world(store, tiny_world.mappings(), actor="test", reason="test"):
+    for _ in ingest_world(store, world.mappings(), actor="test", reason="test"):
         pass
     yield store
     store.close()
@@ -345,12 +349,7 @@ def realistic_store(
     world_005: WorldPaths, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Store]:
     """The scale-0.05 world's agency files ingested once (~8 s)."""
-    folder = tmp_path_factory.mktemp("search_eval_005")
-    store = open_store(f"sqlite:///{folder / 'w.db'}", ledger_dir=folder / "ledgers")
-    for _ in ingest_world(store, world_005.mappings(), actor="test", reason="test"):
-        pass
-    yield store
-    store.close()
+    yield from _ingested(world_005, tmp_path_factory.mktemp("search_eval_005"))
 
 
 @pytest.mark.slow
