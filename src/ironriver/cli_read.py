@@ -137,10 +137,9 @@ def ledgers(ctx: click.Context) -> None:
     app = app_context(ctx)
     view = app.view()
     listing = view.ledger_listing()
-    counts: dict[tuple[str, str], int | None] = {**listing.counts, **dict.fromkeys(listing.damage)}
     rows: list[dict[str, Any]] = [
         {"dataset": d, "ledger": lg, "visible_ledger_rows": n}
-        for (d, lg), n in sorted(counts.items())
+        for (d, lg), n in listing.rows().items()
     ]
     app.emit(
         rows,

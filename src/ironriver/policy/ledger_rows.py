@@ -173,6 +173,20 @@ class LedgerListing:
     counts: dict[tuple[str, str], int]
     damage: dict[tuple[str, str], LedgerDamage]
 
+    def rows(self) -> dict[tuple[str, str], int | None]:
+        """Visible rows per (dataset, ledger) as a listing shows them, in key order: None
+        (unknown) for a damaged ledger's."""
+        return dict(sorted({**self.counts, **dict.fromkeys(self.damage)}.items()))
+
+    def rows_by_dataset(self) -> dict[str, int | None]:
+        """Visible ledger rows per dataset: the sum of its ledgers', None (unknown) when one
+        of them is damaged."""
+        by: dict[str, int | None] = {}
+        for (dataset, _ledger), n in self.rows().items():
+            if dataset not in by or by[dataset] is not None:
+                by[dataset] = None if n is None else (by.get(dataset) or 0) + n
+        return by
+
 
 @dataclass(frozen=True)
 class LedgerRows:

@@ -272,11 +272,7 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
         shows the damage of, so that both tell of one reading; review R26 F5.)"""
         statements_by = self._statements_by_dataset()
         listing = listing if listing is not None else self.ledger_listing()
-        ledger_by: dict[str, int | None] = {}
-        for (dataset, _ledger), n in listing.counts.items():
-            ledger_by[dataset] = (ledger_by.get(dataset) or 0) + n
-        for dataset, _ledger in listing.damage:  # (a damaged ledger's rows are unknown)
-            ledger_by[dataset] = None
+        ledger_by = listing.rows_by_dataset()
         return [
             DatasetSummary(info, statements_by.get(info.name, 0), ledger_by.get(info.name, 0))
             for _id, info in self.store.datasets()
