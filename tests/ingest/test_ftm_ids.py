@@ -15,6 +15,7 @@ from ironriver.errors import IngestError
 from ironriver.i18n import use_lang
 from ironriver.ingest import ingest_mapping
 from ironriver.model import write_model_dir
+from ironriver.policy import Principal, View
 from ironriver.store import Store
 
 Entities = dict[str, tuple[str, dict[str, set[str]]]]
@@ -142,6 +143,37 @@ def test_same_values_as_ftm_map(case: str, sqlite_store: Store, tmp_path: Path) 
     theirs = _ftm_map(mapping, tmp_path)
     assert theirs  # (ftm map read the file)
     assert _ours(sqlite_store) == theirs
+
+
+@pytest.mark.parametrize(
+    ("first", "second"), [("Person", "LegalEntity"), ("Individual", "Person")]
+)
+def test_mappings_on_the_same_keys_of_mergeable_schemata_are_one_entity(
+    first: str, second: str, sqlite_store: Store, tmp_path: Path
+) -> None:
+    """Two entity mappings on the same keys whose schemata merge are FtM's way of giving one
+    entity properties from two mappings: one entity of the more specific schema, as `ftm
+    map` makes it (review R29 F3: the mapping was refused as if they could not merge)."""
+    mapping = _mapping(
+        tmp_path,
+        "twomaps",
+        "id,name,email\n1,Ana,ana@example.org\n2,Luz,\n",
+        f"a: {{schema: {first}, keys: [id], properties: {{name: {{column: name}}}}}}",
+        f"b: {{schema: {second}, keys: [id], properties: {{email: {{column: email}}}}}}",
+    )
+    result = ingest_mapping(sqlite_store, mapping, actor="t")
+    assert result.rejected == 0 and result.statements == 3
+    theirs = _ftm_map(mapping, tmp_path)
+    ours = _ours(sqlite_store)
+    assert len(ours) == 2  # (one entity per record, not two)
+    assert {i: props for i, (_, props) in ours.items()} == {
+        i: props for i, (_, props) in theirs.items()
+    }
+    # (its statements keep the schema each mapping gave; an entity is of the merged one)
+    view = View(sqlite_store, Principal("t", "ATF", "US"))
+    for entity_id, (schema, _) in theirs.items():
+        entity = view.entity(entity_id)
+        assert entity is not None and entity.schema.name == schema
 
 
 def test_entities_without_values_ingest_nothing(sqlite_store: Store, tmp_path: Path) -> None:

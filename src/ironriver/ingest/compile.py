@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
-from followthemoney.exc import InvalidData
 from followthemoney.util import sanitize_text
 
 from ironriver.i18n import Msg, nmsg, t
@@ -47,7 +46,7 @@ from ironriver.ingest.specs import (
     QuerySpec,
     id_signature,
 )
-from ironriver.model import get_model
+from ironriver.model import get_model, mergeable
 from ironriver.model.labels import type_label
 from ironriver.sqltext import ident, literal
 from ironriver.store import MAX_ID_LENGTH
@@ -305,16 +304,12 @@ class EntityCompiler:
         """A record where two entities of schemata that cannot merge (Person and Ownership)
         get one id, as their key columns left empty make them: FtM's `ftm map` writes both
         under the id, and they would be stored as one entity of a schema neither has."""
-        model = get_model()
         entities = self.query.entities
         for i, a in enumerate(entities):
             for j in range(i + 1, len(entities)):
                 b = entities[j]
-                try:
-                    model.common_schema(a.schema, b.schema)
+                if mergeable(a.schema, b.schema):
                     continue  # one entity of the more specific schema, as FtM merges them
-                except InvalidData:
-                    pass
                 columns = dict.fromkeys(
                     [*a.keys, *b.keys, *(e.id_column for e in (a, b) if e.id_column)]
                 )
@@ -340,7 +335,6 @@ class EntityCompiler:
         silently, as in `ftm map`. Pairs computed alike (FtM's way of giving one entity
         properties from two mappings) are left out, and so are pairs that cannot merge
         (`_add_same_id_checks` rejects those records)."""
-        model = get_model()
         entities = self.query.entities
         pairs = []
         for i, a in enumerate(entities):
@@ -348,9 +342,7 @@ class EntityCompiler:
                 b = entities[j]
                 if _id_spec(a) == _id_spec(b):
                     continue
-                try:
-                    model.common_schema(a.schema, b.schema)
-                except InvalidData:
+                if not mergeable(a.schema, b.schema):
                     continue
                 pairs.append((i, j))
         return pairs

@@ -63,7 +63,7 @@ from ironriver.ingest.specs import (
     SourceSpec,
     id_signature,
 )
-from ironriver.model import get_model
+from ironriver.model import get_model, mergeable
 from ironriver.model.names import properties_hint, schema_hint
 from ironriver.policy.markings import (
     Marking,
@@ -366,12 +366,14 @@ def _key_clean(
 
 
 def _check_distinct_ids(where: Where, entities: list[EntitySpec]) -> None:
-    """Refuse two entities of different schemata whose ids would always coincide (FtM would
-    silently merge, say, a gun and its recovery into one entity)."""
+    """Refuse two entities whose ids would always coincide and whose schemata cannot be one
+    entity (FtM would silently merge, say, a gun and its recovery into one entity). Two whose
+    schemata merge (Person and LegalEntity) are one entity of the more specific schema, as
+    FtM's `ftm map` makes them: its way of giving one entity properties from two mappings."""
     seen: dict[IdSignature, EntitySpec] = {}
     for entity in entities:
         other = seen.setdefault(id_signature(entity), entity)
-        if other is not entity and other.schema != entity.schema:
+        if other is not entity and not mergeable(other.schema, entity.schema):
             raise fail(
                 where,
                 msg(

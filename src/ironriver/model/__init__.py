@@ -51,6 +51,19 @@ def get_model() -> Any:
     return merged
 
 
+def mergeable(first: str, second: str) -> bool:
+    """Whether entities of schemata `first` and `second` can be one entity (FtM's
+    `common_schema`: one is the other or extends it, Person and LegalEntity; Firearm and
+    Sale cannot)."""
+    from followthemoney.exc import InvalidData
+
+    try:
+        get_model().common_schema(first, second)
+    except InvalidData:
+        return False
+    return True
+
+
 def write_model_dir(target: Path) -> Path:
     """Write FtM's schema files and ours into `target` (for `FTM_MODEL_PATH`)."""
     target.mkdir(parents=True, exist_ok=True)
@@ -60,4 +73,4 @@ def write_model_dir(target: Path) -> Path:
     return target
 
 
-__all__ = ["OUR_SCHEMATA", "get_model", "schema_dir", "write_model_dir"]
+__all__ = ["OUR_SCHEMATA", "get_model", "mergeable", "schema_dir", "write_model_dir"]
