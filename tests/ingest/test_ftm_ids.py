@@ -145,9 +145,7 @@ def test_same_values_as_ftm_map(case: str, sqlite_store: Store, tmp_path: Path) 
     assert _ours(sqlite_store) == theirs
 
 
-@pytest.mark.parametrize(
-    ("first", "second"), [("Person", "LegalEntity"), ("Individual", "Person")]
-)
+@pytest.mark.parametrize(("first", "second"), [("Person", "LegalEntity"), ("Individual", "Person")])
 def test_mappings_on_the_same_keys_of_mergeable_schemata_are_one_entity(
     first: str, second: str, sqlite_store: Store, tmp_path: Path
 ) -> None:
@@ -221,3 +219,63 @@ def test_entities_of_unmergeable_schemata_never_share_an_id(
     )
     result = ingest_mapping(sqlite_store, merged, actor="t")
     assert result.rejected == 0 and result.records == 2
+
+
+SPLIT = "birthDate: {column: dob, split: ';'%s}"
+
+
+def test_split_parts_clean_as_ftm_map_cleans_them(sqlite_store: Store, tmp_path: Path) -> None:
+    """Each part of a split value is cleaned as a value of its property; a blank part is no
+    value (FtM drops it)."""
+    mapping = _mapping(
+        tmp_path,
+        "splits",
+        "id,name,dob\n1,Ana,2024-01-31; 1980 ;\n2,Luz,;;\n3,Sol,1975-03-00\n",
+        "p: {schema: Person, keys: [id], properties: {name: {column: name}, " + SPLIT % "" + "}}",
+    )
+    result = ingest_mapping(sqlite_store, mapping, actor="t")
+    assert result.rejected == 0
+    ours = _ours(sqlite_store)
+    assert ours == _ftm_map(mapping, tmp_path)
+    dates = sorted(d for _, props in ours.values() for d in props.get("birthDate", ()))
+    assert dates == ["1975-03", "1980", "2024-01-31"]
+
+
+@pytest.mark.parametrize("required", ["", ", required: true"])
+def test_a_split_part_that_does_not_clean_rejects_its_record(
+    required: str, sqlite_store: Store, tmp_path: Path
+) -> None:
+    """As a plain value that does not clean does (review R29 F1: the part was left out
+    silently, and `required: true` was met by the text even when no part cleaned)."""
+    mapping = _mapping(
+        tmp_path,
+        "splits",
+        "id,name,dob\n1,Ana,20240131\n2,Luz,2024-01-31;31/01/2024\n3,Sol,2024-01-31\n",
+        "p: {schema: Person, keys: [id], properties: {name: {column: name}, "
+        + SPLIT % required
+        + "}}",
+    )
+    with pytest.raises(IngestError, match="not a valid date"):
+        ingest_mapping(sqlite_store, mapping, actor="t")
+    assert _ours(sqlite_store) == {}
+    result = ingest_mapping(sqlite_store, mapping, actor="t", skip_invalid=True)
+    assert (result.records, result.rejected) == (3, 2)
+    names = {v for _, props in _ours(sqlite_store).values() for v in props["name"]}
+    assert names == {"Sol"}
+
+
+def test_a_required_split_value_of_blank_parts_is_missing(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    mapping = _mapping(
+        tmp_path,
+        "splits",
+        "id,name,dob\n1,Ana,; ;\n2,Luz,2024-01-31\n3,Sol,\n",
+        "p: {schema: Person, keys: [id], properties: {name: {column: name}, "
+        + SPLIT % ", required: true"
+        + "}}",
+    )
+    result = ingest_mapping(sqlite_store, mapping, actor="t", skip_invalid=True)
+    assert (result.records, result.rejected) == (3, 2)
+    assert result.report_path is not None
+    assert "required value missing" in result.report_path.read_text(encoding="utf-8")

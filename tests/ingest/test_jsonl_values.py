@@ -248,3 +248,27 @@ def test_an_empty_list_is_no_value_where_one_value_is_meant_too(
     with sqlite_store.engine.connect() as conn:
         names = conn.execute(text("SELECT value FROM statements")).fetchall()
     assert [n[0] for n in names] == ["Ana"]  # Bo's record has no key: no entity
+
+
+def test_a_required_property_of_an_empty_list_is_missing(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """`[]` (or a list of blanks) meets no `required: true`, as an absent key does not; a
+    list holding a value does, and so does a plain value."""
+    records: list[dict[str, object]] = [
+        {"id": "1", "name": "Ana", "ids": []},
+        {"id": "2", "name": "Bo", "ids": ["A2", ""]},
+        {"id": "3", "name": "Cy", "ids": "A3"},
+        {"id": "4", "name": "Di"},
+    ]
+    required = "            idNumber: {column: ids, required: true}\n"
+    path = _write(tmp_path, records, _person(NAME, required))
+    report = tmp_path / "bad.csv"
+    result = ingest_mapping(
+        sqlite_store, path, actor="loader", report_path=report, skip_invalid=True
+    )
+    assert (result.records, result.rejected) == (4, 2)
+    rows = _report(report)
+    assert ("1", "ids", "", "required value missing (p.idNumber)") in rows
+    assert ("4", "ids", "", "required value missing (p.idNumber)") in rows
+    assert _statements(sqlite_store) == {("Bo", "idNumber", "A2"), ("Cy", "idNumber", "A3")}

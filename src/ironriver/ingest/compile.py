@@ -243,8 +243,7 @@ class EntityCompiler:
             name = f"v{i}_{j}_{k}"
             if prop.split is not None:
                 split = LIST_SEP if k in listed_splits else prop.split
-                self.columns.append(f"{raw} AS {name}")
-                self.slots[i].append(Slot(name, name, label, prop, split=split))
+                self._add_split_slot(i, name, raw, label, prop, split)
                 continue
             # a key column cleaned alike is cleaned once (`_add_clean_keys`)
             same = (plain.get(k, ""), prop.type_name, prop.format)
@@ -274,6 +273,31 @@ class EntityCompiler:
                     date_format=prop.format if prop.type_name == "date" else None,
                 )
             )
+
+    def _add_split_slot(
+        self, i: int, name: str, raw: str, label: str, prop: PropertySpec, split: str
+    ) -> None:
+        """A slot for `raw` split on `split` (FtM's `split`): `name` holds the parts cleaned
+        (a list), one value per part. A blank part is no value, as FtM drops it; a record is
+        rejected when a part that is not blank does not clean, as for a plain value (review
+        R29 F1: such parts were left out silently, and `required` was met by the text)."""
+        parts = f"string_split({raw}, {literal(split)})"
+        value = self.cleaner.value(
+            "x", prop.type_name, prop.format, prop.fuzzy, prop.two_digit_years_from
+        )
+        self.columns.append(f"list_transform({parts}, lambda x: {value}) AS {name}")
+        self.slots[i].append(Slot(name, raw, label, prop, split=split))
+        filled = f"len(list_filter({parts}, lambda x: trim(x, {literal(WHITESPACE)}) <> ''))"
+        place = f"{self.query.entities[i].name}.{prop.name}"
+        self.checks.append(
+            Check(
+                condition=f"e{i} IS NOT NULL AND {raw} IS NOT NULL AND list_count({name}) < {filled}",
+                column=label,
+                value=raw,
+                reason=invalid_reason(prop.type_name, prop.format, place),
+                date_format=prop.format if prop.type_name == "date" else None,
+            )
+        )
 
     def _add_list_slot(self, i: int, j: int, n: int, prop: PropertySpec, column: str) -> None:
         """A slot for the records whose `column` holds a JSON list: one value per element,
@@ -357,7 +381,14 @@ class EntityCompiler:
                 slots = [s for s in self.slots[i] if s.prop is prop]
                 if any(s.constant for s in slots):
                     continue
-                present = " OR ".join(f"{s.column} IS NOT NULL" for s in slots) or "FALSE"
+                # (a list of parts: a part that cleans)
+                present = " OR ".join(
+                    f"coalesce(list_count({s.column}), 0) > 0"
+                    if s.split or s.listed
+                    else f"{s.column} IS NOT NULL"
+                    for s in slots
+                )
+                present = present or "FALSE"
             label = ", ".join(prop.refs) or prop.entity or prop.name
             self.checks.append(
                 Check(
@@ -373,8 +404,8 @@ class EntityCompiler:
         out = f"{entity_sql} AS entity_id, {literal(schema)} AS schema, {literal(prop)} AS prop"
         if slot.constant:
             return f"SELECT _row, {out}, {slot.column} AS value, NULL AS original_value FROM cln WHERE {cond}"
-        if slot.listed:
-            sep = literal(LIST_SEP)
+        if slot.listed or slot.split is not None:
+            sep = literal(LIST_SEP if slot.split is None else slot.split)
             inner = (
                 f"SELECT _row, {out}, unnest({slot.column}) AS value, "
                 f"unnest(string_split({slot.raw}, {sep})) AS part "
@@ -384,19 +415,6 @@ class EntityCompiler:
                 "SELECT _row, entity_id, schema, prop, value, "
                 f"CASE WHEN part <> value THEN part END AS original_value FROM ({inner}) "
                 "WHERE value IS NOT NULL"
-            )
-        if slot.split is not None:
-            p = slot.prop
-            value = self.cleaner.value(
-                "part", p.type_name, p.format, p.fuzzy, p.two_digit_years_from
-            )
-            inner = (
-                f"SELECT _row, {out}, unnest(string_split({slot.column}, {literal(slot.split)})) AS part "
-                f"FROM cln WHERE {cond} AND {slot.column} IS NOT NULL"
-            )
-            return (
-                f"SELECT * FROM (SELECT _row, entity_id, schema, prop, {value} AS value, "
-                f"part AS original_value FROM ({inner})) WHERE value IS NOT NULL"
             )
         original = f"CASE WHEN {slot.raw} <> {slot.column} THEN {slot.raw} END"
         return (
