@@ -106,6 +106,12 @@ PARITY_CASES = {
         'id,n,note\n1,Juan, "El Jefe"\n2,Ana,  "Dos ""x"""\n3,Luz,x "y"\n4,Sol, "a, b"\n',
         "{schema: Person, keys: [note], properties: {name: {column: n}, notes: {column: note}}}",
     ),
+    # a quoted value's CR LF or lone CR is LF, as FtM's reader (universal newlines) reads it,
+    # in a key too (review R29 F2)
+    "quoted-line-breaks": (
+        'id,n,note\n"a\r\nb",Ana,"x\r\ny"\n"c\rd",Luz,"p\rq\r\n"\n',
+        "{schema: Person, keys: [id], properties: {name: {column: n}, notes: {column: note}}}",
+    ),
     # a key_literal that YAML reads as a number or a time is hashed as FtM writes it
     "key-literal-float": (
         "id,n\n1,Juan\n",
