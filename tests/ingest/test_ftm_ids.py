@@ -285,3 +285,59 @@ def test_a_required_split_value_of_blank_parts_is_missing(
     assert (result.records, result.rejected) == (3, 2)
     assert result.report_path is not None
     assert "required value missing" in result.report_path.read_text(encoding="utf-8")
+
+
+def test_names_mentioned_as_ftm_map_adds_them(sqlite_store: Store, tmp_path: Path) -> None:
+    """A Sale mentions its buyer's names as FtM's `inline_names` adds them: cleaned a second
+    time, so a name still quoted after one cleaning loses those quotes too, and a literal
+    name written decomposed (NFD) is mentioned composed (review R29 F4)."""
+    mapping = _mapping(
+        tmp_path,
+        "mentions",
+        'id,name\n1,"""\'Bob\'"""\n2,Ana\n3,"\'"\n',
+        "buyer: {schema: Person, keys: [id], properties: {name: {column: name}, "
+        'alias: {literal: "Jose\u0301"}}}',
+        "sale: {schema: Sale, keys: [id], key_literal: sale, properties: {buyer: {entity: buyer}}}",
+    )
+    ingest_mapping(sqlite_store, mapping, actor="t")
+    ours = _ours(sqlite_store)
+    assert ours == _ftm_map(mapping, tmp_path)
+    mentioned = {v for s, props in ours.values() if s == "Sale" for v in props["namesMentioned"]}
+    assert {"Bob", "Ana", "Jos\u00e9"} <= mentioned
+
+
+def test_include_reads_another_mapping_file_as_ftm_map_does(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """FtM's `include:` (review R29 F7: refused as an unknown key "it would be ignored"): a
+    block gets the keys of the file it names, relative to the including file, which may
+    include another in turn; the included file's keys win."""
+    folder = tmp_path / "inc"
+    (folder / "parts").mkdir(parents=True)
+    (folder / "data.csv").write_text("id,name,email\n1,Ana,ana@example.org\n", encoding="utf-8")
+    (folder / "m.yaml").write_text(
+        "inc:\n  agency: ATF\n  country: US\n  marking: CLEAR\n  queries:\n"
+        "    - csv_url: data.csv\n      include: parts/entities.yaml\n",
+        encoding="utf-8",
+    )
+    (folder / "parts" / "entities.yaml").write_text(
+        "entities:\n  p:\n    schema: Person\n    keys: [id]\n    include: props.yaml\n",
+        encoding="utf-8",
+    )
+    (folder / "parts" / "props.yaml").write_text(
+        "properties:\n  name: {column: name}\n  email: {column: email}\n", encoding="utf-8"
+    )
+    result = ingest_mapping(sqlite_store, folder / "m.yaml", actor="t")
+    assert result.statements == 2
+    ours = _ours(sqlite_store)
+    assert ours == _ftm_map(folder / "m.yaml", tmp_path)
+    assert [props for _, props in ours.values()] == [
+        {"name": {"Ana"}, "email": {"ana@example.org"}}
+    ]
+    # a file that includes itself, through another, is an error naming both
+    (folder / "parts" / "props.yaml").write_text("include: entities.yaml\n", encoding="utf-8")
+    with pytest.raises(IngestError, match="which includes it in turn"):
+        ingest_mapping(sqlite_store, folder / "m.yaml", actor="t")
+    (folder / "parts" / "props.yaml").unlink()
+    with pytest.raises(IngestError, match="Cannot read mapping .*props.yaml"):
+        ingest_mapping(sqlite_store, folder / "m.yaml", actor="t")

@@ -67,3 +67,7 @@ def test_a_header_name_differing_only_in_case_is_pointed_out(tmp_path: Path) -> 
         "The file's header has 'Folio' where the mapping reads 'folio' (they differ in "
         "spaces or case): write one like the other."
     )
+    # a name with spaces at its ends (a template's `{{ monto }}`) is quoted, so they show
+    with pytest.raises(IngestError) as caught:
+        load_source(duckdb.connect(), SourceSpec(path), [" monto "])
+    assert caught.value.message == "a.csv lacks a column the mapping reads: ' monto '."

@@ -111,6 +111,9 @@ def test_ftms_sql_keys_are_refused_not_ignored(tmp_path: Path) -> None:
         ("name: {column: name}", "name: {column: name, required: 'no'}", "required must be"),
         ("name: {column: name}", "name: {column: name, fuzzy: 'no'}", "fuzzy must be"),
         ("name: {column: name}", "alias: {column: name, split: [';']}", "split must be text"),
+        # given but blank: said so, not "names no literal" (review R29 F5)
+        ("name: {column: name}", "notes: {literal: '   '}", "value of literal is blank"),
+        ("name: {column: name}", "notes: {columns: ['', ' ']}", "value of columns is blank"),
         ("{column: id, type: string}", "{column: id, required: 'yes'}", "required must be"),
     ],
 )

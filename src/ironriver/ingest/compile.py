@@ -16,9 +16,10 @@ sorted non-empty key values, so `ftm map --no-sign` emits the same ids. Statemen
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
+from followthemoney.types import registry
 from followthemoney.util import sanitize_text
 
 from ironriver.i18n import Msg, nmsg, t
@@ -57,6 +58,10 @@ from ironriver.store.ids import WHITESPACE
 ID_STATEMENTS = False
 
 
+# a value that begins and ends with a quote mark (`EntityCompiler._name_selects`)
+_QUOTED = "(left(value, 1) IN ('\"', '''') AND right(value, 1) IN ('\"', ''''))"
+
+
 @dataclass(frozen=True)
 class Check:
     """Rows where `condition` holds are rejected with `reason` (column/value for the report).
@@ -84,6 +89,9 @@ class Slot:
     # a JSON Lines list's values: `column` holds them cleaned (a list), `raw` their text
     # joined by LIST_SEP
     listed: bool = False
+    # a literal name as another entity mentions it (`namesMentioned`): FtM adds it again,
+    # sanitized and cleaned a second time (`EntityCompiler._name_selects`)
+    mentioned: str | None = None
 
 
 class EntityCompiler:
@@ -221,8 +229,16 @@ class EntityCompiler:
                 if prop.split is None:
                     value = _clean_literal(prop, lit)
                     if value is not None:
+                        again = registry.name.clean(value) if prop.type_name == "name" else None
                         self.slots[i].append(
-                            Slot(literal(value), literal(lit), shown, prop, constant=True)
+                            Slot(
+                                literal(value),
+                                literal(lit),
+                                shown,
+                                prop,
+                                constant=True,
+                                mentioned=None if again is None else literal(again),
+                            )
                         )
                 else:
                     raws.append((literal(lit), shown))
@@ -427,8 +443,23 @@ class EntityCompiler:
         model = get_model()
         out = []
         for slot in self.slots[d]:
-            if slot.prop.type_name == "name":
-                out.append(self._slot_selects(slot, entity_sql, schema, "namesMentioned", cond))
+            if slot.prop.type_name != "name":
+                continue
+            if slot.constant:  # (a literal cleaned to nothing the second time: not added)
+                if slot.mentioned is not None:
+                    slot = replace(slot, column=slot.mentioned)
+                    out.append(self._slot_selects(slot, entity_sql, schema, "namesMentioned", cond))
+                continue
+            # FtM adds the names again (`helpers.inline_names`: `proxy.add` sanitizes and
+            # cleans them a second time), which changes only a name still quoted after one
+            # cleaning ("'Bob'" is Bob there; review R29 F4): re-cleaned, the others as they are
+            select = self._slot_selects(slot, entity_sql, schema, "namesMentioned", cond)
+            again = self.cleaner.value("value", "name")
+            out.append(
+                "SELECT * FROM (SELECT _row, entity_id, schema, prop, "
+                f"CASE WHEN {_QUOTED} THEN {again} ELSE value END AS value, original_value "
+                f"FROM ({select})) WHERE value IS NOT NULL"
+            )
         target = self.query.entities[d]
         target_schema = model.get(target.schema)
         if target_schema.get("namesMentioned") is not None:

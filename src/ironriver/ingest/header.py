@@ -238,7 +238,9 @@ def missing_error(
             "{file} lacks columns the mapping reads: {columns}.",
             len(missing),
             file=spec.path.name,
-            columns=", ".join(missing),
+            # (a name with spaces at its ends quoted, so they show: `{{ a }}` in a template
+            # reads the column " a ", review R29 F8)
+            columns=", ".join(repr(c) if c != c.strip() else c for c in missing),
         ),
         hint=hint,
     )

@@ -214,6 +214,19 @@ def _property(where: Where, schema: Any, name: str, data: Any) -> PropertySpec:
         two_digit_years_from=read_years_from(here, data, fmt, prop.type.name == "date"),
     )
     if not (spec.columns or spec.literals or spec.template is not None or spec.entity):
+        for key in ("literal", "literals", "column", "columns"):
+            if data.get(key) is not None:  # (given, but blank: review R29 F5)
+                raise fail(
+                    where,
+                    msg(
+                        "property {name!r}: the value of {key} is blank ({value!r}), so it "
+                        "states nothing.",
+                        name=name,
+                        key=key,
+                        value=data[key],
+                    ),
+                    msg("Write a value there, or remove the property."),
+                )
         raise fail(
             where,
             msg("property {name!r} names no column, literal, template or entity.", name=name),
@@ -653,8 +666,16 @@ def _as_query_list(block: dict[str, Any]) -> list[Any]:
 
 
 def load_mapping(path: Path | str) -> list[DatasetMapping]:
-    """Read and validate a mapping YAML file; data files are resolved relative to it."""
+    """Read and validate a mapping YAML file; data files are resolved relative to it, and so
+    are the files its `include:` keys name (`_resolve_includes`)."""
     path = Path(path)
+    config = _resolve_includes(path, _read_yaml(path), (path.resolve(),))
+    mappings = parse_mapping(config, path.resolve().parent, origin=str(path))
+    return [_with_path(m, path) for m in mappings]
+
+
+def _read_yaml(path: Path) -> Any:
+    """The YAML document of the mapping file at `path`, or an IngestError saying why not."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -672,7 +693,7 @@ def load_mapping(path: Path | str) -> list[DatasetMapping]:
             hint=SAVE_AS_UTF8,
         ) from None
     try:
-        config = yamltext.load(text)
+        return yamltext.load(text)
     except yaml.YAMLError as exc:
         raise IngestError(
             msg(
@@ -680,8 +701,53 @@ def load_mapping(path: Path | str) -> list[DatasetMapping]:
             ),
             hint=msg("Fix the YAML syntax at the position shown."),
         ) from None
-    mappings = parse_mapping(config, path.resolve().parent, origin=str(path))
-    return [_with_path(m, path) for m in mappings]
+
+
+def _resolve_includes(path: Path, data: Any, chain: tuple[Path, ...]) -> Any:
+    """FtM's `include:` (`ftm map`'s `resolve_includes`): at any level of the mapping file at
+    `path`, a block's `include: FILE` (or a list of files), named relative to that file,
+    adds the keys of FILE's block to it, FILE's winning a key both hold; FILE may include
+    others in turn. `chain`: the files being read, so that a file including itself is an
+    error, not an endless loop."""
+    if isinstance(data, list):
+        return [_resolve_includes(path, item, chain) for item in data]
+    if not isinstance(data, dict):
+        return data
+    names = data.pop("include", None)
+    for name in names if isinstance(names, list) else [names]:
+        if name is None:
+            continue
+        if not isinstance(name, str) or not name.strip():
+            raise IngestError(
+                msg(
+                    "Mapping {path}: include must name a file, not {value!r}.",
+                    path=path,
+                    value=name,
+                ),
+                hint=msg("Write {example}.", example="include: entities.yaml"),
+            )
+        included = (path.parent / name).resolve()
+        if included in chain:
+            raise IngestError(
+                msg(
+                    "Mapping {path} includes {included}, which includes it in turn.",
+                    path=path,
+                    included=included,
+                ),
+                hint=msg("Remove one of the include: keys."),
+            )
+        block = _resolve_includes(included, _read_yaml(included), (*chain, included))
+        if not isinstance(block, dict):
+            raise IngestError(
+                msg(
+                    "Mapping {path} includes {included}, which holds no block of keys.",
+                    path=path,
+                    included=included,
+                ),
+                hint=msg("Write the included file's keys as key: value lines."),
+            )
+        data.update(block)
+    return {key: _resolve_includes(path, value, chain) for key, value in data.items()}
 
 
 def _with_path(mapping: DatasetMapping, path: Path) -> DatasetMapping:
