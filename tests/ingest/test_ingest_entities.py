@@ -105,6 +105,36 @@ def test_bad_lines_leave_store_unchanged(store: Store, tmp_path: Path) -> None:
     assert result.rejected == 3 and result.statements_new == 1
 
 
+def test_objects_as_values_and_ids_no_reference_reaches_are_rejected(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """Review R29b F1, F4: an object (or a nested list) among a property's values was dropped
+    silently (a name of objects only dropped the entity as keys-only); an id that is a list,
+    or holds a space or a line break, was stored as its Python text or as written, where no
+    reference reaches it. Each line is rejected now, naming the property or the id."""
+    before = snapshot(sqlite_store)
+    items: list[object] = [
+        {"id": "v1", "schema": "Person", "properties": {"name": ["Ana"], "notes": [{"x": 1}]}},
+        {"id": "v2", "schema": "Person", "properties": {"name": ["Ana", {"x": 1}]}},
+        {"id": "v3", "schema": "Person", "properties": {"name": ["Ana"], "notes": {"x": "y"}}},
+        {"id": "v4", "schema": "Person", "properties": {"name": [["Ana"]]}},
+        {"id": ["p1"], "schema": "Person", "properties": {"name": ["A"]}},
+        {"id": "p\n1", "schema": "Person", "properties": {"name": ["B"]}},
+        {"id": " p2 ", "schema": "Person", "properties": {"name": ["C"]}},
+        {"id": "p2", "schema": "Person", "properties": {"name": ["D"], "notes": ["a", 1]}},
+    ]
+    path = _write(tmp_path / "odd.jsonl", items)
+    with pytest.raises(IngestError) as err:
+        ingest_entities(sqlite_store, path, INFO, actor="a")
+    assert snapshot(sqlite_store) == before
+    assert "7 of 8 entities rejected" in err.value.message
+    report = Path(str(err.value.report_path)).read_text(encoding="utf-8")
+    assert report.count("a JSON object or nested list is not a value of") == 4
+    assert report.count("an entity id is one piece of text without spaces") == 3
+    result = ingest_entities(sqlite_store, path, INFO, actor="a", skip_invalid=True)
+    assert result.rejected == 7 and result.statements_new == 3  # p2: name, two notes
+
+
 def test_large_export_in_chunks(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -335,7 +365,9 @@ def test_doubtful_lines_get_the_line_paths_answer(tmp_path: Path) -> None:
     path = tmp_path / "mixed.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     expected = _line_path(lines)
-    assert len(expected[1]) == 11  # 11 of them are wrong, the others fine (d1, d2, d12...)
+    # 12 of them are wrong (d16's nested list too: review R29b F1), the others fine (d1, d2,
+    # d12, d14's number as its text...)
+    assert len(expected[1]) == 12
     assert _both_paths(path) == expected
     old = entities.CHUNK_LINES
     try:

@@ -26,6 +26,7 @@ what is wrong. Both give FtM's statements for a good line
 from __future__ import annotations
 
 import json
+import re
 from bisect import bisect_left
 from collections.abc import Collection, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -77,6 +78,11 @@ def _long_id_reason() -> str:
     )
 
 
+# White space in an entity id (ASCII's, as both paths read it: the bulk path's `_PLAIN_OBJECTS`
+# leaves such a line to the per-line path, which rejects it)
+_ID_SPACE = re.compile("[\t\n\x0b\x0c\r ]")
+
+
 def _entity_statements(
     line: str, number: int, dataset: str
 ) -> tuple[list[Row], list[tuple[str, str, str]]]:
@@ -100,6 +106,17 @@ def _entity_statements(
         return [], [("schema", str(data.get("schema")), t("unknown schema"))]
     if not data.get("id"):
         return [], [("id", "", t("entity has no id"))]
+    raw_id = data["id"]
+    if (
+        isinstance(raw_id, bool)
+        or not isinstance(raw_id, str | int)
+        or _ID_SPACE.search(str(raw_id))
+    ):
+        # (a list's or object's Python text, or an id with spaces or a line break in it,
+        # which no reference reaches: a reference is cleaned of them; review R29b F4. A
+        # number is its text, as FtM reads it)
+        reason = t("an entity id is one piece of text without spaces or line breaks")
+        return [], [("id", json.dumps(raw_id, ensure_ascii=False)[:80], reason)]
     props = data.get("properties") or {}
     if not isinstance(props, dict):
         return [], [("properties", str(props)[:80], t("properties must be an object"))]
@@ -117,6 +134,10 @@ def _entity_statements(
         if prop.stub:
             reason = t("{name} is a reverse property", name=name)
             problems.append((name, str(values)[:80], reason))
+            continue
+        if _holds_object(values):  # (not text: `string_list` would drop it, review R29b F1)
+            reason = t("a JSON object or nested list is not a value of {name}", name=name)
+            problems.append((name, json.dumps(values, ensure_ascii=False)[:80], reason))
             continue
         for value in _texts(values, prop.type.name):
             try:
@@ -150,6 +171,19 @@ def _entity_statements(
         for prop, value in proxy.itervalues()
     ]
     return rows, []
+
+
+def _holds_object(values: object) -> bool:
+    """Whether a property's JSON value is, or lists, an object or a list that is no value (a
+    value is text, a number or a boolean, or an entity given whole, an object with an `id`,
+    which FtM reads as that id; a list of those is several values)."""
+
+    def odd(value: object) -> bool:
+        return isinstance(value, list) or (isinstance(value, dict) and "id" not in value)
+
+    if isinstance(values, list):
+        return any(odd(v) for v in values)
+    return odd(values)
 
 
 def _texts(values: object, type_name: str) -> list[str]:
@@ -198,7 +232,7 @@ _PLAIN_OBJECTS = """
     CREATE OR REPLACE TEMP TABLE ent AS
     SELECT n, x[1]->>'$' AS entity_id, x[2]->>'$' AS schema, x[3] AS props FROM obj
     WHERE once AND json_type(x[1]) = 'VARCHAR' AND x[1]->>'$' <> ''
-      AND length(x[1]->>'$') <= :max_id
+      AND length(x[1]->>'$') <= :max_id AND NOT regexp_matches(x[1]->>'$', '[\t\n\x0b\x0c\r ]')
       AND json_type(x[2]) = 'VARCHAR' AND x[2]->>'$' IN (SELECT schema FROM model_props)
       AND coalesce(json_type(x[3]), 'NULL') IN ('OBJECT', 'NULL')
 """.replace(":max_id", str(MAX_ID_LENGTH))
