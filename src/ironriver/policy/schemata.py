@@ -5,10 +5,15 @@ disagree: two agencies may type one id differently)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import cache
 from typing import Any
 
 from followthemoney.exc import InvalidData
+from followthemoney.statement.entity import StatementEntity
+from followthemoney.types import registry
+from rigour.langs import LangStr
+from rigour.names.pick import pick_lang_name
 
 from ironriver.errors import ConfigError
 from ironriver.i18n import msg
@@ -62,3 +67,29 @@ def entity_schema(schemata: frozenset[str]) -> str:
             else:
                 schema = other if len(other.schemata) > len(schema.schemata) else schema
     return str(schema.name)
+
+
+# The names a caption is picked from, at most: rigour's `pick_lang_name` (what FtM's
+# `StatementEntity.caption` calls) compares every name with every other, so an entity of
+# 64,000 names took a minute per read, export and search (review R29b F2).
+CAPTION_NAMES = 200
+
+
+def bound_caption(entity: StatementEntity) -> StatementEntity:
+    """`entity`, its caption picked as FtM picks it but, where the property FtM would pick
+    it from holds more than CAPTION_NAMES name statements, from the CAPTION_NAMES most
+    stated values only (the most statements first, then by value: the same for the same
+    visible statements, whatever order they are read in). Other entities are left to FtM."""
+    schema = entity.schema
+    for name in schema.caption:
+        stmts = entity._statements.get(name)  # (FtM's own: what its `caption` reads)
+        if not stmts:
+            continue
+        if schema.properties[name].type == registry.name and len(stmts) > CAPTION_NAMES:
+            counts = Counter((s.value, s.lang or "") for s in stmts)
+            top = sorted(counts, key=lambda v: (-counts[v], v))[:CAPTION_NAMES]
+            picked = pick_lang_name([LangStr(value, lang=lang or None) for value, lang in top])
+            if picked is not None:
+                entity._caption = picked
+        return entity
+    return entity

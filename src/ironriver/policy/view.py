@@ -50,7 +50,7 @@ from ironriver.policy.markings import (
     releasable_text,
 )
 from ironriver.policy.rights import require_role
-from ironriver.policy.schemata import entity_schema
+from ironriver.policy.schemata import bound_caption, entity_schema
 from ironriver.policy.search import SearchMixin, statement_of
 from ironriver.store.ids import (
     KIND_ENTITY,
@@ -441,7 +441,7 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
         if justify:
             self._justify((r[10] for r in rows), rows[0][0] if named else None)
         try:
-            return StatementEntity.from_statements(_DATASET, stmts)
+            return bound_caption(StatementEntity.from_statements(_DATASET, stmts))
         except InvalidData:
             # Visible statements disagree on schema (two agencies typed one id differently):
             # the schema `counts` gives it, whatever order the rows came in
@@ -455,7 +455,7 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
                 self.schema_conflicts[entity_id] = SchemaConflict(
                     entity_id, schema.name, tuple(sorted(schemata)), dropped
                 )
-            return StatementEntity.from_statements(_DATASET, fixed)
+            return bound_caption(StatementEntity.from_statements(_DATASET, fixed))
 
     # -- entities ------------------------------------------------------------------------
     def entity(self, entity_id: str) -> StatementEntity | None:
