@@ -339,5 +339,5 @@ def test_include_reads_another_mapping_file_as_ftm_map_does(
     with pytest.raises(IngestError, match="which includes it in turn"):
         ingest_mapping(sqlite_store, folder / "m.yaml", actor="t")
     (folder / "parts" / "props.yaml").unlink()
-    with pytest.raises(IngestError, match="Cannot read mapping .*props.yaml"):
+    with pytest.raises(IngestError, match=r"Cannot read mapping .*props\.yaml"):
         ingest_mapping(sqlite_store, folder / "m.yaml", actor="t")

@@ -33,6 +33,9 @@ def test_an_entity_file_not_in_utf8_is_refused_with_its_line(
         ingest_entities(sqlite_store, path, INFO, actor="a")
     assert caught.value.message.startswith("e.jsonl is not valid utf-8: byte")
     assert "at line 2" in caught.value.message
+    # no mapping query to set an encoding in: convert the file (review R29b F5)
+    assert str(caught.value.hint).startswith("Convert the file to utf-8, e.g. `iconv -f cp1252")
+    assert "mapping" not in str(caught.value.hint)
     assert snapshot(sqlite_store) == before
 
 
@@ -86,3 +89,20 @@ def test_entity_statements_carry_their_datasets_label_only(
     assert rows and {(s.marking, s.owner_agency) for s in rows} == {
         (INFO.marking.value, INFO.agency)
     }
+
+
+@pytest.mark.parametrize("text", ["", "\n  \n\n"])
+def test_an_entity_file_of_no_entity_is_noted(
+    sqlite_store: Store, tmp_path: Path, text: str
+) -> None:
+    """As a CSV of a header alone is (review R29b F6): an ingest of nothing that succeeds
+    looks like a load, and a cut-short export is the usual cause."""
+    path = tmp_path / "none.jsonl"
+    path.write_text(text, encoding="utf-8")
+    result = ingest_entities(sqlite_store, path, INFO, actor="a")
+    assert result.records == 0 and result.statements_new == 0
+    assert [str(n) for n in result.notes] == [
+        f"{INFO.name}: none.jsonl holds no entity (it is empty, or only blank lines): nothing "
+        "was loaded from it. Check the export that made it (a failed or cut-short download, a "
+        "query that matched nothing?)."
+    ]

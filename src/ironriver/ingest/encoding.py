@@ -86,10 +86,11 @@ def _complete_up_to(data: bytearray, end: int) -> int:
     return end  # continuation bytes only: whatever they belong to is checked now
 
 
-def check_encoding(path: Path, encoding: str) -> None:
+def check_encoding(path: Path, encoding: str, settable: bool = True) -> None:
     """Raise `IngestError` at the first byte sequence that is not valid `encoding`, or when a
     file said to be in a legacy encoding (latin-1, cp1252, ...) is UTF-8 text with accents
-    (`check_not_utf8`)."""
+    (`check_not_utf8`). Not `settable`: the file has no mapping query to give its encoding
+    in (FtM entity JSON Lines are UTF-8), so the hint says to convert it (review R29b F5)."""
     if is_utf8(encoding):
         if valid_utf8_blocks(path):
             return
@@ -140,6 +141,14 @@ def check_encoding(path: Path, encoding: str) -> None:
                         "or re-save the file as {encoding}.",
                         example="`encoding: utf-16`",
                         encoding=encoding,
+                    )
+                if not settable:
+                    hint = msg(
+                        "Convert the file to {encoding}, e.g. {example} (cp1252: Excel's and "
+                        "Windows' encoding; utf-16 for a file that starts with a byte-order "
+                        "mark), and ingest the converted file.",
+                        encoding=encoding,
+                        example=f"`iconv -f cp1252 -t {encoding} {path.name} > utf8-{path.name}`",
                     )
                 raise IngestError(
                     nmsg(

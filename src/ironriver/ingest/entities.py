@@ -47,7 +47,7 @@ from ironriver.ingest.clean import Cleaner, sanitize_name
 from ironriver.ingest.encoding import check_encoding
 from ironriver.ingest.notes import label_notes
 from ironriver.ingest.pipeline import new_to_loader, writing_message
-from ironriver.ingest.report import ErrorReport
+from ironriver.ingest.report import ErrorReport, no_entities_note
 from ironriver.ingest.result import IngestResult
 from ironriver.ingest.source import check_unchanged, connect, file_digest, file_state
 from ironriver.model import get_model
@@ -146,7 +146,16 @@ def _entity_statements(
                 else:
                     clean = prop.type.clean_text(value, format=prop.format, proxy=proxy)
             except InvalidData as exc:  # e.g. an entity referring to itself
-                problems.append((name, value[:80], str(exc)))
+                reason = (  # (FtM's own words name a Python object: review R29b F7)
+                    t(
+                        "a reference to the entity itself ({schema} {id})",
+                        schema=schema.name,
+                        id=entity_id,
+                    )
+                    if prop.type.name == "entity" and value == entity_id
+                    else str(exc)
+                )
+                problems.append((name, value[:80], reason))
                 continue
             if clean is not None and prop.type.name == "entity" and len(clean) > MAX_ID_LENGTH:
                 problems.append((name, value[:80], _long_id_reason()))
@@ -775,7 +784,7 @@ def _open(
             msg("Input file {path} does not exist.", path=path), hint=msg("Check the path.")
         )
     before = file_state(path)  # (the file must not change while read: `check_unchanged`)
-    check_encoding(path, "utf-8")
+    check_encoding(path, "utf-8", settable=False)
     report_file = Path(report_path) if report_path else path.with_name(path.name + ".errors.csv")
     source = _EntityFile(path, dataset.name, memory_mb, spill_root, progress)
     source.before = before
@@ -789,6 +798,8 @@ def _check(
     an `IngestError` unless `skip_invalid`."""
     result.records = source.records
     result.statements = source.produced
+    if not source.records:
+        result.notes.append(no_entities_note(source.dataset, source.path.name))
     if source.empty:
         result.notes.append(
             nmsg(

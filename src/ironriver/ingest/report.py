@@ -239,6 +239,17 @@ def date_format_hint(column: str, declared: str, values: list[str]) -> Msg | Non
     return None
 
 
+def no_entities_note(dataset: str, file: str) -> Msg:
+    """`empty_file_note` of an FtM entity JSON Lines file (review R29b F6)."""
+    return msg(
+        "{dataset}: {file} holds no entity (it is empty, or only blank lines): nothing was "
+        "loaded from it. Check the export that made it (a failed or cut-short download, a "
+        "query that matched nothing?).",
+        dataset=dataset,
+        file=file,
+    )
+
+
 def empty_file_note(dataset: str, file: str) -> Msg:
     """The note of a file that holds no record (a header alone, or blank lines): an ingest of
     nothing that succeeds looks like a load, and a cut-short export is the usual cause."""
