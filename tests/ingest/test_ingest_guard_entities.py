@@ -106,3 +106,28 @@ def test_an_entity_file_of_no_entity_is_noted(
         "was loaded from it. Check the export that made it (a failed or cut-short download, a "
         "query that matched nothing?)."
     ]
+
+
+def test_an_id_given_schemata_that_cannot_merge_is_noted(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """Review R29b F3: a Person and a Company on one id in the loader's own file loaded with
+    no word, and a view then left the Person's properties out. Schemata that merge (a
+    LegalEntity and a Person) are one entity, as in FtM, and no note."""
+    path = _lines(
+        tmp_path / "c.jsonl",
+        [
+            {"id": "p1", "schema": "Person", "properties": {"birthDate": ["1980"]}},
+            {"id": "p1", "schema": "Company", "properties": {"name": ["Acme"]}},
+            {"id": "p2", "schema": "LegalEntity", "properties": {"name": ["Ana"]}},
+            {"id": "p2", "schema": "Person", "properties": {"birthDate": ["1981"]}},
+        ],
+    )
+    result = ingest_entities(sqlite_store, path, INFO, actor="a")
+    assert result.statements_new == 4
+    assert [str(n) for n in result.notes] == [
+        "c.jsonl: 1 id is given schemata that cannot be one entity (first: p1, Company, "
+        "Person): a view shows it as one of them and leaves the others' properties out, "
+        "listing them (an export's schema_conflicts). If they are different entities, give "
+        "them different ids."
+    ]

@@ -50,7 +50,7 @@ from ironriver.ingest.pipeline import new_to_loader, writing_message
 from ironriver.ingest.report import ErrorReport, no_entities_note
 from ironriver.ingest.result import IngestResult
 from ironriver.ingest.source import check_unchanged, connect, file_digest, file_state
-from ironriver.model import get_model
+from ironriver.model import get_model, mergeable
 from ironriver.model.labels import type_label
 from ironriver.policy import Principal, authorize_ingest, can_see
 from ironriver.policy.markings import releasable_text
@@ -401,6 +401,7 @@ class _EntityFile:
         self.records = 0
         self.produced = 0
         self.empty = 0  # entities with no property (stored as nothing: see `_check`)
+        self.conflicts: list[tuple[str, tuple[str, ...]]] = []  # (id, its schemata)
         self.bad: list[tuple[int, str, str, str]] = []
         # dataset -> how many lines name it in their "datasets" (an export's lines do)
         self.named: dict[str, int] = {}
@@ -485,6 +486,15 @@ class _EntityFile:
         self.produced = int(produced)
         # lines neither rejected nor giving a statement: entities with no property
         self.empty = self.records - len({b[0] for b in self.bad}) - int(lines)
+        # ids the file gives schemata that cannot be one entity (review R29b F3)
+        self.conflicts = [
+            (str(entity_id), tuple(schemata))
+            for entity_id, schemata in con.execute(
+                "SELECT entity_id, list(DISTINCT schema ORDER BY schema) FROM stmts_out "
+                "GROUP BY entity_id HAVING count(DISTINCT schema) > 1 ORDER BY entity_id"
+            ).fetchall()
+            if not all(mergeable(a, b) for a in schemata for b in schemata)
+        ]
 
     @staticmethod
     def _table(rows: list[Row]) -> pa.Table:
@@ -800,6 +810,24 @@ def _check(
     result.statements = source.produced
     if not source.records:
         result.notes.append(no_entities_note(source.dataset, source.path.name))
+    if source.conflicts:
+        entity_id, schemata = source.conflicts[0]
+        result.notes.append(
+            nmsg(
+                "{file}: {n:,} id is given schemata that cannot be one entity (first: {id}, "
+                "{schemata}): a view shows it as one of them and leaves the others' "
+                "properties out, listing them (an export's schema_conflicts). If they are "
+                "different entities, give them different ids.",
+                "{file}: {n:,} ids are given schemata that cannot be one entity (first: {id}, "
+                "{schemata}): a view shows each as one of them and leaves the others' "
+                "properties out, listing them (an export's schema_conflicts). If they are "
+                "different entities, give them different ids.",
+                len(source.conflicts),
+                file=source.path.name,
+                id=entity_id,
+                schemata=", ".join(schemata),
+            )
+        )
     if source.empty:
         result.notes.append(
             nmsg(
