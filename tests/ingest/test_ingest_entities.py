@@ -528,3 +528,22 @@ def test_entities_with_no_property_are_noted_not_silently_dropped(
     assert "2 entidades no tienen propiedades" in render(note, "es")
     path.write_text(json.dumps(lines[0]) + "\n", encoding="utf-8")
     assert ingest_entities(sqlite_store, path, INFO, actor="a").notes == []
+
+
+def test_json_numbers_are_stored_as_the_file_writes_them() -> None:
+    """A float as FtM writes it (two decimals) where that is the number, else as JSON writes
+    it: FtM stored 1e-07 as 0.00 and 0.125 as 0.12 (review R29b F7). An integer is its
+    digits, as in FtM."""
+    from ironriver.ingest.entities import _entity_statements
+
+    heights = [1e-07, 1.5, 180, 0.125]
+    line = {"id": "n1", "schema": "Person", "properties": {"height": heights, "weight": 72.5}}
+    rows, problems = _entity_statements(json.dumps(line), 1, "ds")
+    assert problems == []
+    assert sorted((r[3], r[4]) for r in rows) == [
+        ("height", "0.125"),
+        ("height", "1.50"),
+        ("height", "180"),
+        ("height", "1e-07"),
+        ("weight", "72.50"),
+    ]

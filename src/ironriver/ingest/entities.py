@@ -195,9 +195,28 @@ def _holds_object(values: object) -> bool:
     return odd(values)
 
 
+def _float_text(value: float) -> str:
+    """FtM's text of `value` where it reads back as `value`, else JSON's (`_texts`)."""
+    (text,) = string_list(value) or ["nan"]
+    try:
+        if float(text) == value:
+            return text
+    except ValueError:
+        pass
+    return json.dumps(value)
+
+
 def _texts(values: object, type_name: str) -> list[str]:
     """A property's values sanitized as `EntityProxy.add` does (`string_list`), but a name's
-    with a control character as a space (`clean.sanitize_name`), as the bulk path reads it."""
+    with a control character as a space (`clean.sanitize_name`), as the bulk path reads it.
+    A JSON number with a fraction is FtM's text of it (two decimals: 72.5 is "72.50") where
+    that is the number, else as the file writes it (FtM stored 1e-07 as "0.00" and 0.125 as
+    "0.12": review R29b F7)."""
+    if isinstance(values, float) or (
+        isinstance(values, list) and any(isinstance(v, float) for v in values)
+    ):
+        listed = values if isinstance(values, list) else [values]
+        values = [_float_text(v) if isinstance(v, float) else v for v in listed]
     if type_name != "name":
         return string_list(values, sanitize=True)
     return [text for v in string_list(values) if (text := sanitize_name(v))]
