@@ -25,7 +25,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from ironriver.errors import IngestError
-from ironriver.i18n import msg, nmsg
+from ironriver.i18n import Msg, msg, nmsg
 
 CHUNK_BYTES = 1 << 24
 """The bytes read at a time by a scan of a whole file (a check, a count, a copy)."""
@@ -86,6 +86,35 @@ def _complete_up_to(data: bytearray, end: int) -> int:
     return end  # continuation bytes only: whatever they belong to is checked now
 
 
+def _decode_hint(path: Path, encoding: str, bom: bool, settable: bool) -> Msg:
+    """What to do about `path`, not valid `encoding` (`check_encoding`): with a mapping
+    query to set it in (`settable`), the encoding to set (utf-16 for a byte-order mark:
+    Excel's "Unicode text"), else how to convert the file."""
+    if not settable:
+        return msg(
+            "Convert the file to {encoding}, e.g. {example} (cp1252: Excel's and "
+            "Windows' encoding; utf-16 for a file that starts with a byte-order "
+            "mark), and ingest the converted file.",
+            encoding=encoding,
+            example=f"`iconv -f cp1252 -t {encoding} {path.name} > utf8-{path.name}`",
+        )
+    if bom or not is_utf8(encoding):
+        return msg(
+            "Set the file's real encoding in the mapping query, e.g. {example}, "
+            "or re-save the file as {encoding}.",
+            example="`encoding: utf-16`" if bom else "`encoding: utf-8`",
+            encoding=encoding,
+        )
+    return msg(
+        "Set the file's real encoding in the mapping query: {example} for "
+        "Excel's and Windows' exports ({latin1} for ISO-8859-1 files), or "
+        "re-save the file as {encoding}.",
+        example="`encoding: cp1252`",
+        latin1="`encoding: latin-1`",
+        encoding=encoding,
+    )
+
+
 def check_encoding(path: Path, encoding: str, settable: bool = True) -> None:
     """Raise `IngestError` at the first byte sequence that is not valid `encoding`, or when a
     file said to be in a legacy encoding (latin-1, cp1252, ...) is UTF-8 text with accents
@@ -118,38 +147,8 @@ def check_encoding(path: Path, encoding: str, settable: bool = True) -> None:
                 at = offset - held + exc.start  # (in the file)
                 fh.seek(at)  # (the bytes from there, wherever the chunk ends)
                 bad = fh.read(4)
-                hint = (
-                    msg(
-                        "Set the file's real encoding in the mapping query: {example} for "
-                        "Excel's and Windows' exports ({latin1} for ISO-8859-1 files), or "
-                        "re-save the file as {encoding}.",
-                        example="`encoding: cp1252`",
-                        latin1="`encoding: latin-1`",
-                        encoding=encoding,
-                    )
-                    if is_utf8(encoding)
-                    else msg(
-                        "Set the file's real encoding in the mapping query, e.g. {example}, "
-                        "or re-save the file as {encoding}.",
-                        example="`encoding: utf-8`",
-                        encoding=encoding,
-                    )
-                )
-                if offset == 0 and chunk[:2] in (b"\xff\xfe", b"\xfe\xff"):
-                    hint = msg(  # its byte-order mark: Excel's "Unicode text"
-                        "Set the file's real encoding in the mapping query, e.g. {example}, "
-                        "or re-save the file as {encoding}.",
-                        example="`encoding: utf-16`",
-                        encoding=encoding,
-                    )
-                if not settable:
-                    hint = msg(
-                        "Convert the file to {encoding}, e.g. {example} (cp1252: Excel's and "
-                        "Windows' encoding; utf-16 for a file that starts with a byte-order "
-                        "mark), and ingest the converted file.",
-                        encoding=encoding,
-                        example=f"`iconv -f cp1252 -t {encoding} {path.name} > utf8-{path.name}`",
-                    )
+                bom = offset == 0 and chunk[:2] in (b"\xff\xfe", b"\xfe\xff")
+                hint = _decode_hint(path, encoding, bom, settable)
                 raise IngestError(
                     nmsg(
                         "{file} is not valid {encoding}: byte {bytes!r} at line {line} "

@@ -197,13 +197,8 @@ def _holds_object(values: object) -> bool:
 
 def _float_text(value: float) -> str:
     """FtM's text of `value` where it reads back as `value`, else JSON's (`_texts`)."""
-    (text,) = string_list(value) or ["nan"]
-    try:
-        if float(text) == value:
-            return text
-    except ValueError:
-        pass
-    return json.dumps(value)
+    text = string_list(value)[0]  # ("72.50"; "nan" and "inf" as such)
+    return text if float(text) == value else json.dumps(value)
 
 
 def _texts(values: object, type_name: str) -> list[str]:
