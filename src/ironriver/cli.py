@@ -365,10 +365,11 @@ def retract(
     of ENTITY_ID: withdraw the ledger rows that file loaded.
 
     \b
-    Example: ironriver retract 2a6ff5d30f92978dbd98f504813c83b4dfb0e0d5 --prop alias \\
-               --as loader --reason "wrong person"
-             ironriver retract --ledger us_atf_dealer_sales/dealer_sales --file dealer_sales.csv \\
-               --as loader --reason "re-sent corrected"
+    Examples:
+      ironriver retract 2a6ff5d30f92978dbd98f504813c83b4dfb0e0d5 --prop alias \\
+          --as loader --reason "wrong person"
+      ironriver retract --ledger us_atf_dealer_sales/dealer_sales --file dealer_sales.csv \\
+          --as loader --reason "re-sent corrected"
     """
     from ironriver.cli_json import statement_json
     from ironriver.policy import retract as retract_statements

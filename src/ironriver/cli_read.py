@@ -485,12 +485,13 @@ def export(
     An existing -o file is replaced only with --overwrite; --excel writes the CSV for Excel.
 
     \b
-    Example: ironriver export --as us-atf-analyst -o us.ftm.jsonl --reason "partner share"
-             ironriver export --format statements -o us.csv --as us-atf-analyst --reason "case 42"
-             ironriver export --format statements --excel -o mx.csv --as mx-fgr-analista \\
-                 --reason "case 42"
-             ironriver export --as mx-fgr-analista --dataset mx_fgr_detenciones -o fgr.ftm.jsonl \\
-                 --reason "case 42"
+    Examples:
+      ironriver export --as us-atf-analyst -o us.ftm.jsonl --reason "partner share"
+      ironriver export --format statements -o us.csv --as us-atf-analyst --reason "case 42"
+      ironriver export --format statements --excel -o mx.csv --as mx-fgr-analista \\
+          --reason "case 42"
+      ironriver export --as mx-fgr-analista --dataset mx_fgr_detenciones -o fgr.ftm.jsonl \\
+          --reason "case 42"
     """
     from ironriver.policy import authorize_export
 

@@ -82,7 +82,7 @@ def generate(
     succession: str | None,
     start: object,
 ) -> None:
-    """Generate a world into OUT.
+    """Generate a synthetic world into the folder --out names.
 
     \b
     Example: ironriver world generate --scale 0.02 --years 2 --seed 1 --out w-decap --decapitation 30

@@ -74,7 +74,7 @@ def test_the_docs_show_commands_to_check() -> None:
 def test_help_examples_show_a_whole_entity_id(command: list[str]) -> None:
     result = CliRunner().invoke(cli, ["--lang", "en", *command, "--help"])
     assert result.exit_code == 0
-    example = result.output.split("Example:")[1].split("Options:")[0]
+    example = re.split(r"Examples?:", result.output)[1].split("Options:")[0]
     assert "..." not in example and re.search(r"\b[0-9a-f]{40}\b", example), example
 
 

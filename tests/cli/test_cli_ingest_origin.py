@@ -161,7 +161,7 @@ def test_another_agencys_data_is_not_re_released(tmp_path: Path) -> None:
     )
     code, out = run("--lang", "es", *args[:6], str(one), *args[7:])
     assert code == 3, out
-    assert "(hsi_zafiro de HSI: 1 entidad): ATF no puede volver a difundirlas" in out
+    assert "(hsi_zafiro de HSI: 1 entidad): ATF no puede volver a divulgarlas" in out
     assert _datasets(db) == {US.name, MX.name, HSI.name}
 
 

@@ -281,7 +281,7 @@ ENTITIES = 3_000  # ~0.7 MB of FtM JSON: far more than a pipe holds (64 KiB)
             "es",
             "La exportación en la salida estándar está incompleta: se interrumpió tras {n:,} "
             "entidades. Descarte lo escrito y exporte de nuevo.",
-            "Interrumpido. El almacén y los archivos que escribe la orden (no su salida "
+            "Interrumpido. El almacén y los archivos que escribe el comando (no su salida "
             "estándar) quedaron enteros",
         ),
     ],

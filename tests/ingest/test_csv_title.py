@@ -74,7 +74,7 @@ def test_a_title_padded_with_delimiters_is_drafted_under_header_row(
     assert caught.value.hint == "Set `header_row: 3` in the query."
     spanish = caught.value.render("es")
     assert (
-        "No se puede analizar detenidos.csv: sus líneas antes de la línea 3 parecen un título, "
+        "No se puede leer detenidos.csv: sus líneas antes de la línea 3 parecen un título, "
         "no el encabezado y los registros." in spanish
     )
     assert "Ponga `header_row: 3` en la consulta." in spanish

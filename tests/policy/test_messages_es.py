@@ -53,7 +53,7 @@ def test_config_error_renders_in_spanish() -> None:
         parse_principals({"principals": ["x"]})
     assert str(info.value) == "principals file: principal #1 is not a mapping."
     assert info.value.render("es") == (
-        "archivo de usuarios: el usuario #1 no es un mapeo (clave: valor)."
+        "archivo de usuarios: el usuario #1 no es un diccionario YAML (clave: valor)."
     )
 
 
