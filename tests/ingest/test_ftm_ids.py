@@ -180,6 +180,31 @@ def test_mappings_on_the_same_keys_of_mergeable_schemata_are_one_entity(
         assert entity is not None and entity.schema.name == schema
 
 
+@pytest.mark.parametrize(
+    "order", [("LegalEntity", "Person", "Company"), ("Person", "LegalEntity", "Company")]
+)
+def test_three_mappings_on_the_same_keys_merge_each_with_every_other(
+    order: tuple[str, ...], sqlite_store: Store, tmp_path: Path
+) -> None:
+    """Person and Company each merge with LegalEntity, not with each other: three mappings on
+    the same keys are refused at load whatever their order (review R30 F2: LegalEntity first
+    let the mapping load, then rejected every record as if its keys were empty)."""
+    mapping = _mapping(
+        tmp_path,
+        "three",
+        "id,n\n1,Ana\n",
+        *(
+            f"e{i}: {{schema: {schema}, keys: [id], properties: {{name: {{column: n}}}}}}"
+            for i, schema in enumerate(order)
+        ),
+    )
+    with pytest.raises(IngestError) as caught:
+        ingest_mapping(sqlite_store, mapping, actor="t")
+    assert "are keyed on the same columns" in caught.value.message
+    assert "(Person)" in caught.value.message and "(Company)" in caught.value.message
+    assert _ours(sqlite_store) == {}
+
+
 def test_entities_without_values_ingest_nothing(sqlite_store: Store, tmp_path: Path) -> None:
     """An entity mapping with keys only states nothing: the ingest succeeds and stores no
     statement (FtM's `ftm map` writes an entity with an id and no properties)."""

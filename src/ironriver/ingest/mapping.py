@@ -383,10 +383,14 @@ def _check_distinct_ids(where: Where, entities: list[EntitySpec]) -> None:
     entity (FtM would silently merge, say, a gun and its recovery into one entity). Two whose
     schemata merge (Person and LegalEntity) are one entity of the more specific schema, as
     FtM's `ftm map` makes them: its way of giving one entity properties from two mappings."""
-    seen: dict[IdSignature, EntitySpec] = {}
+    seen: dict[IdSignature, list[EntitySpec]] = {}
     for entity in entities:
-        other = seen.setdefault(id_signature(entity), entity)
-        if other is not entity and not mergeable(other.schema, entity.schema):
+        same = seen.setdefault(id_signature(entity), [])
+        # (each one against every other on its keys: Person and Company each merge with
+        # LegalEntity, not with each other; review R30 F2)
+        other = next((o for o in same if not mergeable(o.schema, entity.schema)), None)
+        same.append(entity)
+        if other is not None:
             raise fail(
                 where,
                 msg(
