@@ -336,7 +336,7 @@ def test_include_reads_another_mapping_file_as_ftm_map_does(
 ) -> None:
     """FtM's `include:` (review R29 F7: refused as an unknown key "it would be ignored"): a
     block gets the keys of the file it names, relative to the including file, which may
-    include another in turn; the included file's keys win."""
+    include another in turn."""
     folder = tmp_path / "inc"
     (folder / "parts").mkdir(parents=True)
     (folder / "data.csv").write_text("id,name,email\n1,Ana,ana@example.org\n", encoding="utf-8")
@@ -366,3 +366,38 @@ def test_include_reads_another_mapping_file_as_ftm_map_does(
     (folder / "parts" / "props.yaml").unlink()
     with pytest.raises(IngestError, match=r"Cannot read mapping .*props\.yaml"):
         ingest_mapping(sqlite_store, folder / "m.yaml", actor="t")
+
+
+def test_an_include_may_not_change_a_key_the_block_sets(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """`ftm map` lets the included file's value win a key both hold, so an included
+    `marking: CLEAR` stored a dataset the mapping marked RED as CLEAR (review R30 F4): a key
+    both hold with two values is refused, naming both, with nothing stored; the same value
+    twice is no conflict, and an empty included file adds nothing (as `ftm map` reads it)."""
+    folder = tmp_path / "inc"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "data.csv").write_text("id,name\n1,Ana\n", encoding="utf-8")
+    (folder / "m.yaml").write_text(
+        "inc:\n  include: [sub/meta.yaml, sub/empty.yaml]\n  marking: RED\n  queries:\n"
+        "    - csv_url: data.csv\n      entities:\n"
+        "        p: {schema: Person, keys: [id], properties: {name: {column: name}}}\n",
+        encoding="utf-8",
+    )
+    (folder / "sub" / "empty.yaml").write_text("", encoding="utf-8")
+    meta = folder / "sub" / "meta.yaml"
+    meta.write_text("agency: ATF\ncountry: US\nmarking: CLEAR\n", encoding="utf-8")
+    with pytest.raises(IngestError) as caught:
+        ingest_mapping(sqlite_store, folder / "m.yaml", actor="t")
+    assert "sets marking to 'RED'" in caught.value.message
+    assert "meta.yaml" in caught.value.message and "'CLEAR'" in caught.value.message
+    assert _ours(sqlite_store) == {}
+    with use_lang("es"):
+        assert "marking" in caught.value.render("es") and "RED" in caught.value.render("es")
+    meta.write_text("agency: ATF\ncountry: US\nmarking: RED\n", encoding="utf-8")
+    result = ingest_mapping(sqlite_store, folder / "m.yaml", actor="t")
+    assert result.statements == 1
+    from sqlalchemy import text
+
+    with sqlite_store.engine.connect() as conn:
+        assert conn.execute(text("SELECT marking FROM datasets")).scalars().all() == ["RED"]

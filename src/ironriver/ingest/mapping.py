@@ -710,9 +710,11 @@ def _read_yaml(path: Path) -> Any:
 def _resolve_includes(path: Path, data: Any, chain: tuple[Path, ...]) -> Any:
     """FtM's `include:` (`ftm map`'s `resolve_includes`): at any level of the mapping file at
     `path`, a block's `include: FILE` (or a list of files), named relative to that file,
-    adds the keys of FILE's block to it, FILE's winning a key both hold; FILE may include
-    others in turn. `chain`: the files being read, so that a file including itself is an
-    error, not an endless loop."""
+    adds the keys of FILE's block to it; FILE may include others in turn, and an empty FILE
+    adds nothing. A key both hold with two values is refused: FtM lets FILE's win, which
+    silently changed a dataset's marking (review R30 F4), as a key repeated in one file
+    would. `chain`: the files being read, so that a file including itself is an error, not
+    an endless loop."""
     if isinstance(data, list):
         return [_resolve_includes(path, item, chain) for item in data]
     if not isinstance(data, dict):
@@ -741,6 +743,8 @@ def _resolve_includes(path: Path, data: Any, chain: tuple[Path, ...]) -> Any:
                 hint=msg("Remove one of the include: keys."),
             )
         block = _resolve_includes(included, _read_yaml(included), (*chain, included))
+        if block is None:  # (an empty file, as `ftm map` reads it)
+            continue
         if not isinstance(block, dict):
             raise IngestError(
                 msg(
@@ -750,7 +754,21 @@ def _resolve_includes(path: Path, data: Any, chain: tuple[Path, ...]) -> Any:
                 ),
                 hint=msg("Write the included file's keys as key: value lines."),
             )
-        data.update(block)
+        for key, value in block.items():
+            if key in data and data[key] != value:
+                raise IngestError(
+                    msg(
+                        "Mapping {path} sets {key} to {value!r}, and {included}, which it "
+                        "includes, sets it to {other!r}.",
+                        path=path,
+                        key=key,
+                        value=data[key],
+                        included=included,
+                        other=value,
+                    ),
+                    hint=msg("Set {key} in one of the two files only.", key=key),
+                )
+            data[key] = value
     return {key: _resolve_includes(path, value, chain) for key, value in data.items()}
 
 
