@@ -23,19 +23,25 @@ from ironriver.store import Store
 from samples import ATF, US, table
 
 
-def _person(names: list[str]) -> StatementEntity:
-    stmts = [Statement("p1", "name", "Person", v, "ds") for v in names]
+def _person(names: list[str], sources: bool = False) -> StatementEntity:
+    """Person p1 named `names`; with `sources`, each name stated by a dataset of its own (a
+    name given twice is two statements, not one)."""
+    stmts = [
+        Statement("p1", "name", "Person", v, f"ds{i}" if sources else "ds")
+        for i, v in enumerate(names)
+    ]
     return StatementEntity.from_statements(Dataset({"name": "ds"}), stmts)
 
 
 def _bounded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The number of names each pick compares (FtM's and ours), refusing more than the bound."""
+    """The number of distinct names each pick compares (FtM's and ours), refusing more than
+    the bound."""
     sizes: list[int] = []
 
     def wrap(pick: Callable[..., Any]) -> Callable[..., Any]:
         def counted(values: list[Any]) -> Any:
-            sizes.append(len(values))
-            assert len(values) <= CAPTION_NAMES, "a caption picked among every name"
+            sizes.append(len({(str(v), v.lang) for v in values}))
+            assert sizes[-1] <= CAPTION_NAMES, "a caption picked among every name"
             return pick(values)
 
         return counted
@@ -48,6 +54,18 @@ def _bounded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def test_up_to_the_bound_the_caption_is_ftms() -> None:
     names = [f"Ana Pérez {i}" for i in range(CAPTION_NAMES - 3)] + ["Ana Pérez"] * 3
     assert bound_caption(_person(names)).caption == _person(names).caption
+
+
+@pytest.mark.parametrize("n", [CAPTION_NAMES - 1, CAPTION_NAMES, CAPTION_NAMES + 1, 5_000])
+def test_few_distinct_names_stated_often_are_weighed_as_ftm_weighs_them(n: int) -> None:
+    """Up to CAPTION_NAMES distinct names, however often each is stated, the caption is
+    FtM's own (review R30 F5: bounded by statements, the 201st statement of "Juan Pérez
+    Mora" made the caption flip to "Juan Perez")."""
+    names = ["Juan Perez"] * 2 + ["Juan Pérez Mora"] * (n - 2)
+    ftm = _person(names, sources=True).caption
+    assert bound_caption(_person(names, sources=True)).caption == ftm == "Juan Pérez Mora"
+    many = [f"N{i:06d}" for i in range(CAPTION_NAMES - 2)] + names
+    assert bound_caption(_person(many, sources=True)).caption == _person(many, True).caption
 
 
 def test_beyond_the_bound_the_most_stated_names_decide_in_any_order(

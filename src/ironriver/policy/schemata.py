@@ -77,9 +77,12 @@ CAPTION_NAMES = 200
 
 def bound_caption(entity: StatementEntity) -> StatementEntity:
     """`entity`, its caption picked as FtM picks it but, where the property FtM would pick
-    it from holds more than CAPTION_NAMES name statements, from the CAPTION_NAMES most
-    stated values only (the most statements first, then by value: the same for the same
-    visible statements, whatever order they are read in). Other entities are left to FtM."""
+    it from holds more than CAPTION_NAMES distinct names, among the CAPTION_NAMES most stated
+    ones only (the most statements first, then by value: the same for the same visible
+    statements, whatever order they are read in), each as often as it is stated, as FtM
+    weighs them. Others are left to FtM: rigour's pick is quadratic in the distinct names it
+    compares, not in how often each is stated (review R30 F5: bounding by statements made one
+    more statement of a name flip the caption)."""
     schema = entity.schema
     for name in schema.caption:
         stmts = entity._statements.get(name)  # (FtM's own: what its `caption` reads)
@@ -87,8 +90,16 @@ def bound_caption(entity: StatementEntity) -> StatementEntity:
             continue
         if schema.properties[name].type == registry.name and len(stmts) > CAPTION_NAMES:
             counts = Counter((s.value, s.lang or "") for s in stmts)
+            if len(counts) <= CAPTION_NAMES:
+                return entity
             top = sorted(counts, key=lambda v: (-counts[v], v))[:CAPTION_NAMES]
-            picked = pick_lang_name([LangStr(value, lang=lang or None) for value, lang in top])
+            picked = pick_lang_name(
+                [
+                    LangStr(value, lang=lang or None)
+                    for value, lang in top
+                    for _ in range(counts[(value, lang)])
+                ]
+            )
             if picked is not None:
                 entity._caption = picked
         return entity
