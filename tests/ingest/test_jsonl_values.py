@@ -272,3 +272,26 @@ def test_a_required_property_of_an_empty_list_is_missing(
     assert ("1", "ids", "", "required value missing (p.idNumber)") in rows
     assert ("4", "ids", "", "required value missing (p.idNumber)") in rows
     assert _statements(sqlite_store) == {("Bo", "idNumber", "A2"), ("Cy", "idNumber", "A3")}
+
+
+def test_a_split_list_element_that_does_not_clean_is_reported_as_the_file_writes_it(
+    tmp_path: Path,
+) -> None:
+    """A JSON list whose elements are split further: a part that does not clean rejects the
+    record, reported as the list the file holds (review R30 F7: the report showed its parts
+    joined by the internal separator, U+001F, "mx\\x1fxx")."""
+    split = "            nationality: {column: country, split: ';'}\n"
+    path = _write(
+        tmp_path,
+        [
+            {"id": "1", "name": "Ana", "country": ["mx;xx"]},
+            {"id": "2", "name": "Bo", "country": ["mx;us", "gt"]},
+        ],
+        _person(NAME, split),
+    )
+    report = tmp_path / "bad.csv"
+    result = check_mapping(path, skip_invalid=True, report_path=report)
+    assert (result.records, result.rejected, result.statements) == (2, 1, 4)
+    [(row, column, value, reason)] = _report(report)
+    assert (row, column, value) == ("1", "country", '["mx;xx"]')
+    assert reason.startswith("not a valid country")

@@ -114,6 +114,7 @@ def test_ftms_sql_keys_are_refused_not_ignored(tmp_path: Path) -> None:
         # given but blank: said so, not "names no literal" (review R29 F5)
         ("name: {column: name}", "notes: {literal: '   '}", "value of literal is blank"),
         ("name: {column: name}", "notes: {columns: ['', ' ']}", "value of columns is blank"),
+        ("name: {column: name}", "notes: {template: '  '}", "value of template is blank"),
         ("{column: id, type: string}", "{column: id, required: 'yes'}", "required must be"),
     ],
 )

@@ -209,7 +209,8 @@ class EntityCompiler:
     def _add_slots(self, i: int, j: int, prop: PropertySpec) -> None:
         clean = self.cleaner
         raws: list[tuple[str, str]] = []
-        listed_splits: set[int] = set()  # the raws split on LIST_SEP (a JSON list's column)
+        # the raws split on LIST_SEP (a JSON list's column), each with its column as read
+        listed_splits: dict[int, str] = {}
         plain: dict[int, str] = {}  # the raws that are a column's text as it is: the column
         if prop.template is not None:
             expr = literal(sanitize_text(prop.template) or "")
@@ -250,7 +251,7 @@ class EntityCompiler:
                     sep = literal(LIST_SEP)
                     text = self._text(c, prop)
                     raws.append((f"replace({text}, {literal(prop.split)}, {sep})", c))
-                    listed_splits.add(len(raws) - 1)
+                    listed_splits[len(raws) - 1] = ident(c)  # (reported as the file has it)
                 else:  # its plain values as any column's; its lists apart
                     kind = ident(json_kind_name(c))
                     raws.append((f"(CASE WHEN {kind} IS NULL THEN {self._text(c, prop)} END)", c))
@@ -259,7 +260,7 @@ class EntityCompiler:
             name = f"v{i}_{j}_{k}"
             if prop.split is not None:
                 split = LIST_SEP if k in listed_splits else prop.split
-                self._add_split_slot(i, name, raw, label, prop, split)
+                self._add_split_slot(i, name, raw, label, prop, split, listed_splits.get(k, raw))
                 continue
             # a key column cleaned alike is cleaned once (`_add_clean_keys`)
             same = (plain.get(k, ""), prop.type_name, prop.format)
@@ -291,12 +292,14 @@ class EntityCompiler:
             )
 
     def _add_split_slot(
-        self, i: int, name: str, raw: str, label: str, prop: PropertySpec, split: str
+        self, i: int, name: str, raw: str, label: str, prop: PropertySpec, split: str, shown: str
     ) -> None:
         """A slot for `raw` split on `split` (FtM's `split`): `name` holds the parts cleaned
         (a list), one value per part. A blank part is no value, as FtM drops it; a record is
         rejected when a part that is not blank does not clean, as for a plain value (review
-        R29 F1: such parts were left out silently, and `required` was met by the text)."""
+        R29 F1: such parts were left out silently, and `required` was met by the text), its
+        error report showing `shown` (a JSON list as the file writes it, not `raw`'s parts
+        joined by LIST_SEP: review R30 F7)."""
         parts = f"string_split({raw}, {literal(split)})"
         value = self.cleaner.value(
             "x", prop.type_name, prop.format, prop.fuzzy, prop.two_digit_years_from
@@ -309,7 +312,7 @@ class EntityCompiler:
             Check(
                 condition=f"e{i} IS NOT NULL AND {raw} IS NOT NULL AND list_count({name}) < {filled}",
                 column=label,
-                value=raw,
+                value=shown,
                 reason=invalid_reason(prop.type_name, prop.format, place),
                 date_format=prop.format if prop.type_name == "date" else None,
             )

@@ -203,7 +203,8 @@ def _property(where: Where, schema: Any, name: str, data: Any) -> PropertySpec:
         type_name=str(prop.type.name),
         columns=tuple(as_list(data, "column", "columns")),
         literals=tuple(as_list(data, "literal", "literals")),
-        template=str(data["template"]) if data.get("template") is not None else None,
+        # (a blank template states nothing: told below, as a blank literal; review R30 F9)
+        template=str(data["template"]) if str(data.get("template") or "").strip() else None,
         entity=str(data["entity"]) if data.get("entity") else None,
         join=str(data["join"]) if data.get("join") is not None else None,
         split=str(data["split"]) if data.get("split") is not None else None,
@@ -214,7 +215,7 @@ def _property(where: Where, schema: Any, name: str, data: Any) -> PropertySpec:
         two_digit_years_from=read_years_from(here, data, fmt, prop.type.name == "date"),
     )
     if not (spec.columns or spec.literals or spec.template is not None or spec.entity):
-        for key in ("literal", "literals", "column", "columns"):
+        for key in ("literal", "literals", "column", "columns", "template"):
             if data.get(key) is not None:  # (given, but blank: review R29 F5)
                 raise fail(
                     where,
