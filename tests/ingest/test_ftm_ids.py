@@ -312,6 +312,26 @@ def test_a_required_split_value_of_blank_parts_is_missing(
     assert "required value missing" in result.report_path.read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("prop", ["notes", "idNumber", "alias"])
+def test_blank_split_parts_of_text_are_no_value(
+    prop: str, sqlite_store: Store, tmp_path: Path
+) -> None:
+    """A blank part of a text, identifier or name split is no value, and meets no
+    `required`, as for dates (review R30 F6: "" and " " were stored, as `ftm map` stores
+    them, and `;` met `required`); a part with text keeps its original beside it."""
+    mapping = _mapping(
+        tmp_path,
+        "splits",
+        "id,name,x\n1,Ana,;\n2,Luz,a; ;b\n3,Sol, ; \n",
+        "p: {schema: Person, keys: [id], properties: {name: {column: name}, "
+        f"{prop}: {{column: x, split: ';', required: true}}}}}}",
+    )
+    result = ingest_mapping(sqlite_store, mapping, actor="t", skip_invalid=True)
+    assert (result.records, result.rejected) == (3, 2)
+    ours = {props["name"].pop(): props for _, props in _ours(sqlite_store).values()}
+    assert ours == {"Luz": {"name": set(), prop: {"a", "b"}}}
+
+
 def test_names_mentioned_as_ftm_map_adds_them(sqlite_store: Store, tmp_path: Path) -> None:
     """A Sale mentions its buyer's names as FtM's `inline_names` adds them: cleaned a second
     time, so a name still quoted after one cleaning loses those quotes too, and a literal

@@ -62,6 +62,15 @@ ID_STATEMENTS = False
 _QUOTED = "(left(value, 1) IN ('\"', '''') AND right(value, 1) IN ('\"', ''''))"
 
 
+def _split_parts(raw: str, split: str) -> str:
+    """SQL: the parts of `raw` split on `split` that are not blank. A blank part is no value
+    (a text type would keep "" or " " as one, which `ftm map` stores; review R30 F6)."""
+    return (
+        f"list_filter(string_split({raw}, {literal(split)}), "
+        f"lambda x: trim(x, {literal(WHITESPACE)}) <> '')"
+    )
+
+
 @dataclass(frozen=True)
 class Check:
     """Rows where `condition` holds are rejected with `reason` (column/value for the report).
@@ -300,13 +309,13 @@ class EntityCompiler:
         R29 F1: such parts were left out silently, and `required` was met by the text), its
         error report showing `shown` (a JSON list as the file writes it, not `raw`'s parts
         joined by LIST_SEP: review R30 F7)."""
-        parts = f"string_split({raw}, {literal(split)})"
+        parts = _split_parts(raw, split)
         value = self.cleaner.value(
             "x", prop.type_name, prop.format, prop.fuzzy, prop.two_digit_years_from
         )
         self.columns.append(f"list_transform({parts}, lambda x: {value}) AS {name}")
         self.slots[i].append(Slot(name, raw, label, prop, split=split))
-        filled = f"len(list_filter({parts}, lambda x: trim(x, {literal(WHITESPACE)}) <> ''))"
+        filled = f"len({parts})"
         place = f"{self.query.entities[i].name}.{prop.name}"
         self.checks.append(
             Check(
@@ -424,10 +433,14 @@ class EntityCompiler:
         if slot.constant:
             return f"SELECT _row, {out}, {slot.column} AS value, NULL AS original_value FROM cln WHERE {cond}"
         if slot.listed or slot.split is not None:
-            sep = literal(LIST_SEP if slot.split is None else slot.split)
+            parts = (  # (as `_add_split_slot` cleaned them: one part per value, in order)
+                f"string_split({slot.raw}, {literal(LIST_SEP)})"
+                if slot.split is None
+                else _split_parts(slot.raw, slot.split)
+            )
             inner = (
                 f"SELECT _row, {out}, unnest({slot.column}) AS value, "
-                f"unnest(string_split({slot.raw}, {sep})) AS part "
+                f"unnest({parts}) AS part "
                 f"FROM cln WHERE {cond} AND {slot.column} IS NOT NULL"
             )
             return (
