@@ -180,6 +180,41 @@ def test_mappings_on_the_same_keys_of_mergeable_schemata_are_one_entity(
         assert entity is not None and entity.schema.name == schema
 
 
+@pytest.mark.parametrize("first", ["LegalEntity", "Person"])
+def test_one_value_stated_by_two_mergeable_mappings_keeps_the_specific_schema(
+    first: str, sqlite_store: Store, tmp_path: Path
+) -> None:
+    """A statement's id does not hash its schema, so one value stated by a LegalEntity and a
+    Person mapping of one record is one statement: it is the Person's, whatever the order,
+    or the entity would be read as a LegalEntity (review R30 F3). Of a name and an alias
+    mentioning one name, the mention kept is the one written as it is stored, on every run
+    (R30 F14: it was either)."""
+    second = "Person" if first == "LegalEntity" else "LegalEntity"
+    mapping = _mapping(
+        tmp_path,
+        "twice",
+        "id,n,a\n1,Ana,\"'Ana'\"\n",
+        f"a: {{schema: {first}, keys: [id], properties: {{name: {{column: n}}}}}}",
+        f"b: {{schema: {second}, keys: [id], properties: {{name: {{column: n}}, "
+        "alias: {column: a}}}",
+        "s: {schema: Sale, keys: [id], key_literal: s, properties: {buyer: {entity: b}}}",
+    )
+    ingest_mapping(sqlite_store, mapping, actor="t")
+    view = View(sqlite_store, Principal("t", "ATF", "US"), audit=False)
+    [buyer] = [e for e in view.export() if e.schema.name != "Sale"]
+    assert buyer.schema.name == "Person" and buyer.get("name") == ["Ana"]
+    from sqlalchemy import text
+
+    with sqlite_store.engine.connect() as conn:
+        mentions = conn.execute(
+            text(
+                "SELECT s.value, s.original_value FROM statements s JOIN props p "
+                "ON p.id = s.prop_id WHERE p.prop = 'namesMentioned'"
+            )
+        ).fetchall()
+    assert [tuple(m) for m in mentions] == [("Ana", None)]
+
+
 @pytest.mark.parametrize(
     "order", [("LegalEntity", "Person", "Company"), ("Person", "LegalEntity", "Company")]
 )

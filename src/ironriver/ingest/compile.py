@@ -578,8 +578,8 @@ def build_statements(con: duckdb.DuckDBPyConnection, comp: EntityCompiler, datas
         union = "\nUNION ALL\n".join(repeat)
         parts.append(
             f"SELECT {cols}, {ref} AS source_row FROM ("
-            f"SELECT *, row_number() OVER (PARTITION BY id ORDER BY _row) AS _n FROM ("
-            f"SELECT {key} AS id, * FROM ({union}))) WHERE _n = 1"
+            f"SELECT *, row_number() OVER (PARTITION BY id ORDER BY {_first_kept(comp)}) AS _n "
+            f"FROM (SELECT {key} AS id, * FROM ({union}))) WHERE _n = 1"
         )
     if not parts:  # no entity of the query has a value to state (e.g. keys only)
         parts.append(
@@ -588,6 +588,21 @@ def build_statements(con: duckdb.DuckDBPyConnection, comp: EntityCompiler, datas
             "NULL::BIGINT AS source_row WHERE FALSE"
         )
     con.execute("CREATE TEMP VIEW stmts AS " + "\nUNION ALL\n".join(parts))
+
+
+def _first_kept(comp: EntityCompiler) -> str:
+    """SQL: the order in which the statements of one id are kept, the first only: the first
+    record's, then, within a record, the most specific schema's (two mappings on the same
+    keys stating one value, LegalEntity and Person: the entity stays a Person), then the
+    value as written (a name and an alias mentioning one name): the same statement on every
+    run and backend (review R30 F3, F14: it was whichever the window met first)."""
+    model = get_model()
+    schemata = sorted(
+        {e.schema for e in comp.query.entities},
+        key=lambda name: (-len(model.get(name).schemata), name),  # (the most ancestors first)
+    )
+    rank = " ".join(f"WHEN {literal(name)} THEN {n}" for n, name in enumerate(schemata))
+    return f"_row, CASE schema {rank} END, original_value NULLS FIRST, schema"
 
 
 KEYLESS_ROWS_SHOWN = 5  # the record numbers a keyless note names
