@@ -304,7 +304,7 @@ class EntityCompiler:
         self, i: int, name: str, raw: str, label: str, prop: PropertySpec, split: str, shown: str
     ) -> None:
         """A slot for `raw` split on `split` (FtM's `split`): `name` holds the parts cleaned
-        (a list), one value per part. A blank part is no value, as FtM drops it; a record is
+        (a list), one value per part. A blank part is no value (`_split_parts`); a record is
         rejected when a part that is not blank does not clean, as for a plain value (review
         R29 F1: such parts were left out silently, and `required` was met by the text), its
         error report showing `shown` (a JSON list as the file writes it, not `raw`'s parts
