@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import shlex
 import struct
 from pathlib import Path
 
@@ -86,23 +87,49 @@ def _complete_up_to(data: bytearray, end: int) -> int:
     return end  # continuation bytes only: whatever they belong to is checked now
 
 
-def _decode_hint(path: Path, encoding: str, bom: bool, settable: bool) -> Msg:
+def _bom_encoding(head: bytes) -> str | None:
+    """The encoding a file starting with `head` names by its byte-order mark: utf-32 or
+    utf-16 (either byte order: `iconv` and Python read the mark), else None (a UTF-8 mark is
+    no problem: the readers skip it)."""
+    if head[:4] in (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE):  # (before UTF-16's: FF FE..)
+        return "utf-32"
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "utf-16"
+    return None
+
+
+def _decode_hint(path: Path, encoding: str, bom: str | None, settable: bool) -> Msg:
     """What to do about `path`, not valid `encoding` (`check_encoding`): with a mapping
-    query to set it in (`settable`), the encoding to set (utf-16 for a byte-order mark:
-    Excel's "Unicode text"), else how to convert the file."""
+    query to set it in (`settable`), the encoding to set (`bom`, the one a byte-order mark
+    names, e.g. utf-16: Excel's "Unicode text"), else how to convert the file: an `iconv`
+    command to paste into a shell, the path as given quoted (a space in a name), the copy
+    written beside the file (review R30 F12)."""
     if not settable:
+        target = path.with_name(f"utf8-{path.name}")
+        example = (
+            f"`iconv -f {bom or 'cp1252'} -t {encoding} {shlex.quote(str(path))} "
+            f"> {shlex.quote(str(target))}`"
+        )
+        if bom:
+            return msg(
+                "Convert the file to {encoding}, e.g. {example} (it starts with the "
+                "byte-order mark of {source}), and ingest the converted file.",
+                encoding=encoding,
+                example=example,
+                source=bom,
+            )
         return msg(
             "Convert the file to {encoding}, e.g. {example} (cp1252: Excel's and "
             "Windows' encoding; utf-16 for a file that starts with a byte-order "
             "mark), and ingest the converted file.",
             encoding=encoding,
-            example=f"`iconv -f cp1252 -t {encoding} {path.name} > utf8-{path.name}`",
+            example=example,
         )
     if bom or not is_utf8(encoding):
         return msg(
             "Set the file's real encoding in the mapping query, e.g. {example}, "
             "or re-save the file as {encoding}.",
-            example="`encoding: utf-16`" if bom else "`encoding: utf-8`",
+            example=f"`encoding: {bom}`" if bom else "`encoding: utf-8`",
             encoding=encoding,
         )
     return msg(
@@ -147,7 +174,9 @@ def check_encoding(path: Path, encoding: str, settable: bool = True) -> None:
                 at = offset - held + exc.start  # (in the file)
                 fh.seek(at)  # (the bytes from there, wherever the chunk ends)
                 bad = fh.read(4)
-                bom = offset == 0 and chunk[:2] in (b"\xff\xfe", b"\xfe\xff")
+                bom = _bom_encoding(chunk) if offset == 0 else None
+                if bom and codecs.lookup(bom).name == codecs.lookup(encoding).name:
+                    bom = None  # (the encoding given: its mark is no news)
                 hint = _decode_hint(path, encoding, bom, settable)
                 raise IngestError(
                     nmsg(

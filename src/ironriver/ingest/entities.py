@@ -14,19 +14,20 @@ the store's stage (`Store.stage`), so memory stays flat however large the export
 Each chunk is cleaned in bulk by DuckDB (`_bulk_statements`: JSON parsed there, values
 sanitized and cleaned by `Cleaner`'s SQL, ids hashed there; no Python object per value). A
 line the bulk path cannot be sure of — not plain JSON of the usual shape (an id and a schema
-as strings, properties as an object of strings or lists of strings, no repeated keys, a key
-spelled with escapes being the same key), or holding anything FtM would reject or treat
-specially (an unknown schema or property, a reverse property, a value its type rejects, a
-reference to itself, values near FtM's size cap) — goes to the per-line path
-(`_entity_statements`, FtM's own cleaning with the entity as context), which reports exactly
-what is wrong. Both give FtM's statements for a good line
+as strings, the id of visible characters only, properties as an object of strings or lists
+of strings, no repeated keys, a key spelled with escapes being the same key), or holding
+anything FtM would reject or treat specially (an unknown schema or property, a reverse
+property, a value its type rejects, a reference to itself, values near FtM's size cap) —
+goes to the per-line path (`_entity_statements`, FtM's own cleaning with the entity as
+context), which reports exactly what is wrong. Both give FtM's statements for a good line
 (`tests/ingest/test_ingest_entities.py` compares them).
 """
 
 from __future__ import annotations
 
 import json
-import re
+import math
+import unicodedata
 from bisect import bisect_left
 from collections.abc import Collection, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -78,9 +79,43 @@ def _long_id_reason() -> str:
     )
 
 
-# White space in an entity id (ASCII's, as both paths read it: the bulk path's `_PLAIN_OBJECTS`
-# leaves such a line to the per-line path, which rejects it)
-_ID_SPACE = re.compile("[\t\n\x0b\x0c\r ]")
+# The Unicode categories of the characters no entity id may hold: white space and line or
+# paragraph separators (Z*: a space, NBSP, U+2028), control and format characters (Cc, Cf: a
+# tab, NUL, U+0085, U+200B, a byte-order mark) and lone surrogates (Cs, which no UTF-8 text
+# holds). No reference reaches such an id (a reference is cleaned of them: review R29b F4),
+# none is visible in a report, and PostgreSQL refuses NUL (review R30 F1). The bulk path's
+# `_PLAIN_OBJECTS` takes only ids of letters, marks, numbers, punctuation and symbols, and
+# leaves any other to the per-line path, which decides: both paths read an id alike whatever
+# Unicode version DuckDB's regular expressions know (private-use or unassigned characters,
+# in no category here, are the per-line path's, and taken).
+_ID_REFUSED = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cs"})
+
+
+def _id_problem(raw_id: object) -> str | None:
+    """Why `raw_id`, a line's `"id"` given (neither null nor empty), is no entity id, in the
+    current language; None when it is one. An id is JSON text, or a whole number (its
+    digits, as FtM reads it: 0 too); text holds no character of `_ID_REFUSED`."""
+    if isinstance(raw_id, bool):  # (a bool is an int to Python)
+        what = msg("a boolean (true or false)")
+    elif isinstance(raw_id, float):
+        what = msg("a number with a decimal point or an exponent")
+    elif isinstance(raw_id, list):
+        what = msg("a list")
+    elif isinstance(raw_id, dict):
+        what = msg("an object")
+    elif isinstance(raw_id, int):
+        return None
+    else:
+        char = next((c for c in str(raw_id) if unicodedata.category(c) in _ID_REFUSED), None)
+        if char is None:
+            return None
+        name = unicodedata.name(char, "")  # (a control character has none)
+        return t(
+            "an entity id is one piece of text without spaces, line breaks, control or "
+            "invisible characters: it holds {char}",
+            char=f"U+{ord(char):04X}" + (f" {name}" if name else ""),
+        )
+    return t("an entity id is text or a whole number, not {what}", what=what)
 
 
 def _entity_statements(
@@ -104,19 +139,14 @@ def _entity_statements(
     schema = model.get(str(data.get("schema")))
     if schema is None:
         return [], [("schema", str(data.get("schema")), t("unknown schema"))]
-    if not data.get("id"):
+    raw_id = data.get("id")
+    if raw_id is None or raw_id == "":  # (0 is an id: review R30 F10)
         return [], [("id", "", t("entity has no id"))]
-    raw_id = data["id"]
-    if (
-        isinstance(raw_id, bool)
-        or not isinstance(raw_id, str | int)
-        or _ID_SPACE.search(str(raw_id))
-    ):
-        # (a list's or object's Python text, or an id with spaces or a line break in it,
-        # which no reference reaches: a reference is cleaned of them; review R29b F4. A
-        # number is its text, as FtM reads it)
-        reason = t("an entity id is one piece of text without spaces or line breaks")
-        return [], [("id", json.dumps(raw_id, ensure_ascii=False)[:80], reason)]
+    if (id_problem := _id_problem(raw_id)) is not None:
+        # (the id as JSON writes it, not a list's Python text; text with every character
+        # outside ASCII escaped, or the one the reason names may not be seen)
+        text = json.dumps(raw_id, ensure_ascii=isinstance(raw_id, str))
+        return [], [("id", text[:80], id_problem)]
     props = data.get("properties") or {}
     if not isinstance(props, dict):
         return [], [("properties", str(props)[:80], t("properties must be an object"))]
@@ -196,9 +226,11 @@ def _holds_object(values: object) -> bool:
 
 
 def _float_text(value: float) -> str:
-    """FtM's text of `value` where it reads back as `value`, else JSON's (`_texts`)."""
+    """FtM's text of `value` where it reads back as `value`, else JSON's (`_texts`). NaN,
+    which equals nothing, is FtM's "nan" too (as "inf" is), not JSON's "NaN": the statement
+    and its id are FtM's (review R30 F11)."""
     text = string_list(value)[0]  # ("72.50"; "nan" and "inf" as such)
-    return text if float(text) == value else json.dumps(value)
+    return text if float(text) == value or math.isnan(value) else json.dumps(value)
 
 
 def _texts(values: object, type_name: str) -> list[str]:
@@ -255,7 +287,8 @@ _PLAIN_OBJECTS = """
     CREATE OR REPLACE TEMP TABLE ent AS
     SELECT n, x[1]->>'$' AS entity_id, x[2]->>'$' AS schema, x[3] AS props FROM obj
     WHERE once AND json_type(x[1]) = 'VARCHAR' AND x[1]->>'$' <> ''
-      AND length(x[1]->>'$') <= :max_id AND NOT regexp_matches(x[1]->>'$', '[\t\n\x0b\x0c\r ]')
+      AND length(x[1]->>'$') <= :max_id
+      AND regexp_full_match(x[1]->>'$', '[\\p{L}\\p{M}\\p{N}\\p{P}\\p{S}]+')
       AND json_type(x[2]) = 'VARCHAR' AND x[2]->>'$' IN (SELECT schema FROM model_props)
       AND coalesce(json_type(x[3]), 'NULL') IN ('OBJECT', 'NULL')
 """.replace(":max_id", str(MAX_ID_LENGTH))
@@ -396,6 +429,34 @@ def _connect(memory_mb: int | None, spill_root: Path | None) -> duckdb.DuckDBPyC
     return con
 
 
+# The sets of schemata the file gives one id (those of more than one), each with how many
+# ids it is given to and the first of them: the sets are few however many ids there are.
+_SCHEMA_SETS = """
+    SELECT schemata, count(*), min(entity_id) FROM (
+        SELECT entity_id, list(DISTINCT schema ORDER BY schema) AS schemata
+        FROM stmts_out GROUP BY entity_id HAVING count(DISTINCT schema) > 1)
+    GROUP BY schemata
+"""
+
+
+def _conflicts(
+    con: duckdb.DuckDBPyConnection,
+) -> tuple[int, tuple[str, tuple[str, ...]] | None]:
+    """How many ids `stmts_out` gives schemata that cannot be one entity (review R29b F3),
+    and the first (its id and schemata). Whether schemata merge is asked once per set of
+    schemata (`_SCHEMA_SETS`), not per id: 200,000 ids given a Person and a LegalEntity each
+    cost 1.6 s and 100 MB when each id was fetched and checked; 0.1 s and none now (review
+    R30 F13)."""
+    count, first = 0, None
+    for schemata, n, entity_id in con.execute(_SCHEMA_SETS).fetchall():
+        if all(mergeable(a, b) for a in schemata for b in schemata):
+            continue
+        count += int(n)
+        if first is None or entity_id < first[0]:
+            first = (str(entity_id), tuple(schemata))
+    return count, first
+
+
 class _EntityFile:
     """One pass over the file: statement batches out, problems and counts kept."""
 
@@ -415,7 +476,9 @@ class _EntityFile:
         self.records = 0
         self.produced = 0
         self.empty = 0  # entities with no property (stored as nothing: see `_check`)
-        self.conflicts: list[tuple[str, tuple[str, ...]]] = []  # (id, its schemata)
+        # ids given schemata that cannot be one entity, and the first (id, its schemata)
+        self.conflicts = 0
+        self.first_conflict: tuple[str, tuple[str, ...]] | None = None
         self.bad: list[tuple[int, str, str, str]] = []
         # dataset -> how many lines name it in their "datasets" (an export's lines do)
         self.named: dict[str, int] = {}
@@ -500,15 +563,7 @@ class _EntityFile:
         self.produced = int(produced)
         # lines neither rejected nor giving a statement: entities with no property
         self.empty = self.records - len({b[0] for b in self.bad}) - int(lines)
-        # ids the file gives schemata that cannot be one entity (review R29b F3)
-        self.conflicts = [
-            (str(entity_id), tuple(schemata))
-            for entity_id, schemata in con.execute(
-                "SELECT entity_id, list(DISTINCT schema ORDER BY schema) FROM stmts_out "
-                "GROUP BY entity_id HAVING count(DISTINCT schema) > 1 ORDER BY entity_id"
-            ).fetchall()
-            if not all(mergeable(a, b) for a in schemata for b in schemata)
-        ]
+        self.conflicts, self.first_conflict = _conflicts(con)
 
     @staticmethod
     def _table(rows: list[Row]) -> pa.Table:
@@ -824,8 +879,8 @@ def _check(
     result.statements = source.produced
     if not source.records:
         result.notes.append(no_entities_note(source.dataset, source.path.name))
-    if source.conflicts:
-        entity_id, schemata = source.conflicts[0]
+    if source.first_conflict is not None:
+        entity_id, schemata = source.first_conflict
         result.notes.append(
             nmsg(
                 "{file}: {n:,} id is given schemata that cannot be one entity (first: {id}, "
@@ -836,7 +891,7 @@ def _check(
                 "{schemata}): a view shows each as one of them and leaves the others' "
                 "properties out, listing them (an export's schema_conflicts). If they are "
                 "different entities, give them different ids.",
-                len(source.conflicts),
+                source.conflicts,
                 file=source.path.name,
                 id=entity_id,
                 schemata=", ".join(schemata),
