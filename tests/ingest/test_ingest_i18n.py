@@ -195,7 +195,9 @@ def test_cli_dry_run_in_spanish(sales_dir: Path) -> None:
             ingest_command, ["--as", "us-atf-analyst", "--dry-run", str(sales_dir / "sales.yaml")]
         )
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("Revisión de us_atf_dealer_sales: con 4 registros, el resultado sería ")
+    assert result.stdout.startswith(
+        "Revisión de us_atf_dealer_sales: con 4 registros, el resultado sería "
+    )
     assert "No se escribió nada." in result.stdout
 
 
