@@ -22,6 +22,7 @@ from ironriver.errors import IngestError
 from ironriver.ingest import check_entities, ingest_entities
 from ironriver.ingest.clean import Cleaner
 from ironriver.model import get_model
+from ironriver.policy import Principal, View
 from ironriver.store import Store
 
 # (id, the character the report names): each a space, separator, control or format
@@ -278,3 +279,26 @@ def test_schema_conflicts_are_checked_once_per_set_of_schemata(
         "properties out, listing them (an export's schema_conflicts). If they are different "
         "entities, give them different ids."
     ]
+
+
+@pytest.mark.parametrize("first", ["LegalEntity", "Person"])
+def test_one_value_under_two_mergeable_schemata_keeps_the_specific_one(
+    first: str, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review R30 F3: a statement's id hashes no schema, so lines stating one value as a
+    LegalEntity and as a Person give one statement: the store kept whichever its insert met
+    first, and the entity was read as a LegalEntity by line order and backend. The Person's
+    is kept, also where the two meet across a batch of the stream."""
+    second = "Person" if first == "LegalEntity" else "LegalEntity"
+    lines = [
+        json.dumps({"id": f"p{i}", "schema": schema, "properties": {"name": [f"Luz {i}"]}})
+        for i in range(5)
+        for schema in (first, second)
+    ]
+    monkeypatch.setattr(entities, "BATCH_ROWS", 3)  # (a pair split across two batches)
+    ingest_entities(store, _lines(tmp_path / "two.jsonl", lines), INFO, actor="a")
+    rows = snapshot(store)[0]
+    assert len(rows) == 5
+    view = View(store, Principal("a", "FGR", "MX"), audit=False)
+    entities_read = [view.entity(f"p{i}") for i in range(5)]
+    assert {e.schema.name for e in entities_read if e is not None} == {"Person"}

@@ -323,6 +323,7 @@ def _line_path(
 ) -> tuple[set[tuple[object, ...]], list[object]]:
     """The same from the per-line path alone, line by line."""
     from ironriver.ingest.entities import _entity_statements
+    from ironriver.model import most_specific_first
 
     rows: set[tuple[object, ...]] = set()
     bad: list[object] = []
@@ -332,7 +333,13 @@ def _line_path(
         got, problems = _entity_statements(line, number, dataset)
         rows |= set(got)
         bad.extend((number, c, v, r) for c, v, r in problems)
-    return rows, sorted(bad)  # type: ignore[type-var]
+    # one row per statement id, as the file's stream gives it: the most specific schema's,
+    # then the first line's (review R30 F3)
+    order = most_specific_first(str(r[2]) for r in rows)
+    kept: dict[object, tuple[object, ...]] = {}
+    for row in sorted(rows, key=lambda r: (order.index(str(r[2])), int(r[5]))):  # type: ignore[call-overload]
+        kept.setdefault(row[0], row)
+    return set(kept.values()), sorted(bad)  # type: ignore[type-var]
 
 
 def test_bulk_path_takes_plain_lines_and_equals_ftm(tmp_path: Path) -> None:

@@ -47,7 +47,7 @@ from ironriver.ingest.specs import (
     QuerySpec,
     id_signature,
 )
-from ironriver.model import get_model, mergeable
+from ironriver.model import get_model, mergeable, most_specific_first
 from ironriver.model.labels import type_label
 from ironriver.sqltext import ident, literal
 from ironriver.store import MAX_ID_LENGTH
@@ -596,11 +596,7 @@ def _first_kept(comp: EntityCompiler) -> str:
     keys stating one value, LegalEntity and Person: the entity stays a Person), then the
     value as written (a name and an alias mentioning one name): the same statement on every
     run and backend (review R30 F3, F14: it was whichever the window met first)."""
-    model = get_model()
-    schemata = sorted(
-        {e.schema for e in comp.query.entities},
-        key=lambda name: (-len(model.get(name).schemata), name),  # (the most ancestors first)
-    )
+    schemata = most_specific_first(e.schema for e in comp.query.entities)
     rank = " ".join(f"WHEN {literal(name)} THEN {n}" for n, name in enumerate(schemata))
     return f"_row, CASE schema {rank} END, original_value NULLS FIRST, schema"
 

@@ -37,6 +37,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from followthemoney.exc import InvalidData
 from followthemoney.util import PROP_VALUE_MAX
 from followthemoney.value import string_list
@@ -51,7 +52,7 @@ from ironriver.ingest.pipeline import new_to_loader, writing_message
 from ironriver.ingest.report import ErrorReport, no_entities_note
 from ironriver.ingest.result import IngestResult
 from ironriver.ingest.source import check_unchanged, connect, file_digest, file_state
-from ironriver.model import get_model, mergeable
+from ironriver.model import get_model, mergeable, most_specific_first
 from ironriver.model.labels import type_label
 from ironriver.policy import Principal, authorize_ingest, can_see
 from ironriver.policy.markings import releasable_text
@@ -414,6 +415,18 @@ def _line_datasets(line: str) -> set[str]:
     return {v for v in named if isinstance(v, str)} if isinstance(named, list) else set()
 
 
+def _first_of_each_id(table: pa.Table, before: str | None) -> tuple[pa.Table, str | None]:
+    """`table`'s rows, sorted by id, but the first of each id (`before`: the last id of the
+    batch before), and its last id. Lines stating one value under two schemata that merge
+    (a LegalEntity and a Person) give one statement id (it hashes no schema): the one kept is
+    the most specific schema's, sorted first, not whichever the store's insert meets first,
+    which left the entity a LegalEntity by line order and backend (review R30 F3)."""
+    ids = table.column("id").combine_chunks()
+    previous = pa.concat_arrays([pa.array([before], pa.string()), ids.slice(0, len(ids) - 1)])
+    keep = pc.fill_null(pc.not_equal(ids.cast(pa.string()), previous), True)
+    return table.filter(keep), ids[-1].as_py()
+
+
 def _connect(memory_mb: int | None, spill_root: Path | None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection holding the model's properties and an empty `stmts_out`."""
     con = connect(memory_mb, spill_root)
@@ -509,10 +522,20 @@ class _EntityFile:
                     count=self.produced,
                 )
             )
-            reader = con.sql("FROM stmts_out ORDER BY entity_id, id").to_arrow_reader(BATCH_ROWS)
+            schemata = most_specific_first(
+                str(r[0]) for r in con.execute("SELECT DISTINCT schema FROM stmts_out").fetchall()
+            )
+            rank = " ".join(f"WHEN {literal(s)} THEN {n}" for n, s in enumerate(schemata))
+            reader = con.sql(
+                "FROM stmts_out ORDER BY entity_id, id, "
+                + (f"CASE schema {rank} END, " if rank else "")
+                + "source_row"
+            ).to_arrow_reader(BATCH_ROWS)
+            last: str | None = None  # (the id that ended the batch before)
             for batch in reader:
                 if batch.num_rows:
-                    yield pa.Table.from_batches([batch])
+                    table, last = _first_of_each_id(pa.Table.from_batches([batch]), last)
+                    yield table
         finally:
             con.close()
 

@@ -15,6 +15,7 @@ paternal/maternal surnames, so `Individual` (a Person) adds `paternalSurname` an
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -64,6 +65,14 @@ def mergeable(first: str, second: str) -> bool:
     return True
 
 
+def most_specific_first(names: Iterable[str]) -> list[str]:
+    """The schemata `names`, the most specific first (the most ancestors: Person before
+    LegalEntity before Thing), then by name: of one value stated under two schemata that
+    merge, the statement kept is the first's, so the entity keeps the specific schema."""
+    model = get_model()
+    return sorted(set(names), key=lambda name: (-len(model.get(name).schemata), name))
+
+
 def write_model_dir(target: Path) -> Path:
     """Write FtM's schema files and ours into `target` (for `FTM_MODEL_PATH`)."""
     target.mkdir(parents=True, exist_ok=True)
@@ -73,4 +82,11 @@ def write_model_dir(target: Path) -> Path:
     return target
 
 
-__all__ = ["OUR_SCHEMATA", "get_model", "mergeable", "schema_dir", "write_model_dir"]
+__all__ = [
+    "OUR_SCHEMATA",
+    "get_model",
+    "mergeable",
+    "most_specific_first",
+    "schema_dir",
+    "write_model_dir",
+]
