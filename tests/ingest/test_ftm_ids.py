@@ -456,3 +456,28 @@ def test_an_include_may_not_change_a_key_the_block_sets(
 
     with sqlite_store.engine.connect() as conn:
         assert conn.execute(text("SELECT marking FROM datasets")).scalars().all() == ["RED"]
+
+
+def test_an_error_in_an_included_file_names_it(sqlite_store: Store, tmp_path: Path) -> None:
+    """An error in a block an included file gave is named by its dataset, query and entity,
+    and the files included are named beside the mapping's (review R30 F8: only the including
+    file was named, where the typo was not)."""
+    folder = tmp_path / "inc"
+    (folder / "q").mkdir(parents=True)
+    (folder / "data.csv").write_text("id,n\n1,Ana\n", encoding="utf-8")
+    (folder / "m.yaml").write_text(
+        "t:\n  agency: ATF\n  country: US\n  marking: CLEAR\n  queries:\n"
+        "    - include: q/query.yaml\n",
+        encoding="utf-8",
+    )
+    (folder / "q" / "query.yaml").write_text(
+        "csv_url: data.csv\nentities:\n"
+        "  p: {schema: Person, keys: [id], properties: {nmae: {column: n}}}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(IngestError) as caught:
+        ingest_mapping(sqlite_store, folder / "m.yaml", actor="t")
+    assert "m.yaml (which includes q/query.yaml), dataset 't', query 1, entity 'p'" in (
+        caught.value.message
+    )
+    assert "(que incluye q/query.yaml)" in caught.value.render("es")

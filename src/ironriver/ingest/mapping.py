@@ -674,9 +674,25 @@ def load_mapping(path: Path | str) -> list[DatasetMapping]:
     """Read and validate a mapping YAML file; data files are resolved relative to it, and so
     are the files its `include:` keys name (`_resolve_includes`)."""
     path = Path(path)
-    config = _resolve_includes(path, _read_yaml(path), (path.resolve(),))
-    mappings = parse_mapping(config, path.resolve().parent, origin=str(path))
+    included: list[Path] = []
+    config = _resolve_includes(path, _read_yaml(path), (path.resolve(),), included)
+    # (an error names the files included too: what it is about may be in one of them; review
+    # R30 F8)
+    origin: str | Msg = str(path)
+    if included:
+        names = dict.fromkeys(_shown(f, path) for f in included)
+        origin = msg("{path} (which includes {files})", path=str(path), files=", ".join(names))
+    mappings = parse_mapping(config, path.resolve().parent, origin=origin)
     return [_with_path(m, path) for m in mappings]
+
+
+def _shown(included: Path, path: Path) -> str:
+    """An included file's name as the mapping at `path` would write it (relative to its
+    folder where it is under it)."""
+    try:
+        return str(included.relative_to(path.resolve().parent))
+    except ValueError:
+        return str(included)
 
 
 def _read_yaml(path: Path) -> Any:
@@ -708,16 +724,16 @@ def _read_yaml(path: Path) -> Any:
         ) from None
 
 
-def _resolve_includes(path: Path, data: Any, chain: tuple[Path, ...]) -> Any:
+def _resolve_includes(path: Path, data: Any, chain: tuple[Path, ...], included: list[Path]) -> Any:
     """FtM's `include:` (`ftm map`'s `resolve_includes`): at any level of the mapping file at
     `path`, a block's `include: FILE` (or a list of files), named relative to that file,
     adds the keys of FILE's block to it; FILE may include others in turn, and an empty FILE
     adds nothing. A key both hold with two values is refused: FtM lets FILE's win, which
     silently changed a dataset's marking (review R30 F4), as a key repeated in one file
     would. `chain`: the files being read, so that a file including itself is an error, not
-    an endless loop."""
+    an endless loop; `included` gets each file read."""
     if isinstance(data, list):
-        return [_resolve_includes(path, item, chain) for item in data]
+        return [_resolve_includes(path, item, chain, included) for item in data]
     if not isinstance(data, dict):
         return data
     names = data.pop("include", None)
@@ -733,17 +749,18 @@ def _resolve_includes(path: Path, data: Any, chain: tuple[Path, ...]) -> Any:
                 ),
                 hint=msg("Write {example}.", example="include: entities.yaml"),
             )
-        included = (path.parent / name).resolve()
-        if included in chain:
+        file = (path.parent / name).resolve()
+        included.append(file)
+        if file in chain:
             raise IngestError(
                 msg(
                     "Mapping {path} includes {included}, which includes it in turn.",
                     path=path,
-                    included=included,
+                    included=file,
                 ),
                 hint=msg("Remove one of the include: keys."),
             )
-        block = _resolve_includes(included, _read_yaml(included), (*chain, included))
+        block = _resolve_includes(file, _read_yaml(file), (*chain, file), included)
         if block is None:  # (an empty file, as `ftm map` reads it)
             continue
         if not isinstance(block, dict):
@@ -751,7 +768,7 @@ def _resolve_includes(path: Path, data: Any, chain: tuple[Path, ...]) -> Any:
                 msg(
                     "Mapping {path} includes {included}, which holds no block of keys.",
                     path=path,
-                    included=included,
+                    included=file,
                 ),
                 hint=msg("Write the included file's keys as key: value lines."),
             )
@@ -764,13 +781,13 @@ def _resolve_includes(path: Path, data: Any, chain: tuple[Path, ...]) -> Any:
                         path=path,
                         key=key,
                         value=data[key],
-                        included=included,
+                        included=file,
                         other=value,
                     ),
                     hint=msg("Set {key} in one of the two files only.", key=key),
                 )
             data[key] = value
-    return {key: _resolve_includes(path, value, chain) for key, value in data.items()}
+    return {key: _resolve_includes(path, value, chain, included) for key, value in data.items()}
 
 
 def _with_path(mapping: DatasetMapping, path: Path) -> DatasetMapping:
