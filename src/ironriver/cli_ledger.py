@@ -56,6 +56,7 @@ _COMPARISON = re.compile(
     "--ledger",
     "ledger_name",
     default=None,
+    metavar="NAME",
     help="Which of the dataset's ledgers (needed only when you see several).",
 )
 @click.option(
@@ -107,10 +108,11 @@ def ledger(
     datasets and their ledgers.
 
     \b
-    Example: ironriver ledger us_atf_dealer_sales --where serial=PSA343193 \\
-               --as us-atf-analyst --reason "trace 7"
-             ironriver ledger us_cbp_plate_reads --where plate=VKH768X \\
-               --where read_at=2024-01-01 --columns plate,read_at --as us-cbp-officer
+    Examples:
+      ironriver ledger us_atf_dealer_sales --where serial=PSA343193 \\
+          --as us-atf-analyst --reason "trace 7"
+      ironriver ledger us_cbp_plate_reads --where plate=VKH768X \\
+          --where read_at=2024-01-01 --columns plate,read_at --as us-cbp-officer
     """
     app = app_context(ctx)
     if app.as_json and fmt == "csv":

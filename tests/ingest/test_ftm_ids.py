@@ -215,6 +215,23 @@ def test_one_value_stated_by_two_mergeable_mappings_keeps_the_specific_schema(
     assert [tuple(m) for m in mentions] == [("Ana", None)]
 
 
+def test_the_specific_schema_is_kept_when_two_records_state_the_value(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """A LegalEntity mapping states a name in one record, a Person mapping the same name of
+    the same id in the next: the Person's statement is kept (review R30c F1: the first
+    record's was)."""
+    mapping = _mapping(
+        tmp_path,
+        "tworows",
+        "id,n,n2\n1,A,\n1,,A\n",
+        "le: {schema: LegalEntity, keys: [id], properties: {name: {column: n}}}",
+        "pe: {schema: Person, keys: [id], properties: {name: {column: n2}}}",
+    )
+    ingest_mapping(sqlite_store, mapping, actor="t")
+    assert [schema for schema, _ in _ours(sqlite_store).values()] == ["Person"]
+
+
 @pytest.mark.parametrize(
     "order", [("LegalEntity", "Person", "Company"), ("Person", "LegalEntity", "Company")]
 )

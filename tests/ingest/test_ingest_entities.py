@@ -130,7 +130,7 @@ def test_objects_as_values_and_ids_no_reference_reaches_are_rejected(
     assert "7 of 8 entities rejected" in err.value.message
     report = Path(str(err.value.report_path)).read_text(encoding="utf-8")
     assert report.count("a JSON object or nested list is not a value of") == 4
-    assert report.count("an entity id is one piece of text without spaces") == 2
+    assert report.count("an entity id is one piece of text without line breaks") == 2
     assert report.count("an entity id is text or a whole number, not a list") == 1  # (R30 F2)
     result = ingest_entities(sqlite_store, path, INFO, actor="a", skip_invalid=True)
     assert result.rejected == 7 and result.statements_new == 3  # p2: name, two notes

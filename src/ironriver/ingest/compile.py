@@ -591,18 +591,19 @@ def build_statements(con: duckdb.DuckDBPyConnection, comp: EntityCompiler, datas
 
 
 def _first_kept(comp: EntityCompiler) -> str:
-    """SQL: the order in which the statements of one id are kept, the first only: the first
-    record's, then, within a record, the most specific schema's (two mappings on the same
-    keys stating one value, LegalEntity and Person: the entity stays a Person), then the
-    value as written (a name and an alias mentioning one name): the same statement on every
-    run and backend (review R30 F3, F14: it was whichever the window met first). The schema
-    is ranked only where two of the query's schemata merge (only those can share an id), as
-    a longer sort key costs the window ~4% of a 1M-row ingest."""
+    """SQL: the order in which the statements of one id are kept, the first only: the most
+    specific schema's (two mappings on the same keys stating one value, LegalEntity and
+    Person, in one record or two: the entity stays a Person, as the entity-file import keeps
+    it), then the first record's, then the value as written (a name and an alias mentioning
+    one name): the same statement on every run and backend (review R30 F3, F14, R30c F1: it
+    was whichever the window met first). The schema is ranked only where two of the query's
+    schemata merge (only those can share an id), as a longer sort key costs the window ~4%
+    of a 1M-row ingest."""
     schemata = most_specific_first(e.schema for e in comp.query.entities)
     if not any(mergeable(a, b) for n, a in enumerate(schemata) for b in schemata[n + 1 :]):
         return "_row, original_value NULLS FIRST"
     rank = " ".join(f"WHEN {literal(name)} THEN {n}" for n, name in enumerate(schemata))
-    return f"_row, CASE schema {rank} END, original_value NULLS FIRST"
+    return f"CASE schema {rank} END, _row, original_value NULLS FIRST"
 
 
 KEYLESS_ROWS_SHOWN = 5  # the record numbers a keyless note names

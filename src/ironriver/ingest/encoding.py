@@ -120,8 +120,7 @@ def _decode_hint(path: Path, encoding: str, bom: str | None, settable: bool) -> 
             )
         return msg(
             "Convert the file to {encoding}, e.g. {example} (cp1252: Excel's and "
-            "Windows' encoding; utf-16 for a file that starts with a byte-order "
-            "mark), and ingest the converted file.",
+            "Windows' encoding), and ingest the converted file.",
             encoding=encoding,
             example=example,
         )

@@ -80,16 +80,23 @@ def _long_id_reason() -> str:
     )
 
 
-# The Unicode categories of the characters no entity id may hold: white space and line or
-# paragraph separators (Z*: a space, NBSP, U+2028), control and format characters (Cc, Cf: a
-# tab, NUL, U+0085, U+200B, a byte-order mark) and lone surrogates (Cs, which no UTF-8 text
-# holds). No reference reaches such an id (a reference is cleaned of them: review R29b F4),
-# none is visible in a report, and PostgreSQL refuses NUL (review R30 F1). The bulk path's
-# `_PLAIN_OBJECTS` takes only ids of letters, marks, numbers, punctuation and symbols, and
-# leaves any other to the per-line path, which decides: both paths read an id alike whatever
-# Unicode version DuckDB's regular expressions know (private-use or unassigned characters,
-# in no category here, are the per-line path's, and taken).
-_ID_REFUSED = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cs"})
+# The Unicode categories of the characters no entity id may hold: line or paragraph
+# separators (Zl, Zp: U+2028), control and format characters (Cc, Cf: a tab, NUL, U+0085,
+# U+200B, a byte-order mark, a bidi override) and lone surrogates (Cs, which no UTF-8 text
+# holds); the joiners (U+200C, U+200D) are parts of scripts and emoji, and kept. None is
+# visible in a report, and PostgreSQL refuses NUL (review R30 F1). A space (Zs) is kept
+# inside an id, not at its ends: a mapping's `id_column` keeps the spaces inside an agency's
+# record number ("AP/FGR 123"), so the store's own export must load again (review R30c F3).
+# The bulk path's `_PLAIN_OBJECTS` takes only ids of letters, marks, numbers, punctuation,
+# symbols and spaces, and leaves any other to the per-line path, which decides: both paths
+# read an id alike whatever Unicode version DuckDB's regular expressions know (private-use
+# or unassigned characters, in no category here, are the per-line path's, and taken).
+_ID_REFUSED = frozenset({"Zl", "Zp", "Cc", "Cf", "Cs"})
+_ID_JOINERS = frozenset("\u200c\u200d")
+
+
+def _refused_in_id(char: str) -> bool:
+    return unicodedata.category(char) in _ID_REFUSED and char not in _ID_JOINERS
 
 
 def _id_problem(raw_id: object) -> str | None:
@@ -107,13 +114,15 @@ def _id_problem(raw_id: object) -> str | None:
     elif isinstance(raw_id, int):
         return None
     else:
-        char = next((c for c in str(raw_id) if unicodedata.category(c) in _ID_REFUSED), None)
+        text = str(raw_id)
+        ends = [c for c in (text[0], text[-1]) if unicodedata.category(c) == "Zs"]
+        char = next((c for c in text if _refused_in_id(c)), ends[0] if ends else None)
         if char is None:
             return None
         name = unicodedata.name(char, "")  # (a control character has none)
         return t(
-            "an entity id is one piece of text without spaces, line breaks, control or "
-            "invisible characters: it holds {char}",
+            "an entity id is one piece of text without line breaks, control or invisible "
+            "characters, and no space at either end: it holds {char}",
             char=f"U+{ord(char):04X}" + (f" {name}" if name else ""),
         )
     return t("an entity id is text or a whole number, not {what}", what=what)
@@ -144,9 +153,18 @@ def _entity_statements(
     if raw_id is None or raw_id == "":  # (0 is an id: review R30 F10)
         return [], [("id", "", t("entity has no id"))]
     if (id_problem := _id_problem(raw_id)) is not None:
-        # (the id as JSON writes it, not a list's Python text; text with every character
-        # outside ASCII escaped, or the one the reason names may not be seen)
-        text = json.dumps(raw_id, ensure_ascii=isinstance(raw_id, str))
+        # (the id as JSON writes it, not a list's Python text; in text, the characters the
+        # reason names escaped, or they may not be seen: the rest as written)
+        text = (
+            "".join(
+                f"\\u{ord(c):04x}"
+                if _refused_in_id(c) or (c != " " and unicodedata.category(c) == "Zs")
+                else c
+                for c in raw_id
+            )
+            if isinstance(raw_id, str)
+            else json.dumps(raw_id, ensure_ascii=False)
+        )
         return [], [("id", text[:80], id_problem)]
     props = data.get("properties") or {}
     if not isinstance(props, dict):
@@ -284,15 +302,19 @@ _VALID_OBJECTS = """
     WHERE json_valid(line) AND starts_with(ltrim(line, ' '), '{')
       AND NOT regexp_matches(line, ',\\s*[\\]}]')
 """
+# An id the bulk path takes (RE2): visible characters (letters, marks, numbers, punctuation,
+# symbols), spaces between them (`_ID_REFUSED`)
+_VISIBLE = r"[\p{L}\p{M}\p{N}\p{P}\p{S}]"
+_ID_PATTERN = rf"{_VISIBLE}|{_VISIBLE}[\p{{L}}\p{{M}}\p{{N}}\p{{P}}\p{{S}}\p{{Zs}}]*{_VISIBLE}"
 _PLAIN_OBJECTS = """
     CREATE OR REPLACE TEMP TABLE ent AS
     SELECT n, x[1]->>'$' AS entity_id, x[2]->>'$' AS schema, x[3] AS props FROM obj
     WHERE once AND json_type(x[1]) = 'VARCHAR' AND x[1]->>'$' <> ''
       AND length(x[1]->>'$') <= :max_id
-      AND regexp_full_match(x[1]->>'$', '[\\p{L}\\p{M}\\p{N}\\p{P}\\p{S}]+')
+      AND regexp_full_match(x[1]->>'$', ':id_pattern')
       AND json_type(x[2]) = 'VARCHAR' AND x[2]->>'$' IN (SELECT schema FROM model_props)
       AND coalesce(json_type(x[3]), 'NULL') IN ('OBJECT', 'NULL')
-""".replace(":max_id", str(MAX_ID_LENGTH))
+""".replace(":max_id", str(MAX_ID_LENGTH)).replace(":id_pattern", _ID_PATTERN)
 
 
 def _bulk_statements(

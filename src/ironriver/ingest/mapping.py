@@ -204,7 +204,11 @@ def _property(where: Where, schema: Any, name: str, data: Any) -> PropertySpec:
         columns=tuple(as_list(data, "column", "columns")),
         literals=tuple(as_list(data, "literal", "literals")),
         # (a blank template states nothing: told below, as a blank literal; review R30 F9)
-        template=str(data["template"]) if str(data.get("template") or "").strip() else None,
+        template=(
+            str(data["template"])
+            if data.get("template") is not None and str(data["template"]).strip()
+            else None
+        ),
         entity=str(data["entity"]) if data.get("entity") else None,
         join=str(data["join"]) if data.get("join") is not None else None,
         split=str(data["split"]) if data.get("split") is not None else None,
@@ -737,6 +741,7 @@ def _resolve_includes(path: Path, data: Any, chain: tuple[Path, ...], included: 
     if not isinstance(data, dict):
         return data
     names = data.pop("include", None)
+    setter = dict.fromkeys(data, path)  # (the file each key came from: the message names it)
     for name in names if isinstance(names, list) else [names]:
         if name is None:
             continue
@@ -776,17 +781,19 @@ def _resolve_includes(path: Path, data: Any, chain: tuple[Path, ...], included: 
             if key in data and data[key] != value:
                 raise IngestError(
                     msg(
-                        "Mapping {path} sets {key} to {value!r}, and {included}, which it "
-                        "includes, sets it to {other!r}.",
-                        path=path,
+                        "{setter} sets {key} to {value!r}, and {included} sets it to "
+                        "{other!r}: both are read into one block of mapping {path}.",
+                        setter=setter[key],
                         key=key,
                         value=data[key],
                         included=file,
                         other=value,
+                        path=path,
                     ),
                     hint=msg("Set {key} in one of the two files only.", key=key),
                 )
             data[key] = value
+            setter.setdefault(key, file)
     return {key: _resolve_includes(path, value, chain, included) for key, value in data.items()}
 
 
