@@ -466,6 +466,16 @@ def test_an_include_may_not_change_a_key_the_block_sets(
     assert _ours(sqlite_store) == {}
     with use_lang("es"):
         assert "marking" in caught.value.render("es") and "RED" in caught.value.render("es")
+    # two included files at odds: the one that set the key first is named, not the mapping
+    (folder / "m.yaml").write_text(
+        (folder / "m.yaml").read_text(encoding="utf-8").replace("  marking: RED\n", ""),
+        encoding="utf-8",
+    )
+    (folder / "sub" / "empty.yaml").write_text("marking: RED\n", encoding="utf-8")
+    with pytest.raises(IngestError) as caught:
+        ingest_mapping(sqlite_store, folder / "m.yaml", actor="t")
+    assert caught.value.message.startswith(f"{folder / 'sub' / 'meta.yaml'} sets marking to")
+    (folder / "sub" / "empty.yaml").write_text("", encoding="utf-8")
     meta.write_text("agency: ATF\ncountry: US\nmarking: RED\n", encoding="utf-8")
     result = ingest_mapping(sqlite_store, folder / "m.yaml", actor="t")
     assert result.statements == 1

@@ -138,3 +138,12 @@ def test_clear_with_releasability_is_refused(tmp_path: Path) -> None:
 def test_an_agency_is_trimmed(tmp_path: Path) -> None:
     (dataset,) = load_mapping(_mapping(tmp_path, BASE.replace("agency: ATF", "agency: 'ATF '")))
     assert dataset.agency == "ATF"
+
+
+def test_a_template_of_a_number_is_a_template(tmp_path: Path) -> None:
+    """`template: 0` states "0", as in `ftm map` (review R30c F5: it was said to be blank)."""
+    text = BASE.replace("name: {column: name}", "idNumber: {template: 0}")
+    assert text != BASE
+    [mapping] = load_mapping(_mapping(tmp_path, text))
+    [prop] = [p for e in mapping.queries[0].entities for p in e.properties if p.template]
+    assert prop.template == "0"
