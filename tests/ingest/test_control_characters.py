@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from ironriver.errors import IngestError
 from ironriver.ingest import ingest_entities, ingest_mapping
-from ironriver.policy import View
+from ironriver.policy import View, entity_dict
 from ironriver.store import DatasetInfo, Store
 from samples import FGR
 
@@ -175,3 +176,62 @@ def test_a_null_values_marker_in_a_listed_name_is_compared_with_its_text(
     )
     ingest_mapping(sqlite_store, tmp_path / "m.yaml", actor="loader")
     assert _values(sqlite_store) == {("alias", "Bo"), ("notes", "Bo")}
+
+
+ID_MAPPING = HEAD + (
+    "    - csv_url: p.csv\n      entities:\n"
+    "        p:\n          schema: Person\n          id_column: pid\n          properties:\n"
+    "            name: {column: name}\n"
+)
+# what FtM's sanitizing keeps of an id: a tab and bidi controls (refused), spaces inside
+# (kept); it removes a zero-width space or joiner, U+0085 and a space at either end
+KEPT_ODD_IDS = ["AP/FGR 123", "\u0645\u06cc\u062e", "ab", "gh"]
+
+
+@pytest.mark.parametrize("memory_mb", [2048, 0], ids=["whole", "streamed"])
+def test_a_mapped_id_the_entity_import_would_refuse_is_refused(
+    store: Store, tmp_path: Path, memory_mb: int
+) -> None:
+    """An `id_column` holding a tab or a bidi control was stored, and the store's own export
+    of it was then refused by `ingest --entities`: the mapping refuses it now, as the entity
+    import does, and the report shows the character escaped. What is stored loads again."""
+    with (tmp_path / "p.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["pid", "name"])
+        writer.writerows(
+            [
+                ["a\tb", "Uno"],
+                ["c\u202ed", "Dos"],
+                ["AP/FGR 123", "Tres"],
+                ["\u0645\u06cc\u200c\u062e", "Cuatro"],
+                ["a\u200bb ", "Cinco"],
+                ["e\u2066f\u2069", "Seis"],
+                ["g\x85h", "Siete"],
+            ]
+        )
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(ID_MAPPING, encoding="utf-8")
+    with pytest.raises(IngestError, match=r"^3 of 7 records rejected"):
+        ingest_mapping(store, mapping, actor="loader", memory_mb=memory_mb)
+    assert _values(store) == set()
+    with (tmp_path / "m.yaml.errors.csv").open(encoding="utf-8") as fh:
+        report = [(r["row"], r["column"], r["value"], r["reason"]) for r in csv.DictReader(fh)]
+    reason = (
+        "an entity id is one piece of text without line breaks, control or invisible "
+        "characters (p.id_column): it holds the character shown as \\uXXXX in the value; "
+        "remove it from the column"
+    )
+    assert report == [
+        ("1", "pid", "a\\u0009b", reason),
+        ("2", "pid", "c\\u202ed", reason),
+        ("6", "pid", "e\\u2066f\\u2069", reason),
+    ]
+    result = ingest_mapping(store, mapping, actor="loader", memory_mb=memory_mb, skip_invalid=True)
+    assert (result.rejected, result.statements_new) == (3, 4)
+    view = View(store, FGR, audit=False)
+    exported = [entity_dict(ent) for ent in view.export()]
+    assert sorted(e["id"] for e in exported) == sorted(KEPT_ODD_IDS)
+    path = tmp_path / "e.jsonl"
+    path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in exported), "utf-8")
+    again = ingest_entities(store, path, DatasetInfo("mx_fgr_export", "FGR", "MX"), actor="l")
+    assert (again.rejected, again.statements_new) == (0, 4)

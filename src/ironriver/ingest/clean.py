@@ -81,6 +81,23 @@ NAME_SPECIAL = (
     "\\x{2028}-\\x{202f}\\x{205f}-\\x{2064}\\x{3000}\\x{feff}]"
 )
 ENTITY_ID = "[0-9a-zA-Z]([0-9a-zA-Z.-]*[0-9a-zA-Z])?"  # FtM EntityType.REGEX_RAW
+# A character no entity id holds (RE2): a control or line/paragraph separator, or a format
+# character (a bidi override, U+FEFF...) other than the joiners of scripts and emoji. The
+# entity import refuses the same ids (`entities._refused_in_id`, by Python's Unicode tables;
+# DuckDB's differ only at U+13439-U+1343F, which it refuses too).
+ID_REFUSED = r"[\p{Cc}\p{Zl}\p{Zp}]|[^\P{Cf}\x{200C}\x{200D}]"
+
+
+def escaped_id_sql(text: str) -> str:
+    """SQL for `text` with each character of `ID_REFUSED` written as `\\uXXXX`, so that a
+    report shows what the id holds (the rest as written)."""
+    chars = f"string_split({text}, '')"
+    escaped = (
+        f"CASE WHEN regexp_matches(c, '{ID_REFUSED}') THEN printf('\\u%04x', unicode(c)) ELSE c END"
+    )
+    return f"array_to_string(list_transform({chars}, lambda c: {escaped}), '')"
+
+
 _FAST_DATE_DIRECTIVES = re.compile(r"%[YmdHMS%]")
 _PRECISION_FORMATS = {
     Precision.YEAR: "%Y",

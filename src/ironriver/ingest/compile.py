@@ -24,11 +24,13 @@ from followthemoney.util import sanitize_text
 
 from ironriver.i18n import Msg, nmsg, t
 from ironriver.ingest.clean import (
+    ID_REFUSED,
     LIST_SEP,
     Cleaner,
     clean_literal,
     english_meridian_sql,
     english_months_sql,
+    escaped_id_sql,
     four_digit_year,
     has_two_digit_year,
     json_kind_name,
@@ -150,6 +152,16 @@ class EntityCompiler:
                         column=entity.id_column,
                         value=self._key(entity.id_column),
                         reason=long_id_reason(f"{entity.name}.id_column"),
+                    )
+                )
+                # an id the store's own export could not load again (review R30 gap): FtM's
+                # sanitizing keeps a tab, a line break and the bidi controls
+                self.checks.append(
+                    Check(
+                        condition=f"regexp_matches(e{i}, '{ID_REFUSED}')",
+                        column=entity.id_column,
+                        value=escaped_id_sql(f"e{i}"),
+                        reason=refused_id_reason(f"{entity.name}.id_column"),
                     )
                 )
 
@@ -720,6 +732,17 @@ def long_id_reason(place: str) -> str:
         "entity id longer than {n} characters, FtM's limit for an entity id ({place}): "
         "shorten it (or hash it)",
         n=MAX_ID_LENGTH,
+        place=place,
+    )
+
+
+def refused_id_reason(place: str) -> str:
+    """The report's reason for an entity id holding a character of `clean.ID_REFUSED`, in
+    the current language."""
+    return t(
+        "an entity id is one piece of text without line breaks, control or invisible "
+        "characters ({place}): it holds the character shown as \\uXXXX in the value; "
+        "remove it from the column",
         place=place,
     )
 
