@@ -43,8 +43,11 @@ def test_demo_shows_each_country_its_own_view(
     ledgers = mx_part[mx_part.index("Filas visibles de libros de registro") :]
     assert ledgers.splitlines()[1] == "(nada visible)"  # not an empty table
     n = report.audit_events
-    assert f"Audit log: {n} events, hash chain intact." in out
-    assert f"Bitácora de auditoría: {n} eventos, cadena de hashes íntegra." in out
+    assert f"Audit log: {n} events, both hash chains (writes, reads) intact." in out
+    assert (
+        f"Bitácora de auditoría: {n} eventos, ambas cadenas de hashes (escrituras, lecturas) íntegras."
+        in out
+    )
     assert "True" not in out  # no untranslated Python value where a reader expects words
     # the demo's store is there to explore with the CLI afterwards, ledgers included
     assert "Explore it as us-atf-analyst: ironriver search" in out

@@ -347,7 +347,12 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
     """
     from ironriver.policy import entity_dict
 
-    app = app_context(ctx)
+    app = app_context(ctx)  # (reads the principal, and so the reader's language)
+    if not entity_id.strip():
+        raise ConfigError(
+            msg("No entity to show: ENTITY_ID is empty."),
+            hint=msg("Give an entity's id, e.g. a hit of: ironriver search NAME"),
+        )
     view = app.view(reason)
     ent = view.require(entity_id)
     stmts = view.statements(entity_id)
@@ -406,7 +411,8 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
                             (n.schema or "") if n.direction == "in" else ent.schema.name, n.prop
                         ),
                         schema_label(n.schema) if n.schema else "?",
-                        shown_caption(n.caption, n.schema),
+                        # a link's other ends beside it ("Membership → Juan Pérez")
+                        " → ".join([shown_caption(n.caption, n.schema), *n.ends]),
                         n.entity_id,  # in full: what `entity` takes to go there
                     ]
                     for n in neigh

@@ -297,11 +297,13 @@ def print_report(report: DemoReport) -> None:
     for lang in both:
         if report.audit_ok:
             line = t(
-                "Audit log: {events} events, hash chain intact.", lang, events=report.audit_events
+                "Audit log: {events} events, both hash chains (writes, reads) intact.",
+                lang,
+                events=report.audit_events,
             )
         else:
             line = t(
-                "Audit log: {events} events, hash chain BROKEN (run `ironriver audit verify`).",
+                "Audit log: {events} events, a hash chain BROKEN (run `ironriver audit verify`).",
                 lang,
                 events=report.audit_events,
             )

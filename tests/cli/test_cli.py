@@ -308,7 +308,7 @@ def test_a_search_says_how_many_hits_it_leaves_out_and_how_to_see_them(tmp_path:
     assert result.exit_code == 0 and "p2" in result.stdout and "p1" not in result.stdout
     assert "1 of 2 hits shown; more with --limit 2." in result.stderr
     result = CliRunner().invoke(cli, ["--lang", "es", "search", "j", *args, "--limit", "1"])
-    assert "Se muestran 1 de 2 resultados; vea más con --limit 2." in result.stderr
+    assert "Resultados mostrados: 1 de 2; vea más con --limit 2." in result.stderr
     result = CliRunner().invoke(cli, ["search", "j", *args, "--limit", "2"])
     assert "shown" not in result.stderr
 
@@ -339,6 +339,9 @@ def test_a_search_without_hits_says_so_and_an_empty_one_is_refused(tmp_path: Pat
     result = CliRunner().invoke(cli, ["search", "  ", *args])
     assert result.exit_code == 2 and "Nothing to search for" in result.output
     assert events() == before  # refused before any read, so nothing audited
+    result = CliRunner().invoke(cli, ["entity", "", *args])
+    assert result.exit_code == 2 and "No entity to show: ENTITY_ID is empty." in result.output
+    assert events() == before
 
 
 def test_entity_shows_a_page_of_neighbours_and_says_how_many(tmp_path: Path) -> None:
@@ -879,4 +882,4 @@ def test_a_search_that_counts_past_its_cap_says_more_than_and_the_limit_to_ask()
             "narrower (--schema, more words)."
         )
     with use_lang("es"):
-        assert _more_note(page).startswith("Se muestran 1 de más de 1,021 resultados;")
+        assert _more_note(page).startswith("Resultados mostrados: 1 de más de 1,021;")

@@ -128,7 +128,7 @@ def test_counts_of_one_read_in_the_singular(tmp_path: Path) -> None:
     _, out = run("entity", "p1", *as_us, "--neighbours", "0")  # p1 has one neighbour
     assert "0 of 1 neighbour shown; more with --neighbours 1." in out
     _, out = run("--lang", "es", "entity", "p1", *as_us, "--neighbours", "0")
-    assert "Se muestran 0 de 1 vecino; vea más" in out
+    assert "Vecinos mostrados: 0 de 1; vea más" in out
 
 
 def test_export_json_prints_the_summary_as_json(tmp_path: Path) -> None:

@@ -194,6 +194,18 @@ def test_a_hidden_dataset_is_answered_as_a_missing_one(db: str) -> None:
     assert code == 0 and "T1" in out
 
 
+def test_a_ledgers_name_given_as_its_dataset_names_the_datasets_you_see(db: str) -> None:
+    """`ironriver ledger dealer_sales` (the ledger's name, not its dataset's) suggests the
+    visible datasets holding a ledger of that name, and no other."""
+    code, out = read(db, "dealer_sales")
+    assert code == 4 and "No ledger of a dataset 'dealer_sales' is visible to you." in out
+    assert "Did you mean `us_atf_private`, `us_atf_sales`? List the ledgers" in out
+    code, out = read(db, "dealer_sales", who="mx-fgr-analista")
+    assert code == 4 and "¿Quiso decir `us_atf_sales`? Liste los libros" in out
+    code, out = read(db, "dealer_sale")
+    assert code == 4 and "Did you mean" not in out
+
+
 def test_mistakes_are_clear_errors_in_the_readers_language(db: str) -> None:
     code, out = read(db, "us_atf_sales", "--where", "seriel=abc")
     assert code == 2
@@ -233,7 +245,7 @@ def test_spanish_tables_translate_our_headers_not_the_columns(db: str) -> None:
     lines = out.splitlines()
     assert lines[0].split() == [*HEADER, "marca", "TLP", "fuente"]
     assert lines[2].split()[4] == "no" and lines[3].split()[4] == "sí"
-    assert lines[-1] == "Se muestran 2 de 3 filas coincidentes; vea más con --limit 3."
+    assert lines[-1] == "Filas coincidentes mostradas: 2 de 3; vea más con --limit 3."
 
 
 def test_ledgers_names_its_count_as_json_does(db: str) -> None:

@@ -41,7 +41,7 @@ Invariants:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import reduce
@@ -293,7 +293,8 @@ class LedgerRowsMixin:
                     continue
             if not visible:
                 self._log("ledger", dataset, {**detail, "matched": 0, "rows": 0})
-                raise _no_dataset_ledger(dataset, ledger)
+                seen = self._ledgers().visible_counts(self.principal).rows
+                raise _no_dataset_ledger(dataset, ledger, seen)
             if len(visible) > 1:
                 raise ConfigError(
                     msg(
@@ -536,10 +537,19 @@ def _missing_parts(dataset: str, damaged: dict[str, int]) -> StoreError:
     )
 
 
-def _no_dataset_ledger(dataset: str, ledger: str | None) -> NotFound:
+def _no_dataset_ledger(
+    dataset: str, ledger: str | None, seen: Collection[tuple[str, str]]
+) -> NotFound:
     """The one answer for a dataset that does not exist, has no ledger, or has none whose
-    rows the principal may see: which of these it is must not show."""
+    rows the principal may see: which of these it is must not show. `seen` (the (dataset,
+    ledger) pairs whose rows the principal may see) names the dataset of a ledger whose
+    name was given as its dataset's (`dealer_sales`, the ledger of `us_atf_dealer_sales`);
+    it depends on nothing else, so that a hidden dataset is answered as a missing one."""
     hint = msg("List the ledgers you may see, with their datasets, with `ironriver ledgers`.")
+    as_ledger = sorted(ds for ds, lg in seen if lg == dataset and ledger is None)
+    if as_ledger:
+        datasets = ", ".join(f"`{name}`" for name in as_ledger)
+        hint = joined([msg("Did you mean {datasets}?", datasets=datasets), hint], " ")
     if ledger is None:
         return NotFound(
             msg("No ledger of a dataset {dataset!r} is visible to you.", dataset=dataset), hint

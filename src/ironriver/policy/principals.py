@@ -89,9 +89,9 @@ def parse_principals(data: Any, source: str | Msg = _PRINCIPALS_FILE) -> dict[st
                     "{source}: principal {name!r} has unknown roles {roles}.",
                     source=source,
                     name=item["name"],
-                    roles=sorted(unknown),
+                    roles=", ".join(sorted(unknown)),
                 ),
-                hint=msg("Use roles from {roles}.", roles=sorted(ROLES)),
+                hint=msg("Use roles from {roles}.", roles=", ".join(sorted(ROLES))),
             )
         name = str(item["name"])
         if name in out:

@@ -114,6 +114,10 @@ class Neighbour:
     entity_id: str
     schema: str | None
     caption: str
+    # a neighbour that links entities (FtM's edge schemata: a Membership, a Sale...): the
+    # captions of its other visible ends, in id order, which its own caption rarely names
+    # ("Membership")
+    ends: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -592,6 +596,8 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
         chosen = pairs if limit is None else pairs[: max(limit, 0)]
         # the linked entities' schema and caption are part of this audited neighbours read
         found = self._entities(sorted({p[2] for p in chosen}), named=False)
+        ends = {other: _edge_ends(ent, entity_id) for other, ent in found.items()}
+        far = self._entities(sorted({e for ids in ends.values() for e in ids}), named=False)
         self._log("neighbours", entity_id, {"n": len(pairs), "shown": len(chosen)})
         result = []
         for prop, direction, other in chosen:
@@ -603,6 +609,7 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
                     other,
                     ent.schema.name if ent is not None else None,
                     ent.caption if ent is not None else other,
+                    tuple(far[e].caption for e in ends.get(other, ()) if e in far),
                 )
             )
         return result, len(pairs)
@@ -789,6 +796,16 @@ def entity_dict(entity: StatementEntity) -> dict[str, Any]:
         if key in data:
             data[key] = sorted(data[key])
     return data
+
+
+def _edge_ends(entity: StatementEntity, seen_from: str) -> list[str]:
+    """The ids an edge entity (`Schema.edge`: a Membership links its member and its
+    organization) links, but `seen_from`; none for any other entity."""
+    schema = entity.schema
+    if not schema.edge:
+        return []
+    sides = [p for p in (schema.edge_source, schema.edge_target) if p is not None]
+    return sorted({v for p in sides for v in entity.get(p, quiet=True)} - {seen_from})
 
 
 def _ids_target(ids: Sequence[str]) -> str:
