@@ -588,6 +588,8 @@ def _main(signals: InterruptSignals) -> None:
         if signals.received is not None:
             raise  # the signal's exception, reported as an error on its way here
         exc.show()
+        if isinstance(exc, click.UsageError) and _asks_json(sys.argv[1:]):
+            _usage_json(exc)
         sys.exit(exc.exit_code)
     except OSError as exc:  # the group's own `--help`, `--version` (before any command)
         written = stdout_error(exc)
@@ -599,6 +601,26 @@ def _main(signals: InterruptSignals) -> None:
         failed = UserError(stdout_failure(written))
         failed.show()
         sys.exit(failed.exit_code)
+
+
+def _asks_json(args: list[str]) -> bool:
+    """Whether the command line passes `--json` (before a `--`, after which all is
+    arguments): a mistake in the line is then said as JSON too."""
+    return "--json" in args[: args.index("--")] if "--" in args else "--json" in args
+
+
+def _usage_json(exc: click.UsageError) -> None:
+    """A mistake in the command line (an unknown option, a file that does not exist),
+    which click finds before the command runs, as the JSON error document every `--json`
+    command prints (`UserError.show`): kind `UsageError`, exit code 2."""
+    command = exc.ctx.command_path if exc.ctx is not None else "ironriver"
+    data = {
+        "kind": "UsageError",
+        "exit_code": exc.exit_code,
+        "message": exc.format_message(),
+        "hint": t("Run `{command} --help` to see its arguments and options.", command=command),
+    }
+    click.echo(json.dumps({"error": data}, ensure_ascii=False, indent=2))
 
 
 def _flush_stdout() -> None:
