@@ -78,6 +78,6 @@ def test_ledger_header_is_written_as_its_rows() -> None:
     read = LedgerStream("d", "l", columns, 0, 0, iter([]), lambda: None)
     out = io.StringIO()
     _csv_rows(read, out)
-    label = ["_marking", "_releasable_to", "_owner_agency", "_source_ref"]
+    label = ["_marking", "_releasable_to", "_owner_agency", "_owner_country", "_source_ref"]
     assert out.getvalue() == csv_module_text([[*columns, *label]], "\n")
     assert out.getvalue().startswith('\'=x,"q""","a,b",ñ,_marking')

@@ -41,7 +41,7 @@ a test holds it equal to (said here so that the help imports no policy)."""
 
 # the access label and source of each row, after its columns in CSV (a ledger's own column
 # never starts with "_", so these cannot clash with one)
-_CSV_LABEL = ("_marking", "_releasable_to", "_owner_agency", "_source_ref")
+_CSV_LABEL = ("_marking", "_releasable_to", "_owner_agency", "_owner_country", "_source_ref")
 # `COLUMN>VALUE` and the like, which `--where` does not take (a ledger column's name is
 # `[a-z][a-z0-9_]*`: `ingest.mapping_fields.NAME_RE`, so no column has these signs in it)
 _COMPARISON = re.compile(
@@ -342,8 +342,8 @@ def _csv_rows(read: LedgerStream, stream: TextIO) -> None:
     )
     n = len(read.columns)
     for batch in read.batches:
-        # the columns, `_marking`, `_releasable_to`, `_owner_agency`, `_source_ref`
-        cells = [batch.column(i) for i in (*range(n), n, n + 1, n + 2, n + 4)]
+        # the columns, then the label's (`_LABEL`'s order: as `ledger --json` names them)
+        cells = [batch.column(i) for i in range(n + len(_CSV_LABEL))]
         stream.write(_csv_lines(cells, end))
 
 

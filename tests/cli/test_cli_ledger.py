@@ -138,9 +138,31 @@ def test_csv_goes_to_standard_output(db: str) -> None:
     code, out = read(db, "us_atf_sales", "--where", "long_gun=no", "--format", "csv")
     assert code == 0, out
     assert list(csv.reader(io.StringIO(out))) == [
-        [*HEADER, "_marking", "_releasable_to", "_owner_agency", "_source_ref"],
-        ["T1", "2024-02-01", "ABC-123", "499.5", "false", "AMBER", "MX,US", "ATF", "sales.csv:1"],
-        ["T3", "2024-02-03", "abc 123", "80.0", "false", "AMBER", "MX,US", "ATF", "sales.csv:3"],
+        [*HEADER, "_marking", "_releasable_to", "_owner_agency", "_owner_country", "_source_ref"],
+        [
+            "T1",
+            "2024-02-01",
+            "ABC-123",
+            "499.5",
+            "false",
+            "AMBER",
+            "MX,US",
+            "ATF",
+            "US",
+            "sales.csv:1",
+        ],
+        [
+            "T3",
+            "2024-02-03",
+            "abc 123",
+            "80.0",
+            "false",
+            "AMBER",
+            "MX,US",
+            "ATF",
+            "US",
+            "sales.csv:3",
+        ],
     ]
     code, out = read(db, "us_atf_sales", "--format", "csv", "--json")
     assert code == 2 and "--json and --format csv both choose the output" in out
