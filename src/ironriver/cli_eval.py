@@ -27,7 +27,9 @@ def eval_group() -> None:
 
 
 def _world_options(command: Callable[..., None]) -> Callable[..., None]:
-    """`--world DIR` and `--json` of an evaluation on a generated world (and the context)."""
+    """`--world DIR` and `--json` of an evaluation on a generated world (and the context).
+    Click refuses a path that does not exist; the command checks that the folder holds a
+    world (`WorldPaths.require`), which says what to pass when it does not."""
     command = click.pass_context(command)
     command = json_flag()(command)
     return click.option(
@@ -37,6 +39,12 @@ def _world_options(command: Callable[..., None]) -> Callable[..., None]:
         required=True,
         help="A folder made by `ironriver world generate`.",
     )(command)
+
+
+def _json_text(data: object) -> str:
+    """`data` as every command prints its JSON (`CliContext.emit`): indented by 2, text as
+    it is (not \\u escapes)."""
+    return json.dumps(data, ensure_ascii=False, indent=2)
 
 
 @eval_group.command("world")
@@ -54,7 +62,7 @@ def eval_world(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
 
     rows = world_report(world_dir, include_unmeasured=False)
     if as_json:
-        click.echo(json.dumps([report_row_json(r) for r in rows], indent=2))
+        click.echo(_json_text([report_row_json(r) for r in rows]))
     else:
         click.echo(format_report(rows))
     missed = [r.key for r in rows if r.ok is False]
@@ -83,11 +91,12 @@ def eval_drafts(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
     Example: ironriver eval drafts --world w
     """
     from ironriver.ingest.evaluate import evaluate_drafts
+    from ironriver.world import WorldPaths
 
-    result = evaluate_drafts(world_dir)
+    result = evaluate_drafts(WorldPaths(world_dir).require().root)
     checks, score = result.dates, result.entities
     if as_json:
-        click.echo(json.dumps(drafts_json(result), indent=2))
+        click.echo(_json_text(drafts_json(result)))
     else:
         headers = [t("file"), t("column"), t("mapping"), t("draft"), t("agrees")]
         rows = [
@@ -154,11 +163,12 @@ def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
     )
     from ironriver.world import WorldPaths
 
+    world = WorldPaths(world_dir).require()
     click.echo(
         t(
             "Ingesting the world's {n} agency mappings into a temporary store, then searching "
             "as {principal} (about 20 s at scale 0.02)...",
-            n=len(WorldPaths(world_dir).mappings()),
+            n=len(world.mappings()),
             principal=EVAL_PRINCIPAL,
         ),
         err=True,
@@ -166,7 +176,7 @@ def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
     result = evaluate_search(world_dir)
     lang = current_lang()
     if as_json:
-        click.echo(json.dumps(search_evaluation_json(result), indent=2))
+        click.echo(_json_text(search_evaluation_json(result)))
     else:
         headers = [
             t("form"),
@@ -310,10 +320,11 @@ def eval_strategy(ctx: click.Context, as_json: bool) -> None:
     Example: ironriver eval strategy
     """
     from ironriver.strategy.evaluate import reproduction
+    from ironriver.strategy.tables import records
 
     frame = reproduction()
-    if as_json:
-        click.echo(frame.to_json(orient="records", indent=2))
+    if as_json:  # (not pandas' `to_json`: its JSON is spaced and escaped otherwise)
+        click.echo(_json_text(records(frame)))
     else:
         from ironriver.strategy.tables import shown_reproduction
 

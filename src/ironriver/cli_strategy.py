@@ -39,8 +39,8 @@ SCENARIO_CHOICE = click.Choice(list(SCENARIO_NAMES))
 def _json_text(payload: dict[str, Any]) -> str:
     """`payload` as strict JSON: NaN and infinity are not JSON (Python would print them as
     bare `NaN`/`Infinity` tokens that other parsers refuse), so they are an error here."""
-    try:
-        return json.dumps(payload, allow_nan=False)
+    try:  # (as every command prints its JSON: `CliContext.emit`)
+        return json.dumps(payload, ensure_ascii=False, indent=2, allow_nan=False)
     except ValueError:
         raise StrategyError(
             msg(
@@ -204,10 +204,12 @@ def run(
     help="Write a chart: .png or .svg.",
 )
 def compare(names: tuple[str, ...], years: int, as_json: bool, chart: Path | None) -> None:
-    """Members and deaths of several scenarios at 5 and 10 years.
+    """Members and deaths of several scenarios in January 2022, every 5 years after it and
+    at the end of --years (January 2022 + --years), with the deaths until then.
 
     \b
     Example: ironriver strategy compare --scenario status-quo --scenario no-recruitment
+             ironriver strategy compare --years 7
     """
     from ironriver.strategy import simulate
     from ironriver.strategy.evaluate import compare_simulations
@@ -221,7 +223,19 @@ def compare(names: tuple[str, ...], years: int, as_json: bool, chart: Path | Non
 
         compare_chart(sims, chart)
     if as_json:
-        click.echo(_json_text({"years": years, "scenarios": records(table)}))
+        scenarios = [
+            {
+                "scenario": sim.scenario.name,
+                "description": sim.scenario.description,
+                "milestones": records(
+                    table[table["scenario"] == sim.scenario.name].drop(
+                        columns=["scenario", "description"]
+                    )
+                ),
+            }
+            for sim in sims
+        ]
+        click.echo(_json_text({"years": years, "scenarios": scenarios}))
         return
     click.echo(compare_table(table).to_string())
     if chart is not None:
@@ -301,13 +315,13 @@ def sweep(years: int, as_json: bool) -> None:
     Example: ironriver strategy sweep --years 5
     """
     from ironriver.strategy import interdiction_sweep
-    from ironriver.strategy.tables import records, shown
+    from ironriver.strategy.tables import records, shown_sweep
 
     table = interdiction_sweep(years=years)
     if as_json:
         click.echo(_json_text({"years": years, "sweep": records(table)}))
         return
-    click.echo(shown(table.round(2)).to_string(index=False))
+    click.echo(shown_sweep(table).to_string(index=False))
 
 
 @strategy.command("reproduce")

@@ -102,7 +102,9 @@ def test_compare_json(runner: CliRunner) -> None:
     )
     rows = data["scenarios"]
     assert [r["scenario"] for r in rows] == ["status-quo", "no-recruitment"]  # type: ignore[union-attr]
-    assert rows[1]["members_2027"] < rows[0]["members_2027"]  # type: ignore[index]
+    last = [r["milestones"][-1] for r in rows]  # type: ignore[index]
+    assert [m["year"] for m in last] == [2027, 2027]
+    assert last[1]["members"] < last[0]["members"]
 
 
 def test_calibrate_json(runner: CliRunner, tmp_path: Path) -> None:

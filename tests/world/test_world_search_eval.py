@@ -189,7 +189,8 @@ def _principal() -> Principal:
 def test_a_folder_that_is_no_world_is_refused_before_any_ingest(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["eval", "search", "--world", str(tmp_path)])
     assert result.exit_code != 0
-    assert "persons.parquet is missing" in result.output
+    assert "is not a generated world: it holds no world.json." in result.output
+    assert "Ingesting" not in result.output
     assert "ironriver world generate" in result.output
 
 

@@ -165,10 +165,21 @@ def headline_bands(runs: int = 1000, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: Years after 2022 between the years `compare` reports (and the horizon itself).
+MILESTONE_STEP = 5
+
+
+def milestones_within(years: int, step: int = MILESTONE_STEP) -> tuple[int, ...]:
+    """The years after 2022 that `compare` reports by default: every `step` years within
+    the horizon, then the horizon itself (10 -> 5, 10; 7 -> 5, 7; 3 -> 3)."""
+    return (*range(step, years, step), years)
+
+
 def compare(
-    scenarios: list[Scenario | str], years: int = 10, milestones: tuple[int, ...] = (5, 10)
+    scenarios: list[Scenario | str], years: int = 10, milestones: tuple[int, ...] | None = None
 ) -> pd.DataFrame:
-    """One row per scenario: members and deaths per week in 2022 and at each milestone."""
+    """Members and deaths of each scenario in January 2022 and at each milestone (years
+    after 2022; default `milestones_within(years)`): `compare_simulations`' table."""
     sims = [
         simulate(get_scenario(item) if isinstance(item, str) else item, years=years)
         for item in scenarios
@@ -177,27 +188,37 @@ def compare(
 
 
 def compare_simulations(
-    sims: list[Simulation], years: int = 10, milestones: tuple[int, ...] = (5, 10)
+    sims: list[Simulation], years: int = 10, milestones: tuple[int, ...] | None = None
 ) -> pd.DataFrame:
-    """`compare` of runs already made (e.g. also drawn as a chart)."""
+    """`compare` of runs already made (e.g. also drawn as a chart).
+
+    One row per scenario and year, in the scenarios' order, each from 2022 on: `year`, and
+    in January of it `members`, `deaths_per_week`, their change since January 2022
+    (`members_change_pct`, `deaths_change_pct`; 0 in 2022) and the deaths since then
+    (`deaths_from_2022`). The years are 2022 + each milestone within the horizon; the last
+    row of a scenario is its horizon's (2022 + `years`) whatever the milestones.
+    """
+    steps = sorted({m for m in milestones or milestones_within(years) if 0 < m < years})
+    chosen = [2022, *(2022 + m for m in steps), 2022 + years]
     rows = []
     for sim in sims:
-        scenario = sim.scenario
         series = sim.series()
-        row: dict[str, object] = {"scenario": scenario.name, "description": scenario.description}
-        row["members_2022"] = float(series["members"].iloc[HISTORY_WEEKS])
-        row["deaths_per_week_2022"] = float(series["deaths_per_week"].iloc[HISTORY_WEEKS])
-        for m in milestones:
-            if m > years:
-                continue
-            year = 2022 + m
-            row[f"members_{year}"] = float(series["members"].iloc[week_of(year)])
-            row[f"members_change_{year}_pct"] = change(sim, "members", year)
-            row[f"deaths_per_week_{year}"] = float(series["deaths_per_week"].iloc[week_of(year)])
-            row[f"deaths_change_{year}_pct"] = change(sim, "deaths_per_week", year)
-        deaths = series["deaths_per_week"].iloc[HISTORY_WEEKS:]
-        row["total_deaths_from_2022"] = float(deaths.iloc[:-1].sum())
-        rows.append(row)
+        deaths = series["deaths_per_week"]
+        for year in chosen:
+            week = week_of(year)
+            rows.append(
+                {
+                    "scenario": sim.scenario.name,
+                    "description": sim.scenario.description,
+                    "year": year,
+                    "members": float(series["members"].iloc[week]),
+                    "members_change_pct": change(sim, "members", year),
+                    "deaths_per_week": float(deaths.iloc[week]),
+                    "deaths_change_pct": change(sim, "deaths_per_week", year),
+                    # each week's deaths from January 2022 to the week before January `year`
+                    "deaths_from_2022": float(deaths.iloc[HISTORY_WEEKS:week].sum()),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -206,7 +227,8 @@ def interdiction_sweep(
     elasticities: tuple[float, ...] | None = None,
     years: int = 5,
 ) -> pd.DataFrame:
-    """Sensitivity of the interdiction lever: every (share, elasticity) pair, effect by 2027.
+    """Sensitivity of the interdiction lever: every (share, elasticity) pair, its effect in
+    January of `year` (2022 + `years`) against January 2022.
 
     Lower lethality means fewer deaths but also fewer members killed, so membership grows
     faster: the sweep reports both.
@@ -225,8 +247,9 @@ def interdiction_sweep(
                     "elasticity": e,
                     "share_interdicted": s,
                     "lethality_factor": scenario.lethality,
-                    f"members_change_{year}_pct": change(sim, "members", year),
-                    f"deaths_change_{year}_pct": change(sim, "deaths_per_week", year),
+                    "year": year,
+                    "members_change_pct": change(sim, "members", year),
+                    "deaths_change_pct": change(sim, "deaths_per_week", year),
                 }
             )
     return pd.DataFrame(rows)

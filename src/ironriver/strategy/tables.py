@@ -40,7 +40,9 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-# Table columns as a reader sees them, in words (JSON keeps the column names).
+# Table columns as a reader sees them, in words (JSON keeps the column names). A table for
+# people may name a column after its year (`YEAR_HEADINGS`: `members_2027`); JSON keeps a
+# stable key and the year beside it (`members`, `year`).
 HEADINGS: dict[str, Msg] = {
     "date": msg("date"),
     "members": msg("members"),
@@ -48,7 +50,6 @@ HEADINGS: dict[str, Msg] = {
     "recruits_per_week": msg("recruits/week"),
     "incapacitated_per_week": msg("incapacitated/week"),
     "scenario": msg("scenario"),
-    "total_deaths_from_2022": msg("total deaths from 2022"),
     "parameter": msg("parameter"),
     "fitted": msg("fitted"),
     "paper": msg("paper"),
@@ -80,6 +81,10 @@ YEAR_HEADINGS: tuple[tuple[re.Pattern[str], Callable[[str], Msg]], ...] = (
     (
         re.compile(r"deaths_change_(\d{4})_pct"),
         lambda y: msg("deaths change {year} (%)", year=y),
+    ),
+    (
+        re.compile(r"deaths_from_2022_to_(\d{4})"),
+        lambda y: msg("total deaths, Jan 2022 to Jan {year}", year=y),
     ),
 )
 
@@ -121,7 +126,7 @@ def shown(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 #: Columns that count people (members, deaths in all): shown as whole numbers.
-COUNT_COLUMNS = re.compile(r"members(_\d{4})?|total_deaths_from_2022")
+COUNT_COLUMNS = re.compile(r"members(_\d{4})?|deaths_from_2022(_to_\d{4})?")
 
 
 def _whole(value: object) -> object:
@@ -179,11 +184,41 @@ def yearly(sim: Simulation) -> pd.DataFrame:
 
 
 def compare_table(table: pd.DataFrame) -> pd.DataFrame:
-    """`compare_simulations`'s table for a person: one column per scenario, one row per
-    quantity (headings in words), numbers to one decimal, counts whole."""
-    wide = table.drop(columns=["description"]).set_index("scenario").T.round(1)
+    """`compare_simulations`' table for a person: one column per scenario; one row per
+    quantity and year (members and deaths per week in 2022, then also their changes at each
+    later year), and the deaths from January 2022 to the horizon; headings in words, numbers
+    to one decimal, counts whole."""
+    names = list(dict.fromkeys(table["scenario"]))
+    years = sorted(set(table["year"]))
+    by_year = table.set_index(["year", "scenario"])
+    rows: dict[str, pd.Series] = {}
+    for year in years:
+        values = by_year.loc[year].reindex(names)
+        rows[f"members_{year}"] = values["members"]
+        if year != years[0]:
+            rows[f"members_change_{year}_pct"] = values["members_change_pct"]
+        rows[f"deaths_per_week_{year}"] = values["deaths_per_week"]
+        if year != years[0]:
+            rows[f"deaths_change_{year}_pct"] = values["deaths_change_pct"]
+    rows[f"deaths_from_2022_to_{years[-1]}"] = by_year.loc[years[-1]].reindex(names)[
+        "deaths_from_2022"
+    ]
+    wide = pd.DataFrame(rows).T.astype(float).round(1)
     counts = pd.Series([bool(COUNT_COLUMNS.fullmatch(r)) for r in wide.index], index=wide.index)
     wide = whole_counts(wide, counts)
     wide.index = pd.Index([heading(c) for c in wide.index])
-    wide.columns.name = heading("scenario")
+    wide.columns = pd.Index(names, name=heading("scenario"))
     return wide
+
+
+def shown_sweep(table: pd.DataFrame) -> pd.DataFrame:
+    """`interdiction_sweep`'s table for a person: its changes headed by their year ("members
+    change 2027 (%)"), numbers to two decimals."""
+    year = int(table["year"].iloc[0])
+    out = table.drop(columns=["year"]).rename(
+        columns={
+            "members_change_pct": f"members_change_{year}_pct",
+            "deaths_change_pct": f"deaths_change_{year}_pct",
+        }
+    )
+    return shown(out.round(2))

@@ -310,6 +310,29 @@ class WorldPaths:
     def mappings(self) -> list[Path]:
         return sorted(self.agencies.glob("*/mapping*.yaml"))
 
+    def require(self) -> WorldPaths:
+        """These paths, when `root` is a generated world: it holds the `world.json` that
+        `generate_world` writes. Else a `WorldOptionError` (a wrong folder passed) saying
+        which folder to pass: before, a folder with no world read as a file that could not
+        be opened ("Cannot use fgr/world.json ... its folder must exist")."""
+        if (self.root / "world.json").is_file():
+            return self
+        if self.root.is_dir():
+            problem = msg(
+                "{path} is not a generated world: it holds no world.json.", path=self.root
+            )
+        else:
+            problem = msg(
+                "{path} is not a generated world: there is no such folder.", path=self.root
+            )
+        raise WorldOptionError(
+            problem,
+            hint=msg(
+                "Pass the folder a world was generated into, or generate one with {command}.",
+                command="`ironriver world generate --out DIR`",
+            ),
+        )
+
 
 def ids(prefix: str, start: int, n: int) -> np.ndarray:
     """Stable string ids `prefix` + zero-padded counter, as a numpy object array."""

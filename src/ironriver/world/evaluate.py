@@ -21,6 +21,7 @@ import pandas as pd
 
 from ironriver.errors import WorldError
 from ironriver.i18n import msg
+from ironriver.world.config import WorldPaths
 
 BORDER = ("TX", "AZ", "CA", "NM")
 
@@ -121,7 +122,7 @@ def trace_outcomes(root: Path) -> pd.DataFrame:
 
 def measure(root: Path | str) -> dict[str, float]:
     """Simulated value of every figure the world can speak to."""
-    root = Path(root)
+    root = WorldPaths(Path(root)).require().root
     meta = json.loads((root / "world.json").read_text(encoding="utf-8"))
     scale, years = float(meta["scale"]), int(meta["years"])
     out: dict[str, float] = {}
