@@ -606,6 +606,7 @@ def draft_command(
         marking=marking,
         releasable_to=sorted(parse_releasable_input(releasable_to)) if releasable_to else None,
         out=out,
+        anywhere=out is None,  # (standard output, saved anywhere: the file's full path)
     )
     if out is None:
         click.echo(text, nl=False)

@@ -111,8 +111,7 @@ def test_rejected_records_in_both_languages(sales_dir: Path) -> None:
     assert "(el primero en el registro 2, sin contar el encabezado)" in spanish
     # the report's English headers, said in Spanish
     assert (
-        "sus columnas row, column, value, reason (con nombres en inglés, para los programas"
-        in spanish
+        "sus columnas file, row, column, value, reason (con nombres en inglés, para los" in spanish
     )
     # the reasons were built in English (the language then current), the CSV stays English
     report = _report(err.report_path)

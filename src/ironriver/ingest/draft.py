@@ -39,6 +39,7 @@ import io
 import json
 import os
 import re
+import shlex
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -601,14 +602,30 @@ def render_yaml(
     marking: str = "AMBER",
     releasable_to: list[str] | None = None,
     out: Path | None = None,
+    anywhere: bool = False,
 ) -> str:
     """The mapping file of `draft`: every column in a typed ledger; the dataset's owner and
     access label from the arguments, left empty (which ingest refuses) when not given. `out`
-    is where the mapping will be written (the file is named relative to it); by default
-    beside the file."""
+    is where the mapping will be written (the file is named relative to it, and the header's
+    command names `out` as given); by default beside the file. `anywhere`: where it will be
+    saved is not known (`mapping draft` to standard output, saved with `>` in any folder):
+    the file is named by its absolute path, and the header says what to save it as."""
     stem = _names([draft.path.stem])[0]
     mark = t("CHECK")
-    where = os.path.relpath(draft.path.resolve(), out.resolve().parent) if out else draft.path.name
+    if out is not None:
+        where = os.path.relpath(draft.path.resolve(), out.resolve().parent)
+    else:
+        where = str(draft.path.resolve()) if anywhere else draft.path.name
+    saved = str(out) if out is not None else f"{stem}.yaml"
+    step = t("Check every line marked {mark}, fill in what is empty, then run:", mark=mark)
+    if anywhere and out is None:
+        step = t(
+            "Save it as {file} (or run the draft with {option}), check every line marked "
+            "{mark}, fill in what is empty, then run:",
+            file=saved,
+            option=f"-o {shlex.quote(saved)}",
+            mark=mark,
+        )
     if not dataset:
         dataset = "_".join(p for p in (country.lower(), agency.lower(), stem) if p)
         dataset = _names([dataset])[0]
@@ -620,8 +637,8 @@ def render_yaml(
             draft.sampled,
             file=draft.path.name,
         ),
-        "# " + t("Check every line marked {mark}, fill in what is empty, then run:", mark=mark),
-        f"#   ironriver ingest {out.name if out else stem + '.yaml'} --dry-run",
+        "# " + step,
+        f"#   ironriver ingest {shlex.quote(saved)} --dry-run",
         f"{json.dumps(dataset)}:",
         f"  title: {json.dumps(draft.path.stem, ensure_ascii=False)}",
         f"  agency: {json.dumps(agency.upper())}"

@@ -135,7 +135,7 @@ def _raw_jsonl(
         keys = [str(k[0]) for k in present]
         missing = [r for r in refs if r not in keys]
         if missing:
-            raise missing_error(spec, missing, sorted(keys))
+            raise missing_error(spec, missing, sorted(keys), read=refs)
         misses.extend(_case_misses(con, refs, keys))
     # json_extract_string gives text for scalars and JSON text for arrays/objects.
     cols = ", ".join(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from difflib import get_close_matches
 from pathlib import Path
 
@@ -154,7 +154,7 @@ def check_header(
     missing = [r for r in refs if r not in header]
     if missing:
         none_found = len(missing) == len(set(refs))
-        raise missing_error(spec, missing, [h for h in header if h], none_found)
+        raise missing_error(spec, missing, [h for h in header if h], none_found, refs)
 
 
 def check_twice(
@@ -188,18 +188,27 @@ def check_twice(
 
 
 def missing_error(
-    spec: SourceSpec, missing: list[str], present: list[str], none_found: bool = False
+    spec: SourceSpec,
+    missing: list[str],
+    present: list[str],
+    none_found: bool = False,
+    read: Collection[str] = (),
 ) -> IngestError:
-    """The error of a file that lacks the `missing` columns, given the ones `present`."""
+    """The error of a file that lacks the `missing` columns, given the ones `present`;
+    `read`: every column the mapping reads. A column the mapping reads and the file has is
+    not the one a missing column was renamed to, so the name suggested for a missing one is
+    among the others when one of them is near (`_nearest`)."""
     hint: Msg = msg(
         "The file has: {columns}. Fix the mapping's column names or the file's header "
         "(names are case-sensitive).",
         columns=", ".join(present) or msg("(no columns)"),
     )
+    unread = [name for name in present if name not in read]
     near = [
         (ref, name)
+        for names in (unread, present)  # (a column the mapping reads last)
         for ref in missing
-        for name in present
+        for name in names
         if name != ref and name.strip().casefold() == ref.strip().casefold()
     ]
     if near:  # the same name but for spaces or case: say which, quoted so spaces show
@@ -210,7 +219,8 @@ def missing_error(
             name=repr(name),
             ref=repr(ref),
         )
-    elif close := _nearest(missing, present):  # a typo, or (S) added: NOMBRE, NOMBRE(S)
+    elif close := _nearest(missing, unread) or _nearest(missing, present):
+        # a typo, a name shortened or (S) added: NOMBRE, NOMBRE(S); APELLIDO_PAT
         ref, name = close
         hint = msg(
             "Did you mean {name} for {ref}? Write the mapping's column names as the file's "

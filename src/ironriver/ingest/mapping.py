@@ -28,6 +28,7 @@ from ironriver import yamltext
 from ironriver.errors import SAVE_AS_UTF8, ConfigError, IngestError, bad_byte, os_problem
 from ironriver.i18n import Msg, msg
 from ironriver.ingest.clean import decimal_problem
+from ironriver.ingest.data_as_mapping import data_file_error, data_name, is_data_file, is_sheet
 from ironriver.ingest.mapping_fields import (
     DATASET_KEYS,
     ENTITY_KEYS,
@@ -679,7 +680,7 @@ def load_mapping(path: Path | str) -> list[DatasetMapping]:
     are the files its `include:` keys name (`_resolve_includes`)."""
     path = Path(path)
     included: list[Path] = []
-    config = _resolve_includes(path, _read_yaml(path), (path.resolve(),), included)
+    config = _resolve_includes(path, _read_yaml(path, datasets=True), (path.resolve(),), included)
     # (an error names the files included too: what it is about may be in one of them; review
     # R30 F8)
     origin: str | Msg = str(path)
@@ -699,8 +700,12 @@ def _shown(included: Path, path: Path) -> str:
         return str(included)
 
 
-def _read_yaml(path: Path) -> Any:
-    """The YAML document of the mapping file at `path`, or an IngestError saying why not."""
+def _read_yaml(path: Path, datasets: bool = False) -> Any:
+    """The YAML document of the mapping file at `path`, or an IngestError saying why not: a
+    data file given as a mapping (`data_as_mapping`) is said to be one. `datasets`: the file
+    is a mapping (its document names datasets), not one included in a mapping."""
+    if is_sheet(path):
+        raise data_file_error(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -709,6 +714,8 @@ def _read_yaml(path: Path) -> Any:
             hint=msg("Check the path."),
         ) from None
     except UnicodeDecodeError as exc:
+        if data_name(path):  # (a CSV file in cp1252, as agencies' exports often are)
+            raise data_file_error(path) from None
         raise IngestError(
             msg(
                 "Mapping {path} is not UTF-8 text (byte {byte} at position {at}).",
@@ -718,14 +725,19 @@ def _read_yaml(path: Path) -> Any:
             hint=SAVE_AS_UTF8,
         ) from None
     try:
-        return yamltext.load(text)
+        document = yamltext.load(text)
     except yaml.YAMLError as exc:
+        if data_name(path):
+            raise data_file_error(path) from None
         raise IngestError(
             msg(
                 "Mapping {path} is not valid YAML: {error}", path=path, error=yamltext.problem(exc)
             ),
             hint=msg("Fix the YAML syntax at the position shown."),
         ) from None
+    if is_data_file(path, text, document, datasets):
+        raise data_file_error(path)
+    return document
 
 
 def _resolve_includes(path: Path, data: Any, chain: tuple[Path, ...], included: list[Path]) -> Any:

@@ -58,7 +58,7 @@ from ironriver.ingest.replace import (
     markers,
     replace_statements,
 )
-from ironriver.ingest.report import ErrorReport
+from ironriver.ingest.report import REPORT_COLUMNS, ErrorReport
 from ironriver.ingest.result import IngestResult
 from ironriver.ingest.source import check_same_bytes
 from ironriver.ingest.specs import DatasetMapping, LedgerSpec
@@ -742,7 +742,7 @@ def _check_rejections(
                         "format), then ingest again; or pass --skip-invalid to ingest the "
                         "valid rows only.",
                         report=report_file,
-                        columns="row, column, value, reason",
+                        columns=", ".join(REPORT_COLUMNS),
                     ),
                 ],
                 " ",
