@@ -115,7 +115,8 @@ def _csv_before(result: LedgerRows, end: str) -> str:
     rows: list[list[Any]] = [[*result.columns, *_CSV_LABEL]]
     for row in result.rows:
         values = [_csv_value(row.values[c]) for c in result.columns]
-        rows.append([*values, row.marking, row.releasable_to, row.owner_agency, row.source_ref])
+        label = [row.marking, row.releasable_to, row.owner_agency, row.owner_country]
+        rows.append([*values, *label, row.source_ref])
     return csv_module_text(rows, end)
 
 
