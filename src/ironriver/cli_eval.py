@@ -22,7 +22,7 @@ def eval_group() -> None:
 
     \b
     Example: ironriver eval strategy
-             ironriver eval world --world ironriver-demo/world
+             ironriver eval world --world w
     """
 
 
@@ -56,7 +56,7 @@ def eval_world(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
     taken from the team's calibration brief; exits 1 when one is outside its tolerance.
 
     \b
-    Example: ironriver eval world --world ironriver-demo/world
+    Example: ironriver eval world --world w
     """
     from ironriver.world import format_report, world_report
 
@@ -88,7 +88,7 @@ def eval_drafts(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
     floor.
 
     \b
-    Example: ironriver eval drafts --world ironriver-demo/world
+    Example: ironriver eval drafts --world w
     """
     from ironriver.ingest.evaluate import evaluate_drafts
     from ironriver.world import WorldPaths
@@ -153,7 +153,7 @@ def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
     an MRR@10 or an nDCG@10 is below its floor, or a record's entity is not in the store.
 
     \b
-    Example: ironriver eval search --world ironriver-demo/world
+    Example: ironriver eval search --world w
     """
     from ironriver.i18n import current_lang, translate
     from ironriver.policy.evaluate import (

@@ -132,7 +132,7 @@ def report(directory: Path, as_json: bool, show_all: bool) -> None:
     """Print each calibration figure beside the world's value.
 
     \b
-    Example: ironriver world report ironriver-demo/world
+    Example: ironriver world report w
     """
     from ironriver.world import format_report, world_report
 
