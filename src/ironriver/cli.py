@@ -13,7 +13,6 @@ analytics in the bodies of the commands that use them, or for typing only."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -26,6 +25,7 @@ import click
 from ironriver.cli_audit import audit
 from ironriver.cli_columns import headers
 from ironriver.cli_i18n import localize_help, speak_click
+from ironriver.cli_json import json_text
 from ironriver.cli_lazy import LAZY_COMMANDS, listing_stub, load_lazy
 from ironriver.cli_output import (
     GuardedStdout,
@@ -99,13 +99,14 @@ class UserError(click.ClickException):
         click.echo(t("Error: {message}", message=self.format_message()), file=file, err=True)
         if JSON_OUTPUT.get():  # for programs: the same error, on standard output
             error = self.error
-            data = {
-                "kind": type(error).__name__,
-                "exit_code": error.exit_code,
-                "message": render(error.text),
-                "hint": render(error.hint_text) if error.hint_text else None,
-            }
-            click.echo(json.dumps({"error": data}, ensure_ascii=False, indent=2))
+            hint = render(error.hint_text) if error.hint_text else None
+            _echo_error_json(type(error).__name__, error.exit_code, render(error.text), hint)
+
+
+def _echo_error_json(kind: str, exit_code: int, message: str, hint: str | None) -> None:
+    """The JSON error document of a `--json` command, on standard output."""
+    data = {"kind": kind, "exit_code": exit_code, "message": message, "hint": hint}
+    click.echo(json_text({"error": data}))
 
 
 class IronriverGroup(click.Group):
@@ -614,13 +615,8 @@ def _usage_json(exc: click.UsageError) -> None:
     which click finds before the command runs, as the JSON error document every `--json`
     command prints (`UserError.show`): kind `UsageError`, exit code 2."""
     command = exc.ctx.command_path if exc.ctx is not None else "ironriver"
-    data = {
-        "kind": "UsageError",
-        "exit_code": exc.exit_code,
-        "message": exc.format_message(),
-        "hint": t("Run `{command} --help` to see its arguments and options.", command=command),
-    }
-    click.echo(json.dumps({"error": data}, ensure_ascii=False, indent=2))
+    hint = t("Run `{command} --help` to see its arguments and options.", command=command)
+    _echo_error_json("UsageError", exc.exit_code, exc.format_message(), hint)
 
 
 def _flush_stdout() -> None:

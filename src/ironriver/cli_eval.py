@@ -4,13 +4,12 @@ published science, exiting 1 on a miss. The top-level CLI loads it on first use
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 import click
 
-from ironriver.cli_json import drafts_json, report_row_json, search_evaluation_json
+from ironriver.cli_json import drafts_json, json_text, report_row_json, search_evaluation_json
 from ironriver.cli_support import json_flag, table
 from ironriver.i18n import nt, t
 from ironriver.model.labels import yes_no
@@ -41,12 +40,6 @@ def _world_options(command: Callable[..., None]) -> Callable[..., None]:
     )(command)
 
 
-def _json_text(data: object) -> str:
-    """`data` as every command prints its JSON (`CliContext.emit`): indented by 2, text as
-    it is (not \\u escapes)."""
-    return json.dumps(data, ensure_ascii=False, indent=2)
-
-
 @eval_group.command("world")
 @_world_options
 def eval_world(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
@@ -62,7 +55,7 @@ def eval_world(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
 
     rows = world_report(world_dir, include_unmeasured=False)
     if as_json:
-        click.echo(_json_text([report_row_json(r) for r in rows]))
+        click.echo(json_text([report_row_json(r) for r in rows]))
     else:
         click.echo(format_report(rows))
     missed = [r.key for r in rows if r.ok is False]
@@ -96,7 +89,7 @@ def eval_drafts(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
     result = evaluate_drafts(WorldPaths(world_dir).require().root)
     checks, score = result.dates, result.entities
     if as_json:
-        click.echo(_json_text(drafts_json(result)))
+        click.echo(json_text(drafts_json(result)))
     else:
         headers = [t("file"), t("column"), t("mapping"), t("draft"), t("agrees")]
         rows = [
@@ -176,7 +169,7 @@ def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
     result = evaluate_search(world_dir)
     lang = current_lang()
     if as_json:
-        click.echo(_json_text(search_evaluation_json(result)))
+        click.echo(json_text(search_evaluation_json(result)))
     else:
         headers = [
             t("form"),
@@ -324,7 +317,7 @@ def eval_strategy(ctx: click.Context, as_json: bool) -> None:
 
     frame = reproduction()
     if as_json:  # (not pandas' `to_json`: its JSON is spaced and escaped otherwise)
-        click.echo(_json_text(records(frame)))
+        click.echo(json_text(records(frame)))
     else:
         from ironriver.strategy.tables import shown_reproduction
 

@@ -10,6 +10,7 @@ own fields (other callers read them); only what the CLI prints is renamed here.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # (the evaluations and the world load heavy modules: typing only)
@@ -96,3 +97,9 @@ def search_evaluation_json(result: SearchEvaluation) -> dict[str, Any]:
     }
     data["scores"] = [{**s.as_dict(), "dataset": s.dataset or None} for s in result.scores]
     return data
+
+
+def json_text(data: object) -> str:
+    """`data` as every command prints its JSON: indented by 2, text as it is (not \\u
+    escapes); a value JSON has no type for as its `str`."""
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str)

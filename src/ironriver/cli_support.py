@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ironriver.cli_json import json_text
 from ironriver.csvcells import EXCEL
 from ironriver.errors import ConfigError, IronriverError
 from ironriver.i18n import (
@@ -98,7 +98,7 @@ class AppContext:
     def emit(self, data: Any, human: Callable[[], object]) -> None:
         """Print `data` as JSON with --json, else call `human()` to print a table."""
         if self.as_json:
-            click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+            click.echo(json_text(data))
         else:
             human()
 
