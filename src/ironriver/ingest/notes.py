@@ -96,21 +96,27 @@ def filter_notes(
             )
         )
     unmatched: dict[str, list[str]] = {}  # a `filters` column: its values no record has
+    left_in: dict[str, list[str]] = {}  # a `filters_not` column: its values no record has
     for (kind, column, value), n in zip(probes, found, strict=True):
         if n:
             continue
-        if kind == "filters":
-            if kept:
-                unmatched.setdefault(column, []).append(value)
-            continue
+        if kind == "filters_not":
+            left_in.setdefault(column, []).append(value)
+        elif kept:
+            unmatched.setdefault(column, []).append(value)
+    for column, values in left_in.items():  # one note a column, naming all its values
         notes.append(
-            msg(
+            nmsg(
                 "{dataset}: filters_not {column} = {value} of the query reading {file} matches "
                 "none of the file's records, so it left none out. Filter values are compared "
                 "with the file's text exactly (after trimming): check its spelling and case.",
+                "{dataset}: filters_not {column} = {value} of the query reading {file} match "
+                "none of the file's records, so they left none out. Filter values are compared "
+                "with the file's text exactly (after trimming): check their spelling and case.",
+                len(values),
                 dataset=dataset,
                 column=column,
-                value=value,
+                value=" | ".join(values),
                 file=source.label,
             )
         )
