@@ -214,7 +214,7 @@ def compare(names: tuple[str, ...], years: int, as_json: bool, chart: Path | Non
     from ironriver.strategy import simulate
     from ironriver.strategy.evaluate import compare_simulations
     from ironriver.strategy.scenarios import HEADLINE_SCENARIOS
-    from ironriver.strategy.tables import compare_table, records
+    from ironriver.strategy.tables import compare_records, compare_table
 
     sims = [simulate(n, years=years) for n in names or HEADLINE_SCENARIOS]
     table = compare_simulations(sims, years=years)
@@ -223,18 +223,7 @@ def compare(names: tuple[str, ...], years: int, as_json: bool, chart: Path | Non
 
         compare_chart(sims, chart)
     if as_json:
-        scenarios = [
-            {
-                "scenario": sim.scenario.name,
-                "description": sim.scenario.description,
-                "milestones": records(
-                    table[table["scenario"] == sim.scenario.name].drop(
-                        columns=["scenario", "description"]
-                    )
-                ),
-            }
-            for sim in sims
-        ]
+        scenarios = compare_records(sims, table)
         click.echo(_json_text({"years": years, "scenarios": scenarios}))
         return
     click.echo(compare_table(table).to_string())

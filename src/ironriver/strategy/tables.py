@@ -211,6 +211,23 @@ def compare_table(table: pd.DataFrame) -> pd.DataFrame:
     return wide
 
 
+def compare_records(sims: list[Simulation], table: pd.DataFrame) -> list[dict[str, Any]]:
+    """`compare_simulations`' table as JSON reads it: per scenario its name, description and
+    milestones (one record per year, with its `year`; no key has a year in its name)."""
+    return [
+        {
+            "scenario": sim.scenario.name,
+            "description": sim.scenario.description,
+            "milestones": records(
+                table[table["scenario"] == sim.scenario.name].drop(
+                    columns=["scenario", "description"]
+                )
+            ),
+        }
+        for sim in sims
+    ]
+
+
 def shown_sweep(table: pd.DataFrame) -> pd.DataFrame:
     """`interdiction_sweep`'s table for a person: its changes headed by their year ("members
     change 2027 (%)"), numbers to two decimals."""
