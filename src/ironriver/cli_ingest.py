@@ -22,7 +22,7 @@ from ironriver.cli_support import AppContext, app_context, common_options, excel
 from ironriver.errors import ConfigError, IronriverError, ResourceError, os_problem, unsynced_hint
 from ironriver.i18n import Msg, joined, msg, nmsg, nt, render, t
 from ironriver.logs import get_logger
-from ironriver.progress import stderr_progress
+from ironriver.progress import stderr_note, stderr_progress
 from ironriver.scratch import FolderNotSynced, replacing
 
 if TYPE_CHECKING:
@@ -404,7 +404,7 @@ def _records(n: int) -> Msg:
 
 def _human(result: IngestResult) -> None:
     for note in result.notes:  # before the summary, which a note qualifies
-        click.echo(t("Note: {note}", note=note), err=True)
+        stderr_note(t("Note: {note}", note=note))
     for r in result.replaced:  # what --replace retracted (or, in a dry run, would)
         statements = nmsg("{n:,} statement", "{n:,} statements", len(r.statements))
         ledger_rows = nmsg("{n:,} ledger row", "{n:,} ledger rows", r.ledger_rows)

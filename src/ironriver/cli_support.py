@@ -53,7 +53,7 @@ class AppContext:
         upgraded (`ironriver.store.open_store`); `announce`: say when the store is made (an
         ingest into a mistyped --db, or into an empty PostgreSQL database)."""
         if self._store is None:
-            from ironriver.progress import stderr_progress
+            from ironriver.progress import stderr_note, stderr_progress
             from ironriver.store import open_store
 
             self._store = open_store(
@@ -61,9 +61,8 @@ class AppContext:
             )
             if announce and self._store.created:  # a mistyped --db makes a store; say so
                 path = self.settings.db_file or shown_url(self.settings.db_url)
-                click.echo(
-                    t("Created a new store at {path}: there was none (check --db).", path=path),
-                    err=True,
+                stderr_note(
+                    t("Created a new store at {path}: there was none (check --db).", path=path)
                 )
             ctx = click.get_current_context(silent=True)
             if ctx is not None:  # closed with the command (its connections, its files)

@@ -13,6 +13,10 @@ parts recovered after a crash, an unreadable read-audit file).
 Logs are operational, never a second copy of the data: they name datasets, files, counts and
 timings, but never a statement value, a search text or an entity's content (those reads are
 in the audit log, which is part of the store and tamper-evident).
+
+What is printed on stderr whatever the level (a command's progress and notes,
+`ironriver.progress`) follows the format `configure` chose (`json_lines`), one `json_event`
+per line under json, so that a machine reading stderr as JSON Lines reads them too.
 """
 
 from __future__ import annotations
@@ -29,6 +33,11 @@ from ironriver.i18n import msg
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _HANDLER_NAME = "ironriver"
+# the format `configure` chose last ("text" before it is called, as in library use): set with
+# the handler, as global as it is, so that what stderr carries besides events matches them
+_format = "text"
+_STAMP = structlog.processors.TimeStamper(fmt="iso", utc=True)
+_JSON = structlog.processors.JSONRenderer(sort_keys=True)
 
 
 class LogSettingError(ConfigError, ValueError):
@@ -56,11 +65,7 @@ def configure(
             msg("log format must be text or json, not {format!r}", format=fmt),
             hint=msg("Set IRONRIVER_LOG_FORMAT to text or json, or unset it."),
         )
-    renderer: Any = (
-        structlog.processors.JSONRenderer(sort_keys=True)
-        if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=False)
-    )
+    renderer: Any = _JSON if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
     formatter = structlog.stdlib.ProcessorFormatter(
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         foreign_pre_chain=_shared_processors(),
@@ -74,13 +79,29 @@ def configure(
     root.addHandler(handler)
     root.setLevel(level)
     root.propagate = False
+    global _format
+    _format = fmt
+
+
+def json_lines() -> bool:
+    """Whether `configure` last chose JSON: what else is printed on stderr is JSON too."""
+    return _format == "json"
+
+
+def json_event(logger: str, event: str, **fields: Any) -> str:
+    """One JSON object, on one line, in the shape `configure` renders an INFO event in
+    under json (sorted keys; `event`, `level`, `logger`, an ISO UTC `timestamp`), for what
+    is printed on stderr whatever the level (`ironriver.progress`)."""
+    event_dict = {"event": event, "level": "info", "logger": logger, **fields}
+    rendered = _JSON(None, "info", _STAMP(None, "info", event_dict))
+    return rendered if isinstance(rendered, str) else rendered.decode()
 
 
 def _shared_processors() -> list[Any]:
     return [
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _STAMP,
     ]
 
 
