@@ -132,12 +132,12 @@ def ledger(
         dataset, pairs, columns=chosen, limit=limit, ledger=ledger_name
     ) as read:
         if fmt == "csv":
-            _write_csv(read)
+            _write_csv(read, bool(pairs))
             _say_more(read)
         elif app.as_json:
             _write_json(read)
         else:
-            _human(read)
+            _human(read, bool(pairs))
 
 
 def _pair(text: str) -> tuple[str, str]:
@@ -275,18 +275,24 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _say_none(read: LedgerStream) -> None:
+def _say_none(read: LedgerStream, filtered: bool) -> None:
+    """On standard error, when no row is shown: none matched the filters, or, with none,
+    the ledger holds no row the reader may see (a ledger of a header-only file: a ledger
+    whose rows are all hidden from the reader is not found, `ironriver.policy.ledger_rows`)."""
+    shown = f"{read.dataset}/{read.ledger}"
     click.echo(
-        t("No row of {ledger} that you may see matches.", ledger=f"{read.dataset}/{read.ledger}"),
+        t("No row of {ledger} that you may see matches.", ledger=shown)
+        if filtered
+        else t("Ledger {ledger} holds no row that you may see.", ledger=shown),
         err=True,
     )
 
 
-def _human(read: LedgerStream) -> None:
+def _human(read: LedgerStream, filtered: bool) -> None:
     """The rows as a table for people, a batch at a time: aligned over the first batch
     (`BATCH_ROWS` rows), each further batch to the widths so far or its own wider ones."""
     if not read.rows:
-        _say_none(read)
+        _say_none(read, filtered)
         return
     heads = [*read.columns, *headers("marking", "source_ref")]  # column names are data
     n = len(read.columns)
@@ -312,7 +318,7 @@ def _say_more(read: LedgerStream) -> None:
         )
 
 
-def _write_csv(read: LedgerStream) -> None:
+def _write_csv(read: LedgerStream, filtered: bool) -> None:
     """The rows as CSV on standard output: the columns, then each row's label and source
     (values as in JSON; yes/no as true/false, none as an empty cell; a text a spreadsheet
     would run as a formula with a single quote before it: `inert_cell`); with --excel, UTF-8
@@ -330,7 +336,7 @@ def _write_csv(read: LedgerStream) -> None:
     else:
         _csv_rows(read, sys.stdout)
     if not read.rows:
-        _say_none(read)
+        _say_none(read, filtered)
 
 
 def _csv_rows(read: LedgerStream, stream: TextIO) -> None:

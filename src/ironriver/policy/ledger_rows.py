@@ -7,7 +7,12 @@ missing or unreadable (`View.ledger_listing`, `View.ledger_counts`, `View.ledger
 `LedgerRowsMixin` holds these methods and `View` inherits them, so a read sees exactly the
 rows its view sees: `LedgerStore.visible_relation` keeps the rows whose label the principal
 may see, reading only the dataset's own parts. A dataset of which no ledger row is visible
-is `NotFound` with the same message as one that does not exist.
+is `NotFound` with the same message as one that does not exist, with one exception decided
+from what the principal may know alone: a ledger holding a part of no row at all (a file of
+a header alone loaded), of a dataset whose own label the principal may see, is read as a
+filter that matches nothing is (no row; `LedgerStore.empty_relation`). A ledger whose rows
+are all hidden from it, or all retracted, stays `NotFound`: that it is there is known only
+from rows the principal may not see.
 
 Invariants:
 - A filter's value is read as its column's type: a whole number, a decimal number, a yes/no
@@ -286,11 +291,18 @@ class LedgerRowsMixin:
         try:
             visible: dict[str, duckdb.DuckDBPyRelation] = {}
             names = ledgers.dataset_ledgers(dataset)
-            for name in names if ledger is None else [n for n in names if n == ledger]:
+            asked = names if ledger is None else [n for n in names if n == ledger]
+            for name in asked:
                 try:
                     visible[name] = ledgers.visible_relation(con, name, self.principal, dataset)
                 except NotFound:  # nothing of it is visible
                     continue
+            if not visible:  # a ledger that holds no row at all, of a dataset it may see:
+                # read as a filter matching nothing is (see the module doc)
+                for name in asked:
+                    empty = ledgers.empty_relation(con, name, self.principal, dataset)
+                    if empty is not None:
+                        visible[name] = empty
             if not visible:
                 self._log("ledger", dataset, {**detail, "matched": 0, "rows": 0})
                 seen = self._ledgers().visible_counts(self.principal).rows
@@ -541,7 +553,8 @@ def _no_dataset_ledger(
     dataset: str, ledger: str | None, seen: Collection[tuple[str, str]]
 ) -> NotFound:
     """The one answer for a dataset that does not exist, has no ledger, or has none whose
-    rows the principal may see: which of these it is must not show. `seen` (the (dataset,
+    rows the principal may see (but an empty ledger of a dataset it may see: the module
+    doc): which of these it is must not show. `seen` (the (dataset,
     ledger) pairs whose rows the principal may see) names the dataset of a ledger whose
     name was given as its dataset's (`dealer_sales`, the ledger of `us_atf_dealer_sales`);
     it depends on nothing else, so that a hidden dataset is answered as a missing one."""

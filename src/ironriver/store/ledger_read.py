@@ -299,6 +299,28 @@ class LedgerReads:
         # every row of each: its markings are those of the rows, as a scan would find them
         return VisibleLedger(relation, frozenset(label[2] for label in visible))
 
+    def empty_relation(
+        self, con: duckdb.DuckDBPyConnection, ledger: str, principal: Principal, dataset: str
+    ) -> duckdb.DuckDBPyRelation | None:
+        """A relation of no row, with the columns of `dataset`'s `ledger`, when that ledger
+        holds a part of no row at all (a file of a header alone was loaded) and the dataset
+        is `shown` to `principal`; else None. Such a part holds nothing under any label: it
+        tells only that the ledger is there, which its dataset's own label (one the
+        principal may see) covers. So `ledger_rows` may say the ledger holds no row it may
+        see, from facts it may know, whatever else the ledger holds: its columns are those
+        of the empty parts alone, and parts holding rows (hidden ones too) do not count. A
+        ledger whose only parts hold rows the principal may not see, or whose rows were all
+        retracted (their parts renamed out of every read), gets None, as one that does not
+        exist, and so does every ledger of a dataset it may not see (no part listed)."""
+        empty = [
+            path
+            for path in map(str, self.files(ledger, dataset, principal))
+            if _footer_rows(path, *_identity(path), LABEL_COLUMNS) == {}  # (no row group of rows)
+        ]
+        if not empty:
+            return None
+        return parts_relation(con, {Path(p): _footer_schema(p, *_identity(p)) for p in empty})
+
     def sees_all(self, parts: Sequence[Path], principal: Principal) -> bool:
         """Whether `principal` may see every row of `parts` (their labels, from the footers
         where they tell them, as `visible_parts` reads them)."""
