@@ -80,7 +80,6 @@ NAME_SPECIAL = (
     "[\\x{00}-\\x{1f}\\x{7f}-\\x{a0}\\x{ad}\\x{a00}\\x{1680}\\x{2000}-\\x{200f}"
     "\\x{2028}-\\x{202f}\\x{205f}-\\x{2064}\\x{3000}\\x{feff}]"
 )
-ENTITY_ID = "[0-9a-zA-Z]([0-9a-zA-Z.-]*[0-9a-zA-Z])?"  # FtM EntityType.REGEX_RAW
 # A character no entity id holds (RE2): a control or line/paragraph separator, or a format
 # character (a bidi override, U+FEFF...) other than the joiners of scripts and emoji. The
 # entity import refuses the same ids (`entities._refused_in_id`, by Python's Unicode tables;
@@ -537,12 +536,17 @@ class Cleaner:
             fast = f"nullif(trim(regexp_replace({unquoted}, ' +', ' ', 'g')), '')"
             return f"(CASE WHEN NOT regexp_matches({text}, '{NAME_SPECIAL}') THEN {fast} ELSE {slow} END)"
         if type_name == "entity" and fmt is None:
-            # FtM's EntityType.REGEX (`re.match` with ^...$; sanitized text has no trailing
-            # newline for `$` to skip); the self-reference check needs the entity, callers do it
-            # longer than FtM's bound for ids: not stored (`ids.MAX_ID_LENGTH`)
+            # any id the store takes, not only FtM's EntityType.REGEX (letters, digits, '.'
+            # and '-'): a mapping's `id_column` keeps an agency's record number as its id
+            # ("AP/FGR 123"), and `ftm map` writes references to it, so a reference to it
+            # must load, from a column as from the store's own export (review R31 F1). So a
+            # reference is refused for what an id is (`ID_REFUSED`, a space at an end; longer
+            # than FtM's bound for ids: `ids.MAX_ID_LENGTH`); the self-reference check needs
+            # the entity, callers do it
             return (
-                f"(CASE WHEN regexp_full_match({text}, '{ENTITY_ID}') "
-                f"AND length({text}) <= {MAX_ID_LENGTH} THEN {text} END)"
+                f"(CASE WHEN {text} <> '' AND length({text}) <= {MAX_ID_LENGTH} "
+                f"AND NOT regexp_matches({text}, '{ID_REFUSED}|^\\p{{Zs}}|\\p{{Zs}}$') "
+                f"THEN {text} END)"
             )
         if type_name == "date":
             if fmt is None:

@@ -39,6 +39,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from followthemoney.exc import InvalidData
+from followthemoney.proxy import EntityProxy
+from followthemoney.types import registry
 from followthemoney.util import PROP_VALUE_MAX
 from followthemoney.value import string_list
 
@@ -192,6 +194,8 @@ def _entity_statements(
             try:
                 if prop.type.name == "phone":  # (Mexico's old prefixes read, as in bulk)
                     clean = clean_phone(value, prop.format)
+                elif prop.type.name == "entity":  # (any id the store takes: `_reference`)
+                    clean = _reference(value, entity_id, proxy)
                 else:
                     clean = prop.type.clean_text(value, format=prop.format, proxy=proxy)
             except InvalidData as exc:  # e.g. an entity referring to itself
@@ -229,6 +233,17 @@ def _entity_statements(
         for prop, value in proxy.itervalues()
     ]
     return rows, []
+
+
+def _reference(value: str, entity_id: str, proxy: EntityProxy) -> str | None:
+    """`value` as a reference to an entity: any text an entity id may be (`_id_problem`;
+    FtM's `EntityType` takes only letters, digits, '.' and '-', so a reference to a mapping's
+    `id_column` id "AP/FGR 123", which `ftm map` writes, would not load: review R31 F1), or
+    None; a reference to the entity itself is refused as FtM refuses it (`InvalidData`)."""
+    if value == entity_id:
+        registry.entity.clean_text(value, proxy=proxy)  # (raises FtM's InvalidData)
+    # (one longer than an id may be is said so by the caller)
+    return value if value != "" and _id_problem(value) is None else None
 
 
 def _holds_object(values: object) -> bool:
