@@ -9,10 +9,20 @@ through `t(...)`. The module lives outside the `ingest` package and imports the 
 the commands' bodies, so that their `--help` loads neither DuckDB nor the store
 (docs/performance.md, "CLI start-up"); the markings and sample size the help states are light
 copies (`MARKINGS`, `SAMPLE_ROWS`), which a test holds equal to the library's.
+
+`--entities -` (standard input), or a path that is no regular file (`/dev/stdin`, a named
+pipe), is first copied to a scratch file (`_entities_file`): the library reads its file more
+than once (a digest, the encoding check, the statements), where a pipe gives its bytes once.
 """
 
 from __future__ import annotations
 
+import shutil
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +32,7 @@ from ironriver.cli_support import AppContext, app_context, common_options, excel
 from ironriver.errors import ConfigError, IronriverError, ResourceError, os_problem, unsynced_hint
 from ironriver.i18n import Msg, joined, msg, nmsg, nt, render, t
 from ironriver.logs import get_logger
-from ironriver.progress import stderr_note, stderr_progress
+from ironriver.progress import Progress, no_progress, stderr_note, stderr_progress
 from ironriver.scratch import FolderNotSynced, replacing
 
 if TYPE_CHECKING:
@@ -44,7 +54,8 @@ SAMPLE_ROWS = 1000
     "mappings",
     metavar="[MAPPING]...",
     nargs=-1,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    # (`-` let through, to be refused in words: a mapping's paths start at its folder)
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
 )
 @click.option("--skip-invalid", is_flag=True, help="Ingest the valid rows; report the others.")
 @click.option(
@@ -58,7 +69,8 @@ SAMPLE_ROWS = 1000
     "report",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Error report CSV (default: <input>.errors.csv).",
+    help="Error report CSV (default: <input>.errors.csv; for standard input, "
+    "stdin.errors.csv in the current folder).",
 )
 @excel_option
 @click.option("--reason", default="", help="Why this data is loaded (audited).")
@@ -76,9 +88,9 @@ SAMPLE_ROWS = 1000
 )
 @click.option(
     "--entities",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
     default=None,
-    help="Ingest an FtM entity JSON Lines file instead of a mapping.",
+    help="Ingest an FtM entity JSON Lines file instead of a mapping (- reads standard input).",
 )
 @click.option("--dataset", default=None, help="With --entities: the dataset name.")
 @click.option("--title", default="", help="With --entities: the dataset title.")
@@ -133,6 +145,17 @@ def ingest_command(
     from ironriver.policy.rights import agency_countries
 
     app = app_context(ctx)
+    if _DASH in mappings:
+        raise ConfigError(
+            msg(
+                "A MAPPING is read from a file, not from standard input (-): the files its "
+                "queries name are found from the mapping's folder."
+            ),
+            hint=msg(
+                "Save the mapping to a file first, e.g. {example}, and give its path.",
+                example="`... > mapping.yaml`",
+            ),
+        )
     # a dry run without --as checks the files only; with it, also that it may load them
     # (a dry run of --replace reads the store as the loader would)
     principal = None if dry_run and not replace and not app.settings.principal else app.principal()
@@ -205,43 +228,116 @@ def ingest_command(
         title=title,
     )
     check_releasable(info.marking, info.releasable_to)
-    if dry_run:
-        result = check_entities(
-            entities,
-            info,
-            skip_invalid=skip_invalid,
-            report_path=report,
-            principal=principal,
-            memory_mb=app.settings.ingest_memory_mb,
-            agencies=agencies,
-            homes=agencies,
+    if entities == _DASH and sys.stdin is not None and sys.stdin.isatty():
+        raise ConfigError(
+            msg("--entities - reads the entities from standard input, which is a terminal here."),
+            hint=msg(
+                "Pipe them in, e.g. {example}, or give the file's path.",
+                example="`ftm map mapping.yml | ironriver ingest --entities - ...`",
+            ),
         )
-    else:
-        assert principal is not None  # (only a dry run goes without one)
-        # refused before the store is opened: a new --db is not made for nothing
+    if report is None and _unwritable_folder(entities):  # (not beside /dev/stdin)
+        report = Path(f"{_input_name(entities)}.errors.csv")
+    if principal is not None:
+        # refused before standard input is read or the store opened (a new --db is not made
+        # for nothing); the library checks again
         authorize_ingest(principal, info.name, info.agency, info.country, agencies)
-        absent = absent_paths(app.settings)  # what the open may make: a refusal removes it
-        store = app.open_store(create=True, announce=True)
-        try:
-            result = ingest_entities(
-                store,
-                entities,
+    if dry_run:
+        # a dry run opens no store: a pipe's copy goes where its spill folders go ($TMPDIR)
+        with _entities_file(entities, Path(tempfile.gettempdir())) as path:
+            result = check_entities(
+                path,
                 info,
-                actor=principal.name,
-                reason=reason,
                 skip_invalid=skip_invalid,
                 report_path=report,
                 principal=principal,
                 memory_mb=app.settings.ingest_memory_mb,
-                progress=stderr_progress(),
                 agencies=agencies,
                 homes=agencies,
-                relabel=relabel,
             )
+    else:
+        assert principal is not None  # (only a dry run goes without one)
+        absent = absent_paths(app.settings)  # what the open may make: a refusal removes it
+        store = app.open_store(create=True, announce=True)
+        progress = stderr_progress()
+        try:
+            # a pipe's copy goes beside the store's data, as `ingest_entities`' spill folders
+            root = store.ledger_dir.resolve().parent
+            with _entities_file(entities, root, progress) as path:
+                result = ingest_entities(
+                    store,
+                    path,
+                    info,
+                    actor=principal.name,
+                    reason=reason,
+                    skip_invalid=skip_invalid,
+                    report_path=report,
+                    principal=principal,
+                    memory_mb=app.settings.ingest_memory_mb,
+                    progress=progress,
+                    agencies=agencies,
+                    homes=agencies,
+                    relabel=relabel,
+                )
         except (IronriverError, KeyboardInterrupt):
             _remove_if_unused(store, absent)
             raise
     app.emit([_as_dict(result)], lambda: _human(result))
+
+
+_DASH = Path("-")  # (click's `-`, standard input)
+_COPY_BLOCK = 1 << 20  # bytes copied at a time from a pipe
+
+
+def _is_stream(path: Path) -> bool:
+    """Whether `path` (--entities) is standard input (`-`), or no regular file: a pipe
+    (`/dev/stdin` fed by one, a named pipe), which gives its bytes once."""
+    return path == _DASH or not path.is_file()
+
+
+def _input_name(path: Path) -> str:
+    """The name the input is known by in messages, the error report and the audit event:
+    stdin for `-`, else its file name (`/dev/stdin`: stdin too)."""
+    return "stdin" if path == _DASH else path.name
+
+
+def _unwritable_folder(path: Path) -> bool:
+    """Whether the default error report beside `path` (`<input>.errors.csv`) cannot be: `-`
+    or a copied pipe (its copy's folder is removed), a device (`/dev/stdin` given a file)."""
+    return _is_stream(path) or path.absolute().parts[1:2] in (("dev",), ("proc",))
+
+
+@contextmanager
+def _entities_file(path: Path, root: Path, progress: Progress = no_progress) -> Iterator[Path]:
+    """`path` itself when it is a regular file; for standard input (`-`) or a pipe, a copy
+    of its bytes named `_input_name(path)` in a new scratch folder in `root` (the spill
+    folders' name, so that `scratch.sweep` removes it if the process is killed), removed
+    when the block ends, also on an error or Ctrl-C. The copy is checked to be UTF-8 text
+    here, where a hint can fix the pipe (`iconv` or `gunzip` in it): the library's own
+    check would name the scratch file, which the user never sees."""
+    if not _is_stream(path):
+        yield path
+        return
+    from ironriver.ingest.encoding import check_encoding
+    from ironriver.ingest.source import SPILL_PREFIX
+    from ironriver.scratch import owner_tag, sweep
+
+    root.mkdir(parents=True, exist_ok=True)
+    sweep(root)  # (copies and spill folders of killed ingests)
+    folder = root / f"{SPILL_PREFIX}{owner_tag()}-{uuid.uuid4().hex}"
+    copy = folder / _input_name(path)
+    progress(
+        msg("copying {input} to {folder}, to read it from there", input=copy.name, folder=folder)
+    )
+    try:
+        folder.mkdir()
+        # (`-` is standard input, which `open_file` leaves open)
+        with click.open_file(str(path), "rb") as stream, copy.open("wb") as out:
+            shutil.copyfileobj(stream, out, _COPY_BLOCK)
+        check_encoding(copy, "utf-8", settable=False, piped=True)
+        yield copy
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _ingest_each(

@@ -6,6 +6,11 @@ when they are in another encoding (the readers take UTF-8 only).
   (latin-1, cp1252; utf-16 for a byte-order mark).
 - `check_not_utf8`: a file said to be in a legacy encoding (latin-1, cp1252) that is UTF-8
   text with accents is refused: read as latin-1 it would load silently as mojibake.
+- `check_not_packed`: a file that is not text at all, but compressed (gzip, bzip2, xz, zstd,
+  zip) or a spreadsheet, is said to be so (its first bytes tell), with how to decompress it
+  or where a spreadsheet goes: an encoding suggested for it would only make garbage. Only
+  files a reader takes as text get here (`xlsx_url` reads a spreadsheet before any check),
+  and only once their bytes are not the text expected, so a text file is never sniffed.
 - `transcode`: a UTF-8 copy, without a final DOS end-of-file mark (`eof_mark`).
 
 UTF-8 is validated by Arrow's vectorised validator a block at a time (`valid_utf8_blocks`),
@@ -21,6 +26,7 @@ import codecs
 import re
 import shlex
 import struct
+import zipfile
 from pathlib import Path
 
 import pyarrow as pa
@@ -98,12 +104,31 @@ def _bom_encoding(head: bytes) -> str | None:
     return None
 
 
-def _decode_hint(path: Path, encoding: str, bom: str | None, settable: bool) -> Msg:
+def _decode_hint(
+    path: Path, encoding: str, bom: str | None, settable: bool, piped: bool = False
+) -> Msg:
     """What to do about `path`, not valid `encoding` (`check_encoding`): with a mapping
     query to set it in (`settable`), the encoding to set (`bom`, the one a byte-order mark
     names, e.g. utf-16: Excel's "Unicode text"), else how to convert the file: an `iconv`
     command to paste into a shell, the path as given quoted (a space in a name), the copy
-    written beside the file (review R30 F12)."""
+    written beside the file (review R30 F12); `piped` (the file is a scratch copy of what
+    came down a pipe, gone once the command ends), the same `iconv` in the pipe."""
+    if piped:
+        example = f"`... | iconv -f {bom or 'cp1252'} -t {encoding} | {PIPED_INTO}`"
+        if bom:
+            return msg(
+                "Convert it to {encoding} in the pipe, e.g. {example} (it starts with the "
+                "byte-order mark of {source}).",
+                encoding=encoding,
+                example=example,
+                source=bom,
+            )
+        return msg(
+            "Convert it to {encoding} in the pipe, e.g. {example} (cp1252: Excel's and "
+            "Windows' encoding).",
+            encoding=encoding,
+            example=example,
+        )
     if not settable:
         target = path.with_name(f"utf8-{path.name}")
         example = (
@@ -141,15 +166,17 @@ def _decode_hint(path: Path, encoding: str, bom: str | None, settable: bool) -> 
     )
 
 
-def check_encoding(path: Path, encoding: str, settable: bool = True) -> None:
+def check_encoding(path: Path, encoding: str, settable: bool = True, piped: bool = False) -> None:
     """Raise `IngestError` at the first byte sequence that is not valid `encoding`, or when a
     file said to be in a legacy encoding (latin-1, cp1252, ...) is UTF-8 text with accents
-    (`check_not_utf8`). Not `settable`: the file has no mapping query to give its encoding
-    in (FtM entity JSON Lines are UTF-8), so the hint says to convert it (review R29b F5)."""
-    if is_utf8(encoding):
-        if valid_utf8_blocks(path):
-            return
-    elif not codecs.lookup(encoding).name.startswith("utf"):
+    (`check_not_utf8`), or is no text at all (`check_not_packed`). Not `settable`: the file
+    has no mapping query to give its encoding in (FtM entity JSON Lines are UTF-8), so the
+    hint says to convert it (review R29b F5); `piped`: it is a scratch copy of a pipe's
+    bytes (`ironriver ingest --entities -`), so the hint converts them in the pipe."""
+    if is_utf8(encoding) and valid_utf8_blocks(path):
+        return
+    check_not_packed(path, settable, piped)  # (no sniffing of a file that reads as text)
+    if not is_utf8(encoding) and not codecs.lookup(encoding).name.startswith("utf"):
         check_not_utf8(path, encoding)
         if codecs.lookup(encoding).name == LATIN_1:
             check_no_c1(path, encoding)
@@ -176,7 +203,7 @@ def check_encoding(path: Path, encoding: str, settable: bool = True) -> None:
                 bom = _bom_encoding(chunk) if offset == 0 else None
                 if bom and codecs.lookup(bom).name == codecs.lookup(encoding).name:
                     bom = None  # (the encoding given: its mark is no news)
-                hint = _decode_hint(path, encoding, bom, settable)
+                hint = _decode_hint(path, encoding, bom, settable, piped)
                 raise IngestError(
                     nmsg(
                         "{file} is not valid {encoding}: byte {bytes!r} at line {line} "
@@ -196,6 +223,123 @@ def check_encoding(path: Path, encoding: str, settable: bool = True) -> None:
                 return
             lines += chunk.count(b"\n")
             offset += len(chunk)
+
+
+PIPED_INTO = "ironriver ingest --entities - ..."
+"""The end of a pipe into ironriver, as a piped hint shows it (`check_encoding`'s `piped`)."""
+
+# The first bytes of the compressed formats an export is sent in, with the format's name
+_COMPRESSED = ((b"\x1f\x8b", "gzip"), (b"\xfd7zXZ\x00", "xz"), (b"\x28\xb5\x2f\xfd", "zstd"))
+# each stream format's command writing its text to standard output (from a file given or,
+# alone, in a pipe), and the suffix its files have (a zip is an archive of files: `unzip`)
+_UNPACK = {
+    "gzip": ("gunzip -c", ".gz"),
+    "bzip2": ("bunzip2 -c", ".bz2"),
+    "xz": ("unxz -c", ".xz"),
+    "zstd": ("unzstd -c", ".zst"),
+}
+# bzip2: "BZh", the block size (1-9), then a block's mark, or the end-of-stream one (empty):
+# text that starts so is not worth a thought, where "BZh" alone starts words
+_BZIP2_BLOCKS = (b"1AY&SY", b"\x17rE8P\x90")
+_ZIP = b"PK\x03\x04"
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003's container (.xls, and .doc)
+
+
+def packed_format(path: Path) -> tuple[str, str] | None:
+    """What the file at `path` is when its first bytes say it is no text: ("compressed",
+    its format: gzip, bzip2, xz, zstd, zip) or ("spreadsheet", Excel or OpenDocument: a
+    zip holding a workbook, or an .xls file); None when they do not."""
+    with path.open("rb") as fh:
+        head = fh.read(16)
+    for magic, name in _COMPRESSED:
+        if head.startswith(magic):
+            return "compressed", name
+    if head[:3] == b"BZh" and head[3:4].isdigit() and head[4:10] in _BZIP2_BLOCKS:
+        return "compressed", "bzip2"
+    if head.startswith(_OLE2) and path.suffix.lower() == ".xls":
+        return "spreadsheet", "Excel"
+    if head.startswith(_ZIP):
+        return ("spreadsheet", book) if (book := _zipped_workbook(path)) else ("compressed", "zip")
+    return None
+
+
+def _zipped_workbook(path: Path) -> str | None:
+    """Excel or OpenDocument when the zip archive at `path` holds a workbook (an .xlsx,
+    .xlsm, .xlsb or .ods file is one), else None."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            if any(name.startswith("xl/") for name in names):
+                return "Excel"
+            if "mimetype" in names and archive.read("mimetype").startswith(
+                b"application/vnd.oasis.opendocument.spreadsheet"
+            ):
+                return "OpenDocument"
+    except (zipfile.BadZipFile, OSError):  # (a cut-short archive: compressed all the same)
+        return None
+    return None
+
+
+def check_not_packed(path: Path, settable: bool = True, piped: bool = False) -> None:
+    """Raise `IngestError` when the file at `path`, read as text, is compressed or a
+    spreadsheet (`packed_format`), saying so and what to do: decompress it (a command for
+    its format: `gunzip -c f.csv.gz > f.csv`; `piped`, the same in the pipe), or give a
+    spreadsheet as `xlsx_url` (`settable`: a mapping's query) or through a mapping (an
+    entities file). Decoded as text, such a file reads as bytes in a legacy encoding, and
+    converting it so makes garbage (`iconv` of a gzip file)."""
+    found = packed_format(path)
+    if found is None:
+        return
+    kind, name = found
+    if kind == "spreadsheet":
+        if settable:
+            hint = msg(
+                "Give it in the mapping query as {key} (and {sheet} to choose the sheet), not "
+                "as csv_url or jsonl_url.",
+                key="`xlsx_url`",
+                sheet="`sheet:`",
+            )
+        else:
+            shown = "FILE" if piped else shlex.quote(str(path))
+            hint = msg(
+                "--entities reads FtM entity JSON Lines; a spreadsheet is loaded through a "
+                "mapping: draft one with {command}.",
+                command=f"`ironriver mapping draft {shown}`",
+            )
+        raise IngestError(
+            msg("{file} is a spreadsheet ({format}), not text.", file=path.name, format=name),
+            hint=hint,
+        )
+    raise IngestError(
+        msg("{file} is compressed ({format}), not text.", file=path.name, format=name),
+        hint=_decompress_hint(path, name, settable, piped),
+    )
+
+
+def _decompress_hint(path: Path, name: str, settable: bool, piped: bool) -> Msg:
+    """How to decompress `path`, in `name`'s format (`check_not_packed`)."""
+    if piped:  # (a zip in a pipe: `funzip` writes its first file)
+        command = _UNPACK[name][0] if name in _UNPACK else "funzip"
+        example = f"`... | {command} | {PIPED_INTO}`"
+        return msg("Decompress it in the pipe, e.g. {example}.", example=example)
+    if name in _UNPACK:  # the copy beside the file, without the suffix (else `decompressed-`)
+        command, suffix = _UNPACK[name]
+        named = path.suffix.lower() == suffix
+        target = path.with_suffix("") if named else path.with_name(f"decompressed-{path.name}")
+        example = f"`{command} {shlex.quote(str(path))} > {shlex.quote(str(target))}`"
+    else:  # a zip: an archive of files, each unpacked under its own name, beside it
+        folder = "" if path.parent == Path() else f" -d {shlex.quote(str(path.parent))}"
+        example = f"`unzip {shlex.quote(str(path))}{folder}`"
+    if settable:
+        return msg(
+            "Decompress it first, e.g. {example}, and name the decompressed file in the "
+            "mapping query.",
+            example=example,
+        )
+    return msg(
+        "Decompress it first, e.g. {example}, and ingest the decompressed file.",
+        example=example,
+    )
 
 
 def check_not_utf8(path: Path, encoding: str) -> None:
