@@ -161,3 +161,29 @@ def test_text_is_never_sniffed(tmp_path: Path) -> None:
     check_encoding(path, "latin-1")
     path.write_bytes(b"BZh,name\n1,Ann\n")
     check_encoding(path, "utf-8")
+
+
+@pytest.mark.parametrize("name", ["sales.csv.gz", "graph.yaml.gz"])
+def test_a_compressed_file_given_as_the_mapping_or_to_draft_is_said_to_be_compressed(
+    sales_dir: Path, name: str
+) -> None:
+    """A gzipped data file or mapping given as the mapping said "not UTF-8 text", and
+    `mapping draft` of a gzipped CSV "does not look like a text (CSV) file": each says it is
+    compressed now, with the command that decompresses it."""
+    path = sales_dir / name
+    path.write_bytes(gzip.compress((sales_dir / name.removesuffix(".gz")).read_bytes()))
+    example = f"`gunzip -c {path} > {path.with_suffix('')}`"
+    given = CliRunner().invoke(cli, ["--lang", "en", "ingest", str(path), "--dry-run"])
+    assert given.exit_code == 1, given.output
+    assert f"{name} is compressed (gzip), not text." in given.output
+    assert f"Decompress it first, e.g. {example}, and ingest the decompressed file." in (
+        given.output
+    )
+    if name.endswith(".csv.gz"):
+        drafted = CliRunner().invoke(cli, ["--lang", "en", "mapping", "draft", str(path)])
+        assert drafted.exit_code == 1, drafted.output
+        assert f"{name} is compressed (gzip), not text." in drafted.output
+        assert (
+            f"Decompress it first, e.g. {example}, and draft a mapping of the decompressed file."
+            in drafted.output
+        )

@@ -50,6 +50,7 @@ import pyarrow as pa
 from ironriver.errors import IngestError, json_problem
 from ironriver.i18n import Msg, msg, nmsg, nt, t
 from ironriver.ingest.clean import english_meridian, english_months, names_months
+from ironriver.ingest.encoding import check_not_packed
 from ironriver.ingest.header import csv_layout
 from ironriver.ingest.sheets import SUFFIXES, open_sheet
 from ironriver.ingest.specs import LedgerType, SourceKind, SourceSpec
@@ -214,6 +215,7 @@ def _sample_csv(
         head = head[: head.rfind(b"\n") + 1] or head
     utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))  # Excel's "Unicode text"
     if not utf16 and _binary(head):
+        check_not_packed(path, settable=False, drafting=True)  # (gzip: say so, and how)
         raise IngestError(
             msg(
                 "{file} does not look like a text (CSV) file: it holds binary bytes.",

@@ -280,13 +280,16 @@ def _zipped_workbook(path: Path) -> str | None:
     return None
 
 
-def check_not_packed(path: Path, settable: bool = True, piped: bool = False) -> None:
+def check_not_packed(
+    path: Path, settable: bool = True, piped: bool = False, drafting: bool = False
+) -> None:
     """Raise `IngestError` when the file at `path`, read as text, is compressed or a
     spreadsheet (`packed_format`), saying so and what to do: decompress it (a command for
     its format: `gunzip -c f.csv.gz > f.csv`; `piped`, the same in the pipe), or give a
     spreadsheet as `xlsx_url` (`settable`: a mapping's query) or through a mapping (an
     entities file). Decoded as text, such a file reads as bytes in a legacy encoding, and
-    converting it so makes garbage (`iconv` of a gzip file)."""
+    converting it so makes garbage (`iconv` of a gzip file). `drafting`: for `mapping
+    draft`, whose hint says to draft the decompressed file."""
     found = packed_format(path)
     if found is None:
         return
@@ -312,11 +315,13 @@ def check_not_packed(path: Path, settable: bool = True, piped: bool = False) -> 
         )
     raise IngestError(
         msg("{file} is compressed ({format}), not text.", file=path.name, format=name),
-        hint=_decompress_hint(path, name, settable, piped),
+        hint=_decompress_hint(path, name, settable, piped, drafting),
     )
 
 
-def _decompress_hint(path: Path, name: str, settable: bool, piped: bool) -> Msg:
+def _decompress_hint(
+    path: Path, name: str, settable: bool, piped: bool, drafting: bool = False
+) -> Msg:
     """How to decompress `path`, in `name`'s format (`check_not_packed`)."""
     if piped:  # (a zip in a pipe: `funzip` writes its first file)
         command = _UNPACK[name][0] if name in _UNPACK else "funzip"
@@ -330,6 +335,11 @@ def _decompress_hint(path: Path, name: str, settable: bool, piped: bool) -> Msg:
     else:  # a zip: an archive of files, each unpacked under its own name, beside it
         folder = "" if path.parent == Path() else f" -d {shlex.quote(str(path.parent))}"
         example = f"`unzip {shlex.quote(str(path))}{folder}`"
+    if drafting:
+        return msg(
+            "Decompress it first, e.g. {example}, and draft a mapping of the decompressed file.",
+            example=example,
+        )
     if settable:
         return msg(
             "Decompress it first, e.g. {example}, and name the decompressed file in the "

@@ -29,6 +29,7 @@ from ironriver.errors import SAVE_AS_UTF8, ConfigError, IngestError, bad_byte, o
 from ironriver.i18n import Msg, msg
 from ironriver.ingest.clean import decimal_problem
 from ironriver.ingest.data_as_mapping import data_file_error, data_name, is_data_file, is_sheet
+from ironriver.ingest.encoding import check_not_packed, packed_format
 from ironriver.ingest.mapping_fields import (
     DATASET_KEYS,
     ENTITY_KEYS,
@@ -714,6 +715,8 @@ def _read_yaml(path: Path, datasets: bool = False) -> Any:
             hint=msg("Check the path."),
         ) from None
     except UnicodeDecodeError as exc:
+        if (packed := packed_format(path)) is not None and packed[0] == "compressed":
+            check_not_packed(path, settable=False)  # (m.yaml.gz, f.csv.gz: say so, and how)
         if data_name(path):  # (a CSV file in cp1252, as agencies' exports often are)
             raise data_file_error(path) from None
         raise IngestError(
