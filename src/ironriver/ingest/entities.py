@@ -6,7 +6,9 @@ reverse (stub) properties, values cleaned by their type as FtM's `EntityProxy.ad
 (a phone written with Mexico's old `+52 1` read too, `store.ids.clean_phone`, as a mapping's
 is) — before anything is written; bad lines go to the error report with the line number and the
 store stays untouched (unless `skip_invalid`). Empty values are dropped, as FtM drops them.
-Statement ids are FtM's (`Statement.make_key`); everything is written in one transaction.
+Statement ids are FtM's (`Statement.make_key`); everything is written in one transaction. A
+file of FtM statements (JSON Lines or CSV) is refused before anything is read into the store
+(`check_not_statements`), with the `ftm` command that rolls it up into entities.
 
 The file is read once, in chunks of `CHUNK_LINES` lines whose statements go straight into
 the store's stage (`Store.stage`), so memory stays flat however large the export is.
@@ -15,9 +17,10 @@ Each chunk is cleaned in bulk by DuckDB (`_bulk_statements`: JSON parsed there, 
 sanitized and cleaned by `Cleaner`'s SQL, ids hashed there; no Python object per value). A
 line the bulk path cannot be sure of — not plain JSON of the usual shape (an id and a schema
 as strings, the id of visible characters only, properties as an object of strings or lists
-of strings, no repeated keys, a key spelled with escapes being the same key), or holding
-anything FtM would reject or treat specially (an unknown schema or property, a reverse
-property, a value its type rejects, a reference to itself, values near FtM's size cap) —
+of strings, no repeated keys, a key spelled with escapes being the same key; no FtM
+statement), or holding anything FtM would reject or treat specially (an unknown schema or
+property, a reverse property, a value its type rejects, a reference to itself or one its
+sanitizing changes, values near FtM's size cap) —
 goes to the per-line path (`_entity_statements`, FtM's own cleaning with the entity as
 context), which reports exactly what is wrong. Both give FtM's statements for a good line
 (`tests/ingest/test_ingest_entities.py` compares them).
@@ -25,8 +28,10 @@ context), which reports exactly what is wrong. Both give FtM's statements for a 
 
 from __future__ import annotations
 
+import csv
 import json
 import math
+import shlex
 import unicodedata
 from bisect import bisect_left
 from collections.abc import Collection, Iterator, Mapping
@@ -41,7 +46,7 @@ import pyarrow.compute as pc
 from followthemoney.exc import InvalidData
 from followthemoney.proxy import EntityProxy
 from followthemoney.types import registry
-from followthemoney.util import PROP_VALUE_MAX
+from followthemoney.util import PROP_VALUE_MAX, sanitize_text
 from followthemoney.value import string_list
 
 from ironriver.errors import AccessDenied, IngestError, StoreError, json_problem
@@ -49,11 +54,17 @@ from ironriver.i18n import Msg, joined, msg, nmsg, nt, t
 from ironriver.ingest.attempts import ANOTHER_AGENCYS, DECLARED, RELABELLED, IngestAttempt
 from ironriver.ingest.clean import Cleaner, sanitize_name
 from ironriver.ingest.encoding import check_encoding
-from ironriver.ingest.notes import label_notes
+from ironriver.ingest.notes import label_notes, referents_note
 from ironriver.ingest.pipeline import new_to_loader, writing_message
 from ironriver.ingest.report import ErrorReport, no_entities_note
 from ironriver.ingest.result import IngestResult
-from ironriver.ingest.source import check_unchanged, connect, file_digest, file_state
+from ironriver.ingest.source import (
+    SPILL_PREFIX,
+    check_unchanged,
+    connect,
+    file_digest,
+    file_state,
+)
 from ironriver.model import get_model, mergeable, most_specific_first
 from ironriver.model.labels import type_label
 from ironriver.policy import Principal, authorize_ingest, can_see
@@ -130,6 +141,17 @@ def _id_problem(raw_id: object) -> str | None:
     return t("an entity id is text or a whole number, not {what}", what=what)
 
 
+def _shown(text: str) -> str:
+    """`text`, an id or reference `_id_problem` refuses, for the report: the characters the
+    reason names escaped (`\\u200b`), or they may not be seen; the rest as written."""
+    return "".join(
+        f"\\u{ord(c):04x}"
+        if _refused_in_id(c) or (c != " " and unicodedata.category(c) == "Zs")
+        else c
+        for c in text
+    )
+
+
 def _entity_statements(
     line: str, number: int, dataset: str
 ) -> tuple[list[Row], list[tuple[str, str, str]]]:
@@ -148,6 +170,12 @@ def _entity_statements(
         return [], [(t("(line)"), line[:80], reason)]
     if not isinstance(data, dict):
         return [], [(t("(line)"), line[:80], t("not a JSON object"))]
+    if _is_statement(data):  # (its "id" and "schema" would make an entity of nothing)
+        reason = t(
+            "an FtM statement (entity_id, prop, value), not an entity: roll statements up "
+            "into entities with ftm aggregate-statements"
+        )
+        return [], [(t("(line)"), line[:80], reason)]
     schema = model.get(str(data.get("schema")))
     if schema is None:
         return [], [("schema", str(data.get("schema")), t("unknown schema"))]
@@ -155,18 +183,8 @@ def _entity_statements(
     if raw_id is None or raw_id == "":  # (0 is an id: review R30 F10)
         return [], [("id", "", t("entity has no id"))]
     if (id_problem := _id_problem(raw_id)) is not None:
-        # (the id as JSON writes it, not a list's Python text; in text, the characters the
-        # reason names escaped, or they may not be seen: the rest as written)
-        text = (
-            "".join(
-                f"\\u{ord(c):04x}"
-                if _refused_in_id(c) or (c != " " and unicodedata.category(c) == "Zs")
-                else c
-                for c in raw_id
-            )
-            if isinstance(raw_id, str)
-            else json.dumps(raw_id, ensure_ascii=False)
-        )
+        # (the id as JSON writes it, not a list's Python text)
+        text = _shown(raw_id) if isinstance(raw_id, str) else json.dumps(raw_id, ensure_ascii=False)
         return [], [("id", text[:80], id_problem)]
     props = data.get("properties") or {}
     if not isinstance(props, dict):
@@ -180,15 +198,18 @@ def _entity_statements(
         prop = schema.get(name)
         if prop is None:
             reason = t("{schema} has no property {name!r}", schema=schema.name, name=name)
-            problems.append((name, str(values)[:80], reason))
+            problems.append((name, json.dumps(values, ensure_ascii=False)[:80], reason))
             continue
         if prop.stub:
             reason = t("{name} is a reverse property", name=name)
-            problems.append((name, str(values)[:80], reason))
+            problems.append((name, json.dumps(values, ensure_ascii=False)[:80], reason))
             continue
         if _holds_object(values):  # (not text: `string_list` would drop it, review R29b F1)
             reason = t("a JSON object or nested list is not a value of {name}", name=name)
             problems.append((name, json.dumps(values, ensure_ascii=False)[:80], reason))
+            continue
+        if prop.type.name == "entity" and (refused := _raw_reference_problems(values)):
+            problems.extend((name, text, reason) for text, reason in refused)
             continue
         for value in _texts(values, prop.type.name):
             try:
@@ -244,6 +265,33 @@ def _reference(value: str, entity_id: str, proxy: EntityProxy) -> str | None:
         registry.entity.clean_text(value, proxy=proxy)  # (raises FtM's InvalidData)
     # (one longer than an id may be is said so by the caller)
     return value if value != "" and _id_problem(value) is None else None
+
+
+def _raw_reference_problems(values: object) -> list[tuple[str, str]]:
+    """(value shown, reason) of each reference among a property's JSON `values` holding, as
+    written, an invisible character no id may hold that FtM's sanitizing removes or turns
+    into a space: a lone surrogate, a format character (a zero-width space, a byte-order
+    mark; not the joiners), a line or paragraph separator. "s\\ud800" became a reference to
+    another entity, "s", where the same text as an id is refused (review R31 F8); the
+    reason is the id's (`_id_problem`), naming the character. A control character is still
+    removed and the spaces at the ends stripped, as FtM's cleaning does (review R30 F1:
+    "v\\x001" is "v1"); a character the sanitizing keeps (a tab, a bidi control) is refused
+    by `_reference`. The bulk path leaves a line to this path when a reference's sanitized
+    text is not as written (`_bulk_registered`'s doubt)."""
+    listed = values if isinstance(values, list) else [values]
+    texts = (v.get("id") if isinstance(v, dict) else v for v in listed)  # (an entity whole)
+    problems = []
+    for text in texts:
+        if not isinstance(text, str) or sanitize_text(text) in (None, text):
+            continue
+        char = next((c for c in text if _refused_in_id(c) and not _is_control(c)), None)
+        if char is not None and (problem := _id_problem(char)) is not None:
+            problems.append((_shown(text)[:80], problem))
+    return problems
+
+
+def _is_control(char: str) -> bool:
+    return unicodedata.category(char) == "Cc"
 
 
 def _holds_object(values: object) -> bool:
@@ -311,7 +359,8 @@ def _model_table() -> pa.Table:
 # name is caught later, by the cast of the properties to a map (whose keys are decoded too).
 _VALID_OBJECTS = """
     CREATE OR REPLACE TEMP TABLE obj AS
-    SELECT n, json_extract(line, ['$.id', '$.schema', '$.properties', '$.datasets']) AS x,
+    SELECT n, json_extract(line, ['$.id', '$.schema', '$.properties', '$.datasets',
+                                  '$.entity_id', '$.prop', '$.referents']) AS x,
            len(json_keys(line)) = len(list_distinct(json_keys(line))) AS once
     FROM chunk
     WHERE json_valid(line) AND starts_with(ltrim(line, ' '), '{')
@@ -329,6 +378,7 @@ _PLAIN_OBJECTS = """
       AND regexp_full_match(x[1]->>'$', ':id_pattern')
       AND json_type(x[2]) = 'VARCHAR' AND x[2]->>'$' IN (SELECT schema FROM model_props)
       AND coalesce(json_type(x[3]), 'NULL') IN ('OBJECT', 'NULL')
+      AND NOT (x[3] IS NULL AND x[5] IS NOT NULL AND x[6] IS NOT NULL)
 """.replace(":max_id", str(MAX_ID_LENGTH)).replace(":id_pattern", _ID_PATTERN)
 
 
@@ -393,14 +443,15 @@ def _bulk_registered(con: duckdb.DuckDBPyConnection, cleaner: Cleaner, dataset: 
     )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE val AS
-        SELECT s.n, s.entity_id, s.schema, s.prop, s.el, s._s0, m.type, m.stub,
+        SELECT s.n, s.entity_id, s.schema, s.prop, s.el, s.raw, s._s0, m.type, m.stub,
                {clean} AS value
         FROM san s LEFT JOIN model_props m USING (schema, prop)
     """)
     # a line is the per-line path's if it names a property its schema lacks or a reverse one
     # (even with no value), if any of its values is not a string, is rejected by its type or
-    # refers to its own entity, or if its values come near FtM's size cap (which depends on
-    # their order)
+    # refers to its own entity, if a reference's sanitized text is not as written (the
+    # per-line path refuses one holding what no id may: `_raw_reference_problems`), or if
+    # its values come near FtM's size cap (which depends on their order)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE doubt AS
         SELECT n FROM chunk WHERE n NOT IN (SELECT n FROM ent)
@@ -413,7 +464,7 @@ def _bulk_registered(con: duckdb.DuckDBPyConnection, cleaner: Cleaner, dataset: 
         SELECT n FROM val
         WHERE json_type(el) <> 'VARCHAR' OR type IS NULL OR stub
            OR (_s0 IS NOT NULL AND value IS NULL)
-           OR (type = 'entity' AND value = entity_id)
+           OR (type = 'entity' AND (value = entity_id OR _s0 <> raw))
         UNION
         SELECT n FROM val GROUP BY n HAVING sum(strlen(coalesce(value, ''))) >= {PROP_VALUE_MAX}
     """)
@@ -429,7 +480,7 @@ def _bulk_registered(con: duckdb.DuckDBPyConnection, cleaner: Cleaner, dataset: 
 
 # The datasets each line of the bulk path names (an export's `"datasets": [...]`, or one
 # name as a string): dataset -> how many lines name it. The per-line path's lines are
-# counted apart (`_line_datasets`).
+# counted apart (`_line_extras`).
 _NAMED_DATASETS = """
     SELECT ds, count(DISTINCT n) FROM (
         SELECT n, unnest(CASE WHEN json_type(x[4]) = 'ARRAY' THEN CAST(x[4] AS JSON[])
@@ -439,17 +490,38 @@ _NAMED_DATASETS = """
 """
 
 
-def _line_datasets(line: str) -> set[str]:
-    """The datasets one line names (`"datasets"`: a list of names or one name), if it is
-    a JSON object."""
+# How many lines of the bulk path list referents (a nomenklatura or yente export's ids of
+# the records merged into the entity; an ironriver export writes `[]`), counted for a note
+# (`referents_note`); the per-line path's lines are counted apart (`_line_extras`).
+_WITH_REFERENTS = """
+    SELECT count(*) FROM obj
+    WHERE n NOT IN (SELECT n FROM doubt)
+      AND (json_type(x[7]) = 'ARRAY' AND json_array_length(x[7]) > 0
+           OR json_type(x[7]) = 'VARCHAR' AND x[7]->>'$' <> '')
+"""
+
+
+def _line_extras(line: str) -> tuple[set[str], bool]:
+    """The datasets one line names (`"datasets"`: a list of names or one name), and whether
+    it lists referents (`_WITH_REFERENTS`), if it is a JSON object."""
     try:
         data = json.loads(line)
     except json.JSONDecodeError:
-        return set()
-    named = data.get("datasets") if isinstance(data, dict) else None
+        return set(), False
+    if not isinstance(data, dict):
+        return set(), False
+    named, referents = data.get("datasets"), data.get("referents")
+    has_referents = isinstance(referents, (list, str)) and len(referents) > 0
     if isinstance(named, str):
-        return {named}
-    return {v for v in named if isinstance(v, str)} if isinstance(named, list) else set()
+        return {named}, has_referents
+    names = {v for v in named if isinstance(v, str)} if isinstance(named, list) else set()
+    return names, has_referents
+
+
+def _is_statement(data: Mapping[str, object]) -> bool:
+    """Whether a line's JSON object is an FtM statement (`Statement.to_dict`: an
+    `entity_id`, a `prop`, a `value`; also an `id` and a `schema`), not an entity."""
+    return "entity_id" in data and "prop" in data and "properties" not in data
 
 
 def _first_of_each_id(table: pa.Table, before: str | None) -> tuple[pa.Table, str | None]:
@@ -532,14 +604,20 @@ class _EntityFile:
         self.bad: list[tuple[int, str, str, str]] = []
         # dataset -> how many lines name it in their "datasets" (an export's lines do)
         self.named: dict[str, int] = {}
+        self.referents = 0  # lines listing referents (`_WITH_REFERENTS`)
         self.before: tuple[int, ...] | None = None  # the file's `file_state` before any read
 
     def _chunks(self) -> Iterator[tuple[list[int], list[str]]]:
-        """(line numbers, lines) of up to `CHUNK_LINES` non-blank lines at a time."""
+        """(line numbers, lines) of up to `CHUNK_LINES` non-blank lines at a time. A line
+        ends at "\n" alone (a CRLF line's "\r" is dropped with it): a lone "\r" is JSON
+        whitespace, inside a line, and Python's universal newlines split a valid line there
+        and miscounted the lines after it (review R31 F3)."""
         # utf-8-sig: a byte-order mark (as some Windows tools write) is no JSON
-        with self.path.open(encoding="utf-8-sig") as fh:
+        with self.path.open(encoding="utf-8-sig", newline="\n") as fh:
             numbered = (
-                (n, line.removesuffix("\n")) for n, line in enumerate(fh, start=1) if line.strip()
+                (n, line.removesuffix("\n").removesuffix("\r"))
+                for n, line in enumerate(fh, start=1)
+                if line.strip()
             )
             while chunk := list(islice(numbered, CHUNK_LINES)):
                 yield [n for n, _ in chunk], [line for _, line in chunk]
@@ -588,7 +666,7 @@ class _EntityFile:
     def _read(self, con: duckdb.DuckDBPyConnection) -> None:
         """Every line's statements into `stmts_out` of `con` (a `_connect` connection); the
         counts and problems into this object."""
-        self.records, self.produced, self.bad, self.named = 0, 0, [], {}
+        self.records, self.produced, self.bad, self.named, self.referents = 0, 0, [], {}, 0
         cleaner = Cleaner(con)
         for numbers, lines in self._chunks():
             self.records += len(lines)
@@ -597,9 +675,12 @@ class _EntityFile:
             doubtful = _bulk_statements(con, cleaner, table, self.dataset)
             for name, count in con.execute(_NAMED_DATASETS).fetchall():
                 self.named[name] = self.named.get(name, 0) + int(count)
+            self.referents += int(con.execute(_WITH_REFERENTS).fetchall()[0][0])
             for number in doubtful:
                 line = lines[bisect_left(numbers, number)]
-                for name in _line_datasets(line):
+                names, referents = _line_extras(line)
+                self.referents += referents
+                for name in names:
                     self.named[name] = self.named.get(name, 0) + 1
                 got, problems = _entity_statements(line, number, self.dataset)
                 self.bad.extend((number, c, v, r) for c, v, r in problems)
@@ -924,10 +1005,75 @@ def _open(
         )
     before = file_state(path)  # (the file must not change while read: `check_unchanged`)
     check_encoding(path, "utf-8", settable=False)
+    check_not_statements(path)
     report_file = Path(report_path) if report_path else path.with_name(path.name + ".errors.csv")
     source = _EntityFile(path, dataset.name, memory_mb, spill_root, progress)
     source.before = before
     return path, report_file, IngestResult(datasets=[dataset.name]), source
+
+
+# A statements CSV header names these columns (`Statement.to_dict`'s keys: `ftm statements
+# -f csv`, `ironriver export --format statements`; `-f pack` writes the first three only)
+_STATEMENT_COLUMNS = frozenset({"entity_id", "prop", "value"})
+_FIRST_LINE_MAX = 1 << 20  # (a longer first line is no statement and no header)
+
+
+def _statements_format(path: Path) -> str | None:
+    """The `ftm aggregate-statements` format (json, csv or pack) of the FtM statements file
+    at `path`, judged by its first non-blank line: a statement's JSON object (`_is_statement`)
+    or a statements CSV header; None for anything else (an entities file)."""
+    with path.open(encoding="utf-8-sig", newline="\n") as fh:
+        line = ""
+        while not line.strip() and (line := fh.readline(_FIRST_LINE_MAX)):
+            pass
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError:
+        columns = {c.strip() for c in next(csv.reader([line.rstrip("\r\n")]), [])}
+        if _STATEMENT_COLUMNS <= columns:
+            return "csv" if "schema" in columns else "pack"
+        return None
+    return "json" if isinstance(data, dict) and _is_statement(data) else None
+
+
+def check_not_statements(path: Path) -> None:
+    """Raise `IngestError` when the file at `path` holds FtM statements, not entities: each
+    line of `ftm statements -f json` has an `id` and a `schema` and read as an entity of no
+    property, so the file loaded as nothing, declaring the dataset under the label given
+    (review R31 F2); a statements CSV failed every line as JSON. Refused before the store is
+    touched, with the `ftm` command that rolls statements up into entities."""
+    found = _statements_format(path)
+    if found is None:
+        return
+    converter = f"ftm aggregate-statements -f {found}"
+    note = msg(
+        "it joins the statements of an entity that are next to each other, as those commands "
+        "write them"
+    )
+    if path.name == "stdin" and path.parent.name.startswith(SPILL_PREFIX):  # (a pipe's copy)
+        hint = msg(
+            "Roll them up into entities in the pipe, e.g. {command} ({note}).",
+            command=f"`... | {converter} | ironriver ingest --entities - ...`",
+            note=note,
+        )
+    else:
+        target = path.with_name(f"{path.stem}.ftm.jsonl")
+        hint = msg(
+            "Roll them up into entities with {command} ({note}), then load that file with "
+            "--entities.",
+            command=f"`{converter} -i {shlex.quote(str(path))} -o {shlex.quote(str(target))}`",
+            note=note,
+        )
+    raise IngestError(
+        msg(
+            "{file} holds FtM statements ({format}: one value of one property per line, as "
+            "ftm statements and ironriver export --format statements write them), not FtM "
+            "entity JSON Lines (one entity per line): nothing was ingested.",
+            file=path.name,
+            format={"json": "JSON Lines", "csv": "CSV", "pack": "pack CSV"}[found],
+        ),
+        hint=hint,
+    )
 
 
 def _check(
@@ -970,6 +1116,8 @@ def _check(
                 file=source.path.name,
             )
         )
+    if source.referents:
+        result.notes.append(referents_note(source.path.name, source.referents))
     if not source.bad:
         return
     bad = source.bad

@@ -6,8 +6,8 @@ share with no one), and the date-format hints its error report gives.
 Each note is a `Msg` (English and Spanish through `ironriver.i18n`) that `IngestResult.notes`
 carries to the CLI; nothing here fails an ingest or changes what it writes. Most are computed
 in `prepare.py` over the DuckDB tables of one query (`san`: the file's records, `cln`: those
-its filters keep, with entity ids `e0`, `e1`...; `bad`: the rejected values); `label_notes`
-and `held_elsewhere` by the ingest itself (`pipeline.py`, `entities.py`).
+its filters keep, with entity ids `e0`, `e1`...; `bad`: the rejected values); `label_notes`,
+`held_elsewhere` and `referents_note` by the ingest itself (`pipeline.py`, `entities.py`).
 """
 
 from __future__ import annotations
@@ -388,6 +388,28 @@ def held_elsewhere(
             )
         notes.append(note)
     return notes
+
+
+def referents_note(file: str, count: int) -> Msg:
+    """The note of an FtM entities file whose `count` lines list `referents` (`ingest
+    --entities`): a nomenklatura or yente export names there the ids of the records its
+    deduplication merged into each entity. They are not loaded (an entity is stored under
+    its own id), so looking one up by such an id finds nothing; nothing else says so. An
+    ironriver export writes `"referents": []`, which is no news (review R31 F9)."""
+    return nmsg(
+        "{file}: {n:,} entity lists referents (the ids of the records a deduplication merged "
+        "into it, as nomenklatura and yente write them): they were not loaded, so looking the "
+        "entity up by one of them finds nothing. The other keys such exports add (caption, "
+        "first_seen, last_seen, last_change, target) are derived from the entity or are the "
+        "exporter's bookkeeping: nothing of the entity is lost with them.",
+        "{file}: {n:,} entities list referents (the ids of the records a deduplication merged "
+        "into them, as nomenklatura and yente write them): they were not loaded, so looking "
+        "an entity up by one of them finds nothing. The other keys such exports add (caption, "
+        "first_seen, last_seen, last_change, target) are derived from the entity or are the "
+        "exporter's bookkeeping: nothing of the entities is lost with them.",
+        count,
+        file=file,
+    )
 
 
 def case_note(dataset: str, source: SourceSpec, miss: CaseMiss) -> Msg:
