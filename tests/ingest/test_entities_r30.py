@@ -126,20 +126,23 @@ def test_the_bulk_path_leaves_every_unusual_id_to_the_per_line_path() -> None:
 def test_a_nul_in_a_value_is_removed_as_ftm_removes_it(store: Store, tmp_path: Path) -> None:
     """Review R30 F1, checked: a NUL inside a value (not the id) is removed, as FtM's
     cleaning removes it (a name's is a space: `clean.sanitize_name`), on both paths and
-    every backend: no COPY fails on PostgreSQL. A reference is cleaned of it as FtM does."""
+    every backend: no COPY fails on PostgreSQL. A reference holding one is refused, as an id
+    holding one is: cleaned, it referred to another entity (review R31 F8)."""
     items = [
         {"id": "v1", "schema": "Person", "properties": {"notes": ["x\x00y"], "name": ["Ana"]}},
         {"id": "v2", "schema": "Person", "properties": {"notes": ["\x00z"], "height": [1.5]}},
-        {"id": "v3", "schema": "Ownership", "properties": {"owner": ["v\x001"]}},
         {"id": "v4", "schema": "Person", "properties": {"name": ["Eva\x00Cuatro"]}},
+        {"id": "v3", "schema": "Ownership", "properties": {"owner": ["v\x001"]}},
     ]
     path = _lines(tmp_path / "nul.jsonl", [json.dumps(i) for i in items])
-    result = ingest_entities(store, path, INFO, actor="a")
-    assert result.rejected == 0
+    with pytest.raises(IngestError, match=r"^1 entity of 4 rejected.* owner: .* U\+0000"):
+        ingest_entities(store, path, INFO, actor="a")
+    result = ingest_entities(store, path, INFO, actor="a", skip_invalid=True)
+    assert result.rejected == 1
     model = get_model()
     expected = {
         (s.id, s.entity_id, s.prop, s.value)
-        for item in items[:3]
+        for item in items[:2]
         for s in Statement.from_entity(model.get_proxy(item, cleaned=False), INFO.name)
         if s.prop != "id"
     }

@@ -175,14 +175,16 @@ _HIDDEN = [
     ("s\u200b", "U+200B ZERO WIDTH SPACE"),
     ("\ufeffs", "U+FEFF ZERO WIDTH NO-BREAK SPACE"),
     ("s\u2028", "U+2028 LINE SEPARATOR"),
+    ("s\x00", "U+0000"),
+    (" s ", "U+0020 SPACE"),
 ]
 
 
 def _reference_lines() -> list[dict[str, object]]:
     """Each hidden reference on a plain line (the bulk path's shape, but for a lone
     surrogate, which DuckDB reads as no JSON) and on one with a number (the per-line
-    path's); then references FtM's cleaning still reads: a NUL removed, spaces at the ends
-    stripped, a no-break space inside kept, an entity given whole."""
+    path's); then references any id may be: a no-break space inside, an entity given whole,
+    a joiner (which FtM's sanitizing removes: the reference would miss the id)."""
     lines: list[dict[str, object]] = [
         {"id": "s", "schema": "Person", "properties": {"name": ["Real S"]}}
     ]
@@ -190,7 +192,7 @@ def _reference_lines() -> list[dict[str, object]]:
         props: dict[str, object] = {"entity": [ref], "program": [f"P{i}"]}
         lines.append({"id": f"a{i}", "schema": "Sanction", "properties": props})
         lines.append({"id": f"b{i}", "schema": "Sanction", "properties": {**props, "summary": [1]}})
-    for i, ref in enumerate(["s\x00", " s ", "x\u00a0y", {"id": "s"}]):
+    for i, ref in enumerate(["x\u00a0y", {"id": "s"}, "x\u200dy"]):
         lines.append({"id": f"ok{i}", "schema": "Sanction", "properties": {"entity": [ref]}})
     return lines
 
@@ -223,12 +225,13 @@ def test_a_reference_no_id_could_be_is_not_sanitized_into_another(
         for e in map(entity_dict, View(store, FGR, audit=False).export())
         if e["schema"] == "Sanction"
     }
-    assert refs == {"ok0": ["s"], "ok1": ["s"], "ok2": ["x\u00a0y"], "ok3": ["s"]}
+    assert refs == {"ok0": ["x\u00a0y"], "ok1": ["s"], "ok2": ["x\u200dy"]}
 
 
 def test_the_bulk_path_leaves_a_reference_its_sanitizing_changes_to_the_per_line_path() -> None:
     """F8: both paths answer alike: a plain line whose reference sanitizes to other text is
-    the per-line path's to decide (it takes a NUL's removal, refuses a zero-width space)."""
+    the per-line path's to decide, which refuses what no id may hold (a zero-width space, a
+    NUL, a space at an end)."""
     plain = [
         json.dumps({"id": f"t{i}", "schema": "Sanction", "properties": {"entity": [ref]}})
         for i, ref in enumerate(["s\u200b", "s\x00", " s", "s"])
@@ -242,7 +245,10 @@ def test_the_bulk_path_leaves_a_reference_its_sanitizing_changes_to_the_per_line
     assert entities._entity_statements(plain[0], 1, "ds")[1][0][2] == _ID_REASON.format(
         "U+200B ZERO WIDTH SPACE"
     )
-    assert [r[4] for r in entities._entity_statements(plain[1], 2, "ds")[0]] == ["s"]
+    assert entities._entity_statements(plain[1], 2, "ds")[1][0][2] == _ID_REASON.format("U+0000")
+    assert entities._entity_statements(plain[2], 3, "ds")[1][0][2] == _ID_REASON.format(
+        "U+0020 SPACE"
+    )
 
 
 def test_referents_get_one_note_and_the_stores_own_export_none(

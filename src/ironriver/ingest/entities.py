@@ -46,7 +46,7 @@ import pyarrow.compute as pc
 from followthemoney.exc import InvalidData
 from followthemoney.proxy import EntityProxy
 from followthemoney.types import registry
-from followthemoney.util import PROP_VALUE_MAX, sanitize_text
+from followthemoney.util import PROP_VALUE_MAX
 from followthemoney.value import string_list
 
 from ironriver.errors import AccessDenied, IngestError, StoreError, json_problem
@@ -208,10 +208,14 @@ def _entity_statements(
             reason = t("a JSON object or nested list is not a value of {name}", name=name)
             problems.append((name, json.dumps(values, ensure_ascii=False)[:80], reason))
             continue
-        if prop.type.name == "entity" and (refused := _raw_reference_problems(values)):
-            problems.extend((name, text, reason) for text, reason in refused)
-            continue
-        for value in _texts(values, prop.type.name):
+        if prop.type.name == "entity":  # (as written: `_reference_texts`)
+            for value in _reference_texts(values):
+                if (problem := _id_problem(value)) is not None:
+                    problems.append((name, _shown(value)[:80], problem))
+            if problems:
+                continue
+        texts = _reference_texts(values) if prop.type.name == "entity" else None
+        for value in texts if texts is not None else _texts(values, prop.type.name):
             try:
                 if prop.type.name == "phone":  # (Mexico's old prefixes read, as in bulk)
                     clean = clean_phone(value, prop.format)
@@ -267,31 +271,25 @@ def _reference(value: str, entity_id: str, proxy: EntityProxy) -> str | None:
     return value if value != "" and _id_problem(value) is None else None
 
 
-def _raw_reference_problems(values: object) -> list[tuple[str, str]]:
-    """(value shown, reason) of each reference among a property's JSON `values` holding, as
-    written, an invisible character no id may hold that FtM's sanitizing removes or turns
-    into a space: a lone surrogate, a format character (a zero-width space, a byte-order
-    mark; not the joiners), a line or paragraph separator. "s\\ud800" became a reference to
-    another entity, "s", where the same text as an id is refused (review R31 F8); the
-    reason is the id's (`_id_problem`), naming the character. A control character is still
-    removed and the spaces at the ends stripped, as FtM's cleaning does (review R30 F1:
-    "v\\x001" is "v1"); a character the sanitizing keeps (a tab, a bidi control) is refused
-    by `_reference`. The bulk path leaves a line to this path when a reference's sanitized
-    text is not as written (`_bulk_registered`'s doubt)."""
+def _reference_texts(values: object) -> list[str]:
+    """A property's references as written (an entity given whole: its `id`), not sanitized:
+    an id is read as written (`_id_problem`), so a reference must be too, or the two do not
+    meet ("x\u200dy", whose joiner the sanitizing removes, referred to "xy"), and one holding
+    what no id may hold would become a reference to another entity ("s\ud800", "v\x001": "s",
+    "v1"). Such a reference is refused with the id's reason, naming the character (review
+    R31 F8). The bulk path leaves a line to this path when a reference's sanitized text is
+    not as written (`_bulk_registered`'s doubt)."""
     listed = values if isinstance(values, list) else [values]
-    texts = (v.get("id") if isinstance(v, dict) else v for v in listed)  # (an entity whole)
-    problems = []
-    for text in texts:
-        if not isinstance(text, str) or sanitize_text(text) in (None, text):
-            continue
-        char = next((c for c in text if _refused_in_id(c) and not _is_control(c)), None)
-        if char is not None and (problem := _id_problem(char)) is not None:
-            problems.append((_shown(text)[:80], problem))
-    return problems
-
-
-def _is_control(char: str) -> bool:
-    return unicodedata.category(char) == "Cc"
+    out: list[str] = []
+    for value in listed:
+        if isinstance(value, dict):
+            value = value.get("id")
+        if isinstance(value, str):
+            if value:  # (an empty one is no value, as FtM reads it)
+                out.append(value)
+        elif value is not None:  # (a number: its text, as FtM writes it)
+            out.extend(_texts([value], "entity"))
+    return out
 
 
 def _holds_object(values: object) -> bool:
@@ -450,7 +448,7 @@ def _bulk_registered(con: duckdb.DuckDBPyConnection, cleaner: Cleaner, dataset: 
     # a line is the per-line path's if it names a property its schema lacks or a reverse one
     # (even with no value), if any of its values is not a string, is rejected by its type or
     # refers to its own entity, if a reference's sanitized text is not as written (the
-    # per-line path refuses one holding what no id may: `_raw_reference_problems`), or if
+    # per-line path refuses one holding what no id may: `_reference_texts`), or if
     # its values come near FtM's size cap (which depends on their order)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE doubt AS
@@ -464,7 +462,7 @@ def _bulk_registered(con: duckdb.DuckDBPyConnection, cleaner: Cleaner, dataset: 
         SELECT n FROM val
         WHERE json_type(el) <> 'VARCHAR' OR type IS NULL OR stub
            OR (_s0 IS NOT NULL AND value IS NULL)
-           OR (type = 'entity' AND (value = entity_id OR _s0 <> raw))
+           OR (type = 'entity' AND (value = entity_id OR _s0 IS DISTINCT FROM raw))
         UNION
         SELECT n FROM val GROUP BY n HAVING sum(strlen(coalesce(value, ''))) >= {PROP_VALUE_MAX}
     """)
