@@ -17,6 +17,7 @@ than once (a digest, the encoding check, the statements), where a pipe gives its
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -24,7 +25,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -48,6 +49,23 @@ MARKINGS = ("CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED")
 SAMPLE_ROWS = 1000
 
 
+_DASH = Path("-")  # (click's `-`, standard input)
+
+
+class _InputPath(click.Path):
+    """An input file's path, where `-` is standard input: and a file named `-`, given as
+    `./-`, that file (its path made absolute: `Path("./-")` equals `Path("-")`)."""
+
+    def __init__(self) -> None:
+        super().__init__(exists=True, dir_okay=False, allow_dash=True, path_type=Path)
+
+    def coerce_path_result(self, value: str | os.PathLike[str]) -> Any:
+        out = super().coerce_path_result(value)
+        if out == _DASH and os.fsdecode(value) != "-":
+            return Path(value).absolute()
+        return out
+
+
 @click.command("ingest")
 @common_options
 @click.argument(
@@ -55,7 +73,7 @@ SAMPLE_ROWS = 1000
     metavar="[MAPPING]...",
     nargs=-1,
     # (`-` let through, to be refused in words: a mapping's paths start at its folder)
-    type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
+    type=_InputPath(),
 )
 @click.option("--skip-invalid", is_flag=True, help="Ingest the valid rows; report the others.")
 @click.option(
@@ -88,7 +106,7 @@ SAMPLE_ROWS = 1000
 )
 @click.option(
     "--entities",
-    type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
+    type=_InputPath(),
     default=None,
     help="Ingest an FtM entity JSON Lines file instead of a mapping (- reads standard input).",
 )
@@ -285,7 +303,6 @@ def ingest_command(
     app.emit([_as_dict(result)], lambda: _human(result))
 
 
-_DASH = Path("-")  # (click's `-`, standard input)
 _COPY_BLOCK = 1 << 20  # bytes copied at a time from a pipe
 
 

@@ -174,3 +174,21 @@ def test_a_mapping_from_standard_input_is_refused_in_words() -> None:
     assert result.exit_code == 2, result.output
     assert "A MAPPING is read from a file, not from standard input (-)" in result.output
     assert "does not exist" not in result.output
+
+
+def test_a_file_named_dash_given_as_dot_slash_dash_is_that_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`Path("./-")` equals `Path("-")`: a file named `-`, given as `./-`, was read as
+    standard input (here: none, so nothing). It is the file now; `-` stays standard input."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-").write_bytes(ENTITY)
+    db = str(tmp_path / "d.db")
+    result = _ingest("--db", db, "--entities", "./-", *AS_FGR, "--json", stdin=b"")
+    assert result.exit_code == 0, result.output
+    [data] = json.loads(result.stdout)
+    assert data["records"] == 1 and data["statements_new"] == 1
+    assert "copying" not in result.stderr  # (a regular file: read where it is)
+    piped = _ingest("--db", db, "--entities", "-", *AS_FGR, "--json", stdin=b"")
+    assert piped.exit_code == 0, piped.output
+    assert json.loads(piped.stdout)[0]["records"] == 0
