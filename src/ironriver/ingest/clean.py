@@ -683,7 +683,13 @@ def clean_literal(
 ) -> str | None:
     """FtM's `clean_text` of a mapping's literal (not sanitized, as FtM cleans literals),
     with a `%y` date's years in the window from `years_from` (see `Cleaner.value`) and a
-    phone's old Mexican prefixes read (`clean_phone`)."""
+    phone's old Mexican prefixes read (`clean_phone`), and a reference any text an id may be,
+    as a column's is (`Cleaner.value`; review R31 F1)."""
+    if type_name == "entity":
+        from ironriver.ingest.entities import _id_problem  # (that module imports this one)
+
+        ok = value != "" and _id_problem(value) is None and len(value) <= MAX_ID_LENGTH
+        return value if ok else None
     if type_name == "date" and fmt is not None and years_from is not None:
         if has_two_digit_year(fmt):
             return two_digit_year(value, fmt, years_from)

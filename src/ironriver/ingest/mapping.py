@@ -27,7 +27,7 @@ from normality import stringify
 from ironriver import yamltext
 from ironriver.errors import SAVE_AS_UTF8, ConfigError, IngestError, bad_byte, os_problem
 from ironriver.i18n import Msg, msg
-from ironriver.ingest.clean import decimal_problem
+from ironriver.ingest.clean import clean_literal, decimal_problem
 from ironriver.ingest.data_as_mapping import data_file_error, data_name, is_data_file, is_sheet
 from ironriver.ingest.encoding import check_not_packed, packed_format
 from ironriver.ingest.mapping_fields import (
@@ -66,6 +66,7 @@ from ironriver.ingest.specs import (
     id_signature,
 )
 from ironriver.model import get_model, mergeable
+from ironriver.model.labels import type_label
 from ironriver.model.names import properties_hint, schema_hint
 from ironriver.policy.markings import (
     Marking,
@@ -245,7 +246,34 @@ def _property(where: Where, schema: Any, name: str, data: Any) -> PropertySpec:
             msg("property {name!r} is not an entity reference.", name=name),
             msg("Use column/literal for plain values."),
         )
+    if spec.join is None and spec.template is None and spec.split is None:
+        _check_literals(where, spec)
     return spec
+
+
+def _check_literals(where: Where, spec: PropertySpec) -> None:
+    """Refuse a plain literal its property's type does not clean (`literal: Narnia` for a
+    country, a phone without its country, a reference holding a tab): no record would state
+    it, and `ftm map` drops it without a word. A blank one is none (told above, when alone).
+    The literals of a `join`, `template` or `split` are parts of a value, cleaned whole."""
+    for lit in spec.literals:
+        if not lit.strip():
+            continue
+        cleaned = clean_literal(
+            spec.type_name, lit, spec.format, spec.fuzzy, spec.two_digit_years_from
+        )
+        if cleaned is None:
+            raise fail(
+                where,
+                msg(
+                    "property {name!r}: the literal {value!r} is not a valid {type}, so no "
+                    "record would state it (ftm map drops it without a word).",
+                    name=spec.name,
+                    value=lit,
+                    type=type_label(spec.type_name),
+                ),
+                msg("Write it as a valid {type}, or remove it.", type=type_label(spec.type_name)),
+            )
 
 
 def _entity(where: Where, dataset: str, name: str, data: Any) -> EntitySpec:
