@@ -4,7 +4,9 @@ a real SQLite store. A reader who may see the dataset is answered as a filter ma
 nothing is (exit 0, no row, a note on standard error saying the ledger holds no row it may
 see); a reader who may not see the dataset gets exactly what a dataset that does not exist
 gets (exit 4, the same words). A ledger whose rows were all retracted stays not found: a
-retraction hides its rows from every view, so that they were there is no reader's to know."""
+retraction hides its rows from every view, so that they were there is no reader's to know.
+`ironriver ledgers` lists the empty ledger (0 rows) by the same rule: to its reader, so it can
+be found; to one who may not see the dataset, listings are those of a store without it."""
 
 from __future__ import annotations
 
@@ -138,3 +140,63 @@ def test_a_ledger_whose_rows_were_all_retracted_stays_not_found(folder: Path) ->
     assert retracted.stderr.replace("us_atf_sales", "D") == missing.stderr.replace(
         "us_atf_salez", "D"
     )
+
+
+def listed(db: str, command: str, who: str) -> Result:
+    """`ironriver ledgers` or `ironriver datasets` as `who`, with --json."""
+    return invoke(command, "--db", db, "--as", who, "--json")
+
+
+def test_the_owner_finds_the_empty_ledger_listed_with_no_row(folder: Path) -> None:
+    """`ironriver ledgers` lists the ledger it may read, with 0 rows (human and --json);
+    `ironriver datasets` counts the dataset's ledger rows as 0, as before."""
+    db = ingest(folder, "")
+    result = invoke("ledgers", "--db", db, "--as", "us-atf-analyst")
+    assert result.exit_code == 0, result.output
+    assert [line.split() for line in result.stdout.splitlines()][-1] == [
+        "us_atf_sales",
+        "dealer_sales",
+        "0",
+    ]
+    result = listed(db, "ledgers", "us-atf-analyst")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [
+        {"dataset": "us_atf_sales", "ledger": "dealer_sales", "visible_ledger_rows": 0}
+    ]
+    result = listed(db, "datasets", "us-atf-analyst")
+    assert result.exit_code == 0, result.output
+    [dataset] = json.loads(result.stdout)
+    assert (dataset["dataset"], dataset["visible_ledger_rows"]) == ("us_atf_sales", 0)
+
+
+def test_the_listings_of_one_who_may_not_see_it_are_as_without_the_ledger(
+    folder: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """FGR may not see ATF's US-only dataset: its `ledgers` and `datasets`, human and
+    --json, are word for word those of a store whose ledger of that dataset is gone (its
+    rows all retracted), where the owner is listed no ledger either."""
+    db = ingest(folder, "")
+    other = tmp_path_factory.mktemp("retracted")
+    (other / "sales.yaml").write_text(MAPPING, encoding="utf-8")
+    gone = ingest(other, "T1,ABC\n")
+    done = invoke(
+        "retract", "--ledger", "us_atf_sales/dealer_sales", "--file", "sales.csv",
+        "--reason", "wrong file", "--db", gone, "--as", "loader",
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    for command in ("ledgers", "datasets"):
+        for extra in ((), ("--json",)):
+            empty = invoke(command, "--db", db, "--as", "mx-fgr-analista", *extra)
+            without = invoke(command, "--db", gone, "--as", "mx-fgr-analista", *extra)
+            assert (empty.exit_code, empty.stdout, empty.stderr) == (
+                without.exit_code,
+                without.stdout,
+                without.stderr,
+            ), (command, extra)
+    assert json.loads(listed(gone, "ledgers", "mx-fgr-analista").stdout) == []
+    # a ledger whose rows were all retracted is not listed, to its owner either
+    assert json.loads(listed(gone, "ledgers", "us-atf-analyst").stdout) == []
+    # and one of rows the reader sees is listed with them, as before
+    assert json.loads(listed(ingest(folder, "T1,ABC\n"), "ledgers", "us-atf-analyst").stdout) == [
+        {"dataset": "us_atf_sales", "ledger": "dealer_sales", "visible_ledger_rows": 1}
+    ]

@@ -4,7 +4,10 @@ matching nothing is (no row, the ledger's columns), not `NotFound`. Decided from
 reader may know alone, so nothing hidden shows: rows of labels it may not see beside the
 empty part change nothing, a ledger whose rows are all hidden from it (no empty part) is
 still not found word for word as a missing one, and so is any ledger of a dataset it may not
-see, empty or not.
+see, empty or not. The listings (`View.ledger_listing`: `ironriver ledgers`, `ironriver
+datasets`) list such an empty ledger with 0 rows by the same rule, and only then, so that a
+ledger one may read can be found; `View.ledger_counts` (what a dataset's rows and an export
+count) is as it was.
 
 On both backends (`store`); the property compares a store holding every row with one
 holding the rows the reader sees alone (`view_facts.build_pair`), both given an empty part
@@ -155,12 +158,72 @@ def test_empty_ledgers_count_only_when_no_ledger_holds_a_visible_row(store: Stor
     assert _read(view, "us_atf_other", ledger="b_log")[1] == "b_log"
 
 
+def _listed(view: View) -> Any:
+    """What `ironriver ledgers` and `ironriver datasets` list (`ledger_listing`, the
+    datasets' ledger rows), with the counts an export and a dataset's rows use."""
+    listing = view.ledger_listing()
+    datasets = [(d.info.name, d.visible_ledger_rows) for d in view.datasets(listing)]
+    return listing.rows(), listing.damage, datasets, view.ledger_counts()
+
+
+def test_the_listing_shows_an_empty_ledger_of_a_dataset_one_sees(store: Store) -> None:
+    """CBP sees ATF's dataset: its empty ledger is listed with 0 rows, beside a ledger of
+    rows; the counts a dataset's rows and an export use leave it out, as before."""
+    write_ledgers(
+        store,
+        [
+            ("us_atf_sales", "dealer_sales", AMBER_US, pa.table({"serial": ["X"], "qty": [1]})),
+            ("us_atf_sales", "returns", AMBER_US, EMPTY),
+        ],
+    )
+    listing = View(store, CBP).ledger_listing()
+    assert listing.rows() == {
+        ("us_atf_sales", "dealer_sales"): 1,
+        ("us_atf_sales", "returns"): 0,
+    }
+    assert listing.rows_by_dataset() == {"us_atf_sales": 1}
+    assert View(store, CBP).ledger_counts() == {("us_atf_sales", "dealer_sales"): 1}
+    # a ledger of an empty part and rows: listed with its visible rows, or 0 beside
+    # rows hidden from the reader (as `ledger_rows` reads it)
+    write_ledgers(store, [("us_atf_sales", "returns", STRICT_ATF, pa.table({"serial": ["Y"]}))])
+    assert View(store, CBP).ledger_listing().rows()[("us_atf_sales", "returns")] == 0
+    owner = View(store, Principal("a", "ATF", "US"), reason="check")
+    assert owner.ledger_listing().rows()[("us_atf_sales", "returns")] == 1
+
+
+def test_the_listing_of_one_who_may_not_see_the_dataset_is_as_without_it(
+    store: Store,
+) -> None:
+    """FGR may not see ATF's US-only dataset: what it is listed is what it was before the
+    empty ledger was written."""
+    shown = pa.table({"rid": [1]})
+    mx = AccessLabel("SEDENA", "MX", Marking.AMBER, frozenset({"MX"}))
+    write_ledgers(store, [("mx_sedena", "crossings", mx, shown)])
+    before = _listed(View(store, FGR))
+    write_ledgers(store, [("us_atf_sales", "dealer_sales", AMBER_US, EMPTY)])
+    assert _listed(View(store, FGR)) == before
+    assert before[0] == {("mx_sedena", "crossings"): 1}
+
+
+def test_a_ledger_of_hidden_rows_alone_is_not_listed(store: Store) -> None:
+    """No empty part: a ledger whose rows CBP may not see is not listed to it (a ledger
+    whose rows were all retracted: tests/cli/test_cli_ledger_empty.py)."""
+    hidden = pa.table({"serial": ["ABC123"], "qty": [3]})
+    write_ledgers(store, [("us_atf_sales", "plate_reads", STRICT_ATF, hidden)])
+    assert _listed(View(store, CBP))[:2] == ({}, {})
+    owner = View(store, Principal("a", "ATF", "US"), reason="check")
+    assert owner.ledger_listing().rows() == {("us_atf_sales", "plate_reads"): 1}
+
+
 def _answers(view: View) -> dict[str, Any]:
-    """Every dataset's rows as `ledger_rows` reads them, or the refusal."""
+    """Every dataset's rows as `ledger_rows` reads them, or the refusal, and the listings."""
     return {
-        f"{dataset}:{i}": _outcome(lambda d=dataset, w=where: _read(view, d, *w))
-        for dataset in [*DATASETS.values(), "ds_none"]
-        for i, where in enumerate([(), (("rid", "3"),), (("rid", "1..3"),)])
+        **{
+            f"{dataset}:{i}": _outcome(lambda d=dataset, w=where: _read(view, d, *w))
+            for dataset in [*DATASETS.values(), "ds_none"]
+            for i, where in enumerate([(), (("rid", "3"),), (("rid", "1..3"),)])
+        },
+        "listed": _listed(view),
     }
 
 
@@ -206,6 +269,9 @@ def test_empty_ledgers_tell_nothing_hidden(
                     assert _missing_alike(got[f"{dataset}:0"], missing, dataset, "ds_none")
                 else:  # its empty ledger, or its visible rows: a read, not a refusal
                     assert got[f"{dataset}:0"][1] == "crossings", got[f"{dataset}:0"]
+                # listed (empty: with 0 rows) exactly when it is read
+                listed = (dataset, "crossings") in got["listed"][0]
+                assert listed == can_see(principal, dataset_info(agency).label), dataset
         finally:
             full.close()
             alone.close()

@@ -173,15 +173,19 @@ class LedgerListing:
     """What `View.ledger_listing` found, in one pass over the parts: the visible rows per
     (dataset, ledger) of the ledgers counted whole (`counts`, as `View.ledger_counts`), and
     the ledgers whose count is unknown, with what is wrong (`damage`, as
-    `View.ledger_damage`). No key is in both."""
+    `View.ledger_damage`), and the ledgers of no visible row that hold a part of no row at
+    all, of a dataset the principal may see (`empty`: those `View.ledger_rows` reads as
+    holding no row, listed with 0; `LedgerCounts.empty`). No key is in two of them."""
 
     counts: dict[tuple[str, str], int]
     damage: dict[tuple[str, str], LedgerDamage]
+    empty: tuple[tuple[str, str], ...] = ()
 
     def rows(self) -> dict[tuple[str, str], int | None]:
-        """Visible rows per (dataset, ledger) as a listing shows them, in key order: None
-        (unknown) for a damaged ledger's."""
-        return dict(sorted({**self.counts, **dict.fromkeys(self.damage)}.items()))
+        """Visible rows per (dataset, ledger) as a listing shows them, in key order: 0 for
+        an empty ledger's, None (unknown) for a damaged ledger's."""
+        shown = {**dict.fromkeys(self.empty, 0), **self.counts, **dict.fromkeys(self.damage)}
+        return dict(sorted(shown.items()))
 
     def rows_by_dataset(self) -> dict[str, int | None]:
         """Visible ledger rows per dataset: the sum of its ledgers', None (unknown) when one
@@ -395,7 +399,9 @@ class LedgerRowsMixin:
         (`LedgerStore.visible_counts`); a damaged part stops nothing, its ledger is left out
         of the counts and named in the damage. Only the ledgers of the datasets whose own
         label this principal may see are counted or named (`LedgerReads.shown`: of
-        another's, it is not told even that parts were there). Not audited."""
+        another's, it is not told even that parts were there); of those, a ledger of no
+        visible row is listed (`LedgerListing.empty`, with 0 rows) only when it holds a part
+        of no row at all, the rule by which `ledger_rows` reads it. Not audited."""
         counted = self._ledgers().visible_counts(self.principal)
         missing = self._missing_parts()
         damage = {
@@ -405,7 +411,8 @@ class LedgerRowsMixin:
             for key in sorted(missing.keys() | counted.unreadable.keys())
         }
         counts = {key: n for key, n in counted.rows.items() if key not in damage}
-        return LedgerListing(counts, damage)
+        empty = tuple(key for key in counted.empty if key not in damage)
+        return LedgerListing(counts, damage, empty)
 
     def ledger_counts(self) -> dict[tuple[str, str], int]:
         """Visible rows per (dataset, ledger) (`ledger_listing`'s counts); ledgers with no

@@ -78,10 +78,15 @@ class LedgerCounts:
     ledger) of the ledgers whose every part's footer read (`rows`; a ledger of which it
     sees no row is left out), and per (dataset, ledger) the parts whose footer could not be
     read (`unreadable`: truncated, overwritten), whose ledgers `rows` leaves out: how many
-    of their rows are visible is not known."""
+    of their rows are visible is not known. `empty`: the other ledgers it sees no row of
+    that hold a part of no row at all (a file of a header alone loaded), which
+    `empty_relation` reads (their dataset is `shown` to the principal): listed with 0 rows,
+    not counted in `rows`, so that what uses those counts (a dataset's, `View.datasets`;
+    the datasets an export knows of) is as it was."""
 
     rows: dict[tuple[str, str], int]
     unreadable: dict[tuple[str, str], tuple[Path, ...]]
+    empty: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -315,7 +320,7 @@ class LedgerReads:
         empty = [
             path
             for path in map(str, self.files(ledger, dataset, principal))
-            if _footer_rows(path, *_identity(path), LABEL_COLUMNS) == {}  # (no row group of rows)
+            if _holds_no_row(path, *_identity(path))
         ]
         if not empty:
             return None
@@ -394,9 +399,13 @@ class LedgerReads:
         Only the parts of the datasets `shown` to `principal` are listed and opened. A part
         whose footer cannot be read does not stop the count: it is listed in
         `LedgerCounts.unreadable` and its ledger left out of `LedgerCounts.rows` (its
-        visible rows unknown), so that one damaged file leaves the other ledgers counted."""
+        visible rows unknown), so that one damaged file leaves the other ledgers counted.
+        A ledger of which it sees no row but that holds a part of no row at all is listed in
+        `LedgerCounts.empty`, by `empty_relation`'s rule (`_holds_no_row`): that it is there
+        is told by its dataset's own label alone, as `ledger_rows` reads it."""
         counts: dict[tuple[str, str], int] = {}
         unreadable: dict[tuple[str, str], list[Path]] = {}
+        empty: set[tuple[str, str]] = set()
 
         def add(dataset: Any, ledger: str, label: Sequence[Any], rows: int) -> None:
             if rows and can_see(principal, _access_label(*label)):
@@ -415,6 +424,12 @@ class LedgerReads:
                 continue  # part deleted is a recorded part missing, which a view tells)
             try:
                 told = _footer_rows(str(path), stat.st_mtime_ns, stat.st_size, _COUNTED)
+                # ({} here: every row group of no row, as `_holds_no_row` finds too; a part
+                # whose footer does not tell of `_COUNTED` may still tell of the labels)
+                if told == {} or (
+                    told is None and _holds_no_row(str(path), stat.st_mtime_ns, stat.st_size)
+                ):
+                    empty.add((dataset, ledger))
             except StoreError:  # (`_open_part`'s: its footer cannot be read)
                 unreadable.setdefault((dataset, ledger), []).append(path)
                 continue
@@ -439,6 +454,7 @@ class LedgerReads:
         return LedgerCounts(
             {key: n for key, n in sorted(counts.items()) if key not in unreadable},
             {key: tuple(sorted(paths)) for key, paths in sorted(unreadable.items())},
+            tuple(sorted(empty - counts.keys() - unreadable.keys())),
         )
 
 
@@ -532,6 +548,14 @@ def _footer_schema(path: str, _mtime_ns: int, _size: int) -> pa.Schema:
     """The schema in the footer of the Parquet file at `path` (its modification time and
     size are the cache's key: a file replaced under the same name is read again)."""
     return _open_part(path).schema_arrow
+
+
+def _holds_no_row(path: str, mtime_ns: int, size: int) -> bool:
+    """Whether the Parquet part at `path` holds no row at all (a file of a header alone
+    loaded): its footer tells its labels and holds no row group of rows. Such a part is
+    under no label, so it tells only that its ledger is there: `empty_relation` reads it,
+    `visible_counts` lists its ledger, for a principal its dataset is `shown` to."""
+    return _footer_rows(path, mtime_ns, size, LABEL_COLUMNS) == {}
 
 
 def _footer_labels(path: str, mtime_ns: int, size: int) -> frozenset[tuple[str | None, ...]] | None:
