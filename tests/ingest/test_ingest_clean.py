@@ -17,6 +17,7 @@ from ironriver.errors import IngestError
 from ironriver.ingest.clean import (
     Cleaner,
     _all_printable_ascii,
+    id_problem,
     name_differences,
     name_text_name,
     sanitize_array,
@@ -24,7 +25,6 @@ from ironriver.ingest.clean import (
     sanitize_name,
     sanitized_name,
 )
-from ironriver.ingest.entities import _id_problem
 from ironriver.store import MAX_ID_LENGTH
 
 TRICKY = [
@@ -114,14 +114,14 @@ def _run(
 
 def _ftm(value: str | None, type_name: str, fmt: str | None) -> str | None:
     """FtM's cleaning of `value` as a `type_name`, but a name's control characters read as
-    word breaks (`sanitize_name`), and a reference any text an id may be (`_id_problem`)."""
+    word breaks (`sanitize_name`), and a reference any text an id may be (`id_problem`)."""
     if value is None:
         return None
     text = sanitize_name(value) if type_name == "name" else sanitize_text(value)
     if text is None:
         return None
     if type_name == "entity":  # any id the store takes, not only FtM's (review R31 F1)
-        ok = text != "" and _id_problem(text) is None and len(text) <= MAX_ID_LENGTH
+        ok = text != "" and id_problem(text) is None and len(text) <= MAX_ID_LENGTH
         return text if ok else None
     out: str | None = registry.get(type_name).clean_text(text, format=fmt, proxy=None)
     return out

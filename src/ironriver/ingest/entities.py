@@ -32,7 +32,6 @@ import csv
 import json
 import math
 import shlex
-import unicodedata
 from bisect import bisect_left
 from collections.abc import Collection, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -52,7 +51,13 @@ from followthemoney.value import string_list
 from ironriver.errors import AccessDenied, IngestError, StoreError, json_problem
 from ironriver.i18n import Msg, joined, msg, nmsg, nt, t
 from ironriver.ingest.attempts import ANOTHER_AGENCYS, DECLARED, RELABELLED, IngestAttempt
-from ironriver.ingest.clean import Cleaner, sanitize_name
+from ironriver.ingest.clean import (
+    Cleaner,
+    id_problem,
+    reference_text,
+    sanitize_name,
+    shown_id,
+)
 from ironriver.ingest.encoding import check_encoding
 from ironriver.ingest.notes import label_notes, referents_note
 from ironriver.ingest.pipeline import new_to_loader, writing_message
@@ -93,65 +98,6 @@ def _long_id_reason() -> str:
     )
 
 
-# The Unicode categories of the characters no entity id may hold: line or paragraph
-# separators (Zl, Zp: U+2028), control and format characters (Cc, Cf: a tab, NUL, U+0085,
-# U+200B, a byte-order mark, a bidi override) and lone surrogates (Cs, which no UTF-8 text
-# holds); the joiners (U+200C, U+200D) are parts of scripts and emoji, and kept. None is
-# visible in a report, and PostgreSQL refuses NUL (review R30 F1). A space (Zs) is kept
-# inside an id, not at its ends: a mapping's `id_column` keeps the spaces inside an agency's
-# record number ("AP/FGR 123"), so the store's own export must load again (review R30c F3).
-# The bulk path's `_PLAIN_OBJECTS` takes only ids of letters, marks, numbers, punctuation,
-# symbols and spaces, and leaves any other to the per-line path, which decides: both paths
-# read an id alike whatever Unicode version DuckDB's regular expressions know (private-use
-# or unassigned characters, in no category here, are the per-line path's, and taken).
-_ID_REFUSED = frozenset({"Zl", "Zp", "Cc", "Cf", "Cs"})
-_ID_JOINERS = frozenset("\u200c\u200d")
-
-
-def _refused_in_id(char: str) -> bool:
-    return unicodedata.category(char) in _ID_REFUSED and char not in _ID_JOINERS
-
-
-def _id_problem(raw_id: object) -> str | None:
-    """Why `raw_id`, a line's `"id"` given (neither null nor empty), is no entity id, in the
-    current language; None when it is one. An id is JSON text, or a whole number (its
-    digits, as FtM reads it: 0 too); text holds no character of `_ID_REFUSED`."""
-    if isinstance(raw_id, bool):  # (a bool is an int to Python)
-        what = msg("a boolean (true or false)")
-    elif isinstance(raw_id, float):
-        what = msg("a number with a decimal point or an exponent")
-    elif isinstance(raw_id, list):
-        what = msg("a list")
-    elif isinstance(raw_id, dict):
-        what = msg("an object")
-    elif isinstance(raw_id, int):
-        return None
-    else:
-        text = str(raw_id)
-        ends = [c for c in (text[0], text[-1]) if unicodedata.category(c) == "Zs"]
-        char = next((c for c in text if _refused_in_id(c)), ends[0] if ends else None)
-        if char is None:
-            return None
-        name = unicodedata.name(char, "")  # (a control character has none)
-        return t(
-            "an entity id is one piece of text without line breaks, control or invisible "
-            "characters, and no space at either end: it holds {char}",
-            char=f"U+{ord(char):04X}" + (f" {name}" if name else ""),
-        )
-    return t("an entity id is text or a whole number, not {what}", what=what)
-
-
-def _shown(text: str) -> str:
-    """`text`, an id or reference `_id_problem` refuses, for the report: the characters the
-    reason names escaped (`\\u200b`), or they may not be seen; the rest as written."""
-    return "".join(
-        f"\\u{ord(c):04x}"
-        if _refused_in_id(c) or (c != " " and unicodedata.category(c) == "Zs")
-        else c
-        for c in text
-    )
-
-
 def _entity_statements(
     line: str, number: int, dataset: str
 ) -> tuple[list[Row], list[tuple[str, str, str]]]:
@@ -182,10 +128,12 @@ def _entity_statements(
     raw_id = data.get("id")
     if raw_id is None or raw_id == "":  # (0 is an id: review R30 F10)
         return [], [("id", "", t("entity has no id"))]
-    if (id_problem := _id_problem(raw_id)) is not None:
+    if (refused := id_problem(raw_id)) is not None:
         # (the id as JSON writes it, not a list's Python text)
-        text = _shown(raw_id) if isinstance(raw_id, str) else json.dumps(raw_id, ensure_ascii=False)
-        return [], [("id", text[:80], id_problem)]
+        text = (
+            shown_id(raw_id) if isinstance(raw_id, str) else json.dumps(raw_id, ensure_ascii=False)
+        )
+        return [], [("id", text[:80], refused)]
     props = data.get("properties") or {}
     if not isinstance(props, dict):
         return [], [("properties", str(props)[:80], t("properties must be an object"))]
@@ -210,8 +158,8 @@ def _entity_statements(
             continue
         if prop.type.name == "entity":  # (as written: `_reference_texts`)
             for value in _reference_texts(values):
-                if (problem := _id_problem(value)) is not None:
-                    problems.append((name, _shown(value)[:80], problem))
+                if (problem := id_problem(value)) is not None:
+                    problems.append((name, shown_id(value)[:80], problem))
             if problems:
                 continue
         texts = _reference_texts(values) if prop.type.name == "entity" else None
@@ -261,19 +209,16 @@ def _entity_statements(
 
 
 def _reference(value: str, entity_id: str, proxy: EntityProxy) -> str | None:
-    """`value` as a reference to an entity: any text an entity id may be (`_id_problem`;
-    FtM's `EntityType` takes only letters, digits, '.' and '-', so a reference to a mapping's
-    `id_column` id "AP/FGR 123", which `ftm map` writes, would not load: review R31 F1), or
-    None; a reference to the entity itself is refused as FtM refuses it (`InvalidData`)."""
+    """`value` as a reference to an entity (`clean.reference_text`), or None; a reference to
+    the entity itself is refused as FtM refuses it (`InvalidData`)."""
     if value == entity_id:
         registry.entity.clean_text(value, proxy=proxy)  # (raises FtM's InvalidData)
-    # (one longer than an id may be is said so by the caller)
-    return value if value != "" and _id_problem(value) is None else None
+    return reference_text(value)  # (one longer than an id may be: said so by the caller)
 
 
 def _reference_texts(values: object) -> list[str]:
     """A property's references as written (an entity given whole: its `id`), not sanitized:
-    an id is read as written (`_id_problem`), so a reference must be too, or the two do not
+    an id is read as written (`id_problem`), so a reference must be too, or the two do not
     meet ("x\u200dy", whose joiner the sanitizing removes, referred to "xy"), and one holding
     what no id may hold would become a reference to another entity ("s\ud800", "v\x001": "s",
     "v1"). Such a reference is refused with the id's reason, naming the character (review
@@ -365,7 +310,7 @@ _VALID_OBJECTS = """
       AND NOT regexp_matches(line, ',\\s*[\\]}]')
 """
 # An id the bulk path takes (RE2): visible characters (letters, marks, numbers, punctuation,
-# symbols), spaces between them (`_ID_REFUSED`)
+# symbols), spaces between them (`clean.ID_REFUSED_CATEGORIES`)
 _VISIBLE = r"[\p{L}\p{M}\p{N}\p{P}\p{S}]"
 _ID_PATTERN = rf"{_VISIBLE}|{_VISIBLE}[\p{{L}}\p{{M}}\p{{N}}\p{{P}}\p{{S}}\p{{Zs}}]*{_VISIBLE}"
 _PLAIN_OBJECTS = """
