@@ -3,8 +3,9 @@ them (`ftm map ... | ironriver ingest --entities - ...`), and so does a path tha
 (`/dev/stdin`, a named pipe): the bytes are copied to a scratch folder (beside the store; a
 dry run's in $TMPDIR), removed afterwards, also when interrupted, and the input is named
 `stdin` in the audit event, the error report (in the current folder) and the messages, whose
-hints fix the pipe, not a scratch file. A MAPPING given as `-` is refused in words. Every
-case runs the real command on a tiny real entities file."""
+hints fix the pipe, not a scratch file. A MAPPING given as `-` is refused in words; one read
+from `/dev/stdin` reads its files from the current folder. Every case runs the real command
+on tiny real files."""
 
 from __future__ import annotations
 
@@ -174,6 +175,36 @@ def test_a_mapping_from_standard_input_is_refused_in_words() -> None:
     assert result.exit_code == 2, result.output
     assert "A MAPPING is read from a file, not from standard input (-)" in result.output
     assert "does not exist" not in result.output
+
+
+@pytest.mark.parametrize("where", ["current", "elsewhere"])
+def test_a_mapping_from_dev_stdin_reads_its_files_from_the_current_folder(
+    sales_dir: Path, tmp_path: Path, where: str
+) -> None:
+    """`cat graph.yaml | ironriver ingest /dev/stdin ...` (or a shell's `<(...)`): the
+    mapping's folder was `/proc/PID/fd`, where its `sales.csv` was looked for. Its relative
+    paths now start at the current folder (a real process: the runner's stdin is no pipe)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IRONRIVER_")}
+    command = [sys.executable, "-m", "ironriver", "--lang", "en", "ingest", "/dev/stdin"]
+    command += ["--as", "us-atf-analyst", "--dry-run", "--json"]
+    cwd = sales_dir if where == "current" else tmp_path / "other"
+    cwd.mkdir(exist_ok=True)
+    done = subprocess.run(
+        command,
+        input=(sales_dir / "graph.yaml").read_bytes(),
+        capture_output=True,
+        env=env,
+        cwd=cwd,
+        timeout=300,
+    )
+    if where == "current":
+        assert done.returncode == 0, done.stderr.decode()
+        assert json.loads(done.stdout)[0]["records"] > 0
+        return
+    assert done.returncode == 1
+    error = done.stderr.decode()
+    assert f"Input file {cwd / 'sales.csv'} does not exist" in error, error
+    assert "at the current folder for a mapping read from a pipe" in error
 
 
 def test_a_file_named_dash_given_as_dot_slash_dash_is_that_file(

@@ -132,7 +132,11 @@ def _source(where: Where, data: dict[str, Any], base: Path) -> SourceSpec:
     if not path.exists():
         raise IngestError(
             msg("Input file {path} does not exist (named in {where}).", path=path, where=where),
-            hint=msg("Check csv_url/jsonl_url/xlsx_url; relative paths start at the mapping file."),
+            hint=msg(
+                "Check csv_url/jsonl_url/xlsx_url; relative paths start at the mapping file's "
+                "folder (at the current folder for a mapping read from a pipe, such as "
+                "/dev/stdin)."
+            ),
         )
     encoding = str(data.get("encoding") or "utf-8")
     try:
@@ -716,15 +720,26 @@ def load_mapping(path: Path | str) -> list[DatasetMapping]:
     if included:
         names = dict.fromkeys(_shown(f, path) for f in included)
         origin = msg("{path} (which includes {files})", path=str(path), files=", ".join(names))
-    mappings = parse_mapping(config, path.resolve().parent, origin=origin)
+    mappings = parse_mapping(config, mapping_folder(path), origin=origin)
     return [_with_path(m, path) for m in mappings]
+
+
+def mapping_folder(path: Path) -> Path:
+    """The folder the relative paths of the mapping at `path` start at: the mapping file's,
+    or the current folder for a mapping that is no file on disk (`/dev/stdin`, a shell's
+    `<(...)`: its folder was `/proc/PID/fd`, where no data file is)."""
+    try:
+        on_disk = path.is_file()
+    except OSError:
+        on_disk = False
+    return path.resolve().parent if on_disk else Path.cwd()
 
 
 def _shown(included: Path, path: Path) -> str:
     """An included file's name as the mapping at `path` would write it (relative to its
     folder where it is under it)."""
     try:
-        return str(included.relative_to(path.resolve().parent))
+        return str(included.relative_to(mapping_folder(path)))
     except ValueError:
         return str(included)
 
@@ -797,7 +812,7 @@ def _resolve_includes(path: Path, data: Any, chain: tuple[Path, ...], included: 
                 ),
                 hint=msg("Write {example}.", example="include: entities.yaml"),
             )
-        file = (path.parent / name).resolve()
+        file = (mapping_folder(path) / name).resolve()
         included.append(file)
         if file in chain:
             raise IngestError(
