@@ -200,3 +200,18 @@ def test_the_listings_of_one_who_may_not_see_it_are_as_without_the_ledger(
     assert json.loads(listed(ingest(folder, "T1,ABC\n"), "ledgers", "us-atf-analyst").stdout) == [
         {"dataset": "us_atf_sales", "ledger": "dealer_sales", "visible_ledger_rows": 1}
     ]
+
+
+def test_a_ledgers_name_given_as_its_dataset_names_the_empty_ledgers_dataset(
+    folder: Path,
+) -> None:
+    """`ironriver ledger dealer_sales` (the ledger's name, not its dataset's): the owner is
+    asked whether it meant `us_atf_sales`, whose ledger holds no row, as `ledgers` lists it;
+    FGR, who may not see the dataset, is told nothing of it, as of a store without it."""
+    db = ingest(folder, "")
+    owner = read(db, "dealer_sales")
+    assert owner.exit_code == 4
+    assert "Did you mean `us_atf_sales`?" in owner.output
+    fgr = read(db, "dealer_sales", who="mx-fgr-analista")
+    assert fgr.exit_code == 4
+    assert "us_atf_sales" not in fgr.output

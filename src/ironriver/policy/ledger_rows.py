@@ -309,8 +309,9 @@ class LedgerRowsMixin:
                         visible[name] = empty
             if not visible:
                 self._log("ledger", dataset, {**detail, "matched": 0, "rows": 0})
-                seen = self._ledgers().visible_counts(self.principal).rows
-                raise _no_dataset_ledger(dataset, ledger, seen)
+                counts = self._ledgers().visible_counts(self.principal)
+                # (a ledger holding no row, which `ledgers` lists with 0 rows, is one to name)
+                raise _no_dataset_ledger(dataset, ledger, {*counts.rows, *counts.empty})
             if len(visible) > 1:
                 raise ConfigError(
                     msg(
@@ -562,7 +563,8 @@ def _no_dataset_ledger(
     """The one answer for a dataset that does not exist, has no ledger, or has none whose
     rows the principal may see (but an empty ledger of a dataset it may see: the module
     doc): which of these it is must not show. `seen` (the (dataset,
-    ledger) pairs whose rows the principal may see) names the dataset of a ledger whose
+    ledger) pairs whose rows the principal may see, and its empty ledgers that `ledgers`
+    lists) names the dataset of a ledger whose
     name was given as its dataset's (`dealer_sales`, the ledger of `us_atf_dealer_sales`);
     it depends on nothing else, so that a hidden dataset is answered as a missing one."""
     hint = msg("List the ledgers you may see, with their datasets, with `ironriver ledgers`.")
