@@ -38,8 +38,17 @@ if TYPE_CHECKING:  # the policy loads FtM, SQLAlchemy, Arrow and DuckDB: importe
     from collections.abc import Iterator
 
     import pyarrow as pa
+    from followthemoney.statement.entity import StatementEntity
 
-    from ironriver.policy import LedgerDamage, SchemaConflict, SearchHit, SearchPage, View
+    from ironriver.policy import (
+        LedgerDamage,
+        Neighbour,
+        SchemaConflict,
+        SearchHit,
+        SearchPage,
+        StatementRecord,
+        View,
+    )
 
 
 def _table_or_say(rows: list[list[Any]], headers: list[str], empty: str) -> None:
@@ -345,7 +354,7 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
     \b
     Example: ironriver entity 3039c5378e6bffeac0774e08cb52ac5fcfa34f11 --as mx-fgr-analista
     """
-    from ironriver.policy import entity_dict
+    from ironriver.policy import entity_dict, not_visible
 
     app = app_context(ctx)  # (reads the principal, and so the reader's language)
     if not entity_id.strip():
@@ -354,12 +363,17 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
             hint=msg("Give an entity's id, e.g. a hit of: ironriver search NAME"),
         )
     view = app.view(reason)
-    ent = view.require(entity_id)
-    stmts = view.statements(entity_id)
+    ent = view.entity(entity_id)
+    # an id no statement of which is visible is still answered with the visible statements
+    # of other entities that refer to it (a gun another agency holds, in a sale the reader
+    # sees): the same answer whether its own statements are hidden or held by no one
+    if ent is None and not view.neighbour_count(entity_id):
+        raise not_visible(entity_id)
+    stmts = view.statements(entity_id) if ent is not None else []
     neigh, total = view.neighbour_page(entity_id, limit=max_neighbours)
     conflict = view.schema_conflicts.get(entity_id)
     data: dict[str, Any] = {
-        "entity": entity_dict(ent),
+        "entity": entity_dict(ent) if ent is not None else None,
         "statements": [statement_json(s) for s in stmts],
         "neighbours": [n.__dict__ for n in neigh],
         "neighbours_total": total,
@@ -368,57 +382,21 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
         data["schema_conflict"] = conflict.as_dict()
 
     def human() -> None:
-        caption = shown_caption(ent.caption, ent.schema.name)
-        click.echo(f"{schema_label(ent.schema.name)}: {caption}  ({ent.id})")
-        if conflict is not None:
+        if ent is None:
             click.echo(
                 t(
-                    "Its statements are of schemata that cannot be one entity ({schemata}): "
-                    "shown as {schema}, whose entity lacks {props} (listed below).",
-                    schemata=", ".join(schema_label(s) for s in conflict.schemata),
-                    schema=schema_label(conflict.schema),
-                    props=_left_out(conflict),
+                    "No statement of {entity_id!r} is visible to you; visible statements of "
+                    "other entities refer to it:",
+                    entity_id=entity_id,
                 )
             )
-        # as a reader takes in an entity: its schema's featured properties first (a person's
-        # name, then surnames and birth date), then the others by their label
-        featured = {name: i for i, name in enumerate(ent.schema.featured)}
-        label = {s.prop: prop_label(s.schema, s.prop) for s in stmts}
-        ordered = sorted(
-            stmts,
-            key=lambda s: (featured.get(s.prop, len(featured)), label[s.prop].casefold(), s.value),
-        )
-        table(
-            [
-                [
-                    label[s.prop],
-                    shown_value(s.schema, s.prop, s.value),  # a country by its name
-                    s.dataset,
-                    s.marking,
-                    s.source_ref or "",
-                ]
-                for s in ordered
-            ],
-            headers("prop", "value", "dataset", "marking", "source_ref"),
-        )
-        if neigh:
-            click.echo()
-            table(
-                [
-                    [
-                        t("in") if n.direction == "in" else t("out"),
-                        prop_label(
-                            (n.schema or "") if n.direction == "in" else ent.schema.name, n.prop
-                        ),
-                        schema_label(n.schema) if n.schema else "?",
-                        # a link's other ends beside it ("Membership → Juan Pérez")
-                        " → ".join([shown_caption(n.caption, n.schema), *n.ends]),
-                        n.entity_id,  # in full: what `entity` takes to go there
-                    ]
-                    for n in neigh
-                ],
-                headers("direction", "prop", "schema", "caption", "entity_id"),
-            )
+            if neigh:
+                _neighbour_table(neigh, None)
+        else:
+            _entity_table(ent, stmts, conflict)
+            if neigh:
+                click.echo()
+                _neighbour_table(neigh, ent.schema.name)
         if total > len(neigh):
             click.echo(
                 nt(
@@ -431,6 +409,64 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
             )
 
     app.emit(data, human)
+
+
+def _entity_table(
+    ent: StatementEntity, stmts: list[StatementRecord], conflict: SchemaConflict | None
+) -> None:
+    """An entity's header line and its statements' table."""
+    caption = shown_caption(ent.caption, ent.schema.name)
+    click.echo(f"{schema_label(ent.schema.name)}: {caption}  ({ent.id})")
+    if conflict is not None:
+        click.echo(
+            t(
+                "Its statements are of schemata that cannot be one entity ({schemata}): "
+                "shown as {schema}, whose entity lacks {props} (listed below).",
+                schemata=", ".join(schema_label(s) for s in conflict.schemata),
+                schema=schema_label(conflict.schema),
+                props=_left_out(conflict),
+            )
+        )
+    # as a reader takes in an entity: its schema's featured properties first (a person's
+    # name, then surnames and birth date), then the others by their label
+    featured = {name: i for i, name in enumerate(ent.schema.featured)}
+    label = {s.prop: prop_label(s.schema, s.prop) for s in stmts}
+    ordered = sorted(
+        stmts,
+        key=lambda s: (featured.get(s.prop, len(featured)), label[s.prop].casefold(), s.value),
+    )
+    table(
+        [
+            [
+                label[s.prop],
+                shown_value(s.schema, s.prop, s.value),  # a country by its name
+                s.dataset,
+                s.marking,
+                s.source_ref or "",
+            ]
+            for s in ordered
+        ],
+        headers("prop", "value", "dataset", "marking", "source_ref"),
+    )
+
+
+def _neighbour_table(neigh: list[Neighbour], schema: str | None) -> None:
+    """The neighbours' table of an entity shown as `schema` (None: none of its statements
+    is visible, and every link is another entity's)."""
+    table(
+        [
+            [
+                t("in") if n.direction == "in" else t("out"),
+                prop_label((n.schema or "") if n.direction == "in" else (schema or ""), n.prop),
+                schema_label(n.schema) if n.schema else "?",
+                # a link's other ends beside it ("Membership → Juan Pérez")
+                " → ".join([shown_caption(n.caption, n.schema), *n.ends]),
+                n.entity_id,  # in full: what `entity` takes to go there
+            ]
+            for n in neigh
+        ],
+        headers("direction", "prop", "schema", "caption", "entity_id"),
+    )
 
 
 @click.command()

@@ -37,6 +37,7 @@ from ironriver.policy.view import (
     StatementRecord,
     View,
     entity_dict,
+    not_visible,
 )
 
 __all__ = [
@@ -70,6 +71,7 @@ __all__ = [
     "listed_event",
     "load_principals",
     "nearest_principal",
+    "not_visible",
     "parse_country",
     "parse_principals",
     "parse_releasable",

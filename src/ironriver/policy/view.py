@@ -471,12 +471,10 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
         return entity
 
     def require(self, entity_id: str) -> StatementEntity:
+        """`entity`, or `not_visible` raised when none of its statements is visible."""
         entity = self.entity(entity_id)
         if entity is None:
-            raise NotFound(
-                msg("No entity {entity_id!r} is visible to you.", entity_id=entity_id),
-                hint=msg("Check the id, or search: ironriver search NAME"),
-            )
+            raise not_visible(entity_id)
         return entity
 
     def entities(self, entity_ids: Iterable[str]) -> dict[str, StatementEntity]:
@@ -783,6 +781,16 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
                     by_ds_ents[name] += n
         # in name order: the backends' GROUP BY orders differ, callers should not see it
         return Counts(*(dict(sorted(c.items())) for c in (by_schema, by_ds_stmts, by_ds_ents)))
+
+
+def not_visible(entity_id: str) -> NotFound:
+    """The answer to a read of an id of which the reader sees nothing: no statement of its
+    own, nor (for `ironriver entity`) one of another entity referring to it. The same
+    whether its statements are hidden or held by no one."""
+    return NotFound(
+        msg("No entity {entity_id!r} is visible to you.", entity_id=entity_id),
+        hint=msg("Check the id, or search: ironriver search NAME"),
+    )
 
 
 def entity_dict(entity: StatementEntity) -> dict[str, Any]:

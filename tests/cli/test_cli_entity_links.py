@@ -1,0 +1,110 @@
+"""`ironriver entity` of an id the reader sees through other entities' statements only
+(review R32 F1): a gun another agency holds, sold in a sale the reader sees, is answered with
+its visible links, and the answer depends on the reader's visible statements alone, so an id
+whose own statements are hidden and one held by no one read alike. Real SQLite stores built
+with the CLI's own `ingest`, read with the CLI (click's runner)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from ironriver.cli import cli
+
+MX = ["--agency", "FGR", "--country", "MX", "--marking", "AMBER", "--releasable-to", "MX"]
+US = ["--agency", "ATF", "--country", "US", "--marking", "AMBER", "--releasable-to", "US"]
+
+
+def ingest(db: str, folder: Path, dataset: str, owner: list[str], lines: list[Any]) -> None:
+    src = folder / f"{dataset}.jsonl"
+    src.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    result = CliRunner().invoke(
+        cli,
+        ["ingest", "--db", db, "--entities", str(src), "--dataset", dataset, *owner,
+         "--as", "loader", "--reason", "r"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+
+
+def sale(sale_id: str, gun: str) -> dict[str, Any]:
+    return {
+        "id": sale_id,
+        "schema": "Sale",
+        "properties": {"firearm": [gun], "date": ["2024-01-05"]},
+    }
+
+
+def store(folder: Path, with_us: bool) -> str:
+    """The FGR's sales of gun `g-hidden` (which the ATF holds, in `with_us`) and `g-none`
+    (which no one holds)."""
+    db = str(folder / "links.db")
+    ingest(db, folder, "mx_fgr", MX, [sale("s-a", "g-hidden"), sale("s-b", "g-none")])
+    if with_us:
+        gun = {"id": "g-hidden", "schema": "Firearm", "properties": {"serialNumber": ["SN1"]}}
+        ingest(db, folder, "us_atf", US, [gun])
+    return db
+
+
+def run(db: str, *args: str, lang: str = "en") -> Any:
+    return CliRunner().invoke(
+        cli, ["--lang", lang, "entity", *args, "--db", db, "--as", "mx-fgr-analista"]
+    )
+
+
+def test_an_id_seen_through_links_only_is_answered_with_them(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    db = store(tmp_path / "a", with_us=True)
+    table = run(db, "g-hidden")
+    assert table.exit_code == 0, table.output
+    assert table.stdout.startswith(
+        "No statement of 'g-hidden' is visible to you; visible statements of other entities "
+        "refer to it:"
+    )
+    assert "s-a" in table.stdout and "SN1" not in table.stdout
+    data = json.loads(run(db, "g-hidden", "--json").stdout)
+    assert data["entity"] is None and data["statements"] == []
+    assert [(n["entity_id"], n["prop"], n["direction"]) for n in data["neighbours"]] == [
+        ("s-a", "firearm", "in")
+    ]
+    assert data["neighbours_total"] == 1
+    es = run(db, "g-hidden", lang="es")
+    assert es.exit_code == 0 and es.stdout.startswith("No hay ninguna afirmación de 'g-hidden' que")
+    # the ATF sees its gun as an entity, with the sale it cannot see left out
+    us = CliRunner().invoke(cli, ["entity", "g-hidden", "--db", db, "--as", "us-atf-analyst"])
+    assert us.exit_code == 0 and us.stdout.startswith("Firearm: SN1") and "s-a" not in us.stdout
+
+
+def test_a_hidden_id_and_one_held_by_no_one_read_alike(tmp_path: Path) -> None:
+    """The same reads of g-hidden and g-none, on a store where the ATF holds g-hidden and on
+    one where it does not: equal, once the ids and sales are named alike."""
+    outputs = []
+    for name, with_us in (("a", True), ("b", False)):
+        (tmp_path / name).mkdir()
+        db = store(tmp_path / name, with_us)
+        for gun, other in (("g-hidden", "s-a"), ("g-none", "s-b")):
+            for args in ([], ["--json"], ["--neighbours", "0"]):
+                result = run(db, gun, *args, lang="es")
+                assert result.exit_code == 0, result.output
+                outputs.append(
+                    (args, result.stdout.replace(gun, "GUN").replace(other, "SALE"), with_us)
+                )
+    by_args: dict[str, set[str]] = {}
+    for args, out, _with_us in outputs:
+        by_args.setdefault(" ".join(args), set()).add(out)
+    assert all(len(outs) == 1 for outs in by_args.values()), by_args
+
+
+def test_an_id_with_no_visible_statement_nor_link_is_not_found(tmp_path: Path) -> None:
+    db = store(tmp_path, with_us=True)
+    for gun in ("s-zzz", "nope"):
+        result = run(db, gun, "--json")
+        assert result.exit_code == 4
+        assert json.loads(result.stdout)["error"]["message"] == (
+            f"No entity {gun!r} is visible to you."
+        )
+    # the ATF's reader sees none of the FGR's sales: g-none is nothing to it
+    us = CliRunner().invoke(cli, ["entity", "g-none", "--db", db, "--as", "us-atf-analyst"])
+    assert us.exit_code == 4
