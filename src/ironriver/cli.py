@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import traceback
+from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
@@ -68,10 +70,11 @@ from ironriver.i18n import (
     set_lang,
     t,
 )
-from ironriver.logs import LEVELS, get_logger
+from ironriver.logs import LEVELS, choose_format, get_logger, json_lines
 from ironriver.logs import configure as configure_logging
 from ironriver.model.labels import prop_label
 from ironriver.model.names import folded
+from ironriver.progress import stderr_error
 from ironriver.scratch import (
     FolderNotSynced,
     InterruptSignals,
@@ -96,17 +99,27 @@ class UserError(click.ClickException):
         setattr(self, "exit_code", error.exit_code)  # noqa: B010 - per-instance exit code
 
     def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(t("Error: {message}", message=self.format_message()), file=file, err=True)
+        error = self.error
+        hint = render(error.hint_text) if error.hint_text else None
+        said = _error_fields(type(error).__name__, error.exit_code, render(error.text), hint)
+
+        def text() -> None:
+            click.echo(t("Error: {message}", message=self.format_message()), file=file, err=True)
+
+        stderr_error(said, text, file)
         if JSON_OUTPUT.get():  # for programs: the same error, on standard output
-            error = self.error
-            hint = render(error.hint_text) if error.hint_text else None
-            _echo_error_json(type(error).__name__, error.exit_code, render(error.text), hint)
+            _echo_error_json(said)
 
 
-def _echo_error_json(kind: str, exit_code: int, message: str, hint: str | None) -> None:
+def _error_fields(kind: str, exit_code: int, message: str, hint: str | None) -> dict[str, Any]:
+    """What a failed command's error says to programs: the error document of `--json` on
+    standard output, and under --log-json the error event on stderr (`stderr_error`)."""
+    return {"kind": kind, "exit_code": exit_code, "message": message, "hint": hint}
+
+
+def _echo_error_json(error: dict[str, Any]) -> None:
     """The JSON error document of a `--json` command, on standard output."""
-    data = {"kind": kind, "exit_code": exit_code, "message": message, "hint": hint}
-    click.echo(json_text({"error": data}))
+    click.echo(json_text({"error": error}))
 
 
 class IronriverGroup(click.Group):
@@ -140,6 +153,7 @@ class IronriverGroup(click.Group):
         set_lang(None)  # (a test process runs many commands)
         set_fallback_lang(locale_lang())  # the user's locale, when nothing else chooses
         given = list(args)
+        choose_format("json" if _log_json_given(given) else None)  # (for an error in `args`)
         if parse_lang(os.environ.get(LANG_ENV)) is None:
             # the principal's language, for the help and click's errors too (as --lang's)
             ctx.meta[_PRINCIPAL_LANG] = principal_lang_given(ctx, given)
@@ -188,6 +202,10 @@ class IronriverGroup(click.Group):
                 exit_code=resource.exit_code,
             )
             raise UserError(resource) from exc
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: `main` says so
+            if not json_lines():
+                raise  # (click's own handler closes the terminal's ^C with a blank line)
+            raise click.Abort() from exc  # (which it does not: stderr stays JSON Lines)
 
 
 @click.group(cls=IronriverGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -229,16 +247,30 @@ def cli(log_level: str | None, log_json: bool) -> None:
 def _lang_given(args: list[str]) -> str | None:
     """The group's `--lang` among `args` (before the command's name), if it names one of
     `LANGS`; anything else is left to click, which says what is wrong with it."""
+    for option, value in _group_options(args):
+        if option == "--lang" and value is not None and value.lower() in LANGS:
+            return value.lower()
+    return None
+
+
+def _log_json_given(args: list[str]) -> bool:
+    """Whether the group's `--log-json` is among `args` (before the command's name): read
+    before click parses them, for an error in them to be said as JSON (`choose_format`)."""
+    return any(option == "--log-json" and value is None for option, value in _group_options(args))
+
+
+def _group_options(args: list[str]) -> Iterator[tuple[str, str | None]]:
+    """The options among `args` before the command's name, each with its value: the next
+    argument for those of `_VALUE_OPTIONS`, the text after `=` for one given so, else None."""
     i = 0
     while i < len(args) and args[i].startswith("-") and args[i] != "--":
         option, has_value, value = args[i].partition("=")
         if option in _VALUE_OPTIONS and not has_value:
-            value = args[i + 1] if i + 1 < len(args) else ""
             i += 1
-        if option == "--lang" and value.lower() in LANGS:
-            return value.lower()
+            yield option, args[i] if i < len(args) else ""
+        else:
+            yield option, value if has_value else None
         i += 1
-    return None
 
 
 _VALUE_OPTIONS = ("--lang", "--log-level")  # the group's options that take a value
@@ -555,19 +587,25 @@ def main() -> None:
         _drop_unwritable_stdout()  # (an error is said already: not a second one at exit)
         signum = _stopped_by(exc, signals)
         if signum is None:
+            if isinstance(exc, Exception) and json_lines():
+                _show_bug(exc)  # (in text, Python's traceback as ever)
+                sys.exit(1)
             raise
         # every write is one transaction or a file renamed into place once whole, and an
         # interrupt during an ingest's commit waits for its ledger parts (HeldInterrupts)
-        click.echo("", err=True)
-        click.echo(  # (an export to standard output says first that it is incomplete)
-            t(
-                "Interrupted. The store and the files the command writes (not its standard "
-                "output) were left whole: what had begun to be written to them either "
-                "finished whole or left them as they were. Running the command again is safe."
-            ),
-            err=True,
+        said = t(  # (an export to standard output says first that it is incomplete)
+            "Interrupted. The store and the files the command writes (not its standard "
+            "output) were left whole: what had begun to be written to them either "
+            "finished whole or left them as they were. Running the command again is safe."
         )
-        sys.exit(128 + signum)  # 130 for Ctrl-C, 143 for SIGTERM, as shells report them
+
+        def text() -> None:
+            click.echo("", err=True)  # (past the terminal's ^C)
+            click.echo(said, err=True)
+
+        exit_code = 128 + signum  # 130 for Ctrl-C, 143 for SIGTERM, as shells report them
+        stderr_error(_error_fields("Interrupted", exit_code, said, None), text)
+        sys.exit(exit_code)
 
 
 def _main(signals: InterruptSignals) -> None:
@@ -581,16 +619,15 @@ def _main(signals: InterruptSignals) -> None:
     except click.exceptions.Abort as exc:
         if signals.received is not None or interrupted(exc):
             raise
-        click.echo(t("Aborted."), err=True)
+        said = t("Aborted.")
+        stderr_error(_error_fields("Abort", 1, said, None), lambda: click.echo(said, err=True))
         sys.exit(1)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         if signals.received is not None:
             raise  # the signal's exception, reported as an error on its way here
-        exc.show()
-        if isinstance(exc, click.UsageError) and _asks_json(sys.argv[1:]):
-            _usage_json(exc)
+        _show_click_error(exc)
         sys.exit(exc.exit_code)
     except OSError as exc:  # the group's own `--help`, `--version` (before any command)
         written = stdout_error(exc)
@@ -604,19 +641,38 @@ def _main(signals: InterruptSignals) -> None:
         sys.exit(failed.exit_code)
 
 
+def _show_click_error(exc: click.ClickException) -> None:
+    """An error click raised, or a `UserError`, as people read it, or under --log-json as
+    an error event; a mistake in the command line (an unknown option, a file that does not
+    exist), which click finds before the command runs, is also the JSON error document
+    every `--json` command prints (`UserError.show`) when the line passes `--json`: kind
+    `UsageError`, exit code 2."""
+    if isinstance(exc, UserError):
+        exc.show()
+        return
+    if not isinstance(exc, click.UsageError):
+        said = _error_fields(type(exc).__name__, exc.exit_code, exc.format_message(), None)
+        stderr_error(said, exc.show)
+        return
+    command = exc.ctx.command_path if exc.ctx is not None else "ironriver"
+    hint = t("Run `{command} --help` to see its arguments and options.", command=command)
+    said = _error_fields("UsageError", exc.exit_code, exc.format_message(), hint)
+    stderr_error(said, exc.show)
+    if _asks_json(sys.argv[1:]):
+        _echo_error_json(said)
+
+
+def _show_bug(exc: Exception) -> None:
+    """Under --log-json, an unexpected error (a bug) as an error event, its traceback in
+    `exception` as a log event's (structlog's `format_exc_info`), exit code 1 as Python's."""
+    said = _error_fields(type(exc).__name__, 1, str(exc), None)
+    stderr_error({**said, "exception": "".join(traceback.format_exception(exc))}, lambda: None)
+
+
 def _asks_json(args: list[str]) -> bool:
     """Whether the command line passes `--json` (before a `--`, after which all is
     arguments): a mistake in the line is then said as JSON too."""
     return "--json" in args[: args.index("--")] if "--" in args else "--json" in args
-
-
-def _usage_json(exc: click.UsageError) -> None:
-    """A mistake in the command line (an unknown option, a file that does not exist),
-    which click finds before the command runs, as the JSON error document every `--json`
-    command prints (`UserError.show`): kind `UsageError`, exit code 2."""
-    command = exc.ctx.command_path if exc.ctx is not None else "ironriver"
-    hint = t("Run `{command} --help` to see its arguments and options.", command=command)
-    _echo_error_json("UsageError", exc.exit_code, exc.format_message(), hint)
 
 
 def _flush_stdout() -> None:

@@ -14,9 +14,10 @@ Logs are operational, never a second copy of the data: they name datasets, files
 timings, but never a statement value, a search text or an entity's content (those reads are
 in the audit log, which is part of the store and tamper-evident).
 
-What is printed on stderr whatever the level (a command's progress and notes,
-`ironriver.progress`) follows the format `configure` chose (`json_lines`), one `json_event`
-per line under json, so that a machine reading stderr as JSON Lines reads them too.
+What is printed on stderr whatever the level (a command's progress and notes, and the error a
+failed command ends with, `ironriver.progress`) follows the format `configure` chose
+(`json_lines`), one `json_event` per line under json, so that a machine reading stderr as JSON
+Lines reads them too.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def configure(
     """Route ironriver's events to `stream` (stderr) at `level` in `fmt` (text or json).
     Unset arguments come from the environment (see the module doc). Safe to call again."""
     level = (level or os.environ.get("IRONRIVER_LOG_LEVEL") or "WARNING").upper()
-    fmt = (fmt or os.environ.get("IRONRIVER_LOG_FORMAT") or "text").lower()
+    fmt = _format_asked(fmt)
     if level not in LEVELS:
         raise LogSettingError(
             msg(
@@ -83,17 +84,32 @@ def configure(
     _format = fmt
 
 
+def choose_format(fmt: str | None) -> None:
+    """Set the format `json_lines` answers before `configure` sets it with the handler: the
+    CLI calls it as it starts reading a command line, so that an error in that line (found
+    before the group's options configure logging) is said in the format `--log-json` or
+    `IRONRIVER_LOG_FORMAT` asks for. An unknown format is text here; `configure` refuses it."""
+    global _format
+    asked = _format_asked(fmt)
+    _format = asked if asked in ("text", "json") else "text"
+
+
+def _format_asked(fmt: str | None) -> str:
+    return (fmt or os.environ.get("IRONRIVER_LOG_FORMAT") or "text").lower()
+
+
 def json_lines() -> bool:
-    """Whether `configure` last chose JSON: what else is printed on stderr is JSON too."""
+    """Whether `configure` (or `choose_format`) last chose JSON: what else is printed on
+    stderr is JSON too."""
     return _format == "json"
 
 
-def json_event(logger: str, event: str, **fields: Any) -> str:
-    """One JSON object, on one line, in the shape `configure` renders an INFO event in
-    under json (sorted keys; `event`, `level`, `logger`, an ISO UTC `timestamp`), for what
-    is printed on stderr whatever the level (`ironriver.progress`)."""
-    event_dict = {"event": event, "level": "info", "logger": logger, **fields}
-    rendered = _JSON(None, "info", _STAMP(None, "info", event_dict))
+def json_event(logger: str, event: str, level: str = "info", **fields: Any) -> str:
+    """One JSON object, on one line, in the shape `configure` renders an event of `level`
+    in under json (sorted keys; `event`, `level`, `logger`, an ISO UTC `timestamp`), for
+    what is printed on stderr whatever the level (`ironriver.progress`)."""
+    event_dict = {"event": event, "level": level, "logger": logger, **fields}
+    rendered = _JSON(None, level, _STAMP(None, level, event_dict))
     return rendered if isinstance(rendered, str) else rendered.decode()
 
 
