@@ -17,10 +17,11 @@ import pytest
 from sales_fixtures import FGR_EXPORT as INFO  # type: ignore[import-not-found]
 from sales_fixtures import snapshot  # type: ignore[import-not-found]
 
-import ironriver.ingest.entities as entities
+import ironriver.ingest.entity_bulk as entity_bulk
 from ironriver.errors import IngestError
 from ironriver.ingest import check_entities, ingest_entities
 from ironriver.ingest.clean import Cleaner
+from ironriver.ingest.entity_lines import entity_statements
 from ironriver.policy import View, entity_dict
 from ironriver.policy.table import write_statements
 from ironriver.store import DatasetInfo, Store
@@ -236,19 +237,17 @@ def test_the_bulk_path_leaves_a_reference_its_sanitizing_changes_to_the_per_line
         json.dumps({"id": f"t{i}", "schema": "Sanction", "properties": {"entity": [ref]}})
         for i, ref in enumerate(["s\u200b", "s\x00", " s", "s"])
     ]
-    con = entities._connect(None, None)
+    con = entity_bulk.connect_bulk(None, None)
     try:
         table = pa.table({"n": pa.array(range(1, 5), pa.int64()), "line": plain})
-        assert entities._bulk_statements(con, Cleaner(con), table, "ds") == [1, 2, 3]
+        assert entity_bulk.bulk_statements(con, Cleaner(con), table, "ds") == [1, 2, 3]
     finally:
         con.close()
-    assert entities._entity_statements(plain[0], 1, "ds")[1][0][2] == _ID_REASON.format(
+    assert entity_statements(plain[0], 1, "ds")[1][0][2] == _ID_REASON.format(
         "U+200B ZERO WIDTH SPACE"
     )
-    assert entities._entity_statements(plain[1], 2, "ds")[1][0][2] == _ID_REASON.format("U+0000")
-    assert entities._entity_statements(plain[2], 3, "ds")[1][0][2] == _ID_REASON.format(
-        "U+0020 SPACE"
-    )
+    assert entity_statements(plain[1], 2, "ds")[1][0][2] == _ID_REASON.format("U+0000")
+    assert entity_statements(plain[2], 3, "ds")[1][0][2] == _ID_REASON.format("U+0020 SPACE")
 
 
 def test_referents_get_one_note_and_the_stores_own_export_none(

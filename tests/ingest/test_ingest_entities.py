@@ -141,9 +141,9 @@ def test_large_export_in_chunks(
 ) -> None:
     """Many chunks, entities in no particular order, one entity repeated: the store holds
     each statement once, exactly FtM's statements."""
-    import ironriver.ingest.entities as entities
+    import ironriver.ingest.entity_files as entity_files
 
-    monkeypatch.setattr(entities, "CHUNK_LINES", 7)
+    monkeypatch.setattr(entity_files, "CHUNK_LINES", 7)
     items: list[object] = [
         {"id": f"g{(i * 37) % 101}", "schema": "Firearm", "properties": {"serialNumber": [f"S{i}"]}}
         for i in range(101)
@@ -195,12 +195,12 @@ VARIED: list[dict[str, object]] = [
 def test_statements_equal_ftm_proxy_statements(tmp_path: Path) -> None:
     """Each value cleaned as FtM's EntityProxy.add cleans it, ids as FtM's make_key: the rows
     equal `Statement.from_entity` of FtM's own proxy for the same line."""
-    from ironriver.ingest.entities import _entity_statements
+    from ironriver.ingest.entity_lines import entity_statements
     from ironriver.model import get_model
 
     model = get_model()
     for number, item in enumerate(VARIED, start=1):
-        rows, problems = _entity_statements(json.dumps(item), number, "ds")
+        rows, problems = entity_statements(json.dumps(item), number, "ds")
         assert problems == []
         proxy = model.get_proxy(item, cleaned=False)
         expected = {
@@ -212,9 +212,9 @@ def test_statements_equal_ftm_proxy_statements(tmp_path: Path) -> None:
 
 
 def test_reverse_and_self_references_are_reported(tmp_path: Path) -> None:
-    from ironriver.ingest.entities import _entity_statements
+    from ironriver.ingest.entity_lines import entity_statements
 
-    rows, problems = _entity_statements(
+    rows, problems = entity_statements(
         json.dumps(
             {"id": "o1", "schema": "Organization", "properties": {"membershipMember": ["m1"]}}
         ),
@@ -222,7 +222,7 @@ def test_reverse_and_self_references_are_reported(tmp_path: Path) -> None:
         "ds",
     )
     assert rows == [] and "reverse property" in problems[0][2]
-    rows, problems = _entity_statements(
+    rows, problems = entity_statements(
         json.dumps({"id": "m1", "schema": "Membership", "properties": {"member": ["m1"]}}), 2, "ds"
     )
     assert (rows, problems) == (
@@ -311,9 +311,9 @@ DOUBTFUL: list[str] = [
 
 def _both_paths(path: Path, dataset: str = "ds") -> tuple[set[tuple[object, ...]], list[object]]:
     """(statement rows, problems) of the whole file (bulk path with per-line fallback)."""
-    from ironriver.ingest.entities import _EntityFile
+    from ironriver.ingest.entity_files import EntityFile
 
-    source = _EntityFile(path, dataset)
+    source = EntityFile(path, dataset)
     rows = {tuple(r.values()) for b in source.batches() for r in b.to_pylist()}
     return rows, sorted(source.bad)
 
@@ -322,7 +322,7 @@ def _line_path(
     lines: list[str], dataset: str = "ds"
 ) -> tuple[set[tuple[object, ...]], list[object]]:
     """The same from the per-line path alone, line by line."""
-    from ironriver.ingest.entities import _entity_statements
+    from ironriver.ingest.entity_lines import entity_statements
     from ironriver.model import most_specific_first
 
     rows: set[tuple[object, ...]] = set()
@@ -330,7 +330,7 @@ def _line_path(
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        got, problems = _entity_statements(line, number, dataset)
+        got, problems = entity_statements(line, number, dataset)
         rows |= set(got)
         bad.extend((number, c, v, r) for c, v, r in problems)
     # one row per statement id, as the file's stream gives it: the most specific schema's,
@@ -346,13 +346,13 @@ def test_bulk_path_takes_plain_lines_and_equals_ftm(tmp_path: Path) -> None:
     import pyarrow as pa
 
     from ironriver.ingest.clean import Cleaner
-    from ironriver.ingest.entities import _bulk_statements, _connect
+    from ironriver.ingest.entity_bulk import bulk_statements, connect_bulk
     from ironriver.model import get_model
 
     lines = [json.dumps(item) for item in PLAIN]
-    con = _connect(None, None)
+    con = connect_bulk(None, None)
     table = pa.table({"n": pa.array(range(1, len(lines) + 1), pa.int64()), "line": lines})
-    doubt = _bulk_statements(con, Cleaner(con), table, "ds")
+    doubt = bulk_statements(con, Cleaner(con), table, "ds")
     assert doubt == []  # every line was the bulk path's
     got = con.execute("FROM stmts_out").fetchall()
     model = get_model()
@@ -368,7 +368,7 @@ def test_bulk_path_takes_plain_lines_and_equals_ftm(tmp_path: Path) -> None:
 def test_doubtful_lines_get_the_line_paths_answer(tmp_path: Path) -> None:
     """Each line the bulk path cannot be sure of goes to the per-line path: rows and problems
     equal that path's alone, among plain lines and blank ones, across chunks."""
-    import ironriver.ingest.entities as entities
+    import ironriver.ingest.entity_files as entity_files
 
     lines: list[str] = []
     for i, odd in enumerate(DOUBTFUL):
@@ -380,12 +380,12 @@ def test_doubtful_lines_get_the_line_paths_answer(tmp_path: Path) -> None:
     # d12, d14's number as its text...)
     assert len(expected[1]) == 12
     assert _both_paths(path) == expected
-    old = entities.CHUNK_LINES
+    old = entity_files.CHUNK_LINES
     try:
-        entities.CHUNK_LINES = 4
+        entity_files.CHUNK_LINES = 4
         assert _both_paths(path) == expected
     finally:
-        entities.CHUNK_LINES = old
+        entity_files.CHUNK_LINES = old
 
 
 _SCHEMATA = ["Person", "Organization", "Membership", "Firearm", "Sale", "Phone", "Address"]
@@ -458,7 +458,7 @@ def test_keys_spelled_with_escapes_are_read_as_ftm_reads_them(tmp_path: Path) ->
     import pyarrow as pa
 
     from ironriver.ingest.clean import Cleaner
-    from ironriver.ingest.entities import _bulk_statements, _connect
+    from ironriver.ingest.entity_bulk import bulk_statements, connect_bulk
     from ironriver.model import get_model
 
     plain = {"id": "v1", "schema": "Person", "properties": {"name": ["José", "a\\\\b: c"]}}
@@ -486,9 +486,9 @@ def test_keys_spelled_with_escapes_are_read_as_ftm_reads_them(tmp_path: Path) ->
                                             ("d22", "Person"), ("d23", "Person"),
                                             ("v1", "Person"), ("v2", "Person"),
                                             ("v3", "Person"), ("v4", "Person")}  # fmt: skip
-    con = _connect(None, None)
+    con = connect_bulk(None, None)
     table = pa.table({"n": pa.array(range(1, 9), pa.int64()), "line": lines})
-    assert _bulk_statements(con, Cleaner(con), table, "ds") == [1, 2, 3, 4, 8]
+    assert bulk_statements(con, Cleaner(con), table, "ds") == [1, 2, 3, 4, 8]
 
 
 def test_ids_and_references_longer_than_ftms_limit_are_reported(
@@ -542,11 +542,11 @@ def test_json_numbers_are_stored_as_the_file_writes_them() -> None:
     """A float as FtM writes it (two decimals) where that is the number, else as JSON writes
     it: FtM stored 1e-07 as 0.00 and 0.125 as 0.12 (review R29b F7). An integer is its
     digits, as in FtM."""
-    from ironriver.ingest.entities import _entity_statements
+    from ironriver.ingest.entity_lines import entity_statements
 
     heights = [1e-07, 1.5, 180, 0.125]
     line = {"id": "n1", "schema": "Person", "properties": {"height": heights, "weight": 72.5}}
-    rows, problems = _entity_statements(json.dumps(line), 1, "ds")
+    rows, problems = entity_statements(json.dumps(line), 1, "ds")
     assert problems == []
     assert sorted((r[3], r[4]) for r in rows) == [
         ("height", "0.125"),

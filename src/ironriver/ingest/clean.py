@@ -686,7 +686,7 @@ def _python_cleaner(
 # visible in a report, and PostgreSQL refuses NUL (review R30 F1). A space (Zs) is kept
 # inside an id, not at its ends: a mapping's `id_column` keeps the spaces inside an agency's
 # record number ("AP/FGR 123"), so the store's own export must load again (review R30c F3).
-# The entity import's bulk path (`entities._PLAIN_OBJECTS`) takes only ids of letters, marks, numbers, punctuation,
+# The entity import's bulk path (`entity_bulk._PLAIN_OBJECTS`) takes only ids of letters, marks, numbers, punctuation,
 # symbols and spaces, and leaves any other to the per-line path, which decides: both paths
 # read an id alike whatever Unicode version DuckDB's regular expressions know (private-use
 # or unassigned characters, in no category here, are the per-line path's, and taken).
