@@ -42,6 +42,7 @@ from ironriver.cli_support import (
     JSON_OUTPUT,
     app_context,
     common_options,
+    json_asked,
     principal_lang_given,
     table,
     undecodable_argument,
@@ -166,6 +167,8 @@ class IronriverGroup(click.Group):
         rest = super().parse_args(ctx, args)  # --lang first, for the error's language
         error = undecodable_argument(ctx, given)
         if error is not None:
+            # (the command's own --json is not parsed yet: its JSON error document too)
+            JSON_OUTPUT.set(json_asked(ctx, given))
             raise UserError(error)
         return rest
 

@@ -24,6 +24,7 @@ from ironriver.cli_support import app_context, common_options, table
 from ironriver.errors import ConfigError
 from ironriver.i18n import LANGS, Lang, Msg, current_lang, joined, msg, nt, pt, render, t
 from ironriver.model.names import folded, near
+from ironriver.progress import stderr_note
 
 # The policy and the store (FtM, SQLAlchemy, Arrow, DuckDB) are imported in the commands'
 # bodies: `audit --help` needs none of them (`ironriver.cli`).
@@ -234,14 +235,13 @@ def audit_log(
         agencies=scope,
     )
     if scope is not None and not app.as_json:  # said first: "no event" is read with it
-        click.echo(
+        stderr_note(
             t(
                 "You read the events of {country}'s agencies ({agencies}) and the system's; "
                 "an administrator reads all.",
                 country=principal.country,
                 agencies=", ".join(sorted(scope)),
-            ),
-            err=True,
+            )
         )
     scoped = scope is not None  # (what one country's auditor lists: `listed_event`)
     if app.as_json:  # written as read: `--limit` may ask for every event of a large store

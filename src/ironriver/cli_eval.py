@@ -13,6 +13,7 @@ from ironriver.cli_json import drafts_json, json_text, report_row_json, search_e
 from ironriver.cli_support import json_flag, table
 from ironriver.i18n import nt, t
 from ironriver.model.labels import yes_no
+from ironriver.progress import stderr_note
 
 
 @click.group("eval")
@@ -60,14 +61,13 @@ def eval_world(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
         click.echo(format_report(rows))
     missed = [r.key for r in rows if r.ok is False]
     if missed:
-        click.echo(
+        stderr_note(
             nt(
                 "{n} figure outside tolerance: {keys}",
                 "{n} figures outside tolerance: {keys}",
                 len(missed),
                 keys=", ".join(missed),
-            ),
-            err=True,
+            )
         )
         ctx.exit(1)
 
@@ -104,17 +104,16 @@ def eval_drafts(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
         ]
         table(rows, headers)
     judged = result.dates_judged
-    click.echo(
+    stderr_note(
         t(
             "{agree} of {n} date columns drafted as their mapping reads them ({empty} with no "
             "value in the sample)",
             agree=sum(1 for c in judged if c.ok),
             n=len(judged),
             empty=len(checks) - len(judged),
-        ),
-        err=True,
+        )
     )
-    click.echo(
+    stderr_note(
         t(
             "Entities from column names: precision {precision:.2f} ({agreed} of {suggested} "
             "suggested column-property pairs are the mappings'), recall {recall:.2f} ({agreed} "
@@ -124,13 +123,12 @@ def eval_drafts(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
             agreed=score.agreed,
             suggested=score.suggested,
             mapped=score.mapped,
-        ),
-        err=True,
+        )
     )
     for missed in score.missed:
-        click.echo(t("  not suggested: {pair}", pair=missed), err=True)
+        stderr_note(t("  not suggested: {pair}", pair=missed))
     for extra in score.extra:
-        click.echo(t("  not in the mappings: {pair}", pair=extra), err=True)
+        stderr_note(t("  not in the mappings: {pair}", pair=extra))
     if not result.ok:
         ctx.exit(1)
 
@@ -157,14 +155,13 @@ def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
     from ironriver.world import WorldPaths
 
     world = WorldPaths(world_dir).require()
-    click.echo(
+    stderr_note(
         t(
             "Ingesting the world's {n} agency mappings into a temporary store, then searching "
             "as {principal} (about 20 s at scale 0.02)...",
             n=len(world.mappings()),
             principal=EVAL_PRINCIPAL,
-        ),
-        err=True,
+        )
     )
     result = evaluate_search(world_dir)
     lang = current_lang()
@@ -212,7 +209,7 @@ def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
                     )
                 )
     total = sum(result.records.values())
-    click.echo(
+    stderr_note(
         t(
             "As {principal}: {scored} of {total} records of a person looked for; {alias} name "
             "the person only by an alias (not scored), {hidden} are not visible.",
@@ -221,13 +218,12 @@ def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
             total=total,
             alias=sum(result.alias_only.values()),
             hidden=sum(result.hidden.values()),
-        ),
-        err=True,
+        )
     )
     for form in FORM_LABELS:
         score = result.overall(form)
         if score.whole_hits:
-            click.echo(
+            stderr_note(
                 t(
                     "{form}: {namesakes} of the {whole} hits holding every word are namesakes "
                     "(another person whose true name holds every word typed; counted right), "
@@ -237,11 +233,10 @@ def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
                     whole=score.whole_hits,
                     right=score.whole_right,
                     own=score.whole_person_purity,
-                ),
-                err=True,
+                )
             )
     for lat in result.latency:
-        click.echo(
+        stderr_note(
             t(
                 "{form}: median {median:.1f} ms, 95th percentile {p95:.1f} ms per search "
                 "({n} searches).",
@@ -249,12 +244,11 @@ def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
                 median=lat.median_ms,
                 p95=lat.p95_ms,
                 n=lat.queries,
-            ),
-            err=True,
+            )
         )
     unmapped = sum(result.unmapped.values())
     if unmapped:
-        click.echo(
+        stderr_note(
             nt(
                 "{n} record's entity is not in the store (the evaluation computed its id "
                 "otherwise than the ingest did): {datasets}",
@@ -262,11 +256,10 @@ def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
                 "ids otherwise than the ingest did): {datasets}",
                 unmapped,
                 datasets=", ".join(sorted(result.unmapped)),
-            ),
-            err=True,
+            )
         )
     if not result.scored:
-        click.echo(t("No record of a person to look for in this world."), err=True)
+        stderr_note(t("No record of a person to look for in this world."))
     for metric, form, value, floor in result.shortfalls():
         label = translate(FORM_LABELS[form], lang)
         if metric == "recall":
@@ -292,7 +285,7 @@ def eval_search(ctx: click.Context, world_dir: Path, as_json: bool) -> None:
                 value=value,
                 floor=floor,
             )
-        click.echo(text, err=True)
+        stderr_note(text)
     if not result.ok:
         ctx.exit(1)
 

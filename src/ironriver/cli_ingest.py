@@ -428,14 +428,13 @@ def _ingest_each(
         except (IronriverError, KeyboardInterrupt):
             if results and store is not None and not dry_run:
                 done = ", ".join(str(m) for m in mappings[: len(results)])
-                click.echo(
+                stderr_note(
                     t(
                         "Ingested before {mapping} failed: {done}. Running the command again "
                         "is safe: what is in the store is not added twice.",
                         mapping=mapping,
                         done=done,
-                    ),
-                    err=True,
+                    )
                 )
             elif not results and store is not None:  # (a new store holding nothing: gone)
                 _remove_if_unused(store, absent)
@@ -477,7 +476,7 @@ def _remove_if_unused(store: Store, absent: tuple[Path, ...]) -> None:
         )
     else:  # (not made by this command: it said nothing of it)
         return
-    click.echo(note, err=True)
+    stderr_note(note)
 
 
 def _as_dict(result: IngestResult) -> dict[str, object]:
@@ -577,15 +576,14 @@ def _human(result: IngestResult) -> None:
             )
         )
         if result.rejected:
-            click.echo(
+            stderr_note(
                 nt(
                     "{rejected} invalid record would be skipped; see {report}",
                     "{rejected} invalid records would be skipped; see {report}",
                     result.rejected,
                     rejected=result.rejected,
                     report=result.report_path,
-                ),
-                err=True,
+                )
             )
         return
     # what the file gave: statements, ledger rows or both (a part it did not give is left out)
@@ -619,15 +617,14 @@ def _human(result: IngestResult) -> None:
         )
     )
     if result.rejected:
-        click.echo(
+        stderr_note(
             nt(
                 "Skipped {rejected} invalid record; see {report}",
                 "Skipped {rejected} invalid records; see {report}",
                 result.rejected,
                 rejected=result.rejected,
                 report=result.report_path,
-            ),
-            err=True,
+            )
         )
 
 
@@ -738,4 +735,4 @@ def draft_command(
             ),
             hint=unsynced_hint(),
         ) from exc
-    click.echo(t("Wrote a draft mapping to {path}.", path=out), err=True)
+    stderr_note(t("Wrote a draft mapping to {path}.", path=out))

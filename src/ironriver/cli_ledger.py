@@ -27,6 +27,7 @@ from ironriver.csvcells import BOM, EXCEL, inert_array, inert_cell, line_end
 from ironriver.errors import ConfigError
 from ironriver.i18n import msg, nt, t
 from ironriver.model.labels import yes_no
+from ironriver.progress import stderr_note
 
 if TYPE_CHECKING:  # the policy loads FtM, SQLAlchemy, Arrow and DuckDB: imported where rows
     # are read, so that `ledger --help` needs none of them (`ironriver.cli`)
@@ -280,11 +281,10 @@ def _say_none(read: LedgerStream, filtered: bool) -> None:
     the ledger holds no row the reader may see (a ledger of a header-only file: a ledger
     whose rows are all hidden from the reader is not found, `ironriver.policy.ledger_rows`)."""
     shown = f"{read.dataset}/{read.ledger}"
-    click.echo(
+    stderr_note(
         t("No row of {ledger} that you may see matches.", ledger=shown)
         if filtered
-        else t("Ledger {ledger} holds no row that you may see.", ledger=shown),
-        err=True,
+        else t("Ledger {ledger} holds no row that you may see.", ledger=shown)
     )
 
 
@@ -306,15 +306,14 @@ def _human(read: LedgerStream, filtered: bool) -> None:
 def _say_more(read: LedgerStream) -> None:
     """On standard error, when more rows matched than were shown."""
     if read.matched > read.rows:
-        click.echo(
+        stderr_note(
             nt(
                 "{shown:,} of {total:,} matching row shown; more with --limit {total}.",
                 "{shown:,} of {total:,} matching rows shown; more with --limit {total}.",
                 read.matched,
                 shown=read.rows,
                 total=read.matched,
-            ),
-            err=True,
+            )
         )
 
 

@@ -27,6 +27,7 @@ from ironriver.i18n import (
     set_lang,
     t,
 )
+from ironriver.progress import stderr_note
 from ironriver.settings import Settings, shown_url
 
 if TYPE_CHECKING:  # the policy and the store load FtM, SQLAlchemy, Arrow, DuckDB: a command
@@ -53,7 +54,7 @@ class AppContext:
         upgraded (`ironriver.store.open_store`); `announce`: say when the store is made (an
         ingest into a mistyped --db, or into an empty PostgreSQL database)."""
         if self._store is None:
-            from ironriver.progress import stderr_note, stderr_progress
+            from ironriver.progress import stderr_progress
             from ironriver.store import open_store
 
             self._store = open_store(
@@ -120,12 +121,11 @@ def read_principals(settings: Settings, quiet: bool = False) -> dict[str, Princi
     if not quiet:
         # said every time: from a folder without the store's principals file, these would
         # silently stand in for it (a principal removed there would still act from here)
-        click.echo(
+        stderr_note(
             t(
                 "No principals file (--principals, $IRONRIVER_PRINCIPALS or ./principals.yaml): "
                 "using the built-in demo principals, any of which anyone may act as."
-            ),
-            err=True,
+            )
         )
     return parse_principals(yaml.safe_load(DEFAULT_PRINCIPALS_YAML), "built-in principals")
 
@@ -463,6 +463,18 @@ def flag_given(ctx: click.Context, args: Sequence[str], *flags: str) -> bool:
         if arg in flags and (i == 0 or args[i - 1] not in _valued_options(ctx, args[:i])):
             return True
     return False
+
+
+def json_asked(ctx: click.Context, args: Sequence[str]) -> bool:
+    """Whether `args` give `--json` to a command that takes it, read before click parses
+    them (an error found then, such as an argument that is not UTF-8, is written as that
+    command's JSON error too). `ctx` is the top-level group's."""
+    if not flag_given(ctx, args, "--json"):
+        return False
+    command: click.Command | None = ctx.command
+    for name in command_path(ctx, args):
+        command = command.get_command(ctx, name) if isinstance(command, click.Group) else None
+    return command is not None and any("--json" in p.opts for p in command.params)
 
 
 def command_path(ctx: click.Context, args: Sequence[str]) -> list[str]:

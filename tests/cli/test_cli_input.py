@@ -77,6 +77,26 @@ def test_an_argument_that_is_not_utf8_is_refused_before_anything_is_written(
     assert code == 2 and "An argument is not UTF-8 text" in out
 
 
+def test_an_argument_not_in_utf8_is_a_json_error_under_json(tmp_path: Path) -> None:
+    """Found before click parses the command's own --json (review R32 F8): with --json,
+    standard output still holds the error document; a command without --json prints none."""
+    garcia = b"Garc\xeda".decode("utf-8", "surrogateescape")
+    db = str(tmp_path / "s.db")
+    result = CliRunner().invoke(
+        cli, ["--lang", "en", "entity", garcia, "--db", db, "--as", "loader", "--json"]
+    )
+    assert result.exit_code == 2, result.output
+    error = json.loads(result.stdout)["error"]
+    assert error["kind"] == "ConfigError" and error["exit_code"] == 2
+    assert error["message"] == 'An argument is not UTF-8 text: "Garc\\xeda".'
+    assert "not UTF-8 text" in result.stderr  # (and the text error, as before)
+    plain = CliRunner().invoke(cli, ["--lang", "en", "entity", garcia, "--db", db])
+    assert plain.exit_code == 2 and plain.stdout == ""
+    no_json = CliRunner().invoke(cli, ["--lang", "en", "model-dir", garcia, "--json"])
+    assert no_json.exit_code == 2 and no_json.stdout == ""  # (model-dir takes no --json)
+    assert not (tmp_path / "s.db").exists()
+
+
 def test_a_principals_or_mapping_file_not_in_utf8_is_a_clean_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -126,9 +146,9 @@ def test_counts_of_one_read_in_the_singular(tmp_path: Path) -> None:
     _, out = run("--lang", "es", "audit", "verify", "--db", db)
     assert "La más reciente aún no" in out
     _, out = run("entity", "p1", *as_us, "--neighbours", "0")  # p1 has one neighbour
-    assert "0 of 1 neighbour shown; more with --neighbours 1." in out
+    assert "Its 1 link is not shown; show it with --neighbours 1." in out
     _, out = run("--lang", "es", "entity", "p1", *as_us, "--neighbours", "0")
-    assert "Vecinos mostrados: 0 de 1; vea más" in out
+    assert "No se muestra su 1 vínculo; véalo con --neighbours 1." in out
 
 
 def test_export_json_prints_the_summary_as_json(tmp_path: Path) -> None:

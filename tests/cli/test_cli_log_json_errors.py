@@ -225,3 +225,34 @@ def test_a_bug_is_an_error_event_holding_its_traceback(tmp_path: Path) -> None:
     text = _run(tmp_path, "bug", "model-dir", "m", code=TRIP)  # Python's traceback, as ever
     assert text.returncode == 1 and text.stderr.startswith("Traceback (most recent call last):")
     assert text.stderr.endswith("\nValueError: boom\n")
+
+
+def test_the_notes_of_a_command_are_json_events_too(tmp_path: Path) -> None:
+    """A note a command says on stderr (here: no principals file, so the built-in demo
+    principals stand in; a ledger holding no row) is a JSON `note` event under --log-json,
+    so every stderr line is JSON; without it, the sentence as it was."""
+    db = str(tmp_path / "s.db")
+    (tmp_path / "sales.csv").write_text("txn,serial\n", encoding="utf-8")
+    (tmp_path / "sales.yaml").write_text(
+        "us_atf_sales:\n  agency: ATF\n  country: US\n  marking: AMBER\n"
+        "  releasable_to: [US]\n  queries:\n  - csv_url: sales.csv\n    ledger:\n"
+        "      name: dealer_sales\n      columns:\n"
+        "        txn: {column: txn, type: string, required: true}\n",
+        encoding="utf-8",
+    )
+    done = _run(tmp_path, "--log-json", "ingest", "sales.yaml", "--db", db, "--as", "loader")
+    assert done.returncode == 0, done.stderr
+    notes = [json.loads(line) for line in done.stderr.splitlines()]  # (fails on any not JSON)
+    said = [n["message"] for n in notes if n["event"] == "note"]
+    assert any(s.startswith("No principals file (--principals") for s in said), said
+    read = _run(
+        tmp_path, "--log-json", "--lang", "en", "ledger", "us_atf_sales", "--db", db, "--as",
+        "us-atf-analyst",
+    )  # fmt: skip
+    assert read.returncode == 0, read.stderr
+    events = [json.loads(line) for line in read.stderr.splitlines()]
+    assert {"event": "note", "message": "Ledger us_atf_sales/dealer_sales holds no row that "
+            "you may see."}.items() <= events[-1].items()  # fmt: skip
+    text = _run(tmp_path, "--lang", "en", "ledger", "us_atf_sales", "--db", db, "--as", "loader")
+    assert text.stderr.splitlines()[0].startswith("No principals file (--principals")
+    assert "{" not in text.stderr
