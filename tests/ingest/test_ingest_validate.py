@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from ironriver.errors import IngestError
 from ironriver.ingest import check_mapping
-from ironriver.ingest.compile import Check
 from ironriver.ingest.mapping import load_mapping
 from ironriver.ingest.prepare import Prepared, prepare_query
+from ironriver.ingest.record_checks import Check
 from ironriver.ingest.report import ErrorReport
 from ironriver.ingest.validate import (
     CheckSelect,

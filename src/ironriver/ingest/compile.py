@@ -1,12 +1,17 @@
-"""Compile a query mapping into DuckDB SQL: entity ids, cleaned values, statements, ledger rows.
+"""Compile a query mapping into DuckDB SQL: entity ids, cleaned values, statements.
 
 Pipeline over the source table `src` (see `source.py`), as named steps:
 
-1. `cln`: `src` filtered by the query's filters, plus one column per entity (`e0`, `e1`, ...)
-   holding its id, and one per property value slot (`v0_1_0`, ...) holding the cleaned value.
-2. checks (`Check`): SQL conditions that reject a row (bad value, missing required value);
-   `validate.py` turns them into the `bad` table.
-3. statements: UNION ALL of one SELECT per slot, hashed into FtM statement ids.
+1. `cln`: `src` filtered by the query's filters (`filter_condition`), plus one column per
+   entity (`e0`, `e1`, ...) holding its id, and one per property value slot (`v0_1_0`, ...)
+   holding the cleaned value (`EntityCompiler`).
+2. checks (`record_checks.Check`): SQL conditions that reject a row (bad value, missing
+   required value); `validate.py` turns them into the `bad` table.
+3. statements: UNION ALL of one SELECT per slot (`EntityCompiler.statement_selects`), hashed
+   into FtM statement ids (`statement_view.build_statements`).
+
+A query's ledger rows are compiled apart (`ledger_compile`), and so are the notes on records
+that make no entity (`keyless_notes`).
 
 Entity ids are computed exactly as FtM's `EntityMapping.compute_key` with `key_prefix` set
 to the dataset name (what `ftm map` does): sha1 over the prefix, the `key_literal` and the
@@ -18,39 +23,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import duckdb
 from followthemoney.types import registry
 from followthemoney.util import sanitize_text
 
-from ironriver.i18n import Msg, nmsg, t
+from ironriver.i18n import t
 from ironriver.ingest.clean import (
     ID_REFUSED,
     LIST_SEP,
     Cleaner,
     clean_literal,
-    english_meridian_sql,
-    english_months_sql,
     escaped_id_sql,
-    four_digit_year,
-    has_two_digit_year,
     json_kind_name,
-    names_months,
-    number_text_sql,
-    reads_meridian,
-    two_digit_year_guard,
-    two_digit_year_sql,
 )
-from ironriver.ingest.report import date_layout
-from ironriver.ingest.specs import (
-    EntitySpec,
-    LedgerColumn,
-    LedgerSpec,
-    PropertySpec,
-    QuerySpec,
-    id_signature,
+from ironriver.ingest.record_checks import (
+    Check,
+    invalid_reason,
+    long_id_reason,
+    missing_reason,
+    refused_id_reason,
 )
-from ironriver.model import get_model, mergeable, most_specific_first
-from ironriver.model.labels import type_label
+from ironriver.ingest.specs import EntitySpec, PropertySpec, QuerySpec, id_signature
+from ironriver.model import get_model, mergeable
 from ironriver.sqltext import ident, literal
 from ironriver.store import MAX_ID_LENGTH
 from ironriver.store.ids import WHITESPACE
@@ -71,20 +64,6 @@ def _split_parts(raw: str, split: str) -> str:
         f"list_filter(string_split({raw}, {literal(split)}), "
         f"lambda x: trim(x, {literal(WHITESPACE)}) <> '')"
     )
-
-
-@dataclass(frozen=True)
-class Check:
-    """Rows where `condition` holds are rejected with `reason` (column/value for the report).
-
-    `reason` is read by whoever fixes the file: it is rendered in the current language when
-    the check is built (`invalid_reason`, `missing_reason`)."""
-
-    condition: str
-    column: str
-    value: str
-    reason: str
-    date_format: str | None = None  # a date check's declared format (to suggest another)
 
 
 @dataclass(frozen=True)
@@ -562,252 +541,9 @@ def _id_spec(entity: EntitySpec) -> tuple[object, ...]:
     return ("keys", entity.key_literal or "", *id_signature(entity))
 
 
-def build_statements(con: duckdb.DuckDBPyConnection, comp: EntityCompiler, dataset: str) -> None:
-    """Create the view `stmts`: hashed statements of one query, each id once (first record
-    wins). A view, not a table: the write streams it (sorted) straight into the store's stage.
-
-    The de-duplicating window is the costly step, so it only runs over the entities whose ids
-    repeat across records (checked on the data) or that can repeat a value within a record.
-    """
-    n = len(comp.query.entities)
-    counts = ", ".join(f"count(e{i}) = count(DISTINCT e{i})" for i in range(n))
-    flags = con.execute(f"SELECT {counts} FROM cln").fetchall()[0]
-    plain: list[str] = []
-    repeat: list[str] = []
-    for i, _, sql in comp.statement_selects():
-        (plain if flags[i] and comp.single_source(i) else repeat).append(sql)
-    key = f"sha1({literal(dataset + '.')} || entity_id || '.' || prop || '.' || value)"
-    ref = "_row"  # the source record's row number; the store keeps the file name once
-    cols = "id, entity_id, schema, prop, value, original_value"
-    parts = []
-    if plain:
-        union = "\nUNION ALL\n".join(plain)
-        parts.append(
-            f"SELECT {key} AS id, entity_id, schema, prop, value, original_value, "
-            f"{ref} AS source_row FROM ({union})"
-        )
-    if repeat:
-        union = "\nUNION ALL\n".join(repeat)
-        parts.append(
-            f"SELECT {cols}, {ref} AS source_row FROM ("
-            f"SELECT *, row_number() OVER (PARTITION BY id ORDER BY {_first_kept(comp)}) AS _n "
-            f"FROM (SELECT {key} AS id, * FROM ({union}))) WHERE _n = 1"
-        )
-    if not parts:  # no entity of the query has a value to state (e.g. keys only)
-        parts.append(
-            "SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS entity_id, NULL::VARCHAR AS schema, "
-            "NULL::VARCHAR AS prop, NULL::VARCHAR AS value, NULL::VARCHAR AS original_value, "
-            "NULL::BIGINT AS source_row WHERE FALSE"
-        )
-    con.execute("CREATE TEMP VIEW stmts AS " + "\nUNION ALL\n".join(parts))
-
-
-def _first_kept(comp: EntityCompiler) -> str:
-    """SQL: the order in which the statements of one id are kept, the first only: the most
-    specific schema's (two mappings on the same keys stating one value, LegalEntity and
-    Person, in one record or two: the entity stays a Person, as the entity-file import keeps
-    it), then the first record's, then the value as written (a name and an alias mentioning
-    one name): the same statement on every run and backend (review R30 F3, F14, R30c F1: it
-    was whichever the window met first). The schema is ranked only where two of the query's
-    schemata merge (only those can share an id), as a longer sort key costs the window ~4%
-    of a 1M-row ingest."""
-    schemata = most_specific_first(e.schema for e in comp.query.entities)
-    if not any(mergeable(a, b) for n, a in enumerate(schemata) for b in schemata[n + 1 :]):
-        return "_row, original_value NULLS FIRST"
-    rank = " ".join(f"WHEN {literal(name)} THEN {n}" for n, name in enumerate(schemata))
-    return f"CASE schema {rank} END, _row, original_value NULLS FIRST"
-
-
-KEYLESS_ROWS_SHOWN = 5  # the record numbers a keyless note names
-
-
-def keyless_notes(con: duckdb.DuckDBPyConnection, comp: EntityCompiler, dataset: str) -> list[Msg]:
-    """Notes on the records (of `cln`: kept by the filters, not rejected) that make no entity
-    of a mapping because its key columns (or `id_column`) are all empty although its other
-    columns hold values: FtM makes no entity without an id, so those values are not stored,
-    silently under `ftm map`. A record with no value in any of the entity's columns lost
-    nothing (an optional second person, say) and is not counted. One scan; per entity, the
-    count and the first record numbers (`row` as the error report numbers records)."""
-    probes: list[tuple[int, list[str]]] = []
-    for i, entity in enumerate(comp.query.entities):
-        keys = [entity.id_column] if entity.id_column is not None else list(entity.keys)
-        held = sorted({r for p in entity.properties for r in p.refs} - set(keys))
-        if keys and held:
-            probes.append((i, held))
-    if not probes:
-        return []
-    items = []
-    for i, held in probes:
-        values = " OR ".join(f"{ident(comp.scol[c])} IS NOT NULL" for c in held)
-        lost = f"e{i} IS NULL AND ({values})"
-        items += [
-            f"count(*) FILTER (WHERE {lost})",
-            f"list(_row ORDER BY _row) FILTER (WHERE {lost})[1:{KEYLESS_ROWS_SHOWN}]",
-        ]
-    row = con.execute(f"SELECT {', '.join(items)} FROM cln").fetchone()
-    assert row is not None  # an aggregate's one row
-    notes: list[Msg] = []
-    for k, (i, held) in enumerate(probes):
-        count, rows = row[2 * k], row[2 * k + 1] or []
-        if not count:
-            continue
-        entity = comp.query.entities[i]
-        keys = [entity.id_column] if entity.id_column is not None else list(entity.keys)
-        shown = ", ".join(str(r) for r in rows) + (", ..." if count > len(rows) else "")
-        notes.append(
-            nmsg(
-                "{dataset}: {n:,} record of {file} makes no {entity} ({schema}): its key "
-                "columns ({keys}) are empty, so its values of {columns} are not stored (record "
-                "{rows}, header not counted). Fill in the key in the file, or key the entity "
-                "on columns every record has.",
-                "{dataset}: {n:,} records of {file} make no {entity} ({schema}): their key "
-                "columns ({keys}) are empty, so their values of {columns} are not stored "
-                "(records {rows}, header not counted). Fill in the key in the file, or key the "
-                "entity on columns every record has.",
-                count,
-                dataset=dataset,
-                file=comp.query.source.label,
-                entity=entity.name,
-                schema=entity.schema,
-                keys=", ".join(keys),
-                columns=", ".join(held),
-                rows=shown,
-            )
-        )
-    return notes
-
-
-def invalid_reason(type_name: str, fmt: str | None, place: str) -> str:
-    """The report's reason for a value that does not clean to its type, in the current
-    language (`place`: the entity's property or ledger column it was meant for)."""
-    if type_name == "phone":
-        return phone_reason(fmt, place)
-    kind = type_label(type_name)
-    # (a date's layout; another type's format, an identifier's "iban", is named as it is)
-    layout = date_layout(fmt) if fmt and type_name in ("date", "timestamp") else None
-    if fmt and layout is not None:
-        # (one reason for every rejected value of the column: "31/02/2025" is rejected
-        # because no such day exists, not because it is written otherwise)
-        return t(
-            "not a valid {type} in the format {format} ({layout}): written otherwise, or "
-            "no such day ({place})",
-            type=kind,
-            format=fmt,
-            layout=layout,
-            place=place,
-        )
-    if fmt:
-        return t(
-            "not a valid {type} in the format {format} ({place})",
-            type=kind,
-            format=fmt,
-            place=place,
-        )
-    return t("not a valid {type} ({place})", type=kind, place=place)
-
-
-def phone_reason(fmt: str | None, place: str) -> str:
-    """The report's reason for a value of a phone property that is no phone number, in the
-    current language: dialled in the country `fmt` (the property's format) or, without
-    one, written with its country code (what FtM requires then)."""
-    if fmt:
-        return t(
-            "not a phone number of {country} ({place}): check its digits (the area code "
-            "too); a number of another country needs its country code (+1 ..., +52 ...)",
-            country=fmt,
-            place=place,
-        )
-    return t(
-        "not a phone number with its country code (+52 ..., +1 ...) ({place}): check its "
-        "digits, or give the property the country its numbers are dialled in as its "
-        "format (format: MX)",
-        place=place,
-    )
-
-
-def long_id_reason(place: str) -> str:
-    """The report's reason for an entity id longer than a store takes, in the current
-    language."""
-    return t(
-        "entity id longer than {n} characters, FtM's limit for an entity id ({place}): "
-        "shorten it (or hash it)",
-        n=MAX_ID_LENGTH,
-        place=place,
-    )
-
-
-def refused_id_reason(place: str) -> str:
-    """The report's reason for an entity id holding a character of `clean.ID_REFUSED`, in
-    the current language."""
-    return t(
-        "an entity id is one piece of text without line breaks, control or invisible "
-        "characters ({place}): it holds the character shown as \\uXXXX in the value; "
-        "remove it from the column",
-        place=place,
-    )
-
-
-def missing_reason(place: str) -> str:
-    """The report's reason for a required value that is missing, in the current language."""
-    return t("required value missing ({place})", place=place)
-
-
 def _clean_literal(prop: PropertySpec, value: str) -> str | None:
     """FtM cleans literals with `clean_text` directly (no sanitising)."""
     return clean_literal(prop.type_name, value, prop.format, prop.fuzzy, prop.two_digit_years_from)
-
-
-def json_value_checks(query: QuerySpec, listed: frozenset[str], where: str) -> list[Check]:
-    """Checks over `san` for the JSON Lines columns of `listed` (holding a list or an object
-    in some record, `clean.json_kind_name`): an object, or a list holding objects or lists,
-    is no value anywhere; a list of values is one value per element for a property's
-    `column`, and refused where one value is meant: a key or `id_column` (an id made from a
-    list is ambiguous), a `join` or `template`, a ledger column, a filter. A filter column is
-    checked in every record, as the filter cannot tell whether to keep it; the others in the
-    records the filters keep (`where`)."""
-    if not listed:
-        return []
-    keys: dict[str, list[str]] = {}
-    single: dict[str, list[str]] = {}
-    for entity in query.entities:
-        for column in (*entity.keys, *([entity.id_column] if entity.id_column else [])):
-            keys.setdefault(column, []).append(f"{entity.name}.id")
-        for prop in entity.properties:
-            if prop.template is not None or prop.join is not None:
-                for column in prop.refs:
-                    single.setdefault(column, []).append(f"{entity.name}.{prop.name}")
-    if query.ledger is not None:
-        for col in query.ledger.columns:
-            place = t("ledger {column}", column=f"{query.ledger.name}.{col.name}")
-            single.setdefault(col.column, []).append(place)
-    filtered = {c for c, _ in (*query.source.filters, *query.source.filters_not)}
-    for column in filtered:
-        single.setdefault(column, []).append("filters")
-    checks = []
-    for column in sorted(listed):
-        kind = ident(json_kind_name(column))
-        scope = "TRUE" if column in filtered else f"({where})"
-        nested = t(
-            "a JSON object, or a list holding objects or lists, where a value is meant: map "
-            "a key holding text, a number or a list of them"
-        )
-        checks.append(Check(f"{scope} AND {kind} = 'nested'", column, ident(column), nested))
-        if column in keys:
-            reason = t(
-                "a JSON list in a key column ({place}): an id made from several values is "
-                "ambiguous; key the entity on a column holding one value",
-                place=", ".join(keys[column]),
-            )
-            checks.append(Check(f"{scope} AND {kind} = 'list'", column, ident(column), reason))
-        if column in single:
-            reason = t(
-                "a JSON list where one value is meant ({place}): a property's column takes "
-                "one value per element, a ledger column, a join, a template or a filter one "
-                "value",
-                place=", ".join(single[column]),
-            )
-            checks.append(Check(f"{scope} AND {kind} = 'list'", column, ident(column), reason))
-    return checks
 
 
 def filter_condition(query: QuerySpec, scol: dict[str, str]) -> str:
@@ -820,92 +556,3 @@ def filter_condition(query: QuerySpec, scol: dict[str, str]) -> str:
         items = ", ".join(literal(v) for v in values)
         conds.append(f"coalesce({ident(scol[column])} NOT IN ({items}), TRUE)")
     return " AND ".join(conds)
-
-
-# -- ledgers ------------------------------------------------------------------------------
-
-
-def _ledger_expr(col: LedgerColumn, scol: dict[str, str]) -> str:
-    return ledger_value_sql(col, ident(scol[col.column]))  # sanitized: NFC, stripped, empty -> NULL
-
-
-def ledger_value_sql(col: LedgerColumn, text: str) -> str:
-    """SQL of `col`'s typed value read from the SQL text expression `text` (sanitized text:
-    NULL when empty); NULL when the text is not a value of the column's type."""
-    if col.type == "string":
-        return text
-    if col.decimal is not None and col.type in ("integer", "float"):
-        text = number_text_sql(text, col.decimal)  # "1.500,50" -> "1500.50" under ","
-    # DuckDB's casts are lenient where a record must not be: '12.5' -> 13, '0x1F' -> 31,
-    # '1_000' -> 1000, 'inf' and 'nan' are doubles. Such text is rejected (NULL, reported).
-    if col.type == "integer":
-        whole = f"regexp_full_match({text}, '[+-]?[0-9]+')"
-        return f"CASE WHEN {whole} THEN try_cast({text} AS BIGINT) END"
-    if col.type == "float":
-        number = f"try_cast({text} AS DOUBLE)"  # (refuses hexadecimal itself)
-        return f"CASE WHEN isfinite({number}) AND NOT contains({text}, '_') THEN {number} END"
-    if col.type == "boolean":
-        return (
-            f"(CASE WHEN lower({text}) IN ('true', 't', 'yes', 'y', '1', 'si', 'sí') THEN TRUE "
-            f"WHEN lower({text}) IN ('false', 'f', 'no', 'n', '0') THEN FALSE END)"
-        )
-    if names_months(col.format):  # Spanish month names too (clean.SPANISH_MONTHS)
-        text = english_months_sql(text)
-    if reads_meridian(col.format):  # and "p. m." as Spanish-locale spreadsheets write it
-        text = english_meridian_sql(text)
-    if col.format:
-        parsed = four_digit_year(f"try_strptime({text}, {literal(col.format)})", text, col.format)
-        if col.two_digit_years_from is not None and has_two_digit_year(col.format):
-            guard = two_digit_year_guard(text, col.format)
-            years = two_digit_year_sql(parsed, col.two_digit_years_from)
-            parsed = f"(CASE WHEN {guard} THEN {years} END)"
-        return f"CAST({parsed} AS DATE)" if col.type == "date" else parsed
-    if col.type == "date":
-        return f"CASE WHEN {_iso(text)} THEN try_cast({text} AS DATE) END"
-    # an offset after the time (Z, +02:00, +0200, -05 as PostgreSQL writes it) is honoured:
-    # stored in UTC (a plain cast would drop it). After the time: a date's own '-31' is none.
-    offset = f"regexp_matches({text}, '[ T][0-9:.]+(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$')"
-    return (
-        f"CASE WHEN NOT {_iso(text)} THEN NULL "
-        f"WHEN {offset} THEN timezone('UTC', try_cast({text} AS TIMESTAMPTZ)) "
-        f"ELSE try_cast({text} AS TIMESTAMP) END"
-    )
-
-
-def _iso(text: str) -> str:
-    """SQL: `text` is an ISO date with a four-digit year, maybe with a time. Without it
-    DuckDB's cast takes '99999-01-01' for a date and '-2024-01-01' for 2025 BC."""
-    day = "[0-9]{4}[-/][0-9]{1,2}[-/][0-9]{1,2}"
-    return f"regexp_full_match({text}, '{day}([ T][0-9:.]+(Z|[+-][0-9:]+)?)?')"
-
-
-def ledger_sql(ledger: LedgerSpec, scol: dict[str, str], where: str) -> tuple[str, list[Check]]:
-    """SQL of the typed ledger rows (`_row` plus one column per ledger column) and their checks.
-
-    A typed column keeps its sanitized text beside it (`_raw_<name>`) for the report; a
-    string column is its sanitized text, so it needs no copy and cannot hold a bad value."""
-    items = [f"{_ledger_expr(c, scol)} AS {ident(c.name)}" for c in ledger.columns]
-    items += [
-        f"{ident(scol[c.column])} AS {ident('_raw_' + c.name)}"
-        for c in ledger.columns
-        if c.type != "string"
-    ]
-    sql = f"SELECT _row, {', '.join(items)} FROM san WHERE {where}"
-    checks = []
-    for c in ledger.columns:
-        raw = ident(c.name if c.type == "string" else "_raw_" + c.name)
-        present = f"{raw} IS NOT NULL"
-        place = t("ledger {column}", column=f"{ledger.name}.{c.name}")
-        if c.type != "string":
-            checks.append(
-                Check(
-                    f"{ident(c.name)} IS NULL AND {present}",
-                    c.column,
-                    raw,
-                    invalid_reason(c.type, c.format, place),
-                    date_format=c.format if c.type in ("date", "timestamp") else None,
-                )
-            )
-        if c.required:
-            checks.append(Check(f"NOT ({present})", c.column, "NULL", missing_reason(place)))
-    return sql, checks

@@ -24,16 +24,10 @@ import pyarrow.compute as pc
 from ironriver.errors import IngestError
 from ironriver.i18n import Msg, t
 from ironriver.ingest.clean import Cleaner, json_kind_name
-from ironriver.ingest.compile import (
-    Check,
-    EntityCompiler,
-    build_statements,
-    filter_condition,
-    json_value_checks,
-    keyless_notes,
-    ledger_sql,
-)
+from ironriver.ingest.compile import EntityCompiler, filter_condition
 from ironriver.ingest.duckdb_reader import CaseMiss
+from ironriver.ingest.keyless_notes import keyless_notes
+from ironriver.ingest.ledger_compile import ledger_sql
 from ironriver.ingest.notes import (
     case_note,
     entity_notes,
@@ -43,6 +37,7 @@ from ironriver.ingest.notes import (
     placeholder_notes,
     suggest_date_formats,
 )
+from ironriver.ingest.record_checks import Check, json_value_checks
 from ironriver.ingest.report import ErrorReport, empty_file_note
 from ironriver.ingest.source import (
     check_unchanged,
@@ -54,6 +49,7 @@ from ironriver.ingest.source import (
     load_source,
 )
 from ironriver.ingest.specs import DatasetMapping, QuerySpec
+from ironriver.ingest.statement_view import build_statements
 from ironriver.ingest.validate import (
     StoredKeys,
     any_rejects,

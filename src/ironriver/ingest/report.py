@@ -3,7 +3,7 @@ and the one-paragraph message that tells the user what to fix.
 
 The CSV's header stays English in every language: programs read it by those names (the
 hint that names the report says what they mean, docs/mapping.md too); its reasons are in the
-language they were rendered in when the checks were built (`compile.invalid_reason`, ...).
+language they were rendered in when the checks were built (`record_checks.invalid_reason`, ...).
 
 What `row` counts depends on the source (`RowKind`): in a CSV or JSON Lines file, the record
 (1 = the first record; the header, and any title lines above it, not counted: record 4 of a

@@ -32,7 +32,8 @@ import pyarrow as pa
 
 from ironriver.errors import IngestError
 from ironriver.i18n import msg, t
-from ironriver.ingest.compile import Check, ledger_value_sql
+from ironriver.ingest.ledger_compile import ledger_value_sql
+from ironriver.ingest.record_checks import Check
 from ironriver.ingest.specs import LedgerColumn, LedgerSpec
 from ironriver.sqltext import ident, literal
 from ironriver.store.ledger_read import PART_COLUMN, column_types, part_schemas, parts_sql

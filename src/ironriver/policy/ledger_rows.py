@@ -84,7 +84,7 @@ _TIMESTAMP = re.compile(
 # the span a time names, by the digits it is given to (hh, hhmm, hhmmss; colons aside): a
 # time with a fraction of a second is one instant
 _SPANS = {2: timedelta(hours=1), 4: timedelta(minutes=1), 6: timedelta(seconds=1)}
-# the words a ledger `boolean` column is read from at ingest (`ingest.compile.ledger_value_sql`)
+# the words a ledger `boolean` column is read from at ingest (`ingest.ledger_compile.ledger_value_sql`)
 _TRUE = frozenset({"true", "t", "yes", "y", "1", "si", "sí"})
 _FALSE = frozenset({"false", "f", "no", "n", "0"})
 _INTEGER_TYPES = frozenset(
