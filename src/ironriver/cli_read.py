@@ -347,8 +347,19 @@ def _schema_name(text: str | None) -> str | None:
     type=click.IntRange(min=0),
     help="Show at most this many neighbours (an organization may have thousands).",
 )
+@click.option(
+    "--neighbours-from",
+    "first_neighbour",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Show the neighbours from this one on (the 51st: 51), in the table's order: the "
+    "next page of a dealer's thousands of sales.",
+)
 @click.pass_context
-def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int) -> None:
+def entity(
+    ctx: click.Context, entity_id: str, reason: str, max_neighbours: int, first_neighbour: int
+) -> None:
     """Show one entity, its statements with provenance, and its neighbours.
 
     \b
@@ -370,7 +381,7 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
     if ent is None and not view.neighbour_count(entity_id):
         raise not_visible(entity_id)
     stmts = view.statements(entity_id) if ent is not None else []
-    neigh, total = view.neighbour_page(entity_id, limit=max_neighbours)
+    neigh, total = view.neighbour_page(entity_id, max_neighbours, first_neighbour - 1)
     conflict = view.schema_conflicts.get(entity_id)
     data: dict[str, Any] = {
         "entity": entity_dict(ent) if ent is not None else None,
@@ -398,17 +409,43 @@ def entity(ctx: click.Context, entity_id: str, reason: str, max_neighbours: int)
                 click.echo()
                 _neighbour_table(neigh, ent.schema.name)
         if total > len(neigh):
-            click.echo(
-                nt(
-                    "{shown:,} of {total:,} neighbour shown; more with --neighbours {total}.",
-                    "{shown:,} of {total:,} neighbours shown; more with --neighbours {total}.",
-                    total,
-                    shown=len(neigh),
-                    total=total,
-                )
-            )
+            click.echo(_page_note(first_neighbour, len(neigh), total))
 
     app.emit(data, human)
+
+
+def _page_note(first: int, shown: int, total: int) -> str:
+    """What a page of `shown` of `total` links from the `first`th leaves out, and the option
+    that shows the next page."""
+    last = first + shown - 1
+    if not shown:
+        return nt(
+            "Its {total:,} link is not shown; show it with --neighbours 1.",
+            "None of the {total:,} links shown; show them with --neighbours N, from "
+            "--neighbours-from K (1 to {total}).",
+            total,
+            total=total,
+        )
+    if last < total:
+        return nt(
+            "{first:,} to {last:,} of {total:,} link shown; the next with --neighbours-from "
+            "{next}.",
+            "{first:,} to {last:,} of {total:,} links shown; the next with --neighbours-from "
+            "{next}.",
+            total,
+            first=first,
+            last=last,
+            total=total,
+            next=last + 1,
+        )
+    return nt(
+        "{first:,} to {last:,} of {total:,} link shown.",
+        "{first:,} to {last:,} of {total:,} links shown.",
+        total,
+        first=first,
+        last=last,
+        total=total,
+    )
 
 
 def _entity_table(

@@ -351,10 +351,22 @@ def test_entity_shows_a_page_of_neighbours_and_says_how_many(tmp_path: Path) -> 
     everything = json.loads(out)
     assert everything["neighbours_total"] == len(everything["neighbours"]) == 2
     code, out = run(*args, "--neighbours", "1")
-    assert code == 0 and "1 of 2 neighbours shown; more with --neighbours 2." in out
+    assert code == 0 and "1 to 1 of 2 links shown; the next with --neighbours-from 2." in out
     _, out = run(*args, "--neighbours", "1", "--json")
     page = json.loads(out)
     assert page["neighbours"] == everything["neighbours"][:1] and page["neighbours_total"] == 2
+    # the next page, as the note says (review R32 F2: the hint asked for them all)
+    code, out = run(*args, "--neighbours", "1", "--neighbours-from", "2")
+    assert code == 0 and "2 to 2 of 2 links shown." in out
+    _, out = run(*args, "--neighbours", "1", "--neighbours-from", "2", "--json")
+    page = json.loads(out)
+    assert page["neighbours"] == everything["neighbours"][1:] and page["neighbours_total"] == 2
+    _, out = run(*args, "--neighbours-from", "3", "--json")
+    assert json.loads(out)["neighbours"] == []
+    code, out = run(*args, "--neighbours", "0")
+    assert code == 0 and "None of the 2 links shown; show them with --neighbours N" in out
+    code, out = run("--lang", "es", *args, "--neighbours", "1")
+    assert "Vínculos mostrados: 1 a 1 de 2; vea los siguientes con --neighbours-from 2." in out
 
 
 def test_statement_exports_are_read_back_by_ftm(

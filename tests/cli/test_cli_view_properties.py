@@ -80,6 +80,7 @@ READS: list[list[str]] = [
     *(["search", *args, *REASON] for args in SEARCHES),
     *(["entity", e, *REASON] for e in [*ENTITY_IDS, "nope"]),
     ["entity", "g1", "--neighbours", "1", *REASON],
+    ["entity", "g1", "--neighbours", "1", "--neighbours-from", "2", *REASON],
     ["entity", "p2", "--neighbours", "0", *REASON],
     ["export", *REASON],
     ["export", "--schema", "LegalEntity", *REASON],

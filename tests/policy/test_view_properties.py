@@ -113,6 +113,10 @@ def build(stores: Stores, path: Path, facts: list[tuple[str, str, str, str, Acce
     return store
 
 
+# (limit, offset) of the neighbour pages read after the first
+PAGES = [(1, 1), (2, 1), (None, 2), (1, 3), (3, 0), (1, 9)]
+
+
 def snapshot(view: View, forms: QueryForms) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for entity in sorted(ENTITIES):
@@ -123,6 +127,13 @@ def snapshot(view: View, forms: QueryForms) -> dict[str, Any]:
         )
         out[f"neighbour_count:{entity}"] = view.neighbour_count(entity)
         out[f"neighbours1:{entity}"] = [n.entity_id for n in view.neighbours(entity, limit=1)]
+        # pages after the first (review R32 F2: ordered and cut in SQL)
+        for limit, offset in PAGES:
+            page, total = view.neighbour_page(entity, limit, offset)
+            out[f"neighbour_page:{entity}:{limit}:{offset}"] = (
+                [(n.prop, n.direction, n.entity_id, n.schema, n.caption) for n in page],
+                total,
+            )
     for query in ("perez", "juan", "güero", "jose perez", "x"):
         out[f"search:{query}"] = [(h.entity_id, h.caption) for h in view.search(query)]
     # and the drawn forms (`query_forms`), a base's identifier hits first
@@ -199,6 +210,12 @@ def check(
         assert (
             got[f"neighbours1:{entity}"] == [e for _p, _d, e, *_ in got[f"neighbours:{entity}"]][:1]
         )
+        # a page is the slice of the whole list, in its order, and counts all of it
+        whole = got[f"neighbours:{entity}"]  # (sorted, as `neighbours` orders them)
+        for limit, offset in PAGES:
+            page, total = got[f"neighbour_page:{entity}:{limit}:{offset}"]
+            end = None if limit is None else offset + limit
+            assert (page, total) == (whole[offset:end], len(whole))
     # the bulk table holds exactly the visible facts
     assert sorted(
         (r["entity_id"], r["prop"], r["value"], r["dataset"], r["marking"]) for r in got["table"]

@@ -134,6 +134,16 @@ def snapshot(view: View, forms: QueryForms) -> dict[str, Any]:
         for limit in (None, 0, 1, 2):
             page, n = view.neighbour_page(entity, limit)
             out[f"neighbour_page:{entity}:{limit}"] = ([dataclasses.astuple(x) for x in page], n)
+        # the pages after the first (review R32 F2), each the slice of the whole list
+        whole = [dataclasses.astuple(x) for x in view.neighbours(entity)]
+        for limit, offset in ((1, 1), (None, 1), (2, 2), (1, 7)):
+            page, n = view.neighbour_page(entity, limit, offset)
+            got = [dataclasses.astuple(x) for x in page]
+            assert (got, n) == (
+                whole[offset : None if limit is None else offset + limit],
+                len(whole),
+            )
+            out[f"neighbour_page:{entity}:{limit}:{offset}"] = (got, n)
         out[f"neighbours:{entity}"] = [dataclasses.astuple(x) for x in view.neighbours(entity)]
         out[f"neighbour_count:{entity}"] = view.neighbour_count(entity)
     out["entities"] = {
