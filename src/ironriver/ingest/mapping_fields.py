@@ -6,7 +6,8 @@ YAML reads some unquoted values as other things than the text the file shows (`N
 false, `007` as 7, `2024-01-31` as a date); FtM ignores unknown keys. Where either would
 silently change what is ingested or who may read it, these readers refuse the value
 (`check_yaml_text`, `read_text`) or the key (`check_known_keys`, suggesting the nearest
-known one). `mapping.py` assembles what they read into the specs (`specs.py`).
+known one). `mapping.py`, `mapping_entities.py` and `mapping_ledger.py` assemble what they
+read into the specs (`specs.py`).
 """
 
 from __future__ import annotations
