@@ -3,11 +3,12 @@
 the entities of one query in dependency order (`order_entities`).
 
 Invariant: an `EntitySpec` read here names a schema and properties the model has (no reverse
-property), literals its properties' types clean, a `key_clean` of key columns read as one value
-by a phone or email property; `order_entities` returns references that resolve inside the query
-to an entity of the right schema, referenced entities first, no cycle, and no two entities
-whose ids always coincide unless their schemata merge. Anything else is an `IngestError`
-saying what to fix (`mapping_fields.fail`).
+property), plain literals (not parts of a join, template or split) its properties' types
+clean, and a `key_clean` of key columns read as one value by a phone or email property;
+`order_entities` returns references that resolve inside the query to an entity of the right
+schema, referenced entities first, no cycle, and no two entities whose ids always coincide
+unless their schemata merge. Anything else is an `IngestError` saying what to fix
+(`mapping_fields.fail`).
 """
 
 from __future__ import annotations
