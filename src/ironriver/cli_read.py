@@ -365,7 +365,7 @@ def entity(
     \b
     Example: ironriver entity 3039c5378e6bffeac0774e08cb52ac5fcfa34f11 --as mx-fgr-analista
     """
-    from ironriver.policy import entity_dict, not_visible
+    from ironriver.policy import entity_dict
 
     app = app_context(ctx)  # (reads the principal, and so the reader's language)
     if not entity_id.strip():
@@ -373,16 +373,13 @@ def entity(
             msg("No entity to show: ENTITY_ID is empty."),
             hint=msg("Give an entity's id, e.g. a hit of: ironriver search NAME"),
         )
-    view = app.view(reason)
-    ent = view.entity(entity_id)
-    # an id no statement of which is visible is still answered with the visible statements
-    # of other entities that refer to it (a gun another agency holds, in a sale the reader
-    # sees): the same answer whether its own statements are hidden or held by no one
-    if ent is None and not view.neighbour_count(entity_id):
-        raise not_visible(entity_id)
-    stmts = view.statements(entity_id) if ent is not None else []
-    neigh, total = view.neighbour_page(entity_id, max_neighbours, first_neighbour - 1)
-    conflict = view.schema_conflicts.get(entity_id)
+    # (an id none of whose statements is visible is still answered with the visible
+    # statements of other entities that refer to it: a gun another agency holds, in a sale
+    # the reader sees; the same answer whether its own statements are hidden or held by no
+    # one)
+    read = app.view(reason).entity_page(entity_id, max_neighbours, first_neighbour - 1)
+    ent, stmts, neigh, total = read.entity, read.statements, read.neighbours, read.neighbours_total
+    conflict = read.schema_conflict
     data: dict[str, Any] = {
         "entity": entity_dict(ent) if ent is not None else None,
         "statements": [statement_json(s) for s in stmts],

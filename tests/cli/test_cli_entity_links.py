@@ -13,6 +13,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from ironriver.cli import cli
+from ironriver.store import open_store
 
 MX = ["--agency", "FGR", "--country", "MX", "--marking", "AMBER", "--releasable-to", "MX"]
 US = ["--agency", "ATF", "--country", "US", "--marking", "AMBER", "--releasable-to", "US"]
@@ -108,3 +109,50 @@ def test_an_id_with_no_visible_statement_nor_link_is_not_found(tmp_path: Path) -
     # the ATF's reader sees none of the FGR's sales: g-none is nothing to it
     us = CliRunner().invoke(cli, ["entity", "g-none", "--db", db, "--as", "us-atf-analyst"])
     assert us.exit_code == 4
+
+
+def events(db: str) -> list[Any]:
+    store = open_store(f"sqlite:///{db}")
+    try:
+        return list(store.audit.events())
+    finally:
+        store.close()
+
+
+def test_a_sensitive_neighbour_is_named_and_refused_before_any_read_is_logged(
+    tmp_path: Path,
+) -> None:
+    """Review R32 F3: the refusal said "A result holds RED statements" with "Pass --reason",
+    after the entity and its statements had been logged as read."""
+    db = str(tmp_path / "red.db")
+    person = {"id": "p-b", "schema": "Person", "properties": {"name": ["Ann Buyer"]}}
+    ingest(db, tmp_path, "us_atf", US, [person])
+    owns = {
+        "id": "own-red",
+        "schema": "Ownership",
+        "properties": {"owner": ["p-b"], "asset": ["g-x"]},
+    }
+    red = ["--agency", "ATF", "--country", "US", "--marking", "RED"]
+    ingest(db, tmp_path, "us_atf_red", [*red, "--releasable-to", "user:us-atf-analyst"], [owns])
+    as_us = ["--db", db, "--as", "us-atf-analyst"]
+    before = len(events(db))
+    result = CliRunner().invoke(cli, ["--lang", "en", "entity", "p-b", *as_us, "--json"])
+    assert result.exit_code == 3
+    error = json.loads(result.stdout)["error"]
+    assert error["message"] == (
+        "A neighbour of 'p-b' holds RED statements: showing the neighbours must say why (the "
+        "reason is audited)."
+    )
+    assert "--reason" in error["hint"] and "--neighbours 0" in error["hint"]
+    logged = events(db)[before:]
+    assert [(e.action, e.target, e.detail) for e in logged] == [
+        ("refused", "p-b", {"attempt": "neighbours", "markings": "RED"})
+    ]
+    es = CliRunner().invoke(cli, ["--lang", "es", "entity", "p-b", *as_us])
+    assert es.exit_code == 3 and "Un vecino de 'p-b' tiene afirmaciones RED" in es.output
+    assert "--neighbours 0" in es.output
+    # either remedy reads it
+    alone = CliRunner().invoke(cli, ["entity", "p-b", *as_us, "--neighbours", "0"])
+    assert alone.exit_code == 0 and "own-red" not in alone.stdout
+    why = CliRunner().invoke(cli, ["entity", "p-b", *as_us, "--reason", "case 7"])
+    assert why.exit_code == 0 and "own-red" in why.stdout

@@ -74,11 +74,14 @@ def test_hidden_links_are_not_neighbours_either_way(sqlite_store: Store) -> None
 def test_a_refused_neighbours_read_names_no_unseen_id(sqlite_store: Store) -> None:
     _load(sqlite_store)
     plain = View(sqlite_store, ATF)  # audited, no reason
-    with pytest.raises(AccessDenied, match="A result holds AMBER\\+STRICT") as refused:
+    with pytest.raises(AccessDenied, match="A neighbour of 'p1' holds AMBER\\+STRICT") as refused:
         plain.neighbours("p1")
-    assert "s3" not in str(refused.value)
+    assert "s3" not in str(refused.value)  # (it names the entity the reader named alone)
+    assert "--neighbours 0" in str(refused.value.hint)
     reads = [e for e in sqlite_store.audit.events() if e.action == "neighbours"]
     assert reads == []  # refused before anything was shown or logged
+    refusals = [(e.target, e.detail) for e in sqlite_store.audit.events() if e.action == "refused"]
+    assert refusals == [("p1", {"attempt": "neighbours", "markings": "AMBER+STRICT"})]
     # with a reason, the read is shown and audited
     why = View(sqlite_store, ATF, reason="case 1")
     assert {n.entity_id for n in why.neighbours("p1")} == {"s1", "s3"}

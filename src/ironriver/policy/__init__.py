@@ -32,6 +32,7 @@ from ironriver.policy.search import SEARCH_COUNT_TO, SearchHit, SearchPage
 from ironriver.policy.view import (
     Counts,
     DatasetSummary,
+    EntityPage,
     Neighbour,
     SchemaConflict,
     StatementRecord,
@@ -47,6 +48,7 @@ __all__ = [
     "AccessLabel",
     "Counts",
     "DatasetSummary",
+    "EntityPage",
     "LedgerDamage",
     "LedgerListing",
     "LedgerRetraction",

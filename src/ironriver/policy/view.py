@@ -128,6 +128,18 @@ class Neighbour:
 
 
 @dataclass(frozen=True)
+class EntityPage:
+    """An entity as `View.entity_page` reads it: `entity` None when none of its own
+    statements is visible but visible statements of other entities link to it."""
+
+    entity: StatementEntity | None
+    statements: list[StatementRecord]
+    neighbours: list[Neighbour]
+    neighbours_total: int  # (property, direction, entity) links in all
+    schema_conflict: SchemaConflict | None
+
+
+@dataclass(frozen=True)
 class DatasetSummary:
     """A dataset as one principal sees it."""
 
@@ -379,6 +391,28 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
                 {**(attempt or {}), "markings": found},
             )
 
+    def _justify_neighbours(self, label_ids: Iterable[int], entity_id: str) -> None:
+        """Refuse an audited neighbours read of `entity_id` without a reason when the
+        neighbours it shows hold AMBER+STRICT or RED statements: saying so names the entity
+        the reader named (nothing more), and that leaving the neighbours out is the other
+        way (review R32 F3: it said "A result holds RED statements" and "Pass --reason")."""
+        found = _sensitive_text(self._sensitive[i] for i in label_ids if i in self._sensitive)
+        if self._unjustified and found is not None:
+            self._refuse(
+                msg(
+                    "A neighbour of {entity_id!r} holds {markings} statements: showing the "
+                    "neighbours must say why (the reason is audited).",
+                    entity_id=entity_id,
+                    markings=found,
+                ),
+                entity_id,
+                {"attempt": "neighbours", "markings": found},
+                hint=msg(
+                    'Pass --reason "why you need it", or --neighbours 0 to leave the '
+                    "neighbours out."
+                ),
+            )
+
     def _justify_ledger(
         self, markings: Iterable[str], name: str, attempt: dict[str, Any] | None = None
     ) -> None:
@@ -396,14 +430,16 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
                 {**(attempt or {}), "markings": found},
             )
 
-    def _refuse(self, text: Msg, target: str, detail: dict[str, Any]) -> NoReturn:
+    def _refuse(
+        self, text: Msg, target: str, detail: dict[str, Any], hint: Msg | None = None
+    ) -> NoReturn:
         """Raise the refusal of a read that gave no reason, after recording the attempt as
         a `refused` event: the refusal itself tells the reader that sensitive facts match
         (a plate on a watch list), so the attempt must be on record like a read
         (review R7)."""
         self._log("refused", target, detail)
         # (shown by the command line: its words; a library caller knows its View's reason)
-        raise AccessDenied(text, hint=msg('Pass --reason "why you need it".'))
+        raise AccessDenied(text, hint=hint or msg('Pass --reason "why you need it".'))
 
     def _entity_rows(self, conn: Connection, entity_id: str) -> Sequence[Sequence[Any]]:
         """The `ENTITY_ROW` columns of an entity's visible statements."""
@@ -479,6 +515,29 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
         self._log("read", entity_id)
         return entity
 
+    def entity_page(self, entity_id: str, limit: int | None = None, offset: int = 0) -> EntityPage:
+        """What `ironriver entity` shows: the entity (`entity`), its statements
+        (`statements`) and a page of its neighbours (`neighbour_page`), audited as those
+        three reads. Every justification is decided before any of them is logged: the
+        entity's own statements, then the page's neighbours (review R32 F3: a neighbour's
+        refusal came after the entity had been logged as read). An id with no visible
+        statement of its own but visible links is answered with them (`entity` None; review
+        R32 F1); one with neither raises `not_visible`, whether its statements are hidden
+        or held by no one."""
+        with self.store.engine.connect() as conn:
+            rows = self._entity_rows(conn, entity_id)
+        entity = self._assemble(rows)  # (refuses an unjustified sensitive read, unlogged)
+        # (the same statements as `rows`, so justified with them)
+        records = self._statement_records(entity_id)[0] if entity is not None else []
+        neighbours, total = self._neighbour_page(entity_id, limit, offset)
+        self._log("read", entity_id)
+        if entity is None and not total:
+            raise not_visible(entity_id)
+        if entity is not None:
+            self._log("read-statements", entity_id)
+        self._log("neighbours", entity_id, {"n": total, "shown": len(neighbours)})
+        return EntityPage(entity, records, neighbours, total, self.schema_conflicts.get(entity_id))
+
     def require(self, entity_id: str) -> StatementEntity:
         """`entity`, or `not_visible` raised when none of its statements is visible."""
         entity = self.entity(entity_id)
@@ -498,7 +557,9 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
             self._log("read-entities", _ids_target(ids), {"ids": ids, "found": len(out)})
         return out
 
-    def _entities(self, ids: list[str], named: bool = True) -> dict[str, StatementEntity]:
+    def _entities(
+        self, ids: list[str], named: bool = True, labels: set[int] | None = None
+    ) -> dict[str, StatementEntity]:
         """`entities` of sorted, distinct `ids`, unaudited (for reads audited otherwise);
         `named`: the reader named them (see `_justify`)."""
         out: dict[str, StatementEntity] = {}
@@ -510,37 +571,46 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
                     .where(statements.c.entity_id.in_(chunk), self._visible())
                     .order_by(statements.c.entity_id)
                 ).all()
-                for ent in self._group(rows, named):
+                if labels is not None:  # (the caller justifies them: `_neighbour_page`)
+                    labels.update(int(r[10]) for r in rows)
+                for ent in self._group(rows, named, justify=labels is None):
                     assert ent.id is not None
                     out[ent.id] = ent
         return out
 
     def _group(
-        self, rows: Iterable[Sequence[Any]], named: bool = True
+        self, rows: Iterable[Sequence[Any]], named: bool = True, justify: bool = True
     ) -> Iterator[StatementEntity]:
         """Entities of `ENTITY_ROW` rows ordered by entity id."""
-        for _rows, ent in self._groups(rows, named):
+        for _rows, ent in self._groups(rows, named, justify):
             yield ent
 
     def _groups(
-        self, rows: Iterable[Sequence[Any]], named: bool = True
+        self, rows: Iterable[Sequence[Any]], named: bool = True, justify: bool = True
     ) -> Iterator[tuple[list[Sequence[Any]], StatementEntity]]:
         """`_group`'s entities, each with the rows it was assembled from."""
         current: list[Sequence[Any]] = []
         for row in rows:
             if current and current[0][0] != row[0]:
-                ent = self._assemble(current, named)
+                ent = self._assemble(current, named, justify=justify)
                 if ent is not None:
                     yield current, ent
                 current = []
             current.append(row)
         if current:
-            ent = self._assemble(current, named)
+            ent = self._assemble(current, named, justify=justify)
             if ent is not None:
                 yield current, ent
 
     def statements(self, entity_id: str) -> list[StatementRecord]:
         """The entity's visible statements, each with dataset, marking and source record."""
+        records, label_ids = self._statement_records(entity_id)
+        self._justify(label_ids, entity_id)
+        self._log("read-statements", entity_id)
+        return records
+
+    def _statement_records(self, entity_id: str) -> tuple[list[StatementRecord], list[int]]:
+        """`statements`, unjustified and unaudited, and the labels they are under."""
         query = (
             select(
                 statements,
@@ -556,8 +626,6 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
         )
         with self.store.engine.connect() as conn:
             rows = conn.execute(query).all()
-        self._justify((r.label_id for r in rows), entity_id)
-        self._log("read-statements", entity_id)
         records = [
             StatementRecord(
                 r.id,
@@ -577,7 +645,8 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
             )
             for r in rows
         ]
-        return sorted(records, key=lambda rec: (rec.prop, rec.value, rec.dataset))
+        ordered = sorted(records, key=lambda rec: (rec.prop, rec.value, rec.dataset))
+        return ordered, [int(r.label_id) for r in rows]
 
     def _source_ref(self, source_id: int | None, row: int | None) -> str | None:
         if source_id is None:
@@ -602,7 +671,17 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
         (property, direction, entity) links there are in all: the page is a slice of
         `neighbours(entity_id)`. Ordered, de-duplicated, cut and counted in SQL, in one
         query (review R32 F2: a dealer's 100,000 sales were all read, decoded and sorted in
-        Python for a page of 50; each was one more object, 33 MB for the page)."""
+        Python for a page of 50; each was one more object, 33 MB for the page). Without a
+        reason, refused when the page's neighbours (or their ends shown beside them) hold
+        AMBER+STRICT or RED statements (`_justify_neighbours`)."""
+        result, total = self._neighbour_page(entity_id, limit, offset)
+        self._log("neighbours", entity_id, {"n": total, "shown": len(result)})
+        return result, total
+
+    def _neighbour_page(
+        self, entity_id: str, limit: int | None, offset: int
+    ) -> tuple[list[Neighbour], int]:
+        """`neighbour_page`, justified (`_justify_neighbours`) but not logged."""
         offset = max(offset, 0)
         chosen: list[tuple[str, str, str]] = []
         with self.store.engine.connect() as conn:
@@ -621,11 +700,14 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
                 total = int(rows[0].total) if rows else None
             if total is None:  # (no row to count with: an empty page, or past the end)
                 total = self._link_count(conn, entity_id)
-        # the linked entities' schema and caption are part of this audited neighbours read
-        found = self._entities(sorted({p[2] for p in chosen}), named=False)
+        # the linked entities' schema and caption are part of this audited neighbours read;
+        # their labels are justified together, once both are read (nothing is shown yet)
+        labels: set[int] = set()
+        found = self._entities(sorted({p[2] for p in chosen}), named=False, labels=labels)
         ends = {other: _edge_ends(ent, entity_id) for other, ent in found.items()}
-        far = self._entities(sorted({e for ids in ends.values() for e in ids}), named=False)
-        self._log("neighbours", entity_id, {"n": total, "shown": len(chosen)})
+        far_ids = sorted({e for ids in ends.values() for e in ids})
+        far = self._entities(far_ids, named=False, labels=labels)
+        self._justify_neighbours(labels, entity_id)
         result = []
         for prop, direction, other in chosen:
             ent = found.get(other)
