@@ -6,6 +6,7 @@ does not, so `ironriver --help` pays nothing for them being here."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections import Counter
@@ -383,7 +384,7 @@ def entity(
     data: dict[str, Any] = {
         "entity": entity_dict(ent) if ent is not None else None,
         "statements": [statement_json(s) for s in stmts],
-        "neighbours": [n.__dict__ for n in neigh],
+        "neighbours": [dataclasses.asdict(n) for n in neigh],
         "neighbours_total": total,
     }
     if conflict is not None:
@@ -494,7 +495,7 @@ def _neighbour_table(neigh: list[Neighbour], schema: str | None) -> None:
                 prop_label((n.schema or "") if n.direction == "in" else (schema or ""), n.prop),
                 schema_label(n.schema) if n.schema else "?",
                 # a link's other ends beside it ("Membership → Juan Pérez")
-                " → ".join([shown_caption(n.caption, n.schema), *n.ends]),
+                " → ".join([shown_caption(n.caption, n.schema), *(e.caption for e in n.ends)]),
                 n.entity_id,  # in full: what `entity` takes to go there
             ]
             for n in neigh

@@ -156,3 +156,30 @@ def test_a_sensitive_neighbour_is_named_and_refused_before_any_read_is_logged(
     assert alone.exit_code == 0 and "own-red" not in alone.stdout
     why = CliRunner().invoke(cli, ["entity", "p-b", *as_us, "--reason", "case 7"])
     assert why.exit_code == 0 and "own-red" in why.stdout
+
+
+def test_a_sales_ends_come_by_role_with_their_ids(tmp_path: Path) -> None:
+    """Review R32 F7: seen from its dealer, a sale's ends are its buyer then its gun, each
+    with its property and id in --json, whichever id sorts first."""
+    db = str(tmp_path / "ends.db")
+    lines: list[Any] = [
+        {"id": "d1", "schema": "Company", "properties": {"name": ["Big Box"]}},
+        {"id": "z-buyer", "schema": "Person", "properties": {"name": ["Zoe Buyer"]}},
+        {"id": "a-gun", "schema": "Firearm", "properties": {"serialNumber": ["SN-1"]}},
+        {
+            "id": "s1",
+            "schema": "Sale",
+            "properties": {"dealer": ["d1"], "buyer": ["z-buyer"], "firearm": ["a-gun"]},
+        },
+    ]
+    ingest(db, tmp_path, "us_atf", US, lines)
+    args = ["entity", "d1", "--db", db, "--as", "us-atf-analyst"]
+    data = json.loads(CliRunner().invoke(cli, [*args, "--json"]).stdout)
+    assert [n["ends"] for n in data["neighbours"]] == [
+        [
+            {"prop": "buyer", "entity_id": "z-buyer", "caption": "Zoe Buyer"},
+            {"prop": "firearm", "entity_id": "a-gun", "caption": "SN-1"},
+        ]
+    ]
+    table = CliRunner().invoke(cli, ["--lang", "en", *args])
+    assert "Sale → Zoe Buyer → SN-1" in table.stdout

@@ -113,6 +113,16 @@ class StatementRecord:
 
 
 @dataclass(frozen=True)
+class LinkEnd:
+    """One other end of a neighbour that links entities (FtM's edge schemata): the property
+    naming it (its role: a Sale's `buyer`, its `firearm`), its id and caption."""
+
+    prop: str
+    entity_id: str
+    caption: str
+
+
+@dataclass(frozen=True)
 class Neighbour:
     """An entity adjacent to another through a visible entity-typed statement."""
 
@@ -121,10 +131,11 @@ class Neighbour:
     entity_id: str
     schema: str | None
     caption: str
-    # a neighbour that links entities (FtM's edge schemata: a Membership, a Sale...): the
-    # captions of its other visible ends, in id order, which its own caption rarely names
-    # ("Membership")
-    ends: tuple[str, ...] = ()
+    # a neighbour that links entities (FtM's edge schemata: a Membership, a Sale...): its
+    # other visible ends, which its own caption rarely names ("Membership"), by role: its
+    # schema's edge source then target (a Sale's buyer, then its firearm), each by id
+    # (review R32 F7: by id alone, a sale's buyer and gun swapped places from row to row)
+    ends: tuple[LinkEnd, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -705,7 +716,7 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
         labels: set[int] = set()
         found = self._entities(sorted({p[2] for p in chosen}), named=False, labels=labels)
         ends = {other: _edge_ends(ent, entity_id) for other, ent in found.items()}
-        far_ids = sorted({e for ids in ends.values() for e in ids})
+        far_ids = sorted({e for pairs in ends.values() for _prop, e in pairs})
         far = self._entities(far_ids, named=False, labels=labels)
         self._justify_neighbours(labels, entity_id)
         result = []
@@ -718,7 +729,11 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
                     other,
                     ent.schema.name if ent is not None else None,
                     ent.caption if ent is not None else other,
-                    tuple(far[e].caption for e in ends.get(other, ()) if e in far),
+                    tuple(
+                        LinkEnd(prop, e, far[e].caption)
+                        for prop, e in ends.get(other, ())
+                        if e in far
+                    ),
                 )
             )
         return result, total
@@ -959,14 +974,15 @@ def entity_dict(entity: StatementEntity) -> dict[str, Any]:
     return data
 
 
-def _edge_ends(entity: StatementEntity, seen_from: str) -> list[str]:
-    """The ids an edge entity (`Schema.edge`: a Membership links its member and its
-    organization) links, but `seen_from`; none for any other entity."""
+def _edge_ends(entity: StatementEntity, seen_from: str) -> list[tuple[str, str]]:
+    """The (property, id) an edge entity (`Schema.edge`: a Membership links its member and
+    its organization) links, but `seen_from`: its source's, then its target's, each in id
+    order; none for any other entity."""
     schema = entity.schema
     if not schema.edge:
         return []
     sides = [p for p in (schema.edge_source, schema.edge_target) if p is not None]
-    return sorted({v for p in sides for v in entity.get(p, quiet=True)} - {seen_from})
+    return [(p, v) for p in sides for v in sorted(set(entity.get(p, quiet=True))) if v != seen_from]
 
 
 def _ids_target(ids: Sequence[str]) -> str:
