@@ -669,10 +669,11 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
 
     # -- graph ---------------------------------------------------------------------------
     def neighbours(self, entity_id: str, limit: int | None = None) -> list[Neighbour]:
-        """Entities linked to `entity_id` by visible entity-typed statements, both ways, in
-        (property, direction, entity id) order; the first `limit` of them (a cartel's
-        organization entity may have thousands of memberships: `neighbour_count` says how
-        many there are)."""
+        """Entities linked to `entity_id` by visible entity-typed statements, both ways, one
+        per link (property, direction, entity id), in that order; the first `limit` of them
+        (a cartel's organization entity may have thousands of memberships:
+        `neighbour_count` says how many links there are). A neighbour linked by two
+        properties, or both ways, comes once per link: pages of links cut one list."""
         return self.neighbour_page(entity_id, limit)[0]
 
     def neighbour_page(
