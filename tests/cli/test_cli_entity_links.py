@@ -183,3 +183,6 @@ def test_a_sales_ends_come_by_role_with_their_ids(tmp_path: Path) -> None:
     ]
     table = CliRunner().invoke(cli, ["--lang", "en", *args])
     assert "Sale → Zoe Buyer → SN-1" in table.stdout
+    # the neighbours event names what the table showed: the sale, its buyer and gun (F4)
+    shown = [e.detail for e in events(db) if e.action == "neighbours"]
+    assert shown[-1] == {"n": 1, "shown": 1, "ids": ["s1"], "end_ids": ["a-gun", "z-buyer"]}

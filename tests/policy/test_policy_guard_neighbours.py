@@ -87,7 +87,8 @@ def test_a_refused_neighbours_read_names_no_unseen_id(sqlite_store: Store) -> No
     assert {n.entity_id for n in why.neighbours("p1")} == {"s1", "s3"}
     events = [e for e in sqlite_store.audit.events() if e.action == "neighbours"]
     assert [(e.target, e.reason, e.detail) for e in events] == [
-        ("p1", "case 1", {"n": 2, "shown": 2})
+        # the neighbours shown are named (review R32 F4); s1 and s3 show no other end
+        ("p1", "case 1", {"n": 2, "shown": 2, "ids": ["s1", "s3"], "end_ids": []})
     ]
 
 

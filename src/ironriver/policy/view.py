@@ -546,7 +546,7 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
             raise not_visible(entity_id)
         if entity is not None:
             self._log("read-statements", entity_id)
-        self._log("neighbours", entity_id, {"n": total, "shown": len(neighbours)})
+        self._log("neighbours", entity_id, _shown_detail(neighbours, total))
         return EntityPage(entity, records, neighbours, total, self.schema_conflicts.get(entity_id))
 
     def require(self, entity_id: str) -> StatementEntity:
@@ -687,7 +687,7 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
         reason, refused when the page's neighbours (or their ends shown beside them) hold
         AMBER+STRICT or RED statements (`_justify_neighbours`)."""
         result, total = self._neighbour_page(entity_id, limit, offset)
-        self._log("neighbours", entity_id, {"n": total, "shown": len(result)})
+        self._log("neighbours", entity_id, _shown_detail(result, total))
         return result, total
 
     def _neighbour_page(
@@ -984,6 +984,20 @@ def _edge_ends(entity: StatementEntity, seen_from: str) -> list[tuple[str, str]]
         return []
     sides = [p for p in (schema.edge_source, schema.edge_target) if p is not None]
     return [(p, v) for p in sides for v in sorted(set(entity.get(p, quiet=True))) if v != seen_from]
+
+
+def _shown_detail(page: Sequence[Neighbour], total: int) -> dict[str, Any]:
+    """The detail of a `neighbours` event: how many links there are (`n`) and were shown
+    (`shown`), and the ids of the entities whose schema and caption were shown, the page's
+    neighbours (`ids`, in its order) and the ends of links shown beside them (`end_ids`,
+    sorted): what `read-entities` records of its own (review R32 F4: a RED Ownership shown
+    as a neighbour was named by no event). As many as the page shows, at most."""
+    return {
+        "n": total,
+        "shown": len(page),
+        "ids": [n.entity_id for n in page],
+        "end_ids": sorted({e.entity_id for n in page for e in n.ends}),
+    }
 
 
 def _ids_target(ids: Sequence[str]) -> str:
