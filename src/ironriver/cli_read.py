@@ -36,7 +36,7 @@ from ironriver.scratch import FolderNotSynced, interrupted, replacing
 
 if TYPE_CHECKING:  # the policy loads FtM, SQLAlchemy, Arrow and DuckDB: imported in the
     # commands' bodies, so that their `--help` needs none of them (`ironriver.cli`)
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping
 
     import pyarrow as pa
     from followthemoney.statement.entity import StatementEntity
@@ -378,7 +378,8 @@ def entity(
     # statements of other entities that refer to it: a gun another agency holds, in a sale
     # the reader sees; the same answer whether its own statements are hidden or held by no
     # one)
-    read = app.view(reason).entity_page(entity_id, max_neighbours, first_neighbour - 1)
+    view = app.view(reason)
+    read = view.entity_page(entity_id, max_neighbours, first_neighbour - 1)
     ent, stmts, neigh, total = read.entity, read.statements, read.neighbours, read.neighbours_total
     conflict = read.schema_conflict
     data: dict[str, Any] = {
@@ -400,12 +401,12 @@ def entity(
                 )
             )
             if neigh:
-                _neighbour_table(neigh, None)
+                _neighbour_table(neigh, entity_id, None, view.schema_conflicts)
         else:
             _entity_table(ent, stmts, conflict)
             if neigh:
                 click.echo()
-                _neighbour_table(neigh, ent.schema.name)
+                _neighbour_table(neigh, entity_id, ent.schema.name, view.schema_conflicts)
         if total > len(neigh):
             click.echo(_page_note(first_neighbour, len(neigh), total))
 
@@ -485,14 +486,40 @@ def _entity_table(
     )
 
 
-def _neighbour_table(neigh: list[Neighbour], schema: str | None) -> None:
-    """The neighbours' table of an entity shown as `schema` (None: none of its statements
-    is visible, and every link is another entity's)."""
+def _link_label(
+    n: Neighbour, entity_id: str, schema: str | None, conflicts: Mapping[str, SchemaConflict]
+) -> str:
+    """The label of the property linking `n`: of the entity's schema for its own (`out`),
+    of the neighbour's for another's (`in`). An entity of schemata that cannot be one is
+    shown as one that lacks some of its statements' properties: its property is labelled
+    by the first of its statements' schemata that has it (review R32 F5: a Person-and-Sale
+    neighbour's `dealer` was shown as the name itself)."""
+    from ironriver.model import get_model
+
+    owner, base = (n.entity_id, n.schema) if n.direction == "in" else (entity_id, schema)
+    conflict = conflicts.get(owner)
+    model = get_model()
+    for name in [base or "", *(conflict.schemata if conflict is not None else ())]:
+        found = model.get(name)
+        if found is not None and found.get(n.prop) is not None:
+            return prop_label(name, n.prop)
+    return n.prop
+
+
+def _neighbour_table(
+    neigh: list[Neighbour],
+    entity_id: str,
+    schema: str | None,
+    conflicts: Mapping[str, SchemaConflict],
+) -> None:
+    """The neighbours' table of `entity_id`, shown as `schema` (None: none of its
+    statements is visible, and every link is another entity's); `conflicts`: the view's
+    entities of schemata that cannot be one (`View.schema_conflicts`)."""
     table(
         [
             [
                 t("in") if n.direction == "in" else t("out"),
-                prop_label((n.schema or "") if n.direction == "in" else (schema or ""), n.prop),
+                _link_label(n, entity_id, schema, conflicts),
                 schema_label(n.schema) if n.schema else "?",
                 # a link's other ends beside it ("Membership → Juan Pérez")
                 " → ".join([shown_caption(n.caption, n.schema), *(e.caption for e in n.ends)]),

@@ -186,3 +186,23 @@ def test_a_sales_ends_come_by_role_with_their_ids(tmp_path: Path) -> None:
     # the neighbours event names what the table showed: the sale, its buyer and gun (F4)
     shown = [e.detail for e in events(db) if e.action == "neighbours"]
     assert shown[-1] == {"n": 1, "shown": 1, "ids": ["s1"], "end_ids": ["a-gun", "z-buyer"]}
+
+
+def test_a_link_from_a_neighbour_of_two_schemata_is_labelled(tmp_path: Path) -> None:
+    """Review R32 F5: x1 is a Person to one dataset and a Sale (whose dealer is d1) to
+    another; assembled as a Person, which has no `dealer`, its link was shown as `dealer`,
+    the property's name, where the others show its label."""
+    db = str(tmp_path / "conf.db")
+    dealer = {"id": "d1", "schema": "Company", "properties": {"name": ["Big Box"]}}
+    person = {"id": "x1", "schema": "Person", "properties": {"name": ["Conflicted Person"]}}
+    ingest(db, tmp_path, "us_atf", US, [dealer, person])
+    sale = {"id": "x1", "schema": "Sale", "properties": {"dealer": ["d1"]}}
+    cbp = ["--agency", "CBP", "--country", "US", "--marking", "AMBER", "--releasable-to", "US"]
+    ingest(db, tmp_path, "us_cbp", cbp, [sale])
+    for lang, label in (("en", "Dealer"), ("es", "Armería")):
+        result = CliRunner().invoke(
+            cli, ["--lang", lang, "entity", "d1", "--db", db, "--as", "us-atf-analyst"]
+        )
+        assert result.exit_code == 0, result.output
+        row = next(line for line in result.stdout.splitlines() if line.rstrip().endswith("x1"))
+        assert row.split()[:2] == [("in" if lang == "en" else "entrante"), label], row
