@@ -14,7 +14,7 @@ from ironriver.errors import IngestError
 from ironriver.i18n import use_lang
 from ironriver.ingest import check_mapping, ingest_mapping, load_mapping
 from ironriver.ingest.clean import Cleaner
-from ironriver.ingest.draft import DATE_FORMATS, TIMESTAMP_FORMATS
+from ironriver.ingest.draft_columns import DATE_FORMATS, TIMESTAMP_FORMATS
 from ironriver.policy.markings import Principal
 from ironriver.store import Store
 from ironriver.store.ledger import LedgerStore
