@@ -32,6 +32,7 @@ from ironriver.errors import ConfigError, ResourceError, os_problem
 from ironriver.i18n import msg, nt, render, t
 from ironriver.model.labels import prop_label, schema_label, shown_caption, shown_value
 from ironriver.model.names import schema_named
+from ironriver.progress import stderr_note
 from ironriver.scratch import FolderNotSynced, interrupted, replacing
 
 if TYPE_CHECKING:  # the policy loads FtM, SQLAlchemy, Arrow and DuckDB: imported in the
@@ -57,7 +58,7 @@ def _table_or_say(rows: list[list[Any]], headers: list[str], empty: str) -> None
     if rows:
         table(rows, headers)
     else:
-        click.echo(empty, err=True)
+        stderr_note(empty)
 
 
 def _say_damage(damage: dict[tuple[str, str], LedgerDamage]) -> None:
@@ -69,7 +70,7 @@ def _say_damage(damage: dict[tuple[str, str], LedgerDamage]) -> None:
 
     for (dataset, ledger), found in damage.items():
         for note in damage_notes(dataset, ledger, found):
-            click.echo(render(note), err=True)
+            stderr_note(render(note))
 
 
 def _rows_text(n: int | None) -> str:
@@ -175,7 +176,7 @@ def stats(ctx: click.Context) -> None:
     view = app.view()
     total = view.statement_count()
     if total >= 1_000_000:  # a scan of every visible statement: say so before it starts
-        click.echo(t("Counting entities over {n:,} visible statements…", n=total), err=True)
+        stderr_note(t("Counting entities over {n:,} visible statements…", n=total))
     counts = view.counts()
     data = {
         "principal": app.settings.principal,
@@ -187,7 +188,7 @@ def stats(ctx: click.Context) -> None:
 
     def human() -> None:
         if not counts.statements_by_dataset:
-            click.echo(t("Nothing is visible to you yet: no statement you may see."), err=True)
+            stderr_note(t("Nothing is visible to you yet: no statement you may see."))
             return
         table(
             [
@@ -298,7 +299,7 @@ def search(
         ),
     )
     if page.more:  # (also with --json: a note for people, on stderr)
-        click.echo(_more_note(page), err=True)
+        stderr_note(_more_note(page))
 
 
 def _more_note(page: SearchPage) -> str:
@@ -624,9 +625,9 @@ def export(
     markings = view.export_markings if fmt == "ftm" else []
     if not (out and app.as_json):  # (stderr: standard output may be the export)
         if conflicts:
-            click.echo(_conflicts_text(conflicts), err=True)
+            stderr_note(_conflicts_text(conflicts))
         if markings:
-            click.echo(_markings_text(markings, view.export_marked_entities, n), err=True)
+            stderr_note(_markings_text(markings, view.export_marked_entities, n))
     if out:  # (`exported`: entities or statements, as `format` says)
         summary: dict[str, Any] = {"exported": n, "format": fmt, "path": str(out)}
         if conflicts:
@@ -637,7 +638,7 @@ def export(
                 {"marking": m, "releasable_to": list(rel), "entities_marked": k}
                 for m, rel, k in markings
             ]
-        app.emit(summary, lambda: click.echo(done, err=True))
+        app.emit(summary, lambda: stderr_note(done))
 
 
 def _write_export(
@@ -675,7 +676,7 @@ def _write_export(
         view.export_failed(exc, handed[0], kept=kept)
         failure = _output_failure(exc, output, out)
         if out is None and handed[0] and not pipe_closed(exc):
-            click.echo(_incomplete_text(fmt, handed[0], interrupted(exc)), err=True)
+            stderr_note(_incomplete_text(fmt, handed[0], interrupted(exc)))
         if failure is None:
             raise
         if out is None:

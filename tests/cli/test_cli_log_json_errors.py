@@ -253,6 +253,10 @@ def test_the_notes_of_a_command_are_json_events_too(tmp_path: Path) -> None:
     events = [json.loads(line) for line in read.stderr.splitlines()]
     assert {"event": "note", "message": "Ledger us_atf_sales/dealer_sales holds no row that "
             "you may see."}.items() <= events[-1].items()  # fmt: skip
+    stats = _run(tmp_path, "--log-json", "--lang", "en", "stats", "--db", db, "--as", "loader")
+    assert stats.returncode == 0, stats.stderr
+    [*_, last] = [json.loads(line) for line in stats.stderr.splitlines()]
+    assert last["event"] == "note" and last["message"].startswith("Nothing is visible to you yet")
     text = _run(tmp_path, "--lang", "en", "ledger", "us_atf_sales", "--db", db, "--as", "loader")
     assert text.stderr.splitlines()[0].startswith("No principals file (--principals")
     assert "{" not in text.stderr
