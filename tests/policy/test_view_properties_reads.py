@@ -105,6 +105,18 @@ def _outcome(call: Any) -> Any:
         return (type(exc).__name__, str(exc))
 
 
+def _entity_page(view: View, entity_id: str, limit: int | None, offset: int) -> Any:
+    """Every field of `View.entity_page`."""
+    read = view.entity_page(entity_id, limit, offset)
+    return (
+        None if read.entity is None else entity_dict(read.entity),
+        [dataclasses.asdict(r) for r in read.statements],
+        [dataclasses.astuple(n) for n in read.neighbours],
+        read.neighbours_total,
+        None if read.schema_conflict is None else read.schema_conflict.as_dict(),
+    )
+
+
 def search_forms(view: View, forms: QueryForms) -> dict[str, Any]:
     """The searches of `forms`, every field of their hits: a name's, a base's as an
     identifier, and each as a page of one hit (through `find`, identifiers first) and its
@@ -146,6 +158,13 @@ def snapshot(view: View, forms: QueryForms) -> dict[str, Any]:
             out[f"neighbour_page:{entity}:{limit}:{offset}"] = (got, n)
         out[f"neighbours:{entity}"] = [dataclasses.astuple(x) for x in view.neighbours(entity)]
         out[f"neighbour_count:{entity}"] = view.neighbour_count(entity)
+        for limit, offset in ((None, 0), (1, 1)):
+            # what `ironriver entity` shows: an id whose own statements are all hidden (in A)
+            # or held by no one (in B) but that visible statements refer to is answered with
+            # its links alike, and one with neither is not found alike (review R32 F1)
+            out[f"entity_page:{entity}:{limit}:{offset}"] = _outcome(
+                lambda e=entity, n=limit, k=offset: _entity_page(view, e, n, k)
+            )
     out["entities"] = {
         k: entity_dict(v) for k, v in view.entities([*ENTITY_IDS, "nope", "p1"]).items()
     }
@@ -205,6 +224,7 @@ def unjustified(view: View, forms: QueryForms) -> dict[str, Any]:
         out[f"entity:{entity}"] = _outcome(lambda e=entity: view.entity(e) is not None)
         out[f"statements:{entity}"] = _outcome(lambda e=entity: len(view.statements(e)))
         out[f"neighbours:{entity}"] = _outcome(lambda e=entity: len(view.neighbours(e, 1)))
+        out[f"entity_page:{entity}"] = _outcome(lambda e=entity: _entity_page(view, e, 2, 0))
     for query in [
         "perez",
         "alvaro reyes mendoza",
