@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from ironriver.errors import AccessDenied, ConfigError, NotFound
 from ironriver.policy import View
-from ironriver.policy.ledger_rows import _KEY_FUNCTION, _text_equals
+from ironriver.policy.ledger_filter import KEY_FUNCTION, text_equals
 from ironriver.policy.markings import AccessLabel, Marking, Principal
 from ironriver.store import Store
 from ironriver.store.ids import identifier_key, identifier_keys_arrow
@@ -394,7 +394,7 @@ def test_a_relation_made_before_its_store_closed_keeps_the_key_function(store: S
     relation = View(store, ATF, reason="trace 7").ledger("dealer_sales")
     store.close()
     gc.collect()
-    found = relation.filter(_text_equals(duckdb.ColumnExpression("serial"), "ABC123"))
+    found = relation.filter(text_equals(duckdb.ColumnExpression("serial"), "ABC123"))
     assert sorted(r[0] for r in found.project("serial").fetchall()) == ["ABC-123", "ÁBC 123"]
 
 
@@ -431,7 +431,7 @@ def _duckdb_with_key_function() -> duckdb.DuckDBPyConnection:
     and registering took ~70% of an example's time; an example leaves nothing behind)."""
     con = duckdb.connect()
     con.create_function(  # type: ignore[call-overload]
-        _KEY_FUNCTION,
+        KEY_FUNCTION,
         identifier_keys_arrow,
         [duckdb.sqltype("VARCHAR")],
         duckdb.sqltype("VARCHAR"),
@@ -450,7 +450,7 @@ def test_text_compares_in_duckdb_as_identifier_key_does(texts: list[str], probe:
     assume(key)
     texts = [*texts, probe, probe.lower(), " ".join(probe), "-".join(probe), f"({probe})"]
     rel = _duckdb_with_key_function().from_arrow(pa.table({"v": pa.array(texts, pa.string())}))
-    got = [r[0] for r in rel.project(_text_equals(duckdb.ColumnExpression("v"), key)).fetchall()]
+    got = [r[0] for r in rel.project(text_equals(duckdb.ColumnExpression("v"), key)).fetchall()]
     assert got == [identifier_key(t) == key for t in texts]
 
 
@@ -559,7 +559,7 @@ def test_range_mistakes_are_clear_errors_and_text_keeps_its_dots(store: Store) -
 def test_a_range_is_compared_in_the_parquet_scan(store: Store) -> None:
     """A range's comparisons are DuckDB's, pushed into its Parquet scan (where row groups
     whose min/max statistics miss them are skipped), not a filter in Python."""
-    from ironriver.policy.ledger_rows import _condition
+    from ironriver.policy.ledger_filter import condition
 
     RecordedLedgers(store).write("us_atf_sales", "dealer_sales", AMBER_US, RANGES)
     relation = View(store, ATF).ledger("dealer_sales")
@@ -570,7 +570,7 @@ def test_a_range_is_compared_in_the_parquet_scan(store: Store) -> None:
         ("qty", "..7", "qty <= 7"),
         ("sold", "2020-12", "sold >= '2020-12-01'::DATE"),
     ]:
-        plan = relation.filter(_condition(column, types, own, value, "s")).explain()
+        plan = relation.filter(condition(column, types, own, value, "s")).explain()
         assert pushed in _scan_filters(plan), (column, value, plan)
 
 
@@ -588,18 +588,18 @@ def test_a_text_match_is_evaluated_in_the_parquet_scan(store: Store) -> None:
     reads the other columns of the rows it keeps only, not of every row (it was a filter
     above the scan: `SELECT * FROM read_parquet(...)` let DuckDB push down plain
     comparisons only)."""
-    from ironriver.policy.ledger_rows import _condition
+    from ironriver.policy.ledger_filter import condition
 
     _ledgers(store)
     relation = View(store, ATF).ledger("dealer_sales")
     types = {c: str(t) for c, t in zip(relation.columns, relation.types, strict=True)}
     own = [c for c in relation.columns if not c.startswith("_")]
-    condition = _condition("serial", types, own, "abc123", "s")
-    assert sorted(r[0] for r in relation.filter(condition).project("serial").fetchall()) == [
+    serial = condition("serial", types, own, "abc123", "s")
+    assert sorted(r[0] for r in relation.filter(serial).project("serial").fetchall()) == [
         "ABC-123",
         "ÁBC 123",
     ]
-    plan = relation.filter(condition).explain()
+    plan = relation.filter(serial).explain()
     assert "regexp_full_match(serial" in _scan_filters(plan), plan
     assert "Filter" not in plan[: re.search("READ_PARQUET|PARQUET_SCAN", plan).start()], plan
 

@@ -1,6 +1,7 @@
 """Policy: principals, TLP 2.0 markings, releasability, and `View`, the only read path."""
 
-from ironriver.policy.ledger_rows import LedgerDamage, LedgerListing, LedgerRow, LedgerRows
+from ironriver.policy.ledger_listing import LedgerDamage, LedgerListing
+from ironriver.policy.ledger_rows import LedgerRow, LedgerRows
 from ironriver.policy.markings import (
     AccessLabel,
     Marking,

@@ -65,7 +65,7 @@ _RE2_SPACES = (
 IDENTIFIER_DROPPED = r"[^0-9A-Za-z?]"
 """What `identifier_key` removes (then it upper-cases): of ASCII text, which no Unicode step
 changes, the key is exactly `upper(regexp_replace(text, IDENTIFIER_DROPPED, ''))`, which a
-SQL engine computes without Python (`ironriver.policy.ledger_rows`)."""
+SQL engine computes without Python (`ironriver.policy.ledger_filter`)."""
 _NON_ALNUM = re.compile(IDENTIFIER_DROPPED)
 # Letters no Unicode normal form turns into Latin ones, as a reader types them: "strasse"
 # finds "Straße", "lodz" finds "Łódź", "aero" finds "Ærø", "isik" finds "Işık".

@@ -33,7 +33,7 @@ import duckdb
 from ironriver.store.ids import identifier_keys_arrow
 
 IDENTIFIER_KEY_FUNCTION = "ironriver_identifier_key"
-"""`identifier_key` over text as a DuckDB function, in every shared database (`ledger_rows`
+"""`identifier_key` over text as a DuckDB function, in every shared database (`ledger_filter`
 compares non-ASCII text with it)."""
 
 
