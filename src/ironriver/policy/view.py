@@ -9,7 +9,9 @@ reason the caller gives.
 
 The searches are in `search.py` (`SearchMixin`, which `View` inherits), the bulk reads and
 exports in `export.py` (`ExportMixin`), the reads of ledger rows in `ledger_rows.py`
-(`LedgerRowsMixin`); the schemata a view names and resolves in `schemata.py`.
+(`LedgerRowsMixin`), the neighbours in `graph_reads.py` (`GraphReadsMixin`), the
+`namesMentioned` copies a retraction withdraws in `copied_mentions.py`
+(`CopiedMentionsMixin`); the schemata a view names and resolves in `schemata.py`.
 """
 
 from __future__ import annotations
@@ -28,23 +30,26 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
-    String,
     Text,
     and_,
     bindparam,
     cast,
     func,
-    literal,
-    or_,
     select,
-    union_all,
 )
 
 from ironriver.errors import AccessDenied, NotFound
 from ironriver.i18n import Msg, msg
 from ironriver.model import get_model
+from ironriver.policy.copied_mentions import CopiedMentionsMixin
 from ironriver.policy.entity_rows import ENTITY_ROW
 from ironriver.policy.export import ExportMixin
+from ironriver.policy.graph_reads import GraphReadsMixin, shown_detail
+
+# (re-exported: `ironriver.policy` and callers import them from here, as before the
+# neighbour reads moved to `graph_reads`)
+from ironriver.policy.graph_reads import LinkEnd as LinkEnd
+from ironriver.policy.graph_reads import Neighbour as Neighbour
 from ironriver.policy.ledger_rows import LedgerListing, LedgerRowsMixin
 from ironriver.policy.markings import (
     Marking,
@@ -55,10 +60,8 @@ from ironriver.policy.markings import (
 )
 from ironriver.policy.rights import require_role
 from ironriver.policy.schemata import bound_caption, entity_schema
-from ironriver.policy.search import SearchMixin, statement_of
-from ironriver.store.dialect import bytewise
+from ironriver.policy.search import SearchMixin
 from ironriver.store.ids import (
-    KIND_ENTITY,
     KIND_NAME,
     NOT_SEARCHED,
     kind_of,
@@ -68,7 +71,6 @@ from ironriver.store.tables import (
     labels,
     props,
     sources,
-    statement_refs,
     statement_tally,
     statements,
 )
@@ -81,8 +83,6 @@ if TYPE_CHECKING:
 # log` shows and filters on); its detail lists them all
 _TARGET_IDS = 10
 _ID_CHUNK = 5_000  # entity ids per IN (...) lookup: below SQLite's and PostgreSQL's bounds
-# the LIMIT of a page of every link (a bound parameter: one query whatever the limit)
-_ALL_LINKS = 2**62
 
 _DATASET = Dataset({"name": "ironriver", "title": "ironriver view"})
 
@@ -110,32 +110,6 @@ class StatementRecord:
     last_seen: str | None
     lang: str | None
     original_value: str | None
-
-
-@dataclass(frozen=True)
-class LinkEnd:
-    """One other end of a neighbour that links entities (FtM's edge schemata): the property
-    naming it (its role: a Sale's `buyer`, its `firearm`), its id and caption."""
-
-    prop: str
-    entity_id: str
-    caption: str
-
-
-@dataclass(frozen=True)
-class Neighbour:
-    """An entity adjacent to another through a visible entity-typed statement."""
-
-    prop: str
-    direction: str  # "out": the entity's property points at it; "in": it points at the entity
-    entity_id: str
-    schema: str | None
-    caption: str
-    # a neighbour that links entities (FtM's edge schemata: a Membership, a Sale...): its
-    # other visible ends, which its own caption rarely names ("Membership"), by role: its
-    # schema's edge source then target (a Sale's buyer, then its firearm), each by id
-    # (review R32 F7: by id alone, a sale's buyer and gun swapped places from row to row)
-    ends: tuple[LinkEnd, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -189,9 +163,10 @@ class Counts:
     entities_by_dataset: dict[str, int] = field(default_factory=dict)
 
 
-class View(SearchMixin, ExportMixin, LedgerRowsMixin):
+class View(SearchMixin, ExportMixin, LedgerRowsMixin, GraphReadsMixin, CopiedMentionsMixin):
     """What one principal may see of one store (its searches: `SearchMixin`; its bulk reads
-    and exports: `ExportMixin`; its ledger rows: `LedgerRowsMixin`)."""
+    and exports: `ExportMixin`; its ledger rows: `LedgerRowsMixin`; its neighbours:
+    `GraphReadsMixin`; the copies a retraction withdraws: `CopiedMentionsMixin`)."""
 
     def __init__(
         self,
@@ -546,7 +521,7 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
             raise not_visible(entity_id)
         if entity is not None:
             self._log("read-statements", entity_id)
-        self._log("neighbours", entity_id, _shown_detail(neighbours, total))
+        self._log("neighbours", entity_id, shown_detail(neighbours, total))
         return EntityPage(entity, records, neighbours, total, self.schema_conflicts.get(entity_id))
 
     def require(self, entity_id: str) -> StatementEntity:
@@ -667,229 +642,6 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin):
         name = self._sources.get(source_id, str(source_id))
         return name if row is None else f"{name}:{row}"
 
-    # -- graph ---------------------------------------------------------------------------
-    def neighbours(self, entity_id: str, limit: int | None = None) -> list[Neighbour]:
-        """Entities linked to `entity_id` by visible entity-typed statements, both ways, one
-        per link (property, direction, entity id), in that order; the first `limit` of them
-        (a cartel's organization entity may have thousands of memberships:
-        `neighbour_count` says how many links there are). A neighbour linked by two
-        properties, or both ways, comes once per link: pages of links cut one list."""
-        return self.neighbour_page(entity_id, limit)[0]
-
-    def neighbour_page(
-        self, entity_id: str, limit: int | None = None, offset: int = 0
-    ) -> tuple[list[Neighbour], int]:
-        """`neighbours` from the `offset`th on (at most `limit`; None: all), and how many
-        (property, direction, entity) links there are in all: the page is a slice of
-        `neighbours(entity_id)`. Ordered, de-duplicated, cut and counted in SQL, in one
-        query (review R32 F2: a dealer's 100,000 sales were all read, decoded and sorted in
-        Python for a page of 50; each was one more object, 33 MB for the page). Without a
-        reason, refused when the page's neighbours (or their ends shown beside them) hold
-        AMBER+STRICT or RED statements (`_justify_neighbours`)."""
-        result, total = self._neighbour_page(entity_id, limit, offset)
-        self._log("neighbours", entity_id, _shown_detail(result, total))
-        return result, total
-
-    def _neighbour_page(
-        self, entity_id: str, limit: int | None, offset: int
-    ) -> tuple[list[Neighbour], int]:
-        """`neighbour_page`, justified (`_justify_neighbours`) but not logged."""
-        offset = max(offset, 0)
-        chosen: list[tuple[str, str, str]] = []
-        with self.store.engine.connect() as conn:
-            total = None
-            if limit is None or limit > 0:
-                query, _count = self._link_queries()
-                rows = conn.execute(
-                    query,
-                    {
-                        "entity_id": entity_id,
-                        "limit": _ALL_LINKS if limit is None else limit,
-                        "offset": offset,
-                    },
-                ).all()
-                chosen = [(str(r.prop), str(r.direction), str(r.other)) for r in rows]
-                total = int(rows[0].total) if rows else None
-            if total is None:  # (no row to count with: an empty page, or past the end)
-                total = self._link_count(conn, entity_id)
-        # the linked entities' schema and caption are part of this audited neighbours read;
-        # their labels are justified together, once both are read (nothing is shown yet)
-        labels: set[int] = set()
-        found = self._entities(sorted({p[2] for p in chosen}), named=False, labels=labels)
-        ends = {other: _edge_ends(ent, entity_id) for other, ent in found.items()}
-        far_ids = sorted({e for pairs in ends.values() for _prop, e in pairs})
-        far = self._entities(far_ids, named=False, labels=labels)
-        self._justify_neighbours(labels, entity_id)
-        result = []
-        for prop, direction, other in chosen:
-            ent = found.get(other)
-            result.append(
-                Neighbour(
-                    prop,
-                    direction,
-                    other,
-                    ent.schema.name if ent is not None else None,
-                    ent.caption if ent is not None else other,
-                    tuple(
-                        LinkEnd(prop, e, far[e].caption)
-                        for prop, e in ends.get(other, ())
-                        if e in far
-                    ),
-                )
-            )
-        return result, total
-
-    def neighbour_count(self, entity_id: str) -> int:
-        """How many (property, direction, entity) links `neighbours` has for `entity_id`
-        (a SQL count: nothing is read of the linked entities; not audited as a read of
-        them)."""
-        with self.store.engine.connect() as conn:
-            return self._link_count(conn, entity_id)
-
-    def _link_count(self, conn: Connection, entity_id: str) -> int:
-        _page, count = self._link_queries()
-        return int(conn.execute(count, {"entity_id": entity_id}).scalar_one())
-
-    def _link_queries(self) -> tuple[Select[Any], Select[Any]]:
-        """The page of an entity's links and their count, as two queries built once per
-        view (building them per read cost more than reading a small entity's links), the
-        entity id, limit and offset bound per read.
-
-        A link is a distinct (property, direction, other entity): `out`, the entity's own
-        entity-typed statements (their values); `in`, the statements of other entities
-        referring to it (through `statement_refs`, under the labels the view may see only:
-        one index range each). Distinct by the property's name, as an entity of two
-        schemata may state one property under both; the two ways never share a row. The
-        page is in (property, direction, entity id) order compared as bytes on both
-        backends (`bytewise`: as Python sorts text), each row with the count of all links
-        (a window over the rows before the LIMIT: one pass for both)."""
-        if self._links_built is None:
-            entity_id = bindparam("entity_id", type_=String)
-            prop = props.c.prop.label("prop")
-            out_links = (
-                select(prop, literal("out", String).label("direction"), statements.c.value)
-                .select_from(statements.join(props, props.c.id == statements.c.prop_id))
-                .where(
-                    statements.c.entity_id == entity_id,
-                    statements.c.kind == KIND_ENTITY,
-                    self._visible(),
-                )
-                .distinct()
-            )
-            refs = statement_refs
-            in_links = (
-                select(prop, literal("in", String).label("direction"), statements.c.entity_id)
-                .select_from(
-                    refs.join(statements, statement_of(refs)).join(
-                        props, props.c.id == statements.c.prop_id
-                    )
-                )
-                .where(
-                    refs.c.value == entity_id,
-                    refs.c.label_id.in_(self.label_ids),
-                    self._visible(),
-                )
-                .distinct()
-            )
-            links = union_all(out_links, in_links).subquery()
-            prop_col, way, other = links.c  # (the union's columns: its first select's names)
-            engine = self.store.engine
-            page = (
-                select(
-                    prop_col.label("prop"),
-                    way.label("direction"),
-                    other.label("other"),
-                    func.count().over().label("total"),
-                )
-                .order_by(bytewise(prop_col, engine), way, bytewise(other, engine))
-                .limit(bindparam("limit"))
-                .offset(bindparam("offset"))
-            )
-            self._links_built = (page, select(func.count()).select_from(links))
-        return self._links_built
-
-    def copied_mentions(self, chosen: Iterable[StatementRecord]) -> list[tuple[str, str]]:
-        """The visible `namesMentioned` statements an ingest copied from the `chosen`
-        statements (FtM's inline names: an entity referring to another mentions its names),
-        as (entity id, statement id) pairs, for a retraction to withdraw with them: copies
-        of a chosen name on the entities of its dataset referring to its entity (up to
-        three references away), and copies of the names of a chosen reference's target on
-        the referring entity. A copy is one statement per (entity, value): it goes also
-        when another referenced entity had the same name. Not audited: it reads no more
-        than the retraction's own statements name."""
-        model = get_model()
-        mention_ids, name_ids = [], []
-        for pid, (schema, prop_name) in self._props.items():
-            prop = model.get(schema).get(prop_name) if model.get(schema) else None
-            if prop_name == "namesMentioned":
-                mention_ids.append(pid)
-            elif prop is not None and prop.type.name == "name":
-                name_ids.append(pid)
-        dataset_ids = {name: i for i, name in self._dataset_names.items()}
-        conditions: list[ColumnElement[bool]] = []
-        with self.store.engine.connect() as conn:
-            for s in chosen:
-                schema = model.get(s.schema)
-                prop = schema.get(s.prop) if schema is not None else None
-                dataset = dataset_ids.get(s.dataset)
-                if prop is None or dataset is None or s.prop == "namesMentioned":
-                    continue
-                if prop.type.name == "name":
-                    referrers = self._referrers(conn, s.entity_id, hops=3)
-                    if referrers:
-                        conditions.append(
-                            and_(
-                                statements.c.value == s.value,
-                                statements.c.dataset_id == dataset,
-                                statements.c.entity_id.in_(sorted(referrers)),
-                            )
-                        )
-                elif prop.type.name == "entity":
-                    # the target's names the principal sees: which copies go must not
-                    # depend on (and so tell) a name it may not see
-                    names = select(statements.c.value).where(
-                        statements.c.entity_id == s.value,
-                        statements.c.dataset_id == dataset,
-                        statements.c.prop_id.in_(name_ids),
-                        self._visible(),
-                    )
-                    conditions.append(
-                        and_(
-                            statements.c.entity_id == s.entity_id,
-                            statements.c.dataset_id == dataset,
-                            statements.c.value.in_(names),
-                        )
-                    )
-            if not conditions or not mention_ids:
-                return []
-            rows = conn.execute(
-                select(statements.c.entity_id, statements.c.id).where(
-                    statements.c.prop_id.in_(mention_ids), self._visible(), or_(*conditions)
-                )
-            ).all()
-        return sorted((str(r.entity_id), str(r.id)) for r in rows)
-
-    def _referrers(self, conn: Connection, entity_id: str, hops: int) -> set[str]:
-        """The entities referring to `entity_id` by visible statements, directly or through
-        up to `hops` references."""
-        found: set[str] = set()
-        frontier = {entity_id}
-        for _ in range(hops):
-            rows = conn.execute(
-                select(statements.c.entity_id)
-                .select_from(statement_refs.join(statements, statement_of(statement_refs)))
-                .where(
-                    statement_refs.c.value.in_(sorted(frontier)),
-                    statement_refs.c.label_id.in_(self.label_ids),
-                    self._visible(),
-                )
-            ).all()
-            frontier = {str(r.entity_id) for r in rows} - found - {entity_id}
-            if not frontier:
-                break
-            found |= frontier
-        return found
-
     def held_elsewhere(self, entity_ids: Sequence[str], dataset: str) -> dict[str, int]:
         """How many of `entity_ids` (distinct) each dataset other than `dataset` holds
         visible statements about: the entities an ingest of `dataset` with these ids would
@@ -973,31 +725,6 @@ def entity_dict(entity: StatementEntity) -> dict[str, Any]:
         if key in data:
             data[key] = sorted(data[key])
     return data
-
-
-def _edge_ends(entity: StatementEntity, seen_from: str) -> list[tuple[str, str]]:
-    """The (property, id) an edge entity (`Schema.edge`: a Membership links its member and
-    its organization) links, but `seen_from`: its source's, then its target's, each in id
-    order; none for any other entity."""
-    schema = entity.schema
-    if not schema.edge:
-        return []
-    sides = [p for p in (schema.edge_source, schema.edge_target) if p is not None]
-    return [(p, v) for p in sides for v in sorted(set(entity.get(p, quiet=True))) if v != seen_from]
-
-
-def _shown_detail(page: Sequence[Neighbour], total: int) -> dict[str, Any]:
-    """The detail of a `neighbours` event: how many links there are (`n`) and were shown
-    (`shown`), and the ids of the entities whose schema and caption were shown, the page's
-    neighbours (`ids`, in its order) and the ends of links shown beside them (`end_ids`,
-    sorted): what `read-entities` records of its own (review R32 F4: a RED Ownership shown
-    as a neighbour was named by no event). As many as the page shows, at most."""
-    return {
-        "n": total,
-        "shown": len(page),
-        "ids": [n.entity_id for n in page],
-        "end_ids": sorted({e.entity_id for n in page for e in n.ends}),
-    }
 
 
 def _ids_target(ids: Sequence[str]) -> str:
