@@ -82,7 +82,11 @@ class GraphReadsMixin:
             self, action: str, target: str, detail: dict[str, Any] | None = None
         ) -> int | None: ...
         def _entities(
-            self, ids: list[str], named: bool = True, labels: set[int] | None = None
+            self,
+            ids: list[str],
+            named: bool = True,
+            labels: set[int] | None = None,
+            conn: Connection | None = None,
         ) -> dict[str, StatementEntity]: ...
         def _justify_neighbours(self, label_ids: Iterable[int], entity_id: str) -> None: ...
 
@@ -109,34 +113,38 @@ class GraphReadsMixin:
         return result, total
 
     def _neighbour_page(
-        self, entity_id: str, limit: int | None, offset: int
+        self, entity_id: str, limit: int | None, offset: int, conn: Connection | None = None
     ) -> tuple[list[Neighbour], int]:
-        """`neighbour_page`, justified (`_justify_neighbours`) but not logged."""
+        """`neighbour_page`, justified (`_justify_neighbours`) but not logged; read by
+        `conn` when given (`View.entity_page` reads the entity and its neighbours in one
+        snapshot), else by one connection of its own."""
+        if conn is None:
+            with self.store.engine.connect() as own:
+                return self._neighbour_page(entity_id, limit, offset, own)
         offset = max(offset, 0)
         chosen: list[tuple[str, str, str]] = []
-        with self.store.engine.connect() as conn:
-            total = None
-            if limit is None or limit > 0:
-                query, _count = self._link_queries()
-                rows = conn.execute(
-                    query,
-                    {
-                        "entity_id": entity_id,
-                        "limit": _ALL_LINKS if limit is None else limit,
-                        "offset": offset,
-                    },
-                ).all()
-                chosen = [(str(r.prop), str(r.direction), str(r.other)) for r in rows]
-                total = int(rows[0].total) if rows else None
-            if total is None:  # (no row to count with: an empty page, or past the end)
-                total = self._link_count(conn, entity_id)
+        total = None
+        if limit is None or limit > 0:
+            query, _count = self._link_queries()
+            rows = conn.execute(
+                query,
+                {
+                    "entity_id": entity_id,
+                    "limit": _ALL_LINKS if limit is None else limit,
+                    "offset": offset,
+                },
+            ).all()
+            chosen = [(str(r.prop), str(r.direction), str(r.other)) for r in rows]
+            total = int(rows[0].total) if rows else None
+        if total is None:  # (no row to count with: an empty page, or past the end)
+            total = self._link_count(conn, entity_id)
         # the linked entities' schema and caption are part of this audited neighbours read;
         # their labels are justified together, once both are read (nothing is shown yet)
         labels: set[int] = set()
-        found = self._entities(sorted({p[2] for p in chosen}), named=False, labels=labels)
+        found = self._entities(sorted({p[2] for p in chosen}), False, labels, conn)
         ends = {other: _edge_ends(ent, entity_id) for other, ent in found.items()}
         far_ids = sorted({e for pairs in ends.values() for _prop, e in pairs})
-        far = self._entities(far_ids, named=False, labels=labels)
+        far = self._entities(far_ids, False, labels, conn)
         self._justify_neighbours(labels, entity_id)
         result = []
         for prop, direction, other in chosen:

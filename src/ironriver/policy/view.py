@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -61,6 +62,7 @@ from ironriver.policy.markings import (
 from ironriver.policy.rights import require_role
 from ironriver.policy.schemata import bound_caption, entity_schema
 from ironriver.policy.search import SearchMixin
+from ironriver.store.dialect import snapshot_connection
 from ironriver.store.ids import (
     KIND_NAME,
     NOT_SEARCHED,
@@ -68,7 +70,6 @@ from ironriver.store.ids import (
 )
 from ironriver.store.tables import (
     datasets,
-    labels,
     props,
     sources,
     statement_tally,
@@ -225,6 +226,9 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin, GraphReadsMixin, CopiedMen
         self._recorded: tuple[tuple[int, str] | None, RecordedParts] | None = None
         # an entity's links' page and count queries (`_link_queries`), built at first use
         self._links_built: tuple[Select[Any], Select[Any]] | None = None
+        # an entity's visible statements with their provenance (`_records_query`), built at
+        # first use
+        self._records_built: Select[Any] | None = None
 
     # A view reads the store as it is at each call; the small tables it keeps in memory
     # (properties, dataset names) are read again when an ingest made after the view added
@@ -510,12 +514,14 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin, GraphReadsMixin, CopiedMen
         statement of its own but visible links is answered with them (`entity` None; review
         R32 F1); one with neither raises `not_visible`, whether its statements are hidden
         or held by no one."""
-        with self.store.engine.connect() as conn:
-            rows = self._entity_rows(conn, entity_id)
-        entity = self._assemble(rows)  # (refuses an unjustified sensitive read, unlogged)
-        # (the same statements as `rows`, so justified with them)
-        records = self._statement_records(entity_id)[0] if entity is not None else []
-        neighbours, total = self._neighbour_page(entity_id, limit, offset)
+        # One snapshot for the whole page, and one read of the entity's statements: the
+        # entity is assembled from the rows its statement records are made of (they were
+        # read twice, and a write landing between the reads could make them disagree).
+        with snapshot_connection(self.store.engine) as conn:
+            rows = conn.execute(self._records_query(), {"entity_id": entity_id}).all()
+            entity = self._assemble(rows)  # (refuses an unjustified sensitive read, unlogged)
+            records = self._records(rows) if entity is not None else []
+            neighbours, total = self._neighbour_page(entity_id, limit, offset, conn)
         self._log("read", entity_id)
         if entity is None and not total:
             raise not_visible(entity_id)
@@ -544,12 +550,19 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin, GraphReadsMixin, CopiedMen
         return out
 
     def _entities(
-        self, ids: list[str], named: bool = True, labels: set[int] | None = None
+        self,
+        ids: list[str],
+        named: bool = True,
+        labels: set[int] | None = None,
+        conn: Connection | None = None,
     ) -> dict[str, StatementEntity]:
         """`entities` of sorted, distinct `ids`, unaudited (for reads audited otherwise);
-        `named`: the reader named them (see `_justify`)."""
+        `named`: the reader named them (see `_justify`); read by `conn` when given (a read
+        of one snapshot: `entity_page`)."""
         out: dict[str, StatementEntity] = {}
-        with self.store.engine.connect() as conn:
+        with ExitStack() as stack:
+            if conn is None:
+                conn = stack.enter_context(self.store.engine.connect())
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
                 rows = conn.execute(
@@ -597,42 +610,53 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin, GraphReadsMixin, CopiedMen
 
     def _statement_records(self, entity_id: str) -> tuple[list[StatementRecord], list[int]]:
         """`statements`, unjustified and unaudited, and the labels they are under."""
-        query = (
-            select(
-                statements,
-                datasets.c.name.label("dataset_name"),
-                datasets.c.legal_basis.label("dataset_legal_basis"),
-                labels.c.marking,
-                labels.c.releasable_to,
-                labels.c.owner_agency,
-            )
-            .join(datasets, datasets.c.id == statements.c.dataset_id)
-            .join(labels, labels.c.id == statements.c.label_id)
-            .where(statements.c.entity_id == entity_id, self._visible())
-        )
         with self.store.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        records = [
-            StatementRecord(
-                r.id,
-                r.entity_id,
-                *self._prop(r.prop_id),
-                r.value,
-                r.dataset_name,
-                r.marking,
-                r.releasable_to,
-                r.owner_agency,
-                r.legal_basis or r.dataset_legal_basis or None,
-                self._source_ref(r.source_id, r.source_row),
-                r.first_seen,
-                r.last_seen,
-                r.lang,
-                r.original_value,
+            rows = conn.execute(self._records_query(), {"entity_id": entity_id}).all()
+        return self._records(rows), [int(r[10]) for r in rows]
+
+    def _records_query(self) -> Select[Any]:
+        """An entity's visible statements: the `ENTITY_ROW` columns (an entity is assembled
+        from them), then the statement's and its dataset's legal basis, its source and row
+        (`_records`). Built at first use; only the id is bound per read."""
+        if self._records_built is None:
+            query: Select[Any] = select(
+                *ENTITY_ROW,
+                statements.c.legal_basis,
+                datasets.c.legal_basis.label("dataset_legal_basis"),
+                statements.c.source_id,
+                statements.c.source_row,
             )
-            for r in rows
-        ]
-        ordered = sorted(records, key=lambda rec: (rec.prop, rec.value, rec.dataset))
-        return ordered, [int(r.label_id) for r in rows]
+            self._records_built = query.join_from(
+                statements, datasets, datasets.c.id == statements.c.dataset_id
+            ).where(statements.c.entity_id == bindparam("entity_id"), self._visible())
+        return self._records_built
+
+    def _records(self, rows: Iterable[Sequence[Any]]) -> list[StatementRecord]:
+        """The statement records of `_records_query`'s rows, ordered by property, value and
+        dataset; their labels' texts are those this view was made with (the only labels
+        whose statements it sees)."""
+        records = []
+        for r in rows:
+            marking, releasable, owner = self._labels[int(r[10])]
+            records.append(
+                StatementRecord(
+                    r[1],
+                    r[0],
+                    *self._prop(r[2]),
+                    r[3],
+                    self._dataset_name(r[4]),
+                    marking,
+                    releasable,
+                    owner,
+                    r[11] or r[12] or None,
+                    self._source_ref(r[13], r[14]),
+                    r[7],
+                    r[8],
+                    r[5],
+                    r[6],
+                )
+            )
+        return sorted(records, key=lambda rec: (rec.prop, rec.value, rec.dataset))
 
     def _source_ref(self, source_id: int | None, row: int | None) -> str | None:
         if source_id is None:

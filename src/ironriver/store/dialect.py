@@ -534,13 +534,24 @@ def read_snapshot(
                 with _adbc_snapshot(path, engine) as read:
                     yield read
                 return
+    with snapshot_connection(engine) as conn:
+        if engine.dialect.name == "postgresql":
+            yield partial(_read_pg_copy, conn)
+        else:
+            yield partial(_read_rows, conn)
+
+
+@contextmanager
+def snapshot_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection whose queries all read one snapshot of the store, whatever commits
+    meanwhile (SQLite in WAL mode: the engine's `begin` hook, a deferred BEGIN held until
+    the block ends; PostgreSQL: REPEATABLE READ, READ ONLY). Rolled back with the block:
+    it writes nothing."""
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
             # (before any query: the transaction's first statement sets its level)
             conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            yield partial(_read_pg_copy, conn)
-        else:  # (the engine's `begin` hook: a deferred BEGIN, held until the block ends)
-            yield partial(_read_rows, conn)
+        yield conn
         conn.rollback()
 
 
