@@ -24,7 +24,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-import ironriver.policy.name_search as search_module
+import ironriver.policy.name_reads as name_reads
 from ironriver.policy import AccessLabel, Marking, Principal, View, can_see
 from ironriver.policy.name_match import PARTIAL_FROM_WORDS, PARTIAL_UP_TO_WORDS
 from ironriver.policy.nicknames import ABBREVIATIONS, hypocoristics
@@ -280,7 +280,7 @@ def _datasets(
 def test_ranked_search_equals_brute_force(
     store: Store, seed: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(search_module, "_CHECK_BATCH", 3)
+    monkeypatch.setattr(name_reads, "_CHECK_BATCH", 3)
     facts = _facts(seed)
     retracted = _build(store, facts)
     view = View(store, VIEWER, audit=False)
@@ -301,8 +301,8 @@ def test_ranked_search_of_a_schema_equals_brute_force(
     only (e000-e069 are persons, e070-e099 organizations, e100- articles): the entities of another schema
     a search reads (several per query, `_EntityRows`) are dropped without changing which
     come, or in what order, at any limit; tiny batches so every boundary is crossed."""
-    monkeypatch.setattr(search_module, "_CHECK_BATCH", 3)
-    monkeypatch.setattr(search_module, "_READ_BATCH", 2)
+    monkeypatch.setattr(name_reads, "_CHECK_BATCH", 3)
+    monkeypatch.setattr(name_reads, "_READ_BATCH", 2)
     facts = _facts(seed)
     retracted = _build(store, facts)
     view = View(store, VIEWER, audit=False)

@@ -10,188 +10,39 @@ Hits holding every word whole come first (`NameSearchMixin._whole_first`: "maria
 part ranks by tier (as typed, through nicknames), then by the name's length, then whether the
 name holds the words in the order typed (`name_match._in_order`: word order never changes
 which names are found, only this tie), then entity id; only the names the view sees count.
+
+What a pass looks for and the hit it returns are `name_pass`'s (`_SearchPass`, `_Found`); the
+reads of the store the passes make, `name_reads`'s (`NameReadsMixin`); a text read as a name
+and its aliases, `alias_search`'s (`AliasSearchMixin`): `NameSearchMixin` inherits both mixins.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import (
-    ColumnElement,
-    CompoundSelect,
-    Connection,
-    Select,
-    bindparam,
-    func,
-    select,
-)
+from sqlalchemy import Connection
 
 from ironriver.errors import ConfigError
-from ironriver.policy.entity_rows import ENTITY_ROW
+from ironriver.policy.alias_search import AliasSearchMixin
 from ironriver.policy.name_match import (
     PARTICLES,
-    ParticleReading,
     _has_words,
-    _in_order,
     _read_as,
     partial_passes,
-    particle_readings,
     particle_spelling,
-    typed_words,
 )
-from ironriver.policy.name_plan import (
-    _WORD_END,
-    LABELS,
-    RANKS,
-    exact_words,
-    plan_rows,
-    query_plan,
-)
-from ironriver.policy.nicknames import nickname_words
-from ironriver.store.ids import KIND_NAME
-from ironriver.store.tables import labels, statement_keys, statements
+from ironriver.policy.name_pass import _Found as _Found
+from ironriver.policy.name_pass import _LabelBounds, _Reading, _searched_readings, _SearchPass
+from ironriver.policy.name_plan import _WORD_END, exact_words, query_plan
+from ironriver.policy.name_reads import NameReadsMixin, _EntityRows
 
 if TYPE_CHECKING:
     from followthemoney.schema import Schema
     from followthemoney.statement.entity import StatementEntity
 
     from ironriver.store import Store
-
-_CHECK_BATCH = 400  # search candidates checked per query
-# entities a search assembles from one query, at most (`_EntityRows`): the first read takes
-# those it lacks, each further read of one search twice the last, up to this
-_READ_BATCH = 512
-_MAX_RANK_STEP = 64  # name lengths read at once by a search, at most
-
-# label id -> the least and the greatest length of its names (`SearchMixin._name_labels`)
-_LabelBounds = dict[int, tuple[int, int]]
-
-
-def _label_bounds() -> Select[Any]:
-    """The query of `SearchMixin._name_labels`, bound to the labels to read (`LABELS`):
-    built once, so a search neither builds it nor computes its cache key again."""
-    k = statement_keys
-    mine = (k.c.kind == KIND_NAME, k.c.label_id == labels.c.id)
-    return select(
-        labels.c.id,
-        select(func.min(k.c.rank)).where(*mine).scalar_subquery(),
-        select(func.max(k.c.rank)).where(*mine).scalar_subquery(),
-    ).where(labels.c.id.in_(bindparam(LABELS, expanding=True)))
-
-
-_LABEL_BOUNDS = _label_bounds()
-_PREFIX_LOW, _PREFIX_HIGH = "prefix_low", "prefix_high"
-_LAST_CHAR = "\U0010ffff"  # (above every character, as `name_plan`'s)
-
-
-def _any_word() -> Select[Any]:
-    """The query of `NameSearchMixin._any_word`, bound to a prefix's range, the lengths and
-    the labels to read: built once."""
-    k = statement_keys
-    return (
-        select(k.c.key)
-        .where(
-            k.c.kind == KIND_NAME,
-            k.c.label_id.in_(bindparam(LABELS, expanding=True)),
-            k.c.rank.in_(bindparam(RANKS, expanding=True)),
-            k.c.key >= bindparam(_PREFIX_LOW, type_=k.c.key.type),
-            k.c.key < bindparam(_PREFIX_HIGH, type_=k.c.key.type),
-        )
-        .limit(1)
-    )
-
-
-_ANY_WORD = _any_word()
-
-
-@dataclass
-class _Reading:
-    """Whether a pass over the names (`SearchMixin._name_candidates`) reads the words'
-    nicknames too; `SearchMixin._search_words` turns it off once the entities it has set
-    aside through them are sure to fill the hits it lacks."""
-
-    nicknames: bool
-
-
-class _Found(NamedTuple):
-    """A name search's candidate, assembled but not yet justified."""
-
-    entity_id: str
-    rows: Sequence[Sequence[Any]]  # its visible statements (`ENTITY_ROW`)
-    entity: StatementEntity
-    matched: str  # the name that ranked it
-    missing: str  # the query word that name lacks ("" for none)
-    read_as: tuple[tuple[str, str], ...] = ()  # (`SearchHit.read_as`)
-    # `matched` holds the words in none of the search's orders (`name_match._in_order`)
-    shuffled: bool = False
-    # found by reading particles joined or apart (`name_match.ParticleReading`): the query
-    # words so read, in the order typed, and the name's words they were read as, as written
-    # ((("delangel",), "DEL ÁNGEL"), or (("del", "angel"), "DELANGEL")); () for none
-    joined: tuple[tuple[str, ...], str] | tuple[()] = ()
-
-    def order(self) -> tuple[int, bool, bool, str]:
-        """How a hit lacking a word ranks among those lacking one: the shortest name, then
-        one holding the other words as typed before one holding them through nicknames,
-        then one holding them in the order typed, then the entity id
-        (`NameSearchMixin._lacking_one`)."""
-        return len(self.matched), bool(self.read_as), self.shuffled, self.entity_id
-
-
-class _EntityRows:
-    """The visible statements (`ENTITY_ROW` rows) of the entities a search assembles, read
-    several entities per query: the one asked for and the next of those it will ask for
-    (`ahead`), as many as the hits it lacks. Without a schema each of those is a hit, so
-    nothing is read in vain; with one (`growing`) an entity of another schema is read and
-    dropped, so each further read takes twice the last (up to `_READ_BATCH`): a search
-    whose schema leaves out thousands of names takes a few dozen queries, not one each
-    (review: "garcia lopez" `--schema Vehicle`, 33 s on 200,000 names)."""
-
-    def __init__(self, read: Callable[[list[str]], Sequence[Sequence[Any]]], growing: bool):
-        self._read = read
-        self._growing = growing
-        self._next = 1  # the least size of the next read (`growing`)
-        self._rows: dict[str, list[Sequence[Any]]] = {}
-
-    def get(self, entity_id: str, ahead: Iterable[str], lacking: int) -> list[Sequence[Any]]:
-        """The rows of `entity_id`, read now with up to `lacking` (or with `growing`, the
-        next size, if more) entities of `ahead` not read yet, if not read already."""
-        rows = self._rows.pop(entity_id, None)
-        if rows is not None:
-            return rows
-        size = max(lacking, self._next) if self._growing else lacking
-        batch = [entity_id]
-        for each in ahead:
-            if len(batch) >= size:
-                break
-            if each not in self._rows and each not in batch:
-                batch.append(each)
-        read: dict[str, list[Sequence[Any]]] = {each: [] for each in batch}
-        for row in self._read(batch):
-            read[row[0]].append(row)
-        self._rows.update(read)
-        if self._growing:
-            self._next = min(2 * len(batch), _READ_BATCH)
-        return self._rows.pop(entity_id)
-
-
-# How many of the first hits of each part of a text read as a name and its aliases are
-# looked at for the entities both find (`NameSearchMixin._with_aliases`): a fixed number, so
-# that which entities those are never depends on the limit, and a bounded one (each part is
-# searched for at least this many hits: a search stops at its limit)
-_BOTH_FROM = 100
-
-# one way a part's search finds a name (`_part_ways`): the words the name must hold
-# (`_has_words`), those of them read through their nicknames too, and whether the name's
-# particle runs are read joined
-_Way = tuple[list[str], frozenset[str], bool]
-
-
-def _nicknamed(words: Sequence[str]) -> frozenset[str]:
-    """The words of `words` read through their nicknames too: those having any (as
-    `_SearchPass.read`)."""
-    return frozenset(w for w in words if nickname_words(w))
 
 
 def _whole_plannable(tokens: list[str]) -> bool:
@@ -203,48 +54,6 @@ def _whole_plannable(tokens: list[str]) -> bool:
     except ConfigError:
         return False
     return True
-
-
-def _searched_readings(typed: tuple[str, ...]) -> Iterator[ParticleReading]:
-    """The particle readings of the words typed `typed` (`particle_readings`) that a name
-    search passes over: not one whose words the lookup query cannot take (`query_plan`'s
-    `ConfigError`, with or without nicknames)."""
-    for reading in particle_readings(typed):
-        try:
-            for nicknames in (True, False):
-                query_plan(list(reading.sought), nicknames)
-        except ConfigError:
-            continue
-        yield reading
-
-
-def _part_ways(tokens: list[str], typed: tuple[str, ...]) -> list[_Way]:
-    """The ways a name search for `tokens` (typed `typed`) finds a name, with no limit
-    (`_found`'s passes): every word, as typed or through nicknames; a particle reading's
-    words (`_searched_readings`, as `_particle_readings`); and for a search of
-    `PARTIAL_FROM_WORDS` words or more, the words a pass lacking one needs
-    (`partial_passes`)."""
-    ways: list[_Way] = [(tokens, _nicknamed(tokens), False)]
-    for reading in _searched_readings(typed):
-        ways.append((list(reading.tokens), _nicknamed(reading.tokens), reading.split))
-    ways += [(needed, _nicknamed(needed), False) for _, needed in partial_passes(tokens)]
-    return ways
-
-
-def _ranked_with_aliases(
-    whole: list[_Found], both: list[_Found], each: list[list[_Found]], limit: int
-) -> list[_Found]:
-    """The hits of a text read as a name and its aliases (`NameSearchMixin._with_aliases`),
-    each entity once (by its first hit below), at most `limit`: the hits of the whole text
-    (`whole`) holding every word, then `both`, then the name's hits and each alias's (`each`,
-    the name's first), then the whole text's lacking a word."""
-    ranked = [f for f in whole if not f.missing] + both
-    ranked += [f for hits in each for f in hits]
-    ranked += [f for f in whole if f.missing]
-    shown: dict[str, _Found] = {}
-    for found in ranked:
-        shown.setdefault(found.entity_id, found)
-    return list(shown.values())[:limit]
 
 
 def _missing(found: _Found, lacking: tuple[str, ...], needed: list[str]) -> str:
@@ -291,83 +100,15 @@ def _best_first(found: _Found) -> tuple[int, bool, bool, str]:
     return len(found.matched), bool(found.read_as), found.shuffled, found.matched
 
 
-@dataclass(frozen=True)
-class _SearchPass:
-    """What a pass over the names' lengths looks for, and through what: the words `tokens`
-    (sorted, `search_words`), in one of `orders` first (the words as typed, `typed_words`;
-    a pass lacking a word typed twice has two), entities of the schema `wanted` (None: any),
-    at most `limit` of them, none of `seen` (which the pass adds the entities it looks at
-    to), under the labels `held` (`_name_labels`), read by `conn`. `_found` makes one per
-    search text; `_lacking_one` one per word left out, each with a copy of `seen`."""
-
-    conn: Connection
-    tokens: list[str]
-    orders: tuple[tuple[str, ...], ...]
-    wanted: Schema | None
-    limit: int
-    seen: set[str]
-    held: _LabelBounds
-    # a pass of a particle reading (`_particle_readings`): the reading; its `sought` words
-    # are those the lookup query reads, and with its `split`
-    # a name's particle runs are read joined too (`_has_words`'s `joined`)
-    particles: ParticleReading | None = None
-    # the pass of the names holding every word whole (`_whole_first`): a word matches a
-    # name's word equal to it (or its abbreviation, or a nickname), not one it only starts
-    whole: bool = False
-
-    def fields(self) -> tuple[Connection, Schema | None, int, set[str]]:
-        """`conn, wanted, limit, seen`: what each pass over the lengths reads (the words
-        through `has` and `in_order`)."""
-        return self.conn, self.wanted, self.limit, self.seen
-
-    @property
-    def read(self) -> frozenset[str]:
-        """The words read through their nicknames too (`nickname_words`): those having any."""
-        return _nicknamed(self.tokens)
-
-    @property
-    def joined(self) -> bool:
-        """Whether a name's particle runs are read joined too (`_has_words`'s `joined`)."""
-        return self.particles is not None and self.particles.split
-
-    def has(self, name: str, read: frozenset[str] = frozenset()) -> bool:
-        """Whether the name `name` holds the words (`_has_words`, those of `read` through
-        their nicknames too)."""
-        return _has_words(name, self.tokens, read, self.joined, self.whole)
-
-    def in_order(self, name: str, read: frozenset[str] = frozenset()) -> bool:
-        """Whether the name `name` holds the words in one of `orders` (`_in_order`)."""
-        return _in_order(name, self.orders, read, self.joined, self.whole)
-
-    def plan(self, nicknames: bool) -> list[list[list[tuple[Any, int]]]]:
-        """The lookup query's plan (`query_plan`) of the words this pass looks up: a
-        particle reading's `sought`, else the `tokens`."""
-        words = self.tokens if self.particles is None else list(self.particles.sought)
-        return query_plan(words, nicknames, self.whole)
-
-    def needing(self, words: list[str]) -> _SearchPass:
-        """The pass for the names holding `words` (some of `tokens`, the others left out
-        once each), as typed or through nicknames: its orders are this one's without one of
-        each word left out, each way."""
-        left = list(self.tokens)
-        for word in words:
-            left.remove(word)
-        orders = set(self.orders)
-        for word in left:
-            orders = {o[:j] + o[j + 1 :] for o in orders for j, w in enumerate(o) if w == word}
-        return replace(self, tokens=list(words), orders=tuple(sorted(orders)), seen=set(self.seen))
-
-
-class NameSearchMixin:
-    """The name search passes of `View` (see the module doc), which `SearchMixin` inherits."""
+class NameSearchMixin(AliasSearchMixin, NameReadsMixin):
+    """The name search passes of `View` (see the module doc), which `SearchMixin` inherits;
+    their reads of the store are `NameReadsMixin`'s, a search of a name and its aliases
+    `AliasSearchMixin`'s."""
 
     if TYPE_CHECKING:  # the view's own, which a search reads through
         store: Store
-        label_ids: list[int]
         _searched_names: frozenset[int]
-        _not_searched: list[int]
 
-        def _visible(self) -> ColumnElement[bool]: ...
         def _assemble(
             self,
             rows: Iterable[Sequence[Any]],
@@ -452,55 +193,6 @@ class NameSearchMixin:
                 return None
         return self._found_by(whole, found.entity_id, found.rows, found.entity, read)
 
-    def _with_aliases(
-        self,
-        conn: Connection,
-        whole: tuple[list[str], str] | None,
-        parts: list[tuple[list[str], str]],
-        wanted: Schema | None,
-        limit: int,
-        held: _LabelBounds,
-    ) -> list[_Found]:
-        """The hits of a text read as a name and its aliases (`alias_parts`), at most
-        `limit`, each entity once: (1) those of the whole text holding every word, if it is
-        searched (`whole`: its marker is a word a name may hold, and "Pedro Alias Ruiz" is
-        still found first); (2) the entities found by the name and by an alias, in the
-        name's order, then in each alias's; (3) the name's other hits; (4) each alias's, one
-        alias after another; (5) the whole text's hits lacking a word. `whole` and each of
-        `parts` (the name's first): the words searched (`search_words`) and the text.
-
-        An entity is found by both when it is among the first `_BOTH_FROM` hits of the name
-        (or of an alias) and one of its names the view sees holds an alias's words (or the
-        name's) as that part's search reads them (`_part_ways`): this is read from its names,
-        not from whether the other part's search reached it within its limit, so the first
-        hits never change with the limit (they did: "juan garcia alias pepe" showed "JUAN
-        GARCÍA" first at a limit of 1, and "JUAN GARCÍA REYES", alias "PEPE", at 2). Each
-        part is searched for at least `_BOTH_FROM` hits; an entity both find only past them
-        ranks where a part finds it."""
-        first = (
-            []
-            if whole is None
-            else self._found(conn, whole[0], typed_words(whole[1]), wanted, limit, held)
-        )
-        at_least = max(limit, _BOTH_FROM)
-        each = [
-            self._found(conn, tokens, typed_words(text), wanted, at_least, held)
-            for tokens, text in parts
-        ]
-        ways = [_part_ways(tokens, typed_words(text)) for tokens, text in parts]
-        (name, *aliases), (by_name, *by_aliases) = each, ways
-        both = [f for f in name[:_BOTH_FROM] if any(self._holds_part(f, w) for w in by_aliases)]
-        both += [f for hits in aliases for f in hits[:_BOTH_FROM] if self._holds_part(f, by_name)]
-        return _ranked_with_aliases(first, both, each, limit)
-
-    def _holds_part(self, found: _Found, ways: list[_Way]) -> bool:
-        """Whether a name of the hit `found` that the view sees and searches (of its rows:
-        its visible statements) holds a part's words in one of its `ways` (`_part_ways`)."""
-        names = [str(r[3]) for r in found.rows if r[2] in self._searched_names]
-        return any(
-            _has_words(name, words, read, joined) for name in names for words, read, joined in ways
-        )
-
     def _particle_readings(self, search: _SearchPass, typed: tuple[str, ...]) -> list[_Found]:
         """At most `limit` entities not of `seen` (which it adds them to) with a name holding
         the words typed `typed` when particles are read joined or apart
@@ -529,25 +221,6 @@ class NameSearchMixin:
         ranked = sorted(best.values(), key=_as_read)[: search.limit]
         search.seen.update(f.entity_id for f in ranked)
         return ranked
-
-    def _any_word(self, search: _SearchPass, prefix: str, end: str = _LAST_CHAR) -> bool:
-        """Whether a name the `search` reads (of its labels and lengths, `held`) has a word
-        starting with `prefix` (with `end` `_WORD_END`, the word `prefix` itself): one index
-        probe per label and length, so a particle reading whose rest no name holds
-        ("delangel" cut as "de la" + "ngel") costs no pass over the lengths (each would
-        read its other words' ranges at every length), nor a whole pass a word no name
-        holds whole (`_whole_first`)."""
-        held = search.held
-        if not held:
-            return False
-        low, high = min(b[0] for b in held.values()), max(b[1] for b in held.values())
-        bound = {
-            _PREFIX_LOW: prefix,
-            _PREFIX_HIGH: prefix + end,
-            RANKS: list(range(low, high + 1)),
-            LABELS: sorted(held),
-        }
-        return search.conn.execute(_ANY_WORD, bound).first() is not None
 
     def _lacking_one(self, search: _SearchPass) -> list[_Found]:
         """At most `limit` entities not of `seen` with a name matching all of `tokens` but
@@ -759,103 +432,6 @@ class NameSearchMixin:
                 search.seen.add(entity_id)
                 continue
             ready[entity_id] = self._found_by(search, entity_id, rows, entity, search.read, value)
-
-    def _name_candidates(
-        self, search: _SearchPass, reading: _Reading
-    ) -> Iterator[list[tuple[str, str]]]:
-        """(entity_id, id) of the name statements having a word starting with each of
-        `tokens` (or equal to one of its `name_plan.exact_words`: its `ABBREVIATIONS`, and
-        its `nickname_words` while `reading` says so, which is read before each query), a
-        different word for each, one sorted list per name length, shortest first.
-
-        Lengths are read in groups, one query each (the tokens' `statement_keys` ranges
-        intersected in SQL: a word and its name share one length): one length at a time
-        while they hold candidates (a common word stops early); across lengths without any
-        the group doubles (a rare word takes few queries). A token that other tokens start
-        with ("jose" of "jose josefina"), or that the query repeats ("garcia garcia"), needs
-        as many of the name's words in its range (`name_plan._nested`): its rows are counted
-        per statement. A token's exact words are read with its range (UNION ALL) when they
-        lie in the same ranges of the query; else the token makes two readings of the query
-        or more (`name_plan._readings`), whose rows are joined by UNION. A name with several
-        rows in a range it needs once ("garcia" of "García García") comes once: its rows are
-        a set. The lengths read are those between the least and the greatest of `held`
-        (`_name_labels`), and a label's ranges only in a group of lengths overlapping its
-        own."""
-        conn, held = search.conn, search.held
-        if not held:
-            return
-        low, high = min(b[0] for b in held.values()), max(b[1] for b in held.values())
-        # the lookup query (by `reading`) and its words, for any lengths (`plan_rows`)
-        queries: dict[bool, tuple[Select[Any] | CompoundSelect[Any], dict[str, Any]]] = {}
-        step = 1
-        while low <= high:
-            ranks = list(range(low, min(low + step, high + 1)))
-            if reading.nicknames not in queries:
-                queries[reading.nicknames] = plan_rows(search.plan(reading.nicknames))
-            query, values = queries[reading.nicknames]
-            by_rank: dict[int, list[tuple[str, str]]] = {}
-            # (an index range per label and length: the labels holding names of these lengths)
-            label_ids = sorted(i for i, (lo, hi) in held.items() if lo <= ranks[-1] and hi >= low)
-            bound = {**values, RANKS: ranks, LABELS: label_ids}
-            for rank, entity_id, stmt_id in conn.execute(query, bound):
-                by_rank.setdefault(int(rank), []).append((entity_id, stmt_id))
-            for rank in sorted(by_rank):
-                yield sorted(set(by_rank[rank]))
-            low += step
-            step = 1 if by_rank else min(step * 2, _MAX_RANK_STEP)
-
-    def _name_labels(self, conn: Connection) -> _LabelBounds:
-        """The labels the view may see that hold names' lookup rows, each with the least
-        and the greatest length of its names: one index probe each way per label, once per
-        search (its passes over the lengths share them). The lookup query reads these
-        labels' ranges only, so what a search reads (and its time) follows the names the
-        view may see, never those it may not."""
-        return {
-            int(i): (int(low), int(high))
-            for i, low, high in conn.execute(_LABEL_BOUNDS, {LABELS: self.label_ids})
-            if low is not None and high is not None
-        }
-
-    def _entity_reads(self, conn: Connection, wanted: Schema | None) -> _EntityRows:
-        """The reads of the entities one search assembles (`_EntityRows`), by `conn`."""
-
-        def read(ids: list[str]) -> Sequence[Sequence[Any]]:
-            query = (
-                select(*ENTITY_ROW)
-                .where(statements.c.entity_id.in_(sorted(ids)), self._visible())
-                .order_by(statements.c.entity_id, statements.c.id)
-            )
-            return conn.execute(query).all()
-
-        return _EntityRows(read, growing=wanted is not None)
-
-    def _searchable(
-        self, conn: Connection, candidates: list[tuple[str, str]]
-    ) -> Iterator[tuple[str, str]]:
-        """(entity_id, value) of the `candidates` (sorted (entity_id, id) pairs) whose
-        statement is visible and searchable, in the candidates' order (that it has the query
-        words, its `statement_keys` rows said)."""
-        for pairs in self._searchable_batches(conn, candidates):
-            yield from pairs
-
-    def _searchable_batches(
-        self, conn: Connection, candidates: list[tuple[str, str]]
-    ) -> Iterator[list[tuple[str, str]]]:
-        """`_searchable`'s pairs, one list per query (of `_CHECK_BATCH` candidates)."""
-        for start in range(0, len(candidates), _CHECK_BATCH):
-            batch = candidates[start : start + _CHECK_BATCH]
-            # by entity id, the clustered key's prefix (a row-value IN list is a full scan
-            # on SQLite); the entity's other names are dropped below
-            rows = conn.execute(
-                select(statements.c.entity_id, statements.c.id, statements.c.value).where(
-                    statements.c.entity_id.in_(sorted({e for e, _ in batch})),
-                    statements.c.kind == KIND_NAME,
-                    statements.c.prop_id.not_in(self._not_searched),
-                    self._visible(),
-                )
-            ).all()
-            values = {(r[0], r[1]): str(r[2]) for r in rows}
-            yield [(pair[0], values[pair]) for pair in batch if pair in values]
 
     def _least_match(
         self, rows: Sequence[Sequence[Any]], search: _SearchPass, read: frozenset[str] = frozenset()
