@@ -415,7 +415,7 @@ def test_statement_exports_are_read_back_by_ftm(
     piped = CliRunner().invoke(cli, ["export", "--format", "parquet", *args])
     assert piped.exit_code == 0, piped.output
     assert pq.read_table(pa.BufferReader(piped.stdout_bytes)).equals(parquet)
-    monkeypatch.setattr("ironriver.cli_read._to_terminal", lambda: True)
+    monkeypatch.setattr("ironriver.cli_export._to_terminal", lambda: True)
     code, out = run("export", "--format", "parquet", *args)
     assert code == 2 and "Pass -o FILE.parquet" in out
 
