@@ -3,7 +3,8 @@ function and renders the result (a table for people, `--json` for programs). Thi
 holds the group itself (its options, the reader's language, errors as clean messages,
 standard output that cannot be written or is closed (`cli_output`), the entry point `main`)
 and the commands that write (`init`, `retract`, `model-dir`); the read
-commands (`search`, `entity`, `export`...) are in `cli_read.py`, the `audit` commands in
+commands are listed in `cli_read.py` (`READ_COMMANDS`; `entity` in `cli_entity.py`, `export`
+in `cli_export.py`), the `audit` commands in
 `cli_audit.py`; `eval`, `ledger` and the capability groups in `LAZY_COMMANDS`, in their own
 modules, imported on first use.
 

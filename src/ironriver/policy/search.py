@@ -283,7 +283,7 @@ class SearchMixin(NameSearchMixin):
         A text written as a name and its aliases ("victor ruiz alias el gordito", "(a)",
         "a.k.a.", "aka", the alias quoted: `alias_parts`) searches the name and each alias,
         an entity found by either a hit, those found by both first (`_with_aliases`: among
-        each part's first `name_search._BOTH_FROM` hits, one whose visible names hold the
+        each part's first `alias_search._BOTH_FROM` hits, one whose visible names hold the
         other part's words too; with a marker a name may hold, "alias", the whole text's
         hits holding every word before).
 
