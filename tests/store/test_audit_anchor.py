@@ -27,8 +27,10 @@ from ironriver.policy import Principal, retract
 from ironriver.settings import Settings
 from ironriver.store import AuditEvent, Store, open_store
 from ironriver.store.anchors import ANCHOR_KEY
-from ironriver.store.audit import READ_CHAIN_CHECKPOINT, _append, _open_read_file
+from ironriver.store.audit import READ_CHAIN_CHECKPOINT
+from ironriver.store.audit_append import append_event
 from ironriver.store.audit_chain import GENESIS, READ_CHAIN_START, READS, WRITE_CHAIN
+from ironriver.store.audit_file import open_read_file
 from samples import US, load, table
 
 ATF_LOADER = Principal("atf-loader", "ATF", "US", frozenset({"ingest"}))
@@ -273,7 +275,7 @@ def _forge_restart(store: Store) -> None:
     can extend) and put an empty reads chain in place of the old one."""
     detail = {"chain_id": uuid.uuid4().hex, "location": "store"}
     with store.writer() as w:
-        _append(
+        append_event(
             w.conn,
             WRITE_CHAIN,
             lambda: GENESIS,
@@ -292,7 +294,7 @@ def _forge_restart(store: Store) -> None:
     store.audit.close()
     for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         stale.unlink(missing_ok=True)
-    _open_read_file(path, 5, create=True).dispose()  # a fresh, empty read-audit file
+    open_read_file(path, 5, create=True).dispose()  # a fresh, empty read-audit file
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -414,7 +416,9 @@ def test_events_from_before_anchors_still_verify(kinds: Store) -> None:
     store = kinds
     _reads(store, 2)
     with store.writer() as w:
-        _append(w.conn, WRITE_CHAIN, lambda: GENESIS, "loader", "ingest", US.name, "", None, "")
+        append_event(
+            w.conn, WRITE_CHAIN, lambda: GENESIS, "loader", "ingest", US.name, "", None, ""
+        )
     result = store.audit.verify()
     assert result.ok and result.anchored == 0
     _ingest(store)

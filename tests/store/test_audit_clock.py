@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-import ironriver.store.audit as audit_module
+import ironriver.store.audit_append as append_module
 from ironriver.store import Store
 from ironriver.store.audit_verify import CLOCK_SLACK
 
@@ -20,7 +20,7 @@ def _clock(monkeypatch: pytest.MonkeyPatch, back: timedelta) -> None:
         def now(cls, tz: Any = None) -> Any:
             return datetime.now(tz) - back
 
-    monkeypatch.setattr(audit_module, "datetime", Shifted)
+    monkeypatch.setattr(append_module, "datetime", Shifted)
 
 
 @pytest.mark.parametrize("back", [timedelta(days=400), CLOCK_SLACK + timedelta(minutes=1)])

@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-import ironriver.store.audit as audit_module
+import ironriver.store.audit_append as append_module
+import ironriver.store.audit_listing as listing_module
 from ironriver.store import EventFilter, Store, open_store
 from ironriver.store.audit import AuditEvent
 from ironriver.store.tables import audit_events, audit_read_events
@@ -38,7 +39,7 @@ START = datetime(2030, 1, 1, tzinfo=UTC)
 
 
 class _Clock:
-    """The time `_append` stamps events with: set by the test."""
+    """The time `append_event` stamps events with: set by the test."""
 
     now = START
 
@@ -49,7 +50,7 @@ def _stopped_clock(monkeypatch: pytest.MonkeyPatch) -> None:
         def now(cls, tz: Any = None) -> Any:
             return _Clock.now
 
-    monkeypatch.setattr(audit_module, "datetime", Stopped)
+    monkeypatch.setattr(append_module, "datetime", Stopped)
 
 
 def _append(store: Store, events: list[tuple[str, str, str, str, int]]) -> None:
@@ -174,7 +175,7 @@ def test_events_and_stream_events_list_the_model(
     monkeypatch: pytest.MonkeyPatch, events: list[tuple[str, str, str, str, int]], data: Any
 ) -> None:
     _stopped_clock(monkeypatch)
-    monkeypatch.setattr(audit_module, "_STREAM_ROWS", 2)
+    monkeypatch.setattr(listing_module, "_STREAM_ROWS", 2)
     _check(shared_stores("sqlite"), events, data)
 
 
@@ -188,7 +189,7 @@ def test_events_and_stream_events_list_the_model_on_postgresql(
     data: Any,
 ) -> None:
     _stopped_clock(monkeypatch)
-    monkeypatch.setattr(audit_module, "_STREAM_ROWS", 2)
+    monkeypatch.setattr(listing_module, "_STREAM_ROWS", 2)
     _check(pg_stores, events, data)
 
 
@@ -201,7 +202,7 @@ def test_a_clock_set_back_lists_alike_both_ways(
     first of the whole listing; with `newest`, the last `limit` of each chain, merged so;
     `events` and `stream_events` list the same."""
     _stopped_clock(monkeypatch)
-    monkeypatch.setattr(audit_module, "_STREAM_ROWS", 2)
+    monkeypatch.setattr(listing_module, "_STREAM_ROWS", 2)
     back = -2_000_000
     _append(
         store,
@@ -253,7 +254,7 @@ def test_an_in_memory_store_lists_both_chains_both_ways(monkeypatch: pytest.Monk
     """In memory, both chains are in the store, behind its one connection: read on it (a
     second connection's BEGIN failed there, within the first's transaction)."""
     _stopped_clock(monkeypatch)
-    monkeypatch.setattr(audit_module, "_STREAM_ROWS", 2)
+    monkeypatch.setattr(listing_module, "_STREAM_ROWS", 2)
     _Clock.now = START
     store = open_store("sqlite://")
     try:

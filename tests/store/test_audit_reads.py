@@ -25,7 +25,8 @@ from ironriver.policy import View
 from ironriver.policy.markings import AccessLabel, Marking
 from ironriver.settings import Settings
 from ironriver.store import Store, dialect, open_store
-from ironriver.store.audit import READ_ACTIONS, READ_FILE_SUFFIX, AuditLog, EventFilter, _append
+from ironriver.store.audit import READ_ACTIONS, READ_FILE_SUFFIX, AuditLog, EventFilter
+from ironriver.store.audit_append import append_event
 from ironriver.store.audit_chain import GENESIS, READ_CHAIN_START, READS, WRITE_CHAIN, WRITES
 from ironriver.store.store import _alembic_config
 from samples import ATF, US, load, table
@@ -481,9 +482,9 @@ def test_upgrade_keeps_old_events_and_starts_the_reads_chain(
     with dialect.write_transaction(engine) as conn:
         command.upgrade(_alembic_config(conn), "0003")
         # what the code of 0003 wrote: every event in audit_events, none with an anchor
-        _append(conn, WRITE_CHAIN, lambda: GENESIS, "loader", "ingest", "ds", "", None, "")
+        append_event(conn, WRITE_CHAIN, lambda: GENESIS, "loader", "ingest", "ds", "", None, "")
     with engine.begin() as conn:  # a read appended by the old code, in the old table
-        _append(conn, WRITE_CHAIN, lambda: GENESIS, "a", "read", "g1", "old", None, "")
+        append_event(conn, WRITE_CHAIN, lambda: GENESIS, "a", "read", "g1", "old", None, "")
     engine.dispose()
     store = open_store(url, ledger_dir=tmp_path / "ledgers")
     store.audit.append("a", "read", "g1", "new")
@@ -782,7 +783,7 @@ def test_verify_neither_upgrades_nor_writes_an_older_store(
     dialect.configure_engine(engine)
     with dialect.write_transaction(engine) as conn:
         command.upgrade(_alembic_config(conn), "0003")
-        _append(conn, WRITE_CHAIN, lambda: GENESIS, "loader", "ingest", "ds", "", None, "")
+        append_event(conn, WRITE_CHAIN, lambda: GENESIS, "loader", "ingest", "ds", "", None, "")
     engine.dispose()
     before = _state(url, path)
     with pytest.raises(StoreError, match="of schema 0003, from before the reads audit chain"):

@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import ironriver.store.audit as audit_module
+import ironriver.store.audit_append as append_module
 from ironriver.errors import AccessDenied
 from ironriver.ingest.entities import ingest_entities
 from ironriver.policy import Marking, Principal, View, audited_agencies, listed_event
@@ -187,7 +187,7 @@ _QUIET = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 def test_a_countrys_auditor_lists_alike_whatever_the_other_country_did(
     monkeypatch: pytest.MonkeyPatch, actions: list[Action]
 ) -> None:
-    monkeypatch.setattr(audit_module, "datetime", _Ticking)
+    monkeypatch.setattr(append_module, "datetime", _Ticking)
     check(shared_stores("sqlite"), actions)
 
 
@@ -197,5 +197,5 @@ def test_a_countrys_auditor_lists_alike_whatever_the_other_country_did(
 def test_a_countrys_auditor_lists_alike_whatever_the_other_country_did_on_postgresql(
     pg_stores: Stores, monkeypatch: pytest.MonkeyPatch, actions: list[Action]
 ) -> None:
-    monkeypatch.setattr(audit_module, "datetime", _Ticking)
+    monkeypatch.setattr(append_module, "datetime", _Ticking)
     check(pg_stores, actions)

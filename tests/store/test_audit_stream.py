@@ -12,7 +12,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import ironriver.store.audit as audit_module
+import ironriver.store.audit_listing as listing_module
 from ironriver.cli import cli
 from ironriver.policy import (
     DEFAULT_PRINCIPALS_YAML,
@@ -47,7 +47,7 @@ def test_streamed_events_are_the_listed_events(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _events(store)
-    monkeypatch.setattr(audit_module, "_STREAM_ROWS", 2)  # several fetches per chain
+    monkeypatch.setattr(listing_module, "_STREAM_ROWS", 2)  # several fetches per chain
     assert len(list(store.audit.events())) > 10
     for where in FILTERS:
         for limit in (None, 1, 2, 3, 5, 100):
@@ -84,7 +84,7 @@ def test_audit_log_json_prints_the_listed_events(
         assert us is not None and all("seq" not in e for e in expected)
     finally:
         store.close()
-    monkeypatch.setattr(audit_module, "_STREAM_ROWS", 2)
+    monkeypatch.setattr(listing_module, "_STREAM_ROWS", 2)
     args = ["audit", "log", "--db", db, "--as", "auditor", "--json"]
     result = CliRunner().invoke(cli, [*args, "--agency", "ATF", "--limit", "3"])
     assert result.exit_code == 0, result.output
