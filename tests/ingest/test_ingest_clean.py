@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from ironriver.errors import IngestError
 from ironriver.ingest.clean import (
     Cleaner,
-    _all_printable_ascii,
     id_problem,
     name_differences,
     name_text_name,
@@ -25,6 +24,7 @@ from ironriver.ingest.clean import (
     sanitize_name,
     sanitized_name,
 )
+from ironriver.ingest.sanitize import _all_printable_ascii
 from ironriver.store import MAX_ID_LENGTH
 
 TRICKY = [
