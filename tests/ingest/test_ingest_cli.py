@@ -229,16 +229,16 @@ def test_each_mapping_file_is_read_once_per_ingest(
     now gets the mapping the command read: each file is read once (a dry run, which opens
     no store, reads it once too; a second mapping is read by its own ingest)."""
     from ironriver.cli import cli
-    from ironriver.ingest import pipeline
+    from ironriver.ingest import check
 
     reads: list[Path] = []
-    load = pipeline.load_mapping
+    load = check.load_mapping
 
     def counted(path: Path) -> object:
         reads.append(path)
         return load(path)
 
-    monkeypatch.setattr(pipeline, "load_mapping", counted)
+    monkeypatch.setattr(check, "load_mapping", counted)
     graph, sales = sales_dir / "graph.yaml", sales_dir / "sales.yaml"
     base = ["ingest", "--db", str(tmp_path / "once.db"), "--as", "us-atf-analyst"]
     runs = {

@@ -281,11 +281,11 @@ def test_crash_half_way_rolls_back(
     copied into it leaves the store as it was, and no side file or temporary ledger part."""
     _seed(store, tmp_path)
     before = snapshot(store)
-    from ironriver.ingest import pipeline
+    from ironriver.ingest import writes
     from ironriver.store.store import Writer
 
     calls = {"n": 0}
-    real_batches = pipeline._batches
+    real_batches = writes._batches
 
     def flaky_batches(*args: Any, **kwargs: Any) -> Iterator[pa.Table]:
         for batch in real_batches(*args, **kwargs):
@@ -303,7 +303,7 @@ def test_crash_half_way_rolls_back(
         raise OSError("disk on fire")
 
     if where == "staging":
-        monkeypatch.setattr(pipeline, "_batches", flaky_batches)
+        monkeypatch.setattr(writes, "_batches", flaky_batches)
     else:
         monkeypatch.setattr(Writer, "add_staged", flaky_add)
     with pytest.raises(OSError):

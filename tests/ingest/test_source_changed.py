@@ -172,10 +172,10 @@ def test_a_file_rewritten_between_two_queries_is_refused(
 def test_a_file_rewritten_between_two_queries_is_refused_by_check(
     sales_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ironriver.ingest.pipeline as pipeline
+    import ironriver.ingest.check as check
     from ironriver.ingest import check_mapping
 
-    _rewrite_after_first_query(monkeypatch, pipeline, SALE_T9)
+    _rewrite_after_first_query(monkeypatch, check, SALE_T9)
     with pytest.raises(IngestError, match=f"sales.csv {CHANGED}"):
         check_mapping(sales_dir / "sales.yaml")
 

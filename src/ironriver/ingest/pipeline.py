@@ -3,151 +3,77 @@
 Order of work, so that bad input never half-writes, and one file at a time so that memory
 holds one file's data, not all of them:
 
-1. parse the mapping (`mapping.py`);
+1. parse the mapping (`mapping.py`) and authorize its datasets (`check.py`);
 2. for each query (`prepare.py`): load its file (`source.py`), compile (`compile.py`),
    validate (`validate.py`) and make its notes (`notes.py`); then, unless a record was
    rejected (without `skip_invalid`), do the heavy part of its write before the store's
-   write lock is taken: stage its statements (`Store.stage`, a side file written in C on
-   SQLite) and write its ledger part under a temporary name (`ledger_parts.py`); then free
-   the file's data;
+   write lock is taken (`writes.py`): stage its statements (`Store.stage`, a side file
+   written in C on SQLite) and write its ledger part under a temporary name
+   (`ledger_parts.py`); then free the file's data;
 3. if any record was rejected and `skip_invalid` is false: write the error report, delete
-   the stage and temporary parts, raise `IngestError` (store untouched);
+   the stage and temporary parts, raise `IngestError` (store untouched; `rejections.py`);
 4. inside one `store.writer()` transaction: declare the datasets, copy the staged
-   statements in, append the audit event; any exception rolls the transaction back and
-   deletes the stage and the temporary ledger files; after the commit the ledger files are
-   renamed into place.
+   statements in, append the audit event (and, replacing, retract what earlier loads made:
+   `writes.py`); any exception rolls the transaction back and deletes the stage and the
+   temporary ledger files; after the commit the ledger files are renamed into place.
 
 Re-ingesting the same file is a no-op: statement ids and ledger part names are content hashes.
+`check_mapping` (`check.py`) does steps 1 to 3 without a store.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
-
 from ironriver.errors import CommitUnknown, IngestError, IronriverError, StoreError
-from ironriver.i18n import Msg, joined, msg, nmsg, nt, t
+from ironriver.i18n import Msg, msg, t
 from ironriver.ingest.attempts import DECLARED, STORED_KEYS, IngestAttempt, mapping_source
+from ironriver.ingest.check import authorized_mappings as authorized_mappings
+from ironriver.ingest.check import authorized_with_report
+from ironriver.ingest.check import check_mapping as check_mapping
+from ironriver.ingest.check import dataset_info as dataset_info
 from ironriver.ingest.ledger_parts import (
     column_drift_note,
     discarded_on_error,
     keyed_ledgers,
-    ledger_part,
     retracted_note,
     rows_alone,
     stored_parts,
 )
-from ironriver.ingest.mapping import load_mapping
 from ironriver.ingest.notes import held_elsewhere, label_notes
-from ironriver.ingest.prepare import Prepared, prepare_query, settle
-from ironriver.ingest.replace import (
-    REPLACED_KEY,
-    Replaced,
-    earlier_parts,
-    earlier_sha256,
-    loader_of,
-    markers,
-    replace_statements,
-)
-from ironriver.ingest.report import REPORT_COLUMNS, ErrorReport
+from ironriver.ingest.prepare import prepare_query, settle
+from ironriver.ingest.rejections import Tally, check_rejections
+from ironriver.ingest.replace import Replaced, earlier_parts, earlier_sha256, loader_of
+from ironriver.ingest.report import ErrorReport
 from ironriver.ingest.result import IngestResult
 from ironriver.ingest.source import check_same_bytes
 from ironriver.ingest.specs import DatasetMapping, LedgerSpec
+from ironriver.ingest.writes import new_to_loader as new_to_loader
+from ironriver.ingest.writes import replace_earlier, stage_query
+from ironriver.ingest.writes import writing_message as writing_message
 from ironriver.logs import get_logger
-from ironriver.policy import Principal, authorize_ingest
+from ironriver.policy import Principal
 from ironriver.policy.markings import can_see
-from ironriver.policy.retract import check_may_retract
-from ironriver.policy.rights import require_role
 from ironriver.progress import Progress, no_progress
 from ironriver.scratch import HeldInterrupts
 from ironriver.settings import DEFAULT_INGEST_MEMORY_MB
-from ironriver.store import DatasetInfo, Store, Writer
+from ironriver.store import Store
 from ironriver.store.data_verify import LABELS_KEY, declared_labels
 from ironriver.store.ledger import LedgerStore, PendingPart
 from ironriver.store.ledger_records import (
     LEDGER_FILES_KEY,
-    MARKERS_KEY,
     PARTS_KEY,
     PendingRetraction,
     committed_files,
 )
-from ironriver.store.staging import StatementStage
 
 DEFAULT_BATCH_ROWS = 500_000
 log = get_logger(__name__)
-
-
-@dataclass
-class _Tally:
-    """An ingest's records and rejected records, each counted once however many of its
-    queries read the file (two queries of one file, e.g. by different filters, read its
-    records once each but the file holds them once)."""
-
-    records: dict[tuple[str, str | int | None, int], int] = field(default_factory=dict)
-    rejected: dict[tuple[str, str | int | None, int], list[pa.Array]] = field(default_factory=dict)
-
-    def add(self, prep: Prepared, result: IngestResult, notes: bool = True) -> None:
-        """Count `prep`'s file (once) and rejected rows into `result`, and with `notes` add
-        its notes."""
-        source = prep.query.source
-        key = (str(source.path.resolve()), source.sheet, source.header_row)
-        self.records[key] = max(self.records.get(key, 0), prep.records)
-        self.rejected.setdefault(key, []).append(prep.rejected_rows)
-        if notes:
-            result.notes.extend(prep.notes)
-        result.records = sum(self.records.values())
-        result.rejected = sum(
-            len(pc.unique(pa.chunked_array(rows, pa.int64()))) for rows in self.rejected.values()
-        )
-
-
-def dataset_info(mapping: DatasetMapping) -> DatasetInfo:
-    return DatasetInfo(
-        name=mapping.name,
-        agency=mapping.agency,
-        country=mapping.country,
-        marking=mapping.marking,
-        releasable_to=mapping.releasable_to,
-        legal_basis=mapping.legal_basis,
-        title=mapping.title,
-    )
-
-
-def new_to_loader(w: Writer, stage: StatementStage, principal: Principal | None) -> int:
-    """How many of the statements an ingest staged (and `Writer.add_staged` copied) are new
-    to `principal`, its loader: not among those it could see before (`Writer.new_to`). A
-    statement the store holds that the loader may not see (another label's, or retracted)
-    counts as new, as it would on a store holding only what the loader sees, so that the
-    report never tells of it; the store keeps it as it was (an ingest neither re-marks nor
-    restores a statement). Without a principal (a library ingest), new to the store."""
-    if principal is None:
-        return sum(staged.added for staged in stage.tables)
-    return w.new_to(stage, partial(can_see, principal))
-
-
-def _batches(con: duckdb.DuckDBPyConnection, batch_rows: int) -> Iterator[pa.RecordBatch]:
-    """Statement batches in the store's clustered-key order (entity_id, id), so consecutive
-    batches touch consecutive B-tree pages."""
-    reader = con.sql(
-        "SELECT id, entity_id, schema, prop, value, original_value, source_row FROM stmts "
-        "ORDER BY entity_id, id"
-    ).to_arrow_reader(batch_rows)
-    for batch in reader:
-        if batch.num_rows:
-            yield batch
-
-
-def default_report_path(mapping_path: Path) -> Path:
-    return mapping_path.with_name(mapping_path.name + ".errors.csv")
 
 
 def ingest_mapping(
@@ -200,7 +126,9 @@ def ingest_mapping(
     marking, releasability or legal basis (`Store.ensure_dataset`: an ingest never re-marks).
     """
     mapping_path = Path(mapping_path)
-    mappings, report_file = _start(mapping_path, report_path, principal, homes, replace, authorized)
+    mappings, report_file = authorized_with_report(
+        mapping_path, report_path, principal, homes, replace, authorized
+    )
     named = [q.source.label for m in mappings for q in m.queries]
     attempt = IngestAttempt(
         store,
@@ -229,7 +157,7 @@ def ingest_mapping(
     part_rows: dict[Path, int] = {}
     report = ErrorReport()
     result.notes += label_notes(map(dataset_info, mappings), agencies)
-    tally = _Tally()
+    tally = Tally()
     files: list[str] = []
     parts: list[PendingPart] = []
     # the ledger rows new to a loader who may not see a part's label (its dataset's), by the
@@ -343,7 +271,7 @@ def ingest_mapping(
                                     drift = column_drift_note(ledgers, prep, parts)
                                     if drift is not None:
                                         result.notes.append(drift)
-                                staged = _stage_query(
+                                staged = stage_query(
                                     prep,
                                     stage,
                                     ledgers,
@@ -369,7 +297,7 @@ def ingest_mapping(
                             prep.con.close()
                 # the rejections tell, row by row, which keys are stored with other values
                 because = STORED_KEYS if checked else None
-                _check_rejections(
+                check_rejections(
                     report,
                     report_file,
                     report_path,
@@ -447,7 +375,7 @@ def ingest_mapping(
                         conn=w.conn,
                     )
                     if replace:
-                        retractions = _replace_earlier(
+                        retractions = replace_earlier(
                             store,
                             w,
                             stage,
@@ -524,295 +452,6 @@ class _DryRun(Exception):
     """Raised in an ingest's write transaction to roll it back (`dry_run`)."""
 
 
-def _replace_earlier(
-    store: Store,
-    w: Writer,
-    stage: StatementStage,
-    ledgers: LedgerStore,
-    replaced: dict[tuple[str, str], Replaced],
-    ledger_of: dict[Path, tuple[str, str]],
-    owners: dict[str, DatasetMapping],
-    principal: Principal | None,
-    actor: str,
-    reason: str,
-) -> list[PendingRetraction]:
-    """In an ingest's transaction, after its statements are in: retract what the earlier
-    loads of its files made and this one does not (`ironriver.ingest.replace`), write the
-    markers of the ledger parts to retract and the one `retract` event; return the markers
-    (committed after the transaction, renaming the parts)."""
-    for this in replaced.values():
-        owner = owners[this.dataset]
-        loader = loader_of(principal, owner.agency, owner.country)
-        replace_statements(w, stage, this, loader)
-    if not any(r.statements or r.kept or r.ledger_parts for r in replaced.values()):
-        return []
-    pending = markers(ledgers, replaced.values(), ledger_of)
-    store.audit.append(
-        actor=actor,
-        action="retract",
-        target=",".join(sorted({r.dataset for r in replaced.values()})),
-        reason=reason,
-        detail={
-            REPLACED_KEY: [r.detail(ledgers.root) for r in replaced.values()],
-            # (under the ledger root: `audit verify` counts them as accounted for)
-            "parts": sorted(
-                str(p.relative_to(ledgers.root)) for r in replaced.values() for p in r.ledger_parts
-            ),
-            MARKERS_KEY: [
-                {
-                    "marker": m.marker_name(ledgers.root),
-                    "parts": [str(p.relative_to(ledgers.root)) for p in m.parts],
-                }
-                for m in pending
-            ],
-        },
-        agency=principal.agency if principal is not None else "",
-        conn=w.conn,
-    )
-    return pending
-
-
-def authorized_mappings(
-    mapping_path: Path | str,
-    principal: Principal | None,
-    homes: Mapping[str, Collection[str]] | None = None,
-    replace: bool = False,
-) -> list[DatasetMapping]:
-    """The mapping file's datasets, each one `principal` may load (`authorize_ingest`) and,
-    with `replace`, retract an earlier load from (`check_may_retract`). Decided by the
-    mapping alone, before any file is read or the store is read: the CLI asks it before it
-    opens the store, so that a refused ingest into a new `--db` leaves no store behind."""
-    mappings = load_mapping(Path(mapping_path))
-    if principal is not None:
-        for mapping in mappings:
-            authorize_ingest(principal, mapping.name, mapping.agency, mapping.country, homes)
-            if replace:
-                require_role(principal, "ingest", msg("retract statements"))
-                check_may_retract(principal, mapping.name, mapping.agency)
-    return mappings
-
-
-def _start(
-    mapping_path: Path,
-    report_path: Path | str | None,
-    principal: Principal | None,
-    homes: Mapping[str, Collection[str]] | None = None,
-    replace: bool = False,
-    authorized: list[DatasetMapping] | None = None,
-) -> tuple[list[DatasetMapping], Path]:
-    """The mapping file's datasets, each one `principal` may load (`authorized_mappings`,
-    before any file is read, unless the caller did: `authorized`), and where the error
-    report goes."""
-    mappings = (
-        authorized
-        if authorized is not None
-        else authorized_mappings(mapping_path, principal, homes, replace)
-    )
-    return mappings, Path(report_path) if report_path else default_report_path(mapping_path)
-
-
-def check_mapping(
-    mapping_path: Path | str,
-    *,
-    skip_invalid: bool = False,
-    allow_bad_dates: bool = False,
-    report_path: Path | str | None = None,
-    principal: Principal | None = None,
-    memory_mb: int = DEFAULT_INGEST_MEMORY_MB,
-    spill_root: Path | None = None,
-    agencies: Collection[str] | None = None,
-    homes: Mapping[str, Collection[str]] | None = None,
-    authorized: list[DatasetMapping] | None = None,
-) -> IngestResult:
-    """Everything `ingest_mapping` checks, without a store: the mapping, each file, every
-    record; returns what an ingest would produce (`dry_run` set, the *_new counts 0).
-    `authorized`: as `ingest_mapping`'s (the mapping file already read and checked).
-
-    Rejected records go to the error report and raise `IngestError` as an ingest would
-    (unless `skip_invalid`, which counts only the records an ingest would keep; a date
-    column likely read in the wrong layout raises all the same, unless `allow_bad_dates`)."""
-    mapping_path = Path(mapping_path)
-    mappings, report_file = _start(
-        mapping_path, report_path, principal, homes, authorized=authorized
-    )
-    report = ErrorReport()
-    result = IngestResult(datasets=[m.name for m in mappings], dry_run=True)
-    result.notes += label_notes(map(dataset_info, mappings), agencies)
-    tally = _Tally()
-    read: dict[Path, str] = {}  # each file read -> its SHA-256 (`check_same_bytes`)
-    for mapping in mappings:
-        for query in mapping.queries:
-            prep = prepare_query(
-                mapping, query, report, skip_invalid, no_progress, memory_mb, spill_root
-            )
-            try:
-                check_same_bytes(read, query.source.path, prep.source_digest)
-                tally.add(prep, result)
-                if prep.statements:
-                    result.statements += int(
-                        prep.con.sql("SELECT count(*) FROM stmts").fetchall()[0][0]
-                    )
-                if prep.ledger:
-                    keep = " WHERE _row NOT IN (SELECT _row FROM bad)" if prep.rejected else ""
-                    result.ledger_rows += int(
-                        prep.con.sql(f"SELECT count(*) FROM led{keep}").fetchall()[0][0]
-                    )
-            finally:
-                prep.con.close()
-    _check_rejections(
-        report, report_file, report_path, result, skip_invalid, mapping_path, allow_bad_dates
-    )
-    return result
-
-
-def _stage_query(
-    prep: Prepared,
-    stage: StatementStage,
-    ledgers: LedgerStore,
-    parts: list[PendingPart],
-    result: IngestResult,
-    batch_rows: int,
-    progress: Progress,
-    rejections: tuple[ErrorReport, bool],
-) -> bool:
-    """The heavy part of one file's write, before the store's write lock is taken: its
-    statements into the stage, its ledger rows into a part file under a temporary name
-    (renamed into place after the commit, deleted if anything fails). Whether a ledger part
-    was added to `parts`: not when the write found records a check the query left to it
-    rejects (`ledger_part`; `rejections`: the report they go to, and `skip_invalid`)."""
-    if prep.statements:
-        progress(t("{dataset}: staging statements", dataset=prep.mapping.name))
-        stage.add(
-            prep.mapping.name,
-            prep.mapping.label,
-            prep.query.source.label,
-            partial(_batches, prep.con, batch_rows),
-        )
-    if prep.ledger and prep.query.ledger is not None:
-        part = ledger_part(ledgers, prep, result, progress, *rejections)
-        if part is not None:
-            parts.append(part)
-            return True
-    return False
-
-
-def _check_rejections(
-    report: ErrorReport,
-    report_file: Path,
-    report_path: Path | str | None,
-    result: IngestResult,
-    skip_invalid: bool,
-    mapping_path: Path,
-    allow_bad_dates: bool = False,
-) -> None:
-    """Write the error report of rejected records; raise unless `skip_invalid` (and, for a
-    date column whose format rejects a large share of its values, `allow_bad_dates`)."""
-    if not report.rows:
-        if report_file.exists() and report_path is None:
-            report_file.unlink()  # a stale report from an earlier failed run
-        return
-    result.report_path = report.write(report_file)
-    if skip_invalid and report.bad_dates and not allow_bad_dates:
-        raise _bad_dates_error(report, report_file)
-    # info either way: the user is told in a sentence of their language (the error, or the
-    # command's "Skipped N invalid records"), so the default level (WARNING) stays quiet
-    log.info(
-        "ingest.rejected_records",
-        mapping=mapping_path.name,
-        rejected=result.rejected,
-        records=result.records,
-        report=str(report_file),
-        skip_invalid=skip_invalid,
-    )
-    if not skip_invalid:
-        raise IngestError(
-            nmsg(
-                "{rejected} record of {records} rejected, nothing was ingested: {summary}.",
-                "{rejected} of {records} records rejected, nothing was ingested: {summary}.",
-                result.rejected,
-                rejected=result.rejected,
-                records=result.records,
-                summary=report.summary(),
-            ),
-            hint=joined(
-                [
-                    *report.hints,
-                    msg(
-                        "See {report} ({columns}). Fix those rows or the mapping (e.g. a date "
-                        "format), then ingest again; or pass --skip-invalid to ingest the "
-                        "valid rows only.",
-                        report=report_file,
-                        columns=", ".join(REPORT_COLUMNS),
-                    ),
-                ],
-                " ",
-            ),
-            report_path=str(report_file),
-        )
-
-
-def _bad_dates_error(report: ErrorReport, report_file: Path) -> IngestError:
-    """The refusal of a --skip-invalid ingest whose date columns are likely read in the
-    wrong layout: skipping their rejected records would keep the others, misread."""
-    columns = [
-        msg(
-            "{column} of {file} under {format}: {rejected:,} of {values:,} ({share:.0%})",
-            column=b.column,
-            file=b.file,
-            format=b.format,
-            rejected=b.rejected,
-            values=b.values,
-            share=b.rejected / b.values,
-        )
-        for b in report.bad_dates
-    ]
-    bad = {b.column for b in report.bad_dates}
-    hints = [h for h in report.hints if h.fields.get("column") in bad]
-    return IngestError(
-        nmsg(
-            "A date column's format rejects a large share of its values, so its layout is "
-            "likely wrong (e.g. day and month swapped), and --skip-invalid would keep the "
-            "dates it happens to read, misread: {columns}. Nothing was ingested.",
-            "Date columns' formats reject a large share of their values, so their layouts "
-            "are likely wrong (e.g. day and month swapped), and --skip-invalid would keep "
-            "the dates they happen to read, misread: {columns}. Nothing was ingested.",
-            len(columns),
-            columns=joined(columns, "; "),
-        ),
-        hint=joined(
-            [
-                *hints,
-                msg(
-                    "Check the format against the file ({command} suggests one) and see "
-                    "{report}. If those dates are wrong in the file itself, pass {option} "
-                    "with --skip-invalid to ingest the other records.",
-                    command="`ironriver mapping draft FILE`",
-                    report=report_file,
-                    option="--allow-bad-dates",
-                ),
-            ],
-            " ",
-        ),
-        report_path=str(report_file),
-    )
-
-
 def _sees(principal: Principal | None, mapping: DatasetMapping) -> bool:
     """Whether the loader (None: none, a library ingest) may see what `mapping` writes."""
     return principal is None or can_see(principal, mapping.label)
-
-
-def writing_message(statements: int, dry_run: bool = False) -> str:
-    """The progress line of the copy into the store, in the current language; a dry run
-    that replaces (`--replace --dry-run`) copies them too, to learn what they replace, and
-    rolls the copy back, which its line says (review R22: it read as a write)."""
-    if dry_run:
-        return nt(
-            "trying {count:,} statement in the store, to be rolled back",
-            "trying {count:,} statements in the store, to be rolled back",
-            statements,
-            count=statements,
-        )
-    return nt(
-        "writing {count:,} statement", "writing {count:,} statements", statements, count=statements
-    )
