@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from ironriver.errors import AccessDenied
 from ironriver.policy import AccessLabel, Marking, Principal, View
-from ironriver.store import DatasetInfo, Store
+from ironriver.store import DatasetInfo, Store, open_store
 from ironriver.store.tables import datasets, labels, sources, statements
 from samples import table
 
@@ -105,3 +106,29 @@ def test_the_records_carry_the_labels_datasets_and_sources_the_store_holds(store
     assert shown == held
     assert sorted({v[2] for v in shown.values()}) == ["AMBER", "AMBER+STRICT"]
     assert {v[1] for v in shown.values()} == {"GCA 923(g)", "19 USC 1595a"}
+
+
+@pytest.mark.parametrize("held", ["own", "neighbour"])
+def test_a_refused_page_is_audited_on_an_in_memory_store(held: str) -> None:
+    """A refusal is an audit write, made once the page's snapshot is done with: inside its
+    read transaction it failed on an in-memory store, whose one connection holds both."""
+    store = open_store("sqlite://")
+    red = AccessLabel("ATF", "US", Marking.RED, frozenset({"ATF"}))
+    with store.writer() as w:
+        w.ensure_dataset(US)
+        own = red if held == "own" else US.label
+        w.add_statements(table(US.name, [("p1", "Person", "name", "Ana Ruiz")]), US.name, own)
+        w.add_statements(table(US.name, [("s1", "Sale", "buyer", "p1")]), US.name, red)
+    with pytest.raises(AccessDenied):
+        View(store, ATF).entity_page("p1")
+    refused = [(e.action, e.target) for e in store.audit.events() if e.action == "refused"]
+    assert refused == [("refused", "p1")]
+    page = View(store, ATF, reason="case 7").entity_page("p1")
+    assert page.entity is not None and [n.entity_id for n in page.neighbours] == ["s1"]
+    # a property first stored after the view was made is read on the page's connection
+    view = View(store, ATF, reason="case 7")
+    with store.writer() as w:  # (under a label the view knows: one made later is not its)
+        w.add_statements(table(US.name, [("p1", "Person", "nationality", "mx")]), US.name, own)
+    assert "nationality" in {r.prop for r in view.entity_page("p1").statements}
+    assert store.audit.verify().ok
+    store.close()

@@ -113,14 +113,22 @@ class GraphReadsMixin:
         return result, total
 
     def _neighbour_page(
-        self, entity_id: str, limit: int | None, offset: int, conn: Connection | None = None
+        self, entity_id: str, limit: int | None, offset: int
     ) -> tuple[list[Neighbour], int]:
-        """`neighbour_page`, justified (`_justify_neighbours`) but not logged; read by
-        `conn` when given (`View.entity_page` reads the entity and its neighbours in one
-        snapshot), else by one connection of its own."""
-        if conn is None:
-            with self.store.engine.connect() as own:
-                return self._neighbour_page(entity_id, limit, offset, own)
+        """`neighbour_page`, justified (`_justify_neighbours`) but not logged."""
+        with self.store.engine.connect() as conn:
+            result, total, labels = self._neighbour_rows(entity_id, limit, offset, conn)
+        self._justify_neighbours(labels, entity_id)
+        return result, total
+
+    def _neighbour_rows(
+        self, entity_id: str, limit: int | None, offset: int, conn: Connection
+    ) -> tuple[list[Neighbour], int, set[int]]:
+        """`_neighbour_page` read by `conn` (`View.entity_page` reads the entity and its
+        neighbours in one snapshot), with the labels of the statements it was made of,
+        which the caller justifies once `conn` is done with: a refusal is an audit write,
+        which must not come inside a read's transaction (an in-memory store has one
+        connection)."""
         offset = max(offset, 0)
         chosen: list[tuple[str, str, str]] = []
         total = None
@@ -145,7 +153,6 @@ class GraphReadsMixin:
         ends = {other: _edge_ends(ent, entity_id) for other, ent in found.items()}
         far_ids = sorted({e for pairs in ends.values() for _prop, e in pairs})
         far = self._entities(far_ids, False, labels, conn)
-        self._justify_neighbours(labels, entity_id)
         result = []
         for prop, direction, other in chosen:
             ent = found.get(other)
@@ -163,7 +170,7 @@ class GraphReadsMixin:
                     ),
                 )
             )
-        return result, total
+        return result, total, labels
 
     def neighbour_count(self, entity_id: str) -> int:
         """How many (property, direction, entity) links `neighbours` has for `entity_id`

@@ -517,11 +517,16 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin, GraphReadsMixin, CopiedMen
         # One snapshot for the whole page, and one read of the entity's statements: the
         # entity is assembled from the rows its statement records are made of (they were
         # read twice, and a write landing between the reads could make them disagree).
+        # The entity is assembled, and everything justified, once the snapshot is done with:
+        # a refusal is an audit write, and a property or dataset new to the view is read
+        # again, neither of which may come inside the read's transaction on an in-memory
+        # store (one connection holds both).
         with snapshot_connection(self.store.engine) as conn:
             rows = conn.execute(self._records_query(), {"entity_id": entity_id}).all()
-            entity = self._assemble(rows)  # (refuses an unjustified sensitive read, unlogged)
-            records = self._records(rows) if entity is not None else []
-            neighbours, total = self._neighbour_page(entity_id, limit, offset, conn)
+            neighbours, total, labels = self._neighbour_rows(entity_id, limit, offset, conn)
+        entity = self._assemble(rows)  # (refuses an unjustified sensitive read, unlogged)
+        records = self._records(rows) if entity is not None else []
+        self._justify_neighbours(labels, entity_id)
         self._log("read", entity_id)
         if entity is None and not total:
             raise not_visible(entity_id)
