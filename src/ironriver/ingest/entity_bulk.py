@@ -67,7 +67,7 @@ _VALID_OBJECTS = """
       AND NOT regexp_matches(line, ',\\s*[\\]}]')
 """
 # An id the bulk path takes (RE2): visible characters (letters, marks, numbers, punctuation,
-# symbols), spaces between them (`clean.ID_REFUSED_CATEGORIES`)
+# symbols), spaces between them (`entity_ids.ID_REFUSED_CATEGORIES`)
 _VISIBLE = r"[\p{L}\p{M}\p{N}\p{P}\p{S}]"
 _ID_PATTERN = rf"{_VISIBLE}|{_VISIBLE}[\p{{L}}\p{{M}}\p{{N}}\p{{P}}\p{{S}}\p{{Zs}}]*{_VISIBLE}"
 _PLAIN_OBJECTS = """

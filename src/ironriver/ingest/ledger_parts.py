@@ -202,7 +202,7 @@ def retracted_note(prep: Prepared) -> Msg:
 def rows_alone(prep: Prepared, part: PendingPart) -> int:
     """The rows `prep`'s ledger part would append to a ledger holding none of its dataset's
     rows, for a loader who may not see them (`ledger_rows_new` is new to the loader, as
-    `statements_new` is: `pipeline.new_to_loader`): a part's rows, whether the ledger held
+    `statements_new` is: `writes.new_to_loader`): a part's rows, whether the ledger held
     that part already or not; with a `key`, the first row of each key the file holds (the
     keys the ledger held are not appended again, and their rows are not the loader's to
     learn of)."""

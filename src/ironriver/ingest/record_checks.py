@@ -96,7 +96,7 @@ def long_id_reason(place: str) -> str:
 
 
 def refused_id_reason(place: str) -> str:
-    """The report's reason for an entity id holding a character of `clean.ID_REFUSED`, in
+    """The report's reason for an entity id holding a character of `entity_ids.ID_REFUSED`, in
     the current language."""
     return t(
         "an entity id is one piece of text without line breaks, control or invisible "

@@ -20,7 +20,7 @@ class IngestResult:
     # statements produced: each query's, after de-duplication within that query (one that
     # two queries give counts twice here, once in `statements_new`)
     statements: int = 0
-    # of which new to the loader: not among the statements it could see (`pipeline.new_to_loader`);
+    # of which new to the loader: not among the statements it could see (`writes.new_to_loader`);
     # without a loader, new to the store
     statements_new: int = 0
     ledger_rows: int = 0  # ledger rows produced
