@@ -83,10 +83,10 @@ class GraphReadsMixin:
         ) -> int | None: ...
         def _entities(
             self,
+            conn: Connection,
             ids: list[str],
             named: bool = True,
             labels: set[int] | None = None,
-            conn: Connection | None = None,
         ) -> dict[str, StatementEntity]: ...
         def _justify_neighbours(self, label_ids: Iterable[int], entity_id: str) -> None: ...
 
@@ -149,10 +149,10 @@ class GraphReadsMixin:
         # the linked entities' schema and caption are part of this audited neighbours read;
         # their labels are justified together, once both are read (nothing is shown yet)
         labels: set[int] = set()
-        found = self._entities(sorted({p[2] for p in chosen}), False, labels, conn)
+        found = self._entities(conn, sorted({p[2] for p in chosen}), False, labels)
         ends = {other: _edge_ends(ent, entity_id) for other, ent in found.items()}
         far_ids = sorted({e for pairs in ends.values() for _prop, e in pairs})
-        far = self._entities(far_ids, False, labels, conn)
+        far = self._entities(conn, far_ids, False, labels)
         result = []
         for prop, direction, other in chosen:
             ent = found.get(other)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -514,13 +513,11 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin, GraphReadsMixin, CopiedMen
         statement of its own but visible links is answered with them (`entity` None; review
         R32 F1); one with neither raises `not_visible`, whether its statements are hidden
         or held by no one."""
-        # One snapshot for the whole page, and one read of the entity's statements: the
-        # entity is assembled from the rows its statement records are made of (they were
-        # read twice, and a write landing between the reads could make them disagree).
-        # The entity is assembled, and everything justified, once the snapshot is done with:
-        # a refusal is an audit write, and a property or dataset new to the view is read
-        # again, neither of which may come inside the read's transaction on an in-memory
-        # store (one connection holds both).
+        # One snapshot for the whole page, and one read of the entity's statements (its
+        # records are made of the rows it is assembled from). Assembled and justified once
+        # the snapshot is done with: a refusal is an audit write and a property new to the
+        # view is read again, neither of which may come inside the read's transaction on an
+        # in-memory store (one connection holds both).
         with snapshot_connection(self.store.engine) as conn:
             rows = conn.execute(self._records_query(), {"entity_id": entity_id}).all()
             neighbours, total, labels = self._neighbour_rows(entity_id, limit, offset, conn)
@@ -549,37 +546,34 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin, GraphReadsMixin, CopiedMen
         id asked for and how many were found. Sensitive entities need a reason as in
         `entity()`: without one the whole call is refused, unlogged, before anything is shown."""
         ids = sorted(set(entity_ids))
-        out = self._entities(ids)
+        with self.store.engine.connect() as conn:
+            out = self._entities(conn, ids)
         if ids:
             self._log("read-entities", _ids_target(ids), {"ids": ids, "found": len(out)})
         return out
 
     def _entities(
         self,
+        conn: Connection,
         ids: list[str],
         named: bool = True,
         labels: set[int] | None = None,
-        conn: Connection | None = None,
     ) -> dict[str, StatementEntity]:
-        """`entities` of sorted, distinct `ids`, unaudited (for reads audited otherwise);
-        `named`: the reader named them (see `_justify`); read by `conn` when given (a read
-        of one snapshot: `entity_page`)."""
+        """`entities` of sorted, distinct `ids` read by `conn`, unaudited (for reads
+        audited otherwise); `named`: the reader named them (see `_justify`)."""
         out: dict[str, StatementEntity] = {}
-        with ExitStack() as stack:
-            if conn is None:
-                conn = stack.enter_context(self.store.engine.connect())
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                rows = conn.execute(
-                    select(*ENTITY_ROW)
-                    .where(statements.c.entity_id.in_(chunk), self._visible())
-                    .order_by(statements.c.entity_id)
-                ).all()
-                if labels is not None:  # (the caller justifies them: `_neighbour_page`)
-                    labels.update(int(r[10]) for r in rows)
-                for ent in self._group(rows, named, justify=labels is None):
-                    assert ent.id is not None
-                    out[ent.id] = ent
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = conn.execute(
+                select(*ENTITY_ROW)
+                .where(statements.c.entity_id.in_(chunk), self._visible())
+                .order_by(statements.c.entity_id)
+            ).all()
+            if labels is not None:  # (the caller justifies them: `_neighbour_page`)
+                labels.update(int(r[10]) for r in rows)
+            for ent in self._group(rows, named, justify=labels is None):
+                assert ent.id is not None
+                out[ent.id] = ent
         return out
 
     def _group(
@@ -624,16 +618,12 @@ class View(SearchMixin, ExportMixin, LedgerRowsMixin, GraphReadsMixin, CopiedMen
         from them), then the statement's and its dataset's legal basis, its source and row
         (`_records`). Built at first use; only the id is bound per read."""
         if self._records_built is None:
-            query: Select[Any] = select(
-                *ENTITY_ROW,
+            self._records_built = self._entity_query.add_columns(
                 statements.c.legal_basis,
                 datasets.c.legal_basis.label("dataset_legal_basis"),
                 statements.c.source_id,
                 statements.c.source_row,
-            )
-            self._records_built = query.join_from(
-                statements, datasets, datasets.c.id == statements.c.dataset_id
-            ).where(statements.c.entity_id == bindparam("entity_id"), self._visible())
+            ).join_from(statements, datasets, datasets.c.id == statements.c.dataset_id)
         return self._records_built
 
     def _records(self, rows: Iterable[Sequence[Any]]) -> list[StatementRecord]:
